@@ -1,0 +1,52 @@
+import type { DType, Values } from "../core/dtype.js";
+
+/** Attribute values an op may carry (TensorFlow's AttrValue, in JS form). */
+export type AttrValue =
+  | number | string | boolean | null | bigint
+  | readonly number[] | readonly string[] | readonly (number | null)[]
+  | Values | { readonly [k: string]: AttrValue };
+export type Attrs = { readonly [k: string]: AttrValue };
+
+/**
+ * A buffer on some device. Its contents are only reachable through the backend that made it, because a
+ * GPU's memory is not the host's: the front end never touches `Handle` internals.
+ */
+export interface Handle {
+  readonly dtype: DType;
+  readonly shape: readonly number[];
+  readonly backend: Backend;
+}
+
+/** A stream of random bits for one execution of a random op (seeded as TensorFlow seeds ops). */
+export interface RandomSource {
+  nextFloat(): number;
+  nextUint32(): number;
+}
+
+export interface KernelEnv {
+  rng?: RandomSource;
+}
+
+/**
+ * The seam every device implements. Small on purpose: placement, graphs, autodiff and the public API live
+ * above it; a backend only stores buffers and runs kernels on them. Work may be asynchronous: `readSync`
+ * and `synchronize` are the only points where the host waits.
+ */
+export interface Backend {
+  readonly name: string;
+  readonly deviceType: "CPU" | "GPU";
+  readonly deviceIndex: number;
+  /** Copies host values to the device. */
+  write(values: Values, dtype: DType, shape: readonly number[]): Handle;
+  /** Copies device values to the host, waiting for pending work. */
+  readSync(h: Handle): Values;
+  read(h: Handle): Promise<Values>;
+  /** A second handle on the same storage, with possibly another shape of the same size (no copy). */
+  alias(h: Handle, shape?: readonly number[]): Handle;
+  /** Drops one reference; storage is released when no handle refers to it. */
+  dispose(h: Handle): void;
+  hasKernel(type: string): boolean;
+  runKernel(type: string, inputs: readonly Handle[], attrs: Attrs, env: KernelEnv): Handle[];
+  synchronize(): Promise<void>;
+  memory(): { numBuffers: number; numBytes: number };
+}

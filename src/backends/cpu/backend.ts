@@ -1,0 +1,67 @@
+import { DType, Values } from "../../core/dtype.js";
+import { InternalError, UnimplementedError } from "../../core/errors.js";
+import { sizeOf } from "../../core/shape.js";
+import type { Attrs, Backend, Handle, KernelEnv } from "../backend.js";
+import { CpuHandle, Storage, storageBytes } from "./handle.js";
+import type { CpuKernel } from "./kernel.js";
+import { cpuKernels } from "./kernels/index.js";
+
+/** The reference backend: every op has a TypeScript kernel here, and faster backends are tested against it. */
+export class CpuBackend implements Backend {
+  readonly name = "cpu";
+  readonly deviceType = "CPU" as const;
+  readonly deviceIndex = 0;
+  #numBuffers = 0;
+  #numBytes = 0;
+  readonly #kernels: Map<string, CpuKernel>;
+
+  constructor(kernels: Readonly<Record<string, CpuKernel>> = cpuKernels()) {
+    this.#kernels = new Map(Object.entries(kernels));
+  }
+
+  #wrap(values: Values, dtype: DType, shape: readonly number[]): CpuHandle {
+    const s = new Storage(values);
+    this.#numBuffers++;
+    this.#numBytes += storageBytes(s);
+    return new CpuHandle(this, s, dtype, shape);
+  }
+  write(values: Values, dtype: DType, shape: readonly number[]): Handle {
+    if (values.length !== sizeOf(shape)) {
+      throw new InternalError(`cpu.write: ${values.length} values for shape [${shape}]`);
+    }
+    return this.#wrap(values, dtype, shape.slice());
+  }
+  readSync(h: Handle): Values {
+    return (h as CpuHandle).values;
+  }
+  async read(h: Handle): Promise<Values> {
+    return (h as CpuHandle).values;
+  }
+  alias(h: Handle, shape: readonly number[] = h.shape): Handle {
+    const c = h as CpuHandle;
+    c.storage.refs++;
+    return new CpuHandle(this, c.storage, c.dtype, shape.slice());
+  }
+  dispose(h: Handle): void {
+    const s = (h as CpuHandle).storage;
+    if (s.refs <= 0) return;
+    if (--s.refs === 0) {
+      this.#numBuffers--;
+      this.#numBytes -= storageBytes(s);
+    }
+  }
+  hasKernel(type: string): boolean {
+    return this.#kernels.has(type);
+  }
+  runKernel(type: string, inputs: readonly Handle[], attrs: Attrs, env: KernelEnv): Handle[] {
+    const k = this.#kernels.get(type);
+    if (!k) throw new UnimplementedError(`No CPU kernel registered for op ${type}`);
+    return k(inputs as CpuHandle[], attrs, env).map((o) =>
+      o instanceof CpuHandle ? o : this.#wrap(o.values, o.dtype, o.shape),
+    );
+  }
+  async synchronize(): Promise<void> {}
+  memory(): { numBuffers: number; numBytes: number } {
+    return { numBuffers: this.#numBuffers, numBytes: this.#numBytes };
+  }
+}

@@ -1,0 +1,130 @@
+import { allocValues, DType, Values } from "../../core/dtype.js";
+import { InvalidArgumentError } from "../../core/errors.js";
+import { broadcastShapes, sizeOf } from "../../core/shape.js";
+import type { ElementwiseSpec } from "../../ops/registry.js";
+import type { CpuKernel, CpuTensor } from "./kernel.js";
+
+/**
+ * Elementwise kernels generated from the op table's scalar expressions: one tight loop per (op, dtype
+ * class, broadcast pattern), compiled once by the JS engine, no per-element closure calls.
+ */
+type Loop = (a: Values, b: Values, o: Values, n: number, aOff: number, aStep: number, bOff: number, bStep: number, oOff: number) => void;
+type UnaryLoop = (x: Values, o: Values, n: number) => void;
+
+const cache = new Map<string, Loop | UnaryLoop>();
+
+function exprFor(spec: ElementwiseSpec, dtype: DType, op: string): string {
+  if (dtype === "int64") {
+    if (spec.jsInt64 === undefined) throw new InvalidArgumentError(`${op} does not support int64 tensors on the CPU`);
+    return spec.jsInt64;
+  }
+  if (dtype === "int32" || dtype === "uint8" || dtype === "bool") return spec.jsInt ?? spec.js;
+  return spec.js;
+}
+
+function binaryLoop(expr: string): Loop {
+  const key = `b:${expr}`;
+  let f = cache.get(key) as Loop | undefined;
+  if (!f) {
+    f = new Function("A", "B", "O", "n", "aOff", "aStep", "bOff", "bStep", "oOff", `
+      "use strict";
+      if (aStep === 1 && bStep === 1) {
+        for (let i = 0; i < n; i++) { const a = A[aOff + i], b = B[bOff + i]; O[oOff + i] = ${expr}; }
+      } else if (bStep === 0) {
+        const b = B[bOff];
+        for (let i = 0; i < n; i++) { const a = A[aOff + i]; O[oOff + i] = ${expr}; }
+      } else {
+        const a = A[aOff];
+        for (let i = 0; i < n; i++) { const b = B[bOff + i]; O[oOff + i] = ${expr}; }
+      }`) as Loop;
+    cache.set(key, f);
+  }
+  return f;
+}
+
+function unaryLoop(expr: string): UnaryLoop {
+  const key = `u:${expr}`;
+  let f = cache.get(key) as UnaryLoop | undefined;
+  if (!f) {
+    f = new Function("X", "O", "n", `"use strict"; for (let i = 0; i < n; i++) { const x = X[i]; O[i] = ${expr}; }`) as UnaryLoop;
+    cache.set(key, f);
+  }
+  return f;
+}
+
+/** Runs `loop` over the broadcast of a and b, one call per innermost row. */
+export function broadcastBinary(a: CpuTensor, b: CpuTensor, outDType: DType, expr: string, op: string): CpuTensor {
+  const outShapeOrErr = broadcastShapes(a.shape as number[], b.shape as number[]);
+  if (outShapeOrErr === "incompatible") {
+    throw new InvalidArgumentError(`Incompatible shapes: [${a.shape}] vs. [${b.shape}]`);
+  }
+  const shape = outShapeOrErr as number[];
+  const n = sizeOf(shape);
+  const o = allocValues(outDType, n);
+  const loop = binaryLoop(expr);
+  if (n === 0) return { dtype: outDType, shape, values: o };
+  const aN = a.values.length;
+  const bN = b.values.length;
+  if (aN === n && bN === n) loop(a.values, b.values, o, n, 0, 1, 0, 1, 0);
+  else if (bN === 1 && aN === n) loop(a.values, b.values, o, n, 0, 1, 0, 0, 0);
+  else if (aN === 1 && bN === n) loop(a.values, b.values, o, n, 0, 0, 0, 1, 0);
+  else generalBroadcast(a, b, o, shape, loop);
+  return { dtype: outDType, shape, values: o };
+}
+
+function generalBroadcast(a: CpuTensor, b: CpuTensor, o: Values, shape: number[], loop: Loop): void {
+  const r = shape.length;
+  const pad = (s: readonly number[]) => [...new Array(r - s.length).fill(1), ...s];
+  const as = pad(a.shape);
+  const bs = pad(b.shape);
+  const aStr = new Array<number>(r);
+  const bStr = new Array<number>(r);
+  let sa = 1;
+  let sb = 1;
+  for (let i = r - 1; i >= 0; i--) {
+    aStr[i] = as[i] === 1 ? 0 : sa;
+    bStr[i] = bs[i] === 1 ? 0 : sb;
+    sa *= as[i];
+    sb *= bs[i];
+  }
+  const inner = shape[r - 1];
+  const aStep = aStr[r - 1] === 0 ? 0 : 1;
+  const bStep = bStr[r - 1] === 0 ? 0 : 1;
+  const rows = sizeOf(shape) / inner;
+  const idx = new Array<number>(r - 1).fill(0);
+  let aOff = 0;
+  let bOff = 0;
+  for (let row = 0; row < rows; row++) {
+    if (aStep === 0 && bStep === 0) {
+      // Both sides constant along the row: expand one value.
+      loop(a.values, b.values, o, 1, aOff, 0, bOff, 0, row * inner);
+      for (let i = 1; i < inner; i++) o[row * inner + i] = o[row * inner];
+    } else if (aStep === 0 && bStep === 1) {
+      loop(a.values, b.values, o, inner, aOff, 0, bOff, 1, row * inner);
+    } else {
+      loop(a.values, b.values, o, inner, aOff, 1, bOff, bStep, row * inner);
+    }
+    for (let d = r - 2; d >= 0; d--) {
+      idx[d]++;
+      aOff += aStr[d];
+      bOff += bStr[d];
+      if (idx[d] < shape[d]) break;
+      aOff -= aStr[d] * shape[d];
+      bOff -= bStr[d] * shape[d];
+      idx[d] = 0;
+    }
+  }
+}
+
+export function binaryKernel(spec: ElementwiseSpec, op: string, outDType?: DType): CpuKernel {
+  return ([a, b]) => [broadcastBinary(a, b, outDType ?? a.dtype, exprFor(spec, a.dtype, op), op)];
+}
+
+export function unaryKernel(spec: ElementwiseSpec, op: string, outDType?: DType): CpuKernel {
+  return ([x]) => {
+    const dtype = outDType ?? x.dtype;
+    const o = allocValues(dtype, x.values.length);
+    unaryLoop(exprFor(spec, x.dtype, op))(x.values, o, x.values.length);
+    return [{ dtype, shape: x.shape, values: o }];
+  };
+}

@@ -1,0 +1,26 @@
+import type { DType, Values } from "../../core/dtype.js";
+import type { Attrs, KernelEnv } from "../backend.js";
+import { CpuHandle } from "./handle.js";
+
+/** What a CPU kernel reads and writes: flat host values with a shape. */
+export interface CpuTensor {
+  readonly dtype: DType;
+  readonly shape: readonly number[];
+  readonly values: Values;
+}
+
+/**
+ * A CPU kernel. Outputs are fresh tensors, or `aliasOf(input, shape)` to share an input's storage
+ * without copying (reshape, identity).
+ */
+export type CpuKernel = (inputs: readonly CpuTensor[], attrs: Attrs, env: KernelEnv) => CpuTensor[];
+export type KernelTable = Readonly<Record<string, CpuKernel>>;
+
+export function aliasOf(t: CpuTensor, shape: readonly number[] = t.shape): CpuTensor {
+  if (!(t instanceof CpuHandle)) return { dtype: t.dtype, shape, values: t.values };
+  return t.backend.alias(t, shape) as CpuHandle;
+}
+
+export function out(dtype: DType, shape: readonly number[], values: Values): CpuTensor {
+  return { dtype, shape, values };
+}

@@ -1,0 +1,50 @@
+import { allocValues, DType } from "../../../core/dtype.js";
+import { sizeOf } from "../../../core/shape.js";
+import type { RandomSource } from "../../backend.js";
+import { KernelTable, out } from "../kernel.js";
+import { ints } from "./util.js";
+
+/** Box-Muller on two uniforms; u1 is kept away from 0 so the log is finite. */
+function normalPair(r: RandomSource): [number, number] {
+  const u1 = (r.nextUint32() + 1) / 4294967297;
+  const u2 = r.nextFloat();
+  const rad = Math.sqrt(-2 * Math.log(u1));
+  return [rad * Math.cos(2 * Math.PI * u2), rad * Math.sin(2 * Math.PI * u2)];
+}
+
+function fillRandom(dtype: DType, shape: number[], r: RandomSource, draw: (r: RandomSource) => number): ReturnType<typeof out> {
+  const n = sizeOf(shape);
+  const v = allocValues(dtype, n) as Float64Array;
+  for (let i = 0; i < n; i++) v[i] = draw(r);
+  return out(dtype, shape, v);
+}
+
+function source(env: { rng?: RandomSource }): RandomSource {
+  if (!env.rng) throw new Error("random kernel run without a random source");
+  return env.rng;
+}
+
+export const randomKernels: KernelTable = {
+  // float32 draws use 24 bits so that rounding can never produce 1.0: the range is [0, 1) as in TensorFlow.
+  RandomUniform: ([s], attrs, env) => [fillRandom(attrs.dtype as DType, ints(s.values), source(env), attrs.dtype === "float32" ? (r) => (r.nextUint32() >>> 8) / 16777216 : (r) => r.nextFloat())],
+  RandomStandardNormal: ([s], attrs, env) => {
+    let spare: number | null = null;
+    return [fillRandom(attrs.dtype as DType, ints(s.values), source(env), (r) => {
+      if (spare !== null) {
+        const x = spare;
+        spare = null;
+        return x;
+      }
+      const [a, b] = normalPair(r);
+      spare = b;
+      return a;
+    })];
+  },
+  TruncatedNormal: ([s], attrs, env) => [fillRandom(attrs.dtype as DType, ints(s.values), source(env), (r) => {
+    for (;;) {
+      const [a, b] = normalPair(r);
+      if (Math.abs(a) <= 2) return a;
+      if (Math.abs(b) <= 2) return b;
+    }
+  })],
+};

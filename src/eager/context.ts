@@ -1,0 +1,58 @@
+import type { Backend } from "../backends/backend.js";
+import type { EagerTensor } from "./tensor.js";
+
+/**
+ * Process-wide execution state: which mode is on, the eager tidy scopes, the live-tensor ledger.
+ * Graph-building state (name scopes, control dependencies, devices) lives on each Graph, as in TensorFlow.
+ */
+interface TidyScope {
+  tensors: EagerTensor[];
+}
+
+class Context {
+  eagerEnabled = true;
+  /** Graphs made default by g.asDefault(); non-empty means graph mode. */
+  readonly graphStack: unknown[] = [];
+  readonly tidyScopes: TidyScope[] = [];
+  liveTensors = 0;
+  nextTensorId = 1;
+  /** Device requested by tf.device() while executing eagerly. */
+  readonly eagerDeviceStack: string[] = [];
+  globalSeed: number | null = null;
+  logDevicePlacement = false;
+}
+
+export const ctx = new Context();
+
+let backendProvider: (() => Backend) | null = null;
+export function setBackendProvider(f: () => Backend): void {
+  backendProvider = f;
+}
+export function defaultBackend(): Backend {
+  if (!backendProvider) throw new Error("tsflow: no backend registered");
+  return backendProvider();
+}
+
+export function executingEagerly(): boolean {
+  return ctx.eagerEnabled && ctx.graphStack.length === 0;
+}
+
+export function trackTensor(t: EagerTensor): void {
+  ctx.liveTensors++;
+  const scope = ctx.tidyScopes[ctx.tidyScopes.length - 1];
+  if (scope) scope.tensors.push(t);
+}
+
+export function pushTidy(): TidyScope {
+  const s: TidyScope = { tensors: [] };
+  ctx.tidyScopes.push(s);
+  return s;
+}
+export function popTidy(s: TidyScope): void {
+  const top = ctx.tidyScopes.pop();
+  if (top !== s) throw new Error("tsflow: tidy scopes closed out of order");
+}
+export function adoptIntoParentScope(t: EagerTensor): void {
+  const scope = ctx.tidyScopes[ctx.tidyScopes.length - 1];
+  if (scope) scope.tensors.push(t);
+}

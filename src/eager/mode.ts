@@ -1,0 +1,16 @@
+import { FailedPreconditionError } from "../core/errors.js";
+import { ctx } from "./context.js";
+
+/** tf.compat.v1.disable_eager_execution(): from now on ops build the default graph (TensorFlow 1). */
+export function disableEagerExecution(): void {
+  ctx.eagerEnabled = false;
+}
+/** tf.compat.v1.enable_eager_execution(). */
+export function enableEagerExecution(): void {
+  if (ctx.graphStack.length > 0) throw new FailedPreconditionError("tf.enableEagerExecution must be called outside any graph's asDefault()");
+  ctx.eagerEnabled = true;
+}
+/** tf.debugging.set_log_device_placement(enabled): eager ops print the device they run on. */
+export function setLogDevicePlacement(enabled: boolean): void {
+  ctx.logDevicePlacement = enabled;
+}

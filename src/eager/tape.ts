@@ -1,0 +1,199 @@
+import { isFloating } from "../core/dtype.js";
+import { InvalidArgumentError, FailedPreconditionError } from "../core/errors.js";
+import type { Attrs } from "../backends/backend.js";
+import type { OpDef } from "../ops/registry.js";
+import { getOpDef } from "../ops/registry.js";
+import { backprop, BackpropNode } from "../autodiff/backprop.js";
+import { EagerTensor } from "./tensor.js";
+import type { Variable } from "../variables/variable.js";
+
+interface TapeEntry extends BackpropNode {
+  readonly saved: EagerTensor[];
+}
+
+/** Tapes recording right now, innermost last. */
+const activeTapes: GradientTape[] = [];
+
+export interface GradientTapeOptions {
+  persistent?: boolean;
+  watchAccessedVariables?: boolean;
+}
+
+/** Records eager ops so that gradients can be taken afterwards: TensorFlow 2's tf.GradientTape. */
+export class GradientTape {
+  readonly persistent: boolean;
+  readonly watchAccessedVariables: boolean;
+  #entries: TapeEntry[] = [];
+  readonly #watched = new Set<number>();
+  readonly #variables = new Map<number, Variable>();
+  #used = false;
+
+  constructor(opts: GradientTapeOptions = {}) {
+    this.persistent = opts.persistent ?? false;
+    this.watchAccessedVariables = opts.watchAccessedVariables ?? true;
+  }
+
+  /** Records the ops fn runs (Python's `with tf.GradientTape() as tape:` block). */
+  run<T>(fn: () => T): T {
+    activeTapes.push(this);
+    try {
+      return fn();
+    } finally {
+      const i = activeTapes.lastIndexOf(this);
+      if (i >= 0) activeTapes.splice(i, 1);
+    }
+  }
+  /** Runs fn without recording on this tape. */
+  stopRecording<T>(fn: () => T): T {
+    const i = activeTapes.lastIndexOf(this);
+    if (i < 0) return fn();
+    activeTapes.splice(i, 1);
+    try {
+      return fn();
+    } finally {
+      activeTapes.splice(i, 0, this);
+    }
+  }
+
+  watch(x: EagerTensor | Variable | readonly (EagerTensor | Variable)[]): void {
+    const list = Array.isArray(x) ? x : [x];
+    for (const t of list as (EagerTensor | Variable)[]) {
+      if (t instanceof EagerTensor) this.#watched.add(t.id);
+      else {
+        this.#watched.add(t.tapeId);
+        this.#variables.set(t.tapeId, t);
+      }
+    }
+  }
+  watchedVariables(): Variable[] {
+    return [...this.#variables.values()];
+  }
+
+  /** Called when a variable is read eagerly: trainable variables are watched automatically. */
+  noteVariableRead(v: Variable): void {
+    if (this.watchAccessedVariables && v.trainable && !this.#watched.has(v.tapeId)) {
+      this.#watched.add(v.tapeId);
+      this.#variables.set(v.tapeId, v);
+    }
+  }
+
+  record(def: OpDef, name: string, inputKeys: number[], inputs: readonly EagerTensor[], outputs: readonly EagerTensor[], attrs: Attrs): void {
+    if (!inputKeys.some((k) => this.#watched.has(k))) return;
+    if (!outputs.some((t) => isFloating(t.dtype))) return;
+    for (const t of outputs) this.#watched.add(t.id);
+    const savedIn = inputs.map((t) => t.saveForBackward());
+    const savedOut = outputs.map((t) => t.saveForBackward());
+    this.#entries.push({
+      def,
+      name,
+      inputKeys,
+      outputKeys: outputs.map((t) => t.id),
+      op: { type: def.type, inputs: savedIn, outputs: savedOut, attrs },
+      saved: [...savedIn, ...savedOut],
+    });
+  }
+
+  /**
+   * d(target)/d(sources). Sources may be tensors or variables, nested in arrays; unconnected sources give
+   * null (or zeros with unconnectedGradients "zero"), as in TensorFlow.
+   */
+  gradient<S extends EagerTensor | Variable | readonly (EagerTensor | Variable)[]>(
+    target: EagerTensor | readonly EagerTensor[],
+    sources: S,
+    outputGradients?: EagerTensor | readonly (EagerTensor | null)[] | null,
+    unconnectedGradients: "none" | "zero" = "none",
+  ): S extends readonly unknown[] ? (EagerTensor | null)[] : EagerTensor | null {
+    if (this.#used && !this.persistent) {
+      throw new FailedPreconditionError("A non-persistent GradientTape can only be used to compute one set of gradients (or jacobians)");
+    }
+    const targets = Array.isArray(target) ? (target as EagerTensor[]) : [target as EagerTensor];
+    const srcList = (Array.isArray(sources) ? sources : [sources]) as (EagerTensor | Variable)[];
+    const ogs = outputGradients == null ? [] : Array.isArray(outputGradients) ? outputGradients : [outputGradients];
+    const ops = eagerOps();
+    const result = this.stopRecording(() => {
+      const seeds = new Map<unknown, EagerTensor>();
+      targets.forEach((t, i) => {
+        if (!(t instanceof EagerTensor)) throw new InvalidArgumentError("GradientTape.gradient: target must be an eager tensor");
+        const g = (ogs[i] as EagerTensor | null | undefined) ?? ops.onesLike(t);
+        const prev = seeds.get(t.id);
+        seeds.set(t.id, prev ? ops.add(prev, g) : g);
+      });
+      const keys = srcList.map((s) => (s instanceof EagerTensor ? s.id : s.tapeId));
+      const grads = backprop(this.#entries, seeds, keys, {
+        aggregate: (gs) => ops.addN(gs as EagerTensor[]),
+        zerosLike: (t) => ops.zerosLike(t as EagerTensor),
+        scoped: (_n, fn) => fn(),
+      }) as (EagerTensor | null)[];
+      return grads.map((g, i) => (g === null && unconnectedGradients === "zero" ? ops.zerosLike(srcList[i] instanceof EagerTensor ? (srcList[i] as EagerTensor) : (srcList[i] as Variable).value() as EagerTensor) : g));
+    });
+    this.#used = true;
+    if (!this.persistent) this.#release();
+    type R = S extends readonly unknown[] ? (EagerTensor | null)[] : EagerTensor | null;
+    return (Array.isArray(sources) ? result : result[0]) as R;
+  }
+
+  #release(): void {
+    for (const e of this.#entries) for (const t of e.saved) t.dispose();
+    this.#entries = [];
+  }
+  /** Frees what a persistent tape holds. */
+  reset(): void {
+    this.#release();
+    this.#watched.clear();
+    this.#variables.clear();
+    this.#used = false;
+  }
+  dispose(): void {
+    this.#release();
+  }
+  [Symbol.dispose](): void {
+    this.dispose();
+  }
+}
+
+/** Called by the eager dispatcher after every op. */
+export function recordOperation(def: OpDef, inputs: readonly EagerTensor[], outputs: readonly EagerTensor[], attrs: Attrs): void {
+  if (activeTapes.length === 0 || def.grad === null) return;
+  const keys = inputs.map((t) => t.id);
+  for (const tape of activeTapes) tape.record(def, def.type, keys, inputs, outputs, attrs);
+}
+
+/** Called when a variable is read eagerly: records the read as an Identity from the variable. */
+export function recordVariableRead(v: Variable, value: EagerTensor): void {
+  if (activeTapes.length === 0) return;
+  const identity = getOpDef("Identity")!;
+  for (const tape of activeTapes) {
+    tape.noteVariableRead(v);
+    tape.record(identity, v.name, [v.tapeId], [value], [value], {});
+  }
+}
+
+export function isRecording(): boolean {
+  return activeTapes.length > 0;
+}
+
+/** The ops the tape itself needs, bound late to avoid an import cycle with the op library. */
+export interface TapeOps {
+  onesLike(t: EagerTensor): EagerTensor;
+  zerosLike(t: EagerTensor): EagerTensor;
+  add(a: EagerTensor, b: EagerTensor): EagerTensor;
+  addN(ts: EagerTensor[]): EagerTensor;
+}
+let tapeOps: TapeOps | null = null;
+export function setTapeOps(o: TapeOps): void {
+  tapeOps = o;
+}
+function eagerOps(): TapeOps {
+  if (!tapeOps) throw new Error("tsflow: op library not loaded");
+  return tapeOps;
+}
+
+/** Runs fn with no tape recording (variable updates are not differentiable). */
+export function withoutRecording<T>(fn: () => T): T {
+  const saved = activeTapes.splice(0, activeTapes.length);
+  try {
+    return fn();
+  } finally {
+    activeTapes.splice(0, activeTapes.length, ...saved);
+  }
+}

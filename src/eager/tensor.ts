@@ -1,0 +1,110 @@
+import { inspect } from "node:util";
+import type { DType, Values } from "../core/dtype.js";
+import { FailedPreconditionError } from "../core/errors.js";
+import { sizeOf } from "../core/shape.js";
+import { formatValues, toNested } from "../core/values.js";
+import type { Handle } from "../backends/backend.js";
+import { ctx, trackTensor } from "./context.js";
+import { Tensor } from "../core/tensor.js";
+
+/** Releases the buffer of a tensor that was dropped without dispose(): the backstop, not the plan. */
+const leakRegistry = new FinalizationRegistry<{ handle: Handle; alive: { v: boolean } }>((held) => {
+  if (held.alive.v) {
+    held.alive.v = false;
+    ctx.liveTensors--;
+    held.handle.backend.dispose(held.handle);
+  }
+});
+
+/** A concrete tensor: the result of an eager op or of `sess.run`. Immutable; holds a device buffer. */
+export class EagerTensor extends Tensor {
+  readonly id: number;
+  readonly dtype: DType;
+  readonly shape: number[];
+  /** Set by Variable and tf.keep: tf.tidy leaves such tensors alive. */
+  kept = false;
+  #handle: Handle | null;
+  readonly #alive = { v: true };
+
+  /** `id` is shared by aliases a tape saves, so that nested tapes see them as the same value. */
+  constructor(handle: Handle, id?: number) {
+    super();
+    this.id = id ?? ctx.nextTensorId++;
+    this.#handle = handle;
+    this.dtype = handle.dtype;
+    this.shape = handle.shape.slice();
+    trackTensor(this);
+    leakRegistry.register(this, { handle, alive: this.#alive }, this);
+  }
+
+  get rank(): number {
+    return this.shape.length;
+  }
+  get size(): number {
+    return sizeOf(this.shape);
+  }
+  get isDisposed(): boolean {
+    return this.#handle === null;
+  }
+  /** The device buffer; throws once disposed. */
+  get handle(): Handle {
+    if (this.#handle === null) {
+      throw new FailedPreconditionError(`Tensor ${this.id} (shape [${this.shape}], dtype ${this.dtype}) was already disposed`);
+    }
+    return this.#handle;
+  }
+  get device(): string {
+    const b = this.handle.backend;
+    return `/job:localhost/replica:0/task:0/device:${b.deviceType}:${b.deviceIndex}`;
+  }
+
+  override dataSync(): Values {
+    return this.handle.backend.readSync(this.handle);
+  }
+  override async data(): Promise<Values> {
+    return this.handle.backend.read(this.handle);
+  }
+  override arraySync(): unknown {
+    return toNested(this.dataSync(), this.shape, this.dtype);
+  }
+  override async array(): Promise<unknown> {
+    return toNested(await this.data(), this.shape, this.dtype);
+  }
+  /** The value of a one-element tensor as a JS number (int64 as a number too). */
+  item(): number {
+    const v = this.dataSync()[0];
+    return typeof v === "string" ? Number.NaN : Number(v);
+  }
+
+  dispose(): void {
+    const h = this.#handle;
+    if (h === null) return;
+    this.#handle = null;
+    this.#alive.v = false;
+    leakRegistry.unregister(this);
+    ctx.liveTensors--;
+    h.backend.dispose(h);
+  }
+  [Symbol.dispose](): void {
+    this.dispose();
+  }
+
+  /** A new tensor sharing this one's buffer (no copy); disposing either leaves the other valid. */
+  clone(): EagerTensor {
+    return new EagerTensor(this.handle.backend.alias(this.handle));
+  }
+  /** An alias with the same id, kept out of tf.tidy: what a GradientTape saves for the backward pass. */
+  saveForBackward(): EagerTensor {
+    const t = new EagerTensor(this.handle.backend.alias(this.handle), this.id);
+    t.kept = true;
+    return t;
+  }
+
+  override toString(): string {
+    if (this.#handle === null) return `tf.Tensor(<disposed>, shape=[${this.shape}], dtype=${this.dtype})`;
+    return `tf.Tensor(${formatValues(this.dataSync(), this.shape, this.dtype)}, shape=[${this.shape.join(", ")}], dtype=${this.dtype})`;
+  }
+  [inspect.custom](): string {
+    return this.toString();
+  }
+}

@@ -1,0 +1,218 @@
+import { inspect } from "node:util";
+import { FailedPreconditionError, InvalidArgumentError, NotFoundError } from "../core/errors.js";
+import type { Attrs } from "../backends/backend.js";
+import type { OpDef, OutSpec } from "../ops/registry.js";
+import { ctx } from "../eager/context.js";
+import { Operation } from "./operation.js";
+import { SymbolicTensor } from "./tensor.js";
+import { mergeDeviceSpecs } from "../runtime/device_spec.js";
+
+/** TensorFlow's standard collection names (tf.GraphKeys). */
+export const GraphKeys = {
+  GLOBAL_VARIABLES: "variables",
+  LOCAL_VARIABLES: "local_variables",
+  TRAINABLE_VARIABLES: "trainable_variables",
+  MODEL_VARIABLES: "model_variables",
+  SUMMARIES: "summaries",
+  UPDATE_OPS: "update_ops",
+  LOSSES: "losses",
+  REGULARIZATION_LOSSES: "regularization_losses",
+  GLOBAL_STEP: "global_step",
+  QUEUE_RUNNERS: "queue_runners",
+  INIT_OP: "init_op",
+  TRAIN_OP: "train_op",
+  SAVERS: "savers",
+} as const;
+
+export interface VariableScopeState {
+  name: string;
+  reuse: boolean | "auto";
+}
+
+/** A TensorFlow 1 dataflow graph: operations, naming, scopes, collections. */
+export class Graph {
+  readonly #ops: Operation[] = [];
+  readonly #byName = new Map<string, Operation>();
+  readonly #namesInUse = new Map<string, number>();
+  readonly #consumers = new Map<SymbolicTensor, Operation[]>();
+  readonly #collections = new Map<string, unknown[]>();
+  #nameStack = "";
+  #controlStack: Operation[][] = [];
+  #deviceStack: string[] = [];
+  #finalized = false;
+  /** Graph-level random seed (tf.compat.v1.set_random_seed). */
+  seed: number | null = null;
+  /** tf.compat.v1.variable_scope state. */
+  variableScope: VariableScopeState = { name: "", reuse: false };
+  /** Variables made by tf.getVariable, by full name. */
+  readonly variableStore = new Map<string, unknown>();
+
+  get finalized(): boolean {
+    return this.#finalized;
+  }
+  get version(): number {
+    return this.#ops.length;
+  }
+  /** Runs fn with this graph as the default: ops it creates land here, in graph mode. */
+  asDefault<T>(fn: () => T): T {
+    ctx.graphStack.push(this);
+    try {
+      return fn();
+    } finally {
+      ctx.graphStack.pop();
+    }
+  }
+  finalize(): void {
+    this.#finalized = true;
+  }
+
+  // ---- naming ----
+  getNameScope(): string {
+    return this.#nameStack;
+  }
+  /** TensorFlow's Graph.unique_name: case-insensitive, suffixes _1, _2, ... */
+  uniqueName(name: string, markAsUsed = true): string {
+    if (this.#nameStack) name = `${this.#nameStack}/${name}`;
+    let key = name.toLowerCase();
+    let i = this.#namesInUse.get(key) ?? 0;
+    if (markAsUsed) this.#namesInUse.set(key, i + 1);
+    if (i > 0) {
+      const base = key;
+      while (this.#namesInUse.has(key)) {
+        key = `${base}_${i}`;
+        i++;
+      }
+      if (markAsUsed) this.#namesInUse.set(key, 1);
+      name = `${name}_${i - 1}`;
+    }
+    return name;
+  }
+  /** Opens a name scope; a name ending in "/" re-enters that exact scope, "" resets to the root. */
+  nameScope<T>(name: string | null, fn: (scope: string) => T): T {
+    const saved = this.#nameStack;
+    let scope: string;
+    if (name === null || name === "") scope = "";
+    else if (name.endsWith("/")) scope = name.slice(0, -1);
+    else scope = this.uniqueName(name);
+    this.#nameStack = scope;
+    try {
+      return fn(scope ? `${scope}/` : "");
+    } finally {
+      this.#nameStack = saved;
+    }
+  }
+
+  // ---- control dependencies and devices ----
+  controlDependencies<T>(ops: readonly Operation[] | null, fn: () => T): T {
+    const saved = this.#controlStack;
+    this.#controlStack = ops === null ? [] : [...saved, [...ops]];
+    try {
+      return fn();
+    } finally {
+      this.#controlStack = saved;
+    }
+  }
+  device<T>(spec: string | null, fn: () => T): T {
+    this.#deviceStack.push(spec === null ? "\u0000" : spec);
+    try {
+      return fn();
+    } finally {
+      this.#deviceStack.pop();
+    }
+  }
+  currentDevice(): string {
+    let dev = "";
+    for (const d of this.#deviceStack) dev = d === "\u0000" ? "" : mergeDeviceSpecs(dev, d);
+    return dev;
+  }
+
+  // ---- building ----
+  /** Adds a node. Inputs must already belong to this graph (the dispatcher converts and checks them). */
+  createOp(def: OpDef, name: string, inputs: readonly SymbolicTensor[], attrs: Attrs, outSpecs: readonly OutSpec[], extraControl: readonly Operation[] = []): Operation {
+    if (this.#finalized) {
+      throw new FailedPreconditionError(`Graph is finalized and cannot be modified (adding ${def.type} op "${name}")`);
+    }
+    const control = new Set<Operation>(extraControl);
+    for (const level of this.#controlStack) for (const op of level) control.add(op);
+    const op = new Operation(this, def, name, inputs, [...control], attrs, outSpecs, this.currentDevice(), this.#ops.length);
+    this.#ops.push(op);
+    this.#byName.set(name, op);
+    for (const t of inputs) {
+      const list = this.#consumers.get(t);
+      if (list) list.push(op);
+      else this.#consumers.set(t, [op]);
+    }
+    return op;
+  }
+  consumersOf(t: SymbolicTensor): Operation[] {
+    return (this.#consumers.get(t) ?? []).slice();
+  }
+
+  // ---- lookup ----
+  getOperations(): Operation[] {
+    return this.#ops.slice();
+  }
+  getOperationByName(name: string): Operation {
+    const op = this.#byName.get(name);
+    if (!op) throw new NotFoundError(`The name '${name}' refers to an Operation not in the graph.`);
+    return op;
+  }
+  getTensorByName(name: string): SymbolicTensor {
+    const m = /^(.*):(\d+)$/.exec(name);
+    if (!m) {
+      throw new InvalidArgumentError(`The name '${name}' looks like an (invalid) Operation name, not a Tensor. Tensor names must be of the form "<op_name>:<output_index>".`);
+    }
+    const op = this.#byName.get(m[1]);
+    if (!op) throw new NotFoundError(`The name '${name}' refers to a Tensor which does not exist. The operation, '${m[1]}', does not exist in the graph.`);
+    const t = op.outputs[Number(m[2])];
+    if (!t) throw new NotFoundError(`The name '${name}' refers to a Tensor which does not exist. The operation, '${m[1]}', exists but only has ${op.outputs.length} outputs.`);
+    return t;
+  }
+  /** Resolves a fetch given by name: "x:0" is a tensor, "train" an operation. */
+  asGraphElement(name: string, allowTensor = true, allowOperation = true): SymbolicTensor | Operation {
+    if (name.includes(":") && allowTensor) return this.getTensorByName(name);
+    if (allowOperation) return this.getOperationByName(name);
+    return this.getTensorByName(`${name}:0`);
+  }
+  hasOperation(name: string): boolean {
+    return this.#byName.has(name);
+  }
+
+  // ---- collections ----
+  addToCollection(key: string, value: unknown): void {
+    const list = this.#collections.get(key);
+    if (list) list.push(value);
+    else this.#collections.set(key, [value]);
+  }
+  addToCollections(keys: readonly string[], value: unknown): void {
+    for (const k of new Set(keys)) this.addToCollection(k, value);
+  }
+  /** Items of a collection, optionally those whose name starts with `scope` (a regex prefix, as in TF). */
+  getCollection<T = unknown>(key: string, scope?: string): T[] {
+    const list = (this.#collections.get(key) ?? []) as T[];
+    if (scope === undefined) return list.slice();
+    const re = new RegExp(`^(?:${scope})`);
+    return list.filter((x) => {
+      const n = (x as { name?: unknown }).name;
+      return typeof n === "string" && re.test(n);
+    });
+  }
+  getCollectionRef<T = unknown>(key: string): T[] {
+    let list = this.#collections.get(key);
+    if (!list) this.#collections.set(key, (list = []));
+    return list as T[];
+  }
+  clearCollection(key: string): void {
+    this.#collections.delete(key);
+  }
+  getAllCollectionKeys(): string[] {
+    return [...this.#collections.keys()];
+  }
+
+  toString(): string {
+    return this.#ops.map((o) => `node {\n  ${o.toString().replace(/\n/g, "\n  ")}\n}`).join("\n");
+  }
+  [inspect.custom](): string {
+    return `<tf.Graph with ${this.#ops.length} ops>`;
+  }
+}

@@ -1,0 +1,45 @@
+import { ctx, executingEagerly } from "../eager/context.js";
+import { withEagerNameScope } from "../eager/name_scope.js";
+import type { Tensor } from "../core/tensor.js";
+import { getDefaultGraph } from "./default_graph.js";
+import { Operation } from "./operation.js";
+import { SymbolicTensor } from "./tensor.js";
+
+/** tf.name_scope(name, fn): prefixes the names of ops (and variables) created by fn with `name/`. */
+export function nameScope<T>(name: string, fn: (scope: string) => T): T {
+  if (executingEagerly()) return withEagerNameScope(name, fn);
+  return getDefaultGraph().nameScope(name, fn);
+}
+
+/** tf.control_dependencies(ops, fn): ops created by fn run only after `controlInputs`. */
+export function controlDependencies<T>(controlInputs: readonly (Operation | Tensor)[] | null, fn: () => T): T {
+  if (executingEagerly()) return fn();
+  const ops = controlInputs === null ? null : controlInputs.map((x) => (x instanceof SymbolicTensor ? x.op : (x as Operation)));
+  return getDefaultGraph().controlDependencies(ops, fn);
+}
+
+/** tf.device(spec, fn): ops created by fn ask for that device ("/cpu:0", "/device:GPU:1", full names). */
+export function device<T>(spec: string | null, fn: () => T): T {
+  if (executingEagerly()) {
+    ctx.eagerDeviceStack.push(spec ?? "");
+    try {
+      return fn();
+    } finally {
+      ctx.eagerDeviceStack.pop();
+    }
+  }
+  return getDefaultGraph().device(spec, fn);
+}
+
+export function addToCollection(name: string, value: unknown): void {
+  getDefaultGraph().addToCollection(name, value);
+}
+export function addToCollections(names: readonly string[], value: unknown): void {
+  getDefaultGraph().addToCollections(names, value);
+}
+export function getCollection<T = unknown>(key: string, scope?: string): T[] {
+  return getDefaultGraph().getCollection<T>(key, scope);
+}
+export function getCollectionRef<T = unknown>(key: string): T[] {
+  return getDefaultGraph().getCollectionRef<T>(key);
+}

@@ -1,0 +1,112 @@
+/**
+ * tsflow: TensorFlow for TypeScript. `import * as tf from "tsflow"`; names follow ../shared/API.md's rules.
+ */
+import "./setup.js";
+
+import * as errorsNs from "./core/errors.js";
+import * as ew from "./ops/elementwise.js";
+import * as red from "./ops/reduce.js";
+import * as arr from "./ops/array.js";
+import * as rnd from "./ops/random.js";
+import * as st from "./ops/state.js";
+import * as init from "./variables/initializers.js";
+import * as scope from "./variables/scope.js";
+import { cast } from "./ops/cast.js";
+import { matmul } from "./ops/linalg.js";
+import { checkNumerics } from "./ops/debug.js";
+import { Graph, GraphKeys } from "./graph/graph.js";
+import { getDefaultGraph, resetDefaultGraph } from "./graph/default_graph.js";
+import { addToCollection, addToCollections, controlDependencies, device, getCollection, getCollectionRef, nameScope } from "./graph/scopes.js";
+import { InteractiveSession, Session, getDefaultSession } from "./runtime/session.js";
+import { disableEagerExecution, enableEagerExecution, setLogDevicePlacement } from "./eager/mode.js";
+import { executingEagerly } from "./eager/context.js";
+import { gradients } from "./autodiff/gradients.js";
+
+// ---- core types
+export { Tensor } from "./core/tensor.js";
+export { EagerTensor } from "./eager/tensor.js";
+export { SymbolicTensor } from "./graph/tensor.js";
+export { Operation } from "./graph/operation.js";
+export { Variable } from "./variables/variable.js";
+export { GradientTape } from "./eager/tape.js";
+export type { DType } from "./core/dtype.js";
+export type { Shape, Dim } from "./core/shape.js";
+export type { TensorLike } from "./eager/tensor_types.js";
+export type { ConfigProto, SessionOptions, RunOptions, RunMetadata } from "./runtime/session.js";
+export { Graph, GraphKeys, Session, InteractiveSession, getDefaultSession, getDefaultGraph, resetDefaultGraph };
+export { nameScope, controlDependencies, device, addToCollection, addToCollections, getCollection, getCollectionRef };
+export { executingEagerly, gradients };
+export { tidy, keep, dispose, memory } from "./eager/memory.js";
+
+export const float32 = "float32";
+export const float64 = "float64";
+export const float16 = "float16";
+export const bfloat16 = "bfloat16";
+export const int32 = "int32";
+export const int64 = "int64";
+export const uint8 = "uint8";
+export const bool = "bool";
+export const string = "string";
+
+export const errors = errorsNs;
+
+// ---- ops
+export const {
+  add, subtract, multiply, divide, realdiv, floordiv, floormod, pow, maximum, minimum, squaredDifference,
+  equal, notEqual, less, lessEqual, greater, greaterEqual, logicalAnd, logicalOr, logicalNot, logicalXor,
+  negative, abs, square, sqrt, rsqrt, exp, log, log1p, expm1, sin, cos, tanh, sigmoid, sign, reciprocal, floor, ceil, round,
+} = ew;
+export const sub = ew.subtract;
+export const mul = ew.multiply;
+export const div = ew.divide;
+export const truediv = ew.divide;
+export const floorDiv = ew.floordiv;
+export const mod = ew.floormod;
+export const neg = ew.negative;
+export const { reduceSum, reduceMean, reduceMax, reduceMin, reduceProd, reduceAny, reduceAll, addN } = red;
+export const { constant, convertToTensor, reshape, shape, zeros, ones, zerosLike, onesLike, fill, where, identity, stopGradient } = arr;
+export const { randomNormal, randomUniform, truncatedNormal, setRandomSeed } = rnd;
+export const { placeholder, placeholderWithDefault, noOp, group } = st;
+export { cast, matmul };
+export const {
+  variableScope, getVariable, getVariableScope, globalVariables, trainableVariables, localVariables,
+  variablesInitializer, globalVariablesInitializer, localVariablesInitializer, AUTO_REUSE, VariableScope,
+} = scope;
+export const {
+  zerosInitializer, onesInitializer, constantInitializer, randomNormalInitializer, truncatedNormalInitializer,
+  randomUniformInitializer, glorotUniformInitializer, glorotNormalInitializer,
+} = init;
+export const initializeAllVariables = scope.globalVariablesInitializer;
+
+// ---- namespaces
+export const math = {
+  add, subtract, multiply, divide, truediv, realdiv, floordiv, floormod, mod, pow, maximum, minimum, squaredDifference,
+  equal, notEqual, less, lessEqual, greater, greaterEqual, logicalAnd, logicalOr, logicalNot, logicalXor,
+  negative, abs, square, sqrt, rsqrt, exp, log, log1p, expm1, sin, cos, tanh, sigmoid, sign, reciprocal, floor, ceil, round,
+  isNan: ew.isNan, isInf: ew.isInf, isFinite: ew.isFinite,
+  reduceSum, reduceMean, reduceMax, reduceMin, reduceProd, reduceAny, reduceAll, addN,
+};
+export const nn = {
+  relu: ew.relu, relu6: ew.relu6, elu: ew.elu, softplus: ew.softplus, sigmoid, tanh,
+};
+export const random = {
+  normal: randomNormal, uniform: randomUniform, truncatedNormal, setSeed: rnd.setSeed,
+};
+export const initializers = {
+  zeros: zerosInitializer, ones: onesInitializer, constant: constantInitializer, randomNormal: randomNormalInitializer,
+  truncatedNormal: truncatedNormalInitializer, randomUniform: randomUniformInitializer,
+  glorotUniform: glorotUniformInitializer, glorotNormal: glorotNormalInitializer,
+};
+export const debugging = { checkNumerics, setLogDevicePlacement };
+export const linalg = { matmul };
+
+export const compat = {
+  v1: {
+    Graph, Session, InteractiveSession, GraphKeys, placeholder, placeholderWithDefault, getVariable, variableScope,
+    getVariableScope, globalVariablesInitializer, variablesInitializer, localVariablesInitializer, globalVariables,
+    trainableVariables, localVariables, getDefaultGraph, resetDefaultGraph, getDefaultSession, gradients,
+    disableEagerExecution, enableEagerExecution, setRandomSeed, AUTO_REUSE, nameScope, addToCollection, getCollection,
+    initializeAllVariables: scope.globalVariablesInitializer,
+    randomNormal, randomUniform, truncatedNormal,
+  },
+};

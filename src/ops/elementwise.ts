@@ -1,0 +1,191 @@
+import type { DType } from "../core/dtype.js";
+import { isInteger } from "../core/dtype.js";
+import type { Tensor } from "../core/tensor.js";
+import type { TensorLike } from "../eager/tensor_types.js";
+import { pyArgs } from "./args.js";
+import { execute1 } from "./dispatch.js";
+import { unbroadcast } from "./grad_util.js";
+import { broadcastInfer, sameAsInput } from "./infer.js";
+import { defineOps, ElementwiseSpec, GradFn, OpDef } from "./registry.js";
+import { cast } from "./cast.js";
+
+/**
+ * Elementwise ops: one row each (TensorFlow type, default node name, scalar expression, dtypes, gradient).
+ * The CPU kernels (and later GPU kernels) are generated from the expressions.
+ */
+const FLOAT: DType[] = ["float32", "float64"];
+const NUMERIC: DType[] = [...FLOAT, "int32", "int64", "uint8"];
+const ALL: DType[] = [...NUMERIC, "bool", "string"];
+
+type NameArg = [name?: string] | [opts: { name?: string }];
+const nameOf = (rest: readonly unknown[]) => pyArgs<{ name: string }>(rest, ["name"]).name;
+
+function binary(type: string, name: string, ew: ElementwiseSpec, dtypes: DType[], grad: GradFn | null, inputNames?: string[]): OpDef {
+  return { type, name, elementwise: ew, allowedDTypes: dtypes, dtypeGroups: [[0, 1]], inputNames, infer: broadcastInfer(ew.outDType), grad };
+}
+function unary(type: string, ew: ElementwiseSpec, dtypes: DType[], grad: GradFn | null): OpDef {
+  return { type, elementwise: ew, allowedDTypes: dtypes, infer: sameAsInput(0, ew.outDType), grad };
+}
+
+const [x_, y_] = [0, 1];
+defineOps([
+  binary("AddV2", "Add", { js: "a + b", jsInt64: "a + b" }, NUMERIC, (op, [dy]) => [unbroadcast(dy, op.inputs[x_]), unbroadcast(dy, op.inputs[y_])]),
+  binary("Sub", "Sub", { js: "a - b", jsInt64: "a - b" }, NUMERIC, (op, [dy]) => [unbroadcast(dy, op.inputs[0]), unbroadcast(negative(dy), op.inputs[1])]),
+  binary("Mul", "Mul", { js: "a * b", jsInt: "Math.imul(a, b)", jsInt64: "a * b" }, NUMERIC, (op, [dy]) => {
+    const [a, b] = op.inputs;
+    return [unbroadcast(multiply(dy, b), a), unbroadcast(multiply(a, dy), b)];
+  }),
+  binary("RealDiv", "truediv", { js: "a / b" }, FLOAT, (op, [dy]) => {
+    const [a, b] = op.inputs;
+    return [unbroadcast(realdiv(dy, b), a), unbroadcast(multiply(dy, realdiv(negative(a), square(b))), b)];
+  }),
+  binary("FloorDiv", "floordiv", { js: "Math.floor(a / b)", jsInt64: "(a / b) - ((a % b !== 0n && ((a < 0n) !== (b < 0n))) ? 1n : 0n)" }, NUMERIC, null),
+  binary("FloorMod", "floormod", { js: "((a % b) + b) % b", jsInt64: "((a % b) + b) % b" }, NUMERIC, (op, [dy]) => {
+    const [a, b] = op.inputs;
+    return [unbroadcast(dy, a), unbroadcast(multiply(dy, negative(floor(realdiv(a, b)))), b)];
+  }),
+  binary("Pow", "Pow", { js: "Math.pow(a, b)", jsInt64: "a ** b" }, NUMERIC, (op, [dy]) => {
+    const [a, b] = op.inputs;
+    const z = op.outputs[0];
+    const da = multiply(dy, multiply(b, pow(a, subtract(b, 1))));
+    const safeLog = where(greater(a, 0), log(where(greater(a, 0), a, onesLikeOf(a))), zerosLikeOf(a));
+    return [unbroadcast(da, a), unbroadcast(multiply(dy, multiply(z, safeLog)), b)];
+  }),
+  binary("Maximum", "Maximum", { js: "(a >= b || a !== a) ? a : b", jsInt64: "a >= b ? a : b" }, NUMERIC, (op, [dy]) => minMaxGrad(op.inputs[0], op.inputs[1], dy, true)),
+  binary("Minimum", "Minimum", { js: "(a <= b || a !== a) ? a : b", jsInt64: "a <= b ? a : b" }, NUMERIC, (op, [dy]) => minMaxGrad(op.inputs[0], op.inputs[1], dy, false)),
+  binary("SquaredDifference", "SquaredDifference", { js: "(a - b) * (a - b)", jsInt64: "(a - b) * (a - b)" }, NUMERIC, (op, [dy]) => {
+    const [a, b] = op.inputs;
+    const d = multiply(multiply(dy, 2), subtract(a, b));
+    return [unbroadcast(d, a), unbroadcast(negative(d), b)];
+  }),
+  binary("Equal", "Equal", { js: "a === b", jsInt64: "a === b", outDType: "bool" }, ALL, null),
+  binary("NotEqual", "NotEqual", { js: "a !== b", jsInt64: "a !== b", outDType: "bool" }, ALL, null),
+  binary("Less", "Less", { js: "a < b", jsInt64: "a < b", outDType: "bool" }, NUMERIC, null),
+  binary("LessEqual", "LessEqual", { js: "a <= b", jsInt64: "a <= b", outDType: "bool" }, NUMERIC, null),
+  binary("Greater", "Greater", { js: "a > b", jsInt64: "a > b", outDType: "bool" }, NUMERIC, null),
+  binary("GreaterEqual", "GreaterEqual", { js: "a >= b", jsInt64: "a >= b", outDType: "bool" }, NUMERIC, null),
+  binary("LogicalAnd", "LogicalAnd", { js: "a && b" }, ["bool"], null),
+  binary("LogicalOr", "LogicalOr", { js: "a || b" }, ["bool"], null),
+
+  unary("Neg", { js: "-x", jsInt64: "-x" }, NUMERIC, (_op, [dy]) => [negative(dy)]),
+  unary("Abs", { js: "Math.abs(x)", jsInt64: "x < 0n ? -x : x" }, NUMERIC, (op, [dy]) => [multiply(dy, sign(op.inputs[0]))]),
+  unary("Square", { js: "x * x", jsInt: "Math.imul(x, x)", jsInt64: "x * x" }, NUMERIC, (op, [dy]) => [multiply(dy, multiply(op.inputs[0], 2))]),
+  unary("Sqrt", { js: "Math.sqrt(x)" }, FLOAT, (op, [dy]) => [realdiv(multiply(dy, 0.5), op.outputs[0])]),
+  unary("Rsqrt", { js: "1 / Math.sqrt(x)" }, FLOAT, (op, [dy]) => {
+    const y = op.outputs[0];
+    return [multiply(multiply(dy, -0.5), multiply(y, square(y)))];
+  }),
+  unary("Exp", { js: "Math.exp(x)" }, FLOAT, (op, [dy]) => [multiply(dy, op.outputs[0])]),
+  unary("Log", { js: "Math.log(x)" }, FLOAT, (op, [dy]) => [realdiv(dy, op.inputs[0])]),
+  unary("Log1p", { js: "Math.log1p(x)" }, FLOAT, (op, [dy]) => [realdiv(dy, add(op.inputs[0], 1))]),
+  unary("Expm1", { js: "Math.expm1(x)" }, FLOAT, (op, [dy]) => [multiply(dy, add(op.outputs[0], 1))]),
+  unary("Sin", { js: "Math.sin(x)" }, FLOAT, (op, [dy]) => [multiply(dy, cos(op.inputs[0]))]),
+  unary("Cos", { js: "Math.cos(x)" }, FLOAT, (op, [dy]) => [multiply(dy, negative(sin(op.inputs[0])))]),
+  unary("Tanh", { js: "Math.tanh(x)" }, FLOAT, (op, [dy]) => [multiply(dy, subtract(1, square(op.outputs[0])))]),
+  unary("Sigmoid", { js: "x >= 0 ? 1 / (1 + Math.exp(-x)) : Math.exp(x) / (1 + Math.exp(x))" }, FLOAT, (op, [dy]) => {
+    const y = op.outputs[0];
+    return [multiply(dy, multiply(y, subtract(1, y)))];
+  }),
+  unary("Relu", { js: "x > 0 ? x : 0", jsInt64: "x > 0n ? x : 0n" }, NUMERIC, (op, [dy]) => [multiply(dy, cast(greater(op.outputs[0], 0), dy.dtype))]),
+  unary("Relu6", { js: "x > 0 ? (x < 6 ? x : 6) : 0" }, NUMERIC, (op, [dy]) => {
+    const x = op.inputs[0];
+    return [multiply(dy, cast(logicalAnd(greater(x, 0), less(x, 6)), dy.dtype))];
+  }),
+  unary("Elu", { js: "x > 0 ? x : Math.expm1(x)" }, FLOAT, (op, [dy]) => {
+    const y = op.outputs[0];
+    return [where(greater(y, 0), dy, multiply(dy, add(y, 1)))];
+  }),
+  unary("Softplus", { js: "Math.max(x, 0) + Math.log1p(Math.exp(-Math.abs(x)))" }, FLOAT, (op, [dy]) => [multiply(dy, sigmoid(op.inputs[0]))]),
+  unary("Sign", { js: "x > 0 ? 1 : x < 0 ? -1 : x", jsInt64: "x > 0n ? 1n : x < 0n ? -1n : 0n" }, NUMERIC, (op) => [zerosLikeOf(op.inputs[0])]),
+  unary("Reciprocal", { js: "1 / x" }, FLOAT, (op, [dy]) => [multiply(negative(dy), square(op.outputs[0]))]),
+  unary("Floor", { js: "Math.floor(x)" }, FLOAT, null),
+  unary("Ceil", { js: "Math.ceil(x)" }, FLOAT, null),
+  // TensorFlow rounds half to even.
+  unary("Round", { js: "(Math.abs(x % 1) === 0.5) ? 2 * Math.round(x / 2) : Math.round(x)", jsInt64: "x" }, NUMERIC, null),
+  unary("LogicalNot", { js: "!x" }, ["bool"], null),
+  unary("IsNan", { js: "x !== x", outDType: "bool" }, FLOAT, null),
+  unary("IsInf", { js: "x === Infinity || x === -Infinity", outDType: "bool" }, FLOAT, null),
+  unary("IsFinite", { js: "Number.isFinite(x)", outDType: "bool" }, FLOAT, null),
+]);
+
+function minMaxGrad(a: Tensor, b: Tensor, dy: Tensor, isMax: boolean): Tensor[] {
+  const pickA = isMax ? greaterEqual(a, b) : lessEqual(a, b);
+  const zeros = zerosLikeOf(dy);
+  return [unbroadcast(where(pickA, dy, zeros), a), unbroadcast(where(pickA, zeros, dy), b)];
+}
+// where/zerosLike/onesLike live in array ops; bound here lazily to keep the module graph acyclic at load.
+function where(c: Tensor, x: TensorLike, y: TensorLike): Tensor {
+  return execute1("SelectV2", [c, x, y]);
+}
+function zerosLikeOf(t: Tensor): Tensor {
+  return execute1("ZerosLike", [t]);
+}
+function onesLikeOf(t: Tensor): Tensor {
+  return execute1("OnesLike", [t]);
+}
+
+// ---------------------------------------------------------------- public functions
+
+const b = (type: string) => (x: TensorLike, y: TensorLike, ...rest: NameArg): Tensor => execute1(type, [x, y], {}, nameOf(rest));
+const u = (type: string) => (x: TensorLike, ...rest: NameArg): Tensor => execute1(type, [x], {}, nameOf(rest));
+
+export const add = b("AddV2");
+export const subtract = b("Sub");
+export const multiply = b("Mul");
+export const realdiv = b("RealDiv");
+export const floordiv = b("FloorDiv");
+export const floormod = b("FloorMod");
+export const pow = b("Pow");
+export const maximum = b("Maximum");
+export const minimum = b("Minimum");
+export const squaredDifference = b("SquaredDifference");
+export const equal = b("Equal");
+export const notEqual = b("NotEqual");
+export const less = b("Less");
+export const lessEqual = b("LessEqual");
+export const greater = b("Greater");
+export const greaterEqual = b("GreaterEqual");
+export const logicalAnd = b("LogicalAnd");
+export const logicalOr = b("LogicalOr");
+
+export const negative = u("Neg");
+export const abs = u("Abs");
+export const square = u("Square");
+export const sqrt = u("Sqrt");
+export const rsqrt = u("Rsqrt");
+export const exp = u("Exp");
+export const log = u("Log");
+export const log1p = u("Log1p");
+export const expm1 = u("Expm1");
+export const sin = u("Sin");
+export const cos = u("Cos");
+export const tanh = u("Tanh");
+export const sigmoid = u("Sigmoid");
+export const relu = u("Relu");
+export const relu6 = u("Relu6");
+export const elu = u("Elu");
+export const softplus = u("Softplus");
+export const sign = u("Sign");
+export const reciprocal = u("Reciprocal");
+export const floor = u("Floor");
+export const ceil = u("Ceil");
+export const round = u("Round");
+export const logicalNot = u("LogicalNot");
+export const isNan = u("IsNan");
+export const isInf = u("IsInf");
+export const isFinite = u("IsFinite");
+
+/** tf.math.logical_xor: (x or y) and not (x and y). */
+export function logicalXor(x: TensorLike, y: TensorLike, ...rest: NameArg): Tensor {
+  return logicalAnd(logicalOr(x, y), logicalNot(logicalAnd(x, y)), ...rest);
+}
+
+/** tf.divide / tf.truediv: integers are divided as floats (int32 -> float64), as in Python 3 TensorFlow. */
+export function divide(x: TensorLike, y: TensorLike, ...rest: NameArg): Tensor {
+  const dt = [x, y].map((v) => (typeof v === "object" && v !== null && "dtype" in v ? (v as { dtype: DType }).dtype : null)).find((d) => d !== null);
+  if (dt && isInteger(dt)) {
+    const to: DType = dt === "int32" || dt === "uint8" ? "float64" : "float64";
+    return realdiv(cast(x, to), cast(y, to), ...rest);
+  }
+  return realdiv(x, y, ...rest);
+}

@@ -1,0 +1,109 @@
+import type { DType } from "../core/dtype.js";
+import { InvalidArgumentError } from "../core/errors.js";
+import { broadcastShapes, Dim, shapeStr } from "../core/shape.js";
+import type { Tensor } from "../core/tensor.js";
+import type { TensorLike } from "../eager/tensor_types.js";
+import { pyArgs } from "./args.js";
+import { execute1 } from "./dispatch.js";
+import { dimsEqual } from "./infer.js";
+import { defineOps, TensorSpec } from "./registry.js";
+import { unbroadcast } from "./grad_util.js";
+
+const MATMUL_DTYPES: DType[] = ["float32", "float64", "int32", "int64"];
+
+function matmulInfer(batched: boolean) {
+  return (inputs: readonly TensorSpec[], attrs: { readonly [k: string]: unknown }) => {
+    const [a, b] = inputs;
+    const ta = Boolean(attrs[batched ? "adj_x" : "transpose_a"]);
+    const tb = Boolean(attrs[batched ? "adj_y" : "transpose_b"]);
+    if (a.shape === null || b.shape === null) return [{ dtype: a.dtype, shape: null }];
+    const ra = a.shape.length;
+    const rb = b.shape.length;
+    if (!batched && (ra !== 2 || rb !== 2)) {
+      throw new InvalidArgumentError(`In[0] and In[1] must be matrices (rank 2), got ${shapeStr(a.shape)} and ${shapeStr(b.shape)}`);
+    }
+    if (batched && (ra < 2 || rb < 2)) {
+      throw new InvalidArgumentError(`In[0] and In[1] must have rank >= 2, got ${shapeStr(a.shape)} and ${shapeStr(b.shape)}`);
+    }
+    const m = a.shape[ta ? ra - 1 : ra - 2];
+    const ka = a.shape[ta ? ra - 2 : ra - 1];
+    const kb = b.shape[tb ? rb - 1 : rb - 2];
+    const n = b.shape[tb ? rb - 2 : rb - 1];
+    if (!dimsEqual(ka, kb)) {
+      throw new InvalidArgumentError(`Matrix size-incompatible: In[0]: ${shapeStr(a.shape)}, In[1]: ${shapeStr(b.shape)}${ta || tb ? ` (transpose_a=${ta}, transpose_b=${tb})` : ""}`);
+    }
+    let batch: Dim[] = [];
+    if (batched) {
+      const bs = broadcastShapes(a.shape.slice(0, -2), b.shape.slice(0, -2));
+      if (bs === "incompatible" || bs === null) {
+        throw new InvalidArgumentError(`In[0] and In[1] must have compatible batch dimensions: ${shapeStr(a.shape)} vs. ${shapeStr(b.shape)}`);
+      }
+      batch = bs;
+    }
+    return [{ dtype: a.dtype, shape: [...batch, m, n] }];
+  };
+}
+
+defineOps([
+  {
+    type: "MatMul",
+    inputNames: ["a", "b"],
+    dtypeGroups: [[0, 1]],
+    allowedDTypes: MATMUL_DTYPES,
+    infer: matmulInfer(false),
+    grad: (op, [dy]) => {
+      const [a, b] = op.inputs;
+      const ta = Boolean(op.attrs.transpose_a);
+      const tb = Boolean(op.attrs.transpose_b);
+      if (!ta && !tb) return [matmul(dy, b, { transposeB: true }), matmul(a, dy, { transposeA: true })];
+      if (!ta && tb) return [matmul(dy, b), matmul(dy, a, { transposeA: true })];
+      if (ta && !tb) return [matmul(b, dy, { transposeB: true }), matmul(a, dy)];
+      return [matmul(b, dy, { transposeA: true, transposeB: true }), matmul(dy, a, { transposeA: true, transposeB: true })];
+    },
+  },
+  {
+    type: "BatchMatMulV2",
+    inputNames: ["x", "y"],
+    dtypeGroups: [[0, 1]],
+    allowedDTypes: MATMUL_DTYPES,
+    infer: matmulInfer(true),
+    grad: (op, [dy]) => {
+      const [a, b] = op.inputs;
+      const ta = Boolean(op.attrs.adj_x);
+      const tb = Boolean(op.attrs.adj_y);
+      const bmm = (x: Tensor, y: Tensor, adjX: boolean, adjY: boolean) => execute1("BatchMatMulV2", [x, y], { adj_x: adjX, adj_y: adjY });
+      let da: Tensor;
+      let db: Tensor;
+      if (!ta && !tb) [da, db] = [bmm(dy, b, false, true), bmm(a, dy, true, false)];
+      else if (!ta && tb) [da, db] = [bmm(dy, b, false, false), bmm(dy, a, true, false)];
+      else if (ta && !tb) [da, db] = [bmm(b, dy, false, true), bmm(a, dy, false, false)];
+      else [da, db] = [bmm(b, dy, true, true), bmm(dy, a, true, true)];
+      return [unbroadcast(da, a), unbroadcast(db, b)];
+    },
+  },
+]);
+
+export interface MatmulOptions {
+  transposeA?: boolean;
+  transposeB?: boolean;
+  adjointA?: boolean;
+  adjointB?: boolean;
+  name?: string;
+}
+
+/**
+ * tf.matmul(a, b, transpose_a, transpose_b, adjoint_a, adjoint_b, ..., name): rank-2 inputs make a
+ * MatMul node, higher ranks a BatchMatMulV2 with broadcast batch dims, as in TensorFlow.
+ */
+export function matmul(a: TensorLike, b: TensorLike, ...args: [transposeA?: boolean | MatmulOptions, transposeB?: boolean, adjointA?: boolean, adjointB?: boolean, name?: string] | [MatmulOptions]): Tensor {
+  const o = pyArgs<MatmulOptions>(args, ["transposeA", "transposeB", "adjointA", "adjointB", "name"]);
+  const ta = Boolean(o.transposeA || o.adjointA);
+  const tb = Boolean(o.transposeB || o.adjointB);
+  const rank = (x: TensorLike) => (typeof x === "object" && x !== null && "rank" in x ? (x as { rank: number | null }).rank : null);
+  const ra = rank(a);
+  const rb = rank(b);
+  if ((ra !== null && ra > 2) || (rb !== null && rb > 2)) {
+    return execute1("BatchMatMulV2", [a, b], { adj_x: ta, adj_y: tb }, o.name ?? "MatMul");
+  }
+  return execute1("MatMul", [a, b], { transpose_a: ta, transpose_b: tb }, o.name ?? "MatMul");
+}

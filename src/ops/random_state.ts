@@ -1,0 +1,99 @@
+import type { Attrs, RandomSource } from "../backends/backend.js";
+import { ctx } from "../eager/context.js";
+
+/** Philox4x32-10 (the counter-based generator TensorFlow uses), keyed by an op's (seed, seed2). */
+export class Philox implements RandomSource {
+  #k0: number;
+  #k1: number;
+  #c = new Uint32Array(4);
+  #buf = new Uint32Array(4);
+  #pos = 4;
+  constructor(seed: number, seed2: number) {
+    this.#k0 = seed >>> 0;
+    this.#k1 = (seed2 >>> 0) ^ (Math.floor(seed / 2 ** 32) >>> 0);
+  }
+  #block(): void {
+    let [c0, c1, c2, c3] = this.#c;
+    let k0 = this.#k0;
+    let k1 = this.#k1;
+    for (let r = 0; r < 10; r++) {
+      const p0 = BigInt(0xd2511f53) * BigInt(c0);
+      const p1 = BigInt(0xcd9e8d57) * BigInt(c2);
+      const hi0 = Number(p0 >> 32n) >>> 0;
+      const lo0 = Number(p0 & 0xffffffffn) >>> 0;
+      const hi1 = Number(p1 >> 32n) >>> 0;
+      const lo1 = Number(p1 & 0xffffffffn) >>> 0;
+      c0 = (hi1 ^ c1 ^ k0) >>> 0;
+      c1 = lo1;
+      c2 = (hi0 ^ c3 ^ k1) >>> 0;
+      c3 = lo0;
+      k0 = (k0 + 0x9e3779b9) >>> 0;
+      k1 = (k1 + 0xbb67ae85) >>> 0;
+    }
+    this.#buf[0] = c0; this.#buf[1] = c1; this.#buf[2] = c2; this.#buf[3] = c3;
+    for (let i = 0; i < 4; i++) {
+      this.#c[i] = (this.#c[i] + 1) >>> 0;
+      if (this.#c[i] !== 0) break;
+    }
+    this.#pos = 0;
+  }
+  nextUint32(): number {
+    if (this.#pos === 4) this.#block();
+    return this.#buf[this.#pos++];
+  }
+  /** Uniform in [0, 1) with 32 random bits. */
+  nextFloat(): number {
+    return this.nextUint32() / 4294967296;
+  }
+}
+
+/** TensorFlow's default graph-level seed when only an op seed is given. */
+export const DEFAULT_GRAPH_SEED = 87654321;
+
+/** Eager generators live per (seed, seed2), so two ops with the same seeds continue one stream. */
+const eagerGenerators = new Map<string, Philox>();
+let eagerOpCounter = 0;
+
+export function resetEagerRandomState(): void {
+  eagerGenerators.clear();
+  eagerOpCounter = 0;
+}
+export function nextEagerOpCounter(): number {
+  return ++eagerOpCounter;
+}
+
+function freshSeed(): number {
+  return Math.floor(Math.random() * 2 ** 31);
+}
+
+export function eagerRandomSource(attrs: Attrs): RandomSource {
+  const seed = Number(attrs.seed ?? 0);
+  const seed2 = Number(attrs.seed2 ?? 0);
+  if (seed === 0 && seed2 === 0) return new Philox(freshSeed(), freshSeed());
+  const key = `${seed},${seed2}`;
+  let g = eagerGenerators.get(key);
+  if (!g) eagerGenerators.set(key, (g = new Philox(seed, seed2)));
+  return g;
+}
+
+/** A node's generator in a session: deterministic when seeded, fresh otherwise. */
+export function sessionRandomSource(attrs: Attrs): RandomSource {
+  const seed = Number(attrs.seed ?? 0);
+  const seed2 = Number(attrs.seed2 ?? 0);
+  return seed === 0 && seed2 === 0 ? new Philox(freshSeed(), freshSeed()) : new Philox(seed, seed2);
+}
+
+/** TensorFlow's get_seed: the (seed, seed2) attrs of a random op from the global and op seeds. */
+export function getSeed(opSeed: number | undefined, graphSeed: number | null, graphOpCount: number | null): { seed: number; seed2: number } {
+  const globalSeed = graphOpCount === null ? ctx.globalSeed : graphSeed;
+  let seeds: [number, number];
+  if (globalSeed !== null) {
+    seeds = [globalSeed, opSeed ?? (graphOpCount ?? nextEagerOpCounter())];
+  } else if (opSeed !== undefined) {
+    seeds = [DEFAULT_GRAPH_SEED, opSeed];
+  } else {
+    seeds = [0, 0];
+  }
+  if (seeds[0] === 0 && seeds[1] === 0 && (globalSeed !== null || opSeed !== undefined)) seeds = [0, 2 ** 31 - 1];
+  return { seed: seeds[0], seed2: seeds[1] };
+}

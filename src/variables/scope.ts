@@ -1,0 +1,166 @@
+import { checkDType, DType } from "../core/dtype.js";
+import { InvalidArgumentError } from "../core/errors.js";
+import { isFullyDefined, Shape, shapesCompatible, shapeStr } from "../core/shape.js";
+import type { Tensor } from "../core/tensor.js";
+import { executingEagerly } from "../eager/context.js";
+import { withEagerNameScope } from "../eager/name_scope.js";
+import type { TensorLike } from "../eager/tensor_types.js";
+import { getDefaultGraph } from "../graph/default_graph.js";
+import { GraphKeys, VariableScopeState } from "../graph/graph.js";
+import type { Operation } from "../graph/operation.js";
+import { pyArgs } from "../ops/args.js";
+import { group } from "../ops/state.js";
+import { defaultInitializer, Initializer } from "./initializers.js";
+import { Variable } from "./variable.js";
+
+/** tf.compat.v1.AUTO_REUSE: get_variable creates a variable if absent and reuses it otherwise. */
+export const AUTO_REUSE = "auto" as const;
+
+interface ScopeHolder {
+  variableScope: VariableScopeState;
+  readonly variableStore: Map<string, unknown>;
+}
+const eagerHolder: ScopeHolder = { variableScope: { name: "", reuse: false }, variableStore: new Map() };
+function holder(): ScopeHolder {
+  return executingEagerly() ? eagerHolder : getDefaultGraph();
+}
+
+/** What a variable_scope callback receives: its name, and reuseVariables() as in TensorFlow. */
+export class VariableScope {
+  constructor(readonly name: string, readonly originalNameScope: string, private readonly state: VariableScopeState) {}
+  get reuse(): boolean | "auto" {
+    return this.state.reuse;
+  }
+  reuseVariables(): void {
+    this.state.reuse = true;
+  }
+}
+
+export interface VariableScopeOptions {
+  reuse?: boolean | "auto" | null;
+  defaultName?: string;
+  initializer?: Initializer;
+}
+
+/**
+ * tf.compat.v1.variable_scope(name, { reuse }, fn): prefixes tf.getVariable names with `name/` and opens a
+ * name scope of the same name; `reuse: true` (inherited by inner scopes) makes getVariable share.
+ */
+export function variableScope<T>(name: string | VariableScope | null, ...rest: [opts: VariableScopeOptions, fn: (scope: VariableScope) => T] | [fn: (scope: VariableScope) => T]): T {
+  const opts = rest.length === 2 ? rest[0] : {};
+  const fn = rest.length === 2 ? rest[1] : rest[0];
+  const h = holder();
+  const outer = h.variableScope;
+  const base = name instanceof VariableScope ? name.name : name ?? opts.defaultName ?? "scope";
+  const full = name instanceof VariableScope ? base : outer.name ? `${outer.name}/${base}` : base;
+  const reuse = opts.reuse === true || outer.reuse === true ? true : opts.reuse === "auto" || outer.reuse === "auto" ? "auto" : false;
+  const state: VariableScopeState = { name: full, reuse };
+  const run = (ns: string) => {
+    h.variableScope = state;
+    try {
+      return fn(new VariableScope(full, ns, state));
+    } finally {
+      h.variableScope = outer;
+    }
+  };
+  if (executingEagerly()) return withEagerNameScope(base, run);
+  const g = getDefaultGraph();
+  return g.nameScope(name instanceof VariableScope ? `${name.originalNameScope}` || `${full}/` : base, run);
+}
+
+export function getVariableScope(): VariableScope {
+  const h = holder();
+  return new VariableScope(h.variableScope.name, "", h.variableScope);
+}
+
+export interface GetVariableOptions {
+  shape?: Shape;
+  dtype?: DType;
+  initializer?: Initializer | TensorLike;
+  regularizer?: (v: Tensor) => Tensor;
+  trainable?: boolean;
+  collections?: string[];
+  validateShape?: boolean;
+}
+
+function isInitializer(x: unknown): x is Initializer {
+  return typeof x === "object" && x !== null && typeof (x as { call?: unknown }).call === "function" && !("dtype" in x);
+}
+
+/**
+ * tf.compat.v1.get_variable(name, shape, dtype, initializer, regularizer, trainable, collections, ...):
+ * creates `scope/name`, or returns the existing one when the scope reuses. Creating one that exists, or
+ * reusing one that does not, is an error with TensorFlow's message.
+ */
+export function getVariable(name: string, ...args: [shape?: Shape | GetVariableOptions, dtype?: DType, initializer?: Initializer | TensorLike] | [GetVariableOptions]): Variable {
+  const a = pyArgs<GetVariableOptions>(args, ["shape", "dtype", "initializer", "regularizer", "trainable", "collections"]);
+  const h = holder();
+  const scope = h.variableScope;
+  const full = scope.name ? `${scope.name}/${name}` : name;
+  const existing = h.variableStore.get(full) as Variable | undefined;
+  if (existing) {
+    if (scope.reuse === false) {
+      throw new InvalidArgumentError(`Variable ${full} already exists, disallowed. Did you mean to set reuse=True or reuse=tf.AUTO_REUSE in VarScope?`);
+    }
+    if (a.shape !== undefined && !shapesCompatible(existing.shape, a.shape)) {
+      throw new InvalidArgumentError(`Trying to share variable ${full}, but specified shape ${shapeStr(a.shape)} and found shape ${shapeStr(existing.shape)}.`);
+    }
+    if (a.dtype !== undefined && a.dtype !== existing.dtype) {
+      throw new InvalidArgumentError(`Trying to share variable ${full}, but specified dtype ${a.dtype} and found dtype ${existing.dtype}.`);
+    }
+    return existing;
+  }
+  if (scope.reuse === true) {
+    throw new InvalidArgumentError(`Variable ${full} does not exist, or was not created with tf.get_variable(). Did you mean to set reuse=tf.AUTO_REUSE in VarScope?`);
+  }
+  const dtype = checkDType(a.dtype ?? "float32", "tf.getVariable");
+  const init = a.initializer;
+  let initial: TensorLike | (() => TensorLike);
+  if (init === undefined || isInitializer(init)) {
+    if (!isFullyDefined(a.shape ?? null)) {
+      throw new InvalidArgumentError(`Shape of a new variable (${full}) must be fully defined, but instead was ${shapeStr(a.shape ?? null)}.`);
+    }
+    const initializer = (init as Initializer | undefined) ?? defaultInitializer(dtype);
+    initial = () => initializer.call(a.shape as number[], dtype);
+  } else {
+    initial = init as TensorLike;
+  }
+  const v = createAbsolute(full, initial, { dtype, trainable: a.trainable, collections: a.collections, validateShape: a.validateShape });
+  h.variableStore.set(full, v);
+  if (a.regularizer && !executingEagerly()) {
+    const loss = getDefaultGraph().nameScope(`${full}/Regularizer/`, () => a.regularizer!(v.value()));
+    getDefaultGraph().addToCollection(GraphKeys.REGULARIZATION_LOSSES, loss);
+  }
+  return v;
+}
+
+/** A variable named exactly `full` whatever name scope is open (get_variable ignores name scopes). */
+function createAbsolute(full: string, initial: TensorLike | (() => TensorLike), opts: ConstructorParameters<typeof Variable>[1]): Variable {
+  if (executingEagerly()) return withEagerNameScope(`${full.split("/").slice(0, -1).join("/")}/`, () => new Variable(initial, { ...opts, name: full.split("/").pop() }));
+  const g = getDefaultGraph();
+  return g.nameScope("", () => new Variable(initial, { ...opts, name: full }));
+}
+
+// ---------------------------------------------------------------- initializers of many variables
+
+export function globalVariables(scope?: string): Variable[] {
+  return executingEagerly() ? [] : getDefaultGraph().getCollection<Variable>(GraphKeys.GLOBAL_VARIABLES, scope);
+}
+export function trainableVariables(scope?: string): Variable[] {
+  return executingEagerly() ? [] : getDefaultGraph().getCollection<Variable>(GraphKeys.TRAINABLE_VARIABLES, scope);
+}
+export function localVariables(scope?: string): Variable[] {
+  return executingEagerly() ? [] : getDefaultGraph().getCollection<Variable>(GraphKeys.LOCAL_VARIABLES, scope);
+}
+
+/** tf.compat.v1.variables_initializer(var_list, name="init"): one op running every initializer. */
+export function variablesInitializer(varList: readonly Variable[], ...rest: [name?: string] | [{ name?: string }]): Operation | null {
+  const { name } = pyArgs<{ name: string }>(rest, ["name"]);
+  return group(varList.map((v) => v.initializer), { name: name ?? "init" });
+}
+export function globalVariablesInitializer(): Operation | null {
+  return variablesInitializer(globalVariables());
+}
+export function localVariablesInitializer(): Operation | null {
+  return variablesInitializer(localVariables());
+}

@@ -1,0 +1,202 @@
+import { inspect } from "node:util";
+import { checkDType, DType } from "../core/dtype.js";
+import { InvalidArgumentError } from "../core/errors.js";
+import { isFullyDefined, sameShape, Shape, shapesCompatible, shapeStr } from "../core/shape.js";
+import { formatValues, HostValue, inferDType } from "../core/values.js";
+import { ctx, executingEagerly } from "../eager/context.js";
+import { EagerTensor } from "../eager/tensor.js";
+import type { AnyTensor, TensorLike } from "../eager/tensor_types.js";
+import { recordVariableRead, withoutRecording } from "../eager/tape.js";
+import { getDefaultGraph } from "../graph/default_graph.js";
+import { Graph, GraphKeys } from "../graph/graph.js";
+import type { Operation } from "../graph/operation.js";
+import { SymbolicTensor } from "../graph/tensor.js";
+import { buildNode, execute1, toEagerTensor, toGraphTensor } from "../ops/dispatch.js";
+import { getOpDef } from "../ops/registry.js";
+import { eagerNameScope } from "../eager/name_scope.js";
+
+export interface VariableOptions {
+  name?: string;
+  trainable?: boolean;
+  dtype?: DType;
+  validateShape?: boolean;
+  collections?: string[];
+  shape?: Shape;
+}
+
+interface GraphState {
+  graph: Graph;
+  op: Operation;
+  ref: SymbolicTensor;
+  snapshot: SymbolicTensor;
+  initializer: Operation;
+  initialValue: SymbolicTensor;
+}
+
+/**
+ * tf.Variable: state that survives across steps. Eagerly it owns a tensor; in a graph it is a VariableV2
+ * node ("W") with "W/Assign" as initializer and "W/read" as the value ops consume, as in TensorFlow 1.
+ */
+export class Variable {
+  readonly name: string;
+  readonly dtype: DType;
+  readonly trainable: boolean;
+  /** The key a GradientTape uses for this variable. */
+  readonly tapeId: number;
+  #shape: Shape;
+  #value: EagerTensor | null = null;
+  readonly #graph: GraphState | null = null;
+
+  constructor(initialValue: TensorLike | (() => TensorLike), opts: VariableOptions = {}) {
+    this.tapeId = ctx.nextTensorId++;
+    this.trainable = opts.trainable ?? true;
+    const baseName = opts.name ?? "Variable";
+    if (executingEagerly()) {
+      const init = typeof initialValue === "function" ? initialValue() : initialValue;
+      const dtype = opts.dtype ?? (init instanceof EagerTensor || init instanceof Variable ? init.dtype : inferDType(init as HostValue));
+      const t = toEagerTensor(init, checkDType(dtype, "tf.Variable"), "Variable");
+      if (t.dtype !== dtype) throw new InvalidArgumentError(`tf.Variable: initial value has dtype ${t.dtype}, expected ${dtype}`);
+      this.#value = t === init ? t.clone() : t;
+      this.#value.kept = true;
+      this.dtype = dtype;
+      this.#shape = opts.shape ?? this.#value.shape;
+      this.name = `${eagerNameScope()}${baseName}:0`;
+      return;
+    }
+    const g = getDefaultGraph();
+    this.#graph = g.nameScope(baseName, (scope) => {
+      const opName = scope.slice(0, -1);
+      const init = typeof initialValue === "function" ? initialValue() : initialValue;
+      const dtype = opts.dtype ?? (init instanceof EagerTensor || init instanceof SymbolicTensor || init instanceof Variable ? init.dtype : inferDType(init as HostValue));
+      const initialValueT = toGraphTensor(init, checkDType(dtype, "tf.Variable"), g, `${scope}initial_value`);
+      if (initialValueT.dtype !== dtype) {
+        throw new InvalidArgumentError(`tf.Variable ${opName}: initial value has dtype ${initialValueT.dtype}, expected ${dtype}`);
+      }
+      const shape = opts.validateShape === false ? null : initialValueT.shape;
+      if (opts.validateShape !== false && !isFullyDefined(shape)) {
+        throw new InvalidArgumentError(`initial_value must have a shape specified: ${initialValueT.toString()}`);
+      }
+      const op = g.createOp(getOpDef("VariableV2")!, opName, [], { shape, dtype }, [{ dtype, shape }]);
+      const ref = op.outputs[0];
+      const initializer = buildNode(getOpDef("Assign")!, [ref, initialValueT], { validate_shape: opts.validateShape !== false }, "Assign");
+      const snapshot = buildNode(getOpDef("Identity")!, [ref], {}, "read").outputs[0];
+      return { graph: g, op, ref, snapshot, initializer, initialValue: initialValueT };
+    });
+    this.dtype = this.#graph.ref.dtype;
+    this.#shape = this.#graph.ref.shape;
+    this.name = this.#graph.ref.name;
+    const cols = opts.collections ?? [GraphKeys.GLOBAL_VARIABLES];
+    g.addToCollections(this.trainable ? [...cols, GraphKeys.TRAINABLE_VARIABLES] : cols, this);
+  }
+
+  get shape(): Shape {
+    return this.#shape === null ? null : this.#shape.slice();
+  }
+  get graph(): Graph | null {
+    return this.#graph?.graph ?? null;
+  }
+  /** The VariableV2 node (graph mode). */
+  get op(): Operation {
+    return this.#graphState().op;
+  }
+  /** The op that assigns the initial value (graph mode). */
+  get initializer(): Operation {
+    return this.#graphState().initializer;
+  }
+  get initialValue(): AnyTensor {
+    return this.#graph ? this.#graph.initialValue : this.value();
+  }
+  /** The variable's own output ("W:0"): what tf.gradients differentiates with respect to. */
+  get ref(): SymbolicTensor {
+    return this.#graphState().ref;
+  }
+
+  #graphState(): GraphState {
+    if (!this.#graph) throw new InvalidArgumentError(`Variable ${this.name} was created eagerly and has no graph node`);
+    return this.#graph;
+  }
+  #eagerValue(): EagerTensor {
+    if (!this.#value) {
+      throw new InvalidArgumentError(`Variable ${this.name} belongs to a tf.Graph; read it with a Session, not eagerly`);
+    }
+    return this.#value;
+  }
+
+  /** Eagerly: the current value (shared, do not dispose). In a graph: the "W/read" tensor. */
+  value(): AnyTensor {
+    return this.#graph ? this.#graph.snapshot : this.#eagerValue();
+  }
+  readValue(): AnyTensor {
+    return this.#graph ? this.#graph.snapshot : this.readForOp();
+  }
+  /** What an op consuming this variable gets eagerly: an alias of its value, recorded on active tapes. */
+  readForOp(): EagerTensor {
+    const t = this.#eagerValue().clone();
+    recordVariableRead(this, t);
+    return t;
+  }
+  graphValue(g: Graph): SymbolicTensor {
+    const s = this.#graphState();
+    if (s.graph !== g) throw new InvalidArgumentError(`Variable ${this.name} belongs to another tf.Graph than the op being built`);
+    return s.snapshot;
+  }
+
+  #update(type: "Assign" | "AssignAdd" | "AssignSub", v: TensorLike, name?: string): AnyTensor | Variable {
+    if (this.#graph && !executingEagerly()) {
+      return buildNode(getOpDef(type)!, [this.#graph.ref, v], {}, name ?? type).outputs[0];
+    }
+    const current = this.#eagerValue();
+    const next = withoutRecording(() => {
+      const x = toEagerTensor(v, this.dtype, type);
+      if (x.dtype !== this.dtype) {
+        throw new InvalidArgumentError(`${type} on variable ${this.name}: value has dtype ${x.dtype}, expected ${this.dtype}`);
+      }
+      if (type === "Assign") {
+        if (this.#shape && !shapesCompatible(this.#shape, x.shape)) {
+          throw new InvalidArgumentError(`Cannot assign value of shape ${shapeStr(x.shape)} to variable ${this.name} of shape ${shapeStr(this.#shape)} [Op:AssignVariableOp]`);
+        }
+        return x === v ? x.clone() : x;
+      }
+      const out = execute1(type === "AssignAdd" ? "AddV2" : "Sub", [current, x]) as EagerTensor;
+      if (x !== v) x.dispose();
+      if (!sameShape(out.shape, current.shape)) {
+        out.dispose();
+        throw new InvalidArgumentError(`${type} on variable ${this.name}: update of shape ${shapeStr(x.shape)} does not match the variable's shape ${shapeStr(current.shape)}`);
+      }
+      return out;
+    });
+    next.kept = true;
+    this.#value = next;
+    current.dispose();
+    return this;
+  }
+  /** Eagerly updates in place and returns the variable; in a graph returns the Assign op's output. */
+  assign(value: TensorLike, opts: { name?: string } = {}): AnyTensor | Variable {
+    return this.#update("Assign", value, opts.name);
+  }
+  assignAdd(delta: TensorLike, opts: { name?: string } = {}): AnyTensor | Variable {
+    return this.#update("AssignAdd", delta, opts.name);
+  }
+  assignSub(delta: TensorLike, opts: { name?: string } = {}): AnyTensor | Variable {
+    return this.#update("AssignSub", delta, opts.name);
+  }
+
+  /** Eager: the value now. Graph: the value in `session` (or the default session). */
+  numpy(): unknown {
+    return this.#eagerValue().arraySync();
+  }
+  dispose(): void {
+    this.#value?.dispose();
+  }
+
+  toString(): string {
+    const shape = this.#shape === null ? "<unknown>" : `(${this.#shape.map((d) => d ?? "?").join(", ")}${this.#shape.length === 1 ? "," : ""})`;
+    if (this.#value && !this.#value.isDisposed) {
+      return `<tf.Variable '${this.name}' shape=${shape} dtype=${this.dtype}, numpy=${formatValues(this.#value.dataSync(), this.#value.shape, this.dtype)}>`;
+    }
+    return `<tf.Variable '${this.name}' shape=${shape} dtype=${this.dtype}_ref>`;
+  }
+  [inspect.custom](): string {
+    return this.toString();
+  }
+}
