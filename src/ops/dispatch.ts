@@ -41,7 +41,7 @@ function resolveDTypes(def: OpDef, inputs: readonly TensorLike[], name: string):
         first = i;
       } else if (d !== want) {
         throw new InvalidArgumentError(
-          `cannot compute ${def.type} as input #${i}(zero-based) was expected to be a ${tfName(want)} tensor but is a ${tfName(d)} tensor [Op:${def.type}] name: ${name}` +
+          `cannot compute ${def.type} as input #${i}(zero-based) was expected to be a ${tfName(want)} tensor but is a ${tfName(d)} tensor` +
           ` (input #${first} is ${tfName(want)}; tsflow, like TensorFlow, never converts between dtypes silently: use tf.cast)`,
         );
       }
@@ -60,7 +60,7 @@ function checkAllowed(def: OpDef, dtypes: readonly DType[], name: string): void 
   const d = dtypes[idx];
   if (!def.allowedDTypes.includes(d)) {
     throw new InvalidArgumentError(
-      `Value for attr 'T' of ${d} is not in the list of allowed values: ${def.allowedDTypes.join(", ")} ; NodeDef: {{node ${name}}}; Op<name=${def.type}> [Op:${def.type}]`,
+      `Value for attr 'T' of ${d} is not in the list of allowed values: ${def.allowedDTypes.join(", ")} ; NodeDef: {{node ${name}}}; Op<name=${def.type}>`,
     );
   }
 }
@@ -89,7 +89,7 @@ export function toEagerTensor(x: TensorLike, dtype: DType, op: string): EagerTen
 }
 
 function withOpContext(e: unknown, suffix: string): never {
-  if (e instanceof OpError && !e.message.includes("[Op:")) {
+  if (e instanceof OpError && !e.message.includes("[Op:") && !e.message.includes("{{node ")) {
     e.message = `${e.message}${suffix}`;
   }
   throw e;
@@ -97,15 +97,20 @@ function withOpContext(e: unknown, suffix: string): never {
 
 function executeEager(def: OpDef, inputs: readonly TensorLike[], attrs: Attrs, name: string | undefined): EagerTensor[] {
   const opName = name ?? def.name ?? def.type;
-  const dtypes = resolveDTypes(def, inputs, opName);
-  checkAllowed(def, dtypes, opName);
+  const suffix = ` [Op:${def.type}]${name ? ` name: ${name}` : ""}`;
+  let dtypes: DType[];
+  try {
+    dtypes = resolveDTypes(def, inputs, opName);
+    checkAllowed(def, dtypes, opName);
+  } catch (e) {
+    return withOpContext(e, suffix);
+  }
   const converted: EagerTensor[] = [];
   const tensors = inputs.map((x, i) => {
     const t = toEagerTensor(x, dtypes[i], def.type);
     if (t !== x) converted.push(t);
     return t;
   });
-  const suffix = ` [Op:${def.type}]${name ? ` name: ${name}` : ""}`;
   try {
     const specs: TensorSpec[] = tensors.map((t, i) => ({
       dtype: t.dtype,
@@ -159,8 +164,13 @@ export function toGraphTensor(x: TensorLike, dtype: DType, g: Graph, name: strin
 export function buildNode(def: OpDef, inputs: readonly TensorLike[], attrs: Attrs, name?: string, graph?: Graph): Operation {
   const g = graph ?? getDefaultGraph();
   const opName = g.uniqueName(name ?? def.name ?? def.type);
-  const dtypes = resolveDTypes(def, inputs, opName);
-  checkAllowed(def, dtypes, opName);
+  let dtypes: DType[];
+  try {
+    dtypes = resolveDTypes(def, inputs, opName);
+    checkAllowed(def, dtypes, opName);
+  } catch (e) {
+    return withOpContext(e, ` for '{{node ${opName}}} = ${def.type}'`);
+  }
   const argNames = def.inputNames ?? (inputs.length === 2 ? ["x", "y"] : inputs.map((_, i) => (i === 0 ? "x" : `input_${i}`)));
   const syms = inputs.map((x, i) => toGraphTensor(x, dtypes[i], g, `${opName}/${argNames[i] ?? `input_${i}`}`));
   const specs: TensorSpec[] = syms.map((t) => ({ dtype: t.dtype, shape: t.shape, value: constValueOf(t) }));

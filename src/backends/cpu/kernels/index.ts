@@ -5,13 +5,14 @@ import { arrayKernels, debugKernels } from "./array.js";
 import { linalgKernels } from "./linalg.js";
 import { reduceKernels } from "./reduce.js";
 import { randomKernels } from "./random.js";
+import { stateKernels } from "./state.js";
 
 /**
  * The CPU kernel table: hand-written kernels per op family, plus one generated kernel for every
  * elementwise op of the op table. Built on first use, after the op library has registered.
  */
 export function cpuKernels(): Record<string, CpuKernel> {
-  const table: Record<string, CpuKernel> = { ...arrayKernels, ...debugKernels, ...reduceKernels, ...linalgKernels, ...randomKernels };
+  const table: Record<string, CpuKernel> = { ...arrayKernels, ...debugKernels, ...reduceKernels, ...linalgKernels, ...randomKernels, ...stateKernels };
   for (const def of allOpDefs()) {
     const ew = def.elementwise;
     if (!ew || table[def.type]) continue;
