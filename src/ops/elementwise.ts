@@ -1,5 +1,6 @@
 import type { DType } from "../core/dtype.js";
-import { isInteger } from "../core/dtype.js";
+import { isInteger, tfName } from "../core/dtype.js";
+import { InvalidArgumentError } from "../core/errors.js";
 import type { Tensor } from "../core/tensor.js";
 import type { TensorLike } from "../eager/tensor_types.js";
 import { pyArgs } from "./args.js";
@@ -87,7 +88,7 @@ defineOps([
     return [multiply(dy, multiply(y, subtract(1, y)))];
   }),
   unary("Relu", { js: "x > 0 ? x : 0", jsInt64: "x > 0n ? x : 0n" }, NUMERIC, (op, [dy]) => [multiply(dy, cast(greater(op.outputs[0], 0), dy.dtype))]),
-  unary("Relu6", { js: "x > 0 ? (x < 6 ? x : 6) : 0" }, NUMERIC, (op, [dy]) => {
+  unary("Relu6", { js: "x > 0 ? (x < 6 ? x : 6) : 0", jsInt64: "x > 0n ? (x < 6n ? x : 6n) : 0n" }, NUMERIC, (op, [dy]) => {
     const x = op.inputs[0];
     return [multiply(dy, cast(logicalAnd(greater(x, 0), less(x, 6)), dy.dtype))];
   }),
@@ -180,12 +181,24 @@ export function logicalXor(x: TensorLike, y: TensorLike, ...rest: NameArg): Tens
   return logicalAnd(logicalOr(x, y), logicalNot(logicalAnd(x, y)), ...rest);
 }
 
-/** tf.divide / tf.truediv: integers are divided as floats (int32 -> float64), as in Python 3 TensorFlow. */
+/**
+ * tf.divide / tf.truediv: integers are divided as floats, as in Python 3 TensorFlow (its _TRUEDIV_TABLE:
+ * uint8 -> float32, int32/int64 -> float64). Both tensors must have one dtype: no silent promotion.
+ */
 export function divide(x: TensorLike, y: TensorLike, ...rest: NameArg): Tensor {
-  const dt = [x, y].map((v) => (typeof v === "object" && v !== null && "dtype" in v ? (v as { dtype: DType }).dtype : null)).find((d) => d !== null);
+  const dtypeOf = (v: TensorLike): DType | null =>
+    typeof v === "object" && v !== null && "dtype" in v && typeof (v as { dtype: unknown }).dtype === "string" ? (v as { dtype: DType }).dtype : null;
+  const dx = dtypeOf(x);
+  const dy = dtypeOf(y);
+  if (dx !== null && dy !== null && dx !== dy) {
+    throw new InvalidArgumentError(`truediv: x and y must have the same dtype, got ${tfName(dx)} != ${tfName(dy)}; use tf.cast`);
+  }
+  const dt = dx ?? dy;
   if (dt && isInteger(dt)) {
-    const to: DType = dt === "int32" || dt === "uint8" ? "float64" : "float64";
-    return realdiv(cast(x, to), cast(y, to), ...rest);
+    const to: DType = dt === "uint8" ? "float32" : "float64";
+    // JS values take the float dtype directly (no float32 detour that could round them).
+    const conv = (v: TensorLike, d: DType | null) => (d === null ? v : cast(v, to));
+    return realdiv(conv(x, dx), conv(y, dy), ...rest);
   }
   return realdiv(x, y, ...rest);
 }

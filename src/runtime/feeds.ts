@@ -7,13 +7,14 @@ import { defaultBackend } from "../eager/context.js";
 import { EagerTensor } from "../eager/tensor.js";
 import type { Graph } from "../graph/graph.js";
 import { SymbolicTensor } from "../graph/tensor.js";
+import type { Tensor } from "../core/tensor.js";
 import { Variable } from "../variables/variable.js";
 
 /** A value fed to Session.run: a concrete tensor, a typed array, nested arrays or a number. */
 export type FeedValue = EagerTensor | HostValue;
-export type FeedDict = ReadonlyMap<SymbolicTensor | Variable | string, FeedValue> | { readonly [name: string]: FeedValue };
+export type FeedDict = ReadonlyMap<Tensor | Variable | string, FeedValue> | { readonly [name: string]: FeedValue };
 
-function resolveKey(k: SymbolicTensor | Variable | string, g: Graph): SymbolicTensor {
+function resolveKey(k: Tensor | Variable | string, g: Graph): SymbolicTensor {
   if (k instanceof Variable) return k.ref;
   if (typeof k === "string") {
     const t = g.asGraphElement(k.includes(":") ? k : `${k}:0`, true, false);
@@ -72,7 +73,7 @@ function checkShape(t: SymbolicTensor, shape: number[]): void {
 export function convertFeeds(feedDict: FeedDict | undefined, g: Graph): Map<SymbolicTensor, Handle> {
   const out = new Map<SymbolicTensor, Handle>();
   if (!feedDict) return out;
-  const entries: [SymbolicTensor | Variable | string, FeedValue][] =
+  const entries: [Tensor | Variable | string, FeedValue][] =
     feedDict instanceof Map ? [...feedDict.entries()] : Object.entries(feedDict as Record<string, FeedValue>);
   try {
     for (const [k, v] of entries) {
