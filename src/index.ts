@@ -79,6 +79,7 @@ export const {
 export const initializeAllVariables = scope.globalVariablesInitializer;
 
 // ---- namespaces
+export { app, flags } from "./app/flags.js"; // tf.app.flags, tf.app.run; tf.flags is tf.app.flags
 export const math = {
   add, subtract, multiply, divide, truediv, realdiv, floordiv, floormod, mod, pow, maximum, minimum, squaredDifference,
   equal, notEqual, less, lessEqual, greater, greaterEqual, logicalAnd, logicalOr, logicalNot, logicalXor,

@@ -1,12 +1,12 @@
 import type { DType } from "../core/dtype.js";
 import { InvalidArgumentError, UnimplementedError } from "../core/errors.js";
-import { Dim, isFullyDefined, normalizeAxis, shapeStr, sizeOf } from "../core/shape.js";
+import { Dim, isFullyDefined, normalizeAxis, Shape, shapeStr, sizeOf } from "../core/shape.js";
 import type { Tensor } from "../core/tensor.js";
 import type { TensorLike } from "../eager/tensor_types.js";
 import { pyArgs } from "./args.js";
 import { execute1, isTensor } from "./dispatch.js";
 import { constInts } from "./infer.js";
-import { defineOps, GradFn, GradOp, OpDef, TensorSpec } from "./registry.js";
+import { defineOps, getOpDef, GradFn, GradOp, OpDef, TensorSpec } from "./registry.js";
 import { cast } from "./cast.js";
 import { divide, equal, multiply, realdiv } from "./elementwise.js";
 import { reshape, shape } from "./array.js";
@@ -71,7 +71,9 @@ const meanGrad: GradFn = (op, [dy]) => {
   const y = op.outputs[0];
   const g = broadcastBack(op, dy).dyFull;
   if (isFullyDefined(x.shape) && isFullyDefined(y.shape)) return [realdiv(g, sizeOf(x.shape) / Math.max(sizeOf(y.shape), 1)), null];
-  const count = divide(cast(execute1("Size", [x]), "float64"), cast(execute1("Size", [y]), "float64"));
+  // Unknown dims: the factor is prod(shape(x)) / max(prod(shape(y)), 1), computed when the graph runs (TF's _MeanGrad).
+  const prodOfShape = (t: Tensor) => execute1("Prod", [shape(t), new Int32Array([0])], { keep_dims: false });
+  const count = divide(prodOfShape(x), execute1("Maximum", [prodOfShape(y), 1]));
   return [realdiv(g, cast(count, g.dtype)), null];
 };
 const minMaxGrad: GradFn = (op, [dy]) => {
@@ -82,24 +84,50 @@ const minMaxGrad: GradFn = (op, [dy]) => {
   const numSelected = broadcastBack(op, execute1("Sum", [indicators, op.inputs[1]], { keep_dims: op.attrs.keep_dims as boolean })).dyFull;
   return [multiply(realdiv(indicators, numSelected), dyFull), null];
 };
+/** The product of all other elements along `axis`, for each element: exclusive cumulative products from both sides. */
+function productOfOthers(t: Tensor, axis: number): Tensor {
+  const left = execute1("Cumprod", [t, axis], { exclusive: true, reverse: false });
+  const right = execute1("Cumprod", [t, axis], { exclusive: true, reverse: true });
+  return multiply(left, right);
+}
+
 const prodGrad: GradFn = (op, [dy]) => {
-  // d(prod)/dx_i is the product of the other elements: exclusive cumulative products from both sides,
-  // as TensorFlow computes it, so that zeros in x are handled exactly.
+  // d(prod)/dx_i is the product of the other elements, computed from exclusive cumulative products from
+  // both sides as TensorFlow does, so that zeros in x are handled exactly (no division by x).
   const x = op.inputs[0];
   const xs = x.shape;
   const axes = constInts({ dtype: "int32", shape: null, value: constOf(op.inputs[1]) });
-  if (!isFullyDefined(xs) || axes === null) throw new UnimplementedError("gradient of Prod needs a static input shape and axes");
+  if (xs === null || axes === null) throw new UnimplementedError("gradient of Prod needs the input's rank and the reduction axes known when the graph is built");
   const rank = xs.length;
   const norm = [...new Set(axes.map((a) => normalizeAxis(a, rank, "Prod")))].sort((a, b) => a - b);
-  const perm = [...norm, ...xs.map((_, i) => i).filter((i) => !norm.includes(i))];
-  const permuted = perm.map((i) => xs[i]);
-  const reduced = sizeOf(norm.map((i) => xs[i]));
-  const flat = reshape(execute1("Transpose", [x, new Int32Array(perm)]), new Int32Array([reduced, sizeOf(xs) / Math.max(reduced, 1)]));
-  const left = execute1("Cumprod", [flat, 0], { exclusive: true, reverse: false });
-  const right = execute1("Cumprod", [flat, 0], { exclusive: true, reverse: true });
-  const others = reshape(multiply(left, right), new Int32Array(permuted));
-  const inverse = perm.map((_, i) => perm.indexOf(i));
-  return [multiply(broadcastBack(op, dy).dyFull, execute1("Transpose", [others, new Int32Array(inverse)])), null];
+  const dyFull = broadcastBack(op, dy).dyFull;
+  if (norm.length === 0) return [dyFull, null];
+  let others: Tensor;
+  const contiguous = norm.every((a, i) => i === 0 || a === norm[i - 1] + 1);
+  if (norm.length === 1) {
+    others = productOfOthers(x, norm[0]);
+  } else if (contiguous && norm.length === rank) {
+    // All axes: flatten (works with unknown dims), then restore the shape.
+    const back = isFullyDefined(xs) ? new Int32Array(xs) : shape(x);
+    others = reshape(productOfOthers(reshape(x, new Int32Array([-1])), 0), back);
+  } else if (contiguous && isFullyDefined(xs)) {
+    // Adjacent axes merge into one by a reshape: [pre..., R, post...].
+    const first = norm[0];
+    const last = norm[norm.length - 1];
+    const merged = [...xs.slice(0, first), sizeOf(xs.slice(first, last + 1)), ...xs.slice(last + 1)];
+    others = reshape(productOfOthers(reshape(x, new Int32Array(merged)), first), new Int32Array(xs));
+  } else if (isFullyDefined(xs)) {
+    // Scattered axes: move them to the front (Transpose), as TensorFlow's _ProdGrad does.
+    const perm = [...norm, ...xs.map((_, i) => i).filter((i) => !norm.includes(i))];
+    const permuted = perm.map((i) => xs[i]);
+    const reduced = sizeOf(norm.map((i) => xs[i]));
+    const flat = reshape(execute1("Transpose", [x, new Int32Array(perm)]), new Int32Array([reduced, sizeOf(xs) / Math.max(reduced, 1)]));
+    const inverse = perm.map((_, i) => perm.indexOf(i));
+    others = execute1("Transpose", [reshape(productOfOthers(flat, 0), new Int32Array(permuted)), new Int32Array(inverse)]);
+  } else {
+    throw new UnimplementedError(`gradient of Prod over the non-adjacent axes [${norm}] needs a fully known input shape, got ${shapeStr(xs)}`);
+  }
+  return [multiply(dyFull, others), null];
 };
 
 function reduction(type: string, name: string, dtypes: DType[] | null, grad: GradFn | null, outDType?: DType): OpDef {
@@ -141,31 +169,132 @@ defineOps([
   },
 ]);
 
+
+// ---------------------------------------------------------------- arg max/min, cumulative sums and products
+
+/** TensorFlow's check of a scalar axis against a rank: [-rank, rank). */
+function checkAxis(axis: number, rank: number, op: string, what = "dimension"): number {
+  if (!Number.isInteger(axis) || axis < -rank || axis >= rank) {
+    throw new InvalidArgumentError(`${op}: Expected ${what} in the range [${-rank}, ${rank}), but got ${axis}`);
+  }
+  return axis < 0 ? axis + rank : axis;
+}
+
+function scalarAxis(spec: TensorSpec, op: string): number | null {
+  if (spec.shape !== null && spec.shape.length !== 0) {
+    throw new InvalidArgumentError(`${op}: axis must be a scalar, got shape ${shapeStr(spec.shape)}`);
+  }
+  const v = constInts(spec);
+  return v === null ? null : v[0];
+}
+
+function argInfer(op: string) {
+  return (inputs: readonly TensorSpec[], attrs: { readonly [k: string]: unknown }) => {
+    const [x, dim] = inputs;
+    const dtype = (attrs.output_type as DType | undefined) ?? "int64";
+    if (dtype !== "int32" && dtype !== "int64") throw new InvalidArgumentError(`${op}: output_type must be int32 or int64, got ${dtype}`);
+    const axis = scalarAxis(dim, op);
+    if (x.shape === null) return [{ dtype, shape: null }];
+    const rank = x.shape.length;
+    if (axis === null) return [{ dtype, shape: new Array<Dim>(Math.max(rank - 1, 0)).fill(null) }];
+    const a = checkAxis(axis, rank, op);
+    if (x.shape[a] === 0) throw new InvalidArgumentError(`${op}: Reduction axis ${axis} is empty in shape ${shapeStr(x.shape)}`);
+    return [{ dtype, shape: x.shape.filter((_, i) => i !== a) }];
+  };
+}
+
+function scanInfer(op: string) {
+  return (inputs: readonly TensorSpec[]) => {
+    const [x, ax] = inputs;
+    const axis = scalarAxis(ax, op);
+    if (axis !== null && x.shape !== null) checkAxis(axis, x.shape.length, op, "axis");
+    return [{ dtype: x.dtype, shape: x.shape }];
+  };
+}
+
+const scanAttrs = (op: GradOp) => ({ exclusive: Boolean(op.attrs.exclusive), reverse: Boolean(op.attrs.reverse) });
+
+defineOps([
+  { type: "ArgMax", inputNames: ["input", "dimension"], inputDTypes: { 1: "int32" }, hostInputs: [1], allowedDTypes: [...NUMERIC, "bool"], infer: argInfer("ArgMax"), grad: null },
+  { type: "ArgMin", inputNames: ["input", "dimension"], inputDTypes: { 1: "int32" }, hostInputs: [1], allowedDTypes: [...NUMERIC, "bool"], infer: argInfer("ArgMin"), grad: null },
+  {
+    type: "Cumsum",
+    inputNames: ["x", "axis"],
+    inputDTypes: { 1: "int32" },
+    hostInputs: [1],
+    allowedDTypes: NUMERIC,
+    infer: scanInfer("Cumsum"),
+    // The sum runs the other way: each input contributes to every output after it.
+    grad: (op, [dy]) => {
+      const { exclusive, reverse } = scanAttrs(op);
+      return [execute1("Cumsum", [dy, op.inputs[1]], { exclusive, reverse: !reverse }), null];
+    },
+  },
+  {
+    type: "Cumprod",
+    inputNames: ["x", "axis"],
+    inputDTypes: { 1: "int32" },
+    hostInputs: [1],
+    allowedDTypes: NUMERIC,
+    infer: scanInfer("Cumprod"),
+    // TensorFlow's _CumprodGrad: cumsum(cumprod(x) * dy, reverse) / x. Like TensorFlow it divides by x
+    // (div_no_nan: 0 where x is 0), so the gradient is only correct where x has no zeros.
+    grad: (op, [dy]) => {
+      const { exclusive, reverse } = scanAttrs(op);
+      const [x, axis] = op.inputs;
+      const prod = execute1("Cumprod", [x, axis], { exclusive, reverse });
+      const summed = execute1("Cumsum", [multiply(prod, dy), axis], { exclusive, reverse: !reverse });
+      const isZero = equal(x, 0);
+      const safeX = execute1("SelectV2", [isZero, execute1("OnesLike", [x]), x]);
+      return [execute1("SelectV2", [isZero, execute1("ZerosLike", [summed]), realdiv(summed, safeX)]), null];
+    },
+  },
+]);
+
 // ---------------------------------------------------------------- public functions
 
 export interface ReduceOptions {
   axis?: number | number[] | Tensor | null;
   keepdims?: boolean;
   name?: string;
+  /** TensorFlow 1's deprecated names for axis and keepdims. */
+  reductionIndices?: number | number[] | Tensor | null;
+  keepDims?: boolean;
 }
-type ReduceArgs = [axis?: number | number[] | Tensor | null | ReduceOptions, keepdims?: boolean, name?: string] | [ReduceOptions];
+type ReduceArgs = [axis?: number | number[] | Tensor | null | ReduceOptions, keepdims?: boolean | ReduceOptions, name?: string | ReduceOptions] | [ReduceOptions];
 
-function allAxes(x: TensorLike): TensorLike {
-  const rank = isTensor(x) ? x.rank : Array.isArray(x) || ArrayBuffer.isView(x) ? null : 0;
-  if (rank !== null) return new Int32Array(Array.from({ length: rank }, (_, i) => i));
-  if (!isTensor(x)) {
-    let r = 0;
-    for (let v: unknown = x; Array.isArray(v) || ArrayBuffer.isView(v); v = (v as ArrayLike<unknown>)[0]) r++;
-    return new Int32Array(Array.from({ length: r }, (_, i) => i));
+/** The rank of a tensor, variable or nested JS array; null when unknown before run time. */
+function rankOfInput(x: TensorLike): number | null {
+  if (isTensor(x)) return x.rank;
+  if (typeof x === "object" && x !== null && !Array.isArray(x) && !ArrayBuffer.isView(x) && "shape" in x) {
+    const s = (x as { shape: Shape }).shape;
+    return s === null ? null : s.length;
   }
-  return execute1("Range", [0, execute1("Rank", [x]), 1]);
+  let r = 0;
+  for (let v: unknown = x; Array.isArray(v) || ArrayBuffer.isView(v); v = (v as ArrayLike<unknown>)[0]) {
+    r++;
+    if ((v as ArrayLike<unknown>).length === 0) break;
+  }
+  return r;
 }
 
 function reducer(type: string, defaultName: string) {
   return (inputTensor: TensorLike, ...args: ReduceArgs): Tensor => {
     const a = pyArgs<ReduceOptions>(args, ["axis", "keepdims", "name"]);
-    const axis = a.axis === undefined || a.axis === null ? allAxes(inputTensor) : typeof a.axis === "number" ? new Int32Array([a.axis]) : Array.isArray(a.axis) ? new Int32Array(a.axis) : a.axis;
-    return execute1(type, [inputTensor, axis], { keep_dims: a.keepdims ?? false }, a.name ?? defaultName);
+    const axisArg = a.axis ?? a.reductionIndices ?? null;
+    const keep = a.keepdims ?? a.keepDims ?? false;
+    const name = a.name ?? defaultName;
+    let axis: TensorLike;
+    if (axisArg === null) {
+      const rank = rankOfInput(inputTensor);
+      if (rank !== null) axis = new Int32Array(Array.from({ length: rank }, (_, i) => i));
+      else if (getOpDef("Range") && getOpDef("Rank")) axis = execute1("Range", [0, execute1("Rank", [inputTensor]), 1]);
+      else if (!keep) return execute1(type, [reshape(inputTensor, new Int32Array([-1])), new Int32Array([0])], { keep_dims: false }, name);
+      else throw new UnimplementedError(`${type} over all axes with keepdims needs the rank of its input, which is unknown`);
+    } else {
+      axis = typeof axisArg === "number" ? new Int32Array([axisArg]) : Array.isArray(axisArg) ? new Int32Array(axisArg) : axisArg;
+    }
+    return execute1(type, [inputTensor, axis], { keep_dims: keep }, name);
   };
 }
 
@@ -184,3 +313,44 @@ export function addN(inputs: readonly TensorLike[], ...rest: [name?: string] | [
   return execute1("AddN", inputs, {}, name);
 }
 
+
+export interface ArgOptions {
+  axis?: number | Tensor | null;
+  outputType?: DType;
+  name?: string;
+  /** TensorFlow 1's deprecated name for axis. */
+  dimension?: number | Tensor | null;
+}
+
+function argReducer(type: string) {
+  return (input: TensorLike, ...args: [axis?: number | Tensor | null | ArgOptions, outputType?: DType | ArgOptions, name?: string | ArgOptions] | [ArgOptions]): Tensor => {
+    const a = pyArgs<ArgOptions>(args, ["axis", "outputType", "name"]);
+    const axis = a.axis ?? a.dimension ?? 0;
+    return execute1(type, [input, axis], { output_type: a.outputType ?? "int64" }, a.name);
+  };
+}
+
+/** tf.math.argmax(input, axis=0, output_type="int64", name): index of the largest value along axis (first on ties). */
+export const argmax = argReducer("ArgMax");
+/** tf.math.argmin(input, axis=0, output_type="int64", name): index of the smallest value along axis (first on ties). */
+export const argmin = argReducer("ArgMin");
+
+export interface ScanOptions {
+  axis?: number | Tensor;
+  exclusive?: boolean;
+  reverse?: boolean;
+  name?: string;
+}
+type ScanArgs = [axis?: number | Tensor | ScanOptions, exclusive?: boolean | ScanOptions, reverse?: boolean | ScanOptions, name?: string | ScanOptions] | [ScanOptions];
+
+function scan(type: string) {
+  return (x: TensorLike, ...args: ScanArgs): Tensor => {
+    const a = pyArgs<ScanOptions>(args, ["axis", "exclusive", "reverse", "name"]);
+    return execute1(type, [x, a.axis ?? 0], { exclusive: a.exclusive ?? false, reverse: a.reverse ?? false }, a.name);
+  };
+}
+
+/** tf.math.cumsum(x, axis=0, exclusive=false, reverse=false, name). */
+export const cumsum = scan("Cumsum");
+/** tf.math.cumprod(x, axis=0, exclusive=false, reverse=false, name). */
+export const cumprod = scan("Cumprod");
