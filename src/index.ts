@@ -17,7 +17,7 @@ import { checkNumerics } from "./ops/debug.js";
 import { Graph, GraphKeys } from "./graph/graph.js";
 import { getDefaultGraph, resetDefaultGraph } from "./graph/default_graph.js";
 import { addToCollection, addToCollections, controlDependencies, device, getCollection, getCollectionRef, nameScope } from "./graph/scopes.js";
-import { InteractiveSession, Session, getDefaultSession } from "./runtime/session.js";
+import { ConfigProto, InteractiveSession, RunMetadata, RunOptions, Session, getDefaultSession } from "./runtime/session.js";
 import { disableEagerExecution, enableEagerExecution, setLogDevicePlacement } from "./eager/mode.js";
 import { executingEagerly } from "./eager/context.js";
 import { gradients } from "./autodiff/gradients.js";
@@ -32,7 +32,8 @@ export { GradientTape } from "./eager/tape.js";
 export type { DType } from "./core/dtype.js";
 export type { Shape, Dim } from "./core/shape.js";
 export type { TensorLike } from "./eager/tensor_types.js";
-export type { ConfigProto, SessionOptions, RunOptions, RunMetadata } from "./runtime/session.js";
+export type { SessionOptions } from "./runtime/session.js";
+export { ConfigProto, RunOptions, RunMetadata };
 export { Graph, GraphKeys, Session, InteractiveSession, getDefaultSession, getDefaultGraph, resetDefaultGraph };
 export { nameScope, controlDependencies, device, addToCollection, addToCollections, getCollection, getCollectionRef };
 export { executingEagerly, gradients };
@@ -79,7 +80,8 @@ export const {
 export const initializeAllVariables = scope.globalVariablesInitializer;
 
 // ---- namespaces
-export { app, flags } from "./app/flags.js"; // tf.app.flags, tf.app.run; tf.flags is tf.app.flags
+import { app, flags } from "./app/flags.js";
+export { app, flags }; // tf.app.flags, tf.app.run; tf.flags is tf.app.flags
 export const math = {
   add, subtract, multiply, divide, truediv, realdiv, floordiv, floormod, mod, pow, maximum, minimum, squaredDifference,
   equal, notEqual, less, lessEqual, greater, greaterEqual, logicalAnd, logicalOr, logicalNot, logicalXor,
@@ -103,11 +105,11 @@ export const linalg = { matmul };
 
 export const compat = {
   v1: {
-    Graph, Session, InteractiveSession, GraphKeys, placeholder, placeholderWithDefault, getVariable, variableScope,
+    Graph, Session, InteractiveSession, GraphKeys, ConfigProto, RunOptions, RunMetadata, placeholder, placeholderWithDefault, getVariable, variableScope,
     getVariableScope, globalVariablesInitializer, variablesInitializer, localVariablesInitializer, globalVariables,
     trainableVariables, localVariables, getDefaultGraph, resetDefaultGraph, getDefaultSession, gradients,
     disableEagerExecution, enableEagerExecution, setRandomSeed, AUTO_REUSE, nameScope, addToCollection, getCollection,
     initializeAllVariables: scope.globalVariablesInitializer,
-    randomNormal, randomUniform, truncatedNormal,
+    randomNormal, randomUniform, truncatedNormal, app, flags,
   },
 };

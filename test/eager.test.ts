@@ -201,10 +201,10 @@ describe("GradientTape", () => {
 describe("random seeds", () => {
   it("an op seed with the global seed repeats after setSeed, and continues otherwise", () => {
     tf.random.setSeed(42);
-    const a = Array.from(e(tf.random.normal([4], { seed: 1 })).dataSync());
-    const b = Array.from(e(tf.random.normal([4], { seed: 1 })).dataSync());
+    const a = Array.from(e(tf.random.normal([4], { seed: 1 })).dataSync() as Float32Array);
+    const b = Array.from(e(tf.random.normal([4], { seed: 1 })).dataSync() as Float32Array);
     tf.random.setSeed(42);
-    const c = Array.from(e(tf.random.normal([4], { seed: 1 })).dataSync());
+    const c = Array.from(e(tf.random.normal([4], { seed: 1 })).dataSync() as Float32Array);
     assert.deepEqual(a, c);
     assert.notDeepEqual(a, b);
     tf.random.setSeed(null);
@@ -212,9 +212,9 @@ describe("random seeds", () => {
 
   it("the global seed alone makes a reproducible sequence of ops", () => {
     tf.random.setSeed(7);
-    const a = [tf.random.uniform([3]), tf.random.uniform([3])].map((t) => Array.from(e(t).dataSync()));
+    const a = [tf.random.uniform([3]), tf.random.uniform([3])].map((t) => Array.from(e(t).dataSync() as Float32Array));
     tf.random.setSeed(7);
-    const b = [tf.random.uniform([3]), tf.random.uniform([3])].map((t) => Array.from(e(t).dataSync()));
+    const b = [tf.random.uniform([3]), tf.random.uniform([3])].map((t) => Array.from(e(t).dataSync() as Float32Array));
     assert.deepEqual(a, b);
     assert.notDeepEqual(a[0], a[1]);
     tf.random.setSeed(null);
@@ -227,7 +227,7 @@ describe("random seeds", () => {
         tf.setRandomSeed(1234);
         const r = tf.randomUniform([3]);
         const sess = new tf.Session();
-        return [Array.from(e(sess.run(r) as tf.Tensor).dataSync()), Array.from(e(sess.run(r) as tf.Tensor).dataSync())];
+        return [Array.from(e(sess.run(r)).dataSync() as Float32Array), Array.from(e(sess.run(r)).dataSync() as Float32Array)];
       });
     };
     const [a1, a2] = build();

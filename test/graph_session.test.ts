@@ -178,7 +178,7 @@ describe("sessions", () => {
       const y = tf.placeholder("int32", [], { name: "y" });
       const z = tf.multiply(x, tf.cast(y, "float32"));
       const sess = new tf.Session();
-      assert.deepEqual(val(sess.run(z, new Map<tf.SymbolicTensor | string, unknown>([[x, [[1], [2]]], ["y:0", 3]]) as never)), [[3], [6]]);
+      assert.deepEqual(val(sess.run(z, new Map<tf.Tensor | string, number[][] | number>([[x, [[1], [2]]], ["y:0", 3]]))), [[3], [6]]);
       assert.deepEqual(val(sess.run(z, { "x:0": [[1]], y: 4 })), [[4]]);
       // A flat typed array takes the placeholder's shape, solving its unknown dimension.
       assert.deepEqual(val(sess.run(z, { x: new Float32Array([1, 2, 3]), y: 2 })), [[2], [4], [6]]);

@@ -53,7 +53,7 @@ describe("memory stays flat over long training loops", () => {
       const W = new tf.Variable(tf.zeros([2, 1]), { name: "W" });
       const loss = tf.reduceMean(tf.square(tf.subtract(tf.matmul(x, W), y)));
       const [grad] = tf.gradients(loss, [W]);
-      const train = W.assignSub(tf.multiply(grad!, 0.01));
+      const train = tf.group([W.assignSub(tf.multiply(grad!, 0.01))]);
       const sess = new tf.Session();
       sess.run(W.initializer);
       const xs = new Float32Array([1, 2, 3, 4, 5, 6]);
@@ -62,7 +62,7 @@ describe("memory stays flat over long training loops", () => {
       const before = tf.memory();
       let heapAt1000 = 0;
       for (let step = 1; step <= STEPS; step++) {
-        sess.run(train.op ?? train, feed);
+        sess.run(train, feed);
         if (step === 1000) heapAt1000 = heapMB();
       }
       const after = tf.memory();

@@ -16,4 +16,17 @@ export abstract class Tensor {
   abstract arraySync(): unknown;
   abstract array(): Promise<unknown>;
   abstract toString(): string;
+  /** "op_name:index" in a graph; an error for eager tensors, as in TensorFlow 2. */
+  abstract readonly name: string;
+  /** The device the tensor's value lives on (eager) or its op asked for (graph). */
+  abstract readonly device: string;
+  /** Number of elements, or null while unknown. */
+  abstract readonly size: number | null;
+  /** The value of a one-element tensor as a number. */
+  abstract item(): number;
+  /** Releases an eager tensor's buffer; nothing to do for a graph tensor. */
+  abstract dispose(): void;
+  [Symbol.dispose](): void {
+    this.dispose();
+  }
 }

@@ -5,7 +5,8 @@ import type { OpDef } from "../ops/registry.js";
 import { getOpDef } from "../ops/registry.js";
 import { backprop, BackpropNode } from "../autodiff/backprop.js";
 import { EagerTensor } from "./tensor.js";
-import type { Variable } from "../variables/variable.js";
+import { Variable } from "../variables/variable.js";
+import type { Tensor } from "../core/tensor.js";
 
 interface TapeEntry extends BackpropNode {
   readonly saved: EagerTensor[];
@@ -55,10 +56,11 @@ export class GradientTape {
     }
   }
 
-  watch(x: EagerTensor | Variable | readonly (EagerTensor | Variable)[]): void {
+  watch(x: Tensor | Variable | readonly (Tensor | Variable)[]): void {
     const list = Array.isArray(x) ? x : [x];
-    for (const t of list as (EagerTensor | Variable)[]) {
+    for (const t of list as (Tensor | Variable)[]) {
       if (t instanceof EagerTensor) this.#watched.add(t.id);
+      else if (!(t instanceof Variable)) throw new InvalidArgumentError(`GradientTape.watch: ${String(t)} is not an eager tensor or a variable`);
       else {
         this.#watched.add(t.tapeId);
         this.#variables.set(t.tapeId, t);
@@ -97,10 +99,10 @@ export class GradientTape {
    * d(target)/d(sources). Sources may be tensors or variables, nested in arrays; unconnected sources give
    * null (or zeros with unconnectedGradients "zero"), as in TensorFlow.
    */
-  gradient<S extends EagerTensor | Variable | readonly (EagerTensor | Variable)[]>(
-    target: EagerTensor | readonly EagerTensor[],
+  gradient<S extends Tensor | Variable | readonly (Tensor | Variable)[]>(
+    target: Tensor | readonly Tensor[],
     sources: S,
-    outputGradients?: EagerTensor | readonly (EagerTensor | null)[] | null,
+    outputGradients?: Tensor | readonly (Tensor | null)[] | null,
     unconnectedGradients: "none" | "zero" = "none",
   ): S extends readonly unknown[] ? (EagerTensor | null)[] : EagerTensor | null {
     if (this.#used && !this.persistent) {
@@ -108,6 +110,9 @@ export class GradientTape {
     }
     const targets = Array.isArray(target) ? (target as EagerTensor[]) : [target as EagerTensor];
     const srcList = (Array.isArray(sources) ? sources : [sources]) as (EagerTensor | Variable)[];
+    for (const s of srcList) {
+      if (!(s instanceof EagerTensor) && !(s instanceof Variable)) throw new InvalidArgumentError(`GradientTape.gradient: source ${String(s)} is not an eager tensor or a variable`);
+    }
     const ogs = outputGradients == null ? [] : Array.isArray(outputGradients) ? outputGradients : [outputGradients];
     const ops = eagerOps();
     const result = this.stopRecording(() => {

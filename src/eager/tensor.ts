@@ -1,6 +1,6 @@
 import { inspect } from "node:util";
 import type { DType, Values } from "../core/dtype.js";
-import { FailedPreconditionError } from "../core/errors.js";
+import { FailedPreconditionError, InvalidArgumentError } from "../core/errors.js";
 import { sizeOf } from "../core/shape.js";
 import { formatValues, toNested } from "../core/values.js";
 import type { Handle } from "../backends/backend.js";
@@ -37,10 +37,13 @@ export class EagerTensor extends Tensor {
     leakRegistry.register(this, { handle, alive: this.#alive }, this);
   }
 
+  override get name(): string {
+    throw new InvalidArgumentError("Tensor.name is meaningless when eager execution is enabled.");
+  }
   get rank(): number {
     return this.shape.length;
   }
-  get size(): number {
+  override get size(): number {
     return sizeOf(this.shape);
   }
   get isDisposed(): boolean {
@@ -53,7 +56,7 @@ export class EagerTensor extends Tensor {
     }
     return this.#handle;
   }
-  get device(): string {
+  override get device(): string {
     const b = this.handle.backend;
     return `/job:localhost/replica:0/task:0/device:${b.deviceType}:${b.deviceIndex}`;
   }
@@ -71,12 +74,12 @@ export class EagerTensor extends Tensor {
     return toNested(await this.data(), this.shape, this.dtype);
   }
   /** The value of a one-element tensor as a JS number (int64 as a number too). */
-  item(): number {
+  override item(): number {
     const v = this.dataSync()[0];
     return typeof v === "string" ? Number.NaN : Number(v);
   }
 
-  dispose(): void {
+  override dispose(): void {
     const h = this.#handle;
     if (h === null) return;
     this.#handle = null;
@@ -84,9 +87,6 @@ export class EagerTensor extends Tensor {
     leakRegistry.unregister(this);
     ctx.liveTensors--;
     h.backend.dispose(h);
-  }
-  [Symbol.dispose](): void {
-    this.dispose();
   }
 
   /** A new tensor sharing this one's buffer (no copy); disposing either leaves the other valid. */

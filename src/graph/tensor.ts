@@ -29,19 +29,27 @@ export class SymbolicTensor extends Tensor {
   override data(): Promise<Values> {
     return this.#noValue();
   }
+  override item(): number {
+    return this.#noValue();
+  }
+  override get size(): number | null {
+    return this.#shape === null || this.#shape.some((d) => d === null) ? null : (this.#shape as number[]).reduce((p, d) => p * d, 1);
+  }
+  /** Graph tensors own no buffer: the session frees intermediates itself. */
+  override dispose(): void {}
   override arraySync(): unknown {
     return this.#noValue();
   }
   override array(): Promise<unknown> {
     return this.#noValue();
   }
-  get name(): string {
+  override get name(): string {
     return `${this.op.name}:${this.valueIndex}`;
   }
   get graph(): Graph {
     return this.op.graph;
   }
-  get device(): string {
+  override get device(): string {
     return this.op.device;
   }
   /** Static shape: dims may be null; null when the rank is unknown. */

@@ -25,3 +25,12 @@ export function pyArgs<T extends object>(args: readonly unknown[], names: readon
   }
   return out as Partial<T>;
 }
+
+/**
+ * The type of Python-style trailing arguments: any prefix of the positional parameters `P`, optionally
+ * followed by one options object `O`. `(x, ...args: PyArgs<[axis: number, keepdims: boolean], Opts>)`
+ * accepts `(x)`, `(x, 1)`, `(x, 1, true)`, `(x, { keepdims: true })`, `(x, 1, { keepdims: true })`.
+ */
+export type PyArgs<P extends readonly unknown[], O> = P extends readonly [infer H, ...infer R]
+  ? [opts?: O] | [H, ...PyArgs<R, O>]
+  : [opts?: O];

@@ -5,11 +5,13 @@ import { executingEagerly } from "../eager/context.js";
 import { getDefaultGraph } from "../graph/default_graph.js";
 import type { Operation } from "../graph/operation.js";
 import { Shape, shapesCompatible, shapeStr } from "../core/shape.js";
-import { pyArgs } from "./args.js";
+import { pyArgs, PyArgs } from "./args.js";
 import { buildNode } from "./dispatch.js";
 import { defineOps, getOpDef, TensorSpec } from "./registry.js";
 import { sameAsInput } from "./infer.js";
 import type { TensorLike } from "../eager/tensor_types.js";
+import type { Variable } from "../variables/variable.js";
+import { asOperation } from "../graph/scopes.js";
 
 /**
  * Ops that hold or feed state. Their work needs the Session (its variable store, its feeds), so the
@@ -80,7 +82,7 @@ export interface PlaceholderOptions {
 }
 
 /** tf.compat.v1.placeholder(dtype, shape, name): a graph input that Session.run must feed. */
-export function placeholder(dtype: DType, ...args: [shape?: Shape | PlaceholderOptions, name?: string] | [PlaceholderOptions]): Tensor {
+export function placeholder(dtype: DType, ...args: PyArgs<[shape: Shape, name: string], PlaceholderOptions>): Tensor {
   const a = pyArgs<PlaceholderOptions>(args, ["shape", "name"]);
   if (executingEagerly()) {
     throw new InvalidArgumentError("tf.placeholder() is not compatible with eager execution; build a tf.Graph (g.asDefault) or call tf.compat.v1.disableEagerExecution()");
@@ -91,7 +93,7 @@ export function placeholder(dtype: DType, ...args: [shape?: Shape | PlaceholderO
 }
 
 /** tf.compat.v1.placeholder_with_default(input, shape, name). */
-export function placeholderWithDefault(input: TensorLike, ...args: [shape?: Shape | PlaceholderOptions, name?: string] | [PlaceholderOptions]): Tensor {
+export function placeholderWithDefault(input: TensorLike, ...args: PyArgs<[shape: Shape, name: string], PlaceholderOptions>): Tensor {
   const a = pyArgs<PlaceholderOptions>(args, ["shape", "name"]);
   if (executingEagerly()) {
     throw new InvalidArgumentError("tf.placeholderWithDefault() is not compatible with eager execution");
@@ -109,9 +111,9 @@ export function noOp(opts: { name?: string } = {}): Operation | null {
 }
 
 /** tf.group(...inputs): one op that runs after all the given ops/tensors. */
-export function group(inputs: readonly (Tensor | Operation | null)[], opts: { name?: string } = {}): Operation | null {
+export function group(inputs: readonly (Tensor | Operation | Variable | null)[], opts: { name?: string } = {}): Operation | null {
   if (executingEagerly()) return null;
   const g = getDefaultGraph();
-  const deps = inputs.filter((x): x is Tensor | Operation => x !== null).map((x) => ("op" in x ? (x as { op: Operation }).op : (x as Operation)));
+  const deps = inputs.filter((x): x is Tensor | Operation | Variable => x !== null).map(asOperation);
   return g.controlDependencies(deps, () => buildNode(getOpDef("NoOp")!, [], {}, opts.name ?? "group_deps"));
 }

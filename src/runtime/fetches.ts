@@ -5,11 +5,25 @@ import { Operation } from "../graph/operation.js";
 import { SymbolicTensor } from "../graph/tensor.js";
 import { Variable } from "../variables/variable.js";
 import { isOptions } from "../ops/args.js";
+import type { EagerTensor } from "../eager/tensor.js";
 
 /** What may be fetched: a tensor, an op, a name, a variable, or any nesting of them in arrays and objects. */
 export type Fetch = Tensor | Operation | Variable | string | null | readonly Fetch[] | { readonly [k: string]: Fetch };
 
 export type FetchLeaf = SymbolicTensor | Operation;
+
+/** What Session.run returns for a fetch structure: values for tensors, null for operations. */
+export type FetchResult<F> = F extends Operation
+  ? null
+  : F extends Tensor | Variable
+    ? EagerTensor
+    : F extends string
+      ? EagerTensor | null
+      : F extends readonly unknown[]
+        ? { -readonly [K in keyof F]: FetchResult<F[K]> }
+        : F extends object
+          ? { -readonly [K in keyof F]: FetchResult<F[K]> }
+          : never;
 
 function resolveLeaf(x: Tensor | Operation | Variable | string, g: Graph): FetchLeaf {
   if (typeof x === "string") return g.asGraphElement(x);

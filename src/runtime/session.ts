@@ -2,6 +2,7 @@ import { FailedPreconditionError, InvalidArgumentError, OpError } from "../core/
 import { sameShape, shapeStr } from "../core/shape.js";
 import type { Handle, KernelEnv, RandomSource } from "../backends/backend.js";
 import { EagerTensor } from "../eager/tensor.js";
+import type { Tensor } from "../core/tensor.js";
 import { getDefaultGraph } from "../graph/default_graph.js";
 import type { Graph } from "../graph/graph.js";
 import { Operation } from "../graph/operation.js";
@@ -10,37 +11,50 @@ import { pyArgs } from "../ops/args.js";
 import { sessionRandomSource } from "../ops/random_state.js";
 import { placeOp } from "./devices.js";
 import { convertFeeds, describePlaceholder, FeedDict } from "./feeds.js";
-import { Fetch, flattenFetches } from "./fetches.js";
+import { Fetch, FetchResult, flattenFetches } from "./fetches.js";
 import { Plan, PlanNode, planToString, pruneAndOrder } from "./plan.js";
 import { installEval } from "../graph/eval_hook.js";
-
-/** TensorFlow's ConfigProto, the fields tsflow honours. */
-export interface ConfigProto {
-  allowSoftPlacement?: boolean;
-  logDevicePlacement?: boolean;
-  deviceCount?: Record<string, number>;
-  interOpParallelismThreads?: number;
-  intraOpParallelismThreads?: number;
-  gpuOptions?: { allowGrowth?: boolean; perProcessGpuMemoryFraction?: number };
-}
 
 export interface SessionOptions {
   target?: string;
   graph?: Graph;
-  config?: ConfigProto;
+  config?: Partial<ConfigProto>;
 }
 
-/** tf.RunOptions: FULL_TRACE (3) fills runMetadata.stepStats with every node that ran. */
-export interface RunOptions {
-  traceLevel?: number;
-}
 export interface NodeExecStats {
   nodeName: string;
   opType: string;
   allStartMicros: number;
   allEndRelMicros: number;
 }
-export interface RunMetadata {
+
+/** tf.compat.v1.ConfigProto(...): `new tf.ConfigProto({ logDevicePlacement: true })`. */
+export class ConfigProto {
+  allowSoftPlacement?: boolean;
+  logDevicePlacement?: boolean;
+  deviceCount?: Record<string, number>;
+  interOpParallelismThreads?: number;
+  intraOpParallelismThreads?: number;
+  gpuOptions?: { allowGrowth?: boolean; perProcessGpuMemoryFraction?: number };
+  constructor(fields: Partial<ConfigProto> = {}) {
+    Object.assign(this, fields);
+  }
+}
+
+/** tf.compat.v1.RunOptions: traceLevel FULL_TRACE fills a RunMetadata's stepStats. */
+export class RunOptions {
+  static readonly NO_TRACE = 0;
+  static readonly SOFTWARE_TRACE = 1;
+  static readonly HARDWARE_TRACE = 2;
+  static readonly FULL_TRACE = 3;
+  traceLevel?: number;
+  constructor(fields: { traceLevel?: number } = {}) {
+    this.traceLevel = fields.traceLevel;
+  }
+}
+
+/** tf.compat.v1.RunMetadata: filled by Session.run when tracing. */
+export class RunMetadata {
   stepStats?: { devStats: { device: string; nodeStats: NodeExecStats[] }[] };
 }
 
@@ -58,7 +72,7 @@ export function getDefaultSession(): Session | null {
 /** tf.compat.v1.Session: runs parts of a graph; holds the values of its variables. */
 export class Session {
   readonly graph: Graph;
-  readonly config: ConfigProto;
+  readonly config: Partial<ConfigProto>;
   readonly target: string;
   #closed = false;
   readonly #variables = new Map<Operation, Handle>();
@@ -67,7 +81,7 @@ export class Session {
   readonly #plans = new Map<string, Plan>();
   readonly #placed = new Set<Operation>();
 
-  constructor(...args: [target?: string | SessionOptions, graph?: Graph, config?: ConfigProto] | [SessionOptions]) {
+  constructor(...args: [target?: string | SessionOptions, graph?: Graph, config?: Partial<ConfigProto>] | [SessionOptions]) {
     const a = pyArgs<SessionOptions>(args, ["target", "graph", "config"]);
     this.target = a.target ?? "";
     this.graph = a.graph ?? getDefaultGraph();
@@ -107,7 +121,7 @@ export class Session {
    * structure of `fetches` (operations give null). Either the whole step happens or, on error, no
    * variable changes.
    */
-  run(fetches: Fetch, feedDict?: FeedDict, options?: RunOptions, runMetadata?: RunMetadata): unknown {
+  run<const F extends Fetch>(fetches: F, feedDict?: FeedDict, options?: { traceLevel?: number }, runMetadata?: RunMetadata): FetchResult<F> {
     if (this.#closed) throw new FailedPreconditionError("Attempted to use a closed Session.");
     const { leaves, rebuild } = flattenFetches(fetches, this.graph);
     const feeds = convertFeeds(feedDict, this.graph);
@@ -117,19 +131,19 @@ export class Session {
       const plan = this.#plan(fetchTensors, targets, [...feeds.keys()]);
       const results = this.#execute(plan, feeds, options, runMetadata);
       let k = 0;
-      return rebuild(leaves.map((l) => (l instanceof SymbolicTensor ? results[k++] : null)));
+      return rebuild(leaves.map((l) => (l instanceof SymbolicTensor ? results[k++] : null))) as FetchResult<F>;
     } finally {
       for (const h of feeds.values()) h.backend.dispose(h);
     }
   }
 
   /** The compiled plan for a signature, printable for debugging. */
-  describePlan(fetches: Fetch, feeds: readonly SymbolicTensor[] = []): string {
+  describePlan(fetches: Fetch, feeds: readonly Tensor[] = []): string {
     const { leaves } = flattenFetches(fetches, this.graph);
     return planToString(this.#plan(
       leaves.filter((l): l is SymbolicTensor => l instanceof SymbolicTensor),
       leaves.filter((l): l is Operation => l instanceof Operation),
-      feeds,
+      feeds.map((t) => flattenFetches(t, this.graph).leaves[0] as SymbolicTensor),
     ));
   }
 
@@ -178,7 +192,7 @@ export class Session {
     return plan;
   }
 
-  #execute(plan: Plan, feeds: Map<SymbolicTensor, Handle>, options?: RunOptions, meta?: RunMetadata): EagerTensor[] {
+  #execute(plan: Plan, feeds: Map<SymbolicTensor, Handle>, options?: { traceLevel?: number }, meta?: RunMetadata): EagerTensor[] {
     const slots: SlotValue[] = new Array(plan.numSlots);
     for (const [t, s] of plan.feedSlots) {
       const h = feeds.get(t)!;
@@ -331,7 +345,7 @@ const RUNTIME_OPS = new Set(["Const", "Placeholder", "VariableV2", "NoOp", "IsVa
 
 /** tf.compat.v1.InteractiveSession: installs itself as the default session on construction. */
 export class InteractiveSession extends Session {
-  constructor(...args: [target?: string | SessionOptions, graph?: Graph, config?: ConfigProto] | [SessionOptions]) {
+  constructor(...args: [target?: string | SessionOptions, graph?: Graph, config?: Partial<ConfigProto>] | [SessionOptions]) {
     super(...args);
     defaultSessionStackPush(this);
   }
@@ -349,5 +363,6 @@ installEval((fetch, feedDict, session) => {
   if (!s) {
     throw new InvalidArgumentError("Cannot evaluate tensor using `eval()`: No default session is registered. Use `sess.asDefault(() => ...)`, a tf.InteractiveSession, or pass an explicit session to `eval(feedDict, sess)`");
   }
-  return s.run(fetch as Fetch, feedDict as FeedDict | undefined);
+  const run = s.run.bind(s) as (f: Fetch, d?: FeedDict) => unknown;
+  return run(fetch as Fetch, feedDict as FeedDict | undefined);
 });

@@ -8,7 +8,7 @@ import type { TensorLike } from "../eager/tensor_types.js";
 import { getDefaultGraph } from "../graph/default_graph.js";
 import { GraphKeys, VariableScopeState } from "../graph/graph.js";
 import type { Operation } from "../graph/operation.js";
-import { pyArgs } from "../ops/args.js";
+import { pyArgs, PyArgs } from "../ops/args.js";
 import { group } from "../ops/state.js";
 import { defaultInitializer, Initializer } from "./initializers.js";
 import { Variable } from "./variable.js";
@@ -92,7 +92,7 @@ function isInitializer(x: unknown): x is Initializer {
  * creates `scope/name`, or returns the existing one when the scope reuses. Creating one that exists, or
  * reusing one that does not, is an error with TensorFlow's message.
  */
-export function getVariable(name: string, ...args: [shape?: Shape | GetVariableOptions, dtype?: DType, initializer?: Initializer | TensorLike] | [GetVariableOptions]): Variable {
+export function getVariable(name: string, ...args: PyArgs<[shape: Shape, dtype: DType, initializer: Initializer | TensorLike, regularizer: (v: Tensor) => Tensor, trainable: boolean, collections: string[]], GetVariableOptions>): Variable {
   const a = pyArgs<GetVariableOptions>(args, ["shape", "dtype", "initializer", "regularizer", "trainable", "collections"]);
   const h = holder();
   const scope = h.variableScope;

@@ -1,9 +1,12 @@
+import { InternalError } from "../../core/errors.js";
+import { getBlas } from "./blas.js";
 import { gemmRef } from "./kernels/linalg.js";
 
 /**
  * Row-major C[m,n] = op(A)[m,k] · op(B)[k,n] (+ beta·C) on float arrays: the one entry point every
  * CPU kernel that multiplies matrices (MatMul, convolutions) goes through, so that a BLAS loaded at
- * run time speeds all of them up. Offsets index into the arrays; lda/ldb/ldc are row strides.
+ * run time (./blas.ts) speeds all of them up. Offsets index into the arrays; lda/ldb/ldc are row
+ * strides of the arrays as stored (default: packed, i.e. the stored row length).
  */
 export interface GemmArgs {
   transA: boolean;
@@ -13,21 +16,82 @@ export interface GemmArgs {
   k: number;
   a: Float32Array | Float64Array;
   aOffset?: number;
+  /** Row stride of A as stored: default k, or m when transA. */
+  lda?: number;
   b: Float32Array | Float64Array;
   bOffset?: number;
+  /** Row stride of B as stored: default n, or k when transB. */
+  ldb?: number;
   c: Float32Array | Float64Array;
   cOffset?: number;
+  /** Row stride of C: default n. */
+  ldc?: number;
   /** 0 overwrites C; 1 accumulates into it. */
   beta?: 0 | 1;
 }
 
+/**
+ * Products with m·n·k below this stay in TypeScript. Measured (re-run with
+ * `node --import tsx bench/matmul.ts --crossover`) on a shared 2-core x86-64 Debian machine, OpenBLAS
+ * 0.3.21 (pthread, Haswell kernels) through koffi 3: one BLAS call costs about 0.35 µs whatever the
+ * size up to ~16³ (FFI marshalling of three typed arrays + OpenBLAS set-up; a non-zero offset adds a
+ * ~0.1 µs subarray view), while the TypeScript loop costs about 0.12 µs at 2·2·2, 0.4 µs at 4·4·4
+ * (a tie), 1.6 µs at 8·8·8 and 11 µs at 16·16·16 (BLAS: 0.35 µs). Skinny shapes (1·1·512, 1·64·64)
+ * cross over at the same m·n·k. float64 behaves the same.
+ */
+export const BLAS_MIN_MNK = 64;
+
+function checkExtent(what: string, len: number, off: number, rows: number, cols: number, ld: number): void {
+  if (rows === 0 || cols === 0) return;
+  if (!Number.isInteger(off) || off < 0 || ld < cols || off + (rows - 1) * ld + cols > len) {
+    throw new InternalError(
+      `gemm: ${what} of ${rows}x${cols} (row stride ${ld}) at offset ${off} does not fit in ${len} elements`,
+    );
+  }
+}
+
 export function gemm(g: GemmArgs): void {
+  const { transA, transB, m, n, k, a, b, c } = g;
+  const aOff = g.aOffset ?? 0;
+  const bOff = g.bOffset ?? 0;
   const cOff = g.cOffset ?? 0;
-  if (g.beta === 1) {
-    const tmp = new Float64Array(g.m * g.n);
-    gemmRef(g.a, g.aOffset ?? 0, g.b, g.bOffset ?? 0, tmp, 0, g.m, g.n, g.k, g.transA, g.transB);
-    for (let i = 0; i < tmp.length; i++) g.c[cOff + i] += tmp[i];
+  const lda = g.lda ?? (transA ? m : k);
+  const ldb = g.ldb ?? (transB ? k : n);
+  const ldc = g.ldc ?? n;
+  const beta = g.beta ?? 0;
+  if (m === 0 || n === 0) return;
+  // BLAS reads and writes raw memory: check every extent before handing it pointers.
+  checkExtent("A", a.length, aOff, transA ? k : m, transA ? m : k, lda);
+  checkExtent("B", b.length, bOff, transB ? n : k, transB ? k : n, ldb);
+  checkExtent("C", c.length, cOff, m, n, ldc);
+  if (k === 0) {
+    if (beta === 0) for (let i = 0; i < m; i++) c.fill(0, cOff + i * ldc, cOff + i * ldc + n);
     return;
   }
-  gemmRef(g.a, g.aOffset ?? 0, g.b, g.bOffset ?? 0, g.c, cOff, g.m, g.n, g.k, g.transA, g.transB);
+
+  if (m * n * k >= BLAS_MIN_MNK) {
+    const blas = getBlas();
+    if (blas !== null) {
+      if (a instanceof Float32Array && b instanceof Float32Array && c instanceof Float32Array) {
+        blas.sgemm(transA, transB, m, n, k, 1, a, aOff, Math.max(1, lda), b, bOff, Math.max(1, ldb), beta, c, cOff, Math.max(1, ldc));
+        return;
+      }
+      if (a instanceof Float64Array && b instanceof Float64Array && c instanceof Float64Array) {
+        blas.dgemm(transA, transB, m, n, k, 1, a, aOff, Math.max(1, lda), b, bOff, Math.max(1, ldb), beta, c, cOff, Math.max(1, ldc));
+        return;
+      }
+    }
+  }
+
+  if (beta === 1) {
+    const tmp = new Float64Array(m * n);
+    gemmRef(a, aOff, b, bOff, tmp, 0, m, n, k, transA, transB, lda, ldb, n);
+    for (let i = 0; i < m; i++) {
+      const cb = cOff + i * ldc;
+      const tb = i * n;
+      for (let j = 0; j < n; j++) c[cb + j] += tmp[tb + j];
+    }
+    return;
+  }
+  gemmRef(a, aOff, b, bOff, c, cOff, m, n, k, transA, transB, lda, ldb, ldc);
 }

@@ -1,29 +1,32 @@
 import { allocValues } from "../../../core/dtype.js";
 import { broadcastShapes, sizeOf } from "../../../core/shape.js";
+import { gemm } from "../gemm.js";
 import { CpuTensor, KernelTable, out } from "../kernel.js";
 import { broadcastOffsets } from "./util.js";
 
 /**
  * Reference matrix product C[m,n] = op(A)[m,k] op(B)[k,n] on flat row-major arrays at given offsets.
- * i-k-j loop order keeps the inner loop contiguous; faster paths (BLAS) plug in above this.
+ * lda/ldb/ldc are row strides (default: packed). i-k-j loop order keeps the inner loop contiguous and
+ * accumulates in float64; the BLAS path in ../gemm.ts plugs in above this.
  */
 export function gemmRef(
   a: ArrayLike<number>, aOff: number, b: ArrayLike<number>, bOff: number, c: { [i: number]: number }, cOff: number,
   m: number, n: number, k: number, ta: boolean, tb: boolean,
+  lda: number = ta ? m : k, ldb: number = tb ? k : n, ldc: number = n,
 ): void {
   const row = new Float64Array(n);
   for (let i = 0; i < m; i++) {
     row.fill(0);
     for (let p = 0; p < k; p++) {
-      const av = ta ? a[aOff + p * m + i] : a[aOff + i * k + p];
-      if (av === 0) continue;
-      if (tb) for (let j = 0; j < n; j++) row[j] += av * b[bOff + j * k + p];
+      const av = ta ? a[aOff + p * lda + i] : a[aOff + i * lda + p];
+      if (tb) for (let j = 0; j < n; j++) row[j] += av * b[bOff + j * ldb + p];
       else {
-        const base = bOff + p * n;
+        const base = bOff + p * ldb;
         for (let j = 0; j < n; j++) row[j] += av * b[base + j];
       }
     }
-    for (let j = 0; j < n; j++) c[cOff + i * n + j] = row[j];
+    const cb = cOff + i * ldc;
+    for (let j = 0; j < n; j++) c[cb + j] = row[j];
   }
 }
 
@@ -49,9 +52,25 @@ function batchMatmul(x: CpuTensor, y: CpuTensor, ta: boolean, tb: boolean): CpuT
   const xo = broadcastOffsets(bx, batchShape);
   const yo = broadcastOffsets(by, batchShape);
   const o = allocValues(x.dtype, batches * m * n);
+  const float = x.dtype === "float32" || x.dtype === "float64";
   for (let bi = 0; bi < batches; bi++) {
-    if (x.dtype === "int64") gemmBig(x.values as BigInt64Array, y.values as BigInt64Array, o as BigInt64Array, m, n, k, ta, tb, xo[bi] * m * k, yo[bi] * k * n, bi * m * n);
-    else gemmRef(x.values as Float64Array, xo[bi] * m * k, y.values as Float64Array, yo[bi] * k * n, o as Float64Array, bi * m * n, m, n, k, ta, tb);
+    const aOffset = xo[bi] * m * k;
+    const bOffset = yo[bi] * k * n;
+    const cOffset = bi * m * n;
+    if (float) {
+      // float32/float64 go through gemm() (BLAS when one is loaded); the output is freshly allocated
+      // (zero-filled), and beta 0 overwrites it, so no extra pass is needed.
+      gemm({
+        transA: ta, transB: tb, m, n, k,
+        a: x.values as Float32Array | Float64Array, aOffset,
+        b: y.values as Float32Array | Float64Array, bOffset,
+        c: o as Float32Array | Float64Array, cOffset,
+      });
+    } else if (x.dtype === "int64") {
+      gemmBig(x.values as BigInt64Array, y.values as BigInt64Array, o as BigInt64Array, m, n, k, ta, tb, aOffset, bOffset, cOffset);
+    } else {
+      gemmRef(x.values as Int32Array, aOffset, y.values as Int32Array, bOffset, o as Int32Array, cOffset, m, n, k, ta, tb);
+    }
   }
   return out(x.dtype, [...batchShape, m, n], o);
 }

@@ -1,12 +1,20 @@
 import { allocValues, DType, Values } from "../../../core/dtype.js";
+import { InvalidArgumentError } from "../../../core/errors.js";
 import { normalizeAxis, sizeOf, stridesOf } from "../../../core/shape.js";
+import { getOpDef } from "../../../ops/registry.js";
 import type { Attrs } from "../../backend.js";
-import { CpuTensor, KernelTable, out } from "../kernel.js";
+import { binaryKernel } from "../elementwise.js";
+import { CpuKernel, CpuTensor, KernelTable, out } from "../kernel.js";
 import { ints } from "./util.js";
+
+/**
+ * Math kernels that are not generated from elementwise expressions: reductions (Sum, Mean, Max, ...),
+ * ArgMax/ArgMin, the scans Cumsum/Cumprod, AddN, and integer division with TensorFlow's zero check.
+ */
 
 type Combine = "sum" | "prod" | "max" | "min" | "any" | "all";
 
-/** Output offset of every input element (reduced axes get stride 0), plus the output shape. */
+/** Output stride of every input axis (0 on reduced axes), plus the output shape. */
 function reductionPlan(shape: readonly number[], axes: number[], keep: boolean) {
   const outShapeKept = shape.map((d, i) => (axes.includes(i) ? 1 : d));
   const outStr = stridesOf(outShapeKept).map((s, i) => (axes.includes(i) ? 0 : s));
@@ -14,71 +22,298 @@ function reductionPlan(shape: readonly number[], axes: number[], keep: boolean) 
   return { outShape, outStr };
 }
 
-function reduce(x: CpuTensor, axesT: CpuTensor, attrs: Attrs, kind: Combine, mean = false): CpuTensor[] {
-  const rank = x.shape.length;
-  const axes = [...new Set(ints(axesT.values).map((a) => normalizeAxis(a, rank, "reduce")))];
-  const { outShape, outStr } = reductionPlan(x.shape, axes, Boolean(attrs.keep_dims));
-  const n = x.values.length;
-  const m = sizeOf(outShape);
-  const isBig = x.dtype === "int64";
-  // Accumulate in float64 (or BigInt) and round once at the end, as TensorFlow's reductions do for float32.
-  const acc: (number | bigint)[] = new Array(m);
-  const init: number | bigint =
-    kind === "sum" || kind === "any" ? (isBig ? 0n : 0) : kind === "prod" || kind === "all" ? (isBig ? 1n : 1) : kind === "max" ? -Infinity : Infinity;
-  acc.fill(init);
-  const xv = x.values as ArrayLike<number | bigint>;
-  let o = 0;
-  const idx = new Array<number>(rank).fill(0);
-  for (let i = 0; i < n; i++) {
-    const v = xv[i];
-    const a = acc[o];
-    switch (kind) {
-      case "sum": acc[o] = (a as number) + (v as number); break;
-      case "prod": acc[o] = (a as number) * (v as number); break;
-      // NaN wins, as in TensorFlow.
-      case "max": if (a === a && (v > a || v !== v)) acc[o] = v; break;
-      case "min": if (a === a && (v < a || v !== v)) acc[o] = v; break;
-      case "any": acc[o] = a || v ? 1 : 0; break;
-      case "all": acc[o] = a && v ? 1 : 0; break;
+/** Smallest and largest values of an integer dtype: what TensorFlow's Max/Min give over an empty range. */
+function intLimits(dtype: DType): [number, number] {
+  return dtype === "uint8" || dtype === "bool" ? [0, 255] : [-2147483648, 2147483647];
+}
+
+/**
+ * One row of the input (its innermost axis) folded into the accumulators: `step` is 1 when the innermost
+ * axis is kept (each element has its own accumulator) and 0 when it is reduced (one accumulator).
+ */
+type RowFold = (x: ArrayLike<number>, xi: number, acc: Float64Array, o: number, n: number, step: number) => void;
+
+const FOLDS: Record<Combine, RowFold> = {
+  sum: (x, xi, acc, o, n, step) => {
+    if (step === 0) {
+      let s = acc[o];
+      for (let j = 0; j < n; j++) s += x[xi + j];
+      acc[o] = s;
+    } else for (let j = 0; j < n; j++) acc[o + j] += x[xi + j];
+  },
+  prod: (x, xi, acc, o, n, step) => {
+    for (let j = 0; j < n; j++) acc[o + j * step] *= x[xi + j];
+  },
+  // NaN wins, as in TensorFlow.
+  max: (x, xi, acc, o, n, step) => {
+    for (let j = 0; j < n; j++) {
+      const a = acc[o + j * step];
+      const v = x[xi + j];
+      if (v > a || v !== v) acc[o + j * step] = a !== a ? a : v;
     }
-    for (let d = rank - 1; d >= 0; d--) {
+  },
+  min: (x, xi, acc, o, n, step) => {
+    for (let j = 0; j < n; j++) {
+      const a = acc[o + j * step];
+      const v = x[xi + j];
+      if (v < a || v !== v) acc[o + j * step] = a !== a ? a : v;
+    }
+  },
+  any: (x, xi, acc, o, n, step) => {
+    for (let j = 0; j < n; j++) if (x[xi + j]) acc[o + j * step] = 1;
+  },
+  all: (x, xi, acc, o, n, step) => {
+    for (let j = 0; j < n; j++) if (!x[xi + j]) acc[o + j * step] = 0;
+  },
+};
+
+/** Walks the input row by row, calling `row(inputOffset, outputOffset)`; the output offset follows outStr. */
+function forEachRow(shape: readonly number[], outStr: readonly number[], row: (xi: number, o: number) => void): void {
+  const rank = shape.length;
+  const inner = rank === 0 ? 1 : shape[rank - 1];
+  const n = sizeOf(shape);
+  if (n === 0) return;
+  const idx = new Array<number>(Math.max(rank - 1, 0)).fill(0);
+  let o = 0;
+  for (let xi = 0; xi < n; xi += inner) {
+    row(xi, o);
+    for (let d = rank - 2; d >= 0; d--) {
       idx[d]++;
       o += outStr[d];
-      if (idx[d] < x.shape[d]) break;
-      o -= outStr[d] * x.shape[d];
+      if (idx[d] < shape[d]) break;
+      o -= outStr[d] * shape[d];
       idx[d] = 0;
     }
   }
+}
+
+function reduceAxes(x: CpuTensor, axesT: CpuTensor, op: string): number[] {
+  const rank = x.shape.length;
+  return [...new Set(ints(axesT.values).map((a) => normalizeAxis(a, rank, op)))];
+}
+
+function reduce(x: CpuTensor, axesT: CpuTensor, attrs: Attrs, kind: Combine, op: string, mean = false): CpuTensor[] {
+  const rank = x.shape.length;
+  const axes = reduceAxes(x, axesT, op);
+  const { outShape, outStr } = reductionPlan(x.shape, axes, Boolean(attrs.keep_dims));
+  const m = sizeOf(outShape);
+  const n = x.values.length;
   const count = m === 0 ? 0 : n / m;
-  const dtype: DType = x.dtype;
-  const res = allocValues(dtype, m) as Values;
+  const dtype = x.dtype;
+  if (dtype === "int64") return [out(dtype, outShape, reduceBig(x, outStr, m, kind, mean, count))];
+
+  // Accumulate in float64 and round once at the end, as TensorFlow's reductions do for float32.
+  const init = kind === "sum" || kind === "any" ? 0 : kind === "prod" || kind === "all" ? 1 : kind === "max" ? -Infinity : Infinity;
+  const acc = new Float64Array(m).fill(init);
+  const inner = rank === 0 ? 1 : x.shape[rank - 1];
+  const step = rank === 0 ? 0 : outStr[rank - 1];
+  const xv = x.values as ArrayLike<number>;
+  const isInt = dtype === "int32" || dtype === "uint8";
+  let fold = FOLDS[kind];
+  // Integer products wrap around as TensorFlow's do, instead of losing precision in a double.
+  if (kind === "prod" && dtype === "int32") {
+    fold = (xa, xi, a, o, len, st) => {
+      for (let j = 0; j < len; j++) a[o + j * st] = Math.imul(a[o + j * st], xa[xi + j]);
+    };
+  } else if (kind === "prod" && dtype === "uint8") {
+    fold = (xa, xi, a, o, len, st) => {
+      for (let j = 0; j < len; j++) a[o + j * st] = (a[o + j * st] * xa[xi + j]) & 255;
+    };
+  }
+  forEachRow(x.shape, outStr, (xi, o) => fold(xv, xi, acc, o, inner, step));
+
+  const res = allocValues(dtype, m) as Float64Array;
+  const [lo, hi] = isInt ? intLimits(dtype) : [0, 0];
   for (let i = 0; i < m; i++) {
     let v = acc[i];
-    if (mean) v = isBig ? (v as bigint) / BigInt(count) : (v as number) / count;
-    (res as unknown as (number | bigint)[])[i] = dtype === "int32" || dtype === "uint8" ? Math.trunc(v as number) : v;
+    if (mean) v = v / count;
+    if (isInt) v = v === -Infinity ? lo : v === Infinity ? hi : Math.trunc(v);
+    res[i] = v;
   }
   return [out(dtype, outShape, res)];
 }
 
+function reduceBig(x: CpuTensor, outStr: number[], m: number, kind: Combine, mean: boolean, count: number): BigInt64Array {
+  const acc = new BigInt64Array(m);
+  const init = kind === "sum" ? 0n : kind === "prod" ? 1n : kind === "max" ? -(1n << 63n) : (1n << 63n) - 1n;
+  acc.fill(init);
+  const xv = x.values as BigInt64Array;
+  const rank = x.shape.length;
+  const inner = rank === 0 ? 1 : x.shape[rank - 1];
+  const step = rank === 0 ? 0 : outStr[rank - 1];
+  forEachRow(x.shape, outStr, (xi, o) => {
+    for (let j = 0; j < inner; j++) {
+      const k = o + j * step;
+      const v = xv[xi + j];
+      switch (kind) {
+        case "sum": acc[k] += v; break;
+        case "prod": acc[k] *= v; break;
+        case "max": if (v > acc[k]) acc[k] = v; break;
+        case "min": if (v < acc[k]) acc[k] = v; break;
+        default: throw new InvalidArgumentError(`reduction ${kind} does not support int64`);
+      }
+    }
+  });
+  if (mean && count > 0) for (let i = 0; i < m; i++) acc[i] /= BigInt(count);
+  return acc;
+}
+
+/** [outer, len, inner] of a tensor around one axis: the axis is strided by `inner`. */
+function aroundAxis(shape: readonly number[], axis: number): [number, number, number] {
+  const outer = sizeOf(shape.slice(0, axis));
+  const len = shape[axis];
+  const inner = sizeOf(shape.slice(axis + 1));
+  return [outer, len, inner];
+}
+
+function scalarAxis(t: CpuTensor, rank: number, op: string): number {
+  if (t.values.length !== 1) throw new InvalidArgumentError(`${op}: axis must be a scalar, got shape [${t.shape}]`);
+  const a = ints(t.values)[0];
+  if (a < -rank || a >= rank) throw new InvalidArgumentError(`${op}: Expected axis in the range [${-rank}, ${rank}), but got ${a}`);
+  return a < 0 ? a + rank : a;
+}
+
+function argReduce(x: CpuTensor, dim: CpuTensor, attrs: Attrs, isMax: boolean): CpuTensor {
+  const op = isMax ? "ArgMax" : "ArgMin";
+  const rank = x.shape.length;
+  const axis = scalarAxis(dim, rank, op);
+  const [outer, len, inner] = aroundAxis(x.shape, axis);
+  if (len === 0) throw new InvalidArgumentError(`${op}: Reduction axis ${axis} is empty in shape [${x.shape}]`);
+  const outType = (attrs.output_type as DType | undefined) ?? "int64";
+  const shape = x.shape.filter((_, i) => i !== axis);
+  const res = new Int32Array(outer * inner);
+  const xv = x.values as ArrayLike<number | bigint>;
+  for (let o = 0; o < outer; o++) {
+    for (let i = 0; i < inner; i++) {
+      const base = o * len * inner + i;
+      let best = xv[base];
+      let bi = 0;
+      // First index wins on ties; a NaN is taken as the extreme (and the first NaN is kept).
+      if (best === best) {
+        for (let k = 1; k < len; k++) {
+          const v = xv[base + k * inner];
+          if (v !== v) {
+            best = v;
+            bi = k;
+            break;
+          }
+          if (isMax ? v > best : v < best) {
+            best = v;
+            bi = k;
+          }
+        }
+      }
+      res[o * inner + i] = bi;
+    }
+  }
+  if (outType === "int32") return out("int32", shape, res);
+  return out("int64", shape, BigInt64Array.from(res, (v) => BigInt(v)));
+}
+
+function scanKernel(x: CpuTensor, axisT: CpuTensor, attrs: Attrs, isProd: boolean): CpuTensor {
+  const op = isProd ? "Cumprod" : "Cumsum";
+  const rank = x.shape.length;
+  if (rank === 0) throw new InvalidArgumentError(`${op}: input must be at least rank 1, got a scalar`);
+  const axis = scalarAxis(axisT, rank, op);
+  const exclusive = Boolean(attrs.exclusive);
+  const reverse = Boolean(attrs.reverse);
+  const [outer, len, inner] = aroundAxis(x.shape, axis);
+  const o = allocValues(x.dtype, x.values.length);
+  const start = reverse ? len - 1 : 0;
+  const dir = reverse ? -1 : 1;
+  if (x.dtype === "int64") {
+    const xv = x.values as BigInt64Array;
+    const ov = o as BigInt64Array;
+    for (let b = 0; b < outer; b++)
+      for (let i = 0; i < inner; i++) {
+        let acc = isProd ? 1n : 0n;
+        for (let s = 0, k = start; s < len; s++, k += dir) {
+          const idx = (b * len + k) * inner + i;
+          if (exclusive) {
+            ov[idx] = acc;
+            acc = isProd ? acc * xv[idx] : acc + xv[idx];
+          } else {
+            acc = isProd ? acc * xv[idx] : acc + xv[idx];
+            ov[idx] = acc;
+          }
+        }
+      }
+    return out(x.dtype, x.shape, ov);
+  }
+  const xv = x.values as ArrayLike<number>;
+  const ov = o as Float64Array;
+  const int32Prod = isProd && x.dtype === "int32";
+  for (let b = 0; b < outer; b++)
+    for (let i = 0; i < inner; i++) {
+      let acc = isProd ? 1 : 0;
+      for (let s = 0, k = start; s < len; s++, k += dir) {
+        const idx = (b * len + k) * inner + i;
+        if (exclusive) ov[idx] = acc;
+        const v = xv[idx];
+        acc = isProd ? (int32Prod ? Math.imul(acc, v) : acc * v) : acc + v;
+        if (!exclusive) ov[idx] = acc;
+        // Integer sums wrap as the stored values do.
+        if (x.dtype === "int32") acc |= 0;
+        else if (x.dtype === "uint8") acc &= 255;
+      }
+    }
+  return out(x.dtype, x.shape, ov);
+}
+
+/** FloorDiv/FloorMod on integers: TensorFlow's CPU kernels reject a zero divisor. */
+function checkedIntegerDivision(type: string): CpuKernel {
+  let generated: CpuKernel | null = null;
+  return (inputs, attrs, env) => {
+    const [a, b] = inputs;
+    if (a.dtype === "int32" || a.dtype === "int64" || a.dtype === "uint8") {
+      const bv = b.values as ArrayLike<number | bigint>;
+      for (let i = 0; i < bv.length; i++) {
+        if (Number(bv[i]) === 0) throw new InvalidArgumentError("Integer division by zero");
+      }
+    }
+    if (!generated) {
+      const ew = getOpDef(type)?.elementwise;
+      if (!ew) throw new InvalidArgumentError(`${type} has no elementwise expression`);
+      generated = binaryKernel(ew, type, ew.outDType);
+    }
+    return generated(inputs, attrs, env);
+  };
+}
+
 export const reduceKernels: KernelTable = {
-  Sum: ([x, a], attrs) => reduce(x, a, attrs, "sum"),
-  Mean: ([x, a], attrs) => reduce(x, a, attrs, "sum", true),
-  Prod: ([x, a], attrs) => reduce(x, a, attrs, "prod"),
-  Max: ([x, a], attrs) => reduce(x, a, attrs, "max"),
-  Min: ([x, a], attrs) => reduce(x, a, attrs, "min"),
-  Any: ([x, a], attrs) => reduce(x, a, attrs, "any"),
-  All: ([x, a], attrs) => reduce(x, a, attrs, "all"),
+  Sum: ([x, a], attrs) => reduce(x, a, attrs, "sum", "Sum"),
+  Mean: ([x, a], attrs) => reduce(x, a, attrs, "sum", "Mean", true),
+  Prod: ([x, a], attrs) => reduce(x, a, attrs, "prod", "Prod"),
+  Max: ([x, a], attrs) => reduce(x, a, attrs, "max", "Max"),
+  Min: ([x, a], attrs) => reduce(x, a, attrs, "min", "Min"),
+  Any: ([x, a], attrs) => reduce(x, a, attrs, "any", "Any"),
+  All: ([x, a], attrs) => reduce(x, a, attrs, "all", "All"),
+  ArgMax: ([x, d], attrs) => [argReduce(x, d, attrs, true)],
+  ArgMin: ([x, d], attrs) => [argReduce(x, d, attrs, false)],
+  Cumsum: ([x, a], attrs) => [scanKernel(x, a, attrs, false)],
+  Cumprod: ([x, a], attrs) => [scanKernel(x, a, attrs, true)],
+  FloorDiv: checkedIntegerDivision("FloorDiv"),
+  FloorMod: checkedIntegerDivision("FloorMod"),
   AddN: (inputs) => {
     const first = inputs[0];
     const n = first.values.length;
-    const o = allocValues(first.dtype, n) as Float64Array;
+    const o = allocValues(first.dtype, n) as Values;
     if (first.dtype === "int64") {
-      const ob = o as unknown as BigInt64Array;
+      const ob = o as BigInt64Array;
       for (const t of inputs) for (let i = 0; i < n; i++) ob[i] += (t.values as BigInt64Array)[i];
-    } else {
+    } else if (first.dtype === "float32" || first.dtype === "float64") {
+      // Sum in float64, round once.
+      const acc = new Float64Array(n);
       for (const t of inputs) {
         const v = t.values as Float64Array;
-        for (let i = 0; i < n; i++) o[i] += v[i];
+        for (let i = 0; i < n; i++) acc[i] += v[i];
+      }
+      (o as Float64Array).set(acc);
+    } else {
+      const ov = o as Int32Array;
+      for (const t of inputs) {
+        const v = t.values as Int32Array;
+        for (let i = 0; i < n; i++) ov[i] += v[i];
       }
     }
     return [out(first.dtype, first.shape, o)];

@@ -1,0 +1,237 @@
+import { existsSync, realpathSync } from "node:fs";
+import { createRequire } from "node:module";
+
+/**
+ * A CBLAS loaded at run time through koffi (FFI), so that float32/float64 matrix products run at
+ * native speed without a compiled addon. Search order:
+ *   1. TSFLOW_BLAS=/path/to/lib (TSFLOW_BLAS=none disables BLAS; an explicit path that does not load
+ *      is NOT followed by the automatic search, so that what was asked for is what runs);
+ *   2. Linux: OpenBLAS (libopenblas.so.0, libopenblas.so, Debian's openblas-{pthread,openmp,serial}
+ *      directories), then the libcblas.so.3 / libblas.so.3 alternatives;
+ *   3. macOS: Apple Accelerate, then Homebrew's OpenBLAS; Windows: libopenblas.dll.
+ * A library is accepted only if it exports cblas_sgemm and cblas_dgemm. When none loads, tsflow keeps
+ * running on its TypeScript kernels and says so once on stderr.
+ */
+
+export type BlasTranspose = boolean;
+
+export interface Blas {
+  /** "OpenBLAS", "Accelerate", "MKL", "BLIS" or "CBLAS". */
+  readonly name: string;
+  /** The file that was loaded (resolved through symlinks where it could be). */
+  readonly path: string;
+  /** OpenBLAS's build configuration string, when available. */
+  readonly config?: string;
+  /**
+   * Row-major C = alpha·op(A)·op(B) + beta·C. Arrays are passed to C without copying; pass
+   * `subarray` views (or the offset arguments) to start inside a larger buffer.
+   */
+  sgemm(
+    transA: BlasTranspose, transB: BlasTranspose, m: number, n: number, k: number,
+    alpha: number, a: Float32Array, aOffset: number, lda: number,
+    b: Float32Array, bOffset: number, ldb: number,
+    beta: number, c: Float32Array, cOffset: number, ldc: number,
+  ): void;
+  dgemm(
+    transA: BlasTranspose, transB: BlasTranspose, m: number, n: number, k: number,
+    alpha: number, a: Float64Array, aOffset: number, lda: number,
+    b: Float64Array, bOffset: number, ldb: number,
+    beta: number, c: Float64Array, cOffset: number, ldc: number,
+  ): void;
+  /** Number of threads the library uses (OpenBLAS only). */
+  setThreads?(n: number): void;
+  getThreads?(): number;
+}
+
+const CBLAS_ROW_MAJOR = 101;
+const CBLAS_NO_TRANS = 111;
+const CBLAS_TRANS = 112;
+
+/** The notice printed once when no BLAS could be loaded. */
+export const NO_BLAS_NOTICE_PREFIX = "tsflow: no BLAS found";
+
+function linuxMultiarch(): string | null {
+  switch (process.arch) {
+    case "x64": return "x86_64-linux-gnu";
+    case "arm64": return "aarch64-linux-gnu";
+    case "ppc64": return "powerpc64le-linux-gnu";
+    case "riscv64": return "riscv64-linux-gnu";
+    case "loong64": return "loongarch64-linux-gnu";
+    default: return null;
+  }
+}
+
+/** Candidate libraries, most preferred first (bare names go through the dynamic loader's search path). */
+export function blasCandidates(platform: NodeJS.Platform = process.platform): string[] {
+  if (platform === "darwin") {
+    return [
+      "/System/Library/Frameworks/Accelerate.framework/Accelerate",
+      "/opt/homebrew/opt/openblas/lib/libopenblas.dylib",
+      "/usr/local/opt/openblas/lib/libopenblas.dylib",
+      "libopenblas.dylib",
+    ];
+  }
+  if (platform === "win32") return ["libopenblas.dll", "openblas.dll"];
+  const out = ["libopenblas.so.0", "libopenblas.so"];
+  const ma = linuxMultiarch();
+  for (const dir of ma ? [`/usr/lib/${ma}`, "/usr/lib64", "/usr/lib"] : ["/usr/lib64", "/usr/lib"]) {
+    for (const v of ["openblas-pthread", "openblas-openmp", "openblas-serial", "openblas"]) {
+      out.push(`${dir}/${v}/libopenblas.so.0`);
+    }
+  }
+  out.push("libcblas.so.3", "libblas.so.3", "libcblas.so", "libblas.so");
+  return out;
+}
+
+type Koffi = typeof import("koffi");
+type KoffiFn = (...args: unknown[]) => unknown;
+
+/** koffi is required lazily (and synchronously) so that a platform without its native module still runs. */
+function requireKoffi(): Koffi {
+  const req = createRequire(import.meta.url);
+  return req("koffi") as Koffi;
+}
+
+function shortError(e: unknown): string {
+  const msg = e instanceof Error ? e.message : String(e);
+  const line = msg.split("\n")[0];
+  return line.length > 160 ? `${line.slice(0, 157)}...` : line;
+}
+
+function resolvePath(p: string): string {
+  try {
+    return p.includes("/") && existsSync(p) ? realpathSync(p) : p;
+  } catch {
+    return p;
+  }
+}
+
+/** Tries to load one library; returns the bound Blas, or the reason it was rejected. */
+export function loadBlasFrom(path: string, koffi: Koffi = requireKoffi()): Blas | string {
+  if (path.includes("/") && !existsSync(path)) return "no such file";
+  let lib: ReturnType<Koffi["load"]>;
+  try {
+    lib = koffi.load(path);
+  } catch (e) {
+    return shortError(e);
+  }
+  const has = (sym: string): boolean => {
+    try {
+      lib.symbol(sym);
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  if (!has("cblas_sgemm") || !has("cblas_dgemm")) {
+    try {
+      lib.unload();
+    } catch {
+      // keep it loaded; nothing references it
+    }
+    return "no cblas_sgemm/cblas_dgemm symbols";
+  }
+  // CBLAS's classic (LP64) interface: enums and dimensions are C ints.
+  const sg = lib.func(
+    "void cblas_sgemm(int order, int transA, int transB, int m, int n, int k, float alpha, " +
+      "const float *a, int lda, const float *b, int ldb, float beta, float *c, int ldc)",
+  ) as unknown as KoffiFn;
+  const dg = lib.func(
+    "void cblas_dgemm(int order, int transA, int transB, int m, int n, int k, double alpha, " +
+      "const double *a, int lda, const double *b, int ldb, double beta, double *c, int ldc)",
+  ) as unknown as KoffiFn;
+
+  let name = "CBLAS";
+  let config: string | undefined;
+  let setThreads: ((n: number) => void) | undefined;
+  let getThreads: (() => number) | undefined;
+  if (has("openblas_get_config")) {
+    name = "OpenBLAS";
+    try {
+      const cfg = lib.func("const char *openblas_get_config()") as unknown as () => string;
+      config = String(cfg()).trim();
+    } catch {
+      // informational only
+    }
+    if (has("openblas_set_num_threads") && has("openblas_get_num_threads")) {
+      const set = lib.func("void openblas_set_num_threads(int n)") as unknown as (n: number) => void;
+      const get = lib.func("int openblas_get_num_threads()") as unknown as () => number;
+      setThreads = (n) => set(Math.max(1, Math.floor(n)));
+      getThreads = () => get();
+    }
+  } else if (path.includes("Accelerate") || has("vDSP_mmul")) {
+    name = "Accelerate";
+  } else if (has("mkl_get_max_threads") || has("MKL_Get_Max_Threads")) {
+    name = "MKL";
+  } else if (has("bli_info_get_version_str")) {
+    name = "BLIS";
+  }
+
+  // Views are made only for non-zero offsets: a subarray costs about as much as the FFI call itself.
+  const view = <T extends Float32Array | Float64Array>(x: T, off: number): T => (off === 0 ? x : (x.subarray(off) as T));
+  const blas: Blas = {
+    name,
+    path: resolvePath(path),
+    ...(config !== undefined ? { config } : {}),
+    sgemm(ta, tb, m, n, k, alpha, a, aOff, lda, b, bOff, ldb, beta, c, cOff, ldc) {
+      sg(CBLAS_ROW_MAJOR, ta ? CBLAS_TRANS : CBLAS_NO_TRANS, tb ? CBLAS_TRANS : CBLAS_NO_TRANS, m, n, k,
+        alpha, view(a, aOff), lda, view(b, bOff), ldb, beta, view(c, cOff), ldc);
+    },
+    dgemm(ta, tb, m, n, k, alpha, a, aOff, lda, b, bOff, ldb, beta, c, cOff, ldc) {
+      dg(CBLAS_ROW_MAJOR, ta ? CBLAS_TRANS : CBLAS_NO_TRANS, tb ? CBLAS_TRANS : CBLAS_NO_TRANS, m, n, k,
+        alpha, view(a, aOff), lda, view(b, bOff), ldb, beta, view(c, cOff), ldc);
+    },
+    ...(setThreads && getThreads ? { setThreads, getThreads } : {}),
+  };
+  return blas;
+}
+
+let loaded = false;
+let cached: Blas | null = null;
+
+function notice(detail: string): void {
+  const hint = process.platform === "darwin"
+    ? "Accelerate should be present on macOS; or set TSFLOW_BLAS=/path/to/libcblas.dylib"
+    : "install libopenblas0 (e.g. npm run setup:system) or set TSFLOW_BLAS=/path/to/libcblas.so";
+  process.stderr.write(`${NO_BLAS_NOTICE_PREFIX} (${detail}${hint}); using TypeScript kernels\n`);
+}
+
+/**
+ * The CBLAS this process uses, or null (TypeScript kernels). Loaded once, on first use; never throws.
+ * Reads TSFLOW_BLAS at that moment.
+ */
+export function getBlas(): Blas | null {
+  if (loaded) return cached;
+  loaded = true;
+  const env = process.env.TSFLOW_BLAS?.trim();
+  if (env && ["none", "off", "0", "false", "ts"].includes(env.toLowerCase())) return (cached = null);
+  let koffi: Koffi;
+  try {
+    koffi = requireKoffi();
+  } catch (e) {
+    notice(`koffi unavailable: ${shortError(e)}; `);
+    return (cached = null);
+  }
+  if (env) {
+    const r = safeLoad(env, koffi);
+    if (typeof r === "string") {
+      notice(`TSFLOW_BLAS=${env}: ${r}; `);
+      return (cached = null);
+    }
+    return (cached = r);
+  }
+  for (const cand of blasCandidates()) {
+    const r = safeLoad(cand, koffi);
+    if (typeof r !== "string") return (cached = r);
+  }
+  notice("");
+  return (cached = null);
+}
+
+function safeLoad(path: string, koffi: Koffi): Blas | string {
+  try {
+    return loadBlasFrom(path, koffi);
+  } catch (e) {
+    return shortError(e);
+  }
+}

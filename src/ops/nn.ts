@@ -1,0 +1,281 @@
+import type { DType } from "../core/dtype.js";
+import { tfName } from "../core/dtype.js";
+import { InvalidArgumentError } from "../core/errors.js";
+import { broadcastShapes, Dim, shapeStr, shapesCompatible } from "../core/shape.js";
+import type { Tensor } from "../core/tensor.js";
+import type { TensorLike } from "../eager/tensor_types.js";
+import { pyArgs } from "./args.js";
+import { execute, execute1, isTensor } from "./dispatch.js";
+import { unbroadcast } from "./grad_util.js";
+import { sameAsInput } from "./infer.js";
+import { defineOps, GradOp, TensorSpec } from "./registry.js";
+import { add, exp, greaterEqual, log, log1p, multiply, negative, subtract } from "./elementwise.js";
+import { reduceMax, reduceSum } from "./reduce.js";
+import { convertToTensor, expandDims, stopGradient, where, zerosLike } from "./array.js";
+
+/**
+ * tf.nn: softmax, log-softmax and the cross-entropy losses, with TensorFlow's op types (Softmax,
+ * LogSoftmax, SoftmaxCrossEntropyWithLogits, SparseSoftmaxCrossEntropyWithLogits, L2Loss), numerically
+ * stable CPU kernels (src/backends/cpu/kernels/nn.ts) and gradients written with public ops.
+ *
+ * TensorFlow's kernels take 2-D [batch, classes] inputs and its Python wrappers reshape other ranks; here
+ * the ops accept any rank >= 1 with classes on the last axis (the leading dims are the batch), which is
+ * the same computation without the reshapes.
+ */
+const FLOAT: DType[] = ["float32", "float64"];
+
+type NameArg = [name?: string] | [opts: { name?: string }];
+
+function lastAxisInfer(op: string) {
+  return (inputs: readonly TensorSpec[]) => {
+    const [x] = inputs;
+    if (x.shape !== null && x.shape.length < 1) throw new InvalidArgumentError(`${op}: logits must have >= 1 dimension, got ${shapeStr(x.shape)}`);
+    return sameAsInput(0)(inputs);
+  };
+}
+
+/** True when a gradient is known to be all zeros (an unused output): lets a second-order term be skipped. */
+function isZeros(t: Tensor): boolean {
+  const op = (t as { op?: { type: string } }).op;
+  if (op) return op.type === "ZerosLike";
+  const v = t.dataSync() as ArrayLike<number>;
+  for (let i = 0; i < v.length; i++) if (v[i] !== 0) return false;
+  return true;
+}
+
+/**
+ * Gradient of the losses w.r.t. logits: dLoss * backprop (backprop = softmax - labels, the op's second
+ * output), plus the term that flows in through backprop itself (second-order use), as TensorFlow's
+ * _SoftmaxCrossEntropyWithLogitsGrad computes it.
+ */
+function xentLogitsGrad(op: GradOp, gradLoss: Tensor, gradBackprop: Tensor): Tensor {
+  const logits = op.inputs[0];
+  let g = multiply(expandDims(gradLoss, -1), op.outputs[1]);
+  if (!isZeros(gradBackprop)) {
+    const sm = execute1("Softmax", [logits]);
+    g = add(g, multiply(subtract(gradBackprop, reduceSum(multiply(gradBackprop, sm), -1, true)), sm));
+  }
+  return g;
+}
+
+function xentInfer(inputs: readonly TensorSpec[]) {
+  const [logits, labels] = inputs;
+  const s = broadcastShapes(logits.shape, labels.shape);
+  if (s === "incompatible") {
+    throw new InvalidArgumentError(`logits and labels must be broadcastable: logits_size=${shapeStr(logits.shape)} labels_size=${shapeStr(labels.shape)}`);
+  }
+  if (s !== null && s.length < 1) throw new InvalidArgumentError(`SoftmaxCrossEntropyWithLogits: logits must have >= 1 dimension, got ${shapeStr(logits.shape)}`);
+  const loss = s === null ? null : s.slice(0, -1);
+  return [{ dtype: logits.dtype, shape: loss }, { dtype: logits.dtype, shape: s }];
+}
+
+function sparseXentInfer(inputs: readonly TensorSpec[]) {
+  const [logits, labels] = inputs;
+  if (labels.dtype !== "int32" && labels.dtype !== "int64") {
+    throw new InvalidArgumentError(`Value for attr 'Tlabels' of ${tfName(labels.dtype)} is not in the list of allowed values: int32, int64`);
+  }
+  if (logits.shape !== null && logits.shape.length === 0) throw new InvalidArgumentError(`Logits cannot be scalars - received shape ${shapeStr(logits.shape)}`);
+  if (logits.shape !== null && labels.shape !== null) {
+    if (labels.shape.length !== logits.shape.length - 1) {
+      throw new InvalidArgumentError(
+        `Rank mismatch: Rank of labels (received ${labels.shape.length}) should equal rank of logits minus 1 (received ${logits.shape.length}).`,
+      );
+    }
+    if (!shapesCompatible(labels.shape, logits.shape.slice(0, -1))) {
+      throw new InvalidArgumentError(
+        `logits and labels must have the same first dimension(s), got logits shape ${shapeStr(logits.shape)} and labels shape ${shapeStr(labels.shape)}`,
+      );
+    }
+  }
+  const batch: Dim[] | null = logits.shape !== null ? logits.shape.slice(0, -1).map((d, i) => d ?? labels.shape?.[i] ?? null) : labels.shape;
+  const backprop = logits.shape === null ? null : [...(batch ?? []), logits.shape[logits.shape.length - 1]];
+  return [{ dtype: logits.dtype, shape: batch }, { dtype: logits.dtype, shape: backprop }];
+}
+
+defineOps([
+  {
+    type: "Softmax",
+    inputNames: ["logits"],
+    allowedDTypes: FLOAT,
+    infer: lastAxisInfer("Softmax"),
+    // (dy - sum(dy * y)) * y over the last axis.
+    grad: (op, [dy]) => {
+      const y = op.outputs[0];
+      return [multiply(subtract(dy, reduceSum(multiply(dy, y), -1, true)), y)];
+    },
+  },
+  {
+    type: "LogSoftmax",
+    inputNames: ["logits"],
+    allowedDTypes: FLOAT,
+    infer: lastAxisInfer("LogSoftmax"),
+    // dy - sum(dy) * softmax over the last axis.
+    grad: (op, [dy]) => [subtract(dy, multiply(reduceSum(dy, -1, true), exp(op.outputs[0])))],
+  },
+  {
+    type: "SoftmaxCrossEntropyWithLogits",
+    inputNames: ["features", "labels"],
+    dtypeGroups: [[0, 1]],
+    allowedDTypes: FLOAT,
+    infer: xentInfer,
+    // TensorFlow 2 semantics: the gradient also flows to the labels, -log_softmax(logits) * dLoss.
+    grad: (op, [gradLoss, gradBackprop]) => {
+      const [logits, labels] = op.inputs;
+      const dLogits = xentLogitsGrad(op, gradLoss, gradBackprop);
+      const dLabels = multiply(expandDims(gradLoss, -1), negative(execute1("LogSoftmax", [logits])));
+      return [unbroadcast(dLogits, logits), unbroadcast(dLabels, labels)];
+    },
+  },
+  {
+    type: "SparseSoftmaxCrossEntropyWithLogits",
+    inputNames: ["features", "labels"],
+    inputDTypes: { 1: "int32" },
+    allowedDTypes: FLOAT,
+    infer: sparseXentInfer,
+    // TensorFlow blocks second-order gradients here (PreventGradient); the backprop term is exact, so it is kept.
+    grad: (op, [gradLoss, gradBackprop]) => [xentLogitsGrad(op, gradLoss, gradBackprop), null],
+  },
+  {
+    type: "L2Loss",
+    inputNames: ["t"],
+    allowedDTypes: FLOAT,
+    infer: (inputs) => [{ dtype: inputs[0].dtype, shape: [] }],
+    grad: (op, [dy]) => [multiply(op.inputs[0], dy)],
+  },
+]);
+
+// ---------------------------------------------------------------- public functions
+
+function rankOf(x: TensorLike): number | null {
+  if (isTensor(x)) return x.rank;
+  return null;
+}
+
+/** Whether `axis` names the last axis of x (decidable for -1 or a known rank). */
+function isLastAxis(x: Tensor, axis: number): boolean {
+  if (axis === -1) return true;
+  const r = rankOf(x);
+  if (r === null) return false;
+  if (axis < -r || axis >= r) throw new InvalidArgumentError(`axis ${axis} is out of range for a tensor of rank ${r}; expected [${-r}, ${r})`);
+  return axis === r - 1 || axis === -1;
+}
+
+interface SoftmaxOptions {
+  axis?: number | null;
+  name?: string;
+}
+type SoftmaxArgs = [axis?: number | null | SoftmaxOptions, name?: string | SoftmaxOptions] | [SoftmaxOptions];
+
+/**
+ * Softmax along a non-last axis, built from stable ops: exp(x - max) / sum. (TensorFlow transposes the
+ * axis to the end and back; the values and gradients are the same.) The max is held constant for the
+ * gradient, which is exact since softmax does not change when every logit shifts.
+ */
+function shiftedLogits(x: Tensor, axis: number): Tensor {
+  return subtract(x, stopGradient(reduceMax(x, axis, true)));
+}
+
+/** tf.nn.softmax(logits, axis=-1, name): exp(logits) / sum(exp(logits), axis), computed stably. */
+export function softmax(logits: TensorLike, ...args: SoftmaxArgs): Tensor {
+  const a = pyArgs<SoftmaxOptions>(args, ["axis", "name"]);
+  const x = convertToTensor(logits, { dtype: isTensor(logits) ? undefined : "float32" });
+  const axis = a.axis ?? -1;
+  if (isLastAxis(x, axis)) return execute1("Softmax", [x], {}, a.name);
+  const e = exp(shiftedLogits(x, axis));
+  return execute1("RealDiv", [e, reduceSum(e, axis, true)], {}, a.name ?? "Softmax");
+}
+
+/** tf.nn.log_softmax(logits, axis=-1, name): logits - log(sum(exp(logits), axis)), computed stably. */
+export function logSoftmax(logits: TensorLike, ...args: SoftmaxArgs): Tensor {
+  const a = pyArgs<SoftmaxOptions>(args, ["axis", "name"]);
+  const x = convertToTensor(logits, { dtype: isTensor(logits) ? undefined : "float32" });
+  const axis = a.axis ?? -1;
+  if (isLastAxis(x, axis)) return execute1("LogSoftmax", [x], {}, a.name);
+  const s = shiftedLogits(x, axis);
+  return execute1("Sub", [s, log(reduceSum(exp(s), axis, true))], {}, a.name ?? "LogSoftmax");
+}
+
+interface XentOptions {
+  labels?: TensorLike;
+  logits?: TensorLike;
+  axis?: number;
+  name?: string;
+}
+
+function requireArg<T>(v: T | undefined, fn: string, what: string): T {
+  if (v === undefined) throw new InvalidArgumentError(`${fn}: ${what} is required`);
+  return v;
+}
+
+/** Logits as a tensor, and labels converted to the logits' dtype (a JS value adopts it; a tensor must match). */
+function logitsAndLabels(fn: string, labelsIn: TensorLike, logitsIn: TensorLike): [Tensor, Tensor] {
+  const logits = convertToTensor(logitsIn, { dtype: isTensor(logitsIn) ? undefined : "float32" });
+  const labels = isTensor(labelsIn) ? labelsIn : convertToTensor(labelsIn, { dtype: logits.dtype });
+  if (labels.dtype !== logits.dtype) {
+    throw new InvalidArgumentError(`${fn}: labels (${tfName(labels.dtype)}) and logits (${tfName(logits.dtype)}) must have the same dtype; use tf.cast`);
+  }
+  return [logits, labels];
+}
+
+/**
+ * tf.nn.sigmoid_cross_entropy_with_logits(labels, logits, name), TensorFlow 2's signature; also
+ * ({ labels, logits }). Uses TensorFlow's stable form max(x, 0) - x * z + log(1 + exp(-|x|)).
+ */
+export function sigmoidCrossEntropyWithLogits(...args: [labels?: TensorLike | XentOptions, logits?: TensorLike, name?: string | XentOptions] | [XentOptions]): Tensor {
+  const a = pyArgs<XentOptions>(args, ["labels", "logits", "name"]);
+  const fn = "sigmoid_cross_entropy_with_logits";
+  const [logits, labels] = logitsAndLabels(fn, requireArg(a.labels, fn, "labels"), requireArg(a.logits, fn, "logits"));
+  if (!shapesCompatible(logits.shape, labels.shape)) {
+    throw new InvalidArgumentError(`logits and labels must have the same shape (${shapeStr(logits.shape)} vs ${shapeStr(labels.shape)})`);
+  }
+  const zeros = zerosLike(logits);
+  const cond = greaterEqual(logits, zeros);
+  const reluLogits = where(cond, logits, zeros);
+  const negAbsLogits = where(cond, negative(logits), logits);
+  return execute1("AddV2", [subtract(reluLogits, multiply(logits, labels)), log1p(exp(negAbsLogits))], {}, a.name ?? "logistic_loss");
+}
+
+/** Cross-entropy along a non-last class axis, from stable ops (TensorFlow transposes the axis to the end instead). */
+function xentAlongAxis(logits: Tensor, labels: Tensor, axis: number, name: string | undefined): Tensor {
+  const s = shiftedLogits(logits, axis);
+  const logp = subtract(s, log(reduceSum(exp(s), axis, true)));
+  return execute1("Neg", [reduceSum(multiply(labels, logp), axis)], {}, name);
+}
+
+/**
+ * tf.nn.softmax_cross_entropy_with_logits(labels, logits, axis=-1, name), TensorFlow 2's (v2) semantics:
+ * labels are a probability distribution per row and gradients flow to both logits and labels.
+ */
+export function softmaxCrossEntropyWithLogits(...args: [labels?: TensorLike | XentOptions, logits?: TensorLike, axis?: number | XentOptions, name?: string | XentOptions] | [XentOptions]): Tensor {
+  const a = pyArgs<XentOptions>(args, ["labels", "logits", "axis", "name"]);
+  const fn = "softmax_cross_entropy_with_logits";
+  const [logits, labels] = logitsAndLabels(fn, requireArg(a.labels, fn, "labels"), requireArg(a.logits, fn, "logits"));
+  const axis = a.axis ?? -1;
+  if (!isLastAxis(logits, axis)) return xentAlongAxis(logits, labels, axis, a.name);
+  return execute("SoftmaxCrossEntropyWithLogits", [logits, labels], {}, a.name)[0];
+}
+
+interface SparseXentOptions {
+  labels?: TensorLike;
+  logits?: TensorLike;
+  name?: string;
+}
+
+/**
+ * tf.nn.sparse_softmax_cross_entropy_with_logits(labels, logits, name): labels are class indices (int32
+ * or int64) of shape logits.shape[:-1]; an index outside [0, classes) is an InvalidArgumentError.
+ */
+export function sparseSoftmaxCrossEntropyWithLogits(...args: [labels?: TensorLike | SparseXentOptions, logits?: TensorLike, name?: string | SparseXentOptions] | [SparseXentOptions]): Tensor {
+  const a = pyArgs<SparseXentOptions>(args, ["labels", "logits", "name"]);
+  const fn = "sparse_softmax_cross_entropy_with_logits";
+  const labels = requireArg(a.labels, fn, "labels");
+  const logitsIn = requireArg(a.logits, fn, "logits");
+  const logits = convertToTensor(logitsIn, { dtype: isTensor(logitsIn) ? undefined : "float32" });
+  return execute("SparseSoftmaxCrossEntropyWithLogits", [logits, labels], {}, a.name)[0];
+}
+
+/** tf.nn.l2_loss(t, name): sum(t ** 2) / 2. */
+export function l2Loss(t: TensorLike, ...rest: NameArg): Tensor {
+  const { name } = pyArgs<{ name: string }>(rest, ["name"]);
+  return execute1("L2Loss", [t], {}, name);
+}
