@@ -6,6 +6,7 @@ import "./setup.js";
 import * as errorsNs from "./core/errors.js";
 import * as ew from "./ops/elementwise.js";
 import * as red from "./ops/reduce.js";
+import * as nnOps from "./ops/nn.js";
 import * as arr from "./ops/array.js";
 import * as rnd from "./ops/random.js";
 import * as st from "./ops/state.js";
@@ -65,6 +66,7 @@ export const floorDiv = ew.floordiv;
 export const mod = ew.floormod;
 export const neg = ew.negative;
 export const { reduceSum, reduceMean, reduceMax, reduceMin, reduceProd, reduceAny, reduceAll, addN } = red;
+export const { argmax, argmin, cumsum, cumprod } = red;
 export const { constant, convertToTensor, reshape, shape, zeros, ones, zerosLike, onesLike, fill, where, identity, stopGradient } = arr;
 export const { randomNormal, randomUniform, truncatedNormal, setRandomSeed } = rnd;
 export const { placeholder, placeholderWithDefault, noOp, group } = st;
@@ -88,9 +90,15 @@ export const math = {
   negative, abs, square, sqrt, rsqrt, exp, log, log1p, expm1, sin, cos, tanh, sigmoid, sign, reciprocal, floor, ceil, round,
   isNan: ew.isNan, isInf: ew.isInf, isFinite: ew.isFinite,
   reduceSum, reduceMean, reduceMax, reduceMin, reduceProd, reduceAny, reduceAll, addN,
+  argmax, argmin, cumsum, cumprod, softplus: ew.softplus, softmax: nnOps.softmax, logSoftmax: nnOps.logSoftmax,
 };
 export const nn = {
   relu: ew.relu, relu6: ew.relu6, elu: ew.elu, softplus: ew.softplus, sigmoid, tanh,
+  softmax: nnOps.softmax, logSoftmax: nnOps.logSoftmax, l2Loss: nnOps.l2Loss,
+  sigmoidCrossEntropyWithLogits: nnOps.sigmoidCrossEntropyWithLogits,
+  softmaxCrossEntropyWithLogits: nnOps.softmaxCrossEntropyWithLogits,
+  softmaxCrossEntropyWithLogitsV2: nnOps.softmaxCrossEntropyWithLogits,
+  sparseSoftmaxCrossEntropyWithLogits: nnOps.sparseSoftmaxCrossEntropyWithLogits,
 };
 export const random = {
   normal: randomNormal, uniform: randomUniform, truncatedNormal, setSeed: rnd.setSeed,

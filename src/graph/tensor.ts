@@ -7,6 +7,7 @@ import type { Operation } from "./operation.js";
 import { Tensor } from "../core/tensor.js";
 import type { Values } from "../core/dtype.js";
 import { evalInSession } from "./eval_hook.js";
+import type { EagerTensor } from "../eager/tensor.js";
 
 /** A graph edge: the `index`-th output of an Operation. Has a static shape that may hold unknown dims. */
 export class SymbolicTensor extends Tensor {
@@ -70,8 +71,8 @@ export class SymbolicTensor extends Tensor {
     this.#shape = mergeShapes(this.#shape, shape);
   }
   /** Runs this tensor in `session` (default: the default session) and returns its value. */
-  eval(feedDict?: unknown, session?: unknown): unknown {
-    return evalInSession(this, feedDict, session);
+  eval(feedDict?: unknown, session?: unknown): EagerTensor {
+    return evalInSession(this, feedDict, session) as EagerTensor;
   }
   consumers(): Operation[] {
     return this.graph.consumersOf(this);

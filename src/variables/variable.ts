@@ -14,6 +14,7 @@ import { SymbolicTensor } from "../graph/tensor.js";
 import { buildNode, execute1, toEagerTensor, toGraphTensor } from "../ops/dispatch.js";
 import { getOpDef } from "../ops/registry.js";
 import { eagerNameScope } from "../eager/name_scope.js";
+import { evalInSession } from "../graph/eval_hook.js";
 
 export interface VariableOptions {
   name?: string;
@@ -91,6 +92,9 @@ export class Variable {
 
   get shape(): Shape {
     return this.#shape === null ? null : this.#shape.slice();
+  }
+  get rank(): number | null {
+    return this.#shape === null ? null : this.#shape.length;
   }
   get graph(): Graph | null {
     return this.#graph?.graph ?? null;
@@ -181,9 +185,13 @@ export class Variable {
     return this.#update("AssignSub", delta, opts.name);
   }
 
-  /** Eager: the value now. Graph: the value in `session` (or the default session). */
+  /** Eager: the value now, as nested arrays. */
   numpy(): unknown {
     return this.#eagerValue().arraySync();
+  }
+  /** Graph mode: the value in `session` (default: the default session), as Variable.eval does. */
+  eval(feedDict?: unknown, session?: unknown): EagerTensor {
+    return evalInSession(this.ref, feedDict, session) as EagerTensor;
   }
   dispose(): void {
     this.#value?.dispose();

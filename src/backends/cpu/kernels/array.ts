@@ -1,7 +1,11 @@
-import { allocValues, DType } from "../../../core/dtype.js";
+import { allocValues, DType, tfName, Values } from "../../../core/dtype.js";
 import { InvalidArgumentError } from "../../../core/errors.js";
-import { broadcastShapes, sizeOf } from "../../../core/shape.js";
-import { aliasOf, KernelTable, out } from "../kernel.js";
+import { broadcastShapes, sameShape, shapeStr, sizeOf, stridesOf } from "../../../core/shape.js";
+import {
+  checkPermutation, concatShape, gatherShape, oneHotShape, packShape, padShape, rangeSize, reverseAxes, segmentSumShape,
+  sliceShape, splitShape, splitVShapes, squeezeShape, stridedSliceSpec, StridedSliceMasks, tileShape, transposeShape, unpackShape,
+} from "../../../ops/array_shapes.js";
+import { aliasOf, CpuTensor, KernelTable, out } from "../kernel.js";
 import { broadcastOffsets, castValues, filledValues, ints } from "./util.js";
 
 function reshapeTarget(total: number, req: number[]): number[] {

@@ -4,6 +4,7 @@ import type { CpuKernel } from "../kernel.js";
 import { arrayKernels, debugKernels } from "./array.js";
 import { linalgKernels } from "./linalg.js";
 import { reduceKernels } from "./reduce.js";
+import { nnKernels } from "./nn.js";
 import { randomKernels } from "./random.js";
 import { stateKernels } from "./state.js";
 
@@ -12,7 +13,7 @@ import { stateKernels } from "./state.js";
  * elementwise op of the op table. Built on first use, after the op library has registered.
  */
 export function cpuKernels(): Record<string, CpuKernel> {
-  const table: Record<string, CpuKernel> = { ...arrayKernels, ...debugKernels, ...reduceKernels, ...linalgKernels, ...randomKernels, ...stateKernels };
+  const table: Record<string, CpuKernel> = { ...arrayKernels, ...debugKernels, ...reduceKernels, ...linalgKernels, ...randomKernels, ...stateKernels, ...nnKernels };
   for (const def of allOpDefs()) {
     const ew = def.elementwise;
     if (!ew || table[def.type]) continue;

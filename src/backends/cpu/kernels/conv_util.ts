@@ -1,0 +1,118 @@
+import type { Attrs } from "../../backend.js";
+import { allocValues, DType } from "../../../core/dtype.js";
+import { ints } from "./util.js";
+
+/** The float storage convolution kernels work on. */
+export type FArr = Float32Array | Float64Array;
+/** Numeric storage pooling and normalization kernels read (int64 is never routed here). */
+export type NArr = Float32Array | Float64Array | Int32Array | Uint8Array;
+
+/** One spatial dimension of a windowed op: sizes, stride, dilation, and the padding before the first window. */
+export interface Win {
+  readonly in: number;
+  readonly k: number;
+  readonly s: number;
+  readonly d: number;
+  readonly out: number;
+  readonly pad: number;
+}
+
+/**
+ * TensorFlow's window arithmetic (GetWindowedOutputSizeVerbose): with an effective window dk = (k-1)*d+1,
+ * VALID gives ceil((in - dk + 1) / s) windows, SAME gives ceil(in / s) with the total padding split so that
+ * the extra element, when it is odd, goes after (bottom/right), EXPLICIT uses the given pads.
+ */
+export function window(inSize: number, k: number, s: number, d: number, padding: string, explicit: readonly [number, number] | null): Win {
+  const dk = (k - 1) * d + 1;
+  if (padding === "SAME") {
+    const o = Math.ceil(inSize / s);
+    const total = Math.max((o - 1) * s + dk - inSize, 0);
+    return { in: inSize, k, s, d, out: o, pad: Math.floor(total / 2) };
+  }
+  if (padding === "EXPLICIT" && explicit) {
+    const o = Math.floor((inSize + explicit[0] + explicit[1] - dk) / s) + 1;
+    return { in: inSize, k, s, d, out: Math.max(o, 0), pad: explicit[0] };
+  }
+  const o = inSize >= dk ? Math.floor((inSize - dk) / s) + 1 : 0;
+  return { in: inSize, k, s, d, out: o, pad: 0 };
+}
+
+export function isChannelsFirst(fmt: unknown): boolean {
+  return typeof fmt === "string" && fmt.startsWith("NC");
+}
+
+/** Positions of the spatial dims in a rank-r shape of the given data format. */
+export function spatialAxes(rank: number, channelsFirst: boolean): number[] {
+  const n = rank - 2;
+  return Array.from({ length: n }, (_, i) => (channelsFirst ? 2 + i : 1 + i));
+}
+
+/** Per spatial dim: [size of the list attr at that dim, padding pair]. */
+export function attrList(attrs: Attrs, key: string, rank: number, fallback: number): number[] {
+  const v = attrs[key];
+  if (v === undefined || v === null) return new Array<number>(rank).fill(fallback);
+  return ints(v as Int32Array);
+}
+
+export function explicitPads(attrs: Attrs, axis: number): [number, number] | null {
+  const v = attrs.explicit_paddings as readonly number[] | undefined;
+  if (!v || v.length === 0) return null;
+  return [Number(v[2 * axis]), Number(v[2 * axis + 1])];
+}
+
+/** Windows for every spatial dim of `shape` (in `format` order), from an op's ksize/strides/dilations attrs. */
+export function windows(shape: readonly number[], kernel: readonly number[], attrs: Attrs, channelsFirst: boolean, kernelFromAttr: boolean): Win[] {
+  const r = shape.length;
+  const axes = spatialAxes(r, channelsFirst);
+  const strides = attrList(attrs, "strides", r, 1);
+  const dil = attrList(attrs, "dilations", r, 1);
+  const padding = String(attrs.padding ?? "VALID");
+  return axes.map((ax, i) => window(shape[ax], kernelFromAttr ? kernel[ax] : kernel[i], strides[ax], dil[ax], padding, explicitPads(attrs, ax)));
+}
+
+export function alloc(dtype: DType, n: number): NArr {
+  return allocValues(dtype, n) as NArr;
+}
+
+/** [N, C, S] -> [N, S, C]: channels-first data to the channels-last layout the kernels loop over. */
+export function toChannelsLast<T extends NArr>(v: T, n: number, c: number, s: number): T {
+  if (c === 1 || s === 1) return v;
+  const o = new (v.constructor as new (len: number) => T)(v.length);
+  for (let b = 0; b < n; b++) {
+    const base = b * c * s;
+    for (let ci = 0; ci < c; ci++) {
+      let src = base + ci * s;
+      let dst = base + ci;
+      for (let si = 0; si < s; si++, src++, dst += c) o[dst] = v[src];
+    }
+  }
+  return o;
+}
+
+/** [N, S, C] -> [N, C, S]. */
+export function toChannelsFirst<T extends NArr>(v: T, n: number, c: number, s: number): T {
+  if (c === 1 || s === 1) return v;
+  const o = new (v.constructor as new (len: number) => T)(v.length);
+  for (let b = 0; b < n; b++) {
+    const base = b * c * s;
+    for (let ci = 0; ci < c; ci++) {
+      let dst = base + ci * s;
+      let src = base + ci;
+      for (let si = 0; si < s; si++, dst++, src += c) o[dst] = v[src];
+    }
+  }
+  return o;
+}
+
+/** A shape [N, ...spatial, C] written in the given format. */
+export function formatShape(n: number, spatial: readonly number[], c: number, channelsFirst: boolean): number[] {
+  return channelsFirst ? [n, c, ...spatial] : [n, ...spatial, c];
+}
+
+/** Batch, channels and spatial sizes of a shape in the given format. */
+export function splitShape(shape: readonly number[], channelsFirst: boolean): { n: number; c: number; spatial: number[] } {
+  const r = shape.length;
+  return channelsFirst
+    ? { n: shape[0], c: shape[1], spatial: shape.slice(2) }
+    : { n: shape[0], c: shape[r - 1], spatial: shape.slice(1, r - 1) };
+}

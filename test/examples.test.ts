@@ -1,0 +1,44 @@
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+// The examples import "tsflow" as a user does (the built package, dist/): npm test builds it first.
+import * as seed from "../examples/seed_sessions.js";
+import * as linearGraph from "../examples/linear_regression_graph.js";
+import * as linearEager from "../examples/linear_regression_eager.js";
+import * as logistic from "../examples/logistic_regression.js";
+
+const quiet = <T>(fn: () => T): T => {
+  const log = console.log;
+  console.log = () => {};
+  try {
+    return fn();
+  } finally {
+    console.log = log;
+  }
+};
+
+describe("examples", () => {
+  it("seed sessions: tf.add(3, 5) is 8 and [pow_op, useless] is [15625, 10]", () => {
+    const r = quiet(() => seed.run());
+    assert.equal(r.sum, 8);
+    assert.equal(r.printed, 'Tensor("Add:0", shape=[], dtype=float32)');
+    assert.equal(r.z, 15625);
+    assert.equal(r.notUseless, 10);
+  });
+
+  for (const [mode, mod] of [["graph mode", linearGraph], ["eagerly with a tape", linearEager]] as const) {
+    it(`linear regression ${mode} learns W = 0.8 and b = 0.7 to two decimals`, () => {
+      const r = mod.run(1000, false);
+      assert.equal(Math.round(r.W * 100) / 100, 0.8, `W = ${r.W}`);
+      assert.equal(Math.round(r.b * 100) / 100, 0.7, `b = ${r.b}`);
+      assert.ok(r.loss < 1e-4, `loss ${r.loss}`);
+    });
+  }
+
+  it("logistic regression: propagate() by hand and tf.gradients agree", () => {
+    const r = logistic.run(false);
+    assert.ok(Math.abs(r.hand.cost - r.tf.cost) < 1e-12, `cost ${r.hand.cost} vs ${r.tf.cost}`);
+    r.hand.dw.forEach((v, i) => assert.ok(Math.abs(v - r.tf.dw[i]) < 1e-12, `dw[${i}] ${v} vs ${r.tf.dw[i]}`));
+    assert.ok(Math.abs(r.hand.db - r.tf.db) < 1e-12, `db ${r.hand.db} vs ${r.tf.db}`);
+    assert.ok(r.accuracy > 0.9, `accuracy ${r.accuracy}`);
+  });
+});
