@@ -12,6 +12,7 @@ import * as rnd from "./ops/random.js";
 import * as st from "./ops/state.js";
 import * as init from "./variables/initializers.js";
 import * as scope from "./variables/scope.js";
+import * as trainNs from "./train/index.js";
 import { cast } from "./ops/cast.js";
 import { matmul } from "./ops/linalg.js";
 import { checkNumerics } from "./ops/debug.js";
@@ -68,6 +69,11 @@ export const neg = ew.negative;
 export const { reduceSum, reduceMean, reduceMax, reduceMin, reduceProd, reduceAny, reduceAll, addN } = red;
 export const { argmax, argmin, cumsum, cumprod } = red;
 export const { constant, convertToTensor, reshape, shape, zeros, ones, zerosLike, onesLike, fill, where, identity, stopGradient } = arr;
+export const {
+  transpose, squeeze, concat, stack, unstack, split, slice, stridedSlice, gather, tile, pad, oneHot, range, linspace, size, rank,
+  reverse, unsortedSegmentSum, invertPermutation,
+} = arr;
+export const linSpace = arr.linspace; // TensorFlow 1's tf.lin_space
 export const { randomNormal, randomUniform, truncatedNormal, setRandomSeed } = rnd;
 export const { placeholder, placeholderWithDefault, noOp, group } = st;
 export { cast, matmul };
@@ -90,6 +96,7 @@ export const math = {
   negative, abs, square, sqrt, rsqrt, exp, log, log1p, expm1, sin, cos, tanh, sigmoid, sign, reciprocal, floor, ceil, round,
   isNan: ew.isNan, isInf: ew.isInf, isFinite: ew.isFinite,
   reduceSum, reduceMean, reduceMax, reduceMin, reduceProd, reduceAny, reduceAll, addN,
+  unsortedSegmentSum, invertPermutation,
   argmax, argmin, cumsum, cumprod, softplus: ew.softplus, softmax: nnOps.softmax, logSoftmax: nnOps.logSoftmax,
 };
 export const nn = {
@@ -111,13 +118,18 @@ export const initializers = {
 export const debugging = { checkNumerics, setLogDevicePlacement };
 export const linalg = { matmul };
 
+/** tf.train: a namespace, so that `tf.train.AdamOptimizer` is a type as well as a class. */
+export * as train from "./train/index.js";
+
 export const compat = {
   v1: {
+    train: trainNs,
     Graph, Session, InteractiveSession, GraphKeys, ConfigProto, RunOptions, RunMetadata, placeholder, placeholderWithDefault, getVariable, variableScope,
     getVariableScope, globalVariablesInitializer, variablesInitializer, localVariablesInitializer, globalVariables,
     trainableVariables, localVariables, getDefaultGraph, resetDefaultGraph, getDefaultSession, gradients,
     disableEagerExecution, enableEagerExecution, setRandomSeed, AUTO_REUSE, nameScope, addToCollection, getCollection,
     initializeAllVariables: scope.globalVariablesInitializer,
     randomNormal, randomUniform, truncatedNormal, app, flags,
+    linSpace: arr.linspace, unsortedSegmentSum,
   },
 };

@@ -1,17 +1,25 @@
-import { allocValues, checkDType, DType, Values } from "../core/dtype.js";
-import { InvalidArgumentError } from "../core/errors.js";
+import { allocValues, checkDType, DType, tfName, Values } from "../core/dtype.js";
+import { InvalidArgumentError, UnimplementedError } from "../core/errors.js";
 import { broadcastShapes, Dim, isFullyDefined, Shape, shapeStr, sizeOf } from "../core/shape.js";
 import type { Tensor } from "../core/tensor.js";
-import { HostValue, inferDType, reshapeValues, toValues } from "../core/values.js";
+import { HostValue, inferDType, inferShape as inferShapeOf, reshapeValues, toValues } from "../core/values.js";
+import type { Attrs } from "../backends/backend.js";
 import { defaultBackend, executingEagerly } from "../eager/context.js";
 import { EagerTensor } from "../eager/tensor.js";
 import type { TensorLike } from "../eager/tensor_types.js";
+import { SymbolicTensor } from "../graph/tensor.js";
+import { Variable } from "../variables/variable.js";
 import { pyArgs } from "./args.js";
-import { buildNode, execute1, isTensor } from "./dispatch.js";
-import { constInts, sameAsInput } from "./infer.js";
-import { defineOps, getOpDef, TensorSpec } from "./registry.js";
+import { buildNode, constValueOf, execute, execute1, isTensor } from "./dispatch.js";
+import { constInts, dimsEqual, sameAsInput, unknownShapeOfRank, valuesToInts } from "./infer.js";
+import { defineOps, getOpDef, GradOp, TensorSpec } from "./registry.js";
+import {
+  checkPermutation, concatShape, gatherShape, oneHotShape, packShape, padShape, rangeSize, reverseAxes, segmentSumShape,
+  sliceShape, splitShape, splitVShapes, squeezeShape, StridedSliceMasks, stridedSliceShape, tileShape, transposeShape, unpackShape,
+} from "./array_shapes.js";
 import { cast } from "./cast.js";
-import { reduceSum } from "./reduce.js";
+import { add, floormod, greaterEqual, maximum, multiply, subtract } from "./elementwise.js";
+import { reduceProd, reduceSum } from "./reduce.js";
 
 type NameArg = [name?: string] | [opts: { name?: string }];
 const nameOf = (rest: readonly unknown[]) => pyArgs<{ name: string }>(rest, ["name"]).name;
@@ -259,3 +267,785 @@ export function staticShape(t: Tensor): Shape {
   return t.shape;
 }
 
+
+// ================================================================ the array-op family
+// Transpose, Squeeze, ConcatV2, Pack/Unpack, Split/SplitV, Slice, StridedSlice, GatherV2, Tile, Pad,
+// OneHot, Range, LinSpace, Size, Rank, ReverseV2: op table entries (shape rules in array_shapes.ts, shared
+// with the CPU kernels), gradients written with public ops, and TensorFlow's Python functions.
+
+const INDEX: DType[] = ["int32", "int64"];
+const REAL: DType[] = ["float32", "float64", "int32", "int64"];
+
+/** TensorFlow's message for an index input (perm, axis, indices) of the wrong dtype. */
+function requireIndex(spec: TensorSpec | undefined, op: string, attr: string): void {
+  if (spec && !INDEX.includes(spec.dtype)) {
+    throw new InvalidArgumentError(`Value for attr '${attr}' of ${tfName(spec.dtype)} is not in the list of allowed values: int32, int64 ; Op<name=${op}>`);
+  }
+}
+/** A 1-D host input's length when its values are unknown. */
+const vecLen = (s: TensorSpec | undefined): Dim => (s?.shape && s.shape.length === 1 ? s.shape[0] : null);
+const scalarInt = (s: TensorSpec | undefined): number | null => constInts(s)?.[0] ?? null;
+const seq = (from: number, to: number) => Array.from({ length: Math.max(0, to - from) }, (_, i) => from + i);
+
+function requireSameDType(inputs: readonly TensorSpec[], op: string): DType {
+  const d = inputs[0].dtype;
+  inputs.forEach((t, i) => {
+    if (t.dtype !== d) {
+      throw new InvalidArgumentError(`cannot compute ${op} as input #${i}(zero-based) was expected to be a ${tfName(d)} tensor but is a ${tfName(t.dtype)} tensor`);
+    }
+  });
+  return d;
+}
+
+function maskAttrs(attrs: Attrs): StridedSliceMasks & Attrs {
+  return {
+    begin_mask: Number(attrs.begin_mask ?? 0),
+    end_mask: Number(attrs.end_mask ?? 0),
+    ellipsis_mask: Number(attrs.ellipsis_mask ?? 0),
+    new_axis_mask: Number(attrs.new_axis_mask ?? 0),
+    shrink_axis_mask: Number(attrs.shrink_axis_mask ?? 0),
+  };
+}
+
+// ---------------------------------------------------------------- gradient helpers
+
+/** The value of an int tensor when known while building: eager data, or a graph Const's value. */
+function knownInts(t: Tensor): number[] | null {
+  if (t instanceof EagerTensor) return valuesToInts(t.dataSync());
+  if (t instanceof SymbolicTensor) {
+    const v = constValueOf(t);
+    return v === undefined ? null : valuesToInts(v);
+  }
+  return null;
+}
+
+/** A vector of dims: a JS array when known statically, else an int32 tensor computed at run time. */
+type Dims = number[] | Tensor;
+/** One dim: a number, or an int32 scalar tensor. */
+type DimVal = number | Tensor;
+
+const dimsOf = (t: Tensor): Dims => (isFullyDefined(t.shape) ? t.shape.slice() : shape(t));
+const dimsArg = (d: Dims): TensorLike => (Array.isArray(d) ? new Int32Array(d) : d);
+function sliceDims(d: Dims, from: number, to?: number): Dims {
+  if (Array.isArray(d)) return d.slice(from, to);
+  return stridedSlice(d, [from], [to ?? 0], [1], { endMask: to === undefined ? 1 : 0 });
+}
+function catDims(parts: Dims[]): Dims {
+  const nonEmpty = parts.filter((p) => !Array.isArray(p) || p.length > 0);
+  if (nonEmpty.every((p) => Array.isArray(p))) return (nonEmpty as number[][]).flat();
+  if (nonEmpty.length === 1) return nonEmpty[0];
+  return execute1("ConcatV2", [...nonEmpty.map(dimsArg), constant(0, { dtype: "int32" })], { N: nonEmpty.length });
+}
+function prodDims(d: Dims): DimVal {
+  return Array.isArray(d) ? d.reduce((p, x) => p * x, 1) : reduceProd(d);
+}
+const dimPart = (v: DimVal): Dims => (typeof v === "number" ? [v] : reshape(v, new Int32Array([1])));
+const mulDims = (a: DimVal, b: DimVal): DimVal => (typeof a === "number" && typeof b === "number" ? a * b : multiply(a, b));
+const sizeDim = (t: Tensor): DimVal => (isFullyDefined(t.shape) ? sizeOf(t.shape) : execute1("Size", [t], { out_type: "int32" }));
+
+function transposeGrad(op: GradOp, dy: Tensor): Tensor {
+  const perm = knownInts(op.inputs[1]);
+  if (perm === null) return execute1("Transpose", [dy, execute1("InvertPermutation", [op.inputs[1]])]);
+  const inv = new Array<number>(perm.length);
+  perm.forEach((p, i) => (inv[p] = i));
+  return execute1("Transpose", [dy, new Int32Array(inv)]);
+}
+
+/** ConcatV2's gradient: dy cut back into the inputs' extents along the axis (SplitV). */
+function concatGrad(op: GradOp, dy: Tensor): (Tensor | null)[] {
+  const n = op.inputs.length - 1;
+  const values = op.inputs.slice(0, n);
+  const axisT = op.inputs[n];
+  if (n === 1) return [dy, null];
+  const axis = knownInts(axisT)?.[0];
+  const rank = dy.rank ?? values.find((v) => v.rank !== null)?.rank ?? null;
+  let a: TensorLike;
+  let sizes: TensorLike;
+  if (axis !== undefined && rank !== null) {
+    const ax = axis < 0 ? axis + rank : axis;
+    a = ax;
+    sizes = dimsArg(catDims(values.map((v) => (v.shape !== null && v.shape[ax] !== null ? [v.shape[ax] as number] : sliceDims(shape(v), ax, ax + 1)))));
+  } else {
+    const ax = floormod(cast(axisT, "int32"), execute1("Rank", [dy]));
+    a = ax;
+    sizes = stack(values.map((v) => gather(shape(v), ax)));
+  }
+  const parts = execute("SplitV", [dy, sizes, a], { num_split: n });
+  return [...parts, null];
+}
+
+/** Slice's gradient: dy padded back to the input's shape. */
+function sliceGrad(op: GradOp, dy: Tensor): (Tensor | null)[] {
+  const [x, begin] = op.inputs;
+  const b = knownInts(begin);
+  const xs = x.shape;
+  const ys = op.outputs[0].shape;
+  if (b !== null && isFullyDefined(xs) && isFullyDefined(ys)) {
+    return [execute1("Pad", [dy, xs.map((d, i) => [b[i], d - b[i] - ys[i]])]), null, null];
+  }
+  const it = begin.dtype;
+  const after = subtract(subtract(shape(x, it), begin), shape(dy, it));
+  return [execute1("Pad", [dy, stack([begin, after], 1)]), null, null];
+}
+
+/** GatherV2's gradient, dense: dy summed into the gathered rows with UnsortedSegmentSum. */
+function gatherGrad(op: GradOp, dy: Tensor): Tensor {
+  const [params, indices, axisT] = op.inputs;
+  const axis = knownInts(axisT)?.[0];
+  if (axis === undefined) throw new UnimplementedError("The gradient of GatherV2 needs its axis known when the graph is built");
+  let b = Number(op.attrs.batch_dims ?? 0);
+  const rp = params.rank;
+  const ri = indices.rank;
+  const ps = dimsOf(params);
+  if (b === 0 && (axis === 0 || (rp !== null && axis === -rp))) {
+    // The common case needs no ranks: rows of dy, one per index, summed into rows of params.
+    const rows = reshape(dy, dimsArg(catDims([dimPart(sizeDim(indices)), sliceDims(ps, 1)])));
+    const n = Array.isArray(ps) ? ps[0] : reshape(sliceDims(ps, 0, 1) as Tensor, new Int32Array(0));
+    return unsortedSegmentSum(rows, reshape(indices, new Int32Array([-1])), n);
+  }
+  if (rp === null || ri === null) throw new UnimplementedError(`The gradient of GatherV2 with axis ${axis} and batch_dims ${b} needs the ranks of params and indices`);
+  if (b < 0) b += ri;
+  const a = axis < 0 ? axis + rp : axis;
+  const nO = a - b;
+  const nJ = ri - b;
+  const nI = rp - a - 1;
+  // dy is B + O + J + I (batch, outer, index and inner dims): bring J before O, so that each index's rows
+  // of O + I values are contiguous, and sum them into B * N rows.
+  let g = dy;
+  if (nO > 0 && nJ > 0) g = transpose(g, [...seq(0, b), ...seq(b + nO, b + nO + nJ), ...seq(b, b + nO), ...seq(b + nO + nJ, b + nO + nJ + nI)]);
+  const B = sliceDims(ps, 0, b);
+  const O = sliceDims(ps, b, a);
+  const N = sliceDims(ps, a, a + 1);
+  const I = sliceDims(ps, a + 1);
+  g = reshape(g, dimsArg(catDims([dimPart(sizeDim(indices)), dimPart(prodDims(catDims([O, I])))])));
+  const n: DimVal = Array.isArray(N) ? N[0] : reshape(N, new Int32Array(0));
+  let ids: Tensor = indices;
+  let numSegments: DimVal = n;
+  if (b > 0) {
+    const nB = prodDims(B);
+    const offsets = multiply(execute1("Range", [0, nB, 1]), n);
+    ids = add(indices, reshape(cast(offsets, indices.dtype), dimsArg(catDims([B, new Array<number>(nJ).fill(1)]))));
+    numSegments = mulDims(nB, n);
+  }
+  g = unsortedSegmentSum(g, reshape(ids, new Int32Array([-1])), numSegments);
+  g = reshape(g, dimsArg(catDims([B, N, O, I])));
+  if (nO > 0) g = transpose(g, [...seq(0, b), ...seq(b + 1, b + 1 + nO), b, ...seq(b + 1 + nO, rp)]);
+  return g;
+}
+
+/** UnsortedSegmentSum's gradient: dy gathered back by segment id (dropped ids get zeros). */
+function segmentSumGrad(op: GradOp, dy: Tensor): Tensor {
+  const [data, ids] = op.inputs;
+  const rows = gather(dy, maximum(ids, 0));
+  const keep = greaterEqual(ids, 0);
+  let maskShape: TensorLike;
+  if (data.rank !== null && ids.rank !== null) {
+    maskShape = dimsArg(catDims([dimsOf(ids), new Array<number>(data.rank - ids.rank).fill(1)]));
+  } else {
+    const extra = reshape(subtract(execute1("Rank", [data]), execute1("Rank", [ids])), new Int32Array([1]));
+    maskShape = concat([shape(ids), fill(extra, constant(1, { dtype: "int32" }))], 0);
+  }
+  return where(reshape(keep, maskShape), rows, zerosLike(rows));
+}
+
+/** Tile's gradient: dy viewed as [m0, d0, m1, d1, ...] and summed over the multiples. */
+function tileGrad(op: GradOp, dy: Tensor): Tensor {
+  const [x, m] = op.inputs;
+  const mult = knownInts(m);
+  const xs = x.shape;
+  if (mult !== null && isFullyDefined(xs)) {
+    const split = xs.flatMap((d, i) => [mult[i], d]);
+    return reshape(reduceSum(reshape(dy, new Int32Array(split)), xs.map((_, i) => 2 * i)), new Int32Array(xs));
+  }
+  const split = reshape(stack([cast(m, "int32"), shape(x)], 1), new Int32Array([-1]));
+  const axes = execute1("Range", [0, execute1("Size", [split], { out_type: "int32" }), 2]);
+  return reshape(execute1("Sum", [reshape(dy, split), axes], { keep_dims: false }), shape(x));
+}
+
+/** Pad's gradient: the interior of dy. */
+function padGrad(op: GradOp, dy: Tensor): Tensor {
+  const [x, p] = op.inputs;
+  const pads = knownInts(p);
+  if (pads !== null && isFullyDefined(x.shape)) {
+    return slice(dy, x.shape.map((_, i) => pads[2 * i]), x.shape);
+  }
+  const r = x.rank;
+  const before = r !== null
+    ? slice(p, [0, 0], [r, 1])
+    : execute1("Slice", [p, new Int32Array([0, 0]), stack([execute1("Rank", [x]), 1])]);
+  return execute1("Slice", [dy, reshape(before, new Int32Array([-1])), shape(x, p.dtype)]);
+}
+
+function linspaceGrad(op: GradOp, [dy]: readonly Tensor[]): (Tensor | null)[] {
+  const [start, stop, num] = op.inputs;
+  // out[i] = start + (stop - start) * w[i], w = linspace(0, 1, num) (w = [0] when num is 1).
+  const w = execute1("LinSpace", [zerosLike(start), onesLike(stop), num]);
+  return [reduceSum(multiply(dy, subtract(1, w))), reduceSum(multiply(dy, w)), null];
+}
+
+// ---------------------------------------------------------------- op table entries
+
+defineOps([
+  {
+    type: "Transpose",
+    name: "transpose",
+    inputNames: ["x", "perm"],
+    inputDTypes: { 1: "int32" },
+    hostInputs: [1],
+    infer: (i) => {
+      requireIndex(i[1], "Transpose", "Tperm");
+      return [{ dtype: i[0].dtype, shape: transposeShape(i[0].shape, constInts(i[1]), vecLen(i[1])) }];
+    },
+    grad: (op, [dy]) => [transposeGrad(op, dy), null],
+  },
+  {
+    type: "InvertPermutation",
+    inputNames: ["x"],
+    allowedDTypes: INDEX,
+    infer: (i) => {
+      if (i[0].shape !== null && i[0].shape.length !== 1) throw new InvalidArgumentError(`InvertPermutation: x must be a vector, got shape ${shapeStr(i[0].shape)}`);
+      const v = constInts(i[0]);
+      if (v !== null) checkPermutation(v, "InvertPermutation");
+      return [{ dtype: i[0].dtype, shape: i[0].shape ?? [null] }];
+    },
+    grad: null,
+  },
+  {
+    type: "Squeeze",
+    inputNames: ["input"],
+    infer: (i, attrs) => [{ dtype: i[0].dtype, shape: squeezeShape(i[0].shape, (attrs.squeeze_dims as number[]) ?? []) }],
+    grad: (op, [dy]) => [reshape(dy, dimsArg(dimsOf(op.inputs[0])))],
+  },
+  {
+    type: "ConcatV2",
+    name: "concat",
+    // The axis is the last of a variable number of inputs: no fixed index can name it as a host input, so
+    // eagerly the kernel (which applies the same shape rule) checks what inference could not.
+    infer: (i) => {
+      const vals = i.slice(0, -1);
+      if (vals.length < 2) throw new InvalidArgumentError(`ConcatV2 needs at least 2 values, got ${vals.length}`);
+      requireIndex(i[i.length - 1], "ConcatV2", "Tidx");
+      const dtype = requireSameDType(vals, "ConcatV2");
+      return [{ dtype, shape: concatShape(vals.map((v) => v.shape), scalarInt(i[i.length - 1])) }];
+    },
+    grad: (op, [dy]) => concatGrad(op, dy),
+  },
+  {
+    type: "Pack",
+    name: "stack",
+    infer: (i, attrs) => {
+      if (i.length === 0) throw new InvalidArgumentError("Pack needs at least 1 value");
+      return [{ dtype: requireSameDType(i, "Pack"), shape: packShape(i.map((v) => v.shape), Number(attrs.axis ?? 0)) }];
+    },
+    grad: (op, [dy]) => execute("Unpack", [dy], { num: op.inputs.length, axis: Number(op.attrs.axis ?? 0) }),
+  },
+  {
+    type: "Unpack",
+    name: "unstack",
+    inputNames: ["value"],
+    infer: (i, attrs) => {
+      const num = Number(attrs.num);
+      const s = unpackShape(i[0].shape, num, Number(attrs.axis ?? 0));
+      return Array.from({ length: num }, () => ({ dtype: i[0].dtype, shape: s }));
+    },
+    grad: (op, dys) => [execute1("Pack", dys, { N: dys.length, axis: Number(op.attrs.axis ?? 0) })],
+  },
+  {
+    type: "Split",
+    name: "split",
+    inputNames: ["split_dim", "value"],
+    inputDTypes: { 0: "int32" },
+    hostInputs: [0],
+    infer: (i, attrs) => {
+      const num = Number(attrs.num_split);
+      const s = splitShape(i[1].shape, scalarInt(i[0]), num);
+      return Array.from({ length: num }, () => ({ dtype: i[1].dtype, shape: s }));
+    },
+    grad: (op, dys) => [null, execute1("ConcatV2", [...dys, op.inputs[0]], { N: dys.length })],
+  },
+  {
+    type: "SplitV",
+    name: "split",
+    inputNames: ["value", "size_splits", "split_dim"],
+    inputDTypes: { 1: "int32", 2: "int32" },
+    hostInputs: [1, 2],
+    infer: (i, attrs) => {
+      requireIndex(i[1], "SplitV", "Tlen");
+      return splitVShapes(i[0].shape, constInts(i[1]), scalarInt(i[2]), Number(attrs.num_split)).map((s) => ({ dtype: i[0].dtype, shape: s }));
+    },
+    grad: (op, dys) => [execute1("ConcatV2", [...dys, op.inputs[2]], { N: dys.length }), null, null],
+  },
+  {
+    type: "Slice",
+    inputNames: ["input", "begin", "size"],
+    dtypeGroups: [[1, 2]],
+    inputDTypes: { 1: "int32", 2: "int32" },
+    hostInputs: [1, 2],
+    infer: (i) => {
+      requireIndex(i[1], "Slice", "Index");
+      return [{ dtype: i[0].dtype, shape: sliceShape(i[0].shape, constInts(i[1]), constInts(i[2]), vecLen(i[1]) ?? vecLen(i[2])) }];
+    },
+    grad: (op, [dy]) => sliceGrad(op, dy),
+  },
+  {
+    type: "StridedSlice",
+    inputNames: ["input", "begin", "end", "strides"],
+    dtypeGroups: [[1, 2, 3]],
+    inputDTypes: { 1: "int32", 2: "int32", 3: "int32" },
+    hostInputs: [1, 2, 3],
+    infer: (i, attrs) => {
+      requireIndex(i[1], "StridedSlice", "Index");
+      const len = vecLen(i[1]) ?? vecLen(i[2]) ?? vecLen(i[3]);
+      return [{ dtype: i[0].dtype, shape: stridedSliceShape(i[0].shape, constInts(i[1]), constInts(i[2]), constInts(i[3]), len, maskAttrs(attrs)) }];
+    },
+    grad: (op, [dy]) => {
+      const [x, b, e, s] = op.inputs;
+      const xs = isFullyDefined(x.shape) ? new Int32Array(x.shape) : shape(x, b.dtype);
+      return [execute1("StridedSliceGrad", [xs, b, e, s, dy], maskAttrs(op.attrs)), null, null, null];
+    },
+  },
+  {
+    type: "StridedSliceGrad",
+    inputNames: ["shape", "begin", "end", "strides", "dy"],
+    dtypeGroups: [[0, 1, 2, 3]],
+    inputDTypes: { 0: "int32", 1: "int32", 2: "int32", 3: "int32" },
+    hostInputs: [0, 1, 2, 3],
+    infer: (i, attrs) => {
+      const shp = constInts(i[0]);
+      if (shp === null) return [{ dtype: i[4].dtype, shape: unknownShapeOfRank(vecLen(i[0])) }];
+      const want = stridedSliceShape(shp, constInts(i[1]), constInts(i[2]), constInts(i[3]), vecLen(i[1]), maskAttrs(attrs));
+      if (want !== null && i[4].shape !== null && (want.length !== i[4].shape.length || want.some((d, k) => !dimsEqual(d, i[4].shape![k])))) {
+        throw new InvalidArgumentError(`StridedSliceGrad: shape of dy was ${shapeStr(i[4].shape)} instead of ${shapeStr(want)}`);
+      }
+      return [{ dtype: i[4].dtype, shape: shp }];
+    },
+    grad: (op, [ddy]) => {
+      const [, b, e, s] = op.inputs;
+      return [null, null, null, null, execute1("StridedSlice", [ddy, b, e, s], maskAttrs(op.attrs))];
+    },
+  },
+  {
+    type: "GatherV2",
+    inputNames: ["params", "indices", "axis"],
+    inputDTypes: { 1: "int32", 2: "int32" },
+    hostInputs: [2],
+    infer: (i, attrs) => {
+      requireIndex(i[1], "GatherV2", "Tindices");
+      requireIndex(i[2], "GatherV2", "Taxis");
+      return [{ dtype: i[0].dtype, shape: gatherShape(i[0].shape, i[1].shape, scalarInt(i[2]), Number(attrs.batch_dims ?? 0)) }];
+    },
+    grad: (op, [dy]) => [gatherGrad(op, dy), null, null],
+  },
+  {
+    type: "UnsortedSegmentSum",
+    inputNames: ["data", "segment_ids", "num_segments"],
+    inputDTypes: { 1: "int32", 2: "int32" },
+    hostInputs: [2],
+    allowedDTypes: REAL.concat(["uint8"]),
+    infer: (i) => {
+      requireIndex(i[1], "UnsortedSegmentSum", "Tindices");
+      return [{ dtype: i[0].dtype, shape: segmentSumShape(i[0].shape, i[1].shape, scalarInt(i[2])) }];
+    },
+    grad: (op, [dy]) => [segmentSumGrad(op, dy), null, null],
+  },
+  {
+    type: "Tile",
+    inputNames: ["input", "multiples"],
+    inputDTypes: { 1: "int32" },
+    hostInputs: [1],
+    infer: (i) => {
+      requireIndex(i[1], "Tile", "Tmultiples");
+      return [{ dtype: i[0].dtype, shape: tileShape(i[0].shape, constInts(i[1]), vecLen(i[1])) }];
+    },
+    grad: (op, [dy]) => [tileGrad(op, dy), null],
+  },
+  {
+    type: "Pad",
+    inputNames: ["input", "paddings"],
+    inputDTypes: { 1: "int32" },
+    hostInputs: [1],
+    infer: (i) => {
+      requireIndex(i[1], "Pad", "Tpaddings");
+      return [{ dtype: i[0].dtype, shape: padShape(i[0].shape, constInts(i[1]), i[1].shape, "Pad") }];
+    },
+    grad: (op, [dy]) => [padGrad(op, dy), null],
+  },
+  {
+    type: "PadV2",
+    inputNames: ["input", "paddings", "constant_values"],
+    dtypeGroups: [[0, 2]],
+    inputDTypes: { 1: "int32" },
+    hostInputs: [1],
+    infer: (i) => {
+      requireIndex(i[1], "PadV2", "Tpaddings");
+      if (i[2].shape !== null && i[2].shape.length !== 0) throw new InvalidArgumentError(`PadV2: constant_values must be a scalar. Got shape ${shapeStr(i[2].shape)}`);
+      return [{ dtype: i[0].dtype, shape: padShape(i[0].shape, constInts(i[1]), i[1].shape, "PadV2") }];
+    },
+    grad: (op, [dy]) => [padGrad(op, dy), null, null],
+  },
+  {
+    type: "MirrorPad",
+    inputNames: ["input", "paddings"],
+    inputDTypes: { 1: "int32" },
+    hostInputs: [1],
+    infer: (i, attrs) => {
+      requireIndex(i[1], "MirrorPad", "Tpaddings");
+      return [{ dtype: i[0].dtype, shape: padShape(i[0].shape, constInts(i[1]), i[1].shape, "MirrorPad", String(attrs.mode)) }];
+    },
+    grad: (op, [dy]) => [execute1("MirrorPadGrad", [dy, op.inputs[1]], { mode: op.attrs.mode }), null],
+  },
+  {
+    type: "MirrorPadGrad",
+    inputNames: ["input", "paddings"],
+    inputDTypes: { 1: "int32" },
+    hostInputs: [1],
+    infer: (i, attrs) => [{ dtype: i[0].dtype, shape: padShape(i[0].shape, constInts(i[1]), i[1].shape, "MirrorPadGrad", String(attrs.mode), -1) }],
+    grad: (op, [ddy]) => [execute1("MirrorPad", [ddy, op.inputs[1]], { mode: op.attrs.mode }), null],
+  },
+  {
+    type: "OneHot",
+    name: "one_hot",
+    inputNames: ["indices", "depth", "on_value", "off_value"],
+    dtypeGroups: [[2, 3]],
+    inputDTypes: { 0: "int32", 1: "int32" },
+    hostInputs: [1],
+    infer: (i, attrs) => {
+      if (!["uint8", "int32", "int64"].includes(i[0].dtype)) {
+        throw new InvalidArgumentError(`Value for attr 'TI' of ${tfName(i[0].dtype)} is not in the list of allowed values: uint8, int32, int64 ; Op<name=OneHot>`);
+      }
+      for (const [k, what] of [[1, "depth"], [2, "on_value"], [3, "off_value"]] as const) {
+        if (i[k].shape !== null && i[k].shape!.length !== 0) throw new InvalidArgumentError(`OneHot: ${what} must be a scalar, but got shape ${shapeStr(i[k].shape)}`);
+      }
+      return [{ dtype: i[2].dtype, shape: oneHotShape(i[0].shape, scalarInt(i[1]), Number(attrs.axis ?? -1)) }];
+    },
+    grad: null,
+  },
+  {
+    type: "Range",
+    name: "range",
+    inputNames: ["start", "limit", "delta"],
+    dtypeGroups: [[0, 1, 2]],
+    inputDTypes: { 0: "int32", 1: "int32", 2: "int32" },
+    hostInputs: [0, 1, 2],
+    allowedDTypes: REAL,
+    infer: (i) => {
+      i.forEach((t, k) => {
+        if (t.shape !== null && t.shape.length !== 0) throw new InvalidArgumentError(`Range: ${["start", "limit", "delta"][k]} must be a scalar, not shape ${shapeStr(t.shape)}`);
+      });
+      const v = i.map(scalarInt);
+      const dtype = i[0].dtype;
+      const n = v.every((x) => x !== null) ? rangeSize(v[0]!, v[1]!, v[2]!, dtype === "int32" || dtype === "int64") : null;
+      return [{ dtype, shape: [n] }];
+    },
+    grad: null,
+  },
+  {
+    type: "LinSpace",
+    inputNames: ["start", "stop", "num"],
+    dtypeGroups: [[0, 1]],
+    inputDTypes: { 2: "int32" },
+    hostInputs: [2],
+    allowedDTypes: ["float32", "float64"],
+    infer: (i) => {
+      requireIndex(i[2], "LinSpace", "Tidx");
+      i.forEach((t, k) => {
+        if (t.shape !== null && t.shape.length !== 0) throw new InvalidArgumentError(`LinSpace: ${["start", "stop", "num"][k]} must be a scalar, not shape ${shapeStr(t.shape)}`);
+      });
+      const num = scalarInt(i[2]);
+      if (num !== null && num <= 0) throw new InvalidArgumentError(`LinSpace: Requires num > 0: ${num}`);
+      return [{ dtype: i[0].dtype, shape: [num] }];
+    },
+    grad: linspaceGrad,
+  },
+  {
+    type: "Size",
+    inputNames: ["input"],
+    infer: (_i, attrs) => [{ dtype: (attrs.out_type as DType) ?? "int32", shape: [] }],
+    grad: null,
+  },
+  { type: "Rank", inputNames: ["input"], infer: () => [{ dtype: "int32", shape: [] }], grad: null },
+  {
+    type: "ReverseV2",
+    inputNames: ["tensor", "axis"],
+    inputDTypes: { 1: "int32" },
+    hostInputs: [1],
+    infer: (i) => {
+      requireIndex(i[1], "ReverseV2", "Tidx");
+      const axes = constInts(i[1]);
+      if (axes !== null && i[0].shape !== null) reverseAxes(i[0].shape.length, axes);
+      return [{ dtype: i[0].dtype, shape: i[0].shape }];
+    },
+    grad: (op, [dy]) => [execute1("ReverseV2", [dy, op.inputs[1]]), null],
+  },
+]);
+
+// ---------------------------------------------------------------- public functions
+
+/** The dtype a list of values shares: that of its first tensor, else what its first JS value infers. */
+function listDType(values: readonly TensorLike[]): DType {
+  for (const v of values) {
+    if (isTensor(v) || v instanceof Variable) return v.dtype;
+  }
+  return inferDType(values[0] as HostValue);
+}
+/** Tensors pass (a dtype mismatch is the op's error); JS values become constants of `dtype`. */
+function asTensors(values: readonly TensorLike[], dtype: DType): TensorLike[] {
+  return values.map((v) => (isTensor(v) || v instanceof Variable ? v : constant(v, { dtype })));
+}
+/** Int vector arguments (perm, begin, multiples...): JS arrays become int32. */
+function intArg(v: TensorLike): TensorLike {
+  if (Array.isArray(v) && v.every((x) => typeof x === "number")) return new Int32Array(v as number[]);
+  if (Array.isArray(v) && v.every((x) => Array.isArray(x))) return v;
+  return v;
+}
+const intScalar = (v: TensorLike): TensorLike => (typeof v === "number" ? constant(v, { dtype: "int32" }) : v);
+const staticRank = (x: TensorLike): number | null =>
+  isTensor(x) || x instanceof Variable ? (x.shape === null ? null : x.shape.length) : inferShapeOf(x as HostValue).length;
+
+export interface TransposeOptions { perm?: TensorLike | null; conjugate?: boolean; name?: string }
+/** tf.transpose(a, perm=None, conjugate=False, name="transpose"): perm defaults to reversing the dims. */
+export function transpose(a: TensorLike, ...args: [perm?: TensorLike | null | TransposeOptions, conjugate?: boolean | TransposeOptions, name?: string | TransposeOptions] | [TransposeOptions]): Tensor {
+  const o = pyArgs<TransposeOptions>(args, ["perm", "conjugate", "name"]);
+  const name = o.name ?? "transpose";
+  let perm: TensorLike;
+  if (o.perm !== undefined && o.perm !== null) perm = intArg(o.perm);
+  else {
+    const r = staticRank(a);
+    if (r !== null) perm = new Int32Array(seq(0, r).reverse());
+    else {
+      const rk = execute1("Rank", [a]);
+      perm = subtract(subtract(rk, 1), execute1("Range", [0, rk, 1]));
+    }
+  }
+  return execute1("Transpose", [a, perm], {}, name);
+}
+
+export interface SqueezeOptions { axis?: number | number[] | null; squeezeDims?: number | number[]; name?: string }
+/** tf.squeeze(input, axis=None, name): removes dims of size 1 (only those in `axis` when given). */
+export function squeeze(input: TensorLike, ...args: [axis?: number | number[] | null | SqueezeOptions, name?: string | SqueezeOptions] | [SqueezeOptions]): Tensor {
+  const o = pyArgs<SqueezeOptions>(args, ["axis", "name"]);
+  const ax = o.axis ?? o.squeezeDims ?? [];
+  return execute1("Squeeze", [input], { squeeze_dims: typeof ax === "number" ? [ax] : ax }, o.name);
+}
+
+export interface ConcatOptions { axis?: TensorLike; name?: string }
+/** tf.concat(values, axis, name="concat"). */
+export function concat(values: readonly TensorLike[], ...args: [axis?: TensorLike | ConcatOptions, name?: string | ConcatOptions] | [ConcatOptions]): Tensor {
+  const o = pyArgs<ConcatOptions>(args, ["axis", "name"]);
+  const name = o.name ?? "concat";
+  if (o.axis === undefined) throw new InvalidArgumentError("tf.concat: missing required argument 'axis'");
+  if (values.length === 0) throw new InvalidArgumentError("tf.concat: values must not be empty");
+  const vals = asTensors(values, listDType(values));
+  if (vals.length === 1) {
+    // As TensorFlow does: one value is returned as is (after checking the axis against its rank).
+    const r = staticRank(vals[0]);
+    const ax = typeof o.axis === "number" ? o.axis : null;
+    if (r !== null && ax !== null) concatShape([unknownShapeOfRank(r)], ax);
+    return identity(vals[0], name);
+  }
+  return execute1("ConcatV2", [...vals, intScalar(o.axis)], { N: vals.length }, name);
+}
+
+export interface StackOptions { axis?: number; name?: string }
+/** tf.stack(values, axis=0, name="stack"): packs tensors of one shape along a new axis. */
+export function stack(values: readonly TensorLike[], ...args: [axis?: number | StackOptions, name?: string | StackOptions] | [StackOptions]): Tensor {
+  const o = pyArgs<StackOptions>(args, ["axis", "name"]);
+  if (values.length === 0) throw new InvalidArgumentError("tf.stack: values must not be empty");
+  const vals = asTensors(values, listDType(values));
+  return execute1("Pack", vals, { N: vals.length, axis: o.axis ?? 0 }, o.name ?? "stack");
+}
+
+export interface UnstackOptions { num?: number | null; axis?: number; name?: string }
+/** tf.unstack(value, num=None, axis=0, name="unstack"): the slices of `value` along `axis`. */
+export function unstack(value: TensorLike, ...args: [num?: number | null | UnstackOptions, axis?: number | UnstackOptions, name?: string | UnstackOptions] | [UnstackOptions]): Tensor[] {
+  const o = pyArgs<UnstackOptions>(args, ["num", "axis", "name"]);
+  const axis = o.axis ?? 0;
+  const v = isTensor(value) || value instanceof Variable ? value : convertToTensor(value);
+  let num = o.num ?? null;
+  if (num === null) {
+    const s = v.shape;
+    if (s !== null) {
+      if (axis < -s.length || axis >= s.length) throw new InvalidArgumentError(`tf.unstack: axis = ${axis} not in [${-s.length}, ${s.length}) for value of shape ${shapeStr(s)}`);
+      num = s[axis < 0 ? axis + s.length : axis];
+    }
+    if (num === null) throw new InvalidArgumentError(`tf.unstack: Cannot infer argument \`num\` from shape ${shapeStr(s)}`);
+  }
+  return execute("Unpack", [v], { num, axis }, o.name ?? "unstack");
+}
+
+export interface SplitOptions { numOrSizeSplits?: number | TensorLike; axis?: TensorLike; num?: number | null; name?: string }
+/**
+ * tf.split(value, num_or_size_splits, axis=0, num=None, name="split"): a number splits evenly (Split),
+ * a list of sizes (one may be -1) splits unevenly (SplitV).
+ */
+export function split(value: TensorLike, ...args: [numOrSizeSplits?: number | TensorLike | SplitOptions, axis?: TensorLike | SplitOptions, num?: number | null | SplitOptions, name?: string | SplitOptions] | [SplitOptions]): Tensor[] {
+  const o = pyArgs<SplitOptions>(args, ["numOrSizeSplits", "axis", "num", "name"]);
+  const name = o.name ?? "split";
+  const axis = o.axis ?? 0;
+  const spec = o.numOrSizeSplits;
+  if (spec === undefined) throw new InvalidArgumentError("tf.split: missing required argument 'num_or_size_splits'");
+  if (typeof spec === "number") return execute("Split", [axis, value], { num_split: spec }, name);
+  const sizes = intArg(spec);
+  let num = o.num ?? null;
+  if (num === null) {
+    const s = isTensor(sizes) ? sizes.shape : inferShapeOf(sizes as HostValue);
+    if (s !== null && s.length === 0) throw new InvalidArgumentError(`tf.split: Rank-0 tensors are not supported as the num_or_size_splits argument to split. Argument provided: ${String(spec)}`);
+    num = s === null ? null : s[0];
+    if (num === null) throw new InvalidArgumentError(`tf.split: Cannot infer argument \`num\` from shape ${shapeStr(s)}`);
+  }
+  return execute("SplitV", [value, sizes, axis], { num_split: num }, name);
+}
+
+/** tf.slice(input_, begin, size, name="Slice"): size -1 takes the rest of a dim. */
+export function slice(input: TensorLike, begin: TensorLike, size: TensorLike, ...rest: NameArg): Tensor {
+  return execute1("Slice", [input, intArg(begin), intArg(size)], {}, nameOf(rest));
+}
+
+export interface StridedSliceOptions {
+  strides?: TensorLike | null;
+  beginMask?: number;
+  endMask?: number;
+  ellipsisMask?: number;
+  newAxisMask?: number;
+  shrinkAxisMask?: number;
+  var?: unknown;
+  name?: string;
+}
+/**
+ * tf.strided_slice(input_, begin, end, strides=None, begin_mask=0, end_mask=0, ellipsis_mask=0,
+ * new_axis_mask=0, shrink_axis_mask=0, var=None, name="StridedSlice"): Python's x[b:e:s, ..., None, i].
+ */
+export function stridedSlice(
+  input: TensorLike, begin: TensorLike, end: TensorLike,
+  ...args: [strides?: TensorLike | null | StridedSliceOptions, ...rest: (number | string | unknown)[]] | [StridedSliceOptions]
+): Tensor {
+  const o = pyArgs<StridedSliceOptions>(args, ["strides", "beginMask", "endMask", "ellipsisMask", "newAxisMask", "shrinkAxisMask", "var", "name"]);
+  const b = intArg(begin);
+  const strides = o.strides ?? (isTensor(b) ? onesLike(b) : new Int32Array((b as Int32Array).length).fill(1));
+  return execute1("StridedSlice", [input, b, intArg(end), intArg(strides)], {
+    begin_mask: o.beginMask ?? 0,
+    end_mask: o.endMask ?? 0,
+    ellipsis_mask: o.ellipsisMask ?? 0,
+    new_axis_mask: o.newAxisMask ?? 0,
+    shrink_axis_mask: o.shrinkAxisMask ?? 0,
+  }, o.name);
+}
+
+export interface GatherOptions { validateIndices?: unknown; axis?: TensorLike | null; batchDims?: number; name?: string }
+/**
+ * tf.gather(params, indices, validate_indices=None, axis=None, batch_dims=0, name="GatherV2"), in Python's
+ * order: the third positional argument is the deprecated validate_indices (ignored, as in TensorFlow), so
+ * pass the axis by name: `tf.gather(x, i, { axis: 1 })`. axis defaults to batch_dims.
+ */
+export function gather(params: TensorLike, indices: TensorLike, ...args: [validateIndices?: unknown, axis?: TensorLike | null | GatherOptions, batchDims?: number | GatherOptions, name?: string | GatherOptions] | [GatherOptions]): Tensor {
+  const o = pyArgs<GatherOptions>(args, ["validateIndices", "axis", "batchDims", "name"]);
+  const batchDims = o.batchDims ?? 0;
+  const axis = o.axis ?? batchDims;
+  return execute1("GatherV2", [params, intArg(indices), axis], { batch_dims: batchDims }, o.name);
+}
+
+/** tf.math.unsorted_segment_sum(data, segment_ids, num_segments, name): sums of data rows per segment id. */
+export function unsortedSegmentSum(data: TensorLike, segmentIds: TensorLike, numSegments: TensorLike, ...rest: NameArg): Tensor {
+  return execute1("UnsortedSegmentSum", [data, intArg(segmentIds), numSegments], {}, nameOf(rest));
+}
+
+/** tf.tile(input, multiples, name="Tile"). */
+export function tile(input: TensorLike, multiples: TensorLike, ...rest: NameArg): Tensor {
+  return execute1("Tile", [input, intArg(multiples)], {}, nameOf(rest));
+}
+
+export interface PadOptions { mode?: string; constantValues?: TensorLike; name?: string }
+/**
+ * tf.pad(tensor, paddings, mode="CONSTANT", constant_values=0, name): Pad (PadV2 when constant_values is
+ * not 0), or MirrorPad for "REFLECT" and "SYMMETRIC" (case-insensitive, as in TensorFlow).
+ */
+export function pad(tensor: TensorLike, paddings: TensorLike, ...args: [mode?: string | PadOptions, constantValues?: TensorLike | PadOptions, name?: string | PadOptions] | [PadOptions]): Tensor {
+  const o = pyArgs<PadOptions>(args, ["mode", "constantValues", "name"]);
+  const mode = (o.mode ?? "CONSTANT").toUpperCase();
+  const cv = o.constantValues ?? 0;
+  if (mode === "CONSTANT") {
+    if (!isTensor(cv) && !(cv instanceof Variable) && cv === 0) return execute1("Pad", [tensor, paddings], {}, o.name);
+    return execute1("PadV2", [tensor, paddings, cv], {}, o.name);
+  }
+  if (mode === "REFLECT" || mode === "SYMMETRIC") return execute1("MirrorPad", [tensor, paddings], { mode }, o.name);
+  throw new InvalidArgumentError(`tf.pad: Unknown padding mode: ${o.mode}`);
+}
+
+export interface OneHotOptions { onValue?: TensorLike; offValue?: TensorLike; axis?: number; dtype?: DType; name?: string }
+/**
+ * tf.one_hot(indices, depth, on_value=1, off_value=0, axis=-1, dtype=None, name="one_hot"). The dtype is
+ * `dtype`, else on_value's or off_value's, else float32.
+ */
+export function oneHot(indices: TensorLike, depth: TensorLike, ...args: [onValue?: TensorLike | OneHotOptions, offValue?: TensorLike | OneHotOptions, axis?: number | OneHotOptions, dtype?: DType | OneHotOptions, name?: string | OneHotOptions] | [OneHotOptions]): Tensor {
+  const o = pyArgs<OneHotOptions>(args, ["onValue", "offValue", "axis", "dtype", "name"]);
+  const given = (v: TensorLike | undefined) => (v === undefined ? null : isTensor(v) || v instanceof Variable ? v.dtype : inferDType(v as HostValue));
+  const onD = given(o.onValue);
+  const offD = given(o.offValue);
+  const dtype = o.dtype ?? onD ?? offD ?? "float32";
+  for (const [d, what] of [[onD, "on_value"], [offD, "off_value"]] as const) {
+    if (d !== null && o.dtype !== undefined && (isTensor(what === "on_value" ? o.onValue : o.offValue)) && d !== o.dtype) {
+      throw new InvalidArgumentError(`tf.one_hot: dtype ${d} of ${what} does not match dtype parameter ${o.dtype}`);
+    }
+  }
+  if (onD !== null && offD !== null && onD !== offD && isTensor(o.onValue) && isTensor(o.offValue)) {
+    throw new InvalidArgumentError(`tf.one_hot: dtype of on_value (${onD}) is different from dtype of off_value (${offD})`);
+  }
+  const onV = isTensor(o.onValue) ? o.onValue : constant((o.onValue ?? 1) as HostValue, { dtype });
+  const offV = isTensor(o.offValue) ? o.offValue : constant((o.offValue ?? 0) as HostValue, { dtype });
+  return execute1("OneHot", [intArg(indices), depth, onV, offV], { axis: o.axis ?? -1 }, o.name);
+}
+
+export interface RangeOptions { limit?: TensorLike | null; delta?: TensorLike; dtype?: DType; name?: string }
+const RANGE_ORDER: DType[] = ["int32", "int64", "float32", "float64"];
+/**
+ * tf.range(start, limit=None, delta=1, dtype=None, name="range"): tf.range(5) is [0, 1, 2, 3, 4]. Without a
+ * dtype the result has the widest of the arguments' dtypes (int32 < int64 < float32 < float64), a JS number
+ * counting as int32 when it is an integer and float32 otherwise (Python's int and float).
+ */
+export function range(start: TensorLike, ...args: [limit?: TensorLike | null | RangeOptions, delta?: TensorLike | RangeOptions, dtype?: DType | RangeOptions, name?: string | RangeOptions] | [RangeOptions]): Tensor {
+  const o = pyArgs<RangeOptions>(args, ["limit", "delta", "dtype", "name"]);
+  let s: TensorLike = start;
+  let l: TensorLike = o.limit ?? null as unknown as TensorLike;
+  if (o.limit === undefined || o.limit === null) {
+    s = 0;
+    l = start;
+  }
+  const d: TensorLike = o.delta ?? 1;
+  const dtypeOf = (v: TensorLike): DType =>
+    isTensor(v) || v instanceof Variable ? v.dtype : typeof v === "number" ? (Number.isInteger(v) ? "int32" : "float32") : inferDType(v as HostValue);
+  const dtype = o.dtype ?? [s, l, d].map(dtypeOf).reduce((a, b) => (RANGE_ORDER.indexOf(b) > RANGE_ORDER.indexOf(a) ? b : a));
+  const conv = (v: TensorLike) => (isTensor(v) || v instanceof Variable ? (v.dtype === dtype ? v : cast(v, dtype)) : constant(v, { dtype }));
+  return execute1("Range", [conv(s), conv(l), conv(d)], { Tidx: dtype }, o.name ?? "range");
+}
+
+/** tf.linspace(start, stop, num, name="LinSpace", axis=0): num evenly spaced values, both ends included. */
+export function linspace(start: TensorLike, stop: TensorLike, num: TensorLike, ...args: [name?: string | { name?: string; axis?: number }, axis?: number] | [{ name?: string; axis?: number }]): Tensor {
+  const o = pyArgs<{ name: string; axis: number }>(args, ["name", "axis"]);
+  if ((o.axis ?? 0) !== 0) throw new UnimplementedError("tf.linspace: only axis=0 (scalar start and stop) is supported");
+  return execute1("LinSpace", [start, stop, intScalar(num)], {}, o.name);
+}
+
+/** tf.size(input, out_type=int32, name="Size"). In a graph a fully known shape gives a constant, as in TensorFlow. */
+export function size(input: TensorLike, ...args: [outType?: DType | { outType?: DType; name?: string }, name?: string] | [{ outType?: DType; name?: string }]): Tensor {
+  const o = pyArgs<{ outType: DType; name: string }>(args, ["outType", "name"]);
+  const outType = o.outType ?? "int32";
+  if (!executingEagerly() && isTensor(input) && isFullyDefined(input.shape)) return constant(sizeOf(input.shape), { dtype: outType, name: o.name ?? "Size" });
+  return execute1("Size", [input], { out_type: outType }, o.name);
+}
+
+/** tf.rank(input, name="Rank"). In a graph a known rank gives a constant, as in TensorFlow. */
+export function rank(input: TensorLike, ...rest: NameArg): Tensor {
+  const name = nameOf(rest);
+  if (!executingEagerly() && isTensor(input) && input.shape !== null) return constant(input.shape.length, { dtype: "int32", name: name ?? "Rank" });
+  return execute1("Rank", [input], {}, name);
+}
+
+/** tf.reverse(tensor, axis, name="ReverseV2"). */
+export function reverse(tensor: TensorLike, axis: TensorLike, ...rest: NameArg): Tensor {
+  return execute1("ReverseV2", [tensor, typeof axis === "number" ? new Int32Array([axis]) : intArg(axis)], {}, nameOf(rest));
+}
+
+/** tf.math.invert_permutation(x, name="InvertPermutation"). */
+export function invertPermutation(x: TensorLike, ...rest: NameArg): Tensor {
+  return execute1("InvertPermutation", [intArg(x)], {}, nameOf(rest));
+}

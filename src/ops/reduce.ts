@@ -91,43 +91,30 @@ function productOfOthers(t: Tensor, axis: number): Tensor {
   return multiply(left, right);
 }
 
+/**
+ * For each element, the product of the other elements of its reduction slice over `axes`, without any
+ * division (exact with zeros) and without transposes: over the last axis a, the others along a times,
+ * broadcast, the others of the slice's remaining axes in the products along a.
+ */
+function productOfOthersOver(t: Tensor, axes: readonly number[]): Tensor {
+  const last = axes[axes.length - 1];
+  const along = productOfOthers(t, last);
+  if (axes.length === 1) return along;
+  const rowProducts = execute1("Prod", [t, new Int32Array([last])], { keep_dims: true });
+  return multiply(along, productOfOthersOver(rowProducts, axes.slice(0, -1)));
+}
+
 const prodGrad: GradFn = (op, [dy]) => {
-  // d(prod)/dx_i is the product of the other elements, computed from exclusive cumulative products from
-  // both sides as TensorFlow does, so that zeros in x are handled exactly (no division by x).
+  // d(prod)/dx_i is the product of the other elements of x_i's slice: built from exclusive cumulative
+  // products from both sides (as TensorFlow does), so zeros in x are handled exactly.
   const x = op.inputs[0];
-  const xs = x.shape;
   const axes = constInts({ dtype: "int32", shape: null, value: constOf(op.inputs[1]) });
-  if (xs === null || axes === null) throw new UnimplementedError("gradient of Prod needs the input's rank and the reduction axes known when the graph is built");
-  const rank = xs.length;
+  if (x.rank === null || axes === null) throw new UnimplementedError("gradient of Prod needs the input's rank and the reduction axes known when the graph is built");
+  const rank = x.rank;
   const norm = [...new Set(axes.map((a) => normalizeAxis(a, rank, "Prod")))].sort((a, b) => a - b);
   const dyFull = broadcastBack(op, dy).dyFull;
   if (norm.length === 0) return [dyFull, null];
-  let others: Tensor;
-  const contiguous = norm.every((a, i) => i === 0 || a === norm[i - 1] + 1);
-  if (norm.length === 1) {
-    others = productOfOthers(x, norm[0]);
-  } else if (contiguous && norm.length === rank) {
-    // All axes: flatten (works with unknown dims), then restore the shape.
-    const back = isFullyDefined(xs) ? new Int32Array(xs) : shape(x);
-    others = reshape(productOfOthers(reshape(x, new Int32Array([-1])), 0), back);
-  } else if (contiguous && isFullyDefined(xs)) {
-    // Adjacent axes merge into one by a reshape: [pre..., R, post...].
-    const first = norm[0];
-    const last = norm[norm.length - 1];
-    const merged = [...xs.slice(0, first), sizeOf(xs.slice(first, last + 1)), ...xs.slice(last + 1)];
-    others = reshape(productOfOthers(reshape(x, new Int32Array(merged)), first), new Int32Array(xs));
-  } else if (isFullyDefined(xs)) {
-    // Scattered axes: move them to the front (Transpose), as TensorFlow's _ProdGrad does.
-    const perm = [...norm, ...xs.map((_, i) => i).filter((i) => !norm.includes(i))];
-    const permuted = perm.map((i) => xs[i]);
-    const reduced = sizeOf(norm.map((i) => xs[i]));
-    const flat = reshape(execute1("Transpose", [x, new Int32Array(perm)]), new Int32Array([reduced, sizeOf(xs) / Math.max(reduced, 1)]));
-    const inverse = perm.map((_, i) => perm.indexOf(i));
-    others = execute1("Transpose", [reshape(productOfOthers(flat, 0), new Int32Array(permuted)), new Int32Array(inverse)]);
-  } else {
-    throw new UnimplementedError(`gradient of Prod over the non-adjacent axes [${norm}] needs a fully known input shape, got ${shapeStr(xs)}`);
-  }
-  return [multiply(dyFull, others), null];
+  return [multiply(dyFull, productOfOthersOver(x, norm)), null];
 };
 
 function reduction(type: string, name: string, dtypes: DType[] | null, grad: GradFn | null, outDType?: DType): OpDef {

@@ -57,9 +57,9 @@ defineOps([
     grad: () => [],
     doc: "A TensorFlow 1 variable: its value lives in each Session.",
   },
-  { type: "Assign", stateful: true, inputNames: ["ref", "value"], infer: assignInfer("Assign"), grad: null },
-  { type: "AssignAdd", stateful: true, inputNames: ["ref", "value"], infer: assignInfer("AssignAdd"), grad: null },
-  { type: "AssignSub", stateful: true, inputNames: ["ref", "value"], infer: assignInfer("AssignSub"), grad: null },
+  { type: "Assign", stateful: true, inputNames: ["ref", "value"], dtypeGroups: [[0, 1]], infer: assignInfer("Assign"), grad: null },
+  { type: "AssignAdd", stateful: true, inputNames: ["ref", "value"], dtypeGroups: [[0, 1]], infer: assignInfer("AssignAdd"), grad: null },
+  { type: "AssignSub", stateful: true, inputNames: ["ref", "value"], dtypeGroups: [[0, 1]], infer: assignInfer("AssignSub"), grad: null },
   {
     type: "IsVariableInitialized",
     stateful: true,

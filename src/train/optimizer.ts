@@ -1,4 +1,4 @@
-import { DType, isFloating } from "../core/dtype.js";
+import type { DType } from "../core/dtype.js";
 import { InvalidArgumentError } from "../core/errors.js";
 import { isFullyDefined, Shape } from "../core/shape.js";
 import type { Tensor } from "../core/tensor.js";
@@ -165,6 +165,7 @@ export abstract class Optimizer {
       if (!(lossValue instanceof EagerTensor)) {
         throw new InvalidArgumentError(`The loss function passed to ${this.#name}.computeGradients must return an eager tensor, got ${String(lossValue)}`);
       }
+      this.#assertValidDType(lossValue.dtype, "loss");
       const varList = a.varList != null ? [...a.varList] : tape.watchedVariables();
       if (varList.length === 0) throw new InvalidArgumentError("No variables to optimize.");
       const grads = tape.gradient(lossValue, varList, a.gradLoss ? [a.gradLoss as EagerTensor] : null);
@@ -179,6 +180,7 @@ export abstract class Optimizer {
     if (!(lossT instanceof SymbolicTensor)) {
       throw new InvalidArgumentError(`${this.#name}.computeGradients: loss must be a graph tensor, got ${String(lossT)}`);
     }
+    this.#assertValidDType(lossT.dtype, lossT.name);
     const varList = a.varList != null ? [...a.varList] : (lossT.graph.asDefault(() => trainableVariables()) as Variable[]);
     if (varList.length === 0) throw new InvalidArgumentError("No variables to optimize.");
     const grads = lossT.graph.asDefault(() => gradients(lossT, varList, { gradYs: a.gradLoss ?? null }));
@@ -366,7 +368,7 @@ export abstract class Optimizer {
   }
 
   /** A variable of the optimizer that belongs to no one variable (Adam's "beta1_power"), made once per graph. */
-  protected createNonSlotVariable(initialValue: TensorLike, name: string, colocateWith: Variable): Variable {
+  protected createNonSlotVariable(initialValue: TensorLike | (() => TensorLike), name: string, colocateWith: Variable): Variable {
     const graph = colocateWith.graph;
     let e = this.#nonSlot.find((x) => x.name === name && x.graph === graph);
     if (!e) {
@@ -385,10 +387,11 @@ export abstract class Optimizer {
     }
   }
   #assertValidDTypes(pairs: readonly GradAndVar[]): void {
-    for (const [g, v] of pairs) {
-      if (g !== null && !VALID_DTYPES.includes(v.dtype)) {
-        throw new InvalidArgumentError(`Invalid type ${v.dtype} for ${v.name}, expected: [${VALID_DTYPES.join(", ")}].`);
-      }
+    for (const [g, v] of pairs) if (g !== null) this.#assertValidDType(v.dtype, v.name);
+  }
+  #assertValidDType(dtype: DType, name: string): void {
+    if (!VALID_DTYPES.includes(dtype)) {
+      throw new InvalidArgumentError(`Invalid type ${dtype} for ${name}, expected: [${VALID_DTYPES.join(", ")}].`);
     }
   }
 }

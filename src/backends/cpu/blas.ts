@@ -1,4 +1,4 @@
-import { existsSync, realpathSync } from "node:fs";
+import { existsSync, readFileSync, realpathSync } from "node:fs";
 import { createRequire } from "node:module";
 
 /**
@@ -98,9 +98,23 @@ function shortError(e: unknown): string {
   return line.length > 160 ? `${line.slice(0, 157)}...` : line;
 }
 
+/**
+ * The file actually loaded: symlinks resolved, and on Linux a bare soname ("libopenblas.so.0") looked
+ * up among the process's mapped files. Informational only; falls back to the name given.
+ */
 function resolvePath(p: string): string {
   try {
-    return p.includes("/") && existsSync(p) ? realpathSync(p) : p;
+    if (p.includes("/")) return existsSync(p) ? realpathSync(p) : p;
+    if (process.platform !== "linux") return p;
+    const stem = p.replace(/\.(so|dylib|dll).*$/, "");
+    const files = new Set<string>();
+    for (const line of readFileSync("/proc/self/maps", "utf8").split("\n")) {
+      const i = line.indexOf("/");
+      if (i >= 0) files.add(line.slice(i).trim());
+    }
+    const base = (f: string) => f.slice(f.lastIndexOf("/") + 1);
+    const hit = [...files].find((f) => base(f) === p) ?? [...files].find((f) => base(f).startsWith(stem));
+    return hit ? realpathSync(hit) : p;
   } catch {
     return p;
   }

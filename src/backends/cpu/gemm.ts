@@ -31,13 +31,13 @@ export interface GemmArgs {
 }
 
 /**
- * Products with m·n·k below this stay in TypeScript. Measured (re-run with
- * `node --import tsx bench/matmul.ts --crossover`) on a shared 2-core x86-64 Debian machine, OpenBLAS
- * 0.3.21 (pthread, Haswell kernels) through koffi 3: one BLAS call costs about 0.35 µs whatever the
- * size up to ~16³ (FFI marshalling of three typed arrays + OpenBLAS set-up; a non-zero offset adds a
- * ~0.1 µs subarray view), while the TypeScript loop costs about 0.12 µs at 2·2·2, 0.4 µs at 4·4·4
- * (a tie), 1.6 µs at 8·8·8 and 11 µs at 16·16·16 (BLAS: 0.35 µs). Skinny shapes (1·1·512, 1·64·64)
- * cross over at the same m·n·k. float64 behaves the same.
+ * Products with m·n·k below this stay in TypeScript; measured, re-run with
+ * `node --import tsx bench/matmul.ts --crossover` (shared 2-core x86-64 Debian machine, OpenBLAS 0.3.21
+ * pthread/Haswell through koffi 3, so ±30% noise). A BLAS call costs a near-constant 0.3 µs up to
+ * ~8·8·8 (FFI marshalling of three typed arrays plus OpenBLAS set-up; a non-zero offset adds ~0.1 µs
+ * for the subarray view); the TypeScript loop costs ~0.2 µs at 2·2·2 and 3·3·3, ~0.2–0.5 µs at
+ * m·n·k = 64 (1·8·8 faster than BLAS, 4·4·4 and 8·8·1 slower: the tie), 0.5 µs at 5·5·5, 1.4 µs at
+ * 8·8·8 and 9 µs at 16·16·16 (BLAS 0.46 µs). float32 and float64 behave alike.
  */
 export const BLAS_MIN_MNK = 64;
 

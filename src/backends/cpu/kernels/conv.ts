@@ -195,62 +195,55 @@ function depthwiseGeom(inShape: readonly number[], filterShape: readonly number[
   return { ...g, mult: filterShape[3] };
 }
 
-/** Calls body(outBase, inBase, filterBase) for every in-bounds (output position, tap) pair. */
-function depthwiseLoop(g: ConvGeom, body: (o: number, i: number, f: number) => void): void {
-  const { n, inH, inW, inC, outH, outW, outC, kH, kW, sH, sW, dH, dW, padT, padL } = g;
-  for (let b = 0; b < n; b++) {
+const enum DwMode { Forward, BackInput, BackFilter }
+
+/**
+ * One loop nest for the three depthwise computations over every in-bounds (output position, tap) pair:
+ * a = x or dy (by mode), b = filter or dy, o = the array written. The mode is loop-invariant, so the
+ * branch costs nothing and there is no call per element.
+ */
+function depthwise(mode: DwMode, a: FArr, b: FArr, g: ConvGeom & { mult: number }, o: FArr): void {
+  const { n, inH, inW, inC, outH, outW, outC, kH, kW, sH, sW, dH, dW, padT, padL, mult: M } = g;
+  for (let bi = 0; bi < n; bi++) {
     for (let oh = 0; oh < outH; oh++) {
       for (let ow = 0; ow < outW; ow++) {
-        const o = ((b * outH + oh) * outW + ow) * outC;
+        const ob = ((bi * outH + oh) * outW + ow) * outC;
         for (let kh = 0; kh < kH; kh++) {
           const ih = oh * sH - padT + kh * dH;
           if (ih < 0 || ih >= inH) continue;
           for (let kw = 0; kw < kW; kw++) {
             const iw = ow * sW - padL + kw * dW;
             if (iw < 0 || iw >= inW) continue;
-            body(o, ((b * inH + ih) * inW + iw) * inC, (kh * kW + kw) * outC);
+            const ib = ((bi * inH + ih) * inW + iw) * inC;
+            const fb = (kh * kW + kw) * outC;
+            if (mode === DwMode.Forward) {
+              // a = x, b = filter, o = output
+              for (let c = 0; c < inC; c++) {
+                const xv = a[ib + c];
+                const j = c * M;
+                for (let m = 0; m < M; m++) o[ob + j + m] += xv * b[fb + j + m];
+              }
+            } else if (mode === DwMode.BackInput) {
+              // a = dy, b = filter, o = dx
+              for (let c = 0; c < inC; c++) {
+                const j = c * M;
+                let s = 0;
+                for (let m = 0; m < M; m++) s += a[ob + j + m] * b[fb + j + m];
+                o[ib + c] += s;
+              }
+            } else {
+              // a = x, b = dy, o = dfilter
+              for (let c = 0; c < inC; c++) {
+                const xv = a[ib + c];
+                const j = c * M;
+                for (let m = 0; m < M; m++) o[fb + j + m] += xv * b[ob + j + m];
+              }
+            }
           }
         }
       }
     }
   }
-}
-
-function depthwiseForward(x: FArr, f: FArr, g: ConvGeom & { mult: number }, o: FArr): void {
-  const C = g.inC;
-  const M = g.mult;
-  depthwiseLoop(g, (ob, ib, fb) => {
-    for (let c = 0; c < C; c++) {
-      const xv = x[ib + c];
-      const j0 = c * M;
-      for (let m = 0; m < M; m++) o[ob + j0 + m] += xv * f[fb + j0 + m];
-    }
-  });
-}
-
-function depthwiseBackpropInput(dy: FArr, f: FArr, g: ConvGeom & { mult: number }, dx: FArr): void {
-  const C = g.inC;
-  const M = g.mult;
-  depthwiseLoop(g, (ob, ib, fb) => {
-    for (let c = 0; c < C; c++) {
-      const j0 = c * M;
-      let s = 0;
-      for (let m = 0; m < M; m++) s += dy[ob + j0 + m] * f[fb + j0 + m];
-      dx[ib + c] += s;
-    }
-  });
-}
-
-function depthwiseBackpropFilter(x: FArr, dy: FArr, g: ConvGeom & { mult: number }, df: FArr): void {
-  const C = g.inC;
-  const M = g.mult;
-  depthwiseLoop(g, (ob, ib, fb) => {
-    for (let c = 0; c < C; c++) {
-      const xv = x[ib + c];
-      const j0 = c * M;
-      for (let m = 0; m < M; m++) df[fb + j0 + m] += xv * dy[ob + j0 + m];
-    }
-  });
 }
 
 // ---------------------------------------------------------------- kernels
@@ -318,8 +311,8 @@ export const convKernelTable: KernelTable = {
   }),
   ...convKernels("DepthwiseConv2dNative", {
     geom: depthwiseGeom,
-    forward: (x, f, g, o) => depthwiseForward(x, f, g as ConvGeom & { mult: number }, o),
-    backInput: (dy, f, g, dx) => depthwiseBackpropInput(dy, f, g as ConvGeom & { mult: number }, dx),
-    backFilter: (x, dy, g, df) => depthwiseBackpropFilter(x, dy, g as ConvGeom & { mult: number }, df),
+    forward: (x, f, g, o) => depthwise(DwMode.Forward, x, f, g as ConvGeom & { mult: number }, o),
+    backInput: (dy, f, g, dx) => depthwise(DwMode.BackInput, dy, f, g as ConvGeom & { mult: number }, dx),
+    backFilter: (x, dy, g, df) => depthwise(DwMode.BackFilter, x, dy, g as ConvGeom & { mult: number }, df),
   }),
 };

@@ -1,0 +1,103 @@
+/**
+ * `npm run bench`: tsflow against TensorFlow.js on this machine, in one run. Prints a table and writes
+ * docs/BENCHMARKS.md (date, machine, BLAS, medians, ratios). Options: --quick (fewer repetitions),
+ * --models=lenet,mlp --batches=64 to narrow it down.
+ */
+import { cpus, totalmem } from "node:os";
+import { writeFileSync } from "node:fs";
+import * as tf from "../src/index.js";
+import { measure, Measurement } from "./timing.js";
+import { eagerStep, graphStep, MODELS, ModelName } from "./tsflow_models.js";
+import { tfjsStep, useBackend } from "./tfjs_models.js";
+
+type Runner = "tsflow graph" | "tsflow eager" | "tfjs cpu" | "tfjs wasm";
+const RUNNERS: Runner[] = ["tsflow graph", "tsflow eager", "tfjs cpu", "tfjs wasm"];
+
+interface Row {
+  model: ModelName;
+  batch: number;
+  runner: Runner;
+  result: Measurement | { error: string };
+}
+
+function arg(name: string): string | undefined {
+  return process.argv.find((a) => a.startsWith(`--${name}=`))?.split("=")[1];
+}
+
+async function training(quick: boolean): Promise<Row[]> {
+  const models = (arg("models")?.split(",") as ModelName[] | undefined) ?? MODELS;
+  const batches = arg("batches")?.split(",").map(Number) ?? [64, 256];
+  const rows: Row[] = [];
+  for (const model of models) {
+    for (const batch of batches) {
+      for (const runner of RUNNERS) {
+        let result: Row["result"];
+        try {
+          if (runner.startsWith("tfjs") && !(await useBackend(runner === "tfjs cpu" ? "cpu" : "wasm"))) throw new Error("backend unavailable");
+          const s = runner === "tsflow graph" ? graphStep(model, batch) : runner === "tsflow eager" ? eagerStep(model, batch) : tfjsStep(model, batch);
+          try {
+            // TensorFlow.js's cpu backend needs seconds per LeNet step: fewer repetitions keep the run short.
+            const slow = runner === "tfjs cpu" && model === "lenet";
+            result = await measure(s.step, batch, { warmup: slow ? 1 : 3, reps: quick || slow ? 3 : 5, repSeconds: quick ? 0.3 : 0.6 });
+          } finally {
+            s.close();
+          }
+        } catch (e) {
+          result = { error: `unsupported: ${(e as Error).message.split("\n")[0].slice(0, 80)}` };
+        }
+        rows.push({ model, batch, runner, result });
+        const r = result;
+        console.log(`${model.padEnd(7)} batch ${String(batch).padEnd(4)} ${runner.padEnd(13)} ${"error" in r ? r.error : `${r.median.toFixed(0).padStart(9)} samples/s  peak RSS ${r.peakRssMiB.toFixed(0)} MiB`}`);
+      }
+    }
+  }
+  return rows;
+}
+
+function fmt(r: Row["result"] | undefined): string {
+  if (!r) return "-";
+  return "error" in r ? r.error : r.median >= 100 ? r.median.toFixed(0) : r.median.toFixed(1);
+}
+function ratio(a: Row["result"] | undefined, b: Row["result"] | undefined): string {
+  if (!a || !b || "error" in a || "error" in b) return "-";
+  return `${(a.median / b.median).toFixed(1)}x`;
+}
+
+async function main(): Promise<void> {
+  const quick = process.argv.includes("--quick");
+  const lines: string[] = [];
+  const date = new Date().toISOString().slice(0, 10);
+  const cpu = cpus()[0]?.model ?? "unknown CPU";
+  const blasInfo = (tf as unknown as { backendInfo?: () => { blas: string | null } }).backendInfo?.().blas ?? "see below";
+  lines.push(`# Benchmarks`, "", `Recorded by \`npm run bench\` on ${date}: ${cpus().length} cores (${cpu}), ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}, BLAS: ${blasInfo}.`, "");
+
+  let matmulSection: string[] = [];
+  try {
+    const mm = (await import("./matmul.js")) as unknown as { benchMatmul?: () => Promise<string[]> };
+    if (mm.benchMatmul) matmulSection = await mm.benchMatmul();
+  } catch (e) {
+    matmulSection = [`matmul benchmark unavailable: ${(e as Error).message}`];
+  }
+  if (matmulSection.length) lines.push("## Matrix product (float32)", "", ...matmulSection, "");
+
+  const rows = await training(quick);
+  lines.push("## Training throughput (samples/s, median of repetitions; SGD, softmax cross-entropy)", "");
+  lines.push("| model | batch | tsflow graph | tsflow eager | tfjs cpu | tfjs wasm | graph / tfjs cpu | graph / tfjs wasm | peak RSS graph / eager (MiB) |");
+  lines.push("| --- | --- | --- | --- | --- | --- | --- | --- | --- |");
+  const find = (m: ModelName, b: number, r: Runner) => rows.find((x) => x.model === m && x.batch === b && x.runner === r)?.result;
+  for (const key of [...new Set(rows.map((r) => `${r.model}|${r.batch}`))]) {
+    const [m, bs] = key.split("|");
+    const model = m as ModelName;
+    const b = Number(bs);
+    const g = find(model, b, "tsflow graph");
+    const e = find(model, b, "tsflow eager");
+    const rss = (r: Row["result"] | undefined) => (r && !("error" in r) ? r.peakRssMiB.toFixed(0) : "-");
+    lines.push(`| ${model} | ${b} | ${fmt(g)} | ${fmt(e)} | ${fmt(find(model, b, "tfjs cpu"))} | ${fmt(find(model, b, "tfjs wasm"))} | ${ratio(g, find(model, b, "tfjs cpu"))} | ${ratio(g, find(model, b, "tfjs wasm"))} | ${rss(g)} / ${rss(e)} |`);
+  }
+  lines.push("", "Models: logreg 784-10; MLP 784-512-512-10 (relu); LeNet-5 conv 6@5x5 SAME + relu + 2x2 max pool, conv 16@5x5 VALID + relu + 2x2 max pool, dense 120-84-10. Synthetic inputs; peak RSS is the whole process's.");
+  const out = lines.join("\n") + "\n";
+  if (!process.argv.includes("--no-write")) writeFileSync(new URL("../docs/BENCHMARKS.md", import.meta.url), out);
+  console.log("\n" + out);
+}
+
+await main();

@@ -1,0 +1,453 @@
+import type { Attrs } from "../../backend.js";
+import type { DType } from "../../../core/dtype.js";
+import { InvalidArgumentError } from "../../../core/errors.js";
+import { sizeOf } from "../../../core/shape.js";
+import { CpuTensor, KernelTable, out } from "../kernel.js";
+import { ints } from "./util.js";
+import { alloc, NArr } from "./conv_util.js";
+
+/**
+ * Per-channel ops (BiasAdd, fused batch norm), local response normalization and image resizing on the CPU.
+ * Channel-wise loops view a tensor as [outer, C, inner]: NHWC is [N*H*W, C, 1], NCHW is [N, C, H*W].
+ */
+interface ChannelView {
+  outer: number;
+  c: number;
+  inner: number;
+}
+
+function channelView(shape: readonly number[], format: unknown): ChannelView {
+  const r = shape.length;
+  const ax = typeof format === "string" && format.startsWith("NC") && r >= 3 ? 1 : r - 1;
+  return { outer: sizeOf(shape.slice(0, ax)), c: shape[ax], inner: sizeOf(shape.slice(ax + 1)) };
+}
+
+// ---------------------------------------------------------------- BiasAdd
+
+function biasAdd(x: CpuTensor, bias: CpuTensor, attrs: Attrs): CpuTensor {
+  const { outer, c: C, inner } = channelView(x.shape, attrs.data_format);
+  if (bias.shape.length !== 1 || bias.shape[0] !== C) {
+    throw new InvalidArgumentError(`Must provide as many biases as the last dimension of the input tensor: [${bias.shape}] vs. [${x.shape}]`);
+  }
+  if (x.dtype === "int64") {
+    const xv = x.values as BigInt64Array;
+    const bv = bias.values as BigInt64Array;
+    const o = new BigInt64Array(xv.length);
+    let i = 0;
+    for (let a = 0; a < outer; a++) for (let c = 0; c < C; c++) for (let k = 0; k < inner; k++, i++) o[i] = xv[i] + bv[c];
+    return out(x.dtype, x.shape, o);
+  }
+  const xv = x.values as NArr;
+  const bv = bias.values as NArr;
+  const o = alloc(x.dtype, xv.length);
+  let i = 0;
+  if (inner === 1) {
+    for (let a = 0; a < outer; a++) for (let c = 0; c < C; c++, i++) o[i] = xv[i] + bv[c];
+  } else {
+    for (let a = 0; a < outer; a++) {
+      for (let c = 0; c < C; c++) {
+        const b = bv[c];
+        for (let k = 0; k < inner; k++, i++) o[i] = xv[i] + b;
+      }
+    }
+  }
+  return out(x.dtype, x.shape, o);
+}
+
+function biasAddGrad(dy: CpuTensor, attrs: Attrs): CpuTensor {
+  const { outer, c: C, inner } = channelView(dy.shape, attrs.data_format);
+  if (dy.dtype === "int64") {
+    const v = dy.values as BigInt64Array;
+    const o = new BigInt64Array(C);
+    let i = 0;
+    for (let a = 0; a < outer; a++) for (let c = 0; c < C; c++) for (let k = 0; k < inner; k++, i++) o[c] += v[i];
+    return out(dy.dtype, [C], o);
+  }
+  const v = dy.values as NArr;
+  const acc = new Float64Array(C);
+  let i = 0;
+  for (let a = 0; a < outer; a++) {
+    for (let c = 0; c < C; c++) {
+      let s = 0;
+      for (let k = 0; k < inner; k++, i++) s += v[i];
+      acc[c] += s;
+    }
+  }
+  const o = alloc(dy.dtype, C);
+  for (let c = 0; c < C; c++) o[c] = acc[c];
+  return out(dy.dtype, [C], o);
+}
+
+// ---------------------------------------------------------------- fused batch norm
+
+/** Per-channel sums of f(x) over a ChannelView, in float64. */
+function channelMoments(x: NArr, v: ChannelView, mean: Float64Array | null): Float64Array {
+  const { outer, c: C, inner } = v;
+  const acc = new Float64Array(C);
+  let i = 0;
+  for (let a = 0; a < outer; a++) {
+    for (let c = 0; c < C; c++) {
+      let s = 0;
+      if (mean === null) for (let k = 0; k < inner; k++, i++) s += x[i];
+      else {
+        const m = mean[c];
+        for (let k = 0; k < inner; k++, i++) {
+          const d = x[i] - m;
+          s += d * d;
+        }
+      }
+      acc[c] += s;
+    }
+  }
+  return acc;
+}
+
+function toF64(v: NArr): Float64Array {
+  return Float64Array.from(v);
+}
+
+function typed(dtype: DType, v: Float64Array, shape: readonly number[]): CpuTensor {
+  const o = alloc(dtype, v.length);
+  o.set(v);
+  return out(dtype, shape, o);
+}
+
+function fusedBatchNorm([x, scale, offset, mean, variance]: readonly CpuTensor[], attrs: Attrs): CpuTensor[] {
+  const v = channelView(x.shape, attrs.data_format);
+  const { outer, c: C, inner } = v;
+  const eps = Number(attrs.epsilon ?? 1e-4);
+  const training = attrs.is_training !== false;
+  const factor = Number(attrs.exponential_avg_factor ?? 1);
+  const u = scale.dtype;
+  const cnt = outer * inner;
+  const xv = x.values as NArr;
+  let m: Float64Array;
+  let varB: Float64Array;
+  let outMean: Float64Array;
+  let outVar: Float64Array;
+  if (training) {
+    m = channelMoments(xv, v, null);
+    for (let c = 0; c < C; c++) m[c] /= Math.max(cnt, 1);
+    varB = channelMoments(xv, v, m);
+    for (let c = 0; c < C; c++) varB[c] /= Math.max(cnt, 1);
+    // The variance output is the unbiased estimate (TensorFlow's running statistics); y uses the biased one.
+    const corr = cnt > 1 ? cnt / (cnt - 1) : 1;
+    outMean = m.slice();
+    outVar = varB.map((s) => s * corr);
+    if (factor !== 1) {
+      const om = mean.values as NArr;
+      const ov = variance.values as NArr;
+      for (let c = 0; c < C; c++) {
+        outMean[c] = (1 - factor) * (om.length ? om[c] : 0) + factor * outMean[c];
+        outVar[c] = (1 - factor) * (ov.length ? ov[c] : 0) + factor * outVar[c];
+      }
+    }
+  } else {
+    m = toF64(mean.values as NArr);
+    varB = toF64(variance.values as NArr);
+    outMean = m;
+    outVar = varB;
+  }
+  const sv = scale.values as NArr;
+  const ofv = offset.values as NArr;
+  const mul = new Float64Array(C);
+  const add = new Float64Array(C);
+  for (let c = 0; c < C; c++) {
+    mul[c] = sv[c] / Math.sqrt(varB[c] + eps);
+    add[c] = ofv[c] - m[c] * mul[c];
+  }
+  const y = alloc(x.dtype, xv.length);
+  let i = 0;
+  for (let a = 0; a < outer; a++) {
+    for (let c = 0; c < C; c++) {
+      const mc = mul[c];
+      const ac = add[c];
+      for (let k = 0; k < inner; k++, i++) y[i] = xv[i] * mc + ac;
+    }
+  }
+  return [
+    out(x.dtype, x.shape, y),
+    typed(u, outMean, [C]),
+    typed(u, outVar, [C]),
+    typed(u, m, [C]),
+    typed(u, varB, [C]),
+    out(u, [0], alloc(u, 0)),
+  ];
+}
+
+function fusedBatchNormGrad([dy, x, scale, rs1, rs2]: readonly CpuTensor[], attrs: Attrs): CpuTensor[] {
+  const v = channelView(x.shape, attrs.data_format);
+  const { outer, c: C, inner } = v;
+  const eps = Number(attrs.epsilon ?? 1e-4);
+  const training = attrs.is_training !== false;
+  const u = scale.dtype;
+  const cnt = Math.max(outer * inner, 1);
+  const xv = x.values as NArr;
+  const dyv = dy.values as NArr;
+  const mv = rs1.values as NArr;
+  const vv = rs2.values as NArr;
+  const sv = scale.values as NArr;
+  const inv = new Float64Array(C);
+  for (let c = 0; c < C; c++) inv[c] = 1 / Math.sqrt(vv[c] + eps);
+  const sumDy = new Float64Array(C);
+  const sumDyXhat = new Float64Array(C);
+  let i = 0;
+  for (let a = 0; a < outer; a++) {
+    for (let c = 0; c < C; c++) {
+      const mc = mv[c];
+      const ic = inv[c];
+      let s1 = 0;
+      let s2 = 0;
+      for (let k = 0; k < inner; k++, i++) {
+        const g = dyv[i];
+        s1 += g;
+        s2 += g * (xv[i] - mc) * ic;
+      }
+      sumDy[c] += s1;
+      sumDyXhat[c] += s2;
+    }
+  }
+  const dx = alloc(x.dtype, xv.length);
+  i = 0;
+  for (let a = 0; a < outer; a++) {
+    for (let c = 0; c < C; c++) {
+      const k1 = sv[c] * inv[c];
+      const mc = mv[c];
+      const ic = inv[c];
+      if (training) {
+        const meanDy = sumDy[c] / cnt;
+        const meanDyXhat = sumDyXhat[c] / cnt;
+        for (let k = 0; k < inner; k++, i++) dx[i] = k1 * (dyv[i] - meanDy - (xv[i] - mc) * ic * meanDyXhat);
+      } else {
+        for (let k = 0; k < inner; k++, i++) dx[i] = k1 * dyv[i];
+      }
+    }
+  }
+  return [out(x.dtype, x.shape, dx), typed(u, sumDyXhat, [C]), typed(u, sumDy, [C]), out(u, [0], alloc(u, 0)), out(u, [0], alloc(u, 0))];
+}
+
+// ---------------------------------------------------------------- LRN
+
+interface LrnParams {
+  r: number;
+  bias: number;
+  alpha: number;
+  beta: number;
+}
+function lrnParams(attrs: Attrs): LrnParams {
+  return {
+    r: Number(attrs.depth_radius ?? 5),
+    bias: Number(attrs.bias ?? 1),
+    alpha: Number(attrs.alpha ?? 1),
+    beta: Number(attrs.beta ?? 0.5),
+  };
+}
+
+/** norm[i] = bias + alpha * sum of x^2 over the depth window of i, for one pixel's D channels at base. */
+function lrnNorms(x: NArr, base: number, D: number, p: LrnParams, norm: Float64Array): void {
+  for (let d = 0; d < D; d++) {
+    const lo = Math.max(0, d - p.r);
+    const hi = Math.min(D - 1, d + p.r);
+    let s = 0;
+    for (let j = lo; j <= hi; j++) {
+      const v = x[base + j];
+      s += v * v;
+    }
+    norm[d] = p.bias + p.alpha * s;
+  }
+}
+
+function lrn(x: CpuTensor, attrs: Attrs): CpuTensor {
+  const p = lrnParams(attrs);
+  const D = x.shape[x.shape.length - 1];
+  const xv = x.values as NArr;
+  const o = alloc(x.dtype, xv.length);
+  const norm = new Float64Array(D);
+  for (let base = 0; base < xv.length; base += D) {
+    lrnNorms(xv, base, D, p, norm);
+    for (let d = 0; d < D; d++) o[base + d] = xv[base + d] * Math.pow(norm[d], -p.beta);
+  }
+  return out(x.dtype, x.shape, o);
+}
+
+/** d/dx of x_i * N_i^-beta: dy_j N_j^-beta - 2 alpha beta x_j sum over windows i containing j of dy_i x_i N_i^(-beta-1). */
+function lrnGrad(dy: CpuTensor, x: CpuTensor, attrs: Attrs): CpuTensor {
+  const p = lrnParams(attrs);
+  const D = x.shape[x.shape.length - 1];
+  const xv = x.values as NArr;
+  const gv = dy.values as NArr;
+  const o = alloc(x.dtype, xv.length);
+  const norm = new Float64Array(D);
+  const t = new Float64Array(D);
+  for (let base = 0; base < xv.length; base += D) {
+    lrnNorms(xv, base, D, p, norm);
+    for (let i = 0; i < D; i++) t[i] = gv[base + i] * xv[base + i] * Math.pow(norm[i], -p.beta - 1);
+    for (let j = 0; j < D; j++) {
+      const lo = Math.max(0, j - p.r);
+      const hi = Math.min(D - 1, j + p.r);
+      let s = 0;
+      for (let i = lo; i <= hi; i++) s += t[i];
+      o[base + j] = gv[base + j] * Math.pow(norm[j], -p.beta) - 2 * p.alpha * p.beta * xv[base + j] * s;
+    }
+  }
+  return out(x.dtype, x.shape, o);
+}
+
+// ---------------------------------------------------------------- resize
+
+/** TensorFlow computes resize coordinates in float32; Math.fround keeps the same rounding. */
+function resizeScale(inSize: number, outSize: number, alignCorners: boolean): number {
+  return alignCorners && outSize > 1 ? Math.fround((inSize - 1) / (outSize - 1)) : Math.fround(inSize / outSize);
+}
+
+interface Lerp {
+  lo: Int32Array;
+  hi: Int32Array;
+  w: Float64Array;
+}
+
+/** Bilinear source indices and weights for each output coordinate (compute_interpolation_weights). */
+function bilinearWeights(outSize: number, inSize: number, scale: number, halfPixel: boolean): Lerp {
+  const lo = new Int32Array(outSize);
+  const hi = new Int32Array(outSize);
+  const w = new Float64Array(outSize);
+  for (let i = 0; i < outSize; i++) {
+    const src = halfPixel ? Math.fround(Math.fround((i + 0.5) * scale) - 0.5) : Math.fround(i * scale);
+    const f = Math.floor(src);
+    lo[i] = Math.max(f, 0);
+    hi[i] = Math.min(Math.ceil(src), inSize - 1);
+    w[i] = Math.fround(src - f);
+  }
+  return { lo, hi, w };
+}
+
+/** Nearest source index for each output coordinate, as TensorFlow's ResizeNearestNeighbor picks it. */
+function nearestIndex(outSize: number, inSize: number, scale: number, align: boolean, halfPixel: boolean): Int32Array {
+  const idx = new Int32Array(outSize);
+  for (let i = 0; i < outSize; i++) {
+    const src = halfPixel ? Math.fround((i + 0.5) * scale) : Math.fround(i * scale);
+    let j = Math.min(align ? Math.round(src) : Math.floor(src), inSize - 1);
+    if (halfPixel) j = Math.max(0, j);
+    idx[i] = j;
+  }
+  return idx;
+}
+
+interface ResizeGeom {
+  n: number; inH: number; inW: number; c: number; outH: number; outW: number;
+  align: boolean; half: boolean;
+}
+
+function resizeGeom(op: string, imgShape: readonly number[], size: readonly number[], attrs: Attrs): ResizeGeom {
+  const [n, inH, inW, c] = imgShape;
+  const [outH, outW] = size;
+  if (!(outH > 0 && outW > 0)) throw new InvalidArgumentError(`${op}: output dimensions must be positive, got [${size}]`);
+  return { n, inH, inW, c, outH, outW, align: Boolean(attrs.align_corners), half: Boolean(attrs.half_pixel_centers) };
+}
+
+function resizeBilinear(x: CpuTensor, size: readonly number[], attrs: Attrs): CpuTensor {
+  const g = resizeGeom("ResizeBilinear", x.shape, size, attrs);
+  const { n, inH, inW, c: C, outH, outW } = g;
+  const ys = bilinearWeights(outH, inH, resizeScale(inH, outH, g.align), g.half);
+  const xs = bilinearWeights(outW, inW, resizeScale(inW, outW, g.align), g.half);
+  const xv = x.values as NArr;
+  const o = new Float32Array(n * outH * outW * C);
+  let p = 0;
+  for (let b = 0; b < n; b++) {
+    const img = b * inH * inW * C;
+    for (let y = 0; y < outH; y++) {
+      const top = img + ys.lo[y] * inW * C;
+      const bot = img + ys.hi[y] * inW * C;
+      const yl = ys.w[y];
+      for (let xi = 0; xi < outW; xi++) {
+        const l = xs.lo[xi] * C;
+        const r = xs.hi[xi] * C;
+        const xl = xs.w[xi];
+        for (let ch = 0; ch < C; ch++, p++) {
+          const tl = xv[top + l + ch];
+          const tr = xv[top + r + ch];
+          const bl = xv[bot + l + ch];
+          const br = xv[bot + r + ch];
+          const t = tl + (tr - tl) * xl;
+          const bo = bl + (br - bl) * xl;
+          o[p] = t + (bo - t) * yl;
+        }
+      }
+    }
+  }
+  return out("float32", [n, outH, outW, C], o);
+}
+
+function resizeBilinearGrad(dy: CpuTensor, orig: CpuTensor, attrs: Attrs): CpuTensor {
+  const [n, outH, outW, C] = dy.shape;
+  const [, inH, inW] = orig.shape;
+  const align = Boolean(attrs.align_corners);
+  const half = Boolean(attrs.half_pixel_centers);
+  const ys = bilinearWeights(outH, inH, resizeScale(inH, outH, align), half);
+  const xs = bilinearWeights(outW, inW, resizeScale(inW, outW, align), half);
+  const gv = dy.values as NArr;
+  const dx = alloc(orig.dtype, n * inH * inW * C);
+  let p = 0;
+  for (let b = 0; b < n; b++) {
+    const img = b * inH * inW * C;
+    for (let y = 0; y < outH; y++) {
+      const top = img + ys.lo[y] * inW * C;
+      const bot = img + ys.hi[y] * inW * C;
+      const yl = ys.w[y];
+      for (let xi = 0; xi < outW; xi++) {
+        const l = xs.lo[xi] * C;
+        const r = xs.hi[xi] * C;
+        const xl = xs.w[xi];
+        for (let ch = 0; ch < C; ch++, p++) {
+          const g = gv[p];
+          dx[top + l + ch] += g * (1 - yl) * (1 - xl);
+          dx[top + r + ch] += g * (1 - yl) * xl;
+          dx[bot + l + ch] += g * yl * (1 - xl);
+          dx[bot + r + ch] += g * yl * xl;
+        }
+      }
+    }
+  }
+  return out(orig.dtype, orig.shape, dx);
+}
+
+/** Nearest-neighbour resize (forward) or its gradient (scatter-add of grads onto the source pixels). */
+function resizeNearest(op: string, v: CpuTensor, small: readonly number[], big: readonly number[], attrs: Attrs, grad: boolean): CpuTensor {
+  const align = Boolean(attrs.align_corners);
+  const half = Boolean(attrs.half_pixel_centers);
+  const [n, , , C] = v.shape;
+  // small = the source image's [H, W]; big = the resized [H, W].
+  const [inH, inW] = small;
+  const [outH, outW] = big;
+  if (!(outH > 0 && outW > 0)) throw new InvalidArgumentError(`${op}: output dimensions must be positive, got [${big}]`);
+  const yi = nearestIndex(outH, inH, resizeScale(inH, outH, align), align, half);
+  const xi = nearestIndex(outW, inW, resizeScale(inW, outW, align), align, half);
+  const vv = v.values as NArr;
+  const o = alloc(v.dtype, n * (grad ? inH * inW : outH * outW) * C);
+  let p = 0;
+  for (let b = 0; b < n; b++) {
+    const img = b * inH * inW * C;
+    for (let y = 0; y < outH; y++) {
+      const row = img + yi[y] * inW * C;
+      for (let x = 0; x < outW; x++) {
+        const src = row + xi[x] * C;
+        if (grad) for (let ch = 0; ch < C; ch++, p++) o[src + ch] += vv[p];
+        else for (let ch = 0; ch < C; ch++, p++) o[p] = vv[src + ch];
+      }
+    }
+  }
+  return out(v.dtype, grad ? [n, inH, inW, C] : [n, outH, outW, C], o);
+}
+
+export const nnKernelTable: KernelTable = {
+  BiasAdd: ([x, b], attrs) => [biasAdd(x, b, attrs)],
+  BiasAddGrad: ([dy], attrs) => [biasAddGrad(dy, attrs)],
+  FusedBatchNormV3: (inputs, attrs) => fusedBatchNorm(inputs, attrs),
+  FusedBatchNormGradV3: (inputs, attrs) => fusedBatchNormGrad(inputs, attrs),
+  LRN: ([x], attrs) => [lrn(x, attrs)],
+  LRNGrad: ([dy, x], attrs) => [lrnGrad(dy, x, attrs)],
+  ResizeBilinear: ([x, s], attrs) => [resizeBilinear(x, ints(s.values), attrs)],
+  ResizeBilinearGrad: ([dy, orig], attrs) => [resizeBilinearGrad(dy, orig, attrs)],
+  ResizeNearestNeighbor: ([x, s], attrs) => [resizeNearest("ResizeNearestNeighbor", x, [x.shape[1], x.shape[2]], ints(s.values), attrs, false)],
+  ResizeNearestNeighborGrad: ([dy, s], attrs) => [resizeNearest("ResizeNearestNeighborGrad", dy, ints(s.values), [dy.shape[1], dy.shape[2]], attrs, true)],
+};

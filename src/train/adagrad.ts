@@ -1,0 +1,55 @@
+import type { Tensor } from "../core/tensor.js";
+import { InvalidArgumentError } from "../core/errors.js";
+import { pyArgs } from "../ops/args.js";
+import { constant, fill, shape } from "../ops/array.js";
+import { divide, multiply, sqrt, square } from "../ops/elementwise.js";
+import type { Variable } from "../variables/variable.js";
+import { assignAddT, assignSubT, Hyper, Optimizer } from "./optimizer.js";
+
+export interface AdagradOptions {
+  initialAccumulatorValue?: number;
+  useLocking?: boolean;
+  name?: string;
+}
+
+/**
+ * tf.compat.v1.train.AdagradOptimizer(learning_rate, initial_accumulator_value=0.1, use_locking, name):
+ * accum += g^2; var -= lr * g / sqrt(accum). The accumulator is the slot "accumulator" ("W/Adagrad").
+ */
+export class AdagradOptimizer extends Optimizer {
+  readonly initialAccumulatorValue: number;
+  readonly #learningRate: Hyper;
+  #lr: number | Tensor | Variable = 0;
+
+  constructor(learningRate: Hyper, ...args: [initialAccumulatorValue?: number | AdagradOptions, useLocking?: boolean, name?: string] | [AdagradOptions]) {
+    const a = pyArgs<AdagradOptions>(args, ["initialAccumulatorValue", "useLocking", "name"]);
+    const init = a.initialAccumulatorValue ?? 0.1;
+    if (!(init > 0)) throw new InvalidArgumentError(`initial_accumulator_value must be positive: ${init}`);
+    super(a.useLocking ?? false, a.name ?? "Adagrad");
+    this.#learningRate = learningRate;
+    this.initialAccumulatorValue = init;
+  }
+
+  protected override createSlots(varList: readonly Variable[]): void {
+    const init = this.initialAccumulatorValue;
+    for (const v of varList) {
+      this.getOrMakeSlotWithInitializer(
+        v,
+        (shp, dtype) => constant(init, { dtype, shape: shp }),
+        "accumulator",
+        this.getName(),
+        () => fill(shape(v.initialValue), constant(init, { dtype: v.dtype })),
+      );
+    }
+  }
+
+  protected override prepare(): void {
+    this.#lr = this.prepareHyper(this.#learningRate, "learning_rate");
+  }
+
+  protected override applyDense(grad: Tensor, v: Variable) {
+    const acc = this.getSlot(v, "accumulator")!;
+    const accT = assignAddT(acc, square(grad));
+    return assignSubT(v, divide(multiply(grad, this.hyper(this.#lr, v)), sqrt(accT)));
+  }
+}

@@ -1,0 +1,88 @@
+import { isInteger } from "../core/dtype.js";
+import { InvalidArgumentError } from "../core/errors.js";
+import { executingEagerly } from "../eager/context.js";
+import { withEagerNameScope } from "../eager/name_scope.js";
+import { getDefaultGraph } from "../graph/default_graph.js";
+import { Graph, GraphKeys } from "../graph/graph.js";
+import type { Session } from "../runtime/session.js";
+import { zerosInitializer } from "../variables/initializers.js";
+import { getVariable } from "../variables/scope.js";
+import { Variable } from "../variables/variable.js";
+
+/**
+ * Eagerly there are no graph collections; the one global step made eagerly is remembered here so that
+ * getOrCreateGlobalStep() keeps returning it.
+ */
+let eagerGlobalStep: Variable | null = null;
+
+/** tf.compat.v1.train.assert_global_step: the global step must be an integer scalar variable. */
+export function assertGlobalStep(globalStep: Variable): void {
+  if (!(globalStep instanceof Variable)) {
+    throw new InvalidArgumentError(`Existing "global_step" must be a Variable, got ${String(globalStep)}`);
+  }
+  if (!isInteger(globalStep.dtype)) {
+    throw new InvalidArgumentError(`Existing "global_step" does not have integer type: ${globalStep.dtype}`);
+  }
+  const shape = globalStep.shape;
+  if (shape !== null && shape.length !== 0) {
+    throw new InvalidArgumentError(`Existing "global_step" is not scalar: [${shape.join(",")}]`);
+  }
+}
+
+/**
+ * tf.compat.v1.train.get_global_step(graph): the variable in the GLOBAL_STEP collection, else the variable
+ * named "global_step", else null. More than one in the collection is an error TensorFlow only logs; here
+ * too null is returned.
+ */
+export function getGlobalStep(graph?: Graph | null): Variable | null {
+  if (!graph && executingEagerly()) return eagerGlobalStep;
+  const g = graph ?? getDefaultGraph();
+  const inCollection = g.getCollection<Variable>(GraphKeys.GLOBAL_STEP);
+  let gs: Variable | null = null;
+  if (inCollection.length === 1) gs = inCollection[0];
+  else if (inCollection.length > 1) {
+    console.error("Multiple tensors in global_step collection.");
+    return null;
+  } else {
+    gs = g.getCollection<Variable>(GraphKeys.GLOBAL_VARIABLES).find((v) => v instanceof Variable && v.name === "global_step:0") ?? null;
+    if (!gs) return null;
+  }
+  assertGlobalStep(gs);
+  return gs;
+}
+
+/**
+ * tf.compat.v1.train.create_global_step(graph): a scalar int64 variable "global_step", initialized to 0,
+ * non-trainable, in the GLOBAL_VARIABLES and GLOBAL_STEP collections. It must not exist yet.
+ */
+export function createGlobalStep(graph?: Graph | null): Variable {
+  if (getGlobalStep(graph) !== null) throw new InvalidArgumentError('"global_step" already exists.');
+  if (!graph && executingEagerly()) {
+    eagerGlobalStep = withEagerNameScope("/", () => new Variable(0, { name: GraphKeys.GLOBAL_STEP, dtype: "int64", trainable: false }));
+    return eagerGlobalStep;
+  }
+  const g = graph ?? getDefaultGraph();
+  // As in TensorFlow: get_variable at the root of the graph's name scopes.
+  return g.asDefault(() =>
+    g.nameScope("", () =>
+      getVariable(GraphKeys.GLOBAL_STEP, {
+        shape: [],
+        dtype: "int64",
+        initializer: zerosInitializer(),
+        trainable: false,
+        collections: [GraphKeys.GLOBAL_VARIABLES, GraphKeys.GLOBAL_STEP],
+      }),
+    ),
+  );
+}
+
+/** tf.compat.v1.train.get_or_create_global_step(graph). */
+export function getOrCreateGlobalStep(graph?: Graph | null): Variable {
+  return getGlobalStep(graph) ?? createGlobalStep(graph);
+}
+
+/** tf.compat.v1.train.global_step(sess, global_step_tensor): the step's value as a number. */
+export function globalStep(sess: Session, globalStepTensor: Variable): number {
+  const v = sess.run(globalStepTensor.value());
+  return Number((v as { arraySync(): unknown }).arraySync());
+}

@@ -1,0 +1,30 @@
+import type { Tensor } from "../core/tensor.js";
+import { pyArgs } from "../ops/args.js";
+import { multiply } from "../ops/elementwise.js";
+import type { Variable } from "../variables/variable.js";
+import { assignSubT, Hyper, Optimizer } from "./optimizer.js";
+
+export interface GradientDescentOptions {
+  useLocking?: boolean;
+  name?: string;
+}
+
+/** tf.compat.v1.train.GradientDescentOptimizer(learning_rate, use_locking, name): var -= lr * grad. */
+export class GradientDescentOptimizer extends Optimizer {
+  readonly #learningRate: Hyper;
+  #lr: number | Tensor | Variable = 0;
+
+  constructor(learningRate: Hyper, ...args: [useLocking?: boolean | GradientDescentOptions, name?: string] | [GradientDescentOptions]) {
+    const a = pyArgs<GradientDescentOptions>(args, ["useLocking", "name"]);
+    super(a.useLocking ?? false, a.name ?? "GradientDescent");
+    this.#learningRate = learningRate;
+  }
+
+  protected override prepare(): void {
+    this.#lr = this.prepareHyper(this.#learningRate, "learning_rate");
+  }
+
+  protected override applyDense(grad: Tensor, v: Variable) {
+    return assignSubT(v, multiply(grad, this.hyper(this.#lr, v)));
+  }
+}
