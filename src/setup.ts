@@ -9,6 +9,7 @@ import "./ops/array.js";
 import "./ops/reduce.js";
 import "./ops/linalg.js";
 import "./ops/random.js";
+import "./ops/conv.js";
 import "./ops/debug.js";
 import "./ops/methods.js";
 import "./runtime/session.js";

@@ -132,6 +132,12 @@ describe("elementwise binary ops: values per dtype", () => {
     assert.deepEqual(arr(tf.realdiv(tf.constant([1, -1, 0]), 0)), [Infinity, -Infinity, NaN]);
   });
 
+  it("integer pow to a negative power is an InvalidArgumentError", () => {
+    assert.throws(() => tf.pow(tf.constant([2], "int32"), -1), /Integers to negative integer powers are not allowed/);
+    assert.throws(() => tf.pow(tf.constant([2n], "int64"), tf.constant([-1n], "int64")), tf.errors.InvalidArgumentError);
+    assertClose(arr(tf.pow(tf.constant([2, 4]), -1)), [0.5, 0.25]);
+  });
+
   it("int32 arithmetic wraps around and int64 stays exact", () => {
     assert.deepEqual(arr(tf.add(tf.constant([2147483647], "int32"), 1)), [-2147483648]);
     assert.deepEqual(arr(tf.multiply(tf.constant([65536], "int32"), 65536)), [0]);
@@ -705,6 +711,10 @@ describe("matmul", () => {
     assert.deepEqual(arr(tf.matmul(tf.constant(T2(a)), tf.constant(T2(b)), { adjointA: true, adjointB: true })), ab);
     assert.deepEqual(arr(tf.linalg.matmul(tf.constant(a, "float64"), tf.constant(b, "float64"))), ab);
     assert.deepEqual(arr(tf.matmul(a, b)), ab);
+    assert.deepEqual(arr(tf.matmul([[[1, 2]]], [[[3], [4]]])), [[[11]]]);
+    assert.deepEqual(e(tf.matmul(tf.zeros([0, 3]), tf.zeros([3, 2]))).shape, [0, 2]);
+    assert.deepEqual(arr(tf.matmul(tf.ones([2, 0]), tf.ones([0, 3]))), [[0, 0, 0], [0, 0, 0]]);
+    assert.throws(() => tf.matmul(a, b, { transposeA: true, adjointA: true }), /Only one of transpose_a and adjoint_a/);
     assert.deepEqual(arr(tf.constant(a).matmul(tf.constant(b))), ab);
   });
 
@@ -765,6 +775,9 @@ describe("matmul", () => {
       assert.deepEqual(tf.matmul(q, tf.constant(b)).shape, [null, 2, 2]);
       assert.deepEqual(tf.matmul(p, p, false, true).shape, [null, null]);
       assert.throws(() => tf.matmul(p, tf.ones([2, 2])), /size-incompatible/);
+      const u = tf.matmul(tf.placeholder("float32"), tf.constant(b));
+      assert.equal((u as tf.SymbolicTensor).op.type, "BatchMatMulV2");
+      assert.equal((y as tf.SymbolicTensor).op.type, "MatMul");
       return { fetch: y, feed: new Map<T, unknown>([[p, a]]) };
     });
     assert.deepEqual(out, ab);

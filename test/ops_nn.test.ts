@@ -381,3 +381,24 @@ describe("tf.nn.l2Loss", () => {
     assert.equal(out, 15);
   });
 });
+
+describe("tf.nn memory", () => {
+  it("composite losses leave only their result alive when run eagerly", () => {
+    const logits = tf.constant([[1, 2, 3], [3, 2, 1]]);
+    const labels = tf.constant([[0, 0, 1], [1, 0, 0]]);
+    const fns: (() => T)[] = [
+      () => tf.nn.softmaxCrossEntropyWithLogits(labels, logits),
+      () => tf.nn.softmaxCrossEntropyWithLogits(labels, logits, 0),
+      () => tf.nn.sparseSoftmaxCrossEntropyWithLogits([2, 0], logits),
+      () => tf.nn.sigmoidCrossEntropyWithLogits(labels, logits),
+      () => tf.nn.softmax(logits, 0),
+      () => tf.nn.logSoftmax([1, 2, 3]),
+    ];
+    for (const f of fns) {
+      const before = tf.memory().numTensors;
+      const y = f();
+      assert.equal(tf.memory().numTensors, before + 1, String(f));
+      tf.dispose(y);
+    }
+  });
+});

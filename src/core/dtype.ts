@@ -40,7 +40,18 @@ export function bytesPerElement(d: DType): number {
   }
 }
 
+/** Where zero-filled arrays may be recycled from (the CPU backend's buffer pool). */
+let recycler: ((d: DType, size: number) => Values | null) | null = null;
+export function setValuesRecycler(f: (d: DType, size: number) => Values | null): void {
+  recycler = f;
+}
+
+/** A zero-filled array for `size` elements of `d` (recycled when the backend has one free). */
 export function allocValues(d: DType, size: number): Values {
+  if (recycler !== null && size >= 16 && d !== "string") {
+    const v = recycler(d, size);
+    if (v !== null) return v;
+  }
   switch (d) {
     case "float32": return new Float32Array(size);
     case "float64": return new Float64Array(size);

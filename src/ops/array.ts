@@ -9,7 +9,7 @@ import { EagerTensor } from "../eager/tensor.js";
 import type { TensorLike } from "../eager/tensor_types.js";
 import { SymbolicTensor } from "../graph/tensor.js";
 import { Variable } from "../variables/variable.js";
-import { pyArgs } from "./args.js";
+import { PyArgs, pyArgs } from "./args.js";
 import { buildNode, constValueOf, execute, execute1, isTensor } from "./dispatch.js";
 import { constInts, dimsEqual, sameAsInput, unknownShapeOfRank, valuesToInts } from "./infer.js";
 import { defineOps, getOpDef, GradOp, TensorSpec } from "./registry.js";
@@ -804,7 +804,7 @@ const staticRank = (x: TensorLike): number | null =>
 
 export interface TransposeOptions { perm?: TensorLike | null; conjugate?: boolean; name?: string }
 /** tf.transpose(a, perm=None, conjugate=False, name="transpose"): perm defaults to reversing the dims. */
-export function transpose(a: TensorLike, ...args: [perm?: TensorLike | null | TransposeOptions, conjugate?: boolean | TransposeOptions, name?: string | TransposeOptions] | [TransposeOptions]): Tensor {
+export function transpose(a: TensorLike, ...args: PyArgs<[perm: TensorLike | null, conjugate: boolean, name: string], TransposeOptions>): Tensor {
   const o = pyArgs<TransposeOptions>(args, ["perm", "conjugate", "name"]);
   const name = o.name ?? "transpose";
   let perm: TensorLike;
@@ -822,7 +822,7 @@ export function transpose(a: TensorLike, ...args: [perm?: TensorLike | null | Tr
 
 export interface SqueezeOptions { axis?: number | number[] | null; squeezeDims?: number | number[]; name?: string }
 /** tf.squeeze(input, axis=None, name): removes dims of size 1 (only those in `axis` when given). */
-export function squeeze(input: TensorLike, ...args: [axis?: number | number[] | null | SqueezeOptions, name?: string | SqueezeOptions] | [SqueezeOptions]): Tensor {
+export function squeeze(input: TensorLike, ...args: PyArgs<[axis: number | number[] | null, name: string], SqueezeOptions>): Tensor {
   const o = pyArgs<SqueezeOptions>(args, ["axis", "name"]);
   const ax = o.axis ?? o.squeezeDims ?? [];
   return execute1("Squeeze", [input], { squeeze_dims: typeof ax === "number" ? [ax] : ax }, o.name);
@@ -830,7 +830,7 @@ export function squeeze(input: TensorLike, ...args: [axis?: number | number[] | 
 
 export interface ConcatOptions { axis?: TensorLike; name?: string }
 /** tf.concat(values, axis, name="concat"). */
-export function concat(values: readonly TensorLike[], ...args: [axis?: TensorLike | ConcatOptions, name?: string | ConcatOptions] | [ConcatOptions]): Tensor {
+export function concat(values: readonly TensorLike[], ...args: PyArgs<[axis: TensorLike, name: string], ConcatOptions>): Tensor {
   const o = pyArgs<ConcatOptions>(args, ["axis", "name"]);
   const name = o.name ?? "concat";
   if (o.axis === undefined) throw new InvalidArgumentError("tf.concat: missing required argument 'axis'");
@@ -848,7 +848,7 @@ export function concat(values: readonly TensorLike[], ...args: [axis?: TensorLik
 
 export interface StackOptions { axis?: number; name?: string }
 /** tf.stack(values, axis=0, name="stack"): packs tensors of one shape along a new axis. */
-export function stack(values: readonly TensorLike[], ...args: [axis?: number | StackOptions, name?: string | StackOptions] | [StackOptions]): Tensor {
+export function stack(values: readonly TensorLike[], ...args: PyArgs<[axis: number, name: string], StackOptions>): Tensor {
   const o = pyArgs<StackOptions>(args, ["axis", "name"]);
   if (values.length === 0) throw new InvalidArgumentError("tf.stack: values must not be empty");
   const vals = asTensors(values, listDType(values));
@@ -857,7 +857,7 @@ export function stack(values: readonly TensorLike[], ...args: [axis?: number | S
 
 export interface UnstackOptions { num?: number | null; axis?: number; name?: string }
 /** tf.unstack(value, num=None, axis=0, name="unstack"): the slices of `value` along `axis`. */
-export function unstack(value: TensorLike, ...args: [num?: number | null | UnstackOptions, axis?: number | UnstackOptions, name?: string | UnstackOptions] | [UnstackOptions]): Tensor[] {
+export function unstack(value: TensorLike, ...args: PyArgs<[num: number | null, axis: number, name: string], UnstackOptions>): Tensor[] {
   const o = pyArgs<UnstackOptions>(args, ["num", "axis", "name"]);
   const axis = o.axis ?? 0;
   const v = isTensor(value) || value instanceof Variable ? value : convertToTensor(value);
@@ -878,7 +878,7 @@ export interface SplitOptions { numOrSizeSplits?: number | TensorLike; axis?: Te
  * tf.split(value, num_or_size_splits, axis=0, num=None, name="split"): a number splits evenly (Split),
  * a list of sizes (one may be -1) splits unevenly (SplitV).
  */
-export function split(value: TensorLike, ...args: [numOrSizeSplits?: number | TensorLike | SplitOptions, axis?: TensorLike | SplitOptions, num?: number | null | SplitOptions, name?: string | SplitOptions] | [SplitOptions]): Tensor[] {
+export function split(value: TensorLike, ...args: PyArgs<[numOrSizeSplits: number | TensorLike, axis: TensorLike, num: number | null, name: string], SplitOptions>): Tensor[] {
   const o = pyArgs<SplitOptions>(args, ["numOrSizeSplits", "axis", "num", "name"]);
   const name = o.name ?? "split";
   const axis = o.axis ?? 0;
@@ -917,7 +917,7 @@ export interface StridedSliceOptions {
  */
 export function stridedSlice(
   input: TensorLike, begin: TensorLike, end: TensorLike,
-  ...args: [strides?: TensorLike | null | StridedSliceOptions, ...rest: (number | string | unknown)[]] | [StridedSliceOptions]
+  ...args: PyArgs<[strides: TensorLike | null, beginMask: number, endMask: number, ellipsisMask: number, newAxisMask: number, shrinkAxisMask: number, var_: unknown, name: string], StridedSliceOptions>
 ): Tensor {
   const o = pyArgs<StridedSliceOptions>(args, ["strides", "beginMask", "endMask", "ellipsisMask", "newAxisMask", "shrinkAxisMask", "var", "name"]);
   const b = intArg(begin);
@@ -937,7 +937,7 @@ export interface GatherOptions { validateIndices?: unknown; axis?: TensorLike | 
  * order: the third positional argument is the deprecated validate_indices (ignored, as in TensorFlow), so
  * pass the axis by name: `tf.gather(x, i, { axis: 1 })`. axis defaults to batch_dims.
  */
-export function gather(params: TensorLike, indices: TensorLike, ...args: [validateIndices?: unknown, axis?: TensorLike | null | GatherOptions, batchDims?: number | GatherOptions, name?: string | GatherOptions] | [GatherOptions]): Tensor {
+export function gather(params: TensorLike, indices: TensorLike, ...args: PyArgs<[validateIndices: boolean | null, axis: TensorLike | null, batchDims: number, name: string], GatherOptions>): Tensor {
   const o = pyArgs<GatherOptions>(args, ["validateIndices", "axis", "batchDims", "name"]);
   const batchDims = o.batchDims ?? 0;
   const axis = o.axis ?? batchDims;
@@ -959,7 +959,7 @@ export interface PadOptions { mode?: string; constantValues?: TensorLike; name?:
  * tf.pad(tensor, paddings, mode="CONSTANT", constant_values=0, name): Pad (PadV2 when constant_values is
  * not 0), or MirrorPad for "REFLECT" and "SYMMETRIC" (case-insensitive, as in TensorFlow).
  */
-export function pad(tensor: TensorLike, paddings: TensorLike, ...args: [mode?: string | PadOptions, constantValues?: TensorLike | PadOptions, name?: string | PadOptions] | [PadOptions]): Tensor {
+export function pad(tensor: TensorLike, paddings: TensorLike, ...args: PyArgs<[mode: string, constantValues: TensorLike, name: string], PadOptions>): Tensor {
   const o = pyArgs<PadOptions>(args, ["mode", "constantValues", "name"]);
   const mode = (o.mode ?? "CONSTANT").toUpperCase();
   const cv = o.constantValues ?? 0;
@@ -976,7 +976,7 @@ export interface OneHotOptions { onValue?: TensorLike; offValue?: TensorLike; ax
  * tf.one_hot(indices, depth, on_value=1, off_value=0, axis=-1, dtype=None, name="one_hot"). The dtype is
  * `dtype`, else on_value's or off_value's, else float32.
  */
-export function oneHot(indices: TensorLike, depth: TensorLike, ...args: [onValue?: TensorLike | OneHotOptions, offValue?: TensorLike | OneHotOptions, axis?: number | OneHotOptions, dtype?: DType | OneHotOptions, name?: string | OneHotOptions] | [OneHotOptions]): Tensor {
+export function oneHot(indices: TensorLike, depth: TensorLike, ...args: PyArgs<[onValue: TensorLike, offValue: TensorLike, axis: number, dtype: DType, name: string], OneHotOptions>): Tensor {
   const o = pyArgs<OneHotOptions>(args, ["onValue", "offValue", "axis", "dtype", "name"]);
   const given = (v: TensorLike | undefined) => (v === undefined ? null : isTensor(v) || v instanceof Variable ? v.dtype : inferDType(v as HostValue));
   const onD = given(o.onValue);
@@ -1002,7 +1002,7 @@ const RANGE_ORDER: DType[] = ["int32", "int64", "float32", "float64"];
  * dtype the result has the widest of the arguments' dtypes (int32 < int64 < float32 < float64), a JS number
  * counting as int32 when it is an integer and float32 otherwise (Python's int and float).
  */
-export function range(start: TensorLike, ...args: [limit?: TensorLike | null | RangeOptions, delta?: TensorLike | RangeOptions, dtype?: DType | RangeOptions, name?: string | RangeOptions] | [RangeOptions]): Tensor {
+export function range(start: TensorLike, ...args: PyArgs<[limit: TensorLike | null, delta: TensorLike, dtype: DType, name: string], RangeOptions>): Tensor {
   const o = pyArgs<RangeOptions>(args, ["limit", "delta", "dtype", "name"]);
   let s: TensorLike = start;
   let l: TensorLike = o.limit ?? null as unknown as TensorLike;
@@ -1019,14 +1019,14 @@ export function range(start: TensorLike, ...args: [limit?: TensorLike | null | R
 }
 
 /** tf.linspace(start, stop, num, name="LinSpace", axis=0): num evenly spaced values, both ends included. */
-export function linspace(start: TensorLike, stop: TensorLike, num: TensorLike, ...args: [name?: string | { name?: string; axis?: number }, axis?: number] | [{ name?: string; axis?: number }]): Tensor {
+export function linspace(start: TensorLike, stop: TensorLike, num: TensorLike, ...args: PyArgs<[name: string, axis: number], { name?: string; axis?: number }>): Tensor {
   const o = pyArgs<{ name: string; axis: number }>(args, ["name", "axis"]);
   if ((o.axis ?? 0) !== 0) throw new UnimplementedError("tf.linspace: only axis=0 (scalar start and stop) is supported");
   return execute1("LinSpace", [start, stop, intScalar(num)], {}, o.name);
 }
 
 /** tf.size(input, out_type=int32, name="Size"). In a graph a fully known shape gives a constant, as in TensorFlow. */
-export function size(input: TensorLike, ...args: [outType?: DType | { outType?: DType; name?: string }, name?: string] | [{ outType?: DType; name?: string }]): Tensor {
+export function size(input: TensorLike, ...args: PyArgs<[outType: DType, name: string], { outType?: DType; name?: string }>): Tensor {
   const o = pyArgs<{ outType: DType; name: string }>(args, ["outType", "name"]);
   const outType = o.outType ?? "int32";
   if (!executingEagerly() && isTensor(input) && isFullyDefined(input.shape)) return constant(sizeOf(input.shape), { dtype: outType, name: o.name ?? "Size" });

@@ -9,6 +9,7 @@ import { unbroadcast } from "./grad_util.js";
 import { broadcastInfer, sameAsInput } from "./infer.js";
 import { defineOps, ElementwiseSpec, GradFn, OpDef } from "./registry.js";
 import { cast } from "./cast.js";
+import { tidy } from "../eager/memory.js";
 
 /**
  * Elementwise ops: one row each (TensorFlow type, default node name, scalar expression, dtypes, gradient).
@@ -178,7 +179,7 @@ export const isFinite = u("IsFinite");
 
 /** tf.math.logical_xor: (x or y) and not (x and y). */
 export function logicalXor(x: TensorLike, y: TensorLike, ...rest: NameArg): Tensor {
-  return logicalAnd(logicalOr(x, y), logicalNot(logicalAnd(x, y)), ...rest);
+  return tidy(() => logicalAnd(logicalOr(x, y), logicalNot(logicalAnd(x, y)), ...rest));
 }
 
 /**
@@ -198,7 +199,7 @@ export function divide(x: TensorLike, y: TensorLike, ...rest: NameArg): Tensor {
     const to: DType = dt === "uint8" ? "float32" : "float64";
     // JS values take the float dtype directly (no float32 detour that could round them).
     const conv = (v: TensorLike, d: DType | null) => (d === null ? v : cast(v, to));
-    return realdiv(conv(x, dx), conv(y, dy), ...rest);
+    return tidy(() => realdiv(conv(x, dx), conv(y, dy), ...rest));
   }
   return realdiv(x, y, ...rest);
 }

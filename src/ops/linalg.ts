@@ -88,21 +88,52 @@ export interface MatmulOptions {
   transposeB?: boolean;
   adjointA?: boolean;
   adjointB?: boolean;
+  /** Hints TensorFlow uses to pick a sparse kernel; they do not change the result, and are ignored here. */
+  aIsSparse?: boolean;
+  bIsSparse?: boolean;
+  /** TensorFlow allows it only for int8 inputs; here it must be absent or the inputs' dtype. */
+  outputType?: DType | null;
   name?: string;
 }
 
+type MatmulArgs =
+  | [transposeA?: boolean | MatmulOptions, transposeB?: boolean | MatmulOptions, adjointA?: boolean | MatmulOptions, adjointB?: boolean | MatmulOptions,
+    aIsSparse?: boolean | MatmulOptions, bIsSparse?: boolean | MatmulOptions, outputType?: DType | null | MatmulOptions, name?: string | MatmulOptions]
+  | [MatmulOptions];
+
 /**
- * tf.matmul(a, b, transpose_a, transpose_b, adjoint_a, adjoint_b, ..., name): rank-2 inputs make a
- * MatMul node, higher ranks a BatchMatMulV2 with broadcast batch dims, as in TensorFlow.
+ * tf.matmul(a, b, transpose_a, transpose_b, adjoint_a, adjoint_b, a_is_sparse, b_is_sparse, output_type,
+ * name): rank-2 inputs make a MatMul node, higher ranks a BatchMatMulV2 with broadcast batch dims, as in
+ * TensorFlow. Adjoints are transposes (no complex dtypes).
  */
-export function matmul(a: TensorLike, b: TensorLike, ...args: [transposeA?: boolean | MatmulOptions, transposeB?: boolean, adjointA?: boolean, adjointB?: boolean, name?: string] | [MatmulOptions]): Tensor {
-  const o = pyArgs<MatmulOptions>(args, ["transposeA", "transposeB", "adjointA", "adjointB", "name"]);
+export function matmul(a: TensorLike, b: TensorLike, ...args: MatmulArgs): Tensor {
+  const o = pyArgs<MatmulOptions>(args, ["transposeA", "transposeB", "adjointA", "adjointB", "aIsSparse", "bIsSparse", "outputType", "name"]);
+  if (o.transposeA && o.adjointA) throw new InvalidArgumentError("Only one of transpose_a and adjoint_a can be True.");
+  if (o.transposeB && o.adjointB) throw new InvalidArgumentError("Only one of transpose_b and adjoint_b can be True.");
   const ta = Boolean(o.transposeA || o.adjointA);
   const tb = Boolean(o.transposeB || o.adjointB);
-  const rank = (x: TensorLike) => (typeof x === "object" && x !== null && "rank" in x ? (x as { rank: number | null }).rank : null);
+  const rank = (x: TensorLike): number | null => {
+    if (typeof x !== "object" || x === null) return 0;
+    if ("shape" in x && !Array.isArray(x) && !ArrayBuffer.isView(x)) {
+      const s = (x as { shape: readonly unknown[] | null }).shape;
+      return s === null ? null : s.length;
+    }
+    // A nested JS array: its depth.
+    let r = 0;
+    for (let v: unknown = x; Array.isArray(v) || ArrayBuffer.isView(v); v = (v as ArrayLike<unknown>)[0]) {
+      r++;
+      if ((v as ArrayLike<unknown>).length === 0) break;
+    }
+    return r;
+  };
   const ra = rank(a);
   const rb = rank(b);
-  if ((ra !== null && ra > 2) || (rb !== null && rb > 2)) {
+  if (o.outputType != null) {
+    const dt = [a, b].map((x) => (typeof x === "object" && x !== null && "dtype" in x ? (x as { dtype: DType }).dtype : null)).find((d) => d !== null) ?? "float32";
+    if (o.outputType !== dt) throw new InvalidArgumentError(`matmul: output_type ${o.outputType} is only supported for int8 inputs in TensorFlow; the inputs here are ${dt}`);
+  }
+  // As in TensorFlow, an input of unknown rank also takes the batched op.
+  if (ra === null || ra > 2 || rb === null || rb > 2) {
     return execute1("BatchMatMulV2", [a, b], { adj_x: ta, adj_y: tb }, o.name ?? "MatMul");
   }
   return execute1("MatMul", [a, b], { transpose_a: ta, transpose_b: tb }, o.name ?? "MatMul");

@@ -12,6 +12,7 @@ import { defineOps, GradOp, TensorSpec } from "./registry.js";
 import { add, exp, greaterEqual, log, log1p, multiply, negative, subtract } from "./elementwise.js";
 import { reduceMax, reduceSum } from "./reduce.js";
 import { convertToTensor, expandDims, stopGradient, where, zerosLike } from "./array.js";
+import { tidy } from "../eager/memory.js";
 
 /**
  * tf.nn: softmax, log-softmax and the cross-entropy losses, with TensorFlow's op types (Softmax,
@@ -163,6 +164,8 @@ function isLastAxis(x: Tensor, axis: number): boolean {
 interface SoftmaxOptions {
   axis?: number | null;
   name?: string;
+  /** TensorFlow 1's deprecated name for axis. */
+  dim?: number | null;
 }
 type SoftmaxArgs = [axis?: number | null | SoftmaxOptions, name?: string | SoftmaxOptions] | [SoftmaxOptions];
 
@@ -178,21 +181,26 @@ function shiftedLogits(x: Tensor, axis: number): Tensor {
 /** tf.nn.softmax(logits, axis=-1, name): exp(logits) / sum(exp(logits), axis), computed stably. */
 export function softmax(logits: TensorLike, ...args: SoftmaxArgs): Tensor {
   const a = pyArgs<SoftmaxOptions>(args, ["axis", "name"]);
-  const x = convertToTensor(logits, { dtype: isTensor(logits) ? undefined : "float32" });
-  const axis = a.axis ?? -1;
-  if (isLastAxis(x, axis)) return execute1("Softmax", [x], {}, a.name);
-  const e = exp(shiftedLogits(x, axis));
-  return execute1("RealDiv", [e, reduceSum(e, axis, true)], {}, a.name ?? "Softmax");
+  // Eagerly, tidy frees the intermediates (a tape keeps its own references to what it needs).
+  return tidy(() => {
+    const x = convertToTensor(logits, { dtype: isTensor(logits) ? undefined : "float32" });
+    const axis = a.axis ?? a.dim ?? -1;
+    if (isLastAxis(x, axis)) return execute1("Softmax", [x], {}, a.name);
+    const e = exp(shiftedLogits(x, axis));
+    return execute1("RealDiv", [e, reduceSum(e, axis, true)], {}, a.name ?? "Softmax");
+  });
 }
 
 /** tf.nn.log_softmax(logits, axis=-1, name): logits - log(sum(exp(logits), axis)), computed stably. */
 export function logSoftmax(logits: TensorLike, ...args: SoftmaxArgs): Tensor {
   const a = pyArgs<SoftmaxOptions>(args, ["axis", "name"]);
-  const x = convertToTensor(logits, { dtype: isTensor(logits) ? undefined : "float32" });
-  const axis = a.axis ?? -1;
-  if (isLastAxis(x, axis)) return execute1("LogSoftmax", [x], {}, a.name);
-  const s = shiftedLogits(x, axis);
-  return execute1("Sub", [s, log(reduceSum(exp(s), axis, true))], {}, a.name ?? "LogSoftmax");
+  return tidy(() => {
+    const x = convertToTensor(logits, { dtype: isTensor(logits) ? undefined : "float32" });
+    const axis = a.axis ?? a.dim ?? -1;
+    if (isLastAxis(x, axis)) return execute1("LogSoftmax", [x], {}, a.name);
+    const s = shiftedLogits(x, axis);
+    return execute1("Sub", [s, log(reduceSum(exp(s), axis, true))], {}, a.name ?? "LogSoftmax");
+  });
 }
 
 interface XentOptions {
@@ -200,6 +208,8 @@ interface XentOptions {
   logits?: TensorLike;
   axis?: number;
   name?: string;
+  /** TensorFlow 1's deprecated name for axis. */
+  dim?: number;
 }
 
 function requireArg<T>(v: T | undefined, fn: string, what: string): T {
@@ -224,15 +234,19 @@ function logitsAndLabels(fn: string, labelsIn: TensorLike, logitsIn: TensorLike)
 export function sigmoidCrossEntropyWithLogits(...args: [labels?: TensorLike | XentOptions, logits?: TensorLike, name?: string | XentOptions] | [XentOptions]): Tensor {
   const a = pyArgs<XentOptions>(args, ["labels", "logits", "name"]);
   const fn = "sigmoid_cross_entropy_with_logits";
-  const [logits, labels] = logitsAndLabels(fn, requireArg(a.labels, fn, "labels"), requireArg(a.logits, fn, "logits"));
-  if (!shapesCompatible(logits.shape, labels.shape)) {
-    throw new InvalidArgumentError(`logits and labels must have the same shape (${shapeStr(logits.shape)} vs ${shapeStr(labels.shape)})`);
-  }
-  const zeros = zerosLike(logits);
-  const cond = greaterEqual(logits, zeros);
-  const reluLogits = where(cond, logits, zeros);
-  const negAbsLogits = where(cond, negative(logits), logits);
-  return execute1("AddV2", [subtract(reluLogits, multiply(logits, labels)), log1p(exp(negAbsLogits))], {}, a.name ?? "logistic_loss");
+  const labelsIn = requireArg(a.labels, fn, "labels");
+  const logitsIn = requireArg(a.logits, fn, "logits");
+  return tidy(() => {
+    const [logits, labels] = logitsAndLabels(fn, labelsIn, logitsIn);
+    if (!shapesCompatible(logits.shape, labels.shape)) {
+      throw new InvalidArgumentError(`logits and labels must have the same shape (${shapeStr(logits.shape)} vs ${shapeStr(labels.shape)})`);
+    }
+    const zeros = zerosLike(logits);
+    const cond = greaterEqual(logits, zeros);
+    const reluLogits = where(cond, logits, zeros);
+    const negAbsLogits = where(cond, negative(logits), logits);
+    return execute1("AddV2", [subtract(reluLogits, multiply(logits, labels)), log1p(exp(negAbsLogits))], {}, a.name ?? "logistic_loss");
+  });
 }
 
 /** Cross-entropy along a non-last class axis, from stable ops (TensorFlow transposes the axis to the end instead). */
@@ -249,10 +263,15 @@ function xentAlongAxis(logits: Tensor, labels: Tensor, axis: number, name: strin
 export function softmaxCrossEntropyWithLogits(...args: [labels?: TensorLike | XentOptions, logits?: TensorLike, axis?: number | XentOptions, name?: string | XentOptions] | [XentOptions]): Tensor {
   const a = pyArgs<XentOptions>(args, ["labels", "logits", "axis", "name"]);
   const fn = "softmax_cross_entropy_with_logits";
-  const [logits, labels] = logitsAndLabels(fn, requireArg(a.labels, fn, "labels"), requireArg(a.logits, fn, "logits"));
-  const axis = a.axis ?? -1;
-  if (!isLastAxis(logits, axis)) return xentAlongAxis(logits, labels, axis, a.name);
-  return execute("SoftmaxCrossEntropyWithLogits", [logits, labels], {}, a.name)[0];
+  const labelsIn = requireArg(a.labels, fn, "labels");
+  const logitsIn = requireArg(a.logits, fn, "logits");
+  // The op's second output (backprop) is freed by tidy eagerly; a tape keeps its own reference.
+  return tidy(() => {
+    const [logits, labels] = logitsAndLabels(fn, labelsIn, logitsIn);
+    const axis = a.axis ?? a.dim ?? -1;
+    if (!isLastAxis(logits, axis)) return xentAlongAxis(logits, labels, axis, a.name);
+    return execute("SoftmaxCrossEntropyWithLogits", [logits, labels], {}, a.name)[0];
+  });
 }
 
 interface SparseXentOptions {
@@ -270,8 +289,10 @@ export function sparseSoftmaxCrossEntropyWithLogits(...args: [labels?: TensorLik
   const fn = "sparse_softmax_cross_entropy_with_logits";
   const labels = requireArg(a.labels, fn, "labels");
   const logitsIn = requireArg(a.logits, fn, "logits");
-  const logits = convertToTensor(logitsIn, { dtype: isTensor(logitsIn) ? undefined : "float32" });
-  return execute("SparseSoftmaxCrossEntropyWithLogits", [logits, labels], {}, a.name)[0];
+  return tidy(() => {
+    const logits = convertToTensor(logitsIn, { dtype: isTensor(logitsIn) ? undefined : "float32" });
+    return execute("SparseSoftmaxCrossEntropyWithLogits", [logits, labels], {}, a.name)[0];
+  });
 }
 
 /** tf.nn.l2_loss(t, name): sum(t ** 2) / 2. */

@@ -5,6 +5,8 @@ import type { Attrs, Backend, Handle, KernelEnv } from "../backend.js";
 import { CpuHandle, Storage, storageBytes } from "./handle.js";
 import type { CpuKernel } from "./kernel.js";
 import { cpuKernels } from "./kernels/index.js";
+import { giveValues, takeValues } from "./pool.js";
+import { setValuesRecycler } from "../../core/dtype.js";
 
 /** The reference backend: every op has a TypeScript kernel here, and faster backends are tested against it. */
 export class CpuBackend implements Backend {
@@ -17,6 +19,7 @@ export class CpuBackend implements Backend {
 
   constructor(kernels: Readonly<Record<string, CpuKernel>> = cpuKernels()) {
     this.#kernels = new Map(Object.entries(kernels));
+    setValuesRecycler(takeValues);
   }
 
   #wrap(values: Values, dtype: DType, shape: readonly number[]): CpuHandle {
@@ -29,13 +32,17 @@ export class CpuBackend implements Backend {
     if (values.length !== sizeOf(shape)) {
       throw new InternalError(`cpu.write: ${values.length} values for shape [${shape}]`);
     }
-    return this.#wrap(values, dtype, shape.slice());
+    const h = this.#wrap(values, dtype, shape.slice());
+    h.storage.exposed = true;
+    return h;
   }
   readSync(h: Handle): Values {
-    return (h as CpuHandle).values;
+    const c = h as CpuHandle;
+    c.storage.exposed = true;
+    return c.values;
   }
   async read(h: Handle): Promise<Values> {
-    return (h as CpuHandle).values;
+    return this.readSync(h);
   }
   alias(h: Handle, shape: readonly number[] = h.shape): Handle {
     const c = h as CpuHandle;
@@ -48,6 +55,7 @@ export class CpuBackend implements Backend {
     if (--s.refs === 0) {
       this.#numBuffers--;
       this.#numBytes -= storageBytes(s);
+      if (!s.exposed) giveValues(h.dtype, s.values);
     }
   }
   hasKernel(type: string): boolean {
@@ -56,9 +64,19 @@ export class CpuBackend implements Backend {
   runKernel(type: string, inputs: readonly Handle[], attrs: Attrs, env: KernelEnv): Handle[] {
     const k = this.#kernels.get(type);
     if (!k) throw new UnimplementedError(`No CPU kernel registered for op ${type}`);
-    return k(inputs as CpuHandle[], attrs, env).map((o) =>
-      o instanceof CpuHandle ? o : this.#wrap(o.values, o.dtype, o.shape),
-    );
+    const ins = inputs as CpuHandle[];
+    return k(ins, attrs, env).map((o) => {
+      if (o instanceof CpuHandle) return o;
+      // A kernel that hands back an input's array (without aliasOf) shares that input's storage.
+      const shared = ins.find((i) => i.values === o.values);
+      if (shared) return this.alias(shared, o.shape);
+      const h = this.#wrap(o.values, o.dtype, o.shape);
+      // A view into an input's memory must never be recycled while that input may live on.
+      if (!Array.isArray(o.values) && ins.some((i) => !Array.isArray(i.values) && (i.values as Float32Array).buffer === (o.values as Float32Array).buffer)) {
+        h.storage.exposed = true;
+      }
+      return h;
+    });
   }
   async synchronize(): Promise<void> {}
   memory(): { numBuffers: number; numBytes: number } {

@@ -4,6 +4,8 @@ import type { Backend, Handle } from "../backend.js";
 /** Shared host storage with a reference count, so aliases (reshape, identity, reads) need no copy. */
 export class Storage {
   refs = 1;
+  /** True once the array is visible outside tsflow (dataSync) or came from outside (write): never recycled. */
+  exposed = false;
   constructor(readonly values: Values) {}
 }
 

@@ -5,6 +5,9 @@ import { arrayKernels, debugKernels } from "./array.js";
 import { linalgKernels } from "./linalg.js";
 import { reduceKernels } from "./reduce.js";
 import { nnKernels } from "./nn.js";
+import { convKernelTable } from "./conv.js";
+import { poolKernelTable } from "./pool.js";
+import { normKernelTable } from "./norm.js";
 import { randomKernels } from "./random.js";
 import { stateKernels } from "./state.js";
 
@@ -13,7 +16,7 @@ import { stateKernels } from "./state.js";
  * elementwise op of the op table. Built on first use, after the op library has registered.
  */
 export function cpuKernels(): Record<string, CpuKernel> {
-  const table: Record<string, CpuKernel> = { ...arrayKernels, ...debugKernels, ...reduceKernels, ...linalgKernels, ...randomKernels, ...stateKernels, ...nnKernels };
+  const table: Record<string, CpuKernel> = { ...arrayKernels, ...debugKernels, ...reduceKernels, ...linalgKernels, ...randomKernels, ...stateKernels, ...nnKernels, ...convKernelTable, ...poolKernelTable, ...normKernelTable };
   for (const def of allOpDefs()) {
     const ew = def.elementwise;
     if (!ew || table[def.type]) continue;

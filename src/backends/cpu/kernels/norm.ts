@@ -439,7 +439,7 @@ function resizeNearest(op: string, v: CpuTensor, small: readonly number[], big: 
   return out(v.dtype, grad ? [n, inH, inW, C] : [n, outH, outW, C], o);
 }
 
-export const nnKernelTable: KernelTable = {
+export const normKernelTable: KernelTable = {
   BiasAdd: ([x, b], attrs) => [biasAdd(x, b, attrs)],
   BiasAddGrad: ([dy], attrs) => [biasAddGrad(dy, attrs)],
   FusedBatchNormV3: (inputs, attrs) => fusedBatchNorm(inputs, attrs),

@@ -9,7 +9,7 @@ import { ints } from "./util.js";
 
 /**
  * Math kernels that are not generated from elementwise expressions: reductions (Sum, Mean, Max, ...),
- * ArgMax/ArgMin, the scans Cumsum/Cumprod, AddN, and integer division with TensorFlow's zero check.
+ * ArgMax/ArgMin, the scans Cumsum/Cumprod, AddN, and TensorFlow's checks on integer FloorDiv/FloorMod/Pow.
  */
 
 type Combine = "sum" | "prod" | "max" | "min" | "any" | "all";
@@ -260,16 +260,17 @@ function scanKernel(x: CpuTensor, axisT: CpuTensor, attrs: Attrs, isProd: boolea
   return out(x.dtype, x.shape, ov);
 }
 
-/** FloorDiv/FloorMod on integers: TensorFlow's CPU kernels reject a zero divisor. */
-function checkedIntegerDivision(type: string): CpuKernel {
+/**
+ * An elementwise op's generated kernel behind TensorFlow's integer argument check (FloorDiv/FloorMod by
+ * zero, Pow to a negative power): `bad` names a divisor/exponent value the CPU kernel rejects.
+ */
+function checkedInteger(type: string, bad: (v: number) => boolean, message: string): CpuKernel {
   let generated: CpuKernel | null = null;
   return (inputs, attrs, env) => {
     const [a, b] = inputs;
     if (a.dtype === "int32" || a.dtype === "int64" || a.dtype === "uint8") {
       const bv = b.values as ArrayLike<number | bigint>;
-      for (let i = 0; i < bv.length; i++) {
-        if (Number(bv[i]) === 0) throw new InvalidArgumentError("Integer division by zero");
-      }
+      for (let i = 0; i < bv.length; i++) if (bad(Number(bv[i]))) throw new InvalidArgumentError(message);
     }
     if (!generated) {
       const ew = getOpDef(type)?.elementwise;
@@ -292,8 +293,9 @@ export const reduceKernels: KernelTable = {
   ArgMin: ([x, d], attrs) => [argReduce(x, d, attrs, false)],
   Cumsum: ([x, a], attrs) => [scanKernel(x, a, attrs, false)],
   Cumprod: ([x, a], attrs) => [scanKernel(x, a, attrs, true)],
-  FloorDiv: checkedIntegerDivision("FloorDiv"),
-  FloorMod: checkedIntegerDivision("FloorMod"),
+  FloorDiv: checkedInteger("FloorDiv", (v) => v === 0, "Integer division by zero"),
+  FloorMod: checkedInteger("FloorMod", (v) => v === 0, "Integer division by zero"),
+  Pow: checkedInteger("Pow", (v) => v < 0, "Integers to negative integer powers are not allowed"),
   AddN: (inputs) => {
     const first = inputs[0];
     const n = first.values.length;

@@ -51,7 +51,9 @@ export function castValues(v: Values, from: DType, to: DType): Values {
   }
   if (to === "bool") {
     const o = out as Uint8Array;
-    for (let i = 0; i < n; i++) o[i] = v[i] ? 1 : 0;
+    // NaN casts to true, as in TensorFlow (NaN != 0); loose equality also compares BigInts with 0.
+    // eslint-disable-next-line eqeqeq
+    for (let i = 0; i < n; i++) o[i] = (v[i] as number) != 0 ? 1 : 0;
     return o;
   }
   const o = out as Float64Array;

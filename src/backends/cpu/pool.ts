@@ -1,0 +1,49 @@
+import type { DType, Values } from "../../core/dtype.js";
+
+/**
+ * Reuses the typed arrays of freed CPU buffers, so that a training loop whose shapes repeat allocates
+ * (almost) nothing per step: fresh typed arrays cost a zero-filled allocation plus garbage collection,
+ * which for a 256x256 matmul is as much as the product itself.
+ *
+ * Only buffers that never left tsflow are recycled: the backend marks a buffer "exposed" when its array
+ * is handed out (dataSync) or came from outside (write), and never gives those back.
+ */
+const MAX_PER_SIZE = 8;
+const MAX_BYTES = 512 * 2 ** 20;
+
+const free = new Map<string, Values[]>();
+let pooledBytes = 0;
+
+function key(dtype: DType, n: number): string {
+  return `${dtype === "bool" ? "uint8" : dtype}:${n}`;
+}
+
+/** A zero-filled array of `n` elements, recycled when one is free. */
+export function takeValues(dtype: DType, n: number): Values | null {
+  const list = free.get(key(dtype, n));
+  const v = list?.pop();
+  if (!v) return null;
+  pooledBytes -= (v as Float32Array).byteLength;
+  (v as Float64Array).fill(0);
+  return v;
+}
+
+export function giveValues(dtype: DType, v: Values): void {
+  if (Array.isArray(v) || v.length === 0) return;
+  // Only arrays that own their whole buffer: a view's memory belongs to someone else too.
+  if (v.byteOffset !== 0 || v.buffer.byteLength !== v.byteLength) return;
+  const bytes = v.byteLength;
+  if (pooledBytes + bytes > MAX_BYTES) return;
+  const k = key(dtype, v.length);
+  let list = free.get(k);
+  if (!list) free.set(k, (list = []));
+  if (list.length >= MAX_PER_SIZE) return;
+  list.push(v);
+  pooledBytes += bytes;
+}
+
+export function poolStats(): { arrays: number; bytes: number } {
+  let arrays = 0;
+  for (const l of free.values()) arrays += l.length;
+  return { arrays, bytes: pooledBytes };
+}

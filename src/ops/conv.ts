@@ -1,0 +1,1122 @@
+import type { DType } from "../core/dtype.js";
+import { isFloating } from "../core/dtype.js";
+import { InvalidArgumentError, UnimplementedError } from "../core/errors.js";
+import { Dim, isFullyDefined, Shape, shapeStr } from "../core/shape.js";
+import type { Tensor } from "../core/tensor.js";
+import type { Attrs } from "../backends/backend.js";
+import type { TensorLike } from "../eager/tensor_types.js";
+import { pyArgs, PyArgs } from "./args.js";
+import { execute, execute1, isTensor } from "./dispatch.js";
+import { constInts } from "./infer.js";
+import { defineOps, getOpDef, GradFn, OpDef, OutSpec, TensorSpec } from "./registry.js";
+import { cast } from "./cast.js";
+import { add, greaterEqual, maximum, multiply, realdiv, rsqrt, squaredDifference, square, subtract } from "./elementwise.js";
+import { reduceMean, reduceSum } from "./reduce.js";
+import { convertToTensor, reshape, stopGradient, zerosLike } from "./array.js";
+import { randomUniform } from "./random.js";
+
+/**
+ * Convolution-network ops (tf.nn.conv2d and friends, pooling, bias, normalization, dropout, resizing) with
+ * TensorFlow's op types, attrs, shape functions and gradient rules. The kernels live in
+ * src/backends/cpu/kernels/{conv,pool,norm}.ts.
+ *
+ * Window attrs are stored as TensorFlow stores them: `strides`, `dilations` and `ksize` are lists with one
+ * entry per dimension of the data format (batch and channel entries 1), `padding` is "SAME", "VALID" or
+ * "EXPLICIT" with `explicit_paddings` holding before/after pairs for every dimension.
+ */
+const FLOAT: DType[] = ["float32", "float64"];
+const REAL: DType[] = ["float32", "float64", "int32", "uint8"];
+const NUMERIC: DType[] = ["float32", "float64", "int32", "int64", "uint8"];
+
+type Ints = readonly number[];
+
+const dimMul = (a: Dim, b: Dim): Dim => (a === null || b === null ? null : a * b);
+
+// ---------------------------------------------------------------- attrs and window arithmetic
+
+const FORMATS: { readonly [rank: number]: readonly [string, string] } = { 3: ["NWC", "NCW"], 4: ["NHWC", "NCHW"], 5: ["NDHWC", "NCDHW"] };
+
+/** True for channels-first; throws for a format that is not one of the rank's two. */
+function channelsFirst(op: string, format: unknown, rank: number): boolean {
+  const f = format ?? FORMATS[rank][0];
+  const ok = FORMATS[rank];
+  if (f === ok[0]) return false;
+  if (f === ok[1]) return true;
+  throw new InvalidArgumentError(`${op}: Invalid data format '${String(f)}'; expected ${ok[0]} or ${ok[1]}`);
+}
+
+/** Batch and channel positions in a rank-r shape of the format. */
+function nonSpatial(rank: number, cf: boolean): [number, number] {
+  return [0, cf ? 1 : rank - 1];
+}
+function spatialAxes(rank: number, cf: boolean): number[] {
+  return Array.from({ length: rank - 2 }, (_, i) => (cf ? 2 + i : 1 + i));
+}
+
+/** A list attr (strides, dilations, ksize) checked as TensorFlow checks it: one entry per dim, 1 on batch and channels, positive. */
+function windowList(op: string, key: string, v: unknown, rank: number, cf: boolean, shapes: string): number[] {
+  const list = v === undefined || v === null ? new Array<number>(rank).fill(1) : Array.from(v as ArrayLike<number>, Number);
+  if (list.length !== rank) {
+    throw new InvalidArgumentError(`${op}: ${key} must specify ${rank} dimensions (one per dimension of the data format), got [${list}]${shapes}`);
+  }
+  if (list.some((s) => !Number.isInteger(s) || s <= 0)) {
+    throw new InvalidArgumentError(`${op}: ${key} must be positive integers, got [${list}]${shapes}`);
+  }
+  const [b, c] = nonSpatial(rank, cf);
+  if (list[b] !== 1 || list[c] !== 1) {
+    const what = key === "ksize" ? "Pooling is not yet supported on the batch or depth dimension" : `Current implementation does not yet support ${key} in the batch and depth dimensions`;
+    throw new InvalidArgumentError(`${op}: ${what}: ${key} = [${list}]${shapes}`);
+  }
+  return list;
+}
+
+interface WindowSpec {
+  cf: boolean;
+  strides: number[];
+  dilations: number[];
+  padding: string;
+  /** Explicit (before, after) pads per dim, or null. */
+  pads: [number, number][] | null;
+}
+
+function readWindowAttrs(op: string, attrs: Attrs, rank: number, shapes: string): WindowSpec {
+  const cf = channelsFirst(op, attrs.data_format, rank);
+  const strides = windowList(op, "strides", attrs.strides, rank, cf, shapes);
+  const dilations = windowList(op, "dilations", attrs.dilations, rank, cf, shapes);
+  const padding = String(attrs.padding ?? "");
+  let pads: [number, number][] | null = null;
+  const ep = attrs.explicit_paddings as Ints | undefined;
+  if (padding === "EXPLICIT") {
+    if (!ep || ep.length !== 2 * rank) throw new InvalidArgumentError(`${op}: explicit_paddings must have ${2 * rank} entries (a pair per dimension), got [${ep ?? []}]${shapes}`);
+    pads = Array.from({ length: rank }, (_, i) => [Number(ep[2 * i]), Number(ep[2 * i + 1])] as [number, number]);
+    const [b, c] = nonSpatial(rank, cf);
+    if (pads.some(([p, q]) => p < 0 || q < 0)) throw new InvalidArgumentError(`${op}: explicit paddings must be nonnegative, got [${ep}]${shapes}`);
+    if (pads[b][0] || pads[b][1] || pads[c][0] || pads[c][1]) {
+      throw new InvalidArgumentError(`${op}: Nonzero explicit padding in the batch or depth dimensions is not supported, got [${ep}]${shapes}`);
+    }
+  } else if (padding !== "SAME" && padding !== "VALID") {
+    throw new InvalidArgumentError(`${op}: padding must be "SAME", "VALID" or explicit paddings, got '${padding}'${shapes}`);
+  } else if (ep && ep.length) {
+    throw new InvalidArgumentError(`${op}: explicit_paddings must be empty unless padding is EXPLICIT${shapes}`);
+  }
+  return { cf, strides, dilations, padding, pads };
+}
+
+/** TensorFlow's windowed output size: SAME ceil(in/s), VALID/EXPLICIT floor((in + pads - dk)/s) + 1. */
+function outDim(op: string, inD: Dim, k: Dim, s: number, d: number, padding: string, pads: [number, number] | null, shapes: string): Dim {
+  if (inD === null || k === null) return null;
+  const dk = (k - 1) * d + 1;
+  if (padding === "SAME") return Math.ceil(inD / s);
+  const total = inD + (pads ? pads[0] + pads[1] : 0);
+  if (total < dk) {
+    throw new InvalidArgumentError(
+      `${op}: Negative dimension size caused by subtracting ${dk} from ${total}: the window (effective size ${dk}) is larger than the ${padding === "VALID" ? "" : "padded "}input${shapes}`,
+    );
+  }
+  return Math.floor((total - dk) / s) + 1;
+}
+
+function shapeOrUnknown(s: Shape, rank: number): Dim[] {
+  return s === null ? new Array<Dim>(rank).fill(null) : s.slice();
+}
+
+function requireRankIn(op: string, what: string, s: Shape, ranks: readonly number[], shapes: string): void {
+  if (s !== null && !ranks.includes(s.length)) {
+    throw new InvalidArgumentError(`${op}: ${what} must be ${ranks.map((r) => `${r}-dimensional`).join(" or ")}, got shape ${shapeStr(s)}${shapes}`);
+  }
+}
+
+function shapesMsg(names: readonly string[], specs: readonly (TensorSpec | undefined)[]): string {
+  return `; ${names.map((n, i) => `${n} shape ${shapeStr(specs[i]?.shape ?? null)}`).join(", ")}`;
+}
+
+/** Output shape [n, ...spatial, c] in the format. */
+function fmtShape(n: Dim, spatial: readonly Dim[], c: Dim, cf: boolean): Dim[] {
+  return cf ? [n, c, ...spatial] : [n, ...spatial, c];
+}
+
+function splitDims(s: readonly Dim[], cf: boolean): { n: Dim; c: Dim; spatial: Dim[] } {
+  const r = s.length;
+  return cf ? { n: s[0], c: s[1], spatial: s.slice(2) } : { n: s[0], c: s[r - 1], spatial: s.slice(1, r - 1) };
+}
+
+// ---------------------------------------------------------------- convolution shape functions
+
+/** Conv2D / DepthwiseConv2dNative output shape from input and filter shapes. */
+function convShape(op: string, x: Shape, f: Shape, attrs: Attrs, depthwise: boolean, shapes: string): { shape: Dim[]; cf: boolean } {
+  requireRankIn(op, "input", x, [4], shapes);
+  requireRankIn(op, "filter", f, [4], shapes);
+  const w = readWindowAttrs(op, attrs, 4, shapes);
+  const xs = shapeOrUnknown(x, 4);
+  const fs = shapeOrUnknown(f, 4);
+  const { n, c, spatial } = splitDims(xs, w.cf);
+  if (c !== null && fs[2] !== null && c !== fs[2]) {
+    throw new InvalidArgumentError(`${op}: input depth must equal filter in_channels: ${c} vs ${fs[2]}${shapes}`);
+  }
+  const axes = spatialAxes(4, w.cf);
+  const out = spatial.map((d, i) => outDim(op, d, fs[i], w.strides[axes[i]], w.dilations[axes[i]], w.padding, w.pads ? w.pads[axes[i]] : null, shapes));
+  const outC = depthwise ? dimMul(fs[2], fs[3]) : fs[3];
+  return { shape: fmtShape(n, out, outC, w.cf), cf: w.cf };
+}
+
+function convInfer(op: string, depthwise: boolean) {
+  return (inputs: readonly TensorSpec[], attrs: Attrs): OutSpec[] => {
+    const [x, f] = inputs;
+    const shapes = shapesMsg(["input", "filter"], inputs);
+    return [{ dtype: x.dtype, shape: convShape(op, x.shape, f.shape, attrs, depthwise, shapes).shape }];
+  };
+}
+
+/** Checks out_backprop against the forward output shape when both are known. */
+function checkBackprop(op: string, expected: Dim[], dy: Shape, shapes: string): void {
+  if (dy === null) return;
+  if (dy.length !== 4 || dy.some((d, i) => d !== null && expected[i] !== null && d !== expected[i])) {
+    throw new InvalidArgumentError(`${op}: out_backprop shape ${shapeStr(dy)} does not match the convolution's output shape ${shapeStr(expected)}${shapes}`);
+  }
+}
+
+function backpropInputInfer(op: string, depthwise: boolean) {
+  return (inputs: readonly TensorSpec[], attrs: Attrs): OutSpec[] => {
+    const [sizes, f, dy] = inputs;
+    const shapes = shapesMsg(["input_sizes", "filter", "out_backprop"], inputs);
+    requireRankIn(op, "filter", f.shape, [4], shapes);
+    requireRankIn(op, "out_backprop", dy.shape, [4], shapes);
+    const known = constInts(sizes);
+    if (known !== null && known.length !== 4) throw new InvalidArgumentError(`${op}: input_sizes must have 4 elements, got [${known}]${shapes}`);
+    const w = readWindowAttrs(op, attrs, 4, shapes);
+    if (known === null) {
+      const fs = shapeOrUnknown(f.shape, 4);
+      const dys = shapeOrUnknown(dy.shape, 4);
+      return [{ dtype: dy.dtype, shape: fmtShape(splitDims(dys, w.cf).n, [null, null], fs[2], w.cf) }];
+    }
+    const fwd = convShape(op, known, f.shape, attrs, depthwise, shapes);
+    checkBackprop(op, fwd.shape, dy.shape, shapes);
+    return [{ dtype: dy.dtype, shape: known }];
+  };
+}
+
+function backpropFilterInfer(op: string, depthwise: boolean) {
+  return (inputs: readonly TensorSpec[], attrs: Attrs): OutSpec[] => {
+    const [x, sizes, dy] = inputs;
+    const shapes = shapesMsg(["input", "filter_sizes", "out_backprop"], inputs);
+    requireRankIn(op, "input", x.shape, [4], shapes);
+    requireRankIn(op, "out_backprop", dy.shape, [4], shapes);
+    const known = constInts(sizes);
+    if (known !== null && known.length !== 4) throw new InvalidArgumentError(`${op}: filter_sizes must have 4 elements, got [${known}]${shapes}`);
+    const w = readWindowAttrs(op, attrs, 4, shapes);
+    if (known === null) {
+      const xs = shapeOrUnknown(x.shape, 4);
+      const dys = shapeOrUnknown(dy.shape, 4);
+      const outC = splitDims(dys, w.cf).c;
+      return [{ dtype: dy.dtype, shape: [null, null, splitDims(xs, w.cf).c, depthwise ? null : outC] }];
+    }
+    const fwd = convShape(op, x.shape, known, attrs, depthwise, shapes);
+    checkBackprop(op, fwd.shape, dy.shape, shapes);
+    return [{ dtype: dy.dtype, shape: known }];
+  };
+}
+
+/** A tensor's shape as an int32 input: a constant when static, else a Shape op. */
+function shapeOf(t: Tensor): TensorLike {
+  return isFullyDefined(t.shape) ? new Int32Array(t.shape) : execute1("Shape", [t], { out_type: "int32" });
+}
+
+function convGrads(fwd: string): [GradFn, GradFn, GradFn] {
+  const bi = `${fwd}BackpropInput`;
+  const bf = `${fwd}BackpropFilter`;
+  return [
+    (op, [dy]) => {
+      const [x, f] = op.inputs;
+      return [execute1(bi, [shapeOf(x), f, dy], op.attrs), execute1(bf, [x, shapeOf(f), dy], op.attrs)];
+    },
+    (op, [g]) => {
+      const [, f, dy] = op.inputs;
+      return [null, execute1(bf, [g, shapeOf(f), dy], op.attrs), execute1(fwd, [g, f], op.attrs)];
+    },
+    (op, [g]) => {
+      const [x, , dy] = op.inputs;
+      return [execute1(bi, [shapeOf(x), g, dy], op.attrs), null, execute1(fwd, [x, g], op.attrs)];
+    },
+  ];
+}
+
+function convFamily(fwd: string, depthwise: boolean): OpDef[] {
+  const [gFwd, gIn, gFilter] = convGrads(fwd);
+  return [
+    { type: fwd, inputNames: ["input", "filter"], dtypeGroups: [[0, 1]], allowedDTypes: FLOAT, infer: convInfer(fwd, depthwise), grad: gFwd },
+    {
+      type: `${fwd}BackpropInput`,
+      inputNames: ["input_sizes", "filter", "out_backprop"],
+      dtypeGroups: [[1, 2]],
+      inputDTypes: { 0: "int32" as DType },
+      hostInputs: [0],
+      allowedDTypes: FLOAT,
+      infer: backpropInputInfer(`${fwd}BackpropInput`, depthwise),
+      grad: gIn,
+    },
+    {
+      type: `${fwd}BackpropFilter`,
+      inputNames: ["input", "filter_sizes", "out_backprop"],
+      dtypeGroups: [[0, 2]],
+      inputDTypes: { 1: "int32" as DType },
+      hostInputs: [1],
+      allowedDTypes: FLOAT,
+      infer: backpropFilterInfer(`${fwd}BackpropFilter`, depthwise),
+      grad: gFilter,
+    },
+  ];
+}
+
+defineOps([...convFamily("Conv2D", false), ...convFamily("DepthwiseConv2dNative", true)]);
+
+// ---------------------------------------------------------------- pooling shape functions
+
+function poolShape(op: string, x: Shape, attrs: Attrs, rank: number, shapes: string): Dim[] {
+  requireRankIn(op, "input", x, [rank], shapes);
+  const w = readWindowAttrs(op, { ...attrs, dilations: null }, rank, shapes);
+  const ksize = windowList(op, "ksize", attrs.ksize, rank, w.cf, shapes);
+  const xs = shapeOrUnknown(x, rank);
+  const { n, c, spatial } = splitDims(xs, w.cf);
+  const axes = spatialAxes(rank, w.cf);
+  const out = spatial.map((d, i) => outDim(op, d, ksize[axes[i]], w.strides[axes[i]], 1, w.padding, null, shapes));
+  return fmtShape(n, out, c, w.cf);
+}
+
+function poolInfer(op: string, rank: number) {
+  return (inputs: readonly TensorSpec[], attrs: Attrs): OutSpec[] => [{ dtype: inputs[0].dtype, shape: poolShape(op, inputs[0].shape, attrs, rank, shapesMsg(["input"], inputs)) }];
+}
+
+/** Gradient-shaped ops of a pool: the output has the original input's shape; `grad` is checked when known. */
+function poolGradInfer(op: string, rank: number, gradIndex: number, outIsPoolOutput: boolean) {
+  return (inputs: readonly TensorSpec[], attrs: Attrs): OutSpec[] => {
+    const x = inputs[0];
+    const shapes = shapesMsg(inputs.map((_, i) => (i === 0 ? "orig_input" : i === gradIndex ? "grad" : `input_${i}`)), inputs);
+    const pooled = poolShape(op, x.shape, attrs, rank, shapes);
+    const want = outIsPoolOutput ? shapeOrUnknown(x.shape, rank) : pooled;
+    const g = inputs[gradIndex].shape;
+    if (g !== null && (g.length !== rank || g.some((d, i) => d !== null && want[i] !== null && d !== want[i]))) {
+      throw new InvalidArgumentError(`${op}: grad shape ${shapeStr(g)} must be ${shapeStr(want)}${shapes}`);
+    }
+    return [{ dtype: inputs[gradIndex].dtype, shape: outIsPoolOutput ? pooled : x.shape }];
+  };
+}
+
+function avgPoolGradInfer(op: string, rank: number) {
+  return (inputs: readonly TensorSpec[], attrs: Attrs): OutSpec[] => {
+    const [s, g] = inputs;
+    const shapes = shapesMsg(["orig_input_shape", "grad"], inputs);
+    const known = constInts(s);
+    if (known === null) return [{ dtype: g.dtype, shape: new Array<Dim>(rank).fill(null) }];
+    if (known.length !== rank) throw new InvalidArgumentError(`${op}: orig_input_shape must have ${rank} elements, got [${known}]${shapes}`);
+    const pooled = poolShape(op, known, attrs, rank, shapes);
+    if (g.shape !== null && (g.shape.length !== rank || g.shape.some((d, i) => d !== null && d !== pooled[i]))) {
+      throw new InvalidArgumentError(`${op}: grad shape ${shapeStr(g.shape)} must be ${shapeStr(pooled)}${shapes}`);
+    }
+    return [{ dtype: g.dtype, shape: known }];
+  };
+}
+
+function poolFamily(max: string, avg: string, rank: number): OpDef[] {
+  return [
+    {
+      type: max, inputNames: ["input"], allowedDTypes: REAL, infer: poolInfer(max, rank),
+      grad: ((op, [dy]) => [execute1(`${max}Grad`, [op.inputs[0], op.outputs[0], dy], op.attrs)]) as GradFn,
+    },
+    {
+      type: `${max}Grad`, inputNames: ["orig_input", "orig_output", "grad"], dtypeGroups: [[0, 1, 2]], allowedDTypes: REAL,
+      infer: poolGradInfer(`${max}Grad`, rank, 2, false),
+      grad: ((op, [g]) => [zerosLike(op.inputs[0]), zerosLike(op.inputs[1]), execute1(`${max}GradGrad`, [op.inputs[0], op.inputs[1], g], op.attrs)]) as GradFn,
+    },
+    {
+      type: `${max}GradGrad`, inputNames: ["orig_input", "orig_output", "grad"], dtypeGroups: [[0, 1, 2]], allowedDTypes: REAL,
+      infer: poolGradInfer(`${max}GradGrad`, rank, 2, true),
+      grad: ((op, [g]) => [zerosLike(op.inputs[0]), zerosLike(op.inputs[1]), execute1(`${max}Grad`, [op.inputs[0], op.inputs[1], g], op.attrs)]) as GradFn,
+    },
+    {
+      type: avg, inputNames: ["value"], allowedDTypes: FLOAT, infer: poolInfer(avg, rank),
+      grad: ((op, [dy]) => [execute1(`${avg}Grad`, [shapeOf(op.inputs[0]), dy], op.attrs)]) as GradFn,
+    },
+    {
+      type: `${avg}Grad`, inputNames: ["orig_input_shape", "grad"], inputDTypes: { 0: "int32" as DType }, hostInputs: [0], allowedDTypes: FLOAT,
+      dtypeGroups: [[1]],
+      infer: avgPoolGradInfer(`${avg}Grad`, rank),
+      grad: ((op, [g]) => [null, execute1(avg, [g], op.attrs)]) as GradFn,
+    },
+  ];
+}
+
+function argmaxAttrs(attrs: Attrs): Attrs {
+  return { ...attrs, data_format: "NHWC" };
+}
+
+defineOps([
+  ...poolFamily("MaxPool", "AvgPool", 4),
+  ...poolFamily("MaxPool3D", "AvgPool3D", 5),
+  {
+    type: "MaxPoolWithArgmax",
+    inputNames: ["input"],
+    allowedDTypes: REAL,
+    infer: (inputs, attrs) => {
+      const shape = poolShape("MaxPoolWithArgmax", inputs[0].shape, argmaxAttrs(attrs), 4, shapesMsg(["input"], inputs));
+      return [{ dtype: inputs[0].dtype, shape }, { dtype: (attrs.Targmax as DType) ?? "int64", shape }];
+    },
+    grad: (op, [dy]) => [execute1("MaxPoolGradWithArgmax", [op.inputs[0], dy, op.outputs[1]], op.attrs)],
+  },
+  {
+    type: "MaxPoolGradWithArgmax",
+    inputNames: ["input", "grad", "argmax"],
+    dtypeGroups: [[0, 1]],
+    inputDTypes: { 2: "int64" },
+    allowedDTypes: REAL,
+    infer: (inputs, attrs) => {
+      const shapes = shapesMsg(["input", "grad", "argmax"], inputs);
+      poolShape("MaxPoolGradWithArgmax", inputs[0].shape, argmaxAttrs(attrs), 4, shapes);
+      return [{ dtype: inputs[1].dtype, shape: inputs[0].shape }];
+    },
+    grad: (op, [g]) => [zerosLike(op.inputs[0]), execute1("MaxPoolGradGradWithArgmax", [op.inputs[0], g, op.inputs[2]], op.attrs), null],
+  },
+  {
+    type: "MaxPoolGradGradWithArgmax",
+    inputNames: ["input", "grad", "argmax"],
+    dtypeGroups: [[0, 1]],
+    inputDTypes: { 2: "int64" },
+    allowedDTypes: REAL,
+    infer: (inputs, attrs) => {
+      const shapes = shapesMsg(["input", "grad", "argmax"], inputs);
+      return [{ dtype: inputs[1].dtype, shape: poolShape("MaxPoolGradGradWithArgmax", inputs[0].shape, argmaxAttrs(attrs), 4, shapes) }];
+    },
+    grad: (op, [g]) => [zerosLike(op.inputs[0]), execute1("MaxPoolGradWithArgmax", [op.inputs[0], g, op.inputs[2]], op.attrs), null],
+  },
+]);
+
+// ---------------------------------------------------------------- bias, batch norm, LRN, resize
+
+function biasFormat(op: string, attrs: Attrs, rank: number | null): number | null {
+  const f = attrs.data_format ?? "NHWC";
+  if (f !== "NHWC" && f !== "NCHW") throw new InvalidArgumentError(`${op}: Invalid data format '${String(f)}'; expected NHWC or NCHW`);
+  if (rank === null) return null;
+  return f === "NCHW" && rank >= 3 ? 1 : rank - 1;
+}
+
+function fbnFormat(op: string, attrs: Attrs, rank: number, shapes: string): boolean {
+  const f = attrs.data_format ?? (rank === 5 ? "NDHWC" : "NHWC");
+  const ok = FORMATS[rank];
+  if (!ok || (f !== ok[0] && f !== ok[1])) throw new InvalidArgumentError(`${op}: Invalid data format '${String(f)}' for an input of rank ${rank}${shapes}`);
+  return f === ok[1];
+}
+
+function checkVector(op: string, what: string, s: Shape, c: Dim, shapes: string, allowEmpty = false): void {
+  if (s === null) return;
+  if (s.length !== 1 || (c !== null && s[0] !== null && s[0] !== c && !(allowEmpty && s[0] === 0))) {
+    throw new InvalidArgumentError(`${op}: ${what} must be a vector of size ${c ?? "?"} (the number of channels), got shape ${shapeStr(s)}${shapes}`);
+  }
+}
+
+function fusedBatchNormInfer(inputs: readonly TensorSpec[], attrs: Attrs): OutSpec[] {
+  const op = "FusedBatchNormV3";
+  const [x, scale, offset, mean, variance] = inputs;
+  const shapes = shapesMsg(["x", "scale", "offset", "mean", "variance"], inputs);
+  requireRankIn(op, "x", x.shape, [4, 5], shapes);
+  const rank = x.shape?.length ?? 4;
+  const cf = fbnFormat(op, attrs, rank, shapes);
+  const c = x.shape === null ? null : splitDims(x.shape, cf).c;
+  const training = attrs.is_training !== false;
+  checkVector(op, "scale", scale.shape, c, shapes);
+  checkVector(op, "offset", offset.shape, c, shapes);
+  checkVector(op, "mean", mean.shape, c, shapes, training);
+  checkVector(op, "variance", variance.shape, c, shapes, training);
+  const u = scale.dtype;
+  const cs = c ?? scale.shape?.[0] ?? null;
+  return [
+    { dtype: x.dtype, shape: x.shape },
+    { dtype: u, shape: [cs] },
+    { dtype: u, shape: [cs] },
+    { dtype: u, shape: [cs] },
+    { dtype: u, shape: [cs] },
+    { dtype: u, shape: [0] },
+  ];
+}
+
+function resizeInfer(op: string, outDType: DType | null) {
+  return (inputs: readonly TensorSpec[], attrs: Attrs): OutSpec[] => {
+    const [img, size] = inputs;
+    const shapes = shapesMsg(["images", "size"], inputs);
+    requireRankIn(op, "images", img.shape, [4], shapes);
+    if (attrs.half_pixel_centers && attrs.align_corners) {
+      throw new InvalidArgumentError(`${op}: If half_pixel_centers is True, align_corners must be False${shapes}`);
+    }
+    if (size.shape !== null && (size.shape.length !== 1 || (size.shape[0] !== null && size.shape[0] !== 2))) {
+      throw new InvalidArgumentError(`${op}: size must be a 1-D int32 Tensor of 2 elements: new_height, new_width${shapes}`);
+    }
+    const s = constInts(size);
+    if (s !== null && s.some((d) => d <= 0)) throw new InvalidArgumentError(`${op}: output dimensions must be positive, got size [${s}]${shapes}`);
+    const is = shapeOrUnknown(img.shape, 4);
+    return [{ dtype: outDType ?? img.dtype, shape: [is[0], s ? s[0] : null, s ? s[1] : null, is[3]] }];
+  };
+}
+
+function imageHW(t: Tensor, op: string): Int32Array {
+  const s = t.shape;
+  if (s === null || s[1] === null || s[2] === null) {
+    throw new UnimplementedError(`gradient of ${op} needs the image height and width known when the graph is built, got ${shapeStr(s)}`);
+  }
+  return new Int32Array([s[1], s[2]]);
+}
+
+defineOps([
+  {
+    type: "BiasAdd",
+    inputNames: ["value", "bias"],
+    dtypeGroups: [[0, 1]],
+    allowedDTypes: NUMERIC,
+    infer: (inputs, attrs) => {
+      const [x, b] = inputs;
+      const shapes = shapesMsg(["value", "bias"], inputs);
+      if (x.shape !== null && x.shape.length < 2) throw new InvalidArgumentError(`BiasAdd: Input tensor must be at least 2D${shapes}`);
+      if (b.shape !== null && b.shape.length !== 1) throw new InvalidArgumentError(`BiasAdd: Biases must be 1D${shapes}`);
+      const ax = biasFormat("BiasAdd", attrs, x.shape?.length ?? null);
+      const c = x.shape !== null && ax !== null ? x.shape[ax] : null;
+      if (c !== null && b.shape !== null && b.shape[0] !== null && b.shape[0] !== c) {
+        throw new InvalidArgumentError(`BiasAdd: Must provide as many biases as the channel dimension of the input tensor: ${b.shape[0]} vs. ${c}${shapes}`);
+      }
+      return [{ dtype: x.dtype, shape: x.shape }];
+    },
+    grad: (op, [dy]) => [dy, execute1("BiasAddGrad", [dy], { data_format: op.attrs.data_format ?? "NHWC" })],
+  },
+  {
+    type: "BiasAddGrad",
+    inputNames: ["out_backprop"],
+    allowedDTypes: NUMERIC,
+    infer: (inputs, attrs) => {
+      const [x] = inputs;
+      if (x.shape !== null && x.shape.length < 2) throw new InvalidArgumentError(`BiasAddGrad: Input tensor must be at least 2D, got shape ${shapeStr(x.shape)}`);
+      const ax = biasFormat("BiasAddGrad", attrs, x.shape?.length ?? null);
+      return [{ dtype: x.dtype, shape: [x.shape !== null && ax !== null ? x.shape[ax] : null] }];
+    },
+    grad: (op, [g]) => {
+      // The gradient of a channel sum spreads the channel vector back over every position.
+      const x = op.inputs[0];
+      const r = x.rank;
+      if (r === null) throw new UnimplementedError("gradient of BiasAddGrad needs the rank of its input");
+      const ax = biasFormat("BiasAddGrad", op.attrs, r) as number;
+      const keep = Array.from({ length: r }, (_, i) => (i === ax ? -1 : 1));
+      return [execute1("BroadcastTo", [reshape(g, new Int32Array(keep)), shapeOf(x)])];
+    },
+  },
+  {
+    type: "FusedBatchNormV3",
+    inputNames: ["x", "scale", "offset", "mean", "variance"],
+    dtypeGroups: [[1, 2, 3, 4]],
+    allowedDTypes: FLOAT,
+    infer: fusedBatchNormInfer,
+    grad: (op, [dy]) => {
+      const training = op.attrs.is_training !== false;
+      const [x, scale] = op.inputs;
+      const rs1 = training ? op.outputs[3] : op.inputs[3];
+      const rs2 = training ? op.outputs[4] : op.inputs[4];
+      const [dx, dscale, doffset] = execute("FusedBatchNormGradV3", [dy, x, scale, rs1, rs2, op.outputs[5]], {
+        epsilon: op.attrs.epsilon ?? 1e-4, data_format: op.attrs.data_format ?? "NHWC", is_training: training,
+      });
+      return [dx, dscale, doffset, null, null];
+    },
+  },
+  {
+    type: "FusedBatchNormGradV3",
+    inputNames: ["y_backprop", "x", "scale", "reserve_space_1", "reserve_space_2", "reserve_space_3"],
+    dtypeGroups: [[0, 1], [2, 3, 4, 5]],
+    allowedDTypes: FLOAT,
+    infer: (inputs, attrs) => {
+      const [dy, x, scale] = inputs;
+      const shapes = shapesMsg(["y_backprop", "x", "scale"], inputs);
+      requireRankIn("FusedBatchNormGradV3", "x", x.shape, [4, 5], shapes);
+      const rank = x.shape?.length ?? 4;
+      const cf = fbnFormat("FusedBatchNormGradV3", attrs, rank, shapes);
+      const c = x.shape === null ? scale.shape?.[0] ?? null : splitDims(x.shape, cf).c;
+      return [
+        { dtype: dy.dtype, shape: x.shape },
+        { dtype: scale.dtype, shape: [c] },
+        { dtype: scale.dtype, shape: [c] },
+        { dtype: scale.dtype, shape: [0] },
+        { dtype: scale.dtype, shape: [0] },
+      ];
+    },
+  },
+  {
+    type: "LRN",
+    inputNames: ["input"],
+    allowedDTypes: FLOAT,
+    infer: (inputs) => {
+      requireRankIn("LRN", "input", inputs[0].shape, [4], shapesMsg(["input"], inputs));
+      return [{ dtype: inputs[0].dtype, shape: inputs[0].shape }];
+    },
+    grad: (op, [dy]) => [execute1("LRNGrad", [dy, op.inputs[0], op.outputs[0]], op.attrs)],
+  },
+  {
+    type: "LRNGrad",
+    inputNames: ["input_grads", "input_image", "output_image"],
+    dtypeGroups: [[0, 1, 2]],
+    allowedDTypes: FLOAT,
+    infer: (inputs) => {
+      requireRankIn("LRNGrad", "input_image", inputs[1].shape, [4], shapesMsg(["input_grads", "input_image", "output_image"], inputs));
+      return [{ dtype: inputs[0].dtype, shape: inputs[1].shape }];
+    },
+  },
+  {
+    type: "ResizeBilinear",
+    inputNames: ["images", "size"],
+    inputDTypes: { 1: "int32" },
+    hostInputs: [1],
+    allowedDTypes: REAL,
+    // TensorFlow's ResizeBilinear always produces float32, whatever the image dtype.
+    infer: resizeInfer("ResizeBilinear", "float32"),
+    grad: (op, [dy]) => [
+      isFloating(op.inputs[0].dtype) ? execute1("ResizeBilinearGrad", [dy, op.inputs[0]], op.attrs) : null,
+      null,
+    ],
+  },
+  {
+    type: "ResizeBilinearGrad",
+    inputNames: ["grads", "original_image"],
+    allowedDTypes: ["float32"],
+    infer: (inputs, attrs) => {
+      const [g, orig] = inputs;
+      const shapes = shapesMsg(["grads", "original_image"], inputs);
+      requireRankIn("ResizeBilinearGrad", "grads", g.shape, [4], shapes);
+      requireRankIn("ResizeBilinearGrad", "original_image", orig.shape, [4], shapes);
+      if (!isFloating(orig.dtype)) throw new InvalidArgumentError(`ResizeBilinearGrad: original_image must be float32 or float64, got ${orig.dtype}`);
+      if (attrs.half_pixel_centers && attrs.align_corners) throw new InvalidArgumentError("ResizeBilinearGrad: If half_pixel_centers is True, align_corners must be False");
+      return [{ dtype: orig.dtype, shape: orig.shape }];
+    },
+  },
+  {
+    type: "ResizeNearestNeighbor",
+    inputNames: ["images", "size"],
+    inputDTypes: { 1: "int32" },
+    hostInputs: [1],
+    allowedDTypes: NUMERIC.filter((d) => d !== "int64"),
+    infer: resizeInfer("ResizeNearestNeighbor", null),
+    grad: (op, [dy]) => [execute1("ResizeNearestNeighborGrad", [dy, imageHW(op.inputs[0], "ResizeNearestNeighbor")], op.attrs), null],
+  },
+  {
+    type: "ResizeNearestNeighborGrad",
+    inputNames: ["grads", "size"],
+    inputDTypes: { 1: "int32" },
+    hostInputs: [1],
+    allowedDTypes: NUMERIC.filter((d) => d !== "int64"),
+    infer: resizeInfer("ResizeNearestNeighborGrad", null),
+    grad: (op, [g]) => [execute1("ResizeNearestNeighbor", [g, imageHW(op.inputs[0], "ResizeNearestNeighborGrad")], op.attrs), null],
+  },
+]);
+
+// ---------------------------------------------------------------- argument helpers for the public API
+
+type IntOrList = number | readonly number[];
+type Padding = string | readonly (readonly [number, number])[] | readonly (readonly number[])[];
+
+/**
+ * A strides/dilations/ksize argument as the full per-dimension list: an int, or a list of 1, N (spatial
+ * dims) or N+2 entries, as tf.nn accepts them.
+ */
+function fullList(op: string, what: string, v: IntOrList | undefined | null, nSpatial: number, cf: boolean): number[] {
+  const rank = nSpatial + 2;
+  if (v === undefined || v === null) return new Array<number>(rank).fill(1);
+  const list = typeof v === "number" ? [v] : Array.from(v, Number);
+  let spatial: number[];
+  if (list.length === 1) spatial = new Array<number>(nSpatial).fill(list[0]);
+  else if (list.length === nSpatial) spatial = list;
+  else if (list.length === rank) return list;
+  else throw new InvalidArgumentError(`${op}: ${what} should be of length 1, ${nSpatial} or ${rank}, got [${list}]`);
+  return cf ? [1, 1, ...spatial] : [1, ...spatial, 1];
+}
+
+/** padding as TensorFlow's attrs: "SAME"/"VALID", or explicit pairs for every dimension (EXPLICIT). */
+function paddingAttrs(op: string, padding: Padding | undefined, rank: number): { padding: string; explicit_paddings: number[] } {
+  if (padding === undefined) throw new InvalidArgumentError(`${op}: padding is required ("SAME", "VALID" or explicit pairs)`);
+  if (typeof padding === "string") {
+    const p = padding.toUpperCase();
+    if (p !== "SAME" && p !== "VALID") throw new InvalidArgumentError(`${op}: padding must be "SAME", "VALID" or a list of pairs, got '${padding}'`);
+    return { padding: p, explicit_paddings: [] };
+  }
+  if (!Array.isArray(padding) || padding.length !== rank || padding.some((p) => !Array.isArray(p) || p.length !== 2)) {
+    throw new InvalidArgumentError(`${op}: explicit padding must be a list of ${rank} [before, after] pairs, got ${JSON.stringify(padding)}`);
+  }
+  return { padding: "EXPLICIT", explicit_paddings: padding.flatMap((p) => [Number(p[0]), Number(p[1])]) };
+}
+
+function toTensor(x: TensorLike, dtype?: DType): Tensor {
+  return isTensor(x) ? x : convertToTensor(x, { dtype: dtype ?? (x instanceof Float64Array ? "float64" : "float32") });
+}
+
+/** Drops a size-1 axis with a Reshape (static shapes), or TensorFlow's Squeeze when too little is known. */
+function dropAxis(y: Tensor, axis: number, name?: string): Tensor {
+  const s = y.shape;
+  if (s !== null) {
+    const kept = s.filter((_, i) => i !== axis);
+    const unknown = kept.filter((d) => d === null).length;
+    if (unknown <= 1) return reshape(y, new Int32Array(kept.map((d) => d ?? -1)), { name });
+  }
+  if (getOpDef("Squeeze")) return execute1("Squeeze", [y], { squeeze_dims: [axis] }, name);
+  throw new UnimplementedError(`cannot drop axis ${axis} of a tensor of shape ${shapeStr(s)} without knowing more of its shape`);
+}
+
+function expandAxis(x: Tensor, axis: number): Tensor {
+  return execute1("ExpandDims", [x, new Int32Array([axis])]);
+}
+
+// ---------------------------------------------------------------- convolutions
+
+export interface Conv2DOptions {
+  strides?: IntOrList;
+  padding?: Padding;
+  dataFormat?: string;
+  dilations?: IntOrList;
+  name?: string;
+}
+
+function convAttrs(op: string, a: { strides?: IntOrList; padding?: Padding; dataFormat?: string; dilations?: IntOrList }, nSpatial: number, fmtOp = op): Attrs {
+  const rank = nSpatial + 2;
+  const dataFormat = a.dataFormat ?? FORMATS[rank][0];
+  const cf = channelsFirst(fmtOp, dataFormat, rank);
+  if (a.strides === undefined) throw new InvalidArgumentError(`${op}: strides is required`);
+  return {
+    strides: fullList(op, "strides", a.strides, nSpatial, cf),
+    ...paddingAttrs(op, a.padding, rank),
+    data_format: dataFormat,
+    dilations: fullList(op, "dilations", a.dilations, nSpatial, cf),
+  };
+}
+
+/**
+ * tf.nn.conv2d(input, filters, strides, padding, data_format="NHWC", dilations=None, name): input
+ * [batch, in_height, in_width, in_channels] (NHWC) or [batch, in_channels, in_height, in_width] (NCHW),
+ * filters [filter_height, filter_width, in_channels, out_channels].
+ */
+export function conv2d(input: TensorLike, filters: TensorLike, ...args: PyArgs<[strides: IntOrList, padding: Padding, dataFormat: string, dilations: IntOrList, name: string], Conv2DOptions>): Tensor {
+  const a = pyArgs<Conv2DOptions>(args, ["strides", "padding", "dataFormat", "dilations", "name"]);
+  return execute1("Conv2D", [input, filters], convAttrs("Conv2D", a, 2), a.name);
+}
+
+export interface Conv2DTransposeOptions extends Conv2DOptions {
+  outputShape?: TensorLike;
+}
+
+/**
+ * tf.nn.conv2d_transpose(input, filters, output_shape, strides, padding="SAME", data_format="NHWC",
+ * dilations=None, name): the gradient of conv2d with respect to its input (op Conv2DBackpropInput);
+ * filters are [height, width, output_channels, in_channels].
+ */
+export function conv2dTranspose(
+  input: TensorLike, filters: TensorLike,
+  ...args: PyArgs<[outputShape: TensorLike, strides: IntOrList, padding: Padding, dataFormat: string, dilations: IntOrList, name: string], Conv2DTransposeOptions>
+): Tensor {
+  const a = pyArgs<Conv2DTransposeOptions>(args, ["outputShape", "strides", "padding", "dataFormat", "dilations", "name"]);
+  if (a.outputShape === undefined) throw new InvalidArgumentError("conv2d_transpose: output_shape is required");
+  const os = Array.isArray(a.outputShape) ? new Int32Array(a.outputShape as number[]) : a.outputShape;
+  const attrs = convAttrs("Conv2DBackpropInput", { ...a, padding: a.padding ?? "SAME" }, 2);
+  return execute1("Conv2DBackpropInput", [os, filters, input], attrs, a.name ?? "conv2d_transpose");
+}
+
+export interface DepthwiseConv2DOptions {
+  strides?: IntOrList;
+  padding?: Padding;
+  dataFormat?: string;
+  dilations?: IntOrList;
+  name?: string;
+}
+
+/**
+ * tf.nn.depthwise_conv2d(input, filter, strides, padding, data_format=None, dilations=None, name):
+ * filter [h, w, in_channels, channel_multiplier]; output channels in_channels * channel_multiplier
+ * (op DepthwiseConv2dNative, which takes dilations directly).
+ */
+export function depthwiseConv2d(input: TensorLike, filter: TensorLike, ...args: PyArgs<[strides: IntOrList, padding: Padding, dataFormat: string, dilations: IntOrList, name: string], DepthwiseConv2DOptions>): Tensor {
+  const a = pyArgs<DepthwiseConv2DOptions>(args, ["strides", "padding", "dataFormat", "dilations", "name"]);
+  return execute1("DepthwiseConv2dNative", [input, filter], convAttrs("DepthwiseConv2dNative", a, 2), a.name ?? "depthwise");
+}
+
+export interface Conv1DOptions {
+  stride?: IntOrList;
+  padding?: Padding;
+  dataFormat?: string;
+  dilations?: IntOrList;
+  name?: string;
+}
+
+/**
+ * tf.nn.conv1d(input, filters, stride, padding, data_format="NWC", dilations=None, name): as in TensorFlow,
+ * a conv2d over a height-1 image: the input gets a unit axis (ExpandDims), filters [w, in, out] become
+ * [1, w, in, out], and the unit axis is removed from the result.
+ */
+export function conv1d(input: TensorLike, filters: TensorLike, ...args: PyArgs<[stride: IntOrList, padding: Padding, dataFormat: string, dilations: IntOrList, name: string], Conv1DOptions>): Tensor {
+  const a = pyArgs<Conv1DOptions>(args, ["stride", "padding", "dataFormat", "dilations", "name"]);
+  const fmt = a.dataFormat ?? "NWC";
+  const cf = channelsFirst("conv1d", fmt, 3);
+  const one = (v: IntOrList | undefined, what: string): number => {
+    if (v === undefined) return 1;
+    const l = typeof v === "number" ? [v] : Array.from(v);
+    if (l.length === 1) return l[0];
+    if (l.length === 3) return cf ? l[2] : l[1];
+    throw new InvalidArgumentError(`conv1d: ${what} should be of length 1 or 3, got [${l}]`);
+  };
+  if (a.stride === undefined) throw new InvalidArgumentError("conv1d: stride is required");
+  const s = one(a.stride, "stride");
+  const d = one(a.dilations, "dilations");
+  let padding: Padding | undefined = a.padding;
+  if (Array.isArray(padding)) {
+    if (padding.length !== 3) throw new InvalidArgumentError(`conv1d: explicit padding must be 3 pairs, got ${JSON.stringify(padding)}`);
+    padding = cf ? [[0, 0], [0, 0], ...padding.slice(1)] as [number, number][] : [padding[0], [0, 0], ...padding.slice(1)] as [number, number][];
+  }
+  const x = toTensor(input);
+  const f = toTensor(filters, x.dtype);
+  const spatialStart = cf ? 2 : 1;
+  const x4 = expandAxis(x, spatialStart);
+  const f4 = expandAxis(f, 0);
+  const y = execute1("Conv2D", [x4, f4], convAttrs("Conv2D", { strides: [1, s], padding, dataFormat: cf ? "NCHW" : "NHWC", dilations: [1, d] }, 2), a.name ? `${a.name}/Conv2D` : undefined);
+  return dropAxis(y, spatialStart, a.name);
+}
+
+// ---------------------------------------------------------------- pooling
+
+export interface PoolOptions {
+  ksize?: IntOrList;
+  strides?: IntOrList;
+  padding?: Padding;
+  dataFormat?: string;
+  name?: string;
+}
+type PoolArgs = PyArgs<[ksize: IntOrList, strides: IntOrList, padding: Padding, dataFormat: string, name: string], PoolOptions>;
+
+function poolAttrs(op: string, a: PoolOptions, nSpatial: number): Attrs {
+  const rank = nSpatial + 2;
+  const dataFormat = a.dataFormat ?? FORMATS[rank][0];
+  const cf = channelsFirst(op, dataFormat, rank);
+  if (a.ksize === undefined) throw new InvalidArgumentError(`${op}: ksize is required`);
+  if (a.strides === undefined) throw new InvalidArgumentError(`${op}: strides is required`);
+  const p = paddingAttrs(op, a.padding, rank);
+  if (p.padding === "EXPLICIT") throw new UnimplementedError(`${op}: explicit padding is not supported for pooling; use tf.pad and VALID`);
+  return { ksize: fullList(op, "ksize", a.ksize, nSpatial, cf), strides: fullList(op, "strides", a.strides, nSpatial, cf), padding: p.padding, data_format: dataFormat };
+}
+
+/** A 1-D pool as TensorFlow runs it: a 2-D pool over a height-1 image. */
+function pool1d(op2d: string, input: TensorLike, a: PoolOptions, defaultName: string): Tensor {
+  const fmt = a.dataFormat ?? "NWC";
+  const cf = channelsFirst(defaultName, fmt, 3);
+  const one = (v: IntOrList | undefined, what: string): number => {
+    if (v === undefined) throw new InvalidArgumentError(`${defaultName}: ${what} is required`);
+    const l = typeof v === "number" ? [v] : Array.from(v);
+    if (l.length === 1) return l[0];
+    if (l.length === 3) return cf ? l[2] : l[1];
+    throw new InvalidArgumentError(`${defaultName}: ${what} should be of length 1 or 3, got [${l}]`);
+  };
+  const x = toTensor(input);
+  const spatialStart = cf ? 2 : 1;
+  const attrs = poolAttrs(op2d, { ksize: [1, one(a.ksize, "ksize")], strides: [1, one(a.strides, "strides")], padding: a.padding, dataFormat: cf ? "NCHW" : "NHWC" }, 2);
+  const y = execute1(op2d, [expandAxis(x, spatialStart)], attrs, a.name ? `${a.name}/${op2d}` : undefined);
+  return dropAxis(y, spatialStart, a.name);
+}
+
+function poolNd(max: boolean) {
+  return (input: TensorLike, ...args: PoolArgs): Tensor => {
+    const a = pyArgs<PoolOptions>(args, ["ksize", "strides", "padding", "dataFormat", "name"]);
+    const x = toTensor(input);
+    const rank = x.rank ?? (a.dataFormat ? a.dataFormat.length : null);
+    if (rank === 3) return pool1d(max ? "MaxPool" : "AvgPool", x, a, max ? "max_pool1d" : "avg_pool1d");
+    if (rank === 4) return execute1(max ? "MaxPool" : "AvgPool", [x], poolAttrs(max ? "MaxPool" : "AvgPool", a, 2), a.name);
+    if (rank === 5) return execute1(max ? "MaxPool3D" : "AvgPool3D", [x], poolAttrs(max ? "MaxPool3D" : "AvgPool3D", a, 3), a.name);
+    throw new InvalidArgumentError(`${max ? "max_pool" : "avg_pool"}: input must be of rank 3, 4 or 5 (N+2 for N spatial dims), got shape ${shapeStr(x.shape)}`);
+  };
+}
+
+/** tf.nn.max_pool(input, ksize, strides, padding, data_format=None, name): 1-, 2- or 3-D by the input's rank. */
+export const maxPool = poolNd(true);
+/** tf.nn.avg_pool(input, ksize, strides, padding, data_format=None, name): averages over in-bounds elements only. */
+export const avgPool = poolNd(false);
+
+/** tf.nn.max_pool2d(input, ksize, strides, padding, data_format="NHWC", name): op MaxPool. */
+export function maxPool2d(input: TensorLike, ...args: PoolArgs): Tensor {
+  const a = pyArgs<PoolOptions>(args, ["ksize", "strides", "padding", "dataFormat", "name"]);
+  return execute1("MaxPool", [input], poolAttrs("MaxPool", a, 2), a.name);
+}
+/** tf.nn.avg_pool2d(input, ksize, strides, padding, data_format="NHWC", name): op AvgPool. */
+export function avgPool2d(input: TensorLike, ...args: PoolArgs): Tensor {
+  const a = pyArgs<PoolOptions>(args, ["ksize", "strides", "padding", "dataFormat", "name"]);
+  return execute1("AvgPool", [input], poolAttrs("AvgPool", a, 2), a.name);
+}
+/** tf.nn.max_pool1d(input, ksize, strides, padding, data_format="NWC", name). */
+export function maxPool1d(input: TensorLike, ...args: PoolArgs): Tensor {
+  return pool1d("MaxPool", input, pyArgs<PoolOptions>(args, ["ksize", "strides", "padding", "dataFormat", "name"]), "max_pool1d");
+}
+/** tf.nn.avg_pool1d(input, ksize, strides, padding, data_format="NWC", name). */
+export function avgPool1d(input: TensorLike, ...args: PoolArgs): Tensor {
+  return pool1d("AvgPool", input, pyArgs<PoolOptions>(args, ["ksize", "strides", "padding", "dataFormat", "name"]), "avg_pool1d");
+}
+/** tf.nn.max_pool3d(input, ksize, strides, padding, data_format="NDHWC", name): op MaxPool3D. */
+export function maxPool3d(input: TensorLike, ...args: PoolArgs): Tensor {
+  const a = pyArgs<PoolOptions>(args, ["ksize", "strides", "padding", "dataFormat", "name"]);
+  return execute1("MaxPool3D", [input], poolAttrs("MaxPool3D", a, 3), a.name);
+}
+/** tf.nn.avg_pool3d(input, ksize, strides, padding, data_format="NDHWC", name): op AvgPool3D. */
+export function avgPool3d(input: TensorLike, ...args: PoolArgs): Tensor {
+  const a = pyArgs<PoolOptions>(args, ["ksize", "strides", "padding", "dataFormat", "name"]);
+  return execute1("AvgPool3D", [input], poolAttrs("AvgPool3D", a, 3), a.name);
+}
+
+export interface MaxPoolWithArgmaxOptions extends PoolOptions {
+  outputDtype?: DType;
+  includeBatchInIndex?: boolean;
+}
+
+/**
+ * tf.nn.max_pool_with_argmax(input, ksize, strides, padding, data_format="NHWC", output_dtype=int64,
+ * include_batch_in_index=False, name) -> [output, argmax]. argmax is the flattened index of each maximum,
+ * ((b * height + y) * width + x) * channels + c, with the b term only when include_batch_in_index.
+ */
+export function maxPoolWithArgmax(
+  input: TensorLike,
+  ...args: PyArgs<[ksize: IntOrList, strides: IntOrList, padding: Padding, dataFormat: string, outputDtype: DType, includeBatchInIndex: boolean, name: string], MaxPoolWithArgmaxOptions>
+): [Tensor, Tensor] {
+  const a = pyArgs<MaxPoolWithArgmaxOptions>(args, ["ksize", "strides", "padding", "dataFormat", "outputDtype", "includeBatchInIndex", "name"]);
+  if ((a.dataFormat ?? "NHWC") !== "NHWC") throw new InvalidArgumentError(`max_pool_with_argmax: data_format must be NHWC, got '${a.dataFormat}'`);
+  const od = a.outputDtype ?? "int64";
+  if (od !== "int64") throw new UnimplementedError(`max_pool_with_argmax: output_dtype ${od} is not supported; use int64`);
+  const { ksize, strides, padding } = poolAttrs("MaxPoolWithArgmax", a, 2);
+  const outs = execute("MaxPoolWithArgmax", [input], { ksize, strides, padding, Targmax: od, include_batch_in_index: a.includeBatchInIndex ?? false }, a.name);
+  return [outs[0], outs[1]];
+}
+
+// ---------------------------------------------------------------- bias, dropout, moments, normalization
+
+/** tf.nn.bias_add(value, bias, data_format=None, name): bias along the last axis (N...C) or axis 1 (NC...). */
+export function biasAdd(value: TensorLike, bias: TensorLike, ...args: PyArgs<[dataFormat: string, name: string], { dataFormat?: string; name?: string }>): Tensor {
+  const a = pyArgs<{ dataFormat: string; name: string }>(args, ["dataFormat", "name"]);
+  let fmt = "NHWC";
+  if (a.dataFormat !== undefined) {
+    if (a.dataFormat.startsWith("NC")) fmt = "NCHW";
+    else if (!(a.dataFormat.startsWith("N") && a.dataFormat.endsWith("C"))) throw new InvalidArgumentError(`BiasAdd: Invalid data format '${a.dataFormat}'`);
+  }
+  return execute1("BiasAdd", [value, bias], { data_format: fmt }, a.name);
+}
+
+export interface DropoutOptions {
+  rate?: number | Tensor;
+  noiseShape?: readonly (number | null)[] | TensorLike;
+  seed?: number;
+  name?: string;
+}
+
+/**
+ * tf.nn.dropout(x, rate, noise_shape=None, seed=None, name) (TensorFlow 2): each element (or each
+ * noise_shape slice) is zeroed with probability `rate`; kept ones are scaled by 1 / (1 - rate). A rate of
+ * exactly 0 (a number) returns x itself, as TensorFlow does.
+ */
+export function dropout(x: TensorLike, ...args: PyArgs<[rate: number | Tensor, noiseShape: readonly (number | null)[] | TensorLike, seed: number, name: string], DropoutOptions>): Tensor {
+  const a = pyArgs<DropoutOptions>(args, ["rate", "noiseShape", "seed", "name"]);
+  const rate = a.rate;
+  if (rate === undefined) throw new InvalidArgumentError("dropout: rate is required");
+  if (typeof rate === "number" && !(rate >= 0 && rate < 1)) {
+    throw new InvalidArgumentError(`dropout: rate must be a scalar tensor or a float in the range [0, 1), got ${rate}`);
+  }
+  const xt = toTensor(x);
+  if (!isFloating(xt.dtype)) throw new InvalidArgumentError(`dropout: x has to be a floating point tensor since it's going to be scaled, got a ${xt.dtype} tensor`);
+  if (rate === 0) return xt;
+  let scaled: Tensor;
+  let threshold: TensorLike;
+  if (typeof rate === "number") {
+    scaled = multiply(xt, convertToTensor(1 / (1 - rate), { dtype: xt.dtype }));
+    threshold = convertToTensor(rate, { dtype: xt.dtype });
+  } else {
+    const r = rate.dtype === xt.dtype ? rate : cast(rate, xt.dtype);
+    scaled = realdiv(xt, subtract(convertToTensor(1, { dtype: xt.dtype }), r));
+    threshold = r;
+  }
+  let noiseShape: TensorLike;
+  const ns = a.noiseShape;
+  if (ns === undefined || ns === null) noiseShape = shapeOf(xt);
+  else if (Array.isArray(ns)) {
+    const xs = xt.shape;
+    const filled = (ns as (number | null)[]).map((d, i) => (d === null ? xs?.[i] ?? null : d));
+    if (filled.some((d) => d === null)) throw new UnimplementedError(`dropout: noise_shape [${ns}] has unknown dims that x's static shape ${shapeStr(xs)} does not decide`);
+    noiseShape = new Int32Array(filled as number[]);
+  } else noiseShape = ns as TensorLike;
+  const random = randomUniform(noiseShape, { dtype: xt.dtype, seed: a.seed });
+  const keep = cast(greaterEqual(random, threshold), xt.dtype);
+  return multiply(scaled, keep, { name: a.name ?? "dropout" });
+}
+
+export interface MomentsOptions {
+  axes?: readonly number[] | number;
+  shift?: TensorLike | null;
+  keepdims?: boolean;
+  name?: string;
+}
+
+/**
+ * tf.nn.moments(x, axes, shift=None, keepdims=False, name) -> [mean, variance]: as in TensorFlow the
+ * variance is mean((x - stop_gradient(mean))^2) (shift is accepted and unused, as in TensorFlow 2).
+ */
+export function moments(x: TensorLike, ...args: PyArgs<[axes: readonly number[] | number, shift: TensorLike | null, keepdims: boolean, name: string], MomentsOptions>): [Tensor, Tensor] {
+  const a = pyArgs<MomentsOptions>(args, ["axes", "shift", "keepdims", "name"]);
+  if (a.axes === undefined) throw new InvalidArgumentError("moments: axes is required");
+  const axes = typeof a.axes === "number" ? [a.axes] : Array.from(a.axes);
+  const y = toTensor(x);
+  const mean = reduceMean(y, axes, true);
+  const variance = reduceMean(squaredDifference(y, stopGradient(mean)), axes, true);
+  if (a.keepdims) return [execute1("Identity", [mean], {}, a.name ? `${a.name}/mean` : undefined), execute1("Identity", [variance], {}, a.name ? `${a.name}/variance` : undefined)];
+  const rank = y.rank;
+  const drop = (t: Tensor, what: string): Tensor => {
+    if (rank !== null && t.shape !== null) {
+      const norm = new Set(axes.map((ax) => (ax < 0 ? ax + rank : ax)));
+      const kept = t.shape.filter((_, i) => !norm.has(i));
+      if (kept.filter((d) => d === null).length <= 1) return reshape(t, new Int32Array(kept.map((d) => d ?? -1)), { name: a.name ? `${a.name}/${what}` : undefined });
+    }
+    return reduceSum(t, axes, false);
+  };
+  return [drop(mean, "mean"), drop(variance, "variance")];
+}
+
+export interface BatchNormalizationOptions {
+  mean?: TensorLike;
+  variance?: TensorLike;
+  offset?: TensorLike | null;
+  scale?: TensorLike | null;
+  varianceEpsilon?: number;
+  name?: string;
+}
+
+/**
+ * tf.nn.batch_normalization(x, mean, variance, offset, scale, variance_epsilon, name):
+ * x * inv + (offset - mean * inv) with inv = scale / sqrt(variance + epsilon), as TensorFlow computes it.
+ */
+export function batchNormalization(
+  x: TensorLike,
+  ...args: PyArgs<[mean: TensorLike, variance: TensorLike, offset: TensorLike | null, scale: TensorLike | null, varianceEpsilon: number, name: string], BatchNormalizationOptions>
+): Tensor {
+  const a = pyArgs<BatchNormalizationOptions>(args, ["mean", "variance", "offset", "scale", "varianceEpsilon", "name"]);
+  if (a.mean === undefined || a.variance === undefined) throw new InvalidArgumentError("batch_normalization: mean and variance are required");
+  if (a.varianceEpsilon === undefined) throw new InvalidArgumentError("batch_normalization: variance_epsilon is required");
+  const xt = toTensor(x);
+  const like = (v: TensorLike) => (isTensor(v) ? v : convertToTensor(v, { dtype: xt.dtype }));
+  let inv = rsqrt(add(like(a.variance), convertToTensor(a.varianceEpsilon, { dtype: xt.dtype })));
+  if (a.scale !== undefined && a.scale !== null) inv = multiply(inv, like(a.scale));
+  const shift = a.offset !== undefined && a.offset !== null ? subtract(like(a.offset), multiply(like(a.mean), inv)) : multiply(like(a.mean), multiply(inv, -1));
+  return add(multiply(xt, inv), shift, { name: a.name ?? "batchnorm" });
+}
+
+export interface FusedBatchNormOptions {
+  scale?: TensorLike;
+  offset?: TensorLike;
+  mean?: TensorLike | null;
+  variance?: TensorLike | null;
+  epsilon?: number;
+  dataFormat?: string;
+  isTraining?: boolean;
+  name?: string;
+  exponentialAvgFactor?: number;
+}
+
+/**
+ * tf.compat.v1.nn.fused_batch_norm(x, scale, offset, mean=None, variance=None, epsilon=0.001,
+ * data_format="NHWC", is_training=True, name=None, exponential_avg_factor=1.0) -> [y, batch_mean,
+ * batch_var] (op FusedBatchNormV3). In training the batch statistics normalize x and batch_var is the
+ * unbiased (n/(n-1)) variance; in inference mean and variance are required and used as given.
+ */
+export function fusedBatchNorm(
+  x: TensorLike,
+  ...args: PyArgs<[scale: TensorLike, offset: TensorLike, mean: TensorLike | null, variance: TensorLike | null, epsilon: number, dataFormat: string, isTraining: boolean, name: string, exponentialAvgFactor: number], FusedBatchNormOptions>
+): [Tensor, Tensor, Tensor] {
+  const a = pyArgs<FusedBatchNormOptions>(args, ["scale", "offset", "mean", "variance", "epsilon", "dataFormat", "isTraining", "name", "exponentialAvgFactor"]);
+  if (a.scale === undefined || a.offset === undefined) throw new InvalidArgumentError("fused_batch_norm: scale and offset are required");
+  const training = a.isTraining ?? true;
+  const xt = toTensor(x);
+  const scale = isTensor(a.scale) ? a.scale : convertToTensor(a.scale, { dtype: xt.dtype });
+  const empty = () => convertToTensor(new Float32Array(0) as never, { dtype: scale.dtype, shape: [0] });
+  let mean = a.mean ?? null;
+  let variance = a.variance ?? null;
+  if (!training && (mean === null || variance === null)) {
+    throw new InvalidArgumentError("fused_batch_norm: both 'mean' and 'variance' must be given when is_training is False");
+  }
+  const factor = a.exponentialAvgFactor ?? 1;
+  if (mean === null) mean = empty();
+  if (variance === null) variance = empty();
+  // TensorFlow raises epsilon to at least 1.001e-5 (cuDNN's minimum) for every backend.
+  const epsilon = Math.max(a.epsilon ?? 0.001, 1.001e-5);
+  const outs = execute("FusedBatchNormV3", [xt, scale, a.offset, mean, variance], {
+    epsilon, exponential_avg_factor: factor, data_format: a.dataFormat ?? "NHWC", is_training: training,
+  }, a.name ?? "FusedBatchNormV3");
+  return [outs[0], outs[1], outs[2]];
+}
+
+export interface LrnOptions {
+  depthRadius?: number;
+  bias?: number;
+  alpha?: number;
+  beta?: number;
+  name?: string;
+}
+
+/**
+ * tf.nn.local_response_normalization(input, depth_radius=5, bias=1, alpha=1, beta=0.5, name):
+ * input / (bias + alpha * sum(input^2 over depth_radius neighbouring channels)) ** beta (op LRN, NHWC).
+ */
+export function localResponseNormalization(input: TensorLike, ...args: PyArgs<[depthRadius: number, bias: number, alpha: number, beta: number, name: string], LrnOptions>): Tensor {
+  const a = pyArgs<LrnOptions>(args, ["depthRadius", "bias", "alpha", "beta", "name"]);
+  const r = a.depthRadius ?? 5;
+  if (!Number.isInteger(r) || r < 0) throw new InvalidArgumentError(`LRN: depth_radius must be a nonnegative integer, got ${r}`);
+  return execute1("LRN", [input], { depth_radius: r, bias: a.bias ?? 1, alpha: a.alpha ?? 1, beta: a.beta ?? 0.5 }, a.name);
+}
+
+export interface L2NormalizeOptions {
+  axis?: number | readonly number[] | null;
+  epsilon?: number;
+  name?: string;
+}
+
+/** tf.math.l2_normalize(x, axis=None, epsilon=1e-12, name): x * rsqrt(max(sum(x^2, axis, keepdims), epsilon)). */
+export function l2Normalize(x: TensorLike, ...args: PyArgs<[axis: number | readonly number[] | null, epsilon: number, name: string], L2NormalizeOptions>): Tensor {
+  const a = pyArgs<L2NormalizeOptions>(args, ["axis", "epsilon", "name"]);
+  const xt = toTensor(x);
+  const axis = a.axis === undefined || a.axis === null ? null : typeof a.axis === "number" ? a.axis : Array.from(a.axis);
+  const sq = reduceSum(square(xt), axis, true);
+  const inv = rsqrt(maximum(sq, convertToTensor(a.epsilon ?? 1e-12, { dtype: xt.dtype })));
+  return multiply(xt, inv, { name: a.name ?? "l2_normalize" });
+}
+
+// ---------------------------------------------------------------- image resizing
+
+export interface ResizeOptions {
+  size?: TensorLike;
+  alignCorners?: boolean;
+  name?: string;
+  halfPixelCenters?: boolean;
+}
+type ResizeArgs = PyArgs<[size: TensorLike, alignCorners: boolean, name: string, halfPixelCenters: boolean], ResizeOptions>;
+
+function resize(op: string, images: TensorLike, args: ResizeArgs): Tensor {
+  const a = pyArgs<ResizeOptions>(args, ["size", "alignCorners", "name", "halfPixelCenters"]);
+  if (a.size === undefined) throw new InvalidArgumentError(`${op}: size is required`);
+  const size = Array.isArray(a.size) ? new Int32Array(a.size as number[]) : a.size;
+  const attrs = { align_corners: a.alignCorners ?? false, half_pixel_centers: a.halfPixelCenters ?? false };
+  const x = toTensor(images);
+  if (x.rank === 3) {
+    // A single image [h, w, c]: batched for the op and unbatched after, as TensorFlow's wrappers do.
+    const y = execute1(op, [expandAxis(x, 0), size], attrs);
+    return dropAxis(y, 0, a.name);
+  }
+  return execute1(op, [x, size], attrs, a.name);
+}
+
+/**
+ * tf.compat.v1.image.resize_bilinear(images, size, align_corners=False, name=None,
+ * half_pixel_centers=False): op ResizeBilinear; the result is float32 whatever the image dtype.
+ */
+export function resizeBilinear(images: TensorLike, ...args: ResizeArgs): Tensor {
+  return resize("ResizeBilinear", images, args);
+}
+
+/** tf.compat.v1.image.resize_nearest_neighbor(images, size, align_corners=False, name=None, half_pixel_centers=False). */
+export function resizeNearestNeighbor(images: TensorLike, ...args: ResizeArgs): Tensor {
+  return resize("ResizeNearestNeighbor", images, args);
+}
+
+/** tf.nn.lrn: the short name of tf.nn.local_response_normalization. */
+export const lrn = localResponseNormalization;
