@@ -5,7 +5,8 @@
  */
 import { cpus, totalmem } from "node:os";
 import { writeFileSync } from "node:fs";
-import * as tf from "../src/index.js";
+import { getBlas } from "../src/backends/cpu/blas.js";
+import { benchMatmul, formatMatmulTable } from "./matmul.js";
 import { measure, Measurement } from "./timing.js";
 import { eagerStep, graphStep, MODELS, ModelName } from "./tsflow_models.js";
 import { tfjsStep, useBackend } from "./tfjs_models.js";
@@ -68,17 +69,14 @@ async function main(): Promise<void> {
   const lines: string[] = [];
   const date = new Date().toISOString().slice(0, 10);
   const cpu = cpus()[0]?.model ?? "unknown CPU";
-  const blasInfo = (tf as unknown as { backendInfo?: () => { blas: string | null } }).backendInfo?.().blas ?? "see below";
+  const blas = getBlas();
+  const blasInfo = blas ? `${blas.name} (${blas.path})` : "none (TypeScript kernels)";
   lines.push(`# Benchmarks`, "", `Recorded by \`npm run bench\` on ${date}: ${cpus().length} cores (${cpu}), ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}, BLAS: ${blasInfo}.`, "");
 
-  let matmulSection: string[] = [];
-  try {
-    const mm = (await import("./matmul.js")) as unknown as { benchMatmul?: () => Promise<string[]> };
-    if (mm.benchMatmul) matmulSection = await mm.benchMatmul();
-  } catch (e) {
-    matmulSection = [`matmul benchmark unavailable: ${(e as Error).message}`];
-  }
-  if (matmulSection.length) lines.push("## Matrix product (float32)", "", ...matmulSection, "");
+  const mm = benchMatmul(quick ? { samples: 3 } : {});
+  const matmulTable = formatMatmulTable(mm);
+  console.log(matmulTable);
+  lines.push("## Matrix product (float32)", "", matmulTable, "");
 
   const rows = await training(quick);
   lines.push("## Training throughput (samples/s, median of repetitions; SGD, softmax cross-entropy)", "");

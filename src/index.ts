@@ -7,6 +7,7 @@ import * as errorsNs from "./core/errors.js";
 import * as ew from "./ops/elementwise.js";
 import * as red from "./ops/reduce.js";
 import * as nnOps from "./ops/nn.js";
+import * as convOps from "./ops/conv.js";
 import * as arr from "./ops/array.js";
 import * as rnd from "./ops/random.js";
 import * as st from "./ops/state.js";
@@ -106,6 +107,16 @@ export const nn = {
   softmaxCrossEntropyWithLogits: nnOps.softmaxCrossEntropyWithLogits,
   softmaxCrossEntropyWithLogitsV2: nnOps.softmaxCrossEntropyWithLogits,
   sparseSoftmaxCrossEntropyWithLogits: nnOps.sparseSoftmaxCrossEntropyWithLogits,
+  conv2d: convOps.conv2d, conv2dTranspose: convOps.conv2dTranspose, depthwiseConv2d: convOps.depthwiseConv2d,
+  conv1d: convOps.conv1d, maxPool: convOps.maxPool, avgPool: convOps.avgPool, maxPool1d: convOps.maxPool1d,
+  avgPool1d: convOps.avgPool1d, maxPool2d: convOps.maxPool2d, avgPool2d: convOps.avgPool2d,
+  maxPool3d: convOps.maxPool3d, avgPool3d: convOps.avgPool3d, maxPoolWithArgmax: convOps.maxPoolWithArgmax,
+  biasAdd: convOps.biasAdd, dropout: convOps.dropout, moments: convOps.moments,
+  batchNormalization: convOps.batchNormalization, fusedBatchNorm: convOps.fusedBatchNorm,
+  localResponseNormalization: convOps.localResponseNormalization, lrn: convOps.lrn, l2Normalize: convOps.l2Normalize,
+};
+export const image = {
+  resizeBilinear: convOps.resizeBilinear, resizeNearestNeighbor: convOps.resizeNearestNeighbor,
 };
 export const random = {
   normal: randomNormal, uniform: randomUniform, truncatedNormal, setSeed: rnd.setSeed,

@@ -794,8 +794,10 @@ function asTensors(values: readonly TensorLike[], dtype: DType): TensorLike[] {
 }
 /** Int vector arguments (perm, begin, multiples...): JS arrays become int32. */
 function intArg(v: TensorLike): TensorLike {
-  if (Array.isArray(v) && v.every((x) => typeof x === "number")) return new Int32Array(v as number[]);
-  if (Array.isArray(v) && v.every((x) => Array.isArray(x))) return v;
+  if (!Array.isArray(v)) return v;
+  if (v.every((x) => Number.isInteger(x))) return new Int32Array(v as number[]);
+  // Non-integers stay float32, as Python's floats do, so that the op reports the dtype.
+  if ((v.flat(Infinity) as unknown[]).some((x) => typeof x === "number" && !Number.isInteger(x))) return constant(v, { dtype: "float32" });
   return v;
 }
 const intScalar = (v: TensorLike): TensorLike => (typeof v === "number" ? constant(v, { dtype: "int32" }) : v);
@@ -870,7 +872,8 @@ export function unstack(value: TensorLike, ...args: PyArgs<[num: number | null, 
     }
     if (num === null) throw new InvalidArgumentError(`tf.unstack: Cannot infer argument \`num\` from shape ${shapeStr(s)}`);
   }
-  return execute("Unpack", [v], { num, axis }, o.name ?? "unstack");
+  // A copy: a graph op's own outputs list must not be reordered by the caller.
+  return execute("Unpack", [v], { num, axis }, o.name ?? "unstack").slice();
 }
 
 export interface SplitOptions { numOrSizeSplits?: number | TensorLike; axis?: TensorLike; num?: number | null; name?: string }
@@ -884,7 +887,7 @@ export function split(value: TensorLike, ...args: PyArgs<[numOrSizeSplits: numbe
   const axis = o.axis ?? 0;
   const spec = o.numOrSizeSplits;
   if (spec === undefined) throw new InvalidArgumentError("tf.split: missing required argument 'num_or_size_splits'");
-  if (typeof spec === "number") return execute("Split", [axis, value], { num_split: spec }, name);
+  if (typeof spec === "number") return execute("Split", [axis, value], { num_split: spec }, name).slice();
   const sizes = intArg(spec);
   let num = o.num ?? null;
   if (num === null) {
@@ -893,7 +896,7 @@ export function split(value: TensorLike, ...args: PyArgs<[numOrSizeSplits: numbe
     num = s === null ? null : s[0];
     if (num === null) throw new InvalidArgumentError(`tf.split: Cannot infer argument \`num\` from shape ${shapeStr(s)}`);
   }
-  return execute("SplitV", [value, sizes, axis], { num_split: num }, name);
+  return execute("SplitV", [value, sizes, axis], { num_split: num }, name).slice();
 }
 
 /** tf.slice(input_, begin, size, name="Slice"): size -1 takes the rest of a dim. */

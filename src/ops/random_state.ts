@@ -1,6 +1,20 @@
 import type { Attrs, RandomSource } from "../backends/backend.js";
 import { ctx } from "../eager/context.js";
 
+const hl: [number, number] = [0, 0];
+/** The high and low 32 bits of a 32x32-bit product, exactly, with 16-bit halves (no BigInt). */
+function mulhilo(a: number, b: number): [number, number] {
+  const aL = a & 0xffff, aH = a >>> 16, bL = b & 0xffff, bH = b >>> 16;
+  const ll = aL * bL;
+  const mid1 = aH * bL;
+  const mid2 = aL * bH;
+  const lo = (ll + ((mid1 & 0xffff) << 16 >>> 0) + ((mid2 & 0xffff) << 16 >>> 0));
+  const carry = Math.floor(lo / 4294967296);
+  hl[0] = (aH * bH + (mid1 >>> 16) + (mid2 >>> 16) + carry) >>> 0;
+  hl[1] = lo >>> 0;
+  return hl;
+}
+
 /** Philox4x32-10 (the counter-based generator TensorFlow uses), keyed by an op's (seed, seed2). */
 export class Philox implements RandomSource {
   #k0: number;
@@ -17,12 +31,8 @@ export class Philox implements RandomSource {
     let k0 = this.#k0;
     let k1 = this.#k1;
     for (let r = 0; r < 10; r++) {
-      const p0 = BigInt(0xd2511f53) * BigInt(c0);
-      const p1 = BigInt(0xcd9e8d57) * BigInt(c2);
-      const hi0 = Number(p0 >> 32n) >>> 0;
-      const lo0 = Number(p0 & 0xffffffffn) >>> 0;
-      const hi1 = Number(p1 >> 32n) >>> 0;
-      const lo1 = Number(p1 & 0xffffffffn) >>> 0;
+      const [hi0, lo0] = mulhilo(0xd2511f53, c0);
+      const [hi1, lo1] = mulhilo(0xcd9e8d57, c2);
       c0 = (hi1 ^ c1 ^ k0) >>> 0;
       c1 = lo1;
       c2 = (hi0 ^ c3 ^ k1) >>> 0;

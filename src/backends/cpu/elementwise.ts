@@ -22,8 +22,12 @@ function exprFor(spec: ElementwiseSpec, dtype: DType, op: string): string {
   return spec.js;
 }
 
-function binaryLoop(expr: string): Loop {
-  const key = `b:${expr}`;
+/**
+ * One compiled loop per expression AND array types: a loop shared by Float32Array and Int32Array
+ * callers would see several element kinds and lose V8's fast typed-array access.
+ */
+function binaryLoop(expr: string, types: string): Loop {
+  const key = `b:${types}:${expr}`;
   let f = cache.get(key) as Loop | undefined;
   if (!f) {
     f = new Function("A", "B", "O", "n", "aOff", "aStep", "bOff", "bStep", "oOff", `
@@ -42,8 +46,8 @@ function binaryLoop(expr: string): Loop {
   return f;
 }
 
-function unaryLoop(expr: string): UnaryLoop {
-  const key = `u:${expr}`;
+function unaryLoop(expr: string, types: string): UnaryLoop {
+  const key = `u:${types}:${expr}`;
   let f = cache.get(key) as UnaryLoop | undefined;
   if (!f) {
     f = new Function("X", "O", "n", `"use strict"; for (let i = 0; i < n; i++) { const x = X[i]; O[i] = ${expr}; }`) as UnaryLoop;
@@ -61,7 +65,7 @@ export function broadcastBinary(a: CpuTensor, b: CpuTensor, outDType: DType, exp
   const shape = outShapeOrErr as number[];
   const n = sizeOf(shape);
   const o = allocValues(outDType, n);
-  const loop = binaryLoop(expr);
+  const loop = binaryLoop(expr, `${a.dtype},${b.dtype},${outDType}`);
   if (n === 0) return { dtype: outDType, shape, values: o };
   const aN = a.values.length;
   const bN = b.values.length;
@@ -124,7 +128,7 @@ export function unaryKernel(spec: ElementwiseSpec, op: string, outDType?: DType)
   return ([x]) => {
     const dtype = outDType ?? x.dtype;
     const o = allocValues(dtype, x.values.length);
-    unaryLoop(exprFor(spec, x.dtype, op))(x.values, o, x.values.length);
+    unaryLoop(exprFor(spec, x.dtype, op), `${x.dtype},${dtype}`)(x.values, o, x.values.length);
     return [{ dtype, shape: x.shape, values: o }];
   };
 }

@@ -57,15 +57,25 @@ function gatherByMaps(src: Values, dst: Values, shape: readonly number[], maps: 
   }
   const inner = shape[r - 1];
   const last = maps[r - 1];
-  let contiguous = !Array.isArray(src) && inner >= 16;
-  for (let j = 1; contiguous && j < inner; j++) if (last[j] !== last[0] + j) contiguous = false;
+  // Runs of consecutive source offsets in the last dim (a slice's one run, a tile's repeats) are block
+  // copies when they are long enough to pay for it.
+  const runs: number[] = [];
+  if (!Array.isArray(src)) {
+    for (let j = 0; j < inner;) {
+      let e = j + 1;
+      while (e < inner && last[e] === last[e - 1] + 1) e++;
+      runs.push(j, e - j);
+      j = e;
+    }
+  }
+  const useRuns = runs.length > 0 && inner / (runs.length / 2) >= 16;
   const idx = new Int32Array(r);
   let base = 0;
   for (let d = 0; d < r - 1; d++) base += maps[d][0];
   let k = 0;
   for (;;) {
-    if (contiguous) {
-      copyBlock(dst, k, src, base + last[0], inner);
+    if (useRuns) {
+      for (let q = 0; q < runs.length; q += 2) copyBlock(dst, k + runs[q], src, base + last[runs[q]], runs[q + 1]);
       k += inner;
     } else {
       for (let j = 0; j < inner; j++) o[k++] = s[base + last[j]];
@@ -98,12 +108,17 @@ function scatterByMaps(src: Values, dst: Values, shape: readonly number[], maps:
   }
   const inner = shape[r - 1];
   const last = maps[r - 1];
+  let contiguous = !accumulate && !Array.isArray(src) && inner >= 16;
+  for (let j = 1; contiguous && j < inner; j++) if (last[j] !== last[0] + j) contiguous = false;
   const idx = new Int32Array(r);
   let base = 0;
   for (let d = 0; d < r - 1; d++) base += maps[d][0];
   let k = 0;
   for (;;) {
-    if (accumulate) for (let j = 0; j < inner; j++) o[base + last[j]] += s[k++];
+    if (contiguous) {
+      copyBlock(dst, base + last[0], src, k, inner);
+      k += inner;
+    } else if (accumulate) for (let j = 0; j < inner; j++) o[base + last[j]] += s[k++];
     else for (let j = 0; j < inner; j++) o[base + last[j]] = s[k++];
     let d = r - 2;
     for (; d >= 0; d--) {
@@ -170,6 +185,25 @@ function gathered(x: CpuTensor, shape: readonly number[], maps: readonly Int32Ar
 
 const isIdentityPerm = (perm: readonly number[]) => perm.every((p, i) => p === i);
 
+/**
+ * A transpose with dims that move together merged (and size-1 dims dropped): [2,3,4] by [2,0,1] is
+ * [6,4] by [1,0]. Returns the merged input shape and perm.
+ */
+function mergeTransposeDims(shape: readonly number[], perm: readonly number[]): { shape: number[]; perm: number[] } {
+  const keep = perm.filter((p) => shape[p] !== 1);
+  const groups: number[][] = [];
+  for (const p of keep) {
+    const g = groups[groups.length - 1];
+    if (g && g[g.length - 1] + 1 === p) g.push(p);
+    else groups.push([p]);
+  }
+  const byInput = groups.map((g, i) => ({ first: g[0], size: g.reduce((n, p) => n * shape[p], 1), out: i })).sort((a, b) => a.first - b.first);
+  const inShape = byInput.map((g) => g.size);
+  const outPerm = groups.map((_, i) => byInput.findIndex((g) => g.out === i));
+  return { shape: inShape, perm: outPerm };
+}
+
+
 function stridedMaps(inShape: readonly number[], begin: readonly number[], stride: readonly number[], size: readonly number[]): Int32Array[] {
   const st = stridesOf(inShape);
   return size.map((n, d) => affineMap(n, begin[d], stride[d], st[d]));
@@ -220,8 +254,11 @@ const movementKernels: KernelTable = {
     const perm = ints(p.values);
     const shape = transposeShape(x.shape as number[], perm, perm.length) as number[];
     if (isIdentityPerm(perm)) return [aliasOf(x)];
-    const st = stridesOf(x.shape);
-    return [gathered(x, shape, perm.map((pd, d) => affineMap(shape[d], 0, 1, st[pd])))];
+    const m = mergeTransposeDims(x.shape, perm);
+    if (isIdentityPerm(m.perm)) return [aliasOf(x, shape)];
+    const st = stridesOf(m.shape);
+    const merged = m.perm.map((pd) => m.shape[pd]);
+    return [gathered(x, merged, m.perm.map((pd, d) => affineMap(merged[d], 0, 1, st[pd])), shape)];
   },
   InvertPermutation: ([x]) => {
     if (x.shape.length !== 1) throw new InvalidArgumentError(`InvertPermutation: x must be a vector, got shape ${shapeStr(x.shape as number[])}`);
@@ -351,18 +388,28 @@ const movementKernels: KernelTable = {
     const n = params.shape[a];
     const inner = prod(params.shape, a + 1);
     const nJ = prod(indices.shape, b);
-    const dst = allocValues(params.dtype, sizeOf(shape));
+    const nIdx = nB * nJ;
+    const pos = new Int32Array(nIdx);
     const big = idx instanceof BigInt64Array;
+    for (let k = 0; k < nIdx; k++) {
+      const v = big ? Number(idx[k]) : (idx[k] as number);
+      if (v < 0 || v >= n) {
+        throw new InvalidArgumentError(`GatherV2: indices[${indexStr(indices.shape, k)}] = ${v} is not in [0, ${n}) (params shape ${shapeStr(params.shape as number[])}, axis ${a})`);
+      }
+      pos[k] = v;
+    }
+    const dst = allocValues(params.dtype, sizeOf(shape));
+    const d = dst as unknown as Box;
+    const p = params.values as unknown as Box;
     for (let bi = 0; bi < nB; bi++) {
-      for (let j = 0; j < nJ; j++) {
-        const k = bi * nJ + j;
-        const v = big ? Number(idx[k]) : (idx[k] as number);
-        if (v < 0 || v >= n) {
-          throw new InvalidArgumentError(`GatherV2: indices[${indexStr(indices.shape, k)}] = ${v} is not in [0, ${n}) (params shape ${shapeStr(params.shape as number[])}, axis ${a})`);
-        }
-        for (let o = 0; o < nO; o++) {
-          const row = bi * nO + o;
-          copyBlock(dst, (row * nJ + j) * inner, params.values, (row * n + v) * inner, inner);
+      for (let o = 0; o < nO; o++) {
+        const row = bi * nO + o;
+        const src0 = row * n;
+        const dst0 = row * nJ;
+        if (inner === 1) {
+          for (let j = 0; j < nJ; j++) d[dst0 + j] = p[src0 + pos[bi * nJ + j]];
+        } else {
+          for (let j = 0; j < nJ; j++) copyBlock(dst, (dst0 + j) * inner, params.values, (src0 + pos[bi * nJ + j]) * inner, inner);
         }
       }
     }
