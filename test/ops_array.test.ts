@@ -518,6 +518,8 @@ describe("gather", () => {
     checkDynamicGradient((x) => tf.gather(x, [1, 1]), [M23], [[null, 3]]);
     checkDynamicGradient((x) => tf.gather(x, [2, 0], { axis: 1 }), [M23], [[null, null]]);
     checkDynamicGradient((x) => tf.gather(x, [0, 0]), [M23], [null]);
+    checkDynamicGradient((x) => tf.gather(x, [[3], [0]], { axis: 2, batchDims: 1 }), [R234], [[null, null, 4]]);
+    checkDynamicGradient((x) => tf.gather(x, [[2, 0], [1, 1]], { batchDims: 1 }), [R234], [[2, null, null]]);
   });
 });
 

@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import * as tf from "../src/index.js";
 import { assertClose, checkGradient } from "./util/gradcheck.js";
+import { dropoutV1 } from "../src/ops/conv.js";
 
 // ---------------------------------------------------------------- helpers and naive references
 
@@ -26,8 +27,8 @@ function nest(v: ArrayLike<number>, shape: readonly number[], off = 0): unknown 
   const inner = shape.slice(1).reduce((p, d) => p * d, 1);
   return Array.from({ length: shape[0] }, (_, i) => nest(v, shape.slice(1), off + i * inner));
 }
-const f64 = (v: Float64Array, shape: number[]) => tf.constant(v, { dtype: "float64", shape });
-const f32 = (v: Float64Array, shape: number[]) => tf.constant(Float32Array.from(v), { dtype: "float32", shape });
+const f64 = (v: Float64Array, shape: number[]) => tf.constant(v, { dtype: "float64", shape }) as tf.EagerTensor;
+const f32 = (v: Float64Array, shape: number[]) => tf.constant(Float32Array.from(v), { dtype: "float32", shape }) as tf.EagerTensor;
 const data = (t: tf.Tensor) => Array.from(t.dataSync() as Float64Array);
 
 function assertAllClose(actual: tf.Tensor, expected: { values: ArrayLike<number>; shape: number[] }, tol = 1e-9): void {
@@ -224,6 +225,8 @@ describe("tf.nn.conv2d", () => {
       (f, dy) => tf.nn.conv2dTranspose(dy, f, xs, 2, "SAME"),
       [nest(randn(fs, 1), fs), nest(randn(dyShape, 2), dyShape)],
     );
+    const feedX = f64(randn(xs, 5), xs);
+    const feedF = f64(randn(fs, 6), fs);
     const g = new tf.Graph();
     g.asDefault(() => {
       const x = tf.placeholder("float64", xs);
@@ -233,13 +236,15 @@ describe("tf.nn.conv2d", () => {
       const [ddx] = tf.gradients(tf.reduceSum(df!), [x]);
       assert.deepEqual(ddx!.shape, xs);
       const sess = new tf.Session();
-      const out = sess.run(ddx!, new Map([[x, f64(randn(xs, 5), xs)], [f, f64(randn(fs, 6), fs)]])) as tf.Tensor;
+      const out = sess.run(ddx!, new Map([[x, feedX], [f, feedF]])) as tf.Tensor;
       assert.deepEqual(out.shape, xs);
       sess.close();
     });
   });
 
   it("graph mode: static shapes with an unknown batch, and a session run", () => {
+    const xv = randn([2, 9, 8, 3], 2);
+    const feed = f32(xv, [2, 9, 8, 3]);
     const g = new tf.Graph();
     g.asDefault(() => {
       const x = tf.placeholder("float32", [null, 9, 8, 3], { name: "x" });
@@ -255,9 +260,8 @@ describe("tf.nn.conv2d", () => {
       const [gx] = tf.gradients(tf.reduceSum(same), [x]);
       assert.deepEqual(gx!.shape, [null, 9, 8, 3]);
       const sess = new tf.Session();
-      const xv = randn([2, 9, 8, 3], 2);
-      const [yv, gv] = sess.run([same, gx!], new Map([[x, f32(xv, [2, 9, 8, 3])]])) as tf.Tensor[];
-      assertAllClose(yv, refConv2d(Float64Array.from(Float32Array.from(xv)), [2, 9, 8, 3], Float64Array.from(f.op.attrs.value as Float32Array), [3, 3, 3, 4], [2, 2], [1, 1], "SAME"), 1e-4);
+      const [yv, gv] = sess.run([same, gx!], new Map([[x, feed]])) as tf.Tensor[];
+      assertAllClose(yv, refConv2d(Float64Array.from(Float32Array.from(xv)), [2, 9, 8, 3], Float64Array.from((f as tf.SymbolicTensor).op.attrs.value as Float32Array), [3, 3, 3, 4], [2, 2], [1, 1], "SAME"), 1e-4);
       assert.deepEqual(gv.shape, [2, 9, 8, 3]);
       sess.close();
     });
@@ -389,7 +393,7 @@ describe("tf.nn.maxPool / avgPool", () => {
   it("max pool of int32 values", () => {
     const y = tf.nn.maxPool(tf.constant([1, 5, 2, 3, 4, 8, 7, 6], { dtype: "int32", shape: [1, 2, 4, 1] }), 2, 2, "VALID");
     assert.equal(y.dtype, "int32");
-    assert.deepEqual(data(y), [5, 8]);
+    assert.deepEqual(data(y), [8, 7]);
   });
 
   it("gradients (MaxPoolGrad, AvgPoolGrad) in both modes", () => {
@@ -411,6 +415,8 @@ describe("tf.nn.maxPool / avgPool", () => {
 
   it("second-order: gradients of MaxPoolGrad and AvgPoolGrad", () => {
     // d/d(dy) of the pooling gradients, via tf.gradients of tf.gradients.
+    const xv = Float64Array.from({ length: 16 }, (_, i) => (i * 7) % 16);
+    const feed = f64(xv, [1, 4, 4, 1]);
     const g = new tf.Graph();
     g.asDefault(() => {
       const x = tf.placeholder("float64", [1, 4, 4, 1]);
@@ -419,8 +425,7 @@ describe("tf.nn.maxPool / avgPool", () => {
         const [dx] = tf.gradients(tf.reduceSum(tf.square(y)), [x]);
         const [ddx] = tf.gradients(tf.reduceSum(dx!), [x]);
         const sess = new tf.Session();
-        const xv = Float64Array.from({ length: 16 }, (_, i) => (i * 7) % 16);
-        const out = sess.run(ddx!, new Map([[x, f64(xv, [1, 4, 4, 1])]])) as tf.Tensor;
+        const out = sess.run(ddx!, new Map([[x, feed]])) as tf.Tensor;
         assert.deepEqual(out.shape, [1, 4, 4, 1]);
         if (pool === tf.nn.avgPool) assertClose(data(out), new Array(16).fill(0.5));
         sess.close();
@@ -509,6 +514,9 @@ describe("tf.nn.biasAdd", () => {
     checkGradient((t, bb) => tf.nn.biasAdd(t, bb, { dataFormat: "NCHW" }), [nest(x, [2, 3, 2, 4]), nest(bc, [3])]);
   });
   it("gradient of BiasAddGrad (second order)", () => {
+    const xv = [1, 2, 3, 4, 5, 6];
+    const feedX = f64(Float64Array.from(xv), [2, 3]);
+    const feedB = f64(new Float64Array(3), [3]);
     const g = new tf.Graph();
     g.asDefault(() => {
       const x = tf.placeholder("float64", [2, 3]);
@@ -517,8 +525,7 @@ describe("tf.nn.biasAdd", () => {
       const [db] = tf.gradients(tf.reduceSum(tf.multiply(y, y)), [b]);
       const [dx] = tf.gradients(tf.reduceSum(db!), [x]);
       const sess = new tf.Session();
-      const xv = [1, 2, 3, 4, 5, 6];
-      const out = sess.run(dx!, new Map([[x, f64(Float64Array.from(xv), [2, 3])], [b, f64(new Float64Array(3), [3])]])) as tf.Tensor;
+      const out = sess.run(dx!, new Map([[x, feedX], [b, feedB]])) as tf.Tensor;
       // db = sum_rows 2*y; d(sum db)/dx = 2 * 2x = 4x
       assertClose(data(out), xv.map((v) => 4 * v));
       sess.close();
@@ -555,15 +562,28 @@ describe("tf.nn.dropout", () => {
     }
     const z = data(tf.nn.dropout(tf.ones([1000]), tf.constant(0.25)));
     for (const v of z) assert.ok(v === 0 || Math.abs(v - 4 / 3) < 1e-6);
+    const ones = tf.ones([3, 10]) as tf.EagerTensor;
     new tf.Graph().asDefault(() => {
       const p = tf.placeholder("float32", [null, 10]);
       const d = tf.nn.dropout(p, 0.5, { seed: 1 });
       assert.deepEqual(d.shape, [null, 10]);
       const sess = new tf.Session();
-      const out = sess.run(d, new Map([[p, tf.ones([3, 10])]])) as tf.Tensor;
+      const out = sess.run(d, new Map([[p, ones]])) as tf.Tensor;
       assert.deepEqual(out.shape, [3, 10]);
       sess.close();
     });
+  });
+  it("TensorFlow 1's form (compat.v1.nn.dropout, dropoutV1 in src/ops/conv.ts) takes keep_prob", () => {
+    const y = data(dropoutV1(tf.ones([2000]), 0.8, { seed: 5 }));
+    const kept = y.filter((v) => v !== 0);
+    assert.ok(Math.abs(kept.length / 2000 - 0.8) < 0.04, `kept ${kept.length}`);
+    for (const v of kept) assert.ok(Math.abs(v - 1.25) < 1e-6);
+    const x = tf.ones([3]);
+    assert.equal(dropoutV1(x, 1), x);
+    const z = data(dropoutV1(tf.ones([500]), tf.constant(0.5)));
+    for (const v of z) assert.ok(v === 0 || v === 2);
+    assert.throws(() => dropoutV1(x, 0), tf.errors.InvalidArgumentError);
+    assert.throws(() => dropoutV1(x, 0.5, { rate: 0.5 }), tf.errors.InvalidArgumentError);
   });
   it("gradient flows through the kept values only", () => {
     const x = tf.constant(randn([200], 1), { dtype: "float64" }) as tf.EagerTensor;
@@ -663,7 +683,7 @@ describe("tf.nn.fusedBatchNorm (FusedBatchNormV3)", () => {
     const [yl] = tf.nn.fusedBatchNorm(f64(x, xs), f64(scale, [3]), f64(offset, [3]), { epsilon: 1e-3 });
     assertClose(data(yc), Array.from(toNCHW(Float64Array.from(data(yl)), xs).values), 1e-12);
     assert.throws(() => tf.nn.fusedBatchNorm(f64(x, xs), f64(scale, [3]), f64(offset, [3]), { isTraining: false }), tf.errors.InvalidArgumentError);
-    assert.throws(() => tf.nn.fusedBatchNorm(f64(x, xs), f64(scale, [2]), f64(offset, [3])), (e: Error) => e instanceof tf.errors.InvalidArgumentError && /scale must be a vector of size 3/.test(e.message));
+    assert.throws(() => tf.nn.fusedBatchNorm(f64(x, xs), f64(scale.slice(0, 2), [2]), f64(offset, [3])), (e: Error) => e instanceof tf.errors.InvalidArgumentError && /scale must be a vector of size 3/.test(e.message));
   });
 
   it("exponential_avg_factor blends the running statistics", () => {

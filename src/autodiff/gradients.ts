@@ -1,3 +1,4 @@
+import type { PyArgs } from "../ops/args.js";
 import { InvalidArgumentError } from "../core/errors.js";
 import type { Tensor } from "../core/tensor.js";
 import { executingEagerly } from "../eager/context.js";
@@ -31,7 +32,7 @@ function asSymbolic(x: Tensor | Variable, what: string): SymbolicTensor {
 export function gradients(
   ys: Tensor | readonly Tensor[],
   xs: Tensor | Variable | readonly (Tensor | Variable)[],
-  ...args: [gradYs?: readonly (Tensor | null)[] | Tensor | null | GradientsOptions, name?: string] | [GradientsOptions]
+  ...args: PyArgs<[gradYs: readonly (Tensor | null)[] | Tensor | null, name: string], GradientsOptions>
 ): (Tensor | null)[] {
   const a = pyArgs<GradientsOptions>(args, ["gradYs", "name"]);
   if (executingEagerly()) throw new InvalidArgumentError("tf.gradients is not supported when eager execution is enabled. Use tf.GradientTape instead.");

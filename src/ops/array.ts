@@ -154,7 +154,7 @@ export interface ConstantOptions {
 }
 
 /** tf.constant(value, dtype, shape, name). A scalar fills `shape`, as in TensorFlow. */
-export function constant(value: TensorLike, ...args: [dtype?: DType | ConstantOptions, shape?: number[], name?: string] | [ConstantOptions]): Tensor {
+export function constant(value: TensorLike, ...args: PyArgs<[dtype: DType, shape: number[], name: string], ConstantOptions>): Tensor {
   const a = pyArgs<ConstantOptions>(args, ["dtype", "shape", "name"]);
   let values: Values;
   let shp: number[];
@@ -179,7 +179,7 @@ export function constant(value: TensorLike, ...args: [dtype?: DType | ConstantOp
 }
 
 /** tf.convert_to_tensor(value, dtype, name). */
-export function convertToTensor(value: TensorLike, ...args: [dtype?: DType | ConstantOptions, name?: string] | [ConstantOptions]): Tensor {
+export function convertToTensor(value: TensorLike, ...args: PyArgs<[dtype: DType, name: string], ConstantOptions>): Tensor {
   const a = pyArgs<ConstantOptions>(args, ["dtype", "name"]);
   if (isTensor(value)) {
     if (a.dtype && a.dtype !== value.dtype) {
@@ -199,7 +199,7 @@ export function reshape(tensor: TensorLike, shapeArg: TensorLike, ...rest: NameA
 }
 
 /** tf.shape(input, out_type, name): the dynamic shape, as a tensor. */
-export function shape(input: TensorLike, ...args: [outType?: DType | { outType?: DType; name?: string }, name?: string] | [{ outType?: DType; name?: string }]): Tensor {
+export function shape(input: TensorLike, ...args: PyArgs<[outType: DType, name: string], { outType?: DType; name?: string }>): Tensor {
   const a = pyArgs<{ outType: DType; name: string }>(args, ["outType", "name"]);
   return execute1("Shape", [input], { out_type: a.outType ?? "int32" }, a.name);
 }
@@ -227,12 +227,12 @@ function filled(shapeArg: TensorLike, dtype: DType, v: number, opName: string, n
 }
 
 /** tf.zeros(shape, dtype="float32", name). */
-export function zeros(shapeArg: TensorLike, ...args: [dtype?: DType | ConstantOptions, name?: string] | [ConstantOptions]): Tensor {
+export function zeros(shapeArg: TensorLike, ...args: PyArgs<[dtype: DType, name: string], ConstantOptions>): Tensor {
   const a = pyArgs<ConstantOptions>(args, ["dtype", "name"]);
   return filled(shapeArg, a.dtype ?? "float32", 0, "zeros", a.name);
 }
 /** tf.ones(shape, dtype="float32", name). */
-export function ones(shapeArg: TensorLike, ...args: [dtype?: DType | ConstantOptions, name?: string] | [ConstantOptions]): Tensor {
+export function ones(shapeArg: TensorLike, ...args: PyArgs<[dtype: DType, name: string], ConstantOptions>): Tensor {
   const a = pyArgs<ConstantOptions>(args, ["dtype", "name"]);
   return filled(shapeArg, a.dtype ?? "float32", 1, "ones", a.name);
 }
@@ -981,20 +981,15 @@ export interface OneHotOptions { onValue?: TensorLike; offValue?: TensorLike; ax
  */
 export function oneHot(indices: TensorLike, depth: TensorLike, ...args: PyArgs<[onValue: TensorLike, offValue: TensorLike, axis: number, dtype: DType, name: string], OneHotOptions>): Tensor {
   const o = pyArgs<OneHotOptions>(args, ["onValue", "offValue", "axis", "dtype", "name"]);
-  const given = (v: TensorLike | undefined) => (v === undefined ? null : isTensor(v) || v instanceof Variable ? v.dtype : inferDType(v as HostValue));
-  const onD = given(o.onValue);
-  const offD = given(o.offValue);
-  const dtype = o.dtype ?? onD ?? offD ?? "float32";
-  for (const [d, what] of [[onD, "on_value"], [offD, "off_value"]] as const) {
-    if (d !== null && o.dtype !== undefined && (isTensor(what === "on_value" ? o.onValue : o.offValue)) && d !== o.dtype) {
-      throw new InvalidArgumentError(`tf.one_hot: dtype ${d} of ${what} does not match dtype parameter ${o.dtype}`);
-    }
+  const isT = (v: TensorLike | undefined): v is Tensor | Variable => v !== undefined && (isTensor(v) || v instanceof Variable);
+  const tensorD = isT(o.onValue) ? o.onValue.dtype : isT(o.offValue) ? o.offValue.dtype : null;
+  const jsD = [o.onValue, o.offValue].filter((v) => v !== undefined).map((v) => inferDType(v as HostValue))[0] ?? null;
+  const dtype = o.dtype ?? tensorD ?? jsD ?? "float32";
+  for (const [v, what] of [[o.onValue, "on_value"], [o.offValue, "off_value"]] as const) {
+    if (isT(v) && v.dtype !== dtype) throw new InvalidArgumentError(`tf.one_hot: dtype ${v.dtype} of ${what} does not match dtype ${dtype}`);
   }
-  if (onD !== null && offD !== null && onD !== offD && isTensor(o.onValue) && isTensor(o.offValue)) {
-    throw new InvalidArgumentError(`tf.one_hot: dtype of on_value (${onD}) is different from dtype of off_value (${offD})`);
-  }
-  const onV = isTensor(o.onValue) ? o.onValue : constant((o.onValue ?? 1) as HostValue, { dtype });
-  const offV = isTensor(o.offValue) ? o.offValue : constant((o.offValue ?? 0) as HostValue, { dtype });
+  const onV = isT(o.onValue) ? o.onValue : constant((o.onValue ?? 1) as HostValue, { dtype });
+  const offV = isT(o.offValue) ? o.offValue : constant((o.offValue ?? 0) as HostValue, { dtype });
   return execute1("OneHot", [intArg(indices), depth, onV, offV], { axis: o.axis ?? -1 }, o.name);
 }
 
@@ -1007,12 +1002,7 @@ const RANGE_ORDER: DType[] = ["int32", "int64", "float32", "float64"];
  */
 export function range(start: TensorLike, ...args: PyArgs<[limit: TensorLike | null, delta: TensorLike, dtype: DType, name: string], RangeOptions>): Tensor {
   const o = pyArgs<RangeOptions>(args, ["limit", "delta", "dtype", "name"]);
-  let s: TensorLike = start;
-  let l: TensorLike = o.limit ?? null as unknown as TensorLike;
-  if (o.limit === undefined || o.limit === null) {
-    s = 0;
-    l = start;
-  }
+  const [s, l]: TensorLike[] = o.limit === undefined || o.limit === null ? [0, start] : [start, o.limit];
   const d: TensorLike = o.delta ?? 1;
   const dtypeOf = (v: TensorLike): DType =>
     isTensor(v) || v instanceof Variable ? v.dtype : typeof v === "number" ? (Number.isInteger(v) ? "int32" : "float32") : inferDType(v as HostValue);

@@ -1,3 +1,4 @@
+import type { PyArgs } from "./args.js";
 import { checkDType, DType, isFloating } from "../core/dtype.js";
 import type { Tensor } from "../core/tensor.js";
 import type { TensorLike } from "../eager/tensor_types.js";
@@ -16,7 +17,7 @@ defineOps([
 ]);
 
 /** tf.cast(x, dtype, name). A no-op when x already has the dtype. */
-export function cast(x: TensorLike, dtype: DType, ...rest: [name?: string] | [{ name?: string }]): Tensor {
+export function cast(x: TensorLike, dtype: DType, ...rest: PyArgs<[name: string], { name?: string }>): Tensor {
   const { name } = pyArgs<{ name: string }>(rest, ["name"]);
   const dt = checkDType(dtype, "tf.cast");
   if (isTensor(x) && x.dtype === dt) return x;

@@ -14,6 +14,7 @@ import { add, greaterEqual, maximum, multiply, realdiv, rsqrt, squaredDifference
 import { reduceMean, reduceSum } from "./reduce.js";
 import { convertToTensor, reshape, stopGradient, zerosLike } from "./array.js";
 import { randomUniform } from "./random.js";
+import { SymbolicTensor } from "../graph/tensor.js";
 
 /**
  * Convolution-network ops (tf.nn.conv2d and friends, pooling, bias, normalization, dropout, resizing) with
@@ -221,21 +222,27 @@ function shapeOf(t: Tensor): TensorLike {
   return isFullyDefined(t.shape) ? new Int32Array(t.shape) : execute1("Shape", [t], { out_type: "int32" });
 }
 
+/** Gives a graph tensor the static shape of `like` (Tensor.set_shape), where a Shape op hid it from inference. */
+function refine(t: Tensor, like: Tensor): Tensor {
+  if (t instanceof SymbolicTensor && like.shape !== null) t.setShape(like.shape);
+  return t;
+}
+
 function convGrads(fwd: string): [GradFn, GradFn, GradFn] {
   const bi = `${fwd}BackpropInput`;
   const bf = `${fwd}BackpropFilter`;
   return [
     (op, [dy]) => {
       const [x, f] = op.inputs;
-      return [execute1(bi, [shapeOf(x), f, dy], op.attrs), execute1(bf, [x, shapeOf(f), dy], op.attrs)];
+      return [refine(execute1(bi, [shapeOf(x), f, dy], op.attrs), x), refine(execute1(bf, [x, shapeOf(f), dy], op.attrs), f)];
     },
     (op, [g]) => {
       const [, f, dy] = op.inputs;
-      return [null, execute1(bf, [g, shapeOf(f), dy], op.attrs), execute1(fwd, [g, f], op.attrs)];
+      return [null, refine(execute1(bf, [g, shapeOf(f), dy], op.attrs), f), execute1(fwd, [g, f], op.attrs)];
     },
     (op, [g]) => {
       const [x, , dy] = op.inputs;
-      return [execute1(bi, [shapeOf(x), g, dy], op.attrs), null, execute1(fwd, [x, g], op.attrs)];
+      return [refine(execute1(bi, [shapeOf(x), g, dy], op.attrs), x), null, execute1(fwd, [x, g], op.attrs)];
     },
   ];
 }
@@ -334,7 +341,7 @@ function poolFamily(max: string, avg: string, rank: number): OpDef[] {
     },
     {
       type: avg, inputNames: ["value"], allowedDTypes: FLOAT, infer: poolInfer(avg, rank),
-      grad: ((op, [dy]) => [execute1(`${avg}Grad`, [shapeOf(op.inputs[0]), dy], op.attrs)]) as GradFn,
+      grad: ((op, [dy]) => [refine(execute1(`${avg}Grad`, [shapeOf(op.inputs[0]), dy], op.attrs), op.inputs[0])]) as GradFn,
     },
     {
       type: `${avg}Grad`, inputNames: ["orig_input_shape", "grad"], inputDTypes: { 0: "int32" as DType }, hostInputs: [0], allowedDTypes: FLOAT,
@@ -940,7 +947,33 @@ export function dropout(x: TensorLike, ...args: PyArgs<[rate: number | Tensor, n
   } else noiseShape = ns as TensorLike;
   const random = randomUniform(noiseShape, { dtype: xt.dtype, seed: a.seed });
   const keep = cast(greaterEqual(random, threshold), xt.dtype);
-  return multiply(scaled, keep, { name: a.name ?? "dropout" });
+  return refine(multiply(scaled, keep, { name: a.name ?? "dropout" }), xt);
+}
+
+export interface DropoutV1Options extends DropoutOptions {
+  keepProb?: number | Tensor;
+}
+
+/**
+ * tf.compat.v1.nn.dropout(x, keep_prob=None, noise_shape=None, seed=None, name=None, rate=None):
+ * TensorFlow 1's form, where the second argument is the probability of KEEPING a value.
+ */
+export function dropoutV1(
+  x: TensorLike,
+  ...args: PyArgs<[keepProb: number | Tensor, noiseShape: readonly (number | null)[] | TensorLike, seed: number, name: string, rate: number | Tensor], DropoutV1Options>
+): Tensor {
+  const a = pyArgs<DropoutV1Options>(args, ["keepProb", "noiseShape", "seed", "name", "rate"]);
+  if (a.keepProb !== undefined && a.rate !== undefined) throw new InvalidArgumentError("dropout: cannot specify both keep_prob and rate");
+  let rate = a.rate;
+  if (rate === undefined) {
+    const kp = a.keepProb;
+    if (kp === undefined) throw new InvalidArgumentError("dropout: keep_prob or rate is required");
+    if (typeof kp === "number") {
+      if (!(kp > 0 && kp <= 1)) throw new InvalidArgumentError(`dropout: keep_prob must be a scalar tensor or a float in the range (0, 1], got ${kp}`);
+      rate = 1 - kp;
+    } else rate = subtract(convertToTensor(1, { dtype: kp.dtype }), kp);
+  }
+  return dropout(x, { rate, noiseShape: a.noiseShape, seed: a.seed, name: a.name });
 }
 
 export interface MomentsOptions {

@@ -69,7 +69,7 @@ function checkAllowed(def: OpDef, dtypes: readonly DType[], name: string): void 
 export function execute(type: string, inputs: readonly TensorLike[], attrs: Attrs = {}, name?: string): AnyTensor[] {
   const def = getOpDef(type);
   if (!def) throw new InvalidArgumentError(`Op type not registered '${type}'`);
-  return executingEagerly() ? executeEager(def, inputs, attrs, name) : buildNode(def, inputs, attrs, name).outputs;
+  return executingEagerly() ? executeEager(def, inputs, attrs, name) : buildNode(def, inputs, attrs, name).outputs.slice();
 }
 
 export function execute1(type: string, inputs: readonly TensorLike[], attrs: Attrs = {}, name?: string): AnyTensor {

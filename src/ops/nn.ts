@@ -1,3 +1,4 @@
+import type { PyArgs } from "./args.js";
 import type { DType } from "../core/dtype.js";
 import { tfName } from "../core/dtype.js";
 import { InvalidArgumentError } from "../core/errors.js";
@@ -231,7 +232,7 @@ function logitsAndLabels(fn: string, labelsIn: TensorLike, logitsIn: TensorLike)
  * tf.nn.sigmoid_cross_entropy_with_logits(labels, logits, name), TensorFlow 2's signature; also
  * ({ labels, logits }). Uses TensorFlow's stable form max(x, 0) - x * z + log(1 + exp(-|x|)).
  */
-export function sigmoidCrossEntropyWithLogits(...args: [labels?: TensorLike | XentOptions, logits?: TensorLike, name?: string | XentOptions] | [XentOptions]): Tensor {
+export function sigmoidCrossEntropyWithLogits(...args: PyArgs<[labels: TensorLike, logits: TensorLike, name: string | XentOptions], XentOptions>): Tensor {
   const a = pyArgs<XentOptions>(args, ["labels", "logits", "name"]);
   const fn = "sigmoid_cross_entropy_with_logits";
   const labelsIn = requireArg(a.labels, fn, "labels");
@@ -260,7 +261,7 @@ function xentAlongAxis(logits: Tensor, labels: Tensor, axis: number, name: strin
  * tf.nn.softmax_cross_entropy_with_logits(labels, logits, axis=-1, name), TensorFlow 2's (v2) semantics:
  * labels are a probability distribution per row and gradients flow to both logits and labels.
  */
-export function softmaxCrossEntropyWithLogits(...args: [labels?: TensorLike | XentOptions, logits?: TensorLike, axis?: number | XentOptions, name?: string | XentOptions] | [XentOptions]): Tensor {
+export function softmaxCrossEntropyWithLogits(...args: PyArgs<[labels: TensorLike, logits: TensorLike, axis: number | XentOptions, name: string | XentOptions], XentOptions>): Tensor {
   const a = pyArgs<XentOptions>(args, ["labels", "logits", "axis", "name"]);
   const fn = "softmax_cross_entropy_with_logits";
   const labelsIn = requireArg(a.labels, fn, "labels");
@@ -284,7 +285,7 @@ interface SparseXentOptions {
  * tf.nn.sparse_softmax_cross_entropy_with_logits(labels, logits, name): labels are class indices (int32
  * or int64) of shape logits.shape[:-1]; an index outside [0, classes) is an InvalidArgumentError.
  */
-export function sparseSoftmaxCrossEntropyWithLogits(...args: [labels?: TensorLike | SparseXentOptions, logits?: TensorLike, name?: string | SparseXentOptions] | [SparseXentOptions]): Tensor {
+export function sparseSoftmaxCrossEntropyWithLogits(...args: PyArgs<[labels: TensorLike, logits: TensorLike, name: string | SparseXentOptions], SparseXentOptions>): Tensor {
   const a = pyArgs<SparseXentOptions>(args, ["labels", "logits", "name"]);
   const fn = "sparse_softmax_cross_entropy_with_logits";
   const labels = requireArg(a.labels, fn, "labels");

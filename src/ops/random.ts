@@ -1,3 +1,4 @@
+import type { PyArgs } from "./args.js";
 import { checkDType, DType } from "../core/dtype.js";
 import type { Tensor } from "../core/tensor.js";
 import { ctx, executingEagerly } from "../eager/context.js";
@@ -54,19 +55,19 @@ function scaled(type: string, shape: TensorLike, scale: number, shift: number, a
 }
 
 /** tf.random.normal(shape, mean=0, stddev=1, dtype=float32, seed, name). */
-export function randomNormal(shape: TensorLike, ...args: [mean?: number | RandomOptions, stddev?: number, dtype?: DType, seed?: number, name?: string] | [RandomOptions]): Tensor {
+export function randomNormal(shape: TensorLike, ...args: PyArgs<[mean: number, stddev: number, dtype: DType, seed: number, name: string], RandomOptions>): Tensor {
   const a = pyArgs<RandomOptions>(args, ["mean", "stddev", "dtype", "seed", "name"]);
   return scaled("RandomStandardNormal", shape, a.stddev ?? 1, a.mean ?? 0, a, "random_normal");
 }
 
 /** tf.random.truncated_normal: normal values, redrawn when further than two stddevs from the mean. */
-export function truncatedNormal(shape: TensorLike, ...args: [mean?: number | RandomOptions, stddev?: number, dtype?: DType, seed?: number, name?: string] | [RandomOptions]): Tensor {
+export function truncatedNormal(shape: TensorLike, ...args: PyArgs<[mean: number, stddev: number, dtype: DType, seed: number, name: string], RandomOptions>): Tensor {
   const a = pyArgs<RandomOptions>(args, ["mean", "stddev", "dtype", "seed", "name"]);
   return scaled("TruncatedNormal", shape, a.stddev ?? 1, a.mean ?? 0, a, "truncated_normal");
 }
 
 /** tf.random.uniform(shape, minval=0, maxval=1, dtype=float32, seed, name): [minval, maxval). */
-export function randomUniform(shape: TensorLike, ...args: [minval?: number | RandomOptions, maxval?: number, dtype?: DType, seed?: number, name?: string] | [RandomOptions]): Tensor {
+export function randomUniform(shape: TensorLike, ...args: PyArgs<[minval: number, maxval: number, dtype: DType, seed: number, name: string], RandomOptions>): Tensor {
   const a = pyArgs<RandomOptions>(args, ["minval", "maxval", "dtype", "seed", "name"]);
   const lo = a.minval ?? 0;
   const hi = a.maxval ?? 1;

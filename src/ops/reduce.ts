@@ -1,3 +1,4 @@
+import type { PyArgs } from "./args.js";
 import type { DType } from "../core/dtype.js";
 import { InvalidArgumentError, UnimplementedError } from "../core/errors.js";
 import { Dim, isFullyDefined, normalizeAxis, Shape, shapeStr, sizeOf } from "../core/shape.js";
@@ -294,7 +295,7 @@ export const reduceAny = reducer("Any", "Any");
 export const reduceAll = reducer("All", "All");
 
 /** tf.add_n(inputs, name): the sum of a list of tensors of one shape. */
-export function addN(inputs: readonly TensorLike[], ...rest: [name?: string] | [{ name?: string }]): Tensor {
+export function addN(inputs: readonly TensorLike[], ...rest: PyArgs<[name: string], { name?: string }>): Tensor {
   const { name } = pyArgs<{ name: string }>(rest, ["name"]);
   if (inputs.length === 1 && isTensor(inputs[0])) return inputs[0];
   return execute1("AddN", inputs, {}, name);
@@ -310,7 +311,7 @@ export interface ArgOptions {
 }
 
 function argReducer(type: string) {
-  return (input: TensorLike, ...args: [axis?: number | Tensor | null | ArgOptions, outputType?: DType | ArgOptions, name?: string | ArgOptions] | [ArgOptions]): Tensor => {
+  return (input: TensorLike, ...args: PyArgs<[axis: number | Tensor | null, outputType: DType | ArgOptions, name: string | ArgOptions], ArgOptions>): Tensor => {
     const a = pyArgs<ArgOptions>(args, ["axis", "outputType", "name"]);
     const axis = a.axis ?? a.dimension ?? 0;
     return execute1(type, [input, axis], { output_type: a.outputType ?? "int64" }, a.name);

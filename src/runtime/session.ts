@@ -1,3 +1,4 @@
+import type { PyArgs } from "../ops/args.js";
 import { FailedPreconditionError, InvalidArgumentError, OpError } from "../core/errors.js";
 import { sameShape, shapeStr } from "../core/shape.js";
 import type { Handle, KernelEnv, RandomSource } from "../backends/backend.js";
@@ -81,7 +82,7 @@ export class Session {
   readonly #plans = new Map<string, Plan>();
   readonly #placed = new Set<Operation>();
 
-  constructor(...args: [target?: string | SessionOptions, graph?: Graph, config?: Partial<ConfigProto>] | [SessionOptions]) {
+  constructor(...args: PyArgs<[target: string, graph: Graph, config: Partial<ConfigProto>], SessionOptions>) {
     const a = pyArgs<SessionOptions>(args, ["target", "graph", "config"]);
     this.target = a.target ?? "";
     this.graph = a.graph ?? getDefaultGraph();
@@ -345,7 +346,7 @@ const RUNTIME_OPS = new Set(["Const", "Placeholder", "VariableV2", "NoOp", "IsVa
 
 /** tf.compat.v1.InteractiveSession: installs itself as the default session on construction. */
 export class InteractiveSession extends Session {
-  constructor(...args: [target?: string | SessionOptions, graph?: Graph, config?: Partial<ConfigProto>] | [SessionOptions]) {
+  constructor(...args: PyArgs<[target: string, graph: Graph, config: Partial<ConfigProto>], SessionOptions>) {
     super(...args);
     defaultSessionStackPush(this);
   }

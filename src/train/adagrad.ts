@@ -1,3 +1,4 @@
+import type { PyArgs } from "../ops/args.js";
 import type { Tensor } from "../core/tensor.js";
 import { InvalidArgumentError } from "../core/errors.js";
 import { pyArgs } from "../ops/args.js";
@@ -21,7 +22,7 @@ export class AdagradOptimizer extends Optimizer {
   readonly #learningRate: Hyper;
   #lr: number | Tensor | Variable = 0;
 
-  constructor(learningRate: Hyper, ...args: [initialAccumulatorValue?: number | AdagradOptions, useLocking?: boolean, name?: string] | [AdagradOptions]) {
+  constructor(learningRate: Hyper, ...args: PyArgs<[initialAccumulatorValue: number, useLocking: boolean, name: string], AdagradOptions>) {
     const a = pyArgs<AdagradOptions>(args, ["initialAccumulatorValue", "useLocking", "name"]);
     const init = a.initialAccumulatorValue ?? 0.1;
     if (!(init > 0)) throw new InvalidArgumentError(`initial_accumulator_value must be positive: ${init}`);

@@ -1,3 +1,4 @@
+import type { PyArgs } from "../ops/args.js";
 import type { Tensor } from "../core/tensor.js";
 import { pyArgs } from "../ops/args.js";
 import { multiply } from "../ops/elementwise.js";
@@ -14,7 +15,7 @@ export class GradientDescentOptimizer extends Optimizer {
   readonly #learningRate: Hyper;
   #lr: number | Tensor | Variable = 0;
 
-  constructor(learningRate: Hyper, ...args: [useLocking?: boolean | GradientDescentOptions, name?: string] | [GradientDescentOptions]) {
+  constructor(learningRate: Hyper, ...args: PyArgs<[useLocking: boolean, name: string], GradientDescentOptions>) {
     const a = pyArgs<GradientDescentOptions>(args, ["useLocking", "name"]);
     super(a.useLocking ?? false, a.name ?? "GradientDescent");
     this.#learningRate = learningRate;

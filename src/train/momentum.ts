@@ -1,3 +1,4 @@
+import type { PyArgs } from "../ops/args.js";
 import type { Tensor } from "../core/tensor.js";
 import { pyArgs } from "../ops/args.js";
 import { add, multiply } from "../ops/elementwise.js";
@@ -22,7 +23,7 @@ export class MomentumOptimizer extends Optimizer {
   #lr: number | Tensor | Variable = 0;
   #mom: number | Tensor | Variable = 0;
 
-  constructor(learningRate: Hyper, momentum: Hyper, ...args: [useLocking?: boolean | MomentumOptions, name?: string, useNesterov?: boolean] | [MomentumOptions]) {
+  constructor(learningRate: Hyper, momentum: Hyper, ...args: PyArgs<[useLocking: boolean, name: string, useNesterov: boolean], MomentumOptions>) {
     const a = pyArgs<MomentumOptions>(args, ["useLocking", "name", "useNesterov"]);
     super(a.useLocking ?? false, a.name ?? "Momentum");
     this.#learningRate = learningRate;

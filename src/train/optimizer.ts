@@ -1,3 +1,4 @@
+import type { PyArgs } from "../ops/args.js";
 import type { DType } from "../core/dtype.js";
 import { InvalidArgumentError } from "../core/errors.js";
 import { isFullyDefined, Shape } from "../core/shape.js";
@@ -154,7 +155,7 @@ export abstract class Optimizer {
    */
   computeGradients(
     loss: Loss,
-    ...args: [varList?: readonly Variable[] | null | ComputeGradientsOptions, gateGradients?: number, aggregationMethod?: unknown, colocateGradientsWithOps?: boolean, gradLoss?: Tensor | null] | [ComputeGradientsOptions]
+    ...args: PyArgs<[varList: readonly Variable[] | null, gateGradients: number, aggregationMethod: unknown, colocateGradientsWithOps: boolean, gradLoss: Tensor | null], ComputeGradientsOptions>
   ): GradAndVar[] {
     const a = pyArgs<ComputeGradientsOptions>(args, ["varList", "gateGradients", "aggregationMethod", "colocateGradientsWithOps", "gradLoss"]);
     if (a.varList != null) for (const v of a.varList) this.#checkVariable(v);
@@ -196,7 +197,7 @@ export abstract class Optimizer {
    */
   applyGradients(
     gradsAndVars: Iterable<readonly [Tensor | TensorLike | null, Variable]>,
-    ...args: [globalStep?: Variable | null | ApplyGradientsOptions, name?: string | null] | [ApplyGradientsOptions]
+    ...args: PyArgs<[globalStep: Variable | null, name: string | null], ApplyGradientsOptions>
   ): Operation | null {
     const a = pyArgs<ApplyGradientsOptions>(args, ["globalStep", "name"]);
     const list = [...gradsAndVars];

@@ -1,3 +1,4 @@
+import type { PyArgs } from "../ops/args.js";
 import type { Tensor } from "../core/tensor.js";
 import { pyArgs } from "../ops/args.js";
 import { constant, onesLike } from "../ops/array.js";
@@ -36,7 +37,7 @@ export class RMSPropOptimizer extends Optimizer {
 
   constructor(
     learningRate: Hyper,
-    ...args: [decay?: Hyper | RMSPropOptions, momentum?: Hyper, epsilon?: Hyper, useLocking?: boolean, centered?: boolean, name?: string] | [RMSPropOptions]
+    ...args: PyArgs<[decay: Hyper, momentum: Hyper, epsilon: Hyper, useLocking: boolean, centered: boolean, name: string], RMSPropOptions>
   ) {
     const a = pyArgs<RMSPropOptions>(args, ["decay", "momentum", "epsilon", "useLocking", "centered", "name"]);
     super(a.useLocking ?? false, a.name ?? "RMSProp");

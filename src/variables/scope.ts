@@ -154,7 +154,7 @@ export function localVariables(scope?: string): Variable[] {
 }
 
 /** tf.compat.v1.variables_initializer(var_list, name="init"): one op running every initializer. */
-export function variablesInitializer(varList: readonly Variable[], ...rest: [name?: string] | [{ name?: string }]): Operation | null {
+export function variablesInitializer(varList: readonly Variable[], ...rest: PyArgs<[name: string], { name?: string }>): Operation | null {
   const { name } = pyArgs<{ name: string }>(rest, ["name"]);
   return group(varList.map((v) => v.initializer), { name: name ?? "init" });
 }

@@ -54,7 +54,7 @@ function im2col(x: FArr, g: ConvGeom, r0: number, rows: number, cols: FArr): voi
   let oh = Math.floor(rem / outW);
   let ow = rem - oh * outW;
   const rowLen = kW * inC;
-  const contiguous = dW === 1 && rowLen >= 32;
+  const contiguous = dW === 1;
   for (let r = 0; r < rows; r++) {
     let p = r * K;
     const ih0 = oh * sH - padT;
@@ -70,8 +70,10 @@ function im2col(x: FArr, g: ConvGeom, r0: number, rows: number, cols: FArr): voi
       }
       const rowBase = img + ih * inW * inC;
       if (contiguous && inside) {
+        // The whole row of taps is one run of the input: copy it in one go.
         const src = rowBase + iw0 * inC;
-        cols.set(x.subarray(src, src + rowLen), p);
+        if (rowLen >= 64) cols.set(x.subarray(src, src + rowLen), p);
+        else for (let t = 0; t < rowLen; t++) cols[p + t] = x[src + t];
         p += rowLen;
         continue;
       }
@@ -105,18 +107,27 @@ function col2im(cols: FArr, g: ConvGeom, r0: number, rows: number, dx: FArr): vo
   const rem = r0 - b * hw;
   let oh = Math.floor(rem / outW);
   let ow = rem - oh * outW;
+  const rowLen = kW * inC;
+  const contiguous = dW === 1;
   for (let r = 0; r < rows; r++) {
     let p = r * K;
     const ih0 = oh * sH - padT;
     const iw0 = ow * sW - padL;
     const img = b * inH * inW * inC;
+    const inside = iw0 >= 0 && iw0 + (kW - 1) * dW < inW;
     for (let kh = 0; kh < kH; kh++) {
       const ih = ih0 + kh * dH;
       if (ih < 0 || ih >= inH) {
-        p += kW * inC;
+        p += rowLen;
         continue;
       }
       const rowBase = img + ih * inW * inC;
+      if (contiguous && inside) {
+        const dst = rowBase + iw0 * inC;
+        for (let t = 0; t < rowLen; t++) dx[dst + t] += cols[p + t];
+        p += rowLen;
+        continue;
+      }
       for (let kw = 0; kw < kW; kw++) {
         const iw = iw0 + kw * dW;
         if (iw >= 0 && iw < inW) {

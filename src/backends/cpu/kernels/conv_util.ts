@@ -47,7 +47,7 @@ export function spatialAxes(rank: number, channelsFirst: boolean): number[] {
   return Array.from({ length: n }, (_, i) => (channelsFirst ? 2 + i : 1 + i));
 }
 
-/** Per spatial dim: [size of the list attr at that dim, padding pair]. */
+/** A per-dimension list attr (strides, dilations, ksize) as numbers; absent means all `fallback`. */
 export function attrList(attrs: Attrs, key: string, rank: number, fallback: number): number[] {
   const v = attrs[key];
   if (v === undefined || v === null) return new Array<number>(rank).fill(fallback);
