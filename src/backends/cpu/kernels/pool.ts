@@ -35,9 +35,6 @@ function poolGeom(shape: readonly number[], attrs: Attrs, cf: boolean): PoolGeom
 function outSpatial(g: PoolGeom, rank: number): number[] {
   return rank === 5 ? [g.outD, g.outH, g.outW] : [g.outH, g.outW];
 }
-function inSpatial(g: PoolGeom, rank: number): number[] {
-  return rank === 5 ? [g.inD, g.inH, g.inW] : [g.inH, g.inW];
-}
 
 /**
  * For every output window, the flat channels-last input index of the first maximum of each channel,
