@@ -39,3 +39,37 @@ describe("the op table", () => {
     for (const t of types) assert.match(t, /^[A-Z][A-Za-z0-9]*$/);
   });
 });
+
+describe("fused activation gradients", () => {
+  it("ReluGrad, Relu6Grad, EluGrad, TanhGrad, SigmoidGrad and their second derivatives", () => {
+    checkGradient((x) => tf.nn.relu(x), [[-1.5, 0.5, 2]]);
+    checkGradient((x) => tf.nn.relu6(x), [[-1.5, 0.5, 7]]);
+    checkGradient((x) => tf.nn.elu(x), [[-1.5, 0.5, 2]]);
+    checkGradient((x) => tf.tanh(x), [[-1.5, 0.5, 2]]);
+    checkGradient((x) => tf.sigmoid(x), [[-1.5, 0.5, 2]]);
+    // Second derivatives through a tape differentiate the *Grad ops themselves.
+    for (const [f, d2] of [
+      [(x: tf.Tensor) => tf.tanh(x), (v: number) => -2 * Math.tanh(v) * (1 - Math.tanh(v) ** 2)],
+      [(x: tf.Tensor) => tf.sigmoid(x), (v: number) => { const s = 1 / (1 + Math.exp(-v)); return s * (1 - s) * (1 - 2 * s); }],
+      [(x: tf.Tensor) => tf.nn.elu(x), (v: number) => (v > 0 ? 0 : Math.exp(v))],
+      [(x: tf.Tensor) => tf.multiply(tf.nn.relu(x), x), () => 2],
+    ] as const) {
+      for (const v of [0.7, -0.4]) {
+        const xv = tf.constant(v, { dtype: "float64" });
+        const outer = new tf.GradientTape();
+        const inner = new tf.GradientTape();
+        const dy = outer.run(() => {
+          outer.watch(xv);
+          const y = inner.run(() => {
+            inner.watch(xv);
+            return f(xv);
+          });
+          return inner.gradient(y, xv)!;
+        });
+        const got = (outer.gradient(dy, xv) as tf.EagerTensor).item();
+        const want = f.toString().includes("multiply") ? (v > 0 ? 2 : 0) : d2(v);
+        assert.ok(Math.abs(got - want) < 1e-9, `second derivative at ${v}: ${got} vs ${want}`);
+      }
+    }
+  });
+});

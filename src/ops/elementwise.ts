@@ -83,20 +83,26 @@ defineOps([
   unary("Expm1", { js: "Math.expm1(x)" }, FLOAT, (op, [dy]) => [multiply(dy, add(op.outputs[0], 1))]),
   unary("Sin", { js: "Math.sin(x)" }, FLOAT, (op, [dy]) => [multiply(dy, cos(op.inputs[0]))]),
   unary("Cos", { js: "Math.cos(x)" }, FLOAT, (op, [dy]) => [multiply(dy, negative(sin(op.inputs[0])))]),
-  unary("Tanh", { js: "Math.tanh(x)" }, FLOAT, (op, [dy]) => [multiply(dy, subtract(1, square(op.outputs[0])))]),
-  unary("Sigmoid", { js: "x >= 0 ? 1 / (1 + Math.exp(-x)) : Math.exp(x) / (1 + Math.exp(x))" }, FLOAT, (op, [dy]) => {
-    const y = op.outputs[0];
-    return [multiply(dy, multiply(y, subtract(1, y)))];
-  }),
-  unary("Relu", { js: "x > 0 ? x : 0", jsInt64: "x > 0n ? x : 0n" }, NUMERIC, (op, [dy]) => [multiply(dy, cast(greater(op.outputs[0], 0), dy.dtype))]),
-  unary("Relu6", { js: "x > 0 ? (x < 6 ? x : 6) : 0", jsInt64: "x > 0n ? (x < 6n ? x : 6n) : 0n" }, NUMERIC, (op, [dy]) => {
-    const x = op.inputs[0];
-    return [multiply(dy, cast(logicalAnd(greater(x, 0), less(x, 6)), dy.dtype))];
-  }),
-  unary("Elu", { js: "x > 0 ? x : Math.expm1(x)" }, FLOAT, (op, [dy]) => {
-    const y = op.outputs[0];
-    return [where(greater(y, 0), dy, multiply(dy, add(y, 1)))];
-  }),
+  // Activations differentiate through TensorFlow's fused *Grad ops: one pass instead of three.
+  unary("Tanh", { js: "Math.tanh(x)" }, FLOAT, (op, [dy]) => [execute1("TanhGrad", [op.outputs[0], dy])]),
+  unary("Sigmoid", { js: "x >= 0 ? 1 / (1 + Math.exp(-x)) : Math.exp(x) / (1 + Math.exp(x))" }, FLOAT, (op, [dy]) => [execute1("SigmoidGrad", [op.outputs[0], dy])]),
+  unary("Relu", { js: "x > 0 ? x : 0", jsInt64: "x > 0n ? x : 0n" }, NUMERIC, (op, [dy]) => [execute1("ReluGrad", [dy, op.outputs[0]])]),
+  unary("Relu6", { js: "x > 0 ? (x < 6 ? x : 6) : 0", jsInt64: "x > 0n ? (x < 6n ? x : 6n) : 0n" }, NUMERIC, (op, [dy]) => [execute1("Relu6Grad", [dy, op.inputs[0]])]),
+  unary("Elu", { js: "x > 0 ? x : Math.expm1(x)" }, FLOAT, (op, [dy]) => [execute1("EluGrad", [dy, op.outputs[0]])]),
+  binary("ReluGrad", "ReluGrad", { js: "b > 0 ? a : 0", jsInt64: "b > 0n ? a : 0n" }, NUMERIC, (op, [g]) => [execute1("ReluGrad", [g, op.inputs[1]]), zerosLikeOf(op.inputs[1])], ["gradients", "features"]),
+  binary("Relu6Grad", "Relu6Grad", { js: "(b > 0 && b < 6) ? a : 0", jsInt64: "(b > 0n && b < 6n) ? a : 0n" }, NUMERIC, (op, [g]) => [execute1("Relu6Grad", [g, op.inputs[1]]), zerosLikeOf(op.inputs[1])], ["gradients", "features"]),
+  binary("EluGrad", "EluGrad", { js: "b > 0 ? a : a * (b + 1)" }, FLOAT, (op, [g]) => {
+    const [dy, y] = op.inputs;
+    return [execute1("EluGrad", [g, y]), where(greater(y, 0), zerosLikeOf(y), multiply(dy, g))];
+  }, ["gradients", "outputs"]),
+  binary("TanhGrad", "TanhGrad", { js: "b * (1 - a * a)" }, FLOAT, (op, [g]) => {
+    const [y, dy] = op.inputs;
+    return [multiply(multiply(g, dy), multiply(y, -2)), execute1("TanhGrad", [y, g])];
+  }, ["y", "dy"]),
+  binary("SigmoidGrad", "SigmoidGrad", { js: "b * a * (1 - a)" }, FLOAT, (op, [g]) => {
+    const [y, dy] = op.inputs;
+    return [multiply(multiply(g, dy), subtract(1, multiply(y, 2))), execute1("SigmoidGrad", [y, g])];
+  }, ["y", "dy"]),
   unary("Softplus", { js: "Math.max(x, 0) + Math.log1p(Math.exp(-Math.abs(x)))" }, FLOAT, (op, [dy]) => [multiply(dy, sigmoid(op.inputs[0]))]),
   unary("Sign", { js: "x > 0 ? 1 : x < 0 ? -1 : x", jsInt64: "x > 0n ? 1n : x < 0n ? -1n : 0n" }, NUMERIC, (op) => [zerosLikeOf(op.inputs[0])]),
   unary("Reciprocal", { js: "1 / x" }, FLOAT, (op, [dy]) => [multiply(negative(dy), square(op.outputs[0]))]),
