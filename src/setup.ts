@@ -11,6 +11,7 @@ import "./ops/linalg.js";
 import "./ops/random.js";
 import "./ops/conv.js";
 import "./ops/debug.js";
+import "./ops/training.js";
 import "./ops/methods.js";
 import "./runtime/session.js";
 import { CpuBackend } from "./backends/cpu/backend.js";

@@ -56,6 +56,8 @@ export interface OpDef {
   readonly infer: (inputs: readonly TensorSpec[], attrs: Attrs, name: string) => OutSpec[];
   /** undefined: no gradient registered (an error if one is needed); null: not differentiable. */
   readonly grad?: GradFn | null;
+  /** Inputs that are variables this op updates (training ops): its kernel returns their new values. */
+  readonly refInputs?: readonly number[];
   /** Holds or draws on state (variables, random): never folded or deduplicated. */
   readonly stateful?: boolean;
   readonly elementwise?: ElementwiseSpec;

@@ -291,6 +291,7 @@ export class Session {
       case "AssignSub":
         return [this.#assign(node, slots, overlay)];
     }
+    if (op.def.refInputs) return [this.#applyTraining(node, slots, overlay)];
     const inputs = op.inputs.map((_, i) => this.#input(node, slots, i, overlay));
     try {
       const env: KernelEnv = op.def.stateful && "seed" in op.attrs ? { rng: this.#rng(op) } : {};
@@ -332,6 +333,25 @@ export class Session {
       value.backend.dispose(value);
     }
     return ref;
+  }
+
+  /** A training op: reads its variables, runs the fused update kernel, stages the new values. */
+  #applyTraining(node: PlanNode, slots: SlotValue[], overlay: Map<Operation, Handle>): VarRef {
+    const op = node.op;
+    const refIdx = op.def.refInputs!;
+    const refs = refIdx.map((i) => {
+      const r = slots[node.inputSlots[i]];
+      if (!(r instanceof VarRef)) throw new InvalidArgumentError(`${op.type} ${op.name}: input ${i} must be a variable`);
+      return r;
+    });
+    const inputs = op.inputs.map((_, i) => this.#input(node, slots, i, overlay));
+    try {
+      const outs = node.device.backend.runKernel(op.type, inputs, op.attrs, {});
+      refs.forEach((r, k) => this.#setOverlay(r.op, outs[k], overlay));
+    } finally {
+      for (const h of inputs) h.backend.dispose(h);
+    }
+    return refs[0];
   }
 
   #setOverlay(v: Operation, h: Handle, overlay: Map<Operation, Handle>): void {

@@ -3,9 +3,10 @@ import type { Operation } from "../graph/operation.js";
 import { controlDependencies } from "../graph/scopes.js";
 import { pyArgs } from "../ops/args.js";
 import { cast } from "../ops/cast.js";
-import { add, divide, multiply, sqrt, square, subtract } from "../ops/elementwise.js";
+import { multiply } from "../ops/elementwise.js";
+import { applyTrainingOp } from "../ops/training.js";
 import type { Variable } from "../variables/variable.js";
-import { assignSubT, assignT, groupNamed, Hyper, Optimizer } from "./optimizer.js";
+import { groupNamed, Hyper, Optimizer } from "./optimizer.js";
 
 export interface AdamOptions {
   learningRate?: Hyper;
@@ -81,10 +82,7 @@ export class AdamOptimizer extends Optimizer {
     const b1 = this.hyper(this.#b1, v);
     const b2 = this.hyper(this.#b2, v);
     const eps = this.hyper(this.#eps, v);
-    const lrT = divide(multiply(lr, sqrt(subtract(1, b2Power))), subtract(1, b1Power));
-    const mT = assignT(m, add(multiply(m.value(), b1), multiply(grad, subtract(1, b1))));
-    const vT = assignT(vs, add(multiply(vs.value(), b2), multiply(square(grad), subtract(1, b2))));
-    return assignSubT(v, divide(multiply(mT, lrT), add(sqrt(vT), eps)));
+    return applyTrainingOp("ApplyAdam", [v, m, vs], [b1Power, b2Power, lr, b1, b2, eps, grad]);
   }
 
   /** After every variable's update: beta1_power *= beta1, beta2_power *= beta2. */

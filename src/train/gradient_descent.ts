@@ -1,9 +1,9 @@
 import type { PyArgs } from "../ops/args.js";
 import type { Tensor } from "../core/tensor.js";
 import { pyArgs } from "../ops/args.js";
-import { multiply } from "../ops/elementwise.js";
+import { applyTrainingOp } from "../ops/training.js";
 import type { Variable } from "../variables/variable.js";
-import { assignSubT, Hyper, Optimizer } from "./optimizer.js";
+import { Hyper, Optimizer } from "./optimizer.js";
 
 export interface GradientDescentOptions {
   useLocking?: boolean;
@@ -26,6 +26,6 @@ export class GradientDescentOptimizer extends Optimizer {
   }
 
   protected override applyDense(grad: Tensor, v: Variable) {
-    return assignSubT(v, multiply(grad, this.hyper(this.#lr, v)));
+    return applyTrainingOp("ApplyGradientDescent", [v], [this.hyper(this.#lr, v), grad]);
   }
 }

@@ -1,9 +1,9 @@
 import type { PyArgs } from "../ops/args.js";
 import type { Tensor } from "../core/tensor.js";
 import { pyArgs } from "../ops/args.js";
-import { add, multiply } from "../ops/elementwise.js";
+import { applyTrainingOp } from "../ops/training.js";
 import type { Variable } from "../variables/variable.js";
-import { assignSubT, assignT, Hyper, Optimizer } from "./optimizer.js";
+import { Hyper, Optimizer } from "./optimizer.js";
 
 export interface MomentumOptions {
   useLocking?: boolean;
@@ -44,8 +44,6 @@ export class MomentumOptimizer extends Optimizer {
     const accum = this.getSlot(v, "momentum")!;
     const lr = this.hyper(this.#lr, v);
     const mom = this.hyper(this.#mom, v);
-    const accumT = assignT(accum, add(multiply(accum.value(), mom), grad));
-    const step = this.useNesterov ? add(multiply(grad, lr), multiply(multiply(accumT, mom), lr)) : multiply(accumT, lr);
-    return assignSubT(v, step);
+    return applyTrainingOp("ApplyMomentum", [v, accum], [lr, grad, mom], { use_nesterov: this.useNesterov });
   }
 }

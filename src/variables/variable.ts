@@ -13,6 +13,7 @@ import type { Operation } from "../graph/operation.js";
 import { SymbolicTensor } from "../graph/tensor.js";
 import { buildNode, execute1, toEagerTensor, toGraphTensor } from "../ops/dispatch.js";
 import { getOpDef } from "../ops/registry.js";
+import type { Attrs } from "../backends/backend.js";
 import { eagerNameScope } from "../eager/name_scope.js";
 import { evalInSession } from "../graph/eval_hook.js";
 
@@ -174,6 +175,37 @@ export class Variable {
     current.dispose();
     return this;
   }
+  /**
+   * Runs a training op (ApplyGradientDescent, ...) eagerly on `vars` (its ref inputs, in order) and the
+   * other `inputs`, installing the new values it returns. Not recorded on tapes.
+   */
+  static applyEagerly(type: string, vars: readonly Variable[], inputs: readonly TensorLike[], attrs: Attrs): void {
+    const def = getOpDef(type);
+    if (!def) throw new InvalidArgumentError(`Op type not registered '${type}'`);
+    withoutRecording(() => {
+      const dtype = vars[0].dtype;
+      const converted = inputs.map((x) => toEagerTensor(x, dtype, type));
+      try {
+        const all = [...vars.map((v) => v.#eagerValue()), ...converted];
+        for (const t of all) {
+          if (t.dtype !== dtype) throw new InvalidArgumentError(`${type}: all inputs must have dtype ${dtype}, got ${t.dtype} [Op:${type}]`);
+        }
+        def.infer(all.map((t) => ({ dtype: t.dtype, shape: t.shape })), attrs, type);
+        const backend = all[0].handle.backend;
+        const outs = backend.runKernel(type, all.map((t) => t.handle), attrs, {});
+        vars.forEach((v, i) => {
+          const next = new EagerTensor(outs[i]);
+          next.kept = true;
+          const old = v.#value!;
+          v.#value = next;
+          old.dispose();
+        });
+      } finally {
+        converted.forEach((t, i) => t !== inputs[i] && t.dispose());
+      }
+    });
+  }
+
   /** Eagerly updates in place and returns the variable; in a graph returns the Assign op's output. */
   assign(value: TensorLike, opts: { name?: string } = {}): AnyTensor | Variable {
     return this.#update("Assign", value, opts.name);
@@ -207,4 +239,8 @@ export class Variable {
   [inspect.custom](): string {
     return this.toString();
   }
+}
+
+export function applyToVariablesEagerly(type: string, vars: readonly Variable[], inputs: readonly TensorLike[], attrs: Attrs): void {
+  Variable.applyEagerly(type, vars, inputs, attrs);
 }

@@ -38,6 +38,25 @@ export interface Blas {
     b: Float64Array, bOffset: number, ldb: number,
     beta: number, c: Float64Array, cOffset: number, ldc: number,
   ): void;
+  /**
+   * Level-1/2 routines, present when the library exports them (use ./blas_ops.ts, which falls back to
+   * TypeScript loops when they are absent). Increments are 1; offsets index into the arrays.
+   * y[yOff..] += alpha·x[xOff..] over n elements.
+   */
+  saxpy?(n: number, alpha: number, x: Float32Array, xOff: number, y: Float32Array, yOff: number): void;
+  daxpy?(n: number, alpha: number, x: Float64Array, xOff: number, y: Float64Array, yOff: number): void;
+  /** x[xOff..] *= alpha over n elements. */
+  sscal?(n: number, alpha: number, x: Float32Array, xOff: number): void;
+  dscal?(n: number, alpha: number, x: Float64Array, xOff: number): void;
+  /** Row-major y = alpha·op(A)·x + beta·y with A stored [m, n] (row stride lda). */
+  sgemv?(
+    transA: BlasTranspose, m: number, n: number, alpha: number, a: Float32Array, aOff: number, lda: number,
+    x: Float32Array, xOff: number, beta: number, y: Float32Array, yOff: number,
+  ): void;
+  dgemv?(
+    transA: BlasTranspose, m: number, n: number, alpha: number, a: Float64Array, aOff: number, lda: number,
+    x: Float64Array, xOff: number, beta: number, y: Float64Array, yOff: number,
+  ): void;
   /** Number of threads the library uses (OpenBLAS only). */
   setThreads?(n: number): void;
   getThreads?(): number;
@@ -183,6 +202,48 @@ export function loadBlasFrom(path: string, koffi: Koffi = requireKoffi()): Blas 
 
   // Views are made only for non-zero offsets: a subarray costs about as much as the FFI call itself.
   const view = <T extends Float32Array | Float64Array>(x: T, off: number): T => (off === 0 ? x : (x.subarray(off) as T));
+
+  // Optional level-1/2 routines: bound only when exported (a missing one leaves the method undefined).
+  const opt = (sym: string, proto: string): KoffiFn | null => {
+    if (!has(sym)) return null;
+    try {
+      return lib.func(proto) as unknown as KoffiFn;
+    } catch {
+      return null;
+    }
+  };
+  const saxpy = opt("cblas_saxpy", "void cblas_saxpy(int n, float alpha, const float *x, int incx, float *y, int incy)");
+  const daxpy = opt("cblas_daxpy", "void cblas_daxpy(int n, double alpha, const double *x, int incx, double *y, int incy)");
+  const sscal = opt("cblas_sscal", "void cblas_sscal(int n, float alpha, float *x, int incx)");
+  const dscal = opt("cblas_dscal", "void cblas_dscal(int n, double alpha, double *x, int incx)");
+  const sgemv = opt(
+    "cblas_sgemv",
+    "void cblas_sgemv(int order, int trans, int m, int n, float alpha, const float *a, int lda, " +
+      "const float *x, int incx, float beta, float *y, int incy)",
+  );
+  const dgemv = opt(
+    "cblas_dgemv",
+    "void cblas_dgemv(int order, int trans, int m, int n, double alpha, const double *a, int lda, " +
+      "const double *x, int incx, double beta, double *y, int incy)",
+  );
+  const level12: Partial<Blas> = {
+    ...(saxpy ? { saxpy: (n: number, alpha: number, x: Float32Array, xOff: number, y: Float32Array, yOff: number) => void saxpy(n, alpha, view(x, xOff), 1, view(y, yOff), 1) } : {}),
+    ...(daxpy ? { daxpy: (n: number, alpha: number, x: Float64Array, xOff: number, y: Float64Array, yOff: number) => void daxpy(n, alpha, view(x, xOff), 1, view(y, yOff), 1) } : {}),
+    ...(sscal ? { sscal: (n: number, alpha: number, x: Float32Array, xOff: number) => void sscal(n, alpha, view(x, xOff), 1) } : {}),
+    ...(dscal ? { dscal: (n: number, alpha: number, x: Float64Array, xOff: number) => void dscal(n, alpha, view(x, xOff), 1) } : {}),
+    ...(sgemv
+      ? {
+        sgemv: (ta: boolean, m: number, n: number, alpha: number, a: Float32Array, aOff: number, lda: number, x: Float32Array, xOff: number, beta: number, y: Float32Array, yOff: number) =>
+          void sgemv(CBLAS_ROW_MAJOR, ta ? CBLAS_TRANS : CBLAS_NO_TRANS, m, n, alpha, view(a, aOff), lda, view(x, xOff), 1, beta, view(y, yOff), 1),
+      }
+      : {}),
+    ...(dgemv
+      ? {
+        dgemv: (ta: boolean, m: number, n: number, alpha: number, a: Float64Array, aOff: number, lda: number, x: Float64Array, xOff: number, beta: number, y: Float64Array, yOff: number) =>
+          void dgemv(CBLAS_ROW_MAJOR, ta ? CBLAS_TRANS : CBLAS_NO_TRANS, m, n, alpha, view(a, aOff), lda, view(x, xOff), 1, beta, view(y, yOff), 1),
+      }
+      : {}),
+  };
   const blas: Blas = {
     name,
     path: resolvePath(path),
@@ -195,6 +256,7 @@ export function loadBlasFrom(path: string, koffi: Koffi = requireKoffi()): Blas 
       dg(CBLAS_ROW_MAJOR, ta ? CBLAS_TRANS : CBLAS_NO_TRANS, tb ? CBLAS_TRANS : CBLAS_NO_TRANS, m, n, k,
         alpha, view(a, aOff), lda, view(b, bOff), ldb, beta, view(c, cOff), ldc);
     },
+    ...level12,
     ...(setThreads && getThreads ? { setThreads, getThreads } : {}),
   };
   return blas;

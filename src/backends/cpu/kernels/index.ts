@@ -10,13 +10,14 @@ import { poolKernelTable } from "./pool.js";
 import { normKernelTable } from "./norm.js";
 import { randomKernels } from "./random.js";
 import { stateKernels } from "./state.js";
+import { trainingKernels } from "./training.js";
 
 /**
  * The CPU kernel table: hand-written kernels per op family, plus one generated kernel for every
  * elementwise op of the op table. Built on first use, after the op library has registered.
  */
 export function cpuKernels(): Record<string, CpuKernel> {
-  const table: Record<string, CpuKernel> = { ...arrayKernels, ...debugKernels, ...reduceKernels, ...linalgKernels, ...randomKernels, ...stateKernels, ...nnKernels, ...convKernelTable, ...poolKernelTable, ...normKernelTable };
+  const table: Record<string, CpuKernel> = { ...arrayKernels, ...debugKernels, ...reduceKernels, ...linalgKernels, ...randomKernels, ...stateKernels, ...trainingKernels, ...nnKernels, ...convKernelTable, ...poolKernelTable, ...normKernelTable };
   for (const def of allOpDefs()) {
     const ew = def.elementwise;
     if (!ew || table[def.type]) continue;

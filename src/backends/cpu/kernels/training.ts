@@ -1,0 +1,66 @@
+import { allocValues } from "../../../core/dtype.js";
+import { KernelTable, out } from "../kernel.js";
+
+type F = Float32Array | Float64Array;
+const scalar = (t: { values: unknown }) => (t.values as F)[0];
+
+/** Fused optimizer updates: one pass over the parameters, writing fresh (recycled) buffers. */
+export const trainingKernels: KernelTable = {
+  ApplyGradientDescent: ([v, alpha, delta]) => {
+    const n = v.values.length;
+    const o = allocValues(v.dtype, n) as F;
+    const x = v.values as F;
+    const d = delta.values as F;
+    const a = scalar(alpha);
+    for (let i = 0; i < n; i++) o[i] = x[i] - a * d[i];
+    return [out(v.dtype, v.shape, o)];
+  },
+  ApplyMomentum: ([v, accum, lr, grad, momentum], attrs) => {
+    const n = v.values.length;
+    const ov = allocValues(v.dtype, n) as F;
+    const oa = allocValues(v.dtype, n) as F;
+    const x = v.values as F;
+    const acc = accum.values as F;
+    const g = grad.values as F;
+    const l = scalar(lr);
+    const m = scalar(momentum);
+    if (attrs.use_nesterov) {
+      for (let i = 0; i < n; i++) {
+        const a = acc[i] * m + g[i];
+        oa[i] = a;
+        ov[i] = x[i] - (g[i] * l + a * m * l);
+      }
+    } else {
+      for (let i = 0; i < n; i++) {
+        const a = acc[i] * m + g[i];
+        oa[i] = a;
+        ov[i] = x[i] - l * a;
+      }
+    }
+    return [out(v.dtype, v.shape, ov), out(v.dtype, v.shape, oa)];
+  },
+  ApplyAdam: ([v, m, s, b1p, b2p, lr, b1, b2, eps, grad]) => {
+    const n = v.values.length;
+    const ov = allocValues(v.dtype, n) as F;
+    const om = allocValues(v.dtype, n) as F;
+    const os = allocValues(v.dtype, n) as F;
+    const x = v.values as F;
+    const mv = m.values as F;
+    const sv = s.values as F;
+    const g = grad.values as F;
+    const beta1 = scalar(b1);
+    const beta2 = scalar(b2);
+    const e = scalar(eps);
+    // TensorFlow 1's Adam: the bias correction folded into the step size.
+    const lrT = (scalar(lr) * Math.sqrt(1 - scalar(b2p))) / (1 - scalar(b1p));
+    for (let i = 0; i < n; i++) {
+      const gi = g[i];
+      const mi = mv[i] + (gi - mv[i]) * (1 - beta1);
+      const si = sv[i] + (gi * gi - sv[i]) * (1 - beta2);
+      om[i] = mi;
+      os[i] = si;
+      ov[i] = x[i] - (lrT * mi) / (Math.sqrt(si) + e);
+    }
+    return [out(v.dtype, v.shape, ov), out(v.dtype, v.shape, om), out(v.dtype, v.shape, os)];
+  },
+};
