@@ -4,7 +4,8 @@ import { normalizeAxis, sizeOf, stridesOf } from "../../../core/shape.js";
 import { getOpDef } from "../../../ops/registry.js";
 import type { Attrs } from "../../backend.js";
 import { binaryKernel } from "../elementwise.js";
-import { CpuKernel, CpuTensor, KernelTable, out } from "../kernel.js";
+import { aliasOf, CpuKernel, CpuTensor, KernelTable, out } from "../kernel.js";
+import { gemv } from "../blas_ops.js";
 import { ints } from "./util.js";
 
 /**
@@ -92,10 +93,49 @@ function reduceAxes(x: CpuTensor, axesT: CpuTensor, op: string): number[] {
   return [...new Set(ints(axesT.values).map((a) => normalizeAxis(a, rank, op)))];
 }
 
+const onesCache = new Map<string, Float32Array | Float64Array>();
+function ones(dtype: "float32" | "float64", n: number): Float32Array | Float64Array {
+  const key = `${dtype}:${n}`;
+  let v = onesCache.get(key);
+  if (!v) {
+    v = (dtype === "float32" ? new Float32Array(n) : new Float64Array(n)).fill(1);
+    if (onesCache.size > 64) onesCache.clear();
+    onesCache.set(key, v);
+  }
+  return v;
+}
+
+/**
+ * Sums over a leading or trailing block of axes are matrix-vector products with a vector of ones:
+ * [R, C] summed over rows (bias gradients) or columns, through BLAS when it is loaded.
+ */
+function sumByGemv(x: CpuTensor, axes: number[], outShape: number[], mean: boolean): CpuTensor | null {
+  const rank = x.shape.length;
+  if ((x.dtype !== "float32" && x.dtype !== "float64") || axes.length === 0 || axes.length === rank) return null;
+  const sorted = [...axes].sort((a, b) => a - b);
+  const leading = sorted.every((a, i) => a === i);
+  const trailing = sorted.every((a, i) => a === rank - axes.length + i);
+  if (!leading && !trailing) return null;
+  const reduced = sizeOf(sorted.map((a) => x.shape[a]));
+  const kept = x.values.length / Math.max(reduced, 1);
+  const res = allocValues(x.dtype, kept) as Float32Array | Float64Array;
+  const xv = x.values as Float32Array | Float64Array;
+  const alpha = mean ? 1 / reduced : 1;
+  if (leading) gemv(true, reduced, kept, alpha, xv, 0, kept, ones(x.dtype, reduced), 0, 0, res, 0);
+  else gemv(false, kept, reduced, alpha, xv, 0, reduced, ones(x.dtype, reduced), 0, 0, res, 0);
+  return out(x.dtype, outShape, res);
+}
+
 function reduce(x: CpuTensor, axesT: CpuTensor, attrs: Attrs, kind: Combine, op: string, mean = false): CpuTensor[] {
   const rank = x.shape.length;
   const axes = reduceAxes(x, axesT, op);
   const { outShape, outStr } = reductionPlan(x.shape, axes, Boolean(attrs.keep_dims));
+  // Reducing only over axes of size 1 changes no value: share the input's buffer.
+  if (axes.every((a) => x.shape[a] === 1)) return [aliasOf(x, outShape)];
+  if (kind === "sum") {
+    const fast = sumByGemv(x, axes, outShape, mean);
+    if (fast) return [fast];
+  }
   const m = sizeOf(outShape);
   const n = x.values.length;
   const count = m === 0 ? 0 : n / m;
