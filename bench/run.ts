@@ -7,6 +7,7 @@ import { cpus, totalmem } from "node:os";
 import { writeFileSync } from "node:fs";
 import { getBlas } from "../src/backends/cpu/blas.js";
 import { benchMatmul, formatMatmulTable } from "./matmul.js";
+import { benchOverhead } from "./overhead.js";
 import { measure, Measurement } from "./timing.js";
 import { eagerStep, graphStep, MODELS, ModelName } from "./tsflow_models.js";
 import { tfjsStep, useBackend } from "./tfjs_models.js";
@@ -77,6 +78,12 @@ async function main(): Promise<void> {
   const matmulTable = formatMatmulTable(mm);
   console.log(matmulTable);
   lines.push("## Matrix product (float32)", "", matmulTable, "");
+
+  const oh = benchOverhead();
+  console.log(oh);
+  lines.push("## Per-call overhead (microseconds, median)", "");
+  lines.push("| Session.run, one-op graph | Session.run, one op + a fed scalar | one eager op |", "| --- | --- | --- |");
+  lines.push(`| ${oh.sessionRunMicros.toFixed(1)} | ${oh.sessionRunFeedMicros.toFixed(1)} | ${oh.eagerOpMicros.toFixed(1)} |`, "");
 
   const rows = await training(quick);
   lines.push("## Training throughput (samples/s, median of repetitions; SGD, softmax cross-entropy)", "");

@@ -57,6 +57,12 @@ export interface Blas {
     transA: BlasTranspose, m: number, n: number, alpha: number, a: Float64Array, aOff: number, lda: number,
     x: Float64Array, xOff: number, beta: number, y: Float64Array, yOff: number,
   ): void;
+  /**
+   * Out-of-place transpose (OpenBLAS's cblas_somatcopy/domatcopy extension): B[j, i] = A[i, j] for
+   * A stored row-major [rows, cols] with row stride lda, B [cols, rows] with row stride ldb.
+   */
+  somatcopyT?(rows: number, cols: number, a: Float32Array, aOff: number, lda: number, b: Float32Array, bOff: number, ldb: number): void;
+  domatcopyT?(rows: number, cols: number, a: Float64Array, aOff: number, lda: number, b: Float64Array, bOff: number, ldb: number): void;
   /** Number of threads the library uses (OpenBLAS only). */
   setThreads?(n: number): void;
   getThreads?(): number;
@@ -226,7 +232,17 @@ export function loadBlasFrom(path: string, koffi: Koffi = requireKoffi()): Blas 
     "void cblas_dgemv(int order, int trans, int m, int n, double alpha, const double *a, int lda, " +
       "const double *x, int incx, double beta, double *y, int incy)",
   );
+  const somat = opt(
+    "cblas_somatcopy",
+    "void cblas_somatcopy(int order, int trans, int rows, int cols, float alpha, const float *a, int lda, float *b, int ldb)",
+  );
+  const domat = opt(
+    "cblas_domatcopy",
+    "void cblas_domatcopy(int order, int trans, int rows, int cols, double alpha, const double *a, int lda, double *b, int ldb)",
+  );
   const level12: Partial<Blas> = {
+    ...(somat ? { somatcopyT: (r: number, c: number, a: Float32Array, aOff: number, lda: number, b: Float32Array, bOff: number, ldb: number) => void somat(CBLAS_ROW_MAJOR, CBLAS_TRANS, r, c, 1, view(a, aOff), lda, view(b, bOff), ldb) } : {}),
+    ...(domat ? { domatcopyT: (r: number, c: number, a: Float64Array, aOff: number, lda: number, b: Float64Array, bOff: number, ldb: number) => void domat(CBLAS_ROW_MAJOR, CBLAS_TRANS, r, c, 1, view(a, aOff), lda, view(b, bOff), ldb) } : {}),
     ...(saxpy ? { saxpy: (n: number, alpha: number, x: Float32Array, xOff: number, y: Float32Array, yOff: number) => void saxpy(n, alpha, view(x, xOff), 1, view(y, yOff), 1) } : {}),
     ...(daxpy ? { daxpy: (n: number, alpha: number, x: Float64Array, xOff: number, y: Float64Array, yOff: number) => void daxpy(n, alpha, view(x, xOff), 1, view(y, yOff), 1) } : {}),
     ...(sscal ? { sscal: (n: number, alpha: number, x: Float32Array, xOff: number) => void sscal(n, alpha, view(x, xOff), 1) } : {}),

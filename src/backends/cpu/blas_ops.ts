@@ -2,8 +2,8 @@ import { InternalError } from "../../core/errors.js";
 import { getBlas } from "./blas.js";
 
 /**
- * Level-1/2 BLAS entry points for CPU kernels: y += alpha·x (axpy), x *= alpha (scal) and the
- * matrix-vector product (gemv), on Float32Array/Float64Array with offsets into the arrays (no copies:
+ * Level-1/2 BLAS entry points for CPU kernels: y += alpha·x (axpy), x *= alpha (scal), the
+ * matrix-vector product (gemv) and an out-of-place matrix transpose (OpenBLAS's omatcopy), on Float32Array/Float64Array with offsets into the arrays (no copies:
  * BLAS gets subarray views). They go to the loaded CBLAS when it exports the routine and the problem is
  * large enough to pay for the FFI call (~0.3 µs); otherwise to the TypeScript loops below, which are
  * also the reference the BLAS paths are tested against. Unit increments only. Extents are checked
@@ -14,6 +14,8 @@ export type FloatArray = Float32Array | Float64Array;
 /** Below these many elements (axpy/scal: n; gemv: m·n) the TypeScript loop beats the FFI call. */
 export const BLAS_MIN_VEC = 256;
 export const BLAS_MIN_GEMV = 512;
+/** transpose: rows·cols from which the BLAS call is used. */
+export const BLAS_MIN_TRANSPOSE = 256;
 
 function checkVec(op: string, what: string, len: number, off: number, n: number): void {
   if (!Number.isInteger(off) || off < 0 || off + n > len) {
@@ -60,6 +62,26 @@ export function gemvRef(
     for (let j = 0; j < n; j++) acc[j] += a[r + j] * xi;
   }
   for (let j = 0; j < n; j++) y[yOff + j] = beta === 0 ? alpha * acc[j] : alpha * acc[j] + beta * y[yOff + j];
+}
+
+/**
+ * B[j, i] = A[i, j]: A stored row-major [rows, cols] with row stride lda, B [cols, rows] with row
+ * stride ldb. Walked in 32x32 tiles so that neither side strides through memory element by element.
+ */
+export function transposeRef(
+  rows: number, cols: number, a: FloatArray, aOff: number, lda: number, b: FloatArray, bOff: number, ldb: number,
+): void {
+  const T = 32;
+  for (let i0 = 0; i0 < rows; i0 += T) {
+    const i1 = Math.min(rows, i0 + T);
+    for (let j0 = 0; j0 < cols; j0 += T) {
+      const j1 = Math.min(cols, j0 + T);
+      for (let j = j0; j < j1; j++) {
+        const bo = bOff + j * ldb;
+        for (let i = i0; i < i1; i++) b[bo + i] = a[aOff + i * lda + j];
+      }
+    }
+  }
 }
 
 // ---------------------------------------------------------------- dispatch
@@ -123,4 +145,29 @@ export function gemv(
     }
   }
   gemvRef(transA, m, n, alpha, a, aOff, lda, x, xOff, beta, y, yOff);
+}
+
+/** Out-of-place transpose B = Aᵀ (see transposeRef); A and B must not overlap. */
+export function transpose(
+  rows: number, cols: number, a: FloatArray, aOff: number, lda: number, b: FloatArray, bOff: number, ldb: number,
+): void {
+  if (rows <= 0 || cols <= 0) return;
+  if (!Number.isInteger(aOff) || aOff < 0 || lda < cols || aOff + (rows - 1) * lda + cols > a.length) {
+    throw new InternalError(`transpose: A of ${rows}x${cols} (row stride ${lda}) at offset ${aOff} does not fit in ${a.length} elements`);
+  }
+  if (!Number.isInteger(bOff) || bOff < 0 || ldb < rows || bOff + (cols - 1) * ldb + rows > b.length) {
+    throw new InternalError(`transpose: B of ${cols}x${rows} (row stride ${ldb}) at offset ${bOff} does not fit in ${b.length} elements`);
+  }
+  if (rows === 1 && cols === 1) {
+    b[bOff] = a[aOff];
+    return;
+  }
+  if (rows * cols >= BLAS_MIN_TRANSPOSE) {
+    const blas = getBlas();
+    if (blas !== null) {
+      if (a instanceof Float32Array && b instanceof Float32Array && blas.somatcopyT) return blas.somatcopyT(rows, cols, a, aOff, lda, b, bOff, ldb);
+      if (a instanceof Float64Array && b instanceof Float64Array && blas.domatcopyT) return blas.domatcopyT(rows, cols, a, aOff, lda, b, bOff, ldb);
+    }
+  }
+  transposeRef(rows, cols, a, aOff, lda, b, bOff, ldb);
 }
