@@ -128,6 +128,8 @@ export const initializers = {
 };
 export const debugging = { checkNumerics, setLogDevicePlacement };
 export const linalg = { matmul };
+/** tf.config: devices (CPU, GPUs through the cuda backend), placement and GPU memory settings. */
+export { config } from "./config.js";
 
 /** tf.train: a namespace, so that `tf.train.AdamOptimizer` is a type as well as a class. */
 export * as train from "./train/index.js";

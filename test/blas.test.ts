@@ -7,7 +7,7 @@ import * as tf from "../src/index.js";
 import { getBlas, NO_BLAS_NOTICE_PREFIX } from "../src/backends/cpu/blas.js";
 import { BLAS_MIN_MNK, gemm } from "../src/backends/cpu/gemm.js";
 import { gemmRef } from "../src/backends/cpu/kernels/linalg.js";
-import { axpy, axpyRef, BLAS_MIN_GEMV, BLAS_MIN_VEC, gemv, gemvRef, scal, scalRef } from "../src/backends/cpu/blas_ops.js";
+import { axpy, axpyRef, BLAS_MIN_GEMV, BLAS_MIN_VEC, gemv, gemvRef, scal, scalRef, transpose, transposeRef, withBlasThreads } from "../src/backends/cpu/blas_ops.js";
 
 // gemm() through the BLAS this process loaded (if any) against the TypeScript reference loop, the
 // fallback when no usable BLAS exists (in child processes, so that TSFLOW_BLAS is read fresh), and
@@ -295,9 +295,9 @@ test("TSFLOW_BLAS naming a real CBLAS loads it", { skip: getBlas() === null ? "n
 test("the loaded BLAS binds axpy/scal/gemv when it exports them (OpenBLAS does)", (t) => {
   const blas = getBlas();
   if (!blas) return t.skip("no BLAS");
-  const bound = ["saxpy", "daxpy", "sscal", "dscal", "sgemv", "dgemv"].filter((k) => typeof (blas as unknown as Record<string, unknown>)[k] === "function");
+  const bound = ["saxpy", "daxpy", "sscal", "dscal", "sgemv", "dgemv", "somatcopyT", "domatcopyT"].filter((k) => typeof (blas as unknown as Record<string, unknown>)[k] === "function");
   t.diagnostic(`bound: ${bound.join(", ") || "none"}`);
-  if (blas.name === "OpenBLAS") assert.equal(bound.length, 6);
+  if (blas.name === "OpenBLAS") assert.equal(bound.length, 8);
 });
 
 function closeTo(got: ArrayLike<number>, want: ArrayLike<number>, tol: number, what: string): void {
@@ -411,4 +411,42 @@ test("blas_ops without a BLAS (TSFLOW_BLAS=none) gives the reference results", (
   assert.equal(r.status, 0, r.stderr);
   assert.ok(JSON.parse(r.stdout).err < 1e-5, r.stdout);
   assert.ok(!r.stderr.includes(NO_BLAS_NOTICE_PREFIX));
+});
+
+for (const F of [Float32Array, Float64Array]) {
+  test(`transpose ${F.name}: BLAS omatcopy (or fallback) and the tiled loop give Aᵀ exactly, strides and offsets honoured`, () => {
+    for (const [rows, cols] of [[1, 1], [1, 300], [300, 1], [3, 5], [16, 16], [33, 70], [6, 5000], [5000, 6], [100, 90]]) {
+      const aOff = 3, lda = cols + 2, bOff = 5, ldb = rows + 1;
+      const a = new F(rand(aOff + rows * lda, rows * 13 + cols));
+      const b0 = new F(rand(bOff + cols * ldb + 2, rows + cols));
+      const got = new F(b0);
+      const ref = new F(b0);
+      transpose(rows, cols, a, aOff, lda, got, bOff, ldb);
+      transposeRef(rows, cols, a, aOff, lda, ref, bOff, ldb);
+      assert.deepEqual(Array.from(got), Array.from(ref), `${rows}x${cols}`);
+      for (let i = 0; i < rows; i++) for (let j = 0; j < cols; j++) assert.equal(got[bOff + j * ldb + i], a[aOff + i * lda + j]);
+      // the gaps between B's rows are untouched
+      for (let j = 0; j < cols; j++) for (let i = rows; i < ldb && bOff + j * ldb + i < got.length; i++) assert.equal(got[bOff + j * ldb + i], b0[bOff + j * ldb + i]);
+    }
+  });
+}
+
+test("transpose: extents outside the arrays are rejected", () => {
+  const v = new Float32Array(100);
+  assert.throws(() => transpose(10, 10, v, 1, 10, new Float32Array(100), 0, 10), /does not fit/);
+  assert.throws(() => transpose(10, 10, v, 0, 10, new Float32Array(99), 0, 10), /does not fit/);
+  assert.throws(() => transpose(10, 10, v, 0, 9, new Float32Array(100), 0, 10), /does not fit/);
+});
+
+test("withBlasThreads limits the thread count for the call and restores it, even on a throw", () => {
+  const blas = getBlas();
+  const before = blas?.getThreads?.();
+  const inside = withBlasThreads(1, () => blas?.getThreads?.());
+  if (before !== undefined) {
+    assert.equal(inside, Math.min(1, before));
+    assert.equal(blas!.getThreads!(), before);
+    assert.throws(() => withBlasThreads(1, () => { throw new Error("boom"); }), /boom/);
+    assert.equal(blas!.getThreads!(), before);
+  }
+  assert.equal(withBlasThreads(1, () => 42), 42);
 });

@@ -3,6 +3,12 @@ import { describe, it } from "node:test";
 import * as tf from "../src/index.js";
 import { assertClose, checkGradient } from "./util/gradcheck.js";
 import { dropoutV1 } from "../src/ops/conv.js";
+import { spawnSync } from "node:child_process";
+import { fileURLToPath, pathToFileURL } from "node:url";
+import { convKernelTable, convTuning, setConvAlgorithm } from "../src/backends/cpu/kernels/conv.js";
+import { poolKernelTable } from "../src/backends/cpu/kernels/pool.js";
+import { normKernelTable } from "../src/backends/cpu/kernels/norm.js";
+import type { CpuTensor } from "../src/backends/cpu/kernel.js";
 
 // ---------------------------------------------------------------- helpers and naive references
 
@@ -760,4 +766,212 @@ describe("tf.image.resizeBilinear / resizeNearestNeighbor", () => {
     assert.throws(() => tf.image.resizeBilinear(img, [2, 2], { alignCorners: true, halfPixelCenters: true }), tf.errors.InvalidArgumentError);
     assert.throws(() => tf.image.resizeNearestNeighbor(img, [2, 2, 2]), tf.errors.InvalidArgumentError);
   });
+});
+
+// ---------------------------------------------------------------- CPU kernel paths, called directly
+
+type F = typeof Float32Array | typeof Float64Array;
+const dtypeOf = (A: F) => (A === Float32Array ? "float32" : "float64") as "float32" | "float64";
+const kt = (A: F, shape: number[], v: ArrayLike<number>): CpuTensor => ({ dtype: dtypeOf(A), shape, values: A.from(v) });
+const shapeT = (s: number[]): CpuTensor => ({ dtype: "int32", shape: [s.length], values: Int32Array.from(s) });
+const ENV = {} as never;
+
+function closeArrays(got: ArrayLike<number>, want: ArrayLike<number>, tol: number, what: string): void {
+  assert.equal(got.length, want.length, `${what}: length`);
+  for (let i = 0; i < want.length; i++) {
+    assert.ok(Math.abs(got[i] - want[i]) <= tol * (1 + Math.abs(want[i])), `${what}[${i}]: ${got[i]} vs ${want[i]}`);
+  }
+}
+
+describe("CPU Conv2D: the shifted-plane implicit GEMM equals im2col", () => {
+  const cases: { xs: number[]; fs: number[]; d: [number, number]; pad: string; ep?: number[] }[] = [
+    { xs: [3, 9, 8, 1], fs: [5, 5, 1, 6], d: [1, 1], pad: "SAME" }, // LeNet conv1 shape family: one channel, padded
+    { xs: [4, 8, 8, 6], fs: [5, 5, 6, 4], d: [1, 1], pad: "VALID" }, // conv2 family: no padding
+    { xs: [2, 7, 6, 3], fs: [3, 3, 3, 5], d: [1, 1], pad: "SAME" },
+    { xs: [2, 6, 7, 2], fs: [2, 2, 2, 3], d: [1, 1], pad: "SAME" }, // odd total padding (extra after)
+    { xs: [2, 9, 10, 2], fs: [3, 2, 2, 3], d: [2, 3], pad: "SAME" }, // dilations
+    { xs: [1, 9, 10, 1], fs: [3, 2, 1, 2], d: [2, 3], pad: "VALID" },
+    { xs: [2, 5, 6, 2], fs: [3, 3, 2, 2], d: [1, 1], pad: "EXPLICIT", ep: [0, 0, 1, 2, 0, 3, 0, 0] },
+    { xs: [1, 4, 9, 3], fs: [4, 1, 3, 2], d: [1, 1], pad: "VALID" }, // one-column kernel
+    { xs: [2, 3, 3, 4], fs: [3, 3, 4, 2], d: [1, 1], pad: "VALID" }, // a single output position per image
+    { xs: [3, 6, 6, 1], fs: [2, 2, 1, 1], d: [1, 1], pad: "VALID" }, // one channel, no padding: x is the grid
+  ];
+  const run = (alg: "im2col" | "implicit", A: F, c: (typeof cases)[number], x: Float64Array, f: Float64Array, dy: Float64Array | null) => {
+    const prev = setConvAlgorithm(alg);
+    try {
+      const attrs = { strides: [1, 1, 1, 1], padding: c.pad, dilations: [1, ...c.d, 1], data_format: "NHWC", ...(c.ep ? { explicit_paddings: c.ep } : {}) };
+      const y = convKernelTable.Conv2D([kt(A, c.xs, x), kt(A, c.fs, f)], attrs, ENV)[0];
+      if (dy === null) return { y, dx: null, df: null };
+      const dyT = kt(A, y.shape as number[], dy);
+      const dx = convKernelTable.Conv2DBackpropInput([shapeT(c.xs), kt(A, c.fs, f), dyT], attrs, ENV)[0];
+      const df = convKernelTable.Conv2DBackpropFilter([kt(A, c.xs, x), shapeT(c.fs), dyT], attrs, ENV)[0];
+      return { y, dx, df };
+    } finally {
+      setConvAlgorithm(prev);
+    }
+  };
+  for (const A of [Float64Array, Float32Array] as F[]) {
+    const tol = A === Float32Array ? 2e-5 : 1e-12;
+    cases.forEach((c, ci) => {
+      it(`${dtypeOf(A)} ${JSON.stringify(c.xs)} * ${JSON.stringify(c.fs)} ${c.pad} dilation ${c.d}: forward, input and filter gradients`, () => {
+        const x = randn(c.xs, 300 + ci);
+        const f = randn(c.fs, 400 + ci);
+        const y0 = run("im2col", A, c, x, f, null).y;
+        const dy = randn(y0.shape as number[], 500 + ci);
+        const ref = run("im2col", A, c, x, f, dy);
+        const chunk = convTuning.implicitChunk;
+        for (const ch of [chunk, 7, 1]) {
+          // small chunks split the grid into many pieces (and pieces shorter than one row)
+          convTuning.implicitChunk = ch;
+          try {
+            const got = run("implicit", A, c, x, f, dy);
+            assert.deepEqual(got.y.shape, ref.y.shape);
+            closeArrays(got.y.values as Float64Array, ref.y.values as Float64Array, tol, `y (chunk ${ch})`);
+            closeArrays(got.dx!.values as Float64Array, ref.dx!.values as Float64Array, tol, `dx (chunk ${ch})`);
+            closeArrays(got.df!.values as Float64Array, ref.df!.values as Float64Array, tol, `df (chunk ${ch})`);
+          } finally {
+            convTuning.implicitChunk = chunk;
+          }
+        }
+        if (c.pad !== "EXPLICIT") {
+          const want = refConv2d(x, c.xs, f, c.fs, [1, 1], c.d, c.pad as "SAME" | "VALID");
+          closeArrays(run("implicit", A, c, x, f, null).y.values as Float64Array, A === Float32Array ? Float32Array.from(want.values) : want.values, tol * 5, "y vs direct loop");
+        }
+      });
+    });
+  }
+
+  it("repeated calls reuse scratch buffers without leaking stale values (padding stays zero)", () => {
+    const c = cases[0];
+    const x = randn(c.xs, 1);
+    const f = randn(c.fs, 2);
+    const big = { ...c, xs: [3, 12, 11, 1] };
+    const first = run("implicit", Float32Array, c, x, f, null).y.values;
+    run("implicit", Float32Array, big, randn(big.xs, 3).map((v) => v + 100), f, randn([3, 12, 11, 6], 4));
+    const again = run("implicit", Float32Array, c, x, f, null).y.values;
+    assert.deepEqual(Array.from(again as Float32Array), Array.from(first as Float32Array));
+  });
+
+  it("auto mode (the default) gives the same numbers as both algorithms, strided convolutions included", () => {
+    for (const [xs, fs, s] of [[[2, 8, 8, 3], [3, 3, 3, 4], 1], [[2, 9, 9, 2], [3, 3, 2, 3], 2]] as [number[], number[], number][]) {
+      const x = randn(xs, 7);
+      const f = randn(fs, 8);
+      const want = refConv2d(x, xs, f, fs, [s, s], [1, 1], "SAME");
+      assertAllClose(tf.nn.conv2d(f64(x, xs), f64(f, fs), s, "SAME"), want);
+    }
+  });
+
+  it("without a BLAS (TSFLOW_BLAS=none) the implicit path runs on the TypeScript fallbacks", () => {
+    const root = fileURLToPath(new URL("..", import.meta.url));
+    const url = (p: string) => JSON.stringify(pathToFileURL(`${root}src/${p}`).href);
+    const code = `
+      const conv = await import(${url("backends/cpu/kernels/conv.ts")});
+      const mk = (shape, seed) => ({ dtype: "float32", shape, values: Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, (_, i) => Math.sin(i * 0.37 + seed)) });
+      const sh = (s) => ({ dtype: "int32", shape: [s.length], values: Int32Array.from(s) });
+      const attrs = { strides: [1, 1, 1, 1], padding: "SAME", data_format: "NHWC" };
+      const x = mk([2, 20, 20, 3], 1), f = mk([3, 3, 3, 4], 2), dy = mk([2, 20, 20, 4], 3);
+      const runAll = (alg) => { conv.setConvAlgorithm(alg); return [conv.convKernelTable.Conv2D([x, f], attrs, {})[0], conv.convKernelTable.Conv2DBackpropInput([sh([2, 20, 20, 3]), f, dy], attrs, {})[0], conv.convKernelTable.Conv2DBackpropFilter([x, sh([3, 3, 3, 4]), dy], attrs, {})[0]]; };
+      const a = runAll("im2col"), b = runAll("implicit");
+      let err = 0;
+      for (let k = 0; k < 3; k++) for (let i = 0; i < a[k].values.length; i++) err = Math.max(err, Math.abs(a[k].values[i] - b[k].values[i]) / (1 + Math.abs(a[k].values[i])));
+      process.stdout.write(JSON.stringify({ err }));
+    `;
+    const r = spawnSync(process.execPath, ["--import", "tsx", "--input-type=module", "-e", code], { cwd: root, env: { ...process.env, TSFLOW_BLAS: "none" }, encoding: "utf8", timeout: 60_000 });
+    assert.equal(r.status, 0, r.stderr);
+    assert.ok(JSON.parse(r.stdout).err < 1e-5, r.stdout);
+  });
+});
+
+describe("CPU pooling: the 2x2 stride-2 fast path", () => {
+  const pool = { ksize: [1, 2, 2, 1], strides: [1, 2, 2, 1], data_format: "NHWC" };
+  /** First-maximum argmax scatter of a 2x2/2 pool, computed directly. */
+  function refMaxGrad(x: ArrayLike<number>, xs: number[], dy: ArrayLike<number>): Float64Array {
+    const [N, H, W, C] = xs;
+    const oh = Math.floor(H / 2), ow = Math.floor(W / 2);
+    const dx = new Float64Array(x.length);
+    for (let b = 0; b < N; b++)
+      for (let i = 0; i < oh; i++)
+        for (let j = 0; j < ow; j++)
+          for (let c = 0; c < C; c++) {
+            let best = -Infinity, at = -1;
+            for (let di = 0; di < 2; di++)
+              for (let dj = 0; dj < 2; dj++) {
+                const idx = ((b * H + 2 * i + di) * W + 2 * j + dj) * C + c;
+                if (at < 0 || x[idx] > best) {
+                  best = x[idx];
+                  at = idx;
+                }
+              }
+            dx[at] += dy[((b * oh + i) * ow + j) * C + c];
+          }
+    return dx;
+  }
+  for (const [xs, pad] of [[[2, 6, 8, 3], "VALID"], [[1, 7, 9, 2], "VALID"], [[2, 4, 6, 5], "SAME"], [[3, 2, 2, 1], "VALID"]] as [number[], string][]) {
+    it(`${JSON.stringify(xs)} ${pad}: MaxPool, MaxPoolGrad, AvgPool, AvgPoolGrad match the direct loops (float32/float64)`, () => {
+      // Quantized values make ties common, so the first-maximum rule is exercised.
+      const x0 = randn(xs, 21).map((v) => Math.round(v * 3) / 3);
+      const attrs = { ...pool, padding: pad };
+      for (const A of [Float32Array, Float64Array] as F[]) {
+        const x = Float64Array.from(A.from(x0));
+        const wantY = refPool(x, xs, [2, 2], [2, 2], pad as "SAME" | "VALID", true);
+        const wantA = refPool(x, xs, [2, 2], [2, 2], pad as "SAME" | "VALID", false);
+        const dy = Float64Array.from(A.from(randn(wantY.shape, 22)));
+        const y = poolKernelTable.MaxPool([kt(A, xs, x)], attrs, ENV)[0];
+        assert.deepEqual(y.shape, wantY.shape);
+        closeArrays(y.values as Float64Array, A.from(wantY.values), 0, "MaxPool");
+        const a = poolKernelTable.AvgPool([kt(A, xs, x)], attrs, ENV)[0];
+        closeArrays(a.values as Float64Array, A.from(wantA.values), 0, "AvgPool");
+        const wantDx = A.from(refMaxGrad(A.from(x), xs, A.from(dy)));
+        // with the real pool output, and with an inconsistent one (falls back to comparisons)
+        for (const yArg of [y, kt(A, wantY.shape, new Float64Array(dy.length).fill(1e9))]) {
+          const dx = poolKernelTable.MaxPoolGrad([kt(A, xs, x), yArg, kt(A, wantY.shape, dy)], attrs, ENV)[0];
+          closeArrays(dx.values as Float64Array, wantDx, 0, "MaxPoolGrad");
+        }
+        const dxa = poolKernelTable.AvgPoolGrad([shapeT(xs), kt(A, wantY.shape, dy)], attrs, ENV)[0];
+        const wantDa = new Float64Array(x.length);
+        const [N, H, W, C] = xs;
+        const [, oh, ow] = wantY.shape;
+        for (let b = 0; b < N; b++) for (let i = 0; i < oh; i++) for (let j = 0; j < ow; j++) for (let c = 0; c < C; c++)
+          for (let di = 0; di < 2; di++) for (let dj = 0; dj < 2; dj++) wantDa[((b * H + 2 * i + di) * W + 2 * j + dj) * C + c] = A.from([dy[((b * oh + i) * ow + j) * C + c] / 4])[0];
+        closeArrays(dxa.values as Float64Array, wantDa, A === Float32Array ? 1e-7 : 1e-15, "AvgPoolGrad");
+      }
+    });
+  }
+
+  it("NCHW, int32 and 3-D (depth window 1) take the same path with the same results", () => {
+    const xs = [2, 6, 4, 3];
+    const x = randn(xs, 5);
+    const want = refPool(x, xs, [2, 2], [2, 2], "VALID", true);
+    const xc = toNCHW(x, xs);
+    assertAllClose(tf.nn.maxPool(f64(xc.values, xc.shape), [1, 1, 2, 2], [1, 1, 2, 2], "VALID", "NCHW"), toNCHW(want.values, want.shape));
+    const xi = x.map((v) => Math.round(v * 10));
+    const yi = tf.nn.maxPool(tf.constant(Int32Array.from(xi), { shape: xs, dtype: "int32" }), 2, 2, "VALID");
+    assert.deepEqual(data(yi), Array.from(refPool(xi, xs, [2, 2], [2, 2], "VALID", true).values));
+    const y3 = tf.nn.maxPool3d(f64(x, [2, 1, 6, 4, 3]), [1, 2, 2], [1, 2, 2], "VALID");
+    assert.deepEqual(data(y3), Array.from(want.values));
+    checkGradient((t) => tf.nn.maxPool(t, 2, 2, "VALID"), [nest(x, xs)]);
+    checkGradient((t) => tf.nn.avgPool(t, 2, 2, "VALID", "NCHW"), [nest(xc.values, xc.shape)]);
+  });
+});
+
+describe("CPU BiasAdd / BiasAddGrad on the BLAS paths", () => {
+  for (const [shape, fmt] of [[[64, 7, 5, 6], "NHWC"], [[3, 5000, 3], "NHWC"], [[2, 7, 30, 40], "NCHW"], [[2, 3, 4], "NHWC"], [[1, 1], "NHWC"]] as [number[], string][]) {
+    it(`${JSON.stringify(shape)} ${fmt}: y = x + b exactly, the gradient within float32 rounding`, () => {
+      const C = fmt === "NCHW" ? shape[1] : shape[shape.length - 1];
+      const inner = fmt === "NCHW" ? shape.slice(2).reduce((p, d) => p * d, 1) : 1;
+      const x = randn(shape, 31);
+      const b = randn([C], 32);
+      for (const A of [Float32Array, Float64Array] as F[]) {
+        const xa = A.from(x);
+        const ba = A.from(b);
+        const y = normKernelTable.BiasAdd([kt(A, shape, xa), kt(A, [C], ba)], { data_format: fmt }, ENV)[0].values as Float64Array;
+        const want = A.from(Array.from(xa, (v: number, i: number) => v + ba[Math.floor(i / inner) % C]));
+        assert.deepEqual(Array.from(y), Array.from(want));
+        const g = normKernelTable.BiasAddGrad([kt(A, shape, xa)], { data_format: fmt }, ENV)[0].values as Float64Array;
+        const sums = new Float64Array(C);
+        xa.forEach((v, i) => (sums[Math.floor(i / inner) % C] += v));
+        closeArrays(g, A.from(sums), A === Float32Array ? 1e-5 : 1e-12, "BiasAddGrad");
+      }
+    });
+  }
 });

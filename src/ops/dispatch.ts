@@ -15,6 +15,8 @@ import { Variable } from "../variables/variable.js";
 import { getOpDef, OpDef, TensorSpec } from "./registry.js";
 import { eagerRandomSource } from "./random_state.js";
 import { logEagerPlacement } from "../runtime/placement_log.js";
+import { placeEager } from "../runtime/devices.js";
+import type { Backend, Handle } from "../backends/backend.js";
 
 export function isTensor(x: unknown): x is AnyTensor {
   return x instanceof EagerTensor || x instanceof SymbolicTensor;
@@ -78,14 +80,15 @@ export function execute1(type: string, inputs: readonly TensorLike[], attrs: Att
 
 // ---------------------------------------------------------------- eager
 
-export function toEagerTensor(x: TensorLike, dtype: DType, op: string): EagerTensor {
+/** An eager tensor for any input; JS values are written to `backend` (the CPU unless given). */
+export function toEagerTensor(x: TensorLike, dtype: DType, op: string, backend?: Backend): EagerTensor {
   if (x instanceof EagerTensor) return x;
   if (x instanceof Variable) return x.readForOp();
   if (x instanceof SymbolicTensor) {
     throw new InvalidArgumentError(`${op}: got the graph tensor ${x.name} while executing eagerly; build it inside its graph's asDefault() and run it with a Session`);
   }
   const { values, shape } = toValues(x as HostValue, dtype);
-  return new EagerTensor(defaultBackend().write(values, dtype, shape));
+  return new EagerTensor((backend ?? defaultBackend()).write(values, dtype, shape));
 }
 
 function withOpContext(e: unknown, suffix: string): never {
@@ -105,12 +108,23 @@ function executeEager(def: OpDef, inputs: readonly TensorLike[], attrs: Attrs, n
   } catch (e) {
     return withOpContext(e, suffix);
   }
+  // Placement (runtime/devices.ts): GPU:0 for ops it has a kernel for, else the CPU; tf.device() scopes.
+  let backend: Backend;
+  try {
+    backend = placeEager(def.type, dtypes, attrs);
+  } catch (e) {
+    return withOpContext(e, suffix);
+  }
   const converted: EagerTensor[] = [];
   const tensors = inputs.map((x, i) => {
-    const t = toEagerTensor(x, dtypes[i], def.type);
+    // JS values go straight to the op's device, except host-side inputs (shapes, axes).
+    const t = toEagerTensor(x, dtypes[i], def.type, def.hostInputs?.includes(i) ? undefined : backend);
     if (t !== x) converted.push(t);
     return t;
   });
+  // Copies only where a value crosses devices: the CPU's kernels read host memory, so GPU-resident
+  // inputs are brought over; a GPU backend takes foreign (host) inputs itself.
+  const copies: Handle[] = [];
   try {
     const specs: TensorSpec[] = tensors.map((t, i) => ({
       dtype: t.dtype,
@@ -118,16 +132,23 @@ function executeEager(def: OpDef, inputs: readonly TensorLike[], attrs: Attrs, n
       value: def.hostInputs?.includes(i) ? t.dataSync() : undefined,
     }));
     def.infer(specs, attrs, opName);
-    const backend = defaultBackend();
     const env: KernelEnv = def.stateful && "seed" in attrs ? { rng: eagerRandomSource(attrs) } : {};
     logEagerPlacement(def.type, backend);
-    const outs = backend.runKernel(def.type, tensors.map((t) => t.handle), attrs, env).map((h) => new EagerTensor(h));
+    const handles = tensors.map((t) => {
+      const h = t.handle;
+      if (h.backend === backend || backend.deviceType !== "CPU") return h;
+      const c = backend.write(h.backend.readSync(h), h.dtype, h.shape);
+      copies.push(c);
+      return c;
+    });
+    const outs = backend.runKernel(def.type, handles, attrs, env).map((h) => new EagerTensor(h));
     recordOperation(def, tensors, outs, attrs);
     return outs;
   } catch (e) {
     return withOpContext(e, suffix);
   } finally {
     for (const t of converted) t.dispose();
+    for (const h of copies) h.backend.dispose(h);
   }
 }
 

@@ -110,7 +110,7 @@ defineOps([
   unary("Floor", { js: "Math.floor(x)" }, FLOAT, null),
   unary("Ceil", { js: "Math.ceil(x)" }, FLOAT, null),
   // TensorFlow rounds half to even.
-  unary("Round", { js: "(Math.abs(x % 1) === 0.5) ? 2 * Math.round(x / 2) : Math.round(x)", jsInt64: "x" }, NUMERIC, null),
+  unary("Round", { js: "(Math.abs(x % 1) === 0.5) ? 2 * Math.round(x / 2) : Math.round(x)", jsInt64: "x", cuda: "ts_rint(x)" }, NUMERIC, null),
   unary("LogicalNot", { js: "!x" }, ["bool"], null),
   unary("IsNan", { js: "x !== x", outDType: "bool" }, FLOAT, null),
   unary("IsInf", { js: "x === Infinity || x === -Infinity", outDType: "bool" }, FLOAT, null),

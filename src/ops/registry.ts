@@ -35,6 +35,12 @@ export interface ElementwiseSpec {
   readonly jsInt64?: string;
   /** Output dtype when it is not the input's (comparisons give bool). */
   readonly outDType?: DType;
+  /**
+   * CUDA C++ for float32/float64 inputs, where translating `js` mechanically is not the best kernel
+   * (backends/cuda/translate.ts): an expression in a, b or x of the compute type T, which may use the
+   * prelude's overloaded ts_* helpers (ts_exp, ts_rint, ...).
+   */
+  readonly cuda?: string;
 }
 
 /** One entry of THE op table: TensorFlow's op type, its signature, inference and gradient. */

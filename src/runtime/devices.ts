@@ -1,7 +1,9 @@
-import type { Backend } from "../backends/backend.js";
+import type { Attrs, Backend } from "../backends/backend.js";
+import { gpuBackend, visibleGpus } from "../backends/cuda/index.js";
+import type { DType } from "../core/dtype.js";
 import { InvalidArgumentError } from "../core/errors.js";
-import { defaultBackend } from "../eager/context.js";
-import { DeviceSpec, fullDeviceName, parseDevice } from "./device_spec.js";
+import { ctx, defaultBackend } from "../eager/context.js";
+import { DeviceSpec, fullDeviceName, mergeDeviceSpecs, parseDevice } from "./device_spec.js";
 
 /** A device this process can run on: a full TensorFlow name and the backend behind it. */
 export interface LocalDevice {
@@ -11,10 +13,57 @@ export interface LocalDevice {
   readonly backend: Backend;
 }
 
-/** The devices that exist here. Only the CPU for now; GPU backends register themselves when present. */
+/**
+ * The devices that exist here: the CPU, then GPU:0, GPU:1, ... when the cuda backend found GPUs (visible
+ * ones, after tf.config.setVisibleDevices); their backends are created on first listing.
+ */
 export function localDevices(): LocalDevice[] {
   const cpu = defaultBackend();
-  return [{ name: fullDeviceName("CPU", 0), type: "CPU", index: 0, backend: cpu }];
+  const out: LocalDevice[] = [{ name: fullDeviceName("CPU", 0), type: "CPU", index: 0, backend: cpu }];
+  visibleGpus().forEach((_, i) => {
+    const b = gpuBackend(i);
+    if (b) out.push({ name: fullDeviceName("GPU", i), type: "GPU", index: i, backend: b });
+  });
+  return out;
+}
+
+/** tf.config.setSoftDevicePlacement: eager ops asking for a missing device or kernel run elsewhere (default on). */
+export const placementSettings = { eagerSoftPlacement: true };
+
+/** Backends that can tell whether they run an op on given dtypes (the cuda backend can). */
+interface DTypeAware {
+  canRun(type: string, dtypes: readonly DType[], attrs?: Attrs): boolean;
+}
+function canRunOn(b: Backend, type: string, dtypes: readonly DType[], attrs: Attrs): boolean {
+  const d = b as Backend & Partial<DTypeAware>;
+  return d.canRun ? d.canRun(type, dtypes, attrs) : b.hasKernel(type);
+}
+
+let gpu0: Backend | null | undefined;
+/** Forgets the cached default GPU (tf.config.setVisibleDevices before initialisation). */
+export function resetDevicePlacementCache(): void {
+  gpu0 = undefined;
+}
+
+/**
+ * The backend an eager op runs on, as TensorFlow places eager ops: inside tf.device(...) the requested
+ * device (soft placement moves the op to the CPU when that device is missing or has no kernel for it);
+ * otherwise GPU:0 when there is one with a kernel for the op and its dtypes, else the CPU.
+ */
+export function placeEager(opType: string, dtypes: readonly DType[], attrs: Attrs): Backend {
+  const stack = ctx.eagerDeviceStack;
+  if (stack.length === 0 || stack.every((s) => s === "")) {
+    if (gpu0 === undefined) gpu0 = visibleGpus().length > 0 ? gpuBackend(0) : null;
+    return gpu0 !== null && canRunOn(gpu0, opType, dtypes, attrs) ? gpu0 : defaultBackend();
+  }
+  const requested = stack.reduce((outer, inner) => (inner === "" ? outer : mergeDeviceSpecs(outer, inner)), "");
+  const soft = placementSettings.eagerSoftPlacement;
+  const { device } = placeOp(opType, opType, requested, soft, false);
+  if (canRunOn(device.backend, opType, dtypes, attrs)) return device.backend;
+  if (soft) return defaultBackend();
+  throw new InvalidArgumentError(
+    `Could not satisfy device specification '${requested}': no supported kernel for ${device.type} devices is available for op ${opType} with dtypes [${dtypes.join(", ")}]`,
+  );
 }
 
 export interface PlacementResult {
@@ -40,7 +89,8 @@ export function placeOp(opName: string, opType: string, requested: string, allow
   const devices = localDevices();
   const spec = parseDevice(requested);
   const canRun = (d: LocalDevice) => hasRuntimeKernel || d.backend.hasKernel(opType);
-  const candidates = devices.filter((d) => matches(spec, d));
+  // TensorFlow prefers a GPU to the CPU when the request leaves the device type open.
+  const candidates = devices.filter((d) => matches(spec, d)).sort((a, b) => (a.type === "GPU" ? 0 : 1) - (b.type === "GPU" ? 0 : 1));
   const ok = candidates.find(canRun);
   if (ok) return { device: ok, softPlaced: false };
   if (allowSoftPlacement) {

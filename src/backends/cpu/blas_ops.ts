@@ -171,3 +171,22 @@ export function transpose(
   }
   transposeRef(rows, cols, a, aOff, lda, b, bOff, ldb);
 }
+
+/**
+ * Runs fn with the BLAS limited to at most n threads (OpenBLAS), restoring the previous count after.
+ * For products whose threaded split costs more than it gains: OpenBLAS splits a gemm along m and n, so
+ * with a tiny output (e.g. a 25x6 filter gradient summed over 65,000 positions) both threads re-read the
+ * whole long operand; measured 2x slower than one thread. Setting the count is two cheap FFI calls.
+ */
+export function withBlasThreads<T>(n: number, fn: () => T): T {
+  const blas = getBlas();
+  if (blas === null || !blas.setThreads || !blas.getThreads) return fn();
+  const prev = blas.getThreads();
+  if (prev <= n) return fn();
+  blas.setThreads(n);
+  try {
+    return fn();
+  } finally {
+    blas.setThreads(prev);
+  }
+}

@@ -1,5 +1,7 @@
 import type { Attrs } from "../../backend.js";
 import { InvalidArgumentError } from "../../../core/errors.js";
+import { getBlas } from "../blas.js";
+import { axpy, transpose, withBlasThreads } from "../blas_ops.js";
 import { gemm } from "../gemm.js";
 import { CpuTensor, KernelTable, out } from "../kernel.js";
 import { ints } from "./util.js";
@@ -7,9 +9,12 @@ import { alloc, FArr, formatShape, isChannelsFirst, splitShape, toChannelsFirst,
 
 /**
  * Convolutions on the CPU. Data is processed channels-last ([N, H, W, C]; NCHW is transposed in and out).
- * Conv2D and its two backprops are im2col + gemm(): the patches of a block of output positions form a
- * [rows, kH*kW*inC] matrix that multiplies the filter viewed as [kH*kW*inC, outC], so every multiply-add
- * runs in the one gemm entry point. Depthwise convolutions have no matrix product and are direct loops.
+ * Two algorithms, both putting every multiply-add in the one gemm entry point:
+ *  - im2col: the patches of a block of output positions form a [rows, kH*kW*inC] matrix that multiplies
+ *    the filter viewed as [kH*kW*inC, outC]. Serves every stride; its patch copies are per-element JS.
+ *  - the shifted-plane implicit GEMM (stride 1, any dilation, when a BLAS is loaded): see "implicit" below.
+ *    Its data movement is memcpy and BLAS transposes only, which on V8 is ~20x cheaper per element.
+ * Depthwise convolutions have no matrix product and are direct loops.
  */
 
 /** Geometry of a 2-D convolution, channels-last. */
@@ -147,6 +152,273 @@ function col2im(cols: FArr, g: ConvGeom, r0: number, rows: number, dx: FArr): vo
   }
 }
 
+// ---------------------------------------------------------------- implicit (shifted-plane) GEMM
+
+/**
+ * Stride-1 convolutions as GEMMs over shifted views of the padded input. With the input padded once to
+ * [N, Hp, Wp, C] (Hp = outH + (kH-1)·dH, Wp likewise), every output position (b, oh, ow) has a "grid"
+ * index g = (b·Hp + oh)·Wp + ow, and the input element under tap (kh, kw) is at grid index
+ * g + shift(kh, kw), shift = kh·dH·Wp + kw·dW, for every image at once. So the computation runs over the
+ * whole grid [0, Mg) (Mg = N·Hp·Wp − the largest shift keeps every view in bounds), computing junk at the
+ * grid positions that are not outputs (right and bottom margins: a quarter of the grid for LeNet's 5x5
+ * SAME on 28x28, half for its 5x5 VALID on 14x14) and dropping them at the end. For stride 1,
+ * Hp = inH + padT + padB, so the padded input always fits the grid.
+ *
+ * The input is kept channel-major, XC [C, N·Hp·Wp]: then the transposed patch matrix colsT [K, Mg]
+ * (K = kH·kW·C, row (kh, kw, c)) is K plain memcpys of shifted plane slices, and
+ *   forward:        OutT [outC, Mg] = Wᵀ · colsT                    (one gemm, M as the long side)
+ *   filter grad:    dW [K, outC]    = colsT · dOutG [Mg, outC]      (dOut placed on the grid, zeros elsewhere)
+ *   input grad:     dcolsT [K, Mg]  = W · dOutGᵀ, then dXC[c, shift + g] += dcolsT[(kh, kw, c), g] (K axpys)
+ * Layout changes between NHWC and the grid are whole-matrix BLAS transposes plus one memcpy per image row.
+ * (One gemm per tap with K = C, on zero-copy views, was measured too: OpenBLAS runs those skinny products
+ * 3–10x slower than the single K = kH·kW·C product, so the memcpys pay for themselves.) The grid range is
+ * processed in chunks so that colsT stays within convTuning.implicitChunk elements.
+ */
+interface GridGeom {
+  Hp: number;
+  Wp: number;
+  /** N·Hp·Wp: the padded grid, all images. */
+  P: number;
+  /** Grid rows computed: P minus the largest tap shift. */
+  Mg: number;
+  /** Grid offset of each tap (kh, kw), kh-major. */
+  shifts: number[];
+  /** Whether the input needs padding (or is otherwise not already the grid). */
+  padded: boolean;
+}
+
+function gridGeom(g: ConvGeom): GridGeom {
+  const Hp = g.outH + (g.kH - 1) * g.dH;
+  const Wp = g.outW + (g.kW - 1) * g.dW;
+  const P = g.n * Hp * Wp;
+  const shifts: number[] = [];
+  for (let kh = 0; kh < g.kH; kh++) for (let kw = 0; kw < g.kW; kw++) shifts.push(kh * g.dH * Wp + kw * g.dW);
+  const padded = g.padT !== 0 || g.padL !== 0 || Hp !== g.inH || Wp !== g.inW;
+  return { Hp, Wp, P, Mg: P - shifts[shifts.length - 1], shifts, padded };
+}
+
+/**
+ * Tuning of the implicit GEMM (mutable: tests shrink the chunk to exercise chunking).
+ * implicitChunk: elements of colsT built at a time (2^18..2^21 measured within noise on LeNet shapes).
+ * singleThreadFlops: products below this many flops run on one BLAS thread; 0 (off) by default, since
+ * in a LeNet training step one thread and two measured the same (10.2 vs 10.4 ms per step, interleaved).
+ */
+export const convTuning = { implicitChunk: 1 << 20, singleThreadFlops: 0 };
+
+/**
+ * Grow-only scratch arrays per (dtype, role), reused across calls: a training step runs the same shapes
+ * every time, and fresh multi-megabyte arrays cost a zero fill plus garbage collection. Kernels run
+ * synchronously, so a role is never in use twice. Very large requests are not retained.
+ */
+const enum Role { XC, XP, Cols, GridA, GridB }
+const SCRATCH_KEEP = 1 << 22;
+const scratch32: (Float32Array | undefined)[] = [];
+const scratch64: (Float64Array | undefined)[] = [];
+
+function scratch(like: FArr, role: Role, n: number): FArr {
+  const f32 = like instanceof Float32Array;
+  const store = f32 ? scratch32 : scratch64;
+  const have = store[role];
+  if (have && have.length >= n) return have;
+  const a = f32 ? new Float32Array(n) : new Float64Array(n);
+  if (n <= SCRATCH_KEEP) store[role] = a as Float32Array & Float64Array;
+  return a;
+}
+
+/** The input as XC [inC, P] on the padded grid (x itself when it already is: one channel, no padding). */
+function inputGridCF(x: FArr, g: ConvGeom, gg: GridGeom): FArr {
+  const { n, inH, inW, inC, padT, padL } = g;
+  const { Hp, Wp, P } = gg;
+  let src = x;
+  if (gg.padded) {
+    // Pad in NHWC (one memcpy per image row), then transpose once.
+    const xp = scratch(x, inC === 1 ? Role.XC : Role.XP, P * inC);
+    xp.fill(0, 0, P * inC);
+    const rowLen = inW * inC;
+    for (let b = 0; b < n; b++) {
+      for (let ih = 0; ih < inH; ih++) {
+        const s = (b * inH + ih) * rowLen;
+        xp.set(x.subarray(s, s + rowLen), ((b * Hp + ih + padT) * Wp + padL) * inC);
+      }
+    }
+    src = xp;
+  }
+  if (inC === 1) return src;
+  const xc = scratch(x, Role.XC, P * inC);
+  transpose(P, inC, src, 0, inC, xc, 0, P);
+  return xc;
+}
+
+/** dOut [N, outH, outW, outC] placed on the grid, [P, outC], zeros at the positions that are not outputs. */
+function outputToGrid(dy: FArr, g: ConvGeom, gg: GridGeom, role: Role): FArr {
+  const { n, outH, outW, outC } = g;
+  const { Hp, Wp, P } = gg;
+  const dyG = scratch(dy, role, P * outC);
+  dyG.fill(0, 0, P * outC);
+  const rowLen = outW * outC;
+  for (let b = 0; b < n; b++) {
+    for (let oh = 0; oh < outH; oh++) {
+      const s = (b * outH + oh) * rowLen;
+      dyG.set(dy.subarray(s, s + rowLen), (b * Hp + oh) * Wp * outC);
+    }
+  }
+  return dyG;
+}
+
+/** colsT rows for grid range [g0, g0+len): row (t, c) = XC[c, shift_t + g0 ...]. */
+function fillColsT(xc: FArr, g: ConvGeom, gg: GridGeom, g0: number, len: number, cols: FArr): void {
+  const C = g.inC;
+  const { P, shifts } = gg;
+  let r = 0;
+  for (let t = 0; t < shifts.length; t++) {
+    for (let c = 0; c < C; c++, r++) {
+      const s = c * P + shifts[t] + g0;
+      cols.set(xc.subarray(s, s + len), r * len);
+    }
+  }
+}
+
+function chunkLen(Mg: number, K: number): number {
+  return Math.max(1, Math.min(Mg, Math.floor(convTuning.implicitChunk / Math.max(K, 1))));
+}
+
+function implicitForward(x: FArr, f: FArr, g: ConvGeom, o: FArr): void {
+  const { n, outH, outW, outC } = g;
+  const gg = gridGeom(g);
+  const { Hp, Wp, P, Mg } = gg;
+  const K = g.kH * g.kW * g.inC;
+  const xc = inputGridCF(x, g, gg);
+  const L = chunkLen(Mg, K);
+  const cols = scratch(x, Role.Cols, L * K);
+  const outT = scratch(x, Role.GridA, outC * P);
+  onBlasThreads(g, gg, K, Pass.Forward, () => {
+    for (let g0 = 0; g0 < Mg; g0 += L) {
+      const len = Math.min(L, Mg - g0);
+      fillColsT(xc, g, gg, g0, len, cols);
+      // OutT[:, g0..g0+len) = Wᵀ [outC, K] · colsT [K, len]; W is stored [K, outC].
+      gemm({ transA: true, transB: false, m: outC, n: len, k: K, a: f, lda: outC, b: cols, ldb: len, c: outT, cOffset: g0, ldc: P });
+    }
+  });
+  const outG = scratch(x, Role.GridB, P * outC);
+  transpose(outC, Mg, outT, 0, P, outG, 0, outC);
+  const rowLen = outW * outC;
+  for (let b = 0; b < n; b++) {
+    for (let oh = 0; oh < outH; oh++) {
+      const s = (b * Hp + oh) * Wp * outC;
+      o.set(outG.subarray(s, s + rowLen), (b * outH + oh) * rowLen);
+    }
+  }
+}
+
+function implicitBackpropFilter(x: FArr, dy: FArr, g: ConvGeom, df: FArr): void {
+  const gg = gridGeom(g);
+  const { Mg } = gg;
+  const K = g.kH * g.kW * g.inC;
+  const xc = inputGridCF(x, g, gg);
+  const dyG = outputToGrid(dy, g, gg, Role.GridA);
+  const L = chunkLen(Mg, K);
+  const cols = scratch(x, Role.Cols, L * K);
+  onBlasThreads(g, gg, K, Pass.BackFilter, () => {
+    for (let g0 = 0; g0 < Mg; g0 += L) {
+      const len = Math.min(L, Mg - g0);
+      fillColsT(xc, g, gg, g0, len, cols);
+      // dW [K, outC] (+)= colsT [K, len] · dOutG [len, outC]
+      gemm({ transA: false, transB: false, m: K, n: g.outC, k: len, a: cols, lda: len, b: dyG, bOffset: g0 * g.outC, ldb: g.outC, c: df, beta: g0 === 0 ? 0 : 1 });
+    }
+  });
+}
+
+/** m·n of a long-k product below which one BLAS thread beats two (measured: 25x6 2x faster, 25x16 even). */
+const SMALL_OUTPUT = 192;
+
+/**
+ * Runs a pass's products on one BLAS thread when threading does not pay: a small dW summed over a long
+ * grid (see withBlasThreads), or a product under convTuning.singleThreadFlops.
+ */
+function onBlasThreads(g: ConvGeom, gg: GridGeom, K: number, pass: Pass, run: () => void): void {
+  const small = pass === Pass.BackFilter && K * g.outC <= SMALL_OUTPUT;
+  if (small || 2 * gg.Mg * K * g.outC < convTuning.singleThreadFlops) withBlasThreads(1, run);
+  else run();
+}
+
+function implicitBackpropInput(dy: FArr, f: FArr, g: ConvGeom, dx: FArr): void {
+  const { n, inH, inW, inC, outC, padT, padL } = g;
+  const gg = gridGeom(g);
+  const { Hp, Wp, P, Mg, shifts } = gg;
+  const K = g.kH * g.kW * inC;
+  const dyG = outputToGrid(dy, g, gg, Role.GridA);
+  // dXC [inC, P]: written straight into dx when dx already is the grid (one channel, no padding).
+  const direct = inC === 1 && !gg.padded;
+  const dxc = direct ? dx : scratch(dy, Role.XC, inC * P);
+  if (!direct) dxc.fill(0, 0, inC * P);
+  const L = chunkLen(Mg, K);
+  const dcols = scratch(dy, Role.Cols, L * K);
+  onBlasThreads(g, gg, K, Pass.BackInput, () => {
+    for (let g0 = 0; g0 < Mg; g0 += L) {
+      const len = Math.min(L, Mg - g0);
+      // dcolsT [K, len] = W [K, outC] · dOutG[g0.., :]ᵀ
+      gemm({ transA: false, transB: true, m: K, n: len, k: outC, a: f, lda: outC, b: dyG, bOffset: g0 * outC, ldb: outC, c: dcols, ldc: len });
+      let r = 0;
+      for (let t = 0; t < shifts.length; t++) {
+        for (let c = 0; c < inC; c++, r++) axpy(len, 1, dcols, r * len, dxc, c * P + shifts[t] + g0);
+      }
+    }
+  });
+  if (direct) return;
+  if (!gg.padded) {
+    transpose(inC, P, dxc, 0, P, dx, 0, inC);
+    return;
+  }
+  let dxG = dxc;
+  if (inC > 1) {
+    dxG = scratch(dy, Role.GridB, P * inC);
+    transpose(inC, P, dxc, 0, P, dxG, 0, inC);
+  }
+  const rowLen = inW * inC;
+  for (let b = 0; b < n; b++) {
+    for (let ih = 0; ih < inH; ih++) {
+      const s = ((b * Hp + ih + padT) * Wp + padL) * inC;
+      dx.set(dxG.subarray(s, s + rowLen), (b * inH + ih) * rowLen);
+    }
+  }
+}
+
+export type ConvAlgorithm = "auto" | "im2col" | "implicit";
+let algorithm: ConvAlgorithm = "auto";
+
+/** Forces one convolution algorithm (tests and measurements); "auto" picks per case. Returns the previous one. */
+export function setConvAlgorithm(a: ConvAlgorithm): ConvAlgorithm {
+  const prev = algorithm;
+  algorithm = a;
+  return prev;
+}
+
+const enum Pass { Forward, BackInput, BackFilter }
+
+/**
+ * Whether the implicit GEMM serves this case: stride 1 only, and under "auto" only with a BLAS and when a
+ * cost model (nanoseconds, measured on a 2-core x86-64 with OpenBLAS; only the comparison matters) says
+ * so. The implicit GEMM multiplies over the padded grid (Mg rows instead of M outputs), so it loses where
+ * padding is a large share of a small image with many channels, and where im2col's patch rows are long
+ * enough to be memcpys (kW·inC >= 64) on the forward and filter passes; col2im is always a JS loop.
+ */
+function useImplicit(g: ConvGeom, pass: Pass): boolean {
+  if (g.sH !== 1 || g.sW !== 1 || algorithm === "im2col") return false;
+  if (algorithm === "implicit") return true;
+  if (getBlas() === null) return false;
+  const K = g.kH * g.kW * g.inC;
+  const M = g.n * g.outH * g.outW;
+  const gg = gridGeom(g);
+  const NS_PER_FLOP = 0.006;
+  const gemmCost = (rows: number): number => 2 * rows * K * g.outC * NS_PER_FLOP;
+  let im2col = gemmCost(M);
+  if (pass === Pass.BackInput) im2col += 2 * M * K;
+  else im2col += g.dW === 1 && g.kW * g.inC >= 64 ? 40 * M * g.kH + 0.15 * M * K : 2 * M * K;
+  let implicit = gemmCost(gg.Mg) + 0.3 * (g.inC + g.outC) * gg.P + 5000;
+  implicit += pass === Pass.BackInput ? 0.2 * K * gg.Mg + 300 * K : 0.15 * K * gg.Mg + 50 * K;
+  return implicit < im2col;
+}
+
 function conv2dForward(x: FArr, f: FArr, g: ConvGeom, o: FArr): void {
   const K = g.kH * g.kW * g.inC;
   const M = g.n * g.outH * g.outW;
@@ -155,6 +427,8 @@ function conv2dForward(x: FArr, f: FArr, g: ConvGeom, o: FArr): void {
     gemm({ transA: false, transB: false, m: M, n: g.outC, k: K, a: x, b: f, c: o });
     return;
   }
+  if (K === 0) return;
+  if (useImplicit(g, Pass.Forward)) return implicitForward(x, f, g, o);
   const chunk = chunkRows(M, K);
   const cols = like(x, chunk * K);
   for (let r0 = 0; r0 < M; r0 += chunk) {
@@ -172,6 +446,8 @@ function conv2dBackpropInput(dy: FArr, f: FArr, g: ConvGeom, dx: FArr): void {
     gemm({ transA: false, transB: true, m: M, n: K, k: g.outC, a: dy, b: f, c: dx });
     return;
   }
+  if (g.outC === 0) return;
+  if (useImplicit(g, Pass.BackInput)) return implicitBackpropInput(dy, f, g, dx);
   const chunk = chunkRows(M, K);
   const cols = like(dy, chunk * K);
   for (let r0 = 0; r0 < M; r0 += chunk) {
@@ -189,6 +465,7 @@ function conv2dBackpropFilter(x: FArr, dy: FArr, g: ConvGeom, df: FArr): void {
     gemm({ transA: true, transB: false, m: K, n: g.outC, k: M, a: x, b: dy, c: df });
     return;
   }
+  if (useImplicit(g, Pass.BackFilter)) return implicitBackpropFilter(x, dy, g, df);
   const chunk = chunkRows(M, K);
   const cols = like(x, chunk * K);
   for (let r0 = 0; r0 < M; r0 += chunk) {

@@ -1,6 +1,7 @@
 import type { Attrs } from "../../backend.js";
 import { allocValues, DType } from "../../../core/dtype.js";
 import { ints } from "./util.js";
+import { transpose } from "../blas_ops.js";
 
 /** The float storage convolution kernels work on. */
 export type FArr = Float32Array | Float64Array;
@@ -78,6 +79,11 @@ export function alloc(dtype: DType, n: number): NArr {
 export function toChannelsLast<T extends NArr>(v: T, n: number, c: number, s: number): T {
   if (c === 1 || s === 1) return v;
   const o = new (v.constructor as new (len: number) => T)(v.length);
+  if ((v instanceof Float32Array || v instanceof Float64Array) && (o instanceof Float32Array || o instanceof Float64Array)) {
+    // One (BLAS) transpose per image: [C, S] -> [S, C].
+    for (let b = 0; b < n; b++) transpose(c, s, v, b * c * s, s, o, b * c * s, c);
+    return o;
+  }
   for (let b = 0; b < n; b++) {
     const base = b * c * s;
     for (let ci = 0; ci < c; ci++) {
@@ -93,6 +99,10 @@ export function toChannelsLast<T extends NArr>(v: T, n: number, c: number, s: nu
 export function toChannelsFirst<T extends NArr>(v: T, n: number, c: number, s: number): T {
   if (c === 1 || s === 1) return v;
   const o = new (v.constructor as new (len: number) => T)(v.length);
+  if ((v instanceof Float32Array || v instanceof Float64Array) && (o instanceof Float32Array || o instanceof Float64Array)) {
+    for (let b = 0; b < n; b++) transpose(s, c, v, b * c * s, c, o, b * c * s, s);
+    return o;
+  }
   for (let b = 0; b < n; b++) {
     const base = b * c * s;
     for (let ci = 0; ci < c; ci++) {

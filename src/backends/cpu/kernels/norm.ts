@@ -5,6 +5,7 @@ import { sizeOf } from "../../../core/shape.js";
 import { CpuTensor, KernelTable, out } from "../kernel.js";
 import { ints } from "./util.js";
 import { alloc, NArr } from "./conv_util.js";
+import { axpy, gemv } from "../blas_ops.js";
 
 /**
  * Per-channel ops (BiasAdd, fused batch norm), local response normalization and image resizing on the CPU.
@@ -40,6 +41,10 @@ function biasAdd(x: CpuTensor, bias: CpuTensor, attrs: Attrs): CpuTensor {
   const xv = x.values as NArr;
   const bv = bias.values as NArr;
   const o = alloc(x.dtype, xv.length);
+  if ((xv instanceof Float32Array || xv instanceof Float64Array) && o.constructor === xv.constructor && bv.constructor === xv.constructor) {
+    biasAddFloat(xv, bv as typeof xv, outer, C, inner, o as typeof xv);
+    return out(x.dtype, x.shape, o);
+  }
   let i = 0;
   if (inner === 1) {
     for (let a = 0; a < outer; a++) for (let c = 0; c < C; c++, i++) o[i] = xv[i] + bv[c];
@@ -54,6 +59,72 @@ function biasAdd(x: CpuTensor, bias: CpuTensor, attrs: Attrs): CpuTensor {
   return out(x.dtype, x.shape, o);
 }
 
+/**
+ * o = x + bias on float data without a per-element JS loop: o is first filled with the bias pattern by
+ * native copies (the bias row, then copyWithin doubling it; NCHW: one fill per (image, channel) plane),
+ * then x is added in one axpy (BLAS when loaded). Each element gets exactly x + b, as the loop would.
+ */
+function biasAddFloat<T extends Float32Array | Float64Array>(x: T, b: T, outer: number, C: number, inner: number, o: T): void {
+  const n = x.length;
+  if (n === 0) return;
+  if (inner === 1) {
+    o.set(b.subarray(0, Math.min(C, n)));
+    for (let have = C; have < n; have *= 2) o.copyWithin(have, 0, Math.min(have, n - have));
+  } else {
+    let off = 0;
+    for (let a = 0; a < outer; a++) {
+      for (let c = 0; c < C; c++, off += inner) o.fill(b[c], off, off + inner);
+    }
+  }
+  axpy(n, 1, x, 0, o, 0);
+}
+
+/** Cached vectors of ones (grow-only) for row sums through gemv. */
+let ones32 = new Float32Array(0);
+let ones64 = new Float64Array(0);
+function ones<T extends Float32Array | Float64Array>(like: T, n: number): T {
+  if (like instanceof Float32Array) {
+    if (ones32.length < n) ones32 = new Float32Array(n).fill(1);
+    return ones32 as T;
+  }
+  if (ones64.length < n) ones64 = new Float64Array(n).fill(1);
+  return ones64 as T;
+}
+
+/** Rows summed per gemv call: float32 partial sums stay short, the running total is float64. */
+const SUM_BLOCK = 4096;
+
+/**
+ * Per-channel sums of float data viewed as [outer, C, inner], through gemv with a ones vector:
+ * NHWC (inner = 1) sums the rows of [outer, C] (Aᵀ·1) in blocks of SUM_BLOCK rows; NCHW sums each
+ * [C, inner] plane's rows (A·1). Blocks are accumulated in float64.
+ */
+function channelSumsFloat<T extends Float32Array | Float64Array>(v: T, outer: number, C: number, inner: number): Float64Array {
+  const acc = new Float64Array(C);
+  if (C === 0 || v.length === 0) return acc;
+  if (inner === 1) {
+    const part = (v instanceof Float32Array ? new Float32Array(C) : new Float64Array(C)) as T;
+    const one = ones(v, Math.min(outer, SUM_BLOCK));
+    for (let r0 = 0; r0 < outer; r0 += SUM_BLOCK) {
+      const rows = Math.min(SUM_BLOCK, outer - r0);
+      gemv(true, rows, C, 1, v, r0 * C, C, one, 0, 0, part, 0);
+      for (let c = 0; c < C; c++) acc[c] += part[c];
+    }
+    return acc;
+  }
+  const part = (v instanceof Float32Array ? new Float32Array(C) : new Float64Array(C)) as T;
+  const blk = Math.min(inner, SUM_BLOCK);
+  const one = ones(v, blk);
+  for (let a = 0; a < outer; a++) {
+    for (let k0 = 0; k0 < inner; k0 += blk) {
+      const len = Math.min(blk, inner - k0);
+      gemv(false, C, len, 1, v, a * C * inner + k0, inner, one, 0, 0, part, 0);
+      for (let c = 0; c < C; c++) acc[c] += part[c];
+    }
+  }
+  return acc;
+}
+
 function biasAddGrad(dy: CpuTensor, attrs: Attrs): CpuTensor {
   const { outer, c: C, inner } = channelView(dy.shape, attrs.data_format);
   if (dy.dtype === "int64") {
@@ -64,13 +135,18 @@ function biasAddGrad(dy: CpuTensor, attrs: Attrs): CpuTensor {
     return out(dy.dtype, [C], o);
   }
   const v = dy.values as NArr;
-  const acc = new Float64Array(C);
-  let i = 0;
-  for (let a = 0; a < outer; a++) {
-    for (let c = 0; c < C; c++) {
-      let s = 0;
-      for (let k = 0; k < inner; k++, i++) s += v[i];
-      acc[c] += s;
+  let acc: Float64Array;
+  if (v instanceof Float32Array || v instanceof Float64Array) {
+    acc = channelSumsFloat(v, outer, C, inner);
+  } else {
+    acc = new Float64Array(C);
+    let i = 0;
+    for (let a = 0; a < outer; a++) {
+      for (let c = 0; c < C; c++) {
+        let s = 0;
+        for (let k = 0; k < inner; k++, i++) s += v[i];
+        acc[c] += s;
+      }
     }
   }
   const o = alloc(dy.dtype, C);

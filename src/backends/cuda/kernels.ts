@@ -1,0 +1,630 @@
+import { bytesPerElement, DType } from "../../core/dtype.js";
+import { InvalidArgumentError } from "../../core/errors.js";
+import { broadcastShapes, normalizeAxis, sizeOf } from "../../core/shape.js";
+import { allOpDefs, ElementwiseSpec, getOpDef, TensorSpec } from "../../ops/registry.js";
+import type { Attrs, Handle } from "../backend.js";
+import type { CudaBackend, CudaHandle } from "./backend.js";
+import { binarySource, castSource, fillSource, MAX_BCAST_RANK, reduceAccBytes, ReduceKind, reduceSource, softmaxSource, unarySource } from "./codegen.js";
+import { cudaSettings } from "./config.js";
+import { storageType, translateSpec } from "./translate.js";
+
+/**
+ * The cuda backend's kernel table. Elementwise ops are generated from the op table (one entry per row with
+ * `elementwise`); the rest are written here: Cast, fills, reductions, matrix products (cuBLAS), softmax and
+ * cross-entropy rows, training updates, and the ops that only relabel a buffer (Reshape, Identity, ...).
+ * A kernel may return null to hand the op to the CPU (a case it does not cover, such as a rare layout).
+ */
+export interface CudaKernelDef {
+  /** Inputs read on the host (shapes, axes): passed as they are, never uploaded. */
+  readonly host?: readonly number[];
+  /** Whether inputs of these dtypes (and these attributes) are covered; default: device-storable dtypes. */
+  readonly supports?: (dtypes: readonly DType[], attrs: Attrs) => boolean;
+  /** The part of attrs that `supports` reads, for caching its answer. */
+  readonly attrKey?: (attrs: Attrs) => string;
+  readonly run: (b: CudaBackend, inputs: CudaHandle[], attrs: Attrs) => Handle[] | null;
+}
+
+const FLOATS: ReadonlySet<DType> = new Set(["float32", "float64"]);
+const NUMERIC: ReadonlySet<DType> = new Set(["float32", "float64", "int32", "int64", "uint8"]);
+const STORABLE: ReadonlySet<DType> = new Set(["float32", "float64", "int32", "int64", "uint8", "bool"]);
+
+/** 64-bit indices once a grid-stride loop over 32-bit ones could wrap (i + stride past 2^32). */
+const idx64 = (n: number) => n >= 2 ** 31;
+
+function hostInts(b: CudaBackend, h: Handle): number[] {
+  return Array.from(b.hostValues(h) as ArrayLike<number | bigint>, (v) => Number(v));
+}
+
+// ---------------------------------------------------------------- elementwise (generated)
+
+/** Merges dims that both inputs walk contiguously (or both broadcast), dropping size-1 dims. */
+export function collapseBroadcast(out: readonly number[], a: readonly number[], b: readonly number[]): { dims: number[]; sa: number[]; sb: number[] } {
+  const r = out.length;
+  const pad = (s: readonly number[]) => [...new Array(r - s.length).fill(1), ...s];
+  const as = pad(a);
+  const bs = pad(b);
+  const strides = (s: number[]) => {
+    const st = new Array<number>(r);
+    let acc = 1;
+    for (let i = r - 1; i >= 0; i--) {
+      st[i] = s[i] === 1 ? 0 : acc;
+      acc *= s[i];
+    }
+    return st;
+  };
+  const sta = strides(as);
+  const stb = strides(bs);
+  const dims: number[] = [];
+  const sa: number[] = [];
+  const sb: number[] = [];
+  for (let i = 0; i < r; i++) {
+    if (out[i] === 1) continue;
+    const k = dims.length - 1;
+    if (k >= 0 && sa[k] === sta[i] * out[i] && sb[k] === stb[i] * out[i]) {
+      dims[k] *= out[i];
+      sa[k] = sta[i];
+      sb[k] = stb[i];
+    } else {
+      dims.push(out[i]);
+      sa.push(sta[i]);
+      sb.push(stb[i]);
+    }
+  }
+  return { dims, sa, sb };
+}
+
+function elementwiseSupports(spec: ElementwiseSpec, arity: 1 | 2) {
+  return (dtypes: readonly DType[]) => {
+    const d = dtypes[0];
+    if (!STORABLE.has(d) || dtypes.some((x) => x !== d)) return false;
+    const out = spec.outDType ?? d;
+    if (!STORABLE.has(out)) return false;
+    translateSpec(spec, d, arity); // throws when there is no translation
+    return true;
+  };
+}
+
+/**
+ * TensorFlow's CPU kernels reject integer division by zero and negative integer powers. Where the divisor is
+ * known on the host, the op goes to the CPU kernel, which raises that error; a divisor computed on the GPU
+ * is not checked (TensorFlow's GPU kernels do not check either).
+ */
+const INT_CHECKS: Record<string, (v: number) => boolean> = {
+  FloorDiv: (v) => v === 0, FloorMod: (v) => v === 0, Pow: (v) => v < 0,
+};
+
+function binaryKernel(type: string, spec: ElementwiseSpec): CudaKernelDef {
+  const bad = INT_CHECKS[type];
+  return {
+    supports: elementwiseSupports(spec, 2),
+    run: (b, [x, y]) => {
+      if (bad && !FLOATS.has(y.dtype) && y.storage.host) {
+        const v = y.storage.host as ArrayLike<number | bigint>;
+        for (let i = 0; i < v.length; i++) if (bad(Number(v[i]))) return null;
+      }
+      return [binaryOp(b, type, spec, x, y)];
+    },
+  };
+}
+
+/** Runs one generated binary kernel with TensorFlow's broadcasting. */
+export function binaryOp(b: CudaBackend, type: string, spec: ElementwiseSpec, x: CudaHandle, y: CudaHandle): CudaHandle {
+  const bshape = broadcastShapes(x.shape as number[], y.shape as number[]);
+  if (bshape === "incompatible" || bshape === null) {
+    throw new InvalidArgumentError(`Incompatible shapes: [${x.shape}] vs. [${y.shape}]`);
+  }
+  const shape = bshape as number[];
+  const n = sizeOf(shape);
+  const outD = spec.outDType ?? x.dtype;
+  const nx = sizeOf(x.shape);
+  const ny = sizeOf(y.shape);
+  let variant: string;
+  let plan: ReturnType<typeof collapseBroadcast> | null = null;
+  if (nx === n && ny === n) variant = "ew_vv";
+  else if (nx === 1 && ny === n) variant = "ew_sv";
+  else if (ny === 1 && nx === n) variant = "ew_vs";
+  else {
+    plan = collapseBroadcast(shape, x.shape, y.shape);
+    if (plan.dims.length > MAX_BCAST_RANK) throw new InvalidArgumentError(`${type}: broadcasting over more than ${MAX_BCAST_RANK} distinct dimensions is not supported on the GPU`);
+    variant = "ew_bc";
+  }
+  const out = b.empty(outD, shape, type);
+  if (n === 0) return out;
+  const i64 = idx64(n);
+  const fn = b.fn(`ew2.${type}.${x.dtype}.${i64 ? 64 : 32}`, variant, () => binarySource(spec, x.dtype, outD, i64));
+  const ctx = b.ctx.argPtr(x.ptr).argPtr(y.ptr).argPtr(out.ptr);
+  if (i64) ctx.argI64(n);
+  else ctx.argI32(n);
+  if (plan) {
+    const pad = (v: number[], fill: number) => [...v, ...new Array(MAX_BCAST_RANK - v.length).fill(fill)];
+    ctx.argI32(plan.dims.length).argI64s([...pad(plan.dims, 1), ...pad(plan.sa, 0), ...pad(plan.sb, 0)]);
+  }
+  b.launch(fn, b.grid(n));
+  return out;
+}
+
+function unaryKernel(type: string, spec: ElementwiseSpec): CudaKernelDef {
+  return {
+    supports: elementwiseSupports(spec, 1),
+    run: (b, [x]) => {
+      const outD = spec.outDType ?? x.dtype;
+      const n = sizeOf(x.shape);
+      const out = b.empty(outD, x.shape, type);
+      if (n === 0) return [out];
+      const i64 = idx64(n);
+      const fn = b.fn(`ew1.${type}.${x.dtype}.${i64 ? 64 : 32}`, "ew_u", () => unarySource(spec, x.dtype, outD, i64));
+      b.ctx.argPtr(x.ptr).argPtr(out.ptr);
+      if (i64) b.ctx.argI64(n);
+      else b.ctx.argI32(n);
+      b.launch(fn, b.grid(n));
+      return [out];
+    },
+  };
+}
+
+function argN(b: CudaBackend, n: number): void {
+  argI(b, idx64(n), n);
+}
+
+/** An index argument of a kernel whose index type I is 64-bit when `i64`. */
+function argI(b: CudaBackend, i64: boolean, v: number): void {
+  if (i64) b.ctx.argI64(v);
+  else b.ctx.argI32(v);
+}
+
+// ---------------------------------------------------------------- cast and fills
+
+function castOp(b: CudaBackend, x: CudaHandle, to: DType): Handle {
+  if (x.dtype === to) return b.alias(x);
+  const n = sizeOf(x.shape);
+  const out = b.empty(to, x.shape, "Cast");
+  if (n === 0) return out;
+  const i64 = idx64(n);
+  const fn = b.fn(`cast.${x.dtype}.${to}.${i64 ? 64 : 32}`, "cast", () => castSource(x.dtype, to, i64));
+  b.ctx.argPtr(x.ptr).argPtr(out.ptr);
+  argN(b, n);
+  b.launch(fn, b.grid(n));
+  return out;
+}
+
+/** A tensor of `shape` holding `value` everywhere (a JS number; int64 values within 2^53). */
+export function fillConst(b: CudaBackend, dtype: DType, shape: readonly number[], value: number, op: string): CudaHandle {
+  const n = sizeOf(shape);
+  const out = b.empty(dtype, shape, op);
+  if (n === 0) return out;
+  if (value === 0) {
+    b.ctx.api.check("cuMemsetD8Async", b.ctx.api.lib.cuMemsetD8Async(out.ptr, 0, out.storage.bytes, b.ctx.stream));
+    return out;
+  }
+  const i64 = idx64(n);
+  const fn = b.fn(`fill.${dtype}.${i64 ? 64 : 32}`, "fill_c", () => fillSource(dtype, i64));
+  b.ctx.argPtr(out.ptr);
+  if (dtype === "int64") b.ctx.argI64(value);
+  else b.ctx.argF64(value);
+  argN(b, n);
+  b.launch(fn, b.grid(n));
+  return out;
+}
+
+function fillFromScalar(b: CudaBackend, v: CudaHandle, shape: readonly number[]): Handle {
+  const host = v.storage.host;
+  if (host && v.dtype !== "int64") return fillConst(b, v.dtype, shape, Number(host[0]), "Fill");
+  const n = sizeOf(shape);
+  const out = b.empty(v.dtype, shape, "Fill");
+  if (n === 0) return out;
+  const i64 = idx64(n);
+  const fn = b.fn(`fill.${v.dtype}.${i64 ? 64 : 32}`, "fill_s", () => fillSource(v.dtype, i64));
+  b.ctx.argPtr(out.ptr).argPtr(v.ptr);
+  argN(b, n);
+  b.launch(fn, b.grid(n));
+  return out;
+}
+
+// ---------------------------------------------------------------- reductions
+
+/** Splits a reduction into passes over [outer, R, inner] views (adjacent reduced dims merged). */
+export function reductionPasses(shape: readonly number[], axes: readonly number[]): { outer: number; R: number; inner: number }[] {
+  const groups: { size: number; reduced: boolean }[] = [];
+  shape.forEach((d, i) => {
+    if (d === 1) return;
+    const reduced = axes.includes(i);
+    const last = groups[groups.length - 1];
+    if (last && last.reduced === reduced) last.size *= d;
+    else groups.push({ size: d, reduced });
+  });
+  // Innermost reduced group first; each pass leaves the tensor with that group gone.
+  const passes: { outer: number; R: number; inner: number }[] = [];
+  for (let g = groups.length - 1; g >= 0; g--) {
+    if (!groups[g].reduced) continue;
+    const outer = groups.slice(0, g).reduce((p, x) => p * x.size, 1);
+    const inner = groups.slice(g + 1).reduce((p, x) => p * x.size, 1);
+    passes.push({ outer, R: groups[g].size, inner });
+    groups.splice(g, 1);
+  }
+  return passes;
+}
+
+const REDUCE_DTYPES: Record<ReduceKind, ReadonlySet<DType>> = {
+  sum: NUMERIC, mean: NUMERIC, prod: NUMERIC, max: NUMERIC, min: NUMERIC,
+  any: new Set(["bool"]), all: new Set(["bool"]),
+};
+
+function reduceKernel(kind: ReduceKind): CudaKernelDef {
+  return {
+    host: [1],
+    supports: (d) => REDUCE_DTYPES[kind].has(d[0]),
+    run: (b, [x, axesH], attrs) => {
+      const rank = x.shape.length;
+      const axes = [...new Set(hostInts(b, axesH).map((a) => normalizeAxis(a, rank, kind)))];
+      const keep = Boolean(attrs.keep_dims);
+      const outShape = keep ? x.shape.map((d, i) => (axes.includes(i) ? 1 : d)) : x.shape.filter((_, i) => !axes.includes(i));
+      const n = sizeOf(x.shape);
+      if (n === 0) return null; // empty inputs: the CPU gives the identities
+      if (axes.every((a) => x.shape[a] === 1)) return [b.alias(x, outShape)];
+      const passes = reductionPasses(x.shape, axes);
+      const count = n / sizeOf(outShape);
+      let cur: CudaHandle = x;
+      passes.forEach((p, i) => {
+        const last = i === passes.length - 1;
+        // Mean over several groups: sums first, the division by the whole count in the last pass.
+        const k: ReduceKind = kind === "mean" && !last ? "sum" : kind;
+        const next = reducePass(b, cur, k, p, last ? outShape : [p.outer * p.inner], last ? count : 1);
+        if (cur !== x) b.dispose(cur);
+        cur = next;
+      });
+      return [cur];
+    },
+  };
+}
+
+function reducePass(b: CudaBackend, x: CudaHandle, kind: ReduceKind, p: { outer: number; R: number; inner: number }, outShape: readonly number[], count: number): CudaHandle {
+  const { outer, R, inner } = p;
+  const i64 = idx64(outer * R * inner);
+  const key = `red.${kind}.${x.dtype}.${i64 ? 64 : 32}`;
+  const src = () => reduceSource(kind, x.dtype, i64);
+  const out = b.empty(x.dtype, outShape, kind);
+  const sms = b.ctx.info.multiprocessors;
+  const I = (v: number) => (i64 ? b.ctx.argI64(v) : b.ctx.argI32(v));
+  if (inner === 1) {
+    const block = R >= 1024 ? 256 : R >= 128 ? 128 : 32;
+    if (outer >= sms * 2 || R < 16384) {
+      const fn = b.fn(key, "red_rows", src);
+      b.ctx.argPtr(x.ptr).argPtr(out.ptr);
+      I(outer); I(R); b.ctx.argF64(count);
+      b.launch(fn, Math.min(outer, sms * 32), block);
+      return out;
+    }
+    // Few long rows: split each row over several blocks, then reduce the partial results.
+    const splits = Math.min(Math.ceil(R / 8192), Math.ceil((sms * 4) / outer), 1024);
+    const seg = Math.ceil(R / splits);
+    const part = b.empty(x.dtype, [Math.ceil((outer * splits * reduceAccBytes(kind, x.dtype)) / bytesPerElement(x.dtype))], kind);
+    const f1 = b.fn(key, "red_rows_p", src);
+    b.ctx.argPtr(x.ptr).argPtr(part.ptr);
+    I(outer); I(R); I(seg);
+    b.launch(f1, outer, 256, splits);
+    const f2 = b.fn(key, "red_rows_acc", src);
+    b.ctx.argPtr(part.ptr).argPtr(out.ptr);
+    I(outer); I(splits); b.ctx.argF64(count);
+    b.launch(f2, Math.min(outer, sms * 32), splits >= 256 ? 256 : 32);
+    b.dispose(part);
+    return out;
+  }
+  const total = outer * inner;
+  if (total >= sms * 512 || R < 64) {
+    const fn = b.fn(key, "red_cols", src);
+    b.ctx.argPtr(x.ptr).argPtr(out.ptr);
+    I(outer); I(R); I(inner); b.ctx.argF64(count);
+    b.launch(fn, b.grid(total));
+    return out;
+  }
+  // Few long columns: split R, then reduce the [outer, splits, inner] partial results.
+  const splits = Math.min(Math.ceil(R / 32), Math.ceil((sms * 1024) / total), 1024);
+  const seg = Math.ceil(R / splits);
+  const part = b.empty(x.dtype, [Math.ceil((outer * splits * inner * reduceAccBytes(kind, x.dtype)) / bytesPerElement(x.dtype))], kind);
+  const f1 = b.fn(key, "red_cols_p", src);
+  b.ctx.argPtr(x.ptr).argPtr(part.ptr);
+  I(outer); I(R); I(inner); I(seg);
+  b.launch(f1, b.grid(total), 256, splits);
+  const f2 = b.fn(key, "red_cols_acc", src);
+  b.ctx.argPtr(part.ptr).argPtr(out.ptr);
+  I(outer); I(splits); I(inner); b.ctx.argF64(count);
+  b.launch(f2, b.grid(total));
+  b.dispose(part);
+  return out;
+}
+
+// ---------------------------------------------------------------- matrix products (cuBLAS)
+
+function matmulKernel(batched: boolean): CudaKernelDef {
+  return {
+    supports: (d) => FLOATS.has(d[0]) && d[1] === d[0],
+    run: (b, [x, y], attrs) => {
+      const ta = Boolean(attrs[batched ? "adj_x" : "transpose_a"]);
+      const tb = Boolean(attrs[batched ? "adj_y" : "transpose_b"]);
+      const rx = x.shape.length;
+      const ry = y.shape.length;
+      const m = x.shape[ta ? rx - 1 : rx - 2];
+      const k = x.shape[ta ? rx - 2 : rx - 1];
+      const n = y.shape[tb ? ry - 2 : ry - 1];
+      const bx = x.shape.slice(0, -2);
+      const by = y.shape.slice(0, -2);
+      const bs = broadcastShapes(bx, by);
+      if (bs === "incompatible" || bs === null) return null;
+      const batchShape = bs as number[];
+      const batches = sizeOf(batchShape);
+      const out = b.empty(x.dtype, [...batchShape, m, n], batched ? "BatchMatMulV2" : "MatMul");
+      if (batches * m * n === 0) return [out];
+      if (k === 0) {
+        b.ctx.api.check("cuMemsetD8Async", b.ctx.api.lib.cuMemsetD8Async(out.ptr, 0, out.storage.bytes, b.ctx.stream));
+        return [out];
+      }
+      const dt = x.dtype as "float32" | "float64";
+      const esz = bytesPerElement(dt);
+      b.blas.setTf32(cudaSettings.tf32);
+      const nbx = sizeOf(bx);
+      const nby = sizeOf(by);
+      if (batches === 1) {
+        b.blas.gemm(dt, ta, tb, m, n, k, x.ptr, y.ptr, out.ptr);
+      } else if ((nbx === batches || nbx === 1) && (nby === batches || nby === 1)) {
+        b.blas.gemm(dt, ta, tb, m, n, k, x.ptr, y.ptr, out.ptr, batches, nbx === 1 ? 0 : m * k, nby === 1 ? 0 : k * n, m * n);
+      } else {
+        // Batch dims broadcast against each other ([2,1] with [1,3]): one product per output matrix.
+        const offs = (s: readonly number[]) => {
+          const r = batchShape.length;
+          const padded = [...new Array(r - s.length).fill(1), ...s];
+          const st = new Array<number>(r);
+          let acc = 1;
+          for (let i = r - 1; i >= 0; i--) {
+            st[i] = padded[i] === 1 ? 0 : acc;
+            acc *= padded[i];
+          }
+          return (bi: number) => {
+            let o = 0;
+            for (let i = r - 1; i >= 0; i--) {
+              o += (bi % batchShape[i]) * st[i];
+              bi = Math.floor(bi / batchShape[i]);
+            }
+            return o;
+          };
+        };
+        const ox = offs(bx);
+        const oy = offs(by);
+        for (let bi = 0; bi < batches; bi++) {
+          b.blas.gemm(dt, ta, tb, m, n, k, x.ptr + ox(bi) * m * k * esz, y.ptr + oy(bi) * k * n * esz, out.ptr + bi * m * n * esz);
+        }
+      }
+      return [out];
+    },
+  };
+}
+
+// ---------------------------------------------------------------- softmax rows
+
+function softmaxKernel(mode: 0 | 1): CudaKernelDef {
+  return {
+    supports: (d) => FLOATS.has(d[0]),
+    run: (b, [x]) => {
+      const r = x.shape.length;
+      if (r === 0) return null;
+      const C = x.shape[r - 1];
+      const n = sizeOf(x.shape);
+      const out = b.empty(x.dtype, x.shape, mode === 0 ? "Softmax" : "LogSoftmax");
+      if (n === 0) return [out];
+      const rows = n / C;
+      const i64 = idx64(n);
+      const fn = b.fn(`softmax.${x.dtype}.int32.${i64 ? 64 : 32}`, "softmax", () => softmaxSource(x.dtype, "int32", i64));
+      b.ctx.argPtr(x.ptr).argPtr(out.ptr);
+      argI(b, i64, rows); argI(b, i64, C);
+      b.ctx.argI32(mode);
+      b.launch(fn, Math.min(rows, b.maxBlocks * 4), C >= 512 ? 256 : C >= 128 ? 128 : 32);
+      return [out];
+    },
+  };
+}
+
+const xentKernel: CudaKernelDef = {
+  supports: (d) => FLOATS.has(d[0]) && d[1] === d[0],
+  run: (b, [x, l]) => {
+    // Only the common case of equal shapes; broadcast labels go to the CPU.
+    if (x.shape.length < 1 || x.shape.join(",") !== l.shape.join(",")) return null;
+    const C = x.shape[x.shape.length - 1];
+    const n = sizeOf(x.shape);
+    const loss = b.empty(x.dtype, x.shape.slice(0, -1), "SoftmaxCrossEntropyWithLogits");
+    const grad = b.empty(x.dtype, x.shape, "SoftmaxCrossEntropyWithLogits");
+    if (n === 0) {
+      b.dispose(loss);
+      b.dispose(grad);
+      return null;
+    }
+    const rows = n / C;
+    const i64 = idx64(n);
+    const fn = b.fn(`softmax.${x.dtype}.int32.${i64 ? 64 : 32}`, "xent", () => softmaxSource(x.dtype, "int32", i64));
+    b.ctx.argPtr(x.ptr).argPtr(l.ptr).argPtr(loss.ptr).argPtr(grad.ptr);
+    argI(b, i64, rows); argI(b, i64, C);
+    b.launch(fn, Math.min(rows, b.maxBlocks * 4), C >= 512 ? 256 : C >= 128 ? 128 : 32);
+    return [loss, grad];
+  },
+};
+
+const sparseXentKernel: CudaKernelDef = {
+  supports: (d) => FLOATS.has(d[0]) && (d[1] === "int32" || d[1] === "int64"),
+  run: (b, [x, l]) => {
+    const r = x.shape.length;
+    if (r < 1) return null;
+    const C = x.shape[r - 1];
+    const n = sizeOf(x.shape);
+    const rows = C === 0 ? 0 : n / C;
+    if (n === 0 || sizeOf(l.shape) !== rows) return null;
+    // Labels known on the host (fed from JS) are checked as the CPU kernel checks them; labels computed on
+    // the GPU give NaN rows when out of range, as TensorFlow's GPU kernel does.
+    const host = l.storage.host;
+    if (host) {
+      for (let i = 0; i < rows; i++) {
+        const y = Number(host[i]);
+        if (!(y >= 0 && y < C)) return null; // the CPU kernel raises TensorFlow's error
+      }
+    }
+    const loss = b.empty(x.dtype, x.shape.slice(0, -1), "SparseSoftmaxCrossEntropyWithLogits");
+    const grad = b.empty(x.dtype, x.shape, "SparseSoftmaxCrossEntropyWithLogits");
+    const i64 = idx64(n);
+    const fn = b.fn(`softmax.${x.dtype}.${l.dtype}.${i64 ? 64 : 32}`, "sxent", () => softmaxSource(x.dtype, l.dtype, i64));
+    b.ctx.argPtr(x.ptr).argPtr(l.ptr).argPtr(loss.ptr).argPtr(grad.ptr);
+    argI(b, i64, rows); argI(b, i64, C);
+    b.launch(fn, Math.min(rows, b.maxBlocks * 4), C >= 512 ? 256 : C >= 128 ? 128 : 32);
+    return [loss, grad];
+  },
+};
+
+// ---------------------------------------------------------------- buffers relabelled, not copied
+
+/** The output shape of an op that only relabels its input (Reshape, ExpandDims, Squeeze, Identity). */
+function relabel(type: string, host: readonly number[]): CudaKernelDef {
+  return {
+    host,
+    supports: (d) => STORABLE.has(d[0]),
+    run: (b, inputs, attrs) => {
+      const def = getOpDef(type)!;
+      const specs: TensorSpec[] = inputs.map((h, i) => ({ dtype: h.dtype, shape: h.shape.slice(), value: host.includes(i) ? b.hostValues(h) : undefined }));
+      const [o] = def.infer(specs, attrs, type);
+      const x = inputs[0];
+      if (o.shape === null || o.shape.some((d) => d === null)) return null;
+      const shape = o.shape as number[];
+      if (sizeOf(shape) !== sizeOf(x.shape)) return null;
+      return [b.alias(x, shape)];
+    },
+  };
+}
+
+// ---------------------------------------------------------------- training updates
+
+const APPLY_GD_SRC = (t: string) => `typedef ${t} T;
+extern "C" __global__ void gd(const T* __restrict__ v, const T* __restrict__ alpha, const T* __restrict__ d, T* __restrict__ o, unsigned long long n) {
+  const T a = alpha[0];
+  for (unsigned long long i = (unsigned long long)blockIdx.x * blockDim.x + threadIdx.x; i < n; i += (unsigned long long)gridDim.x * blockDim.x) o[i] = v[i] - a * d[i];
+}
+extern "C" __global__ void momentum(const T* __restrict__ v, const T* __restrict__ acc, const T* __restrict__ lr, const T* __restrict__ g,
+    const T* __restrict__ mom, T* __restrict__ ov, T* __restrict__ oa, int nesterov, unsigned long long n) {
+  const T l = lr[0], m = mom[0];
+  for (unsigned long long i = (unsigned long long)blockIdx.x * blockDim.x + threadIdx.x; i < n; i += (unsigned long long)gridDim.x * blockDim.x) {
+    const T a = acc[i] * m + g[i];
+    oa[i] = a;
+    ov[i] = nesterov ? v[i] - l * g[i] - l * m * a : v[i] - l * a;
+  }
+}
+extern "C" __global__ void adam(const T* __restrict__ v, const T* __restrict__ m, const T* __restrict__ s, const T* __restrict__ b1p,
+    const T* __restrict__ b2p, const T* __restrict__ lr, const T* __restrict__ b1, const T* __restrict__ b2, const T* __restrict__ eps,
+    const T* __restrict__ g, T* __restrict__ ov, T* __restrict__ om, T* __restrict__ os, unsigned long long n) {
+  const T beta1 = b1[0], beta2 = b2[0], e = eps[0];
+  const T lrt = lr[0] * sqrt((T)1 - b2p[0]) / ((T)1 - b1p[0]);
+  for (unsigned long long i = (unsigned long long)blockIdx.x * blockDim.x + threadIdx.x; i < n; i += (unsigned long long)gridDim.x * blockDim.x) {
+    const T gi = g[i];
+    const T mi = m[i] + (gi - m[i]) * ((T)1 - beta1);
+    const T si = s[i] + (gi * gi - s[i]) * ((T)1 - beta2);
+    om[i] = mi;
+    os[i] = si;
+    ov[i] = v[i] - lrt * mi / (sqrt(si) + e);
+  }
+}
+`;
+
+function trainingKernel(name: "gd" | "momentum" | "adam", nIn: number, nOut: number): CudaKernelDef {
+  return {
+    supports: (d) => FLOATS.has(d[0]) && d.every((x) => x === d[0]),
+    run: (b, ins, attrs) => {
+      const v = ins[0];
+      // Shapes must match the variable's exactly; anything else is for the CPU kernel to report.
+      const big = name === "gd" ? [0, 2] : name === "momentum" ? [0, 1, 3] : [0, 1, 2, 9];
+      if (ins.length !== nIn || big.some((i) => ins[i].shape.join(",") !== v.shape.join(","))) return null;
+      const n = sizeOf(v.shape);
+      const outs = Array.from({ length: nOut }, () => b.empty(v.dtype, v.shape, name));
+      if (n === 0) return outs;
+      const fn = b.fn(`train.${v.dtype}`, name, () => APPLY_GD_SRC(storageType(v.dtype)));
+      for (const h of ins) b.ctx.argPtr(h.ptr);
+      for (const o of outs) b.ctx.argPtr(o.ptr);
+      if (name === "momentum") b.ctx.argI32(attrs.use_nesterov ? 1 : 0);
+      b.ctx.argI64(n);
+      b.launch(fn, b.grid(n));
+      return outs;
+    },
+  };
+}
+
+// ---------------------------------------------------------------- the table
+
+export function cudaKernels(): Map<string, CudaKernelDef> {
+  const t = new Map<string, CudaKernelDef>();
+  for (const def of allOpDefs()) {
+    const ew = def.elementwise;
+    if (!ew) continue;
+    const arity = def.dtypeGroups?.[0]?.length === 2 ? 2 : 1;
+    t.set(def.type, arity === 2 ? binaryKernel(def.type, ew) : unaryKernel(def.type, ew));
+  }
+  const add = getOpDef("AddV2")!.elementwise!;
+  t.set("Cast", {
+    supports: (d, attrs) => STORABLE.has(d[0]) && STORABLE.has(attrs.DstT as DType),
+    attrKey: (attrs) => String(attrs.DstT),
+    run: (b, [x], attrs) => [castOp(b, x, attrs.DstT as DType)],
+  });
+  t.set("Fill", { host: [0], supports: (d) => STORABLE.has(d[1]), run: (b, [dims, v]) => [fillFromScalar(b, v, hostInts(b, dims))] });
+  t.set("ZerosLike", { supports: (d) => STORABLE.has(d[0]), run: (b, [x]) => [fillConst(b, x.dtype, x.shape, 0, "ZerosLike")] });
+  t.set("OnesLike", { supports: (d) => STORABLE.has(d[0]), run: (b, [x]) => [fillConst(b, x.dtype, x.shape, 1, "OnesLike")] });
+  t.set("Identity", relabel("Identity", []));
+  t.set("StopGradient", relabel("StopGradient", []));
+  t.set("Reshape", relabel("Reshape", [1]));
+  t.set("ExpandDims", relabel("ExpandDims", [1]));
+  t.set("Squeeze", relabel("Squeeze", []));
+  t.set("Sum", reduceKernel("sum"));
+  t.set("Mean", reduceKernel("mean"));
+  t.set("Max", reduceKernel("max"));
+  t.set("Min", reduceKernel("min"));
+  t.set("Prod", reduceKernel("prod"));
+  t.set("Any", reduceKernel("any"));
+  t.set("All", reduceKernel("all"));
+  t.set("AddN", {
+    supports: (d) => d.length > 0 && NUMERIC.has(d[0]) && d.every((x) => x === d[0]),
+    run: (b, ins) => {
+      if (ins.some((h) => h.shape.join(",") !== ins[0].shape.join(","))) return null;
+      if (ins.length === 1) return [b.alias(ins[0])];
+      let acc = binaryOp(b, "AddN", add, ins[0], ins[1]);
+      for (let i = 2; i < ins.length; i++) {
+        const next = binaryOp(b, "AddN", add, acc, ins[i]);
+        b.dispose(acc);
+        acc = next;
+      }
+      return [acc];
+    },
+  });
+  t.set("BiasAdd", {
+    supports: (d, attrs) => NUMERIC.has(d[0]) && d[1] === d[0] && (attrs.data_format ?? "NHWC") === "NHWC",
+    attrKey: (attrs) => String(attrs.data_format ?? "NHWC"),
+    run: (b, [x, bias]) => [binaryOp(b, "BiasAdd", add, x, bias)],
+  });
+  t.set("BiasAddGrad", {
+    supports: (d, attrs) => NUMERIC.has(d[0]) && (attrs.data_format ?? "NHWC") === "NHWC",
+    attrKey: (attrs) => String(attrs.data_format ?? "NHWC"),
+    run: (b, [dy]) => {
+      const r = dy.shape.length;
+      if (r < 1 || sizeOf(dy.shape) === 0) return null;
+      const axes = Array.from({ length: r - 1 }, (_, i) => i);
+      if (axes.length === 0 || axes.every((a) => dy.shape[a] === 1)) return [b.alias(dy, [dy.shape[r - 1]])];
+      const passes = reductionPasses(dy.shape, axes);
+      let cur: CudaHandle = dy;
+      passes.forEach((p, i) => {
+        const next = reducePass(b, cur, "sum", p, i === passes.length - 1 ? [dy.shape[r - 1]] : [p.outer * p.inner], 1);
+        if (cur !== dy) b.dispose(cur);
+        cur = next;
+      });
+      return [cur];
+    },
+  });
+  t.set("MatMul", matmulKernel(false));
+  t.set("BatchMatMulV2", matmulKernel(true));
+  t.set("Softmax", softmaxKernel(0));
+  t.set("LogSoftmax", softmaxKernel(1));
+  t.set("SoftmaxCrossEntropyWithLogits", xentKernel);
+  t.set("SparseSoftmaxCrossEntropyWithLogits", sparseXentKernel);
+  t.set("ApplyGradientDescent", trainingKernel("gd", 3, 1));
+  t.set("ApplyMomentum", trainingKernel("momentum", 5, 2));
+  t.set("ApplyAdam", trainingKernel("adam", 10, 3));
+  return t;
+}

@@ -1,0 +1,505 @@
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { dirname, join } from "node:path";
+import { describe, it } from "node:test";
+import { fileURLToPath } from "node:url";
+import * as tf from "../src/index.js";
+import { DEVICE_DTYPES } from "../src/backends/cuda/backend.js";
+import { cudaUnavailableReason, gpuBackend, NO_CUDA_NOTICE_PREFIX } from "../src/backends/cuda/index.js";
+import { collapseBroadcast, reductionPasses } from "../src/backends/cuda/kernels.js";
+import { parseExpr, translateSpec, TranslateError } from "../src/backends/cuda/translate.js";
+import type { DType } from "../src/core/dtype.js";
+import { execute } from "../src/ops/dispatch.js";
+import { allOpDefs, OpDef } from "../src/ops/registry.js";
+
+/**
+ * The cuda backend. Tests that need a GPU skip themselves, with the reason, where there is none (CI); the
+ * rest (code generation, the no-driver path, placement errors) run everywhere. On the GPU machine,
+ * `npm run test:gpu` runs this file and the op test suite with GPU:0 as the default device; every GPU
+ * result here is compared with the CPU reference backend on the same inputs.
+ */
+
+const HERE = dirname(fileURLToPath(import.meta.url));
+const RUNNING_TS = import.meta.url.endsWith(".ts");
+const NO_GPU = cudaUnavailableReason();
+const gpuOnly = { skip: NO_GPU === null ? false : `no GPU: ${NO_GPU}` } as const;
+
+type E = tf.EagerTensor;
+const cpu = <T>(fn: () => T): T => tf.device("/cpu:0", fn);
+const gpu = <T>(fn: () => T): T => tf.device("/gpu:0", fn);
+const onGpu = (t: tf.Tensor) => (t as E).device.endsWith("GPU:0");
+
+/** Runs `code` (an ES module body that may import tsflow as `tf`) in a fresh node process. */
+function child(code: string, env: Record<string, string>): { status: number | null; stdout: string; stderr: string } {
+  const src = join(HERE, "..", "src", RUNNING_TS ? "index.ts" : "index.js");
+  const body = `const tf = await import(${JSON.stringify(src)});\n${code}`;
+  const args = RUNNING_TS ? ["--import", "tsx", "--input-type=module", "-e", body] : ["--input-type=module", "-e", body];
+  const r = spawnSync(process.execPath, args, { env: { ...process.env, ...env }, encoding: "utf8", timeout: 120_000 });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+// ---------------------------------------------------------------- everywhere
+
+describe("cuda: no driver", () => {
+  it("runs on the CPU, says why once, and lists no GPU", () => {
+    const r = child(
+      `const a = tf.add(tf.constant([1, 2, 3]), 1);
+       const b = tf.matmul(tf.ones([4, 4]), tf.ones([4, 4]));
+       console.log(JSON.stringify({ a: Array.from(a.dataSync()), dev: a.device, b: b.dataSync()[0],
+         gpus: tf.config.listPhysicalDevices("GPU").length, all: tf.config.listPhysicalDevices().map((d) => d.deviceType) }));`,
+      { TSFLOW_CUDA_DRIVER: "/nonexistent/libcuda.so.1" },
+    );
+    assert.equal(r.status, 0, r.stderr);
+    const out = JSON.parse(r.stdout);
+    assert.deepEqual(out.a, [2, 3, 4]);
+    assert.match(out.dev, /CPU:0$/);
+    assert.equal(out.b, 4);
+    assert.equal(out.gpus, 0);
+    assert.deepEqual(out.all, ["CPU"]);
+    const notices = r.stderr.split("\n").filter((l) => l.startsWith(NO_CUDA_NOTICE_PREFIX));
+    assert.equal(notices.length, 1, r.stderr);
+    assert.match(notices[0], /libcuda\.so\.1.*running on the CPU$/);
+  });
+
+  it("TSFLOW_CUDA=0 disables the GPU silently", () => {
+    const r = child(`console.log(tf.config.listPhysicalDevices("GPU").length, tf.add(1, 2).device);`, { TSFLOW_CUDA: "0" });
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stdout, /^0 .*CPU:0/);
+    assert.ok(!r.stderr.includes(NO_CUDA_NOTICE_PREFIX), r.stderr);
+  });
+
+  it("tf.config answers on any machine", () => {
+    const cpus = tf.config.listPhysicalDevices("CPU");
+    assert.equal(cpus.length, 1);
+    assert.equal(cpus[0].name, "/physical_device:CPU:0");
+    assert.equal(tf.config.listLogicalDevices("CPU")[0].name, "/device:CPU:0");
+    assert.equal(tf.config.experimental.tensorFloat32ExecutionEnabled(), true);
+    assert.equal(tf.config.getSoftDevicePlacement(), true);
+    if (NO_GPU !== null) {
+      assert.deepEqual(tf.config.listPhysicalDevices("GPU"), []);
+      assert.throws(() => tf.config.experimental.getMemoryInfo("GPU:0"), tf.errors.InvalidArgumentError);
+    }
+  });
+
+  it("an unknown GPU index without soft placement is TensorFlow's InvalidArgumentError", () => {
+    const g = new tf.Graph();
+    g.asDefault(() => {
+      const [a, b] = [tf.constant(1), tf.constant(2)];
+      const x = tf.device("/device:GPU:7", () => tf.add(a, b, { name: "far" }));
+      const s = new tf.Session({ config: { allowSoftPlacement: false } });
+      assert.throws(() => s.run(x), (e: Error) => e instanceof tf.errors.InvalidArgumentError &&
+        /Cannot assign a device for operation far: .*explicitly assigned to \/device:GPU:7 but available devices are/.test(e.message));
+      const soft = new tf.Session({ config: { allowSoftPlacement: true } });
+      assert.equal((soft.run(x) as E).item(), 3);
+    });
+    // Eagerly: soft placement is on by default (TensorFlow 2); off, the same request is an error.
+    assert.equal((tf.device("/gpu:7", () => tf.add(1, 2)) as E).item(), 3);
+    tf.config.setSoftDevicePlacement(false);
+    try {
+      assert.throws(() => tf.device("/gpu:7", () => tf.add(1, 2)), tf.errors.InvalidArgumentError);
+    } finally {
+      tf.config.setSoftDevicePlacement(true);
+    }
+  });
+});
+
+describe("cuda: code generation (no GPU needed)", () => {
+  it("translates every elementwise row of the op table for each of its device dtypes", () => {
+    const missing: string[] = [];
+    for (const def of allOpDefs()) {
+      if (!def.elementwise) continue;
+      const arity = def.dtypeGroups?.[0]?.length === 2 ? 2 : 1;
+      for (const d of def.allowedDTypes ?? []) {
+        if (!DEVICE_DTYPES.has(d)) continue;
+        try {
+          const c = translateSpec(def.elementwise, d, arity);
+          assert.ok(c.length > 0);
+        } catch (e) {
+          if (!(e instanceof TranslateError)) throw e;
+          // int64 rows without a BigInt form have no int64 kernel on any backend.
+          if (!(d === "int64" && def.elementwise.jsInt64 === undefined)) missing.push(`${def.type}/${d}: ${e.message}`);
+        }
+      }
+    }
+    assert.deepEqual(missing, []);
+  });
+
+  it("keeps JavaScript's meaning", () => {
+    const f = (js: string, d: DType, arity: 1 | 2 = 1) => translateSpec({ js, jsInt64: js }, d, arity);
+    assert.equal(f("x !== x", "float32"), "(x != x)");
+    assert.equal(f("Math.exp(x) * 0.5", "float32"), "(ts_exp(x) * 0.5f)");
+    assert.equal(f("Math.exp(x) * 0.5", "float64"), "(ts_exp(x) * 0.5)");
+    assert.equal(f("((a % b) + b) % b", "float32", 2), "ts_fmod((ts_fmod(a, b) + b), b)");
+    assert.equal(f("x > 0n ? x : 0n", "int64"), "((x > 0LL) ? x : 0LL)");
+    assert.equal(f("a ** b", "int64", 2), "ts_ipow(a, b)");
+    assert.equal(f("x === Infinity || x === -Infinity", "float64"), "((x == T(TS_INF)) || (x == (-T(TS_INF))))");
+    assert.throws(() => f("Math.hypot(x, x)", "float32"), TranslateError);
+    assert.throws(() => parseExpr("x +"), TranslateError);
+    assert.equal(translateSpec({ js: "Math.round(x)", cuda: "ts_rint(x)" }, "float32", 1), "ts_rint(x)");
+  });
+
+  it("collapses broadcast dims and plans reductions", () => {
+    assert.deepEqual(collapseBroadcast([4, 5, 6], [4, 5, 6], [6]), { dims: [20, 6], sa: [6, 1], sb: [0, 1] });
+    assert.deepEqual(collapseBroadcast([2, 3, 4], [2, 1, 4], [2, 3, 4]), { dims: [2, 3, 4], sa: [4, 0, 1], sb: [12, 4, 1] });
+    assert.deepEqual(collapseBroadcast([3, 1, 4], [3, 1, 4], [1, 1, 1]), { dims: [12], sa: [1], sb: [0] });
+    assert.deepEqual(reductionPasses([8, 16], [1]), [{ outer: 8, R: 16, inner: 1 }]);
+    assert.deepEqual(reductionPasses([8, 16, 4], [0, 1]), [{ outer: 1, R: 128, inner: 4 }]);
+    assert.deepEqual(reductionPasses([2, 3, 4, 5], [0, 2]), [{ outer: 6, R: 4, inner: 5 }, { outer: 1, R: 2, inner: 15 }]);
+  });
+});
+
+// ---------------------------------------------------------------- on the GPU, against the CPU
+
+/** Deterministic pseudo-random numbers (xorshift), so that a failure can be reproduced. */
+function rng(seed: number): () => number {
+  let s = seed >>> 0 || 1;
+  return () => {
+    s ^= s << 13;
+    s ^= s >>> 17;
+    s ^= s << 5;
+    return (s >>> 0) / 4294967296;
+  };
+}
+
+const SPECIALS = [0, -0, 0.5, -0.5, 1.5, -2.5, 2.5, Number.NaN, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY, 1e-30, 88.5, -88.5];
+
+function values(dtype: DType, n: number, r: () => number, role: { op: string; arg: number }): tf.TensorLike {
+  const { op, arg } = role;
+  const intDomain = (): [number, number] => {
+    if (op === "Pow" && arg === 1) return [0, 4];
+    if (op === "Pow") return [-9, 9];
+    if (dtype === "uint8") return [0, 255];
+    return [-60, 60];
+  };
+  if (dtype === "float32" || dtype === "float64") {
+    const v = Array.from({ length: n }, (_, i) => (i < SPECIALS.length && n >= 40 ? SPECIALS[(i + arg * 3) % SPECIALS.length] : (r() - 0.5) * 8));
+    return dtype === "float32" ? Float32Array.from(v) : Float64Array.from(v);
+  }
+  if (dtype === "bool") return Uint8Array.from({ length: n }, () => (r() < 0.5 ? 1 : 0));
+  const [lo, hi] = intDomain();
+  const ints = Array.from({ length: n }, () => {
+    let v = lo + Math.floor(r() * (hi - lo + 1));
+    if ((op === "FloorDiv" || op === "FloorMod") && arg === 1 && v === 0) v = 3;
+    return v;
+  });
+  if (dtype === "int64") return BigInt64Array.from(ints.map((v) => BigInt(v)));
+  if (dtype === "uint8") return Uint8Array.from(ints);
+  return Int32Array.from(ints);
+}
+
+function makeTensor(v: tf.TensorLike, dtype: DType, shape: number[]): E {
+  return tf.constant(v as never, { dtype, shape }) as E;
+}
+
+/** Relative tolerance per dtype (float32: a few ulps of CUDA's math functions). */
+function assertMatches(what: string, got: E, want: E, rtol = got.dtype === "float32" ? 2e-5 : 1e-12, atol = got.dtype === "float32" ? 1e-6 : 1e-13): void {
+  assert.deepEqual(got.shape, want.shape, `${what}: shape`);
+  assert.equal(got.dtype, want.dtype, `${what}: dtype`);
+  const g = got.dataSync() as ArrayLike<number | bigint>;
+  const w = want.dataSync() as ArrayLike<number | bigint>;
+  for (let i = 0; i < w.length; i++) {
+    const a = g[i];
+    const b = w[i];
+    if (typeof b === "bigint" || got.dtype === "int32" || got.dtype === "uint8" || got.dtype === "bool") {
+      assert.equal(a, b, `${what}: element ${i}: got ${a}, want ${b}`);
+      continue;
+    }
+    const x = a as number;
+    const y = b as number;
+    if (Number.isNaN(y) || !Number.isFinite(y)) {
+      assert.ok(Object.is(x, y) || (Number.isNaN(x) && Number.isNaN(y)) || x === y, `${what}: element ${i}: got ${x}, want ${y}`);
+      continue;
+    }
+    assert.ok(Math.abs(x - y) <= atol + rtol * Math.abs(y), `${what}: element ${i}: got ${x}, want ${y} (diff ${Math.abs(x - y)})`);
+  }
+}
+
+function deviceDTypes(def: OpDef): DType[] {
+  return (def.allowedDTypes ?? []).filter((d) => DEVICE_DTYPES.has(d) && (d !== "int64" || def.elementwise?.jsInt64 !== undefined));
+}
+
+describe("cuda: the device", gpuOnly, () => {
+  it("reports the GPU, its compute capability and memory", (t) => {
+    const gpus = tf.config.listPhysicalDevices("GPU");
+    assert.ok(gpus.length >= 1);
+    assert.equal(gpus[0].name, "/physical_device:GPU:0");
+    const details = tf.config.experimental.getDeviceDetails(gpus[0]);
+    assert.ok(details.deviceName && details.deviceName.length > 0);
+    assert.ok(details.computeCapability![0] >= 3);
+    const b = gpuBackend(0)!;
+    const info = b.ctx.info;
+    assert.ok(info.totalMemory > 2 ** 30);
+    t.diagnostic(`${info.name}, sm_${info.computeCapability.join("")}, ${(info.totalMemory / 2 ** 30).toFixed(1)} GiB, ${info.multiprocessors} SMs; NVRTC ${b.compiler.version.join(".")} -> ${b.compiler.arch}; cuBLAS ${b.blas.version}`);
+    assert.deepEqual(tf.config.listLogicalDevices("GPU").map((d) => d.name)[0], "/device:GPU:0");
+  });
+
+  it("places ops with a GPU kernel on GPU:0 by default, others on the CPU", () => {
+    const x = tf.constant([[1, 2], [3, 4]]);
+    const y = tf.matmul(x, x);
+    assert.ok(onGpu(y), (y as E).device);
+    assert.deepEqual((y as E).arraySync(), [[7, 10], [15, 22]]);
+    const s = tf.constant(["a", "b"]);
+    assert.match((s as E).device, /CPU:0$/);
+    const c = cpu(() => tf.add(x, 1));
+    assert.match((c as E).device, /CPU:0$/);
+    // A CPU value meets a GPU value: copied once, computed on the GPU.
+    const z = tf.add(y, c);
+    assert.ok(onGpu(z));
+    assert.deepEqual((z as E).arraySync(), [[9, 13], [19, 27]]);
+  });
+});
+
+describe("cuda: elementwise ops generated from the op table", gpuOnly, () => {
+  const shapesBinary: [number[], number[]][] = [[[5, 41], [5, 41]], [[5, 41], [41]], [[5, 1], [1, 41]], [[], [5, 41]], [[5, 41], []], [[2, 3, 1, 7], [3, 5, 1]]];
+  for (const def of allOpDefs()) {
+    if (!def.elementwise) continue;
+    const arity = def.dtypeGroups?.[0]?.length === 2 ? 2 : 1;
+    it(`${def.type} matches the CPU on ${deviceDTypes(def).join(", ")}`, () => {
+      let seed = 1;
+      for (const dtype of deviceDTypes(def)) {
+        const shapes: number[][][] = arity === 2 ? shapesBinary : [[[5, 41]], [[]], [[0, 3]]];
+        for (const shp of shapes) {
+          const r = rng(seed++);
+          const ins = shp.map((s, i) => {
+            const n = s.reduce((p, d) => p * d, 1);
+            return makeTensor(values(dtype, n, r, { op: def.type, arg: i }), dtype, s);
+          });
+          const want = cpu(() => runOp(def.type, ins));
+          const got = gpu(() => runOp(def.type, ins));
+          assert.ok(onGpu(got), `${def.type}/${dtype} ran on ${got.device}`);
+          assertMatches(`${def.type}/${dtype} [${shp.map((s) => `[${s}]`).join(" ")}]`, got, want);
+          tf.dispose([want, got, ...ins]);
+        }
+      }
+    });
+  }
+});
+
+/** Runs op `type` eagerly through the public dispatcher. */
+function runOp(type: string, inputs: tf.Tensor[], attrs: Record<string, unknown> = {}): E {
+  return execute(type, inputs, attrs as never)[0] as E;
+}
+
+describe("cuda: other kernels against the CPU", gpuOnly, () => {
+  it("Cast between every pair of device dtypes", () => {
+    const ds: DType[] = ["float32", "float64", "int32", "int64", "uint8", "bool"];
+    const r = rng(7);
+    for (const from of ds) {
+      const x = makeTensor(values(from, 60, r, { op: "Cast", arg: 0 }), from, [60]);
+      for (const to of ds) {
+        const want = cpu(() => tf.cast(x, to)) as E;
+        const got = gpu(() => runOp("Cast", [x], { DstT: to }));
+        assertMatches(`Cast ${from}->${to}`, got, want);
+      }
+    }
+  });
+
+  it("Fill, ZerosLike, OnesLike and buffer relabelling", () => {
+    const f = gpu(() => tf.fill([3, 4], 2.5)) as E;
+    assert.ok(onGpu(f));
+    assert.deepEqual(Array.from(f.dataSync() as Float32Array), new Array(12).fill(2.5));
+    const i = gpu(() => tf.fill([5], tf.constant(7n, { dtype: "int64" }))) as E;
+    assert.deepEqual(Array.from(i.dataSync() as BigInt64Array), [7n, 7n, 7n, 7n, 7n]);
+    const z = gpu(() => tf.zerosLike(f)) as E;
+    const o = gpu(() => tf.onesLike(tf.cast(f, "int32"))) as E;
+    assert.deepEqual(Array.from(z.dataSync() as Float32Array), new Array(12).fill(0));
+    assert.deepEqual(Array.from(o.dataSync() as Int32Array), new Array(12).fill(1));
+    const rsh = gpu(() => tf.reshape(f, [2, -1])) as E;
+    assert.deepEqual(rsh.shape, [2, 6]);
+    assert.ok(onGpu(rsh));
+    const ex = gpu(() => tf.squeeze(tf.reshape(f, [1, 12, 1]))) as E;
+    assert.deepEqual(ex.shape, [12]);
+  });
+
+  it("reductions over any axes, with and without keepdims", () => {
+    const r = rng(11);
+    const cases: [number[], number[]][] = [[[7, 300], [1]], [[7, 300], [0]], [[7, 300], [0, 1]], [[4, 5, 6, 7], [1, 3]], [[3, 70000], [1]],
+      [[70000, 3], [0]], [[2, 100000], [0, 1]], [[1, 1, 5], [0, 1]], [[6], [0]], [[3, 4], [-1]]];
+    for (const dtype of ["float32", "float64", "int32", "int64"] as DType[]) {
+      for (const [shape, axes] of cases) {
+        const n = shape.reduce((p, d) => p * d, 1);
+        const float = dtype === "float32" || dtype === "float64";
+        const x = makeTensor(float ? Float64Array.from({ length: n }, () => r() * 2 - 1) : values(dtype, n, r, { op: "Sum", arg: 0 }), dtype, shape);
+        for (const op of ["Sum", "Mean", "Max", "Min"]) {
+          for (const keep of [false, true]) {
+            const want = cpu(() => runOp(op, [x, tf.constant(axes, { dtype: "int32" })], { keep_dims: keep }));
+            const got = gpu(() => runOp(op, [x, tf.constant(axes, { dtype: "int32" })], { keep_dims: keep }));
+            assert.ok(onGpu(got));
+            assertMatches(`${op}/${dtype} [${shape}] axes [${axes}] keep=${keep}`, got, want, dtype === "float32" ? 1e-5 : 1e-12, dtype === "float32" ? 1e-5 : 1e-12);
+          }
+        }
+      }
+    }
+    const b = makeTensor(Uint8Array.from([1, 0, 1, 1, 1, 1]), "bool", [2, 3]);
+    for (const op of ["Any", "All"]) {
+      assertMatches(op, gpu(() => runOp(op, [b, tf.constant([1], { dtype: "int32" })])), cpu(() => runOp(op, [b, tf.constant([1], { dtype: "int32" })])));
+    }
+  });
+
+  it("MatMul and BatchMatMulV2 through cuBLAS, fp32, TF32 and fp64", () => {
+    const r = rng(3);
+    const rel = (got: E, want: E) => {
+      const g = got.dataSync() as Float32Array;
+      const w = want.dataSync() as Float64Array;
+      let num = 0;
+      let den = 0;
+      for (let i = 0; i < w.length; i++) {
+        num += (g[i] - w[i]) ** 2;
+        den += w[i] ** 2;
+      }
+      return Math.sqrt(num / den);
+    };
+    for (const [m, k, n] of [[64, 128, 32], [3, 5, 7], [257, 129, 65]]) {
+      for (const [ta, tb] of [[false, false], [true, false], [false, true], [true, true]]) {
+        const a = tf.constant(Float64Array.from({ length: m * k }, () => r() - 0.5), { dtype: "float64", shape: ta ? [k, m] : [m, k] }) as E;
+        const b = tf.constant(Float64Array.from({ length: k * n }, () => r() - 0.5), { dtype: "float64", shape: tb ? [n, k] : [k, n] }) as E;
+        const ref = cpu(() => tf.matmul(a, b, ta, tb)) as E;
+        const g64 = gpu(() => tf.matmul(a, b, ta, tb)) as E;
+        assert.ok(onGpu(g64));
+        assertMatches(`dgemm ${m}x${k}x${n} ${ta} ${tb}`, g64, ref, 1e-12, 1e-12);
+        const a32 = tf.cast(a, "float32");
+        const b32 = tf.cast(b, "float32");
+        tf.config.experimental.enableTensorFloat32Execution(false);
+        const e32 = rel(gpu(() => tf.matmul(a32, b32, ta, tb)) as E, ref);
+        tf.config.experimental.enableTensorFloat32Execution(true);
+        const etf = rel(gpu(() => tf.matmul(a32, b32, ta, tb)) as E, ref);
+        assert.ok(e32 < 1e-6, `fp32 relative error ${e32}`);
+        assert.ok(etf < 3e-3, `tf32 relative error ${etf}`);
+      }
+    }
+    // Batched, with broadcast batch dims.
+    for (const [sa, sb] of [[[4, 3, 5], [4, 5, 2]], [[4, 3, 5], [5, 2]], [[2, 1, 3, 5], [1, 3, 5, 2]], [[1, 3, 5], [6, 5, 2]]]) {
+      const a = tf.constant(Float64Array.from({ length: sa.reduce((p, d) => p * d, 1) }, () => r() - 0.5), { dtype: "float64", shape: sa }) as E;
+      const b = tf.constant(Float64Array.from({ length: sb.reduce((p, d) => p * d, 1) }, () => r() - 0.5), { dtype: "float64", shape: sb }) as E;
+      assertMatches(`batch matmul [${sa}] x [${sb}]`, gpu(() => tf.matmul(a, b)) as E, cpu(() => tf.matmul(a, b)) as E, 1e-12, 1e-12);
+    }
+  });
+
+  it("softmax, log-softmax and the cross-entropies", () => {
+    const r = rng(5);
+    for (const dtype of ["float32", "float64"] as DType[]) {
+      for (const [rows, C] of [[8, 10], [3, 1000], [1, 5]]) {
+        const x = makeTensor(Float64Array.from({ length: rows * C }, () => (r() - 0.5) * 20), dtype, [rows, C]);
+        assertMatches("Softmax", gpu(() => tf.nn.softmax(x)) as E, cpu(() => tf.nn.softmax(x)) as E);
+        assertMatches("LogSoftmax", gpu(() => tf.nn.logSoftmax(x)) as E, cpu(() => tf.nn.logSoftmax(x)) as E, 2e-5, 1e-5);
+        const labels = tf.nn.softmax(makeTensor(Float64Array.from({ length: rows * C }, () => r() * 4), dtype, [rows, C]));
+        const [gl, gb] = gpu(() => execute("SoftmaxCrossEntropyWithLogits", [x, labels])) as E[];
+        const [cl, cb] = cpu(() => execute("SoftmaxCrossEntropyWithLogits", [x, labels])) as E[];
+        assertMatches("xent loss", gl, cl, 2e-5, 1e-5);
+        assertMatches("xent backprop", gb, cb);
+        const sparse = tf.constant(Int32Array.from({ length: rows }, () => Math.floor(r() * C)), { dtype: "int32" });
+        const [sl, sb] = gpu(() => execute("SparseSoftmaxCrossEntropyWithLogits", [x, sparse])) as E[];
+        const [csl, csb] = cpu(() => execute("SparseSoftmaxCrossEntropyWithLogits", [x, sparse])) as E[];
+        assert.ok(onGpu(sl));
+        assertMatches("sparse xent loss", sl, csl, 2e-5, 1e-5);
+        assertMatches("sparse xent backprop", sb, csb);
+      }
+    }
+  });
+
+  it("a training step on the GPU equals the CPU's (tape, BiasAdd, optimizer update)", () => {
+    const r = rng(9);
+    const X = Float32Array.from({ length: 32 * 20 }, () => r() - 0.5);
+    const Y = Int32Array.from({ length: 32 }, () => Math.floor(r() * 10));
+    const W0 = Float32Array.from({ length: 20 * 10 }, () => (r() - 0.5) * 0.1);
+    const run = (dev: <T>(f: () => T) => T) => dev(() => {
+      const w = new tf.Variable(tf.constant(W0, { shape: [20, 10] }));
+      const bias = new tf.Variable(tf.zeros([10]));
+      const opt = new tf.train.GradientDescentOptimizer(0.5);
+      for (let step = 0; step < 3; step++) {
+        const tape = new tf.GradientTape();
+        const loss = tape.run(() => tf.reduceMean(tf.nn.sparseSoftmaxCrossEntropyWithLogits({ labels: tf.constant(Y), logits: tf.nn.biasAdd(tf.matmul(tf.constant(X, { shape: [32, 20] }), w), bias) })));
+        const grads = tape.gradient(loss, [w, bias]) as tf.Tensor[];
+        opt.applyGradients([[grads[0], w], [grads[1], bias]]);
+      }
+      return [w.value(), bias.value()] as E[];
+    });
+    tf.config.experimental.enableTensorFloat32Execution(false);
+    try {
+      const [gw, gb] = run(gpu);
+      const [cw, cb] = run(cpu);
+      assertMatches("trained weights", gw, cw, 1e-4, 1e-6);
+      assertMatches("trained bias", gb, cb, 1e-4, 1e-6);
+    } finally {
+      tf.config.experimental.enableTensorFloat32Execution(true);
+    }
+  });
+
+  it("a Session runs its graph on the GPU and logs placement", () => {
+    const g = new tf.Graph();
+    g.asDefault(() => {
+      const x = tf.placeholder("float32", [null, 3], { name: "x" });
+      const w = tf.constant([[1, 2], [3, 4], [5, 6]], { dtype: "float32", name: "w" });
+      const y = tf.reduceSum(tf.nn.relu(tf.matmul(x, w, { name: "mm" })), 1, { name: "out" });
+      const logs: string[] = [];
+      const orig = console.log;
+      console.log = (...a: unknown[]) => void logs.push(a.join(" "));
+      let v: E;
+      try {
+        const s = new tf.Session({ config: { logDevicePlacement: true } });
+        v = s.run(y, new Map<tf.SymbolicTensor, tf.EagerTensor>([[x as tf.SymbolicTensor, tf.constant([[1, 0, 0], [0, -1, 0]]) as E]])) as E;
+      } finally {
+        console.log = orig;
+      }
+      assert.deepEqual(Array.from(v.dataSync() as Float32Array), [3, 0]);
+      assert.ok(logs.some((l) => /^mm: \(MatMul\): .*GPU:0$/.test(l)), logs.join("\n"));
+    });
+  });
+});
+
+describe("cuda: errors and memory", gpuOnly, () => {
+  it("out of memory is a ResourceExhaustedError naming the op and the bytes; the GPU stays usable", () => {
+    assert.throws(
+      () => gpu(() => tf.fill([2 ** 20, 2 ** 15], 1.5)),
+      (e: Error) => e instanceof tf.errors.ResourceExhaustedError && /OOM when allocating tensor with shape\[1048576,32768\] and type float32 for op Fill \(137438953472 bytes\)/.test(e.message),
+    );
+    const ok = gpu(() => tf.add(tf.ones([4]), 1)) as E;
+    assert.deepEqual(Array.from(ok.dataSync() as Float32Array), [2, 2, 2, 2]);
+  });
+
+  it("an NVRTC compile failure is an InternalError carrying the compiler's log", () => {
+    const b = gpuBackend(0)!;
+    assert.throws(
+      () => b.fn("broken.test", "k", () => `extern "C" __global__ void k(float* o) { o[0] = undefined_name; }`),
+      (e: Error) => e instanceof tf.errors.InternalError && /undefined_name/.test(e.message) && /NVRTC failed to compile/.test(e.message),
+    );
+  });
+
+  it("getMemoryInfo follows tensors and the allocator caches freed blocks", () => {
+    const before = tf.config.experimental.getMemoryInfo("GPU:0");
+    const t = gpu(() => tf.fill([1024, 1024], 0)) as E;
+    const during = tf.config.experimental.getMemoryInfo("GPU:0");
+    assert.ok(during.current >= before.current + 4 * 2 ** 20, JSON.stringify({ before, during }));
+    assert.ok(during.peak >= during.current);
+    t.dispose();
+    const after = tf.config.experimental.getMemoryInfo("GPU:0");
+    assert.equal(after.current, before.current);
+    const b = gpuBackend(0)!;
+    const allocs = b.allocator.deviceAllocs;
+    (gpu(() => tf.fill([1024, 1024], 0)) as E).dispose();
+    assert.equal(b.allocator.deviceAllocs, allocs, "a freed block of the same size is reused");
+  });
+
+  it("async reads do not block, and return what readSync returns", async () => {
+    const x = gpu(() => tf.range(0, 100000, 1, "float32")) as E;
+    const y = gpu(() => tf.multiply(x, 2)) as E;
+    const a = (await y.data()) as Float32Array;
+    assert.equal(a.length, 100000);
+    assert.equal(a[99999], 199998);
+    await gpuBackend(0)!.synchronize();
+  });
+
+  it("a kernel fault becomes an error, not a hang", () => {
+    const r = child(
+      `const { gpuBackend } = await import(${JSON.stringify(join(HERE, "..", "src", "backends", "cuda", RUNNING_TS ? "index.ts" : "index.js"))});
+       const b = gpuBackend(0);
+       const f = b.fn("fault.test", "k", () => 'extern "C" __global__ void k(float* o) { o[(1ull << 40) / 4] = 1.0f; }');
+       b.ctx.argPtr(8);
+       b.launch(f, 1, 1);
+       try { b.synchronizeSync(); console.log("no error"); } catch (e) { console.log(e.constructor.name + ": " + e.message); }`,
+      {},
+    );
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stdout, /InternalError: CUDA error in cuStreamSynchronize: CUDA_ERROR_ILLEGAL_ADDRESS/);
+  });
+});
