@@ -66,7 +66,8 @@ export function backprop(
     }
     const gradFn = n.def.grad;
     const dys = outGrads.map((g, j) => g ?? hooks.zerosLike(n.op.outputs[j]));
-    const dxs = hooks.scoped(n, () => gradFn(n.op, dys));
+    const op = { ...n.op, needsGradient: n.inputKeys.map((k) => reachable.has(k)) };
+    const dxs = hooks.scoped(n, () => gradFn(op, dys));
     dxs.forEach((dx, j) => {
       if (dx === null || dx === undefined) return;
       const key = n.inputKeys[j];

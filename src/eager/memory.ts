@@ -2,6 +2,7 @@ import { InvalidArgumentError } from "../core/errors.js";
 import { Tensor } from "../core/tensor.js";
 import { ctx, defaultBackend, popTidy, pushTidy, adoptIntoParentScope } from "./context.js";
 import { EagerTensor } from "./tensor.js";
+import { liveGpuBackends } from "../backends/cuda/index.js";
 
 /** Collects eager tensors in a result (tensor, array or object of them) without copying. */
 function collect(x: unknown, out: Set<EagerTensor>): void {
@@ -53,6 +54,7 @@ export function dispose(x: unknown): void {
 
 /** tf.memory(): live eager tensors and the device buffers behind them. */
 export function memory(): { numTensors: number; numDataBuffers: number; numBytes: number } {
-  const m = defaultBackend().memory();
-  return { numTensors: ctx.liveTensors, numDataBuffers: m.numBuffers, numBytes: m.numBytes };
+  // Buffers of every device: the CPU's and those of GPUs in use (backends/cuda).
+  const ms = [defaultBackend().memory(), ...liveGpuBackends().map((b) => b.memory())];
+  return { numTensors: ctx.liveTensors, numDataBuffers: ms.reduce((n, m) => n + m.numBuffers, 0), numBytes: ms.reduce((n, m) => n + m.numBytes, 0) };
 }

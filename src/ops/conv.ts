@@ -234,7 +234,10 @@ function convGrads(fwd: string): [GradFn, GradFn, GradFn] {
   return [
     (op, [dy]) => {
       const [x, f] = op.inputs;
-      return [refine(execute1(bi, [shapeOf(x), f, dy], op.attrs), x), refine(execute1(bf, [x, shapeOf(f), dy], op.attrs), f)];
+      // The input gradient of a network's first layer is rarely wanted: skip it when nothing needs it.
+      const dx = op.needsGradient?.[0] === false ? null : refine(execute1(bi, [shapeOf(x), f, dy], op.attrs), x);
+      const df = op.needsGradient?.[1] === false ? null : refine(execute1(bf, [x, shapeOf(f), dy], op.attrs), f);
+      return [dx, df];
     },
     (op, [g]) => {
       const [, f, dy] = op.inputs;

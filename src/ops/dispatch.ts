@@ -122,9 +122,6 @@ function executeEager(def: OpDef, inputs: readonly TensorLike[], attrs: Attrs, n
     if (t !== x) converted.push(t);
     return t;
   });
-  // Copies only where a value crosses devices: the CPU's kernels read host memory, so GPU-resident
-  // inputs are brought over; a GPU backend takes foreign (host) inputs itself.
-  const copies: Handle[] = [];
   try {
     const specs: TensorSpec[] = tensors.map((t, i) => ({
       dtype: t.dtype,
@@ -134,21 +131,34 @@ function executeEager(def: OpDef, inputs: readonly TensorLike[], attrs: Attrs, n
     def.infer(specs, attrs, opName);
     const env: KernelEnv = def.stateful && "seed" in attrs ? { rng: eagerRandomSource(attrs) } : {};
     logEagerPlacement(def.type, backend);
-    const handles = tensors.map((t) => {
-      const h = t.handle;
-      if (h.backend === backend || backend.deviceType !== "CPU") return h;
-      const c = backend.write(h.backend.readSync(h), h.dtype, h.shape);
-      copies.push(c);
-      return c;
-    });
-    const outs = backend.runKernel(def.type, handles, attrs, env).map((h) => new EagerTensor(h));
+    const outs = runKernelOn(backend, def.type, tensors.map((t) => t.handle), attrs, env).map((h) => new EagerTensor(h));
     recordOperation(def, tensors, outs, attrs);
     return outs;
   } catch (e) {
     return withOpContext(e, suffix);
   } finally {
     for (const t of converted) t.dispose();
-    for (const h of copies) h.backend.dispose(h);
+  }
+}
+
+/**
+ * Runs a kernel on `backend` with inputs from any device. Copies happen only where a value crosses
+ * devices: the CPU's kernels read host memory, so values on a GPU are brought over first; a GPU backend
+ * takes host-resident inputs itself (uploading what it computes on, leaving shapes and axes on the host).
+ */
+export function runKernelOn(backend: Backend, type: string, handles: readonly Handle[], attrs: Attrs, env: KernelEnv): Handle[] {
+  if (backend.deviceType !== "CPU" || handles.every((h) => h.backend === backend)) return backend.runKernel(type, handles, attrs, env);
+  const copies: Handle[] = [];
+  const ins = handles.map((h) => {
+    if (h.backend === backend) return h;
+    const c = backend.write(h.backend.readSync(h), h.dtype, h.shape);
+    copies.push(c);
+    return c;
+  });
+  try {
+    return backend.runKernel(type, ins, attrs, env);
+  } finally {
+    for (const c of copies) backend.dispose(c);
   }
 }
 

@@ -55,10 +55,10 @@ defineOps([
       const [a, b] = op.inputs;
       const ta = Boolean(op.attrs.transpose_a);
       const tb = Boolean(op.attrs.transpose_b);
-      if (!ta && !tb) return [matmul(dy, b, { transposeB: true }), matmul(a, dy, { transposeA: true })];
-      if (!ta && tb) return [matmul(dy, b), matmul(dy, a, { transposeA: true })];
-      if (ta && !tb) return [matmul(b, dy, { transposeB: true }), matmul(a, dy)];
-      return [matmul(b, dy, { transposeA: true, transposeB: true }), matmul(dy, a, { transposeA: true, transposeB: true })];
+      const [needA, needB] = [op.needsGradient?.[0] !== false, op.needsGradient?.[1] !== false];
+      const da = () => (!ta && !tb ? matmul(dy, b, { transposeB: true }) : !ta ? matmul(dy, b) : !tb ? matmul(b, dy, { transposeB: true }) : matmul(b, dy, { transposeA: true, transposeB: true }));
+      const db = () => (!ta && !tb ? matmul(a, dy, { transposeA: true }) : !ta ? matmul(dy, a, { transposeA: true }) : !tb ? matmul(a, dy) : matmul(dy, a, { transposeA: true, transposeB: true }));
+      return [needA ? da() : null, needB ? db() : null];
     },
   },
   {

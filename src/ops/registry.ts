@@ -21,6 +21,11 @@ export interface GradOp {
   readonly inputs: readonly AnyTensor[];
   readonly outputs: readonly AnyTensor[];
   readonly attrs: Attrs;
+  /**
+   * Which inputs need a gradient (depend on a source being differentiated). Rules for expensive ops
+   * skip the others: eagerly that is work saved, in a graph nodes not built.
+   */
+  readonly needsGradient?: readonly boolean[];
 }
 /** Gradients with respect to each input (null where none flows), given those of each output. */
 export type GradFn = (op: GradOp, dys: readonly AnyTensor[]) => (AnyTensor | null)[];

@@ -11,7 +11,7 @@ import { getDefaultGraph } from "../graph/default_graph.js";
 import { Graph, GraphKeys } from "../graph/graph.js";
 import type { Operation } from "../graph/operation.js";
 import { SymbolicTensor } from "../graph/tensor.js";
-import { buildNode, execute1, toEagerTensor, toGraphTensor } from "../ops/dispatch.js";
+import { buildNode, execute1, runKernelOn, toEagerTensor, toGraphTensor } from "../ops/dispatch.js";
 import { getOpDef } from "../ops/registry.js";
 import type { Attrs } from "../backends/backend.js";
 import { eagerNameScope } from "../eager/name_scope.js";
@@ -192,7 +192,8 @@ export class Variable {
         }
         def.infer(all.map((t) => ({ dtype: t.dtype, shape: t.shape })), attrs, type);
         const backend = all[0].handle.backend;
-        const outs = backend.runKernel(type, all.map((t) => t.handle), attrs, {});
+        // The update runs where the variable lives; gradients computed on another device are copied there.
+        const outs = runKernelOn(backend, type, all.map((t) => t.handle), attrs, {});
         vars.forEach((v, i) => {
           const next = new EagerTensor(outs[i]);
           next.kept = true;
