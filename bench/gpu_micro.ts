@@ -149,16 +149,26 @@ const n = 2 ** 26; // 64 Mi elements, 256 MiB in float32
   row("softmax [65536,1024]", `${ts.toFixed(3)} ms, ${((2 * n * 4) / (ts / 1e3) / 1e9).toFixed(0)} GB/s (1 read + 1 write)`);
   b.dispose(out);
 
-  // transfers
-  const host = new Float32Array(n).fill(1);
+  // transfers (the first touch of fresh host memory is timed apart: on a VM it can dominate)
   let t0 = performance.now();
-  const up = b.write(host, "float32", [n]);
+  const host = new Float32Array(n).fill(1);
+  row("host: allocate + first touch of 256 MiB", `${(performance.now() - t0).toFixed(1)} ms`);
+  t0 = performance.now();
+  const up = b.write(host, "float32", [n]) as CudaHandle;
   b.synchronizeSync();
   const tUp = performance.now() - t0;
+  b.pinnedReadBytes = Infinity;
   t0 = performance.now();
-  const back = b.readSync(up);
+  b.readSync(up);
+  const tDownPageable = performance.now() - t0;
+  up.storage.host = null;
+  b.pinnedReadBytes = 4 * 2 ** 20;
+  b.readSync(up);
+  up.storage.host = null;
+  t0 = performance.now();
+  b.readSync(up);
   const tDown = performance.now() - t0;
-  void back;
+  up.storage.host = null;
   t0 = performance.now();
   const viaPinned = await b.read(up);
   const tPinned = performance.now() - t0;
@@ -168,7 +178,8 @@ const n = 2 ** 26; // 64 Mi elements, 256 MiB in float32
   const tPinned2 = performance.now() - t0;
   const gbs = (ms: number) => ((n * 4) / (ms / 1e3) / 1e9).toFixed(1);
   row("host->device 256 MiB (pageable)", `${tUp.toFixed(1)} ms, ${gbs(tUp)} GB/s`);
-  row("device->host 256 MiB readSync (pageable)", `${tDown.toFixed(1)} ms, ${gbs(tDown)} GB/s`);
+  row("device->host 256 MiB readSync, pageable destination", `${tDownPageable.toFixed(1)} ms, ${gbs(tDownPageable)} GB/s`);
+  row("device->host 256 MiB readSync, pinned 32 MiB chunks (2nd)", `${tDown.toFixed(1)} ms, ${gbs(tDown)} GB/s`);
   row("device->host 256 MiB read() (pinned + copy), 1st / 2nd", `${tPinned.toFixed(1)} ms / ${tPinned2.toFixed(1)} ms, ${gbs(tPinned2)} GB/s`);
   b.dispose(up);
   tf.dispose([a, c, m2, bias, sm]);

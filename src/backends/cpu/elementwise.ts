@@ -3,6 +3,7 @@ import { InvalidArgumentError } from "../../core/errors.js";
 import { broadcastShapes, sizeOf } from "../../core/shape.js";
 import type { ElementwiseSpec } from "../../ops/registry.js";
 import type { CpuKernel, CpuTensor } from "./kernel.js";
+import { tryWasmBinary, tryWasmUnary } from "./wasm/runtime.js";
 
 /**
  * Elementwise kernels generated from the op table's scalar expressions: one tight loop per (op, dtype
@@ -67,6 +68,12 @@ export function broadcastBinary(a: CpuTensor, b: CpuTensor, outDType: DType, exp
   const o = allocValues(outDType, n);
   const loop = binaryLoop(expr, `${a.dtype},${b.dtype},${outDType}`);
   if (n === 0) return { dtype: outDType, shape, values: o };
+  // float32: WebAssembly SIMD kernels (wasm/runtime.ts) for same shapes, scalars and leading broadcasts,
+  // where they measured faster; false means the JS loops below run.
+  if (outDType === "float32" && a.dtype === "float32" && b.dtype === "float32" &&
+    tryWasmBinary(op, expr, a.values as Float32Array, a.shape, b.values as Float32Array, b.shape, shape, o as Float32Array)) {
+    return { dtype: outDType, shape, values: o };
+  }
   const aN = a.values.length;
   const bN = b.values.length;
   if (aN === n && bN === n) loop(a.values, b.values, o, n, 0, 1, 0, 1, 0);
@@ -128,7 +135,10 @@ export function unaryKernel(spec: ElementwiseSpec, op: string, outDType?: DType)
   return ([x]) => {
     const dtype = outDType ?? x.dtype;
     const o = allocValues(dtype, x.values.length);
-    unaryLoop(exprFor(spec, x.dtype, op), `${x.dtype},${dtype}`)(x.values, o, x.values.length);
+    // float32: the WebAssembly SIMD kernel when there is one and it pays (wasm/runtime.ts).
+    const expr = exprFor(spec, x.dtype, op);
+    if (dtype === "float32" && x.dtype === "float32" && tryWasmUnary(op, expr, x.values as Float32Array, o as Float32Array)) return [{ dtype, shape: x.shape, values: o }];
+    unaryLoop(expr, `${x.dtype},${dtype}`)(x.values, o, x.values.length);
     return [{ dtype, shape: x.shape, values: o }];
   };
 }

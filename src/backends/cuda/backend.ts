@@ -13,6 +13,8 @@ import type { Compiler } from "./nvrtc.js";
 /** Device memory of one or more handles (aliases share it), with a host copy when one is known. */
 export class DeviceStorage {
   refs = 1;
+  /** Owned by the backend (the scalar cache), not counted among the buffers tensors hold. */
+  internal = false;
   constructor(
     /** CUdeviceptr; 0 for empty tensors and host-only dtypes (strings). */
     readonly ptr: number,
@@ -71,6 +73,8 @@ export class CudaBackend implements Backend {
   /** Blocks for grid-stride launches: enough to fill every multiprocessor several times. */
   readonly maxBlocks: number;
   readonly stats = { launches: 0, fallbacks: new Map<string, number>(), uploads: 0, downloads: 0 };
+  /** readSync of at least this many bytes stages through pinned memory (Infinity: never). */
+  pinnedReadBytes = 4 * 2 ** 20;
   #numBuffers = 0;
   #numBytes = 0;
   readonly #kernels: Map<string, CudaKernelDef>;
@@ -109,6 +113,35 @@ export class CudaBackend implements Backend {
       this.#numBuffers++;
       return new CudaHandle(this, new DeviceStorage(0, 0, values), dtype, shape.slice());
     }
+    if (values.length === 1) return this.#scalar(values, dtype, shape);
+    return this.#upload(values, dtype, shape);
+  }
+
+  /**
+   * Scalars written from JS (`tf.add(x, 1)`, learning rates, feeds of one value) are uploaded once and
+   * shared: device buffers are immutable, so every later write of the same value aliases the first.
+   */
+  #scalar(values: Values, dtype: DType, shape: readonly number[]): Handle {
+    const v = values[0];
+    const key = `${dtype}:${Object.is(v, -0) ? "-0" : String(v)}`;
+    let c = this.#scalars.get(key);
+    if (!c) {
+      if (this.#scalars.size >= 1024) {
+        const [k0, h0] = this.#scalars.entries().next().value as [string, CudaHandle];
+        this.#scalars.delete(k0);
+        this.dispose(h0);
+      }
+      c = this.#upload(values, dtype, []);
+      c.storage.internal = true;
+      this.#numBuffers--;
+      this.#numBytes -= c.storage.bytes;
+      this.#scalars.set(key, c);
+    }
+    c.storage.refs++;
+    return new CudaHandle(this, c.storage, dtype, shape.slice());
+  }
+
+  #upload(values: Values, dtype: DType, shape: readonly number[]): CudaHandle {
     const h = this.empty(dtype, shape, "write");
     const v = values as Exclude<Values, string[]>;
     if (h.storage.bytes > 0) {
@@ -120,6 +153,7 @@ export class CudaBackend implements Backend {
     if (h.storage.bytes <= MIRROR_BYTES) h.storage.host = v.slice() as Values;
     return h;
   }
+  readonly #scalars = new Map<string, CudaHandle>();
 
   readSync(handle: Handle): Values {
     const h = handle as CudaHandle;
@@ -128,12 +162,33 @@ export class CudaBackend implements Backend {
     const out = newValues(h.dtype, sizeOf(h.shape));
     if (s.bytes > 0) {
       this.ctx.makeCurrent();
+      if (s.bytes >= this.pinnedReadBytes) this.#readPinned(s, out);
       // Into pageable memory the copy returns only once done, after all earlier work on the stream.
-      this.ctx.api.check("cuMemcpyDtoHAsync", this.ctx.api.lib.cuMemcpyDtoHAsync(out, s.ptr, s.bytes, this.ctx.stream));
+      else this.ctx.api.check("cuMemcpyDtoHAsync", this.ctx.api.lib.cuMemcpyDtoHAsync(out, s.ptr, s.bytes, this.ctx.stream));
       this.stats.downloads++;
     }
     if (s.bytes <= MIRROR_BYTES) s.host = out;
     return out;
+  }
+
+  /**
+   * Large reads go through a page-locked staging buffer in chunks: the DMA engine copies at full speed into
+   * pinned memory, where a pageable destination is copied by the driver through its own bounce buffers.
+   */
+  #readPinned(s: DeviceStorage, out: Values): void {
+    const chunk = Math.min(s.bytes, 32 * 2 ** 20);
+    const stage = this.pinned.take(chunk);
+    const dst = new Uint8Array((out as Uint8Array).buffer, 0, s.bytes);
+    try {
+      for (let off = 0; off < s.bytes; off += chunk) {
+        const len = Math.min(chunk, s.bytes - off);
+        this.ctx.api.check("cuMemcpyDtoHAsync", this.ctx.api.lib.cuMemcpyDtoHAsync(stage.ptr, s.ptr + off, len, this.ctx.stream));
+        this.ctx.synchronize();
+        dst.set(new Uint8Array(stage.buf, 0, len), off);
+      }
+    } finally {
+      this.pinned.give(stage);
+    }
   }
 
   /** Reads without blocking the event loop: a pinned staging buffer, an event, and polling. */
@@ -176,8 +231,10 @@ export class CudaBackend implements Backend {
     const s = (handle as CudaHandle).storage;
     if (s.refs <= 0) return;
     if (--s.refs === 0) {
-      this.#numBuffers--;
-      this.#numBytes -= s.bytes;
+      if (!s.internal) {
+        this.#numBuffers--;
+        this.#numBytes -= s.bytes;
+      }
       if (s.ptr !== 0) this.allocator.free(s.ptr, s.bytes);
     }
   }

@@ -16,8 +16,21 @@ export const MAX_BCAST_RANK = 6;
 function header(types: Record<string, string>, index64: boolean): string {
   const lines = Object.entries(types).map(([k, v]) => `typedef ${v} ${k};`);
   lines.push(`typedef ${index64 ? "unsigned long long" : "unsigned int"} I;`);
-  return `${PRELUDE}\n${lines.join("\n")}\n#define GRID_LOOP(i, n) for (I i = (I)blockIdx.x * blockDim.x + threadIdx.x; i < (n); i += (I)gridDim.x * blockDim.x)\n`;
+  return `${PRELUDE}\n${lines.join("\n")}\n#define GRID_LOOP(i, n) for (I i = (I)blockIdx.x * blockDim.x + threadIdx.x; i < (n); i += (I)gridDim.x * blockDim.x)\n${ILP_LOOP}`;
 }
+
+/**
+ * A grid-stride loop doing four elements per step: their loads are independent, so each thread keeps four
+ * memory requests in flight instead of one (LOAD(k, i) loads element i into slot k, STORE(k, i) stores it).
+ */
+const ILP_LOOP = `#define ILP4(n, LOAD, STORE) { \\
+  const I s_ = (I)gridDim.x * blockDim.x; \\
+  I i_ = (I)blockIdx.x * blockDim.x + threadIdx.x; \\
+  for (; i_ + 3 * s_ < (n); i_ += 4 * s_) { \\
+    LOAD(0, i_) LOAD(1, i_ + s_) LOAD(2, i_ + 2 * s_) LOAD(3, i_ + 3 * s_) \\
+    STORE(0, i_) STORE(1, i_ + s_) STORE(2, i_ + 2 * s_) STORE(3, i_ + 3 * s_) } \\
+  for (; i_ < (n); i_ += s_) { LOAD(0, i_) STORE(0, i_) } }
+`;
 
 /** Broadcast strides of a launch: dims and per-input element strides (0 where broadcast), innermost last. */
 const BC_STRUCT = `struct BC { long long d[${MAX_BCAST_RANK}]; long long sa[${MAX_BCAST_RANK}]; long long sb[${MAX_BCAST_RANK}]; };`;
@@ -30,15 +43,30 @@ export function binarySource(spec: ElementwiseSpec, inDType: DType, outDType: DT
 ${BC_STRUCT}
 __device__ __forceinline__ TO ts_op(T a, T b) { return ${storeConversion(outDType, body)}; }
 extern "C" __global__ void ew_vv(const TI* __restrict__ A, const TI* __restrict__ B, TO* __restrict__ O, I n) {
-  GRID_LOOP(i, n) O[i] = ts_op((T)A[i], (T)B[i]);
+  T a[4], b[4];
+#define LD(k, i) a[k] = (T)A[i]; b[k] = (T)B[i];
+#define ST(k, i) O[i] = ts_op(a[k], b[k]);
+  ILP4(n, LD, ST)
+#undef LD
+#undef ST
 }
 extern "C" __global__ void ew_sv(const TI* __restrict__ A, const TI* __restrict__ B, TO* __restrict__ O, I n) {
   const T a = (T)A[0];
-  GRID_LOOP(i, n) O[i] = ts_op(a, (T)B[i]);
+  T b[4];
+#define LD(k, i) b[k] = (T)B[i];
+#define ST(k, i) O[i] = ts_op(a, b[k]);
+  ILP4(n, LD, ST)
+#undef LD
+#undef ST
 }
 extern "C" __global__ void ew_vs(const TI* __restrict__ A, const TI* __restrict__ B, TO* __restrict__ O, I n) {
   const T b = (T)B[0];
-  GRID_LOOP(i, n) O[i] = ts_op((T)A[i], b);
+  T a[4];
+#define LD(k, i) a[k] = (T)A[i];
+#define ST(k, i) O[i] = ts_op(a[k], b);
+  ILP4(n, LD, ST)
+#undef LD
+#undef ST
 }
 extern "C" __global__ void ew_bc(const TI* __restrict__ A, const TI* __restrict__ B, TO* __restrict__ O, I n, int rank, BC s) {
   GRID_LOOP(i, n) {
@@ -66,7 +94,12 @@ export function unarySource(spec: ElementwiseSpec, inDType: DType, outDType: DTy
   return `${header({ T: computeType(c), TI: storageType(inDType), TO: storageType(outDType) }, index64)}
 __device__ __forceinline__ TO ts_op(T x) { return ${storeConversion(outDType, body)}; }
 extern "C" __global__ void ew_u(const TI* __restrict__ X, TO* __restrict__ O, I n) {
-  GRID_LOOP(i, n) O[i] = ts_op((T)X[i]);
+  T x[4];
+#define LD(k, i) x[k] = (T)X[i];
+#define ST(k, i) O[i] = ts_op(x[k]);
+  ILP4(n, LD, ST)
+#undef LD
+#undef ST
 }
 `;
 }
@@ -87,8 +120,14 @@ function castExpr(from: DType, to: DType): string {
 
 export function castSource(from: DType, to: DType, index64: boolean): string {
   return `${header({ TI: storageType(from), TO: storageType(to) }, index64)}
+__device__ __forceinline__ TO conv(TI v) { return ${castExpr(from, to)}; }
 extern "C" __global__ void cast(const TI* __restrict__ X, TO* __restrict__ O, I n) {
-  GRID_LOOP(i, n) { const TI v = X[i]; O[i] = ${castExpr(from, to)}; }
+  TI x[4];
+#define LD(k, i) x[k] = X[i];
+#define ST(k, i) O[i] = conv(x[k]);
+  ILP4(n, LD, ST)
+#undef LD
+#undef ST
 }
 `;
 }
@@ -175,9 +214,18 @@ __device__ __forceinline__ void rows(const X* __restrict__ x, ACC* __restrict__ 
   for (I row = blockIdx.x; row < outer; row += gridDim.x) {
     const I lo = (I)blockIdx.y * seg;
     const I hi = lo + seg < R ? lo + seg : R;
-    ACC acc = (ACC)(${p.init});
     const X* xr = x + row * R;
-    for (I j = lo + threadIdx.x; j < hi; j += blockDim.x) { ACC v = (ACC)xr[j]; acc = COMB(acc, v); }
+    // Four accumulators: four independent loads in flight per thread.
+    ACC a0 = (ACC)(${p.init}), a1 = a0, a2 = a0, a3 = a0;
+    const I st = blockDim.x;
+    I j = lo + threadIdx.x;
+    for (; j + 3 * st < hi; j += 4 * st) {
+      const ACC v0 = (ACC)xr[j], v1 = (ACC)xr[j + st], v2 = (ACC)xr[j + 2 * st], v3 = (ACC)xr[j + 3 * st];
+      a0 = COMB(a0, v0); a1 = COMB(a1, v1); a2 = COMB(a2, v2); a3 = COMB(a3, v3);
+    }
+    for (; j < hi; j += st) { const ACC v = (ACC)xr[j]; a0 = COMB(a0, v); }
+    a0 = COMB(a0, a1); a2 = COMB(a2, a3);
+    ACC acc = COMB(a0, a2);
     acc = block_reduce(acc);
     if (threadIdx.x == 0) {
       if (FINAL) out[row] = fin(acc, count);
@@ -196,8 +244,15 @@ __device__ __forceinline__ void cols(const X* __restrict__ x, ACC* __restrict__ 
   GRID_LOOP(idx, outer * inner) {
     const I o = idx / inner, in = idx - o * inner;
     const X* xp = x + o * R * inner + in;
-    ACC acc = (ACC)(${p.init});
-    for (I j = lo; j < hi; j++) { ACC v = (ACC)xp[j * inner]; acc = COMB(acc, v); }
+    ACC a0 = (ACC)(${p.init}), a1 = a0, a2 = a0, a3 = a0;
+    I j = lo;
+    for (; j + 3 < hi; j += 4) {
+      const ACC v0 = (ACC)xp[j * inner], v1 = (ACC)xp[(j + 1) * inner], v2 = (ACC)xp[(j + 2) * inner], v3 = (ACC)xp[(j + 3) * inner];
+      a0 = COMB(a0, v0); a1 = COMB(a1, v1); a2 = COMB(a2, v2); a3 = COMB(a3, v3);
+    }
+    for (; j < hi; j++) { const ACC v = (ACC)xp[j * inner]; a0 = COMB(a0, v); }
+    a0 = COMB(a0, a1); a2 = COMB(a2, a3);
+    const ACC acc = COMB(a0, a2);
     if (FINAL) out[idx] = fin(acc, count);
     else part[(o * splits + blockIdx.y) * inner + in] = acc;
   }
@@ -308,6 +363,67 @@ extern "C" __global__ void sxent(const T* __restrict__ X, const TL* __restrict__
     const T lse = m + ts_log(s);
     for (I j = threadIdx.x; j < C; j += blockDim.x) g[j] = ok ? ts_exp(x[j] - lse) - ((long long)j == lab ? (T)1 : (T)0) : (T)TS_NAN;
     if (threadIdx.x == 0) loss[r] = ok ? lse - x[lab] : (T)TS_NAN;
+  }
+}
+`;
+}
+
+/** Element types by size: data movement only needs the bytes. */
+export function moveType(bytes: number): string {
+  return bytes === 1 ? "unsigned char" : bytes === 2 ? "unsigned short" : bytes === 4 ? "unsigned int" : "unsigned long long";
+}
+
+/**
+ * One strided copy: element i of an iteration space of up to MAX_BCAST_RANK dims is read at
+ * sbase + sum(c_d * ss_d) and written at dbase + sum(c_d * ds_d). Strides may be negative (reversal) or
+ * zero (broadcast). Transpose, BroadcastTo, Slice, ReverseV2, ConcatV2, Pack, Unpack and Split are all
+ * launches of this kernel with different strides.
+ */
+export function stridedCopySource(bytes: number, index64: boolean): string {
+  return `${header({ E: moveType(bytes) }, index64)}
+struct SC { long long d[${MAX_BCAST_RANK}]; long long ss[${MAX_BCAST_RANK}]; long long ds[${MAX_BCAST_RANK}]; };
+extern "C" __global__ void scopy(const E* __restrict__ S, E* __restrict__ D, I n, int rank, long long sbase, long long dbase, SC s) {
+  GRID_LOOP(i, n) {
+    I rem = i;
+    long long so = sbase, dof = dbase;
+#pragma unroll
+    for (int d = ${MAX_BCAST_RANK - 1}; d >= 0; d--) {
+      if (d < rank) {
+        const I dim = (I)s.d[d];
+        const I q = rem / dim;
+        const long long c = (long long)(rem - q * dim);
+        so += c * s.ss[d];
+        dof += c * s.ds[d];
+        rem = q;
+      }
+    }
+    D[dof] = S[so];
+  }
+}
+`;
+}
+
+/** SelectV2 where each operand is either full-size or a scalar (steps 1 or 0). */
+export function selectSource(dtype: DType, index64: boolean): string {
+  return `${header({ E: storageType(dtype) }, index64)}
+extern "C" __global__ void select_v2(const unsigned char* __restrict__ C, const E* __restrict__ T_, const E* __restrict__ F, E* __restrict__ O, I n, int sc, int st, int sf) {
+  GRID_LOOP(i, n) O[i] = C[sc ? i : 0] ? T_[st ? i : 0] : F[sf ? i : 0];
+}
+`;
+}
+
+/** OneHot: output [outer, depth, inner] from indices [outer, inner]; on/off values read from device scalars. */
+export function oneHotSource(dtype: DType, indexDType: DType, index64: boolean): string {
+  return `${header({ E: storageType(dtype), IX: storageType(indexDType) }, index64)}
+extern "C" __global__ void one_hot(const IX* __restrict__ X, const E* __restrict__ ON, const E* __restrict__ OFF, E* __restrict__ O, I n, I depth, I inner) {
+  const E on = ON[0], off = OFF[0];
+  GRID_LOOP(i, n) {
+    const I in = i % inner;
+    const I rest = i / inner;
+    const I v = rest % depth;
+    const I o = rest / depth;
+    const long long ix = (long long)X[o * inner + in];
+    O[i] = (ix == (long long)v) ? on : off;
   }
 }
 `;

@@ -175,6 +175,8 @@ export class DeviceContext {
   }
   /** A device pointer (or any unsigned 64-bit integer below 2^53). */
   argPtr(v: number): this {
+    // NaN or a non-number (a host buffer passed by mistake) would fault the context for good: refuse it.
+    if (!(v >= 0)) throw new InternalError(`kernel argument is not a device pointer: ${String(v)}`);
     const s = this.#param(1) * 2;
     this.#slotU32[s] = v % 4294967296;
     this.#slotU32[s + 1] = Math.floor(v / 4294967296);

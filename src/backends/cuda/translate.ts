@@ -203,7 +203,9 @@ function emit(n: Node, c: ComputeClass, vars: ReadonlySet<string>): string {
       if (!f || f.arity !== n.args.length || (f.classes && !f.classes.includes(c)) || c === "i64") {
         throw new TranslateError(`${n.fn}(${n.args.length} args) has no CUDA translation for ${c}`);
       }
-      return `${f.name}(${n.args.map((a) => emit(a, c, vars)).join(", ")})`;
+      // JS computes integer powers of integer values exactly; CUDA's pow may be an ulp off (3^1 -> 2.999...).
+      const name = n.fn === "Math.pow" && c === "num" ? "ts_powi" : f.name;
+      return `${name}(${n.args.map((a) => emit(a, c, vars)).join(", ")})`;
     }
     case "bin": {
       const l = emit(n.l, c, vars);
@@ -278,6 +280,15 @@ __device__ __forceinline__ float ts_fmod(float a, float b) { return fmodf(a, b);
 __device__ __forceinline__ double ts_fmod(double a, double b) { return fmod(a, b); }
 __device__ __forceinline__ float ts_pow(float a, float b) { return powf(a, b); }
 __device__ __forceinline__ double ts_pow(double a, double b) { return pow(a, b); }
+__device__ __forceinline__ double ts_powi(double a, double b) {
+  if (b == trunc(b) && b >= 0.0 && b <= 64.0 && a == trunc(a)) {
+    double r = 1.0, x = a;
+    long long e = (long long)b;
+    while (e) { if (e & 1) r *= x; x *= x; e >>= 1; }
+    return r;
+  }
+  return pow(a, b);
+}
 __device__ __forceinline__ float ts_atan2(float a, float b) { return atan2f(a, b); }
 __device__ __forceinline__ double ts_atan2(double a, double b) { return atan2(a, b); }
 template <class T> __device__ __forceinline__ T ts_max(T a, T b) { return (a != a || b != b) ? a + b : (a > b ? a : b); }

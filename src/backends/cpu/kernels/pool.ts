@@ -4,6 +4,7 @@ import { sizeOf } from "../../../core/shape.js";
 import { CpuTensor, KernelTable, out } from "../kernel.js";
 import { ints } from "./util.js";
 import { alloc, attrList, formatShape, isChannelsFirst, NArr, splitShape, toChannelsFirst, toChannelsLast, Win, windows } from "./conv_util.js";
+import { Pool2x2Geom, tryWasmAvgPoolGrad2x2, tryWasmMaxPoolGrad2x2, tryWasmPool2x2 } from "../wasm/runtime.js";
 
 /**
  * Max and average pooling, 2-D and 3-D, on channels-last data. A 2-D pool is a 3-D pool of depth 1, so one
@@ -201,6 +202,20 @@ function avgPoolGrad2x2(dy: NArr, g: PoolGeom, dx: NArr): void {
   }
 }
 
+/**
+ * float32 2x2 pools through the WebAssembly SIMD kernels (wasm/runtime.ts: same results, same
+ * first-maximum rule) where they pay; these return false when the JS loops above should run.
+ */
+function wasmGeom(g: PoolGeom): Pool2x2Geom {
+  return { rows: g.n * g.inD, inH: g.inH, inW: g.inW, c: g.c, outH: g.outH, outW: g.outW };
+}
+function wasmPool(kind: "max" | "avg", dtype: string, x: NArr, g: PoolGeom, o: NArr): boolean {
+  return dtype === "float32" && tryWasmPool2x2(kind, x as Float32Array, wasmGeom(g), o as Float32Array);
+}
+function wasmMaxPoolGrad(dtype: string, x: NArr, y: NArr | null, g: PoolGeom, dy: NArr, dx: NArr): boolean {
+  return dtype === "float32" && x instanceof Float32Array && tryWasmMaxPoolGrad2x2(x, y as Float32Array | null, dy as Float32Array, wasmGeom(g), dx as Float32Array);
+}
+
 const enum AvgMode { Forward, Backward }
 
 /** Average pooling (a = x, o = output) or its gradient (a = dy, o = dx, accumulated). */
@@ -280,8 +295,10 @@ function poolKernels(max: string, avg: string): KernelTable {
     [max]: ([x], attrs) => {
       const L = layout(x.shape, attrs);
       const o = alloc(x.dtype, outSize(L.g));
-      if (is2x2(L.g)) maxPool2x2(L.inLast(x.values as NArr), L.g, o);
-      else maxPoolArg(L.inLast(x.values as NArr), L.g, new Int32Array(o.length), o);
+      if (is2x2(L.g)) {
+        const xv = L.inLast(x.values as NArr);
+        if (!wasmPool("max", x.dtype, xv, L.g, o)) maxPool2x2(xv, L.g, o);
+      } else maxPoolArg(L.inLast(x.values as NArr), L.g, new Int32Array(o.length), o);
       return [out(x.dtype, formatShape(L.g.n, outSpatial(L.g, L.rank), L.g.c, L.cf), L.outBack(o))];
     },
     [`${max}Grad`]: ([x, y, dy], attrs) => {
@@ -290,7 +307,9 @@ function poolKernels(max: string, avg: string): KernelTable {
       if (is2x2(L.g)) {
         const dx2 = alloc(dy.dtype, inSize(L.g));
         const yv = y.dtype === x.dtype && y.values.length === dy.values.length ? L.outLast(y.values as NArr) : null;
-        maxPoolGrad2x2(L.inLast(x.values as NArr), yv, L.g, L.outLast(dy.values as NArr), dx2);
+        const xv = L.inLast(x.values as NArr);
+        const dyv = L.outLast(dy.values as NArr);
+        if (!wasmMaxPoolGrad(dy.dtype, xv, yv, L.g, dyv, dx2)) maxPoolGrad2x2(xv, yv, L.g, dyv, dx2);
         return [out(dy.dtype, x.shape, L.inBack(dx2))];
       }
       const arg = new Int32Array(outSize(L.g));
@@ -312,8 +331,10 @@ function poolKernels(max: string, avg: string): KernelTable {
     [avg]: ([x], attrs) => {
       const L = layout(x.shape, attrs);
       const o = alloc(x.dtype, outSize(L.g));
-      if (is2x2(L.g)) avgPool2x2(L.inLast(x.values as NArr), L.g, o);
-      else avgPool(AvgMode.Forward, L.inLast(x.values as NArr), L.g, o);
+      if (is2x2(L.g)) {
+        const xv = L.inLast(x.values as NArr);
+        if (!wasmPool("avg", x.dtype, xv, L.g, o)) avgPool2x2(xv, L.g, o);
+      } else avgPool(AvgMode.Forward, L.inLast(x.values as NArr), L.g, o);
       return [out(x.dtype, formatShape(L.g.n, outSpatial(L.g, L.rank), L.g.c, L.cf), L.outBack(o))];
     },
     [`${avg}Grad`]: ([s, dy], attrs) => {
@@ -321,8 +342,10 @@ function poolKernels(max: string, avg: string): KernelTable {
       const L = layout(shape, attrs);
       checkGrad(`${avg}Grad`, dy, formatShape(L.g.n, outSpatial(L.g, L.rank), L.g.c, L.cf));
       const dx = alloc(dy.dtype, inSize(L.g));
-      if (is2x2(L.g)) avgPoolGrad2x2(L.outLast(dy.values as NArr), L.g, dx);
-      else avgPool(AvgMode.Backward, L.outLast(dy.values as NArr), L.g, dx);
+      if (is2x2(L.g)) {
+        const dyv = L.outLast(dy.values as NArr);
+        if (!(dy.dtype === "float32" && tryWasmAvgPoolGrad2x2(dyv as Float32Array, wasmGeom(L.g), dx as Float32Array))) avgPoolGrad2x2(dyv, L.g, dx);
+      } else avgPool(AvgMode.Backward, L.outLast(dy.values as NArr), L.g, dx);
       return [out(dy.dtype, shape, L.inBack(dx))];
     },
   };

@@ -1,0 +1,348 @@
+import { BINARY, buildKernelModule, UNARY } from "./kernels.js";
+
+/**
+ * The WebAssembly SIMD kernels at run time: one module built by kernels.ts, instantiated synchronously on
+ * first use against one growable memory. Inputs are copied into the memory (TypedArray.set, a memcpy),
+ * the kernel runs, the result is copied out into the output array. Large tensors go through in chunks of
+ * CHUNK floats, so that the copies and the kernel work on data still in the L2 cache and the memory stays
+ * small.
+ *
+ * `TSFLOW_WASM=none` turns the kernels off (the JavaScript loops run), `TSFLOW_WASM=force` uses them at
+ * every size (tests); by default they run where they measured faster than the JS loops (the MIN_* sizes).
+ */
+
+interface WasmMemory {
+  readonly buffer: ArrayBuffer;
+  grow(pages: number): number;
+}
+interface WasmApi {
+  Memory: new (d: { initial: number; maximum?: number }) => WasmMemory;
+  Module: new (bytes: Uint8Array) => object;
+  Instance: new (m: object, imports: object) => { exports: Record<string, unknown> };
+  validate(bytes: Uint8Array): boolean;
+}
+
+type Fn = (...args: number[]) => void;
+
+/** Floats per chunk (64 KiB per operand). */
+const CHUNK = Number(process.env.WCHUNK ?? 16384);
+/** The most memory the kernels may take (bytes); anything larger runs in JS. */
+const MAX_BYTES = 256 * 2 ** 20;
+const PAGE = 65536;
+/** Below these element counts the JS loops win (call and copy overheads); measured, see test/wasm.test.ts. */
+const MIN_ELEMENTWISE = 256;
+const MIN_POOL = 256;
+
+/** The geometry of a 2x2 stride-2 pool over channels-last data: rows images (times depth), every window inside. */
+export interface Pool2x2Geom {
+  rows: number;
+  inH: number;
+  inW: number;
+  c: number;
+  outH: number;
+  outW: number;
+}
+
+const up4 = (n: number) => (n + 3) & ~3;
+/** Float offset of the next region after one of n floats (64-byte aligned, with slack for vector overruns). */
+const after = (at: number, n: number) => at + ((n + 16 + 15) & ~15);
+const gcd = (a: number, b: number): number => (b === 0 ? a : gcd(b, a % b));
+
+function trailing(s: readonly number[], shape: readonly number[]): boolean {
+  let i = 0;
+  while (i < s.length && s[i] === 1) i++;
+  const k = s.length - i;
+  if (k > shape.length) return false;
+  for (let j = 0; j < k; j++) if (s[i + j] !== shape[shape.length - k + j]) return false;
+  return true;
+}
+
+export class WasmKernels {
+  private f32: Float32Array;
+  private readonly fn: Record<string, Fn>;
+  /** Per op type: the kernels (a Map lookup by the op's type string, no name building per call). */
+  private readonly un = new Map<string, Fn>();
+  private readonly bin = new Map<string, { vp: Fn; pv: Fn; vs: Fn; sv: Fn }>();
+
+  constructor(api: WasmApi, private readonly memory: WasmMemory = new api.Memory({ initial: 16 })) {
+    const module = new api.Module(buildKernelModule());
+    this.fn = new api.Instance(module, { env: { memory } }).exports as Record<string, Fn>;
+    this.f32 = new Float32Array(memory.buffer);
+    for (const op of Object.keys(UNARY)) this.un.set(op, this.fn[`u_${op}`]);
+    for (const op of Object.keys(BINARY)) {
+      this.bin.set(op, { vp: this.fn[`vp_${op}`], pv: this.fn[`pv_${op}`], vs: this.fn[`vs_${op}`], sv: this.fn[`sv_${op}`] });
+    }
+  }
+
+  /** Makes the memory at least `floats` floats long; false when that is over MAX_BYTES. */
+  private reserve(floats: number): boolean {
+    if (floats <= this.f32.length) return true;
+    if (floats * 4 > MAX_BYTES) return false;
+    // Only this class grows the memory, so the view is current unless it grows here.
+    this.memory.grow(Math.ceil((floats * 4 - this.memory.buffer.byteLength) / PAGE));
+    this.f32 = new Float32Array(this.memory.buffer);
+    return true;
+  }
+
+  static unaryOps(): string[] {
+    return Object.keys(UNARY);
+  }
+  static binaryOps(): string[] {
+    return Object.keys(BINARY);
+  }
+
+  /** o = op(x) elementwise; false when op has no kernel. */
+  unary(op: string, x: Float32Array, o: Float32Array): boolean {
+    const k = this.un.get(op);
+    const n = x.length;
+    if (!k || !this.reserve(after(0, Math.min(n, CHUNK)))) return false;
+    const f = this.f32;
+    for (let s = 0; s < n; s += CHUNK) {
+      const len = Math.min(CHUNK, n - s);
+      f.set(len === n ? x : x.subarray(s, s + len), 0);
+      k(0, 0, up4(len) * 4);
+      o.set(f.subarray(0, len), s);
+    }
+    return true;
+  }
+
+  /**
+   * o = op(a, b) for equal shapes, a scalar on either side, or one side broadcast along leading
+   * dimensions only (its shape, less leading 1s, ends the output shape: a bias [C] against [rows, C]).
+   * False for other broadcasts or ops without a kernel.
+   */
+  binary(op: string, a: Float32Array, aShape: readonly number[], b: Float32Array, bShape: readonly number[], shape: readonly number[], o: Float32Array): boolean {
+    if (!BINARY[op]) return false;
+    const n = o.length;
+    const aN = a.length;
+    const bN = b.length;
+    if (n === 0) return true;
+    if (aN === n && bN === n) return this.periodic(op, a, b, n, false, o);
+    if (bN === 1 && aN === n) return this.scalar(op, a, b[0], false, o);
+    if (aN === 1 && bN === n) return this.scalar(op, b, a[0], true, o);
+    if (aN === n && bN > 0 && n % bN === 0 && trailing(bShape, shape)) return this.periodic(op, a, b, bN, false, o);
+    if (bN === n && aN > 0 && n % aN === 0 && trailing(aShape, shape)) return this.periodic(op, b, a, aN, true, o);
+    return false;
+  }
+
+  /** full op periodic (or periodic op full when periodicA), the periodic operand repeating every p floats. */
+  private periodic(op: string, full: Float32Array, per: Float32Array, p: number, periodicA: boolean, o: Float32Array): boolean {
+    const fns = this.bin.get(op);
+    if (!fns) return false;
+    const k = periodicA ? fns.pv : fns.vp;
+    const n = full.length;
+    if (p === n) {
+      // Same shapes: the period is the chunk.
+      const B = after(0, Math.min(n, CHUNK));
+      if (!this.reserve(after(B, Math.min(n, CHUNK)))) return false;
+      const g = this.f32;
+      for (let s = 0; s < n; s += CHUNK) {
+        const len = Math.min(CHUNK, n - s);
+        g.set(len === n ? full : full.subarray(s, s + len), 0);
+        g.set(len === n ? per : per.subarray(s, s + len), B);
+        const nb = up4(len) * 4;
+        k(periodicA ? B * 4 : 0, periodicA ? 0 : B * 4, 0, nb, nb);
+        o.set(g.subarray(0, len), s);
+      }
+      return true;
+    }
+    // A whole number of vectors per period, and at least 256 floats so the inner loop runs a while.
+    const lcm = (p * 4) / gcd(p, 4);
+    const tile = lcm * Math.max(1, Math.floor(256 / lcm));
+    const chunk = Math.max(tile, Math.floor(CHUNK / tile) * tile);
+    const T = after(0, chunk);
+    if (!this.reserve(after(T, tile))) return false;
+    const g = this.f32;
+    g.set(per, T);
+    for (let have = p; have < tile; have *= 2) g.copyWithin(T + have, T, T + Math.min(have, tile - have));
+    for (let s = 0; s < n; s += chunk) {
+      const len = Math.min(chunk, n - s);
+      g.set(len === n ? full : full.subarray(s, s + len), 0);
+      const nb = Math.ceil(len / tile) * tile * 4;
+      k(periodicA ? T * 4 : 0, periodicA ? 0 : T * 4, 0, nb, tile * 4);
+      o.set(g.subarray(0, len), s);
+    }
+    return true;
+  }
+
+  private scalar(op: string, full: Float32Array, v: number, scalarA: boolean, o: Float32Array): boolean {
+    const fns = this.bin.get(op);
+    if (!fns) return false;
+    const k = scalarA ? fns.sv : fns.vs;
+    const n = full.length;
+    if (!this.reserve(after(0, Math.min(n, CHUNK)))) return false;
+    const f = this.f32;
+    for (let s = 0; s < n; s += CHUNK) {
+      const len = Math.min(CHUNK, n - s);
+      f.set(len === n ? full : full.subarray(s, s + len), 0);
+      if (scalarA) k(v, 0, 0, up4(len) * 4);
+      else k(0, v, 0, up4(len) * 4);
+      o.set(f.subarray(0, len), s);
+    }
+    return true;
+  }
+
+  /**
+   * Visits the pool's pairs of input rows in chunks: (input float offset, output float offset, pairs).
+   * With an even height all pairs are evenly spaced; otherwise each image's are (its last row is in no
+   * window).
+   */
+  private chunks(g: Pool2x2Geom, visit: (xs: number, os: number, np: number) => void): void {
+    const rowF = g.inW * g.c;
+    const even = g.inH === 2 * g.outH;
+    const groups = even ? 1 : g.rows;
+    const per = even ? g.rows * g.outH : g.outH;
+    const pc = Math.max(1, Math.floor(CHUNK / (2 * rowF)));
+    for (let gi = 0; gi < groups; gi++) {
+      for (let p0 = 0; p0 < per; p0 += pc) {
+        visit(gi * g.inH * rowF + p0 * 2 * rowF, (gi * g.outH + p0) * g.outW * g.c, Math.min(pc, per - p0));
+      }
+    }
+  }
+
+  private pairsPerChunk(g: Pool2x2Geom): number {
+    return Math.min(Math.max(1, Math.floor(CHUNK / (2 * g.inW * g.c))), g.rows * g.outH);
+  }
+
+  private static empty(g: Pool2x2Geom): boolean {
+    return g.rows === 0 || g.outH === 0 || g.outW === 0 || g.c === 0;
+  }
+
+  /** Max (or average) over 2x2 windows, stride 2; o has the output's size. */
+  pool2x2(kind: "max" | "avg", x: Float32Array, g: Pool2x2Geom, o: Float32Array): boolean {
+    if (WasmKernels.empty(g)) return true;
+    const rowF = g.inW * g.c;
+    const pc = this.pairsPerChunk(g);
+    const X = 0;
+    const O = after(X, pc * 2 * rowF);
+    if (!this.reserve(after(O, pc * g.outW * g.c))) return false;
+    const f = this.f32;
+    const k = this.fn[kind === "max" ? "maxPool2x2" : "avgPool2x2"];
+    this.chunks(g, (xs, os, np) => {
+      f.set(x.subarray(xs, xs + np * 2 * rowF), X);
+      k(X * 4, O * 4, np, rowF * 4, g.outW, g.c * 4);
+      o.set(f.subarray(O, O + np * g.outW * g.c), os);
+    });
+    return true;
+  }
+
+  /**
+   * MaxPoolGrad: dx (input-sized, zero on entry) gets dy at each window's first maximum; y is the pool's
+   * output (or null) as in the JS kernel.
+   */
+  maxPoolGrad2x2(x: Float32Array, y: Float32Array | null, dy: Float32Array, g: Pool2x2Geom, dx: Float32Array): boolean {
+    if (WasmKernels.empty(g)) return true;
+    const rowF = g.inW * g.c;
+    const outF = g.outW * g.c;
+    const pc = this.pairsPerChunk(g);
+    const X = 0;
+    const DX = after(X, pc * 2 * rowF);
+    const Y = after(DX, pc * 2 * rowF);
+    const G = after(Y, pc * outF);
+    if (!this.reserve(after(G, pc * outF))) return false;
+    const f = this.f32;
+    const k = this.fn[y ? "maxPoolGrad2x2Y" : "maxPoolGrad2x2"];
+    const oddW = g.inW !== 2 * g.outW;
+    this.chunks(g, (xs, os, np) => {
+      const inLen = np * 2 * rowF;
+      f.set(x.subarray(xs, xs + inLen), X);
+      if (y) f.set(y.subarray(os, os + np * outF), Y);
+      f.set(dy.subarray(os, os + np * outF), G);
+      if (oddW) f.fill(0, DX, DX + inLen);
+      k(X * 4, (y ? Y : G) * 4, G * 4, DX * 4, np, rowF * 4, g.outW, g.c * 4);
+      dx.set(f.subarray(DX, DX + inLen), xs);
+    });
+    return true;
+  }
+
+  /** AvgPoolGrad: dx (input-sized, zero on entry) gets a quarter of dy at each window input. */
+  avgPoolGrad2x2(dy: Float32Array, g: Pool2x2Geom, dx: Float32Array): boolean {
+    if (WasmKernels.empty(g)) return true;
+    const rowF = g.inW * g.c;
+    const outF = g.outW * g.c;
+    const pc = this.pairsPerChunk(g);
+    const DX = 0;
+    const G = after(DX, pc * 2 * rowF);
+    if (!this.reserve(after(G, pc * outF))) return false;
+    const f = this.f32;
+    const k = this.fn.avgPoolGrad2x2;
+    const oddW = g.inW !== 2 * g.outW;
+    this.chunks(g, (xs, os, np) => {
+      const inLen = np * 2 * rowF;
+      f.set(dy.subarray(os, os + np * outF), G);
+      if (oddW) f.fill(0, DX, DX + inLen);
+      k(G * 4, DX * 4, np, rowF * 4, g.outW, g.c * 4);
+      dx.set(f.subarray(DX, DX + inLen), xs);
+    });
+    return true;
+  }
+}
+
+// ---------------------------------------------------------------- the shared instance and the routing
+
+type Mode = "auto" | "force" | "none";
+let mode: Mode | null = null;
+let instance: WasmKernels | null | undefined;
+
+function currentMode(): Mode {
+  if (mode === null) {
+    const env = (typeof process !== "undefined" ? process.env.TSFLOW_WASM : undefined)?.trim().toLowerCase();
+    mode = env === "none" || env === "0" || env === "off" ? "none" : env === "force" ? "force" : "auto";
+  }
+  return mode;
+}
+
+/** The kernels, or null where WebAssembly SIMD is missing or TSFLOW_WASM=none. Built on first call. */
+export function wasmKernels(): WasmKernels | null {
+  if (instance !== undefined) return instance;
+  instance = null;
+  if (currentMode() === "none") return null;
+  const api = (globalThis as { WebAssembly?: WasmApi }).WebAssembly;
+  if (!api) return null;
+  try {
+    instance = new WasmKernels(api);
+  } catch {
+    instance = null; // no SIMD (or no memory): the JS loops serve
+  }
+  return instance;
+}
+
+/** Overrides TSFLOW_WASM for this process (tests and benchmarks); returns the previous mode. */
+export function setWasmMode(m: Mode): Mode {
+  const prev = currentMode();
+  mode = m;
+  return prev;
+}
+
+function use(n: number, min: number): WasmKernels | null {
+  const m = currentMode();
+  if (m === "none" || (m === "auto" && n < min)) return null;
+  return wasmKernels();
+}
+
+/**
+ * float32 unary elementwise op through wasm when it pays; false: run the JS loop. `expr` is the op's JS
+ * expression: the kernel runs only if it is the one it reproduces.
+ */
+export function tryWasmUnary(op: string, expr: string, x: Float32Array, o: Float32Array): boolean {
+  if (UNARY[op]?.js !== expr) return false;
+  return use(x.length, MIN_ELEMENTWISE)?.unary(op, x, o) ?? false;
+}
+
+/** float32 binary elementwise op (same shapes, scalar, leading broadcast) through wasm when it pays. */
+export function tryWasmBinary(op: string, expr: string, a: Float32Array, aShape: readonly number[], b: Float32Array, bShape: readonly number[], shape: readonly number[], o: Float32Array): boolean {
+  if (BINARY[op]?.js !== expr) return false;
+  return use(o.length, MIN_ELEMENTWISE)?.binary(op, a, aShape, b, bShape, shape, o) ?? false;
+}
+
+export function tryWasmPool2x2(kind: "max" | "avg", x: Float32Array, g: Pool2x2Geom, o: Float32Array): boolean {
+  return use(o.length, MIN_POOL)?.pool2x2(kind, x, g, o) ?? false;
+}
+
+export function tryWasmMaxPoolGrad2x2(x: Float32Array, y: Float32Array | null, dy: Float32Array, g: Pool2x2Geom, dx: Float32Array): boolean {
+  return use(dy.length, MIN_POOL)?.maxPoolGrad2x2(x, y, dy, g, dx) ?? false;
+}
+
+export function tryWasmAvgPoolGrad2x2(dy: Float32Array, g: Pool2x2Geom, dx: Float32Array): boolean {
+  return use(dy.length, MIN_POOL)?.avgPoolGrad2x2(dy, g, dx) ?? false;
+}
