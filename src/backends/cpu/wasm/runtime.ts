@@ -25,13 +25,19 @@ interface WasmApi {
 type Fn = (...args: number[]) => void;
 
 /** Floats per chunk (64 KiB per operand). */
-const CHUNK = Number(process.env.WCHUNK ?? 16384);
+const CHUNK = 16384;
 /** The most memory the kernels may take (bytes); anything larger runs in JS. */
 const MAX_BYTES = 256 * 2 ** 20;
 const PAGE = 65536;
-/** Below these element counts the JS loops win (call and copy overheads); measured, see test/wasm.test.ts. */
-const MIN_ELEMENTWISE = 256;
-const MIN_POOL = 256;
+/**
+ * Below these element counts (outputs) the JS loops are as fast (a wasm call costs ~0.1 us of copies and
+ * call overhead); measured on the reference machine. One-channel pool gradients vectorize badly
+ * (a quarter of each vector is used, stores are blended) and stay in JS.
+ */
+const MIN_UNARY = 64;
+const MIN_BINARY = 128;
+const MIN_POOL = 512;
+const MIN_POOL_GRAD_CHANNELS = 2;
 
 /** The geometry of a 2x2 stride-2 pool over channels-last data: rows images (times depth), every window inside. */
 export interface Pool2x2Geom {
@@ -326,13 +332,13 @@ function use(n: number, min: number): WasmKernels | null {
  */
 export function tryWasmUnary(op: string, expr: string, x: Float32Array, o: Float32Array): boolean {
   if (UNARY[op]?.js !== expr) return false;
-  return use(x.length, MIN_ELEMENTWISE)?.unary(op, x, o) ?? false;
+  return use(x.length, MIN_UNARY)?.unary(op, x, o) ?? false;
 }
 
 /** float32 binary elementwise op (same shapes, scalar, leading broadcast) through wasm when it pays. */
 export function tryWasmBinary(op: string, expr: string, a: Float32Array, aShape: readonly number[], b: Float32Array, bShape: readonly number[], shape: readonly number[], o: Float32Array): boolean {
   if (BINARY[op]?.js !== expr) return false;
-  return use(o.length, MIN_ELEMENTWISE)?.binary(op, a, aShape, b, bShape, shape, o) ?? false;
+  return use(o.length, MIN_BINARY)?.binary(op, a, aShape, b, bShape, shape, o) ?? false;
 }
 
 export function tryWasmPool2x2(kind: "max" | "avg", x: Float32Array, g: Pool2x2Geom, o: Float32Array): boolean {
@@ -340,9 +346,9 @@ export function tryWasmPool2x2(kind: "max" | "avg", x: Float32Array, g: Pool2x2G
 }
 
 export function tryWasmMaxPoolGrad2x2(x: Float32Array, y: Float32Array | null, dy: Float32Array, g: Pool2x2Geom, dx: Float32Array): boolean {
-  return use(dy.length, MIN_POOL)?.maxPoolGrad2x2(x, y, dy, g, dx) ?? false;
+  return use(g.c < MIN_POOL_GRAD_CHANNELS ? 0 : dy.length, MIN_POOL)?.maxPoolGrad2x2(x, y, dy, g, dx) ?? false;
 }
 
 export function tryWasmAvgPoolGrad2x2(dy: Float32Array, g: Pool2x2Geom, dx: Float32Array): boolean {
-  return use(dy.length, MIN_POOL)?.avgPoolGrad2x2(dy, g, dx) ?? false;
+  return use(g.c < MIN_POOL_GRAD_CHANNELS ? 0 : dy.length, MIN_POOL)?.avgPoolGrad2x2(dy, g, dx) ?? false;
 }
