@@ -12,7 +12,7 @@ import * as tf from "../src/index.js";
 import type { CpuTensor } from "../src/backends/cpu/kernel.js";
 import { cpuKernels } from "../src/backends/cpu/kernels/index.js";
 import { encodeModule, Code, I32, sleb, uleb } from "../src/backends/cpu/wasm/encoder.js";
-import { Pool2x2Geom, setWasmMode, wasmKernels, WasmKernels } from "../src/backends/cpu/wasm/runtime.js";
+import { Pool2x2Geom, setWasmMode, tryWasmBinary, tryWasmUnary, wasmKernels, WasmKernels } from "../src/backends/cpu/wasm/runtime.js";
 
 /** Set in the child processes of the last test: they compute and print, and declare no tests. */
 const CHILD = Boolean(process.env.TSFLOW_WASM_TEST_CHILD);
@@ -151,6 +151,8 @@ suite("wasm elementwise kernels equal the JS kernels", () => {
     ...[1, 2, 3, 4, 5, 6, 7, 16, 17, 100].map((c): [number[], number[]] => [[Math.ceil(40000 / c) | 1, c], [c]]),
     [[9, 10], [1, 10]], [[10], [9, 10]], [[3, 7], [3, 7]], [[2, 3, 5], [3, 5]], [[1, 3, 5], [2, 3, 5]],
     [[4, 6, 6], [6]], [[5, 3], [1]], [[6], [6]],
+    // Long periods: one period (or a chunk of it) at a time.
+    [[3, 20001], [20001]], [[5, 16388], [16388]], [[4, 4099], [4099]], [[4099], [3, 4099]], [[2, 5000], [5000]],
   ];
   for (const op of WasmKernels.binaryOps()) {
     it(`${op}`, () => {
@@ -178,6 +180,23 @@ suite("wasm elementwise kernels equal the JS kernels", () => {
     const a = data(3, 5);
     const b = data(4, 6);
     assertSame(forced("AddV2", [f32([3, 1], a), f32([1, 4], b)])[0].values as Float32Array, jsKernel("AddV2", [f32([3, 1], a), f32([1, 4], b)])[0].values as Float32Array, "outer sum");
+  });
+
+  it("routing: sizes below the thresholds, other expressions and TSFLOW_WASM=none keep the JS loops", () => {
+    const x = data(4096, 11);
+    const o = new Float32Array(4096);
+    const prev = setWasmMode("auto");
+    try {
+      assert.equal(tryWasmUnary("Relu", "(x + Math.abs(x)) * 0.5", x, o), true);
+      assert.equal(tryWasmUnary("Relu", "x > 0 ? x : 0", x, o), false, "an edited JS expression is not routed to the old kernel");
+      assert.equal(tryWasmUnary("Relu", "(x + Math.abs(x)) * 0.5", x.subarray(0, 8), o.subarray(0, 8)), false, "8 elements");
+      assert.equal(tryWasmBinary("AddV2", "a + b", x.subarray(0, 64), [64], x.subarray(0, 64), [64], [64], o.subarray(0, 64)), false, "64 elements");
+      assert.equal(tryWasmBinary("AddV2", "a + b", x, [4096], x, [4096], [4096], o), true);
+      setWasmMode("none");
+      assert.equal(tryWasmBinary("AddV2", "a + b", x, [4096], x, [4096], [4096], o), false);
+    } finally {
+      setWasmMode(prev);
+    }
   });
 
   it("float64 and int32 tensors keep the JS loops (and their results)", () => {

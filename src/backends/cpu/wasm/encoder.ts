@@ -38,7 +38,7 @@ export function sleb(out: number[], v: number): void {
 export const Simd = {
   Load: 0x00, Load32Splat: 0x09, Store: 0x0b, Const: 0x0c, Shuffle: 0x0d,
   I32x4Splat: 0x11, F32x4Splat: 0x13, F64x2Splat: 0x14,
-  I32x4GtS: 0x3b,
+  I32x4GtS: 0x3b, I32x4AllTrue: 0xa3,
   F32x4Eq: 0x41, F32x4Ne: 0x42, F32x4Lt: 0x43, F32x4Gt: 0x44, F32x4Le: 0x45, F32x4Ge: 0x46,
   Not: 0x4d, And: 0x4e, AndNot: 0x4f, Or: 0x50, Xor: 0x51, Bitselect: 0x52,
   Load64Zero: 0x5d, F32x4DemoteF64x2Zero: 0x5e, F64x2PromoteLowF32x4: 0x5f,

@@ -1,4 +1,4 @@
-import { BINARY, buildKernelModule, UNARY } from "./kernels.js";
+import { BINARY, buildKernelModule, STEP, UNARY } from "./kernels.js";
 
 /**
  * The WebAssembly SIMD kernels at run time: one module built by kernels.ts, instantiated synchronously on
@@ -19,10 +19,9 @@ interface WasmApi {
   Memory: new (d: { initial: number; maximum?: number }) => WasmMemory;
   Module: new (bytes: Uint8Array) => object;
   Instance: new (m: object, imports: object) => { exports: Record<string, unknown> };
-  validate(bytes: Uint8Array): boolean;
 }
 
-type Fn = (...args: number[]) => void;
+type Fn = (...args: number[]) => number | undefined;
 
 /** Floats per chunk (64 KiB per operand). */
 const CHUNK = 16384;
@@ -34,7 +33,7 @@ const PAGE = 65536;
  * call overhead); measured on the reference machine. One-channel pool gradients vectorize badly
  * (a quarter of each vector is used, stores are blended) and stay in JS.
  */
-const MIN_UNARY = 64;
+const MIN_UNARY = 16;
 const MIN_BINARY = 128;
 const MIN_POOL = 512;
 const MIN_POOL_GRAD_CHANNELS = 2;
@@ -49,9 +48,11 @@ export interface Pool2x2Geom {
   outW: number;
 }
 
-const up4 = (n: number) => (n + 3) & ~3;
+/** Floats per kernel loop iteration (elementwise lengths and periods are padded to whole ones). */
+const LANES = STEP / 4;
+const pad = (n: number) => Math.ceil(n / LANES) * LANES;
 /** Float offset of the next region after one of n floats (64-byte aligned, with slack for vector overruns). */
-const after = (at: number, n: number) => at + ((n + 16 + 15) & ~15);
+const after = (at: number, n: number) => at + Math.ceil((n + 16) / 16) * 16;
 const gcd = (a: number, b: number): number => (b === 0 ? a : gcd(b, a % b));
 
 function trailing(s: readonly number[], shape: readonly number[]): boolean {
@@ -85,7 +86,11 @@ export class WasmKernels {
     if (floats <= this.f32.length) return true;
     if (floats * 4 > MAX_BYTES) return false;
     // Only this class grows the memory, so the view is current unless it grows here.
-    this.memory.grow(Math.ceil((floats * 4 - this.memory.buffer.byteLength) / PAGE));
+    try {
+      this.memory.grow(Math.ceil((floats * 4 - this.memory.buffer.byteLength) / PAGE));
+    } catch {
+      return false; // out of memory: the JS loops serve
+    }
     this.f32 = new Float32Array(this.memory.buffer);
     return true;
   }
@@ -106,7 +111,7 @@ export class WasmKernels {
     for (let s = 0; s < n; s += CHUNK) {
       const len = Math.min(CHUNK, n - s);
       f.set(len === n ? x : x.subarray(s, s + len), 0);
-      k(0, 0, up4(len) * 4);
+      k(0, 0, pad(len) * 4);
       o.set(f.subarray(0, len), s);
     }
     return true;
@@ -137,25 +142,30 @@ export class WasmKernels {
     if (!fns) return false;
     const k = periodicA ? fns.pv : fns.vp;
     const n = full.length;
-    if (p === n) {
-      // Same shapes: the period is the chunk.
-      const B = after(0, Math.min(n, CHUNK));
-      if (!this.reserve(after(B, Math.min(n, CHUNK)))) return false;
+    // A whole number of vectors per tile of the periodic operand, and at least 256 floats so that the
+    // kernel's inner loop runs a while.
+    const lcm = (p * LANES) / gcd(p, LANES);
+    const tile = lcm * Math.max(1, Math.floor(256 / lcm));
+    if (p === n || tile > CHUNK) {
+      // Same shapes, or long periods: chunks of one period at a time against the matching slice.
+      const len0 = Math.min(p, CHUNK);
+      const B = after(0, len0);
+      if (!this.reserve(after(B, len0))) return false;
       const g = this.f32;
-      for (let s = 0; s < n; s += CHUNK) {
-        const len = Math.min(CHUNK, n - s);
-        g.set(len === n ? full : full.subarray(s, s + len), 0);
-        g.set(len === n ? per : per.subarray(s, s + len), B);
-        const nb = up4(len) * 4;
-        k(periodicA ? B * 4 : 0, periodicA ? 0 : B * 4, 0, nb, nb);
-        o.set(g.subarray(0, len), s);
+      for (let r = 0; r < n; r += p) {
+        for (let s = 0; s < p; s += CHUNK) {
+          const len = Math.min(CHUNK, p - s);
+          g.set(len === n ? full : full.subarray(r + s, r + s + len), 0);
+          g.set(len === p ? per : per.subarray(s, s + len), B);
+          const nb = pad(len) * 4;
+          k(periodicA ? B * 4 : 0, periodicA ? 0 : B * 4, 0, nb, nb);
+          o.set(g.subarray(0, len), r + s);
+        }
       }
       return true;
     }
-    // A whole number of vectors per period, and at least 256 floats so the inner loop runs a while.
-    const lcm = (p * 4) / gcd(p, 4);
-    const tile = lcm * Math.max(1, Math.floor(256 / lcm));
-    const chunk = Math.max(tile, Math.floor(CHUNK / tile) * tile);
+    // Short periods: the tile repeated along chunks of whole tiles.
+    const chunk = Math.floor(CHUNK / tile) * tile;
     const T = after(0, chunk);
     if (!this.reserve(after(T, tile))) return false;
     const g = this.f32;
@@ -181,8 +191,8 @@ export class WasmKernels {
     for (let s = 0; s < n; s += CHUNK) {
       const len = Math.min(CHUNK, n - s);
       f.set(len === n ? full : full.subarray(s, s + len), 0);
-      if (scalarA) k(v, 0, 0, up4(len) * 4);
-      else k(0, v, 0, up4(len) * 4);
+      if (scalarA) k(v, 0, 0, pad(len) * 4);
+      else k(0, v, 0, pad(len) * 4);
       o.set(f.subarray(0, len), s);
     }
     return true;
@@ -247,7 +257,7 @@ export class WasmKernels {
     const G = after(Y, pc * outF);
     if (!this.reserve(after(G, pc * outF))) return false;
     const f = this.f32;
-    const k = this.fn[y ? "maxPoolGrad2x2Y" : "maxPoolGrad2x2"];
+    const { maxPoolGrad2x2N: kN, maxPoolGrad2x2Y: kY, maxPoolGrad2x2C: kC } = this.fn;
     const oddW = g.inW !== 2 * g.outW;
     this.chunks(g, (xs, os, np) => {
       const inLen = np * 2 * rowF;
@@ -255,7 +265,10 @@ export class WasmKernels {
       if (y) f.set(y.subarray(os, os + np * outF), Y);
       f.set(dy.subarray(os, os + np * outF), G);
       if (oddW) f.fill(0, DX, DX + inLen);
-      k(X * 4, (y ? Y : G) * 4, G * 4, DX * 4, np, rowF * 4, g.outW, g.c * 4);
+      const args = [X * 4, (y ? Y : G) * 4, G * 4, DX * 4, np, rowF * 4, g.outW, g.c * 4];
+      // With y: the comparisons, checking that y is the windows' maximum; the equality search otherwise.
+      if (!y) kN(...args);
+      else if (!kC(...args)) kY(...args);
       dx.set(f.subarray(DX, DX + inLen), xs);
     });
     return true;
@@ -331,17 +344,18 @@ function use(n: number, min: number): WasmKernels | null {
  * expression: the kernel runs only if it is the one it reproduces.
  */
 export function tryWasmUnary(op: string, expr: string, x: Float32Array, o: Float32Array): boolean {
-  if (UNARY[op]?.js !== expr) return false;
+  if (UNARY[op]?.js !== expr || !(x instanceof Float32Array) || !(o instanceof Float32Array)) return false;
   return use(x.length, MIN_UNARY)?.unary(op, x, o) ?? false;
 }
 
 /** float32 binary elementwise op (same shapes, scalar, leading broadcast) through wasm when it pays. */
 export function tryWasmBinary(op: string, expr: string, a: Float32Array, aShape: readonly number[], b: Float32Array, bShape: readonly number[], shape: readonly number[], o: Float32Array): boolean {
-  if (BINARY[op]?.js !== expr) return false;
+  if (BINARY[op]?.js !== expr || !(a instanceof Float32Array) || !(b instanceof Float32Array) || !(o instanceof Float32Array)) return false;
   return use(o.length, MIN_BINARY)?.binary(op, a, aShape, b, bShape, shape, o) ?? false;
 }
 
 export function tryWasmPool2x2(kind: "max" | "avg", x: Float32Array, g: Pool2x2Geom, o: Float32Array): boolean {
+  if (!(x instanceof Float32Array) || !(o instanceof Float32Array)) return false;
   return use(o.length, MIN_POOL)?.pool2x2(kind, x, g, o) ?? false;
 }
 
