@@ -12,6 +12,8 @@ import type { DType } from "../src/core/dtype.js";
 import { broadcastTo } from "../src/ops/array.js";
 import { execute } from "../src/ops/dispatch.js";
 import { allOpDefs, OpDef } from "../src/ops/registry.js";
+import { cudaSettings } from "../src/backends/cuda/config.js";
+import { buildModel, syntheticBatch } from "../bench/tsflow_models.js";
 
 /**
  * The cuda backend. Tests that need a GPU skip themselves, with the reason, where there is none (CI); the
@@ -484,6 +486,266 @@ describe("cuda: other kernels against the CPU", gpuOnly, () => {
       assert.deepEqual(Array.from(v.dataSync() as Float32Array), [3, 0]);
       assert.ok(logs.some((l) => /^mm: \(MatMul\): .*GPU:0$/.test(l)), logs.join("\n"));
     });
+  });
+});
+
+/** ‖got − want‖ / ‖want‖ over all elements. */
+function relErr(got: E, want: E): number {
+  assert.deepEqual(got.shape, want.shape);
+  const g = got.dataSync() as ArrayLike<number>;
+  const w = want.dataSync() as ArrayLike<number>;
+  let num = 0;
+  let den = 0;
+  for (let i = 0; i < w.length; i++) {
+    num += (g[i] - w[i]) ** 2;
+    den += w[i] ** 2;
+  }
+  return Math.sqrt(num / Math.max(den, 1e-300));
+}
+
+const xentLoss = (labels: tf.Tensor, logits: tf.Tensor) =>
+  tf.reduceMean((tf.nn as unknown as { softmaxCrossEntropyWithLogits(l: tf.Tensor, g: tf.Tensor): tf.Tensor }).softmaxCrossEntropyWithLogits(labels, logits));
+
+describe("cuda: training fully on the GPU", gpuOnly, () => {
+  it("constants, zeros, ones and variables land on GPU:0; tf.device scopes still choose", () => {
+    const c = tf.constant([1, 2, 3]);
+    const z = tf.zeros([2, 3]);
+    const o = tf.ones([4], "int32");
+    for (const t of [c, z, o]) assert.ok(onGpu(t), (t as E).device);
+    assert.match((cpu(() => tf.constant([1, 2])) as E).device, /CPU:0$/);
+    assert.match((tf.constant(["a"]) as E).device, /CPU:0$/);
+    const v = new tf.Variable([[1, 2], [3, 4]]);
+    assert.ok(onGpu(v.value()));
+    const fromCpu = new tf.Variable(cpu(() => tf.constant([5, 6])));
+    assert.ok(onGpu(fromCpu.value()), "a variable is placed on the default device whatever its initial value's");
+    const onCpuVar = cpu(() => new tf.Variable([1, 2]));
+    assert.match((onCpuVar.value() as E).device, /CPU:0$/);
+    assert.deepEqual((c as E).arraySync(), [1, 2, 3]);
+    assert.deepEqual((z as E).arraySync(), [[0, 0, 0], [0, 0, 0]]);
+  });
+
+  it("random ops run on the GPU and draw the CPU's numbers (uniform bit for bit)", () => {
+    for (const dtype of ["float32", "float64"] as DType[]) {
+      for (const n of [1, 7, 1000, 4099]) {
+        const draw = (dev: <T>(f: () => T) => T) => dev(() => {
+          tf.random.setSeed(11);
+          const a = tf.randomUniform([n], { dtype, seed: 3 }) as E;
+          const b = tf.randomUniform([n], { dtype, seed: 3 }) as E; // the same generator, continued
+          const c = tf.randomNormal([n], { dtype, seed: 4 }) as E;
+          const d = tf.randomNormal([n + 1], { dtype, seed: 4 }) as E;
+          return [a, b, c, d];
+        });
+        const g = draw(gpu);
+        const c = draw(cpu);
+        for (const t of g) assert.ok(onGpu(t), t.device);
+        assert.deepEqual(Array.from(g[0].dataSync() as Float32Array), Array.from(c[0].dataSync() as Float32Array), `uniform ${dtype} ${n}`);
+        assert.deepEqual(Array.from(g[1].dataSync() as Float32Array), Array.from(c[1].dataSync() as Float32Array), `uniform continued ${dtype} ${n}`);
+        assertMatches(`normal ${dtype} ${n}`, g[2], c[2], dtype === "float32" ? 1e-6 : 1e-12, 1e-7);
+        assertMatches(`normal continued ${dtype} ${n + 1}`, g[3], c[3], dtype === "float32" ? 1e-6 : 1e-12, 1e-7);
+      }
+    }
+    // Truncated normals redraw per element on the GPU (their own stream): check range and moments.
+    tf.random.setSeed(5);
+    const t = gpu(() => tf.truncatedNormal([200000], { seed: 1 })) as E;
+    assert.ok(onGpu(t));
+    const v = t.dataSync() as Float32Array;
+    let s1 = 0;
+    let s2 = 0;
+    for (const x of v) {
+      assert.ok(Math.abs(x) <= 2, `truncated normal value ${x}`);
+      s1 += x;
+      s2 += x * x;
+    }
+    const mean = s1 / v.length;
+    const sd = Math.sqrt(s2 / v.length - mean * mean);
+    assert.ok(Math.abs(mean) < 0.01 && Math.abs(sd - 0.8796) < 0.01, `mean ${mean} sd ${sd}`);
+    tf.random.setSeed(5);
+    const again = gpu(() => tf.truncatedNormal([200000], { seed: 1 })) as E;
+    assert.deepEqual(Array.from(again.dataSync() as Float32Array).slice(0, 100), Array.from(v).slice(0, 100));
+  });
+
+  it("Conv2D and both its gradients match the CPU (fp64, fp32, TF32; strides, SAME/VALID, dilations, 1x1)", () => {
+    const r = rng(21);
+    const cases: { x: number[]; f: number[]; s: number; d: number; pad: string }[] = [
+      { x: [2, 9, 11, 3], f: [3, 3, 3, 4], s: 1, d: 1, pad: "SAME" },
+      { x: [3, 28, 28, 1], f: [5, 5, 1, 6], s: 1, d: 1, pad: "SAME" },
+      { x: [3, 14, 14, 6], f: [5, 5, 6, 16], s: 1, d: 1, pad: "VALID" },
+      { x: [2, 10, 9, 2], f: [3, 2, 2, 5], s: 2, d: 1, pad: "SAME" },
+      { x: [2, 10, 9, 2], f: [3, 3, 2, 3], s: 2, d: 1, pad: "VALID" },
+      { x: [1, 12, 12, 2], f: [3, 3, 2, 2], s: 1, d: 2, pad: "SAME" },
+      { x: [4, 5, 5, 8], f: [1, 1, 8, 3], s: 1, d: 1, pad: "VALID" },
+    ];
+    const b = gpuBackend(0)!;
+    const fallbacks = () => ["Conv2D", "Conv2DBackpropInput", "Conv2DBackpropFilter"].reduce((a, k) => a + (b.stats.fallbacks.get(k) ?? 0), 0);
+    const before = fallbacks();
+    for (const c of cases) {
+      const attrs = { strides: [1, c.s, c.s, 1], padding: c.pad, dilations: [1, c.d, c.d, 1], data_format: "NHWC" };
+      const x = tf.constant(Float64Array.from({ length: c.x.reduce((p, v) => p * v, 1) }, () => r() - 0.5), { dtype: "float64", shape: c.x }) as E;
+      const f = tf.constant(Float64Array.from({ length: c.f.reduce((p, v) => p * v, 1) }, () => r() - 0.5), { dtype: "float64", shape: c.f }) as E;
+      const y = cpu(() => runOp("Conv2D", [x, f], attrs));
+      const dy = tf.constant(Float64Array.from({ length: y.size }, () => r() - 0.5), { dtype: "float64", shape: y.shape }) as E;
+      const xs = tf.constant(c.x, { dtype: "int32" });
+      const fs = tf.constant(c.f, { dtype: "int32" });
+      const ref = [y, cpu(() => runOp("Conv2DBackpropInput", [xs, f, dy], attrs)), cpu(() => runOp("Conv2DBackpropFilter", [x, fs, dy], attrs))];
+      const what = `conv ${JSON.stringify(c)}`;
+      const run = (x_: E, f_: E, dy_: E) => gpu(() => [runOp("Conv2D", [x_, f_], attrs), runOp("Conv2DBackpropInput", [xs, f_, dy_], attrs), runOp("Conv2DBackpropFilter", [x_, fs, dy_], attrs)]);
+      const g64 = run(x, f, dy);
+      g64.forEach((t, i) => {
+        assert.ok(onGpu(t), `${what} #${i} on ${t.device}`);
+        const e = relErr(t, ref[i]);
+        assert.ok(e < 1e-12, `${what} fp64 #${i}: relative error ${e}`);
+      });
+      const [x32, f32, dy32] = [x, f, dy].map((t) => tf.cast(t, "float32") as E);
+      tf.config.experimental.enableTensorFloat32Execution(false);
+      try {
+        run(x32, f32, dy32).forEach((t, i) => {
+          const e = relErr(t, ref[i]);
+          assert.ok(e < 1e-5, `${what} fp32 #${i}: relative error ${e}`);
+        });
+      } finally {
+        tf.config.experimental.enableTensorFloat32Execution(true);
+      }
+      run(x32, f32, dy32).forEach((t, i) => {
+        const e = relErr(t, ref[i]);
+        assert.ok(e < 3e-3, `${what} tf32 #${i}: relative error ${e}`);
+      });
+    }
+    assert.equal(fallbacks(), before, "no convolution fell back to the CPU");
+  });
+
+  it("MaxPool and MaxPoolGrad match the CPU (2x2/2, overlapping 3x3 windows, SAME padding)", () => {
+    const r = rng(23);
+    for (const dtype of ["float32", "float64"] as DType[]) {
+      for (const [k, s, pad] of [[2, 2, "VALID"], [3, 2, "SAME"], [3, 1, "SAME"], [2, 2, "SAME"]] as [number, number, string][]) {
+        const shape = [2, 9, 8, 3];
+        const attrs = { ksize: [1, k, k, 1], strides: [1, s, s, 1], padding: pad, data_format: "NHWC" };
+        const x = makeTensor(Float64Array.from({ length: 2 * 9 * 8 * 3 }, () => r() * 10 - 5), dtype, shape);
+        const y = cpu(() => runOp("MaxPool", [x], attrs));
+        const gy = gpu(() => runOp("MaxPool", [x], attrs));
+        assert.ok(onGpu(gy));
+        assertMatches(`MaxPool ${dtype} ${k}/${s} ${pad}`, gy, y, 0, 0);
+        const dy = makeTensor(Float64Array.from({ length: y.size }, () => r() - 0.5), dtype, y.shape);
+        const want = cpu(() => runOp("MaxPoolGrad", [x, y, dy], attrs));
+        const got = gpu(() => runOp("MaxPoolGrad", [x, gy, dy], attrs));
+        assert.ok(onGpu(got));
+        assertMatches(`MaxPoolGrad ${dtype} ${k}/${s} ${pad}`, got, want, dtype === "float32" ? 1e-6 : 1e-14, 1e-7);
+      }
+    }
+  });
+
+  it("LeNet-5 trains on the GPU, eagerly and in a Session, as on the CPU (fp32)", () => {
+    const batch = 16;
+    const data = syntheticBatch(batch);
+    const b = gpuBackend(0)!;
+    const fallbacksBefore = [...b.stats.fallbacks.values()].reduce((a, v) => a + v, 0);
+    const eager = (dev: <T>(f: () => T) => T) => dev(() => {
+      tf.random.setSeed(1);
+      const m = buildModel("lenet");
+      const x = tf.constant(data.x, { shape: [batch, 28, 28, 1] });
+      const y = tf.constant(data.y, { shape: [batch, 10] });
+      const opt = new tf.train.GradientDescentOptimizer(0.1);
+      const losses: number[] = [];
+      for (let i = 0; i < 3; i++) {
+        const tape = new tf.GradientTape();
+        const loss = tape.run(() => xentLoss(y, m.forward(x)));
+        losses.push((loss as E).item() as number);
+        const grads = tape.gradient(loss, m.vars) as tf.Tensor[];
+        opt.applyGradients(grads.map((g, k) => [g, m.vars[k]] as [tf.Tensor, tf.Variable]));
+      }
+      return { losses, vars: m.vars.map((v) => v.value() as E) };
+    });
+    const graph = (dev: string) => {
+      const g = new tf.Graph();
+      return g.asDefault(() => tf.device(dev, () => {
+        tf.setRandomSeed(1);
+        const x = tf.placeholder("float32", [null, 28, 28, 1]);
+        const y = tf.placeholder("float32", [null, 10]);
+        const m = buildModel("lenet");
+        const loss = xentLoss(y, m.forward(x));
+        const train = new tf.train.GradientDescentOptimizer(0.1).minimize(loss);
+        const sess = new tf.Session();
+        sess.run(tf.globalVariablesInitializer());
+        const feed = new Map<tf.Tensor, Float32Array>([[x, data.x], [y, data.y]]);
+        const losses: number[] = [];
+        for (let i = 0; i < 3; i++) losses.push(((sess.run([loss, train], feed) as [E, null])[0]).item() as number);
+        return { losses, vars: m.vars.map((v) => sess.run(v.value()) as E) };
+      }));
+    };
+    tf.config.experimental.enableTensorFloat32Execution(false);
+    try {
+      const ge = eager(gpu);
+      assert.ok(ge.vars.every((v) => onGpu(v)), "eager variables stay on the GPU after their updates");
+      const ce = eager(cpu);
+      const gg = graph("/gpu:0");
+      const cg = graph("/cpu:0");
+      for (const [what, got, want] of [["eager", ge, ce], ["graph", gg, cg], ["graph vs eager", gg, ge]] as const) {
+        got.losses.forEach((l, i) => assert.ok(Math.abs(l - want.losses[i]) <= 1e-4 * Math.abs(want.losses[i]), `${what} loss ${i}: ${l} vs ${want.losses[i]}`));
+        got.vars.forEach((v, i) => {
+          const e = relErr(v, want.vars[i]);
+          assert.ok(e < 1e-4, `${what} variable ${i}: relative error ${e}`);
+        });
+      }
+    } finally {
+      tf.config.experimental.enableTensorFloat32Execution(true);
+    }
+    const fallbacksAfter = [...b.stats.fallbacks.values()].reduce((a, v) => a + v, 0);
+    assert.equal(fallbacksAfter, fallbacksBefore, `ops fell back to the CPU: ${JSON.stringify([...b.stats.fallbacks])}`);
+  });
+});
+
+describe("cuda: Session steps captured as CUDA graphs", gpuOnly, () => {
+  it("the second run captures, later runs replay, and every result equals the uncaptured run's", () => {
+    const b = gpuBackend(0)!;
+    const batch = 8;
+    const feedsFor = (k: number) => {
+      const d = syntheticBatch(batch);
+      for (let i = 0; i < d.x.length; i++) d.x[i] = (d.x[i] + 0.1 * k) % 1;
+      return d;
+    };
+    const run = (graphs: boolean) => {
+      const saved = cudaSettings.sessionGraphs;
+      cudaSettings.sessionGraphs = graphs;
+      try {
+        const g = new tf.Graph();
+        return g.asDefault(() => {
+          tf.setRandomSeed(7);
+          const x = tf.placeholder("float32", [null, 28, 28, 1]);
+          const y = tf.placeholder("float32", [null, 10]);
+          const m = buildModel("lenet");
+          const loss = xentLoss(y, m.forward(x));
+          const train = new tf.train.GradientDescentOptimizer(0.05).minimize(loss);
+          const reset = m.vars[9].assign(tf.zeros([10]));
+          const sess = new tf.Session();
+          sess.run(tf.globalVariablesInitializer());
+          const held: E[] = [];
+          const captured0 = b.stats.graphsCaptured;
+          const launches0 = b.stats.graphLaunches;
+          let kernelsDuringReplays = 0;
+          for (let k = 0; k < 6; k++) {
+            if (k === 4) sess.run(reset); // another step changes a variable between replays
+            const d = feedsFor(k);
+            const l0 = b.stats.launches;
+            held.push((sess.run([loss, train], new Map<tf.Tensor, Float32Array>([[x, d.x], [y, d.y]])) as [E, null])[0]);
+            if (k >= 2 && k !== 4) kernelsDuringReplays += b.stats.launches - l0;
+          }
+          // Values fetched earlier are still what they were (a replay does not overwrite them).
+          const losses = held.map((t) => t.item() as number);
+          const vars = m.vars.map((v) => Array.from(sess.run(v.value()).dataSync() as Float32Array));
+          return { losses, vars, captured: b.stats.graphsCaptured - captured0, launches: b.stats.graphLaunches - launches0, kernelsDuringReplays };
+        });
+      } finally {
+        cudaSettings.sessionGraphs = saved;
+      }
+    };
+    const plain = run(false);
+    const cap = run(true);
+    assert.equal(plain.captured, 0);
+    assert.ok(cap.captured >= 1, "the training step was captured");
+    assert.ok(cap.launches >= 4, `graph launches: ${cap.launches}`);
+    assert.equal(cap.kernelsDuringReplays, 0, "a replay launches no kernel by itself");
+    assert.ok(new Set(plain.losses).size === plain.losses.length, "losses change step by step");
+    cap.losses.forEach((l, i) => assert.ok(Math.abs(l - plain.losses[i]) <= 1e-6 * Math.abs(plain.losses[i]), `loss ${i}: ${l} vs ${plain.losses[i]}`));
+    cap.vars.forEach((v, i) => v.forEach((w, j) => assert.ok(Math.abs(w - plain.vars[i][j]) <= 1e-6 + 1e-5 * Math.abs(plain.vars[i][j]), `variable ${i}[${j}]: ${w} vs ${plain.vars[i][j]}`)));
   });
 });
 

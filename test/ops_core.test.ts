@@ -73,3 +73,13 @@ describe("fused activation gradients", () => {
     }
   });
 });
+
+describe("relu edge values", () => {
+  it("relu(-Inf) is 0 and relu(NaN) is NaN, as TensorFlow's max(x, 0), on the JS and wasm paths", () => {
+    for (const n of [0, 200]) {
+      const x = tf.concat([tf.constant([-Infinity, NaN, -1, 0, 2, Infinity]), tf.zeros([n])], 0);
+      const y = (tf.nn.relu(x) as tf.EagerTensor).arraySync() as number[];
+      assert.deepEqual(y.slice(0, 6), [0, NaN, 0, 0, 2, Infinity]);
+    }
+  });
+});

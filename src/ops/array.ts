@@ -4,13 +4,14 @@ import { broadcastShapes, Dim, isFullyDefined, Shape, shapeStr, sizeOf } from ".
 import type { Tensor } from "../core/tensor.js";
 import { HostValue, inferDType, inferShape as inferShapeOf, reshapeValues, toValues } from "../core/values.js";
 import type { Attrs } from "../backends/backend.js";
-import { defaultBackend, executingEagerly } from "../eager/context.js";
+import { executingEagerly } from "../eager/context.js";
 import { EagerTensor } from "../eager/tensor.js";
 import type { TensorLike } from "../eager/tensor_types.js";
 import { SymbolicTensor } from "../graph/tensor.js";
 import { Variable } from "../variables/variable.js";
 import { PyArgs, pyArgs } from "./args.js";
 import { buildNode, constValueOf, execute, execute1, isTensor } from "./dispatch.js";
+import { placeConstant } from "../runtime/devices.js";
 import { constInts, dimsEqual, sameAsInput, unknownShapeOfRank, valuesToInts } from "./infer.js";
 import { defineOps, getOpDef, GradOp, TensorSpec } from "./registry.js";
 import {
@@ -174,7 +175,8 @@ export function constant(value: TensorLike, ...args: PyArgs<[dtype: DType, shape
     values = reshapeValues(values, shp, a.shape, dtype, "tf.constant");
     shp = a.shape.slice();
   }
-  if (executingEagerly()) return new EagerTensor(defaultBackend().write(values, dtype, shp));
+  // Eager constants go where TensorFlow 2 puts them: the tf.device scope's device, else GPU:0 if any.
+  if (executingEagerly()) return new EagerTensor(placeConstant(dtype).write(values, dtype, shp));
   return buildNode(getOpDef("Const")!, [], { value: values, dtype, shape: shp }, a.name ?? "Const").outputs[0];
 }
 

@@ -51,6 +51,32 @@ export class Philox implements RandomSource {
     if (this.#pos === 4) this.#block();
     return this.#buf[this.#pos++];
   }
+
+  // A GPU kernel (backends/cuda/nn.ts) draws the same stream: it needs the key and the position of the next
+  // draw (4 draws per counter value), and skips what it consumed.
+  get key(): [number, number] {
+    return [this.#k0, this.#k1];
+  }
+  /** Index of the next 32-bit draw in the stream, or null past 2^53 (counter words 2 and 3 in use). */
+  position(): number | null {
+    const c = this.#c;
+    if (c[2] !== 0 || c[3] !== 0 || c[1] >= 2 ** 19) return null;
+    const ctr = c[0] + c[1] * 4294967296;
+    return this.#pos === 4 ? ctr * 4 : (ctr - 1) * 4 + this.#pos;
+  }
+  /** Moves to draw index `p` (>= position()): the draws in between were made elsewhere. */
+  seek(p: number): void {
+    const blk = Math.floor(p / 4);
+    this.#c[0] = blk % 4294967296;
+    this.#c[1] = Math.floor(blk / 4294967296);
+    this.#c[2] = 0;
+    this.#c[3] = 0;
+    this.#pos = 4;
+    if (p % 4 !== 0) {
+      this.#block();
+      this.#pos = p % 4;
+    }
+  }
   /** Uniform in [0, 1) with 32 random bits. */
   nextFloat(): number {
     return this.nextUint32() / 4294967296;

@@ -66,6 +66,23 @@ export function placeEager(opType: string, dtypes: readonly DType[], attrs: Attr
   );
 }
 
+/**
+ * Where an eager constant is created (tf.constant, tf.zeros/ones from a JS shape, a variable's initial
+ * value), as TensorFlow 2 places them: on the device of the enclosing tf.device scope, else on GPU:0 when
+ * there is one, so that variables, their optimizer updates and everything computed from constants stay on
+ * the GPU. Strings stay on the CPU (a GPU holds them on the host anyway).
+ */
+export function placeConstant(dtype: DType): Backend {
+  if (dtype === "string") return defaultBackend();
+  const stack = ctx.eagerDeviceStack;
+  if (stack.length === 0 || stack.every((s) => s === "")) {
+    if (gpu0 === undefined) gpu0 = visibleGpus().length > 0 ? gpuBackend(0) : null;
+    return gpu0 ?? defaultBackend();
+  }
+  const requested = stack.reduce((outer, inner) => (inner === "" ? outer : mergeDeviceSpecs(outer, inner)), "");
+  return placeOp("Const", "Const", requested, placementSettings.eagerSoftPlacement, true).device.backend;
+}
+
 export interface PlacementResult {
   device: LocalDevice;
   /** Set when soft placement moved the op away from what it asked for. */

@@ -15,6 +15,10 @@ import { convertFeeds, describePlaceholder, FeedDict } from "./feeds.js";
 import { Fetch, FetchResult, flattenFetches } from "./fetches.js";
 import { Plan, PlanNode, planToString, pruneAndOrder } from "./plan.js";
 import { installEval } from "../graph/eval_hook.js";
+import { CaptureUnsupported, CudaBackend, CudaHandle, DEVICE_DTYPES, DeviceStorage } from "../backends/cuda/backend.js";
+import type { CapturedGraph } from "../backends/cuda/backend.js";
+import { cudaSettings } from "../backends/cuda/config.js";
+import type { Backend } from "../backends/backend.js";
 
 export interface SessionOptions {
   target?: string;
@@ -77,7 +81,11 @@ export class Session {
   readonly target: string;
   #closed = false;
   readonly #variables = new Map<Operation, Handle>();
-  readonly #constants = new Map<Operation, Handle>();
+  /** Const values uploaded once per session, per device (an op placed on two devices gets two copies). */
+  readonly #constants = new Map<Backend, Map<Operation, Handle>>();
+  /** Per plan and feed signature: runs so far, or the captured CUDA graph, or "never" (see #step). */
+  readonly #steps = new WeakMap<Plan, Map<string, CapturedStep | number | "never">>();
+  readonly #captured = new Set<CapturedStep>();
   readonly #rngs = new Map<Operation, RandomSource>();
   readonly #plans = new Map<string, Plan>();
   readonly #placed = new Set<Operation>();
@@ -107,7 +115,10 @@ export class Session {
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
-    for (const h of [...this.#variables.values(), ...this.#constants.values()]) h.backend.dispose(h);
+    for (const st of this.#captured) releaseStep(st);
+    this.#captured.clear();
+    for (const h of this.#variables.values()) h.backend.dispose(h);
+    for (const m of this.#constants.values()) for (const h of m.values()) h.backend.dispose(h);
     this.#variables.clear();
     this.#constants.clear();
     this.#plans.clear();
@@ -130,7 +141,7 @@ export class Session {
       const fetchTensors = leaves.filter((l): l is SymbolicTensor => l instanceof SymbolicTensor);
       const targets = leaves.filter((l): l is Operation => l instanceof Operation);
       const plan = this.#plan(fetchTensors, targets, [...feeds.keys()]);
-      const results = this.#execute(plan, feeds, options, runMetadata);
+      const results = this.#step(plan, feeds, options, runMetadata);
       let k = 0;
       return rebuild(leaves.map((l) => (l instanceof SymbolicTensor ? results[k++] : null))) as FetchResult<F>;
     } finally {
@@ -193,6 +204,224 @@ export class Session {
     return plan;
   }
 
+  // ---------------------------------------------------------------- CUDA graphs
+
+  /**
+   * Runs a step. On a GPU, a step whose nodes all run there is captured into a CUDA graph the second time it
+   * is run with the same fetches, feeds and feed shapes (the first run fills the constant caches and
+   * compiles the kernels), and replayed from then on: one launch instead of one per op. A step that cannot be
+   * captured (a node on the CPU, a random op, a host read inside a kernel) runs as before.
+   * TSFLOW_CUDA_GRAPHS=0 or cudaSettings.sessionGraphs = false turns this off.
+   */
+  #step(plan: Plan, feeds: Map<SymbolicTensor, Handle>, options?: { traceLevel?: number }, meta?: RunMetadata): EagerTensor[] {
+    const b = options?.traceLevel === 3 || !cudaSettings.sessionGraphs ? null : capturableBackend(plan);
+    if (!b) return this.#execute(plan, feeds, options, meta);
+    let bySig = this.#steps.get(plan);
+    if (!bySig) this.#steps.set(plan, (bySig = new Map()));
+    let sig = "";
+    for (const t of plan.feedSlots.keys()) {
+      const h = feeds.get(t)!;
+      sig += `${h.dtype}[${h.shape.join(",")}];`;
+    }
+    const st = bySig.get(sig);
+    if (st === "never" || st === undefined) {
+      if (st === undefined) bySig.set(sig, 1);
+      return this.#execute(plan, feeds, options, meta);
+    }
+    if (typeof st !== "number") return this.#replay(st, feeds);
+    const r = this.#capture(plan, feeds, b);
+    if (r === "retry") return this.#execute(plan, feeds, options, meta);
+    if (r === null) {
+      bySig.set(sig, "never");
+      return this.#execute(plan, feeds, options, meta);
+    }
+    bySig.set(sig, r.step);
+    this.#captured.add(r.step);
+    return r.results;
+  }
+
+  /**
+   * Captures one step into a CUDA graph and runs it. Variables are read from and written back to "home"
+   * buffers (their current ones): the graph ends by copying each new value home, so that every replay
+   * finds them at the same addresses. Feeds are copied into buffers the step owns before each replay.
+   * Returns "retry" when a variable has no value yet (an initialisation step), null when the step cannot be
+   * captured.
+   */
+  #capture(plan: Plan, feeds: Map<SymbolicTensor, Handle>, b: CudaBackend): { step: CapturedStep; results: EagerTensor[] } | null | "retry" {
+    const homes: { op: Operation; handle: CudaHandle }[] = [];
+    for (const node of plan.nodes) {
+      if (node.op.type !== "VariableV2") continue;
+      let h = this.#variables.get(node.op);
+      if (!h) return "retry";
+      if (!(h instanceof CudaHandle) || h.backend !== b || h.storage.ptr === 0) return null;
+      if (h.storage.refs > 1 || h.storage.internal) {
+        // Shared (a variable initialised from a cached Const or scalar, or fetched and held): the graph will
+        // write this buffer, so the variable gets one of its own first.
+        const own = b.empty(h.dtype, h.shape, `variable ${node.op.name}`);
+        b.copyInto(own, h);
+        this.#variables.set(node.op, own);
+        b.dispose(h);
+        h = own;
+      }
+      homes.push({ op: node.op, handle: b.alias(h) as CudaHandle });
+    }
+    const owned: { t: SymbolicTensor; slot: number; handle: CudaHandle }[] = [];
+    const dropOwned = () => {
+      for (const x of homes) b.dispose(x.handle);
+      for (const f of owned) b.dispose(f.handle);
+    };
+    try {
+      for (const [t, slot] of plan.feedSlots) {
+        const src = feeds.get(t)!;
+        if (!DEVICE_DTYPES.has(src.dtype)) {
+          dropOwned();
+          return null;
+        }
+        const handle = b.empty(src.dtype, src.shape, `feed ${t.name}`);
+        owned.push({ t, slot, handle });
+        b.copyInto(handle, src);
+      }
+    } catch (e) {
+      dropOwned();
+      throw e;
+    }
+    const slots: SlotValue[] = new Array(plan.numSlots);
+    for (const f of owned) slots[f.slot] = b.alias(f.handle);
+    const overlay = new Map<Operation, Handle>();
+    let fetched: Handle[] = [];
+    let ok = false;
+    let began = false;
+    let graph: CapturedGraph | null = null;
+    try {
+      b.beginCapture();
+      began = true;
+      this.#runNodes(plan, slots, overlay, null);
+      fetched = this.#fetch(plan, slots, overlay);
+      const homeStorages = new Set<DeviceStorage>(homes.map((x) => x.handle.storage));
+      for (const h of fetched) {
+        // A fetch sharing a variable's buffer would see the value after the step, not the one it fetched.
+        if (!(h instanceof CudaHandle) || homeStorages.has(h.storage)) throw new CaptureUnsupported("a fetch shares a variable's buffer");
+      }
+      for (const [op, h] of overlay) {
+        const home = homes.find((x) => x.op === op);
+        if (!home || !(h instanceof CudaHandle) || h.backend !== b) throw new CaptureUnsupported(`variable ${op.name} is written off the GPU`);
+        if (h.storage !== home.handle.storage) b.ctx.copyDtoD(home.handle.ptr, h.ptr, home.handle.storage.bytes);
+      }
+      ok = true;
+    } catch {
+      ok = false;
+    } finally {
+      for (const v of slots) if (v && !(v instanceof VarRef)) v.backend.dispose(v);
+      for (const h of overlay.values()) h.backend.dispose(h);
+      if (!ok) for (const h of fetched) h.backend.dispose(h);
+      try {
+        graph = began ? b.endCapture(ok) : null;
+      } catch {
+        graph = null;
+      }
+    }
+    if (!graph) {
+      if (ok) for (const h of fetched) h.backend.dispose(h);
+      dropOwned();
+      return null;
+    }
+    const step: CapturedStep = { backend: b, graph, homes, feeds: owned, fetches: fetched as CudaHandle[] };
+    // A variable's buffer may be shared (initialised from a cached Const): the sharers move to a copy first.
+    this.#detachShared(step);
+    b.launchGraph(graph);
+    for (const x of homes) x.handle.storage.host = null;
+    return { step, results: step.fetches.map((h) => new EagerTensor(b.alias(h))) };
+  }
+
+  /** Replays a captured step: variables and feeds into place, one graph launch, the fetched buffers out. */
+  #replay(step: CapturedStep, feeds: Map<SymbolicTensor, Handle>): EagerTensor[] {
+    const b = step.backend;
+    // A variable changed by another step since (a new buffer): its value goes back to the home buffer.
+    for (const home of step.homes) {
+      const cur = this.#variables.get(home.op);
+      if (!cur) throw new FailedPreconditionError(`Attempting to use uninitialized value ${home.op.name}`);
+      if (cur instanceof CudaHandle && cur.storage === home.handle.storage) continue;
+      b.copyInto(home.handle, cur);
+      this.#variables.set(home.op, b.alias(home.handle));
+      cur.backend.dispose(cur);
+    }
+    const holders = this.#detachShared(step);
+    for (const f of step.feeds) b.copyInto(f.handle, feeds.get(f.t)!);
+    b.launchGraph(step.graph);
+    for (const s of holders) s.host = null;
+    for (const h of step.fetches) h.storage.host = null;
+    return step.fetches.map((h) => new EagerTensor(b.alias(h)));
+  }
+
+  /**
+   * Buffers a replay overwrites that someone else still holds (a value fetched earlier, a cached Const a
+   * variable was initialised from): those holders keep their values in a copy (CudaBackend.detach), the step
+   * keeps the addresses its graph uses. Returns the buffers the replay writes.
+   */
+  #detachShared(step: CapturedStep): DeviceStorage[] {
+    const b = step.backend;
+    const holders = new Map<DeviceStorage, ((s: DeviceStorage) => void)[]>();
+    const hold = (s: DeviceStorage, fix: (s: DeviceStorage) => void) => {
+      let l = holders.get(s);
+      if (!l) holders.set(s, (l = []));
+      l.push(fix);
+    };
+    for (const home of step.homes) {
+      hold(home.handle.storage, (s) => void (home.handle = new CudaHandle(b, s, home.handle.dtype, home.handle.shape)));
+      hold(home.handle.storage, (s) => void this.#variables.set(home.op, new CudaHandle(b, s, home.handle.dtype, home.handle.shape)));
+    }
+    for (const f of step.feeds) hold(f.handle.storage, (s) => void (f.handle = new CudaHandle(b, s, f.handle.dtype, f.handle.shape)));
+    step.fetches.forEach((h, i) => {
+      if (holders.has(h.storage) || step.graph.allocated.has(h.storage.ptr)) {
+        hold(h.storage, (s) => void (step.fetches[i] = new CudaHandle(b, s, h.dtype, h.shape)));
+      }
+    });
+    const written: DeviceStorage[] = [];
+    for (const [s, fixes] of holders) {
+      if (s.refs <= fixes.length) {
+        written.push(s);
+        continue;
+      }
+      const fresh = b.detach(new CudaHandle(b, s, "float32", []), fixes.length);
+      for (const fix of fixes) fix(fresh.storage);
+      written.push(fresh.storage);
+    }
+    return written;
+  }
+
+  /** The fetched values of a finished step (aliases the caller owns). */
+  #fetch(plan: Plan, slots: SlotValue[], overlay: Map<Operation, Handle>): Handle[] {
+    return plan.fetchSlots.map((s, i) => {
+      const v = slots[s];
+      const h = v instanceof VarRef ? this.#readVar(v.op, overlay) : v;
+      if (!h) throw new InvalidArgumentError(`fetch #${i} produced no value`);
+      return h.backend.alias(h);
+    });
+  }
+
+  /** Runs the plan's nodes in order, freeing each slot after its last reader. */
+  #runNodes(plan: Plan, slots: SlotValue[], overlay: Map<Operation, Handle>, trace: { t0: number; stats: NodeExecStats[] } | null): void {
+    for (const node of plan.nodes) {
+      const start = trace ? performance.now() : 0;
+      let outs: SlotValue[];
+      try {
+        outs = this.#runNode(node, slots, overlay);
+      } catch (e) {
+        if (e instanceof OpError && !e.message.includes("[[")) e.message += `\n\t [[{{node ${node.op.name}}}]]`;
+        throw e;
+      }
+      node.outputSlots.forEach((s, j) => {
+        if (s >= 0) slots[s] = outs[j];
+        else releaseSlot(outs[j]);
+      });
+      for (const s of node.freeAfter) {
+        releaseSlot(slots[s]);
+        slots[s] = undefined;
+      }
+      if (trace) trace.stats.push({ nodeName: node.op.name, opType: node.op.type, allStartMicros: Math.round((start - trace.t0) * 1000), allEndRelMicros: Math.round((performance.now() - start) * 1000) });
+    }
+  }
+
   #execute(plan: Plan, feeds: Map<SymbolicTensor, Handle>, options?: { traceLevel?: number }, meta?: RunMetadata): EagerTensor[] {
     const slots: SlotValue[] = new Array(plan.numSlots);
     for (const [t, s] of plan.feedSlots) {
@@ -203,35 +432,10 @@ export class Session {
     const overlay = new Map<Operation, Handle>();
     const trace = options?.traceLevel === 3 ? ([] as NodeExecStats[]) : null;
     const t0 = trace ? performance.now() : 0;
-    const release = (v: SlotValue) => {
-      if (v && !(v instanceof VarRef)) v.backend.dispose(v);
-    };
+    const release = releaseSlot;
     try {
-      for (const node of plan.nodes) {
-        const start = trace ? performance.now() : 0;
-        let outs: SlotValue[];
-        try {
-          outs = this.#runNode(node, slots, overlay);
-        } catch (e) {
-          if (e instanceof OpError && !e.message.includes("[[")) e.message += `\n\t [[{{node ${node.op.name}}}]]`;
-          throw e;
-        }
-        node.outputSlots.forEach((s, j) => {
-          if (s >= 0) slots[s] = outs[j];
-          else release(outs[j]);
-        });
-        for (const s of node.freeAfter) {
-          release(slots[s]);
-          slots[s] = undefined;
-        }
-        if (trace) trace.push({ nodeName: node.op.name, opType: node.op.type, allStartMicros: Math.round((start - t0) * 1000), allEndRelMicros: Math.round((performance.now() - start) * 1000) });
-      }
-      const results = plan.fetchSlots.map((s, i) => {
-        const v = slots[s];
-        const h = v instanceof VarRef ? this.#readVar(v.op, overlay) : v;
-        if (!h) throw new InvalidArgumentError(`fetch #${i} produced no value`);
-        return h.backend.alias(h);
-      });
+      this.#runNodes(plan, slots, overlay, trace ? { t0, stats: trace } : null);
+      const results = this.#fetch(plan, slots, overlay);
       for (const [op, h] of overlay) {
         const old = this.#variables.get(op);
         if (old) old.backend.dispose(old);
@@ -268,10 +472,12 @@ export class Session {
     const b = node.device.backend;
     switch (op.type) {
       case "Const": {
-        let h = this.#constants.get(op);
+        let perDevice = this.#constants.get(b);
+        if (!perDevice) this.#constants.set(b, (perDevice = new Map()));
+        let h = perDevice.get(op);
         if (!h) {
           h = b.write(op.attrs.value as never, op.attrs.dtype as never, op.attrs.shape as number[]);
-          this.#constants.set(op, h);
+          perDevice.set(op, h);
         }
         return [b.alias(h)];
       }
@@ -359,6 +565,45 @@ export class Session {
     if (prev) prev.backend.dispose(prev);
     overlay.set(v, h);
   }
+}
+
+function releaseSlot(v: SlotValue): void {
+  if (v && !(v instanceof VarRef)) v.backend.dispose(v);
+}
+
+/** A step captured as a CUDA graph: the buffers its graph reads and writes at fixed addresses. */
+interface CapturedStep {
+  readonly backend: CudaBackend;
+  readonly graph: CapturedGraph;
+  /** Per variable of the step: the buffer the graph reads it from and writes its new value back to. */
+  readonly homes: { op: Operation; handle: CudaHandle }[];
+  /** Per fed tensor: the buffer the graph reads it from (filled before each replay). */
+  readonly feeds: { t: SymbolicTensor; slot: number; handle: CudaHandle }[];
+  /** Per fetch: the buffer holding it after a replay. */
+  readonly fetches: CudaHandle[];
+}
+
+function releaseStep(st: CapturedStep): void {
+  const b = st.backend;
+  b.releaseGraph(st.graph);
+  for (const h of st.homes) b.dispose(h.handle);
+  for (const f of st.feeds) b.dispose(f.handle);
+  for (const h of st.fetches) b.dispose(h);
+}
+
+const capturable = new WeakMap<Plan, CudaBackend | null>();
+/** The GPU a plan can be captured on: every node there, no random op, no host-side state check. */
+function capturableBackend(plan: Plan): CudaBackend | null {
+  let b = capturable.get(plan);
+  if (b !== undefined) return b;
+  b = null;
+  const first = plan.nodes[0]?.device.backend;
+  if (first instanceof CudaBackend && first.canCapture && plan.nodes.some((n) => !RUNTIME_OPS.has(n.op.type))) {
+    const ok = plan.nodes.every((n) => n.device.backend === first && n.op.type !== "IsVariableInitialized" && !(n.op.def.stateful && "seed" in n.op.attrs));
+    if (ok) b = first;
+  }
+  capturable.set(plan, b);
+  return b;
 }
 
 /** Ops the executor runs itself (state, feeds), on whatever device they are placed. */

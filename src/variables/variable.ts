@@ -16,6 +16,7 @@ import { getOpDef } from "../ops/registry.js";
 import type { Attrs } from "../backends/backend.js";
 import { eagerNameScope } from "../eager/name_scope.js";
 import { evalInSession } from "../graph/eval_hook.js";
+import { placeConstant } from "../runtime/devices.js";
 
 export interface VariableOptions {
   name?: string;
@@ -56,8 +57,16 @@ export class Variable {
     if (executingEagerly()) {
       const init = typeof initialValue === "function" ? initialValue() : initialValue;
       const dtype = opts.dtype ?? (init instanceof EagerTensor || init instanceof Variable ? init.dtype : inferDType(init as HostValue));
-      const t = toEagerTensor(init, checkDType(dtype, "tf.Variable"), "Variable");
+      // A variable lives where TensorFlow 2 puts it (runtime/devices.ts placeConstant): the tf.device scope's
+      // device, else GPU:0 when there is one; an initial value computed elsewhere is copied there.
+      const home = placeConstant(checkDType(dtype, "tf.Variable"));
+      let t = toEagerTensor(init, dtype, "Variable", home);
       if (t.dtype !== dtype) throw new InvalidArgumentError(`tf.Variable: initial value has dtype ${t.dtype}, expected ${dtype}`);
+      if (t.handle.backend !== home) {
+        const moved = new EagerTensor(home.write(t.handle.backend.readSync(t.handle), t.dtype, t.shape));
+        if (t !== init) t.dispose();
+        t = moved;
+      }
       this.#value = t === init ? t.clone() : t;
       this.#value.kept = true;
       this.dtype = dtype;
@@ -184,7 +193,8 @@ export class Variable {
     if (!def) throw new InvalidArgumentError(`Op type not registered '${type}'`);
     withoutRecording(() => {
       const dtype = vars[0].dtype;
-      const converted = inputs.map((x) => toEagerTensor(x, dtype, type));
+      // JS values (learning rates) are written straight to the variables' device.
+      const converted = inputs.map((x) => toEagerTensor(x, dtype, type, vars[0].#eagerValue().handle.backend));
       try {
         const all = [...vars.map((v) => v.#eagerValue()), ...converted];
         for (const t of all) {

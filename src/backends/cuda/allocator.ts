@@ -20,7 +20,38 @@ export class CachingAllocator {
   /** Allocations served from the cache. */
   cacheHits = 0;
 
+  /**
+   * While a Session step is captured into a CUDA graph: blocks freed go to this private list (and are reused
+   * within the capture, in stream order as always) instead of the shared one, and every block handed out is
+   * recorded. At the end the private blocks become the step's arena: replays of the graph write them, so no
+   * one else may get them while the step exists.
+   */
+  #capture: { free: Map<number, number[]>; allocated: Set<number> } | null = null;
+
   constructor(readonly ctx: DeviceContext, readonly deviceName: string, public limitBytes: number | null = null) {}
+
+  get capturing(): boolean {
+    return this.#capture !== null;
+  }
+  beginCapture(): void {
+    this.#capture = { free: new Map(), allocated: new Set() };
+  }
+  /**
+   * Ends capture mode. Returns the blocks freed during the capture (the step's arena, still counted in use)
+   * and the addresses handed out during it (what the graph writes).
+   */
+  endCapture(): { arena: { ptr: number; size: number }[]; allocated: Set<number> } {
+    const c = this.#capture;
+    this.#capture = null;
+    if (!c) return { arena: [], allocated: new Set() };
+    const arena: { ptr: number; size: number }[] = [];
+    for (const [size, list] of c.free) for (const ptr of list) arena.push({ ptr, size });
+    return { arena, allocated: c.allocated };
+  }
+  /** Gives a step's arena back to the shared cache (its graph is gone, or the capture failed). */
+  releaseArena(arena: readonly { ptr: number; size: number }[]): void {
+    for (const b of arena) this.free(b.ptr, b.size);
+  }
 
   static roundSize(bytes: number): number {
     if (bytes <= 512) return 512;
@@ -31,6 +62,18 @@ export class CachingAllocator {
   /** A block of at least `bytes` (a size class, see roundSize). `describe` names the request in errors. */
   alloc(bytes: number, describe: () => string): number {
     const size = CachingAllocator.roundSize(bytes);
+    const cap = this.#capture;
+    if (cap) {
+      const own = cap.free.get(size);
+      // Blocks of the capture's private list are still counted in use.
+      const p = own && own.length > 0 ? own.pop()! : this.#allocShared(size, bytes, describe);
+      cap.allocated.add(p);
+      return p;
+    }
+    return this.#allocShared(size, bytes, describe);
+  }
+
+  #allocShared(size: number, bytes: number, describe: () => string): number {
     const list = this.#free.get(size);
     if (list && list.length > 0) {
       this.cachedBytes -= size;
@@ -42,7 +85,8 @@ export class CachingAllocator {
       throw this.#oom(bytes, describe, `the memory limit of ${this.limitBytes} bytes set for this device`);
     }
     let p = this.#tryAlloc(size);
-    if (p === null && this.cachedBytes > 0) {
+    // Releasing the cache synchronises the stream, which a capture forbids.
+    if (p === null && this.cachedBytes > 0 && !this.#capture) {
       this.emptyCache();
       p = this.#tryAlloc(size);
     }
@@ -78,6 +122,13 @@ export class CachingAllocator {
   /** Returns a block to its class's free list (usable at once by later work on the stream). */
   free(ptr: number, bytes: number): void {
     const size = CachingAllocator.roundSize(bytes);
+    const cap = this.#capture;
+    if (cap) {
+      let own = cap.free.get(size);
+      if (!own) cap.free.set(size, (own = []));
+      own.push(ptr);
+      return;
+    }
     let list = this.#free.get(size);
     if (!list) this.#free.set(size, (list = []));
     list.push(ptr);

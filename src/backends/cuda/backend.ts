@@ -16,8 +16,11 @@ export class DeviceStorage {
   /** Owned by the backend (the scalar cache), not counted among the buffers tensors hold. */
   internal = false;
   constructor(
-    /** CUdeviceptr; 0 for empty tensors and host-only dtypes (strings). */
-    readonly ptr: number,
+    /**
+     * CUdeviceptr; 0 for empty tensors and host-only dtypes (strings). Changes only when a captured Session
+     * step moves other holders of its buffer to a copy before a replay overwrites it (CudaBackend.detach).
+     */
+    public ptr: number,
     readonly bytes: number,
     /**
      * The values on the host, when known without a copy: what write() was given, or what a read brought back.
@@ -39,8 +42,25 @@ export class CudaHandle implements Handle {
   }
 }
 
+/** A captured Session step: the graph, its executable form and the device memory only it may use. */
+export interface CapturedGraph {
+  readonly graph: Ptr;
+  readonly exec: Ptr;
+  /** Nodes (kernels, copies, memsets) one replay runs. */
+  readonly nodes: number;
+  readonly arena: readonly { ptr: number; size: number }[];
+  /** Addresses handed out while capturing: buffers the graph writes. */
+  readonly allocated: ReadonlySet<number>;
+}
+
 /** Dtypes stored in device memory; others (strings) live on the host inside cuda handles. */
 export const DEVICE_DTYPES: ReadonlySet<DType> = new Set(["float32", "float64", "int32", "int64", "uint8", "bool"]);
+
+/**
+ * Raised when a Session step being captured into a CUDA graph does something a graph cannot replay (a host
+ * read or upload, a CPU fallback): the capture is dropped and the step runs uncaptured from then on.
+ */
+export class CaptureUnsupported extends InternalError {}
 
 /** Host values up to this size are kept beside their device copy (shapes, axes, scalars, labels). */
 const MIRROR_BYTES = 64 * 1024;
@@ -72,7 +92,7 @@ export class CudaBackend implements Backend {
   readonly pinned: PinnedPool;
   /** Blocks for grid-stride launches: enough to fill every multiprocessor several times. */
   readonly maxBlocks: number;
-  readonly stats = { launches: 0, fallbacks: new Map<string, number>(), uploads: 0, downloads: 0 };
+  readonly stats = { launches: 0, fallbacks: new Map<string, number>(), uploads: 0, downloads: 0, graphsCaptured: 0, graphLaunches: 0, graphNodes: 0 };
   /** readSync of at least this many bytes stages through pinned memory (Infinity: never). */
   pinnedReadBytes = 4 * 2 ** 20;
   #numBuffers = 0;
@@ -142,6 +162,7 @@ export class CudaBackend implements Backend {
   }
 
   #upload(values: Values, dtype: DType, shape: readonly number[]): CudaHandle {
+    this.#noCapture("an upload from the host");
     const h = this.empty(dtype, shape, "write");
     const v = values as Exclude<Values, string[]>;
     if (h.storage.bytes > 0) {
@@ -159,6 +180,7 @@ export class CudaBackend implements Backend {
     const h = handle as CudaHandle;
     const s = h.storage;
     if (s.host) return s.host;
+    this.#noCapture("a read to the host");
     const out = newValues(h.dtype, sizeOf(h.shape));
     if (s.bytes > 0) {
       this.ctx.makeCurrent();
@@ -196,6 +218,7 @@ export class CudaBackend implements Backend {
     const h = handle as CudaHandle;
     const s = h.storage;
     if (s.host || s.bytes < PINNED_READ_BYTES) return this.readSync(h);
+    this.#noCapture("a read to the host");
     this.ctx.makeCurrent();
     const stage = this.pinned.take(s.bytes);
     const ev = this.ctx.createEvent(false);
@@ -240,6 +263,7 @@ export class CudaBackend implements Backend {
   }
 
   async synchronize(): Promise<void> {
+    this.#noCapture("a synchronisation");
     this.ctx.makeCurrent();
     const ev = this.ctx.createEvent(false);
     try {
@@ -252,7 +276,106 @@ export class CudaBackend implements Backend {
 
   /** Waits for all queued work; surfaces asynchronous errors (a kernel fault) as exceptions. */
   synchronizeSync(): void {
+    this.#noCapture("a synchronisation");
     this.ctx.synchronize();
+  }
+
+  // ---------------------------------------------------------------- CUDA graphs (captured Session steps)
+
+  /** True while a Session step is being captured: host reads, uploads and CPU fallbacks are refused. */
+  get capturing(): boolean {
+    return this.allocator.capturing;
+  }
+  #noCapture(what: string): void {
+    if (this.allocator.capturing) throw new CaptureUnsupported(`${what} cannot be captured in a CUDA graph`);
+  }
+  get canCapture(): boolean {
+    return this.ctx.canCapture;
+  }
+  beginCapture(): void {
+    this.allocator.beginCapture();
+    try {
+      this.ctx.beginCapture();
+    } catch (e) {
+      this.allocator.releaseArena(this.allocator.endCapture().arena);
+      throw e;
+    }
+  }
+  /**
+   * Ends a capture begun by beginCapture. With ok, instantiates the graph and returns it with the step's
+   * arena (blocks only the graph may use) and the addresses written during the capture; otherwise (or when
+   * the capture was invalidated) discards everything and returns null.
+   */
+  endCapture(ok: boolean): CapturedGraph | null {
+    let graph: Ptr = null;
+    let err: unknown = null;
+    try {
+      graph = this.ctx.endCapture();
+    } catch (e) {
+      err = e;
+    }
+    const { arena, allocated } = this.allocator.endCapture();
+    if (!ok || err !== null || graph === null) {
+      if (graph) this.ctx.destroyGraph(graph, null);
+      this.allocator.releaseArena(arena);
+      if (ok && err !== null) throw err;
+      return null;
+    }
+    try {
+      const { exec, nodes } = this.ctx.instantiate(graph);
+      this.stats.graphsCaptured++;
+      this.stats.graphNodes = nodes;
+      return { graph, exec, nodes, arena, allocated };
+    } catch (e) {
+      this.ctx.destroyGraph(graph, null);
+      this.allocator.releaseArena(arena);
+      throw e;
+    }
+  }
+  launchGraph(g: CapturedGraph): void {
+    this.ctx.makeCurrent();
+    this.stats.graphLaunches++;
+    this.ctx.graphLaunch(g.exec);
+  }
+  releaseGraph(g: CapturedGraph): void {
+    this.ctx.destroyGraph(g.graph, g.exec);
+    this.allocator.releaseArena(g.arena);
+  }
+
+  /** Copies src's buffer into dst's (same byte size), from any backend: on the stream, or uploaded. */
+  copyInto(dst: CudaHandle, src: Handle): void {
+    const d = dst.storage;
+    d.host = null;
+    if (src instanceof CudaHandle && src.backend === this) {
+      this.ctx.makeCurrent();
+      this.ctx.copyDtoD(d.ptr, src.storage.ptr, d.bytes);
+      return;
+    }
+    const v = src.backend.readSync(src) as Exclude<Values, string[]>;
+    if (d.bytes === 0) return;
+    this.ctx.makeCurrent();
+    this.ctx.api.check("cuMemcpyHtoDAsync", this.ctx.api.lib.cuMemcpyHtoDAsync(d.ptr, v, d.bytes, this.ctx.stream));
+    this.stats.uploads++;
+  }
+
+  /**
+   * Before a captured step overwrites the buffer of `h`, holders other than the `mine` handles the step
+   * expects (a value fetched earlier and still held) keep their values: their storage moves to a copy, and
+   * a fresh storage on the original address is returned for the step's own handles.
+   */
+  detach(h: CudaHandle, mine: number): CudaHandle {
+    const s = h.storage;
+    if (s.refs <= mine || s.ptr === 0) return h;
+    const copy = this.allocator.alloc(s.bytes, () => `a copy of a value a captured step overwrites (${s.bytes} bytes)`);
+    this.ctx.makeCurrent();
+    this.ctx.copyDtoD(copy, s.ptr, s.bytes);
+    const fresh = new DeviceStorage(s.ptr, s.bytes, null);
+    fresh.refs = mine;
+    s.ptr = copy;
+    s.refs -= mine;
+    this.#numBuffers++;
+    this.#numBytes += s.bytes;
+    return new CudaHandle(this, fresh, h.dtype, h.shape);
   }
 
   memory(): { numBuffers: number; numBytes: number } {
@@ -283,7 +406,7 @@ export class CudaBackend implements Backend {
     return ok;
   }
 
-  runKernel(type: string, inputs: readonly Handle[], attrs: Attrs, env: KernelEnv): Handle[] {
+  runKernel(type: string, inputs: readonly Handle[], attrs: Attrs, env: KernelEnv = {}): Handle[] {
     const k = this.#kernels.get(type);
     if (k && this.canRun(type, inputs.map((h) => h.dtype), attrs)) {
       const uploaded: CudaHandle[] = [];
@@ -296,7 +419,7 @@ export class CudaBackend implements Backend {
       try {
         this.ctx.makeCurrent();
         this.ctx.resetArgs();
-        const outs = k.run(this, ins as CudaHandle[], attrs);
+        const outs = k.run(this, ins as CudaHandle[], attrs, env);
         if (outs) return outs;
       } finally {
         this.ctx.resetArgs();
@@ -308,6 +431,7 @@ export class CudaBackend implements Backend {
 
   /** Soft placement inside the backend: the CPU kernel on copies; results stay on the CPU. */
   #onCpu(type: string, inputs: readonly Handle[], attrs: Attrs, env: KernelEnv): Handle[] {
+    this.#noCapture(`${type} on the CPU`);
     this.stats.fallbacks.set(type, (this.stats.fallbacks.get(type) ?? 0) + 1);
     if (process.env.TSFLOW_CUDA_DEBUG && this.stats.fallbacks.get(type) === 1) {
       process.stderr.write(`tsflow cuda: ${type} (${inputs.map((h) => h.dtype).join(", ")}) runs on the CPU\n`);

@@ -36,6 +36,15 @@ export class CublasHandle {
     const v = [0];
     this.#check("cublasGetVersion", lib.cublasGetVersion(this.handle, v));
     this.version = v[0];
+    // A workspace of our own (32 MiB, what cuBLAS asks for on Hopper): with it cuBLAS allocates nothing while
+    // a Session step is being captured into a CUDA graph. Without the entry point, cuBLAS's default pool.
+    if (lib.cublasSetWorkspace) {
+      const p = [0];
+      const bytes = 32 * 2 ** 20;
+      if (ctx.api.lib.cuMemAlloc(p, bytes) === 0 && lib.cublasSetWorkspace(this.handle, Number(p[0]), bytes) !== 0) {
+        ctx.api.lib.cuMemFree(Number(p[0]));
+      }
+    }
   }
 
   #check(call: string, r: unknown): void {
@@ -51,11 +60,11 @@ export class CublasHandle {
 
   /**
    * Row-major C[m,n] = op(A)[m,k]·op(B)[k,n] for `batch` matrices at the given element strides (0 repeats
-   * one matrix for every batch). A is [k,m] when ta, B is [n,k] when tb.
+   * one matrix for every batch). A is [k,m] when ta, B is [n,k] when tb. `accumulate` adds to C instead.
    */
   gemm(
     dtype: "float32" | "float64", ta: boolean, tb: boolean, m: number, n: number, k: number,
-    a: number, b: number, c: number, batch = 1, strideA = 0, strideB = 0, strideC = 0,
+    a: number, b: number, c: number, batch = 1, strideA = 0, strideB = 0, strideC = 0, accumulate = false,
   ): void {
     const lda = ta ? m : k;
     const ldb = tb ? k : n;
@@ -64,7 +73,8 @@ export class CublasHandle {
     const L = this.lib;
     const f32 = dtype === "float32";
     const one = f32 ? this.#one32 : this.#one64;
-    const zero = f32 ? this.#zero32 : this.#zero64;
+    // accumulate: C += op(A)·op(B) (beta = 1), for products split into chunks along k.
+    const zero = accumulate ? one : f32 ? this.#zero32 : this.#zero64;
     let r: unknown;
     if (batch === 1) {
       r = (f32 ? L.cublasSgemm : L.cublasDgemm)(this.handle, opA, opB, n, m, k, one, b, ldb, a, lda, zero, c, n);

@@ -11,6 +11,11 @@ export const cudaSettings = {
   memoryGrowth: new Map<number, boolean>(),
   /** Per physical GPU, bytes the allocator may hold in use (tf.config.setLogicalDeviceConfiguration). */
   memoryLimit: new Map<number, number>(),
+  /**
+   * Session steps run again with the same signature are captured as CUDA graphs and replayed (see
+   * runtime/session.ts #step). TSFLOW_CUDA_GRAPHS=0 turns it off; benchmarks flip it to compare.
+   */
+  sessionGraphs: !["0", "off", "false"].includes((process.env.TSFLOW_CUDA_GRAPHS ?? "").toLowerCase()),
   /** Set when the first GPU backend is created: visibility and memory settings are then frozen. */
   initialized: false,
 };

@@ -279,4 +279,48 @@ export class DeviceContext {
   destroyEvent(ev: Ptr): void {
     this.api.lib.cuEventDestroy(ev);
   }
+
+  // ---- stream capture (CUDA graphs)
+  get canCapture(): boolean {
+    return this.api.lib.graphs !== null;
+  }
+  /**
+   * Starts capturing this device's stream: work queued from now on is recorded, not run. Relaxed mode
+   * (CU_STREAM_CAPTURE_MODE_RELAXED = 2): cuMemAlloc stays legal while capturing (the caching allocator
+   * may need a new block).
+   */
+  beginCapture(): void {
+    this.makeCurrent();
+    this.api.check("cuStreamBeginCapture", this.api.lib.graphs!.cuStreamBeginCapture(this.stream, 2));
+  }
+  /** Ends the capture; returns the graph, or throws (the capture was invalidated). */
+  endCapture(): Ptr {
+    const g: Ptr[] = [null];
+    this.api.check("cuStreamEndCapture", this.api.lib.graphs!.cuStreamEndCapture(this.stream, g));
+    return g[0];
+  }
+  /** An executable graph (cuGraphInstantiateWithFlags, no flags) and its node count. */
+  instantiate(graph: Ptr): { exec: Ptr; nodes: number } {
+    const G = this.api.lib.graphs!;
+    const n = [0];
+    this.api.check("cuGraphGetNodes", G.cuGraphGetNodes(graph, null, n));
+    const e: Ptr[] = [null];
+    this.api.check("cuGraphInstantiate", G.cuGraphInstantiateWithFlags(e, graph, 0));
+    return { exec: e[0], nodes: Number(n[0]) };
+  }
+  graphLaunch(exec: Ptr): void {
+    const r = this.api.lib.graphs!.cuGraphLaunch(exec, this.stream);
+    if (r !== CUDA_SUCCESS) this.api.check("cuGraphLaunch", r);
+  }
+  destroyGraph(graph: Ptr, exec: Ptr): void {
+    const G = this.api.lib.graphs!;
+    if (exec) G.cuGraphExecDestroy(exec);
+    if (graph) G.cuGraphDestroy(graph);
+  }
+  /** Device-to-device copy on the stream (recorded as a memcpy node while capturing). */
+  copyDtoD(dst: number, src: number, bytes: number): void {
+    if (bytes === 0) return;
+    const r = this.api.lib.cuMemcpyDtoDAsync(dst, src, bytes, this.stream);
+    if (r !== CUDA_SUCCESS) this.api.check("cuMemcpyDtoDAsync", r);
+  }
 }

@@ -113,6 +113,12 @@ export interface Driver {
   cuMemHostAlloc: Fn; cuMemFreeHost: Fn;
   cuModuleLoadData: Fn; cuModuleGetFunction: Fn; cuLaunchKernel: Fn;
   cuEventCreate: Fn; cuEventRecord: Fn; cuEventSynchronize: Fn; cuEventQuery: Fn; cuEventElapsedTime: Fn; cuEventDestroy: Fn;
+  /** Stream capture and graphs (CUDA 11.4+): a Session step captured once and replayed. */
+  /** null when the driver lacks them (then steps are never captured). */
+  graphs: {
+    cuStreamBeginCapture: Fn; cuStreamEndCapture: Fn; cuGraphInstantiateWithFlags: Fn; cuGraphLaunch: Fn;
+    cuGraphExecDestroy: Fn; cuGraphDestroy: Fn; cuGraphGetNodes: Fn;
+  } | null;
 }
 
 export function loadDriver(koffi: Koffi, env: NodeJS.ProcessEnv = process.env): Driver | string {
@@ -165,6 +171,21 @@ export function loadDriver(koffi: Koffi, env: NodeJS.ProcessEnv = process.env): 
     cuEventQuery: f("int cuEventQuery(void *event)"),
     cuEventElapsedTime: f("int cuEventElapsedTime(_Out_ float *ms, void *start, void *end)"),
     cuEventDestroy: f("int cuEventDestroy_v2(void *event)"),
+    graphs: (() => {
+      try {
+        return {
+          cuStreamBeginCapture: f("int cuStreamBeginCapture_v2(void *stream, int mode)"),
+          cuStreamEndCapture: f("int cuStreamEndCapture(void *stream, _Out_ void **graph)"),
+          cuGraphInstantiateWithFlags: f("int cuGraphInstantiateWithFlags(_Out_ void **exec, void *graph, unsigned long long flags)"),
+          cuGraphLaunch: f("int cuGraphLaunch(void *exec, void *stream)"),
+          cuGraphExecDestroy: f("int cuGraphExecDestroy(void *exec)"),
+          cuGraphDestroy: f("int cuGraphDestroy(void *graph)"),
+          cuGraphGetNodes: f("int cuGraphGetNodes(void *graph, void *nodes, _Inout_ size_t *count)"),
+        };
+      } catch {
+        return null;
+      }
+    })(),
   };
 }
 
@@ -228,6 +249,8 @@ export interface Cublas {
   readonly path: string;
   cublasCreate: Fn; cublasDestroy: Fn; cublasSetStream: Fn; cublasSetMathMode: Fn; cublasGetVersion: Fn;
   cublasSgemm: Fn; cublasDgemm: Fn; cublasSgemmStridedBatched: Fn; cublasDgemmStridedBatched: Fn;
+  /** A workspace of our own: nothing is allocated inside a stream capture. */
+  cublasSetWorkspace: Fn | null;
 }
 
 export function loadCublas(koffi: Koffi, env: NodeJS.ProcessEnv = process.env): Cublas | string {
@@ -249,6 +272,13 @@ export function loadCublas(koffi: Koffi, env: NodeJS.ProcessEnv = process.env): 
     cublasSetStream: f("int cublasSetStream_v2(void *handle, void *stream)"),
     cublasSetMathMode: f("int cublasSetMathMode(void *handle, int mode)"),
     cublasGetVersion: f("int cublasGetVersion_v2(void *handle, _Out_ int *version)"),
+    cublasSetWorkspace: (() => {
+      try {
+        return f("int cublasSetWorkspace_v2(void *handle, uint64_t workspace, size_t bytes)");
+      } catch {
+        return null;
+      }
+    })(),
     cublasSgemm: f("int cublasSgemm_v2(void *handle, int ta, int tb, int m, int n, int k, const float *alpha, uint64_t a, int lda, uint64_t b, int ldb, const float *beta, uint64_t c, int ldc)"),
     cublasDgemm: f("int cublasDgemm_v2(void *handle, int ta, int tb, int m, int n, int k, const double *alpha, uint64_t a, int lda, uint64_t b, int ldb, const double *beta, uint64_t c, int ldc)"),
     cublasSgemmStridedBatched: f("int cublasSgemmStridedBatched(void *handle, int ta, int tb, int m, int n, int k, const float *alpha, uint64_t a, int lda, int64_t sa, uint64_t b, int ldb, int64_t sb, const float *beta, uint64_t c, int ldc, int64_t sc, int batch)"),

@@ -2,12 +2,13 @@ import { bytesPerElement, DType } from "../../core/dtype.js";
 import { InternalError, InvalidArgumentError } from "../../core/errors.js";
 import { broadcastShapes, normalizeAxis, sizeOf } from "../../core/shape.js";
 import { allOpDefs, ElementwiseSpec, getOpDef, TensorSpec } from "../../ops/registry.js";
-import type { Attrs, Handle } from "../backend.js";
+import type { Attrs, Handle, KernelEnv } from "../backend.js";
 import { CudaHandle as CudaHandleClass } from "./backend.js";
 import type { CudaBackend, CudaHandle } from "./backend.js";
 import { binarySource, castSource, fillSource, MAX_BCAST_RANK, oneHotSource, reduceAccBytes, ReduceKind, reduceSource, selectSource, softmaxSource, stridedCopySource, unarySource } from "./codegen.js";
 import { cudaSettings } from "./config.js";
 import { storageType, translateSpec } from "./translate.js";
+import { nnKernels } from "./nn.js";
 
 /**
  * The cuda backend's kernel table. Elementwise ops are generated from the op table (one entry per row with
@@ -22,7 +23,8 @@ export interface CudaKernelDef {
   readonly supports?: (dtypes: readonly DType[], attrs: Attrs) => boolean;
   /** The part of attrs that `supports` reads, for caching its answer. */
   readonly attrKey?: (attrs: Attrs) => string;
-  readonly run: (b: CudaBackend, inputs: CudaHandle[], attrs: Attrs) => Handle[] | null;
+  /** env carries the op's random stream (random ops). */
+  readonly run: (b: CudaBackend, inputs: CudaHandle[], attrs: Attrs, env: KernelEnv) => Handle[] | null;
 }
 
 const FLOATS: ReadonlySet<DType> = new Set(["float32", "float64"]);
@@ -845,5 +847,6 @@ export function cudaKernels(): Map<string, CudaKernelDef> {
   t.set("ApplyGradientDescent", trainingKernel("gd", 3, 1));
   t.set("ApplyMomentum", trainingKernel("momentum", 5, 2));
   t.set("ApplyAdam", trainingKernel("adam", 10, 3));
+  nnKernels(t);
   return t;
 }

@@ -36,7 +36,7 @@ const un = (js: string, op: SimdOp): UnaryOpDef => ({ js, emit: (c, x) => void c
 /** Unary ops by TensorFlow op type, matching the JS expressions of src/ops/elementwise.ts. */
 export const UNARY: Readonly<Record<string, UnaryOpDef>> = {
   // (x + |x|) * 0.5 in float64: x when x > 0; otherwise +0, NaN for NaN and -Inf, i.e. x - x.
-  Relu: { js: "(x + Math.abs(x)) * 0.5", consts: [0], emit: (c, x, k) => void c.get(x).get(x).get(x).simd(s.F32x4Sub).get(x).get(k(0)).simd(s.F32x4Gt).simd(s.Bitselect) },
+  Relu: { js: "x < 0 ? 0 : x", consts: [0], emit: (c, x, k) => void c.get(k(0)).get(x).get(x).get(k(0)).simd(s.F32x4Lt).simd(s.Bitselect) },
   // x > 0 ? (x < 6 ? x : 6) : 0 (NaN gives 0).
   Relu6: {
     js: "x > 0 ? (x < 6 ? x : 6) : 0",

@@ -1,0 +1,168 @@
+"""The PyTorch half of `npm run bench:gpu`: the same LeNet-5 and MLP 784-512-512-10 as bench/tsflow_models.ts,
+SGD (lr 0.01) on softmax cross-entropy with one-hot labels, batch 64/256/1024, fp32 and TF32
+(torch.backends.cuda.matmul.allow_tf32 and torch.backends.cudnn.allow_tf32 both set to match tsflow's
+enableTensorFloat32Execution), in two ways: eager, and the whole step captured with torch.cuda.graph and
+replayed (inputs copied into the static tensors each step). cudnn.benchmark is on (PyTorch's fastest
+convolutions). The batch sits on the GPU beforehand. Timing as in bench/gpu_train.ts: medians of repetitions
+ending in a synchronisation. Also sgemm at 4096 and 8192. Writes $OUT/torch_train.json.
+
+    python3 bench/gpu_torch_train.py [--quick]
+"""
+import json
+import os
+import statistics
+import sys
+import time
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+QUICK = "--quick" in sys.argv
+dev = "cuda"
+torch.backends.cudnn.benchmark = True
+
+
+class LeNet(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.c1 = nn.Conv2d(1, 6, 5, padding=2)
+        self.c2 = nn.Conv2d(6, 16, 5)
+        self.f1 = nn.Linear(400, 120)
+        self.f2 = nn.Linear(120, 84)
+        self.f3 = nn.Linear(84, 10)
+
+    def forward(self, x):
+        x = F.max_pool2d(F.relu(self.c1(x)), 2)
+        x = F.max_pool2d(F.relu(self.c2(x)), 2)
+        x = x.flatten(1)
+        return self.f3(F.relu(self.f2(F.relu(self.f1(x)))))
+
+
+class MLP(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.f1 = nn.Linear(784, 512)
+        self.f2 = nn.Linear(512, 512)
+        self.f3 = nn.Linear(512, 10)
+
+    def forward(self, x):
+        x = x.flatten(1)
+        return self.f3(F.relu(self.f2(F.relu(self.f1(x)))))
+
+
+def batch_data(n):
+    i = torch.arange(n * 784, dtype=torch.int64)
+    x = ((i * 2654435761) % 1000).to(torch.float32) / 1000
+    y = torch.zeros(n, 10)
+    y[torch.arange(n), torch.arange(n) % 10] = 1
+    return x.view(n, 1, 28, 28).to(dev), y.to(dev)
+
+
+def make(model_name, batch, graphed):
+    torch.manual_seed(1)
+    model = (LeNet() if model_name == "lenet" else MLP()).to(dev)
+    opt = torch.optim.SGD(model.parameters(), lr=0.01)
+    x, y = batch_data(batch)
+
+    def eager_step():
+        opt.zero_grad(set_to_none=True)
+        loss = F.cross_entropy(model(x), y)
+        loss.backward()
+        opt.step()
+
+    if not graphed:
+        return eager_step
+    static_x, static_y = x.clone(), y.clone()
+    s = torch.cuda.Stream()
+    s.wait_stream(torch.cuda.current_stream())
+    with torch.cuda.stream(s):
+        for _ in range(3):
+            opt.zero_grad(set_to_none=True)
+            F.cross_entropy(model(static_x), static_y).backward()
+            opt.step()
+    torch.cuda.current_stream().wait_stream(s)
+    g = torch.cuda.CUDAGraph()
+    opt.zero_grad(set_to_none=True)
+    with torch.cuda.graph(g):
+        static_loss = F.cross_entropy(model(static_x), static_y)
+        static_loss.backward()
+        opt.step()
+
+    def graph_step():
+        static_x.copy_(x)
+        static_y.copy_(y)
+        g.replay()
+
+    return graph_step
+
+
+def measure(step, batch):
+    t0 = time.perf_counter()
+    warm = 0
+    while warm < 5 or time.perf_counter() - t0 < (0.15 if QUICK else 0.3):
+        step()
+        warm += 1
+    torch.cuda.synchronize()
+    t1 = time.perf_counter()
+    for _ in range(5):
+        step()
+    torch.cuda.synchronize()
+    per = (time.perf_counter() - t1) / 5
+    steps = max(3, min(4000, round((0.08 if QUICK else 0.15) / max(per, 1e-6))))
+    reps, host, wall = [], [], []
+    for _ in range(3 if QUICK else 5):
+        a = time.perf_counter()
+        for _ in range(steps):
+            step()
+        issued = time.perf_counter()
+        torch.cuda.synchronize()
+        z = time.perf_counter()
+        reps.append(steps * batch / (z - a))
+        host.append((issued - a) * 1e6 / steps)
+        wall.append((z - a) * 1e6 / steps)
+    return {"median": statistics.median(reps), "reps": reps, "hostUs": statistics.median(host), "wallUs": statistics.median(wall)}
+
+
+def sgemm():
+    out = {}
+    for size in (4096, 8192):
+        a = torch.rand(size, size, device=dev)
+        b = torch.rand(size, size, device=dev)
+        for tf32 in (False, True):
+            torch.backends.cuda.matmul.allow_tf32 = tf32
+            for _ in range(3):
+                torch.matmul(a, b)
+            ts = []
+            for _ in range(10):
+                s, e = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
+                s.record()
+                torch.matmul(a, b)
+                e.record()
+                e.synchronize()
+                ts.append(s.elapsed_time(e))
+            ms = sorted(ts)[len(ts) // 2]
+            out[f"sgemm {size} {'TF32' if tf32 else 'fp32'}"] = 2 * size**3 / ms / 1e9
+    return out
+
+
+rows = []
+for precision in ("fp32", "tf32"):
+    torch.backends.cuda.matmul.allow_tf32 = precision == "tf32"
+    torch.backends.cudnn.allow_tf32 = precision == "tf32"
+    for model in ("lenet", "mlp"):
+        for batch in (64, 256, 1024):
+            for runner, graphed in (("PyTorch eager", False), ("PyTorch CUDA graph", True)):
+                try:
+                    r = measure(make(model, batch, graphed), batch)
+                    row = {"model": model, "batch": batch, "precision": precision, "runner": runner, **r}
+                except Exception as e:  # report, keep going
+                    row = {"model": model, "batch": batch, "precision": precision, "runner": runner, "median": 0, "reps": [], "hostUs": 0, "wallUs": 0, "error": str(e).split("\n")[0][:160]}
+                rows.append(row)
+                print(f"{precision} {model:6} {batch:5} {runner:30} {row.get('error', '')}{row['median']:10.0f} samples/s  host {row['hostUs']:.1f} us/step  wall {row['wallUs']:.1f} us/step", flush=True)
+gemm = sgemm()
+for k, v in gemm.items():
+    print(f"torch {k}: {v:.1f} TFLOP/s")
+info = {"device": torch.cuda.get_device_name(0), "torch": torch.__version__, "cuda": torch.version.cuda, "cudnn": torch.backends.cudnn.version(), "sgemm": gemm, "rows": rows}
+with open(os.path.join(os.environ.get("OUT", "."), "torch_train.json"), "w") as f:
+    json.dump(info, f, indent=1)

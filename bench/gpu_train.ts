@@ -1,0 +1,169 @@
+/**
+ * Training throughput on the GPU (the tsflow half of `npm run bench:gpu`): LeNet-5 and the MLP 784-512-512-10
+ * of bench/tsflow_models.ts, SGD, at batch 64, 256 and 1024, in fp32 and TF32, three ways:
+ *  - graph: placeholders and Session.run, the step captured as a CUDA graph on its second run and replayed;
+ *  - graph, no CUDA graph: the same with capture turned off (one launch per op);
+ *  - eager: GradientTape and applyGradients inside tf.tidy.
+ * The data sits on the GPU beforehand in every case (fed as GPU tensors), as in the PyTorch half
+ * (bench/gpu_torch_train.py). Samples/s are medians of repetitions, each ending with a device synchronisation;
+ * host µs/step is the time to issue a step (launches), wall µs/step includes waiting for the GPU.
+ * Writes $OUT/tsflow_train.json.
+ *
+ *   node tmp/gpu-test/bench/gpu_train.js [--quick] [--models=lenet,mlp] [--batches=64,256,1024]
+ */
+import { writeFileSync } from "node:fs";
+import * as tf from "../src/index.js";
+import { cudaUnavailableReason, gpuBackend } from "../src/backends/cuda/index.js";
+import { cudaSettings } from "../src/backends/cuda/config.js";
+import { buildModel, ModelName, syntheticBatch } from "./tsflow_models.js";
+
+export interface TrainRow {
+  model: string;
+  batch: number;
+  precision: "fp32" | "tf32";
+  runner: string;
+  median: number;
+  reps: number[];
+  hostUs: number;
+  wallUs: number;
+  graphNodes?: number;
+  error?: string;
+}
+
+const arg = (name: string) => process.argv.find((a) => a.startsWith(`--${name}=`))?.split("=")[1];
+const quick = process.argv.includes("--quick");
+
+const why = cudaUnavailableReason();
+if (why !== null) {
+  console.log(`no GPU: ${why}`);
+  process.exit(0);
+}
+const gb = gpuBackend(0)!;
+const sync = () => gb.synchronizeSync();
+const median = (xs: number[]) => [...xs].sort((a, c) => a - c)[Math.floor(xs.length / 2)];
+
+const xent = (labels: tf.Tensor, logits: tf.Tensor) =>
+  tf.reduceMean((tf.nn as unknown as { softmaxCrossEntropyWithLogits(l: tf.Tensor, g: tf.Tensor): tf.Tensor }).softmaxCrossEntropyWithLogits(labels, logits));
+
+interface Runner {
+  step: () => void;
+  close: () => void;
+}
+
+function graphRunner(model: ModelName, batch: number): Runner {
+  // The batch is on the GPU already (eager constants go to GPU:0), as PyTorch's is: fed as GPU tensors.
+  const data = syntheticBatch(batch);
+  const xt = tf.constant(data.x, { shape: [batch, 28, 28, 1] });
+  const yt = tf.constant(data.y, { shape: [batch, 10] });
+  const g = new tf.Graph();
+  return g.asDefault(() => {
+    tf.setRandomSeed(1);
+    const x = tf.placeholder("float32", [null, 28, 28, 1], { name: "x" });
+    const y = tf.placeholder("float32", [null, 10], { name: "y" });
+    const m = buildModel(model);
+    const loss = xent(y, m.forward(x));
+    const train = new tf.train.GradientDescentOptimizer(0.01).minimize(loss);
+    const sess = new tf.Session();
+    sess.run(tf.globalVariablesInitializer());
+    const feed = new Map<tf.Tensor, tf.Tensor>([[x, xt], [y, yt]]);
+    return {
+      step: () => void sess.run(train, feed as never),
+      close: () => {
+        sess.close();
+        tf.dispose([xt, yt]);
+      },
+    };
+  });
+}
+
+function eagerRunner(model: ModelName, batch: number): Runner {
+  tf.random.setSeed(1);
+  const m = buildModel(model);
+  const data = syntheticBatch(batch);
+  const x = tf.constant(data.x, { shape: [batch, 28, 28, 1] });
+  const y = tf.constant(data.y, { shape: [batch, 10] });
+  const opt = new tf.train.GradientDescentOptimizer(0.01);
+  return {
+    step: () =>
+      tf.tidy(() => {
+        const tape = new tf.GradientTape();
+        const loss = tape.run(() => xent(y, m.forward(x)));
+        const grads = tape.gradient(loss, m.vars) as tf.Tensor[];
+        opt.applyGradients(grads.map((g, i) => [g, m.vars[i]] as [tf.Tensor, tf.Variable]));
+      }),
+    close: () => {
+      tf.dispose([x, y]);
+      for (const v of m.vars) v.dispose();
+    },
+  };
+}
+
+function measure(r: Runner, batch: number): { median: number; reps: number[]; hostUs: number; wallUs: number } {
+  // Warm-up: compiles kernels, fills caches, captures the CUDA graph (second run).
+  const t0 = performance.now();
+  let warm = 0;
+  while (warm < 5 || performance.now() - t0 < (quick ? 150 : 300)) {
+    r.step();
+    warm++;
+    if (warm % 8 === 0) sync();
+  }
+  sync();
+  const t1 = performance.now();
+  for (let i = 0; i < 5; i++) r.step();
+  sync();
+  const per = (performance.now() - t1) / 5;
+  const steps = Math.max(3, Math.min(4000, Math.round((quick ? 80 : 150) / Math.max(per, 1e-3))));
+  const reps: number[] = [];
+  const host: number[] = [];
+  const wall: number[] = [];
+  for (let k = 0; k < (quick ? 3 : 5); k++) {
+    const a = performance.now();
+    for (let i = 0; i < steps; i++) r.step();
+    const issued = performance.now();
+    sync();
+    const z = performance.now();
+    reps.push((steps * batch) / ((z - a) / 1000));
+    host.push(((issued - a) * 1000) / steps);
+    wall.push(((z - a) * 1000) / steps);
+  }
+  return { median: median(reps), reps, hostUs: median(host), wallUs: median(wall) };
+}
+
+const models = (arg("models")?.split(",") as ModelName[] | undefined) ?? (["lenet", "mlp"] as ModelName[]);
+const batches = arg("batches")?.split(",").map(Number) ?? [64, 256, 1024];
+const precisions = (arg("precisions")?.split(",") as ("fp32" | "tf32")[] | undefined) ?? ["fp32", "tf32"];
+const rows: TrainRow[] = [];
+const RUNNERS = ["tsflow graph (CUDA graph)", "tsflow graph (no CUDA graph)", "tsflow eager"] as const;
+
+for (const precision of precisions) {
+  tf.config.experimental.enableTensorFloat32Execution(precision === "tf32");
+  for (const model of models) {
+    for (const batch of batches) {
+      for (const runner of RUNNERS) {
+        let row: TrainRow;
+        try {
+          cudaSettings.sessionGraphs = runner === "tsflow graph (CUDA graph)";
+          const captured0 = gb.stats.graphsCaptured;
+          const r = runner === "tsflow eager" ? eagerRunner(model, batch) : graphRunner(model, batch);
+          try {
+            const m = measure(r, batch);
+            row = { model, batch, precision, runner, ...m };
+            if (runner === "tsflow graph (CUDA graph)") {
+              if (gb.stats.graphsCaptured === captured0) row.error = "not captured";
+              row.graphNodes = gb.stats.graphNodes;
+            }
+          } finally {
+            r.close();
+          }
+        } catch (e) {
+          row = { model, batch, precision, runner, median: 0, reps: [], hostUs: 0, wallUs: 0, error: (e as Error).message.split("\n")[0].slice(0, 160) };
+        }
+        cudaSettings.sessionGraphs = true;
+        rows.push(row);
+        console.log(`${precision} ${model.padEnd(6)} ${String(batch).padStart(5)} ${runner.padEnd(30)} ${row.error ? `ERROR ${row.error}` : ""}${row.median.toFixed(0).padStart(10)} samples/s  host ${row.hostUs.toFixed(1)} us/step  wall ${row.wallUs.toFixed(1)} us/step${row.graphNodes ? `  ${row.graphNodes} graph nodes` : ""}`);
+      }
+    }
+  }
+}
+tf.config.experimental.enableTensorFloat32Execution(true);
+writeFileSync(`${process.env.OUT ?? "."}/tsflow_train.json`, JSON.stringify({ device: gb.ctx.info.name, rows }, null, 2));
