@@ -4,7 +4,7 @@
  * --models=lenet,mlp --batches=64 to narrow it down.
  */
 import { cpus, totalmem } from "node:os";
-import { writeFileSync } from "node:fs";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { getBlas } from "../src/backends/cpu/blas.js";
 import { benchMatmul, formatMatmulTable } from "./matmul.js";
 import { benchOverhead } from "./overhead.js";
@@ -101,7 +101,13 @@ async function main(): Promise<void> {
   }
   lines.push("", "Models: logreg 784-10; MLP 784-512-512-10 (relu); LeNet-5 conv 6@5x5 SAME + relu + 2x2 max pool, conv 16@5x5 VALID + relu + 2x2 max pool, dense 120-84-10. Synthetic inputs; peak RSS is the whole process's.");
   const out = lines.join("\n") + "\n";
-  if (!process.argv.includes("--no-write")) writeFileSync(new URL("../docs/BENCHMARKS.md", import.meta.url), out);
+  if (!process.argv.includes("--no-write")) {
+    // The GPU benchmark (npm run bench:gpu, on the GPU machine) owns the "## GPU" section onwards: keep it.
+    const file = new URL("../docs/BENCHMARKS.md", import.meta.url);
+    const previous = existsSync(file) ? readFileSync(file, "utf8") : "";
+    const gpuAt = previous.search(/^## GPU/m);
+    writeFileSync(file, gpuAt >= 0 ? `${out}\n${previous.slice(gpuAt)}` : out);
+  }
   console.log("\n" + out);
 }
 
