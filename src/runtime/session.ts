@@ -263,6 +263,8 @@ export class Session {
         b.dispose(h);
         h = own;
       }
+      // The graph changes the value: no op of the step may take it from a host copy (CudaBackend #fold).
+      (h as CudaHandle).storage.host = null;
       homes.push({ op: node.op, handle: b.alias(h) as CudaHandle });
     }
     const owned: { t: SymbolicTensor; slot: number; handle: CudaHandle }[] = [];

@@ -2,6 +2,7 @@ import { bytesPerElement, DType, Values } from "../../core/dtype.js";
 import { InternalError } from "../../core/errors.js";
 import { sizeOf } from "../../core/shape.js";
 import { defaultBackend } from "../../eager/context.js";
+import { getOpDef } from "../../ops/registry.js";
 import type { Attrs, Backend, Handle, KernelEnv } from "../backend.js";
 import { CachingAllocator, PinnedPool } from "./allocator.js";
 import type { CublasHandle } from "./blas.js";
@@ -61,6 +62,13 @@ export const DEVICE_DTYPES: ReadonlySet<DType> = new Set(["float32", "float64", 
  * read or upload, a CPU fallback): the capture is dropped and the step runs uncaptured from then on.
  */
 export class CaptureUnsupported extends InternalError {}
+
+/** Ops #fold may compute on the host besides the elementwise rows of the op table. */
+const FOLD_TYPES: ReadonlySet<string> = new Set(["Cast", "Sum", "Prod", "Mean", "Max", "Min", "Any", "All"]);
+
+/** Integer tensors of at most this many elements are uploaded once per value and shared (see #scalar). */
+const SMALL_INTS = 16;
+const SMALL_INT_DTYPES: ReadonlySet<DType> = new Set(["int32", "int64"]);
 
 /** Host values up to this size are kept beside their device copy (shapes, axes, scalars, labels). */
 const MIRROR_BYTES = 64 * 1024;
@@ -133,7 +141,7 @@ export class CudaBackend implements Backend {
       this.#numBuffers++;
       return new CudaHandle(this, new DeviceStorage(0, 0, values), dtype, shape.slice());
     }
-    if (values.length === 1) return this.#scalar(values, dtype, shape);
+    if (values.length === 1 || (values.length <= SMALL_INTS && SMALL_INT_DTYPES.has(dtype))) return this.#scalar(values, dtype, shape);
     return this.#upload(values, dtype, shape);
   }
 
@@ -142,8 +150,11 @@ export class CudaBackend implements Backend {
    * shared: device buffers are immutable, so every later write of the same value aliases the first.
    */
   #scalar(values: Values, dtype: DType, shape: readonly number[]): Handle {
+    // Small integer vectors (shapes, axes, reduction indices) are cached the same way: a Session step that
+    // computes them on the host (Shape, BroadcastGradientArgs) then uploads nothing when run again, which
+    // lets it be captured as a CUDA graph.
     const v = values[0];
-    const key = `${dtype}:${Object.is(v, -0) ? "-0" : String(v)}`;
+    const key = values.length === 1 ? `${dtype}:${Object.is(v, -0) ? "-0" : String(v)}` : `${dtype}:[${Array.from(values as ArrayLike<unknown>, String).join(",")}]`;
     let c = this.#scalars.get(key);
     if (!c) {
       if (this.#scalars.size >= 1024) {
@@ -151,7 +162,7 @@ export class CudaBackend implements Backend {
         this.#scalars.delete(k0);
         this.dispose(h0);
       }
-      c = this.#upload(values, dtype, []);
+      c = this.#upload(values, dtype, values.length === 1 ? [] : [values.length]);
       c.storage.internal = true;
       this.#numBuffers--;
       this.#numBytes -= c.storage.bytes;
@@ -162,7 +173,7 @@ export class CudaBackend implements Backend {
   }
 
   #upload(values: Values, dtype: DType, shape: readonly number[]): CudaHandle {
-    this.#noCapture("an upload from the host");
+    if (values.length > 0) this.#noCapture("an upload from the host");
     const h = this.empty(dtype, shape, "write");
     const v = values as Exclude<Values, string[]>;
     if (h.storage.bytes > 0) {
@@ -409,6 +420,8 @@ export class CudaBackend implements Backend {
   runKernel(type: string, inputs: readonly Handle[], attrs: Attrs, env: KernelEnv = {}): Handle[] {
     const k = this.#kernels.get(type);
     if (k && this.canRun(type, inputs.map((h) => h.dtype), attrs)) {
+      const folded = this.#fold(type, inputs, attrs);
+      if (folded) return folded;
       const uploaded: CudaHandle[] = [];
       const ins = inputs.map((h, i) => {
         if (h.backend === this || k.host?.includes(i)) return h;
@@ -428,6 +441,38 @@ export class CudaBackend implements Backend {
     }
     return this.#onCpu(type, inputs, attrs, env);
   }
+
+  /**
+   * Small values known on the host (shapes, counts, scalars: at most SMALL_INTS elements, each with a host
+   * copy) are computed on the host by the CPU kernel, when every result is small enough to be cached by
+   * write(): no launch, and a Session step then holds no node for its shape arithmetic (a mean's gradient
+   * divides by a count computed from Shape). Deterministic ops only (elementwise, casts, reductions).
+   */
+  #fold(type: string, inputs: readonly Handle[], attrs: Attrs): Handle[] | null {
+    let ok = this.#foldable.get(type);
+    if (ok === undefined) this.#foldable.set(type, (ok = FOLD_TYPES.has(type) || getOpDef(type)?.elementwise !== undefined));
+    if (!ok || inputs.length === 0) return null;
+    for (const h of inputs) {
+      if (sizeOf(h.shape) > SMALL_INTS || !DEVICE_DTYPES.has(h.dtype)) return null;
+      if (h instanceof CudaHandle ? h.storage.host === null : h.backend.deviceType !== "CPU") return null;
+    }
+    const cpu = defaultBackend();
+    const ins = inputs.map((h) => (h.backend === cpu ? cpu.alias(h) : cpu.write(h.backend.readSync(h), h.dtype, h.shape)));
+    let outs: Handle[] = [];
+    try {
+      outs = cpu.runKernel(type, ins, attrs, {});
+      const cacheable = (o: Handle) => {
+        const n = sizeOf(o.shape);
+        return DEVICE_DTYPES.has(o.dtype) && (n === 1 || (n <= SMALL_INTS && SMALL_INT_DTYPES.has(o.dtype)));
+      };
+      if (!outs.every(cacheable)) return null;
+      return outs.map((o) => this.write(cpu.readSync(o), o.dtype, o.shape));
+    } finally {
+      for (const h of ins) cpu.dispose(h);
+      for (const o of outs) cpu.dispose(o);
+    }
+  }
+  readonly #foldable = new Map<string, boolean>();
 
   /** Soft placement inside the backend: the CPU kernel on copies; results stay on the CPU. */
   #onCpu(type: string, inputs: readonly Handle[], attrs: Attrs, env: KernelEnv): Handle[] {
@@ -479,8 +524,8 @@ export class CudaBackend implements Backend {
   }
 
   /** Launches with the arguments written on ctx since the last launch. */
-  launch(fn: Ptr, gx: number, bx = 256, gy = 1): void {
+  launch(fn: Ptr, gx: number, bx = 256, gy = 1, shmem = 0): void {
     this.stats.launches++;
-    this.ctx.launch(fn, gx, bx, gy);
+    this.ctx.launch(fn, gx, bx, gy, shmem);
   }
 }

@@ -35,7 +35,7 @@ const ILP_LOOP = `#define ILP4(n, LOAD, STORE) { \\
 /** Broadcast strides of a launch: dims and per-input element strides (0 where broadcast), innermost last. */
 const BC_STRUCT = `struct BC { long long d[${MAX_BCAST_RANK}]; long long sa[${MAX_BCAST_RANK}]; long long sb[${MAX_BCAST_RANK}]; };`;
 
-/** Kernels ew_vv (same shapes), ew_sv / ew_vs (scalar a / b), ew_bc (general broadcast) for a binary op. */
+/** Kernels ew_vv (same shapes), ew_sv / ew_vs (scalar a / b), ew_vr / ew_rv (a broadcast row), ew_bc (general broadcast) for a binary op. */
 export function binarySource(spec: ElementwiseSpec, inDType: DType, outDType: DType, index64: boolean): string {
   const body = translateSpec(spec, inDType, 2);
   const c = computeClass(inDType)!;
@@ -64,6 +64,23 @@ extern "C" __global__ void ew_vs(const TI* __restrict__ A, const TI* __restrict_
   T a[4];
 #define LD(k, i) a[k] = (T)A[i];
 #define ST(k, i) O[i] = ts_op(a[k], b);
+  ILP4(n, LD, ST)
+#undef LD
+#undef ST
+}
+// A row of C values broadcast over the rows of the other operand (a bias): ew_vr (B is the row), ew_rv (A is).
+extern "C" __global__ void ew_vr(const TI* __restrict__ A, const TI* __restrict__ B, TO* __restrict__ O, I n, I C) {
+  T a[4], b[4];
+#define LD(k, i) a[k] = (T)A[i]; b[k] = (T)B[(i) % C];
+#define ST(k, i) O[i] = ts_op(a[k], b[k]);
+  ILP4(n, LD, ST)
+#undef LD
+#undef ST
+}
+extern "C" __global__ void ew_rv(const TI* __restrict__ A, const TI* __restrict__ B, TO* __restrict__ O, I n, I C) {
+  T a[4], b[4];
+#define LD(k, i) a[k] = (T)A[(i) % C]; b[k] = (T)B[i];
+#define ST(k, i) O[i] = ts_op(a[k], b[k]);
   ILP4(n, LD, ST)
 #undef LD
 #undef ST

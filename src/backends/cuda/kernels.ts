@@ -8,7 +8,8 @@ import type { CudaBackend, CudaHandle } from "./backend.js";
 import { binarySource, castSource, fillSource, MAX_BCAST_RANK, oneHotSource, reduceAccBytes, ReduceKind, reduceSource, selectSource, softmaxSource, stridedCopySource, unarySource } from "./codegen.js";
 import { cudaSettings } from "./config.js";
 import { storageType, translateSpec } from "./translate.js";
-import { nnKernels } from "./nn.js";
+import { columnSums, nnKernels } from "./nn.js";
+import { defaultBackend } from "../../eager/context.js";
 
 /**
  * The cuda backend's kernel table. Elementwise ops are generated from the op table (one entry per row with
@@ -123,6 +124,7 @@ export function binaryOp(b: CudaBackend, type: string, spec: ElementwiseSpec, x:
   const ny = sizeOf(y.shape);
   let variant: string;
   let plan: ReturnType<typeof collapseBroadcast> | null = null;
+  let rowC = 0;
   if (nx === n && ny === n) variant = "ew_vv";
   else if (nx === 1 && ny === n) variant = "ew_sv";
   else if (ny === 1 && nx === n) variant = "ew_vs";
@@ -130,6 +132,14 @@ export function binaryOp(b: CudaBackend, type: string, spec: ElementwiseSpec, x:
     plan = collapseBroadcast(shape, x.shape, y.shape);
     if (plan.dims.length > MAX_BCAST_RANK) throw new InvalidArgumentError(`${type}: broadcasting over more than ${MAX_BCAST_RANK} distinct dimensions is not supported on the GPU`);
     variant = "ew_bc";
+    // A row broadcast over rows (a bias over [..., C]): a cheaper kernel than the general one.
+    const d1 = plan.dims[1];
+    if (plan.dims.length === 2 && plan.sa[0] === d1 && plan.sa[1] === 1 && plan.sb[0] === 0 && plan.sb[1] === 1) variant = "ew_vr";
+    else if (plan.dims.length === 2 && plan.sb[0] === d1 && plan.sb[1] === 1 && plan.sa[0] === 0 && plan.sa[1] === 1) variant = "ew_rv";
+    if (variant !== "ew_bc") {
+      rowC = d1;
+      plan = null;
+    }
   }
   const out = b.empty(outD, shape, type);
   if (n === 0) return out;
@@ -138,6 +148,10 @@ export function binaryOp(b: CudaBackend, type: string, spec: ElementwiseSpec, x:
   const ctx = b.ctx.argPtr(x.ptr).argPtr(y.ptr).argPtr(out.ptr);
   if (i64) ctx.argI64(n);
   else ctx.argI32(n);
+  if (rowC > 0) {
+    if (i64) ctx.argI64(rowC);
+    else ctx.argI32(rowC);
+  }
   if (plan) {
     const pad = (v: number[], fill: number) => [...v, ...new Array(MAX_BCAST_RANK - v.length).fill(fill)];
     ctx.argI32(plan.dims.length).argI64s([...pad(plan.dims, 1), ...pad(plan.sa, 0), ...pad(plan.sb, 0)]);
@@ -262,7 +276,12 @@ function reduceKernel(kind: ReduceKind): CudaKernelDef {
       const keep = Boolean(attrs.keep_dims);
       const outShape = keep ? x.shape.map((d, i) => (axes.includes(i) ? 1 : d)) : x.shape.filter((_, i) => !axes.includes(i));
       const n = sizeOf(x.shape);
-      if (n === 0) return null; // empty inputs: the CPU gives the identities
+      if (n === 0) {
+        // Empty inputs give the identity (TensorFlow's): filled here, so that a step with one (the mean's
+        // gradient takes the product of a scalar's empty shape) stays on the GPU. max/min: the CPU's.
+        const id = { sum: 0, prod: 1, any: 0, all: 1, mean: FLOATS.has(x.dtype) ? Number.NaN : null, max: null, min: null }[kind];
+        return id === null ? null : [fillConst(b, x.dtype, outShape, id, kind)];
+      }
       if (axes.every((a) => x.shape[a] === 1)) return [b.alias(x, outShape)];
       const passes = reductionPasses(x.shape, axes);
       const count = n / sizeOf(outShape);
@@ -280,7 +299,7 @@ function reduceKernel(kind: ReduceKind): CudaKernelDef {
   };
 }
 
-function reducePass(b: CudaBackend, x: CudaHandle, kind: ReduceKind, p: { outer: number; R: number; inner: number }, outShape: readonly number[], count: number): CudaHandle {
+function reducePass(b: CudaBackend, x: CudaHandle, kind: ReduceKind, p: { outer: number; R: number; inner: number }, outShape: readonly number[], count: number, noColumnSums = false): CudaHandle {
   const { outer, R, inner } = p;
   const i64 = idx64(outer * R * inner);
   const key = `red.${kind}.${x.dtype}.${i64 ? 64 : 32}`;
@@ -313,6 +332,14 @@ function reducePass(b: CudaBackend, x: CudaHandle, kind: ReduceKind, p: { outer:
     return out;
   }
   const total = outer * inner;
+  // Few columns over many rows (BiasAddGrad, a bias's gradient): per-block sums with coalesced loads, then
+  // the blocks' sums in order (nn.ts columnSums).
+  if (outer === 1 && kind === "sum" && inner <= 256 && R >= 256 && !noColumnSums) {
+    b.dispose(out);
+    const cs = columnSums(b, x, R, inner, outShape);
+    if (cs) return cs;
+    return reducePass(b, x, kind, p, outShape, count, true);
+  }
   if (total >= sms * 512 || R < 64) {
     const fn = b.fn(key, "red_cols", src);
     b.ctx.argPtr(x.ptr).argPtr(out.ptr);
@@ -788,6 +815,31 @@ export function cudaKernels(): Map<string, CudaKernelDef> {
   t.set("Fill", { host: [0], supports: (d) => STORABLE.has(d[1]), run: (b, [dims, v]) => [fillFromScalar(b, v, hostInts(b, dims))] });
   t.set("ZerosLike", { supports: (d) => STORABLE.has(d[0]), run: (b, [x]) => [fillConst(b, x.dtype, x.shape, 0, "ZerosLike")] });
   t.set("OnesLike", { supports: (d) => STORABLE.has(d[0]), run: (b, [x]) => [fillConst(b, x.dtype, x.shape, 1, "OnesLike")] });
+  // Ops computed on the host from shapes (TensorFlow keeps their outputs in host memory on a GPU): their
+  // small integer results are written through the backend's cache of small values, so nothing is uploaded
+  // once a step has run (and the step can be captured as a CUDA graph).
+  const outType = (attrs: Attrs) => ((attrs.out_type as DType | undefined) ?? "int32");
+  const ints = (d: DType, v: readonly number[]) => (d === "int64" ? BigInt64Array.from(v.map((x) => BigInt(x))) : Int32Array.from(v));
+  t.set("Shape", { host: [0], supports: (_d, a) => outType(a) === "int32" || outType(a) === "int64", attrKey: (a) => outType(a), run: (b, [x], a) => [b.write(ints(outType(a), x.shape), outType(a), [x.shape.length])] });
+  t.set("Size", { host: [0], supports: (_d, a) => outType(a) === "int32" || outType(a) === "int64", attrKey: (a) => outType(a), run: (b, [x], a) => [b.write(ints(outType(a), [sizeOf(x.shape)]), outType(a), [])] });
+  t.set("Rank", { host: [0], run: (b, [x]) => [b.write(Int32Array.of(x.shape.length), "int32", [])] });
+  t.set("BroadcastGradientArgs", {
+    host: [0, 1],
+    supports: (d) => d.every((x) => x === "int32"),
+    run: (b, [s0, s1]) => {
+      const cpu = defaultBackend();
+      const ins = [s0, s1].map((h) => cpu.write(b.hostValues(h), h.dtype, h.shape));
+      try {
+        return cpu.runKernel("BroadcastGradientArgs", ins, {}, {}).map((o) => {
+          const v = cpu.readSync(o);
+          cpu.dispose(o);
+          return b.write(v, "int32", o.shape);
+        });
+      } finally {
+        for (const h of ins) cpu.dispose(h);
+      }
+    },
+  });
   t.set("Identity", relabel("Identity", []));
   t.set("StopGradient", relabel("StopGradient", []));
   t.set("Reshape", relabel("Reshape", [1]));

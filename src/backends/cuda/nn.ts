@@ -160,6 +160,90 @@ extern "C" __global__ void col2im(const T* __restrict__ cols, T* __restrict__ dx
     dx[i] = acc;
   }
 }
+// Direct convolution, one thread per output element (n, oh, ow, oc): adjacent threads share the input
+// pixels (broadcast loads) and read adjacent filter entries (coalesced).
+extern "C" __global__ void conv_fwd(const T* __restrict__ x, const T* __restrict__ w, T* __restrict__ y, int total, int H, int W, int C,
+    int OH, int OW, int OC, int kH, int kW, int sH, int sW, int dH, int dW, int padT, int padL) {
+  GRID(i, total) {
+    const int oc = i % OC;
+    int t = i / OC;
+    const int ow = t % OW; t /= OW;
+    const int oh = t % OH, n = t / OH;
+    const int ih0 = oh * sH - padT, iw0 = ow * sW - padL;
+    T acc = 0;
+    for (int kh = 0; kh < kH; kh++) {
+      const int ih = ih0 + kh * dH;
+      if (ih < 0 || ih >= H) continue;
+      for (int kw = 0; kw < kW; kw++) {
+        const int iw = iw0 + kw * dW;
+        if (iw < 0 || iw >= W) continue;
+        const T* xp = x + ((n * H + ih) * W + iw) * C;
+        const T* wp = w + (kh * kW + kw) * C * OC + oc;
+        for (int c = 0; c < C; c++) acc += xp[c] * wp[c * OC];
+      }
+    }
+    y[i] = acc;
+  }
+}
+// The input gradient as a gather, one thread per dx element (n, ih, iw, c): no atomics, deterministic.
+extern "C" __global__ void conv_bwd_in(const T* __restrict__ dy, const T* __restrict__ w, T* __restrict__ dx, int total, int H, int W, int C,
+    int OH, int OW, int OC, int kH, int kW, int sH, int sW, int dH, int dW, int padT, int padL) {
+  GRID(i, total) {
+    const int c = i % C;
+    int t = i / C;
+    const int iw = t % W; t /= W;
+    const int ih = t % H, n = t / H;
+    T acc = 0;
+    for (int kh = 0; kh < kH; kh++) {
+      const int hn = ih + padT - kh * dH;
+      if (hn < 0 || hn % sH != 0) continue;
+      const int oh = hn / sH;
+      if (oh >= OH) continue;
+      for (int kw = 0; kw < kW; kw++) {
+        const int wn = iw + padL - kw * dW;
+        if (wn < 0 || wn % sW != 0) continue;
+        const int ow = wn / sW;
+        if (ow >= OW) continue;
+        const T* dyp = dy + ((n * OH + oh) * OW + ow) * OC;
+        const T* wp = w + ((kh * kW + kw) * C + c) * OC;
+        for (int oc = 0; oc < OC; oc++) acc += dyp[oc] * wp[oc];
+      }
+    }
+    dx[i] = acc;
+  }
+}
+// Column sums of a [R, C] matrix with few columns (BiasAddGrad of a convolution): each block sums a range of
+// rows with coalesced loads (thread t always reads column t % C) in double, combines per column in shared
+// memory, and writes part[block][C]; sum_partials finishes (the float32 result is the double sum, rounded).
+extern "C" __global__ void colsum(const T* __restrict__ x, double* __restrict__ part, long long R, int C, long long rowsPerBlock) {
+  __shared__ double sh[256];
+  const int group = blockDim.x / C;
+  const int c = threadIdx.x % C, r0 = threadIdx.x / C;
+  double acc = 0;
+  if (r0 < group) {
+    const long long begin = (long long)blockIdx.x * rowsPerBlock;
+    const long long end = begin + rowsPerBlock < R ? begin + rowsPerBlock : R;
+    for (long long r = begin + r0; r < end; r += group) acc += (double)x[r * C + c];
+  }
+  sh[threadIdx.x] = acc;
+  __syncthreads();
+  if (threadIdx.x < C) {
+    double s = 0;
+    for (int k = threadIdx.x; k < group * C; k += C) s += sh[k];
+    part[(long long)blockIdx.x * C + threadIdx.x] = s;
+  }
+}
+// One warp per output: lanes take every 32nd partial, then a fixed shuffle tree (the same order every run).
+extern "C" __global__ void sum_partials(const double* __restrict__ part, T* __restrict__ out, int blocks, int M) {
+  const int lane = threadIdx.x & 31;
+  for (int m = (blockIdx.x * blockDim.x + threadIdx.x) >> 5; m < M; m += (gridDim.x * blockDim.x) >> 5) {
+    double s = 0;
+    for (int k = lane; k < blocks; k += 32) s += part[(long long)k * M + m];
+    #pragma unroll
+    for (int o = 16; o > 0; o >>= 1) s += __shfl_xor_sync(0xffffffffu, s, o);
+    if (lane == 0) out[m] = (T)s;
+  }
+}
 // Max pooling over channels-last windows; the gradient goes to the first maximum in scan order (TensorFlow's rule).
 extern "C" __global__ void maxpool(const T* __restrict__ x, T* __restrict__ y, int total, int H, int W, int C,
     int OH, int OW, int kH, int kW, int sH, int sW, int padT, int padL) {
@@ -202,6 +286,198 @@ extern "C" __global__ void maxpool_grad(const T* __restrict__ x, const T* __rest
 }
 `;
 
+/**
+ * Direct convolutions for few channels, one thread per pixel with all its channels in registers (OCN output
+ * channels forward, CN input channels for the input gradient) and the whole filter in shared memory, read
+ * by every thread at the same address (broadcast): each input value is loaded once per pixel.
+ */
+const CONV_PX_SRC = (t: string, n: number) => `typedef ${t} T;
+#define NCH ${n}
+#define GRID(i, n) for (int i = blockIdx.x * blockDim.x + threadIdx.x; i < (n); i += gridDim.x * blockDim.x)
+extern "C" __global__ void conv_fwd_px(const T* __restrict__ x, const T* __restrict__ w, T* __restrict__ y, int pixels, int H, int W, int C,
+    int OH, int OW, int kH, int kW, int sH, int sW, int dH, int dW, int padT, int padL) {
+  extern __shared__ unsigned char smem_raw[];
+  T* sw = (T*)smem_raw;
+  const int KW = kH * kW * C * NCH;
+  for (int j = threadIdx.x; j < KW; j += blockDim.x) sw[j] = w[j];
+  __syncthreads();
+  GRID(p, pixels) {
+    const int ow = p % OW, t = p / OW, oh = t % OH, n = t / OH;
+    const int ih0 = oh * sH - padT, iw0 = ow * sW - padL;
+    T acc[NCH];
+    #pragma unroll
+    for (int o = 0; o < NCH; o++) acc[o] = 0;
+    for (int kh = 0; kh < kH; kh++) {
+      const int ih = ih0 + kh * dH;
+      if (ih < 0 || ih >= H) continue;
+      for (int kw = 0; kw < kW; kw++) {
+        const int iw = iw0 + kw * dW;
+        if (iw < 0 || iw >= W) continue;
+        const T* xp = x + ((n * H + ih) * W + iw) * C;
+        const T* wp = sw + (kh * kW + kw) * C * NCH;
+        for (int c = 0; c < C; c++) {
+          const T v = xp[c];
+          #pragma unroll
+          for (int o = 0; o < NCH; o++) acc[o] += v * wp[c * NCH + o];
+        }
+      }
+    }
+    T* yp = y + (long long)p * NCH;
+    #pragma unroll
+    for (int o = 0; o < NCH; o++) yp[o] = acc[o];
+  }
+}
+extern "C" __global__ void conv_bwd_in_px(const T* __restrict__ dy, const T* __restrict__ w, T* __restrict__ dx, int pixels, int H, int W, int OC,
+    int OH, int OW, int kH, int kW, int sH, int sW, int dH, int dW, int padT, int padL) {
+  extern __shared__ unsigned char smem_raw[];
+  T* sw = (T*)smem_raw;
+  const int KW = kH * kW * NCH * OC;
+  for (int j = threadIdx.x; j < KW; j += blockDim.x) sw[j] = w[j];
+  __syncthreads();
+  GRID(p, pixels) {
+    const int iw = p % W, t = p / W, ih = t % H, n = t / H;
+    T acc[NCH];
+    #pragma unroll
+    for (int c = 0; c < NCH; c++) acc[c] = 0;
+    for (int kh = 0; kh < kH; kh++) {
+      const int hn = ih + padT - kh * dH;
+      if (hn < 0 || hn % sH != 0) continue;
+      const int oh = hn / sH;
+      if (oh >= OH) continue;
+      for (int kw = 0; kw < kW; kw++) {
+        const int wn = iw + padL - kw * dW;
+        if (wn < 0 || wn % sW != 0) continue;
+        const int ow = wn / sW;
+        if (ow >= OW) continue;
+        const T* dyp = dy + ((n * OH + oh) * OW + ow) * OC;
+        const T* wp = sw + (kh * kW + kw) * NCH * OC;
+        if (sizeof(T) == 4 && (OC & 3) == 0) {
+          // float32 and channels in fours: one 16-byte load of dy per four channels.
+          for (int oc = 0; oc < OC; oc += 4) {
+            const float4 g = *reinterpret_cast<const float4*>(dyp + oc);
+            #pragma unroll
+            for (int c = 0; c < NCH; c++) acc[c] += g.x * wp[c * OC + oc] + g.y * wp[c * OC + oc + 1] + g.z * wp[c * OC + oc + 2] + g.w * wp[c * OC + oc + 3];
+          }
+        } else {
+          for (int oc = 0; oc < OC; oc++) {
+            const T g = dyp[oc];
+            #pragma unroll
+            for (int c = 0; c < NCH; c++) acc[c] += g * wp[c * OC + oc];
+          }
+        }
+      }
+    }
+    T* dxp = dx + (long long)p * NCH;
+    #pragma unroll
+    for (int c = 0; c < NCH; c++) dxp[c] = acc[c];
+  }
+}
+`;
+
+/**
+ * The filter gradient df[k, oc] = sum over positions p of patch[p, k] * dy[p, oc]. Each block walks tiles of TP
+ * positions and stages their patches [TP][K] and dy rows [TP][OC] in shared memory (patch offsets from
+ * per-block tables: no division per element). A thread owns groups of G adjacent output channels for one k
+ * (one shared load of the patch value feeds G multiply-adds; dy read as float2/float4) and, when there are
+ * fewer groups than threads, one of S slices of the tile's positions. Slices are combined in shared memory
+ * and each block writes part[block][KO] (double); sum_partials adds the blocks up in order: deterministic,
+ * no float atomics.
+ */
+const FILTER_SRC = (t: string, G: number) => `typedef ${t} T;
+#define G ${G}
+#define MAXQ 8
+extern "C" __global__ void conv_bwd_filter(const T* __restrict__ x, const T* __restrict__ dy, double* __restrict__ part, int positions, int K, int H, int W, int C,
+    int OH, int OW, int OC, int kW, int sH, int sW, int dH, int dW, int padT, int padL, int TP) {
+  extern __shared__ unsigned char smem_raw[];
+  T* sx = (T*)smem_raw;
+  T* sd = sx + TP * K;
+  int* kdh = (int*)(sd + TP * OC);
+  int* kdw = kdh + K;
+  int* kc = kdw + K;
+  int* pbase = kc + K;
+  int* pih = pbase + TP;
+  int* piw = pih + TP;
+  const int OCG = OC / G, KOG = K * OCG;
+  const int S = KOG >= (int)blockDim.x ? 1 : blockDim.x / KOG;
+  const int slice = threadIdx.x / KOG;
+  for (int kk = threadIdx.x; kk < K; kk += blockDim.x) {
+    const int c = kk % C, tt = kk / C;
+    kc[kk] = c; kdw[kk] = (tt % kW) * dW; kdh[kk] = (tt / kW) * dH;
+  }
+  T acc[MAXQ][G];
+  #pragma unroll
+  for (int q = 0; q < MAXQ; q++)
+    #pragma unroll
+    for (int g = 0; g < G; g++) acc[q][g] = 0;
+  for (int p0 = blockIdx.x * TP; p0 < positions; p0 += gridDim.x * TP) {
+    if (threadIdx.x < TP) {
+      const int p = p0 + threadIdx.x;
+      if (p < positions) {
+        const int ow = p % OW, t2 = p / OW, oh = t2 % OH, n = t2 / OH;
+        pbase[threadIdx.x] = n * H * W * C; pih[threadIdx.x] = oh * sH - padT; piw[threadIdx.x] = ow * sW - padL;
+      } else {
+        pbase[threadIdx.x] = 0; pih[threadIdx.x] = -(1 << 29); piw[threadIdx.x] = 0;
+      }
+    }
+    __syncthreads();
+    for (int j = threadIdx.x; j < TP * K; j += blockDim.x) {
+      const int pp = j / K, kk = j - pp * K;
+      const int ih = pih[pp] + kdh[kk], iw = piw[pp] + kdw[kk];
+      sx[j] = (ih >= 0 && ih < H && iw >= 0 && iw < W) ? x[pbase[pp] + (ih * W + iw) * C + kc[kk]] : (T)0;
+    }
+    for (int j = threadIdx.x; j < TP * OC; j += blockDim.x) sd[j] = p0 + j / OC < positions ? dy[(long long)p0 * OC + j] : (T)0;
+    __syncthreads();
+    if (slice < S) {
+      #pragma unroll
+      for (int q = 0; q < MAXQ; q++) {
+        const int grp = (S > 1 ? threadIdx.x - slice * KOG : threadIdx.x) + q * (S > 1 ? KOG : blockDim.x);
+        if ((S > 1 && q > 0) || grp >= KOG) break;
+        const int k = grp / OCG, oc = (grp - k * OCG) * G;
+        for (int pp = slice; pp < TP; pp += S) {
+          const T v = sx[pp * K + k];
+#if G == 4
+          const float4 d = *reinterpret_cast<const float4*>(sd + pp * OC + oc);
+          acc[q][0] += v * d.x; acc[q][1] += v * d.y; acc[q][2] += v * d.z; acc[q][3] += v * d.w;
+#elif G == 2
+          const float2 d = *reinterpret_cast<const float2*>(sd + pp * OC + oc);
+          acc[q][0] += v * d.x; acc[q][1] += v * d.y;
+#else
+          acc[q][0] += v * sd[pp * OC + oc];
+#endif
+        }
+      }
+    }
+    __syncthreads();
+  }
+  // Slices of the same group: combined through shared memory (sx is free now), slice 0 writes.
+  if (S > 1) {
+    T* red = sx;
+    if (slice < S)
+      #pragma unroll
+      for (int g = 0; g < G; g++) red[threadIdx.x * G + g] = acc[0][g];
+    __syncthreads();
+    if (threadIdx.x < KOG) {
+      const int k = threadIdx.x / OCG, oc = (threadIdx.x - k * OCG) * G;
+      for (int g = 0; g < G; g++) {
+        double s = 0;
+        for (int sl = 0; sl < S; sl++) s += (double)red[(sl * KOG + threadIdx.x) * G + g];
+        part[(long long)blockIdx.x * K * OC + k * OC + oc + g] = s;
+      }
+    }
+    return;
+  }
+  #pragma unroll
+  for (int q = 0; q < MAXQ; q++) {
+    const int grp = threadIdx.x + q * blockDim.x;
+    if (grp < KOG) {
+      const int k = grp / OCG, oc = (grp - k * OCG) * G;
+      #pragma unroll
+      for (int g = 0; g < G; g++) part[(long long)blockIdx.x * K * OC + k * OC + oc + g] = (double)acc[q][g];
+    }
+  }
+}
+`;
+
 interface ConvGeom {
   n: number; H: number; W: number; C: number; OH: number; OW: number; OC: number;
   kH: number; kW: number; sH: number; sW: number; dH: number; dW: number; padT: number; padL: number;
@@ -232,6 +508,63 @@ function imagesPerChunk(g: ConvGeom): number {
 }
 
 const NHWC = (attrs: Attrs) => (attrs.data_format ?? "NHWC") === "NHWC";
+
+/** Direct kernels for small channel counts (each thread loops over a patch): K*OC up to 16384 multiply-adds. */
+function useDirect(g: ConvGeom): boolean {
+  const a = cudaSettings.convAlgorithm;
+  return a === "direct" || (a === "auto" && g.K * g.OC <= 16384);
+}
+const MAXQ = 8;
+/** Positions per tile of the filter gradient: more when patches are short (fewer synchronisations). */
+const tileOf = (g: ConvGeom) => (g.K + g.OC <= 64 ? 128 : 32);
+/** Output channels per thread in the filter gradient (vector loads of dy; float32 only). */
+const groupOf = (g: ConvGeom, esz: number) => (esz !== 4 ? 1 : g.OC % 4 === 0 ? 4 : g.OC % 2 === 0 ? 2 : 1);
+/** The tiled filter gradient: its groups fit the block's registers and its tile the shared memory. */
+function filterTiled(g: ConvGeom, esz: number): number | null {
+  const TP = tileOf(g);
+  const smem = Math.max(TP * (g.K + g.OC) * esz, 256 * 4 * esz) + (3 * g.K + 3 * TP) * 4;
+  if ((g.K * g.OC) / groupOf(g, esz) > 256 * MAXQ || smem > 48 * 1024) return null;
+  return cudaSettings.convAlgorithm === "im2col" || (cudaSettings.convAlgorithm === "auto" && g.K * g.OC > 16384) ? null : smem;
+}
+
+function directArgs(b: CudaBackend, g: ConvGeom, total: number): void {
+  b.ctx.argI32(total).argI32(g.H).argI32(g.W).argI32(g.C).argI32(g.OH).argI32(g.OW).argI32(g.OC)
+    .argI32(g.kH).argI32(g.kW).argI32(g.sH).argI32(g.sW).argI32(g.dH).argI32(g.dW).argI32(g.padT).argI32(g.padL);
+}
+
+/** 32-bit indices for whole tensors in the direct kernels. */
+function fitsDirect(g: ConvGeom): boolean {
+  return g.n * g.H * g.W * g.C <= INT_LIMIT && g.n * g.OH * g.OW * g.OC <= INT_LIMIT;
+}
+
+/**
+ * out[c] = sum over rows of x viewed as [R, C], for few columns (C <= 256, float types): per-block sums
+ * with coalesced loads, in double, then the blocks' sums added in order. Returns null when it does not apply.
+ */
+export function columnSums(b: CudaBackend, x: CudaHandle, R: number, C: number, outShape: readonly number[]): CudaHandle | null {
+  if (C > 256 || C < 1 || !FLOATS.has(x.dtype)) return null;
+  const out = b.empty(x.dtype, outShape, "Sum");
+  const blocks = Math.max(1, Math.min(b.ctx.info.multiprocessors * 2, Math.ceil(R / 64)));
+  const rowsPerBlock = Math.ceil(R / blocks);
+  const part = b.empty("float64", [blocks * C], "Sum");
+  b.ctx.argPtr(x.ptr).argPtr(part.ptr).argI64(R).argI32(C).argI64(rowsPerBlock);
+  b.launch(convFn(b, x.dtype, "colsum"), blocks, 256);
+  sumPartials(b, part, out, blocks, C);
+  b.dispose(part);
+  return out;
+}
+
+/** out[m] = sum over k < blocks of part[k][m] (double), in order. */
+function sumPartials(b: CudaBackend, part: CudaHandle, out: CudaHandle, blocks: number, M: number): void {
+  b.ctx.argPtr(part.ptr).argPtr(out.ptr).argI32(blocks).argI32(M);
+  b.launch(convFn(b, out.dtype, "sum_partials"), b.grid(M * 32));
+}
+
+/** Shared memory for a whole filter (the per-pixel kernels), or null past 48 KiB or 32 channels. */
+function pixelKernel(g: ConvGeom, channels: number, esz: number): number | null {
+  const smem = g.K * g.OC * esz;
+  return channels <= 32 && smem <= 48 * 1024 ? smem : null;
+}
 
 function geomArgs(b: CudaBackend, g: ConvGeom, total: number, withKH: boolean): void {
   b.ctx.argI32(total).argI32(g.K).argI32(g.H).argI32(g.W).argI32(g.C).argI32(g.OH).argI32(g.OW);
@@ -266,7 +599,23 @@ const conv2d: CudaKernelDef = {
       b.ctx.api.check("cuMemsetD8Async", b.ctx.api.lib.cuMemsetD8Async(out.ptr, 0, out.storage.bytes, b.ctx.stream));
       return [out];
     }
-    b.blas.setTf32(cudaSettings.tf32);
+    if (useDirect(g) && fitsDirect(g)) {
+      const smem = pixelKernel(g, g.OC, esz);
+      if (smem !== null) {
+        const pixels = g.n * g.OH * g.OW;
+        b.ctx.argPtr(x.ptr).argPtr(f.ptr).argPtr(out.ptr).argI32(pixels).argI32(g.H).argI32(g.W).argI32(g.C).argI32(g.OH).argI32(g.OW)
+          .argI32(g.kH).argI32(g.kW).argI32(g.sH).argI32(g.sW).argI32(g.dH).argI32(g.dW).argI32(g.padT).argI32(g.padL);
+        const fn = b.fn(`convpx.${dt}.${g.OC}`, "conv_fwd_px", () => CONV_PX_SRC(storageType(dt), g.OC));
+        b.launch(fn, Math.min(b.grid(pixels), b.ctx.info.multiprocessors * 8), 256, 1, smem);
+        return [out];
+      }
+      const total = sizeOf(out.shape);
+      b.ctx.argPtr(x.ptr).argPtr(f.ptr).argPtr(out.ptr);
+      directArgs(b, g, total);
+      b.launch(convFn(b, dt, "conv_fwd"), b.grid(total));
+      return [out];
+    }
+    b.blas.setTf32(cudaSettings.convTf32);
     if (g.pointwise) {
       b.blas.gemm(dt, false, false, g.n * g.H * g.W, g.OC, g.K, x.ptr, f.ptr, out.ptr);
       return [out];
@@ -302,7 +651,23 @@ const conv2dBackpropInput: CudaKernelDef = {
       b.ctx.api.check("cuMemsetD8Async", b.ctx.api.lib.cuMemsetD8Async(dx.ptr, 0, dx.storage.bytes, b.ctx.stream));
       return [dx];
     }
-    b.blas.setTf32(cudaSettings.tf32);
+    if (useDirect(g) && fitsDirect(g)) {
+      const smem = pixelKernel(g, g.C, esz);
+      if (smem !== null) {
+        const pixels = g.n * g.H * g.W;
+        b.ctx.argPtr(dy.ptr).argPtr(f.ptr).argPtr(dx.ptr).argI32(pixels).argI32(g.H).argI32(g.W).argI32(g.OC).argI32(g.OH).argI32(g.OW)
+          .argI32(g.kH).argI32(g.kW).argI32(g.sH).argI32(g.sW).argI32(g.dH).argI32(g.dW).argI32(g.padT).argI32(g.padL);
+        const fn = b.fn(`convpx.${dt}.${g.C}`, "conv_bwd_in_px", () => CONV_PX_SRC(storageType(dt), g.C));
+        b.launch(fn, Math.min(b.grid(pixels), b.ctx.info.multiprocessors * 8), 256, 1, smem);
+        return [dx];
+      }
+      const total = sizeOf(xs);
+      b.ctx.argPtr(dy.ptr).argPtr(f.ptr).argPtr(dx.ptr);
+      directArgs(b, g, total);
+      b.launch(convFn(b, dt, "conv_bwd_in"), b.grid(total));
+      return [dx];
+    }
+    b.blas.setTf32(cudaSettings.convTf32);
     // dcols[rows, K] = dy[rows, OC] · F[K, OC]^T, then each input element gathers the entries that read it.
     if (g.pointwise) {
       b.blas.gemm(dt, false, true, g.n * g.H * g.W, g.K, g.OC, dy.ptr, f.ptr, dx.ptr);
@@ -342,7 +707,23 @@ const conv2dBackpropFilter: CudaKernelDef = {
       b.ctx.api.check("cuMemsetD8Async", b.ctx.api.lib.cuMemsetD8Async(df.ptr, 0, df.storage.bytes, b.ctx.stream));
       return [df];
     }
-    b.blas.setTf32(cudaSettings.tf32);
+    const smem = fitsDirect(g) ? filterTiled(g, esz) : null;
+    if (smem !== null) {
+      const positions = g.n * g.OH * g.OW;
+      const TP = tileOf(g);
+      const KO = g.K * g.OC;
+      // Enough blocks to hide the gathers' latency (up to 8 per multiprocessor), partials within 32 MiB.
+      const blocks = Math.max(1, Math.min(b.ctx.info.multiprocessors * 8, Math.ceil(positions / TP), Math.floor(2 ** 22 / KO)));
+      const part = b.empty("float64", [blocks * KO], "Conv2DBackpropFilter");
+      b.ctx.argPtr(x.ptr).argPtr(dy.ptr).argPtr(part.ptr).argI32(positions).argI32(g.K).argI32(g.H).argI32(g.W).argI32(g.C)
+        .argI32(g.OH).argI32(g.OW).argI32(g.OC).argI32(g.kW).argI32(g.sH).argI32(g.sW).argI32(g.dH).argI32(g.dW).argI32(g.padT).argI32(g.padL).argI32(TP);
+      const G = groupOf(g, esz);
+      b.launch(b.fn(`convfilter.${dt}.${G}`, "conv_bwd_filter", () => FILTER_SRC(storageType(dt), G)), blocks, 256, 1, smem);
+      sumPartials(b, part, df, blocks, KO);
+      b.dispose(part);
+      return [df];
+    }
+    b.blas.setTf32(cudaSettings.convTf32);
     // dF[K, OC] = cols[rows, K]^T · dy[rows, OC], accumulated over chunks of images.
     if (g.pointwise) {
       b.blas.gemm(dt, true, false, g.K, g.OC, g.n * g.H * g.W, x.ptr, dy.ptr, df.ptr);
