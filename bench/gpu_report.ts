@@ -1,8 +1,8 @@
 /**
  * Writes the GPU section of docs/BENCHMARKS.md from one `npm run bench:gpu` run: $OUT/tsflow_train.json
  * (bench/gpu_train.ts), $OUT/torch_train.json (bench/gpu_torch_train.py) and, when present,
- * $OUT/gpu_micro.json (bench/gpu_micro.ts, sgemm). Only the part between the GPU markers is replaced (or
- * appended): the CPU sections that `npm run bench` writes stay as they are.
+ * $OUT/gpu_micro.json (bench/gpu_micro.ts, sgemm). Only the section from its "## GPU" heading to the end marker
+ * is replaced (or appended): the CPU sections that `npm run bench` writes stay as they are.
  *
  *   node tmp/gpu-test/bench/gpu_report.js [dir with the JSON files, default $OUT] [file, default ./docs/BENCHMARKS.md]
  */
@@ -47,13 +47,13 @@ const PE = "PyTorch eager";
 const PG = "PyTorch CUDA graph";
 
 const date = new Date().toISOString().slice(0, 10);
-const lines: string[] = [GPU_BEGIN, "## GPU (cuda backend)", ""];
+const lines: string[] = ["## GPU (cuda backend)", "", GPU_BEGIN, ""];
 lines.push(
   `Recorded by \`npm run bench:gpu\` on ${date}: ${ts.device}; PyTorch ${pt.torch} (CUDA ${pt.cuda}, cuDNN ${pt.cudnn}) in the same run.`,
   "Training samples/s (median of 5 repetitions, each ending in a device synchronisation), SGD lr 0.01, softmax cross-entropy, data on the GPU beforehand.",
   "fp32: TF32 off everywhere (`tf.config.experimental.enableTensorFloat32Execution(false)`; `torch.backends.cuda.matmul.allow_tf32 = False`, `torch.backends.cudnn.allow_tf32 = False`).",
   "TF32: on everywhere (TensorFlow's default; both PyTorch flags True). PyTorch runs with `cudnn.benchmark = True`; its CUDA-graph step copies the batch into the static inputs and replays `torch.cuda.graph`.",
-  "tsflow graph = `Session.run` with feeds, the step captured as a CUDA graph on its second run; tsflow convolutions are im2col + cuBLAS, not cuDNN.",
+  "tsflow graph = `Session.run` with feeds, the step captured as a CUDA graph on its second run; tsflow convolutions are its own NVRTC kernels (direct kernels for few channels, im2col + cuBLAS for many; no cuDNN), always in fp32 (`convTf32` off), while PyTorch's cuDNN convolutions use TF32 in the TF32 table.",
   "",
 );
 for (const precision of ["fp32", "tf32"]) {
@@ -96,10 +96,12 @@ lines.push(GPU_END);
 const section = lines.join("\n");
 
 let doc = existsSync(target) ? readFileSync(target, "utf8") : "# Benchmarks\n";
-const a = doc.indexOf(GPU_BEGIN);
-const z = doc.indexOf(GPU_END);
-if (a >= 0 && z > a) doc = doc.slice(0, a) + section + doc.slice(z + GPU_END.length);
-else doc = `${doc.trimEnd()}\n\n${section}\n`;
+// The section runs from its "## GPU" heading (bench/run.ts keeps everything from there on) to the end marker.
+const a = doc.search(/^## GPU/m);
+if (a >= 0) {
+  const z = doc.indexOf(GPU_END, a);
+  doc = doc.slice(0, a) + section + (z >= 0 ? doc.slice(z + GPU_END.length) : "\n");
+} else doc = `${doc.trimEnd()}\n\n${section}\n`;
 writeFileSync(target, doc);
 writeFileSync(join(dir, "gpu_bench.md"), section + "\n");
 console.log(section);

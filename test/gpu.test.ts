@@ -774,8 +774,9 @@ describe("cuda: Session steps captured as CUDA graphs", gpuOnly, () => {
 describe("cuda: errors and memory", gpuOnly, () => {
   it("out of memory is a ResourceExhaustedError naming the op and the bytes; the GPU stays usable", () => {
     assert.throws(
-      () => gpu(() => tf.fill([2 ** 20, 2 ** 15], 1.5)),
-      (e: Error) => e instanceof tf.errors.ResourceExhaustedError && /OOM when allocating tensor with shape\[1048576,32768\] and type float32 for op Fill \(137438953472 bytes\)/.test(e.message),
+      // 256 GiB: more than any single GPU of today holds (an H200 has 141 GB).
+      () => gpu(() => tf.fill([2 ** 21, 2 ** 15], 1.5)),
+      (e: Error) => e instanceof tf.errors.ResourceExhaustedError && /OOM when allocating tensor with shape\[2097152,32768\] and type float32 for op Fill \(274877906944 bytes\)/.test(e.message),
     );
     const ok = gpu(() => tf.add(tf.ones([4]), 1)) as E;
     assert.deepEqual(Array.from(ok.dataSync() as Float32Array), [2, 2, 2, 2]);

@@ -328,6 +328,8 @@ export class Session {
       return null;
     }
     const step: CapturedStep = { backend: b, graph, homes, feeds: owned, fetches: fetched as CudaHandle[] };
+    for (const f of owned) b.markInternal(f.handle);
+    for (const h of step.fetches) if (graph.allocated.has(h.storage.ptr)) b.markInternal(h);
     // A variable's buffer may be shared (initialised from a cached Const): the sharers move to a copy first.
     this.#detachShared(step);
     b.launchGraph(graph);

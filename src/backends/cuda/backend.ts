@@ -353,6 +353,18 @@ export class CudaBackend implements Backend {
     this.allocator.releaseArena(g.arena);
   }
 
+  /**
+   * A buffer a captured Session step keeps for its lifetime (its feeds, its fetched values): like the scalar
+   * cache, not counted among the buffers tensors hold (tf.memory), so that memory stays flat over a loop.
+   */
+  markInternal(h: CudaHandle): void {
+    const s = h.storage;
+    if (s.internal) return;
+    s.internal = true;
+    this.#numBuffers--;
+    this.#numBytes -= s.bytes;
+  }
+
   /** Copies src's buffer into dst's (same byte size), from any backend: on the stream, or uploaded. */
   copyInto(dst: CudaHandle, src: Handle): void {
     const d = dst.storage;
@@ -382,6 +394,9 @@ export class CudaBackend implements Backend {
     this.ctx.copyDtoD(copy, s.ptr, s.bytes);
     const fresh = new DeviceStorage(s.ptr, s.bytes, null);
     fresh.refs = mine;
+    // The step's own buffers are not counted among the tensors' (internal); the holders' copy is.
+    fresh.internal = s.internal;
+    s.internal = false;
     s.ptr = copy;
     s.refs -= mine;
     this.#numBuffers++;
