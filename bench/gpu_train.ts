@@ -15,7 +15,7 @@ import { writeFileSync } from "node:fs";
 import * as tf from "../src/index.js";
 import { cudaUnavailableReason, gpuBackend } from "../src/backends/cuda/index.js";
 import { cudaSettings } from "../src/backends/cuda/config.js";
-import { buildModel, ModelName, syntheticBatch } from "./tsflow_models.js";
+import { buildModel, eagerStep, ModelName, syntheticBatch } from "./tsflow_models.js";
 
 export interface TrainRow {
   model: string;
@@ -76,28 +76,6 @@ function graphRunner(model: ModelName, batch: number): Runner {
   });
 }
 
-function eagerRunner(model: ModelName, batch: number): Runner {
-  tf.random.setSeed(1);
-  const m = buildModel(model);
-  const data = syntheticBatch(batch);
-  const x = tf.constant(data.x, { shape: [batch, 28, 28, 1] });
-  const y = tf.constant(data.y, { shape: [batch, 10] });
-  const opt = new tf.train.GradientDescentOptimizer(0.01);
-  return {
-    step: () =>
-      tf.tidy(() => {
-        const tape = new tf.GradientTape();
-        const loss = tape.run(() => xent(y, m.forward(x)));
-        const grads = tape.gradient(loss, m.vars) as tf.Tensor[];
-        opt.applyGradients(grads.map((g, i) => [g, m.vars[i]] as [tf.Tensor, tf.Variable]));
-      }),
-    close: () => {
-      tf.dispose([x, y]);
-      for (const v of m.vars) v.dispose();
-    },
-  };
-}
-
 function measure(r: Runner, batch: number): { median: number; reps: number[]; hostUs: number; wallUs: number } {
   // Warm-up: compiles kernels, fills caches, captures the CUDA graph (second run).
   const t0 = performance.now();
@@ -144,7 +122,7 @@ for (const precision of precisions) {
         try {
           cudaSettings.sessionGraphs = runner === "tsflow graph (CUDA graph)";
           const captured0 = gb.stats.graphsCaptured;
-          const r = runner === "tsflow eager" ? eagerRunner(model, batch) : graphRunner(model, batch);
+          const r = runner === "tsflow eager" ? eagerStep(model, batch) : graphRunner(model, batch);
           try {
             const m = measure(r, batch);
             row = { model, batch, precision, runner, ...m };
