@@ -99,3 +99,44 @@ describe("memory stays flat over long training loops", () => {
     assert.equal(tf.memory().numTensors, start + 1);
   });
 });
+
+describe("the leak registry frees what nobody disposed", () => {
+  async function collectAll(): Promise<void> {
+    for (let i = 0; i < 6; i++) {
+      gc();
+      await new Promise((r) => setTimeout(r, 5));
+    }
+  }
+  // Each case makes its garbage inside a function so that nothing on this stack frame holds it.
+  it("tensors dropped outside tf.tidy, and tensors tf.tidy returned at the outermost level", async () => {
+    await collectAll();
+    const before = tf.memory();
+    (() => {
+      for (let i = 0; i < 20; i++) tf.add(tf.ones([4]), 1);
+      tf.tidy(() => tf.multiply(tf.ones([4]), 2));
+      tf.tidy(() => tf.keep(tf.ones([3])));
+    })();
+    assert.ok(tf.memory().numTensors > before.numTensors);
+    await collectAll();
+    assert.equal(tf.memory().numTensors, before.numTensors);
+    assert.equal(tf.memory().numDataBuffers, before.numDataBuffers);
+  });
+
+  it("a GradientTape dropped without gradient() releases what it saved; a throwing tidy's tensors too", async () => {
+    await collectAll();
+    const before = tf.memory();
+    (() => {
+      const x = tf.constant([1, 2, 3]);
+      const tape = new tf.GradientTape();
+      tape.watch(x);
+      tape.run(() => tf.tidy(() => tf.square(tf.sin(x))));
+      assert.throws(() => tf.tidy(() => {
+        tf.ones([5]);
+        throw new Error("boom");
+      }), /boom/);
+    })();
+    await collectAll();
+    assert.equal(tf.memory().numTensors, before.numTensors);
+    assert.equal(tf.memory().numDataBuffers, before.numDataBuffers);
+  });
+});

@@ -3,6 +3,15 @@ import { InvalidArgumentError } from "../core/errors.js";
 import type { AnyTensor } from "../eager/tensor_types.js";
 import type { GradOp, OpDef } from "../ops/registry.js";
 
+/**
+ * Gradients the backward pass made up as zeros for outputs nothing flowed into: a rule can skip a term
+ * for them (softmax cross-entropy's second output) without reading a device buffer back to look.
+ */
+const madeUpZeros = new WeakSet<object>();
+export function isKnownZeros(t: object): boolean {
+  return madeUpZeros.has(t);
+}
+
 /** One recorded op, seen the same way whether it came from a graph or from a tape. */
 export interface BackpropNode {
   readonly def: OpDef;
@@ -65,7 +74,12 @@ export function backprop(
       throw new InvalidArgumentError(`No gradient defined for operation '${n.name}' (op type: ${n.def.type})`);
     }
     const gradFn = n.def.grad;
-    const dys = outGrads.map((g, j) => g ?? hooks.zerosLike(n.op.outputs[j]));
+    const dys = outGrads.map((g, j) => {
+      if (g !== null) return g;
+      const z = hooks.zerosLike(n.op.outputs[j]);
+      madeUpZeros.add(z);
+      return z;
+    });
     const op = { ...n.op, needsGradient: n.inputKeys.map((k) => reachable.has(k)) };
     const dxs = hooks.scoped(n, () => gradFn(op, dys));
     dxs.forEach((dx, j) => {

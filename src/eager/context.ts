@@ -37,10 +37,13 @@ export function executingEagerly(): boolean {
   return ctx.eagerEnabled && ctx.graphStack.length === 0;
 }
 
-export function trackTensor(t: EagerTensor): void {
+/** Counts a new tensor and puts it in the innermost tidy scope; false when no scope will answer for it. */
+export function trackTensor(t: EagerTensor): boolean {
   ctx.liveTensors++;
   const scope = ctx.tidyScopes[ctx.tidyScopes.length - 1];
-  if (scope) scope.tensors.push(t);
+  if (!scope) return false;
+  scope.tensors.push(t);
+  return true;
 }
 
 export function pushTidy(): TidyScope {
@@ -52,7 +55,10 @@ export function popTidy(s: TidyScope): void {
   const top = ctx.tidyScopes.pop();
   if (top !== s) throw new Error("tsflow: tidy scopes closed out of order");
 }
-export function adoptIntoParentScope(t: EagerTensor): void {
+/** Moves a tensor tidy returned into the enclosing scope; false at the outermost level. */
+export function adoptIntoParentScope(t: EagerTensor): boolean {
   const scope = ctx.tidyScopes[ctx.tidyScopes.length - 1];
-  if (scope) scope.tensors.push(t);
+  if (!scope) return false;
+  scope.tensors.push(t);
+  return true;
 }

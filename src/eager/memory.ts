@@ -26,6 +26,10 @@ export function tidy<T>(a: string | (() => T), b?: () => T): T {
   let result: T;
   try {
     result = fn();
+  } catch (e) {
+    // What fn made stays alive (it may be reachable from the error): the leak registry answers for it now.
+    for (const t of scope.tensors) t.guardLeak();
+    throw e;
   } finally {
     popTidy(scope);
   }
@@ -33,8 +37,10 @@ export function tidy<T>(a: string | (() => T), b?: () => T): T {
   const keep = new Set<EagerTensor>();
   collect(result, keep);
   for (const t of scope.tensors) {
-    if (keep.has(t)) adoptIntoParentScope(t);
-    else if (!t.kept) t.dispose();
+    if (keep.has(t)) {
+      if (!adoptIntoParentScope(t)) t.guardLeak();
+    } else if (!t.kept) t.dispose();
+    else t.guardLeak();
   }
   return result;
 }

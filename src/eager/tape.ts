@@ -8,12 +8,23 @@ import { EagerTensor } from "./tensor.js";
 import { Variable } from "../variables/variable.js";
 import type { Tensor } from "../core/tensor.js";
 
-interface TapeEntry extends BackpropNode {
-  readonly saved: EagerTensor[];
-}
+type TapeEntry = BackpropNode;
 
 /** Tapes recording right now, innermost last. */
 const activeTapes: GradientTape[] = [];
+
+/**
+ * What a tape saved for the backward pass: one alias per recorded tensor (a tensor feeding several ops is
+ * saved once). The tape releases them after gradient(); this registry releases them if the tape is dropped.
+ */
+interface SavedStore {
+  readonly aliases: Map<EagerTensor, EagerTensor>;
+}
+function releaseStore(store: SavedStore): void {
+  for (const t of store.aliases.values()) t.dispose();
+  store.aliases.clear();
+}
+const droppedTapes = new FinalizationRegistry<SavedStore>(releaseStore);
 
 export interface GradientTapeOptions {
   persistent?: boolean;
@@ -25,6 +36,7 @@ export class GradientTape {
   readonly persistent: boolean;
   readonly watchAccessedVariables: boolean;
   #entries: TapeEntry[] = [];
+  readonly #store: SavedStore = { aliases: new Map() };
   readonly #watched = new Set<number>();
   readonly #variables = new Map<number, Variable>();
   #used = false;
@@ -32,6 +44,7 @@ export class GradientTape {
   constructor(opts: GradientTapeOptions = {}) {
     this.persistent = opts.persistent ?? false;
     this.watchAccessedVariables = opts.watchAccessedVariables ?? true;
+    droppedTapes.register(this, this.#store);
   }
 
   /** Records the ops fn runs (Python's `with tf.GradientTape() as tape:` block). */
@@ -83,16 +96,23 @@ export class GradientTape {
     if (!inputKeys.some((k) => this.#watched.has(k))) return;
     if (!outputs.some((t) => isFloating(t.dtype))) return;
     for (const t of outputs) this.#watched.add(t.id);
-    const savedIn = inputs.map((t) => t.saveForBackward());
-    const savedOut = outputs.map((t) => t.saveForBackward());
     this.#entries.push({
       def,
       name,
       inputKeys,
       outputKeys: outputs.map((t) => t.id),
-      op: { type: def.type, inputs: savedIn, outputs: savedOut, attrs },
-      saved: [...savedIn, ...savedOut],
+      op: { type: def.type, inputs: inputs.map((t) => this.#save(t)), outputs: outputs.map((t) => this.#save(t)), attrs },
     });
+  }
+
+  #save(t: EagerTensor): EagerTensor {
+    const aliases = this.#store.aliases;
+    let a = aliases.get(t);
+    if (a === undefined) {
+      a = t.saveForBackward();
+      aliases.set(t, a);
+    }
+    return a;
   }
 
   /**
@@ -138,7 +158,7 @@ export class GradientTape {
   }
 
   #release(): void {
-    for (const e of this.#entries) for (const t of e.saved) t.dispose();
+    releaseStore(this.#store);
     this.#entries = [];
   }
   /** Frees what a persistent tape holds. */

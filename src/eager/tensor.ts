@@ -7,7 +7,12 @@ import type { Handle } from "../backends/backend.js";
 import { ctx, trackTensor } from "./context.js";
 import { Tensor } from "../core/tensor.js";
 
-/** Releases the buffer of a tensor that was dropped without dispose(): the backstop, not the plan. */
+/**
+ * Releases the buffer of a tensor that was dropped without dispose(): the backstop, not the plan.
+ * Registering costs about a microsecond and weak cells slow the collector, so tensors made inside tf.tidy
+ * are registered only if they outlive it (tidy disposes the rest), and a tape's saved aliases are covered
+ * by one registration of the tape's store (eager/tape.ts).
+ */
 const leakRegistry = new FinalizationRegistry<{ handle: Handle; alive: { v: boolean } }>((held) => {
   if (held.alive.v) {
     held.alive.v = false;
@@ -24,17 +29,32 @@ export class EagerTensor extends Tensor {
   /** Set by Variable and tf.keep: tf.tidy leaves such tensors alive. */
   kept = false;
   #handle: Handle | null;
-  readonly #alive = { v: true };
+  /** Shared with the leak registry once registered; null while tf.tidy or a tape answers for the buffer. */
+  #alive: { v: boolean } | null = null;
 
-  /** `id` is shared by aliases a tape saves, so that nested tapes see them as the same value. */
-  constructor(handle: Handle, id?: number) {
+  /**
+   * `id` is shared by aliases a tape saves, so that nested tapes see them as the same value. An `owned`
+   * tensor is released by its owner (a tape): it is kept out of tf.tidy and of the leak registry.
+   */
+  constructor(handle: Handle, id?: number, owned = false) {
     super();
     this.id = id ?? ctx.nextTensorId++;
     this.#handle = handle;
     this.dtype = handle.dtype;
     this.shape = handle.shape.slice();
-    trackTensor(this);
-    leakRegistry.register(this, { handle, alive: this.#alive }, this);
+    if (owned) {
+      this.kept = true;
+      ctx.liveTensors++;
+    } else if (!trackTensor(this)) {
+      this.guardLeak();
+    }
+  }
+
+  /** Registers the buffer with the leak registry (once): for tensors no tidy scope or owner will free. */
+  guardLeak(): void {
+    if (this.#alive !== null || this.#handle === null) return;
+    this.#alive = { v: true };
+    leakRegistry.register(this, { handle: this.#handle, alive: this.#alive }, this);
   }
 
   override get name(): string {
@@ -83,8 +103,10 @@ export class EagerTensor extends Tensor {
     const h = this.#handle;
     if (h === null) return;
     this.#handle = null;
-    this.#alive.v = false;
-    leakRegistry.unregister(this);
+    if (this.#alive !== null) {
+      this.#alive.v = false;
+      leakRegistry.unregister(this);
+    }
     ctx.liveTensors--;
     h.backend.dispose(h);
   }
@@ -93,11 +115,12 @@ export class EagerTensor extends Tensor {
   clone(): EagerTensor {
     return new EagerTensor(this.handle.backend.alias(this.handle));
   }
-  /** An alias with the same id, kept out of tf.tidy: what a GradientTape saves for the backward pass. */
+  /**
+   * An alias with the same id, kept out of tf.tidy and released by the caller: what a GradientTape saves
+   * for the backward pass.
+   */
   saveForBackward(): EagerTensor {
-    const t = new EagerTensor(this.handle.backend.alias(this.handle), this.id);
-    t.kept = true;
-    return t;
+    return new EagerTensor(this.handle.backend.alias(this.handle), this.id, true);
   }
 
   override toString(): string {

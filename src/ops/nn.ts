@@ -1,3 +1,4 @@
+import { isKnownZeros } from "../autodiff/backprop.js";
 import type { PyArgs } from "./args.js";
 import type { DType } from "../core/dtype.js";
 import { tfName } from "../core/dtype.js";
@@ -38,6 +39,7 @@ function lastAxisInfer(op: string) {
 
 /** True when a gradient is known to be all zeros (an unused output): lets a second-order term be skipped. */
 function isZeros(t: Tensor): boolean {
+  if (isKnownZeros(t)) return true;
   const op = (t as { op?: { type: string } }).op;
   if (op) return op.type === "ZerosLike";
   const v = t.dataSync() as ArrayLike<number>;

@@ -92,6 +92,9 @@ function newValues(dtype: DType, n: number): Values {
  * it has no kernel for (or dtypes its kernels do not take) run on the CPU with copies, so a placement
  * mistake costs time, never a wrong result.
  */
+/** Per dtype of each input in turn a further level; "=" + attrKey leads to the answer. */
+type SupportTrie = Map<string, SupportTrie | boolean>;
+
 export class CudaBackend implements Backend {
   readonly name = "cuda";
   readonly deviceType = "GPU" as const;
@@ -107,7 +110,8 @@ export class CudaBackend implements Backend {
   #numBytes = 0;
   readonly #kernels: Map<string, CudaKernelDef>;
   readonly #modules = new Map<string, { module: Ptr; fns: Map<string, Ptr> }>();
-  readonly #supportCache = new Map<string, boolean>();
+  /** canRun's answers: per kernel, a trie over the input dtypes, then the attrKey (no string building per op). */
+  readonly #supportCache = new Map<CudaKernelDef, SupportTrie>();
 
   constructor(
     readonly deviceIndex: number,
@@ -419,15 +423,22 @@ export class CudaBackend implements Backend {
     const k = this.#kernels.get(type);
     if (!k) return false;
     if (!k.supports) return dtypes.every((d, i) => k.host?.includes(i) || DEVICE_DTYPES.has(d));
-    const key = `${type}:${dtypes.join(",")}:${k.attrKey?.(attrs) ?? ""}`;
-    let ok = this.#supportCache.get(key);
+    let node = this.#supportCache.get(k);
+    if (node === undefined) this.#supportCache.set(k, (node = new Map()));
+    for (const d of dtypes) {
+      let next = node.get(d) as SupportTrie | undefined;
+      if (next === undefined) node.set(d, (next = new Map()));
+      node = next;
+    }
+    const key = k.attrKey ? `=${k.attrKey(attrs)}` : "=";
+    let ok = node.get(key) as boolean | undefined;
     if (ok === undefined) {
       try {
         ok = k.supports(dtypes, attrs);
       } catch {
         ok = false;
       }
-      this.#supportCache.set(key, ok);
+      node.set(key, ok);
     }
     return ok;
   }

@@ -1,11 +1,33 @@
 import { InternalError } from "../../core/errors.js";
 import type { DeviceContext } from "./driver.js";
-import type { Cublas, Ptr } from "./ffi.js";
+import type { Cublas, CublasLt, Ptr } from "./ffi.js";
 
 const CUBLAS_OP_N = 0;
 const CUBLAS_OP_T = 1;
 const CUBLAS_DEFAULT_MATH = 0;
 const CUBLAS_TF32_TENSOR_OP_MATH = 3;
+
+// cuBLASLt enums (cublasLt.h, cublas_api.h, library_types.h).
+const CUBLAS_COMPUTE_32F = 68;
+const CUBLAS_COMPUTE_32F_FAST_TF32 = 77;
+const CUBLAS_COMPUTE_64F = 70;
+const CUDA_R_32F = 0;
+const CUDA_R_64F = 1;
+const DESC_TRANSA = 3;
+const DESC_TRANSB = 4;
+const PREF_MAX_WORKSPACE_BYTES = 1;
+/** sizeof(cublasLtMatmulHeuristicResult_t): the 64-byte algo, size_t workspaceSize, int state, float waves, int[4]. */
+const HEURISTIC_BYTES = 96;
+const WORKSPACE_BYTES = 32 * 2 ** 20;
+
+/** A product of one shape, planned once: its descriptors and the algorithm cuBLASLt's heuristic chose. */
+interface LtPlan {
+  readonly desc: Ptr;
+  readonly a: Ptr;
+  readonly b: Ptr;
+  readonly c: Ptr;
+  readonly algo: Uint8Array;
+}
 
 const STATUS: Record<number, string> = {
   1: "CUBLAS_STATUS_NOT_INITIALIZED", 3: "CUBLAS_STATUS_ALLOC_FAILED", 7: "CUBLAS_STATUS_INVALID_VALUE",
@@ -26,6 +48,11 @@ export class CublasHandle {
   readonly #zero32 = new Float32Array([0]);
   readonly #one64 = new Float64Array([1]);
   readonly #zero64 = new Float64Array([0]);
+  /** 32 MiB of device memory cuBLAS and cuBLASLt work in (0: none; cuBLAS then uses its own pool). */
+  #workspace = 0;
+  readonly #lt: { lib: CublasLt; handle: Ptr; pref: Ptr } | null = null;
+  /** Per shape, dtype, transposes and precision: the plan, or null where cuBLASLt declined (classic call). */
+  readonly #plans = new Map<string, LtPlan | null>();
 
   constructor(readonly lib: Cublas, readonly ctx: DeviceContext) {
     ctx.makeCurrent();
@@ -38,13 +65,79 @@ export class CublasHandle {
     this.version = v[0];
     // A workspace of our own (32 MiB, what cuBLAS asks for on Hopper): with it cuBLAS allocates nothing while
     // a Session step is being captured into a CUDA graph. Without the entry point, cuBLAS's default pool.
-    if (lib.cublasSetWorkspace) {
-      const p = [0];
-      const bytes = 32 * 2 ** 20;
-      if (ctx.api.lib.cuMemAlloc(p, bytes) === 0 && lib.cublasSetWorkspace(this.handle, Number(p[0]), bytes) !== 0) {
-        ctx.api.lib.cuMemFree(Number(p[0]));
+    const p = [0];
+    if (ctx.api.lib.cuMemAlloc(p, WORKSPACE_BYTES) === 0) this.#workspace = Number(p[0]);
+    if (this.#workspace !== 0 && lib.cublasSetWorkspace && lib.cublasSetWorkspace(this.handle, this.#workspace, WORKSPACE_BYTES) !== 0) {
+      // Without our workspace cuBLAS may allocate during a capture; cuBLASLt gets none either then.
+      ctx.api.lib.cuMemFree(this.#workspace);
+      this.#workspace = 0;
+    }
+    // cuBLASLt: the same products with the algorithm looked up once per shape. cublasSgemm repeats that
+    // lookup on every call, 12-20 us of host time through koffi on the H100 machine (bench/GPU_NOTES.md),
+    // which an eager step pays for each of its products.
+    if (lib.lt && this.#workspace !== 0) {
+      const hl: Ptr[] = [null];
+      const hp: Ptr[] = [null];
+      if (lib.lt.cublasLtCreate(hl) === 0 && lib.lt.cublasLtMatmulPreferenceCreate(hp) === 0) {
+        const ws = new BigUint64Array([BigInt(WORKSPACE_BYTES)]);
+        if (lib.lt.cublasLtMatmulPreferenceSetAttribute(hp[0], PREF_MAX_WORKSPACE_BYTES, ws, 8) === 0) {
+          this.#lt = { lib: lib.lt, handle: hl[0], pref: hp[0] };
+        }
       }
     }
+  }
+
+  /** Whether products go through cuBLASLt (false: cublas<t>gemm for every call). */
+  get usesLt(): boolean {
+    return this.#lt !== null;
+  }
+
+  /**
+   * The cuBLASLt plan for a column-major D[n,m] = op(B')·op(A') (see gemm), or null where cuBLASLt is absent
+   * or finds no algorithm. Descriptors live as long as the handle: shapes in a program are few.
+   */
+  #plan(f32: boolean, ta: boolean, tb: boolean, m: number, n: number, k: number): LtPlan | null {
+    const lt = this.#lt;
+    if (lt === null) return null;
+    const tf32 = f32 && this.#tf32 === true;
+    const key = `${f32 ? (tf32 ? "t" : "s") : "d"}${ta ? "T" : "N"}${tb ? "T" : "N"}${m},${n},${k}`;
+    const hit = this.#plans.get(key);
+    if (hit !== undefined) return hit;
+    let plan: LtPlan | null = null;
+    try {
+      plan = this.#makePlan(lt, f32, tf32, ta, tb, m, n, k);
+    } catch {
+      plan = null;
+    }
+    this.#plans.set(key, plan);
+    return plan;
+  }
+
+  #makePlan(lt: { lib: CublasLt; handle: Ptr; pref: Ptr }, f32: boolean, tf32: boolean, ta: boolean, tb: boolean, m: number, n: number, k: number): LtPlan | null {
+    const L = lt.lib;
+    const type = f32 ? CUDA_R_32F : CUDA_R_64F;
+    const out: Ptr[] = [null];
+    const made = (r: unknown): Ptr => {
+      if (r !== 0) throw new InternalError(`cuBLASLt: status ${String(r)}`);
+      return out[0];
+    };
+    const desc = made(L.cublasLtMatmulDescCreate(out, f32 ? (tf32 ? CUBLAS_COMPUTE_32F_FAST_TF32 : CUBLAS_COMPUTE_32F) : CUBLAS_COMPUTE_64F, type));
+    const opA = new Int32Array([tb ? CUBLAS_OP_T : CUBLAS_OP_N]);
+    const opB = new Int32Array([ta ? CUBLAS_OP_T : CUBLAS_OP_N]);
+    made(L.cublasLtMatmulDescSetAttribute(desc, DESC_TRANSA, opA, 4));
+    made(L.cublasLtMatmulDescSetAttribute(desc, DESC_TRANSB, opB, 4));
+    // Layouts describe the stored (column-major) matrices before op(): B' = b read as [n,k] (or [k,n]
+    // transposed), A' = a as [k,m] (or [m,k]), D = c as [n,m].
+    const a = made(L.cublasLtMatrixLayoutCreate(out, type, tb ? k : n, tb ? n : k, tb ? k : n));
+    const b = made(L.cublasLtMatrixLayoutCreate(out, type, ta ? m : k, ta ? k : m, ta ? m : k));
+    const c = made(L.cublasLtMatrixLayoutCreate(out, type, n, m, n));
+    const results = new Uint8Array(HEURISTIC_BYTES);
+    const found = [0];
+    const r = L.cublasLtMatmulAlgoGetHeuristic(lt.handle, desc, a, b, c, c, lt.pref, 1, results, found);
+    if (r !== 0 || found[0] < 1) return null;
+    const dv = new DataView(results.buffer);
+    if (dv.getInt32(72, true) !== 0 || Number(dv.getBigUint64(64, true)) > WORKSPACE_BYTES) return null;
+    return { desc, a, b, c, algo: results.slice(0, 64) };
   }
 
   #check(call: string, r: unknown): void {
@@ -76,6 +169,13 @@ export class CublasHandle {
     // accumulate: C += op(A)·op(B) (beta = 1), for products split into chunks along k.
     const zero = accumulate ? one : f32 ? this.#zero32 : this.#zero64;
     let r: unknown;
+    const plan = batch === 1 ? this.#plan(f32, ta, tb, m, n, k) : null;
+    if (plan !== null) {
+      const lt = this.#lt!;
+      r = lt.lib.cublasLtMatmul(lt.handle, plan.desc, one, b, plan.a, a, plan.b, zero, c, plan.c, c, plan.c, plan.algo, this.#workspace, WORKSPACE_BYTES, this.ctx.stream);
+      if (r !== 0) this.#check("cublasLtMatmul", r);
+      return;
+    }
     if (batch === 1) {
       r = (f32 ? L.cublasSgemm : L.cublasDgemm)(this.handle, opA, opB, n, m, k, one, b, ldb, a, lda, zero, c, n);
     } else {

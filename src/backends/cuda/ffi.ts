@@ -251,22 +251,62 @@ export interface Cublas {
   cublasSgemm: Fn; cublasDgemm: Fn; cublasSgemmStridedBatched: Fn; cublasDgemmStridedBatched: Fn;
   /** A workspace of our own: nothing is allocated inside a stream capture. */
   cublasSetWorkspace: Fn | null;
+  /** cuBLASLt, loaded beside cuBLAS: products with algorithms chosen once per shape (blas.ts). */
+  lt: CublasLt | null;
+}
+
+export interface CublasLt {
+  cublasLtCreate: Fn; cublasLtMatmulDescCreate: Fn; cublasLtMatmulDescSetAttribute: Fn;
+  cublasLtMatrixLayoutCreate: Fn; cublasLtMatrixLayoutSetAttribute: Fn;
+  cublasLtMatmulPreferenceCreate: Fn; cublasLtMatmulPreferenceSetAttribute: Fn;
+  cublasLtMatmulAlgoGetHeuristic: Fn; cublasLtMatmul: Fn;
+}
+
+function bindCublasLt(lib: ReturnType<Koffi["load"]>): CublasLt | null {
+  const f = (sig: string) => lib.func(sig) as unknown as Fn;
+  try {
+    // Descriptors are opaque pointers; attribute values and the chosen algorithm (64 bytes) are host
+    // buffers; matrices and the workspace are device pointers.
+    return {
+      cublasLtCreate: f("int cublasLtCreate(_Out_ void **handle)"),
+      cublasLtMatmulDescCreate: f("int cublasLtMatmulDescCreate(_Out_ void **desc, int computeType, int scaleType)"),
+      cublasLtMatmulDescSetAttribute: f("int cublasLtMatmulDescSetAttribute(void *desc, int attr, const void *buf, size_t bytes)"),
+      cublasLtMatrixLayoutCreate: f("int cublasLtMatrixLayoutCreate(_Out_ void **layout, int type, uint64_t rows, uint64_t cols, int64_t ld)"),
+      cublasLtMatrixLayoutSetAttribute: f("int cublasLtMatrixLayoutSetAttribute(void *layout, int attr, const void *buf, size_t bytes)"),
+      cublasLtMatmulPreferenceCreate: f("int cublasLtMatmulPreferenceCreate(_Out_ void **pref)"),
+      cublasLtMatmulPreferenceSetAttribute: f("int cublasLtMatmulPreferenceSetAttribute(void *pref, int attr, const void *buf, size_t bytes)"),
+      cublasLtMatmulAlgoGetHeuristic: f("int cublasLtMatmulAlgoGetHeuristic(void *handle, void *desc, void *a, void *b, void *c, void *d, void *pref, int count, void *results, _Out_ int *found)"),
+      cublasLtMatmul: f("int cublasLtMatmul(void *handle, void *desc, const void *alpha, uint64_t a, void *adesc, uint64_t b, void *bdesc, const void *beta, uint64_t c, void *cdesc, uint64_t d, void *ddesc, const void *algo, uint64_t workspace, size_t wsBytes, void *stream)"),
+    };
+  } catch {
+    return null;
+  }
 }
 
 export function loadCublas(koffi: Koffi, env: NodeJS.ProcessEnv = process.env): Cublas | string {
   const cands = candidates("libcublas.so", ["libcublas.so.13", "libcublas.so.12", "libcublas.so.11", "libcublas.so"], env);
   // libcublas needs libcublasLt of the same version: load it first from the same folder.
+  let ltLib: ReturnType<Koffi["load"]> | null = null;
   const preload = (path: string) => {
-    if (!path.includes("/")) return;
     const lt = path.replace(/libcublas\.so/, "libcublasLt.so");
-    if (existsSync(lt)) koffi.load(lt);
+    if (!path.includes("/")) {
+      try {
+        ltLib = koffi.load(lt);
+      } catch {
+        ltLib = null;
+      }
+      return;
+    }
+    if (existsSync(lt)) ltLib = koffi.load(lt);
   };
   const r = tryLoad(koffi, cands, "cublasSgemm_v2", preload);
   if (typeof r === "string") return `cuBLAS (libcublas.so): ${r}`;
+  const lt = ltLib === null || env.TSFLOW_CUBLASLT === "0" ? null : bindCublasLt(ltLib);
   const f = (sig: string) => r.lib.func(sig) as unknown as Fn;
   // Matrices are device pointers (uint64_t, as CUdeviceptr); alpha and beta are host scalars.
   return {
     path: r.path,
+    lt,
     cublasCreate: f("int cublasCreate_v2(_Out_ void **handle)"),
     cublasDestroy: f("int cublasDestroy_v2(void *handle)"),
     cublasSetStream: f("int cublasSetStream_v2(void *handle, void *stream)"),
