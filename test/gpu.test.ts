@@ -715,6 +715,53 @@ describe("cuda: training fully on the GPU", gpuOnly, () => {
   });
 });
 
+describe("cuda: grouped optimizer updates and cuBLASLt", gpuOnly, () => {
+  it("GradientDescent updates all variables in grouped launches, equal to one launch per variable", () => {
+    const b = gpuBackend(0)!;
+    // 40 variables (more than one group of 32), sizes from 1 to past a block, float32 and float64.
+    for (const dtype of ["float32", "float64"] as const) {
+      const shapes = Array.from({ length: 40 }, (_, i) => (i % 3 === 0 ? [i + 1] : [i + 1, 37]));
+      const init = shapes.map((s, i) => tf.randomUniform(s, -1, 1, dtype, i + 1));
+      const grads = shapes.map((s, i) => tf.randomUniform(s, -1, 1, dtype, i + 100));
+      const grouped = init.map((t) => new tf.Variable(t));
+      const single = init.map((t) => new tf.Variable(t));
+      const opt = new tf.train.GradientDescentOptimizer(0.05);
+      const launches0 = b.stats.launches;
+      for (let step = 0; step < 3; step++) opt.applyGradients(grads.map((g, i) => [g, grouped[i]] as [tf.Tensor, tf.Variable]));
+      const groupedLaunches = b.stats.launches - launches0;
+      for (let step = 0; step < 3; step++) grads.forEach((g, i) => opt.applyGradients([[g, single[i]]]));
+      assert.ok(groupedLaunches <= 3 * 2 + 3, `${dtype}: ${groupedLaunches} launches for 3 grouped steps of 40 variables`);
+      grouped.forEach((v, i) => {
+        assert.ok(onGpu(v.value()), "variables stay on the GPU");
+        assert.deepEqual(v.value().dataSync(), single[i].value().dataSync(), `${dtype} variable ${i}`);
+      });
+      // And both equal the CPU's update to float rounding.
+      const want = cpu(() => {
+        const vs = init.map((t) => new tf.Variable(tf.identity(t)));
+        for (let step = 0; step < 3; step++) opt.applyGradients(grads.map((g, i) => [tf.identity(g), vs[i]] as [tf.Tensor, tf.Variable]));
+        return vs.map((v) => v.value() as E);
+      });
+      grouped.forEach((v, i) => assert.ok(relErr(v.value() as E, want[i]) < 1e-6, `${dtype} variable ${i} vs the CPU`));
+      tf.dispose([...init, ...grads]);
+      for (const v of [...grouped, ...single]) v.dispose();
+    }
+  });
+
+  it("matrix products go through cuBLASLt where it is present, with the classic call's results", () => {
+    const b = gpuBackend(0)!;
+    assert.ok(b.blas.usesLt, "cuBLASLt loaded beside cuBLAS");
+    const a = tf.randomUniform([67, 129], -1, 1, "float64", 3);
+    const c = tf.randomUniform([129, 31], -1, 1, "float64", 4);
+    for (const [ta, tb] of [[false, false], [true, false], [false, true], [true, true]] as const) {
+      const A = ta ? tf.transpose(a) : a;
+      const C = tb ? tf.transpose(c) : c;
+      const got = gpu(() => tf.matmul(A, C, ta, tb)) as E;
+      const want = cpu(() => tf.matmul(A, C, ta, tb)) as E;
+      assert.ok(relErr(got, want) < 1e-12, `transposes ${ta}/${tb}`);
+    }
+  });
+});
+
 describe("cuda: Session steps captured as CUDA graphs", gpuOnly, () => {
   it("the second run captures, later runs replay, and every result equals the uncaptured run's", () => {
     const b = gpuBackend(0)!;

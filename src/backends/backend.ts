@@ -47,6 +47,8 @@ export interface Backend {
   dispose(h: Handle): void;
   hasKernel(type: string): boolean;
   runKernel(type: string, inputs: readonly Handle[], attrs: Attrs, env: KernelEnv): Handle[];
+  /** Optional: `type` on several input lists in fewer launches (grouped optimizer updates); null: one by one. */
+  runKernelGroup?(type: string, items: readonly (readonly Handle[])[], attrs: Attrs): Handle[][] | null;
   synchronize(): Promise<void>;
   memory(): { numBuffers: number; numBytes: number };
 }

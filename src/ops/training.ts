@@ -4,7 +4,7 @@ import type { Tensor } from "../core/tensor.js";
 import type { TensorLike } from "../eager/tensor_types.js";
 import { executingEagerly } from "../eager/context.js";
 import type { Variable } from "../variables/variable.js";
-import { applyToVariablesEagerly } from "../variables/variable.js";
+import { applyToVariableGroupEagerly, applyToVariablesEagerly } from "../variables/variable.js";
 import { buildNode } from "./dispatch.js";
 import { defineOps, getOpDef, OpDef, TensorSpec } from "./registry.js";
 
@@ -53,4 +53,9 @@ export function applyTrainingOp(type: string, vars: readonly Variable[], inputs:
     return null;
   }
   return buildNode(getOpDef(type)!, [...vars.map((v) => v.ref), ...inputs], attrs, name ?? type).outputs[0];
+}
+
+/** Eagerly, the same training op on several variables at once (an optimizer's step): see Variable.applyEagerlyGroup. */
+export function applyTrainingOpGroupEagerly(type: string, items: readonly { vars: readonly Variable[]; inputs: readonly TensorLike[] }[], attrs: Record<string, boolean> = {}): void {
+  applyToVariableGroupEagerly(type, items, attrs);
 }

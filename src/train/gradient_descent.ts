@@ -1,7 +1,7 @@
 import type { PyArgs } from "../ops/args.js";
 import type { Tensor } from "../core/tensor.js";
 import { pyArgs } from "../ops/args.js";
-import { applyTrainingOp } from "../ops/training.js";
+import { applyTrainingOp, applyTrainingOpGroupEagerly } from "../ops/training.js";
 import type { Variable } from "../variables/variable.js";
 import { Hyper, Optimizer } from "./optimizer.js";
 
@@ -27,5 +27,9 @@ export class GradientDescentOptimizer extends Optimizer {
 
   protected override applyDense(grad: Tensor, v: Variable) {
     return applyTrainingOp("ApplyGradientDescent", [v], [this.hyper(this.#lr, v), grad]);
+  }
+
+  protected override applyDenseEagerly(pairs: readonly [Tensor, Variable][]): void {
+    applyTrainingOpGroupEagerly("ApplyGradientDescent", pairs.map(([g, v]) => ({ vars: [v], inputs: [this.hyper(this.#lr, v), g] })));
   }
 }

@@ -233,7 +233,7 @@ export abstract class Optimizer {
     this.createSlots(varList);
     withEagerNameScope(this.#name, () => {
       this.prepare();
-      for (const [g, v] of converted) if (g !== null) this.applyDense(g, v);
+      this.applyDenseEagerly(converted.filter((p): p is [Tensor, Variable] => p[0] !== null));
       this.finish([], this.#name);
       if (globalStep) globalStep.assignAdd(1);
     });
@@ -306,6 +306,10 @@ export abstract class Optimizer {
   protected prepare(): void {}
   /** Builds (graph) or performs (eager) one variable's update from a dense gradient. */
   protected abstract applyDense(grad: Tensor, v: Variable): Tensor | Operation | Variable | null;
+  /** Eager updates of all variables with a gradient; optimizers whose op can be grouped do it in one go. */
+  protected applyDenseEagerly(pairs: readonly [Tensor, Variable][]): void {
+    for (const [g, v] of pairs) this.applyDense(g, v);
+  }
   /** Groups the update ops into one op named `nameScope` (a name ending in "/" is taken as is). */
   protected finish(updateOps: readonly Operation[], nameScope: string): Operation | null {
     return groupNamed(updateOps, nameScope);

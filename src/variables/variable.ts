@@ -189,30 +189,64 @@ export class Variable {
    * other `inputs`, installing the new values it returns. Not recorded on tapes.
    */
   static applyEagerly(type: string, vars: readonly Variable[], inputs: readonly TensorLike[], attrs: Attrs): void {
+    Variable.applyEagerlyGroup(type, [{ vars, inputs }], attrs);
+  }
+
+  /**
+   * The same training op on several variables (an optimizer's whole update): where the device can, one
+   * launch serves them all (backends' runKernelGroup); otherwise they are updated one by one. Equal JS values
+   * among the inputs (the learning rate) become one tensor per dtype and device.
+   */
+  static applyEagerlyGroup(type: string, items: readonly { vars: readonly Variable[]; inputs: readonly TensorLike[] }[], attrs: Attrs): void {
     const def = getOpDef(type);
     if (!def) throw new InvalidArgumentError(`Op type not registered '${type}'`);
     withoutRecording(() => {
-      const dtype = vars[0].dtype;
-      // JS values (learning rates) are written straight to the variables' device.
-      const converted = inputs.map((x) => toEagerTensor(x, dtype, type, vars[0].#eagerValue().handle.backend));
+      const converted: EagerTensor[] = [];
+      const shared = new Map<string, EagerTensor>();
       try {
-        const all = [...vars.map((v) => v.#eagerValue()), ...converted];
-        for (const t of all) {
-          if (t.dtype !== dtype) throw new InvalidArgumentError(`${type}: all inputs must have dtype ${dtype}, got ${t.dtype} [Op:${type}]`);
-        }
-        def.infer(all.map((t) => ({ dtype: t.dtype, shape: t.shape })), attrs, type);
-        const backend = all[0].handle.backend;
+        const prepared = items.map(({ vars, inputs }) => {
+          const dtype = vars[0].dtype;
+          // JS values (learning rates) are written straight to the variables' device.
+          const backend = vars[0].#eagerValue().handle.backend;
+          const ins = inputs.map((x) => {
+            if (x instanceof EagerTensor || x instanceof Variable || typeof x !== "number") {
+              const t = toEagerTensor(x, dtype, type, backend);
+              if (t !== x) converted.push(t);
+              return t;
+            }
+            const key = `${x}:${dtype}:${backend.deviceType}:${backend.deviceIndex}`;
+            let t = shared.get(key);
+            if (t === undefined) {
+              t = toEagerTensor(x, dtype, type, backend);
+              converted.push(t);
+              shared.set(key, t);
+            }
+            return t;
+          });
+          const all = [...vars.map((v) => v.#eagerValue()), ...ins];
+          for (const t of all) {
+            if (t.dtype !== dtype) throw new InvalidArgumentError(`${type}: all inputs must have dtype ${dtype}, got ${t.dtype} [Op:${type}]`);
+          }
+          def.infer(all.map((t) => ({ dtype: t.dtype, shape: t.shape })), attrs, type);
+          return { vars, handles: all.map((t) => t.handle), backend: all[0].handle.backend };
+        });
+        const backend = prepared[0].backend;
+        const grouped = prepared.length > 1 && prepared.every((p) => p.backend === backend) && backend.runKernelGroup
+          ? backend.runKernelGroup(type, prepared.map((p) => p.handles), attrs)
+          : null;
         // The update runs where the variable lives; gradients computed on another device are copied there.
-        const outs = runKernelOn(backend, type, all.map((t) => t.handle), attrs, {});
-        vars.forEach((v, i) => {
-          const next = new EagerTensor(outs[i]);
-          next.kept = true;
-          const old = v.#value!;
-          v.#value = next;
-          old.dispose();
+        const outs = grouped ?? prepared.map((p) => runKernelOn(p.backend, type, p.handles, attrs, {}));
+        prepared.forEach((p, k) => {
+          p.vars.forEach((v, i) => {
+            const next = new EagerTensor(outs[k][i]);
+            next.kept = true;
+            const old = v.#value!;
+            v.#value = next;
+            old.dispose();
+          });
         });
       } finally {
-        converted.forEach((t, i) => t !== inputs[i] && t.dispose());
+        for (const t of converted) t.dispose();
       }
     });
   }
@@ -254,4 +288,7 @@ export class Variable {
 
 export function applyToVariablesEagerly(type: string, vars: readonly Variable[], inputs: readonly TensorLike[], attrs: Attrs): void {
   Variable.applyEagerly(type, vars, inputs, attrs);
+}
+export function applyToVariableGroupEagerly(type: string, items: readonly { vars: readonly Variable[]; inputs: readonly TensorLike[] }[], attrs: Attrs): void {
+  Variable.applyEagerlyGroup(type, items, attrs);
 }

@@ -443,6 +443,25 @@ export class CudaBackend implements Backend {
     return ok;
   }
 
+  /**
+   * `type` on several input lists at once where its kernel can group them (one launch for all of an
+   * optimizer's variables); null when it cannot, and the caller runs them one by one.
+   */
+  runKernelGroup(type: string, items: readonly (readonly Handle[])[], attrs: Attrs): Handle[][] | null {
+    const k = this.#kernels.get(type);
+    if (!k?.runGroup) return null;
+    for (const it of items) {
+      if (!it.every((h) => h.backend === this) || !this.canRun(type, it.map((h) => h.dtype), attrs)) return null;
+    }
+    this.ctx.makeCurrent();
+    this.ctx.resetArgs();
+    try {
+      return k.runGroup(this, items as CudaHandle[][], attrs);
+    } finally {
+      this.ctx.resetArgs();
+    }
+  }
+
   runKernel(type: string, inputs: readonly Handle[], attrs: Attrs, env: KernelEnv = {}): Handle[] {
     const k = this.#kernels.get(type);
     if (k && this.canRun(type, inputs.map((h) => h.dtype), attrs)) {

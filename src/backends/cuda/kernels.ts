@@ -26,6 +26,8 @@ export interface CudaKernelDef {
   readonly attrKey?: (attrs: Attrs) => string;
   /** env carries the op's random stream (random ops). */
   readonly run: (b: CudaBackend, inputs: CudaHandle[], attrs: Attrs, env: KernelEnv) => Handle[] | null;
+  /** The op on many input lists in as few launches as possible (grouped optimizer updates); null: one by one. */
+  readonly runGroup?: (b: CudaBackend, items: readonly CudaHandle[][], attrs: Attrs) => Handle[][] | null;
 }
 
 const FLOATS: ReadonlySet<DType> = new Set(["float32", "float64"]);
@@ -744,10 +746,25 @@ function movementKernels(t: Map<string, CudaKernelDef>): void {
 
 // ---------------------------------------------------------------- training updates
 
+/** Variables one grouped gradient-descent launch updates (its parameter struct: 7 x 8 bytes per variable). */
+const GD_GROUP = 32;
 const APPLY_GD_SRC = (t: string) => `typedef ${t} T;
 extern "C" __global__ void gd(const T* __restrict__ v, const T* __restrict__ alpha, const T* __restrict__ d, T* __restrict__ o, unsigned long long n) {
   const T a = alpha[0];
   for (unsigned long long i = (unsigned long long)blockIdx.x * blockDim.x + threadIdx.x; i < n; i += (unsigned long long)gridDim.x * blockDim.x) o[i] = v[i] - a * d[i];
+}
+// Up to GD_GROUP variables in one launch (what PyTorch's foreach SGD does): the same update as gd, element
+// for element; start[] holds each variable's first index in the concatenation of all of them.
+struct GdGroup { const T* v[${GD_GROUP}]; const T* d[${GD_GROUP}]; T* o[${GD_GROUP}]; unsigned long long start[${GD_GROUP + 1}]; };
+extern "C" __global__ void gd_group(const T* __restrict__ alpha, int count, GdGroup g) {
+  const T a = alpha[0];
+  const unsigned long long total = g.start[count];
+  for (unsigned long long i = (unsigned long long)blockIdx.x * blockDim.x + threadIdx.x; i < total; i += (unsigned long long)gridDim.x * blockDim.x) {
+    int t = 0;
+    while (i >= g.start[t + 1]) t++;
+    const unsigned long long j = i - g.start[t];
+    g.o[t][j] = g.v[t][j] - a * g.d[t][j];
+  }
 }
 extern "C" __global__ void momentum(const T* __restrict__ v, const T* __restrict__ acc, const T* __restrict__ lr, const T* __restrict__ g,
     const T* __restrict__ mom, T* __restrict__ ov, T* __restrict__ oa, int nesterov, unsigned long long n) {
@@ -793,7 +810,43 @@ function trainingKernel(name: "gd" | "momentum" | "adam", nIn: number, nOut: num
       b.launch(fn, b.grid(n));
       return outs;
     },
+    runGroup: name === "gd" ? gdGroup : undefined,
   };
+}
+
+/**
+ * ApplyGradientDescent on many variables sharing one learning rate: one launch per GD_GROUP variables
+ * instead of one each. null (the caller updates them one by one) unless every item is [var, alpha, delta]
+ * with the same alpha buffer, one dtype, and deltas shaped like their variables.
+ */
+function gdGroup(b: CudaBackend, items: readonly CudaHandle[][]): Handle[][] | null {
+  if (items.length === 0) return [];
+  const alpha = items[0][1];
+  const dtype = items[0][0].dtype;
+  for (const it of items) {
+    if (it.length !== 3 || it[1].ptr !== alpha.ptr || it[0].dtype !== dtype || it[2].dtype !== dtype) return null;
+    if (it[0].shape.join(",") !== it[2].shape.join(",")) return null;
+  }
+  const outs = items.map((it) => [b.empty(dtype, it[0].shape, "gd")]);
+  const fn = b.fn(`train.${dtype}`, "gd_group", () => APPLY_GD_SRC(storageType(dtype)));
+  for (let k0 = 0; k0 < items.length; k0 += GD_GROUP) {
+    const chunk = items.slice(k0, k0 + GD_GROUP);
+    const ptrs: number[] = new Array(GD_GROUP * 3 + GD_GROUP + 1).fill(0);
+    let total = 0;
+    chunk.forEach((it, t) => {
+      ptrs[t] = it[0].ptr;
+      ptrs[GD_GROUP + t] = it[2].ptr;
+      ptrs[2 * GD_GROUP + t] = (outs[k0 + t][0] as CudaHandle).ptr;
+      ptrs[3 * GD_GROUP + t] = total;
+      total += sizeOf(it[0].shape);
+    });
+    // Unused entries repeat the end so that the search for a variable stops at the last real one.
+    for (let t = chunk.length; t <= GD_GROUP; t++) ptrs[3 * GD_GROUP + t] = total;
+    if (total === 0) continue;
+    b.ctx.argPtr(alpha.ptr).argI32(chunk.length).argI64s(ptrs);
+    b.launch(fn, b.grid(total));
+  }
+  return outs;
 }
 
 // ---------------------------------------------------------------- the table
