@@ -747,6 +747,38 @@ describe("cuda: grouped optimizer updates and cuBLASLt", gpuOnly, () => {
     }
   });
 
+  it("a Session step runs its GradientDescent updates as one group, with the CPU Session's results", () => {
+    const b = gpuBackend(0)!;
+    const run = (device: string) => {
+      const g = new tf.Graph();
+      return g.asDefault(() => tf.device(device, () => {
+        const vs = Array.from({ length: 40 }, (_, i) => new tf.Variable(tf.randomUniform([i + 1, 5], -1, 1, "float32", i + 1)));
+        const loss = tf.addN(vs.map((v) => tf.reduceSum(tf.square(v))));
+        const train = new tf.train.GradientDescentOptimizer(0.1).minimize(loss);
+        const sess = new tf.Session();
+        sess.run(tf.globalVariablesInitializer());
+        sess.run(train);
+        const l0 = b.stats.launches;
+        sess.run(train);
+        const launches = b.stats.launches - l0;
+        const values = vs.map((v) => sess.run(v.value()) as E);
+        sess.close();
+        return { launches, values };
+      }));
+    };
+    cudaSettings.sessionGraphs = false;
+    try {
+      const got = run("/gpu:0");
+      const want = run("/cpu:0");
+      got.values.forEach((v, i) => assert.ok(relErr(v, want.values[i]) < 1e-6, `variable ${i}`));
+      // 40 updates in 2 launches (32 + 8) instead of 40; the rest of the step is the loss and its gradient.
+      console.log(`grouped session step: ${got.launches} launches`);
+      assert.ok(got.launches < 40 * 3 + 2, `${got.launches} launches per step`);
+    } finally {
+      cudaSettings.sessionGraphs = true;
+    }
+  });
+
   it("matrix products go through cuBLASLt where it is present, with the classic call's results", () => {
     const b = gpuBackend(0)!;
     assert.ok(b.blas.usesLt, "cuBLASLt loaded beside cuBLAS");

@@ -637,3 +637,26 @@ describe("tf.train: hyperparameters and errors", () => {
     });
   });
 });
+
+describe("tf.train: grouped GradientDescent updates in a Session step", () => {
+  it("reads ordered after the update see it; reads before it do not; every variable is updated once", () => {
+    const g = new tf.Graph();
+    g.asDefault(() => {
+      const vs = [0, 1, 2, 3].map((i) => new tf.Variable(tf.constant([i + 1, 10 * (i + 1)]), { name: `v${i}` }));
+      const before = tf.multiply(vs[2].value(), 1) as tf.SymbolicTensor;
+      const train = g.controlDependencies([before.op], () =>
+        new tf.train.GradientDescentOptimizer(0.5).applyGradients(vs.map((v) => [tf.constant([2, 4]), v] as [tf.Tensor, tf.Variable])),
+      )!;
+      const after = g.controlDependencies([train], () => vs.map((v) => v.readValue()));
+      const sess = new tf.Session();
+      sess.run(tf.globalVariablesInitializer());
+      const [b, a] = sess.run([before, after]) as [tf.EagerTensor, tf.EagerTensor[]];
+      assert.deepEqual([...b.dataSync()], [3, 30]);
+      a.forEach((t, i) => assert.deepEqual([...t.dataSync()], [i + 1 - 1, 10 * (i + 1) - 2], `v${i} after the step`));
+      // A second step updates from the first one's results.
+      sess.run(train);
+      vs.forEach((v, i) => assert.deepEqual([...(sess.run(v.value()) as tf.EagerTensor).dataSync()], [i + 1 - 2, 10 * (i + 1) - 4]));
+      sess.close();
+    });
+  });
+});

@@ -405,11 +405,27 @@ export class Session {
 
   /** Runs the plan's nodes in order, freeing each slot after its last reader. */
   #runNodes(plan: Plan, slots: SlotValue[], overlay: Map<Operation, Handle>, trace: { t0: number; stats: NodeExecStats[] } | null): void {
+    const group = new GroupedUpdates();
+    try {
+      this.#runNodesGrouping(plan, slots, overlay, trace, group);
+      this.#flushGroup(group, overlay);
+    } finally {
+      group.release();
+    }
+  }
+
+  #runNodesGrouping(plan: Plan, slots: SlotValue[], overlay: Map<Operation, Handle>, trace: { t0: number; stats: NodeExecStats[] } | null, group: GroupedUpdates): void {
     for (const node of plan.nodes) {
       const start = trace ? performance.now() : 0;
       let outs: SlotValue[];
       try {
-        outs = this.#runNode(node, slots, overlay);
+        if (group.accepts(node)) {
+          outs = [this.#deferUpdate(node, slots, overlay, group)];
+        } else {
+          // Whatever reads or writes variables sees the deferred updates done first.
+          if (group.items.length > 0 && (node.op.def.stateful || node.inputSlots.some((s) => slots[s] instanceof VarRef))) this.#flushGroup(group, overlay);
+          outs = this.#runNode(node, slots, overlay);
+        }
       } catch (e) {
         if (e instanceof OpError && !e.message.includes("[[")) e.message += `\n\t [[{{node ${node.op.name}}}]]`;
         throw e;
@@ -564,10 +580,55 @@ export class Session {
     return refs[0];
   }
 
+  /**
+   * ApplyGradientDescent nodes of one device are held back and run together (one launch for up to 32
+   * variables where the backend groups them: backends' runKernelGroup), once the step reaches a node that
+   * reads or writes variables, or its end. Their inputs are read now, so the values they update from are
+   * those the unfused order would use.
+   */
+  #deferUpdate(node: PlanNode, slots: SlotValue[], overlay: Map<Operation, Handle>, group: GroupedUpdates): VarRef {
+    const ref = slots[node.inputSlots[0]];
+    if (!(ref instanceof VarRef)) throw new InvalidArgumentError(`${node.op.type} ${node.op.name}: input 0 must be a variable`);
+    group.items.push({ node, ref, inputs: node.op.inputs.map((_, i) => this.#input(node, slots, i, overlay)) });
+    return ref;
+  }
+
+  #flushGroup(group: GroupedUpdates, overlay: Map<Operation, Handle>): void {
+    const items = group.items;
+    if (items.length === 0) return;
+    const b = items[0].node.device.backend;
+    const outs = items.length > 1 ? b.runKernelGroup?.(items[0].node.op.type, items.map((it) => it.inputs), items[0].node.op.attrs) : null;
+    if (outs) items.forEach((it, k) => this.#setOverlay(it.ref.op, outs[k][0], overlay));
+    else {
+      for (const it of items) {
+        try {
+          this.#setOverlay(it.ref.op, b.runKernel(it.node.op.type, it.inputs, it.node.op.attrs, {})[0], overlay);
+        } catch (e) {
+          if (e instanceof OpError && !e.message.includes("[[")) e.message += `\n\t [[{{node ${it.node.op.name}}}]]`;
+          throw e;
+        }
+      }
+    }
+    group.release();
+  }
+
   #setOverlay(v: Operation, h: Handle, overlay: Map<Operation, Handle>): void {
     const prev = overlay.get(v);
     if (prev) prev.backend.dispose(prev);
     overlay.set(v, h);
+  }
+}
+
+/** The ApplyGradientDescent nodes a step holds back to run as one group (Session #deferUpdate). */
+class GroupedUpdates {
+  items: { node: PlanNode; ref: VarRef; inputs: Handle[] }[] = [];
+  accepts(node: PlanNode): boolean {
+    if (node.op.type !== "ApplyGradientDescent" || !node.device.backend.runKernelGroup) return false;
+    return this.items.length === 0 || this.items[0].node.device.backend === node.device.backend;
+  }
+  release(): void {
+    for (const it of this.items) for (const h of it.inputs) h.backend.dispose(h);
+    this.items = [];
   }
 }
 

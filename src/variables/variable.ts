@@ -140,8 +140,12 @@ export class Variable {
   value(): AnyTensor {
     return this.#graph ? this.#graph.snapshot : this.#eagerValue();
   }
+  /**
+   * The value read where this is called: in a graph a new "read" Identity of the variable, so that control
+   * dependencies and device scopes around the call apply to the read (TensorFlow's read_value()).
+   */
   readValue(): AnyTensor {
-    return this.#graph ? this.#graph.snapshot : this.readForOp();
+    return this.#graph ? buildNode(getOpDef("Identity")!, [this.#graph.ref], {}, "read").outputs[0] : this.readForOp();
   }
   /** What an op consuming this variable gets eagerly: an alias of its value, recorded on active tapes. */
   readForOp(): EagerTensor {

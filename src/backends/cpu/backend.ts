@@ -61,6 +61,15 @@ export class CpuBackend implements Backend {
   hasKernel(type: string): boolean {
     return this.#kernels.has(type);
   }
+  /**
+   * Grouped optimizer updates run one by one here (there is no launch to save); implementing the seam makes
+   * Sessions and eager optimizers take the same grouping path on every device.
+   */
+  runKernelGroup(type: string, items: readonly (readonly Handle[])[], attrs: Attrs): Handle[][] | null {
+    if (type !== "ApplyGradientDescent" || !items.every((it) => it.every((h) => h.backend === this))) return null;
+    return items.map((it) => this.runKernel(type, it, attrs, {}));
+  }
+
   runKernel(type: string, inputs: readonly Handle[], attrs: Attrs, env: KernelEnv): Handle[] {
     const k = this.#kernels.get(type);
     if (!k) throw new UnimplementedError(`No CPU kernel registered for op ${type}`);
