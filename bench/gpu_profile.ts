@@ -159,6 +159,8 @@ function kernelTimes(): void {
   b!.fn = fn0;
 }
 const l0 = b.stats.launches;
+const d0 = b.stats.downloads;
+const u0 = b.stats.uploads;
 const f0 = new Map(b.stats.fallbacks);
 const a0 = b.allocator.deviceAllocs;
 const t0 = performance.now();
@@ -168,7 +170,7 @@ b.synchronizeSync();
 const t2 = performance.now();
 const fb = [...b.stats.fallbacks].filter(([k, v]) => v !== (f0.get(k) ?? 0)).map(([k, v]) => `${k}:${v - (f0.get(k) ?? 0)}`);
 console.log(`${model} ${batch} ${mode}: host ${(((t1 - t0) * 1000) / steps).toFixed(1)} us/step, wall ${(((t2 - t0) * 1000) / steps).toFixed(1)} us/step, ` +
-  `${((b.stats.launches - l0) / steps).toFixed(1)} launches/step, ${b.allocator.deviceAllocs - a0} cuMemAlloc, fallbacks ${fb.join(" ") || "none"}, graph nodes ${b.stats.graphNodes}`);
+  `${((b.stats.launches - l0) / steps).toFixed(1)} launches/step, ${((b.stats.downloads - d0) / steps).toFixed(2)} reads and ${((b.stats.uploads - u0) / steps).toFixed(2)} writes/step, ${b.allocator.deviceAllocs - a0} cuMemAlloc, fallbacks ${fb.join(" ") || "none"}, graph nodes ${b.stats.graphNodes}`);
 if (mode === "graphcg") {
   // GPU time of replays queued back to back (the host is far ahead): kernel time plus the gaps between nodes.
   const ctx = b.ctx;

@@ -13,6 +13,7 @@ import { broadcastTo } from "../src/ops/array.js";
 import { execute } from "../src/ops/dispatch.js";
 import { allOpDefs, OpDef } from "../src/ops/registry.js";
 import { cudaSettings } from "../src/backends/cuda/config.js";
+import { executorSettings } from "../src/runtime/session.js";
 import { buildModel, syntheticBatch } from "../bench/tsflow_models.js";
 
 /**
@@ -770,12 +771,15 @@ describe("cuda: grouped optimizer updates and cuBLASLt", gpuOnly, () => {
     try {
       const got = run("/gpu:0");
       const want = run("/cpu:0");
+      executorSettings.groupUpdates = false;
+      const ungrouped = run("/gpu:0");
       got.values.forEach((v, i) => assert.ok(relErr(v, want.values[i]) < 1e-6, `variable ${i}`));
-      // 40 updates in 2 launches (32 + 8) instead of 40; the rest of the step is the loss and its gradient.
-      console.log(`grouped session step: ${got.launches} launches`);
-      assert.ok(got.launches < 40 * 3 + 2, `${got.launches} launches per step`);
+      got.values.forEach((v, i) => assert.deepEqual(v.dataSync(), ungrouped.values[i].dataSync(), `variable ${i}, grouped vs not`));
+      // 40 updates in 2 launches (32 + 8) instead of 40.
+      assert.equal(ungrouped.launches - got.launches, 38, `${got.launches} launches per step grouped, ${ungrouped.launches} not`);
     } finally {
       cudaSettings.sessionGraphs = true;
+      executorSettings.groupUpdates = true;
     }
   });
 

@@ -1,3 +1,4 @@
+import { executorSettings } from "./settings.js";
 import type { PyArgs } from "../ops/args.js";
 import { FailedPreconditionError, InvalidArgumentError, OpError } from "../core/errors.js";
 import { sameShape, shapeStr } from "../core/shape.js";
@@ -623,7 +624,7 @@ export class Session {
 class GroupedUpdates {
   items: { node: PlanNode; ref: VarRef; inputs: Handle[] }[] = [];
   accepts(node: PlanNode): boolean {
-    if (node.op.type !== "ApplyGradientDescent" || !node.device.backend.runKernelGroup) return false;
+    if (!executorSettings.groupUpdates || node.op.type !== "ApplyGradientDescent" || !node.device.backend.runKernelGroup) return false;
     return this.items.length === 0 || this.items[0].node.device.backend === node.device.backend;
   }
   release(): void {
@@ -697,3 +698,5 @@ installEval((fetch, feedDict, session) => {
   const run = s.run.bind(s) as (f: Fetch, d?: FeedDict) => unknown;
   return run(fetch as Fetch, feedDict as FeedDict | undefined);
 });
+
+export { executorSettings };
