@@ -98,12 +98,23 @@ def make(model_name, batch, graphed):
 
 
 def measure(step, batch):
+    # Warm-up as in bench/gpu_train.ts: windows of ~50 ms until two in a row agree within 5% (at most 3 s).
     t0 = time.perf_counter()
-    warm = 0
-    while warm < 5 or time.perf_counter() - t0 < (0.15 if QUICK else 0.3):
+    for _ in range(5):
         step()
-        warm += 1
     torch.cuda.synchronize()
+    last = float("inf")
+    while time.perf_counter() - t0 < 3:
+        w0 = time.perf_counter()
+        n = 0
+        while time.perf_counter() - w0 < (0.03 if QUICK else 0.05):
+            step()
+            n += 1
+        torch.cuda.synchronize()
+        per = (time.perf_counter() - w0) / n
+        if time.perf_counter() - t0 > (0.15 if QUICK else 0.3) and abs(per - last) <= 0.05 * last:
+            break
+        last = per
     t1 = time.perf_counter()
     for _ in range(5):
         step()

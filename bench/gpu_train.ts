@@ -77,15 +77,25 @@ function graphRunner(model: ModelName, batch: number): Runner {
 }
 
 function measure(r: Runner, batch: number): { median: number; reps: number[]; hostUs: number; wallUs: number } {
-  // Warm-up: compiles kernels, fills caches, captures the CUDA graph (second run).
+  // Warm-up: compiles kernels, fills caches, captures the CUDA graph (second run), and lets V8 settle:
+  // windows of ~50 ms until two in a row agree within 5% (at most 3 s), so that no row is measured
+  // while the JIT or the heap is still growing into the workload.
   const t0 = performance.now();
-  let warm = 0;
-  while (warm < 5 || performance.now() - t0 < (quick ? 150 : 300)) {
-    r.step();
-    warm++;
-    if (warm % 8 === 0) sync();
-  }
+  for (let i = 0; i < 5; i++) r.step();
   sync();
+  let last = Infinity;
+  while (performance.now() - t0 < 3000) {
+    const w0 = performance.now();
+    let n = 0;
+    while (performance.now() - w0 < (quick ? 30 : 50)) {
+      r.step();
+      n++;
+    }
+    sync();
+    const per = (performance.now() - w0) / n;
+    if (performance.now() - t0 > (quick ? 150 : 300) && Math.abs(per - last) <= 0.05 * last) break;
+    last = per;
+  }
   const t1 = performance.now();
   for (let i = 0; i < 5; i++) r.step();
   sync();
