@@ -87,6 +87,18 @@ if (mode === "eager") {
 }
 for (let i = 0; i < 10; i++) step();
 b.synchronizeSync();
+if (process.env.WINDOWS) {
+  // How the step time settles from a cold start: µs/step per window of 100 steps, for WINDOWS seconds.
+  const times: string[] = [];
+  const T0 = performance.now();
+  while (performance.now() - T0 < Number(process.env.WINDOWS) * 1000) {
+    const w0 = performance.now();
+    for (let i = 0; i < 100; i++) step();
+    b.synchronizeSync();
+    times.push(((performance.now() - w0) * 10).toFixed(0));
+  }
+  console.log(`windows of 100 steps, us/step: ${times.join(" ")}`);
+}
 if (process.env.KERNELS) kernelTimes();
 
 /**

@@ -98,13 +98,14 @@ def make(model_name, batch, graphed):
 
 
 def measure(step, batch):
-    # Warm-up as in bench/gpu_train.ts: windows of ~50 ms until two in a row agree within 5% (at most 3 s).
+    # Warm-up as in bench/gpu_train.ts: at least 2 s (0.5 s quick), then windows of ~50 ms until two in a
+    # row agree within 5% (at most 4 s).
     t0 = time.perf_counter()
     for _ in range(5):
         step()
     torch.cuda.synchronize()
     last = float("inf")
-    while time.perf_counter() - t0 < 3:
+    while time.perf_counter() - t0 < 4:
         w0 = time.perf_counter()
         n = 0
         while time.perf_counter() - w0 < (0.03 if QUICK else 0.05):
@@ -112,7 +113,7 @@ def measure(step, batch):
             n += 1
         torch.cuda.synchronize()
         per = (time.perf_counter() - w0) / n
-        if time.perf_counter() - t0 > (0.15 if QUICK else 0.3) and abs(per - last) <= 0.05 * last:
+        if time.perf_counter() - t0 > (0.5 if QUICK else 2) and abs(per - last) <= 0.05 * last:
             break
         last = per
     t1 = time.perf_counter()
