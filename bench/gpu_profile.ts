@@ -8,6 +8,7 @@
 import * as tf from "../src/index.js";
 import { gpuBackend } from "../src/backends/cuda/index.js";
 import { cudaSettings } from "../src/backends/cuda/config.js";
+import { cudnnFor, cudnnTrace } from "../src/backends/cuda/cudnn.js";
 import { buildModel, ModelName, syntheticBatch } from "./tsflow_models.js";
 
 const [model, batchS, mode, stepsS] = process.argv.slice(2);
@@ -138,6 +139,14 @@ function kernelTimes(): void {
     ctx.record(z);
     pending.push({ name: `gemm ${args[0]} ta=${args[1]} tb=${args[2]} m=${args[3]} n=${args[4]} k=${args[5]} (host ${((h1 - h0) * 1000).toFixed(0)} us)`, a, z });
   };
+  cudnnTrace.around = (name, call) => {
+    const a = ctx.createEvent();
+    const z = ctx.createEvent();
+    ctx.record(a);
+    call();
+    ctx.record(z);
+    pending.push({ name, a, z });
+  };
   const totals = new Map<string, { us: number; n: number }>();
   const reps = 5;
   // A spinning kernel first keeps the GPU busy while the host queues the whole step behind it: the event
@@ -168,6 +177,7 @@ function kernelTimes(): void {
   for (const [k, t] of rows.slice(0, 25)) console.log(`  ${(t.us / reps).toFixed(1).padStart(8)} us  x${t.n / reps}  ${k}`);
   ctx.launch = launch0;
   b!.blas.gemm = gemm0;
+  cudnnTrace.around = null;
   b!.fn = fn0;
 }
 const l0 = b.stats.launches;
@@ -183,6 +193,9 @@ const t2 = performance.now();
 const fb = [...b.stats.fallbacks].filter(([k, v]) => v !== (f0.get(k) ?? 0)).map(([k, v]) => `${k}:${v - (f0.get(k) ?? 0)}`);
 console.log(`${model} ${batch} ${mode}: host ${(((t1 - t0) * 1000) / steps).toFixed(1)} us/step, wall ${(((t2 - t0) * 1000) / steps).toFixed(1)} us/step, ` +
   `${((b.stats.launches - l0) / steps).toFixed(1)} launches/step, ${((b.stats.downloads - d0) / steps).toFixed(2)} reads and ${((b.stats.uploads - u0) / steps).toFixed(2)} writes/step, ${b.allocator.deviceAllocs - a0} cuMemAlloc, fallbacks ${fb.join(" ") || "none"}, graph nodes ${b.stats.graphNodes}`);
+const dnn = cudnnFor(b);
+console.log(`  cuDNN ${dnn ? "on" : "off"}${dnn ? `: ${dnn.stats.forward + dnn.stats.backwardData + dnn.stats.backwardFilter} convolutions, ${dnn.stats.poolForward + dnn.stats.poolBackward} poolings so far` : ""}`);
+if (dnn && process.env.KERNELS) for (const [k, v] of dnn.stats.choices) console.log(`  cuDNN ${k}: ${v}`);
 if (mode === "graphcg") {
   // GPU time of replays queued back to back (the host is far ahead): kernel time plus the gaps between nodes.
   const ctx = b.ctx;

@@ -1,4 +1,5 @@
 import type { DType, Values } from "../core/dtype.js";
+import type { FusedProgram } from "./fused.js";
 
 /** Attribute values an op may carry (TensorFlow's AttrValue, in JS form). */
 export type AttrValue =
@@ -49,6 +50,16 @@ export interface Backend {
   runKernel(type: string, inputs: readonly Handle[], attrs: Attrs, env: KernelEnv): Handle[];
   /** Optional: `type` on several input lists in fewer launches (grouped optimizer updates); null: one by one. */
   runKernelGroup?(type: string, items: readonly (readonly Handle[])[], attrs: Attrs): Handle[][] | null;
+  /**
+   * Optional, with runFused: whether a fused program may contain `type` on operands of `inDType` giving
+   * `outDType` (a Session's fusion pass asks before grouping ops placed here).
+   */
+  canFuse?(type: string, inDType: DType, outDType: DType): boolean;
+  /**
+   * Optional: a fused elementwise program (backends/fused.ts) as one kernel over `inputs` (this backend's),
+   * giving a tensor of `shape` (fusedShape of the inputs). null: not this time (the caller runs the ops one by one).
+   */
+  runFused?(program: FusedProgram, inputs: readonly Handle[], shape: readonly number[]): Handle | null;
   synchronize(): Promise<void>;
   memory(): { numBuffers: number; numBytes: number };
 }

@@ -1,6 +1,7 @@
 import type { Operation } from "../graph/operation.js";
 import type { SymbolicTensor } from "../graph/tensor.js";
 import type { LocalDevice } from "./devices.js";
+import type { FusedStep } from "./fusion.js";
 
 /** One node of a compiled step: where its inputs are, where its outputs go, what can be freed after it. */
 export interface PlanNode {
@@ -11,6 +12,8 @@ export interface PlanNode {
   /** Slots whose last reader is this node (freed right after it runs). */
   readonly freeAfter: readonly number[];
   readonly device: LocalDevice;
+  /** A fused group of elementwise nodes ending at `op` (runtime/fusion.ts); inputSlots are the group's. */
+  readonly fused?: FusedStep;
 }
 
 /**
@@ -60,6 +63,7 @@ export function pruneAndOrder(fetches: readonly SymbolicTensor[], targets: reado
 
 export function planToString(p: Plan): string {
   return p.nodes
-    .map((n, i) => `${i}: ${n.op.name} (${n.op.type}) on ${n.device.name} in=[${n.inputSlots}] out=[${n.outputSlots}] free=[${n.freeAfter}]`)
+    .map((n, i) => `${i}: ${n.op.name} (${n.op.type}) on ${n.device.name} in=[${n.inputSlots}] out=[${n.outputSlots}] free=[${n.freeAfter}]` +
+      (n.fused ? ` fused=[${n.fused.members.map((m) => m.op.name).join(",")}]` : ""))
     .join("\n");
 }

@@ -15,6 +15,8 @@ import { placeOp } from "./devices.js";
 import { convertFeeds, describePlaceholder, FeedDict } from "./feeds.js";
 import { Fetch, FetchResult, flattenFetches } from "./fetches.js";
 import { Plan, PlanNode, planToString, pruneAndOrder } from "./plan.js";
+import { fusePlan } from "./fusion.js";
+import { fusedShape } from "../backends/fused.js";
 import { installEval } from "../graph/eval_hook.js";
 import { CaptureUnsupported, CudaBackend, CudaHandle, DEVICE_DTYPES, DeviceStorage } from "../backends/cuda/backend.js";
 import type { CapturedGraph } from "../backends/cuda/backend.js";
@@ -32,6 +34,8 @@ export interface NodeExecStats {
   opType: string;
   allStartMicros: number;
   allEndRelMicros: number;
+  /** A fused elementwise step (runtime/fusion.ts): the nodes it computed, nodeName being the last of them. */
+  fusedNodes?: string[];
 }
 
 /** tf.compat.v1.ConfigProto(...): `new tf.ConfigProto({ logDevicePlacement: true })`. */
@@ -161,7 +165,8 @@ export class Session {
   }
 
   #plan(fetches: readonly SymbolicTensor[], targets: readonly Operation[], fed: readonly SymbolicTensor[]): Plan {
-    const key = `${fetches.map((t) => t.name).join(",")}|${targets.map((o) => o.name).join(",")}|${fed.map((t) => t.name).sort().join(",")}`;
+    const fusion = executorSettings.fusion;
+    const key = `${fetches.map((t) => t.name).join(",")}|${targets.map((o) => o.name).join(",")}|${fed.map((t) => t.name).sort().join(",")}|${fusion}`;
     const cached = this.#plans.get(key);
     if (cached) return cached;
     const fedSet = new Set(fed);
@@ -195,12 +200,14 @@ export class Session {
     const keep = new Set([...fetchSlots, ...feedSlots.values()]);
     const freeAfter: number[][] = nodes.map(() => []);
     for (const [s, i] of lastUse) if (!keep.has(s)) freeAfter[i].push(s);
-    const plan: Plan = {
+    let plan: Plan = {
       nodes: nodes.map((n, i) => ({ ...n, freeAfter: freeAfter[i] })),
       numSlots,
       feedSlots,
       fetchSlots,
     };
+    // Elementwise chains become one kernel each where the setting enables their device (runtime/fusion.ts).
+    if (fusion !== "off") plan = fusePlan(plan, (n) => fusion === "all" || n.device.backend.deviceType === "GPU");
     this.#plans.set(key, plan);
     return plan;
   }
@@ -425,7 +432,7 @@ export class Session {
         } else {
           // Whatever reads or writes variables sees the deferred updates done first.
           if (group.items.length > 0 && (node.op.def.stateful || node.inputSlots.some((s) => slots[s] instanceof VarRef))) this.#flushGroup(group, overlay);
-          outs = this.#runNode(node, slots, overlay);
+          outs = node.fused ? this.#runFused(node, slots, overlay) : this.#runNode(node, slots, overlay);
         }
       } catch (e) {
         if (e instanceof OpError && !e.message.includes("[[")) e.message += `\n\t [[{{node ${node.op.name}}}]]`;
@@ -439,7 +446,14 @@ export class Session {
         releaseSlot(slots[s]);
         slots[s] = undefined;
       }
-      if (trace) trace.stats.push({ nodeName: node.op.name, opType: node.op.type, allStartMicros: Math.round((start - trace.t0) * 1000), allEndRelMicros: Math.round((performance.now() - start) * 1000) });
+      if (trace) {
+        const st: NodeExecStats = { nodeName: node.op.name, opType: node.op.type, allStartMicros: Math.round((start - trace.t0) * 1000), allEndRelMicros: Math.round((performance.now() - start) * 1000) };
+        if (node.fused) {
+          st.opType = "FusedElementwise";
+          st.fusedNodes = node.fused.members.map((m) => m.op.name);
+        }
+        trace.stats.push(st);
+      }
     }
   }
 
@@ -526,6 +540,48 @@ export class Session {
     } finally {
       for (const h of inputs) h.backend.dispose(h);
     }
+  }
+
+  /**
+   * A fused group (runtime/fusion.ts): one kernel over the group's inputs where the backend runs it (shapes
+   * that broadcast, a supported layout), else its nodes one by one in their order, freeing intermediates after
+   * their last reader (so errors, e.g. shapes that do not broadcast, name the node that raises them).
+   */
+  #runFused(node: PlanNode, slots: SlotValue[], overlay: Map<Operation, Handle>): SlotValue[] {
+    const f = node.fused!;
+    const inputs = node.inputSlots.map((_, i) => this.#input(node, slots, i, overlay));
+    try {
+      const shape = fusedShape(f.program, inputs.map((h) => h.shape));
+      const out = shape && node.device.backend.runFused?.(f.program, inputs, shape);
+      if (out) return [out];
+    } finally {
+      for (const h of inputs) h.backend.dispose(h);
+    }
+    const last = f.members.length - 1;
+    for (let k = 0; k < last; k++) {
+      const m = f.members[k];
+      let outs: SlotValue[];
+      try {
+        outs = this.#runNode(m, slots, overlay);
+      } catch (e) {
+        if (e instanceof OpError && !e.message.includes("[[")) e.message += `\n\t [[{{node ${m.op.name}}}]]`;
+        throw e;
+      }
+      m.outputSlots.forEach((s, j) => {
+        if (s >= 0) slots[s] = outs[j];
+        else releaseSlot(outs[j]);
+      });
+      for (const s of f.innerFree[k]) {
+        releaseSlot(slots[s]);
+        slots[s] = undefined;
+      }
+    }
+    const outs = this.#runNode(f.members[last], slots, overlay);
+    for (const s of f.innerFree[last]) {
+      releaseSlot(slots[s]);
+      slots[s] = undefined;
+    }
+    return outs;
   }
 
   #rng(op: Operation): RandomSource {

@@ -4,7 +4,9 @@ import { sizeOf } from "../../core/shape.js";
 import type { Attrs, Backend, Handle, KernelEnv } from "../backend.js";
 import { CpuHandle, Storage, storageBytes } from "./handle.js";
 import type { CpuKernel } from "./kernel.js";
-import { cpuKernels } from "./kernels/index.js";
+import { cpuKernels, generatedKernels } from "./kernels/index.js";
+import type { FusedProgram } from "../fused.js";
+import { cpuCanFuse, runFusedCpu } from "./fused.js";
 import { giveValues, takeValues } from "./pool.js";
 import { setValuesRecycler } from "../../core/dtype.js";
 
@@ -68,6 +70,17 @@ export class CpuBackend implements Backend {
   runKernelGroup(type: string, items: readonly (readonly Handle[])[], attrs: Attrs): Handle[][] | null {
     if (type !== "ApplyGradientDescent" || !items.every((it) => it.every((h) => h.backend === this))) return null;
     return items.map((it) => this.runKernel(type, it, attrs, {}));
+  }
+
+  canFuse(type: string, inDType: DType, outDType: DType): boolean {
+    const k = this.#kernels.get(type);
+    return k !== undefined && cpuCanFuse(type, inDType, outDType, generatedKernels.has(k));
+  }
+  /** One generated loop for the whole program (backends/cpu/fused.ts): no temporaries between its ops. */
+  runFused(program: FusedProgram, inputs: readonly Handle[], shape: readonly number[]): Handle | null {
+    if (!inputs.every((h) => h.backend === this)) return null;
+    const values = runFusedCpu(program, inputs as CpuHandle[], shape);
+    return this.#wrap(values, program.ops[program.ops.length - 1].outDType, shape.slice());
   }
 
   runKernel(type: string, inputs: readonly Handle[], attrs: Attrs, env: KernelEnv): Handle[] {

@@ -14,7 +14,7 @@ type UnaryLoop = (x: Values, o: Values, n: number) => void;
 
 const cache = new Map<string, Loop | UnaryLoop>();
 
-function exprFor(spec: ElementwiseSpec, dtype: DType, op: string): string {
+export function exprFor(spec: ElementwiseSpec, dtype: DType, op: string): string {
   if (dtype === "int64") {
     if (spec.jsInt64 === undefined) throw new InvalidArgumentError(`${op} does not support int64 tensors on the CPU`);
     return spec.jsInt64;

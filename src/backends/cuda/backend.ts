@@ -10,6 +10,8 @@ import type { DeviceContext } from "./driver.js";
 import type { Ptr } from "./ffi.js";
 import { cudaKernels, CudaKernelDef } from "./kernels.js";
 import type { Compiler } from "./nvrtc.js";
+import type { FusedProgram } from "../fused.js";
+import { cudaCanFuse, runFusedCuda } from "./fused.js";
 
 /** Device memory of one or more handles (aliases share it), with a host copy when one is known. */
 export class DeviceStorage {
@@ -487,6 +489,14 @@ export class CudaBackend implements Backend {
     return this.#onCpu(type, inputs, attrs, env);
   }
 
+  canFuse(type: string, inDType: DType, outDType: DType): boolean {
+    return cudaCanFuse(this, type, inDType, outDType);
+  }
+  /** A fused elementwise program as one generated kernel (cuda/fused.ts); null: the ops run one by one. */
+  runFused(program: FusedProgram, inputs: readonly Handle[], shape: readonly number[]): Handle | null {
+    return runFusedCuda(this, program, inputs as CudaHandle[], shape);
+  }
+
   /**
    * Small values known on the host (shapes, counts, scalars: at most SMALL_INTS elements, each with a host
    * copy) are computed on the host by the CPU kernel, when every result is small enough to be cached by
@@ -544,10 +554,10 @@ export class CudaBackend implements Backend {
    * Function `name` of the module `key`, compiled from `source()` on first use (and cached on disk by
    * the compiler). Keys name everything the source depends on.
    */
-  fn(key: string, name: string, source: () => string): Ptr {
+  fn(key: string, name: string, source: () => string, options: readonly string[] = []): Ptr {
     let m = this.#modules.get(key);
     if (!m) {
-      const image = this.compiler.compile(source(), key.replace(/[^\w.-]+/g, "_"));
+      const image = this.compiler.compile(source(), key.replace(/[^\w.-]+/g, "_"), options);
       m = { module: this.ctx.loadModule(image), fns: new Map() };
       this.#modules.set(key, m);
     }

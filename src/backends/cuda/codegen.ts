@@ -13,7 +13,7 @@ import { computeClass, computeType, PRELUDE, storageType, storeConversion, trans
 
 export const MAX_BCAST_RANK = 6;
 
-function header(types: Record<string, string>, index64: boolean): string {
+export function header(types: Record<string, string>, index64: boolean): string {
   const lines = Object.entries(types).map(([k, v]) => `typedef ${v} ${k};`);
   lines.push(`typedef ${index64 ? "unsigned long long" : "unsigned int"} I;`);
   return `${PRELUDE}\n${lines.join("\n")}\n#define GRID_LOOP(i, n) for (I i = (I)blockIdx.x * blockDim.x + threadIdx.x; i < (n); i += (I)gridDim.x * blockDim.x)\n${ILP_LOOP}`;
@@ -122,7 +122,7 @@ extern "C" __global__ void ew_u(const TI* __restrict__ X, TO* __restrict__ O, I 
 }
 
 /** TensorFlow's cast semantics as the CPU reference has them: truncation toward zero, NaN to true. */
-function castExpr(from: DType, to: DType): string {
+export function castExpr(from: DType, to: DType): string {
   const floatIn = from === "float32" || from === "float64";
   switch (to) {
     case "float32": return "(float)v";

@@ -80,7 +80,7 @@ export function candidates(stem: string, sonames: readonly string[], env: NodeJS
   return [...new Set(out)];
 }
 
-function tryLoad(koffi: Koffi, cands: readonly string[], mustHave: string, preload?: (path: string) => void): { lib: ReturnType<Koffi["load"]>; path: string } | string {
+export function tryLoad(koffi: Koffi, cands: readonly string[], mustHave: string, preload?: (path: string) => void): { lib: ReturnType<Koffi["load"]>; path: string } | string {
   const reasons: string[] = [];
   for (const path of cands) {
     try {

@@ -5,6 +5,7 @@ import type { Attrs, Handle } from "../backend.js";
 import { attrList, windows } from "../cpu/kernels/conv_util.js";
 import type { CudaBackend, CudaHandle } from "./backend.js";
 import { cudaSettings } from "./config.js";
+import { cudnnConv2d, cudnnConv2dBackpropFilter, cudnnConv2dBackpropInput, cudnnMaxPool } from "./cudnn.js";
 import type { CudaKernelDef } from "./kernels.js";
 import { storageType } from "./translate.js";
 
@@ -509,6 +510,16 @@ function imagesPerChunk(g: ConvGeom): number {
 
 const NHWC = (attrs: Attrs) => (attrs.data_format ?? "NHWC") === "NHWC";
 
+/**
+ * cuDNN takes the convolutions it serves when both channel counts are at least 8 and the filter has at least
+ * 2048 weights (K*OC), unless a test or benchmark forces one of the own algorithms. Measured on the H100
+ * (bench/GPU_NOTES.md, cuDNN 9.14, bench/gpu_cudnn_bench.ts): 8 -> 16 5x5 and from 16 -> 32 3x3 up cuDNN is
+ * 1.2-10x faster; LeNet-5's 1 -> 6 layer, 8 -> 8 3x3 and 3 -> 32 3x3 are faster on the own kernels (up to
+ * 17x); LeNet-5's 6 -> 16 layer stays on the own kernels (cuDNN 4-17% faster summed over its directions,
+ * slower forward at batch 1024; the step was measured this way).
+ */
+const cudnnConvs = (g: ConvGeom) => cudaSettings.convAlgorithm === "auto" && Math.min(g.C, g.OC) >= 8 && g.K * g.OC >= 2048;
+
 /** Direct kernels for small channel counts (each thread loops over a patch): K*OC up to 16384 multiply-adds. */
 function useDirect(g: ConvGeom): boolean {
   const a = cudaSettings.convAlgorithm;
@@ -599,6 +610,7 @@ const conv2d: CudaKernelDef = {
       b.ctx.api.check("cuMemsetD8Async", b.ctx.api.lib.cuMemsetD8Async(out.ptr, 0, out.storage.bytes, b.ctx.stream));
       return [out];
     }
+    if (cudnnConvs(g) && cudnnConv2d(b, g, x, f, out)) return [out];
     if (useDirect(g) && fitsDirect(g)) {
       const smem = pixelKernel(g, g.OC, esz);
       if (smem !== null) {
@@ -651,6 +663,7 @@ const conv2dBackpropInput: CudaKernelDef = {
       b.ctx.api.check("cuMemsetD8Async", b.ctx.api.lib.cuMemsetD8Async(dx.ptr, 0, dx.storage.bytes, b.ctx.stream));
       return [dx];
     }
+    if (cudnnConvs(g) && cudnnConv2dBackpropInput(b, g, f, dy, dx)) return [dx];
     if (useDirect(g) && fitsDirect(g)) {
       const smem = pixelKernel(g, g.C, esz);
       if (smem !== null) {
@@ -707,6 +720,7 @@ const conv2dBackpropFilter: CudaKernelDef = {
       b.ctx.api.check("cuMemsetD8Async", b.ctx.api.lib.cuMemsetD8Async(df.ptr, 0, df.storage.bytes, b.ctx.stream));
       return [df];
     }
+    if (cudnnConvs(g) && cudnnConv2dBackpropFilter(b, g, x, dy, df)) return [df];
     const smem = fitsDirect(g) ? filterTiled(g, esz) : null;
     if (smem !== null) {
       const positions = g.n * g.OH * g.OW;
@@ -772,6 +786,9 @@ const maxPool: CudaKernelDef = {
     const out = b.empty(x.dtype, [g.n, g.OH, g.OW, g.C], "MaxPool");
     const total = sizeOf(out.shape);
     if (total === 0) return [out];
+    // cuDNN's max pooling is as fast or faster than maxpool below (1.0-1.8x); its gradient is not (see
+    // maxPoolGrad).
+    if (cudnnMaxPool(b, g, x, out)) return [out];
     b.ctx.argPtr(x.ptr).argPtr(out.ptr);
     poolArgs(b, g, total);
     b.launch(convFn(b, x.dtype, "maxpool"), b.grid(total));
@@ -782,6 +799,8 @@ const maxPool: CudaKernelDef = {
 const maxPoolGrad: CudaKernelDef = {
   supports: (d, attrs) => POOL_DTYPES.has(d[0]) && d.every((x) => x === d[0]) && NHWC(attrs),
   attrKey: (attrs) => String(attrs.data_format ?? "NHWC"),
+  // Not cuDNN's: its deterministic max-pooling gradient (which routes ties as TensorFlow does) took 1.4-5.6x
+  // the time of maxpool_grad on the H100 (bench/GPU_NOTES.md).
   run: (b, [x, , dy], attrs) => {
     const g = poolGeom(x.shape, attrs);
     if (!g || dy.shape.join(",") !== [g.n, g.OH, g.OW, g.C].join(",")) return null;

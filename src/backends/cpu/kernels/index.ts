@@ -12,6 +12,9 @@ import { randomKernels } from "./random.js";
 import { stateKernels } from "./state.js";
 import { trainingKernels } from "./training.js";
 
+/** The kernels cpuKernels generated from elementwise rows (a fused loop may compute those ops: backends/cpu/fused.ts). */
+export const generatedKernels = new WeakSet<CpuKernel>();
+
 /**
  * The CPU kernel table: hand-written kernels per op family, plus one generated kernel for every
  * elementwise op of the op table. Built on first use, after the op library has registered.
@@ -23,6 +26,7 @@ export function cpuKernels(): Record<string, CpuKernel> {
     if (!ew || table[def.type]) continue;
     const arity = def.dtypeGroups?.[0]?.length === 2 ? 2 : 1;
     table[def.type] = arity === 2 ? binaryKernel(ew, def.type, ew.outDType) : unaryKernel(ew, def.type, ew.outDType);
+    generatedKernels.add(table[def.type]);
   }
   return table;
 }

@@ -1,0 +1,512 @@
+import { existsSync, readdirSync } from "node:fs";
+import type { DType } from "../../core/dtype.js";
+import { InternalError } from "../../core/errors.js";
+import type { CudaBackend, CudaHandle } from "./backend.js";
+import { cudaSettings } from "./config.js";
+import { candidates, Fn, Koffi, Ptr, shortError, tryLoad } from "./ffi.js";
+import { stridedCopy } from "./kernels.js";
+
+/**
+ * cuDNN (libcudnn.so.9, its legacy API) for 2-D convolutions, their two gradients, max pooling and its
+ * gradient, channels-last as tsflow's own kernels. Loaded lazily once per process, one handle per device
+ * bound to the device's stream; when the library is absent or fails, every entry point answers false and
+ * nn.ts runs its own kernels (TSFLOW_CUDA_DEBUG=1 prints why, once).
+ *
+ * Descriptors and the algorithm are made once per shape signature, dtype and TF32 setting and reused. The
+ * algorithm is timed (cudnnFind*AlgorithmEx, in a workspace from tsflow's allocator) outside CUDA-graph
+ * capture; a shape first met while a Session step is being captured takes cuDNN's heuristic choice instead,
+ * which neither allocates nor synchronises (a Session's first run is never captured, so its shapes are
+ * timed there). Among the working algorithms the fastest deterministic one is kept: results do not change
+ * from run to run, as with the own kernels (allowing the ones that add with atomics gained nothing in the
+ * cases nn.ts gives to cuDNN, bench/GPU_NOTES.md); where none is, the own kernels run.
+ */
+
+// Enum values of cuDNN 9.14's cudnn_graph.h / cudnn_ops.h / cudnn_cnn.h.
+const CUDNN_STATUS_SUCCESS = 0;
+const CUDNN_DATA_FLOAT = 0;
+const CUDNN_DATA_DOUBLE = 1;
+const CUDNN_DEFAULT_MATH = 0;
+const CUDNN_FMA_MATH = 3;
+const CUDNN_TENSOR_NHWC = 1;
+const CUDNN_CROSS_CORRELATION = 1;
+const CUDNN_NOT_PROPAGATE_NAN = 0;
+const CUDNN_POOLING_MAX = 0;
+const CUDNN_POOLING_MAX_DETERMINISTIC = 3;
+const CUDNN_DETERMINISTIC = 1;
+/** sizeof(cudnnConvolution{Fwd,BwdData,BwdFilter}AlgoPerf_t): algo, status, time, size_t memory, determinism, mathType, reserved[3]. */
+const PERF_BYTES = 48;
+/** More than any direction has algorithms (8 forward, 6 and 7 backward). */
+const MAX_ALGOS = 8;
+/** The most workspace an algorithm may use (TSFLOW_CUDNN_WORKSPACE_MB). */
+const WORKSPACE_LIMIT = Math.max(0, Number(process.env.TSFLOW_CUDNN_WORKSPACE_MB ?? 256)) * 2 ** 20;
+const INT_LIMIT = 2 ** 31 - 1;
+
+const STATUS: Record<number, string> = {
+  1001: "CUDNN_STATUS_NOT_INITIALIZED", 1002: "CUDNN_STATUS_SUBLIBRARY_VERSION_MISMATCH", 1008: "CUDNN_STATUS_SUBLIBRARY_LOADING_FAILED",
+  2000: "CUDNN_STATUS_BAD_PARAM", 2002: "CUDNN_STATUS_BAD_PARAM_NULL_POINTER", 2003: "CUDNN_STATUS_BAD_PARAM_MISALIGNED_POINTER",
+  2007: "CUDNN_STATUS_BAD_PARAM_STREAM_MISMATCH", 2008: "CUDNN_STATUS_BAD_PARAM_SHAPE_MISMATCH", 3000: "CUDNN_STATUS_NOT_SUPPORTED",
+  3002: "CUDNN_STATUS_NOT_SUPPORTED_SHAPE", 3003: "CUDNN_STATUS_NOT_SUPPORTED_DATA_TYPE", 3004: "CUDNN_STATUS_NOT_SUPPORTED_LAYOUT",
+  3007: "CUDNN_STATUS_NOT_SUPPORTED_ARCH_MISMATCH", 3011: "CUDNN_STATUS_NOT_SUPPORTED_PADDING", 4000: "CUDNN_STATUS_INTERNAL_ERROR",
+  4004: "CUDNN_STATUS_INTERNAL_ERROR_DEVICE_ALLOCATION_FAILED", 5000: "CUDNN_STATUS_EXECUTION_FAILED",
+  5001: "CUDNN_STATUS_EXECUTION_FAILED_CUDA_DRIVER", 5003: "CUDNN_STATUS_EXECUTION_FAILED_CUDART",
+};
+/** NOT_SUPPORTED and its sub-codes (3000-3999): the case goes to the own kernels. */
+const notSupported = (s: number) => s >= 3000 && s < 4000;
+
+/** The three convolution directions; each has Find*Ex, Get*_v7 and a run call of the same argument order. */
+type Dir = 0 | 1 | 2;
+const DIR_NAMES = ["ConvolutionForward", "ConvolutionBackwardData", "ConvolutionBackwardFilter"] as const;
+
+interface CudnnLib {
+  readonly path: string;
+  readonly version: number;
+  cudnnGetErrorString: Fn; cudnnCreate: Fn; cudnnSetStream: Fn;
+  cudnnCreateTensorDescriptor: Fn; cudnnSetTensor4dDescriptorEx: Fn;
+  cudnnCreateFilterDescriptor: Fn; cudnnSetFilter4dDescriptor: Fn;
+  cudnnCreateConvolutionDescriptor: Fn; cudnnSetConvolution2dDescriptor: Fn; cudnnSetConvolutionMathType: Fn;
+  cudnnCreatePoolingDescriptor: Fn; cudnnSetPooling2dDescriptor: Fn;
+  cudnnPoolingForward: Fn; cudnnPoolingBackward: Fn;
+  /** Per direction: cudnnFind*AlgorithmEx, cudnnGet*Algorithm_v7, the convolution itself. */
+  find: readonly [Fn, Fn, Fn]; heuristic: readonly [Fn, Fn, Fn]; run: readonly [Fn, Fn, Fn];
+}
+
+/** Folders the dynamic loader searches anyway: cuDNN finds its sub-libraries there by itself. */
+const SYSTEM_DIRS = new Set(["/usr/lib/x86_64-linux-gnu", "/usr/lib/aarch64-linux-gnu", "/usr/lib64", "/lib/x86_64-linux-gnu", "/lib64"]);
+
+function loadCudnn(koffi: Koffi, env: NodeJS.ProcessEnv): CudnnLib | string {
+  const cands = candidates("libcudnn.so", ["libcudnn.so.9", "libcudnn.so"], env);
+  // libcudnn.so.9 dlopens libcudnn_{graph,ops,cnn,engines_*}.so.9 by soname when first needed. From a folder
+  // outside the loader's path (TSFLOW_CUDA_LIBS, CUDA_PATH) they are loaded first from the same folder, so
+  // that those dlopens find them already in the process.
+  const preload = (path: string) => {
+    const dir = path.includes("/") ? path.slice(0, path.lastIndexOf("/")) : null;
+    if (dir === null || SYSTEM_DIRS.has(dir) || !existsSync(dir)) return;
+    for (const name of ["graph", "ops", "cnn", "engines_precompiled", "engines_runtime_compiled", "heuristic"]) {
+      const f = readdirSync(dir).filter((n) => n.startsWith(`libcudnn_${name}.so.`)).sort().reverse()[0];
+      if (!f) continue;
+      try {
+        koffi.load(`${dir}/${f}`);
+      } catch {
+        // cuDNN says what it misses when it needs it
+      }
+    }
+  };
+  const r = tryLoad(koffi, cands, "cudnnConvolutionBackwardFilter", preload);
+  if (typeof r === "string") return `libcudnn.so.9: ${r}`;
+  const f = (sig: string) => r.lib.func(sig) as unknown as Fn;
+  const version = Number(f("size_t cudnnGetVersion()")());
+  // cuDNN 9 numbers versions major*10000 + minor*100 + patch; the API used here is 9's legacy one.
+  if (!(version >= 90000 && version < 100000)) return `${r.path}: cuDNN version ${version}, not 9.x`;
+  // Handles and descriptors are opaque pointers; tensors and workspaces are device pointers (uint64_t);
+  // alpha and beta are host scalars of the data's type; algorithm results are 48-byte structs read back.
+  const dirFns = (pattern: (d: string) => string) => DIR_NAMES.map((d) => f(pattern(d))) as unknown as readonly [Fn, Fn, Fn];
+  return {
+    path: r.path,
+    version,
+    cudnnGetErrorString: f("const char *cudnnGetErrorString(int status)"),
+    cudnnCreate: f("int cudnnCreate(_Out_ void **handle)"),
+    cudnnSetStream: f("int cudnnSetStream(void *handle, void *stream)"),
+    cudnnCreateTensorDescriptor: f("int cudnnCreateTensorDescriptor(_Out_ void **desc)"),
+    cudnnSetTensor4dDescriptorEx: f("int cudnnSetTensor4dDescriptorEx(void *desc, int dataType, int n, int c, int h, int w, int nStride, int cStride, int hStride, int wStride)"),
+    cudnnCreateFilterDescriptor: f("int cudnnCreateFilterDescriptor(_Out_ void **desc)"),
+    cudnnSetFilter4dDescriptor: f("int cudnnSetFilter4dDescriptor(void *desc, int dataType, int format, int k, int c, int h, int w)"),
+    cudnnCreateConvolutionDescriptor: f("int cudnnCreateConvolutionDescriptor(_Out_ void **desc)"),
+    cudnnSetConvolution2dDescriptor: f("int cudnnSetConvolution2dDescriptor(void *desc, int padH, int padW, int u, int v, int dilationH, int dilationW, int mode, int computeType)"),
+    cudnnSetConvolutionMathType: f("int cudnnSetConvolutionMathType(void *desc, int mathType)"),
+    cudnnCreatePoolingDescriptor: f("int cudnnCreatePoolingDescriptor(_Out_ void **desc)"),
+    cudnnSetPooling2dDescriptor: f("int cudnnSetPooling2dDescriptor(void *desc, int mode, int nanOpt, int windowH, int windowW, int padH, int padW, int strideH, int strideW)"),
+    cudnnPoolingForward: f("int cudnnPoolingForward(void *handle, void *pool, const void *alpha, void *xDesc, uint64_t x, const void *beta, void *yDesc, uint64_t y)"),
+    cudnnPoolingBackward: f("int cudnnPoolingBackward(void *handle, void *pool, const void *alpha, void *yDesc, uint64_t y, void *dyDesc, uint64_t dy, void *xDesc, uint64_t x, const void *beta, void *dxDesc, uint64_t dx)"),
+    find: dirFns((d) => `int cudnnFind${d}AlgorithmEx(void *handle, void *aDesc, uint64_t a, void *bDesc, uint64_t b, void *conv, void *outDesc, uint64_t out, int requested, _Out_ int *returned, void *perf, uint64_t workspace, size_t wsBytes)`),
+    heuristic: dirFns((d) => `int cudnnGet${d}Algorithm_v7(void *handle, void *aDesc, void *bDesc, void *conv, void *outDesc, int requested, _Out_ int *returned, void *perf)`),
+    run: dirFns((d) => `int cudnn${d}(void *handle, const void *alpha, void *aDesc, uint64_t a, void *bDesc, uint64_t b, void *conv, int algo, uint64_t workspace, size_t wsBytes, const void *beta, void *outDesc, uint64_t out)`),
+  };
+}
+
+let library: CudnnLib | string | undefined;
+let reasonShown = false;
+
+function whyNot(reason: string): void {
+  if (reasonShown || !process.env.TSFLOW_CUDA_DEBUG) return;
+  reasonShown = true;
+  process.stderr.write(`tsflow cuda: cuDNN not used (${reason}); convolutions and pooling run tsflow's own kernels\n`);
+}
+
+/** The window geometry of a 2-D convolution (nn.ts ConvGeom): sizes, strides, dilations, padding before. */
+export interface ConvShape {
+  readonly n: number; readonly H: number; readonly W: number; readonly C: number;
+  readonly OH: number; readonly OW: number; readonly OC: number;
+  readonly kH: number; readonly kW: number; readonly sH: number; readonly sW: number;
+  readonly dH: number; readonly dW: number; readonly padT: number; readonly padL: number;
+}
+/** A pooling window's geometry (nn.ts PoolGeom). */
+export interface PoolShape {
+  readonly n: number; readonly H: number; readonly W: number; readonly C: number; readonly OH: number; readonly OW: number;
+  readonly kH: number; readonly kW: number; readonly sH: number; readonly sW: number; readonly padT: number; readonly padL: number;
+}
+
+/**
+ * cuDNN pads both sides by the same amount. TensorFlow's windows start at -padT too; its outputs equal
+ * cuDNN's exactly when their counts agree (the extra padding after a SAME window with odd total padding
+ * gives TensorFlow one more output, which cuDNN cannot make).
+ */
+const sameCount = (inSize: number, pad: number, k: number, d: number, s: number, out: number) =>
+  Math.floor((inSize + 2 * pad - ((k - 1) * d + 1)) / s) + 1 === out;
+
+interface ConvPlan {
+  readonly a: Ptr; readonly b: Ptr; readonly out: Ptr; readonly conv: Ptr;
+  readonly algo: number; readonly workspace: number;
+}
+interface PoolPlan { readonly x: Ptr; readonly y: Ptr; readonly fwd: Ptr; readonly bwd: Ptr }
+interface AlgoResult { algo: number; status: number; time: number; memory: number; determinism: number; mathType: number }
+
+/** Counters for tests and benchmarks: what ran through cuDNN, and what was chosen per shape. */
+export interface CudnnStats {
+  forward: number; backwardData: number; backwardFilter: number; poolForward: number; poolBackward: number;
+  /** Algorithm searches by timing (cudnnFind*Ex) and by heuristic (while capturing). */
+  finds: number; heuristics: number;
+  /** Per plan key: the algorithm chosen and the measured alternatives (TSFLOW_CUDA_DEBUG prints them). */
+  readonly choices: Map<string, string>;
+}
+
+/**
+ * Lets a profiler time each cuDNN call (bench/gpu_profile.ts, KERNELS=1): `around` runs the call.
+ * null: calls run directly.
+ */
+export const cudnnTrace: { around: ((name: string, call: () => void) => void) | null } = { around: null };
+
+/** One device's cuDNN handle, with its descriptor and algorithm caches. */
+export class Cudnn {
+  readonly handle: Ptr;
+  readonly stats: CudnnStats = { forward: 0, backwardData: 0, backwardFilter: 0, poolForward: 0, poolBackward: 0, finds: 0, heuristics: 0, choices: new Map() };
+  /** Per shape signature and dtype: the tensor and filter descriptors (x, y, filter). */
+  readonly #tensors = new Map<string, { x: Ptr; y: Ptr; w: Ptr }>();
+  /** Per direction, signature, dtype and TF32: the plan, or null where cuDNN declined. */
+  readonly #plans = new Map<string, ConvPlan | null>();
+  readonly #pools = new Map<string, PoolPlan | null>();
+  readonly #one32 = new Float32Array([1]);
+  readonly #zero32 = new Float32Array([0]);
+  readonly #one64 = new Float64Array([1]);
+  readonly #zero64 = new Float64Array([0]);
+  readonly #perf = new Uint8Array(PERF_BYTES * MAX_ALGOS);
+
+  constructor(readonly lib: CudnnLib, readonly b: CudaBackend) {
+    b.ctx.makeCurrent();
+    const h: Ptr[] = [null];
+    this.#check("cudnnCreate", lib.cudnnCreate(h));
+    this.handle = h[0];
+    this.#check("cudnnSetStream", lib.cudnnSetStream(this.handle, b.ctx.stream));
+  }
+
+  #check(call: string, r: unknown): void {
+    if (r === CUDNN_STATUS_SUCCESS) return;
+    const code = r as number;
+    let name = STATUS[code];
+    if (name === undefined) {
+      try {
+        name = String(this.lib.cudnnGetErrorString(code));
+      } catch {
+        name = "unknown status";
+      }
+    }
+    throw new InternalError(`cuDNN error in ${call}: ${name} (${code})`);
+  }
+
+  #create(call: string, fn: Fn): Ptr {
+    const out: Ptr[] = [null];
+    this.#check(call, fn(out));
+    return out[0];
+  }
+
+  /** An NHWC tensor descriptor (strides of channels-last data). */
+  #tensor(type: number, n: number, h: number, w: number, c: number): Ptr {
+    const d = this.#create("cudnnCreateTensorDescriptor", this.lib.cudnnCreateTensorDescriptor);
+    this.#check("cudnnSetTensor4dDescriptorEx", this.lib.cudnnSetTensor4dDescriptorEx(d, type, n, c, h, w, h * w * c, 1, w * c, c));
+    return d;
+  }
+
+  #tensors4(g: ConvShape, dtype: DType): { x: Ptr; y: Ptr; w: Ptr } {
+    const key = `${dtype}|${g.n},${g.H},${g.W},${g.C}|${g.OH},${g.OW},${g.OC}|${g.kH},${g.kW}`;
+    let t = this.#tensors.get(key);
+    if (!t) {
+      const type = dtype === "float32" ? CUDNN_DATA_FLOAT : CUDNN_DATA_DOUBLE;
+      const w = this.#create("cudnnCreateFilterDescriptor", this.lib.cudnnCreateFilterDescriptor);
+      // CUDNN_TENSOR_NHWC for a filter is KRSC: [out, kH, kW, in].
+      this.#check("cudnnSetFilter4dDescriptor", this.lib.cudnnSetFilter4dDescriptor(w, type, CUDNN_TENSOR_NHWC, g.OC, g.C, g.kH, g.kW));
+      t = { x: this.#tensor(type, g.n, g.H, g.W, g.C), y: this.#tensor(type, g.n, g.OH, g.OW, g.OC), w };
+      this.#tensors.set(key, t);
+    }
+    return t;
+  }
+
+  static convKey(dir: Dir, g: ConvShape, dtype: DType, tf32: boolean): string {
+    return `${DIR_NAMES[dir]}|${dtype}${dtype === "float32" && tf32 ? "+tf32" : ""}|x${g.n},${g.H},${g.W},${g.C}|f${g.kH},${g.kW},${g.OC}|s${g.sH},${g.sW}|d${g.dH},${g.dW}|p${g.padT},${g.padL}`;
+  }
+
+  /** The cached plan: undefined when not yet made, null when cuDNN declined the case. */
+  cached(key: string): ConvPlan | null | undefined {
+    return this.#plans.get(key);
+  }
+
+  /**
+   * The plan of a convolution, made on first use: descriptors, then the algorithm (timed on the given
+   * buffers, which the search may overwrite: only outputs are, and they are written again after).
+   */
+  plan(dir: Dir, key: string, g: ConvShape, dtype: DType, tf32: boolean, a: number, bPtr: number, out: number): ConvPlan | null {
+    const hit = this.#plans.get(key);
+    if (hit !== undefined) return hit;
+    const t = this.#tensors4(g, dtype);
+    const type = dtype === "float32" ? CUDNN_DATA_FLOAT : CUDNN_DATA_DOUBLE;
+    const conv = this.#create("cudnnCreateConvolutionDescriptor", this.lib.cudnnCreateConvolutionDescriptor);
+    this.#check("cudnnSetConvolution2dDescriptor", this.lib.cudnnSetConvolution2dDescriptor(conv, g.padT, g.padL, g.sH, g.sW, g.dH, g.dW, CUDNN_CROSS_CORRELATION, type));
+    // TF32 off: FMA math only (no tensor-core rounding of float32 inputs).
+    const fp32Exact = dtype === "float32" && !tf32;
+    this.#check("cudnnSetConvolutionMathType", this.lib.cudnnSetConvolutionMathType(conv, fp32Exact ? CUDNN_FMA_MATH : CUDNN_DEFAULT_MATH));
+    const [A, B, O] = dir === 0 ? [t.x, t.w, t.y] : dir === 1 ? [t.w, t.y, t.x] : [t.x, t.y, t.w];
+    const results = this.b.capturing ? this.#heuristic(dir, A, B, conv, O) : this.#find(dir, A, a, B, bPtr, conv, O, out);
+    const ok = results.filter((r) => r.status === CUDNN_STATUS_SUCCESS && r.memory <= WORKSPACE_LIMIT);
+    const pick = ok.find((r) => r.determinism === CUDNN_DETERMINISTIC);
+    let plan: ConvPlan | null = null;
+    if (pick) {
+      if (!fp32Exact && pick.mathType !== CUDNN_DEFAULT_MATH) {
+        this.#check("cudnnSetConvolutionMathType", this.lib.cudnnSetConvolutionMathType(conv, pick.mathType));
+      }
+      plan = { a: A, b: B, out: O, conv, algo: pick.algo, workspace: pick.memory };
+    }
+    const desc = results.map((r) => `${r.algo}${r.status === 0 ? "" : `!${r.status}`}${r.determinism === CUDNN_DETERMINISTIC ? "" : "nd"}${r.time >= 0 ? `:${(r.time * 1000).toFixed(1)}us` : ""}${r.memory > 0 ? `/${(r.memory / 2 ** 20).toFixed(1)}MiB` : ""}`).join(" ");
+    this.stats.choices.set(key, `${pick ? `algo ${pick.algo}` : "none"} of [${desc}]`);
+    if (process.env.TSFLOW_CUDA_DEBUG) process.stderr.write(`tsflow cuda: cuDNN ${key}: ${this.stats.choices.get(key)}\n`);
+    this.#plans.set(key, plan);
+    return plan;
+  }
+
+  #results(n: number): AlgoResult[] {
+    const dv = new DataView(this.#perf.buffer);
+    const out: AlgoResult[] = [];
+    for (let i = 0; i < n; i++) {
+      const o = i * PERF_BYTES;
+      out.push({
+        algo: dv.getInt32(o, true), status: dv.getInt32(o + 4, true), time: dv.getFloat32(o + 8, true),
+        memory: Number(dv.getBigUint64(o + 16, true)), determinism: dv.getInt32(o + 24, true), mathType: dv.getInt32(o + 28, true),
+      });
+    }
+    return out;
+  }
+
+  #heuristic(dir: Dir, A: Ptr, B: Ptr, conv: Ptr, O: Ptr): AlgoResult[] {
+    this.stats.heuristics++;
+    const n = [0];
+    this.#check(`cudnnGet${DIR_NAMES[dir]}Algorithm_v7`, this.lib.heuristic[dir](this.handle, A, B, conv, O, MAX_ALGOS, n, this.#perf));
+    return this.#results(n[0]);
+  }
+
+  /** Times the algorithms on the real buffers, in a workspace from the caching allocator (synchronises). */
+  #find(dir: Dir, A: Ptr, a: number, B: Ptr, bPtr: number, conv: Ptr, O: Ptr, out: number): AlgoResult[] {
+    this.stats.finds++;
+    const alloc = this.b.allocator;
+    let ws = 0;
+    let wsBytes = WORKSPACE_LIMIT;
+    if (wsBytes > 0) {
+      try {
+        ws = alloc.alloc(wsBytes, () => `cuDNN's workspace (${wsBytes} bytes)`);
+      } catch {
+        // Short of memory: search the algorithms that need no workspace.
+        wsBytes = 0;
+      }
+    }
+    try {
+      const n = [0];
+      // Twice: CUDA loads kernels lazily, on their first launch, and the first search's times include that.
+      for (let i = 0; i < 2; i++) {
+        this.#check(`cudnnFind${DIR_NAMES[dir]}AlgorithmEx`, this.lib.find[dir](this.handle, A, a, B, bPtr, conv, O, out, MAX_ALGOS, n, this.#perf, ws, wsBytes));
+      }
+      return this.#results(n[0]);
+    } finally {
+      if (ws !== 0) alloc.free(ws, wsBytes);
+    }
+  }
+
+  /** Runs a planned convolution: out = op(a, b), workspace from the caching allocator (stream-ordered). */
+  convolve(dir: Dir, p: ConvPlan, dtype: DType, a: number, bPtr: number, out: number): void {
+    const f32 = dtype === "float32";
+    const one = f32 ? this.#one32 : this.#one64;
+    const zero = f32 ? this.#zero32 : this.#zero64;
+    const alloc = this.b.allocator;
+    const ws = p.workspace > 0 ? alloc.alloc(p.workspace, () => `cuDNN's workspace (${p.workspace} bytes)`) : 0;
+    try {
+      const call = () => this.#check(`cudnn${DIR_NAMES[dir]}`, this.lib.run[dir](this.handle, one, p.a, a, p.b, bPtr, p.conv, p.algo, ws, p.workspace, zero, p.out, out));
+      if (cudnnTrace.around) cudnnTrace.around(`cudnn ${DIR_NAMES[dir]} algo ${p.algo}`, call);
+      else call();
+    } finally {
+      if (ws !== 0) alloc.free(ws, p.workspace);
+    }
+    if (dir === 0) this.stats.forward++;
+    else if (dir === 1) this.stats.backwardData++;
+    else this.stats.backwardFilter++;
+  }
+
+  /** Max pooling forward (dx null) or backward, or false where cuDNN declines the case. */
+  pool(g: PoolShape, x: CudaHandle, y: CudaHandle, grad: { dy: CudaHandle; dx: CudaHandle } | null): boolean {
+    const dtype = x.dtype;
+    const key = `${dtype}|x${g.n},${g.H},${g.W},${g.C}|k${g.kH},${g.kW}|s${g.sH},${g.sW}|p${g.padT},${g.padL}`;
+    let p = this.#pools.get(key);
+    if (p === null) return false;
+    if (p === undefined) {
+      const type = dtype === "float32" ? CUDNN_DATA_FLOAT : CUDNN_DATA_DOUBLE;
+      const desc = (mode: number) => {
+        const d = this.#create("cudnnCreatePoolingDescriptor", this.lib.cudnnCreatePoolingDescriptor);
+        this.#check("cudnnSetPooling2dDescriptor", this.lib.cudnnSetPooling2dDescriptor(d, mode, CUDNN_NOT_PROPAGATE_NAN, g.kH, g.kW, g.padT, g.padL, g.sH, g.sW));
+        return d;
+      };
+      // The gradient's deterministic mode routes each window's gradient to one maximum, as TensorFlow does.
+      p = { x: this.#tensor(type, g.n, g.H, g.W, g.C), y: this.#tensor(type, g.n, g.OH, g.OW, g.C), fwd: desc(CUDNN_POOLING_MAX), bwd: desc(CUDNN_POOLING_MAX_DETERMINISTIC) };
+      this.#pools.set(key, p);
+    }
+    const f32 = dtype === "float32";
+    const one = f32 ? this.#one32 : this.#one64;
+    const zero = f32 ? this.#zero32 : this.#zero64;
+    const plan = p;
+    let r: unknown = CUDNN_STATUS_SUCCESS;
+    const call = grad
+      ? () => (r = this.lib.cudnnPoolingBackward(this.handle, plan.bwd, one, plan.y, y.ptr, plan.y, grad.dy.ptr, plan.x, x.ptr, zero, plan.x, grad.dx.ptr))
+      : () => (r = this.lib.cudnnPoolingForward(this.handle, plan.fwd, one, plan.x, x.ptr, zero, plan.y, y.ptr));
+    if (cudnnTrace.around) cudnnTrace.around(grad ? "cudnn PoolingBackward" : "cudnn PoolingForward", call);
+    else call();
+    if (notSupported(r as number)) {
+      this.#pools.set(key, null);
+      return false;
+    }
+    this.#check(grad ? "cudnnPoolingBackward" : "cudnnPoolingForward", r);
+    if (grad) this.stats.poolBackward++;
+    else this.stats.poolForward++;
+    return true;
+  }
+}
+
+const instances = new WeakMap<CudaBackend, Cudnn | null>();
+
+/**
+ * The device's cuDNN, created on first use; null when cuDNN is off (cudaSettings.cudnn), absent, or failed
+ * to start (the reason then goes to cudnnUnavailableReason and, with TSFLOW_CUDA_DEBUG, to stderr once).
+ */
+export function cudnnFor(b: CudaBackend): Cudnn | null {
+  if (!cudaSettings.cudnn) return null;
+  const known = instances.get(b);
+  if (known !== undefined) return known;
+  // cudnnCreate allocates device memory: never inside a capture (the step's first, uncaptured run starts it).
+  if (b.capturing) return null;
+  if (library === undefined) {
+    try {
+      library = loadCudnn(b.ctx.api.koffi, process.env);
+    } catch (e) {
+      library = `libcudnn.so.9: ${shortError(e)}`;
+    }
+  }
+  let c: Cudnn | null = null;
+  if (typeof library === "string") whyNot(library);
+  else {
+    try {
+      c = new Cudnn(library, b);
+    } catch (e) {
+      library = `${library.path}: ${shortError(e)}`;
+      whyNot(library);
+    }
+  }
+  instances.set(b, c);
+  return c;
+}
+
+/** Why cuDNN is not used (null when it is loaded, or not yet tried: call cudnnFor first). */
+export function cudnnUnavailableReason(): string | null {
+  if (!cudaSettings.cudnn) return "turned off (cudaSettings.cudnn, TSFLOW_CUDNN=0)";
+  return typeof library === "string" ? library : null;
+}
+
+/** The version of the loaded cuDNN (91400 for 9.14.0), or null. */
+export function cudnnVersion(): number | null {
+  return library !== undefined && typeof library !== "string" ? library.version : null;
+}
+
+// ---------------------------------------------------------------- the entry points nn.ts calls
+
+function usable(b: CudaBackend, dtype: DType): Cudnn | null {
+  if (dtype !== "float32" && dtype !== "float64") return null;
+  return cudnnFor(b);
+}
+
+function convFits(g: ConvShape): boolean {
+  return sameCount(g.H, g.padT, g.kH, g.dH, g.sH, g.OH) && sameCount(g.W, g.padL, g.kW, g.dW, g.sW, g.OW) &&
+    g.n * g.H * g.W * g.C <= INT_LIMIT && g.n * g.OH * g.OW * g.OC <= INT_LIMIT && g.kH * g.kW * g.C * g.OC <= INT_LIMIT;
+}
+
+/** HWIO [kH, kW, in, out] -> KRSC [out, kH, kW, in] (cuDNN's NHWC filter layout), as TensorFlow does. */
+function toKRSC(b: CudaBackend, g: ConvShape, f: CudaHandle): CudaHandle {
+  const k = b.empty(f.dtype, [g.OC, g.kH, g.kW, g.C], "Conv2D");
+  stridedCopy(b, f, k, [g.OC, g.kH, g.kW, g.C], [1, g.kW * g.C * g.OC, g.C * g.OC, g.OC], [g.kH * g.kW * g.C, g.kW * g.C, g.C, 1], 0, 0);
+  return k;
+}
+
+/** KRSC -> HWIO. */
+function fromKRSC(b: CudaBackend, g: ConvShape, k: CudaHandle, f: CudaHandle): void {
+  stridedCopy(b, k, f, [g.kH, g.kW, g.C, g.OC], [g.kW * g.C, g.C, 1, g.kH * g.kW * g.C], [g.kW * g.C * g.OC, g.C * g.OC, g.OC, 1], 0, 0);
+}
+
+/**
+ * One convolution direction through cuDNN. `filter` is the HWIO filter (forward, input gradient) or the
+ * HWIO filter gradient to write (filter gradient), moved through a KRSC scratch buffer. t1, t2: forward x -> y, input gradient dy -> dx, filter gradient x and dy. Returns false where cuDNN
+ * declines the case (nothing written).
+ */
+function convolve(b: CudaBackend, dir: Dir, g: ConvShape, dtype: DType, filter: CudaHandle, t1: CudaHandle, t2: CudaHandle): boolean {
+  const c = usable(b, dtype);
+  if (!c || !convFits(g)) return false;
+  const tf32 = cudaSettings.tf32;
+  const key = Cudnn.convKey(dir, g, dtype, tf32);
+  if (c.cached(key) === null) return false;
+  const k = dir === 2 ? b.empty(dtype, [g.OC, g.kH, g.kW, g.C], "Conv2DBackpropFilter") : toKRSC(b, g, filter);
+  try {
+    // Operands in the order of the cuDNN call: forward (x, w) -> y, data (w, dy) -> dx, filter (x, dy) -> dw.
+    const [a, bb, o] = dir === 0 ? [t1.ptr, k.ptr, t2.ptr] : dir === 1 ? [k.ptr, t1.ptr, t2.ptr] : [t1.ptr, t2.ptr, k.ptr];
+    const p = c.plan(dir, key, g, dtype, tf32, a, bb, o);
+    if (!p) return false;
+    c.convolve(dir, p, dtype, a, bb, o);
+    if (dir === 2) fromKRSC(b, g, k, filter);
+    return true;
+  } finally {
+    b.dispose(k);
+  }
+}
+
+/** y = conv2d(x, f) (NHWC, HWIO): true when cuDNN computed it. */
+export function cudnnConv2d(b: CudaBackend, g: ConvShape, x: CudaHandle, f: CudaHandle, y: CudaHandle): boolean {
+  return convolve(b, 0, g, x.dtype, f, x, y);
+}
+
+/** dx = the input gradient of conv2d for dy: true when cuDNN computed it. */
+export function cudnnConv2dBackpropInput(b: CudaBackend, g: ConvShape, f: CudaHandle, dy: CudaHandle, dx: CudaHandle): boolean {
+  return convolve(b, 1, g, dy.dtype, f, dy, dx);
+}
+
+/** df (HWIO) = the filter gradient of conv2d for x and dy: true when cuDNN computed it. */
+export function cudnnConv2dBackpropFilter(b: CudaBackend, g: ConvShape, x: CudaHandle, dy: CudaHandle, df: CudaHandle): boolean {
+  return convolve(b, 2, g, x.dtype, df, x, dy);
+}
+
+function poolFits(g: PoolShape): boolean {
+  return sameCount(g.H, g.padT, g.kH, 1, g.sH, g.OH) && sameCount(g.W, g.padL, g.kW, 1, g.sW, g.OW) &&
+    g.padT < g.kH && g.padL < g.kW && g.n * g.H * g.W * g.C <= INT_LIMIT;
+}
+
+/** y = max pooling of x: true when cuDNN computed it. */
+export function cudnnMaxPool(b: CudaBackend, g: PoolShape, x: CudaHandle, y: CudaHandle): boolean {
+  const c = usable(b, x.dtype);
+  return c !== null && poolFits(g) && c.pool(g, x, y, null);
+}
+
+/**
+ * dx = the gradient of max pooling (x, its output y, dy): true when cuDNN computed it. nn.ts does not call
+ * it (slower than its own kernel); bench/gpu_cudnn_bench.ts and the tests do.
+ */
+export function cudnnMaxPoolGrad(b: CudaBackend, g: PoolShape, x: CudaHandle, y: CudaHandle, dy: CudaHandle, dx: CudaHandle): boolean {
+  const c = usable(b, x.dtype);
+  return c !== null && poolFits(g) && c.pool(g, x, y, { dy, dx });
+}
