@@ -53,7 +53,7 @@ lines.push(
   "Training samples/s (median of 5 repetitions, each ending in a device synchronisation), SGD lr 0.01, softmax cross-entropy, data on the GPU beforehand.",
   "fp32: TF32 off everywhere (`tf.config.experimental.enableTensorFloat32Execution(false)`; `torch.backends.cuda.matmul.allow_tf32 = False`, `torch.backends.cudnn.allow_tf32 = False`).",
   "TF32: on everywhere (TensorFlow's default; both PyTorch flags True). PyTorch runs with `cudnn.benchmark = True`; its CUDA-graph step copies the batch into the static inputs and replays `torch.cuda.graph`.",
-  "tsflow graph = `Session.run` with feeds, the step captured as a CUDA graph on its second run; tsflow convolutions are its own NVRTC kernels (direct kernels for few channels, im2col + cuBLAS for many; no cuDNN), always in fp32 (`convTf32` off), while PyTorch's cuDNN convolutions use TF32 in the TF32 table.",
+  "tsflow graph = `Session.run` with feeds, the step captured as a CUDA graph on its second run; tsflow sends a convolution to cuDNN only where cuDNN measured faster (both channel counts >= 8 and >= 2048 filter weights; bench/GPU_NOTES.md), which none of LeNet-5's layers is: its convolutions run on tsflow's own NVRTC kernels in fp32, its max pooling forward on cuDNN, while PyTorch's cuDNN convolutions use TF32 in the TF32 table. tsflow graph mode fuses elementwise chains and groups the SGD updates (one launch for all variables); eager mode groups the updates too.",
   "",
 );
 for (const precision of ["fp32", "tf32"]) {

@@ -80,7 +80,8 @@ export function backprop(
       madeUpZeros.add(z);
       return z;
     });
-    const op = { ...n.op, needsGradient: n.inputKeys.map((k) => reachable.has(k)) };
+    const src = n.op;
+    const op: GradOp = { type: src.type, inputs: src.inputs, outputs: src.outputs, attrs: src.attrs, needsGradient: n.inputKeys.map((k) => reachable.has(k)) };
     const dxs = hooks.scoped(n, () => gradFn(op, dys));
     dxs.forEach((dx, j) => {
       if (dx === null || dx === undefined) return;

@@ -55,7 +55,7 @@ function spatialAxes(rank: number, cf: boolean): number[] {
 }
 
 /** A list attr (strides, dilations, ksize) checked as TensorFlow checks it: one entry per dim, 1 on batch and channels, positive. */
-function windowList(op: string, key: string, v: unknown, rank: number, cf: boolean, shapes: string): number[] {
+function windowList(op: string, key: string, v: unknown, rank: number, cf: boolean, shapes: ShapesMsg): number[] {
   const list = v === undefined || v === null ? new Array<number>(rank).fill(1) : Array.from(v as ArrayLike<number>, Number);
   if (list.length !== rank) {
     throw new InvalidArgumentError(`${op}: ${key} must specify ${rank} dimensions (one per dimension of the data format), got [${list}]${shapes}`);
@@ -80,7 +80,7 @@ interface WindowSpec {
   pads: [number, number][] | null;
 }
 
-function readWindowAttrs(op: string, attrs: Attrs, rank: number, shapes: string): WindowSpec {
+function readWindowAttrs(op: string, attrs: Attrs, rank: number, shapes: ShapesMsg): WindowSpec {
   const cf = channelsFirst(op, attrs.data_format, rank);
   const strides = windowList(op, "strides", attrs.strides, rank, cf, shapes);
   const dilations = windowList(op, "dilations", attrs.dilations, rank, cf, shapes);
@@ -104,7 +104,7 @@ function readWindowAttrs(op: string, attrs: Attrs, rank: number, shapes: string)
 }
 
 /** TensorFlow's windowed output size: SAME ceil(in/s), VALID/EXPLICIT floor((in + pads - dk)/s) + 1. */
-function outDim(op: string, inD: Dim, k: Dim, s: number, d: number, padding: string, pads: [number, number] | null, shapes: string): Dim {
+function outDim(op: string, inD: Dim, k: Dim, s: number, d: number, padding: string, pads: [number, number] | null, shapes: ShapesMsg): Dim {
   if (inD === null || k === null) return null;
   const dk = (k - 1) * d + 1;
   if (padding === "SAME") return Math.ceil(inD / s);
@@ -121,14 +121,24 @@ function shapeOrUnknown(s: Shape, rank: number): Dim[] {
   return s === null ? new Array<Dim>(rank).fill(null) : s.slice();
 }
 
-function requireRankIn(op: string, what: string, s: Shape, ranks: readonly number[], shapes: string): void {
+function requireRankIn(op: string, what: string, s: Shape, ranks: readonly number[], shapes: ShapesMsg): void {
   if (s !== null && !ranks.includes(s.length)) {
     throw new InvalidArgumentError(`${op}: ${what} must be ${ranks.map((r) => `${r}-dimensional`).join(" or ")}, got shape ${shapeStr(s)}${shapes}`);
   }
 }
 
-function shapesMsg(names: readonly string[], specs: readonly (TensorSpec | undefined)[]): string {
-  return `; ${names.map((n, i) => `${n} shape ${shapeStr(specs[i]?.shape ?? null)}`).join(", ")}`;
+/**
+ * The "; input shape [..], filter shape [..]" tail of a shape error, written only if an error is raised:
+ * shape inference runs before every eager op, and formatting it each time cost ~1% of an eager step.
+ */
+class ShapesMsg {
+  constructor(readonly names: readonly string[], readonly specs: readonly (TensorSpec | undefined)[]) {}
+  toString(): string {
+    return `; ${this.names.map((n, i) => `${n} shape ${shapeStr(this.specs[i]?.shape ?? null)}`).join(", ")}`;
+  }
+}
+function shapesMsg(names: readonly string[], specs: readonly (TensorSpec | undefined)[]): ShapesMsg {
+  return new ShapesMsg(names, specs);
 }
 
 /** Output shape [n, ...spatial, c] in the format. */
@@ -144,7 +154,7 @@ function splitDims(s: readonly Dim[], cf: boolean): { n: Dim; c: Dim; spatial: D
 // ---------------------------------------------------------------- convolution shape functions
 
 /** Conv2D / DepthwiseConv2dNative output shape from input and filter shapes. */
-function convShape(op: string, x: Shape, f: Shape, attrs: Attrs, depthwise: boolean, shapes: string): { shape: Dim[]; cf: boolean } {
+function convShape(op: string, x: Shape, f: Shape, attrs: Attrs, depthwise: boolean, shapes: ShapesMsg): { shape: Dim[]; cf: boolean } {
   requireRankIn(op, "input", x, [4], shapes);
   requireRankIn(op, "filter", f, [4], shapes);
   const w = readWindowAttrs(op, attrs, 4, shapes);
@@ -169,7 +179,7 @@ function convInfer(op: string, depthwise: boolean) {
 }
 
 /** Checks out_backprop against the forward output shape when both are known. */
-function checkBackprop(op: string, expected: Dim[], dy: Shape, shapes: string): void {
+function checkBackprop(op: string, expected: Dim[], dy: Shape, shapes: ShapesMsg): void {
   if (dy === null) return;
   if (dy.length !== 4 || dy.some((d, i) => d !== null && expected[i] !== null && d !== expected[i])) {
     throw new InvalidArgumentError(`${op}: out_backprop shape ${shapeStr(dy)} does not match the convolution's output shape ${shapeStr(expected)}${shapes}`);
@@ -281,7 +291,7 @@ defineOps([...convFamily("Conv2D", false), ...convFamily("DepthwiseConv2dNative"
 
 // ---------------------------------------------------------------- pooling shape functions
 
-function poolShape(op: string, x: Shape, attrs: Attrs, rank: number, shapes: string): Dim[] {
+function poolShape(op: string, x: Shape, attrs: Attrs, rank: number, shapes: ShapesMsg): Dim[] {
   requireRankIn(op, "input", x, [rank], shapes);
   const w = readWindowAttrs(op, { ...attrs, dilations: null }, rank, shapes);
   const ksize = windowList(op, "ksize", attrs.ksize, rank, w.cf, shapes);
@@ -408,14 +418,14 @@ function biasFormat(op: string, attrs: Attrs, rank: number | null): number | nul
   return f === "NCHW" && rank >= 3 ? 1 : rank - 1;
 }
 
-function fbnFormat(op: string, attrs: Attrs, rank: number, shapes: string): boolean {
+function fbnFormat(op: string, attrs: Attrs, rank: number, shapes: ShapesMsg): boolean {
   const f = attrs.data_format ?? (rank === 5 ? "NDHWC" : "NHWC");
   const ok = FORMATS[rank];
   if (!ok || (f !== ok[0] && f !== ok[1])) throw new InvalidArgumentError(`${op}: Invalid data format '${String(f)}' for an input of rank ${rank}${shapes}`);
   return f === ok[1];
 }
 
-function checkVector(op: string, what: string, s: Shape, c: Dim, shapes: string, allowEmpty = false): void {
+function checkVector(op: string, what: string, s: Shape, c: Dim, shapes: ShapesMsg, allowEmpty = false): void {
   if (s === null) return;
   if (s.length !== 1 || (c !== null && s[0] !== null && s[0] !== c && !(allowEmpty && s[0] === 0))) {
     throw new InvalidArgumentError(`${op}: ${what} must be a vector of size ${c ?? "?"} (the number of channels), got shape ${shapeStr(s)}${shapes}`);
