@@ -862,10 +862,12 @@ describe("CPU Conv2D: the shifted-plane implicit GEMM equals im2col", () => {
   });
 
   it("without a BLAS (TSFLOW_BLAS=none) the implicit path runs on the TypeScript fallbacks", () => {
+    // Run from the TypeScript sources (tsx) or, compiled for the GPU machine (no tsx there), from the .js files.
+    const ts = import.meta.url.endsWith(".ts");
     const root = fileURLToPath(new URL("..", import.meta.url));
     const url = (p: string) => JSON.stringify(pathToFileURL(`${root}src/${p}`).href);
     const code = `
-      const conv = await import(${url("backends/cpu/kernels/conv.ts")});
+      const conv = await import(${url(`backends/cpu/kernels/conv.${ts ? "ts" : "js"}`)});
       const mk = (shape, seed) => ({ dtype: "float32", shape, values: Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, (_, i) => Math.sin(i * 0.37 + seed)) });
       const sh = (s) => ({ dtype: "int32", shape: [s.length], values: Int32Array.from(s) });
       const attrs = { strides: [1, 1, 1, 1], padding: "SAME", data_format: "NHWC" };
@@ -876,7 +878,7 @@ describe("CPU Conv2D: the shifted-plane implicit GEMM equals im2col", () => {
       for (let k = 0; k < 3; k++) for (let i = 0; i < a[k].values.length; i++) err = Math.max(err, Math.abs(a[k].values[i] - b[k].values[i]) / (1 + Math.abs(a[k].values[i])));
       process.stdout.write(JSON.stringify({ err }));
     `;
-    const r = spawnSync(process.execPath, ["--import", "tsx", "--input-type=module", "-e", code], { cwd: root, env: { ...process.env, TSFLOW_BLAS: "none" }, encoding: "utf8", timeout: 60_000 });
+    const r = spawnSync(process.execPath, [...(ts ? ["--import", "tsx"] : []), "--input-type=module", "-e", code], { cwd: root, env: { ...process.env, TSFLOW_BLAS: "none" }, encoding: "utf8", timeout: 60_000 });
     assert.equal(r.status, 0, r.stderr);
     assert.ok(JSON.parse(r.stdout).err < 1e-5, r.stdout);
   });
