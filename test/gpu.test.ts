@@ -655,6 +655,27 @@ describe("cuda: training fully on the GPU", gpuOnly, () => {
     }
   });
 
+  it("AvgPool and AvgPoolGrad match the CPU (padding not counted, asymmetric SAME, overlapping windows)", () => {
+    const r = rng(29);
+    for (const dtype of ["float32", "float64"] as DType[]) {
+      for (const [k, s, pad] of [[2, 2, "VALID"], [3, 2, "SAME"], [3, 1, "SAME"], [2, 2, "SAME"], [4, 3, "SAME"]] as [number, number, string][]) {
+        const shape = [2, 9, 8, 3];
+        const attrs = { ksize: [1, k, k, 1], strides: [1, s, s, 1], padding: pad, data_format: "NHWC" };
+        const x = makeTensor(Float64Array.from({ length: 2 * 9 * 8 * 3 }, () => r() * 10 - 5), dtype, shape);
+        const y = cpu(() => runOp("AvgPool", [x], attrs));
+        const gy = gpu(() => runOp("AvgPool", [x], attrs));
+        assert.ok(onGpu(gy));
+        assertMatches(`AvgPool ${dtype} ${k}/${s} ${pad}`, gy, y, dtype === "float32" ? 1e-6 : 1e-14, 1e-7);
+        const dy = makeTensor(Float64Array.from({ length: y.size }, () => r() - 0.5), dtype, y.shape);
+        const sh = makeTensor(Float64Array.from(shape), "int32", [4]);
+        const want = cpu(() => runOp("AvgPoolGrad", [sh, dy], attrs));
+        const got = gpu(() => runOp("AvgPoolGrad", [sh, dy], attrs));
+        assert.ok(onGpu(got));
+        assertMatches(`AvgPoolGrad ${dtype} ${k}/${s} ${pad}`, got, want, dtype === "float32" ? 1e-6 : 1e-14, 1e-7);
+      }
+    }
+  });
+
   it("LeNet-5 trains on the GPU, eagerly and in a Session, as on the CPU (fp32)", () => {
     const batch = 16;
     const data = syntheticBatch(batch);

@@ -285,6 +285,46 @@ extern "C" __global__ void maxpool_grad(const T* __restrict__ x, const T* __rest
     if (arg >= 0) atomicAdd(dx + arg, dy[i]);
   }
 }
+// Average pooling as TensorFlow's AvgPool: the mean of the window's elements inside the image (padding is
+// not counted), summed in double. The gradient gathers, for each input element, dy / count of every window
+// covering it (no atomics, so the result does not depend on scheduling).
+extern "C" __global__ void avgpool(const T* __restrict__ x, T* __restrict__ y, int total, int H, int W, int C,
+    int OH, int OW, int kH, int kW, int sH, int sW, int padT, int padL) {
+  GRID(i, total) {
+    const int c = i % C;
+    int t = i / C;
+    const int ow = t % OW; t /= OW;
+    const int oh = t % OH, n = t / OH;
+    const int h0 = max(oh * sH - padT, 0), w0 = max(ow * sW - padL, 0);
+    const int h1 = min(oh * sH - padT + kH, H), w1 = min(ow * sW - padL + kW, W);
+    double acc = 0;
+    for (int h = h0; h < h1; h++)
+      for (int w = w0; w < w1; w++) acc += (double)x[((n * H + h) * W + w) * C + c];
+    y[i] = (T)(acc / (double)((h1 - h0) * (w1 - w0)));
+  }
+}
+extern "C" __global__ void avgpool_grad(const T* __restrict__ dy, T* __restrict__ dx, int total, int H, int W, int C,
+    int OH, int OW, int kH, int kW, int sH, int sW, int padT, int padL) {
+  GRID(j, total) {
+    const int c = j % C;
+    int t = j / C;
+    const int w = t % W; t /= W;
+    const int h = t % H, n = t / H;
+    // Windows covering h: oh * sH - padT <= h < oh * sH - padT + kH.
+    const int hl = h + padT - kH + 1, wl = w + padL - kW + 1;
+    const int oh0 = hl <= 0 ? 0 : (hl + sH - 1) / sH, ow0 = wl <= 0 ? 0 : (wl + sW - 1) / sW;
+    const int oh1 = min((h + padT) / sH, OH - 1), ow1 = min((w + padL) / sW, OW - 1);
+    double acc = 0;
+    for (int oh = oh0; oh <= oh1; oh++) {
+      const int ch = min(oh * sH - padT + kH, H) - max(oh * sH - padT, 0);
+      for (int ow = ow0; ow <= ow1; ow++) {
+        const int cw = min(ow * sW - padL + kW, W) - max(ow * sW - padL, 0);
+        acc += (double)dy[((n * OH + oh) * OW + ow) * C + c] / (double)(ch * cw);
+      }
+    }
+    dx[j] = (T)acc;
+  }
+}
 `;
 
 /**
@@ -817,6 +857,46 @@ const maxPoolGrad: CudaKernelDef = {
   },
 };
 
+const AVG_DTYPES: ReadonlySet<DType> = new Set(["float32", "float64"]);
+
+const avgPool: CudaKernelDef = {
+  supports: (d, attrs) => AVG_DTYPES.has(d[0]) && NHWC(attrs),
+  attrKey: (attrs) => String(attrs.data_format ?? "NHWC"),
+  run: (b, [x], attrs) => {
+    const g = poolGeom(x.shape, attrs);
+    if (!g) return null;
+    const out = b.empty(x.dtype, [g.n, g.OH, g.OW, g.C], "AvgPool");
+    const total = sizeOf(out.shape);
+    if (total === 0) return [out];
+    b.ctx.argPtr(x.ptr).argPtr(out.ptr);
+    poolArgs(b, g, total);
+    b.launch(convFn(b, x.dtype, "avgpool"), b.grid(total));
+    return [out];
+  },
+};
+
+const avgPoolGrad: CudaKernelDef = {
+  host: [0],
+  supports: (d, attrs) => AVG_DTYPES.has(d[1]) && NHWC(attrs),
+  attrKey: (attrs) => String(attrs.data_format ?? "NHWC"),
+  run: (b, [s, dy], attrs) => {
+    const xs = hostInts(b, s);
+    const g = poolGeom(xs, attrs);
+    if (!g || dy.shape.join(",") !== [g.n, g.OH, g.OW, g.C].join(",")) return null;
+    const dx = b.empty(dy.dtype, xs, "AvgPoolGrad");
+    const total = sizeOf(xs);
+    if (total === 0) return [dx];
+    if (sizeOf(dy.shape) === 0) {
+      b.ctx.api.check("cuMemsetD8Async", b.ctx.api.lib.cuMemsetD8Async(dx.ptr, 0, dx.storage.bytes, b.ctx.stream));
+      return [dx];
+    }
+    b.ctx.argPtr(dy.ptr).argPtr(dx.ptr);
+    poolArgs(b, g, total);
+    b.launch(convFn(b, dy.dtype, "avgpool_grad"), b.grid(total));
+    return [dx];
+  },
+};
+
 export function nnKernels(t: Map<string, CudaKernelDef>): void {
   t.set("RandomUniform", randomKernel("uniform"));
   t.set("RandomStandardNormal", randomKernel("normal"));
@@ -826,4 +906,6 @@ export function nnKernels(t: Map<string, CudaKernelDef>): void {
   t.set("Conv2DBackpropFilter", conv2dBackpropFilter);
   t.set("MaxPool", maxPool);
   t.set("MaxPoolGrad", maxPoolGrad);
+  t.set("AvgPool", avgPool);
+  t.set("AvgPoolGrad", avgPoolGrad);
 }
