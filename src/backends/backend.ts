@@ -60,6 +60,12 @@ export interface Backend {
    * giving a tensor of `shape` (fusedShape of the inputs). null: not this time (the caller runs the ops one by one).
    */
   runFused?(program: FusedProgram, inputs: readonly Handle[], shape: readonly number[]): Handle | null;
+  /**
+   * Optional: a 2-D product op(a)·op(b) plus a 1-D bias along its last dim, then ReLU when `relu`, in one
+   * call (a Session's epilogue pass, runtime/epilogue.ts, asks for it). null: not here (the caller runs the
+   * original ops one by one).
+   */
+  matmulEpilogue?(a: Handle, b: Handle, bias: Handle, transposeA: boolean, transposeB: boolean, relu: boolean): Handle | null;
   synchronize(): Promise<void>;
   memory(): { numBuffers: number; numBytes: number };
 }

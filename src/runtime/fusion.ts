@@ -121,7 +121,7 @@ const EXTRA_TYPES: ReadonlySet<string> = new Set(["Cast", "SelectV2"]);
 /** Integer forms the CPU kernels check (division by zero, negative powers): left unfused. */
 const CHECKED_INTEGER: ReadonlySet<string> = new Set(["FloorDiv", "FloorMod", "Pow"]);
 /** Ops whose outputs are variable references: their readers must read the variable when they run. */
-const REF_PRODUCERS: ReadonlySet<string> = new Set(["VariableV2", "Assign", "AssignAdd", "AssignSub"]);
+export const REF_PRODUCERS: ReadonlySet<string> = new Set(["VariableV2", "Assign", "AssignAdd", "AssignSub"]);
 
 /** The dtypes an op computes in and produces, as a fused program records them; null when it is not fusible. */
 function fusedTypes(op: Operation): { inDType: DType; outDType: DType } | null {
@@ -142,7 +142,8 @@ export function fusePlan(plan: Plan, enabled: (n: PlanNode) => boolean, limits?:
   const controlled = new Set<Operation>();
   for (const n of plan.nodes) for (const c of n.op.controlInputs) controlled.add(c);
   const types = plan.nodes.map((n) => {
-    if (!enabled(n)) return null;
+    // A product with an epilogue (runtime/epilogue.ts) is not the elementwise op its `op` names.
+    if (!enabled(n) || n.epilogue) return null;
     const t = fusedTypes(n.op);
     const b = n.device.backend;
     return t && b.runFused && b.canFuse?.(n.op.type, t.inDType, t.outDType) ? t : null;
@@ -196,11 +197,16 @@ export function fusePlan(plan: Plan, enabled: (n: PlanNode) => boolean, limits?:
   // Frees move with the reads: a group's inputs now live until its step (a node between a member and the
   // root may have been their last reader before). Intermediates are never stored, except when a group runs
   // its nodes one by one, which then frees what each of them freed in the unfused plan.
+  return { ...plan, nodes: withFrees(nodes, keep) };
+}
+
+/** `nodes` with each slot freed after its last reader, except `keep` (fetched and fed slots). */
+export function withFrees(nodes: readonly PlanNode[], keep: ReadonlySet<number>): PlanNode[] {
   const lastUse = new Map<number, number>();
   nodes.forEach((n, i) => {
     for (const s of n.inputSlots) lastUse.set(s, i);
   });
   const freeAfter: number[][] = nodes.map(() => []);
   for (const [s, i] of lastUse) if (!keep.has(s)) freeAfter[i].push(s);
-  return { ...plan, nodes: nodes.map((n, i) => ({ ...n, freeAfter: freeAfter[i] })) };
+  return nodes.map((n, i) => ({ ...n, freeAfter: freeAfter[i] }));
 }

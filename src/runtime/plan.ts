@@ -2,6 +2,7 @@ import type { Operation } from "../graph/operation.js";
 import type { SymbolicTensor } from "../graph/tensor.js";
 import type { LocalDevice } from "./devices.js";
 import type { FusedStep } from "./fusion.js";
+import type { EpilogueStep } from "./epilogue.js";
 
 /** One node of a compiled step: where its inputs are, where its outputs go, what can be freed after it. */
 export interface PlanNode {
@@ -14,6 +15,8 @@ export interface PlanNode {
   readonly device: LocalDevice;
   /** A fused group of elementwise nodes ending at `op` (runtime/fusion.ts); inputSlots are the group's. */
   readonly fused?: FusedStep;
+  /** A MatMul + bias (+ Relu) ending at `op`, run as one product (runtime/epilogue.ts); inputSlots are [a, b, bias]. */
+  readonly epilogue?: EpilogueStep;
 }
 
 /**
@@ -64,6 +67,7 @@ export function pruneAndOrder(fetches: readonly SymbolicTensor[], targets: reado
 export function planToString(p: Plan): string {
   return p.nodes
     .map((n, i) => `${i}: ${n.op.name} (${n.op.type}) on ${n.device.name} in=[${n.inputSlots}] out=[${n.outputSlots}] free=[${n.freeAfter}]` +
-      (n.fused ? ` fused=[${n.fused.members.map((m) => m.op.name).join(",")}]` : ""))
+      (n.fused ? ` fused=[${n.fused.members.map((m) => m.op.name).join(",")}]` : "") +
+      (n.epilogue ? ` epilogue=[${n.epilogue.members.map((m) => m.op.name).join(",")}]` : ""))
     .join("\n");
 }

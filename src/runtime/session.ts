@@ -16,6 +16,7 @@ import { convertFeeds, describePlaceholder, FeedDict } from "./feeds.js";
 import { Fetch, FetchResult, flattenFetches } from "./fetches.js";
 import { Plan, PlanNode, planToString, pruneAndOrder } from "./plan.js";
 import { fusePlan } from "./fusion.js";
+import { epiloguePlan } from "./epilogue.js";
 import { fusedShape } from "../backends/fused.js";
 import { installEval } from "../graph/eval_hook.js";
 import { CaptureUnsupported, CudaBackend, CudaHandle, DEVICE_DTYPES, DeviceStorage } from "../backends/cuda/backend.js";
@@ -166,7 +167,8 @@ export class Session {
 
   #plan(fetches: readonly SymbolicTensor[], targets: readonly Operation[], fed: readonly SymbolicTensor[]): Plan {
     const fusion = executorSettings.fusion;
-    const key = `${fetches.map((t) => t.name).join(",")}|${targets.map((o) => o.name).join(",")}|${fed.map((t) => t.name).sort().join(",")}|${fusion}`;
+    const epilogues = executorSettings.epilogues;
+    const key = `${fetches.map((t) => t.name).join(",")}|${targets.map((o) => o.name).join(",")}|${fed.map((t) => t.name).sort().join(",")}|${fusion}|${epilogues}`;
     const cached = this.#plans.get(key);
     if (cached) return cached;
     const fedSet = new Set(fed);
@@ -206,6 +208,9 @@ export class Session {
       feedSlots,
       fetchSlots,
     };
+    // MatMul + bias (+ Relu) become one product where the device's backend offers it (runtime/epilogue.ts);
+    // before fusion, which would otherwise take the add and the Relu into an elementwise kernel.
+    if (epilogues) plan = epiloguePlan(plan, (n) => typeof n.device.backend.matmulEpilogue === "function");
     // Elementwise chains become one kernel each where the setting enables their device (runtime/fusion.ts).
     if (fusion !== "off") plan = fusePlan(plan, (n) => fusion === "all" || n.device.backend.deviceType === "GPU");
     this.#plans.set(key, plan);
@@ -432,7 +437,7 @@ export class Session {
         } else {
           // Whatever reads or writes variables sees the deferred updates done first.
           if (group.items.length > 0 && (node.op.def.stateful || node.inputSlots.some((s) => slots[s] instanceof VarRef))) this.#flushGroup(group, overlay);
-          outs = node.fused ? this.#runFused(node, slots, overlay) : this.#runNode(node, slots, overlay);
+          outs = node.fused ? this.#runFused(node, slots, overlay) : node.epilogue ? this.#runEpilogue(node, slots, overlay) : this.#runNode(node, slots, overlay);
         }
       } catch (e) {
         if (e instanceof OpError && !e.message.includes("[[")) e.message += `\n\t [[{{node ${node.op.name}}}]]`;
@@ -451,7 +456,7 @@ export class Session {
         if (node.fused) {
           st.opType = "FusedElementwise";
           st.fusedNodes = node.fused.members.map((m) => m.op.name);
-        }
+        } else if (node.epilogue) st.opType = "_FusedMatMul";
         trace.stats.push(st);
       }
     }
@@ -557,6 +562,31 @@ export class Session {
     } finally {
       for (const h of inputs) h.backend.dispose(h);
     }
+    return this.#runMembers(f.members, f.innerFree, slots, overlay);
+  }
+
+  /**
+   * A MatMul + bias (+ Relu) group (runtime/epilogue.ts): one product where the backend computes it, else its
+   * nodes one by one (so shape errors name the node that raises them, as unfused).
+   */
+  #runEpilogue(node: PlanNode, slots: SlotValue[], overlay: Map<Operation, Handle>): SlotValue[] {
+    const e = node.epilogue!;
+    const inputs = node.inputSlots.map((_, i) => this.#input(node, slots, i, overlay));
+    let out: Handle | null = null;
+    try {
+      out = node.device.backend.matmulEpilogue?.(inputs[0], inputs[1], inputs[2], e.transposeA, e.transposeB, e.relu) ?? null;
+    } finally {
+      for (const h of inputs) h.backend.dispose(h);
+    }
+    if (!out) return this.#runMembers(e.members, e.innerFree, slots, overlay);
+    // Shape nodes reading an intermediate get the result: same shape and dtype.
+    for (const s of e.shapeSlots) slots[s] = out.backend.alias(out);
+    return [out];
+  }
+
+  /** A group's original nodes in order, freeing each intermediate after its last reader in the group. */
+  #runMembers(members: readonly PlanNode[], innerFree: readonly (readonly number[])[], slots: SlotValue[], overlay: Map<Operation, Handle>): SlotValue[] {
+    const f = { members, innerFree };
     const last = f.members.length - 1;
     for (let k = 0; k < last; k++) {
       const m = f.members[k];

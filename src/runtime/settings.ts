@@ -7,6 +7,11 @@
  */
 export const executorSettings = {
   fusion: fusionMode(process.env.TSFLOW_FUSION),
+  /**
+   * TSFLOW_EPILOGUES=0: Session plans keep MatMul + bias (+ Relu) as separate nodes instead of one product
+   * with a bias epilogue on backends that offer it (runtime/epilogue.ts; cuBLASLt on GPUs).
+   */
+  epilogues: !["0", "off", "false"].includes((process.env.TSFLOW_EPILOGUES ?? "").toLowerCase()),
   groupUpdates: !["0", "off", "false"].includes((process.env.TSFLOW_GROUP_UPDATES ?? "").toLowerCase()),
 };
 

@@ -5,7 +5,8 @@ import { defaultBackend } from "../../eager/context.js";
 import { getOpDef } from "../../ops/registry.js";
 import type { Attrs, Backend, Handle, KernelEnv } from "../backend.js";
 import { CachingAllocator, PinnedPool } from "./allocator.js";
-import type { CublasHandle } from "./blas.js";
+import { EPILOGUE_BIAS, EPILOGUE_RELU_BIAS, type CublasHandle } from "./blas.js";
+import { cudaSettings } from "./config.js";
 import type { DeviceContext } from "./driver.js";
 import type { Ptr } from "./ffi.js";
 import { cudaKernels, CudaKernelDef } from "./kernels.js";
@@ -105,7 +106,7 @@ export class CudaBackend implements Backend {
   readonly pinned: PinnedPool;
   /** Blocks for grid-stride launches: enough to fill every multiprocessor several times. */
   readonly maxBlocks: number;
-  readonly stats = { launches: 0, fallbacks: new Map<string, number>(), uploads: 0, downloads: 0, graphsCaptured: 0, graphLaunches: 0, graphNodes: 0 };
+  readonly stats = { launches: 0, fallbacks: new Map<string, number>(), uploads: 0, downloads: 0, graphsCaptured: 0, graphLaunches: 0, graphNodes: 0, epilogues: 0 };
   /** readSync of at least this many bytes stages through pinned memory (Infinity: never). */
   pinnedReadBytes = 4 * 2 ** 20;
   #numBuffers = 0;
@@ -487,6 +488,32 @@ export class CudaBackend implements Backend {
       }
     }
     return this.#onCpu(type, inputs, attrs, env);
+  }
+
+  /**
+   * MatMul + bias (+ ReLU) as one cuBLASLt product with a bias epilogue (blas.ts gemmEpilogue), TF32 as the
+   * plain MatMul kernel sets it. null where the operands do not fit (the session runs the original nodes).
+   */
+  matmulEpilogue(a: Handle, b: Handle, bias: Handle, transposeA: boolean, transposeB: boolean, relu: boolean): Handle | null {
+    if (!(a instanceof CudaHandle && b instanceof CudaHandle && bias instanceof CudaHandle) || !this.blas.usesLt) return null;
+    if (a.backend !== this || b.backend !== this || bias.backend !== this) return null;
+    const dt = a.dtype;
+    if ((dt !== "float32" && dt !== "float64") || b.dtype !== dt || bias.dtype !== dt) return null;
+    if (a.shape.length !== 2 || b.shape.length !== 2 || bias.shape.length !== 1) return null;
+    const m = a.shape[transposeA ? 1 : 0];
+    const k = a.shape[transposeA ? 0 : 1];
+    const n = b.shape[transposeB ? 0 : 1];
+    if (b.shape[transposeB ? 1 : 0] !== k || bias.shape[0] !== n || m * n * k === 0) return null;
+    if (a.ptr === 0 || b.ptr === 0 || bias.ptr === 0) return null;
+    this.ctx.makeCurrent();
+    this.blas.setTf32(cudaSettings.tf32);
+    const out = this.empty(dt, [m, n], relu ? "MatMul+BiasAdd+Relu" : "MatMul+BiasAdd");
+    if (!this.blas.gemmEpilogue(dt, transposeA, transposeB, m, n, k, a.ptr, b.ptr, out.ptr, bias.ptr, relu ? EPILOGUE_RELU_BIAS : EPILOGUE_BIAS)) {
+      this.dispose(out);
+      return null;
+    }
+    this.stats.epilogues++;
+    return out;
   }
 
   canFuse(type: string, inDType: DType, outDType: DType): boolean {

@@ -15,6 +15,12 @@ const CUDA_R_32F = 0;
 const CUDA_R_64F = 1;
 const DESC_TRANSA = 3;
 const DESC_TRANSB = 4;
+const DESC_EPILOGUE = 7;
+const DESC_BIAS_POINTER = 8;
+/** cublasLtEpilogue_t: what cuBLASLt applies to D before storing it (0: nothing, 4: + bias per row, 6: then ReLU). */
+export type LtEpilogue = 0 | 4 | 6;
+export const EPILOGUE_BIAS: LtEpilogue = 4;
+export const EPILOGUE_RELU_BIAS: LtEpilogue = 6;
 const PREF_MAX_WORKSPACE_BYTES = 1;
 /** sizeof(cublasLtMatmulHeuristicResult_t): the 64-byte algo, size_t workspaceSize, int state, float waves, int[4]. */
 const HEURISTIC_BYTES = 96;
@@ -51,8 +57,10 @@ export class CublasHandle {
   /** 32 MiB of device memory cuBLAS and cuBLASLt work in (0: none; cuBLAS then uses its own pool). */
   #workspace = 0;
   readonly #lt: { lib: CublasLt; handle: Ptr; pref: Ptr } | null = null;
-  /** Per shape, dtype, transposes and precision: the plan, or null where cuBLASLt declined (classic call). */
+  /** Per shape, dtype, transposes, precision and epilogue: the plan, or null where cuBLASLt declined (classic call). */
   readonly #plans = new Map<string, LtPlan | null>();
+  /** The bias pointer handed to cublasLtMatmulDescSetAttribute (its address must stay valid only during the call). */
+  readonly #biasPtr = new BigUint64Array(1);
 
   constructor(readonly lib: Cublas, readonly ctx: DeviceContext) {
     ctx.makeCurrent();
@@ -96,16 +104,16 @@ export class CublasHandle {
    * The cuBLASLt plan for a column-major D[n,m] = op(B')·op(A') (see gemm), or null where cuBLASLt is absent
    * or finds no algorithm. Descriptors live as long as the handle: shapes in a program are few.
    */
-  #plan(f32: boolean, ta: boolean, tb: boolean, m: number, n: number, k: number): LtPlan | null {
+  #plan(f32: boolean, ta: boolean, tb: boolean, m: number, n: number, k: number, epilogue: LtEpilogue = 0, bias = 0): LtPlan | null {
     const lt = this.#lt;
     if (lt === null) return null;
     const tf32 = f32 && this.#tf32 === true;
-    const key = `${f32 ? (tf32 ? "t" : "s") : "d"}${ta ? "T" : "N"}${tb ? "T" : "N"}${m},${n},${k}`;
+    const key = `${f32 ? (tf32 ? "t" : "s") : "d"}${ta ? "T" : "N"}${tb ? "T" : "N"}${m},${n},${k}${epilogue === 0 ? "" : `e${epilogue}`}`;
     const hit = this.#plans.get(key);
     if (hit !== undefined) return hit;
     let plan: LtPlan | null = null;
     try {
-      plan = this.#makePlan(lt, f32, tf32, ta, tb, m, n, k);
+      plan = this.#makePlan(lt, f32, tf32, ta, tb, m, n, k, epilogue, bias);
     } catch {
       plan = null;
     }
@@ -113,7 +121,7 @@ export class CublasHandle {
     return plan;
   }
 
-  #makePlan(lt: { lib: CublasLt; handle: Ptr; pref: Ptr }, f32: boolean, tf32: boolean, ta: boolean, tb: boolean, m: number, n: number, k: number): LtPlan | null {
+  #makePlan(lt: { lib: CublasLt; handle: Ptr; pref: Ptr }, f32: boolean, tf32: boolean, ta: boolean, tb: boolean, m: number, n: number, k: number, epilogue: LtEpilogue, bias: number): LtPlan | null {
     const L = lt.lib;
     const type = f32 ? CUDA_R_32F : CUDA_R_64F;
     const out: Ptr[] = [null];
@@ -126,6 +134,12 @@ export class CublasHandle {
     const opB = new Int32Array([ta ? CUBLAS_OP_T : CUBLAS_OP_N]);
     made(L.cublasLtMatmulDescSetAttribute(desc, DESC_TRANSA, opA, 4));
     made(L.cublasLtMatmulDescSetAttribute(desc, DESC_TRANSB, opB, 4));
+    if (epilogue !== 0) {
+      made(L.cublasLtMatmulDescSetAttribute(desc, DESC_EPILOGUE, new Uint32Array([epilogue]), 4));
+      // The heuristic reads the bias pointer's alignment: the first call's (allocator blocks are all aligned
+      // alike), set again before every product.
+      made(L.cublasLtMatmulDescSetAttribute(desc, DESC_BIAS_POINTER, new BigUint64Array([BigInt(bias)]), 8));
+    }
     // Layouts describe the stored (column-major) matrices before op(): B' = b read as [n,k] (or [k,n]
     // transposed), A' = a as [k,m] (or [m,k]), D = c as [n,m].
     const a = made(L.cublasLtMatrixLayoutCreate(out, type, tb ? k : n, tb ? n : k, tb ? k : n));
@@ -138,6 +152,27 @@ export class CublasHandle {
     const dv = new DataView(results.buffer);
     if (dv.getInt32(72, true) !== 0 || Number(dv.getBigUint64(64, true)) > WORKSPACE_BYTES) return null;
     return { desc, a, b, c, algo: results.slice(0, 64) };
+  }
+
+  /**
+   * Row-major C[m,n] = op(A)·op(B) + bias[n] (then ReLU with EPILOGUE_RELU_BIAS) in one cuBLASLt call: D[n,m]
+   * is C read column-major, so D's rows are C's columns and the epilogue's per-row bias is the per-feature
+   * bias. false where cuBLASLt is absent or has no algorithm for it (the caller computes it another way).
+   * Nothing is allocated or synchronised (the plan is made on a step's first, uncaptured run).
+   */
+  gemmEpilogue(dtype: "float32" | "float64", ta: boolean, tb: boolean, m: number, n: number, k: number, a: number, b: number, c: number, bias: number, epilogue: LtEpilogue): boolean {
+    const f32 = dtype === "float32";
+    const plan = this.#plan(f32, ta, tb, m, n, k, epilogue, bias);
+    if (plan === null) return false;
+    const lt = this.#lt!;
+    // A descriptor attribute, not an argument: set for this call's bias (a host-side store, no device work).
+    this.#biasPtr[0] = BigInt(bias);
+    this.#check("cublasLtMatmulDescSetAttribute", lt.lib.cublasLtMatmulDescSetAttribute(plan.desc, DESC_BIAS_POINTER, this.#biasPtr, 8));
+    const one = f32 ? this.#one32 : this.#one64;
+    const zero = f32 ? this.#zero32 : this.#zero64;
+    const r = lt.lib.cublasLtMatmul(lt.handle, plan.desc, one, b, plan.a, a, plan.b, zero, c, plan.c, c, plan.c, plan.algo, this.#workspace, WORKSPACE_BYTES, this.ctx.stream);
+    if (r !== 0) this.#check("cublasLtMatmul", r);
+    return true;
   }
 
   #check(call: string, r: unknown): void {
