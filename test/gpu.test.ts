@@ -676,6 +676,46 @@ describe("cuda: training fully on the GPU", gpuOnly, () => {
     }
   });
 
+  it("NCHW convolutions and pooling run on the GPU (through NHWC) and match the CPU", () => {
+    const r = rng(31);
+    const rand = (shape: number[], dtype: DType) => makeTensor(Float64Array.from({ length: shape.reduce((a, c) => a * c, 1) }, () => r() * 2 - 1), dtype, shape);
+    for (const dtype of ["float32", "float64"] as DType[]) {
+      const tol = dtype === "float32" ? 1e-5 : 1e-12;
+      const x = rand([2, 3, 9, 8], dtype);
+      const f = rand([3, 3, 3, 5], dtype);
+      for (const [s, pad] of [[1, "SAME"], [2, "VALID"], [2, "SAME"]] as [number, string][]) {
+        const attrs = { strides: [1, 1, s, s], padding: pad, data_format: "NCHW", dilations: [1, 1, 1, 1] };
+        const y = cpu(() => runOp("Conv2D", [x, f], attrs));
+        const gy = gpu(() => runOp("Conv2D", [x, f], attrs));
+        assert.ok(onGpu(gy), "Conv2D NCHW on the GPU");
+        assertMatches(`Conv2D NCHW ${dtype} ${s} ${pad}`, gy, y, tol, tol);
+        const dy = rand(y.shape, dtype);
+        const xs = makeTensor(Float64Array.from(x.shape), "int32", [4]);
+        const fs = makeTensor(Float64Array.from(f.shape), "int32", [4]);
+        const dx = gpu(() => runOp("Conv2DBackpropInput", [xs, f, dy], attrs));
+        assert.ok(onGpu(dx));
+        assertMatches(`Conv2DBackpropInput NCHW ${dtype} ${s} ${pad}`, dx, cpu(() => runOp("Conv2DBackpropInput", [xs, f, dy], attrs)), tol, tol);
+        const df = gpu(() => runOp("Conv2DBackpropFilter", [x, fs, dy], attrs));
+        assert.ok(onGpu(df));
+        assertMatches(`Conv2DBackpropFilter NCHW ${dtype} ${s} ${pad}`, df, cpu(() => runOp("Conv2DBackpropFilter", [x, fs, dy], attrs)), tol, tol);
+      }
+      for (const op of ["MaxPool", "AvgPool"]) {
+        const attrs = { ksize: [1, 1, 3, 3], strides: [1, 1, 2, 2], padding: "SAME", data_format: "NCHW" };
+        const y = cpu(() => runOp(op, [x], attrs));
+        const gy = gpu(() => runOp(op, [x], attrs));
+        assert.ok(onGpu(gy), `${op} NCHW on the GPU`);
+        assertMatches(`${op} NCHW ${dtype}`, gy, y, tol, tol);
+        const dy = rand(y.shape, dtype);
+        const xs = makeTensor(Float64Array.from(x.shape), "int32", [4]);
+        const ins = op === "MaxPool" ? [x, y, dy] : [xs, dy];
+        const gins = op === "MaxPool" ? [x, gy, dy] : [xs, dy];
+        const got = gpu(() => runOp(`${op}Grad`, gins, attrs));
+        assert.ok(onGpu(got));
+        assertMatches(`${op}Grad NCHW ${dtype}`, got, cpu(() => runOp(`${op}Grad`, ins, attrs)), tol, tol);
+      }
+    }
+  });
+
   it("LeNet-5 trains on the GPU, eagerly and in a Session, as on the CPU (fp32)", () => {
     const batch = 16;
     const data = syntheticBatch(batch);

@@ -7,6 +7,7 @@ import type { CudaBackend, CudaHandle } from "./backend.js";
 import { cudaSettings } from "./config.js";
 import { cudnnConv2d, cudnnConv2dBackpropFilter, cudnnConv2dBackpropInput, cudnnMaxPool } from "./cudnn.js";
 import type { CudaKernelDef } from "./kernels.js";
+import { channelsFirstVia } from "./layout.js";
 import { storageType } from "./translate.js";
 
 /**
@@ -901,11 +902,12 @@ export function nnKernels(t: Map<string, CudaKernelDef>): void {
   t.set("RandomUniform", randomKernel("uniform"));
   t.set("RandomStandardNormal", randomKernel("normal"));
   t.set("TruncatedNormal", randomKernel("truncated"));
-  t.set("Conv2D", conv2d);
-  t.set("Conv2DBackpropInput", conv2dBackpropInput);
-  t.set("Conv2DBackpropFilter", conv2dBackpropFilter);
-  t.set("MaxPool", maxPool);
-  t.set("MaxPoolGrad", maxPoolGrad);
-  t.set("AvgPool", avgPool);
-  t.set("AvgPoolGrad", avgPoolGrad);
+  // NCHW through transposes around the NHWC kernels (layout.ts).
+  t.set("Conv2D", channelsFirstVia(conv2d, { data: [0], dataOut: true }));
+  t.set("Conv2DBackpropInput", channelsFirstVia(conv2dBackpropInput, { data: [2], hostShape: 0, dataOut: true }));
+  t.set("Conv2DBackpropFilter", channelsFirstVia(conv2dBackpropFilter, { data: [0, 2], dataOut: false }));
+  t.set("MaxPool", channelsFirstVia(maxPool, { data: [0], dataOut: true }));
+  t.set("MaxPoolGrad", channelsFirstVia(maxPoolGrad, { data: [0, 1, 2], dataOut: true }));
+  t.set("AvgPool", channelsFirstVia(avgPool, { data: [0], dataOut: true }));
+  t.set("AvgPoolGrad", channelsFirstVia(avgPoolGrad, { data: [1], hostShape: 0, dataOut: true }));
 }
