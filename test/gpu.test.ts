@@ -652,6 +652,15 @@ describe("cuda: training fully on the GPU", gpuOnly, () => {
         assert.ok(onGpu(got));
         assertMatches(`MaxPoolGrad ${dtype} ${k}/${s} ${pad}`, got, want, dtype === "float32" ? 1e-6 : 1e-14, 1e-7);
       }
+      // Explicit (asymmetric) paddings: the own kernel (cuDNN pools take symmetric padding only).
+      const attrs = { ksize: [1, 3, 3, 1], strides: [1, 2, 2, 1], padding: "EXPLICIT", explicit_paddings: [0, 0, 1, 2, 2, 0, 0, 0], data_format: "NHWC" };
+      const x = makeTensor(Float64Array.from({ length: 2 * 7 * 6 * 3 }, () => r() * 10 - 5), dtype, [2, 7, 6, 3]);
+      const y = cpu(() => runOp("MaxPool", [x], attrs));
+      const gy = gpu(() => runOp("MaxPool", [x], attrs));
+      assert.ok(onGpu(gy));
+      assertMatches(`MaxPool ${dtype} explicit`, gy, y, 0, 0);
+      const dy = makeTensor(Float64Array.from({ length: y.size }, () => r() - 0.5), dtype, y.shape);
+      assertMatches(`MaxPoolGrad ${dtype} explicit`, gpu(() => runOp("MaxPoolGrad", [x, gy, dy], attrs)), cpu(() => runOp("MaxPoolGrad", [x, y, dy], attrs)), dtype === "float32" ? 1e-6 : 1e-14, 1e-7);
     }
   });
 

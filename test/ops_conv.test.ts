@@ -409,6 +409,22 @@ describe("tf.nn.maxPool / avgPool", () => {
     checkGradient((x) => tf.nn.avgPool(x, [2, 3], [2, 1], "VALID", "NCHW"), [nest(randn([1, 2, 5, 5], 4), [1, 2, 5, 5])]);
   });
 
+  it("max_pool2d with explicit paddings equals padding with -inf and a VALID pool; values and gradients, NHWC and NCHW", () => {
+    const xs = [2, 7, 6, 3];
+    const x = f64(randn(xs, 7), xs);
+    const pads: [number, number][] = [[0, 0], [1, 2], [2, 0], [0, 0]];
+    const got = tf.nn.maxPool2d(x, 3, 2, pads);
+    const want = tf.nn.maxPool2d(tf.pad(x, pads, "CONSTANT", -1e300), 3, 2, "VALID");
+    assert.deepEqual(got.shape, want.shape);
+    assertAllClose(got, { values: data(want), shape: want.shape as number[] });
+    const xc = tf.transpose(x, [0, 3, 1, 2]);
+    const gotC = tf.nn.maxPool2d(xc, [1, 1, 3, 3], [1, 1, 2, 2], [[0, 0], [0, 0], [1, 2], [2, 0]], "NCHW");
+    assert.deepEqual(data(tf.transpose(gotC, [0, 2, 3, 1])), data(got));
+    checkGradient((t) => tf.nn.maxPool2d(t, 3, 2, pads), [nest(randn(xs, 8), xs)]);
+    assert.throws(() => tf.nn.maxPool2d(x, 2, 2, [[0, 0], [2, 0], [0, 0], [0, 0]]), /explicit paddings must be smaller than the window/);
+    assert.throws(() => tf.nn.avgPool2d(x, 2, 2, pads), /explicit paddings are supported by 2-D max pooling only/);
+  });
+
   it("max pool gradient goes to the first maximum of a tied window", () => {
     const x = tf.constant([1, 1, 1, 1], { dtype: "float64", shape: [1, 2, 2, 1] });
     const tape = new tf.GradientTape();

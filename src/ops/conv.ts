@@ -298,7 +298,11 @@ function poolShape(op: string, x: Shape, attrs: Attrs, rank: number, shapes: Sha
   const xs = shapeOrUnknown(x, rank);
   const { n, c, spatial } = splitDims(xs, w.cf);
   const axes = spatialAxes(rank, w.cf);
-  const out = spatial.map((d, i) => outDim(op, d, ksize[axes[i]], w.strides[axes[i]], 1, w.padding, null, shapes));
+  // A window lying wholly in the padding would have no element to take the maximum of.
+  if (w.pads && axes.some((ax) => w.pads![ax][0] >= ksize[ax] || w.pads![ax][1] >= ksize[ax])) {
+    throw new InvalidArgumentError(`${op}: explicit paddings must be smaller than the window (ksize [${ksize}]), got [${attrs.explicit_paddings as Ints}]${shapes}`);
+  }
+  const out = spatial.map((d, i) => outDim(op, d, ksize[axes[i]], w.strides[axes[i]], 1, w.padding, w.pads ? w.pads[axes[i]] : null, shapes));
   return fmtShape(n, out, c, w.cf);
 }
 
@@ -813,8 +817,12 @@ function poolAttrs(op: string, a: PoolOptions, nSpatial: number): Attrs {
   if (a.ksize === undefined) throw new InvalidArgumentError(`${op}: ksize is required`);
   if (a.strides === undefined) throw new InvalidArgumentError(`${op}: strides is required`);
   const p = paddingAttrs(op, a.padding, rank);
-  if (p.padding === "EXPLICIT") throw new UnimplementedError(`${op}: explicit padding is not supported for pooling; use tf.pad and VALID`);
-  return { ksize: fullList(op, "ksize", a.ksize, nSpatial, cf), strides: fullList(op, "strides", a.strides, nSpatial, cf), padding: p.padding, data_format: dataFormat };
+  // As in TensorFlow, only the 2-D max pool (op MaxPool) takes explicit paddings.
+  if (p.padding === "EXPLICIT" && op !== "MaxPool") {
+    throw new InvalidArgumentError(`${op}: padding must be "SAME" or "VALID"; explicit paddings are supported by 2-D max pooling only (use tf.pad and VALID)`);
+  }
+  const attrs = { ksize: fullList(op, "ksize", a.ksize, nSpatial, cf), strides: fullList(op, "strides", a.strides, nSpatial, cf), padding: p.padding, data_format: dataFormat };
+  return p.padding === "EXPLICIT" ? { ...attrs, explicit_paddings: p.explicit_paddings } : attrs;
 }
 
 /** A 1-D pool as TensorFlow runs it: a 2-D pool over a height-1 image. */
