@@ -9,7 +9,7 @@ import * as tf from "../src/index.js";
 import { gpuBackend } from "../src/backends/cuda/index.js";
 import { cudaSettings } from "../src/backends/cuda/config.js";
 import { cudnnFor, cudnnTrace } from "../src/backends/cuda/cudnn.js";
-import { buildModel, ModelName, syntheticBatch } from "./tsflow_models.js";
+import { eagerStep, graphStep, ModelName } from "./tsflow_models.js";
 
 const [model, batchS, mode, stepsS] = process.argv.slice(2);
 const batch = Number(batchS);
@@ -54,37 +54,11 @@ if (mode === "gemmprobe") {
   console.log(`eager add (4 elements): ${((performance.now() - t3) * 5).toFixed(1)} us/op`);
   process.exit(0);
 }
-const xent = (labels: tf.Tensor, logits: tf.Tensor) =>
-  tf.reduceMean((tf.nn as unknown as { softmaxCrossEntropyWithLogits(l: tf.Tensor, g: tf.Tensor): tf.Tensor }).softmaxCrossEntropyWithLogits(labels, logits));
-const data = syntheticBatch(batch);
-const xt = tf.constant(data.x, { shape: [batch, 28, 28, 1] });
-const yt = tf.constant(data.y, { shape: [batch, 10] });
 let step: () => void;
-if (mode === "eager") {
-  tf.random.setSeed(1);
-  const m = buildModel(model as ModelName);
-  const opt = new tf.train.GradientDescentOptimizer(0.01);
-  step = () =>
-    tf.tidy(() => {
-      const tape = new tf.GradientTape();
-      const loss = tape.run(() => xent(yt, m.forward(xt)));
-      const grads = tape.gradient(loss, m.vars) as tf.Tensor[];
-      opt.applyGradients(grads.map((g, i) => [g, m.vars[i]] as [tf.Tensor, tf.Variable]));
-    });
-} else {
+if (mode === "eager") step = eagerStep(model as ModelName, batch).step;
+else {
   cudaSettings.sessionGraphs = mode === "graphcg";
-  const g = new tf.Graph();
-  step = g.asDefault(() => {
-    tf.setRandomSeed(1);
-    const x = tf.placeholder("float32", [null, 28, 28, 1]);
-    const y = tf.placeholder("float32", [null, 10]);
-    const m = buildModel(model as ModelName);
-    const train = new tf.train.GradientDescentOptimizer(0.01).minimize(xent(y, m.forward(x)));
-    const sess = new tf.Session();
-    sess.run(tf.globalVariablesInitializer());
-    const feed = new Map<tf.Tensor, tf.Tensor>([[x, xt], [y, yt]]);
-    return () => void sess.run(train, feed as never);
-  });
+  step = graphStep(model as ModelName, batch, { feedTensors: true }).step;
 }
 for (let i = 0; i < 10; i++) step();
 b.synchronizeSync();
@@ -109,8 +83,8 @@ if (process.env.KERNELS) kernelTimes();
 function kernelTimes(): void {
   const names = new Map<unknown, string>();
   const fn0 = b!.fn.bind(b);
-  b!.fn = (key: string, name: string, src: () => string) => {
-    const f = fn0(key, name, src);
+  b!.fn = (key: string, name: string, src: () => string, options?: readonly string[]) => {
+    const f = fn0(key, name, src, options);
     names.set(f, `${key.split(".").slice(0, 2).join(".")}/${name}`);
     return f;
   };

@@ -15,7 +15,7 @@ import { writeFileSync } from "node:fs";
 import * as tf from "../src/index.js";
 import { cudaUnavailableReason, gpuBackend } from "../src/backends/cuda/index.js";
 import { cudaSettings } from "../src/backends/cuda/config.js";
-import { buildModel, eagerStep, ModelName, syntheticBatch } from "./tsflow_models.js";
+import { eagerStep, graphStep, ModelName } from "./tsflow_models.js";
 
 export interface TrainRow {
   model: string;
@@ -42,39 +42,13 @@ const gb = gpuBackend(0)!;
 const sync = () => gb.synchronizeSync();
 const median = (xs: number[]) => [...xs].sort((a, c) => a - c)[Math.floor(xs.length / 2)];
 
-const xent = (labels: tf.Tensor, logits: tf.Tensor) =>
-  tf.reduceMean((tf.nn as unknown as { softmaxCrossEntropyWithLogits(l: tf.Tensor, g: tf.Tensor): tf.Tensor }).softmaxCrossEntropyWithLogits(labels, logits));
-
 interface Runner {
   step: () => void;
   close: () => void;
 }
 
-function graphRunner(model: ModelName, batch: number): Runner {
-  // The batch is on the GPU already (eager constants go to GPU:0), as PyTorch's is: fed as GPU tensors.
-  const data = syntheticBatch(batch);
-  const xt = tf.constant(data.x, { shape: [batch, 28, 28, 1] });
-  const yt = tf.constant(data.y, { shape: [batch, 10] });
-  const g = new tf.Graph();
-  return g.asDefault(() => {
-    tf.setRandomSeed(1);
-    const x = tf.placeholder("float32", [null, 28, 28, 1], { name: "x" });
-    const y = tf.placeholder("float32", [null, 10], { name: "y" });
-    const m = buildModel(model);
-    const loss = xent(y, m.forward(x));
-    const train = new tf.train.GradientDescentOptimizer(0.01).minimize(loss);
-    const sess = new tf.Session();
-    sess.run(tf.globalVariablesInitializer());
-    const feed = new Map<tf.Tensor, tf.Tensor>([[x, xt], [y, yt]]);
-    return {
-      step: () => void sess.run(train, feed as never),
-      close: () => {
-        sess.close();
-        tf.dispose([xt, yt]);
-      },
-    };
-  });
-}
+// The batch is on the GPU already (eager constants go to GPU:0), as PyTorch's is: fed as GPU tensors.
+const graphRunner = (model: ModelName, batch: number): Runner => graphStep(model, batch, { feedTensors: true });
 
 function measure(r: Runner, batch: number): { median: number; reps: number[]; hostUs: number; wallUs: number } {
   // Warm-up: compiles kernels, fills caches, captures the CUDA graph (second run), and lets V8 settle.

@@ -77,8 +77,15 @@ export function syntheticBatch(batch: number): { x: Float32Array; y: Float32Arra
 const xent = (labels: tf.Tensor, logits: tf.Tensor) =>
   tf.reduceMean((tf.nn as unknown as { softmaxCrossEntropyWithLogits(l: tf.Tensor, g: tf.Tensor): tf.Tensor }).softmaxCrossEntropyWithLogits(labels, logits));
 
-/** A graph-mode training step: returns a function running one SGD step on the fixed batch. */
-export function graphStep(model: ModelName, batch: number): { step: () => void; close: () => void } {
+/**
+ * A graph-mode training step: returns a function running one SGD step on the fixed batch. The batch is fed
+ * as typed arrays, or with `feedTensors` as eager tensors made beforehand (on GPU:0 when there is one, as
+ * the GPU benchmark's PyTorch side keeps its batch on the device).
+ */
+export function graphStep(model: ModelName, batch: number, opts: { feedTensors?: boolean } = {}): { step: () => void; close: () => void } {
+  const data = syntheticBatch(batch);
+  const xt = opts.feedTensors ? tf.constant(data.x, { shape: [batch, 28, 28, 1] }) : null;
+  const yt = opts.feedTensors ? tf.constant(data.y, { shape: [batch, 10] }) : null;
   const g = new tf.Graph();
   return g.asDefault(() => {
     tf.setRandomSeed(1);
@@ -89,9 +96,14 @@ export function graphStep(model: ModelName, batch: number): { step: () => void; 
     const train = new tf.train.GradientDescentOptimizer(0.01).minimize(loss);
     const sess = new tf.Session();
     sess.run(tf.globalVariablesInitializer());
-    const data = syntheticBatch(batch);
-    const feed = new Map<tf.Tensor, Float32Array>([[x, data.x], [y, data.y]]);
-    return { step: () => void sess.run(train, feed), close: () => sess.close() };
+    const feed = new Map<tf.Tensor, Float32Array | tf.Tensor>([[x, xt ?? data.x], [y, yt ?? data.y]]);
+    return {
+      step: () => void sess.run(train, feed as never),
+      close: () => {
+        sess.close();
+        if (xt && yt) tf.dispose([xt, yt]);
+      },
+    };
   });
 }
 

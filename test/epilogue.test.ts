@@ -1,9 +1,11 @@
 import assert from "node:assert/strict";
 import { after, afterEach, before, describe, it } from "node:test";
 import * as tf from "../src/index.js";
-import { cudaUnavailableReason, gpuBackend } from "../src/backends/cuda/index.js";
+import { gpuBackend } from "../src/backends/cuda/index.js";
+import { E, gpuOnly } from "./util/gpu.js";
 import { cudaSettings } from "../src/backends/cuda/config.js";
 import { executorSettings } from "../src/runtime/settings.js";
+import { withSettings } from "./util/settings.js";
 import { findEpilogueGroups } from "../src/runtime/epilogue.js";
 import { Plan, PlanNode, pruneAndOrder } from "../src/runtime/plan.js";
 import { localDevices, LocalDevice } from "../src/runtime/devices.js";
@@ -16,9 +18,6 @@ import type { Backend, Handle } from "../src/backends/backend.js";
  * GPU block compares cuBLASLt's epilogues with the unfused kernels and the CPU.
  */
 
-const NO_GPU = cudaUnavailableReason();
-const gpuOnly = { skip: NO_GPU === null ? false : `no GPU: ${NO_GPU}` } as const;
-type E = tf.EagerTensor;
 
 const grid = (r: number, c: number, s = 1, o = 0) => Array.from({ length: r }, (_, i) => Array.from({ length: c }, (_, j) => o + s * Math.sin(1 + i * 7 + j * 3)));
 const ramp = (n: number) => Array.from({ length: n }, (_, i) => (i - n / 2) / n);
@@ -123,12 +122,8 @@ function withCpuEpilogue<T>(mode: "compute" | "decline", fn: (calls: () => numbe
 }
 
 function mlpTrain(device: string, epilogues: boolean, dtype: "float32" | "float64" = "float32", graphs = false) {
-  const saved = executorSettings.epilogues;
-  executorSettings.epilogues = epilogues;
-  const savedGraphs = cudaSettings.sessionGraphs;
-  cudaSettings.sessionGraphs = graphs;
-  try {
-    return new tf.Graph().asDefault(() =>
+  return withSettings(executorSettings, { epilogues }, () => withSettings(cudaSettings, { sessionGraphs: graphs }, () =>
+    new tf.Graph().asDefault(() =>
       tf.device(device, () => {
         tf.setRandomSeed(5);
         const x = tf.placeholder(dtype, [null, 6], { name: "x" });
@@ -151,11 +146,8 @@ function mlpTrain(device: string, epilogues: boolean, dtype: "float32" | "float6
         sess.close();
         return { losses, vars, plan };
       }),
-    );
-  } finally {
-    executorSettings.epilogues = saved;
-    cudaSettings.sessionGraphs = savedGraphs;
-  }
+    ),
+  ));
 }
 
 describe("epilogues: the session's wiring (CPU backend given an epilogue)", () => {

@@ -1,9 +1,11 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import * as tf from "../src/index.js";
-import { cudaUnavailableReason, gpuBackend } from "../src/backends/cuda/index.js";
+import { gpuBackend } from "../src/backends/cuda/index.js";
+import { E, gpuOnly } from "./util/gpu.js";
 import { cudaSettings } from "../src/backends/cuda/config.js";
 import { executorSettings } from "../src/runtime/settings.js";
+import { withSettings } from "./util/settings.js";
 import { findFusionGroups, FusionNodeInfo } from "../src/runtime/fusion.js";
 import type { DType } from "../src/core/dtype.js";
 import { defaultBackend } from "../src/eager/context.js";
@@ -15,10 +17,7 @@ import type { Backend } from "../src/backends/backend.js";
  * block compares the CUDA fused kernels with the unfused ones and the CPU, and checks CUDA-graph capture.
  */
 
-const NO_GPU = cudaUnavailableReason();
-const gpuOnly = { skip: NO_GPU === null ? false : `no GPU: ${NO_GPU}` } as const;
 
-type E = tf.EagerTensor;
 type Build = () => { fetches: tf.Tensor[]; feeds?: [tf.Tensor, unknown][] };
 
 interface RunResult {
@@ -30,11 +29,8 @@ interface RunResult {
 
 /** Builds in a fresh graph (on `device`) and runs it with fusion set to `mode`. */
 function runGraph(build: Build, mode: "off" | "all", device = "/cpu:0"): RunResult {
-  const saved = executorSettings.fusion;
-  executorSettings.fusion = mode;
-  try {
-    const g = new tf.Graph();
-    return g.asDefault(() =>
+  return withSettings(executorSettings, { fusion: mode }, () =>
+    new tf.Graph().asDefault(() =>
       tf.device(device, () => {
         const { fetches, feeds = [] } = build();
         const sess = new tf.Session();
@@ -49,10 +45,40 @@ function runGraph(build: Build, mode: "off" | "all", device = "/cpu:0"): RunResu
           sess.close();
         }
       }),
-    );
-  } finally {
-    executorSettings.fusion = saved;
-  }
+    ),
+  );
+}
+
+/**
+ * A tanh/sigmoid MLP (6 -> hidden -> 2) trained 6 SGD steps in a Session on `device`: its losses, its
+ * variables, and what `more` reads from the session after the steps.
+ */
+function trainTanhMlp<X>(device: string, hidden: number, rows: number, more: (sess: tf.Session, fetches: tf.Tensor[], feeds: Map<tf.Tensor, Float32Array>) => X): { losses: number[]; vars: number[][] } & X {
+  return new tf.Graph().asDefault(() =>
+    tf.device(device, () => {
+      tf.setRandomSeed(3);
+      const x = tf.placeholder("float32", [null, 6], { name: "x" });
+      const t = tf.placeholder("float32", [null, 2], { name: "t" });
+      const w1 = new tf.Variable(tf.randomUniform([6, hidden], -0.5, 0.5), { name: "w1" });
+      const b1 = new tf.Variable(tf.zeros([hidden]), { name: "b1" });
+      const w2 = new tf.Variable(tf.randomUniform([hidden, 2], -0.5, 0.5), { name: "w2" });
+      const h = tf.tanh(tf.add(tf.matmul(x, w1), b1));
+      const o = tf.sigmoid(tf.matmul(tf.multiply(h, 1.5), w2));
+      const loss = tf.reduceMean(tf.square(tf.subtract(o, t)));
+      const step = new tf.train.GradientDescentOptimizer(0.5).minimize(loss);
+      const sess = new tf.Session();
+      try {
+        sess.run(tf.globalVariablesInitializer());
+        const feeds = new Map<tf.Tensor, Float32Array>([[x, Float32Array.from(grid(rows, 6).flat())], [t, Float32Array.from(grid(rows, 2, 0.5, 0.5).flat())]]);
+        const losses: number[] = [];
+        for (let i = 0; i < 6; i++) losses.push((sess.run([loss, step], feeds) as [E, null])[0].item() as number);
+        const vars = [w1, b1, w2].map((v) => Array.from((sess.run(v.value()) as E).dataSync() as Float32Array));
+        return { losses, vars, ...more(sess, [loss, step as unknown as tf.Tensor], feeds) };
+      } finally {
+        sess.close();
+      }
+    }),
+  );
 }
 
 /** Fused and unfused runs give identical values; returns the fused run. */
@@ -211,36 +237,7 @@ describe("fusion: gradients and training", () => {
   });
 
   it("GradientDescent training gives the same variables with fusion on and off", () => {
-    const train = (mode: "off" | "all", device = "/cpu:0") => {
-      const saved = executorSettings.fusion;
-      executorSettings.fusion = mode;
-      try {
-        return new tf.Graph().asDefault(() =>
-          tf.device(device, () => {
-            tf.setRandomSeed(3);
-            const x = tf.placeholder("float32", [null, 6], { name: "x" });
-            const t = tf.placeholder("float32", [null, 2], { name: "t" });
-            const w1 = new tf.Variable(tf.randomUniform([6, 8], -0.5, 0.5), { name: "w1" });
-            const b1 = new tf.Variable(tf.zeros([8]), { name: "b1" });
-            const w2 = new tf.Variable(tf.randomUniform([8, 2], -0.5, 0.5), { name: "w2" });
-            const h = tf.tanh(tf.add(tf.matmul(x, w1), b1));
-            const o = tf.sigmoid(tf.matmul(tf.multiply(h, 1.5), w2));
-            const loss = tf.reduceMean(tf.square(tf.subtract(o, t)));
-            const step = new tf.train.GradientDescentOptimizer(0.5).minimize(loss);
-            const sess = new tf.Session();
-            sess.run(tf.globalVariablesInitializer());
-            const feeds = new Map<tf.Tensor, number[][]>([[x, grid(5, 6)], [t, grid(5, 2, 0.5, 0.5)]]);
-            const losses: number[] = [];
-            for (let i = 0; i < 6; i++) losses.push((sess.run([loss, step], feeds as never) as [E, null])[0].item() as number);
-            const vars = [w1, b1, w2].map((v) => Array.from((sess.run(v.value()) as E).dataSync() as Float32Array));
-            sess.close();
-            return { losses, vars };
-          }),
-        );
-      } finally {
-        executorSettings.fusion = saved;
-      }
-    };
+    const train = (mode: "off" | "all") => withSettings(executorSettings, { fusion: mode }, () => trainTanhMlp("/cpu:0", 8, 5, () => ({})));
     const off = train("off");
     const on = train("all");
     assert.ok(off.losses[5] < off.losses[0], "it learns");
@@ -351,46 +348,20 @@ describe("fusion on the GPU", gpuOnly, () => {
 
   it("training with fusion: same variables as unfused, and the step is captured and replayed as a CUDA graph", () => {
     const b = gpuBackend(0)!;
-    const train = (mode: "off" | "all", graphs: boolean) => {
-      const savedFusion = executorSettings.fusion;
-      executorSettings.fusion = mode;
-      // Matrix-product epilogues (runtime/epilogue.ts) would take the Add that this test fuses with the Tanh.
-      executorSettings.epilogues = false;
-      cudaSettings.sessionGraphs = graphs;
-      try {
-        return new tf.Graph().asDefault(() =>
-          tf.device("/gpu:0", () => {
-            tf.setRandomSeed(3);
-            const x = tf.placeholder("float32", [null, 6], { name: "x" });
-            const t = tf.placeholder("float32", [null, 2], { name: "t" });
-            const w1 = new tf.Variable(tf.randomUniform([6, 64], -0.5, 0.5), { name: "w1" });
-            const b1 = new tf.Variable(tf.zeros([64]), { name: "b1" });
-            const w2 = new tf.Variable(tf.randomUniform([64, 2], -0.5, 0.5), { name: "w2" });
-            const h = tf.tanh(tf.add(tf.matmul(x, w1), b1));
-            const o = tf.sigmoid(tf.matmul(tf.multiply(h, 1.5), w2));
-            const loss = tf.reduceMean(tf.square(tf.subtract(o, t)));
-            const step = new tf.train.GradientDescentOptimizer(0.5).minimize(loss);
-            const sess = new tf.Session();
-            sess.run(tf.globalVariablesInitializer());
-            const feeds = new Map<tf.Tensor, Float32Array>([[x, Float32Array.from(grid(32, 6).flat())], [t, Float32Array.from(grid(32, 2, 0.5, 0.5).flat())]]);
-            const captured0 = b.stats.graphsCaptured;
-            const launches0 = b.stats.graphLaunches;
-            const losses: number[] = [];
-            for (let i = 0; i < 6; i++) losses.push((sess.run([loss, step], feeds) as [E, null])[0].item() as number);
-            const vars = [w1, b1, w2].map((v) => Array.from((sess.run(v.value()) as E).dataSync() as Float32Array));
+    // Matrix-product epilogues (runtime/epilogue.ts) would take the Add that this test fuses with the Tanh.
+    const train = (mode: "off" | "all", graphs: boolean) =>
+      withSettings(executorSettings, { fusion: mode, epilogues: false }, () =>
+        withSettings(cudaSettings, { sessionGraphs: graphs }, () => {
+          const captured0 = b.stats.graphsCaptured;
+          const launches0 = b.stats.graphLaunches;
+          return trainTanhMlp("/gpu:0", 64, 32, (sess, fetches, feeds) => {
             const meta = new tf.RunMetadata();
-            sess.run([loss, step], feeds, { traceLevel: 3 }, meta);
-            const fusedSteps = meta.stepStats!.devStats.flatMap((d) => d.nodeStats).filter((s) => s.fusedNodes).length;
-            sess.close();
-            return { losses, vars, captured: b.stats.graphsCaptured - captured0, replays: b.stats.graphLaunches - launches0, fusedSteps };
-          }),
-        );
-      } finally {
-        executorSettings.fusion = savedFusion;
-        executorSettings.epilogues = true;
-        cudaSettings.sessionGraphs = false;
-      }
-    };
+            sess.run(fetches, feeds, { traceLevel: 3 }, meta);
+            const fusedSteps = meta.stepStats!.devStats.flatMap((d) => d.nodeStats).filter((st) => st.fusedNodes).length;
+            return { captured: b.stats.graphsCaptured - captured0, replays: b.stats.graphLaunches - launches0, fusedSteps };
+          });
+        }),
+      );
     const off = train("off", false);
     const on = train("all", false);
     const captured = train("all", true);

@@ -5,7 +5,8 @@ import { describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
 import * as tf from "../src/index.js";
 import { DEVICE_DTYPES } from "../src/backends/cuda/backend.js";
-import { cudaUnavailableReason, gpuBackend, NO_CUDA_NOTICE_PREFIX } from "../src/backends/cuda/index.js";
+import { gpuBackend, NO_CUDA_NOTICE_PREFIX } from "../src/backends/cuda/index.js";
+import { cpu, E, gpu, gpuOnly, NO_GPU, onGpu, relErr, rng, runOp, trainEagerly, xentLoss } from "./util/gpu.js";
 import { collapseBroadcast, reductionPasses } from "../src/backends/cuda/kernels.js";
 import { parseExpr, translateSpec, TranslateError } from "../src/backends/cuda/translate.js";
 import type { DType } from "../src/core/dtype.js";
@@ -13,7 +14,7 @@ import { broadcastTo } from "../src/ops/array.js";
 import { execute } from "../src/ops/dispatch.js";
 import { allOpDefs, OpDef } from "../src/ops/registry.js";
 import { cudaSettings } from "../src/backends/cuda/config.js";
-import { executorSettings } from "../src/runtime/session.js";
+import { executorSettings } from "../src/runtime/settings.js";
 import { buildModel, syntheticBatch } from "../bench/tsflow_models.js";
 
 /**
@@ -25,13 +26,6 @@ import { buildModel, syntheticBatch } from "../bench/tsflow_models.js";
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const RUNNING_TS = import.meta.url.endsWith(".ts");
-const NO_GPU = cudaUnavailableReason();
-const gpuOnly = { skip: NO_GPU === null ? false : `no GPU: ${NO_GPU}` } as const;
-
-type E = tf.EagerTensor;
-const cpu = <T>(fn: () => T): T => tf.device("/cpu:0", fn);
-const gpu = <T>(fn: () => T): T => tf.device("/gpu:0", fn);
-const onGpu = (t: tf.Tensor) => (t as E).device.endsWith("GPU:0");
 
 /** Runs `code` (an ES module body that may import tsflow as `tf`) in a fresh node process. */
 function child(code: string, env: Record<string, string>): { status: number | null; stdout: string; stderr: string } {
@@ -154,17 +148,6 @@ describe("cuda: code generation (no GPU needed)", () => {
 
 // ---------------------------------------------------------------- on the GPU, against the CPU
 
-/** Deterministic pseudo-random numbers (xorshift), so that a failure can be reproduced. */
-function rng(seed: number): () => number {
-  let s = seed >>> 0 || 1;
-  return () => {
-    s ^= s << 13;
-    s ^= s >>> 17;
-    s ^= s << 5;
-    return (s >>> 0) / 4294967296;
-  };
-}
-
 const SPECIALS = [0, -0, 0.5, -0.5, 1.5, -2.5, 2.5, Number.NaN, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY, 1e-30, 88.5, -88.5];
 
 function values(dtype: DType, n: number, r: () => number, role: { op: string; arg: number }): tf.TensorLike {
@@ -280,10 +263,6 @@ describe("cuda: elementwise ops generated from the op table", gpuOnly, () => {
 });
 
 /** Runs op `type` eagerly through the public dispatcher. */
-function runOp(type: string, inputs: tf.Tensor[], attrs: Record<string, unknown> = {}): E {
-  return execute(type, inputs, attrs as never)[0] as E;
-}
-
 describe("cuda: other kernels against the CPU", gpuOnly, () => {
   it("Cast between every pair of device dtypes", () => {
     const ds: DType[] = ["float32", "float64", "int32", "int64", "uint8", "bool"];
@@ -489,23 +468,6 @@ describe("cuda: other kernels against the CPU", gpuOnly, () => {
     });
   });
 });
-
-/** ‖got − want‖ / ‖want‖ over all elements. */
-function relErr(got: E, want: E): number {
-  assert.deepEqual(got.shape, want.shape);
-  const g = got.dataSync() as ArrayLike<number>;
-  const w = want.dataSync() as ArrayLike<number>;
-  let num = 0;
-  let den = 0;
-  for (let i = 0; i < w.length; i++) {
-    num += (g[i] - w[i]) ** 2;
-    den += w[i] ** 2;
-  }
-  return Math.sqrt(num / Math.max(den, 1e-300));
-}
-
-const xentLoss = (labels: tf.Tensor, logits: tf.Tensor) =>
-  tf.reduceMean((tf.nn as unknown as { softmaxCrossEntropyWithLogits(l: tf.Tensor, g: tf.Tensor): tf.Tensor }).softmaxCrossEntropyWithLogits(labels, logits));
 
 describe("cuda: training fully on the GPU", gpuOnly, () => {
   it("constants, zeros, ones and variables land on GPU:0; tf.device scopes still choose", () => {
@@ -733,18 +695,7 @@ describe("cuda: training fully on the GPU", gpuOnly, () => {
     const eager = (dev: <T>(f: () => T) => T) => dev(() => {
       tf.random.setSeed(1);
       const m = buildModel("lenet");
-      const x = tf.constant(data.x, { shape: [batch, 28, 28, 1] });
-      const y = tf.constant(data.y, { shape: [batch, 10] });
-      const opt = new tf.train.GradientDescentOptimizer(0.1);
-      const losses: number[] = [];
-      for (let i = 0; i < 3; i++) {
-        const tape = new tf.GradientTape();
-        const loss = tape.run(() => xentLoss(y, m.forward(x)));
-        losses.push((loss as E).item() as number);
-        const grads = tape.gradient(loss, m.vars) as tf.Tensor[];
-        opt.applyGradients(grads.map((g, k) => [g, m.vars[k]] as [tf.Tensor, tf.Variable]));
-      }
-      return { losses, vars: m.vars.map((v) => v.value() as E) };
+      return trainEagerly(m, tf.constant(data.x, { shape: [batch, 28, 28, 1] }), tf.constant(data.y, { shape: [batch, 10] }), 3, 0.1);
     });
     const graph = (dev: string) => {
       const g = new tf.Graph();

@@ -9,7 +9,7 @@ import { cudaSettings } from "../src/backends/cuda/config.js";
 import type { CudaHandle } from "../src/backends/cuda/backend.js";
 import { cudnnConv2d, cudnnConv2dBackpropFilter, cudnnConv2dBackpropInput, cudnnFor, cudnnMaxPoolGrad, cudnnUnavailableReason, cudnnVersion, CudnnStats } from "../src/backends/cuda/cudnn.js";
 import type { DType } from "../src/core/dtype.js";
-import { execute } from "../src/ops/dispatch.js";
+import { cpu, E, gpu, onGpu, relErr, rng, runOp, trainEagerly, xentLoss } from "./util/gpu.js";
 
 /**
  * cuDNN in the cuda backend: convolutions, their gradients and max pooling through cuDNN match the CPU
@@ -27,43 +27,10 @@ const cudnnOnly = {
   skip: NO_GPU !== null ? `no GPU: ${NO_GPU}` : dnn === null ? `no cuDNN: ${cudnnUnavailableReason() ?? "not loaded"}` : false,
 } as const;
 
-type E = tf.EagerTensor;
-const cpu = <T>(fn: () => T): T => tf.device("/cpu:0", fn);
-const gpu = <T>(fn: () => T): T => tf.device("/gpu:0", fn);
-const onGpu = (t: tf.Tensor) => (t as E).device.endsWith("GPU:0");
-
-function rng(seed: number): () => number {
-  let s = seed >>> 0 || 1;
-  return () => {
-    s ^= s << 13;
-    s ^= s >>> 17;
-    s ^= s << 5;
-    return (s >>> 0) / 4294967296;
-  };
-}
-
-function runOp(type: string, inputs: tf.Tensor[], attrs: Record<string, unknown> = {}): E {
-  return execute(type, inputs, attrs as never)[0] as E;
-}
-
 function rand(r: () => number, shape: number[], dtype: DType = "float64", scale = 1): E {
   const n = shape.reduce((p, v) => p * v, 1);
   const t = tf.constant(Float64Array.from({ length: n }, () => (r() - 0.5) * scale), { dtype: "float64", shape }) as E;
   return dtype === "float64" ? t : (tf.cast(t, dtype) as E);
-}
-
-/** Norm-wise relative error ||got - want|| / ||want||. */
-function relErr(got: E, want: E): number {
-  assert.deepEqual(got.shape, want.shape);
-  const g = got.dataSync() as ArrayLike<number>;
-  const w = want.dataSync() as ArrayLike<number>;
-  let num = 0;
-  let den = 0;
-  for (let i = 0; i < w.length; i++) {
-    num += (g[i] - w[i]) ** 2;
-    den += w[i] ** 2;
-  }
-  return Math.sqrt(num / Math.max(den, 1e-300));
 }
 
 /** Element by element: |got - want| <= atol + rtol |want|. */
@@ -79,9 +46,6 @@ function assertClose(what: string, got: E, want: E, rtol: number, atol: number):
 const stats = (): CudnnStats => dnn!.stats;
 const snapshot = () => ({ ...stats() });
 const convCalls = (s: { forward: number; backwardData: number; backwardFilter: number }) => [s.forward, s.backwardData, s.backwardFilter];
-
-const xentLoss = (labels: tf.Tensor, logits: tf.Tensor) =>
-  tf.reduceMean((tf.nn as unknown as { softmaxCrossEntropyWithLogits(l: tf.Tensor, g: tf.Tensor): tf.Tensor }).softmaxCrossEntropyWithLogits(labels, logits));
 
 /** A CNN whose convolutions nn.ts gives to cuDNN: [12, 12, 8] -> conv 5x5 16 SAME -> pool 2 -> conv 3x3 16 VALID -> dense 10. */
 function smallCnn(): { vars: tf.Variable[]; forward: (x: tf.Tensor) => tf.Tensor } {
@@ -323,18 +287,7 @@ describe("cuDNN: convolutions and pooling against the CPU", cudnnOnly, () => {
     const train = (dev: <T>(f: () => T) => T) => dev(() => {
       tf.random.setSeed(1);
       const m = smallCnn();
-      const x = tf.constant(data.x, { shape: [batch, 12, 12, 8] });
-      const y = tf.constant(data.y, { shape: [batch, 10] });
-      const opt = new tf.train.GradientDescentOptimizer(0.1);
-      const losses: number[] = [];
-      for (let i = 0; i < 3; i++) {
-        const tape = new tf.GradientTape();
-        const loss = tape.run(() => xentLoss(y, m.forward(x)));
-        losses.push((loss as E).item() as number);
-        const grads = tape.gradient(loss, m.vars) as tf.Tensor[];
-        opt.applyGradients(grads.map((g, k) => [g, m.vars[k]] as [tf.Tensor, tf.Variable]));
-      }
-      return { losses, vars: m.vars.map((v) => v.value() as E) };
+      return trainEagerly(m, tf.constant(data.x, { shape: [batch, 12, 12, 8] }), tf.constant(data.y, { shape: [batch, 10] }), 3, 0.1);
     });
     const s0 = snapshot();
     const [g, c] = withTf32(false, () => [train(gpu), train(cpu)]);

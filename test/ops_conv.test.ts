@@ -1,3 +1,4 @@
+import { mulberry32 } from "./util/random.js";
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import * as tf from "../src/index.js";
@@ -14,14 +15,8 @@ import type { CpuTensor } from "../src/backends/cpu/kernel.js";
 
 /** Deterministic pseudo-random values in [-1, 1) (mulberry32). */
 function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return (((t ^ (t >>> 14)) >>> 0) / 4294967296) * 2 - 1;
-  };
+  const r = mulberry32(seed);
+  return () => r() * 2 - 1;
 }
 function randn(shape: number[], seed: number): Float64Array {
   const r = rng(seed);

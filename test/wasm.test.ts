@@ -4,6 +4,7 @@
  * lengths that are not whole vectors, chunk boundaries, pooling ties), and the public API computing the
  * same values with TSFLOW_WASM=none, =force and the default (child processes).
  */
+import { mulberry32 } from "./util/random.js";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
@@ -22,16 +23,7 @@ const suite = (name: string, fn: () => void): void => {
 
 // ---------------------------------------------------------------- data
 
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const rng = mulberry32;
 
 const SPECIAL = [NaN, Infinity, -Infinity, 0, -0, 1e-40, -1e-40, 3e38, -3e38, 1, -1, 6, 0.5, -0.5, 2.5, 1.5e-45];
 

@@ -440,17 +440,10 @@ export class Session {
           outs = node.fused ? this.#runFused(node, slots, overlay) : node.epilogue ? this.#runEpilogue(node, slots, overlay) : this.#runNode(node, slots, overlay);
         }
       } catch (e) {
-        if (e instanceof OpError && !e.message.includes("[[")) e.message += `\n\t [[{{node ${node.op.name}}}]]`;
-        throw e;
+        throw atNode(e, node);
       }
-      node.outputSlots.forEach((s, j) => {
-        if (s >= 0) slots[s] = outs[j];
-        else releaseSlot(outs[j]);
-      });
-      for (const s of node.freeAfter) {
-        releaseSlot(slots[s]);
-        slots[s] = undefined;
-      }
+      storeOutputs(node, outs, slots);
+      freeSlots(node.freeAfter, slots);
       if (trace) {
         const st: NodeExecStats = { nodeName: node.op.name, opType: node.op.type, allStartMicros: Math.round((start - trace.t0) * 1000), allEndRelMicros: Math.round((performance.now() - start) * 1000) };
         if (node.fused) {
@@ -586,31 +579,20 @@ export class Session {
 
   /** A group's original nodes in order, freeing each intermediate after its last reader in the group. */
   #runMembers(members: readonly PlanNode[], innerFree: readonly (readonly number[])[], slots: SlotValue[], overlay: Map<Operation, Handle>): SlotValue[] {
-    const f = { members, innerFree };
-    const last = f.members.length - 1;
+    const last = members.length - 1;
     for (let k = 0; k < last; k++) {
-      const m = f.members[k];
+      const m = members[k];
       let outs: SlotValue[];
       try {
         outs = this.#runNode(m, slots, overlay);
       } catch (e) {
-        if (e instanceof OpError && !e.message.includes("[[")) e.message += `\n\t [[{{node ${m.op.name}}}]]`;
-        throw e;
+        throw atNode(e, m);
       }
-      m.outputSlots.forEach((s, j) => {
-        if (s >= 0) slots[s] = outs[j];
-        else releaseSlot(outs[j]);
-      });
-      for (const s of f.innerFree[k]) {
-        releaseSlot(slots[s]);
-        slots[s] = undefined;
-      }
+      storeOutputs(m, outs, slots);
+      freeSlots(innerFree[k], slots);
     }
-    const outs = this.#runNode(f.members[last], slots, overlay);
-    for (const s of f.innerFree[last]) {
-      releaseSlot(slots[s]);
-      slots[s] = undefined;
-    }
+    const outs = this.#runNode(members[last], slots, overlay);
+    freeSlots(innerFree[last], slots);
     return outs;
   }
 
@@ -691,8 +673,7 @@ export class Session {
         try {
           this.#setOverlay(it.ref.op, b.runKernel(it.node.op.type, it.inputs, it.node.op.attrs, {})[0], overlay);
         } catch (e) {
-          if (e instanceof OpError && !e.message.includes("[[")) e.message += `\n\t [[{{node ${it.node.op.name}}}]]`;
-          throw e;
+          throw atNode(e, it.node);
         }
       }
     }
@@ -716,6 +697,27 @@ class GroupedUpdates {
   release(): void {
     for (const it of this.items) for (const h of it.inputs) h.backend.dispose(h);
     this.items = [];
+  }
+}
+
+/** Adds the node's name to an op error raised while it ran (TensorFlow's "[[{{node name}}]]"), once. */
+function atNode(e: unknown, node: PlanNode): unknown {
+  if (e instanceof OpError && !e.message.includes("[[")) e.message += `\n\t [[{{node ${node.op.name}}}]]`;
+  return e;
+}
+
+/** Puts a node's outputs in their slots; outputs nothing reads are released at once. */
+function storeOutputs(node: PlanNode, outs: readonly SlotValue[], slots: SlotValue[]): void {
+  node.outputSlots.forEach((s, j) => {
+    if (s >= 0) slots[s] = outs[j];
+    else releaseSlot(outs[j]);
+  });
+}
+
+function freeSlots(list: readonly number[], slots: SlotValue[]): void {
+  for (const s of list) {
+    releaseSlot(slots[s]);
+    slots[s] = undefined;
   }
 }
 
@@ -784,5 +786,3 @@ installEval((fetch, feedDict, session) => {
   const run = s.run.bind(s) as (f: Fetch, d?: FeedDict) => unknown;
   return run(fetch as Fetch, feedDict as FeedDict | undefined);
 });
-
-export { executorSettings };

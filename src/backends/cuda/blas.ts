@@ -80,9 +80,9 @@ export class CublasHandle {
       ctx.api.lib.cuMemFree(this.#workspace);
       this.#workspace = 0;
     }
-    // cuBLASLt: the same products with the algorithm looked up once per shape. cublasSgemm repeats that
-    // lookup on every call, 12-20 us of host time through koffi on the H100 machine (bench/GPU_NOTES.md),
-    // which an eager step pays for each of its products.
+    // cuBLASLt: the same products with descriptors and the algorithm made once per shape, and the bias and
+    // ReLU epilogues graph mode fuses into them (gemmEpilogue). On the H100 machine a product cost 15-21 us
+    // of host time through either API (bench/GPU_NOTES.md): the gain is the epilogues, not the call.
     if (lib.lt && this.#workspace !== 0) {
       const hl: Ptr[] = [null];
       const hp: Ptr[] = [null];
@@ -168,11 +168,15 @@ export class CublasHandle {
     // A descriptor attribute, not an argument: set for this call's bias (a host-side store, no device work).
     this.#biasPtr[0] = BigInt(bias);
     this.#check("cublasLtMatmulDescSetAttribute", lt.lib.cublasLtMatmulDescSetAttribute(plan.desc, DESC_BIAS_POINTER, this.#biasPtr, 8));
-    const one = f32 ? this.#one32 : this.#one64;
-    const zero = f32 ? this.#zero32 : this.#zero64;
-    const r = lt.lib.cublasLtMatmul(lt.handle, plan.desc, one, b, plan.a, a, plan.b, zero, c, plan.c, c, plan.c, plan.algo, this.#workspace, WORKSPACE_BYTES, this.ctx.stream);
-    if (r !== 0) this.#check("cublasLtMatmul", r);
+    this.#ltMatmul(plan, f32 ? this.#one32 : this.#one64, f32 ? this.#zero32 : this.#zero64, a, b, c);
     return true;
+  }
+
+  /** D = alpha·op(B')·op(A') + beta·D with a plan's descriptors and algorithm (operands swapped as in gemm). */
+  #ltMatmul(plan: LtPlan, alpha: Float32Array | Float64Array, beta: Float32Array | Float64Array, a: number, b: number, c: number): void {
+    const lt = this.#lt!;
+    const r = lt.lib.cublasLtMatmul(lt.handle, plan.desc, alpha, b, plan.a, a, plan.b, beta, c, plan.c, c, plan.c, plan.algo, this.#workspace, WORKSPACE_BYTES, this.ctx.stream);
+    if (r !== 0) this.#check("cublasLtMatmul", r);
   }
 
   #check(call: string, r: unknown): void {
@@ -206,9 +210,7 @@ export class CublasHandle {
     let r: unknown;
     const plan = batch === 1 ? this.#plan(f32, ta, tb, m, n, k) : null;
     if (plan !== null) {
-      const lt = this.#lt!;
-      r = lt.lib.cublasLtMatmul(lt.handle, plan.desc, one, b, plan.a, a, plan.b, zero, c, plan.c, c, plan.c, plan.algo, this.#workspace, WORKSPACE_BYTES, this.ctx.stream);
-      if (r !== 0) this.#check("cublasLtMatmul", r);
+      this.#ltMatmul(plan, one, zero, a, b, c);
       return;
     }
     if (batch === 1) {

@@ -4,7 +4,7 @@ import { InternalError } from "../../core/errors.js";
 import type { CudaBackend, CudaHandle } from "./backend.js";
 import { cudaSettings } from "./config.js";
 import { candidates, Fn, Koffi, Ptr, shortError, tryLoad } from "./ffi.js";
-import { stridedCopy } from "./kernels.js";
+import { permuteInto } from "./kernels.js";
 
 /**
  * cuDNN (libcudnn.so.9, its legacy API) for 2-D convolutions, their two gradients, max pooling and its
@@ -442,13 +442,13 @@ function convFits(g: ConvShape): boolean {
 /** HWIO [kH, kW, in, out] -> KRSC [out, kH, kW, in] (cuDNN's NHWC filter layout), as TensorFlow does. */
 function toKRSC(b: CudaBackend, g: ConvShape, f: CudaHandle): CudaHandle {
   const k = b.empty(f.dtype, [g.OC, g.kH, g.kW, g.C], "Conv2D");
-  stridedCopy(b, f, k, [g.OC, g.kH, g.kW, g.C], [1, g.kW * g.C * g.OC, g.C * g.OC, g.OC], [g.kH * g.kW * g.C, g.kW * g.C, g.C, 1], 0, 0);
+  permuteInto(b, f, k, [3, 0, 1, 2]);
   return k;
 }
 
 /** KRSC -> HWIO. */
-function fromKRSC(b: CudaBackend, g: ConvShape, k: CudaHandle, f: CudaHandle): void {
-  stridedCopy(b, k, f, [g.kH, g.kW, g.C, g.OC], [g.kW * g.C, g.C, 1, g.kH * g.kW * g.C], [g.kW * g.C * g.OC, g.C * g.OC, g.OC, 1], 0, 0);
+function fromKRSC(b: CudaBackend, k: CudaHandle, f: CudaHandle): void {
+  permuteInto(b, k, f, [1, 2, 3, 0]);
 }
 
 /**
@@ -469,7 +469,7 @@ function convolve(b: CudaBackend, dir: Dir, g: ConvShape, dtype: DType, filter: 
     const p = c.plan(dir, key, g, dtype, tf32, a, bb, o);
     if (!p) return false;
     c.convolve(dir, p, dtype, a, bb, o);
-    if (dir === 2) fromKRSC(b, g, k, filter);
+    if (dir === 2) fromKRSC(b, k, filter);
     return true;
   } finally {
     b.dispose(k);

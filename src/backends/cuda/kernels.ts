@@ -616,11 +616,24 @@ function movement(type: string, host: readonly number[], plan: (b: CudaBackend, 
 
 const norm = (a: number, r: number) => (a < 0 ? a + r : a);
 
+/**
+ * dst = src with its axes permuted (dst's axis i is src's axis perm[i]; dst already has that shape): the
+ * strided copy behind Transpose, also used for layout changes (layout.ts, cuDNN's filters). false where
+ * stridedCopy declines (too many dims after merging).
+ */
+export function permuteInto(b: CudaBackend, src: CudaHandle, dst: CudaHandle, perm: readonly number[]): boolean {
+  return stridedCopy(b, src, dst, dst.shape, permutedStrides(src.shape, perm), contiguousStrides(dst.shape), 0, 0);
+}
+
+/** Source strides walked in the permuted order: element i of the result reads the source through these. */
+function permutedStrides(shape: readonly number[], perm: readonly number[]): number[] {
+  const st = contiguousStrides(shape);
+  return perm.map((d) => st[norm(d, shape.length)]);
+}
+
 function movementKernels(t: Map<string, CudaKernelDef>): void {
   t.set("Transpose", movement("Transpose", [1], (b, [x, p], _a, [shape]) => {
-    const perm = hostInts(b, p);
-    const st = contiguousStrides(x.shape);
-    return { copies: [{ out: 0, src: 0, dims: shape, ss: perm.map((d) => st[norm(d, x.shape.length)]), ds: contiguousStrides(shape), sbase: 0, dbase: 0 }] };
+    return { copies: [{ out: 0, src: 0, dims: shape, ss: permutedStrides(x.shape, hostInts(b, p)), ds: contiguousStrides(shape), sbase: 0, dbase: 0 }] };
   }));
   t.set("BroadcastTo", movement("BroadcastTo", [1], (_b, [x], _a, [shape]) => {
     const r = shape.length;

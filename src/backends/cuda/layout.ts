@@ -1,7 +1,7 @@
 import type { Attrs, Handle } from "../backend.js";
 import type { CudaBackend, CudaHandle } from "./backend.js";
 import type { CudaKernelDef } from "./kernels.js";
-import { stridedCopy } from "./kernels.js";
+import { permuteInto } from "./kernels.js";
 
 /**
  * Channels-first (NCHW) convolutions and pooling on the GPU, as TensorFlow's GPU kernels handle a layout
@@ -19,6 +19,7 @@ export interface LayoutSpec {
 }
 
 const toNHWC = [0, 2, 3, 1];
+const toNCHW = [0, 3, 1, 2];
 
 function channelsLastAttrs(attrs: Attrs): Attrs {
   const out: Record<string, unknown> = { ...attrs, data_format: "NHWC" };
@@ -31,27 +32,22 @@ function channelsLastAttrs(attrs: Attrs): Attrs {
   return out as Attrs;
 }
 
-/** x [N,C,H,W] -> [N,H,W,C] (or back with `back`). */
+/** x [N,C,H,W] -> [N,H,W,C], or back with `back`. */
 function transpose4(b: CudaBackend, x: CudaHandle, back: boolean, op: string): CudaHandle {
-  const [a0, a1, a2, a3] = x.shape;
-  if (!back) {
-    const [N, C, H, W] = [a0, a1, a2, a3];
-    const out = b.empty(x.dtype, [N, H, W, C], op);
-    stridedCopy(b, x, out, [N, H, W, C], [C * H * W, W, 1, H * W], [H * W * C, W * C, C, 1], 0, 0);
-    return out;
-  }
-  const [N, H, W, C] = [a0, a1, a2, a3];
-  const out = b.empty(x.dtype, [N, C, H, W], op);
-  stridedCopy(b, x, out, [N, C, H, W], [H * W * C, 1, W * C, C], [C * H * W, H * W, W, 1], 0, 0);
+  const perm = back ? toNCHW : toNHWC;
+  const out = b.empty(x.dtype, perm.map((i) => x.shape[i]), op);
+  permuteInto(b, x, out, perm);
   return out;
 }
 
 export function channelsFirstVia(def: CudaKernelDef, spec: LayoutSpec): CudaKernelDef {
   const isNCHW = (attrs: Attrs) => attrs.data_format === "NCHW";
+  // The NHWC attributes the wrapped kernel sees: converted only for NCHW (canRun asks on every eager op).
+  const seen = (attrs: Attrs) => (isNCHW(attrs) ? channelsLastAttrs(attrs) : attrs);
   return {
     host: def.host,
-    attrKey: (attrs) => `${String(attrs.data_format ?? "NHWC")}/${def.attrKey?.(channelsLastAttrs(attrs)) ?? ""}`,
-    supports: (d, attrs) => (isNCHW(attrs) ? def.supports?.(d, channelsLastAttrs(attrs)) ?? true : def.supports?.(d, attrs) ?? true),
+    attrKey: (attrs) => `${String(attrs.data_format ?? "NHWC")}/${def.attrKey?.(seen(attrs)) ?? ""}`,
+    supports: (d, attrs) => def.supports?.(d, seen(attrs)) ?? true,
     run: (b, inputs, attrs, env) => {
       if (!isNCHW(attrs)) return def.run(b, inputs, attrs, env);
       if (spec.data.some((i) => inputs[i].shape.length !== 4)) return null;

@@ -126,6 +126,24 @@ const INT_LIMIT = 2 ** 30;
 
 const CONV_SRC = (t: string) => `typedef ${t} T;
 #define GRID(i, n) for (int i = blockIdx.x * blockDim.x + threadIdx.x; i < (n); i += gridDim.x * blockDim.x)
+// (n, h, w, c) of flat index i into a channels-last [N, H, W, C] tensor.
+struct Pix { int n, h, w, c; };
+__device__ __forceinline__ Pix pixel(int i, int H, int W, int C) {
+  Pix p;
+  p.c = i % C;
+  int t = i / C;
+  p.w = t % W; t /= W;
+  p.h = t % H; p.n = t / H;
+  return p;
+}
+// The in-image part [lo, hi) of window o (stride s, padding pad before it, size k) along a dimension of size n.
+struct Span { int lo, hi; };
+__device__ __forceinline__ Span span(int o, int s, int pad, int k, int n) {
+  const int a = o * s - pad;
+  Span r;
+  r.lo = max(a, 0); r.hi = min(a + k, n);
+  return r;
+}
 // cols[row, (kh, kw, c)] for row = (n, oh, ow): the patch matrix of channels-last x.
 extern "C" __global__ void im2col(const T* __restrict__ x, T* __restrict__ cols, int total, int K, int H, int W, int C,
     int OH, int OW, int kW, int sH, int sW, int dH, int dW, int padT, int padL) {
@@ -141,10 +159,8 @@ extern "C" __global__ void im2col(const T* __restrict__ x, T* __restrict__ cols,
 extern "C" __global__ void col2im(const T* __restrict__ cols, T* __restrict__ dx, int total, int K, int H, int W, int C,
     int OH, int OW, int kH, int kW, int sH, int sW, int dH, int dW, int padT, int padL) {
   GRID(i, total) {
-    const int c = i % C;
-    int t = i / C;
-    const int iw = t % W; t /= W;
-    const int ih = t % H, n = t / H;
+    const Pix q = pixel(i, H, W, C);
+    const int n = q.n, ih = q.h, iw = q.w, c = q.c;
     T acc = 0;
     for (int kh = 0; kh < kH; kh++) {
       const int hn = ih + padT - kh * dH;
@@ -167,10 +183,8 @@ extern "C" __global__ void col2im(const T* __restrict__ cols, T* __restrict__ dx
 extern "C" __global__ void conv_fwd(const T* __restrict__ x, const T* __restrict__ w, T* __restrict__ y, int total, int H, int W, int C,
     int OH, int OW, int OC, int kH, int kW, int sH, int sW, int dH, int dW, int padT, int padL) {
   GRID(i, total) {
-    const int oc = i % OC;
-    int t = i / OC;
-    const int ow = t % OW; t /= OW;
-    const int oh = t % OH, n = t / OH;
+    const Pix q = pixel(i, OH, OW, OC);
+    const int n = q.n, oh = q.h, ow = q.w, oc = q.c;
     const int ih0 = oh * sH - padT, iw0 = ow * sW - padL;
     T acc = 0;
     for (int kh = 0; kh < kH; kh++) {
@@ -191,10 +205,8 @@ extern "C" __global__ void conv_fwd(const T* __restrict__ x, const T* __restrict
 extern "C" __global__ void conv_bwd_in(const T* __restrict__ dy, const T* __restrict__ w, T* __restrict__ dx, int total, int H, int W, int C,
     int OH, int OW, int OC, int kH, int kW, int sH, int sW, int dH, int dW, int padT, int padL) {
   GRID(i, total) {
-    const int c = i % C;
-    int t = i / C;
-    const int iw = t % W; t /= W;
-    const int ih = t % H, n = t / H;
+    const Pix q = pixel(i, H, W, C);
+    const int n = q.n, ih = q.h, iw = q.w, c = q.c;
     T acc = 0;
     for (int kh = 0; kh < kH; kh++) {
       const int hn = ih + padT - kh * dH;
@@ -250,16 +262,13 @@ extern "C" __global__ void sum_partials(const double* __restrict__ part, T* __re
 extern "C" __global__ void maxpool(const T* __restrict__ x, T* __restrict__ y, int total, int H, int W, int C,
     int OH, int OW, int kH, int kW, int sH, int sW, int padT, int padL) {
   GRID(i, total) {
-    const int c = i % C;
-    int t = i / C;
-    const int ow = t % OW; t /= OW;
-    const int oh = t % OH, n = t / OH;
-    const int h0 = oh * sH - padT, w0 = ow * sW - padL;
-    const int h1 = min(h0 + kH, H), w1 = min(w0 + kW, W);
+    const Pix q = pixel(i, OH, OW, C);
+    const int n = q.n, c = q.c;
+    const Span sh = span(q.h, sH, padT, kH, H), sw = span(q.w, sW, padL, kW, W);
     T best = 0;
     bool any = false;
-    for (int h = max(h0, 0); h < h1; h++)
-      for (int w = max(w0, 0); w < w1; w++) {
+    for (int h = sh.lo; h < sh.hi; h++)
+      for (int w = sw.lo; w < sw.hi; w++) {
         const T v = x[((n * H + h) * W + w) * C + c];
         if (!any || v > best) { best = v; any = true; }
       }
@@ -269,16 +278,13 @@ extern "C" __global__ void maxpool(const T* __restrict__ x, T* __restrict__ y, i
 extern "C" __global__ void maxpool_grad(const T* __restrict__ x, const T* __restrict__ dy, T* __restrict__ dx, int total, int H, int W, int C,
     int OH, int OW, int kH, int kW, int sH, int sW, int padT, int padL) {
   GRID(i, total) {
-    const int c = i % C;
-    int t = i / C;
-    const int ow = t % OW; t /= OW;
-    const int oh = t % OH, n = t / OH;
-    const int h0 = oh * sH - padT, w0 = ow * sW - padL;
-    const int h1 = min(h0 + kH, H), w1 = min(w0 + kW, W);
+    const Pix q = pixel(i, OH, OW, C);
+    const int n = q.n, c = q.c;
+    const Span sh = span(q.h, sH, padT, kH, H), sw = span(q.w, sW, padL, kW, W);
     T best = 0;
     int arg = -1;
-    for (int h = max(h0, 0); h < h1; h++)
-      for (int w = max(w0, 0); w < w1; w++) {
+    for (int h = sh.lo; h < sh.hi; h++)
+      for (int w = sw.lo; w < sw.hi; w++) {
         const int j = ((n * H + h) * W + w) * C + c;
         const T v = x[j];
         if (arg < 0 || v > best) { best = v; arg = j; }
@@ -292,35 +298,29 @@ extern "C" __global__ void maxpool_grad(const T* __restrict__ x, const T* __rest
 extern "C" __global__ void avgpool(const T* __restrict__ x, T* __restrict__ y, int total, int H, int W, int C,
     int OH, int OW, int kH, int kW, int sH, int sW, int padT, int padL) {
   GRID(i, total) {
-    const int c = i % C;
-    int t = i / C;
-    const int ow = t % OW; t /= OW;
-    const int oh = t % OH, n = t / OH;
-    const int h0 = max(oh * sH - padT, 0), w0 = max(ow * sW - padL, 0);
-    const int h1 = min(oh * sH - padT + kH, H), w1 = min(ow * sW - padL + kW, W);
+    const Pix q = pixel(i, OH, OW, C);
+    const Span sh = span(q.h, sH, padT, kH, H), sw = span(q.w, sW, padL, kW, W);
     double acc = 0;
-    for (int h = h0; h < h1; h++)
-      for (int w = w0; w < w1; w++) acc += (double)x[((n * H + h) * W + w) * C + c];
-    y[i] = (T)(acc / (double)((h1 - h0) * (w1 - w0)));
+    for (int h = sh.lo; h < sh.hi; h++)
+      for (int w = sw.lo; w < sw.hi; w++) acc += (double)x[((q.n * H + h) * W + w) * C + q.c];
+    y[i] = (T)(acc / (double)((sh.hi - sh.lo) * (sw.hi - sw.lo)));
   }
 }
 extern "C" __global__ void avgpool_grad(const T* __restrict__ dy, T* __restrict__ dx, int total, int H, int W, int C,
     int OH, int OW, int kH, int kW, int sH, int sW, int padT, int padL) {
   GRID(j, total) {
-    const int c = j % C;
-    int t = j / C;
-    const int w = t % W; t /= W;
-    const int h = t % H, n = t / H;
+    const Pix q = pixel(j, H, W, C);
+    const int n = q.n, h = q.h, w = q.w, c = q.c;
     // Windows covering h: oh * sH - padT <= h < oh * sH - padT + kH.
     const int hl = h + padT - kH + 1, wl = w + padL - kW + 1;
     const int oh0 = hl <= 0 ? 0 : (hl + sH - 1) / sH, ow0 = wl <= 0 ? 0 : (wl + sW - 1) / sW;
     const int oh1 = min((h + padT) / sH, OH - 1), ow1 = min((w + padL) / sW, OW - 1);
     double acc = 0;
     for (int oh = oh0; oh <= oh1; oh++) {
-      const int ch = min(oh * sH - padT + kH, H) - max(oh * sH - padT, 0);
+      const Span sh = span(oh, sH, padT, kH, H);
       for (int ow = ow0; ow <= ow1; ow++) {
-        const int cw = min(ow * sW - padL + kW, W) - max(ow * sW - padL, 0);
-        acc += (double)dy[((n * OH + oh) * OW + ow) * C + c] / (double)(ch * cw);
+        const Span sw = span(ow, sW, padL, kW, W);
+        acc += (double)dy[((n * OH + oh) * OW + ow) * C + c] / (double)((sh.hi - sh.lo) * (sw.hi - sw.lo));
       }
     }
     dx[j] = (T)acc;
