@@ -9,7 +9,7 @@ import { withSettings } from "./util/settings.js";
 import { findEpilogueGroups } from "../src/runtime/epilogue.js";
 import { Plan, PlanNode, pruneAndOrder } from "../src/runtime/plan.js";
 import { localDevices, LocalDevice } from "../src/runtime/devices.js";
-import type { Backend, Handle } from "../src/backends/backend.js";
+import type { Backend, Handle } from "../src/core/backend.js";
 
 /**
  * Matrix-product epilogues in Session plans (runtime/epilogue.ts): MatMul + bias (+ Relu) as one node. On the

@@ -9,7 +9,7 @@ import { withSettings } from "./util/settings.js";
 import { findFusionGroups, FusionNodeInfo } from "../src/runtime/fusion.js";
 import type { DType } from "../src/core/dtype.js";
 import { defaultBackend } from "../src/eager/context.js";
-import type { Backend } from "../src/backends/backend.js";
+import type { Backend } from "../src/core/backend.js";
 
 /**
  * Graph-mode elementwise fusion (runtime/fusion.ts): every fused result is compared with the same graph run

@@ -1,4 +1,4 @@
-import type { Backend } from "../backends/backend.js";
+import type { Backend } from "../core/backend.js";
 import type { EagerTensor } from "./tensor.js";
 
 /**

@@ -3,7 +3,7 @@ import type { DType, Values } from "../core/dtype.js";
 import { FailedPreconditionError, InvalidArgumentError } from "../core/errors.js";
 import { sizeOf } from "../core/shape.js";
 import { formatValues, toNested } from "../core/values.js";
-import type { Handle } from "../backends/backend.js";
+import type { Handle } from "../core/backend.js";
 import { ctx, trackTensor } from "./context.js";
 import { Tensor } from "../core/tensor.js";
 

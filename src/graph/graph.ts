@@ -1,6 +1,6 @@
 import { inspect } from "node:util";
 import { FailedPreconditionError, InvalidArgumentError, NotFoundError } from "../core/errors.js";
-import type { Attrs } from "../backends/backend.js";
+import type { Attrs } from "../core/backend.js";
 import type { OpDef, OutSpec } from "../ops/registry.js";
 import { ctx } from "../eager/context.js";
 import { Operation } from "./operation.js";

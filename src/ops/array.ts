@@ -3,7 +3,7 @@ import { InvalidArgumentError, UnimplementedError } from "../core/errors.js";
 import { broadcastShapes, Dim, isFullyDefined, Shape, shapeStr, sizeOf } from "../core/shape.js";
 import type { Tensor } from "../core/tensor.js";
 import { HostValue, inferDType, inferShape as inferShapeOf, reshapeValues, toValues } from "../core/values.js";
-import type { Attrs } from "../backends/backend.js";
+import type { Attrs } from "../core/backend.js";
 import { executingEagerly } from "../eager/context.js";
 import { EagerTensor } from "../eager/tensor.js";
 import type { TensorLike } from "../eager/tensor_types.js";

@@ -3,7 +3,7 @@ import { isFloating } from "../core/dtype.js";
 import { InvalidArgumentError, UnimplementedError } from "../core/errors.js";
 import { Dim, isFullyDefined, Shape, shapeStr } from "../core/shape.js";
 import type { Tensor } from "../core/tensor.js";
-import type { Attrs } from "../backends/backend.js";
+import type { Attrs } from "../core/backend.js";
 import type { TensorLike } from "../eager/tensor_types.js";
 import { pyArgs, PyArgs } from "./args.js";
 import { execute, execute1, isTensor } from "./dispatch.js";

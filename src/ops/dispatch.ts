@@ -2,7 +2,7 @@ import { DType, tfName } from "../core/dtype.js";
 import { InvalidArgumentError, OpError } from "../core/errors.js";
 import { shapeStr } from "../core/shape.js";
 import { HostValue, inferDType, toValues } from "../core/values.js";
-import type { Attrs, KernelEnv } from "../backends/backend.js";
+import type { Attrs, KernelEnv } from "../core/backend.js";
 import { defaultBackend, executingEagerly } from "../eager/context.js";
 import { EagerTensor } from "../eager/tensor.js";
 import type { AnyTensor, TensorLike } from "../eager/tensor_types.js";
@@ -16,7 +16,7 @@ import { getOpDef, OpDef, TensorSpec } from "./registry.js";
 import { eagerRandomSource } from "./random_state.js";
 import { logEagerPlacement } from "../runtime/placement_log.js";
 import { placeEager } from "../runtime/devices.js";
-import type { Backend, Handle } from "../backends/backend.js";
+import type { Backend, Handle } from "../core/backend.js";
 
 export function isTensor(x: unknown): x is AnyTensor {
   return x instanceof EagerTensor || x instanceof SymbolicTensor;

@@ -1,4 +1,4 @@
-import type { Attrs, RandomSource } from "../backends/backend.js";
+import type { Attrs, RandomSource } from "../core/backend.js";
 import { ctx } from "../eager/context.js";
 
 const hl: [number, number] = [0, 0];

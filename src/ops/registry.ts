@@ -1,6 +1,6 @@
 import type { DType, Values } from "../core/dtype.js";
 import type { Shape } from "../core/shape.js";
-import type { Attrs } from "../backends/backend.js";
+import type { Attrs } from "../core/backend.js";
 import type { AnyTensor } from "../eager/tensor_types.js";
 
 /** What shape inference knows of an input: its dtype and static shape, and its value when constant. */

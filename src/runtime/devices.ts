@@ -1,4 +1,4 @@
-import type { Attrs, Backend } from "../backends/backend.js";
+import type { Attrs, Backend } from "../core/backend.js";
 import { gpuBackend, visibleGpus } from "../backends/cuda/index.js";
 import type { DType } from "../core/dtype.js";
 import { InvalidArgumentError } from "../core/errors.js";

@@ -2,7 +2,7 @@ import { DType, tfName } from "../core/dtype.js";
 import { InvalidArgumentError } from "../core/errors.js";
 import { Shape, shapesCompatible, shapeStr } from "../core/shape.js";
 import { HostValue, isTypedArray, toValues } from "../core/values.js";
-import type { Handle } from "../backends/backend.js";
+import type { Handle } from "../core/backend.js";
 import { defaultBackend } from "../eager/context.js";
 import { EagerTensor } from "../eager/tensor.js";
 import type { Graph } from "../graph/graph.js";

@@ -1,7 +1,7 @@
 import { InternalError } from "../core/errors.js";
 import type { DType } from "../core/dtype.js";
 import type { Operation } from "../graph/operation.js";
-import { FusedOp, FusedProgram, programKey } from "../backends/fused.js";
+import { FusedOp, FusedProgram, programKey } from "../core/fused.js";
 import type { Plan, PlanNode } from "./plan.js";
 
 /**

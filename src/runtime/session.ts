@@ -2,7 +2,7 @@ import { executorSettings } from "./settings.js";
 import type { PyArgs } from "../ops/args.js";
 import { FailedPreconditionError, InvalidArgumentError, OpError } from "../core/errors.js";
 import { sameShape, shapeStr } from "../core/shape.js";
-import type { Handle, KernelEnv, RandomSource } from "../backends/backend.js";
+import type { Handle, KernelEnv, RandomSource } from "../core/backend.js";
 import { EagerTensor } from "../eager/tensor.js";
 import type { Tensor } from "../core/tensor.js";
 import { getDefaultGraph } from "../graph/default_graph.js";
@@ -17,12 +17,12 @@ import { Fetch, FetchResult, flattenFetches } from "./fetches.js";
 import { Plan, PlanNode, planToString, pruneAndOrder } from "./plan.js";
 import { fusePlan } from "./fusion.js";
 import { epiloguePlan } from "./epilogue.js";
-import { fusedShape } from "../backends/fused.js";
+import { fusedShape } from "../core/fused.js";
 import { installEval } from "../graph/eval_hook.js";
 import { CaptureUnsupported, CudaBackend, CudaHandle, DEVICE_DTYPES, DeviceStorage } from "../backends/cuda/backend.js";
 import type { CapturedGraph } from "../backends/cuda/backend.js";
 import { cudaSettings } from "../backends/cuda/config.js";
-import type { Backend } from "../backends/backend.js";
+import type { Backend } from "../core/backend.js";
 
 export interface SessionOptions {
   target?: string;

@@ -14,7 +14,7 @@ import type { Operation } from "../graph/operation.js";
 import { SymbolicTensor } from "../graph/tensor.js";
 import { buildNode, execute1, runKernelOn, toEagerTensor, toGraphTensor } from "../ops/dispatch.js";
 import { getOpDef } from "../ops/registry.js";
-import type { Attrs } from "../backends/backend.js";
+import type { Attrs } from "../core/backend.js";
 import { eagerNameScope } from "../eager/name_scope.js";
 import { evalInSession } from "../graph/eval_hook.js";
 import { placeConstant } from "../runtime/devices.js";

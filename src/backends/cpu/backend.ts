@@ -1,11 +1,11 @@
 import { DType, Values } from "../../core/dtype.js";
 import { InternalError, UnimplementedError } from "../../core/errors.js";
 import { sizeOf } from "../../core/shape.js";
-import type { Attrs, Backend, Handle, KernelEnv } from "../backend.js";
+import type { Attrs, Backend, Handle, KernelEnv } from "../../core/backend.js";
 import { CpuHandle, Storage, storageBytes } from "./handle.js";
 import type { CpuKernel } from "./kernel.js";
 import { cpuKernels, generatedKernels } from "./kernels/index.js";
-import type { FusedProgram } from "../fused.js";
+import type { FusedProgram } from "../../core/fused.js";
 import { cpuCanFuse, runFusedCpu } from "./fused.js";
 import { giveValues, takeValues } from "./pool.js";
 import { setValuesRecycler } from "../../core/dtype.js";

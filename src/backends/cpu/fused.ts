@@ -2,7 +2,7 @@ import { allocValues, DType, Values } from "../../core/dtype.js";
 import { InternalError } from "../../core/errors.js";
 import { sizeOf } from "../../core/shape.js";
 import { getOpDef } from "../../ops/registry.js";
-import { collapseDims, FusedOp, FusedProgram } from "../fused.js";
+import { collapseDims, FusedOp, FusedProgram } from "../../core/fused.js";
 import { exprFor } from "./elementwise.js";
 
 /**

@@ -1,5 +1,5 @@
 import { DType, Values, valuesBytes } from "../../core/dtype.js";
-import type { Backend, Handle } from "../backend.js";
+import type { Backend, Handle } from "../../core/backend.js";
 
 /** Shared host storage with a reference count, so aliases (reshape, identity, reads) need no copy. */
 export class Storage {

@@ -1,5 +1,5 @@
 import type { DType, Values } from "../../core/dtype.js";
-import type { Attrs, KernelEnv } from "../backend.js";
+import type { Attrs, KernelEnv } from "../../core/backend.js";
 import { CpuHandle } from "./handle.js";
 
 /** What a CPU kernel reads and writes: flat host values with a shape. */

@@ -3,7 +3,7 @@ import { InternalError } from "../../core/errors.js";
 import { sizeOf } from "../../core/shape.js";
 import { defaultBackend } from "../../eager/context.js";
 import { getOpDef } from "../../ops/registry.js";
-import type { Attrs, Backend, Handle, KernelEnv } from "../backend.js";
+import type { Attrs, Backend, Handle, KernelEnv } from "../../core/backend.js";
 import { CachingAllocator, PinnedPool } from "./allocator.js";
 import { EPILOGUE_BIAS, EPILOGUE_RELU_BIAS, type CublasHandle } from "./blas.js";
 import { cudaSettings } from "./config.js";
@@ -11,7 +11,7 @@ import type { DeviceContext } from "./driver.js";
 import type { Ptr } from "./ffi.js";
 import { cudaKernels, CudaKernelDef } from "./kernels.js";
 import type { Compiler } from "./nvrtc.js";
-import type { FusedProgram } from "../fused.js";
+import type { FusedProgram } from "../../core/fused.js";
 import { cudaCanFuse, runFusedCuda } from "./fused.js";
 
 /** Device memory of one or more handles (aliases share it), with a host copy when one is known. */

@@ -2,7 +2,7 @@ import { InternalError } from "../../core/errors.js";
 import type { DType } from "../../core/dtype.js";
 import { sizeOf } from "../../core/shape.js";
 import { getOpDef } from "../../ops/registry.js";
-import { collapseDims, FusedOp, FusedProgram } from "../fused.js";
+import { collapseDims, FusedOp, FusedProgram } from "../../core/fused.js";
 import type { CudaBackend, CudaHandle } from "./backend.js";
 import type { Ptr } from "./ffi.js";
 import { castExpr, header, MAX_BCAST_RANK } from "./codegen.js";

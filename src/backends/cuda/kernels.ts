@@ -2,7 +2,7 @@ import { bytesPerElement, DType } from "../../core/dtype.js";
 import { InternalError, InvalidArgumentError } from "../../core/errors.js";
 import { broadcastShapes, normalizeAxis, sizeOf } from "../../core/shape.js";
 import { allOpDefs, ElementwiseSpec, getOpDef, TensorSpec } from "../../ops/registry.js";
-import type { Attrs, Handle, KernelEnv } from "../backend.js";
+import type { Attrs, Handle, KernelEnv } from "../../core/backend.js";
 import { CudaHandle as CudaHandleClass } from "./backend.js";
 import type { CudaBackend, CudaHandle } from "./backend.js";
 import { binarySource, castSource, fillSource, MAX_BCAST_RANK, oneHotSource, reduceAccBytes, ReduceKind, reduceSource, selectSource, softmaxSource, stridedCopySource, unarySource } from "./codegen.js";

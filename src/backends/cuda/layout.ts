@@ -1,4 +1,4 @@
-import type { Attrs, Handle } from "../backend.js";
+import type { Attrs, Handle } from "../../core/backend.js";
 import type { CudaBackend, CudaHandle } from "./backend.js";
 import type { CudaKernelDef } from "./kernels.js";
 import { permuteInto } from "./kernels.js";

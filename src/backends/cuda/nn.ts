@@ -1,7 +1,7 @@
 import { bytesPerElement, DType } from "../../core/dtype.js";
 import { sizeOf } from "../../core/shape.js";
 import { Philox } from "../../ops/random_state.js";
-import type { Attrs, Handle } from "../backend.js";
+import type { Attrs, Handle } from "../../core/backend.js";
 import { attrList, windows } from "../cpu/kernels/conv_util.js";
 import type { CudaBackend, CudaHandle } from "./backend.js";
 import { cudaSettings } from "./config.js";

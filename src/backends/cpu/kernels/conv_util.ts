@@ -1,4 +1,4 @@
-import type { Attrs } from "../../backend.js";
+import type { Attrs } from "../../../core/backend.js";
 import { allocValues, DType } from "../../../core/dtype.js";
 import { ints } from "./util.js";
 import { transpose } from "../blas_ops.js";

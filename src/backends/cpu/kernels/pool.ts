@@ -1,4 +1,4 @@
-import type { Attrs } from "../../backend.js";
+import type { Attrs } from "../../../core/backend.js";
 import { InvalidArgumentError } from "../../../core/errors.js";
 import { sizeOf } from "../../../core/shape.js";
 import { CpuTensor, KernelTable, out } from "../kernel.js";

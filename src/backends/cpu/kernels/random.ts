@@ -1,6 +1,6 @@
 import { allocValues, DType } from "../../../core/dtype.js";
 import { sizeOf } from "../../../core/shape.js";
-import type { RandomSource } from "../../backend.js";
+import type { RandomSource } from "../../../core/backend.js";
 import { KernelTable, out } from "../kernel.js";
 import { ints } from "./util.js";
 

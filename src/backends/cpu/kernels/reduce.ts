@@ -2,7 +2,7 @@ import { allocValues, DType, Values } from "../../../core/dtype.js";
 import { InvalidArgumentError } from "../../../core/errors.js";
 import { normalizeAxis, sizeOf, stridesOf } from "../../../core/shape.js";
 import { getOpDef } from "../../../ops/registry.js";
-import type { Attrs } from "../../backend.js";
+import type { Attrs } from "../../../core/backend.js";
 import { binaryKernel } from "../elementwise.js";
 import { aliasOf, CpuKernel, CpuTensor, KernelTable, out } from "../kernel.js";
 import { gemv } from "../blas_ops.js";

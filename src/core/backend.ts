@@ -1,4 +1,4 @@
-import type { DType, Values } from "../core/dtype.js";
+import type { DType, Values } from "./dtype.js";
 import type { FusedProgram } from "./fused.js";
 
 /** Attribute values an op may carry (TensorFlow's AttrValue, in JS form). */
@@ -56,7 +56,7 @@ export interface Backend {
    */
   canFuse?(type: string, inDType: DType, outDType: DType): boolean;
   /**
-   * Optional: a fused elementwise program (backends/fused.ts) as one kernel over `inputs` (this backend's),
+   * Optional: a fused elementwise program (core/fused.ts) as one kernel over `inputs` (this backend's),
    * giving a tensor of `shape` (fusedShape of the inputs). null: not this time (the caller runs the ops one by one).
    */
   runFused?(program: FusedProgram, inputs: readonly Handle[], shape: readonly number[]): Handle | null;

@@ -1,5 +1,5 @@
-import type { DType } from "../core/dtype.js";
-import { broadcastShapes } from "../core/shape.js";
+import type { DType } from "./dtype.js";
+import { broadcastShapes } from "./shape.js";
 
 /**
  * Fused elementwise programs: what a Session's fusion pass (runtime/fusion.ts) hands a backend to run as one
