@@ -12,15 +12,16 @@ parts=${parts/bench/micro train torchtrain report}
 q=${QUICK:+--quick}
 nvidia-smi --query-gpu=name,driver_version,memory.total,clocks.sm,clocks.max.sm --format=csv | tee "$OUT/smi.txt"
 for p in $parts; do
+  case $p in tests|suites) node tmp/gpu-test/test/util/require_gpu.js || exit 1 ;; esac
   case $p in
     tests) timeout 300 node --test --test-reporter=spec tmp/gpu-test/test/gpu.test.js tmp/gpu-test/test/gpu_cudnn.test.js tmp/gpu-test/test/fusion.test.js tmp/gpu-test/test/epilogue.test.js > "$OUT/gpu_test.log" 2>&1; echo "gpu.test rc=$?"
-           grep -E "^# (tests|pass|fail|skipped)" "$OUT/gpu_test.log"; grep -B2 -A12 "^ *not ok" "$OUT/gpu_test.log" | head -150 ;;
+           grep -E "^ℹ (tests|pass|fail|skipped)" "$OUT/gpu_test.log"; grep -B2 -A12 "^ *not ok" "$OUT/gpu_test.log" | head -150 ;;
     micro) timeout 240 node tmp/gpu-test/bench/gpu_micro.js > "$OUT/micro.log" 2>&1; echo "micro rc=$?"; sed -n '/^| measure/,$p' "$OUT/micro.log"; tail -5 "$OUT/micro.log" ;;
     torch) timeout 90 python3 bench/gpu_torch_sgemm.py 2>&1 | tee "$OUT/torch.log" ;;
     train) timeout 300 node tmp/gpu-test/bench/gpu_train.js $q 2>&1 | tee "$OUT/train.log"; echo "train rc=${PIPESTATUS[0]}" ;;
     torchtrain) PYTHONUNBUFFERED=1 timeout 300 python3 bench/gpu_torch_train.py $q 2>&1 | tee "$OUT/torch_train.log"; echo "torchtrain rc=${PIPESTATUS[0]}" ;;
     report) node tmp/gpu-test/bench/gpu_report.js "$OUT" docs/BENCHMARKS.md > /dev/null; echo "report rc=$?"; cat "$OUT/gpu_bench.md" ;;
-    suites) timeout ${SUITES_TIMEOUT:-300} node --test --test-reporter=tap tmp/gpu-test/test/ops_*.test.js tmp/gpu-test/test/eager.test.js tmp/gpu-test/test/graph_session.test.js tmp/gpu-test/test/train.test.js tmp/gpu-test/test/memory.test.js > "$OUT/suites.log" 2>&1; echo "suites rc=$?"
-           grep -E "^# (tests|pass|fail)" "$OUT/suites.log"; grep -E "^ *not ok" "$OUT/suites.log" | head -60 ;;
+    suites) timeout ${SUITES_TIMEOUT:-600} node --test --test-reporter=tap tmp/gpu-test/test/ops_*.test.js tmp/gpu-test/test/eager.test.js tmp/gpu-test/test/graph_session.test.js tmp/gpu-test/test/train.test.js tmp/gpu-test/test/memory.test.js > "$OUT/suites.log" 2>&1; echo "suites rc=$?"
+           grep -E "^# (tests|pass|fail|skip)" "$OUT/suites.log"; grep -E "^ *not ok" "$OUT/suites.log" | head -60 ;;
   esac
 done

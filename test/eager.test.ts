@@ -1,9 +1,10 @@
 import assert from "node:assert/strict";
-import { describe, it } from "node:test";
+import { describe, forEachDevice, it } from "./util/devices.js";
 import * as tf from "../src/index.js";
 
 const e = (t: tf.Tensor) => t as tf.EagerTensor;
 
+forEachDevice(() => {
 describe("tensors", () => {
   it("are made from numbers, booleans, strings, nested arrays and typed arrays", () => {
     assert.equal(e(tf.constant(3)).dtype, "float32");
@@ -288,4 +289,5 @@ describe("modes", () => {
     assert.equal(lines.length, 1);
     assert.match(lines[0], /^Executing op AddV2 in device \/job:localhost\/replica:0\/task:0\/device:(CPU|GPU):0$/);
   });
+});
 });

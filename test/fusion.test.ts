@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import { after, before, describe, it } from "node:test";
+import { after, before } from "node:test";
+import { describe, it } from "./util/devices.js";
 import * as tf from "../src/index.js";
 import { gpuBackend } from "../src/backends/cuda/index.js";
 import { E, gpuOnly } from "./util/gpu.js";

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { dirname, join } from "node:path";
-import { describe, it } from "node:test";
+import { describe, it } from "./util/devices.js";
 import { fileURLToPath } from "node:url";
 import * as tf from "../src/index.js";
 import { DEVICE_DTYPES } from "../src/backends/cuda/backend.js";
@@ -20,7 +20,7 @@ import { buildModel, syntheticBatch } from "../bench/tsflow_models.js";
 /**
  * The cuda backend. Tests that need a GPU skip themselves, with the reason, where there is none (CI); the
  * rest (code generation, the no-driver path, placement errors) run everywhere. On the GPU machine,
- * `npm run test:gpu` runs this file and the op test suite with GPU:0 as the default device; every GPU
+ * `npm run test:gpu` runs this file and the op suites (once per device, test/util/devices.ts); every GPU
  * result here is compared with the CPU reference backend on the same inputs.
  */
 

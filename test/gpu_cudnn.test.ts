@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { dirname, join } from "node:path";
-import { describe, it } from "node:test";
+import { describe, it } from "./util/devices.js";
 import { fileURLToPath } from "node:url";
 import * as tf from "../src/index.js";
 import { cudaUnavailableReason, gpuBackend } from "../src/backends/cuda/index.js";
@@ -24,7 +24,7 @@ const NO_GPU = cudaUnavailableReason();
 const backend = NO_GPU === null ? gpuBackend(0) : null;
 const dnn = backend ? cudnnFor(backend) : null;
 const cudnnOnly = {
-  skip: NO_GPU !== null ? `no GPU: ${NO_GPU}` : dnn === null ? `no cuDNN: ${cudnnUnavailableReason() ?? "not loaded"}` : false,
+  skip: NO_GPU !== null ? `no CUDA GPU: ${NO_GPU}` : dnn === null ? `no cuDNN: ${cudnnUnavailableReason() ?? "not loaded"}` : false,
 } as const;
 
 function rand(r: () => number, shape: number[], dtype: DType = "float64", scale = 1): E {

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { describe, it } from "node:test";
+import { describe, forEachDevice, it } from "./util/devices.js";
 import * as tf from "../src/index.js";
 
 /** Builds in a fresh graph and returns fn's result; every test gets its own graph. */
@@ -9,6 +9,7 @@ function inGraph<T>(fn: (g: tf.Graph) => T): T {
 }
 const val = (t: unknown) => (t as tf.EagerTensor).arraySync();
 
+forEachDevice(() => {
 describe("graph building", () => {
   it("names ops and tensors as TensorFlow does", () => {
     inGraph(() => {
@@ -448,4 +449,5 @@ describe("devices", () => {
       assert.throws(() => tf.device("/gpu:x", () => tf.constant(1)), tf.errors.InvalidArgumentError);
     });
   });
+});
 });

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { describe, it } from "node:test";
+import { describe, forEachDevice, it } from "./util/devices.js";
 import { setFlagsFromString } from "node:v8";
 import { runInNewContext } from "node:vm";
 import * as tf from "../src/index.js";
@@ -15,6 +15,7 @@ function heapMB(): number {
 
 const STEPS = 10_000;
 
+forEachDevice(() => {
 describe("memory stays flat over long training loops", () => {
   it("an eager loop with a tape, 10,000 steps, inside tf.tidy", () => {
     const x = tf.constant([[1, 2], [3, 4], [5, 6]]);
@@ -139,4 +140,5 @@ describe("the leak registry frees what nobody disposed", () => {
     assert.equal(tf.memory().numTensors, before.numTensors);
     assert.equal(tf.memory().numDataBuffers, before.numDataBuffers);
   });
+});
 });

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { describe, it } from "node:test";
+import { describe, forEachDevice, it, onTestDevice } from "./util/devices.js";
 import * as tf from "../src/index.js";
 import { assertClose, checkGradient } from "./util/gradcheck.js";
 
@@ -12,7 +12,7 @@ const f64 = (v: unknown) => tf.constant(v as number[], { dtype: "float64" });
 function inGraph(build: () => { fetch: T | T[]; feed?: [T, unknown][] }): unknown {
   const g = new tf.Graph();
   return g.asDefault(() => {
-    const { fetch, feed } = build();
+    const { fetch, feed } = onTestDevice(build);
     const sess = new tf.Session();
     try {
       const out = sess.run(fetch as T, new Map((feed ?? []) as [tf.SymbolicTensor, tf.EagerTensor][]));
@@ -25,7 +25,7 @@ function inGraph(build: () => { fetch: T | T[]; feed?: [T, unknown][] }): unknow
 
 /** Static shape of what `build` returns in a fresh graph. */
 function graphShape(build: () => T): tf.Shape {
-  return new tf.Graph().asDefault(() => build().shape);
+  return new tf.Graph().asDefault(() => onTestDevice(build).shape);
 }
 
 /** Asserts fn throws the tf.errors class, with a message matching every pattern. */
@@ -67,6 +67,7 @@ const R234 = Array.from({ length: 2 }, (_, i) => Array.from({ length: 3 }, (_, j
 
 // ---------------------------------------------------------------- Transpose
 
+forEachDevice(() => {
 describe("transpose", () => {
   it("reverses the dims by default and follows perm", () => {
     assert.deepEqual(arr(tf.transpose(tf.constant(M23))), [[1, 4], [2, 5], [3, 6]]);
@@ -733,4 +734,5 @@ describe("array ops together", () => {
     });
     assert.equal(tf.memory().numTensors, before);
   });
+});
 });

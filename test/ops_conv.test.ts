@@ -1,6 +1,6 @@
 import { mulberry32 } from "./util/random.js";
 import assert from "node:assert/strict";
-import { describe, it } from "node:test";
+import { describe, forEachDevice, it } from "./util/devices.js";
 import * as tf from "../src/index.js";
 import { assertClose, checkGradient } from "./util/gradcheck.js";
 import { dropoutV1 } from "../src/ops/conv.js";
@@ -144,6 +144,7 @@ function toNCHW(v: Float64Array, shape: number[]): { values: Float64Array; shape
 
 // ---------------------------------------------------------------- conv2d
 
+forEachDevice(() => {
 describe("tf.nn.conv2d", () => {
   const configs: { name: string; xs: number[]; fs: number[]; s: [number, number]; d: [number, number]; pad: Pad }[] = [
     { name: "3x3 VALID stride 1", xs: [2, 7, 6, 3], fs: [3, 3, 3, 4], s: [1, 1], d: [1, 1], pad: "VALID" },
@@ -777,6 +778,8 @@ describe("tf.image.resizeBilinear / resizeNearestNeighbor", () => {
     assert.throws(() => tf.image.resizeBilinear(img, [2, 2], { alignCorners: true, halfPixelCenters: true }), tf.errors.InvalidArgumentError);
     assert.throws(() => tf.image.resizeNearestNeighbor(img, [2, 2, 2]), tf.errors.InvalidArgumentError);
   });
+});
+
 });
 
 // ---------------------------------------------------------------- CPU kernel paths, called directly

@@ -1,10 +1,11 @@
 import assert from "node:assert/strict";
-import { describe, it } from "node:test";
+import { describe, forEachDevice, it } from "./util/devices.js";
 import * as tf from "../src/index.js";
 import { allOpDefs } from "../src/ops/registry.js";
 import { defaultBackend } from "../src/eager/context.js";
 import { checkGradient } from "./util/gradcheck.js";
 
+forEachDevice(() => {
 describe("core ops: gradients against finite differences", () => {
   it("Identity", () => checkGradient((x) => tf.identity(x), [[1, -2, 3]]));
   it("Fill (with respect to the value)", () => checkGradient((v) => tf.fill([2, 3], v), [1.5]));
@@ -18,6 +19,7 @@ describe("core ops: gradients against finite differences", () => {
       assert.deepEqual((new tf.Session().run(dx!) as tf.EagerTensor).arraySync(), [2, 4]);
     });
   });
+});
 });
 
 describe("the op table", () => {
@@ -39,7 +41,7 @@ describe("the op table", () => {
     for (const t of types) assert.match(t, /^[A-Z][A-Za-z0-9]*$/);
   });
 });
-
+forEachDevice(() => {
 describe("fused activation gradients", () => {
   it("ReluGrad, Relu6Grad, EluGrad, TanhGrad, SigmoidGrad and their second derivatives", () => {
     checkGradient((x) => tf.nn.relu(x), [[-1.5, 0.5, 2]]);
@@ -82,4 +84,5 @@ describe("relu edge values", () => {
       assert.deepEqual(y.slice(0, 6), [0, NaN, 0, 0, 2, Infinity]);
     }
   });
+});
 });

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { describe, it } from "node:test";
+import { describe, forEachDevice, it, onTestDevice } from "./util/devices.js";
 import * as tf from "../src/index.js";
 import { assertClose, checkGradient } from "./util/gradcheck.js";
 
@@ -12,7 +12,7 @@ const flat = (t: tf.Tensor) => Array.from(e(t).dataSync() as ArrayLike<number | 
 function inGraph(build: () => { fetch: T | T[]; feed?: Map<T, unknown> }): unknown {
   const g = new tf.Graph();
   return g.asDefault(() => {
-    const { fetch, feed } = build();
+    const { fetch, feed } = onTestDevice(build);
     const sess = new tf.Session();
     try {
       const out = sess.run(fetch as T, feed as Map<tf.SymbolicTensor, tf.EagerTensor> | undefined);
@@ -86,6 +86,7 @@ function stored(v: number | boolean, dtype: tf.DType): number | boolean {
 }
 const kind = (d: tf.DType) => (d === "float32" || d === "float64" ? "float" : d === "uint8" ? "uint8" : "int");
 
+forEachDevice(() => {
 describe("elementwise binary ops: values per dtype", () => {
   for (const [name, spec] of Object.entries(BINARY)) {
     it(`${name}: ${spec.dtypes.join(", ")}`, () => {
@@ -803,4 +804,5 @@ describe("matmul", () => {
     checkGradient((x, y) => tf.matmul(x, y), [A2, Y]);
     checkGradient((x, y) => tf.matmul(x, y), [[X], [Y, Y]]);
   });
+});
 });

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { describe, it } from "node:test";
+import { describe, forEachDevice, it, onTestDevice } from "./util/devices.js";
 import * as tf from "../src/index.js";
 import { assertClose, checkGradient } from "./util/gradcheck.js";
 
@@ -10,7 +10,7 @@ const arr = (t: tf.Tensor) => e(t).arraySync();
 function inGraph(build: () => { fetch: T | T[]; feed?: Map<T, unknown> }): unknown {
   const g = new tf.Graph();
   return g.asDefault(() => {
-    const { fetch, feed } = build();
+    const { fetch, feed } = onTestDevice(build);
     const sess = new tf.Session();
     try {
       const out = sess.run(fetch as T, feed as Map<tf.SymbolicTensor, tf.EagerTensor> | undefined);
@@ -31,6 +31,7 @@ const LSM123 = [-2.40760596444438, -1.40760596444438, -0.40760596444438];
 
 const L = [[0.5, -1.2, 2.1], [1.4, 0.3, -0.8]];
 
+forEachDevice(() => {
 describe("tf.nn activations", () => {
   it("exports relu, relu6, elu, softplus, sigmoid and tanh", () => {
     const x = tf.constant([-2, -0.5, 0, 0.5, 7], "float64");
@@ -401,4 +402,5 @@ describe("tf.nn memory", () => {
       tf.dispose(y);
     }
   });
+});
 });

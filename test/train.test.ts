@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { describe, it } from "node:test";
+import { describe, forEachDevice, it } from "./util/devices.js";
 import * as tf from "../src/index.js";
 
 /** Builds in a fresh graph and returns fn's result; every test gets its own graph. */
@@ -214,6 +214,7 @@ const cases: Case[] = [
   },
 ];
 
+forEachDevice(() => {
 describe("tf.train optimizers: one step by hand, graph and eager", () => {
   for (const c of cases) {
     it(`${c.name}: graph mode`, () => {
@@ -659,4 +660,5 @@ describe("tf.train: grouped GradientDescent updates in a Session step", () => {
       sess.close();
     });
   });
+});
 });

@@ -5,7 +5,7 @@ import { execute } from "../../src/ops/dispatch.js";
 
 /** Helpers shared by the tests that need a GPU; they skip themselves, with the reason, where there is none. */
 export const NO_GPU = cudaUnavailableReason();
-export const gpuOnly = { skip: NO_GPU === null ? false : `no GPU: ${NO_GPU}` } as const;
+export const gpuOnly = { skip: NO_GPU === null ? false : `no CUDA GPU: ${NO_GPU}` } as const;
 
 export type E = tf.EagerTensor;
 export const cpu = <T>(fn: () => T): T => tf.device("/cpu:0", fn);

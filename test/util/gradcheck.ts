@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import * as tf from "../../src/index.js";
+import { onTestDevice } from "./devices.js";
 
 /**
  * Checks an op's gradient against central finite differences in float64, eagerly with a tape AND in a
@@ -36,8 +37,7 @@ export function checkGradient(
   const g = new tf.Graph();
   const graphGrads = g.asDefault(() => {
     const ps = xs.map((x) => tf.placeholder("float64", x.shape));
-    const l = scalar(...ps);
-    const gs = tf.gradients(l, wrt.map((i) => ps[i]));
+    const gs = onTestDevice(() => tf.gradients(scalar(...ps), wrt.map((i) => ps[i])));
     const sess = new tf.Session();
     const feed = new Map(ps.map((p, i) => [p, xs[i]] as [tf.SymbolicTensor, tf.EagerTensor]));
     const out = gs.map((gr) => (gr === null ? null : (sess.run(gr, feed) as tf.EagerTensor)));
