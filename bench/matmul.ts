@@ -11,7 +11,7 @@ import { createRequire } from "node:module";
 import { pathToFileURL } from "node:url";
 import * as tf from "../src/index.js";
 import { getBlas } from "../src/backends/cpu/blas.js";
-import { gemmRef } from "../src/backends/cpu/kernels/linalg.js";
+import { gemmRef } from "../src/backends/cpu/gemm.js";
 
 export interface MatmulBenchRow {
   /** m = n = k. */

@@ -5,8 +5,7 @@ import { test } from "node:test";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import * as tf from "../src/index.js";
 import { getBlas, NO_BLAS_NOTICE_PREFIX } from "../src/backends/cpu/blas.js";
-import { BLAS_MIN_MNK, gemm } from "../src/backends/cpu/gemm.js";
-import { gemmRef } from "../src/backends/cpu/kernels/linalg.js";
+import { BLAS_MIN_MNK, gemm, gemmRef } from "../src/backends/cpu/gemm.js";
 import { axpy, axpyRef, BLAS_MIN_GEMV, BLAS_MIN_VEC, gemv, gemvRef, scal, scalRef, transpose, transposeRef, withBlasThreads } from "../src/backends/cpu/blas_ops.js";
 
 // gemm() through the BLAS this process loaded (if any) against the TypeScript reference loop, the
@@ -218,8 +217,7 @@ test("tf.matmul int32 stays exact on the reference loop", () => {
 function child(tsflowBlas: string): { out: { blas: string | null; maxDiff: number; matmulDiff: number }; stderr: string } {
   const code = `
     const { getBlas } = await import(${JSON.stringify(srcUrl("backends/cpu/blas.ts"))});
-    const { gemm } = await import(${JSON.stringify(srcUrl("backends/cpu/gemm.ts"))});
-    const { gemmRef } = await import(${JSON.stringify(srcUrl("backends/cpu/kernels/linalg.ts"))});
+    const { gemm, gemmRef } = await import(${JSON.stringify(srcUrl("backends/cpu/gemm.ts"))});
     const tf = await import(${JSON.stringify(srcUrl("index.ts"))});
     let maxDiff = 0;
     for (const [m, n, k] of [[20, 30, 40], [64, 64, 64], [2, 2, 2]]) {

@@ -7,7 +7,7 @@ import type { CpuKernel } from "./kernel.js";
 import { cpuKernels, generatedKernels } from "./kernels/index.js";
 import type { FusedProgram } from "../../core/fused.js";
 import { cpuCanFuse, runFusedCpu } from "./fused.js";
-import { giveValues, takeValues } from "./pool.js";
+import { giveValues, takeValues } from "./buffer_recycler.js";
 import { setValuesRecycler } from "../../core/dtype.js";
 
 /** The reference backend: every op has a TypeScript kernel here, and faster backends are tested against it. */

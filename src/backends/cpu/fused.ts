@@ -3,7 +3,7 @@ import { InternalError } from "../../core/errors.js";
 import { sizeOf } from "../../core/shape.js";
 import { getOpDef } from "../../ops/registry.js";
 import { collapseDims, FusedOp, FusedProgram } from "../../core/fused.js";
-import { exprFor } from "./elementwise.js";
+import { exprFor } from "./elementwise_loops.js";
 
 /**
  * Fused elementwise programs on the CPU: one generated JS loop computing the whole expression per element

@@ -1,7 +1,6 @@
 import { withBlasThreads } from "./blas_ops.js";
 import { InternalError } from "../../core/errors.js";
 import { getBlas } from "./blas.js";
-import { gemmRef } from "./kernels/linalg.js";
 
 /**
  * Row-major C[m,n] = op(A)[m,k] · op(B)[k,n] (+ beta·C) on float arrays: the one entry point every
@@ -103,4 +102,30 @@ export function gemm(g: GemmArgs): void {
     return;
   }
   gemmRef(a, aOff, b, bOff, c, cOff, m, n, k, transA, transB, lda, ldb, ldc);
+}
+
+/**
+ * Reference matrix product C[m,n] = op(A)[m,k] op(B)[k,n] on flat row-major arrays at given offsets.
+ * lda/ldb/ldc are row strides (default: packed). i-k-j loop order keeps the inner loop contiguous and
+ * accumulates in float64; the BLAS path in ../gemm.ts plugs in above this.
+ */
+export function gemmRef(
+  a: ArrayLike<number>, aOff: number, b: ArrayLike<number>, bOff: number, c: { [i: number]: number }, cOff: number,
+  m: number, n: number, k: number, ta: boolean, tb: boolean,
+  lda: number = ta ? m : k, ldb: number = tb ? k : n, ldc: number = n,
+): void {
+  const row = new Float64Array(n);
+  for (let i = 0; i < m; i++) {
+    row.fill(0);
+    for (let p = 0; p < k; p++) {
+      const av = ta ? a[aOff + p * lda + i] : a[aOff + i * lda + p];
+      if (tb) for (let j = 0; j < n; j++) row[j] += av * b[bOff + j * ldb + p];
+      else {
+        const base = bOff + p * ldb;
+        for (let j = 0; j < n; j++) row[j] += av * b[base + j];
+      }
+    }
+    const cb = cOff + i * ldc;
+    for (let j = 0; j < n; j++) c[cb + j] = row[j];
+  }
 }

@@ -556,7 +556,7 @@ interface ConvFamily {
   backFilter(x: FArr, dy: FArr, g: Geom, df: FArr): void;
 }
 
-function convKernels(fwd: string, family: ConvFamily): KernelTable {
+function convFamily(fwd: string, family: ConvFamily): KernelTable {
   return {
     [fwd]: ([x, f], attrs) => {
       const cf = isChannelsFirst(attrs.data_format);
@@ -590,14 +590,14 @@ function convKernels(fwd: string, family: ConvFamily): KernelTable {
   };
 }
 
-export const convKernelTable: KernelTable = {
-  ...convKernels("Conv2D", {
+export const convKernels: KernelTable = {
+  ...convFamily("Conv2D", {
     geom: (s, f, a, cf) => convGeom(s, f, f[3], a, cf),
     forward: conv2dForward,
     backInput: conv2dBackpropInput,
     backFilter: conv2dBackpropFilter,
   }),
-  ...convKernels("DepthwiseConv2dNative", {
+  ...convFamily("DepthwiseConv2dNative", {
     geom: depthwiseGeom,
     forward: (x, f, g, o) => depthwise(DwMode.Forward, x, f, g as ConvGeom & { mult: number }, o),
     backInput: (dy, f, g, dx) => depthwise(DwMode.BackInput, dy, f, g as ConvGeom & { mult: number }, dx),

@@ -1,26 +1,34 @@
 import { allOpDefs } from "../../../ops/registry.js";
-import { binaryKernel, unaryKernel } from "../elementwise.js";
+import { binaryKernel, unaryKernel } from "../elementwise_loops.js";
 import type { CpuKernel } from "../kernel.js";
-import { arrayKernels, debugKernels } from "./array.js";
-import { linalgKernels } from "./linalg.js";
+import { elementwiseKernels } from "./elementwise.js";
 import { reduceKernels } from "./reduce.js";
-import { nnKernels } from "./nn.js";
-import { convKernelTable } from "./conv.js";
-import { poolKernelTable } from "./pool.js";
-import { normKernelTable } from "./norm.js";
+import { matmulKernels } from "./matmul.js";
+import { softmaxKernels } from "./softmax.js";
+import { movementKernels } from "./movement.js";
+import { shapeKernels } from "./shape.js";
+import { convKernels } from "./conv.js";
+import { poolKernels } from "./pool.js";
+import { normKernels } from "./norm.js";
+import { imageKernels } from "./image.js";
 import { randomKernels } from "./random.js";
-import { stateKernels } from "./state.js";
 import { trainingKernels } from "./training.js";
+import { stateKernels } from "./state.js";
+import { debugKernels } from "./debug.js";
 
 /** The kernels cpuKernels generated from elementwise rows (a fused loop may compute those ops: backends/cpu/fused.ts). */
 export const generatedKernels = new WeakSet<CpuKernel>();
 
 /**
- * The CPU kernel table: hand-written kernels per op family, plus one generated kernel for every
- * elementwise op of the op table. Built on first use, after the op library has registered.
+ * The CPU kernel table: hand-written kernels per op family (one file each, named as in
+ * backends/cuda/kernels/), plus one generated kernel for every elementwise op of the op table that has no
+ * hand-written one. Built on first use, after the op library has registered.
  */
 export function cpuKernels(): Record<string, CpuKernel> {
-  const table: Record<string, CpuKernel> = { ...arrayKernels, ...debugKernels, ...reduceKernels, ...linalgKernels, ...randomKernels, ...stateKernels, ...trainingKernels, ...nnKernels, ...convKernelTable, ...poolKernelTable, ...normKernelTable };
+  const table: Record<string, CpuKernel> = {
+    ...elementwiseKernels, ...reduceKernels, ...matmulKernels, ...softmaxKernels, ...movementKernels, ...shapeKernels,
+    ...convKernels, ...poolKernels, ...normKernels, ...imageKernels, ...randomKernels, ...trainingKernels, ...stateKernels, ...debugKernels,
+  };
   for (const def of allOpDefs()) {
     const ew = def.elementwise;
     if (!ew || table[def.type]) continue;

@@ -290,7 +290,7 @@ function checkGrad(op: string, grad: CpuTensor, want: readonly number[]): void {
   }
 }
 
-function poolKernels(max: string, avg: string): KernelTable {
+function poolFamily(max: string, avg: string): KernelTable {
   return {
     [max]: ([x], attrs) => {
       const L = layout(x.shape, attrs);
@@ -387,9 +387,9 @@ function withArgmaxKernels(): KernelTable {
   };
 }
 
-export const poolKernelTable: KernelTable = {
-  ...poolKernels("MaxPool", "AvgPool"),
-  ...poolKernels("MaxPool3D", "AvgPool3D"),
+export const poolKernels: KernelTable = {
+  ...poolFamily("MaxPool", "AvgPool"),
+  ...poolFamily("MaxPool3D", "AvgPool3D"),
   ...withArgmaxKernels(),
   /** MaxPoolGradWithArgmax's gradient wrt grad: picks the argmax entries of a gradient shaped like the input. */
   MaxPoolGradGradWithArgmax: ([x, ddx, arg], attrs) => {

@@ -1,16 +1,14 @@
-import { allocValues, DType, Values } from "../../../core/dtype.js";
+import { allocValues, DType } from "../../../core/dtype.js";
 import { InvalidArgumentError } from "../../../core/errors.js";
 import { normalizeAxis, sizeOf, stridesOf } from "../../../core/shape.js";
-import { getOpDef } from "../../../ops/registry.js";
 import type { Attrs } from "../../../core/backend.js";
-import { binaryKernel } from "../elementwise.js";
-import { aliasOf, CpuKernel, CpuTensor, KernelTable, out } from "../kernel.js";
+import { aliasOf, CpuTensor, KernelTable, out } from "../kernel.js";
 import { gemv } from "../blas_ops.js";
 import { ints } from "./util.js";
 
 /**
- * Math kernels that are not generated from elementwise expressions: reductions (Sum, Mean, Max, ...),
- * ArgMax/ArgMin, the scans Cumsum/Cumprod, AddN, and TensorFlow's checks on integer FloorDiv/FloorMod/Pow.
+ * Reductions on the CPU: Sum, Mean, Max, ... over axes, ArgMax/ArgMin, the scans Cumsum/Cumprod, and
+ * L2Loss (half the sum of squares).
  */
 
 type Combine = "sum" | "prod" | "max" | "min" | "any" | "all";
@@ -300,27 +298,6 @@ function scanKernel(x: CpuTensor, axisT: CpuTensor, attrs: Attrs, isProd: boolea
   return out(x.dtype, x.shape, ov);
 }
 
-/**
- * An elementwise op's generated kernel behind TensorFlow's integer argument check (FloorDiv/FloorMod by
- * zero, Pow to a negative power): `bad` names a divisor/exponent value the CPU kernel rejects.
- */
-function checkedInteger(type: string, bad: (v: number) => boolean, message: string): CpuKernel {
-  let generated: CpuKernel | null = null;
-  return (inputs, attrs, env) => {
-    const [a, b] = inputs;
-    if (a.dtype === "int32" || a.dtype === "int64" || a.dtype === "uint8") {
-      const bv = b.values as ArrayLike<number | bigint>;
-      for (let i = 0; i < bv.length; i++) if (bad(Number(bv[i]))) throw new InvalidArgumentError(message);
-    }
-    if (!generated) {
-      const ew = getOpDef(type)?.elementwise;
-      if (!ew) throw new InvalidArgumentError(`${type} has no elementwise expression`);
-      generated = binaryKernel(ew, type, ew.outDType);
-    }
-    return generated(inputs, attrs, env);
-  };
-}
-
 export const reduceKernels: KernelTable = {
   Sum: ([x, a], attrs) => reduce(x, a, attrs, "sum", "Sum"),
   Mean: ([x, a], attrs) => reduce(x, a, attrs, "sum", "Mean", true),
@@ -333,31 +310,12 @@ export const reduceKernels: KernelTable = {
   ArgMin: ([x, d], attrs) => [argReduce(x, d, attrs, false)],
   Cumsum: ([x, a], attrs) => [scanKernel(x, a, attrs, false)],
   Cumprod: ([x, a], attrs) => [scanKernel(x, a, attrs, true)],
-  FloorDiv: checkedInteger("FloorDiv", (v) => v === 0, "Integer division by zero"),
-  FloorMod: checkedInteger("FloorMod", (v) => v === 0, "Integer division by zero"),
-  Pow: checkedInteger("Pow", (v) => v < 0, "Integers to negative integer powers are not allowed"),
-  AddN: (inputs) => {
-    const first = inputs[0];
-    const n = first.values.length;
-    const o = allocValues(first.dtype, n) as Values;
-    if (first.dtype === "int64") {
-      const ob = o as BigInt64Array;
-      for (const t of inputs) for (let i = 0; i < n; i++) ob[i] += (t.values as BigInt64Array)[i];
-    } else if (first.dtype === "float32" || first.dtype === "float64") {
-      // Sum in float64, round once.
-      const acc = new Float64Array(n);
-      for (const t of inputs) {
-        const v = t.values as Float64Array;
-        for (let i = 0; i < n; i++) acc[i] += v[i];
-      }
-      (o as Float64Array).set(acc);
-    } else {
-      const ov = o as Int32Array;
-      for (const t of inputs) {
-        const v = t.values as Int32Array;
-        for (let i = 0; i < n; i++) ov[i] += v[i];
-      }
-    }
-    return [out(first.dtype, first.shape, o)];
+  L2Loss: ([x]) => {
+    const v = x.values as ArrayLike<number>;
+    let s = 0;
+    for (let i = 0; i < v.length; i++) s += v[i] * v[i];
+    const o = allocValues(x.dtype, 1) as Float64Array;
+    o[0] = s / 2;
+    return [out(x.dtype, [], o)];
   },
 };

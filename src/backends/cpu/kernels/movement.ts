@@ -1,6 +1,6 @@
 import { allocValues, DType, tfName, Values } from "../../../core/dtype.js";
 import { InvalidArgumentError } from "../../../core/errors.js";
-import { broadcastShapes, sameShape, shapeStr, sizeOf, stridesOf } from "../../../core/shape.js";
+import { sameShape, shapeStr, sizeOf, stridesOf } from "../../../core/shape.js";
 import {
   checkPermutation, concatShape, gatherShape, oneHotShape, packShape, padShape, rangeSize, reverseAxes, segmentSumShape,
   sliceShape, splitShape, splitVShapes, squeezeShape, stridedSliceSpec, StridedSliceMasks, tileShape, transposeShape, unpackShape,
@@ -249,7 +249,7 @@ function indexStr(shape: readonly number[], k: number): string {
   return idx.join(",");
 }
 
-const movementKernels: KernelTable = {
+export const movementKernels: KernelTable = {
   Transpose: ([x, p]) => {
     const perm = ints(p.values);
     const shape = transposeShape(x.shape as number[], perm, perm.length) as number[];
@@ -489,54 +489,9 @@ const movementKernels: KernelTable = {
     }
     return [out(s.dtype, [num], dst)];
   },
-};
-
-function padConstant(x: CpuTensor, p: CpuTensor, value: number | bigint | string, op: string): CpuTensor {
-  const pads = ints(p.values);
-  const shape = padShape(x.shape as number[], pads, p.shape as number[], op) as number[];
-  const dst = filledValues(x.dtype, sizeOf(shape), value as number);
-  const st = stridesOf(shape);
-  scatterByMaps(x.values, dst, x.shape, x.shape.map((n, d) => affineMap(n, pads[2 * d], 1, st[d])), false);
-  return out(x.dtype, shape, dst);
-}
-
-export const arrayKernels: KernelTable = {
-  ...movementKernels,
   Identity: ([x]) => [aliasOf(x)],
   StopGradient: ([x]) => [aliasOf(x)],
   Reshape: ([x, s]) => [aliasOf(x, reshapeTarget(x.values.length, ints(s.values)))],
-  Cast: ([x], attrs) => [out(attrs.DstT as DType, x.shape, castValues(x.values, x.dtype, attrs.DstT as DType))],
-  Shape: ([x], attrs) => {
-    const t = (attrs.out_type as DType) ?? "int32";
-    return [out(t, [x.shape.length], castValues(Int32Array.from(x.shape), "int32", t))];
-  },
-  Size: ([x], attrs) => {
-    const t = (attrs.out_type as DType) ?? "int32";
-    return [out(t, [], castValues(Int32Array.of(x.values.length), "int32", t))];
-  },
-  Rank: ([x]) => [out("int32", [], Int32Array.of(x.shape.length))],
-  ZerosLike: ([x]) => [out(x.dtype, x.shape, filledValues(x.dtype, x.values.length, x.dtype === "string" ? "" : 0))],
-  OnesLike: ([x]) => [out(x.dtype, x.shape, filledValues(x.dtype, x.values.length, 1))],
-  Fill: ([dims, v]) => {
-    const shape = ints(dims.values);
-    return [out(v.dtype, shape, filledValues(v.dtype, sizeOf(shape), v.values[0] as number))];
-  },
-  SelectV2: ([c, t, e]) => {
-    const s1 = broadcastShapes(t.shape as number[], e.shape as number[]);
-    const s = s1 === "incompatible" ? s1 : broadcastShapes(c.shape as number[], s1);
-    if (s === "incompatible" || s === null) throw new InvalidArgumentError(`SelectV2: shapes [${c.shape}], [${t.shape}], [${e.shape}] do not broadcast`);
-    const shape = s as number[];
-    const n = sizeOf(shape);
-    const o = allocValues(t.dtype, n) as Float64Array;
-    const co = broadcastOffsets(c.shape, shape);
-    const to = broadcastOffsets(t.shape, shape);
-    const eo = broadcastOffsets(e.shape, shape);
-    const cv = c.values as Uint8Array;
-    const tv = t.values as Float64Array;
-    const ev = e.values as Float64Array;
-    for (let i = 0; i < n; i++) o[i] = cv[co[i]] ? tv[to[i]] : ev[eo[i]];
-    return [out(t.dtype, shape, o)];
-  },
   BroadcastTo: ([x, s]) => {
     const shape = ints(s.values);
     const n = sizeOf(shape);
@@ -554,32 +509,13 @@ export const arrayKernels: KernelTable = {
     shape.splice(a, 0, 1);
     return [aliasOf(x, shape)];
   },
-  BroadcastGradientArgs: ([s0, s1]) => {
-    const a = ints(s0.values);
-    const b = ints(s1.values);
-    const n = Math.max(a.length, b.length);
-    const pa = [...new Array(n - a.length).fill(1), ...a];
-    const pb = [...new Array(n - b.length).fill(1), ...b];
-    const r0: number[] = [];
-    const r1: number[] = [];
-    for (let i = 0; i < n; i++) {
-      if (pa[i] === pb[i]) continue;
-      if (pa[i] === 1) r0.push(i);
-      else if (pb[i] === 1) r1.push(i);
-      else throw new InvalidArgumentError(`Incompatible shapes: [${a}] vs. [${b}]`);
-    }
-    return [out("int32", [r0.length], Int32Array.from(r0)), out("int32", [r1.length], Int32Array.from(r1))];
-  },
 };
 
-export const debugKernels: KernelTable = {
-  CheckNumerics: ([x], attrs) => {
-    const v = x.values as Float64Array;
-    for (let i = 0; i < v.length; i++) {
-      if (!Number.isFinite(v[i])) {
-        throw new InvalidArgumentError(`${String(attrs.message ?? "")} : Tensor had ${Number.isNaN(v[i]) ? "NaN" : "Inf"} values`);
-      }
-    }
-    return [aliasOf(x)];
-  },
-};
+function padConstant(x: CpuTensor, p: CpuTensor, value: number | bigint | string, op: string): CpuTensor {
+  const pads = ints(p.values);
+  const shape = padShape(x.shape as number[], pads, p.shape as number[], op) as number[];
+  const dst = filledValues(x.dtype, sizeOf(shape), value as number);
+  const st = stridesOf(shape);
+  scatterByMaps(x.values, dst, x.shape, x.shape.map((n, d) => affineMap(n, pads[2 * d], 1, st[d])), false);
+  return out(x.dtype, shape, dst);
+}

@@ -5,7 +5,7 @@ import { CpuTensor, KernelTable, out } from "../kernel.js";
 import { broadcastOffsets } from "./util.js";
 
 /**
- * Kernels of tf.nn's softmax family and losses. Every row (the last axis) is shifted by its max before
+ * Kernels of tf.nn's softmax family: Softmax, LogSoftmax and the softmax cross-entropy losses. Every row (the last axis) is shifted by its max before
  * exp, so that logits of any magnitude give finite results; sums are taken in float64.
  */
 
@@ -58,7 +58,7 @@ function broadcastPair(a: CpuTensor, b: CpuTensor): [ArrayLike<number>, ArrayLik
   return [expand(a), expand(b), shape];
 }
 
-export const nnKernels: KernelTable = {
+export const softmaxKernels: KernelTable = {
   Softmax: ([x]) => [softmaxKernel(x, false)],
   LogSoftmax: ([x]) => [softmaxKernel(x, true)],
 
@@ -111,14 +111,5 @@ export const nnKernels: KernelTable = {
       loss[r] = -(lv[off + y] - m - lse);
     }
     return [out(logits.dtype, logits.shape.slice(0, -1), loss), out(logits.dtype, logits.shape, back)];
-  },
-
-  L2Loss: ([x]) => {
-    const v = x.values as ArrayLike<number>;
-    let s = 0;
-    for (let i = 0; i < v.length; i++) s += v[i] * v[i];
-    const o = allocValues(x.dtype, 1) as Float64Array;
-    o[0] = s / 2;
-    return [out(x.dtype, [], o)];
   },
 };

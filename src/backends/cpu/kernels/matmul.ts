@@ -1,34 +1,8 @@
 import { allocValues } from "../../../core/dtype.js";
 import { broadcastShapes, sizeOf } from "../../../core/shape.js";
-import { gemm } from "../gemm.js";
+import { gemm, gemmRef } from "../gemm.js";
 import { CpuTensor, KernelTable, out } from "../kernel.js";
 import { broadcastOffsets } from "./util.js";
-
-/**
- * Reference matrix product C[m,n] = op(A)[m,k] op(B)[k,n] on flat row-major arrays at given offsets.
- * lda/ldb/ldc are row strides (default: packed). i-k-j loop order keeps the inner loop contiguous and
- * accumulates in float64; the BLAS path in ../gemm.ts plugs in above this.
- */
-export function gemmRef(
-  a: ArrayLike<number>, aOff: number, b: ArrayLike<number>, bOff: number, c: { [i: number]: number }, cOff: number,
-  m: number, n: number, k: number, ta: boolean, tb: boolean,
-  lda: number = ta ? m : k, ldb: number = tb ? k : n, ldc: number = n,
-): void {
-  const row = new Float64Array(n);
-  for (let i = 0; i < m; i++) {
-    row.fill(0);
-    for (let p = 0; p < k; p++) {
-      const av = ta ? a[aOff + p * lda + i] : a[aOff + i * lda + p];
-      if (tb) for (let j = 0; j < n; j++) row[j] += av * b[bOff + j * ldb + p];
-      else {
-        const base = bOff + p * ldb;
-        for (let j = 0; j < n; j++) row[j] += av * b[base + j];
-      }
-    }
-    const cb = cOff + i * ldc;
-    for (let j = 0; j < n; j++) c[cb + j] = row[j];
-  }
-}
 
 function gemmBig(a: BigInt64Array, b: BigInt64Array, c: BigInt64Array, m: number, n: number, k: number, ta: boolean, tb: boolean, aOff: number, bOff: number, cOff: number): void {
   for (let i = 0; i < m; i++)
@@ -75,7 +49,7 @@ function batchMatmul(x: CpuTensor, y: CpuTensor, ta: boolean, tb: boolean): CpuT
   return out(x.dtype, [...batchShape, m, n], o);
 }
 
-export const linalgKernels: KernelTable = {
+export const matmulKernels: KernelTable = {
   MatMul: ([a, b], attrs) => [batchMatmul(a, b, Boolean(attrs.transpose_a), Boolean(attrs.transpose_b))],
   BatchMatMulV2: ([a, b], attrs) => [batchMatmul(a, b, Boolean(attrs.adj_x), Boolean(attrs.adj_y))],
 };
