@@ -1,8 +1,8 @@
 /**
  * cuDNN against tsflow's own convolution and pooling kernels, op by op (for bench/GPU_NOTES.md and the rule
- * in nn.ts that picks between them). Device time per call, measured with events behind a spinning kernel
+ * in backends/cuda/kernels/conv.ts that picks between them). Device time per call, measured with events behind a spinning kernel
  * (the host queues all calls first), TF32 as configured (on by default). cuDNN is called through cudnn.ts
- * directly (every case it takes, whatever nn.ts's rule), the own kernels through the op with cuDNN off.
+ * directly (every case it takes, whatever kernels/conv.ts's rule), the own kernels through the op with cuDNN off.
  *
  *   node tmp/gpu-test/bench/gpu_cudnn_bench.js [reps]
  */

@@ -47,7 +47,7 @@ const stats = (): CudnnStats => dnn!.stats;
 const snapshot = () => ({ ...stats() });
 const convCalls = (s: { forward: number; backwardData: number; backwardFilter: number }) => [s.forward, s.backwardData, s.backwardFilter];
 
-/** A CNN whose convolutions nn.ts gives to cuDNN: [12, 12, 8] -> conv 5x5 16 SAME -> pool 2 -> conv 3x3 16 VALID -> dense 10. */
+/** A CNN whose convolutions kernels/conv.ts gives to cuDNN: [12, 12, 8] -> conv 5x5 16 SAME -> pool 2 -> conv 3x3 16 VALID -> dense 10. */
 function smallCnn(): { vars: tf.Variable[]; forward: (x: tf.Tensor) => tf.Tensor } {
   const u = (shape: number[], limit: number) => new tf.Variable(tf.randomUniform(shape, -limit, limit));
   const vars = [u([5, 5, 8, 16], 0.12), new tf.Variable(tf.zeros([16])), u([3, 3, 16, 16], 0.15), new tf.Variable(tf.zeros([16])), u([256, 10], 0.15), new tf.Variable(tf.zeros([10]))];
@@ -109,7 +109,7 @@ describe("cuDNN: convolutions and pooling against the CPU", cudnnOnly, () => {
 
   it("Conv2D and both gradients: fp64, fp32 (TF32 off and on); VALID, SAME, strides, dilations, channel counts", () => {
     const r = rng(31);
-    // cudnn: whether nn.ts gives the case to cuDNN (symmetric padding, at least 8 channels each side and 2048 weights).
+    // cudnn: whether kernels/conv.ts gives the case to cuDNN (symmetric padding, at least 8 channels each side and 2048 weights).
     const cases: { x: number[]; f: number[]; s: number; d: number; pad: string; cudnn: boolean }[] = [
       { x: [1, 28, 28, 1], f: [5, 5, 1, 6], s: 1, d: 1, pad: "SAME", cudnn: false }, // LeNet-5's layers: own kernels
       { x: [64, 14, 14, 6], f: [5, 5, 6, 16], s: 1, d: 1, pad: "VALID", cudnn: false },
@@ -161,7 +161,7 @@ describe("cuDNN: convolutions and pooling against the CPU", cudnnOnly, () => {
     }
   });
 
-  it("cuDNN itself on LeNet-5's layers (batch 1 and 64, which nn.ts gives to the own kernels) and max-pool gradients with ties", () => {
+  it("cuDNN itself on LeNet-5's layers (batch 1 and 64, which kernels/conv.ts gives to the own kernels) and max-pool gradients with ties", () => {
     const r = rng(33);
     const b = backend!;
     const h = (t: tf.Tensor) => (t as E).handle as CudaHandle;

@@ -9,42 +9,12 @@ import { EPILOGUE_BIAS, EPILOGUE_RELU_BIAS, type CublasHandle } from "./blas.js"
 import { cudaSettings } from "./config.js";
 import type { DeviceContext } from "./driver.js";
 import type { Ptr } from "./ffi.js";
-import { cudaKernels, CudaKernelDef } from "./kernels.js";
+import type { CudaKernelDef, KernelContext } from "./kernel.js";
+import { cudaKernels } from "./kernels/index.js";
+import { CudaHandle, DeviceStorage } from "./handle.js";
 import type { Compiler } from "./nvrtc.js";
 import type { FusedProgram } from "../../core/fused.js";
 import { cudaCanFuse, runFusedCuda } from "./fused.js";
-
-/** Device memory of one or more handles (aliases share it), with a host copy when one is known. */
-export class DeviceStorage {
-  refs = 1;
-  /** Owned by the backend (the scalar cache), not counted among the buffers tensors hold. */
-  internal = false;
-  constructor(
-    /**
-     * CUdeviceptr; 0 for empty tensors and host-only dtypes (strings). Changes only when a captured Session
-     * step moves other holders of its buffer to a copy before a replay overwrites it (CudaBackend.detach).
-     */
-    public ptr: number,
-    readonly bytes: number,
-    /**
-     * The values on the host, when known without a copy: what write() was given, or what a read brought back.
-     * Device buffers are immutable once written, so this stays true; reads of it need no synchronisation.
-     */
-    public host: Values | null,
-  ) {}
-}
-
-export class CudaHandle implements Handle {
-  constructor(
-    readonly backend: CudaBackend,
-    readonly storage: DeviceStorage,
-    readonly dtype: DType,
-    readonly shape: readonly number[],
-  ) {}
-  get ptr(): number {
-    return this.storage.ptr;
-  }
-}
 
 /** A captured Session step: the graph, its executable form and the device memory only it may use. */
 export interface CapturedGraph {
@@ -56,6 +26,8 @@ export interface CapturedGraph {
   /** Addresses handed out while capturing: buffers the graph writes. */
   readonly allocated: ReadonlySet<number>;
 }
+
+export { CudaHandle, DeviceStorage };
 
 /** Dtypes stored in device memory; others (strings) live on the host inside cuda handles. */
 export const DEVICE_DTYPES: ReadonlySet<DType> = new Set(["float32", "float64", "int32", "int64", "uint8", "bool"]);
@@ -98,7 +70,7 @@ function newValues(dtype: DType, n: number): Values {
 /** Per dtype of each input in turn a further level; "=" + attrKey leads to the answer. */
 type SupportTrie = Map<string, SupportTrie | boolean>;
 
-export class CudaBackend implements Backend {
+export class CudaBackend implements Backend, KernelContext {
   readonly name = "cuda";
   readonly deviceType = "GPU" as const;
   readonly fullName: string;

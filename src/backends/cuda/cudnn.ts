@@ -1,16 +1,17 @@
 import { existsSync, readdirSync } from "node:fs";
 import type { DType } from "../../core/dtype.js";
 import { InternalError } from "../../core/errors.js";
-import type { CudaBackend, CudaHandle } from "./backend.js";
+import type { CudaHandle } from "./handle.js";
+import type { KernelContext } from "./kernel.js";
 import { cudaSettings } from "./config.js";
 import { candidates, Fn, Koffi, Ptr, shortError, tryLoad } from "./ffi.js";
-import { permuteInto } from "./kernels.js";
+import { permuteInto } from "./kernels/movement.js";
 
 /**
  * cuDNN (libcudnn.so.9, its legacy API) for 2-D convolutions, their two gradients, max pooling and its
  * gradient, channels-last as tsflow's own kernels. Loaded lazily once per process, one handle per device
  * bound to the device's stream; when the library is absent or fails, every entry point answers false and
- * nn.ts runs its own kernels (TSFLOW_CUDA_DEBUG=1 prints why, once).
+ * kernels/conv.ts and kernels/pool.ts run their own kernels (TSFLOW_CUDA_DEBUG=1 prints why, once).
  *
  * Descriptors and the algorithm are made once per shape signature, dtype and TF32 setting and reused. The
  * algorithm is timed (cudnnFind*AlgorithmEx, in a workspace from tsflow's allocator) outside CUDA-graph
@@ -18,7 +19,7 @@ import { permuteInto } from "./kernels.js";
  * which neither allocates nor synchronises (a Session's first run is never captured, so its shapes are
  * timed there). Among the working algorithms the fastest deterministic one is kept: results do not change
  * from run to run, as with the own kernels (allowing the ones that add with atomics gained nothing in the
- * cases nn.ts gives to cuDNN, bench/GPU_NOTES.md); where none is, the own kernels run.
+ * cases kernels/conv.ts gives to cuDNN, bench/GPU_NOTES.md); where none is, the own kernels run.
  */
 
 // Enum values of cuDNN 9.14's cudnn_graph.h / cudnn_ops.h / cudnn_cnn.h.
@@ -132,14 +133,14 @@ function whyNot(reason: string): void {
   process.stderr.write(`tsflow cuda: cuDNN not used (${reason}); convolutions and pooling run tsflow's own kernels\n`);
 }
 
-/** The window geometry of a 2-D convolution (nn.ts ConvGeom): sizes, strides, dilations, padding before. */
+/** The window geometry of a 2-D convolution (kernels/conv.ts ConvGeom): sizes, strides, dilations, padding before. */
 export interface ConvShape {
   readonly n: number; readonly H: number; readonly W: number; readonly C: number;
   readonly OH: number; readonly OW: number; readonly OC: number;
   readonly kH: number; readonly kW: number; readonly sH: number; readonly sW: number;
   readonly dH: number; readonly dW: number; readonly padT: number; readonly padL: number;
 }
-/** A pooling window's geometry (nn.ts PoolGeom). */
+/** A pooling window's geometry (kernels/pool.ts PoolGeom). */
 export interface PoolShape {
   readonly n: number; readonly H: number; readonly W: number; readonly C: number; readonly OH: number; readonly OW: number;
   readonly kH: number; readonly kW: number; readonly sH: number; readonly sW: number; readonly padT: number; readonly padL: number;
@@ -190,7 +191,7 @@ export class Cudnn {
   readonly #zero64 = new Float64Array([0]);
   readonly #perf = new Uint8Array(PERF_BYTES * MAX_ALGOS);
 
-  constructor(readonly lib: CudnnLib, readonly b: CudaBackend) {
+  constructor(readonly lib: CudnnLib, readonly b: KernelContext) {
     b.ctx.makeCurrent();
     const h: Ptr[] = [null];
     this.#check("cudnnCreate", lib.cudnnCreate(h));
@@ -383,13 +384,13 @@ export class Cudnn {
   }
 }
 
-const instances = new WeakMap<CudaBackend, Cudnn | null>();
+const instances = new WeakMap<KernelContext, Cudnn | null>();
 
 /**
  * The device's cuDNN, created on first use; null when cuDNN is off (cudaSettings.cudnn), absent, or failed
  * to start (the reason then goes to cudnnUnavailableReason and, with TSFLOW_CUDA_DEBUG, to stderr once).
  */
-export function cudnnFor(b: CudaBackend): Cudnn | null {
+export function cudnnFor(b: KernelContext): Cudnn | null {
   if (!cudaSettings.cudnn) return null;
   const known = instances.get(b);
   if (known !== undefined) return known;
@@ -427,9 +428,9 @@ export function cudnnVersion(): number | null {
   return library !== undefined && typeof library !== "string" ? library.version : null;
 }
 
-// ---------------------------------------------------------------- the entry points nn.ts calls
+// ---------------------------------------------------------------- the entry points kernels/conv.ts and kernels/pool.ts call
 
-function usable(b: CudaBackend, dtype: DType): Cudnn | null {
+function usable(b: KernelContext, dtype: DType): Cudnn | null {
   if (dtype !== "float32" && dtype !== "float64") return null;
   return cudnnFor(b);
 }
@@ -440,14 +441,14 @@ function convFits(g: ConvShape): boolean {
 }
 
 /** HWIO [kH, kW, in, out] -> KRSC [out, kH, kW, in] (cuDNN's NHWC filter layout), as TensorFlow does. */
-function toKRSC(b: CudaBackend, g: ConvShape, f: CudaHandle): CudaHandle {
+function toKRSC(b: KernelContext, g: ConvShape, f: CudaHandle): CudaHandle {
   const k = b.empty(f.dtype, [g.OC, g.kH, g.kW, g.C], "Conv2D");
   permuteInto(b, f, k, [3, 0, 1, 2]);
   return k;
 }
 
 /** KRSC -> HWIO. */
-function fromKRSC(b: CudaBackend, k: CudaHandle, f: CudaHandle): void {
+function fromKRSC(b: KernelContext, k: CudaHandle, f: CudaHandle): void {
   permuteInto(b, k, f, [1, 2, 3, 0]);
 }
 
@@ -456,7 +457,7 @@ function fromKRSC(b: CudaBackend, k: CudaHandle, f: CudaHandle): void {
  * HWIO filter gradient to write (filter gradient), moved through a KRSC scratch buffer. t1, t2: forward x -> y, input gradient dy -> dx, filter gradient x and dy. Returns false where cuDNN
  * declines the case (nothing written).
  */
-function convolve(b: CudaBackend, dir: Dir, g: ConvShape, dtype: DType, filter: CudaHandle, t1: CudaHandle, t2: CudaHandle): boolean {
+function convolve(b: KernelContext, dir: Dir, g: ConvShape, dtype: DType, filter: CudaHandle, t1: CudaHandle, t2: CudaHandle): boolean {
   const c = usable(b, dtype);
   if (!c || !convFits(g)) return false;
   const tf32 = cudaSettings.tf32;
@@ -477,17 +478,17 @@ function convolve(b: CudaBackend, dir: Dir, g: ConvShape, dtype: DType, filter: 
 }
 
 /** y = conv2d(x, f) (NHWC, HWIO): true when cuDNN computed it. */
-export function cudnnConv2d(b: CudaBackend, g: ConvShape, x: CudaHandle, f: CudaHandle, y: CudaHandle): boolean {
+export function cudnnConv2d(b: KernelContext, g: ConvShape, x: CudaHandle, f: CudaHandle, y: CudaHandle): boolean {
   return convolve(b, 0, g, x.dtype, f, x, y);
 }
 
 /** dx = the input gradient of conv2d for dy: true when cuDNN computed it. */
-export function cudnnConv2dBackpropInput(b: CudaBackend, g: ConvShape, f: CudaHandle, dy: CudaHandle, dx: CudaHandle): boolean {
+export function cudnnConv2dBackpropInput(b: KernelContext, g: ConvShape, f: CudaHandle, dy: CudaHandle, dx: CudaHandle): boolean {
   return convolve(b, 1, g, dy.dtype, f, dy, dx);
 }
 
 /** df (HWIO) = the filter gradient of conv2d for x and dy: true when cuDNN computed it. */
-export function cudnnConv2dBackpropFilter(b: CudaBackend, g: ConvShape, x: CudaHandle, dy: CudaHandle, df: CudaHandle): boolean {
+export function cudnnConv2dBackpropFilter(b: KernelContext, g: ConvShape, x: CudaHandle, dy: CudaHandle, df: CudaHandle): boolean {
   return convolve(b, 2, g, x.dtype, df, x, dy);
 }
 
@@ -497,16 +498,16 @@ function poolFits(g: PoolShape): boolean {
 }
 
 /** y = max pooling of x: true when cuDNN computed it. */
-export function cudnnMaxPool(b: CudaBackend, g: PoolShape, x: CudaHandle, y: CudaHandle): boolean {
+export function cudnnMaxPool(b: KernelContext, g: PoolShape, x: CudaHandle, y: CudaHandle): boolean {
   const c = usable(b, x.dtype);
   return c !== null && poolFits(g) && c.pool(g, x, y, null);
 }
 
 /**
- * dx = the gradient of max pooling (x, its output y, dy): true when cuDNN computed it. nn.ts does not call
+ * dx = the gradient of max pooling (x, its output y, dy): true when cuDNN computed it. kernels/pool.ts does not call
  * it (slower than its own kernel); bench/gpu_cudnn_bench.ts and the tests do.
  */
-export function cudnnMaxPoolGrad(b: CudaBackend, g: PoolShape, x: CudaHandle, y: CudaHandle, dy: CudaHandle, dx: CudaHandle): boolean {
+export function cudnnMaxPoolGrad(b: KernelContext, g: PoolShape, x: CudaHandle, y: CudaHandle, dy: CudaHandle, dx: CudaHandle): boolean {
   const c = usable(b, x.dtype);
   return c !== null && poolFits(g) && c.pool(g, x, y, { dy, dx });
 }

@@ -3,9 +3,11 @@ import type { DType } from "../../core/dtype.js";
 import { sizeOf } from "../../core/shape.js";
 import { getOpDef } from "../../ops/registry.js";
 import { collapseDims, FusedOp, FusedProgram } from "../../core/fused.js";
-import type { CudaBackend, CudaHandle } from "./backend.js";
+import type { CudaHandle } from "./handle.js";
+import type { KernelContext } from "./kernel.js";
 import type { Ptr } from "./ffi.js";
-import { castExpr, header, MAX_BCAST_RANK } from "./codegen.js";
+import { header, MAX_BCAST_RANK } from "./sources/common.js";
+import { castExpr } from "./sources/elementwise.js";
 import { computeClass, computeType, storageType, storeConversion, translateSpec } from "./translate.js";
 
 /**
@@ -104,7 +106,7 @@ export function fusedSource(p: FusedProgram, modes: readonly Mode[], index64: bo
 }
 
 /** Whether a fused kernel computes `type` on `inDType` as the unfused GPU kernel does. */
-export function cudaCanFuse(b: CudaBackend, type: string, inDType: DType, outDType: DType): boolean {
+export function cudaCanFuse(b: KernelContext, type: string, inDType: DType, outDType: DType): boolean {
   if (!STORABLE.has(inDType) || !STORABLE.has(outDType)) return false;
   try {
     if (type === "Cast") {
@@ -130,8 +132,8 @@ const FOLD_ELEMENTS = 16;
  * ops would do something else: an op whose operands are all small values known on the host (the unfused op
  * is computed on the host, by the CPU's kernel), or a broadcast over more dims than the kernel takes.
  */
-export function runFusedCuda(b: CudaBackend, p: FusedProgram, inputs: readonly CudaHandle[], shape: readonly number[]): CudaHandle | null {
-  for (const h of inputs) if (h.backend !== b || !STORABLE.has(h.dtype)) return null;
+export function runFusedCuda(b: KernelContext, p: FusedProgram, inputs: readonly CudaHandle[], shape: readonly number[]): CudaHandle | null {
+  for (const h of inputs) if ((h.backend as object) !== b || !STORABLE.has(h.dtype)) return null;
   for (const args of hostOnlyOps(p)) {
     let folded = true;
     for (const k of args) {
@@ -163,7 +165,7 @@ export function runFusedCuda(b: CudaBackend, p: FusedProgram, inputs: readonly C
 }
 
 interface Prepared {
-  readonly b: CudaBackend;
+  readonly b: KernelContext;
   readonly shapes: readonly (readonly number[])[];
   /** null: the program cannot run as one kernel on these shapes. */
   readonly launch: { fn: Ptr; args: { i64: boolean; C: number; rank: number; gen: number[] | null } } | null;
@@ -189,7 +191,7 @@ function hostOnlyOps(p: FusedProgram): readonly (readonly number[])[] {
 }
 
 /** Layout, kernel (compiled on first use) and broadcast arguments of a program on these input shapes. */
-function prepare(b: CudaBackend, p: FusedProgram, inputs: readonly CudaHandle[], shape: readonly number[]): Prepared {
+function prepare(b: KernelContext, p: FusedProgram, inputs: readonly CudaHandle[], shape: readonly number[]): Prepared {
   const shapes = inputs.map((h) => h.shape.slice());
   const n = sizeOf(shape);
   const { dims, strides } = collapseDims(shape, shapes);

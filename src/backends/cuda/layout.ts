@@ -1,7 +1,8 @@
 import type { Attrs, Handle } from "../../core/backend.js";
-import type { CudaBackend, CudaHandle } from "./backend.js";
-import type { CudaKernelDef } from "./kernels.js";
-import { permuteInto } from "./kernels.js";
+import type { CudaHandle } from "./handle.js";
+import type { KernelContext } from "./kernel.js";
+import type { CudaKernelDef } from "./kernel.js";
+import { permuteInto } from "./kernels/movement.js";
 
 /**
  * Channels-first (NCHW) convolutions and pooling on the GPU, as TensorFlow's GPU kernels handle a layout
@@ -33,7 +34,7 @@ function channelsLastAttrs(attrs: Attrs): Attrs {
 }
 
 /** x [N,C,H,W] -> [N,H,W,C], or back with `back`. */
-function transpose4(b: CudaBackend, x: CudaHandle, back: boolean, op: string): CudaHandle {
+function transpose4(b: KernelContext, x: CudaHandle, back: boolean, op: string): CudaHandle {
   const perm = back ? toNCHW : toNHWC;
   const out = b.empty(x.dtype, perm.map((i) => x.shape[i]), op);
   permuteInto(b, x, out, perm);

@@ -1,0 +1,31 @@
+import { allOpDefs } from "../../../ops/registry.js";
+import type { CudaKernelDef } from "../kernel.js";
+import { binaryKernel, elementwiseKernels, unaryKernel } from "./elementwise.js";
+import { reduceKernels } from "./reduce.js";
+import { matmulKernels } from "./matmul.js";
+import { softmaxKernels } from "./softmax.js";
+import { movementKernels } from "./movement.js";
+import { shapeKernels } from "./shape.js";
+import { convKernels } from "./conv.js";
+import { poolKernels } from "./pool.js";
+import { normKernels } from "./norm.js";
+import { randomKernels } from "./random.js";
+import { trainingKernels } from "./training.js";
+
+/**
+ * The cuda backend's kernel table: one generated kernel per elementwise row of the op table, then the
+ * hand-written kernels of each family (one file each, named as in backends/cpu/kernels/), which take
+ * precedence. Ops without an entry (or whose kernel declines) run on the CPU with copies.
+ */
+export function cudaKernels(): Map<string, CudaKernelDef> {
+  const t = new Map<string, CudaKernelDef>();
+  for (const def of allOpDefs()) {
+    const ew = def.elementwise;
+    if (!ew) continue;
+    const arity = def.dtypeGroups?.[0]?.length === 2 ? 2 : 1;
+    t.set(def.type, arity === 2 ? binaryKernel(def.type, ew) : unaryKernel(def.type, ew));
+  }
+  const families = [elementwiseKernels, reduceKernels, matmulKernels, softmaxKernels, movementKernels, shapeKernels, convKernels, poolKernels, normKernels, randomKernels, trainingKernels];
+  for (const family of families) for (const [type, k] of Object.entries(family)) t.set(type, k);
+  return t;
+}

@@ -1,0 +1,252 @@
+import { bytesPerElement } from "../../../core/dtype.js";
+import { InternalError } from "../../../core/errors.js";
+import { sizeOf } from "../../../core/shape.js";
+import { getOpDef, TensorSpec } from "../../../ops/registry.js";
+import type { Attrs } from "../../../core/backend.js";
+import { CudaHandle } from "../handle.js";
+import type { CudaKernelDef, CudaKernelTable, KernelContext } from "../kernel.js";
+import { MAX_BCAST_RANK } from "../sources/common.js";
+import { oneHotSource, stridedCopySource } from "../sources/movement.js";
+import { argI, hostInts, idx64, STORABLE } from "./util.js";
+
+/**
+ * The movement family on the GPU: ops that only relabel a buffer (Reshape, Identity, ...), and strided copies
+ * (Transpose, BroadcastTo, Slice, ReverseV2, ConcatV2, Pack, Unpack, Split, SplitV) through one kernel with
+ * different strides; OneHot. Sources: sources/movement.ts.
+ */
+
+// ---------------------------------------------------------------- buffers relabelled, not copied
+
+/** The output shape of an op that only relabels its input (Reshape, ExpandDims, Squeeze, Identity). */
+function relabel(type: string, host: readonly number[]): CudaKernelDef {
+  return {
+    host,
+    supports: (d) => STORABLE.has(d[0]),
+    run: (b, inputs, attrs) => {
+      const def = getOpDef(type)!;
+      const specs: TensorSpec[] = inputs.map((h, i) => ({ dtype: h.dtype, shape: h.shape.slice(), value: host.includes(i) ? b.hostValues(h) : undefined }));
+      const [o] = def.infer(specs, attrs, type);
+      const x = inputs[0];
+      if (o.shape === null || o.shape.some((d) => d === null)) return null;
+      const shape = o.shape as number[];
+      if (sizeOf(shape) !== sizeOf(x.shape)) return null;
+      return [b.alias(x, shape)];
+    },
+  };
+}
+
+// ---------------------------------------------------------------- data movement (strided copies)
+
+function contiguousStrides(shape: readonly number[]): number[] {
+  const st = new Array<number>(shape.length);
+  let acc = 1;
+  for (let i = shape.length - 1; i >= 0; i--) {
+    st[i] = acc;
+    acc *= shape[i];
+  }
+  return st;
+}
+
+/**
+ * Copies the elements of an iteration space `dims` from src (at sbase + c·ss) to dst (at dbase + c·ds),
+ * element offsets. Dims of size 1 are dropped and dims both sides walk contiguously are merged; a fully
+ * contiguous copy is one cuMemcpyDtoDAsync. Returns false when more than MAX_BCAST_RANK dims remain.
+ */
+export function stridedCopy(b: KernelContext, src: CudaHandle, dst: CudaHandle, dims: readonly number[], ss: readonly number[], ds: readonly number[], sbase: number, dbase: number): boolean {
+  const n = sizeOf(dims);
+  if (n === 0) return true;
+  // A pointer that is not a number would reach the GPU as garbage and fault the context: refuse it here.
+  if (!(src instanceof CudaHandle) || !(dst instanceof CudaHandle)) throw new InternalError("stridedCopy: both buffers must be on the GPU");
+  const D: number[] = [];
+  const S: number[] = [];
+  const T: number[] = [];
+  dims.forEach((d, i) => {
+    if (d === 1) return;
+    const k = D.length - 1;
+    if (k >= 0 && S[k] === ss[i] * d && T[k] === ds[i] * d) {
+      D[k] *= d;
+      S[k] = ss[i];
+      T[k] = ds[i];
+    } else {
+      D.push(d);
+      S.push(ss[i]);
+      T.push(ds[i]);
+    }
+  });
+  const esz = bytesPerElement(src.dtype);
+  if (D.length === 0 || (D.length === 1 && S[0] === 1 && T[0] === 1)) {
+    const r = b.ctx.api.lib.cuMemcpyDtoDAsync(dst.ptr + dbase * esz, src.ptr + sbase * esz, n * esz, b.ctx.stream);
+    b.ctx.api.check("cuMemcpyDtoDAsync", r);
+    return true;
+  }
+  if (D.length > MAX_BCAST_RANK) return false;
+  const i64 = idx64(n);
+  const fn = b.fn(`scopy.${esz}.${i64 ? 64 : 32}`, "scopy", () => stridedCopySource(esz, i64));
+  const pad = (v: number[], fill: number) => [...v, ...new Array(MAX_BCAST_RANK - v.length).fill(fill)];
+  b.ctx.argPtr(src.ptr).argPtr(dst.ptr);
+  argI(b, i64, n);
+  b.ctx.argI32(D.length).argI64(sbase).argI64(dbase).argI64s([...pad(D, 1), ...pad(S, 0), ...pad(T, 0)]);
+  b.launch(fn, b.grid(n));
+  return true;
+}
+
+/** Output shapes from the op table's inference, with host-side inputs' values (null if any is unknown). */
+function inferShapes(b: KernelContext, type: string, inputs: readonly CudaHandle[], attrs: Attrs, host: readonly number[]): number[][] | null {
+  const specs: TensorSpec[] = inputs.map((h, i) => ({ dtype: h.dtype, shape: h.shape.slice(), value: host.includes(i) ? b.hostValues(h) : undefined }));
+  const outs = getOpDef(type)!.infer(specs, attrs, type);
+  if (outs.some((o) => o.shape === null || o.shape.some((d) => d === null))) return null;
+  return outs.map((o) => o.shape as number[]);
+}
+
+/** A movement op: `plan` gives the output shapes and, per output, the copies that fill it. */
+function movement(type: string, host: readonly number[], plan: (b: KernelContext, ins: CudaHandle[], attrs: Attrs, shapes: number[][]) =>
+  { copies: { out: number; src: number; dims: number[]; ss: number[]; ds: number[]; sbase: number; dbase: number }[] } | null): CudaKernelDef {
+  return {
+    host,
+    supports: (d) => d.every((x, i) => host.includes(i) || STORABLE.has(x)),
+    run: (b, ins, attrs) => {
+      const shapes = inferShapes(b, type, ins, attrs, host);
+      if (!shapes) return null;
+      const p = plan(b, ins, attrs, shapes);
+      if (!p) return null;
+      const dtype = ins.find((_, i) => !host.includes(i))!.dtype;
+      const outs = shapes.map((s) => b.empty(dtype, s, type));
+      for (const c of p.copies) {
+        if (!stridedCopy(b, ins[c.src], outs[c.out], c.dims, c.ss, c.ds, c.sbase, c.dbase)) {
+          for (const o of outs) b.dispose(o);
+          return null;
+        }
+      }
+      return outs;
+    },
+  };
+}
+
+const norm = (a: number, r: number) => (a < 0 ? a + r : a);
+
+/**
+ * dst = src with its axes permuted (dst's axis i is src's axis perm[i]; dst already has that shape): the
+ * strided copy behind Transpose, also used for layout changes (layout.ts, cuDNN's filters). false where
+ * stridedCopy declines (too many dims after merging).
+ */
+export function permuteInto(b: KernelContext, src: CudaHandle, dst: CudaHandle, perm: readonly number[]): boolean {
+  return stridedCopy(b, src, dst, dst.shape, permutedStrides(src.shape, perm), contiguousStrides(dst.shape), 0, 0);
+}
+
+/** Source strides walked in the permuted order: element i of the result reads the source through these. */
+function permutedStrides(shape: readonly number[], perm: readonly number[]): number[] {
+  const st = contiguousStrides(shape);
+  return perm.map((d) => st[norm(d, shape.length)]);
+}
+
+// Concatenation and stacking: each input is copied into its slab of the output.
+const slabs = (ins: CudaHandle[], shape: number[], a: number, dimsOf: (h: CudaHandle) => number[]) => {
+  const ost = contiguousStrides(shape);
+  let off = 0;
+  return ins.map((h, i) => {
+    const dims = dimsOf(h);
+    const c = { out: 0, src: i, dims, ss: contiguousStrides(dims), ds: ost, sbase: 0, dbase: off * ost[a] };
+    off += dims[a];
+    return c;
+  });
+};
+
+// Unstacking and splitting: each output is a slab of the input.
+const pieces = (x: CudaHandle, src: number, shapes: number[][], a: number, dimsOf: (s: number[]) => number[], sizeOf_: (s: number[]) => number) => {
+  const st = contiguousStrides(x.shape);
+  let off = 0;
+  return shapes.map((s, k) => {
+    const dims = dimsOf(s);
+    const c = { out: k, src, dims, ss: st, ds: contiguousStrides(dims), sbase: off * st[a], dbase: 0 };
+    off += sizeOf_(s);
+    return c;
+  });
+};
+
+export const movementKernels: CudaKernelTable = {
+  Identity: relabel("Identity", []),
+  StopGradient: relabel("StopGradient", []),
+  Reshape: relabel("Reshape", [1]),
+  ExpandDims: relabel("ExpandDims", [1]),
+  Squeeze: relabel("Squeeze", []),
+  Transpose: movement("Transpose", [1], (b, [x, p], _a, [shape]) => {
+    return { copies: [{ out: 0, src: 0, dims: shape, ss: permutedStrides(x.shape, hostInts(b, p)), ds: contiguousStrides(shape), sbase: 0, dbase: 0 }] };
+  }),
+  BroadcastTo: movement("BroadcastTo", [1], (_b, [x], _a, [shape]) => {
+    const r = shape.length;
+    const padded = [...new Array(r - x.shape.length).fill(1), ...x.shape];
+    const st = contiguousStrides(padded).map((s, i) => (padded[i] === 1 ? 0 : s));
+    return { copies: [{ out: 0, src: 0, dims: shape, ss: st, ds: contiguousStrides(shape), sbase: 0, dbase: 0 }] };
+  }),
+  Slice: movement("Slice", [1, 2], (b, [x, bg], _a, [shape]) => {
+    const begin = hostInts(b, bg);
+    const st = contiguousStrides(x.shape);
+    return { copies: [{ out: 0, src: 0, dims: shape, ss: st, ds: contiguousStrides(shape), sbase: begin.reduce((o, v, d) => o + v * st[d], 0), dbase: 0 }] };
+  }),
+  ReverseV2: movement("ReverseV2", [1], (b, [x, ax], _a, [shape]) => {
+    const r = x.shape.length;
+    const axes = new Set(hostInts(b, ax).map((a) => norm(a, r)));
+    const st = contiguousStrides(x.shape);
+    const sbase = [...axes].reduce((o, d) => o + (x.shape[d] - 1) * st[d], 0);
+    return { copies: [{ out: 0, src: 0, dims: shape, ss: st.map((s, d) => (axes.has(d) ? -s : s)), ds: contiguousStrides(shape), sbase, dbase: 0 }] };
+  }),
+  ConcatV2: {
+    supports: (d) => d.slice(0, -1).every((x) => STORABLE.has(x)),
+    run: (b, ins, attrs) => {
+      const vals = ins.slice(0, -1);
+      const shapes = inferShapes(b, "ConcatV2", ins, attrs, [ins.length - 1]);
+      if (!shapes) return null;
+      const shape = shapes[0];
+      const a = norm(hostInts(b, ins[ins.length - 1])[0], shape.length);
+      const out = b.empty(vals[0].dtype, shape, "ConcatV2");
+      for (const c of slabs(vals, shape, a, (h) => h.shape.slice())) {
+        if (!stridedCopy(b, vals[c.src], out, c.dims, c.ss, c.ds, c.sbase, c.dbase)) {
+          b.dispose(out);
+          return null;
+        }
+      }
+      return [out];
+    },
+  },
+  Pack: movement("Pack", [], (_b, ins, attrs, [shape]) => {
+    const a = norm(Number(attrs.axis ?? 0), shape.length);
+    return { copies: slabs(ins, shape, a, (h) => [...h.shape.slice(0, a), 1, ...h.shape.slice(a)]) };
+  }),
+  Unpack: movement("Unpack", [], (_b, [x], attrs, shapes) => {
+    const a = norm(Number(attrs.axis ?? 0), x.shape.length);
+    return { copies: pieces(x, 0, shapes, a, (s) => [...s.slice(0, a), 1, ...s.slice(a)], () => 1) };
+  }),
+  Split: movement("Split", [0], (b, [dim, x], _attrs, shapes) => {
+    const a = norm(hostInts(b, dim)[0], x.shape.length);
+    return { copies: pieces(x, 1, shapes, a, (s) => s, (s) => s[a]) };
+  }),
+  SplitV: movement("SplitV", [1, 2], (b, [x, , dim], _attrs, shapes) => {
+    const a = norm(hostInts(b, dim)[0], x.shape.length);
+    return { copies: pieces(x, 0, shapes, a, (s) => s, (s) => s[a]) };
+  }),
+  OneHot: {
+    host: [1],
+    supports: (d) => (d[0] === "int32" || d[0] === "int64" || d[0] === "uint8") && STORABLE.has(d[2]) && d[3] === d[2],
+    run: (b, ins, attrs) => {
+      const [x, , on, off] = ins;
+      const shapes = inferShapes(b, "OneHot", ins, attrs, [1]);
+      if (!shapes || sizeOf(on.shape) !== 1 || sizeOf(off.shape) !== 1) return null;
+      const shape = shapes[0];
+      const axis = Number(attrs.axis ?? -1);
+      const a = axis === -1 ? x.shape.length : axis;
+      const depth = shape[a];
+      const inner = sizeOf(x.shape.slice(a));
+      const n = sizeOf(shape);
+      const out = b.empty(on.dtype, shape, "OneHot");
+      if (n === 0) return [out];
+      const i64 = idx64(n);
+      const fn = b.fn(`onehot.${on.dtype}.${x.dtype}.${i64 ? 64 : 32}`, "one_hot", () => oneHotSource(on.dtype, x.dtype, i64));
+      b.ctx.argPtr(x.ptr).argPtr(on.ptr).argPtr(off.ptr).argPtr(out.ptr);
+      argI(b, i64, n);
+      argI(b, i64, depth);
+      argI(b, i64, Math.max(inner, 1));
+      b.launch(fn, b.grid(n));
+      return [out];
+    },
+   },
+};

@@ -1,0 +1,57 @@
+import type { DType } from "../../../core/dtype.js";
+import { storageType } from "../translate.js";
+import { header, MAX_BCAST_RANK } from "./common.js";
+
+/** CUDA C++ of the movement family: the strided copy behind every relayout, and OneHot. */
+
+/** Element types by size: data movement only needs the bytes. */
+export function moveType(bytes: number): string {
+  return bytes === 1 ? "unsigned char" : bytes === 2 ? "unsigned short" : bytes === 4 ? "unsigned int" : "unsigned long long";
+}
+
+/**
+ * One strided copy: element i of an iteration space of up to MAX_BCAST_RANK dims is read at
+ * sbase + sum(c_d * ss_d) and written at dbase + sum(c_d * ds_d). Strides may be negative (reversal) or
+ * zero (broadcast). Transpose, BroadcastTo, Slice, ReverseV2, ConcatV2, Pack, Unpack and Split are all
+ * launches of this kernel with different strides.
+ */
+export function stridedCopySource(bytes: number, index64: boolean): string {
+  return `${header({ E: moveType(bytes) }, index64)}
+struct SC { long long d[${MAX_BCAST_RANK}]; long long ss[${MAX_BCAST_RANK}]; long long ds[${MAX_BCAST_RANK}]; };
+extern "C" __global__ void scopy(const E* __restrict__ S, E* __restrict__ D, I n, int rank, long long sbase, long long dbase, SC s) {
+  GRID_LOOP(i, n) {
+    I rem = i;
+    long long so = sbase, dof = dbase;
+#pragma unroll
+    for (int d = ${MAX_BCAST_RANK - 1}; d >= 0; d--) {
+      if (d < rank) {
+        const I dim = (I)s.d[d];
+        const I q = rem / dim;
+        const long long c = (long long)(rem - q * dim);
+        so += c * s.ss[d];
+        dof += c * s.ds[d];
+        rem = q;
+      }
+    }
+    D[dof] = S[so];
+  }
+}
+`;
+}
+
+/** OneHot: output [outer, depth, inner] from indices [outer, inner]; on/off values read from device scalars. */
+export function oneHotSource(dtype: DType, indexDType: DType, index64: boolean): string {
+  return `${header({ E: storageType(dtype), IX: storageType(indexDType) }, index64)}
+extern "C" __global__ void one_hot(const IX* __restrict__ X, const E* __restrict__ ON, const E* __restrict__ OFF, E* __restrict__ O, I n, I depth, I inner) {
+  const E on = ON[0], off = OFF[0];
+  GRID_LOOP(i, n) {
+    const I in = i % inner;
+    const I rest = i / inner;
+    const I v = rest % depth;
+    const I o = rest / depth;
+    const long long ix = (long long)X[o * inner + in];
+    O[i] = (ix == (long long)v) ? on : off;
+  }
+}
+`;
+}
