@@ -9,7 +9,6 @@
 import * as tf from "../src/index.js";
 import { gpuBackend } from "../src/backends/cuda/index.js";
 import type { CudaHandle } from "../src/backends/cuda/backend.js";
-import { cudaSettings } from "../src/backends/cuda/config.js";
 import { ConvShape, cudnnConv2d, cudnnConv2dBackpropFilter, cudnnConv2dBackpropInput, cudnnFor, cudnnMaxPool, cudnnMaxPoolGrad, PoolShape } from "../src/backends/cuda/cudnn.js";
 import { execute } from "../src/ops/dispatch.js";
 
@@ -44,12 +43,11 @@ function deviceUs(fn: () => void): number {
 }
 
 function own(type: string, inputs: tf.Tensor[], attrs: Record<string, unknown>): number {
-  const saved = cudaSettings.cudnn;
-  cudaSettings.cudnn = false;
+  tf.config.experimental.setTsflowOptions({ cudnn: false });
   try {
     return deviceUs(() => tf.dispose(gpu(() => execute(type, inputs, attrs as never))));
   } finally {
-    cudaSettings.cudnn = saved;
+    tf.config.experimental.setTsflowOptions({ cudnn: true });
   }
 }
 
@@ -67,7 +65,7 @@ function convShape(x: number[], f: number[], s: number, pad: "SAME" | "VALID"): 
   return { n, H, W, C, OH, OW, OC, kH, kW, sH: s, sW: s, dH: 1, dW: 1, padT: before(H, kH, OH), padL: before(W, kW, OW) };
 }
 
-console.log(`cuDNN against the own kernels, device us per call (${reps} calls), TF32 ${cudaSettings.tf32 ? "on" : "off"}`);
+console.log(`cuDNN against the own kernels, device us per call (${reps} calls), TF32 ${tf.config.experimental.tensorFloat32ExecutionEnabled() ? "on" : "off"}`);
 console.log("| case | forward own / cuDNN | input grad own / cuDNN | filter grad own / cuDNN |");
 console.log("| --- | --- | --- | --- |");
 const convs: [string, number[], number[], number, "SAME" | "VALID"][] = [

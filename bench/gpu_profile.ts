@@ -7,7 +7,6 @@
  */
 import * as tf from "../src/index.js";
 import { gpuBackend } from "../src/backends/cuda/index.js";
-import { cudaSettings } from "../src/backends/cuda/config.js";
 import { cudnnFor, cudnnTrace } from "../src/backends/cuda/cudnn.js";
 import { eagerStep, graphStep, ModelName } from "./tsflow_models.js";
 
@@ -57,7 +56,7 @@ if (mode === "gemmprobe") {
 let step: () => void;
 if (mode === "eager") step = eagerStep(model as ModelName, batch).step;
 else {
-  cudaSettings.sessionGraphs = mode === "graphcg";
+  tf.config.experimental.setTsflowOptions({ cudaGraphs: mode === "graphcg" });
   step = graphStep(model as ModelName, batch, { feedTensors: true }).step;
 }
 for (let i = 0; i < 10; i++) step();

@@ -14,7 +14,6 @@
 import { writeFileSync } from "node:fs";
 import * as tf from "../src/index.js";
 import { cudaUnavailableReason, gpuBackend } from "../src/backends/cuda/index.js";
-import { cudaSettings } from "../src/backends/cuda/config.js";
 import { eagerStep, graphStep, ModelName } from "./tsflow_models.js";
 
 export interface TrainRow {
@@ -119,7 +118,7 @@ for (const precision of precisions) {
       for (const runner of RUNNERS) {
         let row: TrainRow;
         try {
-          cudaSettings.sessionGraphs = runner === "tsflow graph (CUDA graph)";
+          tf.config.experimental.setTsflowOptions({ cudaGraphs: runner === "tsflow graph (CUDA graph)" });
           const captured0 = gb.stats.graphsCaptured;
           const r = runner === "tsflow eager" ? eagerStep(model, batch) : graphRunner(model, batch);
           try {
@@ -135,7 +134,7 @@ for (const precision of precisions) {
         } catch (e) {
           row = { model, batch, precision, runner, median: 0, reps: [], hostUs: 0, wallUs: 0, error: (e as Error).message.split("\n")[0].slice(0, 160) };
         }
-        cudaSettings.sessionGraphs = true;
+        tf.config.experimental.setTsflowOptions({ cudaGraphs: true });
         rows.push(row);
         console.log(`${precision} ${model.padEnd(6)} ${String(batch).padStart(5)} ${runner.padEnd(30)} ${row.error ? `ERROR ${row.error}` : ""}${row.median.toFixed(0).padStart(10)} samples/s  host ${row.hostUs.toFixed(1)} us/step  wall ${row.wallUs.toFixed(1)} us/step${row.graphNodes ? `  ${row.graphNodes} graph nodes` : ""}`);
       }

@@ -1,12 +1,14 @@
-import { cudaSettings } from "./backends/cuda/config.js";
 import { cudaRuntime, gpuBackend, visibleGpus } from "./backends/cuda/index.js";
-import { FailedPreconditionError, InvalidArgumentError } from "./core/errors.js";
+import { InvalidArgumentError } from "./core/errors.js";
+import { allSettings, getSetting, SETTING_KEYS, SettingKey, setSetting, SettingValues } from "./core/settings.js";
 import { parseDevice } from "./runtime/device_spec.js";
-import { placementSettings, resetDevicePlacementCache } from "./runtime/devices.js";
+import { resetDevicePlacementCache } from "./runtime/devices.js";
 
 /**
  * tf.config: the devices this process has and how they are used, as TensorFlow's tf.config. GPUs come from
- * the cuda backend (backends/cuda/); on a machine without one, the lists simply hold the CPU.
+ * the cuda backend (backends/cuda/); on a machine without one, the lists simply hold the CPU. Every setting
+ * lives in core/settings.ts: the functions here read and write it under TensorFlow's names, and
+ * tf.config.experimental.getTsflowOptions / setTsflowOptions reach every setting by its key.
  */
 
 /** tf.config.PhysicalDevice: `name` is "/physical_device:GPU:0", `deviceType` "GPU". */
@@ -60,47 +62,45 @@ function gpuOrdinal(d: PhysicalDevice | string, where: string): number {
   return Number(m[1]);
 }
 
-function frozen(what: string): never {
-  throw new FailedPreconditionError(`${what} cannot be modified after being initialized`);
-}
-
 /** tf.config.set_visible_devices(devices, device_type=None): must come before the first GPU op. */
 export function setVisibleDevices(devices: PhysicalDevice | readonly PhysicalDevice[], deviceType?: string | null): void {
   const list = Array.isArray(devices) ? devices : [devices as PhysicalDevice];
   if (deviceType != null && deviceType.toUpperCase() === "CPU") return;
   const gpus = list.filter((d) => d.deviceType === "GPU").map((d) => gpuOrdinal(d, "setVisibleDevices"));
   const want = [...new Set(gpus)].sort((a, b) => a - b);
-  const now = cudaSettings.visible ?? physicalGpus().map((_, i) => i);
+  const now = getSetting("visibleGpus") ?? physicalGpus().map((_, i) => i);
   if (want.join(",") === now.join(",")) return;
-  if (cudaSettings.initialized) frozen("Visible devices");
-  cudaSettings.visible = want;
+  setSetting("visibleGpus", want);
   resetDevicePlacementCache();
 }
 
 /** tf.config.get_visible_devices(device_type=None). */
 export function getVisibleDevices(deviceType?: string | null): PhysicalDevice[] {
   const gpus = physicalGpus();
-  const vis = cudaSettings.visible === null ? gpus : cudaSettings.visible.map((i) => gpus[i]).filter((d) => d !== undefined);
+  const visible = getSetting("visibleGpus");
+  const vis = visible === null ? gpus : visible.map((i) => gpus[i]).filter((d) => d !== undefined);
   return ofType([new PhysicalDevice("/physical_device:CPU:0", "CPU"), ...vis], deviceType);
 }
 
 /** tf.config.set_soft_device_placement(enabled): eager ops on a missing device or kernel run elsewhere. */
 export function setSoftDevicePlacement(enabled: boolean): void {
-  placementSettings.eagerSoftPlacement = Boolean(enabled);
+  setSetting("softPlacement", Boolean(enabled));
 }
 export function getSoftDevicePlacement(): boolean {
-  return placementSettings.eagerSoftPlacement;
+  return getSetting("softPlacement");
 }
 
 /** tf.config.set_logical_device_configuration(device, [LogicalDeviceConfiguration({ memoryLimit })]). */
 export function setLogicalDeviceConfiguration(device: PhysicalDevice, configs: readonly LogicalDeviceConfiguration[] | null): void {
   if (device.deviceType !== "GPU") return;
   const i = gpuOrdinal(device, "setLogicalDeviceConfiguration");
-  if (cudaSettings.initialized) frozen("Virtual devices");
   if (configs && configs.length > 1) throw new InvalidArgumentError("setLogicalDeviceConfiguration: tsflow makes one logical device per GPU");
   const mb = configs?.[0]?.memoryLimit ?? null;
-  if (mb === null) cudaSettings.memoryLimit.delete(i);
-  else cudaSettings.memoryLimit.set(i, mb * 2 ** 20);
+  if (mb !== null && !(mb > 0)) throw new InvalidArgumentError(`setLogicalDeviceConfiguration: memoryLimit must be a positive number of MiB, got ${mb}`);
+  const limits = [...getSetting("gpuMemoryLimitMb")];
+  while (limits.length <= i) limits.push(0);
+  limits[i] = mb === null ? 0 : Math.ceil(mb);
+  setSetting("gpuMemoryLimitMb", limits);
 }
 
 function logicalGpu(device: string, where: string) {
@@ -130,19 +130,19 @@ export function resetMemoryStats(device: string): void {
 /** tf.config.experimental.set_memory_growth(device, enable). tsflow always allocates as tensors need memory. */
 export function setMemoryGrowth(device: PhysicalDevice, enable: boolean): void {
   const i = gpuOrdinal(device, "setMemoryGrowth");
-  if (cudaSettings.initialized && (cudaSettings.memoryGrowth.get(i) ?? false) !== Boolean(enable)) frozen("Physical devices");
-  cudaSettings.memoryGrowth.set(i, Boolean(enable));
+  const others = getSetting("gpuMemoryGrowth").filter((g) => g !== i);
+  setSetting("gpuMemoryGrowth", enable ? [...others, i].sort((a, b) => a - b) : others);
 }
 export function getMemoryGrowth(device: PhysicalDevice): boolean {
-  return cudaSettings.memoryGrowth.get(gpuOrdinal(device, "getMemoryGrowth")) ?? false;
+  return getSetting("gpuMemoryGrowth").includes(gpuOrdinal(device, "getMemoryGrowth"));
 }
 
 /** tf.config.experimental.enable_tensor_float_32_execution(enabled): TF32 matmuls on Ampere and newer. */
 export function enableTensorFloat32Execution(enabled: boolean): void {
-  cudaSettings.tf32 = Boolean(enabled);
+  setSetting("tf32", Boolean(enabled));
 }
 export function tensorFloat32ExecutionEnabled(): boolean {
-  return cudaSettings.tf32;
+  return getSetting("tf32");
 }
 
 /** tf.config.experimental.get_device_details(device): { deviceName, computeCapability } for GPUs. */
@@ -152,11 +152,114 @@ export function getDeviceDetails(device: PhysicalDevice): { deviceName?: string;
   return { deviceName: info.name, computeCapability: [info.computeCapability[0], info.computeCapability[1]] };
 }
 
+// ---------------------------------------------------------------- tsflow's own settings
+
+/** Every tsflow setting by key (core/settings.ts; the README's settings table lists them). */
+export type TsflowOptions = SettingValues;
+
+/**
+ * tf.config.experimental.get_tsflow_options(): every tsflow setting by key, as `setTsflowOptions` takes
+ * them; values not set at run time come from their TSFLOW_* environment variable or default.
+ */
+export function getTsflowOptions(): TsflowOptions {
+  return allSettings();
+}
+
+/**
+ * tf.config.experimental.set_tsflow_options(options): changes tsflow settings by key (the README's settings
+ * table), as tf.config.optimizer.setExperimentalOptions does for grappler. A value is the setting's type or
+ * a string written as in its environment variable. Raises InvalidArgumentError for an unknown key or a value
+ * the setting does not take, and FailedPreconditionError for a setting read when a library loaded (the BLAS,
+ * the CUDA libraries, the first GPU) once that has happened. Restoring a saved getTsflowOptions() is safe.
+ */
+export function setTsflowOptions(options: { readonly [K in SettingKey]?: SettingValues[K] | string }): void {
+  for (const key of Object.keys(options)) {
+    if (!(SETTING_KEYS as string[]).includes(key)) {
+      throw new InvalidArgumentError(`setTsflowOptions: unknown tsflow option '${key}'; known: ${SETTING_KEYS.join(", ")}`);
+    }
+  }
+  for (const key of SETTING_KEYS) {
+    const value = options[key];
+    if (value !== undefined) setSetting(key, value as never);
+  }
+  if ("visibleGpus" in options) resetDevicePlacementCache();
+}
+
+// ---------------------------------------------------------------- tf.config.optimizer
+
+/**
+ * tf.config.optimizer.set_jit(enabled). TensorFlow's XLA auto-clustering compiles clusters of graph ops into
+ * fused kernels; tsflow's nearest equivalent is the elementwise fusion of Session plans (the fusion setting).
+ * As TensorFlow auto-clusters GPU graphs only (the CPU needs TF_XLA_FLAGS=--tf_xla_cpu_global_jit, which is
+ * fusion "all" here), "autoclustering" (or the deprecated true) turns fusion "off" into "gpu" and leaves "gpu"
+ * and "all" as they are; false or "" turns it off.
+ */
+export function setJit(enabled: boolean | string): void {
+  if (enabled === true || enabled === "autoclustering") {
+    if (getSetting("fusion") === "off") setSetting("fusion", "gpu");
+  } else if (enabled === false || enabled === "") {
+    setSetting("fusion", "off");
+  } else {
+    throw new InvalidArgumentError(`setJit: expected "autoclustering", true, false or "", got ${JSON.stringify(enabled)}`);
+  }
+}
+
+/** tf.config.optimizer.get_jit(): "autoclustering" when Session plans fuse elementwise chains on some device, else "". */
+export function getJit(): string {
+  return getSetting("fusion") === "off" ? "" : "autoclustering";
+}
+
+/** Grappler options TensorFlow documents that tsflow has no pass for: accepted, recorded, and without effect. */
+const GRAPPLER_OPTIONS = [
+  "layout_optimizer", "constant_folding", "shape_optimization", "arithmetic_optimization", "dependency_optimization",
+  "loop_optimization", "function_optimization", "debug_stripper", "disable_model_pruning", "scoped_allocator_optimization",
+  "pin_to_host_optimization", "implementation_selector", "auto_mixed_precision", "disable_meta_optimizer",
+  "auto_parallel", "min_graph_nodes",
+];
+const recordedGrapplerOptions = new Map<string, boolean | number>();
+let grapplerNoticeShown = false;
+
+/**
+ * tf.config.optimizer.set_experimental_options(options). `remapping` is grappler's remapper, whose fusion of
+ * MatMul + BiasAdd (+ Relu) into one op is tsflow's matmul epilogues (the epilogues setting). TensorFlow's
+ * other grappler options are accepted and recorded (so code written for TensorFlow runs) but change nothing:
+ * tsflow has no such passes; a notice says so once.
+ */
+export function setExperimentalOptions(options: Readonly<Record<string, boolean | number>>): void {
+  for (const [key, value] of Object.entries(options)) {
+    if (key === "remapping") {
+      setSetting("epilogues", Boolean(value));
+    } else if (GRAPPLER_OPTIONS.includes(key)) {
+      recordedGrapplerOptions.set(key, value);
+      if (!grapplerNoticeShown) {
+        grapplerNoticeShown = true;
+        process.stderr.write(`tsflow: grappler option ${key} has no effect (tsflow's graph passes are remapping = matmul epilogues, and elementwise fusion through tf.config.optimizer.setJit)\n`);
+      }
+    } else {
+      throw new InvalidArgumentError(`setExperimentalOptions: unknown optimizer option '${key}'; known: remapping, ${GRAPPLER_OPTIONS.join(", ")}`);
+    }
+  }
+}
+
+/** tf.config.optimizer.get_experimental_options(): `remapping` (the epilogues setting) and the options recorded. */
+export function getExperimentalOptions(): Record<string, boolean | number> {
+  return { ...Object.fromEntries(recordedGrapplerOptions), remapping: getSetting("epilogues") };
+}
+
+export const optimizer = { setJit, getJit, setExperimentalOptions, getExperimentalOptions };
+
+/** tf.debugging.set_log_device_placement(enabled): ops print the device they run on (the TSFLOW_DEBUG topic `placement`). */
+export function setLogDevicePlacement(enabled: boolean): void {
+  const topics = getSetting("debug").filter((t) => t !== "placement");
+  setSetting("debug", enabled ? [...topics, "placement"] : topics);
+}
+
 export const experimental = {
   listPhysicalDevices, listLogicalDevices, setVisibleDevices, getVisibleDevices,
   setMemoryGrowth, getMemoryGrowth, getMemoryInfo, resetMemoryStats,
   enableTensorFloat32Execution, tensorFloat32ExecutionEnabled, getDeviceDetails,
   setVirtualDeviceConfiguration: setLogicalDeviceConfiguration,
+  getTsflowOptions, setTsflowOptions,
 };
 
 /** The tf.config namespace. */
@@ -166,8 +269,9 @@ export const config = {
   setSoftDevicePlacement, getSoftDevicePlacement, setLogicalDeviceConfiguration,
   getLogicalDeviceConfiguration: (device: PhysicalDevice): LogicalDeviceConfiguration[] => {
     if (device.deviceType !== "GPU") return [];
-    const lim = cudaSettings.memoryLimit.get(gpuOrdinal(device, "getLogicalDeviceConfiguration"));
-    return lim === undefined ? [] : [new LogicalDeviceConfiguration({ memoryLimit: lim / 2 ** 20 })];
+    const mb = getSetting("gpuMemoryLimitMb")[gpuOrdinal(device, "getLogicalDeviceConfiguration")] ?? 0;
+    return mb > 0 ? [new LogicalDeviceConfiguration({ memoryLimit: mb })] : [];
   },
+  optimizer,
   experimental,
 };

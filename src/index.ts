@@ -21,7 +21,8 @@ import { Graph, GraphKeys } from "./graph/graph.js";
 import { getDefaultGraph, resetDefaultGraph } from "./graph/default_graph.js";
 import { addToCollection, addToCollections, controlDependencies, device, getCollection, getCollectionRef, nameScope } from "./graph/scopes.js";
 import { ConfigProto, InteractiveSession, RunMetadata, RunOptions, Session, getDefaultSession } from "./runtime/session.js";
-import { disableEagerExecution, enableEagerExecution, setLogDevicePlacement } from "./eager/mode.js";
+import { disableEagerExecution, enableEagerExecution } from "./eager/mode.js";
+import { setLogDevicePlacement } from "./config.js";
 import { executingEagerly } from "./eager/context.js";
 import { gradients } from "./autodiff/gradients.js";
 

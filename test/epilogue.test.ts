@@ -4,9 +4,7 @@ import { describe, it } from "./util/devices.js";
 import * as tf from "../src/index.js";
 import { gpuBackend } from "../src/backends/cuda/index.js";
 import { E, gpuOnly } from "./util/gpu.js";
-import { cudaSettings } from "../src/backends/cuda/config.js";
-import { executorSettings } from "../src/runtime/settings.js";
-import { withSettings } from "./util/settings.js";
+import { withOptions } from "./util/settings.js";
 import { findEpilogueGroups } from "../src/runtime/epilogue.js";
 import { Plan, PlanNode, pruneAndOrder } from "../src/runtime/plan.js";
 import { localDevices, LocalDevice } from "../src/runtime/devices.js";
@@ -123,7 +121,7 @@ function withCpuEpilogue<T>(mode: "compute" | "decline", fn: (calls: () => numbe
 }
 
 function mlpTrain(device: string, epilogues: boolean, dtype: "float32" | "float64" = "float32", graphs = false) {
-  return withSettings(executorSettings, { epilogues }, () => withSettings(cudaSettings, { sessionGraphs: graphs }, () =>
+  return withOptions({ epilogues, cudaGraphs: graphs }, () =>
     new tf.Graph().asDefault(() =>
       tf.device(device, () => {
         tf.setRandomSeed(5);
@@ -148,12 +146,12 @@ function mlpTrain(device: string, epilogues: boolean, dtype: "float32" | "float6
         return { losses, vars, plan };
       }),
     ),
-  ));
+  );
 }
 
 describe("epilogues: the session's wiring (CPU backend given an epilogue)", () => {
   afterEach(() => {
-    executorSettings.epilogues = true;
+    tf.config.optimizer.setExperimentalOptions({ remapping: true });
   });
   for (const mode of ["compute", "decline"] as const) {
     it(`${mode}: training gives the same variables as without epilogues`, () => {
@@ -176,14 +174,14 @@ describe("epilogues on the GPU", gpuOnly, () => {
   let savedGraphs = true;
   let savedTf32 = true;
   before(() => {
-    savedGraphs = cudaSettings.sessionGraphs;
-    savedTf32 = cudaSettings.tf32;
-    cudaSettings.sessionGraphs = false;
+    savedGraphs = tf.config.experimental.getTsflowOptions().cudaGraphs;
+    savedTf32 = tf.config.experimental.tensorFloat32ExecutionEnabled();
+    tf.config.experimental.setTsflowOptions({ cudaGraphs: false });
   });
   after(() => {
-    cudaSettings.sessionGraphs = savedGraphs;
-    cudaSettings.tf32 = savedTf32;
-    executorSettings.epilogues = true;
+    tf.config.experimental.setTsflowOptions({ cudaGraphs: savedGraphs });
+    tf.config.experimental.enableTensorFloat32Execution(savedTf32);
+    tf.config.optimizer.setExperimentalOptions({ remapping: true });
   });
 
   const close = (a: number[], b: number[], rel: number, what: string) => {
@@ -202,7 +200,7 @@ describe("epilogues on the GPU", gpuOnly, () => {
   ];
   const M = 37, K = 70, N = 45;
   const run = (device: string, dtype: "float32" | "float64", f: Case[1], ta: boolean, tb: boolean, epilogues: boolean) => {
-    executorSettings.epilogues = epilogues;
+    tf.config.optimizer.setExperimentalOptions({ remapping: epilogues });
     return new tf.Graph().asDefault(() =>
       tf.device(device, () => {
         const x = tf.placeholder(dtype, ta ? [K, M] : [M, K], { name: "x" });
@@ -224,7 +222,7 @@ describe("epilogues on the GPU", gpuOnly, () => {
   for (const [name, f, ta, tb] of cases) {
     for (const [dtype, tf32] of [["float32", false], ["float32", true], ["float64", false]] as const) {
       it(`${name} ${dtype}${tf32 ? " TF32" : ""}: equals the unfused GPU ops and the CPU`, () => {
-        cudaSettings.tf32 = tf32;
+        tf.config.experimental.enableTensorFloat32Execution(tf32);
         const on = run("/gpu:0", dtype, f, ta, tb, true);
         const off = run("/gpu:0", dtype, f, ta, tb, false);
         const cpu = run("/cpu:0", dtype, f, ta, tb, true);
@@ -240,7 +238,7 @@ describe("epilogues on the GPU", gpuOnly, () => {
   }
 
   it("MLP training: same variables with epilogues on and off (fp32, fp64); a captured step replays the same", () => {
-    cudaSettings.tf32 = false;
+    tf.config.experimental.enableTensorFloat32Execution(false);
     const off = mlpTrain("/gpu:0", false);
     const on = mlpTrain("/gpu:0", true);
     assert.match(on.plan, /epilogue=/);

@@ -4,9 +4,7 @@ import { describe, it } from "./util/devices.js";
 import * as tf from "../src/index.js";
 import { gpuBackend } from "../src/backends/cuda/index.js";
 import { E, gpuOnly } from "./util/gpu.js";
-import { cudaSettings } from "../src/backends/cuda/config.js";
-import { executorSettings } from "../src/runtime/settings.js";
-import { withSettings } from "./util/settings.js";
+import { withOptions } from "./util/settings.js";
 import { findFusionGroups, FusionNodeInfo } from "../src/runtime/fusion.js";
 import type { DType } from "../src/core/dtype.js";
 import { defaultBackend } from "../src/eager/context.js";
@@ -14,7 +12,7 @@ import type { Backend } from "../src/core/backend.js";
 
 /**
  * Graph-mode elementwise fusion (runtime/fusion.ts): every fused result is compared with the same graph run
- * with fusion off. On CI (no GPU) this exercises the CPU backend's fused loops (TSFLOW_FUSION=all); the GPU
+ * with fusion off. On CI (no GPU) this exercises the CPU backend's fused loops (fusion "all"); the GPU
  * block compares the CUDA fused kernels with the unfused ones and the CPU, and checks CUDA-graph capture.
  */
 
@@ -30,7 +28,7 @@ interface RunResult {
 
 /** Builds in a fresh graph (on `device`) and runs it with fusion set to `mode`. */
 function runGraph(build: Build, mode: "off" | "all", device = "/cpu:0"): RunResult {
-  return withSettings(executorSettings, { fusion: mode }, () =>
+  return withOptions({ fusion: mode }, () =>
     new tf.Graph().asDefault(() =>
       tf.device(device, () => {
         const { fetches, feeds = [] } = build();
@@ -238,7 +236,7 @@ describe("fusion: gradients and training", () => {
   });
 
   it("GradientDescent training gives the same variables with fusion on and off", () => {
-    const train = (mode: "off" | "all") => withSettings(executorSettings, { fusion: mode }, () => trainTanhMlp("/cpu:0", 8, 5, () => ({})));
+    const train = (mode: "off" | "all") => withOptions({ fusion: mode }, () => trainTanhMlp("/cpu:0", 8, 5, () => ({})));
     const off = train("off");
     const on = train("all");
     assert.ok(off.losses[5] < off.losses[0], "it learns");
@@ -248,11 +246,9 @@ describe("fusion: gradients and training", () => {
 
 describe("fusion: when the backend declines a group", () => {
   it("its nodes run one by one, freeing only intermediates (RMSProp training, same variables)", () => {
-    const train = (mode: "off" | "all") => {
-      const saved = executorSettings.fusion;
-      executorSettings.fusion = mode;
-      try {
-        return new tf.Graph().asDefault(() =>
+    const train = (mode: "off" | "all") =>
+      withOptions({ fusion: mode }, () =>
+        new tf.Graph().asDefault(() =>
           tf.device("/cpu:0", () => {
             const x = tf.placeholder("float32", [3, 2], { name: "x" });
             const w = new tf.Variable([[0.5, -0.25], [0.125, 1]], { name: "W" });
@@ -267,11 +263,8 @@ describe("fusion: when the backend declines a group", () => {
             sess.close();
             return vars;
           }),
-        );
-      } finally {
-        executorSettings.fusion = saved;
-      }
-    };
+        ),
+      );
     const off = train("off");
     const cpu = defaultBackend() as Backend;
     const runFused = cpu.runFused;
@@ -295,11 +288,11 @@ describe("fusion: when the backend declines a group", () => {
 describe("fusion on the GPU", gpuOnly, () => {
   let saved = true;
   before(() => {
-    saved = cudaSettings.sessionGraphs;
-    cudaSettings.sessionGraphs = false;
+    saved = tf.config.experimental.getTsflowOptions().cudaGraphs;
+    tf.config.experimental.setTsflowOptions({ cudaGraphs: false });
   });
   after(() => {
-    cudaSettings.sessionGraphs = saved;
+    tf.config.experimental.setTsflowOptions({ cudaGraphs: saved });
   });
 
   /** Values of a GPU run against the CPU reference (float32 computes in float on the GPU, in double on the CPU). */
@@ -351,18 +344,16 @@ describe("fusion on the GPU", gpuOnly, () => {
     const b = gpuBackend(0)!;
     // Matrix-product epilogues (runtime/epilogue.ts) would take the Add that this test fuses with the Tanh.
     const train = (mode: "off" | "all", graphs: boolean) =>
-      withSettings(executorSettings, { fusion: mode, epilogues: false }, () =>
-        withSettings(cudaSettings, { sessionGraphs: graphs }, () => {
-          const captured0 = b.stats.graphsCaptured;
-          const launches0 = b.stats.graphLaunches;
-          return trainTanhMlp("/gpu:0", 64, 32, (sess, fetches, feeds) => {
-            const meta = new tf.RunMetadata();
-            sess.run(fetches, feeds, { traceLevel: 3 }, meta);
-            const fusedSteps = meta.stepStats!.devStats.flatMap((d) => d.nodeStats).filter((st) => st.fusedNodes).length;
-            return { captured: b.stats.graphsCaptured - captured0, replays: b.stats.graphLaunches - launches0, fusedSteps };
-          });
-        }),
-      );
+      withOptions({ fusion: mode, epilogues: false, cudaGraphs: graphs }, () => {
+        const captured0 = b.stats.graphsCaptured;
+        const launches0 = b.stats.graphLaunches;
+        return trainTanhMlp("/gpu:0", 64, 32, (sess, fetches, feeds) => {
+          const meta = new tf.RunMetadata();
+          sess.run(fetches, feeds, { traceLevel: 3 }, meta);
+          const fusedSteps = meta.stepStats!.devStats.flatMap((d) => d.nodeStats).filter((st) => st.fusedNodes).length;
+          return { captured: b.stats.graphsCaptured - captured0, replays: b.stats.graphLaunches - launches0, fusedSteps };
+        });
+      });
     const off = train("off", false);
     const on = train("all", false);
     const captured = train("all", true);

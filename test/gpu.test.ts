@@ -14,8 +14,7 @@ import type { DType } from "../src/core/dtype.js";
 import { broadcastTo } from "../src/ops/array.js";
 import { execute } from "../src/ops/dispatch.js";
 import { allOpDefs, OpDef } from "../src/ops/registry.js";
-import { cudaSettings } from "../src/backends/cuda/config.js";
-import { executorSettings } from "../src/runtime/settings.js";
+import { withOptions } from "./util/settings.js";
 import { buildModel, syntheticBatch } from "../bench/tsflow_models.js";
 
 /**
@@ -544,15 +543,7 @@ describe("cuda: training fully on the GPU", gpuOnly, () => {
     const b = gpuBackend(0)!;
     const fallbacks = () => ["Conv2D", "Conv2DBackpropInput", "Conv2DBackpropFilter"].reduce((a, k) => a + (b.stats.fallbacks.get(k) ?? 0), 0);
     const before = fallbacks();
-    const saved = cudaSettings.convAlgorithm;
-    try {
-      for (const alg of ["direct", "im2col"] as const) {
-        cudaSettings.convAlgorithm = alg;
-        convCases(alg);
-      }
-    } finally {
-      cudaSettings.convAlgorithm = saved;
-    }
+    for (const alg of ["direct", "im2col"] as const) withOptions({ convAlgorithm: alg }, () => convCases(alg));
     assert.equal(fallbacks(), before, "no convolution fell back to the CPU");
     // Column sums of [R, C] with few columns (a convolution's BiasAddGrad) against the CPU.
     for (const [R, C] of [[50000, 6], [4096, 16], [12544, 64], [1024, 120], [300, 256]]) {
@@ -789,20 +780,15 @@ describe("cuda: grouped optimizer updates and cuBLASLt", gpuOnly, () => {
         return { launches, values };
       }));
     };
-    cudaSettings.sessionGraphs = false;
-    try {
+    withOptions({ cudaGraphs: false }, () => {
       const got = run("/gpu:0");
       const want = run("/cpu:0");
-      executorSettings.groupUpdates = false;
-      const ungrouped = run("/gpu:0");
+      const ungrouped = withOptions({ groupUpdates: false }, () => run("/gpu:0"));
       got.values.forEach((v, i) => assert.ok(relErr(v, want.values[i]) < 1e-6, `variable ${i}`));
       got.values.forEach((v, i) => assert.deepEqual(v.dataSync(), ungrouped.values[i].dataSync(), `variable ${i}, grouped vs not`));
       // 40 updates in 2 launches (32 + 8) instead of 40.
       assert.equal(ungrouped.launches - got.launches, 38, `${got.launches} launches per step grouped, ${ungrouped.launches} not`);
-    } finally {
-      cudaSettings.sessionGraphs = true;
-      executorSettings.groupUpdates = true;
-    }
+    });
   });
 
   it("matrix products go through cuBLASLt where it is present, with the classic call's results", () => {
@@ -829,10 +815,8 @@ describe("cuda: Session steps captured as CUDA graphs", gpuOnly, () => {
       for (let i = 0; i < d.x.length; i++) d.x[i] = (d.x[i] + 0.1 * k) % 1;
       return d;
     };
-    const run = (graphs: boolean) => {
-      const saved = cudaSettings.sessionGraphs;
-      cudaSettings.sessionGraphs = graphs;
-      try {
+    const run = (graphs: boolean) =>
+      withOptions({ cudaGraphs: graphs }, () => {
         const g = new tf.Graph();
         return g.asDefault(() => {
           tf.setRandomSeed(7);
@@ -860,10 +844,7 @@ describe("cuda: Session steps captured as CUDA graphs", gpuOnly, () => {
           const vars = m.vars.map((v) => Array.from(sess.run(v.value()).dataSync() as Float32Array));
           return { losses, vars, captured: b.stats.graphsCaptured - captured0, launches: b.stats.graphLaunches - launches0, kernelsDuringReplays };
         });
-      } finally {
-        cudaSettings.sessionGraphs = saved;
-      }
-    };
+      });
     const plain = run(false);
     const cap = run(true);
     assert.equal(plain.captured, 0);

@@ -5,15 +5,15 @@ import { describe, it } from "./util/devices.js";
 import { fileURLToPath } from "node:url";
 import * as tf from "../src/index.js";
 import { cudaUnavailableReason, gpuBackend } from "../src/backends/cuda/index.js";
-import { cudaSettings } from "../src/backends/cuda/config.js";
 import type { CudaHandle } from "../src/backends/cuda/backend.js";
 import { cudnnConv2d, cudnnConv2dBackpropFilter, cudnnConv2dBackpropInput, cudnnFor, cudnnMaxPoolGrad, cudnnUnavailableReason, cudnnVersion, CudnnStats } from "../src/backends/cuda/cudnn.js";
 import type { DType } from "../src/core/dtype.js";
 import { cpu, E, gpu, onGpu, relErr, rng, runOp, trainEagerly, xentLoss } from "./util/gpu.js";
+import { withOptions } from "./util/settings.js";
 
 /**
  * cuDNN in the cuda backend: convolutions, their gradients and max pooling through cuDNN match the CPU
- * backend, cuDNN really runs (its counters), TSFLOW_CUDNN=0 / cudaSettings.cudnn = false and forced own
+ * backend, cuDNN really runs (its counters), the cudnn setting (TSFLOW_CUDNN=0) off and forced own
  * algorithms use the own kernels, and a Session step with convolutions still captures and replays.
  * Skips itself, with the reason, without a GPU or without cuDNN.
  */
@@ -86,9 +86,9 @@ function withTf32<T>(on: boolean, fn: () => T): T {
 // ---------------------------------------------------------------- everywhere
 
 describe("cuDNN: the setting", () => {
-  it("TSFLOW_CUDNN=0 turns cudaSettings.cudnn off (default on)", () => {
-    const cfg = join(HERE, "..", "src", "backends", "cuda", RUNNING_TS ? "config.ts" : "config.js");
-    const code = `const { cudaSettings } = await import(${JSON.stringify(cfg)}); console.log(String(cudaSettings.cudnn));`;
+  it("TSFLOW_CUDNN=0 turns the cudnn setting off (default on)", () => {
+    const index = join(HERE, "..", "src", RUNNING_TS ? "index.ts" : "index.js");
+    const code = `const tf = await import(${JSON.stringify(index)}); console.log(String(tf.config.experimental.getTsflowOptions().cudnn));`;
     const args = RUNNING_TS ? ["--import", "tsx", "--input-type=module", "-e", code] : ["--input-type=module", "-e", code];
     for (const [env, want] of [["0", "false"], ["off", "false"], ["1", "true"], ["", "true"]]) {
       const r = spawnSync(process.execPath, args, { env: { ...process.env, TSFLOW_CUDNN: env }, encoding: "utf8", timeout: 60_000 });
@@ -240,7 +240,7 @@ describe("cuDNN: convolutions and pooling against the CPU", cudnnOnly, () => {
     }
   });
 
-  it("cudaSettings.cudnn = false and forced own algorithms use the own kernels, with the same results", () => {
+  it("cudnn off and forced own algorithms use the own kernels, with the same results", () => {
     const r = rng(41);
     const attrs = { strides: [1, 1, 1, 1], padding: "SAME", dilations: [1, 1, 1, 1], data_format: "NHWC" };
     const x = rand(r, [4, 12, 12, 32], "float32");
@@ -261,22 +261,10 @@ describe("cuDNN: convolutions and pooling against the CPU", cudnnOnly, () => {
     };
     withTf32(false, () => {
       assert.deepEqual(check("cuDNN"), [1, 1, 1]);
-      const saved = cudaSettings.cudnn;
-      cudaSettings.cudnn = false;
-      try {
-        assert.deepEqual(check("cudnn off"), [0, 0, 0]);
-      } finally {
-        cudaSettings.cudnn = saved;
-      }
-      const alg = cudaSettings.convAlgorithm;
-      try {
-        for (const a of ["direct", "im2col"] as const) {
-          cudaSettings.convAlgorithm = a;
-          const [fw, bf] = check(a);
-          assert.deepEqual([fw, bf], [0, 0], `convAlgorithm ${a} runs the own kernels`);
-        }
-      } finally {
-        cudaSettings.convAlgorithm = alg;
+      withOptions({ cudnn: false }, () => assert.deepEqual(check("cudnn off"), [0, 0, 0]));
+      for (const a of ["direct", "im2col"] as const) {
+        const [fw, bf] = withOptions({ convAlgorithm: a }, () => check(a));
+        assert.deepEqual([fw, bf], [0, 0], `convAlgorithm ${a} runs the own kernels`);
       }
     });
   });
@@ -302,10 +290,8 @@ describe("cuDNN: convolutions and pooling against the CPU", cudnnOnly, () => {
   it("a Session step with cuDNN convolutions captures as a CUDA graph and replays the uncaptured results", () => {
     const b = backend!;
     const batch = 8;
-    const run = (graphs: boolean) => {
-      const saved = cudaSettings.sessionGraphs;
-      cudaSettings.sessionGraphs = graphs;
-      try {
+    const run = (graphs: boolean) =>
+      withOptions({ cudaGraphs: graphs }, () => {
         const g = new tf.Graph();
         return g.asDefault(() => {
           tf.setRandomSeed(7);
@@ -337,10 +323,7 @@ describe("cuDNN: convolutions and pooling against the CPU", cudnnOnly, () => {
             cudnnCalls: convCalls(s1).reduce((p, v, i) => p + v - convCalls(s0)[i], 0), callsDuringReplays, searchesAfterFirst,
           };
         });
-      } finally {
-        cudaSettings.sessionGraphs = saved;
-      }
-    };
+      });
     const plain = run(false);
     const cap = run(true);
     assert.ok(plain.cudnnCalls >= 6 * 5 && plain.cudnnCalls % 6 === 0, `cuDNN convolutions in the uncaptured steps: ${plain.cudnnCalls}`);
@@ -359,6 +342,6 @@ describe("cuDNN: convolutions and pooling against the CPU", cudnnOnly, () => {
     const choices = [...stats().choices];
     assert.ok(choices.length > 0);
     assert.ok(choices.every(([, v]) => /^(algo \d+|none) of \[/.test(v)), JSON.stringify(choices.slice(0, 3)));
-    if (process.env.TSFLOW_CUDNN_REPORT) for (const [k, v] of choices) console.log(`${k}: ${v}`);
+    if (tf.config.experimental.getTsflowOptions().debug.includes("cuda")) for (const [k, v] of choices) console.log(`${k}: ${v}`);
   });
 });

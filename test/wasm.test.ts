@@ -4,6 +4,7 @@
  * lengths that are not whole vectors, chunk boundaries, pooling ties), and the public API computing the
  * same values with TSFLOW_WASM=none, =force and the default (child processes).
  */
+import { withOptions } from "./util/settings.js";
 import { mulberry32 } from "./util/random.js";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
@@ -13,7 +14,7 @@ import * as tf from "../src/index.js";
 import type { CpuTensor } from "../src/backends/cpu/kernel.js";
 import { cpuKernels } from "../src/backends/cpu/kernels/index.js";
 import { encodeModule, Code, I32, sleb, uleb } from "../src/backends/cpu/wasm/encoder.js";
-import { Pool2x2Geom, setWasmMode, tryWasmBinary, tryWasmUnary, wasmKernels, WasmKernels } from "../src/backends/cpu/wasm/runtime.js";
+import { Pool2x2Geom, tryWasmBinary, tryWasmUnary, wasmKernels, WasmKernels } from "../src/backends/cpu/wasm/runtime.js";
 
 /** Set in the child processes of the last test: they compute and print, and declare no tests. */
 const CHILD = Boolean(process.env.TSFLOW_WASM_TEST_CHILD);
@@ -63,20 +64,10 @@ function assertSame(got: ArrayLike<number>, want: ArrayLike<number>, what: strin
 const K = cpuKernels();
 const env = {} as never;
 function jsKernel(op: string, inputs: CpuTensor[], attrs: Record<string, unknown> = {}): CpuTensor[] {
-  const prev = setWasmMode("none");
-  try {
-    return K[op](inputs, attrs as never, env);
-  } finally {
-    setWasmMode(prev);
-  }
+  return withOptions({ wasm: "off" }, () => K[op](inputs, attrs as never, env));
 }
 function forced(op: string, inputs: CpuTensor[], attrs: Record<string, unknown> = {}): CpuTensor[] {
-  const prev = setWasmMode("force");
-  try {
-    return K[op](inputs, attrs as never, env);
-  } finally {
-    setWasmMode(prev);
-  }
+  return withOptions({ wasm: "force" }, () => K[op](inputs, attrs as never, env));
 }
 
 function kernels(): WasmKernels {
@@ -177,18 +168,14 @@ suite("wasm elementwise kernels equal the JS kernels", () => {
   it("routing: sizes below the thresholds, other expressions and TSFLOW_WASM=none keep the JS loops", () => {
     const x = data(4096, 11);
     const o = new Float32Array(4096);
-    const prev = setWasmMode("auto");
-    try {
+    withOptions({ wasm: "auto" }, () => {
       assert.equal(tryWasmUnary("Relu", "x < 0 ? 0 : x", x, o), true);
       assert.equal(tryWasmUnary("Relu", "x > 0 ? x : 0", x, o), false, "an edited JS expression is not routed to the old kernel");
       assert.equal(tryWasmUnary("Relu", "x < 0 ? 0 : x", x.subarray(0, 8), o.subarray(0, 8)), false, "8 elements");
       assert.equal(tryWasmBinary("AddV2", "a + b", x.subarray(0, 64), [64], x.subarray(0, 64), [64], [64], o.subarray(0, 64)), false, "64 elements");
       assert.equal(tryWasmBinary("AddV2", "a + b", x, [4096], x, [4096], [4096], o), true);
-      setWasmMode("none");
-      assert.equal(tryWasmBinary("AddV2", "a + b", x, [4096], x, [4096], [4096], o), false);
-    } finally {
-      setWasmMode(prev);
-    }
+      withOptions({ wasm: "off" }, () => assert.equal(tryWasmBinary("AddV2", "a + b", x, [4096], x, [4096], [4096], o), false));
+    });
   });
 
   it("float64 and int32 tensors keep the JS loops (and their results)", () => {

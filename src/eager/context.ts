@@ -19,7 +19,6 @@ class Context {
   /** Device requested by tf.device() while executing eagerly. */
   readonly eagerDeviceStack: string[] = [];
   globalSeed: number | null = null;
-  logDevicePlacement = false;
 }
 
 export const ctx = new Context();

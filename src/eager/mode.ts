@@ -10,7 +10,3 @@ export function enableEagerExecution(): void {
   if (ctx.graphStack.length > 0) throw new FailedPreconditionError("tf.enableEagerExecution must be called outside any graph's asDefault()");
   ctx.eagerEnabled = true;
 }
-/** tf.debugging.set_log_device_placement(enabled): eager ops print the device they run on. */
-export function setLogDevicePlacement(enabled: boolean): void {
-  ctx.logDevicePlacement = enabled;
-}

@@ -2,6 +2,7 @@ import type { Attrs, Backend } from "../core/backend.js";
 import { gpuBackend, visibleGpus } from "../backends/cuda/index.js";
 import type { DType } from "../core/dtype.js";
 import { InvalidArgumentError } from "../core/errors.js";
+import { getSetting } from "../core/settings.js";
 import { ctx, defaultBackend } from "../eager/context.js";
 import { DeviceSpec, fullDeviceName, mergeDeviceSpecs, parseDevice } from "./device_spec.js";
 
@@ -26,9 +27,6 @@ export function localDevices(): LocalDevice[] {
   });
   return out;
 }
-
-/** tf.config.setSoftDevicePlacement: eager ops asking for a missing device or kernel run elsewhere (default on). */
-export const placementSettings = { eagerSoftPlacement: true };
 
 /** Backends that can tell whether they run an op on given dtypes (the cuda backend can). */
 interface DTypeAware {
@@ -57,7 +55,7 @@ export function placeEager(opType: string, dtypes: readonly DType[], attrs: Attr
     return gpu0 !== null && canRunOn(gpu0, opType, dtypes, attrs) ? gpu0 : defaultBackend();
   }
   const requested = stack.reduce((outer, inner) => (inner === "" ? outer : mergeDeviceSpecs(outer, inner)), "");
-  const soft = placementSettings.eagerSoftPlacement;
+  const soft = getSetting("softPlacement");
   const { device } = placeOp(opType, opType, requested, soft, false);
   if (canRunOn(device.backend, opType, dtypes, attrs)) return device.backend;
   if (soft) return defaultBackend();
@@ -80,7 +78,7 @@ export function placeConstant(dtype: DType): Backend {
     return gpu0 ?? defaultBackend();
   }
   const requested = stack.reduce((outer, inner) => (inner === "" ? outer : mergeDeviceSpecs(outer, inner)), "");
-  return placeOp("Const", "Const", requested, placementSettings.eagerSoftPlacement, true).device.backend;
+  return placeOp("Const", "Const", requested, getSetting("softPlacement"), true).device.backend;
 }
 
 export interface PlacementResult {

@@ -1,4 +1,3 @@
-import { executorSettings } from "./settings.js";
 import type { PyArgs } from "../ops/args.js";
 import { FailedPreconditionError, InvalidArgumentError, OpError } from "../core/errors.js";
 import { sameShape, shapeStr } from "../core/shape.js";
@@ -21,7 +20,7 @@ import { fusedShape } from "../core/fused.js";
 import { installEval } from "../graph/eval_hook.js";
 import { CaptureUnsupported, CudaBackend, CudaHandle, DEVICE_DTYPES, DeviceStorage } from "../backends/cuda/backend.js";
 import type { CapturedGraph } from "../backends/cuda/backend.js";
-import { cudaSettings } from "../backends/cuda/config.js";
+import { debugOn, getSetting } from "../core/settings.js";
 import type { Backend } from "../core/backend.js";
 
 export interface SessionOptions {
@@ -166,8 +165,8 @@ export class Session {
   }
 
   #plan(fetches: readonly SymbolicTensor[], targets: readonly Operation[], fed: readonly SymbolicTensor[]): Plan {
-    const fusion = executorSettings.fusion;
-    const epilogues = executorSettings.epilogues;
+    const fusion = getSetting("fusion");
+    const epilogues = getSetting("epilogues");
     const key = `${fetches.map((t) => t.name).join(",")}|${targets.map((o) => o.name).join(",")}|${fed.map((t) => t.name).sort().join(",")}|${fusion}|${epilogues}`;
     const cached = this.#plans.get(key);
     if (cached) return cached;
@@ -192,7 +191,7 @@ export class Session {
       const outputSlots = op.outputs.map((t) => (needed.has(t) && !fedSet.has(t) ? slot(t) : -1));
       const { device, softPlaced } = placeOp(op.name, op.type, op.device, soft, RUNTIME_OPS.has(op.type));
       op.assignedDevice = device.name;
-      if (this.config.logDevicePlacement && !this.#placed.has(op)) {
+      if ((this.config.logDevicePlacement || debugOn("placement")) && !this.#placed.has(op)) {
         this.#placed.add(op);
         console.log(`${op.name}: (${op.type}): ${device.name}${softPlaced ? ` (soft placement: requested ${op.device})` : ""}`);
       }
@@ -214,6 +213,7 @@ export class Session {
     // Elementwise chains become one kernel each where the setting enables their device (runtime/fusion.ts).
     if (fusion !== "off") plan = fusePlan(plan, (n) => fusion === "all" || n.device.backend.deviceType === "GPU");
     this.#plans.set(key, plan);
+    if (debugOn("plan")) process.stderr.write(`tsflow plan (fusion ${fusion}, epilogues ${epilogues ? "on" : "off"}):\n${planToString(plan)}\n`);
     return plan;
   }
 
@@ -224,10 +224,10 @@ export class Session {
    * is run with the same fetches, feeds and feed shapes (the first run fills the constant caches and
    * compiles the kernels), and replayed from then on: one launch instead of one per op. A step that cannot be
    * captured (a node on the CPU, a random op, a host read inside a kernel) runs as before.
-   * TSFLOW_CUDA_GRAPHS=0 or cudaSettings.sessionGraphs = false turns this off.
+   * The cudaGraphs setting (TSFLOW_CUDA_GRAPHS=0) turns this off.
    */
   #step(plan: Plan, feeds: Map<SymbolicTensor, Handle>, options?: { traceLevel?: number }, meta?: RunMetadata): EagerTensor[] {
-    const b = options?.traceLevel === 3 || !cudaSettings.sessionGraphs ? null : capturableBackend(plan);
+    const b = options?.traceLevel === 3 || !getSetting("cudaGraphs") ? null : capturableBackend(plan);
     if (!b) return this.#execute(plan, feeds, options, meta);
     let bySig = this.#steps.get(plan);
     if (!bySig) this.#steps.set(plan, (bySig = new Map()));
@@ -691,7 +691,7 @@ export class Session {
 class GroupedUpdates {
   items: { node: PlanNode; ref: VarRef; inputs: Handle[] }[] = [];
   accepts(node: PlanNode): boolean {
-    if (!executorSettings.groupUpdates || node.op.type !== "ApplyGradientDescent" || !node.device.backend.runKernelGroup) return false;
+    if (!getSetting("groupUpdates") || node.op.type !== "ApplyGradientDescent" || !node.device.backend.runKernelGroup) return false;
     return this.items.length === 0 || this.items[0].node.device.backend === node.device.backend;
   }
   release(): void {

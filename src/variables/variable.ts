@@ -1,4 +1,4 @@
-import { executorSettings } from "../runtime/settings.js";
+import { getSetting } from "../core/settings.js";
 import { inspect } from "node:util";
 import { checkDType, DType } from "../core/dtype.js";
 import { InvalidArgumentError } from "../core/errors.js";
@@ -236,7 +236,7 @@ export class Variable {
           return { vars, handles: all.map((t) => t.handle), backend: all[0].handle.backend };
         });
         const backend = prepared[0].backend;
-        const grouped = executorSettings.groupUpdates && prepared.length > 1 && prepared.every((p) => p.backend === backend) && backend.runKernelGroup
+        const grouped = getSetting("groupUpdates") && prepared.length > 1 && prepared.every((p) => p.backend === backend) && backend.runKernelGroup
           ? backend.runKernelGroup(type, prepared.map((p) => p.handles), attrs)
           : null;
         // The update runs where the variable lives; gradients computed on another device are copied there.

@@ -1,11 +1,16 @@
-/** Runs fn with some fields of a settings object (executorSettings, cudaSettings) changed, restoring them after. */
-export function withSettings<S extends object, T>(target: S, patch: Partial<S>, fn: () => T): T {
-  const saved: Partial<S> = {};
-  for (const k of Object.keys(patch) as (keyof S)[]) saved[k] = target[k];
-  Object.assign(target, patch);
+import * as tf from "../../src/index.js";
+
+/** What tf.config.experimental.setTsflowOptions takes: tsflow settings by key. */
+export type Options = Parameters<typeof tf.config.experimental.setTsflowOptions>[0];
+
+/** Runs fn with some tsflow settings changed through tf.config, restoring their previous values after. */
+export function withOptions<T>(patch: Options, fn: () => T): T {
+  const all = tf.config.experimental.getTsflowOptions();
+  const saved = Object.fromEntries(Object.keys(patch).map((k) => [k, all[k as keyof typeof all]])) as Options;
+  tf.config.experimental.setTsflowOptions(patch);
   try {
     return fn();
   } finally {
-    Object.assign(target, saved);
+    tf.config.experimental.setTsflowOptions(saved);
   }
 }

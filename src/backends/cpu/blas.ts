@@ -1,5 +1,6 @@
 import { existsSync, readFileSync, realpathSync } from "node:fs";
 import { createRequire } from "node:module";
+import { debugOn, getSetting, markLoaded } from "../../core/settings.js";
 
 /**
  * A CBLAS loaded at run time through koffi (FFI), so that float32/float64 matrix products run at
@@ -290,34 +291,43 @@ function notice(detail: string): void {
 
 /**
  * The CBLAS this process uses, or null (TypeScript kernels). Loaded once, on first use; never throws.
- * Reads TSFLOW_BLAS at that moment.
+ * Reads the blas setting (TSFLOW_BLAS) at that moment; it cannot change afterwards.
  */
 export function getBlas(): Blas | null {
   if (loaded) return cached;
   loaded = true;
-  const env = process.env.TSFLOW_BLAS?.trim();
-  if (env && ["none", "off", "0", "false", "ts"].includes(env.toLowerCase())) return (cached = null);
+  markLoaded("blas");
+  cached = loadBlas(getSetting("blas"));
+  if (debugOn("kernels")) {
+    process.stderr.write(`tsflow kernels: CPU matrix products through ${cached ? `${cached.name} (${cached.path})` : "TypeScript kernels (no BLAS)"}\n`);
+  }
+  return cached;
+}
+
+/** The BLAS that the blas setting names ("off": none; "": the first candidate that loads). */
+function loadBlas(setting: string): Blas | null {
+  if (setting === "off") return null;
   let koffi: Koffi;
   try {
     koffi = requireKoffi();
   } catch (e) {
     notice(`koffi unavailable: ${shortError(e)}; `);
-    return (cached = null);
+    return null;
   }
-  if (env) {
-    const r = safeLoad(env, koffi);
+  if (setting) {
+    const r = safeLoad(setting, koffi);
     if (typeof r === "string") {
-      notice(`TSFLOW_BLAS=${env}: ${r}; `);
-      return (cached = null);
+      notice(`TSFLOW_BLAS=${setting}: ${r}; `);
+      return null;
     }
-    return (cached = r);
+    return r;
   }
   for (const cand of blasCandidates()) {
     const r = safeLoad(cand, koffi);
-    if (typeof r !== "string") return (cached = r);
+    if (typeof r !== "string") return r;
   }
   notice("");
-  return (cached = null);
+  return null;
 }
 
 function safeLoad(path: string, koffi: Koffi): Blas | string {

@@ -6,7 +6,7 @@ import { getOpDef } from "../../ops/registry.js";
 import type { Attrs, Backend, Handle, KernelEnv } from "../../core/backend.js";
 import { CachingAllocator, PinnedPool } from "./allocator.js";
 import { EPILOGUE_BIAS, EPILOGUE_RELU_BIAS, type CublasHandle } from "./blas.js";
-import { cudaSettings } from "./config.js";
+import { debugOn, getSetting } from "../../core/settings.js";
 import type { DeviceContext } from "./driver.js";
 import type { Ptr } from "./ffi.js";
 import type { CudaKernelDef, KernelContext } from "./kernel.js";
@@ -478,7 +478,7 @@ export class CudaBackend implements Backend, KernelContext {
     if (b.shape[transposeB ? 1 : 0] !== k || bias.shape[0] !== n || m * n * k === 0) return null;
     if (a.ptr === 0 || b.ptr === 0 || bias.ptr === 0) return null;
     this.ctx.makeCurrent();
-    this.blas.setTf32(cudaSettings.tf32);
+    this.blas.setTf32(getSetting("tf32"));
     const out = this.empty(dt, [m, n], relu ? "MatMul+BiasAdd+Relu" : "MatMul+BiasAdd");
     if (!this.blas.gemmEpilogue(dt, transposeA, transposeB, m, n, k, a.ptr, b.ptr, out.ptr, bias.ptr, relu ? EPILOGUE_RELU_BIAS : EPILOGUE_BIAS)) {
       this.dispose(out);
@@ -532,7 +532,7 @@ export class CudaBackend implements Backend, KernelContext {
   #onCpu(type: string, inputs: readonly Handle[], attrs: Attrs, env: KernelEnv): Handle[] {
     this.#noCapture(`${type} on the CPU`);
     this.stats.fallbacks.set(type, (this.stats.fallbacks.get(type) ?? 0) + 1);
-    if (process.env.TSFLOW_CUDA_DEBUG && this.stats.fallbacks.get(type) === 1) {
+    if (debugOn("kernels") && this.stats.fallbacks.get(type) === 1) {
       process.stderr.write(`tsflow cuda: ${type} (${inputs.map((h) => h.dtype).join(", ")}) runs on the CPU\n`);
     }
     const cpu = defaultBackend();

@@ -3,7 +3,7 @@ import type { DType } from "../../core/dtype.js";
 import { InternalError } from "../../core/errors.js";
 import type { CudaHandle } from "./handle.js";
 import type { KernelContext } from "./kernel.js";
-import { cudaSettings } from "./config.js";
+import { debugOn, getSetting } from "../../core/settings.js";
 import { candidates, Fn, Koffi, Ptr, shortError, tryLoad } from "./ffi.js";
 import { permuteInto } from "./kernels/movement.js";
 
@@ -11,7 +11,7 @@ import { permuteInto } from "./kernels/movement.js";
  * cuDNN (libcudnn.so.9, its legacy API) for 2-D convolutions, their two gradients, max pooling and its
  * gradient, channels-last as tsflow's own kernels. Loaded lazily once per process, one handle per device
  * bound to the device's stream; when the library is absent or fails, every entry point answers false and
- * kernels/conv.ts and kernels/pool.ts run their own kernels (TSFLOW_CUDA_DEBUG=1 prints why, once).
+ * kernels/conv.ts and kernels/pool.ts run their own kernels (TSFLOW_DEBUG=cuda prints why, once).
  *
  * Descriptors and the algorithm are made once per shape signature, dtype and TF32 setting and reused. The
  * algorithm is timed (cudnnFind*AlgorithmEx, in a workspace from tsflow's allocator) outside CUDA-graph
@@ -38,8 +38,8 @@ const CUDNN_DETERMINISTIC = 1;
 const PERF_BYTES = 48;
 /** More than any direction has algorithms (8 forward, 6 and 7 backward). */
 const MAX_ALGOS = 8;
-/** The most workspace an algorithm may use (TSFLOW_CUDNN_WORKSPACE_MB). */
-const WORKSPACE_LIMIT = Math.max(0, Number(process.env.TSFLOW_CUDNN_WORKSPACE_MB ?? 256)) * 2 ** 20;
+/** The most workspace an algorithm may use, in bytes (the cudnnWorkspaceMb setting, TSFLOW_CUDNN_WORKSPACE_MB). */
+const workspaceLimit = () => getSetting("cudnnWorkspaceMb") * 2 ** 20;
 const INT_LIMIT = 2 ** 31 - 1;
 
 const STATUS: Record<number, string> = {
@@ -128,7 +128,7 @@ let library: CudnnLib | string | undefined;
 let reasonShown = false;
 
 function whyNot(reason: string): void {
-  if (reasonShown || !process.env.TSFLOW_CUDA_DEBUG) return;
+  if (reasonShown || !debugOn("cuda")) return;
   reasonShown = true;
   process.stderr.write(`tsflow cuda: cuDNN not used (${reason}); convolutions and pooling run tsflow's own kernels\n`);
 }
@@ -166,7 +166,7 @@ export interface CudnnStats {
   forward: number; backwardData: number; backwardFilter: number; poolForward: number; poolBackward: number;
   /** Algorithm searches by timing (cudnnFind*Ex) and by heuristic (while capturing). */
   finds: number; heuristics: number;
-  /** Per plan key: the algorithm chosen and the measured alternatives (TSFLOW_CUDA_DEBUG prints them). */
+  /** Per plan key: the algorithm chosen and the measured alternatives (TSFLOW_DEBUG=cuda prints them). */
   readonly choices: Map<string, string>;
 }
 
@@ -265,7 +265,7 @@ export class Cudnn {
     this.#check("cudnnSetConvolutionMathType", this.lib.cudnnSetConvolutionMathType(conv, fp32Exact ? CUDNN_FMA_MATH : CUDNN_DEFAULT_MATH));
     const [A, B, O] = dir === 0 ? [t.x, t.w, t.y] : dir === 1 ? [t.w, t.y, t.x] : [t.x, t.y, t.w];
     const results = this.b.capturing ? this.#heuristic(dir, A, B, conv, O) : this.#find(dir, A, a, B, bPtr, conv, O, out);
-    const ok = results.filter((r) => r.status === CUDNN_STATUS_SUCCESS && r.memory <= WORKSPACE_LIMIT);
+    const ok = results.filter((r) => r.status === CUDNN_STATUS_SUCCESS && r.memory <= workspaceLimit());
     const pick = ok.find((r) => r.determinism === CUDNN_DETERMINISTIC);
     let plan: ConvPlan | null = null;
     if (pick) {
@@ -276,7 +276,7 @@ export class Cudnn {
     }
     const desc = results.map((r) => `${r.algo}${r.status === 0 ? "" : `!${r.status}`}${r.determinism === CUDNN_DETERMINISTIC ? "" : "nd"}${r.time >= 0 ? `:${(r.time * 1000).toFixed(1)}us` : ""}${r.memory > 0 ? `/${(r.memory / 2 ** 20).toFixed(1)}MiB` : ""}`).join(" ");
     this.stats.choices.set(key, `${pick ? `algo ${pick.algo}` : "none"} of [${desc}]`);
-    if (process.env.TSFLOW_CUDA_DEBUG) process.stderr.write(`tsflow cuda: cuDNN ${key}: ${this.stats.choices.get(key)}\n`);
+    if (debugOn("cuda")) process.stderr.write(`tsflow cuda: cuDNN ${key}: ${this.stats.choices.get(key)}\n`);
     this.#plans.set(key, plan);
     return plan;
   }
@@ -306,7 +306,7 @@ export class Cudnn {
     this.stats.finds++;
     const alloc = this.b.allocator;
     let ws = 0;
-    let wsBytes = WORKSPACE_LIMIT;
+    let wsBytes = workspaceLimit();
     if (wsBytes > 0) {
       try {
         ws = alloc.alloc(wsBytes, () => `cuDNN's workspace (${wsBytes} bytes)`);
@@ -387,11 +387,11 @@ export class Cudnn {
 const instances = new WeakMap<KernelContext, Cudnn | null>();
 
 /**
- * The device's cuDNN, created on first use; null when cuDNN is off (cudaSettings.cudnn), absent, or failed
- * to start (the reason then goes to cudnnUnavailableReason and, with TSFLOW_CUDA_DEBUG, to stderr once).
+ * The device's cuDNN, created on first use; null when cuDNN is off (the cudnn setting), absent, or failed
+ * to start (the reason then goes to cudnnUnavailableReason and, with TSFLOW_DEBUG=cuda, to stderr once).
  */
 export function cudnnFor(b: KernelContext): Cudnn | null {
-  if (!cudaSettings.cudnn) return null;
+  if (!getSetting("cudnn")) return null;
   const known = instances.get(b);
   if (known !== undefined) return known;
   // cudnnCreate allocates device memory: never inside a capture (the step's first, uncaptured run starts it).
@@ -419,7 +419,7 @@ export function cudnnFor(b: KernelContext): Cudnn | null {
 
 /** Why cuDNN is not used (null when it is loaded, or not yet tried: call cudnnFor first). */
 export function cudnnUnavailableReason(): string | null {
-  if (!cudaSettings.cudnn) return "turned off (cudaSettings.cudnn, TSFLOW_CUDNN=0)";
+  if (!getSetting("cudnn")) return "turned off (the cudnn setting, TSFLOW_CUDNN=0)";
   return typeof library === "string" ? library : null;
 }
 
@@ -460,7 +460,7 @@ function fromKRSC(b: KernelContext, k: CudaHandle, f: CudaHandle): void {
 function convolve(b: KernelContext, dir: Dir, g: ConvShape, dtype: DType, filter: CudaHandle, t1: CudaHandle, t2: CudaHandle): boolean {
   const c = usable(b, dtype);
   if (!c || !convFits(g)) return false;
-  const tf32 = cudaSettings.tf32;
+  const tf32 = getSetting("tf32");
   const key = Cudnn.convKey(dir, g, dtype, tf32);
   if (c.cached(key) === null) return false;
   const k = dir === 2 ? b.empty(dtype, [g.OC, g.kH, g.kW, g.C], "Conv2DBackpropFilter") : toKRSC(b, g, filter);

@@ -1,12 +1,13 @@
 import { existsSync, readdirSync } from "node:fs";
 import { createRequire } from "node:module";
+import { getSetting } from "../../core/settings.js";
 
 /**
  * CUDA's own libraries reached through koffi (FFI): the driver API (libcuda.so.1), NVRTC (kernels compiled at
  * run time) and cuBLAS. Nothing is compiled at install; everything is found and bound lazily, and any
  * failure becomes a reason string (the caller prints it once and runs on the CPU), never a crash.
  *
- * Search order for each library: the directories of TSFLOW_CUDA_LIBS (colon-separated), then
+ * Search order for each library: the directories of the cudaLibs setting (TSFLOW_CUDA_LIBS, colon-separated), then
  * $CUDA_PATH/{lib64,targets/x86_64-linux/lib}, /usr/local/cuda/{targets/x86_64-linux/lib,lib64}, then the bare
  * soname through the dynamic loader's own search (ld.so.cache, LD_LIBRARY_PATH). libcuda.so.1 is the driver's
  * and is looked up by the loader first (the toolkit's stub of it would load but cannot run anything).
@@ -35,7 +36,7 @@ function targetDir(): string {
 /** Directories that may hold the toolkit's libraries (NVRTC, cuBLAS), most preferred first. */
 export function cudaLibDirs(env: NodeJS.ProcessEnv = process.env): string[] {
   const dirs: string[] = [];
-  for (const d of (env.TSFLOW_CUDA_LIBS ?? "").split(":")) if (d.trim()) dirs.push(d.trim());
+  dirs.push(...getSetting("cudaLibs"));
   for (const root of [env.CUDA_PATH, env.CUDA_HOME, "/usr/local/cuda"]) {
     if (!root) continue;
     dirs.push(`${root}/targets/${targetDir()}/lib`, `${root}/lib64`, `${root}/lib`);
@@ -121,11 +122,12 @@ export interface Driver {
   } | null;
 }
 
-export function loadDriver(koffi: Koffi, env: NodeJS.ProcessEnv = process.env): Driver | string {
+export function loadDriver(koffi: Koffi): Driver | string {
   // The driver comes with the kernel module, so the loader's path is tried first; then the usual places.
-  // TSFLOW_CUDA_DRIVER names the one file to load (tests use it to simulate a machine without a driver).
-  const forced = env.TSFLOW_CUDA_DRIVER?.trim();
-  const extra = (env.TSFLOW_CUDA_LIBS ?? "").split(":").filter((d) => d.trim()).map((d) => `${d.trim()}/libcuda.so.1`);
+  // The cudaDriver setting (TSFLOW_CUDA_DRIVER) names the one file to load (tests use it to simulate a
+  // machine without a driver).
+  const forced = getSetting("cudaDriver");
+  const extra = getSetting("cudaLibs").map((d) => `${d}/libcuda.so.1`);
   const cands = forced ? [forced] : [...extra, "libcuda.so.1", "/usr/lib/x86_64-linux-gnu/libcuda.so.1", "/usr/lib64/libcuda.so.1",
     "/usr/local/nvidia/lib64/libcuda.so.1", "/usr/lib/wsl/lib/libcuda.so.1"];
   const present = cands.filter((c) => !c.includes("/") || existsSync(c));
@@ -301,7 +303,7 @@ export function loadCublas(koffi: Koffi, env: NodeJS.ProcessEnv = process.env): 
   };
   const r = tryLoad(koffi, cands, "cublasSgemm_v2", preload);
   if (typeof r === "string") return `cuBLAS (libcublas.so): ${r}`;
-  const lt = ltLib === null || env.TSFLOW_CUBLASLT === "0" ? null : bindCublasLt(ltLib);
+  const lt = ltLib === null || !getSetting("cublasLt") ? null : bindCublasLt(ltLib);
   const f = (sig: string) => r.lib.func(sig) as unknown as Fn;
   // Matrices are device pointers (uint64_t, as CUdeviceptr); alpha and beta are host scalars.
   return {

@@ -1,5 +1,5 @@
 import { CublasHandle } from "./blas.js";
-import { cudaSettings } from "./config.js";
+import { getSetting, markLoaded } from "../../core/settings.js";
 import { DeviceContext, DeviceInfo, DriverApi } from "./driver.js";
 import { Cublas, Koffi, loadCublas, loadDriver, loadNvrtc, Nvrtc, requireKoffi, shortError } from "./ffi.js";
 import { Compiler } from "./nvrtc.js";
@@ -8,7 +8,7 @@ import { CudaBackend } from "./backend.js";
 /**
  * The CUDA runtime of this process, loaded on first use: the driver, NVRTC and cuBLAS, and the GPUs the
  * driver sees. When anything is missing (no driver, no GPU, no NVRTC or cuBLAS), tsflow prints why ONCE on
- * stderr and runs everything on the CPU. TSFLOW_CUDA=0 disables the GPU silently.
+ * stderr and runs everything on the CPU. The cuda setting (TSFLOW_CUDA=0) disables the GPU silently.
  */
 
 export const NO_CUDA_NOTICE_PREFIX = "tsflow: no CUDA GPU";
@@ -41,8 +41,8 @@ export function cudaUnavailableReason(): string | null {
 export function cudaRuntime(): CudaRuntime | null {
   if (loaded) return loaded.rt;
   const env = process.env;
-  const flag = env.TSFLOW_CUDA?.trim().toLowerCase();
-  if (flag && ["0", "off", "none", "false", "cpu"].includes(flag)) {
+  markLoaded("cuda");
+  if (!getSetting("cuda")) {
     loaded = { rt: null, reason: "disabled by TSFLOW_CUDA" };
     return null;
   }
@@ -59,7 +59,7 @@ export function cudaRuntime(): CudaRuntime | null {
     return fail(`koffi unavailable: ${shortError(e)}`);
   }
   try {
-    const lib = loadDriver(koffi, env);
+    const lib = loadDriver(koffi);
     if (typeof lib === "string") return fail(lib);
     const driver = new DriverApi(lib, koffi);
     const r = lib.cuInit(0) as number;
@@ -83,8 +83,14 @@ export function cudaRuntime(): CudaRuntime | null {
 export function visibleGpus(): DeviceInfo[] {
   const rt = cudaRuntime();
   if (!rt) return [];
-  const vis = cudaSettings.visible;
+  const vis = getSetting("visibleGpus");
   return vis === null ? [...rt.devices] : vis.map((i) => rt.devices[i]).filter((d) => d !== undefined);
+}
+
+/** tf.config.setLogicalDeviceConfiguration's limit for a physical GPU, in bytes; null: none. */
+function memoryLimitBytes(ordinal: number): number | null {
+  const mb = getSetting("gpuMemoryLimitMb")[ordinal] ?? 0;
+  return mb > 0 ? mb * 2 ** 20 : null;
 }
 
 const backends = new Map<number, CudaBackend | null>();
@@ -98,11 +104,11 @@ export function gpuBackend(index: number): CudaBackend | null {
   const rt = cudaRuntime()!;
   let b: CudaBackend | null = null;
   try {
-    cudaSettings.initialized = true;
+    markLoaded("gpu");
     const ctx = new DeviceContext(rt.driver, info);
     const compiler = new Compiler(rt.nvrtc, info.computeCapability);
     const blas = new CublasHandle(rt.cublas, ctx);
-    b = new CudaBackend(index, ctx, compiler, blas, cudaSettings.memoryLimit.get(info.ordinal) ?? null);
+    b = new CudaBackend(index, ctx, compiler, blas, memoryLimitBytes(info.ordinal));
   } catch (e) {
     notice(`${info.name}: ${shortError(e)}`);
     b = null;

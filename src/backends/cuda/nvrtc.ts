@@ -3,14 +3,15 @@ import { mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { homedir } from "node:os";
 import { join } from "node:path";
 import { InternalError } from "../../core/errors.js";
+import { debugOn, getSetting } from "../../core/settings.js";
 import type { Nvrtc, Ptr } from "./ffi.js";
 
 /**
  * Kernels compiled at run time by NVRTC, straight to machine code for the GPU's architecture (a cubin, so
  * the driver has no PTX to JIT), and cached on disk by a hash of the source, the options, the architecture
- * and NVRTC's version: a second process loads them in microseconds. The cache lives in $TSFLOW_CUDA_CACHE,
- * else $XDG_CACHE_HOME/tsflow/cuda, else ~/.cache/tsflow/cuda; TSFLOW_CUDA_CACHE=off disables it.
- * TSFLOW_CUDA_DEBUG=1 prints each generated source as it is compiled.
+ * and NVRTC's version: a second process loads them in microseconds. The cache lives in the cudaCache
+ * setting's directory (TSFLOW_CUDA_CACHE), else $XDG_CACHE_HOME/tsflow/cuda, else ~/.cache/tsflow/cuda;
+ * TSFLOW_CUDA_CACHE=off disables it. TSFLOW_DEBUG=cuda prints each generated source as it is compiled.
  */
 
 export interface CompileStats {
@@ -46,8 +47,8 @@ export class Compiler {
     const target = supported ? want : Math.max(...archs.filter((a) => a <= want), archs[0]);
     this.cubin = supported && lib.nvrtcGetCUBIN !== null;
     this.arch = `${this.cubin ? "sm" : "compute"}_${target}`;
-    const setting = env.TSFLOW_CUDA_CACHE;
-    if (setting && ["off", "0", "none", "false"].includes(setting.toLowerCase())) this.#cacheDir = null;
+    const setting = getSetting("cudaCache");
+    if (setting === "off") this.#cacheDir = null;
     else this.#cacheDir = setting || join(env.XDG_CACHE_HOME || join(homedir(), ".cache"), "tsflow", "cuda");
   }
 
@@ -81,7 +82,7 @@ export class Compiler {
         // not cached yet
       }
     }
-    if (process.env.TSFLOW_CUDA_DEBUG) process.stderr.write(`tsflow cuda: compiling ${name}\n${source}\n`);
+    if (debugOn("cuda")) process.stderr.write(`tsflow cuda: compiling ${name}\n${source}\n`);
     const t0 = performance.now();
     const lib = this.lib;
     const prog: Ptr[] = [null];

@@ -1,3 +1,4 @@
+import { debugOn, getSetting } from "../../../core/settings.js";
 import { BINARY, buildKernelModule, STEP, UNARY } from "./kernels.js";
 
 /**
@@ -299,23 +300,13 @@ export class WasmKernels {
 
 // ---------------------------------------------------------------- the shared instance and the routing
 
-type Mode = "auto" | "force" | "none";
-let mode: Mode | null = null;
 let instance: WasmKernels | null | undefined;
 
-function currentMode(): Mode {
-  if (mode === null) {
-    const env = (typeof process !== "undefined" ? process.env.TSFLOW_WASM : undefined)?.trim().toLowerCase();
-    mode = env === "none" || env === "0" || env === "off" ? "none" : env === "force" ? "force" : "auto";
-  }
-  return mode;
-}
-
-/** The kernels, or null where WebAssembly SIMD is missing or TSFLOW_WASM=none. Built on first call. */
+/** The kernels, or null where WebAssembly SIMD is missing or the wasm setting is off. Built on first call. */
 export function wasmKernels(): WasmKernels | null {
   if (instance !== undefined) return instance;
+  if (getSetting("wasm") === "off") return null;
   instance = null;
-  if (currentMode() === "none") return null;
   const api = (globalThis as { WebAssembly?: WasmApi }).WebAssembly;
   if (!api) return null;
   try {
@@ -323,19 +314,14 @@ export function wasmKernels(): WasmKernels | null {
   } catch {
     instance = null; // no SIMD (or no memory): the JS loops serve
   }
+  if (debugOn("kernels")) process.stderr.write(`tsflow kernels: WebAssembly SIMD kernels ${instance ? "built" : "unavailable; JS loops run"}\n`);
   return instance;
 }
 
-/** Overrides TSFLOW_WASM for this process (tests and benchmarks); returns the previous mode. */
-export function setWasmMode(m: Mode): Mode {
-  const prev = currentMode();
-  mode = m;
-  return prev;
-}
-
+/** The wasm setting (TSFLOW_WASM) decides per call, so tf.config changes it at run time. */
 function use(n: number, min: number): WasmKernels | null {
-  const m = currentMode();
-  if (m === "none" || (m === "auto" && n < min)) return null;
+  const m = getSetting("wasm");
+  if (m === "off" || (m === "auto" && n < min)) return null;
   return wasmKernels();
 }
 

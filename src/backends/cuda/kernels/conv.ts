@@ -2,7 +2,7 @@ import { bytesPerElement, DType } from "../../../core/dtype.js";
 import { sizeOf } from "../../../core/shape.js";
 import type { Attrs } from "../../../core/backend.js";
 import { windows } from "../../cpu/kernels/conv_util.js";
-import { cudaSettings } from "../config.js";
+import { getSetting } from "../../../core/settings.js";
 import { cudnnConv2d, cudnnConv2dBackpropFilter, cudnnConv2dBackpropInput } from "../cudnn.js";
 import type { CudaHandle } from "../handle.js";
 import type { CudaKernelDef, CudaKernelTable, KernelContext } from "../kernel.js";
@@ -58,11 +58,11 @@ function imagesPerChunk(g: ConvGeom): number {
  * 17x); LeNet-5's 6 -> 16 layer stays on the own kernels (cuDNN 4-17% faster summed over its directions,
  * slower forward at batch 1024; the step was measured this way).
  */
-const cudnnConvs = (g: ConvGeom) => cudaSettings.convAlgorithm === "auto" && Math.min(g.C, g.OC) >= 8 && g.K * g.OC >= 2048;
+const cudnnConvs = (g: ConvGeom) => getSetting("convAlgorithm") === "auto" && Math.min(g.C, g.OC) >= 8 && g.K * g.OC >= 2048;
 
 /** Direct kernels for small channel counts (each thread loops over a patch): K*OC up to 16384 multiply-adds. */
 function useDirect(g: ConvGeom): boolean {
-  const a = cudaSettings.convAlgorithm;
+  const a = getSetting("convAlgorithm");
   return a === "direct" || (a === "auto" && g.K * g.OC <= 16384);
 }
 const MAXQ = 8;
@@ -75,7 +75,7 @@ function filterTiled(g: ConvGeom, esz: number): number | null {
   const TP = tileOf(g);
   const smem = Math.max(TP * (g.K + g.OC) * esz, 256 * 4 * esz) + (3 * g.K + 3 * TP) * 4;
   if ((g.K * g.OC) / groupOf(g, esz) > 256 * MAXQ || smem > 48 * 1024) return null;
-  return cudaSettings.convAlgorithm === "im2col" || (cudaSettings.convAlgorithm === "auto" && g.K * g.OC > 16384) ? null : smem;
+  return getSetting("convAlgorithm") === "im2col" || (getSetting("convAlgorithm") === "auto" && g.K * g.OC > 16384) ? null : smem;
 }
 
 function directArgs(b: KernelContext, g: ConvGeom, total: number): void {
@@ -144,7 +144,7 @@ const conv2d: CudaKernelDef = {
       b.launch(convFn(b, dt, "conv_fwd"), b.grid(total));
       return [out];
     }
-    b.blas.setTf32(cudaSettings.convTf32);
+    b.blas.setTf32(getSetting("convTf32"));
     if (g.pointwise) {
       b.blas.gemm(dt, false, false, g.n * g.H * g.W, g.OC, g.K, x.ptr, f.ptr, out.ptr);
       return [out];
@@ -197,7 +197,7 @@ const conv2dBackpropInput: CudaKernelDef = {
       b.launch(convFn(b, dt, "conv_bwd_in"), b.grid(total));
       return [dx];
     }
-    b.blas.setTf32(cudaSettings.convTf32);
+    b.blas.setTf32(getSetting("convTf32"));
     // dcols[rows, K] = dy[rows, OC] · F[K, OC]^T, then each input element gathers the entries that read it.
     if (g.pointwise) {
       b.blas.gemm(dt, false, true, g.n * g.H * g.W, g.K, g.OC, dy.ptr, f.ptr, dx.ptr);
@@ -254,7 +254,7 @@ const conv2dBackpropFilter: CudaKernelDef = {
       b.dispose(part);
       return [df];
     }
-    b.blas.setTf32(cudaSettings.convTf32);
+    b.blas.setTf32(getSetting("convTf32"));
     // dF[K, OC] = cols[rows, K]^T · dy[rows, OC], accumulated over chunks of images.
     if (g.pointwise) {
       b.blas.gemm(dt, true, false, g.K, g.OC, g.n * g.H * g.W, x.ptr, dy.ptr, df.ptr);

@@ -1,6 +1,6 @@
 import { bytesPerElement } from "../../../core/dtype.js";
 import { broadcastShapes, sizeOf } from "../../../core/shape.js";
-import { cudaSettings } from "../config.js";
+import { getSetting } from "../../../core/settings.js";
 import type { CudaKernelDef, CudaKernelTable } from "../kernel.js";
 import { FLOATS } from "./util.js";
 
@@ -31,7 +31,7 @@ function matmulKernel(batched: boolean): CudaKernelDef {
       }
       const dt = x.dtype as "float32" | "float64";
       const esz = bytesPerElement(dt);
-      b.blas.setTf32(cudaSettings.tf32);
+      b.blas.setTf32(getSetting("tf32"));
       const nbx = sizeOf(bx);
       const nby = sizeOf(by);
       if (batches === 1) {
