@@ -1,5 +1,5 @@
 /**
- * tsflow: TensorFlow for TypeScript. `import * as tf from "tsflow"`; names follow ../shared/API.md's rules.
+ * tsflow: TensorFlow for TypeScript. `import * as tf from "tsflow"`; names follow docs/API.md's rules.
  */
 import "./setup.js";
 
@@ -25,6 +25,7 @@ import { disableEagerExecution, enableEagerExecution } from "./eager/mode.js";
 import { setLogDevicePlacement } from "./config.js";
 import { executingEagerly } from "./eager/context.js";
 import { gradients } from "./autodiff/gradients.js";
+import { notImplemented } from "./core/unimplemented.js";
 
 // ---- core types
 export { Tensor } from "./core/tensor.js";
@@ -41,6 +42,8 @@ export { ConfigProto, RunOptions, RunMetadata };
 export { Graph, GraphKeys, Session, InteractiveSession, getDefaultSession, getDefaultGraph, resetDefaultGraph };
 export { nameScope, controlDependencies, device, addToCollection, addToCollections, getCollection, getCollectionRef };
 export { executingEagerly, gradients };
+/** TensorFlow 1.x's tf.enable_eager_execution() (eager is already the default, as in TensorFlow 2). */
+export { enableEagerExecution };
 export { tidy, keep, dispose, memory } from "./eager/memory.js";
 
 export const float32 = "float32";
@@ -77,7 +80,7 @@ export const {
 } = arr;
 export const linSpace = arr.linspace; // TensorFlow 1's tf.lin_space
 export const { randomNormal, randomUniform, truncatedNormal, setRandomSeed } = rnd;
-export const { placeholder, placeholderWithDefault, noOp, group } = st;
+export const { placeholder, placeholderWithDefault, noOp, group, assign, assignAdd, assignSub } = st;
 export { cast, matmul };
 export const {
   variableScope, getVariable, getVariableScope, globalVariables, trainableVariables, localVariables,
@@ -144,6 +147,40 @@ export const compat = {
     disableEagerExecution, enableEagerExecution, setRandomSeed, AUTO_REUSE, nameScope, addToCollection, getCollection,
     initializeAllVariables: scope.globalVariablesInitializer,
     randomNormal, randomUniform, truncatedNormal, app, flags,
-    linSpace: arr.linspace, unsortedSegmentSum,
+    linSpace: arr.linspace, unsortedSegmentSum, assign, assignAdd, assignSub,
   },
 };
+
+// ---- modules that do not exist yet: touching one raises tf.errors.UnimplementedError naming the member.
+// When a module lands, replace its line with the real export.
+const MEANWHILE = "Meanwhile, build models from tf.Variable, tf.matmul and tf.nn ops, and train them with tf.train optimizers";
+export const keras = notImplemented("tf.keras", MEANWHILE);
+export const data = notImplemented("tf.data", "Feed batches with Session.run's feedDict, or pass tensors to eager ops");
+export const summary = notImplemented("tf.summary");
+export const savedModel = notImplemented("tf.saved_model");
+export const io = notImplemented("tf.io");
+export const estimator = notImplemented("tf.estimator", MEANWHILE);
+export const lite = notImplemented("tf.lite");
+export const distribute = notImplemented("tf.distribute");
+export const featureColumn = notImplemented("tf.feature_column");
+export const strings = notImplemented("tf.strings");
+export const sparse = notImplemented("tf.sparse");
+export const ragged = notImplemented("tf.ragged");
+export const signal = notImplemented("tf.signal");
+export const audio = notImplemented("tf.audio");
+export const lookup = notImplemented("tf.lookup");
+export const queue = notImplemented("tf.queue");
+export const sets = notImplemented("tf.sets");
+export const bitwise = notImplemented("tf.bitwise");
+export const autograph = notImplemented("tf.autograph");
+export const nest = notImplemented("tf.nest");
+export const tpu = notImplemented("tf.tpu");
+export const xla = notImplemented("tf.xla");
+export const quantization = notImplemented("tf.quantization");
+export const rawOps = notImplemented("tf.raw_ops");
+const tfFunction = notImplemented("tf.function", "Run the function eagerly, or build a tf.Graph and run it with a tf.Session");
+export { tfFunction as function };
+export const Module = notImplemented("tf.Module");
+export const TensorArray = notImplemented("tf.TensorArray");
+export const SparseTensor = notImplemented("tf.SparseTensor");
+export const RaggedTensor = notImplemented("tf.RaggedTensor");

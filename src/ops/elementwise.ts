@@ -3,7 +3,8 @@ import { isInteger, tfName } from "../core/dtype.js";
 import { InvalidArgumentError } from "../core/errors.js";
 import type { Tensor } from "../core/tensor.js";
 import type { TensorLike } from "../eager/tensor_types.js";
-import { pyArgs } from "./args.js";
+import { defineFunction, param, signature } from "../core/signature.js";
+import { NAME, T } from "./params.js";
 import { execute1 } from "./dispatch.js";
 import { unbroadcast } from "./grad_util.js";
 import { broadcastInfer, sameAsInput } from "./infer.js";
@@ -19,8 +20,6 @@ const FLOAT: DType[] = ["float32", "float64"];
 const NUMERIC: DType[] = [...FLOAT, "int32", "int64", "uint8"];
 const ALL: DType[] = [...NUMERIC, "bool", "string"];
 
-type NameArg = [name?: string] | [opts: { name?: string }];
-const nameOf = (rest: readonly unknown[]) => pyArgs<{ name: string }>(rest, ["name"]).name;
 
 function binary(type: string, name: string, ew: ElementwiseSpec, dtypes: DType[], grad: GradFn | null, inputNames?: string[]): OpDef {
   return { type, name, elementwise: ew, allowedDTypes: dtypes, dtypeGroups: [[0, 1]], inputNames, infer: broadcastInfer(ew.outDType), grad };
@@ -136,65 +135,78 @@ function onesLikeOf(t: Tensor): Tensor {
 
 // ---------------------------------------------------------------- public functions
 
-const b = (type: string) => (x: TensorLike, y: TensorLike, ...rest: NameArg): Tensor => execute1(type, [x, y], {}, nameOf(rest));
-const u = (type: string) => (x: TensorLike, ...rest: NameArg): Tensor => execute1(type, [x], {}, nameOf(rest));
+const X = param("x", T.tensor, "A tensor.");
+const Y = param("y", T.tensor, "A tensor of the same dtype as x; the two broadcast.");
 
-export const add = b("AddV2");
-export const subtract = b("Sub");
-export const multiply = b("Mul");
-export const realdiv = b("RealDiv");
-export const floordiv = b("FloorDiv");
-export const floormod = b("FloorMod");
-export const pow = b("Pow");
-export const maximum = b("Maximum");
-export const minimum = b("Minimum");
-export const squaredDifference = b("SquaredDifference");
-export const equal = b("Equal");
-export const notEqual = b("NotEqual");
-export const less = b("Less");
-export const lessEqual = b("LessEqual");
-export const greater = b("Greater");
-export const greaterEqual = b("GreaterEqual");
-export const logicalAnd = b("LogicalAnd");
-export const logicalOr = b("LogicalOr");
+/** A binary elementwise op: tf.<name>(x, y, name). */
+function b(type: string, name: string, doc: string) {
+  return defineFunction(signature(name, doc, [X, Y, NAME], { args: () => [[[1, 2], [3, 4]], [[2, 1], [1, 2]]] }), (x, y, n) => execute1(type, [x, y], {}, n));
+}
+/** A unary elementwise op: tf.<name>(x, name). */
+function u(type: string, name: string, doc: string, example: readonly unknown[] = [[0.25, 0.5, 1]]) {
+  return defineFunction(signature(name, doc, [X, NAME], { args: () => example }), (x, n) => execute1(type, [x], {}, n));
+}
+const BOOLS = [[true, false, true]];
 
-export const negative = u("Neg");
-export const abs = u("Abs");
-export const square = u("Square");
-export const sqrt = u("Sqrt");
-export const rsqrt = u("Rsqrt");
-export const exp = u("Exp");
-export const log = u("Log");
-export const log1p = u("Log1p");
-export const expm1 = u("Expm1");
-export const sin = u("Sin");
-export const cos = u("Cos");
-export const tanh = u("Tanh");
-export const sigmoid = u("Sigmoid");
-export const relu = u("Relu");
-export const relu6 = u("Relu6");
-export const elu = u("Elu");
-export const softplus = u("Softplus");
-export const sign = u("Sign");
-export const reciprocal = u("Reciprocal");
-export const floor = u("Floor");
-export const ceil = u("Ceil");
-export const round = u("Round");
-export const logicalNot = u("LogicalNot");
-export const isNan = u("IsNan");
-export const isInf = u("IsInf");
-export const isFinite = u("IsFinite");
+export const add = b("AddV2", "math.add", "x + y, elementwise.");
+export const subtract = b("Sub", "math.subtract", "x - y, elementwise.");
+export const multiply = b("Mul", "math.multiply", "x * y, elementwise.");
+export const realdiv = b("RealDiv", "realdiv", "x / y for floating-point tensors, elementwise.");
+export const floordiv = b("FloorDiv", "math.floordiv", "floor(x / y), elementwise.");
+export const floormod = b("FloorMod", "math.floormod", "The remainder of floor division (the result has the sign of y), elementwise.");
+export const pow = b("Pow", "math.pow", "x to the power y, elementwise.");
+export const maximum = b("Maximum", "math.maximum", "max(x, y), elementwise (NaN propagates).");
+export const minimum = b("Minimum", "math.minimum", "min(x, y), elementwise (NaN propagates).");
+export const squaredDifference = b("SquaredDifference", "math.squared_difference", "(x - y)², elementwise.");
+export const equal = b("Equal", "math.equal", "x == y, elementwise, as bool.");
+export const notEqual = b("NotEqual", "math.not_equal", "x != y, elementwise, as bool.");
+export const less = b("Less", "math.less", "x < y, elementwise, as bool.");
+export const lessEqual = b("LessEqual", "math.less_equal", "x <= y, elementwise, as bool.");
+export const greater = b("Greater", "math.greater", "x > y, elementwise, as bool.");
+export const greaterEqual = b("GreaterEqual", "math.greater_equal", "x >= y, elementwise, as bool.");
+export const logicalAnd = defineFunction(signature("math.logical_and", "x AND y, elementwise (bool).", [X, Y, NAME], { args: () => [[true, false, true], [true, true, false]] }), (x, y, n) => execute1("LogicalAnd", [x, y], {}, n));
+export const logicalOr = defineFunction(signature("math.logical_or", "x OR y, elementwise (bool).", [X, Y, NAME], { args: () => [[true, false, false], [true, true, false]] }), (x, y, n) => execute1("LogicalOr", [x, y], {}, n));
+
+export const negative = u("Neg", "math.negative", "-x, elementwise.");
+export const abs = u("Abs", "math.abs", "|x|, elementwise.", [[-1, 0.5, 2]]);
+export const square = u("Square", "math.square", "x², elementwise.");
+export const sqrt = u("Sqrt", "math.sqrt", "√x, elementwise.");
+export const rsqrt = u("Rsqrt", "math.rsqrt", "1 / √x, elementwise.");
+export const exp = u("Exp", "math.exp", "eˣ, elementwise.");
+export const log = u("Log", "math.log", "The natural logarithm, elementwise.");
+export const log1p = u("Log1p", "math.log1p", "log(1 + x), elementwise (accurate for small x).");
+export const expm1 = u("Expm1", "math.expm1", "eˣ - 1, elementwise (accurate for small x).");
+export const sin = u("Sin", "math.sin", "The sine, elementwise.");
+export const cos = u("Cos", "math.cos", "The cosine, elementwise.");
+export const tanh = u("Tanh", "math.tanh", "The hyperbolic tangent, elementwise.");
+export const sigmoid = u("Sigmoid", "math.sigmoid", "1 / (1 + e⁻ˣ), elementwise.");
+export const relu = u("Relu", "nn.relu", "max(x, 0), elementwise.", [[-1, 0.5, 2]]);
+export const relu6 = u("Relu6", "nn.relu6", "min(max(x, 0), 6), elementwise.", [[-1, 0.5, 7]]);
+export const elu = u("Elu", "nn.elu", "x if x > 0 else eˣ - 1, elementwise.", [[-1, 0.5, 2]]);
+export const softplus = u("Softplus", "math.softplus", "log(eˣ + 1), elementwise.");
+export const sign = u("Sign", "math.sign", "-1, 0 or 1 by the sign of x, elementwise.", [[-1, 0, 2]]);
+export const reciprocal = u("Reciprocal", "math.reciprocal", "1 / x, elementwise.");
+export const floor = u("Floor", "math.floor", "The largest integer not greater than x, elementwise.", [[-1.5, 0.5, 2.5]]);
+export const ceil = u("Ceil", "math.ceil", "The smallest integer not less than x, elementwise.", [[-1.5, 0.5, 2.5]]);
+export const round = u("Round", "math.round", "x rounded to the nearest integer, half to even, elementwise.", [[-1.5, 0.5, 2.5]]);
+export const logicalNot = u("LogicalNot", "math.logical_not", "NOT x, elementwise (bool).", BOOLS);
+export const isNan = u("IsNan", "math.is_nan", "Whether x is NaN, elementwise.");
+export const isInf = u("IsInf", "math.is_inf", "Whether x is +-Infinity, elementwise.");
+export const isFinite = u("IsFinite", "math.is_finite", "Whether x is finite, elementwise.");
 
 /** tf.math.logical_xor: (x or y) and not (x and y). */
-export function logicalXor(x: TensorLike, y: TensorLike, ...rest: NameArg): Tensor {
-  return tidy(() => logicalAnd(logicalOr(x, y), logicalNot(logicalAnd(x, y)), ...rest));
-}
+export const logicalXor = defineFunction(
+  signature("math.logical_xor", "x XOR y, elementwise (bool).", [X, Y, NAME], { args: () => [[true, false, true], [true, true, false]] }),
+  (x, y, name) => tidy(() => logicalAnd(logicalOr(x, y), logicalNot(logicalAnd(x, y)), name)),
+);
 
 /**
  * tf.divide / tf.truediv: integers are divided as floats, as in Python 3 TensorFlow (its _TRUEDIV_TABLE:
  * uint8 -> float32, int32/int64 -> float64). Both tensors must have one dtype: no silent promotion.
  */
-export function divide(x: TensorLike, y: TensorLike, ...rest: NameArg): Tensor {
+export const divide = defineFunction(signature("math.divide", "x / y, elementwise; integers are divided as floats (Python 3's true division).", [X, Y, NAME], {
+  args: () => [[[1, 2], [3, 4]], [[2, 1], [1, 2]]],
+}), (x, y, name): Tensor => {
   const dtypeOf = (v: TensorLike): DType | null =>
     typeof v === "object" && v !== null && "dtype" in v && typeof (v as { dtype: unknown }).dtype === "string" ? (v as { dtype: DType }).dtype : null;
   const dx = dtypeOf(x);
@@ -207,7 +219,7 @@ export function divide(x: TensorLike, y: TensorLike, ...rest: NameArg): Tensor {
     const to: DType = dt === "uint8" ? "float32" : "float64";
     // JS values take the float dtype directly (no float32 detour that could round them).
     const conv = (v: TensorLike, d: DType | null) => (d === null ? v : cast(v, to));
-    return tidy(() => realdiv(conv(x, dx), conv(y, dy), ...rest));
+    return tidy(() => realdiv(conv(x, dx), conv(y, dy), name));
   }
-  return realdiv(x, y, ...rest);
-}
+  return realdiv(x, y, name);
+});

@@ -3,7 +3,8 @@ import { InvalidArgumentError } from "../core/errors.js";
 import { broadcastShapes, Dim, shapeStr } from "../core/shape.js";
 import type { Tensor } from "../core/tensor.js";
 import type { TensorLike } from "../eager/tensor_types.js";
-import { pyArgs } from "./args.js";
+import { defineFunction, K, kind, optional, param, signature, withDefault } from "../core/signature.js";
+import { NAME, T } from "./params.js";
 import { execute1 } from "./dispatch.js";
 import { dimsEqual } from "./infer.js";
 import { defineOps, TensorSpec } from "./registry.js";
@@ -83,58 +84,60 @@ defineOps([
   },
 ]);
 
-export interface MatmulOptions {
-  transposeA?: boolean;
-  transposeB?: boolean;
-  adjointA?: boolean;
-  adjointB?: boolean;
-  /** Hints TensorFlow uses to pick a sparse kernel; they do not change the result, and are ignored here. */
-  aIsSparse?: boolean;
-  bIsSparse?: boolean;
-  /** TensorFlow allows it only for int8 inputs; here it must be absent or the inputs' dtype. */
-  outputType?: DType | null;
-  name?: string;
-}
+const B = <N extends string>(name: N, doc: string) => withDefault(name, K.boolean, false, doc);
+const matmulSignature = signature(
+  "linalg.matmul",
+  "The matrix product a·b; rank > 2 multiplies batches of matrices (batch dimensions broadcast).",
+  [
+    param("a", T.tensor, "A tensor of rank >= 2."),
+    param("b", T.tensor, "A tensor of the same dtype as a, rank >= 2."),
+    B("transposeA", "Transpose a before multiplying."),
+    B("transposeB", "Transpose b before multiplying."),
+    B("adjointA", "Conjugate-transpose a before multiplying (a transpose here: no complex dtypes)."),
+    B("adjointB", "Conjugate-transpose b before multiplying (a transpose here: no complex dtypes)."),
+    B("aIsSparse", "A hint TensorFlow uses to pick a sparse kernel; it does not change the result, and is ignored here."),
+    B("bIsSparse", "A hint TensorFlow uses to pick a sparse kernel; it does not change the result, and is ignored here."),
+    optional("outputType", kind<DType | null>("DType | null"), "TensorFlow allows it only for int8 inputs; here it must be absent or the inputs' dtype."),
+    NAME,
+  ],
+  { args: () => [[[1, 2], [3, 4]], [[5, 6], [7, 8]], true] },
+);
 
-type MatmulArgs =
-  | [transposeA?: boolean | MatmulOptions, transposeB?: boolean | MatmulOptions, adjointA?: boolean | MatmulOptions, adjointB?: boolean | MatmulOptions,
-    aIsSparse?: boolean | MatmulOptions, bIsSparse?: boolean | MatmulOptions, outputType?: DType | null | MatmulOptions, name?: string | MatmulOptions]
-  | [MatmulOptions];
+/** The rank of a matmul operand: a tensor's, or a nested JS array's depth; null when unknown. */
+function rank(x: TensorLike): number | null {
+  if (typeof x !== "object" || x === null) return 0;
+  if ("shape" in x && !Array.isArray(x) && !ArrayBuffer.isView(x)) {
+    const s = (x as { shape: readonly unknown[] | null }).shape;
+    return s === null ? null : s.length;
+  }
+  // A nested JS array: its depth.
+  let r = 0;
+  for (let v: unknown = x; Array.isArray(v) || ArrayBuffer.isView(v); v = (v as ArrayLike<unknown>)[0]) {
+    r++;
+    if ((v as ArrayLike<unknown>).length === 0) break;
+  }
+  return r;
+}
 
 /**
  * tf.matmul(a, b, transpose_a, transpose_b, adjoint_a, adjoint_b, a_is_sparse, b_is_sparse, output_type,
  * name): rank-2 inputs make a MatMul node, higher ranks a BatchMatMulV2 with broadcast batch dims, as in
  * TensorFlow. Adjoints are transposes (no complex dtypes).
  */
-export function matmul(a: TensorLike, b: TensorLike, ...args: MatmulArgs): Tensor {
-  const o = pyArgs<MatmulOptions>(args, ["transposeA", "transposeB", "adjointA", "adjointB", "aIsSparse", "bIsSparse", "outputType", "name"]);
-  if (o.transposeA && o.adjointA) throw new InvalidArgumentError("Only one of transpose_a and adjoint_a can be True.");
-  if (o.transposeB && o.adjointB) throw new InvalidArgumentError("Only one of transpose_b and adjoint_b can be True.");
-  const ta = Boolean(o.transposeA || o.adjointA);
-  const tb = Boolean(o.transposeB || o.adjointB);
-  const rank = (x: TensorLike): number | null => {
-    if (typeof x !== "object" || x === null) return 0;
-    if ("shape" in x && !Array.isArray(x) && !ArrayBuffer.isView(x)) {
-      const s = (x as { shape: readonly unknown[] | null }).shape;
-      return s === null ? null : s.length;
-    }
-    // A nested JS array: its depth.
-    let r = 0;
-    for (let v: unknown = x; Array.isArray(v) || ArrayBuffer.isView(v); v = (v as ArrayLike<unknown>)[0]) {
-      r++;
-      if ((v as ArrayLike<unknown>).length === 0) break;
-    }
-    return r;
-  };
+export const matmul = defineFunction(matmulSignature, (a, b, transposeA, transposeB, adjointA, adjointB, _aIsSparse, _bIsSparse, outputType, name): Tensor => {
+  if (transposeA && adjointA) throw new InvalidArgumentError("Only one of transpose_a and adjoint_a can be True.");
+  if (transposeB && adjointB) throw new InvalidArgumentError("Only one of transpose_b and adjoint_b can be True.");
+  const ta = Boolean(transposeA || adjointA);
+  const tb = Boolean(transposeB || adjointB);
   const ra = rank(a);
   const rb = rank(b);
-  if (o.outputType != null) {
+  if (outputType != null) {
     const dt = [a, b].map((x) => (typeof x === "object" && x !== null && "dtype" in x ? (x as { dtype: DType }).dtype : null)).find((d) => d !== null) ?? "float32";
-    if (o.outputType !== dt) throw new InvalidArgumentError(`matmul: output_type ${o.outputType} is only supported for int8 inputs in TensorFlow; the inputs here are ${dt}`);
+    if (outputType !== dt) throw new InvalidArgumentError(`matmul: output_type ${outputType} is only supported for int8 inputs in TensorFlow; the inputs here are ${dt}`);
   }
   // As in TensorFlow, an input of unknown rank also takes the batched op.
   if (ra === null || ra > 2 || rb === null || rb > 2) {
-    return execute1("BatchMatMulV2", [a, b], { adj_x: ta, adj_y: tb }, o.name ?? "MatMul");
+    return execute1("BatchMatMulV2", [a, b], { adj_x: ta, adj_y: tb }, name ?? "MatMul");
   }
-  return execute1("MatMul", [a, b], { transpose_a: ta, transpose_b: tb }, o.name ?? "MatMul");
-}
+  return execute1("MatMul", [a, b], { transpose_a: ta, transpose_b: tb }, name ?? "MatMul");
+});

@@ -1,10 +1,10 @@
-import type { PyArgs } from "./args.js";
 import type { DType } from "../core/dtype.js";
 import { InvalidArgumentError, UnimplementedError } from "../core/errors.js";
 import { Dim, isFullyDefined, normalizeAxis, Shape, shapeStr, sizeOf } from "../core/shape.js";
 import type { Tensor } from "../core/tensor.js";
 import type { TensorLike } from "../eager/tensor_types.js";
-import { pyArgs } from "./args.js";
+import { defineFunction, K, kind, optional, param, signature, withDefault } from "../core/signature.js";
+import { NAME, T } from "./params.js";
 import { execute1, isTensor } from "./dispatch.js";
 import { constInts } from "./infer.js";
 import { defineOps, getOpDef, GradFn, GradOp, OpDef, TensorSpec } from "./registry.js";
@@ -241,16 +241,6 @@ defineOps([
 
 // ---------------------------------------------------------------- public functions
 
-export interface ReduceOptions {
-  axis?: number | number[] | Tensor | null;
-  keepdims?: boolean;
-  name?: string;
-  /** TensorFlow 1's deprecated names for axis and keepdims. */
-  reductionIndices?: number | number[] | Tensor | null;
-  keepDims?: boolean;
-}
-type ReduceArgs = [axis?: number | number[] | Tensor | null | ReduceOptions, keepdims?: boolean | ReduceOptions, name?: string | ReduceOptions] | [ReduceOptions];
-
 /** The rank of a tensor, variable or nested JS array; null when unknown before run time. */
 function rankOfInput(x: TensorLike): number | null {
   if (isTensor(x)) return x.rank;
@@ -266,12 +256,21 @@ function rankOfInput(x: TensorLike): number | null {
   return r;
 }
 
-function reducer(type: string, defaultName: string) {
-  return (inputTensor: TensorLike, ...args: ReduceArgs): Tensor => {
-    const a = pyArgs<ReduceOptions>(args, ["axis", "keepdims", "name"]);
-    const axisArg = a.axis ?? a.reductionIndices ?? null;
-    const keep = a.keepdims ?? a.keepDims ?? false;
-    const name = a.name ?? defaultName;
+const reduceParams = (what: string) => [
+  param("inputTensor", T.tensor, `The tensor to reduce${what}.`),
+  optional("axis", T.axes, "The dimensions to reduce (negative counts from the end); null or absent: all."),
+  withDefault("keepdims", K.boolean, false, "Keep the reduced dimensions, with size 1."),
+  NAME,
+  optional("reductionIndices", T.axes, "TensorFlow 1's deprecated name for axis."),
+  optional("keepDims", K.boolean, "TensorFlow 1's deprecated name for keepdims."),
+] as const;
+
+function reducer(type: string, defaultName: string, pyName: string, doc: string, bools = false) {
+  const example = bools ? [[[true, false], [true, true]], 1] : [[[1, 2], [3, 4]], 1];
+  return defineFunction(signature(pyName, doc, reduceParams(bools ? " (bool)" : ""), { args: () => example }), (inputTensor, axisArg0, keepdims, name0, reductionIndices, keepDims): Tensor => {
+    const axisArg = axisArg0 ?? reductionIndices ?? null;
+    const keep = keepDims ?? keepdims;
+    const name = name0 ?? defaultName;
     let axis: TensorLike;
     if (axisArg === null) {
       const rank = rankOfInput(inputTensor);
@@ -283,62 +282,60 @@ function reducer(type: string, defaultName: string) {
       axis = typeof axisArg === "number" ? new Int32Array([axisArg]) : Array.isArray(axisArg) ? new Int32Array(axisArg) : axisArg;
     }
     return execute1(type, [inputTensor, axis], { keep_dims: keep }, name);
-  };
+  });
 }
 
-export const reduceSum = reducer("Sum", "Sum");
-export const reduceMean = reducer("Mean", "Mean");
-export const reduceMax = reducer("Max", "Max");
-export const reduceMin = reducer("Min", "Min");
-export const reduceProd = reducer("Prod", "Prod");
-export const reduceAny = reducer("Any", "Any");
-export const reduceAll = reducer("All", "All");
+export const reduceSum = reducer("Sum", "Sum", "math.reduce_sum", "The sum of elements across dimensions.");
+export const reduceMean = reducer("Mean", "Mean", "math.reduce_mean", "The mean of elements across dimensions.");
+export const reduceMax = reducer("Max", "Max", "math.reduce_max", "The maximum of elements across dimensions.");
+export const reduceMin = reducer("Min", "Min", "math.reduce_min", "The minimum of elements across dimensions.");
+export const reduceProd = reducer("Prod", "Prod", "math.reduce_prod", "The product of elements across dimensions.");
+export const reduceAny = reducer("Any", "Any", "math.reduce_any", "The logical OR of elements across dimensions.", true);
+export const reduceAll = reducer("All", "All", "math.reduce_all", "The logical AND of elements across dimensions.", true);
 
 /** tf.add_n(inputs, name): the sum of a list of tensors of one shape. */
-export function addN(inputs: readonly TensorLike[], ...rest: PyArgs<[name: string], { name?: string }>): Tensor {
-  const { name } = pyArgs<{ name: string }>(rest, ["name"]);
-  if (inputs.length === 1 && isTensor(inputs[0])) return inputs[0];
-  return execute1("AddN", inputs, {}, name);
-}
+export const addN = defineFunction(
+  signature("math.add_n", "The elementwise sum of a list of tensors of one shape and dtype.", [param("inputs", T.tensors, "The tensors to add."), NAME], {
+    args: () => [[[1, 2], [3, 4], [5, 6]]],
+  }),
+  (inputs, name): Tensor => {
+    if (inputs.length === 1 && isTensor(inputs[0])) return inputs[0];
+    return execute1("AddN", inputs, {}, name);
+  },
+);
 
+const argParams = (which: string) => [
+  param("input", T.tensor, "A tensor."),
+  optional("axis", kind<number | Tensor | null>("number | Tensor | null"), `The dimension to find the ${which} along; absent: 0.`),
+  withDefault("outputType", kind<DType>("DType"), "int64", "The index dtype: int32 or int64."),
+  NAME,
+  optional("dimension", kind<number | Tensor | null>("number | Tensor | null"), "TensorFlow 1's deprecated name for axis."),
+] as const;
 
-export interface ArgOptions {
-  axis?: number | Tensor | null;
-  outputType?: DType;
-  name?: string;
-  /** TensorFlow 1's deprecated name for axis. */
-  dimension?: number | Tensor | null;
-}
-
-function argReducer(type: string) {
-  return (input: TensorLike, ...args: PyArgs<[axis: number | Tensor | null, outputType: DType | ArgOptions, name: string | ArgOptions], ArgOptions>): Tensor => {
-    const a = pyArgs<ArgOptions>(args, ["axis", "outputType", "name"]);
-    const axis = a.axis ?? a.dimension ?? 0;
-    return execute1(type, [input, axis], { output_type: a.outputType ?? "int64" }, a.name);
-  };
+function argReducer(type: string, pyName: string, which: string) {
+  const sig = signature(pyName, `The index of the ${which} value along an axis (the first on ties).`, argParams(which), { args: () => [[[1, 5], [7, 2]], 1, "int32"] });
+  return defineFunction(sig, (input, axis, outputType, name, dimension) => execute1(type, [input, axis ?? dimension ?? 0], { output_type: outputType }, name));
 }
 
 /** tf.math.argmax(input, axis=0, output_type="int64", name): index of the largest value along axis (first on ties). */
-export const argmax = argReducer("ArgMax");
+export const argmax = argReducer("ArgMax", "math.argmax", "largest");
 /** tf.math.argmin(input, axis=0, output_type="int64", name): index of the smallest value along axis (first on ties). */
-export const argmin = argReducer("ArgMin");
+export const argmin = argReducer("ArgMin", "math.argmin", "smallest");
 
-export interface ScanOptions {
-  axis?: number | Tensor;
-  exclusive?: boolean;
-  reverse?: boolean;
-  name?: string;
-}
-type ScanArgs = [axis?: number | Tensor | ScanOptions, exclusive?: boolean | ScanOptions, reverse?: boolean | ScanOptions, name?: string | ScanOptions] | [ScanOptions];
+const scanParams = (what: string) => [
+  param("x", T.tensor, "A tensor."),
+  withDefault("axis", kind<number | Tensor>("number | Tensor"), 0, `The axis to ${what} along.`),
+  withDefault("exclusive", K.boolean, false, "Leave each element out of its own result (the first result is the identity)."),
+  withDefault("reverse", K.boolean, false, "Run from the end of the axis."),
+  NAME,
+] as const;
 
-function scan(type: string) {
-  return (x: TensorLike, ...args: ScanArgs): Tensor => {
-    const a = pyArgs<ScanOptions>(args, ["axis", "exclusive", "reverse", "name"]);
-    return execute1(type, [x, a.axis ?? 0], { exclusive: a.exclusive ?? false, reverse: a.reverse ?? false }, a.name);
-  };
+function scan(type: string, pyName: string, what: string) {
+  const sig = signature(pyName, `The cumulative ${what} along an axis.`, scanParams(what), { args: () => [[[1, 2], [3, 4]], 1, true, true] });
+  return defineFunction(sig, (x, axis, exclusive, reverse, name) => execute1(type, [x, axis], { exclusive, reverse }, name));
 }
 
 /** tf.math.cumsum(x, axis=0, exclusive=false, reverse=false, name). */
-export const cumsum = scan("Cumsum");
+export const cumsum = scan("Cumsum", "math.cumsum", "sum");
 /** tf.math.cumprod(x, axis=0, exclusive=false, reverse=false, name). */
-export const cumprod = scan("Cumprod");
+export const cumprod = scan("Cumprod", "math.cumprod", "product");

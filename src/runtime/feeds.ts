@@ -51,6 +51,12 @@ function convert(t: SymbolicTensor, v: FeedValue): Handle {
     checkShape(t, v.shape);
     return v.handle.backend.alias(v.handle);
   }
+  if (v instanceof SymbolicTensor || v instanceof Variable) {
+    // TensorFlow's words (session.py), in JS terms.
+    throw new InvalidArgumentError(
+      `The value of a feed cannot be a tf.Tensor object (feeding ${v.toString()} for Tensor '${t.name}'). Acceptable feed values include JS numbers, booleans, strings, (nested) arrays, typed arrays, and concrete (eager) tensors.`,
+    );
+  }
   if ((dtype === "int32" || dtype === "int64" || dtype === "uint8") && hasNonInteger(v)) {
     throw new InvalidArgumentError(`Cannot feed non-integer values for Tensor '${t.name}', which has dtype ${dtype}`);
   }

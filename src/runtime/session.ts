@@ -1,5 +1,4 @@
-import type { PyArgs } from "../ops/args.js";
-import { FailedPreconditionError, InvalidArgumentError, OpError } from "../core/errors.js";
+import { FailedPreconditionError, InvalidArgumentError, OpError, UnimplementedError } from "../core/errors.js";
 import { sameShape, shapeStr } from "../core/shape.js";
 import type { Handle, KernelEnv, RandomSource } from "../core/backend.js";
 import { EagerTensor } from "../eager/tensor.js";
@@ -8,7 +7,7 @@ import { getDefaultGraph } from "../graph/default_graph.js";
 import type { Graph } from "../graph/graph.js";
 import { Operation } from "../graph/operation.js";
 import { SymbolicTensor } from "../graph/tensor.js";
-import { pyArgs } from "../ops/args.js";
+import { ArgsOf, declare, kind, optional, OptionsOf, parseArgs, signature, withDefault } from "../core/signature.js";
 import { sessionRandomSource } from "../ops/random_state.js";
 import { placeOp } from "./devices.js";
 import { convertFeeds, describePlaceholder, FeedDict } from "./feeds.js";
@@ -23,11 +22,7 @@ import type { CapturedGraph } from "../backends/cuda/backend.js";
 import { debugOn, getSetting } from "../core/settings.js";
 import type { Backend } from "../core/backend.js";
 
-export interface SessionOptions {
-  target?: string;
-  graph?: Graph;
-  config?: Partial<ConfigProto>;
-}
+export type SessionOptions = OptionsOf<typeof sessionParams>;
 
 export interface NodeExecStats {
   nodeName: string;
@@ -80,6 +75,17 @@ export function getDefaultSession(): Session | null {
 }
 
 /** tf.compat.v1.Session: runs parts of a graph; holds the values of its variables. */
+const sessionParams = [
+  withDefault("target", kind<string>("string"), "", 'The execution engine: "" (this process). Remote targets ("grpc://...") are not implemented yet.'),
+  optional("graph", kind<Graph>("Graph"), "The graph to run (default: the default graph)."),
+  optional("config", kind<Partial<ConfigProto>>("ConfigProto"), "Session options: a tf.ConfigProto (or, by name, its fields as an object)."),
+] as const;
+const sessionSignature = signature("compat.v1.Session", "Runs the ops of a graph (TensorFlow 1).", sessionParams, { graph: true, args: (tf: { ConfigProto: typeof ConfigProto }) => ["", undefined, new tf.ConfigProto({ allowSoftPlacement: true })] });
+const interactiveSessionSignature = signature("compat.v1.InteractiveSession", "A Session that makes itself the default session when created.", sessionParams, {
+  graph: true,
+  args: (tf: { ConfigProto: typeof ConfigProto }) => ["", undefined, new tf.ConfigProto({ allowSoftPlacement: true })],
+});
+
 export class Session {
   readonly graph: Graph;
   readonly config: Partial<ConfigProto>;
@@ -95,11 +101,14 @@ export class Session {
   readonly #plans = new Map<string, Plan>();
   readonly #placed = new Set<Operation>();
 
-  constructor(...args: PyArgs<[target: string, graph: Graph, config: Partial<ConfigProto>], SessionOptions>) {
-    const a = pyArgs<SessionOptions>(args, ["target", "graph", "config"]);
-    this.target = a.target ?? "";
-    this.graph = a.graph ?? getDefaultGraph();
-    this.config = a.config ?? {};
+  constructor(...args: ArgsOf<typeof sessionSignature>) {
+    const [target, graph, config] = parseArgs(sessionSignature, args);
+    if (target !== "") {
+      throw new UnimplementedError(`tf.Session("${target}"): remote sessions are not implemented yet in tsflow; use new tf.Session() (target "") to run in this process`);
+    }
+    this.target = target;
+    this.graph = graph ?? getDefaultGraph();
+    this.config = config ?? {};
   }
 
   get closed(): boolean {
@@ -765,7 +774,7 @@ const RUNTIME_OPS = new Set(["Const", "Placeholder", "VariableV2", "NoOp", "IsVa
 
 /** tf.compat.v1.InteractiveSession: installs itself as the default session on construction. */
 export class InteractiveSession extends Session {
-  constructor(...args: PyArgs<[target: string, graph: Graph, config: Partial<ConfigProto>], SessionOptions>) {
+  constructor(...args: ArgsOf<typeof sessionSignature>) {
     super(...args);
     defaultSessionStackPush(this);
   }
@@ -786,3 +795,6 @@ installEval((fetch, feedDict, session) => {
   const run = s.run.bind(s) as (f: Fetch, d?: FeedDict) => unknown;
   return run(fetch as Fetch, feedDict as FeedDict | undefined);
 });
+
+declare(Session, sessionSignature);
+declare(InteractiveSession, interactiveSessionSignature);

@@ -1,17 +1,23 @@
-import type { PyArgs } from "../ops/args.js";
 import type { Tensor } from "../core/tensor.js";
 import { InvalidArgumentError } from "../core/errors.js";
-import { pyArgs } from "../ops/args.js";
+import { ArgsOf, declare, K, param, parseArgs, signature, withDefault } from "../core/signature.js";
+import { HYPER, optimizerName, USE_LOCKING } from "./params.js";
 import { constant, fill, shape } from "../ops/array.js";
 import { divide, multiply, sqrt, square } from "../ops/elementwise.js";
 import type { Variable } from "../variables/variable.js";
 import { assignAddT, assignSubT, Hyper, Optimizer } from "./optimizer.js";
 
-export interface AdagradOptions {
-  initialAccumulatorValue?: number;
-  useLocking?: boolean;
-  name?: string;
-}
+const adagradSignature = signature(
+  "compat.v1.train.AdagradOptimizer",
+  "Adagrad: each variable's step shrinks with its accumulated squared gradients.",
+  [
+    param("learningRate", HYPER, "The step size."),
+    withDefault("initialAccumulatorValue", K.number, 0.1, "The accumulators' starting value (positive)."),
+    USE_LOCKING,
+    optimizerName("Adagrad"),
+  ],
+  { args: () => [0.01, 0.2] },
+);
 
 /**
  * tf.compat.v1.train.AdagradOptimizer(learning_rate, initial_accumulator_value=0.1, use_locking, name):
@@ -22,11 +28,10 @@ export class AdagradOptimizer extends Optimizer {
   readonly #learningRate: Hyper;
   #lr: number | Tensor | Variable = 0;
 
-  constructor(learningRate: Hyper, ...args: PyArgs<[initialAccumulatorValue: number, useLocking: boolean, name: string], AdagradOptions>) {
-    const a = pyArgs<AdagradOptions>(args, ["initialAccumulatorValue", "useLocking", "name"]);
-    const init = a.initialAccumulatorValue ?? 0.1;
+  constructor(...args: ArgsOf<typeof adagradSignature>) {
+    const [learningRate, init, useLocking, name] = parseArgs(adagradSignature, args);
     if (!(init > 0)) throw new InvalidArgumentError(`initial_accumulator_value must be positive: ${init}`);
-    super(a.useLocking ?? false, a.name ?? "Adagrad");
+    super(useLocking, name);
     this.#learningRate = learningRate;
     this.initialAccumulatorValue = init;
   }
@@ -54,3 +59,4 @@ export class AdagradOptimizer extends Optimizer {
     return assignSubT(v, divide(multiply(grad, this.hyper(this.#lr, v)), sqrt(accT)));
   }
 }
+declare(AdagradOptimizer, adagradSignature);

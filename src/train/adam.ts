@@ -1,21 +1,27 @@
 import type { Tensor } from "../core/tensor.js";
 import type { Operation } from "../graph/operation.js";
 import { controlDependencies } from "../graph/scopes.js";
-import { pyArgs } from "../ops/args.js";
+import { ArgsOf, declare, parseArgs, signature, withDefault } from "../core/signature.js";
+import { HYPER, optimizerName, USE_LOCKING } from "./params.js";
 import { cast } from "../ops/cast.js";
 import { multiply } from "../ops/elementwise.js";
 import { applyTrainingOp } from "../ops/training.js";
 import type { Variable } from "../variables/variable.js";
 import { groupNamed, Hyper, Optimizer } from "./optimizer.js";
 
-export interface AdamOptions {
-  learningRate?: Hyper;
-  beta1?: Hyper;
-  beta2?: Hyper;
-  epsilon?: Hyper;
-  useLocking?: boolean;
-  name?: string;
-}
+const adamSignature = signature(
+  "compat.v1.train.AdamOptimizer",
+  "Adam (Kingma & Ba), with TensorFlow 1's update.",
+  [
+    withDefault("learningRate", HYPER, 0.001, "The step size."),
+    withDefault("beta1", HYPER, 0.9, "The decay rate of the first-moment estimates."),
+    withDefault("beta2", HYPER, 0.999, "The decay rate of the second-moment estimates."),
+    withDefault("epsilon", HYPER, 1e-8, "A small constant for numerical stability (TensorFlow 1's epsilon hat)."),
+    USE_LOCKING,
+    optimizerName("Adam"),
+  ],
+  { args: () => [0.01, 0.8, 0.9, 1e-7] },
+);
 
 /**
  * tf.compat.v1.train.AdamOptimizer(learning_rate=0.001, beta1=0.9, beta2=0.999, epsilon=1e-8, use_locking,
@@ -36,17 +42,13 @@ export class AdamOptimizer extends Optimizer {
   #b2: number | Tensor | Variable = 0;
   #eps: number | Tensor | Variable = 0;
 
-  constructor(
-    ...args:
-      | [learningRate?: Hyper | AdamOptions, beta1?: Hyper, beta2?: Hyper, epsilon?: Hyper, useLocking?: boolean, name?: string]
-      | [AdamOptions]
-  ) {
-    const a = pyArgs<AdamOptions>(args, ["learningRate", "beta1", "beta2", "epsilon", "useLocking", "name"]);
-    super(a.useLocking ?? false, a.name ?? "Adam");
-    this.#learningRate = a.learningRate ?? 0.001;
-    this.#beta1 = a.beta1 ?? 0.9;
-    this.#beta2 = a.beta2 ?? 0.999;
-    this.#epsilon = a.epsilon ?? 1e-8;
+  constructor(...args: ArgsOf<typeof adamSignature>) {
+    const [learningRate, beta1, beta2, epsilon, useLocking, name] = parseArgs(adamSignature, args);
+    super(useLocking, name);
+    this.#learningRate = learningRate;
+    this.#beta1 = beta1;
+    this.#beta2 = beta2;
+    this.#epsilon = epsilon;
   }
 
   /** [beta1_power, beta2_power] of the current graph (or of eager execution). */
@@ -95,3 +97,4 @@ export class AdamOptimizer extends Optimizer {
     return groupNamed([...updateOps, ...powers], nameScope);
   }
 }
+declare(AdamOptimizer, adamSignature);

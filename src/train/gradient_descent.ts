@@ -1,23 +1,25 @@
-import type { PyArgs } from "../ops/args.js";
 import type { Tensor } from "../core/tensor.js";
-import { pyArgs } from "../ops/args.js";
+import { ArgsOf, declare, param, parseArgs, signature } from "../core/signature.js";
+import { HYPER, optimizerName, USE_LOCKING } from "./params.js";
 import { applyTrainingOp, applyTrainingOpGroupEagerly } from "../ops/training.js";
 import type { Variable } from "../variables/variable.js";
 import { Hyper, Optimizer } from "./optimizer.js";
 
-export interface GradientDescentOptions {
-  useLocking?: boolean;
-  name?: string;
-}
+const gradientDescentSignature = signature(
+  "compat.v1.train.GradientDescentOptimizer",
+  "Plain gradient descent: var -= learning_rate * grad.",
+  [param("learningRate", HYPER, "The step size."), USE_LOCKING, optimizerName("GradientDescent")],
+  { args: () => [0.01] },
+);
 
 /** tf.compat.v1.train.GradientDescentOptimizer(learning_rate, use_locking, name): var -= lr * grad. */
 export class GradientDescentOptimizer extends Optimizer {
   readonly #learningRate: Hyper;
   #lr: number | Tensor | Variable = 0;
 
-  constructor(learningRate: Hyper, ...args: PyArgs<[useLocking: boolean, name: string], GradientDescentOptions>) {
-    const a = pyArgs<GradientDescentOptions>(args, ["useLocking", "name"]);
-    super(a.useLocking ?? false, a.name ?? "GradientDescent");
+  constructor(...args: ArgsOf<typeof gradientDescentSignature>) {
+    const [learningRate, useLocking, name] = parseArgs(gradientDescentSignature, args);
+    super(useLocking, name);
     this.#learningRate = learningRate;
   }
 
@@ -33,3 +35,4 @@ export class GradientDescentOptimizer extends Optimizer {
     applyTrainingOpGroupEagerly("ApplyGradientDescent", pairs.map(([g, v]) => ({ vars: [v], inputs: [this.hyper(this.#lr, v), g] })));
   }
 }
+declare(GradientDescentOptimizer, gradientDescentSignature);

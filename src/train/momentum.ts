@@ -1,15 +1,22 @@
-import type { PyArgs } from "../ops/args.js";
 import type { Tensor } from "../core/tensor.js";
-import { pyArgs } from "../ops/args.js";
+import { ArgsOf, declare, K, param, parseArgs, signature, withDefault } from "../core/signature.js";
+import { HYPER, optimizerName, USE_LOCKING } from "./params.js";
 import { applyTrainingOp } from "../ops/training.js";
 import type { Variable } from "../variables/variable.js";
 import { Hyper, Optimizer } from "./optimizer.js";
 
-export interface MomentumOptions {
-  useLocking?: boolean;
-  name?: string;
-  useNesterov?: boolean;
-}
+const momentumSignature = signature(
+  "compat.v1.train.MomentumOptimizer",
+  "Gradient descent with momentum (optionally Nesterov's).",
+  [
+    param("learningRate", HYPER, "The step size."),
+    param("momentum", HYPER, "The momentum."),
+    USE_LOCKING,
+    optimizerName("Momentum"),
+    withDefault("useNesterov", K.boolean, false, "Use Nesterov momentum."),
+  ],
+  { args: () => [0.01, 0.9, false, "Momentum", true] },
+);
 
 /**
  * tf.compat.v1.train.MomentumOptimizer(learning_rate, momentum, use_locking, name, use_nesterov):
@@ -23,12 +30,12 @@ export class MomentumOptimizer extends Optimizer {
   #lr: number | Tensor | Variable = 0;
   #mom: number | Tensor | Variable = 0;
 
-  constructor(learningRate: Hyper, momentum: Hyper, ...args: PyArgs<[useLocking: boolean, name: string, useNesterov: boolean], MomentumOptions>) {
-    const a = pyArgs<MomentumOptions>(args, ["useLocking", "name", "useNesterov"]);
-    super(a.useLocking ?? false, a.name ?? "Momentum");
+  constructor(...args: ArgsOf<typeof momentumSignature>) {
+    const [learningRate, momentum, useLocking, name, useNesterov] = parseArgs(momentumSignature, args);
+    super(useLocking, name);
     this.#learningRate = learningRate;
     this.#momentum = momentum;
-    this.useNesterov = a.useNesterov ?? false;
+    this.useNesterov = useNesterov;
   }
 
   protected override createSlots(varList: readonly Variable[]): void {
@@ -47,3 +54,4 @@ export class MomentumOptimizer extends Optimizer {
     return applyTrainingOp("ApplyMomentum", [v, accum], [lr, grad, mom], { use_nesterov: this.useNesterov });
   }
 }
+declare(MomentumOptimizer, momentumSignature);

@@ -1,4 +1,3 @@
-import type { PyArgs } from "../ops/args.js";
 import type { DType } from "../core/dtype.js";
 import { InvalidArgumentError } from "../core/errors.js";
 import { isFullyDefined, Shape } from "../core/shape.js";
@@ -15,7 +14,7 @@ import { Graph, GraphKeys } from "../graph/graph.js";
 import { Operation } from "../graph/operation.js";
 import { SymbolicTensor } from "../graph/tensor.js";
 import { constant, convertToTensor, zerosLike } from "../ops/array.js";
-import { pyArgs } from "../ops/args.js";
+import { ArgsOf, declare, K, kind, optional, param, parseArgs, signature, withDefault } from "../core/signature.js";
 import { cast } from "../ops/cast.js";
 import { buildNode } from "../ops/dispatch.js";
 import { getOpDef } from "../ops/registry.js";
@@ -27,21 +26,33 @@ export type GradAndVar = [Tensor | null, Variable];
 /** A hyperparameter: a number, a tensor (or variable), or (as in TF) a zero-argument function giving one. */
 export type Hyper = number | Tensor | Variable | (() => number | Tensor | Variable);
 
-export interface ComputeGradientsOptions {
-  varList?: readonly Variable[] | null;
-  gateGradients?: number;
-  aggregationMethod?: unknown;
-  colocateGradientsWithOps?: boolean;
-  gradLoss?: Tensor | null;
-}
-export interface ApplyGradientsOptions {
-  globalStep?: Variable | null;
-  name?: string | null;
-}
-export interface MinimizeOptions extends ComputeGradientsOptions, ApplyGradientsOptions {}
-
 /** What minimize / computeGradients accept as the loss: a tensor (graph mode) or a function giving one. */
 export type Loss = Tensor | (() => Tensor);
+
+const LOSS = param("loss", kind<Loss>("Tensor | (() => Tensor)"), "The value to minimize: a tensor (graph mode) or a function returning one (eager mode).");
+const VAR_LIST = optional("varList", kind<readonly Variable[] | null>("Variable[] | null"), "The variables to update; absent: the trainable variables (those the loss function read, eagerly).");
+const GATE = withDefault("gateGradients", K.int, 1, "GATE_NONE, GATE_OP or GATE_GRAPH (no effect here: gradients are never computed concurrently).");
+const AGGREGATION = optional("aggregationMethod", kind<unknown>("unknown"), "How gradient terms are combined (only TensorFlow's default, adding, is implemented).");
+const COLOCATE = withDefault("colocateGradientsWithOps", K.boolean, false, "Place gradients with their ops (no effect here).");
+const GRAD_LOSS = optional("gradLoss", kind<Tensor | null>("Tensor | null"), "The gradient of the loss to start from (default: ones).");
+const GLOBAL_STEP = optional(
+  "globalStep",
+  kind<Variable | readonly Variable[] | null>("Variable | null"),
+  "A variable incremented after the update. A list in its place is TensorFlow 2's var_list (minimize(loss, var_list)).",
+);
+const STEP_NAME = optional("name", kind<string | null>("string | null"), "The name of the train op (default: the optimizer's name).");
+
+const minimizeSignature = signature("compat.v1.train.Optimizer.minimize", "One training step: computeGradients, then applyGradients.", [
+  LOSS, GLOBAL_STEP, VAR_LIST, GATE, AGGREGATION, COLOCATE, STEP_NAME, GRAD_LOSS,
+]);
+const computeGradientsSignature = signature("compat.v1.train.Optimizer.compute_gradients", "[gradient, variable] pairs for the loss (null where it does not depend on the variable).", [
+  LOSS, VAR_LIST, GATE, AGGREGATION, COLOCATE, GRAD_LOSS,
+]);
+const applyGradientsSignature = signature("compat.v1.train.Optimizer.apply_gradients", "Updates each variable that has a gradient, then increments globalStep if given.", [
+  param("gradsAndVars", kind<Iterable<readonly [Tensor | TensorLike | null, Variable]>>("Iterable<[Tensor | null, Variable]>"), "[gradient, variable] pairs, as computeGradients returns."),
+  optional("globalStep", kind<Variable | null>("Variable | null"), "A variable incremented after the update."),
+  STEP_NAME,
+]);
 
 const VALID_DTYPES: readonly DType[] = ["float16", "bfloat16", "float32", "float64"];
 
@@ -127,22 +138,22 @@ export abstract class Optimizer {
    * name, grad_loss): one training step. Graph mode returns the train op; eagerly (where `loss` must be a
    * function, as with TensorFlow's v1 optimizers) the step is taken at once and null is returned.
    */
-  minimize(
-    loss: Loss,
-    ...args:
-      | [globalStep?: Variable | null | MinimizeOptions, varList?: readonly Variable[] | null, gateGradients?: number, aggregationMethod?: unknown, colocateGradientsWithOps?: boolean, name?: string | null, gradLoss?: Tensor | null]
-      | [MinimizeOptions]
-  ): Operation | null {
-    const a = pyArgs<MinimizeOptions>(args, ["globalStep", "varList", "gateGradients", "aggregationMethod", "colocateGradientsWithOps", "name", "gradLoss"]);
+  minimize(...args: ArgsOf<typeof minimizeSignature>): Operation | null {
+    const [loss, stepOrList, varList0, gateGradients, aggregationMethod, colocateGradientsWithOps, name, gradLoss] = parseArgs(minimizeSignature, args);
+    // TensorFlow 2's minimize(loss, var_list): a list in global_step's place is the variables to update.
+    const listGiven = Array.isArray(stepOrList);
+    if (listGiven && varList0 != null) throw new InvalidArgumentError(`${this.#name}.minimize: var_list given twice (a list in global_step's place is TensorFlow 2's var_list)`);
+    const varList = listGiven ? (stepOrList as readonly Variable[]) : varList0;
+    const globalStep = listGiven ? null : ((stepOrList ?? null) as Variable | null);
     const step = () => {
-      const gradsAndVars = this.computeGradients(loss, { varList: a.varList, gateGradients: a.gateGradients, gradLoss: a.gradLoss });
+      const gradsAndVars = this.computeGradients(loss, { varList, gateGradients, aggregationMethod, colocateGradientsWithOps, gradLoss });
       const withGrad = gradsAndVars.filter(([g]) => g !== null);
       if (withGrad.length === 0) {
         throw new InvalidArgumentError(
           `No gradients provided for any variable, check your graph for ops that do not support gradients, between variables [${gradsAndVars.map(([, v]) => `"${v.toString()}"`).join(", ")}] and loss ${typeof loss === "function" ? "<function>" : loss.toString()}.`,
         );
       }
-      return this.applyGradients(gradsAndVars, { globalStep: a.globalStep, name: a.name });
+      return this.applyGradients(gradsAndVars, { globalStep, name });
     };
     // Eagerly the loss and the gradients are this step's temporaries: free them with the step.
     return executingEagerly() ? tidy(step) : step();
@@ -153,11 +164,9 @@ export abstract class Optimizer {
    * not depend on the variable. var_list defaults to the trainable variables (graph mode) or the trainable
    * variables the loss function read (eager mode, through a GradientTape).
    */
-  computeGradients(
-    loss: Loss,
-    ...args: PyArgs<[varList: readonly Variable[] | null, gateGradients: number, aggregationMethod: unknown, colocateGradientsWithOps: boolean, gradLoss: Tensor | null], ComputeGradientsOptions>
-  ): GradAndVar[] {
-    const a = pyArgs<ComputeGradientsOptions>(args, ["varList", "gateGradients", "aggregationMethod", "colocateGradientsWithOps", "gradLoss"]);
+  computeGradients(...args: ArgsOf<typeof computeGradientsSignature>): GradAndVar[] {
+    const [loss, varList0, , , , gradLoss] = parseArgs(computeGradientsSignature, args);
+    const a = { varList: varList0, gradLoss };
     if (a.varList != null) for (const v of a.varList) this.#checkVariable(v);
     if (typeof loss === "function" && executingEagerly()) {
       const tape = new GradientTape();
@@ -195,11 +204,9 @@ export abstract class Optimizer {
    * gradients are skipped), then increments global_step if given. Graph mode returns the train op, named
    * after the optimizer (or `name`); eagerly the update happens now and null is returned.
    */
-  applyGradients(
-    gradsAndVars: Iterable<readonly [Tensor | TensorLike | null, Variable]>,
-    ...args: PyArgs<[globalStep: Variable | null, name: string | null], ApplyGradientsOptions>
-  ): Operation | null {
-    const a = pyArgs<ApplyGradientsOptions>(args, ["globalStep", "name"]);
+  applyGradients(...args: ArgsOf<typeof applyGradientsSignature>): Operation | null {
+    const [gradsAndVars, globalStep, name] = parseArgs(applyGradientsSignature, args);
+    const a = { globalStep, name };
     const list = [...gradsAndVars];
     if (list.length === 0) throw new InvalidArgumentError("No variables provided.");
     for (const pair of list) {
@@ -415,3 +422,7 @@ export function assignAddT(v: Variable, delta: TensorLike, name?: string): Tenso
 export function assignSubT(v: Variable, delta: TensorLike, name?: string): Tensor | Variable {
   return v.assignSub(delta, { name });
 }
+
+declare(Optimizer.prototype.minimize, minimizeSignature);
+declare(Optimizer.prototype.computeGradients, computeGradientsSignature);
+declare(Optimizer.prototype.applyGradients, applyGradientsSignature);

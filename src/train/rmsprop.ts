@@ -1,19 +1,25 @@
-import type { PyArgs } from "../ops/args.js";
 import type { Tensor } from "../core/tensor.js";
-import { pyArgs } from "../ops/args.js";
+import { ArgsOf, declare, K, param, parseArgs, signature, withDefault } from "../core/signature.js";
+import { HYPER, optimizerName, USE_LOCKING } from "./params.js";
 import { constant, onesLike } from "../ops/array.js";
 import { add, divide, multiply, sqrt, square, subtract } from "../ops/elementwise.js";
 import type { Variable } from "../variables/variable.js";
 import { assignSubT, assignT, Hyper, Optimizer } from "./optimizer.js";
 
-export interface RMSPropOptions {
-  decay?: Hyper;
-  momentum?: Hyper;
-  epsilon?: Hyper;
-  useLocking?: boolean;
-  centered?: boolean;
-  name?: string;
-}
+const rmsPropSignature = signature(
+  "compat.v1.train.RMSPropOptimizer",
+  "RMSProp, with TensorFlow 1's update (epsilon inside the square root).",
+  [
+    param("learningRate", HYPER, "The step size."),
+    withDefault("decay", HYPER, 0.9, "The discounting factor of the mean square."),
+    withDefault("momentum", HYPER, 0.0, "The momentum."),
+    withDefault("epsilon", HYPER, 1e-10, "A small constant for numerical stability."),
+    USE_LOCKING,
+    withDefault("centered", K.boolean, false, "Normalise by the estimated variance instead of the mean square."),
+    optimizerName("RMSProp"),
+  ],
+  { args: () => [0.01, 0.8, 0.1, 1e-7, false, true] },
+);
 
 /**
  * tf.compat.v1.train.RMSPropOptimizer(learning_rate, decay=0.9, momentum=0.0, epsilon=1e-10, use_locking,
@@ -35,17 +41,14 @@ export class RMSPropOptimizer extends Optimizer {
   #mom: number | Tensor | Variable = 0;
   #eps: number | Tensor | Variable = 0;
 
-  constructor(
-    learningRate: Hyper,
-    ...args: PyArgs<[decay: Hyper, momentum: Hyper, epsilon: Hyper, useLocking: boolean, centered: boolean, name: string], RMSPropOptions>
-  ) {
-    const a = pyArgs<RMSPropOptions>(args, ["decay", "momentum", "epsilon", "useLocking", "centered", "name"]);
-    super(a.useLocking ?? false, a.name ?? "RMSProp");
+  constructor(...args: ArgsOf<typeof rmsPropSignature>) {
+    const [learningRate, decay, momentum, epsilon, useLocking, centered, name] = parseArgs(rmsPropSignature, args);
+    super(useLocking, name);
     this.#learningRate = learningRate;
-    this.#decay = a.decay ?? 0.9;
-    this.#momentum = a.momentum ?? 0.0;
-    this.#epsilon = a.epsilon ?? 1e-10;
-    this.centered = a.centered ?? false;
+    this.#decay = decay;
+    this.#momentum = momentum;
+    this.#epsilon = epsilon;
+    this.centered = centered;
   }
 
   protected override createSlots(varList: readonly Variable[]): void {
@@ -81,3 +84,4 @@ export class RMSPropOptimizer extends Optimizer {
     return assignSubT(v, momT);
   }
 }
+declare(RMSPropOptimizer, rmsPropSignature);

@@ -135,7 +135,7 @@ export function getVariable(name: string, ...args: PyArgs<[shape: Shape, dtype: 
 }
 
 /** A variable named exactly `full` whatever name scope is open (get_variable ignores name scopes). */
-function createAbsolute(full: string, initial: TensorLike | (() => TensorLike), opts: ConstructorParameters<typeof Variable>[1]): Variable {
+function createAbsolute(full: string, initial: TensorLike | (() => TensorLike), opts: { dtype?: DType; trainable?: boolean; collections?: string[]; validateShape?: boolean }): Variable {
   if (executingEagerly()) return withEagerNameScope(`${full.split("/").slice(0, -1).join("/")}/`, () => new Variable(initial, { ...opts, name: full.split("/").pop() }));
   const g = getDefaultGraph();
   return g.nameScope("", () => new Variable(initial, { ...opts, name: full }));

@@ -1,9 +1,10 @@
 import { getSetting } from "../core/settings.js";
 import { inspect } from "node:util";
 import { checkDType, DType } from "../core/dtype.js";
-import { InvalidArgumentError } from "../core/errors.js";
+import { InvalidArgumentError, UnimplementedError } from "../core/errors.js";
+import { ArgsOf, declare, K, kind, optional, param, parseArgs, signature, withDefault } from "../core/signature.js";
 import { isFullyDefined, sameShape, Shape, shapesCompatible, shapeStr } from "../core/shape.js";
-import { formatValues, HostValue, inferDType } from "../core/values.js";
+import { formatValues, HostValue, inferDType, inferShape } from "../core/values.js";
 import { ctx, executingEagerly } from "../eager/context.js";
 import { EagerTensor } from "../eager/tensor.js";
 import type { AnyTensor, TensorLike } from "../eager/tensor_types.js";
@@ -19,14 +20,41 @@ import { eagerNameScope } from "../eager/name_scope.js";
 import { evalInSession } from "../graph/eval_hook.js";
 import { placeConstant } from "../runtime/devices.js";
 
-export interface VariableOptions {
-  name?: string;
-  trainable?: boolean;
-  dtype?: DType;
-  validateShape?: boolean;
-  collections?: string[];
-  shape?: Shape;
-}
+const notImplemented = (name: string, what: string) => optional(name, kind<unknown>("unknown"), `${what} Not implemented: must be absent.`);
+/** tf.Variable's parameters in TensorFlow 2's order; `collections` is TensorFlow 1's keyword. */
+const variableSignature = signature(
+  "Variable",
+  "State that survives across steps: eagerly it owns a tensor; in a graph it is a VariableV2 node with an initializer.",
+  [
+    param("initialValue", kind<TensorLike | (() => TensorLike)>("TensorLike | (() => TensorLike)"), "The initial value, or a function returning it."),
+    withDefault("trainable", K.boolean, true, "Whether optimizers update it by default (graph mode: added to TRAINABLE_VARIABLES)."),
+    withDefault("validateShape", K.boolean, true, "Require the initial value's shape to be known; false allows a variable of unknown shape."),
+    notImplemented("cachingDevice", "Where reads are cached."),
+    withDefault("name", K.string, "Variable", "The variable's name (made unique in a graph)."),
+    notImplemented("variableDef", "A VariableDef protocol buffer to recreate the variable from."),
+    optional("dtype", kind<DType>("DType"), "The dtype; absent: the initial value's."),
+    notImplemented("importScope", "The name scope of a recreated variable."),
+    notImplemented("constraint", "A projection applied after optimizer updates."),
+    notImplemented("synchronization", "When a distributed variable is aggregated."),
+    notImplemented("aggregation", "How a distributed variable is aggregated."),
+    optional("shape", kind<Shape>("Shape"), "The variable's shape, if it differs from the initial value's (null dimensions allow other values)."),
+    optional("collections", kind<string[]>("string[]"), "TensorFlow 1: the graph collections it joins (default [GLOBAL_VARIABLES])."),
+  ],
+  { args: () => [[1, 2], false, true, undefined, "w"] },
+);
+const updateParams = (what: string, doc: string) =>
+  [
+    param(what, kind<TensorLike>("TensorLike"), doc),
+    optional("useLocking", K.boolean, "Use a lock for the update (no effect here: updates never race)."),
+    optional("name", K.string, "A name for the operation."),
+    withDefault("readValue", K.boolean, true, "Return the new value (eagerly the variable itself is returned)."),
+  ] as const;
+const assignSignature = signature("Variable.assign", "Assigns a new value (of a compatible shape).", updateParams("value", "The new value."));
+const assignAddSignature = signature("Variable.assign_add", "Adds to the value.", updateParams("delta", "The value to add."));
+const assignSubSignature = signature("Variable.assign_sub", "Subtracts from the value.", updateParams("delta", "The value to subtract."));
+
+/** Positions of the declared parameters that are not implemented. */
+const UNIMPLEMENTED_PARAMS = [3, 5, 7, 8, 9, 10];
 
 interface GraphState {
   graph: Graph;
@@ -51,10 +79,15 @@ export class Variable {
   #value: EagerTensor | null = null;
   readonly #graph: GraphState | null = null;
 
-  constructor(initialValue: TensorLike | (() => TensorLike), opts: VariableOptions = {}) {
+  constructor(...args: ArgsOf<typeof variableSignature>) {
+    const parsed = parseArgs(variableSignature, args);
+    for (const i of UNIMPLEMENTED_PARAMS) {
+      if (parsed[i] != null) throw new UnimplementedError(`tf.Variable: ${variableSignature.params[i].name} is not implemented yet in tsflow`);
+    }
+    const [initialValue, trainable, validateShape, , baseName, , dtypeArg, , , , , shapeArg, collections] = parsed;
+    const opts = { dtype: dtypeArg, validateShape, shape: shapeArg, collections };
     this.tapeId = ctx.nextTensorId++;
-    this.trainable = opts.trainable ?? true;
-    const baseName = opts.name ?? "Variable";
+    this.trainable = trainable;
     if (executingEagerly()) {
       const init = typeof initialValue === "function" ? initialValue() : initialValue;
       const dtype = opts.dtype ?? (init instanceof EagerTensor || init instanceof Variable ? init.dtype : inferDType(init as HostValue));
@@ -162,6 +195,11 @@ export class Variable {
 
   #update(type: "Assign" | "AssignAdd" | "AssignSub", v: TensorLike, name?: string): AnyTensor | Variable {
     if (this.#graph && !executingEagerly()) {
+      // As TensorFlow, when the graph is built (ResourceVariable.assign's assert_is_compatible_with).
+      const valueShape = v instanceof EagerTensor || v instanceof SymbolicTensor || v instanceof Variable ? v.shape : inferShape(v as HostValue);
+      if (!shapesCompatible(this.#shape, valueShape)) {
+        throw new InvalidArgumentError(`Shapes ${shapeStr(this.#shape)} and ${shapeStr(valueShape)} are incompatible (${type} to variable ${this.name})`);
+      }
       return buildNode(getOpDef(type)!, [this.#graph.ref, v], {}, name ?? type).outputs[0];
     }
     const current = this.#eagerValue();
@@ -257,14 +295,17 @@ export class Variable {
   }
 
   /** Eagerly updates in place and returns the variable; in a graph returns the Assign op's output. */
-  assign(value: TensorLike, opts: { name?: string } = {}): AnyTensor | Variable {
-    return this.#update("Assign", value, opts.name);
+  assign(...args: ArgsOf<typeof assignSignature>): AnyTensor | Variable {
+    const [value, , name] = parseArgs(assignSignature, args);
+    return this.#update("Assign", value, name);
   }
-  assignAdd(delta: TensorLike, opts: { name?: string } = {}): AnyTensor | Variable {
-    return this.#update("AssignAdd", delta, opts.name);
+  assignAdd(...args: ArgsOf<typeof assignAddSignature>): AnyTensor | Variable {
+    const [delta, , name] = parseArgs(assignAddSignature, args);
+    return this.#update("AssignAdd", delta, name);
   }
-  assignSub(delta: TensorLike, opts: { name?: string } = {}): AnyTensor | Variable {
-    return this.#update("AssignSub", delta, opts.name);
+  assignSub(...args: ArgsOf<typeof assignSubSignature>): AnyTensor | Variable {
+    const [delta, , name] = parseArgs(assignSubSignature, args);
+    return this.#update("AssignSub", delta, name);
   }
 
   /** Eager: the value now, as nested arrays. */
@@ -290,6 +331,11 @@ export class Variable {
     return this.toString();
   }
 }
+
+declare(Variable, variableSignature);
+declare(Variable.prototype.assign, assignSignature);
+declare(Variable.prototype.assignAdd, assignAddSignature);
+declare(Variable.prototype.assignSub, assignSubSignature);
 
 export function applyToVariablesEagerly(type: string, vars: readonly Variable[], inputs: readonly TensorLike[], attrs: Attrs): void {
   Variable.applyEagerly(type, vars, inputs, attrs);

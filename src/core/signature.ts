@@ -1,0 +1,332 @@
+/**
+ * Public signatures, declared once (docs/API.md, rule 2). Each public function and class declares its
+ * parameters here-style — Python's names camelCased, in Python's order, with defaults and a one-line doc —
+ * and that one declaration is read by:
+ *  - the argument parser (`defineFunction` / `parseArgs`): any parameter by position, or by name in one
+ *    trailing options object (`tf.matmul(a, b, { transposeB: true })`, `tf.matmul({ a, b })`); unknown keys
+ *    raise tf.errors.InvalidArgumentError naming the function, the key and the valid names;
+ *  - the TypeScript types of the public function (`CallArgs`), so they are not written twice;
+ *  - the API reference generator (scripts/gen_api_docs.ts -> docs/API.md) and the test that calls every
+ *    public function both ways (test/signatures.test.ts), through `signatureOf`.
+ * A parameter whose own value is a plain object (Session.run's fetches and feedDict) is positional-only:
+ * a plain object in its place is its value, never the options object.
+ */
+import { InvalidArgumentError } from "./errors.js";
+
+// ---------------------------------------------------------------- declarations
+
+/** A parameter's value type (a phantom) and the name the API reference prints for it. */
+export interface Kind<T> {
+  readonly display: string;
+  /** Phantom: never set; carries T for the type derivations. */
+  readonly __value?: T;
+}
+export function kind<T>(display: string): Kind<T> {
+  return { display };
+}
+
+/** Generic kinds; tensor kinds live with the ops (ops/params.ts). */
+export const K = {
+  string: kind<string>("string"),
+  number: kind<number>("number"),
+  boolean: kind<boolean>("boolean"),
+  int: kind<number>("int"),
+  ints: kind<number[]>("number[]"),
+  callback: kind<() => unknown>("() => T"),
+};
+
+/**
+ * One parameter. `T` is what callers pass; `I` what the implementation receives (T, or T | undefined where
+ * the default is Python's None); `R` whether it is required.
+ */
+export interface Param<N extends string = string, T = unknown, I = unknown, R extends boolean = boolean> {
+  readonly name: N;
+  readonly kind: Kind<T>;
+  readonly doc: string;
+  readonly required: R;
+  /** The declared default (undefined: Python's None, or required). */
+  readonly default: unknown;
+  readonly hasDefault: boolean;
+  /** Only by position: its own value may be a plain object (API.md rule 2). */
+  readonly positionalOnly: boolean;
+  /** Python's *args: collects the remaining positional arguments (only as the first parameter). */
+  readonly variadic: boolean;
+  /** Phantom: never set; carries I. */
+  readonly __impl?: I;
+}
+// `any` in the constraints below: Param is invariant-free data, any instantiation must be accepted.
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type AnyParam = Param<string, any, any, boolean>;
+
+function make<N extends string, T, I, R extends boolean>(name: N, k: Kind<T>, doc: string, required: R, def: unknown, hasDefault: boolean): Param<N, T, I, R> {
+  return { name, kind: k, doc, required, default: def, hasDefault, positionalOnly: false, variadic: false };
+}
+
+/** A required parameter. */
+export function param<N extends string, T>(name: N, k: Kind<T>, doc: string): Param<N, T, T, true> {
+  return make(name, k, doc, true, undefined, false);
+}
+/** An optional parameter whose Python default is None: the implementation receives undefined. */
+export function optional<N extends string, T>(name: N, k: Kind<T>, doc: string): Param<N, T, T | undefined, false> {
+  return make(name, k, doc, false, undefined, false);
+}
+/** An optional parameter with a default, which the parser applies (the implementation receives T). */
+export function withDefault<N extends string, T>(name: N, k: Kind<T>, def: NoInfer<T>, doc: string): Param<N, T, T, false> {
+  return make(name, k, doc, false, def, true);
+}
+/** Only by position: for a parameter whose own value may be a plain object. */
+export function positionalOnly<P extends AnyParam>(p: P): P & { readonly positionalOnly: true } {
+  return { ...p, positionalOnly: true };
+}
+/** Python's `*args` (tf.group(*inputs)): every positional argument, flattened one level for arrays. */
+export function variadic<N extends string, T>(name: N, k: Kind<T>, doc: string): Param<N, T[], T[], false> & { readonly variadic: true } {
+  return { ...make<N, T[], T[], false>(name, k as unknown as Kind<T[]>, doc, false, undefined, false), variadic: true };
+}
+
+/** A declared signature: the public name (as in TensorFlow, `tf.` omitted), a one-line doc and the parameters. */
+export interface Signature<Ps extends readonly AnyParam[] = readonly AnyParam[]> {
+  readonly name: string;
+  readonly doc: string;
+  readonly params: Ps;
+  /** Arguments for the documentation and for the test that calls every public function both ways. */
+  readonly example?: Example;
+  /** name -> index, for the options object. */
+  readonly index: { readonly [name: string]: number };
+}
+
+/**
+ * How the both-ways test calls a function: `args(tf)` gives the arguments by position (the test then also
+ * passes them as one options object), in eager mode unless `graph` (then inside a new tf.Graph); `skip`
+ * says why a function is not called (global side effects such as tf.app.run).
+ */
+export interface Example {
+  // `any`: the tf namespace is built above core, which cannot name its type.
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  readonly args?: (tf: any) => readonly unknown[];
+  readonly graph?: boolean;
+  readonly skip?: string;
+}
+
+export function signature<const Ps extends readonly AnyParam[]>(name: string, doc: string, params: Ps, example?: Example): Signature<Ps> {
+  const index: { [name: string]: number } = Object.create(null);
+  params.forEach((p, i) => {
+    if (p.variadic && i !== 0) throw new Error(`signature ${name}: only the first parameter may be variadic`);
+    index[p.name] = i;
+  });
+  return { name, doc, params, example, index };
+}
+
+// ---------------------------------------------------------------- derived types
+
+type ValueOf<P> = P extends Param<string, infer T, unknown, boolean> ? T : never;
+type ImplOf<P> = P extends Param<string, unknown, infer I, boolean> ? I : never;
+type Simplify<T> = { [K in keyof T]: T[K] } & {};
+
+/** The options object for the parameters `Ps` (positional-only ones excluded). */
+export type OptionsOf<Ps extends readonly AnyParam[]> = Simplify<
+  { [P in Ps[number] as P["positionalOnly"] extends true ? never : P["required"] extends true ? P["name"] : never]: ValueOf<P> } & {
+    [P in Ps[number] as P["positionalOnly"] extends true ? never : P["required"] extends true ? never : P["name"]]?: ValueOf<P> | undefined;
+  }
+>;
+type AllOptional<Ps extends readonly AnyParam[]> = true extends Ps[number]["required"] ? false : true;
+type OptionsTail<Ps extends readonly AnyParam[]> = AllOptional<Ps> extends true ? [options?: OptionsOf<Ps>] : [options: OptionsOf<Ps>];
+
+/**
+ * What a caller may pass: any prefix of the parameters by position, then optionally one options object
+ * naming any of the rest (required ones must then be named). `(x, y, name)` accepts `(x, y)`,
+ * `(x, y, "n")`, `(x, y, { name: "n" })`, `(x, { y })`, `({ x, y })`.
+ */
+export type CallArgs<Ps extends readonly AnyParam[]> = Ps extends readonly [infer H extends AnyParam, ...infer R extends readonly AnyParam[]]
+  ? H["variadic"] extends true
+    ? ValueOf<H> | [...ValueOf<H>, OptionsOf<R>]
+    : (H["positionalOnly"] extends true ? (H["required"] extends true ? never : []) : OptionsTail<Ps>) | [H["required"] extends true ? ValueOf<H> : ValueOf<H> | undefined, ...CallArgs<R>]
+  : [];
+
+/** What the implementation receives: every parameter by position, defaults applied. */
+export type ImplArgs<Ps extends readonly AnyParam[]> = { -readonly [I in keyof Ps]: ImplOf<Ps[I]> };
+
+export type ArgsOf<S extends Signature> = CallArgs<S["params"]>;
+
+/**
+ * The type of a declared public function: CallArgs as two overloads, the first parameter by position or
+ * everything in one options object, so that the function stays assignable to plain function types such
+ * as `(x: Tensor, ...rest: any[]) => Tensor`.
+ */
+export type PublicFunction<Ps extends readonly AnyParam[], R> = Ps extends readonly [infer H extends AnyParam, ...infer Rest extends readonly AnyParam[]]
+  ? H["variadic"] extends true
+    ? (...args: CallArgs<Ps>) => R
+    : H["positionalOnly"] extends true
+      ? (first: H["required"] extends true ? ValueOf<H> : ValueOf<H> | undefined, ...rest: CallArgs<Rest>) => R
+      : { (first: H["required"] extends true ? ValueOf<H> : ValueOf<H> | undefined, ...rest: CallArgs<Rest>): R; (...options: OptionsTail<Ps>): R }
+  : (options?: Record<string, never>) => R;
+
+// ---------------------------------------------------------------- the parser
+
+/** A plain options object (not a tensor, array or typed array): API.md's trailing named arguments. */
+export function isOptions(x: unknown): x is Record<string, unknown> {
+  if (x === null || typeof x !== "object") return false;
+  const proto = Object.getPrototypeOf(x);
+  return proto === Object.prototype || proto === null;
+}
+
+const SIGNATURE = Symbol.for("tsflow.signature");
+
+/** The declaration of a public function or class (undefined for an undeclared value). */
+export function signatureOf(f: unknown): Signature | undefined {
+  if ((typeof f !== "function" && typeof f !== "object") || f === null) return undefined;
+  return (f as { [SIGNATURE]?: Signature })[SIGNATURE];
+}
+
+/** Marks a class (or any function) as declared by `sig`, for the reference and the both-ways test. */
+export function declare<F extends object>(target: F, sig: Signature): F {
+  Object.defineProperty(target, SIGNATURE, { value: sig, enumerable: false, configurable: true });
+  return target;
+}
+
+function fail(sig: Signature, message: string): never {
+  throw new InvalidArgumentError(`tf.${sig.name}: ${message}`);
+}
+
+function camel(s: string): string {
+  return s.replace(/_([a-z0-9])/g, (_m, c: string) => c.toUpperCase());
+}
+
+function unknownKey(sig: Signature, key: string): never {
+  const valid = sig.params.filter((p) => !p.positionalOnly).map((p) => p.name);
+  const hint = camel(key) !== key && camel(key) in sig.index ? ` (did you mean "${camel(key)}"? names are camelCased)` : "";
+  fail(sig, `got an unexpected argument "${key}"${hint}; valid names: ${valid.join(", ")}`);
+}
+
+function missing(sig: Signature, i: number): never {
+  fail(sig, `missing required argument "${sig.params[i].name}" (position ${i})`);
+}
+
+function tooMany(sig: Signature, n: number): never {
+  fail(sig, `takes at most ${sig.params.length} positional arguments but ${n} were given`);
+}
+
+/**
+ * Resolves a call whose options object is at position `at` (-1: none) into one value per parameter,
+ * defaults applied. Allocates; the generated fast path of `defineFunction` only comes here with options.
+ */
+function resolve(sig: Signature, at: number, args: ArrayLike<unknown>): unknown[] {
+  const ps = sig.params;
+  const n = ps.length;
+  const out = new Array<unknown>(n);
+  const positional = at < 0 ? args.length : at;
+  if (positional > n) tooMany(sig, positional);
+  for (let i = 0; i < positional; i++) out[i] = args[i];
+  if (at >= 0) {
+    const opts = args[at] as Record<string, unknown>;
+    for (const key in opts) {
+      const v = opts[key];
+      const i = sig.index[key];
+      if (i === undefined || ps[i].positionalOnly) unknownKey(sig, key);
+      if (v === undefined) continue;
+      if (i < positional && out[i] !== undefined) fail(sig, `got multiple values for argument "${key}" (by position and in the options)`);
+      out[i] = v;
+    }
+  }
+  for (let i = 0; i < n; i++) {
+    if (out[i] !== undefined) continue;
+    if (ps[i].required) missing(sig, i);
+    out[i] = ps[i].default;
+  }
+  return out;
+}
+
+/** The position of a trailing options object among `args`, or -1 (trailing undefineds skipped). */
+function optionsAt(sig: Signature, args: ArrayLike<unknown>): number {
+  let last = args.length - 1;
+  while (last >= 0 && args[last] === undefined) last--;
+  if (last < 0 || !isOptions(args[last])) return -1;
+  const p = sig.params[Math.min(last, sig.params.length - 1)];
+  return last < sig.params.length && p.positionalOnly ? -1 : last;
+}
+
+/**
+ * Parses `args` (a rest-parameter array) against `sig`: one value per parameter, defaults applied. For
+ * constructors and methods off the hot path; public functions use `defineFunction`.
+ */
+export function parseArgs<const Ps extends readonly AnyParam[]>(sig: Signature<Ps>, args: ArrayLike<unknown>): ImplArgs<Ps> {
+  if (sig.params.length > 0 && sig.params[0].variadic) return parseVariadic(sig, args) as ImplArgs<Ps>;
+  return resolve(sig, optionsAt(sig, args), args) as ImplArgs<Ps>;
+}
+
+function parseVariadic(sig: Signature, args: ArrayLike<unknown>): unknown[] {
+  const at = optionsAt({ ...sig, params: sig.params.map((p) => ({ ...p, positionalOnly: false })) }, args);
+  const end = at < 0 ? args.length : at;
+  const rest: unknown[] = [];
+  for (let i = 0; i < end; i++) {
+    const v = args[i];
+    if (Array.isArray(v)) rest.push(...(v as unknown[]));
+    else if (v !== undefined) rest.push(v);
+  }
+  const tail = at < 0 ? [] : [args[at]];
+  const resolved = resolve({ ...sig, params: sig.params.slice(1), index: shiftIndex(sig) }, tail.length ? 0 : -1, tail);
+  return [rest, ...resolved];
+}
+
+function shiftIndex(sig: Signature): { [name: string]: number } {
+  const index: { [name: string]: number } = Object.create(null);
+  sig.params.slice(1).forEach((p, i) => (index[p.name] = i));
+  return index;
+}
+
+/**
+ * The public function for `sig`: a wrapper of fixed arity, generated once, that passes positional calls
+ * straight to `impl` (defaults inlined, no allocation) and resolves an options object only when one is
+ * given. `impl` receives every parameter by position.
+ */
+export function defineFunction<const Ps extends readonly AnyParam[], R>(sig: Signature<Ps>, impl: (...args: ImplArgs<Ps>) => R): PublicFunction<Ps, R> {
+  const n = sig.params.length;
+  let f: (...args: unknown[]) => unknown;
+  if (n > 0 && sig.params[0].variadic) {
+    f = (...args: unknown[]) => (impl as (...a: unknown[]) => R)(...parseVariadic(sig, args));
+  } else {
+    f = compileCaller(sig, impl as (...a: unknown[]) => unknown);
+  }
+  Object.defineProperty(f, "name", { value: sig.name.slice(sig.name.lastIndexOf(".") + 1) });
+  declare(f, sig);
+  return f as PublicFunction<Ps, R>;
+}
+
+/** A literal for an inlinable default (primitives), else a reference into D. */
+function defaultExpr(v: unknown, i: number): string {
+  if (typeof v === "number" || typeof v === "boolean") return String(v);
+  if (typeof v === "string") return JSON.stringify(v);
+  if (v === null) return "null";
+  return `D[${i}]`;
+}
+
+function compileCaller(sig: Signature, impl: (...a: unknown[]) => unknown): (...args: unknown[]) => unknown {
+  const ps = sig.params;
+  const n = ps.length;
+  const a = ps.map((_p, i) => `a${i}`);
+  const all = a.join(", ");
+  const lines: string[] = [];
+  lines.push(`if (arguments.length > ${n}) return tooMany(arguments.length);`);
+  // The options object can only be the last defined argument: find it without touching `arguments`.
+  for (let i = n - 1; i >= 0; i--) {
+    const cond = ps[i].positionalOnly ? "false" : `isOptions(${a[i]})`;
+    lines.push(`${i === n - 1 ? "" : "else "}if (${a[i]} !== undefined) { if (${cond}) return slow(${i}, ${all}); }`);
+  }
+  const call = ps.map((p, i) => {
+    if (p.required) {
+      lines.push(`if (${a[i]} === undefined) missing(${i});`);
+      return a[i];
+    }
+    return p.hasDefault && p.default !== undefined ? `(${a[i]} === undefined ? ${defaultExpr(p.default, i)} : ${a[i]})` : a[i];
+  });
+  const body = `"use strict"; return function (${all}) {\n${lines.join("\n")}\nreturn impl(${call.join(", ")});\n};`;
+  const D = ps.map((p) => p.default);
+  const make = new Function("impl", "isOptions", "slow", "missing", "tooMany", "D", body) as (...deps: unknown[]) => (...args: unknown[]) => unknown;
+  return make(
+    impl,
+    isOptions,
+    (at: number, ...args: unknown[]) => impl(...resolve(sig, at, args)),
+    (i: number) => missing(sig, i),
+    (count: number) => tooMany(sig, count),
+    D,
+  );
+}

@@ -1,0 +1,83 @@
+/**
+ * Every declared public function and class, called both ways (API.md rule 2): its example arguments by
+ * position, then the same arguments as one options object (positional-only parameters stay positional).
+ * The two results must agree: values for tensors, the same class and fields for objects. Driven by the
+ * declarations themselves (core/signature.ts), found by walking the tf namespace.
+ */
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import * as tf from "../src/index.js";
+
+interface Param { name: string; required: boolean; positionalOnly: boolean; variadic: boolean }
+interface Example { args?: (t: typeof tf) => readonly unknown[]; graph?: boolean; skip?: string }
+interface Signature { name: string; params: Param[]; example?: Example }
+const SIGNATURE = Symbol.for("tsflow.signature");
+const signatureOf = (f: unknown): Signature | undefined => (f as { [SIGNATURE]?: Signature } | null)?.[SIGNATURE];
+
+/** Every public value that has a declaration, with the first path it is reachable by. */
+function declared(): { path: string; f: unknown; sig: Signature; isClass: boolean }[] {
+  const out: { path: string; f: unknown; sig: Signature; isClass: boolean }[] = [];
+  const seen = new Set<unknown>();
+  const walk = (obj: object, path: string, depth: number) => {
+    for (const key of Object.keys(obj).sort()) {
+      const v = (obj as Record<string, unknown>)[key];
+      if (v === null || (typeof v !== "object" && typeof v !== "function") || seen.has(v)) continue;
+      seen.add(v);
+      const sig = signatureOf(v);
+      if (sig) out.push({ path: `${path}.${key}`, f: v, sig, isClass: /^[A-Z]/.test(key) });
+      if (typeof v === "object" && depth < 3 && key !== "errors") walk(v, `${path}.${key}`, depth + 1);
+    }
+  };
+  walk(tf, "tf", 0);
+  return out;
+}
+
+/** A comparable summary of a result: tensor values, or an object's class and own scalar fields. */
+function summary(x: unknown): unknown {
+  if (x === null || x === undefined || typeof x !== "object") return x;
+  if (Array.isArray(x)) return x.map(summary);
+  if (x instanceof tf.EagerTensor) return { dtype: x.dtype, shape: x.shape, values: x.arraySync() };
+  if (x instanceof tf.SymbolicTensor) return { dtype: x.dtype, shape: x.shape, op: x.op.type };
+  if (x instanceof tf.Operation) return { op: x.type, inputs: x.inputs.length };
+  if (x instanceof tf.Variable) return { variable: x.dtype, shape: x.shape, trainable: x.trainable, value: x.graph ? null : summary(x.value()) };
+  const fields: Record<string, unknown> = { class: x.constructor.name };
+  for (const [k, v] of Object.entries(x)) if (v === null || typeof v !== "object") fields[k] = v;
+  return fields;
+}
+
+function call(entry: { f: unknown; isClass: boolean }, args: readonly unknown[]): unknown {
+  const f = entry.f as (...a: unknown[]) => unknown;
+  return entry.isClass ? new (f as unknown as new (...a: unknown[]) => unknown)(...args) : f(...args);
+}
+
+/** The example's arguments as one options object, positional-only (and variadic) ones left in front. */
+function asOptions(sig: Signature, args: readonly unknown[]): unknown[] {
+  if (sig.params[0]?.variadic) return [...args, {}];
+  const front: unknown[] = [];
+  const named: Record<string, unknown> = {};
+  args.forEach((v, i) => {
+    const p = sig.params[Math.min(i, sig.params.length - 1)];
+    if (p.positionalOnly || p.variadic) front.push(v);
+    else if (v !== undefined) named[p.name] = v;
+  });
+  return [...front, named];
+}
+
+describe("every declared public function, called both ways", () => {
+  const all = declared();
+  it("finds the declarations", () => assert.ok(all.length > 50, `only ${all.length} declared`));
+  for (const entry of all) {
+    const ex = entry.sig.example;
+    it(`${entry.path}`, { skip: ex?.skip ?? (ex?.args ? false : "no example arguments declared") }, () => {
+      const run = (): [unknown, unknown] => {
+        tf.setRandomSeed(7);
+        const positional = summary(call(entry, ex!.args!(tf)));
+        tf.setRandomSeed(7);
+        const named = summary(call(entry, asOptions(entry.sig, ex!.args!(tf))));
+        return [positional, named];
+      };
+      const [positional, named] = ex!.graph ? new tf.Graph().asDefault(run) : run();
+      assert.deepEqual(named, positional);
+    });
+  }
+});
