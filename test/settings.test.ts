@@ -20,16 +20,21 @@ const HERE = dirname(fileURLToPath(import.meta.url));
 const RUNNING_TS = import.meta.url.endsWith(".ts");
 const options = () => tf.config.experimental.getTsflowOptions();
 
-/** Prints getTsflowOptions() (asked twice, so that a notice printed twice would show) in a fresh process. */
-function childOptions(env: Record<string, string>): { options: ReturnType<typeof options>; stderr: string } {
+/** Runs `code` (which may use `tf`) in a fresh process with only the given TSFLOW_* variables (and no GPU). */
+function child(env: Record<string, string>, code: string): { stdout: string; stderr: string } {
   const src = join(HERE, "..", "src", RUNNING_TS ? "index.ts" : "index.js");
-  const body = `const tf = await import(${JSON.stringify(src)});
-    tf.config.experimental.getTsflowOptions();
-    console.log(JSON.stringify(tf.config.experimental.getTsflowOptions()));`;
+  const body = `const tf = await import(${JSON.stringify(src)});\n${code}`;
   const args = RUNNING_TS ? ["--import", "tsx", "--input-type=module", "-e", body] : ["--input-type=module", "-e", body];
   const clean = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith("TSFLOW_")));
   const r = spawnSync(process.execPath, args, { env: { ...clean, TSFLOW_CUDA: "0", ...env }, encoding: "utf8", timeout: 60_000 });
   assert.equal(r.status, 0, r.stderr);
+  return { stdout: r.stdout, stderr: r.stderr };
+}
+
+/** getTsflowOptions() in a fresh process (asked twice, so that a notice printed twice would show). */
+function childOptions(env: Record<string, string>): { options: ReturnType<typeof options>; stderr: string } {
+  const r = child(env, `tf.config.experimental.getTsflowOptions();
+    console.log(JSON.stringify(tf.config.experimental.getTsflowOptions()));`);
   return { options: JSON.parse(r.stdout), stderr: r.stderr };
 }
 
@@ -78,6 +83,20 @@ describe("settings: environment variables", () => {
     // TSFLOW_DEBUG wins over the old name; TSFLOW_CUDA_DEBUG=0 now means off.
     assert.deepEqual(childOptions({ TSFLOW_DEBUG: "plan", TSFLOW_CUDA_DEBUG: "1" }).options.debug, ["plan"]);
     assert.deepEqual(childOptions({ TSFLOW_CUDA_DEBUG: "0" }).options.debug, []);
+  });
+});
+
+describe("settings: TSFLOW_DEBUG", () => {
+  it("placement prints where eager ops run; kernels reports the CPU's kernel choices", () => {
+    const r = child({ TSFLOW_DEBUG: "placement,kernels" }, `
+      tf.matmul(tf.ones([64, 64]), tf.ones([64, 64])).dataSync();
+      tf.nn.relu(tf.fill([100000], -1)).dataSync();`);
+    assert.match(r.stdout, /Executing op MatMul in device \/job:localhost\/replica:0\/task:0\/device:CPU:0/);
+    assert.match(r.stderr, /tsflow kernels: CPU matrix products through /);
+    assert.match(r.stderr, /tsflow kernels: WebAssembly SIMD kernels /);
+    const quiet = child({}, `tf.matmul(tf.ones([64, 64]), tf.ones([64, 64])).dataSync();`);
+    assert.equal(quiet.stdout, "");
+    assert.doesNotMatch(quiet.stderr, /tsflow kernels/);
   });
 });
 

@@ -314,7 +314,7 @@ export function wasmKernels(): WasmKernels | null {
   } catch {
     instance = null; // no SIMD (or no memory): the JS loops serve
   }
-  if (debugOn("kernels")) process.stderr.write(`tsflow kernels: WebAssembly SIMD kernels ${instance ? "built" : "unavailable; JS loops run"}\n`);
+  if (debugOn("kernels") && typeof process !== "undefined") process.stderr.write(`tsflow kernels: WebAssembly SIMD kernels ${instance ? "built" : "unavailable; JS loops run"}\n`);
   return instance;
 }
 
