@@ -6,7 +6,8 @@ import { gpuBackend } from "../src/backends/cuda/index.js";
 import { E, gpuOnly } from "./util/gpu.js";
 import { withOptions } from "./util/settings.js";
 import { findEpilogueGroups } from "../src/runtime/epilogue.js";
-import { Plan, PlanNode, pruneAndOrder } from "../src/runtime/plan.js";
+import type { OpStep, Plan } from "../src/runtime/plan.js";
+import { orderedPlan } from "../src/runtime/compile.js";
 import { localDevices, LocalDevice } from "../src/runtime/devices.js";
 import type { Backend, Handle } from "../src/core/backend.js";
 
@@ -23,22 +24,11 @@ const ramp = (n: number) => Array.from({ length: n }, (_, i) => (i - n / 2) / n)
 
 /** A plan as a Session builds it (before its passes), every node on `device`. */
 function planOf(fetches: tf.Tensor[], device: LocalDevice): Plan {
-  const ft = fetches as unknown as tf.SymbolicTensor[];
-  const order = pruneAndOrder(ft, [], new Set());
-  const slots = new Map<unknown, number>();
-  const slot = (t: unknown) => {
-    let s = slots.get(t);
-    if (s === undefined) slots.set(t, (s = slots.size));
-    return s;
-  };
-  const needed = new Set<unknown>(ft);
-  for (const op of order) for (const t of op.inputs) needed.add(t);
-  const nodes: PlanNode[] = order.map((op) => ({ op, inputSlots: op.inputs.map(slot), outputSlots: op.outputs.map((t) => (needed.has(t) ? slot(t) : -1)), freeAfter: [], device }));
-  return { nodes, numSlots: slots.size, feedSlots: new Map(), fetchSlots: ft.map(slot) };
+  return orderedPlan(fetches as unknown as tf.SymbolicTensor[], [], [], () => device);
 }
 
 const cpuDevice = () => localDevices().find((d) => d.backend.deviceType === "CPU")!;
-const names = (plan: Plan, groups: ReturnType<typeof findEpilogueGroups>) => groups.map((g) => g.members.map((m) => plan.nodes[m].op.name));
+const names = (plan: Plan, groups: ReturnType<typeof findEpilogueGroups>) => groups.map((g) => g.members.map((m) => (plan.steps[m] as OpStep).op.name));
 
 describe("epilogues: the pattern finder (pure)", () => {
   it("picks MatMul + AddV2/BiasAdd (+ Relu), refuses fetched or shared products and 2-D biases", () => {

@@ -68,4 +68,63 @@ export interface Backend {
   matmulEpilogue?(a: Handle, b: Handle, bias: Handle, transposeA: boolean, transposeB: boolean, relu: boolean): Handle | null;
   synchronize(): Promise<void>;
   memory(): { numBuffers: number; numBytes: number };
+  /**
+   * Optional capability: recording a whole Session step once and replaying it with one launch (CUDA graphs:
+   * backends/cuda/capture.ts). The executor asks for it on the backend a plan is placed on.
+   */
+  readonly stepCapture?: StepCapture;
+}
+
+/**
+ * Where a captured step finds the session's variable values (the runtime's resource store): it reads them,
+ * and replaces a value when it gives a variable a buffer of its own. `set` does not release the previous
+ * handle: the capture decides what happens to it.
+ */
+export interface CaptureVariables<K> {
+  get(key: K): Handle | undefined;
+  set(key: K, value: Handle): void;
+}
+
+/**
+ * One uncaptured-form run of a step, done by the executor while the backend records: the fetched values (the
+ * caller owns them), the new variable values the step staged, and `release`, which frees the step's own
+ * buffers (slots, staged values) while the recording still runs.
+ */
+export interface StepRun<K> {
+  readonly fetched: readonly Handle[];
+  readonly written: ReadonlyMap<K, Handle>;
+  release(): void;
+}
+
+/** A step a StepCapture recorded: opaque to the runtime, which replays and releases it through the capture. */
+export interface CapturedStep {
+  readonly backend: Backend;
+}
+
+/**
+ * Recording Session steps for replay (an optional backend capability). The executor decides which steps may
+ * be recorded (all on this backend, nothing random, the same signature run before) and supplies the run;
+ * the capability owns what replay needs: buffers at fixed addresses for variables ("homes"), feeds and
+ * fetches.
+ */
+export interface StepCapture {
+  /** Whether steps are recorded now (the backend's setting and the device's support). */
+  readonly enabled: boolean;
+  /**
+   * Records one run of a step and runs it. `variables` are the step's variables (named in errors), `feeds`
+   * its fed values in order; `run` executes the step with the feeds it is given. Returns the step and its
+   * fetched values (`feedNames` name the feeds' buffers in errors); "retry" when a variable has no value yet (run it uncaptured this time); null when the
+   * step cannot be recorded (run it uncaptured from now on).
+   */
+  capture<K extends { readonly name: string }>(
+    variables: readonly K[],
+    feeds: readonly Handle[],
+    feedNames: readonly string[],
+    store: CaptureVariables<K>,
+    run: (feeds: readonly Handle[]) => StepRun<K>,
+  ): { step: CapturedStep; fetched: Handle[] } | null | "retry";
+  /** Runs a recorded step again on new feeds (same dtypes and shapes); returns the fetched values. */
+  replay<K extends { readonly name: string }>(step: CapturedStep, feeds: readonly Handle[], store: CaptureVariables<K>): Handle[];
+  /** Frees what a recorded step holds (its graph, its buffers). */
+  release(step: CapturedStep): void;
 }

@@ -1,7 +1,6 @@
 import type { Operation } from "../graph/operation.js";
 import type { SymbolicTensor } from "../graph/tensor.js";
-import { REF_PRODUCERS, withFrees } from "./fusion.js";
-import type { Plan, PlanNode } from "./plan.js";
+import { EpilogueStep, isRef, keptSlots, OpStep, Plan, PlanStep, withFrees } from "./plan.js";
 
 /**
  * Graph-mode matrix-product epilogues: a 2-D MatMul whose only reader adds a 1-D bias along its last dim
@@ -28,17 +27,6 @@ export interface EpilogueGroup {
   readonly shapeSlots: readonly number[];
 }
 
-/** A plan step computing a group: what the backend needs, and the original nodes for when it declines. */
-export interface EpilogueStep {
-  readonly members: readonly PlanNode[];
-  /** Per member, the intermediates to free after it when the members run one by one (as fusion.ts's). */
-  readonly innerFree: readonly (readonly number[])[];
-  readonly transposeA: boolean;
-  readonly transposeB: boolean;
-  readonly relu: boolean;
-  readonly shapeSlots: readonly number[];
-}
-
 const FLOAT: ReadonlySet<string> = new Set(["float32", "float64"]);
 
 /** A graph tensor's static shape as numbers, or null where its rank or a dim is unknown. */
@@ -52,11 +40,11 @@ function knownShape(t: SymbolicTensor): number[] | null {
  * The groups of a plan (pure: `offers` says which nodes' devices compute epilogues; tests pass a predicate).
  * Each MatMul yields at most one group, so groups never overlap.
  */
-export function findEpilogueGroups(plan: Plan, offers: (n: PlanNode) => boolean): EpilogueGroup[] {
-  const nodes = plan.nodes;
-  const keep = new Set<number>([...plan.fetchSlots, ...plan.feedSlots.values()]);
+export function findEpilogueGroups(plan: Plan, offers: (n: OpStep) => boolean): EpilogueGroup[] {
+  const nodes = plan.steps;
+  const keep = keptSlots(plan);
   const controlled = new Set<Operation>();
-  for (const n of nodes) for (const c of n.op.controlInputs) controlled.add(c);
+  for (const n of nodes) if (n.kind !== "copy" && n.kind !== "update_group") for (const c of n.op.controlInputs) controlled.add(c);
   // One entry per read: a node reading a slot twice is two readers.
   const readers = new Map<number, number[]>();
   nodes.forEach((n, i) => {
@@ -67,26 +55,26 @@ export function findEpilogueGroups(plan: Plan, offers: (n: PlanNode) => boolean)
     }
   });
   /** The one node other than Shape nodes that reads `slot` (an interior member's output), with those Shape nodes. */
-  const soleReader = (n: PlanNode): { reader: number; shapes: number[] } | null => {
+  const soleReader = (n: OpStep): { reader: number; shapes: number[] } | null => {
     if (n.outputSlots.length !== 1 || n.outputSlots[0] < 0 || keep.has(n.outputSlots[0]) || controlled.has(n.op)) return null;
     let reader = -1;
     const shapes: number[] = [];
     for (const r of readers.get(n.outputSlots[0]) ?? []) {
       const x = nodes[r];
-      if (x.op.type === "Shape" && !x.fused && !x.epilogue) shapes.push(r);
+      if (x.kind === "op" && x.op.type === "Shape") shapes.push(r);
       else if (reader !== -1) return null;
       else reader = r;
     }
     return reader === -1 ? null : { reader, shapes };
   };
-  const plain = (n: PlanNode) => !n.fused && !n.epilogue && !n.op.def.stateful;
+  const plain = (n: PlanStep): n is OpStep => n.kind === "op" && !n.op.def.stateful;
   const groups: EpilogueGroup[] = [];
   nodes.forEach((mm, i) => {
-    if (mm.op.type !== "MatMul" || !plain(mm) || !offers(mm)) return;
+    if (!plain(mm) || mm.op.type !== "MatMul" || !offers(mm)) return;
     const out = mm.op.outputs[0];
     const outShape = knownShape(out) ?? (out.shape?.length === 2 && typeof out.shape[1] === "number" ? [-1, out.shape[1]] : null);
     if (!FLOAT.has(out.dtype) || outShape === null || outShape.length !== 2) return;
-    if (mm.op.inputs.some((t) => REF_PRODUCERS.has(t.op.type) || t.op.def.refInputs !== undefined)) return;
+    if (mm.op.inputs.some(isRef)) return;
     const first = soleReader(mm);
     if (first === null) return;
     const add = nodes[first.reader];
@@ -103,7 +91,7 @@ export function findEpilogueGroups(plan: Plan, offers: (n: PlanNode) => boolean)
     const biasT = add.op.inputs[1 - p];
     const biasShape = knownShape(biasT);
     if (biasShape === null || biasShape.length !== 1 || biasShape[0] !== outShape[1] || biasT.dtype !== out.dtype) return;
-    if (REF_PRODUCERS.has(biasT.op.type) || biasT.op.def.refInputs !== undefined) return;
+    if (isRef(biasT)) return;
     const members = [i, first.reader];
     const shapes = [...first.shapes];
     const shapeSlots = [slot];
@@ -111,7 +99,7 @@ export function findEpilogueGroups(plan: Plan, offers: (n: PlanNode) => boolean)
     const second = soleReader(add);
     if (second !== null) {
       const r = nodes[second.reader];
-      if (r.op.type === "Relu" && plain(r) && r.device.backend === mm.device.backend) {
+      if (plain(r) && r.op.type === "Relu" && r.device.backend === mm.device.backend) {
         relu = true;
         members.push(second.reader);
         shapes.push(...second.shapes);
@@ -131,35 +119,35 @@ export function findEpilogueGroups(plan: Plan, offers: (n: PlanNode) => boolean)
   return groups;
 }
 
-/** The plan with each group replaced by one node at its root's place, frees recomputed as fusion.ts does. */
-export function epiloguePlan(plan: Plan, offers: (n: PlanNode) => boolean): Plan {
+/** The plan with each group replaced by one step at its root's place, frees recomputed as fusion.ts does. */
+export function epiloguePlan(plan: Plan, offers: (n: OpStep) => boolean): Plan {
   const groups = findEpilogueGroups(plan, offers);
   if (groups.length === 0) return plan;
-  const replaced = new Map<number, PlanNode>();
+  const replaced = new Map<number, PlanStep>();
   const dropped = new Set<number>();
   for (const g of groups) {
-    const members = g.members.map((m) => plan.nodes[m]);
+    // findEpilogueGroups takes plain op steps only.
+    const members = g.members.map((m) => plan.steps[m] as OpStep);
     const root = members[members.length - 1];
     const inner = new Set(members.slice(0, -1).map((m) => m.outputSlots[0]));
     const mm = members[0].op;
-    replaced.set(g.members[g.members.length - 1], {
+    const step: EpilogueStep = {
+      kind: "epilogue",
       op: root.op,
+      members,
+      innerFree: members.map((m) => m.freeAfter.filter((x) => inner.has(x))),
+      transposeA: Boolean(mm.attrs.transpose_a),
+      transposeB: Boolean(mm.attrs.transpose_b),
+      relu: g.relu,
+      shapeSlots: g.shapeSlots,
       inputSlots: [...g.inputs],
       outputSlots: root.outputSlots,
       freeAfter: [],
       device: root.device,
-      epilogue: {
-        members,
-        innerFree: members.map((m) => m.freeAfter.filter((x) => inner.has(x))),
-        transposeA: Boolean(mm.attrs.transpose_a),
-        transposeB: Boolean(mm.attrs.transpose_b),
-        relu: g.relu,
-        shapeSlots: g.shapeSlots,
-      },
-    });
+    };
+    replaced.set(g.members[g.members.length - 1], step);
     for (const m of g.members.slice(0, -1)) dropped.add(m);
   }
-  const nodes = plan.nodes.flatMap((n, i) => (dropped.has(i) ? [] : [replaced.get(i) ?? n]));
-  const keep = new Set<number>([...plan.fetchSlots, ...plan.feedSlots.values()]);
-  return { ...plan, nodes: withFrees(nodes, keep) };
+  const steps = plan.steps.flatMap((n, i) => (dropped.has(i) ? [] : [replaced.get(i) ?? n]));
+  return { ...plan, steps: withFrees(steps, keptSlots(plan)) };
 }

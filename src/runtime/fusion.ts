@@ -1,8 +1,8 @@
 import { InternalError } from "../core/errors.js";
 import type { DType } from "../core/dtype.js";
 import type { Operation } from "../graph/operation.js";
-import { FusedOp, FusedProgram, programKey } from "../core/fused.js";
-import type { Plan, PlanNode } from "./plan.js";
+import { FusedOp, programKey } from "../core/fused.js";
+import { FusedStep, isRef, keptSlots, OpStep, Plan, PlanStep, withFrees } from "./plan.js";
 
 /**
  * Graph-mode elementwise fusion: groups of a Session plan's elementwise ops (op-table rows with
@@ -105,23 +105,10 @@ export function findFusionGroups(nodes: readonly FusionNodeInfo[], keep: Readonl
   return groups.reverse();
 }
 
-/** A plan step computing a group: its program and the original nodes (run one by one when the backend declines). */
-export interface FusedStep {
-  readonly program: FusedProgram;
-  readonly members: readonly PlanNode[];
-  /**
-   * Per member, the intermediates (members' outputs) to free after it when the members run one by one. The
-   * group's inputs are freed by the fused node itself: other groups' steps may read them later now.
-   */
-  readonly innerFree: readonly (readonly number[])[];
-}
-
 /** Op types a fused program may hold besides the op table's elementwise rows. */
 const EXTRA_TYPES: ReadonlySet<string> = new Set(["Cast", "SelectV2"]);
 /** Integer forms the CPU kernels check (division by zero, negative powers): left unfused. */
 const CHECKED_INTEGER: ReadonlySet<string> = new Set(["FloorDiv", "FloorMod", "Pow"]);
-/** Ops whose outputs are variable references: their readers must read the variable when they run. */
-export const REF_PRODUCERS: ReadonlySet<string> = new Set(["VariableV2", "Assign", "AssignAdd", "AssignSub"]);
 
 /** The dtypes an op computes in and produces, as a fused program records them; null when it is not fusible. */
 function fusedTypes(op: Operation): { inDType: DType; outDType: DType } | null {
@@ -130,40 +117,41 @@ function fusedTypes(op: Operation): { inDType: DType; outDType: DType } | null {
   const inDType = op.type === "SelectV2" ? op.inputs[1]?.dtype : op.inputs[0]?.dtype;
   if (inDType === undefined) return null;
   if (CHECKED_INTEGER.has(op.type) && inDType !== "float32" && inDType !== "float64") return null;
-  if (op.inputs.some((t) => REF_PRODUCERS.has(t.op.type) || t.op.def.refInputs !== undefined)) return null;
+  if (op.inputs.some(isRef)) return null;
   return { inDType, outDType: op.outputs[0].dtype };
 }
 
 /**
- * The plan with each fusion group replaced by one node at its root's place: inputs the group's external
+ * The plan with each fusion group replaced by one step at its root's place: inputs the group's external
  * slots, outputs the root's, freeing what its members freed. `enabled` says which devices fuse.
  */
-export function fusePlan(plan: Plan, enabled: (n: PlanNode) => boolean, limits?: FusionLimits): Plan {
+export function fusePlan(plan: Plan, enabled: (n: OpStep) => boolean, limits?: FusionLimits): Plan {
   const controlled = new Set<Operation>();
-  for (const n of plan.nodes) for (const c of n.op.controlInputs) controlled.add(c);
-  const types = plan.nodes.map((n) => {
-    // A product with an epilogue (runtime/epilogue.ts) is not the elementwise op its `op` names.
-    if (!enabled(n) || n.epilogue) return null;
+  for (const n of plan.steps) if (n.kind !== "copy" && n.kind !== "update_group") for (const c of n.op.controlInputs) controlled.add(c);
+  const types = plan.steps.map((n) => {
+    // Only plain ops fuse: a product with an epilogue (runtime/epilogue.ts) is not the elementwise op its `op` names.
+    if (n.kind !== "op" || !enabled(n)) return null;
     const t = fusedTypes(n.op);
     const b = n.device.backend;
     return t && b.runFused && b.canFuse?.(n.op.type, t.inDType, t.outDType) ? t : null;
   });
-  const infos: FusionNodeInfo[] = plan.nodes.map((n, i) => ({
+  const infos: FusionNodeInfo[] = plan.steps.map((n, i) => ({
     inputSlots: n.inputSlots,
     outputSlots: n.outputSlots,
     device: n.device.backend,
     fusible: types[i] !== null,
-    canBeInterior: !controlled.has(n.op),
+    canBeInterior: n.kind === "op" && !controlled.has(n.op),
   }));
-  const keep = new Set<number>([...plan.fetchSlots, ...plan.feedSlots.values()]);
+  const keep = keptSlots(plan);
   const groups = findFusionGroups(infos, keep, limits);
   if (groups.length === 0) return plan;
-  const replaced = new Map<number, PlanNode>();
+  const replaced = new Map<number, PlanStep>();
+  const member = (m: number) => plan.steps[m] as OpStep;
   const dropped = new Set<number>();
   for (const g of groups) {
-    const pos = new Map<number, number>(g.members.map((m, k) => [plan.nodes[m].outputSlots[0], k]));
+    const pos = new Map<number, number>(g.members.map((m, k) => [plan.steps[m].outputSlots[0], k]));
     const ops: FusedOp[] = g.members.map((m) => {
-      const n = plan.nodes[m];
+      const n = member(m);
       return {
         type: n.op.type,
         args: n.inputSlots.map((s) => pos.get(s) ?? -1 - g.inputs.indexOf(s)),
@@ -173,40 +161,32 @@ export function fusePlan(plan: Plan, enabled: (n: PlanNode) => boolean, limits?:
     });
     const inputDTypes = g.inputs.map((s) => {
       for (const m of g.members) {
-        const k = plan.nodes[m].inputSlots.indexOf(s);
-        if (k >= 0) return plan.nodes[m].op.inputs[k].dtype;
+        const k = member(m).inputSlots.indexOf(s);
+        if (k >= 0) return member(m).op.inputs[k].dtype;
       }
       throw new InternalError("fusion: a group input no member reads");
     });
-    const root = plan.nodes[g.members[g.members.length - 1]];
-    const members = g.members.map((m) => plan.nodes[m]);
+    const members = g.members.map(member);
+    const root = members[members.length - 1];
     const inner = new Set(members.slice(0, -1).map((m) => m.outputSlots[0]));
     const innerFree = members.map((m) => m.freeAfter.filter((x) => inner.has(x)));
-    const step: FusedStep = { program: { inputDTypes, ops, key: programKey(inputDTypes, ops) }, members, innerFree };
-    replaced.set(g.members[g.members.length - 1], {
+    const step: FusedStep = {
+      kind: "fused",
       op: root.op,
+      program: { inputDTypes, ops, key: programKey(inputDTypes, ops) },
+      members,
+      innerFree,
       inputSlots: g.inputs,
       outputSlots: root.outputSlots,
       freeAfter: [],
       device: root.device,
-      fused: step,
-    });
+    };
+    replaced.set(g.members[g.members.length - 1], step);
     for (const m of g.members.slice(0, -1)) dropped.add(m);
   }
-  const nodes = plan.nodes.flatMap((n, i) => (dropped.has(i) ? [] : [replaced.get(i) ?? n]));
+  const steps = plan.steps.flatMap((n, i) => (dropped.has(i) ? [] : [replaced.get(i) ?? n]));
   // Frees move with the reads: a group's inputs now live until its step (a node between a member and the
   // root may have been their last reader before). Intermediates are never stored, except when a group runs
   // its nodes one by one, which then frees what each of them freed in the unfused plan.
-  return { ...plan, nodes: withFrees(nodes, keep) };
-}
-
-/** `nodes` with each slot freed after its last reader, except `keep` (fetched and fed slots). */
-export function withFrees(nodes: readonly PlanNode[], keep: ReadonlySet<number>): PlanNode[] {
-  const lastUse = new Map<number, number>();
-  nodes.forEach((n, i) => {
-    for (const s of n.inputSlots) lastUse.set(s, i);
-  });
-  const freeAfter: number[][] = nodes.map(() => []);
-  for (const [s, i] of lastUse) if (!keep.has(s)) freeAfter[i].push(s);
-  return nodes.map((n, i) => ({ ...n, freeAfter: freeAfter[i] }));
+  return { ...plan, steps: withFrees(steps, keep) };
 }

@@ -1,33 +1,102 @@
+import type { Backend } from "../core/backend.js";
+import type { FusedProgram } from "../core/fused.js";
 import type { Operation } from "../graph/operation.js";
 import type { SymbolicTensor } from "../graph/tensor.js";
 import type { LocalDevice } from "./devices.js";
-import type { FusedStep } from "./fusion.js";
-import type { EpilogueStep } from "./epilogue.js";
 
-/** One node of a compiled step: where its inputs are, where its outputs go, what can be freed after it. */
-export interface PlanNode {
-  readonly op: Operation;
+/**
+ * A compiled Session.run (runtime/compile.ts builds it, runtime/executor.ts runs it): the pruned, ordered
+ * subgraph for one (fetches, feeds, targets) as a list of steps over numbered value slots. Each step reads
+ * its input slots, writes its output slots and frees the slots whose last reader it is. The steps are a
+ * tagged union, one kind per way of running:
+ *
+ * - "op": one graph node, run by its device's backend (or by the executor for the runtime's own ops).
+ * - "fused": a chain of elementwise nodes as one kernel (runtime/fusion.ts).
+ * - "epilogue": MatMul + bias (+ Relu) as one product (runtime/epilogue.ts).
+ * - "update_group": optimizer updates of one device run together (runtime/grouped_updates.ts).
+ * - "copy": a value moved to the device of its readers (runtime/copies.ts), inserted where a value crosses
+ *   devices. A transfer between processes will be a pair of steps of two further kinds, "send" on the
+ *   producing task's plan and "recv" on the reading one's, meeting at a rendezvous key; a plan then belongs
+ *   to one task, and compile.ts partitions the graph before these passes.
+ */
+export type PlanStep = OpStep | FusedStep | EpilogueStep | UpdateGroupStep | CopyStep;
+
+/** What every step has: where its inputs are, where its outputs go, what can be freed after it. */
+interface StepSlots {
   readonly inputSlots: readonly number[];
   /** Slot per output, or -1 when nothing in the step reads it. */
   readonly outputSlots: readonly number[];
-  /** Slots whose last reader is this node (freed right after it runs). */
+  /** Slots whose last reader is this step (freed right after it runs). */
   readonly freeAfter: readonly number[];
+  /** Where the step runs. */
   readonly device: LocalDevice;
-  /** A fused group of elementwise nodes ending at `op` (runtime/fusion.ts); inputSlots are the group's. */
-  readonly fused?: FusedStep;
-  /** A MatMul + bias (+ Relu) ending at `op`, run as one product (runtime/epilogue.ts); inputSlots are [a, b, bias]. */
-  readonly epilogue?: EpilogueStep;
+}
+
+/** One graph node. */
+export interface OpStep extends StepSlots {
+  readonly kind: "op";
+  readonly op: Operation;
+}
+
+/** A fused group of elementwise nodes ending at `op` (the root); inputSlots are the group's external inputs. */
+export interface FusedStep extends StepSlots {
+  readonly kind: "fused";
+  readonly op: Operation;
+  readonly program: FusedProgram;
+  /** The original nodes, run one by one when the backend declines the program. */
+  readonly members: readonly OpStep[];
+  /**
+   * Per member, the intermediates (members' outputs) to free after it when the members run one by one. The
+   * group's inputs are freed by the fused step itself: other groups' steps may read them later now.
+   */
+  readonly innerFree: readonly (readonly number[])[];
+}
+
+/** A MatMul + bias (+ Relu) ending at `op`, run as one product; inputSlots are [a, b, bias]. */
+export interface EpilogueStep extends StepSlots {
+  readonly kind: "epilogue";
+  readonly op: Operation;
+  readonly members: readonly OpStep[];
+  /** Per member, the intermediates to free after it when the members run one by one (as FusedStep's). */
+  readonly innerFree: readonly (readonly number[])[];
+  readonly transposeA: boolean;
+  readonly transposeB: boolean;
+  readonly relu: boolean;
+  /** Intermediate slots read (after the group) by Shape nodes only: they get the result. */
+  readonly shapeSlots: readonly number[];
 }
 
 /**
- * A compiled Session.run: the pruned, topologically ordered subgraph for one (fetches, feeds, targets),
- * as plain data. Cached by the session and replayed on every call with the same signature.
+ * Optimizer updates (one op type, one device) run together: one launch for many variables where the backend
+ * groups them (Backend.runKernelGroup), else one by one. inputSlots are the members' input slots, concatenated;
+ * outputSlots the members' outputs (variable references).
  */
+export interface UpdateGroupStep extends StepSlots {
+  readonly kind: "update_group";
+  readonly members: readonly OpStep[];
+}
+
+/** A value moved from the device that produced it to the device of the steps that read `outputSlots[0]`. */
+export interface CopyStep extends StepSlots {
+  readonly kind: "copy";
+  /** The tensor whose value moves (for plans and traces). */
+  readonly tensor: SymbolicTensor;
+  readonly from: LocalDevice;
+}
+
+/** A compiled Session.run, as plain data. Cached by the session and run on every call with the same signature. */
 export interface Plan {
-  readonly nodes: readonly PlanNode[];
+  readonly steps: readonly PlanStep[];
   readonly numSlots: number;
   readonly feedSlots: ReadonlyMap<SymbolicTensor, number>;
   readonly fetchSlots: readonly number[];
+  /** The variables the plan touches (VariableV2 ops), in order. */
+  readonly variables: readonly Operation[];
+  /**
+   * The backend that may record this plan as one replayable step (Backend.stepCapture): every step there,
+   * no random op, no host-side state check; null otherwise.
+   */
+  readonly captureOn: Backend | null;
 }
 
 /** Ops needed to compute `fetches` and run `targets`, not looking behind fed tensors, in topological order. */
@@ -64,10 +133,55 @@ export function pruneAndOrder(fetches: readonly SymbolicTensor[], targets: reado
   return order;
 }
 
+/** `steps` with each slot freed after its last reader, except `keep` (fetched and fed slots). */
+export function withFrees(steps: readonly PlanStep[], keep: ReadonlySet<number>): PlanStep[] {
+  const lastUse = new Map<number, number>();
+  steps.forEach((n, i) => {
+    for (const s of n.inputSlots) lastUse.set(s, i);
+  });
+  const freeAfter: number[][] = steps.map(() => []);
+  for (const [s, i] of lastUse) if (!keep.has(s)) freeAfter[i].push(s);
+  return steps.map((n, i) => ({ ...n, freeAfter: freeAfter[i] }));
+}
+
+/** Slots read from outside the plan (fetched and fed): never freed, never computed inside a group. */
+export function keptSlots(plan: Plan): Set<number> {
+  return new Set<number>([...plan.fetchSlots, ...plan.feedSlots.values()]);
+}
+
+/** Ops whose outputs are variable references: their readers must read the variable when they run. */
+export const REF_PRODUCERS: ReadonlySet<string> = new Set(["VariableV2", "Assign", "AssignAdd", "AssignSub"]);
+
+/** Whether a tensor is a variable reference (a variable, an assignment, a training op's output). */
+export function isRef(t: SymbolicTensor): boolean {
+  return REF_PRODUCERS.has(t.op.type) || t.op.def.refInputs !== undefined;
+}
+
+/** Ops the executor runs itself (state, feeds), on whatever device they are placed. */
+export const RUNTIME_OPS: ReadonlySet<string> = new Set(["Const", "Placeholder", "VariableV2", "NoOp", "IsVariableInitialized", "Assign", "AssignAdd", "AssignSub"]);
+
+/** The graph node a step is named after in plans and traces (a group's last node), or null for a copy. */
+export function stepOp(s: PlanStep): Operation | null {
+  return s.kind === "copy" ? null : s.kind === "update_group" ? s.members[s.members.length - 1].op : s.op;
+}
+
+/** One line per step: `describePlan`'s output. */
 export function planToString(p: Plan): string {
-  return p.nodes
-    .map((n, i) => `${i}: ${n.op.name} (${n.op.type}) on ${n.device.name} in=[${n.inputSlots}] out=[${n.outputSlots}] free=[${n.freeAfter}]` +
-      (n.fused ? ` fused=[${n.fused.members.map((m) => m.op.name).join(",")}]` : "") +
-      (n.epilogue ? ` epilogue=[${n.epilogue.members.map((m) => m.op.name).join(",")}]` : ""))
+  return p.steps
+    .map((n, i) => {
+      const where = `on ${n.device.name} in=[${n.inputSlots}] out=[${n.outputSlots}] free=[${n.freeAfter}]`;
+      switch (n.kind) {
+        case "op":
+          return `${i}: ${n.op.name} (${n.op.type}) ${where}`;
+        case "fused":
+          return `${i}: ${n.op.name} (${n.op.type}) ${where} fused=[${n.members.map((m) => m.op.name).join(",")}]`;
+        case "epilogue":
+          return `${i}: ${n.op.name} (${n.op.type}) ${where} epilogue=[${n.members.map((m) => m.op.name).join(",")}]`;
+        case "update_group":
+          return `${i}: ${stepOp(n)!.name} (${n.members[0].op.type}) ${where} group=[${n.members.map((m) => m.op.name).join(",")}]`;
+        case "copy":
+          return `${i}: ${n.tensor.name} (copy from ${n.from.name}) ${where}`;
+      }
+    })
     .join("\n");
 }

@@ -3,7 +3,7 @@ import { InternalError } from "../../core/errors.js";
 import { sizeOf } from "../../core/shape.js";
 import { defaultBackend } from "../../eager/context.js";
 import { getOpDef } from "../../ops/registry.js";
-import type { Attrs, Backend, Handle, KernelEnv } from "../../core/backend.js";
+import type { Attrs, Backend, Handle, KernelEnv, StepCapture } from "../../core/backend.js";
 import { CachingAllocator, PinnedPool } from "./allocator.js";
 import { EPILOGUE_BIAS, EPILOGUE_RELU_BIAS, type CublasHandle } from "./blas.js";
 import { debugOn, getSetting } from "../../core/settings.js";
@@ -15,17 +15,6 @@ import { CudaHandle, DeviceStorage } from "./handle.js";
 import type { Compiler } from "./nvrtc.js";
 import type { FusedProgram } from "../../core/fused.js";
 import { cudaCanFuse, runFusedCuda } from "./fused.js";
-
-/** A captured Session step: the graph, its executable form and the device memory only it may use. */
-export interface CapturedGraph {
-  readonly graph: Ptr;
-  readonly exec: Ptr;
-  /** Nodes (kernels, copies, memsets) one replay runs. */
-  readonly nodes: number;
-  readonly arena: readonly { ptr: number; size: number }[];
-  /** Addresses handed out while capturing: buffers the graph writes. */
-  readonly allocated: ReadonlySet<number>;
-}
 
 export { CudaHandle, DeviceStorage };
 
@@ -272,6 +261,9 @@ export class CudaBackend implements Backend, KernelContext {
 
   // ---------------------------------------------------------------- CUDA graphs (captured Session steps)
 
+  /** Session steps recorded as CUDA graphs (capture.ts), attached where the backend is created (index.ts). */
+  stepCapture?: StepCapture;
+
   /** True while a Session step is being captured: host reads, uploads and CPU fallbacks are refused. */
   get capturing(): boolean {
     return this.allocator.capturing;
@@ -279,59 +271,6 @@ export class CudaBackend implements Backend, KernelContext {
   #noCapture(what: string): void {
     if (this.allocator.capturing) throw new CaptureUnsupported(`${what} cannot be captured in a CUDA graph`);
   }
-  get canCapture(): boolean {
-    return this.ctx.canCapture;
-  }
-  beginCapture(): void {
-    this.allocator.beginCapture();
-    try {
-      this.ctx.beginCapture();
-    } catch (e) {
-      this.allocator.releaseArena(this.allocator.endCapture().arena);
-      throw e;
-    }
-  }
-  /**
-   * Ends a capture begun by beginCapture. With ok, instantiates the graph and returns it with the step's
-   * arena (blocks only the graph may use) and the addresses written during the capture; otherwise (or when
-   * the capture was invalidated) discards everything and returns null.
-   */
-  endCapture(ok: boolean): CapturedGraph | null {
-    let graph: Ptr = null;
-    let err: unknown = null;
-    try {
-      graph = this.ctx.endCapture();
-    } catch (e) {
-      err = e;
-    }
-    const { arena, allocated } = this.allocator.endCapture();
-    if (!ok || err !== null || graph === null) {
-      if (graph) this.ctx.destroyGraph(graph, null);
-      this.allocator.releaseArena(arena);
-      if (ok && err !== null) throw err;
-      return null;
-    }
-    try {
-      const { exec, nodes } = this.ctx.instantiate(graph);
-      this.stats.graphsCaptured++;
-      this.stats.graphNodes = nodes;
-      return { graph, exec, nodes, arena, allocated };
-    } catch (e) {
-      this.ctx.destroyGraph(graph, null);
-      this.allocator.releaseArena(arena);
-      throw e;
-    }
-  }
-  launchGraph(g: CapturedGraph): void {
-    this.ctx.makeCurrent();
-    this.stats.graphLaunches++;
-    this.ctx.graphLaunch(g.exec);
-  }
-  releaseGraph(g: CapturedGraph): void {
-    this.ctx.destroyGraph(g.graph, g.exec);
-    this.allocator.releaseArena(g.arena);
-  }
-
   /**
    * A buffer a captured Session step keeps for its lifetime (its feeds, its fetched values): like the scalar
    * cache, not counted among the buffers tensors hold (tf.memory), so that memory stays flat over a loop.

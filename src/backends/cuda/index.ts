@@ -4,6 +4,7 @@ import { DeviceContext, DeviceInfo, DriverApi } from "./driver.js";
 import { Cublas, Koffi, loadCublas, loadDriver, loadNvrtc, Nvrtc, requireKoffi, shortError } from "./ffi.js";
 import { Compiler } from "./nvrtc.js";
 import { CudaBackend } from "./backend.js";
+import { CudaStepCapture } from "./capture.js";
 
 /**
  * The CUDA runtime of this process, loaded on first use: the driver, NVRTC and cuBLAS, and the GPUs the
@@ -109,6 +110,7 @@ export function gpuBackend(index: number): CudaBackend | null {
     const compiler = new Compiler(rt.nvrtc, info.computeCapability);
     const blas = new CublasHandle(rt.cublas, ctx);
     b = new CudaBackend(index, ctx, compiler, blas, memoryLimitBytes(info.ordinal));
+    b.stepCapture = new CudaStepCapture(b);
   } catch (e) {
     notice(`${info.name}: ${shortError(e)}`);
     b = null;

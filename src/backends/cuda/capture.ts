@@ -1,0 +1,276 @@
+import { FailedPreconditionError } from "../../core/errors.js";
+import type { CapturedStep, CaptureVariables, Handle, StepCapture, StepRun } from "../../core/backend.js";
+import { CaptureUnsupported, CudaBackend, DEVICE_DTYPES } from "./backend.js";
+import { CudaHandle, DeviceStorage } from "./handle.js";
+import { getSetting } from "../../core/settings.js";
+import type { Ptr } from "./ffi.js";
+
+/**
+ * Session steps as CUDA graphs: the backend capability (core seam: StepCapture) that records one run of a
+ * step on the device's stream and replays it with one launch instead of one per op. The executor decides
+ * when (the second run of a signature, every step on this GPU, nothing random) and supplies the run; this
+ * file owns what a replay needs at fixed addresses: the variables' "home" buffers, buffers for the feeds,
+ * the fetched buffers, and the arena of intermediates the graph writes.
+ */
+
+/** A captured graph, its executable form and the device memory only it may use. */
+export interface CapturedGraph {
+  readonly graph: Ptr;
+  readonly exec: Ptr;
+  /** Nodes (kernels, copies, memsets) one replay runs. */
+  readonly nodes: number;
+  readonly arena: readonly { ptr: number; size: number }[];
+  /** Addresses handed out while capturing: buffers the graph writes. */
+  readonly allocated: ReadonlySet<number>;
+}
+
+type Key = { readonly name: string };
+
+/** A step captured as a CUDA graph: the buffers its graph reads and writes at fixed addresses. */
+interface CudaCapturedStep extends CapturedStep {
+  readonly backend: CudaBackend;
+  readonly graph: CapturedGraph;
+  /** Per variable of the step: the buffer the graph reads it from and writes its new value back to. */
+  readonly homes: { key: Key; handle: CudaHandle }[];
+  /** Per fed value, in the step's feed order: the buffer the graph reads it from (filled before each replay). */
+  readonly feeds: { handle: CudaHandle }[];
+  /** Per fetch: the buffer holding it after a replay. */
+  readonly fetches: CudaHandle[];
+}
+
+export class CudaStepCapture implements StepCapture {
+  constructor(readonly backend: CudaBackend) {}
+
+  /** The cudaGraphs setting (TSFLOW_CUDA_GRAPHS=0) turns capture off; drivers without graphs cannot capture. */
+  get enabled(): boolean {
+    return getSetting("cudaGraphs") && this.backend.ctx.canCapture;
+  }
+
+  /**
+   * Captures one step into a CUDA graph and runs it. Variables are read from and written back to "home"
+   * buffers (their current ones): the graph ends by copying each new value home, so that every replay
+   * finds them at the same addresses. Feeds are copied into buffers the step owns before each replay.
+   */
+  capture<K extends Key>(
+    variables: readonly K[],
+    feeds: readonly Handle[],
+    feedNames: readonly string[],
+    store: CaptureVariables<K>,
+    runStep: (feeds: readonly Handle[]) => StepRun<K>,
+  ): { step: CapturedStep; fetched: Handle[] } | null | "retry" {
+    const b = this.backend;
+    const homes: { key: K; handle: CudaHandle }[] = [];
+    const owned: CudaHandle[] = [];
+    const dropOwned = () => {
+      for (const x of homes) b.dispose(x.handle);
+      for (const h of owned) b.dispose(h);
+    };
+    for (const key of variables) {
+      const value = store.get(key);
+      if (!value || !(value instanceof CudaHandle) || value.backend !== b || value.storage.ptr === 0) {
+        dropOwned();
+        return value ? null : "retry";
+      }
+      let h = value;
+      if (h.storage.refs > 1 || h.storage.internal) {
+        // Shared (a variable initialised from a cached Const or scalar, or fetched and held): the graph will
+        // write this buffer, so the variable gets one of its own first.
+        const own = b.empty(h.dtype, h.shape, `variable ${key.name}`);
+        b.copyInto(own, h);
+        store.set(key, own);
+        b.dispose(h);
+        h = own;
+      }
+      // The graph changes the value: no op of the step may take it from a host copy (CudaBackend #fold).
+      h.storage.host = null;
+      homes.push({ key, handle: b.alias(h) as CudaHandle });
+    }
+    try {
+      for (let i = 0; i < feeds.length; i++) {
+        const src = feeds[i];
+        if (!DEVICE_DTYPES.has(src.dtype)) {
+          dropOwned();
+          return null;
+        }
+        const handle = b.empty(src.dtype, src.shape, `feed ${feedNames[i]}`);
+        owned.push(handle);
+        b.copyInto(handle, src);
+      }
+    } catch (e) {
+      dropOwned();
+      throw e;
+    }
+    let run: StepRun<K> | null = null;
+    let fetched: readonly Handle[] = [];
+    let ok = false;
+    let began = false;
+    let graph: CapturedGraph | null = null;
+    try {
+      this.#begin();
+      began = true;
+      run = runStep(owned);
+      fetched = run.fetched;
+      const homeStorages = new Set<DeviceStorage>(homes.map((x) => x.handle.storage));
+      for (const h of fetched) {
+        // A fetch sharing a variable's buffer would see the value after the step, not the one it fetched.
+        if (!(h instanceof CudaHandle) || homeStorages.has(h.storage)) throw new CaptureUnsupported("a fetch shares a variable's buffer");
+      }
+      for (const [key, h] of run.written) {
+        const home = homes.find((x) => x.key === key);
+        if (!home || !(h instanceof CudaHandle) || h.backend !== b) throw new CaptureUnsupported(`variable ${key.name} is written off the GPU`);
+        if (h.storage !== home.handle.storage) b.ctx.copyDtoD(home.handle.ptr, h.ptr, home.handle.storage.bytes);
+      }
+      ok = true;
+    } catch {
+      ok = false;
+    } finally {
+      // The step's slots and staged values are freed inside the capture: their blocks become its arena.
+      run?.release();
+      if (!ok) for (const h of fetched) h.backend.dispose(h);
+      try {
+        graph = began ? this.#end(ok) : null;
+      } catch {
+        graph = null;
+      }
+    }
+    if (!graph) {
+      if (ok) for (const h of fetched) h.backend.dispose(h);
+      dropOwned();
+      return null;
+    }
+    const step: CudaCapturedStep = { backend: b, graph, homes, feeds: owned.map((handle) => ({ handle })), fetches: [...fetched] as CudaHandle[] };
+    for (const h of owned) b.markInternal(h);
+    for (const h of step.fetches) if (graph.allocated.has(h.storage.ptr)) b.markInternal(h);
+    // A variable's buffer may be shared (initialised from a cached Const): the sharers move to a copy first.
+    this.#detachShared(step, store as CaptureVariables<Key>);
+    this.#launch(graph);
+    for (const x of homes) x.handle.storage.host = null;
+    return { step, fetched: step.fetches.map((h) => b.alias(h)) };
+  }
+
+  /** Replays a captured step: variables and feeds into place, one graph launch, the fetched buffers out. */
+  replay<K extends Key>(captured: CapturedStep, feeds: readonly Handle[], store: CaptureVariables<K>): Handle[] {
+    const step = captured as CudaCapturedStep;
+    const vars = store as CaptureVariables<Key>;
+    const b = step.backend;
+    // A variable changed by another step since (a new buffer): its value goes back to the home buffer.
+    for (const home of step.homes) {
+      const cur = vars.get(home.key);
+      if (!cur) throw new FailedPreconditionError(`Attempting to use uninitialized value ${home.key.name}`);
+      if (cur instanceof CudaHandle && cur.storage === home.handle.storage) continue;
+      b.copyInto(home.handle, cur);
+      vars.set(home.key, b.alias(home.handle));
+      cur.backend.dispose(cur);
+    }
+    const holders = this.#detachShared(step, vars);
+    for (let i = 0; i < step.feeds.length; i++) b.copyInto(step.feeds[i].handle, feeds[i]);
+    this.#launch(step.graph);
+    for (const s of holders) s.host = null;
+    for (const h of step.fetches) h.storage.host = null;
+    return step.fetches.map((h) => b.alias(h));
+  }
+
+  release(captured: CapturedStep): void {
+    const st = captured as CudaCapturedStep;
+    const b = st.backend;
+    this.#releaseGraph(st.graph);
+    for (const h of st.homes) b.dispose(h.handle);
+    for (const f of st.feeds) b.dispose(f.handle);
+    for (const h of st.fetches) b.dispose(h);
+  }
+
+  /**
+   * Buffers a replay overwrites that someone else still holds (a value fetched earlier, a cached Const a
+   * variable was initialised from): those holders keep their values in a copy (CudaBackend.detach), the step
+   * keeps the addresses its graph uses. Returns the buffers the replay writes.
+   */
+  #detachShared(step: CudaCapturedStep, vars: CaptureVariables<Key>): DeviceStorage[] {
+    const b = step.backend;
+    const holders = new Map<DeviceStorage, ((s: DeviceStorage) => void)[]>();
+    const hold = (s: DeviceStorage, fix: (s: DeviceStorage) => void) => {
+      let l = holders.get(s);
+      if (!l) holders.set(s, (l = []));
+      l.push(fix);
+    };
+    for (const home of step.homes) {
+      hold(home.handle.storage, (s) => void (home.handle = new CudaHandle(b, s, home.handle.dtype, home.handle.shape)));
+      hold(home.handle.storage, (s) => void vars.set(home.key, new CudaHandle(b, s, home.handle.dtype, home.handle.shape)));
+    }
+    for (const f of step.feeds) hold(f.handle.storage, (s) => void (f.handle = new CudaHandle(b, s, f.handle.dtype, f.handle.shape)));
+    step.fetches.forEach((h, i) => {
+      if (holders.has(h.storage) || step.graph.allocated.has(h.storage.ptr)) {
+        hold(h.storage, (s) => void (step.fetches[i] = new CudaHandle(b, s, h.dtype, h.shape)));
+      }
+    });
+    const written: DeviceStorage[] = [];
+    for (const [s, fixes] of holders) {
+      if (s.refs <= fixes.length) {
+        written.push(s);
+        continue;
+      }
+      const fresh = b.detach(new CudaHandle(b, s, "float32", []), fixes.length);
+      for (const fix of fixes) fix(fresh.storage);
+      written.push(fresh.storage);
+    }
+    return written;
+  }
+
+  // ---------------------------------------------------------------- the graph itself
+
+  /** Starts recording the device's stream; the allocator keeps the blocks freed meanwhile for the step. */
+  #begin(): void {
+    const b = this.backend;
+    b.allocator.beginCapture();
+    try {
+      b.ctx.beginCapture();
+    } catch (e) {
+      b.allocator.releaseArena(b.allocator.endCapture().arena);
+      throw e;
+    }
+  }
+
+  /**
+   * Ends a capture begun by #begin. With ok, instantiates the graph and returns it with the step's arena
+   * (blocks only the graph may use) and the addresses written during the capture; otherwise (or when the
+   * capture was invalidated) discards everything and returns null.
+   */
+  #end(ok: boolean): CapturedGraph | null {
+    const b = this.backend;
+    let graph: Ptr = null;
+    let err: unknown = null;
+    try {
+      graph = b.ctx.endCapture();
+    } catch (e) {
+      err = e;
+    }
+    const { arena, allocated } = b.allocator.endCapture();
+    if (!ok || err !== null || graph === null) {
+      if (graph) b.ctx.destroyGraph(graph, null);
+      b.allocator.releaseArena(arena);
+      if (ok && err !== null) throw err;
+      return null;
+    }
+    try {
+      const { exec, nodes } = b.ctx.instantiate(graph);
+      b.stats.graphsCaptured++;
+      b.stats.graphNodes = nodes;
+      return { graph, exec, nodes, arena, allocated };
+    } catch (e) {
+      b.ctx.destroyGraph(graph, null);
+      b.allocator.releaseArena(arena);
+      throw e;
+    }
+  }
+
+  #launch(g: CapturedGraph): void {
+    const b = this.backend;
+    b.ctx.makeCurrent();
+    b.stats.graphLaunches++;
+    b.ctx.graphLaunch(g.exec);
+  }
+
+  #releaseGraph(g: CapturedGraph): void {
+    this.backend.ctx.destroyGraph(g.graph, g.exec);
+    this.backend.allocator.releaseArena(g.arena);
+  }
+}

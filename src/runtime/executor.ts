@@ -1,0 +1,442 @@
+import { FailedPreconditionError, InvalidArgumentError, OpError } from "../core/errors.js";
+import { sameShape, shapeStr } from "../core/shape.js";
+import type { Backend, CapturedStep, Handle, KernelEnv, RandomSource, StepCapture, StepRun } from "../core/backend.js";
+import { fusedShape } from "../core/fused.js";
+import type { Operation } from "../graph/operation.js";
+import type { SymbolicTensor } from "../graph/tensor.js";
+import { sessionRandomSource } from "../ops/random_state.js";
+import { describePlaceholder } from "./feeds.js";
+import type { CopyStep, EpilogueStep, FusedStep, OpStep, Plan, PlanStep, UpdateGroupStep } from "./plan.js";
+import { ResourceStore, ResourceTable, VARIABLE } from "./resources.js";
+import type { NodeExecStats, RunMetadata } from "./session_config.js";
+
+/** A variable's output before it is read: Assign writes through it, everything else reads it. */
+class VarRef {
+  constructor(readonly op: Operation) {}
+}
+type SlotValue = Handle | VarRef | undefined;
+
+/** Variable writes of a running step, committed to the resource store only when the whole step succeeds. */
+type Overlay = Map<Operation, Handle>;
+
+type Trace = { t0: number; stats: NodeExecStats[] };
+
+/**
+ * Runs compiled plans (runtime/plan.ts) for one session: the loop over the plan's steps, reading and freeing
+ * value slots; variable writes staged and committed on success; FULL_TRACE step stats; and, where the plan's
+ * backend offers the capability (Backend.stepCapture), recording a step the second time its signature runs
+ * and replaying it from then on.
+ */
+export class Executor {
+  readonly #vars: ResourceTable<Handle>;
+  /** Const values uploaded once per session, per device (an op placed on two devices gets two copies). */
+  readonly #constants = new Map<Backend, Map<Operation, Handle>>();
+  readonly #rngs = new Map<Operation, RandomSource>();
+  /** Per plan and feed signature: runs so far, or the recorded step, or "never" (see run). */
+  readonly #recorded = new WeakMap<Plan, Map<string, CapturedStep | number | "never">>();
+  readonly #captured = new Set<CapturedStep>();
+
+  constructor(resources: ResourceStore) {
+    this.#vars = resources.table(VARIABLE);
+  }
+
+  /** Releases what the executor holds (recorded steps, uploaded constants); the session clears its resources. */
+  close(): void {
+    for (const st of this.#captured) (st.backend.stepCapture as StepCapture).release(st);
+    this.#captured.clear();
+  }
+
+  /** Releases the cached constants (after the variables, as a session closes). */
+  releaseConstants(): void {
+    for (const m of this.#constants.values()) for (const h of m.values()) h.backend.dispose(h);
+    this.#constants.clear();
+  }
+
+  /**
+   * Runs a step and returns the fetched values (the caller owns them). A plan that can be recorded (all its
+   * steps on one backend with Backend.stepCapture: a GPU) is recorded the second time it is run with the
+   * same fetches, feeds and feed shapes (the first run fills the constant caches and compiles the kernels),
+   * and replayed from then on: one launch instead of one per op. A step the backend cannot record (a host
+   * read inside a kernel) runs as before, for good. Tracing runs uncaptured.
+   */
+  run(plan: Plan, feeds: Map<SymbolicTensor, Handle>, options?: { traceLevel?: number }, meta?: RunMetadata): Handle[] {
+    const cap = plan.captureOn?.stepCapture;
+    if (!cap || options?.traceLevel === 3 || !cap.enabled) return this.#execute(plan, feeds, options, meta);
+    let bySig = this.#recorded.get(plan);
+    if (!bySig) this.#recorded.set(plan, (bySig = new Map()));
+    let sig = "";
+    for (const t of plan.feedSlots.keys()) {
+      const h = feeds.get(t)!;
+      sig += `${h.dtype}[${h.shape.join(",")}];`;
+    }
+    const st = bySig.get(sig);
+    if (st === "never" || st === undefined) {
+      if (st === undefined) bySig.set(sig, 1);
+      return this.#execute(plan, feeds, options, meta);
+    }
+    const fed = [...plan.feedSlots.keys()];
+    const values = fed.map((t) => feeds.get(t)!);
+    if (typeof st !== "number") return cap.replay(st, values, this.#vars);
+    const r = cap.capture(plan.variables, values, fed.map((t) => t.name), this.#vars, (owned) => this.#runForCapture(plan, owned));
+    if (r === "retry") return this.#execute(plan, feeds, options, meta);
+    if (r === null) {
+      bySig.set(sig, "never");
+      return this.#execute(plan, feeds, options, meta);
+    }
+    bySig.set(sig, r.step);
+    this.#captured.add(r.step);
+    return r.fetched;
+  }
+
+  /** The step run while a backend records it: the fed buffers it is given, slots and staged writes kept until release. */
+  #runForCapture(plan: Plan, feeds: readonly Handle[]): StepRun<Operation> {
+    const slots: SlotValue[] = new Array(plan.numSlots);
+    let i = 0;
+    for (const s of plan.feedSlots.values()) {
+      const h = feeds[i++];
+      slots[s] = h.backend.alias(h);
+    }
+    const overlay: Overlay = new Map();
+    const release = () => {
+      for (const v of slots) releaseSlot(v);
+      for (const h of overlay.values()) h.backend.dispose(h);
+    };
+    try {
+      this.#runSteps(plan, slots, overlay, null);
+      return { fetched: this.#fetch(plan, slots, overlay), written: overlay, release };
+    } catch (e) {
+      release();
+      throw e;
+    }
+  }
+
+  #execute(plan: Plan, feeds: Map<SymbolicTensor, Handle>, options?: { traceLevel?: number }, meta?: RunMetadata): Handle[] {
+    const slots: SlotValue[] = new Array(plan.numSlots);
+    for (const [t, s] of plan.feedSlots) {
+      const h = feeds.get(t)!;
+      slots[s] = h.backend.alias(h);
+    }
+    // Variable writes go to an overlay committed only when the whole step succeeds.
+    const overlay: Overlay = new Map();
+    const trace = options?.traceLevel === 3 ? ([] as NodeExecStats[]) : null;
+    const t0 = trace ? performance.now() : 0;
+    try {
+      this.#runSteps(plan, slots, overlay, trace ? { t0, stats: trace } : null);
+      const results = this.#fetch(plan, slots, overlay);
+      for (const [op, h] of overlay) this.#vars.replace(op, h);
+      overlay.clear();
+      if (meta && trace) meta.stepStats = { devStats: [{ device: plan.steps[0]?.device.name ?? "", nodeStats: trace }] };
+      return results;
+    } finally {
+      for (const v of slots) releaseSlot(v);
+      for (const h of overlay.values()) h.backend.dispose(h);
+    }
+  }
+
+  /** The fetched values of a finished step (aliases the caller owns). */
+  #fetch(plan: Plan, slots: SlotValue[], overlay: Overlay): Handle[] {
+    return plan.fetchSlots.map((s, i) => {
+      const v = slots[s];
+      const h = v instanceof VarRef ? this.#readVar(v.op, overlay) : v;
+      if (!h) throw new InvalidArgumentError(`fetch #${i} produced no value`);
+      return h.backend.alias(h);
+    });
+  }
+
+  /** The loop: each step in order, its outputs into their slots, then the slots it read last freed. */
+  #runSteps(plan: Plan, slots: SlotValue[], overlay: Overlay, trace: Trace | null): void {
+    for (const step of plan.steps) {
+      const start = trace ? performance.now() : 0;
+      let outs: SlotValue[];
+      try {
+        switch (step.kind) {
+          case "op":
+            outs = this.#runOp(step, slots, overlay);
+            break;
+          case "fused":
+            outs = this.#runFused(step, slots, overlay);
+            break;
+          case "epilogue":
+            outs = this.#runEpilogue(step, slots, overlay);
+            break;
+          case "update_group":
+            outs = this.#runUpdateGroup(step, slots, overlay);
+            break;
+          case "copy":
+            outs = [this.#copy(step, slots)];
+            break;
+        }
+      } catch (e) {
+        throw atNode(e, step.kind === "copy" ? step.tensor.op : step.kind === "update_group" ? step.members[0].op : step.op);
+      }
+      storeOutputs(step, outs, slots);
+      freeSlots(step.freeAfter, slots);
+      if (trace) traceStep(step, start, trace);
+    }
+  }
+
+  #readVar(op: Operation, overlay: Overlay): Handle {
+    const h = overlay.get(op) ?? this.#vars.get(op);
+    if (!h) throw new FailedPreconditionError(`Attempting to use uninitialized value ${op.name}`);
+    return h;
+  }
+
+  /**
+   * Resolves an input slot to a buffer on the step's device (reading variables). Values whose device is known
+   * only now (feeds, variables, a backend's CPU fallback) move here; the plan's copy steps move the others.
+   */
+  #input(node: OpStep | FusedStep | EpilogueStep, slots: SlotValue[], i: number, overlay: Overlay): Handle {
+    const v = slots[node.inputSlots[i]];
+    let h = v instanceof VarRef ? this.#readVar(v.op, overlay) : v;
+    if (!h) throw new InvalidArgumentError(`input ${i} of ${node.op.name} has no value`);
+    const b = node.device.backend;
+    if (h.backend !== b) h = b.write(h.backend.readSync(h), h.dtype, h.shape);
+    else h = b.alias(h);
+    return h;
+  }
+
+  /** A value moved to the device of its readers (runtime/copies.ts). */
+  #copy(step: CopyStep, slots: SlotValue[]): Handle {
+    const h = slots[step.inputSlots[0]];
+    if (!h || h instanceof VarRef) throw new InvalidArgumentError(`copy of ${step.tensor.name} to ${step.device.name}: no value`);
+    const b = step.device.backend;
+    return h.backend === b ? b.alias(h) : b.write(h.backend.readSync(h), h.dtype, h.shape);
+  }
+
+  #runOp(node: OpStep, slots: SlotValue[], overlay: Overlay): SlotValue[] {
+    const op = node.op;
+    const b = node.device.backend;
+    switch (op.type) {
+      case "Const": {
+        let perDevice = this.#constants.get(b);
+        if (!perDevice) this.#constants.set(b, (perDevice = new Map()));
+        let h = perDevice.get(op);
+        if (!h) {
+          h = b.write(op.attrs.value as never, op.attrs.dtype as never, op.attrs.shape as number[]);
+          perDevice.set(op, h);
+        }
+        return [b.alias(h)];
+      }
+      case "Placeholder":
+        throw new InvalidArgumentError(describePlaceholder(op.outputs[0]));
+      case "VariableV2":
+        return [new VarRef(op)];
+      case "NoOp":
+        return [];
+      case "IsVariableInitialized": {
+        const ref = slots[node.inputSlots[0]];
+        const ok = ref instanceof VarRef && (overlay.has(ref.op) || this.#vars.has(ref.op));
+        return [b.write(Uint8Array.of(ok ? 1 : 0), "bool", [])];
+      }
+      case "Assign":
+      case "AssignAdd":
+      case "AssignSub":
+        return [this.#assign(node, slots, overlay)];
+    }
+    if (op.def.refInputs) return [this.#applyTraining(node, slots, overlay)];
+    const inputs = op.inputs.map((_, i) => this.#input(node, slots, i, overlay));
+    try {
+      const env: KernelEnv = op.def.stateful && "seed" in op.attrs ? { rng: this.#rng(op) } : {};
+      return b.runKernel(op.type, inputs, op.attrs, env);
+    } finally {
+      for (const h of inputs) h.backend.dispose(h);
+    }
+  }
+
+  /**
+   * A fused group (runtime/fusion.ts): one kernel over the group's inputs where the backend runs it (shapes
+   * that broadcast, a supported layout), else its nodes one by one in their order, freeing intermediates after
+   * their last reader (so errors, e.g. shapes that do not broadcast, name the node that raises them).
+   */
+  #runFused(node: FusedStep, slots: SlotValue[], overlay: Overlay): SlotValue[] {
+    const inputs = node.inputSlots.map((_, i) => this.#input(node, slots, i, overlay));
+    try {
+      const shape = fusedShape(node.program, inputs.map((h) => h.shape));
+      const out = shape && node.device.backend.runFused?.(node.program, inputs, shape);
+      if (out) return [out];
+    } finally {
+      for (const h of inputs) h.backend.dispose(h);
+    }
+    return this.#runMembers(node.members, node.innerFree, slots, overlay);
+  }
+
+  /**
+   * A MatMul + bias (+ Relu) group (runtime/epilogue.ts): one product where the backend computes it, else its
+   * nodes one by one (so shape errors name the node that raises them, as unfused).
+   */
+  #runEpilogue(node: EpilogueStep, slots: SlotValue[], overlay: Overlay): SlotValue[] {
+    const inputs = node.inputSlots.map((_, i) => this.#input(node, slots, i, overlay));
+    let out: Handle | null = null;
+    try {
+      out = node.device.backend.matmulEpilogue?.(inputs[0], inputs[1], inputs[2], node.transposeA, node.transposeB, node.relu) ?? null;
+    } finally {
+      for (const h of inputs) h.backend.dispose(h);
+    }
+    if (!out) return this.#runMembers(node.members, node.innerFree, slots, overlay);
+    // Shape nodes reading an intermediate get the result: same shape and dtype.
+    for (const s of node.shapeSlots) slots[s] = out.backend.alias(out);
+    return [out];
+  }
+
+  /** A group's original nodes in order, freeing each intermediate after its last reader in the group. */
+  #runMembers(members: readonly OpStep[], innerFree: readonly (readonly number[])[], slots: SlotValue[], overlay: Overlay): SlotValue[] {
+    const last = members.length - 1;
+    for (let k = 0; k < last; k++) {
+      const m = members[k];
+      let outs: SlotValue[];
+      try {
+        outs = this.#runOp(m, slots, overlay);
+      } catch (e) {
+        throw atNode(e, m.op);
+      }
+      storeOutputs(m, outs, slots);
+      freeSlots(innerFree[k], slots);
+    }
+    const outs = this.#runOp(members[last], slots, overlay);
+    freeSlots(innerFree[last], slots);
+    return outs;
+  }
+
+  #rng(op: Operation): RandomSource {
+    let r = this.#rngs.get(op);
+    if (!r) this.#rngs.set(op, (r = sessionRandomSource(op.attrs)));
+    return r;
+  }
+
+  #assign(node: OpStep, slots: SlotValue[], overlay: Overlay): VarRef {
+    const op = node.op;
+    const ref = slots[node.inputSlots[0]];
+    if (!(ref instanceof VarRef)) throw new InvalidArgumentError(`${op.type} ${op.name}: input 0 must be a variable`);
+    const value = this.#input(node, slots, 1, overlay);
+    const varShape = ref.op.outputs[0].shape;
+    if (op.type === "Assign") {
+      if (op.attrs.validate_shape !== false && varShape !== null && !sameShape(varShape as number[], value.shape)) {
+        value.backend.dispose(value);
+        throw new InvalidArgumentError(`Assign requires shapes of both tensors to match. lhs shape= ${shapeStr(varShape)} rhs shape= ${shapeStr([...value.shape])}`);
+      }
+      stage(ref.op, value, overlay);
+      return ref;
+    }
+    const current = this.#readVar(ref.op, overlay);
+    try {
+      const [next] = node.device.backend.runKernel(op.type === "AssignAdd" ? "AddV2" : "Sub", [current, value], {}, {});
+      if (!sameShape(next.shape, current.shape)) {
+        next.backend.dispose(next);
+        throw new InvalidArgumentError(`${op.type} requires shapes of both tensors to match. lhs shape= ${shapeStr([...current.shape])} rhs shape= ${shapeStr([...value.shape])}`);
+      }
+      stage(ref.op, next, overlay);
+    } finally {
+      value.backend.dispose(value);
+    }
+    return ref;
+  }
+
+  /** A training op: reads its variables, runs the fused update kernel, stages the new values. */
+  #applyTraining(node: OpStep, slots: SlotValue[], overlay: Overlay): VarRef {
+    const op = node.op;
+    const refIdx = op.def.refInputs!;
+    const refs = refIdx.map((i) => {
+      const r = slots[node.inputSlots[i]];
+      if (!(r instanceof VarRef)) throw new InvalidArgumentError(`${op.type} ${op.name}: input ${i} must be a variable`);
+      return r;
+    });
+    const inputs = op.inputs.map((_, i) => this.#input(node, slots, i, overlay));
+    try {
+      const outs = node.device.backend.runKernel(op.type, inputs, op.attrs, {});
+      refs.forEach((r, k) => stage(r.op, outs[k], overlay));
+    } finally {
+      for (const h of inputs) h.backend.dispose(h);
+    }
+    return refs[0];
+  }
+
+  /**
+   * Optimizer updates of one device (runtime/grouped_updates.ts): every member's inputs are read first, then
+   * one grouped call where the backend groups them (runKernelGroup), else the members one by one.
+   */
+  #runUpdateGroup(step: UpdateGroupStep, slots: SlotValue[], overlay: Overlay): SlotValue[] {
+    const refs: VarRef[] = [];
+    const items: Handle[][] = [];
+    try {
+      for (const m of step.members) {
+        const ref = slots[m.inputSlots[0]];
+        if (!(ref instanceof VarRef)) throw atNode(new InvalidArgumentError(`${m.op.type} ${m.op.name}: input 0 must be a variable`), m.op);
+        refs.push(ref);
+        items.push(m.op.inputs.map((_, i) => this.#input(m, slots, i, overlay)));
+      }
+      const first = step.members[0];
+      const b = step.device.backend;
+      const outs = items.length > 1 ? b.runKernelGroup?.(first.op.type, items, first.op.attrs) : null;
+      if (outs) refs.forEach((r, k) => stage(r.op, outs[k][0], overlay));
+      else {
+        step.members.forEach((m, k) => {
+          try {
+            stage(refs[k].op, b.runKernel(m.op.type, items[k], m.op.attrs, {})[0], overlay);
+          } catch (e) {
+            throw atNode(e, m.op);
+          }
+        });
+      }
+    } finally {
+      for (const it of items) for (const h of it) h.backend.dispose(h);
+    }
+    return refs;
+  }
+}
+
+/** Stages a variable's new value for the end of the step, releasing a value staged earlier in it. */
+function stage(v: Operation, h: Handle, overlay: Overlay): void {
+  const prev = overlay.get(v);
+  if (prev) prev.backend.dispose(prev);
+  overlay.set(v, h);
+}
+
+/** Adds the node's name to an op error raised while it ran (TensorFlow's "[[{{node name}}]]"), once. */
+function atNode(e: unknown, op: Operation): unknown {
+  if (e instanceof OpError && !e.message.includes("[[")) e.message += `\n\t [[{{node ${op.name}}}]]`;
+  return e;
+}
+
+/** Puts a step's outputs in their slots; outputs nothing reads are released at once. */
+function storeOutputs(step: PlanStep, outs: readonly SlotValue[], slots: SlotValue[]): void {
+  const outSlots = step.outputSlots;
+  for (let j = 0; j < outSlots.length; j++) {
+    const s = outSlots[j];
+    if (s >= 0) slots[s] = outs[j];
+    else releaseSlot(outs[j]);
+  }
+}
+
+function freeSlots(list: readonly number[], slots: SlotValue[]): void {
+  for (const s of list) {
+    releaseSlot(slots[s]);
+    slots[s] = undefined;
+  }
+}
+
+function releaseSlot(v: SlotValue): void {
+  if (v && !(v instanceof VarRef)) v.backend.dispose(v);
+}
+
+/** FULL_TRACE: one NodeExecStats per step (per member of an update group, which all share its time). */
+function traceStep(step: PlanStep, start: number, trace: Trace): void {
+  const allStartMicros = Math.round((start - trace.t0) * 1000);
+  const allEndRelMicros = Math.round((performance.now() - start) * 1000);
+  switch (step.kind) {
+    case "op":
+      trace.stats.push({ nodeName: step.op.name, opType: step.op.type, allStartMicros, allEndRelMicros });
+      return;
+    case "fused":
+      trace.stats.push({ nodeName: step.op.name, opType: "FusedElementwise", allStartMicros, allEndRelMicros, fusedNodes: step.members.map((m) => m.op.name) });
+      return;
+    case "epilogue":
+      trace.stats.push({ nodeName: step.op.name, opType: "_FusedMatMul", allStartMicros, allEndRelMicros });
+      return;
+    case "update_group":
+      for (const m of step.members) trace.stats.push({ nodeName: m.op.name, opType: m.op.type, allStartMicros, allEndRelMicros });
+      return;
+    case "copy":
+      trace.stats.push({ nodeName: step.tensor.name, opType: "_Copy", allStartMicros, allEndRelMicros });
+      return;
+  }
+}

@@ -1,0 +1,80 @@
+import type { Handle } from "../core/backend.js";
+import type { Operation } from "../graph/operation.js";
+
+/**
+ * A kind of per-session resource: what a resource op of the graph names, and the value the session keeps
+ * for it between runs. `release` frees a value when it is replaced or the session closes.
+ */
+export interface ResourceKind<V> {
+  /** As TensorFlow names resource types in errors ("variable", "iterator", "lookup table", ...). */
+  readonly name: string;
+  release(value: V): void;
+}
+
+/** Variables: their current values, each a buffer on the device that last assigned it. */
+export const VARIABLE: ResourceKind<Handle> = { name: "variable", release: (h) => h.backend.dispose(h) };
+// Iterators (tf.data in graphs), lookup tables and summary writers become kinds of their own here, each with
+// the ops that create and use it: the executor finds them by op, tooling by resource name.
+
+/**
+ * The values of one kind of resource in a session, keyed by the op that declares each (a VariableV2 node).
+ * The executor holds a session's table of a kind directly, so a lookup on its hot path is one Map read.
+ */
+export class ResourceTable<V> {
+  readonly #values = new Map<Operation, V>();
+  constructor(readonly kind: ResourceKind<V>) {}
+
+  get(op: Operation): V | undefined {
+    return this.#values.get(op);
+  }
+  has(op: Operation): boolean {
+    return this.#values.has(op);
+  }
+  /** Stores a value without releasing the one it replaces (whoever replaces it owns the old one). */
+  set(op: Operation, value: V): void {
+    this.#values.set(op, value);
+  }
+  /** Stores a value and releases the one it replaces. */
+  replace(op: Operation, value: V): void {
+    const old = this.#values.get(op);
+    if (old !== undefined && old !== value) this.kind.release(old);
+    this.#values.set(op, value);
+  }
+  /** The value of the resource whose op is named `name` (as TensorFlow's resource names follow op names). */
+  byName(name: string): V | undefined {
+    for (const [op, v] of this.#values) if (op.name === name) return v;
+    return undefined;
+  }
+  get size(): number {
+    return this.#values.size;
+  }
+  /** Releases every value. */
+  clear(): void {
+    for (const v of this.#values.values()) this.kind.release(v);
+    this.#values.clear();
+  }
+}
+
+/**
+ * A session's resources (TensorFlow's ResourceMgr, one per session): one table per kind, created on first
+ * use, all released when the session closes.
+ */
+export class ResourceStore {
+  readonly #tables = new Map<ResourceKind<unknown>, ResourceTable<unknown>>();
+
+  table<V>(kind: ResourceKind<V>): ResourceTable<V> {
+    let t = this.#tables.get(kind as ResourceKind<unknown>);
+    if (!t) this.#tables.set(kind as ResourceKind<unknown>, (t = new ResourceTable(kind as ResourceKind<unknown>)));
+    return t as ResourceTable<V>;
+  }
+
+  /** A resource by kind and name, or undefined when the session holds none of that name. */
+  lookup<V>(kind: ResourceKind<V>, name: string): V | undefined {
+    return (this.#tables.get(kind as ResourceKind<unknown>) as ResourceTable<V> | undefined)?.byName(name);
+  }
+
+  /** Releases every resource of every kind (Session.close). */
+  clear(): void {
+    for (const t of this.#tables.values()) t.clear();
+  }
+}
