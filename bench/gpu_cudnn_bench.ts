@@ -11,6 +11,7 @@ import { gpuBackend } from "../src/backends/cuda/index.js";
 import type { CudaHandle } from "../src/backends/cuda/backend.js";
 import { ConvShape, cudnnConv2d, cudnnConv2dBackpropFilter, cudnnConv2dBackpropInput, cudnnFor, cudnnMaxPool, cudnnMaxPoolGrad, PoolShape } from "../src/backends/cuda/cudnn.js";
 import { execute } from "../src/ops/dispatch.js";
+import type { OpType } from "../src/core/schema/index.js";
 
 const reps = Number(process.argv[2] ?? 20);
 const b = gpuBackend(0);
@@ -42,7 +43,7 @@ function deviceUs(fn: () => void): number {
   return us;
 }
 
-function own(type: string, inputs: tf.Tensor[], attrs: Record<string, unknown>): number {
+function own(type: OpType, inputs: tf.Tensor[], attrs: Record<string, unknown>): number {
   tf.config.experimental.setTsflowOptions({ cudnn: false });
   try {
     return deviceUs(() => tf.dispose(gpu(() => execute(type, inputs, attrs as never))));

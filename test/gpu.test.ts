@@ -13,7 +13,8 @@ import { parseExpr, translateSpec, TranslateError } from "../src/backends/cuda/t
 import type { DType } from "../src/core/dtype.js";
 import { broadcastTo } from "../src/ops/array.js";
 import { execute } from "../src/ops/dispatch.js";
-import { allOpDefs, OpDef } from "../src/ops/registry.js";
+import { allOpSchemas } from "../src/core/schema/index.js";
+import type { OpSchema } from "../src/core/schema/types.js";
 import { withOptions } from "./util/settings.js";
 import { buildModel, syntheticBatch } from "../bench/tsflow_models.js";
 
@@ -104,7 +105,7 @@ describe("cuda: no driver", () => {
 describe("cuda: code generation (no GPU needed)", () => {
   it("translates every elementwise row of the op table for each of its device dtypes", () => {
     const missing: string[] = [];
-    for (const def of allOpDefs()) {
+    for (const def of allOpSchemas()) {
       if (!def.elementwise) continue;
       const arity = def.dtypeGroups?.[0]?.length === 2 ? 2 : 1;
       for (const d of def.allowedDTypes ?? []) {
@@ -201,7 +202,7 @@ function assertMatches(what: string, got: E, want: E, rtol = got.dtype === "floa
   }
 }
 
-function deviceDTypes(def: OpDef): DType[] {
+function deviceDTypes(def: OpSchema): DType[] {
   return (def.allowedDTypes ?? []).filter((d) => DEVICE_DTYPES.has(d) && (d !== "int64" || def.elementwise?.jsInt64 !== undefined));
 }
 
@@ -238,7 +239,7 @@ describe("cuda: the device", gpuOnly, () => {
 
 describe("cuda: elementwise ops generated from the op table", gpuOnly, () => {
   const shapesBinary: [number[], number[]][] = [[[5, 41], [5, 41]], [[5, 41], [41]], [[41], [5, 41]], [[5, 1], [1, 41]], [[], [5, 41]], [[5, 41], []], [[2, 3, 1, 7], [3, 5, 1]]];
-  for (const def of allOpDefs()) {
+  for (const def of allOpSchemas()) {
     if (!def.elementwise) continue;
     const arity = def.dtypeGroups?.[0]?.length === 2 ? 2 : 1;
     it(`${def.type} matches the CPU on ${deviceDTypes(def).join(", ")}`, () => {
@@ -339,7 +340,7 @@ describe("cuda: other kernels against the CPU", gpuOnly, () => {
         const n = shape.reduce((p, d) => p * d, 1);
         const float = dtype === "float32" || dtype === "float64";
         const x = makeTensor(float ? Float64Array.from({ length: n }, () => r() * 2 - 1) : values(dtype, n, r, { op: "Sum", arg: 0 }), dtype, shape);
-        for (const op of ["Sum", "Mean", "Max", "Min"]) {
+        for (const op of ["Sum", "Mean", "Max", "Min"] as const) {
           for (const keep of [false, true]) {
             // float32 sums accumulate in double on the GPU: the reference is the float64 result, rounded.
             const want = cpu(() => (dtype === "float32"
@@ -353,7 +354,7 @@ describe("cuda: other kernels against the CPU", gpuOnly, () => {
       }
     }
     const b = makeTensor(Uint8Array.from([1, 0, 1, 1, 1, 1]), "bool", [2, 3]);
-    for (const op of ["Any", "All"]) {
+    for (const op of ["Any", "All"] as const) {
       assertMatches(op, gpu(() => runOp(op, [b, tf.constant([1], { dtype: "int32" })])), cpu(() => runOp(op, [b, tf.constant([1], { dtype: "int32" })])));
     }
   });
@@ -662,7 +663,7 @@ describe("cuda: training fully on the GPU", gpuOnly, () => {
         assert.ok(onGpu(df));
         assertMatches(`Conv2DBackpropFilter NCHW ${dtype} ${s} ${pad}`, df, cpu(() => runOp("Conv2DBackpropFilter", [x, fs, dy], attrs)), tol, tol);
       }
-      for (const op of ["MaxPool", "AvgPool"]) {
+      for (const op of ["MaxPool", "AvgPool"] as const) {
         const attrs = { ksize: [1, 1, 3, 3], strides: [1, 1, 2, 2], padding: "SAME", data_format: "NCHW" };
         const y = cpu(() => runOp(op, [x], attrs));
         const gy = gpu(() => runOp(op, [x], attrs));
@@ -672,9 +673,9 @@ describe("cuda: training fully on the GPU", gpuOnly, () => {
         const xs = makeTensor(Float64Array.from(x.shape), "int32", [4]);
         const ins = op === "MaxPool" ? [x, y, dy] : [xs, dy];
         const gins = op === "MaxPool" ? [x, gy, dy] : [xs, dy];
-        const got = gpu(() => runOp(`${op}Grad`, gins, attrs));
+        const got = gpu(() => runOp(`${op}Grad` as const, gins, attrs));
         assert.ok(onGpu(got));
-        assertMatches(`${op}Grad NCHW ${dtype}`, got, cpu(() => runOp(`${op}Grad`, ins, attrs)), tol, tol);
+        assertMatches(`${op}Grad NCHW ${dtype}`, got, cpu(() => runOp(`${op}Grad` as const, ins, attrs)), tol, tol);
       }
     }
   });

@@ -1,12 +1,8 @@
 import type { DType, Values } from "./dtype.js";
 import type { FusedProgram } from "./fused.js";
 
-/** Attribute values an op may carry (TensorFlow's AttrValue, in JS form). */
-export type AttrValue =
-  | number | string | boolean | null | bigint
-  | readonly number[] | readonly string[] | readonly (number | null)[]
-  | Values | { readonly [k: string]: AttrValue };
-export type Attrs = { readonly [k: string]: AttrValue };
+import type { Attrs } from "../core/schema/types.js";
+export type { Attrs, AttrValue } from "../core/schema/types.js";
 
 /**
  * A buffer on some device. Its contents are only reachable through the backend that made it, because a

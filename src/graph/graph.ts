@@ -1,7 +1,7 @@
 import { inspect } from "node:util";
 import { FailedPreconditionError, InvalidArgumentError, NotFoundError } from "../core/errors.js";
-import type { Attrs } from "../core/backend.js";
-import type { OpDef, OutSpec } from "../ops/registry.js";
+import type { Attrs, OutSpec } from "../core/schema/types.js";
+import type { OpDef } from "../ops/registry.js";
 import { ctx } from "../eager/context.js";
 import { Operation } from "./operation.js";
 import { SymbolicTensor } from "./tensor.js";

@@ -3,7 +3,7 @@ import type { Attrs } from "../core/backend.js";
 import type { OpDef } from "../ops/registry.js";
 import type { Graph } from "./graph.js";
 import { SymbolicTensor } from "./tensor.js";
-import type { OutSpec } from "../ops/registry.js";
+import type { OutSpec } from "../core/schema/types.js";
 import { evalInSession } from "./eval_hook.js";
 
 /** A node of a graph: an op type applied to input tensors, with attributes and a requested device. */

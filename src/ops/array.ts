@@ -1,6 +1,6 @@
-import { allocValues, checkDType, DType, tfName, Values } from "../core/dtype.js";
+import { allocValues, checkDType, DType, Values } from "../core/dtype.js";
 import { InvalidArgumentError, UnimplementedError } from "../core/errors.js";
-import { broadcastShapes, Dim, isFullyDefined, Shape, shapeStr, sizeOf } from "../core/shape.js";
+import { isFullyDefined, Shape, shapeStr, sizeOf } from "../core/shape.js";
 import type { Tensor } from "../core/tensor.js";
 import { HostValue, inferDType, inferShape as inferShapeOf, reshapeValues, toValues } from "../core/values.js";
 import type { Attrs } from "../core/backend.js";
@@ -12,12 +12,9 @@ import { Variable } from "../variables/variable.js";
 import { PyArgs, pyArgs } from "./args.js";
 import { buildNode, constValueOf, execute, execute1, isTensor } from "./dispatch.js";
 import { placeConstant } from "../runtime/devices.js";
-import { constInts, dimsEqual, sameAsInput, unknownShapeOfRank, valuesToInts } from "./infer.js";
-import { defineOps, getOpDef, GradOp, TensorSpec } from "./registry.js";
-import {
-  checkPermutation, concatShape, gatherShape, oneHotShape, packShape, padShape, rangeSize, reverseAxes, segmentSumShape,
-  sliceShape, splitShape, splitVShapes, squeezeShape, StridedSliceMasks, stridedSliceShape, tileShape, transposeShape, unpackShape,
-} from "./array_shapes.js";
+import { unknownShapeOfRank, valuesToInts } from "../core/schema/infer_util.js";
+import { concatShape } from "../core/geometry/array_shapes.js";
+import { defineGradients, getOpDef, GradOp } from "./registry.js";
 import { cast } from "./cast.js";
 import { add, floormod, greaterEqual, maximum, multiply, subtract } from "./elementwise.js";
 import { reduceProd, reduceSum } from "./reduce.js";
@@ -25,124 +22,22 @@ import { reduceProd, reduceSum } from "./reduce.js";
 type NameArg = [name?: string] | [opts: { name?: string }];
 const nameOf = (rest: readonly unknown[]) => pyArgs<{ name: string }>(rest, ["name"]).name;
 
-/** Reshape's output shape from the requested one (with at most one -1), checked against the input. */
-function reshapeInfer(inputs: readonly TensorSpec[], _a: unknown, name: string) {
-  const [x, s] = inputs;
-  const req = constInts(s);
-  if (req === null) {
-    const n = s.shape && s.shape[0];
-    return [{ dtype: x.dtype, shape: n === null || n === undefined ? null : new Array<Dim>(n).fill(null) }];
-  }
-  const neg = req.filter((d) => d === -1).length;
-  if (neg > 1) throw new InvalidArgumentError(`Reshape ${name}: can only infer one dimension (-1), got [${req}]`);
-  const known = req.filter((d) => d !== -1).reduce((p, d) => p * d, 1);
-  const total = isFullyDefined(x.shape) ? sizeOf(x.shape) : null;
-  let out: Dim[] = req;
-  if (neg === 1) {
-    if (total === null) out = req.map((d) => (d === -1 ? null : d));
-    else {
-      if (known === 0 || total % known !== 0) {
-        throw new InvalidArgumentError(`Input to reshape is a tensor with ${total} values, but the requested shape requires a multiple of ${known}`);
-      }
-      out = req.map((d) => (d === -1 ? total / known : d));
-    }
-  } else if (total !== null && total !== known) {
-    throw new InvalidArgumentError(`Input to reshape is a tensor with ${total} values, but the requested shape has ${known}`);
-  }
-  return [{ dtype: x.dtype, shape: out }];
-}
-
-defineOps([
-  {
-    type: "Reshape",
-    inputNames: ["tensor", "shape"],
-    inputDTypes: { 1: "int32" },
-    hostInputs: [1],
-    infer: reshapeInfer,
-    grad: (op, [dy]) => [reshape(dy, shape(op.inputs[0])), null],
-  },
-  {
-    type: "Shape",
-    inputNames: ["input"],
-    infer: (i, attrs) => [{ dtype: (attrs.out_type as DType) ?? "int32", shape: [i[0].shape === null ? null : i[0].shape.length] }],
-    grad: null,
-  },
-  { type: "ZerosLike", inputNames: ["x"], infer: sameAsInput(), grad: null },
-  { type: "OnesLike", inputNames: ["x"], infer: sameAsInput(), grad: null },
-  {
-    type: "Fill",
-    inputNames: ["dims", "value"],
-    inputDTypes: { 0: "int32" },
-    hostInputs: [0],
-    infer: (i) => {
-      const dims = constInts(i[0]);
-      const r = i[0].shape?.[0];
-      return [{ dtype: i[1].dtype, shape: dims ?? (r === null || r === undefined ? null : new Array<Dim>(r).fill(null)) }];
-    },
-    grad: (_op, [dy]) => [null, reduceSum(dy)],
-  },
-  {
-    type: "SelectV2",
-    inputNames: ["condition", "t", "e"],
-    dtypeGroups: [[1, 2]],
-    infer: (i) => {
-      const s1 = broadcastShapes(i[1].shape, i[2].shape);
-      const s = s1 === "incompatible" ? s1 : broadcastShapes(i[0].shape, s1);
-      if (s === "incompatible") {
-        throw new InvalidArgumentError(`condition ${shapeStr(i[0].shape)}, then ${shapeStr(i[1].shape)} and else ${shapeStr(i[2].shape)} must be broadcastable`);
-      }
-      if (i[0].dtype !== "bool") throw new InvalidArgumentError(`SelectV2: condition must be bool, got ${i[0].dtype}`);
-      return [{ dtype: i[1].dtype, shape: s }];
-    },
-    grad: (op, [dy]) => {
+defineGradients({
+  Reshape: (op, [dy]) => [reshape(dy, shape(op.inputs[0])), null],
+  Shape: null,
+  ZerosLike: null,
+  OnesLike: null,
+  Fill: (_op, [dy]) => [null, reduceSum(dy)],
+  SelectV2: (op, [dy]) => {
       const [c, t, e] = op.inputs;
       const z = zerosLike(dy);
       return [null, unbroadcastTo(where(c, dy, z), t), unbroadcastTo(where(c, z, dy), e)];
     },
-  },
-  {
-    type: "BroadcastGradientArgs",
-    inputNames: ["s0", "s1"],
-    hostInputs: [0, 1],
-    infer: () => [{ dtype: "int32", shape: [null] }, { dtype: "int32", shape: [null] }],
-    grad: null,
-  },
-  { type: "StopGradient", inputNames: ["input"], infer: sameAsInput(), grad: null },
-  {
-    type: "BroadcastTo",
-    inputNames: ["input", "shape"],
-    inputDTypes: { 1: "int32" },
-    hostInputs: [1],
-    infer: (i) => {
-      const target = constInts(i[1]);
-      if (target === null) return [{ dtype: i[0].dtype, shape: null }];
-      const s = broadcastShapes(i[0].shape, target);
-      if (s === "incompatible" || (s !== null && s.length !== target.length)) {
-        throw new InvalidArgumentError(`Unable to broadcast tensor of shape ${shapeStr(i[0].shape)} to tensor of shape [${target}]`);
-      }
-      return [{ dtype: i[0].dtype, shape: target }];
-    },
-    grad: (op, [dy]) => [unbroadcastTo(dy, op.inputs[0]), null],
-  },
-  {
-    type: "ExpandDims",
-    inputNames: ["input", "dim"],
-    inputDTypes: { 1: "int32" },
-    hostInputs: [1],
-    infer: (i, _a, name) => {
-      const axis = constInts(i[1]);
-      if (i[0].shape === null || axis === null) return [{ dtype: i[0].dtype, shape: null }];
-      const r = i[0].shape.length;
-      let a = axis[0];
-      if (a < -r - 1 || a > r) throw new InvalidArgumentError(`ExpandDims ${name}: dim ${a} is out of range for rank ${r}; expected [${-r - 1}, ${r}]`);
-      if (a < 0) a += r + 1;
-      const s = i[0].shape.slice();
-      s.splice(a, 0, 1);
-      return [{ dtype: i[0].dtype, shape: s }];
-    },
-    grad: (op, [dy]) => [reshape(dy, shape(op.inputs[0])), null],
-  },
-]);
+  BroadcastGradientArgs: null,
+  StopGradient: null,
+  BroadcastTo: (op, [dy]) => [unbroadcastTo(dy, op.inputs[0]), null],
+  ExpandDims: (op, [dy]) => [reshape(dy, shape(op.inputs[0])), null],
+});
 
 import { unbroadcast as unbroadcastTo } from "./grad_util.js";
 
@@ -275,38 +170,12 @@ export function staticShape(t: Tensor): Shape {
 // OneHot, Range, LinSpace, Size, Rank, ReverseV2: op table entries (shape rules in array_shapes.ts, shared
 // with the CPU kernels), gradients written with public ops, and TensorFlow's Python functions.
 
-const INDEX: DType[] = ["int32", "int64"];
-const REAL: DType[] = ["float32", "float64", "int32", "int64"];
-
-/** TensorFlow's message for an index input (perm, axis, indices) of the wrong dtype. */
-function requireIndex(spec: TensorSpec | undefined, op: string, attr: string): void {
-  if (spec && !INDEX.includes(spec.dtype)) {
-    throw new InvalidArgumentError(`Value for attr '${attr}' of ${tfName(spec.dtype)} is not in the list of allowed values: int32, int64 ; Op<name=${op}>`);
-  }
-}
-/** A 1-D host input's length when its values are unknown. */
-const vecLen = (s: TensorSpec | undefined): Dim => (s?.shape && s.shape.length === 1 ? s.shape[0] : null);
-const scalarInt = (s: TensorSpec | undefined): number | null => constInts(s)?.[0] ?? null;
 const seq = (from: number, to: number) => Array.from({ length: Math.max(0, to - from) }, (_, i) => from + i);
 
-function requireSameDType(inputs: readonly TensorSpec[], op: string): DType {
-  const d = inputs[0].dtype;
-  inputs.forEach((t, i) => {
-    if (t.dtype !== d) {
-      throw new InvalidArgumentError(`cannot compute ${op} as input #${i}(zero-based) was expected to be a ${tfName(d)} tensor but is a ${tfName(t.dtype)} tensor`);
-    }
-  });
-  return d;
-}
-
-function maskAttrs(attrs: Attrs): StridedSliceMasks & Attrs {
-  return {
-    begin_mask: Number(attrs.begin_mask ?? 0),
-    end_mask: Number(attrs.end_mask ?? 0),
-    ellipsis_mask: Number(attrs.ellipsis_mask ?? 0),
-    new_axis_mask: Number(attrs.new_axis_mask ?? 0),
-    shrink_axis_mask: Number(attrs.shrink_axis_mask ?? 0),
-  };
+/** StridedSlice's masks from a node's (complete) attrs, for the gradient's StridedSliceGrad and back. */
+function maskAttrs(attrs: Attrs): Attrs {
+  const { begin_mask, end_mask, ellipsis_mask, new_axis_mask, shrink_axis_mask } = attrs;
+  return { begin_mask, end_mask, ellipsis_mask, new_axis_mask, shrink_axis_mask };
 }
 
 // ---------------------------------------------------------------- gradient helpers
@@ -395,7 +264,7 @@ function gatherGrad(op: GradOp, dy: Tensor): Tensor {
   const [params, indices, axisT] = op.inputs;
   const axis = knownInts(axisT)?.[0];
   if (axis === undefined) throw new UnimplementedError("The gradient of GatherV2 needs its axis known when the graph is built");
-  let b = Number(op.attrs.batch_dims ?? 0);
+  let b = op.attrs.batch_dims as number;
   const rp = params.rank;
   const ri = indices.rank;
   const ps = dimsOf(params);
@@ -487,299 +356,39 @@ function linspaceGrad(op: GradOp, [dy]: readonly Tensor[]): (Tensor | null)[] {
 
 // ---------------------------------------------------------------- op table entries
 
-defineOps([
-  {
-    type: "Transpose",
-    name: "transpose",
-    inputNames: ["x", "perm"],
-    inputDTypes: { 1: "int32" },
-    hostInputs: [1],
-    infer: (i) => {
-      requireIndex(i[1], "Transpose", "Tperm");
-      return [{ dtype: i[0].dtype, shape: transposeShape(i[0].shape, constInts(i[1]), vecLen(i[1])) }];
-    },
-    grad: (op, [dy]) => [transposeGrad(op, dy), null],
-  },
-  {
-    type: "InvertPermutation",
-    inputNames: ["x"],
-    allowedDTypes: INDEX,
-    infer: (i) => {
-      if (i[0].shape !== null && i[0].shape.length !== 1) throw new InvalidArgumentError(`InvertPermutation: x must be a vector, got shape ${shapeStr(i[0].shape)}`);
-      const v = constInts(i[0]);
-      if (v !== null) checkPermutation(v, "InvertPermutation");
-      return [{ dtype: i[0].dtype, shape: i[0].shape ?? [null] }];
-    },
-    grad: null,
-  },
-  {
-    type: "Squeeze",
-    inputNames: ["input"],
-    infer: (i, attrs) => [{ dtype: i[0].dtype, shape: squeezeShape(i[0].shape, (attrs.squeeze_dims as number[]) ?? []) }],
-    grad: (op, [dy]) => [reshape(dy, dimsArg(dimsOf(op.inputs[0])))],
-  },
-  {
-    type: "ConcatV2",
-    name: "concat",
-    // The axis is the last of a variable number of inputs: no fixed index can name it as a host input, so
-    // eagerly the kernel (which applies the same shape rule) checks what inference could not.
-    infer: (i) => {
-      const vals = i.slice(0, -1);
-      if (vals.length < 2) throw new InvalidArgumentError(`ConcatV2 needs at least 2 values, got ${vals.length}`);
-      requireIndex(i[i.length - 1], "ConcatV2", "Tidx");
-      const dtype = requireSameDType(vals, "ConcatV2");
-      return [{ dtype, shape: concatShape(vals.map((v) => v.shape), scalarInt(i[i.length - 1])) }];
-    },
-    grad: (op, [dy]) => concatGrad(op, dy),
-  },
-  {
-    type: "Pack",
-    name: "stack",
-    infer: (i, attrs) => {
-      if (i.length === 0) throw new InvalidArgumentError("Pack needs at least 1 value");
-      return [{ dtype: requireSameDType(i, "Pack"), shape: packShape(i.map((v) => v.shape), Number(attrs.axis ?? 0)) }];
-    },
-    grad: (op, [dy]) => execute("Unpack", [dy], { num: op.inputs.length, axis: Number(op.attrs.axis ?? 0) }),
-  },
-  {
-    type: "Unpack",
-    name: "unstack",
-    inputNames: ["value"],
-    infer: (i, attrs) => {
-      const num = Number(attrs.num);
-      const s = unpackShape(i[0].shape, num, Number(attrs.axis ?? 0));
-      return Array.from({ length: num }, () => ({ dtype: i[0].dtype, shape: s }));
-    },
-    grad: (op, dys) => [execute1("Pack", dys, { N: dys.length, axis: Number(op.attrs.axis ?? 0) })],
-  },
-  {
-    type: "Split",
-    name: "split",
-    inputNames: ["split_dim", "value"],
-    inputDTypes: { 0: "int32" },
-    hostInputs: [0],
-    infer: (i, attrs) => {
-      const num = Number(attrs.num_split);
-      const s = splitShape(i[1].shape, scalarInt(i[0]), num);
-      return Array.from({ length: num }, () => ({ dtype: i[1].dtype, shape: s }));
-    },
-    grad: (op, dys) => [null, execute1("ConcatV2", [...dys, op.inputs[0]], { N: dys.length })],
-  },
-  {
-    type: "SplitV",
-    name: "split",
-    inputNames: ["value", "size_splits", "split_dim"],
-    inputDTypes: { 1: "int32", 2: "int32" },
-    hostInputs: [1, 2],
-    infer: (i, attrs) => {
-      requireIndex(i[1], "SplitV", "Tlen");
-      return splitVShapes(i[0].shape, constInts(i[1]), scalarInt(i[2]), Number(attrs.num_split)).map((s) => ({ dtype: i[0].dtype, shape: s }));
-    },
-    grad: (op, dys) => [execute1("ConcatV2", [...dys, op.inputs[2]], { N: dys.length }), null, null],
-  },
-  {
-    type: "Slice",
-    inputNames: ["input", "begin", "size"],
-    dtypeGroups: [[1, 2]],
-    inputDTypes: { 1: "int32", 2: "int32" },
-    hostInputs: [1, 2],
-    infer: (i) => {
-      requireIndex(i[1], "Slice", "Index");
-      return [{ dtype: i[0].dtype, shape: sliceShape(i[0].shape, constInts(i[1]), constInts(i[2]), vecLen(i[1]) ?? vecLen(i[2])) }];
-    },
-    grad: (op, [dy]) => sliceGrad(op, dy),
-  },
-  {
-    type: "StridedSlice",
-    inputNames: ["input", "begin", "end", "strides"],
-    dtypeGroups: [[1, 2, 3]],
-    inputDTypes: { 1: "int32", 2: "int32", 3: "int32" },
-    hostInputs: [1, 2, 3],
-    infer: (i, attrs) => {
-      requireIndex(i[1], "StridedSlice", "Index");
-      const len = vecLen(i[1]) ?? vecLen(i[2]) ?? vecLen(i[3]);
-      return [{ dtype: i[0].dtype, shape: stridedSliceShape(i[0].shape, constInts(i[1]), constInts(i[2]), constInts(i[3]), len, maskAttrs(attrs)) }];
-    },
-    grad: (op, [dy]) => {
+defineGradients({
+  Transpose: (op, [dy]) => [transposeGrad(op, dy), null],
+  InvertPermutation: null,
+  Squeeze: (op, [dy]) => [reshape(dy, dimsArg(dimsOf(op.inputs[0])))],
+  ConcatV2: (op, [dy]) => concatGrad(op, dy),
+  Pack: (op, [dy]) => execute("Unpack", [dy], { num: op.inputs.length, axis: op.attrs.axis as number }),
+  Unpack: (op, dys) => [execute1("Pack", dys, { N: dys.length, axis: op.attrs.axis as number })],
+  Split: (op, dys) => [null, execute1("ConcatV2", [...dys, op.inputs[0]], { N: dys.length })],
+  SplitV: (op, dys) => [execute1("ConcatV2", [...dys, op.inputs[2]], { N: dys.length }), null, null],
+  Slice: (op, [dy]) => sliceGrad(op, dy),
+  StridedSlice: (op, [dy]) => {
       const [x, b, e, s] = op.inputs;
       const xs = isFullyDefined(x.shape) ? new Int32Array(x.shape) : shape(x, b.dtype);
       return [execute1("StridedSliceGrad", [xs, b, e, s, dy], maskAttrs(op.attrs)), null, null, null];
     },
-  },
-  {
-    type: "StridedSliceGrad",
-    inputNames: ["shape", "begin", "end", "strides", "dy"],
-    dtypeGroups: [[0, 1, 2, 3]],
-    inputDTypes: { 0: "int32", 1: "int32", 2: "int32", 3: "int32" },
-    hostInputs: [0, 1, 2, 3],
-    infer: (i, attrs) => {
-      const shp = constInts(i[0]);
-      if (shp === null) return [{ dtype: i[4].dtype, shape: unknownShapeOfRank(vecLen(i[0])) }];
-      const want = stridedSliceShape(shp, constInts(i[1]), constInts(i[2]), constInts(i[3]), vecLen(i[1]), maskAttrs(attrs));
-      if (want !== null && i[4].shape !== null && (want.length !== i[4].shape.length || want.some((d, k) => !dimsEqual(d, i[4].shape![k])))) {
-        throw new InvalidArgumentError(`StridedSliceGrad: shape of dy was ${shapeStr(i[4].shape)} instead of ${shapeStr(want)}`);
-      }
-      return [{ dtype: i[4].dtype, shape: shp }];
-    },
-    grad: (op, [ddy]) => {
+  StridedSliceGrad: (op, [ddy]) => {
       const [, b, e, s] = op.inputs;
       return [null, null, null, null, execute1("StridedSlice", [ddy, b, e, s], maskAttrs(op.attrs))];
     },
-  },
-  {
-    type: "GatherV2",
-    inputNames: ["params", "indices", "axis"],
-    inputDTypes: { 1: "int32", 2: "int32" },
-    hostInputs: [2],
-    infer: (i, attrs) => {
-      requireIndex(i[1], "GatherV2", "Tindices");
-      requireIndex(i[2], "GatherV2", "Taxis");
-      return [{ dtype: i[0].dtype, shape: gatherShape(i[0].shape, i[1].shape, scalarInt(i[2]), Number(attrs.batch_dims ?? 0)) }];
-    },
-    grad: (op, [dy]) => [gatherGrad(op, dy), null, null],
-  },
-  {
-    type: "UnsortedSegmentSum",
-    inputNames: ["data", "segment_ids", "num_segments"],
-    inputDTypes: { 1: "int32", 2: "int32" },
-    hostInputs: [2],
-    allowedDTypes: REAL.concat(["uint8"]),
-    infer: (i) => {
-      requireIndex(i[1], "UnsortedSegmentSum", "Tindices");
-      return [{ dtype: i[0].dtype, shape: segmentSumShape(i[0].shape, i[1].shape, scalarInt(i[2])) }];
-    },
-    grad: (op, [dy]) => [segmentSumGrad(op, dy), null, null],
-  },
-  {
-    type: "Tile",
-    inputNames: ["input", "multiples"],
-    inputDTypes: { 1: "int32" },
-    hostInputs: [1],
-    infer: (i) => {
-      requireIndex(i[1], "Tile", "Tmultiples");
-      return [{ dtype: i[0].dtype, shape: tileShape(i[0].shape, constInts(i[1]), vecLen(i[1])) }];
-    },
-    grad: (op, [dy]) => [tileGrad(op, dy), null],
-  },
-  {
-    type: "Pad",
-    inputNames: ["input", "paddings"],
-    inputDTypes: { 1: "int32" },
-    hostInputs: [1],
-    infer: (i) => {
-      requireIndex(i[1], "Pad", "Tpaddings");
-      return [{ dtype: i[0].dtype, shape: padShape(i[0].shape, constInts(i[1]), i[1].shape, "Pad") }];
-    },
-    grad: (op, [dy]) => [padGrad(op, dy), null],
-  },
-  {
-    type: "PadV2",
-    inputNames: ["input", "paddings", "constant_values"],
-    dtypeGroups: [[0, 2]],
-    inputDTypes: { 1: "int32" },
-    hostInputs: [1],
-    infer: (i) => {
-      requireIndex(i[1], "PadV2", "Tpaddings");
-      if (i[2].shape !== null && i[2].shape.length !== 0) throw new InvalidArgumentError(`PadV2: constant_values must be a scalar. Got shape ${shapeStr(i[2].shape)}`);
-      return [{ dtype: i[0].dtype, shape: padShape(i[0].shape, constInts(i[1]), i[1].shape, "PadV2") }];
-    },
-    grad: (op, [dy]) => [padGrad(op, dy), null, null],
-  },
-  {
-    type: "MirrorPad",
-    inputNames: ["input", "paddings"],
-    inputDTypes: { 1: "int32" },
-    hostInputs: [1],
-    infer: (i, attrs) => {
-      requireIndex(i[1], "MirrorPad", "Tpaddings");
-      return [{ dtype: i[0].dtype, shape: padShape(i[0].shape, constInts(i[1]), i[1].shape, "MirrorPad", String(attrs.mode)) }];
-    },
-    grad: (op, [dy]) => [execute1("MirrorPadGrad", [dy, op.inputs[1]], { mode: op.attrs.mode }), null],
-  },
-  {
-    type: "MirrorPadGrad",
-    inputNames: ["input", "paddings"],
-    inputDTypes: { 1: "int32" },
-    hostInputs: [1],
-    infer: (i, attrs) => [{ dtype: i[0].dtype, shape: padShape(i[0].shape, constInts(i[1]), i[1].shape, "MirrorPadGrad", String(attrs.mode), -1) }],
-    grad: (op, [ddy]) => [execute1("MirrorPad", [ddy, op.inputs[1]], { mode: op.attrs.mode }), null],
-  },
-  {
-    type: "OneHot",
-    name: "one_hot",
-    inputNames: ["indices", "depth", "on_value", "off_value"],
-    dtypeGroups: [[2, 3]],
-    inputDTypes: { 0: "int32", 1: "int32" },
-    hostInputs: [1],
-    infer: (i, attrs) => {
-      if (!["uint8", "int32", "int64"].includes(i[0].dtype)) {
-        throw new InvalidArgumentError(`Value for attr 'TI' of ${tfName(i[0].dtype)} is not in the list of allowed values: uint8, int32, int64 ; Op<name=OneHot>`);
-      }
-      for (const [k, what] of [[1, "depth"], [2, "on_value"], [3, "off_value"]] as const) {
-        if (i[k].shape !== null && i[k].shape!.length !== 0) throw new InvalidArgumentError(`OneHot: ${what} must be a scalar, but got shape ${shapeStr(i[k].shape)}`);
-      }
-      return [{ dtype: i[2].dtype, shape: oneHotShape(i[0].shape, scalarInt(i[1]), Number(attrs.axis ?? -1)) }];
-    },
-    grad: null,
-  },
-  {
-    type: "Range",
-    name: "range",
-    inputNames: ["start", "limit", "delta"],
-    dtypeGroups: [[0, 1, 2]],
-    inputDTypes: { 0: "int32", 1: "int32", 2: "int32" },
-    hostInputs: [0, 1, 2],
-    allowedDTypes: REAL,
-    infer: (i) => {
-      i.forEach((t, k) => {
-        if (t.shape !== null && t.shape.length !== 0) throw new InvalidArgumentError(`Range: ${["start", "limit", "delta"][k]} must be a scalar, not shape ${shapeStr(t.shape)}`);
-      });
-      const v = i.map(scalarInt);
-      const dtype = i[0].dtype;
-      const n = v.every((x) => x !== null) ? rangeSize(v[0]!, v[1]!, v[2]!, dtype === "int32" || dtype === "int64") : null;
-      return [{ dtype, shape: [n] }];
-    },
-    grad: null,
-  },
-  {
-    type: "LinSpace",
-    inputNames: ["start", "stop", "num"],
-    dtypeGroups: [[0, 1]],
-    inputDTypes: { 2: "int32" },
-    hostInputs: [2],
-    allowedDTypes: ["float32", "float64"],
-    infer: (i) => {
-      requireIndex(i[2], "LinSpace", "Tidx");
-      i.forEach((t, k) => {
-        if (t.shape !== null && t.shape.length !== 0) throw new InvalidArgumentError(`LinSpace: ${["start", "stop", "num"][k]} must be a scalar, not shape ${shapeStr(t.shape)}`);
-      });
-      const num = scalarInt(i[2]);
-      if (num !== null && num <= 0) throw new InvalidArgumentError(`LinSpace: Requires num > 0: ${num}`);
-      return [{ dtype: i[0].dtype, shape: [num] }];
-    },
-    grad: linspaceGrad,
-  },
-  {
-    type: "Size",
-    inputNames: ["input"],
-    infer: (_i, attrs) => [{ dtype: (attrs.out_type as DType) ?? "int32", shape: [] }],
-    grad: null,
-  },
-  { type: "Rank", inputNames: ["input"], infer: () => [{ dtype: "int32", shape: [] }], grad: null },
-  {
-    type: "ReverseV2",
-    inputNames: ["tensor", "axis"],
-    inputDTypes: { 1: "int32" },
-    hostInputs: [1],
-    infer: (i) => {
-      requireIndex(i[1], "ReverseV2", "Tidx");
-      const axes = constInts(i[1]);
-      if (axes !== null && i[0].shape !== null) reverseAxes(i[0].shape.length, axes);
-      return [{ dtype: i[0].dtype, shape: i[0].shape }];
-    },
-    grad: (op, [dy]) => [execute1("ReverseV2", [dy, op.inputs[1]]), null],
-  },
-]);
+  GatherV2: (op, [dy]) => [gatherGrad(op, dy), null, null],
+  UnsortedSegmentSum: (op, [dy]) => [segmentSumGrad(op, dy), null, null],
+  Tile: (op, [dy]) => [tileGrad(op, dy), null],
+  Pad: (op, [dy]) => [padGrad(op, dy), null],
+  PadV2: (op, [dy]) => [padGrad(op, dy), null, null],
+  MirrorPad: (op, [dy]) => [execute1("MirrorPadGrad", [dy, op.inputs[1]], { mode: op.attrs.mode }), null],
+  MirrorPadGrad: (op, [ddy]) => [execute1("MirrorPad", [ddy, op.inputs[1]], { mode: op.attrs.mode }), null],
+  OneHot: null,
+  Range: null,
+  LinSpace: linspaceGrad,
+  Size: null,
+  Rank: null,
+  ReverseV2: (op, [dy]) => [execute1("ReverseV2", [dy, op.inputs[1]]), null],
+});
 
 // ---------------------------------------------------------------- public functions
 

@@ -4,17 +4,12 @@ import type { Tensor } from "../core/tensor.js";
 import type { TensorLike } from "../eager/tensor_types.js";
 import { pyArgs } from "./args.js";
 import { execute1, isTensor } from "./dispatch.js";
-import { defineOps } from "./registry.js";
+import { defineGradients } from "./registry.js";
 
-defineOps([
-  {
-    type: "Cast",
-    inputNames: ["x"],
-    infer: (i, attrs) => [{ dtype: attrs.DstT as DType, shape: i[0].shape }],
-    // Gradients flow through casts between float types only, as in TensorFlow.
-    grad: (op, [dy]) => [isFloating(op.inputs[0].dtype) && isFloating(dy.dtype) ? cast(dy, op.inputs[0].dtype) : null],
-  },
-]);
+defineGradients({
+  // Gradients flow through casts between float types only, as in TensorFlow.
+  Cast: (op, [dy]) => [isFloating(op.inputs[0].dtype) && isFloating(dy.dtype) ? cast(dy, op.inputs[0].dtype) : null],
+});
 
 /** tf.cast(x, dtype, name). A no-op when x already has the dtype. */
 export function cast(x: TensorLike, dtype: DType, ...rest: PyArgs<[name: string], { name?: string }>): Tensor {

@@ -1,14 +1,15 @@
 import type { DType } from "../core/dtype.js";
 import { isFloating } from "../core/dtype.js";
 import { InvalidArgumentError, UnimplementedError } from "../core/errors.js";
-import { Dim, isFullyDefined, Shape, shapeStr } from "../core/shape.js";
+import { isFullyDefined, shapeStr } from "../core/shape.js";
 import type { Tensor } from "../core/tensor.js";
-import type { Attrs } from "../core/backend.js";
+import type { Attrs } from "../core/schema/types.js";
+import { biasFormat } from "../core/schema/conv.js";
+import { channelsFirst, FORMATS } from "../core/geometry/window.js";
 import type { TensorLike } from "../eager/tensor_types.js";
 import { pyArgs, PyArgs } from "./args.js";
 import { execute, execute1, isTensor } from "./dispatch.js";
-import { constInts } from "./infer.js";
-import { defineOps, getOpDef, GradFn, OpDef, OutSpec, TensorSpec } from "./registry.js";
+import { defineGradients, getOpDef, GradFn, GradOp } from "./registry.js";
 import { cast } from "./cast.js";
 import { add, greaterEqual, maximum, multiply, realdiv, rsqrt, squaredDifference, square, subtract } from "./elementwise.js";
 import { reduceMean, reduceSum } from "./reduce.js";
@@ -17,215 +18,9 @@ import { randomUniform } from "./random.js";
 import { SymbolicTensor } from "../graph/tensor.js";
 
 /**
- * Convolution-network ops (tf.nn.conv2d and friends, pooling, bias, normalization, dropout, resizing) with
- * TensorFlow's op types, attrs, shape functions and gradient rules. The kernels live in
- * src/backends/cpu/kernels/{conv,pool,norm}.ts.
- *
- * Window attrs are stored as TensorFlow stores them: `strides`, `dilations` and `ksize` are lists with one
- * entry per dimension of the data format (batch and channel entries 1), `padding` is "SAME", "VALID" or
- * "EXPLICIT" with `explicit_paddings` holding before/after pairs for every dimension.
+ * Gradients of the convolution-network ops (rows and shape functions in core/schema/conv.ts) and the
+ * tf.nn functions for convolutions, pooling, bias, normalization, dropout and resizing.
  */
-const FLOAT: DType[] = ["float32", "float64"];
-const REAL: DType[] = ["float32", "float64", "int32", "uint8"];
-const NUMERIC: DType[] = ["float32", "float64", "int32", "int64", "uint8"];
-
-type Ints = readonly number[];
-
-const dimMul = (a: Dim, b: Dim): Dim => (a === null || b === null ? null : a * b);
-
-// ---------------------------------------------------------------- attrs and window arithmetic
-
-const FORMATS: { readonly [rank: number]: readonly [string, string] } = { 3: ["NWC", "NCW"], 4: ["NHWC", "NCHW"], 5: ["NDHWC", "NCDHW"] };
-
-/** True for channels-first; throws for a format that is not one of the rank's two. */
-function channelsFirst(op: string, format: unknown, rank: number): boolean {
-  const f = format ?? FORMATS[rank][0];
-  const ok = FORMATS[rank];
-  if (f === ok[0]) return false;
-  if (f === ok[1]) return true;
-  throw new InvalidArgumentError(`${op}: Invalid data format '${String(f)}'; expected ${ok[0]} or ${ok[1]}`);
-}
-
-/** Batch and channel positions in a rank-r shape of the format. */
-function nonSpatial(rank: number, cf: boolean): [number, number] {
-  return [0, cf ? 1 : rank - 1];
-}
-function spatialAxes(rank: number, cf: boolean): number[] {
-  return Array.from({ length: rank - 2 }, (_, i) => (cf ? 2 + i : 1 + i));
-}
-
-/** A list attr (strides, dilations, ksize) checked as TensorFlow checks it: one entry per dim, 1 on batch and channels, positive. */
-function windowList(op: string, key: string, v: unknown, rank: number, cf: boolean, shapes: ShapesMsg): number[] {
-  const list = v === undefined || v === null ? new Array<number>(rank).fill(1) : Array.from(v as ArrayLike<number>, Number);
-  if (list.length !== rank) {
-    throw new InvalidArgumentError(`${op}: ${key} must specify ${rank} dimensions (one per dimension of the data format), got [${list}]${shapes}`);
-  }
-  if (list.some((s) => !Number.isInteger(s) || s <= 0)) {
-    throw new InvalidArgumentError(`${op}: ${key} must be positive integers, got [${list}]${shapes}`);
-  }
-  const [b, c] = nonSpatial(rank, cf);
-  if (list[b] !== 1 || list[c] !== 1) {
-    const what = key === "ksize" ? "Pooling is not yet supported on the batch or depth dimension" : `Current implementation does not yet support ${key} in the batch and depth dimensions`;
-    throw new InvalidArgumentError(`${op}: ${what}: ${key} = [${list}]${shapes}`);
-  }
-  return list;
-}
-
-interface WindowSpec {
-  cf: boolean;
-  strides: number[];
-  dilations: number[];
-  padding: string;
-  /** Explicit (before, after) pads per dim, or null. */
-  pads: [number, number][] | null;
-}
-
-function readWindowAttrs(op: string, attrs: Attrs, rank: number, shapes: ShapesMsg): WindowSpec {
-  const cf = channelsFirst(op, attrs.data_format, rank);
-  const strides = windowList(op, "strides", attrs.strides, rank, cf, shapes);
-  const dilations = windowList(op, "dilations", attrs.dilations, rank, cf, shapes);
-  const padding = String(attrs.padding ?? "");
-  let pads: [number, number][] | null = null;
-  const ep = attrs.explicit_paddings as Ints | undefined;
-  if (padding === "EXPLICIT") {
-    if (!ep || ep.length !== 2 * rank) throw new InvalidArgumentError(`${op}: explicit_paddings must have ${2 * rank} entries (a pair per dimension), got [${ep ?? []}]${shapes}`);
-    pads = Array.from({ length: rank }, (_, i) => [Number(ep[2 * i]), Number(ep[2 * i + 1])] as [number, number]);
-    const [b, c] = nonSpatial(rank, cf);
-    if (pads.some(([p, q]) => p < 0 || q < 0)) throw new InvalidArgumentError(`${op}: explicit paddings must be nonnegative, got [${ep}]${shapes}`);
-    if (pads[b][0] || pads[b][1] || pads[c][0] || pads[c][1]) {
-      throw new InvalidArgumentError(`${op}: Nonzero explicit padding in the batch or depth dimensions is not supported, got [${ep}]${shapes}`);
-    }
-  } else if (padding !== "SAME" && padding !== "VALID") {
-    throw new InvalidArgumentError(`${op}: padding must be "SAME", "VALID" or explicit paddings, got '${padding}'${shapes}`);
-  } else if (ep && ep.length) {
-    throw new InvalidArgumentError(`${op}: explicit_paddings must be empty unless padding is EXPLICIT${shapes}`);
-  }
-  return { cf, strides, dilations, padding, pads };
-}
-
-/** TensorFlow's windowed output size: SAME ceil(in/s), VALID/EXPLICIT floor((in + pads - dk)/s) + 1. */
-function outDim(op: string, inD: Dim, k: Dim, s: number, d: number, padding: string, pads: [number, number] | null, shapes: ShapesMsg): Dim {
-  if (inD === null || k === null) return null;
-  const dk = (k - 1) * d + 1;
-  if (padding === "SAME") return Math.ceil(inD / s);
-  const total = inD + (pads ? pads[0] + pads[1] : 0);
-  if (total < dk) {
-    throw new InvalidArgumentError(
-      `${op}: Negative dimension size caused by subtracting ${dk} from ${total}: the window (effective size ${dk}) is larger than the ${padding === "VALID" ? "" : "padded "}input${shapes}`,
-    );
-  }
-  return Math.floor((total - dk) / s) + 1;
-}
-
-function shapeOrUnknown(s: Shape, rank: number): Dim[] {
-  return s === null ? new Array<Dim>(rank).fill(null) : s.slice();
-}
-
-function requireRankIn(op: string, what: string, s: Shape, ranks: readonly number[], shapes: ShapesMsg): void {
-  if (s !== null && !ranks.includes(s.length)) {
-    throw new InvalidArgumentError(`${op}: ${what} must be ${ranks.map((r) => `${r}-dimensional`).join(" or ")}, got shape ${shapeStr(s)}${shapes}`);
-  }
-}
-
-/**
- * The "; input shape [..], filter shape [..]" tail of a shape error, written only if an error is raised:
- * shape inference runs before every eager op, and formatting it each time cost ~1% of an eager step.
- */
-class ShapesMsg {
-  constructor(readonly names: readonly string[], readonly specs: readonly (TensorSpec | undefined)[]) {}
-  toString(): string {
-    return `; ${this.names.map((n, i) => `${n} shape ${shapeStr(this.specs[i]?.shape ?? null)}`).join(", ")}`;
-  }
-}
-function shapesMsg(names: readonly string[], specs: readonly (TensorSpec | undefined)[]): ShapesMsg {
-  return new ShapesMsg(names, specs);
-}
-
-/** Output shape [n, ...spatial, c] in the format. */
-function fmtShape(n: Dim, spatial: readonly Dim[], c: Dim, cf: boolean): Dim[] {
-  return cf ? [n, c, ...spatial] : [n, ...spatial, c];
-}
-
-function splitDims(s: readonly Dim[], cf: boolean): { n: Dim; c: Dim; spatial: Dim[] } {
-  const r = s.length;
-  return cf ? { n: s[0], c: s[1], spatial: s.slice(2) } : { n: s[0], c: s[r - 1], spatial: s.slice(1, r - 1) };
-}
-
-// ---------------------------------------------------------------- convolution shape functions
-
-/** Conv2D / DepthwiseConv2dNative output shape from input and filter shapes. */
-function convShape(op: string, x: Shape, f: Shape, attrs: Attrs, depthwise: boolean, shapes: ShapesMsg): { shape: Dim[]; cf: boolean } {
-  requireRankIn(op, "input", x, [4], shapes);
-  requireRankIn(op, "filter", f, [4], shapes);
-  const w = readWindowAttrs(op, attrs, 4, shapes);
-  const xs = shapeOrUnknown(x, 4);
-  const fs = shapeOrUnknown(f, 4);
-  const { n, c, spatial } = splitDims(xs, w.cf);
-  if (c !== null && fs[2] !== null && c !== fs[2]) {
-    throw new InvalidArgumentError(`${op}: input depth must equal filter in_channels: ${c} vs ${fs[2]}${shapes}`);
-  }
-  const axes = spatialAxes(4, w.cf);
-  const out = spatial.map((d, i) => outDim(op, d, fs[i], w.strides[axes[i]], w.dilations[axes[i]], w.padding, w.pads ? w.pads[axes[i]] : null, shapes));
-  const outC = depthwise ? dimMul(fs[2], fs[3]) : fs[3];
-  return { shape: fmtShape(n, out, outC, w.cf), cf: w.cf };
-}
-
-function convInfer(op: string, depthwise: boolean) {
-  return (inputs: readonly TensorSpec[], attrs: Attrs): OutSpec[] => {
-    const [x, f] = inputs;
-    const shapes = shapesMsg(["input", "filter"], inputs);
-    return [{ dtype: x.dtype, shape: convShape(op, x.shape, f.shape, attrs, depthwise, shapes).shape }];
-  };
-}
-
-/** Checks out_backprop against the forward output shape when both are known. */
-function checkBackprop(op: string, expected: Dim[], dy: Shape, shapes: ShapesMsg): void {
-  if (dy === null) return;
-  if (dy.length !== 4 || dy.some((d, i) => d !== null && expected[i] !== null && d !== expected[i])) {
-    throw new InvalidArgumentError(`${op}: out_backprop shape ${shapeStr(dy)} does not match the convolution's output shape ${shapeStr(expected)}${shapes}`);
-  }
-}
-
-function backpropInputInfer(op: string, depthwise: boolean) {
-  return (inputs: readonly TensorSpec[], attrs: Attrs): OutSpec[] => {
-    const [sizes, f, dy] = inputs;
-    const shapes = shapesMsg(["input_sizes", "filter", "out_backprop"], inputs);
-    requireRankIn(op, "filter", f.shape, [4], shapes);
-    requireRankIn(op, "out_backprop", dy.shape, [4], shapes);
-    const known = constInts(sizes);
-    if (known !== null && known.length !== 4) throw new InvalidArgumentError(`${op}: input_sizes must have 4 elements, got [${known}]${shapes}`);
-    const w = readWindowAttrs(op, attrs, 4, shapes);
-    if (known === null) {
-      const fs = shapeOrUnknown(f.shape, 4);
-      const dys = shapeOrUnknown(dy.shape, 4);
-      return [{ dtype: dy.dtype, shape: fmtShape(splitDims(dys, w.cf).n, [null, null], fs[2], w.cf) }];
-    }
-    const fwd = convShape(op, known, f.shape, attrs, depthwise, shapes);
-    checkBackprop(op, fwd.shape, dy.shape, shapes);
-    return [{ dtype: dy.dtype, shape: known }];
-  };
-}
-
-function backpropFilterInfer(op: string, depthwise: boolean) {
-  return (inputs: readonly TensorSpec[], attrs: Attrs): OutSpec[] => {
-    const [x, sizes, dy] = inputs;
-    const shapes = shapesMsg(["input", "filter_sizes", "out_backprop"], inputs);
-    requireRankIn(op, "input", x.shape, [4], shapes);
-    requireRankIn(op, "out_backprop", dy.shape, [4], shapes);
-    const known = constInts(sizes);
-    if (known !== null && known.length !== 4) throw new InvalidArgumentError(`${op}: filter_sizes must have 4 elements, got [${known}]${shapes}`);
-    const w = readWindowAttrs(op, attrs, 4, shapes);
-    if (known === null) {
-      const xs = shapeOrUnknown(x.shape, 4);
-      const dys = shapeOrUnknown(dy.shape, 4);
-      const outC = splitDims(dys, w.cf).c;
-      return [{ dtype: dy.dtype, shape: [null, null, splitDims(xs, w.cf).c, depthwise ? null : outC] }];
-    }
-    const fwd = convShape(op, x.shape, known, attrs, depthwise, shapes);
-    checkBackprop(op, fwd.shape, dy.shape, shapes);
-    return [{ dtype: dy.dtype, shape: known }];
-  };
-}
 
 /** A tensor's shape as an int32 input: a constant when static, else a Shape op. */
 function shapeOf(t: Tensor): TensorLike {
@@ -238,246 +33,53 @@ function refine(t: Tensor, like: Tensor): Tensor {
   return t;
 }
 
-function convGrads(fwd: string): [GradFn, GradFn, GradFn] {
-  const bi = `${fwd}BackpropInput`;
-  const bf = `${fwd}BackpropFilter`;
-  return [
-    (op, [dy]) => {
+function defineConvGradients<F extends "Conv2D" | "DepthwiseConv2dNative">(fwd: F): void {
+  const bi = `${fwd}BackpropInput` as const;
+  const bf = `${fwd}BackpropFilter` as const;
+  const grads: { [K in F | typeof bi | typeof bf]: GradFn } = {
+    [fwd]: (op: GradOp, [dy]: readonly Tensor[]) => {
       const [x, f] = op.inputs;
       // The input gradient of a network's first layer is rarely wanted: skip it when nothing needs it.
       const dx = op.needsGradient?.[0] === false ? null : refine(execute1(bi, [shapeOf(x), f, dy], op.attrs), x);
       const df = op.needsGradient?.[1] === false ? null : refine(execute1(bf, [x, shapeOf(f), dy], op.attrs), f);
       return [dx, df];
     },
-    (op, [g]) => {
+    [bi]: (op: GradOp, [g]: readonly Tensor[]) => {
       const [, f, dy] = op.inputs;
       return [null, refine(execute1(bf, [g, shapeOf(f), dy], op.attrs), f), execute1(fwd, [g, f], op.attrs)];
     },
-    (op, [g]) => {
+    [bf]: (op: GradOp, [g]: readonly Tensor[]) => {
       const [x, , dy] = op.inputs;
       return [refine(execute1(bi, [shapeOf(x), g, dy], op.attrs), x), null, execute1(fwd, [x, g], op.attrs)];
     },
-  ];
+  } as { [K in F | typeof bi | typeof bf]: GradFn };
+  defineGradients(grads);
 }
+defineConvGradients("Conv2D");
+defineConvGradients("DepthwiseConv2dNative");
 
-function convFamily(fwd: string, depthwise: boolean): OpDef[] {
-  const [gFwd, gIn, gFilter] = convGrads(fwd);
-  return [
-    { type: fwd, inputNames: ["input", "filter"], dtypeGroups: [[0, 1]], allowedDTypes: FLOAT, infer: convInfer(fwd, depthwise), grad: gFwd },
-    {
-      type: `${fwd}BackpropInput`,
-      inputNames: ["input_sizes", "filter", "out_backprop"],
-      dtypeGroups: [[1, 2]],
-      inputDTypes: { 0: "int32" as DType },
-      hostInputs: [0],
-      allowedDTypes: FLOAT,
-      infer: backpropInputInfer(`${fwd}BackpropInput`, depthwise),
-      grad: gIn,
-    },
-    {
-      type: `${fwd}BackpropFilter`,
-      inputNames: ["input", "filter_sizes", "out_backprop"],
-      dtypeGroups: [[0, 2]],
-      inputDTypes: { 1: "int32" as DType },
-      hostInputs: [1],
-      allowedDTypes: FLOAT,
-      infer: backpropFilterInfer(`${fwd}BackpropFilter`, depthwise),
-      grad: gFilter,
-    },
-  ];
+function definePoolGradients<M extends "MaxPool" | "MaxPool3D", A extends "AvgPool" | "AvgPool3D">(max: M, avg: A): void {
+  const maxGrad = `${max}Grad` as const;
+  const maxGradGrad = `${max}GradGrad` as const;
+  const avgGrad = `${avg}Grad` as const;
+  defineGradients({
+    [max]: (op: GradOp, [dy]: readonly Tensor[]) => [execute1(maxGrad, [op.inputs[0], op.outputs[0], dy], op.attrs)],
+    [maxGrad]: (op: GradOp, [g]: readonly Tensor[]) => [zerosLike(op.inputs[0]), zerosLike(op.inputs[1]), execute1(maxGradGrad, [op.inputs[0], op.inputs[1], g], op.attrs)],
+    [maxGradGrad]: (op: GradOp, [g]: readonly Tensor[]) => [zerosLike(op.inputs[0]), zerosLike(op.inputs[1]), execute1(maxGrad, [op.inputs[0], op.inputs[1], g], op.attrs)],
+    [avg]: (op: GradOp, [dy]: readonly Tensor[]) => [refine(execute1(avgGrad, [shapeOf(op.inputs[0]), dy], op.attrs), op.inputs[0])],
+    [avgGrad]: (op: GradOp, [g]: readonly Tensor[]) => [null, execute1(avg, [g], op.attrs)],
+  } as { [K in M | A | typeof maxGrad | typeof maxGradGrad | typeof avgGrad]: GradFn });
 }
+definePoolGradients("MaxPool", "AvgPool");
+definePoolGradients("MaxPool3D", "AvgPool3D");
 
-defineOps([...convFamily("Conv2D", false), ...convFamily("DepthwiseConv2dNative", true)]);
-
-// ---------------------------------------------------------------- pooling shape functions
-
-function poolShape(op: string, x: Shape, attrs: Attrs, rank: number, shapes: ShapesMsg): Dim[] {
-  requireRankIn(op, "input", x, [rank], shapes);
-  const w = readWindowAttrs(op, { ...attrs, dilations: null }, rank, shapes);
-  const ksize = windowList(op, "ksize", attrs.ksize, rank, w.cf, shapes);
-  const xs = shapeOrUnknown(x, rank);
-  const { n, c, spatial } = splitDims(xs, w.cf);
-  const axes = spatialAxes(rank, w.cf);
-  // A window lying wholly in the padding would have no element to take the maximum of.
-  if (w.pads && axes.some((ax) => w.pads![ax][0] >= ksize[ax] || w.pads![ax][1] >= ksize[ax])) {
-    throw new InvalidArgumentError(`${op}: explicit paddings must be smaller than the window (ksize [${ksize}]), got [${attrs.explicit_paddings as Ints}]${shapes}`);
-  }
-  const out = spatial.map((d, i) => outDim(op, d, ksize[axes[i]], w.strides[axes[i]], 1, w.padding, w.pads ? w.pads[axes[i]] : null, shapes));
-  return fmtShape(n, out, c, w.cf);
-}
-
-function poolInfer(op: string, rank: number) {
-  return (inputs: readonly TensorSpec[], attrs: Attrs): OutSpec[] => [{ dtype: inputs[0].dtype, shape: poolShape(op, inputs[0].shape, attrs, rank, shapesMsg(["input"], inputs)) }];
-}
-
-/** Gradient-shaped ops of a pool: the output has the original input's shape; `grad` is checked when known. */
-function poolGradInfer(op: string, rank: number, gradIndex: number, outIsPoolOutput: boolean) {
-  return (inputs: readonly TensorSpec[], attrs: Attrs): OutSpec[] => {
-    const x = inputs[0];
-    const shapes = shapesMsg(inputs.map((_, i) => (i === 0 ? "orig_input" : i === gradIndex ? "grad" : `input_${i}`)), inputs);
-    const pooled = poolShape(op, x.shape, attrs, rank, shapes);
-    const want = outIsPoolOutput ? shapeOrUnknown(x.shape, rank) : pooled;
-    const g = inputs[gradIndex].shape;
-    if (g !== null && (g.length !== rank || g.some((d, i) => d !== null && want[i] !== null && d !== want[i]))) {
-      throw new InvalidArgumentError(`${op}: grad shape ${shapeStr(g)} must be ${shapeStr(want)}${shapes}`);
-    }
-    return [{ dtype: inputs[gradIndex].dtype, shape: outIsPoolOutput ? pooled : x.shape }];
-  };
-}
-
-function avgPoolGradInfer(op: string, rank: number) {
-  return (inputs: readonly TensorSpec[], attrs: Attrs): OutSpec[] => {
-    const [s, g] = inputs;
-    const shapes = shapesMsg(["orig_input_shape", "grad"], inputs);
-    const known = constInts(s);
-    if (known === null) return [{ dtype: g.dtype, shape: new Array<Dim>(rank).fill(null) }];
-    if (known.length !== rank) throw new InvalidArgumentError(`${op}: orig_input_shape must have ${rank} elements, got [${known}]${shapes}`);
-    const pooled = poolShape(op, known, attrs, rank, shapes);
-    if (g.shape !== null && (g.shape.length !== rank || g.shape.some((d, i) => d !== null && d !== pooled[i]))) {
-      throw new InvalidArgumentError(`${op}: grad shape ${shapeStr(g.shape)} must be ${shapeStr(pooled)}${shapes}`);
-    }
-    return [{ dtype: g.dtype, shape: known }];
-  };
-}
-
-function poolFamily(max: string, avg: string, rank: number): OpDef[] {
-  return [
-    {
-      type: max, inputNames: ["input"], allowedDTypes: REAL, infer: poolInfer(max, rank),
-      grad: ((op, [dy]) => [execute1(`${max}Grad`, [op.inputs[0], op.outputs[0], dy], op.attrs)]) as GradFn,
-    },
-    {
-      type: `${max}Grad`, inputNames: ["orig_input", "orig_output", "grad"], dtypeGroups: [[0, 1, 2]], allowedDTypes: REAL,
-      infer: poolGradInfer(`${max}Grad`, rank, 2, false),
-      grad: ((op, [g]) => [zerosLike(op.inputs[0]), zerosLike(op.inputs[1]), execute1(`${max}GradGrad`, [op.inputs[0], op.inputs[1], g], op.attrs)]) as GradFn,
-    },
-    {
-      type: `${max}GradGrad`, inputNames: ["orig_input", "orig_output", "grad"], dtypeGroups: [[0, 1, 2]], allowedDTypes: REAL,
-      infer: poolGradInfer(`${max}GradGrad`, rank, 2, true),
-      grad: ((op, [g]) => [zerosLike(op.inputs[0]), zerosLike(op.inputs[1]), execute1(`${max}Grad`, [op.inputs[0], op.inputs[1], g], op.attrs)]) as GradFn,
-    },
-    {
-      type: avg, inputNames: ["value"], allowedDTypes: FLOAT, infer: poolInfer(avg, rank),
-      grad: ((op, [dy]) => [refine(execute1(`${avg}Grad`, [shapeOf(op.inputs[0]), dy], op.attrs), op.inputs[0])]) as GradFn,
-    },
-    {
-      type: `${avg}Grad`, inputNames: ["orig_input_shape", "grad"], inputDTypes: { 0: "int32" as DType }, hostInputs: [0], allowedDTypes: FLOAT,
-      dtypeGroups: [[1]],
-      infer: avgPoolGradInfer(`${avg}Grad`, rank),
-      grad: ((op, [g]) => [null, execute1(avg, [g], op.attrs)]) as GradFn,
-    },
-  ];
-}
-
-function argmaxAttrs(attrs: Attrs): Attrs {
-  return { ...attrs, data_format: "NHWC" };
-}
-
-defineOps([
-  ...poolFamily("MaxPool", "AvgPool", 4),
-  ...poolFamily("MaxPool3D", "AvgPool3D", 5),
-  {
-    type: "MaxPoolWithArgmax",
-    inputNames: ["input"],
-    allowedDTypes: REAL,
-    infer: (inputs, attrs) => {
-      const shape = poolShape("MaxPoolWithArgmax", inputs[0].shape, argmaxAttrs(attrs), 4, shapesMsg(["input"], inputs));
-      return [{ dtype: inputs[0].dtype, shape }, { dtype: (attrs.Targmax as DType) ?? "int64", shape }];
-    },
-    grad: (op, [dy]) => [execute1("MaxPoolGradWithArgmax", [op.inputs[0], dy, op.outputs[1]], op.attrs)],
-  },
-  {
-    type: "MaxPoolGradWithArgmax",
-    inputNames: ["input", "grad", "argmax"],
-    dtypeGroups: [[0, 1]],
-    inputDTypes: { 2: "int64" },
-    allowedDTypes: REAL,
-    infer: (inputs, attrs) => {
-      const shapes = shapesMsg(["input", "grad", "argmax"], inputs);
-      poolShape("MaxPoolGradWithArgmax", inputs[0].shape, argmaxAttrs(attrs), 4, shapes);
-      return [{ dtype: inputs[1].dtype, shape: inputs[0].shape }];
-    },
-    grad: (op, [g]) => [zerosLike(op.inputs[0]), execute1("MaxPoolGradGradWithArgmax", [op.inputs[0], g, op.inputs[2]], op.attrs), null],
-  },
-  {
-    type: "MaxPoolGradGradWithArgmax",
-    inputNames: ["input", "grad", "argmax"],
-    dtypeGroups: [[0, 1]],
-    inputDTypes: { 2: "int64" },
-    allowedDTypes: REAL,
-    infer: (inputs, attrs) => {
-      const shapes = shapesMsg(["input", "grad", "argmax"], inputs);
-      return [{ dtype: inputs[1].dtype, shape: poolShape("MaxPoolGradGradWithArgmax", inputs[0].shape, argmaxAttrs(attrs), 4, shapes) }];
-    },
-    grad: (op, [g]) => [zerosLike(op.inputs[0]), execute1("MaxPoolGradWithArgmax", [op.inputs[0], g, op.inputs[2]], op.attrs), null],
-  },
-]);
+defineGradients({
+  MaxPoolWithArgmax: (op, [dy]) => [execute1("MaxPoolGradWithArgmax", [op.inputs[0], dy, op.outputs[1]], op.attrs)],
+  MaxPoolGradWithArgmax: (op, [g]) => [zerosLike(op.inputs[0]), execute1("MaxPoolGradGradWithArgmax", [op.inputs[0], g, op.inputs[2]], op.attrs), null],
+  MaxPoolGradGradWithArgmax: (op, [g]) => [zerosLike(op.inputs[0]), execute1("MaxPoolGradWithArgmax", [op.inputs[0], g, op.inputs[2]], op.attrs), null],
+});
 
 // ---------------------------------------------------------------- bias, batch norm, LRN, resize
-
-function biasFormat(op: string, attrs: Attrs, rank: number | null): number | null {
-  const f = attrs.data_format ?? "NHWC";
-  if (f !== "NHWC" && f !== "NCHW") throw new InvalidArgumentError(`${op}: Invalid data format '${String(f)}'; expected NHWC or NCHW`);
-  if (rank === null) return null;
-  return f === "NCHW" && rank >= 3 ? 1 : rank - 1;
-}
-
-function fbnFormat(op: string, attrs: Attrs, rank: number, shapes: ShapesMsg): boolean {
-  const f = attrs.data_format ?? (rank === 5 ? "NDHWC" : "NHWC");
-  const ok = FORMATS[rank];
-  if (!ok || (f !== ok[0] && f !== ok[1])) throw new InvalidArgumentError(`${op}: Invalid data format '${String(f)}' for an input of rank ${rank}${shapes}`);
-  return f === ok[1];
-}
-
-function checkVector(op: string, what: string, s: Shape, c: Dim, shapes: ShapesMsg, allowEmpty = false): void {
-  if (s === null) return;
-  if (s.length !== 1 || (c !== null && s[0] !== null && s[0] !== c && !(allowEmpty && s[0] === 0))) {
-    throw new InvalidArgumentError(`${op}: ${what} must be a vector of size ${c ?? "?"} (the number of channels), got shape ${shapeStr(s)}${shapes}`);
-  }
-}
-
-function fusedBatchNormInfer(inputs: readonly TensorSpec[], attrs: Attrs): OutSpec[] {
-  const op = "FusedBatchNormV3";
-  const [x, scale, offset, mean, variance] = inputs;
-  const shapes = shapesMsg(["x", "scale", "offset", "mean", "variance"], inputs);
-  requireRankIn(op, "x", x.shape, [4, 5], shapes);
-  const rank = x.shape?.length ?? 4;
-  const cf = fbnFormat(op, attrs, rank, shapes);
-  const c = x.shape === null ? null : splitDims(x.shape, cf).c;
-  const training = attrs.is_training !== false;
-  checkVector(op, "scale", scale.shape, c, shapes);
-  checkVector(op, "offset", offset.shape, c, shapes);
-  checkVector(op, "mean", mean.shape, c, shapes, training);
-  checkVector(op, "variance", variance.shape, c, shapes, training);
-  const u = scale.dtype;
-  const cs = c ?? scale.shape?.[0] ?? null;
-  return [
-    { dtype: x.dtype, shape: x.shape },
-    { dtype: u, shape: [cs] },
-    { dtype: u, shape: [cs] },
-    { dtype: u, shape: [cs] },
-    { dtype: u, shape: [cs] },
-    { dtype: u, shape: [0] },
-  ];
-}
-
-function resizeInfer(op: string, outDType: DType | null) {
-  return (inputs: readonly TensorSpec[], attrs: Attrs): OutSpec[] => {
-    const [img, size] = inputs;
-    const shapes = shapesMsg(["images", "size"], inputs);
-    requireRankIn(op, "images", img.shape, [4], shapes);
-    if (attrs.half_pixel_centers && attrs.align_corners) {
-      throw new InvalidArgumentError(`${op}: If half_pixel_centers is True, align_corners must be False${shapes}`);
-    }
-    if (size.shape !== null && (size.shape.length !== 1 || (size.shape[0] !== null && size.shape[0] !== 2))) {
-      throw new InvalidArgumentError(`${op}: size must be a 1-D int32 Tensor of 2 elements: new_height, new_width${shapes}`);
-    }
-    const s = constInts(size);
-    if (s !== null && s.some((d) => d <= 0)) throw new InvalidArgumentError(`${op}: output dimensions must be positive, got size [${s}]${shapes}`);
-    const is = shapeOrUnknown(img.shape, 4);
-    return [{ dtype: outDType ?? img.dtype, shape: [is[0], s ? s[0] : null, s ? s[1] : null, is[3]] }];
-  };
-}
 
 function imageHW(t: Tensor, op: string): Int32Array {
   const s = t.shape;
@@ -487,37 +89,9 @@ function imageHW(t: Tensor, op: string): Int32Array {
   return new Int32Array([s[1], s[2]]);
 }
 
-defineOps([
-  {
-    type: "BiasAdd",
-    inputNames: ["value", "bias"],
-    dtypeGroups: [[0, 1]],
-    allowedDTypes: NUMERIC,
-    infer: (inputs, attrs) => {
-      const [x, b] = inputs;
-      const shapes = shapesMsg(["value", "bias"], inputs);
-      if (x.shape !== null && x.shape.length < 2) throw new InvalidArgumentError(`BiasAdd: Input tensor must be at least 2D${shapes}`);
-      if (b.shape !== null && b.shape.length !== 1) throw new InvalidArgumentError(`BiasAdd: Biases must be 1D${shapes}`);
-      const ax = biasFormat("BiasAdd", attrs, x.shape?.length ?? null);
-      const c = x.shape !== null && ax !== null ? x.shape[ax] : null;
-      if (c !== null && b.shape !== null && b.shape[0] !== null && b.shape[0] !== c) {
-        throw new InvalidArgumentError(`BiasAdd: Must provide as many biases as the channel dimension of the input tensor: ${b.shape[0]} vs. ${c}${shapes}`);
-      }
-      return [{ dtype: x.dtype, shape: x.shape }];
-    },
-    grad: (op, [dy]) => [dy, execute1("BiasAddGrad", [dy], { data_format: op.attrs.data_format ?? "NHWC" })],
-  },
-  {
-    type: "BiasAddGrad",
-    inputNames: ["out_backprop"],
-    allowedDTypes: NUMERIC,
-    infer: (inputs, attrs) => {
-      const [x] = inputs;
-      if (x.shape !== null && x.shape.length < 2) throw new InvalidArgumentError(`BiasAddGrad: Input tensor must be at least 2D, got shape ${shapeStr(x.shape)}`);
-      const ax = biasFormat("BiasAddGrad", attrs, x.shape?.length ?? null);
-      return [{ dtype: x.dtype, shape: [x.shape !== null && ax !== null ? x.shape[ax] : null] }];
-    },
-    grad: (op, [g]) => {
+defineGradients({
+  BiasAdd: (op, [dy]) => [dy, execute1("BiasAddGrad", [dy], { data_format: op.attrs.data_format })],
+  BiasAddGrad: (op, [g]) => {
       // The gradient of a channel sum spreads the channel vector back over every position.
       const x = op.inputs[0];
       const r = x.rank;
@@ -526,111 +100,24 @@ defineOps([
       const keep = Array.from({ length: r }, (_, i) => (i === ax ? -1 : 1));
       return [execute1("BroadcastTo", [reshape(g, new Int32Array(keep)), shapeOf(x)])];
     },
-  },
-  {
-    type: "FusedBatchNormV3",
-    inputNames: ["x", "scale", "offset", "mean", "variance"],
-    dtypeGroups: [[1, 2, 3, 4]],
-    allowedDTypes: FLOAT,
-    infer: fusedBatchNormInfer,
-    grad: (op, [dy]) => {
-      const training = op.attrs.is_training !== false;
+  FusedBatchNormV3: (op, [dy]) => {
+      const training = op.attrs.is_training as boolean;
       const [x, scale] = op.inputs;
       const rs1 = training ? op.outputs[3] : op.inputs[3];
       const rs2 = training ? op.outputs[4] : op.inputs[4];
       const [dx, dscale, doffset] = execute("FusedBatchNormGradV3", [dy, x, scale, rs1, rs2, op.outputs[5]], {
-        epsilon: op.attrs.epsilon ?? 1e-4, data_format: op.attrs.data_format ?? "NHWC", is_training: training,
+        epsilon: op.attrs.epsilon, data_format: op.attrs.data_format, is_training: training,
       });
       return [dx, dscale, doffset, null, null];
     },
-  },
-  {
-    type: "FusedBatchNormGradV3",
-    inputNames: ["y_backprop", "x", "scale", "reserve_space_1", "reserve_space_2", "reserve_space_3"],
-    dtypeGroups: [[0, 1], [2, 3, 4, 5]],
-    allowedDTypes: FLOAT,
-    infer: (inputs, attrs) => {
-      const [dy, x, scale] = inputs;
-      const shapes = shapesMsg(["y_backprop", "x", "scale"], inputs);
-      requireRankIn("FusedBatchNormGradV3", "x", x.shape, [4, 5], shapes);
-      const rank = x.shape?.length ?? 4;
-      const cf = fbnFormat("FusedBatchNormGradV3", attrs, rank, shapes);
-      const c = x.shape === null ? scale.shape?.[0] ?? null : splitDims(x.shape, cf).c;
-      return [
-        { dtype: dy.dtype, shape: x.shape },
-        { dtype: scale.dtype, shape: [c] },
-        { dtype: scale.dtype, shape: [c] },
-        { dtype: scale.dtype, shape: [0] },
-        { dtype: scale.dtype, shape: [0] },
-      ];
-    },
-  },
-  {
-    type: "LRN",
-    inputNames: ["input"],
-    allowedDTypes: FLOAT,
-    infer: (inputs) => {
-      requireRankIn("LRN", "input", inputs[0].shape, [4], shapesMsg(["input"], inputs));
-      return [{ dtype: inputs[0].dtype, shape: inputs[0].shape }];
-    },
-    grad: (op, [dy]) => [execute1("LRNGrad", [dy, op.inputs[0], op.outputs[0]], op.attrs)],
-  },
-  {
-    type: "LRNGrad",
-    inputNames: ["input_grads", "input_image", "output_image"],
-    dtypeGroups: [[0, 1, 2]],
-    allowedDTypes: FLOAT,
-    infer: (inputs) => {
-      requireRankIn("LRNGrad", "input_image", inputs[1].shape, [4], shapesMsg(["input_grads", "input_image", "output_image"], inputs));
-      return [{ dtype: inputs[0].dtype, shape: inputs[1].shape }];
-    },
-  },
-  {
-    type: "ResizeBilinear",
-    inputNames: ["images", "size"],
-    inputDTypes: { 1: "int32" },
-    hostInputs: [1],
-    allowedDTypes: REAL,
-    // TensorFlow's ResizeBilinear always produces float32, whatever the image dtype.
-    infer: resizeInfer("ResizeBilinear", "float32"),
-    grad: (op, [dy]) => [
+  LRN: (op, [dy]) => [execute1("LRNGrad", [dy, op.inputs[0], op.outputs[0]], op.attrs)],
+  ResizeBilinear: (op, [dy]) => [
       isFloating(op.inputs[0].dtype) ? execute1("ResizeBilinearGrad", [dy, op.inputs[0]], op.attrs) : null,
       null,
     ],
-  },
-  {
-    type: "ResizeBilinearGrad",
-    inputNames: ["grads", "original_image"],
-    allowedDTypes: ["float32"],
-    infer: (inputs, attrs) => {
-      const [g, orig] = inputs;
-      const shapes = shapesMsg(["grads", "original_image"], inputs);
-      requireRankIn("ResizeBilinearGrad", "grads", g.shape, [4], shapes);
-      requireRankIn("ResizeBilinearGrad", "original_image", orig.shape, [4], shapes);
-      if (!isFloating(orig.dtype)) throw new InvalidArgumentError(`ResizeBilinearGrad: original_image must be float32 or float64, got ${orig.dtype}`);
-      if (attrs.half_pixel_centers && attrs.align_corners) throw new InvalidArgumentError("ResizeBilinearGrad: If half_pixel_centers is True, align_corners must be False");
-      return [{ dtype: orig.dtype, shape: orig.shape }];
-    },
-  },
-  {
-    type: "ResizeNearestNeighbor",
-    inputNames: ["images", "size"],
-    inputDTypes: { 1: "int32" },
-    hostInputs: [1],
-    allowedDTypes: NUMERIC.filter((d) => d !== "int64"),
-    infer: resizeInfer("ResizeNearestNeighbor", null),
-    grad: (op, [dy]) => [execute1("ResizeNearestNeighborGrad", [dy, imageHW(op.inputs[0], "ResizeNearestNeighbor")], op.attrs), null],
-  },
-  {
-    type: "ResizeNearestNeighborGrad",
-    inputNames: ["grads", "size"],
-    inputDTypes: { 1: "int32" },
-    hostInputs: [1],
-    allowedDTypes: NUMERIC.filter((d) => d !== "int64"),
-    infer: resizeInfer("ResizeNearestNeighborGrad", null),
-    grad: (op, [g]) => [execute1("ResizeNearestNeighbor", [g, imageHW(op.inputs[0], "ResizeNearestNeighborGrad")], op.attrs), null],
-  },
-]);
+  ResizeNearestNeighbor: (op, [dy]) => [execute1("ResizeNearestNeighborGrad", [dy, imageHW(op.inputs[0], "ResizeNearestNeighbor")], op.attrs), null],
+  ResizeNearestNeighborGrad: (op, [g]) => [execute1("ResizeNearestNeighbor", [g, imageHW(op.inputs[0], "ResizeNearestNeighborGrad")], op.attrs), null],
+});
 
 // ---------------------------------------------------------------- argument helpers for the public API
 
@@ -826,7 +313,7 @@ function poolAttrs(op: string, a: PoolOptions, nSpatial: number): Attrs {
 }
 
 /** A 1-D pool as TensorFlow runs it: a 2-D pool over a height-1 image. */
-function pool1d(op2d: string, input: TensorLike, a: PoolOptions, defaultName: string): Tensor {
+function pool1d(op2d: "MaxPool" | "AvgPool", input: TensorLike, a: PoolOptions, defaultName: string): Tensor {
   const fmt = a.dataFormat ?? "NWC";
   const cf = channelsFirst(defaultName, fmt, 3);
   const one = (v: IntOrList | undefined, what: string): number => {
@@ -1145,7 +632,7 @@ export interface ResizeOptions {
 }
 type ResizeArgs = PyArgs<[size: TensorLike, alignCorners: boolean, name: string, halfPixelCenters: boolean], ResizeOptions>;
 
-function resize(op: string, images: TensorLike, args: ResizeArgs): Tensor {
+function resize(op: "ResizeBilinear" | "ResizeNearestNeighbor", images: TensorLike, args: ResizeArgs): Tensor {
   const a = pyArgs<ResizeOptions>(args, ["size", "alignCorners", "name", "halfPixelCenters"]);
   if (a.size === undefined) throw new InvalidArgumentError(`${op}: size is required`);
   const size = Array.isArray(a.size) ? new Int32Array(a.size as number[]) : a.size;

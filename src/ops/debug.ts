@@ -3,20 +3,11 @@ import type { Tensor } from "../core/tensor.js";
 import type { TensorLike } from "../eager/tensor_types.js";
 import { pyArgs } from "./args.js";
 import { execute1 } from "./dispatch.js";
-import { sameAsInput } from "./infer.js";
-import { defineOps } from "./registry.js";
+import { defineGradients } from "./registry.js";
 
-defineOps([
-  {
-    type: "CheckNumerics",
-    inputNames: ["tensor"],
-    allowedDTypes: ["float32", "float64"],
-    // Checks values, so it must run every time: never folded away.
-    stateful: true,
-    infer: sameAsInput(),
-    grad: (_op, [dy]) => [checkNumerics(dy, "Not a number (NaN) or infinity (Inf) values detected in gradient.")],
-  },
-]);
+defineGradients({
+  CheckNumerics: (_op, [dy]) => [checkNumerics(dy, "Not a number (NaN) or infinity (Inf) values detected in gradient.")],
+});
 
 /** tf.debugging.check_numerics(tensor, message, name): passes tensor through, or fails on NaN or Inf. */
 export function checkNumerics(tensor: TensorLike, ...args: PyArgs<[message: string, name: string], { message?: string; name?: string }>): Tensor {

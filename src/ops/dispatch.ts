@@ -12,7 +12,10 @@ import type { Graph } from "../graph/graph.js";
 import type { Operation } from "../graph/operation.js";
 import { SymbolicTensor } from "../graph/tensor.js";
 import { Variable } from "../variables/variable.js";
-import { getOpDef, OpDef, TensorSpec } from "./registry.js";
+import { getOpDef, OpDef } from "./registry.js";
+import type { OpType } from "../core/schema/index.js";
+import type { TensorSpec } from "../core/schema/types.js";
+import { normalizeAttrs } from "../core/schema/attrs.js";
 import { eagerRandomSource } from "./random_state.js";
 import { logEagerPlacement } from "../runtime/placement_log.js";
 import { placeEager } from "../runtime/devices.js";
@@ -68,13 +71,13 @@ function checkAllowed(def: OpDef, dtypes: readonly DType[], name: string): void 
 }
 
 /** Runs or builds op `type`: eagerly when executing eagerly, else as a node of the default graph. */
-export function execute(type: string, inputs: readonly TensorLike[], attrs: Attrs = {}, name?: string): AnyTensor[] {
+export function execute(type: OpType, inputs: readonly TensorLike[], attrs: Attrs = {}, name?: string): AnyTensor[] {
   const def = getOpDef(type);
   if (!def) throw new InvalidArgumentError(`Op type not registered '${type}'`);
   return executingEagerly() ? executeEager(def, inputs, attrs, name) : buildNode(def, inputs, attrs, name).outputs.slice();
 }
 
-export function execute1(type: string, inputs: readonly TensorLike[], attrs: Attrs = {}, name?: string): AnyTensor {
+export function execute1(type: OpType, inputs: readonly TensorLike[], attrs: Attrs = {}, name?: string): AnyTensor {
   return execute(type, inputs, attrs, name)[0];
 }
 
@@ -103,6 +106,7 @@ function executeEager(def: OpDef, inputs: readonly TensorLike[], attrs: Attrs, n
   const suffix = ` [Op:${def.type}]${name ? ` name: ${name}` : ""}`;
   let dtypes: DType[];
   try {
+    attrs = normalizeAttrs(def, attrs, opName);
     dtypes = resolveDTypes(def, inputs, opName);
     checkAllowed(def, dtypes, opName);
   } catch (e) {
@@ -197,6 +201,7 @@ export function buildNode(def: OpDef, inputs: readonly TensorLike[], attrs: Attr
   const opName = g.uniqueName(name ?? def.name ?? def.type);
   let dtypes: DType[];
   try {
+    attrs = normalizeAttrs(def, attrs, opName);
     dtypes = resolveDTypes(def, inputs, opName);
     checkAllowed(def, dtypes, opName);
   } catch (e) {

@@ -7,115 +7,96 @@ import { defineFunction, param, signature } from "../core/signature.js";
 import { NAME, T } from "./params.js";
 import { execute1 } from "./dispatch.js";
 import { unbroadcast } from "./grad_util.js";
-import { broadcastInfer, sameAsInput } from "./infer.js";
-import { defineOps, ElementwiseSpec, GradFn, OpDef } from "./registry.js";
+import type { OpType } from "../core/schema/index.js";
+import { defineGradients } from "./registry.js";
 import { cast } from "./cast.js";
 import { tidy } from "../eager/memory.js";
 
-/**
- * Elementwise ops: one row each (TensorFlow type, default node name, scalar expression, dtypes, gradient).
- * The CPU kernels (and later GPU kernels) are generated from the expressions.
- */
-const FLOAT: DType[] = ["float32", "float64"];
-const NUMERIC: DType[] = [...FLOAT, "int32", "int64", "uint8"];
-const ALL: DType[] = [...NUMERIC, "bool", "string"];
-
-
-function binary(type: string, name: string, ew: ElementwiseSpec, dtypes: DType[], grad: GradFn | null, inputNames?: string[]): OpDef {
-  return { type, name, elementwise: ew, allowedDTypes: dtypes, dtypeGroups: [[0, 1]], inputNames, infer: broadcastInfer(ew.outDType), grad };
-}
-function unary(type: string, ew: ElementwiseSpec, dtypes: DType[], grad: GradFn | null): OpDef {
-  return { type, elementwise: ew, allowedDTypes: dtypes, infer: sameAsInput(0, ew.outDType), grad };
-}
+/** Gradients of the elementwise ops (their rows are in core/schema/elementwise.ts) and the public functions. */
 
 const [x_, y_] = [0, 1];
-defineOps([
-  binary("AddV2", "Add", { js: "a + b", jsInt64: "a + b" }, NUMERIC, (op, [dy]) => [unbroadcast(dy, op.inputs[x_]), unbroadcast(dy, op.inputs[y_])]),
-  binary("Sub", "Sub", { js: "a - b", jsInt64: "a - b" }, NUMERIC, (op, [dy]) => [unbroadcast(dy, op.inputs[0]), unbroadcast(negative(dy), op.inputs[1])]),
-  binary("Mul", "Mul", { js: "a * b", jsInt: "Math.imul(a, b)", jsInt64: "a * b" }, NUMERIC, (op, [dy]) => {
+defineGradients({
+  AddV2: (op, [dy]) => [unbroadcast(dy, op.inputs[x_]), unbroadcast(dy, op.inputs[y_])],
+  Sub: (op, [dy]) => [unbroadcast(dy, op.inputs[0]), unbroadcast(negative(dy), op.inputs[1])],
+  Mul: (op, [dy]) => {
     const [a, b] = op.inputs;
     return [unbroadcast(multiply(dy, b), a), unbroadcast(multiply(a, dy), b)];
-  }),
-  binary("RealDiv", "truediv", { js: "a / b" }, FLOAT, (op, [dy]) => {
+  },
+  RealDiv: (op, [dy]) => {
     const [a, b] = op.inputs;
     return [unbroadcast(realdiv(dy, b), a), unbroadcast(multiply(dy, realdiv(negative(a), square(b))), b)];
-  }),
-  binary("FloorDiv", "floordiv", { js: "Math.floor(a / b)", jsInt64: "(a / b) - ((a % b !== 0n && ((a < 0n) !== (b < 0n))) ? 1n : 0n)" }, NUMERIC, null),
-  binary("FloorMod", "floormod", { js: "((a % b) + b) % b", jsInt64: "((a % b) + b) % b" }, NUMERIC, (op, [dy]) => {
+  },
+  FloorDiv: null,
+  FloorMod: (op, [dy]) => {
     const [a, b] = op.inputs;
     return [unbroadcast(dy, a), unbroadcast(multiply(dy, negative(floor(realdiv(a, b)))), b)];
-  }),
-  binary("Pow", "Pow", { js: "Math.pow(a, b)", jsInt64: "a ** b" }, NUMERIC, (op, [dy]) => {
+  },
+  Pow: (op, [dy]) => {
     const [a, b] = op.inputs;
     const z = op.outputs[0];
     const da = multiply(dy, multiply(b, pow(a, subtract(b, 1))));
     const safeLog = where(greater(a, 0), log(where(greater(a, 0), a, onesLikeOf(a))), zerosLikeOf(a));
     return [unbroadcast(da, a), unbroadcast(multiply(dy, multiply(z, safeLog)), b)];
-  }),
-  binary("Maximum", "Maximum", { js: "(a >= b || a !== a) ? a : b", jsInt64: "a >= b ? a : b" }, NUMERIC, (op, [dy]) => minMaxGrad(op.inputs[0], op.inputs[1], dy, true)),
-  binary("Minimum", "Minimum", { js: "(a <= b || a !== a) ? a : b", jsInt64: "a <= b ? a : b" }, NUMERIC, (op, [dy]) => minMaxGrad(op.inputs[0], op.inputs[1], dy, false)),
-  binary("SquaredDifference", "SquaredDifference", { js: "(a - b) * (a - b)", jsInt64: "(a - b) * (a - b)" }, NUMERIC, (op, [dy]) => {
+  },
+  Maximum: (op, [dy]) => minMaxGrad(op.inputs[0], op.inputs[1], dy, true),
+  Minimum: (op, [dy]) => minMaxGrad(op.inputs[0], op.inputs[1], dy, false),
+  SquaredDifference: (op, [dy]) => {
     const [a, b] = op.inputs;
     const d = multiply(multiply(dy, 2), subtract(a, b));
     return [unbroadcast(d, a), unbroadcast(negative(d), b)];
-  }),
-  binary("Equal", "Equal", { js: "a === b", jsInt64: "a === b", outDType: "bool" }, ALL, null),
-  binary("NotEqual", "NotEqual", { js: "a !== b", jsInt64: "a !== b", outDType: "bool" }, ALL, null),
-  binary("Less", "Less", { js: "a < b", jsInt64: "a < b", outDType: "bool" }, NUMERIC, null),
-  binary("LessEqual", "LessEqual", { js: "a <= b", jsInt64: "a <= b", outDType: "bool" }, NUMERIC, null),
-  binary("Greater", "Greater", { js: "a > b", jsInt64: "a > b", outDType: "bool" }, NUMERIC, null),
-  binary("GreaterEqual", "GreaterEqual", { js: "a >= b", jsInt64: "a >= b", outDType: "bool" }, NUMERIC, null),
-  binary("LogicalAnd", "LogicalAnd", { js: "a && b" }, ["bool"], null),
-  binary("LogicalOr", "LogicalOr", { js: "a || b" }, ["bool"], null),
-
-  unary("Neg", { js: "-x", jsInt64: "-x" }, NUMERIC, (_op, [dy]) => [negative(dy)]),
-  unary("Abs", { js: "Math.abs(x)", jsInt64: "x < 0n ? -x : x" }, NUMERIC, (op, [dy]) => [multiply(dy, sign(op.inputs[0]))]),
-  unary("Square", { js: "x * x", jsInt: "Math.imul(x, x)", jsInt64: "x * x" }, NUMERIC, (op, [dy]) => [multiply(dy, multiply(op.inputs[0], 2))]),
-  unary("Sqrt", { js: "Math.sqrt(x)" }, FLOAT, (op, [dy]) => [realdiv(multiply(dy, 0.5), op.outputs[0])]),
-  unary("Rsqrt", { js: "1 / Math.sqrt(x)" }, FLOAT, (op, [dy]) => {
+  },
+  Equal: null,
+  NotEqual: null,
+  Less: null,
+  LessEqual: null,
+  Greater: null,
+  GreaterEqual: null,
+  LogicalAnd: null,
+  LogicalOr: null,
+  Neg: (_op, [dy]) => [negative(dy)],
+  Abs: (op, [dy]) => [multiply(dy, sign(op.inputs[0]))],
+  Square: (op, [dy]) => [multiply(dy, multiply(op.inputs[0], 2))],
+  Sqrt: (op, [dy]) => [realdiv(multiply(dy, 0.5), op.outputs[0])],
+  Rsqrt: (op, [dy]) => {
     const y = op.outputs[0];
     return [multiply(multiply(dy, -0.5), multiply(y, square(y)))];
-  }),
-  unary("Exp", { js: "Math.exp(x)" }, FLOAT, (op, [dy]) => [multiply(dy, op.outputs[0])]),
-  unary("Log", { js: "Math.log(x)" }, FLOAT, (op, [dy]) => [realdiv(dy, op.inputs[0])]),
-  unary("Log1p", { js: "Math.log1p(x)" }, FLOAT, (op, [dy]) => [realdiv(dy, add(op.inputs[0], 1))]),
-  unary("Expm1", { js: "Math.expm1(x)" }, FLOAT, (op, [dy]) => [multiply(dy, add(op.outputs[0], 1))]),
-  unary("Sin", { js: "Math.sin(x)" }, FLOAT, (op, [dy]) => [multiply(dy, cos(op.inputs[0]))]),
-  unary("Cos", { js: "Math.cos(x)" }, FLOAT, (op, [dy]) => [multiply(dy, negative(sin(op.inputs[0])))]),
-  // Activations differentiate through TensorFlow's fused *Grad ops: one pass instead of three.
-  unary("Tanh", { js: "Math.tanh(x)" }, FLOAT, (op, [dy]) => [execute1("TanhGrad", [op.outputs[0], dy])]),
-  unary("Sigmoid", { js: "x >= 0 ? 1 / (1 + Math.exp(-x)) : Math.exp(x) / (1 + Math.exp(x))" }, FLOAT, (op, [dy]) => [execute1("SigmoidGrad", [op.outputs[0], dy])]),
-  // relu(-Inf) = 0 and relu(NaN) = NaN, as TensorFlow's max(x, 0). Large float32 tensors take the wasm
-  // SIMD kernel (a select, no branch); ReluGrad's product form avoids a mispredicted branch in JS.
-  unary("Relu", { js: "x < 0 ? 0 : x", jsInt64: "x < 0n ? 0n : x" }, NUMERIC, (op, [dy]) => [execute1("ReluGrad", [dy, op.outputs[0]])]),
-  unary("Relu6", { js: "x > 0 ? (x < 6 ? x : 6) : 0", jsInt64: "x > 0n ? (x < 6n ? x : 6n) : 0n" }, NUMERIC, (op, [dy]) => [execute1("Relu6Grad", [dy, op.inputs[0]])]),
-  unary("Elu", { js: "x > 0 ? x : Math.expm1(x)" }, FLOAT, (op, [dy]) => [execute1("EluGrad", [dy, op.outputs[0]])]),
-  binary("ReluGrad", "ReluGrad", { js: "a * (b > 0)", jsInt64: "b > 0n ? a : 0n" }, NUMERIC, (op, [g]) => [execute1("ReluGrad", [g, op.inputs[1]]), zerosLikeOf(op.inputs[1])], ["gradients", "features"]),
-  binary("Relu6Grad", "Relu6Grad", { js: "(b > 0 && b < 6) ? a : 0", jsInt64: "(b > 0n && b < 6n) ? a : 0n" }, NUMERIC, (op, [g]) => [execute1("Relu6Grad", [g, op.inputs[1]]), zerosLikeOf(op.inputs[1])], ["gradients", "features"]),
-  binary("EluGrad", "EluGrad", { js: "b > 0 ? a : a * (b + 1)" }, FLOAT, (op, [g]) => {
+  },
+  Exp: (op, [dy]) => [multiply(dy, op.outputs[0])],
+  Log: (op, [dy]) => [realdiv(dy, op.inputs[0])],
+  Log1p: (op, [dy]) => [realdiv(dy, add(op.inputs[0], 1))],
+  Expm1: (op, [dy]) => [multiply(dy, add(op.outputs[0], 1))],
+  Sin: (op, [dy]) => [multiply(dy, cos(op.inputs[0]))],
+  Cos: (op, [dy]) => [multiply(dy, negative(sin(op.inputs[0])))],
+  Tanh: (op, [dy]) => [execute1("TanhGrad", [op.outputs[0], dy])],
+  Sigmoid: (op, [dy]) => [execute1("SigmoidGrad", [op.outputs[0], dy])],
+  Relu: (op, [dy]) => [execute1("ReluGrad", [dy, op.outputs[0]])],
+  Relu6: (op, [dy]) => [execute1("Relu6Grad", [dy, op.inputs[0]])],
+  Elu: (op, [dy]) => [execute1("EluGrad", [dy, op.outputs[0]])],
+  ReluGrad: (op, [g]) => [execute1("ReluGrad", [g, op.inputs[1]]), zerosLikeOf(op.inputs[1])],
+  Relu6Grad: (op, [g]) => [execute1("Relu6Grad", [g, op.inputs[1]]), zerosLikeOf(op.inputs[1])],
+  EluGrad: (op, [g]) => {
     const [dy, y] = op.inputs;
     return [execute1("EluGrad", [g, y]), where(greater(y, 0), zerosLikeOf(y), multiply(dy, g))];
-  }, ["gradients", "outputs"]),
-  binary("TanhGrad", "TanhGrad", { js: "b * (1 - a * a)" }, FLOAT, (op, [g]) => {
+  },
+  TanhGrad: (op, [g]) => {
     const [y, dy] = op.inputs;
     return [multiply(multiply(g, dy), multiply(y, -2)), execute1("TanhGrad", [y, g])];
-  }, ["y", "dy"]),
-  binary("SigmoidGrad", "SigmoidGrad", { js: "b * a * (1 - a)" }, FLOAT, (op, [g]) => {
+  },
+  SigmoidGrad: (op, [g]) => {
     const [y, dy] = op.inputs;
     return [multiply(multiply(g, dy), subtract(1, multiply(y, 2))), execute1("SigmoidGrad", [y, g])];
-  }, ["y", "dy"]),
-  unary("Softplus", { js: "Math.max(x, 0) + Math.log1p(Math.exp(-Math.abs(x)))" }, FLOAT, (op, [dy]) => [multiply(dy, sigmoid(op.inputs[0]))]),
-  unary("Sign", { js: "x > 0 ? 1 : x < 0 ? -1 : x", jsInt64: "x > 0n ? 1n : x < 0n ? -1n : 0n" }, NUMERIC, (op) => [zerosLikeOf(op.inputs[0])]),
-  unary("Reciprocal", { js: "1 / x" }, FLOAT, (op, [dy]) => [multiply(negative(dy), square(op.outputs[0]))]),
-  unary("Floor", { js: "Math.floor(x)" }, FLOAT, null),
-  unary("Ceil", { js: "Math.ceil(x)" }, FLOAT, null),
-  // TensorFlow rounds half to even.
-  unary("Round", { js: "(Math.abs(x % 1) === 0.5) ? 2 * Math.round(x / 2) : Math.round(x)", jsInt64: "x", cuda: "ts_rint(x)" }, NUMERIC, null),
-  unary("LogicalNot", { js: "!x" }, ["bool"], null),
-  unary("IsNan", { js: "x !== x", outDType: "bool" }, FLOAT, null),
-  unary("IsInf", { js: "x === Infinity || x === -Infinity", outDType: "bool" }, FLOAT, null),
-  unary("IsFinite", { js: "Number.isFinite(x)", outDType: "bool" }, FLOAT, null),
-]);
+  },
+  Softplus: (op, [dy]) => [multiply(dy, sigmoid(op.inputs[0]))],
+  Sign: (op) => [zerosLikeOf(op.inputs[0])],
+  Reciprocal: (op, [dy]) => [multiply(negative(dy), square(op.outputs[0]))],
+  Floor: null,
+  Ceil: null,
+  Round: null,
+  LogicalNot: null,
+  IsNan: null,
+  IsInf: null,
+  IsFinite: null,
+});
 
 function minMaxGrad(a: Tensor, b: Tensor, dy: Tensor, isMax: boolean): Tensor[] {
   const pickA = isMax ? greaterEqual(a, b) : lessEqual(a, b);
@@ -139,11 +120,11 @@ const X = param("x", T.tensor, "A tensor.");
 const Y = param("y", T.tensor, "A tensor of the same dtype as x; the two broadcast.");
 
 /** A binary elementwise op: tf.<name>(x, y, name). */
-function b(type: string, name: string, doc: string) {
+function b(type: OpType, name: string, doc: string) {
   return defineFunction(signature(name, doc, [X, Y, NAME], { args: () => [[[1, 2], [3, 4]], [[2, 1], [1, 2]]] }), (x, y, n) => execute1(type, [x, y], {}, n));
 }
 /** A unary elementwise op: tf.<name>(x, name). */
-function u(type: string, name: string, doc: string, example: readonly unknown[] = [[0.25, 0.5, 1]]) {
+function u(type: OpType, name: string, doc: string, example: readonly unknown[] = [[0.25, 0.5, 1]]) {
   return defineFunction(signature(name, doc, [X, NAME], { args: () => example }), (x, n) => execute1(type, [x], {}, n));
 }
 const BOOLS = [[true, false, true]];

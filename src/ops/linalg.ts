@@ -1,58 +1,15 @@
 import type { DType } from "../core/dtype.js";
 import { InvalidArgumentError } from "../core/errors.js";
-import { broadcastShapes, Dim, shapeStr } from "../core/shape.js";
 import type { Tensor } from "../core/tensor.js";
 import type { TensorLike } from "../eager/tensor_types.js";
 import { defineFunction, K, kind, optional, param, signature, withDefault } from "../core/signature.js";
 import { NAME, T } from "./params.js";
 import { execute1 } from "./dispatch.js";
-import { dimsEqual } from "./infer.js";
-import { defineOps, TensorSpec } from "./registry.js";
+import { defineGradients } from "./registry.js";
 import { unbroadcast } from "./grad_util.js";
 
-const MATMUL_DTYPES: DType[] = ["float32", "float64", "int32", "int64"];
-
-function matmulInfer(batched: boolean) {
-  return (inputs: readonly TensorSpec[], attrs: { readonly [k: string]: unknown }) => {
-    const [a, b] = inputs;
-    const ta = Boolean(attrs[batched ? "adj_x" : "transpose_a"]);
-    const tb = Boolean(attrs[batched ? "adj_y" : "transpose_b"]);
-    if (a.shape === null || b.shape === null) return [{ dtype: a.dtype, shape: null }];
-    const ra = a.shape.length;
-    const rb = b.shape.length;
-    if (!batched && (ra !== 2 || rb !== 2)) {
-      throw new InvalidArgumentError(`In[0] and In[1] must be matrices (rank 2), got ${shapeStr(a.shape)} and ${shapeStr(b.shape)}`);
-    }
-    if (batched && (ra < 2 || rb < 2)) {
-      throw new InvalidArgumentError(`In[0] and In[1] must have rank >= 2, got ${shapeStr(a.shape)} and ${shapeStr(b.shape)}`);
-    }
-    const m = a.shape[ta ? ra - 1 : ra - 2];
-    const ka = a.shape[ta ? ra - 2 : ra - 1];
-    const kb = b.shape[tb ? rb - 1 : rb - 2];
-    const n = b.shape[tb ? rb - 2 : rb - 1];
-    if (!dimsEqual(ka, kb)) {
-      throw new InvalidArgumentError(`Matrix size-incompatible: In[0]: ${shapeStr(a.shape)}, In[1]: ${shapeStr(b.shape)}${ta || tb ? ` (transpose_a=${ta}, transpose_b=${tb})` : ""}`);
-    }
-    let batch: Dim[] = [];
-    if (batched) {
-      const bs = broadcastShapes(a.shape.slice(0, -2), b.shape.slice(0, -2));
-      if (bs === "incompatible" || bs === null) {
-        throw new InvalidArgumentError(`In[0] and In[1] must have compatible batch dimensions: ${shapeStr(a.shape)} vs. ${shapeStr(b.shape)}`);
-      }
-      batch = bs;
-    }
-    return [{ dtype: a.dtype, shape: [...batch, m, n] }];
-  };
-}
-
-defineOps([
-  {
-    type: "MatMul",
-    inputNames: ["a", "b"],
-    dtypeGroups: [[0, 1]],
-    allowedDTypes: MATMUL_DTYPES,
-    infer: matmulInfer(false),
-    grad: (op, [dy]) => {
+defineGradients({
+  MatMul: (op, [dy]) => {
       const [a, b] = op.inputs;
       const ta = Boolean(op.attrs.transpose_a);
       const tb = Boolean(op.attrs.transpose_b);
@@ -61,14 +18,7 @@ defineOps([
       const db = () => (!ta && !tb ? matmul(a, dy, { transposeA: true }) : !ta ? matmul(dy, a, { transposeA: true }) : !tb ? matmul(a, dy) : matmul(dy, a, { transposeA: true, transposeB: true }));
       return [needA ? da() : null, needB ? db() : null];
     },
-  },
-  {
-    type: "BatchMatMulV2",
-    inputNames: ["x", "y"],
-    dtypeGroups: [[0, 1]],
-    allowedDTypes: MATMUL_DTYPES,
-    infer: matmulInfer(true),
-    grad: (op, [dy]) => {
+  BatchMatMulV2: (op, [dy]) => {
       const [a, b] = op.inputs;
       const ta = Boolean(op.attrs.adj_x);
       const tb = Boolean(op.attrs.adj_y);
@@ -81,8 +31,7 @@ defineOps([
       else [da, db] = [bmm(b, dy, true, true), bmm(dy, a, true, true)];
       return [unbroadcast(da, a), unbroadcast(db, b)];
     },
-  },
-]);
+});
 
 const B = <N extends string>(name: N, doc: string) => withDefault(name, K.boolean, false, doc);
 const matmulSignature = signature(

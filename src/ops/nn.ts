@@ -1,16 +1,14 @@
 import { isKnownZeros } from "../autodiff/backprop.js";
 import type { PyArgs } from "./args.js";
-import type { DType } from "../core/dtype.js";
 import { tfName } from "../core/dtype.js";
 import { InvalidArgumentError } from "../core/errors.js";
-import { broadcastShapes, Dim, shapeStr, shapesCompatible } from "../core/shape.js";
+import { shapeStr, shapesCompatible } from "../core/shape.js";
 import type { Tensor } from "../core/tensor.js";
 import type { TensorLike } from "../eager/tensor_types.js";
 import { pyArgs } from "./args.js";
 import { execute, execute1, isTensor } from "./dispatch.js";
 import { unbroadcast } from "./grad_util.js";
-import { sameAsInput } from "./infer.js";
-import { defineOps, GradOp, TensorSpec } from "./registry.js";
+import { defineGradients, GradOp } from "./registry.js";
 import { add, exp, greaterEqual, log, log1p, multiply, negative, subtract } from "./elementwise.js";
 import { reduceMax, reduceSum } from "./reduce.js";
 import { convertToTensor, expandDims, stopGradient, where, zerosLike } from "./array.js";
@@ -25,17 +23,8 @@ import { tidy } from "../eager/memory.js";
  * the ops accept any rank >= 1 with classes on the last axis (the leading dims are the batch), which is
  * the same computation without the reshapes.
  */
-const FLOAT: DType[] = ["float32", "float64"];
 
 type NameArg = [name?: string] | [opts: { name?: string }];
-
-function lastAxisInfer(op: string) {
-  return (inputs: readonly TensorSpec[]) => {
-    const [x] = inputs;
-    if (x.shape !== null && x.shape.length < 1) throw new InvalidArgumentError(`${op}: logits must have >= 1 dimension, got ${shapeStr(x.shape)}`);
-    return sameAsInput(0)(inputs);
-  };
-}
 
 /** True when a gradient is known to be all zeros (an unused output): lets a second-order term be skipped. */
 function isZeros(t: Tensor): boolean {
@@ -62,91 +51,25 @@ function xentLogitsGrad(op: GradOp, gradLoss: Tensor, gradBackprop: Tensor): Ten
   return g;
 }
 
-function xentInfer(inputs: readonly TensorSpec[]) {
-  const [logits, labels] = inputs;
-  const s = broadcastShapes(logits.shape, labels.shape);
-  if (s === "incompatible") {
-    throw new InvalidArgumentError(`logits and labels must be broadcastable: logits_size=${shapeStr(logits.shape)} labels_size=${shapeStr(labels.shape)}`);
-  }
-  if (s !== null && s.length < 1) throw new InvalidArgumentError(`SoftmaxCrossEntropyWithLogits: logits must have >= 1 dimension, got ${shapeStr(logits.shape)}`);
-  const loss = s === null ? null : s.slice(0, -1);
-  return [{ dtype: logits.dtype, shape: loss }, { dtype: logits.dtype, shape: s }];
-}
-
-function sparseXentInfer(inputs: readonly TensorSpec[]) {
-  const [logits, labels] = inputs;
-  if (labels.dtype !== "int32" && labels.dtype !== "int64") {
-    throw new InvalidArgumentError(`Value for attr 'Tlabels' of ${tfName(labels.dtype)} is not in the list of allowed values: int32, int64`);
-  }
-  if (logits.shape !== null && logits.shape.length === 0) throw new InvalidArgumentError(`Logits cannot be scalars - received shape ${shapeStr(logits.shape)}`);
-  if (logits.shape !== null && labels.shape !== null) {
-    if (labels.shape.length !== logits.shape.length - 1) {
-      throw new InvalidArgumentError(
-        `Rank mismatch: Rank of labels (received ${labels.shape.length}) should equal rank of logits minus 1 (received ${logits.shape.length}).`,
-      );
-    }
-    if (!shapesCompatible(labels.shape, logits.shape.slice(0, -1))) {
-      throw new InvalidArgumentError(
-        `logits and labels must have the same first dimension(s), got logits shape ${shapeStr(logits.shape)} and labels shape ${shapeStr(labels.shape)}`,
-      );
-    }
-  }
-  const batch: Dim[] | null = logits.shape !== null ? logits.shape.slice(0, -1).map((d, i) => d ?? labels.shape?.[i] ?? null) : labels.shape;
-  const backprop = logits.shape === null ? null : [...(batch ?? []), logits.shape[logits.shape.length - 1]];
-  return [{ dtype: logits.dtype, shape: batch }, { dtype: logits.dtype, shape: backprop }];
-}
-
-defineOps([
-  {
-    type: "Softmax",
-    inputNames: ["logits"],
-    allowedDTypes: FLOAT,
-    infer: lastAxisInfer("Softmax"),
-    // (dy - sum(dy * y)) * y over the last axis.
-    grad: (op, [dy]) => {
+defineGradients({
+  // (dy - sum(dy * y)) * y over the last axis.
+  Softmax: (op, [dy]) => {
       const y = op.outputs[0];
       return [multiply(subtract(dy, reduceSum(multiply(dy, y), -1, true)), y)];
     },
-  },
-  {
-    type: "LogSoftmax",
-    inputNames: ["logits"],
-    allowedDTypes: FLOAT,
-    infer: lastAxisInfer("LogSoftmax"),
-    // dy - sum(dy) * softmax over the last axis.
-    grad: (op, [dy]) => [subtract(dy, multiply(reduceSum(dy, -1, true), exp(op.outputs[0])))],
-  },
-  {
-    type: "SoftmaxCrossEntropyWithLogits",
-    inputNames: ["features", "labels"],
-    dtypeGroups: [[0, 1]],
-    allowedDTypes: FLOAT,
-    infer: xentInfer,
-    // TensorFlow 2 semantics: the gradient also flows to the labels, -log_softmax(logits) * dLoss.
-    grad: (op, [gradLoss, gradBackprop]) => {
+  // dy - sum(dy) * softmax over the last axis.
+  LogSoftmax: (op, [dy]) => [subtract(dy, multiply(reduceSum(dy, -1, true), exp(op.outputs[0])))],
+  // TensorFlow 2 semantics: the gradient also flows to the labels, -log_softmax(logits) * dLoss.
+  SoftmaxCrossEntropyWithLogits: (op, [gradLoss, gradBackprop]) => {
       const [logits, labels] = op.inputs;
       const dLogits = xentLogitsGrad(op, gradLoss, gradBackprop);
       const dLabels = multiply(expandDims(gradLoss, -1), negative(execute1("LogSoftmax", [logits])));
       return [unbroadcast(dLogits, logits), unbroadcast(dLabels, labels)];
     },
-  },
-  {
-    type: "SparseSoftmaxCrossEntropyWithLogits",
-    inputNames: ["features", "labels"],
-    inputDTypes: { 1: "int32" },
-    allowedDTypes: FLOAT,
-    infer: sparseXentInfer,
-    // TensorFlow blocks second-order gradients here (PreventGradient); the backprop term is exact, so it is kept.
-    grad: (op, [gradLoss, gradBackprop]) => [xentLogitsGrad(op, gradLoss, gradBackprop), null],
-  },
-  {
-    type: "L2Loss",
-    inputNames: ["t"],
-    allowedDTypes: FLOAT,
-    infer: (inputs) => [{ dtype: inputs[0].dtype, shape: [] }],
-    grad: (op, [dy]) => [multiply(op.inputs[0], dy)],
-  },
-]);
+  // TensorFlow blocks second-order gradients here (PreventGradient); the backprop term is exact, so it is kept.
+  SparseSoftmaxCrossEntropyWithLogits: (op, [gradLoss, gradBackprop]) => [xentLogitsGrad(op, gradLoss, gradBackprop), null],
+  L2Loss: (op, [dy]) => [multiply(op.inputs[0], dy)],
+});
 
 // ---------------------------------------------------------------- public functions
 

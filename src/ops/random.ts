@@ -6,29 +6,11 @@ import type { TensorLike } from "../eager/tensor_types.js";
 import { getDefaultGraph } from "../graph/default_graph.js";
 import { pyArgs } from "./args.js";
 import { execute1 } from "./dispatch.js";
-import { constInts } from "./infer.js";
-import { defineOps, TensorSpec } from "./registry.js";
+import { defineGradients } from "./registry.js";
 import { add, multiply } from "./elementwise.js";
 import { getSeed, resetEagerRandomState } from "./random_state.js";
-import type { Dim } from "../core/shape.js";
 
-function randomInfer(inputs: readonly TensorSpec[], attrs: { readonly [k: string]: unknown }) {
-  const dims = constInts(inputs[0]);
-  const r = inputs[0].shape?.[0];
-  return [{ dtype: attrs.dtype as DType, shape: dims ?? (r === null || r === undefined ? null : new Array<Dim>(r).fill(null)) }];
-}
-
-const randomOp = (type: string) => ({
-  type,
-  inputNames: ["shape"],
-  inputDTypes: { 0: "int32" as DType },
-  hostInputs: [0],
-  stateful: true,
-  infer: randomInfer,
-  grad: null,
-});
-
-defineOps([randomOp("RandomStandardNormal"), randomOp("RandomUniform"), randomOp("TruncatedNormal")]);
+defineGradients({ RandomStandardNormal: null, RandomUniform: null, TruncatedNormal: null });
 
 export interface RandomOptions {
   mean?: number;
@@ -47,7 +29,7 @@ function seedAttrs(opSeed: number | undefined): { seed: number; seed2: number } 
   return getSeed(opSeed, g.seed, g.version);
 }
 
-function scaled(type: string, shape: TensorLike, scale: number, shift: number, a: RandomOptions, defaultName: string): Tensor {
+function scaled(type: "RandomStandardNormal" | "RandomUniform" | "TruncatedNormal", shape: TensorLike, scale: number, shift: number, a: RandomOptions, defaultName: string): Tensor {
   const dtype = checkDType(a.dtype ?? "float32", defaultName);
   const raw = execute1(type, [shape], { dtype, ...seedAttrs(a.seed) }, scale === 1 && shift === 0 ? a.name ?? defaultName : undefined);
   if (scale === 1 && shift === 0) return raw;

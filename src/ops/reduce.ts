@@ -1,44 +1,19 @@
 import type { DType } from "../core/dtype.js";
-import { InvalidArgumentError, UnimplementedError } from "../core/errors.js";
-import { Dim, isFullyDefined, normalizeAxis, Shape, shapeStr, sizeOf } from "../core/shape.js";
+import { UnimplementedError } from "../core/errors.js";
+import type { OpType } from "../core/schema/index.js";
+
+import { isFullyDefined, normalizeAxis, Shape, sizeOf } from "../core/shape.js";
 import type { Tensor } from "../core/tensor.js";
 import type { TensorLike } from "../eager/tensor_types.js";
 import { defineFunction, K, kind, optional, param, signature, withDefault } from "../core/signature.js";
 import { NAME, T } from "./params.js";
 import { execute1, isTensor } from "./dispatch.js";
-import { constInts } from "./infer.js";
-import { defineOps, getOpDef, GradFn, GradOp, OpDef, TensorSpec } from "./registry.js";
+import { constInts } from "../core/schema/infer_util.js";
+import { defineGradients, getOpDef, GradFn, GradOp } from "./registry.js";
 import { cast } from "./cast.js";
 import { divide, equal, multiply, realdiv } from "./elementwise.js";
 import { reshape, shape } from "./array.js";
 
-const FLOAT: DType[] = ["float32", "float64"];
-const NUMERIC: DType[] = [...FLOAT, "int32", "int64", "uint8"];
-
-/** Normalized, sorted, de-duplicated reduction axes; null when not known before run time. */
-export function reductionAxes(axesSpec: TensorSpec, rank: number | null, op: string): number[] | null {
-  const raw = constInts(axesSpec);
-  if (raw === null || rank === null) return null;
-  return [...new Set(raw.map((a) => normalizeAxis(a, rank, op)))].sort((a, b) => a - b);
-}
-
-function reduceInfer(outDType?: DType) {
-  return (inputs: readonly TensorSpec[], attrs: { readonly [k: string]: unknown }, name: string) => {
-    const [x, ax] = inputs;
-    const keep = Boolean(attrs.keep_dims);
-    const rank = x.shape === null ? null : x.shape.length;
-    const axes = reductionAxes(ax, rank, name);
-    const dtype = outDType ?? x.dtype;
-    if (x.shape === null) return [{ dtype, shape: null }];
-    if (axes === null) return [{ dtype, shape: keep ? x.shape.map(() => null) : null }];
-    const shape: Dim[] = [];
-    x.shape.forEach((d, i) => {
-      if (!axes.includes(i)) shape.push(d);
-      else if (keep) shape.push(1);
-    });
-    return [{ dtype, shape }];
-  };
-}
 
 /** dy of a reduction, with the reduced axes put back as size 1 and broadcast to the input's shape. */
 function broadcastBack(op: GradOp, dy: Tensor): { dyFull: Tensor; keptShape: Tensor } {
@@ -118,116 +93,33 @@ const prodGrad: GradFn = (op, [dy]) => {
   return [multiply(dyFull, productOfOthersOver(x, norm)), null];
 };
 
-function reduction(type: string, name: string, dtypes: DType[] | null, grad: GradFn | null, outDType?: DType): OpDef {
-  return {
-    type,
-    name,
-    inputNames: ["input", "reduction_indices"],
-    inputDTypes: { 1: "int32" },
-    hostInputs: [1],
-    allowedDTypes: dtypes ?? undefined,
-    infer: reduceInfer(outDType),
-    grad,
-  };
-}
-
-defineOps([
-  reduction("Sum", "Sum", NUMERIC, sumGrad),
-  reduction("Mean", "Mean", NUMERIC, meanGrad),
-  reduction("Max", "Max", NUMERIC, minMaxGrad),
-  reduction("Min", "Min", NUMERIC, minMaxGrad),
-  reduction("Prod", "Prod", NUMERIC, prodGrad),
-  reduction("Any", "Any", ["bool"], null),
-  reduction("All", "All", ["bool"], null),
-  {
-    type: "AddN",
-    inputNames: [],
-    infer: (inputs) => {
-      if (inputs.length === 0) throw new InvalidArgumentError("AddN needs at least one input");
-      const d = inputs[0].dtype;
-      for (const t of inputs) {
-        if (t.dtype !== d) throw new InvalidArgumentError(`AddN: all inputs must have dtype ${d}, got ${t.dtype}`);
-        if (shapeStr(t.shape) !== shapeStr(inputs[0].shape) && isFullyDefined(t.shape) && isFullyDefined(inputs[0].shape)) {
-          throw new InvalidArgumentError(`AddN: inputs must have the same shape, got ${shapeStr(inputs[0].shape)} and ${shapeStr(t.shape)}`);
-        }
-      }
-      return [{ dtype: d, shape: inputs.find((t) => isFullyDefined(t.shape))?.shape ?? inputs[0].shape }];
-    },
-    grad: (op, [dy]) => op.inputs.map(() => dy),
-  },
-]);
+defineGradients({
+  Sum: sumGrad,
+  Mean: meanGrad,
+  Max: minMaxGrad,
+  Min: minMaxGrad,
+  Prod: prodGrad,
+  Any: null,
+  All: null,
+  AddN: (op, [dy]) => op.inputs.map(() => dy),
+});
 
 
 // ---------------------------------------------------------------- arg max/min, cumulative sums and products
 
-/** TensorFlow's check of a scalar axis against a rank: [-rank, rank). */
-function checkAxis(axis: number, rank: number, op: string, what = "dimension"): number {
-  if (!Number.isInteger(axis) || axis < -rank || axis >= rank) {
-    throw new InvalidArgumentError(`${op}: Expected ${what} in the range [${-rank}, ${rank}), but got ${axis}`);
-  }
-  return axis < 0 ? axis + rank : axis;
-}
-
-function scalarAxis(spec: TensorSpec, op: string): number | null {
-  if (spec.shape !== null && spec.shape.length !== 0) {
-    throw new InvalidArgumentError(`${op}: axis must be a scalar, got shape ${shapeStr(spec.shape)}`);
-  }
-  const v = constInts(spec);
-  return v === null ? null : v[0];
-}
-
-function argInfer(op: string) {
-  return (inputs: readonly TensorSpec[], attrs: { readonly [k: string]: unknown }) => {
-    const [x, dim] = inputs;
-    const dtype = (attrs.output_type as DType | undefined) ?? "int64";
-    if (dtype !== "int32" && dtype !== "int64") throw new InvalidArgumentError(`${op}: output_type must be int32 or int64, got ${dtype}`);
-    const axis = scalarAxis(dim, op);
-    if (x.shape === null) return [{ dtype, shape: null }];
-    const rank = x.shape.length;
-    if (axis === null) return [{ dtype, shape: new Array<Dim>(Math.max(rank - 1, 0)).fill(null) }];
-    const a = checkAxis(axis, rank, op);
-    if (x.shape[a] === 0) throw new InvalidArgumentError(`${op}: Reduction axis ${axis} is empty in shape ${shapeStr(x.shape)}`);
-    return [{ dtype, shape: x.shape.filter((_, i) => i !== a) }];
-  };
-}
-
-function scanInfer(op: string) {
-  return (inputs: readonly TensorSpec[]) => {
-    const [x, ax] = inputs;
-    const axis = scalarAxis(ax, op);
-    if (axis !== null && x.shape !== null) checkAxis(axis, x.shape.length, op, "axis");
-    return [{ dtype: x.dtype, shape: x.shape }];
-  };
-}
-
 const scanAttrs = (op: GradOp) => ({ exclusive: Boolean(op.attrs.exclusive), reverse: Boolean(op.attrs.reverse) });
 
-defineOps([
-  { type: "ArgMax", inputNames: ["input", "dimension"], inputDTypes: { 1: "int32" }, hostInputs: [1], allowedDTypes: [...NUMERIC, "bool"], infer: argInfer("ArgMax"), grad: null },
-  { type: "ArgMin", inputNames: ["input", "dimension"], inputDTypes: { 1: "int32" }, hostInputs: [1], allowedDTypes: [...NUMERIC, "bool"], infer: argInfer("ArgMin"), grad: null },
-  {
-    type: "Cumsum",
-    inputNames: ["x", "axis"],
-    inputDTypes: { 1: "int32" },
-    hostInputs: [1],
-    allowedDTypes: NUMERIC,
-    infer: scanInfer("Cumsum"),
-    // The sum runs the other way: each input contributes to every output after it.
-    grad: (op, [dy]) => {
+defineGradients({
+  ArgMax: null,
+  ArgMin: null,
+  // The sum runs the other way: each input contributes to every output after it.
+  Cumsum: (op, [dy]) => {
       const { exclusive, reverse } = scanAttrs(op);
       return [execute1("Cumsum", [dy, op.inputs[1]], { exclusive, reverse: !reverse }), null];
     },
-  },
-  {
-    type: "Cumprod",
-    inputNames: ["x", "axis"],
-    inputDTypes: { 1: "int32" },
-    hostInputs: [1],
-    allowedDTypes: NUMERIC,
-    infer: scanInfer("Cumprod"),
-    // TensorFlow's _CumprodGrad: cumsum(cumprod(x) * dy, reverse) / x. Like TensorFlow it divides by x
-    // (div_no_nan: 0 where x is 0), so the gradient is only correct where x has no zeros.
-    grad: (op, [dy]) => {
+  // TensorFlow's _CumprodGrad: cumsum(cumprod(x) * dy, reverse) / x. Like TensorFlow it divides by x
+  // (div_no_nan: 0 where x is 0), so the gradient is only correct where x has no zeros.
+  Cumprod: (op, [dy]) => {
       const { exclusive, reverse } = scanAttrs(op);
       const [x, axis] = op.inputs;
       const prod = execute1("Cumprod", [x, axis], { exclusive, reverse });
@@ -236,8 +128,7 @@ defineOps([
       const safeX = execute1("SelectV2", [isZero, execute1("OnesLike", [x]), x]);
       return [execute1("SelectV2", [isZero, execute1("ZerosLike", [summed]), realdiv(summed, safeX)]), null];
     },
-  },
-]);
+});
 
 // ---------------------------------------------------------------- public functions
 
@@ -265,7 +156,7 @@ const reduceParams = (what: string) => [
   optional("keepDims", K.boolean, "TensorFlow 1's deprecated name for keepdims."),
 ] as const;
 
-function reducer(type: string, defaultName: string, pyName: string, doc: string, bools = false) {
+function reducer(type: OpType, defaultName: string, pyName: string, doc: string, bools = false) {
   const example = bools ? [[[true, false], [true, true]], 1] : [[[1, 2], [3, 4]], 1];
   return defineFunction(signature(pyName, doc, reduceParams(bools ? " (bool)" : ""), { args: () => example }), (inputTensor, axisArg0, keepdims, name0, reductionIndices, keepDims): Tensor => {
     const axisArg = axisArg0 ?? reductionIndices ?? null;
@@ -312,7 +203,7 @@ const argParams = (which: string) => [
   optional("dimension", kind<number | Tensor | null>("number | Tensor | null"), "TensorFlow 1's deprecated name for axis."),
 ] as const;
 
-function argReducer(type: string, pyName: string, which: string) {
+function argReducer(type: OpType, pyName: string, which: string) {
   const sig = signature(pyName, `The index of the ${which} value along an axis (the first on ties).`, argParams(which), { args: () => [[[1, 5], [7, 2]], 1, "int32"] });
   return defineFunction(sig, (input, axis, outputType, name, dimension) => execute1(type, [input, axis ?? dimension ?? 0], { output_type: outputType }, name));
 }
@@ -330,7 +221,7 @@ const scanParams = (what: string) => [
   NAME,
 ] as const;
 
-function scan(type: string, pyName: string, what: string) {
+function scan(type: OpType, pyName: string, what: string) {
   const sig = signature(pyName, `The cumulative ${what} along an axis.`, scanParams(what), { args: () => [[[1, 2], [3, 4]], 1, true, true] });
   return defineFunction(sig, (x, axis, exclusive, reverse, name) => execute1(type, [x, axis], { exclusive, reverse }, name));
 }

@@ -1,80 +1,29 @@
-import { checkDType, DType } from "../core/dtype.js";
+import { checkDType } from "../core/dtype.js";
 import { InvalidArgumentError, UnimplementedError } from "../core/errors.js";
 import type { Tensor } from "../core/tensor.js";
 import { executingEagerly } from "../eager/context.js";
 import { getDefaultGraph } from "../graph/default_graph.js";
 import type { Operation } from "../graph/operation.js";
-import { Shape, shapesCompatible, shapeStr } from "../core/shape.js";
+import type { Shape } from "../core/shape.js";
 import { defineFunction, K, kind, optional, param, signature, variadic } from "../core/signature.js";
 import { NAME, T } from "./params.js";
 import { buildNode } from "./dispatch.js";
-import { defineOps, getOpDef, TensorSpec } from "./registry.js";
-import { sameAsInput } from "./infer.js";
+import { defineGradients, getOpDef } from "./registry.js";
 import type { Variable } from "../variables/variable.js";
 import { asOperation } from "../graph/scopes.js";
 
-/**
- * Ops that hold or feed state. Their work needs the Session (its variable store, its feeds), so the
- * executor runs them itself; no backend kernel exists for them.
- */
-function assignInfer(op: string) {
-  return (inputs: readonly TensorSpec[]) => {
-    const [ref, value] = inputs;
-    if (ref.dtype !== value.dtype) {
-      throw new InvalidArgumentError(`${op}: value of dtype ${value.dtype} cannot be assigned to a variable of dtype ${ref.dtype}`);
-    }
-    if (op !== "Assign" && !shapesCompatible(ref.shape, value.shape)) {
-      throw new InvalidArgumentError(`${op}: Shapes must be equal rank, but are ${shapeStr(ref.shape)} and ${shapeStr(value.shape)}`);
-    }
-    return [{ dtype: ref.dtype, shape: ref.shape }];
-  };
-}
-
-defineOps([
-  {
-    type: "Const",
-    infer: (_i, attrs) => [{ dtype: attrs.dtype as DType, shape: attrs.shape as number[] }],
-    grad: null,
-    doc: "A constant; its value is the attr `value`.",
-  },
-  {
-    type: "Placeholder",
-    infer: (_i, attrs) => [{ dtype: attrs.dtype as DType, shape: attrs.shape as Shape }],
-    grad: null,
-    doc: "A value that must be fed to Session.run.",
-  },
-  {
-    type: "PlaceholderWithDefault",
-    inputNames: ["input"],
-    infer: (i, attrs) => [{ dtype: i[0].dtype, shape: attrs.shape as Shape }],
-    grad: (_op, [dy]) => [dy],
-    doc: "Its input unless a value is fed.",
-  },
-  {
-    type: "VariableV2",
-    stateful: true,
-    infer: (_i, attrs) => [{ dtype: attrs.dtype as DType, shape: attrs.shape as Shape }],
-    grad: () => [],
-    doc: "A TensorFlow 1 variable: its value lives in each Session.",
-  },
-  { type: "Assign", stateful: true, inputNames: ["ref", "value"], dtypeGroups: [[0, 1]], infer: assignInfer("Assign"), grad: null },
-  { type: "AssignAdd", stateful: true, inputNames: ["ref", "value"], dtypeGroups: [[0, 1]], infer: assignInfer("AssignAdd"), grad: null },
-  { type: "AssignSub", stateful: true, inputNames: ["ref", "value"], dtypeGroups: [[0, 1]], infer: assignInfer("AssignSub"), grad: null },
-  {
-    type: "IsVariableInitialized",
-    stateful: true,
-    inputNames: ["ref"],
-    infer: () => [{ dtype: "bool", shape: [] }],
-    grad: null,
-  },
-  { type: "NoOp", infer: () => [], grad: null, doc: "Does nothing; groups control dependencies." },
-  {
-    type: "Identity",
-    inputNames: ["input"],
-    infer: sameAsInput(),
-    grad: (_op, [dy]) => [dy],
-  },
-]);
+defineGradients({
+  Const: null,
+  Placeholder: null,
+  PlaceholderWithDefault: (_op, [dy]) => [dy],
+  VariableV2: () => [],
+  Assign: null,
+  AssignAdd: null,
+  AssignSub: null,
+  IsVariableInitialized: null,
+  NoOp: null,
+  Identity: (_op, [dy]) => [dy],
+});
 
 const SHAPE = optional("shape", kind<Shape>("Shape"), "The shape (null dimensions: any size); absent: any shape.");
 

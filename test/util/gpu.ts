@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import * as tf from "../../src/index.js";
 import { cudaUnavailableReason } from "../../src/backends/cuda/index.js";
 import { execute } from "../../src/ops/dispatch.js";
+import type { OpType } from "../../src/core/schema/index.js";
 
 /** Helpers shared by the tests that need a GPU; they skip themselves, with the reason, where there is none. */
 export const NO_GPU = cudaUnavailableReason();
@@ -24,7 +25,7 @@ export function rng(seed: number): () => number {
 }
 
 /** One op by its TensorFlow type, eagerly, on the current device. */
-export function runOp(type: string, inputs: tf.Tensor[], attrs: Record<string, unknown> = {}): E {
+export function runOp(type: OpType, inputs: tf.Tensor[], attrs: Record<string, unknown> = {}): E {
   return execute(type, inputs, attrs as never)[0] as E;
 }
 

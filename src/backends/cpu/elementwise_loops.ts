@@ -1,7 +1,7 @@
 import { allocValues, DType, Values } from "../../core/dtype.js";
 import { InvalidArgumentError } from "../../core/errors.js";
 import { broadcastShapes, sizeOf } from "../../core/shape.js";
-import type { ElementwiseSpec } from "../../ops/registry.js";
+import type { ElementwiseSpec } from "../../core/schema/types.js";
 import type { CpuKernel, CpuTensor } from "./kernel.js";
 import { tryWasmBinary, tryWasmUnary } from "./wasm/runtime.js";
 

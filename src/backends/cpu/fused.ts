@@ -1,7 +1,7 @@
 import { allocValues, DType, Values } from "../../core/dtype.js";
 import { InternalError } from "../../core/errors.js";
 import { sizeOf } from "../../core/shape.js";
-import { getOpDef } from "../../ops/registry.js";
+import { getOpSchema } from "../../core/schema/index.js";
 import { collapseDims, FusedOp, FusedProgram } from "../../core/fused.js";
 import { exprFor } from "./elementwise_loops.js";
 
@@ -18,7 +18,7 @@ const FUSIBLE_DTYPES: ReadonlySet<DType> = new Set(["float32", "float64", "int32
 export function cpuCanFuse(type: string, inDType: DType, outDType: DType, kernelIsGenerated: boolean): boolean {
   if (!FUSIBLE_DTYPES.has(inDType) || !FUSIBLE_DTYPES.has(outDType)) return false;
   if (type === "Cast" || type === "SelectV2") return true;
-  const ew = getOpDef(type)?.elementwise;
+  const ew = getOpSchema(type)?.elementwise;
   if (!ew || !kernelIsGenerated) return false;
   return inDType !== "int64" || ew.jsInt64 !== undefined;
 }
@@ -52,7 +52,7 @@ function substitute(expr: string, names: Readonly<Record<string, string>>): stri
 function opExpr(op: FusedOp, operands: readonly string[]): string {
   if (op.type === "Cast") return castExpr(op.inDType, op.outDType, operands[0]);
   if (op.type === "SelectV2") return `(${operands[0]} ? ${operands[1]} : ${operands[2]})`;
-  const ew = getOpDef(op.type)?.elementwise;
+  const ew = getOpSchema(op.type)?.elementwise;
   if (!ew) throw new InternalError(`fused loop: ${op.type} is not elementwise`);
   const names: Record<string, string> = operands.length === 2 ? { a: operands[0], b: operands[1] } : { x: operands[0] };
   return `(${substitute(exprFor(ew, op.inDType, op.type), names)})`;

@@ -2,7 +2,7 @@ import { bytesPerElement, DType, Values } from "../../core/dtype.js";
 import { InternalError } from "../../core/errors.js";
 import { sizeOf } from "../../core/shape.js";
 import { defaultBackend } from "../../eager/context.js";
-import { getOpDef } from "../../ops/registry.js";
+import { getOpSchema } from "../../core/schema/index.js";
 import type { Attrs, Backend, Handle, KernelEnv, StepCapture } from "../../core/backend.js";
 import { CachingAllocator, PinnedPool } from "./allocator.js";
 import { EPILOGUE_BIAS, EPILOGUE_RELU_BIAS, type CublasHandle } from "./blas.js";
@@ -443,7 +443,7 @@ export class CudaBackend implements Backend, KernelContext {
    */
   #fold(type: string, inputs: readonly Handle[], attrs: Attrs): Handle[] | null {
     let ok = this.#foldable.get(type);
-    if (ok === undefined) this.#foldable.set(type, (ok = FOLD_TYPES.has(type) || getOpDef(type)?.elementwise !== undefined));
+    if (ok === undefined) this.#foldable.set(type, (ok = FOLD_TYPES.has(type) || getOpSchema(type)?.elementwise !== undefined));
     if (!ok || inputs.length === 0) return null;
     for (const h of inputs) {
       if (sizeOf(h.shape) > SMALL_INTS || !DEVICE_DTYPES.has(h.dtype)) return null;

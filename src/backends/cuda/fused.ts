@@ -1,7 +1,7 @@
 import { InternalError } from "../../core/errors.js";
 import type { DType } from "../../core/dtype.js";
 import { sizeOf } from "../../core/shape.js";
-import { getOpDef } from "../../ops/registry.js";
+import { getOpSchema } from "../../core/schema/index.js";
 import { collapseDims, FusedOp, FusedProgram } from "../../core/fused.js";
 import type { CudaHandle } from "./handle.js";
 import type { KernelContext } from "./kernel.js";
@@ -40,7 +40,7 @@ function opFunction(op: FusedOp, i: number): string {
     const e = storageType(op.inDType);
     return `__device__ __forceinline__ ${to} f${i}(unsigned char c, ${e} t, ${e} e) { return c ? t : e; }`;
   }
-  const spec = getOpDef(op.type)?.elementwise;
+  const spec = getOpSchema(op.type)?.elementwise;
   if (!spec) throw new InternalError(`fused kernel: ${op.type} is not elementwise`);
   const arity = op.args.length === 2 ? 2 : 1;
   const t = computeType(computeClass(op.inDType)!);
@@ -114,9 +114,9 @@ export function cudaCanFuse(b: KernelContext, type: string, inDType: DType, outD
       return true;
     }
     if (type === "SelectV2") return true;
-    const spec = getOpDef(type)?.elementwise;
+    const spec = getOpSchema(type)?.elementwise;
     if (!spec) return false;
-    const arity = getOpDef(type)!.dtypeGroups?.[0]?.length === 2 ? 2 : 1;
+    const arity = getOpSchema(type)!.dtypeGroups?.[0]?.length === 2 ? 2 : 1;
     translateSpec(spec, inDType, arity);
     return b.canRun(type, arity === 2 ? [inDType, inDType] : [inDType]);
   } catch {

@@ -1,5 +1,5 @@
 import type { DType } from "../../core/dtype.js";
-import type { ElementwiseSpec } from "../../ops/registry.js";
+import type { ElementwiseSpec } from "../../core/schema/types.js";
 
 /**
  * Translates the op table's scalar JS expressions (`Math.exp(x)`, `a !== a`, `((a % b) + b) % b`, BigInt

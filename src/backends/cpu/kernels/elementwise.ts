@@ -1,7 +1,7 @@
 import { allocValues, DType, Values } from "../../../core/dtype.js";
 import { InvalidArgumentError } from "../../../core/errors.js";
 import { broadcastShapes, sizeOf } from "../../../core/shape.js";
-import { getOpDef } from "../../../ops/registry.js";
+import { getOpSchema } from "../../../core/schema/index.js";
 import { binaryKernel } from "../elementwise_loops.js";
 import { CpuKernel, KernelTable, out } from "../kernel.js";
 import { broadcastOffsets, castValues, filledValues, ints } from "./util.js";
@@ -25,7 +25,7 @@ function checkedInteger(type: string, bad: (v: number) => boolean, message: stri
       for (let i = 0; i < bv.length; i++) if (bad(Number(bv[i]))) throw new InvalidArgumentError(message);
     }
     if (!generated) {
-      const ew = getOpDef(type)?.elementwise;
+      const ew = getOpSchema(type)?.elementwise;
       if (!ew) throw new InvalidArgumentError(`${type} has no elementwise expression`);
       generated = binaryKernel(ew, type, ew.outDType);
     }

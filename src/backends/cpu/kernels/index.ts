@@ -1,4 +1,4 @@
-import { allOpDefs } from "../../../ops/registry.js";
+import { allOpSchemas } from "../../../core/schema/index.js";
 import { binaryKernel, unaryKernel } from "../elementwise_loops.js";
 import type { CpuKernel } from "../kernel.js";
 import { elementwiseKernels } from "./elementwise.js";
@@ -29,7 +29,7 @@ export function cpuKernels(): Record<string, CpuKernel> {
     ...elementwiseKernels, ...reduceKernels, ...matmulKernels, ...softmaxKernels, ...movementKernels, ...shapeKernels,
     ...convKernels, ...poolKernels, ...normKernels, ...imageKernels, ...randomKernels, ...trainingKernels, ...stateKernels, ...debugKernels,
   };
-  for (const def of allOpDefs()) {
+  for (const def of allOpSchemas()) {
     const ew = def.elementwise;
     if (!ew || table[def.type]) continue;
     const arity = def.dtypeGroups?.[0]?.length === 2 ? 2 : 1;

@@ -4,7 +4,7 @@ import { sameShape, shapeStr, sizeOf, stridesOf } from "../../../core/shape.js";
 import {
   checkPermutation, concatShape, gatherShape, oneHotShape, packShape, padShape, rangeSize, reverseAxes, segmentSumShape,
   sliceShape, splitShape, splitVShapes, squeezeShape, stridedSliceSpec, StridedSliceMasks, tileShape, transposeShape, unpackShape,
-} from "../../../ops/array_shapes.js";
+} from "../../../core/geometry/array_shapes.js";
 import { aliasOf, CpuTensor, KernelTable, out } from "../kernel.js";
 import { broadcastOffsets, castValues, filledValues, ints } from "./util.js";
 

@@ -1,7 +1,8 @@
 import { DType } from "../../../core/dtype.js";
 import { InvalidArgumentError } from "../../../core/errors.js";
 import { broadcastShapes, sizeOf } from "../../../core/shape.js";
-import { ElementwiseSpec, getOpDef } from "../../../ops/registry.js";
+import { getOpSchema } from "../../../core/schema/index.js";
+import type { ElementwiseSpec } from "../../../core/schema/types.js";
 import type { Handle } from "../../../core/backend.js";
 import type { CudaHandle } from "../handle.js";
 import type { CudaKernelDef, CudaKernelTable, KernelContext } from "../kernel.js";
@@ -204,7 +205,7 @@ function fillFromScalar(b: KernelContext, v: CudaHandle, shape: readonly number[
 let addRow: ElementwiseSpec | null = null;
 /** AddV2's row (AddN and BiasAdd launch its kernel), looked up once the op library has registered. */
 export function addSpec(): ElementwiseSpec {
-  return (addRow ??= getOpDef("AddV2")!.elementwise!);
+  return (addRow ??= getOpSchema("AddV2")!.elementwise!);
 }
 
 export const elementwiseKernels: CudaKernelTable = {

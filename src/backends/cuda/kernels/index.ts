@@ -1,4 +1,4 @@
-import { allOpDefs } from "../../../ops/registry.js";
+import { allOpSchemas } from "../../../core/schema/index.js";
 import type { CudaKernelDef } from "../kernel.js";
 import { binaryKernel, elementwiseKernels, unaryKernel } from "./elementwise.js";
 import { reduceKernels } from "./reduce.js";
@@ -19,7 +19,7 @@ import { trainingKernels } from "./training.js";
  */
 export function cudaKernels(): Map<string, CudaKernelDef> {
   const t = new Map<string, CudaKernelDef>();
-  for (const def of allOpDefs()) {
+  for (const def of allOpSchemas()) {
     const ew = def.elementwise;
     if (!ew) continue;
     const arity = def.dtypeGroups?.[0]?.length === 2 ? 2 : 1;

@@ -1,7 +1,8 @@
 import { bytesPerElement } from "../../../core/dtype.js";
 import { InternalError } from "../../../core/errors.js";
 import { sizeOf } from "../../../core/shape.js";
-import { getOpDef, TensorSpec } from "../../../ops/registry.js";
+import { getOpSchema } from "../../../core/schema/index.js";
+import type { TensorSpec } from "../../../core/schema/types.js";
 import type { Attrs } from "../../../core/backend.js";
 import { CudaHandle } from "../handle.js";
 import type { CudaKernelDef, CudaKernelTable, KernelContext } from "../kernel.js";
@@ -23,7 +24,7 @@ function relabel(type: string, host: readonly number[]): CudaKernelDef {
     host,
     supports: (d) => STORABLE.has(d[0]),
     run: (b, inputs, attrs) => {
-      const def = getOpDef(type)!;
+      const def = getOpSchema(type)!;
       const specs: TensorSpec[] = inputs.map((h, i) => ({ dtype: h.dtype, shape: h.shape.slice(), value: host.includes(i) ? b.hostValues(h) : undefined }));
       const [o] = def.infer(specs, attrs, type);
       const x = inputs[0];
@@ -93,7 +94,7 @@ export function stridedCopy(b: KernelContext, src: CudaHandle, dst: CudaHandle, 
 /** Output shapes from the op table's inference, with host-side inputs' values (null if any is unknown). */
 function inferShapes(b: KernelContext, type: string, inputs: readonly CudaHandle[], attrs: Attrs, host: readonly number[]): number[][] | null {
   const specs: TensorSpec[] = inputs.map((h, i) => ({ dtype: h.dtype, shape: h.shape.slice(), value: host.includes(i) ? b.hostValues(h) : undefined }));
-  const outs = getOpDef(type)!.infer(specs, attrs, type);
+  const outs = getOpSchema(type)!.infer(specs, attrs, type);
   if (outs.some((o) => o.shape === null || o.shape.some((d) => d === null))) return null;
   return outs.map((o) => o.shape as number[]);
 }

@@ -1,5 +1,5 @@
 import type { DType } from "../../../core/dtype.js";
-import type { ElementwiseSpec } from "../../../ops/registry.js";
+import type { ElementwiseSpec } from "../../../core/schema/types.js";
 import { computeClass, computeType, storageType, storeConversion, translateSpec, TranslateError } from "../translate.js";
 import { header, MAX_BCAST_RANK } from "./common.js";
 

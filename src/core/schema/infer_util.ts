@@ -1,7 +1,7 @@
-import type { DType, Values } from "../core/dtype.js";
-import { InvalidArgumentError } from "../core/errors.js";
-import { broadcastShapes, Dim, Shape, shapeStr } from "../core/shape.js";
-import type { OutSpec, TensorSpec } from "./registry.js";
+import type { DType, Values } from "../dtype.js";
+import { InvalidArgumentError } from "../errors.js";
+import { broadcastShapes, Dim, Shape, shapeStr } from "../shape.js";
+import type { OutSpec, TensorSpec } from "./types.js";
 
 /** Shape-inference helpers shared by op definitions. */
 

@@ -4,8 +4,8 @@
  * null) and the CPU kernels (where everything is known), so both validate alike and say the same thing.
  * Messages follow TensorFlow's kernels'.
  */
-import { InvalidArgumentError } from "../core/errors.js";
-import { Dim, Shape, shapeStr } from "../core/shape.js";
+import { InvalidArgumentError } from "../errors.js";
+import { Dim, Shape, shapeStr } from "../shape.js";
 
 /** Host values of an int vector input, with unknown entries (null) when known only in part. */
 export type MaybeInts = readonly (number | null)[];

@@ -1,0 +1,43 @@
+import { ARRAY_OPS } from "./array.js";
+import { CAST_OPS } from "./cast.js";
+import { CONV_OPS } from "./conv.js";
+import { DEBUG_OPS } from "./debug.js";
+import { ELEMENTWISE_OPS } from "./elementwise.js";
+import { LINALG_OPS } from "./linalg.js";
+import { NN_OPS } from "./nn.js";
+import { RANDOM_OPS } from "./random.js";
+import { REDUCE_OPS } from "./reduce.js";
+import { STATE_OPS } from "./state.js";
+import { TRAINING_OPS } from "./training.js";
+import type { OpSchema } from "./types.js";
+
+/**
+ * THE op table: every family's rows, one registry that every layer reads (dispatch, graph building,
+ * backends, the Session, a future GraphDef reader and writer). Built once when core loads.
+ */
+const ROWS = [
+  ...ELEMENTWISE_OPS, ...CAST_OPS, ...ARRAY_OPS, ...REDUCE_OPS, ...LINALG_OPS, ...NN_OPS, ...CONV_OPS,
+  ...RANDOM_OPS, ...STATE_OPS, ...TRAINING_OPS, ...DEBUG_OPS,
+] as const;
+
+/** The op types of the table: a misspelled op type is a compile error wherever this type is used. */
+export type OpType = (typeof ROWS)[number]["type"];
+
+const REGISTRY = new Map<string, OpSchema<OpType>>();
+for (const row of ROWS) {
+  if (REGISTRY.has(row.type)) throw new Error(`op ${row.type} is defined twice`);
+  REGISTRY.set(row.type, row);
+}
+const ALL: readonly OpSchema<OpType>[] = [...REGISTRY.values()];
+
+export function getOpSchema(type: string): OpSchema<OpType> | undefined {
+  return REGISTRY.get(type);
+}
+
+export function allOpSchemas(): readonly OpSchema<OpType>[] {
+  return ALL;
+}
+
+export function isOpType(type: string): type is OpType {
+  return REGISTRY.has(type);
+}
