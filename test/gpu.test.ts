@@ -237,6 +237,32 @@ describe("cuda: the device", gpuOnly, () => {
   });
 });
 
+describe("cuda: device configuration through tf.config (a fresh process)", gpuOnly, () => {
+  it("memory growth, a memory limit and visible devices are set before the first GPU op and fixed after it", () => {
+    const r = child(
+      `const [g] = tf.config.listPhysicalDevices("GPU");
+       tf.config.experimental.setMemoryGrowth(g, true);
+       tf.config.setLogicalDeviceConfiguration(g, [new tf.config.LogicalDeviceConfiguration({ memoryLimit: 2048 })]);
+       tf.config.setVisibleDevices([g], "GPU");
+       const before = { growth: tf.config.experimental.getMemoryGrowth(g), limit: tf.config.getLogicalDeviceConfiguration(g).map((c) => c.memoryLimit),
+         visible: tf.config.getVisibleDevices("GPU").map((d) => d.name) };
+       const dev = tf.add(tf.constant([1]), 1).device;
+       tf.config.experimental.setMemoryGrowth(g, true); // unchanged: allowed after initialization
+       let err = "";
+       try { tf.config.experimental.setMemoryGrowth(g, false); } catch (e) { err = e.name + ": " + e.message; }
+       const o = tf.config.experimental.getTsflowOptions();
+       console.log(JSON.stringify({ before, dev, err, growth: o.gpuMemoryGrowth, limits: o.gpuMemoryLimitMb }));`,
+      {},
+    );
+    assert.equal(r.status, 0, r.stderr);
+    const out = JSON.parse(r.stdout);
+    assert.deepEqual(out.before, { growth: true, limit: [2048], visible: ["/physical_device:GPU:0"] });
+    assert.match(out.dev, /GPU:0$/);
+    assert.match(out.err, /^FailedPreconditionError: tsflow setting gpuMemoryGrowth cannot be modified after being initialized/);
+    assert.deepEqual([out.growth, out.limits], [[0], [2048]]);
+  });
+});
+
 describe("cuda: elementwise ops generated from the op table", gpuOnly, () => {
   const shapesBinary: [number[], number[]][] = [[[5, 41], [5, 41]], [[5, 41], [41]], [[41], [5, 41]], [[5, 1], [1, 41]], [[], [5, 41]], [[5, 41], []], [[2, 3, 1, 7], [3, 5, 1]]];
   for (const def of allOpSchemas()) {
