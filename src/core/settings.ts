@@ -30,7 +30,7 @@ const ON_WORDS = ["1", "true", "on", "yes"];
 const OFF_WORDS = ["0", "false", "off", "no"];
 
 /** The one parser of every switch: 1/true/on/yes or 0/false/off/no, in any case. */
-export const boolean: Parser<boolean> = {
+const boolean: Parser<boolean> = {
   kind: "boolean",
   accepts: "1, true, on, yes / 0, false, off, no",
   fromEnv(raw) {
@@ -44,7 +44,7 @@ export const boolean: Parser<boolean> = {
 };
 
 /** A whole number of at least `min`. */
-export function integer(min: number): Parser<number> {
+function integer(min: number): Parser<number> {
   const p: Parser<number> = {
     kind: "integer",
     accepts: `an integer >= ${min}`,
@@ -64,7 +64,7 @@ export function integer(min: number): Parser<number> {
  * One of `values` (any case). `aliases` maps other spellings to a value, so that a setting that grew out of
  * a switch still takes the switch words (see offWords/onWords).
  */
-export function oneOf<const V extends string>(values: readonly V[], aliases: Readonly<Record<string, NoInfer<V>>> = {}): Parser<V> {
+function oneOf<const V extends string>(values: readonly V[], aliases: Readonly<Record<string, NoInfer<V>>> = {}): Parser<V> {
   const p: Parser<V> = {
     kind: "enum",
     accepts: values.join(", ") + aliasText(values, aliases),
@@ -95,7 +95,7 @@ const onWords = <V extends string>(v: V): Record<string, V> => Object.fromEntrie
  * A list written with `separator` between items. `items`: the items allowed (null: any string); `all`
  * stands for every allowed item.
  */
-export function list<const V extends string>(items: readonly V[] | null, separator: string): Parser<readonly V[]> {
+function list<const V extends string>(items: readonly V[] | null, separator: string): Parser<readonly V[]> {
   const ok = (xs: readonly string[]): readonly V[] | undefined => {
     if (items === null) return xs as readonly V[];
     if (xs.includes("all")) return items;
@@ -121,9 +121,9 @@ export function list<const V extends string>(items: readonly V[] | null, separat
  * Whole numbers >= 0 separated by commas (GPU ordinals, per-GPU amounts). With `nullable`, null (the
  * default) stands for "not configured".
  */
-export function integers(nullable: true): Parser<readonly number[] | null>;
-export function integers(nullable: false): Parser<readonly number[]>;
-export function integers(nullable: boolean): Parser<readonly number[] | null> {
+function integers(nullable: true): Parser<readonly number[] | null>;
+function integers(nullable: false): Parser<readonly number[]>;
+function integers(nullable: boolean): Parser<readonly number[] | null> {
   const ok = (xs: readonly unknown[]) => (xs.every((x) => typeof x === "number" && Number.isInteger(x) && x >= 0) ? (xs as number[]) : undefined);
   const p: Parser<readonly number[] | null> = {
     kind: "list",
@@ -146,7 +146,7 @@ export function integers(nullable: boolean): Parser<readonly number[] | null> {
  * A file or directory. "" (the default) lets tsflow search; with `canTurnOff`, "off" (also written none,
  * 0, false, no) turns the library it names off.
  */
-export function path(canTurnOff: boolean): Parser<string> {
+function path(canTurnOff: boolean): Parser<string> {
   const norm = (s: string) => (canTurnOff && [...OFF_WORDS, "none"].includes(s.toLowerCase()) ? "off" : s);
   return {
     kind: "path",
@@ -192,7 +192,7 @@ export interface SettingRow<T> {
 const row = <T>(r: { readonly parser: Parser<T> } & Omit<SettingRow<NoInfer<T>>, "parser">): SettingRow<T> => r as SettingRow<T>;
 
 /** Topics of TSFLOW_DEBUG. */
-export const DEBUG_TOPICS = ["placement", "plan", "kernels", "cuda"] as const;
+const DEBUG_TOPICS = ["placement", "plan", "kernels", "cuda"] as const;
 export type DebugTopic = (typeof DEBUG_TOPICS)[number];
 
 export const SETTINGS = {
@@ -316,7 +316,7 @@ export const SETTINGS = {
     env: "TSFLOW_CUDNN_WORKSPACE_MB",
     parser: integer(0),
     default: 256,
-    description: "The most workspace memory (MiB) a cuDNN algorithm may use.",
+    description: "The most workspace memory (MiB) a cuDNN algorithm may use (for convolution shapes first met after a change).",
   }),
   visibleGpus: row({
     env: null,
