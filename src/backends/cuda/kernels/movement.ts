@@ -53,7 +53,7 @@ function contiguousStrides(shape: readonly number[]): number[] {
  * element offsets. Dims of size 1 are dropped and dims both sides walk contiguously are merged; a fully
  * contiguous copy is one cuMemcpyDtoDAsync. Returns false when more than MAX_BCAST_RANK dims remain.
  */
-export function stridedCopy(b: KernelContext, src: CudaHandle, dst: CudaHandle, dims: readonly number[], ss: readonly number[], ds: readonly number[], sbase: number, dbase: number): boolean {
+function stridedCopy(b: KernelContext, src: CudaHandle, dst: CudaHandle, dims: readonly number[], ss: readonly number[], ds: readonly number[], sbase: number, dbase: number): boolean {
   const n = sizeOf(dims);
   if (n === 0) return true;
   // A pointer that is not a number would reach the GPU as garbage and fault the context: refuse it here.

@@ -5,7 +5,7 @@ import { header, MAX_BCAST_RANK } from "./common.js";
 /** CUDA C++ of the movement family: the strided copy behind every relayout, and OneHot. */
 
 /** Element types by size: data movement only needs the bytes. */
-export function moveType(bytes: number): string {
+function moveType(bytes: number): string {
   return bytes === 1 ? "unsigned char" : bytes === 2 ? "unsigned short" : bytes === 4 ? "unsigned int" : "unsigned long long";
 }
 
