@@ -8,7 +8,7 @@
  */
 import * as tf from "../src/index.js";
 import { gpuBackend } from "../src/backends/cuda/index.js";
-import type { CudaHandle } from "../src/backends/cuda/backend.js";
+import type { CudaHandle } from "../src/backends/cuda/handle.js";
 import { ConvShape, cudnnConv2d, cudnnConv2dBackpropFilter, cudnnConv2dBackpropInput, cudnnFor, cudnnMaxPool, cudnnMaxPoolGrad, PoolShape } from "../src/backends/cuda/cudnn.js";
 import { execute } from "../src/ops/dispatch.js";
 import type { OpType } from "../src/core/schema/index.js";

@@ -10,7 +10,7 @@ import { writeFileSync } from "node:fs";
 import * as tf from "../src/index.js";
 import { cudaRuntime, cudaUnavailableReason, gpuBackend } from "../src/backends/cuda/index.js";
 import { peakBandwidth } from "../src/backends/cuda/driver.js";
-import type { CudaHandle } from "../src/backends/cuda/backend.js";
+import type { CudaHandle } from "../src/backends/cuda/handle.js";
 
 const why = cudaUnavailableReason();
 if (why !== null) {

@@ -5,7 +5,7 @@ import { describe, it } from "./util/devices.js";
 import { fileURLToPath } from "node:url";
 import * as tf from "../src/index.js";
 import { cudaUnavailableReason, gpuBackend } from "../src/backends/cuda/index.js";
-import type { CudaHandle } from "../src/backends/cuda/backend.js";
+import type { CudaHandle } from "../src/backends/cuda/handle.js";
 import { cudnnConv2d, cudnnConv2dBackpropFilter, cudnnConv2dBackpropInput, cudnnFor, cudnnMaxPoolGrad, cudnnUnavailableReason, cudnnVersion, CudnnStats } from "../src/backends/cuda/cudnn.js";
 import type { DType } from "../src/core/dtype.js";
 import { cpu, E, gpu, onGpu, relErr, rng, runOp, trainEagerly, xentLoss } from "./util/gpu.js";

@@ -16,8 +16,6 @@ import type { Compiler } from "./nvrtc.js";
 import type { FusedProgram } from "../../core/fused.js";
 import { cudaCanFuse, runFusedCuda } from "./fused.js";
 
-export { CudaHandle, DeviceStorage };
-
 /** Dtypes stored in device memory; others (strings) live on the host inside cuda handles. */
 export const DEVICE_DTYPES: ReadonlySet<DType> = new Set(["float32", "float64", "int32", "int64", "uint8", "bool"]);
 
