@@ -10,6 +10,8 @@ import type { TensorLike } from "../eager/tensor_types.js";
 import { SymbolicTensor } from "../graph/tensor.js";
 import { Variable } from "../variables/variable.js";
 import { PyArgs, pyArgs } from "./args.js";
+import { defineFunction, K, kind, optional, param, signature, withDefault } from "../core/signature.js";
+import { NAME, T } from "./params.js";
 import { buildNode, constValueOf, execute, execute1, isTensor } from "./dispatch.js";
 import { placeConstant } from "../runtime/devices.js";
 import { unknownShapeOfRank, valuesToInts } from "../core/schema/infer_util.js";
@@ -43,75 +45,85 @@ import { unbroadcast as unbroadcastTo } from "./grad_util.js";
 
 // ---------------------------------------------------------------- constants
 
-export interface ConstantOptions {
-  dtype?: DType;
-  shape?: number[];
-  name?: string;
-}
+const DTYPE = optional("dtype", T.dtype, "The dtype of the result; absent: inferred from the value.");
+const INPUT = param("input", T.tensor, "A tensor.");
+const nameOnly = (pyName: string, doc: string, type: string, inputName = "input", example: readonly unknown[] = [[[1, 2], [3, 4]]]) =>
+  defineFunction(signature(pyName, doc, [param(inputName, T.tensor, "A tensor."), NAME], { args: () => example }), (input, name) => execute1(type, [input], {}, name));
 
 /** tf.constant(value, dtype, shape, name). A scalar fills `shape`, as in TensorFlow. */
-export function constant(value: TensorLike, ...args: PyArgs<[dtype: DType, shape: number[], name: string], ConstantOptions>): Tensor {
-  const a = pyArgs<ConstantOptions>(args, ["dtype", "shape", "name"]);
-  let values: Values;
-  let shp: number[];
-  let dtype: DType;
-  if (isTensor(value) && value instanceof EagerTensor) {
-    dtype = a.dtype ?? value.dtype;
-    if (dtype !== value.dtype) return cast(value, dtype);
-    values = value.dataSync();
-    shp = value.shape;
-  } else if (isTensor(value)) {
-    throw new InvalidArgumentError(`tf.constant: ${value.toString()} is symbolic; a constant needs a concrete value`);
-  } else {
-    dtype = checkDType(a.dtype ?? inferDType(value as HostValue), "tf.constant");
-    ({ values, shape: shp } = toValues(value as HostValue, dtype));
-  }
-  if (a.shape) {
-    values = reshapeValues(values, shp, a.shape, dtype, "tf.constant");
-    shp = a.shape.slice();
-  }
-  // Eager constants go where TensorFlow 2 puts them: the tf.device scope's device, else GPU:0 if any.
-  if (executingEagerly()) return new EagerTensor(placeConstant(dtype).write(values, dtype, shp));
-  return buildNode(getOpDef("Const")!, [], { value: values, dtype, shape: shp }, a.name ?? "Const").outputs[0];
-}
+export const constant = defineFunction(
+  signature(
+    "constant",
+    "A constant tensor from a JS value (number, boolean, string, nested arrays, typed array) or a concrete tensor.",
+    [param("value", T.tensor, "The value."), DTYPE, optional("shape", kind<number[]>("number[]"), "The shape of the result: the value is reshaped, or a scalar fills it."), NAME],
+    { args: () => [[1, 2, 3, 4], "int32", [2, 2], "c"] },
+  ),
+  (value, dtypeArg, shapeArg, name): Tensor => {
+    let values: Values;
+    let shp: number[];
+    let dtype: DType;
+    if (isTensor(value) && value instanceof EagerTensor) {
+      dtype = dtypeArg ?? value.dtype;
+      if (dtype !== value.dtype) return cast(value, dtype);
+      values = value.dataSync();
+      shp = value.shape;
+    } else if (isTensor(value)) {
+      throw new InvalidArgumentError(`tf.constant: ${value.toString()} is symbolic; a constant needs a concrete value`);
+    } else {
+      dtype = checkDType(dtypeArg ?? inferDType(value as HostValue), "tf.constant");
+      ({ values, shape: shp } = toValues(value as HostValue, dtype));
+    }
+    if (shapeArg) {
+      values = reshapeValues(values, shp, shapeArg, dtype, "tf.constant");
+      shp = shapeArg.slice();
+    }
+    // Eager constants go where TensorFlow 2 puts them: the tf.device scope's device, else GPU:0 if any.
+    if (executingEagerly()) return new EagerTensor(placeConstant(dtype).write(values, dtype, shp));
+    return buildNode(getOpDef("Const")!, [], { value: values, dtype, shape: shp }, name ?? "Const").outputs[0];
+  },
+);
 
 /** tf.convert_to_tensor(value, dtype, name). */
-export function convertToTensor(value: TensorLike, ...args: PyArgs<[dtype: DType, name: string], ConstantOptions>): Tensor {
-  const a = pyArgs<ConstantOptions>(args, ["dtype", "name"]);
-  if (isTensor(value)) {
-    if (a.dtype && a.dtype !== value.dtype) {
-      throw new InvalidArgumentError(`Tensor conversion requested dtype ${a.dtype} for Tensor with dtype ${value.dtype}: ${value.toString()}`);
+export const convertToTensor = defineFunction(
+  signature("convert_to_tensor", "The value as a tensor: tensors pass through, variables are read, JS values become constants.", [param("value", T.tensor, "The value."), DTYPE, NAME], {
+    args: () => [[1, 2], "float32", "t"],
+  }),
+  (value, dtype, name): Tensor => {
+    if (isTensor(value)) {
+      if (dtype && dtype !== value.dtype) {
+        throw new InvalidArgumentError(`Tensor conversion requested dtype ${dtype} for Tensor with dtype ${value.dtype}: ${value.toString()}`);
+      }
+      return value;
     }
-    return value;
-  }
-  if (typeof value === "object" && value !== null && "readForOp" in value) return identity(value);
-  return constant(value, { dtype: a.dtype, name: a.name });
-}
+    if (typeof value === "object" && value !== null && "readForOp" in value) return identity(value);
+    return constant(value, { dtype, name });
+  },
+);
 
 // ---------------------------------------------------------------- shapes
 
+const SHAPE_ARG = param("shape", T.tensor, "The shape, as a list of integers or an int32 tensor.");
+
 /** tf.reshape(tensor, shape, name); one dim may be -1. */
-export function reshape(tensor: TensorLike, shapeArg: TensorLike, ...rest: NameArg): Tensor {
-  return execute1("Reshape", [tensor, shapeArg], {}, nameOf(rest));
-}
+export const reshape = defineFunction(
+  signature("reshape", "The same values in a new shape; one dimension may be -1 (inferred).", [param("tensor", T.tensor, "A tensor."), SHAPE_ARG, NAME], { args: () => [[[1, 2], [3, 4]], [4]] }),
+  (tensor, shapeArg, name) => execute1("Reshape", [tensor, shapeArg], {}, name),
+);
 
 /** tf.shape(input, out_type, name): the dynamic shape, as a tensor. */
-export function shape(input: TensorLike, ...args: PyArgs<[outType: DType, name: string], { outType?: DType; name?: string }>): Tensor {
-  const a = pyArgs<{ outType: DType; name: string }>(args, ["outType", "name"]);
-  return execute1("Shape", [input], { out_type: a.outType ?? "int32" }, a.name);
-}
+export const shape = defineFunction(
+  signature("shape", "The shape of a tensor, as a tensor (known when the graph runs).", [INPUT, withDefault("outType", T.dtype, "int32", "int32 or int64."), NAME], { args: () => [[[1, 2, 3]], "int32"] }),
+  (input, outType, name) => execute1("Shape", [input], { out_type: outType }, name),
+);
 
-export function zerosLike(input: TensorLike, ...rest: NameArg): Tensor {
-  return execute1("ZerosLike", [input], {}, nameOf(rest));
-}
-export function onesLike(input: TensorLike, ...rest: NameArg): Tensor {
-  return execute1("OnesLike", [input], {}, nameOf(rest));
-}
+export const zerosLike = nameOnly("zeros_like", "Zeros of the input's shape and dtype.", "ZerosLike");
+export const onesLike = nameOnly("ones_like", "Ones of the input's shape and dtype.", "OnesLike");
 
 /** tf.fill(dims, value, name). */
-export function fill(dims: TensorLike, value: TensorLike, ...rest: NameArg): Tensor {
-  return execute1("Fill", [dims, value], {}, nameOf(rest));
-}
+export const fill = defineFunction(
+  signature("fill", "A tensor of shape dims filled with a scalar value.", [param("dims", T.tensor, "The shape of the result."), param("value", T.tensor, "The scalar to fill with."), NAME], { args: () => [[2, 3], 7] }),
+  (dims, value, name) => execute1("Fill", [dims, value], {}, name),
+);
 
 function filled(shapeArg: TensorLike, dtype: DType, v: number, opName: string, name?: string): Tensor {
   if (Array.isArray(shapeArg) && shapeArg.every((d) => typeof d === "number")) {
@@ -123,41 +135,38 @@ function filled(shapeArg: TensorLike, dtype: DType, v: number, opName: string, n
   return fill(shapeArg, constant(v, { dtype }), { name: name ?? opName });
 }
 
+const filledParams = [SHAPE_ARG, withDefault("dtype", T.dtype, "float32", "The dtype of the result."), NAME] as const;
 /** tf.zeros(shape, dtype="float32", name). */
-export function zeros(shapeArg: TensorLike, ...args: PyArgs<[dtype: DType, name: string], ConstantOptions>): Tensor {
-  const a = pyArgs<ConstantOptions>(args, ["dtype", "name"]);
-  return filled(shapeArg, a.dtype ?? "float32", 0, "zeros", a.name);
-}
+export const zeros = defineFunction(signature("zeros", "A tensor of zeros.", filledParams, { args: () => [[2, 3], "int32"] }), (shapeArg, dtype, name) => filled(shapeArg, dtype, 0, "zeros", name));
 /** tf.ones(shape, dtype="float32", name). */
-export function ones(shapeArg: TensorLike, ...args: PyArgs<[dtype: DType, name: string], ConstantOptions>): Tensor {
-  const a = pyArgs<ConstantOptions>(args, ["dtype", "name"]);
-  return filled(shapeArg, a.dtype ?? "float32", 1, "ones", a.name);
-}
+export const ones = defineFunction(signature("ones", "A tensor of ones.", filledParams, { args: () => [[2, 3], "int32"] }), (shapeArg, dtype, name) => filled(shapeArg, dtype, 1, "ones", name));
 
 /** tf.where(condition, x, y, name): elementwise selection with broadcasting (TensorFlow 2's where). */
-export function where(condition: TensorLike, x: TensorLike, y: TensorLike, ...rest: NameArg): Tensor {
-  return execute1("SelectV2", [condition, x, y], {}, nameOf(rest));
-}
+export const where = defineFunction(
+  signature(
+    "where",
+    "x where condition is true, else y, elementwise with broadcasting (TensorFlow 2's where; x and y are required here).",
+    [param("condition", T.tensor, "A bool tensor."), param("x", T.tensor, "The values where condition is true."), param("y", T.tensor, "The values where condition is false."), NAME],
+    { args: () => [[true, false], [1, 2], [3, 4]] },
+  ),
+  (condition, x, y, name) => execute1("SelectV2", [condition, x, y], {}, name),
+);
 
-export function identity(input: TensorLike, ...rest: NameArg): Tensor {
-  return execute1("Identity", [input], {}, nameOf(rest));
-}
-
+export const identity = nameOnly("identity", "The same value (in a graph: an Identity node).", "Identity");
 /** tf.stop_gradient(input): the same value, through which no gradient flows. */
-export function stopGradient(input: TensorLike, ...rest: NameArg): Tensor {
-  return execute1("StopGradient", [input], {}, nameOf(rest));
-}
+export const stopGradient = nameOnly("stop_gradient", "The same value, through which no gradient flows.", "StopGradient");
 
 /** tf.broadcast_to(input, shape, name). */
-export function broadcastTo(input: TensorLike, shapeArg: TensorLike, ...rest: NameArg): Tensor {
-  return execute1("BroadcastTo", [input, shapeArg], {}, nameOf(rest));
-}
+export const broadcastTo = defineFunction(
+  signature("broadcast_to", "The input broadcast to a shape.", [INPUT, SHAPE_ARG, NAME], { args: () => [[1, 2], [3, 2]] }),
+  (input, shapeArg, name) => execute1("BroadcastTo", [input, shapeArg], {}, name),
+);
 
 /** tf.expand_dims(input, axis, name): inserts a dimension of size 1 at `axis`. */
-export function expandDims(input: TensorLike, axis: number | { axis: number; name?: string }, ...rest: NameArg): Tensor {
-  const a = typeof axis === "number" ? { axis, name: nameOf(rest) } : axis;
-  return execute1("ExpandDims", [input, new Int32Array([a.axis])], {}, a.name);
-}
+export const expandDims = defineFunction(
+  signature("expand_dims", "Inserts a dimension of size 1 at axis.", [INPUT, param("axis", K.int, "Where the new dimension goes (negative counts from the end)."), NAME], { args: () => [[1, 2], 1] }),
+  (input, axis, name) => execute1("ExpandDims", [input, new Int32Array([axis])], {}, name),
+);
 
 /** The static shape of a graph tensor, or the shape of an eager one (tensor.get_shape()). */
 export function staticShape(t: Tensor): Shape {

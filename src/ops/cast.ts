@@ -1,8 +1,7 @@
-import type { PyArgs } from "./args.js";
 import { checkDType, DType, isFloating } from "../core/dtype.js";
 import type { Tensor } from "../core/tensor.js";
-import type { TensorLike } from "../eager/tensor_types.js";
-import { pyArgs } from "./args.js";
+import { defineFunction, param, signature } from "../core/signature.js";
+import { NAME, T } from "./params.js";
 import { execute1, isTensor } from "./dispatch.js";
 import { defineGradients } from "./registry.js";
 
@@ -12,9 +11,13 @@ defineGradients({
 });
 
 /** tf.cast(x, dtype, name). A no-op when x already has the dtype. */
-export function cast(x: TensorLike, dtype: DType, ...rest: PyArgs<[name: string], { name?: string }>): Tensor {
-  const { name } = pyArgs<{ name: string }>(rest, ["name"]);
-  const dt = checkDType(dtype, "tf.cast");
-  if (isTensor(x) && x.dtype === dt) return x;
-  return execute1("Cast", [x], { DstT: dt }, name);
-}
+export const cast = defineFunction(
+  signature("cast", "The values converted to another dtype (floats to integers truncate toward zero).", [param("x", T.tensor, "A tensor."), param("dtype", T.dtype, "The dtype of the result."), NAME], {
+    args: () => [[1.5, -2.5], "int32"],
+  }),
+  (x, dtype, name): Tensor => {
+    const dt = checkDType(dtype, "tf.cast");
+    if (isTensor(x) && x.dtype === dt) return x;
+    return execute1("Cast", [x], { DstT: dt }, name);
+  },
+);

@@ -13,7 +13,7 @@ import { defineGradients, getOpDef, GradFn, GradOp } from "./registry.js";
 import { cast } from "./cast.js";
 import { add, greaterEqual, maximum, multiply, realdiv, rsqrt, squaredDifference, square, subtract } from "./elementwise.js";
 import { reduceMean, reduceSum } from "./reduce.js";
-import { convertToTensor, reshape, stopGradient, zerosLike } from "./array.js";
+import { constant, convertToTensor, reshape, stopGradient, zerosLike } from "./array.js";
 import { randomUniform } from "./random.js";
 import { SymbolicTensor } from "../graph/tensor.js";
 
@@ -570,7 +570,7 @@ export function fusedBatchNorm(
   const training = a.isTraining ?? true;
   const xt = toTensor(x);
   const scale = isTensor(a.scale) ? a.scale : convertToTensor(a.scale, { dtype: xt.dtype });
-  const empty = () => convertToTensor(new Float32Array(0) as never, { dtype: scale.dtype, shape: [0] });
+  const empty = () => constant(new Float32Array(0), { dtype: scale.dtype, shape: [0] });
   let mean = a.mean ?? null;
   let variance = a.variance ?? null;
   if (!training && (mean === null || variance === null)) {
