@@ -12,6 +12,7 @@ import { Variable } from "../variables/variable.js";
 import { PyArgs, pyArgs } from "./args.js";
 import { defineFunction, K, kind, optional, param, signature, withDefault } from "../core/signature.js";
 import { NAME, T } from "./params.js";
+import type { OpType } from "../core/schema/index.js";
 import { buildNode, constValueOf, execute, execute1, isTensor } from "./dispatch.js";
 import { placeConstant } from "../runtime/devices.js";
 import { unknownShapeOfRank, valuesToInts } from "../core/schema/infer_util.js";
@@ -47,7 +48,7 @@ import { unbroadcast as unbroadcastTo } from "./grad_util.js";
 
 const DTYPE = optional("dtype", T.dtype, "The dtype of the result; absent: inferred from the value.");
 const INPUT = param("input", T.tensor, "A tensor.");
-const nameOnly = (pyName: string, doc: string, type: string, inputName = "input", example: readonly unknown[] = [[[1, 2], [3, 4]]]) =>
+const nameOnly = (pyName: string, doc: string, type: OpType, inputName = "input", example: readonly unknown[] = [[[1, 2], [3, 4]]]) =>
   defineFunction(signature(pyName, doc, [param(inputName, T.tensor, "A tensor."), NAME], { args: () => example }), (input, name) => execute1(type, [input], {}, name));
 
 /** tf.constant(value, dtype, shape, name). A scalar fills `shape`, as in TensorFlow. */

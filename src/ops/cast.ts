@@ -1,4 +1,4 @@
-import { checkDType, DType, isFloating } from "../core/dtype.js";
+import { checkDType, isFloating } from "../core/dtype.js";
 import type { Tensor } from "../core/tensor.js";
 import { defineFunction, param, signature } from "../core/signature.js";
 import { NAME, T } from "./params.js";
