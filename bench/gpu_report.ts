@@ -103,5 +103,5 @@ if (a >= 0) {
   doc = doc.slice(0, a) + section + (z >= 0 ? doc.slice(z + GPU_END.length) : "\n");
 } else doc = `${doc.trimEnd()}\n\n${section}\n`;
 writeFileSync(target, doc);
-writeFileSync(join(dir, "gpu_bench.md"), section + "\n");
+writeFileSync(join(dir, "gpu_bench.md"), `${section}\n`);
 console.log(section);

@@ -101,14 +101,12 @@ const RUNNERS = ALL_RUNNERS.filter((r) => !runnerArg || runnerArg.some((a) => r.
 
 // Warm-up of V8's tiers and the kernel caches on a throwaway configuration, so that the first row measured
 // is not slower for being first.
-{
-  for (const mk of [() => eagerStep("lenet", 64), () => graphRunner("lenet", 64)]) {
-    const r = mk();
-    const t0 = performance.now();
-    while (performance.now() - t0 < (quick ? 300 : 800)) r.step();
-    sync();
-    r.close();
-  }
+for (const mk of [() => eagerStep("lenet", 64), () => graphRunner("lenet", 64)]) {
+  const r = mk();
+  const t0 = performance.now();
+  while (performance.now() - t0 < (quick ? 300 : 800)) r.step();
+  sync();
+  r.close();
 }
 
 for (const precision of precisions) {

@@ -100,7 +100,7 @@ async function main(): Promise<void> {
     lines.push(`| ${model} | ${b} | ${fmt(g)} | ${fmt(e)} | ${fmt(find(model, b, "tfjs cpu"))} | ${fmt(find(model, b, "tfjs wasm"))} | ${ratio(g, find(model, b, "tfjs cpu"))} | ${ratio(g, find(model, b, "tfjs wasm"))} | ${rss(g)} / ${rss(e)} |`);
   }
   lines.push("", "Models: logreg 784-10; MLP 784-512-512-10 (relu); LeNet-5 conv 6@5x5 SAME + relu + 2x2 max pool, conv 16@5x5 VALID + relu + 2x2 max pool, dense 120-84-10. Synthetic inputs; peak RSS is the whole process's.");
-  const out = lines.join("\n") + "\n";
+  const out = `${lines.join("\n")}\n`;
   if (!process.argv.includes("--no-write")) {
     // The GPU benchmark (npm run bench:gpu, on the GPU machine) owns the "## GPU" section onwards: keep it.
     const file = new URL("../docs/BENCHMARKS.md", import.meta.url);
@@ -108,7 +108,7 @@ async function main(): Promise<void> {
     const gpuAt = previous.search(/^## GPU/m);
     writeFileSync(file, gpuAt >= 0 ? `${out}\n${previous.slice(gpuAt)}` : out);
   }
-  console.log("\n" + out);
+  console.log(`\n${out}`);
 }
 
 await main();

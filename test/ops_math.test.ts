@@ -63,7 +63,9 @@ const BINARY: Record<string, BinSpec> = {
     fn: tf.pow, ref: (a, b) => a ** b, refBig: (a, b) => a ** b, dtypes: FI,
     a: { float: [0.5, 1, 2, 3, 1.5, 4] }, b: { int: [0, 1, 2, 3, 1, 2], uint8: [0, 1, 2, 3, 1, 2] },
   },
+  // biome-ignore lint/complexity/useMathMinMax: Math.max takes no bigints
   maximum: { fn: tf.maximum, ref: Math.max, refBig: (a, b) => (a > b ? a : b), dtypes: FI },
+  // biome-ignore lint/complexity/useMathMinMax: Math.min takes no bigints
   minimum: { fn: tf.minimum, ref: Math.min, refBig: (a, b) => (a < b ? a : b), dtypes: FI },
   squaredDifference: { fn: tf.squaredDifference, ref: (a, b) => (a - b) ** 2, refBig: (a, b) => (a - b) * (a - b), dtypes: FI },
   equal: { fn: tf.equal, ref: (a, b) => a === b, refBig: (a, b) => a === b, dtypes: FI, b: { float: [-2.5, 0, 0, 0.25, 3, 1], int: [-7, 0, 0, 1, 5, 1], uint8: [0, 0, 2, 1, 7, 1] } },
@@ -514,6 +516,7 @@ describe("reductions", () => {
   });
 
   const R = [[0.5, -1.2, 2.1], [1.4, 0.3, -0.8]];
+  // biome-ignore lint/suspicious/noExplicitAny: the reducers' option arguments differ; each call below passes its own
   const reducers: Record<string, (x: T, ...a: any[]) => T> = {
     reduceSum: tf.reduceSum, reduceMean: tf.reduceMean, reduceMax: tf.reduceMax, reduceMin: tf.reduceMin, reduceProd: tf.reduceProd,
   };

@@ -446,7 +446,7 @@ export function helpText(program?: string): string {
   }
   if (!defs.length) lines.push("  (none defined)");
   lines.push("", "  -h, --help: show this help and exit");
-  return lines.join("\n") + "\n";
+  return `${lines.join("\n")}\n`;
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -456,6 +456,7 @@ export function helpText(program?: string): string {
  * The parsed values, as properties: `FLAGS.max_steps`. Typed loosely so that values are usable directly
  * (`FLAGS.max_steps * 2`); for strict types keep the FlagHolder a define* call returns (`maxSteps.value`).
  */
+// biome-ignore lint/suspicious/noExplicitAny: loose on purpose, as the comment above says
 export type FlagValues = { [name: string]: any };
 
 class FlagValuesTarget {

@@ -2,7 +2,7 @@ import type { DType, Values } from "./dtype.js";
 import type { FusedProgram } from "./fused.js";
 
 import type { Attrs } from "../core/schema/types.js";
-export type { Attrs, AttrValue } from "../core/schema/types.js";
+export type { Attrs } from "../core/schema/types.js";
 
 /**
  * A buffer on some device. Its contents are only reachable through the backend that made it, because a

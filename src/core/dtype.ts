@@ -21,9 +21,6 @@ export function isFloating(d: DType): boolean {
 export function isInteger(d: DType): boolean {
   return d === "int32" || d === "int64" || d === "uint8";
 }
-export function isNumeric(d: DType): boolean {
-  return isFloating(d) || isInteger(d);
-}
 
 /** TensorFlow's short names, used in its error messages ("dtype float and shape [?,1]"). */
 export function tfName(d: DType): string {

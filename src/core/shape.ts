@@ -12,7 +12,7 @@ export function sizeOf(shape: readonly number[]): number {
 }
 
 export function isFullyDefined(s: Shape): s is number[] {
-  return s !== null && s.every((d) => d !== null);
+  return s?.every((d) => d !== null) ?? false;
 }
 
 /** TensorFlow's error-message form: [?,1], <unknown>. */

@@ -147,7 +147,7 @@ export function formatValues(values: Values, shape: readonly number[], dtype: DT
     const stride = sizeOf(shape.slice(dim + 1));
     const idx = n > maxItems * 2 ? [0, 1, 2, -1, n - 3, n - 2, n - 1] : Array.from({ length: n }, (_, i) => i);
     const parts = idx.map((i) => (i < 0 ? "..." : dim === shape.length - 1 ? fmt(values[offset + i]) : rec(offset + i * stride, dim + 1)));
-    return `[${parts.join(dim === shape.length - 1 ? " " : "\n" + " ".repeat(dim + 1))}]`;
+    return `[${parts.join(dim === shape.length - 1 ? " " : `\n${" ".repeat(dim + 1)}`)}]`;
   };
   return rec(0, 0);
 }

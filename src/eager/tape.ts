@@ -193,10 +193,6 @@ export function recordVariableRead(v: Variable, value: EagerTensor): void {
   }
 }
 
-export function isRecording(): boolean {
-  return activeTapes.length > 0;
-}
-
 /** The ops the tape itself needs, bound late to avoid an import cycle with the op library. */
 export interface TapeOps {
   onesLike(t: EagerTensor): EagerTensor;

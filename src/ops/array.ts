@@ -1,6 +1,6 @@
 import { allocValues, checkDType, DType, Values } from "../core/dtype.js";
 import { InvalidArgumentError, UnimplementedError } from "../core/errors.js";
-import { isFullyDefined, Shape, shapeStr, sizeOf } from "../core/shape.js";
+import { isFullyDefined, shapeStr, sizeOf } from "../core/shape.js";
 import type { Tensor } from "../core/tensor.js";
 import { HostValue, inferDType, inferShape as inferShapeOf, reshapeValues, toValues } from "../core/values.js";
 import type { Attrs } from "../core/backend.js";
@@ -168,11 +168,6 @@ export const expandDims = defineFunction(
   signature("expand_dims", "Inserts a dimension of size 1 at axis.", [INPUT, param("axis", K.int, "Where the new dimension goes (negative counts from the end)."), NAME], { args: () => [[1, 2], 1] }),
   (input, axis, name) => execute1("ExpandDims", [input, new Int32Array([axis])], {}, name),
 );
-
-/** The static shape of a graph tensor, or the shape of an eager one (tensor.get_shape()). */
-export function staticShape(t: Tensor): Shape {
-  return t.shape;
-}
 
 
 // ================================================================ the array-op family

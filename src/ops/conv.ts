@@ -659,5 +659,8 @@ export function resizeNearestNeighbor(images: TensorLike, ...args: ResizeArgs): 
   return resize("ResizeNearestNeighbor", images, args);
 }
 
-/** tf.nn.lrn: the short name of tf.nn.local_response_normalization. */
+/**
+ * tf.nn.lrn: the short name of tf.nn.local_response_normalization.
+ * @alias
+ */
 export const lrn = localResponseNormalization;

@@ -31,7 +31,7 @@ function dtypeOfInput(x: TensorLike): DType | null {
 }
 
 /** The dtype each input must have: tensors decide their group; JS values follow, as in TensorFlow. */
-function resolveDTypes(def: OpDef, inputs: readonly TensorLike[], name: string): DType[] {
+function resolveDTypes(def: OpDef, inputs: readonly TensorLike[]): DType[] {
   const out: (DType | null)[] = inputs.map(dtypeOfInput);
   const groups = def.dtypeGroups ?? [];
   for (const group of groups) {
@@ -107,7 +107,7 @@ function executeEager(def: OpDef, inputs: readonly TensorLike[], attrs: Attrs, n
   let dtypes: DType[];
   try {
     attrs = normalizeAttrs(def, attrs, opName);
-    dtypes = resolveDTypes(def, inputs, opName);
+    dtypes = resolveDTypes(def, inputs);
     checkAllowed(def, dtypes, opName);
   } catch (e) {
     return withOpContext(e, suffix);
@@ -202,7 +202,7 @@ export function buildNode(def: OpDef, inputs: readonly TensorLike[], attrs: Attr
   let dtypes: DType[];
   try {
     attrs = normalizeAttrs(def, attrs, opName);
-    dtypes = resolveDTypes(def, inputs, opName);
+    dtypes = resolveDTypes(def, inputs);
     checkAllowed(def, dtypes, opName);
   } catch (e) {
     return withOpContext(e, ` for '{{node ${opName}}} = ${def.type}'`);

@@ -173,6 +173,7 @@ export const round = u("Round", "math.round", "x rounded to the nearest integer,
 export const logicalNot = u("LogicalNot", "math.logical_not", "NOT x, elementwise (bool).", BOOLS);
 export const isNan = u("IsNan", "math.is_nan", "Whether x is NaN, elementwise.");
 export const isInf = u("IsInf", "math.is_inf", "Whether x is +-Infinity, elementwise.");
+// biome-ignore lint/suspicious/noShadowRestrictedNames: TensorFlow's name (tf.math.is_finite)
 export const isFinite = u("IsFinite", "math.is_finite", "Whether x is finite, elementwise.");
 
 /** tf.math.logical_xor: (x or y) and not (x and y). */

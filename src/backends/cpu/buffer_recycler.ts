@@ -41,9 +41,3 @@ export function giveValues(dtype: DType, v: Values): void {
   list.push(v);
   pooledBytes += bytes;
 }
-
-export function poolStats(): { arrays: number; bytes: number } {
-  let arrays = 0;
-  for (const l of free.values()) arrays += l.length;
-  return { arrays, bytes: pooledBytes };
-}

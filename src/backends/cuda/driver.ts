@@ -8,7 +8,6 @@ import type { Driver, Koffi, Ptr } from "./ffi.js";
 
 export const CUDA_SUCCESS = 0;
 export const CUDA_ERROR_OUT_OF_MEMORY = 2;
-export const CUDA_ERROR_NO_DEVICE = 100;
 export const CUDA_ERROR_NOT_READY = 600;
 
 const ATTR = {

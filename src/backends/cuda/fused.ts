@@ -81,7 +81,7 @@ export function fusedSource(p: FusedProgram, modes: readonly Mode[], index64: bo
   const loads: string[] = [];
   p.inputDTypes.forEach((d, j) => {
     const st = storageType(d);
-    const idx = { full: "(i)", row: "((i) % C)", col: "((i) / C)", gen: "goff((i), s, " + j + ", rank)", scalar: "0" }[modes[j]];
+    const idx = { full: "(i)", row: "((i) % C)", col: "((i) / C)", gen: `goff((i), s, ${j}, rank)`, scalar: "0" }[modes[j]];
     if (modes[j] === "scalar") pre.push(`const ${st} x${j} = A${j}[0];`);
     else {
       pre.push(`${st} x${j}[4];`);

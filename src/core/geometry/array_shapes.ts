@@ -181,7 +181,7 @@ export function splitVShapes(x: Shape, sizes: MaybeInts | null, axis: number | n
   const a = splitAxis(x, axis, "SplitV");
   const d = x[a];
   const resolved: Dim[] = sizes === null ? new Array<Dim>(num).fill(null) : sizes.slice();
-  if (sizes !== null && sizes.every((s) => s !== null)) {
+  if (sizes?.every((s) => s !== null)) {
     const s = sizes as number[];
     const neg = s.map((v, i) => (v === -1 ? i : -1)).filter((i) => i >= 0);
     if (neg.length > 1) fail(`SplitV: There can only be one -1 in the input size_splits [${s}]`);

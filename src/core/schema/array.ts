@@ -24,7 +24,7 @@ function reshapeInfer(inputs: readonly TensorSpec[], _a: unknown, name: string) 
   const [x, s] = inputs;
   const req = constInts(s);
   if (req === null) {
-    const n = s.shape && s.shape[0];
+    const n = s.shape?.[0];
     return [{ dtype: x.dtype, shape: n === null || n === undefined ? null : new Array<Dim>(n).fill(null) }];
   }
   const neg = req.filter((d) => d === -1).length;

@@ -86,7 +86,7 @@ function readWindowAttrs(op: string, attrs: Attrs, rank: number, shapes: ShapesM
     }
   } else if (padding !== "SAME" && padding !== "VALID") {
     throw new InvalidArgumentError(`${op}: padding must be "SAME", "VALID" or explicit paddings, got '${padding}'${shapes}`);
-  } else if (ep && ep.length) {
+  } else if (ep?.length) {
     throw new InvalidArgumentError(`${op}: explicit_paddings must be empty unless padding is EXPLICIT${shapes}`);
   }
   return { cf, strides, dilations, padding, pads };
@@ -310,7 +310,7 @@ function resizeInfer(op: string, outDType: DType | null) {
       throw new InvalidArgumentError(`${op}: size must be a 1-D int32 Tensor of 2 elements: new_height, new_width${shapes}`);
     }
     const s = constInts(size);
-    if (s !== null && s.some((d) => d <= 0)) throw new InvalidArgumentError(`${op}: output dimensions must be positive, got size [${s}]${shapes}`);
+    if (s?.some((d) => d <= 0)) throw new InvalidArgumentError(`${op}: output dimensions must be positive, got size [${s}]${shapes}`);
     const is = shapeOrUnknown(img.shape, 4);
     return [{ dtype: outDType ?? img.dtype, shape: [is[0], s ? s[0] : null, s ? s[1] : null, is[3]] }];
   };

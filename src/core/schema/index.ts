@@ -38,6 +38,10 @@ export function allOpSchemas(): readonly OpSchema<OpType>[] {
   return ALL;
 }
 
+/**
+ * Whether a name from outside the program (a GraphDef, a user's string) is an op of the table.
+ * @public (knip: kept for the schema's readers, though nothing calls it yet)
+ */
 export function isOpType(type: string): type is OpType {
   return REGISTRY.has(type);
 }

@@ -30,22 +30,6 @@ export function valuesToInts(v: Values): number[] {
   return Array.from(v as ArrayLike<number | bigint>, (x) => Number(x));
 }
 
-export function rankOf(s: Shape): number | null {
-  return s === null ? null : s.length;
-}
-
-export function requireRank(spec: TensorSpec, rank: number, op: string, what: string): void {
-  if (spec.shape !== null && spec.shape.length !== rank) {
-    throw new InvalidArgumentError(`${op}: ${what} must be rank ${rank}, got shape ${shapeStr(spec.shape)}`);
-  }
-}
-
-export function requireMinRank(spec: TensorSpec, rank: number, op: string, what: string): void {
-  if (spec.shape !== null && spec.shape.length < rank) {
-    throw new InvalidArgumentError(`${op}: ${what} must be at least rank ${rank}, got shape ${shapeStr(spec.shape)}`);
-  }
-}
-
 export function unknownShapeOfRank(r: number | null): Shape {
   return r === null ? null : new Array<Dim>(r).fill(null);
 }

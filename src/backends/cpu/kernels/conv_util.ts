@@ -1,5 +1,7 @@
 import type { Attrs } from "../../../core/backend.js";
 import { allocValues, DType } from "../../../core/dtype.js";
+// TensorFlow's window arithmetic, shared with shape inference.
+import { type Win, window } from "../../../core/geometry/window.js";
 import { ints } from "./util.js";
 import { transpose } from "../blas_ops.js";
 
@@ -7,36 +9,6 @@ import { transpose } from "../blas_ops.js";
 export type FArr = Float32Array | Float64Array;
 /** Numeric storage pooling and normalization kernels read (int64 is never routed here). */
 export type NArr = Float32Array | Float64Array | Int32Array | Uint8Array;
-
-/** One spatial dimension of a windowed op: sizes, stride, dilation, and the padding before the first window. */
-export interface Win {
-  readonly in: number;
-  readonly k: number;
-  readonly s: number;
-  readonly d: number;
-  readonly out: number;
-  readonly pad: number;
-}
-
-/**
- * TensorFlow's window arithmetic (GetWindowedOutputSizeVerbose): with an effective window dk = (k-1)*d+1,
- * VALID gives ceil((in - dk + 1) / s) windows, SAME gives ceil(in / s) with the total padding split so that
- * the extra element, when it is odd, goes after (bottom/right), EXPLICIT uses the given pads.
- */
-export function window(inSize: number, k: number, s: number, d: number, padding: string, explicit: readonly [number, number] | null): Win {
-  const dk = (k - 1) * d + 1;
-  if (padding === "SAME") {
-    const o = Math.ceil(inSize / s);
-    const total = Math.max((o - 1) * s + dk - inSize, 0);
-    return { in: inSize, k, s, d, out: o, pad: Math.floor(total / 2) };
-  }
-  if (padding === "EXPLICIT" && explicit) {
-    const o = Math.floor((inSize + explicit[0] + explicit[1] - dk) / s) + 1;
-    return { in: inSize, k, s, d, out: Math.max(o, 0), pad: explicit[0] };
-  }
-  const o = inSize >= dk ? Math.floor((inSize - dk) / s) + 1 : 0;
-  return { in: inSize, k, s, d, out: o, pad: 0 };
-}
 
 export function isChannelsFirst(fmt: unknown): boolean {
   return typeof fmt === "string" && fmt.startsWith("NC");

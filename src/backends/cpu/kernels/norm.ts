@@ -340,7 +340,7 @@ function lrn(x: CpuTensor, attrs: Attrs): CpuTensor {
   const norm = new Float64Array(D);
   for (let base = 0; base < xv.length; base += D) {
     lrnNorms(xv, base, D, p, norm);
-    for (let d = 0; d < D; d++) o[base + d] = xv[base + d] * Math.pow(norm[d], -p.beta);
+    for (let d = 0; d < D; d++) o[base + d] = xv[base + d] * norm[d] ** -p.beta;
   }
   return out(x.dtype, x.shape, o);
 }
@@ -356,13 +356,13 @@ function lrnGrad(dy: CpuTensor, x: CpuTensor, attrs: Attrs): CpuTensor {
   const t = new Float64Array(D);
   for (let base = 0; base < xv.length; base += D) {
     lrnNorms(xv, base, D, p, norm);
-    for (let i = 0; i < D; i++) t[i] = gv[base + i] * xv[base + i] * Math.pow(norm[i], -p.beta - 1);
+    for (let i = 0; i < D; i++) t[i] = gv[base + i] * xv[base + i] * norm[i] ** (-p.beta - 1);
     for (let j = 0; j < D; j++) {
       const lo = Math.max(0, j - p.r);
       const hi = Math.min(D - 1, j + p.r);
       let s = 0;
       for (let i = lo; i <= hi; i++) s += t[i];
-      o[base + j] = gv[base + j] * Math.pow(norm[j], -p.beta) - 2 * p.alpha * p.beta * xv[base + j] * s;
+      o[base + j] = gv[base + j] * norm[j] ** -p.beta - 2 * p.alpha * p.beta * xv[base + j] * s;
     }
   }
   return out(x.dtype, x.shape, o);

@@ -52,7 +52,7 @@ export function castValues(v: Values, from: DType, to: DType): Values {
   if (to === "bool") {
     const o = out as Uint8Array;
     // NaN casts to true, as in TensorFlow (NaN != 0); loose equality also compares BigInts with 0.
-    // eslint-disable-next-line eqeqeq
+    // biome-ignore lint/suspicious/noDoubleEquals: see the line above
     for (let i = 0; i < n; i++) o[i] = (v[i] as number) != 0 ? 1 : 0;
     return o;
   }
