@@ -55,7 +55,7 @@ export interface Param<N extends string = string, T = unknown, I = unknown, R ex
   readonly __impl?: I;
 }
 // `any` in the constraints below: Param is invariant-free data, any instantiation must be accepted.
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
+// biome-ignore lint/suspicious/noExplicitAny: see the comment above
 export type AnyParam = Param<string, any, any, boolean>;
 
 function make<N extends string, T, I, R extends boolean>(name: N, k: Kind<T>, doc: string, required: R, def: unknown, hasDefault: boolean): Param<N, T, I, R> {
@@ -101,7 +101,7 @@ export interface Signature<Ps extends readonly AnyParam[] = readonly AnyParam[]>
  */
 export interface Example {
   // `any`: the tf namespace is built above core, which cannot name its type.
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  // biome-ignore lint/suspicious/noExplicitAny: see the comment above
   readonly args?: (tf: any) => readonly unknown[];
   readonly graph?: boolean;
   readonly skip?: string;
