@@ -74,7 +74,10 @@ export function optional<N extends string, T>(name: N, k: Kind<T>, doc: string):
 export function withDefault<N extends string, T>(name: N, k: Kind<T>, def: NoInfer<T>, doc: string): Param<N, T, T, false> {
   return make(name, k, doc, false, def, true);
 }
-/** Only by position: for a parameter whose own value may be a plain object. */
+/**
+ * Only by position: for a parameter whose own value may be a plain object.
+ * @public (part of the declaration vocabulary; knip: kept though no declaration uses it yet)
+ */
 export function positionalOnly<P extends AnyParam>(p: P): P & { readonly positionalOnly: true } {
   return { ...p, positionalOnly: true };
 }
@@ -171,7 +174,10 @@ export function isOptions(x: unknown): x is Record<string, unknown> {
 
 const SIGNATURE = Symbol.for("tsflow.signature");
 
-/** The declaration of a public function or class (undefined for an undeclared value). */
+/**
+ * The declaration of a public function or class (undefined for an undeclared value).
+ * @public (the read side of `declare`, for the API reference; knip: kept though nothing calls it yet)
+ */
 export function signatureOf(f: unknown): Signature | undefined {
   if ((typeof f !== "function" && typeof f !== "object") || f === null) return undefined;
   return (f as { [SIGNATURE]?: Signature })[SIGNATURE];
