@@ -16,7 +16,6 @@ import { ResourceStore } from "./resources.js";
 import { ConfigProto, RunMetadata } from "./session_config.js";
 
 export { ConfigProto, RunMetadata, RunOptions } from "./session_config.js";
-export type { NodeExecStats } from "./session_config.js";
 
 export type SessionOptions = OptionsOf<typeof sessionParams>;
 
