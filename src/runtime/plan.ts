@@ -150,7 +150,7 @@ export function keptSlots(plan: Plan): Set<number> {
 }
 
 /** Ops whose outputs are variable references: their readers must read the variable when they run. */
-export const REF_PRODUCERS: ReadonlySet<string> = new Set(["VariableV2", "Assign", "AssignAdd", "AssignSub"]);
+const REF_PRODUCERS: ReadonlySet<string> = new Set(["VariableV2", "Assign", "AssignAdd", "AssignSub"]);
 
 /** Whether a tensor is a variable reference (a variable, an assignment, a training op's output). */
 export function isRef(t: SymbolicTensor): boolean {
@@ -161,7 +161,7 @@ export function isRef(t: SymbolicTensor): boolean {
 export const RUNTIME_OPS: ReadonlySet<string> = new Set(["Const", "Placeholder", "VariableV2", "NoOp", "IsVariableInitialized", "Assign", "AssignAdd", "AssignSub"]);
 
 /** The graph node a step is named after in plans and traces (a group's last node), or null for a copy. */
-export function stepOp(s: PlanStep): Operation | null {
+function stepOp(s: PlanStep): Operation | null {
   return s.kind === "copy" ? null : s.kind === "update_group" ? s.members[s.members.length - 1].op : s.op;
 }
 
