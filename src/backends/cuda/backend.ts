@@ -1,5 +1,6 @@
 import { bytesPerElement, DType, Values } from "../../core/dtype.js";
 import { InternalError } from "../../core/errors.js";
+import { matmulDims } from "../../core/geometry/matmul.js";
 import { sizeOf } from "../../core/shape.js";
 import { defaultBackend } from "../../eager/context.js";
 import { getOpSchema } from "../../core/schema/index.js";
@@ -409,10 +410,8 @@ export class CudaBackend implements Backend, KernelContext {
     const dt = a.dtype;
     if ((dt !== "float32" && dt !== "float64") || b.dtype !== dt || bias.dtype !== dt) return null;
     if (a.shape.length !== 2 || b.shape.length !== 2 || bias.shape.length !== 1) return null;
-    const m = a.shape[transposeA ? 1 : 0];
-    const k = a.shape[transposeA ? 0 : 1];
-    const n = b.shape[transposeB ? 0 : 1];
-    if (b.shape[transposeB ? 1 : 0] !== k || bias.shape[0] !== n || m * n * k === 0) return null;
+    const { m, ka: k, kb, n } = matmulDims(a.shape, b.shape, transposeA, transposeB);
+    if (kb !== k || bias.shape[0] !== n || m * n * k === 0) return null;
     if (a.ptr === 0 || b.ptr === 0 || bias.ptr === 0) return null;
     this.ctx.makeCurrent();
     this.blas.setTf32(getSetting("tf32"));

@@ -1,4 +1,5 @@
 import { InvalidArgumentError } from "../errors.js";
+import type { Attrs } from "../schema/types.js";
 import type { Dim, Shape } from "../shape.js";
 
 /**
@@ -87,4 +88,27 @@ export function window(inSize: number, k: number, s: number, d: number, padding:
   }
   const o = inSize >= dk ? Math.floor((inSize - dk) / s) + 1 : 0;
   return { in: inSize, k, s, d, out: o, pad: 0 };
+}
+
+/** A per-dimension list attr (strides, dilations, ksize) as numbers; absent means all `fallback`. */
+export function attrList(attrs: Attrs, key: string, rank: number, fallback: number): number[] {
+  const v = attrs[key];
+  if (v === undefined || v === null) return new Array<number>(rank).fill(fallback);
+  return Array.from(v as ArrayLike<number | bigint>, (x) => Number(x));
+}
+
+function explicitPads(attrs: Attrs, axis: number): [number, number] | null {
+  const v = attrs.explicit_paddings as readonly number[] | undefined;
+  if (!v || v.length === 0) return null;
+  return [Number(v[2 * axis]), Number(v[2 * axis + 1])];
+}
+
+/** Windows for every spatial dim of `shape` (in `format` order), from an op's ksize/strides/dilations attrs. */
+export function windows(shape: readonly number[], kernel: readonly number[], attrs: Attrs, channelsFirst: boolean, kernelFromAttr: boolean): Win[] {
+  const r = shape.length;
+  const axes = spatialAxes(r, channelsFirst);
+  const strides = attrList(attrs, "strides", r, 1);
+  const dil = attrList(attrs, "dilations", r, 1);
+  const padding = String(attrs.padding ?? "VALID");
+  return axes.map((ax, i) => window(shape[ax], kernelFromAttr ? kernel[ax] : kernel[i], strides[ax], dil[ax], padding, explicitPads(attrs, ax)));
 }

@@ -5,7 +5,8 @@ import { axpy, transpose, withBlasThreads } from "../blas_ops.js";
 import { gemm } from "../gemm.js";
 import { CpuTensor, KernelTable, out } from "../kernel.js";
 import { ints } from "./util.js";
-import { alloc, FArr, formatShape, isChannelsFirst, splitShape, toChannelsFirst, toChannelsLast, windows } from "./conv_util.js";
+import { windows } from "../../../core/geometry/window.js";
+import { alloc, FArr, formatShape, isChannelsFirst, splitShape, toChannelsFirst, toChannelsLast } from "./layout.js";
 
 /**
  * Convolutions on the CPU. Data is processed channels-last ([N, H, W, C]; NCHW is transposed in and out).

@@ -2,7 +2,7 @@ import type { Attrs } from "../../../core/backend.js";
 import { InvalidArgumentError } from "../../../core/errors.js";
 import { CpuTensor, KernelTable, out } from "../kernel.js";
 import { ints } from "./util.js";
-import { alloc, NArr } from "./conv_util.js";
+import { alloc, NArr } from "./layout.js";
 
 /** Image resizing on the CPU (bilinear and nearest-neighbour, with their gradients), channels-last. */
 

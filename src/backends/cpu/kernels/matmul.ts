@@ -1,4 +1,5 @@
 import { allocValues } from "../../../core/dtype.js";
+import { matmulDims } from "../../../core/geometry/matmul.js";
 import { broadcastShapes, sizeOf } from "../../../core/shape.js";
 import { gemm, gemmRef } from "../gemm.js";
 import { CpuTensor, KernelTable, out } from "../kernel.js";
@@ -14,11 +15,7 @@ function gemmBig(a: BigInt64Array, b: BigInt64Array, c: BigInt64Array, m: number
 }
 
 function batchMatmul(x: CpuTensor, y: CpuTensor, ta: boolean, tb: boolean): CpuTensor {
-  const rx = x.shape.length;
-  const ry = y.shape.length;
-  const m = x.shape[ta ? rx - 1 : rx - 2];
-  const k = x.shape[ta ? rx - 2 : rx - 1];
-  const n = y.shape[tb ? ry - 2 : ry - 1];
+  const { m, ka: k, n } = matmulDims(x.shape, y.shape, ta, tb);
   const bx = x.shape.slice(0, -2);
   const by = y.shape.slice(0, -2);
   const batchShape = broadcastShapes(bx, by) as number[];

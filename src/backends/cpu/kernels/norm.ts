@@ -3,7 +3,7 @@ import type { DType } from "../../../core/dtype.js";
 import { InvalidArgumentError } from "../../../core/errors.js";
 import { sizeOf } from "../../../core/shape.js";
 import { CpuTensor, KernelTable, out } from "../kernel.js";
-import { alloc, NArr } from "./conv_util.js";
+import { alloc, NArr } from "./layout.js";
 import { axpy, gemv } from "../blas_ops.js";
 
 /**

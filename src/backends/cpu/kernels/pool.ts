@@ -3,8 +3,8 @@ import { InvalidArgumentError } from "../../../core/errors.js";
 import { sizeOf } from "../../../core/shape.js";
 import { CpuTensor, KernelTable, out } from "../kernel.js";
 import { ints } from "./util.js";
-import { alloc, attrList, formatShape, isChannelsFirst, NArr, splitShape, toChannelsFirst, toChannelsLast, windows } from "./conv_util.js";
-import type { Win } from "../../../core/geometry/window.js";
+import { attrList, Win, windows } from "../../../core/geometry/window.js";
+import { alloc, formatShape, isChannelsFirst, NArr, splitShape, toChannelsFirst, toChannelsLast } from "./layout.js";
 import { Pool2x2Geom, tryWasmAvgPoolGrad2x2, tryWasmMaxPoolGrad2x2, tryWasmPool2x2 } from "../wasm/runtime.js";
 
 /**

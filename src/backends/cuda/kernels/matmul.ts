@@ -1,4 +1,5 @@
 import { bytesPerElement } from "../../../core/dtype.js";
+import { matmulDims } from "../../../core/geometry/matmul.js";
 import { broadcastShapes, sizeOf } from "../../../core/shape.js";
 import { getSetting } from "../../../core/settings.js";
 import type { CudaKernelDef, CudaKernelTable } from "../kernel.js";
@@ -12,11 +13,7 @@ function matmulKernel(batched: boolean): CudaKernelDef {
     run: (b, [x, y], attrs) => {
       const ta = Boolean(attrs[batched ? "adj_x" : "transpose_a"]);
       const tb = Boolean(attrs[batched ? "adj_y" : "transpose_b"]);
-      const rx = x.shape.length;
-      const ry = y.shape.length;
-      const m = x.shape[ta ? rx - 1 : rx - 2];
-      const k = x.shape[ta ? rx - 2 : rx - 1];
-      const n = y.shape[tb ? ry - 2 : ry - 1];
+      const { m, ka: k, n } = matmulDims(x.shape, y.shape, ta, tb);
       const bx = x.shape.slice(0, -2);
       const by = y.shape.slice(0, -2);
       const bs = broadcastShapes(bx, by);

@@ -1,7 +1,7 @@
 import type { DType } from "../../../core/dtype.js";
 import { sizeOf } from "../../../core/shape.js";
 import type { Attrs } from "../../../core/backend.js";
-import { attrList, windows } from "../../cpu/kernels/conv_util.js";
+import { attrList, windows } from "../../../core/geometry/window.js";
 import { cudnnMaxPool } from "../cudnn.js";
 import type { CudaKernelDef, CudaKernelTable, KernelContext } from "../kernel.js";
 import { channelsFirstVia } from "../layout.js";

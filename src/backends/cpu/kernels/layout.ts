@@ -1,9 +1,10 @@
-import type { Attrs } from "../../../core/backend.js";
 import { allocValues, DType } from "../../../core/dtype.js";
-// TensorFlow's window arithmetic, shared with shape inference.
-import { type Win, window } from "../../../core/geometry/window.js";
-import { ints } from "./util.js";
 import { transpose } from "../blas_ops.js";
+
+/**
+ * Data layouts of the CPU's window kernels (conv, pool, norm, image): the typed arrays they loop over,
+ * channels-first <-> channels-last relayouts and format-ordered shapes. Window geometry is core/geometry/window.ts.
+ */
 
 /** The float storage convolution kernels work on. */
 export type FArr = Float32Array | Float64Array;
@@ -12,35 +13,6 @@ export type NArr = Float32Array | Float64Array | Int32Array | Uint8Array;
 
 export function isChannelsFirst(fmt: unknown): boolean {
   return typeof fmt === "string" && fmt.startsWith("NC");
-}
-
-/** Positions of the spatial dims in a rank-r shape of the given data format. */
-export function spatialAxes(rank: number, channelsFirst: boolean): number[] {
-  const n = rank - 2;
-  return Array.from({ length: n }, (_, i) => (channelsFirst ? 2 + i : 1 + i));
-}
-
-/** A per-dimension list attr (strides, dilations, ksize) as numbers; absent means all `fallback`. */
-export function attrList(attrs: Attrs, key: string, rank: number, fallback: number): number[] {
-  const v = attrs[key];
-  if (v === undefined || v === null) return new Array<number>(rank).fill(fallback);
-  return ints(v as Int32Array);
-}
-
-export function explicitPads(attrs: Attrs, axis: number): [number, number] | null {
-  const v = attrs.explicit_paddings as readonly number[] | undefined;
-  if (!v || v.length === 0) return null;
-  return [Number(v[2 * axis]), Number(v[2 * axis + 1])];
-}
-
-/** Windows for every spatial dim of `shape` (in `format` order), from an op's ksize/strides/dilations attrs. */
-export function windows(shape: readonly number[], kernel: readonly number[], attrs: Attrs, channelsFirst: boolean, kernelFromAttr: boolean): Win[] {
-  const r = shape.length;
-  const axes = spatialAxes(r, channelsFirst);
-  const strides = attrList(attrs, "strides", r, 1);
-  const dil = attrList(attrs, "dilations", r, 1);
-  const padding = String(attrs.padding ?? "VALID");
-  return axes.map((ax, i) => window(shape[ax], kernelFromAttr ? kernel[ax] : kernel[i], strides[ax], dil[ax], padding, explicitPads(attrs, ax)));
 }
 
 export function alloc(dtype: DType, n: number): NArr {
