@@ -814,11 +814,11 @@ describe("CPU Conv2D: the shifted-plane implicit GEMM equals im2col", () => {
     const prev = setConvAlgorithm(alg);
     try {
       const attrs = { strides: [1, 1, 1, 1], padding: c.pad, dilations: [1, ...c.d, 1], data_format: "NHWC", ...(c.ep ? { explicit_paddings: c.ep } : {}) };
-      const y = convKernels.Conv2D([kt(A, c.xs, x), kt(A, c.fs, f)], attrs, ENV)[0];
+      const y = convKernels.Conv2D!([kt(A, c.xs, x), kt(A, c.fs, f)], attrs, ENV)[0];
       if (dy === null) return { y, dx: null, df: null };
       const dyT = kt(A, y.shape as number[], dy);
-      const dx = convKernels.Conv2DBackpropInput([shapeT(c.xs), kt(A, c.fs, f), dyT], attrs, ENV)[0];
-      const df = convKernels.Conv2DBackpropFilter([kt(A, c.xs, x), shapeT(c.fs), dyT], attrs, ENV)[0];
+      const dx = convKernels.Conv2DBackpropInput!([shapeT(c.xs), kt(A, c.fs, f), dyT], attrs, ENV)[0];
+      const df = convKernels.Conv2DBackpropFilter!([kt(A, c.xs, x), shapeT(c.fs), dyT], attrs, ENV)[0];
       return { y, dx, df };
     } finally {
       setConvAlgorithm(prev);
@@ -886,7 +886,7 @@ describe("CPU Conv2D: the shifted-plane implicit GEMM equals im2col", () => {
       const sh = (s) => ({ dtype: "int32", shape: [s.length], values: Int32Array.from(s) });
       const attrs = { strides: [1, 1, 1, 1], padding: "SAME", data_format: "NHWC" };
       const x = mk([2, 20, 20, 3], 1), f = mk([3, 3, 3, 4], 2), dy = mk([2, 20, 20, 4], 3);
-      const runAll = (alg) => { conv.setConvAlgorithm(alg); return [conv.convKernels.Conv2D([x, f], attrs, {})[0], conv.convKernels.Conv2DBackpropInput([sh([2, 20, 20, 3]), f, dy], attrs, {})[0], conv.convKernels.Conv2DBackpropFilter([x, sh([3, 3, 3, 4]), dy], attrs, {})[0]]; };
+      const runAll = (alg) => { conv.setConvAlgorithm(alg); return [conv.convKernels.Conv2D!([x, f], attrs, {})[0], conv.convKernels.Conv2DBackpropInput!([sh([2, 20, 20, 3]), f, dy], attrs, {})[0], conv.convKernels.Conv2DBackpropFilter!([x, sh([3, 3, 3, 4]), dy], attrs, {})[0]]; };
       const a = runAll("im2col"), b = runAll("implicit");
       let err = 0;
       for (let k = 0; k < 3; k++) for (let i = 0; i < a[k].values.length; i++) err = Math.max(err, Math.abs(a[k].values[i] - b[k].values[i]) / (1 + Math.abs(a[k].values[i])));
@@ -932,18 +932,18 @@ describe("CPU pooling: the 2x2 stride-2 fast path", () => {
         const wantY = refPool(x, xs, [2, 2], [2, 2], pad as "SAME" | "VALID", true);
         const wantA = refPool(x, xs, [2, 2], [2, 2], pad as "SAME" | "VALID", false);
         const dy = Float64Array.from(A.from(randn(wantY.shape, 22)));
-        const y = poolKernels.MaxPool([kt(A, xs, x)], attrs, ENV)[0];
+        const y = poolKernels.MaxPool!([kt(A, xs, x)], attrs, ENV)[0];
         assert.deepEqual(y.shape, wantY.shape);
         closeArrays(y.values as Float64Array, A.from(wantY.values), 0, "MaxPool");
-        const a = poolKernels.AvgPool([kt(A, xs, x)], attrs, ENV)[0];
+        const a = poolKernels.AvgPool!([kt(A, xs, x)], attrs, ENV)[0];
         closeArrays(a.values as Float64Array, A.from(wantA.values), 0, "AvgPool");
         const wantDx = A.from(refMaxGrad(A.from(x), xs, A.from(dy)));
         // with the real pool output, and with an inconsistent one (falls back to comparisons)
         for (const yArg of [y, kt(A, wantY.shape, new Float64Array(dy.length).fill(1e9))]) {
-          const dx = poolKernels.MaxPoolGrad([kt(A, xs, x), yArg, kt(A, wantY.shape, dy)], attrs, ENV)[0];
+          const dx = poolKernels.MaxPoolGrad!([kt(A, xs, x), yArg, kt(A, wantY.shape, dy)], attrs, ENV)[0];
           closeArrays(dx.values as Float64Array, wantDx, 0, "MaxPoolGrad");
         }
-        const dxa = poolKernels.AvgPoolGrad([shapeT(xs), kt(A, wantY.shape, dy)], attrs, ENV)[0];
+        const dxa = poolKernels.AvgPoolGrad!([shapeT(xs), kt(A, wantY.shape, dy)], attrs, ENV)[0];
         const wantDa = new Float64Array(x.length);
         const [N, H, W, C] = xs;
         const [, oh, ow] = wantY.shape;
@@ -980,10 +980,10 @@ describe("CPU BiasAdd / BiasAddGrad on the BLAS paths", () => {
       for (const A of [Float32Array, Float64Array] as F[]) {
         const xa = A.from(x);
         const ba = A.from(b);
-        const y = normKernels.BiasAdd([kt(A, shape, xa), kt(A, [C], ba)], { data_format: fmt }, ENV)[0].values as Float64Array;
+        const y = normKernels.BiasAdd!([kt(A, shape, xa), kt(A, [C], ba)], { data_format: fmt }, ENV)[0].values as Float64Array;
         const want = A.from(Array.from(xa, (v: number, i: number) => v + ba[Math.floor(i / inner) % C]));
         assert.deepEqual(Array.from(y), Array.from(want));
-        const g = normKernels.BiasAddGrad([kt(A, shape, xa)], { data_format: fmt }, ENV)[0].values as Float64Array;
+        const g = normKernels.BiasAddGrad!([kt(A, shape, xa)], { data_format: fmt }, ENV)[0].values as Float64Array;
         const sums = new Float64Array(C);
         xa.forEach((v, i) => (sums[Math.floor(i / inner) % C] += v));
         closeArrays(g, A.from(sums), A === Float32Array ? 1e-5 : 1e-12, "BiasAddGrad");

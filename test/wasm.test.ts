@@ -15,6 +15,7 @@ import type { CpuTensor } from "../src/backends/cpu/kernel.js";
 import { cpuKernels } from "../src/backends/cpu/kernels/index.js";
 import { encodeModule, Code, I32, sleb, uleb } from "../src/backends/cpu/wasm/encoder.js";
 import { Pool2x2Geom, tryWasmBinary, tryWasmUnary, wasmKernels, WasmKernels } from "../src/backends/cpu/wasm/runtime.js";
+import type { OpType } from "../src/core/schema/index.js";
 
 /** Set in the child processes of the last test: they compute and print, and declare no tests. */
 const CHILD = Boolean(process.env.TSFLOW_WASM_TEST_CHILD);
@@ -64,10 +65,10 @@ function assertSame(got: ArrayLike<number>, want: ArrayLike<number>, what: strin
 const K = cpuKernels();
 const env = {} as never;
 function jsKernel(op: string, inputs: CpuTensor[], attrs: Record<string, unknown> = {}): CpuTensor[] {
-  return withOptions({ wasm: "off" }, () => K[op](inputs, attrs as never, env));
+  return withOptions({ wasm: "off" }, () => K[op as OpType]!(inputs, attrs as never, env));
 }
 function forced(op: string, inputs: CpuTensor[], attrs: Record<string, unknown> = {}): CpuTensor[] {
-  return withOptions({ wasm: "force" }, () => K[op](inputs, attrs as never, env));
+  return withOptions({ wasm: "force" }, () => K[op as OpType]!(inputs, attrs as never, env));
 }
 
 function kernels(): WasmKernels {

@@ -1,5 +1,6 @@
 import type { DType, Values } from "../../core/dtype.js";
 import type { Attrs, KernelEnv } from "../../core/backend.js";
+import type { OpType } from "../../core/schema/index.js";
 import { CpuHandle } from "./handle.js";
 
 /** What a CPU kernel reads and writes: flat host values with a shape. */
@@ -14,7 +15,8 @@ export interface CpuTensor {
  * without copying (reshape, identity).
  */
 export type CpuKernel = (inputs: readonly CpuTensor[], attrs: Attrs, env: KernelEnv) => CpuTensor[];
-export type KernelTable = Readonly<Record<string, CpuKernel>>;
+/** A family's kernels by op type: a key that is not an op of the table (core/schema) is a compile error. */
+export type KernelTable = { readonly [K in OpType]?: CpuKernel };
 
 export function aliasOf(t: CpuTensor, shape: readonly number[] = t.shape): CpuTensor {
   if (!(t instanceof CpuHandle)) return { dtype: t.dtype, shape, values: t.values };

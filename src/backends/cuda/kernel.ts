@@ -1,5 +1,6 @@
 import type { DType, Values } from "../../core/dtype.js";
 import type { Attrs, Handle, KernelEnv } from "../../core/backend.js";
+import type { OpType } from "../../core/schema/index.js";
 import type { CachingAllocator } from "./allocator.js";
 import type { CublasHandle } from "./blas.js";
 import type { DeviceContext } from "./driver.js";
@@ -54,4 +55,4 @@ export interface CudaKernelDef {
 }
 
 /** A family's kernels by op type (kernels/index.ts merges the families). */
-export type CudaKernelTable = Readonly<Record<string, CudaKernelDef>>;
+export type CudaKernelTable = { readonly [K in OpType]?: CudaKernelDef };

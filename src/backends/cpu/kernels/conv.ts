@@ -3,7 +3,7 @@ import { InvalidArgumentError } from "../../../core/errors.js";
 import { getBlas } from "../blas.js";
 import { axpy, transpose, withBlasThreads } from "../blas_ops.js";
 import { gemm } from "../gemm.js";
-import { CpuTensor, KernelTable, out } from "../kernel.js";
+import { CpuKernel, CpuTensor, KernelTable, out } from "../kernel.js";
 import { ints } from "./util.js";
 import { windows } from "../../../core/geometry/window.js";
 import { alloc, FArr, formatShape, isChannelsFirst, splitShape, toChannelsFirst, toChannelsLast } from "./layout.js";
@@ -557,8 +557,9 @@ interface ConvFamily {
   backFilter(x: FArr, dy: FArr, g: Geom, df: FArr): void;
 }
 
-function convFamily(fwd: string, family: ConvFamily): KernelTable {
-  return {
+function convFamily(fwd: "Conv2D" | "DepthwiseConv2dNative", family: ConvFamily): KernelTable {
+  // Computed keys (forward, input and filter gradients): a string-keyed literal, whose keys follow fwd.
+  const table: Record<string, CpuKernel> = {
     [fwd]: ([x, f], attrs) => {
       const cf = isChannelsFirst(attrs.data_format);
       const g = family.geom(x.shape, f.shape, attrs, cf);
@@ -589,6 +590,7 @@ function convFamily(fwd: string, family: ConvFamily): KernelTable {
       return [out(dy.dtype, fShape, df)];
     },
   };
+  return table;
 }
 
 export const convKernels: KernelTable = {

@@ -1,6 +1,7 @@
 import { allOpSchemas } from "../../../core/schema/index.js";
 import { binaryKernel, unaryKernel } from "../elementwise_loops.js";
-import type { CpuKernel } from "../kernel.js";
+import type { CpuKernel, KernelTable } from "../kernel.js";
+import type { OpType } from "../../../core/schema/index.js";
 import { elementwiseKernels } from "./elementwise.js";
 import { reduceKernels } from "./reduce.js";
 import { matmulKernels } from "./matmul.js";
@@ -24,8 +25,8 @@ export const generatedKernels = new WeakSet<CpuKernel>();
  * backends/cuda/kernels/), plus one generated kernel for every elementwise op of the op table that has no
  * hand-written one. Built on first use, after the op library has registered.
  */
-export function cpuKernels(): Record<string, CpuKernel> {
-  const table: Record<string, CpuKernel> = {
+export function cpuKernels(): KernelTable {
+  const table: { [K in OpType]?: CpuKernel } = {
     ...elementwiseKernels, ...reduceKernels, ...matmulKernels, ...softmaxKernels, ...movementKernels, ...shapeKernels,
     ...convKernels, ...poolKernels, ...normKernels, ...imageKernels, ...randomKernels, ...trainingKernels, ...stateKernels, ...debugKernels,
   };
@@ -33,8 +34,9 @@ export function cpuKernels(): Record<string, CpuKernel> {
     const ew = def.elementwise;
     if (!ew || table[def.type]) continue;
     const arity = def.dtypeGroups?.[0]?.length === 2 ? 2 : 1;
-    table[def.type] = arity === 2 ? binaryKernel(ew, def.type, ew.outDType) : unaryKernel(ew, def.type, ew.outDType);
-    generatedKernels.add(table[def.type]);
+    const k = arity === 2 ? binaryKernel(ew, def.type, ew.outDType) : unaryKernel(ew, def.type, ew.outDType);
+    table[def.type] = k;
+    generatedKernels.add(k);
   }
   return table;
 }

@@ -1,7 +1,7 @@
 import type { Attrs } from "../../../core/backend.js";
 import { InvalidArgumentError } from "../../../core/errors.js";
 import { sizeOf } from "../../../core/shape.js";
-import { CpuTensor, KernelTable, out } from "../kernel.js";
+import { CpuKernel, CpuTensor, KernelTable, out } from "../kernel.js";
 import { ints } from "./util.js";
 import { attrList, Win, windows } from "../../../core/geometry/window.js";
 import { alloc, formatShape, isChannelsFirst, NArr, splitShape, toChannelsFirst, toChannelsLast } from "./layout.js";
@@ -291,8 +291,9 @@ function checkGrad(op: string, grad: CpuTensor, want: readonly number[]): void {
   }
 }
 
-function poolFamily(max: string, avg: string): KernelTable {
-  return {
+function poolFamily(max: "MaxPool" | "MaxPool3D", avg: "AvgPool" | "AvgPool3D"): KernelTable {
+  // Computed keys (each pool, its gradients): a string-keyed literal, whose keys follow max and avg.
+  const table: Record<string, CpuKernel> = {
     [max]: ([x], attrs) => {
       const L = layout(x.shape, attrs);
       const o = alloc(x.dtype, outSize(L.g));
@@ -350,6 +351,7 @@ function poolFamily(max: string, avg: string): KernelTable {
       return [out(dy.dtype, shape, L.inBack(dx))];
     },
   };
+  return table;
 }
 
 /** MaxPoolWithArgmax's index: ((b*H + y)*W + x)*C + c, without the batch term unless include_batch_in_index. */

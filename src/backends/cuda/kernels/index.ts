@@ -1,4 +1,4 @@
-import { allOpSchemas } from "../../../core/schema/index.js";
+import { allOpSchemas, type OpType } from "../../../core/schema/index.js";
 import type { CudaKernelDef } from "../kernel.js";
 import { binaryKernel, elementwiseKernels, unaryKernel } from "./elementwise.js";
 import { reduceKernels } from "./reduce.js";
@@ -17,8 +17,8 @@ import { trainingKernels } from "./training.js";
  * hand-written kernels of each family (one file each, named as in backends/cpu/kernels/), which take
  * precedence. Ops without an entry (or whose kernel declines) run on the CPU with copies.
  */
-export function cudaKernels(): Map<string, CudaKernelDef> {
-  const t = new Map<string, CudaKernelDef>();
+export function cudaKernels(): Map<OpType, CudaKernelDef> {
+  const t = new Map<OpType, CudaKernelDef>();
   for (const def of allOpSchemas()) {
     const ew = def.elementwise;
     if (!ew) continue;
@@ -26,6 +26,6 @@ export function cudaKernels(): Map<string, CudaKernelDef> {
     t.set(def.type, arity === 2 ? binaryKernel(def.type, ew) : unaryKernel(def.type, ew));
   }
   const families = [elementwiseKernels, reduceKernels, matmulKernels, softmaxKernels, movementKernels, shapeKernels, convKernels, poolKernels, normKernels, randomKernels, trainingKernels];
-  for (const family of families) for (const [type, k] of Object.entries(family)) t.set(type, k);
+  for (const family of families) for (const [type, k] of Object.entries(family) as [OpType, CudaKernelDef][]) t.set(type, k);
   return t;
 }
