@@ -886,7 +886,7 @@ describe("CPU Conv2D: the shifted-plane implicit GEMM equals im2col", () => {
       const sh = (s) => ({ dtype: "int32", shape: [s.length], values: Int32Array.from(s) });
       const attrs = { strides: [1, 1, 1, 1], padding: "SAME", data_format: "NHWC" };
       const x = mk([2, 20, 20, 3], 1), f = mk([3, 3, 3, 4], 2), dy = mk([2, 20, 20, 4], 3);
-      const runAll = (alg) => { conv.setConvAlgorithm(alg); return [conv.convKernels.Conv2D!([x, f], attrs, {})[0], conv.convKernels.Conv2DBackpropInput!([sh([2, 20, 20, 3]), f, dy], attrs, {})[0], conv.convKernels.Conv2DBackpropFilter!([x, sh([3, 3, 3, 4]), dy], attrs, {})[0]]; };
+      const runAll = (alg) => { conv.setConvAlgorithm(alg); return [conv.convKernels.Conv2D([x, f], attrs, {})[0], conv.convKernels.Conv2DBackpropInput([sh([2, 20, 20, 3]), f, dy], attrs, {})[0], conv.convKernels.Conv2DBackpropFilter([x, sh([3, 3, 3, 4]), dy], attrs, {})[0]]; };
       const a = runAll("im2col"), b = runAll("implicit");
       let err = 0;
       for (let k = 0; k < 3; k++) for (let i = 0; i < a[k].values.length; i++) err = Math.max(err, Math.abs(a[k].values[i] - b[k].values[i]) / (1 + Math.abs(a[k].values[i])));

@@ -19,6 +19,7 @@ import type { Attrs } from "../core/backend.js";
 import { eagerNameScope } from "../eager/name_scope.js";
 import { evalInSession } from "../graph/eval_hook.js";
 import { placeConstant } from "../runtime/devices.js";
+import { normalizeAttrs } from "../core/schema/attrs.js";
 
 const notImplemented = (name: string, what: string) => optional(name, kind<unknown>("unknown"), `${what} Not implemented: must be absent.`);
 /** tf.Variable's parameters in TensorFlow 2's order; `collections` is TensorFlow 1's keyword. */
@@ -243,6 +244,7 @@ export class Variable {
   static applyEagerlyGroup(type: string, items: readonly { vars: readonly Variable[]; inputs: readonly TensorLike[] }[], attrs: Attrs): void {
     const def = getOpDef(type);
     if (!def) throw new InvalidArgumentError(`Op type not registered '${type}'`);
+    attrs = normalizeAttrs(def, attrs, type);
     withoutRecording(() => {
       const converted: EagerTensor[] = [];
       const shared = new Map<string, EagerTensor>();

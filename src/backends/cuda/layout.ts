@@ -47,7 +47,7 @@ export function channelsFirstVia(def: CudaKernelDef, spec: LayoutSpec): CudaKern
   const seen = (attrs: Attrs) => (isNCHW(attrs) ? channelsLastAttrs(attrs) : attrs);
   return {
     host: def.host,
-    attrKey: (attrs) => `${String(attrs.data_format ?? "NHWC")}/${def.attrKey?.(seen(attrs)) ?? ""}`,
+    attrKey: (attrs) => `${String(attrs.data_format)}/${def.attrKey?.(seen(attrs)) ?? ""}`,
     supports: (d, attrs) => def.supports?.(d, seen(attrs)) ?? true,
     run: (b, inputs, attrs, env) => {
       if (!isNCHW(attrs)) return def.run(b, inputs, attrs, env);

@@ -90,25 +90,28 @@ export function window(inSize: number, k: number, s: number, d: number, padding:
   return { in: inSize, k, s, d, out: o, pad: 0 };
 }
 
-/** A per-dimension list attr (strides, dilations, ksize) as numbers; absent means all `fallback`. */
-export function attrList(attrs: Attrs, key: string, rank: number, fallback: number): number[] {
-  const v = attrs[key];
-  if (v === undefined || v === null) return new Array<number>(rank).fill(fallback);
-  return Array.from(v as ArrayLike<number | bigint>, (x) => Number(x));
+/** Channels-first for a data format name (NCHW, NCW, NCDHW). */
+export function isChannelsFirst(format: unknown): boolean {
+  return typeof format === "string" && format.startsWith("NC");
 }
 
-function explicitPads(attrs: Attrs, axis: number): [number, number] | null {
-  const v = attrs.explicit_paddings as readonly number[] | undefined;
-  if (!v || v.length === 0) return null;
-  return [Number(v[2 * axis]), Number(v[2 * axis + 1])];
+/** A per-dimension list attr (strides, dilations, ksize, explicit_paddings) as numbers. */
+export function listAttr(attrs: Attrs, key: string): number[] {
+  return Array.from(attrs[key] as ArrayLike<number>, Number);
 }
 
-/** Windows for every spatial dim of `shape` (in `format` order), from an op's ksize/strides/dilations attrs. */
+/**
+ * A kernel's windows for every spatial dim of `shape` (in the data format's order) from an op's complete
+ * attrs (normalised by dispatch): `kernel` holds the filter's spatial sizes, or with `kernelFromAttr` the
+ * op's ksize (one entry per dim). Pools have no `dilations` attr (dilation 1); ops without an
+ * `explicit_paddings` attr, or with an empty one, pad as `padding` says.
+ */
 export function windows(shape: readonly number[], kernel: readonly number[], attrs: Attrs, channelsFirst: boolean, kernelFromAttr: boolean): Win[] {
-  const r = shape.length;
-  const axes = spatialAxes(r, channelsFirst);
-  const strides = attrList(attrs, "strides", r, 1);
-  const dil = attrList(attrs, "dilations", r, 1);
-  const padding = String(attrs.padding ?? "VALID");
-  return axes.map((ax, i) => window(shape[ax], kernelFromAttr ? kernel[ax] : kernel[i], strides[ax], dil[ax], padding, explicitPads(attrs, ax)));
+  const axes = spatialAxes(shape.length, channelsFirst);
+  const strides = listAttr(attrs, "strides");
+  const dil = attrs.dilations === undefined ? null : listAttr(attrs, "dilations");
+  const padding = attrs.padding as string;
+  const ep = attrs.explicit_paddings as ArrayLike<number> | undefined;
+  const pads = (ax: number): [number, number] | null => (ep?.length ? [Number(ep[2 * ax]), Number(ep[2 * ax + 1])] : null);
+  return axes.map((ax, i) => window(shape[ax], kernelFromAttr ? kernel[ax] : kernel[i], strides[ax], dil ? dil[ax] : 1, padding, pads(ax)));
 }

@@ -16,19 +16,8 @@ import { type AttrDef, type Attrs, type OpSchema, type OutSpec, schemaRows, type
  * (batch and channel entries 1), `padding` is "SAME", "VALID" or "EXPLICIT" with `explicit_paddings`
  * holding before/after pairs for every dimension.
  */
-/**
- * Convolution-network ops (tf.nn.conv2d and friends, pooling, bias, normalization, dropout, resizing) with
- * TensorFlow's op types, attrs, shape functions and gradient rules. The kernels live in
- * src/backends/cpu/kernels/{conv,pool,norm}.ts.
- *
- * Window attrs are stored as TensorFlow stores them: `strides`, `dilations` and `ksize` are lists with one
- * entry per dimension of the data format (batch and channel entries 1), `padding` is "SAME", "VALID" or
- * "EXPLICIT" with `explicit_paddings` holding before/after pairs for every dimension.
- */
 const FLOAT: DType[] = ["float32", "float64"];
-
 const REAL: DType[] = ["float32", "float64", "int32", "uint8"];
-
 const NUMERIC: DType[] = ["float32", "float64", "int32", "int64", "uint8"];
 
 type Ints = readonly number[];

@@ -5,8 +5,8 @@ import { axpy, transpose, withBlasThreads } from "../blas_ops.js";
 import { gemm } from "../gemm.js";
 import { CpuKernel, CpuTensor, KernelTable, out } from "../kernel.js";
 import { ints } from "./util.js";
-import { windows } from "../../../core/geometry/window.js";
-import { alloc, FArr, formatShape, isChannelsFirst, splitShape, toChannelsFirst, toChannelsLast } from "./layout.js";
+import { isChannelsFirst, windows } from "../../../core/geometry/window.js";
+import { alloc, FArr, formatShape, splitShape, toChannelsFirst, toChannelsLast } from "./layout.js";
 
 /**
  * Convolutions on the CPU. Data is processed channels-last ([N, H, W, C]; NCHW is transposed in and out).

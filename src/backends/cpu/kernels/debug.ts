@@ -7,7 +7,7 @@ export const debugKernels: KernelTable = {
     const v = x.values as Float64Array;
     for (let i = 0; i < v.length; i++) {
       if (!Number.isFinite(v[i])) {
-        throw new InvalidArgumentError(`${String(attrs.message ?? "")} : Tensor had ${Number.isNaN(v[i]) ? "NaN" : "Inf"} values`);
+        throw new InvalidArgumentError(`${attrs.message as string} : Tensor had ${Number.isNaN(v[i]) ? "NaN" : "Inf"} values`);
       }
     }
     return [aliasOf(x)];

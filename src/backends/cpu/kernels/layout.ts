@@ -11,10 +11,6 @@ export type FArr = Float32Array | Float64Array;
 /** Numeric storage pooling and normalization kernels read (int64 is never routed here). */
 export type NArr = Float32Array | Float64Array | Int32Array | Uint8Array;
 
-export function isChannelsFirst(fmt: unknown): boolean {
-  return typeof fmt === "string" && fmt.startsWith("NC");
-}
-
 export function alloc(dtype: DType, n: number): NArr {
   return allocValues(dtype, n) as NArr;
 }

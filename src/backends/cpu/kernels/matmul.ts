@@ -47,6 +47,6 @@ function batchMatmul(x: CpuTensor, y: CpuTensor, ta: boolean, tb: boolean): CpuT
 }
 
 export const matmulKernels: KernelTable = {
-  MatMul: ([a, b], attrs) => [batchMatmul(a, b, Boolean(attrs.transpose_a), Boolean(attrs.transpose_b))],
-  BatchMatMulV2: ([a, b], attrs) => [batchMatmul(a, b, Boolean(attrs.adj_x), Boolean(attrs.adj_y))],
+  MatMul: ([a, b], attrs) => [batchMatmul(a, b, attrs.transpose_a as boolean, attrs.transpose_b as boolean)],
+  BatchMatMulV2: ([a, b], attrs) => [batchMatmul(a, b, attrs.adj_x as boolean, attrs.adj_y as boolean)],
 };

@@ -227,7 +227,7 @@ function mirrorMap(outLen: number, d: number, lo: number, reflect: boolean, stri
 }
 
 function mirrorMode(attrs: { readonly [k: string]: unknown }, op: string): boolean {
-  const mode = String(attrs.mode ?? "REFLECT").toUpperCase();
+  const mode = attrs.mode as string;
   if (mode !== "REFLECT" && mode !== "SYMMETRIC") throw new InvalidArgumentError(`${op}: mode must be REFLECT or SYMMETRIC, got ${mode}`);
   return mode === "REFLECT";
 }
@@ -268,7 +268,7 @@ export const movementKernels: KernelTable = {
     perm.forEach((p, i) => (inv[p] = i));
     return [out(x.dtype, x.shape, castValues(Int32Array.from(inv), "int32", x.dtype))];
   },
-  Squeeze: ([x], attrs) => [aliasOf(x, squeezeShape(x.shape as number[], (attrs.squeeze_dims as number[]) ?? []) as number[])],
+  Squeeze: ([x], attrs) => [aliasOf(x, squeezeShape(x.shape as number[], Array.from(attrs.squeeze_dims as ArrayLike<number>)) as number[])],
   ConcatV2: (inputs) => {
     const vals = inputs.slice(0, -1);
     const axis = ints(inputs[inputs.length - 1].values)[0];
@@ -280,7 +280,7 @@ export const movementKernels: KernelTable = {
     return [out(dtype, shape, concatRows(dtype, vals.map((v) => v.values), vals.map((v) => prod(v.shape, a)), outer))];
   },
   Pack: (vals, attrs) => {
-    const axis = Number(attrs.axis ?? 0);
+    const axis = attrs.axis as number;
     const dtype = checkSameDType("Pack", vals);
     const shape = packShape(vals.map((v) => v.shape as number[]), axis) as number[];
     const a = axis < 0 ? axis + shape.length : axis;
@@ -289,15 +289,15 @@ export const movementKernels: KernelTable = {
   },
   Unpack: ([x], attrs) => {
     const r = x.shape.length;
-    const axis = Number(attrs.axis ?? 0);
-    const num = Number(attrs.num ?? x.shape[axis < 0 ? axis + r : axis]);
+    const axis = attrs.axis as number;
+    const num = attrs.num as number;
     const shape = unpackShape(x.shape as number[], num, axis) as number[];
     const a = axis < 0 ? axis + r : axis;
     const row = prod(x.shape, a + 1);
     return splitRows(x, new Array<number>(num).fill(row), prod(x.shape, 0, a)).map((v) => out(x.dtype, shape, v));
   },
   Split: ([dim, x], attrs) => {
-    const num = Number(attrs.num_split);
+    const num = attrs.num_split as number;
     const axis = ints(dim.values)[0];
     const shape = splitShape(x.shape as number[], axis, num) as number[];
     if (num === 1) return [aliasOf(x)];
@@ -307,7 +307,7 @@ export const movementKernels: KernelTable = {
   },
   SplitV: ([x, sizes, dim], attrs) => {
     const axis = ints(dim.values)[0];
-    const shapes = splitVShapes(x.shape as number[], ints(sizes.values), axis, Number(attrs.num_split ?? sizes.values.length)) as number[][];
+    const shapes = splitVShapes(x.shape as number[], ints(sizes.values), axis, attrs.num_split as number) as number[][];
     if (shapes.length === 1) return [aliasOf(x)];
     const a = axis < 0 ? axis + x.shape.length : axis;
     return splitRows(x, shapes.map((s) => prod(s, a)), prod(x.shape, 0, a)).map((v, i) => out(x.dtype, shapes[i], v));
@@ -378,7 +378,7 @@ export const movementKernels: KernelTable = {
   GatherV2: ([params, indices, ax], attrs) => {
     const idx = indexValues(indices, "GatherV2", "indices");
     const axis = ints(ax.values)[0];
-    const batchDims = Number(attrs.batch_dims ?? 0);
+    const batchDims = attrs.batch_dims as number;
     const shape = gatherShape(params.shape as number[], indices.shape as number[], axis, batchDims) as number[];
     const rp = params.shape.length;
     const a = axis < 0 ? axis + rp : axis;
@@ -441,7 +441,7 @@ export const movementKernels: KernelTable = {
   OneHot: ([indices, depthT, on, off], attrs) => {
     const idx = indexValues(indices, "OneHot", "indices");
     const depth = ints(depthT.values)[0];
-    const axis = Number(attrs.axis ?? -1);
+    const axis = attrs.axis as number;
     const shape = oneHotShape(indices.shape as number[], depth, axis) as number[];
     if (on.values.length !== 1 || off.values.length !== 1) throw new InvalidArgumentError("OneHot: on_value and off_value must be scalars");
     const a = axis === -1 ? indices.shape.length : axis;

@@ -190,9 +190,9 @@ function typed(dtype: DType, v: Float64Array, shape: readonly number[]): CpuTens
 function fusedBatchNorm([x, scale, offset, mean, variance]: readonly CpuTensor[], attrs: Attrs): CpuTensor[] {
   const v = channelView(x.shape, attrs.data_format);
   const { outer, c: C, inner } = v;
-  const eps = Number(attrs.epsilon ?? 1e-4);
-  const training = attrs.is_training !== false;
-  const factor = Number(attrs.exponential_avg_factor ?? 1);
+  const eps = attrs.epsilon as number;
+  const training = attrs.is_training as boolean;
+  const factor = attrs.exponential_avg_factor as number;
   const u = scale.dtype;
   const cnt = outer * inner;
   const xv = x.values as NArr;
@@ -253,8 +253,8 @@ function fusedBatchNorm([x, scale, offset, mean, variance]: readonly CpuTensor[]
 function fusedBatchNormGrad([dy, x, scale, rs1, rs2]: readonly CpuTensor[], attrs: Attrs): CpuTensor[] {
   const v = channelView(x.shape, attrs.data_format);
   const { outer, c: C, inner } = v;
-  const eps = Number(attrs.epsilon ?? 1e-4);
-  const training = attrs.is_training !== false;
+  const eps = attrs.epsilon as number;
+  const training = attrs.is_training as boolean;
   const u = scale.dtype;
   const cnt = Math.max(outer * inner, 1);
   const xv = x.values as NArr;
@@ -311,10 +311,10 @@ interface LrnParams {
 }
 function lrnParams(attrs: Attrs): LrnParams {
   return {
-    r: Number(attrs.depth_radius ?? 5),
-    bias: Number(attrs.bias ?? 1),
-    alpha: Number(attrs.alpha ?? 1),
-    beta: Number(attrs.beta ?? 0.5),
+    r: attrs.depth_radius as number,
+    bias: attrs.bias as number,
+    alpha: attrs.alpha as number,
+    beta: attrs.beta as number,
   };
 }
 

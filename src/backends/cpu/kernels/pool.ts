@@ -3,8 +3,8 @@ import { InvalidArgumentError } from "../../../core/errors.js";
 import { sizeOf } from "../../../core/shape.js";
 import { CpuKernel, CpuTensor, KernelTable, out } from "../kernel.js";
 import { ints } from "./util.js";
-import { attrList, Win, windows } from "../../../core/geometry/window.js";
-import { alloc, formatShape, isChannelsFirst, NArr, splitShape, toChannelsFirst, toChannelsLast } from "./layout.js";
+import { isChannelsFirst, listAttr, Win, windows } from "../../../core/geometry/window.js";
+import { alloc, formatShape, NArr, splitShape, toChannelsFirst, toChannelsLast } from "./layout.js";
 import { Pool2x2Geom, tryWasmAvgPoolGrad2x2, tryWasmMaxPoolGrad2x2, tryWasmPool2x2 } from "../wasm/runtime.js";
 
 /**
@@ -26,7 +26,7 @@ const UNIT: Win = { in: 1, k: 1, s: 1, d: 1, out: 1, pad: 0 };
 
 function poolGeom(shape: readonly number[], attrs: Attrs, cf: boolean): PoolGeom {
   const { n, c } = splitShape(shape, cf);
-  const ws = windows(shape, attrList(attrs, "ksize", shape.length, 1), attrs, cf, true);
+  const ws = windows(shape, listAttr(attrs, "ksize"), attrs, cf, true);
   const [wd, wh, ww] = ws.length === 3 ? ws : [UNIT, ...ws];
   return {
     n, c, inD: wd.in, inH: wh.in, inW: ww.in, outD: wd.out, outH: wh.out, outW: ww.out,

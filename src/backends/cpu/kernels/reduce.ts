@@ -217,7 +217,7 @@ function argReduce(x: CpuTensor, dim: CpuTensor, attrs: Attrs, isMax: boolean): 
   const axis = scalarAxis(dim, rank, op);
   const [outer, len, inner] = aroundAxis(x.shape, axis);
   if (len === 0) throw new InvalidArgumentError(`${op}: Reduction axis ${axis} is empty in shape [${x.shape}]`);
-  const outType = (attrs.output_type as DType | undefined) ?? "int64";
+  const outType = attrs.output_type as DType;
   const shape = x.shape.filter((_, i) => i !== axis);
   const res = new Int32Array(outer * inner);
   const xv = x.values as ArrayLike<number | bigint>;

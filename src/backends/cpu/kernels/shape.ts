@@ -6,11 +6,11 @@ import { castValues, ints } from "./util.js";
 /** Ops computed from shapes alone: Shape, Size, Rank, and the reduction axes of a broadcast's gradient. */
 export const shapeKernels: KernelTable = {
   Shape: ([x], attrs) => {
-    const t = (attrs.out_type as DType) ?? "int32";
+    const t = attrs.out_type as DType;
     return [out(t, [x.shape.length], castValues(Int32Array.from(x.shape), "int32", t))];
   },
   Size: ([x], attrs) => {
-    const t = (attrs.out_type as DType) ?? "int32";
+    const t = attrs.out_type as DType;
     return [out(t, [], castValues(Int32Array.of(x.values.length), "int32", t))];
   },
   Rank: ([x]) => [out("int32", [], Int32Array.of(x.shape.length))],

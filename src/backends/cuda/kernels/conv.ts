@@ -115,7 +115,7 @@ function im2col(b: KernelContext, g: ConvGeom, x: CudaHandle, n0: number, imgs: 
 
 const conv2d: CudaKernelDef = {
   supports: (d, attrs) => FLOATS.has(d[0]) && d[1] === d[0] && NHWC(attrs),
-  attrKey: (attrs) => String(attrs.data_format ?? "NHWC"),
+  attrKey: (attrs) => String(attrs.data_format),
   run: (b, [x, f], attrs) => {
     const g = convGeom(x.shape, f.shape, attrs);
     if (!g) return null;
@@ -167,7 +167,7 @@ const conv2d: CudaKernelDef = {
 const conv2dBackpropInput: CudaKernelDef = {
   host: [0],
   supports: (d, attrs) => FLOATS.has(d[1]) && d[2] === d[1] && NHWC(attrs),
-  attrKey: (attrs) => String(attrs.data_format ?? "NHWC"),
+  attrKey: (attrs) => String(attrs.data_format),
   run: (b, [sizes, f, dy], attrs) => {
     const xs = hostInts(b, sizes);
     const g = convGeom(xs, f.shape, attrs);
@@ -224,7 +224,7 @@ const conv2dBackpropInput: CudaKernelDef = {
 const conv2dBackpropFilter: CudaKernelDef = {
   host: [1],
   supports: (d, attrs) => FLOATS.has(d[0]) && d[2] === d[0] && NHWC(attrs),
-  attrKey: (attrs) => String(attrs.data_format ?? "NHWC"),
+  attrKey: (attrs) => String(attrs.data_format),
   run: (b, [x, sizes, dy], attrs) => {
     const fs = hostInts(b, sizes);
     const g = convGeom(x.shape, fs, attrs);

@@ -210,11 +210,11 @@ export const movementKernels: CudaKernelTable = {
     },
   },
   Pack: movement("Pack", [], (_b, ins, attrs, [shape]) => {
-    const a = norm(Number(attrs.axis ?? 0), shape.length);
+    const a = norm(attrs.axis as number, shape.length);
     return { copies: slabs(ins, shape, a, (h) => [...h.shape.slice(0, a), 1, ...h.shape.slice(a)]) };
   }),
   Unpack: movement("Unpack", [], (_b, [x], attrs, shapes) => {
-    const a = norm(Number(attrs.axis ?? 0), x.shape.length);
+    const a = norm(attrs.axis as number, x.shape.length);
     return { copies: pieces(x, 0, shapes, a, (s) => [...s.slice(0, a), 1, ...s.slice(a)], () => 1) };
   }),
   Split: movement("Split", [0], (b, [dim, x], _attrs, shapes) => {
@@ -233,7 +233,7 @@ export const movementKernels: CudaKernelTable = {
       const shapes = inferShapes(b, "OneHot", ins, attrs, [1]);
       if (!shapes || sizeOf(on.shape) !== 1 || sizeOf(off.shape) !== 1) return null;
       const shape = shapes[0];
-      const axis = Number(attrs.axis ?? -1);
+      const axis = attrs.axis as number;
       const a = axis === -1 ? x.shape.length : axis;
       const depth = shape[a];
       const inner = sizeOf(x.shape.slice(a));

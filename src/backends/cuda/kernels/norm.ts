@@ -11,13 +11,13 @@ import { NUMERIC } from "./util.js";
  */
 export const normKernels: CudaKernelTable = {
   BiasAdd: {
-    supports: (d, attrs) => NUMERIC.has(d[0]) && d[1] === d[0] && (attrs.data_format ?? "NHWC") === "NHWC",
-    attrKey: (attrs) => String(attrs.data_format ?? "NHWC"),
+    supports: (d, attrs) => NUMERIC.has(d[0]) && d[1] === d[0] && attrs.data_format === "NHWC",
+    attrKey: (attrs) => String(attrs.data_format),
     run: (b, [x, bias]) => [binaryOp(b, "BiasAdd", addSpec(), x, bias)],
   },
   BiasAddGrad: {
-    supports: (d, attrs) => NUMERIC.has(d[0]) && (attrs.data_format ?? "NHWC") === "NHWC",
-    attrKey: (attrs) => String(attrs.data_format ?? "NHWC"),
+    supports: (d, attrs) => NUMERIC.has(d[0]) && attrs.data_format === "NHWC",
+    attrKey: (attrs) => String(attrs.data_format),
     run: (b, [dy]) => {
       const r = dy.shape.length;
       if (r < 1 || sizeOf(dy.shape) === 0) return null;

@@ -1,7 +1,7 @@
 import type { DType } from "../../../core/dtype.js";
 import { sizeOf } from "../../../core/shape.js";
 import type { Attrs } from "../../../core/backend.js";
-import { attrList, windows } from "../../../core/geometry/window.js";
+import { listAttr, windows } from "../../../core/geometry/window.js";
 import { cudnnMaxPool } from "../cudnn.js";
 import type { CudaKernelDef, CudaKernelTable, KernelContext } from "../kernel.js";
 import { channelsFirstVia } from "../layout.js";
@@ -18,7 +18,7 @@ interface PoolGeom { n: number; H: number; W: number; C: number; OH: number; OW:
 
 function poolGeom(x: readonly number[], attrs: Attrs): PoolGeom | null {
   if (x.length !== 4) return null;
-  const [wh, ww] = windows(x, attrList(attrs, "ksize", 4, 1), attrs, false, true);
+  const [wh, ww] = windows(x, listAttr(attrs, "ksize"), attrs, false, true);
   const g = { n: x[0], H: x[1], W: x[2], C: x[3], OH: wh.out, OW: ww.out, kH: wh.k, kW: ww.k, sH: wh.s, sW: ww.s, padT: wh.pad, padL: ww.pad };
   if (sizeOf(x) > INT_LIMIT || g.n * g.OH * g.OW * g.C > INT_LIMIT) return null;
   return g;
@@ -33,7 +33,7 @@ const POOL_DTYPES: ReadonlySet<DType> = new Set(["float32", "float64", "int32"])
 
 const maxPool: CudaKernelDef = {
   supports: (d, attrs) => POOL_DTYPES.has(d[0]) && NHWC(attrs),
-  attrKey: (attrs) => String(attrs.data_format ?? "NHWC"),
+  attrKey: (attrs) => String(attrs.data_format),
   run: (b, [x], attrs) => {
     const g = poolGeom(x.shape, attrs);
     if (!g) return null;
@@ -52,7 +52,7 @@ const maxPool: CudaKernelDef = {
 
 const maxPoolGrad: CudaKernelDef = {
   supports: (d, attrs) => POOL_DTYPES.has(d[0]) && d.every((x) => x === d[0]) && NHWC(attrs),
-  attrKey: (attrs) => String(attrs.data_format ?? "NHWC"),
+  attrKey: (attrs) => String(attrs.data_format),
   // Not cuDNN's: its deterministic max-pooling gradient (which routes ties as TensorFlow does) took 1.4-5.6x
   // the time of maxpool_grad on the H100 (bench/GPU_NOTES.md).
   run: (b, [x, , dy], attrs) => {
@@ -75,7 +75,7 @@ const AVG_DTYPES: ReadonlySet<DType> = new Set(["float32", "float64"]);
 
 const avgPool: CudaKernelDef = {
   supports: (d, attrs) => AVG_DTYPES.has(d[0]) && NHWC(attrs),
-  attrKey: (attrs) => String(attrs.data_format ?? "NHWC"),
+  attrKey: (attrs) => String(attrs.data_format),
   run: (b, [x], attrs) => {
     const g = poolGeom(x.shape, attrs);
     if (!g) return null;
@@ -92,7 +92,7 @@ const avgPool: CudaKernelDef = {
 const avgPoolGrad: CudaKernelDef = {
   host: [0],
   supports: (d, attrs) => AVG_DTYPES.has(d[1]) && NHWC(attrs),
-  attrKey: (attrs) => String(attrs.data_format ?? "NHWC"),
+  attrKey: (attrs) => String(attrs.data_format),
   run: (b, [s, dy], attrs) => {
     const xs = hostInts(b, s);
     const g = poolGeom(xs, attrs);

@@ -46,7 +46,7 @@ function reduceKernel(kind: ReduceKind): CudaKernelDef {
     run: (b, [x, axesH], attrs) => {
       const rank = x.shape.length;
       const axes = [...new Set(hostInts(b, axesH).map((a) => normalizeAxis(a, rank, kind)))];
-      const keep = Boolean(attrs.keep_dims);
+      const keep = attrs.keep_dims as boolean;
       const outShape = keep ? x.shape.map((d, i) => (axes.includes(i) ? 1 : d)) : x.shape.filter((_, i) => !axes.includes(i));
       const n = sizeOf(x.shape);
       if (n === 0) {

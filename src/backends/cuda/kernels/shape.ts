@@ -10,7 +10,7 @@ import type { CudaKernelTable } from "../kernel.js";
  * nothing is uploaded once a step has run (and the step can be captured as a CUDA graph).
  */
 
-const outType = (attrs: Attrs) => ((attrs.out_type as DType | undefined) ?? "int32");
+const outType = (attrs: Attrs) => attrs.out_type as DType;
 const ints = (d: DType, v: readonly number[]) => (d === "int64" ? BigInt64Array.from(v.map((x) => BigInt(x))) : Int32Array.from(v));
 
 export const shapeKernels: CudaKernelTable = {

@@ -30,4 +30,4 @@ export function argI(b: KernelContext, i64: boolean, v: number): void {
 }
 
 /** Channels-last data: the layout the window kernels take (layout.ts brings NCHW to it). */
-export const NHWC = (attrs: Attrs) => (attrs.data_format ?? "NHWC") === "NHWC";
+export const NHWC = (attrs: Attrs) => attrs.data_format === "NHWC";
