@@ -1,9 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, forEachDevice, it } from "./util/devices.js";
 import * as tf from "../src/index.js";
-import { allOpSchemas } from "../src/core/schema/index.js";
-import { getOpDef } from "../src/ops/registry.js";
-import { defaultBackend } from "../src/eager/context.js";
 import { checkGradient } from "./util/gradcheck.js";
 
 forEachDevice(() => {
@@ -23,25 +20,6 @@ describe("core ops: gradients against finite differences", () => {
 });
 });
 
-describe("the op table", () => {
-  it("every op has a CPU kernel or is run by the executor; prints the coverage matrix", () => {
-    const runtime = new Set(["Const", "Placeholder", "VariableV2", "NoOp", "IsVariableInitialized", "Assign", "AssignAdd", "AssignSub"]);
-    const cpu = defaultBackend();
-    const rows = allOpSchemas().map((s) => getOpDef(s.type)!).map((d) => ({
-      op: d.type,
-      cpu: runtime.has(d.type) ? "executor" : cpu.hasKernel(d.type) ? "kernel" : "MISSING",
-      grad: d.grad === null ? "not differentiable" : d.grad === undefined ? "none" : "yes",
-    }));
-    console.log(rows.map((r) => `${r.op.padEnd(40)} cpu: ${r.cpu.padEnd(9)} gradient: ${r.grad}`).join("\n"));
-    assert.deepEqual(rows.filter((r) => r.cpu === "MISSING").map((r) => r.op), []);
-  });
-
-  it("op types are unique TensorFlow names", () => {
-    const types = allOpSchemas().map((d) => d.type);
-    assert.equal(new Set(types).size, types.length);
-    for (const t of types) assert.match(t, /^[A-Z][A-Za-z0-9]*$/);
-  });
-});
 forEachDevice(() => {
 describe("fused activation gradients", () => {
   it("ReluGrad, Relu6Grad, EluGrad, TanhGrad, SigmoidGrad and their second derivatives", () => {

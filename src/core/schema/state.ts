@@ -6,7 +6,7 @@ import { type ArgDef, type AttrDef, schemaRows, type TensorSpec } from "./types.
 
 /**
  * Ops that hold or feed state. Their work needs the Session (its variable store, its feeds), so the
- * executor runs them itself (runtime/session.ts RUNTIME_OPS); no backend kernel exists for them.
+ * executor runs them itself (runtime/plan.ts RUNTIME_OPS); no backend kernel exists for them.
  */
 const ASSIGN_ARGS: readonly ArgDef[] = [{ name: "ref", typeAttr: "T", isRef: true }, { name: "value", typeAttr: "T" }];
 const USE_LOCKING: readonly AttrDef[] = [{ name: "use_locking", type: "bool", default: false }];
