@@ -82,6 +82,7 @@ export const ARRAY_OPS = schemaRows([
   },
   {
     type: "Shape",
+    outputs: [{ name: "output", typeAttr: "out_type" }],
     attrs: [{ name: "out_type", type: "type", default: "int32", allowed: ["int32", "int64"] }],
     inputNames: ["input"],
     infer: (i, attrs) => [{ dtype: attrs.out_type as DType, shape: [i[0].shape === null ? null : i[0].shape.length] }],
@@ -417,6 +418,7 @@ export const ARRAY_OPS = schemaRows([
   },
   {
     type: "Size",
+    outputs: [{ name: "output", typeAttr: "out_type" }],
     attrs: [{ name: "out_type", type: "type", default: "int32", allowed: ["int32", "int64"] }],
     inputNames: ["input"],
     infer: (_i, attrs) => [{ dtype: attrs.out_type as DType, shape: [] }],

@@ -2,7 +2,7 @@ import type { DType } from "../dtype.js";
 import { InvalidArgumentError } from "../errors.js";
 import { Dim, isFullyDefined, normalizeAxis, shapeStr } from "../shape.js";
 import { constInts } from "./infer_util.js";
-import { type AttrDef, type OpSchema, schemaRows, type TensorSpec } from "./types.js";
+import { type ArgDef, type AttrDef, type OpSchema, schemaRows, type TensorSpec } from "./types.js";
 
 /** Reductions, AddN, arg max/min and cumulative sums and products (gradients in src/ops/reduce.ts). */
 const FLOAT: DType[] = ["float32", "float64"];
@@ -72,6 +72,8 @@ function scanInfer(op: string) {
   };
 }
 
+const ARG_INPUTS: readonly ArgDef[] = [{ name: "input", typeAttr: "T" }, { name: "dimension", typeAttr: "Tidx" }];
+const ARG_OUTPUTS: readonly ArgDef[] = [{ name: "output", typeAttr: "output_type" }];
 const ARG_ATTRS: readonly AttrDef[] = [{ name: "output_type", type: "type", default: "int64", allowed: ["int32", "int64"] }];
 const SCAN_ATTRS: readonly AttrDef[] = [
   { name: "exclusive", type: "bool", default: false },
@@ -83,6 +85,7 @@ function reduction<T extends string>(type: T, name: string, dtypes: DType[] | nu
     type,
     name,
     inputNames: ["input", "reduction_indices"],
+    inputs: [{ name: "input", typeAttr: "T" }, { name: "reduction_indices", typeAttr: "Tidx" }],
     inputDTypes: { 1: "int32" },
     hostInputs: [1],
     allowedDTypes: dtypes ?? undefined,
@@ -115,8 +118,8 @@ export const REDUCE_OPS = schemaRows([
       return [{ dtype: d, shape: inputs.find((t) => isFullyDefined(t.shape))?.shape ?? inputs[0].shape }];
     },
   },
-  { type: "ArgMax", inputNames: ["input", "dimension"], inputDTypes: { 1: "int32" }, hostInputs: [1], allowedDTypes: [...NUMERIC, "bool"], attrs: ARG_ATTRS, infer: argInfer("ArgMax") },
-  { type: "ArgMin", inputNames: ["input", "dimension"], inputDTypes: { 1: "int32" }, hostInputs: [1], allowedDTypes: [...NUMERIC, "bool"], attrs: ARG_ATTRS, infer: argInfer("ArgMin") },
+  { type: "ArgMax", inputNames: ["input", "dimension"], inputDTypes: { 1: "int32" }, hostInputs: [1], allowedDTypes: [...NUMERIC, "bool"], inputs: ARG_INPUTS, outputs: ARG_OUTPUTS, attrs: ARG_ATTRS, infer: argInfer("ArgMax") },
+  { type: "ArgMin", inputNames: ["input", "dimension"], inputDTypes: { 1: "int32" }, hostInputs: [1], allowedDTypes: [...NUMERIC, "bool"], inputs: ARG_INPUTS, outputs: ARG_OUTPUTS, attrs: ARG_ATTRS, infer: argInfer("ArgMin") },
   {
     type: "Cumsum",
     inputNames: ["x", "axis"],
