@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { describe, forEachDevice, it, onTestDevice } from "./util/devices.js";
+import { describe, forEachDevice, it, withGraph } from "./util/devices.js";
 import * as tf from "../src/index.js";
 import { assertClose, checkGradient } from "./util/gradcheck.js";
 
@@ -11,8 +11,8 @@ const f64 = (v: unknown) => tf.constant(v as number[], { dtype: "float64" });
 /** Builds in a fresh graph and runs `fetch` with `feed` (placeholder -> value). */
 function inGraph(build: () => { fetch: T | T[]; feed?: [T, unknown][] }): unknown {
   const g = new tf.Graph();
-  return g.asDefault(() => {
-    const { fetch, feed } = onTestDevice(build);
+  return withGraph(g, () => {
+    const { fetch, feed } = build();
     const sess = new tf.Session();
     try {
       const out = sess.run(fetch as T, new Map((feed ?? []) as [tf.SymbolicTensor, tf.EagerTensor][]));
@@ -25,7 +25,7 @@ function inGraph(build: () => { fetch: T | T[]; feed?: [T, unknown][] }): unknow
 
 /** Static shape of what `build` returns in a fresh graph. */
 function graphShape(build: () => T): tf.Shape {
-  return new tf.Graph().asDefault(() => onTestDevice(build).shape);
+  return withGraph(new tf.Graph(), () => build().shape);
 }
 
 /** Asserts fn throws the tf.errors class, with a message matching every pattern. */
@@ -100,7 +100,7 @@ describe("transpose", () => {
     assert.deepEqual(out2, [[1, 4], [2, 5], [3, 6]]);
   });
   it("names its node 'transpose'", () => {
-    new tf.Graph().asDefault(() => {
+    withGraph(new tf.Graph(), () => {
       const t = tf.transpose(tf.placeholder("float32", [2, 3])) as tf.SymbolicTensor;
       assert.equal(t.op.name, "transpose");
       assert.equal(t.op.type, "Transpose");
@@ -110,7 +110,7 @@ describe("transpose", () => {
   it("rejects a bad perm", () => {
     throwsTf(() => tf.transpose(tf.constant(M23), [0, 0]), IAE, /Transpose/, /perm/);
     throwsTf(() => tf.transpose(tf.constant(M23), [0, 1, 2]), IAE, /transpose expects a vector of size 2/, /\[2,3\]/, /Op:Transpose/);
-    throwsTf(() => new tf.Graph().asDefault(() => tf.transpose(tf.placeholder("float32", [2, 3]), [2, 0])), IAE, /perm\[0\] = 2/, /node transpose/);
+    throwsTf(() => withGraph(new tf.Graph(), () => tf.transpose(tf.placeholder("float32", [2, 3]), [2, 0])), IAE, /perm\[0\] = 2/, /node transpose/);
     throwsTf(() => tf.transpose(tf.constant(M23), tf.constant([1, 0])), IAE, /Tperm/);
   });
   it("has a gradient", () => {
@@ -203,7 +203,7 @@ describe("concat", () => {
     assert.deepEqual(out, [...M23, [0, 0, 0]]);
   });
   it("names its node 'concat'", () => {
-    new tf.Graph().asDefault(() => {
+    withGraph(new tf.Graph(), () => {
       const p = tf.placeholder("float32", [2]);
       const c = tf.concat([p, p], 0) as tf.SymbolicTensor;
       assert.equal(c.op.name, "concat");
@@ -218,7 +218,7 @@ describe("concat", () => {
     throwsTf(() => tf.concat([a, a], 2), IAE, /range \[-2, 2\), but got 2/);
     throwsTf(() => tf.concat([a, tf.constant([[1, 2, 3]], { dtype: "int32" })], 0), IAE, /ConcatV2/, /int32/);
     throwsTf(() => tf.concat([tf.constant(1), tf.constant(2)], 0), IAE, /scalars/);
-    throwsTf(() => new tf.Graph().asDefault(() => tf.concat([tf.placeholder("float32", [2, 3]), tf.placeholder("float32", [2, 4])], 0)),
+    throwsTf(() => withGraph(new tf.Graph(), () => tf.concat([tf.placeholder("float32", [2, 3]), tf.placeholder("float32", [2, 4])], 0)),
       IAE, /Dimension 1/, /node concat/, /ConcatV2/, /\[2,3\], \[2,4\]/);
     // Shapes known only at run time: the kernel checks them.
     throwsTf(() => inGraph(() => {
@@ -256,7 +256,7 @@ describe("stack and unstack", () => {
     assert.deepEqual(tf.unstack(tf.constant([["a", "b"]]), { axis: 1 }).map(arr), [["a"], ["b"]]);
   });
   it("infers shapes and names nodes", () => {
-    new tf.Graph().asDefault(() => {
+    withGraph(new tf.Graph(), () => {
       const p = tf.placeholder("float32", [null, 3]);
       const s = tf.stack([p, p], 1) as tf.SymbolicTensor;
       assert.deepEqual(s.shape, [null, 2, 3]);
@@ -307,7 +307,7 @@ describe("split", () => {
     assert.deepEqual(tf.split(tf.constant([1n, 2n]), 2).map(arr), [[1n], [2n]]);
   });
   it("infers shapes and names nodes", () => {
-    new tf.Graph().asDefault(() => {
+    withGraph(new tf.Graph(), () => {
       const p = tf.placeholder("float32", [null, 6]);
       const parts = tf.split(p, 3, 1) as tf.SymbolicTensor[];
       assert.deepEqual(parts.map((t) => t.shape), [[null, 2], [null, 2], [null, 2]]);
@@ -579,7 +579,7 @@ describe("pad", () => {
       [[2, 1, 1, 2, 3, 3, 2], [2, 1, 1, 2, 3, 3, 2], [5, 4, 4, 5, 6, 6, 5], [5, 4, 4, 5, 6, 6, 5]]);
   });
   it("names nodes and infers shapes", () => {
-    new tf.Graph().asDefault(() => {
+    withGraph(new tf.Graph(), () => {
       const p = tf.placeholder("float32", [null, 3]);
       const a = tf.pad(p, [[1, 1], [0, 2]]) as tf.SymbolicTensor;
       assert.deepEqual(a.shape, [null, 5]);
@@ -620,7 +620,7 @@ describe("oneHot", () => {
     assert.deepEqual(arr(tf.oneHot([1], 2, { onValue: tf.constant(true), offValue: tf.constant(false) })), [[false, true]]);
   });
   it("infers shapes, names its node and rejects bad arguments", () => {
-    new tf.Graph().asDefault(() => {
+    withGraph(new tf.Graph(), () => {
       const t = tf.oneHot(tf.placeholder("int32", [null]), 4) as tf.SymbolicTensor;
       assert.deepEqual(t.shape, [null, 4]);
       assert.equal(t.op.name, "one_hot");
@@ -650,7 +650,7 @@ describe("range and linspace", () => {
     assert.deepEqual(arr(tf.range(1, 2.2, 0.5)), [1, 1.5, 2]);
   });
   it("range infers its length and names its node", () => {
-    new tf.Graph().asDefault(() => {
+    withGraph(new tf.Graph(), () => {
       const r = tf.range(10, 0, -3) as tf.SymbolicTensor;
       assert.deepEqual(r.shape, [4]);
       assert.equal(r.op.name, "range");
@@ -687,7 +687,7 @@ describe("size, rank and reverse", () => {
     assert.equal(arr(tf.size(x)), 24);
     assert.equal(tf.size(x, "int64").dtype, "int64");
     assert.equal(arr(tf.rank(x)), 3);
-    new tf.Graph().asDefault(() => {
+    withGraph(new tf.Graph(), () => {
       const s = tf.size(tf.placeholder("float32", [2, 3])) as tf.SymbolicTensor;
       assert.equal(s.op.type, "Const"); // TensorFlow folds a known size
       assert.equal(s.op.name, "Size");

@@ -1,6 +1,6 @@
 import { mulberry32 } from "./util/random.js";
 import assert from "node:assert/strict";
-import { describe, forEachDevice, it } from "./util/devices.js";
+import { describe, forEachDevice, it, withGraph } from "./util/devices.js";
 import * as tf from "../src/index.js";
 import { assertClose, checkGradient } from "./util/gradcheck.js";
 import { dropoutV1 } from "../src/ops/conv.js";
@@ -230,7 +230,7 @@ describe("tf.nn.conv2d", () => {
     const feedX = f64(randn(xs, 5), xs);
     const feedF = f64(randn(fs, 6), fs);
     const g = new tf.Graph();
-    g.asDefault(() => {
+    withGraph(g, () => {
       const x = tf.placeholder("float64", xs);
       const f = tf.placeholder("float64", fs);
       const y = tf.nn.conv2d(x, f, 2, "SAME");
@@ -248,7 +248,7 @@ describe("tf.nn.conv2d", () => {
     const xv = randn([2, 9, 8, 3], 2);
     const feed = f32(xv, [2, 9, 8, 3]);
     const g = new tf.Graph();
-    g.asDefault(() => {
+    withGraph(g, () => {
       const x = tf.placeholder("float32", [null, 9, 8, 3], { name: "x" });
       const f = tf.constant(Float32Array.from(randn([3, 3, 3, 4], 1)), { shape: [3, 3, 3, 4] });
       const same = tf.nn.conv2d(x, f, 2, "SAME");
@@ -282,7 +282,7 @@ describe("tf.nn.conv2d", () => {
     check(() => tf.nn.conv2d(x, tf.zeros([3, 3, 3, 4]), 1, "FULL"), /padding/);
     check(() => tf.nn.conv2d(x, tf.zeros([3, 3, 3, 4]), [1, 2, 3], "SAME"), /strides should be of length 1, 2 or 4/);
     // graph mode says the same when the graph is built
-    new tf.Graph().asDefault(() => {
+    withGraph(new tf.Graph(), () => {
       check(() => tf.nn.conv2d(tf.placeholder("float32", [null, 5, 5, 3]), tf.zeros([3, 3, 1, 4]), 1, "SAME"), /in_channels: 3 vs 1/);
       check(() => tf.nn.conv2d(tf.placeholder("float32", [null, 2, 5, 3]), tf.zeros([3, 3, 3, 4]), 1, "VALID"), /Negative dimension size caused by subtracting 3 from 2/);
     });
@@ -361,7 +361,7 @@ describe("tf.nn.conv1d", () => {
   });
   it("gradients, and graph shapes with an unknown batch", () => {
     checkGradient((x, f) => tf.nn.conv1d(x, f, 2, "SAME"), [nest(randn([2, 7, 2], 3), [2, 7, 2]), nest(randn([3, 2, 2], 4), [3, 2, 2])]);
-    new tf.Graph().asDefault(() => {
+    withGraph(new tf.Graph(), () => {
       const y = tf.nn.conv1d(tf.placeholder("float32", [null, 10, 3]), tf.zeros([4, 3, 5]), 1, "VALID");
       assert.deepEqual(y.shape, [null, 7, 5]);
     });
@@ -436,7 +436,7 @@ describe("tf.nn.maxPool / avgPool", () => {
     const xv = Float64Array.from({ length: 16 }, (_, i) => (i * 7) % 16);
     const feed = f64(xv, [1, 4, 4, 1]);
     const g = new tf.Graph();
-    g.asDefault(() => {
+    withGraph(g, () => {
       const x = tf.placeholder("float64", [1, 4, 4, 1]);
       for (const pool of [tf.nn.maxPool, tf.nn.avgPool]) {
         const y = pool(x, 2, 2, "VALID");
@@ -536,7 +536,7 @@ describe("tf.nn.biasAdd", () => {
     const feedX = f64(Float64Array.from(xv), [2, 3]);
     const feedB = f64(new Float64Array(3), [3]);
     const g = new tf.Graph();
-    g.asDefault(() => {
+    withGraph(g, () => {
       const x = tf.placeholder("float64", [2, 3]);
       const b = tf.placeholder("float64", [3]);
       const y = tf.nn.biasAdd(tf.square(x), b);
@@ -581,7 +581,7 @@ describe("tf.nn.dropout", () => {
     const z = data(tf.nn.dropout(tf.ones([1000]), tf.constant(0.25)));
     for (const v of z) assert.ok(v === 0 || Math.abs(v - 4 / 3) < 1e-6);
     const ones = tf.ones([3, 10]) as tf.EagerTensor;
-    new tf.Graph().asDefault(() => {
+    withGraph(new tf.Graph(), () => {
       const p = tf.placeholder("float32", [null, 10]);
       const d = tf.nn.dropout(p, 0.5, { seed: 1 });
       assert.deepEqual(d.shape, [null, 10]);
@@ -636,7 +636,7 @@ describe("tf.nn.moments / batchNormalization / l2Normalize", () => {
     assert.deepEqual(vk.shape, [1, 4, 1]);
     checkGradient((t) => tf.nn.moments(t, [0, 2])[0], [nest(x, xs)]);
     checkGradient((t) => tf.nn.moments(t, [1])[1], [nest(x, xs)]);
-    new tf.Graph().asDefault(() => {
+    withGraph(new tf.Graph(), () => {
       const [gm, gv] = tf.nn.moments(tf.placeholder("float32", [null, 4, 5]), [0, 1]);
       assert.deepEqual(gm.shape, [5]);
       assert.deepEqual(gv.shape, [5]);

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { describe, forEachDevice, it } from "./util/devices.js";
+import { describe, forEachDevice, it, withGraph } from "./util/devices.js";
 import * as tf from "../src/index.js";
 import { checkGradient } from "./util/gradcheck.js";
 
@@ -10,7 +10,7 @@ describe("core ops: gradients against finite differences", () => {
   it("CheckNumerics passes values and gradients through", () => checkGradient((x) => tf.debugging.checkNumerics(x, "ok"), [[0.5, 2]]));
   it("PlaceholderWithDefault passes gradients to its default", () => {
     const g = new tf.Graph();
-    g.asDefault(() => {
+    withGraph(g, () => {
       const x = tf.constant([1.0, 2.0]);
       const p = tf.placeholderWithDefault(x, [2]);
       const [dx] = tf.gradients(tf.reduceSum(tf.square(p)), [x]);

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { describe, forEachDevice, it, onTestDevice } from "./util/devices.js";
+import { describe, forEachDevice, it, withGraph } from "./util/devices.js";
 import * as tf from "../src/index.js";
 import { assertClose, checkGradient } from "./util/gradcheck.js";
 
@@ -11,8 +11,8 @@ const flat = (t: tf.Tensor) => Array.from(e(t).dataSync() as ArrayLike<number | 
 /** Runs fn in a fresh graph; `feeds` maps placeholder specs to values. Returns the fetched values. */
 function inGraph(build: () => { fetch: T | T[]; feed?: Map<T, unknown> }): unknown {
   const g = new tf.Graph();
-  return g.asDefault(() => {
-    const { fetch, feed } = onTestDevice(build);
+  return withGraph(g, () => {
+    const { fetch, feed } = build();
     const sess = new tf.Session();
     try {
       const out = sess.run(fetch as T, feed as Map<tf.SymbolicTensor, tf.EagerTensor> | undefined);
@@ -288,7 +288,7 @@ describe("elementwise broadcasting and dtype rules", () => {
     assert.throws(() => tf.add(tf.ones([2, 3]), tf.ones([3, 2])), (err: Error) =>
       err instanceof tf.errors.InvalidArgumentError && /Incompatible shapes: \[2,3\] vs. \[3,2\]/.test(err.message) && /AddV2/.test(err.message));
     const g = new tf.Graph();
-    g.asDefault(() => {
+    withGraph(g, () => {
       assert.throws(() => tf.multiply(tf.placeholder("float32", [null, 3]), tf.placeholder("float32", [4])), /Incompatible shapes: \[\?,3\] vs. \[4\]/);
     });
   });
@@ -322,7 +322,7 @@ describe("elementwise broadcasting and dtype rules", () => {
     }
     assert.throws(() => tf.less(tf.constant([1], "int32"), tf.constant([1.5])), /expected to be a int32 tensor but is a float tensor/);
     const g = new tf.Graph();
-    g.asDefault(() => {
+    withGraph(g, () => {
       assert.throws(() => tf.multiply(tf.placeholder("float32", [2]), tf.placeholder("int32", [2])), /expected to be a float tensor but is a int32 tensor/);
     });
   });

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { describe, forEachDevice, it, onTestDevice } from "./util/devices.js";
+import { describe, forEachDevice, it, withGraph } from "./util/devices.js";
 import * as tf from "../src/index.js";
 import { assertClose, checkGradient } from "./util/gradcheck.js";
 
@@ -9,8 +9,8 @@ const arr = (t: tf.Tensor) => e(t).arraySync();
 
 function inGraph(build: () => { fetch: T | T[]; feed?: Map<T, unknown> }): unknown {
   const g = new tf.Graph();
-  return g.asDefault(() => {
-    const { fetch, feed } = onTestDevice(build);
+  return withGraph(g, () => {
+    const { fetch, feed } = build();
     const sess = new tf.Session();
     try {
       const out = sess.run(fetch as T, feed as Map<tf.SymbolicTensor, tf.EagerTensor> | undefined);

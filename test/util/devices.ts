@@ -80,6 +80,11 @@ export function onTestDevice<T>(fn: () => T): T {
   return running !== null && /CPU/.test(running) ? tf.device(running, fn) : fn();
 }
 
+/** `g.asDefault(fn)` with fn's ops on the running test's device (as `onTestDevice` places them). */
+export function withGraph<T>(g: tf.Graph, fn: () => T): T {
+  return g.asDefault(() => onTestDevice(fn));
+}
+
 type TestFn = (t: TestContext) => void | Promise<void>;
 type SuiteFn = () => void;
 
