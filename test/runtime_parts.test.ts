@@ -165,7 +165,13 @@ describe("runtime: plan steps", () => {
       assert.equal(fake.writes() - writes0, 1);
       assert.deepEqual(Array.from(cpu.readSync(dv) as Float32Array), [5, 17, 37]);
       assert.deepEqual(Array.from(cpu.readSync(av) as Float32Array), [1, 4, 9]);
-      for (const h of [dv, av, fed] as Handle[]) cpu.dispose(h);
+      for (const h of [dv, av] as Handle[]) cpu.dispose(h);
+      // FULL_TRACE lists each copy as a step of its own.
+      const meta = new tf.RunMetadata();
+      for (const h of executor.run(plan, feeds, { traceLevel: tf.RunOptions.FULL_TRACE }, meta)) cpu.dispose(h);
+      const traced = meta.stepStats!.devStats[0].nodeStats.filter((st) => st.opType === "_Copy").map((st) => st.nodeName);
+      assert.deepEqual(traced, ["a:0", "b:0", "c:0"]);
+      cpu.dispose(fed);
       executor.close();
       executor.releaseConstants();
       assert.equal(cpu.memory().numBuffers, buffers, "every slot, copy and constant is released");
