@@ -9,7 +9,6 @@ import { EagerTensor } from "../eager/tensor.js";
 import type { TensorLike } from "../eager/tensor_types.js";
 import { SymbolicTensor } from "../graph/tensor.js";
 import { Variable } from "../variables/variable.js";
-import { PyArgs, pyArgs } from "./args.js";
 import { defineFunction, K, kind, optional, param, signature, withDefault } from "../core/signature.js";
 import { NAME, T } from "./params.js";
 import type { OpType } from "../core/schema/index.js";
@@ -22,8 +21,6 @@ import { cast } from "./cast.js";
 import { add, floormod, greaterEqual, maximum, multiply, subtract } from "./elementwise.js";
 import { reduceProd, reduceSum } from "./reduce.js";
 
-type NameArg = [name?: string] | [opts: { name?: string }];
-const nameOf = (rest: readonly unknown[]) => pyArgs<{ name: string }>(rest, ["name"]).name;
 
 defineGradients({
   Reshape: (op, [dy]) => [reshape(dy, shape(op.inputs[0])), null],
@@ -420,241 +417,346 @@ const intScalar = (v: TensorLike): TensorLike => (typeof v === "number" ? consta
 const staticRank = (x: TensorLike): number | null =>
   isTensor(x) || x instanceof Variable ? (x.shape === null ? null : x.shape.length) : inferShapeOf(x as HostValue).length;
 
-export interface TransposeOptions { perm?: TensorLike | null; conjugate?: boolean; name?: string }
+const NUM_OUT = kind<number | null>("number | null");
+const INT_TENSOR = kind<TensorLike>("number[] | TensorLike");
+
 /** tf.transpose(a, perm=None, conjugate=False, name="transpose"): perm defaults to reversing the dims. */
-export function transpose(a: TensorLike, ...args: PyArgs<[perm: TensorLike | null, conjugate: boolean, name: string], TransposeOptions>): Tensor {
-  const o = pyArgs<TransposeOptions>(args, ["perm", "conjugate", "name"]);
-  const name = o.name ?? "transpose";
-  let perm: TensorLike;
-  if (o.perm !== undefined && o.perm !== null) perm = intArg(o.perm);
-  else {
-    const r = staticRank(a);
-    if (r !== null) perm = new Int32Array(seq(0, r).reverse());
+export const transpose = defineFunction(
+  signature(
+    "transpose",
+    "Permutes the dimensions; perm defaults to reversing them.",
+    [param("a", T.tensor, "A tensor."), optional("perm", kind<TensorLike | null>("number[] | TensorLike | null"), "The permutation of the dimensions."), withDefault("conjugate", K.boolean, false, "Conjugate too (no complex dtypes: no effect)."), NAME],
+    { args: () => [[[1, 2, 3], [4, 5, 6]], [1, 0]] },
+  ),
+  (a, permArg, _conjugate, name0): Tensor => {
+    const name = name0 ?? "transpose";
+    let perm: TensorLike;
+    if (permArg !== undefined && permArg !== null) perm = intArg(permArg);
     else {
-      const rk = execute1("Rank", [a]);
-      perm = subtract(subtract(rk, 1), execute1("Range", [0, rk, 1]));
+      const r = staticRank(a);
+      if (r !== null) perm = new Int32Array(seq(0, r).reverse());
+      else {
+        const rk = execute1("Rank", [a]);
+        perm = subtract(subtract(rk, 1), execute1("Range", [0, rk, 1]));
+      }
     }
-  }
-  return execute1("Transpose", [a, perm], {}, name);
-}
+    return execute1("Transpose", [a, perm], {}, name);
+  },
+);
 
-export interface SqueezeOptions { axis?: number | number[] | null; squeezeDims?: number | number[]; name?: string }
 /** tf.squeeze(input, axis=None, name): removes dims of size 1 (only those in `axis` when given). */
-export function squeeze(input: TensorLike, ...args: PyArgs<[axis: number | number[] | null, name: string], SqueezeOptions>): Tensor {
-  const o = pyArgs<SqueezeOptions>(args, ["axis", "name"]);
-  const ax = o.axis ?? o.squeezeDims ?? [];
-  return execute1("Squeeze", [input], { squeeze_dims: typeof ax === "number" ? [ax] : ax }, o.name);
-}
+export const squeeze = defineFunction(
+  signature(
+    "squeeze",
+    "Removes dimensions of size 1 (only those in axis when given).",
+    [INPUT, optional("axis", kind<number | number[] | null>("number | number[] | null"), "The dimensions to remove; absent: all of size 1."), NAME, optional("squeezeDims", kind<number | number[]>("number | number[]"), "TensorFlow 1's deprecated name for axis.")],
+    { args: () => [[[1], [2]], 1] },
+  ),
+  (input, axis, name, squeezeDims) => {
+    const ax = axis ?? squeezeDims ?? [];
+    return execute1("Squeeze", [input], { squeeze_dims: typeof ax === "number" ? [ax] : ax }, name);
+  },
+);
 
-export interface ConcatOptions { axis?: TensorLike; name?: string }
+const VALUES = param("values", T.tensors, "A list of tensors of one dtype.");
+
 /** tf.concat(values, axis, name="concat"). */
-export function concat(values: readonly TensorLike[], ...args: PyArgs<[axis: TensorLike, name: string], ConcatOptions>): Tensor {
-  const o = pyArgs<ConcatOptions>(args, ["axis", "name"]);
-  const name = o.name ?? "concat";
-  if (o.axis === undefined) throw new InvalidArgumentError("tf.concat: missing required argument 'axis'");
-  if (values.length === 0) throw new InvalidArgumentError("tf.concat: values must not be empty");
-  const vals = asTensors(values, listDType(values));
-  if (vals.length === 1) {
-    // As TensorFlow does: one value is returned as is (after checking the axis against its rank).
-    const r = staticRank(vals[0]);
-    const ax = typeof o.axis === "number" ? o.axis : null;
-    if (r !== null && ax !== null) concatShape([unknownShapeOfRank(r)], ax);
-    return identity(vals[0], name);
-  }
-  return execute1("ConcatV2", [...vals, intScalar(o.axis)], { N: vals.length }, name);
-}
-
-export interface StackOptions { axis?: number; name?: string }
-/** tf.stack(values, axis=0, name="stack"): packs tensors of one shape along a new axis. */
-export function stack(values: readonly TensorLike[], ...args: PyArgs<[axis: number, name: string], StackOptions>): Tensor {
-  const o = pyArgs<StackOptions>(args, ["axis", "name"]);
-  if (values.length === 0) throw new InvalidArgumentError("tf.stack: values must not be empty");
-  const vals = asTensors(values, listDType(values));
-  return execute1("Pack", vals, { N: vals.length, axis: o.axis ?? 0 }, o.name ?? "stack");
-}
-
-export interface UnstackOptions { num?: number | null; axis?: number; name?: string }
-/** tf.unstack(value, num=None, axis=0, name="unstack"): the slices of `value` along `axis`. */
-export function unstack(value: TensorLike, ...args: PyArgs<[num: number | null, axis: number, name: string], UnstackOptions>): Tensor[] {
-  const o = pyArgs<UnstackOptions>(args, ["num", "axis", "name"]);
-  const axis = o.axis ?? 0;
-  const v = isTensor(value) || value instanceof Variable ? value : convertToTensor(value);
-  let num = o.num ?? null;
-  if (num === null) {
-    const s = v.shape;
-    if (s !== null) {
-      if (axis < -s.length || axis >= s.length) throw new InvalidArgumentError(`tf.unstack: axis = ${axis} not in [${-s.length}, ${s.length}) for value of shape ${shapeStr(s)}`);
-      num = s[axis < 0 ? axis + s.length : axis];
+export const concat = defineFunction(
+  signature("concat", "Joins tensors along an existing axis.", [VALUES, param("axis", T.axisTensor, "The axis to join along."), NAME], { args: () => [[[[1, 2]], [[3, 4]]], 0] }),
+  (values, axis, name0): Tensor => {
+    const name = name0 ?? "concat";
+    if (values.length === 0) throw new InvalidArgumentError("tf.concat: values must not be empty");
+    const vals = asTensors(values, listDType(values));
+    if (vals.length === 1) {
+      // As TensorFlow does: one value is returned as is (after checking the axis against its rank).
+      const r = staticRank(vals[0]);
+      const ax = typeof axis === "number" ? axis : null;
+      if (r !== null && ax !== null) concatShape([unknownShapeOfRank(r)], ax);
+      return identity(vals[0], name);
     }
-    if (num === null) throw new InvalidArgumentError(`tf.unstack: Cannot infer argument \`num\` from shape ${shapeStr(s)}`);
-  }
-  // A copy: a graph op's own outputs list must not be reordered by the caller.
-  return execute("Unpack", [v], { num, axis }, o.name ?? "unstack").slice();
-}
+    return execute1("ConcatV2", [...vals, intScalar(axis)], { N: vals.length }, name);
+  },
+);
 
-export interface SplitOptions { numOrSizeSplits?: number | TensorLike; axis?: TensorLike; num?: number | null; name?: string }
+/** tf.stack(values, axis=0, name="stack"): packs tensors of one shape along a new axis. */
+export const stack = defineFunction(
+  signature("stack", "Packs tensors of one shape along a new axis.", [VALUES, withDefault("axis", T.axis, 0, "Where the new axis goes."), NAME], { args: () => [[[1, 2], [3, 4]], 1] }),
+  (values, axis, name): Tensor => {
+    if (values.length === 0) throw new InvalidArgumentError("tf.stack: values must not be empty");
+    const vals = asTensors(values, listDType(values));
+    return execute1("Pack", vals, { N: vals.length, axis }, name ?? "stack");
+  },
+);
+
+/** tf.unstack(value, num=None, axis=0, name="unstack"): the slices of `value` along `axis`. */
+export const unstack = defineFunction(
+  signature(
+    "unstack",
+    "The slices of a tensor along an axis.",
+    [param("value", T.tensor, "A tensor."), optional("num", NUM_OUT, "The number of slices; absent: the axis' size."), withDefault("axis", T.axis, 0, "The axis to unpack along."), NAME],
+    { args: () => [[[1, 2], [3, 4]], 2, 1] },
+  ),
+  (value, numArg, axis, name): Tensor[] => {
+    const v = isTensor(value) || value instanceof Variable ? value : convertToTensor(value);
+    let num = numArg ?? null;
+    if (num === null) {
+      const s = v.shape;
+      if (s !== null) {
+        if (axis < -s.length || axis >= s.length) throw new InvalidArgumentError(`tf.unstack: axis = ${axis} not in [${-s.length}, ${s.length}) for value of shape ${shapeStr(s)}`);
+        num = s[axis < 0 ? axis + s.length : axis];
+      }
+      if (num === null) throw new InvalidArgumentError(`tf.unstack: Cannot infer argument \`num\` from shape ${shapeStr(s)}`);
+    }
+    // A copy: a graph op's own outputs list must not be reordered by the caller.
+    return execute("Unpack", [v], { num, axis }, name ?? "unstack").slice();
+  },
+);
+
 /**
  * tf.split(value, num_or_size_splits, axis=0, num=None, name="split"): a number splits evenly (Split),
  * a list of sizes (one may be -1) splits unevenly (SplitV).
  */
-export function split(value: TensorLike, ...args: PyArgs<[numOrSizeSplits: number | TensorLike, axis: TensorLike, num: number | null, name: string], SplitOptions>): Tensor[] {
-  const o = pyArgs<SplitOptions>(args, ["numOrSizeSplits", "axis", "num", "name"]);
-  const name = o.name ?? "split";
-  const axis = o.axis ?? 0;
-  const spec = o.numOrSizeSplits;
-  if (spec === undefined) throw new InvalidArgumentError("tf.split: missing required argument 'num_or_size_splits'");
-  if (typeof spec === "number") return execute("Split", [axis, value], { num_split: spec }, name).slice();
-  const sizes = intArg(spec);
-  let num = o.num ?? null;
-  if (num === null) {
-    const s = isTensor(sizes) ? sizes.shape : inferShapeOf(sizes as HostValue);
-    if (s !== null && s.length === 0) throw new InvalidArgumentError(`tf.split: Rank-0 tensors are not supported as the num_or_size_splits argument to split. Argument provided: ${String(spec)}`);
-    num = s === null ? null : s[0];
-    if (num === null) throw new InvalidArgumentError(`tf.split: Cannot infer argument \`num\` from shape ${shapeStr(s)}`);
-  }
-  return execute("SplitV", [value, sizes, axis], { num_split: num }, name).slice();
-}
+export const split = defineFunction(
+  signature(
+    "split",
+    "Splits a tensor into pieces along an axis: evenly (a number) or by sizes (a list; one may be -1).",
+    [
+      param("value", T.tensor, "A tensor."),
+      param("numOrSizeSplits", kind<number | TensorLike>("number | number[] | TensorLike"), "The number of equal pieces, or the pieces' sizes."),
+      withDefault("axis", T.axisTensor, 0, "The axis to split along."),
+      optional("num", NUM_OUT, "The number of pieces, when sizes are a tensor of unknown length."),
+      NAME,
+    ],
+    { args: () => [[[1, 2, 3, 4]], [1, 3], 1] },
+  ),
+  (value, spec, axis, numArg, name0): Tensor[] => {
+    const name = name0 ?? "split";
+    if (typeof spec === "number") return execute("Split", [axis, value], { num_split: spec }, name).slice();
+    const sizes = intArg(spec);
+    let num = numArg ?? null;
+    if (num === null) {
+      const s = isTensor(sizes) ? sizes.shape : inferShapeOf(sizes as HostValue);
+      if (s !== null && s.length === 0) throw new InvalidArgumentError(`tf.split: Rank-0 tensors are not supported as the num_or_size_splits argument to split. Argument provided: ${String(spec)}`);
+      num = s === null ? null : s[0];
+      if (num === null) throw new InvalidArgumentError(`tf.split: Cannot infer argument \`num\` from shape ${shapeStr(s)}`);
+    }
+    return execute("SplitV", [value, sizes, axis], { num_split: num }, name).slice();
+  },
+);
 
 /** tf.slice(input_, begin, size, name="Slice"): size -1 takes the rest of a dim. */
-export function slice(input: TensorLike, begin: TensorLike, size: TensorLike, ...rest: NameArg): Tensor {
-  return execute1("Slice", [input, intArg(begin), intArg(size)], {}, nameOf(rest));
-}
+export const slice = defineFunction(
+  signature("slice", "A slice of a tensor: size -1 takes the rest of a dimension.", [INPUT, param("begin", INT_TENSOR, "The start of each dimension."), param("size", INT_TENSOR, "The length along each dimension (-1: the rest)."), NAME], {
+    args: () => [[[1, 2, 3], [4, 5, 6]], [0, 1], [2, -1]],
+  }),
+  (input, begin, size, name) => execute1("Slice", [input, intArg(begin), intArg(size)], {}, name),
+);
 
-export interface StridedSliceOptions {
-  strides?: TensorLike | null;
-  beginMask?: number;
-  endMask?: number;
-  ellipsisMask?: number;
-  newAxisMask?: number;
-  shrinkAxisMask?: number;
-  var?: unknown;
-  name?: string;
-}
+const MASK = <N extends string>(n: N, doc: string) => withDefault(n, K.int, 0, doc);
 /**
  * tf.strided_slice(input_, begin, end, strides=None, begin_mask=0, end_mask=0, ellipsis_mask=0,
  * new_axis_mask=0, shrink_axis_mask=0, var=None, name="StridedSlice"): Python's x[b:e:s, ..., None, i].
  */
-export function stridedSlice(
-  input: TensorLike, begin: TensorLike, end: TensorLike,
-  ...args: PyArgs<[strides: TensorLike | null, beginMask: number, endMask: number, ellipsisMask: number, newAxisMask: number, shrinkAxisMask: number, var_: unknown, name: string], StridedSliceOptions>
-): Tensor {
-  const o = pyArgs<StridedSliceOptions>(args, ["strides", "beginMask", "endMask", "ellipsisMask", "newAxisMask", "shrinkAxisMask", "var", "name"]);
-  const b = intArg(begin);
-  const strides = o.strides ?? (isTensor(b) ? onesLike(b) : new Int32Array((b as Int32Array).length).fill(1));
-  return execute1("StridedSlice", [input, b, intArg(end), intArg(strides)], {
-    begin_mask: o.beginMask ?? 0,
-    end_mask: o.endMask ?? 0,
-    ellipsis_mask: o.ellipsisMask ?? 0,
-    new_axis_mask: o.newAxisMask ?? 0,
-    shrink_axis_mask: o.shrinkAxisMask ?? 0,
-  }, o.name);
-}
+export const stridedSlice = defineFunction(
+  signature(
+    "strided_slice",
+    "Python's x[b:e:s, ..., None, i]: a strided slice with masks.",
+    [
+      INPUT,
+      param("begin", INT_TENSOR, "The start of each dimension."),
+      param("end", INT_TENSOR, "The end (exclusive) of each dimension."),
+      optional("strides", kind<TensorLike | null>("number[] | TensorLike | null"), "The step of each dimension; absent: 1."),
+      MASK("beginMask", "Bit i set: ignore begin[i] (start at the beginning)."),
+      MASK("endMask", "Bit i set: ignore end[i] (run to the end)."),
+      MASK("ellipsisMask", "Bit i set: position i is an ellipsis (...)."),
+      MASK("newAxisMask", "Bit i set: position i inserts a new axis of size 1."),
+      MASK("shrinkAxisMask", "Bit i set: position i takes one index and removes the dimension."),
+      optional("var", kind<unknown>("unknown"), "The variable sliced (for sliced assignment in TensorFlow; unused here)."),
+      NAME,
+    ],
+    { args: () => [[[1, 2, 3], [4, 5, 6]], [0, 0], [2, 3], [1, 2], 0, 0, 0, 0, 0] },
+  ),
+  (input, begin, end, strides, beginMask, endMask, ellipsisMask, newAxisMask, shrinkAxisMask, _var, name) => {
+    const b = intArg(begin);
+    const st = strides ?? (isTensor(b) ? onesLike(b) : new Int32Array((b as Int32Array).length).fill(1));
+    return execute1("StridedSlice", [input, b, intArg(end), intArg(st)], {
+      begin_mask: beginMask,
+      end_mask: endMask,
+      ellipsis_mask: ellipsisMask,
+      new_axis_mask: newAxisMask,
+      shrink_axis_mask: shrinkAxisMask,
+    }, name);
+  },
+);
 
-export interface GatherOptions { validateIndices?: unknown; axis?: TensorLike | null; batchDims?: number; name?: string }
 /**
  * tf.gather(params, indices, validate_indices=None, axis=None, batch_dims=0, name="GatherV2"), in Python's
  * order: the third positional argument is the deprecated validate_indices (ignored, as in TensorFlow), so
  * pass the axis by name: `tf.gather(x, i, { axis: 1 })`. axis defaults to batch_dims.
  */
-export function gather(params: TensorLike, indices: TensorLike, ...args: PyArgs<[validateIndices: boolean | null, axis: TensorLike | null, batchDims: number, name: string], GatherOptions>): Tensor {
-  const o = pyArgs<GatherOptions>(args, ["validateIndices", "axis", "batchDims", "name"]);
-  const batchDims = o.batchDims ?? 0;
-  const axis = o.axis ?? batchDims;
-  return execute1("GatherV2", [params, intArg(indices), axis], { batch_dims: batchDims }, o.name);
-}
+export const gather = defineFunction(
+  signature(
+    "gather",
+    "Slices of params at the given indices along an axis.",
+    [
+      param("params", T.tensor, "The tensor to gather from."),
+      param("indices", INT_TENSOR, "The indices (integers)."),
+      optional("validateIndices", kind<unknown>("unknown"), "Deprecated and ignored, as in TensorFlow: pass axis by name."),
+      optional("axis", kind<TensorLike | null>("number | TensorLike | null"), "The axis to gather along; absent: batchDims."),
+      withDefault("batchDims", K.int, 0, "The number of leading batch dimensions."),
+      NAME,
+    ],
+    { args: () => [[[1, 2], [3, 4], [5, 6]], [2, 0], undefined, 0] },
+  ),
+  (params, indices, _validateIndices, axis, batchDims, name) => execute1("GatherV2", [params, intArg(indices), axis ?? batchDims], { batch_dims: batchDims }, name),
+);
 
 /** tf.math.unsorted_segment_sum(data, segment_ids, num_segments, name): sums of data rows per segment id. */
-export function unsortedSegmentSum(data: TensorLike, segmentIds: TensorLike, numSegments: TensorLike, ...rest: NameArg): Tensor {
-  return execute1("UnsortedSegmentSum", [data, intArg(segmentIds), numSegments], {}, nameOf(rest));
-}
+export const unsortedSegmentSum = defineFunction(
+  signature(
+    "math.unsorted_segment_sum",
+    "Sums of the rows of data per segment id.",
+    [param("data", T.tensor, "A tensor."), param("segmentIds", INT_TENSOR, "The segment of each row."), param("numSegments", T.tensor, "The number of segments."), NAME],
+    { args: () => [[1, 2, 3], [0, 1, 0], 2] },
+  ),
+  (data, segmentIds, numSegments, name) => execute1("UnsortedSegmentSum", [data, intArg(segmentIds), numSegments], {}, name),
+);
 
 /** tf.tile(input, multiples, name="Tile"). */
-export function tile(input: TensorLike, multiples: TensorLike, ...rest: NameArg): Tensor {
-  return execute1("Tile", [input, intArg(multiples)], {}, nameOf(rest));
-}
+export const tile = defineFunction(
+  signature("tile", "The input repeated multiples[i] times along dimension i.", [INPUT, param("multiples", INT_TENSOR, "The repetitions per dimension."), NAME], { args: () => [[[1, 2]], [2, 1]] }),
+  (input, multiples, name) => execute1("Tile", [input, intArg(multiples)], {}, name),
+);
 
-export interface PadOptions { mode?: string; constantValues?: TensorLike; name?: string }
 /**
  * tf.pad(tensor, paddings, mode="CONSTANT", constant_values=0, name): Pad (PadV2 when constant_values is
  * not 0), or MirrorPad for "REFLECT" and "SYMMETRIC" (case-insensitive, as in TensorFlow).
  */
-export function pad(tensor: TensorLike, paddings: TensorLike, ...args: PyArgs<[mode: string, constantValues: TensorLike, name: string], PadOptions>): Tensor {
-  const o = pyArgs<PadOptions>(args, ["mode", "constantValues", "name"]);
-  const mode = (o.mode ?? "CONSTANT").toUpperCase();
-  const cv = o.constantValues ?? 0;
-  if (mode === "CONSTANT") {
-    if (!isTensor(cv) && !(cv instanceof Variable) && cv === 0) return execute1("Pad", [tensor, paddings], {}, o.name);
-    return execute1("PadV2", [tensor, paddings, cv], {}, o.name);
-  }
-  if (mode === "REFLECT" || mode === "SYMMETRIC") return execute1("MirrorPad", [tensor, paddings], { mode }, o.name);
-  throw new InvalidArgumentError(`tf.pad: Unknown padding mode: ${o.mode}`);
-}
+export const pad = defineFunction(
+  signature(
+    "pad",
+    "Pads a tensor: with a constant, or by mirroring (REFLECT, SYMMETRIC).",
+    [
+      param("tensor", T.tensor, "A tensor."),
+      param("paddings", INT_TENSOR, "[before, after] for each dimension."),
+      withDefault("mode", K.string, "CONSTANT", "CONSTANT, REFLECT or SYMMETRIC (case-insensitive)."),
+      withDefault("constantValues", T.tensor, 0, "The value padded with in CONSTANT mode."),
+      NAME,
+    ],
+    { args: () => [[[1, 2]], [[1, 0], [0, 1]], "CONSTANT", 9] },
+  ),
+  (tensor, paddings, modeArg, cv, name) => {
+    const mode = modeArg.toUpperCase();
+    if (mode === "CONSTANT") {
+      if (!isTensor(cv) && !(cv instanceof Variable) && cv === 0) return execute1("Pad", [tensor, paddings], {}, name);
+      return execute1("PadV2", [tensor, paddings, cv], {}, name);
+    }
+    if (mode === "REFLECT" || mode === "SYMMETRIC") return execute1("MirrorPad", [tensor, paddings], { mode }, name);
+    throw new InvalidArgumentError(`tf.pad: Unknown padding mode: ${modeArg}`);
+  },
+);
 
-export interface OneHotOptions { onValue?: TensorLike; offValue?: TensorLike; axis?: number; dtype?: DType; name?: string }
 /**
  * tf.one_hot(indices, depth, on_value=1, off_value=0, axis=-1, dtype=None, name="one_hot"). The dtype is
  * `dtype`, else on_value's or off_value's, else float32.
  */
-export function oneHot(indices: TensorLike, depth: TensorLike, ...args: PyArgs<[onValue: TensorLike, offValue: TensorLike, axis: number, dtype: DType, name: string], OneHotOptions>): Tensor {
-  const o = pyArgs<OneHotOptions>(args, ["onValue", "offValue", "axis", "dtype", "name"]);
-  const isT = (v: TensorLike | undefined): v is Tensor | Variable => v !== undefined && (isTensor(v) || v instanceof Variable);
-  const tensorD = isT(o.onValue) ? o.onValue.dtype : isT(o.offValue) ? o.offValue.dtype : null;
-  const jsD = [o.onValue, o.offValue].filter((v) => v !== undefined).map((v) => inferDType(v as HostValue))[0] ?? null;
-  const dtype = o.dtype ?? tensorD ?? jsD ?? "float32";
-  for (const [v, what] of [[o.onValue, "on_value"], [o.offValue, "off_value"]] as const) {
-    if (isT(v) && v.dtype !== dtype) throw new InvalidArgumentError(`tf.one_hot: dtype ${v.dtype} of ${what} does not match dtype ${dtype}`);
-  }
-  const onV = isT(o.onValue) ? o.onValue : constant((o.onValue ?? 1) as HostValue, { dtype });
-  const offV = isT(o.offValue) ? o.offValue : constant((o.offValue ?? 0) as HostValue, { dtype });
-  return execute1("OneHot", [intArg(indices), depth, onV, offV], { axis: o.axis ?? -1 }, o.name);
-}
+export const oneHot = defineFunction(
+  signature(
+    "one_hot",
+    "One-hot vectors: on_value at each index, off_value elsewhere.",
+    [
+      param("indices", INT_TENSOR, "The indices (integers)."),
+      param("depth", T.tensor, "The length of each one-hot vector."),
+      optional("onValue", T.tensor, "The value at the index (default 1)."),
+      optional("offValue", T.tensor, "The value elsewhere (default 0)."),
+      withDefault("axis", T.axis, -1, "Where the new axis goes."),
+      optional("dtype", T.dtype, "The dtype; absent: on_value's or off_value's, else float32."),
+      NAME,
+    ],
+    { args: () => [[0, 2], 3, 5, -1, -1, "int32"] },
+  ),
+  (indices, depth, onValue, offValue, axis, dtypeArg, name) => {
+    const isT = (v: TensorLike | undefined): v is Tensor | Variable => v !== undefined && (isTensor(v) || v instanceof Variable);
+    const tensorD = isT(onValue) ? onValue.dtype : isT(offValue) ? offValue.dtype : null;
+    const jsD = [onValue, offValue].filter((v) => v !== undefined).map((v) => inferDType(v as HostValue))[0] ?? null;
+    const dtype = dtypeArg ?? tensorD ?? jsD ?? "float32";
+    for (const [v, what] of [[onValue, "on_value"], [offValue, "off_value"]] as const) {
+      if (isT(v) && v.dtype !== dtype) throw new InvalidArgumentError(`tf.one_hot: dtype ${v.dtype} of ${what} does not match dtype ${dtype}`);
+    }
+    const onV = isT(onValue) ? onValue : constant((onValue ?? 1) as HostValue, { dtype });
+    const offV = isT(offValue) ? offValue : constant((offValue ?? 0) as HostValue, { dtype });
+    return execute1("OneHot", [intArg(indices), depth, onV, offV], { axis }, name);
+  },
+);
 
-export interface RangeOptions { limit?: TensorLike | null; delta?: TensorLike; dtype?: DType; name?: string }
 const RANGE_ORDER: DType[] = ["int32", "int64", "float32", "float64"];
 /**
  * tf.range(start, limit=None, delta=1, dtype=None, name="range"): tf.range(5) is [0, 1, 2, 3, 4]. Without a
  * dtype the result has the widest of the arguments' dtypes (int32 < int64 < float32 < float64), a JS number
  * counting as int32 when it is an integer and float32 otherwise (Python's int and float).
  */
-export function range(start: TensorLike, ...args: PyArgs<[limit: TensorLike | null, delta: TensorLike, dtype: DType, name: string], RangeOptions>): Tensor {
-  const o = pyArgs<RangeOptions>(args, ["limit", "delta", "dtype", "name"]);
-  const [s, l]: TensorLike[] = o.limit === undefined || o.limit === null ? [0, start] : [start, o.limit];
-  const d: TensorLike = o.delta ?? 1;
-  const dtypeOf = (v: TensorLike): DType =>
-    isTensor(v) || v instanceof Variable ? v.dtype : typeof v === "number" ? (Number.isInteger(v) ? "int32" : "float32") : inferDType(v as HostValue);
-  const dtype = o.dtype ?? [s, l, d].map(dtypeOf).reduce((a, b) => (RANGE_ORDER.indexOf(b) > RANGE_ORDER.indexOf(a) ? b : a));
-  const conv = (v: TensorLike) => (isTensor(v) || v instanceof Variable ? (v.dtype === dtype ? v : cast(v, dtype)) : constant(v, { dtype }));
-  return execute1("Range", [conv(s), conv(l), conv(d)], { Tidx: dtype }, o.name ?? "range");
-}
+export const range = defineFunction(
+  signature(
+    "range",
+    "The numbers from start (inclusive) to limit (exclusive) by delta; range(n) is 0..n-1.",
+    [
+      param("start", T.tensor, "The first value (or the limit, when limit is absent)."),
+      optional("limit", kind<TensorLike | null>("TensorLike | null"), "The end (exclusive)."),
+      withDefault("delta", T.tensor, 1, "The step."),
+      optional("dtype", T.dtype, "The dtype; absent: the widest of the arguments' (integers count as int32)."),
+      NAME,
+    ],
+    { args: () => [1, 7, 2, "float32"] },
+  ),
+  (start, limit, d, dtypeArg, name) => {
+    const [s, l]: TensorLike[] = limit === undefined || limit === null ? [0, start] : [start, limit];
+    const dtypeOf = (v: TensorLike): DType =>
+      isTensor(v) || v instanceof Variable ? v.dtype : typeof v === "number" ? (Number.isInteger(v) ? "int32" : "float32") : inferDType(v as HostValue);
+    const dtype = dtypeArg ?? [s, l, d].map(dtypeOf).reduce((a, b) => (RANGE_ORDER.indexOf(b) > RANGE_ORDER.indexOf(a) ? b : a));
+    const conv = (v: TensorLike) => (isTensor(v) || v instanceof Variable ? (v.dtype === dtype ? v : cast(v, dtype)) : constant(v, { dtype }));
+    return execute1("Range", [conv(s), conv(l), conv(d)], { Tidx: dtype }, name ?? "range");
+  },
+);
 
 /** tf.linspace(start, stop, num, name="LinSpace", axis=0): num evenly spaced values, both ends included. */
-export function linspace(start: TensorLike, stop: TensorLike, num: TensorLike, ...args: PyArgs<[name: string, axis: number], { name?: string; axis?: number }>): Tensor {
-  const o = pyArgs<{ name: string; axis: number }>(args, ["name", "axis"]);
-  if ((o.axis ?? 0) !== 0) throw new UnimplementedError("tf.linspace: only axis=0 (scalar start and stop) is supported");
-  return execute1("LinSpace", [start, stop, intScalar(num)], {}, o.name);
-}
+export const linspace = defineFunction(
+  signature(
+    "linspace",
+    "num evenly spaced values from start to stop, both included.",
+    [param("start", T.tensor, "The first value."), param("stop", T.tensor, "The last value."), param("num", T.tensor, "How many values."), NAME, withDefault("axis", T.axis, 0, "Only 0 (scalar start and stop) is supported.")],
+    { args: () => [0, 1, 5] },
+  ),
+  (start, stop, num, name, axis) => {
+    if (axis !== 0) throw new UnimplementedError("tf.linspace: only axis=0 (scalar start and stop) is supported");
+    return execute1("LinSpace", [start, stop, intScalar(num)], {}, name);
+  },
+);
 
 /** tf.size(input, out_type=int32, name="Size"). In a graph a fully known shape gives a constant, as in TensorFlow. */
-export function size(input: TensorLike, ...args: PyArgs<[outType: DType, name: string], { outType?: DType; name?: string }>): Tensor {
-  const o = pyArgs<{ outType: DType; name: string }>(args, ["outType", "name"]);
-  const outType = o.outType ?? "int32";
-  if (!executingEagerly() && isTensor(input) && isFullyDefined(input.shape)) return constant(sizeOf(input.shape), { dtype: outType, name: o.name ?? "Size" });
-  return execute1("Size", [input], { out_type: outType }, o.name);
-}
+export const size = defineFunction(
+  signature("size", "The number of elements, as a tensor.", [INPUT, withDefault("outType", T.dtype, "int32", "int32 or int64."), NAME], { args: () => [[[1, 2, 3]], "int32"] }),
+  (input, outType, name) => {
+    if (!executingEagerly() && isTensor(input) && isFullyDefined(input.shape)) return constant(sizeOf(input.shape), { dtype: outType, name: name ?? "Size" });
+    return execute1("Size", [input], { out_type: outType }, name);
+  },
+);
 
 /** tf.rank(input, name="Rank"). In a graph a known rank gives a constant, as in TensorFlow. */
-export function rank(input: TensorLike, ...rest: NameArg): Tensor {
-  const name = nameOf(rest);
+export const rank = defineFunction(signature("rank", "The number of dimensions, as a tensor.", [INPUT, NAME], { args: () => [[[1, 2, 3]]] }), (input, name) => {
   if (!executingEagerly() && isTensor(input) && input.shape !== null) return constant(input.shape.length, { dtype: "int32", name: name ?? "Rank" });
   return execute1("Rank", [input], {}, name);
-}
+});
 
 /** tf.reverse(tensor, axis, name="ReverseV2"). */
-export function reverse(tensor: TensorLike, axis: TensorLike, ...rest: NameArg): Tensor {
-  return execute1("ReverseV2", [tensor, typeof axis === "number" ? new Int32Array([axis]) : intArg(axis)], {}, nameOf(rest));
-}
+export const reverse = defineFunction(
+  signature("reverse", "Reverses the order along the given axes.", [param("tensor", T.tensor, "A tensor."), param("axis", kind<TensorLike>("number | number[] | TensorLike"), "The axes to reverse."), NAME], {
+    args: () => [[[1, 2], [3, 4]], [1]],
+  }),
+  (tensor, axis, name) => execute1("ReverseV2", [tensor, typeof axis === "number" ? new Int32Array([axis]) : intArg(axis)], {}, name),
+);
 
 /** tf.math.invert_permutation(x, name="InvertPermutation"). */
-export function invertPermutation(x: TensorLike, ...rest: NameArg): Tensor {
-  return execute1("InvertPermutation", [intArg(x)], {}, nameOf(rest));
-}
+export const invertPermutation = defineFunction(
+  signature("math.invert_permutation", "The inverse of a permutation of 0..n-1.", [param("x", INT_TENSOR, "A permutation (integers)."), NAME], { args: () => [[2, 0, 1]] }),
+  (x, name) => execute1("InvertPermutation", [intArg(x)], {}, name),
+);
