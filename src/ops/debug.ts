@@ -1,7 +1,5 @@
-import type { PyArgs } from "./args.js";
-import type { Tensor } from "../core/tensor.js";
-import type { TensorLike } from "../eager/tensor_types.js";
-import { pyArgs } from "./args.js";
+import { defineFunction, K, param, signature, withDefault } from "../core/signature.js";
+import { NAME, T } from "./params.js";
 import { execute1 } from "./dispatch.js";
 import { defineGradients } from "./registry.js";
 
@@ -10,7 +8,12 @@ defineGradients({
 });
 
 /** tf.debugging.check_numerics(tensor, message, name): passes tensor through, or fails on NaN or Inf. */
-export function checkNumerics(tensor: TensorLike, ...args: PyArgs<[message: string, name: string], { message?: string; name?: string }>): Tensor {
-  const a = pyArgs<{ message: string; name: string }>(args, ["message", "name"]);
-  return execute1("CheckNumerics", [tensor], { message: a.message ?? "" }, a.name);
-}
+export const checkNumerics = defineFunction(
+  signature(
+    "debugging.check_numerics",
+    "The tensor unchanged; raises InvalidArgumentError when it holds NaN or Inf.",
+    [param("tensor", T.tensor, "A floating-point tensor."), withDefault("message", K.string, "", "The start of the error message."), NAME],
+    { args: () => [[1, 2], "bad"] },
+  ),
+  (tensor, message, name) => execute1("CheckNumerics", [tensor], { message }, name),
+);

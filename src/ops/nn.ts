@@ -1,11 +1,11 @@
 import { isKnownZeros } from "../autodiff/backprop.js";
-import type { PyArgs } from "./args.js";
 import { tfName } from "../core/dtype.js";
 import { InvalidArgumentError } from "../core/errors.js";
 import { shapeStr, shapesCompatible } from "../core/shape.js";
 import type { Tensor } from "../core/tensor.js";
 import type { TensorLike } from "../eager/tensor_types.js";
-import { pyArgs } from "./args.js";
+import { defineFunction, kind, optional, param, signature, withDefault } from "../core/signature.js";
+import { NAME, T } from "./params.js";
 import { execute, execute1, isTensor } from "./dispatch.js";
 import { unbroadcast } from "./grad_util.js";
 import { defineGradients, GradOp } from "./registry.js";
@@ -24,7 +24,6 @@ import { tidy } from "../eager/memory.js";
  * the same computation without the reshapes.
  */
 
-type NameArg = [name?: string] | [opts: { name?: string }];
 
 /** True when a gradient is known to be all zeros (an unused output): lets a second-order term be skipped. */
 function isZeros(t: Tensor): boolean {
@@ -87,13 +86,12 @@ function isLastAxis(x: Tensor, axis: number): boolean {
   return axis === r - 1 || axis === -1;
 }
 
-interface SoftmaxOptions {
-  axis?: number | null;
-  name?: string;
-  /** TensorFlow 1's deprecated name for axis. */
-  dim?: number | null;
-}
-type SoftmaxArgs = [axis?: number | null | SoftmaxOptions, name?: string | SoftmaxOptions] | [SoftmaxOptions];
+const softmaxParams = [
+  param("logits", T.tensor, "A floating-point tensor."),
+  optional("axis", kind<number | null>("number | null"), "The class axis; absent: the last."),
+  NAME,
+  optional("dim", kind<number | null>("number | null"), "TensorFlow 1's deprecated name for axis."),
+] as const;
 
 /**
  * Softmax along a non-last axis, built from stable ops: exp(x - max) / sum. (TensorFlow transposes the
@@ -105,8 +103,8 @@ function shiftedLogits(x: Tensor, axis: number): Tensor {
 }
 
 /** tf.nn.softmax(logits, axis=-1, name): exp(logits) / sum(exp(logits), axis), computed stably. */
-export function softmax(logits: TensorLike, ...args: SoftmaxArgs): Tensor {
-  const a = pyArgs<SoftmaxOptions>(args, ["axis", "name"]);
+export const softmax = defineFunction(signature("nn.softmax", "exp(logits) / sum(exp(logits)) along an axis, computed stably.", softmaxParams, { args: () => [[[1, 2, 3], [1, 1, 1]], 0] }), (logits, axisArg, name, dim): Tensor => {
+  const a = { axis: axisArg, name, dim };
   // Eagerly, tidy frees the intermediates (a tape keeps its own references to what it needs).
   return tidy(() => {
     const x = convertToTensor(logits, { dtype: isTensor(logits) ? undefined : "float32" });
@@ -115,11 +113,11 @@ export function softmax(logits: TensorLike, ...args: SoftmaxArgs): Tensor {
     const e = exp(shiftedLogits(x, axis));
     return execute1("RealDiv", [e, reduceSum(e, axis, true)], {}, a.name ?? "Softmax");
   });
-}
+});
 
 /** tf.nn.log_softmax(logits, axis=-1, name): logits - log(sum(exp(logits), axis)), computed stably. */
-export function logSoftmax(logits: TensorLike, ...args: SoftmaxArgs): Tensor {
-  const a = pyArgs<SoftmaxOptions>(args, ["axis", "name"]);
+export const logSoftmax = defineFunction(signature("nn.log_softmax", "logits - log(sum(exp(logits))) along an axis, computed stably.", softmaxParams, { args: () => [[[1, 2, 3], [1, 1, 1]], 0] }), (logits, axisArg, name, dim): Tensor => {
+  const a = { axis: axisArg, name, dim };
   return tidy(() => {
     const x = convertToTensor(logits, { dtype: isTensor(logits) ? undefined : "float32" });
     const axis = a.axis ?? a.dim ?? -1;
@@ -127,21 +125,11 @@ export function logSoftmax(logits: TensorLike, ...args: SoftmaxArgs): Tensor {
     const s = shiftedLogits(x, axis);
     return execute1("Sub", [s, log(reduceSum(exp(s), axis, true))], {}, a.name ?? "LogSoftmax");
   });
-}
+});
 
-interface XentOptions {
-  labels?: TensorLike;
-  logits?: TensorLike;
-  axis?: number;
-  name?: string;
-  /** TensorFlow 1's deprecated name for axis. */
-  dim?: number;
-}
-
-function requireArg<T>(v: T | undefined, fn: string, what: string): T {
-  if (v === undefined) throw new InvalidArgumentError(`${fn}: ${what} is required`);
-  return v;
-}
+const LABELS = param("labels", T.tensor, "The targets, of the logits' shape and dtype.");
+const LOGITS = param("logits", T.tensor, "Unscaled log-probabilities.");
+const XENT_EXAMPLE = { args: () => [[[0, 1], [1, 0]], [[0.5, 2], [1, -1]]] };
 
 /** Logits as a tensor, and labels converted to the logits' dtype (a JS value adopts it; a tensor must match). */
 function logitsAndLabels(fn: string, labelsIn: TensorLike, logitsIn: TensorLike): [Tensor, Tensor] {
@@ -157,11 +145,9 @@ function logitsAndLabels(fn: string, labelsIn: TensorLike, logitsIn: TensorLike)
  * tf.nn.sigmoid_cross_entropy_with_logits(labels, logits, name), TensorFlow 2's signature; also
  * ({ labels, logits }). Uses TensorFlow's stable form max(x, 0) - x * z + log(1 + exp(-|x|)).
  */
-export function sigmoidCrossEntropyWithLogits(...args: PyArgs<[labels: TensorLike, logits: TensorLike, name: string | XentOptions], XentOptions>): Tensor {
-  const a = pyArgs<XentOptions>(args, ["labels", "logits", "name"]);
+export const sigmoidCrossEntropyWithLogits = defineFunction(signature("nn.sigmoid_cross_entropy_with_logits", "Elementwise logistic loss of logits against labels in [0, 1].", [LABELS, LOGITS, NAME], XENT_EXAMPLE), (labelsIn, logitsIn, name): Tensor => {
+  const a = { name };
   const fn = "sigmoid_cross_entropy_with_logits";
-  const labelsIn = requireArg(a.labels, fn, "labels");
-  const logitsIn = requireArg(a.logits, fn, "logits");
   return tidy(() => {
     const [logits, labels] = logitsAndLabels(fn, labelsIn, logitsIn);
     if (!shapesCompatible(logits.shape, labels.shape)) {
@@ -173,7 +159,7 @@ export function sigmoidCrossEntropyWithLogits(...args: PyArgs<[labels: TensorLik
     const negAbsLogits = where(cond, negative(logits), logits);
     return execute1("AddV2", [subtract(reluLogits, multiply(logits, labels)), log1p(exp(negAbsLogits))], {}, a.name ?? "logistic_loss");
   });
-}
+});
 
 /** Cross-entropy along a non-last class axis, from stable ops (TensorFlow transposes the axis to the end instead). */
 function xentAlongAxis(logits: Tensor, labels: Tensor, axis: number, name: string | undefined): Tensor {
@@ -186,43 +172,47 @@ function xentAlongAxis(logits: Tensor, labels: Tensor, axis: number, name: strin
  * tf.nn.softmax_cross_entropy_with_logits(labels, logits, axis=-1, name), TensorFlow 2's (v2) semantics:
  * labels are a probability distribution per row and gradients flow to both logits and labels.
  */
-export function softmaxCrossEntropyWithLogits(...args: PyArgs<[labels: TensorLike, logits: TensorLike, axis: number | XentOptions, name: string | XentOptions], XentOptions>): Tensor {
-  const a = pyArgs<XentOptions>(args, ["labels", "logits", "axis", "name"]);
+export const softmaxCrossEntropyWithLogits = defineFunction(
+  signature(
+    "nn.softmax_cross_entropy_with_logits",
+    "Cross-entropy between label distributions and softmax(logits), per row (TensorFlow 2's: gradients reach the labels too).",
+    [LABELS, LOGITS, withDefault("axis", T.axis, -1, "The class axis."), NAME, optional("dim", T.axis, "TensorFlow 1's deprecated name for axis.")],
+    XENT_EXAMPLE,
+  ),
+  (labelsIn, logitsIn, axisArg, name, dim): Tensor => {
+  const a = { axis: dim ?? axisArg, name };
   const fn = "softmax_cross_entropy_with_logits";
-  const labelsIn = requireArg(a.labels, fn, "labels");
-  const logitsIn = requireArg(a.logits, fn, "logits");
   // The op's second output (backprop) is freed by tidy eagerly; a tape keeps its own reference.
   return tidy(() => {
     const [logits, labels] = logitsAndLabels(fn, labelsIn, logitsIn);
-    const axis = a.axis ?? a.dim ?? -1;
+    const axis = a.axis;
     if (!isLastAxis(logits, axis)) return xentAlongAxis(logits, labels, axis, a.name);
     return execute("SoftmaxCrossEntropyWithLogits", [logits, labels], {}, a.name)[0];
   });
-}
+  },
+);
 
-interface SparseXentOptions {
-  labels?: TensorLike;
-  logits?: TensorLike;
-  name?: string;
-}
 
 /**
  * tf.nn.sparse_softmax_cross_entropy_with_logits(labels, logits, name): labels are class indices (int32
  * or int64) of shape logits.shape[:-1]; an index outside [0, classes) is an InvalidArgumentError.
  */
-export function sparseSoftmaxCrossEntropyWithLogits(...args: PyArgs<[labels: TensorLike, logits: TensorLike, name: string | SparseXentOptions], SparseXentOptions>): Tensor {
-  const a = pyArgs<SparseXentOptions>(args, ["labels", "logits", "name"]);
-  const fn = "sparse_softmax_cross_entropy_with_logits";
-  const labels = requireArg(a.labels, fn, "labels");
-  const logitsIn = requireArg(a.logits, fn, "logits");
-  return tidy(() => {
-    const logits = convertToTensor(logitsIn, { dtype: isTensor(logitsIn) ? undefined : "float32" });
-    return execute("SparseSoftmaxCrossEntropyWithLogits", [logits, labels], {}, a.name)[0];
-  });
-}
+export const sparseSoftmaxCrossEntropyWithLogits = defineFunction(
+  signature(
+    "nn.sparse_softmax_cross_entropy_with_logits",
+    "Cross-entropy of softmax(logits) at class indices, per row.",
+    [param("labels", kind<TensorLike>("TensorLike (int32 | int64)"), "Class indices in [0, classes), of shape logits.shape[:-1]."), LOGITS, NAME],
+    { args: (tf: { constant: (v: unknown, d: string) => unknown }) => [tf.constant([1, 0], "int32"), [[0.5, 2], [1, -1]]] },
+  ),
+  (labels, logitsIn, name): Tensor =>
+    tidy(() => {
+      const logits = convertToTensor(logitsIn, { dtype: isTensor(logitsIn) ? undefined : "float32" });
+      return execute("SparseSoftmaxCrossEntropyWithLogits", [logits, labels], {}, name)[0];
+    }),
+);
 
 /** tf.nn.l2_loss(t, name): sum(t ** 2) / 2. */
-export function l2Loss(t: TensorLike, ...rest: NameArg): Tensor {
-  const { name } = pyArgs<{ name: string }>(rest, ["name"]);
-  return execute1("L2Loss", [t], {}, name);
-}
+export const l2Loss = defineFunction(
+  signature("nn.l2_loss", "sum(t²) / 2.", [param("t", T.tensor, "A tensor."), NAME], { args: () => [[1, 2, 3]] }),
+  (t, name) => execute1("L2Loss", [t], {}, name),
+);
