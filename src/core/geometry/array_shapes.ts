@@ -504,3 +504,22 @@ export function reverseAxes(rank: number, axes: readonly number[]): boolean[] {
   });
   return flags;
 }
+
+/**
+ * BroadcastGradientArgs: the axes along which each of two broadcast shapes was expanded (the gradient of an
+ * input is summed over its axes). Both backends' kernels compute it here.
+ */
+export function broadcastGradientArgs(a: readonly number[], b: readonly number[]): [number[], number[]] {
+  const n = Math.max(a.length, b.length);
+  const pa = [...new Array(n - a.length).fill(1), ...a];
+  const pb = [...new Array(n - b.length).fill(1), ...b];
+  const r0: number[] = [];
+  const r1: number[] = [];
+  for (let i = 0; i < n; i++) {
+    if (pa[i] === pb[i]) continue;
+    if (pa[i] === 1) r0.push(i);
+    else if (pb[i] === 1) r1.push(i);
+    else throw new InvalidArgumentError(`Incompatible shapes: [${a}] vs. [${b}]`);
+  }
+  return [r0, r1];
+}

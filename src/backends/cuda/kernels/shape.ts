@@ -1,8 +1,9 @@
 import type { DType } from "../../../core/dtype.js";
 import { sizeOf } from "../../../core/shape.js";
-import { defaultBackend } from "../../../eager/context.js";
+import { broadcastGradientArgs } from "../../../core/geometry/array_shapes.js";
 import type { Attrs } from "../../../core/backend.js";
 import type { CudaKernelTable } from "../kernel.js";
+import { hostInts } from "./util.js";
 
 /**
  * The shape family on the GPU: ops computed on the host from shapes (TensorFlow keeps their outputs in host
@@ -20,18 +21,6 @@ export const shapeKernels: CudaKernelTable = {
   BroadcastGradientArgs: {
     host: [0, 1],
     supports: (d) => d.every((x) => x === "int32"),
-    run: (b, [s0, s1]) => {
-      const cpu = defaultBackend();
-      const ins = [s0, s1].map((h) => cpu.write(b.hostValues(h), h.dtype, h.shape));
-      try {
-        return cpu.runKernel("BroadcastGradientArgs", ins, {}, {}).map((o) => {
-          const v = cpu.readSync(o);
-          cpu.dispose(o);
-          return b.write(v, "int32", o.shape);
-        });
-      } finally {
-        for (const h of ins) cpu.dispose(h);
-      }
-    },
-   },
+    run: (b, [s0, s1]) => broadcastGradientArgs(hostInts(b, s0), hostInts(b, s1)).map((r) => b.write(Int32Array.from(r), "int32", [r.length])),
+  },
 };
