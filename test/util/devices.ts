@@ -8,7 +8,7 @@ import { cudaUnavailableReason } from "../../src/backends/cuda/index.js";
  *
  * `forEachDevice(() => { describe(...) ... })` declares the suites once per device, each inside
  * `describe("/device:CPU:0", ...)`, `describe("/device:GPU:0", ...)`; the tests of a device's block run
- * inside `tf.device(device, ...)`. The devices are those `tf.config.listLogicalDevices()` lists; without a
+ * inside `tf.device(device, ...)` where there is more than one device to choose from. The devices are those `tf.config.listLogicalDevices()` lists; without a
  * GPU, the GPU:0 block is still declared and every test in it is reported as skipped with the reason
  * ("no CUDA GPU: ..."), so the runner's summary says what did not run.
  *
@@ -54,6 +54,14 @@ const current = (): Scope | undefined => scopes[scopes.length - 1];
 /** The device whose tests are running now (null outside a device loop); see `onTestDevice`. */
 let running: string | null = null;
 
+/**
+ * Whether tests must ask for their device: not where it is the only one, as on CI, since the default
+ * placement is then that device and an eager op inside tf.device takes the placer's slower path (which
+ * doubled the CPU suites' time).
+ */
+let scoping: boolean | undefined;
+const mustScope = (): boolean => (scoping ??= testDevices().filter((d) => !d.skip).length > 1);
+
 function declare(scope: Scope, body: () => void): void {
   scopes.push(scope);
   try {
@@ -77,7 +85,7 @@ export function forEachDevice(body: (device: string) => void): void {
  * CPU). Eager ops need nothing: the device loop runs each test inside tf.device.
  */
 export function onTestDevice<T>(fn: () => T): T {
-  return running !== null && /CPU/.test(running) ? tf.device(running, fn) : fn();
+  return running !== null && /CPU/.test(running) && mustScope() ? tf.device(running, fn) : fn();
 }
 
 /** `g.asDefault(fn)` with fn's ops on the running test's device (as `onTestDevice` places them). */
@@ -113,7 +121,7 @@ export function it(name: string, a: TestOptions | TestFn, b?: TestFn): void {
     return;
   }
   const device = scope?.device ?? null;
-  if (device === null || fn === undefined) {
+  if (device === null || fn === undefined || !mustScope()) {
     nodeIt(name, options, fn);
     return;
   }
