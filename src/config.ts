@@ -1,8 +1,8 @@
-import { cudaRuntime, gpuBackend, visibleGpus } from "./backends/cuda/index.js";
+import { gpuProvider, visibleGpuCount } from "./core/devices.js";
 import { InvalidArgumentError } from "./core/errors.js";
 import { allSettings, getSetting, SETTING_KEYS, SettingKey, setSetting, SettingValues } from "./core/settings.js";
-import { parseDevice } from "./runtime/device_spec.js";
-import { resetDevicePlacementCache } from "./runtime/devices.js";
+import { parseDevice } from "./core/device_spec.js";
+import { resetDevicePlacementCache } from "./backends/placement.js";
 
 /**
  * tf.config: the devices this process has and how they are used, as TensorFlow's tf.config. GPUs come from
@@ -36,8 +36,8 @@ export class LogicalDeviceConfiguration {
 }
 
 function physicalGpus(): PhysicalDevice[] {
-  const rt = cudaRuntime();
-  return rt ? rt.devices.map((_, i) => new PhysicalDevice(`/physical_device:GPU:${i}`, "GPU")) : [];
+  const devices = gpuProvider()?.physicalDevices() ?? [];
+  return devices.map((_, i) => new PhysicalDevice(`/physical_device:GPU:${i}`, "GPU"));
 }
 
 function ofType<T extends { deviceType: string }>(list: T[], deviceType?: string | null): T[] {
@@ -51,7 +51,7 @@ export function listPhysicalDevices(deviceType?: string | null): PhysicalDevice[
 
 /** tf.config.list_logical_devices(device_type=None). */
 export function listLogicalDevices(deviceType?: string | null): LogicalDevice[] {
-  const gpus = visibleGpus().map((_, i) => new LogicalDevice(`/device:GPU:${i}`, "GPU"));
+  const gpus = Array.from({ length: visibleGpuCount() }, (_, i) => new LogicalDevice(`/device:GPU:${i}`, "GPU"));
   return ofType([new LogicalDevice("/device:CPU:0", "CPU"), ...gpus], deviceType);
 }
 
@@ -111,20 +111,22 @@ function logicalGpu(device: string, where: string) {
     throw new InvalidArgumentError(`${where}: No matching devices found for '${device}'`);
   }
   if (spec.type !== "GPU") throw new InvalidArgumentError(`${where}: only GPU devices are supported, got '${device}'`);
-  const b = gpuBackend(spec.index ?? 0);
-  if (!b) throw new InvalidArgumentError(`${where}: No matching devices found for '${device}'`);
-  return b;
+  const index = spec.index ?? 0;
+  const provider = gpuProvider();
+  if (!provider || !provider.backend(index)) throw new InvalidArgumentError(`${where}: No matching devices found for '${device}'`);
+  return { provider, index };
 }
 
 /** tf.config.experimental.get_memory_info("GPU:0"): bytes in use by tensors now and at the peak. */
 export function getMemoryInfo(device: string): { current: number; peak: number } {
-  const a = logicalGpu(device, "getMemoryInfo").allocator;
-  return { current: a.inUseBytes, peak: a.peakBytes };
+  const { provider, index } = logicalGpu(device, "getMemoryInfo");
+  return provider.memoryStats(index) ?? { current: 0, peak: 0 };
 }
 
 /** tf.config.experimental.reset_memory_stats("GPU:0"): the peak restarts from what is in use now. */
 export function resetMemoryStats(device: string): void {
-  logicalGpu(device, "resetMemoryStats").allocator.resetPeak();
+  const { provider, index } = logicalGpu(device, "resetMemoryStats");
+  provider.resetPeakMemory(index);
 }
 
 /** tf.config.experimental.set_memory_growth(device, enable). tsflow always allocates as tensors need memory. */
@@ -148,7 +150,7 @@ export function tensorFloat32ExecutionEnabled(): boolean {
 /** tf.config.experimental.get_device_details(device): { deviceName, computeCapability } for GPUs. */
 export function getDeviceDetails(device: PhysicalDevice): { deviceName?: string; computeCapability?: [number, number] } {
   if (device.deviceType !== "GPU") return {};
-  const info = cudaRuntime()!.devices[gpuOrdinal(device, "getDeviceDetails")];
+  const info = gpuProvider()!.physicalDevices()[gpuOrdinal(device, "getDeviceDetails")];
   return { deviceName: info.name, computeCapability: [info.computeCapability[0], info.computeCapability[1]] };
 }
 

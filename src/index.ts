@@ -10,7 +10,8 @@ import * as nnOps from "./ops/nn.js";
 import * as convOps from "./ops/conv.js";
 import * as arr from "./ops/array.js";
 import * as rnd from "./ops/random.js";
-import * as st from "./ops/state.js";
+import * as st from "./graph/state_ops.js";
+import * as va from "./variables/assign.js";
 import * as init from "./variables/initializers.js";
 import * as scope from "./variables/scope.js";
 import * as trainNs from "./train/index.js";
@@ -23,8 +24,8 @@ import { addToCollection, addToCollections, controlDependencies, device, getColl
 import { ConfigProto, InteractiveSession, RunMetadata, RunOptions, Session, getDefaultSession } from "./runtime/session.js";
 import { disableEagerExecution, enableEagerExecution } from "./eager/mode.js";
 import { setLogDevicePlacement } from "./config.js";
-import { executingEagerly } from "./eager/context.js";
-import { gradients } from "./autodiff/gradients.js";
+import { executingEagerly } from "./core/context.js";
+import { gradients } from "./graph/gradients.js";
 import { notImplemented } from "./core/unimplemented.js";
 
 // ---- core types
@@ -36,7 +37,7 @@ export { Variable } from "./variables/variable.js";
 export { GradientTape } from "./eager/tape.js";
 export type { DType } from "./core/dtype.js";
 export type { Shape, Dim } from "./core/shape.js";
-export type { TensorLike } from "./eager/tensor_types.js";
+export type { TensorLike } from "./core/tensor_like.js";
 export type { SessionOptions } from "./runtime/session.js";
 export { ConfigProto, RunOptions, RunMetadata };
 export { Graph, GraphKeys, Session, InteractiveSession, getDefaultSession, getDefaultGraph, resetDefaultGraph };
@@ -80,7 +81,8 @@ export const {
 } = arr;
 export const linSpace = arr.linspace; // TensorFlow 1's tf.lin_space
 export const { randomNormal, randomUniform, truncatedNormal, setRandomSeed } = rnd;
-export const { placeholder, placeholderWithDefault, noOp, group, assign, assignAdd, assignSub } = st;
+export const { placeholder, placeholderWithDefault, noOp, group } = st;
+export const { assign, assignAdd, assignSub } = va;
 export { cast, matmul };
 export const {
   variableScope, getVariable, getVariableScope, globalVariables, trainableVariables, localVariables,

@@ -1,6 +1,7 @@
 /**
- * Wires the layers together once: the op library registers, the CPU backend becomes the default
- * device, and the tape gets the ops it needs. Imported first by index.ts.
+ * The composition root: wires the layers together once. Imported first by index.ts. The op library
+ * registers its rows, the CPU backend registers itself, the GPU provider is loaded only where a CUDA
+ * driver may exist, and the executors of the two modes are handed to dispatch.
  */
 import "./ops/state.js";
 import "./ops/elementwise.js";
@@ -14,20 +15,17 @@ import "./ops/debug.js";
 import "./ops/training.js";
 import "./ops/methods.js";
 import "./runtime/session.js";
-import { CpuBackend } from "./backends/cpu/backend.js";
-import { setBackendProvider } from "./eager/context.js";
-import { EagerTensor } from "./eager/tensor.js";
-import { setTapeOps } from "./eager/tape.js";
-import * as ew from "./ops/elementwise.js";
-import { onesLike, zerosLike } from "./ops/array.js";
-import { addN } from "./ops/reduce.js";
+import "./backends/cpu/backend.js";
+import { gpuProvider, registerGpuProvider } from "./core/devices.js";
+import { cudaAbsence, noGpuProvider } from "./backends/cuda/presence.js";
+import { registerExecutors } from "./ops/executor.js";
+import { eagerExecutor } from "./eager/executor.js";
+import { tidy } from "./eager/memory.js";
+import { graphExecutor } from "./graph/build.js";
 
-let cpu: CpuBackend | null = null;
-setBackendProvider(() => (cpu ??= new CpuBackend()));
+registerExecutors(eagerExecutor, graphExecutor, tidy);
 
-setTapeOps({
-  onesLike: (t) => onesLike(t) as EagerTensor,
-  zerosLike: (t) => zerosLike(t) as EagerTensor,
-  add: (a, b) => ew.add(a, b) as EagerTensor,
-  addN: (ts) => addN(ts) as EagerTensor,
-});
+// The cuda backend's modules (and, on first use, its native libraries) load only where a driver may be.
+const absence = cudaAbsence();
+if (absence === null) await import("./backends/cuda/index.js");
+else if (gpuProvider() === null) registerGpuProvider(noGpuProvider(absence)); // unless a caller loaded the cuda backend itself

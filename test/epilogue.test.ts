@@ -8,7 +8,7 @@ import { withOptions } from "./util/settings.js";
 import { findEpilogueGroups } from "../src/runtime/epilogue.js";
 import type { OpStep, Plan } from "../src/runtime/plan.js";
 import { orderedPlan } from "../src/runtime/compile.js";
-import { localDevices, LocalDevice } from "../src/runtime/devices.js";
+import { localDevices, LocalDevice } from "../src/backends/placement.js";
 import type { Backend, Handle } from "../src/core/backend.js";
 
 /**

@@ -7,7 +7,7 @@ import { E, gpuOnly } from "./util/gpu.js";
 import { withOptions } from "./util/settings.js";
 import { findFusionGroups, FusionNodeInfo } from "../src/runtime/fusion.js";
 import type { DType } from "../src/core/dtype.js";
-import { defaultBackend } from "../src/eager/context.js";
+import { defaultBackend } from "../src/core/devices.js";
 import type { Backend } from "../src/core/backend.js";
 
 /**

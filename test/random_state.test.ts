@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { it } from "node:test";
-import { Philox } from "../src/ops/random_state.js";
+import { Philox } from "../src/core/philox.js";
 
 it("Philox4x32-10 matches the Random123 known-answer vector (key 0, counter 0)", () => {
   const p = new Philox(0, 0);

@@ -6,7 +6,7 @@ import { describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
 import * as tf from "../src/index.js";
 import type { Backend } from "../src/core/backend.js";
-import { defaultBackend } from "../src/eager/context.js";
+import { defaultBackend } from "../src/core/devices.js";
 import { README, withSettingsTable } from "../scripts/docs_settings.js";
 import { Options, withOptions } from "./util/settings.js";
 

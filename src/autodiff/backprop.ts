@@ -1,16 +1,8 @@
 import { isFloating } from "../core/dtype.js";
 import { InvalidArgumentError } from "../core/errors.js";
-import type { AnyTensor } from "../eager/tensor_types.js";
+import type { Tensor as AnyTensor } from "../core/tensor.js";
+import { markKnownZeros } from "../ops/grad_util.js";
 import type { GradOp, OpDef } from "../ops/registry.js";
-
-/**
- * Gradients the backward pass made up as zeros for outputs nothing flowed into: a rule can skip a term
- * for them (softmax cross-entropy's second output) without reading a device buffer back to look.
- */
-const madeUpZeros = new WeakSet<object>();
-export function isKnownZeros(t: object): boolean {
-  return madeUpZeros.has(t);
-}
 
 /** One recorded op, seen the same way whether it came from a graph or from a tape. */
 export interface BackpropNode {
@@ -77,7 +69,7 @@ export function backprop(
     const dys = outGrads.map((g, j) => {
       if (g !== null) return g;
       const z = hooks.zerosLike(n.op.outputs[j]);
-      madeUpZeros.add(z);
+      markKnownZeros(z);
       return z;
     });
     const src = n.op;

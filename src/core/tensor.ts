@@ -2,11 +2,18 @@ import type { DType, Values } from "./dtype.js";
 import type { Shape } from "./shape.js";
 
 /**
+ * True on graph tensors (SymbolicTensor), which have no value outside Session.run; false on eager ones. Lets
+ * the layers below eager/ and graph/ tell the two kinds apart; a symbol keeps it out of the public API.
+ */
+export const SYMBOLIC: unique symbol = Symbol("tsflow.symbolic");
+
+/**
  * tf.Tensor: what every op returns. Two kinds exist, as in TensorFlow: an EagerTensor holds a value; a
  * SymbolicTensor is an edge of a tf.Graph whose value exists only inside Session.run. Elementwise ops and
  * reductions are also methods (installed by the op library).
  */
 export abstract class Tensor {
+  abstract get [SYMBOLIC](): boolean;
   abstract readonly dtype: DType;
   /** Static shape; always fully known for an EagerTensor. */
   abstract readonly shape: Shape;

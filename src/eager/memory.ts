@@ -1,11 +1,11 @@
 import { InvalidArgumentError } from "../core/errors.js";
 import { Tensor } from "../core/tensor.js";
-import { ctx, defaultBackend, popTidy, pushTidy, adoptIntoParentScope } from "./context.js";
+import { liveBackends } from "../core/devices.js";
+import { eagerState, popTidy, pushTidy, adoptIntoParentScope, Scoped } from "./context.js";
 import { EagerTensor } from "./tensor.js";
-import { liveGpuBackends } from "../backends/cuda/index.js";
 
 /** Collects eager tensors in a result (tensor, array or object of them) without copying. */
-function collect(x: unknown, out: Set<EagerTensor>): void {
+function collect(x: unknown, out: Set<Scoped>): void {
   if (x instanceof EagerTensor) out.add(x);
   else if (Array.isArray(x)) for (const v of x) collect(v, out);
   else if (x && typeof x === "object" && Object.getPrototypeOf(x) === Object.prototype) {
@@ -34,7 +34,7 @@ export function tidy<T>(a: string | (() => T), b?: () => T): T {
     popTidy(scope);
   }
   if (result instanceof Promise) throw new InvalidArgumentError("Cannot return a Promise inside tf.tidy");
-  const keep = new Set<EagerTensor>();
+  const keep = new Set<Scoped>();
   collect(result, keep);
   for (const t of scope.tensors) {
     if (keep.has(t)) {
@@ -53,14 +53,14 @@ export function keep<T extends Tensor>(t: T): T {
 
 /** tf.dispose(x): disposes every eager tensor in a tensor, array or object. */
 export function dispose(x: unknown): void {
-  const all = new Set<EagerTensor>();
+  const all = new Set<Scoped>();
   collect(x, all);
   for (const t of all) t.dispose();
 }
 
 /** tf.memory(): live eager tensors and the device buffers behind them. */
 export function memory(): { numTensors: number; numDataBuffers: number; numBytes: number } {
-  // Buffers of every device: the CPU's and those of GPUs in use (backends/cuda).
-  const ms = [defaultBackend().memory(), ...liveGpuBackends().map((b) => b.memory())];
-  return { numTensors: ctx.liveTensors, numDataBuffers: ms.reduce((n, m) => n + m.numBuffers, 0), numBytes: ms.reduce((n, m) => n + m.numBytes, 0) };
+  // Buffers of every device: the CPU's and those of GPUs in use (core/devices.ts).
+  const ms = liveBackends().map((b) => b.memory());
+  return { numTensors: eagerState.liveTensors, numDataBuffers: ms.reduce((n, m) => n + m.numBuffers, 0), numBytes: ms.reduce((n, m) => n + m.numBytes, 0) };
 }

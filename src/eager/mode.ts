@@ -1,5 +1,5 @@
 import { FailedPreconditionError } from "../core/errors.js";
-import { ctx } from "./context.js";
+import { ctx } from "../core/context.js";
 
 /** tf.compat.v1.disable_eager_execution(): from now on ops build the default graph (TensorFlow 1). */
 export function disableEagerExecution(): void {

@@ -4,9 +4,12 @@ import type { Attrs } from "../core/backend.js";
 import type { OpDef } from "../ops/registry.js";
 import { getOpDef } from "../ops/registry.js";
 import { backprop, BackpropNode } from "../autodiff/backprop.js";
+import { onesLike, zerosLike } from "../ops/array.js";
+import { add } from "../ops/elementwise.js";
+import { addN } from "../ops/reduce.js";
 import { EagerTensor } from "./tensor.js";
-import { Variable } from "../variables/variable.js";
 import type { Tensor } from "../core/tensor.js";
+import { isTensorConvertible, TensorConvertible } from "../core/tensor_like.js";
 
 type TapeEntry = BackpropNode;
 
@@ -38,7 +41,7 @@ export class GradientTape {
   #entries: TapeEntry[] = [];
   readonly #store: SavedStore = { aliases: new Map() };
   readonly #watched = new Set<number>();
-  readonly #variables = new Map<number, Variable>();
+  readonly #variables = new Map<number, TensorConvertible>();
   #used = false;
 
   constructor(opts: GradientTapeOptions = {}) {
@@ -69,23 +72,23 @@ export class GradientTape {
     }
   }
 
-  watch(x: Tensor | Variable | readonly (Tensor | Variable)[]): void {
+  watch(x: Tensor | TensorConvertible | readonly (Tensor | TensorConvertible)[]): void {
     const list = Array.isArray(x) ? x : [x];
-    for (const t of list as (Tensor | Variable)[]) {
+    for (const t of list as (Tensor | TensorConvertible)[]) {
       if (t instanceof EagerTensor) this.#watched.add(t.id);
-      else if (!(t instanceof Variable)) throw new InvalidArgumentError(`GradientTape.watch: ${String(t)} is not an eager tensor or a variable`);
+      else if (!isTensorConvertible(t)) throw new InvalidArgumentError(`GradientTape.watch: ${String(t)} is not an eager tensor or a variable`);
       else {
         this.#watched.add(t.tapeId);
         this.#variables.set(t.tapeId, t);
       }
     }
   }
-  watchedVariables(): Variable[] {
+  watchedVariables(): TensorConvertible[] {
     return [...this.#variables.values()];
   }
 
   /** Called when a variable is read eagerly: trainable variables are watched automatically. */
-  noteVariableRead(v: Variable): void {
+  noteVariableRead(v: TensorConvertible): void {
     if (this.watchAccessedVariables && v.trainable && !this.#watched.has(v.tapeId)) {
       this.#watched.add(v.tapeId);
       this.#variables.set(v.tapeId, v);
@@ -119,7 +122,7 @@ export class GradientTape {
    * d(target)/d(sources). Sources may be tensors or variables, nested in arrays; unconnected sources give
    * null (or zeros with unconnectedGradients "zero"), as in TensorFlow.
    */
-  gradient<S extends Tensor | Variable | readonly (Tensor | Variable)[]>(
+  gradient<S extends Tensor | TensorConvertible | readonly (Tensor | TensorConvertible)[]>(
     target: Tensor | readonly Tensor[],
     sources: S,
     outputGradients?: Tensor | readonly (Tensor | null)[] | null,
@@ -129,12 +132,12 @@ export class GradientTape {
       throw new FailedPreconditionError("A non-persistent GradientTape can only be used to compute one set of gradients (or jacobians)");
     }
     const targets = Array.isArray(target) ? (target as EagerTensor[]) : [target as EagerTensor];
-    const srcList = (Array.isArray(sources) ? sources : [sources]) as (EagerTensor | Variable)[];
+    const srcList = (Array.isArray(sources) ? sources : [sources]) as (EagerTensor | TensorConvertible)[];
     for (const s of srcList) {
-      if (!(s instanceof EagerTensor) && !(s instanceof Variable)) throw new InvalidArgumentError(`GradientTape.gradient: source ${String(s)} is not an eager tensor or a variable`);
+      if (!(s instanceof EagerTensor) && !isTensorConvertible(s)) throw new InvalidArgumentError(`GradientTape.gradient: source ${String(s)} is not an eager tensor or a variable`);
     }
     const ogs = outputGradients == null ? [] : Array.isArray(outputGradients) ? outputGradients : [outputGradients];
-    const ops = eagerOps();
+    const ops = eagerOps;
     const result = this.stopRecording(() => {
       const seeds = new Map<unknown, EagerTensor>();
       targets.forEach((t, i) => {
@@ -149,7 +152,7 @@ export class GradientTape {
         zerosLike: (t) => ops.zerosLike(t as EagerTensor),
         scoped: (_n, fn) => fn(),
       }) as (EagerTensor | null)[];
-      return grads.map((g, i) => (g === null && unconnectedGradients === "zero" ? ops.zerosLike(srcList[i] instanceof EagerTensor ? (srcList[i] as EagerTensor) : (srcList[i] as Variable).value() as EagerTensor) : g));
+      return grads.map((g, i) => (g === null && unconnectedGradients === "zero" ? ops.zerosLike(srcList[i] instanceof EagerTensor ? (srcList[i] as EagerTensor) : (srcList[i] as TensorConvertible).value() as EagerTensor) : g));
     });
     this.#used = true;
     if (!this.persistent) this.#release();
@@ -184,7 +187,7 @@ export function recordOperation(def: OpDef, inputs: readonly EagerTensor[], outp
 }
 
 /** Called when a variable is read eagerly: records the read as an Identity from the variable. */
-export function recordVariableRead(v: Variable, value: EagerTensor): void {
+export function recordVariableRead(v: TensorConvertible, value: EagerTensor): void {
   if (activeTapes.length === 0) return;
   const identity = getOpDef("Identity")!;
   for (const tape of activeTapes) {
@@ -193,21 +196,13 @@ export function recordVariableRead(v: Variable, value: EagerTensor): void {
   }
 }
 
-/** The ops the tape itself needs, bound late to avoid an import cycle with the op library. */
-export interface TapeOps {
-  onesLike(t: EagerTensor): EagerTensor;
-  zerosLike(t: EagerTensor): EagerTensor;
-  add(a: EagerTensor, b: EagerTensor): EagerTensor;
-  addN(ts: EagerTensor[]): EagerTensor;
-}
-let tapeOps: TapeOps | null = null;
-export function setTapeOps(o: TapeOps): void {
-  tapeOps = o;
-}
-function eagerOps(): TapeOps {
-  if (!tapeOps) throw new Error("tsflow: op library not loaded");
-  return tapeOps;
-}
+/** The ops the tape itself needs (eager results, since the tape runs eagerly). */
+const eagerOps = {
+  onesLike: (t: EagerTensor) => onesLike(t) as EagerTensor,
+  zerosLike: (t: EagerTensor) => zerosLike(t) as EagerTensor,
+  add: (a: EagerTensor, b: EagerTensor) => add(a, b) as EagerTensor,
+  addN: (ts: EagerTensor[]) => addN(ts) as EagerTensor,
+};
 
 /** Runs fn with no tape recording (variable updates are not differentiable). */
 export function withoutRecording<T>(fn: () => T): T {

@@ -4,8 +4,9 @@ import { FailedPreconditionError, InvalidArgumentError } from "../core/errors.js
 import { sizeOf } from "../core/shape.js";
 import { formatValues, toNested } from "../core/values.js";
 import type { Handle } from "../core/backend.js";
-import { ctx, trackTensor } from "./context.js";
-import { Tensor } from "../core/tensor.js";
+import { ctx } from "../core/context.js";
+import { eagerState, trackTensor } from "./context.js";
+import { SYMBOLIC, Tensor } from "../core/tensor.js";
 
 /**
  * Releases the buffer of a tensor that was dropped without dispose(): the backstop, not the plan.
@@ -16,7 +17,7 @@ import { Tensor } from "../core/tensor.js";
 const leakRegistry = new FinalizationRegistry<{ handle: Handle; alive: { v: boolean } }>((held) => {
   if (held.alive.v) {
     held.alive.v = false;
-    ctx.liveTensors--;
+    eagerState.liveTensors--;
     held.handle.backend.dispose(held.handle);
   }
 });
@@ -44,7 +45,7 @@ export class EagerTensor extends Tensor {
     this.shape = handle.shape.slice();
     if (owned) {
       this.kept = true;
-      ctx.liveTensors++;
+      eagerState.liveTensors++;
     } else if (!trackTensor(this)) {
       this.guardLeak();
     }
@@ -57,6 +58,9 @@ export class EagerTensor extends Tensor {
     leakRegistry.register(this, { handle: this.#handle, alive: this.#alive }, this);
   }
 
+  override get [SYMBOLIC](): boolean {
+    return false;
+  }
   override get name(): string {
     throw new InvalidArgumentError("Tensor.name is meaningless when eager execution is enabled.");
   }
@@ -107,7 +111,7 @@ export class EagerTensor extends Tensor {
       this.#alive.v = false;
       leakRegistry.unregister(this);
     }
-    ctx.liveTensors--;
+    eagerState.liveTensors--;
     h.backend.dispose(h);
   }
 

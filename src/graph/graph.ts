@@ -2,10 +2,10 @@ import { inspect } from "node:util";
 import { FailedPreconditionError, InvalidArgumentError, NotFoundError } from "../core/errors.js";
 import type { Attrs, OutSpec } from "../core/schema/types.js";
 import type { OpDef } from "../ops/registry.js";
-import { ctx } from "../eager/context.js";
+import { ctx } from "../core/context.js";
 import { Operation } from "./operation.js";
 import { SymbolicTensor } from "./tensor.js";
-import { mergeDeviceSpecs } from "../runtime/device_spec.js";
+import { mergeDeviceSpecs } from "../core/device_spec.js";
 
 /** TensorFlow's standard collection names (tf.GraphKeys). */
 export const GraphKeys = {

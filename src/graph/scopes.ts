@@ -1,10 +1,10 @@
-import { ctx, executingEagerly } from "../eager/context.js";
-import { withEagerNameScope } from "../eager/name_scope.js";
+import { ctx, executingEagerly } from "../core/context.js";
+import { withEagerNameScope } from "../core/eager_name_scope.js";
 import type { Tensor } from "../core/tensor.js";
+import { isTensorConvertible, TensorConvertible } from "../core/tensor_like.js";
 import { getDefaultGraph } from "./default_graph.js";
 import { Operation } from "./operation.js";
 import { SymbolicTensor } from "./tensor.js";
-import { Variable } from "../variables/variable.js";
 import { InvalidArgumentError } from "../core/errors.js";
 
 /** tf.name_scope(name, fn): prefixes the names of ops (and variables) created by fn with `name/`. */
@@ -14,16 +14,16 @@ export function nameScope<T>(name: string, fn: (scope: string) => T): T {
 }
 
 /** tf.control_dependencies(ops, fn): ops created by fn run only after `controlInputs`. */
-export function controlDependencies<T>(controlInputs: readonly (Operation | Tensor | Variable | null)[] | null, fn: () => T): T {
+export function controlDependencies<T>(controlInputs: readonly (Operation | Tensor | TensorConvertible | null)[] | null, fn: () => T): T {
   if (executingEagerly()) return fn();
   const ops = controlInputs === null ? null : controlInputs.filter((x) => x !== null).map(asOperation);
   return getDefaultGraph().controlDependencies(ops, fn);
 }
 
 /** The op behind a control input: a tensor's producer, a variable's VariableV2 node. */
-export function asOperation(x: Operation | Tensor | Variable): Operation {
+export function asOperation(x: Operation | Tensor | TensorConvertible): Operation {
   if (x instanceof SymbolicTensor) return x.op;
-  if (x instanceof Variable) return x.op;
+  if (isTensorConvertible(x)) return x.op as Operation;
   if (x instanceof Operation) return x;
   throw new InvalidArgumentError(`Can not convert ${String(x)} to an Operation: an eager tensor has no op`);
 }

@@ -4,10 +4,9 @@ import { InvalidArgumentError } from "../core/errors.js";
 import { mergeShapes, Shape, shapesCompatible, shapeStr } from "../core/shape.js";
 import type { Graph } from "./graph.js";
 import type { Operation } from "./operation.js";
-import { Tensor } from "../core/tensor.js";
+import { SYMBOLIC, Tensor } from "../core/tensor.js";
 import type { Values } from "../core/dtype.js";
 import { evalInSession } from "./eval_hook.js";
-import type { EagerTensor } from "../eager/tensor.js";
 
 /** A graph edge: the `index`-th output of an Operation. Has a static shape that may hold unknown dims. */
 export class SymbolicTensor extends Tensor {
@@ -20,6 +19,9 @@ export class SymbolicTensor extends Tensor {
   ) {
     super();
     this.#shape = shape;
+  }
+  override get [SYMBOLIC](): boolean {
+    return true;
   }
   #noValue(): never {
     throw new InvalidArgumentError(`${this.toString()} is a symbolic tensor of a tf.Graph: it has no value outside Session.run (use sess.run(t) or t.eval())`);
@@ -71,8 +73,8 @@ export class SymbolicTensor extends Tensor {
     this.#shape = mergeShapes(this.#shape, shape);
   }
   /** Runs this tensor in `session` (default: the default session) and returns its value. */
-  eval(feedDict?: unknown, session?: unknown): EagerTensor {
-    return evalInSession(this, feedDict, session) as EagerTensor;
+  eval(feedDict?: unknown, session?: unknown): Tensor {
+    return evalInSession(this, feedDict, session) as Tensor;
   }
   consumers(): Operation[] {
     return this.graph.consumersOf(this);

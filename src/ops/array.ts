@@ -1,22 +1,19 @@
 import { allocValues, checkDType, DType, Values } from "../core/dtype.js";
 import { InvalidArgumentError, UnimplementedError } from "../core/errors.js";
 import { isFullyDefined, shapeStr, sizeOf } from "../core/shape.js";
-import type { Tensor } from "../core/tensor.js";
+import { SYMBOLIC, Tensor } from "../core/tensor.js";
 import { HostValue, inferDType, inferShape as inferShapeOf, reshapeValues, toValues } from "../core/values.js";
 import type { Attrs } from "../core/backend.js";
-import { executingEagerly } from "../eager/context.js";
-import { EagerTensor } from "../eager/tensor.js";
-import type { TensorLike } from "../eager/tensor_types.js";
-import { SymbolicTensor } from "../graph/tensor.js";
-import { Variable } from "../variables/variable.js";
+import { executingEagerly } from "../core/context.js";
+import { isTensorConvertible, TensorConvertible, TensorLike } from "../core/tensor_like.js";
 import { defineFunction, K, kind, optional, param, signature, withDefault } from "../core/signature.js";
 import { NAME, T } from "./params.js";
 import type { OpType } from "../core/schema/index.js";
-import { buildNode, constValueOf, execute, execute1, isTensor } from "./dispatch.js";
-import { placeConstant } from "../runtime/devices.js";
+import { execute, execute1, isTensor } from "./dispatch.js";
+import { currentExecutor } from "./executor.js";
 import { unknownShapeOfRank, valuesToInts } from "../core/schema/infer_util.js";
 import { concatShape } from "../core/geometry/array_shapes.js";
-import { defineGradients, getOpDef, GradOp } from "./registry.js";
+import { defineGradients, GradOp } from "./registry.js";
 import { cast } from "./cast.js";
 import { add, floormod, greaterEqual, maximum, multiply, subtract } from "./elementwise.js";
 import { reduceProd, reduceSum } from "./reduce.js";
@@ -60,13 +57,15 @@ export const constant = defineFunction(
     let values: Values;
     let shp: number[];
     let dtype: DType;
-    if (isTensor(value) && value instanceof EagerTensor) {
+    if (isTensor(value)) {
+      // Only an eager tensor has a value now; a graph tensor has one only inside Session.run.
+      if (value[SYMBOLIC]) {
+        throw new InvalidArgumentError(`tf.constant: ${value.toString()} is symbolic; a constant needs a concrete value`);
+      }
       dtype = dtypeArg ?? value.dtype;
       if (dtype !== value.dtype) return cast(value, dtype);
       values = value.dataSync();
-      shp = value.shape;
-    } else if (isTensor(value)) {
-      throw new InvalidArgumentError(`tf.constant: ${value.toString()} is symbolic; a constant needs a concrete value`);
+      shp = value.shape as number[];
     } else {
       dtype = checkDType(dtypeArg ?? inferDType(value as HostValue), "tf.constant");
       ({ values, shape: shp } = toValues(value as HostValue, dtype));
@@ -75,9 +74,8 @@ export const constant = defineFunction(
       values = reshapeValues(values, shp, shapeArg, dtype, "tf.constant");
       shp = shapeArg.slice();
     }
-    // Eager constants go where TensorFlow 2 puts them: the tf.device scope's device, else GPU:0 if any.
-    if (executingEagerly()) return new EagerTensor(placeConstant(dtype).write(values, dtype, shp));
-    return buildNode(getOpDef("Const")!, [], { value: values, dtype, shape: shp }, name ?? "Const").outputs[0];
+    // Eagerly where TensorFlow 2 puts constants (the tf.device scope's device, else GPU:0); in a graph a Const.
+    return currentExecutor().constant(values, dtype, shp, name);
   },
 );
 
@@ -184,12 +182,8 @@ function maskAttrs(attrs: Attrs): Attrs {
 
 /** The value of an int tensor when known while building: eager data, or a graph Const's value. */
 function knownInts(t: Tensor): number[] | null {
-  if (t instanceof EagerTensor) return valuesToInts(t.dataSync());
-  if (t instanceof SymbolicTensor) {
-    const v = constValueOf(t);
-    return v === undefined ? null : valuesToInts(v);
-  }
-  return null;
+  const v = currentExecutor().knownValue(t);
+  return v === undefined ? null : valuesToInts(v);
 }
 
 /** A vector of dims: a JS array when known statically, else an int32 tensor computed at run time. */
@@ -397,13 +391,13 @@ defineGradients({
 /** The dtype a list of values shares: that of its first tensor, else what its first JS value infers. */
 function listDType(values: readonly TensorLike[]): DType {
   for (const v of values) {
-    if (isTensor(v) || v instanceof Variable) return v.dtype;
+    if (isTensor(v) || isTensorConvertible(v)) return v.dtype;
   }
   return inferDType(values[0] as HostValue);
 }
 /** Tensors pass (a dtype mismatch is the op's error); JS values become constants of `dtype`. */
 function asTensors(values: readonly TensorLike[], dtype: DType): TensorLike[] {
-  return values.map((v) => (isTensor(v) || v instanceof Variable ? v : constant(v, { dtype })));
+  return values.map((v) => (isTensor(v) || isTensorConvertible(v) ? v : constant(v, { dtype })));
 }
 /** Int vector arguments (perm, begin, multiples...): JS arrays become int32. */
 function intArg(v: TensorLike): TensorLike {
@@ -415,7 +409,7 @@ function intArg(v: TensorLike): TensorLike {
 }
 const intScalar = (v: TensorLike): TensorLike => (typeof v === "number" ? constant(v, { dtype: "int32" }) : v);
 const staticRank = (x: TensorLike): number | null =>
-  isTensor(x) || x instanceof Variable ? (x.shape === null ? null : x.shape.length) : inferShapeOf(x as HostValue).length;
+  isTensor(x) || isTensorConvertible(x) ? (x.shape === null ? null : x.shape.length) : inferShapeOf(x as HostValue).length;
 
 const NUM_OUT = kind<number | null>("number | null");
 const INT_TENSOR = kind<TensorLike>("number[] | TensorLike");
@@ -497,7 +491,7 @@ export const unstack = defineFunction(
     { args: () => [[[1, 2], [3, 4]], 2, 1] },
   ),
   (value, numArg, axis, name): Tensor[] => {
-    const v = isTensor(value) || value instanceof Variable ? value : convertToTensor(value);
+    const v = isTensor(value) || isTensorConvertible(value) ? value : convertToTensor(value);
     let num = numArg ?? null;
     if (num === null) {
       const s = v.shape;
@@ -648,7 +642,7 @@ export const pad = defineFunction(
   (tensor, paddings, modeArg, cv, name) => {
     const mode = modeArg.toUpperCase();
     if (mode === "CONSTANT") {
-      if (!isTensor(cv) && !(cv instanceof Variable) && cv === 0) return execute1("Pad", [tensor, paddings], {}, name);
+      if (!isTensor(cv) && !isTensorConvertible(cv) && cv === 0) return execute1("Pad", [tensor, paddings], {}, name);
       return execute1("PadV2", [tensor, paddings, cv], {}, name);
     }
     if (mode === "REFLECT" || mode === "SYMMETRIC") return execute1("MirrorPad", [tensor, paddings], { mode }, name);
@@ -676,7 +670,7 @@ export const oneHot = defineFunction(
     { args: () => [[0, 2], 3, 5, -1, -1, "int32"] },
   ),
   (indices, depth, onValue, offValue, axis, dtypeArg, name) => {
-    const isT = (v: TensorLike | undefined): v is Tensor | Variable => v !== undefined && (isTensor(v) || v instanceof Variable);
+    const isT = (v: TensorLike | undefined): v is Tensor | TensorConvertible => v !== undefined && (isTensor(v) || isTensorConvertible(v));
     const tensorD = isT(onValue) ? onValue.dtype : isT(offValue) ? offValue.dtype : null;
     const jsD = [onValue, offValue].filter((v) => v !== undefined).map((v) => inferDType(v as HostValue))[0] ?? null;
     const dtype = dtypeArg ?? tensorD ?? jsD ?? "float32";
@@ -711,9 +705,9 @@ export const range = defineFunction(
   (start, limit, d, dtypeArg, name) => {
     const [s, l]: TensorLike[] = limit === undefined || limit === null ? [0, start] : [start, limit];
     const dtypeOf = (v: TensorLike): DType =>
-      isTensor(v) || v instanceof Variable ? v.dtype : typeof v === "number" ? (Number.isInteger(v) ? "int32" : "float32") : inferDType(v as HostValue);
+      isTensor(v) || isTensorConvertible(v) ? v.dtype : typeof v === "number" ? (Number.isInteger(v) ? "int32" : "float32") : inferDType(v as HostValue);
     const dtype = dtypeArg ?? [s, l, d].map(dtypeOf).reduce((a, b) => (RANGE_ORDER.indexOf(b) > RANGE_ORDER.indexOf(a) ? b : a));
-    const conv = (v: TensorLike) => (isTensor(v) || v instanceof Variable ? (v.dtype === dtype ? v : cast(v, dtype)) : constant(v, { dtype }));
+    const conv = (v: TensorLike) => (isTensor(v) || isTensorConvertible(v) ? (v.dtype === dtype ? v : cast(v, dtype)) : constant(v, { dtype }));
     return execute1("Range", [conv(s), conv(l), conv(d)], { Tidx: dtype }, name ?? "range");
   },
 );

@@ -6,16 +6,16 @@ import type { Tensor } from "../core/tensor.js";
 import type { Attrs } from "../core/schema/types.js";
 import { biasFormat } from "../core/schema/conv.js";
 import { channelsFirst, FORMATS } from "../core/geometry/window.js";
-import type { TensorLike } from "../eager/tensor_types.js";
+import type { TensorLike } from "../core/tensor_like.js";
 import { pyArgs, PyArgs } from "./args.js";
 import { execute, execute1, isTensor } from "./dispatch.js";
+import { currentExecutor } from "./executor.js";
 import { defineGradients, getOpDef, GradFn, GradOp } from "./registry.js";
 import { cast } from "./cast.js";
 import { add, greaterEqual, maximum, multiply, realdiv, rsqrt, squaredDifference, square, subtract } from "./elementwise.js";
 import { reduceMean, reduceSum } from "./reduce.js";
 import { constant, convertToTensor, reshape, stopGradient, zerosLike } from "./array.js";
 import { randomUniform } from "./random.js";
-import { SymbolicTensor } from "../graph/tensor.js";
 
 /**
  * Gradients of the convolution-network ops (rows and shape functions in core/schema/conv.ts) and the
@@ -29,7 +29,7 @@ function shapeOf(t: Tensor): TensorLike {
 
 /** Gives a graph tensor the static shape of `like` (Tensor.set_shape), where a Shape op hid it from inference. */
 function refine(t: Tensor, like: Tensor): Tensor {
-  if (t instanceof SymbolicTensor && like.shape !== null) t.setShape(like.shape);
+  if (like.shape !== null) currentExecutor().refineShape(t, like.shape);
   return t;
 }
 

@@ -2,7 +2,7 @@ import type { DType } from "../core/dtype.js";
 import { isInteger, tfName } from "../core/dtype.js";
 import { InvalidArgumentError } from "../core/errors.js";
 import type { Tensor } from "../core/tensor.js";
-import type { TensorLike } from "../eager/tensor_types.js";
+import type { TensorLike } from "../core/tensor_like.js";
 import { defineFunction, param, signature } from "../core/signature.js";
 import { NAME, T } from "./params.js";
 import { execute1 } from "./dispatch.js";
@@ -10,7 +10,7 @@ import { unbroadcast } from "./grad_util.js";
 import type { OpType } from "../core/schema/index.js";
 import { defineGradients } from "./registry.js";
 import { cast } from "./cast.js";
-import { tidy } from "../eager/memory.js";
+import { tidy } from "./executor.js";
 
 /** Gradients of the elementwise ops (their rows are in core/schema/elementwise.ts) and the public functions. */
 

@@ -26,3 +26,15 @@ export function unbroadcast(dy: Tensor, x: Tensor): Tensor {
   const [rx] = execute("BroadcastGradientArgs", [sx, sy]);
   return execute1("Reshape", [execute1("Sum", [dy, rx], { keep_dims: false }), sx]);
 }
+
+/**
+ * Gradients the backward pass (autodiff/backprop.ts) made up as zeros for outputs nothing flowed into: a rule
+ * can skip a term for them (softmax cross-entropy's second output) without reading a device buffer back.
+ */
+const madeUpZeros = new WeakSet<object>();
+export function markKnownZeros(t: object): void {
+  madeUpZeros.add(t);
+}
+export function isKnownZeros(t: object): boolean {
+  return madeUpZeros.has(t);
+}

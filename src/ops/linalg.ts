@@ -1,7 +1,7 @@
 import type { DType } from "../core/dtype.js";
 import { InvalidArgumentError } from "../core/errors.js";
 import type { Tensor } from "../core/tensor.js";
-import type { TensorLike } from "../eager/tensor_types.js";
+import type { TensorLike } from "../core/tensor_like.js";
 import { defineFunction, K, kind, optional, param, signature, withDefault } from "../core/signature.js";
 import { NAME, T } from "./params.js";
 import { execute1 } from "./dispatch.js";

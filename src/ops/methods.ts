@@ -1,7 +1,6 @@
 import { Tensor } from "../core/tensor.js";
 import type { DType } from "../core/dtype.js";
-import type { TensorLike } from "../eager/tensor_types.js";
-import { Variable } from "../variables/variable.js";
+import type { TensorLike } from "../core/tensor_like.js";
 import * as ew from "./elementwise.js";
 import * as red from "./reduce.js";
 import { cast } from "./cast.js";
@@ -88,15 +87,14 @@ const methods: TensorMethods & ThisType<Tensor> = {
   prod(axis, keepdims) { return red.reduceProd(this, axis ?? null, keepdims); },
 };
 
-for (const cls of [Tensor, Variable]) {
+/** Installs the methods on a class whose instances ops accept (Tensor here; Variable in variables/variable.ts). */
+export function installTensorMethods(proto: object): void {
   for (const [k, f] of Object.entries(methods)) {
-    Object.defineProperty(cls.prototype, k, { value: f, writable: true, configurable: true });
+    Object.defineProperty(proto, k, { value: f, writable: true, configurable: true });
   }
 }
+installTensorMethods(Tensor.prototype);
 
 declare module "../core/tensor.js" {
   interface Tensor extends TensorMethods {}
-}
-declare module "../variables/variable.js" {
-  interface Variable extends TensorMethods {}
 }

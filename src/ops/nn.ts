@@ -1,9 +1,8 @@
-import { isKnownZeros } from "../autodiff/backprop.js";
 import { tfName } from "../core/dtype.js";
 import { InvalidArgumentError } from "../core/errors.js";
 import { shapeStr, shapesCompatible } from "../core/shape.js";
 import type { Tensor } from "../core/tensor.js";
-import type { TensorLike } from "../eager/tensor_types.js";
+import type { TensorLike } from "../core/tensor_like.js";
 import { defineFunction, kind, optional, param, signature, withDefault } from "../core/signature.js";
 import { NAME, T } from "./params.js";
 import { execute, execute1, isTensor } from "./dispatch.js";
@@ -12,7 +11,8 @@ import { defineGradients, GradOp } from "./registry.js";
 import { add, exp, greaterEqual, log, log1p, multiply, negative, subtract } from "./elementwise.js";
 import { reduceMax, reduceSum } from "./reduce.js";
 import { convertToTensor, expandDims, stopGradient, where, zerosLike } from "./array.js";
-import { tidy } from "../eager/memory.js";
+import { tidy } from "./executor.js";
+import { isKnownZeros } from "./grad_util.js";
 
 /**
  * tf.nn: softmax, log-softmax and the cross-entropy losses, with TensorFlow's op types (Softmax,

@@ -6,7 +6,7 @@ import type { DType } from "../core/dtype.js";
 import type { Shape } from "../core/shape.js";
 import type { Tensor } from "../core/tensor.js";
 import { kind, optional } from "../core/signature.js";
-import type { TensorLike } from "../eager/tensor_types.js";
+import type { TensorLike } from "../core/tensor_like.js";
 
 export const T = {
   /** Anything an op converts to a tensor: a tensor, a variable, a number, nested arrays, a typed array. */

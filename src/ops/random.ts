@@ -1,8 +1,7 @@
 import { checkDType, DType } from "../core/dtype.js";
 import type { Tensor } from "../core/tensor.js";
-import { ctx, executingEagerly } from "../eager/context.js";
-import type { TensorLike } from "../eager/tensor_types.js";
-import { getDefaultGraph } from "../graph/default_graph.js";
+import { ctx, currentGraph, executingEagerly } from "../core/context.js";
+import type { TensorLike } from "../core/tensor_like.js";
 import { defineFunction, K, kind, optional, param, signature, withDefault } from "../core/signature.js";
 import { NAME, T } from "./params.js";
 import { execute1 } from "./dispatch.js";
@@ -32,7 +31,7 @@ const normalParams = [
 /** The (seed, seed2) attrs for a new random op, from the global and op seeds as TensorFlow derives them. */
 function seedAttrs(opSeed: number | undefined): { seed: number; seed2: number } {
   if (executingEagerly()) return getSeed(opSeed, null, null);
-  const g = getDefaultGraph();
+  const g = currentGraph();
   return getSeed(opSeed, g.seed, g.version);
 }
 
@@ -74,7 +73,7 @@ export const setSeed = defineFunction(
   (seed): void => {
     ctx.globalSeed = seed;
     resetEagerRandomState();
-    if (!executingEagerly()) getDefaultGraph().seed = seed;
+    if (!executingEagerly()) currentGraph().seed = seed;
   },
 );
 
@@ -83,6 +82,6 @@ export const setRandomSeed = defineFunction(
   signature("compat.v1.set_random_seed", "Sets the graph-level seed of the default graph (eagerly: the global seed).", [SEED_ARG], { skip: "changes global state" }),
   (seed): void => {
     if (executingEagerly()) setSeed(seed);
-    else getDefaultGraph().seed = seed;
+    else currentGraph().seed = seed;
   },
 );

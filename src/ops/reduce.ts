@@ -4,7 +4,7 @@ import type { OpType } from "../core/schema/index.js";
 
 import { isFullyDefined, normalizeAxis, Shape, sizeOf } from "../core/shape.js";
 import type { Tensor } from "../core/tensor.js";
-import type { TensorLike } from "../eager/tensor_types.js";
+import type { TensorLike } from "../core/tensor_like.js";
 import { defineFunction, K, kind, optional, param, signature, withDefault } from "../core/signature.js";
 import { NAME, T } from "./params.js";
 import { execute1, isTensor } from "./dispatch.js";

@@ -1,7 +1,7 @@
 import type { Attrs } from "../core/schema/types.js";
 import { allOpSchemas, type OpType } from "../core/schema/index.js";
 import type { OpSchema } from "../core/schema/types.js";
-import type { AnyTensor } from "../eager/tensor_types.js";
+import type { Tensor as AnyTensor } from "../core/tensor.js";
 
 /**
  * The ops layer's view of the op table: each core schema row (core/schema/) with its gradient, which is

@@ -1,7 +1,7 @@
 import type { Operation } from "../graph/operation.js";
 import type { SymbolicTensor } from "../graph/tensor.js";
 import type { Backend } from "../core/backend.js";
-import { LocalDevice, placeOp } from "./devices.js";
+import { LocalDevice, placeOp } from "../backends/placement.js";
 import { debugOn, getSetting } from "../core/settings.js";
 import { insertCopies } from "./copies.js";
 import { epiloguePlan } from "./epilogue.js";

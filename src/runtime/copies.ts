@@ -1,6 +1,6 @@
 import type { Backend } from "../core/backend.js";
 import type { SymbolicTensor } from "../graph/tensor.js";
-import type { LocalDevice } from "./devices.js";
+import type { LocalDevice } from "../backends/placement.js";
 import { CopyStep, isRef, OpStep, Plan, PlanStep, withFrees, keptSlots } from "./plan.js";
 
 /**

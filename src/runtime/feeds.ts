@@ -3,7 +3,7 @@ import { InvalidArgumentError } from "../core/errors.js";
 import { Shape, shapesCompatible, shapeStr } from "../core/shape.js";
 import { HostValue, isTypedArray, toValues } from "../core/values.js";
 import type { Handle } from "../core/backend.js";
-import { defaultBackend } from "../eager/context.js";
+import { defaultBackend } from "../core/devices.js";
 import { EagerTensor } from "../eager/tensor.js";
 import type { Graph } from "../graph/graph.js";
 import { SymbolicTensor } from "../graph/tensor.js";

@@ -2,7 +2,7 @@ import type { Backend } from "../core/backend.js";
 import type { FusedProgram } from "../core/fused.js";
 import type { Operation } from "../graph/operation.js";
 import type { SymbolicTensor } from "../graph/tensor.js";
-import type { LocalDevice } from "./devices.js";
+import type { LocalDevice } from "../backends/placement.js";
 
 /**
  * A compiled Session.run (runtime/compile.ts builds it, runtime/executor.ts runs it): the pruned, ordered

@@ -5,7 +5,7 @@ import { ArgsOf, declare, parseArgs, signature, withDefault } from "../core/sign
 import { HYPER, optimizerName, USE_LOCKING } from "./params.js";
 import { cast } from "../ops/cast.js";
 import { multiply } from "../ops/elementwise.js";
-import { applyTrainingOp } from "../ops/training.js";
+import { applyTrainingOp } from "../variables/training.js";
 import type { Variable } from "../variables/variable.js";
 import { groupNamed, Hyper, Optimizer } from "./optimizer.js";
 

@@ -1,7 +1,7 @@
 import { isInteger } from "../core/dtype.js";
 import { InvalidArgumentError } from "../core/errors.js";
-import { executingEagerly } from "../eager/context.js";
-import { withEagerNameScope } from "../eager/name_scope.js";
+import { executingEagerly } from "../core/context.js";
+import { withEagerNameScope } from "../core/eager_name_scope.js";
 import { getDefaultGraph } from "../graph/default_graph.js";
 import { Graph, GraphKeys } from "../graph/graph.js";
 import type { Session } from "../runtime/session.js";

@@ -1,7 +1,7 @@
 import type { Tensor } from "../core/tensor.js";
 import { ArgsOf, declare, param, parseArgs, signature } from "../core/signature.js";
 import { HYPER, optimizerName, USE_LOCKING } from "./params.js";
-import { applyTrainingOp, applyTrainingOpGroupEagerly } from "../ops/training.js";
+import { applyTrainingOp, applyTrainingOpGroupEagerly } from "../variables/training.js";
 import type { Variable } from "../variables/variable.js";
 import { Hyper, Optimizer } from "./optimizer.js";
 

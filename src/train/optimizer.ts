@@ -2,13 +2,13 @@ import type { DType } from "../core/dtype.js";
 import { InvalidArgumentError } from "../core/errors.js";
 import { isFullyDefined, Shape } from "../core/shape.js";
 import type { Tensor } from "../core/tensor.js";
-import { executingEagerly } from "../eager/context.js";
+import { executingEagerly } from "../core/context.js";
 import { tidy } from "../eager/memory.js";
-import { withEagerNameScope } from "../eager/name_scope.js";
+import { withEagerNameScope } from "../core/eager_name_scope.js";
 import { EagerTensor } from "../eager/tensor.js";
-import type { TensorLike } from "../eager/tensor_types.js";
+import type { TensorLike } from "../core/tensor_like.js";
 import { GradientTape } from "../eager/tape.js";
-import { gradients } from "../autodiff/gradients.js";
+import { gradients } from "../graph/gradients.js";
 import { getDefaultGraph } from "../graph/default_graph.js";
 import { Graph, GraphKeys } from "../graph/graph.js";
 import { Operation } from "../graph/operation.js";
@@ -16,7 +16,7 @@ import { SymbolicTensor } from "../graph/tensor.js";
 import { constant, convertToTensor, zerosLike } from "../ops/array.js";
 import { ArgsOf, declare, K, kind, optional, param, parseArgs, signature, withDefault } from "../core/signature.js";
 import { cast } from "../ops/cast.js";
-import { buildNode } from "../ops/dispatch.js";
+import { buildNode } from "../graph/build.js";
 import { getOpDef } from "../ops/registry.js";
 import { trainableVariables } from "../variables/scope.js";
 import { Variable } from "../variables/variable.js";
@@ -176,7 +176,7 @@ export abstract class Optimizer {
         throw new InvalidArgumentError(`The loss function passed to ${this.#name}.computeGradients must return an eager tensor, got ${String(lossValue)}`);
       }
       this.#assertValidDType(lossValue.dtype, "loss");
-      const varList = a.varList != null ? [...a.varList] : tape.watchedVariables();
+      const varList = a.varList != null ? [...a.varList] : (tape.watchedVariables() as Variable[]); // tapes hold variables through the tensor-like protocol; only Variable implements it
       if (varList.length === 0) throw new InvalidArgumentError("No variables to optimize.");
       const grads = tape.gradient(lossValue, varList, a.gradLoss ? [a.gradLoss as EagerTensor] : null);
       const pairs = varList.map((v, i): GradAndVar => [grads[i], v]);

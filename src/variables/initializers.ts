@@ -1,7 +1,7 @@
 import { DType, isFloating } from "../core/dtype.js";
 import { InvalidArgumentError } from "../core/errors.js";
 import type { Tensor } from "../core/tensor.js";
-import type { TensorLike } from "../eager/tensor_types.js";
+import type { TensorLike } from "../core/tensor_like.js";
 import { constant, ones, zeros } from "../ops/array.js";
 import { randomNormal, randomUniform, truncatedNormal } from "../ops/random.js";
 

@@ -2,14 +2,14 @@ import { checkDType, DType } from "../core/dtype.js";
 import { InvalidArgumentError } from "../core/errors.js";
 import { isFullyDefined, Shape, shapesCompatible, shapeStr } from "../core/shape.js";
 import type { Tensor } from "../core/tensor.js";
-import { executingEagerly } from "../eager/context.js";
-import { withEagerNameScope } from "../eager/name_scope.js";
-import type { TensorLike } from "../eager/tensor_types.js";
+import { executingEagerly } from "../core/context.js";
+import { withEagerNameScope } from "../core/eager_name_scope.js";
+import type { TensorLike } from "../core/tensor_like.js";
 import { getDefaultGraph } from "../graph/default_graph.js";
 import { GraphKeys, VariableScopeState } from "../graph/graph.js";
 import type { Operation } from "../graph/operation.js";
 import { pyArgs, PyArgs } from "../ops/args.js";
-import { group } from "../ops/state.js";
+import { group } from "../graph/state_ops.js";
 import { defaultInitializer, Initializer } from "./initializers.js";
 import { Variable } from "./variable.js";
 

@@ -5,20 +5,25 @@ import { InvalidArgumentError, UnimplementedError } from "../core/errors.js";
 import { ArgsOf, declare, K, kind, optional, param, parseArgs, signature, withDefault } from "../core/signature.js";
 import { isFullyDefined, sameShape, Shape, shapesCompatible, shapeStr } from "../core/shape.js";
 import { formatValues, HostValue, inferDType, inferShape } from "../core/values.js";
-import { ctx, executingEagerly } from "../eager/context.js";
+import { ctx, executingEagerly } from "../core/context.js";
+import { TENSOR_LIKE } from "../core/tensor_like.js";
 import { EagerTensor } from "../eager/tensor.js";
-import type { AnyTensor, TensorLike } from "../eager/tensor_types.js";
+import { toEagerTensor } from "../eager/executor.js";
+import type { Tensor as AnyTensor } from "../core/tensor.js";
+import type { TensorLike } from "../core/tensor_like.js";
 import { recordVariableRead, withoutRecording } from "../eager/tape.js";
 import { getDefaultGraph } from "../graph/default_graph.js";
 import { Graph, GraphKeys } from "../graph/graph.js";
 import type { Operation } from "../graph/operation.js";
 import { SymbolicTensor } from "../graph/tensor.js";
-import { buildNode, execute1, runKernelOn, toEagerTensor, toGraphTensor } from "../ops/dispatch.js";
+import { buildNode, toGraphTensor } from "../graph/build.js";
+import { execute1 } from "../ops/dispatch.js";
+import { installTensorMethods, TensorMethods } from "../ops/methods.js";
 import { getOpDef } from "../ops/registry.js";
 import type { Attrs } from "../core/backend.js";
-import { eagerNameScope } from "../eager/name_scope.js";
+import { eagerNameScope } from "../core/eager_name_scope.js";
 import { evalInSession } from "../graph/eval_hook.js";
-import { placeConstant } from "../runtime/devices.js";
+import { placeConstant, runKernelOn } from "../backends/placement.js";
 import { normalizeAttrs } from "../core/schema/attrs.js";
 
 const notImplemented = (name: string, what: string) => optional(name, kind<unknown>("unknown"), `${what} Not implemented: must be absent.`);
@@ -71,6 +76,8 @@ interface GraphState {
  * node ("W") with "W/Assign" as initializer and "W/read" as the value ops consume, as in TensorFlow 1.
  */
 export class Variable {
+  /** Ops, graph building and tapes take variables through the tensor-like protocol (core/tensor_like.ts). */
+  readonly [TENSOR_LIKE] = true as const;
   readonly name: string;
   readonly dtype: DType;
   readonly trainable: boolean;
@@ -345,3 +352,8 @@ export function applyToVariablesEagerly(type: string, vars: readonly Variable[],
 export function applyToVariableGroupEagerly(type: string, items: readonly { vars: readonly Variable[]; inputs: readonly TensorLike[] }[], attrs: Attrs): void {
   Variable.applyEagerlyGroup(type, items, attrs);
 }
+
+// Variables take the tensor methods (v.add(x), v.matmul(w), ...) as tensors do.
+installTensorMethods(Variable.prototype);
+// Declaration merging gives the installed methods their types.
+export interface Variable extends TensorMethods {}

@@ -9,6 +9,7 @@ import type { FusedProgram } from "../../core/fused.js";
 import { cpuCanFuse, runFusedCpu } from "./fused.js";
 import { giveValues, takeValues } from "./buffer_recycler.js";
 import { setValuesRecycler } from "../../core/dtype.js";
+import { registerCpuBackend } from "../../core/devices.js";
 
 /** The reference backend: every op has a TypeScript kernel here, and faster backends are tested against it. */
 export class CpuBackend implements Backend {
@@ -105,3 +106,6 @@ export class CpuBackend implements Backend {
     return { numBuffers: this.#numBuffers, numBytes: this.#numBytes };
   }
 }
+
+// The CPU is always there: loading this module makes it the default device (core/devices.ts).
+registerCpuBackend(() => new CpuBackend());

@@ -2,7 +2,7 @@ import { bytesPerElement, DType, Values } from "../../core/dtype.js";
 import { InternalError } from "../../core/errors.js";
 import { matmulDims } from "../../core/geometry/matmul.js";
 import { sizeOf } from "../../core/shape.js";
-import { defaultBackend } from "../../eager/context.js";
+import { defaultBackend } from "../../core/devices.js";
 import { getOpSchema } from "../../core/schema/index.js";
 import type { Attrs, Backend, Handle, KernelEnv, StepCapture } from "../../core/backend.js";
 import { CachingAllocator, PinnedPool } from "./allocator.js";

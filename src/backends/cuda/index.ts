@@ -5,6 +5,8 @@ import { Cublas, Koffi, loadCublas, loadDriver, loadNvrtc, Nvrtc, requireKoffi, 
 import { Compiler } from "./nvrtc.js";
 import { CudaBackend } from "./backend.js";
 import { CudaStepCapture } from "./capture.js";
+import { registerGpuProvider } from "../../core/devices.js";
+import { noCudaNotice } from "./presence.js";
 
 /**
  * The CUDA runtime of this process, loaded on first use: the driver, NVRTC and cuBLAS, and the GPUs the
@@ -12,7 +14,7 @@ import { CudaStepCapture } from "./capture.js";
  * stderr and runs everything on the CPU. The cuda setting (TSFLOW_CUDA=0) disables the GPU silently.
  */
 
-export const NO_CUDA_NOTICE_PREFIX = "tsflow: no CUDA GPU";
+export { NO_CUDA_NOTICE_PREFIX } from "./presence.js";
 
 export interface CudaRuntime {
   readonly koffi: Koffi;
@@ -25,13 +27,7 @@ export interface CudaRuntime {
 }
 
 let loaded: { rt: CudaRuntime | null; reason: string } | null = null;
-let noticed = false;
-
-function notice(reason: string): void {
-  if (noticed) return;
-  noticed = true;
-  process.stderr.write(`${NO_CUDA_NOTICE_PREFIX} (${reason}); running on the CPU\n`);
-}
+const notice = noCudaNotice;
 
 /** Why no GPU is used (null when one is). Loads the runtime if it was not yet. */
 export function cudaUnavailableReason(): string | null {
@@ -123,6 +119,21 @@ export function gpuBackend(index: number): CudaBackend | null {
 export function liveGpuBackends(): CudaBackend[] {
   return [...backends.values()].filter((b): b is CudaBackend => b !== null);
 }
+
+// Loading this module (setup.ts does when a driver may be present) makes its GPUs devices (core/devices.ts).
+registerGpuProvider({
+  physicalDevices: () => cudaRuntime()?.devices ?? [],
+  visibleCount: () => visibleGpus().length,
+  backend: gpuBackend,
+  liveBackends: liveGpuBackends,
+  memoryStats(index) {
+    const a = gpuBackend(index)?.allocator;
+    return a ? { current: a.inUseBytes, peak: a.peakBytes } : null;
+  },
+  resetPeakMemory(index) {
+    gpuBackend(index)?.allocator.resetPeak();
+  },
+});
 
 export { CudaBackend } from "./backend.js";
 export type { DeviceInfo } from "./driver.js";

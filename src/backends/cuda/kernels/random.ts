@@ -1,6 +1,6 @@
 import type { DType } from "../../../core/dtype.js";
 import { sizeOf } from "../../../core/shape.js";
-import { Philox } from "../../../ops/random_state.js";
+import { Philox } from "../../../core/philox.js";
 import type { CudaKernelDef, CudaKernelTable } from "../kernel.js";
 import { randomSource } from "../sources/random.js";
 import { storageType } from "../translate.js";

@@ -1,14 +1,14 @@
 import type { PyArgs } from "../ops/args.js";
 import { InvalidArgumentError } from "../core/errors.js";
 import type { Tensor } from "../core/tensor.js";
-import { executingEagerly } from "../eager/context.js";
-import type { Graph } from "../graph/graph.js";
-import { SymbolicTensor } from "../graph/tensor.js";
+import { executingEagerly } from "../core/context.js";
+import { isTensorConvertible, TensorConvertible } from "../core/tensor_like.js";
+import { backprop, BackpropNode } from "../autodiff/backprop.js";
+import type { Graph } from "./graph.js";
+import { SymbolicTensor } from "./tensor.js";
 import { addN } from "../ops/reduce.js";
 import { onesLike, zerosLike } from "../ops/array.js";
 import { pyArgs } from "../ops/args.js";
-import { Variable } from "../variables/variable.js";
-import { backprop, BackpropNode } from "./backprop.js";
 
 export interface GradientsOptions {
   gradYs?: readonly (Tensor | null)[] | Tensor | null;
@@ -17,8 +17,8 @@ export interface GradientsOptions {
   unconnectedGradients?: "none" | "zero";
 }
 
-function asSymbolic(x: Tensor | Variable, what: string): SymbolicTensor {
-  if (x instanceof Variable) return x.ref;
+function asSymbolic(x: Tensor | TensorConvertible, what: string): SymbolicTensor {
+  if (isTensorConvertible(x)) return x.ref as SymbolicTensor;
   if (!(x instanceof SymbolicTensor)) {
     throw new InvalidArgumentError(`tf.gradients is not supported when eager execution is enabled; use tf.GradientTape (${what} is an eager tensor)`);
   }
@@ -31,13 +31,13 @@ function asSymbolic(x: Tensor | Variable, what: string): SymbolicTensor {
  */
 export function gradients(
   ys: Tensor | readonly Tensor[],
-  xs: Tensor | Variable | readonly (Tensor | Variable)[],
+  xs: Tensor | TensorConvertible | readonly (Tensor | TensorConvertible)[],
   ...args: PyArgs<[gradYs: readonly (Tensor | null)[] | Tensor | null, name: string], GradientsOptions>
 ): (Tensor | null)[] {
   const a = pyArgs<GradientsOptions>(args, ["gradYs", "name"]);
   if (executingEagerly()) throw new InvalidArgumentError("tf.gradients is not supported when eager execution is enabled. Use tf.GradientTape instead.");
   const yList = (Array.isArray(ys) ? ys : [ys]).map((y) => asSymbolic(y as Tensor, "ys"));
-  const xList = (Array.isArray(xs) ? xs : [xs]).map((x) => asSymbolic(x as Tensor | Variable, "xs"));
+  const xList = (Array.isArray(xs) ? xs : [xs]).map((x) => asSymbolic(x as Tensor | TensorConvertible, "xs"));
   const g: Graph = yList[0].graph;
   const gys = a.gradYs == null ? [] : Array.isArray(a.gradYs) ? (a.gradYs as (Tensor | null)[]) : [a.gradYs as Tensor];
   const stop = new Set((a.stopGradients ?? []).map((t) => asSymbolic(t, "stopGradients")));

@@ -1,4 +1,4 @@
-import { InvalidArgumentError } from "../core/errors.js";
+import { InvalidArgumentError } from "./errors.js";
 
 /** A parsed device name, any field of which may be unset ("/gpu:1" sets only type and index). */
 export interface DeviceSpec {

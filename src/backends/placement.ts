@@ -1,10 +1,15 @@
-import type { Attrs, Backend } from "../core/backend.js";
-import { gpuBackend, visibleGpus } from "../backends/cuda/index.js";
+import type { Attrs, Backend, Handle, KernelEnv } from "../core/backend.js";
+import { ctx } from "../core/context.js";
 import type { DType } from "../core/dtype.js";
 import { InvalidArgumentError } from "../core/errors.js";
-import { getSetting } from "../core/settings.js";
-import { ctx, defaultBackend } from "../eager/context.js";
-import { DeviceSpec, fullDeviceName, mergeDeviceSpecs, parseDevice } from "./device_spec.js";
+import { getSetting, debugOn } from "../core/settings.js";
+import { DeviceSpec, fullDeviceName, mergeDeviceSpecs, parseDevice } from "../core/device_spec.js";
+import { defaultBackend, gpuBackend, visibleGpuCount } from "../core/devices.js";
+
+/**
+ * Placement: which backend runs an op, as TensorFlow's placer decides, over the devices of the registry
+ * (core/devices.ts). Eager dispatch, variables and the Session's plan all ask here.
+ */
 
 /** A device this process can run on: a full TensorFlow name and the backend behind it. */
 export interface LocalDevice {
@@ -21,10 +26,10 @@ export interface LocalDevice {
 export function localDevices(): LocalDevice[] {
   const cpu = defaultBackend();
   const out: LocalDevice[] = [{ name: fullDeviceName("CPU", 0), type: "CPU", index: 0, backend: cpu }];
-  visibleGpus().forEach((_, i) => {
+  for (let i = 0, n = visibleGpuCount(); i < n; i++) {
     const b = gpuBackend(i);
     if (b) out.push({ name: fullDeviceName("GPU", i), type: "GPU", index: i, backend: b });
-  });
+  }
   return out;
 }
 
@@ -51,7 +56,7 @@ export function resetDevicePlacementCache(): void {
 export function placeEager(opType: string, dtypes: readonly DType[], attrs: Attrs): Backend {
   const stack = ctx.eagerDeviceStack;
   if (stack.length === 0 || stack.every((s) => s === "")) {
-    if (gpu0 === undefined) gpu0 = visibleGpus().length > 0 ? gpuBackend(0) : null;
+    if (gpu0 === undefined) gpu0 = visibleGpuCount() > 0 ? gpuBackend(0) : null;
     return gpu0 !== null && canRunOn(gpu0, opType, dtypes, attrs) ? gpu0 : defaultBackend();
   }
   const requested = stack.reduce((outer, inner) => (inner === "" ? outer : mergeDeviceSpecs(outer, inner)), "");
@@ -74,7 +79,7 @@ export function placeConstant(dtype: DType): Backend {
   if (dtype === "string") return defaultBackend();
   const stack = ctx.eagerDeviceStack;
   if (stack.length === 0 || stack.every((s) => s === "")) {
-    if (gpu0 === undefined) gpu0 = visibleGpus().length > 0 ? gpuBackend(0) : null;
+    if (gpu0 === undefined) gpu0 = visibleGpuCount() > 0 ? gpuBackend(0) : null;
     return gpu0 ?? defaultBackend();
   }
   const requested = stack.reduce((outer, inner) => (inner === "" ? outer : mergeDeviceSpecs(outer, inner)), "");
@@ -120,4 +125,32 @@ export function placeOp(opName: string, opType: string, requested: string, allow
   throw new InvalidArgumentError(
     `Cannot assign a device for operation ${opName}: Could not satisfy explicit device specification '${requested}' because no supported kernel for ${candidates[0].type} devices is available (op type ${opType}).`,
   );
+}
+
+/** tf.debugging.setLogDevicePlacement(true) or TSFLOW_DEBUG=placement: eager ops print where they run, as TensorFlow does. */
+export function logEagerPlacement(type: string, backend: Backend): void {
+  if (debugOn("placement")) {
+    console.log(`Executing op ${type} in device ${fullDeviceName(backend.deviceType, backend.deviceIndex)}`);
+  }
+}
+
+/**
+ * Runs a kernel on `backend` with inputs from any device. Copies happen only where a value crosses
+ * devices: the CPU's kernels read host memory, so values on a GPU are brought over first; a GPU backend
+ * takes host-resident inputs itself (uploading what it computes on, leaving shapes and axes on the host).
+ */
+export function runKernelOn(backend: Backend, type: string, handles: readonly Handle[], attrs: Attrs, env: KernelEnv): Handle[] {
+  if (backend.deviceType !== "CPU" || handles.every((h) => h.backend === backend)) return backend.runKernel(type, handles, attrs, env);
+  const copies: Handle[] = [];
+  const ins = handles.map((h) => {
+    if (h.backend === backend) return h;
+    const c = backend.write(h.backend.readSync(h), h.dtype, h.shape);
+    copies.push(c);
+    return c;
+  });
+  try {
+    return backend.runKernel(type, ins, attrs, env);
+  } finally {
+    for (const c of copies) backend.dispose(c);
+  }
 }
