@@ -1,6 +1,6 @@
 import { existsSync, readFileSync } from "node:fs";
 import type { GpuProvider } from "../../core/devices.js";
-import { getSetting } from "../../core/settings.js";
+import { getSetting, markLoaded } from "../../core/settings.js";
 
 /**
  * Whether a CUDA driver can be here, decided from files alone so that the composition root (setup.ts) loads
@@ -56,7 +56,9 @@ export function cudaAbsence(): CudaAbsence | null {
 
 /** The GPU provider of a machine without CUDA: no GPUs; the first question prints why (unless silent). */
 export function noGpuProvider(absence: CudaAbsence): GpuProvider {
+  // As when the driver is looked for and not found (index.ts): the cuda settings are fixed from now on.
   const none = () => {
+    markLoaded("cuda");
     if (!absence.silent) noCudaNotice(absence.reason);
   };
   return {
