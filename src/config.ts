@@ -113,7 +113,7 @@ function logicalGpu(device: string, where: string) {
   if (spec.type !== "GPU") throw new InvalidArgumentError(`${where}: only GPU devices are supported, got '${device}'`);
   const index = spec.index ?? 0;
   const provider = gpuProvider();
-  if (!provider || !provider.backend(index)) throw new InvalidArgumentError(`${where}: No matching devices found for '${device}'`);
+  if (!provider?.backend(index)) throw new InvalidArgumentError(`${where}: No matching devices found for '${device}'`);
   return { provider, index };
 }
 

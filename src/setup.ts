@@ -14,6 +14,7 @@ import "./ops/conv.js";
 import "./ops/debug.js";
 import "./ops/training.js";
 import "./ops/methods.js";
+import "./variables/methods.js";
 import "./runtime/session.js";
 import "./backends/cpu/backend.js";
 import { gpuProvider, registerGpuProvider } from "./core/devices.js";

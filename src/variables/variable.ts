@@ -18,7 +18,6 @@ import type { Operation } from "../graph/operation.js";
 import { SymbolicTensor } from "../graph/tensor.js";
 import { buildNode, toGraphTensor } from "../graph/build.js";
 import { execute1 } from "../ops/dispatch.js";
-import { installTensorMethods, TensorMethods } from "../ops/methods.js";
 import { getOpDef } from "../ops/registry.js";
 import type { Attrs } from "../core/backend.js";
 import { eagerNameScope } from "../core/eager_name_scope.js";
@@ -352,8 +351,3 @@ export function applyToVariablesEagerly(type: string, vars: readonly Variable[],
 export function applyToVariableGroupEagerly(type: string, items: readonly { vars: readonly Variable[]; inputs: readonly TensorLike[] }[], attrs: Attrs): void {
   Variable.applyEagerlyGroup(type, items, attrs);
 }
-
-// Variables take the tensor methods (v.add(x), v.matmul(w), ...) as tensors do.
-installTensorMethods(Variable.prototype);
-// Declaration merging gives the installed methods their types.
-export interface Variable extends TensorMethods {}

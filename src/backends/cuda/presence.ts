@@ -62,9 +62,18 @@ export function noGpuProvider(absence: CudaAbsence): GpuProvider {
     if (!absence.silent) noCudaNotice(absence.reason);
   };
   return {
-    physicalDevices: () => (none(), []),
-    visibleCount: () => (none(), 0),
-    backend: () => (none(), null),
+    physicalDevices: () => {
+      none();
+      return [];
+    },
+    visibleCount: () => {
+      none();
+      return 0;
+    },
+    backend: () => {
+      none();
+      return null;
+    },
     liveBackends: () => [],
     memoryStats: () => null,
     resetPeakMemory: () => {},
