@@ -7,7 +7,8 @@ import type { Attrs } from "../core/schema/types.js";
 import { biasFormat } from "../core/schema/conv.js";
 import { channelsFirst, FORMATS } from "../core/geometry/window.js";
 import type { TensorLike } from "../core/tensor_like.js";
-import { pyArgs, PyArgs } from "./args.js";
+import { defineFunction, K, kind, optional, param, signature, withDefault } from "../core/signature.js";
+import { NAME, T } from "./params.js";
 import { execute, execute1, isTensor } from "./dispatch.js";
 import { currentExecutor } from "./executor.js";
 import { defineGradients, getOpDef, GradFn, GradOp } from "./registry.js";
@@ -123,6 +124,8 @@ defineGradients({
 
 type IntOrList = number | readonly number[];
 type Padding = string | readonly (readonly [number, number])[] | readonly (readonly number[])[];
+const INT_OR_LIST = kind<IntOrList>("number | number[]");
+const PADDING = kind<Padding>('"SAME" | "VALID" | [number, number][]');
 
 /**
  * A strides/dilations/ksize argument as the full per-dimension list: an int, or a list of 1, N (spatial
@@ -202,10 +205,18 @@ function convAttrs(op: string, a: { strides?: IntOrList; padding?: Padding; data
  * [batch, in_height, in_width, in_channels] (NHWC) or [batch, in_channels, in_height, in_width] (NCHW),
  * filters [filter_height, filter_width, in_channels, out_channels].
  */
-export function conv2d(input: TensorLike, filters: TensorLike, ...args: PyArgs<[strides: IntOrList, padding: Padding, dataFormat: string, dilations: IntOrList, name: string], Conv2DOptions>): Tensor {
-  const a = pyArgs<Conv2DOptions>(args, ["strides", "padding", "dataFormat", "dilations", "name"]);
+export const conv2d = defineFunction(
+  signature(
+    "nn.conv2d",
+    '2-D convolution (cross-correlation) of NHWC or NCHW input with [h, w, in, out] filters.',
+    [param("input", T.tensor, "The input tensor."), param("filters", T.tensor, "The filters."), param("strides", INT_OR_LIST, "The window step per spatial dimension (1, N or N+2 values)."), param("padding", PADDING, "\"SAME\", \"VALID\", or explicit [before, after] pairs per dimension."), optional("dataFormat", K.string, "The layout: NHWC (channels last, the default) or channels first."), optional("dilations", INT_OR_LIST, "The dilation rate per spatial dimension (default 1)."), NAME],
+    { args: () => [[[[[1], [2], [3]], [[4], [5], [6]], [[7], [8], [9]]]], [[[[1]], [[0]]], [[[0]], [[1]]]], 1, "VALID"] },
+  ),
+  (input, filters, stridesArg, paddingArg, dataFormatArg, dilationsArg, nameArg): Tensor => {
+  const a = { strides: stridesArg, padding: paddingArg, dataFormat: dataFormatArg, dilations: dilationsArg, name: nameArg };
   return execute1("Conv2D", [input, filters], convAttrs("Conv2D", a, 2), a.name);
-}
+  },
+);
 
 export interface Conv2DTransposeOptions extends Conv2DOptions {
   outputShape?: TensorLike;
@@ -216,16 +227,21 @@ export interface Conv2DTransposeOptions extends Conv2DOptions {
  * dilations=None, name): the gradient of conv2d with respect to its input (op Conv2DBackpropInput);
  * filters are [height, width, output_channels, in_channels].
  */
-export function conv2dTranspose(
-  input: TensorLike, filters: TensorLike,
-  ...args: PyArgs<[outputShape: TensorLike, strides: IntOrList, padding: Padding, dataFormat: string, dilations: IntOrList, name: string], Conv2DTransposeOptions>
-): Tensor {
-  const a = pyArgs<Conv2DTransposeOptions>(args, ["outputShape", "strides", "padding", "dataFormat", "dilations", "name"]);
+export const conv2dTranspose = defineFunction(
+  signature(
+    "nn.conv2d_transpose",
+    'The gradient of conv2d with respect to its input (a "deconvolution").',
+    [param("input", T.tensor, "The input tensor."), param("filters", T.tensor, "The filters, [h, w, output_channels, in_channels]."), param("outputShape", T.tensor, "The shape of the result."), param("strides", INT_OR_LIST, "The window step per spatial dimension (1, N or N+2 values)."), withDefault("padding", PADDING, "SAME", "\"SAME\", \"VALID\", or explicit pairs."), optional("dataFormat", K.string, "The layout: NHWC (channels last, the default) or channels first."), optional("dilations", INT_OR_LIST, "The dilation rate per spatial dimension (default 1)."), NAME],
+    { args: () => [[[[[1], [2]], [[3], [4]]]], [[[[1]]]], [1, 2, 2, 1], 1, "SAME"] },
+  ),
+  (input, filters, outputShapeArg, stridesArg, paddingArg, dataFormatArg, dilationsArg, nameArg): Tensor => {
+  const a = { outputShape: outputShapeArg, strides: stridesArg, padding: paddingArg, dataFormat: dataFormatArg, dilations: dilationsArg, name: nameArg };
   if (a.outputShape === undefined) throw new InvalidArgumentError("conv2d_transpose: output_shape is required");
   const os = Array.isArray(a.outputShape) ? new Int32Array(a.outputShape as number[]) : a.outputShape;
   const attrs = convAttrs("Conv2DBackpropInput", { ...a, padding: a.padding ?? "SAME" }, 2);
   return execute1("Conv2DBackpropInput", [os, filters, input], attrs, a.name ?? "conv2d_transpose");
-}
+  },
+);
 
 export interface DepthwiseConv2DOptions {
   strides?: IntOrList;
@@ -240,10 +256,18 @@ export interface DepthwiseConv2DOptions {
  * filter [h, w, in_channels, channel_multiplier]; output channels in_channels * channel_multiplier
  * (op DepthwiseConv2dNative, which takes dilations directly).
  */
-export function depthwiseConv2d(input: TensorLike, filter: TensorLike, ...args: PyArgs<[strides: IntOrList, padding: Padding, dataFormat: string, dilations: IntOrList, name: string], DepthwiseConv2DOptions>): Tensor {
-  const a = pyArgs<DepthwiseConv2DOptions>(args, ["strides", "padding", "dataFormat", "dilations", "name"]);
+export const depthwiseConv2d = defineFunction(
+  signature(
+    "nn.depthwise_conv2d",
+    'Depthwise 2-D convolution: each input channel convolved with its own filters.',
+    [param("input", T.tensor, "The input tensor."), param("filter", T.tensor, "The filter, [h, w, in_channels, channel_multiplier]."), param("strides", INT_OR_LIST, "The window step per spatial dimension (1, N or N+2 values)."), param("padding", PADDING, "\"SAME\", \"VALID\", or explicit [before, after] pairs per dimension."), optional("dataFormat", K.string, "The layout: NHWC (channels last, the default) or channels first."), optional("dilations", INT_OR_LIST, "The dilation rate per spatial dimension (default 1)."), NAME],
+    { args: () => [[[[[1], [2], [3]], [[4], [5], [6]], [[7], [8], [9]]]], [[[[2]]]], 1, "SAME"] },
+  ),
+  (input, filter, stridesArg, paddingArg, dataFormatArg, dilationsArg, nameArg): Tensor => {
+  const a = { strides: stridesArg, padding: paddingArg, dataFormat: dataFormatArg, dilations: dilationsArg, name: nameArg };
   return execute1("DepthwiseConv2dNative", [input, filter], convAttrs("DepthwiseConv2dNative", a, 2), a.name ?? "depthwise");
-}
+  },
+);
 
 export interface Conv1DOptions {
   stride?: IntOrList;
@@ -258,8 +282,15 @@ export interface Conv1DOptions {
  * a conv2d over a height-1 image: the input gets a unit axis (ExpandDims), filters [w, in, out] become
  * [1, w, in, out], and the unit axis is removed from the result.
  */
-export function conv1d(input: TensorLike, filters: TensorLike, ...args: PyArgs<[stride: IntOrList, padding: Padding, dataFormat: string, dilations: IntOrList, name: string], Conv1DOptions>): Tensor {
-  const a = pyArgs<Conv1DOptions>(args, ["stride", "padding", "dataFormat", "dilations", "name"]);
+export const conv1d = defineFunction(
+  signature(
+    "nn.conv1d",
+    '1-D convolution of NWC or NCW input with [w, in, out] filters.',
+    [param("input", T.tensor, "The input tensor."), param("filters", T.tensor, "The filters."), param("stride", INT_OR_LIST, "The window step (1 or 3 values)."), param("padding", PADDING, "\"SAME\", \"VALID\", or explicit [before, after] pairs per dimension."), optional("dataFormat", K.string, "The layout: NWC (channels last, the default) or channels first."), optional("dilations", INT_OR_LIST, "The dilation rate per spatial dimension (default 1)."), NAME],
+    { args: () => [[[[1], [2], [3]]], [[[1]], [[1]]], 1, "VALID"] },
+  ),
+  (input, filters, strideArg, paddingArg, dataFormatArg, dilationsArg, nameArg): Tensor => {
+  const a = { stride: strideArg, padding: paddingArg, dataFormat: dataFormatArg, dilations: dilationsArg, name: nameArg };
   const fmt = a.dataFormat ?? "NWC";
   const cf = channelsFirst("conv1d", fmt, 3);
   const one = (v: IntOrList | undefined, what: string): number => {
@@ -284,7 +315,8 @@ export function conv1d(input: TensorLike, filters: TensorLike, ...args: PyArgs<[
   const f4 = expandAxis(f, 0);
   const y = execute1("Conv2D", [x4, f4], convAttrs("Conv2D", { strides: [1, s], padding, dataFormat: cf ? "NCHW" : "NHWC", dilations: [1, d] }, 2), a.name ? `${a.name}/Conv2D` : undefined);
   return dropAxis(y, spatialStart, a.name);
-}
+  },
+);
 
 // ---------------------------------------------------------------- pooling
 
@@ -295,7 +327,16 @@ export interface PoolOptions {
   dataFormat?: string;
   name?: string;
 }
-type PoolArgs = PyArgs<[ksize: IntOrList, strides: IntOrList, padding: Padding, dataFormat: string, name: string], PoolOptions>;
+const POOL_EXAMPLE = { args: () => [[[[[1], [2], [3]], [[4], [5], [6]], [[7], [8], [9]]]], 2, 1, "VALID"] };
+const poolParams = (df: string) =>
+  [
+    param("input", T.tensor, "The input tensor."),
+    param("ksize", INT_OR_LIST, "The window size per spatial dimension (1, N or N+2 values)."),
+    param("strides", INT_OR_LIST, "The window step per spatial dimension (1, N or N+2 values)."),
+    param("padding", PADDING, '"SAME", "VALID", or explicit [before, after] pairs (2-D max pooling only).'),
+    optional("dataFormat", K.string, `The layout: ${df} (channels last, the default) or channels first.`),
+    NAME,
+  ] as const;
 
 function poolAttrs(op: string, a: PoolOptions, nSpatial: number): Attrs {
   const rank = nSpatial + 2;
@@ -331,15 +372,17 @@ function pool1d(op2d: "MaxPool" | "AvgPool", input: TensorLike, a: PoolOptions, 
 }
 
 function poolNd(max: boolean) {
-  return (input: TensorLike, ...args: PoolArgs): Tensor => {
-    const a = pyArgs<PoolOptions>(args, ["ksize", "strides", "padding", "dataFormat", "name"]);
+  const what = max ? "max" : "average";
+  const sig = signature(max ? "nn.max_pool" : "nn.avg_pool", `1-, 2- or 3-D ${what} pooling, by the input's rank.`, poolParams("N...C"), POOL_EXAMPLE);
+  return defineFunction(sig, (input, ksize, strides, padding, dataFormat, name): Tensor => {
+    const a = { ksize, strides, padding, dataFormat, name };
     const x = toTensor(input);
     const rank = x.rank ?? (a.dataFormat ? a.dataFormat.length : null);
     if (rank === 3) return pool1d(max ? "MaxPool" : "AvgPool", x, a, max ? "max_pool1d" : "avg_pool1d");
     if (rank === 4) return execute1(max ? "MaxPool" : "AvgPool", [x], poolAttrs(max ? "MaxPool" : "AvgPool", a, 2), a.name);
     if (rank === 5) return execute1(max ? "MaxPool3D" : "AvgPool3D", [x], poolAttrs(max ? "MaxPool3D" : "AvgPool3D", a, 3), a.name);
     throw new InvalidArgumentError(`${max ? "max_pool" : "avg_pool"}: input must be of rank 3, 4 or 5 (N+2 for N spatial dims), got shape ${shapeStr(x.shape)}`);
-  };
+  });
 }
 
 /** tf.nn.max_pool(input, ksize, strides, padding, data_format=None, name): 1-, 2- or 3-D by the input's rank. */
@@ -348,33 +391,67 @@ export const maxPool = poolNd(true);
 export const avgPool = poolNd(false);
 
 /** tf.nn.max_pool2d(input, ksize, strides, padding, data_format="NHWC", name): op MaxPool. */
-export function maxPool2d(input: TensorLike, ...args: PoolArgs): Tensor {
-  const a = pyArgs<PoolOptions>(args, ["ksize", "strides", "padding", "dataFormat", "name"]);
+export const maxPool2d = defineFunction(
+  signature(
+    "nn.max_pool2d",
+    '2-D max pooling (op MaxPool).',
+    [param("input", T.tensor, "The input tensor."), param("ksize", INT_OR_LIST, "The window size per spatial dimension (1, N or N+2 values)."), param("strides", INT_OR_LIST, "The window step per spatial dimension (1, N or N+2 values)."), param("padding", PADDING, "\"SAME\", \"VALID\", or explicit [before, after] pairs per dimension."), optional("dataFormat", K.string, "The layout: NHWC (channels last, the default) or channels first."), NAME],
+    { args: () => [[[[[1], [2], [3]], [[4], [5], [6]], [[7], [8], [9]]]], 2, 1, "VALID"] },
+  ),
+  (input, ksizeArg, stridesArg, paddingArg, dataFormatArg, nameArg): Tensor => {
+  const a = { ksize: ksizeArg, strides: stridesArg, padding: paddingArg, dataFormat: dataFormatArg, name: nameArg };
   return execute1("MaxPool", [input], poolAttrs("MaxPool", a, 2), a.name);
-}
+  },
+);
 /** tf.nn.avg_pool2d(input, ksize, strides, padding, data_format="NHWC", name): op AvgPool. */
-export function avgPool2d(input: TensorLike, ...args: PoolArgs): Tensor {
-  const a = pyArgs<PoolOptions>(args, ["ksize", "strides", "padding", "dataFormat", "name"]);
+export const avgPool2d = defineFunction(
+  signature(
+    "nn.avg_pool2d",
+    '2-D average pooling (op AvgPool).',
+    [param("input", T.tensor, "The input tensor."), param("ksize", INT_OR_LIST, "The window size per spatial dimension (1, N or N+2 values)."), param("strides", INT_OR_LIST, "The window step per spatial dimension (1, N or N+2 values)."), param("padding", PADDING, "\"SAME\", \"VALID\", or explicit [before, after] pairs per dimension."), optional("dataFormat", K.string, "The layout: NHWC (channels last, the default) or channels first."), NAME],
+    { args: () => [[[[[1], [2], [3]], [[4], [5], [6]], [[7], [8], [9]]]], 2, 1, "VALID"] },
+  ),
+  (input, ksizeArg, stridesArg, paddingArg, dataFormatArg, nameArg): Tensor => {
+  const a = { ksize: ksizeArg, strides: stridesArg, padding: paddingArg, dataFormat: dataFormatArg, name: nameArg };
   return execute1("AvgPool", [input], poolAttrs("AvgPool", a, 2), a.name);
-}
+  },
+);
 /** tf.nn.max_pool1d(input, ksize, strides, padding, data_format="NWC", name). */
-export function maxPool1d(input: TensorLike, ...args: PoolArgs): Tensor {
-  return pool1d("MaxPool", input, pyArgs<PoolOptions>(args, ["ksize", "strides", "padding", "dataFormat", "name"]), "max_pool1d");
-}
+export const maxPool1d = defineFunction(
+  signature("nn.max_pool1d", "1-D max pooling (a 2-D pool over a height-1 image).", poolParams("NWC"), { args: () => [[[[1], [3], [2]]], 2, 1, "VALID"] }),
+  (input, ksize, strides, padding, dataFormat, name) => pool1d("MaxPool", input, { ksize, strides, padding, dataFormat, name }, "max_pool1d"),
+);
 /** tf.nn.avg_pool1d(input, ksize, strides, padding, data_format="NWC", name). */
-export function avgPool1d(input: TensorLike, ...args: PoolArgs): Tensor {
-  return pool1d("AvgPool", input, pyArgs<PoolOptions>(args, ["ksize", "strides", "padding", "dataFormat", "name"]), "avg_pool1d");
-}
+export const avgPool1d = defineFunction(
+  signature("nn.avg_pool1d", "1-D average pooling (a 2-D pool over a height-1 image).", poolParams("NWC"), { args: () => [[[[1], [3], [2]]], 2, 1, "VALID"] }),
+  (input, ksize, strides, padding, dataFormat, name) => pool1d("AvgPool", input, { ksize, strides, padding, dataFormat, name }, "avg_pool1d"),
+);
 /** tf.nn.max_pool3d(input, ksize, strides, padding, data_format="NDHWC", name): op MaxPool3D. */
-export function maxPool3d(input: TensorLike, ...args: PoolArgs): Tensor {
-  const a = pyArgs<PoolOptions>(args, ["ksize", "strides", "padding", "dataFormat", "name"]);
+export const maxPool3d = defineFunction(
+  signature(
+    "nn.max_pool3d",
+    '3-D max pooling (op MaxPool3D).',
+    [param("input", T.tensor, "The input tensor."), param("ksize", INT_OR_LIST, "The window size per spatial dimension (1, N or N+2 values)."), param("strides", INT_OR_LIST, "The window step per spatial dimension (1, N or N+2 values)."), param("padding", PADDING, "\"SAME\", \"VALID\", or explicit [before, after] pairs per dimension."), optional("dataFormat", K.string, "The layout: NDHWC (channels last, the default) or channels first."), NAME],
+    { args: () => [[[[[[1], [2]], [[3], [4]]]]], 1, 1, "VALID"] },
+  ),
+  (input, ksizeArg, stridesArg, paddingArg, dataFormatArg, nameArg): Tensor => {
+  const a = { ksize: ksizeArg, strides: stridesArg, padding: paddingArg, dataFormat: dataFormatArg, name: nameArg };
   return execute1("MaxPool3D", [input], poolAttrs("MaxPool3D", a, 3), a.name);
-}
+  },
+);
 /** tf.nn.avg_pool3d(input, ksize, strides, padding, data_format="NDHWC", name): op AvgPool3D. */
-export function avgPool3d(input: TensorLike, ...args: PoolArgs): Tensor {
-  const a = pyArgs<PoolOptions>(args, ["ksize", "strides", "padding", "dataFormat", "name"]);
+export const avgPool3d = defineFunction(
+  signature(
+    "nn.avg_pool3d",
+    '3-D average pooling (op AvgPool3D).',
+    [param("input", T.tensor, "The input tensor."), param("ksize", INT_OR_LIST, "The window size per spatial dimension (1, N or N+2 values)."), param("strides", INT_OR_LIST, "The window step per spatial dimension (1, N or N+2 values)."), param("padding", PADDING, "\"SAME\", \"VALID\", or explicit [before, after] pairs per dimension."), optional("dataFormat", K.string, "The layout: NDHWC (channels last, the default) or channels first."), NAME],
+    { args: () => [[[[[[1], [2]], [[3], [4]]]]], 1, 1, "VALID"] },
+  ),
+  (input, ksizeArg, stridesArg, paddingArg, dataFormatArg, nameArg): Tensor => {
+  const a = { ksize: ksizeArg, strides: stridesArg, padding: paddingArg, dataFormat: dataFormatArg, name: nameArg };
   return execute1("AvgPool3D", [input], poolAttrs("AvgPool3D", a, 3), a.name);
-}
+  },
+);
 
 export interface MaxPoolWithArgmaxOptions extends PoolOptions {
   outputDtype?: DType;
@@ -386,31 +463,44 @@ export interface MaxPoolWithArgmaxOptions extends PoolOptions {
  * include_batch_in_index=False, name) -> [output, argmax]. argmax is the flattened index of each maximum,
  * ((b * height + y) * width + x) * channels + c, with the b term only when include_batch_in_index.
  */
-export function maxPoolWithArgmax(
-  input: TensorLike,
-  ...args: PyArgs<[ksize: IntOrList, strides: IntOrList, padding: Padding, dataFormat: string, outputDtype: DType, includeBatchInIndex: boolean, name: string], MaxPoolWithArgmaxOptions>
-): [Tensor, Tensor] {
-  const a = pyArgs<MaxPoolWithArgmaxOptions>(args, ["ksize", "strides", "padding", "dataFormat", "outputDtype", "includeBatchInIndex", "name"]);
+export const maxPoolWithArgmax = defineFunction(
+  signature(
+    "nn.max_pool_with_argmax",
+    '2-D max pooling and the flattened index of each maximum.',
+    [param("input", T.tensor, "The input tensor."), param("ksize", INT_OR_LIST, "The window size per spatial dimension (1, N or N+2 values)."), param("strides", INT_OR_LIST, "The window step per spatial dimension (1, N or N+2 values)."), param("padding", PADDING, "\"SAME\", \"VALID\", or explicit [before, after] pairs per dimension."), optional("dataFormat", K.string, "The layout: NHWC (channels last, the default) or channels first."), withDefault("outputDtype", T.dtype, "int64", "The dtype of the indices (int64)."), withDefault("includeBatchInIndex", K.boolean, false, "Include the batch in the flattened index."), NAME],
+    { args: () => [[[[[1], [2], [3]], [[4], [5], [6]], [[7], [8], [9]]]], 2, 1, "VALID"] },
+  ),
+  (input, ksizeArg, stridesArg, paddingArg, dataFormatArg, outputDtypeArg, includeBatchInIndexArg, nameArg): [Tensor, Tensor] => {
+  const a = { ksize: ksizeArg, strides: stridesArg, padding: paddingArg, dataFormat: dataFormatArg, outputDtype: outputDtypeArg, includeBatchInIndex: includeBatchInIndexArg, name: nameArg };
   if ((a.dataFormat ?? "NHWC") !== "NHWC") throw new InvalidArgumentError(`max_pool_with_argmax: data_format must be NHWC, got '${a.dataFormat}'`);
   const od = a.outputDtype ?? "int64";
   if (od !== "int64") throw new UnimplementedError(`max_pool_with_argmax: output_dtype ${od} is not supported; use int64`);
   const { ksize, strides, padding } = poolAttrs("MaxPoolWithArgmax", a, 2);
   const outs = execute("MaxPoolWithArgmax", [input], { ksize, strides, padding, Targmax: od, include_batch_in_index: a.includeBatchInIndex ?? false }, a.name);
   return [outs[0], outs[1]];
-}
+  },
+);
 
 // ---------------------------------------------------------------- bias, dropout, moments, normalization
 
 /** tf.nn.bias_add(value, bias, data_format=None, name): bias along the last axis (N...C) or axis 1 (NC...). */
-export function biasAdd(value: TensorLike, bias: TensorLike, ...args: PyArgs<[dataFormat: string, name: string], { dataFormat?: string; name?: string }>): Tensor {
-  const a = pyArgs<{ dataFormat: string; name: string }>(args, ["dataFormat", "name"]);
+export const biasAdd = defineFunction(
+  signature(
+    "nn.bias_add",
+    'Adds a bias vector along the channel axis.',
+    [param("value", T.tensor, "A tensor."), param("bias", T.tensor, "A 1-D tensor of the channel count."), optional("dataFormat", K.string, "N...C (default) or NC...: where the channels are."), NAME],
+    { args: () => [[[1, 2], [3, 4]], [10, 20], "NHWC"] },
+  ),
+  (value, bias, dataFormatArg, nameArg): Tensor => {
+  const a = { dataFormat: dataFormatArg, name: nameArg };
   let fmt = "NHWC";
   if (a.dataFormat !== undefined) {
     if (a.dataFormat.startsWith("NC")) fmt = "NCHW";
     else if (!(a.dataFormat.startsWith("N") && a.dataFormat.endsWith("C"))) throw new InvalidArgumentError(`BiasAdd: Invalid data format '${a.dataFormat}'`);
   }
   return execute1("BiasAdd", [value, bias], { data_format: fmt }, a.name);
-}
+  },
+);
 
 export interface DropoutOptions {
   rate?: number | Tensor;
@@ -424,8 +514,15 @@ export interface DropoutOptions {
  * noise_shape slice) is zeroed with probability `rate`; kept ones are scaled by 1 / (1 - rate). A rate of
  * exactly 0 (a number) returns x itself, as TensorFlow does.
  */
-export function dropout(x: TensorLike, ...args: PyArgs<[rate: number | Tensor, noiseShape: readonly (number | null)[] | TensorLike, seed: number, name: string], DropoutOptions>): Tensor {
-  const a = pyArgs<DropoutOptions>(args, ["rate", "noiseShape", "seed", "name"]);
+export const dropout = defineFunction(
+  signature(
+    "nn.dropout",
+    'Zeroes each element with probability rate and scales the rest by 1 / (1 - rate).',
+    [param("x", T.tensor, "A floating-point tensor."), param("rate", kind<number | Tensor>("number | Tensor"), "The probability of dropping each element, in [0, 1)."), optional("noiseShape", kind<readonly (number | null)[] | TensorLike>("(number | null)[] | TensorLike"), "The shape of the keep/drop mask (broadcast to x)."), optional("seed", K.int, "The op-level seed."), NAME],
+    { args: () => [[1, 2, 3, 4], 0.5, undefined, 5] },
+  ),
+  (x, rateArg, noiseShapeArg, seedArg, nameArg): Tensor => {
+  const a = { rate: rateArg, noiseShape: noiseShapeArg, seed: seedArg, name: nameArg };
   const rate = a.rate;
   if (rate === undefined) throw new InvalidArgumentError("dropout: rate is required");
   if (typeof rate === "number" && !(rate >= 0 && rate < 1)) {
@@ -456,7 +553,8 @@ export function dropout(x: TensorLike, ...args: PyArgs<[rate: number | Tensor, n
   const random = randomUniform(noiseShape, { dtype: xt.dtype, seed: a.seed });
   const keep = cast(greaterEqual(random, threshold), xt.dtype);
   return refine(multiply(scaled, keep, { name: a.name ?? "dropout" }), xt);
-}
+  },
+);
 
 export interface DropoutV1Options extends DropoutOptions {
   keepProb?: number | Tensor;
@@ -466,11 +564,15 @@ export interface DropoutV1Options extends DropoutOptions {
  * tf.compat.v1.nn.dropout(x, keep_prob=None, noise_shape=None, seed=None, name=None, rate=None):
  * TensorFlow 1's form, where the second argument is the probability of KEEPING a value.
  */
-export function dropoutV1(
-  x: TensorLike,
-  ...args: PyArgs<[keepProb: number | Tensor, noiseShape: readonly (number | null)[] | TensorLike, seed: number, name: string, rate: number | Tensor], DropoutV1Options>
-): Tensor {
-  const a = pyArgs<DropoutV1Options>(args, ["keepProb", "noiseShape", "seed", "name", "rate"]);
+export const dropoutV1 = defineFunction(
+  signature(
+    "compat.v1.nn.dropout",
+    "TensorFlow 1's dropout, whose second argument is the probability of keeping a value.",
+    [param("x", T.tensor, "A floating-point tensor."), optional("keepProb", kind<number | Tensor>("number | Tensor"), "The probability of keeping each element, in (0, 1]."), optional("noiseShape", kind<readonly (number | null)[] | TensorLike>("(number | null)[] | TensorLike"), "The shape of the keep/drop mask."), optional("seed", K.int, "The op-level seed."), NAME, optional("rate", kind<number | Tensor>("number | Tensor"), "The probability of dropping instead (exclusive with keepProb).")],
+    { args: () => [[1, 2, 3, 4], 0.5, undefined, 5] },
+  ),
+  (x, keepProbArg, noiseShapeArg, seedArg, nameArg, rateArg): Tensor => {
+  const a = { keepProb: keepProbArg, noiseShape: noiseShapeArg, seed: seedArg, name: nameArg, rate: rateArg };
   if (a.keepProb !== undefined && a.rate !== undefined) throw new InvalidArgumentError("dropout: cannot specify both keep_prob and rate");
   let rate = a.rate;
   if (rate === undefined) {
@@ -482,7 +584,8 @@ export function dropoutV1(
     } else rate = subtract(convertToTensor(1, { dtype: kp.dtype }), kp);
   }
   return dropout(x, { rate, noiseShape: a.noiseShape, seed: a.seed, name: a.name });
-}
+  },
+);
 
 export interface MomentsOptions {
   axes?: readonly number[] | number;
@@ -495,8 +598,15 @@ export interface MomentsOptions {
  * tf.nn.moments(x, axes, shift=None, keepdims=False, name) -> [mean, variance]: as in TensorFlow the
  * variance is mean((x - stop_gradient(mean))^2) (shift is accepted and unused, as in TensorFlow 2).
  */
-export function moments(x: TensorLike, ...args: PyArgs<[axes: readonly number[] | number, shift: TensorLike | null, keepdims: boolean, name: string], MomentsOptions>): [Tensor, Tensor] {
-  const a = pyArgs<MomentsOptions>(args, ["axes", "shift", "keepdims", "name"]);
+export const moments = defineFunction(
+  signature(
+    "nn.moments",
+    'The mean and variance over the given axes.',
+    [param("x", T.tensor, "A tensor."), param("axes", kind<readonly number[] | number>("number | number[]"), "The axes to compute over."), optional("shift", kind<TensorLike | null>("TensorLike | null"), "Accepted and unused, as in TensorFlow 2."), withDefault("keepdims", K.boolean, false, "Keep the reduced axes with size 1."), NAME],
+    { args: () => [[[1, 2], [3, 5]], [0]] },
+  ),
+  (x, axesArg, shiftArg, keepdimsArg, nameArg): [Tensor, Tensor] => {
+  const a = { axes: axesArg, shift: shiftArg, keepdims: keepdimsArg, name: nameArg };
   if (a.axes === undefined) throw new InvalidArgumentError("moments: axes is required");
   const axes = typeof a.axes === "number" ? [a.axes] : Array.from(a.axes);
   const y = toTensor(x);
@@ -513,7 +623,8 @@ export function moments(x: TensorLike, ...args: PyArgs<[axes: readonly number[] 
     return reduceSum(t, axes, false);
   };
   return [drop(mean, "mean"), drop(variance, "variance")];
-}
+  },
+);
 
 export interface BatchNormalizationOptions {
   mean?: TensorLike;
@@ -528,11 +639,15 @@ export interface BatchNormalizationOptions {
  * tf.nn.batch_normalization(x, mean, variance, offset, scale, variance_epsilon, name):
  * x * inv + (offset - mean * inv) with inv = scale / sqrt(variance + epsilon), as TensorFlow computes it.
  */
-export function batchNormalization(
-  x: TensorLike,
-  ...args: PyArgs<[mean: TensorLike, variance: TensorLike, offset: TensorLike | null, scale: TensorLike | null, varianceEpsilon: number, name: string], BatchNormalizationOptions>
-): Tensor {
-  const a = pyArgs<BatchNormalizationOptions>(args, ["mean", "variance", "offset", "scale", "varianceEpsilon", "name"]);
+export const batchNormalization = defineFunction(
+  signature(
+    "nn.batch_normalization",
+    'Normalizes x with the given mean and variance: scale * (x - mean) / sqrt(variance + epsilon) + offset.',
+    [param("x", T.tensor, "A tensor."), param("mean", T.tensor, "The mean."), param("variance", T.tensor, "The variance."), optional("offset", kind<TensorLike | null>("TensorLike | null"), "Added after normalizing (beta)."), optional("scale", kind<TensorLike | null>("TensorLike | null"), "Multiplied after normalizing (gamma)."), param("varianceEpsilon", K.number, "A small number added to the variance."), NAME],
+    { args: () => [[1, 2, 3], 2, 1, 0.5, 2, 0.001] },
+  ),
+  (x, meanArg, varianceArg, offsetArg, scaleArg, varianceEpsilonArg, nameArg): Tensor => {
+  const a = { mean: meanArg, variance: varianceArg, offset: offsetArg, scale: scaleArg, varianceEpsilon: varianceEpsilonArg, name: nameArg };
   if (a.mean === undefined || a.variance === undefined) throw new InvalidArgumentError("batch_normalization: mean and variance are required");
   if (a.varianceEpsilon === undefined) throw new InvalidArgumentError("batch_normalization: variance_epsilon is required");
   const xt = toTensor(x);
@@ -541,7 +656,8 @@ export function batchNormalization(
   if (a.scale !== undefined && a.scale !== null) inv = multiply(inv, like(a.scale));
   const shift = a.offset !== undefined && a.offset !== null ? subtract(like(a.offset), multiply(like(a.mean), inv)) : multiply(like(a.mean), multiply(inv, -1));
   return add(multiply(xt, inv), shift, { name: a.name ?? "batchnorm" });
-}
+  },
+);
 
 export interface FusedBatchNormOptions {
   scale?: TensorLike;
@@ -561,11 +677,15 @@ export interface FusedBatchNormOptions {
  * batch_var] (op FusedBatchNormV3). In training the batch statistics normalize x and batch_var is the
  * unbiased (n/(n-1)) variance; in inference mean and variance are required and used as given.
  */
-export function fusedBatchNorm(
-  x: TensorLike,
-  ...args: PyArgs<[scale: TensorLike, offset: TensorLike, mean: TensorLike | null, variance: TensorLike | null, epsilon: number, dataFormat: string, isTraining: boolean, name: string, exponentialAvgFactor: number], FusedBatchNormOptions>
-): [Tensor, Tensor, Tensor] {
-  const a = pyArgs<FusedBatchNormOptions>(args, ["scale", "offset", "mean", "variance", "epsilon", "dataFormat", "isTraining", "name", "exponentialAvgFactor"]);
+export const fusedBatchNorm = defineFunction(
+  signature(
+    "compat.v1.nn.fused_batch_norm",
+    'Batch normalization of a 4-D tensor in one op (FusedBatchNormV3): [y, batch_mean, batch_variance].',
+    [param("x", T.tensor, "A 4-D tensor."), param("scale", T.tensor, "Multiplied after normalizing, one per channel."), param("offset", T.tensor, "Added after normalizing, one per channel."), optional("mean", kind<TensorLike | null>("TensorLike | null"), "The population mean (inference; required when not training)."), optional("variance", kind<TensorLike | null>("TensorLike | null"), "The population variance (inference; required when not training)."), withDefault("epsilon", K.number, 0.001, "A small number added to the variance (at least 1.001e-5)."), withDefault("dataFormat", K.string, "NHWC", "NHWC or NCHW."), withDefault("isTraining", K.boolean, true, "Normalize with the batch statistics (training) or the given ones."), NAME, withDefault("exponentialAvgFactor", K.number, 1, "The running-average factor.")],
+    { args: () => [[[[[1], [2]], [[3], [4]]]], [1], [0]] },
+  ),
+  (x, scaleArg, offsetArg, meanArg, varianceArg, epsilonArg, dataFormatArg, isTrainingArg, nameArg, exponentialAvgFactorArg): [Tensor, Tensor, Tensor] => {
+  const a = { scale: scaleArg, offset: offsetArg, mean: meanArg, variance: varianceArg, epsilon: epsilonArg, dataFormat: dataFormatArg, isTraining: isTrainingArg, name: nameArg, exponentialAvgFactor: exponentialAvgFactorArg };
   if (a.scale === undefined || a.offset === undefined) throw new InvalidArgumentError("fused_batch_norm: scale and offset are required");
   const training = a.isTraining ?? true;
   const xt = toTensor(x);
@@ -585,7 +705,8 @@ export function fusedBatchNorm(
     epsilon, exponential_avg_factor: factor, data_format: a.dataFormat ?? "NHWC", is_training: training,
   }, a.name ?? "FusedBatchNormV3");
   return [outs[0], outs[1], outs[2]];
-}
+  },
+);
 
 export interface LrnOptions {
   depthRadius?: number;
@@ -599,12 +720,20 @@ export interface LrnOptions {
  * tf.nn.local_response_normalization(input, depth_radius=5, bias=1, alpha=1, beta=0.5, name):
  * input / (bias + alpha * sum(input^2 over depth_radius neighbouring channels)) ** beta (op LRN, NHWC).
  */
-export function localResponseNormalization(input: TensorLike, ...args: PyArgs<[depthRadius: number, bias: number, alpha: number, beta: number, name: string], LrnOptions>): Tensor {
-  const a = pyArgs<LrnOptions>(args, ["depthRadius", "bias", "alpha", "beta", "name"]);
+export const localResponseNormalization = defineFunction(
+  signature(
+    "nn.local_response_normalization",
+    'input / (bias + alpha * sum of squares over neighbouring channels) ** beta (op LRN).',
+    [param("input", T.tensor, "The input tensor."), withDefault("depthRadius", K.int, 5, "Half-width of the channel window."), withDefault("bias", K.number, 1, "The offset."), withDefault("alpha", K.number, 1, "The scale."), withDefault("beta", K.number, 0.5, "The exponent."), NAME],
+    { args: () => [[[[[1, 2, 3]]]], 1, 1, 1, 0.5] },
+  ),
+  (input, depthRadiusArg, biasArg, alphaArg, betaArg, nameArg): Tensor => {
+  const a = { depthRadius: depthRadiusArg, bias: biasArg, alpha: alphaArg, beta: betaArg, name: nameArg };
   const r = a.depthRadius ?? 5;
   if (!Number.isInteger(r) || r < 0) throw new InvalidArgumentError(`LRN: depth_radius must be a nonnegative integer, got ${r}`);
   return execute1("LRN", [input], { depth_radius: r, bias: a.bias ?? 1, alpha: a.alpha ?? 1, beta: a.beta ?? 0.5 }, a.name);
-}
+  },
+);
 
 export interface L2NormalizeOptions {
   axis?: number | readonly number[] | null;
@@ -613,14 +742,22 @@ export interface L2NormalizeOptions {
 }
 
 /** tf.math.l2_normalize(x, axis=None, epsilon=1e-12, name): x * rsqrt(max(sum(x^2, axis, keepdims), epsilon)). */
-export function l2Normalize(x: TensorLike, ...args: PyArgs<[axis: number | readonly number[] | null, epsilon: number, name: string], L2NormalizeOptions>): Tensor {
-  const a = pyArgs<L2NormalizeOptions>(args, ["axis", "epsilon", "name"]);
+export const l2Normalize = defineFunction(
+  signature(
+    "math.l2_normalize",
+    'x / sqrt(max(sum(x²), epsilon)) along the given axes.',
+    [param("x", T.tensor, "A tensor."), optional("axis", kind<number | readonly number[] | null>("number | number[] | null"), "The axes to normalize along; absent: all."), withDefault("epsilon", K.number, 1e-12, "The lower bound of the sum of squares."), NAME],
+    { args: () => [[[3, 4], [6, 8]], 1] },
+  ),
+  (x, axisArg, epsilonArg, nameArg): Tensor => {
+  const a = { axis: axisArg, epsilon: epsilonArg, name: nameArg };
   const xt = toTensor(x);
   const axis = a.axis === undefined || a.axis === null ? null : typeof a.axis === "number" ? a.axis : Array.from(a.axis);
   const sq = reduceSum(square(xt), axis, true);
   const inv = rsqrt(maximum(sq, convertToTensor(a.epsilon ?? 1e-12, { dtype: xt.dtype })));
   return multiply(xt, inv, { name: a.name ?? "l2_normalize" });
-}
+  },
+);
 
 // ---------------------------------------------------------------- image resizing
 
@@ -630,10 +767,16 @@ export interface ResizeOptions {
   name?: string;
   halfPixelCenters?: boolean;
 }
-type ResizeArgs = PyArgs<[size: TensorLike, alignCorners: boolean, name: string, halfPixelCenters: boolean], ResizeOptions>;
+const resizeParams = [
+  param("images", T.tensor, "A 4-D [batch, h, w, c] or 3-D [h, w, c] tensor."),
+  param("size", kind<TensorLike>("number[] | TensorLike"), "The new [height, width]."),
+  withDefault("alignCorners", K.boolean, false, "Align the corner pixels of input and output."),
+  NAME,
+  withDefault("halfPixelCenters", K.boolean, false, "Sample at pixel centers (TensorFlow 2's resize)."),
+] as const;
+const RESIZE_EXAMPLE = { args: () => [[[[[1], [2]], [[3], [4]]]], [3, 3]] };
 
-function resize(op: "ResizeBilinear" | "ResizeNearestNeighbor", images: TensorLike, args: ResizeArgs): Tensor {
-  const a = pyArgs<ResizeOptions>(args, ["size", "alignCorners", "name", "halfPixelCenters"]);
+function resize(op: "ResizeBilinear" | "ResizeNearestNeighbor", images: TensorLike, a: ResizeOptions): Tensor {
   if (a.size === undefined) throw new InvalidArgumentError(`${op}: size is required`);
   const size = Array.isArray(a.size) ? new Int32Array(a.size as number[]) : a.size;
   const attrs = { align_corners: a.alignCorners ?? false, half_pixel_centers: a.halfPixelCenters ?? false };
@@ -650,14 +793,16 @@ function resize(op: "ResizeBilinear" | "ResizeNearestNeighbor", images: TensorLi
  * tf.compat.v1.image.resize_bilinear(images, size, align_corners=False, name=None,
  * half_pixel_centers=False): op ResizeBilinear; the result is float32 whatever the image dtype.
  */
-export function resizeBilinear(images: TensorLike, ...args: ResizeArgs): Tensor {
-  return resize("ResizeBilinear", images, args);
-}
+export const resizeBilinear = defineFunction(
+  signature("compat.v1.image.resize_bilinear", "Resizes images by bilinear interpolation (the result is float32).", resizeParams, RESIZE_EXAMPLE),
+  (images, size, alignCorners, name, halfPixelCenters) => resize("ResizeBilinear", images, { size, alignCorners, name, halfPixelCenters }),
+);
 
 /** tf.compat.v1.image.resize_nearest_neighbor(images, size, align_corners=False, name=None, half_pixel_centers=False). */
-export function resizeNearestNeighbor(images: TensorLike, ...args: ResizeArgs): Tensor {
-  return resize("ResizeNearestNeighbor", images, args);
-}
+export const resizeNearestNeighbor = defineFunction(
+  signature("compat.v1.image.resize_nearest_neighbor", "Resizes images by nearest-neighbour sampling.", resizeParams, RESIZE_EXAMPLE),
+  (images, size, alignCorners, name, halfPixelCenters) => resize("ResizeNearestNeighbor", images, { size, alignCorners, name, halfPixelCenters }),
+);
 
 /**
  * tf.nn.lrn: the short name of tf.nn.local_response_normalization.
