@@ -1,4 +1,3 @@
-import type { PyArgs } from "../ops/args.js";
 import { InvalidArgumentError } from "../core/errors.js";
 import type { Tensor } from "../core/tensor.js";
 import { executingEagerly } from "../core/context.js";
@@ -8,14 +7,30 @@ import type { Graph } from "./graph.js";
 import { SymbolicTensor } from "./tensor.js";
 import { addN } from "../ops/reduce.js";
 import { onesLike, zerosLike } from "../ops/array.js";
-import { pyArgs } from "../ops/args.js";
+import { defineFunction, K, kind, optional, param, signature, withDefault } from "../core/signature.js";
 
-export interface GradientsOptions {
-  gradYs?: readonly (Tensor | null)[] | Tensor | null;
-  name?: string;
-  stopGradients?: readonly Tensor[];
-  unconnectedGradients?: "none" | "zero";
-}
+const gradientsSignature = signature(
+  "gradients",
+  "Builds the graph of the derivatives of sum(ys) with respect to each of xs (graph mode).",
+  [
+    param("ys", kind<Tensor | readonly Tensor[]>("Tensor | Tensor[]"), "The tensors to differentiate."),
+    param("xs", kind<Tensor | TensorConvertible | readonly (Tensor | TensorConvertible)[]>("Tensor | Variable | (Tensor | Variable)[]"), "What to differentiate with respect to."),
+    optional("gradYs", kind<readonly (Tensor | null)[] | Tensor | null>("(Tensor | null)[] | Tensor | null"), "The initial gradient of each y (default: ones)."),
+    withDefault("name", K.string, "gradients", "The name scope of the gradient ops."),
+    withDefault("colocateGradientsWithOps", K.boolean, false, "Place gradients with their ops (no effect here)."),
+    withDefault("gateGradients", K.boolean, false, "Group the gradients of an op (no effect here)."),
+    optional("aggregationMethod", kind<unknown>("unknown"), "How gradient terms are combined (only adding is implemented)."),
+    optional("stopGradients", kind<readonly Tensor[]>("Tensor[]"), "Tensors through which no gradient flows."),
+    withDefault("unconnectedGradients", kind<"none" | "zero">('"none" | "zero"'), "none", "What an unconnected x gets: null (none) or zeros."),
+  ],
+  {
+    graph: true,
+    args: (tf: { placeholder: (d: string, s: number[]) => Tensor; square: (x: Tensor) => Tensor }) => {
+      const x = tf.placeholder("float32", [2]);
+      return [tf.square(x), x];
+    },
+  },
+);
 
 function asSymbolic(x: Tensor | TensorConvertible, what: string): SymbolicTensor {
   if (isTensorConvertible(x)) return x.ref as SymbolicTensor;
@@ -29,12 +44,8 @@ function asSymbolic(x: Tensor | TensorConvertible, what: string): SymbolicTensor
  * tf.gradients(ys, xs, grad_ys, name, ...): builds the graph of d(sum ys)/d(xs) from the op table's
  * gradient rules, under the name scope "gradients". Unconnected xs give null (or zeros).
  */
-export function gradients(
-  ys: Tensor | readonly Tensor[],
-  xs: Tensor | TensorConvertible | readonly (Tensor | TensorConvertible)[],
-  ...args: PyArgs<[gradYs: readonly (Tensor | null)[] | Tensor | null, name: string], GradientsOptions>
-): (Tensor | null)[] {
-  const a = pyArgs<GradientsOptions>(args, ["gradYs", "name"]);
+export const gradients = defineFunction(gradientsSignature, (ys, xs, gradYs, name, _colocate, _gate, _aggregation, stopGradients, unconnectedGradients): (Tensor | null)[] => {
+  const a = { gradYs, name, stopGradients, unconnectedGradients };
   if (executingEagerly()) throw new InvalidArgumentError("tf.gradients is not supported when eager execution is enabled. Use tf.GradientTape instead.");
   const yList = (Array.isArray(ys) ? ys : [ys]).map((y) => asSymbolic(y as Tensor, "ys"));
   const xList = (Array.isArray(xs) ? xs : [xs]).map((x) => asSymbolic(x as Tensor | TensorConvertible, "xs"));
@@ -63,4 +74,4 @@ export function gradients(
       return grads.map((gr, i) => (gr === null && a.unconnectedGradients === "zero" ? zerosLike(xList[i]) : gr));
     }),
   );
-}
+});

@@ -4,7 +4,7 @@ import type { Graph } from "../graph/graph.js";
 import { Operation } from "../graph/operation.js";
 import { SymbolicTensor } from "../graph/tensor.js";
 import { Variable } from "../variables/variable.js";
-import { isOptions } from "../ops/args.js";
+import { isOptions } from "../core/signature.js";
 import type { EagerTensor } from "../eager/tensor.js";
 
 /** What may be fetched: a tensor, an op, a name, a variable, or any nesting of them in arrays and objects. */

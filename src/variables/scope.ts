@@ -1,5 +1,5 @@
 import { checkDType, DType } from "../core/dtype.js";
-import { InvalidArgumentError } from "../core/errors.js";
+import { InvalidArgumentError, UnimplementedError } from "../core/errors.js";
 import { isFullyDefined, Shape, shapesCompatible, shapeStr } from "../core/shape.js";
 import type { Tensor } from "../core/tensor.js";
 import { executingEagerly } from "../core/context.js";
@@ -8,7 +8,7 @@ import type { TensorLike } from "../core/tensor_like.js";
 import { getDefaultGraph } from "../graph/default_graph.js";
 import { GraphKeys, VariableScopeState } from "../graph/graph.js";
 import type { Operation } from "../graph/operation.js";
-import { pyArgs, PyArgs } from "../ops/args.js";
+import { defineFunction, K, kind, optional, param, signature, withDefault } from "../core/signature.js";
 import { group } from "../graph/state_ops.js";
 import { defaultInitializer, Initializer } from "./initializers.js";
 import { Variable } from "./variable.js";
@@ -73,15 +73,24 @@ export function getVariableScope(): VariableScope {
   return new VariableScope(h.variableScope.name, "", h.variableScope);
 }
 
-export interface GetVariableOptions {
-  shape?: Shape;
-  dtype?: DType;
-  initializer?: Initializer | TensorLike;
-  regularizer?: (v: Tensor) => Tensor;
-  trainable?: boolean;
-  collections?: string[];
-  validateShape?: boolean;
-}
+const notImplemented = (name: string, what: string) => optional(name, kind<unknown>("unknown"), `${what} Not implemented: must be absent.`);
+const getVariableSignature = signature(
+  "compat.v1.get_variable",
+  "The variable scope/name: created (with the initializer) unless the scope reuses it.",
+  [
+    param("name", K.string, "The variable's name within the current variable scope."),
+    optional("shape", kind<Shape>("Shape"), "The shape (required when an initializer, not a value, gives the initial value)."),
+    optional("dtype", kind<DType>("DType"), "The dtype (default float32)."),
+    optional("initializer", kind<Initializer | TensorLike>("Initializer | TensorLike"), "An initializer (tf.zerosInitializer() ...) or an initial value; default: glorot uniform for floats."),
+    optional("regularizer", kind<(v: Tensor) => Tensor>("(v: Tensor) => Tensor"), "Its result is added to REGULARIZATION_LOSSES (graph mode)."),
+    optional("trainable", K.boolean, "Whether optimizers update it by default (default true)."),
+    optional("collections", kind<string[]>("string[]"), "The graph collections it joins (default [GLOBAL_VARIABLES])."),
+    notImplemented("cachingDevice", "Where reads are cached."),
+    notImplemented("partitioner", "How the variable is split into shards."),
+    optional("validateShape", K.boolean, "Require the initial value's shape to be known (default true)."),
+  ],
+  { args: () => ["v", [2, 3], "float32"], graph: true, skip: "a second call with the same name raises (as in TensorFlow): tested in graph_session.test.ts" },
+);
 
 function isInitializer(x: unknown): x is Initializer {
   return typeof x === "object" && x !== null && typeof (x as { call?: unknown }).call === "function" && !("dtype" in x);
@@ -92,8 +101,9 @@ function isInitializer(x: unknown): x is Initializer {
  * creates `scope/name`, or returns the existing one when the scope reuses. Creating one that exists, or
  * reusing one that does not, is an error with TensorFlow's message.
  */
-export function getVariable(name: string, ...args: PyArgs<[shape: Shape, dtype: DType, initializer: Initializer | TensorLike, regularizer: (v: Tensor) => Tensor, trainable: boolean, collections: string[]], GetVariableOptions>): Variable {
-  const a = pyArgs<GetVariableOptions>(args, ["shape", "dtype", "initializer", "regularizer", "trainable", "collections"]);
+export const getVariable = defineFunction(getVariableSignature, (name, shape, dtypeArg, initializer, regularizer, trainable, collections, cachingDevice, partitioner, validateShape): Variable => {
+  if (cachingDevice != null || partitioner != null) throw new UnimplementedError(`tf.getVariable: ${cachingDevice != null ? "caching_device" : "partitioner"} is not implemented yet in tsflow`);
+  const a = { shape, dtype: dtypeArg, initializer, regularizer, trainable, collections, validateShape };
   const h = holder();
   const scope = h.variableScope;
   const full = scope.name ? `${scope.name}/${name}` : name;
@@ -132,7 +142,7 @@ export function getVariable(name: string, ...args: PyArgs<[shape: Shape, dtype: 
     getDefaultGraph().addToCollection(GraphKeys.REGULARIZATION_LOSSES, loss);
   }
   return v;
-}
+});
 
 /** A variable named exactly `full` whatever name scope is open (get_variable ignores name scopes). */
 function createAbsolute(full: string, initial: TensorLike | (() => TensorLike), opts: { dtype?: DType; trainable?: boolean; collections?: string[]; validateShape?: boolean }): Variable {
@@ -154,10 +164,15 @@ export function localVariables(scope?: string): Variable[] {
 }
 
 /** tf.compat.v1.variables_initializer(var_list, name="init"): one op running every initializer. */
-export function variablesInitializer(varList: readonly Variable[], ...rest: PyArgs<[name: string], { name?: string }>): Operation | null {
-  const { name } = pyArgs<{ name: string }>(rest, ["name"]);
-  return group(varList.map((v) => v.initializer), { name: name ?? "init" });
-}
+export const variablesInitializer = defineFunction(
+  signature(
+    "compat.v1.variables_initializer",
+    "One op that runs the initializers of the given variables (null eagerly).",
+    [param("varList", kind<readonly Variable[]>("Variable[]"), "The variables."), withDefault("name", K.string, "init", "The op's name.")],
+    { graph: true, args: (tf: { Variable: new (v: number[]) => Variable }) => [[new tf.Variable([1, 2])], "init"] },
+  ),
+  (varList, name): Operation | null => (executingEagerly() ? null : group(varList.map((v) => v.initializer), { name })),
+);
 export function globalVariablesInitializer(): Operation | null {
   return variablesInitializer(globalVariables());
 }
