@@ -179,14 +179,6 @@ function expandAxis(x: Tensor, axis: number): Tensor {
 
 // ---------------------------------------------------------------- convolutions
 
-export interface Conv2DOptions {
-  strides?: IntOrList;
-  padding?: Padding;
-  dataFormat?: string;
-  dilations?: IntOrList;
-  name?: string;
-}
-
 function convAttrs(op: string, a: { strides?: IntOrList; padding?: Padding; dataFormat?: string; dilations?: IntOrList }, nSpatial: number, fmtOp = op): Attrs {
   const rank = nSpatial + 2;
   const dataFormat = a.dataFormat ?? FORMATS[rank][0];
@@ -218,10 +210,6 @@ export const conv2d = defineFunction(
   },
 );
 
-export interface Conv2DTransposeOptions extends Conv2DOptions {
-  outputShape?: TensorLike;
-}
-
 /**
  * tf.nn.conv2d_transpose(input, filters, output_shape, strides, padding="SAME", data_format="NHWC",
  * dilations=None, name): the gradient of conv2d with respect to its input (op Conv2DBackpropInput);
@@ -243,14 +231,6 @@ export const conv2dTranspose = defineFunction(
   },
 );
 
-export interface DepthwiseConv2DOptions {
-  strides?: IntOrList;
-  padding?: Padding;
-  dataFormat?: string;
-  dilations?: IntOrList;
-  name?: string;
-}
-
 /**
  * tf.nn.depthwise_conv2d(input, filter, strides, padding, data_format=None, dilations=None, name):
  * filter [h, w, in_channels, channel_multiplier]; output channels in_channels * channel_multiplier
@@ -268,14 +248,6 @@ export const depthwiseConv2d = defineFunction(
   return execute1("DepthwiseConv2dNative", [input, filter], convAttrs("DepthwiseConv2dNative", a, 2), a.name ?? "depthwise");
   },
 );
-
-export interface Conv1DOptions {
-  stride?: IntOrList;
-  padding?: Padding;
-  dataFormat?: string;
-  dilations?: IntOrList;
-  name?: string;
-}
 
 /**
  * tf.nn.conv1d(input, filters, stride, padding, data_format="NWC", dilations=None, name): as in TensorFlow,
@@ -320,7 +292,7 @@ export const conv1d = defineFunction(
 
 // ---------------------------------------------------------------- pooling
 
-export interface PoolOptions {
+interface PoolOptions {
   ksize?: IntOrList;
   strides?: IntOrList;
   padding?: Padding;
@@ -453,11 +425,6 @@ export const avgPool3d = defineFunction(
   },
 );
 
-export interface MaxPoolWithArgmaxOptions extends PoolOptions {
-  outputDtype?: DType;
-  includeBatchInIndex?: boolean;
-}
-
 /**
  * tf.nn.max_pool_with_argmax(input, ksize, strides, padding, data_format="NHWC", output_dtype=int64,
  * include_batch_in_index=False, name) -> [output, argmax]. argmax is the flattened index of each maximum,
@@ -501,13 +468,6 @@ export const biasAdd = defineFunction(
   return execute1("BiasAdd", [value, bias], { data_format: fmt }, a.name);
   },
 );
-
-export interface DropoutOptions {
-  rate?: number | Tensor;
-  noiseShape?: readonly (number | null)[] | TensorLike;
-  seed?: number;
-  name?: string;
-}
 
 /**
  * tf.nn.dropout(x, rate, noise_shape=None, seed=None, name) (TensorFlow 2): each element (or each
@@ -556,10 +516,6 @@ export const dropout = defineFunction(
   },
 );
 
-export interface DropoutV1Options extends DropoutOptions {
-  keepProb?: number | Tensor;
-}
-
 /**
  * tf.compat.v1.nn.dropout(x, keep_prob=None, noise_shape=None, seed=None, name=None, rate=None):
  * TensorFlow 1's form, where the second argument is the probability of KEEPING a value.
@@ -586,13 +542,6 @@ export const dropoutV1 = defineFunction(
   return dropout(x, { rate, noiseShape: a.noiseShape, seed: a.seed, name: a.name });
   },
 );
-
-export interface MomentsOptions {
-  axes?: readonly number[] | number;
-  shift?: TensorLike | null;
-  keepdims?: boolean;
-  name?: string;
-}
 
 /**
  * tf.nn.moments(x, axes, shift=None, keepdims=False, name) -> [mean, variance]: as in TensorFlow the
@@ -626,15 +575,6 @@ export const moments = defineFunction(
   },
 );
 
-export interface BatchNormalizationOptions {
-  mean?: TensorLike;
-  variance?: TensorLike;
-  offset?: TensorLike | null;
-  scale?: TensorLike | null;
-  varianceEpsilon?: number;
-  name?: string;
-}
-
 /**
  * tf.nn.batch_normalization(x, mean, variance, offset, scale, variance_epsilon, name):
  * x * inv + (offset - mean * inv) with inv = scale / sqrt(variance + epsilon), as TensorFlow computes it.
@@ -658,18 +598,6 @@ export const batchNormalization = defineFunction(
   return add(multiply(xt, inv), shift, { name: a.name ?? "batchnorm" });
   },
 );
-
-export interface FusedBatchNormOptions {
-  scale?: TensorLike;
-  offset?: TensorLike;
-  mean?: TensorLike | null;
-  variance?: TensorLike | null;
-  epsilon?: number;
-  dataFormat?: string;
-  isTraining?: boolean;
-  name?: string;
-  exponentialAvgFactor?: number;
-}
 
 /**
  * tf.compat.v1.nn.fused_batch_norm(x, scale, offset, mean=None, variance=None, epsilon=0.001,
@@ -708,14 +636,6 @@ export const fusedBatchNorm = defineFunction(
   },
 );
 
-export interface LrnOptions {
-  depthRadius?: number;
-  bias?: number;
-  alpha?: number;
-  beta?: number;
-  name?: string;
-}
-
 /**
  * tf.nn.local_response_normalization(input, depth_radius=5, bias=1, alpha=1, beta=0.5, name):
  * input / (bias + alpha * sum(input^2 over depth_radius neighbouring channels)) ** beta (op LRN, NHWC).
@@ -734,12 +654,6 @@ export const localResponseNormalization = defineFunction(
   return execute1("LRN", [input], { depth_radius: r, bias: a.bias ?? 1, alpha: a.alpha ?? 1, beta: a.beta ?? 0.5 }, a.name);
   },
 );
-
-export interface L2NormalizeOptions {
-  axis?: number | readonly number[] | null;
-  epsilon?: number;
-  name?: string;
-}
 
 /** tf.math.l2_normalize(x, axis=None, epsilon=1e-12, name): x * rsqrt(max(sum(x^2, axis, keepdims), epsilon)). */
 export const l2Normalize = defineFunction(
@@ -761,7 +675,7 @@ export const l2Normalize = defineFunction(
 
 // ---------------------------------------------------------------- image resizing
 
-export interface ResizeOptions {
+interface ResizeOptions {
   size?: TensorLike;
   alignCorners?: boolean;
   name?: string;
