@@ -11,8 +11,8 @@ import { unbroadcast } from "./grad_util.js";
 defineGradients({
   MatMul: (op, [dy]) => {
       const [a, b] = op.inputs;
-      const ta = Boolean(op.attrs.transpose_a);
-      const tb = Boolean(op.attrs.transpose_b);
+      const ta = op.attrs.transpose_a as boolean;
+      const tb = op.attrs.transpose_b as boolean;
       const [needA, needB] = [op.needsGradient?.[0] !== false, op.needsGradient?.[1] !== false];
       const da = () => (!ta && !tb ? matmul(dy, b, { transposeB: true }) : !ta ? matmul(dy, b) : !tb ? matmul(b, dy, { transposeB: true }) : matmul(b, dy, { transposeA: true, transposeB: true }));
       const db = () => (!ta && !tb ? matmul(a, dy, { transposeA: true }) : !ta ? matmul(dy, a, { transposeA: true }) : !tb ? matmul(a, dy) : matmul(dy, a, { transposeA: true, transposeB: true }));
@@ -20,8 +20,8 @@ defineGradients({
     },
   BatchMatMulV2: (op, [dy]) => {
       const [a, b] = op.inputs;
-      const ta = Boolean(op.attrs.adj_x);
-      const tb = Boolean(op.attrs.adj_y);
+      const ta = op.attrs.adj_x as boolean;
+      const tb = op.attrs.adj_y as boolean;
       const bmm = (x: Tensor, y: Tensor, adjX: boolean, adjY: boolean) => execute1("BatchMatMulV2", [x, y], { adj_x: adjX, adj_y: adjY });
       let da: Tensor;
       let db: Tensor;

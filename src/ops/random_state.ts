@@ -21,8 +21,8 @@ function freshSeed(): number {
 }
 
 export function eagerRandomSource(attrs: Attrs): RandomSource {
-  const seed = Number(attrs.seed ?? 0);
-  const seed2 = Number(attrs.seed2 ?? 0);
+  const seed = Number(attrs.seed);
+  const seed2 = Number(attrs.seed2);
   if (seed === 0 && seed2 === 0) return new Philox(freshSeed(), freshSeed());
   const key = `${seed},${seed2}`;
   let g = eagerGenerators.get(key);
@@ -32,8 +32,8 @@ export function eagerRandomSource(attrs: Attrs): RandomSource {
 
 /** A node's generator in a session: deterministic when seeded, fresh otherwise. */
 export function sessionRandomSource(attrs: Attrs): RandomSource {
-  const seed = Number(attrs.seed ?? 0);
-  const seed2 = Number(attrs.seed2 ?? 0);
+  const seed = Number(attrs.seed);
+  const seed2 = Number(attrs.seed2);
   return seed === 0 && seed2 === 0 ? new Philox(freshSeed(), freshSeed()) : new Philox(seed, seed2);
 }
 

@@ -107,7 +107,7 @@ defineGradients({
 
 // ---------------------------------------------------------------- arg max/min, cumulative sums and products
 
-const scanAttrs = (op: GradOp) => ({ exclusive: Boolean(op.attrs.exclusive), reverse: Boolean(op.attrs.reverse) });
+const scanAttrs = (op: GradOp) => ({ exclusive: op.attrs.exclusive as boolean, reverse: op.attrs.reverse as boolean });
 
 defineGradients({
   ArgMax: null,

@@ -34,7 +34,7 @@ type Ints = readonly number[];
 
 /** A list attr (strides, dilations, ksize) checked as TensorFlow checks it: one entry per dim, 1 on batch and channels, positive. */
 function windowList(op: string, key: string, v: unknown, rank: number, cf: boolean, shapes: ShapesMsg): number[] {
-  const list = v === undefined || v === null ? new Array<number>(rank).fill(1) : Array.from(v as ArrayLike<number>, Number);
+  const list = Array.from(v as ArrayLike<number>, Number);
   if (list.length !== rank) {
     throw new InvalidArgumentError(`${op}: ${key} must specify ${rank} dimensions (one per dimension of the data format), got [${list}]${shapes}`);
   }
@@ -61,7 +61,8 @@ interface WindowSpec {
 function readWindowAttrs(op: string, attrs: Attrs, rank: number, shapes: ShapesMsg): WindowSpec {
   const cf = channelsFirst(op, attrs.data_format, rank);
   const strides = windowList(op, "strides", attrs.strides, rank, cf, shapes);
-  const dilations = windowList(op, "dilations", attrs.dilations, rank, cf, shapes);
+  // Pools have no dilations attr: their windows are dense.
+  const dilations = attrs.dilations === undefined ? new Array<number>(rank).fill(1) : windowList(op, "dilations", attrs.dilations, rank, cf, shapes);
   const padding = attrs.padding as string;
   let pads: [number, number][] | null = null;
   const ep = attrs.explicit_paddings as Ints | undefined;
@@ -186,7 +187,7 @@ function backpropFilterInfer(op: string, depthwise: boolean) {
 
 function poolShape(op: string, x: Shape, attrs: Attrs, rank: number, shapes: ShapesMsg): Dim[] {
   requireRankIn(op, "input", x, [rank], shapes);
-  const w = readWindowAttrs(op, { ...attrs, dilations: null }, rank, shapes);
+  const w = readWindowAttrs(op, attrs, rank, shapes);
   const ksize = windowList(op, "ksize", attrs.ksize, rank, w.cf, shapes);
   const xs = shapeOrUnknown(x, rank);
   const { n, c, spatial } = splitDims(xs, w.cf);
