@@ -1,4 +1,5 @@
-import type { Attrs, Backend, Handle, KernelEnv } from "../core/backend.js";
+import type { Backend, Handle, KernelEnv } from "../core/backend.js";
+import type { Attrs } from "../core/schema/types.js";
 import { ctx } from "../core/context.js";
 import type { DType } from "../core/dtype.js";
 import { InvalidArgumentError } from "../core/errors.js";

@@ -1,8 +1,6 @@
 import type { DType, Values } from "./dtype.js";
 import type { FusedProgram } from "./fused.js";
-
-import type { Attrs } from "../core/schema/types.js";
-export type { Attrs } from "../core/schema/types.js";
+import type { Attrs } from "./schema/types.js";
 
 /**
  * A buffer on some device. Its contents are only reachable through the backend that made it, because a

@@ -1,4 +1,5 @@
-import type { Attrs, Backend, KernelEnv } from "../core/backend.js";
+import type { Backend, KernelEnv } from "../core/backend.js";
+import type { Attrs } from "../core/schema/types.js";
 import type { DType, Values } from "../core/dtype.js";
 import { InvalidArgumentError } from "../core/errors.js";
 import { Tensor } from "../core/tensor.js";

@@ -1,6 +1,6 @@
 import { isFloating } from "../core/dtype.js";
 import { InvalidArgumentError, FailedPreconditionError } from "../core/errors.js";
-import type { Attrs } from "../core/backend.js";
+import type { Attrs } from "../core/schema/types.js";
 import type { OpDef } from "../ops/registry.js";
 import { getOpDef } from "../ops/registry.js";
 import { backprop, BackpropNode } from "../autodiff/backprop.js";

@@ -1,5 +1,5 @@
 import { inspect } from "node:util";
-import type { Attrs } from "../core/backend.js";
+import type { Attrs } from "../core/schema/types.js";
 import type { OpDef } from "../ops/registry.js";
 import type { Graph } from "./graph.js";
 import { SymbolicTensor } from "./tensor.js";

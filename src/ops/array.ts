@@ -3,7 +3,7 @@ import { InvalidArgumentError, UnimplementedError } from "../core/errors.js";
 import { isFullyDefined, shapeStr, sizeOf } from "../core/shape.js";
 import { SYMBOLIC, Tensor } from "../core/tensor.js";
 import { HostValue, inferDType, inferShape as inferShapeOf, reshapeValues, toValues } from "../core/values.js";
-import type { Attrs } from "../core/backend.js";
+import type { Attrs } from "../core/schema/types.js";
 import { executingEagerly } from "../core/context.js";
 import { isTensorConvertible, TensorConvertible, TensorLike } from "../core/tensor_like.js";
 import { defineFunction, K, kind, optional, param, signature, withDefault } from "../core/signature.js";

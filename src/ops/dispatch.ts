@@ -1,6 +1,6 @@
 import { DType, tfName } from "../core/dtype.js";
 import { InvalidArgumentError, OpError } from "../core/errors.js";
-import type { Attrs } from "../core/backend.js";
+import type { Attrs } from "../core/schema/types.js";
 import { Tensor } from "../core/tensor.js";
 import { isTensorConvertible, TensorLike } from "../core/tensor_like.js";
 import { HostValue, inferDType } from "../core/values.js";

@@ -1,4 +1,4 @@
-import type { Attrs } from "../core/backend.js";
+import type { Attrs } from "../core/schema/types.js";
 import { executingEagerly } from "../core/context.js";
 import type { DType, Values } from "../core/dtype.js";
 import type { Shape } from "../core/shape.js";

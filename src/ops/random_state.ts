@@ -1,4 +1,5 @@
-import type { Attrs, RandomSource } from "../core/backend.js";
+import type { RandomSource } from "../core/backend.js";
+import type { Attrs } from "../core/schema/types.js";
 import { ctx } from "../core/context.js";
 import { Philox } from "../core/philox.js";
 

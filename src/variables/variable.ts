@@ -19,7 +19,7 @@ import { SymbolicTensor } from "../graph/tensor.js";
 import { buildNode, toGraphTensor } from "../graph/build.js";
 import { execute1 } from "../ops/dispatch.js";
 import { getOpDef } from "../ops/registry.js";
-import type { Attrs } from "../core/backend.js";
+import type { Attrs } from "../core/schema/types.js";
 import { eagerNameScope } from "../core/eager_name_scope.js";
 import { evalInSession } from "../graph/eval_hook.js";
 import { placeConstant, runKernelOn } from "../backends/placement.js";

@@ -1,7 +1,8 @@
 import { DType, Values } from "../../core/dtype.js";
 import { InternalError, UnimplementedError } from "../../core/errors.js";
 import { sizeOf } from "../../core/shape.js";
-import type { Attrs, Backend, Handle, KernelEnv } from "../../core/backend.js";
+import type { Backend, Handle, KernelEnv } from "../../core/backend.js";
+import type { Attrs } from "../../core/schema/types.js";
 import { CpuHandle, Storage, storageBytes } from "./handle.js";
 import type { CpuKernel } from "./kernel.js";
 import { cpuKernels, generatedKernels } from "./kernels/index.js";

@@ -1,5 +1,6 @@
 import type { DType, Values } from "../../core/dtype.js";
-import type { Attrs, KernelEnv } from "../../core/backend.js";
+import type { KernelEnv } from "../../core/backend.js";
+import type { Attrs } from "../../core/schema/types.js";
 import type { OpType } from "../../core/schema/index.js";
 import { CpuHandle } from "./handle.js";
 

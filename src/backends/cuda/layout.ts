@@ -1,4 +1,5 @@
-import type { Attrs, Handle } from "../../core/backend.js";
+import type { Handle } from "../../core/backend.js";
+import type { Attrs } from "../../core/schema/types.js";
 import type { CudaHandle } from "./handle.js";
 import type { KernelContext } from "./kernel.js";
 import type { CudaKernelDef } from "./kernel.js";

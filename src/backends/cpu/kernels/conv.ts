@@ -1,4 +1,4 @@
-import type { Attrs } from "../../../core/backend.js";
+import type { Attrs } from "../../../core/schema/types.js";
 import { InvalidArgumentError } from "../../../core/errors.js";
 import { getBlas } from "../blas.js";
 import { axpy, transpose, withBlasThreads } from "../blas_ops.js";

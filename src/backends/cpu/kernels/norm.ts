@@ -1,4 +1,4 @@
-import type { Attrs } from "../../../core/backend.js";
+import type { Attrs } from "../../../core/schema/types.js";
 import type { DType } from "../../../core/dtype.js";
 import { InvalidArgumentError } from "../../../core/errors.js";
 import { sizeOf } from "../../../core/shape.js";

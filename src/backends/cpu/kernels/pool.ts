@@ -1,4 +1,4 @@
-import type { Attrs } from "../../../core/backend.js";
+import type { Attrs } from "../../../core/schema/types.js";
 import { InvalidArgumentError } from "../../../core/errors.js";
 import { sizeOf } from "../../../core/shape.js";
 import { CpuKernel, CpuTensor, KernelTable, out } from "../kernel.js";

@@ -1,7 +1,7 @@
 import { allocValues, DType } from "../../../core/dtype.js";
 import { InvalidArgumentError } from "../../../core/errors.js";
 import { normalizeAxis, sizeOf, stridesOf } from "../../../core/shape.js";
-import type { Attrs } from "../../../core/backend.js";
+import type { Attrs } from "../../../core/schema/types.js";
 import { aliasOf, CpuTensor, KernelTable, out } from "../kernel.js";
 import { gemv } from "../blas_ops.js";
 import { ints } from "./util.js";

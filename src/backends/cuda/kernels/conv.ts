@@ -1,6 +1,6 @@
 import { bytesPerElement, DType } from "../../../core/dtype.js";
 import { sizeOf } from "../../../core/shape.js";
-import type { Attrs } from "../../../core/backend.js";
+import type { Attrs } from "../../../core/schema/types.js";
 import { windows } from "../../../core/geometry/window.js";
 import { getSetting } from "../../../core/settings.js";
 import { cudnnConv2d, cudnnConv2dBackpropFilter, cudnnConv2dBackpropInput } from "../cudnn.js";

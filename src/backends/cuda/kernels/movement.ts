@@ -3,7 +3,7 @@ import { InternalError } from "../../../core/errors.js";
 import { sizeOf } from "../../../core/shape.js";
 import { getOpSchema } from "../../../core/schema/index.js";
 import type { TensorSpec } from "../../../core/schema/types.js";
-import type { Attrs } from "../../../core/backend.js";
+import type { Attrs } from "../../../core/schema/types.js";
 import { CudaHandle } from "../handle.js";
 import type { CudaKernelDef, CudaKernelTable, KernelContext } from "../kernel.js";
 import { MAX_BCAST_RANK } from "../sources/common.js";

@@ -1,6 +1,6 @@
 import type { DType } from "../../../core/dtype.js";
 import { sizeOf } from "../../../core/shape.js";
-import type { Attrs } from "../../../core/backend.js";
+import type { Attrs } from "../../../core/schema/types.js";
 import { listAttr, windows } from "../../../core/geometry/window.js";
 import { cudnnMaxPool } from "../cudnn.js";
 import type { CudaKernelDef, CudaKernelTable, KernelContext } from "../kernel.js";

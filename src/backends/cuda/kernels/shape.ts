@@ -1,7 +1,7 @@
 import type { DType } from "../../../core/dtype.js";
 import { sizeOf } from "../../../core/shape.js";
 import { broadcastGradientArgs } from "../../../core/geometry/array_shapes.js";
-import type { Attrs } from "../../../core/backend.js";
+import type { Attrs } from "../../../core/schema/types.js";
 import type { CudaKernelTable } from "../kernel.js";
 import { hostInts } from "./util.js";
 

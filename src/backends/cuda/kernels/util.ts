@@ -1,5 +1,6 @@
 import type { DType } from "../../../core/dtype.js";
-import type { Attrs, Handle } from "../../../core/backend.js";
+import type { Handle } from "../../../core/backend.js";
+import type { Attrs } from "../../../core/schema/types.js";
 import type { KernelContext } from "../kernel.js";
 
 /** What the CUDA kernel families share: dtype sets, index widths and host-side integer inputs. */
