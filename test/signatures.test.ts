@@ -41,7 +41,7 @@ function summary(x: unknown): unknown {
   if (x instanceof tf.Operation) return { op: x.type, inputs: x.inputs.length };
   if (x instanceof tf.Variable) return { variable: x.dtype, shape: x.shape, trainable: x.trainable, value: x.graph ? null : summary(x.value()) };
   const fields: Record<string, unknown> = { class: x.constructor.name };
-  for (const [k, v] of Object.entries(x)) if (v === null || typeof v !== "object") fields[k] = v;
+  for (const [k, v] of Object.entries(x)) if (v === null || typeof v !== "object") fields[k] = typeof v === "function" ? "function" : v;
   return fields;
 }
 
