@@ -214,7 +214,7 @@ const cases: Case[] = [
   },
 ];
 
-forEachDevice(() => {
+forEachDevice((device) => {
 describe("tf.train optimizers: one step by hand, graph and eager", () => {
   for (const c of cases) {
     it(`${c.name}: graph mode`, () => {
@@ -370,14 +370,16 @@ describe("tf.train: slots", () => {
   });
 
   it("eager slots are variables named after their primary", () => {
-    const w = new tf.Variable([1, 2], { name: "eagerSlotW" });
+    // One primary name per device block: eager slot names are made unique across the process.
+    const primary = `eagerSlotW_${device.replace(/\W/g, "_")}`;
+    const w = new tf.Variable([1, 2], { name: primary });
     const adam = new tf.train.AdamOptimizer(0.1);
     adam.minimize(() => tf.reduceSum(tf.square(w)));
-    assert.equal(adam.getSlot(w, "m")!.name, "eagerSlotW/Adam:0");
-    assert.equal(adam.getSlot(w, "v")!.name, "eagerSlotW/Adam_1:0");
+    assert.equal(adam.getSlot(w, "m")!.name, `${primary}/Adam:0`);
+    assert.equal(adam.getSlot(w, "v")!.name, `${primary}/Adam_1:0`);
     assert.equal(adam.getSlot(w, "m")!.trainable, false);
     assertClose(flat(adam.getSlot(w, "m")!.value()), [0.2, 0.4]);
-    assert.deepEqual(adam.variables().map((v) => v.name), ["beta1_power:0", "beta2_power:0", "eagerSlotW/Adam:0", "eagerSlotW/Adam_1:0"]);
+    assert.deepEqual(adam.variables().map((v) => v.name), ["beta1_power:0", "beta2_power:0", `${primary}/Adam:0`, `${primary}/Adam_1:0`]);
     // A graph has none of them.
     inGraph(() => assert.deepEqual(adam.variables(), []));
   });

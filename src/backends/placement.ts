@@ -4,7 +4,7 @@ import { ctx } from "../core/context.js";
 import type { DType } from "../core/dtype.js";
 import { InvalidArgumentError } from "../core/errors.js";
 import { getSetting, debugOn } from "../core/settings.js";
-import { DeviceSpec, fullDeviceName, mergeDeviceSpecs, parseDevice } from "../core/device_spec.js";
+import { DeviceSpec, fullDeviceName, parseDevice } from "../core/device_spec.js";
 import { defaultBackend, gpuBackend, visibleGpuCount } from "../core/devices.js";
 
 /**
@@ -44,9 +44,25 @@ function canRunOn(b: Backend, type: string, dtypes: readonly DType[], attrs: Att
 }
 
 let gpu0: Backend | null | undefined;
-/** Forgets the cached default GPU (tf.config.setVisibleDevices before initialisation). */
+/** Devices matching a request, GPUs first, per request string: eager ops inside tf.device ask on every op. */
+const candidatesByRequest = new Map<string, { devices: LocalDevice[]; candidates: LocalDevice[] }>();
+/** Forgets the cached default GPU and device lists (tf.config.setVisibleDevices before initialisation). */
 export function resetDevicePlacementCache(): void {
   gpu0 = undefined;
+  candidatesByRequest.clear();
+}
+
+function candidatesFor(requested: string): { devices: LocalDevice[]; candidates: LocalDevice[] } {
+  let c = candidatesByRequest.get(requested);
+  if (c === undefined) {
+    const devices = localDevices();
+    const spec = parseDevice(requested);
+    // TensorFlow prefers a GPU to the CPU when the request leaves the device type open.
+    const candidates = devices.filter((d) => matches(spec, d)).sort((a, b) => (a.type === "GPU" ? 0 : 1) - (b.type === "GPU" ? 0 : 1));
+    c = { devices, candidates };
+    candidatesByRequest.set(requested, c);
+  }
+  return c;
 }
 
 /**
@@ -55,12 +71,11 @@ export function resetDevicePlacementCache(): void {
  * otherwise GPU:0 when there is one with a kernel for the op and its dtypes, else the CPU.
  */
 export function placeEager(opType: string, dtypes: readonly DType[], attrs: Attrs): Backend {
-  const stack = ctx.eagerDeviceStack;
-  if (stack.length === 0 || stack.every((s) => s === "")) {
+  const requested = eagerRequest();
+  if (requested === "") {
     if (gpu0 === undefined) gpu0 = visibleGpuCount() > 0 ? gpuBackend(0) : null;
     return gpu0 !== null && canRunOn(gpu0, opType, dtypes, attrs) ? gpu0 : defaultBackend();
   }
-  const requested = stack.reduce((outer, inner) => (inner === "" ? outer : mergeDeviceSpecs(outer, inner)), "");
   const soft = getSetting("softPlacement");
   const { device } = placeOp(opType, opType, requested, soft, false);
   if (canRunOn(device.backend, opType, dtypes, attrs)) return device.backend;
@@ -68,6 +83,12 @@ export function placeEager(opType: string, dtypes: readonly DType[], attrs: Attr
   throw new InvalidArgumentError(
     `Could not satisfy device specification '${requested}': no supported kernel for ${device.type} devices is available for op ${opType} with dtypes [${dtypes.join(", ")}]`,
   );
+}
+
+/** The merged request of the enclosing tf.device scopes ("" when none asks for a device). */
+function eagerRequest(): string {
+  const stack = ctx.eagerDeviceStack;
+  return stack.length === 0 ? "" : stack[stack.length - 1];
 }
 
 /**
@@ -78,12 +99,11 @@ export function placeEager(opType: string, dtypes: readonly DType[], attrs: Attr
  */
 export function placeConstant(dtype: DType): Backend {
   if (dtype === "string") return defaultBackend();
-  const stack = ctx.eagerDeviceStack;
-  if (stack.length === 0 || stack.every((s) => s === "")) {
+  const requested = eagerRequest();
+  if (requested === "") {
     if (gpu0 === undefined) gpu0 = visibleGpuCount() > 0 ? gpuBackend(0) : null;
     return gpu0 ?? defaultBackend();
   }
-  const requested = stack.reduce((outer, inner) => (inner === "" ? outer : mergeDeviceSpecs(outer, inner)), "");
   return placeOp("Const", "Const", requested, getSetting("softPlacement"), true).device.backend;
 }
 
@@ -107,11 +127,8 @@ function matches(spec: DeviceSpec, d: LocalDevice): boolean {
  * kernel for the op; otherwise, with soft placement, the CPU; otherwise an InvalidArgumentError.
  */
 export function placeOp(opName: string, opType: string, requested: string, allowSoftPlacement: boolean, hasRuntimeKernel: boolean): PlacementResult {
-  const devices = localDevices();
-  const spec = parseDevice(requested);
+  const { devices, candidates } = candidatesFor(requested);
   const canRun = (d: LocalDevice) => hasRuntimeKernel || d.backend.hasKernel(opType);
-  // TensorFlow prefers a GPU to the CPU when the request leaves the device type open.
-  const candidates = devices.filter((d) => matches(spec, d)).sort((a, b) => (a.type === "GPU" ? 0 : 1) - (b.type === "GPU" ? 0 : 1));
   const ok = candidates.find(canRun);
   if (ok) return { device: ok, softPlaced: false };
   if (allowSoftPlacement) {

@@ -1,4 +1,5 @@
 import { ctx, executingEagerly } from "../core/context.js";
+import { mergeDeviceSpecs } from "../core/device_spec.js";
 import { withEagerNameScope } from "../core/eager_name_scope.js";
 import type { Tensor } from "../core/tensor.js";
 import { isTensorConvertible, TensorConvertible } from "../core/tensor_like.js";
@@ -31,7 +32,10 @@ export function asOperation(x: Operation | Tensor | TensorConvertible): Operatio
 /** tf.device(spec, fn): ops created by fn ask for that device ("/cpu:0", "/device:GPU:1", full names). */
 export function device<T>(spec: string | null, fn: () => T): T {
   if (executingEagerly()) {
-    ctx.eagerDeviceStack.push(spec ?? "");
+    // Each entry is the merged request of all enclosing scopes, so eager placement reads only the top.
+    const stack = ctx.eagerDeviceStack;
+    const outer = stack.length === 0 ? "" : stack[stack.length - 1];
+    stack.push(spec ? mergeDeviceSpecs(outer, spec) : outer);
     try {
       return fn();
     } finally {
