@@ -60,6 +60,8 @@ function asOptions(sig: Signature, args: readonly unknown[]): unknown[] {
     if (p.positionalOnly || p.variadic) front.push(v);
     else if (v !== undefined) named[p.name] = v;
   });
+  // Only positional-only parameters (tf.dispose): nothing to name.
+  if (front.length > 0 && Object.keys(named).length === 0) return front;
   return [...front, named];
 }
 
@@ -80,4 +82,26 @@ describe("every declared public function, called both ways", () => {
       assert.deepEqual(named, positional);
     });
   }
+});
+
+describe("scopes take their `with` block as a trailing callback", () => {
+  it("by position, after an options object, or named", () => {
+    const g = new tf.Graph();
+    g.asDefault(() => {
+      assert.equal(tf.nameScope("a", (s) => s), "a/");
+      assert.equal(tf.nameScope({ name: "b" }, (s) => s), "b/");
+      assert.equal(tf.nameScope({ name: "c", body: (s: string) => s }), "c/");
+      assert.equal(tf.device({ deviceName: "/cpu:0" }, () => tf.constant(1).op.device), "/device:CPU:0");
+    });
+  });
+  it("rejects unknown keys and a body given twice", () => {
+    assert.throws(() => tf.nameScope({ name: "a", reuse: true } as never, () => 1), /unexpected argument "reuse".*valid names: name, body/);
+    assert.throws(() => tf.nameScope({ name: "a", body: () => 1 }, () => 2), /multiple values for argument "body"/);
+  });
+  it("tf.tidy(fn) and tf.tidy(name, fn)", () => {
+    const kept = tf.tidy(() => tf.add(tf.constant([1]), 1));
+    assert.deepEqual(kept.arraySync(), [2]);
+    assert.deepEqual(tf.tidy("t", () => tf.constant([3])).arraySync(), [3]);
+    assert.throws(() => tf.tidy("t" as never), /missing required argument "body"/);
+  });
 });

@@ -51,6 +51,8 @@ export interface Param<N extends string = string, T = unknown, I = unknown, R ex
   readonly positionalOnly: boolean;
   /** Python's *args: collects the remaining positional arguments (only as the first parameter). */
   readonly variadic: boolean;
+  /** Python's `with` block as a trailing callback (only as the last parameter; CONVENTIONS.md rule 3). */
+  readonly body: boolean;
   /** Phantom: never set; carries I. */
   readonly __impl?: I;
 }
@@ -59,7 +61,7 @@ export interface Param<N extends string = string, T = unknown, I = unknown, R ex
 export type AnyParam = Param<string, any, any, boolean>;
 
 function make<N extends string, T, I, R extends boolean>(name: N, k: Kind<T>, doc: string, required: R, def: unknown, hasDefault: boolean): Param<N, T, I, R> {
-  return { name, kind: k, doc, required, default: def, hasDefault, positionalOnly: false, variadic: false };
+  return { name, kind: k, doc, required, default: def, hasDefault, positionalOnly: false, variadic: false, body: false };
 }
 
 /** A required parameter. */
@@ -86,6 +88,17 @@ export function variadic<N extends string, T>(name: N, k: Kind<T>, doc: string):
   return { ...make<N, T[], T[], false>(name, k as unknown as Kind<T[]>, doc, false, undefined, false), variadic: true };
 }
 
+/**
+ * Python's `with` block, which becomes a trailing callback (CONVENTIONS.md rule 3): the last parameter, and
+ * always the last argument, so that the options object comes before it (`tf.variableScope("rnn", { reuse:
+ * true }, () => ...)`, `tf.variableScope({ nameOrScope: "rnn" }, () => ...)`); the last function argument of
+ * a call that leaves it out is taken as it (`tf.nameScope("a", fn)` fills it even when parameters lie
+ * between). It may also be named in the options object.
+ */
+export function body<N extends string, T>(name: N, k: Kind<T>, doc: string): Param<N, T, T, true> & { readonly body: true } {
+  return { ...make<N, T, T, true>(name, k, doc, true, undefined, false), body: true };
+}
+
 /** A declared signature: the public name (as in TensorFlow, `tf.` omitted), a one-line doc and the parameters. */
 export interface Signature<Ps extends readonly AnyParam[] = readonly AnyParam[]> {
   readonly name: string;
@@ -95,6 +108,8 @@ export interface Signature<Ps extends readonly AnyParam[] = readonly AnyParam[]>
   readonly example?: Example;
   /** name -> index, for the options object. */
   readonly index: { readonly [name: string]: number };
+  /** The last parameter is a trailing callback (`body`). */
+  readonly body: boolean;
 }
 
 /**
@@ -114,9 +129,12 @@ export function signature<const Ps extends readonly AnyParam[]>(name: string, do
   const index: { [name: string]: number } = Object.create(null);
   params.forEach((p, i) => {
     if (p.variadic && i !== 0) throw new Error(`signature ${name}: only the first parameter may be variadic`);
+    if (p.body && i !== params.length - 1) throw new Error(`signature ${name}: only the last parameter may be a body`);
     index[p.name] = i;
   });
-  return { name, doc, params, example, index };
+  const hasBody = params.length > 0 && params[params.length - 1].body;
+  if (hasBody && params[0].variadic) throw new Error(`signature ${name}: a body after a variadic parameter is not supported`);
+  return { name, doc, params, example, index, body: hasBody };
 }
 
 // ---------------------------------------------------------------- derived types
@@ -222,6 +240,8 @@ function resolve(sig: Signature, at: number, args: ArrayLike<unknown>): unknown[
   const positional = at < 0 ? args.length : at;
   if (positional > n) tooMany(sig, positional);
   for (let i = 0; i < positional; i++) out[i] = args[i];
+  // The trailing callback comes after the options object.
+  if (sig.body && positional < n - 1 && args[n - 1] !== undefined) out[n - 1] = args[n - 1];
   if (at >= 0) {
     const opts = args[at] as Record<string, unknown>;
     for (const key in opts) {
@@ -229,7 +249,7 @@ function resolve(sig: Signature, at: number, args: ArrayLike<unknown>): unknown[
       const i = sig.index[key];
       if (i === undefined || ps[i].positionalOnly) unknownKey(sig, key);
       if (v === undefined) continue;
-      if (i < positional && out[i] !== undefined) fail(sig, `got multiple values for argument "${key}" (by position and in the options)`);
+      if (out[i] !== undefined) fail(sig, `got multiple values for argument "${key}" (by position and in the options)`);
       out[i] = v;
     }
   }
@@ -255,8 +275,37 @@ function optionsAt(sig: Signature, args: ArrayLike<unknown>): number {
  * constructors and methods off the hot path; public functions use `defineFunction`.
  */
 export function parseArgs<const Ps extends readonly AnyParam[]>(sig: Signature<Ps>, args: ArrayLike<unknown>): ImplArgs<Ps> {
+  if (sig.body) {
+    const a = withBodyLast(sig, args);
+    return resolve(sig, bodyOptionsAt(a), a) as ImplArgs<Ps>;
+  }
   if (sig.params.length > 0 && sig.params[0].variadic) return parseVariadic(sig, args) as ImplArgs<Ps>;
   return resolve(sig, optionsAt(sig, args), args) as ImplArgs<Ps>;
+}
+
+/** A copy of `args`, one slot per parameter, with a trailing callback given early moved to the body's slot. */
+function withBodyLast(sig: Signature, args: ArrayLike<unknown>): unknown[] {
+  const n = sig.params.length;
+  if (args.length > n) tooMany(sig, args.length);
+  const a = Array.from({ length: n }, (_v, i) => args[i]);
+  if (a[n - 1] !== undefined) return a;
+  for (let i = n - 2; i >= 0; i--) {
+    if (a[i] === undefined) continue;
+    if (typeof a[i] === "function") {
+      a[n - 1] = a[i];
+      a[i] = undefined;
+    }
+    break;
+  }
+  return a;
+}
+
+/** Where the options object is in a call whose body is last: in the body's slot, or before it. */
+function bodyOptionsAt(a: readonly unknown[]): number {
+  const n = a.length;
+  if (isOptions(a[n - 1])) return n - 1;
+  for (let i = n - 2; i >= 0; i--) if (a[i] !== undefined) return isOptions(a[i]) ? i : -1;
+  return -1;
 }
 
 function parseVariadic(sig: Signature, args: ArrayLike<unknown>): unknown[] {
@@ -287,7 +336,18 @@ function shiftIndex(sig: Signature): { [name: string]: number } {
 export function defineFunction<const Ps extends readonly AnyParam[], R>(sig: Signature<Ps>, impl: (...args: ImplArgs<Ps>) => R): PublicFunction<Ps, R> {
   const n = sig.params.length;
   let f: (...args: unknown[]) => unknown;
-  if (n > 0 && sig.params[0].variadic) {
+  if (n === 0) {
+    // No parameters: an options object may still be passed, empty (`tf.memory({})`).
+    f = (...args: unknown[]) => {
+      if (args.length > 1) tooMany(sig, args.length);
+      const opts = args[0];
+      if (opts !== undefined) {
+        if (!isOptions(opts)) tooMany(sig, 1);
+        for (const key in opts) unknownKey(sig, key);
+      }
+      return impl(...([] as unknown as ImplArgs<Ps>));
+    };
+  } else if (n > 0 && sig.params[0].variadic) {
     f = (...args: unknown[]) => (impl as (...a: unknown[]) => R)(...parseVariadic(sig, args));
   } else {
     f = compileCaller(sig, impl as (...a: unknown[]) => unknown);
@@ -312,10 +372,22 @@ function compileCaller(sig: Signature, impl: (...a: unknown[]) => unknown): (...
   const all = a.join(", ");
   const lines: string[] = [];
   lines.push(`if (arguments.length > ${n}) return tooMany(arguments.length);`);
+  let last = n - 1;
+  if (sig.body) {
+    // A trailing callback given early (`tidy(fn)`, `variableScope("s", { reuse }, fn)`) moves to the body's
+    // slot, in locals: no allocation. An options object may then sit in the body's slot or before it.
+    const shift: string[] = [];
+    for (let i = n - 2; i >= 0; i--) {
+      shift.push(`${i === n - 2 ? "" : "else "}if (${a[i]} !== undefined) { if (typeof ${a[i]} === "function") { ${a[n - 1]} = ${a[i]}; ${a[i]} = undefined; } }`);
+    }
+    if (shift.length) lines.push(`if (${a[n - 1]} === undefined) { ${shift.join(" ")} }`);
+    lines.push(`if (isOptions(${a[n - 1]})) return slow(${n - 1}, ${all});`);
+    last = n - 2;
+  }
   // The options object can only be the last defined argument: find it without touching `arguments`.
-  for (let i = n - 1; i >= 0; i--) {
+  for (let i = last; i >= 0; i--) {
     const cond = ps[i].positionalOnly ? "false" : `isOptions(${a[i]})`;
-    lines.push(`${i === n - 1 ? "" : "else "}if (${a[i]} !== undefined) { if (${cond}) return slow(${i}, ${all}); }`);
+    lines.push(`${i === last ? "" : "else "}if (${a[i]} !== undefined) { if (${cond}) return slow(${i}, ${all}); }`);
   }
   const call = ps.map((p, i) => {
     if (p.required) {
