@@ -91,7 +91,7 @@ describe("scopes take their `with` block as a trailing callback", () => {
       assert.equal(tf.nameScope("a", (s) => s), "a/");
       assert.equal(tf.nameScope({ name: "b" }, (s) => s), "b/");
       assert.equal(tf.nameScope({ name: "c", body: (s: string) => s }), "c/");
-      assert.equal(tf.device({ deviceName: "/cpu:0" }, () => tf.constant(1).op.device), "/device:CPU:0");
+      assert.equal(tf.device({ deviceName: "/cpu:0" }, () => (tf.constant(1) as tf.SymbolicTensor).op.device), "/device:CPU:0");
     });
   });
   it("rejects unknown keys and a body given twice", () => {
