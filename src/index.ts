@@ -8,6 +8,9 @@ import * as ew from "./ops/elementwise.js";
 import * as red from "./ops/reduce.js";
 import * as nnOps from "./ops/nn.js";
 import * as convOps from "./ops/conv.js";
+import * as poolOps from "./ops/pool.js";
+import * as normOps from "./ops/norm.js";
+import * as imageOps from "./ops/image.js";
 import * as arr from "./ops/array.js";
 import * as rnd from "./ops/random.js";
 import * as st from "./graph/state_ops.js";
@@ -114,15 +117,15 @@ export const nn = {
   softmaxCrossEntropyWithLogitsV2: nnOps.softmaxCrossEntropyWithLogits,
   sparseSoftmaxCrossEntropyWithLogits: nnOps.sparseSoftmaxCrossEntropyWithLogits,
   conv2d: convOps.conv2d, conv2dTranspose: convOps.conv2dTranspose, depthwiseConv2d: convOps.depthwiseConv2d,
-  conv1d: convOps.conv1d, maxPool: convOps.maxPool, avgPool: convOps.avgPool, maxPool1d: convOps.maxPool1d,
-  avgPool1d: convOps.avgPool1d, maxPool2d: convOps.maxPool2d, avgPool2d: convOps.avgPool2d,
-  maxPool3d: convOps.maxPool3d, avgPool3d: convOps.avgPool3d, maxPoolWithArgmax: convOps.maxPoolWithArgmax,
-  biasAdd: convOps.biasAdd, dropout: convOps.dropout, moments: convOps.moments,
-  batchNormalization: convOps.batchNormalization, fusedBatchNorm: convOps.fusedBatchNorm,
-  localResponseNormalization: convOps.localResponseNormalization, lrn: convOps.lrn, l2Normalize: convOps.l2Normalize,
+  conv1d: convOps.conv1d, maxPool: poolOps.maxPool, avgPool: poolOps.avgPool, maxPool1d: poolOps.maxPool1d,
+  avgPool1d: poolOps.avgPool1d, maxPool2d: poolOps.maxPool2d, avgPool2d: poolOps.avgPool2d,
+  maxPool3d: poolOps.maxPool3d, avgPool3d: poolOps.avgPool3d, maxPoolWithArgmax: poolOps.maxPoolWithArgmax,
+  biasAdd: normOps.biasAdd, dropout: normOps.dropout, moments: normOps.moments,
+  batchNormalization: normOps.batchNormalization, fusedBatchNorm: normOps.fusedBatchNorm,
+  localResponseNormalization: normOps.localResponseNormalization, lrn: normOps.lrn, l2Normalize: normOps.l2Normalize,
 };
 export const image = {
-  resizeBilinear: convOps.resizeBilinear, resizeNearestNeighbor: convOps.resizeNearestNeighbor,
+  resizeBilinear: imageOps.resizeBilinear, resizeNearestNeighbor: imageOps.resizeNearestNeighbor,
 };
 export const random = {
   normal: randomNormal, uniform: randomUniform, truncatedNormal, setSeed: rnd.setSeed,

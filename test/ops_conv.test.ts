@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { describe, forEachDevice, it, withGraph } from "./util/devices.js";
 import * as tf from "../src/index.js";
 import { assertClose, checkGradient } from "./util/gradcheck.js";
-import { dropoutV1 } from "../src/ops/conv.js";
+import { dropoutV1 } from "../src/ops/norm.js";
 import { spawnSync } from "node:child_process";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { convKernels, convTuning, setConvAlgorithm } from "../src/backends/cpu/kernels/conv.js";
@@ -591,7 +591,7 @@ describe("tf.nn.dropout", () => {
       sess.close();
     });
   });
-  it("TensorFlow 1's form (compat.v1.nn.dropout, dropoutV1 in src/ops/conv.ts) takes keep_prob", () => {
+  it("TensorFlow 1's form (compat.v1.nn.dropout, dropoutV1 in src/ops/norm.ts) takes keep_prob", () => {
     const y = data(dropoutV1(tf.ones([2000]), 0.8, { seed: 5 }));
     const kept = y.filter((v) => v !== 0);
     assert.ok(Math.abs(kept.length / 2000 - 0.8) < 0.04, `kept ${kept.length}`);

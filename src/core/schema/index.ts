@@ -3,8 +3,11 @@ import { CAST_OPS } from "./cast.js";
 import { CONV_OPS } from "./conv.js";
 import { DEBUG_OPS } from "./debug.js";
 import { ELEMENTWISE_OPS } from "./elementwise.js";
+import { IMAGE_OPS } from "./image.js";
 import { LINALG_OPS } from "./linalg.js";
 import { NN_OPS } from "./nn.js";
+import { NORM_OPS } from "./norm.js";
+import { POOL_OPS } from "./pool.js";
 import { RANDOM_OPS } from "./random.js";
 import { REDUCE_OPS } from "./reduce.js";
 import { STATE_OPS } from "./state.js";
@@ -16,8 +19,8 @@ import type { OpSchema } from "./types.js";
  * backends, the Session, a future GraphDef reader and writer). Built once when core loads.
  */
 const ROWS = [
-  ...ELEMENTWISE_OPS, ...CAST_OPS, ...ARRAY_OPS, ...REDUCE_OPS, ...LINALG_OPS, ...NN_OPS, ...CONV_OPS,
-  ...RANDOM_OPS, ...STATE_OPS, ...TRAINING_OPS, ...DEBUG_OPS,
+  ...ELEMENTWISE_OPS, ...CAST_OPS, ...ARRAY_OPS, ...REDUCE_OPS, ...LINALG_OPS, ...NN_OPS, ...CONV_OPS, ...POOL_OPS,
+  ...NORM_OPS, ...IMAGE_OPS, ...RANDOM_OPS, ...STATE_OPS, ...TRAINING_OPS, ...DEBUG_OPS,
 ] as const;
 
 /** The op types of the table: a misspelled op type is a compile error wherever this type is used. */
