@@ -1,5 +1,6 @@
 import { gpuProvider, visibleGpuCount } from "./core/devices.js";
 import { InvalidArgumentError } from "./core/errors.js";
+import { defineFunction, K, param, signature } from "./core/signature.js";
 import { allSettings, getSetting, SETTING_KEYS, SettingKey, setSetting, SettingValues } from "./core/settings.js";
 import { parseDevice } from "./core/device_spec.js";
 import { resetDevicePlacementCache } from "./backends/placement.js";
@@ -251,10 +252,13 @@ export function getExperimentalOptions(): Record<string, boolean | number> {
 export const optimizer = { setJit, getJit, setExperimentalOptions, getExperimentalOptions };
 
 /** tf.debugging.set_log_device_placement(enabled): ops print the device they run on (the TSFLOW_DEBUG topic `placement`). */
-export function setLogDevicePlacement(enabled: boolean): void {
-  const topics = getSetting("debug").filter((t) => t !== "placement");
-  setSetting("debug", enabled ? [...topics, "placement"] : topics);
-}
+export const setLogDevicePlacement = defineFunction(
+  signature("debugging.set_log_device_placement", "Logs the device each op is placed on (the \"placement\" debug topic).", [param("enabled", K.boolean, "Whether to log.")], { args: () => [false] }),
+  (enabled: boolean): void => {
+    const topics = getSetting("debug").filter((t) => t !== "placement");
+    setSetting("debug", enabled ? [...topics, "placement"] : topics);
+  },
+);
 
 export const experimental = {
   listPhysicalDevices, listLogicalDevices, setVisibleDevices, getVisibleDevices,

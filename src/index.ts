@@ -22,14 +22,21 @@ import { cast } from "./ops/cast.js";
 import { matmul } from "./ops/linalg.js";
 import { checkNumerics } from "./ops/debug.js";
 import { Graph, GraphKeys } from "./graph/graph.js";
-import { getDefaultGraph, resetDefaultGraph } from "./graph/default_graph.js";
+import { getDefaultGraph as defaultGraph, resetDefaultGraph as resetGraph } from "./graph/default_graph.js";
 import { addToCollection, addToCollections, controlDependencies, device, getCollection, getCollectionRef, nameScope } from "./graph/scopes.js";
-import { ConfigProto, InteractiveSession, RunMetadata, RunOptions, Session, getDefaultSession } from "./runtime/session.js";
+import { ConfigProto, InteractiveSession, RunMetadata, RunOptions, Session, getDefaultSession as defaultSession } from "./runtime/session.js";
 import { disableEagerExecution, enableEagerExecution } from "./eager/mode.js";
 import { setLogDevicePlacement } from "./config.js";
-import { executingEagerly } from "./core/context.js";
+import { executingEagerly as eagerNow } from "./core/context.js";
+import { defineFunction, signature } from "./core/signature.js";
 import { gradients } from "./graph/gradients.js";
 import { notImplemented } from "./core/unimplemented.js";
+
+// ---- the process's state (declared here: the modules' own functions stay undecorated for internal callers)
+const executingEagerly = defineFunction(signature("executing_eagerly", "Whether ops run eagerly now (false inside a graph's asDefault() or after disableEagerExecution).", [], { args: () => [] }), eagerNow);
+const getDefaultGraph = defineFunction(signature("compat.v1.get_default_graph", "The graph ops are added to now (the global default graph outside any asDefault()).", [], { args: () => [], graph: true }), defaultGraph);
+const resetDefaultGraph = defineFunction(signature("compat.v1.reset_default_graph", "Replaces the global default graph with a new empty one (must be called outside any asDefault()).", [], { args: () => [] }), resetGraph);
+const getDefaultSession = defineFunction(signature("compat.v1.get_default_session", "The session made default by session.asDefault() or an InteractiveSession, or null.", [], { args: () => [] }), defaultSession);
 
 // ---- core types
 export { Tensor } from "./core/tensor.js";

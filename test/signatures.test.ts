@@ -98,6 +98,17 @@ describe("scopes take their `with` block as a trailing callback", () => {
     assert.throws(() => tf.nameScope({ name: "a", reuse: true } as never, () => 1), /unexpected argument "reuse".*valid names: name, body/);
     assert.throws(() => tf.nameScope({ name: "a", body: () => 1 }, () => 2), /multiple values for argument "body"/);
   });
+  it("tf.variableScope(name, { reuse }, fn) and tf.variableScope({ nameOrScope, reuse }, fn)", () => {
+    new tf.Graph().asDefault(() => {
+      const v = tf.variableScope("rnn", () => tf.getVariable("w", [1]));
+      const same = tf.variableScope("rnn", { reuse: true }, () => tf.getVariable("w", [1]));
+      const named = tf.variableScope({ nameOrScope: "rnn", reuse: true }, () => tf.getVariable("w", [1]));
+      const all = tf.variableScope({ nameOrScope: "rnn", reuse: true, body: () => tf.getVariable("w", [1]) });
+      assert.ok(same === v && named === v && all === v);
+      assert.throws(() => tf.variableScope("rnn", { reuse: true, reuseVariables: true } as never, () => 1), /unexpected argument "reuseVariables"/);
+      assert.throws(() => tf.variableScope("rnn", { partitioner: () => 1 }, () => 1), /partitioner is not implemented yet/);
+    });
+  });
   it("tf.tidy(fn) and tf.tidy(name, fn)", () => {
     const kept = tf.tidy(() => tf.add(tf.constant([1]), 1));
     assert.deepEqual(kept.arraySync(), [2]);

@@ -8,7 +8,7 @@ import type { TensorLike } from "../core/tensor_like.js";
 import { getDefaultGraph } from "../graph/default_graph.js";
 import { GraphKeys, VariableScopeState } from "../graph/graph.js";
 import type { Operation } from "../graph/operation.js";
-import { defineFunction, K, kind, optional, param, signature, withDefault } from "../core/signature.js";
+import { body, defineFunction, K, kind, optional, param, signature, withDefault } from "../core/signature.js";
 import { group } from "../graph/state_ops.js";
 import { defaultInitializer, Initializer } from "./initializers.js";
 import { Variable } from "./variable.js";
@@ -36,42 +36,92 @@ export class VariableScope {
   }
 }
 
+/** What variableScope's body receives. */
+type ScopeBody<T> = (scope: VariableScope) => T;
+
+/** The options object of tf.variableScope (Python's keyword arguments, camelCased). */
 export interface VariableScopeOptions {
+  nameOrScope?: string | VariableScope | null;
+  defaultName?: string | null;
+  values?: readonly unknown[] | null;
+  initializer?: Initializer | null;
+  regularizer?: unknown;
+  cachingDevice?: unknown;
+  partitioner?: unknown;
+  customGetter?: unknown;
   reuse?: boolean | "auto" | null;
-  defaultName?: string;
-  initializer?: Initializer;
+  dtype?: DType | null;
+  useResource?: boolean | null;
+  constraint?: unknown;
+  auxiliaryNameScope?: boolean;
+  body?: ScopeBody<unknown>;
 }
+
+const unsupported = kind<unknown>("unknown");
 
 /**
  * tf.compat.v1.variable_scope(name, { reuse }, fn): prefixes tf.getVariable names with `name/` and opens a
- * name scope of the same name; `reuse: true` (inherited by inner scopes) makes getVariable share.
+ * name scope of the same name; `reuse: true` (inherited by inner scopes) makes getVariable share. Python's
+ * `with` block is the trailing callback.
  */
-export function variableScope<T>(name: string | VariableScope | null, ...rest: [opts: VariableScopeOptions, fn: (scope: VariableScope) => T] | [fn: (scope: VariableScope) => T]): T {
-  const opts = rest.length === 2 ? rest[0] : {};
-  const fn = rest.length === 2 ? rest[1] : rest[0];
-  const h = holder();
-  const outer = h.variableScope;
-  const base = name instanceof VariableScope ? name.name : name ?? opts.defaultName ?? "scope";
-  const full = name instanceof VariableScope ? base : outer.name ? `${outer.name}/${base}` : base;
-  const reuse = opts.reuse === true || outer.reuse === true ? true : opts.reuse === "auto" || outer.reuse === "auto" ? "auto" : false;
-  const state: VariableScopeState = { name: full, reuse };
-  const run = (ns: string) => {
-    h.variableScope = state;
-    try {
-      return fn(new VariableScope(full, ns, state));
-    } finally {
-      h.variableScope = outer;
-    }
-  };
-  if (executingEagerly()) return withEagerNameScope(base, run);
-  const g = getDefaultGraph();
-  return g.nameScope(name instanceof VariableScope ? `${name.originalNameScope}` || `${full}/` : base, run);
-}
+export const variableScope = defineFunction(
+  signature(
+    "compat.v1.variable_scope",
+    "Prefixes tf.getVariable names with the scope's name and opens a name scope of the same name; the body receives the VariableScope.",
+    [
+      param("nameOrScope", kind<string | VariableScope | null>("string | VariableScope | null"), "The scope's name, or a VariableScope to re-enter; null uses defaultName."),
+      optional("defaultName", kind<string | null>("string | null"), "The name when nameOrScope is null (made unique)."),
+      optional("values", kind<readonly unknown[] | null>("Tensor[] | null"), "The tensors passed to the ops (accepted, not used)."),
+      optional("initializer", kind<Initializer | null>("Initializer | null"), "Default initializer for variables in the scope (not implemented yet: must be null)."),
+      optional("regularizer", unsupported, "Not implemented yet: must be null."),
+      optional("cachingDevice", unsupported, "Not implemented yet: must be null."),
+      optional("partitioner", unsupported, "Not implemented yet: must be null."),
+      optional("customGetter", unsupported, "Not implemented yet: must be null."),
+      optional("reuse", kind<boolean | "auto" | null>("boolean | tf.AUTO_REUSE | null"), "true: getVariable shares existing variables (inherited by inner scopes); AUTO_REUSE: creates or reuses; null inherits."),
+      optional("dtype", kind<DType | null>("DType | null"), "Not implemented yet: must be null."),
+      optional("useResource", kind<boolean | null>("boolean | null"), "Accepted and ignored (tsflow's variables are one kind)."),
+      optional("constraint", unsupported, "Not implemented yet: must be null."),
+      withDefault("auxiliaryNameScope", K.boolean, true, "Opens a name scope too (false: not implemented yet)."),
+      body("body", kind<ScopeBody<unknown>>("(scope: VariableScope) => T"), "The `with` block: runs inside the scope; its result is returned."),
+    ],
+    { args: () => ["rnn", undefined, undefined, undefined, undefined, undefined, undefined, undefined, true, undefined, undefined, undefined, true, (s: VariableScope) => [s.name, s.reuse]], graph: true },
+  ),
+  (name, defaultName, _values, initializer, regularizer, cachingDevice, partitioner, customGetter, reuseArg, dtype, _useResource, constraint, auxiliaryNameScope, fn) => {
+    const unsupportedGiven = { initializer, regularizer, cachingDevice, partitioner, customGetter, dtype, constraint };
+    for (const [k, v] of Object.entries(unsupportedGiven)) if (v != null) throw new UnimplementedError(`tf.variableScope: ${k} is not implemented yet in tsflow`);
+    if (!auxiliaryNameScope) throw new UnimplementedError("tf.variableScope: auxiliaryNameScope: false is not implemented yet in tsflow");
+    const h = holder();
+    const outer = h.variableScope;
+    const base = name instanceof VariableScope ? name.name : (name ?? defaultName ?? "scope");
+    const full = name instanceof VariableScope ? base : outer.name ? `${outer.name}/${base}` : base;
+    const reuse = reuseArg === true || outer.reuse === true ? true : reuseArg === "auto" || outer.reuse === "auto" ? "auto" : false;
+    const state: VariableScopeState = { name: full, reuse };
+    const run = (ns: string) => {
+      h.variableScope = state;
+      try {
+        return fn(new VariableScope(full, ns, state));
+      } finally {
+        h.variableScope = outer;
+      }
+    };
+    if (executingEagerly()) return withEagerNameScope(base, run);
+    const g = getDefaultGraph();
+    return g.nameScope(name instanceof VariableScope ? `${name.originalNameScope}` || `${full}/` : base, run);
+  },
+) as unknown as {
+  <T>(nameOrScope: string | VariableScope | null, fn: ScopeBody<T>): T;
+  <T>(nameOrScope: string | VariableScope | null, options: Omit<VariableScopeOptions, "nameOrScope" | "body">, fn: ScopeBody<T>): T;
+  <T>(options: VariableScopeOptions & { body: ScopeBody<T> }): T;
+  <T>(options: VariableScopeOptions, fn: ScopeBody<T>): T;
+};
 
-export function getVariableScope(): VariableScope {
-  const h = holder();
-  return new VariableScope(h.variableScope.name, "", h.variableScope);
-}
+export const getVariableScope = defineFunction(
+  signature("compat.v1.get_variable_scope", "The current variable scope.", [], { args: () => [], graph: true }),
+  (): VariableScope => {
+    const h = holder();
+    return new VariableScope(h.variableScope.name, "", h.variableScope);
+  },
+);
 
 const notImplemented = (name: string, what: string) => optional(name, kind<unknown>("unknown"), `${what} Not implemented: must be absent.`);
 const getVariableSignature = signature(
@@ -153,15 +203,25 @@ function createAbsolute(full: string, initial: TensorLike | (() => TensorLike), 
 
 // ---------------------------------------------------------------- initializers of many variables
 
-export function globalVariables(scope?: string): Variable[] {
-  return executingEagerly() ? [] : getDefaultGraph().getCollection<Variable>(GraphKeys.GLOBAL_VARIABLES, scope);
+const SCOPE = optional("scope", K.string, "Keeps only variables whose name starts with this scope.");
+const listExample = { args: () => ["s"], graph: true };
+
+/** The variables of a collection of the default graph (none eagerly: eager variables live in no graph). */
+function variablesOf(key: string, scope: string | undefined): Variable[] {
+  return executingEagerly() ? [] : getDefaultGraph().getCollection<Variable>(key, scope);
 }
-export function trainableVariables(scope?: string): Variable[] {
-  return executingEagerly() ? [] : getDefaultGraph().getCollection<Variable>(GraphKeys.TRAINABLE_VARIABLES, scope);
-}
-export function localVariables(scope?: string): Variable[] {
-  return executingEagerly() ? [] : getDefaultGraph().getCollection<Variable>(GraphKeys.LOCAL_VARIABLES, scope);
-}
+export const globalVariables = defineFunction(
+  signature("compat.v1.global_variables", "The default graph's global variables (none eagerly).", [SCOPE], listExample),
+  (scope) => variablesOf(GraphKeys.GLOBAL_VARIABLES, scope),
+);
+export const trainableVariables = defineFunction(
+  signature("compat.v1.trainable_variables", "The default graph's trainable variables (none eagerly).", [SCOPE], listExample),
+  (scope) => variablesOf(GraphKeys.TRAINABLE_VARIABLES, scope),
+);
+export const localVariables = defineFunction(
+  signature("compat.v1.local_variables", "The default graph's local variables (none eagerly).", [SCOPE], listExample),
+  (scope) => variablesOf(GraphKeys.LOCAL_VARIABLES, scope),
+);
 
 /** tf.compat.v1.variables_initializer(var_list, name="init"): one op running every initializer. */
 export const variablesInitializer = defineFunction(
@@ -173,9 +233,11 @@ export const variablesInitializer = defineFunction(
   ),
   (varList, name): Operation | null => (executingEagerly() ? null : group(varList.map((v) => v.initializer), { name })),
 );
-export function globalVariablesInitializer(): Operation | null {
-  return variablesInitializer(globalVariables());
-}
-export function localVariablesInitializer(): Operation | null {
-  return variablesInitializer(localVariables());
-}
+export const globalVariablesInitializer = defineFunction(
+  signature("compat.v1.global_variables_initializer", "One op that runs the initializers of every global variable (null eagerly).", [], { args: () => [], graph: true }),
+  (): Operation | null => variablesInitializer(globalVariables()),
+);
+export const localVariablesInitializer = defineFunction(
+  signature("compat.v1.local_variables_initializer", "One op that runs the initializers of every local variable (null eagerly).", [], { args: () => [], graph: true }),
+  (): Operation | null => variablesInitializer(localVariables()),
+);
