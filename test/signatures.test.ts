@@ -116,3 +116,39 @@ describe("scopes take their `with` block as a trailing callback", () => {
     assert.throws(() => tf.tidy("t" as never), /missing required argument "body"/);
   });
 });
+
+describe("methods with declared signatures", () => {
+  it("Session.run: fetches and feedDict by position, options and runMetadata by name", () => {
+    const g = new tf.Graph();
+    g.asDefault(() => {
+      const x = tf.placeholder("float32", [2]);
+      const y = tf.multiply(x, 2);
+      const sess = new tf.Session();
+      const meta = new tf.RunMetadata();
+      const feed = new Map([[x, [1, 2]]]);
+      assert.deepEqual((sess.run(y, feed) as tf.EagerTensor).arraySync(), [2, 4]);
+      const named = sess.run(y, feed, { options: new tf.RunOptions({ traceLevel: tf.RunOptions.FULL_TRACE }), runMetadata: meta }) as tf.EagerTensor;
+      assert.deepEqual(named.arraySync(), [2, 4]);
+      assert.ok(meta.stepStats && meta.stepStats.devStats.length > 0);
+      // RunOptions' fields as a plain object stay a positional RunOptions.
+      assert.deepEqual((sess.run(y, feed, { traceLevel: 0 }) as tf.EagerTensor).arraySync(), [2, 4]);
+      assert.throws(() => sess.run(y, feed, { runMetdata: meta } as never), /unexpected argument "runMetdata".*valid names: options, runMetadata/);
+      sess.close();
+    });
+  });
+  it("GradientTape: options in the constructor, gradient and watch by name, run({ body })", () => {
+    const x = tf.constant(3);
+    const tape = new tf.GradientTape({ persistent: true });
+    const y = tape.run({ body: () => (tape.watch({ tensor: x }), tf.multiply(x, x)) });
+    assert.equal((tape.gradient({ target: y, sources: x }) as tf.EagerTensor).arraySync(), 6);
+    assert.equal((tape.gradient(y, x, { unconnectedGradients: "zero" }) as tf.EagerTensor).arraySync(), 6);
+    assert.throws(() => new tf.GradientTape({ persistant: true } as never), /unexpected argument "persistant"/);
+    tape.dispose();
+  });
+  it("ConfigProto, RunOptions and Graph reject unknown fields", () => {
+    assert.throws(() => new tf.ConfigProto({ logDevicePlacment: true } as never), /unexpected argument "logDevicePlacment"/);
+    assert.throws(() => new tf.RunOptions({ trace: 3 } as never), /unexpected argument "trace"/);
+    assert.throws(() => new tf.Graph({ seed: 1 } as never), /unexpected argument "seed"/);
+    assert.equal(new tf.Graph().asDefault({ body: () => 5 }), 5);
+  });
+});

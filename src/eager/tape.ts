@@ -10,6 +10,7 @@ import { addN } from "../ops/reduce.js";
 import { EagerTensor } from "./tensor.js";
 import type { Tensor } from "../core/tensor.js";
 import { isTensorConvertible, TensorConvertible } from "../core/tensor_like.js";
+import { body, declare, isOptions, K, kind, optional, param, parseArgs, signature, withDefault } from "../core/signature.js";
 
 type TapeEntry = BackpropNode;
 
@@ -34,6 +35,31 @@ export interface GradientTapeOptions {
   watchAccessedVariables?: boolean;
 }
 
+type Source = Tensor | TensorConvertible;
+type OutputGradients = Tensor | readonly (Tensor | null)[] | null;
+type Gradients<S> = S extends readonly unknown[] ? (EagerTensor | null)[] : EagerTensor | null;
+const tapeSignature = signature(
+  "GradientTape",
+  "Records eager ops so that gradients can be taken afterwards; run the forward pass in tape.run(() => ...).",
+  [
+    withDefault("persistent", K.boolean, false, "Allows gradient() more than once (release with dispose())."),
+    withDefault("watchAccessedVariables", K.boolean, true, "Watches every trainable variable read inside run()."),
+  ],
+  { args: () => [true, false] },
+);
+const runSignature = signature("GradientTape.__enter__", "Records the ops the body runs (Python's `with tf.GradientTape() as tape:` block).", [
+  body("body", K.callback, "The forward pass; its result is returned."),
+]);
+const watchSignature = signature("GradientTape.watch", "Watches a tensor (or variables) so that gradients can be taken with respect to it.", [
+  param("tensor", kind<Source | readonly Source[]>("Tensor | Variable | (Tensor | Variable)[]"), "What to watch."),
+]);
+const gradientSignature = signature("GradientTape.gradient", "The gradients of the target with respect to the sources, from the recorded ops.", [
+  param("target", kind<Tensor | readonly Tensor[]>("Tensor | Tensor[]"), "What to differentiate (summed when several)."),
+  param("sources", kind<Source | readonly Source[]>("Tensor | Variable | (Tensor | Variable)[]"), "The tensors or variables to differentiate with respect to."),
+  optional("outputGradients", kind<Tensor | readonly (Tensor | null)[] | null>("Tensor | Tensor[] | null"), "Upstream gradients of the target (default: ones)."),
+  withDefault("unconnectedGradients", kind<"none" | "zero">('"none" | "zero"'), "none", "What a source the target does not depend on gets: null (none) or zeros (zero)."),
+]);
+
 /** Records eager ops so that gradients can be taken afterwards: TensorFlow 2's tf.GradientTape. */
 export class GradientTape {
   readonly persistent: boolean;
@@ -44,17 +70,17 @@ export class GradientTape {
   readonly #variables = new Map<number, TensorConvertible>();
   #used = false;
 
-  constructor(opts: GradientTapeOptions = {}) {
-    this.persistent = opts.persistent ?? false;
-    this.watchAccessedVariables = opts.watchAccessedVariables ?? true;
+  constructor(...args: [options?: GradientTapeOptions] | [persistent?: boolean, watchAccessedVariables?: boolean]) {
+    [this.persistent, this.watchAccessedVariables] = parseArgs(tapeSignature, args);
     droppedTapes.register(this, this.#store);
   }
 
   /** Records the ops fn runs (Python's `with tf.GradientTape() as tape:` block). */
-  run<T>(fn: () => T): T {
+  run<T>(fn: (() => T) | { body: () => T }): T {
+    if (typeof fn !== "function") [fn] = parseArgs(runSignature, [fn]) as [() => T];
     activeTapes.push(this);
     try {
-      return fn();
+      return (fn as () => T)();
     } finally {
       const i = activeTapes.lastIndexOf(this);
       if (i >= 0) activeTapes.splice(i, 1);
@@ -72,7 +98,8 @@ export class GradientTape {
     }
   }
 
-  watch(x: Tensor | TensorConvertible | readonly (Tensor | TensorConvertible)[]): void {
+  watch(x: Source | readonly Source[] | { tensor: Source | readonly Source[] }): void {
+    if (isOptions(x)) [x] = parseArgs(watchSignature, [x]);
     const list = Array.isArray(x) ? x : [x];
     for (const t of list as (Tensor | TensorConvertible)[]) {
       if (t instanceof EagerTensor) this.#watched.add(t.id);
@@ -122,12 +149,21 @@ export class GradientTape {
    * d(target)/d(sources). Sources may be tensors or variables, nested in arrays; unconnected sources give
    * null (or zeros with unconnectedGradients "zero"), as in TensorFlow.
    */
-  gradient<S extends Tensor | TensorConvertible | readonly (Tensor | TensorConvertible)[]>(
+  gradient<S extends Source | readonly Source[]>(target: Tensor | readonly Tensor[], sources: S, outputGradients?: OutputGradients, unconnectedGradients?: "none" | "zero"): Gradients<S>;
+  gradient<S extends Source | readonly Source[]>(target: Tensor | readonly Tensor[], sources: S, options: { outputGradients?: OutputGradients; unconnectedGradients?: "none" | "zero" }): Gradients<S>;
+  gradient<S extends Source | readonly Source[]>(target: Tensor | readonly Tensor[], options: { sources: S; outputGradients?: OutputGradients; unconnectedGradients?: "none" | "zero" }): Gradients<S>;
+  gradient<S extends Source | readonly Source[]>(options: { target: Tensor | readonly Tensor[]; sources: S; outputGradients?: OutputGradients; unconnectedGradients?: "none" | "zero" }): Gradients<S>;
+  gradient(...args: unknown[]): unknown {
+    const [target, sources, outputGradients, unconnectedGradients] = parseArgs(gradientSignature, args);
+    return this.#gradient(target, sources, outputGradients, unconnectedGradients);
+  }
+
+  #gradient<S extends Source | readonly Source[]>(
     target: Tensor | readonly Tensor[],
     sources: S,
-    outputGradients?: Tensor | readonly (Tensor | null)[] | null,
-    unconnectedGradients: "none" | "zero" = "none",
-  ): S extends readonly unknown[] ? (EagerTensor | null)[] : EagerTensor | null {
+    outputGradients: OutputGradients | undefined,
+    unconnectedGradients: "none" | "zero",
+  ): Gradients<S> {
     if (this.#used && !this.persistent) {
       throw new FailedPreconditionError("A non-persistent GradientTape can only be used to compute one set of gradients (or jacobians)");
     }
@@ -213,3 +249,7 @@ export function withoutRecording<T>(fn: () => T): T {
     activeTapes.splice(0, activeTapes.length, ...saved);
   }
 }
+declare(GradientTape, tapeSignature);
+declare(GradientTape.prototype.run, runSignature);
+declare(GradientTape.prototype.watch, watchSignature);
+declare(GradientTape.prototype.gradient, gradientSignature);

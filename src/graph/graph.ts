@@ -1,3 +1,4 @@
+import { body, declare, K, parseArgs, signature } from "../core/signature.js";
 import { inspect } from "node:util";
 import { FailedPreconditionError, InvalidArgumentError, NotFoundError } from "../core/errors.js";
 import type { Attrs, OutSpec } from "../core/schema/types.js";
@@ -30,6 +31,11 @@ export interface VariableScopeState {
 }
 
 /** A TensorFlow 1 dataflow graph: operations, naming, scopes, collections. */
+const graphSignature = signature("Graph", "A TensorFlow computation: ops and the tensors between them, built in graph mode and run by a Session.", [], { args: () => [] });
+const graphAsDefaultSignature = signature("Graph.as_default", "Makes this the default graph for the duration of the body: ops it creates land here, in graph mode.", [
+  body("body", K.callback, "The `with` block; its result is returned."),
+]);
+
 export class Graph {
   readonly #ops: Operation[] = [];
   readonly #byName = new Map<string, Operation>();
@@ -47,6 +53,10 @@ export class Graph {
   /** Variables made by tf.getVariable, by full name. */
   readonly variableStore = new Map<string, unknown>();
 
+  constructor(...args: [options?: Record<string, never>]) {
+    if (args.length > 0) parseArgs(graphSignature, args);
+  }
+
   get finalized(): boolean {
     return this.#finalized;
   }
@@ -54,10 +64,11 @@ export class Graph {
     return this.#ops.length;
   }
   /** Runs fn with this graph as the default: ops it creates land here, in graph mode. */
-  asDefault<T>(fn: () => T): T {
+  asDefault<T>(fn: (() => T) | { body: () => T }): T {
+    if (typeof fn !== "function") [fn] = parseArgs(graphAsDefaultSignature, [fn]) as [() => T];
     ctx.graphStack.push(this);
     try {
-      return fn();
+      return (fn as () => T)();
     } finally {
       ctx.graphStack.pop();
     }
@@ -216,3 +227,5 @@ export class Graph {
     return `<tf.Graph with ${this.#ops.length} ops>`;
   }
 }
+declare(Graph, graphSignature);
+declare(Graph.prototype.asDefault, graphAsDefaultSignature);

@@ -5,7 +5,7 @@ import { getDefaultGraph } from "../graph/default_graph.js";
 import type { Graph } from "../graph/graph.js";
 import { Operation } from "../graph/operation.js";
 import { SymbolicTensor } from "../graph/tensor.js";
-import { ArgsOf, declare, kind, optional, OptionsOf, parseArgs, signature, withDefault } from "../core/signature.js";
+import { ArgsOf, body, declare, isOptions, K, kind, optional, OptionsOf, param, parseArgs, positionalOnly, signature, withDefault } from "../core/signature.js";
 import { installEval } from "../graph/eval_hook.js";
 import { convertFeeds, FeedDict } from "./feeds.js";
 import { Fetch, FetchResult, flattenFetches } from "./fetches.js";
@@ -13,7 +13,7 @@ import { Plan, planToString } from "./plan.js";
 import { compilePlan, settingsKey } from "./compile.js";
 import { Executor } from "./executor.js";
 import { ResourceStore } from "./resources.js";
-import { ConfigProto, RunMetadata } from "./session_config.js";
+import { ConfigProto, RunMetadata, RunOptions } from "./session_config.js";
 
 export { ConfigProto, RunMetadata, RunOptions } from "./session_config.js";
 
@@ -34,6 +34,23 @@ const interactiveSessionSignature = signature("compat.v1.InteractiveSession", "A
   graph: true,
   args: (tf: { ConfigProto: typeof ConfigProto }) => ["", undefined, new tf.ConfigProto({ allowSoftPlacement: true })],
 });
+
+type RunOptionsLike = RunOptions | { traceLevel?: number };
+const runSignature = signature("compat.v1.Session.run", "Runs the subgraph the fetches need, with the feeds substituted; returns the fetched values in the structure of fetches.", [
+  positionalOnly(param("fetches", kind<Fetch>("Fetch"), "A tensor, op, name, or a nested array or object of them.")),
+  positionalOnly(optional("feedDict", kind<FeedDict>("FeedDict"), "Values for placeholders (or any tensor): a Map or an object keyed by tensor name.")),
+  optional("options", kind<RunOptionsLike>("RunOptions"), "A tf.RunOptions (or its fields as a plain object): traceLevel FULL_TRACE fills runMetadata."),
+  optional("runMetadata", kind<RunMetadata>("RunMetadata"), "Filled with the step's statistics when tracing."),
+]);
+/** A plain object in Session.run's options slot holding only RunOptions fields is a RunOptions; else it names arguments. */
+const RUN_OPTION_FIELDS = new Set(["traceLevel", "timeoutInMs", "interOpThreadPool", "outputPartitionGraphs", "reportTensorAllocationsUponOom"]);
+function isRunOptionsFields(o: object): boolean {
+  for (const k in o) if (!RUN_OPTION_FIELDS.has(k)) return false;
+  return Object.keys(o).length > 0;
+}
+const asDefaultSignature = signature("compat.v1.Session.as_default", "Makes this the session that tensor.eval() and op.run() use, for the duration of the body.", [
+  body("body", K.callback, "The `with` block; its result is returned."),
+]);
 
 /**
  * tf.compat.v1.Session: runs parts of a graph; holds the values of its variables. The public face: plans
@@ -66,11 +83,12 @@ export class Session {
   }
 
   /** Makes this the session that tensor.eval() and op.run() use, for the duration of fn. */
-  asDefault<T>(fn: () => T): T {
+  asDefault<T>(fn: (() => T) | { body: () => T }): T {
+    if (typeof fn !== "function") [fn] = parseArgs(asDefaultSignature, [fn]) as [() => T];
     const saved = defaultSession;
     defaultSession = this;
     try {
-      return fn();
+      return (fn as () => T)();
     } finally {
       defaultSession = saved;
     }
@@ -94,7 +112,12 @@ export class Session {
    * structure of `fetches` (operations give null). Either the whole step happens or, on error, no
    * variable changes.
    */
-  run<const F extends Fetch>(fetches: F, feedDict?: FeedDict, options?: { traceLevel?: number }, runMetadata?: RunMetadata): FetchResult<F> {
+  run<const F extends Fetch>(fetches: F, feedDict?: FeedDict, options?: RunOptionsLike | { options?: RunOptionsLike; runMetadata?: RunMetadata }, runMetadata?: RunMetadata): FetchResult<F> {
+    // Named options (`{ options, runMetadata }`) only when the third argument is a plain object that is not
+    // RunOptions' fields: a positional call pays one comparison.
+    if (options !== undefined && isOptions(options) && !isRunOptionsFields(options)) {
+      [, , options, runMetadata] = parseArgs(runSignature, [fetches, feedDict, options, runMetadata]);
+    }
     if (this.#closed) throw new FailedPreconditionError("Attempted to use a closed Session.");
     const { leaves, rebuild } = flattenFetches(fetches, this.graph);
     const feeds = convertFeeds(feedDict, this.graph);
@@ -102,7 +125,7 @@ export class Session {
       const fetchTensors = leaves.filter((l): l is SymbolicTensor => l instanceof SymbolicTensor);
       const targets = leaves.filter((l): l is Operation => l instanceof Operation);
       const plan = this.#plan(fetchTensors, targets, [...feeds.keys()]);
-      const results = this.#executor.run(plan, feeds, options, runMetadata);
+      const results = this.#executor.run(plan, feeds, options as RunOptionsLike | undefined, runMetadata);
       let k = 0;
       return rebuild(leaves.map((l) => (l instanceof SymbolicTensor ? new EagerTensor(results[k++]) : null))) as FetchResult<F>;
     } finally {
@@ -152,4 +175,6 @@ installEval((fetch, feedDict, session) => {
 });
 
 declare(Session, sessionSignature);
+declare(Session.prototype.run, runSignature);
+declare(Session.prototype.asDefault, asDefaultSignature);
 declare(InteractiveSession, interactiveSessionSignature);

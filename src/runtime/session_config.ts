@@ -1,4 +1,29 @@
 /** The option and metadata records of TensorFlow 1.x's Session API (tf.compat.v1.ConfigProto and friends). */
+import { declare, kind, optional, parseArgs, signature } from "../core/signature.js";
+
+/**
+ * ConfigProto's fields, each nameable: `new tf.ConfigProto({ logDevicePlacement: true })`. A protocol buffer
+ * has no positional arguments; they are declared in the proto's field order all the same.
+ */
+const configSignature = signature(
+  "compat.v1.ConfigProto",
+  "Session options (a protocol buffer in TensorFlow: pass its fields by name).",
+  [
+    optional("deviceCount", kind<Record<string, number>>("Record<string, number>"), "Devices of each type to use (accepted; not enforced yet)."),
+    optional("intraOpParallelismThreads", kind<number>("int"), "Threads inside one op (accepted; not used yet)."),
+    optional("interOpParallelismThreads", kind<number>("int"), "Threads across ops (accepted; not used yet)."),
+    optional("gpuOptions", kind<{ allowGrowth?: boolean; perProcessGpuMemoryFraction?: number }>("{ allowGrowth?, perProcessGpuMemoryFraction? }"), "GPU memory options."),
+    optional("allowSoftPlacement", kind<boolean>("boolean"), "Places an op on another device when the requested one cannot run it."),
+    optional("logDevicePlacement", kind<boolean>("boolean"), "Prints the device each op is placed on."),
+  ],
+  { args: () => [undefined, undefined, undefined, undefined, true, false] },
+);
+const runOptionsSignature = signature(
+  "compat.v1.RunOptions",
+  "Options of one Session.run (a protocol buffer in TensorFlow: pass its fields by name).",
+  [optional("traceLevel", kind<number>("int"), "RunOptions.NO_TRACE ... FULL_TRACE (3: fills RunMetadata.stepStats).")],
+  { args: () => [3] },
+);
 
 /** tf.compat.v1.ConfigProto(...): `new tf.ConfigProto({ logDevicePlacement: true })`. */
 export class ConfigProto {
@@ -8,10 +33,13 @@ export class ConfigProto {
   interOpParallelismThreads?: number;
   intraOpParallelismThreads?: number;
   gpuOptions?: { allowGrowth?: boolean; perProcessGpuMemoryFraction?: number };
-  constructor(fields: Partial<ConfigProto> = {}) {
-    Object.assign(this, fields);
+  constructor(...args: [fields?: Partial<ConfigProto>]) {
+    const [deviceCount, intra, inter, gpuOptions, allowSoftPlacement, logDevicePlacement] = parseArgs(configSignature, args);
+    const given = { deviceCount, intraOpParallelismThreads: intra, interOpParallelismThreads: inter, gpuOptions, allowSoftPlacement, logDevicePlacement };
+    for (const [k, v] of Object.entries(given)) if (v !== undefined) (this as Record<string, unknown>)[k] = v;
   }
 }
+declare(ConfigProto, configSignature);
 
 /** tf.compat.v1.RunOptions: traceLevel FULL_TRACE fills a RunMetadata's stepStats. */
 export class RunOptions {
@@ -20,10 +48,13 @@ export class RunOptions {
   static readonly HARDWARE_TRACE = 2;
   static readonly FULL_TRACE = 3;
   traceLevel?: number;
-  constructor(fields: { traceLevel?: number } = {}) {
-    this.traceLevel = fields.traceLevel;
+  constructor(...args: [fields?: { traceLevel?: number }] | [traceLevel?: number]) {
+    [this.traceLevel] = parseArgs(runOptionsSignature, args);
   }
 }
+declare(RunOptions, runOptionsSignature);
+
+const runMetadataSignature = signature("compat.v1.RunMetadata", "Filled by Session.run when tracing (RunOptions.FULL_TRACE).", [], { args: () => [] });
 
 /** One step of a traced run (TensorFlow's NodeExecStats). */
 export interface NodeExecStats {
@@ -38,4 +69,8 @@ export interface NodeExecStats {
 /** tf.compat.v1.RunMetadata: filled by Session.run when tracing. */
 export class RunMetadata {
   stepStats?: { devStats: { device: string; nodeStats: NodeExecStats[] }[] };
+  constructor(...args: [options?: Record<string, never>]) {
+    parseArgs(runMetadataSignature, args);
+  }
 }
+declare(RunMetadata, runMetadataSignature);
