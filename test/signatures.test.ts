@@ -139,7 +139,12 @@ describe("methods with declared signatures", () => {
   it("GradientTape: options in the constructor, gradient and watch by name, run({ body })", () => {
     const x = tf.constant(3);
     const tape = new tf.GradientTape({ persistent: true });
-    const y = tape.run({ body: () => (tape.watch({ tensor: x }), tf.multiply(x, x)) });
+    const y = tape.run({
+      body: () => {
+        tape.watch({ tensor: x });
+        return tf.multiply(x, x);
+      },
+    });
     assert.equal((tape.gradient({ target: y, sources: x }) as tf.EagerTensor).arraySync(), 6);
     assert.equal((tape.gradient(y, x, { unconnectedGradients: "zero" }) as tf.EagerTensor).arraySync(), 6);
     assert.throws(() => new tf.GradientTape({ persistant: true } as never), /unexpected argument "persistant"/);
