@@ -11,7 +11,9 @@ import * as convOps from "./ops/conv.js";
 import * as poolOps from "./ops/pool.js";
 import * as normOps from "./ops/norm.js";
 import * as imageOps from "./ops/image.js";
-import * as arr from "./ops/array.js";
+import * as creation from "./ops/creation.js";
+import * as shapeOps from "./ops/shape.js";
+import * as movement from "./ops/movement.js";
 import * as rnd from "./ops/random.js";
 import * as st from "./graph/state_ops.js";
 import * as va from "./variables/assign.js";
@@ -84,12 +86,13 @@ export const mod = ew.floormod;
 export const neg = ew.negative;
 export const { reduceSum, reduceMean, reduceMax, reduceMin, reduceProd, reduceAny, reduceAll, addN } = red;
 export const { argmax, argmin, cumsum, cumprod } = red;
-export const { constant, convertToTensor, reshape, shape, zeros, ones, zerosLike, onesLike, fill, where, identity, stopGradient } = arr;
+export const { constant, convertToTensor, zeros, ones, zerosLike, onesLike, fill, where } = creation;
+export const { shape, size, rank } = shapeOps;
 export const {
-  transpose, squeeze, concat, stack, unstack, split, slice, stridedSlice, gather, tile, pad, oneHot, range, linspace, size, rank,
-  reverse, unsortedSegmentSum, invertPermutation,
-} = arr;
-export const linSpace = arr.linspace; // TensorFlow 1's tf.lin_space
+  reshape, identity, stopGradient, transpose, squeeze, concat, stack, unstack, split, slice, stridedSlice, gather, tile, pad,
+  oneHot, range, linspace, reverse, unsortedSegmentSum, invertPermutation,
+} = movement;
+export const linSpace = movement.linspace; // TensorFlow 1's tf.lin_space
 export const { randomNormal, randomUniform, truncatedNormal, setRandomSeed } = rnd;
 export const { placeholder, placeholderWithDefault, noOp, group } = st;
 export const { assign, assignAdd, assignSub } = va;
@@ -159,7 +162,7 @@ export const compat = {
     disableEagerExecution, enableEagerExecution, setRandomSeed, AUTO_REUSE, nameScope, addToCollection, getCollection,
     initializeAllVariables: scope.globalVariablesInitializer,
     randomNormal, randomUniform, truncatedNormal, app, flags,
-    linSpace: arr.linspace, unsortedSegmentSum, assign, assignAdd, assignSub,
+    linSpace: movement.linspace, unsortedSegmentSum, assign, assignAdd, assignSub,
   },
 };
 

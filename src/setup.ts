@@ -6,7 +6,10 @@
 import "./ops/state.js";
 import "./ops/elementwise.js";
 import "./ops/cast.js";
-import "./ops/array.js";
+import "./ops/creation.js";
+import "./ops/shape.js";
+import "./ops/movement.js";
+import "./ops/movement_grads.js";
 import "./ops/reduce.js";
 import "./ops/linalg.js";
 import "./ops/random.js";

@@ -11,7 +11,7 @@ import { collapseBroadcast } from "../src/backends/cuda/kernels/elementwise.js";
 import { reductionPasses } from "../src/backends/cuda/kernels/reduce.js";
 import { parseExpr, translateSpec, TranslateError } from "../src/backends/cuda/translate.js";
 import type { DType } from "../src/core/dtype.js";
-import { broadcastTo } from "../src/ops/array.js";
+import { broadcastTo } from "../src/ops/movement.js";
 import { execute } from "../src/ops/dispatch.js";
 import { allOpSchemas } from "../src/core/schema/index.js";
 import type { OpSchema } from "../src/core/schema/types.js";

@@ -4,7 +4,7 @@ import type { Attrs } from "../core/schema/types.js";
 import type { OpDef } from "../ops/registry.js";
 import { getOpDef } from "../ops/registry.js";
 import { backprop, BackpropNode } from "../autodiff/backprop.js";
-import { onesLike, zerosLike } from "../ops/array.js";
+import { onesLike, zerosLike } from "../ops/creation.js";
 import { add } from "../ops/elementwise.js";
 import { addN } from "../ops/reduce.js";
 import { EagerTensor } from "./tensor.js";

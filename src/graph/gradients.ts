@@ -6,7 +6,7 @@ import { backprop, BackpropNode } from "../autodiff/backprop.js";
 import type { Graph } from "./graph.js";
 import { SymbolicTensor } from "./tensor.js";
 import { addN } from "../ops/reduce.js";
-import { onesLike, zerosLike } from "../ops/array.js";
+import { onesLike, zerosLike } from "../ops/creation.js";
 import { defineFunction, K, kind, optional, param, signature, withDefault } from "../core/signature.js";
 
 const gradientsSignature = signature(

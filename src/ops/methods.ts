@@ -5,7 +5,7 @@ import * as ew from "./elementwise.js";
 import * as red from "./reduce.js";
 import { cast } from "./cast.js";
 import { matmul } from "./linalg.js";
-import { reshape } from "./array.js";
+import { reshape } from "./movement.js";
 
 /**
  * TypeScript has no operator overloading: `a + b` is `a.add(b)`. These methods exist on every tensor

@@ -10,7 +10,8 @@ import { unbroadcast } from "./grad_util.js";
 import { defineGradients, GradOp } from "./registry.js";
 import { add, exp, greaterEqual, log, log1p, multiply, negative, subtract } from "./elementwise.js";
 import { reduceMax, reduceSum } from "./reduce.js";
-import { convertToTensor, expandDims, stopGradient, where, zerosLike } from "./array.js";
+import { convertToTensor, where, zerosLike } from "./creation.js";
+import { expandDims, stopGradient } from "./movement.js";
 import { tidy } from "./executor.js";
 import { isKnownZeros } from "./grad_util.js";
 

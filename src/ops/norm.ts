@@ -11,7 +11,8 @@ import { defineGradients } from "./registry.js";
 import { cast } from "./cast.js";
 import { add, greaterEqual, maximum, multiply, realdiv, rsqrt, squaredDifference, square, subtract } from "./elementwise.js";
 import { reduceMean, reduceSum } from "./reduce.js";
-import { constant, convertToTensor, reshape, stopGradient } from "./array.js";
+import { constant, convertToTensor } from "./creation.js";
+import { reshape, stopGradient } from "./movement.js";
 import { randomUniform } from "./random.js";
 import { refine, shapeOf, toTensor } from "./window_args.js";
 

@@ -8,7 +8,7 @@ import { defineFunction, K, optional, param, signature, withDefault } from "../c
 import { NAME, T } from "./params.js";
 import { execute, execute1 } from "./dispatch.js";
 import { defineGradients, GradFn, GradOp } from "./registry.js";
-import { zerosLike } from "./array.js";
+import { zerosLike } from "./creation.js";
 import { dropAxis, expandAxis, fullList, INT_OR_LIST, type IntOrList, PADDING, type Padding, paddingAttrs, refine, shapeOf, toTensor } from "./window_args.js";
 
 /**

@@ -12,7 +12,8 @@ import { constInts } from "../core/schema/infer_util.js";
 import { defineGradients, getOpDef, GradFn, GradOp } from "./registry.js";
 import { cast } from "./cast.js";
 import { divide, equal, multiply, realdiv } from "./elementwise.js";
-import { reshape, shape } from "./array.js";
+import { reshape } from "./movement.js";
+import { shape } from "./shape.js";
 
 
 /** dy of a reduction, with the reduced axes put back as size 1 and broadcast to the input's shape. */

@@ -7,7 +7,8 @@ import { kind } from "../core/signature.js";
 import { execute1, isTensor } from "./dispatch.js";
 import { currentExecutor } from "./executor.js";
 import { getOpDef } from "./registry.js";
-import { convertToTensor, reshape } from "./array.js";
+import { convertToTensor } from "./creation.js";
+import { reshape } from "./movement.js";
 
 /**
  * Argument and gradient helpers shared by the window ops (ops/conv.ts, ops/pool.ts) and the image and

@@ -13,7 +13,7 @@ import { getDefaultGraph } from "../graph/default_graph.js";
 import { Graph, GraphKeys } from "../graph/graph.js";
 import { Operation } from "../graph/operation.js";
 import { SymbolicTensor } from "../graph/tensor.js";
-import { constant, convertToTensor, zerosLike } from "../ops/array.js";
+import { constant, convertToTensor, zerosLike } from "../ops/creation.js";
 import { ArgsOf, declare, K, kind, optional, param, parseArgs, signature, withDefault } from "../core/signature.js";
 import { cast } from "../ops/cast.js";
 import { buildNode } from "../graph/build.js";

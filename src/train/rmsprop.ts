@@ -1,7 +1,7 @@
 import type { Tensor } from "../core/tensor.js";
 import { ArgsOf, declare, K, param, parseArgs, signature, withDefault } from "../core/signature.js";
 import { HYPER, optimizerName, USE_LOCKING } from "./params.js";
-import { constant, onesLike } from "../ops/array.js";
+import { constant, onesLike } from "../ops/creation.js";
 import { add, divide, multiply, sqrt, square, subtract } from "../ops/elementwise.js";
 import type { Variable } from "../variables/variable.js";
 import { assignSubT, assignT, Hyper, Optimizer } from "./optimizer.js";

@@ -2,7 +2,7 @@ import { DType, isFloating } from "../core/dtype.js";
 import { InvalidArgumentError } from "../core/errors.js";
 import type { Tensor } from "../core/tensor.js";
 import type { TensorLike } from "../core/tensor_like.js";
-import { constant, ones, zeros } from "../ops/array.js";
+import { constant, ones, zeros } from "../ops/creation.js";
 import { randomNormal, randomUniform, truncatedNormal } from "../ops/random.js";
 import { defineFunction, K, kind, optional, signature, withDefault } from "../core/signature.js";
 

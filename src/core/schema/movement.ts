@@ -10,10 +10,11 @@ import { constInts, dimsEqual, sameAsInput, unknownShapeOfRank } from "./infer_u
 import { type AttrDef, schemaRows, type TensorSpec } from "./types.js";
 
 /**
- * The array ops: shapes and fills, Transpose, Squeeze, ConcatV2, Pack/Unpack, Split/SplitV, Slice,
- * StridedSlice, GatherV2, Tile, Pad, OneHot, Range, LinSpace, Size, Rank, ReverseV2 (shape rules in
- * core/geometry/array_shapes.ts, shared with the CPU kernels; gradients and public functions in
- * src/ops/array.ts).
+ * The movement ops (the backends' movement family): Reshape, StopGradient, BroadcastTo, ExpandDims,
+ * Transpose, InvertPermutation, Squeeze, ConcatV2, Pack/Unpack, Split/SplitV, Slice, StridedSlice(Grad),
+ * GatherV2, UnsortedSegmentSum, Tile, Pad/PadV2/MirrorPad(Grad), OneHot, Range, LinSpace, ReverseV2 (shape
+ * rules in core/geometry/array_shapes.ts, shared with the CPU kernels; gradients in src/ops/movement_grads.ts,
+ * public functions in src/ops/movement.ts).
  */
 const STRIDED_SLICE_MASKS: readonly AttrDef[] = ["begin_mask", "end_mask", "ellipsis_mask", "new_axis_mask", "shrink_axis_mask"].map(
   (name) => ({ name, type: "int", default: 0 }),
@@ -72,53 +73,13 @@ function requireSameDType(inputs: readonly TensorSpec[], op: string): DType {
   return d;
 }
 
-export const ARRAY_OPS = schemaRows([
+export const MOVEMENT_OPS = schemaRows([
   {
     type: "Reshape",
     inputNames: ["tensor", "shape"],
     inputDTypes: { 1: "int32" },
     hostInputs: [1],
     infer: reshapeInfer,
-  },
-  {
-    type: "Shape",
-    outputs: [{ name: "output", typeAttr: "out_type" }],
-    attrs: [{ name: "out_type", type: "type", default: "int32", allowed: ["int32", "int64"] }],
-    inputNames: ["input"],
-    infer: (i, attrs) => [{ dtype: attrs.out_type as DType, shape: [i[0].shape === null ? null : i[0].shape.length] }],
-  },
-  { type: "ZerosLike", inputNames: ["x"], infer: sameAsInput(), },
-  { type: "OnesLike", inputNames: ["x"], infer: sameAsInput(), },
-  {
-    type: "Fill",
-    inputNames: ["dims", "value"],
-    inputDTypes: { 0: "int32" },
-    hostInputs: [0],
-    infer: (i) => {
-      const dims = constInts(i[0]);
-      const r = i[0].shape?.[0];
-      return [{ dtype: i[1].dtype, shape: dims ?? (r === null || r === undefined ? null : new Array<Dim>(r).fill(null)) }];
-    },
-  },
-  {
-    type: "SelectV2",
-    inputNames: ["condition", "t", "e"],
-    dtypeGroups: [[1, 2]],
-    infer: (i) => {
-      const s1 = broadcastShapes(i[1].shape, i[2].shape);
-      const s = s1 === "incompatible" ? s1 : broadcastShapes(i[0].shape, s1);
-      if (s === "incompatible") {
-        throw new InvalidArgumentError(`condition ${shapeStr(i[0].shape)}, then ${shapeStr(i[1].shape)} and else ${shapeStr(i[2].shape)} must be broadcastable`);
-      }
-      if (i[0].dtype !== "bool") throw new InvalidArgumentError(`SelectV2: condition must be bool, got ${i[0].dtype}`);
-      return [{ dtype: i[1].dtype, shape: s }];
-    },
-  },
-  {
-    type: "BroadcastGradientArgs",
-    inputNames: ["s0", "s1"],
-    hostInputs: [0, 1],
-    infer: () => [{ dtype: "int32", shape: [null] }, { dtype: "int32", shape: [null] }],
   },
   { type: "StopGradient", inputNames: ["input"], infer: sameAsInput(), },
   {
@@ -416,14 +377,6 @@ export const ARRAY_OPS = schemaRows([
       return [{ dtype: i[0].dtype, shape: [num] }];
     },
   },
-  {
-    type: "Size",
-    outputs: [{ name: "output", typeAttr: "out_type" }],
-    attrs: [{ name: "out_type", type: "type", default: "int32", allowed: ["int32", "int64"] }],
-    inputNames: ["input"],
-    infer: (_i, attrs) => [{ dtype: attrs.out_type as DType, shape: [] }],
-  },
-  { type: "Rank", inputNames: ["input"], infer: () => [{ dtype: "int32", shape: [] }], },
   {
     type: "ReverseV2",
     inputNames: ["tensor", "axis"],
