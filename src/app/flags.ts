@@ -23,6 +23,7 @@
  */
 import { basename } from "node:path";
 import { AlreadyExistsError, InvalidArgumentError, NotFoundError } from "../core/errors.js";
+import { declare, K, Kind, kind, optional, param, parseArgs, signature, withDefault } from "../core/signature.js";
 
 export type FlagType = "integer" | "float" | "string" | "boolean";
 type Scalar = number | string | boolean;
@@ -199,11 +200,8 @@ function define(
   type: FlagType,
   name: string,
   defaultValue: unknown,
-  helpOrOptions: string | NumericDefineOptions | undefined,
-  maybeOptions: NumericDefineOptions | undefined,
+  options: NumericDefineOptions,
 ): void {
-  const options: NumericDefineOptions =
-    typeof helpOrOptions === "object" && helpOrOptions !== null ? helpOrOptions : { ...maybeOptions, help: helpOrOptions ?? maybeOptions?.help };
   if (typeof name !== "string" || !NAME_RE.test(name)) {
     throw new InvalidArgumentError(`Invalid flag name ${quote(String(name))}: expected letters, digits, '_', '.' or '-'`);
   }
@@ -218,45 +216,72 @@ function define(
   registry.set(name, { ...shape, defaultValue: value, value, present: false, required: options.required ?? false });
 }
 
+const FLAG_NAME = param("name", K.string, "The flag's name (letters, digits, '_', '.', '-').");
+const HELP = optional("help", K.string, "The help text --help prints.");
+const REQUIRED = withDefault("required", K.boolean, false, "Parsing fails unless the flag ends up with a non-null value.");
+const LOWER = optional("lowerBound", K.number, "The smallest value allowed.");
+const UPPER = optional("upperBound", K.number, "The largest value allowed.");
+/** Each example starts from no flags: the test defines the same flag twice (by position, then by name). */
+const flagExample = (value: unknown) => ({
+  args: (tf: { flags: { reset(): void } }) => {
+    tf.flags.reset();
+    return ["example_flag", value, "help"];
+  },
+});
+const numericSignature = (name: string, what: string, k: Kind<unknown>, example: unknown) =>
+  signature(`app.flags.DEFINE_${name}`, `Defines ${what} flag.`, [FLAG_NAME, param("default", k, "The default (null: none), or a string to parse."), HELP, LOWER, UPPER, REQUIRED], flagExample(example));
+const defineIntegerSignature = numericSignature("integer", "an integer", kind<number | string | null>("number | string | null"), 3);
+const defineFloatSignature = numericSignature("float", "a float", kind<number | string | null>("number | string | null"), 0.5);
+const defineStringSignature = signature("app.flags.DEFINE_string", "Defines a string flag.", [FLAG_NAME, param("default", kind<string | null>("string | null"), "The default (null: none)."), HELP, REQUIRED], flagExample("x"));
+const defineBooleanSignature = signature("app.flags.DEFINE_boolean", "Defines a boolean flag (--name, --noname, --name=false).", [FLAG_NAME, param("default", kind<boolean | string | null>("boolean | string | null"), "The default (null: none), or a string such as \"true\"."), HELP, REQUIRED], flagExample(true));
+
 /** tf.app.flags.DEFINE_integer. `default` may be a number or a string to parse; bounds are checked on every value. */
 export function defineInteger(name: string, defaultValue: number | string, help?: string, options?: NumericDefineOptions): FlagHolder<number>;
 export function defineInteger(name: string, defaultValue: number | string, options: NumericDefineOptions): FlagHolder<number>;
 export function defineInteger(name: string, defaultValue: number | string | null, help?: string, options?: NumericDefineOptions): FlagHolder<number | null>;
 export function defineInteger(name: string, defaultValue: number | string | null, options: NumericDefineOptions): FlagHolder<number | null>;
-export function defineInteger(name: string, defaultValue: number | string | null, help?: string | NumericDefineOptions, options?: NumericDefineOptions): FlagHolder<number | null> {
-  define("integer", name, defaultValue, help, options);
+export function defineInteger(...args: unknown[]): FlagHolder<number | null> {
+  const [name, defaultValue, help, lowerBound, upperBound, required] = parseArgs(defineIntegerSignature, args);
+  define("integer", name, defaultValue, { help, lowerBound, upperBound, required });
   return new FlagHolder(name);
 }
+declare(defineInteger, defineIntegerSignature);
 
 /** tf.app.flags.DEFINE_float. */
 export function defineFloat(name: string, defaultValue: number | string, help?: string, options?: NumericDefineOptions): FlagHolder<number>;
 export function defineFloat(name: string, defaultValue: number | string, options: NumericDefineOptions): FlagHolder<number>;
 export function defineFloat(name: string, defaultValue: number | string | null, help?: string, options?: NumericDefineOptions): FlagHolder<number | null>;
 export function defineFloat(name: string, defaultValue: number | string | null, options: NumericDefineOptions): FlagHolder<number | null>;
-export function defineFloat(name: string, defaultValue: number | string | null, help?: string | NumericDefineOptions, options?: NumericDefineOptions): FlagHolder<number | null> {
-  define("float", name, defaultValue, help, options);
+export function defineFloat(...args: unknown[]): FlagHolder<number | null> {
+  const [name, defaultValue, help, lowerBound, upperBound, required] = parseArgs(defineFloatSignature, args);
+  define("float", name, defaultValue, { help, lowerBound, upperBound, required });
   return new FlagHolder(name);
 }
+declare(defineFloat, defineFloatSignature);
 
 /** tf.app.flags.DEFINE_string. */
 export function defineString(name: string, defaultValue: string, help?: string, options?: DefineOptions): FlagHolder<string>;
 export function defineString(name: string, defaultValue: string, options: DefineOptions): FlagHolder<string>;
 export function defineString(name: string, defaultValue: string | null, help?: string, options?: DefineOptions): FlagHolder<string | null>;
 export function defineString(name: string, defaultValue: string | null, options: DefineOptions): FlagHolder<string | null>;
-export function defineString(name: string, defaultValue: string | null, help?: string | DefineOptions, options?: DefineOptions): FlagHolder<string | null> {
-  define("string", name, defaultValue, help, options);
+export function defineString(...args: unknown[]): FlagHolder<string | null> {
+  const [name, defaultValue, help, required] = parseArgs(defineStringSignature, args);
+  define("string", name, defaultValue, { help, required });
   return new FlagHolder(name);
 }
+declare(defineString, defineStringSignature);
 
 /** tf.app.flags.DEFINE_boolean (and DEFINE_bool). `default` may be a boolean or a string such as "true". */
 export function defineBoolean(name: string, defaultValue: boolean | string, help?: string, options?: DefineOptions): FlagHolder<boolean>;
 export function defineBoolean(name: string, defaultValue: boolean | string, options: DefineOptions): FlagHolder<boolean>;
 export function defineBoolean(name: string, defaultValue: boolean | string | null, help?: string, options?: DefineOptions): FlagHolder<boolean | null>;
 export function defineBoolean(name: string, defaultValue: boolean | string | null, options: DefineOptions): FlagHolder<boolean | null>;
-export function defineBoolean(name: string, defaultValue: boolean | string | null, help?: string | DefineOptions, options?: DefineOptions): FlagHolder<boolean | null> {
-  define("boolean", name, defaultValue, help, options);
+export function defineBoolean(...args: unknown[]): FlagHolder<boolean | null> {
+  const [name, defaultValue, help, required] = parseArgs(defineBooleanSignature, args);
+  define("boolean", name, defaultValue, { help, required });
   return new FlagHolder(name);
 }
+declare(defineBoolean, defineBooleanSignature);
 
 /** absl's mark_flag_as_required: parsing fails unless the flag has a non-null value afterwards. */
 export function markFlagAsRequired(name: string): void {

@@ -8,6 +8,10 @@ import type { Session } from "../runtime/session.js";
 import { zerosInitializer } from "../variables/initializers.js";
 import { getVariable } from "../variables/scope.js";
 import { Variable } from "../variables/variable.js";
+import { defineFunction, kind, optional, param, signature } from "../core/signature.js";
+
+const GRAPH = optional("graph", kind<Graph | null>("Graph | null"), "The graph (default: the default graph; eagerly, the process's global step).");
+const inNewGraph = { args: (tf: { Graph: new () => Graph }) => [new tf.Graph()] };
 
 /**
  * Eagerly there are no graph collections; the one global step made eagerly is remembered here so that
@@ -16,7 +20,14 @@ import { Variable } from "../variables/variable.js";
 let eagerGlobalStep: Variable | null = null;
 
 /** tf.compat.v1.train.assert_global_step: the global step must be an integer scalar variable. */
-export function assertGlobalStep(globalStep: Variable): void {
+export const assertGlobalStep = defineFunction(
+  signature("compat.v1.train.assert_global_step", "Raises unless the global step is an integer scalar variable.", [param("globalStepTensor", kind<Variable>("Variable"), "The global step.")], {
+    graph: true,
+    args: (tf: { Variable: new (v: number, o: object) => Variable }) => [new tf.Variable(0, { dtype: "int64", trainable: false })],
+  }),
+  assertGlobalStepImpl,
+);
+function assertGlobalStepImpl(globalStep: Variable): void {
   if (!(globalStep instanceof Variable)) {
     throw new InvalidArgumentError(`Existing "global_step" must be a Variable, got ${String(globalStep)}`);
   }
@@ -34,7 +45,8 @@ export function assertGlobalStep(globalStep: Variable): void {
  * named "global_step", else null. More than one in the collection is an error TensorFlow only logs; here
  * too null is returned.
  */
-export function getGlobalStep(graph?: Graph | null): Variable | null {
+export const getGlobalStep = defineFunction(signature("compat.v1.train.get_global_step", "The global step variable, or null.", [GRAPH], inNewGraph), getGlobalStepImpl);
+function getGlobalStepImpl(graph: Graph | null | undefined): Variable | null {
   if (!graph && executingEagerly()) return eagerGlobalStep;
   const g = graph ?? getDefaultGraph();
   const inCollection = g.getCollection<Variable>(GraphKeys.GLOBAL_STEP);
@@ -47,7 +59,7 @@ export function getGlobalStep(graph?: Graph | null): Variable | null {
     gs = g.getCollection<Variable>(GraphKeys.GLOBAL_VARIABLES).find((v) => v instanceof Variable && v.name === "global_step:0") ?? null;
     if (!gs) return null;
   }
-  assertGlobalStep(gs);
+  assertGlobalStepImpl(gs);
   return gs;
 }
 
@@ -55,8 +67,12 @@ export function getGlobalStep(graph?: Graph | null): Variable | null {
  * tf.compat.v1.train.create_global_step(graph): a scalar int64 variable "global_step", initialized to 0,
  * non-trainable, in the GLOBAL_VARIABLES and GLOBAL_STEP collections. It must not exist yet.
  */
-export function createGlobalStep(graph?: Graph | null): Variable {
-  if (getGlobalStep(graph) !== null) throw new InvalidArgumentError('"global_step" already exists.');
+export const createGlobalStep = defineFunction(
+  signature("compat.v1.train.create_global_step", "Creates the global step: a scalar int64 variable \"global_step\", initialized to 0, non-trainable.", [GRAPH], inNewGraph),
+  createGlobalStepImpl,
+);
+function createGlobalStepImpl(graph: Graph | null | undefined): Variable {
+  if (getGlobalStepImpl(graph) !== null) throw new InvalidArgumentError('"global_step" already exists.');
   if (!graph && executingEagerly()) {
     eagerGlobalStep = withEagerNameScope("/", () => new Variable(0, { name: GraphKeys.GLOBAL_STEP, dtype: "int64", trainable: false }));
     return eagerGlobalStep;
@@ -77,12 +93,29 @@ export function createGlobalStep(graph?: Graph | null): Variable {
 }
 
 /** tf.compat.v1.train.get_or_create_global_step(graph). */
-export function getOrCreateGlobalStep(graph?: Graph | null): Variable {
-  return getGlobalStep(graph) ?? createGlobalStep(graph);
-}
+export const getOrCreateGlobalStep = defineFunction(
+  signature("compat.v1.train.get_or_create_global_step", "The global step, created first if absent.", [GRAPH], inNewGraph),
+  (graph): Variable => getGlobalStepImpl(graph) ?? createGlobalStepImpl(graph),
+);
 
 /** tf.compat.v1.train.global_step(sess, global_step_tensor): the step's value as a number. */
-export function globalStep(sess: Session, globalStepTensor: Variable): number {
-  const v = sess.run(globalStepTensor.value());
-  return Number((v as { arraySync(): unknown }).arraySync());
-}
+export const globalStep = defineFunction(
+  signature(
+    "compat.v1.train.global_step",
+    "The global step's value as a number.",
+    [param("sess", kind<Session>("Session"), "The session holding the variable."), param("globalStepTensor", kind<Variable>("Variable"), "The global step.")],
+    {
+      graph: true,
+      args: (tf: { Variable: new (v: number) => Variable; Session: new () => Session }) => {
+        const v = new tf.Variable(5);
+        const sess = new tf.Session();
+        sess.run(v.initializer);
+        return [sess, v];
+      },
+    },
+  ),
+  (sess, globalStepTensor): number => {
+    const v = sess.run(globalStepTensor.value());
+    return Number((v as { arraySync(): unknown }).arraySync());
+  },
+);
