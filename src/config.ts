@@ -1,6 +1,6 @@
 import { gpuProvider, visibleGpuCount } from "./core/devices.js";
 import { InvalidArgumentError } from "./core/errors.js";
-import { defineFunction, K, param, signature } from "./core/signature.js";
+import { declare, defineFunction, K, kind, optional, param, parseArgs, positionalOnly, signature } from "./core/signature.js";
 import { allSettings, getSetting, SETTING_KEYS, SettingKey, setSetting, SettingValues } from "./core/settings.js";
 import { parseDevice } from "./core/device_spec.js";
 import { resetDevicePlacementCache } from "./backends/placement.js";
@@ -12,9 +12,23 @@ import { resetDevicePlacementCache } from "./backends/placement.js";
  * tf.config.experimental.getTsflowOptions / setTsflowOptions reach every setting by its key.
  */
 
+const deviceParams = [param("name", K.string, "The device's full name."), param("deviceType", K.string, "\"CPU\" or \"GPU\".")] as const;
+const physicalDeviceSignature = signature("config.PhysicalDevice", "A physical device: name \"/physical_device:GPU:0\", deviceType \"GPU\".", deviceParams, { args: () => ["/physical_device:CPU:0", "CPU"] });
+const logicalDeviceSignature = signature("config.LogicalDevice", "A logical device ops are placed on (\"/device:GPU:0\").", deviceParams, { args: () => ["/device:CPU:0", "CPU"] });
+const logicalConfigSignature = signature(
+  "config.LogicalDeviceConfiguration",
+  "How a logical device is made from a physical one.",
+  [optional("memoryLimit", kind<number | null>("number | null"), "The memory limit in MiB (null: none)."), optional("experimentalPriority", kind<unknown>("unknown"), "Not implemented yet: must be null."), optional("experimentalDeviceOrdinal", kind<unknown>("unknown"), "Not implemented yet: must be null.")],
+  { args: () => [512] },
+);
+
 /** tf.config.PhysicalDevice: `name` is "/physical_device:GPU:0", `deviceType` "GPU". */
 export class PhysicalDevice {
-  constructor(readonly name: string, readonly deviceType: string) {}
+  readonly name: string;
+  readonly deviceType: string;
+  constructor(...args: [name: string, deviceType: string] | [options: { name: string; deviceType: string }]) {
+    [this.name, this.deviceType] = parseArgs(physicalDeviceSignature, args);
+  }
   toString(): string {
     return `PhysicalDevice(name='${this.name}', device_type='${this.deviceType}')`;
   }
@@ -22,7 +36,11 @@ export class PhysicalDevice {
 
 /** tf.config.LogicalDevice: what ops are placed on ("/device:GPU:0"). */
 export class LogicalDevice {
-  constructor(readonly name: string, readonly deviceType: string) {}
+  readonly name: string;
+  readonly deviceType: string;
+  constructor(...args: [name: string, deviceType: string] | [options: { name: string; deviceType: string }]) {
+    [this.name, this.deviceType] = parseArgs(logicalDeviceSignature, args);
+  }
   toString(): string {
     return `LogicalDevice(name='${this.name}', device_type='${this.deviceType}')`;
   }
@@ -31,10 +49,15 @@ export class LogicalDevice {
 /** tf.config.LogicalDeviceConfiguration: `memoryLimit` in MiB, as in TensorFlow. */
 export class LogicalDeviceConfiguration {
   readonly memoryLimit: number | null;
-  constructor(opts: { memoryLimit?: number | null } = {}) {
-    this.memoryLimit = opts.memoryLimit ?? null;
+  constructor(...args: [memoryLimit?: number | null] | [options: { memoryLimit?: number | null }]) {
+    const [memoryLimit, priority, ordinal] = parseArgs(logicalConfigSignature, args);
+    if (priority != null || ordinal != null) throw new InvalidArgumentError("tf.config.LogicalDeviceConfiguration: experimentalPriority and experimentalDeviceOrdinal are not implemented yet in tsflow");
+    this.memoryLimit = memoryLimit ?? null;
   }
 }
+declare(PhysicalDevice, physicalDeviceSignature);
+declare(LogicalDevice, logicalDeviceSignature);
+declare(LogicalDeviceConfiguration, logicalConfigSignature);
 
 function physicalGpus(): PhysicalDevice[] {
   const devices = gpuProvider()?.physicalDevices() ?? [];
@@ -46,12 +69,12 @@ function ofType<T extends { deviceType: string }>(list: T[], deviceType?: string
 }
 
 /** tf.config.list_physical_devices(device_type=None). */
-export function listPhysicalDevices(deviceType?: string | null): PhysicalDevice[] {
+function listPhysicalDevicesImpl(deviceType?: string | null): PhysicalDevice[] {
   return ofType([new PhysicalDevice("/physical_device:CPU:0", "CPU"), ...physicalGpus()], deviceType);
 }
 
 /** tf.config.list_logical_devices(device_type=None). */
-export function listLogicalDevices(deviceType?: string | null): LogicalDevice[] {
+function listLogicalDevicesImpl(deviceType?: string | null): LogicalDevice[] {
   const gpus = Array.from({ length: visibleGpuCount() }, (_, i) => new LogicalDevice(`/device:GPU:${i}`, "GPU"));
   return ofType([new LogicalDevice("/device:CPU:0", "CPU"), ...gpus], deviceType);
 }
@@ -64,7 +87,7 @@ function gpuOrdinal(d: PhysicalDevice | string, where: string): number {
 }
 
 /** tf.config.set_visible_devices(devices, device_type=None): must come before the first GPU op. */
-export function setVisibleDevices(devices: PhysicalDevice | readonly PhysicalDevice[], deviceType?: string | null): void {
+function setVisibleDevicesImpl(devices: PhysicalDevice | readonly PhysicalDevice[], deviceType?: string | null): void {
   const list = Array.isArray(devices) ? devices : [devices as PhysicalDevice];
   if (deviceType != null && deviceType.toUpperCase() === "CPU") return;
   const gpus = list.filter((d) => d.deviceType === "GPU").map((d) => gpuOrdinal(d, "setVisibleDevices"));
@@ -76,7 +99,7 @@ export function setVisibleDevices(devices: PhysicalDevice | readonly PhysicalDev
 }
 
 /** tf.config.get_visible_devices(device_type=None). */
-export function getVisibleDevices(deviceType?: string | null): PhysicalDevice[] {
+function getVisibleDevicesImpl(deviceType?: string | null): PhysicalDevice[] {
   const gpus = physicalGpus();
   const visible = getSetting("visibleGpus");
   const vis = visible === null ? gpus : visible.map((i) => gpus[i]).filter((d) => d !== undefined);
@@ -84,15 +107,15 @@ export function getVisibleDevices(deviceType?: string | null): PhysicalDevice[] 
 }
 
 /** tf.config.set_soft_device_placement(enabled): eager ops on a missing device or kernel run elsewhere. */
-export function setSoftDevicePlacement(enabled: boolean): void {
+function setSoftDevicePlacementImpl(enabled: boolean): void {
   setSetting("softPlacement", Boolean(enabled));
 }
-export function getSoftDevicePlacement(): boolean {
+function getSoftDevicePlacementImpl(): boolean {
   return getSetting("softPlacement");
 }
 
 /** tf.config.set_logical_device_configuration(device, [LogicalDeviceConfiguration({ memoryLimit })]). */
-export function setLogicalDeviceConfiguration(device: PhysicalDevice, configs: readonly LogicalDeviceConfiguration[] | null): void {
+function setLogicalDeviceConfigurationImpl(device: PhysicalDevice, configs: readonly LogicalDeviceConfiguration[] | null): void {
   if (device.deviceType !== "GPU") return;
   const i = gpuOrdinal(device, "setLogicalDeviceConfiguration");
   if (configs && configs.length > 1) throw new InvalidArgumentError("setLogicalDeviceConfiguration: tsflow makes one logical device per GPU");
@@ -119,37 +142,37 @@ function logicalGpu(device: string, where: string) {
 }
 
 /** tf.config.experimental.get_memory_info("GPU:0"): bytes in use by tensors now and at the peak. */
-export function getMemoryInfo(device: string): { current: number; peak: number } {
+function getMemoryInfoImpl(device: string): { current: number; peak: number } {
   const { provider, index } = logicalGpu(device, "getMemoryInfo");
   return provider.memoryStats(index) ?? { current: 0, peak: 0 };
 }
 
 /** tf.config.experimental.reset_memory_stats("GPU:0"): the peak restarts from what is in use now. */
-export function resetMemoryStats(device: string): void {
+function resetMemoryStatsImpl(device: string): void {
   const { provider, index } = logicalGpu(device, "resetMemoryStats");
   provider.resetPeakMemory(index);
 }
 
 /** tf.config.experimental.set_memory_growth(device, enable). tsflow always allocates as tensors need memory. */
-export function setMemoryGrowth(device: PhysicalDevice, enable: boolean): void {
+function setMemoryGrowthImpl(device: PhysicalDevice, enable: boolean): void {
   const i = gpuOrdinal(device, "setMemoryGrowth");
   const others = getSetting("gpuMemoryGrowth").filter((g) => g !== i);
   setSetting("gpuMemoryGrowth", enable ? [...others, i].sort((a, b) => a - b) : others);
 }
-export function getMemoryGrowth(device: PhysicalDevice): boolean {
+function getMemoryGrowthImpl(device: PhysicalDevice): boolean {
   return getSetting("gpuMemoryGrowth").includes(gpuOrdinal(device, "getMemoryGrowth"));
 }
 
 /** tf.config.experimental.enable_tensor_float_32_execution(enabled): TF32 matmuls on Ampere and newer. */
-export function enableTensorFloat32Execution(enabled: boolean): void {
+function enableTensorFloat32ExecutionImpl(enabled: boolean): void {
   setSetting("tf32", Boolean(enabled));
 }
-export function tensorFloat32ExecutionEnabled(): boolean {
+function tensorFloat32ExecutionEnabledImpl(): boolean {
   return getSetting("tf32");
 }
 
 /** tf.config.experimental.get_device_details(device): { deviceName, computeCapability } for GPUs. */
-export function getDeviceDetails(device: PhysicalDevice): { deviceName?: string; computeCapability?: [number, number] } {
+function getDeviceDetailsImpl(device: PhysicalDevice): { deviceName?: string; computeCapability?: [number, number] } {
   if (device.deviceType !== "GPU") return {};
   const info = gpuProvider()!.physicalDevices()[gpuOrdinal(device, "getDeviceDetails")];
   return { deviceName: info.name, computeCapability: [info.computeCapability[0], info.computeCapability[1]] };
@@ -164,7 +187,7 @@ export type TsflowOptions = SettingValues;
  * tf.config.experimental.get_tsflow_options(): every tsflow setting by key, as `setTsflowOptions` takes
  * them; values not set at run time come from their TSFLOW_* environment variable or default.
  */
-export function getTsflowOptions(): TsflowOptions {
+function getTsflowOptionsImpl(): TsflowOptions {
   return allSettings();
 }
 
@@ -175,7 +198,7 @@ export function getTsflowOptions(): TsflowOptions {
  * the setting does not take, and FailedPreconditionError for a setting read when a library loaded (the BLAS,
  * the CUDA libraries, the first GPU) once that has happened. Restoring a saved getTsflowOptions() is safe.
  */
-export function setTsflowOptions(options: { readonly [K in SettingKey]?: SettingValues[K] | string }): void {
+function setTsflowOptionsImpl(options: { readonly [K in SettingKey]?: SettingValues[K] | string }): void {
   for (const key of Object.keys(options)) {
     if (!(SETTING_KEYS as string[]).includes(key)) {
       throw new InvalidArgumentError(`setTsflowOptions: unknown tsflow option '${key}'; known: ${SETTING_KEYS.join(", ")}`);
@@ -197,7 +220,7 @@ export function setTsflowOptions(options: { readonly [K in SettingKey]?: Setting
  * fusion "all" here), "autoclustering" (or the deprecated true) turns fusion "off" into "gpu" and leaves "gpu"
  * and "all" as they are; false or "" turns it off.
  */
-export function setJit(enabled: boolean | string): void {
+function setJitImpl(enabled: boolean | string): void {
   if (enabled === true || enabled === "autoclustering") {
     if (getSetting("fusion") === "off") setSetting("fusion", "gpu");
   } else if (enabled === false || enabled === "") {
@@ -208,7 +231,7 @@ export function setJit(enabled: boolean | string): void {
 }
 
 /** tf.config.optimizer.get_jit(): "autoclustering" when Session plans fuse elementwise chains on some device, else "". */
-export function getJit(): string {
+function getJitImpl(): string {
   return getSetting("fusion") === "off" ? "" : "autoclustering";
 }
 
@@ -228,7 +251,7 @@ let grapplerNoticeShown = false;
  * other grappler options are accepted and recorded (so code written for TensorFlow runs) but change nothing:
  * tsflow has no such passes; a notice says so once.
  */
-export function setExperimentalOptions(options: Readonly<Record<string, boolean | number>>): void {
+function setExperimentalOptionsImpl(options: Readonly<Record<string, boolean | number>>): void {
   for (const [key, value] of Object.entries(options)) {
     if (key === "remapping") {
       setSetting("epilogues", Boolean(value));
@@ -245,9 +268,42 @@ export function setExperimentalOptions(options: Readonly<Record<string, boolean 
 }
 
 /** tf.config.optimizer.get_experimental_options(): `remapping` (the epilogues setting) and the options recorded. */
-export function getExperimentalOptions(): Record<string, boolean | number> {
+function getExperimentalOptionsImpl(): Record<string, boolean | number> {
   return { ...Object.fromEntries(recordedGrapplerOptions), remapping: getSetting("epilogues") };
 }
+
+const DT = optional("deviceType", kind<string | null>("string | null"), "\"CPU\" or \"GPU\" (null: all).");
+const DEV = param("device", kind<PhysicalDevice>("PhysicalDevice"), "A physical device (tf.config.listPhysicalDevices).");
+
+export const listPhysicalDevices = defineFunction(signature("config.list_physical_devices", "The physical devices (CPU, GPUs), optionally of one type.", [DT], { args: () => ["CPU"] }), listPhysicalDevicesImpl);
+export const listLogicalDevices = defineFunction(signature("config.list_logical_devices", "The logical devices ops are placed on, optionally of one type.", [DT], { args: () => ["CPU"] }), listLogicalDevicesImpl);
+export const setVisibleDevices = defineFunction(signature("config.set_visible_devices", "Which physical devices tsflow may use (before the first GPU op).", [param("devices", kind<PhysicalDevice | readonly PhysicalDevice[]>("PhysicalDevice | PhysicalDevice[]"), "The devices to use."), DT], { args: (tf) => [tf.config.listPhysicalDevices("CPU"), "CPU"] }), setVisibleDevicesImpl);
+export const getVisibleDevices = defineFunction(signature("config.get_visible_devices", "The physical devices tsflow may use, optionally of one type.", [DT], { args: () => ["CPU"] }), getVisibleDevicesImpl);
+export const setSoftDevicePlacement = defineFunction(signature("config.set_soft_device_placement", "Eager ops on a missing device or kernel run elsewhere.", [param("enabled", K.boolean, "Whether to place softly.")], { args: (tf) => [tf.config.getSoftDevicePlacement()] }), setSoftDevicePlacementImpl);
+export const getSoftDevicePlacement = defineFunction(signature("config.get_soft_device_placement", "Whether soft device placement is on.", [], { args: () => [] }), getSoftDevicePlacementImpl);
+export const setLogicalDeviceConfiguration = defineFunction(signature("config.set_logical_device_configuration", "Limits a GPU's memory (one logical device per GPU).", [DEV, param("logicalDevices", kind<readonly LogicalDeviceConfiguration[] | null>("LogicalDeviceConfiguration[] | null"), "One configuration (memoryLimit in MiB), or null.")], { args: (tf) => [tf.config.listPhysicalDevices("CPU")[0], null] }), setLogicalDeviceConfigurationImpl);
+export const getMemoryInfo = defineFunction(signature("config.experimental.get_memory_info", "Bytes in use by tensors on a GPU now and at the peak.", [param("device", K.string, "A GPU, as \"GPU:0\".")], { skip: "needs a GPU (test/gpu.test.ts)" }), getMemoryInfoImpl);
+export const resetMemoryStats = defineFunction(signature("config.experimental.reset_memory_stats", "Restarts a GPU's peak from what is in use now.", [param("device", K.string, "A GPU, as \"GPU:0\".")], { skip: "needs a GPU (test/gpu.test.ts)" }), resetMemoryStatsImpl);
+export const setMemoryGrowth = defineFunction(signature("config.experimental.set_memory_growth", "Records memory growth for a GPU (tsflow always allocates as tensors need memory).", [DEV, param("enable", K.boolean, "Whether to grow.")], { skip: "needs a GPU (test/gpu.test.ts)" }), setMemoryGrowthImpl);
+export const getMemoryGrowth = defineFunction(signature("config.experimental.get_memory_growth", "Whether memory growth is set for a GPU.", [DEV], { skip: "needs a GPU (test/gpu.test.ts)" }), getMemoryGrowthImpl);
+export const enableTensorFloat32Execution = defineFunction(signature("config.experimental.enable_tensor_float_32_execution", "TF32 matmuls on Ampere and newer GPUs.", [param("enabled", K.boolean, "Whether to allow TF32.")], { args: (tf) => [tf.config.experimental.tensorFloat32ExecutionEnabled()] }), enableTensorFloat32ExecutionImpl);
+export const tensorFloat32ExecutionEnabled = defineFunction(signature("config.experimental.tensor_float_32_execution_enabled", "Whether TF32 matmuls are allowed.", [], { args: () => [] }), tensorFloat32ExecutionEnabledImpl);
+export const getDeviceDetails = defineFunction(signature("config.experimental.get_device_details", "A GPU's name and compute capability ({} for the CPU).", [DEV], { args: (tf) => [tf.config.listPhysicalDevices("CPU")[0]] }), getDeviceDetailsImpl);
+export const getTsflowOptions = defineFunction(signature("config.experimental.get_tsflow_options", "Every tsflow setting by key (tsflow).", [], { args: () => [] }), getTsflowOptionsImpl);
+export const setTsflowOptions = defineFunction(signature("config.experimental.set_tsflow_options", "Sets tsflow settings by key (tsflow; README's settings table).", [positionalOnly(param("options", kind<{ readonly [K in SettingKey]?: SettingValues[K] | string }>("{ [setting]: value }"), "The settings to change."))], { args: () => [{}] }), setTsflowOptionsImpl);
+export const setJit = defineFunction(signature("config.optimizer.set_jit", "Elementwise fusion of Session plans (TensorFlow's XLA auto-clustering).", [param("enabled", kind<boolean | string>("boolean | \"autoclustering\" | \"\""), "\"autoclustering\" (or true) to fuse, false or \"\" not to.")], { args: (tf) => [tf.config.optimizer.getJit()] }), setJitImpl);
+export const getJit = defineFunction(signature("config.optimizer.get_jit", "\"autoclustering\" when Session plans fuse elementwise chains, else \"\".", [], { args: () => [] }), getJitImpl);
+export const setExperimentalOptions = defineFunction(signature("config.optimizer.set_experimental_options", "Graph optimizer options: remapping (matmul epilogues); grappler's others are recorded only.", [positionalOnly(param("options", kind<Readonly<Record<string, boolean | number>>>("Record<string, boolean | number>"), "The options."))], { args: () => [{}] }), setExperimentalOptionsImpl);
+export const getExperimentalOptions = defineFunction(signature("config.optimizer.get_experimental_options", "The optimizer options: remapping and those recorded.", [], { args: () => [] }), getExperimentalOptionsImpl);
+
+export const getLogicalDeviceConfiguration = defineFunction(
+  signature("config.get_logical_device_configuration", "The logical device configurations of a physical device.", [DEV], { args: (tf) => [tf.config.listPhysicalDevices("CPU")[0]] }),
+  (device: PhysicalDevice): LogicalDeviceConfiguration[] => {
+    if (device.deviceType !== "GPU") return [];
+    const mb = getSetting("gpuMemoryLimitMb")[gpuOrdinal(device, "getLogicalDeviceConfiguration")] ?? 0;
+    return mb > 0 ? [new LogicalDeviceConfiguration({ memoryLimit: mb })] : [];
+  },
+);
 
 export const optimizer = { setJit, getJit, setExperimentalOptions, getExperimentalOptions };
 
@@ -273,11 +329,7 @@ export const config = {
   PhysicalDevice, LogicalDevice, LogicalDeviceConfiguration,
   listPhysicalDevices, listLogicalDevices, setVisibleDevices, getVisibleDevices,
   setSoftDevicePlacement, getSoftDevicePlacement, setLogicalDeviceConfiguration,
-  getLogicalDeviceConfiguration: (device: PhysicalDevice): LogicalDeviceConfiguration[] => {
-    if (device.deviceType !== "GPU") return [];
-    const mb = getSetting("gpuMemoryLimitMb")[gpuOrdinal(device, "getLogicalDeviceConfiguration")] ?? 0;
-    return mb > 0 ? [new LogicalDeviceConfiguration({ memoryLimit: mb })] : [];
-  },
+  getLogicalDeviceConfiguration,
   optimizer,
   experimental,
 };
