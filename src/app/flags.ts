@@ -23,7 +23,7 @@
  */
 import { basename } from "node:path";
 import { AlreadyExistsError, InvalidArgumentError, NotFoundError } from "../core/errors.js";
-import { declare, K, Kind, kind, optional, param, parseArgs, signature, withDefault } from "../core/signature.js";
+import { declare, defineFunction, K, Kind, kind, optional, param, parseArgs, signature, withDefault } from "../core/signature.js";
 
 export type FlagType = "integer" | "float" | "string" | "boolean";
 type Scalar = number | string | boolean;
@@ -556,6 +556,30 @@ export function run<R = void>(main?: (argv: string[]) => R, args?: readonly stri
   return result;
 }
 
+// The public faces of the functions above (the module's own callers keep the plain functions).
+/** Each example starts from one defined, parsed flag (the test's own process has no others). */
+const withFlag = (rest: (tf: unknown) => unknown[]) => ({
+  args: (tf: { flags: { reset(): void; defineString(n: string, d: null): unknown; parse(a: string[]): unknown } }) => {
+    tf.flags.reset();
+    tf.flags.defineString("example_flag", null);
+    tf.flags.parse([]);
+    return rest(tf);
+  },
+});
+const FLAG = param("name", K.string, "The flag's name.");
+const publicFlags = {
+  markFlagAsRequired: defineFunction(signature("app.flags.mark_flag_as_required", "Parsing fails unless the flag has a non-null value afterwards.", [FLAG], withFlag(() => ["example_flag"])), markFlagAsRequired),
+  markFlagsAsRequired: defineFunction(
+    signature("app.flags.mark_flags_as_required", "Parsing fails unless each flag has a non-null value afterwards.", [param("flagNames", kind<readonly string[]>("string[]"), "The flags' names.")], withFlag(() => [["example_flag"]])),
+    markFlagsAsRequired,
+  ),
+  argv: defineFunction(signature("app.flags.argv", "The arguments that were not flags (parses process.argv first if needed).", [], withFlag(() => [])), argv),
+  isParsed: defineFunction(signature("app.flags.is_parsed", "Whether the flags have been parsed.", [], withFlag(() => [])), isParsed),
+  unparse: defineFunction(signature("app.flags.unparse_flags", "Every flag back to its default; the next read parses process.argv again.", [], withFlag(() => [])), unparse),
+  reset: defineFunction(signature("app.flags.reset", "Forgets every flag definition and parse (tsflow, for tests).", [], withFlag(() => [])), reset),
+  helpText: defineFunction(signature("app.flags.help_text", "The usage listing --help prints.", [optional("program", K.string, "The program's name (default: the script's).")], withFlag(() => ["prog"])), helpText),
+};
+
 /** The tf.app.flags namespace (tf.flags is the same object). */
 export const flags = {
   FLAGS,
@@ -564,14 +588,8 @@ export const flags = {
   defineString,
   defineBoolean,
   defineBool: defineBoolean,
-  markFlagAsRequired,
-  markFlagsAsRequired,
+  ...publicFlags,
   parse,
-  argv,
-  isParsed,
-  unparse,
-  reset,
-  helpText,
   FlagHolder,
 };
 
