@@ -540,7 +540,11 @@ export const FLAGS: FlagValues = new Proxy(new FlagValuesTarget(), {
  * returns (await it when main is async). TensorFlow exits with main's return value; here a non-zero number
  * (or a promise of one) becomes process.exitCode, so pending work still finishes.
  */
-export function run<R = void>(main?: (argv: string[]) => R, args?: readonly string[], options: ParseOptions = {}): R | undefined {
+export function run<R = void>(main?: (argv: string[]) => R, args?: readonly string[], options?: ParseOptions): R | undefined;
+export function run<R = void>(options: ParseOptions & { main?: (argv: string[]) => R; argv?: readonly string[] }): R | undefined;
+export function run<R = void>(...call: unknown[]): R | undefined {
+  const [main, args, knownOnly, exit, write, programName] = parseArgs(runSignature, call) as [((argv: string[]) => R) | undefined, readonly string[] | undefined, boolean, ParseOptions["exit"], ParseOptions["write"], string | undefined];
+  const options: ParseOptions = { knownOnly, exit, write, program: programName };
   const rest = parse(args ?? process.argv.slice(2), options);
   if (!main) return undefined;
   const program = options.program ?? process.argv[1] ?? "main";
@@ -567,7 +571,22 @@ const withFlag = (rest: (tf: unknown) => unknown[]) => ({
   },
 });
 const FLAG = param("name", K.string, "The flag's name.");
+const PARSE_OPTIONS = [
+  withDefault("knownOnly", K.boolean, false, "Leaves unknown flags in argv() instead of raising."),
+  optional("exit", kind<(code: number) => void>("(code: number) => void"), "Called with 0 after --help has been printed (default: process.exit)."),
+  optional("write", kind<(text: string) => void>("(text: string) => void"), "Where --help writes its listing (default: process.stdout)."),
+  optional("program", K.string, "The program's name in the usage line (default: the script's)."),
+] as const;
+const ARGS = optional("argv", kind<readonly string[]>("string[]"), "The command line without node and the script (default: process.argv.slice(2)).");
+const parseSignature = signature("app.flags.FLAGS.__call__", "Parses the command line into the defined flags; returns the arguments that are not flags.", [ARGS, ...PARSE_OPTIONS], withFlag(() => [["--example_flag=v", "rest"]]));
+const runSignature = signature(
+  "app.run",
+  "Parses the flags, then calls main with [program, ...arguments that are not flags]; a non-zero number returned becomes the exit code.",
+  [optional("main", kind<(argv: string[]) => unknown>("(argv: string[]) => R"), "The program (none: only parse)."), ARGS, ...PARSE_OPTIONS],
+  { skip: "runs a program and sets the process's exit code (test/flags.test.ts calls it)" },
+);
 const publicFlags = {
+  parse: defineFunction(parseSignature, (args, knownOnly, exit, write, program) => parse(args ?? process.argv.slice(2), { knownOnly, exit, write, program })),
   markFlagAsRequired: defineFunction(signature("app.flags.mark_flag_as_required", "Parsing fails unless the flag has a non-null value afterwards.", [FLAG], withFlag(() => ["example_flag"])), markFlagAsRequired),
   markFlagsAsRequired: defineFunction(
     signature("app.flags.mark_flags_as_required", "Parsing fails unless each flag has a non-null value afterwards.", [param("flagNames", kind<readonly string[]>("string[]"), "The flags' names.")], withFlag(() => [["example_flag"]])),
@@ -589,9 +608,9 @@ export const flags = {
   defineBoolean,
   defineBool: defineBoolean,
   ...publicFlags,
-  parse,
   FlagHolder,
 };
 
 /** The tf.app namespace. */
+declare(run, runSignature);
 export const app = { flags, run };
