@@ -18,6 +18,9 @@ for p in $parts; do
            grep -E "^ℹ (tests|pass|fail|skipped)" "$OUT/gpu_test.log"; grep -B2 -A12 "^ *not ok" "$OUT/gpu_test.log" | head -150 ;;
     micro) timeout 240 node tmp/gpu-test/bench/gpu_micro.js > "$OUT/micro.log" 2>&1; echo "micro rc=$?"; sed -n '/^| measure/,$p' "$OUT/micro.log"; tail -5 "$OUT/micro.log" ;;
     torch) timeout 90 python3 bench/gpu_torch_sgemm.py 2>&1 | tee "$OUT/torch.log" ;;
+    # A/B: a build of an earlier commit compiled into .before/tmp/gpu-test (tsc -p tsconfig.gpu.json there, copied
+    # and carried), trained on the same machine in the same call as `train`.
+    trainbefore) mkdir -p "$OUT/before"; OUT="$OUT/before" timeout 300 node .before/tmp/gpu-test/bench/gpu_train.js $q 2>&1 | tee "$OUT/before/train.log"; echo "trainbefore rc=${PIPESTATUS[0]}" ;;
     train) timeout 300 node tmp/gpu-test/bench/gpu_train.js $q 2>&1 | tee "$OUT/train.log"; echo "train rc=${PIPESTATUS[0]}" ;;
     torchtrain) PYTHONUNBUFFERED=1 timeout 300 python3 bench/gpu_torch_train.py $q 2>&1 | tee "$OUT/torch_train.log"; echo "torchtrain rc=${PIPESTATUS[0]}" ;;
     report) node tmp/gpu-test/bench/gpu_report.js "$OUT" docs/BENCHMARKS.md > /dev/null; echo "report rc=$?"; cat "$OUT/gpu_bench.md" ;;
