@@ -11,7 +11,7 @@ import "./ops/shape.js";
 import "./ops/movement.js";
 import "./ops/movement_grads.js";
 import "./ops/reduce.js";
-import "./ops/linalg.js";
+import "./ops/matmul.js";
 import "./ops/random.js";
 import "./ops/conv.js";
 import "./ops/pool.js";

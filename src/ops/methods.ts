@@ -4,7 +4,7 @@ import type { TensorLike } from "../core/tensor_like.js";
 import * as ew from "./elementwise.js";
 import * as red from "./reduce.js";
 import { cast } from "./cast.js";
-import { matmul } from "./linalg.js";
+import { matmul } from "./matmul.js";
 import { reshape } from "./movement.js";
 
 /**

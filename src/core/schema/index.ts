@@ -4,9 +4,9 @@ import { CREATION_OPS } from "./creation.js";
 import { DEBUG_OPS } from "./debug.js";
 import { ELEMENTWISE_OPS } from "./elementwise.js";
 import { IMAGE_OPS } from "./image.js";
-import { LINALG_OPS } from "./linalg.js";
+import { MATMUL_OPS } from "./matmul.js";
 import { MOVEMENT_OPS } from "./movement.js";
-import { NN_OPS } from "./nn.js";
+import { SOFTMAX_OPS } from "./softmax.js";
 import { NORM_OPS } from "./norm.js";
 import { POOL_OPS } from "./pool.js";
 import { RANDOM_OPS } from "./random.js";
@@ -21,7 +21,7 @@ import type { OpSchema } from "./types.js";
  * backends, the Session, a future GraphDef reader and writer). Built once when core loads.
  */
 const ROWS = [
-  ...ELEMENTWISE_OPS, ...CAST_OPS, ...CREATION_OPS, ...SHAPE_OPS, ...MOVEMENT_OPS, ...REDUCE_OPS, ...LINALG_OPS, ...NN_OPS, ...CONV_OPS, ...POOL_OPS,
+  ...ELEMENTWISE_OPS, ...CAST_OPS, ...CREATION_OPS, ...SHAPE_OPS, ...MOVEMENT_OPS, ...REDUCE_OPS, ...MATMUL_OPS, ...SOFTMAX_OPS, ...CONV_OPS, ...POOL_OPS,
   ...NORM_OPS, ...IMAGE_OPS, ...RANDOM_OPS, ...STATE_OPS, ...TRAINING_OPS, ...DEBUG_OPS,
 ] as const;
 

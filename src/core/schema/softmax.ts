@@ -54,7 +54,7 @@ function sparseXentInfer(inputs: readonly TensorSpec[]) {
   return [{ dtype: logits.dtype, shape: batch }, { dtype: logits.dtype, shape: backprop }];
 }
 
-export const NN_OPS = schemaRows([
+export const SOFTMAX_OPS = schemaRows([
   {
     type: "Softmax",
     inputNames: ["logits"],

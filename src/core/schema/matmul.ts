@@ -5,7 +5,7 @@ import { schemaRows } from "./types.js";
 /** Matrix products (gradients in src/ops/linalg.ts). */
 const MATMUL_DTYPES: DType[] = ["float32", "float64", "int32", "int64"];
 
-export const LINALG_OPS = schemaRows([
+export const MATMUL_OPS = schemaRows([
   {
     type: "MatMul",
     inputNames: ["a", "b"],
