@@ -9,7 +9,16 @@
 import * as tf from "../src/index.js";
 import { gpuBackend } from "../src/backends/cuda/index.js";
 import type { CudaHandle } from "../src/backends/cuda/handle.js";
-import { ConvShape, cudnnConv2d, cudnnConv2dBackpropFilter, cudnnConv2dBackpropInput, cudnnFor, cudnnMaxPool, cudnnMaxPoolGrad, PoolShape } from "../src/backends/cuda/cudnn.js";
+import {
+  ConvShape,
+  cudnnConv2d,
+  cudnnConv2dBackpropFilter,
+  cudnnConv2dBackpropInput,
+  cudnnFor,
+  cudnnMaxPool,
+  cudnnMaxPoolGrad,
+  PoolShape,
+} from "../src/backends/cuda/cudnn.js";
 import { execute } from "../src/ops/dispatch.js";
 import type { OpType } from "../src/core/schema/index.js";
 
@@ -22,7 +31,11 @@ if (!b || !dnn) {
 }
 type E = tf.EagerTensor;
 const gpu = <T>(fn: () => T): T => tf.device("/gpu:0", fn);
-const spin = b.fn("profile.spin", "spin", () => 'extern "C" __global__ void spin(long long cycles) { long long t0 = clock64(); while (clock64() - t0 < cycles) {} }');
+const spin = b.fn(
+  "profile.spin",
+  "spin",
+  () => 'extern "C" __global__ void spin(long long cycles) { long long t0 = clock64(); while (clock64() - t0 < cycles) {} }',
+);
 
 /** Device µs per call of fn (after two warm-up calls, which also make cuDNN's plans). */
 function deviceUs(fn: () => void): number {
@@ -101,11 +114,16 @@ for (const [name, xs, fs, s, pad] of convs) {
     return deviceUs(() => void call());
   };
   const row = [
-    own("Conv2D", [x, f], attrs), dnnUs(() => cudnnConv2d(b, g, h(x), h(f), h(y))),
-    own("Conv2DBackpropInput", [xsT, f, dy], attrs), dnnUs(() => cudnnConv2dBackpropInput(b, g, h(f), h(dy), h(dx))),
-    own("Conv2DBackpropFilter", [x, fsT, dy], attrs), dnnUs(() => cudnnConv2dBackpropFilter(b, g, h(x), h(dy), h(df))),
+    own("Conv2D", [x, f], attrs),
+    dnnUs(() => cudnnConv2d(b, g, h(x), h(f), h(y))),
+    own("Conv2DBackpropInput", [xsT, f, dy], attrs),
+    dnnUs(() => cudnnConv2dBackpropInput(b, g, h(f), h(dy), h(dx))),
+    own("Conv2DBackpropFilter", [x, fsT, dy], attrs),
+    dnnUs(() => cudnnConv2dBackpropFilter(b, g, h(x), h(dy), h(df))),
   ];
-  console.log(`| ${name} ${JSON.stringify(xs)}x${JSON.stringify(fs)} ${pad} | ${fmt(row[0])} / ${fmt(row[1])} | ${fmt(row[2])} / ${fmt(row[3])} | ${fmt(row[4])} / ${fmt(row[5])} |`);
+  console.log(
+    `| ${name} ${JSON.stringify(xs)}x${JSON.stringify(fs)} ${pad} | ${fmt(row[0])} / ${fmt(row[1])} | ${fmt(row[2])} / ${fmt(row[3])} | ${fmt(row[4])} / ${fmt(row[5])} |`,
+  );
   tf.dispose([x, f, dy, y, dx, df]);
 }
 
@@ -130,8 +148,10 @@ for (const [name, xs, k, s, pad] of pools) {
   const y2 = gpu(() => tf.zerosLike(y)) as E;
   const dnnUs = (call: () => boolean) => (call() ? deviceUs(() => void call()) : null);
   const row = [
-    own("MaxPool", [x], attrs), dnnUs(() => cudnnMaxPool(b, g, h(x), h(y2))),
-    own("MaxPoolGrad", [x, y, dy], attrs), dnnUs(() => cudnnMaxPoolGrad(b, g, h(x), h(y), h(dy), h(dx))),
+    own("MaxPool", [x], attrs),
+    dnnUs(() => cudnnMaxPool(b, g, h(x), h(y2))),
+    own("MaxPoolGrad", [x, y, dy], attrs),
+    dnnUs(() => cudnnMaxPoolGrad(b, g, h(x), h(y), h(dy), h(dx))),
   ];
   console.log(`| ${name} ${pad} | ${fmt(row[0])} / ${fmt(row[1])} | ${fmt(row[2])} / ${fmt(row[3])} |`);
   tf.dispose([x, y, dy, dx, y2]);

@@ -66,7 +66,11 @@ row("peak DRAM bandwidth (attributes)", `${(peakBandwidth(info) / 1e9).toFixed(0
   t0 = performance.now();
   ctx.loadModule(img);
   const tLoad = performance.now() - t0;
-  row("NVRTC compile / disk-cache hit / module load", `${tCompile.toFixed(1)} ms / ${tCached.toFixed(2)} ms / ${tLoad.toFixed(2)} ms`, { tCompile, tCached, tLoad });
+  row("NVRTC compile / disk-cache hit / module load", `${tCompile.toFixed(1)} ms / ${tCached.toFixed(2)} ms / ${tLoad.toFixed(2)} ms`, {
+    tCompile,
+    tCached,
+    tLoad,
+  });
 }
 
 // ---- launch overhead: the host cost of one cuLaunchKernel through koffi, and the device's rate.
@@ -88,7 +92,10 @@ row("peak DRAM bandwidth (attributes)", `${(peakBandwidth(info) / 1e9).toFixed(0
   const tHost = (performance.now() - t0) / N;
   b.synchronizeSync();
   const tAll = (performance.now() - t0) / N;
-  row("kernel launch through koffi (host / incl. drain)", `${(tHost * 1000).toFixed(2)} us / ${(tAll * 1000).toFixed(2)} us`, { hostUs: tHost * 1000, allUs: tAll * 1000 });
+  row("kernel launch through koffi (host / incl. drain)", `${(tHost * 1000).toFixed(2)} us / ${(tAll * 1000).toFixed(2)} us`, {
+    hostUs: tHost * 1000,
+    allUs: tAll * 1000,
+  });
   // eager ops end to end: placement, dispatch, allocation, launch, dispose.
   for (const [name, fn] of [
     ["eager tf.neg, 1 element", () => tf.neg(x)],
@@ -136,7 +143,10 @@ const n = 2 ** 26; // 64 Mi elements, 256 MiB in float32
     row(`${name}, 64 Mi float32`, `${t.toFixed(3)} ms, ${(bw / 1e9).toFixed(0)} GB/s = ${((100 * bw) / copyBw).toFixed(0)}% of copy`, { ms: t, bw });
   }
   const m2 = E(tf.reshape(a, [8192, 8192]));
-  for (const [name, ax] of [["reduceSum rows [8192,8192] axis 1", 1], ["reduceSum cols [8192,8192] axis 0", 0]] as [string, number][]) {
+  for (const [name, ax] of [
+    ["reduceSum rows [8192,8192] axis 1", 1],
+    ["reduceSum cols [8192,8192] axis 0", 0],
+  ] as [string, number][]) {
     const t = timeDevice(() => tf.device("/gpu:0", () => E(tf.reduceSum(m2, ax)).dispose()));
     const bw = (n * 4) / (t / 1e3);
     row(name, `${t.toFixed(3)} ms, ${(bw / 1e9).toFixed(0)} GB/s = ${((100 * bw) / copyBw).toFixed(0)}% of copy`, { ms: t, bw });
@@ -196,7 +206,11 @@ for (const size of [4096, 8192]) {
     b.blas.setTf32(tf32);
     const t = timeDevice(() => b.blas.gemm("float32", false, false, size, size, size, h(A).ptr, h(B).ptr, C.ptr), 10, 3);
     const tflops = (2 * size ** 3) / (t / 1e3) / 1e12;
-    row(`sgemm ${size} ${tf32 ? "TF32" : "fp32"}`, `${t.toFixed(2)} ms, ${tflops.toFixed(1)} TFLOP/s${tf32 ? "" : ` = ${((1e14 * tflops) / peakFp32).toFixed(0)}% of fp32 peak`}`, tflops);
+    row(
+      `sgemm ${size} ${tf32 ? "TF32" : "fp32"}`,
+      `${t.toFixed(2)} ms, ${tflops.toFixed(1)} TFLOP/s${tf32 ? "" : ` = ${((1e14 * tflops) / peakFp32).toFixed(0)}% of fp32 peak`}`,
+      tflops,
+    );
   }
   // tf.matmul end to end (allocation + dispatch + cuBLAS), TF32 as TensorFlow's default.
   tf.config.experimental.enableTensorFloat32Execution(true);
@@ -231,18 +245,19 @@ for (const dev of ["/gpu:0", "/cpu:0"]) {
       const b3 = new tf.Variable(on(tf.zeros([10])));
       const vars = [w1, b1, w2, b2, w3, b3];
       const opt = new tf.train.GradientDescentOptimizer(0.01);
-      const step = () => tf.tidy(() => {
-        const tape = new tf.GradientTape();
-        const loss = tape.run(() => {
-          const h1 = tf.nn.relu(tf.nn.biasAdd(tf.matmul(x, w1), b1));
-          const h2 = tf.nn.relu(tf.nn.biasAdd(tf.matmul(h1, w2), b2));
-          const logits = tf.nn.biasAdd(tf.matmul(h2, w3), b3);
-          return tf.reduceMean(tf.nn.sparseSoftmaxCrossEntropyWithLogits({ labels: y, logits }));
+      const step = () =>
+        tf.tidy(() => {
+          const tape = new tf.GradientTape();
+          const loss = tape.run(() => {
+            const h1 = tf.nn.relu(tf.nn.biasAdd(tf.matmul(x, w1), b1));
+            const h2 = tf.nn.relu(tf.nn.biasAdd(tf.matmul(h1, w2), b2));
+            const logits = tf.nn.biasAdd(tf.matmul(h2, w3), b3);
+            return tf.reduceMean(tf.nn.sparseSoftmaxCrossEntropyWithLogits({ labels: y, logits }));
+          });
+          const grads = tape.gradient(loss, vars) as tf.Tensor[];
+          opt.applyGradients(grads.map((g, i) => [g, vars[i]] as [tf.Tensor, tf.Variable]));
+          return loss;
         });
-        const grads = tape.gradient(loss, vars) as tf.Tensor[];
-        opt.applyGradients(grads.map((g, i) => [g, vars[i]] as [tf.Tensor, tf.Variable]));
-        return loss;
-      });
       for (let i = 0; i < 5; i++) E(step()).dispose();
       if (dev === "/gpu:0") b.synchronizeSync();
       const steps = dev === "/gpu:0" ? 200 : batch >= 1024 ? 5 : 20;
@@ -255,13 +270,20 @@ for (const dev of ["/gpu:0", "/cpu:0"]) {
       last!.dataSync();
       return steps / ((performance.now() - t0) / 1e3);
     });
-    row(`eager MLP 784-512-512-10 step, batch ${batch}, ${dev}`, `${stepsPerSec.toFixed(0)} steps/s = ${(stepsPerSec * batch).toFixed(0)} samples/s`, stepsPerSec * batch);
+    row(
+      `eager MLP 784-512-512-10 step, batch ${batch}, ${dev}`,
+      `${stepsPerSec.toFixed(0)} steps/s = ${(stepsPerSec * batch).toFixed(0)} samples/s`,
+      stepsPerSec * batch,
+    );
   }
 }
 const fb = [...b.stats.fallbacks.entries()].map(([k, v]) => `${k}:${v}`).join(" ");
 row("ops that fell back to the CPU (count)", fb || "none");
 row("modules compiled / from disk / compile ms", `${b.compiler.stats.compiled} / ${b.compiler.stats.fromDisk} / ${b.compiler.stats.compileMs.toFixed(0)}`);
-row("allocator: cuMemAlloc calls / cache hits / peak MiB", `${b.allocator.deviceAllocs} / ${b.allocator.cacheHits} / ${(b.allocator.peakBytes / 2 ** 20).toFixed(0)}`);
+row(
+  "allocator: cuMemAlloc calls / cache hits / peak MiB",
+  `${b.allocator.deviceAllocs} / ${b.allocator.cacheHits} / ${(b.allocator.peakBytes / 2 ** 20).toFixed(0)}`,
+);
 
 const outDir = process.env.OUT ?? ".";
 writeFileSync(`${outDir}/gpu_micro.json`, JSON.stringify(json, null, 2));

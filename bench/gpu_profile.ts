@@ -25,7 +25,13 @@ if (mode === "gemmprobe") {
   const A = buf(1024 * 1024 * 4);
   const B = buf(1024 * 1024 * 4);
   const C = buf(1024 * 1024 * 4);
-  for (const [m, n, k, ta, tb] of [[64, 512, 784, false, false], [64, 10, 512, false, false], [512, 512, 64, true, false], [64, 512, 512, false, true], [25, 6, 50176, true, false]] as [number, number, number, boolean, boolean][]) {
+  for (const [m, n, k, ta, tb] of [
+    [64, 512, 784, false, false],
+    [64, 10, 512, false, false],
+    [512, 512, 64, true, false],
+    [64, 512, 512, false, true],
+    [25, 6, 50176, true, false],
+  ] as [number, number, number, boolean, boolean][]) {
     for (const tf32 of [false, true]) {
       bl.setTf32(tf32);
       for (let i = 0; i < 20; i++) bl.gemm("float32", ta, tb, m, n, k, A.ptr, B.ptr, C.ptr);
@@ -110,7 +116,11 @@ function kernelTimes(): void {
     gemm0(...args);
     const h1 = performance.now();
     ctx.record(z);
-    pending.push({ name: `gemm ${args[0]} ta=${args[1]} tb=${args[2]} m=${args[3]} n=${args[4]} k=${args[5]} (host ${((h1 - h0) * 1000).toFixed(0)} us)`, a, z });
+    pending.push({
+      name: `gemm ${args[0]} ta=${args[1]} tb=${args[2]} m=${args[3]} n=${args[4]} k=${args[5]} (host ${((h1 - h0) * 1000).toFixed(0)} us)`,
+      a,
+      z,
+    });
   };
   cudnnTrace.around = (name, call) => {
     const a = ctx.createEvent();
@@ -124,7 +134,11 @@ function kernelTimes(): void {
   const reps = 5;
   // A spinning kernel first keeps the GPU busy while the host queues the whole step behind it: the event
   // pairs then time the kernels themselves, not the host's pace.
-  const spin = fn0("profile.spin", "spin", () => 'extern "C" __global__ void spin(long long cycles) { long long t0 = clock64(); while (clock64() - t0 < cycles) {} }');
+  const spin = fn0(
+    "profile.spin",
+    "spin",
+    () => 'extern "C" __global__ void spin(long long cycles) { long long t0 = clock64(); while (clock64() - t0 < cycles) {} }',
+  );
   for (let r = 0; r < reps; r++) {
     ctx.argI64(4e7);
     launch0(spin, 1, 1);
@@ -164,10 +178,14 @@ const t1 = performance.now();
 b.synchronizeSync();
 const t2 = performance.now();
 const fb = [...b.stats.fallbacks].filter(([k, v]) => v !== (f0.get(k) ?? 0)).map(([k, v]) => `${k}:${v - (f0.get(k) ?? 0)}`);
-console.log(`${model} ${batch} ${mode}: host ${(((t1 - t0) * 1000) / steps).toFixed(1)} us/step, wall ${(((t2 - t0) * 1000) / steps).toFixed(1)} us/step, ` +
-  `${((b.stats.launches - l0) / steps).toFixed(1)} launches/step, ${((b.stats.downloads - d0) / steps).toFixed(2)} reads and ${((b.stats.uploads - u0) / steps).toFixed(2)} writes/step, ${b.allocator.deviceAllocs - a0} cuMemAlloc, fallbacks ${fb.join(" ") || "none"}, graph nodes ${b.stats.graphNodes}`);
+console.log(
+  `${model} ${batch} ${mode}: host ${(((t1 - t0) * 1000) / steps).toFixed(1)} us/step, wall ${(((t2 - t0) * 1000) / steps).toFixed(1)} us/step, ` +
+    `${((b.stats.launches - l0) / steps).toFixed(1)} launches/step, ${((b.stats.downloads - d0) / steps).toFixed(2)} reads and ${((b.stats.uploads - u0) / steps).toFixed(2)} writes/step, ${b.allocator.deviceAllocs - a0} cuMemAlloc, fallbacks ${fb.join(" ") || "none"}, graph nodes ${b.stats.graphNodes}`,
+);
 const dnn = cudnnFor(b);
-console.log(`  cuDNN ${dnn ? "on" : "off"}${dnn ? `: ${dnn.stats.forward + dnn.stats.backwardData + dnn.stats.backwardFilter} convolutions, ${dnn.stats.poolForward + dnn.stats.poolBackward} poolings so far` : ""}`);
+console.log(
+  `  cuDNN ${dnn ? "on" : "off"}${dnn ? `: ${dnn.stats.forward + dnn.stats.backwardData + dnn.stats.backwardFilter} convolutions, ${dnn.stats.poolForward + dnn.stats.poolBackward} poolings so far` : ""}`,
+);
 if (dnn && process.env.KERNELS) for (const [k, v] of dnn.stats.choices) console.log(`  cuDNN ${k}: ${v}`);
 if (mode === "graphcg") {
   // GPU time of replays queued back to back (the host is far ahead): kernel time plus the gaps between nodes.

@@ -36,7 +36,8 @@ if (!ts || !pt) {
 }
 const rows = [...ts.rows, ...pt.rows];
 const find = (m: string, b: number, p: string, r: string) => rows.find((x) => x.model === m && x.batch === b && x.precision === p && x.runner === r);
-const fmt = (r: Row | undefined) => (!r ? "-" : r.error ? `error: ${r.error}` : r.median >= 1e6 ? `${(r.median / 1e6).toFixed(2)}M` : `${(r.median / 1e3).toFixed(1)}k`);
+const fmt = (r: Row | undefined) =>
+  !r ? "-" : r.error ? `error: ${r.error}` : r.median >= 1e6 ? `${(r.median / 1e6).toFixed(2)}M` : `${(r.median / 1e3).toFixed(1)}k`;
 const ratio = (a: Row | undefined, b: Row | undefined) => (!a || !b || a.error || b.error || !b.median ? "-" : `${(a.median / b.median).toFixed(2)}x`);
 const us = (r: Row | undefined) => (!r || r.error ? "-" : `${r.hostUs.toFixed(0)} / ${r.wallUs.toFixed(0)}`);
 
@@ -58,24 +59,33 @@ lines.push(
 );
 for (const precision of ["fp32", "tf32"]) {
   lines.push(`### ${precision === "fp32" ? "fp32" : "TF32"}`, "");
-  lines.push(`| model | batch | tsflow graph (CUDA graph) | tsflow graph, no CUDA graph | tsflow eager | PyTorch eager | PyTorch CUDA graph | graph / PyTorch graph | eager / PyTorch eager |`);
+  lines.push(
+    `| model | batch | tsflow graph (CUDA graph) | tsflow graph, no CUDA graph | tsflow eager | PyTorch eager | PyTorch CUDA graph | graph / PyTorch graph | eager / PyTorch eager |`,
+  );
   lines.push("| --- | --- | --- | --- | --- | --- | --- | --- | --- |");
   for (const model of ["lenet", "mlp"]) {
     for (const batch of [64, 256, 1024]) {
       const g = find(model, batch, precision, G);
       const e = find(model, batch, precision, EG);
-      lines.push(`| ${model === "lenet" ? "LeNet-5" : "MLP 784-512-512-10"} | ${batch} | ${fmt(g)} | ${fmt(find(model, batch, precision, GN))} | ${fmt(e)} | ${fmt(find(model, batch, precision, PE))} | ${fmt(find(model, batch, precision, PG))} | ${ratio(g, find(model, batch, precision, PG))} | ${ratio(e, find(model, batch, precision, PE))} |`);
+      lines.push(
+        `| ${model === "lenet" ? "LeNet-5" : "MLP 784-512-512-10"} | ${batch} | ${fmt(g)} | ${fmt(find(model, batch, precision, GN))} | ${fmt(e)} | ${fmt(find(model, batch, precision, PE))} | ${fmt(find(model, batch, precision, PG))} | ${ratio(g, find(model, batch, precision, PG))} | ${ratio(e, find(model, batch, precision, PE))} |`,
+      );
     }
   }
   lines.push("");
 }
-lines.push("Where the time goes (TF32): host µs to issue one step / wall µs per step (issue plus waiting for the GPU); when the two are close the step is host-bound, when wall is larger it is GPU-bound. Nodes: kernels, copies and memsets in tsflow's captured step.", "");
+lines.push(
+  "Where the time goes (TF32): host µs to issue one step / wall µs per step (issue plus waiting for the GPU); when the two are close the step is host-bound, when wall is larger it is GPU-bound. Nodes: kernels, copies and memsets in tsflow's captured step.",
+  "",
+);
 lines.push("| model | batch | tsflow graph (CUDA graph) | nodes | tsflow graph, no CUDA graph | tsflow eager | PyTorch eager | PyTorch CUDA graph |");
 lines.push("| --- | --- | --- | --- | --- | --- | --- | --- |");
 for (const model of ["lenet", "mlp"]) {
   for (const batch of [64, 256, 1024]) {
     const g = find(model, batch, "tf32", G);
-    lines.push(`| ${model === "lenet" ? "LeNet-5" : "MLP"} | ${batch} | ${us(g)} | ${g?.graphNodes ?? "-"} | ${us(find(model, batch, "tf32", GN))} | ${us(find(model, batch, "tf32", EG))} | ${us(find(model, batch, "tf32", PE))} | ${us(find(model, batch, "tf32", PG))} |`);
+    lines.push(
+      `| ${model === "lenet" ? "LeNet-5" : "MLP"} | ${batch} | ${us(g)} | ${g?.graphNodes ?? "-"} | ${us(find(model, batch, "tf32", GN))} | ${us(find(model, batch, "tf32", EG))} | ${us(find(model, batch, "tf32", PE))} | ${us(find(model, batch, "tf32", PG))} |`,
+    );
   }
 }
 lines.push("");

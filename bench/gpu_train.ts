@@ -134,7 +134,9 @@ for (const precision of precisions) {
         }
         tf.config.experimental.setTsflowOptions({ cudaGraphs: true });
         rows.push(row);
-        console.log(`${precision} ${model.padEnd(6)} ${String(batch).padStart(5)} ${runner.padEnd(30)} ${row.error ? `ERROR ${row.error}` : ""}${row.median.toFixed(0).padStart(10)} samples/s  host ${row.hostUs.toFixed(1)} us/step  wall ${row.wallUs.toFixed(1)} us/step${row.graphNodes ? `  ${row.graphNodes} graph nodes` : ""}`);
+        console.log(
+          `${precision} ${model.padEnd(6)} ${String(batch).padStart(5)} ${runner.padEnd(30)} ${row.error ? `ERROR ${row.error}` : ""}${row.median.toFixed(0).padStart(10)} samples/s  host ${row.hostUs.toFixed(1)} us/step  wall ${row.wallUs.toFixed(1)} us/step${row.graphNodes ? `  ${row.graphNodes} graph nodes` : ""}`,
+        );
       }
     }
   }

@@ -48,8 +48,20 @@ export interface MatmulBenchOptions {
 }
 
 type SgemmFn = (
-  order: number, ta: number, tb: number, m: number, n: number, k: number, alpha: number,
-  a: Float32Array, lda: number, b: Float32Array, ldb: number, beta: number, c: Float32Array, ldc: number,
+  order: number,
+  ta: number,
+  tb: number,
+  m: number,
+  n: number,
+  k: number,
+  alpha: number,
+  a: Float32Array,
+  lda: number,
+  b: Float32Array,
+  ldb: number,
+  beta: number,
+  c: Float32Array,
+  ldc: number,
 ) => void;
 
 function nowMs(): number {
@@ -81,7 +93,11 @@ function randomF32(n: number, seed: number): Float32Array {
   const a = new Float32Array(n);
   let x = seed >>> 0 || 1;
   for (let i = 0; i < n; i++) {
-    x ^= x << 13; x >>>= 0; x ^= x >>> 17; x ^= x << 5; x >>>= 0;
+    x ^= x << 13;
+    x >>>= 0;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    x >>>= 0;
     a[i] = x / 4294967296 - 0.5;
   }
   return a;
@@ -125,18 +141,24 @@ export function benchMatmul(opts: MatmulBenchOptions = {}): MatmulBenchResult {
     const tsflowGflops = flop / (tsflowMs * 1e6);
     const blasGflops = blasMs === null ? null : flop / (blasMs * 1e6);
     rows.push({
-      size: n, tsflowMs, tsflowGflops, blasMs, blasGflops,
-      ratio: blasGflops === null ? null : tsflowGflops / blasGflops, samples,
+      size: n,
+      tsflowMs,
+      tsflowGflops,
+      blasMs,
+      blasGflops,
+      ratio: blasGflops === null ? null : tsflowGflops / blasGflops,
+      samples,
     });
   }
   return {
     dtype: "float32",
     blas: blas
       ? {
-        name: blas.name, path: blas.path,
-        ...(blas.config !== undefined ? { config: blas.config } : {}),
-        ...(blas.getThreads ? { threads: blas.getThreads() } : {}),
-      }
+          name: blas.name,
+          path: blas.path,
+          ...(blas.config !== undefined ? { config: blas.config } : {}),
+          ...(blas.getThreads ? { threads: blas.getThreads() } : {}),
+        }
       : null,
     rows,
   };
@@ -156,9 +178,7 @@ export function formatMatmulTable(r: MatmulBenchResult): string {
     "|---:|---:|---:|---:|---:|---:|",
   ];
   for (const x of r.rows) {
-    lines.push(
-      `| ${x.size} | ${fmt(x.tsflowMs, 2)} | ${fmt(x.tsflowGflops)} | ${fmt(x.blasMs, 2)} | ${fmt(x.blasGflops)} | ${fmt(x.ratio, 2)} |`,
-    );
+    lines.push(`| ${x.size} | ${fmt(x.tsflowMs, 2)} | ${fmt(x.tsflowGflops)} | ${fmt(x.blasMs, 2)} | ${fmt(x.blasGflops)} | ${fmt(x.ratio, 2)} |`);
   }
   return lines.join("\n");
 }
@@ -175,8 +195,18 @@ export function benchGemmCrossover(): CrossoverRow[] {
   const blas = getBlas();
   if (!blas) return [];
   const shapes: [number, number, number][] = [
-    [2, 2, 2], [3, 3, 3], [4, 4, 4], [5, 5, 5], [6, 6, 6], [8, 8, 8], [16, 16, 16],
-    [1, 1, 64], [1, 8, 8], [8, 1, 8], [8, 8, 1], [1, 64, 64],
+    [2, 2, 2],
+    [3, 3, 3],
+    [4, 4, 4],
+    [5, 5, 5],
+    [6, 6, 6],
+    [8, 8, 8],
+    [16, 16, 16],
+    [1, 1, 64],
+    [1, 8, 8],
+    [8, 1, 8],
+    [8, 8, 1],
+    [1, 64, 64],
   ];
   const rows: CrossoverRow[] = [];
   for (const dtype of ["float32", "float64"] as const) {
@@ -187,9 +217,10 @@ export function benchGemmCrossover(): CrossoverRow[] {
       const c = new F(m * n);
       const ns = (f: () => void) => timeMs(f, 5, 200, 5) * 1e6;
       const refNs = ns(() => gemmRef(a, 0, b, 0, c, 0, m, n, k, false, false));
-      const blasNs = dtype === "float32"
-        ? ns(() => blas.sgemm(false, false, m, n, k, 1, a as Float32Array, 0, k, b as Float32Array, 0, n, 0, c as Float32Array, 0, n))
-        : ns(() => blas.dgemm(false, false, m, n, k, 1, a as Float64Array, 0, k, b as Float64Array, 0, n, 0, c as Float64Array, 0, n));
+      const blasNs =
+        dtype === "float32"
+          ? ns(() => blas.sgemm(false, false, m, n, k, 1, a as Float32Array, 0, k, b as Float32Array, 0, n, 0, c as Float32Array, 0, n))
+          : ns(() => blas.dgemm(false, false, m, n, k, 1, a as Float64Array, 0, k, b as Float64Array, 0, n, 0, c as Float64Array, 0, n));
       rows.push({ shape: [m, n, k], dtype, refNs, blasNs });
     }
   }

@@ -49,7 +49,9 @@ async function training(quick: boolean): Promise<Row[]> {
         }
         rows.push({ model, batch, runner, result });
         const r = result;
-        console.log(`${model.padEnd(7)} batch ${String(batch).padEnd(4)} ${runner.padEnd(13)} ${"error" in r ? r.error : `${r.median.toFixed(0).padStart(9)} samples/s  peak RSS ${r.peakRssMiB.toFixed(0)} MiB`}`);
+        console.log(
+          `${model.padEnd(7)} batch ${String(batch).padEnd(4)} ${runner.padEnd(13)} ${"error" in r ? r.error : `${r.median.toFixed(0).padStart(9)} samples/s  peak RSS ${r.peakRssMiB.toFixed(0)} MiB`}`,
+        );
       }
     }
   }
@@ -72,7 +74,12 @@ async function main(): Promise<void> {
   const cpu = cpus()[0]?.model ?? "unknown CPU";
   const blas = getBlas();
   const blasInfo = blas ? `${blas.name} (${blas.path})` : "none (TypeScript kernels)";
-  lines.push(`# Benchmarks`, "", `Recorded by \`npm run bench\` on ${date}: ${cpus().length} cores (${cpu}), ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}, BLAS: ${blasInfo}.`, "");
+  lines.push(
+    `# Benchmarks`,
+    "",
+    `Recorded by \`npm run bench\` on ${date}: ${cpus().length} cores (${cpu}), ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}, BLAS: ${blasInfo}.`,
+    "",
+  );
 
   const mm = benchMatmul(quick ? { samples: 3 } : {});
   const matmulTable = formatMatmulTable(mm);
@@ -97,9 +104,14 @@ async function main(): Promise<void> {
     const g = find(model, b, "tsflow graph");
     const e = find(model, b, "tsflow eager");
     const rss = (r: Row["result"] | undefined) => (r && !("error" in r) ? r.peakRssMiB.toFixed(0) : "-");
-    lines.push(`| ${model} | ${b} | ${fmt(g)} | ${fmt(e)} | ${fmt(find(model, b, "tfjs cpu"))} | ${fmt(find(model, b, "tfjs wasm"))} | ${ratio(g, find(model, b, "tfjs cpu"))} | ${ratio(g, find(model, b, "tfjs wasm"))} | ${rss(g)} / ${rss(e)} |`);
+    lines.push(
+      `| ${model} | ${b} | ${fmt(g)} | ${fmt(e)} | ${fmt(find(model, b, "tfjs cpu"))} | ${fmt(find(model, b, "tfjs wasm"))} | ${ratio(g, find(model, b, "tfjs cpu"))} | ${ratio(g, find(model, b, "tfjs wasm"))} | ${rss(g)} / ${rss(e)} |`,
+    );
   }
-  lines.push("", "Models: logreg 784-10; MLP 784-512-512-10 (relu); LeNet-5 conv 6@5x5 SAME + relu + 2x2 max pool, conv 16@5x5 VALID + relu + 2x2 max pool, dense 120-84-10. Synthetic inputs; peak RSS is the whole process's.");
+  lines.push(
+    "",
+    "Models: logreg 784-10; MLP 784-512-512-10 (relu); LeNet-5 conv 6@5x5 SAME + relu + 2x2 max pool, conv 16@5x5 VALID + relu + 2x2 max pool, dense 120-84-10. Synthetic inputs; peak RSS is the whole process's.",
+  );
   const out = `${lines.join("\n")}\n`;
   if (!process.argv.includes("--no-write")) {
     // The GPU benchmark (npm run bench:gpu, on the GPU machine) owns the "## GPU" section onwards: keep it.

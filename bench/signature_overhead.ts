@@ -18,7 +18,10 @@ function best(label: string, n: number, body: () => void): void {
 
 const a = tf.constant([1, 2, 3, 4]);
 const b = tf.constant([5, 6, 7, 8]);
-const m = tf.constant([[1, 2], [3, 4]]);
+const m = tf.constant([
+  [1, 2],
+  [3, 4],
+]);
 const N = 200_000;
 best("tf.add(a, b)", N, () => tf.add(a, b).dispose());
 best("tf.add(a, b, { name: 'x' })", N, () => tf.add(a, b, { name: "x" }).dispose());

@@ -18,7 +18,11 @@ export function median(xs: readonly number[]): number {
  * Runs `step` (which processes `itemsPerStep` items) for warm-up, then `reps` repetitions of about
  * `repSeconds` each (at least one step), and reports the median rate.
  */
-export async function measure(step: () => void | Promise<void>, itemsPerStep: number, opts: { warmup?: number; reps?: number; repSeconds?: number } = {}): Promise<Measurement> {
+export async function measure(
+  step: () => void | Promise<void>,
+  itemsPerStep: number,
+  opts: { warmup?: number; reps?: number; repSeconds?: number } = {},
+): Promise<Measurement> {
   const warmup = opts.warmup ?? 3;
   const repsN = opts.reps ?? 5;
   const repSeconds = opts.repSeconds ?? 0.6;

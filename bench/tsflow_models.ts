@@ -14,18 +14,12 @@ interface Params {
 
 function dense(nIn: number, nOut: number, name: string): [tf.Variable, tf.Variable] {
   const limit = Math.sqrt(6 / (nIn + nOut));
-  return [
-    new tf.Variable(tf.randomUniform([nIn, nOut], -limit, limit), { name: `${name}_w` }),
-    new tf.Variable(tf.zeros([nOut]), { name: `${name}_b` }),
-  ];
+  return [new tf.Variable(tf.randomUniform([nIn, nOut], -limit, limit), { name: `${name}_w` }), new tf.Variable(tf.zeros([nOut]), { name: `${name}_b` })];
 }
 
 function conv(k: number, cin: number, cout: number, name: string): [tf.Variable, tf.Variable] {
   const limit = Math.sqrt(6 / (k * k * (cin + cout)));
-  return [
-    new tf.Variable(tf.randomUniform([k, k, cin, cout], -limit, limit), { name: `${name}_w` }),
-    new tf.Variable(tf.zeros([cout]), { name: `${name}_b` }),
-  ];
+  return [new tf.Variable(tf.randomUniform([k, k, cin, cout], -limit, limit), { name: `${name}_w` }), new tf.Variable(tf.zeros([cout]), { name: `${name}_b` })];
 }
 
 /** Builds the parameters and the forward function (in whichever mode is current). */
@@ -96,7 +90,10 @@ export function graphStep(model: ModelName, batch: number, opts: { feedTensors?:
     const train = new tf.train.GradientDescentOptimizer(0.01).minimize(loss);
     const sess = new tf.Session();
     sess.run(tf.globalVariablesInitializer());
-    const feed = new Map<tf.Tensor, Float32Array | tf.Tensor>([[x, xt ?? data.x], [y, yt ?? data.y]]);
+    const feed = new Map<tf.Tensor, Float32Array | tf.Tensor>([
+      [x, xt ?? data.x],
+      [y, yt ?? data.y],
+    ]);
     return {
       step: () => void sess.run(train, feed as never),
       close: () => {

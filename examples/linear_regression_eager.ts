@@ -20,7 +20,10 @@ export function run(steps = 1000, log = true): { W: number; b: number; loss: num
       const tape = new tf.GradientTape();
       const loss = tape.run(() => tf.reduceMean(tf.square(tf.subtract(tf.add(tf.matmul(x, W), b), yTrue))));
       const grads = tape.gradient(loss, [W, b]);
-      optimizer.applyGradients([[grads[0]!, W], [grads[1]!, b]]);
+      optimizer.applyGradients([
+        [grads[0]!, W],
+        [grads[1]!, b],
+      ]);
       return (loss as tf.EagerTensor).item();
     });
     if (log && (step % 100 === 0 || step === 1)) console.log(`step ${step}: loss=${lossValue.toExponential(4)}`);

@@ -26,7 +26,10 @@ export function run(steps = 1000, log = true): { W: number; b: number; loss: num
     using sess = new tf.Session();
     sess.run(tf.globalVariablesInitializer());
     const [dataX, dataY] = sess.run([xs, ysTrue]) as tf.EagerTensor[];
-    const feed = new Map([[x, dataX], [yTrue, dataY]]);
+    const feed = new Map([
+      [x, dataX],
+      [yTrue, dataY],
+    ]);
     if (log) console.log(`before training: W=${(sess.run(W) as tf.EagerTensor).item().toFixed(4)} b=${(sess.run(b) as tf.EagerTensor).item().toFixed(4)}`);
     let lossValue = NaN;
     for (let step = 1; step <= steps; step++) {

@@ -9,7 +9,7 @@ import * as tf from "tsflow";
 /** A generated two-class problem: X is (features, m) column-per-sample as in the seed, Y is (1, m). */
 export function makeData(m = 200, features = 2, seed = 3): { X: Float64Array; Y: Float64Array; features: number; m: number } {
   let s = seed;
-  const rand = () => ((s = (s * 1103515245 + 12345) % 2147483648) / 2147483648);
+  const rand = () => (s = (s * 1103515245 + 12345) % 2147483648) / 2147483648;
   const gauss = () => Math.sqrt(-2 * Math.log(rand() + 1e-12)) * Math.cos(2 * Math.PI * rand());
   const X = new Float64Array(features * m);
   const Y = new Float64Array(m);
@@ -58,7 +58,12 @@ export function propagateTf(w: Float64Array, b: number, X: Float64Array, Y: Floa
     const [dw, db] = tf.gradients(cost, [wT, bT]);
     using sess = new tf.Session();
     // Flat typed arrays take the placeholders' shapes (the unknown dimension is solved from their length).
-    const feed = new Map<tf.Tensor, Float64Array>([[wT, w], [bT, Float64Array.of(b)], [XT, X], [YT, Y]]);
+    const feed = new Map<tf.Tensor, Float64Array>([
+      [wT, w],
+      [bT, Float64Array.of(b)],
+      [XT, X],
+      [YT, Y],
+    ]);
     const [c, gw, gb] = sess.run([cost, dw!, db!], feed) as tf.EagerTensor[];
     return { cost: c.item(), dw: Float64Array.from(gw.dataSync() as Float64Array), db: gb.item() };
   });

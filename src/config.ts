@@ -12,13 +12,21 @@ import { resetDevicePlacementCache } from "./backends/placement.js";
  * tf.config.experimental.getTsflowOptions / setTsflowOptions reach every setting by its key.
  */
 
-const deviceParams = [param("name", K.string, "The device's full name."), param("deviceType", K.string, "\"CPU\" or \"GPU\".")] as const;
-const physicalDeviceSignature = signature("config.PhysicalDevice", "A physical device: name \"/physical_device:GPU:0\", deviceType \"GPU\".", deviceParams, { args: () => ["/physical_device:CPU:0", "CPU"] });
-const logicalDeviceSignature = signature("config.LogicalDevice", "A logical device ops are placed on (\"/device:GPU:0\").", deviceParams, { args: () => ["/device:CPU:0", "CPU"] });
+const deviceParams = [param("name", K.string, "The device's full name."), param("deviceType", K.string, '"CPU" or "GPU".')] as const;
+const physicalDeviceSignature = signature("config.PhysicalDevice", 'A physical device: name "/physical_device:GPU:0", deviceType "GPU".', deviceParams, {
+  args: () => ["/physical_device:CPU:0", "CPU"],
+});
+const logicalDeviceSignature = signature("config.LogicalDevice", 'A logical device ops are placed on ("/device:GPU:0").', deviceParams, {
+  args: () => ["/device:CPU:0", "CPU"],
+});
 const logicalConfigSignature = signature(
   "config.LogicalDeviceConfiguration",
   "How a logical device is made from a physical one.",
-  [optional("memoryLimit", kind<number | null>("number | null"), "The memory limit in MiB (null: none)."), optional("experimentalPriority", kind<unknown>("unknown"), "Not implemented yet: must be null."), optional("experimentalDeviceOrdinal", kind<unknown>("unknown"), "Not implemented yet: must be null.")],
+  [
+    optional("memoryLimit", kind<number | null>("number | null"), "The memory limit in MiB (null: none)."),
+    optional("experimentalPriority", kind<unknown>("unknown"), "Not implemented yet: must be null."),
+    optional("experimentalDeviceOrdinal", kind<unknown>("unknown"), "Not implemented yet: must be null."),
+  ],
   { args: () => [512] },
 );
 
@@ -51,7 +59,10 @@ export class LogicalDeviceConfiguration {
   readonly memoryLimit: number | null;
   constructor(...args: [memoryLimit?: number | null] | [options: { memoryLimit?: number | null }]) {
     const [memoryLimit, priority, ordinal] = parseArgs(logicalConfigSignature, args);
-    if (priority != null || ordinal != null) throw new InvalidArgumentError("tf.config.LogicalDeviceConfiguration: experimentalPriority and experimentalDeviceOrdinal are not implemented yet in tsflow");
+    if (priority != null || ordinal != null)
+      throw new InvalidArgumentError(
+        "tf.config.LogicalDeviceConfiguration: experimentalPriority and experimentalDeviceOrdinal are not implemented yet in tsflow",
+      );
     this.memoryLimit = memoryLimit ?? null;
   }
 }
@@ -237,10 +248,22 @@ function getJitImpl(): string {
 
 /** Grappler options TensorFlow documents that tsflow has no pass for: accepted, recorded, and without effect. */
 const GRAPPLER_OPTIONS = [
-  "layout_optimizer", "constant_folding", "shape_optimization", "arithmetic_optimization", "dependency_optimization",
-  "loop_optimization", "function_optimization", "debug_stripper", "disable_model_pruning", "scoped_allocator_optimization",
-  "pin_to_host_optimization", "implementation_selector", "auto_mixed_precision", "disable_meta_optimizer",
-  "auto_parallel", "min_graph_nodes",
+  "layout_optimizer",
+  "constant_folding",
+  "shape_optimization",
+  "arithmetic_optimization",
+  "dependency_optimization",
+  "loop_optimization",
+  "function_optimization",
+  "debug_stripper",
+  "disable_model_pruning",
+  "scoped_allocator_optimization",
+  "pin_to_host_optimization",
+  "implementation_selector",
+  "auto_mixed_precision",
+  "disable_meta_optimizer",
+  "auto_parallel",
+  "min_graph_nodes",
 ];
 const recordedGrapplerOptions = new Map<string, boolean | number>();
 let grapplerNoticeShown = false;
@@ -259,7 +282,9 @@ function setExperimentalOptionsImpl(options: Readonly<Record<string, boolean | n
       recordedGrapplerOptions.set(key, value);
       if (!grapplerNoticeShown) {
         grapplerNoticeShown = true;
-        process.stderr.write(`tsflow: grappler option ${key} has no effect (tsflow's graph passes are remapping = matmul epilogues, and elementwise fusion through tf.config.optimizer.setJit)\n`);
+        process.stderr.write(
+          `tsflow: grappler option ${key} has no effect (tsflow's graph passes are remapping = matmul epilogues, and elementwise fusion through tf.config.optimizer.setJit)\n`,
+        );
       }
     } else {
       throw new InvalidArgumentError(`setExperimentalOptions: unknown optimizer option '${key}'; known: remapping, ${GRAPPLER_OPTIONS.join(", ")}`);
@@ -272,32 +297,147 @@ function getExperimentalOptionsImpl(): Record<string, boolean | number> {
   return { ...Object.fromEntries(recordedGrapplerOptions), remapping: getSetting("epilogues") };
 }
 
-const DT = optional("deviceType", kind<string | null>("string | null"), "\"CPU\" or \"GPU\" (null: all).");
+const DT = optional("deviceType", kind<string | null>("string | null"), '"CPU" or "GPU" (null: all).');
 const DEV = param("device", kind<PhysicalDevice>("PhysicalDevice"), "A physical device (tf.config.listPhysicalDevices).");
 
-export const listPhysicalDevices = defineFunction(signature("config.list_physical_devices", "The physical devices (CPU, GPUs), optionally of one type.", [DT], { args: () => ["CPU"] }), listPhysicalDevicesImpl);
-export const listLogicalDevices = defineFunction(signature("config.list_logical_devices", "The logical devices ops are placed on, optionally of one type.", [DT], { args: () => ["CPU"] }), listLogicalDevicesImpl);
-export const setVisibleDevices = defineFunction(signature("config.set_visible_devices", "Which physical devices tsflow may use (before the first GPU op).", [param("devices", kind<PhysicalDevice | readonly PhysicalDevice[]>("PhysicalDevice | PhysicalDevice[]"), "The devices to use."), DT], { args: (tf) => [tf.config.listPhysicalDevices("CPU"), "CPU"] }), setVisibleDevicesImpl);
-export const getVisibleDevices = defineFunction(signature("config.get_visible_devices", "The physical devices tsflow may use, optionally of one type.", [DT], { args: () => ["CPU"] }), getVisibleDevicesImpl);
-export const setSoftDevicePlacement = defineFunction(signature("config.set_soft_device_placement", "Eager ops on a missing device or kernel run elsewhere.", [param("enabled", K.boolean, "Whether to place softly.")], { args: (tf) => [tf.config.getSoftDevicePlacement()] }), setSoftDevicePlacementImpl);
-export const getSoftDevicePlacement = defineFunction(signature("config.get_soft_device_placement", "Whether soft device placement is on.", [], { args: () => [] }), getSoftDevicePlacementImpl);
-export const setLogicalDeviceConfiguration = defineFunction(signature("config.set_logical_device_configuration", "Limits a GPU's memory (one logical device per GPU).", [DEV, param("logicalDevices", kind<readonly LogicalDeviceConfiguration[] | null>("LogicalDeviceConfiguration[] | null"), "One configuration (memoryLimit in MiB), or null.")], { args: (tf) => [tf.config.listPhysicalDevices("CPU")[0], null] }), setLogicalDeviceConfigurationImpl);
-export const getMemoryInfo = defineFunction(signature("config.experimental.get_memory_info", "Bytes in use by tensors on a GPU now and at the peak.", [param("device", K.string, "A GPU, as \"GPU:0\".")], { skip: "needs a GPU (test/gpu.test.ts)" }), getMemoryInfoImpl);
-export const resetMemoryStats = defineFunction(signature("config.experimental.reset_memory_stats", "Restarts a GPU's peak from what is in use now.", [param("device", K.string, "A GPU, as \"GPU:0\".")], { skip: "needs a GPU (test/gpu.test.ts)" }), resetMemoryStatsImpl);
-export const setMemoryGrowth = defineFunction(signature("config.experimental.set_memory_growth", "Records memory growth for a GPU (tsflow always allocates as tensors need memory).", [DEV, param("enable", K.boolean, "Whether to grow.")], { skip: "needs a GPU (test/gpu.test.ts)" }), setMemoryGrowthImpl);
-export const getMemoryGrowth = defineFunction(signature("config.experimental.get_memory_growth", "Whether memory growth is set for a GPU.", [DEV], { skip: "needs a GPU (test/gpu.test.ts)" }), getMemoryGrowthImpl);
-export const enableTensorFloat32Execution = defineFunction(signature("config.experimental.enable_tensor_float_32_execution", "TF32 matmuls on Ampere and newer GPUs.", [param("enabled", K.boolean, "Whether to allow TF32.")], { args: (tf) => [tf.config.experimental.tensorFloat32ExecutionEnabled()] }), enableTensorFloat32ExecutionImpl);
-export const tensorFloat32ExecutionEnabled = defineFunction(signature("config.experimental.tensor_float_32_execution_enabled", "Whether TF32 matmuls are allowed.", [], { args: () => [] }), tensorFloat32ExecutionEnabledImpl);
-export const getDeviceDetails = defineFunction(signature("config.experimental.get_device_details", "A GPU's name and compute capability ({} for the CPU).", [DEV], { args: (tf) => [tf.config.listPhysicalDevices("CPU")[0]] }), getDeviceDetailsImpl);
-export const getTsflowOptions = defineFunction(signature("config.experimental.get_tsflow_options", "Every tsflow setting by key (tsflow).", [], { args: () => [] }), getTsflowOptionsImpl);
-export const setTsflowOptions = defineFunction(signature("config.experimental.set_tsflow_options", "Sets tsflow settings by key (tsflow; README's settings table).", [positionalOnly(param("options", kind<{ readonly [K in SettingKey]?: SettingValues[K] | string }>("{ [setting]: value }"), "The settings to change."))], { args: () => [{}] }), setTsflowOptionsImpl);
-export const setJit = defineFunction(signature("config.optimizer.set_jit", "Elementwise fusion of Session plans (TensorFlow's XLA auto-clustering).", [param("enabled", kind<boolean | string>("boolean | \"autoclustering\" | \"\""), "\"autoclustering\" (or true) to fuse, false or \"\" not to.")], { args: (tf) => [tf.config.optimizer.getJit()] }), setJitImpl);
-export const getJit = defineFunction(signature("config.optimizer.get_jit", "\"autoclustering\" when Session plans fuse elementwise chains, else \"\".", [], { args: () => [] }), getJitImpl);
-export const setExperimentalOptions = defineFunction(signature("config.optimizer.set_experimental_options", "Graph optimizer options: remapping (matmul epilogues); grappler's others are recorded only.", [positionalOnly(param("options", kind<Readonly<Record<string, boolean | number>>>("Record<string, boolean | number>"), "The options."))], { args: () => [{}] }), setExperimentalOptionsImpl);
-export const getExperimentalOptions = defineFunction(signature("config.optimizer.get_experimental_options", "The optimizer options: remapping and those recorded.", [], { args: () => [] }), getExperimentalOptionsImpl);
+export const listPhysicalDevices = defineFunction(
+  signature("config.list_physical_devices", "The physical devices (CPU, GPUs), optionally of one type.", [DT], { args: () => ["CPU"] }),
+  listPhysicalDevicesImpl,
+);
+export const listLogicalDevices = defineFunction(
+  signature("config.list_logical_devices", "The logical devices ops are placed on, optionally of one type.", [DT], { args: () => ["CPU"] }),
+  listLogicalDevicesImpl,
+);
+export const setVisibleDevices = defineFunction(
+  signature(
+    "config.set_visible_devices",
+    "Which physical devices tsflow may use (before the first GPU op).",
+    [param("devices", kind<PhysicalDevice | readonly PhysicalDevice[]>("PhysicalDevice | PhysicalDevice[]"), "The devices to use."), DT],
+    { args: (tf) => [tf.config.listPhysicalDevices("CPU"), "CPU"] },
+  ),
+  setVisibleDevicesImpl,
+);
+export const getVisibleDevices = defineFunction(
+  signature("config.get_visible_devices", "The physical devices tsflow may use, optionally of one type.", [DT], { args: () => ["CPU"] }),
+  getVisibleDevicesImpl,
+);
+export const setSoftDevicePlacement = defineFunction(
+  signature(
+    "config.set_soft_device_placement",
+    "Eager ops on a missing device or kernel run elsewhere.",
+    [param("enabled", K.boolean, "Whether to place softly.")],
+    { args: (tf) => [tf.config.getSoftDevicePlacement()] },
+  ),
+  setSoftDevicePlacementImpl,
+);
+export const getSoftDevicePlacement = defineFunction(
+  signature("config.get_soft_device_placement", "Whether soft device placement is on.", [], { args: () => [] }),
+  getSoftDevicePlacementImpl,
+);
+export const setLogicalDeviceConfiguration = defineFunction(
+  signature(
+    "config.set_logical_device_configuration",
+    "Limits a GPU's memory (one logical device per GPU).",
+    [
+      DEV,
+      param(
+        "logicalDevices",
+        kind<readonly LogicalDeviceConfiguration[] | null>("LogicalDeviceConfiguration[] | null"),
+        "One configuration (memoryLimit in MiB), or null.",
+      ),
+    ],
+    { args: (tf) => [tf.config.listPhysicalDevices("CPU")[0], null] },
+  ),
+  setLogicalDeviceConfigurationImpl,
+);
+export const getMemoryInfo = defineFunction(
+  signature("config.experimental.get_memory_info", "Bytes in use by tensors on a GPU now and at the peak.", [param("device", K.string, 'A GPU, as "GPU:0".')], {
+    skip: "needs a GPU (test/gpu.test.ts)",
+  }),
+  getMemoryInfoImpl,
+);
+export const resetMemoryStats = defineFunction(
+  signature("config.experimental.reset_memory_stats", "Restarts a GPU's peak from what is in use now.", [param("device", K.string, 'A GPU, as "GPU:0".')], {
+    skip: "needs a GPU (test/gpu.test.ts)",
+  }),
+  resetMemoryStatsImpl,
+);
+export const setMemoryGrowth = defineFunction(
+  signature(
+    "config.experimental.set_memory_growth",
+    "Records memory growth for a GPU (tsflow always allocates as tensors need memory).",
+    [DEV, param("enable", K.boolean, "Whether to grow.")],
+    { skip: "needs a GPU (test/gpu.test.ts)" },
+  ),
+  setMemoryGrowthImpl,
+);
+export const getMemoryGrowth = defineFunction(
+  signature("config.experimental.get_memory_growth", "Whether memory growth is set for a GPU.", [DEV], { skip: "needs a GPU (test/gpu.test.ts)" }),
+  getMemoryGrowthImpl,
+);
+export const enableTensorFloat32Execution = defineFunction(
+  signature(
+    "config.experimental.enable_tensor_float_32_execution",
+    "TF32 matmuls on Ampere and newer GPUs.",
+    [param("enabled", K.boolean, "Whether to allow TF32.")],
+    { args: (tf) => [tf.config.experimental.tensorFloat32ExecutionEnabled()] },
+  ),
+  enableTensorFloat32ExecutionImpl,
+);
+export const tensorFloat32ExecutionEnabled = defineFunction(
+  signature("config.experimental.tensor_float_32_execution_enabled", "Whether TF32 matmuls are allowed.", [], { args: () => [] }),
+  tensorFloat32ExecutionEnabledImpl,
+);
+export const getDeviceDetails = defineFunction(
+  signature("config.experimental.get_device_details", "A GPU's name and compute capability ({} for the CPU).", [DEV], {
+    args: (tf) => [tf.config.listPhysicalDevices("CPU")[0]],
+  }),
+  getDeviceDetailsImpl,
+);
+export const getTsflowOptions = defineFunction(
+  signature("config.experimental.get_tsflow_options", "Every tsflow setting by key (tsflow).", [], { args: () => [] }),
+  getTsflowOptionsImpl,
+);
+export const setTsflowOptions = defineFunction(
+  signature(
+    "config.experimental.set_tsflow_options",
+    "Sets tsflow settings by key (tsflow; README's settings table).",
+    [positionalOnly(param("options", kind<{ readonly [K in SettingKey]?: SettingValues[K] | string }>("{ [setting]: value }"), "The settings to change."))],
+    { args: () => [{}] },
+  ),
+  setTsflowOptionsImpl,
+);
+export const setJit = defineFunction(
+  signature(
+    "config.optimizer.set_jit",
+    "Elementwise fusion of Session plans (TensorFlow's XLA auto-clustering).",
+    [param("enabled", kind<boolean | string>('boolean | "autoclustering" | ""'), '"autoclustering" (or true) to fuse, false or "" not to.')],
+    { args: (tf) => [tf.config.optimizer.getJit()] },
+  ),
+  setJitImpl,
+);
+export const getJit = defineFunction(
+  signature("config.optimizer.get_jit", '"autoclustering" when Session plans fuse elementwise chains, else "".', [], { args: () => [] }),
+  getJitImpl,
+);
+export const setExperimentalOptions = defineFunction(
+  signature(
+    "config.optimizer.set_experimental_options",
+    "Graph optimizer options: remapping (matmul epilogues); grappler's others are recorded only.",
+    [positionalOnly(param("options", kind<Readonly<Record<string, boolean | number>>>("Record<string, boolean | number>"), "The options."))],
+    { args: () => [{}] },
+  ),
+  setExperimentalOptionsImpl,
+);
+export const getExperimentalOptions = defineFunction(
+  signature("config.optimizer.get_experimental_options", "The optimizer options: remapping and those recorded.", [], { args: () => [] }),
+  getExperimentalOptionsImpl,
+);
 
 export const getLogicalDeviceConfiguration = defineFunction(
-  signature("config.get_logical_device_configuration", "The logical device configurations of a physical device.", [DEV], { args: (tf) => [tf.config.listPhysicalDevices("CPU")[0]] }),
+  signature("config.get_logical_device_configuration", "The logical device configurations of a physical device.", [DEV], {
+    args: (tf) => [tf.config.listPhysicalDevices("CPU")[0]],
+  }),
   (device: PhysicalDevice): LogicalDeviceConfiguration[] => {
     if (device.deviceType !== "GPU") return [];
     const mb = getSetting("gpuMemoryLimitMb")[gpuOrdinal(device, "getLogicalDeviceConfiguration")] ?? 0;
@@ -309,7 +449,12 @@ export const optimizer = { setJit, getJit, setExperimentalOptions, getExperiment
 
 /** tf.debugging.set_log_device_placement(enabled): ops print the device they run on (the TSFLOW_DEBUG topic `placement`). */
 export const setLogDevicePlacement = defineFunction(
-  signature("debugging.set_log_device_placement", "Logs the device each op is placed on (the \"placement\" debug topic).", [param("enabled", K.boolean, "Whether to log.")], { args: () => [false] }),
+  signature(
+    "debugging.set_log_device_placement",
+    'Logs the device each op is placed on (the "placement" debug topic).',
+    [param("enabled", K.boolean, "Whether to log.")],
+    { args: () => [false] },
+  ),
   (enabled: boolean): void => {
     const topics = getSetting("debug").filter((t) => t !== "placement");
     setSetting("debug", enabled ? [...topics, "placement"] : topics);
@@ -317,18 +462,34 @@ export const setLogDevicePlacement = defineFunction(
 );
 
 export const experimental = {
-  listPhysicalDevices, listLogicalDevices, setVisibleDevices, getVisibleDevices,
-  setMemoryGrowth, getMemoryGrowth, getMemoryInfo, resetMemoryStats,
-  enableTensorFloat32Execution, tensorFloat32ExecutionEnabled, getDeviceDetails,
+  listPhysicalDevices,
+  listLogicalDevices,
+  setVisibleDevices,
+  getVisibleDevices,
+  setMemoryGrowth,
+  getMemoryGrowth,
+  getMemoryInfo,
+  resetMemoryStats,
+  enableTensorFloat32Execution,
+  tensorFloat32ExecutionEnabled,
+  getDeviceDetails,
   setVirtualDeviceConfiguration: setLogicalDeviceConfiguration,
-  getTsflowOptions, setTsflowOptions,
+  getTsflowOptions,
+  setTsflowOptions,
 };
 
 /** The tf.config namespace. */
 export const config = {
-  PhysicalDevice, LogicalDevice, LogicalDeviceConfiguration,
-  listPhysicalDevices, listLogicalDevices, setVisibleDevices, getVisibleDevices,
-  setSoftDevicePlacement, getSoftDevicePlacement, setLogicalDeviceConfiguration,
+  PhysicalDevice,
+  LogicalDevice,
+  LogicalDeviceConfiguration,
+  listPhysicalDevices,
+  listLogicalDevices,
+  setVisibleDevices,
+  getVisibleDevices,
+  setSoftDevicePlacement,
+  getSoftDevicePlacement,
+  setLogicalDeviceConfiguration,
   getLogicalDeviceConfiguration,
   optimizer,
   experimental,

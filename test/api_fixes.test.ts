@@ -32,16 +32,28 @@ describe("keyword arguments (API.md rule 2)", () => {
   });
 
   it("an unknown option key raises InvalidArgumentError naming the function, the key and the valid names", () => {
-    assert.throws(() => tf.matmul([[1]], [[1]], { transpose_a: true } as never), isError(tf.errors.InvalidArgumentError, /matmul.*"transpose_a".*transposeA.*valid names: a, b, transposeA/));
+    assert.throws(
+      () => tf.matmul([[1]], [[1]], { transpose_a: true } as never),
+      isError(tf.errors.InvalidArgumentError, /matmul.*"transpose_a".*transposeA.*valid names: a, b, transposeA/),
+    );
     assert.throws(() => tf.reduceSum([1, 2], { keep_dims: true } as never), isError(tf.errors.InvalidArgumentError, /reduce_sum.*"keep_dims".*keepdims/));
-    assert.throws(() => tf.reduceSum([1, 2], { axes: 1 } as never), isError(tf.errors.InvalidArgumentError, /reduce_sum: got an unexpected argument "axes"; valid names: inputTensor, axis, keepdims/));
-    assert.throws(() => new tf.train.GradientDescentOptimizer({ learningRate: 1, lr: 2 } as never), isError(tf.errors.InvalidArgumentError, /GradientDescentOptimizer.*"lr"/));
+    assert.throws(
+      () => tf.reduceSum([1, 2], { axes: 1 } as never),
+      isError(tf.errors.InvalidArgumentError, /reduce_sum: got an unexpected argument "axes"; valid names: inputTensor, axis, keepdims/),
+    );
+    assert.throws(
+      () => new tf.train.GradientDescentOptimizer({ learningRate: 1, lr: 2 } as never),
+      isError(tf.errors.InvalidArgumentError, /GradientDescentOptimizer.*"lr"/),
+    );
   });
 
   it("a parameter given by position and by name, a missing one, or too many raise", () => {
     assert.throws(() => tf.add([1], [2], { x: [3] } as never), isError(tf.errors.InvalidArgumentError, /multiple values for argument "x"/));
     assert.throws(() => (tf.add as (...a: unknown[]) => unknown)([1]), isError(tf.errors.InvalidArgumentError, /missing required argument "y"/));
-    assert.throws(() => (tf.add as (...a: unknown[]) => unknown)([1], [2], "n", 4), isError(tf.errors.InvalidArgumentError, /takes at most 3 positional arguments but 4 were given/));
+    assert.throws(
+      () => (tf.add as (...a: unknown[]) => unknown)([1], [2], "n", 4),
+      isError(tf.errors.InvalidArgumentError, /takes at most 3 positional arguments but 4 were given/),
+    );
   });
 });
 
@@ -109,7 +121,10 @@ describe("tutorial spellings", () => {
       const x = tf.placeholder("float32", [2]);
       const c = tf.constant([1, 2]);
       const sess = new tf.Session();
-      assert.throws(() => sess.run(tf.add(x, 1), new Map([[x, c as never]])), isError(tf.errors.InvalidArgumentError, /The value of a feed cannot be a tf.Tensor object/));
+      assert.throws(
+        () => sess.run(tf.add(x, 1), new Map([[x, c as never]])),
+        isError(tf.errors.InvalidArgumentError, /The value of a feed cannot be a tf.Tensor object/),
+      );
     });
   });
 
@@ -124,8 +139,14 @@ describe("tutorial spellings", () => {
 
 describe("modules not implemented yet", () => {
   it("touching tf.keras, tf.data, tf.function, tf.train.Saver raises UnimplementedError naming the member", () => {
-    assert.throws(() => new tf.keras.layers.Dense(10), isError(tf.errors.UnimplementedError, /^tf.keras is not implemented yet in tsflow: new tf.keras.layers.Dense\(\) was called/));
-    assert.throws(() => tf.data.Dataset.fromTensorSlices([1, 2]), isError(tf.errors.UnimplementedError, /tf.data is not implemented yet in tsflow: tf.data.Dataset.fromTensorSlices\(\)/));
+    assert.throws(
+      () => new tf.keras.layers.Dense(10),
+      isError(tf.errors.UnimplementedError, /^tf.keras is not implemented yet in tsflow: new tf.keras.layers.Dense\(\) was called/),
+    );
+    assert.throws(
+      () => tf.data.Dataset.fromTensorSlices([1, 2]),
+      isError(tf.errors.UnimplementedError, /tf.data is not implemented yet in tsflow: tf.data.Dataset.fromTensorSlices\(\)/),
+    );
     assert.throws(() => tf.function(() => 1), isError(tf.errors.UnimplementedError, /tf.function is not implemented yet/));
     assert.throws(() => new tf.train.Saver(), isError(tf.errors.UnimplementedError, /tf.train.Saver is not implemented yet/));
     assert.throws(() => new tf.compat.v1.train.Saver(), tf.errors.UnimplementedError);

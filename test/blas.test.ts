@@ -6,7 +6,19 @@ import { fileURLToPath, pathToFileURL } from "node:url";
 import * as tf from "../src/index.js";
 import { getBlas, NO_BLAS_NOTICE_PREFIX } from "../src/backends/cpu/blas.js";
 import { BLAS_MIN_MNK, gemm, gemmRef } from "../src/backends/cpu/gemm.js";
-import { axpy, axpyRef, BLAS_MIN_GEMV, BLAS_MIN_VEC, gemv, gemvRef, scal, scalRef, transpose, transposeRef, withBlasThreads } from "../src/backends/cpu/blas_ops.js";
+import {
+  axpy,
+  axpyRef,
+  BLAS_MIN_GEMV,
+  BLAS_MIN_VEC,
+  gemv,
+  gemvRef,
+  scal,
+  scalRef,
+  transpose,
+  transposeRef,
+  withBlasThreads,
+} from "../src/backends/cpu/blas_ops.js";
 
 // gemm() through the BLAS this process loaded (if any) against the TypeScript reference loop, the
 // fallback when no usable BLAS exists (in child processes, so that TSFLOW_BLAS is read fresh), and
@@ -20,15 +32,29 @@ function rand(n: number, seed: number): number[] {
   let x = (seed * 2654435761) >>> 0 || 1;
   const out = new Array<number>(n);
   for (let i = 0; i < n; i++) {
-    x ^= x << 13; x >>>= 0; x ^= x >>> 17; x ^= x << 5; x >>>= 0;
+    x ^= x << 13;
+    x >>>= 0;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    x >>>= 0;
     out[i] = (x / 4294967296) * 2 - 1;
   }
   return out;
 }
 
 interface Case {
-  m: number; n: number; k: number; ta: boolean; tb: boolean;
-  aOff: number; bOff: number; cOff: number; lda: number; ldb: number; ldc: number; beta: 0 | 1;
+  m: number;
+  n: number;
+  k: number;
+  ta: boolean;
+  tb: boolean;
+  aOff: number;
+  bOff: number;
+  cOff: number;
+  lda: number;
+  ldb: number;
+  ldc: number;
+  beta: 0 | 1;
 }
 
 function makeCase(seed: number): Case {
@@ -41,9 +67,17 @@ function makeCase(seed: number): Case {
   const tb = r[4] < 0.5;
   const pad = (u: number) => (u < 0.5 ? 0 : Math.floor(u * 5));
   return {
-    m, n, k, ta, tb,
-    aOff: Math.floor(r[5] * 7), bOff: Math.floor(r[6] * 7), cOff: Math.floor(r[7] * 7),
-    lda: (ta ? m : k) + pad(r[8]), ldb: (tb ? k : n) + pad(r[9]), ldc: n + pad(r[10]),
+    m,
+    n,
+    k,
+    ta,
+    tb,
+    aOff: Math.floor(r[5] * 7),
+    bOff: Math.floor(r[6] * 7),
+    cOff: Math.floor(r[7] * 7),
+    lda: (ta ? m : k) + pad(r[8]),
+    ldb: (tb ? k : n) + pad(r[9]),
+    ldc: n + pad(r[10]),
     beta: r[11] < 0.4 ? 1 : 0,
   };
 }
@@ -60,8 +94,21 @@ function checkCase(c: Case, F: typeof Float32Array | typeof Float64Array, seed: 
   const c0 = new F(rand(cLen, seed + 3));
   const got = new F(c0);
   gemm({
-    transA: c.ta, transB: c.tb, m: c.m, n: c.n, k: c.k,
-    a, aOffset: c.aOff, lda: c.lda, b, bOffset: c.bOff, ldb: c.ldb, c: got, cOffset: c.cOff, ldc: c.ldc, beta: c.beta,
+    transA: c.ta,
+    transB: c.tb,
+    m: c.m,
+    n: c.n,
+    k: c.k,
+    a,
+    aOffset: c.aOff,
+    lda: c.lda,
+    b,
+    bOffset: c.bOff,
+    ldb: c.ldb,
+    c: got,
+    cOffset: c.cOff,
+    ldc: c.ldc,
+    beta: c.beta,
   });
   const prod = new Float64Array(c.m * c.n);
   gemmRef(a, c.aOff, b, c.bOff, prod, 0, c.m, c.n, c.k, c.ta, c.tb, c.lda, c.ldb, c.n);
@@ -100,7 +147,18 @@ for (const F of [Float32Array, Float64Array]) {
   });
 
   test(`gemm ${F.name}: every transpose pair on sizes around the BLAS threshold and above`, () => {
-    const dims: [number, number, number][] = [[1, 1, 1], [2, 3, 4], [4, 4, 4], [3, 5, 7], [8, 8, 8], [1, 70, 65], [65, 1, 70], [64, 64, 1], [33, 17, 129], [100, 90, 80]];
+    const dims: [number, number, number][] = [
+      [1, 1, 1],
+      [2, 3, 4],
+      [4, 4, 4],
+      [3, 5, 7],
+      [8, 8, 8],
+      [1, 70, 65],
+      [65, 1, 70],
+      [64, 64, 1],
+      [33, 17, 129],
+      [100, 90, 80],
+    ];
     for (const [m, n, k] of dims) {
       for (const ta of [false, true]) {
         for (const tb of [false, true]) {
@@ -116,7 +174,9 @@ for (const F of [Float32Array, Float64Array]) {
 
 test("gemm: beta 0 overwrites C, even NaN garbage; k = 0 gives zeros (beta 0) or leaves C (beta 1)", () => {
   for (const F of [Float32Array, Float64Array]) {
-    const m = 9, n = 11, k = 13;
+    const m = 9,
+      n = 11,
+      k = 13;
     const a = new F(rand(m * k, 1));
     const b = new F(rand(k * n, 2));
     const c = new F(m * n).fill(NaN);
@@ -171,7 +231,11 @@ function assertClose(got: ArrayLike<number>, want: ArrayLike<number>, tol: numbe
 test("tf.matmul float32/float64 (with transposes) equals the reference", () => {
   for (const dtype of ["float32", "float64"] as const) {
     const tol = dtype === "float32" ? 1e-4 : 1e-12;
-    for (const [m, n, k] of [[3, 2, 4], [37, 29, 41], [64, 64, 64]]) {
+    for (const [m, n, k] of [
+      [3, 2, 4],
+      [37, 29, 41],
+      [64, 64, 64],
+    ]) {
       for (const ta of [false, true]) {
         for (const tb of [false, true]) {
           const av = rand(m * k, m + k);
@@ -181,7 +245,10 @@ test("tf.matmul float32/float64 (with transposes) equals the reference", () => {
           const c = tf.matmul(a, b, { transposeA: ta, transposeB: tb }) as tf.EagerTensor;
           assert.deepEqual(c.shape, [m, n]);
           assert.equal(c.dtype, dtype);
-          const want = dtype === "float32" ? Float32Array.from(refMatmul(Array.from(new Float32Array(av)), Array.from(new Float32Array(bv)), m, n, k, ta, tb)) : refMatmul(av, bv, m, n, k, ta, tb);
+          const want =
+            dtype === "float32"
+              ? Float32Array.from(refMatmul(Array.from(new Float32Array(av)), Array.from(new Float32Array(bv)), m, n, k, ta, tb))
+              : refMatmul(av, bv, m, n, k, ta, tb);
           assertClose(c.dataSync() as Float32Array, want, tol, `${dtype} ${m}x${n}x${k} ta=${ta} tb=${tb}`);
           tf.dispose([a, b, c]);
         }
@@ -206,8 +273,21 @@ test("tf.matmul batched with broadcasting (BatchMatMulV2) equals the reference p
 });
 
 test("tf.matmul int32 stays exact on the reference loop", () => {
-  const a = tf.constant([[1, 2, 3], [4, 5, 6]], { dtype: "int32" });
-  const b = tf.constant([[7, 8], [9, 10], [11, 12]], { dtype: "int32" });
+  const a = tf.constant(
+    [
+      [1, 2, 3],
+      [4, 5, 6],
+    ],
+    { dtype: "int32" },
+  );
+  const b = tf.constant(
+    [
+      [7, 8],
+      [9, 10],
+      [11, 12],
+    ],
+    { dtype: "int32" },
+  );
   const c = tf.matmul(a, b) as tf.EagerTensor;
   assert.equal(c.dtype, "int32");
   assert.deepEqual(Array.from(c.dataSync() as Int32Array), [58, 64, 139, 154]);
@@ -241,7 +321,10 @@ function child(tsflowBlas: string): { out: { blas: string | null; maxDiff: numbe
     process.stdout.write(JSON.stringify({ blas: blas && blas.name, maxDiff, matmulDiff }));
   `;
   const r = spawnSync(process.execPath, ["--import", "tsx", "--input-type=module", "-e", code], {
-    cwd: ROOT, env: { ...process.env, TSFLOW_BLAS: tsflowBlas }, encoding: "utf8", timeout: 60_000,
+    cwd: ROOT,
+    env: { ...process.env, TSFLOW_BLAS: tsflowBlas },
+    encoding: "utf8",
+    timeout: 60_000,
   });
   assert.equal(r.status, 0, `child with TSFLOW_BLAS=${tsflowBlas} failed: ${r.stderr}`);
   return { out: JSON.parse(r.stdout), stderr: r.stderr };
@@ -293,7 +376,9 @@ test("TSFLOW_BLAS naming a real CBLAS loads it", { skip: getBlas() === null ? "n
 test("the loaded BLAS binds axpy/scal/gemv when it exports them (OpenBLAS does)", (t) => {
   const blas = getBlas();
   if (!blas) return t.skip("no BLAS");
-  const bound = ["saxpy", "daxpy", "sscal", "dscal", "sgemv", "dgemv", "somatcopyT", "domatcopyT"].filter((k) => typeof (blas as unknown as Record<string, unknown>)[k] === "function");
+  const bound = ["saxpy", "daxpy", "sscal", "dscal", "sgemv", "dgemv", "somatcopyT", "domatcopyT"].filter(
+    (k) => typeof (blas as unknown as Record<string, unknown>)[k] === "function",
+  );
   t.diagnostic(`bound: ${bound.join(", ") || "none"}`);
   if (blas.name === "OpenBLAS") assert.equal(bound.length, 8);
 });
@@ -310,7 +395,8 @@ for (const F of [Float32Array, Float64Array]) {
   test(`axpy/scal ${F.name}: BLAS (or fallback) path matches the TypeScript loop, offsets, untouched outside`, () => {
     for (const n of [0, 1, 7, BLAS_MIN_VEC - 1, BLAS_MIN_VEC, 1000]) {
       for (const alpha of [1, -0.5, 0, 2.25]) {
-        const xOff = 3, yOff = 5;
+        const xOff = 3,
+          yOff = 5;
         const x = new F(rand(n + xOff + 2, n + 1));
         const y0 = new F(rand(n + yOff + 4, n + 2));
         const got = new F(y0);
@@ -332,11 +418,23 @@ for (const F of [Float32Array, Float64Array]) {
   });
 
   test(`gemv ${F.name}: both transposes, offsets, lda > n, beta 0/1/0.5 match the TypeScript loop and a gemm`, () => {
-    const dims: [number, number][] = [[1, 1], [3, 5], [16, 31], [40, 20], [BLAS_MIN_GEMV, 1], [1, BLAS_MIN_GEMV], [100, 70], [3000, 16]];
+    const dims: [number, number][] = [
+      [1, 1],
+      [3, 5],
+      [16, 31],
+      [40, 20],
+      [BLAS_MIN_GEMV, 1],
+      [1, BLAS_MIN_GEMV],
+      [100, 70],
+      [3000, 16],
+    ];
     for (const [m, n] of dims) {
       for (const ta of [false, true]) {
         for (const beta of [0, 1, 0.5]) {
-          const aOff = 2, lda = n + 3, xOff = 1, yOff = 4;
+          const aOff = 2,
+            lda = n + 3,
+            xOff = 1,
+            yOff = 4;
           const a = new F(rand(aOff + m * lda, m * 7 + n));
           const xLen = ta ? m : n;
           const yLen = ta ? n : m;
@@ -364,7 +462,8 @@ for (const F of [Float32Array, Float64Array]) {
 
 test("gemv: beta 0 overwrites y even when it holds NaN; empty x gives beta·y", () => {
   for (const F of [Float32Array, Float64Array]) {
-    const m = 64, n = 32;
+    const m = 64,
+      n = 32;
     const a = new F(rand(m * n, 9));
     const x = new F(rand(m, 10));
     const y = new F(n).fill(NaN);
@@ -404,7 +503,10 @@ test("blas_ops without a BLAS (TSFLOW_BLAS=none) gives the reference results", (
     process.stdout.write(JSON.stringify({ err }));
   `;
   const r = spawnSync(process.execPath, ["--import", "tsx", "--input-type=module", "-e", code], {
-    cwd: ROOT, env: { ...process.env, TSFLOW_BLAS: "none" }, encoding: "utf8", timeout: 60_000,
+    cwd: ROOT,
+    env: { ...process.env, TSFLOW_BLAS: "none" },
+    encoding: "utf8",
+    timeout: 60_000,
   });
   assert.equal(r.status, 0, r.stderr);
   assert.ok(JSON.parse(r.stdout).err < 1e-5, r.stdout);
@@ -413,8 +515,21 @@ test("blas_ops without a BLAS (TSFLOW_BLAS=none) gives the reference results", (
 
 for (const F of [Float32Array, Float64Array]) {
   test(`transpose ${F.name}: BLAS omatcopy (or fallback) and the tiled loop give Aᵀ exactly, strides and offsets honoured`, () => {
-    for (const [rows, cols] of [[1, 1], [1, 300], [300, 1], [3, 5], [16, 16], [33, 70], [6, 5000], [5000, 6], [100, 90]]) {
-      const aOff = 3, lda = cols + 2, bOff = 5, ldb = rows + 1;
+    for (const [rows, cols] of [
+      [1, 1],
+      [1, 300],
+      [300, 1],
+      [3, 5],
+      [16, 16],
+      [33, 70],
+      [6, 5000],
+      [5000, 6],
+      [100, 90],
+    ]) {
+      const aOff = 3,
+        lda = cols + 2,
+        bOff = 5,
+        ldb = rows + 1;
       const a = new F(rand(aOff + rows * lda, rows * 13 + cols));
       const b0 = new F(rand(bOff + cols * ldb + 2, rows + cols));
       const got = new F(b0);
@@ -424,7 +539,8 @@ for (const F of [Float32Array, Float64Array]) {
       assert.deepEqual(Array.from(got), Array.from(ref), `${rows}x${cols}`);
       for (let i = 0; i < rows; i++) for (let j = 0; j < cols; j++) assert.equal(got[bOff + j * ldb + i], a[aOff + i * lda + j]);
       // the gaps between B's rows are untouched
-      for (let j = 0; j < cols; j++) for (let i = rows; i < ldb && bOff + j * ldb + i < got.length; i++) assert.equal(got[bOff + j * ldb + i], b0[bOff + j * ldb + i]);
+      for (let j = 0; j < cols; j++)
+        for (let i = rows; i < ldb && bOff + j * ldb + i < got.length; i++) assert.equal(got[bOff + j * ldb + i], b0[bOff + j * ldb + i]);
     }
   });
 }
@@ -443,8 +559,17 @@ test("withBlasThreads limits the thread count for the call and restores it, even
   if (before !== undefined) {
     assert.equal(inside, Math.min(1, before));
     assert.equal(blas!.getThreads!(), before);
-    assert.throws(() => withBlasThreads(1, () => { throw new Error("boom"); }), /boom/);
+    assert.throws(
+      () =>
+        withBlasThreads(1, () => {
+          throw new Error("boom");
+        }),
+      /boom/,
+    );
     assert.equal(blas!.getThreads!(), before);
   }
-  assert.equal(withBlasThreads(1, () => 42), 42);
+  assert.equal(
+    withBlasThreads(1, () => 42),
+    42,
+  );
 });

@@ -18,8 +18,8 @@ import type { Backend, Handle } from "../src/core/backend.js";
  * GPU block compares cuBLASLt's epilogues with the unfused kernels and the CPU.
  */
 
-
-const grid = (r: number, c: number, s = 1, o = 0) => Array.from({ length: r }, (_, i) => Array.from({ length: c }, (_, j) => o + s * Math.sin(1 + i * 7 + j * 3)));
+const grid = (r: number, c: number, s = 1, o = 0) =>
+  Array.from({ length: r }, (_, i) => Array.from({ length: c }, (_, j) => o + s * Math.sin(1 + i * 7 + j * 3)));
 const ramp = (n: number) => Array.from({ length: n }, (_, i) => (i - n / 2) / n);
 
 /** A plan as a Session builds it (before its passes), every node on `device`. */
@@ -51,13 +51,32 @@ describe("epilogues: the pattern finder (pure)", () => {
       const a7 = tf.add(p7, p7, "add7");
       const fetches = [r1, a2, a3, a4, p4, a5, s5, a6, a7];
       const plan = planOf(fetches, cpuDevice());
-      assert.deepEqual(names(plan, findEpilogueGroups(plan, () => true)), [["mm1", "add1", "relu1"], ["mm2", "add2"], ["mm3", "add3"]]);
-      assert.deepEqual(findEpilogueGroups(plan, () => false), []);
+      assert.deepEqual(
+        names(
+          plan,
+          findEpilogueGroups(plan, () => true),
+        ),
+        [
+          ["mm1", "add1", "relu1"],
+          ["mm2", "add2"],
+          ["mm3", "add3"],
+        ],
+      );
+      assert.deepEqual(
+        findEpilogueGroups(plan, () => false),
+        [],
+      );
       const g = findEpilogueGroups(plan, () => true)[0];
       assert.equal(g.relu, true);
       // A Relu whose input is also fetched is left out; the product + add still group.
       const plan2 = planOf([r1, tf.identity((r1 as tf.SymbolicTensor).op.inputs[0] as never)], cpuDevice());
-      assert.deepEqual(names(plan2, findEpilogueGroups(plan2, () => true)), [["mm1", "add1"]]);
+      assert.deepEqual(
+        names(
+          plan2,
+          findEpilogueGroups(plan2, () => true),
+        ),
+        [["mm1", "add1"]],
+      );
     });
   });
 
@@ -71,7 +90,10 @@ describe("epilogues: the pattern finder (pure)", () => {
       const s = tf.shape(p);
       const plan = planOf([s, r], cpuDevice());
       // Shape(p) runs before the group here (fetched first): refused.
-      assert.deepEqual(findEpilogueGroups(plan, () => true), []);
+      assert.deepEqual(
+        findEpilogueGroups(plan, () => true),
+        [],
+      );
       const plan2 = planOf([r, s], cpuDevice());
       const gs = findEpilogueGroups(plan2, () => true);
       assert.deepEqual(names(plan2, gs), [["mm", "add", "relu"]]);
@@ -83,7 +105,10 @@ describe("epilogues: the pattern finder (pure)", () => {
         dep = tf.identity(b);
       });
       const plan3 = planOf([out, dep!], cpuDevice());
-      assert.deepEqual(findEpilogueGroups(plan3, () => true), []);
+      assert.deepEqual(
+        findEpilogueGroups(plan3, () => true),
+        [],
+      );
     });
   });
 });
@@ -127,7 +152,10 @@ function mlpTrain(device: string, epilogues: boolean, dtype: "float32" | "float6
         const step = new tf.train.GradientDescentOptimizer(0.2).minimize(loss);
         const sess = new tf.Session();
         sess.run(tf.globalVariablesInitializer());
-        const feeds = new Map<tf.Tensor, number[][]>([[x, grid(8, 6)], [t, grid(8, 3, 0.5, 0.2)]]);
+        const feeds = new Map<tf.Tensor, number[][]>([
+          [x, grid(8, 6)],
+          [t, grid(8, 3, 0.5, 0.2)],
+        ]);
         const losses: number[] = [];
         for (let i = 0; i < 6; i++) losses.push((sess.run([loss, step], feeds as never) as [E, null])[0].item() as number);
         const vars = [w1, b1, w2, b2].map((v) => Array.from((sess.run(v.value()) as E).dataSync() as Float32Array));
@@ -188,7 +216,9 @@ describe("epilogues on the GPU", gpuOnly, () => {
     ["biasAdd(x·Wᵀ)", (x, w, b) => tf.nn.biasAdd(tf.matmul(x, w, { transposeB: true }), b), false, true],
     ["relu(xᵀ·Wᵀ + b)", (x, w, b) => tf.nn.relu(tf.add(tf.matmul(x, w, { transposeA: true, transposeB: true }), b)), true, true],
   ];
-  const M = 37, K = 70, N = 45;
+  const M = 37,
+    K = 70,
+    N = 45;
   const run = (device: string, dtype: "float32" | "float64", f: Case[1], ta: boolean, tb: boolean, epilogues: boolean) => {
     tf.config.optimizer.setExperimentalOptions({ remapping: epilogues });
     return new tf.Graph().asDefault(() =>
@@ -210,7 +240,11 @@ describe("epilogues on the GPU", gpuOnly, () => {
     );
   };
   for (const [name, f, ta, tb] of cases) {
-    for (const [dtype, tf32] of [["float32", false], ["float32", true], ["float64", false]] as const) {
+    for (const [dtype, tf32] of [
+      ["float32", false],
+      ["float32", true],
+      ["float64", false],
+    ] as const) {
       it(`${name} ${dtype}${tf32 ? " TF32" : ""}: equals the unfused GPU ops and the CPU`, () => {
         tf.config.experimental.enableTensorFloat32Execution(tf32);
         const on = run("/gpu:0", dtype, f, ta, tb, true);

@@ -25,7 +25,10 @@ describe("examples", () => {
     assert.equal(r.notUseless, 10);
   });
 
-  for (const [mode, mod] of [["graph mode", linearGraph], ["eagerly with a tape", linearEager]] as const) {
+  for (const [mode, mod] of [
+    ["graph mode", linearGraph],
+    ["eagerly with a tape", linearEager],
+  ] as const) {
     it(`linear regression ${mode} learns W = 0.8 and b = 0.7 to two decimals`, () => {
       const r = mod.run(1000, false);
       assert.equal(Math.round(r.W * 100) / 100, 0.8, `W = ${r.W}`);

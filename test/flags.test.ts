@@ -227,12 +227,15 @@ describe("command-line syntax", () => {
 describe("errors", () => {
   test("an unknown flag is an InvalidArgumentError naming it, with a suggestion when one is close", () => {
     defineTutorialFlags();
-    assert.throws(() => flags.parse(["--batch_size=3"]), (e: unknown) => {
-      assert.ok(e instanceof tf.errors.InvalidArgumentError);
-      assert.equal(e.code, tf.errors.INVALID_ARGUMENT);
-      assert.match(e.message, /Unknown command line flag '--batch_size'/);
-      return true;
-    });
+    assert.throws(
+      () => flags.parse(["--batch_size=3"]),
+      (e: unknown) => {
+        assert.ok(e instanceof tf.errors.InvalidArgumentError);
+        assert.equal(e.code, tf.errors.INVALID_ARGUMENT);
+        assert.match(e.message, /Unknown command line flag '--batch_size'/);
+        return true;
+      },
+    );
     assert.throws(() => flags.parse(["--max_step=10"]), /Unknown command line flag '--max_step'\. Did you mean: --max_steps\?/);
     // --no only negates boolean flags
     assert.throws(() => flags.parse(["--nomax_steps"]), /Unknown command line flag '--nomax_steps'/);
@@ -295,11 +298,14 @@ describe("errors", () => {
 
   test("redefining a flag is an AlreadyExistsError; so is defining a help flag", () => {
     flags.defineInteger("max_steps", 1, "");
-    assert.throws(() => flags.defineInteger("max_steps", 2, ""), (e: unknown) => {
-      assert.ok(e instanceof tf.errors.AlreadyExistsError);
-      assert.match(e.message, /Flag --max_steps is already defined/);
-      return true;
-    });
+    assert.throws(
+      () => flags.defineInteger("max_steps", 2, ""),
+      (e: unknown) => {
+        assert.ok(e instanceof tf.errors.AlreadyExistsError);
+        assert.match(e.message, /Flag --max_steps is already defined/);
+        return true;
+      },
+    );
     assert.throws(() => flags.defineString("max_steps", "", ""), tf.errors.AlreadyExistsError);
     assert.throws(() => flags.defineBoolean("help", false, ""), tf.errors.AlreadyExistsError);
   });
@@ -313,7 +319,10 @@ describe("errors", () => {
   test("reading or assigning a flag that was never defined is a NotFoundError", () => {
     defineTutorialFlags();
     flags.parse([]);
-    assert.throws(() => FLAGS.max_step, (e: unknown) => e instanceof tf.errors.NotFoundError && /--max_step is not defined/.test(e.message));
+    assert.throws(
+      () => FLAGS.max_step,
+      (e: unknown) => e instanceof tf.errors.NotFoundError && /--max_step is not defined/.test(e.message),
+    );
     assert.throws(() => {
       FLAGS.nope = 1;
     }, tf.errors.NotFoundError);
@@ -416,7 +425,10 @@ describe("--help", () => {
     assert.match(text, /  --batch_size: Batch size\.\n    Must divide the dataset size\.\n    \(default: '32'\)\n    \(an integer >= 1\)\n/);
     // sorted by name
     const order = ["batch_size", "data_dir", "fake_data", "learning_rate", "max_steps"].map((n) => text.indexOf(`${n}:`));
-    assert.deepEqual([...order].sort((a, b) => a - b), order);
+    assert.deepEqual(
+      [...order].sort((a, b) => a - b),
+      order,
+    );
     assert.equal(text, flags.helpText("train.js"));
   });
 
@@ -482,7 +494,10 @@ describe("tf.app.run", () => {
       await new Promise((r) => setImmediate(r));
       assert.equal(process.exitCode, 3);
       process.exitCode = saved;
-      assert.equal(tf.app.run(() => 0, []), 0);
+      assert.equal(
+        tf.app.run(() => 0, []),
+        0,
+      );
       assert.equal(process.exitCode, saved);
     } finally {
       process.exitCode = saved;

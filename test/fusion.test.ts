@@ -16,7 +16,6 @@ import type { Backend } from "../src/core/backend.js";
  * block compares the CUDA fused kernels with the unfused ones and the CPU, and checks CUDA-graph capture.
  */
 
-
 type Build = () => { fetches: tf.Tensor[]; feeds?: [tf.Tensor, unknown][] };
 
 interface RunResult {
@@ -38,7 +37,10 @@ function runGraph(build: Build, mode: "off" | "all", device = "/cpu:0"): RunResu
           const meta = new tf.RunMetadata();
           const out = sess.run(fetches, feedMap as never, { traceLevel: 3 }, meta) as E[];
           const fused = meta.stepStats!.devStats.flatMap((d) => d.nodeStats.filter((s) => s.fusedNodes).map((s) => s.fusedNodes!));
-          const plan = sess.describePlan(fetches, feeds.map(([t]) => t));
+          const plan = sess.describePlan(
+            fetches,
+            feeds.map(([t]) => t),
+          );
           return { values: out.map((t) => Array.from(t.dataSync() as ArrayLike<unknown>)), fused, plan };
         } finally {
           sess.close();
@@ -52,7 +54,12 @@ function runGraph(build: Build, mode: "off" | "all", device = "/cpu:0"): RunResu
  * A tanh/sigmoid MLP (6 -> hidden -> 2) trained 6 SGD steps in a Session on `device`: its losses, its
  * variables, and what `more` reads from the session after the steps.
  */
-function trainTanhMlp<X>(device: string, hidden: number, rows: number, more: (sess: tf.Session, fetches: tf.Tensor[], feeds: Map<tf.Tensor, Float32Array>) => X): { losses: number[]; vars: number[][] } & X {
+function trainTanhMlp<X>(
+  device: string,
+  hidden: number,
+  rows: number,
+  more: (sess: tf.Session, fetches: tf.Tensor[], feeds: Map<tf.Tensor, Float32Array>) => X,
+): { losses: number[]; vars: number[][] } & X {
   return new tf.Graph().asDefault(() =>
     tf.device(device, () => {
       tf.setRandomSeed(3);
@@ -68,7 +75,10 @@ function trainTanhMlp<X>(device: string, hidden: number, rows: number, more: (se
       const sess = new tf.Session();
       try {
         sess.run(tf.globalVariablesInitializer());
-        const feeds = new Map<tf.Tensor, Float32Array>([[x, Float32Array.from(grid(rows, 6).flat())], [t, Float32Array.from(grid(rows, 2, 0.5, 0.5).flat())]]);
+        const feeds = new Map<tf.Tensor, Float32Array>([
+          [x, Float32Array.from(grid(rows, 6).flat())],
+          [t, Float32Array.from(grid(rows, 2, 0.5, 0.5).flat())],
+        ]);
         const losses: number[] = [];
         for (let i = 0; i < 6; i++) losses.push((sess.run([loss, step], feeds) as [E, null])[0].item() as number);
         const vars = [w1, b1, w2].map((v) => Array.from((sess.run(v.value()) as E).dataSync() as Float32Array));
@@ -89,7 +99,7 @@ function sameAsUnfused(build: Build, device?: string): RunResult {
   return on;
 }
 
-const ramp = (n: number, scale = 1, shift = 0) => Array.from({ length: n }, (_, i) => (Math.sin(i * 1.7 + 0.3) * scale) + shift);
+const ramp = (n: number, scale = 1, shift = 0) => Array.from({ length: n }, (_, i) => Math.sin(i * 1.7 + 0.3) * scale + shift);
 const grid = (r: number, c: number, scale = 1, shift = 0) => Array.from({ length: r }, (_, i) => ramp(c, scale, shift + i * 0.37));
 
 describe("fusion: values equal the unfused ops", () => {
@@ -98,7 +108,10 @@ describe("fusion: values equal the unfused ops", () => {
       const r = sameAsUnfused(() => {
         const x = tf.placeholder(dtype, [null, 5], { name: "x" });
         const row = tf.constant(ramp(5), { dtype });
-        const col = tf.constant(ramp(4).map((v) => [v]), { dtype });
+        const col = tf.constant(
+          ramp(4).map((v) => [v]),
+          { dtype },
+        );
         const h = tf.tanh(tf.multiply(tf.add(x, row), col));
         const y = tf.sqrt(tf.add(tf.square(tf.subtract(h, 0.25)), 1e-3));
         const z = tf.sigmoid(tf.realdiv(tf.exp(tf.negative(tf.abs(x))), tf.add(y, 2)));
@@ -119,7 +132,18 @@ describe("fusion: values equal the unfused ops", () => {
       const s = tf.where(c, tf.square(a), tf.negative(tf.abs(a)));
       const f = tf.multiply(tf.cast(s, "float32"), 0.5);
       const back = tf.cast(tf.floor(f), "int32");
-      return { fetches: [back, tf.cast(c, "float64")], feeds: [[x, [[1, 2, 3], [-4, 5, 2147483647]]]] };
+      return {
+        fetches: [back, tf.cast(c, "float64")],
+        feeds: [
+          [
+            x,
+            [
+              [1, 2, 3],
+              [-4, 5, 2147483647],
+            ],
+          ],
+        ],
+      };
     });
     assert.ok(r.fused.length >= 1);
   });
@@ -131,7 +155,13 @@ describe("fusion: values equal the unfused ops", () => {
       const u = tf.placeholder("uint8", [3], { name: "u" });
       const v = tf.multiply(tf.add(u, u), u);
       const b = tf.logicalNot(tf.logicalAnd(tf.greater(y, tf.constant(0, { dtype: "int64" })), tf.less(v, tf.constant(100, { dtype: "uint8" }))));
-      return { fetches: [y, v, b], feeds: [[x, [3, -4, 100000]], [u, [7, 200, 3]]] };
+      return {
+        fetches: [y, v, b],
+        feeds: [
+          [x, [3, -4, 100000]],
+          [u, [7, 200, 3]],
+        ],
+      };
     });
     assert.ok(r.fused.length >= 2, `fused steps: ${r.fused.length}`);
   });
@@ -149,7 +179,13 @@ describe("fusion: values equal the unfused ops", () => {
     const build: Build = () => {
       const x = tf.placeholder("float32", [null], { name: "x" });
       const y = tf.placeholder("float32", [null], { name: "y" });
-      return { fetches: [tf.exp(tf.add(tf.square(x), y, { name: "bad" }))], feeds: [[x, [1, 2, 3]], [y, [1, 2]]] };
+      return {
+        fetches: [tf.exp(tf.add(tf.square(x), y, { name: "bad" }))],
+        feeds: [
+          [x, [1, 2, 3]],
+          [y, [1, 2]],
+        ],
+      };
     };
     const message = (mode: "off" | "all") => {
       try {
@@ -179,7 +215,18 @@ describe("fusion: what is not fused", () => {
     const r = sameAsUnfused(() => {
       const x = tf.placeholder("float32", [2, 2], { name: "x" });
       const shared = tf.tanh(tf.add(x, 1), { name: "shared" });
-      return { fetches: [tf.multiply(tf.exp(shared), 3), tf.matmul(shared, shared)], feeds: [[x, [[1, 2], [3, 4]]]] };
+      return {
+        fetches: [tf.multiply(tf.exp(shared), 3), tf.matmul(shared, shared)],
+        feeds: [
+          [
+            x,
+            [
+              [1, 2],
+              [3, 4],
+            ],
+          ],
+        ],
+      };
     });
     for (const g of r.fused) assert.ok(!g.slice(0, -1).includes("shared"), `shared fused away in ${g}`);
   });
@@ -205,7 +252,14 @@ describe("fusion: what is not fused", () => {
   });
 
   it("the grouping pass (pure): consumers outside, fetched slots, devices", () => {
-    const n = (ins: number[], out: number, extra: Partial<FusionNodeInfo> = {}): FusionNodeInfo => ({ inputSlots: ins, outputSlots: [out], device: "d", fusible: true, canBeInterior: true, ...extra });
+    const n = (ins: number[], out: number, extra: Partial<FusionNodeInfo> = {}): FusionNodeInfo => ({
+      inputSlots: ins,
+      outputSlots: [out],
+      device: "d",
+      fusible: true,
+      canBeInterior: true,
+      ...extra,
+    });
     // 0: a = f(x); 1: b = g(a); 2: c = h(b, a); 3: d = k(c)
     const chain = [n([0], 1), n([1], 2), n([2, 1], 3), n([3], 4)];
     assert.deepEqual(findFusionGroups(chain, new Set()), [{ members: [0, 1, 2, 3], inputs: [0] }]);
@@ -251,7 +305,13 @@ describe("fusion: when the backend declines a group", () => {
         new tf.Graph().asDefault(() =>
           tf.device("/cpu:0", () => {
             const x = tf.placeholder("float32", [3, 2], { name: "x" });
-            const w = new tf.Variable([[0.5, -0.25], [0.125, 1]], { name: "W" });
+            const w = new tf.Variable(
+              [
+                [0.5, -0.25],
+                [0.125, 1],
+              ],
+              { name: "W" },
+            );
             const b = new tf.Variable([0.1, -0.2], { name: "b" });
             const loss = tf.reduceSum(tf.square(tf.subtract(tf.tanh(tf.add(tf.matmul(x, w), b)), 0.3)));
             const step = new tf.train.RMSPropOptimizer(0.05, { momentum: 0.9, centered: true }).minimize(loss);
@@ -297,35 +357,60 @@ describe("fusion on the GPU", gpuOnly, () => {
 
   /** Values of a GPU run against the CPU reference (float32 computes in float on the GPU, in double on the CPU). */
   const close = (gpuVals: unknown[][], cpuVals: unknown[][], rel = 2e-6) => {
-    gpuVals.forEach((g, k) => g.forEach((v, i) => {
-      const c = cpuVals[k][i];
-      if (typeof v !== "number" || typeof c !== "number" || !Number.isFinite(c)) return assert.deepStrictEqual(v, c, `output ${k}[${i}]`);
-      assert.ok(Math.abs(v - c) <= rel * Math.max(1, Math.abs(c)), `output ${k}[${i}]: ${v} vs ${c}`);
-    }));
+    gpuVals.forEach((g, k) =>
+      g.forEach((v, i) => {
+        const c = cpuVals[k][i];
+        if (typeof v !== "number" || typeof c !== "number" || !Number.isFinite(c)) return assert.deepStrictEqual(v, c, `output ${k}[${i}]`);
+        assert.ok(Math.abs(v - c) <= rel * Math.max(1, Math.abs(c)), `output ${k}[${i}]: ${v} vs ${c}`);
+      }),
+    );
   };
 
   const chains: [string, Build][] = [
-    ["float32 broadcasts, unary and binary", () => {
-      const x = tf.placeholder("float32", [null, 33], { name: "x" });
-      const row = tf.constant(ramp(33), { dtype: "float32" });
-      const col = tf.constant(ramp(40).map((v) => [v]), { dtype: "float32" });
-      const h = tf.tanh(tf.multiply(tf.add(x, row), col));
-      const y = tf.sqrt(tf.add(tf.square(tf.subtract(h, 0.25)), 1e-3));
-      return { fetches: [tf.sigmoid(tf.realdiv(tf.exp(tf.negative(tf.abs(x))), tf.add(y, 2)))], feeds: [[x, grid(40, 33, 3)]] };
-    }],
-    ["float64 with a rank-3 broadcast", () => {
-      const x = tf.placeholder("float64", [2, 3, 5], { name: "x" });
-      const m = tf.constant([[[1], [2], [3]]], { dtype: "float64" });
-      const v = tf.constant([ramp(5)], { dtype: "float64" });
-      return { fetches: [tf.exp(tf.multiply(tf.add(x, m), tf.log1p(tf.square(v))))], feeds: [[x, [grid(3, 5), grid(3, 5, 2)]]] };
-    }],
-    ["int32 with comparisons, select and casts", () => {
-      const x = tf.placeholder("int32", [null, 3], { name: "x" });
-      const a = tf.multiply(tf.add(x, tf.constant([2147483000, -7, 13], { dtype: "int32" })), tf.constant([[3], [-5]], { dtype: "int32" }));
-      const c = tf.greater(a, tf.constant(0, { dtype: "int32" }));
-      const s = tf.where(c, tf.square(a), tf.negative(tf.abs(a)));
-      return { fetches: [tf.cast(tf.floor(tf.multiply(tf.cast(s, "float32"), 0.5)), "int32")], feeds: [[x, [[1, 2, 3], [-4, 5, 2147483647]]]] };
-    }],
+    [
+      "float32 broadcasts, unary and binary",
+      () => {
+        const x = tf.placeholder("float32", [null, 33], { name: "x" });
+        const row = tf.constant(ramp(33), { dtype: "float32" });
+        const col = tf.constant(
+          ramp(40).map((v) => [v]),
+          { dtype: "float32" },
+        );
+        const h = tf.tanh(tf.multiply(tf.add(x, row), col));
+        const y = tf.sqrt(tf.add(tf.square(tf.subtract(h, 0.25)), 1e-3));
+        return { fetches: [tf.sigmoid(tf.realdiv(tf.exp(tf.negative(tf.abs(x))), tf.add(y, 2)))], feeds: [[x, grid(40, 33, 3)]] };
+      },
+    ],
+    [
+      "float64 with a rank-3 broadcast",
+      () => {
+        const x = tf.placeholder("float64", [2, 3, 5], { name: "x" });
+        const m = tf.constant([[[1], [2], [3]]], { dtype: "float64" });
+        const v = tf.constant([ramp(5)], { dtype: "float64" });
+        return { fetches: [tf.exp(tf.multiply(tf.add(x, m), tf.log1p(tf.square(v))))], feeds: [[x, [grid(3, 5), grid(3, 5, 2)]]] };
+      },
+    ],
+    [
+      "int32 with comparisons, select and casts",
+      () => {
+        const x = tf.placeholder("int32", [null, 3], { name: "x" });
+        const a = tf.multiply(tf.add(x, tf.constant([2147483000, -7, 13], { dtype: "int32" })), tf.constant([[3], [-5]], { dtype: "int32" }));
+        const c = tf.greater(a, tf.constant(0, { dtype: "int32" }));
+        const s = tf.where(c, tf.square(a), tf.negative(tf.abs(a)));
+        return {
+          fetches: [tf.cast(tf.floor(tf.multiply(tf.cast(s, "float32"), 0.5)), "int32")],
+          feeds: [
+            [
+              x,
+              [
+                [1, 2, 3],
+                [-4, 5, 2147483647],
+              ],
+            ],
+          ],
+        };
+      },
+    ],
   ];
 
   for (const [name, build] of chains) {

@@ -86,8 +86,12 @@ describe("cuda: no driver", () => {
       const [a, b] = [tf.constant(1), tf.constant(2)];
       const x = tf.device("/device:GPU:7", () => tf.add(a, b, { name: "far" }));
       const s = new tf.Session({ config: { allowSoftPlacement: false } });
-      assert.throws(() => s.run(x), (e: Error) => e instanceof tf.errors.InvalidArgumentError &&
-        /Cannot assign a device for operation far: .*explicitly assigned to \/device:GPU:7 but available devices are/.test(e.message));
+      assert.throws(
+        () => s.run(x),
+        (e: Error) =>
+          e instanceof tf.errors.InvalidArgumentError &&
+          /Cannot assign a device for operation far: .*explicitly assigned to \/device:GPU:7 but available devices are/.test(e.message),
+      );
       const soft = new tf.Session({ config: { allowSoftPlacement: true } });
       assert.equal((soft.run(x) as E).item(), 3);
     });
@@ -143,7 +147,10 @@ describe("cuda: code generation (no GPU needed)", () => {
     assert.deepEqual(collapseBroadcast([3, 1, 4], [3, 1, 4], [1, 1, 1]), { dims: [12], sa: [1], sb: [0] });
     assert.deepEqual(reductionPasses([8, 16], [1]), [{ outer: 8, R: 16, inner: 1 }]);
     assert.deepEqual(reductionPasses([8, 16, 4], [0, 1]), [{ outer: 1, R: 128, inner: 4 }]);
-    assert.deepEqual(reductionPasses([2, 3, 4, 5], [0, 2]), [{ outer: 6, R: 4, inner: 5 }, { outer: 1, R: 2, inner: 15 }]);
+    assert.deepEqual(reductionPasses([2, 3, 4, 5], [0, 2]), [
+      { outer: 6, R: 4, inner: 5 },
+      { outer: 1, R: 2, inner: 15 },
+    ]);
   });
 });
 
@@ -217,15 +224,23 @@ describe("cuda: the device", gpuOnly, () => {
     const b = gpuBackend(0)!;
     const info = b.ctx.info;
     assert.ok(info.totalMemory > 2 ** 30);
-    t.diagnostic(`${info.name}, sm_${info.computeCapability.join("")}, ${(info.totalMemory / 2 ** 30).toFixed(1)} GiB, ${info.multiprocessors} SMs; NVRTC ${b.compiler.version.join(".")} -> ${b.compiler.arch}; cuBLAS ${b.blas.version}`);
+    t.diagnostic(
+      `${info.name}, sm_${info.computeCapability.join("")}, ${(info.totalMemory / 2 ** 30).toFixed(1)} GiB, ${info.multiprocessors} SMs; NVRTC ${b.compiler.version.join(".")} -> ${b.compiler.arch}; cuBLAS ${b.blas.version}`,
+    );
     assert.deepEqual(tf.config.listLogicalDevices("GPU").map((d) => d.name)[0], "/device:GPU:0");
   });
 
   it("places ops with a GPU kernel on GPU:0 by default, others on the CPU", () => {
-    const x = tf.constant([[1, 2], [3, 4]]);
+    const x = tf.constant([
+      [1, 2],
+      [3, 4],
+    ]);
     const y = tf.matmul(x, x);
     assert.ok(onGpu(y), (y as E).device);
-    assert.deepEqual((y as E).arraySync(), [[7, 10], [15, 22]]);
+    assert.deepEqual((y as E).arraySync(), [
+      [7, 10],
+      [15, 22],
+    ]);
     const s = tf.constant(["a", "b"]);
     assert.match((s as E).device, /CPU:0$/);
     const c = cpu(() => tf.add(x, 1));
@@ -233,7 +248,10 @@ describe("cuda: the device", gpuOnly, () => {
     // A CPU value meets a GPU value: copied once, computed on the GPU.
     const z = tf.add(y, c);
     assert.ok(onGpu(z));
-    assert.deepEqual((z as E).arraySync(), [[9, 13], [19, 27]]);
+    assert.deepEqual((z as E).arraySync(), [
+      [9, 13],
+      [19, 27],
+    ]);
   });
 });
 
@@ -264,7 +282,24 @@ describe("cuda: device configuration through tf.config (a fresh process)", gpuOn
 });
 
 describe("cuda: elementwise ops generated from the op table", gpuOnly, () => {
-  const shapesBinary: [number[], number[]][] = [[[5, 41], [5, 41]], [[5, 41], [41]], [[41], [5, 41]], [[5, 1], [1, 41]], [[], [5, 41]], [[5, 41], []], [[2, 3, 1, 7], [3, 5, 1]]];
+  const shapesBinary: [number[], number[]][] = [
+    [
+      [5, 41],
+      [5, 41],
+    ],
+    [[5, 41], [41]],
+    [[41], [5, 41]],
+    [
+      [5, 1],
+      [1, 41],
+    ],
+    [[], [5, 41]],
+    [[5, 41], []],
+    [
+      [2, 3, 1, 7],
+      [3, 5, 1],
+    ],
+  ];
   for (const def of allOpSchemas()) {
     if (!def.elementwise) continue;
     const arity = def.dtypeGroups?.[0]?.length === 2 ? 2 : 1;
@@ -351,7 +386,14 @@ describe("cuda: other kernels against the CPU", gpuOnly, () => {
         });
       }
     }
-    const idx = tf.constant([[0, 2], [1, 5], [-1, 3]], { dtype: "int32" });
+    const idx = tf.constant(
+      [
+        [0, 2],
+        [1, 5],
+        [-1, 3],
+      ],
+      { dtype: "int32" },
+    );
     for (const axis of [-1, 0, 1]) {
       assertMatches(`oneHot axis ${axis}`, gpu(() => tf.oneHot(idx, 4, 1, 0, axis)) as E, cpu(() => tf.oneHot(idx, 4, 1, 0, axis)) as E);
     }
@@ -359,8 +401,30 @@ describe("cuda: other kernels against the CPU", gpuOnly, () => {
 
   it("reductions over any axes, with and without keepdims", () => {
     const r = rng(11);
-    const cases: [number[], number[]][] = [[[7, 300], [1]], [[7, 300], [0]], [[7, 300], [0, 1]], [[4, 5, 6, 7], [1, 3]], [[3, 70000], [1]],
-      [[70000, 3], [0]], [[2, 100000], [0, 1]], [[1, 1, 5], [0, 1]], [[6], [0]], [[3, 4], [-1]]];
+    const cases: [number[], number[]][] = [
+      [[7, 300], [1]],
+      [[7, 300], [0]],
+      [
+        [7, 300],
+        [0, 1],
+      ],
+      [
+        [4, 5, 6, 7],
+        [1, 3],
+      ],
+      [[3, 70000], [1]],
+      [[70000, 3], [0]],
+      [
+        [2, 100000],
+        [0, 1],
+      ],
+      [
+        [1, 1, 5],
+        [0, 1],
+      ],
+      [[6], [0]],
+      [[3, 4], [-1]],
+    ];
     for (const dtype of ["float32", "float64", "int32", "int64"] as DType[]) {
       for (const [shape, axes] of cases) {
         const n = shape.reduce((p, d) => p * d, 1);
@@ -369,19 +433,31 @@ describe("cuda: other kernels against the CPU", gpuOnly, () => {
         for (const op of ["Sum", "Mean", "Max", "Min"] as const) {
           for (const keep of [false, true]) {
             // float32 sums accumulate in double on the GPU: the reference is the float64 result, rounded.
-            const want = cpu(() => (dtype === "float32"
-              ? tf.cast(runOp(op, [tf.cast(x, "float64"), tf.constant(axes, { dtype: "int32" })], { keep_dims: keep }), "float32")
-              : runOp(op, [x, tf.constant(axes, { dtype: "int32" })], { keep_dims: keep }))) as E;
+            const want = cpu(() =>
+              dtype === "float32"
+                ? tf.cast(runOp(op, [tf.cast(x, "float64"), tf.constant(axes, { dtype: "int32" })], { keep_dims: keep }), "float32")
+                : runOp(op, [x, tf.constant(axes, { dtype: "int32" })], { keep_dims: keep }),
+            ) as E;
             const got = gpu(() => runOp(op, [x, tf.constant(axes, { dtype: "int32" })], { keep_dims: keep }));
             assert.ok(onGpu(got));
-            assertMatches(`${op}/${dtype} [${shape}] axes [${axes}] keep=${keep}`, got, want, dtype === "float32" ? 2e-7 : 1e-12, dtype === "float32" ? 1e-7 : 1e-12);
+            assertMatches(
+              `${op}/${dtype} [${shape}] axes [${axes}] keep=${keep}`,
+              got,
+              want,
+              dtype === "float32" ? 2e-7 : 1e-12,
+              dtype === "float32" ? 1e-7 : 1e-12,
+            );
           }
         }
       }
     }
     const b = makeTensor(Uint8Array.from([1, 0, 1, 1, 1, 1]), "bool", [2, 3]);
     for (const op of ["Any", "All"] as const) {
-      assertMatches(op, gpu(() => runOp(op, [b, tf.constant([1], { dtype: "int32" })])), cpu(() => runOp(op, [b, tf.constant([1], { dtype: "int32" })])));
+      assertMatches(
+        op,
+        gpu(() => runOp(op, [b, tf.constant([1], { dtype: "int32" })])),
+        cpu(() => runOp(op, [b, tf.constant([1], { dtype: "int32" })])),
+      );
     }
   });
 
@@ -398,10 +474,25 @@ describe("cuda: other kernels against the CPU", gpuOnly, () => {
       }
       return Math.sqrt(num / den);
     };
-    for (const [m, k, n] of [[64, 128, 32], [3, 5, 7], [257, 129, 65]]) {
-      for (const [ta, tb] of [[false, false], [true, false], [false, true], [true, true]]) {
-        const a = tf.constant(Float64Array.from({ length: m * k }, () => r() - 0.5), { dtype: "float64", shape: ta ? [k, m] : [m, k] }) as E;
-        const b = tf.constant(Float64Array.from({ length: k * n }, () => r() - 0.5), { dtype: "float64", shape: tb ? [n, k] : [k, n] }) as E;
+    for (const [m, k, n] of [
+      [64, 128, 32],
+      [3, 5, 7],
+      [257, 129, 65],
+    ]) {
+      for (const [ta, tb] of [
+        [false, false],
+        [true, false],
+        [false, true],
+        [true, true],
+      ]) {
+        const a = tf.constant(
+          Float64Array.from({ length: m * k }, () => r() - 0.5),
+          { dtype: "float64", shape: ta ? [k, m] : [m, k] },
+        ) as E;
+        const b = tf.constant(
+          Float64Array.from({ length: k * n }, () => r() - 0.5),
+          { dtype: "float64", shape: tb ? [n, k] : [k, n] },
+        ) as E;
         const ref = cpu(() => tf.matmul(a, b, ta, tb)) as E;
         const g64 = gpu(() => tf.matmul(a, b, ta, tb)) as E;
         assert.ok(onGpu(g64));
@@ -417,9 +508,32 @@ describe("cuda: other kernels against the CPU", gpuOnly, () => {
       }
     }
     // Batched, with broadcast batch dims.
-    for (const [sa, sb] of [[[4, 3, 5], [4, 5, 2]], [[4, 3, 5], [5, 2]], [[2, 1, 3, 5], [1, 3, 5, 2]], [[1, 3, 5], [6, 5, 2]]]) {
-      const a = tf.constant(Float64Array.from({ length: sa.reduce((p, d) => p * d, 1) }, () => r() - 0.5), { dtype: "float64", shape: sa }) as E;
-      const b = tf.constant(Float64Array.from({ length: sb.reduce((p, d) => p * d, 1) }, () => r() - 0.5), { dtype: "float64", shape: sb }) as E;
+    for (const [sa, sb] of [
+      [
+        [4, 3, 5],
+        [4, 5, 2],
+      ],
+      [
+        [4, 3, 5],
+        [5, 2],
+      ],
+      [
+        [2, 1, 3, 5],
+        [1, 3, 5, 2],
+      ],
+      [
+        [1, 3, 5],
+        [6, 5, 2],
+      ],
+    ]) {
+      const a = tf.constant(
+        Float64Array.from({ length: sa.reduce((p, d) => p * d, 1) }, () => r() - 0.5),
+        { dtype: "float64", shape: sa },
+      ) as E;
+      const b = tf.constant(
+        Float64Array.from({ length: sb.reduce((p, d) => p * d, 1) }, () => r() - 0.5),
+        { dtype: "float64", shape: sb },
+      ) as E;
       assertMatches(`batch matmul [${sa}] x [${sb}]`, gpu(() => tf.matmul(a, b)) as E, cpu(() => tf.matmul(a, b)) as E, 1e-12, 1e-12);
     }
   });
@@ -427,16 +541,33 @@ describe("cuda: other kernels against the CPU", gpuOnly, () => {
   it("softmax, log-softmax and the cross-entropies", () => {
     const r = rng(5);
     for (const dtype of ["float32", "float64"] as DType[]) {
-      for (const [rows, C] of [[8, 10], [3, 1000], [1, 5]]) {
-        const x = makeTensor(Float64Array.from({ length: rows * C }, () => (r() - 0.5) * 20), dtype, [rows, C]);
+      for (const [rows, C] of [
+        [8, 10],
+        [3, 1000],
+        [1, 5],
+      ]) {
+        const x = makeTensor(
+          Float64Array.from({ length: rows * C }, () => (r() - 0.5) * 20),
+          dtype,
+          [rows, C],
+        );
         assertMatches("Softmax", gpu(() => tf.nn.softmax(x)) as E, cpu(() => tf.nn.softmax(x)) as E);
         assertMatches("LogSoftmax", gpu(() => tf.nn.logSoftmax(x)) as E, cpu(() => tf.nn.logSoftmax(x)) as E, 2e-5, 1e-5);
-        const labels = tf.nn.softmax(makeTensor(Float64Array.from({ length: rows * C }, () => r() * 4), dtype, [rows, C]));
+        const labels = tf.nn.softmax(
+          makeTensor(
+            Float64Array.from({ length: rows * C }, () => r() * 4),
+            dtype,
+            [rows, C],
+          ),
+        );
         const [gl, gb] = gpu(() => execute("SoftmaxCrossEntropyWithLogits", [x, labels])) as E[];
         const [cl, cb] = cpu(() => execute("SoftmaxCrossEntropyWithLogits", [x, labels])) as E[];
         assertMatches("xent loss", gl, cl, 2e-5, 1e-5);
         assertMatches("xent backprop", gb, cb);
-        const sparse = tf.constant(Int32Array.from({ length: rows }, () => Math.floor(r() * C)), { dtype: "int32" });
+        const sparse = tf.constant(
+          Int32Array.from({ length: rows }, () => Math.floor(r() * C)),
+          { dtype: "int32" },
+        );
         const [sl, sb] = gpu(() => execute("SparseSoftmaxCrossEntropyWithLogits", [x, sparse])) as E[];
         const [csl, csb] = cpu(() => execute("SparseSoftmaxCrossEntropyWithLogits", [x, sparse])) as E[];
         assert.ok(onGpu(sl));
@@ -451,18 +582,29 @@ describe("cuda: other kernels against the CPU", gpuOnly, () => {
     const X = Float32Array.from({ length: 32 * 20 }, () => r() - 0.5);
     const Y = Int32Array.from({ length: 32 }, () => Math.floor(r() * 10));
     const W0 = Float32Array.from({ length: 20 * 10 }, () => (r() - 0.5) * 0.1);
-    const run = (dev: <T>(f: () => T) => T) => dev(() => {
-      const w = new tf.Variable(tf.constant(W0, { shape: [20, 10] }));
-      const bias = new tf.Variable(tf.zeros([10]));
-      const opt = new tf.train.GradientDescentOptimizer(0.5);
-      for (let step = 0; step < 3; step++) {
-        const tape = new tf.GradientTape();
-        const loss = tape.run(() => tf.reduceMean(tf.nn.sparseSoftmaxCrossEntropyWithLogits({ labels: tf.constant(Y), logits: tf.nn.biasAdd(tf.matmul(tf.constant(X, { shape: [32, 20] }), w), bias) })));
-        const grads = tape.gradient(loss, [w, bias]) as tf.Tensor[];
-        opt.applyGradients([[grads[0], w], [grads[1], bias]]);
-      }
-      return [w.value(), bias.value()] as E[];
-    });
+    const run = (dev: <T>(f: () => T) => T) =>
+      dev(() => {
+        const w = new tf.Variable(tf.constant(W0, { shape: [20, 10] }));
+        const bias = new tf.Variable(tf.zeros([10]));
+        const opt = new tf.train.GradientDescentOptimizer(0.5);
+        for (let step = 0; step < 3; step++) {
+          const tape = new tf.GradientTape();
+          const loss = tape.run(() =>
+            tf.reduceMean(
+              tf.nn.sparseSoftmaxCrossEntropyWithLogits({
+                labels: tf.constant(Y),
+                logits: tf.nn.biasAdd(tf.matmul(tf.constant(X, { shape: [32, 20] }), w), bias),
+              }),
+            ),
+          );
+          const grads = tape.gradient(loss, [w, bias]) as tf.Tensor[];
+          opt.applyGradients([
+            [grads[0], w],
+            [grads[1], bias],
+          ]);
+        }
+        return [w.value(), bias.value()] as E[];
+      });
     tf.config.experimental.enableTensorFloat32Execution(false);
     try {
       const [gw, gb] = run(gpu);
@@ -478,7 +620,14 @@ describe("cuda: other kernels against the CPU", gpuOnly, () => {
     const g = new tf.Graph();
     g.asDefault(() => {
       const x = tf.placeholder("float32", [null, 3], { name: "x" });
-      const w = tf.constant([[1, 2], [3, 4], [5, 6]], { dtype: "float32", name: "w" });
+      const w = tf.constant(
+        [
+          [1, 2],
+          [3, 4],
+          [5, 6],
+        ],
+        { dtype: "float32", name: "w" },
+      );
       const y = tf.reduceSum(tf.nn.relu(tf.matmul(x, w, { name: "mm" })), 1, { name: "out" });
       const logs: string[] = [];
       const orig = console.log;
@@ -486,12 +635,26 @@ describe("cuda: other kernels against the CPU", gpuOnly, () => {
       let v: E;
       try {
         const s = new tf.Session({ config: { logDevicePlacement: true } });
-        v = s.run(y, new Map<tf.SymbolicTensor, number[][]>([[x as tf.SymbolicTensor, [[1, 0, 0], [0, -1, 0]]]])) as E;
+        v = s.run(
+          y,
+          new Map<tf.SymbolicTensor, number[][]>([
+            [
+              x as tf.SymbolicTensor,
+              [
+                [1, 0, 0],
+                [0, -1, 0],
+              ],
+            ],
+          ]),
+        ) as E;
       } finally {
         console.log = orig;
       }
       assert.deepEqual(Array.from(v.dataSync() as Float32Array), [3, 0]);
-      assert.ok(logs.some((l) => /^mm: \(MatMul\): .*GPU:0$/.test(l)), logs.join("\n"));
+      assert.ok(
+        logs.some((l) => /^mm: \(MatMul\): .*GPU:0$/.test(l)),
+        logs.join("\n"),
+      );
     });
   });
 });
@@ -504,27 +667,34 @@ describe("cuda: training fully on the GPU", gpuOnly, () => {
     for (const t of [c, z, o]) assert.ok(onGpu(t), (t as E).device);
     assert.match((cpu(() => tf.constant([1, 2])) as E).device, /CPU:0$/);
     assert.match((tf.constant(["a"]) as E).device, /CPU:0$/);
-    const v = new tf.Variable([[1, 2], [3, 4]]);
+    const v = new tf.Variable([
+      [1, 2],
+      [3, 4],
+    ]);
     assert.ok(onGpu(v.value()));
     const fromCpu = new tf.Variable(cpu(() => tf.constant([5, 6])));
     assert.ok(onGpu(fromCpu.value()), "a variable is placed on the default device whatever its initial value's");
     const onCpuVar = cpu(() => new tf.Variable([1, 2]));
     assert.match((onCpuVar.value() as E).device, /CPU:0$/);
     assert.deepEqual((c as E).arraySync(), [1, 2, 3]);
-    assert.deepEqual((z as E).arraySync(), [[0, 0, 0], [0, 0, 0]]);
+    assert.deepEqual((z as E).arraySync(), [
+      [0, 0, 0],
+      [0, 0, 0],
+    ]);
   });
 
   it("random ops run on the GPU and draw the CPU's numbers (uniform bit for bit)", () => {
     for (const dtype of ["float32", "float64"] as DType[]) {
       for (const n of [1, 7, 1000, 4099]) {
-        const draw = (dev: <T>(f: () => T) => T) => dev(() => {
-          tf.random.setSeed(11);
-          const a = tf.randomUniform([n], { dtype, seed: 3 }) as E;
-          const b = tf.randomUniform([n], { dtype, seed: 3 }) as E; // the same generator, continued
-          const c = tf.randomNormal([n], { dtype, seed: 4 }) as E;
-          const d = tf.randomNormal([n + 1], { dtype, seed: 4 }) as E;
-          return [a, b, c, d];
-        });
+        const draw = (dev: <T>(f: () => T) => T) =>
+          dev(() => {
+            tf.random.setSeed(11);
+            const a = tf.randomUniform([n], { dtype, seed: 3 }) as E;
+            const b = tf.randomUniform([n], { dtype, seed: 3 }) as E; // the same generator, continued
+            const c = tf.randomNormal([n], { dtype, seed: 4 }) as E;
+            const d = tf.randomNormal([n + 1], { dtype, seed: 4 }) as E;
+            return [a, b, c, d];
+          });
         const g = draw(gpu);
         const c = draw(cpu);
         for (const t of g) assert.ok(onGpu(t), t.device);
@@ -573,25 +743,54 @@ describe("cuda: training fully on the GPU", gpuOnly, () => {
     for (const alg of ["direct", "im2col"] as const) withOptions({ convAlgorithm: alg }, () => convCases(alg));
     assert.equal(fallbacks(), before, "no convolution fell back to the CPU");
     // Column sums of [R, C] with few columns (a convolution's BiasAddGrad) against the CPU.
-    for (const [R, C] of [[50000, 6], [4096, 16], [12544, 64], [1024, 120], [300, 256]]) {
-      const v = tf.constant(Float32Array.from({ length: R * C }, () => r() - 0.5), { shape: [R, C] }) as E;
+    for (const [R, C] of [
+      [50000, 6],
+      [4096, 16],
+      [12544, 64],
+      [1024, 120],
+      [300, 256],
+    ]) {
+      const v = tf.constant(
+        Float32Array.from({ length: R * C }, () => r() - 0.5),
+        { shape: [R, C] },
+      ) as E;
       // Sums accumulate in double on the GPU: the reference is the float64 sum, rounded.
       const want = cpu(() => tf.cast(tf.reduceSum(tf.cast(v, "float64"), 0), "float32")) as E;
-      assertMatches(`BiasAddGrad [${R}, ${C}]`, gpu(() => runOp("BiasAddGrad", [v], { data_format: "NHWC" })), want, 2e-7, 1e-7);
+      assertMatches(
+        `BiasAddGrad [${R}, ${C}]`,
+        gpu(() => runOp("BiasAddGrad", [v], { data_format: "NHWC" })),
+        want,
+        2e-7,
+        1e-7,
+      );
       assertMatches(`Sum over rows [${R}, ${C}]`, gpu(() => tf.reduceSum(v, 0)) as E, want, 2e-7, 1e-7);
     }
     function convCases(alg: string): void {
       for (const c of cases) {
         const attrs = { strides: [1, c.s, c.s, 1], padding: c.pad, dilations: [1, c.d, c.d, 1], data_format: "NHWC" };
-        const x = tf.constant(Float64Array.from({ length: c.x.reduce((p, v) => p * v, 1) }, () => r() - 0.5), { dtype: "float64", shape: c.x }) as E;
-        const f = tf.constant(Float64Array.from({ length: c.f.reduce((p, v) => p * v, 1) }, () => r() - 0.5), { dtype: "float64", shape: c.f }) as E;
+        const x = tf.constant(
+          Float64Array.from({ length: c.x.reduce((p, v) => p * v, 1) }, () => r() - 0.5),
+          { dtype: "float64", shape: c.x },
+        ) as E;
+        const f = tf.constant(
+          Float64Array.from({ length: c.f.reduce((p, v) => p * v, 1) }, () => r() - 0.5),
+          { dtype: "float64", shape: c.f },
+        ) as E;
         const y = cpu(() => runOp("Conv2D", [x, f], attrs));
-        const dy = tf.constant(Float64Array.from({ length: y.size }, () => r() - 0.5), { dtype: "float64", shape: y.shape }) as E;
+        const dy = tf.constant(
+          Float64Array.from({ length: y.size }, () => r() - 0.5),
+          { dtype: "float64", shape: y.shape },
+        ) as E;
         const xs = tf.constant(c.x, { dtype: "int32" });
         const fs = tf.constant(c.f, { dtype: "int32" });
         const ref = [y, cpu(() => runOp("Conv2DBackpropInput", [xs, f, dy], attrs)), cpu(() => runOp("Conv2DBackpropFilter", [x, fs, dy], attrs))];
         const what = `conv ${alg} ${JSON.stringify(c)}`;
-        const run = (x_: E, f_: E, dy_: E) => gpu(() => [runOp("Conv2D", [x_, f_], attrs), runOp("Conv2DBackpropInput", [xs, f_, dy_], attrs), runOp("Conv2DBackpropFilter", [x_, fs, dy_], attrs)]);
+        const run = (x_: E, f_: E, dy_: E) =>
+          gpu(() => [
+            runOp("Conv2D", [x_, f_], attrs),
+            runOp("Conv2DBackpropInput", [xs, f_, dy_], attrs),
+            runOp("Conv2DBackpropFilter", [x_, fs, dy_], attrs),
+          ]);
         const g64 = run(x, f, dy);
         g64.forEach((t, i) => {
           assert.ok(onGpu(t), `${what} #${i} on ${t.device}`);
@@ -619,15 +818,28 @@ describe("cuda: training fully on the GPU", gpuOnly, () => {
   it("MaxPool and MaxPoolGrad match the CPU (2x2/2, overlapping 3x3 windows, SAME padding)", () => {
     const r = rng(23);
     for (const dtype of ["float32", "float64"] as DType[]) {
-      for (const [k, s, pad] of [[2, 2, "VALID"], [3, 2, "SAME"], [3, 1, "SAME"], [2, 2, "SAME"]] as [number, number, string][]) {
+      for (const [k, s, pad] of [
+        [2, 2, "VALID"],
+        [3, 2, "SAME"],
+        [3, 1, "SAME"],
+        [2, 2, "SAME"],
+      ] as [number, number, string][]) {
         const shape = [2, 9, 8, 3];
         const attrs = { ksize: [1, k, k, 1], strides: [1, s, s, 1], padding: pad, data_format: "NHWC" };
-        const x = makeTensor(Float64Array.from({ length: 2 * 9 * 8 * 3 }, () => r() * 10 - 5), dtype, shape);
+        const x = makeTensor(
+          Float64Array.from({ length: 2 * 9 * 8 * 3 }, () => r() * 10 - 5),
+          dtype,
+          shape,
+        );
         const y = cpu(() => runOp("MaxPool", [x], attrs));
         const gy = gpu(() => runOp("MaxPool", [x], attrs));
         assert.ok(onGpu(gy));
         assertMatches(`MaxPool ${dtype} ${k}/${s} ${pad}`, gy, y, 0, 0);
-        const dy = makeTensor(Float64Array.from({ length: y.size }, () => r() - 0.5), dtype, y.shape);
+        const dy = makeTensor(
+          Float64Array.from({ length: y.size }, () => r() - 0.5),
+          dtype,
+          y.shape,
+        );
         const want = cpu(() => runOp("MaxPoolGrad", [x, y, dy], attrs));
         const got = gpu(() => runOp("MaxPoolGrad", [x, gy, dy], attrs));
         assert.ok(onGpu(got));
@@ -635,28 +847,56 @@ describe("cuda: training fully on the GPU", gpuOnly, () => {
       }
       // Explicit (asymmetric) paddings: the own kernel (cuDNN pools take symmetric padding only).
       const attrs = { ksize: [1, 3, 3, 1], strides: [1, 2, 2, 1], padding: "EXPLICIT", explicit_paddings: [0, 0, 1, 2, 2, 0, 0, 0], data_format: "NHWC" };
-      const x = makeTensor(Float64Array.from({ length: 2 * 7 * 6 * 3 }, () => r() * 10 - 5), dtype, [2, 7, 6, 3]);
+      const x = makeTensor(
+        Float64Array.from({ length: 2 * 7 * 6 * 3 }, () => r() * 10 - 5),
+        dtype,
+        [2, 7, 6, 3],
+      );
       const y = cpu(() => runOp("MaxPool", [x], attrs));
       const gy = gpu(() => runOp("MaxPool", [x], attrs));
       assert.ok(onGpu(gy));
       assertMatches(`MaxPool ${dtype} explicit`, gy, y, 0, 0);
-      const dy = makeTensor(Float64Array.from({ length: y.size }, () => r() - 0.5), dtype, y.shape);
-      assertMatches(`MaxPoolGrad ${dtype} explicit`, gpu(() => runOp("MaxPoolGrad", [x, gy, dy], attrs)), cpu(() => runOp("MaxPoolGrad", [x, y, dy], attrs)), dtype === "float32" ? 1e-6 : 1e-14, 1e-7);
+      const dy = makeTensor(
+        Float64Array.from({ length: y.size }, () => r() - 0.5),
+        dtype,
+        y.shape,
+      );
+      assertMatches(
+        `MaxPoolGrad ${dtype} explicit`,
+        gpu(() => runOp("MaxPoolGrad", [x, gy, dy], attrs)),
+        cpu(() => runOp("MaxPoolGrad", [x, y, dy], attrs)),
+        dtype === "float32" ? 1e-6 : 1e-14,
+        1e-7,
+      );
     }
   });
 
   it("AvgPool and AvgPoolGrad match the CPU (padding not counted, asymmetric SAME, overlapping windows)", () => {
     const r = rng(29);
     for (const dtype of ["float32", "float64"] as DType[]) {
-      for (const [k, s, pad] of [[2, 2, "VALID"], [3, 2, "SAME"], [3, 1, "SAME"], [2, 2, "SAME"], [4, 3, "SAME"]] as [number, number, string][]) {
+      for (const [k, s, pad] of [
+        [2, 2, "VALID"],
+        [3, 2, "SAME"],
+        [3, 1, "SAME"],
+        [2, 2, "SAME"],
+        [4, 3, "SAME"],
+      ] as [number, number, string][]) {
         const shape = [2, 9, 8, 3];
         const attrs = { ksize: [1, k, k, 1], strides: [1, s, s, 1], padding: pad, data_format: "NHWC" };
-        const x = makeTensor(Float64Array.from({ length: 2 * 9 * 8 * 3 }, () => r() * 10 - 5), dtype, shape);
+        const x = makeTensor(
+          Float64Array.from({ length: 2 * 9 * 8 * 3 }, () => r() * 10 - 5),
+          dtype,
+          shape,
+        );
         const y = cpu(() => runOp("AvgPool", [x], attrs));
         const gy = gpu(() => runOp("AvgPool", [x], attrs));
         assert.ok(onGpu(gy));
         assertMatches(`AvgPool ${dtype} ${k}/${s} ${pad}`, gy, y, dtype === "float32" ? 1e-6 : 1e-14, 1e-7);
-        const dy = makeTensor(Float64Array.from({ length: y.size }, () => r() - 0.5), dtype, y.shape);
+        const dy = makeTensor(
+          Float64Array.from({ length: y.size }, () => r() - 0.5),
+          dtype,
+          y.shape,
+        );
         const sh = makeTensor(Float64Array.from(shape), "int32", [4]);
         const want = cpu(() => runOp("AvgPoolGrad", [sh, dy], attrs));
         const got = gpu(() => runOp("AvgPoolGrad", [sh, dy], attrs));
@@ -668,12 +908,21 @@ describe("cuda: training fully on the GPU", gpuOnly, () => {
 
   it("NCHW convolutions and pooling run on the GPU (through NHWC) and match the CPU", () => {
     const r = rng(31);
-    const rand = (shape: number[], dtype: DType) => makeTensor(Float64Array.from({ length: shape.reduce((a, c) => a * c, 1) }, () => r() * 2 - 1), dtype, shape);
+    const rand = (shape: number[], dtype: DType) =>
+      makeTensor(
+        Float64Array.from({ length: shape.reduce((a, c) => a * c, 1) }, () => r() * 2 - 1),
+        dtype,
+        shape,
+      );
     for (const dtype of ["float32", "float64"] as DType[]) {
       const tol = dtype === "float32" ? 1e-5 : 1e-12;
       const x = rand([2, 3, 9, 8], dtype);
       const f = rand([3, 3, 3, 5], dtype);
-      for (const [s, pad] of [[1, "SAME"], [2, "VALID"], [2, "SAME"]] as [number, string][]) {
+      for (const [s, pad] of [
+        [1, "SAME"],
+        [2, "VALID"],
+        [2, "SAME"],
+      ] as [number, string][]) {
         const attrs = { strides: [1, 1, s, s], padding: pad, data_format: "NCHW", dilations: [1, 1, 1, 1] };
         const y = cpu(() => runOp("Conv2D", [x, f], attrs));
         const gy = gpu(() => runOp("Conv2D", [x, f], attrs));
@@ -684,10 +933,22 @@ describe("cuda: training fully on the GPU", gpuOnly, () => {
         const fs = makeTensor(Float64Array.from(f.shape), "int32", [4]);
         const dx = gpu(() => runOp("Conv2DBackpropInput", [xs, f, dy], attrs));
         assert.ok(onGpu(dx));
-        assertMatches(`Conv2DBackpropInput NCHW ${dtype} ${s} ${pad}`, dx, cpu(() => runOp("Conv2DBackpropInput", [xs, f, dy], attrs)), tol, tol);
+        assertMatches(
+          `Conv2DBackpropInput NCHW ${dtype} ${s} ${pad}`,
+          dx,
+          cpu(() => runOp("Conv2DBackpropInput", [xs, f, dy], attrs)),
+          tol,
+          tol,
+        );
         const df = gpu(() => runOp("Conv2DBackpropFilter", [x, fs, dy], attrs));
         assert.ok(onGpu(df));
-        assertMatches(`Conv2DBackpropFilter NCHW ${dtype} ${s} ${pad}`, df, cpu(() => runOp("Conv2DBackpropFilter", [x, fs, dy], attrs)), tol, tol);
+        assertMatches(
+          `Conv2DBackpropFilter NCHW ${dtype} ${s} ${pad}`,
+          df,
+          cpu(() => runOp("Conv2DBackpropFilter", [x, fs, dy], attrs)),
+          tol,
+          tol,
+        );
       }
       for (const op of ["MaxPool", "AvgPool"] as const) {
         const attrs = { ksize: [1, 1, 3, 3], strides: [1, 1, 2, 2], padding: "SAME", data_format: "NCHW" };
@@ -701,7 +962,13 @@ describe("cuda: training fully on the GPU", gpuOnly, () => {
         const gins = op === "MaxPool" ? [x, gy, dy] : [xs, dy];
         const got = gpu(() => runOp(`${op}Grad` as const, gins, attrs));
         assert.ok(onGpu(got));
-        assertMatches(`${op}Grad NCHW ${dtype}`, got, cpu(() => runOp(`${op}Grad` as const, ins, attrs)), tol, tol);
+        assertMatches(
+          `${op}Grad NCHW ${dtype}`,
+          got,
+          cpu(() => runOp(`${op}Grad` as const, ins, attrs)),
+          tol,
+          tol,
+        );
       }
     }
   });
@@ -711,38 +978,52 @@ describe("cuda: training fully on the GPU", gpuOnly, () => {
     const data = syntheticBatch(batch);
     const b = gpuBackend(0)!;
     const fallbacksBefore = [...b.stats.fallbacks.values()].reduce((a, v) => a + v, 0);
-    const eager = (dev: <T>(f: () => T) => T) => dev(() => {
-      tf.random.setSeed(1);
-      const m = buildModel("lenet");
-      return trainEagerly(m, tf.constant(data.x, { shape: [batch, 28, 28, 1] }), tf.constant(data.y, { shape: [batch, 10] }), 3, 0.1);
-    });
+    const eager = (dev: <T>(f: () => T) => T) =>
+      dev(() => {
+        tf.random.setSeed(1);
+        const m = buildModel("lenet");
+        return trainEagerly(m, tf.constant(data.x, { shape: [batch, 28, 28, 1] }), tf.constant(data.y, { shape: [batch, 10] }), 3, 0.1);
+      });
     const graph = (dev: string) => {
       const g = new tf.Graph();
-      return g.asDefault(() => tf.device(dev, () => {
-        tf.setRandomSeed(1);
-        const x = tf.placeholder("float32", [null, 28, 28, 1]);
-        const y = tf.placeholder("float32", [null, 10]);
-        const m = buildModel("lenet");
-        const loss = xentLoss(y, m.forward(x));
-        const train = new tf.train.GradientDescentOptimizer(0.1).minimize(loss);
-        const sess = new tf.Session();
-        sess.run(tf.globalVariablesInitializer());
-        const feed = new Map<tf.Tensor, Float32Array>([[x, data.x], [y, data.y]]);
-        const losses: number[] = [];
-        for (let i = 0; i < 3; i++) losses.push(((sess.run([loss, train], feed) as [E, null])[0]).item() as number);
-        return { losses, vars: m.vars.map((v) => sess.run(v.value()) as E) };
-      }));
+      return g.asDefault(() =>
+        tf.device(dev, () => {
+          tf.setRandomSeed(1);
+          const x = tf.placeholder("float32", [null, 28, 28, 1]);
+          const y = tf.placeholder("float32", [null, 10]);
+          const m = buildModel("lenet");
+          const loss = xentLoss(y, m.forward(x));
+          const train = new tf.train.GradientDescentOptimizer(0.1).minimize(loss);
+          const sess = new tf.Session();
+          sess.run(tf.globalVariablesInitializer());
+          const feed = new Map<tf.Tensor, Float32Array>([
+            [x, data.x],
+            [y, data.y],
+          ]);
+          const losses: number[] = [];
+          for (let i = 0; i < 3; i++) losses.push((sess.run([loss, train], feed) as [E, null])[0].item() as number);
+          return { losses, vars: m.vars.map((v) => sess.run(v.value()) as E) };
+        }),
+      );
     };
     tf.config.experimental.enableTensorFloat32Execution(false);
     try {
       const ge = eager(gpu);
-      assert.ok(ge.vars.every((v) => onGpu(v)), "eager variables stay on the GPU after their updates");
+      assert.ok(
+        ge.vars.every((v) => onGpu(v)),
+        "eager variables stay on the GPU after their updates",
+      );
       const ce = eager(cpu);
       const gg = graph("/gpu:0");
       const cg = graph("/cpu:0");
       // (Graph and eager draw different initial values: graph-level and eager seeds differ, as in TensorFlow.)
-      for (const [what, got, want] of [["eager", ge, ce], ["graph", gg, cg]] as const) {
-        got.losses.forEach((l, i) => assert.ok(Math.abs(l - want.losses[i]) <= 1e-4 * Math.abs(want.losses[i]), `${what} loss ${i}: ${l} vs ${want.losses[i]}`));
+      for (const [what, got, want] of [
+        ["eager", ge, ce],
+        ["graph", gg, cg],
+      ] as const) {
+        got.losses.forEach((l, i) =>
+          assert.ok(Math.abs(l - want.losses[i]) <= 1e-4 * Math.abs(want.losses[i]), `${what} loss ${i}: ${l} vs ${want.losses[i]}`),
+        );
         got.vars.forEach((v, i) => {
           const e = relErr(v, want.vars[i]);
           assert.ok(e < 1e-4, `${what} variable ${i}: relative error ${e}`);
@@ -792,20 +1073,22 @@ describe("cuda: grouped optimizer updates and cuBLASLt", gpuOnly, () => {
     const b = gpuBackend(0)!;
     const run = (device: string) => {
       const g = new tf.Graph();
-      return g.asDefault(() => tf.device(device, () => {
-        const vs = Array.from({ length: 40 }, (_, i) => new tf.Variable(tf.randomUniform([i + 1, 5], -1, 1, "float32", i + 1)));
-        const loss = tf.addN(vs.map((v) => tf.reduceSum(tf.square(v))));
-        const train = new tf.train.GradientDescentOptimizer(0.1).minimize(loss);
-        const sess = new tf.Session();
-        sess.run(tf.globalVariablesInitializer());
-        sess.run(train);
-        const l0 = b.stats.launches;
-        sess.run(train);
-        const launches = b.stats.launches - l0;
-        const values = vs.map((v) => sess.run(v.value()) as E);
-        sess.close();
-        return { launches, values };
-      }));
+      return g.asDefault(() =>
+        tf.device(device, () => {
+          const vs = Array.from({ length: 40 }, (_, i) => new tf.Variable(tf.randomUniform([i + 1, 5], -1, 1, "float32", i + 1)));
+          const loss = tf.addN(vs.map((v) => tf.reduceSum(tf.square(v))));
+          const train = new tf.train.GradientDescentOptimizer(0.1).minimize(loss);
+          const sess = new tf.Session();
+          sess.run(tf.globalVariablesInitializer());
+          sess.run(train);
+          const l0 = b.stats.launches;
+          sess.run(train);
+          const launches = b.stats.launches - l0;
+          const values = vs.map((v) => sess.run(v.value()) as E);
+          sess.close();
+          return { launches, values };
+        }),
+      );
     };
     withOptions({ cudaGraphs: false }, () => {
       const got = run("/gpu:0");
@@ -823,7 +1106,12 @@ describe("cuda: grouped optimizer updates and cuBLASLt", gpuOnly, () => {
     assert.ok(b.blas.usesLt, "cuBLASLt loaded beside cuBLAS");
     const a = tf.randomUniform([67, 129], -1, 1, "float64", 3);
     const c = tf.randomUniform([129, 31], -1, 1, "float64", 4);
-    for (const [ta, tb] of [[false, false], [true, false], [false, true], [true, true]] as const) {
+    for (const [ta, tb] of [
+      [false, false],
+      [true, false],
+      [false, true],
+      [true, true],
+    ] as const) {
       const A = ta ? tf.transpose(a) : a;
       const C = tb ? tf.transpose(c) : c;
       const got = gpu(() => tf.matmul(A, C, ta, tb)) as E;
@@ -863,7 +1151,17 @@ describe("cuda: Session steps captured as CUDA graphs", gpuOnly, () => {
             if (k === 4) sess.run(reset); // another step changes a variable between replays
             const d = feedsFor(k);
             const l0 = b.stats.launches;
-            held.push((sess.run([loss, train], new Map<tf.Tensor, Float32Array>([[x, d.x], [y, d.y]])) as [E, null])[0]);
+            held.push(
+              (
+                sess.run(
+                  [loss, train],
+                  new Map<tf.Tensor, Float32Array>([
+                    [x, d.x],
+                    [y, d.y],
+                  ]),
+                ) as [E, null]
+              )[0],
+            );
             if (k >= 2 && k !== 4) kernelsDuringReplays += b.stats.launches - l0;
           }
           // Values fetched earlier are still what they were (a replay does not overwrite them).
@@ -880,7 +1178,11 @@ describe("cuda: Session steps captured as CUDA graphs", gpuOnly, () => {
     assert.equal(cap.kernelsDuringReplays, 0, "a replay launches no kernel by itself");
     assert.ok(new Set(plain.losses).size === plain.losses.length, "losses change step by step");
     cap.losses.forEach((l, i) => assert.ok(Math.abs(l - plain.losses[i]) <= 1e-6 * Math.abs(plain.losses[i]), `loss ${i}: ${l} vs ${plain.losses[i]}`));
-    cap.vars.forEach((v, i) => v.forEach((w, j) => assert.ok(Math.abs(w - plain.vars[i][j]) <= 1e-6 + 1e-5 * Math.abs(plain.vars[i][j]), `variable ${i}[${j}]: ${w} vs ${plain.vars[i][j]}`)));
+    cap.vars.forEach((v, i) =>
+      v.forEach((w, j) =>
+        assert.ok(Math.abs(w - plain.vars[i][j]) <= 1e-6 + 1e-5 * Math.abs(plain.vars[i][j]), `variable ${i}[${j}]: ${w} vs ${plain.vars[i][j]}`),
+      ),
+    );
   });
 });
 
@@ -889,7 +1191,9 @@ describe("cuda: errors and memory", gpuOnly, () => {
     assert.throws(
       // 256 GiB: more than any single GPU of today holds (an H200 has 141 GB).
       () => gpu(() => tf.fill([2 ** 21, 2 ** 15], 1.5)),
-      (e: Error) => e instanceof tf.errors.ResourceExhaustedError && /OOM when allocating tensor with shape\[2097152,32768\] and type float32 for op Fill \(274877906944 bytes\)/.test(e.message),
+      (e: Error) =>
+        e instanceof tf.errors.ResourceExhaustedError &&
+        /OOM when allocating tensor with shape\[2097152,32768\] and type float32 for op Fill \(274877906944 bytes\)/.test(e.message),
     );
     const ok = gpu(() => tf.add(tf.ones([4]), 1)) as E;
     assert.deepEqual(Array.from(ok.dataSync() as Float32Array), [2, 2, 2, 2]);

@@ -6,7 +6,16 @@ import { fileURLToPath } from "node:url";
 import * as tf from "../src/index.js";
 import { cudaUnavailableReason, gpuBackend } from "../src/backends/cuda/index.js";
 import type { CudaHandle } from "../src/backends/cuda/handle.js";
-import { cudnnConv2d, cudnnConv2dBackpropFilter, cudnnConv2dBackpropInput, cudnnFor, cudnnMaxPoolGrad, cudnnUnavailableReason, cudnnVersion, CudnnStats } from "../src/backends/cuda/cudnn.js";
+import {
+  cudnnConv2d,
+  cudnnConv2dBackpropFilter,
+  cudnnConv2dBackpropInput,
+  cudnnFor,
+  cudnnMaxPoolGrad,
+  cudnnUnavailableReason,
+  cudnnVersion,
+  CudnnStats,
+} from "../src/backends/cuda/cudnn.js";
 import type { DType } from "../src/core/dtype.js";
 import { cpu, E, gpu, onGpu, relErr, rng, runOp, trainEagerly, xentLoss } from "./util/gpu.js";
 import { withOptions } from "./util/settings.js";
@@ -29,7 +38,10 @@ const cudnnOnly = {
 
 function rand(r: () => number, shape: number[], dtype: DType = "float64", scale = 1): E {
   const n = shape.reduce((p, v) => p * v, 1);
-  const t = tf.constant(Float64Array.from({ length: n }, () => (r() - 0.5) * scale), { dtype: "float64", shape }) as E;
+  const t = tf.constant(
+    Float64Array.from({ length: n }, () => (r() - 0.5) * scale),
+    { dtype: "float64", shape },
+  ) as E;
   return dtype === "float64" ? t : (tf.cast(t, dtype) as E);
 }
 
@@ -50,7 +62,14 @@ const convCalls = (s: { forward: number; backwardData: number; backwardFilter: n
 /** A CNN whose convolutions kernels/conv.ts gives to cuDNN: [12, 12, 8] -> conv 5x5 16 SAME -> pool 2 -> conv 3x3 16 VALID -> dense 10. */
 function smallCnn(): { vars: tf.Variable[]; forward: (x: tf.Tensor) => tf.Tensor } {
   const u = (shape: number[], limit: number) => new tf.Variable(tf.randomUniform(shape, -limit, limit));
-  const vars = [u([5, 5, 8, 16], 0.12), new tf.Variable(tf.zeros([16])), u([3, 3, 16, 16], 0.15), new tf.Variable(tf.zeros([16])), u([256, 10], 0.15), new tf.Variable(tf.zeros([10]))];
+  const vars = [
+    u([5, 5, 8, 16], 0.12),
+    new tf.Variable(tf.zeros([16])),
+    u([3, 3, 16, 16], 0.15),
+    new tf.Variable(tf.zeros([16])),
+    u([256, 10], 0.15),
+    new tf.Variable(tf.zeros([10])),
+  ];
   const nn = tf.nn as unknown as {
     conv2d(x: tf.Tensor, w: tf.Variable, strides: number, padding: string): tf.Tensor;
     biasAdd(x: tf.Tensor, b: tf.Variable): tf.Tensor;
@@ -90,7 +109,12 @@ describe("cuDNN: the setting", () => {
     const index = join(HERE, "..", "src", RUNNING_TS ? "index.ts" : "index.js");
     const code = `const tf = await import(${JSON.stringify(index)}); console.log(String(tf.config.experimental.getTsflowOptions().cudnn));`;
     const args = RUNNING_TS ? ["--import", "tsx", "--input-type=module", "-e", code] : ["--input-type=module", "-e", code];
-    for (const [env, want] of [["0", "false"], ["off", "false"], ["1", "true"], ["", "true"]]) {
+    for (const [env, want] of [
+      ["0", "false"],
+      ["off", "false"],
+      ["1", "true"],
+      ["", "true"],
+    ]) {
       const r = spawnSync(process.execPath, args, { env: { ...process.env, TSFLOW_CUDNN: env }, encoding: "utf8", timeout: 60_000 });
       assert.equal(r.status, 0, r.stderr);
       assert.equal(r.stdout.trim(), want, `TSFLOW_CUDNN=${env}`);
@@ -148,7 +172,11 @@ describe("cuDNN: convolutions and pooling against the CPU", cudnnOnly, () => {
       const before = convCalls(snapshot());
       const fp32 = withTf32(false, () => run(x32, f32, dy32));
       const after = convCalls(snapshot());
-      assert.deepEqual(after.map((v, i) => v - before[i]), c.cudnn ? [1, 1, 1] : [0, 0, 0], `${what}: cuDNN calls (forward, data, filter)`);
+      assert.deepEqual(
+        after.map((v, i) => v - before[i]),
+        c.cudnn ? [1, 1, 1] : [0, 0, 0],
+        `${what}: cuDNN calls (forward, data, filter)`,
+      );
       fp32.forEach((t, i) => {
         const e = relErr(t, ref[i]);
         assert.ok(e < 1e-5, `${what} fp32 #${i}: relative error ${e}`);
@@ -165,15 +193,40 @@ describe("cuDNN: convolutions and pooling against the CPU", cudnnOnly, () => {
     const r = rng(33);
     const b = backend!;
     const h = (t: tf.Tensor) => (t as E).handle as CudaHandle;
-    for (const [xs, fs, pad] of [[[1, 28, 28, 1], [5, 5, 1, 6], "SAME"], [[64, 28, 28, 1], [5, 5, 1, 6], "SAME"], [[1, 14, 14, 6], [5, 5, 6, 16], "VALID"], [[64, 14, 14, 6], [5, 5, 6, 16], "VALID"]] as [number[], number[], string][]) {
+    for (const [xs, fs, pad] of [
+      [[1, 28, 28, 1], [5, 5, 1, 6], "SAME"],
+      [[64, 28, 28, 1], [5, 5, 1, 6], "SAME"],
+      [[1, 14, 14, 6], [5, 5, 6, 16], "VALID"],
+      [[64, 14, 14, 6], [5, 5, 6, 16], "VALID"],
+    ] as [number[], number[], string][]) {
       const attrs = { strides: [1, 1, 1, 1], padding: pad, dilations: [1, 1, 1, 1], data_format: "NHWC" };
       const x = rand(r, xs, "float32");
       const f = rand(r, fs, "float32");
       const y = cpu(() => runOp("Conv2D", [x, f], attrs));
       const dy = rand(r, y.shape as number[], "float32");
-      const ref = [y, cpu(() => runOp("Conv2DBackpropInput", [tf.constant(xs, { dtype: "int32" }), f, dy], attrs)), cpu(() => runOp("Conv2DBackpropFilter", [x, tf.constant(fs, { dtype: "int32" }), dy], attrs))];
+      const ref = [
+        y,
+        cpu(() => runOp("Conv2DBackpropInput", [tf.constant(xs, { dtype: "int32" }), f, dy], attrs)),
+        cpu(() => runOp("Conv2DBackpropFilter", [x, tf.constant(fs, { dtype: "int32" }), dy], attrs)),
+      ];
       const p = pad === "SAME" ? (fs[0] - 1) / 2 : 0;
-      const g = { n: xs[0], H: xs[1], W: xs[2], C: xs[3], OH: y.shape[1], OW: y.shape[2], OC: fs[3], kH: fs[0], kW: fs[1], sH: 1, sW: 1, dH: 1, dW: 1, padT: p, padL: p };
+      const g = {
+        n: xs[0],
+        H: xs[1],
+        W: xs[2],
+        C: xs[3],
+        OH: y.shape[1],
+        OW: y.shape[2],
+        OC: fs[3],
+        kH: fs[0],
+        kW: fs[1],
+        sH: 1,
+        sW: 1,
+        dH: 1,
+        dW: 1,
+        padT: p,
+        padL: p,
+      };
       const [gx, gf, gdy] = [x, f, dy].map((t) => gpu(() => tf.identity(t)) as E);
       const out = [gpu(() => tf.zerosLike(gdy)), gpu(() => tf.zerosLike(gx)), gpu(() => tf.zerosLike(gf))] as E[];
       withTf32(false, () => {
@@ -191,9 +244,21 @@ describe("cuDNN: convolutions and pooling against the CPU", cudnnOnly, () => {
     for (const dtype of ["float32", "float64"] as DType[]) {
       const xs = [2, 9, 9, 3];
       const attrs = { ksize: [1, 3, 3, 1], strides: [1, 2, 2, 1], padding: "SAME", data_format: "NHWC" };
-      const x = tf.cast(tf.constant(Float64Array.from({ length: 2 * 9 * 9 * 3 }, () => Math.floor(r() * 3) - 3), { dtype: "float64", shape: xs }), dtype) as E;
+      const x = tf.cast(
+        tf.constant(
+          Float64Array.from({ length: 2 * 9 * 9 * 3 }, () => Math.floor(r() * 3) - 3),
+          { dtype: "float64", shape: xs },
+        ),
+        dtype,
+      ) as E;
       const y = cpu(() => runOp("MaxPool", [x], attrs));
-      const dy = tf.cast(tf.constant(Float64Array.from({ length: y.size }, () => r() - 0.5), { dtype: "float64", shape: y.shape }), dtype) as E;
+      const dy = tf.cast(
+        tf.constant(
+          Float64Array.from({ length: y.size }, () => r() - 0.5),
+          { dtype: "float64", shape: y.shape },
+        ),
+        dtype,
+      ) as E;
       const want = cpu(() => runOp("MaxPoolGrad", [x, y, dy], attrs));
       const [gx, gy, gdy] = [x, y, dy].map((t) => gpu(() => tf.identity(t)) as E);
       const dx = gpu(() => tf.zerosLike(gx)) as E;
@@ -228,7 +293,13 @@ describe("cuDNN: convolutions and pooling against the CPU", cudnnOnly, () => {
           const gy = gpu(() => runOp("MaxPool", [x], attrs));
           assert.ok(onGpu(gy));
           assertClose(what, gy, y, 0, 0);
-          const dy = tf.cast(tf.constant(Float64Array.from({ length: y.size }, () => r() - 0.5), { dtype: "float64", shape: y.shape }), dtype) as E;
+          const dy = tf.cast(
+            tf.constant(
+              Float64Array.from({ length: y.size }, () => r() - 0.5),
+              { dtype: "float64", shape: y.shape },
+            ),
+            dtype,
+          ) as E;
           const want = cpu(() => runOp("MaxPoolGrad", [x, y, dy], attrs));
           const got = gpu(() => runOp("MaxPoolGrad", [x, gy, dy], attrs));
           assert.ok(onGpu(got));
@@ -255,7 +326,13 @@ describe("cuDNN: convolutions and pooling against the CPU", cudnnOnly, () => {
       const s0 = snapshot();
       const got = gpu(() => [runOp("Conv2D", [x, f], attrs), runOp("Conv2DBackpropFilter", [x, fs, dy], attrs)]);
       got.forEach((t, i) => assert.ok(relErr(t, ref[i]) < 1e-5, `${label} #${i}: ${relErr(t, ref[i])}`));
-      assertClose(`${label} pool`, gpu(() => runOp("MaxPool", [x], pattrs)), pref, 0, 0);
+      assertClose(
+        `${label} pool`,
+        gpu(() => runOp("MaxPool", [x], pattrs)),
+        pref,
+        0,
+        0,
+      );
       const s1 = snapshot();
       return [s1.forward - s0.forward, s1.backwardFilter - s0.backwardFilter, s1.poolForward - s0.poolForward];
     };
@@ -272,11 +349,12 @@ describe("cuDNN: convolutions and pooling against the CPU", cudnnOnly, () => {
   it("a small CNN (8 -> 16 -> 16 channels, 5x5 and 3x3) trains through cuDNN as on the CPU (fp32, TF32 off)", () => {
     const batch = 16;
     const data = cnnBatch(batch, 0);
-    const train = (dev: <T>(f: () => T) => T) => dev(() => {
-      tf.random.setSeed(1);
-      const m = smallCnn();
-      return trainEagerly(m, tf.constant(data.x, { shape: [batch, 12, 12, 8] }), tf.constant(data.y, { shape: [batch, 10] }), 3, 0.1);
-    });
+    const train = (dev: <T>(f: () => T) => T) =>
+      dev(() => {
+        tf.random.setSeed(1);
+        const m = smallCnn();
+        return trainEagerly(m, tf.constant(data.x, { shape: [batch, 12, 12, 8] }), tf.constant(data.y, { shape: [batch, 10] }), 3, 0.1);
+      });
     const s0 = snapshot();
     const [g, c] = withTf32(false, () => [train(gpu), train(cpu)]);
     const s1 = snapshot();
@@ -311,7 +389,17 @@ describe("cuDNN: convolutions and pooling against the CPU", cudnnOnly, () => {
           for (let k = 0; k < 6; k++) {
             const d = cnnBatch(batch, k);
             const a = snapshot();
-            losses.push(((sess.run([loss, train], new Map<tf.Tensor, Float32Array>([[x, d.x], [y, d.y]])) as [E, null])[0]).item() as number);
+            losses.push(
+              (
+                sess.run(
+                  [loss, train],
+                  new Map<tf.Tensor, Float32Array>([
+                    [x, d.x],
+                    [y, d.y],
+                  ]),
+                ) as [E, null]
+              )[0].item() as number,
+            );
             const z = snapshot();
             if (k >= 2) callsDuringReplays += convCalls(z).reduce((p, v, i) => p + v - convCalls(a)[i], 0) + z.poolForward - a.poolForward;
             if (k >= 1) searchesAfterFirst += z.finds - a.finds + z.heuristics - a.heuristics;
@@ -319,8 +407,13 @@ describe("cuDNN: convolutions and pooling against the CPU", cudnnOnly, () => {
           const s1 = snapshot();
           const vars = m.vars.map((v) => Array.from(sess.run(v.value()).dataSync() as Float32Array));
           return {
-            losses, vars, captured: b.stats.graphsCaptured - captured0, launches: b.stats.graphLaunches - launches0,
-            cudnnCalls: convCalls(s1).reduce((p, v, i) => p + v - convCalls(s0)[i], 0), callsDuringReplays, searchesAfterFirst,
+            losses,
+            vars,
+            captured: b.stats.graphsCaptured - captured0,
+            launches: b.stats.graphLaunches - launches0,
+            cudnnCalls: convCalls(s1).reduce((p, v, i) => p + v - convCalls(s0)[i], 0),
+            callsDuringReplays,
+            searchesAfterFirst,
           };
         });
       });
@@ -335,13 +428,20 @@ describe("cuDNN: convolutions and pooling against the CPU", cudnnOnly, () => {
     assert.equal(cap.searchesAfterFirst, 0, "algorithms were chosen in the first, uncaptured run");
     assert.ok(new Set(plain.losses).size === plain.losses.length, "losses change step by step");
     cap.losses.forEach((l, i) => assert.ok(Math.abs(l - plain.losses[i]) <= 1e-6 * Math.abs(plain.losses[i]), `loss ${i}: ${l} vs ${plain.losses[i]}`));
-    cap.vars.forEach((v, i) => v.forEach((w, j) => assert.ok(Math.abs(w - plain.vars[i][j]) <= 1e-6 + 1e-5 * Math.abs(plain.vars[i][j]), `variable ${i}[${j}]: ${w} vs ${plain.vars[i][j]}`)));
+    cap.vars.forEach((v, i) =>
+      v.forEach((w, j) =>
+        assert.ok(Math.abs(w - plain.vars[i][j]) <= 1e-6 + 1e-5 * Math.abs(plain.vars[i][j]), `variable ${i}[${j}]: ${w} vs ${plain.vars[i][j]}`),
+      ),
+    );
   });
 
   it("reports the algorithms it chose (one search per shape and direction)", () => {
     const choices = [...stats().choices];
     assert.ok(choices.length > 0);
-    assert.ok(choices.every(([, v]) => /^(algo \d+|none) of \[/.test(v)), JSON.stringify(choices.slice(0, 3)));
+    assert.ok(
+      choices.every(([, v]) => /^(algo \d+|none) of \[/.test(v)),
+      JSON.stringify(choices.slice(0, 3)),
+    );
     if (tf.config.experimental.getTsflowOptions().debug.includes("cuda")) for (const [k, v] of choices) console.log(`${k}: ${v}`);
   });
 });

@@ -44,6 +44,7 @@ describe("kernel families", () => {
 
   it("every CUDA source file belongs to a CUDA kernel family", () => {
     const kernels = new Set(families("cuda/kernels"));
-    for (const family of families("cuda/sources")) assert.ok(kernels.has(family), `backends/cuda/sources/${family}.ts has no backends/cuda/kernels/${family}.ts`);
+    for (const family of families("cuda/sources"))
+      assert.ok(kernels.has(family), `backends/cuda/sources/${family}.ts has no backends/cuda/kernels/${family}.ts`);
   });
 });

@@ -27,10 +27,18 @@ function expectAttrError(f: () => unknown, pattern: RegExp): void {
 
 const bad: [string, () => unknown, RegExp][] = [
   ["a wrong type", () => run("MatMul", [[[1]], [[2]]], { transpose_a: "yes" }), /MatMul.*attr 'transpose_a' expects a value of type bool, got "yes"/],
-  ["a disallowed value", () => run("BiasAdd", [[[1, 2]], [1, 2]], { data_format: "NCWH" }), /attr 'data_format' of "NCWH" is not in the list of allowed values: "NHWC", "NCHW".*Op<name=BiasAdd>/],
+  [
+    "a disallowed value",
+    () => run("BiasAdd", [[[1, 2]], [1, 2]], { data_format: "NCWH" }),
+    /attr 'data_format' of "NCWH" is not in the list of allowed values: "NHWC", "NCHW".*Op<name=BiasAdd>/,
+  ],
   ["an unknown attr", () => run("AddV2", [1, 2], { alpha: 1 }), /AddV2.*unknown attr 'alpha' \(given 1\); AddV2 takes no attrs/],
   ["a missing required attr", () => run("Conv2D", [[[[[1]]]], [[[[1]]]]], { padding: "SAME" }), /Conv2D.*missing attr 'strides' \(list\(int\), required\)/],
-  ["a list of the wrong element type", () => run("Squeeze", [[[1]]], { squeeze_dims: ["a"] }), /Squeeze.*attr 'squeeze_dims' expects a value of type list\(int\), got \["a"\]/],
+  [
+    "a list of the wrong element type",
+    () => run("Squeeze", [[[1]]], { squeeze_dims: ["a"] }),
+    /Squeeze.*attr 'squeeze_dims' expects a value of type list\(int\), got \["a"\]/,
+  ],
   ["a wrong dtype attr", () => run("Cast", [[1]], { DstT: "float31" }), /Cast.*attr 'DstT' expects a value of type type, got "float31"/],
 ];
 
@@ -59,7 +67,10 @@ describe("op attributes are normalised once, from the op table", () => {
   });
 
   it("fills defaults eagerly: kernels and inference see them", () => {
-    const a = tf.constant([[1, 2], [3, 4]]);
+    const a = tf.constant([
+      [1, 2],
+      [3, 4],
+    ]);
     assert.deepEqual((run("Sum", [a, new Int32Array([1])], {})[0] as tf.EagerTensor).arraySync(), [3, 7]);
     assert.deepEqual((run("ArgMax", [a, 1], {})[0] as tf.EagerTensor).dtype, "int64");
     assert.deepEqual((run("Shape", [a], {})[0] as tf.EagerTensor).dtype, "int32");

@@ -32,16 +32,34 @@ describe("the op table", () => {
         .concat(rows.map((r) => `${r.op.padEnd(32)} ${mark(r.cpu)} ${mark(r.cuda)} ${mark(r.runtime)} ${r.grad}`))
         .join("\n"),
     );
-    const counts = { ops: rows.length, cpu: rows.filter((r) => r.cpu).length, cuda: rows.filter((r) => r.cuda).length, executor: rows.filter((r) => r.runtime).length };
+    const counts = {
+      ops: rows.length,
+      cpu: rows.filter((r) => r.cpu).length,
+      cuda: rows.filter((r) => r.cuda).length,
+      executor: rows.filter((r) => r.runtime).length,
+    };
     console.log(`${counts.ops} ops: ${counts.cpu} with a CPU kernel, ${counts.cuda} with a CUDA kernel, ${counts.executor} run by the executor`);
-    assert.deepEqual(rows.filter((r) => !r.cpu && !r.cuda && !r.runtime).map((r) => r.op), [], "ops that no backend and not the executor can run");
+    assert.deepEqual(
+      rows.filter((r) => !r.cpu && !r.cuda && !r.runtime).map((r) => r.op),
+      [],
+      "ops that no backend and not the executor can run",
+    );
   });
 
   it("kernel tables and the executor's list name only ops of the table", () => {
     const known = new Set<string>(allOpSchemas().map((s) => s.type));
-    assert.deepEqual(Object.keys(cpuKernels()).filter((t) => !known.has(t)), []);
-    assert.deepEqual([...cudaKernels().keys()].filter((t) => !known.has(t)), []);
-    assert.deepEqual([...RUNTIME_OPS].filter((t) => !known.has(t)), []);
+    assert.deepEqual(
+      Object.keys(cpuKernels()).filter((t) => !known.has(t)),
+      [],
+    );
+    assert.deepEqual(
+      [...cudaKernels().keys()].filter((t) => !known.has(t)),
+      [],
+    );
+    assert.deepEqual(
+      [...RUNTIME_OPS].filter((t) => !known.has(t)),
+      [],
+    );
   });
 
   it("op types are unique TensorFlow names", () => {

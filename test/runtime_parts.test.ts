@@ -80,7 +80,20 @@ describe("runtime: plan steps", () => {
       assert.equal(group.length, 1, plan);
       assert.match(group[0], /\(ApplyGradientDescent\) on .* group=\[.*w.*,.*b.*\]/);
       const meta = new tf.RunMetadata();
-      sess.run(step, new Map([[x, [[1, 2], [3, 4]]]]), { traceLevel: tf.RunOptions.FULL_TRACE }, meta);
+      sess.run(
+        step,
+        new Map([
+          [
+            x,
+            [
+              [1, 2],
+              [3, 4],
+            ],
+          ],
+        ]),
+        { traceLevel: tf.RunOptions.FULL_TRACE },
+        meta,
+      );
       const updates = meta.stepStats!.devStats[0].nodeStats.filter((s) => s.opType === "ApplyGradientDescent");
       assert.equal(updates.length, 2);
       sess.close();
@@ -89,7 +102,10 @@ describe("runtime: plan steps", () => {
 
   /** A handle of the fake device: a CPU buffer that only the fake backend accepts. */
   class FakeHandle implements Handle {
-    constructor(readonly backend: Backend, readonly inner: Handle) {}
+    constructor(
+      readonly backend: Backend,
+      readonly inner: Handle,
+    ) {}
     get dtype() {
       return this.inner.dtype;
     }
@@ -140,11 +156,16 @@ describe("runtime: plan steps", () => {
       const d = tf.add(b, c, "d");
       const onFake = new Set(["b", "c"]);
       const fetches = [d, a] as tf.SymbolicTensor[];
-      const ordered = orderedPlan(fetches, [], [x as tf.SymbolicTensor], (op) => (onFake.has(op.name) || op.name.startsWith("b/") || op.name.startsWith("c/") ? fake.device : cpuDev));
+      const ordered = orderedPlan(fetches, [], [x as tf.SymbolicTensor], (op) =>
+        onFake.has(op.name) || op.name.startsWith("b/") || op.name.startsWith("c/") ? fake.device : cpuDev,
+      );
       const plan = runPasses(ordered);
       const copies = plan.steps.filter((s): s is Extract<PlanStep, { kind: "copy" }> => s.kind === "copy");
       // a goes to the fake device once (read by b and c); b and c come back for d.
-      assert.deepEqual(copies.map((s) => `${s.tensor.name}->${s.device.name === CPU_NAME ? "CPU" : "FAKE"}`), ["a:0->FAKE", "b:0->CPU", "c:0->CPU"]);
+      assert.deepEqual(
+        copies.map((s) => `${s.tensor.name}->${s.device.name === CPU_NAME ? "CPU" : "FAKE"}`),
+        ["a:0->FAKE", "b:0->CPU", "c:0->CPU"],
+      );
       const text = planToString(plan);
       assert.match(text, /a:0 \(copy from \/job:localhost\/replica:0\/task:0\/device:CPU:0\) on \/job:localhost\/replica:0\/task:0\/device:FAKE:1/);
       // Each copy runs before its readers, which read its slot; the fetched `a` stays where it was made.

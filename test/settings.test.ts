@@ -33,8 +33,11 @@ function child(env: Record<string, string>, code: string): { stdout: string; std
 
 /** getTsflowOptions() in a fresh process (asked twice, so that a notice printed twice would show). */
 function childOptions(env: Record<string, string>): { options: ReturnType<typeof options>; stderr: string } {
-  const r = child(env, `tf.config.experimental.getTsflowOptions();
-    console.log(JSON.stringify(tf.config.experimental.getTsflowOptions()));`);
+  const r = child(
+    env,
+    `tf.config.experimental.getTsflowOptions();
+    console.log(JSON.stringify(tf.config.experimental.getTsflowOptions()));`,
+  );
   return { options: JSON.parse(r.stdout), stderr: r.stderr };
 }
 
@@ -43,9 +46,17 @@ const noticesAbout = (stderr: string, name: string) => stderr.split("\n").filter
 describe("settings: environment variables", () => {
   it("switches take 1/true/on/yes and 0/false/off/no in any case; lists, integers, paths and choices parse", () => {
     const off = childOptions({
-      TSFLOW_EPILOGUES: "0", TSFLOW_GROUP_UPDATES: "false", TSFLOW_CUDA_GRAPHS: "OFF", TSFLOW_CUDNN: "No",
-      TSFLOW_FUSION: "all", TSFLOW_WASM: "none", TSFLOW_CUDNN_WORKSPACE_MB: "12", TSFLOW_DEBUG: "plan, KERNELS",
-      TSFLOW_CUDA_LIBS: "/opt/a: /opt/b", TSFLOW_BLAS: "none", TSFLOW_CUDA_CACHE: "/tmp/kernels",
+      TSFLOW_EPILOGUES: "0",
+      TSFLOW_GROUP_UPDATES: "false",
+      TSFLOW_CUDA_GRAPHS: "OFF",
+      TSFLOW_CUDNN: "No",
+      TSFLOW_FUSION: "all",
+      TSFLOW_WASM: "none",
+      TSFLOW_CUDNN_WORKSPACE_MB: "12",
+      TSFLOW_DEBUG: "plan, KERNELS",
+      TSFLOW_CUDA_LIBS: "/opt/a: /opt/b",
+      TSFLOW_BLAS: "none",
+      TSFLOW_CUDA_CACHE: "/tmp/kernels",
     });
     assert.equal(off.stderr.includes("tsflow: TSFLOW_"), false, off.stderr);
     const o = off.options;
@@ -54,8 +65,14 @@ describe("settings: environment variables", () => {
     assert.deepEqual(o.debug, ["plan", "kernels"]);
     assert.deepEqual(o.cudaLibs, ["/opt/a", "/opt/b"]);
     const on = childOptions({
-      TSFLOW_EPILOGUES: "1", TSFLOW_GROUP_UPDATES: "TRUE", TSFLOW_CUDA_GRAPHS: "on", TSFLOW_CUDNN: "Yes",
-      TSFLOW_FUSION: "0", TSFLOW_WASM: "Force", TSFLOW_DEBUG: "all", TSFLOW_CUDA: "no",
+      TSFLOW_EPILOGUES: "1",
+      TSFLOW_GROUP_UPDATES: "TRUE",
+      TSFLOW_CUDA_GRAPHS: "on",
+      TSFLOW_CUDNN: "Yes",
+      TSFLOW_FUSION: "0",
+      TSFLOW_WASM: "Force",
+      TSFLOW_DEBUG: "all",
+      TSFLOW_CUDA: "no",
     }).options;
     assert.deepEqual([on.epilogues, on.groupUpdates, on.cudaGraphs, on.cudnn, on.cuda], [true, true, true, true, false]);
     assert.deepEqual([on.fusion, on.wasm], ["off", "force"]);
@@ -88,9 +105,12 @@ describe("settings: environment variables", () => {
 
 describe("settings: TSFLOW_DEBUG", () => {
   it("placement prints where eager ops run; kernels reports the CPU's kernel choices", () => {
-    const r = child({ TSFLOW_DEBUG: "placement,kernels" }, `
+    const r = child(
+      { TSFLOW_DEBUG: "placement,kernels" },
+      `
       tf.matmul(tf.ones([64, 64]), tf.ones([64, 64])).dataSync();
-      tf.nn.relu(tf.fill([100000], -1)).dataSync();`);
+      tf.nn.relu(tf.fill([100000], -1)).dataSync();`,
+    );
     assert.match(r.stdout, /Executing op MatMul in device \/job:localhost\/replica:0\/task:0\/device:CPU:0/);
     assert.match(r.stderr, /tsflow kernels: CPU matrix products through /);
     assert.match(r.stderr, /tsflow kernels: WebAssembly SIMD kernels /);
@@ -102,11 +122,22 @@ describe("settings: TSFLOW_DEBUG", () => {
 
 describe("settings: tf.config", () => {
   it("every switch spelling works at run time too, and a bad value raises InvalidArgumentError naming what it takes", () => {
-    for (const [word, want] of [["1", true], ["TRUE", true], ["On", true], ["yes", true], ["0", false], ["False", false], ["OFF", false], ["no", false]] as const) {
+    for (const [word, want] of [
+      ["1", true],
+      ["TRUE", true],
+      ["On", true],
+      ["yes", true],
+      ["0", false],
+      ["False", false],
+      ["OFF", false],
+      ["no", false],
+    ] as const) {
       withOptions({ groupUpdates: word }, () => assert.equal(options().groupUpdates, want, word));
     }
-    assert.throws(() => tf.config.experimental.setTsflowOptions({ groupUpdates: "maybe" }), (e: Error) =>
-      e instanceof tf.errors.InvalidArgumentError && /groupUpdates: "maybe" is not valid \(accepted: 1, true, on, yes/.test(e.message));
+    assert.throws(
+      () => tf.config.experimental.setTsflowOptions({ groupUpdates: "maybe" }),
+      (e: Error) => e instanceof tf.errors.InvalidArgumentError && /groupUpdates: "maybe" is not valid \(accepted: 1, true, on, yes/.test(e.message),
+    );
     assert.throws(() => tf.config.experimental.setTsflowOptions({ fusion: "sometimes" as never }), tf.errors.InvalidArgumentError);
     assert.throws(() => tf.config.experimental.setTsflowOptions({ cudnnWorkspaceMb: -1 }), tf.errors.InvalidArgumentError);
     assert.throws(() => tf.config.experimental.setTsflowOptions({ noSuchOption: 1 } as Options), /unknown tsflow option 'noSuchOption'/);
@@ -161,8 +192,11 @@ describe("settings: tf.config", () => {
     tf.config.listPhysicalDevices(); // the CUDA libraries have been looked for
     const { blas, cuda } = options();
     tf.config.experimental.setTsflowOptions({ blas, cuda });
-    assert.throws(() => tf.config.experimental.setTsflowOptions({ blas: blas === "off" ? "" : "off" }), (e: Error) =>
-      e instanceof tf.errors.FailedPreconditionError && /blas cannot be modified after being initialized \(the CPU BLAS was loaded\)/.test(e.message));
+    assert.throws(
+      () => tf.config.experimental.setTsflowOptions({ blas: blas === "off" ? "" : "off" }),
+      (e: Error) =>
+        e instanceof tf.errors.FailedPreconditionError && /blas cannot be modified after being initialized \(the CPU BLAS was loaded\)/.test(e.message),
+    );
     assert.throws(() => tf.config.experimental.setTsflowOptions({ cuda: !cuda }), tf.errors.FailedPreconditionError);
   });
 });
@@ -240,7 +274,11 @@ describe("settings: a change at run time takes effect", () => {
   it("TSFLOW_DEBUG=plan prints each compiled Session plan; setLogDevicePlacement prints where ops run", () => {
     const err = capture("stderr", () => withOptions({ debug: ["plan"] }, () => cpuPlan("all")));
     assert.match(err, /tsflow plan \(fusion all, epilogues on\):\n.*fused=\[/s);
-    assert.equal(capture("stderr", () => cpuPlan("all")), "", "quiet when off");
+    assert.equal(
+      capture("stderr", () => cpuPlan("all")),
+      "",
+      "quiet when off",
+    );
 
     const out = capture("stdout", () => {
       tf.debugging.setLogDevicePlacement(true);

@@ -8,9 +8,22 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import * as tf from "../src/index.js";
 
-interface Param { name: string; required: boolean; positionalOnly: boolean; variadic: boolean }
-interface Example { args?: (t: typeof tf) => readonly unknown[]; graph?: boolean; skip?: string }
-interface Signature { name: string; params: Param[]; example?: Example }
+interface Param {
+  name: string;
+  required: boolean;
+  positionalOnly: boolean;
+  variadic: boolean;
+}
+interface Example {
+  args?: (t: typeof tf) => readonly unknown[];
+  graph?: boolean;
+  skip?: string;
+}
+interface Signature {
+  name: string;
+  params: Param[];
+  example?: Example;
+}
 const SIGNATURE = Symbol.for("tsflow.signature");
 const signatureOf = (f: unknown): Signature | undefined => (f as { [SIGNATURE]?: Signature } | null)?.[SIGNATURE];
 
@@ -88,10 +101,19 @@ describe("scopes take their `with` block as a trailing callback", () => {
   it("by position, after an options object, or named", () => {
     const g = new tf.Graph();
     g.asDefault(() => {
-      assert.equal(tf.nameScope("a", (s) => s), "a/");
-      assert.equal(tf.nameScope({ name: "b" }, (s) => s), "b/");
+      assert.equal(
+        tf.nameScope("a", (s) => s),
+        "a/",
+      );
+      assert.equal(
+        tf.nameScope({ name: "b" }, (s) => s),
+        "b/",
+      );
       assert.equal(tf.nameScope({ name: "c", body: (s: string) => s }), "c/");
-      assert.equal(tf.device({ deviceName: "/cpu:0" }, () => (tf.constant(1) as tf.SymbolicTensor).op.device), "/device:CPU:0");
+      assert.equal(
+        tf.device({ deviceName: "/cpu:0" }, () => (tf.constant(1) as tf.SymbolicTensor).op.device),
+        "/device:CPU:0",
+      );
     });
   });
   it("rejects unknown keys and a body given twice", () => {

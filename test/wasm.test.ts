@@ -81,8 +81,16 @@ function kernels(): WasmKernels {
 
 suite("wasm encoder", () => {
   it("LEB128", () => {
-    const u = (v: number) => { const o: number[] = []; uleb(o, v); return o; };
-    const s = (v: number) => { const o: number[] = []; sleb(o, v); return o; };
+    const u = (v: number) => {
+      const o: number[] = [];
+      uleb(o, v);
+      return o;
+    };
+    const s = (v: number) => {
+      const o: number[] = [];
+      sleb(o, v);
+      return o;
+    };
     assert.deepEqual(u(0), [0]);
     assert.deepEqual(u(127), [0x7f]);
     assert.deepEqual(u(128), [0x80, 0x01]);
@@ -102,7 +110,16 @@ suite("wasm encoder", () => {
     const c = new Code([I32, I32], [I32]);
     c.get(0).get(1).i32Add().i32(-3).i32Add();
     const bytes = encodeModule([{ name: "f", code: c }]);
-    const WA = (globalThis as unknown as { WebAssembly: { validate(b: Uint8Array): boolean; Memory: new (d: object) => object; Module: new (b: Uint8Array) => object; Instance: new (m: object, i: object) => { exports: { f(a: number, b: number): number } } } }).WebAssembly;
+    const WA = (
+      globalThis as unknown as {
+        WebAssembly: {
+          validate(b: Uint8Array): boolean;
+          Memory: new (d: object) => object;
+          Module: new (b: Uint8Array) => object;
+          Instance: new (m: object, i: object) => { exports: { f(a: number, b: number): number } };
+        };
+      }
+    ).WebAssembly;
     assert.ok(WA.validate(bytes));
     const inst = new WA.Instance(new WA.Module(bytes), { env: { memory: new WA.Memory({ initial: 1 }) } });
     assert.equal(inst.exports.f(40, 5), 42);
@@ -131,12 +148,38 @@ suite("wasm elementwise kernels equal the JS kernels", () => {
   /** [a shape, b shape]: same shapes, scalars on either side, leading broadcasts (periods not whole vectors, chunk crossings). */
   const PAIRS: [number[], number[]][] = [
     ...LENGTHS.map((n): [number[], number[]] => [[n], [n]]),
-    [[1001], []], [[], [1001]], [[7], [1]], [[40003], []], [[], [40003]],
+    [[1001], []],
+    [[], [1001]],
+    [[7], [1]],
+    [[40003], []],
+    [[], [40003]],
     ...[1, 2, 3, 4, 5, 6, 7, 16, 17, 100].map((c): [number[], number[]] => [[Math.ceil(40000 / c) | 1, c], [c]]),
-    [[9, 10], [1, 10]], [[10], [9, 10]], [[3, 7], [3, 7]], [[2, 3, 5], [3, 5]], [[1, 3, 5], [2, 3, 5]],
-    [[4, 6, 6], [6]], [[5, 3], [1]], [[6], [6]],
+    [
+      [9, 10],
+      [1, 10],
+    ],
+    [[10], [9, 10]],
+    [
+      [3, 7],
+      [3, 7],
+    ],
+    [
+      [2, 3, 5],
+      [3, 5],
+    ],
+    [
+      [1, 3, 5],
+      [2, 3, 5],
+    ],
+    [[4, 6, 6], [6]],
+    [[5, 3], [1]],
+    [[6], [6]],
     // Long periods: one period (or a chunk of it) at a time.
-    [[3, 20001], [20001]], [[5, 16388], [16388]], [[4, 4099], [4099]], [[4099], [3, 4099]], [[2, 5000], [5000]],
+    [[3, 20001], [20001]],
+    [[5, 16388], [16388]],
+    [[4, 4099], [4099]],
+    [[4099], [3, 4099]],
+    [[2, 5000], [5000]],
   ];
   for (const op of WasmKernels.binaryOps()) {
     it(`${op}`, () => {
@@ -148,7 +191,11 @@ suite("wasm elementwise kernels equal the JS kernels", () => {
         const got = new Float32Array(want.values.length);
         assert.ok(w.binary(op, a, as, b, bs, want.shape, got), `${op} [${as}] [${bs}] runs in wasm`);
         assertSame(got, want.values as Float32Array, `${op} [${as}] [${bs}]`);
-        assertSame(forced(op, [f32(as, a), f32(bs, b)])[0].values as Float32Array, want.values as Float32Array, `${op} [${as}] [${bs}] through the kernel table`);
+        assertSame(
+          forced(op, [f32(as, a), f32(bs, b)])[0].values as Float32Array,
+          want.values as Float32Array,
+          `${op} [${as}] [${bs}] through the kernel table`,
+        );
       });
     });
   }
@@ -163,7 +210,11 @@ suite("wasm elementwise kernels equal the JS kernels", () => {
     // Through the kernel table such a broadcast falls back to the JS loops with the same result.
     const a = data(3, 5);
     const b = data(4, 6);
-    assertSame(forced("AddV2", [f32([3, 1], a), f32([1, 4], b)])[0].values as Float32Array, jsKernel("AddV2", [f32([3, 1], a), f32([1, 4], b)])[0].values as Float32Array, "outer sum");
+    assertSame(
+      forced("AddV2", [f32([3, 1], a), f32([1, 4], b)])[0].values as Float32Array,
+      jsKernel("AddV2", [f32([3, 1], a), f32([1, 4], b)])[0].values as Float32Array,
+      "outer sum",
+    );
   });
 
   it("routing: sizes below the thresholds, other expressions and TSFLOW_WASM=none keep the JS loops", () => {
@@ -185,7 +236,14 @@ suite("wasm elementwise kernels equal the JS kernels", () => {
     assert.ok(got.values instanceof Float64Array);
     assertSame(got.values as Float64Array, jsKernel("Relu", [{ dtype: "float64", shape: [100], values: a }])[0].values as Float64Array, "float64 relu");
     const i = Int32Array.from({ length: 100 }, (_, k) => k - 50);
-    assertSame(forced("AddV2", [{ dtype: "int32", shape: [100], values: i }, { dtype: "int32", shape: [100], values: i }])[0].values as Int32Array, Int32Array.from(i, (v) => 2 * v), "int32 add");
+    assertSame(
+      forced("AddV2", [
+        { dtype: "int32", shape: [100], values: i },
+        { dtype: "int32", shape: [100], values: i },
+      ])[0].values as Int32Array,
+      Int32Array.from(i, (v) => 2 * v),
+      "int32 add",
+    );
   });
 });
 
@@ -194,8 +252,20 @@ suite("wasm elementwise kernels equal the JS kernels", () => {
 const POOL = { ksize: [1, 2, 2, 1], strides: [1, 2, 2, 1], padding: "VALID", data_format: "NHWC" };
 /** NHWC shapes: odd heights/widths, C not a multiple of 4, chunk crossings. */
 const POOL_SHAPES = [
-  [1, 2, 2, 1], [2, 4, 6, 3], [3, 7, 9, 5], [2, 8, 8, 6], [4, 28, 28, 6], [2, 10, 10, 16], [1, 5, 4, 17],
-  [5, 60, 70, 2], [3, 61, 45, 5], [2, 3, 3, 4], [1, 2, 3, 8], [2, 6, 4, 1], [64, 14, 14, 6], [1, 1, 4, 4],
+  [1, 2, 2, 1],
+  [2, 4, 6, 3],
+  [3, 7, 9, 5],
+  [2, 8, 8, 6],
+  [4, 28, 28, 6],
+  [2, 10, 10, 16],
+  [1, 5, 4, 17],
+  [5, 60, 70, 2],
+  [3, 61, 45, 5],
+  [2, 3, 3, 4],
+  [1, 2, 3, 8],
+  [2, 6, 4, 1],
+  [64, 14, 14, 6],
+  [1, 1, 4, 4],
 ];
 
 function geom(s: number[]): Pool2x2Geom {
@@ -208,7 +278,11 @@ suite("wasm 2x2 pooling kernels equal the JS kernels", () => {
       const w = kernels();
       const g = geom(s);
       const n = sizeOf(s);
-      for (const [label, x] of [["ties", tied(n, n)], ["ties+NaN", tied(n, n + 1, true)], ["random", data(n, n + 2)]] as [string, Float32Array][]) {
+      for (const [label, x] of [
+        ["ties", tied(n, n)],
+        ["ties+NaN", tied(n, n + 1, true)],
+        ["random", data(n, n + 2)],
+      ] as [string, Float32Array][]) {
         for (const kind of ["max", "avg"] as const) {
           const op = kind === "max" ? "MaxPool" : "AvgPool";
           const want = jsKernel(op, [f32(s, x)], POOL)[0];
@@ -233,14 +307,22 @@ suite("wasm 2x2 pooling kernels equal the JS kernels", () => {
           const got = new Float32Array(n);
           assert.ok(w.maxPoolGrad2x2(x, yv, dy, g, got));
           assertSame(got, want.values as Float32Array, `MaxPoolGrad ${label} ${ylabel}`);
-          assertSame(forced("MaxPoolGrad", [f32(s, x), yt, f32(outShape, dy)], POOL)[0].values as Float32Array, want.values as Float32Array, `MaxPoolGrad ${label} ${ylabel} through the kernel table`);
+          assertSame(
+            forced("MaxPoolGrad", [f32(s, x), yt, f32(outShape, dy)], POOL)[0].values as Float32Array,
+            want.values as Float32Array,
+            `MaxPoolGrad ${label} ${ylabel} through the kernel table`,
+          );
         }
         const shapeT: CpuTensor = { dtype: "int32", shape: [4], values: Int32Array.from(s) };
         const want = jsKernel("AvgPoolGrad", [shapeT, f32(outShape, dy)], POOL)[0];
         const got = new Float32Array(n);
         assert.ok(w.avgPoolGrad2x2(dy, g, got));
         assertSame(got, want.values as Float32Array, `AvgPoolGrad ${label}`);
-        assertSame(forced("AvgPoolGrad", [shapeT, f32(outShape, dy)], POOL)[0].values as Float32Array, want.values as Float32Array, `AvgPoolGrad ${label} through the kernel table`);
+        assertSame(
+          forced("AvgPoolGrad", [shapeT, f32(outShape, dy)], POOL)[0].values as Float32Array,
+          want.values as Float32Array,
+          `AvgPoolGrad ${label} through the kernel table`,
+        );
       }
     });
   }
@@ -260,7 +342,11 @@ suite("wasm 2x2 pooling kernels equal the JS kernels", () => {
       if (op.startsWith("Max")) {
         const dy = data(want.values.length, 3);
         const ins = [f32(shape, x), want, f32(want.shape as number[], dy)];
-        assertSame(forced(`${op}Grad`, ins, attrs)[0].values as Float32Array, jsKernel(`${op}Grad`, ins, attrs)[0].values as Float32Array, `${op}Grad [${shape}]`);
+        assertSame(
+          forced(`${op}Grad`, ins, attrs)[0].values as Float32Array,
+          jsKernel(`${op}Grad`, ins, attrs)[0].values as Float32Array,
+          `${op}Grad [${shape}]`,
+        );
       }
     }
   });
@@ -320,7 +406,10 @@ function childMain(): void {
     put(`grads${step}_`, grads as tf.Tensor[]);
     opt.applyGradients(grads.map((g, i) => [g!, vars[i]] as [tf.Tensor, tf.Variable]));
   }
-  put("weights", vars.map((v) => v.value()));
+  put(
+    "weights",
+    vars.map((v) => v.value()),
+  );
   process.stdout.write(JSON.stringify(out, (_k, v) => (typeof v === "number" && !Number.isFinite(v) ? String(v) : Object.is(v, -0) ? "-0" : v)));
 }
 

@@ -196,12 +196,7 @@ function lookup(name: string): FlagDef {
   return def;
 }
 
-function define(
-  type: FlagType,
-  name: string,
-  defaultValue: unknown,
-  options: NumericDefineOptions,
-): void {
+function define(type: FlagType, name: string, defaultValue: unknown, options: NumericDefineOptions): void {
   if (typeof name !== "string" || !NAME_RE.test(name)) {
     throw new InvalidArgumentError(`Invalid flag name ${quote(String(name))}: expected letters, digits, '_', '.' or '-'`);
   }
@@ -229,11 +224,31 @@ const flagExample = (value: unknown) => ({
   },
 });
 const numericSignature = (name: string, what: string, k: Kind<unknown>, example: unknown) =>
-  signature(`app.flags.DEFINE_${name}`, `Defines ${what} flag.`, [FLAG_NAME, param("default", k, "The default (null: none), or a string to parse."), HELP, LOWER, UPPER, REQUIRED], flagExample(example));
+  signature(
+    `app.flags.DEFINE_${name}`,
+    `Defines ${what} flag.`,
+    [FLAG_NAME, param("default", k, "The default (null: none), or a string to parse."), HELP, LOWER, UPPER, REQUIRED],
+    flagExample(example),
+  );
 const defineIntegerSignature = numericSignature("integer", "an integer", kind<number | string | null>("number | string | null"), 3);
 const defineFloatSignature = numericSignature("float", "a float", kind<number | string | null>("number | string | null"), 0.5);
-const defineStringSignature = signature("app.flags.DEFINE_string", "Defines a string flag.", [FLAG_NAME, param("default", kind<string | null>("string | null"), "The default (null: none)."), HELP, REQUIRED], flagExample("x"));
-const defineBooleanSignature = signature("app.flags.DEFINE_boolean", "Defines a boolean flag (--name, --noname, --name=false).", [FLAG_NAME, param("default", kind<boolean | string | null>("boolean | string | null"), "The default (null: none), or a string such as \"true\"."), HELP, REQUIRED], flagExample(true));
+const defineStringSignature = signature(
+  "app.flags.DEFINE_string",
+  "Defines a string flag.",
+  [FLAG_NAME, param("default", kind<string | null>("string | null"), "The default (null: none)."), HELP, REQUIRED],
+  flagExample("x"),
+);
+const defineBooleanSignature = signature(
+  "app.flags.DEFINE_boolean",
+  "Defines a boolean flag (--name, --noname, --name=false).",
+  [
+    FLAG_NAME,
+    param("default", kind<boolean | string | null>("boolean | string | null"), 'The default (null: none), or a string such as "true".'),
+    HELP,
+    REQUIRED,
+  ],
+  flagExample(true),
+);
 
 /** tf.app.flags.DEFINE_integer. `default` may be a number or a string to parse; bounds are checked on every value. */
 export function defineInteger(name: string, defaultValue: number | string, help?: string, options?: NumericDefineOptions): FlagHolder<number>;
@@ -543,7 +558,14 @@ export const FLAGS: FlagValues = new Proxy(new FlagValuesTarget(), {
 export function run<R = void>(main?: (argv: string[]) => R, args?: readonly string[], options?: ParseOptions): R | undefined;
 export function run<R = void>(options: ParseOptions & { main?: (argv: string[]) => R; argv?: readonly string[] }): R | undefined;
 export function run<R = void>(...call: unknown[]): R | undefined {
-  const [main, args, knownOnly, exit, write, programName] = parseArgs(runSignature, call) as [((argv: string[]) => R) | undefined, readonly string[] | undefined, boolean, ParseOptions["exit"], ParseOptions["write"], string | undefined];
+  const [main, args, knownOnly, exit, write, programName] = parseArgs(runSignature, call) as [
+    ((argv: string[]) => R) | undefined,
+    readonly string[] | undefined,
+    boolean,
+    ParseOptions["exit"],
+    ParseOptions["write"],
+    string | undefined,
+  ];
   const options: ParseOptions = { knownOnly, exit, write, program: programName };
   const rest = parse(args ?? process.argv.slice(2), options);
   if (!main) return undefined;
@@ -578,7 +600,12 @@ const PARSE_OPTIONS = [
   optional("program", K.string, "The program's name in the usage line (default: the script's)."),
 ] as const;
 const ARGS = optional("argv", kind<readonly string[]>("string[]"), "The command line without node and the script (default: process.argv.slice(2)).");
-const parseSignature = signature("app.flags.FLAGS.__call__", "Parses the command line into the defined flags; returns the arguments that are not flags.", [ARGS, ...PARSE_OPTIONS], withFlag(() => [["--example_flag=v", "rest"]]));
+const parseSignature = signature(
+  "app.flags.FLAGS.__call__",
+  "Parses the command line into the defined flags; returns the arguments that are not flags.",
+  [ARGS, ...PARSE_OPTIONS],
+  withFlag(() => [["--example_flag=v", "rest"]]),
+);
 const runSignature = signature(
   "app.run",
   "Parses the flags, then calls main with [program, ...arguments that are not flags]; a non-zero number returned becomes the exit code.",
@@ -587,16 +614,69 @@ const runSignature = signature(
 );
 const publicFlags = {
   parse: defineFunction(parseSignature, (args, knownOnly, exit, write, program) => parse(args ?? process.argv.slice(2), { knownOnly, exit, write, program })),
-  markFlagAsRequired: defineFunction(signature("app.flags.mark_flag_as_required", "Parsing fails unless the flag has a non-null value afterwards.", [FLAG], withFlag(() => ["example_flag"])), markFlagAsRequired),
+  markFlagAsRequired: defineFunction(
+    signature(
+      "app.flags.mark_flag_as_required",
+      "Parsing fails unless the flag has a non-null value afterwards.",
+      [FLAG],
+      withFlag(() => ["example_flag"]),
+    ),
+    markFlagAsRequired,
+  ),
   markFlagsAsRequired: defineFunction(
-    signature("app.flags.mark_flags_as_required", "Parsing fails unless each flag has a non-null value afterwards.", [param("flagNames", kind<readonly string[]>("string[]"), "The flags' names.")], withFlag(() => [["example_flag"]])),
+    signature(
+      "app.flags.mark_flags_as_required",
+      "Parsing fails unless each flag has a non-null value afterwards.",
+      [param("flagNames", kind<readonly string[]>("string[]"), "The flags' names.")],
+      withFlag(() => [["example_flag"]]),
+    ),
     markFlagsAsRequired,
   ),
-  argv: defineFunction(signature("app.flags.argv", "The arguments that were not flags (parses process.argv first if needed).", [], withFlag(() => [])), argv),
-  isParsed: defineFunction(signature("app.flags.is_parsed", "Whether the flags have been parsed.", [], withFlag(() => [])), isParsed),
-  unparse: defineFunction(signature("app.flags.unparse_flags", "Every flag back to its default; the next read parses process.argv again.", [], withFlag(() => [])), unparse),
-  reset: defineFunction(signature("app.flags.reset", "Forgets every flag definition and parse (tsflow, for tests).", [], withFlag(() => [])), reset),
-  helpText: defineFunction(signature("app.flags.help_text", "The usage listing --help prints.", [optional("program", K.string, "The program's name (default: the script's).")], withFlag(() => ["prog"])), helpText),
+  argv: defineFunction(
+    signature(
+      "app.flags.argv",
+      "The arguments that were not flags (parses process.argv first if needed).",
+      [],
+      withFlag(() => []),
+    ),
+    argv,
+  ),
+  isParsed: defineFunction(
+    signature(
+      "app.flags.is_parsed",
+      "Whether the flags have been parsed.",
+      [],
+      withFlag(() => []),
+    ),
+    isParsed,
+  ),
+  unparse: defineFunction(
+    signature(
+      "app.flags.unparse_flags",
+      "Every flag back to its default; the next read parses process.argv again.",
+      [],
+      withFlag(() => []),
+    ),
+    unparse,
+  ),
+  reset: defineFunction(
+    signature(
+      "app.flags.reset",
+      "Forgets every flag definition and parse (tsflow, for tests).",
+      [],
+      withFlag(() => []),
+    ),
+    reset,
+  ),
+  helpText: defineFunction(
+    signature(
+      "app.flags.help_text",
+      "The usage listing --help prints.",
+      [optional("program", K.string, "The program's name (default: the script's).")],
+      withFlag(() => ["prog"]),
+    ),
+    helpText,
+  ),
 };
 
 /** The tf.app.flags namespace (tf.flags is the same object). */

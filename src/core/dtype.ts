@@ -1,15 +1,12 @@
 import { InvalidArgumentError, UnimplementedError } from "./errors.js";
 
-export type DType =
-  | "float32" | "float64" | "int32" | "int64" | "uint8" | "bool" | "string" | "float16" | "bfloat16";
+export type DType = "float32" | "float64" | "int32" | "int64" | "uint8" | "bool" | "string" | "float16" | "bfloat16";
 
 export type NumericArray = Float32Array | Float64Array | Int32Array | Uint8Array;
 /** Host storage of a tensor: int64 is a BigInt64Array so that its values stay exact. */
 export type Values = NumericArray | BigInt64Array | string[];
 
-export const DTYPES: readonly DType[] = [
-  "float32", "float64", "int32", "int64", "uint8", "bool", "string", "float16", "bfloat16",
-];
+export const DTYPES: readonly DType[] = ["float32", "float64", "int32", "int64", "uint8", "bool", "string", "float16", "bfloat16"];
 
 export function isDType(x: unknown): x is DType {
   return typeof x === "string" && (DTYPES as readonly string[]).includes(x);
@@ -29,11 +26,20 @@ export function tfName(d: DType): string {
 
 export function bytesPerElement(d: DType): number {
   switch (d) {
-    case "float64": case "int64": return 8;
-    case "float32": case "int32": return 4;
-    case "float16": case "bfloat16": return 2;
-    case "uint8": case "bool": return 1;
-    case "string": return 0;
+    case "float64":
+    case "int64":
+      return 8;
+    case "float32":
+    case "int32":
+      return 4;
+    case "float16":
+    case "bfloat16":
+      return 2;
+    case "uint8":
+    case "bool":
+      return 1;
+    case "string":
+      return 0;
   }
 }
 
@@ -50,13 +56,21 @@ export function allocValues(d: DType, size: number): Values {
     if (v !== null) return v;
   }
   switch (d) {
-    case "float32": return new Float32Array(size);
-    case "float64": return new Float64Array(size);
-    case "int32": return new Int32Array(size);
-    case "int64": return new BigInt64Array(size);
-    case "uint8": case "bool": return new Uint8Array(size);
-    case "string": return new Array<string>(size).fill("");
-    case "float16": case "bfloat16":
+    case "float32":
+      return new Float32Array(size);
+    case "float64":
+      return new Float64Array(size);
+    case "int32":
+      return new Int32Array(size);
+    case "int64":
+      return new BigInt64Array(size);
+    case "uint8":
+    case "bool":
+      return new Uint8Array(size);
+    case "string":
+      return new Array<string>(size).fill("");
+    case "float16":
+    case "bfloat16":
       throw new UnimplementedError(`dtype ${d} is not supported by the CPU backend yet`);
   }
 }

@@ -4,7 +4,10 @@
  */
 export class OpError extends Error {
   readonly code: number = 2;
-  constructor(message: string, readonly opName: string | null = null) {
+  constructor(
+    message: string,
+    readonly opName: string | null = null,
+  ) {
     super(message);
     this.name = new.target.name;
   }

@@ -3,11 +3,14 @@ import type { RandomSource } from "./backend.js";
 const hl: [number, number] = [0, 0];
 /** The high and low 32 bits of a 32x32-bit product, exactly, with 16-bit halves (no BigInt). */
 function mulhilo(a: number, b: number): [number, number] {
-  const aL = a & 0xffff, aH = a >>> 16, bL = b & 0xffff, bH = b >>> 16;
+  const aL = a & 0xffff,
+    aH = a >>> 16,
+    bL = b & 0xffff,
+    bH = b >>> 16;
   const ll = aL * bL;
   const mid1 = aH * bL;
   const mid2 = aL * bH;
-  const lo = (ll + ((mid1 & 0xffff) << 16 >>> 0) + ((mid2 & 0xffff) << 16 >>> 0));
+  const lo = ll + (((mid1 & 0xffff) << 16) >>> 0) + (((mid2 & 0xffff) << 16) >>> 0);
   const carry = Math.floor(lo / 4294967296);
   hl[0] = (aH * bH + (mid1 >>> 16) + (mid2 >>> 16) + carry) >>> 0;
   hl[1] = lo >>> 0;
@@ -39,7 +42,10 @@ export class Philox implements RandomSource {
       k0 = (k0 + 0x9e3779b9) >>> 0;
       k1 = (k1 + 0xbb67ae85) >>> 0;
     }
-    this.#buf[0] = c0; this.#buf[1] = c1; this.#buf[2] = c2; this.#buf[3] = c3;
+    this.#buf[0] = c0;
+    this.#buf[1] = c1;
+    this.#buf[2] = c2;
+    this.#buf[3] = c3;
     for (let i = 0; i < 4; i++) {
       this.#c[i] = (this.#c[i] + 1) >>> 0;
       if (this.#c[i] !== 0) break;

@@ -99,13 +99,16 @@ function list<const V extends string>(items: readonly V[] | null, separator: str
   const ok = (xs: readonly string[]): readonly V[] | undefined => {
     if (items === null) return xs as readonly V[];
     if (xs.includes("all")) return items;
-    return xs.every((x) => (items as readonly string[]).includes(x)) ? [...new Set(xs)] as V[] : undefined;
+    return xs.every((x) => (items as readonly string[]).includes(x)) ? ([...new Set(xs)] as V[]) : undefined;
   };
   const p: Parser<readonly V[]> = {
     kind: "list",
     accepts: items === null ? `items separated by '${separator}'` : `'${separator}'-separated: ${[...items, "all"].join(", ")}`,
     fromEnv(raw) {
-      const xs = raw.split(separator).map((x) => x.trim()).filter((x) => x !== "");
+      const xs = raw
+        .split(separator)
+        .map((x) => x.trim())
+        .filter((x) => x !== "");
       return ok(items === null ? xs : xs.map((x) => x.toLowerCase()));
     },
     fromValue(value) {
@@ -129,7 +132,10 @@ function integers(nullable: boolean): Parser<readonly number[] | null> {
     kind: "list",
     accepts: "integers >= 0 separated by ','",
     fromEnv(raw) {
-      const xs = raw.split(",").map((x) => x.trim()).filter((x) => x !== "");
+      const xs = raw
+        .split(",")
+        .map((x) => x.trim())
+        .filter((x) => x !== "");
       return xs.every((x) => /^\d+$/.test(x)) ? xs.map(Number) : undefined;
     },
     fromValue(value) {
@@ -218,7 +224,7 @@ export const SETTINGS = {
     default: "gpu",
     description:
       "Which devices' Session plans fuse elementwise chains into one generated kernel. `gpu`: GPUs only (fused JS loops measured slower than the WebAssembly SIMD kernels on the CPU); `all`: every device.",
-    tfConfig: "`tf.config.optimizer.setJit` / `getJit` (`\"autoclustering\"` turns `off` into `gpu`, `false` gives `off`)",
+    tfConfig: '`tf.config.optimizer.setJit` / `getJit` (`"autoclustering"` turns `off` into `gpu`, `false` gives `off`)',
   }),
   epilogues: row({
     env: "TSFLOW_EPILOGUES",
@@ -383,7 +389,9 @@ function readEnv<T>(r: SettingRow<T>): T {
   const oldRaw = old ? envValue(old.name) : undefined;
   if (old && oldRaw !== undefined) {
     const on = boolean.fromEnv(oldRaw);
-    notice(`${old.name} is deprecated; use ${r.env}=${r.parser.show(old.value)}${on === undefined ? ` (${old.name}=${JSON.stringify(oldRaw)} is not valid: accepted ${boolean.accepts}; ignored)` : ""}`);
+    notice(
+      `${old.name} is deprecated; use ${r.env}=${r.parser.show(old.value)}${on === undefined ? ` (${old.name}=${JSON.stringify(oldRaw)} is not valid: accepted ${boolean.accepts}; ignored)` : ""}`,
+    );
     if (on) return old.value;
   }
   return r.default;
@@ -425,7 +433,9 @@ export function setSetting<K extends SettingKey>(key: K, value: SettingValue<K> 
   }
   if (r.before && loadedPhases.has(r.before) && JSON.stringify(v) !== JSON.stringify(getSetting(key))) {
     const how = r.tfConfig ?? (r.env ? `${r.env} in the environment` : `the ${key} setting`);
-    throw new FailedPreconditionError(`tsflow setting ${key} cannot be modified after being initialized (${PHASE_TEXT[r.before]}); set it before, e.g. with ${how}`);
+    throw new FailedPreconditionError(
+      `tsflow setting ${key} cannot be modified after being initialized (${PHASE_TEXT[r.before]}); set it before, e.g. with ${how}`,
+    );
   }
   assign(key, v);
 }

@@ -160,7 +160,9 @@ type OptionsTail<Ps extends readonly AnyParam[]> = AllOptional<Ps> extends true 
 export type CallArgs<Ps extends readonly AnyParam[]> = Ps extends readonly [infer H extends AnyParam, ...infer R extends readonly AnyParam[]]
   ? H["variadic"] extends true
     ? ValueOf<H> | [...ValueOf<H>, OptionsOf<R>]
-    : (H["positionalOnly"] extends true ? (H["required"] extends true ? never : []) : OptionsTail<Ps>) | [H["required"] extends true ? ValueOf<H> : ValueOf<H> | undefined, ...CallArgs<R>]
+    :
+        | (H["positionalOnly"] extends true ? (H["required"] extends true ? never : []) : OptionsTail<Ps>)
+        | [H["required"] extends true ? ValueOf<H> : ValueOf<H> | undefined, ...CallArgs<R>]
   : [];
 
 /** What the implementation receives: every parameter by position, defaults applied. */
@@ -378,7 +380,9 @@ function compileCaller(sig: Signature, impl: (...a: unknown[]) => unknown): (...
     // slot, in locals: no allocation. An options object may then sit in the body's slot or before it.
     const shift: string[] = [];
     for (let i = n - 2; i >= 0; i--) {
-      shift.push(`${i === n - 2 ? "" : "else "}if (${a[i]} !== undefined) { if (typeof ${a[i]} === "function") { ${a[n - 1]} = ${a[i]}; ${a[i]} = undefined; } }`);
+      shift.push(
+        `${i === n - 2 ? "" : "else "}if (${a[i]} !== undefined) { if (typeof ${a[i]} === "function") { ${a[n - 1]} = ${a[i]}; ${a[i]} = undefined; } }`,
+      );
     }
     if (shift.length) lines.push(`if (${a[n - 1]} === undefined) { ${shift.join(" ")} }`);
     lines.push(`if (isOptions(${a[n - 1]})) return slow(${n - 1}, ${all});`);

@@ -2,12 +2,13 @@ import { allocValues, DType, Values } from "./dtype.js";
 import { InvalidArgumentError } from "./errors.js";
 import { sizeOf } from "./shape.js";
 
-export type TypedArray =
-  | Float32Array | Float64Array | Int32Array | Uint8Array | BigInt64Array | Int16Array | Int8Array
-  | Uint16Array | Uint32Array;
+export type TypedArray = Float32Array | Float64Array | Int32Array | Uint8Array | BigInt64Array | Int16Array | Int8Array | Uint16Array | Uint32Array;
 /** A JS value a user may pass where a tensor is expected. */
 export type Scalar = number | boolean | string | bigint;
-export interface NestedArray { [i: number]: Scalar | NestedArray | TypedArray; length: number }
+export interface NestedArray {
+  [i: number]: Scalar | NestedArray | TypedArray;
+  length: number;
+}
 export type HostValue = Scalar | NestedArray | TypedArray;
 
 export function isTypedArray(x: unknown): x is TypedArray {

@@ -21,7 +21,9 @@ export function toEagerTensor(x: TensorLike, dtype: DType, op: string, backend?:
   if (x instanceof EagerTensor) return x;
   if (isTensorConvertible(x)) return x.readForOp() as EagerTensor;
   if (x instanceof Tensor) {
-    throw new InvalidArgumentError(`${op}: got the graph tensor ${x.name} while executing eagerly; build it inside its graph's asDefault() and run it with a Session`);
+    throw new InvalidArgumentError(
+      `${op}: got the graph tensor ${x.name} while executing eagerly; build it inside its graph's asDefault() and run it with a Session`,
+    );
   }
   const { values, shape } = toValues(x as HostValue, dtype);
   return new EagerTensor((backend ?? defaultBackend()).write(values, dtype, shape));
@@ -61,7 +63,13 @@ function executeEager(def: OpDef, inputs: readonly TensorLike[], attrs: Attrs, n
     def.infer(specs, attrs, opName);
     const env: KernelEnv = def.stateful && "seed" in attrs ? { rng: eagerRandomSource(attrs) } : {};
     logEagerPlacement(def.type, backend);
-    const outs = runKernelOn(backend, def.type, tensors.map((t) => t.handle), attrs, env).map((h) => new EagerTensor(h));
+    const outs = runKernelOn(
+      backend,
+      def.type,
+      tensors.map((t) => t.handle),
+      attrs,
+      env,
+    ).map((h) => new EagerTensor(h));
     recordOperation(def, tensors, outs, attrs);
     return outs;
   } catch (e) {

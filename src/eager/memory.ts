@@ -22,7 +22,10 @@ export const tidy = defineFunction(
   signature(
     "tidy",
     "Runs the body and disposes every eager tensor it created, except those it returns or keeps (tsflow, as TensorFlow.js).",
-    [optional("name", kind<string>("string"), "A label for the scope (not used)."), body("body", kind<() => unknown>("() => T"), "The function to run; its result is returned.")],
+    [
+      optional("name", kind<string>("string"), "A label for the scope (not used)."),
+      body("body", kind<() => unknown>("() => T"), "The function to run; its result is returned."),
+    ],
     { args: (tf) => ["t", () => tf.add(tf.constant([1, 2]), 1)] },
   ),
   tidyImpl,
@@ -59,7 +62,9 @@ function tidyImpl<T>(_name: string | undefined, fn: () => T): T {
 
 /** tf.keep(t): t survives the enclosing tf.tidy. */
 export const keep = defineFunction(
-  signature("keep", "Marks a tensor to survive the enclosing tf.tidy; returns it.", [param("result", kind<Tensor>("Tensor"), "The tensor to keep.")], { args: (tf) => [tf.constant([1, 2])] }),
+  signature("keep", "Marks a tensor to survive the enclosing tf.tidy; returns it.", [param("result", kind<Tensor>("Tensor"), "The tensor to keep.")], {
+    args: (tf) => [tf.constant([1, 2])],
+  }),
   (t: Tensor) => {
     if (t instanceof EagerTensor) t.kept = true;
     return t;
@@ -71,7 +76,12 @@ export const keep = defineFunction(
  * of tensors is its value.
  */
 export const dispose = defineFunction(
-  signature("dispose", "Disposes every eager tensor in a tensor, array or object of them.", [positionalOnly(param("container", kind<unknown>("Tensor | Tensor[] | object"), "What to dispose."))], { args: (tf) => [tf.constant([1])] }),
+  signature(
+    "dispose",
+    "Disposes every eager tensor in a tensor, array or object of them.",
+    [positionalOnly(param("container", kind<unknown>("Tensor | Tensor[] | object"), "What to dispose."))],
+    { args: (tf) => [tf.constant([1])] },
+  ),
   (x: unknown): void => {
     const all = new Set<Scoped>();
     collect(x, all);
@@ -80,7 +90,10 @@ export const dispose = defineFunction(
 );
 
 /** tf.memory(): live eager tensors and the device buffers behind them. */
-export const memory = defineFunction(signature("memory", "Live eager tensors and the device buffers behind them (tsflow, as TensorFlow.js).", [], { args: () => [] }), memoryImpl);
+export const memory = defineFunction(
+  signature("memory", "Live eager tensors and the device buffers behind them (tsflow, as TensorFlow.js).", [], { args: () => [] }),
+  memoryImpl,
+);
 
 function memoryImpl(): { numTensors: number; numDataBuffers: number; numBytes: number } {
   // Buffers of every device: the CPU's and those of GPUs in use (core/devices.ts).

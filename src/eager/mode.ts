@@ -4,7 +4,9 @@ import { defineFunction, kind, optional, signature } from "../core/signature.js"
 
 /** tf.compat.v1.disable_eager_execution(): from now on ops build the default graph (TensorFlow 1). */
 export const disableEagerExecution = defineFunction(
-  signature("compat.v1.disable_eager_execution", "From now on ops build the default graph (TensorFlow 1).", [], { skip: "switches the whole process to graph mode" }),
+  signature("compat.v1.disable_eager_execution", "From now on ops build the default graph (TensorFlow 1).", [], {
+    skip: "switches the whole process to graph mode",
+  }),
   (): void => {
     ctx.eagerEnabled = false;
   },
@@ -17,7 +19,11 @@ export const enableEagerExecution = defineFunction(
   signature(
     "compat.v1.enable_eager_execution",
     "Ops run eagerly again (the default, as in TensorFlow 2); must be called outside any graph's asDefault().",
-    [optional("config", notYet, "Not implemented yet: must be null."), optional("devicePolicy", notYet, "Not implemented yet: must be null."), optional("executionMode", notYet, "Not implemented yet: must be null.")],
+    [
+      optional("config", notYet, "Not implemented yet: must be null."),
+      optional("devicePolicy", notYet, "Not implemented yet: must be null."),
+      optional("executionMode", notYet, "Not implemented yet: must be null."),
+    ],
     { args: () => [] },
   ),
   (config, devicePolicy, executionMode): void => {

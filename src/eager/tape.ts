@@ -56,8 +56,17 @@ const watchSignature = signature("GradientTape.watch", "Watches a tensor (or var
 const gradientSignature = signature("GradientTape.gradient", "The gradients of the target with respect to the sources, from the recorded ops.", [
   param("target", kind<Tensor | readonly Tensor[]>("Tensor | Tensor[]"), "What to differentiate (summed when several)."),
   param("sources", kind<Source | readonly Source[]>("Tensor | Variable | (Tensor | Variable)[]"), "The tensors or variables to differentiate with respect to."),
-  optional("outputGradients", kind<Tensor | readonly (Tensor | null)[] | null>("Tensor | Tensor[] | null"), "Upstream gradients of the target (default: ones)."),
-  withDefault("unconnectedGradients", kind<"none" | "zero">('"none" | "zero"'), "none", "What a source the target does not depend on gets: null (none) or zeros (zero)."),
+  optional(
+    "outputGradients",
+    kind<Tensor | readonly (Tensor | null)[] | null>("Tensor | Tensor[] | null"),
+    "Upstream gradients of the target (default: ones).",
+  ),
+  withDefault(
+    "unconnectedGradients",
+    kind<"none" | "zero">('"none" | "zero"'),
+    "none",
+    "What a source the target does not depend on gets: null (none) or zeros (zero).",
+  ),
 ]);
 
 /** Records eager ops so that gradients can be taken afterwards: TensorFlow 2's tf.GradientTape. */
@@ -149,10 +158,27 @@ export class GradientTape {
    * d(target)/d(sources). Sources may be tensors or variables, nested in arrays; unconnected sources give
    * null (or zeros with unconnectedGradients "zero"), as in TensorFlow.
    */
-  gradient<S extends Source | readonly Source[]>(target: Tensor | readonly Tensor[], sources: S, outputGradients?: OutputGradients, unconnectedGradients?: "none" | "zero"): Gradients<S>;
-  gradient<S extends Source | readonly Source[]>(target: Tensor | readonly Tensor[], sources: S, options: { outputGradients?: OutputGradients; unconnectedGradients?: "none" | "zero" }): Gradients<S>;
-  gradient<S extends Source | readonly Source[]>(target: Tensor | readonly Tensor[], options: { sources: S; outputGradients?: OutputGradients; unconnectedGradients?: "none" | "zero" }): Gradients<S>;
-  gradient<S extends Source | readonly Source[]>(options: { target: Tensor | readonly Tensor[]; sources: S; outputGradients?: OutputGradients; unconnectedGradients?: "none" | "zero" }): Gradients<S>;
+  gradient<S extends Source | readonly Source[]>(
+    target: Tensor | readonly Tensor[],
+    sources: S,
+    outputGradients?: OutputGradients,
+    unconnectedGradients?: "none" | "zero",
+  ): Gradients<S>;
+  gradient<S extends Source | readonly Source[]>(
+    target: Tensor | readonly Tensor[],
+    sources: S,
+    options: { outputGradients?: OutputGradients; unconnectedGradients?: "none" | "zero" },
+  ): Gradients<S>;
+  gradient<S extends Source | readonly Source[]>(
+    target: Tensor | readonly Tensor[],
+    options: { sources: S; outputGradients?: OutputGradients; unconnectedGradients?: "none" | "zero" },
+  ): Gradients<S>;
+  gradient<S extends Source | readonly Source[]>(options: {
+    target: Tensor | readonly Tensor[];
+    sources: S;
+    outputGradients?: OutputGradients;
+    unconnectedGradients?: "none" | "zero";
+  }): Gradients<S>;
   gradient(...args: unknown[]): unknown {
     const [target, sources, outputGradients, unconnectedGradients] = parseArgs(gradientSignature, args);
     return this.#gradient(target, sources, outputGradients, unconnectedGradients);
@@ -170,7 +196,8 @@ export class GradientTape {
     const targets = Array.isArray(target) ? (target as EagerTensor[]) : [target as EagerTensor];
     const srcList = (Array.isArray(sources) ? sources : [sources]) as (EagerTensor | TensorConvertible)[];
     for (const s of srcList) {
-      if (!(s instanceof EagerTensor) && !isTensorConvertible(s)) throw new InvalidArgumentError(`GradientTape.gradient: source ${String(s)} is not an eager tensor or a variable`);
+      if (!(s instanceof EagerTensor) && !isTensorConvertible(s))
+        throw new InvalidArgumentError(`GradientTape.gradient: source ${String(s)} is not an eager tensor or a variable`);
     }
     const ogs = outputGradients == null ? [] : Array.isArray(outputGradients) ? outputGradients : [outputGradients];
     const ops = eagerOps;
@@ -188,7 +215,11 @@ export class GradientTape {
         zerosLike: (t) => ops.zerosLike(t as EagerTensor),
         scoped: (_n, fn) => fn(),
       }) as (EagerTensor | null)[];
-      return grads.map((g, i) => (g === null && unconnectedGradients === "zero" ? ops.zerosLike(srcList[i] instanceof EagerTensor ? (srcList[i] as EagerTensor) : (srcList[i] as TensorConvertible).value() as EagerTensor) : g));
+      return grads.map((g, i) =>
+        g === null && unconnectedGradients === "zero"
+          ? ops.zerosLike(srcList[i] instanceof EagerTensor ? (srcList[i] as EagerTensor) : ((srcList[i] as TensorConvertible).value() as EagerTensor))
+          : g,
+      );
     });
     this.#used = true;
     if (!this.persistent) this.#release();

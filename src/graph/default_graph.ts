@@ -12,7 +12,9 @@ export function getDefaultGraph(): Graph {
 
 export function resetDefaultGraph(): void {
   if (ctx.graphStack.length > 0) {
-    throw new FailedPreconditionError("Do not use tf.resetDefaultGraph() to clear nested graphs. If you need a cleared graph, exit the nesting and create a new graph.");
+    throw new FailedPreconditionError(
+      "Do not use tf.resetDefaultGraph() to clear nested graphs. If you need a cleared graph, exit the nesting and create a new graph.",
+    );
   }
   ctx.defaultGraph = new Graph();
 }

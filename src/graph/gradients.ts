@@ -14,8 +14,16 @@ const gradientsSignature = signature(
   "Builds the graph of the derivatives of sum(ys) with respect to each of xs (graph mode).",
   [
     param("ys", kind<Tensor | readonly Tensor[]>("Tensor | Tensor[]"), "The tensors to differentiate."),
-    param("xs", kind<Tensor | TensorConvertible | readonly (Tensor | TensorConvertible)[]>("Tensor | Variable | (Tensor | Variable)[]"), "What to differentiate with respect to."),
-    optional("gradYs", kind<readonly (Tensor | null)[] | Tensor | null>("(Tensor | null)[] | Tensor | null"), "The initial gradient of each y (default: ones)."),
+    param(
+      "xs",
+      kind<Tensor | TensorConvertible | readonly (Tensor | TensorConvertible)[]>("Tensor | Variable | (Tensor | Variable)[]"),
+      "What to differentiate with respect to.",
+    ),
+    optional(
+      "gradYs",
+      kind<readonly (Tensor | null)[] | Tensor | null>("(Tensor | null)[] | Tensor | null"),
+      "The initial gradient of each y (default: ones).",
+    ),
     withDefault("name", K.string, "gradients", "The name scope of the gradient ops."),
     withDefault("colocateGradientsWithOps", K.boolean, false, "Place gradients with their ops (no effect here)."),
     withDefault("gateGradients", K.boolean, false, "Group the gradients of an op (no effect here)."),
@@ -44,34 +52,37 @@ function asSymbolic(x: Tensor | TensorConvertible, what: string): SymbolicTensor
  * tf.gradients(ys, xs, grad_ys, name, ...): builds the graph of d(sum ys)/d(xs) from the op table's
  * gradient rules, under the name scope "gradients". Unconnected xs give null (or zeros).
  */
-export const gradients = defineFunction(gradientsSignature, (ys, xs, gradYs, name, _colocate, _gate, _aggregation, stopGradients, unconnectedGradients): (Tensor | null)[] => {
-  const a = { gradYs, name, stopGradients, unconnectedGradients };
-  if (executingEagerly()) throw new InvalidArgumentError("tf.gradients is not supported when eager execution is enabled. Use tf.GradientTape instead.");
-  const yList = (Array.isArray(ys) ? ys : [ys]).map((y) => asSymbolic(y as Tensor, "ys"));
-  const xList = (Array.isArray(xs) ? xs : [xs]).map((x) => asSymbolic(x as Tensor | TensorConvertible, "xs"));
-  const g: Graph = yList[0].graph;
-  const gys = a.gradYs == null ? [] : Array.isArray(a.gradYs) ? (a.gradYs as (Tensor | null)[]) : [a.gradYs as Tensor];
-  const stop = new Set((a.stopGradients ?? []).map((t) => asSymbolic(t, "stopGradients")));
-  return g.asDefault(() =>
-    g.nameScope(a.name ?? "gradients", () => {
-      const seeds = new Map<unknown, Tensor>();
-      yList.forEach((y, i) => {
-        const seed = gys[i] ?? onesLike(y);
-        seeds.set(y, seeds.has(y) ? addN([seeds.get(y)!, seed]) : seed);
-      });
-      const nodes: BackpropNode[] = g.getOperations().map((op) => ({
-        def: op.def,
-        name: op.name,
-        inputKeys: op.inputs.map((t) => (stop.has(t) ? null : t)),
-        outputKeys: op.outputs,
-        op: { type: op.type, inputs: op.inputs, outputs: op.outputs, attrs: op.attrs },
-      }));
-      const grads = backprop(nodes, seeds, xList, {
-        aggregate: (ts) => addN(ts),
-        zerosLike: (t) => zerosLike(t),
-        scoped: (n, fn) => g.nameScope(`${n.name}_grad`, fn),
-      });
-      return grads.map((gr, i) => (gr === null && a.unconnectedGradients === "zero" ? zerosLike(xList[i]) : gr));
-    }),
-  );
-});
+export const gradients = defineFunction(
+  gradientsSignature,
+  (ys, xs, gradYs, name, _colocate, _gate, _aggregation, stopGradients, unconnectedGradients): (Tensor | null)[] => {
+    const a = { gradYs, name, stopGradients, unconnectedGradients };
+    if (executingEagerly()) throw new InvalidArgumentError("tf.gradients is not supported when eager execution is enabled. Use tf.GradientTape instead.");
+    const yList = (Array.isArray(ys) ? ys : [ys]).map((y) => asSymbolic(y as Tensor, "ys"));
+    const xList = (Array.isArray(xs) ? xs : [xs]).map((x) => asSymbolic(x as Tensor | TensorConvertible, "xs"));
+    const g: Graph = yList[0].graph;
+    const gys = a.gradYs == null ? [] : Array.isArray(a.gradYs) ? (a.gradYs as (Tensor | null)[]) : [a.gradYs as Tensor];
+    const stop = new Set((a.stopGradients ?? []).map((t) => asSymbolic(t, "stopGradients")));
+    return g.asDefault(() =>
+      g.nameScope(a.name ?? "gradients", () => {
+        const seeds = new Map<unknown, Tensor>();
+        yList.forEach((y, i) => {
+          const seed = gys[i] ?? onesLike(y);
+          seeds.set(y, seeds.has(y) ? addN([seeds.get(y)!, seed]) : seed);
+        });
+        const nodes: BackpropNode[] = g.getOperations().map((op) => ({
+          def: op.def,
+          name: op.name,
+          inputKeys: op.inputs.map((t) => (stop.has(t) ? null : t)),
+          outputKeys: op.outputs,
+          op: { type: op.type, inputs: op.inputs, outputs: op.outputs, attrs: op.attrs },
+        }));
+        const grads = backprop(nodes, seeds, xList, {
+          aggregate: (ts) => addN(ts),
+          zerosLike: (t) => zerosLike(t),
+          scoped: (n, fn) => g.nameScope(`${n.name}_grad`, fn),
+        });
+        return grads.map((gr, i) => (gr === null && a.unconnectedGradients === "zero" ? zerosLike(xList[i]) : gr));
+      }),
+    );
+  },
+);

@@ -31,10 +31,14 @@ export interface VariableScopeState {
 }
 
 /** A TensorFlow 1 dataflow graph: operations, naming, scopes, collections. */
-const graphSignature = signature("Graph", "A TensorFlow computation: ops and the tensors between them, built in graph mode and run by a Session.", [], { args: () => [] });
-const graphAsDefaultSignature = signature("Graph.as_default", "Makes this the default graph for the duration of the body: ops it creates land here, in graph mode.", [
-  body("body", K.callback, "The `with` block; its result is returned."),
-]);
+const graphSignature = signature("Graph", "A TensorFlow computation: ops and the tensors between them, built in graph mode and run by a Session.", [], {
+  args: () => [],
+});
+const graphAsDefaultSignature = signature(
+  "Graph.as_default",
+  "Makes this the default graph for the duration of the body: ops it creates land here, in graph mode.",
+  [body("body", K.callback, "The `with` block; its result is returned.")],
+);
 
 export class Graph {
   readonly #ops: Operation[] = [];
@@ -139,7 +143,14 @@ export class Graph {
 
   // ---- building ----
   /** Adds a node. Inputs must already belong to this graph (the dispatcher converts and checks them). */
-  createOp(def: OpDef, name: string, inputs: readonly SymbolicTensor[], attrs: Attrs, outSpecs: readonly OutSpec[], extraControl: readonly Operation[] = []): Operation {
+  createOp(
+    def: OpDef,
+    name: string,
+    inputs: readonly SymbolicTensor[],
+    attrs: Attrs,
+    outSpecs: readonly OutSpec[],
+    extraControl: readonly Operation[] = [],
+  ): Operation {
     if (this.#finalized) {
       throw new FailedPreconditionError(`Graph is finalized and cannot be modified (adding ${def.type} op "${name}")`);
     }
@@ -171,12 +182,17 @@ export class Graph {
   getTensorByName(name: string): SymbolicTensor {
     const m = /^(.*):(\d+)$/.exec(name);
     if (!m) {
-      throw new InvalidArgumentError(`The name '${name}' looks like an (invalid) Operation name, not a Tensor. Tensor names must be of the form "<op_name>:<output_index>".`);
+      throw new InvalidArgumentError(
+        `The name '${name}' looks like an (invalid) Operation name, not a Tensor. Tensor names must be of the form "<op_name>:<output_index>".`,
+      );
     }
     const op = this.#byName.get(m[1]);
     if (!op) throw new NotFoundError(`The name '${name}' refers to a Tensor which does not exist. The operation, '${m[1]}', does not exist in the graph.`);
     const t = op.outputs[Number(m[2])];
-    if (!t) throw new NotFoundError(`The name '${name}' refers to a Tensor which does not exist. The operation, '${m[1]}', exists but only has ${op.outputs.length} outputs.`);
+    if (!t)
+      throw new NotFoundError(
+        `The name '${name}' refers to a Tensor which does not exist. The operation, '${m[1]}', exists but only has ${op.outputs.length} outputs.`,
+      );
     return t;
   }
   /** Resolves a fetch given by name: "x:0" is a tensor, "train" an operation. */

@@ -16,7 +16,10 @@ export const nameScope = defineFunction(
   signature(
     "name_scope",
     "Prefixes the names of ops (and variables) created by the body with `name/`; the body receives the scope.",
-    [param("name", K.string, "The scope's name (made unique in a graph)."), body("body", kind<(scope: string) => unknown>("(scope: string) => T"), "The `with` block: runs inside the scope; its result is returned.")],
+    [
+      param("name", K.string, "The scope's name (made unique in a graph)."),
+      body("body", kind<(scope: string) => unknown>("(scope: string) => T"), "The `with` block: runs inside the scope; its result is returned."),
+    ],
     { args: () => ["s", () => 1], graph: true },
   ),
   (name: string, fn: (scope: string) => unknown) => (executingEagerly() ? withEagerNameScope(name, fn) : getDefaultGraph().nameScope(name, fn)),
@@ -32,7 +35,14 @@ export const controlDependencies = defineFunction(
   signature(
     "control_dependencies",
     "Ops created by the body run only after the control inputs (eagerly: the body just runs).",
-    [param("controlInputs", kind<readonly ControlInput[] | null>("(Operation | Tensor)[] | null"), "Ops or tensors to wait for; null clears the dependencies."), BODY],
+    [
+      param(
+        "controlInputs",
+        kind<readonly ControlInput[] | null>("(Operation | Tensor)[] | null"),
+        "Ops or tensors to wait for; null clears the dependencies.",
+      ),
+      BODY,
+    ],
     { args: (tf) => [[tf.noOp()], () => 1], graph: true },
   ),
   (controlInputs: readonly ControlInput[] | null, fn: () => unknown) => {
@@ -57,7 +67,7 @@ export function asOperation(x: Operation | Tensor | TensorConvertible): Operatio
 export const device = defineFunction(
   signature(
     "device",
-    "Ops created by the body ask for that device (\"/cpu:0\", \"/device:GPU:1\", full names).",
+    'Ops created by the body ask for that device ("/cpu:0", "/device:GPU:1", full names).',
     [param("deviceName", kind<string | null>("string | null"), "The device spec; null clears it."), BODY],
     { args: () => ["/cpu:0", () => 1] },
   ),
@@ -83,7 +93,12 @@ export const device = defineFunction(
 const collectionExample = { args: () => ["my_collection", 1], graph: true };
 
 export const addToCollection = defineFunction(
-  signature("add_to_collection", "Adds a value to the default graph's collection `name`.", [param("name", K.string, "The collection's key."), param("value", kind<unknown>("unknown"), "The value to add.")], collectionExample),
+  signature(
+    "add_to_collection",
+    "Adds a value to the default graph's collection `name`.",
+    [param("name", K.string, "The collection's key."), param("value", kind<unknown>("unknown"), "The value to add.")],
+    collectionExample,
+  ),
   (name: string, value: unknown): void => getDefaultGraph().addToCollection(name, value),
 );
 export const addToCollections = defineFunction(
@@ -105,6 +120,9 @@ export const getCollection = defineFunction(
   (key: string, scope: string | undefined) => getDefaultGraph().getCollection(key, scope),
 ) as unknown as <T = unknown>(key: string | { key: string; scope?: string }, scope?: string | { scope?: string }) => T[];
 export const getCollectionRef = defineFunction(
-  signature("get_collection_ref", "The default graph's collection `key` itself (mutable).", [param("key", K.string, "The collection's key.")], { args: () => ["my_collection"], graph: true }),
+  signature("get_collection_ref", "The default graph's collection `key` itself (mutable).", [param("key", K.string, "The collection's key.")], {
+    args: () => ["my_collection"],
+    graph: true,
+  }),
   (key: string) => getDefaultGraph().getCollectionRef(key),
 ) as unknown as <T = unknown>(key: string | { key: string }) => T[];

@@ -11,6 +11,19 @@ import { execute1 } from "./dispatch.js";
 export const INPUT = param("input", T.tensor, "A tensor.");
 export const SHAPE_ARG = param("shape", T.tensor, "The shape, as a list of integers or an int32 tensor.");
 /** A public function of one op taking one tensor and a name. */
-export const nameOnly = (pyName: string, doc: string, type: OpType, inputName = "input", example: readonly unknown[] = [[[1, 2], [3, 4]]]) =>
-  defineFunction(signature(pyName, doc, [param(inputName, T.tensor, "A tensor."), NAME], { args: () => example }), (input, name) => execute1(type, [input], {}, name));
+export const nameOnly = (
+  pyName: string,
+  doc: string,
+  type: OpType,
+  inputName = "input",
+  example: readonly unknown[] = [
+    [
+      [1, 2],
+      [3, 4],
+    ],
+  ],
+) =>
+  defineFunction(signature(pyName, doc, [param(inputName, T.tensor, "A tensor."), NAME], { args: () => example }), (input, name) =>
+    execute1(type, [input], {}, name),
+  );
 export const seq = (from: number, to: number) => Array.from({ length: Math.max(0, to - from) }, (_, i) => from + i);

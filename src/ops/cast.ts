@@ -12,9 +12,14 @@ defineGradients({
 
 /** tf.cast(x, dtype, name). A no-op when x already has the dtype. */
 export const cast = defineFunction(
-  signature("cast", "The values converted to another dtype (floats to integers truncate toward zero).", [param("x", T.tensor, "A tensor."), param("dtype", T.dtype, "The dtype of the result."), NAME], {
-    args: () => [[1.5, -2.5], "int32"],
-  }),
+  signature(
+    "cast",
+    "The values converted to another dtype (floats to integers truncate toward zero).",
+    [param("x", T.tensor, "A tensor."), param("dtype", T.dtype, "The dtype of the result."), NAME],
+    {
+      args: () => [[1.5, -2.5], "int32"],
+    },
+  ),
   (x, dtype, name): Tensor => {
     const dt = checkDType(dtype, "tf.cast");
     if (isTensor(x) && x.dtype === dt) return x;

@@ -61,13 +61,37 @@ function convAttrs(op: string, a: { strides?: IntOrList; padding?: Padding; data
 export const conv2d = defineFunction(
   signature(
     "nn.conv2d",
-    '2-D convolution (cross-correlation) of NHWC or NCHW input with [h, w, in, out] filters.',
-    [param("input", T.tensor, "The input tensor."), param("filters", T.tensor, "The filters."), param("strides", INT_OR_LIST, "The window step per spatial dimension (1, N or N+2 values)."), param("padding", PADDING, "\"SAME\", \"VALID\", or explicit [before, after] pairs per dimension."), optional("dataFormat", K.string, "The layout: NHWC (channels last, the default) or channels first."), optional("dilations", INT_OR_LIST, "The dilation rate per spatial dimension (default 1)."), NAME],
-    { args: () => [[[[[1], [2], [3]], [[4], [5], [6]], [[7], [8], [9]]]], [[[[1]], [[0]]], [[[0]], [[1]]]], 1, "VALID"] },
+    "2-D convolution (cross-correlation) of NHWC or NCHW input with [h, w, in, out] filters.",
+    [
+      param("input", T.tensor, "The input tensor."),
+      param("filters", T.tensor, "The filters."),
+      param("strides", INT_OR_LIST, "The window step per spatial dimension (1, N or N+2 values)."),
+      param("padding", PADDING, '"SAME", "VALID", or explicit [before, after] pairs per dimension.'),
+      optional("dataFormat", K.string, "The layout: NHWC (channels last, the default) or channels first."),
+      optional("dilations", INT_OR_LIST, "The dilation rate per spatial dimension (default 1)."),
+      NAME,
+    ],
+    {
+      args: () => [
+        [
+          [
+            [[1], [2], [3]],
+            [[4], [5], [6]],
+            [[7], [8], [9]],
+          ],
+        ],
+        [
+          [[[1]], [[0]]],
+          [[[0]], [[1]]],
+        ],
+        1,
+        "VALID",
+      ],
+    },
   ),
   (input, filters, stridesArg, paddingArg, dataFormatArg, dilationsArg, nameArg): Tensor => {
-  const a = { strides: stridesArg, padding: paddingArg, dataFormat: dataFormatArg, dilations: dilationsArg, name: nameArg };
-  return execute1("Conv2D", [input, filters], convAttrs("Conv2D", a, 2), a.name);
+    const a = { strides: stridesArg, padding: paddingArg, dataFormat: dataFormatArg, dilations: dilationsArg, name: nameArg };
+    return execute1("Conv2D", [input, filters], convAttrs("Conv2D", a, 2), a.name);
   },
 );
 
@@ -80,15 +104,37 @@ export const conv2dTranspose = defineFunction(
   signature(
     "nn.conv2d_transpose",
     'The gradient of conv2d with respect to its input (a "deconvolution").',
-    [param("input", T.tensor, "The input tensor."), param("filters", T.tensor, "The filters, [h, w, output_channels, in_channels]."), param("outputShape", T.tensor, "The shape of the result."), param("strides", INT_OR_LIST, "The window step per spatial dimension (1, N or N+2 values)."), withDefault("padding", PADDING, "SAME", "\"SAME\", \"VALID\", or explicit pairs."), optional("dataFormat", K.string, "The layout: NHWC (channels last, the default) or channels first."), optional("dilations", INT_OR_LIST, "The dilation rate per spatial dimension (default 1)."), NAME],
-    { args: () => [[[[[1], [2]], [[3], [4]]]], [[[[1]]]], [1, 2, 2, 1], 1, "SAME"] },
+    [
+      param("input", T.tensor, "The input tensor."),
+      param("filters", T.tensor, "The filters, [h, w, output_channels, in_channels]."),
+      param("outputShape", T.tensor, "The shape of the result."),
+      param("strides", INT_OR_LIST, "The window step per spatial dimension (1, N or N+2 values)."),
+      withDefault("padding", PADDING, "SAME", '"SAME", "VALID", or explicit pairs.'),
+      optional("dataFormat", K.string, "The layout: NHWC (channels last, the default) or channels first."),
+      optional("dilations", INT_OR_LIST, "The dilation rate per spatial dimension (default 1)."),
+      NAME,
+    ],
+    {
+      args: () => [
+        [
+          [
+            [[1], [2]],
+            [[3], [4]],
+          ],
+        ],
+        [[[[1]]]],
+        [1, 2, 2, 1],
+        1,
+        "SAME",
+      ],
+    },
   ),
   (input, filters, outputShapeArg, stridesArg, paddingArg, dataFormatArg, dilationsArg, nameArg): Tensor => {
-  const a = { outputShape: outputShapeArg, strides: stridesArg, padding: paddingArg, dataFormat: dataFormatArg, dilations: dilationsArg, name: nameArg };
-  if (a.outputShape === undefined) throw new InvalidArgumentError("conv2d_transpose: output_shape is required");
-  const os = Array.isArray(a.outputShape) ? new Int32Array(a.outputShape as number[]) : a.outputShape;
-  const attrs = convAttrs("Conv2DBackpropInput", { ...a, padding: a.padding ?? "SAME" }, 2);
-  return execute1("Conv2DBackpropInput", [os, filters, input], attrs, a.name ?? "conv2d_transpose");
+    const a = { outputShape: outputShapeArg, strides: stridesArg, padding: paddingArg, dataFormat: dataFormatArg, dilations: dilationsArg, name: nameArg };
+    if (a.outputShape === undefined) throw new InvalidArgumentError("conv2d_transpose: output_shape is required");
+    const os = Array.isArray(a.outputShape) ? new Int32Array(a.outputShape as number[]) : a.outputShape;
+    const attrs = convAttrs("Conv2DBackpropInput", { ...a, padding: a.padding ?? "SAME" }, 2);
+    return execute1("Conv2DBackpropInput", [os, filters, input], attrs, a.name ?? "conv2d_transpose");
   },
 );
 
@@ -100,13 +146,34 @@ export const conv2dTranspose = defineFunction(
 export const depthwiseConv2d = defineFunction(
   signature(
     "nn.depthwise_conv2d",
-    'Depthwise 2-D convolution: each input channel convolved with its own filters.',
-    [param("input", T.tensor, "The input tensor."), param("filter", T.tensor, "The filter, [h, w, in_channels, channel_multiplier]."), param("strides", INT_OR_LIST, "The window step per spatial dimension (1, N or N+2 values)."), param("padding", PADDING, "\"SAME\", \"VALID\", or explicit [before, after] pairs per dimension."), optional("dataFormat", K.string, "The layout: NHWC (channels last, the default) or channels first."), optional("dilations", INT_OR_LIST, "The dilation rate per spatial dimension (default 1)."), NAME],
-    { args: () => [[[[[1], [2], [3]], [[4], [5], [6]], [[7], [8], [9]]]], [[[[2]]]], 1, "SAME"] },
+    "Depthwise 2-D convolution: each input channel convolved with its own filters.",
+    [
+      param("input", T.tensor, "The input tensor."),
+      param("filter", T.tensor, "The filter, [h, w, in_channels, channel_multiplier]."),
+      param("strides", INT_OR_LIST, "The window step per spatial dimension (1, N or N+2 values)."),
+      param("padding", PADDING, '"SAME", "VALID", or explicit [before, after] pairs per dimension.'),
+      optional("dataFormat", K.string, "The layout: NHWC (channels last, the default) or channels first."),
+      optional("dilations", INT_OR_LIST, "The dilation rate per spatial dimension (default 1)."),
+      NAME,
+    ],
+    {
+      args: () => [
+        [
+          [
+            [[1], [2], [3]],
+            [[4], [5], [6]],
+            [[7], [8], [9]],
+          ],
+        ],
+        [[[[2]]]],
+        1,
+        "SAME",
+      ],
+    },
   ),
   (input, filter, stridesArg, paddingArg, dataFormatArg, dilationsArg, nameArg): Tensor => {
-  const a = { strides: stridesArg, padding: paddingArg, dataFormat: dataFormatArg, dilations: dilationsArg, name: nameArg };
-  return execute1("DepthwiseConv2dNative", [input, filter], convAttrs("DepthwiseConv2dNative", a, 2), a.name ?? "depthwise");
+    const a = { strides: stridesArg, padding: paddingArg, dataFormat: dataFormatArg, dilations: dilationsArg, name: nameArg };
+    return execute1("DepthwiseConv2dNative", [input, filter], convAttrs("DepthwiseConv2dNative", a, 2), a.name ?? "depthwise");
   },
 );
 
@@ -118,35 +185,48 @@ export const depthwiseConv2d = defineFunction(
 export const conv1d = defineFunction(
   signature(
     "nn.conv1d",
-    '1-D convolution of NWC or NCW input with [w, in, out] filters.',
-    [param("input", T.tensor, "The input tensor."), param("filters", T.tensor, "The filters."), param("stride", INT_OR_LIST, "The window step (1 or 3 values)."), param("padding", PADDING, "\"SAME\", \"VALID\", or explicit [before, after] pairs per dimension."), optional("dataFormat", K.string, "The layout: NWC (channels last, the default) or channels first."), optional("dilations", INT_OR_LIST, "The dilation rate per spatial dimension (default 1)."), NAME],
+    "1-D convolution of NWC or NCW input with [w, in, out] filters.",
+    [
+      param("input", T.tensor, "The input tensor."),
+      param("filters", T.tensor, "The filters."),
+      param("stride", INT_OR_LIST, "The window step (1 or 3 values)."),
+      param("padding", PADDING, '"SAME", "VALID", or explicit [before, after] pairs per dimension.'),
+      optional("dataFormat", K.string, "The layout: NWC (channels last, the default) or channels first."),
+      optional("dilations", INT_OR_LIST, "The dilation rate per spatial dimension (default 1)."),
+      NAME,
+    ],
     { args: () => [[[[1], [2], [3]]], [[[1]], [[1]]], 1, "VALID"] },
   ),
   (input, filters, strideArg, paddingArg, dataFormatArg, dilationsArg, nameArg): Tensor => {
-  const a = { stride: strideArg, padding: paddingArg, dataFormat: dataFormatArg, dilations: dilationsArg, name: nameArg };
-  const fmt = a.dataFormat ?? "NWC";
-  const cf = channelsFirst("conv1d", fmt, 3);
-  const one = (v: IntOrList | undefined, what: string): number => {
-    if (v === undefined) return 1;
-    const l = typeof v === "number" ? [v] : Array.from(v);
-    if (l.length === 1) return l[0];
-    if (l.length === 3) return cf ? l[2] : l[1];
-    throw new InvalidArgumentError(`conv1d: ${what} should be of length 1 or 3, got [${l}]`);
-  };
-  if (a.stride === undefined) throw new InvalidArgumentError("conv1d: stride is required");
-  const s = one(a.stride, "stride");
-  const d = one(a.dilations, "dilations");
-  let padding: Padding | undefined = a.padding;
-  if (Array.isArray(padding)) {
-    if (padding.length !== 3) throw new InvalidArgumentError(`conv1d: explicit padding must be 3 pairs, got ${JSON.stringify(padding)}`);
-    padding = cf ? [[0, 0], [0, 0], ...padding.slice(1)] as [number, number][] : [padding[0], [0, 0], ...padding.slice(1)] as [number, number][];
-  }
-  const x = toTensor(input);
-  const f = toTensor(filters, x.dtype);
-  const spatialStart = cf ? 2 : 1;
-  const x4 = expandAxis(x, spatialStart);
-  const f4 = expandAxis(f, 0);
-  const y = execute1("Conv2D", [x4, f4], convAttrs("Conv2D", { strides: [1, s], padding, dataFormat: cf ? "NCHW" : "NHWC", dilations: [1, d] }, 2), a.name ? `${a.name}/Conv2D` : undefined);
-  return dropAxis(y, spatialStart, a.name);
+    const a = { stride: strideArg, padding: paddingArg, dataFormat: dataFormatArg, dilations: dilationsArg, name: nameArg };
+    const fmt = a.dataFormat ?? "NWC";
+    const cf = channelsFirst("conv1d", fmt, 3);
+    const one = (v: IntOrList | undefined, what: string): number => {
+      if (v === undefined) return 1;
+      const l = typeof v === "number" ? [v] : Array.from(v);
+      if (l.length === 1) return l[0];
+      if (l.length === 3) return cf ? l[2] : l[1];
+      throw new InvalidArgumentError(`conv1d: ${what} should be of length 1 or 3, got [${l}]`);
+    };
+    if (a.stride === undefined) throw new InvalidArgumentError("conv1d: stride is required");
+    const s = one(a.stride, "stride");
+    const d = one(a.dilations, "dilations");
+    let padding: Padding | undefined = a.padding;
+    if (Array.isArray(padding)) {
+      if (padding.length !== 3) throw new InvalidArgumentError(`conv1d: explicit padding must be 3 pairs, got ${JSON.stringify(padding)}`);
+      padding = cf ? ([[0, 0], [0, 0], ...padding.slice(1)] as [number, number][]) : ([padding[0], [0, 0], ...padding.slice(1)] as [number, number][]);
+    }
+    const x = toTensor(input);
+    const f = toTensor(filters, x.dtype);
+    const spatialStart = cf ? 2 : 1;
+    const x4 = expandAxis(x, spatialStart);
+    const f4 = expandAxis(f, 0);
+    const y = execute1(
+      "Conv2D",
+      [x4, f4],
+      convAttrs("Conv2D", { strides: [1, s], padding, dataFormat: cf ? "NCHW" : "NHWC", dilations: [1, d] }, 2),
+      a.name ? `${a.name}/Conv2D` : undefined,
+    );
+    return dropAxis(y, spatialStart, a.name);
   },
 );

@@ -26,10 +26,10 @@ defineGradients({
   OnesLike: null,
   Fill: (_op, [dy]) => [null, reduceSum(dy)],
   SelectV2: (op, [dy]) => {
-      const [c, t, e] = op.inputs;
-      const z = zerosLike(dy);
-      return [null, unbroadcastTo(where(c, dy, z), t), unbroadcastTo(where(c, z, dy), e)];
-    },
+    const [c, t, e] = op.inputs;
+    const z = zerosLike(dy);
+    return [null, unbroadcastTo(where(c, dy, z), t), unbroadcastTo(where(c, z, dy), e)];
+  },
 });
 
 const DTYPE = optional("dtype", T.dtype, "The dtype of the result; absent: inferred from the value.");
@@ -39,7 +39,12 @@ export const constant = defineFunction(
   signature(
     "constant",
     "A constant tensor from a JS value (number, boolean, string, nested arrays, typed array) or a concrete tensor.",
-    [param("value", T.tensor, "The value."), DTYPE, optional("shape", kind<number[]>("number[]"), "The shape of the result: the value is reshaped, or a scalar fills it."), NAME],
+    [
+      param("value", T.tensor, "The value."),
+      DTYPE,
+      optional("shape", kind<number[]>("number[]"), "The shape of the result: the value is reshaped, or a scalar fills it."),
+      NAME,
+    ],
     { args: () => [[1, 2, 3, 4], "int32", [2, 2], "c"] },
   ),
   (value, dtypeArg, shapeArg, name): Tensor => {
@@ -70,9 +75,14 @@ export const constant = defineFunction(
 
 /** tf.convert_to_tensor(value, dtype, name). */
 export const convertToTensor = defineFunction(
-  signature("convert_to_tensor", "The value as a tensor: tensors pass through, variables are read, JS values become constants.", [param("value", T.tensor, "The value."), DTYPE, NAME], {
-    args: () => [[1, 2], "float32", "t"],
-  }),
+  signature(
+    "convert_to_tensor",
+    "The value as a tensor: tensors pass through, variables are read, JS values become constants.",
+    [param("value", T.tensor, "The value."), DTYPE, NAME],
+    {
+      args: () => [[1, 2], "float32", "t"],
+    },
+  ),
   (value, dtype, name): Tensor => {
     if (isTensor(value)) {
       if (dtype && dtype !== value.dtype) {
@@ -90,7 +100,12 @@ export const onesLike = nameOnly("ones_like", "Ones of the input's shape and dty
 
 /** tf.fill(dims, value, name). */
 export const fill = defineFunction(
-  signature("fill", "A tensor of shape dims filled with a scalar value.", [param("dims", T.tensor, "The shape of the result."), param("value", T.tensor, "The scalar to fill with."), NAME], { args: () => [[2, 3], 7] }),
+  signature(
+    "fill",
+    "A tensor of shape dims filled with a scalar value.",
+    [param("dims", T.tensor, "The shape of the result."), param("value", T.tensor, "The scalar to fill with."), NAME],
+    { args: () => [[2, 3], 7] },
+  ),
   (dims, value, name) => execute1("Fill", [dims, value], {}, name),
 );
 
@@ -106,17 +121,32 @@ function filled(shapeArg: TensorLike, dtype: DType, v: number, opName: string, n
 
 const filledParams = [SHAPE_ARG, withDefault("dtype", T.dtype, "float32", "The dtype of the result."), NAME] as const;
 /** tf.zeros(shape, dtype="float32", name). */
-export const zeros = defineFunction(signature("zeros", "A tensor of zeros.", filledParams, { args: () => [[2, 3], "int32"] }), (shapeArg, dtype, name) => filled(shapeArg, dtype, 0, "zeros", name));
+export const zeros = defineFunction(signature("zeros", "A tensor of zeros.", filledParams, { args: () => [[2, 3], "int32"] }), (shapeArg, dtype, name) =>
+  filled(shapeArg, dtype, 0, "zeros", name),
+);
 /** tf.ones(shape, dtype="float32", name). */
-export const ones = defineFunction(signature("ones", "A tensor of ones.", filledParams, { args: () => [[2, 3], "int32"] }), (shapeArg, dtype, name) => filled(shapeArg, dtype, 1, "ones", name));
+export const ones = defineFunction(signature("ones", "A tensor of ones.", filledParams, { args: () => [[2, 3], "int32"] }), (shapeArg, dtype, name) =>
+  filled(shapeArg, dtype, 1, "ones", name),
+);
 
 /** tf.where(condition, x, y, name): elementwise selection with broadcasting (TensorFlow 2's where). */
 export const where = defineFunction(
   signature(
     "where",
     "x where condition is true, else y, elementwise with broadcasting (TensorFlow 2's where; x and y are required here).",
-    [param("condition", T.tensor, "A bool tensor."), param("x", T.tensor, "The values where condition is true."), param("y", T.tensor, "The values where condition is false."), NAME],
-    { args: () => [[true, false], [1, 2], [3, 4]] },
+    [
+      param("condition", T.tensor, "A bool tensor."),
+      param("x", T.tensor, "The values where condition is true."),
+      param("y", T.tensor, "The values where condition is false."),
+      NAME,
+    ],
+    {
+      args: () => [
+        [true, false],
+        [1, 2],
+        [3, 4],
+      ],
+    },
   ),
   (condition, x, y, name) => execute1("SelectV2", [condition, x, y], {}, name),
 );

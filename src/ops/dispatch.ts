@@ -39,7 +39,7 @@ export function resolveDTypes(def: OpDef, inputs: readonly TensorLike[]): DType[
       } else if (d !== want) {
         throw new InvalidArgumentError(
           `cannot compute ${def.type} as input #${i}(zero-based) was expected to be a ${tfName(want)} tensor but is a ${tfName(d)} tensor` +
-          ` (input #${first} is ${tfName(want)}; tsflow, like TensorFlow, never converts between dtypes silently: use tf.cast)`,
+            ` (input #${first} is ${tfName(want)}; tsflow, like TensorFlow, never converts between dtypes silently: use tf.cast)`,
         );
       }
     }

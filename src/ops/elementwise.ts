@@ -121,7 +121,21 @@ const Y = param("y", T.tensor, "A tensor of the same dtype as x; the two broadca
 
 /** A binary elementwise op: tf.<name>(x, y, name). */
 function b(type: OpType, name: string, doc: string) {
-  return defineFunction(signature(name, doc, [X, Y, NAME], { args: () => [[[1, 2], [3, 4]], [[2, 1], [1, 2]]] }), (x, y, n) => execute1(type, [x, y], {}, n));
+  return defineFunction(
+    signature(name, doc, [X, Y, NAME], {
+      args: () => [
+        [
+          [1, 2],
+          [3, 4],
+        ],
+        [
+          [2, 1],
+          [1, 2],
+        ],
+      ],
+    }),
+    (x, y, n) => execute1(type, [x, y], {}, n),
+  );
 }
 /** A unary elementwise op: tf.<name>(x, name). */
 function u(type: OpType, name: string, doc: string, example: readonly unknown[] = [[0.25, 0.5, 1]]) {
@@ -145,8 +159,24 @@ export const less = b("Less", "math.less", "x < y, elementwise, as bool.");
 export const lessEqual = b("LessEqual", "math.less_equal", "x <= y, elementwise, as bool.");
 export const greater = b("Greater", "math.greater", "x > y, elementwise, as bool.");
 export const greaterEqual = b("GreaterEqual", "math.greater_equal", "x >= y, elementwise, as bool.");
-export const logicalAnd = defineFunction(signature("math.logical_and", "x AND y, elementwise (bool).", [X, Y, NAME], { args: () => [[true, false, true], [true, true, false]] }), (x, y, n) => execute1("LogicalAnd", [x, y], {}, n));
-export const logicalOr = defineFunction(signature("math.logical_or", "x OR y, elementwise (bool).", [X, Y, NAME], { args: () => [[true, false, false], [true, true, false]] }), (x, y, n) => execute1("LogicalOr", [x, y], {}, n));
+export const logicalAnd = defineFunction(
+  signature("math.logical_and", "x AND y, elementwise (bool).", [X, Y, NAME], {
+    args: () => [
+      [true, false, true],
+      [true, true, false],
+    ],
+  }),
+  (x, y, n) => execute1("LogicalAnd", [x, y], {}, n),
+);
+export const logicalOr = defineFunction(
+  signature("math.logical_or", "x OR y, elementwise (bool).", [X, Y, NAME], {
+    args: () => [
+      [true, false, false],
+      [true, true, false],
+    ],
+  }),
+  (x, y, n) => execute1("LogicalOr", [x, y], {}, n),
+);
 
 export const negative = u("Neg", "math.negative", "-x, elementwise.");
 export const abs = u("Abs", "math.abs", "|x|, elementwise.", [[-1, 0.5, 2]]);
@@ -178,7 +208,12 @@ export const isFinite = u("IsFinite", "math.is_finite", "Whether x is finite, el
 
 /** tf.math.logical_xor: (x or y) and not (x and y). */
 export const logicalXor = defineFunction(
-  signature("math.logical_xor", "x XOR y, elementwise (bool).", [X, Y, NAME], { args: () => [[true, false, true], [true, true, false]] }),
+  signature("math.logical_xor", "x XOR y, elementwise (bool).", [X, Y, NAME], {
+    args: () => [
+      [true, false, true],
+      [true, true, false],
+    ],
+  }),
   (x, y, name) => tidy(() => logicalAnd(logicalOr(x, y), logicalNot(logicalAnd(x, y)), name)),
 );
 
@@ -186,22 +221,34 @@ export const logicalXor = defineFunction(
  * tf.divide / tf.truediv: integers are divided as floats, as in Python 3 TensorFlow (its _TRUEDIV_TABLE:
  * uint8 -> float32, int32/int64 -> float64). Both tensors must have one dtype: no silent promotion.
  */
-export const divide = defineFunction(signature("math.divide", "x / y, elementwise; integers are divided as floats (Python 3's true division).", [X, Y, NAME], {
-  args: () => [[[1, 2], [3, 4]], [[2, 1], [1, 2]]],
-}), (x, y, name): Tensor => {
-  const dtypeOf = (v: TensorLike): DType | null =>
-    typeof v === "object" && v !== null && "dtype" in v && typeof (v as { dtype: unknown }).dtype === "string" ? (v as { dtype: DType }).dtype : null;
-  const dx = dtypeOf(x);
-  const dy = dtypeOf(y);
-  if (dx !== null && dy !== null && dx !== dy) {
-    throw new InvalidArgumentError(`truediv: x and y must have the same dtype, got ${tfName(dx)} != ${tfName(dy)}; use tf.cast`);
-  }
-  const dt = dx ?? dy;
-  if (dt && isInteger(dt)) {
-    const to: DType = dt === "uint8" ? "float32" : "float64";
-    // JS values take the float dtype directly (no float32 detour that could round them).
-    const conv = (v: TensorLike, d: DType | null) => (d === null ? v : cast(v, to));
-    return tidy(() => realdiv(conv(x, dx), conv(y, dy), name));
-  }
-  return realdiv(x, y, name);
-});
+export const divide = defineFunction(
+  signature("math.divide", "x / y, elementwise; integers are divided as floats (Python 3's true division).", [X, Y, NAME], {
+    args: () => [
+      [
+        [1, 2],
+        [3, 4],
+      ],
+      [
+        [2, 1],
+        [1, 2],
+      ],
+    ],
+  }),
+  (x, y, name): Tensor => {
+    const dtypeOf = (v: TensorLike): DType | null =>
+      typeof v === "object" && v !== null && "dtype" in v && typeof (v as { dtype: unknown }).dtype === "string" ? (v as { dtype: DType }).dtype : null;
+    const dx = dtypeOf(x);
+    const dy = dtypeOf(y);
+    if (dx !== null && dy !== null && dx !== dy) {
+      throw new InvalidArgumentError(`truediv: x and y must have the same dtype, got ${tfName(dx)} != ${tfName(dy)}; use tf.cast`);
+    }
+    const dt = dx ?? dy;
+    if (dt && isInteger(dt)) {
+      const to: DType = dt === "uint8" ? "float32" : "float64";
+      // JS values take the float dtype directly (no float32 detour that could round them).
+      const conv = (v: TensorLike, d: DType | null) => (d === null ? v : cast(v, to));
+      return tidy(() => realdiv(conv(x, dx), conv(y, dy), name));
+    }
+    return realdiv(x, y, name);
+  },
+);

@@ -22,10 +22,7 @@ function imageHW(t: Tensor, op: string): Int32Array {
 }
 
 defineGradients({
-  ResizeBilinear: (op, [dy]) => [
-      isFloating(op.inputs[0].dtype) ? execute1("ResizeBilinearGrad", [dy, op.inputs[0]], op.attrs) : null,
-      null,
-    ],
+  ResizeBilinear: (op, [dy]) => [isFloating(op.inputs[0].dtype) ? execute1("ResizeBilinearGrad", [dy, op.inputs[0]], op.attrs) : null, null],
   ResizeNearestNeighbor: (op, [dy]) => [execute1("ResizeNearestNeighborGrad", [dy, imageHW(op.inputs[0], "ResizeNearestNeighbor")], op.attrs), null],
   ResizeNearestNeighborGrad: (op, [g]) => [execute1("ResizeNearestNeighbor", [g, imageHW(op.inputs[0], "ResizeNearestNeighborGrad")], op.attrs), null],
 });
@@ -45,7 +42,17 @@ const resizeParams = [
   NAME,
   withDefault("halfPixelCenters", K.boolean, false, "Sample at pixel centers (TensorFlow 2's resize)."),
 ] as const;
-const RESIZE_EXAMPLE = { args: () => [[[[[1], [2]], [[3], [4]]]], [3, 3]] };
+const RESIZE_EXAMPLE = {
+  args: () => [
+    [
+      [
+        [[1], [2]],
+        [[3], [4]],
+      ],
+    ],
+    [3, 3],
+  ],
+};
 
 function resize(op: "ResizeBilinear" | "ResizeNearestNeighbor", images: TensorLike, a: ResizeOptions): Tensor {
   if (a.size === undefined) throw new InvalidArgumentError(`${op}: size is required`);

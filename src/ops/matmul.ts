@@ -10,27 +10,41 @@ import { unbroadcast } from "./grad_util.js";
 
 defineGradients({
   MatMul: (op, [dy]) => {
-      const [a, b] = op.inputs;
-      const ta = op.attrs.transpose_a as boolean;
-      const tb = op.attrs.transpose_b as boolean;
-      const [needA, needB] = [op.needsGradient?.[0] !== false, op.needsGradient?.[1] !== false];
-      const da = () => (!ta && !tb ? matmul(dy, b, { transposeB: true }) : !ta ? matmul(dy, b) : !tb ? matmul(b, dy, { transposeB: true }) : matmul(b, dy, { transposeA: true, transposeB: true }));
-      const db = () => (!ta && !tb ? matmul(a, dy, { transposeA: true }) : !ta ? matmul(dy, a, { transposeA: true }) : !tb ? matmul(a, dy) : matmul(dy, a, { transposeA: true, transposeB: true }));
-      return [needA ? da() : null, needB ? db() : null];
-    },
+    const [a, b] = op.inputs;
+    const ta = op.attrs.transpose_a as boolean;
+    const tb = op.attrs.transpose_b as boolean;
+    const [needA, needB] = [op.needsGradient?.[0] !== false, op.needsGradient?.[1] !== false];
+    const da = () =>
+      !ta && !tb
+        ? matmul(dy, b, { transposeB: true })
+        : !ta
+          ? matmul(dy, b)
+          : !tb
+            ? matmul(b, dy, { transposeB: true })
+            : matmul(b, dy, { transposeA: true, transposeB: true });
+    const db = () =>
+      !ta && !tb
+        ? matmul(a, dy, { transposeA: true })
+        : !ta
+          ? matmul(dy, a, { transposeA: true })
+          : !tb
+            ? matmul(a, dy)
+            : matmul(dy, a, { transposeA: true, transposeB: true });
+    return [needA ? da() : null, needB ? db() : null];
+  },
   BatchMatMulV2: (op, [dy]) => {
-      const [a, b] = op.inputs;
-      const ta = op.attrs.adj_x as boolean;
-      const tb = op.attrs.adj_y as boolean;
-      const bmm = (x: Tensor, y: Tensor, adjX: boolean, adjY: boolean) => execute1("BatchMatMulV2", [x, y], { adj_x: adjX, adj_y: adjY });
-      let da: Tensor;
-      let db: Tensor;
-      if (!ta && !tb) [da, db] = [bmm(dy, b, false, true), bmm(a, dy, true, false)];
-      else if (!ta && tb) [da, db] = [bmm(dy, b, false, false), bmm(dy, a, true, false)];
-      else if (ta && !tb) [da, db] = [bmm(b, dy, false, true), bmm(a, dy, false, false)];
-      else [da, db] = [bmm(b, dy, true, true), bmm(dy, a, true, true)];
-      return [unbroadcast(da, a), unbroadcast(db, b)];
-    },
+    const [a, b] = op.inputs;
+    const ta = op.attrs.adj_x as boolean;
+    const tb = op.attrs.adj_y as boolean;
+    const bmm = (x: Tensor, y: Tensor, adjX: boolean, adjY: boolean) => execute1("BatchMatMulV2", [x, y], { adj_x: adjX, adj_y: adjY });
+    let da: Tensor;
+    let db: Tensor;
+    if (!ta && !tb) [da, db] = [bmm(dy, b, false, true), bmm(a, dy, true, false)];
+    else if (!ta && tb) [da, db] = [bmm(dy, b, false, false), bmm(dy, a, true, false)];
+    else if (ta && !tb) [da, db] = [bmm(b, dy, false, true), bmm(a, dy, false, false)];
+    else [da, db] = [bmm(b, dy, true, true), bmm(dy, a, true, true)];
+    return [unbroadcast(da, a), unbroadcast(db, b)];
+  },
 });
 
 const B = <N extends string>(name: N, doc: string) => withDefault(name, K.boolean, false, doc);
@@ -49,7 +63,19 @@ const matmulSignature = signature(
     optional("outputType", kind<DType | null>("DType | null"), "TensorFlow allows it only for int8 inputs; here it must be absent or the inputs' dtype."),
     NAME,
   ],
-  { args: () => [[[1, 2], [3, 4]], [[5, 6], [7, 8]], true] },
+  {
+    args: () => [
+      [
+        [1, 2],
+        [3, 4],
+      ],
+      [
+        [5, 6],
+        [7, 8],
+      ],
+      true,
+    ],
+  },
 );
 
 /** The rank of a matmul operand: a tensor's, or a nested JS array's depth; null when unknown. */
@@ -81,8 +107,10 @@ export const matmul = defineFunction(matmulSignature, (a, b, transposeA, transpo
   const ra = rank(a);
   const rb = rank(b);
   if (outputType != null) {
-    const dt = [a, b].map((x) => (typeof x === "object" && x !== null && "dtype" in x ? (x as { dtype: DType }).dtype : null)).find((d) => d !== null) ?? "float32";
-    if (outputType !== dt) throw new InvalidArgumentError(`matmul: output_type ${outputType} is only supported for int8 inputs in TensorFlow; the inputs here are ${dt}`);
+    const dt =
+      [a, b].map((x) => (typeof x === "object" && x !== null && "dtype" in x ? (x as { dtype: DType }).dtype : null)).find((d) => d !== null) ?? "float32";
+    if (outputType !== dt)
+      throw new InvalidArgumentError(`matmul: output_type ${outputType} is only supported for int8 inputs in TensorFlow; the inputs here are ${dt}`);
   }
   // As in TensorFlow, an input of unknown rank also takes the batched op.
   if (ra === null || ra > 2 || rb === null || rb > 2) {

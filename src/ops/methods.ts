@@ -50,41 +50,111 @@ export interface TensorMethods {
 }
 
 const methods: TensorMethods & ThisType<Tensor> = {
-  add(y) { return ew.add(this, y); },
-  sub(y) { return ew.subtract(this, y); },
-  mul(y) { return ew.multiply(this, y); },
-  div(y) { return ew.divide(this, y); },
-  floorDiv(y) { return ew.floordiv(this, y); },
-  mod(y) { return ew.floormod(this, y); },
-  pow(y) { return ew.pow(this, y); },
-  maximum(y) { return ew.maximum(this, y); },
-  minimum(y) { return ew.minimum(this, y); },
-  equal(y) { return ew.equal(this, y); },
-  notEqual(y) { return ew.notEqual(this, y); },
-  less(y) { return ew.less(this, y); },
-  lessEqual(y) { return ew.lessEqual(this, y); },
-  greater(y) { return ew.greater(this, y); },
-  greaterEqual(y) { return ew.greaterEqual(this, y); },
-  logicalAnd(y) { return ew.logicalAnd(this, y); },
-  logicalOr(y) { return ew.logicalOr(this, y); },
-  logicalNot() { return ew.logicalNot(this); },
-  neg() { return ew.negative(this); },
-  abs() { return ew.abs(this); },
-  square() { return ew.square(this); },
-  sqrt() { return ew.sqrt(this); },
-  exp() { return ew.exp(this); },
-  log() { return ew.log(this); },
-  sigmoid() { return ew.sigmoid(this); },
-  tanh() { return ew.tanh(this); },
-  relu() { return ew.relu(this); },
-  matmul(y, opts) { return matmul(this, y, opts ?? {}); },
-  cast(dtype) { return cast(this, dtype); },
-  reshape(shape) { return reshape(this, shape); },
-  sum(axis, keepdims) { return red.reduceSum(this, axis ?? null, keepdims); },
-  mean(axis, keepdims) { return red.reduceMean(this, axis ?? null, keepdims); },
-  max(axis, keepdims) { return red.reduceMax(this, axis ?? null, keepdims); },
-  min(axis, keepdims) { return red.reduceMin(this, axis ?? null, keepdims); },
-  prod(axis, keepdims) { return red.reduceProd(this, axis ?? null, keepdims); },
+  add(y) {
+    return ew.add(this, y);
+  },
+  sub(y) {
+    return ew.subtract(this, y);
+  },
+  mul(y) {
+    return ew.multiply(this, y);
+  },
+  div(y) {
+    return ew.divide(this, y);
+  },
+  floorDiv(y) {
+    return ew.floordiv(this, y);
+  },
+  mod(y) {
+    return ew.floormod(this, y);
+  },
+  pow(y) {
+    return ew.pow(this, y);
+  },
+  maximum(y) {
+    return ew.maximum(this, y);
+  },
+  minimum(y) {
+    return ew.minimum(this, y);
+  },
+  equal(y) {
+    return ew.equal(this, y);
+  },
+  notEqual(y) {
+    return ew.notEqual(this, y);
+  },
+  less(y) {
+    return ew.less(this, y);
+  },
+  lessEqual(y) {
+    return ew.lessEqual(this, y);
+  },
+  greater(y) {
+    return ew.greater(this, y);
+  },
+  greaterEqual(y) {
+    return ew.greaterEqual(this, y);
+  },
+  logicalAnd(y) {
+    return ew.logicalAnd(this, y);
+  },
+  logicalOr(y) {
+    return ew.logicalOr(this, y);
+  },
+  logicalNot() {
+    return ew.logicalNot(this);
+  },
+  neg() {
+    return ew.negative(this);
+  },
+  abs() {
+    return ew.abs(this);
+  },
+  square() {
+    return ew.square(this);
+  },
+  sqrt() {
+    return ew.sqrt(this);
+  },
+  exp() {
+    return ew.exp(this);
+  },
+  log() {
+    return ew.log(this);
+  },
+  sigmoid() {
+    return ew.sigmoid(this);
+  },
+  tanh() {
+    return ew.tanh(this);
+  },
+  relu() {
+    return ew.relu(this);
+  },
+  matmul(y, opts) {
+    return matmul(this, y, opts ?? {});
+  },
+  cast(dtype) {
+    return cast(this, dtype);
+  },
+  reshape(shape) {
+    return reshape(this, shape);
+  },
+  sum(axis, keepdims) {
+    return red.reduceSum(this, axis ?? null, keepdims);
+  },
+  mean(axis, keepdims) {
+    return red.reduceMean(this, axis ?? null, keepdims);
+  },
+  max(axis, keepdims) {
+    return red.reduceMax(this, axis ?? null, keepdims);
+  },
+  min(axis, keepdims) {
+    return red.reduceMin(this, axis ?? null, keepdims);
+  },
+  prod(axis, keepdims) {
+    return red.reduceProd(this, axis ?? null, keepdims);
+  },
 };
 
 /** Installs the methods on a class whose instances ops accept (Tensor here; Variable in variables/variable.ts). */

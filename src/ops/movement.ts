@@ -24,7 +24,15 @@ import { constant, convertToTensor, onesLike } from "./creation.js";
 
 /** tf.reshape(tensor, shape, name); one dim may be -1. */
 export const reshape = defineFunction(
-  signature("reshape", "The same values in a new shape; one dimension may be -1 (inferred).", [param("tensor", T.tensor, "A tensor."), SHAPE_ARG, NAME], { args: () => [[[1, 2], [3, 4]], [4]] }),
+  signature("reshape", "The same values in a new shape; one dimension may be -1 (inferred).", [param("tensor", T.tensor, "A tensor."), SHAPE_ARG, NAME], {
+    args: () => [
+      [
+        [1, 2],
+        [3, 4],
+      ],
+      [4],
+    ],
+  }),
   (tensor, shapeArg, name) => execute1("Reshape", [tensor, shapeArg], {}, name),
 );
 
@@ -34,13 +42,23 @@ export const stopGradient = nameOnly("stop_gradient", "The same value, through w
 
 /** tf.broadcast_to(input, shape, name). */
 export const broadcastTo = defineFunction(
-  signature("broadcast_to", "The input broadcast to a shape.", [INPUT, SHAPE_ARG, NAME], { args: () => [[1, 2], [3, 2]] }),
+  signature("broadcast_to", "The input broadcast to a shape.", [INPUT, SHAPE_ARG, NAME], {
+    args: () => [
+      [1, 2],
+      [3, 2],
+    ],
+  }),
   (input, shapeArg, name) => execute1("BroadcastTo", [input, shapeArg], {}, name),
 );
 
 /** tf.expand_dims(input, axis, name): inserts a dimension of size 1 at `axis`. */
 export const expandDims = defineFunction(
-  signature("expand_dims", "Inserts a dimension of size 1 at axis.", [INPUT, param("axis", K.int, "Where the new dimension goes (negative counts from the end)."), NAME], { args: () => [[1, 2], 1] }),
+  signature(
+    "expand_dims",
+    "Inserts a dimension of size 1 at axis.",
+    [INPUT, param("axis", K.int, "Where the new dimension goes (negative counts from the end)."), NAME],
+    { args: () => [[1, 2], 1] },
+  ),
   (input, axis, name) => execute1("ExpandDims", [input, new Int32Array([axis])], {}, name),
 );
 
@@ -77,8 +95,21 @@ export const transpose = defineFunction(
   signature(
     "transpose",
     "Permutes the dimensions; perm defaults to reversing them.",
-    [param("a", T.tensor, "A tensor."), optional("perm", kind<TensorLike | null>("number[] | TensorLike | null"), "The permutation of the dimensions."), withDefault("conjugate", K.boolean, false, "Conjugate too (no complex dtypes: no effect)."), NAME],
-    { args: () => [[[1, 2, 3], [4, 5, 6]], [1, 0]] },
+    [
+      param("a", T.tensor, "A tensor."),
+      optional("perm", kind<TensorLike | null>("number[] | TensorLike | null"), "The permutation of the dimensions."),
+      withDefault("conjugate", K.boolean, false, "Conjugate too (no complex dtypes: no effect)."),
+      NAME,
+    ],
+    {
+      args: () => [
+        [
+          [1, 2, 3],
+          [4, 5, 6],
+        ],
+        [1, 0],
+      ],
+    },
   ),
   (a, permArg, _conjugate, name0): Tensor => {
     const name = name0 ?? "transpose";
@@ -101,7 +132,12 @@ export const squeeze = defineFunction(
   signature(
     "squeeze",
     "Removes dimensions of size 1 (only those in axis when given).",
-    [INPUT, optional("axis", kind<number | number[] | null>("number | number[] | null"), "The dimensions to remove; absent: all of size 1."), NAME, optional("squeezeDims", kind<number | number[]>("number | number[]"), "TensorFlow 1's deprecated name for axis.")],
+    [
+      INPUT,
+      optional("axis", kind<number | number[] | null>("number | number[] | null"), "The dimensions to remove; absent: all of size 1."),
+      NAME,
+      optional("squeezeDims", kind<number | number[]>("number | number[]"), "TensorFlow 1's deprecated name for axis."),
+    ],
     { args: () => [[[1], [2]], 1] },
   ),
   (input, axis, name, squeezeDims) => {
@@ -114,7 +150,9 @@ const VALUES = param("values", T.tensors, "A list of tensors of one dtype.");
 
 /** tf.concat(values, axis, name="concat"). */
 export const concat = defineFunction(
-  signature("concat", "Joins tensors along an existing axis.", [VALUES, param("axis", T.axisTensor, "The axis to join along."), NAME], { args: () => [[[[1, 2]], [[3, 4]]], 0] }),
+  signature("concat", "Joins tensors along an existing axis.", [VALUES, param("axis", T.axisTensor, "The axis to join along."), NAME], {
+    args: () => [[[[1, 2]], [[3, 4]]], 0],
+  }),
   (values, axis, name0): Tensor => {
     const name = name0 ?? "concat";
     if (values.length === 0) throw new InvalidArgumentError("tf.concat: values must not be empty");
@@ -132,7 +170,15 @@ export const concat = defineFunction(
 
 /** tf.stack(values, axis=0, name="stack"): packs tensors of one shape along a new axis. */
 export const stack = defineFunction(
-  signature("stack", "Packs tensors of one shape along a new axis.", [VALUES, withDefault("axis", T.axis, 0, "Where the new axis goes."), NAME], { args: () => [[[1, 2], [3, 4]], 1] }),
+  signature("stack", "Packs tensors of one shape along a new axis.", [VALUES, withDefault("axis", T.axis, 0, "Where the new axis goes."), NAME], {
+    args: () => [
+      [
+        [1, 2],
+        [3, 4],
+      ],
+      1,
+    ],
+  }),
   (values, axis, name): Tensor => {
     if (values.length === 0) throw new InvalidArgumentError("tf.stack: values must not be empty");
     const vals = asTensors(values, listDType(values));
@@ -145,8 +191,22 @@ export const unstack = defineFunction(
   signature(
     "unstack",
     "The slices of a tensor along an axis.",
-    [param("value", T.tensor, "A tensor."), optional("num", NUM_OUT, "The number of slices; absent: the axis' size."), withDefault("axis", T.axis, 0, "The axis to unpack along."), NAME],
-    { args: () => [[[1, 2], [3, 4]], 2, 1] },
+    [
+      param("value", T.tensor, "A tensor."),
+      optional("num", NUM_OUT, "The number of slices; absent: the axis' size."),
+      withDefault("axis", T.axis, 0, "The axis to unpack along."),
+      NAME,
+    ],
+    {
+      args: () => [
+        [
+          [1, 2],
+          [3, 4],
+        ],
+        2,
+        1,
+      ],
+    },
   ),
   (value, numArg, axis, name): Tensor[] => {
     const v = isTensor(value) || isTensorConvertible(value) ? value : convertToTensor(value);
@@ -154,7 +214,8 @@ export const unstack = defineFunction(
     if (num === null) {
       const s = v.shape;
       if (s !== null) {
-        if (axis < -s.length || axis >= s.length) throw new InvalidArgumentError(`tf.unstack: axis = ${axis} not in [${-s.length}, ${s.length}) for value of shape ${shapeStr(s)}`);
+        if (axis < -s.length || axis >= s.length)
+          throw new InvalidArgumentError(`tf.unstack: axis = ${axis} not in [${-s.length}, ${s.length}) for value of shape ${shapeStr(s)}`);
         num = s[axis < 0 ? axis + s.length : axis];
       }
       if (num === null) throw new InvalidArgumentError(`tf.unstack: Cannot infer argument \`num\` from shape ${shapeStr(s)}`);
@@ -188,7 +249,10 @@ export const split = defineFunction(
     let num = numArg ?? null;
     if (num === null) {
       const s = isTensor(sizes) ? sizes.shape : inferShapeOf(sizes as HostValue);
-      if (s !== null && s.length === 0) throw new InvalidArgumentError(`tf.split: Rank-0 tensors are not supported as the num_or_size_splits argument to split. Argument provided: ${String(spec)}`);
+      if (s !== null && s.length === 0)
+        throw new InvalidArgumentError(
+          `tf.split: Rank-0 tensors are not supported as the num_or_size_splits argument to split. Argument provided: ${String(spec)}`,
+        );
       num = s === null ? null : s[0];
       if (num === null) throw new InvalidArgumentError(`tf.split: Cannot infer argument \`num\` from shape ${shapeStr(s)}`);
     }
@@ -198,9 +262,21 @@ export const split = defineFunction(
 
 /** tf.slice(input_, begin, size, name="Slice"): size -1 takes the rest of a dim. */
 export const slice = defineFunction(
-  signature("slice", "A slice of a tensor: size -1 takes the rest of a dimension.", [INPUT, param("begin", INT_TENSOR, "The start of each dimension."), param("size", INT_TENSOR, "The length along each dimension (-1: the rest)."), NAME], {
-    args: () => [[[1, 2, 3], [4, 5, 6]], [0, 1], [2, -1]],
-  }),
+  signature(
+    "slice",
+    "A slice of a tensor: size -1 takes the rest of a dimension.",
+    [INPUT, param("begin", INT_TENSOR, "The start of each dimension."), param("size", INT_TENSOR, "The length along each dimension (-1: the rest)."), NAME],
+    {
+      args: () => [
+        [
+          [1, 2, 3],
+          [4, 5, 6],
+        ],
+        [0, 1],
+        [2, -1],
+      ],
+    },
+  ),
   (input, begin, size, name) => execute1("Slice", [input, intArg(begin), intArg(size)], {}, name),
 );
 
@@ -226,18 +302,38 @@ export const stridedSlice = defineFunction(
       optional("var", kind<unknown>("unknown"), "The variable sliced (for sliced assignment in TensorFlow; unused here)."),
       NAME,
     ],
-    { args: () => [[[1, 2, 3], [4, 5, 6]], [0, 0], [2, 3], [1, 2], 0, 0, 0, 0, 0] },
+    {
+      args: () => [
+        [
+          [1, 2, 3],
+          [4, 5, 6],
+        ],
+        [0, 0],
+        [2, 3],
+        [1, 2],
+        0,
+        0,
+        0,
+        0,
+        0,
+      ],
+    },
   ),
   (input, begin, end, strides, beginMask, endMask, ellipsisMask, newAxisMask, shrinkAxisMask, _var, name) => {
     const b = intArg(begin);
     const st = strides ?? (isTensor(b) ? onesLike(b) : new Int32Array((b as Int32Array).length).fill(1));
-    return execute1("StridedSlice", [input, b, intArg(end), intArg(st)], {
-      begin_mask: beginMask,
-      end_mask: endMask,
-      ellipsis_mask: ellipsisMask,
-      new_axis_mask: newAxisMask,
-      shrink_axis_mask: shrinkAxisMask,
-    }, name);
+    return execute1(
+      "StridedSlice",
+      [input, b, intArg(end), intArg(st)],
+      {
+        begin_mask: beginMask,
+        end_mask: endMask,
+        ellipsis_mask: ellipsisMask,
+        new_axis_mask: newAxisMask,
+        shrink_axis_mask: shrinkAxisMask,
+      },
+      name,
+    );
   },
 );
 
@@ -258,9 +354,21 @@ export const gather = defineFunction(
       withDefault("batchDims", K.int, 0, "The number of leading batch dimensions."),
       NAME,
     ],
-    { args: () => [[[1, 2], [3, 4], [5, 6]], [2, 0], undefined, 0] },
+    {
+      args: () => [
+        [
+          [1, 2],
+          [3, 4],
+          [5, 6],
+        ],
+        [2, 0],
+        undefined,
+        0,
+      ],
+    },
   ),
-  (params, indices, _validateIndices, axis, batchDims, name) => execute1("GatherV2", [params, intArg(indices), axis ?? batchDims], { batch_dims: batchDims }, name),
+  (params, indices, _validateIndices, axis, batchDims, name) =>
+    execute1("GatherV2", [params, intArg(indices), axis ?? batchDims], { batch_dims: batchDims }, name),
 );
 
 /** tf.math.unsorted_segment_sum(data, segment_ids, num_segments, name): sums of data rows per segment id. */
@@ -268,7 +376,12 @@ export const unsortedSegmentSum = defineFunction(
   signature(
     "math.unsorted_segment_sum",
     "Sums of the rows of data per segment id.",
-    [param("data", T.tensor, "A tensor."), param("segmentIds", INT_TENSOR, "The segment of each row."), param("numSegments", T.tensor, "The number of segments."), NAME],
+    [
+      param("data", T.tensor, "A tensor."),
+      param("segmentIds", INT_TENSOR, "The segment of each row."),
+      param("numSegments", T.tensor, "The number of segments."),
+      NAME,
+    ],
     { args: () => [[1, 2, 3], [0, 1, 0], 2] },
   ),
   (data, segmentIds, numSegments, name) => execute1("UnsortedSegmentSum", [data, intArg(segmentIds), numSegments], {}, name),
@@ -276,7 +389,12 @@ export const unsortedSegmentSum = defineFunction(
 
 /** tf.tile(input, multiples, name="Tile"). */
 export const tile = defineFunction(
-  signature("tile", "The input repeated multiples[i] times along dimension i.", [INPUT, param("multiples", INT_TENSOR, "The repetitions per dimension."), NAME], { args: () => [[[1, 2]], [2, 1]] }),
+  signature(
+    "tile",
+    "The input repeated multiples[i] times along dimension i.",
+    [INPUT, param("multiples", INT_TENSOR, "The repetitions per dimension."), NAME],
+    { args: () => [[[1, 2]], [2, 1]] },
+  ),
   (input, multiples, name) => execute1("Tile", [input, intArg(multiples)], {}, name),
 );
 
@@ -295,7 +413,17 @@ export const pad = defineFunction(
       withDefault("constantValues", T.tensor, 0, "The value padded with in CONSTANT mode."),
       NAME,
     ],
-    { args: () => [[[1, 2]], [[1, 0], [0, 1]], "CONSTANT", 9] },
+    {
+      args: () => [
+        [[1, 2]],
+        [
+          [1, 0],
+          [0, 1],
+        ],
+        "CONSTANT",
+        9,
+      ],
+    },
   ),
   (tensor, paddings, modeArg, cv, name) => {
     const mode = modeArg.toUpperCase();
@@ -332,7 +460,10 @@ export const oneHot = defineFunction(
     const tensorD = isT(onValue) ? onValue.dtype : isT(offValue) ? offValue.dtype : null;
     const jsD = [onValue, offValue].filter((v) => v !== undefined).map((v) => inferDType(v as HostValue))[0] ?? null;
     const dtype = dtypeArg ?? tensorD ?? jsD ?? "float32";
-    for (const [v, what] of [[onValue, "on_value"], [offValue, "off_value"]] as const) {
+    for (const [v, what] of [
+      [onValue, "on_value"],
+      [offValue, "off_value"],
+    ] as const) {
       if (isT(v) && v.dtype !== dtype) throw new InvalidArgumentError(`tf.one_hot: dtype ${v.dtype} of ${what} does not match dtype ${dtype}`);
     }
     const onV = isT(onValue) ? onValue : constant((onValue ?? 1) as HostValue, { dtype });
@@ -375,7 +506,13 @@ export const linspace = defineFunction(
   signature(
     "linspace",
     "num evenly spaced values from start to stop, both included.",
-    [param("start", T.tensor, "The first value."), param("stop", T.tensor, "The last value."), param("num", T.tensor, "How many values."), NAME, withDefault("axis", T.axis, 0, "Only 0 (scalar start and stop) is supported.")],
+    [
+      param("start", T.tensor, "The first value."),
+      param("stop", T.tensor, "The last value."),
+      param("num", T.tensor, "How many values."),
+      NAME,
+      withDefault("axis", T.axis, 0, "Only 0 (scalar start and stop) is supported."),
+    ],
     { args: () => [0, 1, 5] },
   ),
   (start, stop, num, name, axis) => {
@@ -386,14 +523,27 @@ export const linspace = defineFunction(
 
 /** tf.reverse(tensor, axis, name="ReverseV2"). */
 export const reverse = defineFunction(
-  signature("reverse", "Reverses the order along the given axes.", [param("tensor", T.tensor, "A tensor."), param("axis", kind<TensorLike>("number | number[] | TensorLike"), "The axes to reverse."), NAME], {
-    args: () => [[[1, 2], [3, 4]], [1]],
-  }),
+  signature(
+    "reverse",
+    "Reverses the order along the given axes.",
+    [param("tensor", T.tensor, "A tensor."), param("axis", kind<TensorLike>("number | number[] | TensorLike"), "The axes to reverse."), NAME],
+    {
+      args: () => [
+        [
+          [1, 2],
+          [3, 4],
+        ],
+        [1],
+      ],
+    },
+  ),
   (tensor, axis, name) => execute1("ReverseV2", [tensor, typeof axis === "number" ? new Int32Array([axis]) : intArg(axis)], {}, name),
 );
 
 /** tf.math.invert_permutation(x, name="InvertPermutation"). */
 export const invertPermutation = defineFunction(
-  signature("math.invert_permutation", "The inverse of a permutation of 0..n-1.", [param("x", INT_TENSOR, "A permutation (integers)."), NAME], { args: () => [[2, 0, 1]] }),
+  signature("math.invert_permutation", "The inverse of a permutation of 0..n-1.", [param("x", INT_TENSOR, "A permutation (integers)."), NAME], {
+    args: () => [[2, 0, 1]],
+  }),
   (x, name) => execute1("InvertPermutation", [intArg(x)], {}, name),
 );

@@ -27,7 +27,6 @@ defineGradients({
   ExpandDims: (op, [dy]) => [reshape(dy, shape(op.inputs[0])), null],
 });
 
-
 /** StridedSlice's masks from a node's (complete) attrs, for the gradient's StridedSliceGrad and back. */
 function maskAttrs(attrs: Attrs): Attrs {
   const { begin_mask, end_mask, ellipsis_mask, new_axis_mask, shrink_axis_mask } = attrs;
@@ -126,7 +125,8 @@ function gatherGrad(op: GradOp, dy: Tensor): Tensor {
     const n = Array.isArray(ps) ? ps[0] : reshape(sliceDims(ps, 0, 1) as Tensor, new Int32Array(0));
     return unsortedSegmentSum(rows, reshape(indices, new Int32Array([-1])), n);
   }
-  if (rp === null || ri === null) throw new UnimplementedError(`The gradient of GatherV2 with axis ${axis} and batch_dims ${b} needs the ranks of params and indices`);
+  if (rp === null || ri === null)
+    throw new UnimplementedError(`The gradient of GatherV2 with axis ${axis} and batch_dims ${b} needs the ranks of params and indices`);
   if (b < 0) b += ri;
   const a = axis < 0 ? axis + rp : axis;
   const nO = a - b;
@@ -178,7 +178,13 @@ function tileGrad(op: GradOp, dy: Tensor): Tensor {
   const xs = x.shape;
   if (mult !== null && isFullyDefined(xs)) {
     const split = xs.flatMap((d, i) => [mult[i], d]);
-    return reshape(reduceSum(reshape(dy, new Int32Array(split)), xs.map((_, i) => 2 * i)), new Int32Array(xs));
+    return reshape(
+      reduceSum(
+        reshape(dy, new Int32Array(split)),
+        xs.map((_, i) => 2 * i),
+      ),
+      new Int32Array(xs),
+    );
   }
   const split = reshape(stack([cast(m, "int32"), shape(x)], 1), new Int32Array([-1]));
   const axes = execute1("Range", [0, execute1("Size", [split], { out_type: "int32" }), 2]);
@@ -190,12 +196,14 @@ function padGrad(op: GradOp, dy: Tensor): Tensor {
   const [x, p] = op.inputs;
   const pads = knownInts(p);
   if (pads !== null && isFullyDefined(x.shape)) {
-    return slice(dy, x.shape.map((_, i) => pads[2 * i]), x.shape);
+    return slice(
+      dy,
+      x.shape.map((_, i) => pads[2 * i]),
+      x.shape,
+    );
   }
   const r = x.rank;
-  const before = r !== null
-    ? slice(p, [0, 0], [r, 1])
-    : execute1("Slice", [p, new Int32Array([0, 0]), stack([execute1("Rank", [x]), 1])]);
+  const before = r !== null ? slice(p, [0, 0], [r, 1]) : execute1("Slice", [p, new Int32Array([0, 0]), stack([execute1("Rank", [x]), 1])]);
   return execute1("Slice", [dy, reshape(before, new Int32Array([-1])), shape(x, p.dtype)]);
 }
 
@@ -219,14 +227,14 @@ defineGradients({
   SplitV: (op, dys) => [execute1("ConcatV2", [...dys, op.inputs[2]], { N: dys.length }), null, null],
   Slice: (op, [dy]) => sliceGrad(op, dy),
   StridedSlice: (op, [dy]) => {
-      const [x, b, e, s] = op.inputs;
-      const xs = isFullyDefined(x.shape) ? new Int32Array(x.shape) : shape(x, b.dtype);
-      return [execute1("StridedSliceGrad", [xs, b, e, s, dy], maskAttrs(op.attrs)), null, null, null];
-    },
+    const [x, b, e, s] = op.inputs;
+    const xs = isFullyDefined(x.shape) ? new Int32Array(x.shape) : shape(x, b.dtype);
+    return [execute1("StridedSliceGrad", [xs, b, e, s, dy], maskAttrs(op.attrs)), null, null, null];
+  },
   StridedSliceGrad: (op, [ddy]) => {
-      const [, b, e, s] = op.inputs;
-      return [null, null, null, null, execute1("StridedSlice", [ddy, b, e, s], maskAttrs(op.attrs))];
-    },
+    const [, b, e, s] = op.inputs;
+    return [null, null, null, null, execute1("StridedSlice", [ddy, b, e, s], maskAttrs(op.attrs))];
+  },
   GatherV2: (op, [dy]) => [gatherGrad(op, dy), null, null],
   UnsortedSegmentSum: (op, [dy]) => [segmentSumGrad(op, dy), null, null],
   Tile: (op, [dy]) => [tileGrad(op, dy), null],

@@ -22,8 +22,16 @@ function definePoolGradients<M extends "MaxPool" | "MaxPool3D", A extends "AvgPo
   const avgGrad = `${avg}Grad` as const;
   defineGradients({
     [max]: (op: GradOp, [dy]: readonly Tensor[]) => [execute1(maxGrad, [op.inputs[0], op.outputs[0], dy], op.attrs)],
-    [maxGrad]: (op: GradOp, [g]: readonly Tensor[]) => [zerosLike(op.inputs[0]), zerosLike(op.inputs[1]), execute1(maxGradGrad, [op.inputs[0], op.inputs[1], g], op.attrs)],
-    [maxGradGrad]: (op: GradOp, [g]: readonly Tensor[]) => [zerosLike(op.inputs[0]), zerosLike(op.inputs[1]), execute1(maxGrad, [op.inputs[0], op.inputs[1], g], op.attrs)],
+    [maxGrad]: (op: GradOp, [g]: readonly Tensor[]) => [
+      zerosLike(op.inputs[0]),
+      zerosLike(op.inputs[1]),
+      execute1(maxGradGrad, [op.inputs[0], op.inputs[1], g], op.attrs),
+    ],
+    [maxGradGrad]: (op: GradOp, [g]: readonly Tensor[]) => [
+      zerosLike(op.inputs[0]),
+      zerosLike(op.inputs[1]),
+      execute1(maxGrad, [op.inputs[0], op.inputs[1], g], op.attrs),
+    ],
     [avg]: (op: GradOp, [dy]: readonly Tensor[]) => [refine(execute1(avgGrad, [shapeOf(op.inputs[0]), dy], op.attrs), op.inputs[0])],
     [avgGrad]: (op: GradOp, [g]: readonly Tensor[]) => [null, execute1(avg, [g], op.attrs)],
   } as { [K in M | A | typeof maxGrad | typeof maxGradGrad | typeof avgGrad]: GradFn });
@@ -46,7 +54,20 @@ interface PoolOptions {
   dataFormat?: string;
   name?: string;
 }
-const POOL_EXAMPLE = { args: () => [[[[[1], [2], [3]], [[4], [5], [6]], [[7], [8], [9]]]], 2, 1, "VALID"] };
+const POOL_EXAMPLE = {
+  args: () => [
+    [
+      [
+        [[1], [2], [3]],
+        [[4], [5], [6]],
+        [[7], [8], [9]],
+      ],
+    ],
+    2,
+    1,
+    "VALID",
+  ],
+};
 const poolParams = (df: string) =>
   [
     param("input", T.tensor, "The input tensor."),
@@ -68,7 +89,12 @@ function poolAttrs(op: string, a: PoolOptions, nSpatial: number): Attrs {
   if (p.padding === "EXPLICIT" && op !== "MaxPool") {
     throw new InvalidArgumentError(`${op}: padding must be "SAME" or "VALID"; explicit paddings are supported by 2-D max pooling only (use tf.pad and VALID)`);
   }
-  const attrs = { ksize: fullList(op, "ksize", a.ksize, nSpatial, cf), strides: fullList(op, "strides", a.strides, nSpatial, cf), padding: p.padding, data_format: dataFormat };
+  const attrs = {
+    ksize: fullList(op, "ksize", a.ksize, nSpatial, cf),
+    strides: fullList(op, "strides", a.strides, nSpatial, cf),
+    padding: p.padding,
+    data_format: dataFormat,
+  };
   return p.padding === "EXPLICIT" ? { ...attrs, explicit_paddings: p.explicit_paddings } : attrs;
 }
 
@@ -85,7 +111,11 @@ function pool1d(op2d: "MaxPool" | "AvgPool", input: TensorLike, a: PoolOptions, 
   };
   const x = toTensor(input);
   const spatialStart = cf ? 2 : 1;
-  const attrs = poolAttrs(op2d, { ksize: [1, one(a.ksize, "ksize")], strides: [1, one(a.strides, "strides")], padding: a.padding, dataFormat: cf ? "NCHW" : "NHWC" }, 2);
+  const attrs = poolAttrs(
+    op2d,
+    { ksize: [1, one(a.ksize, "ksize")], strides: [1, one(a.strides, "strides")], padding: a.padding, dataFormat: cf ? "NCHW" : "NHWC" },
+    2,
+  );
   const y = execute1(op2d, [expandAxis(x, spatialStart)], attrs, a.name ? `${a.name}/${op2d}` : undefined);
   return dropAxis(y, spatialStart, a.name);
 }
@@ -100,7 +130,9 @@ function poolNd(max: boolean) {
     if (rank === 3) return pool1d(max ? "MaxPool" : "AvgPool", x, a, max ? "max_pool1d" : "avg_pool1d");
     if (rank === 4) return execute1(max ? "MaxPool" : "AvgPool", [x], poolAttrs(max ? "MaxPool" : "AvgPool", a, 2), a.name);
     if (rank === 5) return execute1(max ? "MaxPool3D" : "AvgPool3D", [x], poolAttrs(max ? "MaxPool3D" : "AvgPool3D", a, 3), a.name);
-    throw new InvalidArgumentError(`${max ? "max_pool" : "avg_pool"}: input must be of rank 3, 4 or 5 (N+2 for N spatial dims), got shape ${shapeStr(x.shape)}`);
+    throw new InvalidArgumentError(
+      `${max ? "max_pool" : "avg_pool"}: input must be of rank 3, 4 or 5 (N+2 for N spatial dims), got shape ${shapeStr(x.shape)}`,
+    );
   });
 }
 
@@ -113,26 +145,66 @@ export const avgPool = poolNd(false);
 export const maxPool2d = defineFunction(
   signature(
     "nn.max_pool2d",
-    '2-D max pooling (op MaxPool).',
-    [param("input", T.tensor, "The input tensor."), param("ksize", INT_OR_LIST, "The window size per spatial dimension (1, N or N+2 values)."), param("strides", INT_OR_LIST, "The window step per spatial dimension (1, N or N+2 values)."), param("padding", PADDING, "\"SAME\", \"VALID\", or explicit [before, after] pairs per dimension."), optional("dataFormat", K.string, "The layout: NHWC (channels last, the default) or channels first."), NAME],
-    { args: () => [[[[[1], [2], [3]], [[4], [5], [6]], [[7], [8], [9]]]], 2, 1, "VALID"] },
+    "2-D max pooling (op MaxPool).",
+    [
+      param("input", T.tensor, "The input tensor."),
+      param("ksize", INT_OR_LIST, "The window size per spatial dimension (1, N or N+2 values)."),
+      param("strides", INT_OR_LIST, "The window step per spatial dimension (1, N or N+2 values)."),
+      param("padding", PADDING, '"SAME", "VALID", or explicit [before, after] pairs per dimension.'),
+      optional("dataFormat", K.string, "The layout: NHWC (channels last, the default) or channels first."),
+      NAME,
+    ],
+    {
+      args: () => [
+        [
+          [
+            [[1], [2], [3]],
+            [[4], [5], [6]],
+            [[7], [8], [9]],
+          ],
+        ],
+        2,
+        1,
+        "VALID",
+      ],
+    },
   ),
   (input, ksizeArg, stridesArg, paddingArg, dataFormatArg, nameArg): Tensor => {
-  const a = { ksize: ksizeArg, strides: stridesArg, padding: paddingArg, dataFormat: dataFormatArg, name: nameArg };
-  return execute1("MaxPool", [input], poolAttrs("MaxPool", a, 2), a.name);
+    const a = { ksize: ksizeArg, strides: stridesArg, padding: paddingArg, dataFormat: dataFormatArg, name: nameArg };
+    return execute1("MaxPool", [input], poolAttrs("MaxPool", a, 2), a.name);
   },
 );
 /** tf.nn.avg_pool2d(input, ksize, strides, padding, data_format="NHWC", name): op AvgPool. */
 export const avgPool2d = defineFunction(
   signature(
     "nn.avg_pool2d",
-    '2-D average pooling (op AvgPool).',
-    [param("input", T.tensor, "The input tensor."), param("ksize", INT_OR_LIST, "The window size per spatial dimension (1, N or N+2 values)."), param("strides", INT_OR_LIST, "The window step per spatial dimension (1, N or N+2 values)."), param("padding", PADDING, "\"SAME\", \"VALID\", or explicit [before, after] pairs per dimension."), optional("dataFormat", K.string, "The layout: NHWC (channels last, the default) or channels first."), NAME],
-    { args: () => [[[[[1], [2], [3]], [[4], [5], [6]], [[7], [8], [9]]]], 2, 1, "VALID"] },
+    "2-D average pooling (op AvgPool).",
+    [
+      param("input", T.tensor, "The input tensor."),
+      param("ksize", INT_OR_LIST, "The window size per spatial dimension (1, N or N+2 values)."),
+      param("strides", INT_OR_LIST, "The window step per spatial dimension (1, N or N+2 values)."),
+      param("padding", PADDING, '"SAME", "VALID", or explicit [before, after] pairs per dimension.'),
+      optional("dataFormat", K.string, "The layout: NHWC (channels last, the default) or channels first."),
+      NAME,
+    ],
+    {
+      args: () => [
+        [
+          [
+            [[1], [2], [3]],
+            [[4], [5], [6]],
+            [[7], [8], [9]],
+          ],
+        ],
+        2,
+        1,
+        "VALID",
+      ],
+    },
   ),
   (input, ksizeArg, stridesArg, paddingArg, dataFormatArg, nameArg): Tensor => {
-  const a = { ksize: ksizeArg, strides: stridesArg, padding: paddingArg, dataFormat: dataFormatArg, name: nameArg };
-  return execute1("AvgPool", [input], poolAttrs("AvgPool", a, 2), a.name);
+    const a = { ksize: ksizeArg, strides: stridesArg, padding: paddingArg, dataFormat: dataFormatArg, name: nameArg };
+    return execute1("AvgPool", [input], poolAttrs("AvgPool", a, 2), a.name);
   },
 );
 /** tf.nn.max_pool1d(input, ksize, strides, padding, data_format="NWC", name). */
@@ -149,26 +221,68 @@ export const avgPool1d = defineFunction(
 export const maxPool3d = defineFunction(
   signature(
     "nn.max_pool3d",
-    '3-D max pooling (op MaxPool3D).',
-    [param("input", T.tensor, "The input tensor."), param("ksize", INT_OR_LIST, "The window size per spatial dimension (1, N or N+2 values)."), param("strides", INT_OR_LIST, "The window step per spatial dimension (1, N or N+2 values)."), param("padding", PADDING, "\"SAME\", \"VALID\", or explicit [before, after] pairs per dimension."), optional("dataFormat", K.string, "The layout: NDHWC (channels last, the default) or channels first."), NAME],
-    { args: () => [[[[[[1], [2]], [[3], [4]]]]], 1, 1, "VALID"] },
+    "3-D max pooling (op MaxPool3D).",
+    [
+      param("input", T.tensor, "The input tensor."),
+      param("ksize", INT_OR_LIST, "The window size per spatial dimension (1, N or N+2 values)."),
+      param("strides", INT_OR_LIST, "The window step per spatial dimension (1, N or N+2 values)."),
+      param("padding", PADDING, '"SAME", "VALID", or explicit [before, after] pairs per dimension.'),
+      optional("dataFormat", K.string, "The layout: NDHWC (channels last, the default) or channels first."),
+      NAME,
+    ],
+    {
+      args: () => [
+        [
+          [
+            [
+              [[1], [2]],
+              [[3], [4]],
+            ],
+          ],
+        ],
+        1,
+        1,
+        "VALID",
+      ],
+    },
   ),
   (input, ksizeArg, stridesArg, paddingArg, dataFormatArg, nameArg): Tensor => {
-  const a = { ksize: ksizeArg, strides: stridesArg, padding: paddingArg, dataFormat: dataFormatArg, name: nameArg };
-  return execute1("MaxPool3D", [input], poolAttrs("MaxPool3D", a, 3), a.name);
+    const a = { ksize: ksizeArg, strides: stridesArg, padding: paddingArg, dataFormat: dataFormatArg, name: nameArg };
+    return execute1("MaxPool3D", [input], poolAttrs("MaxPool3D", a, 3), a.name);
   },
 );
 /** tf.nn.avg_pool3d(input, ksize, strides, padding, data_format="NDHWC", name): op AvgPool3D. */
 export const avgPool3d = defineFunction(
   signature(
     "nn.avg_pool3d",
-    '3-D average pooling (op AvgPool3D).',
-    [param("input", T.tensor, "The input tensor."), param("ksize", INT_OR_LIST, "The window size per spatial dimension (1, N or N+2 values)."), param("strides", INT_OR_LIST, "The window step per spatial dimension (1, N or N+2 values)."), param("padding", PADDING, "\"SAME\", \"VALID\", or explicit [before, after] pairs per dimension."), optional("dataFormat", K.string, "The layout: NDHWC (channels last, the default) or channels first."), NAME],
-    { args: () => [[[[[[1], [2]], [[3], [4]]]]], 1, 1, "VALID"] },
+    "3-D average pooling (op AvgPool3D).",
+    [
+      param("input", T.tensor, "The input tensor."),
+      param("ksize", INT_OR_LIST, "The window size per spatial dimension (1, N or N+2 values)."),
+      param("strides", INT_OR_LIST, "The window step per spatial dimension (1, N or N+2 values)."),
+      param("padding", PADDING, '"SAME", "VALID", or explicit [before, after] pairs per dimension.'),
+      optional("dataFormat", K.string, "The layout: NDHWC (channels last, the default) or channels first."),
+      NAME,
+    ],
+    {
+      args: () => [
+        [
+          [
+            [
+              [[1], [2]],
+              [[3], [4]],
+            ],
+          ],
+        ],
+        1,
+        1,
+        "VALID",
+      ],
+    },
   ),
   (input, ksizeArg, stridesArg, paddingArg, dataFormatArg, nameArg): Tensor => {
-  const a = { ksize: ksizeArg, strides: stridesArg, padding: paddingArg, dataFormat: dataFormatArg, name: nameArg };
-  return execute1("AvgPool3D", [input], poolAttrs("AvgPool3D", a, 3), a.name);
+    const a = { ksize: ksizeArg, strides: stridesArg, padding: paddingArg, dataFormat: dataFormatArg, name: nameArg };
+    return execute1("AvgPool3D", [input], poolAttrs("AvgPool3D", a, 3), a.name);
   },
 );
 
@@ -180,17 +294,52 @@ export const avgPool3d = defineFunction(
 export const maxPoolWithArgmax = defineFunction(
   signature(
     "nn.max_pool_with_argmax",
-    '2-D max pooling and the flattened index of each maximum.',
-    [param("input", T.tensor, "The input tensor."), param("ksize", INT_OR_LIST, "The window size per spatial dimension (1, N or N+2 values)."), param("strides", INT_OR_LIST, "The window step per spatial dimension (1, N or N+2 values)."), param("padding", PADDING, "\"SAME\", \"VALID\", or explicit [before, after] pairs per dimension."), optional("dataFormat", K.string, "The layout: NHWC (channels last, the default) or channels first."), withDefault("outputDtype", T.dtype, "int64", "The dtype of the indices (int64)."), withDefault("includeBatchInIndex", K.boolean, false, "Include the batch in the flattened index."), NAME],
-    { args: () => [[[[[1], [2], [3]], [[4], [5], [6]], [[7], [8], [9]]]], 2, 1, "VALID"] },
+    "2-D max pooling and the flattened index of each maximum.",
+    [
+      param("input", T.tensor, "The input tensor."),
+      param("ksize", INT_OR_LIST, "The window size per spatial dimension (1, N or N+2 values)."),
+      param("strides", INT_OR_LIST, "The window step per spatial dimension (1, N or N+2 values)."),
+      param("padding", PADDING, '"SAME", "VALID", or explicit [before, after] pairs per dimension.'),
+      optional("dataFormat", K.string, "The layout: NHWC (channels last, the default) or channels first."),
+      withDefault("outputDtype", T.dtype, "int64", "The dtype of the indices (int64)."),
+      withDefault("includeBatchInIndex", K.boolean, false, "Include the batch in the flattened index."),
+      NAME,
+    ],
+    {
+      args: () => [
+        [
+          [
+            [[1], [2], [3]],
+            [[4], [5], [6]],
+            [[7], [8], [9]],
+          ],
+        ],
+        2,
+        1,
+        "VALID",
+      ],
+    },
   ),
   (input, ksizeArg, stridesArg, paddingArg, dataFormatArg, outputDtypeArg, includeBatchInIndexArg, nameArg): [Tensor, Tensor] => {
-  const a = { ksize: ksizeArg, strides: stridesArg, padding: paddingArg, dataFormat: dataFormatArg, outputDtype: outputDtypeArg, includeBatchInIndex: includeBatchInIndexArg, name: nameArg };
-  if ((a.dataFormat ?? "NHWC") !== "NHWC") throw new InvalidArgumentError(`max_pool_with_argmax: data_format must be NHWC, got '${a.dataFormat}'`);
-  const od = a.outputDtype ?? "int64";
-  if (od !== "int64") throw new UnimplementedError(`max_pool_with_argmax: output_dtype ${od} is not supported; use int64`);
-  const { ksize, strides, padding } = poolAttrs("MaxPoolWithArgmax", a, 2);
-  const outs = execute("MaxPoolWithArgmax", [input], { ksize, strides, padding, Targmax: od, include_batch_in_index: a.includeBatchInIndex ?? false }, a.name);
-  return [outs[0], outs[1]];
+    const a = {
+      ksize: ksizeArg,
+      strides: stridesArg,
+      padding: paddingArg,
+      dataFormat: dataFormatArg,
+      outputDtype: outputDtypeArg,
+      includeBatchInIndex: includeBatchInIndexArg,
+      name: nameArg,
+    };
+    if ((a.dataFormat ?? "NHWC") !== "NHWC") throw new InvalidArgumentError(`max_pool_with_argmax: data_format must be NHWC, got '${a.dataFormat}'`);
+    const od = a.outputDtype ?? "int64";
+    if (od !== "int64") throw new UnimplementedError(`max_pool_with_argmax: output_dtype ${od} is not supported; use int64`);
+    const { ksize, strides, padding } = poolAttrs("MaxPoolWithArgmax", a, 2);
+    const outs = execute(
+      "MaxPoolWithArgmax",
+      [input],
+      { ksize, strides, padding, Targmax: od, include_batch_in_index: a.includeBatchInIndex ?? false },
+      a.name,
+    );
+    return [outs[0], outs[1]];
   },
 );

@@ -35,9 +35,16 @@ function seedAttrs(opSeed: number | undefined): { seed: number; seed2: number } 
   return getSeed(opSeed, g.seed, g.version);
 }
 
-function scaled(type: "RandomStandardNormal" | "RandomUniform" | "TruncatedNormal", shape: TensorLike, scale: number, shift: number, a: RandomOptions, defaultName: string): Tensor {
+function scaled(
+  type: "RandomStandardNormal" | "RandomUniform" | "TruncatedNormal",
+  shape: TensorLike,
+  scale: number,
+  shift: number,
+  a: RandomOptions,
+  defaultName: string,
+): Tensor {
   const dtype = checkDType(a.dtype, defaultName);
-  const raw = execute1(type, [shape], { dtype, ...seedAttrs(a.seed) }, scale === 1 && shift === 0 ? a.name ?? defaultName : undefined);
+  const raw = execute1(type, [shape], { dtype, ...seedAttrs(a.seed) }, scale === 1 && shift === 0 ? (a.name ?? defaultName) : undefined);
   if (scale === 1 && shift === 0) return raw;
   return add(multiply(raw, scale), shift, { name: a.name ?? defaultName });
 }
@@ -50,7 +57,9 @@ export const randomNormal = defineFunction(
 
 /** tf.random.truncated_normal: normal values, redrawn when further than two stddevs from the mean. */
 export const truncatedNormal = defineFunction(
-  signature("random.truncated_normal", "Values from a normal distribution, redrawn when further than two stddevs from the mean.", normalParams, { args: () => [[2, 2], 1, 2, "float32", 3] }),
+  signature("random.truncated_normal", "Values from a normal distribution, redrawn when further than two stddevs from the mean.", normalParams, {
+    args: () => [[2, 2], 1, 2, "float32", 3],
+  }),
   (shape, mean, stddev, dtype, seed, name) => scaled("TruncatedNormal", shape, stddev, mean, { dtype, seed, name }, "truncated_normal"),
 );
 
@@ -59,7 +68,14 @@ export const randomUniform = defineFunction(
   signature(
     "random.uniform",
     "Values from a uniform distribution over [minval, maxval).",
-    [SHAPE, withDefault("minval", K.number, 0, "The lower bound (inclusive)."), withDefault("maxval", K.number, 1, "The upper bound (exclusive)."), RANDOM_DTYPE, SEED, NAME],
+    [
+      SHAPE,
+      withDefault("minval", K.number, 0, "The lower bound (inclusive)."),
+      withDefault("maxval", K.number, 1, "The upper bound (exclusive)."),
+      RANDOM_DTYPE,
+      SEED,
+      NAME,
+    ],
     { args: () => [[2, 2], -1, 1, "float32", 3] },
   ),
   (shape, lo, hi, dtype, seed, name) => scaled("RandomUniform", shape, hi - lo, lo, { dtype, seed, name }, "random_uniform"),
@@ -69,7 +85,9 @@ const SEED_ARG = param("seed", kind<number | null>("number | null"), "The seed; 
 
 /** tf.random.set_seed (TensorFlow 2): the global seed for eager ops and for graphs made afterwards. */
 export const setSeed = defineFunction(
-  signature("random.set_seed", "Sets the global seed: eager random ops restart their sequences; graphs made afterwards take it.", [SEED_ARG], { skip: "changes global state" }),
+  signature("random.set_seed", "Sets the global seed: eager random ops restart their sequences; graphs made afterwards take it.", [SEED_ARG], {
+    skip: "changes global state",
+  }),
   (seed): void => {
     ctx.globalSeed = seed;
     resetEagerRandomState();
@@ -79,7 +97,9 @@ export const setSeed = defineFunction(
 
 /** tf.compat.v1.set_random_seed: the graph-level seed of the default graph. */
 export const setRandomSeed = defineFunction(
-  signature("compat.v1.set_random_seed", "Sets the graph-level seed of the default graph (eagerly: the global seed).", [SEED_ARG], { skip: "changes global state" }),
+  signature("compat.v1.set_random_seed", "Sets the graph-level seed of the default graph (eagerly: the global seed).", [SEED_ARG], {
+    skip: "changes global state",
+  }),
   (seed): void => {
     if (executingEagerly()) setSeed(seed);
     else currentGraph().seed = seed;

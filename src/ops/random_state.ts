@@ -43,7 +43,7 @@ export function getSeed(opSeed: number | undefined, graphSeed: number | null, gr
   const globalSeed = graphOpCount === null ? ctx.globalSeed : graphSeed;
   let seeds: [number, number];
   if (globalSeed !== null) {
-    seeds = [globalSeed, opSeed ?? (graphOpCount ?? nextEagerOpCounter())];
+    seeds = [globalSeed, opSeed ?? graphOpCount ?? nextEagerOpCounter()];
   } else if (opSeed !== undefined) {
     seeds = [DEFAULT_GRAPH_SEED, opSeed];
   } else {

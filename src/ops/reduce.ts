@@ -15,7 +15,6 @@ import { divide, equal, multiply, realdiv } from "./elementwise.js";
 import { reshape } from "./movement.js";
 import { shape } from "./shape.js";
 
-
 /** dy of a reduction, with the reduced axes put back as size 1 and broadcast to the input's shape. */
 function broadcastBack(op: GradOp, dy: Tensor): { dyFull: Tensor; keptShape: Tensor } {
   const x = op.inputs[0];
@@ -86,7 +85,8 @@ const prodGrad: GradFn = (op, [dy]) => {
   // products from both sides (as TensorFlow does), so zeros in x are handled exactly.
   const x = op.inputs[0];
   const axes = constInts({ dtype: "int32", shape: null, value: constOf(op.inputs[1]) });
-  if (x.rank === null || axes === null) throw new UnimplementedError("gradient of Prod needs the input's rank and the reduction axes known when the graph is built");
+  if (x.rank === null || axes === null)
+    throw new UnimplementedError("gradient of Prod needs the input's rank and the reduction axes known when the graph is built");
   const rank = x.rank;
   const norm = [...new Set(axes.map((a) => normalizeAxis(a, rank, "Prod")))].sort((a, b) => a - b);
   const dyFull = broadcastBack(op, dy).dyFull;
@@ -105,7 +105,6 @@ defineGradients({
   AddN: (op, [dy]) => op.inputs.map(() => dy),
 });
 
-
 // ---------------------------------------------------------------- arg max/min, cumulative sums and products
 
 const scanAttrs = (op: GradOp) => ({ exclusive: op.attrs.exclusive as boolean, reverse: op.attrs.reverse as boolean });
@@ -115,20 +114,20 @@ defineGradients({
   ArgMin: null,
   // The sum runs the other way: each input contributes to every output after it.
   Cumsum: (op, [dy]) => {
-      const { exclusive, reverse } = scanAttrs(op);
-      return [execute1("Cumsum", [dy, op.inputs[1]], { exclusive, reverse: !reverse }), null];
-    },
+    const { exclusive, reverse } = scanAttrs(op);
+    return [execute1("Cumsum", [dy, op.inputs[1]], { exclusive, reverse: !reverse }), null];
+  },
   // TensorFlow's _CumprodGrad: cumsum(cumprod(x) * dy, reverse) / x. Like TensorFlow it divides by x
   // (div_no_nan: 0 where x is 0), so the gradient is only correct where x has no zeros.
   Cumprod: (op, [dy]) => {
-      const { exclusive, reverse } = scanAttrs(op);
-      const [x, axis] = op.inputs;
-      const prod = execute1("Cumprod", [x, axis], { exclusive, reverse });
-      const summed = execute1("Cumsum", [multiply(prod, dy), axis], { exclusive, reverse: !reverse });
-      const isZero = equal(x, 0);
-      const safeX = execute1("SelectV2", [isZero, execute1("OnesLike", [x]), x]);
-      return [execute1("SelectV2", [isZero, execute1("ZerosLike", [summed]), realdiv(summed, safeX)]), null];
-    },
+    const { exclusive, reverse } = scanAttrs(op);
+    const [x, axis] = op.inputs;
+    const prod = execute1("Cumprod", [x, axis], { exclusive, reverse });
+    const summed = execute1("Cumsum", [multiply(prod, dy), axis], { exclusive, reverse: !reverse });
+    const isZero = equal(x, 0);
+    const safeX = execute1("SelectV2", [isZero, execute1("OnesLike", [x]), x]);
+    return [execute1("SelectV2", [isZero, execute1("ZerosLike", [summed]), realdiv(summed, safeX)]), null];
+  },
 });
 
 // ---------------------------------------------------------------- public functions
@@ -148,33 +147,51 @@ function rankOfInput(x: TensorLike): number | null {
   return r;
 }
 
-const reduceParams = (what: string) => [
-  param("inputTensor", T.tensor, `The tensor to reduce${what}.`),
-  optional("axis", T.axes, "The dimensions to reduce (negative counts from the end); null or absent: all."),
-  withDefault("keepdims", K.boolean, false, "Keep the reduced dimensions, with size 1."),
-  NAME,
-  optional("reductionIndices", T.axes, "TensorFlow 1's deprecated name for axis."),
-  optional("keepDims", K.boolean, "TensorFlow 1's deprecated name for keepdims."),
-] as const;
+const reduceParams = (what: string) =>
+  [
+    param("inputTensor", T.tensor, `The tensor to reduce${what}.`),
+    optional("axis", T.axes, "The dimensions to reduce (negative counts from the end); null or absent: all."),
+    withDefault("keepdims", K.boolean, false, "Keep the reduced dimensions, with size 1."),
+    NAME,
+    optional("reductionIndices", T.axes, "TensorFlow 1's deprecated name for axis."),
+    optional("keepDims", K.boolean, "TensorFlow 1's deprecated name for keepdims."),
+  ] as const;
 
 function reducer(type: OpType, defaultName: string, pyName: string, doc: string, bools = false) {
-  const example = bools ? [[[true, false], [true, true]], 1] : [[[1, 2], [3, 4]], 1];
-  return defineFunction(signature(pyName, doc, reduceParams(bools ? " (bool)" : ""), { args: () => example }), (inputTensor, axisArg0, keepdims, name0, reductionIndices, keepDims): Tensor => {
-    const axisArg = axisArg0 ?? reductionIndices ?? null;
-    const keep = keepDims ?? keepdims;
-    const name = name0 ?? defaultName;
-    let axis: TensorLike;
-    if (axisArg === null) {
-      const rank = rankOfInput(inputTensor);
-      if (rank !== null) axis = new Int32Array(Array.from({ length: rank }, (_, i) => i));
-      else if (getOpDef("Range") && getOpDef("Rank")) axis = execute1("Range", [0, execute1("Rank", [inputTensor]), 1]);
-      else if (!keep) return execute1(type, [reshape(inputTensor, new Int32Array([-1])), new Int32Array([0])], { keep_dims: false }, name);
-      else throw new UnimplementedError(`${type} over all axes with keepdims needs the rank of its input, which is unknown`);
-    } else {
-      axis = typeof axisArg === "number" ? new Int32Array([axisArg]) : Array.isArray(axisArg) ? new Int32Array(axisArg) : axisArg;
-    }
-    return execute1(type, [inputTensor, axis], { keep_dims: keep }, name);
-  });
+  const example = bools
+    ? [
+        [
+          [true, false],
+          [true, true],
+        ],
+        1,
+      ]
+    : [
+        [
+          [1, 2],
+          [3, 4],
+        ],
+        1,
+      ];
+  return defineFunction(
+    signature(pyName, doc, reduceParams(bools ? " (bool)" : ""), { args: () => example }),
+    (inputTensor, axisArg0, keepdims, name0, reductionIndices, keepDims): Tensor => {
+      const axisArg = axisArg0 ?? reductionIndices ?? null;
+      const keep = keepDims ?? keepdims;
+      const name = name0 ?? defaultName;
+      let axis: TensorLike;
+      if (axisArg === null) {
+        const rank = rankOfInput(inputTensor);
+        if (rank !== null) axis = new Int32Array(Array.from({ length: rank }, (_, i) => i));
+        else if (getOpDef("Range") && getOpDef("Rank")) axis = execute1("Range", [0, execute1("Rank", [inputTensor]), 1]);
+        else if (!keep) return execute1(type, [reshape(inputTensor, new Int32Array([-1])), new Int32Array([0])], { keep_dims: false }, name);
+        else throw new UnimplementedError(`${type} over all axes with keepdims needs the rank of its input, which is unknown`);
+      } else {
+        axis = typeof axisArg === "number" ? new Int32Array([axisArg]) : Array.isArray(axisArg) ? new Int32Array(axisArg) : axisArg;
+      }
+      return execute1(type, [inputTensor, axis], { keep_dims: keep }, name);
+    },
+  );
 }
 
 export const reduceSum = reducer("Sum", "Sum", "math.reduce_sum", "The sum of elements across dimensions.");
@@ -188,7 +205,13 @@ export const reduceAll = reducer("All", "All", "math.reduce_all", "The logical A
 /** tf.add_n(inputs, name): the sum of a list of tensors of one shape. */
 export const addN = defineFunction(
   signature("math.add_n", "The elementwise sum of a list of tensors of one shape and dtype.", [param("inputs", T.tensors, "The tensors to add."), NAME], {
-    args: () => [[[1, 2], [3, 4], [5, 6]]],
+    args: () => [
+      [
+        [1, 2],
+        [3, 4],
+        [5, 6],
+      ],
+    ],
   }),
   (inputs, name): Tensor => {
     if (inputs.length === 1 && isTensor(inputs[0])) return inputs[0];
@@ -196,16 +219,26 @@ export const addN = defineFunction(
   },
 );
 
-const argParams = (which: string) => [
-  param("input", T.tensor, "A tensor."),
-  optional("axis", kind<number | Tensor | null>("number | Tensor | null"), `The dimension to find the ${which} along; absent: 0.`),
-  withDefault("outputType", kind<DType>("DType"), "int64", "The index dtype: int32 or int64."),
-  NAME,
-  optional("dimension", kind<number | Tensor | null>("number | Tensor | null"), "TensorFlow 1's deprecated name for axis."),
-] as const;
+const argParams = (which: string) =>
+  [
+    param("input", T.tensor, "A tensor."),
+    optional("axis", kind<number | Tensor | null>("number | Tensor | null"), `The dimension to find the ${which} along; absent: 0.`),
+    withDefault("outputType", kind<DType>("DType"), "int64", "The index dtype: int32 or int64."),
+    NAME,
+    optional("dimension", kind<number | Tensor | null>("number | Tensor | null"), "TensorFlow 1's deprecated name for axis."),
+  ] as const;
 
 function argReducer(type: OpType, pyName: string, which: string) {
-  const sig = signature(pyName, `The index of the ${which} value along an axis (the first on ties).`, argParams(which), { args: () => [[[1, 5], [7, 2]], 1, "int32"] });
+  const sig = signature(pyName, `The index of the ${which} value along an axis (the first on ties).`, argParams(which), {
+    args: () => [
+      [
+        [1, 5],
+        [7, 2],
+      ],
+      1,
+      "int32",
+    ],
+  });
   return defineFunction(sig, (input, axis, outputType, name, dimension) => execute1(type, [input, axis ?? dimension ?? 0], { output_type: outputType }, name));
 }
 
@@ -214,16 +247,27 @@ export const argmax = argReducer("ArgMax", "math.argmax", "largest");
 /** tf.math.argmin(input, axis=0, output_type="int64", name): index of the smallest value along axis (first on ties). */
 export const argmin = argReducer("ArgMin", "math.argmin", "smallest");
 
-const scanParams = (what: string) => [
-  param("x", T.tensor, "A tensor."),
-  withDefault("axis", kind<number | Tensor>("number | Tensor"), 0, `The axis to ${what} along.`),
-  withDefault("exclusive", K.boolean, false, "Leave each element out of its own result (the first result is the identity)."),
-  withDefault("reverse", K.boolean, false, "Run from the end of the axis."),
-  NAME,
-] as const;
+const scanParams = (what: string) =>
+  [
+    param("x", T.tensor, "A tensor."),
+    withDefault("axis", kind<number | Tensor>("number | Tensor"), 0, `The axis to ${what} along.`),
+    withDefault("exclusive", K.boolean, false, "Leave each element out of its own result (the first result is the identity)."),
+    withDefault("reverse", K.boolean, false, "Run from the end of the axis."),
+    NAME,
+  ] as const;
 
 function scan(type: OpType, pyName: string, what: string) {
-  const sig = signature(pyName, `The cumulative ${what} along an axis.`, scanParams(what), { args: () => [[[1, 2], [3, 4]], 1, true, true] });
+  const sig = signature(pyName, `The cumulative ${what} along an axis.`, scanParams(what), {
+    args: () => [
+      [
+        [1, 2],
+        [3, 4],
+      ],
+      1,
+      true,
+      true,
+    ],
+  });
   return defineFunction(sig, (x, axis, exclusive, reverse, name) => execute1(type, [x, axis], { exclusive, reverse }, name));
 }
 

@@ -21,13 +21,20 @@ defineGradients({
 
 /** tf.shape(input, out_type, name): the dynamic shape, as a tensor. */
 export const shape = defineFunction(
-  signature("shape", "The shape of a tensor, as a tensor (known when the graph runs).", [INPUT, withDefault("outType", T.dtype, "int32", "int32 or int64."), NAME], { args: () => [[[1, 2, 3]], "int32"] }),
+  signature(
+    "shape",
+    "The shape of a tensor, as a tensor (known when the graph runs).",
+    [INPUT, withDefault("outType", T.dtype, "int32", "int32 or int64."), NAME],
+    { args: () => [[[1, 2, 3]], "int32"] },
+  ),
   (input, outType, name) => execute1("Shape", [input], { out_type: outType }, name),
 );
 
 /** tf.size(input, out_type=int32, name="Size"). In a graph a fully known shape gives a constant, as in TensorFlow. */
 export const size = defineFunction(
-  signature("size", "The number of elements, as a tensor.", [INPUT, withDefault("outType", T.dtype, "int32", "int32 or int64."), NAME], { args: () => [[[1, 2, 3]], "int32"] }),
+  signature("size", "The number of elements, as a tensor.", [INPUT, withDefault("outType", T.dtype, "int32", "int32 or int64."), NAME], {
+    args: () => [[[1, 2, 3]], "int32"],
+  }),
   (input, outType, name) => {
     if (!executingEagerly() && isTensor(input) && isFullyDefined(input.shape)) return constant(sizeOf(input.shape), { dtype: outType, name: name ?? "Size" });
     return execute1("Size", [input], { out_type: outType }, name);
@@ -39,4 +46,3 @@ export const rank = defineFunction(signature("rank", "The number of dimensions, 
   if (!executingEagerly() && isTensor(input) && input.shape !== null) return constant(input.shape.length, { dtype: "int32", name: name ?? "Rank" });
   return execute1("Rank", [input], {}, name);
 });
-

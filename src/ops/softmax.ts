@@ -25,7 +25,6 @@ import { isKnownZeros } from "./grad_util.js";
  * the same computation without the reshapes.
  */
 
-
 /** True when a gradient is known to be all zeros (an unused output): lets a second-order term be skipped. */
 function isZeros(t: Tensor): boolean {
   if (isKnownZeros(t)) return true;
@@ -54,18 +53,18 @@ function xentLogitsGrad(op: GradOp, gradLoss: Tensor, gradBackprop: Tensor): Ten
 defineGradients({
   // (dy - sum(dy * y)) * y over the last axis.
   Softmax: (op, [dy]) => {
-      const y = op.outputs[0];
-      return [multiply(subtract(dy, reduceSum(multiply(dy, y), -1, true)), y)];
-    },
+    const y = op.outputs[0];
+    return [multiply(subtract(dy, reduceSum(multiply(dy, y), -1, true)), y)];
+  },
   // dy - sum(dy) * softmax over the last axis.
   LogSoftmax: (op, [dy]) => [subtract(dy, multiply(reduceSum(dy, -1, true), exp(op.outputs[0])))],
   // TensorFlow 2 semantics: the gradient also flows to the labels, -log_softmax(logits) * dLoss.
   SoftmaxCrossEntropyWithLogits: (op, [gradLoss, gradBackprop]) => {
-      const [logits, labels] = op.inputs;
-      const dLogits = xentLogitsGrad(op, gradLoss, gradBackprop);
-      const dLabels = multiply(expandDims(gradLoss, -1), negative(execute1("LogSoftmax", [logits])));
-      return [unbroadcast(dLogits, logits), unbroadcast(dLabels, labels)];
-    },
+    const [logits, labels] = op.inputs;
+    const dLogits = xentLogitsGrad(op, gradLoss, gradBackprop);
+    const dLabels = multiply(expandDims(gradLoss, -1), negative(execute1("LogSoftmax", [logits])));
+    return [unbroadcast(dLogits, logits), unbroadcast(dLabels, labels)];
+  },
   // TensorFlow blocks second-order gradients here (PreventGradient); the backprop term is exact, so it is kept.
   SparseSoftmaxCrossEntropyWithLogits: (op, [gradLoss, gradBackprop]) => [xentLogitsGrad(op, gradLoss, gradBackprop), null],
   L2Loss: (op, [dy]) => [multiply(op.inputs[0], dy)],
@@ -104,33 +103,66 @@ function shiftedLogits(x: Tensor, axis: number): Tensor {
 }
 
 /** tf.nn.softmax(logits, axis=-1, name): exp(logits) / sum(exp(logits), axis), computed stably. */
-export const softmax = defineFunction(signature("nn.softmax", "exp(logits) / sum(exp(logits)) along an axis, computed stably.", softmaxParams, { args: () => [[[1, 2, 3], [1, 1, 1]], 0] }), (logits, axisArg, name, dim): Tensor => {
-  const a = { axis: axisArg, name, dim };
-  // Eagerly, tidy frees the intermediates (a tape keeps its own references to what it needs).
-  return tidy(() => {
-    const x = convertToTensor(logits, { dtype: isTensor(logits) ? undefined : "float32" });
-    const axis = a.axis ?? a.dim ?? -1;
-    if (isLastAxis(x, axis)) return execute1("Softmax", [x], {}, a.name);
-    const e = exp(shiftedLogits(x, axis));
-    return execute1("RealDiv", [e, reduceSum(e, axis, true)], {}, a.name ?? "Softmax");
-  });
-});
+export const softmax = defineFunction(
+  signature("nn.softmax", "exp(logits) / sum(exp(logits)) along an axis, computed stably.", softmaxParams, {
+    args: () => [
+      [
+        [1, 2, 3],
+        [1, 1, 1],
+      ],
+      0,
+    ],
+  }),
+  (logits, axisArg, name, dim): Tensor => {
+    const a = { axis: axisArg, name, dim };
+    // Eagerly, tidy frees the intermediates (a tape keeps its own references to what it needs).
+    return tidy(() => {
+      const x = convertToTensor(logits, { dtype: isTensor(logits) ? undefined : "float32" });
+      const axis = a.axis ?? a.dim ?? -1;
+      if (isLastAxis(x, axis)) return execute1("Softmax", [x], {}, a.name);
+      const e = exp(shiftedLogits(x, axis));
+      return execute1("RealDiv", [e, reduceSum(e, axis, true)], {}, a.name ?? "Softmax");
+    });
+  },
+);
 
 /** tf.nn.log_softmax(logits, axis=-1, name): logits - log(sum(exp(logits), axis)), computed stably. */
-export const logSoftmax = defineFunction(signature("nn.log_softmax", "logits - log(sum(exp(logits))) along an axis, computed stably.", softmaxParams, { args: () => [[[1, 2, 3], [1, 1, 1]], 0] }), (logits, axisArg, name, dim): Tensor => {
-  const a = { axis: axisArg, name, dim };
-  return tidy(() => {
-    const x = convertToTensor(logits, { dtype: isTensor(logits) ? undefined : "float32" });
-    const axis = a.axis ?? a.dim ?? -1;
-    if (isLastAxis(x, axis)) return execute1("LogSoftmax", [x], {}, a.name);
-    const s = shiftedLogits(x, axis);
-    return execute1("Sub", [s, log(reduceSum(exp(s), axis, true))], {}, a.name ?? "LogSoftmax");
-  });
-});
+export const logSoftmax = defineFunction(
+  signature("nn.log_softmax", "logits - log(sum(exp(logits))) along an axis, computed stably.", softmaxParams, {
+    args: () => [
+      [
+        [1, 2, 3],
+        [1, 1, 1],
+      ],
+      0,
+    ],
+  }),
+  (logits, axisArg, name, dim): Tensor => {
+    const a = { axis: axisArg, name, dim };
+    return tidy(() => {
+      const x = convertToTensor(logits, { dtype: isTensor(logits) ? undefined : "float32" });
+      const axis = a.axis ?? a.dim ?? -1;
+      if (isLastAxis(x, axis)) return execute1("LogSoftmax", [x], {}, a.name);
+      const s = shiftedLogits(x, axis);
+      return execute1("Sub", [s, log(reduceSum(exp(s), axis, true))], {}, a.name ?? "LogSoftmax");
+    });
+  },
+);
 
 const LABELS = param("labels", T.tensor, "The targets, of the logits' shape and dtype.");
 const LOGITS = param("logits", T.tensor, "Unscaled log-probabilities.");
-const XENT_EXAMPLE = { args: () => [[[0, 1], [1, 0]], [[0.5, 2], [1, -1]]] };
+const XENT_EXAMPLE = {
+  args: () => [
+    [
+      [0, 1],
+      [1, 0],
+    ],
+    [
+      [0.5, 2],
+      [1, -1],
+    ],
+  ],
+};
 
 /** Logits as a tensor, and labels converted to the logits' dtype (a JS value adopts it; a tensor must match). */
 function logitsAndLabels(fn: string, labelsIn: TensorLike, logitsIn: TensorLike): [Tensor, Tensor] {
@@ -146,21 +178,24 @@ function logitsAndLabels(fn: string, labelsIn: TensorLike, logitsIn: TensorLike)
  * tf.nn.sigmoid_cross_entropy_with_logits(labels, logits, name), TensorFlow 2's signature; also
  * ({ labels, logits }). Uses TensorFlow's stable form max(x, 0) - x * z + log(1 + exp(-|x|)).
  */
-export const sigmoidCrossEntropyWithLogits = defineFunction(signature("nn.sigmoid_cross_entropy_with_logits", "Elementwise logistic loss of logits against labels in [0, 1].", [LABELS, LOGITS, NAME], XENT_EXAMPLE), (labelsIn, logitsIn, name): Tensor => {
-  const a = { name };
-  const fn = "sigmoid_cross_entropy_with_logits";
-  return tidy(() => {
-    const [logits, labels] = logitsAndLabels(fn, labelsIn, logitsIn);
-    if (!shapesCompatible(logits.shape, labels.shape)) {
-      throw new InvalidArgumentError(`logits and labels must have the same shape (${shapeStr(logits.shape)} vs ${shapeStr(labels.shape)})`);
-    }
-    const zeros = zerosLike(logits);
-    const cond = greaterEqual(logits, zeros);
-    const reluLogits = where(cond, logits, zeros);
-    const negAbsLogits = where(cond, negative(logits), logits);
-    return execute1("AddV2", [subtract(reluLogits, multiply(logits, labels)), log1p(exp(negAbsLogits))], {}, a.name ?? "logistic_loss");
-  });
-});
+export const sigmoidCrossEntropyWithLogits = defineFunction(
+  signature("nn.sigmoid_cross_entropy_with_logits", "Elementwise logistic loss of logits against labels in [0, 1].", [LABELS, LOGITS, NAME], XENT_EXAMPLE),
+  (labelsIn, logitsIn, name): Tensor => {
+    const a = { name };
+    const fn = "sigmoid_cross_entropy_with_logits";
+    return tidy(() => {
+      const [logits, labels] = logitsAndLabels(fn, labelsIn, logitsIn);
+      if (!shapesCompatible(logits.shape, labels.shape)) {
+        throw new InvalidArgumentError(`logits and labels must have the same shape (${shapeStr(logits.shape)} vs ${shapeStr(labels.shape)})`);
+      }
+      const zeros = zerosLike(logits);
+      const cond = greaterEqual(logits, zeros);
+      const reluLogits = where(cond, logits, zeros);
+      const negAbsLogits = where(cond, negative(logits), logits);
+      return execute1("AddV2", [subtract(reluLogits, multiply(logits, labels)), log1p(exp(negAbsLogits))], {}, a.name ?? "logistic_loss");
+    });
+  },
+);
 
 /** Cross-entropy along a non-last class axis, from stable ops (TensorFlow transposes the axis to the end instead). */
 function xentAlongAxis(logits: Tensor, labels: Tensor, axis: number, name: string | undefined): Tensor {
@@ -181,18 +216,17 @@ export const softmaxCrossEntropyWithLogits = defineFunction(
     XENT_EXAMPLE,
   ),
   (labelsIn, logitsIn, axisArg, name, dim): Tensor => {
-  const a = { axis: dim ?? axisArg, name };
-  const fn = "softmax_cross_entropy_with_logits";
-  // The op's second output (backprop) is freed by tidy eagerly; a tape keeps its own reference.
-  return tidy(() => {
-    const [logits, labels] = logitsAndLabels(fn, labelsIn, logitsIn);
-    const axis = a.axis;
-    if (!isLastAxis(logits, axis)) return xentAlongAxis(logits, labels, axis, a.name);
-    return execute("SoftmaxCrossEntropyWithLogits", [logits, labels], {}, a.name)[0];
-  });
+    const a = { axis: dim ?? axisArg, name };
+    const fn = "softmax_cross_entropy_with_logits";
+    // The op's second output (backprop) is freed by tidy eagerly; a tape keeps its own reference.
+    return tidy(() => {
+      const [logits, labels] = logitsAndLabels(fn, labelsIn, logitsIn);
+      const axis = a.axis;
+      if (!isLastAxis(logits, axis)) return xentAlongAxis(logits, labels, axis, a.name);
+      return execute("SoftmaxCrossEntropyWithLogits", [logits, labels], {}, a.name)[0];
+    });
   },
 );
-
 
 /**
  * tf.nn.sparse_softmax_cross_entropy_with_logits(labels, logits, name): labels are class indices (int32
@@ -203,7 +237,15 @@ export const sparseSoftmaxCrossEntropyWithLogits = defineFunction(
     "nn.sparse_softmax_cross_entropy_with_logits",
     "Cross-entropy of softmax(logits) at class indices, per row.",
     [param("labels", kind<TensorLike>("TensorLike (int32 | int64)"), "Class indices in [0, classes), of shape logits.shape[:-1]."), LOGITS, NAME],
-    { args: (tf: { constant: (v: unknown, d: string) => unknown }) => [tf.constant([1, 0], "int32"), [[0.5, 2], [1, -1]]] },
+    {
+      args: (tf: { constant: (v: unknown, d: string) => unknown }) => [
+        tf.constant([1, 0], "int32"),
+        [
+          [0.5, 2],
+          [1, -1],
+        ],
+      ],
+    },
   ),
   (labels, logitsIn, name): Tensor =>
     tidy(() => {

@@ -43,7 +43,8 @@ export function compilePlan(fetches: readonly SymbolicTensor[], targets: readonl
     return device;
   };
   const plan = runPasses(orderedPlan(fetches, targets, fed, place));
-  if (debugOn("plan")) process.stderr.write(`tsflow plan (fusion ${getSetting("fusion")}, epilogues ${getSetting("epilogues") ? "on" : "off"}):\n${planToString(plan)}\n`);
+  if (debugOn("plan"))
+    process.stderr.write(`tsflow plan (fusion ${getSetting("fusion")}, epilogues ${getSetting("epilogues") ? "on" : "off"}):\n${planToString(plan)}\n`);
   return plan;
 }
 
@@ -51,7 +52,12 @@ export function compilePlan(fetches: readonly SymbolicTensor[], targets: readonl
  * The plan before its passes: one op step per needed node in topological order, on the device `place`
  * chooses (tests pass their own placements), each slot freed after its last reader.
  */
-export function orderedPlan(fetches: readonly SymbolicTensor[], targets: readonly Operation[], fed: readonly SymbolicTensor[], place: (op: Operation) => LocalDevice): Plan {
+export function orderedPlan(
+  fetches: readonly SymbolicTensor[],
+  targets: readonly Operation[],
+  fed: readonly SymbolicTensor[],
+  place: (op: Operation) => LocalDevice,
+): Plan {
   const fedSet = new Set(fed);
   const order = pruneAndOrder(fetches, targets, fedSet);
   const slotOf = new Map<SymbolicTensor, number>();

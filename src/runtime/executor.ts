@@ -77,7 +77,13 @@ export class Executor {
     const fed = [...plan.feedSlots.keys()];
     const values = fed.map((t) => feeds.get(t)!);
     if (typeof st !== "number") return cap.replay(st, values, this.#vars);
-    const r = cap.capture(plan.variables, values, fed.map((t) => t.name), this.#vars, (owned) => this.#runForCapture(plan, owned));
+    const r = cap.capture(
+      plan.variables,
+      values,
+      fed.map((t) => t.name),
+      this.#vars,
+      (owned) => this.#runForCapture(plan, owned),
+    );
     if (r === "retry") return this.#execute(plan, feeds, options, meta);
     if (r === null) {
       bySig.set(sig, "never");
@@ -251,7 +257,10 @@ export class Executor {
   #runFused(node: FusedStep, slots: SlotValue[], overlay: Overlay): SlotValue[] {
     const inputs = node.inputSlots.map((_, i) => this.#input(node, slots, i, overlay));
     try {
-      const shape = fusedShape(node.program, inputs.map((h) => h.shape));
+      const shape = fusedShape(
+        node.program,
+        inputs.map((h) => h.shape),
+      );
       const out = shape && node.device.backend.runFused?.(node.program, inputs, shape);
       if (out) return [out];
     } finally {
@@ -312,7 +321,9 @@ export class Executor {
     if (op.type === "Assign") {
       if (op.attrs.validate_shape !== false && varShape !== null && !sameShape(varShape as number[], value.shape)) {
         value.backend.dispose(value);
-        throw new InvalidArgumentError(`Assign requires shapes of both tensors to match. lhs shape= ${shapeStr(varShape)} rhs shape= ${shapeStr([...value.shape])}`);
+        throw new InvalidArgumentError(
+          `Assign requires shapes of both tensors to match. lhs shape= ${shapeStr(varShape)} rhs shape= ${shapeStr([...value.shape])}`,
+        );
       }
       stage(ref.op, value, overlay);
       return ref;
@@ -322,7 +333,9 @@ export class Executor {
       const [next] = node.device.backend.runKernel(op.type === "AssignAdd" ? "AddV2" : "Sub", [current, value], {}, {});
       if (!sameShape(next.shape, current.shape)) {
         next.backend.dispose(next);
-        throw new InvalidArgumentError(`${op.type} requires shapes of both tensors to match. lhs shape= ${shapeStr([...current.shape])} rhs shape= ${shapeStr([...value.shape])}`);
+        throw new InvalidArgumentError(
+          `${op.type} requires shapes of both tensors to match. lhs shape= ${shapeStr([...current.shape])} rhs shape= ${shapeStr([...value.shape])}`,
+        );
       }
       stage(ref.op, next, overlay);
     } finally {

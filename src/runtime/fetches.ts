@@ -28,7 +28,8 @@ export type FetchResult<F> = F extends Operation
 function resolveLeaf(x: Tensor | Operation | Variable | string, g: Graph): FetchLeaf {
   if (typeof x === "string") return g.asGraphElement(x);
   if (x instanceof Variable) {
-    if (x.graph !== g) throw new InvalidArgumentError(`Fetch argument ${x.toString()} cannot be interpreted as a Tensor. (Variable ${x.name} is not an element of this graph.)`);
+    if (x.graph !== g)
+      throw new InvalidArgumentError(`Fetch argument ${x.toString()} cannot be interpreted as a Tensor. (Variable ${x.name} is not an element of this graph.)`);
     return x.ref;
   }
   if (x instanceof SymbolicTensor || x instanceof Operation) {
@@ -37,7 +38,9 @@ function resolveLeaf(x: Tensor | Operation | Variable | string, g: Graph): Fetch
     }
     return x;
   }
-  throw new InvalidArgumentError(`Fetch argument ${String(x)} has invalid type; must be a graph tensor, an operation, a variable or a name (an eager tensor already has its value)`);
+  throw new InvalidArgumentError(
+    `Fetch argument ${String(x)} has invalid type; must be a graph tensor, an operation, a variable or a name (an eager tensor already has its value)`,
+  );
 }
 
 /** Flattens the fetch structure into leaves, and returns how to rebuild it from their results. */

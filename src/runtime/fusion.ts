@@ -78,7 +78,7 @@ export function findFusionGroups(nodes: readonly FusionNodeInfo[], keep: Readonl
     if (!r.fusible || assigned[root]) continue;
     const members = new Set([root]);
     const rejected = new Set<number>();
-    for (let changed = true; changed && members.size < limits.maxOps;) {
+    for (let changed = true; changed && members.size < limits.maxOps; ) {
       changed = false;
       for (const m of [...members]) {
         for (const s of nodes[m].inputSlots) {

@@ -158,7 +158,16 @@ export function isRef(t: SymbolicTensor): boolean {
 }
 
 /** Ops the executor runs itself (state, feeds), on whatever device they are placed. */
-export const RUNTIME_OPS: ReadonlySet<string> = new Set(["Const", "Placeholder", "VariableV2", "NoOp", "IsVariableInitialized", "Assign", "AssignAdd", "AssignSub"]);
+export const RUNTIME_OPS: ReadonlySet<string> = new Set([
+  "Const",
+  "Placeholder",
+  "VariableV2",
+  "NoOp",
+  "IsVariableInitialized",
+  "Assign",
+  "AssignAdd",
+  "AssignSub",
+]);
 
 /** The graph node a step is named after in plans and traces (a group's last node), or null for a copy. */
 function stepOp(s: PlanStep): Operation | null {

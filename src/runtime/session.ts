@@ -29,28 +29,37 @@ const sessionParams = [
   optional("graph", kind<Graph>("Graph"), "The graph to run (default: the default graph)."),
   optional("config", kind<Partial<ConfigProto>>("ConfigProto"), "Session options: a tf.ConfigProto (or, by name, its fields as an object)."),
 ] as const;
-const sessionSignature = signature("compat.v1.Session", "Runs the ops of a graph (TensorFlow 1).", sessionParams, { graph: true, args: (tf: { ConfigProto: typeof ConfigProto }) => ["", undefined, new tf.ConfigProto({ allowSoftPlacement: true })] });
+const sessionSignature = signature("compat.v1.Session", "Runs the ops of a graph (TensorFlow 1).", sessionParams, {
+  graph: true,
+  args: (tf: { ConfigProto: typeof ConfigProto }) => ["", undefined, new tf.ConfigProto({ allowSoftPlacement: true })],
+});
 const interactiveSessionSignature = signature("compat.v1.InteractiveSession", "A Session that makes itself the default session when created.", sessionParams, {
   graph: true,
   args: (tf: { ConfigProto: typeof ConfigProto }) => ["", undefined, new tf.ConfigProto({ allowSoftPlacement: true })],
 });
 
 type RunOptionsLike = RunOptions | { traceLevel?: number };
-const runSignature = signature("compat.v1.Session.run", "Runs the subgraph the fetches need, with the feeds substituted; returns the fetched values in the structure of fetches.", [
-  positionalOnly(param("fetches", kind<Fetch>("Fetch"), "A tensor, op, name, or a nested array or object of them.")),
-  positionalOnly(optional("feedDict", kind<FeedDict>("FeedDict"), "Values for placeholders (or any tensor): a Map or an object keyed by tensor name.")),
-  optional("options", kind<RunOptionsLike>("RunOptions"), "A tf.RunOptions (or its fields as a plain object): traceLevel FULL_TRACE fills runMetadata."),
-  optional("runMetadata", kind<RunMetadata>("RunMetadata"), "Filled with the step's statistics when tracing."),
-]);
+const runSignature = signature(
+  "compat.v1.Session.run",
+  "Runs the subgraph the fetches need, with the feeds substituted; returns the fetched values in the structure of fetches.",
+  [
+    positionalOnly(param("fetches", kind<Fetch>("Fetch"), "A tensor, op, name, or a nested array or object of them.")),
+    positionalOnly(optional("feedDict", kind<FeedDict>("FeedDict"), "Values for placeholders (or any tensor): a Map or an object keyed by tensor name.")),
+    optional("options", kind<RunOptionsLike>("RunOptions"), "A tf.RunOptions (or its fields as a plain object): traceLevel FULL_TRACE fills runMetadata."),
+    optional("runMetadata", kind<RunMetadata>("RunMetadata"), "Filled with the step's statistics when tracing."),
+  ],
+);
 /** A plain object in Session.run's options slot holding only RunOptions fields is a RunOptions; else it names arguments. */
 const RUN_OPTION_FIELDS = new Set(["traceLevel", "timeoutInMs", "interOpThreadPool", "outputPartitionGraphs", "reportTensorAllocationsUponOom"]);
 function isRunOptionsFields(o: object): boolean {
   for (const k in o) if (!RUN_OPTION_FIELDS.has(k)) return false;
   return Object.keys(o).length > 0;
 }
-const asDefaultSignature = signature("compat.v1.Session.as_default", "Makes this the session that tensor.eval() and op.run() use, for the duration of the body.", [
-  body("body", K.callback, "The `with` block; its result is returned."),
-]);
+const asDefaultSignature = signature(
+  "compat.v1.Session.as_default",
+  "Makes this the session that tensor.eval() and op.run() use, for the duration of the body.",
+  [body("body", K.callback, "The `with` block; its result is returned.")],
+);
 
 /**
  * tf.compat.v1.Session: runs parts of a graph; holds the values of its variables. The public face: plans
@@ -71,7 +80,9 @@ export class Session {
   constructor(...args: ArgsOf<typeof sessionSignature>) {
     const [target, graph, config] = parseArgs(sessionSignature, args);
     if (target !== "") {
-      throw new UnimplementedError(`tf.Session("${target}"): remote sessions are not implemented yet in tsflow; use new tf.Session() (target "") to run in this process`);
+      throw new UnimplementedError(
+        `tf.Session("${target}"): remote sessions are not implemented yet in tsflow; use new tf.Session() (target "") to run in this process`,
+      );
     }
     this.target = target;
     this.graph = graph ?? getDefaultGraph();
@@ -112,7 +123,12 @@ export class Session {
    * structure of `fetches` (operations give null). Either the whole step happens or, on error, no
    * variable changes.
    */
-  run<const F extends Fetch>(fetches: F, feedDict?: FeedDict, options?: RunOptionsLike | { options?: RunOptionsLike; runMetadata?: RunMetadata }, runMetadata?: RunMetadata): FetchResult<F> {
+  run<const F extends Fetch>(
+    fetches: F,
+    feedDict?: FeedDict,
+    options?: RunOptionsLike | { options?: RunOptionsLike; runMetadata?: RunMetadata },
+    runMetadata?: RunMetadata,
+  ): FetchResult<F> {
     // Named options (`{ options, runMetadata }`) only when the third argument is a plain object that is not
     // RunOptions' fields: a positional call pays one comparison.
     if (options !== undefined && isOptions(options) && !isRunOptionsFields(options)) {
@@ -136,15 +152,20 @@ export class Session {
   /** The compiled plan for a signature, printable for debugging: one line per step (runtime/plan.ts). */
   describePlan(fetches: Fetch, feeds: readonly Tensor[] = []): string {
     const { leaves } = flattenFetches(fetches, this.graph);
-    return planToString(this.#plan(
-      leaves.filter((l): l is SymbolicTensor => l instanceof SymbolicTensor),
-      leaves.filter((l): l is Operation => l instanceof Operation),
-      feeds.map((t) => flattenFetches(t, this.graph).leaves[0] as SymbolicTensor),
-    ));
+    return planToString(
+      this.#plan(
+        leaves.filter((l): l is SymbolicTensor => l instanceof SymbolicTensor),
+        leaves.filter((l): l is Operation => l instanceof Operation),
+        feeds.map((t) => flattenFetches(t, this.graph).leaves[0] as SymbolicTensor),
+      ),
+    );
   }
 
   #plan(fetches: readonly SymbolicTensor[], targets: readonly Operation[], fed: readonly SymbolicTensor[]): Plan {
-    const key = `${fetches.map((t) => t.name).join(",")}|${targets.map((o) => o.name).join(",")}|${fed.map((t) => t.name).sort().join(",")}|${settingsKey()}`;
+    const key = `${fetches.map((t) => t.name).join(",")}|${targets.map((o) => o.name).join(",")}|${fed
+      .map((t) => t.name)
+      .sort()
+      .join(",")}|${settingsKey()}`;
     const cached = this.#plans.get(key);
     if (cached) return cached;
     const plan = compilePlan(fetches, targets, fed, {
@@ -168,7 +189,9 @@ export class InteractiveSession extends Session {
 installEval((fetch, feedDict, session) => {
   const s = (session as Session | undefined) ?? defaultSession;
   if (!s) {
-    throw new InvalidArgumentError("Cannot evaluate tensor using `eval()`: No default session is registered. Use `sess.asDefault(() => ...)`, a tf.InteractiveSession, or pass an explicit session to `eval(feedDict, sess)`");
+    throw new InvalidArgumentError(
+      "Cannot evaluate tensor using `eval()`: No default session is registered. Use `sess.asDefault(() => ...)`, a tf.InteractiveSession, or pass an explicit session to `eval(feedDict, sess)`",
+    );
   }
   const run = s.run.bind(s) as (f: Fetch, d?: FeedDict) => unknown;
   return run(fetch as Fetch, feedDict as FeedDict | undefined);

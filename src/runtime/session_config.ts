@@ -12,7 +12,11 @@ const configSignature = signature(
     optional("deviceCount", kind<Record<string, number>>("Record<string, number>"), "Devices of each type to use (accepted; not enforced yet)."),
     optional("intraOpParallelismThreads", kind<number>("int"), "Threads inside one op (accepted; not used yet)."),
     optional("interOpParallelismThreads", kind<number>("int"), "Threads across ops (accepted; not used yet)."),
-    optional("gpuOptions", kind<{ allowGrowth?: boolean; perProcessGpuMemoryFraction?: number }>("{ allowGrowth?, perProcessGpuMemoryFraction? }"), "GPU memory options."),
+    optional(
+      "gpuOptions",
+      kind<{ allowGrowth?: boolean; perProcessGpuMemoryFraction?: number }>("{ allowGrowth?, perProcessGpuMemoryFraction? }"),
+      "GPU memory options.",
+    ),
     optional("allowSoftPlacement", kind<boolean>("boolean"), "Places an op on another device when the requested one cannot run it."),
     optional("logDevicePlacement", kind<boolean>("boolean"), "Prints the device each op is placed on."),
   ],

@@ -21,10 +21,15 @@ let eagerGlobalStep: Variable | null = null;
 
 /** tf.compat.v1.train.assert_global_step: the global step must be an integer scalar variable. */
 export const assertGlobalStep = defineFunction(
-  signature("compat.v1.train.assert_global_step", "Raises unless the global step is an integer scalar variable.", [param("globalStepTensor", kind<Variable>("Variable"), "The global step.")], {
-    graph: true,
-    args: (tf: { Variable: new (v: number, o: object) => Variable }) => [new tf.Variable(0, { dtype: "int64", trainable: false })],
-  }),
+  signature(
+    "compat.v1.train.assert_global_step",
+    "Raises unless the global step is an integer scalar variable.",
+    [param("globalStepTensor", kind<Variable>("Variable"), "The global step.")],
+    {
+      graph: true,
+      args: (tf: { Variable: new (v: number, o: object) => Variable }) => [new tf.Variable(0, { dtype: "int64", trainable: false })],
+    },
+  ),
   assertGlobalStepImpl,
 );
 function assertGlobalStepImpl(globalStep: Variable): void {
@@ -45,7 +50,10 @@ function assertGlobalStepImpl(globalStep: Variable): void {
  * named "global_step", else null. More than one in the collection is an error TensorFlow only logs; here
  * too null is returned.
  */
-export const getGlobalStep = defineFunction(signature("compat.v1.train.get_global_step", "The global step variable, or null.", [GRAPH], inNewGraph), getGlobalStepImpl);
+export const getGlobalStep = defineFunction(
+  signature("compat.v1.train.get_global_step", "The global step variable, or null.", [GRAPH], inNewGraph),
+  getGlobalStepImpl,
+);
 function getGlobalStepImpl(graph: Graph | null | undefined): Variable | null {
   if (!graph && executingEagerly()) return eagerGlobalStep;
   const g = graph ?? getDefaultGraph();
@@ -68,7 +76,12 @@ function getGlobalStepImpl(graph: Graph | null | undefined): Variable | null {
  * non-trainable, in the GLOBAL_VARIABLES and GLOBAL_STEP collections. It must not exist yet.
  */
 export const createGlobalStep = defineFunction(
-  signature("compat.v1.train.create_global_step", "Creates the global step: a scalar int64 variable \"global_step\", initialized to 0, non-trainable.", [GRAPH], inNewGraph),
+  signature(
+    "compat.v1.train.create_global_step",
+    'Creates the global step: a scalar int64 variable "global_step", initialized to 0, non-trainable.',
+    [GRAPH],
+    inNewGraph,
+  ),
   createGlobalStepImpl,
 );
 function createGlobalStepImpl(graph: Graph | null | undefined): Variable {

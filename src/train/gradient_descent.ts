@@ -32,7 +32,10 @@ export class GradientDescentOptimizer extends Optimizer {
   }
 
   protected override applyDenseEagerly(pairs: readonly [Tensor, Variable][]): void {
-    applyTrainingOpGroupEagerly("ApplyGradientDescent", pairs.map(([g, v]) => ({ vars: [v], inputs: [this.hyper(this.#lr, v), g] })));
+    applyTrainingOpGroupEagerly(
+      "ApplyGradientDescent",
+      pairs.map(([g, v]) => ({ vars: [v], inputs: [this.hyper(this.#lr, v), g] })),
+    );
   }
 }
 declare(GradientDescentOptimizer, gradientDescentSignature);

@@ -30,9 +30,17 @@ export type Hyper = number | Tensor | Variable | (() => number | Tensor | Variab
 export type Loss = Tensor | (() => Tensor);
 
 const LOSS = param("loss", kind<Loss>("Tensor | (() => Tensor)"), "The value to minimize: a tensor (graph mode) or a function returning one (eager mode).");
-const VAR_LIST = optional("varList", kind<readonly Variable[] | null>("Variable[] | null"), "The variables to update; absent: the trainable variables (those the loss function read, eagerly).");
+const VAR_LIST = optional(
+  "varList",
+  kind<readonly Variable[] | null>("Variable[] | null"),
+  "The variables to update; absent: the trainable variables (those the loss function read, eagerly).",
+);
 const GATE = withDefault("gateGradients", K.int, 1, "GATE_NONE, GATE_OP or GATE_GRAPH (no effect here: gradients are never computed concurrently).");
-const AGGREGATION = optional("aggregationMethod", kind<unknown>("unknown"), "How gradient terms are combined (only TensorFlow's default, adding, is implemented).");
+const AGGREGATION = optional(
+  "aggregationMethod",
+  kind<unknown>("unknown"),
+  "How gradient terms are combined (only TensorFlow's default, adding, is implemented).",
+);
 const COLOCATE = withDefault("colocateGradientsWithOps", K.boolean, false, "Place gradients with their ops (no effect here).");
 const GRAD_LOSS = optional("gradLoss", kind<Tensor | null>("Tensor | null"), "The gradient of the loss to start from (default: ones).");
 const GLOBAL_STEP = optional(
@@ -43,16 +51,33 @@ const GLOBAL_STEP = optional(
 const STEP_NAME = optional("name", kind<string | null>("string | null"), "The name of the train op (default: the optimizer's name).");
 
 const minimizeSignature = signature("compat.v1.train.Optimizer.minimize", "One training step: computeGradients, then applyGradients.", [
-  LOSS, GLOBAL_STEP, VAR_LIST, GATE, AGGREGATION, COLOCATE, STEP_NAME, GRAD_LOSS,
-]);
-const computeGradientsSignature = signature("compat.v1.train.Optimizer.compute_gradients", "[gradient, variable] pairs for the loss (null where it does not depend on the variable).", [
-  LOSS, VAR_LIST, GATE, AGGREGATION, COLOCATE, GRAD_LOSS,
-]);
-const applyGradientsSignature = signature("compat.v1.train.Optimizer.apply_gradients", "Updates each variable that has a gradient, then increments globalStep if given.", [
-  param("gradsAndVars", kind<Iterable<readonly [Tensor | TensorLike | null, Variable]>>("Iterable<[Tensor | null, Variable]>"), "[gradient, variable] pairs, as computeGradients returns."),
-  optional("globalStep", kind<Variable | null>("Variable | null"), "A variable incremented after the update."),
+  LOSS,
+  GLOBAL_STEP,
+  VAR_LIST,
+  GATE,
+  AGGREGATION,
+  COLOCATE,
   STEP_NAME,
+  GRAD_LOSS,
 ]);
+const computeGradientsSignature = signature(
+  "compat.v1.train.Optimizer.compute_gradients",
+  "[gradient, variable] pairs for the loss (null where it does not depend on the variable).",
+  [LOSS, VAR_LIST, GATE, AGGREGATION, COLOCATE, GRAD_LOSS],
+);
+const applyGradientsSignature = signature(
+  "compat.v1.train.Optimizer.apply_gradients",
+  "Updates each variable that has a gradient, then increments globalStep if given.",
+  [
+    param(
+      "gradsAndVars",
+      kind<Iterable<readonly [Tensor | TensorLike | null, Variable]>>("Iterable<[Tensor | null, Variable]>"),
+      "[gradient, variable] pairs, as computeGradients returns.",
+    ),
+    optional("globalStep", kind<Variable | null>("Variable | null"), "A variable incremented after the update."),
+    STEP_NAME,
+  ],
+);
 
 const VALID_DTYPES: readonly DType[] = ["float16", "bfloat16", "float32", "float64"];
 
@@ -142,7 +167,8 @@ export abstract class Optimizer {
     const [loss, stepOrList, varList0, gateGradients, aggregationMethod, colocateGradientsWithOps, name, gradLoss] = parseArgs(minimizeSignature, args);
     // TensorFlow 2's minimize(loss, var_list): a list in global_step's place is the variables to update.
     const listGiven = Array.isArray(stepOrList);
-    if (listGiven && varList0 != null) throw new InvalidArgumentError(`${this.#name}.minimize: var_list given twice (a list in global_step's place is TensorFlow 2's var_list)`);
+    if (listGiven && varList0 != null)
+      throw new InvalidArgumentError(`${this.#name}.minimize: var_list given twice (a list in global_step's place is TensorFlow 2's var_list)`);
     const varList = listGiven ? (stepOrList as readonly Variable[]) : varList0;
     const globalStep = listGiven ? null : ((stepOrList ?? null) as Variable | null);
     const step = () => {
@@ -278,7 +304,11 @@ export abstract class Optimizer {
             // Named exactly after the optimizer's scope, as TensorFlow names the train op.
             const def = getOpDef("AssignAdd")!;
             const inputs = [globalStep.ref, one as SymbolicTensor];
-            const outs = def.infer(inputs.map((t) => ({ dtype: t.dtype, shape: t.shape })), {}, scope.slice(0, -1));
+            const outs = def.infer(
+              inputs.map((t) => ({ dtype: t.dtype, shape: t.shape })),
+              {},
+              scope.slice(0, -1),
+            );
             return g.createOp(def, scope.slice(0, -1), inputs, {}, outs);
           });
         }
@@ -337,7 +367,13 @@ export abstract class Optimizer {
 
   /** A slot of `v` filled with zeros, named `${v}/${opName}` (uniquified as TensorFlow does). */
   protected zerosSlot(v: Variable, slotName: string, opName: string): Variable {
-    return this.getOrMakeSlotWithInitializer(v, (shape, dtype) => constant(0, { dtype, shape }), slotName, opName, () => zerosLike(v.initialValue));
+    return this.getOrMakeSlotWithInitializer(
+      v,
+      (shape, dtype) => constant(0, { dtype, shape }),
+      slotName,
+      opName,
+      () => zerosLike(v.initialValue),
+    );
   }
 
   /**
@@ -373,10 +409,15 @@ export abstract class Optimizer {
     if (g === null) {
       const name = uniqueEagerName(full);
       const parts = name.split("/");
-      return withEagerNameScope(`${parts.slice(0, -1).join("/")}/`, () => new Variable(initial, { name: parts[parts.length - 1], trainable: false, dtype: primary.dtype }));
+      return withEagerNameScope(
+        `${parts.slice(0, -1).join("/")}/`,
+        () => new Variable(initial, { name: parts[parts.length - 1], trainable: false, dtype: primary.dtype }),
+      );
     }
     // The graph makes "W/Adam" unique ("W/Adam_1" for the second slot), as variable_scope's default_name does.
-    return initScope(g, () => g.nameScope("", () => new Variable(initial, { name: full, trainable: false, dtype: primary.dtype, validateShape: isFullyDefined(shape) })));
+    return initScope(g, () =>
+      g.nameScope("", () => new Variable(initial, { name: full, trainable: false, dtype: primary.dtype, validateShape: isFullyDefined(shape) })),
+    );
   }
 
   /** A variable of the optimizer that belongs to no one variable (Adam's "beta1_power"), made once per graph. */

@@ -53,7 +53,13 @@ export class RMSPropOptimizer extends Optimizer {
 
   protected override createSlots(varList: readonly Variable[]): void {
     for (const v of varList) {
-      this.getOrMakeSlotWithInitializer(v, (shape, dtype) => constant(1, { dtype, shape }), "rms", this.getName(), () => onesLike(v.initialValue));
+      this.getOrMakeSlotWithInitializer(
+        v,
+        (shape, dtype) => constant(1, { dtype, shape }),
+        "rms",
+        this.getName(),
+        () => onesLike(v.initialValue),
+      );
       if (this.centered) this.zerosSlot(v, "mg", this.getName());
       this.zerosSlot(v, "momentum", this.getName());
     }

@@ -14,11 +14,18 @@ export const assign = defineFunction(
   signature(
     "compat.v1.assign",
     "Assigns a value to a variable: the Assign op's output in a graph, the variable eagerly.",
-    [REF, param("value", T.tensor, "The new value."), optional("validateShape", K.boolean, "Require value's shape to be compatible with the variable's (the default)."), USE_LOCKING, NAME],
+    [
+      REF,
+      param("value", T.tensor, "The new value."),
+      optional("validateShape", K.boolean, "Require value's shape to be compatible with the variable's (the default)."),
+      USE_LOCKING,
+      NAME,
+    ],
     assignExample,
   ),
   (ref, value, validateShape, useLocking, name) => {
-    if (validateShape === false) throw new UnimplementedError("tf.assign with validate_shape=False (changing a variable's shape) is not implemented yet in tsflow");
+    if (validateShape === false)
+      throw new UnimplementedError("tf.assign with validate_shape=False (changing a variable's shape) is not implemented yet in tsflow");
     return ref.assign(value, useLocking, name);
   },
 );
@@ -29,6 +36,11 @@ export const assignAdd = defineFunction(
 );
 /** tf.compat.v1.assign_sub(ref, value, use_locking, name): ref.assignSub(value). */
 export const assignSub = defineFunction(
-  signature("compat.v1.assign_sub", "Subtracts a value from a variable.", [REF, param("value", T.tensor, "The value to subtract."), USE_LOCKING, NAME], assignExample),
+  signature(
+    "compat.v1.assign_sub",
+    "Subtracts a value from a variable.",
+    [REF, param("value", T.tensor, "The value to subtract."), USE_LOCKING, NAME],
+    assignExample,
+  ),
   (ref, value, useLocking, name) => ref.assignSub(value, useLocking, name),
 );

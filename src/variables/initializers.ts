@@ -15,14 +15,25 @@ const DTYPE = optional("dtype", kind<DType>("DType"), "The dtype of the values (
 const SEED = optional("seed", K.int, "The op-level seed.");
 const example = (...args: unknown[]) => ({ args: () => args });
 
-export const zerosInitializer = defineFunction(signature("zeros_initializer", "Initializes to zeros.", [DTYPE], example("float32")), (dtypeArg): Initializer => ({
-  call: (shape, dtype) => zeros(shape, dtype ?? dtypeArg ?? "float32"),
-}));
-export const onesInitializer = defineFunction(signature("ones_initializer", "Initializes to ones.", [DTYPE], example("float32")), (dtypeArg): Initializer => ({
-  call: (shape, dtype) => ones(shape, dtype ?? dtypeArg ?? "float32"),
-}));
+export const zerosInitializer = defineFunction(
+  signature("zeros_initializer", "Initializes to zeros.", [DTYPE], example("float32")),
+  (dtypeArg): Initializer => ({
+    call: (shape, dtype) => zeros(shape, dtype ?? dtypeArg ?? "float32"),
+  }),
+);
+export const onesInitializer = defineFunction(
+  signature("ones_initializer", "Initializes to ones.", [DTYPE], example("float32")),
+  (dtypeArg): Initializer => ({
+    call: (shape, dtype) => ones(shape, dtype ?? dtypeArg ?? "float32"),
+  }),
+);
 export const constantInitializer = defineFunction(
-  signature("constant_initializer", "Initializes to a value (a scalar fills the shape).", [withDefault("value", kind<TensorLike>("TensorLike"), 0, "The value."), DTYPE], example(3, "float32")),
+  signature(
+    "constant_initializer",
+    "Initializes to a value (a scalar fills the shape).",
+    [withDefault("value", kind<TensorLike>("TensorLike"), 0, "The value."), DTYPE],
+    example(3, "float32"),
+  ),
   (value, dtypeArg): Initializer => ({ call: (shape, dtype) => constant(value, { dtype: dtype ?? dtypeArg ?? "float32", shape }) }),
 );
 const normalParams = [withDefault("mean", K.number, 0, "The mean."), withDefault("stddev", K.number, 1, "The standard deviation."), SEED, DTYPE] as const;
@@ -38,7 +49,12 @@ export const randomUniformInitializer = defineFunction(
   signature(
     "random_uniform_initializer",
     "Initializes with values from a uniform distribution (TensorFlow 2's defaults).",
-    [withDefault("minval", K.number, -0.05, "The lower bound (inclusive)."), withDefault("maxval", K.number, 0.05, "The upper bound (exclusive)."), SEED, DTYPE],
+    [
+      withDefault("minval", K.number, -0.05, "The lower bound (inclusive)."),
+      withDefault("maxval", K.number, 0.05, "The upper bound (exclusive)."),
+      SEED,
+      DTYPE,
+    ],
     example(-1, 1, 1),
   ),
   (minval, maxval, seed, dtypeArg): Initializer => ({ call: (shape, dtype) => randomUniform(shape, { minval, maxval, seed, dtype: dtype ?? dtypeArg }) }),
@@ -54,27 +70,33 @@ function fans(shape: number[]): [number, number] {
 }
 
 /** Glorot (Xavier) uniform: U(-l, l) with l = sqrt(6 / (fan_in + fan_out)); TensorFlow 1's get_variable default. */
-export const glorotUniformInitializer = defineFunction(signature("glorot_uniform_initializer", "Glorot (Xavier) uniform initialization.", [SEED, DTYPE], example(1)), (seed, dtypeArg): Initializer => {
-  const opts = { seed, dtype: dtypeArg };
-  return {
-    call: (shape, dtype) => {
-      const [fi, fo] = fans(shape);
-      const limit = Math.sqrt(6 / Math.max(1, fi + fo));
-      return randomUniform(shape, { minval: -limit, maxval: limit, seed: opts.seed, dtype: dtype ?? opts.dtype });
-    },
-  };
-});
+export const glorotUniformInitializer = defineFunction(
+  signature("glorot_uniform_initializer", "Glorot (Xavier) uniform initialization.", [SEED, DTYPE], example(1)),
+  (seed, dtypeArg): Initializer => {
+    const opts = { seed, dtype: dtypeArg };
+    return {
+      call: (shape, dtype) => {
+        const [fi, fo] = fans(shape);
+        const limit = Math.sqrt(6 / Math.max(1, fi + fo));
+        return randomUniform(shape, { minval: -limit, maxval: limit, seed: opts.seed, dtype: dtype ?? opts.dtype });
+      },
+    };
+  },
+);
 /** Glorot normal: truncated normal with stddev sqrt(2 / (fan_in + fan_out)) / 0.8796 (TensorFlow's correction). */
-export const glorotNormalInitializer = defineFunction(signature("glorot_normal_initializer", "Glorot (Xavier) normal initialization (truncated).", [SEED, DTYPE], example(1)), (seed, dtypeArg): Initializer => {
-  const opts = { seed, dtype: dtypeArg };
-  return {
-    call: (shape, dtype) => {
-      const [fi, fo] = fans(shape);
-      const stddev = Math.sqrt(2 / Math.max(1, fi + fo)) / 0.87962566103423978;
-      return truncatedNormal(shape, { stddev, seed: opts.seed, dtype: dtype ?? opts.dtype });
-    },
-  };
-});
+export const glorotNormalInitializer = defineFunction(
+  signature("glorot_normal_initializer", "Glorot (Xavier) normal initialization (truncated).", [SEED, DTYPE], example(1)),
+  (seed, dtypeArg): Initializer => {
+    const opts = { seed, dtype: dtypeArg };
+    return {
+      call: (shape, dtype) => {
+        const [fi, fo] = fans(shape);
+        const stddev = Math.sqrt(2 / Math.max(1, fi + fo)) / 0.87962566103423978;
+        return truncatedNormal(shape, { stddev, seed: opts.seed, dtype: dtype ?? opts.dtype });
+      },
+    };
+  },
+);
 
 /** The default initializer of tf.get_variable: Glorot uniform for floats, zeros otherwise. */
 export function defaultInitializer(dtype: DType): Initializer {

@@ -27,7 +27,11 @@ function holder(): ScopeHolder {
 
 /** What a variable_scope callback receives: its name, and reuseVariables() as in TensorFlow. */
 export class VariableScope {
-  constructor(readonly name: string, readonly originalNameScope: string, private readonly state: VariableScopeState) {}
+  constructor(
+    readonly name: string,
+    readonly originalNameScope: string,
+    private readonly state: VariableScopeState,
+  ) {}
   get reuse(): boolean | "auto" {
     return this.state.reuse;
   }
@@ -69,26 +73,72 @@ export const variableScope = defineFunction(
     "compat.v1.variable_scope",
     "Prefixes tf.getVariable names with the scope's name and opens a name scope of the same name; the body receives the VariableScope.",
     [
-      param("nameOrScope", kind<string | VariableScope | null>("string | VariableScope | null"), "The scope's name, or a VariableScope to re-enter; null uses defaultName."),
+      param(
+        "nameOrScope",
+        kind<string | VariableScope | null>("string | VariableScope | null"),
+        "The scope's name, or a VariableScope to re-enter; null uses defaultName.",
+      ),
       optional("defaultName", kind<string | null>("string | null"), "The name when nameOrScope is null (made unique)."),
       optional("values", kind<readonly unknown[] | null>("Tensor[] | null"), "The tensors passed to the ops (accepted, not used)."),
-      optional("initializer", kind<Initializer | null>("Initializer | null"), "Default initializer for variables in the scope (not implemented yet: must be null)."),
+      optional(
+        "initializer",
+        kind<Initializer | null>("Initializer | null"),
+        "Default initializer for variables in the scope (not implemented yet: must be null).",
+      ),
       optional("regularizer", unsupported, "Not implemented yet: must be null."),
       optional("cachingDevice", unsupported, "Not implemented yet: must be null."),
       optional("partitioner", unsupported, "Not implemented yet: must be null."),
       optional("customGetter", unsupported, "Not implemented yet: must be null."),
-      optional("reuse", kind<boolean | "auto" | null>("boolean | tf.AUTO_REUSE | null"), "true: getVariable shares existing variables (inherited by inner scopes); AUTO_REUSE: creates or reuses; null inherits."),
+      optional(
+        "reuse",
+        kind<boolean | "auto" | null>("boolean | tf.AUTO_REUSE | null"),
+        "true: getVariable shares existing variables (inherited by inner scopes); AUTO_REUSE: creates or reuses; null inherits.",
+      ),
       optional("dtype", kind<DType | null>("DType | null"), "Not implemented yet: must be null."),
       optional("useResource", kind<boolean | null>("boolean | null"), "Accepted and ignored (tsflow's variables are one kind)."),
       optional("constraint", unsupported, "Not implemented yet: must be null."),
       withDefault("auxiliaryNameScope", K.boolean, true, "Opens a name scope too (false: not implemented yet)."),
       body("body", kind<ScopeBody<unknown>>("(scope: VariableScope) => T"), "The `with` block: runs inside the scope; its result is returned."),
     ],
-    { args: () => ["rnn", undefined, undefined, undefined, undefined, undefined, undefined, undefined, true, undefined, undefined, undefined, true, (s: VariableScope) => [s.name, s.reuse]], graph: true },
+    {
+      args: () => [
+        "rnn",
+        undefined,
+        undefined,
+        undefined,
+        undefined,
+        undefined,
+        undefined,
+        undefined,
+        true,
+        undefined,
+        undefined,
+        undefined,
+        true,
+        (s: VariableScope) => [s.name, s.reuse],
+      ],
+      graph: true,
+    },
   ),
-  (name, defaultName, _values, initializer, regularizer, cachingDevice, partitioner, customGetter, reuseArg, dtype, _useResource, constraint, auxiliaryNameScope, fn) => {
+  (
+    name,
+    defaultName,
+    _values,
+    initializer,
+    regularizer,
+    cachingDevice,
+    partitioner,
+    customGetter,
+    reuseArg,
+    dtype,
+    _useResource,
+    constraint,
+    auxiliaryNameScope,
+    fn,
+  ) => {
     const unsupportedGiven = { initializer, regularizer, cachingDevice, partitioner, customGetter, dtype, constraint };
-    for (const [k, v] of Object.entries(unsupportedGiven)) if (v != null) throw new UnimplementedError(`tf.variableScope: ${k} is not implemented yet in tsflow`);
+    for (const [k, v] of Object.entries(unsupportedGiven))
+      if (v != null) throw new UnimplementedError(`tf.variableScope: ${k} is not implemented yet in tsflow`);
     if (!auxiliaryNameScope) throw new UnimplementedError("tf.variableScope: auxiliaryNameScope: false is not implemented yet in tsflow");
     const h = holder();
     const outer = h.variableScope;
@@ -131,7 +181,11 @@ const getVariableSignature = signature(
     param("name", K.string, "The variable's name within the current variable scope."),
     optional("shape", kind<Shape>("Shape"), "The shape (required when an initializer, not a value, gives the initial value)."),
     optional("dtype", kind<DType>("DType"), "The dtype (default float32)."),
-    optional("initializer", kind<Initializer | TensorLike>("Initializer | TensorLike"), "An initializer (tf.zerosInitializer() ...) or an initial value; default: glorot uniform for floats."),
+    optional(
+      "initializer",
+      kind<Initializer | TensorLike>("Initializer | TensorLike"),
+      "An initializer (tf.zerosInitializer() ...) or an initial value; default: glorot uniform for floats.",
+    ),
     optional("regularizer", kind<(v: Tensor) => Tensor>("(v: Tensor) => Tensor"), "Its result is added to REGULARIZATION_LOSSES (graph mode)."),
     optional("trainable", K.boolean, "Whether optimizers update it by default (default true)."),
     optional("collections", kind<string[]>("string[]"), "The graph collections it joins (default [GLOBAL_VARIABLES])."),
@@ -151,52 +205,65 @@ function isInitializer(x: unknown): x is Initializer {
  * creates `scope/name`, or returns the existing one when the scope reuses. Creating one that exists, or
  * reusing one that does not, is an error with TensorFlow's message.
  */
-export const getVariable = defineFunction(getVariableSignature, (name, shape, dtypeArg, initializer, regularizer, trainable, collections, cachingDevice, partitioner, validateShape): Variable => {
-  if (cachingDevice != null || partitioner != null) throw new UnimplementedError(`tf.getVariable: ${cachingDevice != null ? "caching_device" : "partitioner"} is not implemented yet in tsflow`);
-  const a = { shape, dtype: dtypeArg, initializer, regularizer, trainable, collections, validateShape };
-  const h = holder();
-  const scope = h.variableScope;
-  const full = scope.name ? `${scope.name}/${name}` : name;
-  const existing = h.variableStore.get(full) as Variable | undefined;
-  if (existing) {
-    if (scope.reuse === false) {
-      throw new InvalidArgumentError(`Variable ${full} already exists, disallowed. Did you mean to set reuse=True or reuse=tf.AUTO_REUSE in VarScope?`);
+export const getVariable = defineFunction(
+  getVariableSignature,
+  (name, shape, dtypeArg, initializer, regularizer, trainable, collections, cachingDevice, partitioner, validateShape): Variable => {
+    if (cachingDevice != null || partitioner != null)
+      throw new UnimplementedError(`tf.getVariable: ${cachingDevice != null ? "caching_device" : "partitioner"} is not implemented yet in tsflow`);
+    const a = { shape, dtype: dtypeArg, initializer, regularizer, trainable, collections, validateShape };
+    const h = holder();
+    const scope = h.variableScope;
+    const full = scope.name ? `${scope.name}/${name}` : name;
+    const existing = h.variableStore.get(full) as Variable | undefined;
+    if (existing) {
+      if (scope.reuse === false) {
+        throw new InvalidArgumentError(`Variable ${full} already exists, disallowed. Did you mean to set reuse=True or reuse=tf.AUTO_REUSE in VarScope?`);
+      }
+      if (a.shape !== undefined && !shapesCompatible(existing.shape, a.shape)) {
+        throw new InvalidArgumentError(
+          `Trying to share variable ${full}, but specified shape ${shapeStr(a.shape)} and found shape ${shapeStr(existing.shape)}.`,
+        );
+      }
+      if (a.dtype !== undefined && a.dtype !== existing.dtype) {
+        throw new InvalidArgumentError(`Trying to share variable ${full}, but specified dtype ${a.dtype} and found dtype ${existing.dtype}.`);
+      }
+      return existing;
     }
-    if (a.shape !== undefined && !shapesCompatible(existing.shape, a.shape)) {
-      throw new InvalidArgumentError(`Trying to share variable ${full}, but specified shape ${shapeStr(a.shape)} and found shape ${shapeStr(existing.shape)}.`);
+    if (scope.reuse === true) {
+      throw new InvalidArgumentError(
+        `Variable ${full} does not exist, or was not created with tf.get_variable(). Did you mean to set reuse=tf.AUTO_REUSE in VarScope?`,
+      );
     }
-    if (a.dtype !== undefined && a.dtype !== existing.dtype) {
-      throw new InvalidArgumentError(`Trying to share variable ${full}, but specified dtype ${a.dtype} and found dtype ${existing.dtype}.`);
+    const dtype = checkDType(a.dtype ?? "float32", "tf.getVariable");
+    const init = a.initializer;
+    let initial: TensorLike | (() => TensorLike);
+    if (init === undefined || isInitializer(init)) {
+      if (!isFullyDefined(a.shape ?? null)) {
+        throw new InvalidArgumentError(`Shape of a new variable (${full}) must be fully defined, but instead was ${shapeStr(a.shape ?? null)}.`);
+      }
+      const initializer = (init as Initializer | undefined) ?? defaultInitializer(dtype);
+      initial = () => initializer.call(a.shape as number[], dtype);
+    } else {
+      initial = init as TensorLike;
     }
-    return existing;
-  }
-  if (scope.reuse === true) {
-    throw new InvalidArgumentError(`Variable ${full} does not exist, or was not created with tf.get_variable(). Did you mean to set reuse=tf.AUTO_REUSE in VarScope?`);
-  }
-  const dtype = checkDType(a.dtype ?? "float32", "tf.getVariable");
-  const init = a.initializer;
-  let initial: TensorLike | (() => TensorLike);
-  if (init === undefined || isInitializer(init)) {
-    if (!isFullyDefined(a.shape ?? null)) {
-      throw new InvalidArgumentError(`Shape of a new variable (${full}) must be fully defined, but instead was ${shapeStr(a.shape ?? null)}.`);
+    const v = createAbsolute(full, initial, { dtype, trainable: a.trainable, collections: a.collections, validateShape: a.validateShape });
+    h.variableStore.set(full, v);
+    if (a.regularizer && !executingEagerly()) {
+      const loss = getDefaultGraph().nameScope(`${full}/Regularizer/`, () => a.regularizer!(v.value()));
+      getDefaultGraph().addToCollection(GraphKeys.REGULARIZATION_LOSSES, loss);
     }
-    const initializer = (init as Initializer | undefined) ?? defaultInitializer(dtype);
-    initial = () => initializer.call(a.shape as number[], dtype);
-  } else {
-    initial = init as TensorLike;
-  }
-  const v = createAbsolute(full, initial, { dtype, trainable: a.trainable, collections: a.collections, validateShape: a.validateShape });
-  h.variableStore.set(full, v);
-  if (a.regularizer && !executingEagerly()) {
-    const loss = getDefaultGraph().nameScope(`${full}/Regularizer/`, () => a.regularizer!(v.value()));
-    getDefaultGraph().addToCollection(GraphKeys.REGULARIZATION_LOSSES, loss);
-  }
-  return v;
-});
+    return v;
+  },
+);
 
 /** A variable named exactly `full` whatever name scope is open (get_variable ignores name scopes). */
-function createAbsolute(full: string, initial: TensorLike | (() => TensorLike), opts: { dtype?: DType; trainable?: boolean; collections?: string[]; validateShape?: boolean }): Variable {
-  if (executingEagerly()) return withEagerNameScope(`${full.split("/").slice(0, -1).join("/")}/`, () => new Variable(initial, { ...opts, name: full.split("/").pop() }));
+function createAbsolute(
+  full: string,
+  initial: TensorLike | (() => TensorLike),
+  opts: { dtype?: DType; trainable?: boolean; collections?: string[]; validateShape?: boolean },
+): Variable {
+  if (executingEagerly())
+    return withEagerNameScope(`${full.split("/").slice(0, -1).join("/")}/`, () => new Variable(initial, { ...opts, name: full.split("/").pop() }));
   const g = getDefaultGraph();
   return g.nameScope("", () => new Variable(initial, { ...opts, name: full }));
 }
@@ -231,13 +298,25 @@ export const variablesInitializer = defineFunction(
     [param("varList", kind<readonly Variable[]>("Variable[]"), "The variables."), withDefault("name", K.string, "init", "The op's name.")],
     { graph: true, args: (tf: { Variable: new (v: number[]) => Variable }) => [[new tf.Variable([1, 2])], "init"] },
   ),
-  (varList, name): Operation | null => (executingEagerly() ? null : group(varList.map((v) => v.initializer), { name })),
+  (varList, name): Operation | null =>
+    executingEagerly()
+      ? null
+      : group(
+          varList.map((v) => v.initializer),
+          { name },
+        ),
 );
 export const globalVariablesInitializer = defineFunction(
-  signature("compat.v1.global_variables_initializer", "One op that runs the initializers of every global variable (null eagerly).", [], { args: () => [], graph: true }),
+  signature("compat.v1.global_variables_initializer", "One op that runs the initializers of every global variable (null eagerly).", [], {
+    args: () => [],
+    graph: true,
+  }),
   (): Operation | null => variablesInitializer(globalVariables()),
 );
 export const localVariablesInitializer = defineFunction(
-  signature("compat.v1.local_variables_initializer", "One op that runs the initializers of every local variable (null eagerly).", [], { args: () => [], graph: true }),
+  signature("compat.v1.local_variables_initializer", "One op that runs the initializers of every local variable (null eagerly).", [], {
+    args: () => [],
+    graph: true,
+  }),
   (): Operation | null => variablesInitializer(localVariables()),
 );

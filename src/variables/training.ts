@@ -9,7 +9,13 @@ import { applyToVariableGroupEagerly, applyToVariablesEagerly, Variable } from "
  * Applies training op `type` to `vars` (the ref inputs, in order) with the remaining `inputs`. In a graph
  * it builds the node and returns its output; eagerly it updates the variables at once and returns null.
  */
-export function applyTrainingOp(type: string, vars: readonly Variable[], inputs: readonly TensorLike[], attrs: Record<string, boolean> = {}, name?: string): Tensor | null {
+export function applyTrainingOp(
+  type: string,
+  vars: readonly Variable[],
+  inputs: readonly TensorLike[],
+  attrs: Record<string, boolean> = {},
+  name?: string,
+): Tensor | null {
   if (executingEagerly()) {
     applyToVariablesEagerly(type, vars, inputs, attrs);
     return null;
@@ -18,6 +24,10 @@ export function applyTrainingOp(type: string, vars: readonly Variable[], inputs:
 }
 
 /** Eagerly, the same training op on several variables at once (an optimizer's step): see Variable.applyEagerlyGroup. */
-export function applyTrainingOpGroupEagerly(type: string, items: readonly { vars: readonly Variable[]; inputs: readonly TensorLike[] }[], attrs: Record<string, boolean> = {}): void {
+export function applyTrainingOpGroupEagerly(
+  type: string,
+  items: readonly { vars: readonly Variable[]; inputs: readonly TensorLike[] }[],
+  attrs: Record<string, boolean> = {},
+): void {
   applyToVariableGroupEagerly(type, items, attrs);
 }

@@ -119,7 +119,8 @@ export class Variable {
     this.#graph = g.nameScope(baseName, (scope) => {
       const opName = scope.slice(0, -1);
       const init = typeof initialValue === "function" ? initialValue() : initialValue;
-      const dtype = opts.dtype ?? (init instanceof EagerTensor || init instanceof SymbolicTensor || init instanceof Variable ? init.dtype : inferDType(init as HostValue));
+      const dtype =
+        opts.dtype ?? (init instanceof EagerTensor || init instanceof SymbolicTensor || init instanceof Variable ? init.dtype : inferDType(init as HostValue));
       const initialValueT = toGraphTensor(init, checkDType(dtype, "tf.Variable"), g, `${scope}initial_value`);
       if (initialValueT.dtype !== dtype) {
         throw new InvalidArgumentError(`tf.Variable ${opName}: initial value has dtype ${initialValueT.dtype}, expected ${dtype}`);
@@ -217,7 +218,9 @@ export class Variable {
       }
       if (type === "Assign") {
         if (this.#shape && !shapesCompatible(this.#shape, x.shape)) {
-          throw new InvalidArgumentError(`Cannot assign value of shape ${shapeStr(x.shape)} to variable ${this.name} of shape ${shapeStr(this.#shape)} [Op:AssignVariableOp]`);
+          throw new InvalidArgumentError(
+            `Cannot assign value of shape ${shapeStr(x.shape)} to variable ${this.name} of shape ${shapeStr(this.#shape)} [Op:AssignVariableOp]`,
+          );
         }
         return x === v ? x.clone() : x;
       }
@@ -225,7 +228,9 @@ export class Variable {
       if (x !== v) x.dispose();
       if (!sameShape(out.shape, current.shape)) {
         out.dispose();
-        throw new InvalidArgumentError(`${type} on variable ${this.name}: update of shape ${shapeStr(x.shape)} does not match the variable's shape ${shapeStr(current.shape)}`);
+        throw new InvalidArgumentError(
+          `${type} on variable ${this.name}: update of shape ${shapeStr(x.shape)} does not match the variable's shape ${shapeStr(current.shape)}`,
+        );
       }
       return out;
     });
@@ -278,13 +283,22 @@ export class Variable {
           for (const t of all) {
             if (t.dtype !== dtype) throw new InvalidArgumentError(`${type}: all inputs must have dtype ${dtype}, got ${t.dtype} [Op:${type}]`);
           }
-          def.infer(all.map((t) => ({ dtype: t.dtype, shape: t.shape })), attrs, type);
+          def.infer(
+            all.map((t) => ({ dtype: t.dtype, shape: t.shape })),
+            attrs,
+            type,
+          );
           return { vars, handles: all.map((t) => t.handle), backend: all[0].handle.backend };
         });
         const backend = prepared[0].backend;
-        const grouped = getSetting("groupUpdates") && prepared.length > 1 && prepared.every((p) => p.backend === backend) && backend.runKernelGroup
-          ? backend.runKernelGroup(type, prepared.map((p) => p.handles), attrs)
-          : null;
+        const grouped =
+          getSetting("groupUpdates") && prepared.length > 1 && prepared.every((p) => p.backend === backend) && backend.runKernelGroup
+            ? backend.runKernelGroup(
+                type,
+                prepared.map((p) => p.handles),
+                attrs,
+              )
+            : null;
         // The update runs where the variable lives; gradients computed on another device are copied there.
         const outs = grouped ?? prepared.map((p) => runKernelOn(p.backend, type, p.handles, attrs, {}));
         prepared.forEach((p, k) => {

@@ -47,7 +47,13 @@ export const xentLoss = (labels: tf.Tensor, logits: tf.Tensor) =>
   tf.reduceMean((tf.nn as unknown as { softmaxCrossEntropyWithLogits(l: tf.Tensor, g: tf.Tensor): tf.Tensor }).softmaxCrossEntropyWithLogits(labels, logits));
 
 /** `steps` eager SGD steps (GradientTape + applyGradients) of a model on one batch: the losses and final variables. */
-export function trainEagerly(m: { vars: tf.Variable[]; forward: (x: tf.Tensor) => tf.Tensor }, x: tf.Tensor, y: tf.Tensor, steps: number, lr: number): { losses: number[]; vars: E[] } {
+export function trainEagerly(
+  m: { vars: tf.Variable[]; forward: (x: tf.Tensor) => tf.Tensor },
+  x: tf.Tensor,
+  y: tf.Tensor,
+  steps: number,
+  lr: number,
+): { losses: number[]; vars: E[] } {
   const opt = new tf.train.GradientDescentOptimizer(lr);
   const losses: number[] = [];
   for (let i = 0; i < steps; i++) {

@@ -10,18 +10,17 @@ import { onTestDevice } from "./devices.js";
  * The scalar differentiated is sum(f(x) * w) with fixed pseudo-random weights w, so every output
  * element's gradient is exercised with a distinct weight.
  */
-export function checkGradient(
-  f: (...xs: tf.Tensor[]) => tf.Tensor,
-  inputs: unknown[],
-  opts: { eps?: number; tol?: number; wrt?: number[] } = {},
-): void {
+export function checkGradient(f: (...xs: tf.Tensor[]) => tf.Tensor, inputs: unknown[], opts: { eps?: number; tol?: number; wrt?: number[] } = {}): void {
   const eps = opts.eps ?? 1e-6;
   const tol = opts.tol ?? 1e-5;
   const wrt = opts.wrt ?? inputs.map((_, i) => i);
   const xs = inputs.map((v) => tf.constant(v as number[], { dtype: "float64" }) as tf.EagerTensor);
   const y0 = f(...xs) as tf.EagerTensor;
   const n = y0.size;
-  const w = tf.constant(Float64Array.from({ length: n }, (_, i) => Math.sin(i * 1.7 + 0.3) + 1.1), { dtype: "float64", shape: y0.shape });
+  const w = tf.constant(
+    Float64Array.from({ length: n }, (_, i) => Math.sin(i * 1.7 + 0.3) + 1.1),
+    { dtype: "float64", shape: y0.shape },
+  );
   const scalar = (...ts: tf.Tensor[]) => tf.reduceSum(tf.multiply(tf.cast(f(...ts), "float64"), w));
 
   // Eager, with a tape.
@@ -37,7 +36,12 @@ export function checkGradient(
   const g = new tf.Graph();
   const graphGrads = g.asDefault(() => {
     const ps = xs.map((x) => tf.placeholder("float64", x.shape));
-    const gs = onTestDevice(() => tf.gradients(scalar(...ps), wrt.map((i) => ps[i])));
+    const gs = onTestDevice(() =>
+      tf.gradients(
+        scalar(...ps),
+        wrt.map((i) => ps[i]),
+      ),
+    );
     const sess = new tf.Session();
     const feed = new Map(ps.map((p, i) => [p, xs[i]] as [tf.SymbolicTensor, tf.EagerTensor]));
     const out = gs.map((gr) => (gr === null ? null : (sess.run(gr, feed) as tf.EagerTensor)));
@@ -59,7 +63,10 @@ export function checkGradient(
       const fm = (scalar(...others(minus)) as tf.EagerTensor).item();
       numeric[j] = (fp - fm) / (2 * eps);
     }
-    for (const [label, gr] of [["tape", tapeGrads[i]], ["tf.gradients", graphGrads[k]]] as const) {
+    for (const [label, gr] of [
+      ["tape", tapeGrads[i]],
+      ["tf.gradients", graphGrads[k]],
+    ] as const) {
       assert.ok(gr !== null, `${label}: gradient for input ${i} is null`);
       assert.deepEqual(gr.shape, x.shape, `${label}: gradient shape for input ${i}`);
       const got = gr.dataSync() as Float64Array;

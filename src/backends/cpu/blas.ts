@@ -28,16 +28,40 @@ export interface Blas {
    * `subarray` views (or the offset arguments) to start inside a larger buffer.
    */
   sgemm(
-    transA: BlasTranspose, transB: BlasTranspose, m: number, n: number, k: number,
-    alpha: number, a: Float32Array, aOffset: number, lda: number,
-    b: Float32Array, bOffset: number, ldb: number,
-    beta: number, c: Float32Array, cOffset: number, ldc: number,
+    transA: BlasTranspose,
+    transB: BlasTranspose,
+    m: number,
+    n: number,
+    k: number,
+    alpha: number,
+    a: Float32Array,
+    aOffset: number,
+    lda: number,
+    b: Float32Array,
+    bOffset: number,
+    ldb: number,
+    beta: number,
+    c: Float32Array,
+    cOffset: number,
+    ldc: number,
   ): void;
   dgemm(
-    transA: BlasTranspose, transB: BlasTranspose, m: number, n: number, k: number,
-    alpha: number, a: Float64Array, aOffset: number, lda: number,
-    b: Float64Array, bOffset: number, ldb: number,
-    beta: number, c: Float64Array, cOffset: number, ldc: number,
+    transA: BlasTranspose,
+    transB: BlasTranspose,
+    m: number,
+    n: number,
+    k: number,
+    alpha: number,
+    a: Float64Array,
+    aOffset: number,
+    lda: number,
+    b: Float64Array,
+    bOffset: number,
+    ldb: number,
+    beta: number,
+    c: Float64Array,
+    cOffset: number,
+    ldc: number,
   ): void;
   /**
    * Level-1/2 routines, present when the library exports them (use ./blas_ops.ts, which falls back to
@@ -51,12 +75,32 @@ export interface Blas {
   dscal?(n: number, alpha: number, x: Float64Array, xOff: number): void;
   /** Row-major y = alpha·op(A)·x + beta·y with A stored [m, n] (row stride lda). */
   sgemv?(
-    transA: BlasTranspose, m: number, n: number, alpha: number, a: Float32Array, aOff: number, lda: number,
-    x: Float32Array, xOff: number, beta: number, y: Float32Array, yOff: number,
+    transA: BlasTranspose,
+    m: number,
+    n: number,
+    alpha: number,
+    a: Float32Array,
+    aOff: number,
+    lda: number,
+    x: Float32Array,
+    xOff: number,
+    beta: number,
+    y: Float32Array,
+    yOff: number,
   ): void;
   dgemv?(
-    transA: BlasTranspose, m: number, n: number, alpha: number, a: Float64Array, aOff: number, lda: number,
-    x: Float64Array, xOff: number, beta: number, y: Float64Array, yOff: number,
+    transA: BlasTranspose,
+    m: number,
+    n: number,
+    alpha: number,
+    a: Float64Array,
+    aOff: number,
+    lda: number,
+    x: Float64Array,
+    xOff: number,
+    beta: number,
+    y: Float64Array,
+    yOff: number,
   ): void;
   /**
    * Out-of-place transpose (OpenBLAS's cblas_somatcopy/domatcopy extension): B[j, i] = A[i, j] for
@@ -78,12 +122,18 @@ export const NO_BLAS_NOTICE_PREFIX = "tsflow: no BLAS found";
 
 function linuxMultiarch(): string | null {
   switch (process.arch) {
-    case "x64": return "x86_64-linux-gnu";
-    case "arm64": return "aarch64-linux-gnu";
-    case "ppc64": return "powerpc64le-linux-gnu";
-    case "riscv64": return "riscv64-linux-gnu";
-    case "loong64": return "loongarch64-linux-gnu";
-    default: return null;
+    case "x64":
+      return "x86_64-linux-gnu";
+    case "arm64":
+      return "aarch64-linux-gnu";
+    case "ppc64":
+      return "powerpc64le-linux-gnu";
+    case "riscv64":
+      return "riscv64-linux-gnu";
+    case "loong64":
+      return "loongarch64-linux-gnu";
+    default:
+      return null;
   }
 }
 
@@ -225,8 +275,7 @@ export function loadBlasFrom(path: string, koffi: Koffi = requireKoffi()): Blas 
   const dscal = opt("cblas_dscal", "void cblas_dscal(int n, double alpha, double *x, int incx)");
   const sgemv = opt(
     "cblas_sgemv",
-    "void cblas_sgemv(int order, int trans, int m, int n, float alpha, const float *a, int lda, " +
-      "const float *x, int incx, float beta, float *y, int incy)",
+    "void cblas_sgemv(int order, int trans, int m, int n, float alpha, const float *a, int lda, " + "const float *x, int incx, float beta, float *y, int incy)",
   );
   const dgemv = opt(
     "cblas_dgemv",
@@ -242,23 +291,67 @@ export function loadBlasFrom(path: string, koffi: Koffi = requireKoffi()): Blas 
     "void cblas_domatcopy(int order, int trans, int rows, int cols, double alpha, const double *a, int lda, double *b, int ldb)",
   );
   const level12: Partial<Blas> = {
-    ...(somat ? { somatcopyT: (r: number, c: number, a: Float32Array, aOff: number, lda: number, b: Float32Array, bOff: number, ldb: number) => void somat(CBLAS_ROW_MAJOR, CBLAS_TRANS, r, c, 1, view(a, aOff), lda, view(b, bOff), ldb) } : {}),
-    ...(domat ? { domatcopyT: (r: number, c: number, a: Float64Array, aOff: number, lda: number, b: Float64Array, bOff: number, ldb: number) => void domat(CBLAS_ROW_MAJOR, CBLAS_TRANS, r, c, 1, view(a, aOff), lda, view(b, bOff), ldb) } : {}),
-    ...(saxpy ? { saxpy: (n: number, alpha: number, x: Float32Array, xOff: number, y: Float32Array, yOff: number) => void saxpy(n, alpha, view(x, xOff), 1, view(y, yOff), 1) } : {}),
-    ...(daxpy ? { daxpy: (n: number, alpha: number, x: Float64Array, xOff: number, y: Float64Array, yOff: number) => void daxpy(n, alpha, view(x, xOff), 1, view(y, yOff), 1) } : {}),
+    ...(somat
+      ? {
+          somatcopyT: (r: number, c: number, a: Float32Array, aOff: number, lda: number, b: Float32Array, bOff: number, ldb: number) =>
+            void somat(CBLAS_ROW_MAJOR, CBLAS_TRANS, r, c, 1, view(a, aOff), lda, view(b, bOff), ldb),
+        }
+      : {}),
+    ...(domat
+      ? {
+          domatcopyT: (r: number, c: number, a: Float64Array, aOff: number, lda: number, b: Float64Array, bOff: number, ldb: number) =>
+            void domat(CBLAS_ROW_MAJOR, CBLAS_TRANS, r, c, 1, view(a, aOff), lda, view(b, bOff), ldb),
+        }
+      : {}),
+    ...(saxpy
+      ? {
+          saxpy: (n: number, alpha: number, x: Float32Array, xOff: number, y: Float32Array, yOff: number) =>
+            void saxpy(n, alpha, view(x, xOff), 1, view(y, yOff), 1),
+        }
+      : {}),
+    ...(daxpy
+      ? {
+          daxpy: (n: number, alpha: number, x: Float64Array, xOff: number, y: Float64Array, yOff: number) =>
+            void daxpy(n, alpha, view(x, xOff), 1, view(y, yOff), 1),
+        }
+      : {}),
     ...(sscal ? { sscal: (n: number, alpha: number, x: Float32Array, xOff: number) => void sscal(n, alpha, view(x, xOff), 1) } : {}),
     ...(dscal ? { dscal: (n: number, alpha: number, x: Float64Array, xOff: number) => void dscal(n, alpha, view(x, xOff), 1) } : {}),
     ...(sgemv
       ? {
-        sgemv: (ta: boolean, m: number, n: number, alpha: number, a: Float32Array, aOff: number, lda: number, x: Float32Array, xOff: number, beta: number, y: Float32Array, yOff: number) =>
-          void sgemv(CBLAS_ROW_MAJOR, ta ? CBLAS_TRANS : CBLAS_NO_TRANS, m, n, alpha, view(a, aOff), lda, view(x, xOff), 1, beta, view(y, yOff), 1),
-      }
+          sgemv: (
+            ta: boolean,
+            m: number,
+            n: number,
+            alpha: number,
+            a: Float32Array,
+            aOff: number,
+            lda: number,
+            x: Float32Array,
+            xOff: number,
+            beta: number,
+            y: Float32Array,
+            yOff: number,
+          ) => void sgemv(CBLAS_ROW_MAJOR, ta ? CBLAS_TRANS : CBLAS_NO_TRANS, m, n, alpha, view(a, aOff), lda, view(x, xOff), 1, beta, view(y, yOff), 1),
+        }
       : {}),
     ...(dgemv
       ? {
-        dgemv: (ta: boolean, m: number, n: number, alpha: number, a: Float64Array, aOff: number, lda: number, x: Float64Array, xOff: number, beta: number, y: Float64Array, yOff: number) =>
-          void dgemv(CBLAS_ROW_MAJOR, ta ? CBLAS_TRANS : CBLAS_NO_TRANS, m, n, alpha, view(a, aOff), lda, view(x, xOff), 1, beta, view(y, yOff), 1),
-      }
+          dgemv: (
+            ta: boolean,
+            m: number,
+            n: number,
+            alpha: number,
+            a: Float64Array,
+            aOff: number,
+            lda: number,
+            x: Float64Array,
+            xOff: number,
+            beta: number,
+            y: Float64Array,
+            yOff: number,
+          ) => void dgemv(CBLAS_ROW_MAJOR, ta ? CBLAS_TRANS : CBLAS_NO_TRANS, m, n, alpha, view(a, aOff), lda, view(x, xOff), 1, beta, view(y, yOff), 1),
+        }
       : {}),
   };
   const blas: Blas = {
@@ -266,12 +359,40 @@ export function loadBlasFrom(path: string, koffi: Koffi = requireKoffi()): Blas 
     path: resolvePath(path),
     ...(config !== undefined ? { config } : {}),
     sgemm(ta, tb, m, n, k, alpha, a, aOff, lda, b, bOff, ldb, beta, c, cOff, ldc) {
-      sg(CBLAS_ROW_MAJOR, ta ? CBLAS_TRANS : CBLAS_NO_TRANS, tb ? CBLAS_TRANS : CBLAS_NO_TRANS, m, n, k,
-        alpha, view(a, aOff), lda, view(b, bOff), ldb, beta, view(c, cOff), ldc);
+      sg(
+        CBLAS_ROW_MAJOR,
+        ta ? CBLAS_TRANS : CBLAS_NO_TRANS,
+        tb ? CBLAS_TRANS : CBLAS_NO_TRANS,
+        m,
+        n,
+        k,
+        alpha,
+        view(a, aOff),
+        lda,
+        view(b, bOff),
+        ldb,
+        beta,
+        view(c, cOff),
+        ldc,
+      );
     },
     dgemm(ta, tb, m, n, k, alpha, a, aOff, lda, b, bOff, ldb, beta, c, cOff, ldc) {
-      dg(CBLAS_ROW_MAJOR, ta ? CBLAS_TRANS : CBLAS_NO_TRANS, tb ? CBLAS_TRANS : CBLAS_NO_TRANS, m, n, k,
-        alpha, view(a, aOff), lda, view(b, bOff), ldb, beta, view(c, cOff), ldc);
+      dg(
+        CBLAS_ROW_MAJOR,
+        ta ? CBLAS_TRANS : CBLAS_NO_TRANS,
+        tb ? CBLAS_TRANS : CBLAS_NO_TRANS,
+        m,
+        n,
+        k,
+        alpha,
+        view(a, aOff),
+        lda,
+        view(b, bOff),
+        ldb,
+        beta,
+        view(c, cOff),
+        ldc,
+      );
     },
     ...level12,
     ...(setThreads && getThreads ? { setThreads, getThreads } : {}),
@@ -283,9 +404,10 @@ let loaded = false;
 let cached: Blas | null = null;
 
 function notice(detail: string): void {
-  const hint = process.platform === "darwin"
-    ? "Accelerate should be present on macOS; or set TSFLOW_BLAS=/path/to/libcblas.dylib"
-    : "install libopenblas0 (e.g. npm run setup:system) or set TSFLOW_BLAS=/path/to/libcblas.so";
+  const hint =
+    process.platform === "darwin"
+      ? "Accelerate should be present on macOS; or set TSFLOW_BLAS=/path/to/libcblas.dylib"
+      : "install libopenblas0 (e.g. npm run setup:system) or set TSFLOW_BLAS=/path/to/libcblas.so";
   process.stderr.write(`${NO_BLAS_NOTICE_PREFIX} (${detail}${hint}); using TypeScript kernels\n`);
 }
 

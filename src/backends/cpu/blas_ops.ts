@@ -41,8 +41,18 @@ export function scalRef(n: number, alpha: number, x: FloatArray, xOff: number): 
  * elements, y m) or Aᵀ ([n, m], x has m, y n). beta = 0 overwrites y without reading it. Sums in float64.
  */
 export function gemvRef(
-  transA: boolean, m: number, n: number, alpha: number, a: FloatArray, aOff: number, lda: number,
-  x: FloatArray, xOff: number, beta: number, y: FloatArray, yOff: number,
+  transA: boolean,
+  m: number,
+  n: number,
+  alpha: number,
+  a: FloatArray,
+  aOff: number,
+  lda: number,
+  x: FloatArray,
+  xOff: number,
+  beta: number,
+  y: FloatArray,
+  yOff: number,
 ): void {
   if (!transA) {
     for (let i = 0; i < m; i++) {
@@ -68,9 +78,7 @@ export function gemvRef(
  * B[j, i] = A[i, j]: A stored row-major [rows, cols] with row stride lda, B [cols, rows] with row
  * stride ldb. Walked in 32x32 tiles so that neither side strides through memory element by element.
  */
-export function transposeRef(
-  rows: number, cols: number, a: FloatArray, aOff: number, lda: number, b: FloatArray, bOff: number, ldb: number,
-): void {
+export function transposeRef(rows: number, cols: number, a: FloatArray, aOff: number, lda: number, b: FloatArray, bOff: number, ldb: number): void {
   const T = 32;
   for (let i0 = 0; i0 < rows; i0 += T) {
     const i1 = Math.min(rows, i0 + T);
@@ -117,8 +125,18 @@ export function scal(n: number, alpha: number, x: FloatArray, xOff: number): voi
 
 /** Row-major y = alpha·op(A)·x + beta·y; see gemvRef for the shapes. */
 export function gemv(
-  transA: boolean, m: number, n: number, alpha: number, a: FloatArray, aOff: number, lda: number,
-  x: FloatArray, xOff: number, beta: number, y: FloatArray, yOff: number,
+  transA: boolean,
+  m: number,
+  n: number,
+  alpha: number,
+  a: FloatArray,
+  aOff: number,
+  lda: number,
+  x: FloatArray,
+  xOff: number,
+  beta: number,
+  y: FloatArray,
+  yOff: number,
 ): void {
   const yLen = transA ? n : m;
   const xLen = transA ? m : n;
@@ -148,9 +166,7 @@ export function gemv(
 }
 
 /** Out-of-place transpose B = Aᵀ (see transposeRef); A and B must not overlap. */
-export function transpose(
-  rows: number, cols: number, a: FloatArray, aOff: number, lda: number, b: FloatArray, bOff: number, ldb: number,
-): void {
+export function transpose(rows: number, cols: number, a: FloatArray, aOff: number, lda: number, b: FloatArray, bOff: number, ldb: number): void {
   if (rows <= 0 || cols <= 0) return;
   if (!Number.isInteger(aOff) || aOff < 0 || lda < cols || aOff + (rows - 1) * lda + cols > a.length) {
     throw new InternalError(`transpose: A of ${rows}x${cols} (row stride ${lda}) at offset ${aOff} does not fit in ${a.length} elements`);

@@ -31,7 +31,17 @@ function binaryLoop(expr: string, types: string): Loop {
   const key = `b:${types}:${expr}`;
   let f = cache.get(key) as Loop | undefined;
   if (!f) {
-    f = new Function("A", "B", "O", "n", "aOff", "aStep", "bOff", "bStep", "oOff", `
+    f = new Function(
+      "A",
+      "B",
+      "O",
+      "n",
+      "aOff",
+      "aStep",
+      "bOff",
+      "bStep",
+      "oOff",
+      `
       "use strict";
       if (aStep === 1 && bStep === 1) {
         for (let i = 0; i < n; i++) { const a = A[aOff + i], b = B[bOff + i]; O[oOff + i] = ${expr}; }
@@ -41,7 +51,8 @@ function binaryLoop(expr: string, types: string): Loop {
       } else {
         const a = A[aOff];
         for (let i = 0; i < n; i++) { const b = B[bOff + i]; O[oOff + i] = ${expr}; }
-      }`) as Loop;
+      }`,
+    ) as Loop;
     cache.set(key, f);
   }
   return f;
@@ -70,8 +81,12 @@ export function broadcastBinary(a: CpuTensor, b: CpuTensor, outDType: DType, exp
   if (n === 0) return { dtype: outDType, shape, values: o };
   // float32: WebAssembly SIMD kernels (wasm/runtime.ts) for same shapes, scalars and leading broadcasts,
   // where they measured faster; false means the JS loops below run.
-  if (outDType === "float32" && a.dtype === "float32" && b.dtype === "float32" &&
-    tryWasmBinary(op, expr, a.values as Float32Array, a.shape, b.values as Float32Array, b.shape, shape, o as Float32Array)) {
+  if (
+    outDType === "float32" &&
+    a.dtype === "float32" &&
+    b.dtype === "float32" &&
+    tryWasmBinary(op, expr, a.values as Float32Array, a.shape, b.values as Float32Array, b.shape, shape, o as Float32Array)
+  ) {
     return { dtype: outDType, shape, values: o };
   }
   const aN = a.values.length;
@@ -137,7 +152,8 @@ export function unaryKernel(spec: ElementwiseSpec, op: string, outDType?: DType)
     const o = allocValues(dtype, x.values.length);
     // float32: the WebAssembly SIMD kernel when there is one and it pays (wasm/runtime.ts).
     const expr = exprFor(spec, x.dtype, op);
-    if (dtype === "float32" && x.dtype === "float32" && tryWasmUnary(op, expr, x.values as Float32Array, o as Float32Array)) return [{ dtype, shape: x.shape, values: o }];
+    if (dtype === "float32" && x.dtype === "float32" && tryWasmUnary(op, expr, x.values as Float32Array, o as Float32Array))
+      return [{ dtype, shape: x.shape, values: o }];
     unaryLoop(expr, `${x.dtype},${dtype}`)(x.values, o, x.values.length);
     return [{ dtype, shape: x.shape, values: o }];
   };

@@ -26,12 +26,19 @@ export function cpuCanFuse(type: string, inDType: DType, outDType: DType, kernel
 /** A value as it reads back after being stored in a typed array of `dtype`. */
 function stored(dtype: DType, e: string): string {
   switch (dtype) {
-    case "float32": return `Math.fround(${e})`;
-    case "float64": return `(+(${e}))`;
-    case "int32": return `((${e}) | 0)`;
-    case "uint8": case "bool": return `((${e}) & 255)`;
-    case "int64": return `BigInt.asIntN(64, ${e})`;
-    default: throw new InternalError(`fused loop: no storage rule for ${dtype}`);
+    case "float32":
+      return `Math.fround(${e})`;
+    case "float64":
+      return `(+(${e}))`;
+    case "int32":
+      return `((${e}) | 0)`;
+    case "uint8":
+    case "bool":
+      return `((${e}) & 255)`;
+    case "int64":
+      return `BigInt.asIntN(64, ${e})`;
+    default:
+      throw new InternalError(`fused loop: no storage rule for ${dtype}`);
   }
 }
 
@@ -94,15 +101,30 @@ export function runFusedCpu(p: FusedProgram, inputs: readonly { values: Values; 
   const outD = p.ops[p.ops.length - 1].outDType;
   const o = allocValues(outD, n);
   if (n === 0) return o;
-  const { dims, strides } = collapseDims(shape, inputs.map((x) => x.shape));
+  const { dims, strides } = collapseDims(
+    shape,
+    inputs.map((x) => x.shape),
+  );
   const ins = inputs.map((x) => x.values);
   const r = dims.length;
   if (r === 0) {
-    runLoop(p, inputs.map(() => 0))(ins, o, 0, 1, inputs.map(() => 0));
+    runLoop(
+      p,
+      inputs.map(() => 0),
+    )(
+      ins,
+      o,
+      0,
+      1,
+      inputs.map(() => 0),
+    );
     return o;
   }
   const inner = dims[r - 1];
-  const loop = runLoop(p, strides.map((s) => s[r - 1]));
+  const loop = runLoop(
+    p,
+    strides.map((s) => s[r - 1]),
+  );
   const bases = inputs.map(() => 0);
   const rows = n / inner;
   const idx = new Array<number>(r).fill(0);

@@ -44,9 +44,7 @@ export const BLAS_MIN_MNK = 64;
 function checkExtent(what: string, len: number, off: number, rows: number, cols: number, ld: number): void {
   if (rows === 0 || cols === 0) return;
   if (!Number.isInteger(off) || off < 0 || ld < cols || off + (rows - 1) * ld + cols > len) {
-    throw new InternalError(
-      `gemm: ${what} of ${rows}x${cols} (row stride ${ld}) at offset ${off} does not fit in ${len} elements`,
-    );
+    throw new InternalError(`gemm: ${what} of ${rows}x${cols} (row stride ${ld}) at offset ${off} does not fit in ${len} elements`);
   }
 }
 
@@ -81,7 +79,24 @@ export function gemm(g: GemmArgs): void {
         const call = () =>
           f32
             ? blas.sgemm(transA, transB, m, n, k, 1, a, aOff, Math.max(1, lda), b, bOff, Math.max(1, ldb), beta, c, cOff, Math.max(1, ldc))
-            : blas.dgemm(transA, transB, m, n, k, 1, a as Float64Array, aOff, Math.max(1, lda), b as Float64Array, bOff, Math.max(1, ldb), beta, c as Float64Array, cOff, Math.max(1, ldc));
+            : blas.dgemm(
+                transA,
+                transB,
+                m,
+                n,
+                k,
+                1,
+                a as Float64Array,
+                aOff,
+                Math.max(1, lda),
+                b as Float64Array,
+                bOff,
+                Math.max(1, ldb),
+                beta,
+                c as Float64Array,
+                cOff,
+                Math.max(1, ldc),
+              );
         // Waking OpenBLAS's sleeping worker threads costs far more than a small product: measured in a
         // LeNet step, a 64x120x84 sgemm took 0.35 ms on two threads and 0.017 ms on one.
         if (m * n * k < SINGLE_THREAD_MNK) withBlasThreads(1, call);
@@ -110,9 +125,20 @@ export function gemm(g: GemmArgs): void {
  * accumulates in float64; the BLAS path in ../gemm.ts plugs in above this.
  */
 export function gemmRef(
-  a: ArrayLike<number>, aOff: number, b: ArrayLike<number>, bOff: number, c: { [i: number]: number }, cOff: number,
-  m: number, n: number, k: number, ta: boolean, tb: boolean,
-  lda: number = ta ? m : k, ldb: number = tb ? k : n, ldc: number = n,
+  a: ArrayLike<number>,
+  aOff: number,
+  b: ArrayLike<number>,
+  bOff: number,
+  c: { [i: number]: number },
+  cOff: number,
+  m: number,
+  n: number,
+  k: number,
+  ta: boolean,
+  tb: boolean,
+  lda: number = ta ? m : k,
+  ldb: number = tb ? k : n,
+  ldc: number = n,
 ): void {
   const row = new Float64Array(n);
   for (let i = 0; i < m; i++) {

@@ -28,7 +28,11 @@ export class CachingAllocator {
    */
   #capture: { free: Map<number, number[]>; allocated: Set<number> } | null = null;
 
-  constructor(readonly ctx: DeviceContext, readonly deviceName: string, public limitBytes: number | null = null) {}
+  constructor(
+    readonly ctx: DeviceContext,
+    readonly deviceName: string,
+    public limitBytes: number | null = null,
+  ) {}
 
   get capturing(): boolean {
     return this.#capture !== null;

@@ -41,12 +41,19 @@ const PINNED_READ_BYTES = 64 * 1024;
 
 function newValues(dtype: DType, n: number): Values {
   switch (dtype) {
-    case "float32": return new Float32Array(n);
-    case "float64": return new Float64Array(n);
-    case "int32": return new Int32Array(n);
-    case "int64": return new BigInt64Array(n);
-    case "uint8": case "bool": return new Uint8Array(n);
-    default: throw new InternalError(`cuda: no device storage for ${dtype}`);
+    case "float32":
+      return new Float32Array(n);
+    case "float64":
+      return new Float64Array(n);
+    case "int32":
+      return new Int32Array(n);
+    case "int64":
+      return new BigInt64Array(n);
+    case "uint8":
+    case "bool":
+      return new Uint8Array(n);
+    default:
+      throw new InternalError(`cuda: no device storage for ${dtype}`);
   }
 }
 
@@ -67,7 +74,16 @@ export class CudaBackend implements Backend, KernelContext {
   readonly pinned: PinnedPool;
   /** Blocks for grid-stride launches: enough to fill every multiprocessor several times. */
   readonly maxBlocks: number;
-  readonly stats = { launches: 0, fallbacks: new Map<string, number>(), uploads: 0, downloads: 0, graphsCaptured: 0, graphLaunches: 0, graphNodes: 0, epilogues: 0 };
+  readonly stats = {
+    launches: 0,
+    fallbacks: new Map<string, number>(),
+    uploads: 0,
+    downloads: 0,
+    graphsCaptured: 0,
+    graphLaunches: 0,
+    graphNodes: 0,
+    epilogues: 0,
+  };
   /** readSync of at least this many bytes stages through pinned memory (Infinity: never). */
   pinnedReadBytes = 4 * 2 ** 20;
   #numBuffers = 0;
@@ -122,7 +138,8 @@ export class CudaBackend implements Backend, KernelContext {
     // computes them on the host (Shape, BroadcastGradientArgs) then uploads nothing when run again, which
     // lets it be captured as a CUDA graph.
     const v = values[0];
-    const key = values.length === 1 ? `${dtype}:${Object.is(v, -0) ? "-0" : String(v)}` : `${dtype}:[${Array.from(values as ArrayLike<unknown>, String).join(",")}]`;
+    const key =
+      values.length === 1 ? `${dtype}:${Object.is(v, -0) ? "-0" : String(v)}` : `${dtype}:[${Array.from(values as ArrayLike<unknown>, String).join(",")}]`;
     let c = this.#scalars.get(key);
     if (!c) {
       if (this.#scalars.size >= 1024) {
@@ -365,7 +382,15 @@ export class CudaBackend implements Backend, KernelContext {
     const k = this.#kernels.get(type);
     if (!k?.runGroup) return null;
     for (const it of items) {
-      if (!it.every((h) => h.backend === this) || !this.canRun(type, it.map((h) => h.dtype), attrs)) return null;
+      if (
+        !it.every((h) => h.backend === this) ||
+        !this.canRun(
+          type,
+          it.map((h) => h.dtype),
+          attrs,
+        )
+      )
+        return null;
     }
     this.ctx.makeCurrent();
     this.ctx.resetArgs();
@@ -378,7 +403,14 @@ export class CudaBackend implements Backend, KernelContext {
 
   runKernel(type: string, inputs: readonly Handle[], attrs: Attrs, env: KernelEnv = {}): Handle[] {
     const k = this.#kernels.get(type);
-    if (k && this.canRun(type, inputs.map((h) => h.dtype), attrs)) {
+    if (
+      k &&
+      this.canRun(
+        type,
+        inputs.map((h) => h.dtype),
+        attrs,
+      )
+    ) {
       const folded = this.#fold(type, inputs, attrs);
       if (folded) return folded;
       const uploaded: CudaHandle[] = [];

@@ -36,9 +36,14 @@ interface LtPlan {
 }
 
 const STATUS: Record<number, string> = {
-  1: "CUBLAS_STATUS_NOT_INITIALIZED", 3: "CUBLAS_STATUS_ALLOC_FAILED", 7: "CUBLAS_STATUS_INVALID_VALUE",
-  8: "CUBLAS_STATUS_ARCH_MISMATCH", 11: "CUBLAS_STATUS_MAPPING_ERROR", 13: "CUBLAS_STATUS_EXECUTION_FAILED",
-  14: "CUBLAS_STATUS_INTERNAL_ERROR", 15: "CUBLAS_STATUS_NOT_SUPPORTED",
+  1: "CUBLAS_STATUS_NOT_INITIALIZED",
+  3: "CUBLAS_STATUS_ALLOC_FAILED",
+  7: "CUBLAS_STATUS_INVALID_VALUE",
+  8: "CUBLAS_STATUS_ARCH_MISMATCH",
+  11: "CUBLAS_STATUS_MAPPING_ERROR",
+  13: "CUBLAS_STATUS_EXECUTION_FAILED",
+  14: "CUBLAS_STATUS_INTERNAL_ERROR",
+  15: "CUBLAS_STATUS_NOT_SUPPORTED",
 };
 
 /**
@@ -62,7 +67,10 @@ export class CublasHandle {
   /** The bias pointer handed to cublasLtMatmulDescSetAttribute (its address must stay valid only during the call). */
   readonly #biasPtr = new BigUint64Array(1);
 
-  constructor(readonly lib: Cublas, readonly ctx: DeviceContext) {
+  constructor(
+    readonly lib: Cublas,
+    readonly ctx: DeviceContext,
+  ) {
     ctx.makeCurrent();
     const h: Ptr[] = [null];
     this.#check("cublasCreate", lib.cublasCreate(h));
@@ -121,7 +129,18 @@ export class CublasHandle {
     return plan;
   }
 
-  #makePlan(lt: { lib: CublasLt; handle: Ptr; pref: Ptr }, f32: boolean, tf32: boolean, ta: boolean, tb: boolean, m: number, n: number, k: number, epilogue: LtEpilogue, bias: number): LtPlan | null {
+  #makePlan(
+    lt: { lib: CublasLt; handle: Ptr; pref: Ptr },
+    f32: boolean,
+    tf32: boolean,
+    ta: boolean,
+    tb: boolean,
+    m: number,
+    n: number,
+    k: number,
+    epilogue: LtEpilogue,
+    bias: number,
+  ): LtPlan | null {
     const L = lt.lib;
     const type = f32 ? CUDA_R_32F : CUDA_R_64F;
     const out: Ptr[] = [null];
@@ -160,7 +179,19 @@ export class CublasHandle {
    * bias. false where cuBLASLt is absent or has no algorithm for it (the caller computes it another way).
    * Nothing is allocated or synchronised (the plan is made on a step's first, uncaptured run).
    */
-  gemmEpilogue(dtype: "float32" | "float64", ta: boolean, tb: boolean, m: number, n: number, k: number, a: number, b: number, c: number, bias: number, epilogue: LtEpilogue): boolean {
+  gemmEpilogue(
+    dtype: "float32" | "float64",
+    ta: boolean,
+    tb: boolean,
+    m: number,
+    n: number,
+    k: number,
+    a: number,
+    b: number,
+    c: number,
+    bias: number,
+    epilogue: LtEpilogue,
+  ): boolean {
     const f32 = dtype === "float32";
     const plan = this.#plan(f32, ta, tb, m, n, k, epilogue, bias);
     if (plan === null) return false;
@@ -175,7 +206,24 @@ export class CublasHandle {
   /** D = alpha·op(B')·op(A') + beta·D with a plan's descriptors and algorithm (operands swapped as in gemm). */
   #ltMatmul(plan: LtPlan, alpha: Float32Array | Float64Array, beta: Float32Array | Float64Array, a: number, b: number, c: number): void {
     const lt = this.#lt!;
-    const r = lt.lib.cublasLtMatmul(lt.handle, plan.desc, alpha, b, plan.a, a, plan.b, beta, c, plan.c, c, plan.c, plan.algo, this.#workspace, WORKSPACE_BYTES, this.ctx.stream);
+    const r = lt.lib.cublasLtMatmul(
+      lt.handle,
+      plan.desc,
+      alpha,
+      b,
+      plan.a,
+      a,
+      plan.b,
+      beta,
+      c,
+      plan.c,
+      c,
+      plan.c,
+      plan.algo,
+      this.#workspace,
+      WORKSPACE_BYTES,
+      this.ctx.stream,
+    );
     if (r !== 0) this.#check("cublasLtMatmul", r);
   }
 
@@ -195,8 +243,20 @@ export class CublasHandle {
    * one matrix for every batch). A is [k,m] when ta, B is [n,k] when tb. `accumulate` adds to C instead.
    */
   gemm(
-    dtype: "float32" | "float64", ta: boolean, tb: boolean, m: number, n: number, k: number,
-    a: number, b: number, c: number, batch = 1, strideA = 0, strideB = 0, strideC = 0, accumulate = false,
+    dtype: "float32" | "float64",
+    ta: boolean,
+    tb: boolean,
+    m: number,
+    n: number,
+    k: number,
+    a: number,
+    b: number,
+    c: number,
+    batch = 1,
+    strideA = 0,
+    strideB = 0,
+    strideC = 0,
+    accumulate = false,
   ): void {
     const lda = ta ? m : k;
     const ldb = tb ? k : n;
@@ -217,7 +277,24 @@ export class CublasHandle {
       r = (f32 ? L.cublasSgemm : L.cublasDgemm)(this.handle, opA, opB, n, m, k, one, b, ldb, a, lda, zero, c, n);
     } else {
       r = (f32 ? L.cublasSgemmStridedBatched : L.cublasDgemmStridedBatched)(
-        this.handle, opA, opB, n, m, k, one, b, ldb, strideB, a, lda, strideA, zero, c, n, strideC, batch,
+        this.handle,
+        opA,
+        opB,
+        n,
+        m,
+        k,
+        one,
+        b,
+        ldb,
+        strideB,
+        a,
+        lda,
+        strideA,
+        zero,
+        c,
+        n,
+        strideC,
+        batch,
       );
     }
     if (r !== 0) this.#check(f32 ? "cublasSgemm" : "cublasDgemm", r);

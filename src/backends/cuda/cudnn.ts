@@ -43,13 +43,25 @@ const workspaceLimit = () => getSetting("cudnnWorkspaceMb") * 2 ** 20;
 const INT_LIMIT = 2 ** 31 - 1;
 
 const STATUS: Record<number, string> = {
-  1001: "CUDNN_STATUS_NOT_INITIALIZED", 1002: "CUDNN_STATUS_SUBLIBRARY_VERSION_MISMATCH", 1008: "CUDNN_STATUS_SUBLIBRARY_LOADING_FAILED",
-  2000: "CUDNN_STATUS_BAD_PARAM", 2002: "CUDNN_STATUS_BAD_PARAM_NULL_POINTER", 2003: "CUDNN_STATUS_BAD_PARAM_MISALIGNED_POINTER",
-  2007: "CUDNN_STATUS_BAD_PARAM_STREAM_MISMATCH", 2008: "CUDNN_STATUS_BAD_PARAM_SHAPE_MISMATCH", 3000: "CUDNN_STATUS_NOT_SUPPORTED",
-  3002: "CUDNN_STATUS_NOT_SUPPORTED_SHAPE", 3003: "CUDNN_STATUS_NOT_SUPPORTED_DATA_TYPE", 3004: "CUDNN_STATUS_NOT_SUPPORTED_LAYOUT",
-  3007: "CUDNN_STATUS_NOT_SUPPORTED_ARCH_MISMATCH", 3011: "CUDNN_STATUS_NOT_SUPPORTED_PADDING", 4000: "CUDNN_STATUS_INTERNAL_ERROR",
-  4004: "CUDNN_STATUS_INTERNAL_ERROR_DEVICE_ALLOCATION_FAILED", 5000: "CUDNN_STATUS_EXECUTION_FAILED",
-  5001: "CUDNN_STATUS_EXECUTION_FAILED_CUDA_DRIVER", 5003: "CUDNN_STATUS_EXECUTION_FAILED_CUDART",
+  1001: "CUDNN_STATUS_NOT_INITIALIZED",
+  1002: "CUDNN_STATUS_SUBLIBRARY_VERSION_MISMATCH",
+  1008: "CUDNN_STATUS_SUBLIBRARY_LOADING_FAILED",
+  2000: "CUDNN_STATUS_BAD_PARAM",
+  2002: "CUDNN_STATUS_BAD_PARAM_NULL_POINTER",
+  2003: "CUDNN_STATUS_BAD_PARAM_MISALIGNED_POINTER",
+  2007: "CUDNN_STATUS_BAD_PARAM_STREAM_MISMATCH",
+  2008: "CUDNN_STATUS_BAD_PARAM_SHAPE_MISMATCH",
+  3000: "CUDNN_STATUS_NOT_SUPPORTED",
+  3002: "CUDNN_STATUS_NOT_SUPPORTED_SHAPE",
+  3003: "CUDNN_STATUS_NOT_SUPPORTED_DATA_TYPE",
+  3004: "CUDNN_STATUS_NOT_SUPPORTED_LAYOUT",
+  3007: "CUDNN_STATUS_NOT_SUPPORTED_ARCH_MISMATCH",
+  3011: "CUDNN_STATUS_NOT_SUPPORTED_PADDING",
+  4000: "CUDNN_STATUS_INTERNAL_ERROR",
+  4004: "CUDNN_STATUS_INTERNAL_ERROR_DEVICE_ALLOCATION_FAILED",
+  5000: "CUDNN_STATUS_EXECUTION_FAILED",
+  5001: "CUDNN_STATUS_EXECUTION_FAILED_CUDA_DRIVER",
+  5003: "CUDNN_STATUS_EXECUTION_FAILED_CUDART",
 };
 /** NOT_SUPPORTED and its sub-codes (3000-3999): the case goes to the own kernels. */
 const notSupported = (s: number) => s >= 3000 && s < 4000;
@@ -61,14 +73,24 @@ const DIR_NAMES = ["ConvolutionForward", "ConvolutionBackwardData", "Convolution
 interface CudnnLib {
   readonly path: string;
   readonly version: number;
-  cudnnGetErrorString: Fn; cudnnCreate: Fn; cudnnSetStream: Fn;
-  cudnnCreateTensorDescriptor: Fn; cudnnSetTensor4dDescriptorEx: Fn;
-  cudnnCreateFilterDescriptor: Fn; cudnnSetFilter4dDescriptor: Fn;
-  cudnnCreateConvolutionDescriptor: Fn; cudnnSetConvolution2dDescriptor: Fn; cudnnSetConvolutionMathType: Fn;
-  cudnnCreatePoolingDescriptor: Fn; cudnnSetPooling2dDescriptor: Fn;
-  cudnnPoolingForward: Fn; cudnnPoolingBackward: Fn;
+  cudnnGetErrorString: Fn;
+  cudnnCreate: Fn;
+  cudnnSetStream: Fn;
+  cudnnCreateTensorDescriptor: Fn;
+  cudnnSetTensor4dDescriptorEx: Fn;
+  cudnnCreateFilterDescriptor: Fn;
+  cudnnSetFilter4dDescriptor: Fn;
+  cudnnCreateConvolutionDescriptor: Fn;
+  cudnnSetConvolution2dDescriptor: Fn;
+  cudnnSetConvolutionMathType: Fn;
+  cudnnCreatePoolingDescriptor: Fn;
+  cudnnSetPooling2dDescriptor: Fn;
+  cudnnPoolingForward: Fn;
+  cudnnPoolingBackward: Fn;
   /** Per direction: cudnnFind*AlgorithmEx, cudnnGet*Algorithm_v7, the convolution itself. */
-  find: readonly [Fn, Fn, Fn]; heuristic: readonly [Fn, Fn, Fn]; run: readonly [Fn, Fn, Fn];
+  find: readonly [Fn, Fn, Fn];
+  heuristic: readonly [Fn, Fn, Fn];
+  run: readonly [Fn, Fn, Fn];
 }
 
 /** Folders the dynamic loader searches anyway: cuDNN finds its sub-libraries there by itself. */
@@ -83,7 +105,10 @@ function loadCudnn(koffi: Koffi, env: NodeJS.ProcessEnv): CudnnLib | string {
     const dir = path.includes("/") ? path.slice(0, path.lastIndexOf("/")) : null;
     if (dir === null || SYSTEM_DIRS.has(dir) || !existsSync(dir)) return;
     for (const name of ["graph", "ops", "cnn", "engines_precompiled", "engines_runtime_compiled", "heuristic"]) {
-      const f = readdirSync(dir).filter((n) => n.startsWith(`libcudnn_${name}.so.`)).sort().reverse()[0];
+      const f = readdirSync(dir)
+        .filter((n) => n.startsWith(`libcudnn_${name}.so.`))
+        .sort()
+        .reverse()[0];
       if (!f) continue;
       try {
         koffi.load(`${dir}/${f}`);
@@ -108,19 +133,37 @@ function loadCudnn(koffi: Koffi, env: NodeJS.ProcessEnv): CudnnLib | string {
     cudnnCreate: f("int cudnnCreate(_Out_ void **handle)"),
     cudnnSetStream: f("int cudnnSetStream(void *handle, void *stream)"),
     cudnnCreateTensorDescriptor: f("int cudnnCreateTensorDescriptor(_Out_ void **desc)"),
-    cudnnSetTensor4dDescriptorEx: f("int cudnnSetTensor4dDescriptorEx(void *desc, int dataType, int n, int c, int h, int w, int nStride, int cStride, int hStride, int wStride)"),
+    cudnnSetTensor4dDescriptorEx: f(
+      "int cudnnSetTensor4dDescriptorEx(void *desc, int dataType, int n, int c, int h, int w, int nStride, int cStride, int hStride, int wStride)",
+    ),
     cudnnCreateFilterDescriptor: f("int cudnnCreateFilterDescriptor(_Out_ void **desc)"),
     cudnnSetFilter4dDescriptor: f("int cudnnSetFilter4dDescriptor(void *desc, int dataType, int format, int k, int c, int h, int w)"),
     cudnnCreateConvolutionDescriptor: f("int cudnnCreateConvolutionDescriptor(_Out_ void **desc)"),
-    cudnnSetConvolution2dDescriptor: f("int cudnnSetConvolution2dDescriptor(void *desc, int padH, int padW, int u, int v, int dilationH, int dilationW, int mode, int computeType)"),
+    cudnnSetConvolution2dDescriptor: f(
+      "int cudnnSetConvolution2dDescriptor(void *desc, int padH, int padW, int u, int v, int dilationH, int dilationW, int mode, int computeType)",
+    ),
     cudnnSetConvolutionMathType: f("int cudnnSetConvolutionMathType(void *desc, int mathType)"),
     cudnnCreatePoolingDescriptor: f("int cudnnCreatePoolingDescriptor(_Out_ void **desc)"),
-    cudnnSetPooling2dDescriptor: f("int cudnnSetPooling2dDescriptor(void *desc, int mode, int nanOpt, int windowH, int windowW, int padH, int padW, int strideH, int strideW)"),
-    cudnnPoolingForward: f("int cudnnPoolingForward(void *handle, void *pool, const void *alpha, void *xDesc, uint64_t x, const void *beta, void *yDesc, uint64_t y)"),
-    cudnnPoolingBackward: f("int cudnnPoolingBackward(void *handle, void *pool, const void *alpha, void *yDesc, uint64_t y, void *dyDesc, uint64_t dy, void *xDesc, uint64_t x, const void *beta, void *dxDesc, uint64_t dx)"),
-    find: dirFns((d) => `int cudnnFind${d}AlgorithmEx(void *handle, void *aDesc, uint64_t a, void *bDesc, uint64_t b, void *conv, void *outDesc, uint64_t out, int requested, _Out_ int *returned, void *perf, uint64_t workspace, size_t wsBytes)`),
-    heuristic: dirFns((d) => `int cudnnGet${d}Algorithm_v7(void *handle, void *aDesc, void *bDesc, void *conv, void *outDesc, int requested, _Out_ int *returned, void *perf)`),
-    run: dirFns((d) => `int cudnn${d}(void *handle, const void *alpha, void *aDesc, uint64_t a, void *bDesc, uint64_t b, void *conv, int algo, uint64_t workspace, size_t wsBytes, const void *beta, void *outDesc, uint64_t out)`),
+    cudnnSetPooling2dDescriptor: f(
+      "int cudnnSetPooling2dDescriptor(void *desc, int mode, int nanOpt, int windowH, int windowW, int padH, int padW, int strideH, int strideW)",
+    ),
+    cudnnPoolingForward: f(
+      "int cudnnPoolingForward(void *handle, void *pool, const void *alpha, void *xDesc, uint64_t x, const void *beta, void *yDesc, uint64_t y)",
+    ),
+    cudnnPoolingBackward: f(
+      "int cudnnPoolingBackward(void *handle, void *pool, const void *alpha, void *yDesc, uint64_t y, void *dyDesc, uint64_t dy, void *xDesc, uint64_t x, const void *beta, void *dxDesc, uint64_t dx)",
+    ),
+    find: dirFns(
+      (d) =>
+        `int cudnnFind${d}AlgorithmEx(void *handle, void *aDesc, uint64_t a, void *bDesc, uint64_t b, void *conv, void *outDesc, uint64_t out, int requested, _Out_ int *returned, void *perf, uint64_t workspace, size_t wsBytes)`,
+    ),
+    heuristic: dirFns(
+      (d) => `int cudnnGet${d}Algorithm_v7(void *handle, void *aDesc, void *bDesc, void *conv, void *outDesc, int requested, _Out_ int *returned, void *perf)`,
+    ),
+    run: dirFns(
+      (d) =>
+        `int cudnn${d}(void *handle, const void *alpha, void *aDesc, uint64_t a, void *bDesc, uint64_t b, void *conv, int algo, uint64_t workspace, size_t wsBytes, const void *beta, void *outDesc, uint64_t out)`,
+    ),
   };
 }
 
@@ -135,15 +178,36 @@ function whyNot(reason: string): void {
 
 /** The window geometry of a 2-D convolution (kernels/conv.ts ConvGeom): sizes, strides, dilations, padding before. */
 export interface ConvShape {
-  readonly n: number; readonly H: number; readonly W: number; readonly C: number;
-  readonly OH: number; readonly OW: number; readonly OC: number;
-  readonly kH: number; readonly kW: number; readonly sH: number; readonly sW: number;
-  readonly dH: number; readonly dW: number; readonly padT: number; readonly padL: number;
+  readonly n: number;
+  readonly H: number;
+  readonly W: number;
+  readonly C: number;
+  readonly OH: number;
+  readonly OW: number;
+  readonly OC: number;
+  readonly kH: number;
+  readonly kW: number;
+  readonly sH: number;
+  readonly sW: number;
+  readonly dH: number;
+  readonly dW: number;
+  readonly padT: number;
+  readonly padL: number;
 }
 /** A pooling window's geometry (kernels/pool.ts PoolGeom). */
 export interface PoolShape {
-  readonly n: number; readonly H: number; readonly W: number; readonly C: number; readonly OH: number; readonly OW: number;
-  readonly kH: number; readonly kW: number; readonly sH: number; readonly sW: number; readonly padT: number; readonly padL: number;
+  readonly n: number;
+  readonly H: number;
+  readonly W: number;
+  readonly C: number;
+  readonly OH: number;
+  readonly OW: number;
+  readonly kH: number;
+  readonly kW: number;
+  readonly sH: number;
+  readonly sW: number;
+  readonly padT: number;
+  readonly padL: number;
 }
 
 /**
@@ -155,17 +219,38 @@ const sameCount = (inSize: number, pad: number, k: number, d: number, s: number,
   Math.floor((inSize + 2 * pad - ((k - 1) * d + 1)) / s) + 1 === out;
 
 interface ConvPlan {
-  readonly a: Ptr; readonly b: Ptr; readonly out: Ptr; readonly conv: Ptr;
-  readonly algo: number; readonly workspace: number;
+  readonly a: Ptr;
+  readonly b: Ptr;
+  readonly out: Ptr;
+  readonly conv: Ptr;
+  readonly algo: number;
+  readonly workspace: number;
 }
-interface PoolPlan { readonly x: Ptr; readonly y: Ptr; readonly fwd: Ptr; readonly bwd: Ptr }
-interface AlgoResult { algo: number; status: number; time: number; memory: number; determinism: number; mathType: number }
+interface PoolPlan {
+  readonly x: Ptr;
+  readonly y: Ptr;
+  readonly fwd: Ptr;
+  readonly bwd: Ptr;
+}
+interface AlgoResult {
+  algo: number;
+  status: number;
+  time: number;
+  memory: number;
+  determinism: number;
+  mathType: number;
+}
 
 /** Counters for tests and benchmarks: what ran through cuDNN, and what was chosen per shape. */
 export interface CudnnStats {
-  forward: number; backwardData: number; backwardFilter: number; poolForward: number; poolBackward: number;
+  forward: number;
+  backwardData: number;
+  backwardFilter: number;
+  poolForward: number;
+  poolBackward: number;
   /** Algorithm searches by timing (cudnnFind*Ex) and by heuristic (while capturing). */
-  finds: number; heuristics: number;
+  finds: number;
+  heuristics: number;
   /** Per plan key: the algorithm chosen and the measured alternatives (TSFLOW_DEBUG=cuda prints them). */
   readonly choices: Map<string, string>;
 }
@@ -191,7 +276,10 @@ export class Cudnn {
   readonly #zero64 = new Float64Array([0]);
   readonly #perf = new Uint8Array(PERF_BYTES * MAX_ALGOS);
 
-  constructor(readonly lib: CudnnLib, readonly b: KernelContext) {
+  constructor(
+    readonly lib: CudnnLib,
+    readonly b: KernelContext,
+  ) {
     b.ctx.makeCurrent();
     const h: Ptr[] = [null];
     this.#check("cudnnCreate", lib.cudnnCreate(h));
@@ -259,7 +347,10 @@ export class Cudnn {
     const t = this.#tensors4(g, dtype);
     const type = dtype === "float32" ? CUDNN_DATA_FLOAT : CUDNN_DATA_DOUBLE;
     const conv = this.#create("cudnnCreateConvolutionDescriptor", this.lib.cudnnCreateConvolutionDescriptor);
-    this.#check("cudnnSetConvolution2dDescriptor", this.lib.cudnnSetConvolution2dDescriptor(conv, g.padT, g.padL, g.sH, g.sW, g.dH, g.dW, CUDNN_CROSS_CORRELATION, type));
+    this.#check(
+      "cudnnSetConvolution2dDescriptor",
+      this.lib.cudnnSetConvolution2dDescriptor(conv, g.padT, g.padL, g.sH, g.sW, g.dH, g.dW, CUDNN_CROSS_CORRELATION, type),
+    );
     // TF32 off: FMA math only (no tensor-core rounding of float32 inputs).
     const fp32Exact = dtype === "float32" && !tf32;
     this.#check("cudnnSetConvolutionMathType", this.lib.cudnnSetConvolutionMathType(conv, fp32Exact ? CUDNN_FMA_MATH : CUDNN_DEFAULT_MATH));
@@ -274,7 +365,12 @@ export class Cudnn {
       }
       plan = { a: A, b: B, out: O, conv, algo: pick.algo, workspace: pick.memory };
     }
-    const desc = results.map((r) => `${r.algo}${r.status === 0 ? "" : `!${r.status}`}${r.determinism === CUDNN_DETERMINISTIC ? "" : "nd"}${r.time >= 0 ? `:${(r.time * 1000).toFixed(1)}us` : ""}${r.memory > 0 ? `/${(r.memory / 2 ** 20).toFixed(1)}MiB` : ""}`).join(" ");
+    const desc = results
+      .map(
+        (r) =>
+          `${r.algo}${r.status === 0 ? "" : `!${r.status}`}${r.determinism === CUDNN_DETERMINISTIC ? "" : "nd"}${r.time >= 0 ? `:${(r.time * 1000).toFixed(1)}us` : ""}${r.memory > 0 ? `/${(r.memory / 2 ** 20).toFixed(1)}MiB` : ""}`,
+      )
+      .join(" ");
     this.stats.choices.set(key, `${pick ? `algo ${pick.algo}` : "none"} of [${desc}]`);
     if (debugOn("cuda")) process.stderr.write(`tsflow cuda: cuDNN ${key}: ${this.stats.choices.get(key)}\n`);
     this.#plans.set(key, plan);
@@ -287,8 +383,12 @@ export class Cudnn {
     for (let i = 0; i < n; i++) {
       const o = i * PERF_BYTES;
       out.push({
-        algo: dv.getInt32(o, true), status: dv.getInt32(o + 4, true), time: dv.getFloat32(o + 8, true),
-        memory: Number(dv.getBigUint64(o + 16, true)), determinism: dv.getInt32(o + 24, true), mathType: dv.getInt32(o + 28, true),
+        algo: dv.getInt32(o, true),
+        status: dv.getInt32(o + 4, true),
+        time: dv.getFloat32(o + 8, true),
+        memory: Number(dv.getBigUint64(o + 16, true)),
+        determinism: dv.getInt32(o + 24, true),
+        mathType: dv.getInt32(o + 28, true),
       });
     }
     return out;
@@ -319,7 +419,10 @@ export class Cudnn {
       const n = [0];
       // Twice: CUDA loads kernels lazily, on their first launch, and the first search's times include that.
       for (let i = 0; i < 2; i++) {
-        this.#check(`cudnnFind${DIR_NAMES[dir]}AlgorithmEx`, this.lib.find[dir](this.handle, A, a, B, bPtr, conv, O, out, MAX_ALGOS, n, this.#perf, ws, wsBytes));
+        this.#check(
+          `cudnnFind${DIR_NAMES[dir]}AlgorithmEx`,
+          this.lib.find[dir](this.handle, A, a, B, bPtr, conv, O, out, MAX_ALGOS, n, this.#perf, ws, wsBytes),
+        );
       }
       return this.#results(n[0]);
     } finally {
@@ -335,7 +438,8 @@ export class Cudnn {
     const alloc = this.b.allocator;
     const ws = p.workspace > 0 ? alloc.alloc(p.workspace, () => `cuDNN's workspace (${p.workspace} bytes)`) : 0;
     try {
-      const call = () => this.#check(`cudnn${DIR_NAMES[dir]}`, this.lib.run[dir](this.handle, one, p.a, a, p.b, bPtr, p.conv, p.algo, ws, p.workspace, zero, p.out, out));
+      const call = () =>
+        this.#check(`cudnn${DIR_NAMES[dir]}`, this.lib.run[dir](this.handle, one, p.a, a, p.b, bPtr, p.conv, p.algo, ws, p.workspace, zero, p.out, out));
       if (cudnnTrace.around) cudnnTrace.around(`cudnn ${DIR_NAMES[dir]} algo ${p.algo}`, call);
       else call();
     } finally {
@@ -356,11 +460,19 @@ export class Cudnn {
       const type = dtype === "float32" ? CUDNN_DATA_FLOAT : CUDNN_DATA_DOUBLE;
       const desc = (mode: number) => {
         const d = this.#create("cudnnCreatePoolingDescriptor", this.lib.cudnnCreatePoolingDescriptor);
-        this.#check("cudnnSetPooling2dDescriptor", this.lib.cudnnSetPooling2dDescriptor(d, mode, CUDNN_NOT_PROPAGATE_NAN, g.kH, g.kW, g.padT, g.padL, g.sH, g.sW));
+        this.#check(
+          "cudnnSetPooling2dDescriptor",
+          this.lib.cudnnSetPooling2dDescriptor(d, mode, CUDNN_NOT_PROPAGATE_NAN, g.kH, g.kW, g.padT, g.padL, g.sH, g.sW),
+        );
         return d;
       };
       // The gradient's deterministic mode routes each window's gradient to one maximum, as TensorFlow does.
-      p = { x: this.#tensor(type, g.n, g.H, g.W, g.C), y: this.#tensor(type, g.n, g.OH, g.OW, g.C), fwd: desc(CUDNN_POOLING_MAX), bwd: desc(CUDNN_POOLING_MAX_DETERMINISTIC) };
+      p = {
+        x: this.#tensor(type, g.n, g.H, g.W, g.C),
+        y: this.#tensor(type, g.n, g.OH, g.OW, g.C),
+        fwd: desc(CUDNN_POOLING_MAX),
+        bwd: desc(CUDNN_POOLING_MAX_DETERMINISTIC),
+      };
       this.#pools.set(key, p);
     }
     const f32 = dtype === "float32";
@@ -436,8 +548,13 @@ function usable(b: KernelContext, dtype: DType): Cudnn | null {
 }
 
 function convFits(g: ConvShape): boolean {
-  return sameCount(g.H, g.padT, g.kH, g.dH, g.sH, g.OH) && sameCount(g.W, g.padL, g.kW, g.dW, g.sW, g.OW) &&
-    g.n * g.H * g.W * g.C <= INT_LIMIT && g.n * g.OH * g.OW * g.OC <= INT_LIMIT && g.kH * g.kW * g.C * g.OC <= INT_LIMIT;
+  return (
+    sameCount(g.H, g.padT, g.kH, g.dH, g.sH, g.OH) &&
+    sameCount(g.W, g.padL, g.kW, g.dW, g.sW, g.OW) &&
+    g.n * g.H * g.W * g.C <= INT_LIMIT &&
+    g.n * g.OH * g.OW * g.OC <= INT_LIMIT &&
+    g.kH * g.kW * g.C * g.OC <= INT_LIMIT
+  );
 }
 
 /** HWIO [kH, kW, in, out] -> KRSC [out, kH, kW, in] (cuDNN's NHWC filter layout), as TensorFlow does. */
@@ -493,8 +610,13 @@ export function cudnnConv2dBackpropFilter(b: KernelContext, g: ConvShape, x: Cud
 }
 
 function poolFits(g: PoolShape): boolean {
-  return sameCount(g.H, g.padT, g.kH, 1, g.sH, g.OH) && sameCount(g.W, g.padL, g.kW, 1, g.sW, g.OW) &&
-    g.padT < g.kH && g.padL < g.kW && g.n * g.H * g.W * g.C <= INT_LIMIT;
+  return (
+    sameCount(g.H, g.padT, g.kH, 1, g.sH, g.OH) &&
+    sameCount(g.W, g.padL, g.kW, 1, g.sW, g.OW) &&
+    g.padT < g.kH &&
+    g.padL < g.kW &&
+    g.n * g.H * g.W * g.C <= INT_LIMIT
+  );
 }
 
 /** y = max pooling of x: true when cuDNN computed it. */

@@ -25,13 +25,20 @@ const ATTR = {
 
 /** A CUDA driver error: `code` is the CUresult, `call` the function that returned it. */
 export class CudaError extends InternalError {
-  constructor(readonly call: string, readonly cuCode: number, name: string) {
+  constructor(
+    readonly call: string,
+    readonly cuCode: number,
+    name: string,
+  ) {
     super(`CUDA error in ${call}: ${name} (${cuCode})`);
   }
 }
 
 export class DriverApi {
-  constructor(readonly lib: Driver, readonly koffi: Koffi) {}
+  constructor(
+    readonly lib: Driver,
+    readonly koffi: Koffi,
+  ) {}
 
   errorName(code: number): string {
     const out: (string | null)[] = [null];
@@ -76,7 +83,10 @@ export class DriverApi {
       return v[0];
     };
     return {
-      ordinal, device: d, name, totalMemory: Number(mem[0]),
+      ordinal,
+      device: d,
+      name,
+      totalMemory: Number(mem[0]),
       computeCapability: [attr(ATTR.ccMajor), attr(ATTR.ccMinor)],
       multiprocessors: attr(ATTR.multiprocessors),
       clockRateKHz: attr(ATTR.clockRateKHz),
@@ -132,7 +142,10 @@ export class DeviceContext {
   #nParams = 0;
   static readonly MAX_SLOTS = 256;
 
-  constructor(readonly api: DriverApi, readonly info: DeviceInfo) {
+  constructor(
+    readonly api: DriverApi,
+    readonly info: DeviceInfo,
+  ) {
     const lib = api.lib;
     const ctx: Ptr[] = [null];
     api.check("cuDevicePrimaryCtxRetain", lib.cuDevicePrimaryCtxRetain(ctx, info.device));

@@ -47,7 +47,11 @@ export function cudaLibDirs(env: NodeJS.ProcessEnv = process.env): string[] {
 }
 
 function versionOf(file: string, stem: string): number[] {
-  return file.slice(stem.length).split(".").filter((p) => p !== "").map(Number);
+  return file
+    .slice(stem.length)
+    .split(".")
+    .filter((p) => p !== "")
+    .map(Number);
 }
 
 /**
@@ -81,7 +85,12 @@ export function candidates(stem: string, sonames: readonly string[], env: NodeJS
   return [...new Set(out)];
 }
 
-export function tryLoad(koffi: Koffi, cands: readonly string[], mustHave: string, preload?: (path: string) => void): { lib: ReturnType<Koffi["load"]>; path: string } | string {
+export function tryLoad(
+  koffi: Koffi,
+  cands: readonly string[],
+  mustHave: string,
+  preload?: (path: string) => void,
+): { lib: ReturnType<Koffi["load"]>; path: string } | string {
   const reasons: string[] = [];
   for (const path of cands) {
     try {
@@ -105,20 +114,50 @@ export function tryLoad(koffi: Koffi, cands: readonly string[], mustHave: string
 
 export interface Driver {
   readonly path: string;
-  cuInit: Fn; cuDriverGetVersion: Fn; cuGetErrorName: Fn; cuGetErrorString: Fn;
-  cuDeviceGetCount: Fn; cuDeviceGet: Fn; cuDeviceGetName: Fn; cuDeviceTotalMem: Fn; cuDeviceGetAttribute: Fn;
-  cuDevicePrimaryCtxRetain: Fn; cuCtxSetCurrent: Fn; cuCtxSynchronize: Fn;
-  cuStreamCreate: Fn; cuStreamSynchronize: Fn; cuStreamQuery: Fn;
-  cuMemAlloc: Fn; cuMemFree: Fn; cuMemGetInfo: Fn;
-  cuMemcpyHtoDAsync: Fn; cuMemcpyDtoHAsync: Fn; cuMemcpyDtoDAsync: Fn; cuMemsetD8Async: Fn; cuMemsetD32Async: Fn;
-  cuMemHostAlloc: Fn; cuMemFreeHost: Fn;
-  cuModuleLoadData: Fn; cuModuleGetFunction: Fn; cuLaunchKernel: Fn;
-  cuEventCreate: Fn; cuEventRecord: Fn; cuEventSynchronize: Fn; cuEventQuery: Fn; cuEventElapsedTime: Fn; cuEventDestroy: Fn;
+  cuInit: Fn;
+  cuDriverGetVersion: Fn;
+  cuGetErrorName: Fn;
+  cuGetErrorString: Fn;
+  cuDeviceGetCount: Fn;
+  cuDeviceGet: Fn;
+  cuDeviceGetName: Fn;
+  cuDeviceTotalMem: Fn;
+  cuDeviceGetAttribute: Fn;
+  cuDevicePrimaryCtxRetain: Fn;
+  cuCtxSetCurrent: Fn;
+  cuCtxSynchronize: Fn;
+  cuStreamCreate: Fn;
+  cuStreamSynchronize: Fn;
+  cuStreamQuery: Fn;
+  cuMemAlloc: Fn;
+  cuMemFree: Fn;
+  cuMemGetInfo: Fn;
+  cuMemcpyHtoDAsync: Fn;
+  cuMemcpyDtoHAsync: Fn;
+  cuMemcpyDtoDAsync: Fn;
+  cuMemsetD8Async: Fn;
+  cuMemsetD32Async: Fn;
+  cuMemHostAlloc: Fn;
+  cuMemFreeHost: Fn;
+  cuModuleLoadData: Fn;
+  cuModuleGetFunction: Fn;
+  cuLaunchKernel: Fn;
+  cuEventCreate: Fn;
+  cuEventRecord: Fn;
+  cuEventSynchronize: Fn;
+  cuEventQuery: Fn;
+  cuEventElapsedTime: Fn;
+  cuEventDestroy: Fn;
   /** Stream capture and graphs (CUDA 11.4+): a Session step captured once and replayed. */
   /** null when the driver lacks them (then steps are never captured). */
   graphs: {
-    cuStreamBeginCapture: Fn; cuStreamEndCapture: Fn; cuGraphInstantiateWithFlags: Fn; cuGraphLaunch: Fn;
-    cuGraphExecDestroy: Fn; cuGraphDestroy: Fn; cuGraphGetNodes: Fn;
+    cuStreamBeginCapture: Fn;
+    cuStreamEndCapture: Fn;
+    cuGraphInstantiateWithFlags: Fn;
+    cuGraphLaunch: Fn;
+    cuGraphExecDestroy: Fn;
+    cuGraphDestroy: Fn;
+    cuGraphGetNodes: Fn;
   } | null;
 }
 
@@ -128,8 +167,16 @@ export function loadDriver(koffi: Koffi): Driver | string {
   // machine without a driver).
   const forced = getSetting("cudaDriver");
   const extra = getSetting("cudaLibs").map((d) => `${d}/libcuda.so.1`);
-  const cands = forced ? [forced] : [...extra, "libcuda.so.1", "/usr/lib/x86_64-linux-gnu/libcuda.so.1", "/usr/lib64/libcuda.so.1",
-    "/usr/local/nvidia/lib64/libcuda.so.1", "/usr/lib/wsl/lib/libcuda.so.1"];
+  const cands = forced
+    ? [forced]
+    : [
+        ...extra,
+        "libcuda.so.1",
+        "/usr/lib/x86_64-linux-gnu/libcuda.so.1",
+        "/usr/lib64/libcuda.so.1",
+        "/usr/local/nvidia/lib64/libcuda.so.1",
+        "/usr/lib/wsl/lib/libcuda.so.1",
+      ];
   const present = cands.filter((c) => !c.includes("/") || existsSync(c));
   if (present.length === 0) return `libcuda.so.1: ${forced ? `TSFLOW_CUDA_DRIVER=${forced}: no such file` : "not found"}`;
   const r = tryLoad(koffi, present, "cuLaunchKernel");
@@ -166,7 +213,9 @@ export function loadDriver(koffi: Koffi): Driver | string {
     cuMemFreeHost: f("int cuMemFreeHost(void *p)"),
     cuModuleLoadData: f("int cuModuleLoadData(_Out_ void **module, const void *image)"),
     cuModuleGetFunction: f("int cuModuleGetFunction(_Out_ void **fn, void *module, const char *name)"),
-    cuLaunchKernel: f("int cuLaunchKernel(void *fn, uint32_t gx, uint32_t gy, uint32_t gz, uint32_t bx, uint32_t by, uint32_t bz, uint32_t shmem, void *stream, void *params, void *extra)"),
+    cuLaunchKernel: f(
+      "int cuLaunchKernel(void *fn, uint32_t gx, uint32_t gy, uint32_t gz, uint32_t bx, uint32_t by, uint32_t bz, uint32_t shmem, void *stream, void *params, void *extra)",
+    ),
     cuEventCreate: f("int cuEventCreate(_Out_ void **event, unsigned int flags)"),
     cuEventRecord: f("int cuEventRecord(void *event, void *stream)"),
     cuEventSynchronize: f("int cuEventSynchronize(void *event)"),
@@ -195,11 +244,19 @@ export function loadDriver(koffi: Koffi): Driver | string {
 
 export interface Nvrtc {
   readonly path: string;
-  nvrtcVersion: Fn; nvrtcGetErrorString: Fn;
-  nvrtcCreateProgram: Fn; nvrtcCompileProgram: Fn; nvrtcDestroyProgram: Fn;
-  nvrtcGetProgramLogSize: Fn; nvrtcGetProgramLog: Fn;
-  nvrtcGetCUBINSize: Fn | null; nvrtcGetCUBIN: Fn | null; nvrtcGetPTXSize: Fn; nvrtcGetPTX: Fn;
-  nvrtcGetNumSupportedArchs: Fn | null; nvrtcGetSupportedArchs: Fn | null;
+  nvrtcVersion: Fn;
+  nvrtcGetErrorString: Fn;
+  nvrtcCreateProgram: Fn;
+  nvrtcCompileProgram: Fn;
+  nvrtcDestroyProgram: Fn;
+  nvrtcGetProgramLogSize: Fn;
+  nvrtcGetProgramLog: Fn;
+  nvrtcGetCUBINSize: Fn | null;
+  nvrtcGetCUBIN: Fn | null;
+  nvrtcGetPTXSize: Fn;
+  nvrtcGetPTX: Fn;
+  nvrtcGetNumSupportedArchs: Fn | null;
+  nvrtcGetSupportedArchs: Fn | null;
 }
 
 export function loadNvrtc(koffi: Koffi, env: NodeJS.ProcessEnv = process.env): Nvrtc | string {
@@ -210,7 +267,10 @@ export function loadNvrtc(koffi: Koffi, env: NodeJS.ProcessEnv = process.env): N
     if (!path.includes("/")) return;
     const dir = path.slice(0, path.lastIndexOf("/"));
     try {
-      const b = readdirSync(dir).filter((f) => f.startsWith("libnvrtc-builtins.so.")).sort().reverse()[0];
+      const b = readdirSync(dir)
+        .filter((f) => f.startsWith("libnvrtc-builtins.so."))
+        .sort()
+        .reverse()[0];
       if (b) koffi.load(`${dir}/${b}`);
     } catch {
       // the compile will say what is missing
@@ -249,8 +309,15 @@ export function loadNvrtc(koffi: Koffi, env: NodeJS.ProcessEnv = process.env): N
 
 export interface Cublas {
   readonly path: string;
-  cublasCreate: Fn; cublasDestroy: Fn; cublasSetStream: Fn; cublasSetMathMode: Fn; cublasGetVersion: Fn;
-  cublasSgemm: Fn; cublasDgemm: Fn; cublasSgemmStridedBatched: Fn; cublasDgemmStridedBatched: Fn;
+  cublasCreate: Fn;
+  cublasDestroy: Fn;
+  cublasSetStream: Fn;
+  cublasSetMathMode: Fn;
+  cublasGetVersion: Fn;
+  cublasSgemm: Fn;
+  cublasDgemm: Fn;
+  cublasSgemmStridedBatched: Fn;
+  cublasDgemmStridedBatched: Fn;
   /** A workspace of our own: nothing is allocated inside a stream capture. */
   cublasSetWorkspace: Fn | null;
   /** cuBLASLt, loaded beside cuBLAS: products with algorithms chosen once per shape (blas.ts). */
@@ -258,10 +325,15 @@ export interface Cublas {
 }
 
 export interface CublasLt {
-  cublasLtCreate: Fn; cublasLtMatmulDescCreate: Fn; cublasLtMatmulDescSetAttribute: Fn;
-  cublasLtMatrixLayoutCreate: Fn; cublasLtMatrixLayoutSetAttribute: Fn;
-  cublasLtMatmulPreferenceCreate: Fn; cublasLtMatmulPreferenceSetAttribute: Fn;
-  cublasLtMatmulAlgoGetHeuristic: Fn; cublasLtMatmul: Fn;
+  cublasLtCreate: Fn;
+  cublasLtMatmulDescCreate: Fn;
+  cublasLtMatmulDescSetAttribute: Fn;
+  cublasLtMatrixLayoutCreate: Fn;
+  cublasLtMatrixLayoutSetAttribute: Fn;
+  cublasLtMatmulPreferenceCreate: Fn;
+  cublasLtMatmulPreferenceSetAttribute: Fn;
+  cublasLtMatmulAlgoGetHeuristic: Fn;
+  cublasLtMatmul: Fn;
 }
 
 function bindCublasLt(lib: ReturnType<Koffi["load"]>): CublasLt | null {
@@ -277,8 +349,12 @@ function bindCublasLt(lib: ReturnType<Koffi["load"]>): CublasLt | null {
       cublasLtMatrixLayoutSetAttribute: f("int cublasLtMatrixLayoutSetAttribute(void *layout, int attr, const void *buf, size_t bytes)"),
       cublasLtMatmulPreferenceCreate: f("int cublasLtMatmulPreferenceCreate(_Out_ void **pref)"),
       cublasLtMatmulPreferenceSetAttribute: f("int cublasLtMatmulPreferenceSetAttribute(void *pref, int attr, const void *buf, size_t bytes)"),
-      cublasLtMatmulAlgoGetHeuristic: f("int cublasLtMatmulAlgoGetHeuristic(void *handle, void *desc, void *a, void *b, void *c, void *d, void *pref, int count, void *results, _Out_ int *found)"),
-      cublasLtMatmul: f("int cublasLtMatmul(void *handle, void *desc, const void *alpha, uint64_t a, void *adesc, uint64_t b, void *bdesc, const void *beta, uint64_t c, void *cdesc, uint64_t d, void *ddesc, const void *algo, uint64_t workspace, size_t wsBytes, void *stream)"),
+      cublasLtMatmulAlgoGetHeuristic: f(
+        "int cublasLtMatmulAlgoGetHeuristic(void *handle, void *desc, void *a, void *b, void *c, void *d, void *pref, int count, void *results, _Out_ int *found)",
+      ),
+      cublasLtMatmul: f(
+        "int cublasLtMatmul(void *handle, void *desc, const void *alpha, uint64_t a, void *adesc, uint64_t b, void *bdesc, const void *beta, uint64_t c, void *cdesc, uint64_t d, void *ddesc, const void *algo, uint64_t workspace, size_t wsBytes, void *stream)",
+      ),
     };
   } catch {
     return null;
@@ -321,9 +397,17 @@ export function loadCublas(koffi: Koffi, env: NodeJS.ProcessEnv = process.env): 
         return null;
       }
     })(),
-    cublasSgemm: f("int cublasSgemm_v2(void *handle, int ta, int tb, int m, int n, int k, const float *alpha, uint64_t a, int lda, uint64_t b, int ldb, const float *beta, uint64_t c, int ldc)"),
-    cublasDgemm: f("int cublasDgemm_v2(void *handle, int ta, int tb, int m, int n, int k, const double *alpha, uint64_t a, int lda, uint64_t b, int ldb, const double *beta, uint64_t c, int ldc)"),
-    cublasSgemmStridedBatched: f("int cublasSgemmStridedBatched(void *handle, int ta, int tb, int m, int n, int k, const float *alpha, uint64_t a, int lda, int64_t sa, uint64_t b, int ldb, int64_t sb, const float *beta, uint64_t c, int ldc, int64_t sc, int batch)"),
-    cublasDgemmStridedBatched: f("int cublasDgemmStridedBatched(void *handle, int ta, int tb, int m, int n, int k, const double *alpha, uint64_t a, int lda, int64_t sa, uint64_t b, int ldb, int64_t sb, const double *beta, uint64_t c, int ldc, int64_t sc, int batch)"),
+    cublasSgemm: f(
+      "int cublasSgemm_v2(void *handle, int ta, int tb, int m, int n, int k, const float *alpha, uint64_t a, int lda, uint64_t b, int ldb, const float *beta, uint64_t c, int ldc)",
+    ),
+    cublasDgemm: f(
+      "int cublasDgemm_v2(void *handle, int ta, int tb, int m, int n, int k, const double *alpha, uint64_t a, int lda, uint64_t b, int ldb, const double *beta, uint64_t c, int ldc)",
+    ),
+    cublasSgemmStridedBatched: f(
+      "int cublasSgemmStridedBatched(void *handle, int ta, int tb, int m, int n, int k, const float *alpha, uint64_t a, int lda, int64_t sa, uint64_t b, int ldb, int64_t sb, const float *beta, uint64_t c, int ldc, int64_t sc, int batch)",
+    ),
+    cublasDgemmStridedBatched: f(
+      "int cublasDgemmStridedBatched(void *handle, int ta, int tb, int m, int n, int k, const double *alpha, uint64_t a, int lda, int64_t sa, uint64_t b, int ldb, int64_t sb, const double *beta, uint64_t c, int ldc, int64_t sc, int batch)",
+    ),
   };
 }

@@ -37,7 +37,11 @@ function channelsLastAttrs(attrs: Attrs): Attrs {
 /** x [N,C,H,W] -> [N,H,W,C], or back with `back`. */
 function transpose4(b: KernelContext, x: CudaHandle, back: boolean, op: string): CudaHandle {
   const perm = back ? toNCHW : toNHWC;
-  const out = b.empty(x.dtype, perm.map((i) => x.shape[i]), op);
+  const out = b.empty(
+    x.dtype,
+    perm.map((i) => x.shape[i]),
+    op,
+  );
   permuteInto(b, x, out, perm);
   return out;
 }

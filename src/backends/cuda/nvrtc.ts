@@ -28,7 +28,11 @@ export class Compiler {
   readonly stats: CompileStats = { compiled: 0, fromDisk: 0, compileMs: 0 };
   readonly #cacheDir: string | null;
 
-  constructor(readonly lib: Nvrtc, cc: readonly [number, number], env: NodeJS.ProcessEnv = process.env) {
+  constructor(
+    readonly lib: Nvrtc,
+    cc: readonly [number, number],
+    env: NodeJS.ProcessEnv = process.env,
+  ) {
     const maj = [0];
     const min = [0];
     lib.nvrtcVersion(maj, min);
@@ -92,7 +96,10 @@ export class Compiler {
       r = lib.nvrtcCompileProgram(prog[0], options.length, options);
       if (r !== 0) {
         const log = this.#log(prog[0]);
-        const numbered = source.split("\n").map((l, i) => `${String(i + 1).padStart(4)}  ${l}`).join("\n");
+        const numbered = source
+          .split("\n")
+          .map((l, i) => `${String(i + 1).padStart(4)}  ${l}`)
+          .join("\n");
         throw new InternalError(`NVRTC failed to compile kernel ${name} for ${this.arch}: ${String(lib.nvrtcGetErrorString(r))}\n${log}\nsource:\n${numbered}`);
       }
       const size = [0];

@@ -28,10 +28,23 @@ export interface CudaAbsence {
 
 /** Directories the dynamic loader and ffi.ts look in for libcuda.so.1, besides ld.so.cache. */
 function driverDirs(): string[] {
-  const ld = (process.env.LD_LIBRARY_PATH ?? "").split(":").map((d) => d.trim()).filter((d) => d !== "");
+  const ld = (process.env.LD_LIBRARY_PATH ?? "")
+    .split(":")
+    .map((d) => d.trim())
+    .filter((d) => d !== "");
   const ma = process.arch === "arm64" ? "aarch64-linux-gnu" : "x86_64-linux-gnu";
-  return [...getSetting("cudaLibs"), ...ld, `/usr/lib/${ma}`, `/lib/${ma}`, "/usr/lib64", "/lib64",
-    "/usr/lib", "/lib", "/usr/local/nvidia/lib64", "/usr/lib/wsl/lib"];
+  return [
+    ...getSetting("cudaLibs"),
+    ...ld,
+    `/usr/lib/${ma}`,
+    `/lib/${ma}`,
+    "/usr/lib64",
+    "/lib64",
+    "/usr/lib",
+    "/lib",
+    "/usr/local/nvidia/lib64",
+    "/usr/lib/wsl/lib",
+  ];
 }
 
 function inLoaderCache(soname: string): boolean {

@@ -25,11 +25,18 @@ export type ComputeClass = "f32" | "f64" | "num" | "i64";
 
 export function computeClass(d: DType): ComputeClass | null {
   switch (d) {
-    case "float32": return "f32";
-    case "float64": return "f64";
-    case "int32": case "uint8": case "bool": return "num";
-    case "int64": return "i64";
-    default: return null;
+    case "float32":
+      return "f32";
+    case "float64":
+      return "f64";
+    case "int32":
+    case "uint8":
+    case "bool":
+      return "num";
+    case "int64":
+      return "i64";
+    default:
+      return null;
   }
 }
 
@@ -40,12 +47,19 @@ export function computeType(c: ComputeClass): string {
 /** The C type of stored elements. */
 export function storageType(d: DType): string {
   switch (d) {
-    case "float32": return "float";
-    case "float64": return "double";
-    case "int32": return "int";
-    case "int64": return "long long";
-    case "uint8": case "bool": return "unsigned char";
-    default: throw new TranslateError(`dtype ${d} has no CUDA storage type`);
+    case "float32":
+      return "float";
+    case "float64":
+      return "double";
+    case "int32":
+      return "int";
+    case "int64":
+      return "long long";
+    case "uint8":
+    case "bool":
+      return "unsigned char";
+    default:
+      throw new TranslateError(`dtype ${d} has no CUDA storage type`);
   }
 }
 
@@ -59,7 +73,8 @@ type Node =
   | { k: "cond"; c: Node; t: Node; f: Node }
   | { k: "call"; fn: string; args: Node[] };
 
-const TOKEN = /\s*(?:(\d+(?:\.\d*)?(?:[eE][+-]?\d+)?n?|\.\d+(?:[eE][+-]?\d+)?)|([A-Za-z_$][\w$]*(?:\.[A-Za-z_$][\w$]*)*)|(===|!==|==|!=|<=|>=|&&|\|\||\*\*|[-+*/%<>!?:(),]))/y;
+const TOKEN =
+  /\s*(?:(\d+(?:\.\d*)?(?:[eE][+-]?\d+)?n?|\.\d+(?:[eE][+-]?\d+)?)|([A-Za-z_$][\w$]*(?:\.[A-Za-z_$][\w$]*)*)|(===|!==|==|!=|<=|>=|&&|\|\||\*\*|[-+*/%<>!?:(),]))/y;
 
 function tokenize(src: string): string[] {
   const out: string[] = [];
@@ -77,8 +92,22 @@ function tokenize(src: string): string[] {
 }
 
 const BINARY_PREC: Record<string, number> = {
-  "||": 1, "&&": 2, "===": 3, "!==": 3, "==": 3, "!=": 3, "<": 4, "<=": 4, ">": 4, ">=": 4,
-  "+": 5, "-": 5, "*": 6, "/": 6, "%": 6, "**": 8,
+  "||": 1,
+  "&&": 2,
+  "===": 3,
+  "!==": 3,
+  "==": 3,
+  "!=": 3,
+  "<": 4,
+  "<=": 4,
+  ">": 4,
+  ">=": 4,
+  "+": 5,
+  "-": 5,
+  "*": 6,
+  "/": 6,
+  "%": 6,
+  "**": 8,
 };
 
 export function parseExpr(src: string): Node {
@@ -157,21 +186,40 @@ export function parseExpr(src: string): Node {
 
 /** Math.* and Number.* functions and the prelude helper each becomes (overloaded on float and double). */
 const FUNCS: Record<string, { name: string; arity: number; classes?: readonly ComputeClass[] }> = {
-  "Math.exp": { name: "ts_exp", arity: 1 }, "Math.log": { name: "ts_log", arity: 1 },
-  "Math.log1p": { name: "ts_log1p", arity: 1 }, "Math.expm1": { name: "ts_expm1", arity: 1 },
-  "Math.log2": { name: "ts_log2", arity: 1 }, "Math.log10": { name: "ts_log10", arity: 1 },
-  "Math.sin": { name: "ts_sin", arity: 1 }, "Math.cos": { name: "ts_cos", arity: 1 }, "Math.tan": { name: "ts_tan", arity: 1 },
-  "Math.asin": { name: "ts_asin", arity: 1 }, "Math.acos": { name: "ts_acos", arity: 1 }, "Math.atan": { name: "ts_atan", arity: 1 },
-  "Math.sinh": { name: "ts_sinh", arity: 1 }, "Math.cosh": { name: "ts_cosh", arity: 1 }, "Math.tanh": { name: "ts_tanh", arity: 1 },
-  "Math.asinh": { name: "ts_asinh", arity: 1 }, "Math.acosh": { name: "ts_acosh", arity: 1 }, "Math.atanh": { name: "ts_atanh", arity: 1 },
+  "Math.exp": { name: "ts_exp", arity: 1 },
+  "Math.log": { name: "ts_log", arity: 1 },
+  "Math.log1p": { name: "ts_log1p", arity: 1 },
+  "Math.expm1": { name: "ts_expm1", arity: 1 },
+  "Math.log2": { name: "ts_log2", arity: 1 },
+  "Math.log10": { name: "ts_log10", arity: 1 },
+  "Math.sin": { name: "ts_sin", arity: 1 },
+  "Math.cos": { name: "ts_cos", arity: 1 },
+  "Math.tan": { name: "ts_tan", arity: 1 },
+  "Math.asin": { name: "ts_asin", arity: 1 },
+  "Math.acos": { name: "ts_acos", arity: 1 },
+  "Math.atan": { name: "ts_atan", arity: 1 },
+  "Math.sinh": { name: "ts_sinh", arity: 1 },
+  "Math.cosh": { name: "ts_cosh", arity: 1 },
+  "Math.tanh": { name: "ts_tanh", arity: 1 },
+  "Math.asinh": { name: "ts_asinh", arity: 1 },
+  "Math.acosh": { name: "ts_acosh", arity: 1 },
+  "Math.atanh": { name: "ts_atanh", arity: 1 },
   "Math.atan2": { name: "ts_atan2", arity: 2 },
-  "Math.sqrt": { name: "ts_sqrt", arity: 1 }, "Math.cbrt": { name: "ts_cbrt", arity: 1 },
-  "Math.abs": { name: "ts_abs", arity: 1 }, "Math.floor": { name: "ts_floor", arity: 1 }, "Math.ceil": { name: "ts_ceil", arity: 1 },
-  "Math.trunc": { name: "ts_trunc", arity: 1 }, "Math.round": { name: "ts_jsround", arity: 1 }, "Math.sign": { name: "ts_sign", arity: 1 },
-  "Math.pow": { name: "ts_pow", arity: 2 }, "Math.max": { name: "ts_max", arity: 2 }, "Math.min": { name: "ts_min", arity: 2 },
+  "Math.sqrt": { name: "ts_sqrt", arity: 1 },
+  "Math.cbrt": { name: "ts_cbrt", arity: 1 },
+  "Math.abs": { name: "ts_abs", arity: 1 },
+  "Math.floor": { name: "ts_floor", arity: 1 },
+  "Math.ceil": { name: "ts_ceil", arity: 1 },
+  "Math.trunc": { name: "ts_trunc", arity: 1 },
+  "Math.round": { name: "ts_jsround", arity: 1 },
+  "Math.sign": { name: "ts_sign", arity: 1 },
+  "Math.pow": { name: "ts_pow", arity: 2 },
+  "Math.max": { name: "ts_max", arity: 2 },
+  "Math.min": { name: "ts_min", arity: 2 },
   "Math.fround": { name: "ts_fround", arity: 1 },
   "Math.imul": { name: "ts_imul", arity: 2, classes: ["num"] },
-  "Number.isFinite": { name: "ts_isfinite", arity: 1 }, "Number.isNaN": { name: "ts_isnan", arity: 1 },
+  "Number.isFinite": { name: "ts_isfinite", arity: 1 },
+  "Number.isNaN": { name: "ts_isnan", arity: 1 },
 };
 
 function lit(v: string, c: ComputeClass): string {
@@ -211,12 +259,20 @@ function emit(n: Node, c: ComputeClass, vars: ReadonlySet<string>): string {
       const l = emit(n.l, c, vars);
       const r = emit(n.r, c, vars);
       switch (n.op) {
-        case "===": case "==": return `(${l} == ${r})`;
-        case "!==": case "!=": return `(${l} != ${r})`;
-        case "%": return c === "i64" ? `ts_mod64(${l}, ${r})` : `ts_fmod(${l}, ${r})`;
-        case "/": return c === "i64" ? `ts_div64(${l}, ${r})` : `(${l} / ${r})`;
-        case "**": return c === "i64" ? `ts_ipow(${l}, ${r})` : `ts_pow(${l}, ${r})`;
-        default: return `(${l} ${n.op} ${r})`;
+        case "===":
+        case "==":
+          return `(${l} == ${r})`;
+        case "!==":
+        case "!=":
+          return `(${l} != ${r})`;
+        case "%":
+          return c === "i64" ? `ts_mod64(${l}, ${r})` : `ts_fmod(${l}, ${r})`;
+        case "/":
+          return c === "i64" ? `ts_div64(${l}, ${r})` : `(${l} / ${r})`;
+        case "**":
+          return c === "i64" ? `ts_ipow(${l}, ${r})` : `ts_pow(${l}, ${r})`;
+        default:
+          return `(${l} ${n.op} ${r})`;
       }
     }
   }
@@ -246,12 +302,19 @@ export function translateSpec(spec: ElementwiseSpec, dtype: DType, arity: 1 | 2)
 /** Converts a computed value (type T, or bool) to the stored output type, as JS stores into typed arrays. */
 export function storeConversion(out: DType, expr: string): string {
   switch (out) {
-    case "float32": return `(float)(${expr})`;
-    case "float64": return `(double)(${expr})`;
-    case "int32": return `ts_toint32(${expr})`;
-    case "uint8": case "bool": return `ts_touint8(${expr})`;
-    case "int64": return `(long long)(${expr})`;
-    default: throw new TranslateError(`dtype ${out} has no CUDA storage type`);
+    case "float32":
+      return `(float)(${expr})`;
+    case "float64":
+      return `(double)(${expr})`;
+    case "int32":
+      return `ts_toint32(${expr})`;
+    case "uint8":
+    case "bool":
+      return `ts_touint8(${expr})`;
+    case "int64":
+      return `(long long)(${expr})`;
+    default:
+      throw new TranslateError(`dtype ${out} has no CUDA storage type`);
   }
 }
 

@@ -123,7 +123,8 @@ export function packShape(shapes: readonly Shape[], axis: number): Shape {
       return;
     }
     const c: Dim[] = common;
-    const bad = () => fail(`Shapes of all inputs must match: values[0].shape = ${shapeStr(shapes.find((t) => t !== null) ?? null)} != values[${i}].shape = ${shapeStr(s)}`);
+    const bad = () =>
+      fail(`Shapes of all inputs must match: values[0].shape = ${shapeStr(shapes.find((t) => t !== null) ?? null)} != values[${i}].shape = ${shapeStr(s)}`);
     if (c.length !== s.length) bad();
     for (let d = 0; d < c.length; d++) {
       const m = mergeDim(c[d], s[d]);
@@ -166,7 +167,9 @@ export function splitShape(x: Shape, axis: number | null, num: number): Shape {
   const a = splitAxis(x, axis, "Split");
   const d = x[a];
   if (d !== null && d % num !== 0) {
-    fail(`Split: Number of ways to split should evenly divide the split dimension, but got split_dim ${axis} (size = ${d}) and num_split ${num} (input shape ${shapeStr(x)})`);
+    fail(
+      `Split: Number of ways to split should evenly divide the split dimension, but got split_dim ${axis} (size = ${d}) and num_split ${num} (input shape ${shapeStr(x)})`,
+    );
   }
   const out = x.slice();
   out[a] = d === null ? null : d / num;
@@ -191,7 +194,9 @@ export function splitVShapes(x: Shape, sizes: MaybeInts | null, axis: number | n
     const known = s.reduce((p, v) => (v === -1 ? p : p + v), 0);
     if (d !== null) {
       if ((neg.length === 0 && known !== d) || (neg.length === 1 && known > d)) {
-        fail(`SplitV: Determined shape must either match input shape along split_dim exactly if fully specified, or be less than the size of the input along split_dim if not fully specified.  Got: ${known} for size_splits [${s}] of input shape ${shapeStr(x)} along axis ${a}`);
+        fail(
+          `SplitV: Determined shape must either match input shape along split_dim exactly if fully specified, or be less than the size of the input along split_dim if not fully specified.  Got: ${known} for size_splits [${s}] of input shape ${shapeStr(x)} along axis ${a}`,
+        );
       }
       if (neg.length === 1) resolved[neg[0]] = d - known;
     } else if (neg.length === 1) resolved[neg[0]] = null;
@@ -212,7 +217,9 @@ export function sliceShape(x: Shape, begin: MaybeInts | null, size: MaybeInts | 
   }
   const n = begin?.length ?? size?.length ?? specLen;
   if (x !== null && n !== null && n !== x.length) {
-    fail(`Slice: Expected begin and size arguments to be 1-D tensors of size ${x.length}, but got shapes [${n}] and [${n}] instead (input shape ${shapeStr(x)}).`);
+    fail(
+      `Slice: Expected begin and size arguments to be 1-D tensors of size ${x.length}, but got shapes [${n}] and [${n}] instead (input shape ${shapeStr(x)}).`,
+    );
   }
   const r = x?.length ?? n;
   if (r === null) return null;
@@ -225,7 +232,8 @@ export function sliceShape(x: Shape, begin: MaybeInts | null, size: MaybeInts | 
     if (b !== null && b < 0) fail(`Slice: Expected begin[${i}] >= 0, but got ${b}`);
     if (s !== null && s < -1) fail(`Slice: Expected size[${i}] >= -1, but got ${s}`);
     if (s !== null && s !== -1) {
-      if (b !== null && d !== null && b + s > d) fail(`Slice: Expected size[${i}] in [0, ${d - b}], but got ${s} (input shape ${shapeStr(x)}, begin[${i}] = ${b})`);
+      if (b !== null && d !== null && b + s > d)
+        fail(`Slice: Expected size[${i}] in [0, ${d - b}], but got ${s} (input shape ${shapeStr(x)}, begin[${i}] = ${b})`);
       out.push(s);
     } else if (s === -1 && b !== null && d !== null) out.push(d - b);
     else out.push(null);
@@ -259,12 +267,12 @@ export interface DenseSlice {
  * TensorFlow's StridedSlice semantics: a sparse spec (begin/end/strides with masks, an ellipsis and new
  * axes) expanded to one (begin, stride, size) per input dim. Unknown dims or values give unknown sizes.
  */
-export function stridedSliceSpec(
-  shape: readonly Dim[], begin: MaybeInts, end: MaybeInts, strides: MaybeInts, masks: StridedSliceMasks,
-): DenseSlice {
+export function stridedSliceSpec(shape: readonly Dim[], begin: MaybeInts, end: MaybeInts, strides: MaybeInts, masks: StridedSliceMasks): DenseSlice {
   const n = begin.length;
   if (end.length !== n || strides.length !== n) {
-    fail(`StridedSlice: Expected begin, end, and strides to be 1D equal size tensors, but got shapes [${n}], [${end.length}], and [${strides.length}] instead.`);
+    fail(
+      `StridedSlice: Expected begin, end, and strides to be 1D equal size tensors, but got shapes [${n}], [${end.length}], and [${strides.length}] instead.`,
+    );
   }
   const bit = (m: number | undefined, k: number) => (((m ?? 0) >>> k) & 1) === 1;
   let ellipsisMask = masks.ellipsis_mask ?? 0;
@@ -365,7 +373,12 @@ export function stridedSliceSpec(
 
 /** StridedSlice's output shape, with unknown rank or unknown spec handled. */
 export function stridedSliceShape(
-  x: Shape, begin: MaybeInts | null, end: MaybeInts | null, strides: MaybeInts | null, specLen: Dim, masks: StridedSliceMasks,
+  x: Shape,
+  begin: MaybeInts | null,
+  end: MaybeInts | null,
+  strides: MaybeInts | null,
+  specLen: Dim,
+  masks: StridedSliceMasks,
 ): Shape {
   const n = begin?.length ?? end?.length ?? strides?.length ?? specLen;
   if (x === null || n === null) return null;
@@ -395,7 +408,9 @@ export function gatherShape(params: Shape, indices: Shape, axis: number | null, 
   for (let i = 0; i < b; i++) {
     const m = mergeDim(params[i], indices[i]);
     if (m === "conflict") {
-      fail(`GatherV2: params.shape[${i}] = ${params[i]} should equal indices.shape[${i}] = ${indices[i]} (batch_dims ${b}; params shape ${shapeStr(params)}, indices shape ${shapeStr(indices)})`);
+      fail(
+        `GatherV2: params.shape[${i}] = ${params[i]} should equal indices.shape[${i}] = ${indices[i]} (batch_dims ${b}; params shape ${shapeStr(params)}, indices shape ${shapeStr(indices)})`,
+      );
     }
     batch.push(m as Dim);
   }
@@ -458,7 +473,9 @@ export function padShape(x: Shape, paddings: MaybeInts | null, paddingsShape: Sh
         fail(`${op}: paddings must be less than the dimension size: ${lo}, ${hi} not less than ${orig} (dim ${i} of input shape ${shapeStr(x)}, mode REFLECT)`);
       }
       if (mode === "SYMMETRIC" && (lo > orig || hi > orig)) {
-        fail(`${op}: paddings must be no greater than the dimension size: ${lo}, ${hi} greater than ${orig} (dim ${i} of input shape ${shapeStr(x)}, mode SYMMETRIC)`);
+        fail(
+          `${op}: paddings must be no greater than the dimension size: ${lo}, ${hi} greater than ${orig} (dim ${i} of input shape ${shapeStr(x)}, mode SYMMETRIC)`,
+        );
       }
     }
     if (sign < 0 && d !== null && lo !== null && hi !== null && lo + hi > d) {
@@ -486,9 +503,7 @@ export function rangeSize(start: number, limit: number, delta: number, integral:
   if (delta === 0) fail(`Range: Requires delta != 0: ${delta}`);
   if (delta > 0 && start > limit) fail(`Range: Requires start <= limit when delta > 0: ${start}/${limit}`);
   if (delta < 0 && start < limit) fail(`Range: Requires start >= limit when delta < 0: ${start}/${limit}`);
-  const n = integral
-    ? Math.floor((Math.abs(limit - start) + Math.abs(delta) - 1) / Math.abs(delta))
-    : Math.ceil(Math.abs((limit - start) / delta));
+  const n = integral ? Math.floor((Math.abs(limit - start) + Math.abs(delta) - 1) / Math.abs(delta)) : Math.ceil(Math.abs((limit - start) / delta));
   if (!Number.isFinite(n) || n > 2 ** 31 - 1) fail(`Range: Requires ((limit - start) / delta) <= 2147483647, got ${start}, ${limit}, ${delta}`);
   return n;
 }

@@ -32,7 +32,9 @@ export function matmulShape(a: Shape, b: Shape, ta: boolean, tb: boolean, batche
   }
   const { m, ka, kb, n } = matmulDims(a, b, ta, tb);
   if (ka !== null && kb !== null && ka !== kb) {
-    throw new InvalidArgumentError(`Matrix size-incompatible: In[0]: ${shapeStr(a)}, In[1]: ${shapeStr(b)}${ta || tb ? ` (transpose_a=${ta}, transpose_b=${tb})` : ""}`);
+    throw new InvalidArgumentError(
+      `Matrix size-incompatible: In[0]: ${shapeStr(a)}, In[1]: ${shapeStr(b)}${ta || tb ? ` (transpose_a=${ta}, transpose_b=${tb})` : ""}`,
+    );
   }
   let batch: Dim[] = [];
   if (batched) {

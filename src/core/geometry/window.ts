@@ -33,7 +33,16 @@ export function spatialAxes(rank: number, cf: boolean): number[] {
 }
 
 /** TensorFlow's windowed output size: SAME ceil(in/s), VALID/EXPLICIT floor((in + pads - dk)/s) + 1. */
-export function outDim(op: string, inD: Dim, k: Dim, s: number, d: number, padding: string, pads: readonly [number, number] | null, shapes: { toString(): string } = ""): Dim {
+export function outDim(
+  op: string,
+  inD: Dim,
+  k: Dim,
+  s: number,
+  d: number,
+  padding: string,
+  pads: readonly [number, number] | null,
+  shapes: { toString(): string } = "",
+): Dim {
   if (inD === null || k === null) return null;
   const dk = (k - 1) * d + 1;
   if (padding === "SAME") return Math.ceil(inD / s);

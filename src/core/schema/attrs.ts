@@ -100,9 +100,22 @@ function isList(v: unknown): boolean {
 
 /** The element type of each list type (null for scalar types), looked up without parsing the name. */
 const LIST_OF: { readonly [T in AttrType]: ScalarAttrType | null } = {
-  type: null, int: null, float: null, bool: null, string: null, shape: null, tensor: null, func: null,
-  "list(type)": "type", "list(int)": "int", "list(float)": "float", "list(bool)": "bool", "list(string)": "string",
-  "list(shape)": "shape", "list(tensor)": "tensor", "list(func)": "func",
+  type: null,
+  int: null,
+  float: null,
+  bool: null,
+  string: null,
+  shape: null,
+  tensor: null,
+  func: null,
+  "list(type)": "type",
+  "list(int)": "int",
+  "list(float)": "float",
+  "list(bool)": "bool",
+  "list(string)": "string",
+  "list(shape)": "shape",
+  "list(tensor)": "tensor",
+  "list(func)": "func",
 };
 
 function hasType(t: AttrType, v: AttrValue): boolean {
@@ -118,11 +131,16 @@ function hasType(t: AttrType, v: AttrValue): boolean {
 
 function hasScalarType(t: ScalarAttrType, v: AttrValue): boolean {
   switch (t) {
-    case "type": return isDType(v);
-    case "int": return (typeof v === "number" && Number.isInteger(v)) || typeof v === "bigint";
-    case "float": return typeof v === "number";
-    case "bool": return typeof v === "boolean";
-    case "string": return typeof v === "string";
+    case "type":
+      return isDType(v);
+    case "int":
+      return (typeof v === "number" && Number.isInteger(v)) || typeof v === "bigint";
+    case "float":
+      return typeof v === "number";
+    case "bool":
+      return typeof v === "boolean";
+    case "string":
+      return typeof v === "string";
     // A shape: null for an unknown rank, else dims that are sizes or null (unknown).
     case "shape": {
       if (v === null) return true;
@@ -134,8 +152,10 @@ function hasScalarType(t: ScalarAttrType, v: AttrValue): boolean {
       }
       return true;
     }
-    case "tensor": return v !== null && typeof v === "object";
-    case "func": return v !== null;
+    case "tensor":
+      return v !== null && typeof v === "object";
+    case "func":
+      return v !== null;
   }
 }
 

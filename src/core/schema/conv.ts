@@ -108,7 +108,11 @@ function convFamily<F extends string>(fwd: F, depthwise: boolean): [OpSchema<F>,
     {
       type: `${fwd}BackpropInput`,
       inputNames: ["input_sizes", "filter", "out_backprop"],
-      inputs: [{ name: "input_sizes", type: "int32" }, { name: "filter", typeAttr: "T" }, { name: "out_backprop", typeAttr: "T" }],
+      inputs: [
+        { name: "input_sizes", type: "int32" },
+        { name: "filter", typeAttr: "T" },
+        { name: "out_backprop", typeAttr: "T" },
+      ],
       dtypeGroups: [[1, 2]],
       inputDTypes: { 0: "int32" },
       hostInputs: [0],
@@ -119,7 +123,11 @@ function convFamily<F extends string>(fwd: F, depthwise: boolean): [OpSchema<F>,
     {
       type: `${fwd}BackpropFilter`,
       inputNames: ["input", "filter_sizes", "out_backprop"],
-      inputs: [{ name: "input", typeAttr: "T" }, { name: "filter_sizes", type: "int32" }, { name: "out_backprop", typeAttr: "T" }],
+      inputs: [
+        { name: "input", typeAttr: "T" },
+        { name: "filter_sizes", type: "int32" },
+        { name: "out_backprop", typeAttr: "T" },
+      ],
       dtypeGroups: [[0, 2]],
       inputDTypes: { 1: "int32" },
       hostInputs: [1],
@@ -130,7 +138,4 @@ function convFamily<F extends string>(fwd: F, depthwise: boolean): [OpSchema<F>,
   ];
 }
 
-export const CONV_OPS = schemaRows([
-  ...convFamily("Conv2D", false),
-  ...convFamily("DepthwiseConv2dNative", true),
-]);
+export const CONV_OPS = schemaRows([...convFamily("Conv2D", false), ...convFamily("DepthwiseConv2dNative", true)]);

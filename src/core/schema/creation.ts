@@ -8,8 +8,8 @@ import { schemaRows } from "./types.js";
  * gradients and public functions in src/ops/creation.ts).
  */
 export const CREATION_OPS = schemaRows([
-  { type: "ZerosLike", inputNames: ["x"], infer: sameAsInput(), },
-  { type: "OnesLike", inputNames: ["x"], infer: sameAsInput(), },
+  { type: "ZerosLike", inputNames: ["x"], infer: sameAsInput() },
+  { type: "OnesLike", inputNames: ["x"], infer: sameAsInput() },
   {
     type: "Fill",
     inputNames: ["dims", "value"],
@@ -29,7 +29,9 @@ export const CREATION_OPS = schemaRows([
       const s1 = broadcastShapes(i[1].shape, i[2].shape);
       const s = s1 === "incompatible" ? s1 : broadcastShapes(i[0].shape, s1);
       if (s === "incompatible") {
-        throw new InvalidArgumentError(`condition ${shapeStr(i[0].shape)}, then ${shapeStr(i[1].shape)} and else ${shapeStr(i[2].shape)} must be broadcastable`);
+        throw new InvalidArgumentError(
+          `condition ${shapeStr(i[0].shape)}, then ${shapeStr(i[1].shape)} and else ${shapeStr(i[2].shape)} must be broadcastable`,
+        );
       }
       if (i[0].dtype !== "bool") throw new InvalidArgumentError(`SelectV2: condition must be bool, got ${i[0].dtype}`);
       return [{ dtype: i[1].dtype, shape: s }];

@@ -60,7 +60,8 @@ export const IMAGE_OPS = schemaRows([
       requireRankIn("ResizeBilinearGrad", "grads", g.shape, [4], shapes);
       requireRankIn("ResizeBilinearGrad", "original_image", orig.shape, [4], shapes);
       if (!isFloating(orig.dtype)) throw new InvalidArgumentError(`ResizeBilinearGrad: original_image must be float32 or float64, got ${orig.dtype}`);
-      if (attrs.half_pixel_centers && attrs.align_corners) throw new InvalidArgumentError("ResizeBilinearGrad: If half_pixel_centers is True, align_corners must be False");
+      if (attrs.half_pixel_centers && attrs.align_corners)
+        throw new InvalidArgumentError("ResizeBilinearGrad: If half_pixel_centers is True, align_corners must be False");
       return [{ dtype: orig.dtype, shape: orig.shape }];
     },
   },

@@ -21,8 +21,22 @@ import type { OpSchema } from "./types.js";
  * backends, the Session, a future GraphDef reader and writer). Built once when core loads.
  */
 const ROWS = [
-  ...ELEMENTWISE_OPS, ...CAST_OPS, ...CREATION_OPS, ...SHAPE_OPS, ...MOVEMENT_OPS, ...REDUCE_OPS, ...MATMUL_OPS, ...SOFTMAX_OPS, ...CONV_OPS, ...POOL_OPS,
-  ...NORM_OPS, ...IMAGE_OPS, ...RANDOM_OPS, ...STATE_OPS, ...TRAINING_OPS, ...DEBUG_OPS,
+  ...ELEMENTWISE_OPS,
+  ...CAST_OPS,
+  ...CREATION_OPS,
+  ...SHAPE_OPS,
+  ...MOVEMENT_OPS,
+  ...REDUCE_OPS,
+  ...MATMUL_OPS,
+  ...SOFTMAX_OPS,
+  ...CONV_OPS,
+  ...POOL_OPS,
+  ...NORM_OPS,
+  ...IMAGE_OPS,
+  ...RANDOM_OPS,
+  ...STATE_OPS,
+  ...TRAINING_OPS,
+  ...DEBUG_OPS,
 ] as const;
 
 /** The op types of the table: a misspelled op type is a compile error wherever this type is used. */

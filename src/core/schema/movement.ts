@@ -3,8 +3,24 @@ import { tfName } from "../dtype.js";
 import { InvalidArgumentError } from "../errors.js";
 import { broadcastShapes, Dim, isFullyDefined, shapeStr, sizeOf } from "../shape.js";
 import {
-  checkPermutation, concatShape, gatherShape, oneHotShape, packShape, padShape, rangeSize, reverseAxes, segmentSumShape,
-  sliceShape, splitShape, splitVShapes, squeezeShape, StridedSliceMasks, stridedSliceShape, tileShape, transposeShape, unpackShape,
+  checkPermutation,
+  concatShape,
+  gatherShape,
+  oneHotShape,
+  packShape,
+  padShape,
+  rangeSize,
+  reverseAxes,
+  segmentSumShape,
+  sliceShape,
+  splitShape,
+  splitVShapes,
+  squeezeShape,
+  StridedSliceMasks,
+  stridedSliceShape,
+  tileShape,
+  transposeShape,
+  unpackShape,
 } from "../geometry/array_shapes.js";
 import { constInts, dimsEqual, sameAsInput, unknownShapeOfRank } from "./infer_util.js";
 import { type AttrDef, schemaRows, type TensorSpec } from "./types.js";
@@ -16,9 +32,11 @@ import { type AttrDef, schemaRows, type TensorSpec } from "./types.js";
  * rules in core/geometry/array_shapes.ts, shared with the CPU kernels; gradients in src/ops/movement_grads.ts,
  * public functions in src/ops/movement.ts).
  */
-const STRIDED_SLICE_MASKS: readonly AttrDef[] = ["begin_mask", "end_mask", "ellipsis_mask", "new_axis_mask", "shrink_axis_mask"].map(
-  (name) => ({ name, type: "int", default: 0 }),
-);
+const STRIDED_SLICE_MASKS: readonly AttrDef[] = ["begin_mask", "end_mask", "ellipsis_mask", "new_axis_mask", "shrink_axis_mask"].map((name) => ({
+  name,
+  type: "int",
+  default: 0,
+}));
 
 /** Reshape's output shape from the requested one (with at most one -1), checked against the input. */
 function reshapeInfer(inputs: readonly TensorSpec[], _a: unknown, name: string) {
@@ -67,7 +85,9 @@ function requireSameDType(inputs: readonly TensorSpec[], op: string): DType {
   const d = inputs[0].dtype;
   inputs.forEach((t, i) => {
     if (t.dtype !== d) {
-      throw new InvalidArgumentError(`cannot compute ${op} as input #${i}(zero-based) was expected to be a ${tfName(d)} tensor but is a ${tfName(t.dtype)} tensor`);
+      throw new InvalidArgumentError(
+        `cannot compute ${op} as input #${i}(zero-based) was expected to be a ${tfName(d)} tensor but is a ${tfName(t.dtype)} tensor`,
+      );
     }
   });
   return d;
@@ -81,7 +101,7 @@ export const MOVEMENT_OPS = schemaRows([
     hostInputs: [1],
     infer: reshapeInfer,
   },
-  { type: "StopGradient", inputNames: ["input"], infer: sameAsInput(), },
+  { type: "StopGradient", inputNames: ["input"], infer: sameAsInput() },
   {
     type: "BroadcastTo",
     inputNames: ["input", "shape"],
@@ -130,7 +150,8 @@ export const MOVEMENT_OPS = schemaRows([
     inputNames: ["x"],
     allowedDTypes: INDEX,
     infer: (i) => {
-      if (i[0].shape !== null && i[0].shape.length !== 1) throw new InvalidArgumentError(`InvertPermutation: x must be a vector, got shape ${shapeStr(i[0].shape)}`);
+      if (i[0].shape !== null && i[0].shape.length !== 1)
+        throw new InvalidArgumentError(`InvertPermutation: x must be a vector, got shape ${shapeStr(i[0].shape)}`);
       const v = constInts(i[0]);
       if (v !== null) checkPermutation(v, "InvertPermutation");
       return [{ dtype: i[0].dtype, shape: i[0].shape ?? [null] }];
@@ -144,7 +165,10 @@ export const MOVEMENT_OPS = schemaRows([
   },
   {
     type: "ConcatV2",
-    inputs: [{ name: "values", typeAttr: "T", numberAttr: "N" }, { name: "axis", typeAttr: "Tidx" }],
+    inputs: [
+      { name: "values", typeAttr: "T", numberAttr: "N" },
+      { name: "axis", typeAttr: "Tidx" },
+    ],
     name: "concat",
     // The axis is the last of a variable number of inputs: no fixed index can name it as a host input, so
     // eagerly the kernel (which applies the same shape rule) checks what inference could not.
@@ -153,7 +177,15 @@ export const MOVEMENT_OPS = schemaRows([
       if (vals.length < 2) throw new InvalidArgumentError(`ConcatV2 needs at least 2 values, got ${vals.length}`);
       requireIndex(i[i.length - 1], "ConcatV2", "Tidx");
       const dtype = requireSameDType(vals, "ConcatV2");
-      return [{ dtype, shape: concatShape(vals.map((v) => v.shape), scalarInt(i[i.length - 1])) }];
+      return [
+        {
+          dtype,
+          shape: concatShape(
+            vals.map((v) => v.shape),
+            scalarInt(i[i.length - 1]),
+          ),
+        },
+      ];
     },
   },
   {
@@ -163,7 +195,15 @@ export const MOVEMENT_OPS = schemaRows([
     name: "stack",
     infer: (i, attrs) => {
       if (i.length === 0) throw new InvalidArgumentError("Pack needs at least 1 value");
-      return [{ dtype: requireSameDType(i, "Pack"), shape: packShape(i.map((v) => v.shape), attrs.axis as number) }];
+      return [
+        {
+          dtype: requireSameDType(i, "Pack"),
+          shape: packShape(
+            i.map((v) => v.shape),
+            attrs.axis as number,
+          ),
+        },
+      ];
     },
   },
   {
@@ -229,7 +269,12 @@ export const MOVEMENT_OPS = schemaRows([
     infer: (i, attrs) => {
       requireIndex(i[1], "StridedSlice", "Index");
       const len = vecLen(i[1]) ?? vecLen(i[2]) ?? vecLen(i[3]);
-      return [{ dtype: i[0].dtype, shape: stridedSliceShape(i[0].shape, constInts(i[1]), constInts(i[2]), constInts(i[3]), len, attrs as unknown as StridedSliceMasks) }];
+      return [
+        {
+          dtype: i[0].dtype,
+          shape: stridedSliceShape(i[0].shape, constInts(i[1]), constInts(i[2]), constInts(i[3]), len, attrs as unknown as StridedSliceMasks),
+        },
+      ];
     },
   },
   {
@@ -300,7 +345,8 @@ export const MOVEMENT_OPS = schemaRows([
     hostInputs: [1],
     infer: (i) => {
       requireIndex(i[1], "PadV2", "Tpaddings");
-      if (i[2].shape !== null && i[2].shape.length !== 0) throw new InvalidArgumentError(`PadV2: constant_values must be a scalar. Got shape ${shapeStr(i[2].shape)}`);
+      if (i[2].shape !== null && i[2].shape.length !== 0)
+        throw new InvalidArgumentError(`PadV2: constant_values must be a scalar. Got shape ${shapeStr(i[2].shape)}`);
       return [{ dtype: i[0].dtype, shape: padShape(i[0].shape, constInts(i[1]), i[1].shape, "PadV2") }];
     },
   },
@@ -333,17 +379,28 @@ export const MOVEMENT_OPS = schemaRows([
     hostInputs: [1],
     infer: (i, attrs) => {
       if (!["uint8", "int32", "int64"].includes(i[0].dtype)) {
-        throw new InvalidArgumentError(`Value for attr 'TI' of ${tfName(i[0].dtype)} is not in the list of allowed values: uint8, int32, int64 ; Op<name=OneHot>`);
+        throw new InvalidArgumentError(
+          `Value for attr 'TI' of ${tfName(i[0].dtype)} is not in the list of allowed values: uint8, int32, int64 ; Op<name=OneHot>`,
+        );
       }
-      for (const [k, what] of [[1, "depth"], [2, "on_value"], [3, "off_value"]] as const) {
-        if (i[k].shape !== null && i[k].shape!.length !== 0) throw new InvalidArgumentError(`OneHot: ${what} must be a scalar, but got shape ${shapeStr(i[k].shape)}`);
+      for (const [k, what] of [
+        [1, "depth"],
+        [2, "on_value"],
+        [3, "off_value"],
+      ] as const) {
+        if (i[k].shape !== null && i[k].shape!.length !== 0)
+          throw new InvalidArgumentError(`OneHot: ${what} must be a scalar, but got shape ${shapeStr(i[k].shape)}`);
       }
       return [{ dtype: i[2].dtype, shape: oneHotShape(i[0].shape, scalarInt(i[1]), attrs.axis as number) }];
     },
   },
   {
     type: "Range",
-    inputs: [{ name: "start", typeAttr: "Tidx" }, { name: "limit", typeAttr: "Tidx" }, { name: "delta", typeAttr: "Tidx" }],
+    inputs: [
+      { name: "start", typeAttr: "Tidx" },
+      { name: "limit", typeAttr: "Tidx" },
+      { name: "delta", typeAttr: "Tidx" },
+    ],
     name: "range",
     inputNames: ["start", "limit", "delta"],
     dtypeGroups: [[0, 1, 2]],
@@ -352,7 +409,8 @@ export const MOVEMENT_OPS = schemaRows([
     allowedDTypes: REAL,
     infer: (i) => {
       i.forEach((t, k) => {
-        if (t.shape !== null && t.shape.length !== 0) throw new InvalidArgumentError(`Range: ${["start", "limit", "delta"][k]} must be a scalar, not shape ${shapeStr(t.shape)}`);
+        if (t.shape !== null && t.shape.length !== 0)
+          throw new InvalidArgumentError(`Range: ${["start", "limit", "delta"][k]} must be a scalar, not shape ${shapeStr(t.shape)}`);
       });
       const v = i.map(scalarInt);
       const dtype = i[0].dtype;
@@ -370,7 +428,8 @@ export const MOVEMENT_OPS = schemaRows([
     infer: (i) => {
       requireIndex(i[2], "LinSpace", "Tidx");
       i.forEach((t, k) => {
-        if (t.shape !== null && t.shape.length !== 0) throw new InvalidArgumentError(`LinSpace: ${["start", "stop", "num"][k]} must be a scalar, not shape ${shapeStr(t.shape)}`);
+        if (t.shape !== null && t.shape.length !== 0)
+          throw new InvalidArgumentError(`LinSpace: ${["start", "stop", "num"][k]} must be a scalar, not shape ${shapeStr(t.shape)}`);
       });
       const num = scalarInt(i[2]);
       if (num !== null && num <= 0) throw new InvalidArgumentError(`LinSpace: Requires num > 0: ${num}`);

@@ -90,7 +90,8 @@ export const NORM_OPS = schemaRows([
     allowedDTypes: NUMERIC,
     infer: (inputs, attrs) => {
       const [x] = inputs;
-      if (x.shape !== null && x.shape.length < 2) throw new InvalidArgumentError(`BiasAddGrad: Input tensor must be at least 2D, got shape ${shapeStr(x.shape)}`);
+      if (x.shape !== null && x.shape.length < 2)
+        throw new InvalidArgumentError(`BiasAddGrad: Input tensor must be at least 2D, got shape ${shapeStr(x.shape)}`);
       const ax = biasFormat("BiasAddGrad", attrs, x.shape?.length ?? null);
       return [{ dtype: x.dtype, shape: [x.shape !== null && ax !== null ? x.shape[ax] : null] }];
     },
@@ -117,7 +118,10 @@ export const NORM_OPS = schemaRows([
       { name: "is_training", type: "bool", default: true },
     ],
     inputNames: ["y_backprop", "x", "scale", "reserve_space_1", "reserve_space_2", "reserve_space_3"],
-    dtypeGroups: [[0, 1], [2, 3, 4, 5]],
+    dtypeGroups: [
+      [0, 1],
+      [2, 3, 4, 5],
+    ],
     allowedDTypes: FLOAT,
     infer: (inputs, attrs) => {
       const [dy, x, scale] = inputs;
@@ -125,7 +129,7 @@ export const NORM_OPS = schemaRows([
       requireRankIn("FusedBatchNormGradV3", "x", x.shape, [4, 5], shapes);
       const rank = x.shape?.length ?? 4;
       const cf = fbnFormat("FusedBatchNormGradV3", attrs, rank, shapes);
-      const c = x.shape === null ? scale.shape?.[0] ?? null : splitDims(x.shape, cf).c;
+      const c = x.shape === null ? (scale.shape?.[0] ?? null) : splitDims(x.shape, cf).c;
       return [
         { dtype: dy.dtype, shape: x.shape },
         { dtype: scale.dtype, shape: [c] },

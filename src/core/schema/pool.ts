@@ -26,21 +26,28 @@ function poolShape(op: string, x: Shape, attrs: Attrs, rank: number, shapes: Sha
   const axes = spatialAxes(rank, w.cf);
   // A window lying wholly in the padding would have no element to take the maximum of.
   if (w.pads && axes.some((ax) => w.pads![ax][0] >= ksize[ax] || w.pads![ax][1] >= ksize[ax])) {
-    throw new InvalidArgumentError(`${op}: explicit paddings must be smaller than the window (ksize [${ksize}]), got [${attrs.explicit_paddings as Ints}]${shapes}`);
+    throw new InvalidArgumentError(
+      `${op}: explicit paddings must be smaller than the window (ksize [${ksize}]), got [${attrs.explicit_paddings as Ints}]${shapes}`,
+    );
   }
   const out = spatial.map((d, i) => outDim(op, d, ksize[axes[i]], w.strides[axes[i]], 1, w.padding, w.pads ? w.pads[axes[i]] : null, shapes));
   return fmtShape(n, out, c, w.cf);
 }
 
 function poolInfer(op: string, rank: number) {
-  return (inputs: readonly TensorSpec[], attrs: Attrs): OutSpec[] => [{ dtype: inputs[0].dtype, shape: poolShape(op, inputs[0].shape, attrs, rank, shapesMsg(["input"], inputs)) }];
+  return (inputs: readonly TensorSpec[], attrs: Attrs): OutSpec[] => [
+    { dtype: inputs[0].dtype, shape: poolShape(op, inputs[0].shape, attrs, rank, shapesMsg(["input"], inputs)) },
+  ];
 }
 
 /** Gradient-shaped ops of a pool: the output has the original input's shape; `grad` is checked when known. */
 function poolGradInfer(op: string, rank: number, gradIndex: number, outIsPoolOutput: boolean) {
   return (inputs: readonly TensorSpec[], attrs: Attrs): OutSpec[] => {
     const x = inputs[0];
-    const shapes = shapesMsg(inputs.map((_, i) => (i === 0 ? "orig_input" : i === gradIndex ? "grad" : `input_${i}`)), inputs);
+    const shapes = shapesMsg(
+      inputs.map((_, i) => (i === 0 ? "orig_input" : i === gradIndex ? "grad" : `input_${i}`)),
+      inputs,
+    );
     const pooled = poolShape(op, x.shape, attrs, rank, shapes);
     const want = outIsPoolOutput ? shapeOrUnknown(x.shape, rank) : pooled;
     const g = inputs[gradIndex].shape;
@@ -72,7 +79,9 @@ function argmaxAttrs(attrs: Attrs): Attrs {
 
 /** Max pooling (forward, gradient, gradient of the gradient) and average pooling (forward, gradient) of one rank. */
 function poolFamily<M extends string, A extends string>(
-  max: M, avg: A, rank: number,
+  max: M,
+  avg: A,
+  rank: number,
 ): [OpSchema<M>, OpSchema<`${M}Grad`>, OpSchema<`${M}GradGrad`>, OpSchema<A>, OpSchema<`${A}Grad`>] {
   const window: AttrDef[] = [
     { name: "ksize", type: "list(int)", minimum: rank },
@@ -80,24 +89,47 @@ function poolFamily<M extends string, A extends string>(
   ];
   const format = rank === 4 ? DATA_FORMAT_2D : DATA_FORMAT_3D;
   // As in TensorFlow, only the 2-D max pool takes explicit paddings (its gradients get the same attrs).
-  const maxAttrs: AttrDef[] = rank === 4
-    ? [...window, { name: "padding", type: "string", allowed: ["SAME", "VALID", "EXPLICIT"] }, { name: "explicit_paddings", type: "list(int)", default: [] }, format]
-    : [...window, { name: "padding", type: "string", allowed: ["SAME", "VALID"] }, format];
+  const maxAttrs: AttrDef[] =
+    rank === 4
+      ? [
+          ...window,
+          { name: "padding", type: "string", allowed: ["SAME", "VALID", "EXPLICIT"] },
+          { name: "explicit_paddings", type: "list(int)", default: [] },
+          format,
+        ]
+      : [...window, { name: "padding", type: "string", allowed: ["SAME", "VALID"] }, format];
   const avgAttrs: AttrDef[] = [...window, { name: "padding", type: "string", allowed: ["SAME", "VALID"] }, format];
   return [
     { type: max, inputNames: ["input"], allowedDTypes: REAL, attrs: maxAttrs, infer: poolInfer(max, rank) },
     {
-      type: `${max}Grad`, inputNames: ["orig_input", "orig_output", "grad"], dtypeGroups: [[0, 1, 2]], allowedDTypes: REAL, attrs: maxAttrs,
+      type: `${max}Grad`,
+      inputNames: ["orig_input", "orig_output", "grad"],
+      dtypeGroups: [[0, 1, 2]],
+      allowedDTypes: REAL,
+      attrs: maxAttrs,
       infer: poolGradInfer(`${max}Grad`, rank, 2, false),
     },
     {
-      type: `${max}GradGrad`, inputNames: ["orig_input", "orig_output", "grad"], dtypeGroups: [[0, 1, 2]], allowedDTypes: REAL, attrs: maxAttrs,
+      type: `${max}GradGrad`,
+      inputNames: ["orig_input", "orig_output", "grad"],
+      dtypeGroups: [[0, 1, 2]],
+      allowedDTypes: REAL,
+      attrs: maxAttrs,
       infer: poolGradInfer(`${max}GradGrad`, rank, 2, true),
     },
     { type: avg, inputNames: ["value"], allowedDTypes: FLOAT, attrs: avgAttrs, infer: poolInfer(avg, rank) },
     {
-      type: `${avg}Grad`, inputNames: ["orig_input_shape", "grad"], inputs: [{ name: "orig_input_shape", type: "int32" }, { name: "grad", typeAttr: "T" }],
-      inputDTypes: { 0: "int32" }, hostInputs: [0], allowedDTypes: FLOAT, dtypeGroups: [[1]], attrs: avgAttrs,
+      type: `${avg}Grad`,
+      inputNames: ["orig_input_shape", "grad"],
+      inputs: [
+        { name: "orig_input_shape", type: "int32" },
+        { name: "grad", typeAttr: "T" },
+      ],
+      inputDTypes: { 0: "int32" },
+      hostInputs: [0],
+      allowedDTypes: FLOAT,
+      dtypeGroups: [[1]],
+      attrs: avgAttrs,
       infer: avgPoolGradInfer(`${avg}Grad`, rank),
     },
   ];
@@ -108,7 +140,10 @@ export const POOL_OPS = schemaRows([
   ...poolFamily("MaxPool3D", "AvgPool3D", 5),
   {
     type: "MaxPoolWithArgmax",
-    outputs: [{ name: "output", typeAttr: "T" }, { name: "argmax", typeAttr: "Targmax" }],
+    outputs: [
+      { name: "output", typeAttr: "T" },
+      { name: "argmax", typeAttr: "Targmax" },
+    ],
     attrs: [
       { name: "ksize", type: "list(int)", minimum: 4 },
       { name: "strides", type: "list(int)", minimum: 4 },
@@ -120,12 +155,19 @@ export const POOL_OPS = schemaRows([
     allowedDTypes: REAL,
     infer: (inputs, attrs) => {
       const shape = poolShape("MaxPoolWithArgmax", inputs[0].shape, argmaxAttrs(attrs), 4, shapesMsg(["input"], inputs));
-      return [{ dtype: inputs[0].dtype, shape }, { dtype: attrs.Targmax as DType, shape }];
+      return [
+        { dtype: inputs[0].dtype, shape },
+        { dtype: attrs.Targmax as DType, shape },
+      ];
     },
   },
   {
     type: "MaxPoolGradWithArgmax",
-    inputs: [{ name: "input", typeAttr: "T" }, { name: "grad", typeAttr: "T" }, { name: "argmax", typeAttr: "Targmax" }],
+    inputs: [
+      { name: "input", typeAttr: "T" },
+      { name: "grad", typeAttr: "T" },
+      { name: "argmax", typeAttr: "Targmax" },
+    ],
     attrs: [
       { name: "ksize", type: "list(int)", minimum: 4 },
       { name: "strides", type: "list(int)", minimum: 4 },
@@ -145,7 +187,11 @@ export const POOL_OPS = schemaRows([
   },
   {
     type: "MaxPoolGradGradWithArgmax",
-    inputs: [{ name: "input", typeAttr: "T" }, { name: "grad", typeAttr: "T" }, { name: "argmax", typeAttr: "Targmax" }],
+    inputs: [
+      { name: "input", typeAttr: "T" },
+      { name: "grad", typeAttr: "T" },
+      { name: "argmax", typeAttr: "Targmax" },
+    ],
     attrs: [
       { name: "ksize", type: "list(int)", minimum: 4 },
       { name: "strides", type: "list(int)", minimum: 4 },

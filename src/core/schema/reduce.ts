@@ -72,7 +72,10 @@ function scanInfer(op: string) {
   };
 }
 
-const ARG_INPUTS: readonly ArgDef[] = [{ name: "input", typeAttr: "T" }, { name: "dimension", typeAttr: "Tidx" }];
+const ARG_INPUTS: readonly ArgDef[] = [
+  { name: "input", typeAttr: "T" },
+  { name: "dimension", typeAttr: "Tidx" },
+];
 const ARG_OUTPUTS: readonly ArgDef[] = [{ name: "output", typeAttr: "output_type" }];
 const ARG_ATTRS: readonly AttrDef[] = [{ name: "output_type", type: "type", default: "int64", allowed: ["int32", "int64"] }];
 const SCAN_ATTRS: readonly AttrDef[] = [
@@ -85,7 +88,10 @@ function reduction<T extends string>(type: T, name: string, dtypes: DType[] | nu
     type,
     name,
     inputNames: ["input", "reduction_indices"],
-    inputs: [{ name: "input", typeAttr: "T" }, { name: "reduction_indices", typeAttr: "Tidx" }],
+    inputs: [
+      { name: "input", typeAttr: "T" },
+      { name: "reduction_indices", typeAttr: "Tidx" },
+    ],
     inputDTypes: { 1: "int32" },
     hostInputs: [1],
     allowedDTypes: dtypes ?? undefined,
@@ -118,8 +124,28 @@ export const REDUCE_OPS = schemaRows([
       return [{ dtype: d, shape: inputs.find((t) => isFullyDefined(t.shape))?.shape ?? inputs[0].shape }];
     },
   },
-  { type: "ArgMax", inputNames: ["input", "dimension"], inputDTypes: { 1: "int32" }, hostInputs: [1], allowedDTypes: [...NUMERIC, "bool"], inputs: ARG_INPUTS, outputs: ARG_OUTPUTS, attrs: ARG_ATTRS, infer: argInfer("ArgMax") },
-  { type: "ArgMin", inputNames: ["input", "dimension"], inputDTypes: { 1: "int32" }, hostInputs: [1], allowedDTypes: [...NUMERIC, "bool"], inputs: ARG_INPUTS, outputs: ARG_OUTPUTS, attrs: ARG_ATTRS, infer: argInfer("ArgMin") },
+  {
+    type: "ArgMax",
+    inputNames: ["input", "dimension"],
+    inputDTypes: { 1: "int32" },
+    hostInputs: [1],
+    allowedDTypes: [...NUMERIC, "bool"],
+    inputs: ARG_INPUTS,
+    outputs: ARG_OUTPUTS,
+    attrs: ARG_ATTRS,
+    infer: argInfer("ArgMax"),
+  },
+  {
+    type: "ArgMin",
+    inputNames: ["input", "dimension"],
+    inputDTypes: { 1: "int32" },
+    hostInputs: [1],
+    allowedDTypes: [...NUMERIC, "bool"],
+    inputs: ARG_INPUTS,
+    outputs: ARG_OUTPUTS,
+    attrs: ARG_ATTRS,
+    infer: argInfer("ArgMin"),
+  },
   {
     type: "Cumsum",
     inputNames: ["x", "axis"],

@@ -17,7 +17,10 @@ export const SHAPE_OPS = schemaRows([
     type: "BroadcastGradientArgs",
     inputNames: ["s0", "s1"],
     hostInputs: [0, 1],
-    infer: () => [{ dtype: "int32", shape: [null] }, { dtype: "int32", shape: [null] }],
+    infer: () => [
+      { dtype: "int32", shape: [null] },
+      { dtype: "int32", shape: [null] },
+    ],
   },
   {
     type: "Size",
@@ -26,5 +29,5 @@ export const SHAPE_OPS = schemaRows([
     inputNames: ["input"],
     infer: (_i, attrs) => [{ dtype: attrs.out_type as DType, shape: [] }],
   },
-  { type: "Rank", inputNames: ["input"], infer: () => [{ dtype: "int32", shape: [] }], },
+  { type: "Rank", inputNames: ["input"], infer: () => [{ dtype: "int32", shape: [] }] },
 ]);

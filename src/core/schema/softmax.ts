@@ -26,9 +26,13 @@ function xentInfer(inputs: readonly TensorSpec[]) {
   if (s === "incompatible") {
     throw new InvalidArgumentError(`logits and labels must be broadcastable: logits_size=${shapeStr(logits.shape)} labels_size=${shapeStr(labels.shape)}`);
   }
-  if (s !== null && s.length < 1) throw new InvalidArgumentError(`SoftmaxCrossEntropyWithLogits: logits must have >= 1 dimension, got ${shapeStr(logits.shape)}`);
+  if (s !== null && s.length < 1)
+    throw new InvalidArgumentError(`SoftmaxCrossEntropyWithLogits: logits must have >= 1 dimension, got ${shapeStr(logits.shape)}`);
   const loss = s === null ? null : s.slice(0, -1);
-  return [{ dtype: logits.dtype, shape: loss }, { dtype: logits.dtype, shape: s }];
+  return [
+    { dtype: logits.dtype, shape: loss },
+    { dtype: logits.dtype, shape: s },
+  ];
 }
 
 function sparseXentInfer(inputs: readonly TensorSpec[]) {
@@ -51,7 +55,10 @@ function sparseXentInfer(inputs: readonly TensorSpec[]) {
   }
   const batch: Dim[] | null = logits.shape !== null ? logits.shape.slice(0, -1).map((d, i) => d ?? labels.shape?.[i] ?? null) : labels.shape;
   const backprop = logits.shape === null ? null : [...(batch ?? []), logits.shape[logits.shape.length - 1]];
-  return [{ dtype: logits.dtype, shape: batch }, { dtype: logits.dtype, shape: backprop }];
+  return [
+    { dtype: logits.dtype, shape: batch },
+    { dtype: logits.dtype, shape: backprop },
+  ];
 }
 
 export const SOFTMAX_OPS = schemaRows([

@@ -8,7 +8,10 @@ import { type ArgDef, type AttrDef, schemaRows, type TensorSpec } from "./types.
  * Ops that hold or feed state. Their work needs the Session (its variable store, its feeds), so the
  * executor runs them itself (runtime/plan.ts RUNTIME_OPS); no backend kernel exists for them.
  */
-const ASSIGN_ARGS: readonly ArgDef[] = [{ name: "ref", typeAttr: "T", isRef: true }, { name: "value", typeAttr: "T" }];
+const ASSIGN_ARGS: readonly ArgDef[] = [
+  { name: "ref", typeAttr: "T", isRef: true },
+  { name: "value", typeAttr: "T" },
+];
 const USE_LOCKING: readonly AttrDef[] = [{ name: "use_locking", type: "bool", default: false }];
 
 /**
@@ -70,14 +73,35 @@ export const STATE_OPS = schemaRows([
     doc: "A TensorFlow 1 variable: its value lives in each Session.",
   },
   {
-    type: "Assign", stateful: true, inputNames: ["ref", "value"], dtypeGroups: [[0, 1]], inputs: ASSIGN_ARGS, infer: assignInfer("Assign"),
+    type: "Assign",
+    stateful: true,
+    inputNames: ["ref", "value"],
+    dtypeGroups: [[0, 1]],
+    inputs: ASSIGN_ARGS,
+    infer: assignInfer("Assign"),
     attrs: [
       { name: "validate_shape", type: "bool", default: true },
       { name: "use_locking", type: "bool", default: true },
     ],
   },
-  { type: "AssignAdd", stateful: true, inputNames: ["ref", "value"], dtypeGroups: [[0, 1]], inputs: ASSIGN_ARGS, attrs: USE_LOCKING, infer: assignInfer("AssignAdd") },
-  { type: "AssignSub", stateful: true, inputNames: ["ref", "value"], dtypeGroups: [[0, 1]], inputs: ASSIGN_ARGS, attrs: USE_LOCKING, infer: assignInfer("AssignSub") },
+  {
+    type: "AssignAdd",
+    stateful: true,
+    inputNames: ["ref", "value"],
+    dtypeGroups: [[0, 1]],
+    inputs: ASSIGN_ARGS,
+    attrs: USE_LOCKING,
+    infer: assignInfer("AssignAdd"),
+  },
+  {
+    type: "AssignSub",
+    stateful: true,
+    inputNames: ["ref", "value"],
+    dtypeGroups: [[0, 1]],
+    inputs: ASSIGN_ARGS,
+    attrs: USE_LOCKING,
+    infer: assignInfer("AssignSub"),
+  },
   {
     type: "IsVariableInitialized",
     stateful: true,

@@ -26,7 +26,9 @@ function trainingOp<T extends string>(type: T, refs: number, inputNames: string[
       const grad = inputs[inputNames.indexOf("grad") >= 0 ? inputNames.indexOf("grad") : inputs.length - 1];
       for (const t of [...inputs.slice(1, refs), grad]) {
         if (!shapesCompatible(v.shape, t.shape)) {
-          throw new InvalidArgumentError(`${type} ${name}: var and ${t === grad ? "grad" : "slot"} do not have the same shape: ${shapeStr(v.shape)} vs ${shapeStr(t.shape)}`);
+          throw new InvalidArgumentError(
+            `${type} ${name}: var and ${t === grad ? "grad" : "slot"} do not have the same shape: ${shapeStr(v.shape)} vs ${shapeStr(t.shape)}`,
+          );
         }
       }
       return [{ dtype: v.dtype, shape: v.shape }];

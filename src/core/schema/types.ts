@@ -10,9 +10,16 @@ import type { Shape } from "../shape.js";
 
 /** Attribute values an op may carry (TensorFlow's AttrValue, in JS form). */
 export type AttrValue =
-  | number | string | boolean | null | bigint
-  | readonly number[] | readonly string[] | readonly (number | null)[]
-  | Values | { readonly [k: string]: AttrValue };
+  | number
+  | string
+  | boolean
+  | null
+  | bigint
+  | readonly number[]
+  | readonly string[]
+  | readonly (number | null)[]
+  | Values
+  | { readonly [k: string]: AttrValue };
 export type Attrs = { readonly [k: string]: AttrValue };
 
 /** TensorFlow's scalar attribute types. */

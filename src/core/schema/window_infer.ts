@@ -21,7 +21,10 @@ export function windowList(op: string, key: string, v: unknown, rank: number, cf
   }
   const [b, c] = nonSpatial(rank, cf);
   if (list[b] !== 1 || list[c] !== 1) {
-    const what = key === "ksize" ? "Pooling is not yet supported on the batch or depth dimension" : `Current implementation does not yet support ${key} in the batch and depth dimensions`;
+    const what =
+      key === "ksize"
+        ? "Pooling is not yet supported on the batch or depth dimension"
+        : `Current implementation does not yet support ${key} in the batch and depth dimensions`;
     throw new InvalidArgumentError(`${op}: ${what}: ${key} = [${list}]${shapes}`);
   }
   return list;
@@ -45,7 +48,8 @@ export function readWindowAttrs(op: string, attrs: Attrs, rank: number, shapes: 
   let pads: [number, number][] | null = null;
   const ep = attrs.explicit_paddings as Ints | undefined;
   if (padding === "EXPLICIT") {
-    if (!ep || ep.length !== 2 * rank) throw new InvalidArgumentError(`${op}: explicit_paddings must have ${2 * rank} entries (a pair per dimension), got [${ep ?? []}]${shapes}`);
+    if (!ep || ep.length !== 2 * rank)
+      throw new InvalidArgumentError(`${op}: explicit_paddings must have ${2 * rank} entries (a pair per dimension), got [${ep ?? []}]${shapes}`);
     pads = Array.from({ length: rank }, (_, i) => [Number(ep[2 * i]), Number(ep[2 * i + 1])] as [number, number]);
     const [b, c] = nonSpatial(rank, cf);
     if (pads.some(([p, q]) => p < 0 || q < 0)) throw new InvalidArgumentError(`${op}: explicit paddings must be nonnegative, got [${ep}]${shapes}`);
@@ -71,7 +75,10 @@ export function requireRankIn(op: string, what: string, s: Shape, ranks: readonl
  * shape inference runs before every eager op, and formatting it each time cost ~1% of an eager step.
  */
 export class ShapesMsg {
-  constructor(readonly names: readonly string[], readonly specs: readonly (TensorSpec | undefined)[]) {}
+  constructor(
+    readonly names: readonly string[],
+    readonly specs: readonly (TensorSpec | undefined)[],
+  ) {}
   toString(): string {
     return `; ${this.names.map((n, i) => `${n} shape ${shapeStr(this.specs[i]?.shape ?? null)}`).join(", ")}`;
   }

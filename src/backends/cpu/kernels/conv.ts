@@ -20,18 +20,42 @@ import { alloc, FArr, formatShape, splitShape, toChannelsFirst, toChannelsLast }
 
 /** Geometry of a 2-D convolution, channels-last. */
 interface ConvGeom {
-  n: number; inH: number; inW: number; inC: number;
-  outH: number; outW: number; outC: number;
-  kH: number; kW: number; sH: number; sW: number; dH: number; dW: number;
-  padT: number; padL: number;
+  n: number;
+  inH: number;
+  inW: number;
+  inC: number;
+  outH: number;
+  outW: number;
+  outC: number;
+  kH: number;
+  kW: number;
+  sH: number;
+  sW: number;
+  dH: number;
+  dW: number;
+  padT: number;
+  padL: number;
 }
 
 function convGeom(inShape: readonly number[], filterShape: readonly number[], outC: number, attrs: Attrs, cf: boolean): ConvGeom {
   const { n, c, spatial } = splitShape(inShape, cf);
   const [wh, ww] = windows(inShape, [filterShape[0], filterShape[1]], attrs, cf, false);
   return {
-    n, inH: spatial[0], inW: spatial[1], inC: c, outH: wh.out, outW: ww.out, outC,
-    kH: wh.k, kW: ww.k, sH: wh.s, sW: ww.s, dH: wh.d, dW: ww.d, padT: wh.pad, padL: ww.pad,
+    n,
+    inH: spatial[0],
+    inW: spatial[1],
+    inC: c,
+    outH: wh.out,
+    outW: ww.out,
+    outC,
+    kH: wh.k,
+    kW: ww.k,
+    sH: wh.s,
+    sW: ww.s,
+    dH: wh.d,
+    dW: ww.d,
+    padT: wh.pad,
+    padL: ww.pad,
   };
 }
 
@@ -211,7 +235,13 @@ export const convTuning = { implicitChunk: 1 << 20, singleThreadFlops: 0 };
  * every time, and fresh multi-megabyte arrays cost a zero fill plus garbage collection. Kernels run
  * synchronously, so a role is never in use twice. Very large requests are not retained.
  */
-const enum Role { XC, XP, Cols, GridA, GridB }
+const enum Role {
+  XC,
+  XP,
+  Cols,
+  GridA,
+  GridB,
+}
 const SCRATCH_KEEP = 1 << 22;
 const scratch32: (Float32Array | undefined)[] = [];
 const scratch64: (Float64Array | undefined)[] = [];
@@ -324,7 +354,20 @@ function implicitBackpropFilter(x: FArr, dy: FArr, g: ConvGeom, df: FArr): void 
       const len = Math.min(L, Mg - g0);
       fillColsT(xc, g, gg, g0, len, cols);
       // dW [K, outC] (+)= colsT [K, len] · dOutG [len, outC]
-      gemm({ transA: false, transB: false, m: K, n: g.outC, k: len, a: cols, lda: len, b: dyG, bOffset: g0 * g.outC, ldb: g.outC, c: df, beta: g0 === 0 ? 0 : 1 });
+      gemm({
+        transA: false,
+        transB: false,
+        m: K,
+        n: g.outC,
+        k: len,
+        a: cols,
+        lda: len,
+        b: dyG,
+        bOffset: g0 * g.outC,
+        ldb: g.outC,
+        c: df,
+        beta: g0 === 0 ? 0 : 1,
+      });
     }
   });
 }
@@ -394,7 +437,11 @@ export function setConvAlgorithm(a: ConvAlgorithm): ConvAlgorithm {
   return prev;
 }
 
-const enum Pass { Forward, BackInput, BackFilter }
+const enum Pass {
+  Forward,
+  BackInput,
+  BackFilter,
+}
 
 /**
  * Whether the implicit GEMM serves this case: stride 1 only, and under "auto" only with a BLAS and when a
@@ -484,7 +531,11 @@ function depthwiseGeom(inShape: readonly number[], filterShape: readonly number[
   return { ...g, mult: filterShape[3] };
 }
 
-const enum DwMode { Forward, BackInput, BackFilter }
+const enum DwMode {
+  Forward,
+  BackInput,
+  BackFilter,
+}
 
 /**
  * One loop nest for the three depthwise computations over every in-bounds (output position, tap) pair:
@@ -585,7 +636,10 @@ function convFamily(fwd: "Conv2D" | "DepthwiseConv2dNative", family: ConvFamily)
       checkOutBackprop(`${fwd}BackpropFilter`, dy, g, cf);
       const xv = cf ? toChannelsLast(x.values as FArr, g.n, g.inC, g.inH * g.inW) : (x.values as FArr);
       const dyv = cf ? toChannelsLast(dy.values as FArr, g.n, g.outC, g.outH * g.outW) : (dy.values as FArr);
-      const df = alloc(dy.dtype, fShape.reduce((p, d) => p * d, 1)) as FArr;
+      const df = alloc(
+        dy.dtype,
+        fShape.reduce((p, d) => p * d, 1),
+      ) as FArr;
       family.backFilter(xv, dyv, g, df);
       return [out(dy.dtype, fShape, df)];
     },

@@ -45,8 +45,14 @@ function nearestIndex(outSize: number, inSize: number, scale: number, align: boo
 }
 
 interface ResizeGeom {
-  n: number; inH: number; inW: number; c: number; outH: number; outW: number;
-  align: boolean; half: boolean;
+  n: number;
+  inH: number;
+  inW: number;
+  c: number;
+  outH: number;
+  outW: number;
+  align: boolean;
+  half: boolean;
 }
 
 function resizeGeom(op: string, imgShape: readonly number[], size: readonly number[], attrs: Attrs): ResizeGeom {

@@ -27,8 +27,20 @@ export const generatedKernels = new WeakSet<CpuKernel>();
  */
 export function cpuKernels(): KernelTable {
   const table: { [K in OpType]?: CpuKernel } = {
-    ...elementwiseKernels, ...reduceKernels, ...matmulKernels, ...softmaxKernels, ...movementKernels, ...shapeKernels,
-    ...convKernels, ...poolKernels, ...normKernels, ...imageKernels, ...randomKernels, ...trainingKernels, ...stateKernels, ...debugKernels,
+    ...elementwiseKernels,
+    ...reduceKernels,
+    ...matmulKernels,
+    ...softmaxKernels,
+    ...movementKernels,
+    ...shapeKernels,
+    ...convKernels,
+    ...poolKernels,
+    ...normKernels,
+    ...imageKernels,
+    ...randomKernels,
+    ...trainingKernels,
+    ...stateKernels,
+    ...debugKernels,
   };
   for (const def of allOpSchemas()) {
     const ew = def.elementwise;

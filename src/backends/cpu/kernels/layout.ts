@@ -62,7 +62,5 @@ export function formatShape(n: number, spatial: readonly number[], c: number, ch
 /** Batch, channels and spatial sizes of a shape in the given format. */
 export function splitShape(shape: readonly number[], channelsFirst: boolean): { n: number; c: number; spatial: number[] } {
   const r = shape.length;
-  return channelsFirst
-    ? { n: shape[0], c: shape[1], spatial: shape.slice(2) }
-    : { n: shape[0], c: shape[r - 1], spatial: shape.slice(1, r - 1) };
+  return channelsFirst ? { n: shape[0], c: shape[1], spatial: shape.slice(2) } : { n: shape[0], c: shape[r - 1], spatial: shape.slice(1, r - 1) };
 }

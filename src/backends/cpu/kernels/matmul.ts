@@ -5,7 +5,19 @@ import { gemm, gemmRef } from "../gemm.js";
 import { CpuTensor, KernelTable, out } from "../kernel.js";
 import { broadcastOffsets } from "./util.js";
 
-function gemmBig(a: BigInt64Array, b: BigInt64Array, c: BigInt64Array, m: number, n: number, k: number, ta: boolean, tb: boolean, aOff: number, bOff: number, cOff: number): void {
+function gemmBig(
+  a: BigInt64Array,
+  b: BigInt64Array,
+  c: BigInt64Array,
+  m: number,
+  n: number,
+  k: number,
+  ta: boolean,
+  tb: boolean,
+  aOff: number,
+  bOff: number,
+  cOff: number,
+): void {
   for (let i = 0; i < m; i++)
     for (let j = 0; j < n; j++) {
       let s = 0n;
@@ -32,10 +44,17 @@ function batchMatmul(x: CpuTensor, y: CpuTensor, ta: boolean, tb: boolean): CpuT
       // float32/float64 go through gemm() (BLAS when one is loaded); the output is freshly allocated
       // (zero-filled), and beta 0 overwrites it, so no extra pass is needed.
       gemm({
-        transA: ta, transB: tb, m, n, k,
-        a: x.values as Float32Array | Float64Array, aOffset,
-        b: y.values as Float32Array | Float64Array, bOffset,
-        c: o as Float32Array | Float64Array, cOffset,
+        transA: ta,
+        transB: tb,
+        m,
+        n,
+        k,
+        a: x.values as Float32Array | Float64Array,
+        aOffset,
+        b: y.values as Float32Array | Float64Array,
+        bOffset,
+        c: o as Float32Array | Float64Array,
+        cOffset,
       });
     } else if (x.dtype === "int64") {
       gemmBig(x.values as BigInt64Array, y.values as BigInt64Array, o as BigInt64Array, m, n, k, ta, tb, aOffset, bOffset, cOffset);

@@ -2,8 +2,24 @@ import { allocValues, DType, tfName, Values } from "../../../core/dtype.js";
 import { InvalidArgumentError } from "../../../core/errors.js";
 import { sameShape, shapeStr, sizeOf, stridesOf } from "../../../core/shape.js";
 import {
-  checkPermutation, concatShape, gatherShape, oneHotShape, packShape, padShape, rangeSize, reverseAxes, segmentSumShape,
-  sliceShape, splitShape, splitVShapes, squeezeShape, stridedSliceSpec, StridedSliceMasks, tileShape, transposeShape, unpackShape,
+  checkPermutation,
+  concatShape,
+  gatherShape,
+  oneHotShape,
+  packShape,
+  padShape,
+  rangeSize,
+  reverseAxes,
+  segmentSumShape,
+  sliceShape,
+  splitShape,
+  splitVShapes,
+  squeezeShape,
+  stridedSliceSpec,
+  StridedSliceMasks,
+  tileShape,
+  transposeShape,
+  unpackShape,
 } from "../../../core/geometry/array_shapes.js";
 import { aliasOf, CpuTensor, KernelTable, out } from "../kernel.js";
 import { broadcastOffsets, castValues, filledValues, ints } from "./util.js";
@@ -61,7 +77,7 @@ function gatherByMaps(src: Values, dst: Values, shape: readonly number[], maps: 
   // copies when they are long enough to pay for it.
   const runs: number[] = [];
   if (!Array.isArray(src)) {
-    for (let j = 0; j < inner;) {
+    for (let j = 0; j < inner; ) {
       let e = j + 1;
       while (e < inner && last[e] === last[e - 1] + 1) e++;
       runs.push(j, e - j);
@@ -203,7 +219,6 @@ function mergeTransposeDims(shape: readonly number[], perm: readonly number[]): 
   return { shape: inShape, perm: outPerm };
 }
 
-
 function stridedMaps(inShape: readonly number[], begin: readonly number[], stride: readonly number[], size: readonly number[]): Int32Array[] {
   const st = stridesOf(inShape);
   return size.map((n, d) => affineMap(n, begin[d], stride[d], st[d]));
@@ -258,7 +273,14 @@ export const movementKernels: KernelTable = {
     if (isIdentityPerm(m.perm)) return [aliasOf(x, shape)];
     const st = stridesOf(m.shape);
     const merged = m.perm.map((pd) => m.shape[pd]);
-    return [gathered(x, merged, m.perm.map((pd, d) => affineMap(merged[d], 0, 1, st[pd])), shape)];
+    return [
+      gathered(
+        x,
+        merged,
+        m.perm.map((pd, d) => affineMap(merged[d], 0, 1, st[pd])),
+        shape,
+      ),
+    ];
   },
   InvertPermutation: ([x]) => {
     if (x.shape.length !== 1) throw new InvalidArgumentError(`InvertPermutation: x must be a vector, got shape ${shapeStr(x.shape as number[])}`);
@@ -273,19 +295,47 @@ export const movementKernels: KernelTable = {
     const vals = inputs.slice(0, -1);
     const axis = ints(inputs[inputs.length - 1].values)[0];
     const dtype = checkSameDType("ConcatV2", vals);
-    const shape = concatShape(vals.map((v) => v.shape as number[]), axis) as number[];
+    const shape = concatShape(
+      vals.map((v) => v.shape as number[]),
+      axis,
+    ) as number[];
     if (vals.length === 1) return [aliasOf(vals[0])];
     const a = axis < 0 ? axis + shape.length : axis;
     const outer = prod(shape, 0, a);
-    return [out(dtype, shape, concatRows(dtype, vals.map((v) => v.values), vals.map((v) => prod(v.shape, a)), outer))];
+    return [
+      out(
+        dtype,
+        shape,
+        concatRows(
+          dtype,
+          vals.map((v) => v.values),
+          vals.map((v) => prod(v.shape, a)),
+          outer,
+        ),
+      ),
+    ];
   },
   Pack: (vals, attrs) => {
     const axis = attrs.axis as number;
     const dtype = checkSameDType("Pack", vals);
-    const shape = packShape(vals.map((v) => v.shape as number[]), axis) as number[];
+    const shape = packShape(
+      vals.map((v) => v.shape as number[]),
+      axis,
+    ) as number[];
     const a = axis < 0 ? axis + shape.length : axis;
     const outer = prod(shape, 0, a);
-    return [out(dtype, shape, concatRows(dtype, vals.map((v) => v.values), vals.map((v) => prod(v.shape, a)), outer))];
+    return [
+      out(
+        dtype,
+        shape,
+        concatRows(
+          dtype,
+          vals.map((v) => v.values),
+          vals.map((v) => prod(v.shape, a)),
+          outer,
+        ),
+      ),
+    ];
   },
   Unpack: ([x], attrs) => {
     const r = x.shape.length;
@@ -310,14 +360,24 @@ export const movementKernels: KernelTable = {
     const shapes = splitVShapes(x.shape as number[], ints(sizes.values), axis, attrs.num_split as number) as number[][];
     if (shapes.length === 1) return [aliasOf(x)];
     const a = axis < 0 ? axis + x.shape.length : axis;
-    return splitRows(x, shapes.map((s) => prod(s, a)), prod(x.shape, 0, a)).map((v, i) => out(x.dtype, shapes[i], v));
+    return splitRows(
+      x,
+      shapes.map((s) => prod(s, a)),
+      prod(x.shape, 0, a),
+    ).map((v, i) => out(x.dtype, shapes[i], v));
   },
   Slice: ([x, b, s]) => {
     const begin = ints(b.values);
     const shape = sliceShape(x.shape as number[], begin, ints(s.values), begin.length) as number[];
     if (sameShape(shape, x.shape)) return [aliasOf(x)];
     const st = stridesOf(x.shape);
-    return [gathered(x, shape, shape.map((n, d) => affineMap(n, begin[d], 1, st[d])))];
+    return [
+      gathered(
+        x,
+        shape,
+        shape.map((n, d) => affineMap(n, begin[d], 1, st[d])),
+      ),
+    ];
   },
   StridedSlice: ([x, b, e, s], attrs) => {
     const { spec, size, finalShape } = stridedSliceOf(x.shape, b, e, s, attrs as StridedSliceMasks);
@@ -339,7 +399,13 @@ export const movementKernels: KernelTable = {
     const flags = reverseAxes(x.shape.length, ints(ax.values));
     if (!flags.some((f, d) => f && x.shape[d] > 1)) return [aliasOf(x)];
     const st = stridesOf(x.shape);
-    return [gathered(x, x.shape, x.shape.map((n, d) => (flags[d] ? affineMap(n, n - 1, -1, st[d]) : affineMap(n, 0, 1, st[d]))))];
+    return [
+      gathered(
+        x,
+        x.shape,
+        x.shape.map((n, d) => (flags[d] ? affineMap(n, n - 1, -1, st[d]) : affineMap(n, 0, 1, st[d]))),
+      ),
+    ];
   },
   Tile: ([x, m]) => {
     const mult = ints(m.values);
@@ -364,7 +430,13 @@ export const movementKernels: KernelTable = {
     const pads = ints(p.values);
     const shape = padShape(x.shape as number[], pads, p.shape as number[], "MirrorPad", reflect ? "REFLECT" : "SYMMETRIC") as number[];
     const st = stridesOf(x.shape);
-    return [gathered(x, shape, shape.map((n, d) => mirrorMap(n, x.shape[d], pads[2 * d], reflect, st[d])))];
+    return [
+      gathered(
+        x,
+        shape,
+        shape.map((n, d) => mirrorMap(n, x.shape[d], pads[2 * d], reflect, st[d])),
+      ),
+    ];
   },
   MirrorPadGrad: ([dy, p], attrs) => {
     const reflect = mirrorMode(attrs, "MirrorPadGrad");
@@ -372,7 +444,13 @@ export const movementKernels: KernelTable = {
     const shape = padShape(dy.shape as number[], pads, p.shape as number[], "MirrorPadGrad", reflect ? "REFLECT" : "SYMMETRIC", -1) as number[];
     const st = stridesOf(shape);
     const dst = filledValues(dy.dtype, sizeOf(shape), 0);
-    scatterByMaps(dy.values, dst, dy.shape, dy.shape.map((n, d) => mirrorMap(n, shape[d], pads[2 * d], reflect, st[d])), true);
+    scatterByMaps(
+      dy.values,
+      dst,
+      dy.shape,
+      dy.shape.map((n, d) => mirrorMap(n, shape[d], pads[2 * d], reflect, st[d])),
+      true,
+    );
     return [out(dy.dtype, shape, dst)];
   },
   GatherV2: ([params, indices, ax], attrs) => {
@@ -394,7 +472,9 @@ export const movementKernels: KernelTable = {
     for (let k = 0; k < nIdx; k++) {
       const v = big ? Number(idx[k]) : (idx[k] as number);
       if (v < 0 || v >= n) {
-        throw new InvalidArgumentError(`GatherV2: indices[${indexStr(indices.shape, k)}] = ${v} is not in [0, ${n}) (params shape ${shapeStr(params.shape as number[])}, axis ${a})`);
+        throw new InvalidArgumentError(
+          `GatherV2: indices[${indexStr(indices.shape, k)}] = ${v} is not in [0, ${n}) (params shape ${shapeStr(params.shape as number[])}, axis ${a})`,
+        );
       }
       pos[k] = v;
     }
@@ -516,6 +596,12 @@ function padConstant(x: CpuTensor, p: CpuTensor, value: number | bigint | string
   const shape = padShape(x.shape as number[], pads, p.shape as number[], op) as number[];
   const dst = filledValues(x.dtype, sizeOf(shape), value as number);
   const st = stridesOf(shape);
-  scatterByMaps(x.values, dst, x.shape, x.shape.map((n, d) => affineMap(n, pads[2 * d], 1, st[d])), false);
+  scatterByMaps(
+    x.values,
+    dst,
+    x.shape,
+    x.shape.map((n, d) => affineMap(n, pads[2 * d], 1, st[d])),
+    false,
+  );
   return out(x.dtype, shape, dst);
 }

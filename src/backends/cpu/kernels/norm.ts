@@ -240,14 +240,7 @@ function fusedBatchNorm([x, scale, offset, mean, variance]: readonly CpuTensor[]
       for (let k = 0; k < inner; k++, i++) y[i] = xv[i] * mc + ac;
     }
   }
-  return [
-    out(x.dtype, x.shape, y),
-    typed(u, outMean, [C]),
-    typed(u, outVar, [C]),
-    typed(u, m, [C]),
-    typed(u, varB, [C]),
-    out(u, [0], alloc(u, 0)),
-  ];
+  return [out(x.dtype, x.shape, y), typed(u, outMean, [C]), typed(u, outVar, [C]), typed(u, m, [C]), typed(u, varB, [C]), out(u, [0], alloc(u, 0))];
 }
 
 function fusedBatchNormGrad([dy, x, scale, rs1, rs2]: readonly CpuTensor[], attrs: Attrs): CpuTensor[] {

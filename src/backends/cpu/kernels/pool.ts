@@ -14,12 +14,23 @@ import { Pool2x2Geom, tryWasmAvgPoolGrad2x2, tryWasmMaxPoolGrad2x2, tryWasmPool2
  * gradient goes to the first maximum of its window in scan order.
  */
 interface PoolGeom {
-  n: number; c: number;
-  inD: number; inH: number; inW: number;
-  outD: number; outH: number; outW: number;
-  kD: number; kH: number; kW: number;
-  sD: number; sH: number; sW: number;
-  padF: number; padT: number; padL: number;
+  n: number;
+  c: number;
+  inD: number;
+  inH: number;
+  inW: number;
+  outD: number;
+  outH: number;
+  outW: number;
+  kD: number;
+  kH: number;
+  kW: number;
+  sD: number;
+  sH: number;
+  sW: number;
+  padF: number;
+  padT: number;
+  padL: number;
 }
 
 const UNIT: Win = { in: 1, k: 1, s: 1, d: 1, out: 1, pad: 0 };
@@ -29,8 +40,23 @@ function poolGeom(shape: readonly number[], attrs: Attrs, cf: boolean): PoolGeom
   const ws = windows(shape, listAttr(attrs, "ksize"), attrs, cf, true);
   const [wd, wh, ww] = ws.length === 3 ? ws : [UNIT, ...ws];
   return {
-    n, c, inD: wd.in, inH: wh.in, inW: ww.in, outD: wd.out, outH: wh.out, outW: ww.out,
-    kD: wd.k, kH: wh.k, kW: ww.k, sD: wd.s, sH: wh.s, sW: ww.s, padF: wd.pad, padT: wh.pad, padL: ww.pad,
+    n,
+    c,
+    inD: wd.in,
+    inH: wh.in,
+    inW: ww.in,
+    outD: wd.out,
+    outH: wh.out,
+    outW: ww.out,
+    kD: wd.k,
+    kH: wh.k,
+    kW: ww.k,
+    sD: wd.s,
+    sH: wh.s,
+    sW: ww.s,
+    padF: wd.pad,
+    padT: wh.pad,
+    padL: ww.pad,
   };
 }
 
@@ -87,9 +113,20 @@ function maxPoolArg(x: NArr, g: PoolGeom, arg: Int32Array, o: NArr | null): void
  * float64 sum order for the average).
  */
 function is2x2(g: PoolGeom): boolean {
-  return g.kD === 1 && g.sD === 1 && g.padF === 0 && g.outD === g.inD &&
-    g.kH === 2 && g.kW === 2 && g.sH === 2 && g.sW === 2 && g.padT === 0 && g.padL === 0 &&
-    2 * g.outH <= g.inH && 2 * g.outW <= g.inW;
+  return (
+    g.kD === 1 &&
+    g.sD === 1 &&
+    g.padF === 0 &&
+    g.outD === g.inD &&
+    g.kH === 2 &&
+    g.kW === 2 &&
+    g.sH === 2 &&
+    g.sW === 2 &&
+    g.padT === 0 &&
+    g.padL === 0 &&
+    2 * g.outH <= g.inH &&
+    2 * g.outW <= g.inW
+  );
 }
 
 /** Max over each 2x2 window; o gets the values. */
@@ -214,10 +251,15 @@ function wasmPool(kind: "max" | "avg", dtype: string, x: NArr, g: PoolGeom, o: N
   return dtype === "float32" && tryWasmPool2x2(kind, x as Float32Array, wasmGeom(g), o as Float32Array);
 }
 function wasmMaxPoolGrad(dtype: string, x: NArr, y: NArr | null, g: PoolGeom, dy: NArr, dx: NArr): boolean {
-  return dtype === "float32" && x instanceof Float32Array && tryWasmMaxPoolGrad2x2(x, y as Float32Array | null, dy as Float32Array, wasmGeom(g), dx as Float32Array);
+  return (
+    dtype === "float32" && x instanceof Float32Array && tryWasmMaxPoolGrad2x2(x, y as Float32Array | null, dy as Float32Array, wasmGeom(g), dx as Float32Array)
+  );
 }
 
-const enum AvgMode { Forward, Backward }
+const enum AvgMode {
+  Forward,
+  Backward,
+}
 
 /** Average pooling (a = x, o = output) or its gradient (a = dy, o = dx, accumulated). */
 function avgPool(mode: AvgMode, a: NArr, g: PoolGeom, o: NArr): void {
@@ -277,7 +319,9 @@ function layout(shape: readonly number[], attrs: Attrs): Layout {
   const si = g.inD * g.inH * g.inW;
   const so = g.outD * g.outH * g.outW;
   return {
-    cf, g, rank: shape.length,
+    cf,
+    g,
+    rank: shape.length,
     inLast: (v) => (cf ? toChannelsLast(v, g.n, g.c, si) : v),
     outLast: (v) => (cf ? toChannelsLast(v, g.n, g.c, so) : v),
     inBack: (v) => (cf ? toChannelsFirst(v, g.n, g.c, si) : v),
@@ -382,7 +426,8 @@ function withArgmaxKernels(): KernelTable {
       const av = arg.values as BigInt64Array;
       for (let i = 0; i < dyv.length; i++) {
         const idx = Number(av[i]) + (withBatch ? 0 : Math.floor(i / perImageOut) * perImageIn);
-        if (idx < 0 || idx >= dx.length) throw new InvalidArgumentError(`MaxPoolGradWithArgmax: argmax ${Number(av[i])} is out of range for input shape [${x.shape}]`);
+        if (idx < 0 || idx >= dx.length)
+          throw new InvalidArgumentError(`MaxPoolGradWithArgmax: argmax ${Number(av[i])} is out of range for input shape [${x.shape}]`);
         dx[idx] += dyv[i];
       }
       return [out(dy.dtype, x.shape, dx)];

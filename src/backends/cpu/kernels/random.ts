@@ -26,25 +26,31 @@ function source(env: { rng?: RandomSource }): RandomSource {
 
 export const randomKernels: KernelTable = {
   // float32 draws use 24 bits so that rounding can never produce 1.0: the range is [0, 1) as in TensorFlow.
-  RandomUniform: ([s], attrs, env) => [fillRandom(attrs.dtype as DType, ints(s.values), source(env), attrs.dtype === "float32" ? (r) => (r.nextUint32() >>> 8) / 16777216 : (r) => r.nextFloat())],
+  RandomUniform: ([s], attrs, env) => [
+    fillRandom(attrs.dtype as DType, ints(s.values), source(env), attrs.dtype === "float32" ? (r) => (r.nextUint32() >>> 8) / 16777216 : (r) => r.nextFloat()),
+  ],
   RandomStandardNormal: ([s], attrs, env) => {
     let spare: number | null = null;
-    return [fillRandom(attrs.dtype as DType, ints(s.values), source(env), (r) => {
-      if (spare !== null) {
-        const x = spare;
-        spare = null;
-        return x;
-      }
-      const [a, b] = normalPair(r);
-      spare = b;
-      return a;
-    })];
+    return [
+      fillRandom(attrs.dtype as DType, ints(s.values), source(env), (r) => {
+        if (spare !== null) {
+          const x = spare;
+          spare = null;
+          return x;
+        }
+        const [a, b] = normalPair(r);
+        spare = b;
+        return a;
+      }),
+    ];
   },
-  TruncatedNormal: ([s], attrs, env) => [fillRandom(attrs.dtype as DType, ints(s.values), source(env), (r) => {
-    for (;;) {
-      const [a, b] = normalPair(r);
-      if (Math.abs(a) <= 2) return a;
-      if (Math.abs(b) <= 2) return b;
-    }
-  })],
+  TruncatedNormal: ([s], attrs, env) => [
+    fillRandom(attrs.dtype as DType, ints(s.values), source(env), (r) => {
+      for (;;) {
+        const [a, b] = normalPair(r);
+        if (Math.abs(a) <= 2) return a;
+        if (Math.abs(b) <= 2) return b;
+      }
+    }),
+  ],
 };

@@ -184,11 +184,20 @@ function reduceBig(x: CpuTensor, outStr: number[], m: number, kind: Combine, mea
       const k = o + j * step;
       const v = xv[xi + j];
       switch (kind) {
-        case "sum": acc[k] += v; break;
-        case "prod": acc[k] *= v; break;
-        case "max": if (v > acc[k]) acc[k] = v; break;
-        case "min": if (v < acc[k]) acc[k] = v; break;
-        default: throw new InvalidArgumentError(`reduction ${kind} does not support int64`);
+        case "sum":
+          acc[k] += v;
+          break;
+        case "prod":
+          acc[k] *= v;
+          break;
+        case "max":
+          if (v > acc[k]) acc[k] = v;
+          break;
+        case "min":
+          if (v < acc[k]) acc[k] = v;
+          break;
+        default:
+          throw new InvalidArgumentError(`reduction ${kind} does not support int64`);
       }
     }
   });
@@ -245,7 +254,11 @@ function argReduce(x: CpuTensor, dim: CpuTensor, attrs: Attrs, isMax: boolean): 
     }
   }
   if (outType === "int32") return out("int32", shape, res);
-  return out("int64", shape, BigInt64Array.from(res, (v) => BigInt(v)));
+  return out(
+    "int64",
+    shape,
+    BigInt64Array.from(res, (v) => BigInt(v)),
+  );
 }
 
 function scanKernel(x: CpuTensor, axisT: CpuTensor, attrs: Attrs, isProd: boolean): CpuTensor {

@@ -92,7 +92,9 @@ export const softmaxKernels: KernelTable = {
     const lv = logits.values as ArrayLike<number>;
     const yv = labels.values as ArrayLike<number | bigint>;
     if (yv.length !== n) {
-      throw new InvalidArgumentError(`logits and labels must have the same first dimension, got logits shape [${logits.shape}] and labels shape [${labels.shape}]`);
+      throw new InvalidArgumentError(
+        `logits and labels must have the same first dimension, got logits shape [${logits.shape}] and labels shape [${labels.shape}]`,
+      );
     }
     for (let r = 0; r < n; r++) {
       const y = Number(yv[r]);

@@ -36,16 +36,48 @@ export function sleb(out: number[], v: number): void {
 
 /** SIMD opcodes (after the 0xfd prefix, LEB128-encoded). */
 export const Simd = {
-  Load: 0x00, Load32Splat: 0x09, Store: 0x0b, Const: 0x0c, Shuffle: 0x0d,
-  I32x4Splat: 0x11, F32x4Splat: 0x13, F64x2Splat: 0x14,
-  I32x4GtS: 0x3b, I32x4AllTrue: 0xa3,
-  F32x4Eq: 0x41, F32x4Ne: 0x42, F32x4Lt: 0x43, F32x4Gt: 0x44, F32x4Le: 0x45, F32x4Ge: 0x46,
-  Not: 0x4d, And: 0x4e, AndNot: 0x4f, Or: 0x50, Xor: 0x51, Bitselect: 0x52,
-  Load64Zero: 0x5d, F32x4DemoteF64x2Zero: 0x5e, F64x2PromoteLowF32x4: 0x5f,
-  F32x4Ceil: 0x67, F32x4Floor: 0x68,
-  F32x4Abs: 0xe0, F32x4Neg: 0xe1, F32x4Sqrt: 0xe3, F32x4Add: 0xe4, F32x4Sub: 0xe5, F32x4Mul: 0xe6,
-  F32x4Div: 0xe7, F32x4Min: 0xe8, F32x4Max: 0xe9, F32x4Pmin: 0xea, F32x4Pmax: 0xeb,
-  F64x2Add: 0xf0, F64x2Sub: 0xf1, F64x2Mul: 0xf2, F64x2Div: 0xf3,
+  Load: 0x00,
+  Load32Splat: 0x09,
+  Store: 0x0b,
+  Const: 0x0c,
+  Shuffle: 0x0d,
+  I32x4Splat: 0x11,
+  F32x4Splat: 0x13,
+  F64x2Splat: 0x14,
+  I32x4GtS: 0x3b,
+  I32x4AllTrue: 0xa3,
+  F32x4Eq: 0x41,
+  F32x4Ne: 0x42,
+  F32x4Lt: 0x43,
+  F32x4Gt: 0x44,
+  F32x4Le: 0x45,
+  F32x4Ge: 0x46,
+  Not: 0x4d,
+  And: 0x4e,
+  AndNot: 0x4f,
+  Or: 0x50,
+  Xor: 0x51,
+  Bitselect: 0x52,
+  Load64Zero: 0x5d,
+  F32x4DemoteF64x2Zero: 0x5e,
+  F64x2PromoteLowF32x4: 0x5f,
+  F32x4Ceil: 0x67,
+  F32x4Floor: 0x68,
+  F32x4Abs: 0xe0,
+  F32x4Neg: 0xe1,
+  F32x4Sqrt: 0xe3,
+  F32x4Add: 0xe4,
+  F32x4Sub: 0xe5,
+  F32x4Mul: 0xe6,
+  F32x4Div: 0xe7,
+  F32x4Min: 0xe8,
+  F32x4Max: 0xe9,
+  F32x4Pmin: 0xea,
+  F32x4Pmax: 0xeb,
+  F64x2Add: 0xf0,
+  F64x2Sub: 0xf1,
+  F64x2Mul: 0xf2,
+  F64x2Div: 0xf3,
 } as const;
 export type SimdOp = (typeof Simd)[keyof typeof Simd];
 
@@ -54,7 +86,10 @@ export class Code {
   readonly bytes: number[] = [];
   private readonly extra: ValType[] = [];
 
-  constructor(readonly params: readonly ValType[], readonly results: readonly ValType[] = []) {}
+  constructor(
+    readonly params: readonly ValType[],
+    readonly results: readonly ValType[] = [],
+  ) {}
 
   /** A new local of type t; returns its index. */
   local(t: ValType): number {
@@ -86,38 +121,104 @@ export class Code {
   }
 
   // ---- control (blocks without results)
-  block(): this { return this.op(0x02, 0x40); }
-  loop(): this { return this.op(0x03, 0x40); }
-  if(): this { return this.op(0x04, 0x40); }
-  else(): this { return this.op(0x05); }
-  end(): this { return this.op(0x0b); }
-  br(depth: number): this { this.op(0x0c); uleb(this.bytes, depth); return this; }
-  brIf(depth: number): this { this.op(0x0d); uleb(this.bytes, depth); return this; }
+  block(): this {
+    return this.op(0x02, 0x40);
+  }
+  loop(): this {
+    return this.op(0x03, 0x40);
+  }
+  if(): this {
+    return this.op(0x04, 0x40);
+  }
+  else(): this {
+    return this.op(0x05);
+  }
+  end(): this {
+    return this.op(0x0b);
+  }
+  br(depth: number): this {
+    this.op(0x0c);
+    uleb(this.bytes, depth);
+    return this;
+  }
+  brIf(depth: number): this {
+    this.op(0x0d);
+    uleb(this.bytes, depth);
+    return this;
+  }
 
   // ---- locals
-  get(i: number): this { this.op(0x20); uleb(this.bytes, i); return this; }
-  set(i: number): this { this.op(0x21); uleb(this.bytes, i); return this; }
-  tee(i: number): this { this.op(0x22); uleb(this.bytes, i); return this; }
+  get(i: number): this {
+    this.op(0x20);
+    uleb(this.bytes, i);
+    return this;
+  }
+  set(i: number): this {
+    this.op(0x21);
+    uleb(this.bytes, i);
+    return this;
+  }
+  tee(i: number): this {
+    this.op(0x22);
+    uleb(this.bytes, i);
+    return this;
+  }
 
   // ---- i32
-  i32(v: number): this { this.op(0x41); sleb(this.bytes, v); return this; }
-  i32Eqz(): this { return this.op(0x45); }
-  i32LtU(): this { return this.op(0x49); }
-  i32Add(): this { return this.op(0x6a); }
-  i32Sub(): this { return this.op(0x6b); }
-  i32Mul(): this { return this.op(0x6c); }
-  i32And(): this { return this.op(0x71); }
-  i32ShrU(): this { return this.op(0x76); }
+  i32(v: number): this {
+    this.op(0x41);
+    sleb(this.bytes, v);
+    return this;
+  }
+  i32Eqz(): this {
+    return this.op(0x45);
+  }
+  i32LtU(): this {
+    return this.op(0x49);
+  }
+  i32Add(): this {
+    return this.op(0x6a);
+  }
+  i32Sub(): this {
+    return this.op(0x6b);
+  }
+  i32Mul(): this {
+    return this.op(0x6c);
+  }
+  i32And(): this {
+    return this.op(0x71);
+  }
+  i32ShrU(): this {
+    return this.op(0x76);
+  }
   /** local[i] += v (i32). */
-  addTo(i: number, v: number): this { return this.get(i).i32(v).i32Add().set(i); }
+  addTo(i: number, v: number): this {
+    return this.get(i).i32(v).i32Add().set(i);
+  }
   /** local[i] += local[j] (i32). */
-  addLocal(i: number, j: number): this { return this.get(i).get(j).i32Add().set(i); }
+  addLocal(i: number, j: number): this {
+    return this.get(i).get(j).i32Add().set(i);
+  }
 
   // ---- SIMD
-  simd(op: SimdOp): this { this.op(0xfd); uleb(this.bytes, op); return this; }
+  simd(op: SimdOp): this {
+    this.op(0xfd);
+    uleb(this.bytes, op);
+    return this;
+  }
   /** v128.load at (address on the stack) + offset; alignment hint 1 (unaligned access is allowed). */
-  load(offset = 0): this { this.simd(Simd.Load); this.op(0x00); uleb(this.bytes, offset); return this; }
-  store(offset = 0): this { this.simd(Simd.Store); this.op(0x00); uleb(this.bytes, offset); return this; }
+  load(offset = 0): this {
+    this.simd(Simd.Load);
+    this.op(0x00);
+    uleb(this.bytes, offset);
+    return this;
+  }
+  store(offset = 0): this {
+    this.simd(Simd.Store);
+    this.op(0x00);
+    uleb(this.bytes, offset);
+    return this;
+  }
   /** v128.const from four float32 lanes. */
   f32x4Const(a: number, b = a, c = a, d = a): this {
     const v = new Uint8Array(new Float32Array([a, b, c, d]).buffer);

@@ -41,8 +41,7 @@ export const UNARY: Readonly<Record<string, UnaryOpDef>> = {
   Relu6: {
     js: "x > 0 ? (x < 6 ? x : 6) : 0",
     consts: [0, 6],
-    emit: (c, x, k) => void c.get(x).get(k(6)).get(x).get(k(6)).simd(s.F32x4Lt).simd(s.Bitselect)
-      .get(k(0)).get(x).get(k(0)).simd(s.F32x4Gt).simd(s.Bitselect),
+    emit: (c, x, k) => void c.get(x).get(k(6)).get(x).get(k(6)).simd(s.F32x4Lt).simd(s.Bitselect).get(k(0)).get(x).get(k(0)).simd(s.F32x4Gt).simd(s.Bitselect),
   },
   Neg: un("-x", s.F32x4Neg),
   Abs: un("Math.abs(x)", s.F32x4Abs),
@@ -60,8 +59,14 @@ export const BINARY: Readonly<Record<string, BinaryOpDef>> = {
   Mul: bin("a * b", s.F32x4Mul),
   RealDiv: bin("a / b", s.F32x4Div),
   // (a >= b || a !== a) ? a : b, and the mirror: keeps a's signed zero on ties, NaN from either side.
-  Maximum: { js: "(a >= b || a !== a) ? a : b", emit: (c, a, b) => void c.get(a).get(b).get(a).get(b).simd(s.F32x4Ge).get(a).get(a).simd(s.F32x4Ne).simd(s.Or).simd(s.Bitselect) },
-  Minimum: { js: "(a <= b || a !== a) ? a : b", emit: (c, a, b) => void c.get(a).get(b).get(a).get(b).simd(s.F32x4Le).get(a).get(a).simd(s.F32x4Ne).simd(s.Or).simd(s.Bitselect) },
+  Maximum: {
+    js: "(a >= b || a !== a) ? a : b",
+    emit: (c, a, b) => void c.get(a).get(b).get(a).get(b).simd(s.F32x4Ge).get(a).get(a).simd(s.F32x4Ne).simd(s.Or).simd(s.Bitselect),
+  },
+  Minimum: {
+    js: "(a <= b || a !== a) ? a : b",
+    emit: (c, a, b) => void c.get(a).get(b).get(a).get(b).simd(s.F32x4Le).get(a).get(a).simd(s.F32x4Ne).simd(s.Or).simd(s.Bitselect),
+  },
   // a * (b > 0): a times 1 or 0 (so -0 for negative a, NaN for infinite a where b <= 0).
   ReluGrad: { js: "a * (b > 0)", consts: [0, 1], emit: (c, a, b, k) => void c.get(a).get(b).get(k(0)).simd(s.F32x4Gt).get(k(1)).simd(s.And).simd(s.F32x4Mul) },
   // (b > 0 && b < 6) ? a : 0
@@ -96,7 +101,9 @@ function unaryFn(name: string, def: UnaryOpDef): FuncDef {
   c.get(x).get(n).i32Add().set(end);
   c.loop();
   for (let j = 0; j < UNROLL; j++) {
-    c.get(x).load(16 * j).set(v);
+    c.get(x)
+      .load(16 * j)
+      .set(v);
     c.get(o);
     def.emit(c, v, k);
     c.store(16 * j);
@@ -125,8 +132,12 @@ function periodicFn(name: string, def: BinaryOpDef, periodicA: boolean): FuncDef
   c.get(per).set(q).get(per).get(p).i32Add().set(qEnd);
   c.loop();
   for (let j = 0; j < UNROLL; j++) {
-    c.get(periodicA ? q : full).load(16 * j).set(va);
-    c.get(periodicA ? full : q).load(16 * j).set(vb);
+    c.get(periodicA ? q : full)
+      .load(16 * j)
+      .set(va);
+    c.get(periodicA ? full : q)
+      .load(16 * j)
+      .set(vb);
     c.get(o);
     def.emit(c, va, vb, k);
     c.store(16 * j);
@@ -147,11 +158,15 @@ function scalarFn(name: string, def: BinaryOpDef, scalarA: boolean): FuncDef {
   const [end] = [c.local(I32)];
   const [va, vb] = [c.local(V128), c.local(V128)];
   const k = constants(c, def.consts);
-  c.get(scalarA ? a : b).simd(s.F32x4Splat).set(scalarA ? va : vb);
+  c.get(scalarA ? a : b)
+    .simd(s.F32x4Splat)
+    .set(scalarA ? va : vb);
   c.get(full).get(n).i32Add().set(end);
   c.loop();
   for (let j = 0; j < UNROLL; j++) {
-    c.get(full).load(16 * j).set(scalarA ? vb : va);
+    c.get(full)
+      .load(16 * j)
+      .set(scalarA ? vb : va);
     c.get(o);
     def.emit(c, va, vb, k);
     c.store(16 * j);
@@ -172,8 +187,11 @@ function scalarFn(name: string, def: BinaryOpDef, scalarA: boolean): FuncDef {
  * C % 4 != 0, then for the whole groups.
  * `perWindow` locals advance by cb (C*4 bytes, one output pixel) per window.
  */
-function windowLoops(c: Code, g: { base: number; pairs: number; rowBytes: number; outW: number; cb: number; perWindow: number[] },
-  body: (t: number, k: number, tail: boolean) => void): void {
+function windowLoops(
+  c: Code,
+  g: { base: number; pairs: number; rowBytes: number; outW: number; cb: number; perWindow: number[] },
+  body: (t: number, k: number, tail: boolean) => void,
+): void {
   const [r, rEnd, pa, w, k, t, full, twoRow] = [c.local(I32), c.local(I32), c.local(I32), c.local(I32), c.local(I32), c.local(I32), c.local(I32), c.local(I32)];
   c.get(g.rowBytes).get(g.rowBytes).i32Add().set(twoRow);
   c.get(g.cb).i32(-16).i32And().set(full);

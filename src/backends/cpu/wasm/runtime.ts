@@ -72,7 +72,10 @@ export class WasmKernels {
   private readonly un = new Map<string, Fn>();
   private readonly bin = new Map<string, { vp: Fn; pv: Fn; vs: Fn; sv: Fn }>();
 
-  constructor(api: WasmApi, private readonly memory: WasmMemory = new api.Memory({ initial: 16 })) {
+  constructor(
+    api: WasmApi,
+    private readonly memory: WasmMemory = new api.Memory({ initial: 16 }),
+  ) {
     const module = new api.Module(buildKernelModule());
     this.fn = new api.Instance(module, { env: { memory } }).exports as Record<string, Fn>;
     this.f32 = new Float32Array(memory.buffer);
@@ -123,7 +126,15 @@ export class WasmKernels {
    * dimensions only (its shape, less leading 1s, ends the output shape: a bias [C] against [rows, C]).
    * False for other broadcasts or ops without a kernel.
    */
-  binary(op: string, a: Float32Array, aShape: readonly number[], b: Float32Array, bShape: readonly number[], shape: readonly number[], o: Float32Array): boolean {
+  binary(
+    op: string,
+    a: Float32Array,
+    aShape: readonly number[],
+    b: Float32Array,
+    bShape: readonly number[],
+    shape: readonly number[],
+    o: Float32Array,
+  ): boolean {
     if (!BINARY[op]) return false;
     const n = o.length;
     const aN = a.length;
@@ -314,7 +325,8 @@ export function wasmKernels(): WasmKernels | null {
   } catch {
     instance = null; // no SIMD (or no memory): the JS loops serve
   }
-  if (debugOn("kernels") && typeof process !== "undefined") process.stderr.write(`tsflow kernels: WebAssembly SIMD kernels ${instance ? "built" : "unavailable; JS loops run"}\n`);
+  if (debugOn("kernels") && typeof process !== "undefined")
+    process.stderr.write(`tsflow kernels: WebAssembly SIMD kernels ${instance ? "built" : "unavailable; JS loops run"}\n`);
   return instance;
 }
 
@@ -335,7 +347,16 @@ export function tryWasmUnary(op: string, expr: string, x: Float32Array, o: Float
 }
 
 /** float32 binary elementwise op (same shapes, scalar, leading broadcast) through wasm when it pays. */
-export function tryWasmBinary(op: string, expr: string, a: Float32Array, aShape: readonly number[], b: Float32Array, bShape: readonly number[], shape: readonly number[], o: Float32Array): boolean {
+export function tryWasmBinary(
+  op: string,
+  expr: string,
+  a: Float32Array,
+  aShape: readonly number[],
+  b: Float32Array,
+  bShape: readonly number[],
+  shape: readonly number[],
+  o: Float32Array,
+): boolean {
   if (BINARY[op]?.js !== expr || !(a instanceof Float32Array) || !(b instanceof Float32Array) || !(o instanceof Float32Array)) return false;
   return use(o.length, MIN_BINARY)?.binary(op, a, aShape, b, bShape, shape, o) ?? false;
 }

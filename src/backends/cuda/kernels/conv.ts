@@ -22,8 +22,21 @@ import { FLOATS, hostInts, INT_LIMIT, NHWC } from "./util.js";
 const CHUNK_ELEMS = 2 ** 26;
 
 interface ConvGeom {
-  n: number; H: number; W: number; C: number; OH: number; OW: number; OC: number;
-  kH: number; kW: number; sH: number; sW: number; dH: number; dW: number; padT: number; padL: number;
+  n: number;
+  H: number;
+  W: number;
+  C: number;
+  OH: number;
+  OW: number;
+  OC: number;
+  kH: number;
+  kW: number;
+  sH: number;
+  sW: number;
+  dH: number;
+  dW: number;
+  padT: number;
+  padL: number;
   /** Patch length kH*kW*C. */
   K: number;
   /** The input is its own patch matrix (1x1 window, stride 1, no padding). */
@@ -34,9 +47,23 @@ function convGeom(x: readonly number[], f: readonly number[], attrs: Attrs): Con
   if (x.length !== 4 || f.length !== 4 || x[3] !== f[2]) return null;
   const [wh, ww] = windows(x, [f[0], f[1]], attrs, false, false);
   const g: ConvGeom = {
-    n: x[0], H: x[1], W: x[2], C: x[3], OH: wh.out, OW: ww.out, OC: f[3],
-    kH: wh.k, kW: ww.k, sH: wh.s, sW: ww.s, dH: wh.d, dW: ww.d, padT: wh.pad, padL: ww.pad,
-    K: f[0] * f[1] * f[2], pointwise: false,
+    n: x[0],
+    H: x[1],
+    W: x[2],
+    C: x[3],
+    OH: wh.out,
+    OW: ww.out,
+    OC: f[3],
+    kH: wh.k,
+    kW: ww.k,
+    sH: wh.s,
+    sW: ww.s,
+    dH: wh.d,
+    dW: ww.d,
+    padT: wh.pad,
+    padL: ww.pad,
+    K: f[0] * f[1] * f[2],
+    pointwise: false,
   };
   g.pointwise = g.kH === 1 && g.kW === 1 && g.sH === 1 && g.sW === 1 && g.padT === 0 && g.padL === 0 && g.OH === g.H && g.OW === g.W;
   // 32-bit indices inside the kernels: one image's patch rows and planes must fit.
@@ -79,8 +106,22 @@ function filterTiled(g: ConvGeom, esz: number): number | null {
 }
 
 function directArgs(b: KernelContext, g: ConvGeom, total: number): void {
-  b.ctx.argI32(total).argI32(g.H).argI32(g.W).argI32(g.C).argI32(g.OH).argI32(g.OW).argI32(g.OC)
-    .argI32(g.kH).argI32(g.kW).argI32(g.sH).argI32(g.sW).argI32(g.dH).argI32(g.dW).argI32(g.padT).argI32(g.padL);
+  b.ctx
+    .argI32(total)
+    .argI32(g.H)
+    .argI32(g.W)
+    .argI32(g.C)
+    .argI32(g.OH)
+    .argI32(g.OW)
+    .argI32(g.OC)
+    .argI32(g.kH)
+    .argI32(g.kW)
+    .argI32(g.sH)
+    .argI32(g.sW)
+    .argI32(g.dH)
+    .argI32(g.dW)
+    .argI32(g.padT)
+    .argI32(g.padL);
 }
 
 /** 32-bit indices for whole tensors in the direct kernels. */
@@ -132,8 +173,24 @@ const conv2d: CudaKernelDef = {
       const smem = pixelKernel(g, g.OC, esz);
       if (smem !== null) {
         const pixels = g.n * g.OH * g.OW;
-        b.ctx.argPtr(x.ptr).argPtr(f.ptr).argPtr(out.ptr).argI32(pixels).argI32(g.H).argI32(g.W).argI32(g.C).argI32(g.OH).argI32(g.OW)
-          .argI32(g.kH).argI32(g.kW).argI32(g.sH).argI32(g.sW).argI32(g.dH).argI32(g.dW).argI32(g.padT).argI32(g.padL);
+        b.ctx
+          .argPtr(x.ptr)
+          .argPtr(f.ptr)
+          .argPtr(out.ptr)
+          .argI32(pixels)
+          .argI32(g.H)
+          .argI32(g.W)
+          .argI32(g.C)
+          .argI32(g.OH)
+          .argI32(g.OW)
+          .argI32(g.kH)
+          .argI32(g.kW)
+          .argI32(g.sH)
+          .argI32(g.sW)
+          .argI32(g.dH)
+          .argI32(g.dW)
+          .argI32(g.padT)
+          .argI32(g.padL);
         const fn = b.fn(`convpx.${dt}.${g.OC}`, "conv_fwd_px", () => convPixelSource(storageType(dt), g.OC));
         b.launch(fn, Math.min(b.grid(pixels), b.ctx.info.multiprocessors * 8), 256, 1, smem);
         return [out];
@@ -185,8 +242,24 @@ const conv2dBackpropInput: CudaKernelDef = {
       const smem = pixelKernel(g, g.C, esz);
       if (smem !== null) {
         const pixels = g.n * g.H * g.W;
-        b.ctx.argPtr(dy.ptr).argPtr(f.ptr).argPtr(dx.ptr).argI32(pixels).argI32(g.H).argI32(g.W).argI32(g.OC).argI32(g.OH).argI32(g.OW)
-          .argI32(g.kH).argI32(g.kW).argI32(g.sH).argI32(g.sW).argI32(g.dH).argI32(g.dW).argI32(g.padT).argI32(g.padL);
+        b.ctx
+          .argPtr(dy.ptr)
+          .argPtr(f.ptr)
+          .argPtr(dx.ptr)
+          .argI32(pixels)
+          .argI32(g.H)
+          .argI32(g.W)
+          .argI32(g.OC)
+          .argI32(g.OH)
+          .argI32(g.OW)
+          .argI32(g.kH)
+          .argI32(g.kW)
+          .argI32(g.sH)
+          .argI32(g.sW)
+          .argI32(g.dH)
+          .argI32(g.dW)
+          .argI32(g.padT)
+          .argI32(g.padL);
         const fn = b.fn(`convpx.${dt}.${g.C}`, "conv_bwd_in_px", () => convPixelSource(storageType(dt), g.C));
         b.launch(fn, Math.min(b.grid(pixels), b.ctx.info.multiprocessors * 8), 256, 1, smem);
         return [dx];
@@ -246,10 +319,34 @@ const conv2dBackpropFilter: CudaKernelDef = {
       // Enough blocks to hide the gathers' latency (up to 8 per multiprocessor), partials within 32 MiB.
       const blocks = Math.max(1, Math.min(b.ctx.info.multiprocessors * 8, Math.ceil(positions / TP), Math.floor(2 ** 22 / KO)));
       const part = b.empty("float64", [blocks * KO], "Conv2DBackpropFilter");
-      b.ctx.argPtr(x.ptr).argPtr(dy.ptr).argPtr(part.ptr).argI32(positions).argI32(g.K).argI32(g.H).argI32(g.W).argI32(g.C)
-        .argI32(g.OH).argI32(g.OW).argI32(g.OC).argI32(g.kW).argI32(g.sH).argI32(g.sW).argI32(g.dH).argI32(g.dW).argI32(g.padT).argI32(g.padL).argI32(TP);
+      b.ctx
+        .argPtr(x.ptr)
+        .argPtr(dy.ptr)
+        .argPtr(part.ptr)
+        .argI32(positions)
+        .argI32(g.K)
+        .argI32(g.H)
+        .argI32(g.W)
+        .argI32(g.C)
+        .argI32(g.OH)
+        .argI32(g.OW)
+        .argI32(g.OC)
+        .argI32(g.kW)
+        .argI32(g.sH)
+        .argI32(g.sW)
+        .argI32(g.dH)
+        .argI32(g.dW)
+        .argI32(g.padT)
+        .argI32(g.padL)
+        .argI32(TP);
       const G = groupOf(g, esz);
-      b.launch(b.fn(`convfilter.${dt}.${G}`, "conv_bwd_filter", () => convFilterSource(storageType(dt), G)), blocks, 256, 1, smem);
+      b.launch(
+        b.fn(`convfilter.${dt}.${G}`, "conv_bwd_filter", () => convFilterSource(storageType(dt), G)),
+        blocks,
+        256,
+        1,
+        smem,
+      );
       sumPartials(b, part, df, blocks, KO);
       b.dispose(part);
       return [df];

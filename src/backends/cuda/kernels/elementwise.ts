@@ -69,7 +69,9 @@ function elementwiseSupports(spec: ElementwiseSpec, arity: 1 | 2) {
  * is not checked (TensorFlow's GPU kernels do not check either).
  */
 const INT_CHECKS: Record<string, (v: number) => boolean> = {
-  FloorDiv: (v) => v === 0, FloorMod: (v) => v === 0, Pow: (v) => v < 0,
+  FloorDiv: (v) => v === 0,
+  FloorMod: (v) => v === 0,
+  Pow: (v) => v < 0,
 };
 
 export function binaryKernel(type: string, spec: ElementwiseSpec): CudaKernelDef {
@@ -105,7 +107,8 @@ export function binaryOp(b: KernelContext, type: string, spec: ElementwiseSpec, 
   else if (ny === 1 && nx === n) variant = "ew_vs";
   else {
     plan = collapseBroadcast(shape, x.shape, y.shape);
-    if (plan.dims.length > MAX_BCAST_RANK) throw new InvalidArgumentError(`${type}: broadcasting over more than ${MAX_BCAST_RANK} distinct dimensions is not supported on the GPU`);
+    if (plan.dims.length > MAX_BCAST_RANK)
+      throw new InvalidArgumentError(`${type}: broadcasting over more than ${MAX_BCAST_RANK} distinct dimensions is not supported on the GPU`);
     variant = "ew_bc";
     // A row broadcast over rows (a bias over [..., C]): a cheaper kernel than the general one.
     const d1 = plan.dims[1];
@@ -233,7 +236,10 @@ export const elementwiseKernels: CudaKernelTable = {
       const fn = b.fn(`select.${x.dtype}.${i64 ? 64 : 32}`, "select_v2", () => selectSource(x.dtype, i64));
       b.ctx.argPtr(c.ptr).argPtr(x.ptr).argPtr(y.ptr).argPtr(out.ptr);
       argI(b, i64, n);
-      b.ctx.argI32(sizes[0] === n ? 1 : 0).argI32(sizes[1] === n ? 1 : 0).argI32(sizes[2] === n ? 1 : 0);
+      b.ctx
+        .argI32(sizes[0] === n ? 1 : 0)
+        .argI32(sizes[1] === n ? 1 : 0)
+        .argI32(sizes[2] === n ? 1 : 0);
       b.launch(fn, b.grid(n));
       return [out];
     },

@@ -25,7 +25,19 @@ export function cudaKernels(): Map<OpType, CudaKernelDef> {
     const arity = def.dtypeGroups?.[0]?.length === 2 ? 2 : 1;
     t.set(def.type, arity === 2 ? binaryKernel(def.type, ew) : unaryKernel(def.type, ew));
   }
-  const families = [elementwiseKernels, reduceKernels, matmulKernels, softmaxKernels, movementKernels, shapeKernels, convKernels, poolKernels, normKernels, randomKernels, trainingKernels];
+  const families = [
+    elementwiseKernels,
+    reduceKernels,
+    matmulKernels,
+    softmaxKernels,
+    movementKernels,
+    shapeKernels,
+    convKernels,
+    poolKernels,
+    normKernels,
+    randomKernels,
+    trainingKernels,
+  ];
   for (const family of families) for (const [type, k] of Object.entries(family) as [OpType, CudaKernelDef][]) t.set(type, k);
   return t;
 }

@@ -53,7 +53,16 @@ function contiguousStrides(shape: readonly number[]): number[] {
  * element offsets. Dims of size 1 are dropped and dims both sides walk contiguously are merged; a fully
  * contiguous copy is one cuMemcpyDtoDAsync. Returns false when more than MAX_BCAST_RANK dims remain.
  */
-function stridedCopy(b: KernelContext, src: CudaHandle, dst: CudaHandle, dims: readonly number[], ss: readonly number[], ds: readonly number[], sbase: number, dbase: number): boolean {
+function stridedCopy(
+  b: KernelContext,
+  src: CudaHandle,
+  dst: CudaHandle,
+  dims: readonly number[],
+  ss: readonly number[],
+  ds: readonly number[],
+  sbase: number,
+  dbase: number,
+): boolean {
   const n = sizeOf(dims);
   if (n === 0) return true;
   // A pointer that is not a number would reach the GPU as garbage and fault the context: refuse it here.
@@ -86,7 +95,11 @@ function stridedCopy(b: KernelContext, src: CudaHandle, dst: CudaHandle, dims: r
   const pad = (v: number[], fill: number) => [...v, ...new Array(MAX_BCAST_RANK - v.length).fill(fill)];
   b.ctx.argPtr(src.ptr).argPtr(dst.ptr);
   argI(b, i64, n);
-  b.ctx.argI32(D.length).argI64(sbase).argI64(dbase).argI64s([...pad(D, 1), ...pad(S, 0), ...pad(T, 0)]);
+  b.ctx
+    .argI32(D.length)
+    .argI64(sbase)
+    .argI64(dbase)
+    .argI64s([...pad(D, 1), ...pad(S, 0), ...pad(T, 0)]);
   b.launch(fn, b.grid(n));
   return true;
 }
@@ -100,8 +113,16 @@ function inferShapes(b: KernelContext, type: string, inputs: readonly CudaHandle
 }
 
 /** A movement op: `plan` gives the output shapes and, per output, the copies that fill it. */
-function movement(type: string, host: readonly number[], plan: (b: KernelContext, ins: CudaHandle[], attrs: Attrs, shapes: number[][]) =>
-  { copies: { out: number; src: number; dims: number[]; ss: number[]; ds: number[]; sbase: number; dbase: number }[] } | null): CudaKernelDef {
+function movement(
+  type: string,
+  host: readonly number[],
+  plan: (
+    b: KernelContext,
+    ins: CudaHandle[],
+    attrs: Attrs,
+    shapes: number[][],
+  ) => { copies: { out: number; src: number; dims: number[]; ss: number[]; ds: number[]; sbase: number; dbase: number }[] } | null,
+): CudaKernelDef {
   return {
     host,
     supports: (d) => d.every((x, i) => host.includes(i) || STORABLE.has(x)),
@@ -215,15 +236,42 @@ export const movementKernels: CudaKernelTable = {
   }),
   Unpack: movement("Unpack", [], (_b, [x], attrs, shapes) => {
     const a = norm(attrs.axis as number, x.shape.length);
-    return { copies: pieces(x, 0, shapes, a, (s) => [...s.slice(0, a), 1, ...s.slice(a)], () => 1) };
+    return {
+      copies: pieces(
+        x,
+        0,
+        shapes,
+        a,
+        (s) => [...s.slice(0, a), 1, ...s.slice(a)],
+        () => 1,
+      ),
+    };
   }),
   Split: movement("Split", [0], (b, [dim, x], _attrs, shapes) => {
     const a = norm(hostInts(b, dim)[0], x.shape.length);
-    return { copies: pieces(x, 1, shapes, a, (s) => s, (s) => s[a]) };
+    return {
+      copies: pieces(
+        x,
+        1,
+        shapes,
+        a,
+        (s) => s,
+        (s) => s[a],
+      ),
+    };
   }),
   SplitV: movement("SplitV", [1, 2], (b, [x, , dim], _attrs, shapes) => {
     const a = norm(hostInts(b, dim)[0], x.shape.length);
-    return { copies: pieces(x, 0, shapes, a, (s) => s, (s) => s[a]) };
+    return {
+      copies: pieces(
+        x,
+        0,
+        shapes,
+        a,
+        (s) => s,
+        (s) => s[a],
+      ),
+    };
   }),
   OneHot: {
     host: [1],
@@ -249,5 +297,5 @@ export const movementKernels: CudaKernelTable = {
       b.launch(fn, b.grid(n));
       return [out];
     },
-   },
+  },
 };

@@ -14,7 +14,20 @@ import { hostInts, INT_LIMIT, NHWC } from "./util.js";
  * through transposes, layout.ts); cuDNN for the max-pooling forward pass. Sources: sources/pool.ts.
  */
 
-interface PoolGeom { n: number; H: number; W: number; C: number; OH: number; OW: number; kH: number; kW: number; sH: number; sW: number; padT: number; padL: number }
+interface PoolGeom {
+  n: number;
+  H: number;
+  W: number;
+  C: number;
+  OH: number;
+  OW: number;
+  kH: number;
+  kW: number;
+  sH: number;
+  sW: number;
+  padT: number;
+  padL: number;
+}
 
 function poolGeom(x: readonly number[], attrs: Attrs): PoolGeom | null {
   if (x.length !== 4) return null;
@@ -25,8 +38,19 @@ function poolGeom(x: readonly number[], attrs: Attrs): PoolGeom | null {
 }
 
 function poolArgs(b: KernelContext, g: PoolGeom, total: number): void {
-  b.ctx.argI32(total).argI32(g.H).argI32(g.W).argI32(g.C).argI32(g.OH).argI32(g.OW)
-    .argI32(g.kH).argI32(g.kW).argI32(g.sH).argI32(g.sW).argI32(g.padT).argI32(g.padL);
+  b.ctx
+    .argI32(total)
+    .argI32(g.H)
+    .argI32(g.W)
+    .argI32(g.C)
+    .argI32(g.OH)
+    .argI32(g.OW)
+    .argI32(g.kH)
+    .argI32(g.kW)
+    .argI32(g.sH)
+    .argI32(g.sW)
+    .argI32(g.padT)
+    .argI32(g.padL);
 }
 
 const POOL_DTYPES: ReadonlySet<DType> = new Set(["float32", "float64", "int32"]);

@@ -31,7 +31,12 @@ function randomKernel(kind: "uniform" | "normal" | "truncated"): CudaKernelDef {
       const [k0, k1] = rng.key;
       const fn = b.fn(`random.${dtype}`, kind, () => randomSource(storageType(dtype), dtype === "float32"));
       const base = Math.ceil(pos / 4);
-      b.ctx.argPtr(out.ptr).argI64(n).argI32(k0 | 0).argI32(k1 | 0).argI64(kind === "truncated" ? base : pos);
+      b.ctx
+        .argPtr(out.ptr)
+        .argI64(n)
+        .argI32(k0 | 0)
+        .argI32(k1 | 0)
+        .argI64(kind === "truncated" ? base : pos);
       b.launch(fn, b.grid(kind === "normal" ? Math.ceil(n / 2) : n));
       // What the kernel consumed: n draws; pairs for normals (an odd count wastes the last sine, as on the CPU);
       // truncated normals use their own blocks, after which the stream continues.
@@ -40,7 +45,6 @@ function randomKernel(kind: "uniform" | "normal" | "truncated"): CudaKernelDef {
     },
   };
 }
-
 
 export const randomKernels: CudaKernelTable = {
   RandomUniform: randomKernel("uniform"),

@@ -35,8 +35,13 @@ export function reductionPasses(shape: readonly number[], axes: readonly number[
 }
 
 const REDUCE_DTYPES: Record<ReduceKind, ReadonlySet<DType>> = {
-  sum: NUMERIC, mean: NUMERIC, prod: NUMERIC, max: NUMERIC, min: NUMERIC,
-  any: new Set(["bool"]), all: new Set(["bool"]),
+  sum: NUMERIC,
+  mean: NUMERIC,
+  prod: NUMERIC,
+  max: NUMERIC,
+  min: NUMERIC,
+  any: new Set(["bool"]),
+  all: new Set(["bool"]),
 };
 
 function reduceKernel(kind: ReduceKind): CudaKernelDef {
@@ -72,7 +77,15 @@ function reduceKernel(kind: ReduceKind): CudaKernelDef {
   };
 }
 
-export function reducePass(b: KernelContext, x: CudaHandle, kind: ReduceKind, p: { outer: number; R: number; inner: number }, outShape: readonly number[], count: number, noColumnSums = false): CudaHandle {
+export function reducePass(
+  b: KernelContext,
+  x: CudaHandle,
+  kind: ReduceKind,
+  p: { outer: number; R: number; inner: number },
+  outShape: readonly number[],
+  count: number,
+  noColumnSums = false,
+): CudaHandle {
   const { outer, R, inner } = p;
   const i64 = idx64(outer * R * inner);
   const key = `red.${kind}.${x.dtype}.${i64 ? 64 : 32}`;
@@ -85,7 +98,9 @@ export function reducePass(b: KernelContext, x: CudaHandle, kind: ReduceKind, p:
     if (outer >= sms * 2 || R < 16384) {
       const fn = b.fn(key, "red_rows", src);
       b.ctx.argPtr(x.ptr).argPtr(out.ptr);
-      I(outer); I(R); b.ctx.argF64(count);
+      I(outer);
+      I(R);
+      b.ctx.argF64(count);
       b.launch(fn, Math.min(outer, sms * 32), block);
       return out;
     }
@@ -95,11 +110,15 @@ export function reducePass(b: KernelContext, x: CudaHandle, kind: ReduceKind, p:
     const part = b.empty(x.dtype, [Math.ceil((outer * splits * reduceAccBytes(kind, x.dtype)) / bytesPerElement(x.dtype))], kind);
     const f1 = b.fn(key, "red_rows_p", src);
     b.ctx.argPtr(x.ptr).argPtr(part.ptr);
-    I(outer); I(R); I(seg);
+    I(outer);
+    I(R);
+    I(seg);
     b.launch(f1, outer, 256, splits);
     const f2 = b.fn(key, "red_rows_acc", src);
     b.ctx.argPtr(part.ptr).argPtr(out.ptr);
-    I(outer); I(splits); b.ctx.argF64(count);
+    I(outer);
+    I(splits);
+    b.ctx.argF64(count);
     b.launch(f2, Math.min(outer, sms * 32), splits >= 256 ? 256 : 32);
     b.dispose(part);
     return out;
@@ -116,7 +135,10 @@ export function reducePass(b: KernelContext, x: CudaHandle, kind: ReduceKind, p:
   if (total >= sms * 512 || R < 64) {
     const fn = b.fn(key, "red_cols", src);
     b.ctx.argPtr(x.ptr).argPtr(out.ptr);
-    I(outer); I(R); I(inner); b.ctx.argF64(count);
+    I(outer);
+    I(R);
+    I(inner);
+    b.ctx.argF64(count);
     b.launch(fn, b.grid(total));
     return out;
   }
@@ -126,11 +148,17 @@ export function reducePass(b: KernelContext, x: CudaHandle, kind: ReduceKind, p:
   const part = b.empty(x.dtype, [Math.ceil((outer * splits * inner * reduceAccBytes(kind, x.dtype)) / bytesPerElement(x.dtype))], kind);
   const f1 = b.fn(key, "red_cols_p", src);
   b.ctx.argPtr(x.ptr).argPtr(part.ptr);
-  I(outer); I(R); I(inner); I(seg);
+  I(outer);
+  I(R);
+  I(inner);
+  I(seg);
   b.launch(f1, b.grid(total), 256, splits);
   const f2 = b.fn(key, "red_cols_acc", src);
   b.ctx.argPtr(part.ptr).argPtr(out.ptr);
-  I(outer); I(splits); I(inner); b.ctx.argF64(count);
+  I(outer);
+  I(splits);
+  I(inner);
+  b.ctx.argF64(count);
   b.launch(f2, b.grid(total));
   b.dispose(part);
   return out;

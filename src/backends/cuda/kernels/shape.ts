@@ -15,8 +15,18 @@ const outType = (attrs: Attrs) => attrs.out_type as DType;
 const ints = (d: DType, v: readonly number[]) => (d === "int64" ? BigInt64Array.from(v.map((x) => BigInt(x))) : Int32Array.from(v));
 
 export const shapeKernels: CudaKernelTable = {
-  Shape: { host: [0], supports: (_d, a) => outType(a) === "int32" || outType(a) === "int64", attrKey: (a) => outType(a), run: (b, [x], a) => [b.write(ints(outType(a), x.shape), outType(a), [x.shape.length])] },
-  Size: { host: [0], supports: (_d, a) => outType(a) === "int32" || outType(a) === "int64", attrKey: (a) => outType(a), run: (b, [x], a) => [b.write(ints(outType(a), [sizeOf(x.shape)]), outType(a), [])] },
+  Shape: {
+    host: [0],
+    supports: (_d, a) => outType(a) === "int32" || outType(a) === "int64",
+    attrKey: (a) => outType(a),
+    run: (b, [x], a) => [b.write(ints(outType(a), x.shape), outType(a), [x.shape.length])],
+  },
+  Size: {
+    host: [0],
+    supports: (_d, a) => outType(a) === "int32" || outType(a) === "int64",
+    attrKey: (a) => outType(a),
+    run: (b, [x], a) => [b.write(ints(outType(a), [sizeOf(x.shape)]), outType(a), [])],
+  },
   Rank: { host: [0], run: (b, [x]) => [b.write(Int32Array.of(x.shape.length), "int32", [])] },
   BroadcastGradientArgs: {
     host: [0, 1],

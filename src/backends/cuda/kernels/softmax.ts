@@ -22,7 +22,8 @@ function softmaxKernel(mode: 0 | 1): CudaKernelDef {
       const i64 = idx64(n);
       const fn = b.fn(`softmax.${x.dtype}.int32.${i64 ? 64 : 32}`, "softmax", () => softmaxSource(x.dtype, "int32", i64));
       b.ctx.argPtr(x.ptr).argPtr(out.ptr);
-      argI(b, i64, rows); argI(b, i64, C);
+      argI(b, i64, rows);
+      argI(b, i64, C);
       b.ctx.argI32(mode);
       b.launch(fn, Math.min(rows, b.maxBlocks * 4), C >= 512 ? 256 : C >= 128 ? 128 : 32);
       return [out];
@@ -48,7 +49,8 @@ const xentKernel: CudaKernelDef = {
     const i64 = idx64(n);
     const fn = b.fn(`softmax.${x.dtype}.int32.${i64 ? 64 : 32}`, "xent", () => softmaxSource(x.dtype, "int32", i64));
     b.ctx.argPtr(x.ptr).argPtr(l.ptr).argPtr(loss.ptr).argPtr(grad.ptr);
-    argI(b, i64, rows); argI(b, i64, C);
+    argI(b, i64, rows);
+    argI(b, i64, C);
     b.launch(fn, Math.min(rows, b.maxBlocks * 4), C >= 512 ? 256 : C >= 128 ? 128 : 32);
     return [loss, grad];
   },
@@ -77,7 +79,8 @@ const sparseXentKernel: CudaKernelDef = {
     const i64 = idx64(n);
     const fn = b.fn(`softmax.${x.dtype}.${l.dtype}.${i64 ? 64 : 32}`, "sxent", () => softmaxSource(x.dtype, l.dtype, i64));
     b.ctx.argPtr(x.ptr).argPtr(l.ptr).argPtr(loss.ptr).argPtr(grad.ptr);
-    argI(b, i64, rows); argI(b, i64, C);
+    argI(b, i64, rows);
+    argI(b, i64, C);
     b.launch(fn, Math.min(rows, b.maxBlocks * 4), C >= 512 ? 256 : C >= 128 ? 128 : 32);
     return [loss, grad];
   },

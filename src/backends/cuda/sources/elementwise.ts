@@ -98,13 +98,20 @@ extern "C" __global__ void ew_u(const TI* __restrict__ X, TO* __restrict__ O, I 
 export function castExpr(from: DType, to: DType): string {
   const floatIn = from === "float32" || from === "float64";
   switch (to) {
-    case "float32": return "(float)v";
-    case "float64": return "(double)v";
-    case "bool": return "(unsigned char)(v != 0)";
-    case "int32": return floatIn ? "ts_toint32(ts_trunc(v))" : "(int)v";
-    case "uint8": return floatIn ? "ts_touint8(ts_trunc(v))" : "(unsigned char)v";
-    case "int64": return floatIn ? "(ts_isfinite(v) ? (long long)ts_trunc(v) : 0LL)" : "(long long)v";
-    default: throw new TranslateError(`no CUDA cast to ${to}`);
+    case "float32":
+      return "(float)v";
+    case "float64":
+      return "(double)v";
+    case "bool":
+      return "(unsigned char)(v != 0)";
+    case "int32":
+      return floatIn ? "ts_toint32(ts_trunc(v))" : "(int)v";
+    case "uint8":
+      return floatIn ? "ts_touint8(ts_trunc(v))" : "(unsigned char)v";
+    case "int64":
+      return floatIn ? "(ts_isfinite(v) ? (long long)ts_trunc(v) : 0LL)" : "(long long)v";
+    default:
+      throw new TranslateError(`no CUDA cast to ${to}`);
   }
 }
 

@@ -11,15 +11,19 @@ function reduceParts(kind: ReduceKind, dtype: DType): { acc: string; init: strin
   const float = dtype === "float32" || dtype === "float64";
   const ft = storageType(dtype);
   switch (kind) {
-    case "sum": case "mean":
+    case "sum":
+    case "mean":
       // float32 sums accumulate in double (the CPU reference does), integer sums in 64 bits, wrapping on store.
       return {
-        acc: float ? "double" : "long long", init: "0", comb: "((a) + (b))",
+        acc: float ? "double" : "long long",
+        init: "0",
+        comb: "((a) + (b))",
         fin: kind === "mean" ? (float ? "(TO)(a / count)" : "(count == 0 ? (TO)0 : (TO)(a / (long long)count))") : "(TO)(a)",
       };
     case "prod":
       return { acc: float ? "double" : "unsigned long long", init: "1", comb: "((a) * (b))", fin: "(TO)(a)" };
-    case "max": case "min": {
+    case "max":
+    case "min": {
       const gt = kind === "max" ? ">" : "<";
       if (float) {
         // NaN wins, as in TensorFlow.
@@ -27,7 +31,10 @@ function reduceParts(kind: ReduceKind, dtype: DType): { acc: string; init: strin
         return { acc: ft, init: `(${ft})(${inf})`, comb: `(((a) != (a)) ? (a) : (((b) != (b)) || ((b) ${gt} (a))) ? (b) : (a))`, fin: "(TO)(a)" };
       }
       const limits: Record<string, [string, string]> = {
-        int32: ["(-2147483647 - 1)", "2147483647"], uint8: ["0", "255"], bool: ["0", "255"], int64: ["(-9223372036854775807LL - 1)", "9223372036854775807LL"],
+        int32: ["(-2147483647 - 1)", "2147483647"],
+        uint8: ["0", "255"],
+        bool: ["0", "255"],
+        int64: ["(-9223372036854775807LL - 1)", "9223372036854775807LL"],
       };
       const [lo, hi] = limits[dtype];
       return { acc: dtype === "int64" ? "long long" : "int", init: kind === "max" ? lo : hi, comb: `(((b) ${gt} (a)) ? (b) : (a))`, fin: "(TO)(a)" };
