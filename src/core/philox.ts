@@ -57,7 +57,7 @@ export class Philox implements RandomSource {
     return this.#buf[this.#pos++];
   }
 
-  // A GPU kernel (backends/cuda/nn.ts) draws the same stream: it needs the key and the position of the next
+  // A GPU kernel (backends/cuda/kernels/random.ts) draws the same stream: it needs the key and the position of the next
   // draw (4 draws per counter value), and skips what it consumed.
   get key(): [number, number] {
     return [this.#k0, this.#k1];

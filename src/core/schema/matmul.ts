@@ -2,7 +2,7 @@ import type { DType } from "../dtype.js";
 import { matmulShape } from "../geometry/matmul.js";
 import { schemaRows } from "./types.js";
 
-/** Matrix products (gradients in src/ops/linalg.ts). */
+/** Matrix products (gradients in src/ops/matmul.ts). */
 const MATMUL_DTYPES: DType[] = ["float32", "float64", "int32", "int64"];
 
 export const MATMUL_OPS = schemaRows([

@@ -6,7 +6,7 @@ import { sameAsInput } from "./infer_util.js";
 import { schemaRows, type TensorSpec } from "./types.js";
 
 /**
- * Softmax, log-softmax and the cross-entropy losses (gradients and tf.nn functions in src/ops/nn.ts).
+ * Softmax, log-softmax and the cross-entropy losses (gradients and tf.nn functions in src/ops/softmax.ts).
  * TensorFlow's kernels take 2-D [batch, classes] inputs and its Python wrappers reshape other ranks; here
  * the ops accept any rank >= 1 with classes on the last axis (the leading dims are the batch).
  */
