@@ -4,7 +4,7 @@ import type { Tensor } from "../core/tensor.js";
 import type { Attrs } from "../core/schema/types.js";
 import { channelsFirst, FORMATS } from "../core/geometry/window.js";
 import type { TensorLike } from "../core/tensor_like.js";
-import { defineFunction, K, optional, param, signature, withDefault } from "../core/signature.js";
+import { defineFunction, type Example, K, optional, param, signature, withDefault } from "../core/signature.js";
 import { NAME, T } from "./params.js";
 import { execute, execute1 } from "./dispatch.js";
 import { defineGradients, GradFn, GradOp } from "./registry.js";
@@ -141,72 +141,19 @@ export const maxPool = poolNd(true);
 /** tf.nn.avg_pool(input, ksize, strides, padding, data_format=None, name): averages over in-bounds elements only. */
 export const avgPool = poolNd(false);
 
+/** A pool of one rank, as TensorFlow's max_pool2d, avg_pool2d, max_pool3d and avg_pool3d. */
+function fixedRankPool(op: "MaxPool" | "AvgPool" | "MaxPool3D" | "AvgPool3D", pyName: string, doc: string, nSpatial: 2 | 3, example: Example) {
+  const sig = signature(pyName, doc, poolParams(nSpatial === 2 ? "NHWC" : "NDHWC"), example);
+  return defineFunction(
+    sig,
+    (input, ksize, strides, padding, dataFormat, name): Tensor =>
+      execute1(op, [input], poolAttrs(op, { ksize, strides, padding, dataFormat, name }, nSpatial), name),
+  );
+}
 /** tf.nn.max_pool2d(input, ksize, strides, padding, data_format="NHWC", name): op MaxPool. */
-export const maxPool2d = defineFunction(
-  signature(
-    "nn.max_pool2d",
-    "2-D max pooling (op MaxPool).",
-    [
-      param("input", T.tensor, "The input tensor."),
-      param("ksize", INT_OR_LIST, "The window size per spatial dimension (1, N or N+2 values)."),
-      param("strides", INT_OR_LIST, "The window step per spatial dimension (1, N or N+2 values)."),
-      param("padding", PADDING, '"SAME", "VALID", or explicit [before, after] pairs per dimension.'),
-      optional("dataFormat", K.string, "The layout: NHWC (channels last, the default) or channels first."),
-      NAME,
-    ],
-    {
-      args: () => [
-        [
-          [
-            [[1], [2], [3]],
-            [[4], [5], [6]],
-            [[7], [8], [9]],
-          ],
-        ],
-        2,
-        1,
-        "VALID",
-      ],
-    },
-  ),
-  (input, ksizeArg, stridesArg, paddingArg, dataFormatArg, nameArg): Tensor => {
-    const a = { ksize: ksizeArg, strides: stridesArg, padding: paddingArg, dataFormat: dataFormatArg, name: nameArg };
-    return execute1("MaxPool", [input], poolAttrs("MaxPool", a, 2), a.name);
-  },
-);
+export const maxPool2d = fixedRankPool("MaxPool", "nn.max_pool2d", "2-D max pooling (op MaxPool).", 2, POOL_EXAMPLE);
 /** tf.nn.avg_pool2d(input, ksize, strides, padding, data_format="NHWC", name): op AvgPool. */
-export const avgPool2d = defineFunction(
-  signature(
-    "nn.avg_pool2d",
-    "2-D average pooling (op AvgPool).",
-    [
-      param("input", T.tensor, "The input tensor."),
-      param("ksize", INT_OR_LIST, "The window size per spatial dimension (1, N or N+2 values)."),
-      param("strides", INT_OR_LIST, "The window step per spatial dimension (1, N or N+2 values)."),
-      param("padding", PADDING, '"SAME", "VALID", or explicit [before, after] pairs per dimension.'),
-      optional("dataFormat", K.string, "The layout: NHWC (channels last, the default) or channels first."),
-      NAME,
-    ],
-    {
-      args: () => [
-        [
-          [
-            [[1], [2], [3]],
-            [[4], [5], [6]],
-            [[7], [8], [9]],
-          ],
-        ],
-        2,
-        1,
-        "VALID",
-      ],
-    },
-  ),
-  (input, ksizeArg, stridesArg, paddingArg, dataFormatArg, nameArg): Tensor => {
-    const a = { ksize: ksizeArg, strides: stridesArg, padding: paddingArg, dataFormat: dataFormatArg, name: nameArg };
-    return execute1("AvgPool", [input], poolAttrs("AvgPool", a, 2), a.name);
-  },
-);
+export const avgPool2d = fixedRankPool("AvgPool", "nn.avg_pool2d", "2-D average pooling (op AvgPool).", 2, POOL_EXAMPLE);
 /** tf.nn.max_pool1d(input, ksize, strides, padding, data_format="NWC", name). */
 export const maxPool1d = defineFunction(
   signature("nn.max_pool1d", "1-D max pooling (a 2-D pool over a height-1 image).", poolParams("NWC"), { args: () => [[[[1], [3], [2]]], 2, 1, "VALID"] }),
@@ -217,74 +164,25 @@ export const avgPool1d = defineFunction(
   signature("nn.avg_pool1d", "1-D average pooling (a 2-D pool over a height-1 image).", poolParams("NWC"), { args: () => [[[[1], [3], [2]]], 2, 1, "VALID"] }),
   (input, ksize, strides, padding, dataFormat, name) => pool1d("AvgPool", input, { ksize, strides, padding, dataFormat, name }, "avg_pool1d"),
 );
+const POOL3D_EXAMPLE = {
+  args: () => [
+    [
+      [
+        [
+          [[1], [2]],
+          [[3], [4]],
+        ],
+      ],
+    ],
+    1,
+    1,
+    "VALID",
+  ],
+};
 /** tf.nn.max_pool3d(input, ksize, strides, padding, data_format="NDHWC", name): op MaxPool3D. */
-export const maxPool3d = defineFunction(
-  signature(
-    "nn.max_pool3d",
-    "3-D max pooling (op MaxPool3D).",
-    [
-      param("input", T.tensor, "The input tensor."),
-      param("ksize", INT_OR_LIST, "The window size per spatial dimension (1, N or N+2 values)."),
-      param("strides", INT_OR_LIST, "The window step per spatial dimension (1, N or N+2 values)."),
-      param("padding", PADDING, '"SAME", "VALID", or explicit [before, after] pairs per dimension.'),
-      optional("dataFormat", K.string, "The layout: NDHWC (channels last, the default) or channels first."),
-      NAME,
-    ],
-    {
-      args: () => [
-        [
-          [
-            [
-              [[1], [2]],
-              [[3], [4]],
-            ],
-          ],
-        ],
-        1,
-        1,
-        "VALID",
-      ],
-    },
-  ),
-  (input, ksizeArg, stridesArg, paddingArg, dataFormatArg, nameArg): Tensor => {
-    const a = { ksize: ksizeArg, strides: stridesArg, padding: paddingArg, dataFormat: dataFormatArg, name: nameArg };
-    return execute1("MaxPool3D", [input], poolAttrs("MaxPool3D", a, 3), a.name);
-  },
-);
+export const maxPool3d = fixedRankPool("MaxPool3D", "nn.max_pool3d", "3-D max pooling (op MaxPool3D).", 3, POOL3D_EXAMPLE);
 /** tf.nn.avg_pool3d(input, ksize, strides, padding, data_format="NDHWC", name): op AvgPool3D. */
-export const avgPool3d = defineFunction(
-  signature(
-    "nn.avg_pool3d",
-    "3-D average pooling (op AvgPool3D).",
-    [
-      param("input", T.tensor, "The input tensor."),
-      param("ksize", INT_OR_LIST, "The window size per spatial dimension (1, N or N+2 values)."),
-      param("strides", INT_OR_LIST, "The window step per spatial dimension (1, N or N+2 values)."),
-      param("padding", PADDING, '"SAME", "VALID", or explicit [before, after] pairs per dimension.'),
-      optional("dataFormat", K.string, "The layout: NDHWC (channels last, the default) or channels first."),
-      NAME,
-    ],
-    {
-      args: () => [
-        [
-          [
-            [
-              [[1], [2]],
-              [[3], [4]],
-            ],
-          ],
-        ],
-        1,
-        1,
-        "VALID",
-      ],
-    },
-  ),
-  (input, ksizeArg, stridesArg, paddingArg, dataFormatArg, nameArg): Tensor => {
-    const a = { ksize: ksizeArg, strides: stridesArg, padding: paddingArg, dataFormat: dataFormatArg, name: nameArg };
-    return execute1("AvgPool3D", [input], poolAttrs("AvgPool3D", a, 3), a.name);
-  },
-);
+export const avgPool3d = fixedRankPool("AvgPool3D", "nn.avg_pool3d", "3-D average pooling (op AvgPool3D).", 3, POOL3D_EXAMPLE);
 
 /**
  * tf.nn.max_pool_with_argmax(input, ksize, strides, padding, data_format="NHWC", output_dtype=int64,
