@@ -15,6 +15,9 @@ const LAYERS = [
   ["variables"],
   ["runtime"],
   ["train"],
+  ["function"],
+  ["data"],
+  ["keras"],
   ["app", "config.ts"],
 ];
 const ROOT = ["setup.ts", "index.ts"];

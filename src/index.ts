@@ -369,10 +369,11 @@ export const compat = {
   },
 };
 
+export * as keras from "./keras/index.js";
+
 // ---- modules that do not exist yet: touching one raises tf.errors.UnimplementedError naming the member.
 // When a module lands, replace its line with the real export.
 const MEANWHILE = "Meanwhile, build models from tf.Variable, tf.matmul and tf.nn ops, and train them with tf.train optimizers";
-export const keras = notImplemented("tf.keras", MEANWHILE);
 export const data = notImplemented("tf.data", "Feed batches with Session.run's feedDict, or pass tensors to eager ops");
 export const summary = notImplemented("tf.summary");
 export const savedModel = notImplemented("tf.saved_model");

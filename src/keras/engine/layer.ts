@@ -1,0 +1,237 @@
+/**
+ * tf.keras.layers.Layer: the base every Keras layer and model extends. A layer owns weights (eager
+ * tf.Variables made by addWeight), builds them on its first call from the input's shape, and computes its
+ * outputs in call(). As in Python, an instance is callable: `new tf.keras.layers.Dense(10)(x)`.
+ *
+ * Called on concrete tensors it runs eagerly (or builds graph nodes inside a graph or a tf.function trace);
+ * called on KerasTensors (tf.keras.Input and what layers return for them) it records a node of a functional
+ * model instead, through the hook the functional engine installs (engine/functional.ts).
+ */
+import { inspect } from "node:util";
+import type { DType } from "../../core/dtype.js";
+import { InvalidArgumentError } from "../../core/errors.js";
+import type { Shape } from "../../core/shape.js";
+import type { Tensor } from "../../core/tensor.js";
+import type { Initializer } from "../../variables/initializers.js";
+import { Variable } from "../../variables/variable.js";
+import { KerasTensor } from "./keras_tensor.js";
+
+/** What a layer is called with and returns: one tensor or several (Keras's nested structures, flattened to arrays). */
+export type LayerIO = Tensor | readonly Tensor[];
+/** What a layer is called with symbolically (functional API). */
+export type SymbolicIO = KerasTensor | readonly KerasTensor[];
+
+/** The keyword arguments of a layer call (Keras's `training` and `mask`, plus layer-specific ones such as `initialState`). */
+export interface CallOptions {
+  training?: boolean;
+  mask?: Tensor | readonly (Tensor | null)[] | null;
+  [keyword: string]: unknown;
+}
+
+/** The constructor keywords every layer accepts (Keras's **kwargs of Layer.__init__). */
+export interface LayerArgs {
+  name?: string;
+  trainable?: boolean;
+  dtype?: DType;
+  /** The input's shape without the batch dimension; makes Sequential build at once (Keras's input_shape). */
+  inputShape?: Shape;
+  /** The input's shape with the batch dimension (Keras's batch_input_shape). */
+  batchInputShape?: Shape;
+  batchSize?: number;
+  /** Dense's and Embedding's shorthand for inputShape [inputDim]. */
+  inputDim?: number;
+}
+
+/** A weight regularizer: a penalty added to the model's loss (tf.keras.regularizers). */
+export interface Regularizer {
+  call(weight: Tensor): Tensor;
+}
+/** A weight constraint: a projection applied after each optimizer update (tf.keras.constraints). */
+export interface Constraint {
+  call(weight: Tensor): Tensor;
+}
+
+export interface AddWeightOptions {
+  shape: number[];
+  dtype?: DType;
+  initializer: Initializer;
+  regularizer?: Regularizer | null;
+  constraint?: Constraint | null;
+  trainable?: boolean;
+}
+
+/**
+ * Runs a layer call on KerasTensors (recording a functional node). Installed by engine/functional.ts so that
+ * this base stays free of the functional engine.
+ */
+type SymbolicCall = (layer: Layer, inputs: SymbolicIO, options: CallOptions) => SymbolicIO;
+let symbolicCall: SymbolicCall | null = null;
+/** @public (the functional engine, engine/functional.ts, calls it as it loads) */
+export function installSymbolicCall(fn: SymbolicCall): void {
+  symbolicCall = fn;
+}
+
+const layerCounts = new Map<string, number>();
+/** Keras's unique default names: dense, dense_1, dense_2, ... per snake_cased class name. */
+export function uniqueLayerName(base: string): string {
+  const n = layerCounts.get(base) ?? 0;
+  layerCounts.set(base, n + 1);
+  return n === 0 ? base : `${base}_${n}`;
+}
+function snakeCase(className: string): string {
+  return className
+    .replace(/([a-z0-9])([A-Z])/g, "$1_$2")
+    .replace(/([A-Z])([A-Z][a-z])/g, "$1_$2")
+    .toLowerCase();
+}
+
+export function isSymbolic(x: unknown): x is SymbolicIO {
+  return x instanceof KerasTensor || (Array.isArray(x) && x.length > 0 && x.every((t) => t instanceof KerasTensor));
+}
+
+/** A layer instance is callable on tensors (eager or graph) and on KerasTensors (functional API). */
+export interface Layer {
+  (inputs: KerasTensor, options?: CallOptions): KerasTensor;
+  (inputs: readonly KerasTensor[], options?: CallOptions): KerasTensor | KerasTensor[];
+  (inputs: Tensor, options?: CallOptions): Tensor;
+  (inputs: LayerIO, options?: CallOptions): Tensor | Tensor[];
+}
+
+// biome-ignore lint/suspicious/noUnsafeDeclarationMerging: the merged interface adds the call signature of the function the constructor returns
+export class Layer {
+  name!: string;
+  trainable!: boolean;
+  built!: boolean;
+  /** The dtype of the layer's weights and computations. */
+  dtype!: DType;
+  /** Whether the layer passes a mask on (Keras's supports_masking). */
+  supportsMasking!: boolean;
+  /** The batch input shape given to the constructor (inputShape, batchInputShape or inputDim), if any. */
+  batchInputShape!: Shape | undefined;
+  /** Regularization penalties of the last call (Keras's layer.losses for weight regularizers). */
+  protected weightRegularizers!: [Variable, Regularizer][];
+  protected ownTrainableWeights!: Variable[];
+  protected ownNonTrainableWeights!: Variable[];
+
+  constructor(args: LayerArgs = {}) {
+    // The instance is a function whose prototype is the subclass's, so that `layer(x)` calls __call__.
+    // Subclass field initialisers and constructor bodies then run on this function object.
+    const self = ((inputs: LayerIO | SymbolicIO, options?: CallOptions) => self.invoke(inputs, options)) as unknown as Layer;
+    delete (self as unknown as { name?: string }).name;
+    delete (self as unknown as { length?: number }).length;
+    Object.setPrototypeOf(self, new.target.prototype);
+    self.name = args.name ?? uniqueLayerName(snakeCase(new.target.name));
+    self.trainable = args.trainable ?? true;
+    self.built = false;
+    self.dtype = args.dtype ?? "float32";
+    self.supportsMasking = false;
+    self.weightRegularizers = [];
+    self.ownTrainableWeights = [];
+    self.ownNonTrainableWeights = [];
+    self.batchInputShape =
+      args.batchInputShape ??
+      (args.inputShape ? [args.batchSize ?? null, ...args.inputShape] : args.inputDim !== undefined ? [args.batchSize ?? null, args.inputDim] : undefined);
+    // biome-ignore lint/correctness/noConstructorReturn: a callable instance is the point (Keras layers are called like functions)
+    return self;
+  }
+
+  /** Creates the weights, knowing the input's shape; called once, before the first call. */
+  build(_inputShape: Shape | Shape[]): void {
+    this.built = true;
+  }
+
+  /** The layer's computation. `inputs` is what the layer was called with. */
+  call(inputs: LayerIO, _options: CallOptions = {}): Tensor | Tensor[] {
+    return inputs as Tensor | Tensor[];
+  }
+
+  /** The output's mask given the input's (Keras's compute_mask): by default the input mask if masking is supported. */
+  computeMask(_inputs: LayerIO, mask: CallOptions["mask"]): Tensor | readonly (Tensor | null)[] | null {
+    return this.supportsMasking ? (mask ?? null) : null;
+  }
+
+  /** Keras's __call__: builds on first use, then calls; on KerasTensors records a functional node. */
+  invoke(inputs: LayerIO | SymbolicIO, options: CallOptions = {}): Tensor | Tensor[] | KerasTensor | KerasTensor[] {
+    if (isSymbolic(inputs)) {
+      if (!symbolicCall) throw new InvalidArgumentError(`Layer ${this.name}: KerasTensors need the functional engine (import tsflow, not a deep module)`);
+      return symbolicCall(this, inputs, options) as KerasTensor | KerasTensor[];
+    }
+    const io = inputs as LayerIO;
+    if (!this.built) this.buildFrom(io);
+    return this.call(io, options);
+  }
+
+  /** Builds from concrete or graph tensors' shapes. */
+  protected buildFrom(inputs: LayerIO): void {
+    const shape = (t: Tensor): Shape => t.shape;
+    this.build(Array.isArray(inputs) ? (inputs as readonly Tensor[]).map(shape) : shape(inputs as Tensor));
+    this.built = true;
+  }
+
+  /** Creates a weight of this layer (an eager tf.Variable named `layer/name`). */
+  addWeight(name: string, options: AddWeightOptions): Variable {
+    const dtype = options.dtype ?? this.dtype;
+    const trainable = options.trainable ?? true;
+    const v = new Variable(() => options.initializer.call(options.shape, dtype), { name: `${this.name}/${name}`, trainable, dtype });
+    (trainable ? this.ownTrainableWeights : this.ownNonTrainableWeights).push(v);
+    if (options.regularizer) this.weightRegularizers.push([v, options.regularizer]);
+    if (options.constraint) weightConstraints.set(v, options.constraint);
+    return v;
+  }
+
+  /** The layers this layer holds in its own properties (a model's layers, a wrapper's inner layer), in order. */
+  get sublayers(): Layer[] {
+    const out: Layer[] = [];
+    for (const key of Object.keys(this)) {
+      const value = (this as unknown as Record<string, unknown>)[key];
+      if (value instanceof Layer && value !== this) out.push(value);
+      else if (Array.isArray(value)) for (const item of value) if (item instanceof Layer && item !== this) out.push(item);
+    }
+    return [...new Set(out)];
+  }
+
+  /** Trainable weights, this layer's then its sublayers' (none when the layer is frozen). */
+  get trainableWeights(): Variable[] {
+    if (!this.trainable) return [];
+    return unique([...this.ownTrainableWeights, ...this.sublayers.flatMap((l) => l.trainableWeights)]);
+  }
+  /** Non-trainable weights, including a frozen layer's trainable ones. */
+  get nonTrainableWeights(): Variable[] {
+    const own = this.trainable ? this.ownNonTrainableWeights : [...this.ownTrainableWeights, ...this.ownNonTrainableWeights];
+    const subs = this.sublayers.flatMap((l) => (this.trainable ? l.nonTrainableWeights : [...l.trainableWeights, ...l.nonTrainableWeights]));
+    return unique([...own, ...subs]);
+  }
+  /** All weights, trainable first (Keras's order). */
+  get weights(): Variable[] {
+    return unique([...this.trainableWeights, ...this.nonTrainableWeights]);
+  }
+  /** The regularization penalties of this layer's and its sublayers' weights, computed now. */
+  get losses(): Tensor[] {
+    return [...this.weightRegularizers.map(([v, r]) => r.call(v.value())), ...this.sublayers.flatMap((l) => l.losses)];
+  }
+
+  /** The number of scalars in the weights. */
+  countParams(): number {
+    if (!this.built) throw new InvalidArgumentError(`You tried to call countParams on layer ${this.name}, but the layer isn't built.`);
+    return this.weights.reduce((n, v) => n + (v.shape ?? []).reduce<number>((a, d) => a * (d ?? 0), 1), 0);
+  }
+
+  /** The constructor's keywords, for cloning and saving (layers add their own). */
+  getConfig(): Record<string, unknown> {
+    return { name: this.name, trainable: this.trainable, dtype: this.dtype };
+  }
+
+  [inspect.custom](): string {
+    return `<${this.constructor.name} name=${this.name}, built=${this.built}>`;
+  }
+  toString(): string {
+    return `<${this.constructor.name} name=${this.name}, built=${this.built}>`;
+  }
+}
+
+/** The constraint of each weight that has one, applied by optimizers after updating it. */
+export const weightConstraints = new WeakMap<Variable, Constraint>();
+
+function unique<T>(xs: T[]): T[] {
+  return [...new Set(xs)];
+}

@@ -1,0 +1,2 @@
+/** tf.keras: layers, models, losses, metrics, optimizers, callbacks and data sets. */
+export * as layers from "./layers/index.js";
