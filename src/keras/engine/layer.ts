@@ -15,6 +15,7 @@ import type { Tensor } from "../../core/tensor.js";
 import type { Initializer } from "../../variables/initializers.js";
 import { Variable } from "../../variables/variable.js";
 import { KerasTensor } from "./keras_tensor.js";
+import { K, kind, optional } from "../../core/signature.js";
 
 /** What a layer is called with and returns: one tensor or several (Keras's nested structures, flattened to arrays). */
 export type LayerIO = Tensor | readonly Tensor[];
@@ -40,6 +41,35 @@ export interface LayerArgs {
   batchSize?: number;
   /** Dense's and Embedding's shorthand for inputShape [inputDim]. */
   inputDim?: number;
+}
+
+/**
+ * The keywords every layer constructor accepts (Keras's **kwargs of Layer.__init__), declared once: a layer's
+ * signature ends with `...LAYER_KWARGS`, and `layerArgs` turns their parsed values into the base's LayerArgs.
+ */
+/** @public (every layer's signature spreads it) */
+export const LAYER_KWARGS = [
+  optional("inputShape", kind<Shape>("Shape"), "The input's shape without the batch dimension (makes a Sequential model build at once)."),
+  optional("batchInputShape", kind<Shape>("Shape"), "The input's shape with the batch dimension."),
+  optional("batchSize", K.int, "The batch size of inputShape's batch dimension."),
+  optional("inputDim", K.int, "Shorthand for inputShape [inputDim]."),
+  optional("name", K.string, "The layer's name (default: the snake_cased class name, made unique)."),
+  optional("trainable", K.boolean, "Whether the layer's weights are updated by training (default true)."),
+  optional("dtype", kind<DType>("DType"), "The dtype of the weights and computations (default float32)."),
+] as const;
+/** The base's arguments from the parsed values of LAYER_KWARGS (the last seven of a layer's parsed args). */
+/** @public */
+export function layerArgs(kw: readonly unknown[]): LayerArgs {
+  const [inputShape, batchInputShape, batchSize, inputDim, name, trainable, dtype] = kw.slice(-LAYER_KWARGS.length) as [
+    Shape | undefined,
+    Shape | undefined,
+    number | undefined,
+    number | undefined,
+    string | undefined,
+    boolean | undefined,
+    DType | undefined,
+  ];
+  return { inputShape: inputShape ?? undefined, batchInputShape: batchInputShape ?? undefined, batchSize, inputDim, name, trainable, dtype };
 }
 
 /** A weight regularizer: a penalty added to the model's loss (tf.keras.regularizers). */
