@@ -33,6 +33,7 @@ import { executingEagerly as eagerNow } from "./core/context.js";
 import { defineFunction, signature } from "./core/signature.js";
 import { gradients } from "./graph/gradients.js";
 import { notImplemented } from "./core/unimplemented.js";
+import { condV1, whileLoopV1 } from "./ops/control_flow.js";
 
 // ---- the process's state (declared here: the modules' own functions stay undecorated for internal callers)
 const executingEagerly = defineFunction(
@@ -323,6 +324,9 @@ export { config } from "./config.js";
 /** tf.train: a namespace, so that `tf.train.AdamOptimizer` is a type as well as a class. */
 export * as train from "./train/index.js";
 
+/** tf.cond and tf.while_loop: eager JavaScript control flow, or If/While nodes with function bodies in a graph. */
+export { cond, whileLoop } from "./ops/control_flow.js";
+
 export const compat = {
   v1: {
     train: trainNs,
@@ -366,6 +370,8 @@ export const compat = {
     assign,
     assignAdd,
     assignSub,
+    cond: condV1,
+    whileLoop: whileLoopV1,
   },
 };
 

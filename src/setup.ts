@@ -29,8 +29,11 @@ import { registerExecutors } from "./ops/executor.js";
 import { eagerExecutor } from "./eager/executor.js";
 import { tidy } from "./eager/memory.js";
 import { graphExecutor } from "./graph/build.js";
+import { registerGraphControlFlow } from "./ops/control_flow.js";
+import { graphControlFlow } from "./graph/control_flow.js";
 
 registerExecutors(eagerExecutor, graphExecutor, tidy);
+registerGraphControlFlow(graphControlFlow);
 
 // The cuda backend's modules (and, on first use, its native libraries) load only where a driver may be.
 const absence = cudaAbsence();

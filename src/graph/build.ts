@@ -12,6 +12,7 @@ import { getOpDef, OpDef } from "../ops/registry.js";
 import type { TensorSpec } from "../core/schema/types.js";
 import { getDefaultGraph } from "./default_graph.js";
 import type { Graph } from "./graph.js";
+import { FuncGraph } from "./func_graph.js";
 import type { Operation } from "./operation.js";
 import { SymbolicTensor } from "./tensor.js";
 
@@ -22,12 +23,17 @@ export function constValueOf(t: SymbolicTensor): TensorSpec["value"] {
 /** A graph tensor for any input: graph tensors of this graph pass, everything else becomes a Const. */
 export function toGraphTensor(x: TensorLike, dtype: DType, g: Graph, name: string): SymbolicTensor {
   if (x instanceof SymbolicTensor) {
+    // A function body reads tensors of the graphs around it through captures (graph/func_graph.ts).
+    if (x.graph !== g && g instanceof FuncGraph) return g.capture(x);
     if (x.graph !== g) {
       throw new InvalidArgumentError(`EagerTensor ${x.toString()} must be from the same graph as the op being built; it belongs to another tf.Graph`);
     }
     return x;
   }
-  if (isTensorConvertible(x)) return x.graphValue(g) as SymbolicTensor;
+  if (isTensorConvertible(x)) {
+    if (g instanceof FuncGraph) return g.captureRead(toGraphTensor(x, dtype, g.outer, name));
+    return x.graphValue(g) as SymbolicTensor;
+  }
   let values;
   let shape: number[];
   if (x instanceof Tensor) {

@@ -3,6 +3,8 @@ import type { SymbolicTensor } from "../graph/tensor.js";
 import type { Backend } from "../core/backend.js";
 import { LocalDevice, placeOp } from "../backends/placement.js";
 import { debugOn, getSetting } from "../core/settings.js";
+import type { GraphFunction } from "../graph/func_graph.js";
+import { controlFlowSteps } from "./control_flow.js";
 import { insertCopies } from "./copies.js";
 import { epiloguePlan } from "./epilogue.js";
 import { fusePlan } from "./fusion.js";
@@ -42,7 +44,16 @@ export function compilePlan(fetches: readonly SymbolicTensor[], targets: readonl
     }
     return device;
   };
-  const plan = runPasses(orderedPlan(fetches, targets, fed, place));
+  // Function bodies of If and While nodes become plans of their own, compiled once with this one.
+  const functions = new Map<GraphFunction, Map<boolean, Plan>>();
+  const compileFunction = (fn: GraphFunction, effects: boolean): Plan => {
+    let byEffects = functions.get(fn);
+    if (!byEffects) functions.set(fn, (byEffects = new Map()));
+    let p = byEffects.get(effects);
+    if (!p) byEffects.set(effects, (p = runPasses(controlFlowSteps(orderedPlan(fn.outputs, effects ? fn.targets : [], fn.inputs, place), compileFunction))));
+    return p;
+  };
+  const plan = runPasses(controlFlowSteps(orderedPlan(fetches, targets, fed, place), compileFunction));
   if (debugOn("plan"))
     process.stderr.write(`tsflow plan (fusion ${getSetting("fusion")}, epilogues ${getSetting("epilogues") ? "on" : "off"}):\n${planToString(plan)}\n`);
   return plan;
@@ -111,6 +122,8 @@ function captureBackend(steps: readonly PlanStep[]): Backend | null {
   let computes = false;
   for (const s of steps) {
     if (s.device.backend !== first) return null;
+    // A branch or loop reads its predicate on the host and runs a data-dependent number of steps.
+    if (s.kind === "if" || s.kind === "while" || s.kind === "while_grad") return null;
     const ops = s.kind === "copy" ? [] : s.kind === "op" ? [s.op] : s.members.map((m) => m.op);
     for (const op of ops) {
       if (op.type === "IsVariableInitialized" || (op.def.stateful && "seed" in op.attrs)) return null;

@@ -6,7 +6,7 @@ import type { Operation } from "../graph/operation.js";
 import type { SymbolicTensor } from "../graph/tensor.js";
 import { sessionRandomSource } from "../ops/random_state.js";
 import { describePlaceholder } from "./feeds.js";
-import type { CopyStep, EpilogueStep, FusedStep, OpStep, Plan, PlanStep, UpdateGroupStep } from "./plan.js";
+import type { CopyStep, EpilogueStep, FusedStep, IfStep, OpStep, Plan, PlanStep, UpdateGroupStep, WhileGradStep, WhileStep } from "./plan.js";
 import { ResourceStore, ResourceTable, VARIABLE } from "./resources.js";
 import type { NodeExecStats, RunMetadata } from "./session_config.js";
 
@@ -171,6 +171,15 @@ export class Executor {
           case "copy":
             outs = [this.#copy(step, slots)];
             break;
+          case "if":
+            outs = this.#runIf(step, slots, overlay, trace);
+            break;
+          case "while":
+            outs = this.#runWhile(step, slots, overlay, trace);
+            break;
+          case "while_grad":
+            outs = this.#runWhileGrad(step, slots, overlay, trace);
+            break;
         }
       } catch (e) {
         throw atNode(e, step.kind === "copy" ? step.tensor.op : step.kind === "update_group" ? step.members[0].op : step.op);
@@ -178,6 +187,102 @@ export class Executor {
       storeOutputs(step, outs, slots);
       freeSlots(step.freeAfter, slots);
       if (trace) traceStep(step, start, trace);
+    }
+  }
+
+  /**
+   * Runs a function body's plan (runtime/control_flow.ts) in this step: `args` fed to its argument slots
+   * (borrowed: aliased here, variables passed as references), its outputs returned owned by the caller.
+   */
+  #call(plan: Plan, args: readonly SlotValue[], overlay: Overlay, trace: Trace | null): SlotValue[] {
+    const slots: SlotValue[] = new Array(plan.numSlots);
+    let i = 0;
+    for (const s of plan.feedSlots.values()) slots[s] = retain(args[i++]);
+    try {
+      this.#runSteps(plan, slots, overlay, trace);
+      return plan.fetchSlots.map((s) => retain(slots[s]));
+    } finally {
+      for (const v of slots) releaseSlot(v);
+    }
+  }
+
+  /** A scalar bool slot value, read on the host. */
+  #truth(v: SlotValue, overlay: Overlay): boolean {
+    const h = v instanceof VarRef ? this.#readVar(v.op, overlay) : v;
+    if (!h) throw new InvalidArgumentError("the predicate has no value");
+    return h.backend.readSync(h)[0] !== 0;
+  }
+
+  /** If: the branch the predicate selects, on the arguments. */
+  #runIf(step: IfStep, slots: SlotValue[], overlay: Overlay, trace: Trace | null): SlotValue[] {
+    const pred = this.#truth(slots[step.inputSlots[0]], overlay);
+    const args = step.inputSlots.slice(1).map((s) => slots[s]);
+    return this.#call(step.branches[pred ? 0 : 1], args, overlay, trace);
+  }
+
+  /** Whether `cond` holds for the loop variables `vars`. */
+  #holds(cond: Plan, vars: readonly SlotValue[], overlay: Overlay, trace: Trace | null): boolean {
+    const [c] = this.#call(cond, vars, overlay, trace);
+    try {
+      return this.#truth(c, overlay);
+    } finally {
+      releaseSlot(c);
+    }
+  }
+
+  /** While: the body's plan per iteration, each iteration's outputs the next one's arguments. */
+  #runWhile(step: WhileStep, slots: SlotValue[], overlay: Overlay, trace: Trace | null): SlotValue[] {
+    let vars: SlotValue[] = step.inputSlots.map((s) => slots[s]);
+    let owned = false;
+    try {
+      while (this.#holds(step.cond, vars, overlay, trace)) {
+        const next = this.#call(step.body, vars, overlay, trace);
+        if (owned) for (const v of vars) releaseSlot(v);
+        vars = next;
+        owned = true;
+      }
+      if (!owned) vars = vars.map(retain);
+      owned = false;
+      return vars;
+    } finally {
+      if (owned) for (const v of vars) releaseSlot(v);
+    }
+  }
+
+  /**
+   * WhileGrad: the forward loop again, keeping each iteration's loop variables, then the body's gradient
+   * plan from the last iteration back to the first, each step's input gradients the previous one's output
+   * gradients. maximum_iterations holds because the forward cond checks the loop counter.
+   */
+  #runWhileGrad(step: WhileGradStep, slots: SlotValue[], overlay: Overlay, trace: Trace | null): SlotValue[] {
+    const n = step.inputSlots.length / 2;
+    const states: SlotValue[][] = [];
+    let vars: SlotValue[] = step.inputSlots.slice(0, n).map((s) => slots[s]);
+    let grads: SlotValue[] = step.inputSlots.slice(n).map((s) => slots[s]);
+    let gradsOwned = false;
+    try {
+      while (this.#holds(step.cond, vars, overlay, trace)) {
+        states.push(vars);
+        vars = this.#call(step.body, vars, overlay, trace);
+      }
+      if (states.length > 0) for (const v of vars) releaseSlot(v);
+      vars = [];
+      for (let k = states.length - 1; k >= 0; k--) {
+        const next = this.#call(step.bodyGrad, [...states[k], ...grads], overlay, trace);
+        if (gradsOwned) for (const v of grads) releaseSlot(v);
+        grads = next;
+        gradsOwned = true;
+        if (k > 0) for (const v of states[k]) releaseSlot(v);
+        states.pop();
+      }
+      if (!gradsOwned) grads = grads.map(retain);
+      gradsOwned = false;
+      return grads;
+    } finally {
+      // On an error: what this step owns (iterations after the first, gradients it computed) is released.
+      for (let k = 1; k < states.length; k++) for (const v of states[k]) releaseSlot(v);
+      if (states.length > 0) for (const v of vars) releaseSlot(v);
+      if (gradsOwned) for (const v of grads) releaseSlot(v);
     }
   }
 
@@ -427,6 +532,12 @@ function freeSlots(list: readonly number[], slots: SlotValue[]): void {
   }
 }
 
+/** A slot value held once more: an alias of a buffer (a variable reference is shared as is). */
+function retain(v: SlotValue): SlotValue {
+  if (v === undefined) throw new InvalidArgumentError("a function body's argument or output has no value");
+  return v instanceof VarRef ? v : v.backend.alias(v);
+}
+
 function releaseSlot(v: SlotValue): void {
   if (v && !(v instanceof VarRef)) v.backend.dispose(v);
 }
@@ -450,6 +561,11 @@ function traceStep(step: PlanStep, start: number, trace: Trace): void {
       return;
     case "copy":
       trace.stats.push({ nodeName: step.tensor.name, opType: "_Copy", allStartMicros, allEndRelMicros });
+      return;
+    case "if":
+    case "while":
+    case "while_grad":
+      trace.stats.push({ nodeName: step.op.name, opType: step.op.type, allStartMicros, allEndRelMicros });
       return;
   }
 }

@@ -42,7 +42,7 @@ export function groupUpdates(plan: Plan): Plan {
       group.push(s);
       continue;
     }
-    const op: Operation | null = s.kind === "op" || s.kind === "fused" || s.kind === "epilogue" ? s.op : null;
+    const op: Operation | null = s.kind === "copy" || s.kind === "update_group" ? null : s.op;
     if (group.length > 0 && (op?.def.stateful || s.inputSlots.some((x) => refSlots.has(x)))) flush();
     steps.push(s);
   }

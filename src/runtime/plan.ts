@@ -14,12 +14,14 @@ import type { LocalDevice } from "../backends/placement.js";
  * - "fused": a chain of elementwise nodes as one kernel (runtime/fusion.ts).
  * - "epilogue": MatMul + bias (+ Relu) as one product (runtime/epilogue.ts).
  * - "update_group": optimizer updates of one device run together (runtime/grouped_updates.ts).
+ * - "if", "while", "while_grad": functional control flow (runtime/control_flow.ts): a node whose function
+ *   bodies are compiled into plans of their own once, with the plan, and run by the executor per call.
  * - "copy": a value moved to the device of its readers (runtime/copies.ts), inserted where a value crosses
  *   devices. A transfer between processes will be a pair of steps of two further kinds, "send" on the
  *   producing task's plan and "recv" on the reading one's, meeting at a rendezvous key; a plan then belongs
  *   to one task, and compile.ts partitions the graph before these passes.
  */
-export type PlanStep = OpStep | FusedStep | EpilogueStep | UpdateGroupStep | CopyStep;
+export type PlanStep = OpStep | FusedStep | EpilogueStep | UpdateGroupStep | CopyStep | IfStep | WhileStep | WhileGradStep;
 
 /** What every step has: where its inputs are, where its outputs go, what can be freed after it. */
 interface StepSlots {
@@ -82,6 +84,35 @@ export interface CopyStep extends StepSlots {
   /** The tensor whose value moves (for plans and traces). */
   readonly tensor: SymbolicTensor;
   readonly from: LocalDevice;
+}
+
+/** An If node (inputSlots: the predicate, then the arguments): runs the plan of the branch it selects. */
+export interface IfStep extends StepSlots {
+  readonly kind: "if";
+  readonly op: Operation;
+  /** The then and else branches' plans: fed the arguments, fetching the outputs. */
+  readonly branches: readonly [Plan, Plan];
+}
+
+/** A While node: runs `body` on the loop variables while `cond` says so. */
+export interface WhileStep extends StepSlots {
+  readonly kind: "while";
+  readonly op: Operation;
+  readonly cond: Plan;
+  readonly body: Plan;
+}
+
+/**
+ * A WhileGrad node (inputSlots: the While's inputs, then the gradients of its outputs): re-runs the loop
+ * keeping every iteration's loop variables, then runs `bodyGrad` on them from the last iteration back.
+ */
+export interface WhileGradStep extends StepSlots {
+  readonly kind: "while_grad";
+  readonly op: Operation;
+  readonly cond: Plan;
+  /** The body without the ops run only for their effect (a re-run must not assign twice). */
+  readonly body: Plan;
+  readonly bodyGrad: Plan;
 }
 
 /** A compiled Session.run, as plain data. Cached by the session and run on every call with the same signature. */
@@ -167,6 +198,12 @@ export const RUNTIME_OPS: ReadonlySet<string> = new Set([
   "Assign",
   "AssignAdd",
   "AssignSub",
+  // Functional control flow: the executor runs the bodies' plans (runtime/control_flow.ts).
+  "If",
+  "StatelessIf",
+  "While",
+  "StatelessWhile",
+  "WhileGrad",
 ]);
 
 /** The graph node a step is named after in plans and traces (a group's last node), or null for a copy. */
@@ -190,6 +227,10 @@ export function planToString(p: Plan): string {
           return `${i}: ${stepOp(n)!.name} (${n.members[0].op.type}) ${where} group=[${n.members.map((m) => m.op.name).join(",")}]`;
         case "copy":
           return `${i}: ${n.tensor.name} (copy from ${n.from.name}) ${where}`;
+        case "if":
+        case "while":
+        case "while_grad":
+          return `${i}: ${n.op.name} (${n.op.type}) ${where}`;
       }
     })
     .join("\n");

@@ -1,4 +1,5 @@
 import { CAST_OPS } from "./cast.js";
+import { CONTROL_FLOW_OPS } from "./control_flow.js";
 import { CONV_OPS } from "./conv.js";
 import { CREATION_OPS } from "./creation.js";
 import { DEBUG_OPS } from "./debug.js";
@@ -37,6 +38,7 @@ const ROWS = [
   ...STATE_OPS,
   ...TRAINING_OPS,
   ...DEBUG_OPS,
+  ...CONTROL_FLOW_OPS,
 ] as const;
 
 /** The op types of the table: a misspelled op type is a compile error wherever this type is used. */

@@ -1,0 +1,107 @@
+import type { DType } from "../dtype.js";
+import { InvalidArgumentError } from "../errors.js";
+import type { Shape } from "../shape.js";
+import { shapeStr } from "../shape.js";
+import { type AttrDef, type InferFn, type OpSchema, schemaRows } from "./types.js";
+
+/**
+ * Functional control flow, as TensorFlow 2 builds it (cond_v2, while_v2): If and While nodes whose `func`
+ * attrs name function bodies (small graphs with argument placeholders and outputs) of the graph's function
+ * library (graph/func_graph.ts). The Session's executor runs them itself by running the bodies' compiled
+ * plans (runtime/control_flow.ts); they have no backend kernel. The Stateless variants are what TensorFlow
+ * emits when no body holds a stateful op. A `func` attr's value is TensorFlow's NameAttrList in JS form,
+ * `{ name }`.
+ *
+ * WhileGrad is tsflow's own: the gradient of a While, which re-runs the forward loop keeping each
+ * iteration's loop state and then applies the body's gradient function (attr `body_grad`) backwards.
+ * TensorFlow instead builds a second While over stacks of accumulated intermediates; re-running keeps the
+ * forward node free of accumulators at the cost of computing the forward loop twice when differentiated.
+ */
+
+const OUTPUT_SHAPES: AttrDef = { name: "output_shapes", type: "list(shape)", default: [] };
+
+/** Outputs from the dtype-list attr and the shapes attr (an empty list: unknown shapes). */
+function fromAttrs(typesAttr: string): InferFn {
+  return (_inputs, attrs, name) => {
+    const types = attrs[typesAttr] as readonly DType[];
+    const shapes = attrs.output_shapes as readonly Shape[];
+    if (shapes.length !== 0 && shapes.length !== types.length) {
+      throw new InvalidArgumentError(`${name}: ${types.length} output dtypes but ${shapes.length} output shapes`);
+    }
+    return types.map((dtype, i) => ({ dtype, shape: shapes.length ? shapes[i] : null }));
+  };
+}
+
+function ifRow<T extends string>(type: T, stateful: boolean) {
+  return {
+    type,
+    name: "cond",
+    inputNames: ["cond", "input"],
+    inputs: [
+      { name: "cond", typeAttr: "Tcond" },
+      { name: "input", typeAttr: "Tin" },
+    ],
+    outputs: [{ name: "output", typeAttr: "Tout" }],
+    attrs: [
+      { name: "Tin", type: "list(type)", default: [] },
+      { name: "Tout", type: "list(type)", default: [] },
+      { name: "then_branch", type: "func" },
+      { name: "else_branch", type: "func" },
+      OUTPUT_SHAPES,
+    ],
+    stateful,
+    infer: ((inputs, attrs, name) => {
+      const pred = inputs[0];
+      if (pred.dtype !== "bool" || (pred.shape !== null && pred.shape.length !== 0)) {
+        throw new InvalidArgumentError(
+          `${name}: the predicate of tf.cond must be a scalar bool tensor, got a ${pred.dtype} tensor of shape ${shapeStr(pred.shape)}`,
+        );
+      }
+      return fromAttrs("Tout")(inputs, attrs, name);
+    }) as InferFn,
+    doc: "Runs then_branch or else_branch (functions of the graph's library) on the inputs, as `cond` says.",
+  } as const satisfies OpSchema;
+}
+
+function whileRow<T extends string>(type: T, stateful: boolean) {
+  return {
+    type,
+    name: "while",
+    inputNames: ["input"],
+    inputs: [{ name: "input", typeAttr: "T" }],
+    outputs: [{ name: "output", typeAttr: "T" }],
+    attrs: [
+      { name: "T", type: "list(type)", default: [] },
+      { name: "cond", type: "func" },
+      { name: "body", type: "func" },
+      OUTPUT_SHAPES,
+      { name: "parallel_iterations", type: "int", default: 10 },
+    ],
+    stateful,
+    infer: fromAttrs("T"),
+    doc: "Runs body on the loop variables while cond (functions of the graph's library) holds; outputs the last values.",
+  } as const satisfies OpSchema;
+}
+
+export const CONTROL_FLOW_OPS = schemaRows([
+  ifRow("If", true),
+  ifRow("StatelessIf", false),
+  whileRow("While", true),
+  whileRow("StatelessWhile", false),
+  {
+    type: "WhileGrad",
+    name: "while_grad",
+    inputNames: ["input", "grad"],
+    attrs: [
+      { name: "T", type: "list(type)", default: [] },
+      { name: "cond", type: "func" },
+      { name: "body", type: "func" },
+      { name: "body_grad", type: "func" },
+      OUTPUT_SHAPES,
+    ],
+    // Re-runs the forward loop: it reads the variables the body reads, so it is never folded or moved.
+    stateful: true,
+    infer: fromAttrs("T"),
+    doc: "The gradient of a While: inputs are the While's inputs then the gradients of its outputs; outputs the gradients of its inputs.",
+  },
+]);

@@ -1,0 +1,129 @@
+import type { DType } from "../core/dtype.js";
+import { InvalidArgumentError, NotFoundError } from "../core/errors.js";
+import type { Shape } from "../core/shape.js";
+import { getOpDef } from "../ops/registry.js";
+import { Graph } from "./graph.js";
+import type { Operation } from "./operation.js";
+import type { SymbolicTensor } from "./tensor.js";
+
+/**
+ * Function bodies (TensorFlow's FuncGraph and FunctionDef): the small graphs that If and While nodes run.
+ * A FuncGraph is a Graph of its own (its own names, scopes and collections) nested in an outer graph: its
+ * arguments are Placeholder nodes, and a tensor of an enclosing graph that one of its ops reads is captured,
+ * i.e. becomes one more argument placeholder, the outer tensor being passed in by the node that calls the
+ * function. A variable read is captured as the variable itself (its reference) and read inside the body,
+ * so that a body sees the assignments of earlier iterations.
+ */
+export class FuncGraph extends Graph {
+  /** Outer tensor (of `outer`) -> its placeholder here, in capture order. */
+  readonly captures = new Map<SymbolicTensor, SymbolicTensor>();
+  constructor(
+    readonly funcName: string,
+    readonly outer: Graph,
+  ) {
+    super();
+    this.seed = outer.seed;
+  }
+
+  /** An argument placeholder. */
+  placeholder(dtype: DType, shape: Shape, name: string): SymbolicTensor {
+    return this.createOp(getOpDef("Placeholder")!, this.uniqueName(name), [], { dtype, shape }, [{ dtype, shape }]).outputs[0];
+  }
+
+  /** The tensor of this graph standing for `t` of an enclosing graph (captured through each graph between). */
+  capture(t: SymbolicTensor): SymbolicTensor {
+    if (t.graph === this) return t;
+    let outerT = t;
+    if (t.graph !== this.outer) {
+      if (!(this.outer instanceof FuncGraph)) {
+        throw new InvalidArgumentError(`${t.toString()} belongs to a tf.Graph that does not enclose the function body ${this.funcName} being built`);
+      }
+      outerT = this.outer.capture(t);
+    }
+    let inner = this.captures.get(outerT);
+    if (inner === undefined) {
+      inner = this.nameScope("", () => this.placeholder(outerT.dtype, outerT.shape, "capture"));
+      this.captures.set(outerT, inner);
+    }
+    return inner;
+  }
+
+  /**
+   * A variable read inside the body: `outerRead` is the read op the variable gives the enclosing graph (an
+   * Identity of its reference); the reference is captured and read here, so each run reads the value now.
+   */
+  captureRead(outerRead: SymbolicTensor): SymbolicTensor {
+    const op = outerRead.op;
+    if (op.type === "Identity" && op.inputs[0].op.type === "VariableV2") {
+      const ref = this.capture(op.inputs[0]);
+      return this.createOp(getOpDef("Identity")!, this.uniqueName("read"), [ref], {}, [{ dtype: ref.dtype, shape: ref.shape }]).outputs[0];
+    }
+    return this.capture(outerRead);
+  }
+}
+
+/** A function of a graph's library: a body graph, its argument placeholders and its outputs. */
+export interface GraphFunction {
+  readonly name: string;
+  readonly graph: FuncGraph;
+  readonly inputs: readonly SymbolicTensor[];
+  readonly outputs: readonly SymbolicTensor[];
+  /** Ops run for their effect although no output needs them (assignments in the body). */
+  readonly targets: readonly Operation[];
+  /** Whether an op of the body holds or changes state (If vs StatelessIf). */
+  readonly stateful: boolean;
+}
+
+/** Each graph's function library (TensorFlow's FunctionLibraryDefinition), kept beside the graph. */
+const LIBRARIES = new WeakMap<Graph, Map<string, GraphFunction>>();
+let nextFunctionId = 0;
+
+/** A function name unique in this process (TensorFlow's `cond_true_12`). */
+export function uniqueFunctionName(base: string): string {
+  return `${base}_${nextFunctionId++}`;
+}
+
+/** Adds `fn` to the library of `g`. */
+export function addFunction(g: Graph, fn: GraphFunction): void {
+  let lib = LIBRARIES.get(g);
+  if (!lib) LIBRARIES.set(g, (lib = new Map()));
+  lib.set(fn.name, fn);
+}
+
+/** The function `name` of the library of `g` or of a graph enclosing it. */
+export function getFunction(g: Graph, name: string): GraphFunction {
+  for (let cur: Graph | null = g; cur !== null; cur = cur instanceof FuncGraph ? cur.outer : null) {
+    const fn = LIBRARIES.get(cur)?.get(name);
+    if (fn) return fn;
+  }
+  throw new NotFoundError(`Function ${name} is not in the function library of the graph`);
+}
+
+/** The function name a `func` attr holds (TensorFlow's NameAttrList). */
+export function funcAttrName(v: unknown): string {
+  return (v as { name: string }).name;
+}
+
+/** Op types whose nodes run for their effect: a body runs them even when no output reads them. */
+function isEffect(op: Operation): boolean {
+  return op.type === "Assign" || op.type === "AssignAdd" || op.type === "AssignSub" || op.def.refInputs !== undefined || op.type === "While" || op.type === "If";
+}
+
+/**
+ * Seals a traced body into a library function of its outer graph: inputs are the arguments, then the
+ * placeholders of `captured` (tensors of the outer graph, in the order the calling node passes them).
+ */
+export function makeFunction(
+  graph: FuncGraph,
+  args: readonly SymbolicTensor[],
+  outputs: readonly SymbolicTensor[],
+  captured: readonly SymbolicTensor[],
+): GraphFunction {
+  const inputs = [...args, ...captured.map((t) => graph.capture(t))];
+  const ops = graph.getOperations();
+  const targets = ops.filter(isEffect);
+  const stateful = ops.some((op) => op.def.stateful === true || isEffect(op));
+  const fn: GraphFunction = { name: graph.funcName, graph, inputs, outputs: [...outputs], targets, stateful };
+  addFunction(graph.outer, fn);
+  return fn;
+}
