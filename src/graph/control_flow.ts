@@ -233,7 +233,14 @@ function gradFunction(fn: GraphFunction): GradFunction {
     const grads = ys.length > 0 ? gradients(ys, [...fn.inputs], gys) : fn.inputs.map(() => null);
     const has = grads.map((gr, j) => gr !== null && isFloating(fn.inputs[j].dtype));
     const outputs = grads.map((gr, j) => (has[j] ? (gr as SymbolicTensor) : (zerosLike(fn.inputs[j]) as SymbolicTensor)));
-    const gfn: GraphFunction = { name: uniqueFunctionName(`${fn.name}_grad`), graph: fg, inputs: [...fn.inputs, ...dys], outputs, targets: [], stateful: false };
+    const gfn: GraphFunction = {
+      name: uniqueFunctionName(`${fn.name}_grad`),
+      graph: fg,
+      inputs: [...fn.inputs, ...dys],
+      outputs,
+      targets: [],
+      stateful: false,
+    };
     return { fn: gfn, has };
   });
   addFunction(fg.outer, r.fn);

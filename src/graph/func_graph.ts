@@ -106,7 +106,9 @@ export function funcAttrName(v: unknown): string {
 
 /** Op types whose nodes run for their effect: a body runs them even when no output reads them. */
 function isEffect(op: Operation): boolean {
-  return op.type === "Assign" || op.type === "AssignAdd" || op.type === "AssignSub" || op.def.refInputs !== undefined || op.type === "While" || op.type === "If";
+  return (
+    op.type === "Assign" || op.type === "AssignAdd" || op.type === "AssignSub" || op.def.refInputs !== undefined || op.type === "While" || op.type === "If"
+  );
 }
 
 /**

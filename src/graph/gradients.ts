@@ -4,6 +4,7 @@ import { executingEagerly } from "../core/context.js";
 import { isTensorConvertible, TensorConvertible } from "../core/tensor_like.js";
 import { backprop, BackpropNode } from "../autodiff/backprop.js";
 import type { Graph } from "./graph.js";
+import { FuncGraph } from "./func_graph.js";
 import { SymbolicTensor } from "./tensor.js";
 import { addN } from "../ops/reduce.js";
 import { onesLike, zerosLike } from "../ops/creation.js";
@@ -58,8 +59,12 @@ export const gradients = defineFunction(
     const a = { gradYs, name, stopGradients, unconnectedGradients };
     if (executingEagerly()) throw new InvalidArgumentError("tf.gradients is not supported when eager execution is enabled. Use tf.GradientTape instead.");
     const yList = (Array.isArray(ys) ? ys : [ys]).map((y) => asSymbolic(y as Tensor, "ys"));
-    const xList = (Array.isArray(xs) ? xs : [xs]).map((x) => asSymbolic(x as Tensor | TensorConvertible, "xs"));
     const g: Graph = yList[0].graph;
+    // In a function body, a tensor of an enclosing graph is differentiated through its capture.
+    const xList = (Array.isArray(xs) ? xs : [xs]).map((x) => {
+      const sym = asSymbolic(x as Tensor | TensorConvertible, "xs");
+      return g instanceof FuncGraph && sym.graph !== g ? g.capture(sym) : sym;
+    });
     const gys = a.gradYs == null ? [] : Array.isArray(a.gradYs) ? (a.gradYs as (Tensor | null)[]) : [a.gradYs as Tensor];
     const stop = new Set((a.stopGradients ?? []).map((t) => asSymbolic(t, "stopGradients")));
     return g.asDefault(() =>

@@ -96,8 +96,9 @@ export const condV1 = defineFunction(
 
 type LoopFn = (...vars: never[]) => unknown;
 const LOOP_FN = kind<LoopFn>("(...loopVars) => T");
-const COND_P = param("cond", LOOP_FN, "The loop condition: called with the loop variables, returns a scalar bool tensor.");
-const BODY_P = param("body", LOOP_FN, "The loop body: called with the loop variables, returns their next values (same structure).");
+// cond, body and loopVars are positional only: loopVars may itself be a plain object (API.md rule 2).
+const COND_P = positionalOnly(param("cond", LOOP_FN, "The loop condition: called with the loop variables, returns a scalar bool tensor."));
+const BODY_P = positionalOnly(param("body", LOOP_FN, "The loop body: called with the loop variables, returns their next values (same structure)."));
 const VARS_P = positionalOnly(
   param("loopVars", kind<unknown>("Tensor[] | Nested<Tensor>"), "The loop variables: an array (or any nesting of arrays and objects) of tensors."),
 );
@@ -154,7 +155,11 @@ function whileImpl(
     if (!backProp) flat = flat.map((t) => stopGradient(t));
     result = packSequenceAs(loopVars, flat);
   }
-  if (!backProp && executingEagerly()) result = packSequenceAs(loopVars, flatten(result).map((t) => (t instanceof Tensor ? stopGradient(t) : t)));
+  if (!backProp && executingEagerly())
+    result = packSequenceAs(
+      loopVars,
+      flatten(result).map((t) => (t instanceof Tensor ? stopGradient(t) : t)),
+    );
   if (!sameStructureResult && Array.isArray(result) && result.length === 1) return result[0];
   return result;
 }

@@ -42,4 +42,3 @@ const CONTROL_FLOW: ReadonlySet<string> = new Set(["If", "StatelessIf", "While",
 function isControlFlow(s: PlanStep): s is OpStep & { op: Operation } {
   return s.kind === "op" && CONTROL_FLOW.has(s.op.type);
 }
-
