@@ -153,3 +153,13 @@ forEachDevice(() => {
     });
   });
 });
+
+describe("the CPU buffer recycler", () => {
+  it("hands back a recycled int64 buffer (a BigInt64Array) zero-filled", async () => {
+    const { giveValues, takeValues } = await import("../src/backends/cpu/buffer_recycler.js");
+    const used = BigInt64Array.from([1n, 2n, 3n, 4n, 5n, 6n, 7n]);
+    giveValues("int64", used);
+    const again = takeValues("int64", 7);
+    assert.deepEqual(again, new BigInt64Array(7));
+  });
+});

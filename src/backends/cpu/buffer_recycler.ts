@@ -24,7 +24,9 @@ export function takeValues(dtype: DType, n: number): Values | null {
   const v = list?.pop();
   if (!v) return null;
   pooledBytes -= (v as Float32Array).byteLength;
-  (v as Float64Array).fill(0);
+  // An int64 buffer is a BigInt64Array, which only takes a bigint.
+  if (v instanceof BigInt64Array) v.fill(0n);
+  else (v as Float64Array).fill(0);
   return v;
 }
 
