@@ -47,6 +47,11 @@ function declared(): { path: string; f: unknown; sig: Signature; isClass: boolea
 
 /** A comparable summary of a result: tensor values, or an object's class and own scalar fields. */
 function summary(x: unknown): unknown {
+  // Keras layers are callable instances (functions): compared by class and config, less the unique default name.
+  if (x instanceof tf.keras.layers.Layer) {
+    const { name: _name, ...config } = x.getConfig();
+    return { class: x.constructor.name, config: Object.fromEntries(Object.entries(config).map(([k, v]) => [k, typeof v === "function" ? "function" : v])) };
+  }
   if (x === null || x === undefined || typeof x !== "object") return x;
   if (Array.isArray(x)) return x.map(summary);
   if (x instanceof tf.EagerTensor) return { dtype: x.dtype, shape: x.shape, values: x.arraySync() };
