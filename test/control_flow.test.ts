@@ -426,6 +426,37 @@ describe("control flow with variables", () => {
     });
   });
 
+  it("a cond run for its effect returns the If node; a variable read before the loop is read again in it", () => {
+    inGraph(() => {
+      const v = new tf.Variable(0, { name: "v" });
+      const p = tf.placeholder("bool", []);
+      const op = tf.cond(
+        p,
+        () => {
+          v.assign(5);
+        },
+        () => {
+          v.assign(7);
+        },
+      );
+      assert.ok(op instanceof tf.Operation);
+      const read = v.value();
+      const [sum] = tf.whileLoop(
+        (i: T) => tf.less(i, 3),
+        (i: T) => [tf.add(tf.add(i, 1), tf.multiply(tf.subtract(v.assignAdd(1) as T, read), 0))],
+        [tf.constant(0)],
+      ) as T[];
+      using sess = new tf.Session();
+      sess.run(tf.globalVariablesInitializer());
+      sess.run(op, { [p.name]: false });
+      assert.equal(val(sess.run(v.value())), 7);
+      sess.run(op, { [p.name]: true });
+      assert.equal(val(sess.run(v.value())), 5);
+      assert.equal(val(sess.run(sum)), 3);
+      assert.equal(val(sess.run(v.value())), 8);
+    });
+  });
+
   it("gradient descent in a loop: tf.gradients inside the body with respect to a captured variable", () => {
     inGraph(() => {
       const w = new tf.Variable(3, { name: "w" });

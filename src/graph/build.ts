@@ -31,7 +31,7 @@ export function toGraphTensor(x: TensorLike, dtype: DType, g: Graph, name: strin
     return x;
   }
   if (isTensorConvertible(x)) {
-    if (g instanceof FuncGraph) return g.captureRead(toGraphTensor(x, dtype, g.outer, name));
+    if (g instanceof FuncGraph) return g.capture(toGraphTensor(x, dtype, g.outer, name));
     return x.graphValue(g) as SymbolicTensor;
   }
   let values;

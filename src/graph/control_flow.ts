@@ -14,6 +14,7 @@ import { buildNode, toGraphTensor } from "./build.js";
 import { getDefaultGraph } from "./default_graph.js";
 import { addFunction, FuncGraph, funcAttrName, type GraphFunction, getFunction, makeFunction, uniqueFunctionName } from "./func_graph.js";
 import type { Graph } from "./graph.js";
+import type { Operation } from "./operation.js";
 import { gradients } from "./gradients.js";
 import { SymbolicTensor } from "./tensor.js";
 
@@ -78,8 +79,8 @@ function unionCaptures(graphs: readonly FuncGraph[]): SymbolicTensor[] {
   return [...all];
 }
 
-/** An If (or StatelessIf) node calling `thenFn` or `elseFn` with `inputs`; its outputs. */
-function ifNode(pred: SymbolicTensor, inputs: readonly SymbolicTensor[], thenFn: GraphFunction, elseFn: GraphFunction, name: string): SymbolicTensor[] {
+/** An If (or StatelessIf) node calling `thenFn` or `elseFn` with `inputs`. */
+function ifNode(pred: SymbolicTensor, inputs: readonly SymbolicTensor[], thenFn: GraphFunction, elseFn: GraphFunction, name: string): Operation {
   const attrs: Attrs = {
     Tin: inputs.map((t) => t.dtype),
     Tout: thenFn.outputs.map((t) => t.dtype),
@@ -88,7 +89,7 @@ function ifNode(pred: SymbolicTensor, inputs: readonly SymbolicTensor[], thenFn:
     output_shapes: shapeList(thenFn.outputs.map((t, i) => mostSpecificCompatible(t.shape, elseFn.outputs[i].shape))),
   };
   const type = thenFn.stateful || elseFn.stateful ? "If" : "StatelessIf";
-  return buildNode(getOpDef(type)!, [pred, ...inputs], attrs, name).outputs.slice();
+  return buildNode(getOpDef(type)!, [pred, ...inputs], attrs, name);
 }
 
 function condError(tr: unknown, fr: unknown, details: string): Error {
@@ -113,9 +114,10 @@ function buildCond(pred: TensorLike, trueFn: () => unknown, falseFn: () => unkno
   const captured = unionCaptures([t.graph, f.graph]);
   const thenFn = makeFunction(t.graph, [], t.outputs, captured);
   const elseFn = makeFunction(f.graph, [], f.outputs, captured);
-  const outs = ifNode(predT, captured, thenFn, elseFn, name ?? "cond");
-  if (t.result === undefined || t.result === null) return t.result;
-  return packSequenceAs(t.result, outs);
+  const node = ifNode(predT, captured, thenFn, elseFn, name ?? "cond");
+  // Branches run for their effect only (assignments): the node itself, for Session.run or control dependencies.
+  if (t.result === undefined || t.result === null) return node;
+  return packSequenceAs(t.result, node.outputs);
 }
 
 function buildWhile(condFn: (...v: never[]) => unknown, bodyFn: (...v: never[]) => unknown, loopVars: unknown, opts: WhileOptions): Tensor[] {
@@ -254,7 +256,7 @@ function ifGrad(op: GradOp, dys: readonly Tensor[]): (Tensor | null)[] {
   const thenG = gradFunction(getFunction(g, funcAttrName(op.attrs.then_branch)));
   const elseG = gradFunction(getFunction(g, funcAttrName(op.attrs.else_branch)));
   const inputs = [...op.inputs.slice(1), ...dys] as SymbolicTensor[];
-  const outs = ifNode(pred, inputs, thenG.fn, elseG.fn, "cond_grad");
+  const outs = ifNode(pred, inputs, thenG.fn, elseG.fn, "cond_grad").outputs;
   return [null, ...outs.map((o, j) => (thenG.has[j] || elseG.has[j] ? o : null))];
 }
 

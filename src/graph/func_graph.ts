@@ -17,6 +17,8 @@ import type { SymbolicTensor } from "./tensor.js";
 export class FuncGraph extends Graph {
   /** Outer tensor (of `outer`) -> its placeholder here, in capture order. */
   readonly captures = new Map<SymbolicTensor, SymbolicTensor>();
+  /** Outer variable reads -> the read of the captured reference here. */
+  readonly #reads = new Map<SymbolicTensor, SymbolicTensor>();
   constructor(
     readonly funcName: string,
     readonly outer: Graph,
@@ -30,9 +32,22 @@ export class FuncGraph extends Graph {
     return this.createOp(getOpDef("Placeholder")!, this.uniqueName(name), [], { dtype, shape }, [{ dtype, shape }]).outputs[0];
   }
 
-  /** The tensor of this graph standing for `t` of an enclosing graph (captured through each graph between). */
+  /**
+   * The tensor of this graph standing for `t` of an enclosing graph (captured through each graph between).
+   * A variable read (an Identity of a VariableV2) is captured as the variable's reference and read here,
+   * so that each run of the body reads the value then, after the assignments of earlier iterations.
+   */
   capture(t: SymbolicTensor): SymbolicTensor {
     if (t.graph === this) return t;
+    if (t.op.type === "Identity" && t.op.inputs[0].op.type === "VariableV2") {
+      let read = this.#reads.get(t);
+      if (read === undefined) {
+        const ref = this.capture(t.op.inputs[0]);
+        read = this.createOp(getOpDef("Identity")!, this.uniqueName("read"), [ref], {}, [{ dtype: ref.dtype, shape: ref.shape }]).outputs[0];
+        this.#reads.set(t, read);
+      }
+      return read;
+    }
     let outerT = t;
     if (t.graph !== this.outer) {
       if (!(this.outer instanceof FuncGraph)) {
@@ -46,19 +61,6 @@ export class FuncGraph extends Graph {
       this.captures.set(outerT, inner);
     }
     return inner;
-  }
-
-  /**
-   * A variable read inside the body: `outerRead` is the read op the variable gives the enclosing graph (an
-   * Identity of its reference); the reference is captured and read here, so each run reads the value now.
-   */
-  captureRead(outerRead: SymbolicTensor): SymbolicTensor {
-    const op = outerRead.op;
-    if (op.type === "Identity" && op.inputs[0].op.type === "VariableV2") {
-      const ref = this.capture(op.inputs[0]);
-      return this.createOp(getOpDef("Identity")!, this.uniqueName("read"), [ref], {}, [{ dtype: ref.dtype, shape: ref.shape }]).outputs[0];
-    }
-    return this.capture(outerRead);
   }
 }
 
