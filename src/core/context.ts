@@ -10,6 +10,8 @@
 export interface GraphSeedState {
   seed: number | null;
   readonly version: number;
+  /** A graph a tf.function traces into (function/): TensorFlow's init_scope lifts out of it. */
+  readonly isFunctionGraph?: boolean;
 }
 
 class Context {
@@ -37,4 +39,29 @@ export function currentGraph(): GraphSeedState {
   if (top !== undefined) return top;
   if (ctx.defaultGraph === null) throw new Error("tsflow: graph layer not loaded");
   return ctx.defaultGraph;
+}
+
+/**
+ * TensorFlow's init_scope, for the graph stack: runs fn outside every tf.function graph being traced (the
+ * innermost graphs of the stack that are function graphs), so that what it creates (a Keras weight, an
+ * optimizer slot) lives eagerly (or in the enclosing TensorFlow 1 graph) and survives the trace. Outside a
+ * trace it just runs fn. Tapes are paused by the callers (eager/tape.ts withoutRecording).
+ */
+export function liftOutOfFunctionGraphs<T>(fn: () => T): T {
+  const stack = ctx.graphStack;
+  let n = stack.length;
+  while (n > 0 && stack[n - 1].isFunctionGraph === true) n--;
+  if (n === stack.length) return fn();
+  const lifted = stack.splice(n);
+  try {
+    return fn();
+  } finally {
+    stack.push(...lifted);
+  }
+}
+
+/** Whether ops are being traced into a tf.function graph right now (the innermost default graph is one). */
+export function tracingFunction(): boolean {
+  const top = ctx.graphStack[ctx.graphStack.length - 1];
+  return top !== undefined && top.isFunctionGraph === true;
 }

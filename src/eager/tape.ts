@@ -8,7 +8,8 @@ import { onesLike, zerosLike } from "../ops/creation.js";
 import { add } from "../ops/elementwise.js";
 import { addN } from "../ops/reduce.js";
 import { EagerTensor } from "./tensor.js";
-import type { Tensor } from "../core/tensor.js";
+import { SYMBOLIC, Tensor } from "../core/tensor.js";
+import { symbolicGradients } from "../ops/executor.js";
 import { isTensorConvertible, TensorConvertible } from "../core/tensor_like.js";
 import { body, declare, isOptions, K, kind, optional, param, parseArgs, signature, withDefault } from "../core/signature.js";
 
@@ -200,6 +201,14 @@ export class GradientTape {
         throw new InvalidArgumentError(`GradientTape.gradient: source ${String(s)} is not an eager tensor or a variable`);
     }
     const ogs = outputGradients == null ? [] : Array.isArray(outputGradients) ? outputGradients : [outputGradients];
+    if (targets.some((t) => t instanceof Tensor && t[SYMBOLIC])) {
+      // Used while tracing a tf.function: the ops were built into its graph, so the gradients are graph
+      // nodes too, from the same rules through tf.gradients (TensorFlow records the trace on the tape instead).
+      const grads = symbolicGradients(targets, srcList, ogs as (Tensor | null)[], unconnectedGradients);
+      this.#used = true;
+      type G = S extends readonly unknown[] ? (EagerTensor | null)[] : EagerTensor | null;
+      return (Array.isArray(sources) ? grads : grads[0]) as G;
+    }
     const ops = eagerOps;
     const result = this.stopRecording(() => {
       const seeds = new Map<unknown, EagerTensor>();
@@ -251,6 +260,11 @@ export function recordOperation(def: OpDef, inputs: readonly EagerTensor[], outp
   if (activeTapes.length === 0 || def.grad === null) return;
   const keys = inputs.map((t) => t.id);
   for (const tape of activeTapes) tape.record(def, def.type, keys, inputs, outputs, attrs);
+}
+
+/** Called when a variable is read while tracing a tf.function: tapes watching accessed variables watch it. */
+export function recordVariableAccess(v: TensorConvertible): void {
+  for (const tape of activeTapes) tape.noteVariableRead(v);
 }
 
 /** Called when a variable is read eagerly: records the read as an Identity from the variable. */

@@ -115,6 +115,20 @@ export class EagerTensor extends Tensor {
     h.backend.dispose(h);
   }
 
+  /**
+   * Forgets the buffer without releasing it, because its owner already did: a variable whose buffer a
+   * tf.function's step replaced (variables/variable.ts adoptVariableHandle). The tensor reads as disposed.
+   */
+  relinquish(): void {
+    if (this.#handle === null) return;
+    this.#handle = null;
+    if (this.#alive !== null) {
+      this.#alive.v = false;
+      leakRegistry.unregister(this);
+    }
+    eagerState.liveTensors--;
+  }
+
   /** A new tensor sharing this one's buffer (no copy); disposing either leaves the other valid. */
   clone(): EagerTensor {
     return new EagerTensor(this.handle.backend.alias(this.handle));

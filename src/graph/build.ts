@@ -15,6 +15,7 @@ import type { Graph } from "./graph.js";
 import { FuncGraph } from "./func_graph.js";
 import type { Operation } from "./operation.js";
 import { SymbolicTensor } from "./tensor.js";
+import { gradients } from "./gradients.js";
 
 export function constValueOf(t: SymbolicTensor): TensorSpec["value"] {
   return t.op.type === "Const" ? (t.op.attrs.value as TensorSpec["value"]) : undefined;
@@ -81,4 +82,5 @@ export const graphExecutor: OpExecutor = {
   refineShape: (t, shape) => {
     if (t instanceof SymbolicTensor) t.setShape(shape);
   },
+  gradients: (ys, xs, gradYs, unconnected) => gradients(ys, xs as Tensor[], { gradYs, unconnectedGradients: unconnected }),
 };

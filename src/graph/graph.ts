@@ -25,6 +25,31 @@ export const GraphKeys = {
   SAVERS: "savers",
 } as const;
 
+/**
+ * The nodes that stand for one eager tf.Variable in a tf.function graph (variables/variable.ts builds them):
+ * a VariableV2 node whose session value is the eager variable's own buffer while the function runs, and the
+ * bookkeeping of TensorFlow's automatic control dependencies (reads wait for the last write, a write waits
+ * for the reads and the write before it), so that the trace keeps the program's order of reads and writes.
+ */
+export interface CapturedVariableNodes {
+  readonly op: Operation;
+  readonly ref: SymbolicTensor;
+  /** The read later reads share (an Identity after the last write); null until the next read builds one. */
+  snapshot: SymbolicTensor | null;
+  lastWrite: Operation | null;
+  reads: Operation[];
+}
+
+/** What a graph being traced by tf.function (function/) offers the layers below it. */
+export interface FunctionGraphHooks {
+  /** Eager variables used in the graph, keyed by the variable, in first-use order. */
+  readonly captures: Map<object, CapturedVariableNodes>;
+  /** A tf.Variable is being created while tracing: raises on a retrace (variables on the first trace only). */
+  variableCreated(name: string): void;
+  /** The eager value of a tensor of this graph that depends on no input (a variable's initial value). */
+  evaluate(t: SymbolicTensor): unknown;
+}
+
 export interface VariableScopeState {
   name: string;
   reuse: boolean | "auto";
@@ -56,11 +81,17 @@ export class Graph {
   variableScope: VariableScopeState = { name: "", reuse: false };
   /** Variables made by tf.getVariable, by full name. */
   readonly variableStore = new Map<string, unknown>();
+  /** Set on the graph a tf.function traces into (function/func_graph.ts); null for every other graph. */
+  functionHooks: FunctionGraphHooks | null = null;
 
   constructor(...args: [options?: Record<string, never>]) {
     if (args.length > 0) parseArgs(graphSignature, args);
   }
 
+  /** Whether tf.function traces into this graph (core/context.ts liftOutOfFunctionGraphs lifts out of it). */
+  get isFunctionGraph(): boolean {
+    return this.functionHooks !== null;
+  }
   get finalized(): boolean {
     return this.#finalized;
   }

@@ -20,6 +20,11 @@ export interface OpExecutor {
   knownValue(t: Tensor): Values | undefined;
   /** Refines a graph tensor's static shape (Tensor.set_shape); nothing to do for an eager tensor. */
   refineShape(t: Tensor, shape: Shape): void;
+  /**
+   * Graph only: tf.gradients of `ys` with respect to `xs` (GradientTape.gradient uses it for a target traced
+   * into a tf.function graph, so that eager/ needs nothing from graph/).
+   */
+  gradients?(ys: readonly Tensor[], xs: readonly TensorLike[], gradYs: readonly (Tensor | null)[], unconnected: "none" | "zero"): (Tensor | null)[];
 }
 
 function notLoaded(): never {
@@ -41,6 +46,17 @@ export function registerExecutors(e: OpExecutor, g: OpExecutor, tidyScope: <T>(f
 /** The executor of the mode now on: eager unless building a graph. */
 export function currentExecutor(): OpExecutor {
   return executingEagerly() ? eager : graph;
+}
+
+/** tf.gradients through the graph executor (see OpExecutor.gradients). */
+export function symbolicGradients(
+  ys: readonly Tensor[],
+  xs: readonly TensorLike[],
+  gradYs: readonly (Tensor | null)[],
+  unconnected: "none" | "zero",
+): (Tensor | null)[] {
+  if (!graph.gradients) notLoaded();
+  return graph.gradients(ys, xs, gradYs, unconnected);
 }
 
 /** tf.tidy for the op library: frees the eager intermediates fn makes, except its result. */

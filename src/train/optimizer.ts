@@ -2,12 +2,12 @@ import type { DType } from "../core/dtype.js";
 import { InvalidArgumentError } from "../core/errors.js";
 import { isFullyDefined, Shape } from "../core/shape.js";
 import type { Tensor } from "../core/tensor.js";
-import { executingEagerly } from "../core/context.js";
+import { executingEagerly, liftOutOfFunctionGraphs, tracingFunction } from "../core/context.js";
 import { tidy } from "../eager/memory.js";
 import { withEagerNameScope } from "../core/eager_name_scope.js";
 import { EagerTensor } from "../eager/tensor.js";
 import type { TensorLike } from "../core/tensor_like.js";
-import { GradientTape } from "../eager/tape.js";
+import { GradientTape, withoutRecording } from "../eager/tape.js";
 import { gradients } from "../graph/gradients.js";
 import { getDefaultGraph } from "../graph/default_graph.js";
 import { Graph, GraphKeys } from "../graph/graph.js";
@@ -108,7 +108,8 @@ function uniqueEagerName(name: string): string {
  * dependencies open where minimize() was called, nor be recorded by a tape.
  */
 function initScope<T>(graph: Graph | null, fn: () => T): T {
-  if (graph === null) return fn();
+  // Eager state made while tracing a tf.function is made outside the trace, as TensorFlow's init_scope does.
+  if (graph === null) return liftOutOfFunctionGraphs(() => withoutRecording(fn));
   return graph.asDefault(() => graph.controlDependencies(null, fn));
 }
 
@@ -194,17 +195,19 @@ export abstract class Optimizer {
     const [loss, varList0, , , , gradLoss] = parseArgs(computeGradientsSignature, args);
     const a = { varList: varList0, gradLoss };
     if (a.varList != null) for (const v of a.varList) this.#checkVariable(v);
-    if (typeof loss === "function" && executingEagerly()) {
+    // Eagerly, and while tracing a tf.function (where the tape's gradient is tf.gradients of the trace).
+    const tracing = tracingFunction();
+    if (typeof loss === "function" && (executingEagerly() || tracing)) {
       const tape = new GradientTape();
       if (a.varList != null) tape.watch([...a.varList]);
       const lossValue = tape.run(loss);
-      if (!(lossValue instanceof EagerTensor)) {
+      if (!(lossValue instanceof EagerTensor) && !(tracing && lossValue instanceof SymbolicTensor)) {
         throw new InvalidArgumentError(`The loss function passed to ${this.#name}.computeGradients must return an eager tensor, got ${String(lossValue)}`);
       }
       this.#assertValidDType(lossValue.dtype, "loss");
       const varList = a.varList != null ? [...a.varList] : (tape.watchedVariables() as Variable[]); // tapes hold variables through the tensor-like protocol; only Variable implements it
       if (varList.length === 0) throw new InvalidArgumentError("No variables to optimize.");
-      const grads = tape.gradient(lossValue, varList, a.gradLoss ? [a.gradLoss as EagerTensor] : null);
+      const grads: (Tensor | null)[] = tape.gradient(lossValue, varList, a.gradLoss ? [a.gradLoss as EagerTensor] : null);
       const pairs = varList.map((v, i): GradAndVar => [grads[i], v]);
       this.#assertValidDTypes(pairs);
       return pairs;
@@ -274,11 +277,13 @@ export abstract class Optimizer {
   }
 
   #applyGraph(list: readonly (readonly [TensorLike | null, Variable])[], globalStep: Variable | null, name: string | null): Operation {
-    const g = list[0][1].graph;
+    // Eager variables are updated in a graph only while a tf.function traces it (they are captured there).
+    const traced = tracingFunction() ? getDefaultGraph() : null;
+    const g = list[0][1].graph ?? traced;
     if (!g) throw new InvalidArgumentError(`Variable ${list[0][1].name} was created eagerly; apply its gradients eagerly`);
     return g.asDefault(() => {
       for (const [, v] of list) {
-        if (v.graph !== g) throw new InvalidArgumentError(`Variable ${v.name} must be from the same graph as ${list[0][1].name}`);
+        if ((v.graph ?? traced) !== g) throw new InvalidArgumentError(`Variable ${v.name} must be from the same graph as ${list[0][1].name}`);
       }
       const converted = this.#converted(list);
       const varList = converted.filter(([gr]) => gr !== null).map(([, v]) => v);
@@ -329,7 +334,7 @@ export abstract class Optimizer {
   }
   /** The variables this optimizer made (slots and non-slot variables) in the current graph, sorted by name. */
   variables(): Variable[] {
-    const graph = executingEagerly() ? null : getDefaultGraph();
+    const graph = executingEagerly() || tracingFunction() ? null : getDefaultGraph();
     const out: Variable[] = this.#nonSlot.filter((e) => e.graph === graph).map((e) => e.v);
     for (const slots of this.#slots.values()) for (const s of slots.values()) if (s.graph === graph) out.push(s);
     return out.sort((x, y) => (x.name < y.name ? -1 : x.name > y.name ? 1 : 0));
@@ -409,9 +414,11 @@ export abstract class Optimizer {
     if (g === null) {
       const name = uniqueEagerName(full);
       const parts = name.split("/");
-      return withEagerNameScope(
-        `${parts.slice(0, -1).join("/")}/`,
-        () => new Variable(initial, { name: parts[parts.length - 1], trainable: false, dtype: primary.dtype }),
+      return initScope(null, () =>
+        withEagerNameScope(
+          `${parts.slice(0, -1).join("/")}/`,
+          () => new Variable(initial, { name: parts[parts.length - 1], trainable: false, dtype: primary.dtype }),
+        ),
       );
     }
     // The graph makes "W/Adam" unique ("W/Adam_1" for the second slot), as variable_scope's default_name does.
@@ -430,7 +437,7 @@ export abstract class Optimizer {
     }
     return e.v;
   }
-  protected getNonSlotVariable(name: string, graph: Graph | null = executingEagerly() ? null : getDefaultGraph()): Variable | null {
+  protected getNonSlotVariable(name: string, graph: Graph | null = executingEagerly() || tracingFunction() ? null : getDefaultGraph()): Variable | null {
     return this.#nonSlot.find((x) => x.name === name && x.graph === graph)?.v ?? null;
   }
 

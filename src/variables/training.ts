@@ -20,7 +20,9 @@ export function applyTrainingOp(
     applyToVariablesEagerly(type, vars, inputs, attrs);
     return null;
   }
-  return buildNode(getOpDef(type)!, [...vars.map((v) => v.ref), ...inputs], attrs, name ?? type).outputs[0];
+  // Inside a tf.function trace the update of captured eager variables is ordered after their earlier reads
+  // and writes (Variable.tracedWrite); in a TensorFlow 1 graph this is just the node.
+  return Variable.tracedWrite(vars, () => buildNode(getOpDef(type)!, [...vars.map((v) => v.ref), ...inputs], attrs, name ?? type)).outputs[0];
 }
 
 /** Eagerly, the same training op on several variables at once (an optimizer's step): see Variable.applyEagerlyGroup. */

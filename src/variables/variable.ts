@@ -5,15 +5,16 @@ import { InvalidArgumentError, UnimplementedError } from "../core/errors.js";
 import { ArgsOf, declare, K, kind, optional, param, parseArgs, signature, withDefault } from "../core/signature.js";
 import { isFullyDefined, sameShape, Shape, shapesCompatible, shapeStr } from "../core/shape.js";
 import { formatValues, HostValue, inferDType, inferShape } from "../core/values.js";
-import { ctx, executingEagerly } from "../core/context.js";
+import { ctx, executingEagerly, liftOutOfFunctionGraphs } from "../core/context.js";
+import type { Handle } from "../core/backend.js";
 import { TENSOR_LIKE } from "../core/tensor_like.js";
 import { EagerTensor } from "../eager/tensor.js";
 import { toEagerTensor } from "../eager/executor.js";
 import type { Tensor as AnyTensor } from "../core/tensor.js";
 import type { TensorLike } from "../core/tensor_like.js";
-import { recordVariableRead, withoutRecording } from "../eager/tape.js";
+import { recordVariableAccess, recordVariableRead, withoutRecording } from "../eager/tape.js";
 import { getDefaultGraph } from "../graph/default_graph.js";
-import { Graph, GraphKeys } from "../graph/graph.js";
+import { CapturedVariableNodes, Graph, GraphKeys } from "../graph/graph.js";
 import type { Operation } from "../graph/operation.js";
 import { SymbolicTensor } from "../graph/tensor.js";
 import { buildNode, toGraphTensor } from "../graph/build.js";
@@ -95,24 +96,20 @@ export class Variable {
     const opts = { dtype: dtypeArg, validateShape, shape: shapeArg, collections };
     this.tapeId = ctx.nextTensorId++;
     this.trainable = trainable;
-    if (executingEagerly()) {
-      const init = typeof initialValue === "function" ? initialValue() : initialValue;
-      const dtype = opts.dtype ?? (init instanceof EagerTensor || init instanceof Variable ? init.dtype : inferDType(init as HostValue));
-      // A variable lives where TensorFlow 2 puts it (runtime/devices.ts placeConstant): the tf.device scope's
-      // device, else GPU:0 when there is one; an initial value computed elsewhere is copied there.
-      const home = placeConstant(checkDType(dtype, "tf.Variable"));
-      let t = toEagerTensor(init, dtype, "Variable", home);
-      if (t.dtype !== dtype) throw new InvalidArgumentError(`tf.Variable: initial value has dtype ${t.dtype}, expected ${dtype}`);
-      if (t.handle.backend !== home) {
-        const moved = new EagerTensor(home.write(t.handle.backend.readSync(t.handle), t.dtype, t.shape));
-        if (t !== init) t.dispose();
-        t = moved;
+    // Inside a tf.function trace a variable is created eagerly (TensorFlow's init_scope), on the first trace
+    // only; an initial value computed in the trace is evaluated first (it must not depend on the inputs).
+    const hooks = executingEagerly() ? null : getDefaultGraph().functionHooks;
+    if (executingEagerly() || hooks) {
+      let init0 = initialValue;
+      if (hooks) {
+        hooks.variableCreated(baseName);
+        if (init0 instanceof SymbolicTensor) init0 = hooks.evaluate(init0) as TensorLike;
       }
-      this.#value = t === init ? t.clone() : t;
-      this.#value.kept = true;
-      this.dtype = dtype;
+      const made = liftOutOfFunctionGraphs(() => withoutRecording(() => Variable.#eagerInit(init0, opts.dtype)));
+      this.#value = made.value;
+      this.dtype = made.dtype;
       this.#shape = opts.shape ?? this.#value.shape;
-      this.name = `${eagerNameScope()}${baseName}:0`;
+      this.name = `${made.scope}${baseName}:0`;
       return;
     }
     const g = getDefaultGraph();
@@ -142,6 +139,25 @@ export class Variable {
     g.addToCollections(this.trainable ? [...cols, GraphKeys.TRAINABLE_VARIABLES] : cols, this);
   }
 
+  /** The eager value of a new eager variable (made outside any trace), its dtype and name prefix. */
+  static #eagerInit(initialValue: TensorLike | (() => TensorLike), dtypeArg: DType | undefined): { value: EagerTensor; dtype: DType; scope: string } {
+    const init = typeof initialValue === "function" ? initialValue() : initialValue;
+    const dtype = dtypeArg ?? (init instanceof EagerTensor || init instanceof Variable ? init.dtype : inferDType(init as HostValue));
+    // A variable lives where TensorFlow 2 puts it (runtime/devices.ts placeConstant): the tf.device scope's
+    // device, else GPU:0 when there is one; an initial value computed elsewhere is copied there.
+    const home = placeConstant(checkDType(dtype, "tf.Variable"));
+    let t = toEagerTensor(init, dtype, "Variable", home);
+    if (t.dtype !== dtype) throw new InvalidArgumentError(`tf.Variable: initial value has dtype ${t.dtype}, expected ${dtype}`);
+    if (t.handle.backend !== home) {
+      const moved = new EagerTensor(home.write(t.handle.backend.readSync(t.handle), t.dtype, t.shape));
+      if (t !== init) t.dispose();
+      t = moved;
+    }
+    const value = t === init ? t.clone() : t;
+    value.kept = true;
+    return { value, dtype, scope: eagerNameScope() };
+  }
+
   get shape(): Shape {
     return this.#shape === null ? null : this.#shape.slice();
   }
@@ -157,7 +173,8 @@ export class Variable {
   }
   /** The op that assigns the initial value (graph mode). */
   get initializer(): Operation {
-    return this.#graphState().initializer;
+    if (!this.#graph) throw new InvalidArgumentError(`Variable ${this.name} was created eagerly and has no initializer op`);
+    return this.#graph.initializer;
   }
   get initialValue(): AnyTensor {
     return this.#graph ? this.#graph.initialValue : this.value();
@@ -167,9 +184,88 @@ export class Variable {
     return this.#graphState().ref;
   }
 
-  #graphState(): GraphState {
-    if (!this.#graph) throw new InvalidArgumentError(`Variable ${this.name} was created eagerly and has no graph node`);
-    return this.#graph;
+  #graphState(): GraphState | CapturedVariableNodes {
+    if (this.#graph) return this.#graph;
+    const captured = this.#tracedIn();
+    if (captured) return captured;
+    throw new InvalidArgumentError(`Variable ${this.name} was created eagerly and has no graph node`);
+  }
+
+  /** An eager variable used while tracing a tf.function: its nodes in the graph being traced, else null. */
+  #tracedIn(): CapturedVariableNodes | null {
+    if (this.#graph || executingEagerly()) return null;
+    const g = getDefaultGraph();
+    return g.functionHooks ? this.#captureIn(g) : null;
+  }
+
+  /**
+   * The nodes standing for this eager variable in tf.function graph `g`, made on first use: a VariableV2
+   * that function/ binds to this variable's own buffer on every call (no copy).
+   */
+  #captureIn(g: Graph): CapturedVariableNodes {
+    const captures = g.functionHooks!.captures;
+    let c = captures.get(this);
+    if (!c) {
+      const opName = this.name.replace(/:\d+$/, "");
+      const op = g.nameScope("", () =>
+        g.controlDependencies(null, () =>
+          g.createOp(getOpDef("VariableV2")!, g.uniqueName(opName), [], { shape: this.#shape, dtype: this.dtype }, [{ dtype: this.dtype, shape: this.#shape }]),
+        ),
+      );
+      c = { op, ref: op.outputs[0], snapshot: null, lastWrite: null, reads: [] };
+      captures.set(this, c);
+    }
+    return c;
+  }
+
+  /** The value a traced op reads: the read after the last write (TensorFlow's automatic control dependencies). */
+  #tracedRead(g: Graph, c: CapturedVariableNodes): SymbolicTensor {
+    recordVariableAccess(this);
+    if (c.snapshot) return c.snapshot;
+    const build = () => buildNode(getOpDef("Identity")!, [c.ref], {}, `${c.op.name}/read`, g);
+    const read = g.nameScope("", () => (c.lastWrite ? g.controlDependencies([c.lastWrite], build) : build()));
+    c.reads.push(read);
+    c.snapshot = read.outputs[0];
+    return c.snapshot;
+  }
+
+  /**
+   * Builds a traced write of the captured variables `vars` (an Assign, a training op): it waits for their last
+   * writes and the reads since, and later reads wait for it.
+   */
+  static tracedWrite(vars: readonly Variable[], build: () => Operation): Operation {
+    const g = getDefaultGraph();
+    const states = vars.map((v) => v.#tracedIn());
+    const deps: Operation[] = [];
+    for (const c of states) {
+      if (!c) continue;
+      if (c.lastWrite) deps.push(c.lastWrite);
+      deps.push(...c.reads);
+    }
+    const op = deps.length > 0 ? g.controlDependencies(deps, build) : build();
+    for (const c of states) {
+      if (!c) continue;
+      c.lastWrite = op;
+      c.reads = [];
+      c.snapshot = null;
+    }
+    return op;
+  }
+
+  /** function/: the buffer of an eager variable (a tf.function's session shares it while the function runs). */
+  static handleOf(v: Variable): Handle {
+    return v.#eagerValue().handle;
+  }
+  /**
+   * function/: the variable's value is now buffer `h`, which a tf.function's step put in place of the one it
+   * shared (whoever replaced the old buffer released it).
+   */
+  static adoptHandle(v: Variable, h: Handle): void {
+    const old = v.#eagerValue();
+    const next = new EagerTensor(h);
+    next.kept = true;
+    v.#value = next;
+    old.relinquish();
   }
   #eagerValue(): EagerTensor {
     if (!this.#value) {
@@ -180,14 +276,18 @@ export class Variable {
 
   /** Eagerly: the current value (shared, do not dispose). In a graph: the "W/read" tensor. */
   value(): AnyTensor {
-    return this.#graph ? this.#graph.snapshot : this.#eagerValue();
+    if (this.#graph) return this.#graph.snapshot;
+    const c = this.#tracedIn();
+    return c ? this.#tracedRead(getDefaultGraph(), c) : this.#eagerValue();
   }
   /**
    * The value read where this is called: in a graph a new "read" Identity of the variable, so that control
    * dependencies and device scopes around the call apply to the read (TensorFlow's read_value()).
    */
   readValue(): AnyTensor {
-    return this.#graph ? buildNode(getOpDef("Identity")!, [this.#graph.ref], {}, "read").outputs[0] : this.readForOp();
+    if (this.#graph) return buildNode(getOpDef("Identity")!, [this.#graph.ref], {}, "read").outputs[0];
+    const c = this.#tracedIn();
+    return c ? this.#tracedRead(getDefaultGraph(), c) : this.readForOp();
   }
   /** What an op consuming this variable gets eagerly: an alias of its value, recorded on active tapes. */
   readForOp(): EagerTensor {
@@ -196,19 +296,27 @@ export class Variable {
     return t;
   }
   graphValue(g: Graph): SymbolicTensor {
-    const s = this.#graphState();
+    if (!this.#graph && g.functionHooks) return this.#tracedRead(g, this.#captureIn(g));
+    if (!this.#graph) throw new InvalidArgumentError(`Variable ${this.name} was created eagerly and has no graph node`);
+    const s = this.#graph;
     if (s.graph !== g) throw new InvalidArgumentError(`Variable ${this.name} belongs to another tf.Graph than the op being built`);
     return s.snapshot;
   }
 
   #update(type: "Assign" | "AssignAdd" | "AssignSub", v: TensorLike, name?: string): AnyTensor | Variable {
-    if (this.#graph && !executingEagerly()) {
+    const traced = this.#tracedIn();
+    if ((this.#graph || traced) && !executingEagerly()) {
       // As TensorFlow, when the graph is built (ResourceVariable.assign's assert_is_compatible_with).
       const valueShape = v instanceof EagerTensor || v instanceof SymbolicTensor || v instanceof Variable ? v.shape : inferShape(v as HostValue);
       if (!shapesCompatible(this.#shape, valueShape)) {
         throw new InvalidArgumentError(`Shapes ${shapeStr(this.#shape)} and ${shapeStr(valueShape)} are incompatible (${type} to variable ${this.name})`);
       }
-      return buildNode(getOpDef(type)!, [this.#graph.ref, v], {}, name ?? type).outputs[0];
+      if (traced) {
+        // The value is converted first, so that reading this variable in it is a read before the write.
+        const value = v instanceof Variable ? v.value() : v;
+        return Variable.tracedWrite([this], () => buildNode(getOpDef(type)!, [traced.ref, value], {}, name ?? type)).outputs[0];
+      }
+      return buildNode(getOpDef(type)!, [this.#graph!.ref, v], {}, name ?? type).outputs[0];
     }
     const current = this.#eagerValue();
     const next = withoutRecording(() => {
