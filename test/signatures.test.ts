@@ -45,13 +45,15 @@ function declared(): { path: string; f: unknown; sig: Signature; isClass: boolea
   return out;
 }
 
-/** A comparable summary of a result: tensor values, or an object's class and own scalar fields. */
+/** A comparable summary of a result: tensor values, an object's class and own scalar fields, a function's members. */
 function summary(x: unknown): unknown {
   // Keras layers are callable instances (functions): compared by class and config, less the unique default name.
   if (x instanceof tf.keras.layers.Layer) {
     const { name: _name, ...config } = x.getConfig();
     return { class: x.constructor.name, config: Object.fromEntries(Object.entries(config).map(([k, v]) => [k, typeof v === "function" ? "function" : v])) };
   }
+  // A function returned (tf.function's traced callable): its own members.
+  if (typeof x === "function") return { function: Object.keys(x).sort() };
   if (x === null || x === undefined || typeof x !== "object") return x;
   if (Array.isArray(x)) return x.map(summary);
   if (x instanceof tf.EagerTensor) return { dtype: x.dtype, shape: x.shape, values: x.arraySync() };
