@@ -180,6 +180,35 @@ describe("tf.function: variables", () => {
     assert.throws(() => h(tf.constant(1)), /depends on the function's input/);
   });
 
+  it("tf.cond and tf.whileLoop bodies read and assign captured variables, in program order", () => {
+    const v = new tf.Variable(1.0);
+    const f = tf.function((k: T) => {
+      const [n] = tf.whileLoop(
+        (i: T) => tf.less(i, k),
+        (i: T) => {
+          const a = v.assign(tf.multiply(v, 2)) as T;
+          return [tf.add(i, tf.subtract(a, a)).add(1)];
+        },
+        [tf.constant(0)],
+      ) as T[];
+      const c = tf.cond(
+        tf.greater(v, 10),
+        () => v.assignAdd(10) as T,
+        () => tf.identity(v),
+      ) as T;
+      return [n, c, v.value()];
+    });
+    const [n, c, after] = f(tf.constant(4)) as tf.EagerTensor[];
+    assert.deepEqual([n.item(), c.item(), after.item()], [4, 26, 26]);
+    assert.equal(v.numpy(), 26);
+    v.assign(1);
+    const again = f(tf.constant(2)) as tf.EagerTensor[];
+    assert.deepEqual(
+      again.map((t) => t.item()),
+      [2, 4, 4],
+    );
+  });
+
   it("initScope makes variables (and runs ops) eagerly, outside the trace", () => {
     let inside: unknown = null;
     const f = tf.function((x: T) => {

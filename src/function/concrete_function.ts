@@ -12,7 +12,7 @@ import type { Executor } from "../runtime/executor.js";
 import type { Plan } from "../runtime/plan.js";
 import type { ResourceTable } from "../runtime/resources.js";
 import { Variable } from "../variables/variable.js";
-import type { FuncGraph } from "./func_graph.js";
+import type { TraceGraph } from "./trace_graph.js";
 import { fits, InputSpec, isPlainObject, tensorLeaves } from "./structure.js";
 
 /** Where a fetched output goes back in the structure the traced function returned. */
@@ -28,7 +28,7 @@ export interface Runner {
 
 /** What a trace produced (function/trace.ts). */
 export interface TraceResult {
-  readonly graph: FuncGraph;
+  readonly graph: TraceGraph;
   readonly inputSpecs: readonly InputSpec[];
   readonly placeholders: readonly SymbolicTensor[];
   /** The structure the function was called with, tensors replaced by TensorSpecs. */
@@ -58,7 +58,7 @@ export interface ConcreteFunction {
 }
 // biome-ignore lint/suspicious/noUnsafeDeclarationMerging: the merged interface adds the call signature of the function the constructor returns
 export class ConcreteFunction {
-  graph!: FuncGraph;
+  graph!: TraceGraph;
   /** The placeholders of the tensor inputs, in order. */
   inputs!: readonly SymbolicTensor[];
   /** The fetched graph tensors, in the order of the structure returned. */

@@ -7,7 +7,7 @@ import { SymbolicTensor } from "../graph/tensor.js";
 import { convertToTensor } from "../ops/creation.js";
 import { identity } from "../ops/movement.js";
 import { OutputSlot, TraceResult } from "./concrete_function.js";
-import { FuncGraph } from "./func_graph.js";
+import { TraceGraph } from "./trace_graph.js";
 import { InputSpec, isPlainObject, mapTensors } from "./structure.js";
 import { TensorSpec } from "./tensor_spec.js";
 
@@ -15,7 +15,7 @@ import { TensorSpec } from "./tensor_spec.js";
 const SKIPPED_STATEFUL: ReadonlySet<string> = new Set(["VariableV2", "IsVariableInitialized", "Placeholder"]);
 
 /**
- * Traces `fn` into a new FuncGraph: each tensor leaf of `args` becomes a placeholder of its spec (in order),
+ * Traces `fn` into a new TraceGraph: each tensor leaf of `args` becomes a placeholder of its spec (in order),
  * the other leaves are passed as they are, and fn runs once in graph mode (its JavaScript side effects
  * happen now, and only now). What it returns is flattened: graph tensors are fetched, eager tensors and JS
  * numbers become constants of the graph, variables are read, operations run as targets.
@@ -27,7 +27,7 @@ export function traceFunction(
   specs: readonly InputSpec[],
   firstTrace: boolean,
 ): TraceResult {
-  const graph = new FuncGraph(name, firstTrace);
+  const graph = new TraceGraph(name, firstTrace);
   return graph.asDefault(() => {
     const placeholders: SymbolicTensor[] = [];
     const traceArgs = mapTensors(args, (_leaf, i) => {
@@ -53,7 +53,7 @@ export function traceFunction(
   });
 }
 
-function flattenOutputs(x: unknown, g: FuncGraph, outputs: SymbolicTensor[], targets: Operation[], name: string): unknown {
+function flattenOutputs(x: unknown, g: TraceGraph, outputs: SymbolicTensor[], targets: Operation[], name: string): unknown {
   const fetch = (t: SymbolicTensor) => {
     if (t.graph !== g) {
       throw new InvalidArgumentError(

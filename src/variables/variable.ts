@@ -17,6 +17,7 @@ import { getDefaultGraph } from "../graph/default_graph.js";
 import { CapturedVariableNodes, Graph, GraphKeys } from "../graph/graph.js";
 import type { Operation } from "../graph/operation.js";
 import { SymbolicTensor } from "../graph/tensor.js";
+import { FuncGraph } from "../graph/func_graph.js";
 import { buildNode, toGraphTensor } from "../graph/build.js";
 import { execute1 } from "../ops/dispatch.js";
 import { getOpDef } from "../ops/registry.js";
@@ -191,11 +192,20 @@ export class Variable {
     throw new InvalidArgumentError(`Variable ${this.name} was created eagerly and has no graph node`);
   }
 
-  /** An eager variable used while tracing a tf.function: its nodes in the graph being traced, else null. */
+  /**
+   * An eager variable used while tracing a tf.function: its nodes in the graph being traced (also from a
+   * tf.cond / tf.whileLoop body built inside it, whose graph encloses it), else null.
+   */
   #tracedIn(): CapturedVariableNodes | null {
     if (this.#graph || executingEagerly()) return null;
+    const g = traceGraphAround(getDefaultGraph());
+    return g ? this.#captureIn(g) : null;
+  }
+
+  /** A traced read where it is built: in the trace graph itself, or through the captures of a body graph. */
+  #tracedValue(c: CapturedVariableNodes): SymbolicTensor {
     const g = getDefaultGraph();
-    return g.functionHooks ? this.#captureIn(g) : null;
+    return g.functionHooks ? this.#tracedRead(g, c) : toGraphTensor(this, this.dtype, g, "read");
   }
 
   /**
@@ -221,6 +231,7 @@ export class Variable {
   /** The value a traced op reads: the read after the last write (TensorFlow's automatic control dependencies). */
   #tracedRead(g: Graph, c: CapturedVariableNodes): SymbolicTensor {
     recordVariableAccess(this);
+    syncControlFlowWrites(g, c);
     if (c.snapshot) return c.snapshot;
     const build = () => buildNode(getOpDef("Identity")!, [c.ref], {}, `${c.op.name}/read`, g);
     const read = g.nameScope("", () => (c.lastWrite ? g.controlDependencies([c.lastWrite], build) : build()));
@@ -235,10 +246,13 @@ export class Variable {
    */
   static tracedWrite(vars: readonly Variable[], build: () => Operation): Operation {
     const g = getDefaultGraph();
+    // Inside a control-flow body the body's node orders it (TensorFlow orders a function call as a whole).
+    if (!g.functionHooks) return build();
     const states = vars.map((v) => v.#tracedIn());
     const deps: Operation[] = [];
     for (const c of states) {
       if (!c) continue;
+      syncControlFlowWrites(g, c);
       if (c.lastWrite) deps.push(c.lastWrite);
       deps.push(...c.reads);
     }
@@ -278,7 +292,7 @@ export class Variable {
   value(): AnyTensor {
     if (this.#graph) return this.#graph.snapshot;
     const c = this.#tracedIn();
-    return c ? this.#tracedRead(getDefaultGraph(), c) : this.#eagerValue();
+    return c ? this.#tracedValue(c) : this.#eagerValue();
   }
   /**
    * The value read where this is called: in a graph a new "read" Identity of the variable, so that control
@@ -287,7 +301,7 @@ export class Variable {
   readValue(): AnyTensor {
     if (this.#graph) return buildNode(getOpDef("Identity")!, [this.#graph.ref], {}, "read").outputs[0];
     const c = this.#tracedIn();
-    return c ? this.#tracedRead(getDefaultGraph(), c) : this.readForOp();
+    return c ? this.#tracedValue(c) : this.readForOp();
   }
   /** What an op consuming this variable gets eagerly: an alias of its value, recorded on active tapes. */
   readForOp(): EagerTensor {
@@ -459,6 +473,28 @@ export class Variable {
   }
   [inspect.custom](): string {
     return this.toString();
+  }
+}
+
+/** The tf.function graph `g` is, or that encloses the control-flow body `g`; null when none. */
+function traceGraphAround(g: Graph): Graph | null {
+  let cur: Graph | null = g;
+  while (cur !== null && cur.functionHooks === null) cur = cur instanceof FuncGraph ? cur.outer : null;
+  return cur;
+}
+
+/**
+ * Control-flow nodes (If, While) built since the last write of a captured variable that take its reference
+ * (their bodies read or write it) count as writes: later reads and writes wait for them.
+ */
+function syncControlFlowWrites(g: Graph, c: CapturedVariableNodes): void {
+  const after = c.lastWrite?.id ?? -1;
+  for (const op of g.consumersOf(c.ref)) {
+    if (op.id > after && (op.type === "If" || op.type === "While" || op.type === "StatelessIf" || op.type === "StatelessWhile")) {
+      c.lastWrite = op;
+      c.reads = [];
+      c.snapshot = null;
+    }
   }
 }
 

@@ -11,13 +11,13 @@ import { ResourceStore, ResourceTable, VARIABLE } from "../runtime/resources.js"
 import { Variable } from "../variables/variable.js";
 
 /**
- * The graph a tf.function traces into (TensorFlow's FuncGraph): an ordinary tf.Graph whose hooks let the
+ * The graph a tf.function traces into (TensorFlow's TraceGraph): an ordinary tf.Graph whose hooks let the
  * layers below take part. Eager variables used in it become VariableV2 nodes bound to the variables' own
  * buffers when the function runs (variables/variable.ts builds them); tf.Variables created in it are made
  * eagerly, on the first trace only; and it lifts out of itself for TensorFlow's init_scope
  * (core/context.ts liftOutOfFunctionGraphs reads `isFunctionGraph`).
  */
-export class FuncGraph extends Graph {
+export class TraceGraph extends Graph {
   readonly name: string;
   constructor(name: string, firstTrace: boolean) {
     super();
@@ -33,7 +33,7 @@ export class FuncGraph extends Graph {
 class TraceHooks implements FunctionGraphHooks {
   readonly captures = new Map<object, CapturedVariableNodes>();
   constructor(
-    readonly graph: FuncGraph,
+    readonly graph: TraceGraph,
     readonly fnName: string,
     readonly firstTrace: boolean,
   ) {}
