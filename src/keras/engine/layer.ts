@@ -108,10 +108,11 @@ export function uniqueLayerName(base: string): string {
   layerCounts.set(base, n + 1);
   return n === 0 ? base : `${base}_${n}`;
 }
+/** Keras's to_snake_case: Conv2D -> conv2d, MaxPooling2D -> max_pooling2d, ReLU -> re_lu, SimpleRNN -> simple_rnn. */
 function snakeCase(className: string): string {
   return className
-    .replace(/([a-z0-9])([A-Z])/g, "$1_$2")
-    .replace(/([A-Z])([A-Z][a-z])/g, "$1_$2")
+    .replace(/(.)([A-Z][a-z0-9]+)/g, "$1_$2")
+    .replace(/([a-z])([A-Z])/g, "$1_$2")
     .toLowerCase();
 }
 

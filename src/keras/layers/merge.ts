@@ -164,8 +164,10 @@ export class Concatenate extends Layer {
     // Each mask (ones where an input has none) to its input's rank, joined along the axis, then all over the last.
     const full = masks.map((m, i) => {
       const x = xs[i];
-      if (m === null) return cast(onesLike(x), "bool");
-      return m.rank !== null && x.rank !== null && m.rank < x.rank ? expandDims(m, -1) : m;
+      const all = cast(onesLike(x), "bool");
+      if (m === null) return all;
+      // Broadcast to the input's shape (Keras leaves it [..., 1], which only joins along the last axis).
+      return logicalAnd(m.rank !== null && x.rank !== null && m.rank < x.rank ? expandDims(m, -1) : m, all);
     });
     return reduceAll(concat(full, this.axis), -1);
   }
