@@ -13,6 +13,7 @@ const L = tf.keras.layers;
 const A = tf.keras.activations;
 const f64 = { dtype: "float64" as const };
 const xs = [-2, -0.7, 0.3, 1.5];
+const merged = (l: tf.keras.layers.Layer, ins: tf.Tensor[]) => l(ins) as tf.EagerTensor;
 const vals = (t: tf.Tensor) => Array.from((t as tf.EagerTensor).dataSync() as Float32Array);
 
 describe("tf.keras.activations", () => {
@@ -298,14 +299,14 @@ describe("merge layers", () => {
   const a = tf.constant([[1, 5]]);
   const b = tf.constant([[3, 2]]);
   it("Add, Subtract, Multiply, Average, Maximum, Minimum, Concatenate", () => {
-    assert.deepEqual(new L.Add()([a, b]).arraySync(), [[4, 7]]);
-    assert.deepEqual(new L.Subtract()([a, b]).arraySync(), [[-2, 3]]);
-    assert.deepEqual(new L.Multiply()([a, b]).arraySync(), [[3, 10]]);
-    assert.deepEqual(new L.Average()([a, b]).arraySync(), [[2, 3.5]]);
-    assert.deepEqual(new L.Maximum()([a, b]).arraySync(), [[3, 5]]);
-    assert.deepEqual(new L.Minimum()([a, b]).arraySync(), [[1, 2]]);
-    assert.deepEqual(new L.Concatenate()([a, b]).arraySync(), [[1, 5, 3, 2]]);
-    assert.deepEqual(new L.Concatenate({ axis: 0 })([a, b]).arraySync(), [
+    assert.deepEqual(merged(new L.Add(), [a, b]).arraySync(), [[4, 7]]);
+    assert.deepEqual(merged(new L.Subtract(), [a, b]).arraySync(), [[-2, 3]]);
+    assert.deepEqual(merged(new L.Multiply(), [a, b]).arraySync(), [[3, 10]]);
+    assert.deepEqual(merged(new L.Average(), [a, b]).arraySync(), [[2, 3.5]]);
+    assert.deepEqual(merged(new L.Maximum(), [a, b]).arraySync(), [[3, 5]]);
+    assert.deepEqual(merged(new L.Minimum(), [a, b]).arraySync(), [[1, 2]]);
+    assert.deepEqual(merged(new L.Concatenate(), [a, b]).arraySync(), [[1, 5, 3, 2]]);
+    assert.deepEqual(merged(new L.Concatenate({ axis: 0 }), [a, b]).arraySync(), [
       [1, 5],
       [3, 2],
     ]);
@@ -398,9 +399,9 @@ describe("Rescaling, Lambda, Masking", () => {
     );
   });
   it("Dropout in a graph drops in training and is the identity otherwise", () => {
-    const ones = tf.ones([1, 200]);
+    const ones = tf.ones([1, 200]) as tf.EagerTensor;
     new tf.Graph().asDefault(() => {
-      const x = tf.placeholder("float32", [null, 200]);
+      const x = tf.placeholder("float32", [null, 200]) as tf.SymbolicTensor;
       const d = new L.Dropout(0.5, { seed: 2 });
       const sess = new tf.Session();
       const trained = vals(sess.run(d(x, { training: true }), new Map([[x, ones]])) as tf.Tensor);
