@@ -232,6 +232,14 @@ describe("tf.whileLoop", () => {
         { maximumIterations: 5 },
       ) as T[];
       assert.equal(val(run(r[0])), 11);
+      const x = tf.placeholder("float32", []);
+      const stopped = tf.whileLoop(
+        (i: T) => tf.less(i, 3),
+        (i: T, y: T) => [tf.add(i, 1), tf.multiply(y, x)],
+        [tf.constant(0), x],
+        { backProp: false },
+      ) as T[];
+      assert.deepEqual(tf.gradients(stopped[1], x), [null]);
       const bare = tf.compat.v1.whileLoop(
         (x: T) => tf.less(x, 10),
         (x: T) => [tf.add(x, 4)],
@@ -353,6 +361,39 @@ describe("tf.whileLoop", () => {
         return a;
       },
       [[0.9, 0.2]],
+    );
+  });
+
+  it("gradients of a loop nested in a loop body, and of a cond nested in a branch", () => {
+    checkGradient(
+      (x) => {
+        const [, a] = tf.whileLoop(
+          (i: T) => tf.less(i, 2),
+          (i: T, a: T) => [
+            tf.add(i, 1),
+            (
+              tf.whileLoop(
+                (j: T) => tf.less(j, 2),
+                (j: T, b: T) => [tf.add(j, 1), tf.sin(tf.multiply(b, a))],
+                [tf.constant(0), a],
+              ) as T[]
+            )[1],
+          ],
+          [tf.constant(0), x],
+        ) as T[];
+        const p = tf.greater(tf.reduceSum(a), -10);
+        return tf.cond(
+          p,
+          () =>
+            tf.cond(
+              tf.less(tf.reduceSum(x), 0),
+              () => tf.exp(a),
+              () => tf.multiply(a, x),
+            ) as T,
+          () => a,
+        ) as T;
+      },
+      [[0.6, -0.3]],
     );
   });
 });
