@@ -79,6 +79,34 @@ function unionCaptures(graphs: readonly FuncGraph[]): SymbolicTensor[] {
   return [...all];
 }
 
+/**
+ * In a tf.function trace, TensorFlow's automatic control dependencies for a node whose bodies use captured
+ * variables (their references are among `inputs`): it waits for their last writes, and, when it may write
+ * (a stateful body), for their reads since, and becomes their last write; otherwise it counts as a read.
+ */
+function orderedWithVariables(inputs: readonly SymbolicTensor[], writes: boolean, build: () => Operation): Operation {
+  const g = getDefaultGraph();
+  const hooks = g.functionHooks;
+  if (!hooks) return build();
+  const used = new Set(inputs);
+  const touched = [...hooks.captures.values()].filter((c) => used.has(c.ref));
+  if (touched.length === 0) return build();
+  const deps: Operation[] = [];
+  for (const c of touched) {
+    if (c.lastWrite) deps.push(c.lastWrite);
+    if (writes) deps.push(...c.reads);
+  }
+  const op = deps.length > 0 ? g.controlDependencies(deps, build) : build();
+  for (const c of touched) {
+    if (writes) {
+      c.lastWrite = op;
+      c.reads = [];
+      c.snapshot = null;
+    } else c.reads.push(op);
+  }
+  return op;
+}
+
 /** An If (or StatelessIf) node calling `thenFn` or `elseFn` with `inputs`. */
 function ifNode(pred: SymbolicTensor, inputs: readonly SymbolicTensor[], thenFn: GraphFunction, elseFn: GraphFunction, name: string): Operation {
   const attrs: Attrs = {
@@ -88,8 +116,8 @@ function ifNode(pred: SymbolicTensor, inputs: readonly SymbolicTensor[], thenFn:
     else_branch: { name: elseFn.name },
     output_shapes: shapeList(thenFn.outputs.map((t, i) => mostSpecificCompatible(t.shape, elseFn.outputs[i].shape))),
   };
-  const type = thenFn.stateful || elseFn.stateful ? "If" : "StatelessIf";
-  return buildNode(getOpDef(type)!, [pred, ...inputs], attrs, name);
+  const stateful = thenFn.stateful || elseFn.stateful;
+  return orderedWithVariables(inputs, stateful, () => buildNode(getOpDef(stateful ? "If" : "StatelessIf")!, [pred, ...inputs], attrs, name));
 }
 
 function condError(tr: unknown, fr: unknown, details: string): Error {
@@ -196,8 +224,8 @@ function buildWhile(condFn: (...v: never[]) => unknown, bodyFn: (...v: never[]) 
     output_shapes: shapeList([...varShapes, ...captured.map((t) => t.shape)]),
     parallel_iterations: opts.parallelIterations,
   };
-  const type = condF.stateful || bodyF.stateful ? "While" : "StatelessWhile";
-  const node = buildNode(getOpDef(type)!, inputs, attrs, opts.name ?? "while");
+  const stateful = condF.stateful || bodyF.stateful;
+  const node = orderedWithVariables(captured, stateful, () => buildNode(getOpDef(stateful ? "While" : "StatelessWhile")!, inputs, attrs, opts.name ?? "while"));
   return node.outputs.slice(first, vars.length);
 }
 
