@@ -14,6 +14,9 @@ export interface KerasNode {
   readonly outputs: readonly KerasTensor[];
   /** The call's keyword arguments other than the inputs (training is decided when the model runs). */
   readonly options: Readonly<Record<string, unknown>>;
+  /** Whether the layer was called with an array of inputs (rather than one tensor) and returned an array. */
+  readonly listInput: boolean;
+  readonly listOutput: boolean;
 }
 
 export class KerasTensor {

@@ -108,6 +108,10 @@ export function uniqueLayerName(base: string): string {
   layerCounts.set(base, n + 1);
   return n === 0 ? base : `${base}_${n}`;
 }
+/** Restarts the default names (tf.keras.backend.clearSession). */
+export function resetLayerNames(): void {
+  layerCounts.clear();
+}
 /** Keras's to_snake_case: Conv2D -> conv2d, MaxPooling2D -> max_pooling2d, ReLU -> re_lu, SimpleRNN -> simple_rnn. */
 function snakeCase(className: string): string {
   return className

@@ -30,3 +30,4 @@ export {
   MaxPooling2D as MaxPool2D,
 } from "./pooling.js";
 export { Conv1D as Convolution1D, Conv2D as Convolution2D, Conv2DTranspose as Convolution2DTranspose } from "./conv.js";
+export { InputLayer } from "../engine/input_layer.js";

@@ -1,0 +1,166 @@
+/**
+ * What fit, evaluate and predict accept (tensors, nested JS arrays, typed arrays, arrays or objects of
+ * those for several inputs or outputs, or a tf.data.Dataset), turned into batches of tensors.
+ *
+ * In-memory data becomes one tensor per component once; a batch is then one slice (in order) or one gather
+ * (shuffled: one permutation of indices per epoch) per component: never work per element.
+ */
+import type { DType } from "../../core/dtype.js";
+import { InvalidArgumentError } from "../../core/errors.js";
+import { Tensor } from "../../core/tensor.js";
+import { constant } from "../../ops/creation.js";
+import { gather, slice } from "../../ops/movement.js";
+
+
+/** A batch: the model's inputs, targets and sample weights, each flattened into the model's order. */
+export interface Batch {
+  x: Tensor[];
+  y: Tensor[];
+  sampleWeight: Tensor | null;
+  size: number;
+}
+
+function isTypedArray(x: unknown): x is ArrayBufferView {
+  return ArrayBuffer.isView(x) && !(x instanceof DataView);
+}
+function isComponent(x: unknown): boolean {
+  return x instanceof Tensor || isTypedArray(x) || (Array.isArray(x) && !x.some((e) => e instanceof Tensor));
+}
+
+/** One component as a tensor (nested arrays and typed arrays go through tf.constant once). */
+export function toTensor(x: unknown, what: string, dtype?: DType): Tensor {
+  if (x instanceof Tensor) return x;
+  if (isTypedArray(x) || Array.isArray(x) || typeof x === "number") return constant(x as never, dtype);
+  throw new InvalidArgumentError(`${what}: expected a tensor, a (nested) array or a typed array, got ${x === null ? "null" : typeof x}`);
+}
+
+/**
+ * x or y flattened into `names`' order (the model's inputs or outputs): one component for one name; an array
+ * (in order) or an object keyed by name for several.
+ */
+export function flattenData(data: unknown, names: readonly string[], what: string): Tensor[] {
+  if (data === undefined || data === null) return [];
+  if (names.length > 1 || !isComponent(data)) {
+    if (
+      Array.isArray(data) &&
+      data.length === names.length &&
+      (names.length > 1 || data.some((e) => e instanceof Tensor || Array.isArray(e) || isTypedArray(e)))
+    ) {
+      return data.map((d, i) => toTensor(d, `${what}[${i}]`));
+    }
+    if (typeof data === "object" && !Array.isArray(data) && !isTypedArray(data) && !(data instanceof Tensor)) {
+      const obj = data as Record<string, unknown>;
+      const unknownKeys = Object.keys(obj).filter((k) => !names.includes(k));
+      if (unknownKeys.length > 0) throw new InvalidArgumentError(`${what}: unknown keys ${unknownKeys.join(", ")}; the model's names are ${names.join(", ")}`);
+      return names.map((n) => {
+        if (!(n in obj)) throw new InvalidArgumentError(`${what}: missing data for "${n}" (keys given: ${Object.keys(obj).join(", ")})`);
+        return toTensor(obj[n], `${what}["${n}"]`);
+      });
+    }
+    if (names.length > 1)
+      throw new InvalidArgumentError(
+        `${what}: the model has ${names.length} (${names.join(", ")}); pass an array of ${names.length} or an object keyed by those names`,
+      );
+  }
+  return [toTensor(data, what)];
+}
+
+/** Keras's check that every array holds the same number of samples. */
+export function checkCardinality(xs: readonly Tensor[], ys: readonly Tensor[], sw: Tensor | null): number {
+  const sizes = (ts: readonly Tensor[]) => ts.map((t) => (t.shape && t.shape.length > 0 ? t.shape[0] : 1) as number);
+  const xn = sizes(xs);
+  const yn = sizes(ys);
+  const all = [...xn, ...yn, ...(sw ? sizes([sw]) : [])];
+  if (all.length === 0) throw new InvalidArgumentError("No data given: pass x (and y) to fit/evaluate/predict");
+  if (new Set(all).size > 1) {
+    let msg = "Data cardinality is ambiguous:\n";
+    msg += `  x sizes: ${xn.join(", ")}\n`;
+    if (yn.length > 0) msg += `  y sizes: ${yn.join(", ")}\n`;
+    if (sw) msg += `  sample_weight sizes: ${sizes([sw]).join(", ")}\n`;
+    msg += "Make sure all arrays contain the same number of samples.";
+    throw new InvalidArgumentError(msg);
+  }
+  return all[0];
+}
+
+/** Rows [start, end) of each tensor. */
+export function sliceRows(t: Tensor, start: number, end: number): Tensor {
+  const rank = t.shape?.length ?? 1;
+  const begin = new Array<number>(rank).fill(0);
+  const size = new Array<number>(rank).fill(-1);
+  begin[0] = start;
+  size[0] = end - start;
+  return slice(t, begin, size);
+}
+
+/** In-memory data cut into batches, shuffled per epoch if asked. */
+export class TensorBatches {
+  readonly numSamples: number;
+  readonly steps: number;
+  constructor(
+    readonly x: readonly Tensor[],
+    readonly y: readonly Tensor[],
+    readonly sampleWeight: Tensor | null,
+    readonly batchSize: number,
+    readonly shuffle: boolean,
+  ) {
+    this.numSamples = checkCardinality(x, y, sampleWeight);
+    if (!Number.isInteger(batchSize) || batchSize <= 0) throw new InvalidArgumentError(`batchSize must be a positive integer, got ${batchSize}`);
+    this.steps = Math.ceil(this.numSamples / batchSize);
+  }
+
+  /** The batches of one epoch, in order or in a fresh random order. */
+  *epoch(): Generator<Batch> {
+    const n = this.numSamples;
+    const perm = this.shuffle ? permutation(n) : null;
+    for (let start = 0; start < n; start += this.batchSize) {
+      const end = Math.min(n, start + this.batchSize);
+      let take: (t: Tensor) => Tensor;
+      if (perm) {
+        const idx = constant(perm.subarray(start, end), "int32", [end - start]);
+        take = (t) => gather(t, idx);
+      } else {
+        take = (t) => (start === 0 && end === n ? t : sliceRows(t, start, end));
+      }
+      yield { x: this.x.map(take), y: this.y.map(take), sampleWeight: this.sampleWeight ? take(this.sampleWeight) : null, size: end - start };
+    }
+  }
+}
+
+/** A random permutation of 0..n-1 (Fisher-Yates over the indices, as numpy's shuffle). */
+function permutation(n: number): Int32Array {
+  const p = new Int32Array(n);
+  for (let i = 0; i < n; i++) p[i] = i;
+  for (let i = n - 1; i > 0; i--) {
+    const j = Math.floor(Math.random() * (i + 1));
+    const t = p[i];
+    p[i] = p[j];
+    p[j] = t;
+  }
+  return p;
+}
+
+/** A dataset's element as a batch: `x`, `[x, y]` or `[x, y, sampleWeight]` (x and y may be arrays or objects). */
+export function batchFromElement(el: unknown, inputNames: readonly string[], outputNames: readonly string[]): Batch {
+  let xPart: unknown = el;
+  let yPart: unknown;
+  let swPart: unknown;
+  if (
+    Array.isArray(el) &&
+    (el.length === 2 || el.length === 3) &&
+    !(inputNames.length === el.length && el.every((e) => e instanceof Tensor) && outputNames.length === 0)
+  ) {
+    [xPart, yPart, swPart] = el;
+  }
+  const x = flattenData(xPart, inputNames, "x");
+  const y = yPart === undefined ? [] : flattenData(yPart, outputNames, "y");
+  const sampleWeight = swPart === undefined || swPart === null ? null : toTensor(swPart, "sample_weight");
+  const size = x[0]?.shape?.[0] ?? 0;
+  return { x, y, sampleWeight, size: size ?? 0 };
+}
+
+/** Whether a value is a tf.data.Dataset (or any iterable of elements that is not data itself). */
+export function isDatasetLike(x: unknown): x is Iterable<unknown> | AsyncIterable<unknown> {
+  if (x === null || typeof x !== "object" || x instanceof Tensor || Array.isArray(x) || isTypedArray(x)) return false;
+  return typeof (x as Iterable<unknown>)[Symbol.iterator] === "function" || typeof (x as AsyncIterable<unknown>)[Symbol.asyncIterator] === "function";
+}

@@ -1,0 +1,82 @@
+/**
+ * The step functions of fit, evaluate and predict: Keras's train_step (forward on a GradientTape, the
+ * compiled loss, gradients, the optimizer's update, the metrics' updates), test_step and predict_step.
+ * Each runs eagerly inside tf.tidy, so that a step's intermediates are freed as it ends and a step that
+ * throws changes no weight (the update is the last thing it does).
+ */
+import { InvalidArgumentError } from "../../core/errors.js";
+import type { Tensor } from "../../core/tensor.js";
+import { tidy } from "../../eager/memory.js";
+import { GradientTape } from "../../eager/tape.js";
+import type { Variable } from "../../variables/variable.js";
+import type { Model } from "./model.js";
+
+/** One batch of flat inputs, targets and sample weights. */
+export interface StepBatch {
+  x: Tensor[];
+  y: Tensor[];
+  sampleWeight: Tensor | null;
+}
+
+export interface StepFunctions {
+  /** One training step; returns the batch's loss. With `guardNaN`, a non-finite loss skips the update. */
+  train(batch: StepBatch, guardNaN: boolean): Tensor;
+  /** The loss and metric updates without training. */
+  test(batch: StepBatch): Tensor;
+  /** The outputs, flattened in output order. */
+  predict(x: Tensor[]): Tensor[];
+}
+
+interface Optimizer {
+  applyGradients(gradsAndVars: [Tensor, Variable][]): unknown;
+}
+
+function batchSize(x: readonly Tensor[]): number {
+  return x[0]?.shape?.[0] ?? 0;
+}
+
+/** The loss of a batch (with the model's regularization losses), updating the loss trackers. */
+function lossOf(model: Model, batch: StepBatch, yPred: Tensor[]): Tensor {
+  const compiled = model.compiledLoss;
+  if (!compiled) throw new InvalidArgumentError("You must compile your model before training/testing. Use `model.compile(optimizer, loss)`.");
+  return compiled.compute(batch.y, yPred, batch.sampleWeight, model.losses, batchSize(batch.x));
+}
+
+/** The eager steps (compile's runEagerly, and the path until a traced step is available). */
+export function eagerSteps(model: Model): StepFunctions {
+  return {
+    train(batch, guardNaN) {
+      return tidy(() => {
+        const tape = new GradientTape();
+        let yPred: Tensor[] = [];
+        const loss = tape.run(() => {
+          yPred = model.forward(batch.x, true);
+          model.buildCompiled();
+          return lossOf(model, batch, yPred);
+        });
+        const vars = model.trainableWeights;
+        const grads = tape.gradient(loss, vars) as (Tensor | null)[];
+        if (guardNaN && !Number.isFinite(loss.item())) return loss;
+        const pairs: [Tensor, Variable][] = [];
+        grads.forEach((g, i) => {
+          if (g) pairs.push([g, vars[i]]);
+        });
+        if (pairs.length > 0) (model.optimizer as Optimizer).applyGradients(pairs);
+        model.compiledMetrics?.update(batch.y, yPred, batch.sampleWeight);
+        return loss;
+      });
+    },
+    test(batch) {
+      return tidy(() => {
+        const yPred = model.forward(batch.x, false);
+        model.buildCompiled();
+        const loss = lossOf(model, batch, yPred);
+        model.compiledMetrics?.update(batch.y, yPred, batch.sampleWeight);
+        return loss;
+      });
+    },
+    predict(x) {
+      return tidy(() => model.forward(x, false));
+    },
+  };
+}
