@@ -11,7 +11,6 @@ import { Tensor } from "../../core/tensor.js";
 import { constant } from "../../ops/creation.js";
 import { gather, slice } from "../../ops/movement.js";
 
-
 /** A batch: the model's inputs, targets and sample weights, each flattened into the model's order. */
 export interface Batch {
   x: Tensor[];
