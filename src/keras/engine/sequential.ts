@@ -66,7 +66,8 @@ export class Sequential extends Model {
     }
     this.stack.push(layer);
     if (this.stack.length === 1 && !this.inputLayer && layer.batchInputShape) {
-      this.inputLayer = new InputLayer({ batchInputShape: layer.batchInputShape, dtype: layer.dtype });
+      // Keras names the input it makes for a Sequential model after the first layer.
+      this.inputLayer = new InputLayer({ batchInputShape: layer.batchInputShape, dtype: layer.dtype, name: `${layer.name}_input` });
     }
     if (this.inputLayer) this.rebuild();
   }
@@ -116,13 +117,17 @@ export class Sequential extends Model {
       return;
     }
     const shape = (inputs as Tensor).shape ?? [];
-    this.inputLayer = new InputLayer({ batchInputShape: [null, ...shape.slice(1)], dtype: (inputs as Tensor).dtype === "int32" ? "int32" : "float32" });
+    this.inputLayer = new InputLayer({
+      batchInputShape: [null, ...shape.slice(1)],
+      dtype: (inputs as Tensor).dtype === "int32" ? "int32" : "float32",
+      name: `${this.stack[0].name}_input`,
+    });
     this.rebuild();
   }
 
   override build(inputShape: Shape | Shape[]): void {
     if (this.inputLayer) return;
-    this.inputLayer = new InputLayer({ batchInputShape: inputShape as Shape });
+    this.inputLayer = new InputLayer({ batchInputShape: inputShape as Shape, name: this.stack[0] ? `${this.stack[0].name}_input` : undefined });
     this.rebuild();
   }
 
