@@ -34,6 +34,7 @@ import { defineFunction, signature } from "./core/signature.js";
 import { gradients } from "./graph/gradients.js";
 import { notImplemented } from "./core/unimplemented.js";
 import { condV1, whileLoopV1 } from "./ops/control_flow.js";
+import { compatV1Data } from "./data/compat_v1.js";
 
 // ---- the process's state (declared here: the modules' own functions stay undecorated for internal callers)
 const executingEagerly = defineFunction(
@@ -372,15 +373,17 @@ export const compat = {
     assignSub,
     cond: condV1,
     whileLoop: whileLoopV1,
+    data: compatV1Data,
   },
 };
 
 export * as keras from "./keras/index.js";
+/** tf.data: input pipelines. */
+export * as data from "./data/index.js";
 
 // ---- modules that do not exist yet: touching one raises tf.errors.UnimplementedError naming the member.
 // When a module lands, replace its line with the real export.
 const MEANWHILE = "Meanwhile, build models from tf.Variable, tf.matmul and tf.nn ops, and train them with tf.train optimizers";
-export const data = notImplemented("tf.data", "Feed batches with Session.run's feedDict, or pass tensors to eager ops");
 export const summary = notImplemented("tf.summary");
 export const savedModel = notImplemented("tf.saved_model");
 export const io = notImplemented("tf.io");

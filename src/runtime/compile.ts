@@ -9,7 +9,7 @@ import { insertCopies } from "./copies.js";
 import { epiloguePlan } from "./epilogue.js";
 import { fusePlan } from "./fusion.js";
 import { groupUpdates } from "./grouped_updates.js";
-import { OpStep, Plan, PlanStep, planToString, pruneAndOrder, RUNTIME_OPS, withFrees } from "./plan.js";
+import { HOST_INPUT_OPS, OpStep, Plan, PlanStep, planToString, pruneAndOrder, RUNTIME_OPS, withFrees } from "./plan.js";
 
 /** What a session tells plan compilation. */
 export interface CompileOptions {
@@ -114,7 +114,7 @@ export function runPasses(ordered: Plan): Plan {
 
 /**
  * The backend a plan may be recorded on (Backend.stepCapture): every step there, at least one that is not the
- * runtime's own, no random op (a replay would repeat its numbers), no host-side state check.
+ * runtime's own, no random op (a replay would repeat its numbers), no host-side state check, no dataset read.
  */
 function captureBackend(steps: readonly PlanStep[]): Backend | null {
   const first = steps[0]?.device.backend;
@@ -126,7 +126,7 @@ function captureBackend(steps: readonly PlanStep[]): Backend | null {
     if (s.kind === "if" || s.kind === "while" || s.kind === "while_grad") return null;
     const ops = s.kind === "copy" ? [] : s.kind === "op" ? [s.op] : s.members.map((m) => m.op);
     for (const op of ops) {
-      if (op.type === "IsVariableInitialized" || (op.def.stateful && "seed" in op.attrs)) return null;
+      if (op.type === "IsVariableInitialized" || HOST_INPUT_OPS.has(op.type) || (op.def.stateful && "seed" in op.attrs)) return null;
       if (!RUNTIME_OPS.has(op.type)) computes = true;
     }
   }

@@ -1,4 +1,4 @@
-import { FailedPreconditionError, InvalidArgumentError, OpError } from "../core/errors.js";
+import { FailedPreconditionError, InvalidArgumentError, OpError, OutOfRangeError } from "../core/errors.js";
 import { sameShape, shapeStr } from "../core/shape.js";
 import type { Backend, CapturedStep, Handle, KernelEnv, RandomSource, StepCapture, StepRun } from "../core/backend.js";
 import { fusedShape } from "../core/fused.js";
@@ -7,10 +7,13 @@ import type { SymbolicTensor } from "../graph/tensor.js";
 import { sessionRandomSource } from "../ops/random_state.js";
 import { describePlaceholder } from "./feeds.js";
 import type { CopyStep, EpilogueStep, FusedStep, IfStep, OpStep, Plan, PlanStep, UpdateGroupStep, WhileGradStep, WhileStep } from "./plan.js";
-import { ResourceStore, ResourceTable, VARIABLE } from "./resources.js";
+import { type HostIterator, ITERATOR, type IteratorFactory, ResourceStore, ResourceTable, VARIABLE } from "./resources.js";
 import type { NodeExecStats, RunMetadata } from "./session_config.js";
 
-/** A variable's output before it is read: Assign writes through it, everything else reads it. */
+/**
+ * A variable's output before it is read: Assign writes through it, everything else reads it. An iterator op's
+ * handle is one too (its op finds the session's iterator).
+ */
 class VarRef {
   constructor(readonly op: Operation) {}
 }
@@ -29,6 +32,7 @@ type Trace = { t0: number; stats: NodeExecStats[] };
  */
 export class Executor {
   readonly #vars: ResourceTable<Handle>;
+  readonly #iterators: ResourceTable<HostIterator>;
   /** Const values uploaded once per session, per device (an op placed on two devices gets two copies). */
   readonly #constants = new Map<Backend, Map<Operation, Handle>>();
   readonly #rngs = new Map<Operation, RandomSource>();
@@ -38,6 +42,7 @@ export class Executor {
 
   constructor(resources: ResourceStore) {
     this.#vars = resources.table(VARIABLE);
+    this.#iterators = resources.table(ITERATOR);
   }
 
   /** Releases what the executor holds (recorded steps, uploaded constants); the session clears its resources. */
@@ -343,6 +348,14 @@ export class Executor {
       case "AssignAdd":
       case "AssignSub":
         return [this.#assign(node, slots, overlay)];
+      case "OneShotIterator":
+      case "IteratorV2":
+        return [new VarRef(op)];
+      case "MakeIterator":
+        this.#iterators.replace(this.#iteratorOp(node, slots), (op.attrs.dataset_factory as unknown as IteratorFactory).make());
+        return [];
+      case "IteratorGetNext":
+        return this.#getNext(node, slots);
     }
     if (op.def.refInputs) return [this.#applyTraining(node, slots, overlay)];
     const inputs = op.inputs.map((_, i) => this.#input(node, slots, i, overlay));
@@ -352,6 +365,33 @@ export class Executor {
     } finally {
       for (const h of inputs) h.backend.dispose(h);
     }
+  }
+
+  #iteratorOp(node: OpStep, slots: SlotValue[]): Operation {
+    const ref = slots[node.inputSlots[0]];
+    if (!(ref instanceof VarRef)) throw new InvalidArgumentError(`${node.op.type} ${node.op.name}: input 0 must be an iterator`);
+    return ref.op;
+  }
+
+  /**
+   * The next element of a tf.data iterator, pulled from its host pipeline onto the step's device. A one-shot
+   * iterator opens on its first read in the session; the end of the data is TensorFlow's OutOfRangeError.
+   */
+  #getNext(node: OpStep, slots: SlotValue[]): Handle[] {
+    const itOp = this.#iteratorOp(node, slots);
+    let it = this.#iterators.get(itOp);
+    if (it === undefined) {
+      if (itOp.type !== "OneShotIterator") {
+        throw new FailedPreconditionError(
+          "GetNext() failed because the iterator has not been initialized. Ensure that you have run the initializer operation for this iterator before getting the next element.",
+        );
+      }
+      it = (itOp.attrs.dataset_factory as unknown as IteratorFactory).make();
+      this.#iterators.set(itOp, it);
+    }
+    const out = it.next(node.device.backend);
+    if (out === null) throw new OutOfRangeError("End of sequence");
+    return out;
   }
 
   /**

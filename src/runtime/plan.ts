@@ -204,7 +204,14 @@ export const RUNTIME_OPS: ReadonlySet<string> = new Set([
   "While",
   "StatelessWhile",
   "WhileGrad",
+  "OneShotIterator",
+  "IteratorV2",
+  "MakeIterator",
+  "IteratorGetNext",
 ]);
+
+/** Runtime ops that read the host (tf.data iterators): a step holding one is never recorded for replay. */
+export const HOST_INPUT_OPS: ReadonlySet<string> = new Set(["MakeIterator", "IteratorGetNext"]);
 
 /** The graph node a step is named after in plans and traces (a group's last node), or null for a copy. */
 function stepOp(s: PlanStep): Operation | null {

@@ -1,4 +1,4 @@
-import type { Handle } from "../core/backend.js";
+import type { Backend, Handle } from "../core/backend.js";
 import type { Operation } from "../graph/operation.js";
 
 /**
@@ -13,8 +13,23 @@ export interface ResourceKind<V> {
 
 /** Variables: their current values, each a buffer on the device that last assigned it. */
 export const VARIABLE: ResourceKind<Handle> = { name: "variable", release: (h) => h.backend.dispose(h) };
-// Iterators (tf.data in graphs), lookup tables and summary writers become kinds of their own here, each with
-// the ops that create and use it: the executor finds them by op, tooling by resource name.
+
+/**
+ * A tf.data iterator in a session: the host pipeline behind an OneShotIterator / IteratorV2 op. `next` gives
+ * the next element's components as buffers on `backend` (the device the get-next step runs on), or null at
+ * the end of the dataset. The data layer implements it (data/graph_iterator.ts); the runtime only pulls.
+ */
+export interface HostIterator {
+  next(backend: Backend): Handle[] | null;
+  close(): void;
+}
+/** The `dataset_factory` attr of the iterator ops: opens a new pass over the dataset. */
+export interface IteratorFactory {
+  make(): HostIterator;
+}
+export const ITERATOR: ResourceKind<HostIterator> = { name: "iterator", release: (it) => it.close() };
+// Lookup tables and summary writers become kinds of their own here, each with the ops that create and use
+// it: the executor finds them by op, tooling by resource name.
 
 /**
  * The values of one kind of resource in a session, keyed by the op that declares each (a VariableV2 node).

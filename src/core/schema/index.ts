@@ -2,6 +2,7 @@ import { CAST_OPS } from "./cast.js";
 import { CONTROL_FLOW_OPS } from "./control_flow.js";
 import { CONV_OPS } from "./conv.js";
 import { CREATION_OPS } from "./creation.js";
+import { DATA_OPS } from "./data.js";
 import { DEBUG_OPS } from "./debug.js";
 import { ELEMENTWISE_OPS } from "./elementwise.js";
 import { IMAGE_OPS } from "./image.js";
@@ -39,6 +40,7 @@ const ROWS = [
   ...TRAINING_OPS,
   ...DEBUG_OPS,
   ...CONTROL_FLOW_OPS,
+  ...DATA_OPS,
 ] as const;
 
 /** The op types of the table: a misspelled op type is a compile error wherever this type is used. */
