@@ -77,10 +77,7 @@ describe("tf.data sources", () => {
       yield [4, [5, 6]];
     }
     const ds = D.fromGenerator(gen, {
-      outputSignature: [
-        { shape: [], dtype: "int32" },
-        { shape: [2], dtype: "float32" },
-      ],
+      outputSignature: [{ shape: [], dtype: "int32" }, new tf.TensorSpec([2], "float32")],
     });
     assert.deepEqual(vals(ds), [
       [1, [2, 3]],
@@ -333,6 +330,7 @@ describe("tf.data element specs and cardinality", () => {
       "<Dataset element_spec=(TensorSpec(shape=(28, 28), dtype=tf.float32, name=None), TensorSpec(shape=(), dtype=tf.int32, name=None))>",
     );
     const [xs, ys] = ds.batch(4).elementSpec as unknown as Spec[];
+    assert.ok(xs instanceof tf.TensorSpec, "element specs are tf.TensorSpec");
     assert.deepEqual(xs.shape, [null, 28, 28]);
     assert.deepEqual(ys.shape, [null]);
     assert.deepEqual((ds.batch(4, true).elementSpec as unknown as Spec[])[0].shape, [4, 28, 28]);

@@ -6,7 +6,7 @@ import { copyValues, type Element, type HostTensor, newValues, releaseElement, v
 import { CoIter, EMIT, END, FnIter, type Iter } from "./iter.js";
 import type { Structure } from "./nest.js";
 import { DatasetNode, type IndexPlan, INFINITE, UNKNOWN } from "./node.js";
-import { TensorSpec } from "./spec.js";
+import { type TensorSpec, tensorSpec } from "./spec.js";
 import { dimsText } from "./transforms.js";
 
 /**
@@ -45,7 +45,7 @@ function planBatches(plan: IndexPlan, batchSize: number, dropRemainder: boolean)
 }
 
 function batchedSpecs(specs: readonly TensorSpec[], batchDim: Dim): TensorSpec[] {
-  return specs.map((s) => new TensorSpec(s.shape === null ? null : [batchDim, ...s.shape], s.dtype));
+  return specs.map((s) => tensorSpec(s.shape === null ? null : [batchDim, ...s.shape], s.dtype));
 }
 
 function batchCardinality(n: number, batchSize: number, dropRemainder: boolean): number {
@@ -156,7 +156,7 @@ export class PaddedBatchNode extends BatchingNode {
       const padded = this.paddedShapes?.[i] ?? null;
       const rank = padded?.length ?? s.shape?.length ?? null;
       const dims = rank === null ? null : Array.from({ length: rank }, (_v, d) => padded?.[d] ?? null);
-      return new TensorSpec(dims === null ? null : [this.dropRemainder ? this.batchSize : null, ...dims], s.dtype);
+      return tensorSpec(dims === null ? null : [this.dropRemainder ? this.batchSize : null, ...dims], s.dtype);
     });
   }
   protected combine(elements: Element[]): Element {
@@ -236,7 +236,7 @@ export class UnbatchNode extends DatasetNode {
     return this.up.specs.map((s) => {
       if (s.shape !== null && s.shape.length === 0)
         throw new InvalidArgumentError("Dataset.unbatch: Input dataset should be batched (its components must have rank >= 1)");
-      return new TensorSpec(s.shape === null ? null : s.shape.slice(1), s.dtype);
+      return tensorSpec(s.shape === null ? null : s.shape.slice(1), s.dtype);
     });
   }
   get isAsync(): boolean {

@@ -7,7 +7,7 @@ import { Dataset } from "./dataset.js";
 import { type Element, toHost } from "./host.js";
 import { CoIter, EMIT, type Iter } from "./iter.js";
 import { DatasetNode, runEagerly, UNKNOWN } from "./node.js";
-import { TensorSpec } from "./spec.js";
+import { tensorSpec } from "./spec.js";
 
 /** TensorFlow's compression types for record and text files. */
 type Compression = "" | "GZIP" | "ZLIB";
@@ -88,7 +88,7 @@ export function* tfRecords(bytes: Uint8Array, path: string): Generator<Uint8Arra
 /** Scalar string elements, one per record or line, from each file in turn (read when the iterator reaches it). */
 class FileRecordsNode extends DatasetNode {
   readonly structure = 0;
-  readonly specs = [new TensorSpec([], "string")];
+  readonly specs = [tensorSpec([], "string")];
   readonly isAsync = false;
   constructor(
     readonly files: readonly string[],

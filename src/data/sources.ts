@@ -5,7 +5,7 @@ import { type Element, type HostTensor, scalar, sliceRow, toHost } from "./host.
 import { CoIter, EMIT, END, FnIter, type Iter, asyncOnly } from "./iter.js";
 import { flatten, flattenUpTo, type Nest, type Structure } from "./nest.js";
 import { DatasetNode, type IndexPlan, runEagerly, UNKNOWN } from "./node.js";
-import { TensorSpec } from "./spec.js";
+import { shapeFits, TensorSpec, tensorSpec } from "./spec.js";
 
 /** Elements given whole (Dataset.fromTensors): one element. */
 export class TensorsNode extends DatasetNode {
@@ -16,7 +16,7 @@ export class TensorsNode extends DatasetNode {
     readonly structure: Structure,
   ) {
     super();
-    this.specs = components.map((c) => new TensorSpec(c.shape, c.dtype));
+    this.specs = components.map((c) => tensorSpec(c.shape, c.dtype));
   }
   cardinality(): number {
     return 1;
@@ -56,7 +56,7 @@ export class SlicesNode extends DatasetNode {
         );
       }
     });
-    this.specs = components.map((c) => new TensorSpec(c.shape.slice(1), c.dtype));
+    this.specs = components.map((c) => tensorSpec(c.shape.slice(1), c.dtype));
   }
   cardinality(): number {
     return this.numRows;
@@ -99,7 +99,7 @@ export class RangeNode extends DatasetNode {
   ) {
     super();
     if (step === 0) throw new InvalidArgumentError("tf.data.Dataset.range: step must not be 0");
-    this.specs = [new TensorSpec([], dtype)];
+    this.specs = [tensorSpec([], dtype)];
   }
   cardinality(): number {
     const n = Math.ceil((this.stop - this.start) / this.step);
@@ -148,7 +148,7 @@ export class GeneratorNode extends DatasetNode {
       flat.map((x, i) => {
         const spec = this.specs[i];
         const c = toHost(x, "tf.data.Dataset.fromGenerator", spec.dtype);
-        if (!spec.isCompatibleWith(c.shape)) {
+        if (!shapeFits(spec, c.shape)) {
           throw new InvalidArgumentError(
             `tf.data.Dataset.fromGenerator: \`generator\` yielded an element of shape [${c.shape.join(",")}] where an element of shape ${shapeText(spec.shape)} was expected.`,
           );
@@ -203,7 +203,7 @@ export function generatorSpecs(outputSignature: unknown, outputTypes: unknown, o
   const isSpec = (x: unknown) => x instanceof TensorSpec || (typeof x === "object" && x !== null && "dtype" in x && "shape" in x && !Array.isArray(x));
   if (outputSignature !== undefined) {
     const { flat, structure } = flatten<{ shape: Dim[] | null; dtype: DType }>(outputSignature as Nest<unknown>, isSpec);
-    return { structure, specs: flat.map((s) => new TensorSpec(s.shape, s.dtype)) };
+    return { structure, specs: flat.map((s) => tensorSpec(s.shape, s.dtype)) };
   }
   if (outputTypes === undefined)
     throw new InvalidArgumentError("tf.data.Dataset.fromGenerator: give outputSignature (or the deprecated outputTypes and outputShapes)");
@@ -214,5 +214,5 @@ export function generatorSpecs(outputSignature: unknown, outputTypes: unknown, o
     shapes = flatten<Dim[] | null>(outputShapes as Nest<unknown>, isShape).flat;
     if (shapes.length !== types.length) throw new InvalidArgumentError("tf.data.Dataset.fromGenerator: outputShapes must have the structure of outputTypes");
   }
-  return { structure, specs: types.map((t, i) => new TensorSpec(shapes[i], t)) };
+  return { structure, specs: types.map((t, i) => tensorSpec(shapes[i], t)) };
 }

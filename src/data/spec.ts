@@ -1,36 +1,23 @@
 import type { DType } from "../core/dtype.js";
 import type { Dim } from "../core/shape.js";
+import { TensorSpec } from "../function/index.js";
 
 /**
- * What a dataset says about one component of its elements (TensorFlow's tf.TensorSpec as
- * `dataset.element_spec` shows it): the static shape, `null` where a dimension varies between elements
- * (a batch dimension without dropRemainder, a generator's declared None), and the dtype.
+ * Dataset element specs are tf.TensorSpec (TensorFlow's `dataset.element_spec`): the static shape, `null`
+ * where a dimension varies between elements (a batch dimension without dropRemainder, a generator's declared
+ * None), and the dtype.
  */
-export class TensorSpec {
-  /** null: unknown rank. */
-  readonly shape: Dim[] | null;
-  constructor(
-    shape: readonly Dim[] | null,
-    readonly dtype: DType,
-    readonly name: string | null = null,
-  ) {
-    this.shape = shape === null ? null : shape.slice();
-  }
+export { TensorSpec };
 
-  /** Whether a concrete shape fits (null dims take any size). */
-  isCompatibleWith(shape: readonly number[]): boolean {
-    const s = this.shape;
-    return s === null || (shape.length === s.length && s.every((d, i) => d === null || d === shape[i]));
-  }
+/** A spec of `shape` (copied; null: unknown rank) and `dtype`. */
+export function tensorSpec(shape: readonly Dim[] | null, dtype: DType): TensorSpec {
+  return new TensorSpec(shape === null ? null : [...shape], dtype);
+}
 
-  toString(): string {
-    const dims = this.shape?.map((d) => (d === null ? "None" : String(d)));
-    const shape = dims === undefined ? "<unknown>" : `(${dims.join(", ")}${dims.length === 1 ? "," : ""})`;
-    return `TensorSpec(shape=${shape}, dtype=tf.${this.dtype}, name=${this.name === null ? "None" : `'${this.name}'`})`;
-  }
-  [Symbol.for("nodejs.util.inspect.custom")](): string {
-    return this.toString();
-  }
+/** Whether a concrete shape fits a spec's shape (null dims take any size, a null shape any rank). */
+export function shapeFits(spec: TensorSpec, shape: readonly number[]): boolean {
+  const s = spec.shape;
+  return s === null || (shape.length === s.length && s.every((d, i) => d === null || d === shape[i]));
 }
 
 /** The most specific shape both shapes fit (a dimension that differs becomes null). */

@@ -6,7 +6,7 @@ import { CoIter, EMIT, END, Iter, type Next } from "./iter.js";
 import { countLeaves, type Structure, sameStructure, shiftStructure } from "./nest.js";
 import { callOnElement, DatasetNode, type IndexPlan, type IndexStream, INFINITE, UNKNOWN } from "./node.js";
 import { planRows } from "./sources.js";
-import { mostSpecificCompatible, TensorSpec } from "./spec.js";
+import { mostSpecificCompatible, type TensorSpec, tensorSpec } from "./spec.js";
 
 /** A transformation of one upstream whose elements keep the upstream's structure and specs. */
 abstract class PassNode extends DatasetNode {
@@ -77,7 +77,7 @@ export class MapNode extends DatasetNode {
         if (ra.flat.length === rb.flat.length) {
           this.#traced = {
             structure: ra.structure,
-            specs: ra.flat.map((c, i) => new TensorSpec(mostSpecificCompatible(c.shape, rb.flat[i].shape), c.dtype)),
+            specs: ra.flat.map((c, i) => tensorSpec(mostSpecificCompatible(c.shape, rb.flat[i].shape), c.dtype)),
           };
           return this.#traced;
         }
@@ -90,18 +90,17 @@ export class MapNode extends DatasetNode {
     try {
       const first = it.next();
       if (first === END) {
-        this.#traced = { structure: 0, specs: [new TensorSpec(null, "float32")] };
+        this.#traced = { structure: 0, specs: [tensorSpec(null, "float32")] };
         return this.#traced;
       }
       const r = callOnElement(this.fn, upStructure, first, "Dataset.map");
       this.#traced = {
         structure: r.structure,
-        specs: r.flat.map(
-          (c) =>
-            new TensorSpec(
-              c.shape.map(() => null),
-              c.dtype,
-            ),
+        specs: r.flat.map((c) =>
+          tensorSpec(
+            c.shape.map(() => null),
+            c.dtype,
+          ),
         ),
       };
       return this.#traced;
@@ -368,7 +367,7 @@ export class EnumerateNode extends DatasetNode {
     return [0, shiftStructure(this.up.structure, 1)];
   }
   get specs(): readonly TensorSpec[] {
-    return [new TensorSpec([], "int64"), ...this.up.specs];
+    return [tensorSpec([], "int64"), ...this.up.specs];
   }
   get isAsync(): boolean {
     return this.up.isAsync;
@@ -460,7 +459,7 @@ function mergeSpecs(a: readonly TensorSpec[], b: readonly TensorSpec[], what: st
   return a.map((s, i) => {
     if (s.dtype !== b[i].dtype)
       throw new InvalidArgumentError(`${what}: the datasets have different element dtypes: ${s.dtype} and ${b[i].dtype} (component ${i})`);
-    return new TensorSpec(mostSpecificCompatible(s.shape, b[i].shape), s.dtype);
+    return tensorSpec(mostSpecificCompatible(s.shape, b[i].shape), s.dtype);
   });
 }
 
@@ -691,7 +690,7 @@ export class InterleaveNode extends DatasetNode {
     return this.#innerNode().structure;
   }
   get specs(): readonly TensorSpec[] {
-    return this.#innerNode().specs.map((s) => new TensorSpec(s.shape, s.dtype));
+    return this.#innerNode().specs.map((s) => tensorSpec(s.shape, s.dtype));
   }
   get isAsync(): boolean {
     return this.up.isAsync;
