@@ -111,7 +111,9 @@ describe("tf.data sources", () => {
     const got: number[] = [];
     for await (const x of asyncDs.map((x: tf.Tensor) => tf.mul(x, 10)).prefetch(tf.data.AUTOTUNE)) got.push((x as tf.EagerTensor).item());
     assert.deepEqual(got, [10, 20]);
-    assert.throws(() => [...asyncDs], /iterate the dataset with `for await`/);
+    assert.equal(typeof (asyncDs as unknown as Record<symbol, unknown>)[Symbol.iterator], "undefined", "for await only");
+    assert.throws(() => [...asyncDs.map((x: tf.Tensor) => x)], TypeError);
+    assert.equal(typeof D.range(1)[Symbol.iterator], "function");
   });
 });
 

@@ -384,6 +384,7 @@ export class Dataset implements Iterable<DatasetElement>, AsyncIterable<DatasetE
   /** Python's as_numpy_iterator(): the elements as JS values (nested arrays, numbers, strings). */
   *asNumpyIterator(...args: ArgsOf<typeof asNumpySig>): Generator<Nest<unknown>> {
     parseArgs(asNumpySig, args);
+    if (this.node.isAsync) asyncOnly("This dataset (it reads an async generator)");
     for (const el of this) {
       const { flat, structure } = flatten<EagerTensor>(el);
       yield unflatten(
@@ -434,6 +435,15 @@ const datasetSig = signature(
   "A pipeline of elements; made by the static sources (fromTensorSlices, range, ...) and file datasets, not constructed directly.",
   [positionalOnly(optional("variantTensor", kind<DatasetNode>("DatasetNode"), "The pipeline stage (internal)."))],
 );
+// A dataset that reads an async generator has no sync iterator (for await only): consumers that look for
+// Symbol.iterator to choose between for...of and for await (Keras's fit) then take the async path.
+const syncIterator = Object.getOwnPropertyDescriptor(Dataset.prototype, Symbol.iterator)!.value as (this: Dataset) => Iterator<DatasetElement>;
+Object.defineProperty(Dataset.prototype, Symbol.iterator, {
+  configurable: true,
+  get(this: Dataset) {
+    return this.node.isAsync ? undefined : syncIterator;
+  },
+});
 declare(Dataset, datasetSig);
 declare(Dataset.fromTensorSlices, fromTensorSlicesSig);
 declare(Dataset.fromTensors, fromTensorsSig);
