@@ -411,3 +411,66 @@ describe("Rescaling, Lambda, Masking", () => {
     });
   });
 });
+
+describe("layers with tf.function and channels_first", () => {
+  it("Keras's functional merge forms", () => {
+    const a = tf.constant([[1, 5]]);
+    const b = tf.constant([[3, 2]]);
+    assert.deepEqual(L.add([a, b]).arraySync(), [[4, 7]]);
+    assert.deepEqual(L.subtract([a, b], { name: "diff" }).arraySync(), [[-2, 3]]);
+    assert.deepEqual(L.multiply([a, b]).arraySync(), [[3, 10]]);
+    assert.deepEqual(L.average([a, b]).arraySync(), [[2, 3.5]]);
+    assert.deepEqual(L.maximum([a, b]).arraySync(), [[3, 5]]);
+    assert.deepEqual(L.minimum([a, b]).arraySync(), [[1, 2]]);
+    assert.deepEqual(L.concatenate([a, b], 0).shape, [2, 2]);
+    assert.deepEqual(L.concatenate([a, b], { axis: -1 }).shape, [1, 4]);
+  });
+  it("a traced function calls layers on the eager weights and moves BatchNormalization's averages each call", () => {
+    const dense = new L.Dense(3, "relu", { kernelInitializer: "ones" });
+    const bn = new L.BatchNormalization({ momentum: 0.5 });
+    const x = tf.constant([
+      [1, 2],
+      [3, 4],
+    ]);
+    const eager = dense(x) as tf.EagerTensor;
+    const step = tf.function((t: tf.Tensor) => bn(dense(t), { training: true }));
+    step(x);
+    assertAllClose(bn.movingMean.value() as tf.EagerTensor, [2.5, 2.5, 2.5], 1e-6, "after one traced step (batch mean 5, momentum 0.5)");
+    step(x);
+    assertAllClose(bn.movingMean.value() as tf.EagerTensor, [3.75, 3.75, 3.75], 1e-6, "after two");
+    const infer = tf.function((t: tf.Tensor) => dense(t));
+    assertAllClose(infer(x) as tf.EagerTensor, eager, 1e-6, "traced Dense = eager Dense");
+  });
+  it("channels_first gives the channels_last results, transposed (Conv2D, DepthwiseConv2D, Conv2DTranspose, pooling, BatchNormalization, Conv1D)", () => {
+    const x = input([1, 5, 5, 2]);
+    const xc = tf.transpose(x, [0, 3, 1, 2]);
+    const pairs: [tf.keras.layers.Layer, tf.keras.layers.Layer][] = [
+      [
+        new L.Conv2D(3, 3, { kernelInitializer: det(), padding: "same", strides: 2, ...f64 }),
+        new L.Conv2D(3, 3, { kernelInitializer: det(), padding: "same", strides: 2, dataFormat: "channels_first", ...f64 }),
+      ],
+      [
+        new L.DepthwiseConv2D(3, { depthwiseInitializer: det(), depthMultiplier: 2, ...f64 }),
+        new L.DepthwiseConv2D(3, { depthwiseInitializer: det(), depthMultiplier: 2, dataFormat: "channels_first", ...f64 }),
+      ],
+      [
+        new L.Conv2DTranspose(3, 3, { kernelInitializer: det(), strides: 2, ...f64 }),
+        new L.Conv2DTranspose(3, 3, { kernelInitializer: det(), strides: 2, dataFormat: "channels_first", ...f64 }),
+      ],
+      [new L.MaxPooling2D(), new L.MaxPooling2D({ dataFormat: "channels_first" })],
+      [new L.AveragePooling2D(), new L.AveragePooling2D({ dataFormat: "channels_first" })],
+      [new L.BatchNormalization(f64), new L.BatchNormalization({ axis: 1, ...f64 })],
+    ];
+    for (const [last, first] of pairs) {
+      const want = last(x, { training: true }) as tf.EagerTensor;
+      const got = tf.transpose(first(xc, { training: true }) as tf.Tensor, [0, 2, 3, 1]) as tf.EagerTensor;
+      assertAllClose(got, want, 1e-9, last.constructor.name);
+      const declared = (first as unknown as { computeOutputShape(s: tf.Shape): tf.Shape }).computeOutputShape([null, 2, 5, 5]);
+      assert.deepEqual(declared, [null, want.shape[3], want.shape[1], want.shape[2]], `${last.constructor.name} computeOutputShape`);
+    }
+    const s = input([1, 4, 3]);
+    const c1 = new L.Conv1D(2, 2, { kernelInitializer: det(), ...f64 });
+    const c1f = new L.Conv1D(2, 2, { kernelInitializer: det(), dataFormat: "channels_first", ...f64 });
+    assertAllClose(tf.transpose(c1f(tf.transpose(s, [0, 2, 1])), [0, 2, 1]) as tf.EagerTensor, c1(s) as tf.EagerTensor, 1e-9, "Conv1D");
+  });
+});

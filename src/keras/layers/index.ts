@@ -17,6 +17,7 @@ export { BatchNormalization, LayerNormalization } from "./normalization.js";
 export { ELU, LeakyReLU, ReLU, Softmax } from "./activation.js";
 export { Embedding } from "./embedding.js";
 export { Add, Average, Concatenate, Maximum, Minimum, Multiply, Subtract } from "./merge.js";
+export { add, average, concatenate, maximum, minimum, multiply, subtract } from "./merge_functions.js";
 export { Rescaling } from "./preprocessing.js";
 // Keras's alternative names.
 export {
