@@ -328,6 +328,23 @@ describe("tf.whileLoop", () => {
     );
   });
 
+  it("the gradient uses the forward pass's loop states (a random body is differentiated at the values it drew)", () => {
+    inGraph(() => {
+      const x = tf.placeholder("float32", [3]);
+      const [, a] = tf.whileLoop(
+        (i: T) => tf.less(i, 3),
+        (i: T, a: T) => [tf.add(i, 1), tf.multiply(a, tf.randomUniform([3], 1, 2))],
+        [tf.constant(0), x],
+      ) as T[];
+      const [dx] = tf.gradients(a, x);
+      using sess = new tf.Session();
+      const [av, dv] = sess.run([a, dx as T], { [x.name]: [1, 1, 1] }) as T[];
+      // a = x * u1 * u2 * u3, so da/dx = a / x = a (up to the order of the float32 products).
+      const d = val(dv) as number[];
+      (val(av) as number[]).forEach((v, j) => assert.ok(Math.abs(d[j] - v) < 1e-6 * v, `${d} vs ${val(av)}`));
+    });
+  });
+
   it("gradients honour maximumIterations", () => {
     checkGradient(
       (x) =>

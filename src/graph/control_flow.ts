@@ -297,6 +297,7 @@ function whileGrad(op: GradOp, dys: readonly Tensor[]): (Tensor | null)[] {
     body: op.attrs.body,
     body_grad: { name: bodyG.fn.name },
     output_shapes: op.attrs.output_shapes,
+    forward: (op.outputs[0] as SymbolicTensor).op.name,
   };
   const node = buildNode(getOpDef("WhileGrad")!, [...op.inputs, ...dys], attrs, "while_grad");
   // A zero-iteration loop passes its inputs through, so every floating input may get a gradient.

@@ -4,7 +4,7 @@ import type { Backend } from "../core/backend.js";
 import { LocalDevice, placeOp } from "../backends/placement.js";
 import { debugOn, getSetting } from "../core/settings.js";
 import type { GraphFunction } from "../graph/func_graph.js";
-import { controlFlowSteps } from "./control_flow.js";
+import { type BodyCompiler, controlFlowSteps } from "./control_flow.js";
 import { insertCopies } from "./copies.js";
 import { epiloguePlan } from "./epilogue.js";
 import { fusePlan } from "./fusion.js";
@@ -46,14 +46,17 @@ export function compilePlan(fetches: readonly SymbolicTensor[], targets: readonl
   };
   // Function bodies of If and While nodes become plans of their own, compiled once with this one.
   const functions = new Map<GraphFunction, Map<boolean, Plan>>();
-  const compileFunction = (fn: GraphFunction, effects: boolean): Plan => {
-    let byEffects = functions.get(fn);
-    if (!byEffects) functions.set(fn, (byEffects = new Map()));
-    let p = byEffects.get(effects);
-    if (!p) byEffects.set(effects, (p = runPasses(controlFlowSteps(orderedPlan(fn.outputs, effects ? fn.targets : [], fn.inputs, place), compileFunction))));
-    return p;
+  const bodies: BodyCompiler = {
+    function: (fn, effects) => {
+      let byEffects = functions.get(fn);
+      if (!byEffects) functions.set(fn, (byEffects = new Map()));
+      let p = byEffects.get(effects);
+      if (!p) byEffects.set(effects, (p = bodies.custom(fn.outputs, effects ? fn.targets : [], fn.inputs)));
+      return p;
+    },
+    custom: (f, t, i) => runPasses(controlFlowSteps(orderedPlan(f, t, i, place), bodies)),
   };
-  const plan = runPasses(controlFlowSteps(orderedPlan(fetches, targets, fed, place), compileFunction));
+  const plan = runPasses(controlFlowSteps(orderedPlan(fetches, targets, fed, place), bodies));
   if (debugOn("plan"))
     process.stderr.write(`tsflow plan (fusion ${getSetting("fusion")}, epilogues ${getSetting("epilogues") ? "on" : "off"}):\n${planToString(plan)}\n`);
   return plan;

@@ -39,6 +39,8 @@ export class Executor {
   /** Per plan and feed signature: runs so far, or the recorded step, or "never" (see run). */
   readonly #recorded = new WeakMap<Plan, Map<string, CapturedStep | number | "never">>();
   readonly #captured = new Set<CapturedStep>();
+  /** Per While node of the running step whose gradient comes later in it: each iteration's loop variables. */
+  readonly #states = new Map<Operation, SlotValue[][]>();
 
   constructor(resources: ResourceStore) {
     this.#vars = resources.table(VARIABLE);
@@ -141,7 +143,14 @@ export class Executor {
     } finally {
       for (const v of slots) releaseSlot(v);
       for (const h of overlay.values()) h.backend.dispose(h);
+      if (this.#states.size > 0) this.#releaseStates();
     }
+  }
+
+  /** Loop states a step kept for a gradient that did not run (pruned, or an error came first). */
+  #releaseStates(): void {
+    for (const states of this.#states.values()) releaseStates(states);
+    this.#states.clear();
   }
 
   /** The fetched values of a finished step (aliases the caller owns). */
@@ -235,57 +244,88 @@ export class Executor {
     }
   }
 
-  /** While: the body's plan per iteration, each iteration's outputs the next one's arguments. */
+  /**
+   * While: the body's plan per iteration, each iteration's outputs the next one's arguments. A While whose
+   * gradient runs later in the step keeps each iteration's loop variables for it (`#states`).
+   */
   #runWhile(step: WhileStep, slots: SlotValue[], overlay: Overlay, trace: Trace | null): SlotValue[] {
     let vars: SlotValue[] = step.inputSlots.map((s) => slots[s]);
     let owned = false;
+    const states: SlotValue[][] | null = step.keepStates ? [] : null;
     try {
       while (this.#holds(step.cond, vars, overlay, trace)) {
-        const next = this.#call(step.body, vars, overlay, trace);
-        if (owned) for (const v of vars) releaseSlot(v);
+        let next = this.#call(step.body, vars, overlay, trace);
+        if (states) {
+          // An iteration's state: its loop variables, then the random numbers its body drew.
+          const n = step.inputSlots.length;
+          const state = owned ? vars : vars.map(retain);
+          if (step.drawn > 0) {
+            states.push([...state, ...next.slice(n)]);
+            next = next.slice(0, n);
+          } else states.push(state);
+        } else if (owned) for (const v of vars) releaseSlot(v);
         vars = next;
         owned = true;
       }
       if (!owned) vars = vars.map(retain);
       owned = false;
+      if (states) {
+        releaseStates(this.#states.get(step.op));
+        this.#states.set(step.op, states);
+      }
       return vars;
+    } catch (e) {
+      releaseStates(states ?? undefined);
+      throw e;
     } finally {
       if (owned) for (const v of vars) releaseSlot(v);
     }
   }
 
   /**
-   * WhileGrad: the forward loop again, keeping each iteration's loop variables, then the body's gradient
-   * plan from the last iteration back to the first, each step's input gradients the previous one's output
-   * gradients. maximum_iterations holds because the forward cond checks the loop counter.
+   * WhileGrad: each iteration's loop variables (kept by the forward While of this step, else from running
+   * the forward loop again), then the body's gradient plan from the last iteration back to the first, each
+   * step's input gradients the previous one's output gradients. maximum_iterations holds because the
+   * forward cond checks the loop counter.
    */
   #runWhileGrad(step: WhileGradStep, slots: SlotValue[], overlay: Overlay, trace: Trace | null): SlotValue[] {
     const n = step.inputSlots.length / 2;
-    const states: SlotValue[][] = [];
-    let vars: SlotValue[] = step.inputSlots.slice(0, n).map((s) => slots[s]);
+    const kept = step.forward ? this.#states.get(step.forward) : undefined;
+    if (kept) this.#states.delete(step.forward!);
+    // Kept states carry the forward pass's random draws after the loop variables; the gradient takes them.
+    const bodyGrad = kept && step.keptBodyGrad ? step.keptBodyGrad : step.bodyGrad;
+    // Whether states[0] is owned: kept states are; a re-run's first state is the step's own inputs.
+    const firstOwned = kept !== undefined;
+    const states: SlotValue[][] = kept ?? [];
+    let vars: SlotValue[] = [];
     let grads: SlotValue[] = step.inputSlots.slice(n).map((s) => slots[s]);
     let gradsOwned = false;
     try {
-      while (this.#holds(step.cond, vars, overlay, trace)) {
-        states.push(vars);
-        vars = this.#call(step.body, vars, overlay, trace);
+      if (!kept) {
+        vars = step.inputSlots.slice(0, n).map((s) => slots[s]);
+        while (this.#holds(step.cond, vars, overlay, trace)) {
+          states.push(vars);
+          vars = this.#call(step.body, vars, overlay, trace);
+        }
+        if (states.length > 0) for (const v of vars) releaseSlot(v);
+        vars = [];
       }
-      if (states.length > 0) for (const v of vars) releaseSlot(v);
-      vars = [];
       for (let k = states.length - 1; k >= 0; k--) {
-        const next = this.#call(step.bodyGrad, [...states[k], ...grads], overlay, trace);
+        const state = states[k];
+        const args = state.length > n ? [...state.slice(0, n), ...grads, ...state.slice(n)] : [...state, ...grads];
+        const next = this.#call(bodyGrad, args, overlay, trace);
         if (gradsOwned) for (const v of grads) releaseSlot(v);
         grads = next;
         gradsOwned = true;
-        if (k > 0) for (const v of states[k]) releaseSlot(v);
+        if (k > 0 || firstOwned) for (const v of states[k]) releaseSlot(v);
         states.pop();
       }
       if (!gradsOwned) grads = grads.map(retain);
       gradsOwned = false;
       return grads;
     } finally {
-      // On an error: what this step owns (iterations after the first, gradients it computed) is released.
-      for (let k = 1; k < states.length; k++) for (const v of states[k]) releaseSlot(v);
+      // On an error: what this step owns (kept or re-run iterations, gradients it computed) is released.
+      for (let k = firstOwned ? 0 : 1; k < states.length; k++) for (const v of states[k]) releaseSlot(v);
       if (states.length > 0) for (const v of vars) releaseSlot(v);
       if (gradsOwned) for (const v of grads) releaseSlot(v);
     }
@@ -570,6 +610,10 @@ function freeSlots(list: readonly number[], slots: SlotValue[]): void {
     releaseSlot(slots[s]);
     slots[s] = undefined;
   }
+}
+
+function releaseStates(states: SlotValue[][] | undefined): void {
+  if (states) for (const vars of states) for (const v of vars) releaseSlot(v);
 }
 
 /** A slot value held once more: an alias of a buffer (a variable reference is shared as is). */

@@ -100,11 +100,16 @@ export interface WhileStep extends StepSlots {
   readonly op: Operation;
   readonly cond: Plan;
   readonly body: Plan;
+  /** A WhileGrad of this plan differentiates it: keep each iteration's loop variables for it. */
+  readonly keepStates: boolean;
+  /** Outputs of `body` after the loop variables: random draws kept with each iteration's state. */
+  readonly drawn: number;
 }
 
 /**
- * A WhileGrad node (inputSlots: the While's inputs, then the gradients of its outputs): re-runs the loop
- * keeping every iteration's loop variables, then runs `bodyGrad` on them from the last iteration back.
+ * A WhileGrad node (inputSlots: the While's inputs, then the gradients of its outputs): takes every
+ * iteration's loop variables from its forward While (`forward`, when in this plan and kept), else re-runs the
+ * loop to get them, then runs `bodyGrad` on them from the last iteration back.
  */
 export interface WhileGradStep extends StepSlots {
   readonly kind: "while_grad";
@@ -113,6 +118,10 @@ export interface WhileGradStep extends StepSlots {
   /** The body without the ops run only for their effect (a re-run must not assign twice). */
   readonly body: Plan;
   readonly bodyGrad: Plan;
+  /** `bodyGrad` fed the forward pass's random draws (kept with the states) after its inputs; null: none. */
+  readonly keptBodyGrad: Plan | null;
+  /** The forward While node when the same plan runs it first. */
+  readonly forward: Operation | null;
 }
 
 /** A compiled Session.run, as plain data. Cached by the session and run on every call with the same signature. */

@@ -12,10 +12,10 @@ import { type AttrDef, type InferFn, type OpSchema, schemaRows } from "./types.j
  * emits when no body holds a stateful op. A `func` attr's value is TensorFlow's NameAttrList in JS form,
  * `{ name }`.
  *
- * WhileGrad is tsflow's own: the gradient of a While, which re-runs the forward loop keeping each
- * iteration's loop state and then applies the body's gradient function (attr `body_grad`) backwards.
- * TensorFlow instead builds a second While over stacks of accumulated intermediates; re-running keeps the
- * forward node free of accumulators at the cost of computing the forward loop twice when differentiated.
+ * WhileGrad is tsflow's own: the gradient of a While. It takes each iteration's loop state from the forward
+ * While node (attr `forward`) when the same Session step ran it (the executor keeps the states of a While
+ * whose gradient is in the plan, as TensorFlow's accumulators do), else re-runs the forward loop to get them,
+ * and then applies the body's gradient function (attr `body_grad`) from the last iteration back.
  */
 
 const OUTPUT_SHAPES: AttrDef = { name: "output_shapes", type: "list(shape)", default: [] };
@@ -98,6 +98,8 @@ export const CONTROL_FLOW_OPS = schemaRows([
       { name: "body", type: "func" },
       { name: "body_grad", type: "func" },
       OUTPUT_SHAPES,
+      // The forward While node: where the same Session step ran it, its loop states are reused.
+      { name: "forward", type: "string", default: "" },
     ],
     // Re-runs the forward loop: it reads the variables the body reads, so it is never folded or moved.
     stateful: true,
