@@ -72,6 +72,22 @@ describe("fit", () => {
     assert.deepEqual(model.metricsNames, ["loss"]);
   });
 
+  it("the traced train step (one tf.function graph) gives the eager step's weights", async () => {
+    const [x, y] = line();
+    let initial: tf.Tensor[] | null = null;
+    const weights = (runEagerly: boolean) => {
+      const model = new tf.keras.Sequential([new TinyDense(3, { inputShape: [1], activation: "relu" }), new TinyDense(1)]);
+      if (initial) model.setWeights(initial);
+      else initial = model.getWeights();
+      model.compile({ optimizer: new TinySGD(0.05), loss: mse, runEagerly });
+      model.fitSync(x, y, { epochs: 2, batchSize: 10, shuffle: false, verbose: 0 });
+      return model.getWeights().map((w) => Array.from(w.dataSync() as Float32Array));
+    };
+    const eager = weights(true);
+    const traced = weights(false);
+    traced.forEach((w, i) => w.forEach((v, j) => assert.ok(Math.abs(v - eager[i][j]) < 1e-5, `${v} vs ${eager[i][j]}`)));
+  });
+
   it("validationSplit, metrics, evaluate, predict and the single-batch methods", async () => {
     const [xs, ys] = blobs();
     const model = classifier();

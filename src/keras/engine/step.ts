@@ -9,6 +9,9 @@ import type { Tensor } from "../../core/tensor.js";
 import { tidy } from "../../eager/memory.js";
 import { GradientTape } from "../../eager/tape.js";
 import type { Variable } from "../../variables/variable.js";
+import { cast } from "../../ops/cast.js";
+import { reshape, slice } from "../../ops/movement.js";
+import { shape } from "../../ops/shape.js";
 import type { Model } from "./model.js";
 
 /** One batch of flat inputs, targets and sample weights. */
@@ -31,12 +34,14 @@ interface Optimizer {
   applyGradients(gradsAndVars: [Tensor, Variable][]): unknown;
 }
 
-function batchSize(x: readonly Tensor[]): number {
-  return x[0]?.shape?.[0] ?? 0;
+/** The batch's size: static when known, else read from the running graph (a trace with an unknown batch). */
+function batchSize(x: readonly Tensor[]): number | Tensor {
+  const n = x[0]?.shape?.[0];
+  return typeof n === "number" ? n : cast(reshape(slice(shape(x[0]), [0], [1]), []), "float32");
 }
 
 /** The loss of a batch (with the model's regularization losses), updating the loss trackers. */
-function lossOf(model: Model, batch: StepBatch, yPred: Tensor[]): Tensor {
+export function lossOf(model: Model, batch: StepBatch, yPred: Tensor[]): Tensor {
   const compiled = model.compiledLoss;
   if (!compiled) throw new InvalidArgumentError("You must compile your model before training/testing. Use `model.compile(optimizer, loss)`.");
   return compiled.compute(batch.y, yPred, batch.sampleWeight, model.losses, batchSize(batch.x));

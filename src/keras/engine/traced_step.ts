@@ -1,10 +1,72 @@
 /**
- * The train, test and predict steps traced into one graph each with tf.function (Keras's train_function).
- * Until tf.function exists, fit runs the eager steps (engine/step.ts).
+ * The train, test and predict steps traced into one graph each with tf.function (Keras's train_function):
+ * the forward pass, the loss, the tape's gradients, the optimizer's update and the metrics' assign ops run
+ * as one Session plan per batch shape, so that fit costs what hand-written graph mode costs.
+ *
+ * Before the first trace the model and its loss and metric containers are built eagerly (their variables
+ * are eager state that the traces capture). A step guarded against NaN losses (TerminateOnNaN) runs
+ * eagerly: it must read the loss before deciding to apply the update.
  */
+import type { Tensor } from "../../core/tensor.js";
+import { tidy } from "../../eager/memory.js";
+import { GradientTape } from "../../eager/tape.js";
+import { tfFunction } from "../../function/index.js";
+import type { Variable } from "../../variables/variable.js";
 import type { Model } from "./model.js";
-import type { StepFunctions } from "./step.js";
+import { eagerSteps, lossOf, type StepBatch, type StepFunctions } from "./step.js";
 
-export function tracedSteps(_model: Model): StepFunctions | null {
-  return null;
+interface Optimizer {
+  applyGradients(gradsAndVars: [Tensor, Variable][]): unknown;
+}
+
+export function tracedSteps(model: Model): StepFunctions {
+  const eager = eagerSteps(model);
+  const options = { jitCompile: model.jitCompile, reduceRetracing: false };
+  const train = tfFunction((x: Tensor[], y: Tensor[], sampleWeight: Tensor | null): Tensor => {
+    const tape = new GradientTape();
+    let yPred: Tensor[] = [];
+    const loss = tape.run(() => {
+      yPred = model.forward(x, true);
+      return lossOf(model, { x, y, sampleWeight }, yPred);
+    });
+    const vars = model.trainableWeights;
+    const grads = tape.gradient(loss, vars) as (Tensor | null)[];
+    const pairs: [Tensor, Variable][] = [];
+    grads.forEach((g, i) => {
+      if (g) pairs.push([g, vars[i]]);
+    });
+    if (pairs.length > 0) (model.optimizer as Optimizer).applyGradients(pairs);
+    model.compiledMetrics?.update(y, yPred, sampleWeight);
+    return loss;
+  }, options);
+  const test = tfFunction((x: Tensor[], y: Tensor[], sampleWeight: Tensor | null): Tensor => {
+    const yPred = model.forward(x, false);
+    const loss = lossOf(model, { x, y, sampleWeight }, yPred);
+    model.compiledMetrics?.update(y, yPred, sampleWeight);
+    return loss;
+  }, options);
+  const predict = tfFunction((x: Tensor[]): Tensor[] => model.forward(x, false), options);
+
+  /** Builds the model's layers and the compiled containers eagerly, once, from a first batch. */
+  const ready = (batch: StepBatch): void => {
+    if (!model.built || !model.compiledLoss) {
+      eager.predict(batch.x);
+      model.buildCompiled();
+    }
+  };
+  return {
+    train(batch, guardNaN) {
+      if (guardNaN) return eager.train(batch, true);
+      ready(batch);
+      return tidy(() => train(batch.x, batch.y, batch.sampleWeight) as Tensor);
+    },
+    test(batch) {
+      ready(batch);
+      return tidy(() => test(batch.x, batch.y, batch.sampleWeight) as Tensor);
+    },
+    predict(x) {
+      if (!model.built) eager.predict(x);
+      return tidy(() => predict(x) as Tensor[]);
+    },
+  };
 }

@@ -121,7 +121,7 @@ export async function runAsync<T>(gen: Generator<Wait, T, IteratorResult<unknown
 
 /** The model's step functions: one traced graph per step kind unless compile asked for runEagerly. */
 function stepsOf(model: Model): StepFunctions {
-  if (!model.steps) model.steps = model.runEagerly ? eagerSteps(model) : (tracedSteps(model) ?? eagerSteps(model));
+  if (!model.steps) model.steps = model.runEagerly ? eagerSteps(model) : tracedSteps(model);
   return model.steps;
 }
 
