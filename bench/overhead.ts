@@ -1,5 +1,6 @@
 /**
- * Per-call overhead: Session.run of a one-op graph on scalars, and one eager op, in microseconds
+ * Per-call overhead: Session.run of a one-op graph on scalars, a tf.function of the same op called with an
+ * eager tensor (a cache hit: one key, one precompiled plan run), and one eager op, in microseconds
  * (median of repetitions). The work itself is negligible, so this is the framework's own cost.
  */
 import * as tf from "../src/index.js";
@@ -16,7 +17,7 @@ function perCallMicros(fn: () => void, calls = 20000, reps = 7): number {
   return median(samples);
 }
 
-export function benchOverhead(): { sessionRunMicros: number; sessionRunFeedMicros: number; eagerOpMicros: number } {
+export function benchOverhead(): { sessionRunMicros: number; sessionRunFeedMicros: number; tfFunctionMicros: number; eagerOpMicros: number } {
   const g = new tf.Graph();
   const { sessionRunMicros, sessionRunFeedMicros } = g.asDefault(() => {
     const a = tf.constant(1.0);
@@ -34,8 +35,10 @@ export function benchOverhead(): { sessionRunMicros: number; sessionRunFeedMicro
   });
   const c = tf.constant(1.0);
   const eagerOpMicros = perCallMicros(() => tf.add(c, c).dispose());
+  const f = tf.function((x: tf.Tensor) => tf.multiply(x, 2));
+  const tfFunctionMicros = perCallMicros(() => f(c).dispose());
   c.dispose();
-  return { sessionRunMicros, sessionRunFeedMicros, eagerOpMicros };
+  return { sessionRunMicros, sessionRunFeedMicros, tfFunctionMicros, eagerOpMicros };
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) console.log(benchOverhead());

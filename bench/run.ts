@@ -9,7 +9,7 @@ import { getBlas } from "../src/backends/cpu/blas.js";
 import { benchMatmul, formatMatmulTable } from "./matmul.js";
 import { benchOverhead } from "./overhead.js";
 import { measure, Measurement } from "./timing.js";
-import { eagerStep, graphStep, MODELS, ModelName } from "./tsflow_models.js";
+import { eagerStep, functionStep, graphStep, MODELS, ModelName } from "./tsflow_models.js";
 import { tfjsStep, useBackend } from "./tfjs_models.js";
 
 type Runner = "tsflow graph" | "tsflow eager" | "tfjs cpu" | "tfjs wasm";
@@ -24,6 +24,35 @@ interface Row {
 
 function arg(name: string): string | undefined {
   return process.argv.find((a) => a.startsWith(`--${name}=`))?.split("=")[1];
+}
+
+/** tf.function's train step (GradientTape + applyGradients traced once) beside raw graph mode and eager, batch 64. */
+async function functionRows(quick: boolean): Promise<string[]> {
+  const out = [
+    "## tf.function train step (samples/s, median; batch 64, SGD)",
+    "",
+    "| model | graph (Session.run) | tf.function | eager | tf.function / graph |",
+    "| --- | --- | --- | --- | --- |",
+  ];
+  const opts = quick ? { reps: 3, repSeconds: 0.3 } : {};
+  for (const model of ["mlp", "lenet"] as ModelName[]) {
+    const rate = async (make: (m: ModelName, b: number) => { step: () => void; close: () => void }) => {
+      const s = make(model, 64);
+      try {
+        return (await measure(s.step, 64, opts)).median;
+      } finally {
+        s.close();
+      }
+    };
+    const g = await rate(graphStep);
+    const f = await rate(functionStep);
+    const e = await rate(eagerStep);
+    const line = `| ${model} | ${g.toFixed(0)} | ${f.toFixed(0)} | ${e.toFixed(0)} | ${(f / g).toFixed(2)}x |`;
+    console.log(line);
+    out.push(line);
+  }
+  out.push("");
+  return out;
 }
 
 async function training(quick: boolean): Promise<Row[]> {
@@ -89,8 +118,16 @@ async function main(): Promise<void> {
   const oh = benchOverhead();
   console.log(oh);
   lines.push("## Per-call overhead (microseconds, median)", "");
-  lines.push("| Session.run, one-op graph | Session.run, one op + a fed scalar | one eager op |", "| --- | --- | --- |");
-  lines.push(`| ${oh.sessionRunMicros.toFixed(1)} | ${oh.sessionRunFeedMicros.toFixed(1)} | ${oh.eagerOpMicros.toFixed(1)} |`, "");
+  lines.push(
+    "| Session.run, one-op graph | Session.run, one op + a fed scalar | tf.function, one op on a scalar tensor | one eager op |",
+    "| --- | --- | --- | --- |",
+  );
+  lines.push(
+    `| ${oh.sessionRunMicros.toFixed(1)} | ${oh.sessionRunFeedMicros.toFixed(1)} | ${oh.tfFunctionMicros.toFixed(1)} | ${oh.eagerOpMicros.toFixed(1)} |`,
+    "",
+  );
+
+  lines.push(...(await functionRows(quick)));
 
   const rows = await training(quick);
   lines.push("## Training throughput (samples/s, median of repetitions; SGD, softmax cross-entropy)", "");

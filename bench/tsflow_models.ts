@@ -104,22 +104,29 @@ export function graphStep(model: ModelName, batch: number, opts: { feedTensors?:
   });
 }
 
-/** An eager training step with a tape. */
-export function eagerStep(model: ModelName, batch: number): { step: () => void; close: () => void } {
+/** The eager step (GradientTape + applyGradients) traced once with tf.function and replayed as one graph. */
+export function functionStep(model: ModelName, batch: number): { step: () => void; close: () => void } {
+  return eagerStep(model, batch, true);
+}
+
+/** An eager training step with a tape (or, with `traced`, the same step as a tf.function). */
+export function eagerStep(model: ModelName, batch: number, traced = false): { step: () => void; close: () => void } {
   tf.random.setSeed(1);
   const m = buildModel(model);
   const data = syntheticBatch(batch);
   const x = tf.constant(data.x, { shape: [batch, 28, 28, 1] });
   const y = tf.constant(data.y, { shape: [batch, 10] });
   const opt = new tf.train.GradientDescentOptimizer(0.01);
+  const trainStep = (xb: tf.Tensor, yb: tf.Tensor) => {
+    const tape = new tf.GradientTape();
+    const loss = tape.run(() => xent(yb, m.forward(xb)));
+    const grads = tape.gradient(loss, m.vars);
+    opt.applyGradients(grads.map((g, i) => [g!, m.vars[i]] as [tf.Tensor, tf.Variable]));
+    return loss;
+  };
+  const run = traced ? tf.function(trainStep) : trainStep;
   return {
-    step: () =>
-      tf.tidy(() => {
-        const tape = new tf.GradientTape();
-        const loss = tape.run(() => xent(y, m.forward(x)));
-        const grads = tape.gradient(loss, m.vars);
-        opt.applyGradients(grads.map((g, i) => [g!, m.vars[i]] as [tf.Tensor, tf.Variable]));
-      }),
+    step: () => tf.tidy(() => void run(x, y)),
     close: () => {
       tf.dispose([x, y]);
       for (const v of m.vars) v.dispose();
