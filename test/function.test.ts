@@ -104,6 +104,15 @@ describe("tf.function: tracing and the cache", () => {
     assert.equal(f.experimentalGetTracingCount(), 1);
   });
 
+  it("under a recording GradientTape the body runs eagerly, so gradients flow through the call", () => {
+    const f = tf.function((x: T) => tf.square(x));
+    const x = tf.constant(3.0);
+    const tape = new tf.GradientTape();
+    tape.watch(x);
+    const y = tape.run(() => f(x) as T);
+    assert.equal((tape.gradient(y, x) as tf.EagerTensor).item(), 6);
+  });
+
   it("returns any nesting of arrays and objects; a tf.function called inside another is inlined", () => {
     const inner = tf.function((x: T) => tf.square(x));
     const outer = tf.function((x: T) => [inner(x), { cube: tf.mul(inner(x), x), none: null }]);

@@ -262,6 +262,11 @@ export function recordOperation(def: OpDef, inputs: readonly EagerTensor[], outp
   for (const tape of activeTapes) tape.record(def, def.type, keys, inputs, outputs, attrs);
 }
 
+/** Whether any GradientTape is recording now (a tf.function called under one runs its body eagerly). */
+export function tapesRecording(): boolean {
+  return activeTapes.length > 0;
+}
+
 /** Called when a variable is read while tracing a tf.function: tapes watching accessed variables watch it. */
 export function recordVariableAccess(v: TensorConvertible): void {
   for (const tape of activeTapes) tape.noteVariableRead(v);

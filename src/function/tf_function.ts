@@ -5,6 +5,7 @@ import { defineFunction, K, kind, optional, param, signature, withDefault } from
 import type { Tensor } from "../core/tensor.js";
 import type { TensorLike } from "../core/tensor_like.js";
 import { EagerTensor } from "../eager/tensor.js";
+import { tapesRecording } from "../eager/tape.js";
 import { convertToTensor } from "../ops/creation.js";
 import { Executor } from "../runtime/executor.js";
 import { ResourceStore, VARIABLE } from "../runtime/resources.js";
@@ -76,8 +77,10 @@ class Polymorphic {
   }
 
   call(args: unknown[]): unknown {
-    // Inside a graph being built (another tf.function's trace, a TensorFlow 1 graph) the body is inlined.
-    if (!executingEagerly()) return this.fn(...args);
+    // Inside a graph being built (another tf.function's trace, a TensorFlow 1 graph) the body is inlined;
+    // under a recording GradientTape it runs eagerly, so that the tape sees its ops (TensorFlow records the
+    // call as one op with a gradient function instead; its JavaScript side effects then happen once only).
+    if (!executingEagerly() || tapesRecording()) return this.fn(...args);
     if (this.#signature !== null) return this.#callWithSignature(args);
     const tensors: EagerTensor[] = [];
     const key = exactKey(args, tensors);
