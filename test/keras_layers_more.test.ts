@@ -412,7 +412,33 @@ describe("Rescaling, Lambda, Masking", () => {
   });
 });
 
-describe("layers with tf.function and channels_first", () => {
+describe("layers with tf.function, models and channels_first", () => {
+  it("a Sequential LeNet-5 and a functional model infer shapes and count parameters as Keras", () => {
+    const lenet = new tf.keras.Sequential([
+      new L.Conv2D(6, 5, { padding: "same", activation: "relu", inputShape: [28, 28, 1] }),
+      new L.MaxPooling2D(),
+      new L.Conv2D(16, 5, { activation: "relu" }),
+      new L.MaxPooling2D(),
+      new L.Flatten(),
+      new L.Dense(120, "relu"),
+      new L.Dense(84, "relu"),
+      new L.Dense(10, "softmax"),
+    ]);
+    assert.equal(lenet.countParams(), 61706);
+    assert.throws(
+      () => lenet(tf.zeros([1, 28, 28, 3])),
+      /layer "conv2d(_\d+)?" is incompatible with the layer: expected axis -1 of input shape to have value 1, but received input with shape \(1, 28, 28, 3\)/,
+    );
+    const inp = tf.keras.Input([6]);
+    const h = new L.Dense(4, "relu")(inp);
+    const out = new L.Dense(2)(L.concatenate([h, inp]));
+    assert.deepEqual(out.shape, [null, 2]);
+    const model = new tf.keras.Model({ inputs: inp, outputs: out });
+    assert.equal(model.countParams(), 6 * 4 + 4 + 10 * 2 + 2);
+    const e = new L.Embedding(20, 4, { maskZero: true })(tf.keras.Input([5]));
+    assert.deepEqual(e.shape, [null, 5, 4]);
+    assert.deepEqual(L.concatenate([h, h]).shape, [null, 8]);
+  });
   it("Keras's functional merge forms", () => {
     const a = tf.constant([[1, 5]]);
     const b = tf.constant([[3, 2]]);

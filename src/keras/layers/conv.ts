@@ -258,7 +258,7 @@ export class Conv2D extends Conv {
   }
   computeOutputShape(inputShape: Shape | Shape[]): Shape {
     const s = single(this, inputShape);
-    checkInput(this, s, { ndim: 4 });
+    checkInput(this, s, this.built ? { ndim: 4, axes: { [this.channelAxis]: this.kernel.shape![2]! } } : { ndim: 4 });
     return this.withChannels(s, this.spatialOut(s), this.filters);
   }
   override getConfig(): Record<string, unknown> {

@@ -140,7 +140,7 @@ export class Dense extends Layer {
 
   computeOutputShape(inputShape: Shape | Shape[]): Shape {
     const s = single(this, inputShape);
-    checkInput(this, s, { minNdim: 2 });
+    checkInput(this, s, this.built ? { minNdim: 2, axes: { [-1]: this.kernel.shape![0]! } } : { minNdim: 2 });
     return [...s.slice(0, -1), this.units];
   }
 
