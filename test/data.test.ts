@@ -435,6 +435,38 @@ describe("tf.data in graph mode (TensorFlow 1 iterators)", () => {
     });
   });
 
+  it("Iterator.fromStructure + makeInitializer switch one iterator between datasets (TensorFlow 1's train/validation pattern)", () => {
+    new tf.Graph().asDefault(() => {
+      const train = D.range(0, 3, { outputType: "int32" }).map((x: tf.Tensor) => [tf.cast(x, "float32"), x]);
+      const valid = D.range(10, 12, { outputType: "int32" }).map((x: tf.Tensor) => [tf.cast(x, "float32"), x]);
+      assert.deepEqual(train.outputTypes, ["float32", "int32"]);
+      assert.deepEqual(train.outputShapes, [[], []]);
+      const it = tf.compat.v1.data.Iterator.fromStructure(train.outputTypes, train.outputShapes);
+      const [x] = it.getNext() as tf.SymbolicTensor[];
+      const trainInit = it.makeInitializer(train);
+      const validInit = it.makeInitializer(valid);
+      assert.throws(() => it.makeInitializer(D.range(3)), /Expected output types/);
+      using sess = new tf.Session();
+      const drain = () => {
+        const got: number[] = [];
+        for (;;) {
+          try {
+            got.push((sess.run(x) as tf.EagerTensor).item());
+          } catch (e) {
+            if (e instanceof tf.errors.OutOfRangeError) return got;
+            throw e;
+          }
+        }
+      };
+      sess.run(trainInit);
+      assert.deepEqual(drain(), [0, 1, 2]);
+      sess.run(validInit);
+      assert.deepEqual(drain(), [10, 11]);
+      sess.run(trainInit);
+      assert.deepEqual(drain(), [0, 1, 2]);
+    });
+  });
+
   it("eagerly, makeOneShotIterator(ds).getNext() returns elements and raises OutOfRangeError at the end", () => {
     const it = tf.compat.v1.data.makeOneShotIterator(D.fromTensorSlices([1, 2]));
     assert.equal((it.getNext() as tf.EagerTensor).item(), 1);

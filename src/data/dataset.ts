@@ -3,7 +3,7 @@ import type { Backend } from "../core/backend.js";
 import { gpuBackend, visibleGpuCount } from "../core/devices.js";
 import type { DType } from "../core/dtype.js";
 import { InvalidArgumentError } from "../core/errors.js";
-import type { Dim } from "../core/shape.js";
+import type { Dim, Shape } from "../core/shape.js";
 import { type ArgsOf, declare, K, kind, optional, parseArgs, positionalOnly, signature, variadic, withDefault } from "../core/signature.js";
 import type { EagerTensor } from "../eager/tensor.js";
 import { BatchNode, PaddedBatchNode, UnbatchNode } from "./batching.js";
@@ -337,6 +337,20 @@ export class Dataset implements Iterable<DatasetElement>, AsyncIterable<DatasetE
   /** The structure of TensorSpecs of an element (shapes with null where they vary, dtypes). */
   get elementSpec(): Nest<TensorSpec> {
     return unflatten(this.node.structure, [...this.node.specs]);
+  }
+  /** TensorFlow 1's dataset.output_types: the nest of an element's dtypes. */
+  get outputTypes(): Nest<DType> {
+    return unflatten(
+      this.node.structure,
+      this.node.specs.map((s) => s.dtype),
+    );
+  }
+  /** TensorFlow 1's dataset.output_shapes: the nest of an element's static shapes. */
+  get outputShapes(): Nest<Shape> {
+    return unflatten(
+      this.node.structure,
+      this.node.specs.map((s) => s.shape),
+    ) as Nest<Shape>;
   }
   /** The number of elements as an int64 scalar tensor, or INFINITE_CARDINALITY (-1) / UNKNOWN_CARDINALITY (-2). */
   cardinality(...args: ArgsOf<typeof cardinalitySig>): EagerTensor {
