@@ -467,6 +467,49 @@ describe("tf.data in graph mode (TensorFlow 1 iterators)", () => {
     });
   });
 
+  it("a dataset of placeholders is fed when its initializer runs (TensorFlow 1's feedDict pattern)", () => {
+    new tf.Graph().asDefault(() => {
+      const xs = tf.placeholder("float32", [null, 2], { name: "xs" });
+      const ys = tf.placeholder("int32", [null], { name: "ys" });
+      const ds = D.fromTensorSlices([xs, ys]).shuffle(10, 1).batch(2);
+      assert.deepEqual(
+        (ds.elementSpec as unknown as Spec[]).map((s) => s.shape),
+        [[null, 2], [null]],
+      );
+      const it = tf.compat.v1.data.makeInitializableIterator(ds);
+      const [bx, by] = it.getNext() as tf.SymbolicTensor[];
+      const rowSum = tf.reduceSum(bx, 1);
+      using sess = new tf.Session();
+      const run = (x: number[][], y: number[]) => {
+        sess.run(it.initializer, { "xs:0": x, "ys:0": y });
+        const got: [number[], number[]][] = [];
+        for (;;) {
+          try {
+            const [s, l] = sess.run([rowSum, by]) as tf.EagerTensor[];
+            got.push([s.arraySync() as number[], l.arraySync() as number[]]);
+          } catch (e) {
+            if (e instanceof tf.errors.OutOfRangeError) return got;
+            throw e;
+          }
+        }
+      };
+      const a = run(
+        [
+          [1, 2],
+          [3, 4],
+          [5, 6],
+        ],
+        [0, 1, 2],
+      );
+      assert.deepEqual(a.flatMap(([, l]) => l).sort(), [0, 1, 2]);
+      for (const [s, l] of a) s.forEach((v, i) => assert.equal(v, [3, 7, 11][l[i]]));
+      const b = run([[10, 10]], [0]);
+      assert.deepEqual(b, [[[20], [0]]]);
+      assert.throws(() => sess.run(it.initializer), /xs/);
+      assert.throws(() => tf.compat.v1.data.makeOneShotIterator(ds), /use makeInitializableIterator/);
+    });
+  });
+
   it("eagerly, makeOneShotIterator(ds).getNext() returns elements and raises OutOfRangeError at the end", () => {
     const it = tf.compat.v1.data.makeOneShotIterator(D.fromTensorSlices([1, 2]));
     assert.equal((it.getNext() as tf.EagerTensor).item(), 1);

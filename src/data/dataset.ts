@@ -8,7 +8,10 @@ import { type ArgsOf, declare, K, kind, optional, parseArgs, positionalOnly, sig
 import type { EagerTensor } from "../eager/tensor.js";
 import { BatchNode, PaddedBatchNode, UnbatchNode } from "./batching.js";
 import { fileCache } from "./cache_file.js";
-import { type Element, isHandle, scalar, toEager, toHost } from "./host.js";
+import { constValueOf } from "../graph/build.js";
+import { SymbolicTensor } from "../graph/tensor.js";
+import { FedNode } from "./fed.js";
+import { type Element, type HostTensor, isHandle, scalar, toEager, toHost } from "./host.js";
 import { type Iterator as DataIterator, makeInitializableIterator, makeOneShotIterator } from "./graph_iterator.js";
 import { asyncOnly, END, type Iter } from "./iter.js";
 import { flatten, flattenUpTo, type Nest, type Structure, unflatten } from "./nest.js";
@@ -190,12 +193,16 @@ export class Dataset implements Iterable<DatasetElement>, AsyncIterable<DatasetE
   static fromTensorSlices(...args: ArgsOf<typeof fromTensorSlicesSig>): Dataset {
     const [tensors] = parseArgs(fromTensorSlicesSig, args);
     const { flat, structure } = flatten<unknown>(need(tensors, "tensors", fromTensorSlicesSig.name) as Nest<unknown>);
+    const fed = fedParts(flat, "tf.data.Dataset.fromTensorSlices");
+    if (fed) return new Dataset(new FedNode(fed, structure, true));
     const comps = runEagerly(() => flat.map((x) => toHost(x, "tf.data.Dataset.fromTensorSlices")));
     return new Dataset(new SlicesNode(comps, structure));
   }
   static fromTensors(...args: ArgsOf<typeof fromTensorsSig>): Dataset {
     const [tensors] = parseArgs(fromTensorsSig, args);
     const { flat, structure } = flatten<unknown>(need(tensors, "tensors", fromTensorsSig.name) as Nest<unknown>);
+    const fed = fedParts(flat, "tf.data.Dataset.fromTensors");
+    if (fed) return new Dataset(new FedNode(fed, structure, false));
     const comps = runEagerly(() => flat.map((x) => toHost(x, "tf.data.Dataset.fromTensors")));
     return new Dataset(new TensorsNode(comps, structure));
   }
@@ -426,6 +433,16 @@ function specString(ds: Dataset): string {
       .join(", ")}}`;
   };
   return show(ds.node.structure);
+}
+
+/**
+ * Where some components are graph tensors with no value yet (placeholders), the components as host values
+ * and graph tensors to feed (a FedNode); null where every value is known now.
+ */
+function fedParts(flat: readonly unknown[], where: string): (HostTensor | SymbolicTensor)[] | null {
+  const unknown = (x: unknown) => x instanceof SymbolicTensor && constValueOf(x) === undefined;
+  if (!flat.some(unknown)) return null;
+  return flat.map((x) => (unknown(x) ? (x as SymbolicTensor) : runEagerly(() => toHost(x, where))));
 }
 
 /** Calls a function that returns a Dataset (interleave, flatMap) on an element, eagerly. */

@@ -13,6 +13,7 @@ import { getOpDef } from "../ops/registry.js";
 import type { HostIterator, IteratorFactory } from "../runtime/resources.js";
 import { Dataset, type DatasetElement } from "./dataset.js";
 import { isHandle } from "./host.js";
+import { bindFed, fedNodesOf } from "./fed.js";
 import { END, type Iter } from "./iter.js";
 import { type Nest, sameStructure, type Structure, unflatten } from "./nest.js";
 import { generatorSpecs } from "./sources.js";
@@ -20,8 +21,10 @@ import type { TensorSpec } from "./spec.js";
 
 /** The factory the iterator ops carry: each session (and each initializer run) opens a new pass. */
 function factoryOf(ds: Dataset): IteratorFactory {
+  const fed = fedNodesOf(ds.node);
   return {
-    make(): HostIterator {
+    make(inputs: readonly Handle[]): HostIterator {
+      bindFed(fed, inputs);
       const it: Iter = ds.openIterator();
       return {
         next(backend: Backend): Handle[] | null {
@@ -41,6 +44,12 @@ function factoryOf(ds: Dataset): IteratorFactory {
       };
     },
   };
+}
+
+/** MakeIterator over `ds`: its inputs are the iterator and the graph tensors the dataset reads (fed placeholders). */
+function makeIteratorOp(handle: SymbolicTensor, ds: Dataset, name: string): Operation {
+  const feeds = fedNodesOf(ds.node).flatMap((f) => f.tensors);
+  return buildNode(getOpDef("MakeIterator")!, [handle, ...feeds], { dataset_factory: factoryOf(ds) as unknown as AttrValue }, name);
 }
 
 function elementAttrs(specs: readonly TensorSpec[]): { output_types: AttrValue; output_shapes: AttrValue } {
@@ -139,7 +148,7 @@ export class Iterator {
         )} (or incompatible shapes)`,
       );
     }
-    return buildNode(getOpDef("MakeIterator")!, [this.#handle], { dataset_factory: factoryOf(ds) as unknown as AttrValue }, name ?? "MakeIterator");
+    return makeIteratorOp(this.#handle, ds, name ?? "MakeIterator");
   }
   getNext(...args: ArgsOf<typeof getNextSig>): Nest<SymbolicTensor> | DatasetElement {
     const [name] = parseArgs(getNextSig, args);
@@ -185,6 +194,11 @@ export function makeOneShotIterator(...args: ArgsOf<typeof oneShotSig>): Iterato
   const [d] = parseArgs(oneShotSig, args);
   const ds = dataset(d, oneShotSig.name);
   if (executingEagerly()) return new Iterator(ds, null, null);
+  if (fedNodesOf(ds.node).length > 0) {
+    throw new InvalidArgumentError(
+      "tf.compat.v1.data.makeOneShotIterator: the dataset reads graph tensors (placeholders); use makeInitializableIterator and feed them when running its initializer",
+    );
+  }
   const op = buildNode(
     getOpDef("OneShotIterator")!,
     [],
@@ -203,7 +217,7 @@ export function makeInitializableIterator(...args: ArgsOf<typeof initializableSi
     );
   }
   const it = buildNode(getOpDef("IteratorV2")!, [], { ...elementAttrs(ds.node.specs), shared_name: sharedName ?? "" }, "Iterator");
-  const init = buildNode(getOpDef("MakeIterator")!, [it.outputs[0]], { dataset_factory: factoryOf(ds) as unknown as AttrValue }, "MakeIterator");
+  const init = makeIteratorOp(it.outputs[0] as SymbolicTensor, ds, "MakeIterator");
   return new Iterator(ds, it.outputs[0] as SymbolicTensor, init);
 }
 declare(makeOneShotIterator, oneShotSig);

@@ -391,9 +391,15 @@ export class Executor {
       case "OneShotIterator":
       case "IteratorV2":
         return [new VarRef(op)];
-      case "MakeIterator":
-        this.#iterators.replace(this.#iteratorOp(node, slots), (op.attrs.dataset_factory as unknown as IteratorFactory).make());
+      case "MakeIterator": {
+        const inputs = op.inputs.slice(1).map((_, k) => this.#input(node, slots, k + 1, overlay));
+        try {
+          this.#iterators.replace(this.#iteratorOp(node, slots), (op.attrs.dataset_factory as unknown as IteratorFactory).make(inputs));
+        } finally {
+          for (const h of inputs) h.backend.dispose(h);
+        }
         return [];
+      }
       case "IteratorGetNext":
         return this.#getNext(node, slots);
     }
@@ -426,7 +432,7 @@ export class Executor {
           "GetNext() failed because the iterator has not been initialized. Ensure that you have run the initializer operation for this iterator before getting the next element.",
         );
       }
-      it = (itOp.attrs.dataset_factory as unknown as IteratorFactory).make();
+      it = (itOp.attrs.dataset_factory as unknown as IteratorFactory).make([]);
       this.#iterators.set(itOp, it);
     }
     const out = it.next(node.device.backend);

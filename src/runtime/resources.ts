@@ -23,9 +23,12 @@ export interface HostIterator {
   next(backend: Backend): Handle[] | null;
   close(): void;
 }
-/** The `dataset_factory` attr of the iterator ops: opens a new pass over the dataset. */
+/**
+ * The `dataset_factory` attr of the iterator ops: opens a new pass over the dataset. `inputs` are the values
+ * of MakeIterator's inputs after the iterator (graph tensors the dataset reads, such as fed placeholders).
+ */
 export interface IteratorFactory {
-  make(): HostIterator;
+  make(inputs: readonly Handle[]): HostIterator;
 }
 export const ITERATOR: ResourceKind<HostIterator> = { name: "iterator", release: (it) => it.close() };
 // Lookup tables and summary writers become kinds of their own here, each with the ops that create and use
