@@ -45,13 +45,22 @@ function declared(): { path: string; f: unknown; sig: Signature; isClass: boolea
   return out;
 }
 
+/** A layer config without its (and its sublayers') unique names. */
+function withoutNames(x: unknown): unknown {
+  if (Array.isArray(x)) return x.map(withoutNames);
+  if (x === null || typeof x !== "object") return typeof x === "function" ? "function" : x;
+  return Object.fromEntries(
+    Object.entries(x)
+      .filter(([k]) => k !== "name")
+      .map(([k, v]) => [k, withoutNames(v)]),
+  );
+}
+
 /** A comparable summary of a result: tensor values, an object's class and own scalar fields, a function's members. */
 function summary(x: unknown): unknown {
-  // Keras layers are callable instances (functions): compared by class and config, less the unique default name.
-  if (x instanceof tf.keras.layers.Layer) {
-    const { name: _name, ...config } = x.getConfig();
-    return { class: x.constructor.name, config: Object.fromEntries(Object.entries(config).map(([k, v]) => [k, typeof v === "function" ? "function" : v])) };
-  }
+  // Keras layers are callable instances (functions): compared by class and config, less the unique default
+  // names (also those of wrapped layers: Bidirectional's and TimeDistributed's configs hold their layers').
+  if (x instanceof tf.keras.layers.Layer) return { class: x.constructor.name, config: withoutNames(x.getConfig()) };
   // A function returned (tf.function's traced callable): its own members.
   if (typeof x === "function") return { function: Object.keys(x).sort() };
   if (x === null || x === undefined || typeof x !== "object") return x;
