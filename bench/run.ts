@@ -7,6 +7,7 @@ import { cpus, totalmem } from "node:os";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { getBlas } from "../src/backends/cpu/blas.js";
 import { benchMatmul, formatMatmulTable } from "./matmul.js";
+import { benchLstm, formatLstm } from "./lstm.js";
 import { benchOverhead } from "./overhead.js";
 import { measure, Measurement } from "./timing.js";
 import { eagerStep, functionStep, graphStep, MODELS, ModelName } from "./tsflow_models.js";
@@ -149,6 +150,12 @@ async function main(): Promise<void> {
     "",
     "Models: logreg 784-10; MLP 784-512-512-10 (relu); LeNet-5 conv 6@5x5 SAME + relu + 2x2 max pool, conv 16@5x5 VALID + relu + 2x2 max pool, dense 120-84-10. Synthetic inputs; peak RSS is the whole process's.",
   );
+  if (!arg("models")) {
+    const lstm = await benchLstm(quick);
+    const table = formatLstm(lstm);
+    console.log(table);
+    lines.push("", "## LSTM layer (tf.keras.layers.LSTM, CPU)", "", table, "");
+  }
   const out = `${lines.join("\n")}\n`;
   if (!process.argv.includes("--no-write")) {
     // The GPU benchmark (npm run bench:gpu, on the GPU machine) owns the "## GPU" section onwards: keep it.

@@ -19,6 +19,7 @@ import "./ops/norm.js";
 import "./ops/image.js";
 import "./ops/debug.js";
 import "./ops/training.js";
+import "./ops/recurrent.js";
 import "./ops/methods.js";
 import "./variables/methods.js";
 import "./runtime/session.js";

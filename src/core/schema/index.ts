@@ -16,6 +16,7 @@ import { REDUCE_OPS } from "./reduce.js";
 import { SHAPE_OPS } from "./shape.js";
 import { STATE_OPS } from "./state.js";
 import { TRAINING_OPS } from "./training.js";
+import { RECURRENT_OPS } from "./recurrent.js";
 import type { OpSchema } from "./types.js";
 
 /**
@@ -38,6 +39,7 @@ const ROWS = [
   ...RANDOM_OPS,
   ...STATE_OPS,
   ...TRAINING_OPS,
+  ...RECURRENT_OPS,
   ...DEBUG_OPS,
   ...CONTROL_FLOW_OPS,
   ...DATA_OPS,

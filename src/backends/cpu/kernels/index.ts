@@ -16,6 +16,7 @@ import { randomKernels } from "./random.js";
 import { trainingKernels } from "./training.js";
 import { stateKernels } from "./state.js";
 import { debugKernels } from "./debug.js";
+import { recurrentKernels } from "./recurrent.js";
 
 /** The kernels cpuKernels generated from elementwise rows (a fused loop may compute those ops: backends/cpu/fused.ts). */
 export const generatedKernels = new WeakSet<CpuKernel>();
@@ -41,6 +42,7 @@ export function cpuKernels(): KernelTable {
     ...trainingKernels,
     ...stateKernels,
     ...debugKernels,
+    ...recurrentKernels,
   };
   for (const def of allOpSchemas()) {
     const ew = def.elementwise;

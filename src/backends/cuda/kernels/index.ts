@@ -11,6 +11,7 @@ import { poolKernels } from "./pool.js";
 import { normKernels } from "./norm.js";
 import { randomKernels } from "./random.js";
 import { trainingKernels } from "./training.js";
+import { recurrentKernels } from "./recurrent.js";
 
 /**
  * The cuda backend's kernel table: one generated kernel per elementwise row of the op table, then the
@@ -37,6 +38,7 @@ export function cudaKernels(): Map<OpType, CudaKernelDef> {
     normKernels,
     randomKernels,
     trainingKernels,
+    recurrentKernels,
   ];
   for (const family of families) for (const [type, k] of Object.entries(family) as [OpType, CudaKernelDef][]) t.set(type, k);
   return t;

@@ -8,6 +8,7 @@ import type { TensorLike } from "../../../core/tensor_like.js";
 import { add, multiply, sigmoid, subtract, tanh } from "../../../ops/elementwise.js";
 import { matmul } from "../../../ops/matmul.js";
 import { slice, split } from "../../../ops/movement.js";
+import { gruCellStep, lstmCellStep } from "../../../ops/recurrent.js";
 
 /** Activations other than the defaults (null entries: linear). */
 export interface GateActivations {
@@ -22,7 +23,8 @@ const apply = (f: ((x: Tensor) => Tensor) | null, x: Tensor): Tensor => (f ? f(x
  * each, gates i, f, c, o) and the previous cell state -> [h, c].
  */
 export function lstmStep(xp: Tensor, hz: Tensor, c: Tensor, activations: GateActivations | null): [Tensor, Tensor] {
-  const { act, recAct } = activations ?? { act: tanh, recAct: sigmoid };
+  if (activations === null) return lstmCellStep(xp, hz, c);
+  const { act, recAct } = activations;
   const [zi, zf, zc, zo] = split(add(xp, hz), 4, 1);
   const cNew = add(multiply(apply(recAct, zf), c), multiply(apply(recAct, zi), apply(act, zc)));
   const hNew = multiply(apply(recAct, zo), apply(act, cNew));
@@ -41,6 +43,7 @@ export interface ResetBefore {
  * candidate part; with `before` the candidate's product is (r * h) U_h.
  */
 export function gruStep(xp: Tensor, hp: Tensor | null, h: Tensor, activations: GateActivations | null, before?: ResetBefore): Tensor {
+  if (activations === null && hp !== null) return gruCellStep(xp, hp, h);
   const { act, recAct } = activations ?? { act: tanh, recAct: sigmoid };
   const [xz, xr, xh] = split(xp, 3, 1);
   let z: Tensor;
