@@ -372,3 +372,35 @@ describe("wrappers", () => {
     assert.equal(td.weights.length, 1);
   });
 });
+
+describe("inside tf.function", () => {
+  const flat = (v: unknown): number[] => (Array.isArray(v) ? v.flatMap(flat) : [v as number]);
+  /** Outputs and the recurrent kernel's gradient of sum(first output), as one list. */
+  const outputsAndGradient = (layer: tf.keras.layers.RNN) => (x: tf.Tensor, mask: tf.Tensor) => {
+    const tape = new tf.GradientTape();
+    let y: tf.Tensor | tf.Tensor[] = [];
+    const loss = tape.run(() => {
+      y = layer(x, { mask }) as tf.Tensor | tf.Tensor[];
+      return tf.reduceSum(Array.isArray(y) ? y[0] : y);
+    });
+    return [...(Array.isArray(y) ? y : [y]), (tape.gradient(loss, layer.trainableWeights) as tf.Tensor[])[1]];
+  };
+
+  it("a known length is unrolled; a length unknown when tracing becomes one tf.whileLoop with the same values and gradients", () => {
+    const x = seq(2, 5, 3, 8).cast("float32");
+    const mask = tf.constant([
+      [true, true, false, true, true],
+      [true, false, true, true, true],
+    ]);
+    for (const layer of [new L.LSTM(3, { returnSequences: true }), new L.GRU(3, { goBackwards: true, returnState: true })]) {
+      const run = outputsAndGradient(layer);
+      const eager = run(x, mask).map((t) => flat(t.arraySync()));
+      const known = tf.function(run);
+      const unknown = tf.function(run, { inputSignature: [new tf.TensorSpec([null, null, 3]), new tf.TensorSpec([null, null], "bool")] });
+      for (const f of [known, unknown]) {
+        const got = (f(x, mask) as unknown as tf.Tensor[]).map((t) => flat(t.arraySync()));
+        got.forEach((g, i) => assertClose(g, eager[i], 1e-5));
+      }
+    }
+  });
+});

@@ -10,15 +10,18 @@ import type { Shape } from "../../../core/shape.js";
 import type { Tensor } from "../../../core/tensor.js";
 import { ones } from "../../../ops/creation.js";
 import { matmul } from "../../../ops/matmul.js";
-import { expandDims, reshape, transpose, unstack } from "../../../ops/movement.js";
+import { concat, expandDims, reshape, slice, transpose, unstack } from "../../../ops/movement.js";
+import { shape as shapeOf } from "../../../ops/shape.js";
 import { biasAdd, dropout } from "../../../ops/norm.js";
 import type { Variable } from "../../../variables/variable.js";
 import { type CallOptions, Layer, type LayerIO } from "../../engine/layer.js";
 
 /** The per-sequence values a built-in cell prepares before its loop. */
 export interface PreparedSequence {
-  /** The projected inputs of each step (x_t W + b), in time order. */
+  /** The projected inputs of each step (x_t W + b), in time order (empty when the length is unknown). */
   readonly steps: Tensor[];
+  /** The same as one time-major tensor [time, batch, width] (a tf.whileLoop gathers its steps from it). */
+  readonly stacked: Tensor;
   /** The recurrent dropout mask ([batch, units], scaled), or null. */
   readonly recurrentMask: Tensor | null;
 }
@@ -72,9 +75,7 @@ export abstract class RecurrentCell extends Layer {
     const xShape = dimsOf(x, this.name);
     const [d0, d1, features] = xShape;
     const time = timeMajor ? d0 : d1;
-    if (time === null || features === null) {
-      throw new InvalidArgumentError(`${this.name}: the number of time steps and features must be known (got input shape [${x.shape}])`);
-    }
+    if (features === null) throw new InvalidArgumentError(`${this.name}: the number of features must be known (got input shape [${x.shape}])`);
     let xs = x;
     if (training && this.dropout > 0) xs = xs.mul(dropoutMask(x, this.dropout, timeMajor ? [1, xShape[1], features] : [xShape[0], 1, features]));
     // Time-major rows, so that the steps are contiguous slices of the projection.
@@ -83,8 +84,13 @@ export abstract class RecurrentCell extends Layer {
     const b = this.inputBias();
     if (b !== null) proj = biasAdd(proj, b);
     const width = (proj.shape as number[])[1];
-    const steps = unstack(reshape(proj, [time, -1, width]), { num: time, axis: 0 });
-    return { steps, recurrentMask: this.recurrentMaskFor(x, timeMajor, training) };
+    const batch = timeMajor ? d1 : d0;
+    const stacked = reshape(
+      proj,
+      time !== null ? [time, -1, width] : batch !== null ? [-1, batch, width] : concat([slice(shapeOf(tm), [0], [1]), [-1, width]], 0),
+    );
+    const steps = time === null ? [] : unstack(stacked, { num: time, axis: 0 });
+    return { steps, stacked, recurrentMask: this.recurrentMaskFor(x, timeMajor, training) };
   }
 
   protected recurrentMaskFor(x: Tensor, timeMajor: boolean, training: boolean): Tensor | null {

@@ -13,8 +13,10 @@ import type { Shape } from "../../../core/shape.js";
 import type { Tensor } from "../../../core/tensor.js";
 import { declare, kind, parseArgs, param, signature, type ArgsOf } from "../../../core/signature.js";
 import { cast } from "../../../ops/cast.js";
+import { whileLoop } from "../../../ops/control_flow.js";
+import { add, less, subtract } from "../../../ops/elementwise.js";
 import { fill, where, zeros, zerosLike } from "../../../ops/creation.js";
-import { concat, expandDims, slice, stack, transpose, unstack } from "../../../ops/movement.js";
+import { concat, expandDims, gather, reshape, slice, stack, transpose, unstack } from "../../../ops/movement.js";
 import { shape as shapeOf } from "../../../ops/shape.js";
 import { Variable } from "../../../variables/variable.js";
 import { type CallOptions, LAYER_KWARGS, Layer, type LayerIO, layerArgs } from "../../engine/layer.js";
@@ -108,11 +110,16 @@ export class RNN extends Layer {
       throw new InvalidArgumentError(
         `Input 0 of layer "${this.name}" is incompatible with the layer: expected ndim=3, found ndim=${xShape.length}. Full shape received: [${xShape}]`,
       );
-    if (time === null) throw new InvalidArgumentError(`${this.name}: the number of time steps must be known to unroll the sequence (input shape [${x.shape}])`);
 
     let states = this.initialStates(x, list.slice(1), options.initialState, batchAxis);
     // The mask: [batch, time] booleans; one [batch, 1] slice per step.
     const mask = Array.isArray(options.mask) ? options.mask[0] : options.mask;
+    if (time === null) {
+      // A length known only when the graph runs: one tf.whileLoop over the steps.
+      const looped = this.loop(x, states, (mask as Tensor | null | undefined) ?? null, training);
+      if (this.stateful) this.storeStates(looped.states);
+      return this.returnState ? [looped.output, ...looped.states] : looped.output;
+    }
     let stepMasks: Tensor[] | null = null;
     if (mask) {
       const m = cast(mask as Tensor, "bool");
@@ -159,6 +166,63 @@ export class RNN extends Layer {
     return this.returnState ? [output, ...states] : output;
   }
 
+  /**
+   * The steps as one tf.whileLoop (a graph whose sequence length is unknown until it runs): loop variables
+   * [t, previous output, outputs so far (with returnSequences), ...states]; each iteration gathers its step
+   * from the time-major inputs (and mask). The outputs are gathered by concatenation (the loop is for
+   * lengths unknown when building; known lengths are unrolled).
+   */
+  private loop(x: Tensor, initial: readonly Tensor[], mask: Tensor | null, training: boolean): { output: Tensor; states: Tensor[] } {
+    const cell = this.cell;
+    let stacked: Tensor;
+    let stepFn: (xt: Tensor, s: readonly Tensor[]) => Tensor[];
+    if (cell instanceof RecurrentCell) {
+      const seq = cell.prepare(x, training, this.timeMajor);
+      stacked = seq.stacked;
+      stepFn = (xt, s) => cell.step(xt, s, seq);
+    } else {
+      stacked = this.timeMajor ? x : transpose(x, [1, 0, 2]);
+      stepFn = (xt, s) => {
+        const r = cell.call(xt, { states: [...s], training });
+        return Array.isArray(r) ? (r as Tensor[]) : [r as Tensor, r as Tensor];
+      };
+    }
+    const time = reshape(slice(shapeOf(stacked), [0], [1]), []);
+    const masks = mask ? expandDims(this.timeMajor ? cast(mask, "bool") : transpose(cast(mask, "bool"), [1, 0]), -1) : null;
+    const n = initial.length;
+    const outSize = this.outputSize;
+    const rows = slice(shapeOf(initial[0]), [0], [1]);
+    const zero = cast(0, initial[0].dtype);
+    const batch = initial[0].shape?.[0] ?? null;
+    // Static shapes where they are known ([batch, outSize], [0, batch, outSize]), as the shape invariants say.
+    const out0 = reshape(fill(concat([rows, [outSize]], 0), zero), [batch ?? -1, outSize]);
+    const acc0 = slice(expandDims(out0, 0), [0, 0, 0], [0, -1, -1]);
+    const loopVars = [cast(0, "int32"), out0, acc0, ...initial];
+    const invariants = [[], [batch, outSize], [null, batch, outSize], ...initial.map((s) => s.shape)];
+    const result = whileLoop(
+      (t: Tensor) => less(t, time),
+      (t: Tensor, prev: Tensor, acc: Tensor, ...s: Tensor[]) => {
+        const idx = this.goBackwards ? subtract(subtract(time, 1), t) : t;
+        const [out0Step, ...next] = stepFn(gather(stacked, idx), s);
+        let out = out0Step;
+        if (masks) {
+          const m = gather(masks, idx);
+          next.forEach((v, i) => {
+            next[i] = where(m, v, s[i]);
+          });
+          out = where(m, out, this.zeroOutputForMask ? zerosLike(out) : prev);
+        }
+        const accNext = this.returnSequences ? concat([acc, expandDims(out, 0)], 0) : acc;
+        return [add(t, 1), out, accNext, ...next];
+      },
+      loopVars,
+      { shapeInvariants: invariants },
+    ) as Tensor[];
+    const states = result.slice(3, 3 + n);
+    const output = this.returnSequences ? (this.timeMajor ? result[2] : transpose(result[2], [1, 0, 2])) : result[1];
+    return { output, states };
+  }
+
   /** The states the first step starts from: given ones, a stateful layer's, else zeros. */
   private initialStates(x: Tensor, fromInputs: readonly Tensor[], option: unknown, batchAxis: number): Tensor[] {
     const sizes = this.stateSize;
@@ -181,7 +245,7 @@ export class RNN extends Layer {
     const b = dimsOf(x, this.name)[batchAxis];
     if (b !== null) return sizes.map((s) => zeros([b, s], x.dtype));
     const batch = slice(shapeOf(x), [batchAxis], [1]);
-    return sizes.map((s) => fill(concat([batch, [s]], 0), cast(0, x.dtype)));
+    return sizes.map((s) => reshape(fill(concat([batch, [s]], 0), cast(0, x.dtype)), [-1, s]));
   }
 
   private storeStates(states: readonly Tensor[]): void {
