@@ -32,5 +32,4 @@ export {
 } from "./pooling.js";
 export { Conv1D as Convolution1D, Conv2D as Convolution2D, Conv2DTranspose as Convolution2DTranspose } from "./conv.js";
 export { InputLayer } from "../engine/input_layer.js";
-
 export { Bidirectional, GRU, GRUCell, LSTM, LSTMCell, RNN, SimpleRNN, SimpleRNNCell, TimeDistributed } from "./recurrent/index.js";
