@@ -404,3 +404,35 @@ describe("inside tf.function", () => {
     }
   });
 });
+
+describe("in Keras models", () => {
+  it("takes Embedding(maskZero)'s mask (padded steps skipped); parameter counts are Keras's", () => {
+    const emb = new L.Embedding(10, 3, { maskZero: true });
+    const lstm = new L.LSTM(4);
+    const ids = tf.constant([[3, 5, 0, 0]], { dtype: "int32" });
+    const padded = lstm(emb(ids) as tf.Tensor, { mask: emb.computeMask(ids) }) as tf.Tensor;
+    const direct = lstm(emb(tf.constant([[3, 5]], { dtype: "int32" })) as tf.Tensor) as tf.Tensor;
+    assertClose(padded.arraySync(), direct.arraySync(), 1e-6);
+    assert.equal(lstm.countParams(), 4 * 4 * (3 + 4 + 1));
+    const bi = new L.Bidirectional(new L.GRU(3));
+    bi(tf.ones([1, 2, 10]));
+    assert.equal(bi.countParams(), 2 * 3 * 3 * (10 + 3 + 2));
+  });
+
+  it("a functional model takes an LSTM's states and TimeDistributed outputs", () => {
+    const inp = tf.keras.Input([7, 3]);
+    const [seq, h] = new L.LSTM(4, { returnSequences: true, returnState: true })(inp) as unknown as ReturnType<typeof tf.keras.Input>[];
+    const out = new L.TimeDistributed(new L.Dense(2))(seq);
+    assert.deepEqual(out.shape, [null, 7, 2]);
+    assert.deepEqual(h.shape, [null, 4]);
+    const model = new tf.keras.Model({ inputs: inp, outputs: [out, h] });
+    const [y, state] = model.predict(tf.ones([5, 7, 3]), { verbose: 0 }) as tf.Tensor[];
+    assert.deepEqual(
+      [y.shape, state.shape],
+      [
+        [5, 7, 2],
+        [5, 4],
+      ],
+    );
+  });
+});
