@@ -108,6 +108,17 @@ describe("fit", () => {
     assert.ok(after[0] < before[0]);
   });
 
+  it("initialEpoch, validationFreq, stepsPerEpoch", () => {
+    const [x, y] = line();
+    const h = regression().fitSync(x, y, { epochs: 5, initialEpoch: 2, batchSize: 8, verbose: 0, validationData: [x, y], validationFreq: 2 });
+    assert.deepEqual(h.epoch, [2, 3, 4]);
+    assert.equal(h.history.val_loss.length, 1, "validated after epoch 4 (the second of every two, counted from 1) only");
+    const steps: number[] = [];
+    const count = new tf.keras.callbacks.LambdaCallback({ onBatchEnd: (b) => steps.push(b) });
+    regression().fitSync(x, y, { epochs: 2, batchSize: 8, stepsPerEpoch: 3, verbose: 0, callbacks: [count] });
+    assert.deepEqual(steps, [0, 1, 2, 0, 1, 2]);
+  });
+
   it("sample weights and class weights weight the loss", () => {
     const [x, y] = line();
     const model = regression();
@@ -163,6 +174,18 @@ describe("fit", () => {
     const h2 = await model.fit(asyncOnly, { epochs: 2, verbose: 0, validationData: dataset });
     assert.ok("val_loss" in h2.history);
     assert.throws(() => model.fitSync(asyncOnly, { verbose: 0 }), /only be iterated asynchronously/);
+  });
+});
+
+describe("fit on a tf.data.Dataset", () => {
+  it("takes batches of [x, y] from fromTensorSlices(...).shuffle(...).batch(...), with validation data", async () => {
+    const [x, y] = line();
+    const ds = tf.data.Dataset.fromTensorSlices([x, y]).shuffle(32).batch(8);
+    const model = regression();
+    const h = await model.fit(ds, { epochs: 3, verbose: 0, validationData: tf.data.Dataset.fromTensorSlices([x, y]).batch(16) });
+    assert.equal(h.history.loss.length, 3);
+    assert.ok(h.history.val_loss[2] < h.history.val_loss[0]);
+    assert.deepEqual((model.predict(tf.data.Dataset.fromTensorSlices(x).batch(10), { verbose: 0 }) as tf.Tensor).shape, [32, 1]);
   });
 });
 
