@@ -177,6 +177,27 @@ describe("fit", () => {
   });
 });
 
+describe("fit with the built-in layers", () => {
+  it("a small convolutional network (Conv2D, MaxPooling2D, Flatten, Dropout, Dense) trains in one traced step", async () => {
+    const L = tf.keras.layers;
+    const model = new tf.keras.Sequential([
+      new L.Conv2D(2, 3, { activation: "relu", inputShape: [6, 6, 1] }),
+      new L.MaxPooling2D(2),
+      new L.Flatten(),
+      new L.Dropout(0.2),
+      new L.Dense(3, { activation: "softmax" }),
+    ]);
+    assert.deepEqual(model.outputs[0].shape, [null, 3]);
+    model.compile({ optimizer: new tf.train.AdamOptimizer(0.05), loss: sparseCategoricalCrossentropy, metrics: [sparseAccuracy] });
+    const x = tf.randomUniform([24, 6, 6, 1]);
+    const y = tf.constant(Array.from({ length: 24 }, (_, i) => i % 3));
+    const h = await model.fit(x, y, { epochs: 8, batchSize: 8, verbose: 0 });
+    assert.ok(h.history.loss[7] < h.history.loss[0], `${h.history.loss}`);
+    const [loss] = model.evaluate(x, y, { verbose: 0 }) as number[];
+    assert.ok(Number.isFinite(loss));
+  });
+});
+
 describe("fit on a tf.data.Dataset", () => {
   it("takes batches of [x, y] from fromTensorSlices(...).shuffle(...).batch(...), with validation data", async () => {
     const [x, y] = line();
