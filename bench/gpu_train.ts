@@ -14,7 +14,7 @@
 import { writeFileSync } from "node:fs";
 import * as tf from "../src/index.js";
 import { cudaUnavailableReason, gpuBackend } from "../src/backends/cuda/index.js";
-import { eagerStep, graphStep, ModelName } from "./tsflow_models.js";
+import { eagerStep, functionStep, graphStep, ModelName } from "./tsflow_models.js";
 
 export interface TrainRow {
   model: string;
@@ -95,7 +95,7 @@ const models = (arg("models")?.split(",") as ModelName[] | undefined) ?? (["lene
 const batches = arg("batches")?.split(",").map(Number) ?? [64, 256, 1024];
 const precisions = (arg("precisions")?.split(",") as ("fp32" | "tf32")[] | undefined) ?? ["fp32", "tf32"];
 const rows: TrainRow[] = [];
-const ALL_RUNNERS = ["tsflow graph (CUDA graph)", "tsflow graph (no CUDA graph)", "tsflow eager"] as const;
+const ALL_RUNNERS = ["tsflow graph (CUDA graph)", "tsflow graph (no CUDA graph)", "tsflow tf.function (CUDA graph)", "tsflow eager"] as const;
 const runnerArg = arg("runners")?.split(",");
 const RUNNERS = ALL_RUNNERS.filter((r) => !runnerArg || runnerArg.some((a) => r.includes(a)));
 
@@ -116,13 +116,15 @@ for (const precision of precisions) {
       for (const runner of RUNNERS) {
         let row: TrainRow;
         try {
-          tf.config.experimental.setTsflowOptions({ cudaGraphs: runner === "tsflow graph (CUDA graph)" });
+          const captures = runner.endsWith("(CUDA graph)");
+          tf.config.experimental.setTsflowOptions({ cudaGraphs: captures });
           const captured0 = gb.stats.graphsCaptured;
-          const r = runner === "tsflow eager" ? eagerStep(model, batch) : graphRunner(model, batch);
+          // The tf.function runner traces the eager step (tape + applyGradients) into one graph.
+          const r = runner === "tsflow eager" ? eagerStep(model, batch) : runner.includes("tf.function") ? functionStep(model, batch) : graphRunner(model, batch);
           try {
             const m = measure(r, batch);
             row = { model, batch, precision, runner, ...m };
-            if (runner === "tsflow graph (CUDA graph)") {
+            if (captures) {
               if (gb.stats.graphsCaptured === captured0) row.error = "not captured";
               row.graphNodes = gb.stats.graphNodes;
             }
