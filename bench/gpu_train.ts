@@ -120,7 +120,8 @@ for (const precision of precisions) {
           tf.config.experimental.setTsflowOptions({ cudaGraphs: captures });
           const captured0 = gb.stats.graphsCaptured;
           // The tf.function runner traces the eager step (tape + applyGradients) into one graph.
-          const r = runner === "tsflow eager" ? eagerStep(model, batch) : runner.includes("tf.function") ? functionStep(model, batch) : graphRunner(model, batch);
+          const r =
+            runner === "tsflow eager" ? eagerStep(model, batch) : runner.includes("tf.function") ? functionStep(model, batch) : graphRunner(model, batch);
           try {
             const m = measure(r, batch);
             row = { model, batch, precision, runner, ...m };

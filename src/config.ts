@@ -4,6 +4,7 @@ import { declare, defineFunction, K, kind, optional, param, parseArgs, positiona
 import { allSettings, getSetting, SETTING_KEYS, SettingKey, setSetting, SettingValues } from "./core/settings.js";
 import { parseDevice } from "./core/device_spec.js";
 import { resetDevicePlacementCache } from "./backends/placement.js";
+import { functionsRunEagerly, runFunctionsEagerly } from "./function/index.js";
 
 /**
  * tf.config: the devices this process has and how they are used, as TensorFlow's tf.config. GPUs come from
@@ -491,6 +492,8 @@ export const config = {
   getSoftDevicePlacement,
   setLogicalDeviceConfiguration,
   getLogicalDeviceConfiguration,
+  runFunctionsEagerly,
+  functionsRunEagerly,
   optimizer,
   experimental,
 };

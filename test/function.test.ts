@@ -113,6 +113,26 @@ describe("tf.function: tracing and the cache", () => {
     assert.equal((tape.gradient(y, x) as tf.EagerTensor).item(), 6);
   });
 
+  it("tf.config.runFunctionsEagerly runs the body on every call, without tracing", () => {
+    let calls = 0;
+    const f = tf.function((x: T) => {
+      calls++;
+      return tf.add(x, 1);
+    });
+    tf.config.runFunctionsEagerly(true);
+    try {
+      assert.equal(tf.config.functionsRunEagerly(), true);
+      f(tf.constant(1));
+      f(tf.constant(1));
+    } finally {
+      tf.config.runFunctionsEagerly(false);
+    }
+    assert.equal(calls, 2);
+    assert.equal(f.experimentalGetTracingCount(), 0);
+    assert.equal((f(tf.constant(1)) as tf.EagerTensor).item(), 2);
+    assert.equal(tf.config.functionsRunEagerly(), false);
+  });
+
   it("returns any nesting of arrays and objects; a tf.function called inside another is inlined", () => {
     const inner = tf.function((x: T) => tf.square(x));
     const outer = tf.function((x: T) => [inner(x), { cube: tf.mul(inner(x), x), none: null }]);

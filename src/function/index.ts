@@ -5,7 +5,7 @@ import { withoutRecording } from "../eager/tape.js";
  * tf.function (TensorFlow 2's graph functions): tfFunction traces a JavaScript function into a graph per
  * input signature and replays it through the Session machinery (runtime/). See docs/ARCHITECTURE.md.
  */
-export { tfFunction } from "./tf_function.js";
+export { functionsRunEagerly, runFunctionsEagerly, tfFunction } from "./tf_function.js";
 export { TensorSpec } from "./tensor_spec.js";
 
 /**

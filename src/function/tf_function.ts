@@ -14,6 +14,27 @@ import { exactKey, fits, InputSpec, isPlainObject, rankKey, relax, specKey, spec
 import { TensorSpec } from "./tensor_spec.js";
 import { traceFunction } from "./trace.js";
 
+/** tf.config.run_functions_eagerly: every tf.function runs its body eagerly (debugging), without tracing. */
+let runEagerly = false;
+
+/** tf.config.run_functions_eagerly(run_eagerly). */
+export const runFunctionsEagerly = defineFunction(
+  signature(
+    "config.run_functions_eagerly",
+    "Runs the bodies of tf.functions eagerly instead of tracing them (for debugging: breakpoints and prints on every call).",
+    [param("runEagerly", K.boolean, "Whether tf.functions run eagerly.")],
+    { skip: "changes global state (test/function.test.ts sets and restores it)" },
+  ),
+  (value): void => {
+    runEagerly = value;
+  },
+);
+/** tf.config.functions_run_eagerly(). */
+export const functionsRunEagerly = defineFunction(
+  signature("config.functions_run_eagerly", "Whether tf.functions run their bodies eagerly (tf.config.runFunctionsEagerly).", [], { args: () => [] }),
+  (): boolean => runEagerly,
+);
+
 /** What tf.function returns for a function: graph tensors come back as eager tensors. */
 type Eager<T> = T extends Tensor
   ? EagerTensor
@@ -80,7 +101,7 @@ class Polymorphic {
     // Inside a graph being built (another tf.function's trace, a TensorFlow 1 graph) the body is inlined;
     // under a recording GradientTape it runs eagerly, so that the tape sees its ops (TensorFlow records the
     // call as one op with a gradient function instead; its JavaScript side effects then happen once only).
-    if (!executingEagerly() || tapesRecording()) return this.fn(...args);
+    if (!executingEagerly() || tapesRecording() || runEagerly) return this.fn(...args);
     if (this.#signature !== null) return this.#callWithSignature(args);
     const tensors: EagerTensor[] = [];
     const key = exactKey(args, tensors);
