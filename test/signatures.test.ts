@@ -61,15 +61,17 @@ function summary(x: unknown): unknown {
   // Keras layers are callable instances (functions): compared by class and config, less the unique default
   // names (also those of wrapped layers: Bidirectional's and TimeDistributed's configs hold their layers').
   if (x instanceof tf.keras.layers.Layer) return { class: x.constructor.name, config: withoutNames(x.getConfig()) };
+  // Callable instances (Keras losses, metrics, schedules) are functions whose class is not Function: summarised as objects.
+  const callableInstance = typeof x === "function" && Object.getPrototypeOf(x) !== Function.prototype;
   // A function returned (tf.function's traced callable): its own members.
-  if (typeof x === "function") return { function: Object.keys(x).sort() };
-  if (x === null || x === undefined || typeof x !== "object") return x;
+  if (typeof x === "function" && !callableInstance) return { function: Object.keys(x).sort() };
+  if (x === null || x === undefined || (typeof x !== "object" && !callableInstance)) return x;
   if (Array.isArray(x)) return x.map(summary);
   if (x instanceof tf.EagerTensor) return { dtype: x.dtype, shape: x.shape, values: x.arraySync() };
   if (x instanceof tf.SymbolicTensor) return { dtype: x.dtype, shape: x.shape, op: x.op.type };
   if (x instanceof tf.Operation) return { op: x.type, inputs: x.inputs.length };
   if (x instanceof tf.Variable) return { variable: x.dtype, shape: x.shape, trainable: x.trainable, value: x.graph ? null : summary(x.value()) };
-  const fields: Record<string, unknown> = { class: x.constructor.name };
+  const fields: Record<string, unknown> = { class: (x as object).constructor.name };
   for (const [k, v] of Object.entries(x)) if (v === null || typeof v !== "object") fields[k] = typeof v === "function" ? "function" : v;
   return fields;
 }

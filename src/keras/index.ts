@@ -1,4 +1,8 @@
 /** tf.keras: layers, models, losses, metrics, optimizers, callbacks and data sets. */
+import { registerResolvers } from "./engine/resolve.js";
+import { get as getLoss } from "./losses/index.js";
+import { get as getMetric } from "./metrics/index.js";
+import { get as getOptimizer } from "./optimizers/index.js";
 import "./engine/functional.js";
 export * as layers from "./layers/index.js";
 export * as datasets from "./datasets/index.js";
@@ -11,3 +15,9 @@ export * as backend from "./backend.js";
 export * as models from "./models.js";
 export { Model, Sequential } from "./models.js";
 export { Input } from "./engine/input_layer.js";
+export * as losses from "./losses/index.js";
+export * as metrics from "./metrics/index.js";
+export * as optimizers from "./optimizers/index.js";
+
+// compile()'s strings ("adam", "sparse_categorical_crossentropy", "accuracy") resolve through these modules' get().
+registerResolvers({ loss: getLoss, metric: getMetric, optimizer: getOptimizer });

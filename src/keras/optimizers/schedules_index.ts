@@ -1,0 +1,2 @@
+/** tf.keras.optimizers.schedules. */
+export { CosineDecay, ExponentialDecay, InverseTimeDecay, LearningRateSchedule, PiecewiseConstantDecay, PolynomialDecay } from "./schedules.js";
