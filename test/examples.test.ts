@@ -5,6 +5,8 @@ import * as seed from "../examples/seed_sessions.js";
 import * as linearGraph from "../examples/linear_regression_graph.js";
 import * as linearEager from "../examples/linear_regression_eager.js";
 import * as logistic from "../examples/logistic_regression.js";
+import { existsSync } from "node:fs";
+import * as lenetTf1 from "../examples/lenet5_tf1.js";
 
 const quiet = <T>(fn: () => T): T => {
   const log = console.log;
@@ -43,5 +45,13 @@ describe("examples", () => {
     r.hand.dw.forEach((v, i) => assert.ok(Math.abs(v - r.tf.dw[i]) < 1e-12, `dw[${i}] ${v} vs ${r.tf.dw[i]}`));
     assert.ok(Math.abs(r.hand.db - r.tf.db) < 1e-12, `db ${r.hand.db} vs ${r.tf.db}`);
     assert.ok(r.accuracy > 0.9, `accuracy ${r.accuracy}`);
+  });
+
+  const noFashion = existsSync("/usr/share/datasets/fashion-mnist") ? false : "no Fashion-MNIST (apt-get install dataset-fashion-mnist)";
+  it("LeNet-5 TF1-style: batches from an initializable iterator, an epoch ends with OutOfRangeError", { skip: noFashion }, () => {
+    const r = lenetTf1.run({ epochs: 2, limit: 512, batchSize: 64, log: false });
+    assert.equal(r.steps, 16);
+    assert.ok(Number.isFinite(r.lastLoss));
+    assert.ok(r.testAccuracy > 0.15, `test accuracy ${r.testAccuracy}`);
   });
 });
