@@ -272,3 +272,44 @@ describe("tf.keras.optimizers in a tf.Graph", () => {
     });
   });
 });
+
+describe("tf.keras.optimizers, losses and metrics inside a tf.function", () => {
+  it("a traced train step (tape, loss object, applyGradients, metric update) gives the eager results", () => {
+    const x = tf.constant([
+      [0, 0],
+      [0, 1],
+      [1, 0],
+      [1, 1],
+    ]);
+    const y = tf.constant([1, 0, 0, 1], "int32");
+    for (const make of [
+      () => new O.SGD({ learningRate: 0.1, momentum: 0.9, nesterov: true }),
+      () => new O.Adam(0.05),
+      () => new O.RMSprop({ learningRate: 0.05, centered: true, clipnorm: 1, weightDecay: 0.01 }),
+    ]) {
+      const run = (traced: boolean) => {
+        const w = new tf.Variable(tf.constant([0.5, -0.4, 0.3, 0.2], { shape: [2, 2] }));
+        const opt = make();
+        const loss = new tf.keras.losses.SparseCategoricalCrossentropy({ fromLogits: true });
+        const acc = new tf.keras.metrics.SparseCategoricalAccuracy();
+        const step = (xb: tf.Tensor, yb: tf.Tensor) => {
+          const tape = new tf.GradientTape();
+          const l = tape.run(() => loss(yb, tf.matmul(xb, w)));
+          opt.applyGradients([[tape.gradient(l, [w])[0], w]]);
+          acc.updateState(yb, tf.matmul(xb, w));
+          return l;
+        };
+        const f = traced ? tf.function(step) : step;
+        const losses: number[] = [];
+        for (let i = 0; i < 4; i++) losses.push(tf.tidy(() => (f(x, y) as tf.EagerTensor).item()));
+        return { losses, w: values(w), acc: (acc.result() as tf.EagerTensor).item(), steps: Number((opt.iterations.value() as tf.EagerTensor).item()) };
+      };
+      const eager = run(false);
+      const traced = run(true);
+      assertClose(traced.losses, eager.losses, 1e-6);
+      assertClose(traced.w, eager.w, 1e-6);
+      assertClose(traced.acc, eager.acc, 1e-6);
+      assert.equal(traced.steps, 4);
+    }
+  });
+});
