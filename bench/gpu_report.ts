@@ -89,6 +89,45 @@ for (const model of ["lenet", "mlp"]) {
   }
 }
 lines.push("");
+// Keras fit beside raw graph mode and PyTorch (bench/keras_fit.ts; bench/gpu_torch_train.py's epoch loop and LSTM).
+const KF = "Keras fit";
+const PL = "PyTorch epoch loop";
+if (rows.some((r) => r.runner === KF)) {
+  lines.push(
+    "Keras `fit` (tf.keras, one epoch per repetition over a set already on the GPU, shuffled as fit does) beside the same model in tsflow graph mode and in PyTorch: its CUDA-graph step, and an epoch loop over the same kind of set (randperm, indexed batches, eager steps).",
+    "",
+  );
+  for (const precision of ["fp32", "tf32"]) {
+    lines.push(`#### Keras fit, ${precision === "fp32" ? "fp32" : "TF32"}`, "");
+    lines.push(
+      "| model | batch | Keras fit | tsflow graph (CUDA graph) | fit / graph | PyTorch epoch loop | PyTorch CUDA graph | fit / PyTorch epoch loop | fit / PyTorch CUDA graph |",
+    );
+    lines.push("| --- | --- | --- | --- | --- | --- | --- | --- | --- |");
+    for (const model of ["lenet", "mlp"]) {
+      for (const batch of [64, 256, 1024]) {
+        const k = find(model, batch, precision, KF);
+        const g = find(model, batch, precision, G);
+        const pl = find(model, batch, precision, PL);
+        const pg = find(model, batch, precision, PG);
+        lines.push(
+          `| ${model === "lenet" ? "LeNet-5" : "MLP 784-512-512-10"} | ${batch} | ${fmt(k)} | ${fmt(g)} | ${ratio(k, g)} | ${fmt(pl)} | ${fmt(pg)} | ${ratio(k, pl)} | ${ratio(k, pg)} |`,
+        );
+      }
+    }
+    lines.push("");
+    lines.push(
+      "| LSTM(256), 64 steps x 32 features, Dense(10) | batch | Keras fit | PyTorch nn.LSTM (cuDNN) eager | PyTorch CUDA graph | fit / PyTorch eager | fit / PyTorch CUDA graph |",
+    );
+    lines.push("| --- | --- | --- | --- | --- | --- | --- |");
+    for (const batch of [64, 256, 1024]) {
+      const k = find("lstm", batch, precision, KF);
+      const pe = find("lstm", batch, precision, PE);
+      const pg = find("lstm", batch, precision, PG);
+      lines.push(`| LSTM | ${batch} | ${fmt(k)} | ${fmt(pe)} | ${fmt(pg)} | ${ratio(k, pe)} | ${ratio(k, pg)} |`);
+    }
+    lines.push("");
+  }
+}
 if (micro) {
   lines.push("sgemm, TFLOP/s (cuBLAS through koffi vs PyTorch, same run):", "");
   lines.push("| size | precision | tsflow | PyTorch | tsflow / PyTorch |", "| --- | --- | --- | --- | --- |");

@@ -21,8 +21,8 @@ for p in $parts; do
     # A/B: a build of an earlier commit compiled into .before/tmp/gpu-test (tsc -p tsconfig.gpu.json there, copied
     # and carried), trained on the same machine in the same call as `train`.
     trainbefore) mkdir -p "$OUT/before"; OUT="$OUT/before" timeout 300 node .before/tmp/gpu-test/bench/gpu_train.js $q 2>&1 | tee "$OUT/before/train.log"; echo "trainbefore rc=${PIPESTATUS[0]}" ;;
-    train) timeout 300 node tmp/gpu-test/bench/gpu_train.js $q 2>&1 | tee "$OUT/train.log"; echo "train rc=${PIPESTATUS[0]}" ;;
-    torchtrain) PYTHONUNBUFFERED=1 timeout 300 python3 bench/gpu_torch_train.py $q 2>&1 | tee "$OUT/torch_train.log"; echo "torchtrain rc=${PIPESTATUS[0]}" ;;
+    train) timeout 420 node tmp/gpu-test/bench/gpu_train.js $q 2>&1 | tee "$OUT/train.log"; echo "train rc=${PIPESTATUS[0]}" ;;
+    torchtrain) PYTHONUNBUFFERED=1 timeout 420 python3 bench/gpu_torch_train.py $q 2>&1 | tee "$OUT/torch_train.log"; echo "torchtrain rc=${PIPESTATUS[0]}" ;;
     report) node tmp/gpu-test/bench/gpu_report.js "$OUT" docs/BENCHMARKS.md > /dev/null; echo "report rc=$?"; cat "$OUT/gpu_bench.md" ;;
     suites) timeout ${SUITES_TIMEOUT:-600} node --test --test-reporter=tap tmp/gpu-test/test/ops_*.test.js tmp/gpu-test/test/eager.test.js tmp/gpu-test/test/graph_session.test.js tmp/gpu-test/test/train.test.js tmp/gpu-test/test/memory.test.js > "$OUT/suites.log" 2>&1; echo "suites rc=$?"
            grep -E "^# (tests|pass|fail|skip)" "$OUT/suites.log"; grep -E "^ *not ok" "$OUT/suites.log" | head -60 ;;

@@ -2,7 +2,9 @@
 SGD (lr 0.01) on softmax cross-entropy with one-hot labels, batch 64/256/1024, fp32 and TF32
 (torch.backends.cuda.matmul.allow_tf32 and torch.backends.cudnn.allow_tf32 both set to match tsflow's
 enableTensorFloat32Execution), in two ways: eager, and the whole step captured with torch.cuda.graph and
-replayed (inputs copied into the static tensors each step). cudnn.benchmark is on (PyTorch's fastest
+replayed (inputs copied into the static tensors each step). Beside Keras fit: an epoch loop over a shuffled
+set on the GPU (MLP, LeNet-5), and an LSTM (nn.LSTM, cuDNN, 64 steps x 32 features, 256 units) eager and
+CUDA-graphed. cudnn.benchmark is on (PyTorch's fastest
 convolutions). The batch sits on the GPU beforehand. Timing as in bench/gpu_train.ts: medians of repetitions
 ending in a synchronisation. Also sgemm at 4096 and 8192. Writes $OUT/torch_train.json.
 
@@ -51,6 +53,19 @@ class MLP(nn.Module):
         return self.f3(F.relu(self.f2(F.relu(self.f1(x)))))
 
 
+class LSTMNet(nn.Module):
+    """bench/keras_fit.ts's LSTM row: nn.LSTM (cuDNN) over 64 steps of 32 features, 256 units, Linear(256, 10) on the last output."""
+
+    def __init__(self):
+        super().__init__()
+        self.lstm = nn.LSTM(32, 256, batch_first=True)
+        self.out = nn.Linear(256, 10)
+
+    def forward(self, x):
+        h, _ = self.lstm(x)
+        return self.out(h[:, -1])
+
+
 def batch_data(n):
     i = torch.arange(n * 784, dtype=torch.int64)
     x = ((i * 2654435761) % 1000).to(torch.float32) / 1000
@@ -59,11 +74,19 @@ def batch_data(n):
     return x.view(n, 1, 28, 28).to(dev), y.to(dev)
 
 
+def lstm_data(n):
+    i = torch.arange(n * 64 * 32, dtype=torch.int64)
+    x = ((i * 2654435761) % 1000).to(torch.float32) / 1000 - 0.5
+    y = torch.zeros(n, 10)
+    y[torch.arange(n), torch.arange(n) % 10] = 1
+    return x.view(n, 64, 32).to(dev), y.to(dev)
+
+
 def make(model_name, batch, graphed):
     torch.manual_seed(1)
-    model = (LeNet() if model_name == "lenet" else MLP()).to(dev)
+    model = (LeNet() if model_name == "lenet" else LSTMNet() if model_name == "lstm" else MLP()).to(dev)
     opt = torch.optim.SGD(model.parameters(), lr=0.01)
-    x, y = batch_data(batch)
+    x, y = lstm_data(batch) if model_name == "lstm" else batch_data(batch)
 
     def eager_step():
         opt.zero_grad(set_to_none=True)
@@ -158,6 +181,27 @@ def sgemm():
     return out
 
 
+def epoch_loop(model_name, batch):
+    """Keras fit's PyTorch twin: one epoch over a set on the GPU, shuffled (randperm) into batches, eager steps.
+    Returns a step that runs one epoch of STEPS batches, so that measure() counts samples per second."""
+    torch.manual_seed(1)
+    model = (LeNet() if model_name == "lenet" else MLP()).to(dev)
+    opt = torch.optim.SGD(model.parameters(), lr=0.01)
+    n = batch * EPOCH_STEPS
+    x, y = batch_data(n)
+
+    def epoch():
+        perm = torch.randperm(n, device=dev)
+        for i in range(0, n, batch):
+            idx = perm[i : i + batch]
+            opt.zero_grad(set_to_none=True)
+            F.cross_entropy(model(x[idx]), y[idx]).backward()
+            opt.step()
+
+    return epoch
+
+
+EPOCH_STEPS = 50 if QUICK else 200
 rows = []
 for precision in ("fp32", "tf32"):
     torch.backends.cuda.matmul.allow_tf32 = precision == "tf32"
@@ -172,6 +216,20 @@ for precision in ("fp32", "tf32"):
                     row = {"model": model, "batch": batch, "precision": precision, "runner": runner, "median": 0, "reps": [], "hostUs": 0, "wallUs": 0, "error": str(e).split("\n")[0][:160]}
                 rows.append(row)
                 print(f"{precision} {model:6} {batch:5} {runner:30} {row.get('error', '')}{row['median']:10.0f} samples/s  host {row['hostUs']:.1f} us/step  wall {row['wallUs']:.1f} us/step", flush=True)
+    # Keras fit's twins: an epoch loop over shuffled batches (MLP, LeNet-5), and the LSTM row (cuDNN nn.LSTM).
+    for model, batch, runner in [(m, b, "PyTorch epoch loop") for m in ("lenet", "mlp") for b in (64, 256, 1024)] + [
+        ("lstm", b, r) for b in (64, 256, 1024) for r in ("PyTorch eager", "PyTorch CUDA graph")
+    ]:
+        try:
+            if runner == "PyTorch epoch loop":
+                r = measure(epoch_loop(model, batch), batch * EPOCH_STEPS)
+            else:
+                r = measure(make(model, batch, runner == "PyTorch CUDA graph"), batch)
+            row = {"model": model, "batch": batch, "precision": precision, "runner": runner, **r}
+        except Exception as e:  # report, keep going
+            row = {"model": model, "batch": batch, "precision": precision, "runner": runner, "median": 0, "reps": [], "hostUs": 0, "wallUs": 0, "error": str(e).split("\n")[0][:160]}
+        rows.append(row)
+        print(f"{precision} {model:6} {batch:5} {runner:30} {row.get('error', '')}{row['median']:10.0f} samples/s  wall {row['wallUs']:.1f} us/step", flush=True)
 gemm = sgemm()
 for k, v in gemm.items():
     print(f"torch {k}: {v:.1f} TFLOP/s")

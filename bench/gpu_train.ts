@@ -3,7 +3,10 @@
  * of bench/tsflow_models.ts, SGD, at batch 64, 256 and 1024, in fp32 and TF32, three ways:
  *  - graph: placeholders and Session.run, the step captured as a CUDA graph on its second run and replayed;
  *  - graph, no CUDA graph: the same with capture turned off (one launch per op);
- *  - eager: GradientTape and applyGradients inside tf.tidy.
+ *  - eager: GradientTape and applyGradients inside tf.tidy;
+ *  - Keras fit: the same model built with tf.keras, `model.fit` over a set of images on the GPU (one epoch
+ *    per repetition, shuffled as fit does; bench/keras_fit.ts), and an LSTM(256) over 64 steps of 32
+ *    features + Dense(10) (model "lstm", against PyTorch's cuDNN nn.LSTM in bench/gpu_torch_train.py).
  * The data sits on the GPU beforehand in every case (fed as GPU tensors), as in the PyTorch half
  * (bench/gpu_torch_train.py). Samples/s are medians of repetitions, each ending with a device synchronisation;
  * host µs/step is the time to issue a step (launches), wall µs/step includes waiting for the GPU.
@@ -15,6 +18,7 @@ import { writeFileSync } from "node:fs";
 import * as tf from "../src/index.js";
 import { cudaUnavailableReason, gpuBackend } from "../src/backends/cuda/index.js";
 import { eagerStep, functionStep, graphStep, ModelName } from "./tsflow_models.js";
+import { type KerasBenchModel, measureFit, measureLstmFit } from "./keras_fit.js";
 
 export interface TrainRow {
   model: string;
@@ -139,6 +143,38 @@ for (const precision of precisions) {
         rows.push(row);
         console.log(
           `${precision} ${model.padEnd(6)} ${String(batch).padStart(5)} ${runner.padEnd(30)} ${row.error ? `ERROR ${row.error}` : ""}${row.median.toFixed(0).padStart(10)} samples/s  host ${row.hostUs.toFixed(1)} us/step  wall ${row.wallUs.toFixed(1)} us/step${row.graphNodes ? `  ${row.graphNodes} graph nodes` : ""}`,
+        );
+      }
+    }
+  }
+}
+// Keras fit (and the LSTM) with the data on the GPU beforehand: one epoch traces the train step, then timed epochs.
+if (!runnerArg || runnerArg.some((a) => "Keras fit".includes(a))) {
+  for (const precision of precisions) {
+    tf.config.experimental.enableTensorFloat32Execution(precision === "tf32");
+    for (const model of [...models.filter((m): m is KerasBenchModel => m === "mlp" || m === "lenet"), "lstm" as const]) {
+      for (const batch of batches) {
+        let row: TrainRow;
+        const samples = batch * (quick ? 50 : model === "lstm" ? 100 : 200);
+        try {
+          const f = model === "lstm" ? await measureLstmFit(batch, samples, quick ? 2 : 3, sync) : await measureFit(model, batch, samples, quick ? 2 : 3, sync);
+          row = { model, batch, precision, runner: "Keras fit", median: f.median, reps: f.reps, hostUs: 0, wallUs: (1e6 * batch) / f.median };
+        } catch (e) {
+          row = {
+            model,
+            batch,
+            precision,
+            runner: "Keras fit",
+            median: 0,
+            reps: [],
+            hostUs: 0,
+            wallUs: 0,
+            error: (e as Error).message.split("\n")[0].slice(0, 160),
+          };
+        }
+        rows.push(row);
+        console.log(
+          `${precision} ${model.padEnd(6)} ${String(batch).padStart(5)} ${"Keras fit".padEnd(30)} ${row.error ? `ERROR ${row.error}` : ""}${row.median.toFixed(0).padStart(10)} samples/s  wall ${row.wallUs.toFixed(1)} us/step`,
         );
       }
     }

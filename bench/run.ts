@@ -1,7 +1,8 @@
 /**
  * `npm run bench`: tsflow against TensorFlow.js on this machine, in one run. Prints a table and writes
- * docs/BENCHMARKS.md (date, machine, BLAS, medians, ratios). Options: --quick (fewer repetitions),
- * --models=lenet,mlp --batches=64 to narrow it down.
+ * docs/BENCHMARKS.md (date, machine, BLAS, medians, ratios), with Keras fit beside raw graph mode and the
+ * tf.data pipeline's rate (bench/keras_fit.ts). Options: --quick (fewer repetitions), --models=lenet,mlp
+ * --batches=64 to narrow it down, --keras-only (print only the Keras section, write nothing).
  */
 import { cpus, totalmem } from "node:os";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
@@ -12,6 +13,7 @@ import { benchOverhead } from "./overhead.js";
 import { measure, Measurement } from "./timing.js";
 import { eagerStep, functionStep, graphStep, MODELS, ModelName } from "./tsflow_models.js";
 import { tfjsStep, useBackend } from "./tfjs_models.js";
+import { type KerasBenchModel, measureFit, measurePipeline } from "./keras_fit.js";
 
 type Runner = "tsflow graph" | "tsflow eager" | "tfjs cpu" | "tfjs wasm";
 const RUNNERS: Runner[] = ["tsflow graph", "tsflow eager", "tfjs cpu", "tfjs wasm"];
@@ -97,8 +99,59 @@ function ratio(a: Row["result"] | undefined, b: Row["result"] | undefined): stri
   return `${(a.median / b.median).toFixed(1)}x`;
 }
 
+/**
+ * Keras fit beside raw graph mode (the same model, SGD, batch sizes of the training table) and the input
+ * pipeline's batches/s beside the training rate. `graph` gives the raw graph rows already measured.
+ */
+async function kerasSection(quick: boolean, graph: (m: ModelName, b: number) => Row["result"] | undefined): Promise<string[]> {
+  const models = ((arg("models")?.split(",") as ModelName[] | undefined) ?? MODELS).filter((m): m is KerasBenchModel => m === "mlp" || m === "lenet");
+  const batches = arg("batches")?.split(",").map(Number) ?? [64, 256];
+  const lines = [
+    "## Keras fit beside raw graph mode, and the input pipeline",
+    "",
+    "| model | batch | raw graph samples/s | Keras fit samples/s | fit / graph | fit s/epoch (60,000 images) | tf.data batches/s | training batches/s (fit) |",
+    "| --- | --- | --- | --- | --- | --- | --- | --- |",
+  ];
+  for (const model of models) {
+    for (const batch of batches) {
+      let g = graph(model, batch);
+      if (!g) {
+        const s = graphStep(model, batch);
+        try {
+          g = await measure(s.step, batch, { reps: quick ? 3 : 5, repSeconds: quick ? 0.3 : 0.6 });
+        } finally {
+          s.close();
+        }
+      }
+      const samples = Math.min(60000, batch * (model === "lenet" ? (quick ? 40 : 100) : quick ? 100 : 300));
+      let line: string;
+      try {
+        const fit = await measureFit(model, batch, samples, quick ? 2 : 3);
+        const pipe = measurePipeline(batch, samples, quick ? 2 : 3);
+        const graphRate = "error" in g ? null : g.median;
+        line = `| ${model} | ${batch} | ${fmt(g)} | ${fit.median.toFixed(0)} | ${graphRate ? `${(fit.median / graphRate).toFixed(2)}x` : "-"} | ${fit.secondsPerEpoch.toFixed(1)} | ${pipe.toFixed(0)} | ${(fit.median / batch).toFixed(0)} |`;
+      } catch (e) {
+        line = `| ${model} | ${batch} | ${fmt(g)} | error: ${(e as Error).message.split("\n")[0].slice(0, 80)} | - | - | - | - |`;
+      }
+      console.log(line);
+      lines.push(line);
+    }
+  }
+  lines.push(
+    "",
+    "The same models as the training table, built with tf.keras (Sequential; logits, categorical cross-entropy from logits, SGD lr 0.01) and trained by `model.fit(x, y, { batchSize, epochs: 1, verbose: 0 })` on synthetic images (shuffled each epoch), after one epoch that traces the train step; median of the timed epochs. tf.data: `fromTensorSlices([x, y]).shuffle(n).batch(b)` iterated over whole epochs of the same set.",
+    "",
+  );
+  return lines;
+}
+
 async function main(): Promise<void> {
   const quick = process.argv.includes("--quick");
+  if (process.argv.includes("--keras-only")) {
+    // Only the Keras section, printed (docs/BENCHMARKS.md untouched).
+    console.log((await kerasSection(quick, () => undefined)).join("\n"));
+    return;
+  }
   const lines: string[] = [];
   const date = new Date().toISOString().slice(0, 10);
   const cpu = cpus()[0]?.model ?? "unknown CPU";
@@ -156,6 +209,7 @@ async function main(): Promise<void> {
     console.log(table);
     lines.push("", "## LSTM layer (tf.keras.layers.LSTM, CPU)", "", table, "");
   }
+  lines.push("", ...(await kerasSection(quick, (m, b) => find(m, b, "tsflow graph"))));
   const out = `${lines.join("\n")}\n`;
   if (!process.argv.includes("--no-write")) {
     // The GPU benchmark (npm run bench:gpu, on the GPU machine) owns the "## GPU" section onwards: keep it.

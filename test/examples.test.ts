@@ -6,13 +6,26 @@ import * as linearGraph from "../examples/linear_regression_graph.js";
 import * as linearEager from "../examples/linear_regression_eager.js";
 import * as logistic from "../examples/logistic_regression.js";
 import { existsSync } from "node:fs";
+import * as mnistKeras from "../examples/mnist_keras.js";
 import * as lenetTf1 from "../examples/lenet5_tf1.js";
+import * as charLstm from "../examples/char_lstm_fortunes.js";
+import * as adding from "../examples/lstm_adding_problem.js";
 
 const quiet = <T>(fn: () => T): T => {
   const log = console.log;
   console.log = () => {};
   try {
     return fn();
+  } finally {
+    console.log = log;
+  }
+};
+
+const quietAsync = async <T>(fn: () => Promise<T>): Promise<T> => {
+  const log = console.log;
+  console.log = () => {};
+  try {
+    return await fn();
   } finally {
     console.log = log;
   }
@@ -47,11 +60,45 @@ describe("examples", () => {
     assert.ok(r.accuracy > 0.9, `accuracy ${r.accuracy}`);
   });
 
+  // Tiny versions (a few steps on a slice of the data): that each example runs end to end and learns a little.
   const noFashion = existsSync("/usr/share/datasets/fashion-mnist") ? false : "no Fashion-MNIST (apt-get install dataset-fashion-mnist)";
+  for (const model of mnistKeras.MODELS) {
+    it(`Keras ${model} on 1,024 Fashion-MNIST images for 2 epochs beats chance`, { skip: noFashion }, async () => {
+      const r = await quietAsync(() => mnistKeras.train({ model, dataset: "fashion_mnist", epochs: 2, limit: 1024, verbose: 0, log: false }));
+      assert.ok(r.testAccuracy > 0.3, `test accuracy ${r.testAccuracy}`);
+      assert.ok(Number.isFinite(r.testLoss));
+    });
+  }
+
   it("LeNet-5 TF1-style: batches from an initializable iterator, an epoch ends with OutOfRangeError", { skip: noFashion }, () => {
     const r = lenetTf1.run({ epochs: 2, limit: 512, batchSize: 64, log: false });
     assert.equal(r.steps, 16);
     assert.ok(Number.isFinite(r.lastLoss));
     assert.ok(r.testAccuracy > 0.15, `test accuracy ${r.testAccuracy}`);
+  });
+
+  it("char-LSTM on fortunes: a few steps, a finite perplexity and sampled text", {
+    skip: existsSync(charLstm.FORTUNES_DIR) ? false : "no fortunes (apt-get install fortunes)",
+  }, async () => {
+    const r = await charLstm.run({
+      epochs: 1,
+      windowsPerEpoch: 96,
+      units: 16,
+      seqLen: 16,
+      batchSize: 32,
+      maxChars: 20000,
+      validationChars: 1000,
+      sampleChars: 20,
+      log: false,
+    });
+    assert.ok(Number.isFinite(r.validationPerplexity) && r.validationPerplexity < r.vocab, `perplexity ${r.validationPerplexity} (vocabulary ${r.vocab})`);
+    assert.ok(r.unigramPerplexity > 5 && r.unigramPerplexity < r.vocab, `unigram ${r.unigramPerplexity}`);
+    assert.equal(r.sample.length, "The ".length + 20);
+  });
+
+  it("LSTM adding problem: a short run gives a finite test error and the 1/6 baseline", async () => {
+    const r = await adding.run({ length: 10, epochs: 1, trainSize: 256, units: 8, batchSize: 64, log: false });
+    assert.ok(Number.isFinite(r.testMse), `test MSE ${r.testMse}`);
+    assert.ok(Math.abs(r.baselineMse - 1 / 6) < 0.03, `baseline ${r.baselineMse}`);
   });
 });
