@@ -419,6 +419,19 @@ describe("in Keras models", () => {
     assert.equal(bi.countParams(), 2 * 3 * 3 * (10 + 3 + 2));
   });
 
+  it("Sequential and functional models pass Embedding(maskZero)'s mask on to the LSTM, as Keras does", () => {
+    const emb = new L.Embedding(10, 3, { maskZero: true });
+    const lstm = new L.LSTM(4);
+    const seq = new tf.keras.Sequential([emb, lstm]);
+    const padded = seq.predict(tf.constant([[3, 5, 0, 0]], { dtype: "int32" }), { verbose: 0 }) as tf.Tensor;
+    const direct = lstm(emb(tf.constant([[3, 5]], { dtype: "int32" })) as tf.Tensor) as tf.Tensor;
+    assertClose(padded.arraySync(), direct.arraySync(), 1e-6);
+    const inp = tf.keras.Input([null], { dtype: "int32" });
+    const functional = new tf.keras.Model({ inputs: inp, outputs: lstm(emb(inp)) });
+    const fPadded = functional.predict(tf.constant([[3, 5, 0, 0]], { dtype: "int32" }), { verbose: 0 }) as tf.Tensor;
+    assertClose(fPadded.arraySync(), direct.arraySync(), 1e-6);
+  });
+
   it("a functional model takes an LSTM's states and TimeDistributed outputs", () => {
     const inp = tf.keras.Input([7, 3]);
     const [seq, h] = new L.LSTM(4, { returnSequences: true, returnState: true })(inp) as unknown as ReturnType<typeof tf.keras.Input>[];

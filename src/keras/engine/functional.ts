@@ -136,13 +136,24 @@ export function runNodes(
   options: CallOptions,
 ): Tensor[] {
   const env = new Map<KerasTensor, Tensor>();
+  // The mask each KerasTensor carries (Keras's _keras_mask): what the producing layer's computeMask gave.
+  const masks = new Map<KerasTensor, Tensor | null>();
   inputs.forEach((t, i) => env.set(t, values[i]));
   for (const node of nodes) {
     const args = node.inputs.map((t) => env.get(t) as Tensor);
+    const argMasks = node.inputs.map((t) => masks.get(t) ?? null);
     const layer = node.layer as Layer;
-    const out = layer.invoke((node.listInput ? args : args[0]) as LayerIO, { ...node.options, ...options }) as Tensor | Tensor[];
+    const input = (node.listInput ? args : args[0]) as LayerIO;
+    const inputMask = argMasks.every((m) => m === null) ? null : node.listInput ? argMasks : argMasks[0];
+    const callOptions = inputMask === null || "mask" in node.options ? { ...node.options, ...options } : { ...node.options, ...options, mask: inputMask };
+    const out = layer.invoke(input, callOptions) as Tensor | Tensor[];
     const outs = Array.isArray(out) ? out : [out];
-    node.outputs.forEach((t, i) => env.set(t, outs[i]));
+    const outMask = layer.computeMask(input, callOptions.mask ?? null);
+    node.outputs.forEach((t, i) => {
+      env.set(t, outs[i]);
+      const m = Array.isArray(outMask) ? (outMask[i] ?? null) : i === 0 ? (outMask as Tensor | null) : null;
+      masks.set(t, m);
+    });
   }
   return outputs.map((t) => env.get(t) as Tensor);
 }

@@ -132,8 +132,14 @@ export class Sequential extends Model {
   }
 
   override call(inputs: LayerIO, options: CallOptions = {}): Tensor | Tensor[] {
+    // Masks flow as in Keras: each layer gets the mask its predecessor computed (Embedding(maskZero) -> LSTM).
     let x = inputs as Tensor;
-    for (const layer of this.stack) x = layer.invoke(x, options) as Tensor;
+    let mask = options.mask ?? null;
+    for (const layer of this.stack) {
+      const y = layer.invoke(x, mask === null ? options : { ...options, mask }) as Tensor;
+      mask = layer.computeMask(x, mask);
+      x = y;
+    }
     return x;
   }
 }
