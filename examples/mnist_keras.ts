@@ -2,9 +2,10 @@
  * The classic MNIST / Fashion-MNIST classifiers written with tf.keras, as the tutorials teach them:
  *  - softmax regression: Flatten, Dense(10, softmax) (TensorFlow's "MNIST for ML beginners");
  *  - MLP 784-512-512-10: Dense(512, relu), Dropout(0.2), twice, then Dense(10, softmax) (Keras's mnist_mlp);
- *  - LeNet-5 (functional API): Conv2D(6, 5, same, relu), MaxPooling2D, Conv2D(16, 5, relu), MaxPooling2D,
- *    Dense(120, relu), Dense(84, relu), Dense(10, softmax) (LeCun et al. 1998, with ReLU and max pooling),
- *    its learning rate decayed by 0.8 each epoch (at a constant rate it overfits Fashion-MNIST from ~epoch 8).
+ *  - LeNet-5 (functional API): Conv2D(6, 5, same, relu), BatchNormalization, MaxPooling2D, Conv2D(16, 5, relu),
+ *    BatchNormalization, MaxPooling2D, Dense(120, relu), Dense(84, relu), Dense(10, softmax) (LeCun et al. 1998,
+ *    with ReLU, max pooling and batch normalization after each convolution: without it, it levels off near 90.0%
+ *    on Fashion-MNIST), its learning rate decayed by 0.8 each epoch.
  * Data from tf.keras.datasets (pixels scaled to [0, 1]); compile with Adam and sparse categorical
  * cross-entropy; fit with the progress bar; evaluate on the 10,000 test images.
  * This module is the main job (`npm start`, examples/main.ts) and the per-model examples' shared part.
@@ -68,8 +69,10 @@ export function buildModel(name: ModelName): tf.keras.Model {
   const inputs = tf.keras.Input([28, 28]);
   let h = new L.Reshape([28, 28, 1])(inputs);
   h = new L.Conv2D(6, 5, { padding: "same", activation: "relu" })(h);
+  h = new L.BatchNormalization()(h);
   h = new L.MaxPooling2D(2)(h);
   h = new L.Conv2D(16, 5, { activation: "relu" })(h);
+  h = new L.BatchNormalization()(h);
   h = new L.MaxPooling2D(2)(h);
   h = new L.Flatten()(h);
   h = new L.Dense(120, { activation: "relu" })(h);
