@@ -20,6 +20,7 @@ import * as va from "./variables/assign.js";
 import * as init from "./variables/initializers.js";
 import * as scope from "./variables/scope.js";
 import * as trainNs from "./train/index.js";
+import { importGraphDef, parseGraphDef } from "./graph/graph_util.js";
 import { cast } from "./ops/cast.js";
 import { matmul } from "./ops/matmul.js";
 import { checkNumerics } from "./ops/debug.js";
@@ -328,6 +329,11 @@ export * as train from "./train/index.js";
 /** tf.cond and tf.while_loop: eager JavaScript control flow, or If/While nodes with function bodies in a graph. */
 export { cond, whileLoop } from "./ops/control_flow.js";
 
+/** tf.graph_util: GraphDefs imported into the default graph, parsed, frozen. */
+export const graphUtil = { importGraphDef, parseGraphDef };
+/** tf.import_graph_def (TensorFlow 1's top-level name). */
+export { importGraphDef };
+
 export const compat = {
   v1: {
     train: trainNs,
@@ -374,6 +380,8 @@ export const compat = {
     cond: condV1,
     whileLoop: whileLoopV1,
     data: compatV1Data,
+    graphUtil,
+    importGraphDef,
   },
 };
 

@@ -1,4 +1,6 @@
-import { body, declare, K, parseArgs, signature } from "../core/signature.js";
+import { body, declare, K, optional, parseArgs, signature, withDefault } from "../core/signature.js";
+import type { GraphDef } from "../proto/tensorflow/core/framework/graph_pb.js";
+import { graphToGraphDef } from "./graph_def.js";
 import { inspect } from "node:util";
 import { FailedPreconditionError, InvalidArgumentError, NotFoundError } from "../core/errors.js";
 import type { Attrs, OutSpec } from "../core/schema/types.js";
@@ -59,6 +61,14 @@ export interface VariableScopeState {
 const graphSignature = signature("Graph", "A TensorFlow computation: ops and the tensors between them, built in graph mode and run by a Session.", [], {
   args: () => [],
 });
+const asGraphDefSignature = signature(
+  "Graph.as_graph_def",
+  "The GraphDef protocol buffer of this graph: every node with TensorFlow's op type, inputs, device and attrs (tf.train.writeGraph writes it).",
+  [
+    optional("fromVersion", K.int, "Only the nodes added since graph.version was this value."),
+    withDefault("addShapes", K.boolean, false, "Adds each node's output shapes as its `_output_shapes` attr."),
+  ],
+);
 const graphAsDefaultSignature = signature(
   "Graph.as_default",
   "Makes this the default graph for the duration of the body: ops it creates land here, in graph mode.",
@@ -107,6 +117,11 @@ export class Graph {
     } finally {
       ctx.graphStack.pop();
     }
+  }
+  /** The GraphDef protocol buffer of this graph (graph/graph_def.ts). */
+  asGraphDef(...args: [fromVersion?: number | { fromVersion?: number; addShapes?: boolean }, addShapes?: boolean]): GraphDef {
+    const [fromVersion, addShapes] = parseArgs(asGraphDefSignature, args);
+    return graphToGraphDef(this, { addShapes, fromVersion });
   }
   finalize(): void {
     this.#finalized = true;
@@ -276,3 +291,4 @@ export class Graph {
 }
 declare(Graph, graphSignature);
 declare(Graph.prototype.asDefault, graphAsDefaultSignature);
+declare(Graph.prototype.asGraphDef, asGraphDefSignature);
