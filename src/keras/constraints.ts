@@ -3,7 +3,8 @@
  * records them in weightConstraints). MaxNorm, NonNeg, UnitNorm, MinMaxNorm, and `get()`.
  */
 import { InvalidArgumentError } from "../core/errors.js";
-import { declare, K, kind, parseArgs, signature, withDefault, type CallArgs } from "../core/signature.js";
+import { declare, defineFunction, K, kind, optional, param, parseArgs, positionalOnly, signature, withDefault, type CallArgs } from "../core/signature.js";
+import { type CustomObjects, deserializeObject, isSerialized, type SerializedObject, serializeObject } from "./saving/generic.js";
 import type { Tensor } from "../core/tensor.js";
 import { convertToTensor } from "../ops/creation.js";
 import { cast } from "../ops/cast.js";
@@ -125,8 +126,9 @@ const BY_KEY: { readonly [key: string]: () => Constraint } = {
   minmaxnorm: () => new MinMaxNorm(),
 };
 /** tf.keras.constraints.get: "max_norm", "maxNorm", "MaxNorm", "non_neg", ... or a constraint. */
-export function get(identifier: ConstraintArg | null | undefined): ConstraintLike | null {
+export function get(identifier: ConstraintArg | SerializedObject | null | undefined): ConstraintLike | null {
   if (identifier === null || identifier === undefined) return null;
+  if (isSerialized(identifier)) return deserialize(identifier);
   if (typeof identifier === "string") {
     const make = BY_KEY[identifier.replace(/_/g, "").toLowerCase()];
     if (!make) throw new InvalidArgumentError(`Unknown constraint: '${identifier}'. Known: max_norm, non_neg, unit_norm, min_max_norm`);
@@ -135,3 +137,36 @@ export function get(identifier: ConstraintArg | null | undefined): ConstraintLik
   if (typeof identifier === "object" && typeof identifier.call === "function") return identifier;
   throw new InvalidArgumentError(`Could not interpret constraint identifier: ${String(identifier)}`);
 }
+
+/** Keras's constraint classes by class name (what `{ className, config }` names). */
+const CLASSES = { MaxNorm, NonNeg, UnitNorm, MinMaxNorm } as unknown as Record<string, new (config: Record<string, unknown>) => Constraint>;
+
+/** tf.keras.constraints.serialize: `{ className, config }` of a constraint (a name resolves first). */
+export const serialize = defineFunction(
+  signature(
+    "keras.constraints.serialize",
+    "The { className, config } of a constraint (a name is resolved to its class first).",
+    [param("constraint", kind<ConstraintArg>("string | Constraint"), "The constraint.")],
+    { args: () => ["non_neg"] },
+  ),
+  (constraint): SerializedObject => {
+    const obj = get(constraint);
+    if (!(obj instanceof Constraint))
+      throw new InvalidArgumentError(`Cannot serialize constraint ${String(constraint)}: give a tf.keras.constraints class (or a class with getConfig)`);
+    return serializeObject(obj);
+  },
+);
+
+/** tf.keras.constraints.deserialize: the constraint a `{ className, config }` describes. */
+export const deserialize = defineFunction(
+  signature(
+    "keras.constraints.deserialize",
+    "The constraint a { className, config } (or Keras's { class_name, config }) describes.",
+    [
+      positionalOnly(param("config", kind<SerializedObject | Record<string, unknown>>("{ className, config }"), "The serialized constraint.")),
+      optional("customObjects", kind<CustomObjects>("Record<string, class | function>"), "User classes by the name they were saved under."),
+    ],
+    { args: () => [{ className: "MaxNorm", config: {} }] },
+  ),
+  (config, customObjects): Constraint => deserializeObject(config, CLASSES, customObjects ?? {}, "constraint") as Constraint,
+);

@@ -8,12 +8,13 @@
  */
 import type { DType } from "../core/dtype.js";
 import { InvalidArgumentError } from "../core/errors.js";
-import { declare, K, kind, optional, parseArgs, signature, withDefault, type CallArgs } from "../core/signature.js";
+import { declare, defineFunction, K, kind, optional, param, parseArgs, positionalOnly, signature, withDefault, type CallArgs } from "../core/signature.js";
 import type { Tensor } from "../core/tensor.js";
 import type { TensorLike } from "../core/tensor_like.js";
 import { constant, convertToTensor, ones, zeros } from "../ops/creation.js";
 import { randomNormal, randomUniform, truncatedNormal } from "../ops/random.js";
 import type { Initializer as InitializerLike } from "../variables/initializers.js";
+import { type CustomObjects, deserializeObject, isSerialized, type SerializedObject, serializeObject } from "./saving/generic.js";
 
 /** The base of Keras's initializers: `call(shape, dtype)` gives the initial value; `getConfig()` its arguments. */
 export abstract class Initializer implements InitializerLike {
@@ -388,8 +389,9 @@ const BY_KEY: { readonly [key: string]: () => Initializer } = {
 };
 
 /** tf.keras.initializers.get: "glorot_uniform", "glorotUniform" and "GlorotUniform" all name the same class. */
-export function get(identifier: InitializerArg | null | undefined): InitializerLike | null {
+export function get(identifier: InitializerArg | SerializedObject | null | undefined): InitializerLike | null {
   if (identifier === null || identifier === undefined) return null;
+  if (isSerialized(identifier)) return deserialize(identifier);
   if (typeof identifier === "string") {
     const make = BY_KEY[identifier.replace(/_/g, "").toLowerCase()];
     if (!make) throw new InvalidArgumentError(`Unknown initializer: '${identifier}'. Known: ${Object.keys(BY_KEY).join(", ")}`);
@@ -402,3 +404,53 @@ export function get(identifier: InitializerArg | null | undefined): InitializerL
   if (typeof identifier === "object" && typeof identifier.call === "function") return identifier;
   throw new InvalidArgumentError(`Could not interpret initializer identifier: ${String(identifier)}`);
 }
+
+/** Keras's initializer classes by class name (what `{ className, config }` names). */
+const CLASSES = {
+  Zeros,
+  Ones,
+  Constant,
+  RandomNormal,
+  RandomUniform,
+  TruncatedNormal,
+  VarianceScaling,
+  GlorotUniform,
+  GlorotNormal,
+  HeNormal,
+  HeUniform,
+  LecunNormal,
+  LecunUniform,
+  Orthogonal,
+  Identity,
+} as unknown as Record<string, new (config: Record<string, unknown>) => Initializer>;
+
+const SERIALIZED = kind<SerializedObject | Record<string, unknown>>("{ className, config }");
+const CUSTOM_OBJECTS = optional("customObjects", kind<CustomObjects>("Record<string, class | function>"), "User classes by the name they were saved under.");
+
+/** tf.keras.initializers.serialize: `{ className, config }` of an initializer (a name resolves first: "glorot_uniform"). */
+export const serialize = defineFunction(
+  signature(
+    "keras.initializers.serialize",
+    "The { className, config } of an initializer (a name is resolved to its class first).",
+    [param("initializer", kind<InitializerArg>("string | Initializer"), "The initializer.")],
+    { args: () => ["glorot_uniform"] },
+  ),
+  (initializer): SerializedObject => {
+    const init = get(initializer);
+    if (!(init instanceof Initializer)) {
+      throw new InvalidArgumentError(`Cannot serialize initializer ${String(initializer)}: give a tf.keras.initializers class (or a class with getConfig)`);
+    }
+    return serializeObject(init);
+  },
+);
+
+/** tf.keras.initializers.deserialize: the initializer a `{ className, config }` describes. */
+export const deserialize = defineFunction(
+  signature(
+    "keras.initializers.deserialize",
+    "The initializer a { className, config } (or Keras's { class_name, config }) describes.",
+    [positionalOnly(param("config", SERIALIZED, "The serialized initializer.")), CUSTOM_OBJECTS],
+    { args: () => [{ className: "Zeros", config: {} }] },
+  ),
+  (config, customObjects): Initializer => deserializeObject(config, CLASSES, customObjects ?? {}, "initializer") as Initializer,
+);

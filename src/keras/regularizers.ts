@@ -3,7 +3,8 @@
  * Keras aliases (`tf.keras.regularizers.l2(0.01)` is `new L2(0.01)`), and `get()`.
  */
 import { InvalidArgumentError } from "../core/errors.js";
-import { declare, K, parseArgs, signature, withDefault, type CallArgs } from "../core/signature.js";
+import { declare, defineFunction, K, kind, optional, param, parseArgs, positionalOnly, signature, withDefault, type CallArgs } from "../core/signature.js";
+import { type CustomObjects, deserializeObject, isSerialized, type SerializedObject, serializeObject } from "./saving/generic.js";
 import type { Tensor } from "../core/tensor.js";
 import { convertToTensor } from "../ops/creation.js";
 import { abs, add, multiply, square } from "../ops/elementwise.js";
@@ -89,8 +90,9 @@ export const l1L2 = (factors: { l1?: number; l2?: number } = {}): L1L2 => new L1
 export type RegularizerArg = string | RegularizerLike;
 
 /** tf.keras.regularizers.get: "l1", "l2", "l1_l2"/"l1L2" (default factors) or a regularizer. */
-export function get(identifier: RegularizerArg | null | undefined): RegularizerLike | null {
+export function get(identifier: RegularizerArg | SerializedObject | null | undefined): RegularizerLike | null {
   if (identifier === null || identifier === undefined) return null;
+  if (isSerialized(identifier)) return deserialize(identifier);
   if (typeof identifier === "string") {
     const key = identifier.replace(/_/g, "").toLowerCase();
     if (key === "l1") return new L1();
@@ -101,3 +103,36 @@ export function get(identifier: RegularizerArg | null | undefined): RegularizerL
   if (typeof identifier === "object" && typeof identifier.call === "function") return identifier;
   throw new InvalidArgumentError(`Could not interpret regularizer identifier: ${String(identifier)}`);
 }
+
+/** Keras's regularizer classes by class name (what `{ className, config }` names). */
+const CLASSES = { L1, L2, L1L2 } as unknown as Record<string, new (config: Record<string, unknown>) => Regularizer>;
+
+/** tf.keras.regularizers.serialize: `{ className, config }` of a regularizer (a name resolves first). */
+export const serialize = defineFunction(
+  signature(
+    "keras.regularizers.serialize",
+    "The { className, config } of a regularizer (a name is resolved to its class first).",
+    [param("regularizer", kind<RegularizerArg>("string | Regularizer"), "The regularizer.")],
+    { args: () => ["l2"] },
+  ),
+  (regularizer): SerializedObject => {
+    const obj = get(regularizer);
+    if (!(obj instanceof Regularizer))
+      throw new InvalidArgumentError(`Cannot serialize regularizer ${String(regularizer)}: give a tf.keras.regularizers class (or a class with getConfig)`);
+    return serializeObject(obj);
+  },
+);
+
+/** tf.keras.regularizers.deserialize: the regularizer a `{ className, config }` describes. */
+export const deserialize = defineFunction(
+  signature(
+    "keras.regularizers.deserialize",
+    "The regularizer a { className, config } (or Keras's { class_name, config }) describes.",
+    [
+      positionalOnly(param("config", kind<SerializedObject | Record<string, unknown>>("{ className, config }"), "The serialized regularizer.")),
+      optional("customObjects", kind<CustomObjects>("Record<string, class | function>"), "User classes by the name they were saved under."),
+    ],
+    { args: () => [{ className: "L1", config: {} }] },
+  ),
+  (config, customObjects): Regularizer => deserializeObject(config, CLASSES, customObjects ?? {}, "regularizer") as Regularizer,
+);

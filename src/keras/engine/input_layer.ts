@@ -38,6 +38,17 @@ export class InputLayer extends Layer {
   computeOutputShape(inputShape: Shape): Shape {
     return inputShape;
   }
+  /** Keras's InputLayer config: batch_input_shape, dtype, sparse, ragged, name. */
+  override getConfig(): Record<string, unknown> {
+    return { batchInputShape: [...(this.batchInputShape ?? [])], dtype: this.dtype, sparse: false, ragged: false, name: this.name };
+  }
+  /** From Keras's config (Keras 3 spells the shape batch_shape); sparse and ragged inputs are not supported. */
+  static override fromConfig<T extends Layer>(this: unknown, config: Record<string, unknown>): T {
+    if (config.sparse === true || config.ragged === true)
+      throw new InvalidArgumentError(`InputLayer ${String(config.name)}: sparse and ragged inputs are not supported`);
+    const batchInputShape = (config.batchInputShape ?? config.batchShape) as Shape | undefined;
+    return new InputLayer({ batchInputShape, dtype: config.dtype as DType | undefined, name: config.name as string | undefined }) as unknown as T;
+  }
 }
 
 /** tf.keras.Input(shape, batch_size, name, dtype, sparse, tensor, ragged, type_spec). */

@@ -253,7 +253,18 @@ export class Layer {
 
   /** The constructor's keywords, for cloning and saving (layers add their own). */
   getConfig(): Record<string, unknown> {
-    return { name: this.name, trainable: this.trainable, dtype: this.dtype };
+    const config: Record<string, unknown> = { name: this.name, trainable: this.trainable, dtype: this.dtype };
+    // Keras writes batch_input_shape only for a layer given an input shape (the first layer of a Sequential model).
+    if (this.batchInputShape) config.batchInputShape = [...this.batchInputShape];
+    return config;
+  }
+
+  /**
+   * The layer a config describes (Keras's from_config): the constructor takes the config as its options.
+   * Nested objects (initializers, inner layers) are already deserialized by tf.keras.layers.deserialize.
+   */
+  static fromConfig<T extends Layer>(this: new (config: Record<string, unknown>) => T, config: Record<string, unknown>, _customObjects?: unknown): T {
+    return new this(config);
   }
 
   [inspect.custom](): string {

@@ -148,6 +148,27 @@ const testOnBatchSignature = signature("keras.Model.test_on_batch", "The loss (a
 ]);
 const predictOnBatchSignature = signature("keras.Model.predict_on_batch", "The model's outputs on one batch.", [X]);
 
+/**
+ * What keras/saving provides to models (configs, JSON, saving and loading weights and whole models); it
+ * imports this engine, so it installs itself here when tf.keras loads rather than being imported.
+ */
+export interface ModelSavingHooks {
+  getConfig(model: Model): Record<string, unknown>;
+  fromConfig(cls: object, config: Record<string, unknown>, customObjects: Readonly<Record<string, unknown>>): Model;
+  toJson(model: Model): string;
+}
+let savingHooks: ModelSavingHooks | null = null;
+/** @public (keras/saving/model_config.ts calls it as it loads) */
+export function installModelSaving(hooks: ModelSavingHooks): void {
+  savingHooks = hooks;
+}
+function saving(): ModelSavingHooks {
+  if (!savingHooks) throw new InvalidArgumentError("Keras model saving is not loaded: import tsflow, not a deep module");
+  return savingHooks;
+}
+
+const toJsonSignature = signature("keras.Model.to_json", "The model's architecture as Keras's JSON ({class_name, config, keras_version, backend}).", []);
+
 export class Model extends Layer implements CallbackModel {
   /** The functional model's input and output KerasTensors (empty for a subclassed model). */
   inputs: KerasTensor[] = [];
@@ -375,6 +396,27 @@ export class Model extends Layer implements CallbackModel {
     });
   }
 
+  // ---------------------------------------------------------------- config
+
+  /**
+   * The architecture (Keras's get_config): a Sequential model's layers, or a functional model's layers with
+   * their inbound nodes, input_layers and output_layers. A subclassed model has no config unless its class
+   * writes getConfig (its architecture is its code): asking for it is an UnimplementedError naming customObjects.
+   */
+  override getConfig(): Record<string, unknown> {
+    return saving().getConfig(this);
+  }
+  /** The model a config describes (Keras's from_config); layers of user classes come from customObjects. */
+  static override fromConfig<T extends Layer>(this: unknown, config: Record<string, unknown>, customObjects: Readonly<Record<string, unknown>> = {}): T {
+    // biome-ignore lint/complexity/noThisInStatic: the class it is called on (Sequential, a user's subclass) decides how to rebuild
+    return saving().fromConfig(this as typeof Model, config, customObjects) as unknown as T;
+  }
+  /** The architecture as JSON, as Keras writes it (tf.keras.models.modelFromJson reads it back). */
+  toJson(...args: ArgsOf<typeof toJsonSignature>): string {
+    parseArgs(toJsonSignature, args);
+    return saving().toJson(this);
+  }
+
   // ---------------------------------------------------------------- compile
 
   compile(...args: ArgsOf<typeof compileSignature>): void {
@@ -498,6 +540,7 @@ export class Model extends Layer implements CallbackModel {
 }
 declare(Model, modelSignature);
 declare(Model.prototype.compile, compileSignature);
+declare(Model.prototype.toJson, toJsonSignature);
 declare(Model.prototype.fit, fitSignature);
 declare(Model.prototype.fitSync, fitSignature);
 declare(Model.prototype.evaluate, evaluateSignature);

@@ -33,3 +33,4 @@ export {
 export { Conv1D as Convolution1D, Conv2D as Convolution2D, Conv2DTranspose as Convolution2DTranspose } from "./conv.js";
 export { InputLayer } from "../engine/input_layer.js";
 export { Bidirectional, GRU, GRUCell, LSTM, LSTMCell, RNN, SimpleRNN, SimpleRNNCell, TimeDistributed } from "./recurrent/index.js";
+export { deserialize, serialize } from "./serialization.js";

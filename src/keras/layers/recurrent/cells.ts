@@ -142,8 +142,8 @@ abstract class KerasCell extends RecurrentCell {
 
   override getConfig(): Record<string, unknown> {
     const { kernelRegularizer, recurrentRegularizer, biasRegularizer, kernelConstraint, recurrentConstraint, biasConstraint, ...rest } = this.options;
-    void [kernelRegularizer, recurrentRegularizer, biasRegularizer, kernelConstraint, recurrentConstraint, biasConstraint];
-    return { ...super.getConfig(), ...this.ownConfig(rest) };
+    const penalties = { kernelRegularizer, recurrentRegularizer, biasRegularizer, kernelConstraint, recurrentConstraint, biasConstraint };
+    return { ...super.getConfig(), ...this.ownConfig(rest), ...Object.fromEntries(Object.entries(penalties).map(([k, v]) => [k, v ?? null])) };
   }
   protected abstract ownConfig(o: Omit<CellOptions, `${string}Regularizer` | `${string}Constraint`>): Record<string, unknown>;
 }

@@ -47,6 +47,9 @@ export class Bidirectional extends Layer {
   mergeMode!: MergeMode;
   returnSequences!: boolean;
   returnState!: boolean;
+  /** The configs Keras saves: the layer as given (not the renamed forward copy), and a backward layer only if one was given. */
+  readonly #layerConfig: { className: string; config: Record<string, unknown> };
+  readonly #backwardConfig: { className: string; config: Record<string, unknown> } | null;
 
   constructor(...args: ArgsOf<typeof bidirectionalSignature>) {
     const parsed = parseArgs(bidirectionalSignature, args);
@@ -59,6 +62,8 @@ export class Bidirectional extends Layer {
       throw new InvalidArgumentError(`Invalid merge mode. Received: ${mergeMode}. Merge mode should be one of {"sum", "mul", "ave", "concat", null}`);
     if (weights !== undefined && weights !== null)
       throw new InvalidArgumentError("Bidirectional: initial weights are not supported; use setWeights after building");
+    this.#layerConfig = { className: layer.constructor.name, config: layer.getConfig() };
+    this.#backwardConfig = backward ? { className: backward.constructor.name, config: backward.getConfig() } : null;
     const zero = { zeroOutputForMask: layer.returnSequences };
     this.forwardLayer = recreate(layer, { ...zero, name: `forward_${layer.name}` });
     this.backwardLayer = backward ? backward : recreate(layer, { ...zero, goBackwards: !layer.goBackwards, name: `backward_${layer.name}` });
@@ -127,8 +132,8 @@ export class Bidirectional extends Layer {
     return {
       ...super.getConfig(),
       mergeMode: this.mergeMode,
-      layer: { className: this.forwardLayer.constructor.name, config: this.forwardLayer.getConfig() },
-      backwardLayer: { className: this.backwardLayer.constructor.name, config: this.backwardLayer.getConfig() },
+      layer: this.#layerConfig,
+      ...(this.#backwardConfig ? { backwardLayer: this.#backwardConfig } : {}),
     };
   }
 }
