@@ -2,7 +2,7 @@ import { readFileSync } from "node:fs";
 import { gunzipSync, inflateSync } from "node:zlib";
 import { DataLossError, InvalidArgumentError, NotFoundError } from "../core/errors.js";
 import { type ArgsOf, declare, K, kind, optional, parseArgs, positionalOnly, signature } from "../core/signature.js";
-import { crc32c, maskCrc } from "./crc32c.js";
+import { crc32c, maskCrc } from "../io/crc32c.js";
 import { Dataset } from "./dataset.js";
 import { type Element, toHost } from "./host.js";
 import { CoIter, EMIT, type Iter } from "./iter.js";

@@ -1,0 +1,75 @@
+/**
+ * Writing a file so that readers see either its old content or the whole new one, even when the process
+ * is killed or the machine loses power mid-write: the bytes go to a temporary file in the same directory
+ * (so rename stays on one file system), which is fsynced, renamed over the target, and then the directory
+ * is fsynced so that the rename itself is durable.
+ */
+import * as fs from "node:fs";
+import * as path from "node:path";
+
+/** A temporary file that becomes `target` on commit(); abort() removes it. */
+export class AtomicFile {
+  readonly target: string;
+  readonly tmpPath: string;
+  private fd: number;
+  private written = 0;
+
+  constructor(target: string) {
+    this.target = target;
+    this.tmpPath = `${target}.tmp-${process.pid}-${Math.random().toString(36).slice(2, 10)}`;
+    this.fd = fs.openSync(this.tmpPath, "w");
+  }
+
+  /** Bytes written so far (the offset the next write lands at). */
+  get size(): number {
+    return this.written;
+  }
+
+  write(bytes: Uint8Array): void {
+    writeAll(this.fd, bytes);
+    this.written += bytes.length;
+  }
+
+  commit(options: { syncDir?: boolean } = {}): void {
+    fs.fsyncSync(this.fd);
+    fs.closeSync(this.fd);
+    this.fd = -1;
+    fs.renameSync(this.tmpPath, this.target);
+    if (options.syncDir !== false) fsyncDir(path.dirname(this.target));
+  }
+
+  abort(): void {
+    if (this.fd >= 0) fs.closeSync(this.fd);
+    this.fd = -1;
+    fs.rmSync(this.tmpPath, { force: true });
+  }
+}
+
+/** Replaces `target` with `bytes` atomically and durably. */
+export function writeFileAtomic(target: string, bytes: Uint8Array | string): void {
+  const f = new AtomicFile(target);
+  try {
+    f.write(typeof bytes === "string" ? new TextEncoder().encode(bytes) : bytes);
+    f.commit();
+  } catch (e) {
+    f.abort();
+    throw e;
+  }
+}
+
+/** Makes the entries of `dir` (creations, renames, deletions) durable. */
+export function fsyncDir(dir: string): void {
+  const fd = fs.openSync(dir, "r");
+  try {
+    fs.fsyncSync(fd);
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+/** writeSync until every byte is out (one call may write fewer, and takes at most 2 GiB). */
+function writeAll(fd: number, bytes: Uint8Array): void {
+  const CHUNK = 1 << 30;
+  let off = 0;
+  while (off < bytes.length) off += fs.writeSync(fd, bytes, off, Math.min(CHUNK, bytes.length - off));
+}
