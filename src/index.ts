@@ -19,7 +19,7 @@ import * as st from "./graph/state_ops.js";
 import * as va from "./variables/assign.js";
 import * as init from "./variables/initializers.js";
 import * as scope from "./variables/scope.js";
-import * as trainNs from "./train/index.js";
+import * as trainNs from "./saving/train_namespace.js";
 import { importGraphDef, parseGraphDef } from "./graph/graph_util.js";
 import { cast } from "./ops/cast.js";
 import { matmul } from "./ops/matmul.js";
@@ -324,7 +324,7 @@ export const linalg = { matmul };
 export { config } from "./config.js";
 
 /** tf.train: a namespace, so that `tf.train.AdamOptimizer` is a type as well as a class. */
-export * as train from "./train/index.js";
+export * as train from "./saving/train_namespace.js";
 
 /** tf.cond and tf.while_loop: eager JavaScript control flow, or If/While nodes with function bodies in a graph. */
 export { cond, whileLoop } from "./ops/control_flow.js";

@@ -10,7 +10,6 @@ export { assertGlobalStep, createGlobalStep, getGlobalStep, getOrCreateGlobalSte
 
 // ---- not implemented yet: touching one raises tf.errors.UnimplementedError (core/unimplemented.ts).
 import { notImplemented } from "../core/unimplemented.js";
-export const Saver = notImplemented("tf.train.Saver", "Variables can be read with sess.run(v) and restored with v.assign");
 export const Checkpoint = notImplemented("tf.train.Checkpoint");
 export const CheckpointManager = notImplemented("tf.train.CheckpointManager");
 export const ExponentialMovingAverage = notImplemented("tf.train.ExponentialMovingAverage");
