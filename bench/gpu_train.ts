@@ -155,7 +155,8 @@ if (!runnerArg || runnerArg.some((a) => "Keras fit".includes(a))) {
     for (const model of [...models.filter((m): m is KerasBenchModel => m === "mlp" || m === "lenet"), "lstm" as const]) {
       for (const batch of batches) {
         let row: TrainRow;
-        const samples = batch * (quick ? 50 : model === "lstm" ? 100 : 200);
+        // One epoch of Fashion-MNIST's size for the image models, so that fit's once-per-epoch work weighs as in real use.
+        const samples = model === "lstm" ? batch * (quick ? 50 : 100) : 60000;
         try {
           const f = model === "lstm" ? await measureLstmFit(batch, samples, quick ? 2 : 3, sync) : await measureFit(model, batch, samples, quick ? 2 : 3, sync);
           row = { model, batch, precision, runner: "Keras fit", median: f.median, reps: f.reps, hostUs: 0, wallUs: (1e6 * batch) / f.median };

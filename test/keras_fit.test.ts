@@ -198,6 +198,34 @@ describe("fit with the built-in layers", () => {
   });
 });
 
+describe("shuffled in-memory batches", () => {
+  it("every row is trained on exactly once per epoch, whatever the order (rows gathered inside the traced step)", async () => {
+    // Row i is the one-hot e_i, so SGD on MSE with no bias moves only weight i, by the same factor in any batch
+    // of 4: after each epoch every weight has been scaled by (1 - lr * 2/4) exactly once.
+    const n = 12;
+    const model = new tf.keras.Sequential([new tf.keras.layers.Dense(1, { useBias: false, kernelInitializer: "ones", inputShape: [n] })]);
+    model.compile({ optimizer: new tf.keras.optimizers.SGD({ learningRate: 0.5 }), loss: "mse" });
+    const x = tf.oneHot(tf.range(n), n);
+    const y = tf.zeros([n, 1]);
+    for (let epoch = 1; epoch <= 3; epoch++) {
+      await model.fit(x, y, { epochs: 1, batchSize: 4, shuffle: true, verbose: 0 });
+      const w = Array.from(model.getWeights()[0].dataSync() as Float32Array);
+      for (const v of w) assert.ok(Math.abs(v - 0.75 ** epoch) < 1e-6, `epoch ${epoch}: ${w}`);
+    }
+    // Stopping mid-epoch (stepsPerEpoch) and resuming elsewhere in the order keeps the rows right.
+    await model.fit(x, y, { epochs: 3, batchSize: 4, stepsPerEpoch: 2, shuffle: true, verbose: 0 });
+    const w = Array.from(model.getWeights()[0].dataSync() as Float32Array);
+    for (const v of w) assert.ok(Math.abs(v - 0.75 ** 5) < 1e-6, `after 6 more batches of 4: ${w}`);
+    // Sample weights follow their rows: rows weighted 0 never move.
+    const weighted = new tf.keras.Sequential([new tf.keras.layers.Dense(1, { useBias: false, kernelInitializer: "ones", inputShape: [n] })]);
+    weighted.compile({ optimizer: new tf.keras.optimizers.SGD({ learningRate: 0.5 }), loss: "mse" });
+    const sw = tf.constant(Array.from({ length: n }, (_, i) => i % 2));
+    await weighted.fit(x, y, { epochs: 1, batchSize: 4, shuffle: true, sampleWeight: sw, verbose: 0 });
+    const ws = Array.from(weighted.getWeights()[0].dataSync() as Float32Array);
+    ws.forEach((v, i) => assert.ok(Math.abs(v - (i % 2 ? 0.75 : 1)) < 1e-6, `row ${i}: ${ws}`));
+  });
+});
+
 describe("fit on a tf.data.Dataset", () => {
   it("takes batches of [x, y] from fromTensorSlices(...).shuffle(...).batch(...), with validation data", async () => {
     const [x, y] = line();

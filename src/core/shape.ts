@@ -20,6 +20,16 @@ export function shapeStr(s: Shape): string {
   return s === null ? "<unknown>" : `[${s.map((d) => (d === null ? "?" : d)).join(",")}]`;
 }
 
+/** TensorFlow's "indices[1,0] = 7 is not in [0, 5)": the multi-index of flat position k. */
+export function indexStr(shape: readonly number[], k: number): string {
+  const idx = new Array<number>(shape.length);
+  for (let d = shape.length - 1; d >= 0; d--) {
+    idx[d] = shape[d] === 0 ? 0 : k % shape[d];
+    k = shape[d] === 0 ? 0 : Math.floor(k / shape[d]);
+  }
+  return idx.join(",");
+}
+
 export function shapesCompatible(a: Shape, b: Shape): boolean {
   if (a === null || b === null) return true;
   if (a.length !== b.length) return false;

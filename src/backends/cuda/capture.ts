@@ -32,8 +32,11 @@ interface CudaCapturedStep extends CapturedStep {
   readonly graph: CapturedGraph;
   /** Per variable of the step: the buffer the graph reads it from and writes its new value back to. */
   readonly homes: { key: Key; handle: CudaHandle }[];
-  /** Per fed value, in the step's feed order: the buffer the graph reads it from (filled before each replay). */
-  readonly feeds: { handle: CudaHandle }[];
+  /**
+   * Per fed value, in the step's feed order: the buffer the graph reads it from (filled before each replay),
+   * and the value copied there last, held so that its buffer cannot be freed and reused meanwhile.
+   */
+  readonly feeds: { handle: CudaHandle; last: CudaHandle | null }[];
   /** Per fetch: the buffer holding it after a replay. */
   readonly fetches: CudaHandle[];
 }
@@ -138,7 +141,13 @@ export class CudaStepCapture implements StepCapture {
       dropOwned();
       return null;
     }
-    const step: CudaCapturedStep = { backend: b, graph, homes, feeds: owned.map((handle) => ({ handle })), fetches: [...fetched] as CudaHandle[] };
+    const step: CudaCapturedStep = {
+      backend: b,
+      graph,
+      homes,
+      feeds: owned.map((handle, i) => ({ handle, last: held(b, feeds[i]) })),
+      fetches: [...fetched] as CudaHandle[],
+    };
     for (const h of owned) b.markInternal(h);
     for (const h of step.fetches) if (graph.allocated.has(h.storage.ptr)) b.markInternal(h);
     // A variable's buffer may be shared (initialised from a cached Const): the sharers move to a copy first.
@@ -163,7 +172,17 @@ export class CudaStepCapture implements StepCapture {
       cur.backend.dispose(cur);
     }
     const holders = this.#detachShared(step, vars);
-    for (let i = 0; i < step.feeds.length; i++) b.copyInto(step.feeds[i].handle, feeds[i]);
+    for (let i = 0; i < step.feeds.length; i++) {
+      const f = step.feeds[i];
+      const src = feeds[i];
+      // The same device buffer as last time holds the same value (a tensor's buffer never changes while it is
+      // shared: writers detach the other holders first), so a large input fed at every step, such as the whole
+      // data set a Keras step gathers its batch from, is copied once, not once per replay.
+      if (f.last && src instanceof CudaHandle && src.storage === f.last.storage) continue;
+      b.copyInto(f.handle, src);
+      if (f.last) b.dispose(f.last);
+      f.last = held(b, src);
+    }
     this.#launch(step.graph);
     for (const s of holders) s.host = null;
     for (const h of step.fetches) h.storage.host = null;
@@ -175,7 +194,10 @@ export class CudaStepCapture implements StepCapture {
     const b = st.backend;
     this.#releaseGraph(st.graph);
     for (const h of st.homes) b.dispose(h.handle);
-    for (const f of st.feeds) b.dispose(f.handle);
+    for (const f of st.feeds) {
+      b.dispose(f.handle);
+      if (f.last) b.dispose(f.last);
+    }
     for (const h of st.fetches) b.dispose(h);
   }
 
@@ -273,4 +295,9 @@ export class CudaStepCapture implements StepCapture {
     this.backend.ctx.destroyGraph(g.graph, g.exec);
     this.backend.allocator.releaseArena(g.arena);
   }
+}
+
+/** A device value fed to a replay, held (an alias) so that the next replay can tell whether it is the same one. */
+function held(b: CudaBackend, src: Handle): CudaHandle | null {
+  return src instanceof CudaHandle && src.backend === b ? (b.alias(src) as CudaHandle) : null;
 }

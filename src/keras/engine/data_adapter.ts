@@ -8,6 +8,8 @@
 import type { DType } from "../../core/dtype.js";
 import { InvalidArgumentError } from "../../core/errors.js";
 import { Tensor } from "../../core/tensor.js";
+import { dispose } from "../../eager/memory.js";
+import { device } from "../../graph/scopes.js";
 import { constant } from "../../ops/creation.js";
 import { gather, slice } from "../../ops/movement.js";
 
@@ -17,6 +19,61 @@ export interface Batch {
   y: Tensor[];
   sampleWeight: Tensor | null;
   size: number;
+  /** Set when the batch is rows `idx` of in-memory arrays: a traced step gathers them inside its graph. */
+  rows?: Rows;
+}
+
+/** Rows of in-memory data: the whole arrays, and which of their rows (a host int32 vector) make the batch. */
+export interface Rows {
+  xs: readonly Tensor[];
+  ys: readonly Tensor[];
+  /** The sample weights of all rows, or null. */
+  sws: Tensor | null;
+  indices(): Tensor;
+}
+
+/**
+ * A batch of rows whose tensors are gathered only if something reads them (an eager step, a callback): a
+ * traced step takes the whole arrays and the indices, and gathers inside its graph.
+ */
+class RowsBatch implements Batch, Rows {
+  #idx: Tensor | null = null;
+  #x: Tensor[] | null = null;
+  #y: Tensor[] | null = null;
+  #sw: Tensor | null | undefined = undefined;
+  constructor(
+    readonly xs: readonly Tensor[],
+    readonly ys: readonly Tensor[],
+    readonly sws: Tensor | null,
+    private readonly order: Int32Array,
+  ) {}
+  get rows(): Rows {
+    return this;
+  }
+  get sampleWeight(): Tensor | null {
+    if (this.#sw === undefined) this.#sw = this.sws ? gather(this.sws, this.indices()) : null;
+    return this.#sw;
+  }
+  get size(): number {
+    return this.order.length;
+  }
+  /**
+   * The indices stay on the host: fed to a traced step they travel with its other inputs, and a CUDA-graph
+   * replay sends them ahead of the step without waiting for the one before.
+   */
+  indices(): Tensor {
+    return (this.#idx ??= device("/cpu:0", () => constant(this.order, "int32", [this.order.length])));
+  }
+  get x(): Tensor[] {
+    return (this.#x ??= this.xs.map((t) => gather(t, this.indices())));
+  }
+  get y(): Tensor[] {
+    return (this.#y ??= this.ys.map((t) => gather(t, this.indices())));
+  }
+  /** The tensors this batch made and handed out. */
+  made(): Tensor[] {
+    return [...(this.#x ?? []), ...(this.#y ?? []), ...(this.#sw ? [this.#sw] : []), ...(this.#idx ? [this.#idx] : [])];
+  }
 }
 
 function isTypedArray(x: unknown): x is ArrayBufferView {
@@ -102,26 +159,40 @@ export class TensorBatches {
     readonly sampleWeight: Tensor | null,
     readonly batchSize: number,
     readonly shuffle: boolean,
+    /** Whether a batch is disposed once the next is asked for (fit and evaluate; predict's outputs may alias it). */
+    private readonly release = true,
   ) {
     this.numSamples = checkCardinality(x, y, sampleWeight);
     if (!Number.isInteger(batchSize) || batchSize <= 0) throw new InvalidArgumentError(`batchSize must be a positive integer, got ${batchSize}`);
     this.steps = Math.ceil(this.numSamples / batchSize);
   }
 
-  /** The batches of one epoch, in order or in a fresh random order. */
+  /**
+   * The batches of one epoch, in order (slices) or in a fresh random order (rows picked by a permutation made
+   * on the host once per epoch; a traced step gathers them in its graph).
+   */
   *epoch(): Generator<Batch> {
     const n = this.numSamples;
     const perm = this.shuffle ? permutation(n) : null;
+    const inputs = new Set<Tensor>([...this.x, ...this.y, ...(this.sampleWeight ? [this.sampleWeight] : [])]);
     for (let start = 0; start < n; start += this.batchSize) {
       const end = Math.min(n, start + this.batchSize);
-      let take: (t: Tensor) => Tensor;
+      let batch: Batch;
+      let made: () => Tensor[];
       if (perm) {
-        const idx = constant(perm.subarray(start, end), "int32", [end - start]);
-        take = (t) => gather(t, idx);
+        const rows = new RowsBatch(this.x, this.y, this.sampleWeight, perm.subarray(start, end));
+        batch = rows;
+        made = () => rows.made();
       } else {
-        take = (t) => (start === 0 && end === n ? t : sliceRows(t, start, end));
+        const take = (t: Tensor): Tensor => (start === 0 && end === n ? t : sliceRows(t, start, end));
+        const b: Batch = { x: this.x.map(take), y: this.y.map(take), sampleWeight: this.sampleWeight ? take(this.sampleWeight) : null, size: end - start };
+        batch = b;
+        made = () => [...b.x, ...b.y, ...(b.sampleWeight ? [b.sampleWeight] : [])];
       }
-      yield { x: this.x.map(take), y: this.y.map(take), sampleWeight: this.sampleWeight ? take(this.sampleWeight) : null, size: end - start };
+      yield batch;
+      // The step is done with the batch: its memory goes back to the pool now rather than at a later garbage
+      // collection (on a GPU, every step would otherwise allocate afresh).
+      if (this.release) dispose(made().filter((t) => !inputs.has(t)));
     }
   }
 }

@@ -12,6 +12,7 @@ import type { Variable } from "../../variables/variable.js";
 import { cast } from "../../ops/cast.js";
 import { reshape, slice } from "../../ops/movement.js";
 import { shape } from "../../ops/shape.js";
+import type { Rows } from "./data_adapter.js";
 import type { Model } from "./model.js";
 
 /** One batch of flat inputs, targets and sample weights. */
@@ -19,6 +20,8 @@ export interface StepBatch {
   x: Tensor[];
   y: Tensor[];
   sampleWeight: Tensor | null;
+  /** In-memory rows behind x, y and sampleWeight, for a step that gathers them itself. */
+  rows?: Rows;
 }
 
 export interface StepFunctions {

@@ -11,6 +11,7 @@ import type { Tensor } from "../../core/tensor.js";
 import { tidy } from "../../eager/memory.js";
 import { GradientTape } from "../../eager/tape.js";
 import { tfFunction } from "../../function/index.js";
+import { gather } from "../../ops/movement.js";
 import type { Variable } from "../../variables/variable.js";
 import type { Model } from "./model.js";
 import { eagerSteps, lossOf, type StepBatch, type StepFunctions } from "./step.js";
@@ -22,7 +23,7 @@ interface Optimizer {
 export function tracedSteps(model: Model): StepFunctions {
   const eager = eagerSteps(model);
   const options = { jitCompile: model.jitCompile, reduceRetracing: false };
-  const train = tfFunction((x: Tensor[], y: Tensor[], sampleWeight: Tensor | null): Tensor => {
+  const trainBody = (x: Tensor[], y: Tensor[], sampleWeight: Tensor | null): Tensor => {
     const tape = new GradientTape();
     let yPred: Tensor[] = [];
     const loss = tape.run(() => {
@@ -38,6 +39,13 @@ export function tracedSteps(model: Model): StepFunctions {
     if (pairs.length > 0) (model.optimizer as Optimizer).applyGradients(pairs);
     model.compiledMetrics?.update(y, yPred, sampleWeight);
     return loss;
+  };
+  const train = tfFunction(trainBody, options);
+  // Shuffled in-memory data: the whole arrays (the same buffers at every step, so a CUDA-graph replay copies
+  // nothing) and the batch's row indices go in; the rows are gathered in the graph, on the device.
+  const trainRows = tfFunction((xs: Tensor[], ys: Tensor[], sw: Tensor | null, idx: Tensor): Tensor => {
+    const take = (t: Tensor) => gather(t, idx);
+    return trainBody(xs.map(take), ys.map(take), sw ? take(sw) : null);
   }, options);
   const test = tfFunction((x: Tensor[], y: Tensor[], sampleWeight: Tensor | null): Tensor => {
     const yPred = model.forward(x, false);
@@ -58,6 +66,8 @@ export function tracedSteps(model: Model): StepFunctions {
     train(batch, guardNaN) {
       if (guardNaN) return eager.train(batch, true);
       ready(batch);
+      const rows = batch.rows;
+      if (rows) return tidy(() => trainRows([...rows.xs], [...rows.ys], rows.sws, rows.indices()) as Tensor);
       return tidy(() => train(batch.x, batch.y, batch.sampleWeight) as Tensor);
     },
     test(batch) {

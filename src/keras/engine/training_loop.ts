@@ -397,7 +397,7 @@ export function* predictLoop(model: Model, a: PredictArgs, allowAsync: boolean):
   else {
     const xs = flattenData(a.x, model.inputNames, "x");
     model.checkInputShapes(xs);
-    source = new TensorSource(new TensorBatches(xs, [], null, a.batchSize ?? 32, false), a.steps);
+    source = new TensorSource(new TensorBatches(xs, [], null, a.batchSize ?? 32, false, false), a.steps);
   }
   const steps = stepsOf(model);
   const callbacks = withDefaults(a.callbacks, verbose);

@@ -1,6 +1,6 @@
 import { allocValues, DType, tfName, Values } from "../../../core/dtype.js";
 import { InvalidArgumentError } from "../../../core/errors.js";
-import { sameShape, shapeStr, sizeOf, stridesOf } from "../../../core/shape.js";
+import { indexStr, sameShape, shapeStr, sizeOf, stridesOf } from "../../../core/shape.js";
 import {
   checkPermutation,
   concatShape,
@@ -252,16 +252,6 @@ function indexValues(t: CpuTensor, op: string, what: string): Int32Array | BigIn
     throw new InvalidArgumentError(`${op}: ${what} must be int32 or int64, got ${t.dtype}`);
   }
   return t.values as Int32Array;
-}
-
-/** TensorFlow's "indices[1,0] = 7 is not in [0, 5)": the multi-index of flat position k. */
-function indexStr(shape: readonly number[], k: number): string {
-  const idx = new Array<number>(shape.length);
-  for (let d = shape.length - 1; d >= 0; d--) {
-    idx[d] = shape[d] === 0 ? 0 : k % shape[d];
-    k = shape[d] === 0 ? 0 : Math.floor(k / shape[d]);
-  }
-  return idx.join(",");
 }
 
 export const movementKernels: KernelTable = {

@@ -1,19 +1,19 @@
 import { bytesPerElement } from "../../../core/dtype.js";
-import { InternalError } from "../../../core/errors.js";
-import { sizeOf } from "../../../core/shape.js";
+import { InternalError, InvalidArgumentError } from "../../../core/errors.js";
+import { indexStr, shapeStr, sizeOf } from "../../../core/shape.js";
 import { getOpSchema } from "../../../core/schema/index.js";
 import type { TensorSpec } from "../../../core/schema/types.js";
 import type { Attrs } from "../../../core/schema/types.js";
 import { CudaHandle } from "../handle.js";
 import type { CudaKernelDef, CudaKernelTable, KernelContext } from "../kernel.js";
 import { MAX_BCAST_RANK } from "../sources/common.js";
-import { oneHotSource, stridedCopySource } from "../sources/movement.js";
+import { gatherSource, oneHotSource, segmentSumSource, stridedCopySource } from "../sources/movement.js";
 import { argI, hostInts, idx64, STORABLE } from "./util.js";
 
 /**
  * The movement family on the GPU: ops that only relabel a buffer (Reshape, Identity, ...), and strided copies
  * (Transpose, BroadcastTo, Slice, ReverseV2, ConcatV2, Pack, Unpack, Split, SplitV) through one kernel with
- * different strides; OneHot. Sources: sources/movement.ts.
+ * different strides; OneHot; GatherV2 and its gradient's UnsortedSegmentSum. Sources: sources/movement.ts.
  */
 
 // ---------------------------------------------------------------- buffers relabelled, not copied
@@ -273,6 +273,82 @@ export const movementKernels: CudaKernelTable = {
       ),
     };
   }),
+  GatherV2: {
+    host: [2],
+    // batch_dims > 0 runs on the CPU kernel.
+    supports: (d, attrs) => STORABLE.has(d[0]) && (d[1] === "int32" || d[1] === "int64") && ((attrs.batch_dims as number | undefined) ?? 0) === 0,
+    attrKey: (attrs) => String(attrs.batch_dims ?? 0),
+    run: (b, ins, attrs) => {
+      const [params, indices] = ins;
+      const shapes = inferShapes(b, "GatherV2", ins, attrs, [2]);
+      if (!shapes) return null;
+      const rank = params.shape.length;
+      const axisValue = Number((b.hostValues(ins[2]) as ArrayLike<number | bigint>)[0]);
+      const a = axisValue < 0 ? axisValue + rank : axisValue;
+      const outer = sizeOf(params.shape.slice(0, a));
+      const n = params.shape[a];
+      const inner = sizeOf(params.shape.slice(a + 1));
+      const nJ = sizeOf(indices.shape);
+      // Eagerly and in uncaptured steps the indices are checked on the host, as the CPU kernel does; a captured
+      // step cannot read them, and there an out-of-range index gives zeros (TensorFlow's GPU behaviour).
+      if (!b.capturing) {
+        const idx = b.hostValues(indices) as ArrayLike<number | bigint>;
+        for (let k = 0; k < idx.length; k++) {
+          const v = Number(idx[k]);
+          if (v < 0 || v >= n)
+            throw new InvalidArgumentError(
+              `GatherV2: indices[${indexStr(indices.shape, k)}] = ${v} is not in [0, ${n}) (params shape ${shapeStr(params.shape as number[])}, axis ${a})`,
+            );
+        }
+      }
+      const out = b.empty(params.dtype, shapes[0], "GatherV2");
+      const total = outer * nJ * inner;
+      if (total === 0) return [out];
+      const i64 = idx64(Math.max(total, sizeOf(params.shape)));
+      const bytes = bytesPerElement(params.dtype);
+      const fn = b.fn(`gather.${bytes}.${indices.dtype}.${i64 ? 64 : 32}`, "gather", () => gatherSource(bytes, indices.dtype, i64));
+      b.ctx.argPtr(params.ptr).argPtr(indices.ptr).argPtr(out.ptr);
+      argI(b, i64, total);
+      argI(b, i64, nJ);
+      argI(b, i64, n);
+      argI(b, i64, Math.max(inner, 1));
+      b.launch(fn, b.grid(total));
+      return [out];
+    },
+  },
+  UnsortedSegmentSum: {
+    host: [2],
+    supports: (d) => (d[0] === "float32" || d[0] === "float64") && (d[1] === "int32" || d[1] === "int64"),
+    run: (b, ins, attrs) => {
+      const [data, ids] = ins;
+      const shapes = inferShapes(b, "UnsortedSegmentSum", ins, attrs, [2]);
+      if (!shapes) return null;
+      const shape = shapes[0];
+      const inner = sizeOf(data.shape.slice(ids.shape.length));
+      const numSegments = shape[0];
+      // As for GatherV2: ids are checked on the host except inside a captured step (there an id past the end is dropped).
+      if (!b.capturing) {
+        const idv = b.hostValues(ids) as ArrayLike<number | bigint>;
+        for (let k = 0; k < idv.length; k++) {
+          const v = Number(idv[k]);
+          if (v >= numSegments)
+            throw new InvalidArgumentError(`UnsortedSegmentSum: segment_ids[${indexStr(ids.shape, k)}] = ${v} is out of range [0, ${numSegments})`);
+        }
+      }
+      const out = b.empty(data.dtype, shape, "UnsortedSegmentSum");
+      if (out.storage.bytes > 0) b.ctx.api.check("cuMemsetD8Async", b.ctx.api.lib.cuMemsetD8Async(out.ptr, 0, out.storage.bytes, b.ctx.stream));
+      const total = sizeOf(data.shape);
+      if (total === 0) return [out];
+      const i64 = idx64(Math.max(total, sizeOf(shape)));
+      const fn = b.fn(`segsum.${data.dtype}.${ids.dtype}.${i64 ? 64 : 32}`, "segment_sum", () => segmentSumSource(data.dtype, ids.dtype, i64));
+      b.ctx.argPtr(data.ptr).argPtr(ids.ptr).argPtr(out.ptr);
+      argI(b, i64, total);
+      argI(b, i64, Math.max(inner, 1));
+      argI(b, i64, numSegments);
+      b.launch(fn, b.grid(total));
+      return [out];
+    },
+  },
   OneHot: {
     host: [1],
     supports: (d) => (d[0] === "int32" || d[0] === "int64" || d[0] === "uint8") && STORABLE.has(d[2]) && d[3] === d[2],

@@ -2,7 +2,7 @@ import type { DType } from "../../../core/dtype.js";
 import { storageType } from "../translate.js";
 import { header, MAX_BCAST_RANK } from "./common.js";
 
-/** CUDA C++ of the movement family: the strided copy behind every relayout, and OneHot. */
+/** CUDA C++ of the movement family: the strided copy behind every relayout, OneHot, GatherV2 and UnsortedSegmentSum. */
 
 /** Element types by size: data movement only needs the bytes. */
 function moveType(bytes: number): string {
@@ -51,6 +51,42 @@ extern "C" __global__ void one_hot(const IX* __restrict__ X, const E* __restrict
     const I o = rest / depth;
     const long long ix = (long long)X[o * inner + in];
     O[i] = (ix == (long long)v) ? on : off;
+  }
+}
+`;
+}
+
+/**
+ * GatherV2 (batch_dims 0): output [outer, nJ, inner] from params [outer, n, inner] at rows X[j]. An index outside
+ * [0, n) yields zeros, as TensorFlow's GPU kernel does (validating would need the indices on the host).
+ */
+export function gatherSource(bytes: number, indexDType: DType, index64: boolean): string {
+  return `${header({ E: moveType(bytes), IX: storageType(indexDType) }, index64)}
+extern "C" __global__ void gather(const E* __restrict__ P, const IX* __restrict__ X, E* __restrict__ O, I total, I nJ, I n, I inner) {
+  GRID_LOOP(i, total) {
+    const I in = i % inner;
+    const I rest = i / inner;
+    const I j = rest % nJ;
+    const I o = rest / nJ;
+    const long long ix = (long long)X[j];
+    O[i] = (ix >= 0 && ix < (long long)n) ? P[(o * n + (I)ix) * inner + in] : (E)0;
+  }
+}
+`;
+}
+
+/**
+ * UnsortedSegmentSum: out[ids[k], inner] += data[k, inner] with atomic adds (out zeroed first); ids outside
+ * [0, numSegments) are dropped, as TensorFlow's GPU kernel does.
+ */
+export function segmentSumSource(dtype: DType, indexDType: DType, index64: boolean): string {
+  return `${header({ E: storageType(dtype), IX: storageType(indexDType) }, index64)}
+extern "C" __global__ void segment_sum(const E* __restrict__ D, const IX* __restrict__ X, E* __restrict__ O, I total, I inner, I numSegments) {
+  GRID_LOOP(i, total) {
+    const I in = i % inner;
+    const I k = i / inner;
+    const long long s = (long long)X[k];
+    if (s >= 0 && s < (long long)numSegments) atomicAdd(&O[(I)s * inner + in], D[i]);
   }
 }
 `;
