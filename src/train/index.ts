@@ -10,8 +10,6 @@ export { assertGlobalStep, createGlobalStep, getGlobalStep, getOrCreateGlobalSte
 
 // ---- not implemented yet: touching one raises tf.errors.UnimplementedError (core/unimplemented.ts).
 import { notImplemented } from "../core/unimplemented.js";
-export const Checkpoint = notImplemented("tf.train.Checkpoint");
-export const CheckpointManager = notImplemented("tf.train.CheckpointManager");
 export const ExponentialMovingAverage = notImplemented("tf.train.ExponentialMovingAverage");
 export const exponentialDecay = notImplemented("tf.train.exponential_decay");
 export const Coordinator = notImplemented("tf.train.Coordinator");

@@ -16,6 +16,7 @@ import type { Initializer } from "../../variables/initializers.js";
 import { Variable } from "../../variables/variable.js";
 import { KerasTensor } from "./keras_tensor.js";
 import { K, kind, optional } from "../../core/signature.js";
+import { snakeCaseName, trackableChanged } from "../../saving/trackable.js";
 
 /** What a layer is called with and returns: one tensor or several (Keras's nested structures, flattened to arrays). */
 export type LayerIO = Tensor | readonly Tensor[];
@@ -147,6 +148,8 @@ export class Layer {
   protected weightRegularizers!: [Variable, Regularizer][];
   protected ownTrainableWeights!: Variable[];
   protected ownNonTrainableWeights!: Variable[];
+  /** The weights by the name addWeight was given ("kernel"), in creation order: their names in checkpoints. */
+  protected namedWeights!: [string, Variable][];
 
   constructor(args: LayerArgs = {}) {
     // The instance is a function whose prototype is the subclass's, so that `layer(x)` calls __call__.
@@ -163,6 +166,7 @@ export class Layer {
     self.weightRegularizers = [];
     self.ownTrainableWeights = [];
     self.ownNonTrainableWeights = [];
+    self.namedWeights = [];
     self.batchInputShape =
       args.batchInputShape ??
       (args.inputShape ? [args.batchSize ?? null, ...args.inputShape] : args.inputDim !== undefined ? [args.batchSize ?? null, args.inputDim] : undefined);
@@ -211,7 +215,32 @@ export class Layer {
     (trainable ? this.ownTrainableWeights : this.ownNonTrainableWeights).push(v);
     if (options.regularizer) this.weightRegularizers.push([v, options.regularizer]);
     if (options.constraint) weightConstraints.set(v, options.constraint);
+    this.namedWeights.push([name, v]);
+    // A restore may be waiting for this weight (a layer built after tf.train.Checkpoint.restore).
+    trackableChanged(this);
     return v;
+  }
+
+  /**
+   * The checkpoint protocol (saving/trackable.ts), as TensorFlow 2's Keras tracks a layer: the layers held in
+   * its properties (by the property's snake_cased name, lists of layers as lists), then its weights by their
+   * addWeight names ("kernel", "bias", "moving_mean").
+   */
+  _trackableChildren(): [string, unknown][] {
+    return [...this.propertyDependencies(), ...this.namedWeights];
+  }
+
+  /** The trackable objects in this layer's own properties: layers, lists of layers, and objects that track themselves (optimizers). */
+  protected propertyDependencies(): [string, unknown][] {
+    const out: [string, unknown][] = [];
+    for (const key of Object.keys(this)) {
+      const value = (this as unknown as Record<string, unknown>)[key];
+      if (value === this || value === null || value === undefined) continue;
+      const tracks = value instanceof Layer || (Array.isArray(value) && value.length > 0 && value.every((x) => x instanceof Layer));
+      const selfTracking = typeof (value as { _trackableChildren?: unknown })._trackableChildren === "function";
+      if (tracks || selfTracking) out.push([snakeCaseName(key), value]);
+    }
+    return out;
   }
 
   /** The layers this layer holds in its own properties (a model's layers, a wrapper's inner layer), in order. */

@@ -19,6 +19,7 @@ import type { History } from "../callbacks/history.js";
 import { CompiledLoss, CompiledMetrics, type MetricObject } from "./compile_utils.js";
 import { nodesOf, pyShape, runNodes, topologicalNodes } from "./functional.js";
 import { InputLayer } from "./input_layer.js";
+import { trackableChanged } from "../../saving/trackable.js";
 import type { KerasNode, KerasTensor } from "./keras_tensor.js";
 import { type CallOptions, Layer, type LayerIO } from "./layer.js";
 import { resolve } from "./resolve.js";
@@ -229,6 +230,29 @@ export class Model extends Layer implements CallbackModel {
     return this.layers.filter((l) => !(l instanceof InputLayer));
   }
 
+  /** The layers a checkpoint names by position (`layer-N`): a graph network's layers; null for a subclassed model. */
+  protected checkpointLayers(): Layer[] | null {
+    return this.isGraphNetwork ? this.layers : null;
+  }
+
+  /**
+   * The checkpoint protocol as TensorFlow 2's Keras tracks a model: a functional or Sequential model's layers in
+   * order as `layer_with_weights-K` (the K-th layer that has weights) and `layer-N`, a subclassed model's
+   * layers by property name; then its own weights and `optimizer` once compiled. Metrics are not saved.
+   */
+  override _trackableChildren(): [string, unknown][] {
+    const layers = this.checkpointLayers();
+    if (layers === null) return super._trackableChildren();
+    const out: [string, unknown][] = [];
+    let withWeights = 0;
+    layers.forEach((layer, i) => {
+      if (layer.weights.length > 0) out.push([`layer_with_weights-${withWeights++}`, layer]);
+      out.push([`layer-${i}`, layer]);
+    });
+    const others = this.propertyDependencies().filter(([, v]) => !(v instanceof Layer) && !(Array.isArray(v) && v.every((x) => x instanceof Layer)));
+    return [...out, ...this.namedWeights, ...others];
+  }
+
   /** The names data objects are keyed by: the input layers' names (or the keys the inputs were given with). */
   get inputNames(): string[] {
     if (this.inputStructure.kind === "dict") return this.inputStructure.keys;
@@ -422,6 +446,8 @@ export class Model extends Layer implements CallbackModel {
   compile(...args: ArgsOf<typeof compileSignature>): void {
     const [optimizer, loss, metrics, lossWeights, weightedMetrics, runEagerly, _stepsPerExecution, jitCompile] = parseArgs(compileSignature, args);
     this.optimizer = resolve("optimizer", optimizer ?? "rmsprop");
+    // A restore may be waiting for the optimizer's values (`optimizer`).
+    trackableChanged(this);
     const opt = this.optimizer as { applyGradients?: unknown };
     if (typeof opt?.applyGradients !== "function") throw new InvalidArgumentError(`compile: the optimizer must have applyGradients, got ${String(optimizer)}`);
     if (loss === undefined || loss === null) throw new InvalidArgumentError("compile: a loss is needed to train (compile({ optimizer, loss }))");

@@ -10,6 +10,7 @@ import { type ArgsOf, declare, K, kind, optional, parseArgs, signature } from ".
 import type { Tensor } from "../../core/tensor.js";
 import { topologicalNodes } from "./functional.js";
 import { InputLayer } from "./input_layer.js";
+import { trackableChanged } from "../../saving/trackable.js";
 import { KerasTensor } from "./keras_tensor.js";
 import { type CallOptions, Layer, type LayerIO } from "./layer.js";
 import { Model } from "./model.js";
@@ -41,6 +42,10 @@ export class Sequential extends Model {
   override get sublayers(): Layer[] {
     return [...this.stack];
   }
+  /** Checkpoints name a Sequential model's layers by position, built or not. */
+  protected override checkpointLayers(): Layer[] {
+    return this.layers;
+  }
 
   /** Adds a layer on top (or sets the input, for a tf.keras.Input or an InputLayer). */
   add(layer: Layer | KerasTensor): void {
@@ -70,6 +75,8 @@ export class Sequential extends Model {
       this.inputLayer = new InputLayer({ batchInputShape: layer.batchInputShape, dtype: layer.dtype, name: `${layer.name}_input` });
     }
     if (this.inputLayer) this.rebuild();
+    // A restore may be waiting for this layer (`layer-N`).
+    trackableChanged(this);
   }
 
   /** Removes the last layer. */

@@ -46,6 +46,9 @@ export class Adam extends Optimizer {
     this.epsilon = epsilon;
     this.amsgrad = amsgrad;
   }
+  protected override checkpointHyperFields(): Record<string, string> {
+    return { beta_1: "beta1", beta_2: "beta2" };
+  }
   protected override buildSlots(v: Variable): void {
     this.addSlot(v, "m");
     this.addSlot(v, "v");

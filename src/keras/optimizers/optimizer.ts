@@ -37,6 +37,7 @@ import { addN, reduceSum } from "../../ops/reduce.js";
 import { groupNamed } from "../../train/optimizer.js";
 import { applyTrainingOp, applyTrainingOpGroupEagerly } from "../../variables/training.js";
 import { Variable } from "../../variables/variable.js";
+import { type SlotEntry, TrackedValue, trackableChanged } from "../../saving/trackable.js";
 import { weightConstraints } from "../engine/layer.js";
 import { inStateScope } from "./init_scope.js";
 import { LearningRateSchedule } from "./schedules.js";
@@ -211,6 +212,8 @@ export abstract class Optimizer {
     if (!it) {
       it = inStateScope(home, () => new Variable(constant(0, { dtype: "int64" }), { name: `${this.name}/iteration`, trainable: false, dtype: "int64" }));
       this.#iterations.set(home, it);
+      // A restore may be waiting for `iter`.
+      if (home === null) trackableChanged(this);
     }
     return it;
   }
@@ -247,6 +250,8 @@ export abstract class Optimizer {
       );
       named.set(slotName, slot);
       this.#slotList.push(slot);
+      // A restore may be waiting for this slot.
+      if (home === null) trackableChanged(this);
     }
     return slot;
   }
@@ -259,6 +264,89 @@ export abstract class Optimizer {
     const out: Variable[] = [...this.#iterations.values()];
     if (this.#lrVar) out.push(this.#lrVar);
     return [...out, ...this.#slotList];
+  }
+
+  // ---------------------------------------------------------------- checkpoints
+
+  readonly #trackedHypers = new Map<string, TrackedValue>();
+  #trackedHyper(name: string, read: () => number, write: (x: number) => void): TrackedValue {
+    let t = this.#trackedHypers.get(name);
+    if (!t) {
+      // Hyperparameters are float32 variables in TensorFlow: a restored value equal to the current one in
+      // float32 keeps the exact number this optimizer was made with.
+      const writeChanged = (x: number) => {
+        if (Math.fround(read()) !== Math.fround(x)) write(x);
+      };
+      this.#trackedHypers.set(name, (t = new TrackedValue("float32", `${this.name}/${name}`, read, writeChanged)));
+    }
+    return t;
+  }
+  /** The hyperparameters tf.keras's OptimizerV2 keeps in variables besides learning_rate and decay: checkpoint name -> property. */
+  protected checkpointHyperFields(): Record<string, string> {
+    return {};
+  }
+  /** The name TensorFlow 2's Keras (OptimizerV2) gives a slot. */
+  protected checkpointSlotName(slotName: string): string {
+    return slotName;
+  }
+
+  /**
+   * The checkpoint protocol (saving/trackable.ts) with tf.keras OptimizerV2's names (TensorFlow 2.0-2.10, and
+   * tf.keras.optimizers.legacy after): `iter` (the step counter, once made), then the hyperparameters in
+   * sorted order (`beta_1`, `beta_2`, `decay`, `learning_rate`, `momentum`, `rho`); the slot variables through
+   * _trackableSlots. tsflow has no `decay` (saved as 0, ignored when restored); a schedule is not saved.
+   */
+  _trackableChildren(): [string, unknown][] {
+    const out: [string, unknown][] = [];
+    const it = this.#iterations.get(null);
+    if (it) out.push(["iter", it]);
+    const hypers: [string, unknown][] = [
+      [
+        "decay",
+        this.#trackedHyper(
+          "decay",
+          () => 0,
+          () => {},
+        ),
+      ],
+    ];
+    const lr = this.#lr;
+    if (typeof lr === "number") {
+      hypers.push([
+        "learning_rate",
+        this.#trackedHyper(
+          "learning_rate",
+          () => this.learningRate,
+          (x) => {
+            this.learningRate = x;
+          },
+        ),
+      ]);
+    } else if (lr instanceof Variable) hypers.push(["learning_rate", lr]);
+    const fields = this as unknown as Record<string, number>;
+    for (const [name, field] of Object.entries(this.checkpointHyperFields())) {
+      hypers.push([
+        name,
+        this.#trackedHyper(
+          name,
+          () => fields[field],
+          (x) => {
+            fields[field] = x;
+          },
+        ),
+      ]);
+    }
+    hypers.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return [...out, ...hypers];
+  }
+  /** The slot variables of eager variables, in creation order, with OptimizerV2's slot names. */
+  _trackableSlots(): SlotEntry[] {
+    const out: SlotEntry[] = [];
+    for (const [v, named] of this.#slots) {
+      if (v.graph !== null) continue;
+      for (const [name, slot] of named) out.push([v, this.checkpointSlotName(name), slot]);
+    }
+    return out;
   }
 
   // ---------------------------------------------------------------- for subclasses

@@ -40,6 +40,13 @@ export class RMSprop extends Optimizer {
     this.epsilon = epsilon;
     this.centered = centered;
   }
+  protected override checkpointHyperFields(): Record<string, string> {
+    return { momentum: "momentum", rho: "rho" };
+  }
+  /** OptimizerV2's names: "rms" for the mean square, "mg" for the mean gradient (centered). */
+  protected override checkpointSlotName(slotName: string): string {
+    return slotName === "velocity" ? "rms" : slotName === "average_gradient" ? "mg" : slotName;
+  }
   protected override buildSlots(v: Variable): void {
     this.addSlot(v, "velocity");
     if (this.momentum > 0) this.addSlot(v, "momentum");

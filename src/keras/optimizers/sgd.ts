@@ -34,6 +34,9 @@ export class SGD extends Optimizer {
     this.momentum = momentum;
     this.nesterov = nesterov;
   }
+  protected override checkpointHyperFields(): Record<string, string> {
+    return { momentum: "momentum" };
+  }
   protected override buildSlots(v: Variable): void {
     if (this.momentum > 0) this.addSlot(v, "momentum");
   }
