@@ -233,6 +233,27 @@ describe("Keras models and optimizers", () => {
     });
   }
 
+  it("root: the model's own keys (as saveWeights writes them); restored before it is built and compiled", async () => {
+    const model = compiled(makeModel());
+    await model.fit(xs, ys, { epochs: 1, batchSize: 2, shuffle: false, verbose: 0 });
+    const prefix = path.join(tmp, "root", "weights");
+    new tf.train.Checkpoint({ root: model }).write(prefix);
+    const { keys } = decode(prefix);
+    assert.ok(keys.includes("layer_with_weights-1/bias/.ATTRIBUTES/VARIABLE_VALUE"), keys.join(", "));
+    assert.ok(keys.includes("optimizer/iter/.ATTRIBUTES/VARIABLE_VALUE"));
+    assert.ok(keys.includes("layer_with_weights-0/kernel/.OPTIMIZER_SLOT/optimizer/v/.ATTRIBUTES/VARIABLE_VALUE"));
+
+    const fresh = makeModel();
+    const status = new tf.train.Checkpoint({ root: fresh }).read(prefix);
+    compiled(fresh);
+    assert.deepEqual((fresh.predict(xs, { verbose: 0 }) as tf.EagerTensor).arraySync(), (model.predict(xs, { verbose: 0 }) as tf.EagerTensor).arraySync());
+    assert.equal((fresh.optimizer as tf.keras.optimizers.Optimizer).learningRate, 0.05);
+    await fresh.fit(xs, ys, { epochs: 1, batchSize: 4, shuffle: false, verbose: 0 });
+    await model.fit(xs, ys, { epochs: 1, batchSize: 4, shuffle: false, verbose: 0 });
+    status.assertConsumed();
+    model.weights.forEach((w, i) => assert.deepEqual(values(fresh.weights[i]), values(w)));
+  });
+
   it("a functional model's layer-0 is its InputLayer; layers are matched by position", () => {
     const input = tf.keras.Input([3]);
     const out = new tf.keras.layers.Dense(2)(new tf.keras.layers.Dense(4)(input));
@@ -274,6 +295,15 @@ describe("tf.train.CheckpointManager", () => {
     // The restored save_counter numbers the next checkpoint.
     assert.equal(manager2.save(), path.join(dir, "ckpt-5"));
     assert.ok(!fs.existsSync(path.join(dir, "ckpt-3.index")));
+  });
+
+  it("keepCheckpointEveryNHours keeps the files of checkpoints it drops from the list", () => {
+    const dir = path.join(tmp, "hours");
+    // A tiny interval: every checkpoint dropped from the list is one to preserve.
+    const manager = new tf.train.CheckpointManager(new tf.train.Checkpoint({ v: new tf.Variable(1) }), dir, { maxToKeep: 1, keepCheckpointEveryNHours: 1e-9 });
+    for (let i = 0; i < 3; i++) manager.save();
+    assert.deepEqual(manager.checkpoints, [path.join(dir, "ckpt-3")]);
+    for (const n of [1, 2, 3]) assert.ok(fs.existsSync(path.join(dir, `ckpt-${n}.index`)), `ckpt-${n} kept on disk`);
   });
 
   it("checkpointName, checkpointNumber, and checkpointInterval on a step counter", () => {

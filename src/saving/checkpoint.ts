@@ -23,7 +23,7 @@ import { updateCheckpointState } from "./checkpoint_state.js";
 import { leafValue } from "./leaf_values.js";
 import { OBJECT_GRAPH_PROTO_KEY, serializeObjectGraph } from "./object_graph.js";
 import { CheckpointRestore, readObjectGraph } from "./restore.js";
-import { isTrackable, trackableChanged, trackableChildren } from "./trackable.js";
+import { isTrackable, onTrackableChanged, trackableChanged, trackableChildren } from "./trackable.js";
 
 const checkpointSignature = signature(
   "train.Checkpoint",
@@ -68,6 +68,48 @@ function resolvePrefix(savePath: string): string {
     throw new NotFoundError(`${savePath} is a directory without a checkpoint; pass a checkpoint prefix, e.g. tf.train.latestCheckpoint("${savePath}")`);
   }
   throw new NotFoundError(`Failed to find any matching files for ${savePath} (no ${indexFilename(savePath)})`);
+}
+
+/**
+ * Writes the values of everything reachable from `root` (any trackable: a Checkpoint, a Keras model for
+ * saveWeights) with its object graph at exactly `filePrefix`, durably; returns `filePrefix`.
+ */
+export function writeObjectGraphCheckpoint(root: object, filePrefix: string): string {
+  const { graph, values } = serializeObjectGraph(root);
+  fs.mkdirSync(path.dirname(filePrefix), { recursive: true });
+  const writer = new BundleWriter(filePrefix);
+  try {
+    for (const v of values) {
+      const t = leafValue(v.leaf, v.path);
+      writer.add(v.key, t.dtype, t.shape, t.values);
+    }
+    writer.add(OBJECT_GRAPH_PROTO_KEY, "string", [], [toBinary(TrackableObjectGraphSchema, graph)]);
+    writer.finish();
+  } catch (e) {
+    writer.abort();
+    throw e;
+  }
+  return filePrefix;
+}
+
+/**
+ * Restores the checkpoint at `savePath` (a prefix or a SavedModel directory) into the objects under `root`
+ * by object graph; values of objects made later are assigned when they are. `optional` leaves are not
+ * required by the status's assertions.
+ */
+export function readObjectGraphCheckpoint(root: object, savePath: string, optional: readonly object[] = []): CheckpointLoadStatus {
+  if (typeof savePath !== "string" || savePath === "") {
+    throw new InvalidArgumentError(`tf.train.Checkpoint.restore: savePath must be a checkpoint prefix, got ${String(savePath)}`);
+  }
+  const prefix = resolvePrefix(savePath);
+  const reader = BundleReader.open(prefix);
+  const graph = readObjectGraph(reader, prefix);
+  if (graph === null) {
+    throw new InvalidArgumentError(
+      `${prefix} is a name-based checkpoint (written by tf.train.Saver, no ${OBJECT_GRAPH_PROTO_KEY}); restore it with tf.train.Saver, or read its tensors with tf.train.loadCheckpoint`,
+    );
+  }
+  return new CheckpointLoadStatus(new CheckpointRestore(root, prefix, reader, graph, optional));
 }
 
 /** What restore() returns: TensorFlow's CheckpointLoadStatus. */
@@ -140,12 +182,13 @@ export class InitializationOnlyStatus {
 
 export class Checkpoint {
   readonly #objects: [string, object][];
+  /** The `root` object, whose children are the checkpoint's own first children. */
+  readonly #root: object | null;
   #saveCounter: Variable | null = null;
 
   constructor(...args: ArgsOf<typeof checkpointSignature>) {
     const [objects] = parseArgs(checkpointSignature, args);
     const entries = Object.entries(objects ?? {});
-    const children: [string, object][] = [];
     for (const [name, value] of entries) {
       if (name === "save_counter" || name === "saveCounter") {
         throw new InvalidArgumentError(`tf.train.Checkpoint: "${name}" is reserved for the checkpoint's own save counter`);
@@ -156,20 +199,18 @@ export class Checkpoint {
         );
       }
     }
-    const root = objects?.root;
-    if (root !== undefined) {
-      for (const c of trackableRootChildren(root)) children.push(c);
-    }
+    this.#root = (objects?.root as object | undefined) ?? null;
+    // The root's new children are the checkpoint's: a restore waiting on the checkpoint hears of them.
+    if (this.#root) onTrackableChanged(this.#root, () => trackableChanged(this));
     // TensorFlow sets the keyword arguments as attributes in sorted order.
-    for (const [name, value] of entries.filter(([n]) => n !== "root").sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
-      children.push([name, value as object]);
-    }
-    this.#objects = children;
+    this.#objects = entries.filter(([n]) => n !== "root").sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)) as [string, object][];
   }
 
   /** The trackable protocol: the objects by name, then save_counter. */
   _trackableChildren(): readonly (readonly [string, unknown])[] {
-    return this.#saveCounter ? [...this.#objects, ["save_counter", this.#saveCounter]] : this.#objects;
+    const own: (readonly [string, unknown])[] = this.#root ? [...trackableChildren(this.#root), ...this.#objects] : [...this.#objects];
+    if (this.#saveCounter) own.push(["save_counter", this.#saveCounter]);
+    return own;
   }
 
   /** The number of save() calls (an int64 variable, saved as `save_counter`; made on first use). */
@@ -187,22 +228,7 @@ export class Checkpoint {
   /** Writes the checkpoint at `filePrefix` (files `<filePrefix>.index`, `<filePrefix>.data-00000-of-00001`) and returns it. */
   write(...args: ArgsOf<typeof writeSignature>): string {
     const [filePrefix] = parseArgs(writeSignature, args);
-    const { graph, values } = serializeObjectGraph(this);
-    const dir = path.dirname(filePrefix);
-    fs.mkdirSync(dir, { recursive: true });
-    const writer = new BundleWriter(filePrefix);
-    try {
-      for (const v of values) {
-        const t = leafValue(v.leaf, v.path);
-        writer.add(v.key, t.dtype, t.shape, t.values);
-      }
-      writer.add(OBJECT_GRAPH_PROTO_KEY, "string", [], [toBinary(TrackableObjectGraphSchema, graph)]);
-      writer.finish();
-    } catch (e) {
-      writer.abort();
-      throw e;
-    }
-    return filePrefix;
+    return writeObjectGraphCheckpoint(this, filePrefix);
   }
 
   /** Increments save_counter, writes `<filePrefix>-<save_counter>`, makes it the directory's latest checkpoint and returns its prefix. */
@@ -225,17 +251,7 @@ export class Checkpoint {
   }
 
   #read(savePath: string, optional: readonly object[]): CheckpointLoadStatus {
-    if (typeof savePath !== "string" || savePath === "")
-      throw new InvalidArgumentError(`tf.train.Checkpoint.restore: savePath must be a checkpoint prefix, got ${String(savePath)}`);
-    const prefix = resolvePrefix(savePath);
-    const reader = BundleReader.open(prefix);
-    const graph = readObjectGraph(reader, prefix);
-    if (graph === null) {
-      throw new InvalidArgumentError(
-        `${prefix} is a name-based checkpoint (written by tf.train.Saver, no ${OBJECT_GRAPH_PROTO_KEY}); restore it with tf.train.Saver, or read its tensors with tf.train.loadCheckpoint`,
-      );
-    }
-    return new CheckpointLoadStatus(new CheckpointRestore(this, prefix, reader, graph, optional));
+    return readObjectGraphCheckpoint(this, savePath, optional);
   }
 
   /**
@@ -255,12 +271,6 @@ export class Checkpoint {
   toString(): string {
     return `<tf.train.Checkpoint ${this.#objects.map(([n]) => n).join(", ")}>`;
   }
-}
-
-/** The children of a Checkpoint's `root` object (its own dependencies become the checkpoint's). */
-function trackableRootChildren(root: unknown): [string, object][] {
-  if (!isTrackable(root)) throw new InvalidArgumentError(`tf.train.Checkpoint: root must be trackable, got ${String(root)}`);
-  return trackableChildren(root);
 }
 
 declare(Checkpoint, checkpointSignature);
