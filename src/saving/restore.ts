@@ -76,8 +76,14 @@ export class CheckpointRestore {
     this.#optional = new Set(optional);
     if (graph.nodes.length === 0) throw new DataLossError(`${prefix}: the checkpoint's object graph has no nodes`);
     this.#bind(0, root);
-    // Values of objects that exist now: read and checked all before any is assigned.
-    assignAll(this.#expandFrom([0]), prefix);
+    // Values of objects that exist now: read and checked all before any is assigned. A failed restore
+    // leaves nothing waiting either.
+    try {
+      assignAll(this.#expandFrom([0]), prefix);
+    } catch (e) {
+      this.close();
+      throw e;
+    }
   }
 
   /** Binds node `id` to `obj` unless either is bound to something else; true when newly bound. */
