@@ -209,6 +209,16 @@ export class TableBuilder {
 
 /** Reads every entry of a table, checking each block's CRC. `file` names the file in errors. */
 export function readTable(bytes: Uint8Array, file: string): TableEntry[] {
+  try {
+    return readEntries(bytes, file);
+  } catch (e) {
+    // A malformed varint makes the wire reader throw its own error: still a damaged file.
+    if (e instanceof DataLossError) throw e;
+    throw new DataLossError(`${file}: corrupt SSTable (${(e as Error).message})`);
+  }
+}
+
+function readEntries(bytes: Uint8Array, file: string): TableEntry[] {
   if (bytes.length < FOOTER_SIZE) {
     throw new DataLossError(`${file}: ${bytes.length} bytes is too short to be an SSTable (its footer alone is ${FOOTER_SIZE} bytes); truncated?`);
   }

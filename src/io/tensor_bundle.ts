@@ -12,7 +12,7 @@ import { BinaryReader, BinaryWriter } from "@bufbuild/protobuf/wire";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { bytesPerElement, type DType, type Values } from "../core/dtype.js";
+import { allocValues, bytesPerElement, type DType, type Values } from "../core/dtype.js";
 import { DataLossError, InvalidArgumentError, NotFoundError, UnimplementedError } from "../core/errors.js";
 import { TensorShapeProtoSchema } from "../proto/tensorflow/core/framework/tensor_shape_pb.js";
 import { DataType } from "../proto/tensorflow/core/framework/types_pb.js";
@@ -90,24 +90,10 @@ function arrayMatches(dtype: DType, v: unknown): boolean {
 }
 
 function allocTyped(dtype: DType, n: number): Exclude<BundleValues, string[]> {
-  switch (dtype) {
-    case "float32":
-      return new Float32Array(n);
-    case "float64":
-      return new Float64Array(n);
-    case "int32":
-      return new Int32Array(n);
-    case "int64":
-      return new BigInt64Array(n);
-    case "uint8":
-    case "bool":
-      return new Uint8Array(n);
-    case "float16":
-    case "bfloat16":
-      return new Uint16Array(n);
-    case "string":
-      throw new InvalidArgumentError("string tensors have no typed array");
-  }
+  if (dtype === "string") throw new InvalidArgumentError("string tensors have no typed array");
+  if (dtype === "float16" || dtype === "bfloat16") return new Uint16Array(n);
+  // The backend's recycled buffers are already paged in: reading into one skips a page fault per 4 KiB.
+  return allocValues(dtype, n) as Exclude<BundleValues, string[]>;
 }
 
 function readAll(fd: number, into: Uint8Array, position: number, file: string): void {
@@ -335,7 +321,7 @@ export class BundleReader {
     const { dtype, shape } = this.entry(key);
     if (dtype === "string") return { dtype, shape, values: this.readStringBytes(key).map((b) => fromUtf8.decode(b)) };
     const e = this.protoEntry(key);
-    const n = numElements(shape, key);
+    const n = storedElements(shape, `${indexFilename(this.prefix)}: tensor "${key}"`);
     const { file, fd, offset, size } = this.openData(key, e);
     try {
       if (size !== n * bytesPerElement(dtype)) {
@@ -358,7 +344,7 @@ export class BundleReader {
     const e = this.protoEntry(key);
     const what = `tensor "${key}"`;
     if (e.dtype !== DataType.DT_STRING) throw new InvalidArgumentError(`${this.prefix}: ${what} is not a string tensor`);
-    const n = numElements(entryShape(e, what), what);
+    const n = storedElements(entryShape(e, what), `${indexFilename(this.prefix)}: ${what}`);
     const { file, fd, offset, size } = this.openData(key, e);
     let buf: Uint8Array;
     try {
@@ -374,41 +360,13 @@ export class BundleReader {
       return [];
     }
     const corrupt = (why: string) => new DataLossError(`${file}: string tensor "${key}" is corrupt: ${why}`);
-    const r = new BinaryReader(buf);
-    const lens = new Array<number>(n);
-    const lenBytes = new Uint8Array(8 * n);
-    const lenView = new DataView(lenBytes.buffer);
-    let lenAt = 0;
-    let total = 0;
-    for (let i = 0; i < n; i++) {
-      const l = Number(r.uint64());
-      if (r.pos > size || !Number.isSafeInteger(l) || l > size) throw corrupt(`length ${i} is out of range`);
-      lens[i] = l;
-      total += l;
-      if (l <= 0xffffffff) {
-        lenView.setUint32(lenAt, l, true);
-        lenAt += 4;
-      } else {
-        lenView.setBigUint64(lenAt, BigInt(l), true);
-        lenAt += 8;
-      }
+    try {
+      return decodeStrings(buf, n, size, corrupt, (crc) => checkCrc(crc, e, file, key));
+    } catch (err) {
+      if (err instanceof DataLossError) throw err;
+      throw corrupt((err as Error).message);
     }
-    if (r.pos + 4 + total !== size) throw corrupt(`lengths add up to ${r.pos + 4 + total} bytes, the entry says ${size}`);
-    const lengthCrc = crc32c(lenBytes, 0, lenAt);
-    const stored = new DataView(buf.buffer, buf.byteOffset).getUint32(r.pos, true);
-    if (unmaskCrc(stored) !== lengthCrc) throw corrupt("checksum of the lengths does not match");
-    let crc = crc32c(buf, r.pos, r.pos + 4, lengthCrc);
-    crc = crc32c(buf, r.pos + 4, size, crc);
-    checkCrc(crc, e, file, key);
-    const out = new Array<Uint8Array>(n);
-    let at = r.pos + 4;
-    for (let i = 0; i < n; i++) {
-      out[i] = buf.subarray(at, at + lens[i]);
-      at += lens[i];
-    }
-    return out;
   }
-
   private openData(key: string, e: BundleEntryProto): { file: string; fd: number; offset: number; size: number } {
     if (e.slices.length > 0) {
       throw new UnimplementedError(
@@ -440,6 +398,52 @@ export class BundleReader {
   /** How many slice entries (of partitioned tensors) the index holds. */
   get numSliceEntries(): number {
     return this.sliceKeys;
+  }
+}
+
+/** Parses the string tensor layout (lengths, length checksum, bytes), checking sizes and both CRCs. */
+function decodeStrings(buf: Uint8Array, n: number, size: number, corrupt: (why: string) => Error, checkEntryCrc: (crc: number) => void): Uint8Array[] {
+  const r = new BinaryReader(buf);
+  const lens = new Array<number>(n);
+  const lenBytes = new Uint8Array(8 * n);
+  const lenView = new DataView(lenBytes.buffer);
+  let lenAt = 0;
+  let total = 0;
+  for (let i = 0; i < n; i++) {
+    const l = Number(r.uint64());
+    if (r.pos > size || !Number.isSafeInteger(l) || l > size) throw corrupt(`length ${i} is out of range`);
+    lens[i] = l;
+    total += l;
+    if (l <= 0xffffffff) {
+      lenView.setUint32(lenAt, l, true);
+      lenAt += 4;
+    } else {
+      lenView.setBigUint64(lenAt, BigInt(l), true);
+      lenAt += 8;
+    }
+  }
+  if (r.pos + 4 + total !== size) throw corrupt(`lengths add up to ${r.pos + 4 + total} bytes, the entry says ${size}`);
+  const lengthCrc = crc32c(lenBytes, 0, lenAt);
+  const stored = new DataView(buf.buffer, buf.byteOffset).getUint32(r.pos, true);
+  if (unmaskCrc(stored) !== lengthCrc) throw corrupt("checksum of the lengths does not match");
+  let crc = crc32c(buf, r.pos, r.pos + 4, lengthCrc);
+  crc = crc32c(buf, r.pos + 4, size, crc);
+  checkEntryCrc(crc);
+  const out = new Array<Uint8Array>(n);
+  let at = r.pos + 4;
+  for (let i = 0; i < n; i++) {
+    out[i] = buf.subarray(at, at + lens[i]);
+    at += lens[i];
+  }
+  return out;
+}
+
+/** The element count of a shape read from a file: a count past 2^53 is damage, not a caller's mistake. */
+function storedElements(shape: readonly number[], what: string): number {
+  try {
+    return numElements(shape, what);
+  } catch (e) {
+    throw new DataLossError((e as Error).message);
   }
 }
 

@@ -11,7 +11,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import type { DType, Values } from "../core/dtype.js";
-import { InvalidArgumentError, NotFoundError } from "../core/errors.js";
+import { InvalidArgumentError, NotFoundError, UnimplementedError } from "../core/errors.js";
 import { isFullyDefined, shapeStr } from "../core/shape.js";
 import { ArgsOf, declare, K, kind, optional, parseArgs, signature, withDefault } from "../core/signature.js";
 import { executingEagerly } from "../core/context.js";
@@ -58,7 +58,7 @@ const saveSignature = signature("compat.v1.train.Saver.save", "Saves the variabl
   optional("globalStep", kind<number | Variable | SymbolicTensor>("number | Variable | Tensor"), "Appended to the prefix as -<step>."),
   withDefault("latestFilename", K.string, "checkpoint", "The name of the checkpoint state file."),
   withDefault("metaGraphSuffix", K.string, "meta", "The suffix of the meta graph file."),
-  withDefault("writeMetaGraph", K.boolean, true, "Write <prefix>.meta (once tsflow can export meta graphs)."),
+  withDefault("writeMetaGraph", K.boolean, false, "Write <prefix>.meta (not implemented yet: tsflow does not export MetaGraphDefs yet)."),
   withDefault("writeState", K.boolean, true, "Update the checkpoint state file."),
 ]);
 
@@ -135,7 +135,8 @@ export class Saver {
   }
 
   save(...args: ArgsOf<typeof saveSignature>): string {
-    const [sess, savePathArg, globalStep, latestFilename, , , writeState] = parseArgs(saveSignature, args);
+    const [sess, savePathArg, globalStep, latestFilename, , writeMetaGraph, writeState] = parseArgs(saveSignature, args);
+    if (writeMetaGraph) throw new UnimplementedError("Saver.save: writeMetaGraph (the <prefix>.meta MetaGraphDef) is not implemented yet in tsflow");
     if (savePathArg === undefined || savePathArg === "") throw new InvalidArgumentError("Saver.save: savePath is required");
     let prefix = path.resolve(savePathArg);
     if (globalStep !== undefined) {
