@@ -1,8 +1,9 @@
 /**
  * `npm run bench`: tsflow against TensorFlow.js on this machine, in one run. Prints a table and writes
  * docs/BENCHMARKS.md (date, machine, BLAS, medians, ratios), with Keras fit beside raw graph mode and the
- * tf.data pipeline's rate (bench/keras_fit.ts). Options: --quick (fewer repetitions), --models=lenet,mlp
- * --batches=64 to narrow it down, --keras-only (print only the Keras section, write nothing).
+ * tf.data pipeline's rate (bench/keras_fit.ts) and checkpoint save/restore speed (bench/checkpoint.ts).
+ * Options: --quick (fewer repetitions), --models=lenet,mlp --batches=64 to narrow it down, --keras-only
+ * (print only the Keras section, write nothing).
  */
 import { cpus, totalmem } from "node:os";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
@@ -14,6 +15,7 @@ import { measure, Measurement } from "./timing.js";
 import { eagerStep, functionStep, graphStep, MODELS, ModelName } from "./tsflow_models.js";
 import { tfjsStep, useBackend } from "./tfjs_models.js";
 import { type KerasBenchModel, measureFit, measurePipeline } from "./keras_fit.js";
+import { benchCheckpoint, formatCheckpointBench } from "./checkpoint.js";
 
 type Runner = "tsflow graph" | "tsflow eager" | "tfjs cpu" | "tfjs wasm";
 const RUNNERS: Runner[] = ["tsflow graph", "tsflow eager", "tfjs cpu", "tfjs wasm"];
@@ -182,6 +184,10 @@ async function main(): Promise<void> {
   );
 
   lines.push(...(await functionRows(quick)));
+
+  const checkpointLines = formatCheckpointBench(benchCheckpoint({ runs: quick ? 2 : 3 }));
+  console.log(checkpointLines.join("\n"));
+  lines.push(...checkpointLines);
 
   const rows = await training(quick);
   lines.push("## Training throughput (samples/s, median of repetitions; SGD, softmax cross-entropy)", "");

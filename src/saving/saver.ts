@@ -16,7 +16,6 @@ import { isFullyDefined, shapeStr } from "../core/shape.js";
 import { ArgsOf, declare, K, kind, optional, parseArgs, signature, withDefault } from "../core/signature.js";
 import { executingEagerly } from "../core/context.js";
 import { defaultBackend } from "../core/devices.js";
-import { toNested } from "../core/values.js";
 import { EagerTensor } from "../eager/tensor.js";
 import { getDefaultGraph } from "../graph/default_graph.js";
 import { GraphKeys, type Graph } from "../graph/graph.js";
@@ -213,11 +212,18 @@ export class Saver {
     }
     const s = requireSession(sess, "restore");
     const r = this.#restoreOp(s.graph);
-    const feed = new Map<SymbolicTensor, unknown>();
-    this.#vars.forEach(([, v], i) => {
-      feed.set(r.placeholders[i], v.dtype === "string" ? toNested(values[i], v.shape as number[], "string") : values[i]);
+    // Fed as tensors wrapping the arrays just read: a typed array would be copied into a new buffer, and
+    // fresh memory (a page fault per 4 KiB) is what restoring large variables spends its time on.
+    const feed = new Map<SymbolicTensor, EagerTensor>();
+    this.#vars.forEach(([key, v], i) => {
+      const shape = reader.entry(key).shape;
+      feed.set(r.placeholders[i], new EagerTensor(defaultBackend().write(values[i], v.dtype, this.#reshape ? (v.shape as number[]) : shape)));
     });
-    s.run(r.op, feed as never);
+    try {
+      s.run(r.op, feed);
+    } finally {
+      for (const t of feed.values()) t.dispose();
+    }
   }
 
   /** The values of `vars`, read in one session run (or eagerly). */
