@@ -177,3 +177,32 @@ test("Saver.restore from a damaged checkpoint is a DataLossError and changes no 
     assert.deepEqual((sess.run(a) as tf.EagerTensor).arraySync(), [0, 0, 0], "a untouched although it read fine");
   });
 });
+
+test("a partitioned variable (an entry with slices, its slices under binary keys) is recognised; reading it is an UnimplementedError", (t) => {
+  const prefix = path.join(tmpDir(t), "p");
+  const tb = new TableBuilder();
+  tb.add(new Uint8Array(0), toBinary(BundleHeaderProtoSchema, create(BundleHeaderProtoSchema, { numShards: 1, version: { producer: 1 } })));
+  // A slice key as TensorFlow's EncodeTensorNameSlice writes it starts with a zero byte.
+  tb.add(Uint8Array.of(0, 1, 0x77), toBinary(BundleEntryProtoSchema, create(BundleEntryProtoSchema, { dtype: 1, shape: { dim: [{ size: 2n }] }, size: 8n })));
+  tb.add(
+    new TextEncoder().encode("w"),
+    toBinary(
+      BundleEntryProtoSchema,
+      create(BundleEntryProtoSchema, {
+        dtype: 1,
+        shape: { dim: [{ size: 4n }] },
+        slices: [{ extent: [{ start: 0n, hasLength: { case: "length", value: 2n } }] }],
+      }),
+    ),
+  );
+  fs.writeFileSync(`${prefix}.index`, tb.finish());
+  fs.writeFileSync(`${prefix}.data-00000-of-00001`, new Uint8Array(8));
+  const r = BundleReader.open(prefix);
+  assert.deepEqual(r.keys(), ["w"]);
+  assert.equal(r.numSliceEntries, 1);
+  assert.deepEqual(r.entry("w"), { dtype: "float32", shape: [4] });
+  assert.throws(
+    () => r.read("w"),
+    (e: Error) => e instanceof tf.errors.UnimplementedError && /partitioned/.test(e.message) && /"w"/.test(e.message),
+  );
+});
