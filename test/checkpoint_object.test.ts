@@ -254,6 +254,30 @@ describe("Keras models and optimizers", () => {
     model.weights.forEach((w, i) => assert.deepEqual(values(fresh.weights[i]), values(w)));
   });
 
+  for (const [name, make, slots] of [
+    ["RMSprop (centered, momentum)", () => new tf.keras.optimizers.RMSprop({ learningRate: 0.01, momentum: 0.5, centered: true }), ["rms", "momentum", "mg"]],
+    ["SGD (momentum)", () => new tf.keras.optimizers.SGD({ learningRate: 0.1, momentum: 0.9 }), ["momentum"]],
+  ] as const) {
+    it(`${name}: OptimizerV2's slot names, and the same next step after a restore`, async () => {
+      const model = makeModel();
+      model.compile({ optimizer: make(), loss: "mse" });
+      await model.fit(xs, ys, { epochs: 2, batchSize: 2, shuffle: false, verbose: 0 });
+      const prefix = path.join(tmp, `opt-${slots[0]}`, "c");
+      new tf.train.Checkpoint({ model }).write(prefix);
+      const { keys, graph } = decode(prefix);
+      const opt = graph.nodes[child(graph, child(graph, 0, "model"), "optimizer")];
+      assert.deepEqual([...new Set(opt.slotVariables.map((s) => s.slotName))], [...slots]);
+      assert.ok(keys.includes(`model/layer_with_weights-0/kernel/.OPTIMIZER_SLOT/model/optimizer/${slots[0]}/.ATTRIBUTES/VARIABLE_VALUE`), keys.join(", "));
+      const fresh = makeModel();
+      fresh.compile({ optimizer: make(), loss: "mse" });
+      const status = new tf.train.Checkpoint({ model: fresh }).read(prefix);
+      await model.fit(xs, ys, { epochs: 1, batchSize: 4, shuffle: false, verbose: 0 });
+      await fresh.fit(xs, ys, { epochs: 1, batchSize: 4, shuffle: false, verbose: 0 });
+      status.assertConsumed();
+      model.weights.forEach((w, i) => assert.deepEqual(values(fresh.weights[i]), values(w)));
+    });
+  }
+
   it("a functional model's layer-0 is its InputLayer; layers are matched by position", () => {
     const input = tf.keras.Input([3]);
     const out = new tf.keras.layers.Dense(2)(new tf.keras.layers.Dense(4)(input));
