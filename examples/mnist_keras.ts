@@ -9,7 +9,12 @@
  * Data from tf.keras.datasets (pixels scaled to [0, 1]); compile with Adam and sparse categorical
  * cross-entropy; fit with the progress bar; evaluate on the 10,000 test images.
  * This module is the main job (`npm start`, examples/main.ts) and the per-model examples' shared part.
+ * With a checkpoint directory (the main job's `checkpoints/<model>-<dataset>/`), ModelCheckpoint saves the
+ * weights and the optimizer's state after each epoch, and a later run resumes from the latest checkpoint
+ * (fit's initialEpoch) unless `fresh` is set.
  */
+import * as fs from "node:fs";
+import * as path from "node:path";
 import * as tf from "tsflow";
 
 /** The first `n` rows of `t` (all of it when it has fewer). */
@@ -94,6 +99,10 @@ export interface TrainOptions {
   log?: boolean;
   /** Evaluate on the test set after each epoch too, as Keras's tutorials do with validation_data (default: log). */
   validate?: boolean;
+  /** Save a checkpoint after each epoch here, and resume from the latest one found there. */
+  checkpointDir?: string;
+  /** With checkpointDir: remove its checkpoints and start from epoch 0. */
+  fresh?: boolean;
 }
 
 export interface TrainResult {
@@ -101,6 +110,18 @@ export interface TrainResult {
   testAccuracy: number;
   trainSeconds: number;
   epochs: number;
+  /** The epoch the run resumed from (its checkpoint's), or null when it started from scratch. */
+  resumedEpoch: number | null;
+}
+
+/** Each epoch's checkpoint prefix in a checkpoint directory: ckpt-01, ckpt-02, ... */
+const CHECKPOINT_NAME = "ckpt-{epoch:02d}";
+
+/** The latest checkpoint of a directory and the epochs it has finished (from its name), or null. */
+export function latestEpochCheckpoint(dir: string): { prefix: string; epoch: number } | null {
+  const prefix = tf.train.latestCheckpoint(dir);
+  const m = prefix === null ? null : /ckpt-(\d+)$/.exec(prefix);
+  return prefix !== null && m ? { prefix, epoch: Number(m[1]) } : null;
 }
 
 /** Loads the data, builds, compiles, fits and evaluates one model. */
@@ -118,6 +139,20 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
     loss: new tf.keras.losses.SparseCategoricalCrossentropy(),
     metrics: ["accuracy"],
   });
+  // Resume: the weights and the optimizer's state (its step count drives the rate's decay) of the latest epoch.
+  let initialEpoch = 0;
+  let resumedEpoch: number | null = null;
+  if (opts.checkpointDir !== undefined) {
+    if (opts.fresh) fs.rmSync(opts.checkpointDir, { recursive: true, force: true });
+    const latest = latestEpochCheckpoint(opts.checkpointDir);
+    if (latest) {
+      model.loadWeights(latest.prefix);
+      initialEpoch = resumedEpoch = latest.epoch;
+      console.log(`Resuming from ${latest.prefix} (epoch ${latest.epoch}${latest.epoch >= epochs ? `; all ${epochs} epochs done, evaluating only` : ""})`);
+    }
+  }
+  const callbacks =
+    opts.checkpointDir === undefined ? [] : [new tf.keras.callbacks.ModelCheckpoint(path.join(opts.checkpointDir, CHECKPOINT_NAME), { saveWeightsOnly: true })];
   if (log) {
     console.log(
       `${opts.model} on ${opts.dataset}: ${(data.xTrain as tf.EagerTensor).shape[0]} training and ${(data.xTest as tf.EagerTensor).shape[0]} test images, ${epochs} epochs`,
@@ -126,18 +161,30 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
   }
   const t0 = performance.now();
   const validationData = (opts.validate ?? log) ? [data.xTest, data.yTest] : undefined;
-  await model.fit(data.xTrain, data.yTrain, { batchSize: opts.batchSize ?? BATCH_SIZE, epochs, verbose: opts.verbose ?? "auto", validationData });
+  await model.fit(data.xTrain, data.yTrain, {
+    batchSize: opts.batchSize ?? BATCH_SIZE,
+    epochs,
+    verbose: opts.verbose ?? "auto",
+    validationData,
+    callbacks,
+    initialEpoch,
+  });
   const trainSeconds = (performance.now() - t0) / 1000;
   const [testLoss, testAccuracy] = model.evaluate(data.xTest, data.yTest, { batchSize: 1000, verbose: 0 }) as number[];
   if (log) {
     console.log(`test loss ${testLoss.toFixed(4)}, test accuracy ${(testAccuracy * 100).toFixed(2)}% (training took ${trainSeconds.toFixed(1)} s)`);
   }
-  return { testLoss, testAccuracy, trainSeconds, epochs };
+  return { testLoss, testAccuracy, trainSeconds, epochs, resumedEpoch };
 }
 
-/** Defines --dataset and --epochs (and --model when `model` is not fixed) and runs `train` from the command line. */
-export async function runFromCommandLine(model?: ModelName): Promise<TrainResult> {
+/**
+ * Defines --dataset and --epochs (and --model when `model` is not fixed) and runs `train` from the command line.
+ * With `checkpoints` (the main job) it saves each epoch under checkpoints/<model>-<dataset>/ and resumes from
+ * there; --fresh starts over.
+ */
+export async function runFromCommandLine(model?: ModelName, options: { checkpoints?: boolean } = {}): Promise<TrainResult> {
   const flags = tf.app.flags;
+  if (options.checkpoints) flags.defineBoolean("fresh", false, "start over: remove this model's checkpoints instead of resuming from the latest");
   if (model === undefined) flags.defineString("model", "lenet5", `the model: ${MODELS.join(", ")}`);
   flags.defineString("dataset", "fashion_mnist", `the data set: ${DATASETS.join(", ")}`);
   flags.defineInteger("epochs", 0, "epochs to train (0: the model's default, which reaches the README's accuracy)");
@@ -149,5 +196,13 @@ export async function runFromCommandLine(model?: ModelName): Promise<TrainResult
   if (!(DATASETS as readonly string[]).includes(dataset))
     throw new tf.errors.InvalidArgumentError(`--dataset=${dataset}: expected one of ${DATASETS.join(", ")}`);
   const epochs = (FLAGS.epochs as number) || undefined;
-  return train({ model: name as ModelName, dataset: dataset as DatasetName, epochs, batchSize: FLAGS.batch_size as number });
+  const checkpointDir = options.checkpoints ? path.join("checkpoints", `${name}-${dataset}`) : undefined;
+  return train({
+    model: name as ModelName,
+    dataset: dataset as DatasetName,
+    epochs,
+    batchSize: FLAGS.batch_size as number,
+    checkpointDir,
+    fresh: FLAGS.fresh === true,
+  });
 }

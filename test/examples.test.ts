@@ -5,7 +5,10 @@ import * as seed from "../examples/seed_sessions.js";
 import * as linearGraph from "../examples/linear_regression_graph.js";
 import * as linearEager from "../examples/linear_regression_eager.js";
 import * as logistic from "../examples/logistic_regression.js";
+import * as fs from "node:fs";
 import { existsSync } from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
 import * as mnistKeras from "../examples/mnist_keras.js";
 import * as lenetTf1 from "../examples/lenet5_tf1.js";
 import * as charLstm from "../examples/char_lstm_fortunes.js";
@@ -69,6 +72,32 @@ describe("examples", () => {
       assert.ok(Number.isFinite(r.testLoss));
     });
   }
+
+  it("the main job resumes from its latest checkpoint (weights, optimizer state, epoch) when run again", { skip: noFashion }, async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "tsflow-main-resume-"));
+    try {
+      const opts = { model: "softmax" as const, dataset: "fashion_mnist" as const, limit: 256, verbose: 0 as const, log: false, checkpointDir: dir };
+      const first = await quietAsync(() => mnistKeras.train({ ...opts, epochs: 1 }));
+      assert.equal(first.resumedEpoch, null);
+      assert.deepEqual(mnistKeras.latestEpochCheckpoint(dir), { prefix: path.join(dir, "ckpt-01"), epoch: 1 });
+      const lines: string[] = [];
+      const log = console.log;
+      console.log = (...a: unknown[]) => lines.push(a.join(" "));
+      let second: Awaited<ReturnType<typeof mnistKeras.train>>;
+      try {
+        second = await mnistKeras.train({ ...opts, epochs: 2 });
+      } finally {
+        console.log = log;
+      }
+      assert.equal(second.resumedEpoch, 1);
+      assert.ok(lines.includes(`Resuming from ${path.join(dir, "ckpt-01")} (epoch 1)`), lines.join("\n"));
+      assert.equal(mnistKeras.latestEpochCheckpoint(dir)?.epoch, 2, "epoch 2 saved");
+      const fresh = await quietAsync(() => mnistKeras.train({ ...opts, epochs: 1, fresh: true }));
+      assert.equal(fresh.resumedEpoch, null);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
 
   it("LeNet-5 TF1-style: batches from an initializable iterator, an epoch ends with OutOfRangeError", { skip: noFashion }, () => {
     const r = lenetTf1.run({ epochs: 2, limit: 512, batchSize: 64, log: false });

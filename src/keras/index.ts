@@ -4,6 +4,7 @@ import { get as getLoss } from "./losses/index.js";
 import { get as getMetric } from "./metrics/index.js";
 import { get as getOptimizer } from "./optimizers/index.js";
 import "./engine/functional.js";
+import "./saving/install.js";
 export * as layers from "./layers/index.js";
 export * as datasets from "./datasets/index.js";
 export * as activations from "./activations.js";

@@ -2,3 +2,4 @@
 export { Model } from "./engine/model.js";
 export { Sequential } from "./engine/sequential.js";
 export { cloneModel, modelFromJson } from "./saving/model_config.js";
+export { loadModel } from "./saving/model_save.js";

@@ -14,6 +14,9 @@ export interface CallbackModel {
   readonly optimizer: unknown;
   getWeights(): unknown[];
   setWeights(weights: readonly unknown[]): void;
+  /** What ModelCheckpoint calls. */
+  save(filepath: string, options?: { overwrite?: boolean }): void;
+  saveWeights(filepath: string, options?: { overwrite?: boolean }): void;
 }
 
 /** The parameters of the run (Keras's callback.params). */

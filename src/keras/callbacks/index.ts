@@ -8,3 +8,4 @@ export { LearningRateScheduler } from "./learning_rate_scheduler.js";
 export { CSVLogger } from "./csv_logger.js";
 export { TerminateOnNaN } from "./terminate_on_nan.js";
 export { LambdaCallback } from "./lambda_callback.js";
+export { ModelCheckpoint } from "./model_checkpoint.js";

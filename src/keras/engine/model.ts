@@ -7,9 +7,9 @@
  * compile/fit/evaluate/predict live in engine/training_loop.ts and engine/step.ts; this file holds the
  * model's structure, weights and the call.
  */
-import { InvalidArgumentError } from "../../core/errors.js";
+import { InvalidArgumentError, UnimplementedError } from "../../core/errors.js";
 import type { Shape } from "../../core/shape.js";
-import { type ArgsOf, declare, type ImplArgs, K, kind, optional, parseArgs, positionalOnly, signature, withDefault } from "../../core/signature.js";
+import { type ArgsOf, declare, type ImplArgs, K, kind, optional, param, parseArgs, positionalOnly, signature, withDefault } from "../../core/signature.js";
 import { Tensor } from "../../core/tensor.js";
 import { tidy } from "../../eager/memory.js";
 import { constant, zeros } from "../../ops/creation.js";
@@ -157,6 +157,15 @@ export interface ModelSavingHooks {
   getConfig(model: Model): Record<string, unknown>;
   fromConfig(cls: object, config: Record<string, unknown>, customObjects: Readonly<Record<string, unknown>>): Model;
   toJson(model: Model): string;
+  save(model: Model, filepath: string, options: SaveOptions): void;
+  saveWeights(model: Model, filepath: string, overwrite: boolean, saveFormat: string | undefined): void;
+  loadWeights(model: Model, filepath: string, byName: boolean, skipMismatch: boolean): unknown;
+}
+/** What model.save was asked for. */
+export interface SaveOptions {
+  overwrite: boolean;
+  includeOptimizer: boolean;
+  saveFormat: string | undefined;
 }
 let savingHooks: ModelSavingHooks | null = null;
 /** @public (keras/saving/model_config.ts calls it as it loads) */
@@ -169,6 +178,41 @@ function saving(): ModelSavingHooks {
 }
 
 const toJsonSignature = signature("keras.Model.to_json", "The model's architecture as Keras's JSON ({class_name, config, keras_version, backend}).", []);
+const FILEPATH = param("filepath", K.string, "Where to write (a checkpoint prefix for weights, a directory for the whole model).");
+const IGNORED_OPTIONS = optional("options", kind<unknown>("unknown"), "Accepted and ignored (tf.train.CheckpointOptions / tf.saved_model.SaveOptions).");
+const saveWeightsSignature = signature(
+  "keras.Model.save_weights",
+  "Writes the weights (and, once compiled, the optimizer's state) as a TensorFlow checkpoint at the prefix filepath, and the checkpoint file beside it.",
+  [
+    FILEPATH,
+    withDefault("overwrite", K.boolean, true, "Replace an existing checkpoint (false: fail with AlreadyExistsError)."),
+    optional("saveFormat", K.string, '"tf" (the only format; HDF5 raises UnimplementedError).'),
+    IGNORED_OPTIONS,
+  ],
+);
+const loadWeightsSignature = signature(
+  "keras.Model.load_weights",
+  "Restores weights (and optimizer state) saved by saveWeights or TensorFlow's Keras, by object graph; returns the restore status.",
+  [
+    FILEPATH,
+    withDefault("byName", K.boolean, false, "HDF5 only: not supported for TensorFlow checkpoints (UnimplementedError)."),
+    withDefault("skipMismatch", K.boolean, false, "HDF5 only, with byName."),
+    IGNORED_OPTIONS,
+  ],
+);
+const saveSignature = signature(
+  "keras.Model.save",
+  "Saves the whole model as a directory as TF 2.x Keras writes it: keras_metadata.pb (architecture, compile settings) and variables/ (weights and optimizer state).",
+  [
+    FILEPATH,
+    withDefault("overwrite", K.boolean, true, "Replace an existing model directory."),
+    withDefault("includeOptimizer", K.boolean, true, "Save the optimizer's state too."),
+    optional("saveFormat", K.string, '"tf" (the only format; "h5" and .keras raise UnimplementedError).'),
+    optional("signatures", kind<unknown>("unknown"), "Not supported yet."),
+    IGNORED_OPTIONS,
+    withDefault("saveTraces", K.boolean, true, "Accepted and ignored (no traced functions are saved)."),
+  ],
+);
 
 export class Model extends Layer implements CallbackModel {
   /** The functional model's input and output KerasTensors (empty for a subclassed model). */
@@ -441,6 +485,29 @@ export class Model extends Layer implements CallbackModel {
     return saving().toJson(this);
   }
 
+  /** Writes the weights as a TensorFlow checkpoint (Keras's save_weights with save_format "tf"). */
+  saveWeights(...args: ArgsOf<typeof saveWeightsSignature>): void {
+    const [filepath, overwrite, saveFormat] = parseArgs(saveWeightsSignature, args);
+    saving().saveWeights(this, filepath, overwrite, saveFormat);
+  }
+  /** Restores weights from a TensorFlow checkpoint; returns the status (assertConsumed, expectPartial, ...). */
+  loadWeights(...args: ArgsOf<typeof loadWeightsSignature>): unknown {
+    const [filepath, byName, skipMismatch] = parseArgs(loadWeightsSignature, args);
+    return saving().loadWeights(this, filepath, byName, skipMismatch);
+  }
+  /** Saves architecture, weights, optimizer state and compile settings (tf.keras.models.loadModel reads them back). */
+  save(...args: ArgsOf<typeof saveSignature>): void {
+    const [filepath, overwrite, includeOptimizer, saveFormat, signatures] = parseArgs(saveSignature, args);
+    if (signatures !== undefined && signatures !== null) throw new UnimplementedError("model.save: signatures are not supported yet");
+    saving().save(this, filepath, { overwrite, includeOptimizer, saveFormat });
+  }
+
+  /** What compile() was given (loss, metrics, lossWeights, weightedMetrics), or null before compile: model.save writes it. */
+  getCompileConfig(): { loss: unknown; metrics: unknown; lossWeights: unknown; weightedMetrics: unknown } | null {
+    const a = this.compileArgs;
+    return a ? { loss: a.loss, metrics: a.metrics, lossWeights: a.lossWeights, weightedMetrics: a.weightedMetrics } : null;
+  }
+
   // ---------------------------------------------------------------- compile
 
   compile(...args: ArgsOf<typeof compileSignature>): void {
@@ -567,6 +634,9 @@ export class Model extends Layer implements CallbackModel {
 declare(Model, modelSignature);
 declare(Model.prototype.compile, compileSignature);
 declare(Model.prototype.toJson, toJsonSignature);
+declare(Model.prototype.saveWeights, saveWeightsSignature);
+declare(Model.prototype.loadWeights, loadWeightsSignature);
+declare(Model.prototype.save, saveSignature);
 declare(Model.prototype.fit, fitSignature);
 declare(Model.prototype.fitSync, fitSignature);
 declare(Model.prototype.evaluate, evaluateSignature);

@@ -5,7 +5,7 @@
  *    outputLayers }`, each inbound node a list of `[layerName, nodeIndex, tensorIndex, callKwargs]`, node
  *    indices counted among the nodes that belong to this model (Keras's node_conversion_map);
  *  - model.toJson(): `{"class_name", "config", "keras_version", "backend"}` with snake_case keys.
- * Installed into engine/model.ts (installModelSaving) when tf.keras loads.
+ * Installed into engine/model.ts by saving/install.ts when tf.keras loads.
  */
 import { InvalidArgumentError, UnimplementedError } from "../../core/errors.js";
 import { defineFunction, kind, optional, param, signature } from "../../core/signature.js";
@@ -13,7 +13,7 @@ import { nodesOf } from "../engine/functional.js";
 import { Input, InputLayer } from "../engine/input_layer.js";
 import type { KerasNode, KerasTensor } from "../engine/keras_tensor.js";
 import { Layer } from "../engine/layer.js";
-import { installModelSaving, Model } from "../engine/model.js";
+import { Model } from "../engine/model.js";
 import { Sequential } from "../engine/sequential.js";
 import { deserialize, serialize, serializeConfig } from "../layers/serialization.js";
 import { toCamelKeys, toSnakeKeys } from "./config_keys.js";
@@ -164,7 +164,8 @@ function toJson(model: Model): string {
   return JSON.stringify({ class_name: className, config: toSnakeKeys(config), keras_version: KERAS_VERSION, backend: "tensorflow" });
 }
 
-installModelSaving({ getConfig, fromConfig, toJson });
+/** What engine/model.ts delegates to for configs (saving/install.ts installs it with the file formats). */
+export const modelConfigHooks = { getConfig, fromConfig, toJson };
 
 /** tf.keras.models.modelFromJson (Keras's model_from_json): the model a JSON architecture describes, with fresh weights. */
 export const modelFromJson = defineFunction(
