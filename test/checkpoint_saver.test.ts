@@ -152,3 +152,29 @@ test("Saver: eager variables (varList given), sharded saves, the keyword form", 
   assert.deepEqual(v.numpy(), [[1, 2]]);
   assert.equal(tf.train.loadVariable(dir, "name").arraySync(), "text");
 });
+
+test("keepCheckpointEveryNHours keeps checkpoints beyond maxToKeep; maxToKeep 0 keeps all; recoverLastCheckpoints resumes the window", async (t) => {
+  const dir = tmpDir(t);
+  const v = new tf.Variable(1, { name: "v" });
+  // One checkpoint per 2 ms is kept whatever maxToKeep says.
+  const keeper = new tf.train.Saver({ varList: [v], maxToKeep: 1, keepCheckpointEveryNHours: 2e-3 / 3600 });
+  const paths: string[] = [];
+  for (let s = 0; s < 3; s++) {
+    await new Promise((r) => setTimeout(r, 5));
+    paths.push(keeper.save(null, path.join(dir, "k"), { globalStep: s }));
+  }
+  assert.ok(
+    paths.every((p) => fs.existsSync(`${p}.index`)),
+    "all preserved",
+  );
+  assert.deepEqual(keeper.lastCheckpoints, [paths[2]]);
+  const all = new tf.train.Saver({ varList: [v], maxToKeep: 0 });
+  for (let s = 0; s < 3; s++) all.save(null, path.join(dir, "a"), { globalStep: s });
+  assert.equal(fs.readdirSync(dir).filter((f) => f.startsWith("a-") && f.endsWith(".index")).length, 3);
+  const windowed = new tf.train.Saver({ varList: [v], maxToKeep: 2 });
+  windowed.recoverLastCheckpoints([path.join(dir, "a-0"), path.join(dir, "a-1"), path.join(dir, "gone")]);
+  assert.deepEqual(windowed.lastCheckpoints, [path.join(dir, "a-0"), path.join(dir, "a-1")]);
+  windowed.save(null, path.join(dir, "a"), { globalStep: 2 });
+  assert.equal(fs.existsSync(path.join(dir, "a-0.index")), false, "a-0 fell out of the window");
+  assert.deepEqual(tf.train.getCheckpointState(dir)?.allModelCheckpointPaths, [path.join(dir, "a-1"), path.join(dir, "a-2")]);
+});
