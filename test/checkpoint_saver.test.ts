@@ -178,3 +178,38 @@ test("keepCheckpointEveryNHours keeps checkpoints beyond maxToKeep; maxToKeep 0 
   assert.equal(fs.existsSync(path.join(dir, "a-0.index")), false, "a-0 fell out of the window");
   assert.deepEqual(tf.train.getCheckpointState(dir)?.allModelCheckpointPaths, [path.join(dir, "a-1"), path.join(dir, "a-2")]);
 });
+
+test("initFromCheckpoint: scope and single-name maps replace graph initializers; mismatches are errors; eager variables are assigned", (t) => {
+  const dir = tmpDir(t);
+  const g1 = new tf.Graph();
+  g1.asDefault(() => {
+    new tf.Variable([1, 2], { name: "old/w", dtype: "float32" });
+    new tf.Variable(3, { name: "old/b", dtype: "float32" });
+    using sess = new tf.Session();
+    sess.run(tf.globalVariablesInitializer());
+    new tf.train.Saver().save(sess, path.join(dir, "m"));
+  });
+  const g2 = new tf.Graph();
+  g2.asDefault(() => {
+    const w = new tf.Variable([0, 0], { name: "new/w", dtype: "float32" });
+    const b = new tf.Variable(0, { name: "new/b", dtype: "float32" });
+    const other = new tf.Variable(9, { name: "other", dtype: "float32" });
+    const single = new tf.Variable(0, { name: "single", dtype: "float32" });
+    assert.throws(
+      () => tf.train.initFromCheckpoint(path.join(dir, "m"), { "old/w": "single" }),
+      (e: Error) => e instanceof tf.errors.InvalidArgumentError && /Shape/.test(e.message),
+    );
+    assert.throws(() => tf.train.initFromCheckpoint(path.join(dir, "m"), { "nope/": "new/" }), tf.errors.NotFoundError);
+    tf.train.initFromCheckpoint(dir, { "old/": "new/" });
+    tf.train.initFromCheckpoint(dir, { "old/b": "single" });
+    using sess = new tf.Session();
+    sess.run(tf.globalVariablesInitializer());
+    assert.deepEqual(val(sess, w), [1, 2]);
+    assert.equal(val(sess, b), 3);
+    assert.equal(val(sess, single), 3);
+    assert.equal(val(sess, other), 9, "variables outside the map keep their initializer");
+  });
+  const e = new tf.Variable([0, 0], { name: "eager_w", dtype: "float32" });
+  tf.train.initFromCheckpoint(dir, { "old/w": e });
+  assert.deepEqual(e.numpy(), [1, 2]);
+});

@@ -2,9 +2,10 @@
  * The public checkpoint functions of tf.train (TensorFlow 1 and 2 share them): latestCheckpoint,
  * getCheckpointState, updateCheckpointState, checkpointExists, listVariables, loadVariable, loadCheckpoint.
  */
-import { defineFunction, K, kind, optional, param, signature, withDefault } from "../core/signature.js";
+import { defineFunction, K, kind, optional, param, positionalOnly, signature, withDefault } from "../core/signature.js";
 import type { EagerTensor } from "../eager/tensor.js";
 import { CheckpointReader, CKPT_DIR_OR_FILE, TENSOR_NAME } from "./checkpoint_reader.js";
+import { type AssignmentMap, initFromCheckpointImpl } from "./init_from_checkpoint.js";
 import * as state from "./checkpoint_state.js";
 
 const SKIP_DISK = { skip: "needs a checkpoint on disk (test/checkpoint_saver.test.ts calls it both ways)" };
@@ -71,4 +72,23 @@ export const listVariables = defineFunction(
 export const loadVariable = defineFunction(
   signature("train.load_variable", "The value of one tensor of a checkpoint.", [CKPT_DIR_OR_FILE, TENSOR_NAME], SKIP_DISK),
   (ckptDirOrFile, name): EagerTensor => new CheckpointReader(ckptDirOrFile).getTensor(name),
+);
+
+export const initFromCheckpoint = defineFunction(
+  signature(
+    "train.init_from_checkpoint",
+    "Makes variables start from a checkpoint: graph variables' initializers load its values, eager variables are assigned now.",
+    [
+      CKPT_DIR_OR_FILE,
+      positionalOnly(
+        param(
+          "assignmentMap",
+          kind<AssignmentMap>("{[ckptName: string]: string | Variable}"),
+          'Checkpoint names or scopes ("old/") to variable names, scopes or Variables.',
+        ),
+      ),
+    ],
+    SKIP_DISK,
+  ),
+  (ckptDirOrFile, assignmentMap): void => initFromCheckpointImpl(ckptDirOrFile, assignmentMap),
 );

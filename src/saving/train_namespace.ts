@@ -6,6 +6,15 @@
 export * from "../train/index.js";
 export { Saver } from "./saver.js";
 export { CheckpointReader } from "./checkpoint_reader.js";
-export { checkpointExists, getCheckpointState, latestCheckpoint, listVariables, loadCheckpoint, loadVariable, updateCheckpointState } from "./train_api.js";
+export {
+  checkpointExists,
+  getCheckpointState,
+  initFromCheckpoint,
+  latestCheckpoint,
+  listVariables,
+  loadCheckpoint,
+  loadVariable,
+  updateCheckpointState,
+} from "./train_api.js";
 export { Checkpoint, CheckpointLoadStatus, InitializationOnlyStatus } from "./checkpoint.js";
 export { CheckpointManager } from "./checkpoint_manager.js";

@@ -68,6 +68,7 @@ interface GraphState {
   op: Operation;
   ref: SymbolicTensor;
   snapshot: SymbolicTensor;
+  /** Replaced by tf.train.initFromCheckpoint. */
   initializer: Operation;
   initialValue: SymbolicTensor;
 }
@@ -264,6 +265,15 @@ export class Variable {
       c.snapshot = null;
     }
     return op;
+  }
+
+  /**
+   * saving/ (tf.train.initFromCheckpoint): the graph variable is now initialized by `op` instead of its
+   * initial value's Assign, as TensorFlow replaces a variable's initializer op.
+   */
+  static replaceInitializer(v: Variable, op: Operation): void {
+    if (!v.#graph) throw new InvalidArgumentError(`Variable ${v.name} was created eagerly and has no initializer op`);
+    v.#graph.initializer = op;
   }
 
   /** function/: the buffer of an eager variable (a tf.function's session shares it while the function runs). */
