@@ -16,7 +16,8 @@ import { checkBundle, decodeStrings } from "./util/bundle_check.js";
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "tsflow-ckpt-object-"));
 after(() => fs.rmSync(tmp, { recursive: true, force: true }));
-const FIXTURE = path.join(import.meta.dirname, "fixtures", "tf", "savedmodel-serving-half-plus-two-tf2");
+const FIXTURES = path.join(import.meta.dirname, "fixtures", "tf");
+const FIXTURE = path.join(FIXTURES, "savedmodel-serving-half-plus-two-tf2");
 
 /** The keys and the object graph of a written checkpoint, decoded independently of tsflow's reader. */
 function decode(prefix: string): { keys: string[]; graph: TrackableObjectGraph } {
@@ -171,6 +172,30 @@ describe("TensorFlow's SavedModel variables (savedmodel-serving-half-plus-two-tf
       new tf.train.Checkpoint({ a, b, c }).restore(where).assertConsumed();
       assert.deepEqual([values(a)[0], values(b)[0], values(c)[0]], [0.5, 2, 3]);
     }
+  });
+});
+
+describe("TensorFlow's Keras OptimizerV2 state (savedmodel-tf-rust-regression-tf2, a tf.Module saved by TensorFlow 2)", () => {
+  it("w, b and the SGD optimizer's iter and hyperparameters restore by object graph; iter waits until the optimizer makes it", () => {
+    const w = new tf.Variable([0]);
+    const b = new tf.Variable([1]);
+    const optimizer = new tf.keras.optimizers.SGD(0.1);
+    const status = new tf.train.Checkpoint({ w, b, optimizer }).restore(path.join(FIXTURES, "savedmodel-tf-rust-regression-tf2"));
+    assert.deepEqual([values(w)[0], values(b)[0]], [Math.fround(0.20429754), 0]);
+    assert.equal(optimizer.learningRate, 0.5, "learning_rate restored");
+    assert.equal(optimizer.momentum, 0);
+    assert.throws(
+      () => status.assertConsumed(),
+      (e: Error) => e instanceof tf.errors.NotFoundError && /\(root\)\.optimizer\.iter/.test(e.message),
+    );
+    // Made now (by the getter): bound and restored at once.
+    assert.equal(Number((optimizer.iterations.value() as tf.EagerTensor).item()), 0);
+    status.assertConsumed();
+    // An optimizer that has stepped already: its counter is set back to the checkpoint's 0.
+    const stepped = new tf.keras.optimizers.SGD(0.1);
+    stepped.iterations.assignAdd(5);
+    new tf.train.Checkpoint({ w, b, optimizer: stepped }).restore(path.join(FIXTURES, "savedmodel-tf-rust-regression-tf2")).assertConsumed();
+    assert.equal(Number((stepped.iterations.value() as tf.EagerTensor).item()), 0);
   });
 });
 
