@@ -142,7 +142,7 @@ export const mod = ew.floormod;
 export const neg = ew.negative;
 export const { reduceSum, reduceMean, reduceMax, reduceMin, reduceProd, reduceAny, reduceAll, addN } = red;
 export const { argmax, argmin, cumsum, cumprod } = red;
-export const { constant, convertToTensor, zeros, ones, zerosLike, onesLike, fill, where } = creation;
+export const { constant, convertToTensor, zeros, ones, zerosLike, onesLike, fill, where, eye } = creation;
 export const { shape, size, rank } = shapeOps;
 export const {
   reshape,

@@ -205,7 +205,7 @@ describe("shuffled in-memory batches", () => {
     const n = 12;
     const model = new tf.keras.Sequential([new tf.keras.layers.Dense(1, { useBias: false, kernelInitializer: "ones", inputShape: [n] })]);
     model.compile({ optimizer: new tf.keras.optimizers.SGD({ learningRate: 0.5 }), loss: "mse" });
-    const x = tf.oneHot(tf.range(n), n);
+    const x = tf.eye(n);
     const y = tf.zeros([n, 1]);
     for (let epoch = 1; epoch <= 3; epoch++) {
       await model.fit(x, y, { epochs: 1, batchSize: 4, shuffle: true, verbose: 0 });

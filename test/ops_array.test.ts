@@ -1209,6 +1209,43 @@ forEachDevice(() => {
     });
   });
 
+  describe("eye", () => {
+    it("builds identity matrices, rectangular and batched, in any numeric dtype", () => {
+      assert.deepEqual(arr(tf.eye(2)), [
+        [1, 0],
+        [0, 1],
+      ]);
+      assert.deepEqual(arr(tf.eye(2, 3, { dtype: "int32" })), [
+        [1, 0, 0],
+        [0, 1, 0],
+      ]);
+      const b = tf.eye(3, 2, [2], "int64");
+      assert.deepEqual(b.shape, [2, 3, 2]);
+      assert.deepEqual(arr(b), [
+        [
+          [1n, 0n],
+          [0n, 1n],
+          [0n, 0n],
+        ],
+        [
+          [1n, 0n],
+          [0n, 1n],
+          [0n, 0n],
+        ],
+      ]);
+      assert.deepEqual(tf.eye(0).shape, [0, 0]);
+      // A buffer recycled from an earlier tensor must not leak its values into the zeros.
+      tf.dispose(tf.fill([64], 7));
+      assert.equal(tf.reduceSum(tf.eye(8)).dataSync()[0], 8);
+    });
+    it("rejects sizes that are not non-negative integers and the string dtype", () => {
+      throwsTf(() => tf.eye(-1), IAE, /num_rows must be a non-negative integer, got -1/);
+      throwsTf(() => tf.eye(2, 1.5), IAE, /num_columns/);
+      throwsTf(() => tf.eye(2, 2, [-3]), IAE, /batch_shape\[0\]/);
+      throwsTf(() => tf.eye(2, { dtype: "string" }), IAE, /string/);
+    });
+  });
+
   describe("range and linspace", () => {
     it("range follows Python's range and TensorFlow's dtype rule", () => {
       const r = tf.range(5);

@@ -4,7 +4,7 @@ import { sizeOf } from "../core/shape.js";
 import { SYMBOLIC, Tensor } from "../core/tensor.js";
 import { HostValue, inferDType, reshapeValues, toValues } from "../core/values.js";
 import { TensorLike } from "../core/tensor_like.js";
-import { defineFunction, kind, optional, param, signature, withDefault } from "../core/signature.js";
+import { defineFunction, K, kind, optional, param, signature, withDefault } from "../core/signature.js";
 import { NAME, T } from "./params.js";
 import { execute1, isTensor } from "./dispatch.js";
 import { currentExecutor } from "./executor.js";
@@ -127,6 +127,44 @@ export const zeros = defineFunction(signature("zeros", "A tensor of zeros.", fil
 /** tf.ones(shape, dtype="float32", name). */
 export const ones = defineFunction(signature("ones", "A tensor of ones.", filledParams, { args: () => [[2, 3], "int32"] }), (shapeArg, dtype, name) =>
   filled(shapeArg, dtype, 1, "ones", name),
+);
+
+/**
+ * tf.eye(num_rows, num_columns=None, batch_shape=None, dtype=float32, name=None): identity matrices, ones on
+ * the main diagonal of the last two dimensions, batched over batch_shape.
+ */
+export const eye = defineFunction(
+  signature(
+    "eye",
+    "An identity matrix (or a batch of them): ones on the main diagonal, zeros elsewhere.",
+    [
+      param("numRows", K.int, "Rows of each matrix."),
+      optional("numColumns", K.int, "Columns of each matrix (default: numRows)."),
+      optional("batchShape", kind<number[]>("number[]"), "Leading batch dimensions."),
+      withDefault("dtype", T.dtype, "float32", "The dtype of the result."),
+      NAME,
+    ],
+    { args: () => [2, 3, [2], "int32"] },
+  ),
+  (numRows, numColumns, batchShape, dtype, name) => {
+    const cols = numColumns ?? numRows;
+    const batch = batchShape ?? [];
+    for (const [v, what] of [[numRows, "num_rows"], [cols, "num_columns"], ...batch.map((d, i) => [d, `batch_shape[${i}]`] as const)] as const) {
+      if (!Number.isInteger(v) || v < 0) throw new InvalidArgumentError(`tf.eye: ${what} must be a non-negative integer, got ${v}`);
+    }
+    if (dtype === "string") throw new InvalidArgumentError("tf.eye: dtype string is not supported (a numeric or bool dtype is expected)");
+    const shape = [...batch, numRows, cols];
+    const values = allocValues(dtype, sizeOf(shape)) as Exclude<Values, string[]>;
+    // A recycled buffer may hold old values.
+    const big = values instanceof BigInt64Array;
+    if (big) values.fill(0n);
+    else values.fill(0);
+    const one = big ? 1n : 1;
+    const box = values as unknown as Record<number, unknown>;
+    const per = numRows * cols;
+    for (let b = 0; b < sizeOf(batch); b++) for (let i = 0; i < Math.min(numRows, cols); i++) box[b * per + i * cols + i] = one;
+    return constant(values as HostValue, { dtype, shape, name: name ?? "eye" });
+  },
 );
 
 /** tf.where(condition, x, y, name): elementwise selection with broadcasting (TensorFlow 2's where). */
