@@ -104,6 +104,10 @@ export class ConcreteFunction {
   get name(): string {
     return this.graph.name;
   }
+  /** The ops run for their effect (variable writes, other stateful ops) although no output needs them. */
+  get targets(): readonly Operation[] {
+    return this.trace.targets;
+  }
   /** The trainable variables among those the graph uses. */
   get trainableVariables(): Variable[] {
     return this.variables.filter((v) => v.trainable);

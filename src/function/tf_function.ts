@@ -60,6 +60,8 @@ export interface TracedFunction<F extends (...args: never[]) => unknown> {
    * (without arguments when the tf.function has an inputSignature).
    */
   getConcreteFunction(...args: unknown[]): ConcreteFunction;
+  /** Every trace made so far, oldest first (what tf.saved_model.save writes; TensorFlow's _list_all_concrete_functions). */
+  _listAllConcreteFunctions(): ConcreteFunction[];
 }
 
 /**
@@ -165,6 +167,14 @@ class Polymorphic {
     const first = this.tracingCount === 0;
     this.tracingCount++;
     return new ConcreteFunction(traceFunction(this.name, this.fn, args, specs, first), this.#runner);
+  }
+
+  /** Every trace, oldest first. */
+  all(): ConcreteFunction[] {
+    const out = new Set<ConcreteFunction>();
+    if (this.#fixed) out.add(this.#fixed);
+    for (const cf of this.#byKey.values()) out.add(cf);
+    return [...out];
   }
 
   getConcreteFunction(args: unknown[]): ConcreteFunction {
@@ -278,6 +288,7 @@ export const tfFunction = defineFunction(tfFunctionSignature, (func, inputSignat
     inputSignature: inputSignature ?? null,
     experimentalGetTracingCount: () => poly.tracingCount,
     getConcreteFunction: (...args: unknown[]) => poly.getConcreteFunction(args),
+    _listAllConcreteFunctions: () => poly.all(),
   });
 }) as unknown as {
   <F extends (...args: never[]) => unknown>(
