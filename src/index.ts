@@ -36,6 +36,7 @@ import { gradients } from "./graph/gradients.js";
 import { notImplemented } from "./core/unimplemented.js";
 import { condV1, whileLoopV1 } from "./ops/control_flow.js";
 import { compatV1Data } from "./data/compat_v1.js";
+import { compatV1SavedModel, savedModel } from "./saving/saved_model/index.js";
 
 // ---- the process's state (declared here: the modules' own functions stay undecorated for internal callers)
 const executingEagerly = defineFunction(
@@ -382,8 +383,11 @@ export const compat = {
     data: compatV1Data,
     graphUtil,
     importGraphDef,
+    savedModel: compatV1SavedModel,
   },
 };
+/** tf.saved_model: SavedModels written and loaded (TensorFlow 2), with its tag and signature constants. */
+export { savedModel };
 
 export * as keras from "./keras/index.js";
 /** tf.data: input pipelines. */
@@ -393,7 +397,6 @@ export * as data from "./data/index.js";
 // When a module lands, replace its line with the real export.
 const MEANWHILE = "Meanwhile, build models from tf.Variable, tf.matmul and tf.nn ops, and train them with tf.train optimizers";
 export const summary = notImplemented("tf.summary");
-export const savedModel = notImplemented("tf.saved_model");
 export const io = notImplemented("tf.io");
 export const estimator = notImplemented("tf.estimator", MEANWHILE);
 export const lite = notImplemented("tf.lite");

@@ -10,6 +10,7 @@ import { create } from "@bufbuild/protobuf";
 import type { DType } from "../../core/dtype.js";
 import { UnimplementedError } from "../../core/errors.js";
 import type { ConcreteFunction } from "../../function/concrete_function.js";
+import { opToNodeDef } from "../../graph/graph_def.js";
 import type { Operation } from "../../graph/operation.js";
 import type { SymbolicTensor } from "../../graph/tensor.js";
 import { dtypeToProto } from "../../io/dtype_proto.js";
@@ -21,7 +22,6 @@ import { type NodeDef, NodeDefSchema } from "../../proto/tensorflow/core/framewo
 import { OpDef_ArgDefSchema } from "../../proto/tensorflow/core/framework/op_def_pb.js";
 import { DataType } from "../../proto/tensorflow/core/framework/types_pb.js";
 import type { Variable } from "../../variables/variable.js";
-import { nodeAttrs } from "./node_export.js";
 import { outputRef } from "./op_outputs.js";
 
 const VARIABLE_WRITES: Record<string, string> = { Assign: "AssignVariableOp", AssignAdd: "AssignAddVariableOp", AssignSub: "AssignSubVariableOp" };
@@ -35,7 +35,10 @@ export interface ExportedFunction {
 
 /** A valid, unique argument name (TensorFlow's arg names match [a-z][a-z0-9_]*). */
 function argName(raw: string, used: Set<string>): string {
-  let base = raw.toLowerCase().replace(/:\d+$/, "").replace(/[^a-z0-9_]/g, "_");
+  let base = raw
+    .toLowerCase()
+    .replace(/:\d+$/, "")
+    .replace(/[^a-z0-9_]/g, "_");
   if (!/^[a-z]/.test(base)) base = `arg_${base}`;
   let name = base;
   for (let i = 1; used.has(name); i++) name = `${base}_${i}`;
@@ -90,7 +93,9 @@ export function exportConcreteFunction(cf: ConcreteFunction, name: string): Expo
     if (argOf.has(op.outputs[0]) || resourceOf.has(op)) continue;
     const res = variableArg(op.inputs[0]);
     if (op.type === "Identity" && res !== undefined) {
-      nodes.push(create(NodeDefSchema, { name: op.name, op: "ReadVariableOp", input: [res, ...controlOf(op)], attr: { dtype: typeAttr(op.outputs[0].dtype) } }));
+      nodes.push(
+        create(NodeDefSchema, { name: op.name, op: "ReadVariableOp", input: [res, ...controlOf(op)], attr: { dtype: typeAttr(op.outputs[0].dtype) } }),
+      );
       refOf.set(op.outputs[0], `${op.name}:value:0`);
       stateful = true;
       continue;
@@ -113,7 +118,9 @@ export function exportConcreteFunction(cf: ConcreteFunction, name: string): Expo
     }
     const refInput = op.inputs.find((t) => resourceOf.has(t.op));
     if (refInput !== undefined) {
-      throw new UnimplementedError(`${what}: node ${op.name} (${op.type}) updates variable ${refInput.op.name}; only reads and assign/assignAdd/assignSub can be saved`);
+      throw new UnimplementedError(
+        `${what}: node ${op.name} (${op.type}) updates variable ${refInput.op.name}; only reads and assign/assignAdd/assignSub can be saved`,
+      );
     }
     if (op.type === "If" || op.type === "While" || op.type === "StatelessIf" || op.type === "StatelessWhile" || op.type === "WhileGrad") {
       throw new UnimplementedError(`${what}: node ${op.name} (${op.type}): control flow inside a saved function is not supported yet`);
@@ -122,7 +129,9 @@ export function exportConcreteFunction(cf: ConcreteFunction, name: string): Expo
       throw new UnimplementedError(`${what}: node ${op.name} is a placeholder that is not an input of the function`);
     }
     if (op.def.stateful) stateful = true;
-    nodes.push(create(NodeDefSchema, { name: op.name, op: op.type, input: [...op.inputs.map(ref), ...controlOf(op)], attr: nodeAttrs(op) }));
+    const nd = opToNodeDef(op);
+    nd.input = [...op.inputs.map(ref), ...controlOf(op)];
+    nodes.push(nd);
   }
 
   const outUsed = new Set<string>();
@@ -135,7 +144,10 @@ export function exportConcreteFunction(cf: ConcreteFunction, name: string): Expo
   for (const op of cf.targets) if (!resourceOf.has(op)) controlRet[op.name] = op.name;
   const argAttr: FunctionDef["argAttr"] = {};
   cf.inputs.forEach((ph, i) => {
-    argAttr[i] = { $typeName: "tensorflow.FunctionDef.ArgAttrs", attr: { _user_specified_name: create(AttrValueSchema, { value: { case: "s", value: utf8.encode(ph.op.name) } }) } };
+    argAttr[i] = {
+      $typeName: "tensorflow.FunctionDef.ArgAttrs",
+      attr: { _user_specified_name: create(AttrValueSchema, { value: { case: "s", value: utf8.encode(ph.op.name) } }) },
+    };
   });
   const def = create(FunctionDefSchema, {
     signature: { name, inputArg, outputArg, isStateful: stateful, controlOutput: Object.keys(controlRet) },

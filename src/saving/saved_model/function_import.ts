@@ -34,14 +34,16 @@ export function callFunctionDef(library: ReadonlyMap<string, FunctionDef>, name:
   if (depth > 64) throw new InvalidArgumentError(`Function ${name}: calls nested more than 64 deep (a recursive function?)`);
   const sig = fdef.signature!;
   if (inputs.length !== sig.inputArg.length) {
-    throw new InvalidArgumentError(`Function ${name} takes ${sig.inputArg.length} input(s) (${sig.inputArg.map((a) => a.name).join(", ")}), got ${inputs.length}`);
+    throw new InvalidArgumentError(
+      `Function ${name} takes ${sig.inputArg.length} input(s) (${sig.inputArg.map((a) => a.name).join(", ")}), got ${inputs.length}`,
+    );
   }
   const args = new Map<string, FunctionValue>(sig.inputArg.map((a, i) => [a.name, inputs[i]]));
   const nodes = new Map<string, NodeDef>(fdef.nodeDef.map((n) => [n.name, n]));
   const built = new Map<string, FunctionValue[] | null>();
   const building = new Set<string>();
 
-  const valueOf = (ref: string, user: string): FunctionValue => {
+  const lookup = (ref: string, user: string): FunctionValue => {
     const parts = ref.split(":");
     if (parts.length === 1) {
       const a = args.get(ref);
@@ -64,12 +66,13 @@ export function callFunctionDef(library: ReadonlyMap<string, FunctionDef>, name:
     if (done !== undefined) return done;
     if (building.has(node.name)) throw new InvalidArgumentError(`Function ${name}: node ${node.name} is part of a cycle`);
     building.add(node.name);
-    const dataInputs = node.input.filter((i) => !i.startsWith("^")).map((i) => valueOf(i, node.name));
+    const dataInputs = node.input.filter((i) => !i.startsWith("^")).map((i) => lookup(i, node.name));
     // Control inputs are built (an assignment only a NoOp waits for must still run) but not wired.
-    for (const c of node.input) if (c.startsWith("^")) {
-      const dep = nodes.get(c.slice(1));
-      if (dep) build(dep);
-    }
+    for (const c of node.input)
+      if (c.startsWith("^")) {
+        const dep = nodes.get(c.slice(1));
+        if (dep) build(dep);
+      }
     const outs = replayNode(library, node, dataInputs, name, depth);
     built.set(node.name, outs);
     building.delete(node.name);
@@ -80,7 +83,7 @@ export function callFunctionDef(library: ReadonlyMap<string, FunctionDef>, name:
   return sig.outputArg.map((a) => {
     const ref = fdef.ret[a.name];
     if (ref === undefined) throw new InvalidArgumentError(`Function ${name}: output ${a.name} has no ret entry`);
-    return valueOf(ref, `(output ${a.name})`);
+    return lookup(ref, `(output ${a.name})`);
   });
 }
 
@@ -124,7 +127,9 @@ function replayNode(library: ReadonlyMap<string, FunctionDef>, node: NodeDef, in
     return g.nameScope(node.name, () => callFunctionDef(library, f.value.name, inputs, depth + 1));
   }
   if (inputs.some((v) => v instanceof Variable)) {
-    throw new UnimplementedError(`Function ${fn}: node ${node.name} (${node.op}) takes a resource handle; tsflow replays only variable reads, assigns and calls on resources`);
+    throw new UnimplementedError(
+      `Function ${fn}: node ${node.name} (${node.op}) takes a resource handle; tsflow replays only variable reads, assigns and calls on resources`,
+    );
   }
   return importNode(node, inputs as SymbolicTensor[], `Function ${fn}`);
 }

@@ -99,7 +99,8 @@ class Loader {
       const obj = this.#objects[id];
       if (!(obj instanceof RestoredObject)) return;
       for (const c of n.children) {
-        if (c.nodeId < 0 || c.nodeId >= nodes.length) throw new DataLossError(`${this.#what}: node ${id} has a child ${c.localName} with invalid node id ${c.nodeId}`);
+        if (c.nodeId < 0 || c.nodeId >= nodes.length)
+          throw new DataLossError(`${this.#what}: node ${id} has a child ${c.localName} with invalid node id ${c.nodeId}`);
         obj[c.localName] = this.#objects[c.nodeId];
       }
     });
@@ -187,7 +188,9 @@ class Loader {
     const prefix = variablesPrefix(this.dir);
     const reader = BundleReader.open(prefix);
     if (!reader.has(OBJECT_GRAPH_KEY)) {
-      throw new NotFoundError(`${prefix}: the checkpoint has no ${OBJECT_GRAPH_KEY} (a TensorFlow 1 checkpoint cannot restore a TensorFlow 2 SavedModel's objects)`);
+      throw new NotFoundError(
+        `${prefix}: the checkpoint has no ${OBJECT_GRAPH_KEY} (a TensorFlow 1 checkpoint cannot restore a TensorFlow 2 SavedModel's objects)`,
+      );
     }
     const ckptGraph: TrackableObjectGraph = fromBinary(TrackableObjectGraphSchema, reader.readStringBytes(OBJECT_GRAPH_KEY)[0]);
     const match = new Map<number, number>([[0, 0]]);

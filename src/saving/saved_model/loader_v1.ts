@@ -149,9 +149,12 @@ function restoreVariables(sess: Session, gd: GraphDef, dir: string, saved: Set<s
       for (const op of vars) {
         const t = reader.read(op.name);
         const ref = op.outputs[0];
-        if (t.dtype !== ref.dtype) throw new InvalidArgumentError(`${prefix}: variable ${op.name} is ${ref.dtype} in the graph but ${t.dtype} in the checkpoint`);
+        if (t.dtype !== ref.dtype)
+          throw new InvalidArgumentError(`${prefix}: variable ${op.name} is ${ref.dtype} in the graph but ${t.dtype} in the checkpoint`);
         if (!shapesCompatible(ref.shape, t.shape)) {
-          throw new InvalidArgumentError(`${prefix}: variable ${op.name} has shape ${shapeStr(ref.shape)} in the graph but ${shapeStr(t.shape)} in the checkpoint`);
+          throw new InvalidArgumentError(
+            `${prefix}: variable ${op.name} has shape ${shapeStr(ref.shape)} in the graph but ${shapeStr(t.shape)} in the checkpoint`,
+          );
         }
         const ph = buildNode(getOpDef("Placeholder")!, [], { dtype: t.dtype, shape: t.shape }, op.name).outputs[0];
         assigns.push(buildNode(getOpDef("Assign")!, [ref, ph], {}, `${op.name}/Assign`));

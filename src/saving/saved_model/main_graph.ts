@@ -90,7 +90,9 @@ export function buildMainGraph(calls: readonly SignatureCall[], variables: reado
   const save = unique("StatefulPartitionedCall");
   nodes.push(node(save, "StatefulPartitionedCall", [filename, ...handles], { Tin: tin, Tout: attr.types(["string"]), f: attr.func(saveFn.signature!.name) }));
   const restore = unique("StatefulPartitionedCall");
-  nodes.push(node(restore, "StatefulPartitionedCall", [filename, ...handles], { Tin: tin, Tout: attr.types(["string"]), f: attr.func(restoreFn.signature!.name) }));
+  nodes.push(
+    node(restore, "StatefulPartitionedCall", [filename, ...handles], { Tin: tin, Tout: attr.types(["string"]), f: attr.func(restoreFn.signature!.name) }),
+  );
   return { nodes, functions: [saveFn, restoreFn], signatureInputs, signatureOutputs, saver: { filename, save, restore } };
 }
 
@@ -111,7 +113,10 @@ function saveFunction(name: string, variables: readonly SavedVariableInfo[], obj
   const nodes = [
     ...reads,
     stringConst("SaveV2/tensor_names", keys),
-    stringConst("SaveV2/shape_and_slices", keys.map(() => "")),
+    stringConst(
+      "SaveV2/shape_and_slices",
+      keys.map(() => ""),
+    ),
     stringConst("object_graph", [objectGraph], true),
     node(
       "SaveV2",
@@ -138,15 +143,24 @@ function saveFunction(name: string, variables: readonly SavedVariableInfo[], obj
 /** RestoreV2 of every variable's key at the prefix given, each assigned to its handle. */
 function restoreFunction(name: string, variables: readonly SavedVariableInfo[]): FunctionDef {
   const keys = variables.map((v) => v.key);
-  const assigns = variables.map((v, i) => node(`AssignVariableOp_${i}`, "AssignVariableOp", [`resource_${i}`, `RestoreV2:tensors:${i}`], { dtype: attr.type(v.dtype) }));
+  const assigns = variables.map((v, i) =>
+    node(`AssignVariableOp_${i}`, "AssignVariableOp", [`resource_${i}`, `RestoreV2:tensors:${i}`], { dtype: attr.type(v.dtype) }),
+  );
   const nodes = [
     stringConst("RestoreV2/tensor_names", keys),
-    stringConst("RestoreV2/shape_and_slices", keys.map(() => "")),
+    stringConst(
+      "RestoreV2/shape_and_slices",
+      keys.map(() => ""),
+    ),
     node("RestoreV2", "RestoreV2", ["file_prefix", "RestoreV2/tensor_names:output:0", "RestoreV2/shape_and_slices:output:0"], {
       dtypes: attr.types(variables.map((v) => v.dtype)),
     }),
     ...assigns,
-    node("NoOp", "NoOp", assigns.map((a) => `^${a.name}`)),
+    node(
+      "NoOp",
+      "NoOp",
+      assigns.map((a) => `^${a.name}`),
+    ),
     node("Identity", "Identity", ["file_prefix", "^NoOp"], { T: attr.type("string") }),
   ];
   return create(FunctionDefSchema, {

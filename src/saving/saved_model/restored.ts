@@ -42,6 +42,7 @@ export interface ConcreteFunctionSource {
 }
 
 export interface RestoredConcreteFunction {
+  // biome-ignore lint/style/useShorthandFunctionType: merged with the class of the same name below
   (...args: unknown[]): unknown;
 }
 
@@ -143,6 +144,7 @@ export class RestoredConcreteFunction {
 }
 
 export interface RestoredFunction {
+  // biome-ignore lint/style/useShorthandFunctionType: merged with the class of the same name below
   (...args: unknown[]): unknown;
 }
 
@@ -193,7 +195,8 @@ function flattenValues(values: unknown, spec: unknown): unknown[] {
   const walk = (v: unknown, s: unknown) => {
     if (s instanceof TensorSpec) out.push(v);
     else if (Array.isArray(s)) {
-      if (!Array.isArray(v) || v.length !== s.length) throw new InvalidArgumentError("the arguments do not have the structure of the function's input signature");
+      if (!Array.isArray(v) || v.length !== s.length)
+        throw new InvalidArgumentError("the arguments do not have the structure of the function's input signature");
       s.forEach((y, i) => walk(v[i], y));
     } else if (s !== null && typeof s === "object") {
       if (!isPlainObject(v)) throw new InvalidArgumentError("the arguments do not have the structure of the function's input signature");

@@ -27,7 +27,14 @@ import { dtypeToProto } from "../../io/dtype_proto.js";
 import { BundleWriter } from "../../io/tensor_bundle.js";
 import { shapeToProto } from "../../io/tensor_proto.js";
 import type { FunctionDef } from "../../proto/tensorflow/core/framework/function_pb.js";
-import { type MetaGraphDef, MetaGraphDefSchema, type SignatureDef, SignatureDefSchema, type TensorInfo, TensorInfoSchema } from "../../proto/tensorflow/core/protobuf/meta_graph_pb.js";
+import {
+  type MetaGraphDef,
+  MetaGraphDefSchema,
+  type SignatureDef,
+  SignatureDefSchema,
+  type TensorInfo,
+  TensorInfoSchema,
+} from "../../proto/tensorflow/core/protobuf/meta_graph_pb.js";
 import {
   type SavedConcreteFunction,
   SavedConcreteFunctionSchema,
@@ -84,7 +91,8 @@ function isTracedFunction(x: unknown): x is AnyFunction {
 
 /** tf.saved_model.save(obj, export_dir, signatures, options). */
 export const save = defineFunction(saveSignature, (obj, exportDir, signatures, _options): void => {
-  if (!executingEagerly()) throw new InvalidArgumentError("tf.saved_model.save works eagerly (TensorFlow 2); in a graph use tf.compat.v1.saved_model.simple_save");
+  if (!executingEagerly())
+    throw new InvalidArgumentError("tf.saved_model.save works eagerly (TensorFlow 2); in a graph use tf.compat.v1.saved_model.simple_save");
   if (obj === null || typeof obj !== "object") throw new InvalidArgumentError(`tf.saved_model.save: obj must be an object, got ${String(obj)}`);
   new Saver(obj, exportDir).save(signatures);
 });
@@ -129,11 +137,17 @@ class Saver {
       for (const [name, value] of Object.entries(o)) {
         if (this.nodes[id].children.some((c) => c.localName === name)) continue;
         const fn = this.#functionNode(value, name);
-        if (fn !== null) this.nodes[id].children.push({ $typeName: "tensorflow.TrackableObjectGraph.TrackableObject.ObjectReference", nodeId: fn, localName: name });
+        if (fn !== null)
+          this.nodes[id].children.push({ $typeName: "tensorflow.TrackableObjectGraph.TrackableObject.ObjectReference", nodeId: fn, localName: name });
       }
     });
     const sigCalls = this.#signatures(signatures);
-    const meta = this.#metaGraph(sigCalls, ckptGraph.nodes.length, values.map((v) => ({ key: v.key, leaf: v.leaf })), ckptGraph);
+    const meta = this.#metaGraph(
+      sigCalls,
+      ckptGraph.nodes.length,
+      values.map((v) => ({ key: v.key, leaf: v.leaf })),
+      ckptGraph,
+    );
     this.#write(meta, values, ckptGraph);
   }
 
@@ -154,6 +168,8 @@ class Saver {
     if (known !== undefined) return known;
     let node: SavedObject;
     if (isTracedFunction(value)) {
+      // A tf.function with an input signature is traced for saving, as TensorFlow does.
+      if (value.inputSignature !== null) value.getConcreteFunction();
       const names = value._listAllConcreteFunctions().map((cf) => this.#export(cf, name));
       const sig = value.inputSignature;
       node = create(SavedObjectSchema, {
@@ -255,34 +271,48 @@ class Saver {
       this.functions.set(fnName, sf.def);
       this.concrete[fnName] = create(SavedConcreteFunctionSchema, {
         boundInputs: inner.boundInputs,
-        canonicalizedInputSignature: encodeStructure(new Tuple([new Tuple([]), Object.fromEntries(sf.inputs.map((x) => [x.name, new TensorSpec(x.shape, x.dtype, x.name)]))]), fnName),
+        canonicalizedInputSignature: encodeStructure(
+          new Tuple([new Tuple([]), Object.fromEntries(sf.inputs.map((x) => [x.name, new TensorSpec(x.shape, x.dtype, x.name)]))]),
+          fnName,
+        ),
         outputSignature: encodeStructure(Object.fromEntries(sf.outputs.map((x) => [x.name, new TensorSpec(x.shape, x.dtype, x.name)])), fnName),
       });
       const keywords = sf.inputs.map((x) => x.name);
       this.nodes.push(this.#bareNode(fnName, keywords, keywords.length));
-      mapNode.children.push({ $typeName: "tensorflow.TrackableObjectGraph.TrackableObject.ObjectReference", nodeId: this.nodes.length - 1, localName: sigName });
+      mapNode.children.push({
+        $typeName: "tensorflow.TrackableObjectGraph.TrackableObject.ObjectReference",
+        nodeId: this.nodes.length - 1,
+        localName: sigName,
+      });
       calls.push({ name: sigName, functionName: fnName, inputs: sf.inputs, outputs: sf.outputs, captured: inner.boundInputs });
     }
     return calls;
   }
 
-  #metaGraph(calls: SignatureCall[], _ckptNodes: number, values: { key: string; leaf: ValueLeaf }[], ckptGraph: ReturnType<typeof serializeObjectGraph>["graph"]): MetaGraphDef {
+  #metaGraph(
+    calls: SignatureCall[],
+    _ckptNodes: number,
+    values: { key: string; leaf: ValueLeaf }[],
+    ckptGraph: ReturnType<typeof serializeObjectGraph>["graph"],
+  ): MetaGraphDef {
     const variables = values
       .map((v) => ({ key: v.key, leaf: v.leaf }))
       .filter((v): v is { key: string; leaf: Variable } => v.leaf instanceof Variable)
-      .map((v) => ({ key: v.key, nodeId: this.variableIds.get(v.leaf)!, dtype: v.leaf.dtype as DType, shape: v.leaf.shape, name: v.leaf.name.replace(/:\d+$/, "") }));
+      .map((v) => ({
+        key: v.key,
+        nodeId: this.variableIds.get(v.leaf)!,
+        dtype: v.leaf.dtype as DType,
+        shape: v.leaf.shape,
+        name: v.leaf.name.replace(/:\d+$/, ""),
+      }));
     const main = buildMainGraph(calls, variables, toBinary(TrackableObjectGraphSchema, ckptGraph), this.#uid);
     for (const f of main.functions) this.functions.set(f.signature!.name, f);
     const signatureDef: Record<string, SignatureDef> = {};
     for (const c of calls) {
       const out = main.signatureOutputs.get(c.name)!;
       signatureDef[c.name] = create(SignatureDefSchema, {
-        inputs: Object.fromEntries(
-          c.inputs.map((x, i) => [x.name, tensorInfo(`${main.signatureInputs.get(c.name)![i]}:0`, x.dtype, x.shape)]),
-        ),
-        outputs: Object.fromEntries(
-          c.outputs.map((x, i) => [x.name, tensorInfo(`${out}:${i}`, x.dtype, x.shape)]),
-        ),
+        inputs: Object.fromEntries(c.inputs.map((x, i) => [x.name, tensorInfo(`${main.signatureInputs.get(c.name)![i]}:0`, x.dtype, x.shape)])),
+        outputs: Object.fromEntries(c.outputs.map((x, i) => [x.name, tensorInfo(`${out}:${i}`, x.dtype, x.shape)])),
         methodName: signatureConstants.PREDICT_METHOD_NAME,
       });
     }

@@ -51,7 +51,9 @@ export function signatureFunction(cf: ConcreteFunction, innerDef: FunctionDef, n
   const inputs = cf.inputs.map((ph, i) => ({ name: ph.op.name, dtype: ph.dtype, shape: ph.shape, index: i }));
   for (const x of inputs) {
     if (!/^[A-Za-z][A-Za-z0-9_]*$/.test(x.name)) {
-      throw new InvalidArgumentError(`tf.saved_model.save: signature ${sigName}: input name ${x.name} is not a valid name; name the inputs with tf.TensorSpec(shape, dtype, name)`);
+      throw new InvalidArgumentError(
+        `tf.saved_model.save: signature ${sigName}: input name ${x.name} is not a valid name; name the inputs with tf.TensorSpec(shape, dtype, name)`,
+      );
     }
   }
   if (new Set(inputs.map((x) => x.name.toLowerCase())).size !== inputs.length) {
@@ -62,18 +64,17 @@ export function signatureFunction(cf: ConcreteFunction, innerDef: FunctionDef, n
   const argName = (x: { name: string }) => x.name.toLowerCase();
   const resourceArgs = Array.from({ length: numCaptured }, (_, i) => (i === 0 ? "unknown" : `unknown_${i - 1}`));
   const innerResources = innerDef.signature!.inputArg.slice(cf.inputs.length);
-  const call = node(
-    "StatefulPartitionedCall",
-    "StatefulPartitionedCall",
-    [...inputs.map(argName), ...resourceArgs],
-    {
-      Tin: attr.types([...inputs.map((x) => x.dtype), ...resourceArgs.map(() => DataType.DT_RESOURCE)]),
-      Tout: attr.types(cf.outputs.map((t) => t.dtype)),
-      f: attr.func(innerDef.signature!.name),
-    },
+  const call = node("StatefulPartitionedCall", "StatefulPartitionedCall", [...inputs.map(argName), ...resourceArgs], {
+    Tin: attr.types([...inputs.map((x) => x.dtype), ...resourceArgs.map(() => DataType.DT_RESOURCE)]),
+    Tout: attr.types(cf.outputs.map((t) => t.dtype)),
+    f: attr.func(innerDef.signature!.name),
+  });
+  const identities = outs.map((o, k) =>
+    node(k === 0 ? "Identity" : `Identity_${k}`, "Identity", [`StatefulPartitionedCall:output:${o.index}`], { T: attr.type(cf.outputs[o.index].dtype) }),
   );
-  const identities = outs.map((o, k) => node(k === 0 ? "Identity" : `Identity_${k}`, "Identity", [`StatefulPartitionedCall:output:${o.index}`], { T: attr.type(cf.outputs[o.index].dtype) }));
-  const outputArg = outs.map((o, k) => create(OpDef_ArgDefSchema, { name: k === 0 ? "identity" : `identity_${k}`, type: dtypeToProto(cf.outputs[o.index].dtype) }));
+  const outputArg = outs.map((o, k) =>
+    create(OpDef_ArgDefSchema, { name: k === 0 ? "identity" : `identity_${k}`, type: dtypeToProto(cf.outputs[o.index].dtype) }),
+  );
   const def = create(FunctionDefSchema, {
     signature: {
       name,

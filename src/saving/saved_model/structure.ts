@@ -103,7 +103,9 @@ export function encodeStructure(x: unknown, what: string): StructuredValue {
       return sv({ case: "dictValue", value: { fields } });
     }
   }
-  throw new UnimplementedError(`${what}: cannot record ${String(x)} in a SavedModel's function signature (tensors, numbers, strings, booleans, arrays and objects can be)`);
+  throw new UnimplementedError(
+    `${what}: cannot record ${String(x)} in a SavedModel's function signature (tensors, numbers, strings, booleans, arrays and objects can be)`,
+  );
 }
 
 /** The TensorSpec leaves of a decoded structure, in TensorFlow's flattening order (dict keys sorted). */
