@@ -107,6 +107,15 @@ describe("tf.compat.v1.saved_model.loader.load: TensorFlow 1.14's half_plus_two"
     });
   });
 
+  it("tf.saved_model.load of it: signatures that take and return objects of named tensors, run in a session of its own", () => {
+    const loaded: Loaded = tf.savedModel.load(TF1, ["serve"]);
+    assert.deepEqual(Object.keys(loaded.signatures).sort(), ["classify_x_to_y", "regress_x2_to_y3", "regress_x_to_y", "regress_x_to_y2", "serving_default"]);
+    assert.deepEqual(values(loaded.signatures.serving_default({ x: [[1], [2], [5]] }).y), [2.5, 3, 4.5]);
+    assert.deepEqual(values(loaded.signatures.regress_x2_to_y3({ inputs: [[1]] }).outputs), [3.5]);
+    assert.throws(() => loaded.signatures.serving_default({ z: [[1]] }), /missing input x/);
+    loaded.session.close();
+  });
+
   it("a TensorFlow 2 SavedModel is refused with the hint to use tf.saved_model.load", () => {
     const g = new tf.Graph();
     g.asDefault(() => {

@@ -51,6 +51,12 @@ const loaderLoadSignature = signature(
 export const loaderLoad = defineFunction(loaderLoadSignature, (sess, tags, exportDir): MetaGraphDef => {
   const model = readSavedModel(exportDir);
   const meta = pickMetaGraph(model, typeof tags === "string" ? [tags] : tags, exportDir);
+  loadIntoSession(sess, meta, exportDir);
+  return meta;
+});
+
+/** Imports `meta` (a TensorFlow 1 MetaGraphDef of the SavedModel at `exportDir`) into `sess` and initializes it. */
+export function loadIntoSession(sess: Session, meta: MetaGraphDef, exportDir: string): void {
   const what = `SavedModel ${exportDir}`;
   if ((meta.graphDef?.library?.function.length ?? 0) > 0 || meta.objectGraphDef !== undefined) {
     throw new UnimplementedError(`${what}: a TensorFlow 2 SavedModel (functions, object graph); load it with tf.saved_model.load(dir)`);
@@ -64,8 +70,7 @@ export const loaderLoad = defineFunction(loaderLoadSignature, (sess, tags, expor
   g.asDefault(() => importGraphDefInto(g, graphDef, { name: "" }));
   restoreVariables(sess, graphDef, exportDir, savedVariables(meta));
   runMainOp(sess, meta, exportDir, what);
-  return meta;
-});
+}
 
 /** The op type the importer builds for a TensorFlow op, or undefined when tsflow lacks it. */
 function importableType(op: string): string | undefined {
