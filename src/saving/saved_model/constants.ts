@@ -33,7 +33,6 @@ export const SAVED_MODEL_FILENAME_PBTXT = "saved_model.pbtxt";
 export const VARIABLES_DIRECTORY = "variables";
 export const VARIABLES_FILENAME = "variables";
 export const ASSETS_DIRECTORY = "assets";
-export const EXTRA_ASSETS_DIRECTORY = "assets.extra";
 export const SAVED_MODEL_SCHEMA_VERSION = 1n;
 
 /** TF1 collections that name the op run after the variables are restored. */
