@@ -295,3 +295,50 @@ describe("tf.saved_model.save", () => {
     assert.throws(() => tf.savedModel.save(obj, tempDir()), /hidden.*not reachable/);
   });
 });
+
+describe("tf.compat.v1.saved_model.simple_save / Builder (TensorFlow 1)", () => {
+  it("a graph with variables: written with a save/ subgraph TensorFlow 1 restores through, loaded back by loader.load", () => {
+    const dir = join(tempDir(), "export");
+    const g = new tf.Graph();
+    let expected: number[] = [];
+    g.asDefault(() => {
+      const x = tf.placeholder("float32", [null, 2], { name: "x" });
+      const W = new tf.Variable([[1], [2]], { name: "W" });
+      const b = new tf.Variable([0.25], { name: "b" });
+      const y = tf.add(tf.matmul(x, W), b, { name: "y" });
+      using sess = new tf.Session({ graph: g });
+      sess.run(tf.globalVariablesInitializer());
+      sess.run(tf.assign(W, [[3], [4]]));
+      expected = values(sess.run(y, { "x:0": [[1, 1]] }));
+      tf.compat.v1.savedModel.simpleSave(sess, dir, { x }, { y });
+    });
+    assert.deepEqual(expected, [7.25]);
+    // Independent reading: the saver subgraph restores every variable by its op name, and the bundle has those keys.
+    const model = fromBinary(SavedModelSchema, readFileSync(join(dir, "saved_model.pb")));
+    const meta = model.metaGraphs[0];
+    assert.deepEqual(meta.metaInfoDef?.tags, ["serve"]);
+    const nodes = new Map(meta.graphDef!.node.map((n) => [n.name, n]));
+    assert.equal(nodes.get(meta.saverDef!.restoreOpName)?.op, "NoOp");
+    assert.equal(nodes.get("save/RestoreV2")?.op, "RestoreV2");
+    const names = nodes.get("save/RestoreV2/tensor_names")!.attr.value.value;
+    assert.ok(names.case === "tensor");
+    assert.deepEqual(
+      names.value.stringVal.map((s) => new TextDecoder().decode(s)),
+      ["W", "b"],
+    );
+    for (const a of ["save/Assign", "save/Assign_1"]) assert.equal(nodes.get(a)?.op, "Assign");
+    assert.equal(meta.signatureDef.serving_default.inputs.x.encoding.value, "x:0");
+    assert.equal(meta.signatureDef.serving_default.outputs.y.encoding.value, "y:0");
+    const reader = BundleReader.open(join(dir, "variables", "variables"));
+    assert.deepEqual(reader.keys(), ["W", "b"]);
+    assert.deepEqual(Array.from(reader.read("W").values as Float32Array), [3, 4]);
+    // And tsflow loads it.
+    const g2 = new tf.Graph();
+    g2.asDefault(() => {
+      using sess = new tf.Session({ graph: g2 });
+      const m = tf.compat.v1.savedModel.loader.load(sess, ["serve"], dir);
+      const sig = m.signatureDef.serving_default;
+      assert.deepEqual(values(sess.run(sig.outputs.y.encoding.value as string, { [sig.inputs.x.encoding.value as string]: [[1, 1]] })), [7.25]);
+    });
+  });
+});

@@ -4,6 +4,7 @@
  */
 import { defineFunction, kind, param, signature } from "../../core/signature.js";
 import { notImplemented } from "../../core/unimplemented.js";
+import { Builder, signatureDefUtils, simpleSave, utils } from "./builder_v1.js";
 import { signatureConstants, tagConstants } from "./constants.js";
 import { load } from "./load.js";
 import { loaderLoad } from "./loader_v1.js";
@@ -42,6 +43,8 @@ export const compatV1SavedModel = {
   containsSavedModel,
   ...tagConstants,
   ...signatureConstants,
-  Builder: notImplemented("tf.compat.v1.saved_model.Builder", "Meanwhile, write SavedModels with tf.saved_model.save"),
-  simpleSave: notImplemented("tf.compat.v1.saved_model.simple_save", "Meanwhile, write SavedModels with tf.saved_model.save"),
+  Builder,
+  simpleSave,
+  signatureDefUtils,
+  utils,
 };

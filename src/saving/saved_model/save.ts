@@ -19,7 +19,7 @@ import { executingEagerly } from "../../core/context.js";
 import { InvalidArgumentError } from "../../core/errors.js";
 import { defineFunction, kind, optional, param, signature } from "../../core/signature.js";
 import { ConcreteFunction } from "../../function/concrete_function.js";
-import type { TracedFunction } from "../../function/tf_function.js";
+import { type TracedFunction, tfFunction } from "../../function/tf_function.js";
 import { TensorSpec } from "../../function/tensor_spec.js";
 import { SymbolicTensor } from "../../graph/tensor.js";
 import { writeFileAtomic } from "../../io/atomic_file.js";
@@ -236,6 +236,7 @@ class Saver {
 
   /** The signature functions: each one wrapped to take named inputs (sorted) and return an object of named outputs. */
   #signatures(signatures: unknown): SignatureCall[] {
+    signatures ??= kerasServingFunction(this.root);
     if (signatures === undefined || signatures === null) return [];
     const byName: Record<string, unknown> =
       isTracedFunction(signatures) || signatures instanceof ConcreteFunction
@@ -349,6 +350,32 @@ class Saver {
     const model = create(SavedModelSchema, { savedModelSchemaVersion: SAVED_MODEL_SCHEMA_VERSION, metaGraphs: [meta] });
     writeFileAtomic(path.join(this.dir, SAVED_MODEL_FILENAME_PB), toBinary(SavedModelSchema, model));
   }
+}
+
+/** What a built Keras model offers (duck-typed: saving sits below keras/ and does not import it). */
+interface KerasModelLike {
+  readonly inputs: readonly { readonly shape: Shape; readonly dtype: DType }[];
+  readonly inputNames: readonly string[];
+  readonly outputNames: readonly string[];
+  forward(xs: readonly unknown[], training: boolean): unknown[];
+}
+
+/**
+ * A built Keras model saved without signatures serves its forward pass, as Keras does: inputs named after the
+ * input layers, outputs after the output layers. Undefined for anything else.
+ */
+function kerasServingFunction(root: object): AnyFunction | undefined {
+  const m = root as Partial<KerasModelLike>;
+  if (!Array.isArray(m.inputs) || m.inputs.length === 0 || typeof m.forward !== "function" || !Array.isArray(m.inputNames) || !Array.isArray(m.outputNames)) {
+    return undefined;
+  }
+  const model = m as KerasModelLike;
+  const specs = model.inputs.map((t, i) => new TensorSpec(t.shape, t.dtype, model.inputNames[i]));
+  const serve = (...xs: unknown[]) => {
+    const outs = model.forward(xs, false);
+    return Object.fromEntries(model.outputNames.map((n, i) => [n, outs[i]]));
+  };
+  return tfFunction(serve, { inputSignature: specs }) as unknown as AnyFunction;
 }
 
 function tensorInfo(name: string, dtype: DType, shape: Shape): TensorInfo {
