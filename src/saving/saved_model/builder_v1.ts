@@ -125,7 +125,12 @@ function metaGraphOf(sess: Session, tags: readonly string[], signatureDefMap: Re
       ),
     );
   return create(MetaGraphDefSchema, {
-    metaInfoDef: { tags: [...tags], tensorflowVersion: TF1_VERSION, tensorflowGitVersion: "tsflow" },
+    metaInfoDef: {
+      tags: [...tags],
+      tensorflowVersion: TF1_VERSION,
+      tensorflowGitVersion: "tsflow",
+      strippedDefaultAttrs: true /* attrs at their default may be absent: loaders add them */,
+    },
     graphDef: gd,
     saverDef: {
       filenameTensorName: `${s("Const")}:0`,

@@ -318,7 +318,12 @@ class Saver {
       });
     }
     return create(MetaGraphDefSchema, {
-      metaInfoDef: { tags: [tagConstants.SERVING], tensorflowVersion: TF_VERSION, tensorflowGitVersion: "tsflow", strippedDefaultAttrs: false },
+      metaInfoDef: {
+        tags: [tagConstants.SERVING],
+        tensorflowVersion: TF_VERSION,
+        tensorflowGitVersion: "tsflow",
+        strippedDefaultAttrs: true /* attrs at their default may be absent: loaders add them */,
+      },
       graphDef: { node: main.nodes, library: { function: [...this.functions.values()] }, versions: { producer: GRAPH_PRODUCER, minConsumer: 12 } },
       saverDef: {
         filenameTensorName: `${main.saver.filename}:0`,
