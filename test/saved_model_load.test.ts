@@ -1,4 +1,6 @@
 import assert from "node:assert/strict";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
@@ -73,6 +75,17 @@ describe("tf.saved_model.load: TensorFlow 2.14's half_plus_two (tensorflow/servi
   it("unknown tags are a NotFoundError listing the tag sets there", () => {
     assert.throws(() => tf.savedModel.load(TF2, ["train"]), isErr(tf.errors.NotFoundError, /available tags '\[\["serve"\]\]'/));
     assert.throws(() => tf.savedModel.load(join(FIXTURES, "nothing-here")), tf.errors.NotFoundError);
+  });
+
+  it("a corrupt saved_model.pb is a DataLossError naming the file", () => {
+    const dir = mkdtempSync(join(tmpdir(), "tsflow-savedmodel-bad-"));
+    try {
+      const bytes = readFileSync(join(TF2, "saved_model.pb"));
+      writeFileSync(join(dir, "saved_model.pb"), bytes.subarray(0, 1000));
+      assert.throws(() => tf.savedModel.load(dir), isErr(tf.errors.DataLossError, /saved_model\.pb/));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it("containsSavedModel", () => {
