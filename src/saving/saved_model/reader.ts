@@ -4,7 +4,8 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { fromBinary } from "@bufbuild/protobuf";
-import { DataLossError, NotFoundError, UnimplementedError } from "../../core/errors.js";
+import { DataLossError, NotFoundError } from "../../core/errors.js";
+import { fromTextFormat } from "../../io/text_format.js";
 import type { MetaGraphDef } from "../../proto/tensorflow/core/protobuf/meta_graph_pb.js";
 import { type SavedModel, SavedModelSchema } from "../../proto/tensorflow/core/protobuf/saved_model_pb.js";
 import { SAVED_MODEL_FILENAME_PB, SAVED_MODEL_FILENAME_PBTXT, VARIABLES_DIRECTORY, VARIABLES_FILENAME } from "./constants.js";
@@ -18,8 +19,13 @@ export function containsSavedModel(dir: string): boolean {
 export function readSavedModel(dir: string): SavedModel {
   const pb = path.join(dir, SAVED_MODEL_FILENAME_PB);
   if (!fs.existsSync(pb)) {
-    if (fs.existsSync(path.join(dir, SAVED_MODEL_FILENAME_PBTXT))) {
-      throw new UnimplementedError(`${dir}: only the binary saved_model.pb is read by tsflow, not saved_model.pbtxt`);
+    const pbtxt = path.join(dir, SAVED_MODEL_FILENAME_PBTXT);
+    if (fs.existsSync(pbtxt)) {
+      try {
+        return fromTextFormat(SavedModelSchema, fs.readFileSync(pbtxt, "utf8"));
+      } catch (e) {
+        throw new DataLossError(`${pbtxt}: not a SavedModel in protobuf text format (${(e as Error).message})`);
+      }
     }
     throw new NotFoundError(`SavedModel file does not exist at: ${dir}${path.sep}{${SAVED_MODEL_FILENAME_PBTXT}|${SAVED_MODEL_FILENAME_PB}}`);
   }
