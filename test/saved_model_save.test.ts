@@ -288,6 +288,23 @@ describe("tf.saved_model.save", () => {
     got.forEach((v, i) => assert.ok(Math.abs(v - expected[i]) < 1e-6, `${v} vs ${expected[i]}`));
   });
 
+  it("a Keras model as the root, without signatures: its forward pass serves, its weights under Keras's keys", () => {
+    const model = new tf.keras.Sequential([new tf.keras.layers.Dense(3, { activation: "relu", inputShape: [4] }), new tf.keras.layers.Dense(2)]);
+    const x = tf.randomNormal([3, 4], 0, 1, "float32", 11);
+    const expected = values(model.call(x) as tf.Tensor);
+    const dir = tempDir();
+    tf.savedModel.save(model, dir);
+    const { meta } = checkSavedModel(dir);
+    const sig = meta.signatureDef.serving_default;
+    const [inName] = Object.keys(sig.inputs);
+    const [outName] = Object.keys(sig.outputs);
+    assert.deepEqual([inName, outName], [model.inputNames[0], model.outputNames[0]]);
+    assert.ok(BundleReader.open(join(dir, "variables", "variables")).has("layer_with_weights-0/kernel/.ATTRIBUTES/VARIABLE_VALUE"));
+    const loaded: Loaded = tf.savedModel.load(dir);
+    const got = values(loaded.signatures.serving_default({ [inName]: x })[outName]);
+    got.forEach((v, i) => assert.ok(Math.abs(v - expected[i]) < 1e-6, `${v} vs ${expected[i]}`));
+  });
+
   it("a function using a variable the saved object does not hold is refused, naming it", () => {
     const hidden = new tf.Variable(1, { name: "hidden" });
     const obj = { f: tf.function((x: tf.Tensor) => tf.mul(x, hidden), { inputSignature: [new tf.TensorSpec([], "float32", "x")] }) };

@@ -93,7 +93,8 @@ function isTracedFunction(x: unknown): x is AnyFunction {
 export const save = defineFunction(saveSignature, (obj, exportDir, signatures, _options): void => {
   if (!executingEagerly())
     throw new InvalidArgumentError("tf.saved_model.save works eagerly (TensorFlow 2); in a graph use tf.compat.v1.saved_model.simple_save");
-  if (obj === null || typeof obj !== "object") throw new InvalidArgumentError(`tf.saved_model.save: obj must be an object, got ${String(obj)}`);
+  if (obj === null || (typeof obj !== "object" && typeof obj !== "function"))
+    throw new InvalidArgumentError(`tf.saved_model.save: obj must be an object, got ${String(obj)}`);
   new Saver(obj, exportDir).save(signatures);
 });
 
