@@ -18,7 +18,7 @@ const LAYERS = [
   ["runtime"],
   ["train"],
   ["function"],
-  ["data", "saving"],
+  ["data", "saving", "summary"],
   ["keras"],
   ["app", "config.ts"],
 ];

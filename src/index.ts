@@ -389,6 +389,8 @@ export const compat = {
 /** tf.saved_model: SavedModels written and loaded (TensorFlow 2), with its tag and signature constants. */
 export { savedModel };
 
+/** tf.summary: TensorBoard event files (writing and reading). */
+export { summary } from "./summary/index.js";
 export * as keras from "./keras/index.js";
 /** tf.data: input pipelines. */
 export * as data from "./data/index.js";
@@ -396,7 +398,6 @@ export * as data from "./data/index.js";
 // ---- modules that do not exist yet: touching one raises tf.errors.UnimplementedError naming the member.
 // When a module lands, replace its line with the real export.
 const MEANWHILE = "Meanwhile, build models from tf.Variable, tf.matmul and tf.nn ops, and train them with tf.train optimizers";
-export const summary = notImplemented("tf.summary");
 export const io = notImplemented("tf.io");
 export const estimator = notImplemented("tf.estimator", MEANWHILE);
 export const lite = notImplemented("tf.lite");
