@@ -15,7 +15,10 @@ import { BundleEntryProtoSchema, BundleHeaderProtoSchema } from "../src/proto/te
 import { CheckpointStateSchema } from "../src/proto/tensorflow/python/training/checkpoint_state_pb.js";
 import { getCheckpointState, latestCheckpoint, updateCheckpointState } from "../src/saving/checkpoint_state.js";
 import { checkBundle, decodeStrings, slowCrc32c } from "./util/bundle_check.js";
-import { create } from "@bufbuild/protobuf";
+import { create, equals, fromBinary } from "@bufbuild/protobuf";
+import { SavedModelSchema } from "../src/proto/tensorflow/core/protobuf/saved_model_pb.js";
+import { GraphDefSchema } from "../src/proto/tensorflow/core/framework/graph_pb.js";
+import { NodeDefSchema } from "../src/proto/tensorflow/core/framework/node_def_pb.js";
 
 const FIX = path.join(path.dirname(fileURLToPath(import.meta.url)), "fixtures", "tf");
 
@@ -250,5 +253,30 @@ test("writeFileAtomic and the checkpoint file: relative paths, latestCheckpoint 
     assert.equal(getCheckpointState(dir), null);
   } finally {
     console.warn = warn;
+  }
+});
+
+test("text format: maps (NodeDef.attr) print and parse back, as in a GraphDef .pbtxt", () => {
+  const g = new tf.Graph();
+  g.asDefault(() => {
+    const x = tf.placeholder("float32", [null, 3], { name: "x" });
+    tf.matmul(x, tf.constant([[1], [2], [3]], { dtype: "float32" }), { transposeB: false, name: "y" });
+  });
+  const def = g.asGraphDef();
+  const text = toTextFormat(GraphDefSchema, def);
+  assert.match(text, /attr \{\n\s+key: "dtype"\n\s+value \{\n\s+type: DT_FLOAT/);
+  const back = fromTextFormat(GraphDefSchema, text);
+  // Map entries print sorted by key, so compare as messages (the bytes follow insertion order).
+  assert.ok(equals(GraphDefSchema, back, def));
+  // Scalar map values, entries in any order, the angle-bracket form.
+  const n = fromTextFormat(NodeDefSchema, 'name: "n" attr < value { i: 3 } key: "k" >');
+  assert.equal(n.attr.k.value.case, "i");
+  assert.throws(() => fromTextFormat(NodeDefSchema, 'attr { key: "a" other: 1 }'), /only "key" and "value"/);
+});
+
+test("text format: both real TensorFlow SavedModels print and parse back to equal messages (saved_model.pbtxt)", () => {
+  for (const d of ["savedmodel-serving-half-plus-two-tf1", "savedmodel-serving-half-plus-two-tf2"]) {
+    const m = fromBinary(SavedModelSchema, fs.readFileSync(path.join(FIX, d, "saved_model.pb")));
+    assert.ok(equals(SavedModelSchema, fromTextFormat(SavedModelSchema, toTextFormat(SavedModelSchema, m)), m), d);
   }
 });

@@ -9,7 +9,7 @@
  * inf/nan, enum numbers.
  */
 import { create, type DescField, type DescMessage, type MessageShape, ScalarType } from "@bufbuild/protobuf";
-import { type ReflectMessage, reflect } from "@bufbuild/protobuf/reflect";
+import { type ReflectMessage, reflect, scalarZeroValue } from "@bufbuild/protobuf/reflect";
 import { InvalidArgumentError } from "../core/errors.js";
 
 const utf8 = new TextEncoder();
@@ -234,14 +234,37 @@ class Parser {
         else list.add(this.parseScalar(f.scalar));
         return;
       }
-      case "map": {
-        const entry = this.parseMessageBody(mapEntryDesc(f));
-        const keyField = entry.desc.fields[0];
-        const valueField = entry.desc.fields[1];
-        r.get(f).set(entry.get(keyField), entry.get(valueField));
+      case "map":
+        this.parseMapEntry(r, f);
         return;
-      }
     }
+  }
+
+  /** `attr { key: "T" value { type: DT_FLOAT } }`: a map entry, its key and value read by the map field's own types. */
+  private parseMapEntry(r: ReflectMessage, f: DescField & { fieldKind: "map" }): void {
+    const open = this.next();
+    if (open.kind !== "punct" || (open.text !== "{" && open.text !== "<")) throw this.error(`expected "{" or "<"`, open);
+    const close = open.text === "{" ? "}" : ">";
+    let key: unknown = scalarZeroValue(f.mapKey, false);
+    let value: unknown;
+    while (!this.tryPunct(close)) {
+      const name = this.next();
+      if (name.kind !== "ident" || (name.text !== "key" && name.text !== "value"))
+        throw this.error(`a map entry has only "key" and "value", got "${name.text}"`, name);
+      if (name.text === "key") {
+        this.expectPunct(":");
+        key = this.parseScalar(f.mapKey);
+      } else if (f.mapKind === "message") {
+        this.tryPunct(":");
+        value = this.parseMessageBody(f.message);
+      } else {
+        this.expectPunct(":");
+        value = f.mapKind === "enum" ? this.parseEnum(f) : this.parseScalar(f.scalar);
+      }
+      if (!this.tryPunct(",")) this.tryPunct(";");
+    }
+    if (value === undefined) value = f.mapKind === "message" ? reflect(f.message) : f.mapKind === "enum" ? 0 : scalarZeroValue(f.scalar, false);
+    r.get(f).set(key, value);
   }
 
   private parseEnum(f: DescField): number {
@@ -327,13 +350,6 @@ class Parser {
     if (v < lo || v > hi) throw this.error(`integer ${t.text} is out of range`, t);
     return v;
   }
-}
-
-function mapEntryDesc(f: DescField & { fieldKind: "map" }): DescMessage {
-  // @bufbuild/protobuf keeps the synthetic map entry message as the field's parent's nested message.
-  const entry = f.parent.nestedMessages.find((m) => m.fields.length === 2 && m.name.toLowerCase() === `${f.name.replaceAll("_", "")}entry`);
-  if (entry === undefined) throw new InvalidArgumentError(`no map entry type for ${f.parent.typeName}.${f.name}`);
-  return entry;
 }
 
 function concat(parts: Uint8Array[]): Uint8Array {
