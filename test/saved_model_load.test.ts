@@ -1,10 +1,13 @@
 import assert from "node:assert/strict";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
+import { fromBinary } from "@bufbuild/protobuf";
 import * as tf from "../src/index.js";
+import { toTextFormat } from "../src/io/text_format.js";
+import { SavedModelSchema } from "../src/proto/tensorflow/core/protobuf/saved_model_pb.js";
 
 const FIXTURES = join(dirname(fileURLToPath(import.meta.url)), "fixtures", "tf");
 const TF2 = join(FIXTURES, "savedmodel-serving-half-plus-two-tf2");
@@ -43,6 +46,19 @@ describe("tf.saved_model.load: TensorFlow 2.14's half_plus_two (tensorflow/servi
     }
     // JS values are converted to the input's dtype; positional calls work too.
     assert.deepEqual(values(loaded.signatures.serving_default([5]).y), [4.5]);
+  });
+
+  it("loads from saved_model.pbtxt (the text form) as from saved_model.pb", () => {
+    const dir = mkdtempSync(join(tmpdir(), "tsflow-pbtxt-"));
+    try {
+      const model = fromBinary(SavedModelSchema, readFileSync(join(TF2, "saved_model.pb")));
+      writeFileSync(join(dir, "saved_model.pbtxt"), toTextFormat(SavedModelSchema, model));
+      cpSync(join(TF2, "variables"), join(dir, "variables"), { recursive: true });
+      const fromText: Loaded = tf.savedModel.load(dir);
+      assert.deepEqual(values(fromText.signatures.serving_default({ x: [5] }).y), [4.5]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it("the restored tf.functions run (predict; regress_x2y3 reads a and c)", () => {
