@@ -21,6 +21,7 @@ import { defineFunction, K, kind, optional, param, signature, withDefault } from
 import { VersionDefSchema } from "../../proto/tensorflow/core/framework/versions_pb.js";
 import { SavedMetadataSchema, SavedObjectSchema } from "../../proto/tensorflow/python/keras/protobuf/saved_metadata_pb.js";
 import { readObjectGraphCheckpoint, writeObjectGraphCheckpoint } from "../../saving/checkpoint.js";
+import { breadthFirst } from "../../saving/object_graph.js";
 import { trackableChildren } from "../../saving/trackable.js";
 import { InputLayer } from "../engine/input_layer.js";
 import { Layer } from "../engine/layer.js";
@@ -135,34 +136,27 @@ function modelMetadata(model: Model, includeOptimizer: boolean): Record<string, 
   return meta;
 }
 
-/** keras_metadata.pb: one node per Keras object, breadth first from the root. */
+/**
+ * keras_metadata.pb: one node per Keras object, numbered as the object graph of the checkpoint (breadth first
+ * from the root, saving/object_graph.ts), which is also the SavedObjectGraph's numbering.
+ */
 function metadataBytes(root: object, model: Model, includeOptimizer: boolean): Uint8Array {
+  const { objects, paths } = breadthFirst(root);
   const nodes = [];
-  const ids = new Map<object, number>();
-  const queue: [object, string][] = [[root, "root"]];
-  ids.set(root, 0);
-  for (let i = 0; i < queue.length; i++) {
-    const [obj, nodePath] = queue[i];
-    const id = ids.get(obj) as number;
-    const target = i === 0 ? model : obj;
+  for (const [id, obj] of objects.entries()) {
+    const target = id === 0 ? model : obj;
     const identifier = identifierOf(target);
-    if (identifier) {
-      const metadata = target === model ? modelMetadata(model, includeOptimizer) : layerMetadata(target as Layer);
-      nodes.push(
-        create(SavedObjectSchema, {
-          version: create(VersionDefSchema, VERSION),
-          nodeId: id,
-          nodePath,
-          identifier,
-          metadata: JSON.stringify(toSnakeKeys(metadata)),
-        }),
-      );
-    }
-    for (const [name, child] of trackableChildren(obj)) {
-      if (ids.has(child)) continue;
-      ids.set(child, ids.size);
-      queue.push([child, `${nodePath}.${name}`]);
-    }
+    if (!identifier) continue;
+    const metadata = target === model ? modelMetadata(model, includeOptimizer) : layerMetadata(target as Layer);
+    nodes.push(
+      create(SavedObjectSchema, {
+        version: create(VersionDefSchema, VERSION),
+        nodeId: id,
+        nodePath: ["root", ...(paths.get(obj) ?? [])].join("."),
+        identifier,
+        metadata: JSON.stringify(toSnakeKeys(metadata)),
+      }),
+    );
   }
   return toBinary(SavedMetadataSchema, create(SavedMetadataSchema, { nodes }));
 }
