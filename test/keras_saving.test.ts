@@ -10,7 +10,9 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { after, describe, it } from "node:test";
+import { fromBinary } from "@bufbuild/protobuf";
 import * as tf from "../src/index.js";
+import { SavedModelSchema } from "../src/proto/tensorflow/core/protobuf/saved_model_pb.js";
 
 const L = tf.keras.layers;
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "tsflow-keras-saving-"));
@@ -157,6 +159,30 @@ describe("model.save / tf.keras.models.loadModel", () => {
     assert.ok(!indexKeys(path.join(dir, "variables", "variables")).some((k) => k.startsWith("optimizer/")), "includeOptimizer: false");
     const loaded = tf.keras.models.loadModel(dir, { compile: false });
     assert.equal(loaded.isCompiled, false);
+  });
+
+  it("the directory is also a real SavedModel: saved_model.pb serves the forward pass, its object graph numbers nodes as keras_metadata.pb", () => {
+    const model = makeModel();
+    const x = tf.randomUniform([3, 4], { seed: 5 });
+    const expected = Array.from((model.predict(x, { verbose: 0 }) as tf.Tensor).dataSync() as Float32Array);
+    const dir = path.join(tmp, "real");
+    model.save(dir);
+    const loaded = tf.savedModel.load(dir) as unknown as { signatures: Record<string, (feeds: Record<string, tf.Tensor>) => Record<string, tf.Tensor>> };
+    const out = Object.values(loaded.signatures.serving_default({ [model.inputNames[0]]: x }))[0];
+    Array.from(out.dataSync() as Float32Array).forEach((v, i) => assert.ok(Math.abs(v - expected[i]) < 1e-5, `${v} vs ${expected[i]}`));
+    // Node ids: each metadata node's path, followed through the SavedObjectGraph's children, reaches its id.
+    const sm = fromBinary(SavedModelSchema, fs.readFileSync(path.join(dir, "saved_model.pb")));
+    const graph = sm.metaGraphs[0].objectGraphDef;
+    assert.ok(graph);
+    for (const node of decodeSavedMetadata(fs.readFileSync(path.join(dir, "keras_metadata.pb")))) {
+      let id = 0;
+      for (const name of node.nodePath.split(".").slice(1)) {
+        const edge = graph.nodes[id].children.find((c) => c.localName === name);
+        assert.ok(edge, `${node.nodePath}: no child ${name} of node ${id}`);
+        id = edge.nodeId;
+      }
+      assert.equal(id, node.nodeId, node.nodePath);
+    }
   });
 
   it("a functional model with a layer of the user's class comes back through customObjects", () => {

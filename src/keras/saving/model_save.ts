@@ -9,9 +9,9 @@
  *    (loss, metrics, loss_weights, weighted_metrics, optimizer_config);
  *  - `variables/variables.index` and `.data-00000-of-00001`: the object-based checkpoint of the model (its
  *    weights and, with includeOptimizer, the optimizer's iterations, hyperparameters and slots).
- * The directory is written beside its destination and renamed into place, so a crash leaves the old model.
- * `saved_model.pb` (the traced graphs of a real SavedModel) is not written: TensorFlow's own loader needs it,
- * tsflow's needs only the two above.
+ * plus `saved_model.pb`, written by tf.saved_model.save (the model's forward pass as serving_default), so that
+ * the directory is also a SavedModel. It is written beside its destination and renamed into place, so a
+ * crash leaves the old model.
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
@@ -21,6 +21,7 @@ import { defineFunction, K, kind, optional, param, signature, withDefault } from
 import { VersionDefSchema } from "../../proto/tensorflow/core/framework/versions_pb.js";
 import { SavedMetadataSchema, SavedObjectSchema } from "../../proto/tensorflow/python/keras/protobuf/saved_metadata_pb.js";
 import { readObjectGraphCheckpoint, writeObjectGraphCheckpoint } from "../../saving/checkpoint.js";
+import { save as savedModelSave } from "../../saving/saved_model/save.js";
 import { breadthFirst } from "../../saving/object_graph.js";
 import { trackableChildren } from "../../saving/trackable.js";
 import { InputLayer } from "../engine/input_layer.js";
@@ -170,10 +171,14 @@ export function save(model: Model, filepath: string, options: SaveOptions): void
   const dest = path.resolve(filepath);
   const tmp = `${dest}.tmp-${process.pid}`;
   fs.rmSync(tmp, { recursive: true, force: true });
-  fs.mkdirSync(path.join(tmp, "variables"), { recursive: true });
-  fs.mkdirSync(path.join(tmp, "assets"), { recursive: true });
   try {
-    writeObjectGraphCheckpoint(root, path.join(tmp, VARIABLES));
+    // A real SavedModel (saved_model.pb with the forward pass as serving_default, variables/, assets/), to which
+    // Keras's metadata is added; a model that cannot be traced (not built yet) gets the variables alone.
+    if (model.built && model.isGraphNetwork) savedModelSave(root, tmp);
+    else {
+      fs.mkdirSync(path.join(tmp, "variables"), { recursive: true });
+      writeObjectGraphCheckpoint(root, path.join(tmp, VARIABLES));
+    }
     const metaPath = path.join(tmp, METADATA_FILE);
     fs.writeFileSync(metaPath, meta);
     const fd = fs.openSync(metaPath, "r");
