@@ -36,6 +36,7 @@ import { gradients } from "./graph/gradients.js";
 import { notImplemented } from "./core/unimplemented.js";
 import { condV1, whileLoopV1 } from "./ops/control_flow.js";
 import { compatV1Data } from "./data/compat_v1.js";
+import { compatV1Summary, summary, summaryMessage } from "./summary/index.js";
 import { compatV1SavedModel, savedModel } from "./saving/saved_model/index.js";
 
 // ---- the process's state (declared here: the modules' own functions stay undecorated for internal callers)
@@ -381,6 +382,8 @@ export const compat = {
     cond: condV1,
     whileLoop: whileLoopV1,
     data: compatV1Data,
+    summary: compatV1Summary,
+    Summary: summaryMessage,
     graphUtil,
     importGraphDef,
     savedModel: compatV1SavedModel,
@@ -390,7 +393,7 @@ export const compat = {
 export { savedModel };
 
 /** tf.summary: TensorBoard event files (writing and reading). */
-export { summary } from "./summary/index.js";
+export { summary };
 export * as keras from "./keras/index.js";
 /** tf.data: input pipelines. */
 export * as data from "./data/index.js";

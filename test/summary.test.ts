@@ -8,9 +8,11 @@ import { appendFileSync, chmodSync, mkdtempSync, readdirSync, readFileSync, rmSy
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, it } from "node:test";
-import { fromBinary } from "@bufbuild/protobuf";
+import { spawnSync } from "node:child_process";
+import { fromBinary, toBinary } from "@bufbuild/protobuf";
 import { decode as decodePng } from "fast-png";
-import type { Summary, Summary_Value } from "../src/proto/tensorflow/core/framework/summary_pb.js";
+import { GraphDefSchema } from "../src/proto/tensorflow/core/framework/graph_pb.js";
+import { type Summary, SummarySchema, type Summary_Value } from "../src/proto/tensorflow/core/framework/summary_pb.js";
 import { type Event, EventSchema } from "../src/proto/tensorflow/core/util/event_pb.js";
 import * as tf from "../src/index.js";
 import { EventFileLoader } from "../src/summary/index.js";
@@ -290,5 +292,60 @@ describe("tf.summary.summaryIterator", () => {
       records(golden).map((r) => new TextDecoder().decode(r)),
       ["The Quick Brown Fox"],
     );
+  });
+});
+
+describe("tf.compat.v1.summary.FileWriter", () => {
+  it("writes the graph, summaries (bytes or messages; a tag's metadata only once), session logs; reopen starts a new file", () => {
+    const dir = tmp();
+    const g = new tf.Graph();
+    g.asDefault(() => {
+      tf.nameScope("model", () => {
+        const x = tf.compat.v1.placeholder("float32", [null, 3], "x");
+        tf.matmul(x, tf.constant([[1], [2], [3]], { dtype: "float32" }), { name: "y" });
+      });
+    });
+    const fw = new tf.compat.v1.summary.FileWriter(dir, g);
+    const withMeta = tf.compat.v1.Summary({
+      value: [{ tag: "error", simpleValue: 0.5, metadata: { pluginData: { pluginName: "scalars" } } }],
+    });
+    fw.addSummary(toBinary(SummarySchema, withMeta), 1);
+    fw.addSummary(Buffer.from(toBinary(SummarySchema, withMeta)).toString("latin1"), 2);
+    fw.addSummary(tf.compat.v1.Summary({ value: [{ tag: "other", simpleValue: 3 }] }), 3);
+    fw.addSessionLog({ status: 1 }, 4);
+    fw.flush();
+    const ev = readEvents(dir);
+    assert.equal(ev[0].what.value, "brain.Event:2");
+    assert.equal(ev[1].what.case, "graphDef");
+    const gd = fromBinary(GraphDefSchema, ev[1].what.value as Uint8Array);
+    const y = gd.node.find((n) => n.name === "model/y");
+    assert.equal(y?.op, "MatMul");
+    assert.deepEqual(y?.input, ["model/x", gd.node.find((n) => n.op === "Const")?.name]);
+    const v1 = firstValue(ev[2]);
+    assert.equal(v1.tag, "error");
+    assert.equal(v1.value.case, "simpleValue");
+    assert.equal(v1.value.value, 0.5);
+    assert.equal(v1.metadata?.pluginData?.pluginName, "scalars");
+    assert.equal(firstValue(ev[3]).metadata, undefined, "metadata written with the first value of a tag only");
+    assert.equal(ev[3].step, 2n);
+    assert.equal(firstValue(ev[4]).tag, "other");
+    assert.equal(ev[5].what.case, "sessionLog");
+    fw.close();
+    assert.throws(() => fw.addSummary(withMeta, 5), /closed/);
+    fw.reopen();
+    fw.addSummary(withMeta, 5);
+    fw.close();
+    assert.equal(eventFiles(dir).length, 2, "reopen() continues in a new event file");
+  });
+
+  it("scripts/tensorboard_logdir.ts writes the logdir scripts/tensorboard_check.py checks", () => {
+    const dir = tmp();
+    const r = spawnSync(process.execPath, ["--import", "tsx", join(import.meta.dirname, "..", "scripts", "tensorboard_logdir.ts"), dir], { encoding: "utf8" });
+    assert.equal(r.status, 0, r.stderr);
+    const tf2 = readEvents(join(dir, "tf2"));
+    assert.equal(tf2.filter((e) => e.what.case === "summary" && firstValue(e).tag === "loss").length, 100);
+    const tf1 = readEvents(join(dir, "tf1"));
+    assert.equal(tf1[1].what.case, "graphDef");
+    assert.equal(tf1.filter((e) => e.what.case === "summary").length, 10);
   });
 });
