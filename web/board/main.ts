@@ -131,7 +131,11 @@ async function graphTab(): Promise<void> {
   }
   if (!withGraph.some((r) => r.name === state.graphRun)) state.graphRun = withGraph[0].name;
   if (state.shownGraph === state.graphRun && main.querySelector(".graph-wrap")) return;
-  const pick = el("select", { id: "graph-run" }, ...withGraph.map((r) => el("option", r.name === state.graphRun ? { value: r.name, selected: "" } : { value: r.name }, r.name)));
+  const pick = el(
+    "select",
+    { id: "graph-run" },
+    ...withGraph.map((r) => el("option", r.name === state.graphRun ? { value: r.name, selected: "" } : { value: r.name }, r.name)),
+  );
   pick.addEventListener("change", () => {
     state.graphRun = pick.value;
     void show(true);
