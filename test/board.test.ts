@@ -12,6 +12,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
 import { PAGE_DIR, startBoard } from "../src/board/server.js";
+import * as tf from "../src/index.js";
 import {
   appendEvents,
   graphEvent,
@@ -310,6 +311,39 @@ test("board: a real TensorFlow 1 event file (Lingvo's, test/fixtures/tf/tfevents
     assert.deepEqual([bleu.step.at(-1), bleu.value.at(-1)], [185200, 0.2852171063423157]);
     const best = bleu.value.indexOf(Math.max(...bleu.value));
     assert.deepEqual([bleu.step[best], bleu.value[best]], [102600, 0.2882329523563385]);
+  } finally {
+    await board.close();
+  }
+});
+
+test("board: a logdir written by tf.summary (TensorFlow 2 API) shows its scalars, histograms, images and text", async () => {
+  const dir = join(tmp, "tf2");
+  const writer = tf.summary.createFileWriter(join(dir, "train"));
+  writer.asDefault(() => {
+    for (let s = 0; s < 5; s++) tf.summary.scalar("loss", 1 / (s + 1), { step: s });
+    tf.summary.histogram("weights", tf.constant([1, 2, 2, 3, 3, 3]), { step: 4, buckets: 3 });
+    tf.summary.image("digit", tf.zeros([1, 4, 5, 1], "uint8"), { step: 4 });
+    tf.summary.text("note", tf.constant("hello"), { step: 4 });
+  });
+  writer.close();
+  const board = await startBoard({ logdir: dir, port: 0 });
+  try {
+    await board.reload();
+    const runs = await json(board.url, "/data/runs");
+    assert.deepEqual(runs.runs, [{ name: "train", scalars: ["loss"], histograms: ["weights"], images: ["digit"], text: ["note"], graph: false }]);
+    const loss = await json(board.url, "/data/scalars?run=train&tag=loss");
+    assert.deepEqual(loss.step, [0, 1, 2, 3, 4]);
+    assert.deepEqual(loss.value, [1, 0.5, 1 / 3, 0.25, 0.2].map(Math.fround));
+    const h = await json(board.url, "/data/histograms?run=train&tag=weights");
+    assert.equal(h[0].step, 4);
+    assert.deepEqual(
+      h[0].buckets.map((b: number[]) => b[2]),
+      [1, 2, 3],
+    );
+    const im = await json(board.url, "/data/images?run=train&tag=digit");
+    assert.deepEqual([im[0].width, im[0].height, im[0].count], [5, 4, 1]);
+    assert.equal((await get(board.url, "/data/image?run=train&tag=digit&index=0&sample=0")).type, "image/png");
+    assert.deepEqual((await json(board.url, "/data/text?run=train&tag=note"))[0].texts, ["hello"]);
   } finally {
     await board.close();
   }

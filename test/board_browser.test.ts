@@ -35,7 +35,7 @@ test("board page in Chromium: scalars drawn as written, live refresh, images, gr
     });
     await page.goto(`${board.url}?refresh=500`);
     await page.waitForSelector('.card.chart[data-tag="loss"] canvas');
-    await page.waitForFunction(() => document.querySelectorAll(".card.chart canvas").length === 2);
+    await page.waitForFunction('document.querySelectorAll(".card.chart canvas").length === 2');
 
     // The charts hold the values written (float32, as simple_value stores them), for both runs.
     type Dump = Record<string, Record<string, { step: number[]; value: number[] }>>;
@@ -55,9 +55,7 @@ test("board page in Chromium: scalars drawn as written, live refresh, images, gr
     // Live refresh: a new point written while the page is open appears without a reload.
     const file = join(dir, "train", "events.out.tfevents.1700000000.test.1.0.v2");
     appendEvents(file, [summaryEvent(steps, [scalarValue("loss", 0.01)])]);
-    await page.waitForFunction((n) => (window as unknown as { __board: { scalars(): Dump } }).__board.scalars().loss.train.step.length === n, steps + 1, {
-      timeout: 10_000,
-    });
+    await page.waitForFunction(`window.__board.scalars().loss.train.step.length === ${steps + 1}`, undefined, { timeout: 10_000 });
 
     // Smoothing slider and log axis redraw without errors.
     await page.fill("#smoothing", "0.9");
@@ -74,13 +72,12 @@ test("board page in Chromium: scalars drawn as written, live refresh, images, gr
     await page.click('[data-tab="images"]');
     const card = page.locator('.card[data-run="train"][data-tag="digits"]');
     await card.locator("img").waitFor();
-    assert.match(await card.locator(".row .sub").textContent(), /step 180/);
+    assert.match((await card.locator(".row .sub").textContent()) ?? "", /step 180/);
     await card.locator("input[type=range]").fill("0");
-    assert.match(await card.locator(".row .sub").textContent(), /step 0 /);
-    await page.waitForFunction(() => {
-      const img = document.querySelector('.card[data-run="train"] img') as HTMLImageElement | null;
-      return img?.complete && img.naturalWidth === 28;
-    });
+    assert.match((await card.locator(".row .sub").textContent()) ?? "", /step 0 /);
+    await page.waitForFunction(
+      `(() => { const img = document.querySelector('.card[data-run="train"] img'); return img !== null && img.complete && img.naturalWidth === 28; })()`,
+    );
 
     // Graph: layer1 starts collapsed; a click expands it and its MatMul is selectable.
     await page.click('[data-tab="graph"]');
@@ -90,8 +87,8 @@ test("board page in Chromium: scalars drawn as written, live refresh, images, gr
     await page.waitForSelector('[data-node="layer1/MatMul"]');
     await page.waitForSelector('[data-frame="layer1"]');
     await page.click('[data-node="layer1/MatMul"]');
-    assert.equal(await page.locator(".graph-details .node-name").textContent(), "layer1/MatMul");
-    assert.match(await page.locator(".graph-details").textContent(), /MatMul[\s\S]*x[\s\S]*layer1\/W\/read[\s\S]*transpose_a/);
+    assert.equal((await page.locator(".graph-details .node-name").textContent()) ?? "", "layer1/MatMul");
+    assert.match((await page.locator(".graph-details").textContent()) ?? "", /MatMul[\s\S]*x[\s\S]*layer1\/W\/read[\s\S]*transpose_a/);
     // The frame's title collapses it again.
     await page.click('[data-frame="layer1"] text');
     await page.waitForSelector('[data-scope="layer1"]');
