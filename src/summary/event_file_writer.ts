@@ -2,7 +2,7 @@
  * The event file writer behind tf.summary.createFileWriter and tf.compat.v1.summary.FileWriter: one file
  * `events.out.tfevents.<secs>.<host>.<pid>.<n>.v2` per writer (as TensorFlow 2 names them), whose first
  * record is Event{file_version: "brain.Event:2"}. Events are framed into an in-memory queue; the queue is
- * written to the file (one write for all of it) and fsynced when it holds `maxQueue` events, every
+ * written to the file (one write for all of it) when it holds `maxQueue` events, and written and fsynced every
  * `flushMillis` (an unref'd timer, so it never keeps the process alive), at flush(), at close() and when the
  * process exits. So a training step pays for a protobuf encoding and a CRC, never for a system call, and
  * every event queued before flush() returned is on disk.
@@ -113,11 +113,12 @@ export class EventFileWriter {
     const framed = frameRecord(payload);
     this.queue.push(framed);
     this.queuedBytes += framed.length;
-    if (this.queue.length >= this.maxQueue) this.flush();
+    // A full queue goes to the OS in one write; the fsync is kept for flush()/close()/the timer.
+    if (this.queue.length >= this.maxQueue) this.flush(false);
   }
 
-  /** Writes every queued event in one write and fsyncs the file. */
-  flush(): void {
+  /** Writes every queued event in one write and (unless `sync` is false) fsyncs the file. */
+  flush(sync = true): void {
     if (this.fd === null) return;
     if (this.queue.length > 0) {
       const all = new Uint8Array(this.queuedBytes);
@@ -135,6 +136,7 @@ export class EventFileWriter {
         throw ioError(e, `cannot write the event file ${this.path_}`);
       }
     }
+    if (!sync) return;
     try {
       fsyncSync(this.fd);
     } catch (e) {
