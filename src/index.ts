@@ -20,7 +20,8 @@ import * as va from "./variables/assign.js";
 import * as init from "./variables/initializers.js";
 import * as scope from "./variables/scope.js";
 import * as trainNs from "./saving/train_namespace.js";
-import { importGraphDef, parseGraphDef } from "./graph/graph_util.js";
+import { extractSubGraph, importGraphDef, parseGraphDef, removeTrainingNodes } from "./graph/graph_util.js";
+import { convertVariablesToConstants } from "./saving/freeze.js";
 import { cast } from "./ops/cast.js";
 import { matmul } from "./ops/matmul.js";
 import { checkNumerics } from "./ops/debug.js";
@@ -332,7 +333,7 @@ export * as train from "./saving/train_namespace.js";
 export { cond, whileLoop } from "./ops/control_flow.js";
 
 /** tf.graph_util: GraphDefs imported into the default graph, parsed, frozen. */
-export const graphUtil = { importGraphDef, parseGraphDef };
+export const graphUtil = { importGraphDef, parseGraphDef, convertVariablesToConstants, extractSubGraph, removeTrainingNodes };
 /** tf.import_graph_def (TensorFlow 1's top-level name). */
 export { importGraphDef };
 

@@ -64,8 +64,10 @@ test("Saver.save with globalStep, maxToKeep deletes old checkpoints after the ch
       "checkpoint",
       "model.ckpt-20.data-00000-of-00001",
       "model.ckpt-20.index",
+      "model.ckpt-20.meta",
       "model.ckpt-30.data-00000-of-00001",
       "model.ckpt-30.index",
+      "model.ckpt-30.meta",
     ]);
     assert.deepEqual(saver.lastCheckpoints, [paths[2], paths[3]]);
     const st = tf.train.getCheckpointState(dir);

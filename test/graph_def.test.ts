@@ -223,3 +223,48 @@ test("bad GraphDefs: an op tsflow lacks names the op and the node; missing input
     assert.deepEqual(Array.from(sess.run(r, { "ok/a:0": [-1, 2] }).dataSync() as Float32Array), [0, 2]);
   });
 });
+
+test("TensorFlow 2 resource variables (VarHandleOp, AssignVariableOp, ReadVariableOp) import as reference variables, and freeze", () => {
+  const f = (v: number) => ({ value: { case: "type", value: v } });
+  const gd = create(GraphDefSchema, {
+    node: [
+      {
+        name: "v",
+        op: "VarHandleOp",
+        attr: {
+          dtype: f(1),
+          shape: { value: { case: "shape", value: { dim: [{ size: 2n }] } } },
+          shared_name: { value: { case: "s", value: new TextEncoder().encode("v") } },
+          allowed_devices: { value: { case: "list", value: {} } },
+        },
+      },
+      {
+        name: "init",
+        op: "Const",
+        attr: { dtype: f(1), value: { value: { case: "tensor", value: { dtype: 1, tensorShape: { dim: [{ size: 2n }] }, floatVal: [1, 2] } } } },
+      },
+      { name: "assign", op: "AssignVariableOp", input: ["v", "init"], attr: { dtype: f(1) } },
+      { name: "read", op: "ReadVariableOp", input: ["v"], attr: { dtype: f(1) } },
+      { name: "out", op: "Mul", input: ["read", "read"], attr: { T: f(1) } },
+    ] as never,
+  });
+  const g = new tf.Graph();
+  g.asDefault(() => {
+    tf.importGraphDef(gd, { name: "" });
+    assert.equal(g.getOperationByName("v").type, "VariableV2");
+    assert.equal(g.getOperationByName("read").type, "Identity");
+    using sess = new tf.Session();
+    sess.run("assign");
+    assert.deepEqual(Array.from((sess.run("out:0") as tf.Tensor).dataSync() as Float32Array), [1, 4]);
+    const frozen = tf.graphUtil.convertVariablesToConstants(sess, gd, ["out"]);
+    assert.deepEqual(
+      frozen.node.map((n) => `${n.name}:${n.op}`),
+      ["v:Const", "read:Identity", "out:Mul"],
+    );
+    new tf.Graph().asDefault(() => {
+      const [out] = tf.importGraphDef(frozen, { returnElements: ["out:0"] }) as [tf.SymbolicTensor];
+      using s2 = new tf.Session();
+      assert.deepEqual(Array.from(s2.run(out).dataSync() as Float32Array), [1, 4]);
+    });
+  });
+});

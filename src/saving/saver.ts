@@ -11,7 +11,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import type { DType, Values } from "../core/dtype.js";
-import { InvalidArgumentError, NotFoundError, UnimplementedError } from "../core/errors.js";
+import { InvalidArgumentError, NotFoundError } from "../core/errors.js";
 import { isFullyDefined, shapeStr } from "../core/shape.js";
 import { ArgsOf, declare, K, kind, optional, parseArgs, signature, withDefault } from "../core/signature.js";
 import { executingEagerly } from "../core/context.js";
@@ -26,6 +26,7 @@ import { BundleReader, BundleWriter, type BundleValues } from "../io/tensor_bund
 import type { Session } from "../runtime/session.js";
 import { Variable } from "../variables/variable.js";
 import { checkpointExists, updateCheckpointState } from "./checkpoint_state.js";
+import { exportMetaGraph } from "./meta_graph.js";
 
 type VarList = readonly Variable[] | { readonly [key: string]: Variable };
 
@@ -57,7 +58,7 @@ const saveSignature = signature("compat.v1.train.Saver.save", "Saves the variabl
   optional("globalStep", kind<number | Variable | SymbolicTensor>("number | Variable | Tensor"), "Appended to the prefix as -<step>."),
   withDefault("latestFilename", K.string, "checkpoint", "The name of the checkpoint state file."),
   withDefault("metaGraphSuffix", K.string, "meta", "The suffix of the meta graph file."),
-  withDefault("writeMetaGraph", K.boolean, false, "Write <prefix>.meta (not implemented yet: tsflow does not export MetaGraphDefs yet)."),
+  withDefault("writeMetaGraph", K.boolean, true, "Write <prefix>.meta, the MetaGraphDef of the variables' graph (tf.train.exportMetaGraph), in graph mode."),
   withDefault("writeState", K.boolean, true, "Update the checkpoint state file."),
 ]);
 
@@ -134,8 +135,7 @@ export class Saver {
   }
 
   save(...args: ArgsOf<typeof saveSignature>): string {
-    const [sess, savePathArg, globalStep, latestFilename, , writeMetaGraph, writeState] = parseArgs(saveSignature, args);
-    if (writeMetaGraph) throw new UnimplementedError("Saver.save: writeMetaGraph (the <prefix>.meta MetaGraphDef) is not implemented yet in tsflow");
+    const [sess, savePathArg, globalStep, latestFilename, metaGraphSuffix, writeMetaGraph, writeState] = parseArgs(saveSignature, args);
     if (savePathArg === undefined || savePathArg === "") throw new InvalidArgumentError("Saver.save: savePath is required");
     let prefix = path.resolve(savePathArg);
     if (globalStep !== undefined) {
@@ -157,6 +157,11 @@ export class Saver {
     } catch (e) {
       writer.abort();
       throw e;
+    }
+    // TensorFlow 1's Saver writes the meta graph beside the data, before the checkpoint file names them.
+    if (writeMetaGraph && !executingEagerly()) {
+      const graph = this.#vars.find(([, v]) => v.graph !== null)?.[1].graph ?? getDefaultGraph();
+      exportMetaGraph(`${prefix}.${metaGraphSuffix}`, { graph });
     }
     if (writeState) {
       const now = Date.now() / 1000;

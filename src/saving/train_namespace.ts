@@ -18,3 +18,4 @@ export {
 } from "./train_api.js";
 export { Checkpoint, CheckpointLoadStatus, InitializationOnlyStatus } from "./checkpoint.js";
 export { CheckpointManager } from "./checkpoint_manager.js";
+export { exportMetaGraph, importMetaGraph, writeGraph } from "./meta_graph.js";

@@ -1,7 +1,9 @@
 import { getSetting } from "../core/settings.js";
 import { inspect } from "node:util";
 import { checkDType, DType } from "../core/dtype.js";
-import { InvalidArgumentError, UnimplementedError } from "../core/errors.js";
+import { InvalidArgumentError, NotFoundError, UnimplementedError } from "../core/errors.js";
+import { create } from "@bufbuild/protobuf";
+import { type VariableDef, VariableDefSchema } from "../proto/tensorflow/core/framework/variable_pb.js";
 import { ArgsOf, declare, K, kind, optional, param, parseArgs, signature, withDefault } from "../core/signature.js";
 import { isFullyDefined, sameShape, Shape, shapesCompatible, shapeStr } from "../core/shape.js";
 import { formatValues, HostValue, inferDType, inferShape } from "../core/values.js";
@@ -63,6 +65,9 @@ const assignSubSignature = signature("Variable.assign_sub", "Subtracts from the 
 /** Positions of the declared parameters that are not implemented. */
 const UNIMPLEMENTED_PARAMS = [3, 5, 7, 8, 9, 10];
 
+/** Set by Variable.fromProto while it runs the constructor: the graph nodes the new Variable stands for. */
+let fromProtoState: { state: GraphState; trainable: boolean } | null = null;
+
 interface GraphState {
   graph: Graph;
   op: Operation;
@@ -90,6 +95,17 @@ export class Variable {
   readonly #graph: GraphState | null = null;
 
   constructor(...args: ArgsOf<typeof variableSignature>) {
+    if (fromProtoState !== null) {
+      const { state, trainable } = fromProtoState;
+      fromProtoState = null;
+      this.tapeId = ctx.nextTensorId++;
+      this.trainable = trainable;
+      this.#graph = state;
+      this.dtype = state.ref.dtype;
+      this.#shape = state.ref.shape;
+      this.name = state.ref.name;
+      return;
+    }
     const parsed = parseArgs(variableSignature, args);
     for (const i of UNIMPLEMENTED_PARAMS) {
       if (parsed[i] != null) throw new UnimplementedError(`tf.Variable: ${variableSignature.params[i].name} is not implemented yet in tsflow`);
@@ -371,6 +387,61 @@ export class Variable {
     current.dispose();
     return this;
   }
+  /**
+   * tf.Variable.from_proto: the Variable standing for the nodes a VariableDef names in the default graph
+   * (an imported meta graph's), each name prefixed by `importScope`. Joins no collection: the caller does.
+   */
+  static fromProto(variableDef: VariableDef, importScope?: string): Variable {
+    const g = getDefaultGraph();
+    const scoped = (name: string) => (importScope ? `${importScope}/${name}` : name);
+    const tensor = (name: string, what: string): SymbolicTensor => {
+      try {
+        return g.getTensorByName(scoped(name.includes(":") ? name : `${name}:0`));
+      } catch (e) {
+        throw new NotFoundError(
+          `Variable.fromProto: the ${what} '${scoped(name)}' of variable ${variableDef.variableName} is not in the graph (${(e as Error).message})`,
+        );
+      }
+    };
+    const ref = tensor(variableDef.variableName, "variable tensor");
+    if (ref.op.type !== "VariableV2") {
+      throw new InvalidArgumentError(`Variable.fromProto: ${ref.name} is a ${ref.op.type}, not a variable (VariableV2) node`);
+    }
+    let initializer: Operation;
+    try {
+      initializer = g.getOperationByName(scoped(variableDef.initializerName));
+    } catch {
+      throw new NotFoundError(`Variable.fromProto: the initializer '${scoped(variableDef.initializerName)}' of variable ${ref.name} is not in the graph`);
+    }
+    const snapshot = variableDef.snapshotName ? tensor(variableDef.snapshotName, "snapshot") : ref;
+    const initialValue = variableDef.initialValueName ? tensor(variableDef.initialValueName, "initial value") : (initializer.inputs[1] ?? snapshot);
+    fromProtoState = { state: { graph: g, op: ref.op, ref, snapshot, initializer, initialValue }, trainable: variableDef.trainable };
+    try {
+      return new Variable(0);
+    } finally {
+      fromProtoState = null;
+    }
+  }
+
+  /** Variable.to_proto: the VariableDef naming this graph variable's nodes (names relative to `exportScope`). */
+  toProto(exportScope?: string): VariableDef {
+    const s = this.#graph;
+    if (!s) throw new InvalidArgumentError(`Variable ${this.name} was created eagerly: it has no graph nodes for a VariableDef`);
+    const strip = (name: string) => {
+      if (!exportScope) return name;
+      const prefix = exportScope.endsWith("/") ? exportScope : `${exportScope}/`;
+      return name.startsWith(prefix) ? name.slice(prefix.length) : name;
+    };
+    return create(VariableDefSchema, {
+      variableName: strip(s.ref.name),
+      initialValueName: strip(s.initialValue.name),
+      initializerName: strip(s.initializer.name),
+      snapshotName: strip(s.snapshot.name),
+      isResource: false,
+      trainable: this.trainable,
+    });
+  }
+
   /**
    * Runs a training op (ApplyGradientDescent, ...) eagerly on `vars` (its ref inputs, in order) and the
    * other `inputs`, installing the new values it returns. Not recorded on tapes.
