@@ -55,8 +55,16 @@ export function allocValues(d: DType, size: number): Values {
     const v = recycler(d, size);
     if (v !== null) return v;
   }
+  if (d === "float16" || d === "bfloat16") throw new UnimplementedError(`dtype ${d} is not supported by the CPU backend yet`);
+  return zeroValues(d, size);
+}
+
+/** New zero-filled host values (never recycled); float16 and bfloat16 are held as float32 on the host. */
+export function zeroValues(d: DType, size: number): Values {
   switch (d) {
     case "float32":
+    case "float16":
+    case "bfloat16":
       return new Float32Array(size);
     case "float64":
       return new Float64Array(size);
@@ -69,9 +77,6 @@ export function allocValues(d: DType, size: number): Values {
       return new Uint8Array(size);
     case "string":
       return new Array<string>(size).fill("");
-    case "float16":
-    case "bfloat16":
-      throw new UnimplementedError(`dtype ${d} is not supported by the CPU backend yet`);
   }
 }
 

@@ -13,7 +13,7 @@
  * Float32Array on read and rounded to the nearest (even) 16-bit pattern on write.
  */
 import { create } from "@bufbuild/protobuf";
-import { bytesPerElement, type DType, type Values } from "../core/dtype.js";
+import { bytesPerElement, type DType, type Values, zeroValues } from "../core/dtype.js";
 import { InvalidArgumentError } from "../core/errors.js";
 import type { Shape } from "../core/shape.js";
 import { type TensorProto, TensorProtoSchema } from "../proto/tensorflow/core/framework/tensor_pb.js";
@@ -144,29 +144,9 @@ function typedField(p: TensorProto, dtype: DType): Field {
   }
 }
 
-function newValues(dtype: DType, size: number): Values {
-  switch (dtype) {
-    case "float32":
-    case "float16":
-    case "bfloat16":
-      return new Float32Array(size);
-    case "float64":
-      return new Float64Array(size);
-    case "int32":
-      return new Int32Array(size);
-    case "int64":
-      return new BigInt64Array(size);
-    case "uint8":
-    case "bool":
-      return new Uint8Array(size);
-    case "string":
-      return new Array<string>(size).fill("");
-  }
-}
-
 /** The typed field's values, its last value repeated up to `size` (zeros when it is empty). */
 function fromField(dtype: DType, field: Field, size: number): Values {
-  const out = newValues(dtype, size);
+  const out = zeroValues(dtype, size);
   const n = field.length;
   if (n === 0) return out;
   if (dtype === "string") {
