@@ -10,7 +10,7 @@
  */
 import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
-import * as tf from "tsflow";
+import * as tf from "tsflowjs";
 
 export const FORTUNES_DIR = "/usr/share/games/fortunes";
 

@@ -6,7 +6,7 @@
  * epoch is the iterator's OutOfRangeError), then the test accuracy.
  *   node --import tsx examples/lenet5_tf1.ts [--dataset=fashion_mnist|mnist] [--epochs=N] [--batch_size=64]
  */
-import * as tf from "tsflow";
+import * as tf from "tsflowjs";
 
 /** The first `n` rows of `t` (all of it when it has fewer). */
 function firstRows(t: tf.EagerTensor, n: number): tf.Tensor {

@@ -3,7 +3,7 @@
  * applyGradients. Learns W = 0.8 and b = 0.7.
  *   node --import tsx examples/linear_regression_eager.ts
  */
-import * as tf from "tsflow";
+import * as tf from "tsflowjs";
 
 export function run(steps = 1000, log = true): { W: number; b: number; loss: number } {
   tf.random.setSeed(7);

@@ -4,7 +4,7 @@
  * fed through sess.run's feedDict. Learns W = 0.8 and b = 0.7.
  *   node --import tsx examples/linear_regression_graph.ts [--max_step=1000]
  */
-import * as tf from "tsflow";
+import * as tf from "tsflowjs";
 
 export function run(steps = 1000, log = true): { W: number; b: number; loss: number } {
   const g = new tf.Graph();

@@ -4,7 +4,7 @@
  * Both must agree; then gradient descent with the hand-written gradients learns the two classes.
  *   node --import tsx examples/logistic_regression.ts
  */
-import * as tf from "tsflow";
+import * as tf from "tsflowjs";
 
 /** A generated two-class problem: X is (features, m) column-per-sample as in the seed, Y is (1, m). */
 export function makeData(m = 200, features = 2, seed = 3): { X: Float64Array; Y: Float64Array; features: number; m: number } {

@@ -6,7 +6,7 @@
  * far below that. tf.keras: LSTM then Dense(1), mean squared error, Adam.
  *   node --import tsx examples/lstm_adding_problem.ts [--length=50] [--epochs=N] [--units=64]
  */
-import * as tf from "tsflow";
+import * as tf from "tsflowjs";
 
 /** `n` sequences of the adding problem: inputs [n, length, 2] and targets [n, 1]. */
 export function addingProblem(n: number, length: number, random: () => number): { x: tf.Tensor; y: tf.Tensor } {

@@ -4,7 +4,7 @@
  * after each epoch under checkpoints/<model>-<dataset>/ and, run again, resumes from the latest one.
  *   npm start -- [--model=softmax|mlp|lenet5] [--dataset=fashion_mnist|mnist] [--epochs=N] [--batch_size=64] [--fresh]
  */
-import * as tf from "tsflow";
+import * as tf from "tsflowjs";
 import { runFromCommandLine } from "./mnist_keras.js";
 
 const gpus = tf.config.listPhysicalDevices("GPU");

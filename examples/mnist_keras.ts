@@ -15,7 +15,7 @@
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
-import * as tf from "tsflow";
+import * as tf from "tsflowjs";
 
 /** The first `n` rows of `t` (all of it when it has fewer). */
 function firstRows(t: tf.EagerTensor, n: number): tf.Tensor {

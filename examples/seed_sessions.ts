@@ -3,7 +3,7 @@
  * fetching [pow_op, useless] runs only what those two need.
  *   node --import tsx examples/seed_sessions.ts
  */
-import * as tf from "tsflow";
+import * as tf from "tsflowjs";
 
 export function run(): { sum: number; z: number; notUseless: number; printed: string } {
   tf.compat.v1.disableEagerExecution();

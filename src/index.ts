@@ -1,5 +1,5 @@
 /**
- * tsflow: TensorFlow for TypeScript. `import * as tf from "tsflow"`; names follow docs/API.md's rules.
+ * tsflow: TensorFlow for TypeScript. `import * as tf from "tsflowjs"`; names follow docs/API.md's rules.
  */
 import "./setup.js";
 

@@ -259,7 +259,7 @@ test("board: binds to loopback by default; a port in use is a clear error; a mis
   assert.ok(existsSync(PAGE_DIR));
 });
 
-test("tsflow board (the package's command): prints its address at once; a port in use exits 1 with the reason", async () => {
+test("tsflowjs board (the package's command): prints its address at once; a port in use exits 1 with the reason", async () => {
   const cli = join(import.meta.dirname, "..", "dist", "app", "cli.js");
   if (!existsSync(cli)) execFileSync("npx", ["tsc", "-p", "tsconfig.json"], { cwd: join(import.meta.dirname, "..") });
   const dir = join(tmp, "cli");

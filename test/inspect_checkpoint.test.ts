@@ -1,4 +1,4 @@
-/** `tsflow inspect-checkpoint`, run as a command, prints what TensorFlow's inspect_checkpoint prints. */
+/** `tsflowjs inspect-checkpoint`, run as a command, prints what TensorFlow's inspect_checkpoint prints. */
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";

@@ -1,13 +1,13 @@
 #!/usr/bin/env node
 /**
- * The `tsflow` command (package.json "bin"). Subcommands:
- *   tsflow inspect-checkpoint <prefix|dir> [--tensor NAME] [--all] [--all-tensor-names]
- *   tsflow board --logdir DIR [--port 6006] [--host 127.0.0.1]   (src/board/cli.ts; loaded only when asked for)
+ * The `tsflowjs` command (package.json "bin"). Subcommands:
+ *   tsflowjs inspect-checkpoint <prefix|dir> [--tensor NAME] [--all] [--all-tensor-names]
+ *   tsflowjs board --logdir DIR [--port 6006] [--host 127.0.0.1]   (src/board/cli.ts; loaded only when asked for)
  */
 import { OpError } from "../core/errors.js";
 
-const USAGE = `usage: tsflow inspect-checkpoint <checkpoint prefix or directory> [--tensor NAME] [--all] [--all-tensor-names]
-       tsflow board --logdir DIR [--port 6006] [--host 127.0.0.1] [--reload_interval SECONDS]`;
+const USAGE = `usage: tsflowjs inspect-checkpoint <checkpoint prefix or directory> [--tensor NAME] [--all] [--all-tensor-names]
+       tsflowjs board --logdir DIR [--port 6006] [--host 127.0.0.1] [--reload_interval SECONDS]`;
 
 function flagValue(args: string[], names: string[]): string | undefined {
   for (let i = 0; i < args.length; i++) {
@@ -38,7 +38,7 @@ function main(argv: string[]): number | Promise<number | undefined> {
     process.stderr.write(`${USAGE}\n`);
     return 2;
   }
-  // Each subcommand's code is loaded only when it runs, so that `tsflow board` starts fast.
+  // Each subcommand's code is loaded only when it runs, so that `tsflowjs board` starts fast.
   return import("./inspect_checkpoint.js").then(({ inspectCheckpoint }) => {
     try {
       process.stdout.write(

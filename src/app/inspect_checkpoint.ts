@@ -1,8 +1,8 @@
 /**
- * `tsflow inspect-checkpoint`: what TensorFlow's inspect_checkpoint tool prints for a checkpoint.
- *   tsflow inspect-checkpoint <prefix|dir>            one "name (DT_FLOAT) [2,3]" line per tensor
- *   tsflow inspect-checkpoint <prefix> --tensor NAME  "tensor: NAME (float32) [2, 3]" and its values
- *   tsflow inspect-checkpoint <prefix> --all          every tensor that way
+ * `tsflowjs inspect-checkpoint`: what TensorFlow's inspect_checkpoint tool prints for a checkpoint.
+ *   tsflowjs inspect-checkpoint <prefix|dir>            one "name (DT_FLOAT) [2,3]" line per tensor
+ *   tsflowjs inspect-checkpoint <prefix> --tensor NAME  "tensor: NAME (float32) [2, 3]" and its values
+ *   tsflowjs inspect-checkpoint <prefix> --all          every tensor that way
  *   --all-tensor-names                                the "tensor:" lines without values
  * TensorFlow's own flag names (--file_name, --tensor_name, --all_tensors, --all_tensor_names) work too.
  * Every form ends with "# Total number of params: N".

@@ -1,11 +1,11 @@
 /**
- * `tsflow board --logdir DIR [--port 6006] [--host 127.0.0.1] [--reload_interval SECONDS]` (TensorBoard's
+ * `tsflowjs board --logdir DIR [--port 6006] [--host 127.0.0.1] [--reload_interval SECONDS]` (TensorBoard's
  * flag names): starts the board and prints its address. Resolves to an exit code only when it cannot start.
  */
 import { OpError } from "../core/errors.js";
 import { startBoard } from "./server.js";
 
-const USAGE = "usage: tsflow board --logdir DIR [--port 6006] [--host 127.0.0.1] [--reload_interval SECONDS]";
+const USAGE = "usage: tsflowjs board --logdir DIR [--port 6006] [--host 127.0.0.1] [--reload_interval SECONDS]";
 
 function flag(args: string[], name: string): string | undefined {
   for (let i = 0; i < args.length; i++) {

@@ -1,5 +1,5 @@
 /**
- * `tsflow board`: an HTTP server (node:http) serving the board's page (built into dist/board-page by
+ * `tsflowjs board`: an HTTP server (node:http) serving the board's page (built into dist/board-page by
  * `npm run build`) and a JSON API over the logdir:
  *   GET /data/runs                         runs with their tags per dashboard, and the load errors
  *   GET /data/scalars?run&tag[&max]        {step, wall, value} arrays, downsampled to at most max points
