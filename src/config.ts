@@ -5,6 +5,7 @@ import { allSettings, getSetting, SETTING_KEYS, SettingKey, setSetting, SettingV
 import { parseDevice } from "./core/device_spec.js";
 import { resetDevicePlacementCache } from "./backends/placement.js";
 import { functionsRunEagerly, runFunctionsEagerly } from "./function/index.js";
+import { logWarning } from "./core/logging.js";
 
 /**
  * tf.config: the devices this process has and how they are used, as TensorFlow's tf.config. GPUs come from
@@ -283,8 +284,8 @@ function setExperimentalOptionsImpl(options: Readonly<Record<string, boolean | n
       recordedGrapplerOptions.set(key, value);
       if (!grapplerNoticeShown) {
         grapplerNoticeShown = true;
-        process.stderr.write(
-          `tsflow: grappler option ${key} has no effect (tsflow's graph passes are remapping = matmul epilogues, and elementwise fusion through tf.config.optimizer.setJit)\n`,
+        logWarning(
+          `grappler option ${key} has no effect (tsflow's graph passes are remapping = matmul epilogues, and elementwise fusion through tf.config.optimizer.setJit)`,
         );
       }
     } else {

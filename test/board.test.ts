@@ -283,7 +283,7 @@ test("tsflowjs board (the package's command): prints its address at once; a port
     assert.equal(busy.status, 1);
     assert.match(busy.stderr, new RegExp(`UnavailableError: port ${port} on 127.0.0.1 is in use`));
     const noLogdir = spawnSync(process.execPath, [cli, "board"], { encoding: "utf8" });
-    assert.equal(noLogdir.status, 2);
+    assert.equal(noLogdir.status, 1);
     assert.match(noLogdir.stderr, /--logdir is required/);
   } finally {
     child.kill("SIGINT");

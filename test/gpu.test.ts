@@ -40,13 +40,13 @@ function child(code: string, env: Record<string, string>): { status: number | nu
 // ---------------------------------------------------------------- everywhere
 
 describe("cuda: no driver", () => {
-  it("runs on the CPU, says why once, and lists no GPU", () => {
+  it("runs on the CPU, says why once (at INFO level: TSFLOW_LOG_LEVEL=0), and lists no GPU", () => {
     const r = child(
       `const a = tf.add(tf.constant([1, 2, 3]), 1);
        const b = tf.matmul(tf.ones([4, 4]), tf.ones([4, 4]));
        console.log(JSON.stringify({ a: Array.from(a.dataSync()), dev: a.device, b: b.dataSync()[0],
          gpus: tf.config.listPhysicalDevices("GPU").length, all: tf.config.listPhysicalDevices().map((d) => d.deviceType) }));`,
-      { TSFLOW_CUDA_DRIVER: "/nonexistent/libcuda.so.1" },
+      { TSFLOW_CUDA_DRIVER: "/nonexistent/libcuda.so.1", TSFLOW_LOG_LEVEL: "0" },
     );
     assert.equal(r.status, 0, r.stderr);
     const out = JSON.parse(r.stdout);

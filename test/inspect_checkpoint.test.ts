@@ -89,3 +89,22 @@ test("NumPy's array printing: padding, scientific notation, wrapping, summarisin
     "[[[0 1]\n  [2 3]]\n\n [[4 5]\n  [6 7]]]",
   );
 });
+
+test("the command line: --help prints the usage (status 0); an unknown command or flag prints the reason and the usage, status 1, no stack", () => {
+  const help = cli("--help");
+  assert.equal(help.code, 0);
+  assert.match(help.out, /^usage: tsflowjs inspect-checkpoint/);
+  const cases: [string[], RegExp][] = [
+    [["inspect-checkpoint", "--tensr", "b", "x"], /tsflowjs: Unknown option '--tensr'/],
+    [["inspect"], /tsflowjs: unknown command 'inspect'/],
+    [[], /tsflowjs: a command is required/],
+    [["board", "--logdir", "runs", "--prot", "1"], /tsflowjs: Unknown option '--prot'/],
+  ];
+  for (const [args, message] of cases) {
+    const r = cli(...args);
+    assert.equal(r.code, 1, `${args.join(" ")}: ${r.err}`);
+    assert.match(r.err, message);
+    assert.match(r.err, /usage: tsflowjs /);
+    assert.doesNotMatch(r.err, /\n\s+at /, "no stack trace");
+  }
+});

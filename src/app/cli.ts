@@ -3,49 +3,46 @@
  * The `tsflowjs` command (package.json "bin"). Subcommands:
  *   tsflowjs inspect-checkpoint <prefix|dir> [--tensor NAME] [--all] [--all-tensor-names]
  *   tsflowjs board --logdir DIR [--port 6006] [--host 127.0.0.1]   (src/board/cli.ts; loaded only when asked for)
+ * `--help` prints the usage (status 0); an unknown command or flag prints what was wrong and the usage (status 1).
  */
 import { OpError } from "../core/errors.js";
+import { parseCommandLine, usageError } from "../core/command_line.js";
 
 const USAGE = `usage: tsflowjs inspect-checkpoint <checkpoint prefix or directory> [--tensor NAME] [--all] [--all-tensor-names]
-       tsflowjs board --logdir DIR [--port 6006] [--host 127.0.0.1] [--reload_interval SECONDS]`;
+       tsflowjs board --logdir DIR [--port 6006] [--host 127.0.0.1] [--reload_interval SECONDS]
+       tsflowjs --help`;
 
-function flagValue(args: string[], names: string[]): string | undefined {
-  for (let i = 0; i < args.length; i++) {
-    for (const n of names) {
-      if (args[i] === n) return args[i + 1];
-      if (args[i].startsWith(`${n}=`)) return args[i].slice(n.length + 1);
-    }
-  }
-  return undefined;
-}
+const INSPECT_OPTIONS = {
+  tensor: { type: "string" },
+  tensor_name: { type: "string" },
+  file_name: { type: "string" },
+  all: { type: "boolean" },
+  all_tensors: { type: "boolean" },
+  "all-tensor-names": { type: "boolean" },
+  all_tensor_names: { type: "boolean" },
+  help: { type: "boolean", short: "h" },
+} as const;
 
-function hasFlag(args: string[], names: string[]): boolean {
-  return args.some((a) => names.includes(a) || names.some((n) => a === `${n}=true` || a === `${n}=True`));
-}
-
-function main(argv: string[]): number | Promise<number | undefined> {
-  const [command, ...args] = argv;
-  // The board keeps running (its server holds the process open); it answers a code only when it cannot start.
-  if (command === "board") return import("../board/cli.js").then((m) => m.boardCommand(args));
-  if (command !== "inspect-checkpoint") {
-    process.stderr.write(`${USAGE}\n`);
-    return command === undefined || command === "--help" ? 0 : 2;
+function inspectCommand(args: string[]): number | Promise<number> {
+  const parsed = parseCommandLine(args, INSPECT_OPTIONS, USAGE);
+  if (typeof parsed === "number") return parsed;
+  const { values, positionals } = parsed;
+  if (values.help) {
+    process.stdout.write(`${USAGE}\n`);
+    return 0;
   }
-  const valued = ["--tensor", "--tensor_name", "--file_name"];
-  const positional = args.filter((a, i) => !a.startsWith("--") && !valued.includes(args[i - 1]));
-  const fileName = flagValue(args, ["--file_name"]) ?? positional[0];
-  if (fileName === undefined) {
-    process.stderr.write(`${USAGE}\n`);
-    return 2;
-  }
+  const fileName = values.file_name ?? positionals[0];
+  if (fileName === undefined) return usageError("inspect-checkpoint: a checkpoint prefix or directory is required", USAGE);
+  if (positionals.length > (values.file_name === undefined ? 1 : 0))
+    return usageError(`inspect-checkpoint: unexpected argument '${positionals.at(-1)}'`, USAGE);
   // Each subcommand's code is loaded only when it runs, so that `tsflowjs board` starts fast.
   return import("./inspect_checkpoint.js").then(({ inspectCheckpoint }) => {
     try {
       process.stdout.write(
         inspectCheckpoint(fileName, {
-          tensorName: flagValue(args, ["--tensor", "--tensor_name"]),
-          allTensors: hasFlag(args, ["--all", "--all_tensors"]),
-          allTensorNames: hasFlag(args, ["--all-tensor-names", "--all_tensor_names"]),
+          tensorName: values.tensor ?? values.tensor_name,
+          allTensors: Boolean(values.all || values.all_tensors),
+          allTensorNames: Boolean(values["all-tensor-names"] || values.all_tensor_names),
         }),
       );
       return 0;
@@ -55,6 +52,19 @@ function main(argv: string[]): number | Promise<number | undefined> {
       return 1;
     }
   });
+}
+
+function main(argv: string[]): number | Promise<number | undefined> {
+  const [command, ...args] = argv;
+  // The board keeps running (its server holds the process open); it answers a code only when it cannot start.
+  if (command === "board") return import("../board/cli.js").then((m) => m.boardCommand(args));
+  if (command === "inspect-checkpoint") return inspectCommand(args);
+  if (command === "--help" || command === "-h" || command === "help") {
+    process.stdout.write(`${USAGE}\n`);
+    return 0;
+  }
+  if (command === undefined) return usageError("a command is required", USAGE);
+  return usageError(`unknown command '${command}'`, USAGE);
 }
 
 const result = main(process.argv.slice(2));

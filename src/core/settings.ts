@@ -43,17 +43,18 @@ const boolean: Parser<boolean> = {
   show: (v) => (v ? "on" : "off"),
 };
 
-/** A whole number of at least `min`. */
-function integer(min: number): Parser<number> {
+/** A whole number of at least `min` (and at most `max`). */
+function integer(min: number, max = Number.POSITIVE_INFINITY): Parser<number> {
+  const inRange = (n: number) => n >= min && n <= max;
   const p: Parser<number> = {
     kind: "integer",
-    accepts: `an integer >= ${min}`,
+    accepts: max === Number.POSITIVE_INFINITY ? `an integer >= ${min}` : `an integer from ${min} to ${max}`,
     fromEnv(raw) {
-      return /^[+-]?\d+$/.test(raw) && Number(raw) >= min ? Number(raw) : undefined;
+      return /^[+-]?\d+$/.test(raw) && inRange(Number(raw)) ? Number(raw) : undefined;
     },
     fromValue(value) {
       if (typeof value === "string") return p.fromEnv(value.trim());
-      return typeof value === "number" && Number.isInteger(value) && value >= min ? value : undefined;
+      return typeof value === "number" && Number.isInteger(value) && inRange(value) ? value : undefined;
     },
     show: String,
   };
@@ -202,6 +203,13 @@ const DEBUG_TOPICS = ["placement", "plan", "kernels", "cuda"] as const;
 export type DebugTopic = (typeof DEBUG_TOPICS)[number];
 
 export const SETTINGS = {
+  logLevel: row({
+    env: "TSFLOW_LOG_LEVEL",
+    parser: integer(0, 3),
+    default: 1,
+    description:
+      'The least severe notice printed on stderr, as TF_CPP_MIN_LOG_LEVEL: 0 all (INFO too, such as "no CUDA GPU"), 1 WARNING and ERROR, 2 ERROR only, 3 none (core/logging.ts).',
+  }),
   debug: row({
     env: "TSFLOW_DEBUG",
     parser: list(DEBUG_TOPICS, ","),
@@ -366,7 +374,12 @@ const loadedPhases = new Set<LoadPhase>();
 /** The TSFLOW_DEBUG topics as booleans, kept in step with the `debug` setting (read on hot paths). */
 const debugFlags: Record<DebugTopic, boolean> = { placement: false, plan: false, kernels: false, cuda: false };
 
-function notice(text: string): void {
+/**
+ * A WARNING about a setting's value. The logLevel check is core/logging.ts's, written out here because that
+ * module reads this table; a bad TSFLOW_LOG_LEVEL itself is always reported (its level is not known yet).
+ */
+function notice(key: SettingKey, text: string): void {
+  if (key !== "logLevel" && getSetting("logLevel") > 1) return;
   if (typeof process !== "undefined") process.stderr.write(`tsflow: ${text}\n`);
 }
 
@@ -376,13 +389,13 @@ function envValue(name: string): string | undefined {
   return s ? s : undefined;
 }
 
-function readEnv<T>(r: SettingRow<T>): T {
+function readEnv<T>(key: SettingKey, r: SettingRow<T>): T {
   if (r.env === null) return r.default;
   const raw = envValue(r.env);
   if (raw !== undefined) {
     const v = r.parser.fromEnv(raw);
     if (v !== undefined) return v;
-    notice(`${r.env}=${JSON.stringify(raw)} is not valid (accepted: ${r.parser.accepts}); using the default, ${r.parser.show(r.default)}`);
+    notice(key, `${r.env}=${JSON.stringify(raw)} is not valid (accepted: ${r.parser.accepts}); using the default, ${r.parser.show(r.default)}`);
     return r.default;
   }
   const old = r.deprecatedEnv;
@@ -390,6 +403,7 @@ function readEnv<T>(r: SettingRow<T>): T {
   if (old && oldRaw !== undefined) {
     const on = boolean.fromEnv(oldRaw);
     notice(
+      key,
       `${old.name} is deprecated; use ${r.env}=${r.parser.show(old.value)}${on === undefined ? ` (${old.name}=${JSON.stringify(oldRaw)} is not valid: accepted ${boolean.accepts}; ignored)` : ""}`,
     );
     if (on) return old.value;
@@ -403,7 +417,7 @@ function assign(key: SettingKey, value: unknown): void {
 }
 
 function load(key: SettingKey): unknown {
-  assign(key, readEnv(SETTINGS[key] as SettingRow<unknown>));
+  assign(key, readEnv(key, SETTINGS[key] as SettingRow<unknown>));
   return current[key];
 }
 

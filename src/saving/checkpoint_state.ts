@@ -12,6 +12,7 @@ import { writeFileAtomic } from "../io/atomic_file.js";
 import { indexFilename } from "../io/tensor_bundle.js";
 import { fromTextFormat, toTextFormat } from "../io/text_format.js";
 import { type CheckpointState, CheckpointStateSchema } from "../proto/tensorflow/python/training/checkpoint_state_pb.js";
+import { logWarning } from "../core/logging.js";
 
 export type { CheckpointState };
 
@@ -62,7 +63,7 @@ export function getCheckpointState(dir: string, latestFilename = "checkpoint"): 
   try {
     state = fromTextFormat(CheckpointStateSchema, text);
   } catch (e) {
-    console.warn(`${path.join(dir, latestFilename)}: ${(e as Error).message}; checkpoint state ignored`);
+    logWarning(`${path.join(dir, latestFilename)}: ${(e as Error).message}; checkpoint state ignored`);
     return null;
   }
   if (state.modelCheckpointPath === "") return null;

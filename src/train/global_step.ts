@@ -9,6 +9,7 @@ import { zerosInitializer } from "../variables/initializers.js";
 import { getVariable } from "../variables/scope.js";
 import { Variable } from "../variables/variable.js";
 import { defineFunction, kind, optional, param, signature } from "../core/signature.js";
+import { logError } from "../core/logging.js";
 
 const GRAPH = optional("graph", kind<Graph | null>("Graph | null"), "The graph (default: the default graph; eagerly, the process's global step).");
 const inNewGraph = { args: (tf: { Graph: new () => Graph }) => [new tf.Graph()] };
@@ -61,7 +62,7 @@ function getGlobalStepImpl(graph: Graph | null | undefined): Variable | null {
   let gs: Variable | null = null;
   if (inCollection.length === 1) gs = inCollection[0];
   else if (inCollection.length > 1) {
-    console.error("Multiple tensors in global_step collection.");
+    logError("Multiple tensors in global_step collection.");
     return null;
   } else {
     gs = g.getCollection<Variable>(GraphKeys.GLOBAL_VARIABLES).find((v) => v instanceof Variable && v.name === "global_step:0") ?? null;

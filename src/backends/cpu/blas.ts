@@ -1,6 +1,7 @@
 import { existsSync, readFileSync, realpathSync } from "node:fs";
 import { createRequire } from "node:module";
 import { debugOn, getSetting, markLoaded } from "../../core/settings.js";
+import { LOG_PREFIX, logWarning } from "../../core/logging.js";
 
 /**
  * A CBLAS loaded at run time through koffi (FFI), so that float32/float64 matrix products run at
@@ -117,8 +118,9 @@ const CBLAS_ROW_MAJOR = 101;
 const CBLAS_NO_TRANS = 111;
 const CBLAS_TRANS = 112;
 
-/** The notice printed once when no BLAS could be loaded. */
-export const NO_BLAS_NOTICE_PREFIX = "tsflow: no BLAS found";
+const NO_BLAS = "no BLAS found";
+/** The WARNING printed once when no BLAS could be loaded. */
+export const NO_BLAS_NOTICE_PREFIX = `${LOG_PREFIX}${NO_BLAS}`;
 
 function linuxMultiarch(): string | null {
   switch (process.arch) {
@@ -407,8 +409,8 @@ function notice(detail: string): void {
   const hint =
     process.platform === "darwin"
       ? "Accelerate should be present on macOS; or set TSFLOW_BLAS=/path/to/libcblas.dylib"
-      : "install libopenblas0 (e.g. npm run setup:system) or set TSFLOW_BLAS=/path/to/libcblas.so";
-  process.stderr.write(`${NO_BLAS_NOTICE_PREFIX} (${detail}${hint}); using TypeScript kernels\n`);
+      : "install OpenBLAS (Debian/Ubuntu: apt-get install libopenblas0; Fedora: dnf install openblas) or set TSFLOW_BLAS=/path/to/libcblas.so; TSFLOW_BLAS=none silences this";
+  logWarning(`${NO_BLAS} (${detail}${hint}); using TypeScript kernels`);
 }
 
 /**

@@ -1,6 +1,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import type { GpuProvider } from "../../core/devices.js";
 import { getSetting, markLoaded } from "../../core/settings.js";
+import { LOG_PREFIX, logInfo } from "../../core/logging.js";
 
 /**
  * Whether a CUDA driver can be here, decided from files alone so that the composition root (setup.ts) loads
@@ -10,14 +11,16 @@ import { getSetting, markLoaded } from "../../core/settings.js";
  * be (the environment variables are read in time).
  */
 
-export const NO_CUDA_NOTICE_PREFIX = "tsflow: no CUDA GPU";
+const NO_CUDA = "no CUDA GPU";
+/** The start of the INFO line printed (with TSFLOW_LOG_LEVEL=0) on a machine without a usable CUDA driver. */
+export const NO_CUDA_NOTICE_PREFIX = `${LOG_PREFIX}${NO_CUDA}`;
 
 let noticed = false;
-/** Says once per process, on stderr, why everything runs on the CPU. */
+/** Says once per process, at INFO level (shown with TSFLOW_LOG_LEVEL=0), why everything runs on the CPU. */
 export function noCudaNotice(reason: string): void {
   if (noticed) return;
   noticed = true;
-  process.stderr.write(`${NO_CUDA_NOTICE_PREFIX} (${reason}); running on the CPU\n`);
+  logInfo(`${NO_CUDA} (${reason}); running on the CPU`);
 }
 
 export interface CudaAbsence {

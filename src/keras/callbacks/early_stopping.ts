@@ -3,6 +3,7 @@ import { InvalidArgumentError } from "../../core/errors.js";
 import { declare, K, kind, parseArgs, signature, withDefault, optional, type ArgsOf } from "../../core/signature.js";
 import { Callback, type Logs } from "./callback.js";
 import { improves, type Mode, resolveMode } from "./monitor.js";
+import { logWarning } from "../../core/logging.js";
 
 const earlyStoppingSignature = signature(
   "keras.callbacks.EarlyStopping",
@@ -60,7 +61,7 @@ export class EarlyStopping extends Callback {
   override onEpochEnd(epoch: number, logs: Logs = {}): void {
     const current = logs[this.monitor];
     if (current === undefined) {
-      console.warn(`Early stopping conditioned on metric \`${this.monitor}\` which is not available. Available metrics are: ${Object.keys(logs).join(",")}`);
+      logWarning(`Early stopping conditioned on metric \`${this.monitor}\` which is not available. Available metrics are: ${Object.keys(logs).join(",")}`);
       return;
     }
     if (epoch < this.startFromEpoch) return;

@@ -9,6 +9,7 @@ import { type ArgsOf, declare, K, kind, optional, param, parseArgs, signature, w
 import { formatPath } from "../saving/format_path.js";
 import { Callback, type Logs } from "./callback.js";
 import { type Mode, resolveMode } from "./monitor.js";
+import { logWarning } from "../../core/logging.js";
 
 const modelCheckpointSignature = signature(
   "keras.callbacks.ModelCheckpoint",
@@ -94,7 +95,7 @@ export class ModelCheckpoint extends Callback {
     if (this.saveBestOnly) {
       const current = logs[this.monitor];
       if (current === undefined) {
-        console.warn(`Can save best model only with ${this.monitor} available, skipping.`);
+        logWarning(`Can save best model only with ${this.monitor} available, skipping.`);
         return;
       }
       const better = this.mode === "min" ? current < this.best : current > this.best;

@@ -4,6 +4,7 @@ import { declare, K, kind, parseArgs, signature, withDefault, type ArgsOf } from
 import { Callback, type Logs } from "./callback.js";
 import { getLearningRate, setLearningRate } from "./learning_rate.js";
 import { improves, type Mode, resolveMode } from "./monitor.js";
+import { logWarning } from "../../core/logging.js";
 
 const reduceLrSignature = signature(
   "keras.callbacks.ReduceLROnPlateau",
@@ -59,7 +60,7 @@ export class ReduceLROnPlateau extends Callback {
     logs.lr = getLearningRate(optimizer, "ReduceLROnPlateau");
     const current = logs[this.monitor];
     if (current === undefined) {
-      console.warn(
+      logWarning(
         `Learning rate reduction is conditioned on metric \`${this.monitor}\` which is not available. Available metrics are: ${Object.keys(logs).join(",")}`,
       );
       return;

@@ -20,6 +20,7 @@ import { type Batch, batchFromElement, flattenData, isDatasetLike, sliceRows, Te
 import type { Model } from "./model.js";
 import { eagerSteps, type StepFunctions } from "./step.js";
 import { tracedSteps } from "./traced_step.js";
+import { logWarning } from "../../core/logging.js";
 
 /** What the loops yield: a promise to wait for (an async dataset's next element), or a pause between epochs. */
 type Wait = Promise<IteratorResult<unknown>> | typeof TICK;
@@ -276,7 +277,7 @@ export function* fitLoop(model: Model, a: FitArgs, allowAsync: boolean): Generat
     }
     if (step === 0) {
       if (ranOut) {
-        console.warn("Your input ran out of data; interrupting training. Make sure that your dataset can generate at least `stepsPerEpoch * epochs` batches.");
+        logWarning("Your input ran out of data; interrupting training. Make sure that your dataset can generate at least `stepsPerEpoch * epochs` batches.");
         break;
       }
       throw new InvalidArgumentError("Unexpected result of the train step (empty logs): the training data gave no batches.");
@@ -288,7 +289,7 @@ export function* fitLoop(model: Model, a: FitArgs, allowAsync: boolean): Generat
     }
     callbacks.epoch("onEpochEnd", epoch, logs);
     if (ranOut) {
-      console.warn("Your input ran out of data; interrupting training. Make sure that your dataset can generate at least `stepsPerEpoch * epochs` batches.");
+      logWarning("Your input ran out of data; interrupting training. Make sure that your dataset can generate at least `stepsPerEpoch * epochs` batches.");
       break;
     }
     yield TICK;

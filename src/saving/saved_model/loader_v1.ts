@@ -35,6 +35,7 @@ import { VariableDefSchema } from "../../proto/tensorflow/core/framework/variabl
 import { ASSETS_DIRECTORY, ASSETS_KEY, LEGACY_INIT_OP_KEY, MAIN_OP_KEY } from "./constants.js";
 import { attr, node } from "./proto_build.js";
 import { pickMetaGraph, readSavedModel, variablesPrefix } from "./reader.js";
+import { logWarning } from "../../core/logging.js";
 
 const loaderLoadSignature = signature(
   "compat.v1.saved_model.loader.load",
@@ -65,7 +66,7 @@ export function loadIntoSession(sess: Session, meta: MetaGraphDef, exportDir: st
   const { graphDef, leftOut } = importable(meta, what);
   if (leftOut.length > 0) {
     const ops = [...new Set(leftOut.map((n) => n.op).filter((op) => importableType(op) === undefined))].join(", ");
-    console.warn(`tsflow: ${what}: ${leftOut.length} node(s) of ops tsflow lacks (${ops}) and those depending on them were not imported`);
+    logWarning(`${what}: ${leftOut.length} node(s) of ops tsflow lacks (${ops}) and those depending on them were not imported`);
   }
   g.asDefault(() => importGraphDefInto(g, graphDef, { name: "" }));
   restoreVariables(sess, graphDef, exportDir, savedVariables(meta));
@@ -177,7 +178,7 @@ function runMainOp(sess: Session, meta: MetaGraphDef, dir: string, what: string)
   if (opName === undefined || opName.case !== "nodeList" || opName.value.value.length === 0) return;
   const name = opName.value.value[0];
   if (!sess.graph.hasOperation(name)) {
-    console.warn(`tsflow: ${what}: its main op ${name} was not imported (it depends on ops tsflow lacks) and was not run`);
+    logWarning(`${what}: its main op ${name} was not imported (it depends on ops tsflow lacks) and was not run`);
     return;
   }
   const feeds = new Map<SymbolicTensor, unknown>();
