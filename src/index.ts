@@ -1,5 +1,8 @@
+// The public declarations use Node's types (util.inspect.custom, NodeJS.ErrnoException): this reference,
+// kept in dist/index.d.ts, brings @types/node (a peer dependency) into a user's program whatever its "types".
+/// <reference types="node" preserve="true" />
 /**
- * tsflow: TensorFlow for TypeScript. `import * as tf from "tsflowjs"`; names follow docs/API.md's rules.
+ * tsflow: TensorFlow for TypeScript. `import * as tf from "tsflowjs"`; names follow docs/API_CONVENTIONS.md's rules.
  */
 import "./setup.js";
 

@@ -10,12 +10,12 @@ import { execute1 } from "./dispatch.js";
 
 export const INPUT = param("input", T.tensor, "A tensor.");
 export const SHAPE_ARG = param("shape", T.tensor, "The shape, as a list of integers or an int32 tensor.");
-/** A public function of one op taking one tensor and a name. */
-export const nameOnly = (
+/** A public function of one op taking one tensor and a name (`inputName` a literal type: the options object's key). */
+export const nameOnly = <const N extends string = "input">(
   pyName: string,
   doc: string,
   type: OpType,
-  inputName = "input",
+  inputName: N = "input" as N,
   example: readonly unknown[] = [
     [
       [1, 2],
