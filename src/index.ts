@@ -2,7 +2,7 @@
 // kept in dist/index.d.ts, brings @types/node (a peer dependency) into a user's program whatever its "types".
 /// <reference types="node" preserve="true" />
 /**
- * tsflow: TensorFlow for TypeScript. `import * as tf from "tsflowjs"`; names follow docs/API_CONVENTIONS.md's rules.
+ * tsflow: TensorFlow for TypeScript. `import * as tf from "tsflowjs"`; names follow docs/CONVENTIONS.md's rules.
  */
 import "./setup.js";
 
