@@ -1,16 +1,17 @@
 import { create } from "@bufbuild/protobuf";
-import type { DType } from "../core/dtype.js";
+import type { DType, Values } from "../core/dtype.js";
 import { InvalidArgumentError, UnimplementedError } from "../core/errors.js";
 import type { Shape } from "../core/shape.js";
 import type { AttrType, AttrValue } from "../core/schema/types.js";
 import { dtypeFromProto, dtypeToProto } from "../io/dtype_proto.js";
-import { shapeFromProto, shapeToProto } from "../io/tensor_proto.js";
+import { shapeFromProto, shapeToProto, tensorFromProto, tensorToProto } from "../io/tensor_proto.js";
 import { type AttrValue as AttrValueProto, AttrValueSchema } from "../proto/tensorflow/core/framework/attr_value_pb.js";
 
 /**
  * One attr of a node, tsflow's JS form <-> TensorFlow's AttrValue, by the attr's declared type (the op
- * table's AttrDef.type, TensorFlow's own names: "int", "list(shape)", ...). Tensor attrs (Const's value)
- * are handled by the GraphDef code itself, since tsflow keeps a Const's shape apart from its values.
+ * table's AttrDef.type, TensorFlow's own names: "int", "list(shape)", ...). Const's value is handled by the
+ * GraphDef code itself, since tsflow keeps a Const's shape apart from its values; other tensor attrs are
+ * { dtype, shape, values }.
  */
 
 const utf8 = new TextEncoder();
@@ -45,7 +46,14 @@ export function attrToProto(type: AttrType, v: AttrValue, what: string): AttrVal
       return listProto({ s: Array.from(v as readonly string[], (s) => utf8.encode(s)) });
     case "list(shape)":
       return listProto({ shape: (v as unknown as readonly Shape[]).map((s) => shapeToProto(s)) });
-    case "tensor":
+    case "tensor": {
+      // A tensor attr other than Const's value (ImageSummary's bad_color) is held as { dtype, shape, values }.
+      const t = v as unknown as { dtype?: DType; shape?: number[]; values?: Values };
+      if (t.dtype === undefined || t.shape === undefined || t.values === undefined) {
+        throw new UnimplementedError(`${what}: a tensor attr must be { dtype, shape, values } to be written to a GraphDef`);
+      }
+      return create(AttrValueSchema, { value: { case: "tensor", value: tensorToProto(t.dtype, t.shape, t.values) } });
+    }
     case "list(tensor)":
     case "list(func)":
       throw new UnimplementedError(`${what}: attrs of type ${type} are not written to GraphDefs by tsflow`);
@@ -104,6 +112,8 @@ export function attrFromProto(type: AttrType, p: AttrValueProto, what: string): 
       return v.case === "shape" ? shapeFromProto(v.value, what) : wrong();
     case "func":
       return v.case === "func" ? { name: v.value.name } : wrong();
+    case "tensor":
+      return v.case === "tensor" ? (tensorFromProto(v.value, what) as unknown as AttrValue) : wrong();
     default:
       throw new UnimplementedError(`${what}: attrs of type ${type} are not read from GraphDefs by tsflow`);
   }

@@ -53,7 +53,8 @@ export function toGraphTensor(x: TensorLike, dtype: DType, g: Graph, name: strin
 /** Adds one node of `def` to the default graph (or `graph`) and returns it. */
 export function buildNode(def: OpDef, inputs: readonly TensorLike[], attrs: Attrs, name?: string, graph?: Graph): Operation {
   const g = graph ?? getDefaultGraph();
-  const opName = g.uniqueName(name ?? def.name ?? def.type);
+  // As in TensorFlow, a name ending in "/" (a name scope's own name) is taken exactly, not made unique.
+  const opName = name?.endsWith("/") ? name.slice(0, -1) : g.uniqueName(name ?? def.name ?? def.type);
   let dtypes: DType[];
   try {
     attrs = normalizeAttrs(def, attrs, opName);

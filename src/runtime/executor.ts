@@ -7,7 +7,7 @@ import type { SymbolicTensor } from "../graph/tensor.js";
 import { sessionRandomSource } from "../ops/random_state.js";
 import { describePlaceholder } from "./feeds.js";
 import type { CopyStep, EpilogueStep, FusedStep, IfStep, OpStep, Plan, PlanStep, UpdateGroupStep, WhileGradStep, WhileStep } from "./plan.js";
-import { type HostIterator, ITERATOR, type IteratorFactory, ResourceStore, ResourceTable, VARIABLE } from "./resources.js";
+import { type HostIterator, ITERATOR, type IteratorFactory, ResourceStore, ResourceTable, type SummarySink, VARIABLE } from "./resources.js";
 import type { NodeExecStats, RunMetadata } from "./session_config.js";
 
 /**
@@ -402,12 +402,27 @@ export class Executor {
       }
       case "IteratorGetNext":
         return this.#getNext(node, slots);
+      case "WriteSummary":
+        return [this.#writeSummary(node, slots, overlay)];
     }
     if (op.def.refInputs) return [this.#applyTraining(node, slots, overlay)];
     const inputs = op.inputs.map((_, i) => this.#input(node, slots, i, overlay));
     try {
       const env: KernelEnv = op.def.stateful && "seed" in op.attrs ? { rng: this.#rng(op) } : {};
       return b.runKernel(op.type, inputs, op.attrs, env);
+    } finally {
+      for (const h of inputs) h.backend.dispose(h);
+    }
+  }
+
+  /** A summary write of a tf.function: its step, tensor and tag go to the host writer of the `writer` attr. */
+  #writeSummary(node: OpStep, slots: SlotValue[], overlay: Overlay): Handle {
+    const b = node.device.backend;
+    const inputs = node.op.inputs.map((_, i) => this.#input(node, slots, i, overlay));
+    try {
+      const [step, tensor, tag] = inputs;
+      const written = (node.op.attrs.writer as unknown as SummarySink).write(step, tensor, tag);
+      return b.write(Uint8Array.of(written ? 1 : 0), "bool", []);
     } finally {
       for (const h of inputs) h.backend.dispose(h);
     }

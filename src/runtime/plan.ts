@@ -217,10 +217,12 @@ export const RUNTIME_OPS: ReadonlySet<string> = new Set([
   "IteratorV2",
   "MakeIterator",
   "IteratorGetNext",
+  // tf.summary inside a tf.function: the host writer captured at trace time writes (runtime/executor.ts).
+  "WriteSummary",
 ]);
 
-/** Runtime ops that read the host (tf.data iterators): a step holding one is never recorded for replay. */
-export const HOST_INPUT_OPS: ReadonlySet<string> = new Set(["MakeIterator", "IteratorGetNext"]);
+/** Runtime ops that read or write the host (tf.data iterators, summary writes): a step holding one is never recorded for replay. */
+export const HOST_INPUT_OPS: ReadonlySet<string> = new Set(["MakeIterator", "IteratorGetNext", "WriteSummary"]);
 
 /** The graph node a step is named after in plans and traces (a group's last node), or null for a copy. */
 function stepOp(s: PlanStep): Operation | null {

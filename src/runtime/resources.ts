@@ -31,6 +31,15 @@ export interface IteratorFactory {
   make(inputs: readonly Handle[]): HostIterator;
 }
 export const ITERATOR: ResourceKind<HostIterator> = { name: "iterator", release: (it) => it.close() };
+/**
+ * The `writer` attr of a WriteSummary node (tf.summary inside a tf.function): the host-side writer captured
+ * when the function was traced. The executor hands it the node's step, tensor and tag as host values; it
+ * returns whether it wrote (recording off or a closed writer say no). The summary layer implements it.
+ */
+export interface SummarySink {
+  readonly name: string;
+  write(step: Handle, tensor: Handle, tag: Handle): boolean;
+}
 // Lookup tables and summary writers become kinds of their own here, each with the ops that create and use
 // it: the executor finds them by op, tooling by resource name.
 

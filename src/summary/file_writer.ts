@@ -7,6 +7,7 @@
  */
 import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
 import { InvalidArgumentError } from "../core/errors.js";
+import { Tensor } from "../core/tensor.js";
 import { declare, K, kind, optional, parseArgs, positionalOnly, signature, type ArgsOf } from "../core/signature.js";
 import type { Graph } from "../graph/graph.js";
 import { type GraphDef, GraphDefSchema } from "../proto/tensorflow/core/framework/graph_pb.js";
@@ -14,11 +15,27 @@ import { type Summary, SummarySchema } from "../proto/tensorflow/core/framework/
 import { type Event, EventSchema, type SessionLog, SessionLogSchema } from "../proto/tensorflow/core/util/event_pb.js";
 import { EventFileWriter } from "./event_file_writer.js";
 
-type SummaryLike = Summary | Uint8Array | string;
+type SummaryLike = Summary | Uint8Array | string | Tensor;
 
 /** Bytes of a serialized proto given as bytes or as a latin1 string (how tsflow's string tensors carry bytes). */
 function protoBytes(x: Uint8Array | string): Uint8Array {
   return typeof x === "string" ? new Uint8Array(Buffer.from(x, "latin1")) : x;
+}
+
+/** A Summary from its serialized bytes, a latin1 string, or the scalar string tensor a summary op's run returns. */
+function parseSummary(x: Uint8Array | string | Tensor): Summary {
+  let bytes: Uint8Array;
+  if (x instanceof Tensor) {
+    if (x.dtype !== "string" || x.shape === null || x.shape.length !== 0) {
+      throw new InvalidArgumentError(`FileWriter.addSummary: expected the scalar string tensor of a summary op, got ${x.toString()}`);
+    }
+    bytes = protoBytes((x.dataSync() as string[])[0]);
+  } else bytes = protoBytes(x);
+  try {
+    return fromBinary(SummarySchema, bytes);
+  } catch (e) {
+    throw new InvalidArgumentError(`FileWriter.addSummary: the value is not a serialized Summary proto (${(e as Error).message})`);
+  }
 }
 
 function stepOf(x: number | bigint | undefined | null): bigint {
@@ -65,7 +82,7 @@ export class FileWriter {
 
   /** A Summary (message, or serialized as bytes/latin1 string, what Session.run returns for a summary op). */
   addSummary(summary: SummaryLike, globalStep?: number | bigint): void {
-    const s = typeof summary === "string" || summary instanceof Uint8Array ? fromBinary(SummarySchema, protoBytes(summary)) : summary;
+    const s = typeof summary === "string" || summary instanceof Uint8Array || summary instanceof Tensor ? parseSummary(summary) : summary;
     const copy = create(SummarySchema, s);
     for (const v of copy.value) {
       if (v.metadata !== undefined && this.seenTags.has(v.tag)) v.metadata = undefined;

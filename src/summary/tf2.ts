@@ -6,14 +6,24 @@
  * TensorFlow).
  */
 import { create } from "@bufbuild/protobuf";
+import { executingEagerly, tracingFunction } from "../core/context.js";
 import { InvalidArgumentError } from "../core/errors.js";
+import type { Tensor } from "../core/tensor.js";
+import type { TensorLike } from "../core/tensor_like.js";
+import type { AttrValue } from "../core/schema/types.js";
+import { nameScope } from "../graph/scopes.js";
+import { cast } from "../ops/cast.js";
+import { convertToTensor } from "../ops/creation.js";
+import { execute1 } from "../ops/dispatch.js";
+import type { SummarySink } from "../runtime/resources.js";
 import { declare, defineFunction, K, kind, optional, param, signature, withDefault } from "../core/signature.js";
 import type { Summary_Value } from "../proto/tensorflow/core/framework/summary_pb.js";
 import { type Event, EventSchema } from "../proto/tensorflow/core/util/event_pb.js";
 import { EventFileWriter } from "./event_file_writer.js";
 import { histogramBuckets } from "./histogram_buckets.js";
-import { asNumbers, hostData } from "./host_values.js";
-import { histogramValue, imageValue, scalarValue, textValue } from "./values.js";
+import { asNumbers, type HostData, hostData } from "./host_values.js";
+import { audioV1, histogramV1, imageV1, scalarV1, textV1 } from "./tf1.js";
+import { audioValue, histogramValue, imageValue, scalarValue, textValue } from "./values.js";
 
 /** A step: a number, a bigint, or a tensor/variable read when the summary is written. */
 type StepLike = number | bigint | unknown;
@@ -114,6 +124,11 @@ const NAME = param("name", K.string, "The tag of the summary.");
 const STEP = optional("step", kind<StepLike>("number | bigint | Tensor | Variable"), "The step (default: tf.summary.experimental.setStep's).");
 const DESCRIPTION = optional("description", K.string, "A Markdown description of the series.");
 const DATA = param("data", kind<unknown>("TensorLike"), "The value.");
+const COLLECTIONS = optional("collections", kind<readonly string[]>("string[]"), "In a TensorFlow 1 graph: the output's collections (default SUMMARIES).");
+const FAMILY = optional("family", K.string, "In a TensorFlow 1 graph: a prefix of the tag and scope.");
+
+/** A summary kind: the Summary.Value of host data, checked (the eager write and tf.function's host writer share it). */
+type Build = (h: HostData) => Summary_Value;
 
 /** Writes `value` with the default writer: false when there is none or recording is off. */
 function record(where: string, step: StepLike | undefined, value: () => Summary_Value): boolean {
@@ -124,35 +139,92 @@ function record(where: string, step: StepLike | undefined, value: () => Summary_
   return true;
 }
 
-export const scalar = defineFunction(
-  signature("summary.scalar", "Writes a scalar (plugin 'scalars', a float32 rank-0 tensor) to the default writer; true if written.", [
-    NAME,
-    DATA,
-    STEP,
-    DESCRIPTION,
-  ]),
-  (name, data, step, description): boolean => {
-    const where = `tf.summary.scalar "${name}"`;
-    const h = hostData(data, where);
+/**
+ * The three homes of a TensorFlow 2 summary call: eagerly it writes now (false without a default writer or
+ * when recording is off); while tf.function traces it adds a WriteSummary node whose host writer (the
+ * default writer of trace time) writes at every call; in a TensorFlow 1 graph it is the TF1 summary op
+ * (`v1`), whose string tensor it returns.
+ */
+function summaryCall(where: string, name: string, data: unknown, step: StepLike | undefined, build: Build, v1: () => Tensor): boolean | Tensor {
+  if (executingEagerly()) {
+    const value = build(hostData(data, where));
+    return record(where, step, () => value);
+  }
+  if (!tracingFunction()) return v1();
+  return traceWrite(where, name, data, step, build);
+}
+
+/** A step's graph value inside a trace: a tensor or variable read when the function runs, cast to int64. */
+function stepTensor(step: StepLike): Tensor {
+  if (typeof step === "number" || typeof step === "bigint") return convertToTensor(step, "int64");
+  const t = convertToTensor(step as TensorLike);
+  return t.dtype === "int64" ? t : cast(t, "int64");
+}
+
+const isNumberStep = (s: StepLike | null | undefined) => s === null || s === undefined || typeof s === "number" || typeof s === "bigint";
+
+/**
+ * The WriteSummary node of a trace. Its host writer (runtime/resources.ts SummarySink) is the default
+ * writer now; at each call it checks recordIf, builds the value from the node's tensor and writes it at
+ * the node's step: the `step` given, or the default step (a tensor or tf.Variable is read by the graph when
+ * the function runs; a number default step is read on the host at the call, so setStep(i) before each call
+ * works as it does eagerly).
+ */
+function traceWrite(where: string, name: string, data: unknown, step: StepLike | undefined, build: Build): boolean | Tensor {
+  const w = defaultWriter;
+  if (w === null) return false;
+  const live = step === undefined && isNumberStep(defaultStep);
+  if (step === undefined && defaultStep === null) stepValue(undefined, where);
+  const sink: SummarySink = {
+    name: "summary_writer",
+    write: (stepH, tensorH, _tagH) => {
+      if (!shouldRecord()) return false;
+      const s = live ? stepValue(undefined, where) : BigInt((stepH.backend.readSync(stepH) as BigInt64Array)[0]);
+      w.writeValue(build({ dtype: tensorH.dtype, shape: [...tensorH.shape], values: tensorH.backend.readSync(tensorH) }), s);
+      return true;
+    },
+  };
+  const stepT = live ? -1 : stepTensor(step ?? defaultStep);
+  return nameScope(name, () => execute1("WriteSummary", [stepT, data as TensorLike, name], { writer: sink as unknown as AttrValue }, "write_summary"));
+}
+
+const scalarBuild =
+  (where: string, name: string, description: string | undefined): Build =>
+  (h) => {
     if (h.shape.length !== 0) throw new InvalidArgumentError(`${where}: data must be a scalar (rank 0), got shape [${h.shape.join(",")}]`);
-    const v = asNumbers(h, where)[0];
-    return record(where, step, () => scalarValue(name, v, description ?? ""));
+    return scalarValue(name, asNumbers(h, where)[0], description ?? "");
+  };
+
+export const scalar = defineFunction(
+  signature(
+    "summary.scalar",
+    "Writes a scalar (plugin 'scalars', a float32 rank-0 tensor) to the default writer; true if written. In a TF1 graph: the ScalarSummary op's string tensor.",
+    [NAME, DATA, STEP, DESCRIPTION, COLLECTIONS, FAMILY],
+  ),
+  (name, data, step, description, collections, family): boolean | Tensor => {
+    const where = `tf.summary.scalar "${name}"`;
+    return summaryCall(where, name, data, step, scalarBuild(where, name, description), () =>
+      scalarV1(name, data as TensorLike, v1Collections(step, collections), family),
+    );
   },
 );
 
+/** TensorFlow 1 code passes collections third, where TensorFlow 2 has the step. */
+function v1Collections(step: StepLike | undefined, collections: readonly string[] | undefined): readonly string[] | undefined {
+  return Array.isArray(step) ? (step as string[]) : collections;
+}
+
 export const histogram = defineFunction(
-  signature("summary.histogram", "Writes a histogram (plugin 'histograms', [buckets, 3] float64 rows of left edge, right edge, count); true if written.", [
-    NAME,
-    DATA,
-    STEP,
-    withDefault("buckets", K.int, 30, "The number of equal-width buckets."),
-    DESCRIPTION,
-  ]),
-  (name, data, step, buckets, description): boolean => {
+  signature(
+    "summary.histogram",
+    "Writes a histogram (plugin 'histograms', [buckets, 3] float64 rows of left edge, right edge, count); true if written. In a TF1 graph: the HistogramSummary op.",
+    [NAME, DATA, STEP, withDefault("buckets", K.int, 30, "The number of equal-width buckets."), DESCRIPTION, COLLECTIONS, FAMILY],
+  ),
+  (name, data, step, buckets, description, collections, family): boolean | Tensor => {
     const where = `tf.summary.histogram "${name}"`;
     if (!Number.isInteger(buckets) || buckets < 0) throw new InvalidArgumentError(`${where}: buckets must be a non-negative integer, got ${buckets}`);
-    const values = asNumbers(hostData(data, where), where);
-    return record(where, step, () => histogramValue(name, histogramBuckets(values, buckets), description ?? ""));
+    const build: Build = (h) => histogramValue(name, histogramBuckets(asNumbers(h, where), buckets), description ?? "");
+    return summaryCall(where, name, data, step, build, () => histogramV1(name, data as TensorLike, v1Collections(step, collections), family));
   },
 );
 
@@ -168,31 +240,67 @@ function imagePixels(values: Float64Array, dtype: string): Uint8Array {
 }
 
 export const image = defineFunction(
-  signature("summary.image", "Writes images as PNGs (plugin 'images') from a [k, h, w, c] uint8 or [0, 1] float batch; true if written.", [
-    NAME,
-    DATA,
-    STEP,
-    withDefault("maxOutputs", K.int, 3, "The most images of the batch written."),
-    DESCRIPTION,
-  ]),
-  (name, data, step, maxOutputs, description): boolean => {
+  signature(
+    "summary.image",
+    "Writes images as PNGs (plugin 'images') from a [k, h, w, c] uint8 or [0, 1] float batch; true if written. In a TF1 graph: the ImageSummary op.",
+    [NAME, DATA, STEP, withDefault("maxOutputs", K.int, 3, "The most images of the batch written."), DESCRIPTION, COLLECTIONS, FAMILY],
+  ),
+  (name, data, step, maxOutputs, description, collections, family): boolean | Tensor => {
     const where = `tf.summary.image "${name}"`;
-    const h = hostData(data, where);
-    if (h.dtype !== "uint8" && h.dtype !== "float32" && h.dtype !== "float64" && h.dtype !== "float16") {
-      throw new InvalidArgumentError(`${where}: images must be uint8 or floating point, got dtype ${h.dtype}`);
-    }
-    const pixels = imagePixels(asNumbers(h, where), h.dtype);
-    return record(where, step, () => imageValue(name, h.shape, pixels, maxOutputs, description ?? ""));
+    const build: Build = (h) => {
+      if (h.dtype !== "uint8" && h.dtype !== "float32" && h.dtype !== "float64" && h.dtype !== "float16") {
+        throw new InvalidArgumentError(`${where}: images must be uint8 or floating point, got dtype ${h.dtype}`);
+      }
+      return imageValue(name, h.shape, imagePixels(asNumbers(h, where), h.dtype), maxOutputs, description ?? "");
+    };
+    return summaryCall(where, name, data, step, build, () => imageV1(name, data as TensorLike, maxOutputs, v1Collections(step, collections), family));
+  },
+);
+
+export const audio = defineFunction(
+  signature(
+    "summary.audio",
+    "Writes [k, frames, channels] float clips in [-1, 1] as 16-bit WAVs (plugin 'audio'); true if written. In a TF1 graph: the AudioSummaryV2 op.",
+    [
+      NAME,
+      DATA,
+      param("sampleRate", kind<number | unknown>("number | Tensor"), "Samples per second (an integer)."),
+      STEP,
+      withDefault("maxOutputs", K.int, 3, "The most clips of the batch written."),
+      optional("encoding", K.string, "Only 'wav' (the default)."),
+      DESCRIPTION,
+      COLLECTIONS,
+      FAMILY,
+    ],
+  ),
+  (name, data, sampleRate, step, maxOutputs, encoding, description, collections, family): boolean | Tensor => {
+    const where = `tf.summary.audio "${name}"`;
+    if (encoding !== undefined && encoding !== "wav") throw new InvalidArgumentError(`${where}: unknown encoding '${encoding}' (only 'wav')`);
+    if (!Number.isInteger(maxOutputs) || maxOutputs < 0) throw new InvalidArgumentError(`${where}: maxOutputs must be a non-negative integer, got ${maxOutputs}`);
+    const build: Build = (h) => {
+      if (h.shape.length !== 3) throw new InvalidArgumentError(`${where}: data must be [k, frames, channels], got shape [${h.shape.join(",")}]`);
+      const rate = Number(asNumbers(hostData(sampleRate, `${where} (sampleRate)`), where)[0]);
+      return audioValue(name, h.shape, asNumbers(h, where), rate, maxOutputs, description ?? "");
+    };
+    return summaryCall(where, name, data, step, build, () =>
+      audioV1(name, data as TensorLike, sampleRate as TensorLike, maxOutputs, v1Collections(step, collections), family),
+    );
   },
 );
 
 export const text = defineFunction(
-  signature("summary.text", "Writes strings (plugin 'text', Markdown) of any shape; true if written.", [NAME, DATA, STEP, DESCRIPTION]),
-  (name, data, step, description): boolean => {
+  signature(
+    "summary.text",
+    "Writes strings (plugin 'text', Markdown) of any shape; true if written. In a TF1 graph: the TensorSummaryV2 op of tf.compat.v1.summary.text.",
+    [NAME, DATA, STEP, DESCRIPTION, COLLECTIONS],
+  ),
+  (name, data, step, description, collections): boolean | Tensor => {
     const where = `tf.summary.text "${name}"`;
-    const h = hostData(data, where);
-    if (h.dtype !== "string") throw new InvalidArgumentError(`${where}: data must be strings, got dtype ${h.dtype}`);
-    return record(where, step, () => textValue(name, h.shape, h.values as string[], description ?? ""));
+    const build: Build = (h) => {
+      if (h.dtype !== "string") throw new InvalidArgumentError(`${where}: data must be strings, got dtype ${h.dtype}`);
+      return textValue(name, h.shape, h.values as string[], description ?? "");
+    };
+    return summaryCall(where, name, data, step, build, () => textV1(name, data as TensorLike, v1Collections(step, collections)));
   },
 );
 

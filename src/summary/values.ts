@@ -4,10 +4,12 @@
  * png...] for "images", a DT_STRING tensor for "text". Each carries SummaryMetadata with its plugin name and
  * data class, repeated on every value as TensorFlow 2 writes it. Pure: host values in, protos out.
  */
-import { create } from "@bufbuild/protobuf";
+import { create, toBinary } from "@bufbuild/protobuf";
 import { encode as encodePng } from "fast-png";
 import { InvalidArgumentError } from "../core/errors.js";
 import { shapeToProto } from "../io/tensor_proto.js";
+import { encodeWav } from "../io/wav.js";
+import { AudioPluginData_Encoding, AudioPluginDataSchema } from "../proto/tensorboard/plugins/audio/plugin_data_pb.js";
 import {
   DataClass,
   type Summary_Value,
@@ -18,10 +20,9 @@ import {
 import { TensorProtoSchema } from "../proto/tensorflow/core/framework/tensor_pb.js";
 import { DataType } from "../proto/tensorflow/core/framework/types_pb.js";
 
-export function pluginMetadata(pluginName: string, dataClass: DataClass, description = "", displayName = ""): SummaryMetadata {
+export function pluginMetadata(pluginName: string, dataClass: DataClass, description = "", content = new Uint8Array(0)): SummaryMetadata {
   return create(SummaryMetadataSchema, {
-    pluginData: { pluginName, content: new Uint8Array(0) },
-    displayName,
+    pluginData: { pluginName, content },
     summaryDescription: description,
     dataClass,
   });
@@ -56,17 +57,10 @@ export function histogramValue(tag: string, buckets: Float64Array, description =
 
 const utf8 = new TextEncoder();
 
-export function stringTensorValue(
-  tag: string,
-  plugin: string,
-  dataClass: DataClass,
-  shape: readonly number[],
-  items: readonly Uint8Array[],
-  description = "",
-): Summary_Value {
+function stringTensorValue(tag: string, metadata: SummaryMetadata, shape: readonly number[], items: readonly Uint8Array[]): Summary_Value {
   return create(Summary_ValueSchema, {
     tag,
-    metadata: pluginMetadata(plugin, dataClass, description),
+    metadata,
     value: { case: "tensor", value: create(TensorProtoSchema, { dtype: DataType.DT_STRING, tensorShape: shapeToProto([...shape]), stringVal: [...items] }) },
   });
 }
@@ -74,11 +68,9 @@ export function stringTensorValue(
 export function textValue(tag: string, shape: readonly number[], texts: readonly string[], description = ""): Summary_Value {
   return stringTensorValue(
     tag,
-    "text",
-    DataClass.TENSOR,
+    pluginMetadata("text", DataClass.TENSOR, description),
     shape,
     texts.map((t) => utf8.encode(t)),
-    description,
   );
 }
 
@@ -96,5 +88,25 @@ export function imageValue(tag: string, shape: readonly number[], pixels: Uint8A
     const data = pixels.subarray(i * per, (i + 1) * per);
     pngs.push(encodePng({ width: w, height: h, data, channels: c, depth: 8 }));
   }
-  return stringTensorValue(tag, "images", DataClass.BLOB_SEQUENCE, [2 + pngs.length], [utf8.encode(String(w)), utf8.encode(String(h)), ...pngs], description);
+  return stringTensorValue(tag, pluginMetadata("images", DataClass.BLOB_SEQUENCE, description), [2 + pngs.length], [
+    utf8.encode(String(w)),
+    utf8.encode(String(h)),
+    ...pngs,
+  ]);
+}
+
+/**
+ * WAV clips of a [k, frames, channels] float batch in [-1, 1], the first `maxOutputs` of them, as the
+ * [n, 2] string tensor of TensorBoard's audio summary_v2 (each row: the WAV, an empty label), with the
+ * audio plugin's AudioPluginData {version 0, encoding WAV} as content.
+ */
+export function audioValue(tag: string, shape: readonly number[], samples: Float64Array, sampleRate: number, maxOutputs = 3, description = ""): Summary_Value {
+  if (!Number.isInteger(sampleRate) || sampleRate <= 0) throw new InvalidArgumentError(`tf.summary.audio "${tag}": the sample rate must be a positive integer, got ${sampleRate}`);
+  const [k, frames, channels] = shape;
+  const per = frames * channels;
+  const items: Uint8Array[] = [];
+  const n = Math.min(k, maxOutputs);
+  for (let i = 0; i < n; i++) items.push(encodeWav(samples.subarray(i * per, (i + 1) * per), sampleRate, channels, frames), new Uint8Array(0));
+  const content = toBinary(AudioPluginDataSchema, create(AudioPluginDataSchema, { version: 0, encoding: AudioPluginData_Encoding.WAV }));
+  return stringTensorValue(tag, pluginMetadata("audio", DataClass.BLOB_SEQUENCE, description, content), [n, 2], items);
 }

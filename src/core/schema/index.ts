@@ -17,6 +17,7 @@ import { SHAPE_OPS } from "./shape.js";
 import { STATE_OPS } from "./state.js";
 import { TRAINING_OPS } from "./training.js";
 import { RECURRENT_OPS } from "./recurrent.js";
+import { SUMMARY_OPS } from "./summary.js";
 import type { OpSchema } from "./types.js";
 
 /**
@@ -43,6 +44,7 @@ const ROWS = [
   ...DEBUG_OPS,
   ...CONTROL_FLOW_OPS,
   ...DATA_OPS,
+  ...SUMMARY_OPS,
 ] as const;
 
 /** The op types of the table: a misspelled op type is a compile error wherever this type is used. */

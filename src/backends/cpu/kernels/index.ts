@@ -17,6 +17,7 @@ import { trainingKernels } from "./training.js";
 import { stateKernels } from "./state.js";
 import { debugKernels } from "./debug.js";
 import { recurrentKernels } from "./recurrent.js";
+import { summaryKernels } from "./summary.js";
 
 /** The kernels cpuKernels generated from elementwise rows (a fused loop may compute those ops: backends/cpu/fused.ts). */
 export const generatedKernels = new WeakSet<CpuKernel>();
@@ -43,6 +44,7 @@ export function cpuKernels(): KernelTable {
     ...stateKernels,
     ...debugKernels,
     ...recurrentKernels,
+    ...summaryKernels,
   };
   for (const def of allOpSchemas()) {
     const ew = def.elementwise;
