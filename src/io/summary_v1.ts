@@ -164,7 +164,8 @@ export function audioSummary(tag: HostTensor, tensor: HostTensor, sampleRate: Ho
   const name = scalarTag(tag, "AudioSummaryV2");
   const s = tensor.shape;
   if (s.length < 2 || s.length > 3) throw new InvalidArgumentError(`Shape of input tensor must be 2D or 3D, not ${shapeStr(s)} (tag '${name}')`);
-  if (sampleRate.values.length !== 1) throw new InvalidArgumentError(`sample_rate must be rank-0 or contain a single value, got shape ${shapeStr(sampleRate.shape)}`);
+  if (sampleRate.values.length !== 1)
+    throw new InvalidArgumentError(`sample_rate must be rank-0 or contain a single value, got shape ${shapeStr(sampleRate.shape)}`);
   const rate = Number(sampleRate.values[0]);
   if (!(rate > 0)) throw new InvalidArgumentError(`sample_rate must be > 0, got ${rate} (tag '${name}')`);
   const [batch, frames] = s;
@@ -202,7 +203,9 @@ export function tensorSummary(tag: HostTensor, tensor: HostTensor, serializedMet
   } catch (e) {
     throw new InvalidArgumentError(`TensorSummaryV2 '${name}': serialized_summary_metadata is not a SummaryMetadata proto (${(e as Error).message})`);
   }
-  return serialize([create(Summary_ValueSchema, { tag: name, metadata, value: { case: "tensor", value: tensorToProto(tensor.dtype, tensor.shape, tensor.values) } })]);
+  return serialize([
+    create(Summary_ValueSchema, { tag: name, metadata, value: { case: "tensor", value: tensorToProto(tensor.dtype, tensor.shape, tensor.values) } }),
+  ]);
 }
 
 /** MergeSummary: the values of every serialized Summary of the inputs, in order; a tag seen twice is an error. */

@@ -99,11 +99,14 @@ export const imageV1 = defineFunction(
 );
 
 export const audioV1 = defineFunction(
-  signature(
-    "compat.v1.summary.audio",
-    "An AudioSummaryV2 op: 16-bit WAVs of a [batch, frames(, channels)] float tensor in [-1, 1], tags name/audio/i.",
-    [NAME, param("tensor", T.tensor, "The clips."), param("sampleRate", T.tensor, "Samples per second."), MAX_OUTPUTS, COLLECTIONS, FAMILY],
-  ),
+  signature("compat.v1.summary.audio", "An AudioSummaryV2 op: 16-bit WAVs of a [batch, frames(, channels)] float tensor in [-1, 1], tags name/audio/i.", [
+    NAME,
+    param("tensor", T.tensor, "The clips."),
+    param("sampleRate", T.tensor, "Samples per second."),
+    MAX_OUTPUTS,
+    COLLECTIONS,
+    FAMILY,
+  ]),
   (name, tensor, sampleRate, maxOutputs, collections, family): Tensor =>
     summaryOp(name, family, collections, "AudioSummaryV2", (tag, scope) =>
       execute1("AudioSummaryV2", [tag, tensor, sampleRate], { max_outputs: maxOutputs }, scope),
@@ -133,9 +136,7 @@ export const tensorSummaryV1 = defineFunction(
     const m = create(SummaryMetadataSchema, summaryMetadata ?? {});
     if (summaryDescription !== undefined) m.summaryDescription = summaryDescription;
     if (displayName !== undefined) m.displayName = displayName;
-    return summaryOp(name, family, collections, "TensorSummary", (tag, scope) =>
-      execute1("TensorSummaryV2", [tag, tensor, metadataString(m)], {}, scope),
-    );
+    return summaryOp(name, family, collections, "TensorSummary", (tag, scope) => execute1("TensorSummaryV2", [tag, tensor, metadataString(m)], {}, scope));
   },
 );
 
@@ -157,15 +158,11 @@ export const textV1 = defineFunction(
 );
 
 export const merge = defineFunction(
-  signature(
-    "compat.v1.summary.merge",
-    "A MergeSummary op: one Summary holding the values of every input summary (a tag seen twice fails when it runs).",
-    [
-      param("inputs", kind<readonly TensorLike[]>("Tensor[]"), "Scalar string tensors of serialized Summaries."),
-      optional("collections", kind<readonly string[]>("string[]"), "Graph collections of the output (default none)."),
-      optional("name", K.string, "The name scope (default 'Merge')."),
-    ],
-  ),
+  signature("compat.v1.summary.merge", "A MergeSummary op: one Summary holding the values of every input summary (a tag seen twice fails when it runs).", [
+    param("inputs", kind<readonly TensorLike[]>("Tensor[]"), "Scalar string tensors of serialized Summaries."),
+    optional("collections", kind<readonly string[]>("string[]"), "Graph collections of the output (default none)."),
+    optional("name", K.string, "The name scope (default 'Merge')."),
+  ]),
   (inputs, collections, name): Tensor => {
     if (inputs.length === 0) throw new InvalidArgumentError("tf.summary.merge: no summaries to merge");
     if (executingEagerly()) return execute1("MergeSummary", inputs, {});
@@ -178,18 +175,16 @@ export const merge = defineFunction(
 );
 
 export const mergeAll = defineFunction(
-  signature(
-    "compat.v1.summary.merge_all",
-    "Merges every summary of a collection (SUMMARIES) of the default graph into one op; null when there is none.",
-    [
-      withDefault("key", K.string, GraphKeys.SUMMARIES, "The collection."),
-      optional("scope", K.string, "Keeps only summaries whose name starts with this scope."),
-      optional("name", K.string, "The name scope (default 'Merge')."),
-    ],
-  ),
+  signature("compat.v1.summary.merge_all", "Merges every summary of a collection (SUMMARIES) of the default graph into one op; null when there is none.", [
+    withDefault("key", K.string, GraphKeys.SUMMARIES, "The collection."),
+    optional("scope", K.string, "Keeps only summaries whose name starts with this scope."),
+    optional("name", K.string, "The name scope (default 'Merge')."),
+  ]),
   (key, scope, name): Tensor | null => {
     if (executingEagerly()) {
-      throw new InvalidArgumentError("Merging tf.summary.* ops is not compatible with eager execution: build the summaries in a tf.Graph, or use tf.summary's writers");
+      throw new InvalidArgumentError(
+        "Merging tf.summary.* ops is not compatible with eager execution: build the summaries in a tf.Graph, or use tf.summary's writers",
+      );
     }
     const ops = getDefaultGraph().getCollection<Tensor>(key, scope);
     return ops.length === 0 ? null : merge(ops, undefined, name);

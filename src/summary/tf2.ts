@@ -276,7 +276,8 @@ export const audio = defineFunction(
   (name, data, sampleRate, step, maxOutputs, encoding, description, collections, family): boolean | Tensor => {
     const where = `tf.summary.audio "${name}"`;
     if (encoding !== undefined && encoding !== "wav") throw new InvalidArgumentError(`${where}: unknown encoding '${encoding}' (only 'wav')`);
-    if (!Number.isInteger(maxOutputs) || maxOutputs < 0) throw new InvalidArgumentError(`${where}: maxOutputs must be a non-negative integer, got ${maxOutputs}`);
+    if (!Number.isInteger(maxOutputs) || maxOutputs < 0)
+      throw new InvalidArgumentError(`${where}: maxOutputs must be a non-negative integer, got ${maxOutputs}`);
     const build: Build = (h) => {
       if (h.shape.length !== 3) throw new InvalidArgumentError(`${where}: data must be [k, frames, channels], got shape [${h.shape.join(",")}]`);
       const rate = Number(asNumbers(hostData(sampleRate, `${where} (sampleRate)`), where)[0]);

@@ -88,11 +88,12 @@ export function imageValue(tag: string, shape: readonly number[], pixels: Uint8A
     const data = pixels.subarray(i * per, (i + 1) * per);
     pngs.push(encodePng({ width: w, height: h, data, channels: c, depth: 8 }));
   }
-  return stringTensorValue(tag, pluginMetadata("images", DataClass.BLOB_SEQUENCE, description), [2 + pngs.length], [
-    utf8.encode(String(w)),
-    utf8.encode(String(h)),
-    ...pngs,
-  ]);
+  return stringTensorValue(
+    tag,
+    pluginMetadata("images", DataClass.BLOB_SEQUENCE, description),
+    [2 + pngs.length],
+    [utf8.encode(String(w)), utf8.encode(String(h)), ...pngs],
+  );
 }
 
 /**
@@ -101,7 +102,8 @@ export function imageValue(tag: string, shape: readonly number[], pixels: Uint8A
  * audio plugin's AudioPluginData {version 0, encoding WAV} as content.
  */
 export function audioValue(tag: string, shape: readonly number[], samples: Float64Array, sampleRate: number, maxOutputs = 3, description = ""): Summary_Value {
-  if (!Number.isInteger(sampleRate) || sampleRate <= 0) throw new InvalidArgumentError(`tf.summary.audio "${tag}": the sample rate must be a positive integer, got ${sampleRate}`);
+  if (!Number.isInteger(sampleRate) || sampleRate <= 0)
+    throw new InvalidArgumentError(`tf.summary.audio "${tag}": the sample rate must be a positive integer, got ${sampleRate}`);
   const [k, frames, channels] = shape;
   const per = frames * channels;
   const items: Uint8Array[] = [];

@@ -91,7 +91,10 @@ export const SUMMARY_OPS = schemaRows([
     outputs: [str("summary")],
     infer: (inputs) => {
       if (inputs.length === 0) throw new InvalidArgumentError("MergeSummary needs at least one input");
-      return stringInputs("MergeSummary", inputs.map((_, i) => i))(inputs);
+      return stringInputs(
+        "MergeSummary",
+        inputs.map((_, i) => i),
+      )(inputs);
     },
     doc: "The values of several serialized Summaries in one (a tag seen twice is an error).",
   },
