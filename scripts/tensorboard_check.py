@@ -70,12 +70,64 @@ def main(logdir):
         print("tf1 run tags:", a1.Tags())
         err = a1.Scalars("error")
         check("tf1 scalars: 10 'error' events", len(err) == 10, str(len(err)))
+        check("tf1 scalars: values 1/(step+1)", all(abs(e.value - 1.0 / (e.step + 1)) < 1e-6 for e in err))
+        hist = a1.Histograms("weights")
+        hv = hist[0].histogram_value
+        check("tf1 histogram: 10 events of 1000 values", len(hist) == 10 and hv.num == 1000, f"{len(hist)} {hv.num}")
+        check("tf1 histogram: min 0, max 999, sum", hv.min == 0 and hv.max == 999 and hv.sum == sum(range(1000)), f"{hv.min} {hv.max} {hv.sum}")
+        check("tf1 histogram: bucket counts sum to num", sum(hv.bucket_counts) == 1000)
+        tags1 = a1.Tags()
+        check("tf1 images: tags digits/image/0 and /1", {"digits/image/0", "digits/image/1"} <= set(tags1["images"]), str(tags1["images"]))
+        img = a1.Images("digits/image/1")[0]
+        check("tf1 images: 8x8", img.width == 8 and img.height == 8, f"{img.width}x{img.height}")
+        try:
+            from PIL import Image
+
+            px = list(Image.open(io.BytesIO(img.encoded_image_string)).getdata())
+            check("tf1 images: pixels of the second image", px == [(64 + i) * 2 % 256 for i in range(64)], str(px[:4]))
+        except ImportError:
+            print("SKIP tf1 images: PIL not installed, pixel check skipped")
+        check("tf1 audio: tag clip/audio/0", "clip/audio/0" in tags1["audio"], str(tags1["audio"]))
+        au = a1.Audio("clip/audio/0")[0]
+        check("tf1 audio: 8 kHz, 800 frames, audio/wav", au.sample_rate == 8000 and au.length_frames == 800 and au.content_type == "audio/wav")
+        import wave
+
+        with wave.open(io.BytesIO(au.encoded_audio_string)) as wf:
+            frames = wf.readframes(wf.getnframes())
+            first = [int.from_bytes(frames[2 * i : 2 * i + 2], "little", signed=True) for i in range(3)]
+            want = [max(-32768, min(32767, round(math.sin(0.1 * i) * 32768))) for i in range(3)]
+            check("tf1 audio: WAV 8000 Hz mono 16-bit, samples", (wf.getframerate(), wf.getnchannels(), wf.getsampwidth()) == (8000, 1, 2) and all(abs(a - b) <= 1 for a, b in zip(first, want)), f"{first} vs {want}")
+        p1 = pea.EventAccumulator(run1, size_guidance={"tensors": 0})
+        p1.Reload()
+        note = tensor_util.make_ndarray(p1.Tensors("notes")[0].tensor_proto)
+        check("tf1 text: TensorSummaryV2 with the text plugin", note.item() == b"**tf1** text" and p1.SummaryMetadata("notes").plugin_data.plugin_name == "text", repr(note))
         g = a1.Graph()
         names = [n.name for n in g.node]
         check("graph: nodes present", len(names) > 0 and any(n.startswith("model/") for n in names), str(names[:8]))
         check("graph: a MatMul op", any(n.op == "MatMul" for n in g.node))
     else:
         print("SKIP tf1 run: not present")
+    run3 = os.path.join(logdir, "tf2fn")
+    if os.path.isdir(run3):
+        a3 = pea.EventAccumulator(run3, size_guidance={"tensors": 0})
+        a3.Reload()
+        print("tf2fn run tags:", a3.Tags())
+        fl = a3.Tensors("fn_loss")
+        check("tf.function scalars: steps 0..4", [e.step for e in fl] == [0, 1, 2, 3, 4], str([e.step for e in fl]))
+        check("tf.function scalars: values 1/(step+1)", all(abs(float(tensor_util.make_ndarray(e.tensor_proto)) - 1.0 / (e.step + 1)) < 1e-6 for e in fl))
+        from tensorboard.plugins.audio import metadata as audio_metadata
+
+        md = a3.SummaryMetadata("sound")
+        enc = audio_metadata.parse_plugin_metadata(md.plugin_data.content).encoding
+        check("tf2 audio: plugin 'audio', encoding WAV", md.plugin_data.plugin_name == "audio" and enc == audio_metadata.Encoding.Value("WAV"), f"{md.plugin_data.plugin_name} {enc}")
+        arr = tensor_util.make_ndarray(a3.Tensors("sound")[0].tensor_proto)
+        check("tf2 audio: [2, 2] of (wav, label)", arr.shape == (2, 2) and arr[0, 1] == b"", str(arr.shape))
+        import wave
+
+        with wave.open(io.BytesIO(arr[1, 0])) as wf:
+            check("tf2 audio: 16 kHz stereo, 400 frames", (wf.getframerate(), wf.getnchannels(), wf.getnframes()) == (16000, 2, 400))
+    else:
+        print("SKIP tf2fn run: not present")
     print()
     print("RESULT:", "FAIL " + ", ".join(failures) if failures else "all checks passed")
     return 1 if failures else 0

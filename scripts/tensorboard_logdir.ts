@@ -2,8 +2,10 @@
  * Writes the logdir that scripts/tensorboard_check.py checks with TensorBoard's own loader:
  *   <logdir>/tf2: TF2 API (scalars loss = 1/(step+1) for 100 steps, a histogram of 0..999, a 28x28 image,
  *                 text, NaN and Inf scalars);
- *   <logdir>/tf1: tf.compat.v1.summary.FileWriter with the graph (a "model" name scope with a MatMul) and
- *                 10 simple_value scalars "error".
+ *   <logdir>/tf1: tf.compat.v1.summary.FileWriter with the graph (a "model" name scope with a MatMul) and,
+ *                 for 10 steps, the merged TF1 summary ops: scalar "error" = 1/(step+1), histogram
+ *                 "weights" of 0..999, two 8x8 images "digits", an 800-frame audio "clip" at 8 kHz, text;
+ *   <logdir>/tf2fn: a tf.function writing "fn_loss" = 1/(step+1) at steps 0..4, and TF2 audio "sound".
  * Usage: node --import tsx scripts/tensorboard_logdir.ts <logdir>
  */
 import { join } from "node:path";
@@ -27,17 +29,39 @@ w.asDefault(() => {
 });
 w.close();
 
+// TF1: summary ops in the graph, merged, run by a session and added per step (the seed tutorials' way).
 const g = new tf.Graph();
-g.asDefault(() => {
+const fw = g.asDefault(() => {
   tf.nameScope("model", () => {
     const x = tf.compat.v1.placeholder("float32", [null, 3], "x");
     const W = tf.constant([[1], [2], [3]], { dtype: "float32", name: "W" });
     tf.matmul(x, W, { name: "y" });
   });
+  const step = tf.compat.v1.placeholder("float32", [], "step");
+  tf.summary.scalar("error", tf.div(1, tf.add(step, 1)));
+  tf.summary.histogram("weights", tf.range(0, 1000));
+  tf.summary.image("digits", tf.constant(new Uint8Array(2 * 8 * 8).map((_v, i) => i * 2), "uint8", [2, 8, 8, 1]));
+  tf.summary.audio("clip", tf.sin(tf.mul(tf.range(0, 800, 1, "float32"), 0.1)).reshape([1, 800]), 8000);
+  tf.compat.v1.summary.text("notes", tf.constant("**tf1** text"));
+  const merged = tf.summary.mergeAll()!;
+  const sess = new tf.Session();
+  const writer = new tf.compat.v1.summary.FileWriter(join(logdir, "tf1"), g);
+  for (let i = 0; i < 10; i++) writer.addSummary(sess.run(merged, new Map([[step, i]])) as tf.Tensor, i);
+  sess.close();
+  return writer;
 });
-const fw = new tf.compat.v1.summary.FileWriter(join(logdir, "tf1"), g);
-for (let step = 0; step < 10; step++) {
-  fw.addSummary(tf.compat.v1.Summary({ value: [{ tag: "error", simpleValue: 1 / (step + 1) }] }), step);
-}
 fw.close();
-console.log(`wrote ${logdir}/tf2 and ${logdir}/tf1`);
+
+// TF2 inside tf.function (5 calls: loss 1/(step+1) at steps 0..4 from a variable step) and TF2 audio.
+const w3 = tf.summary.createFileWriter(join(logdir, "tf2fn"));
+const stepVar = new tf.Variable(0, { dtype: "int64" });
+const f = tf.function((x: tf.Tensor) => tf.summary.scalar("fn_loss", x, { step: stepVar }));
+w3.asDefault(() => {
+  for (let i = 0; i < 5; i++) {
+    stepVar.assign(i);
+    f(tf.constant(1 / (i + 1)));
+  }
+  tf.summary.audio("sound", tf.sin(tf.mul(tf.range(0, 1600, 1, "float32"), 0.05)).reshape([2, 400, 2]), 16000, 0);
+});
+w3.close();
+console.log(`wrote ${logdir}/tf2, ${logdir}/tf1 and ${logdir}/tf2fn`);

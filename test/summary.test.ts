@@ -346,6 +346,16 @@ describe("tf.compat.v1.summary.FileWriter", () => {
     assert.equal(tf2.filter((e) => e.what.case === "summary" && firstValue(e).tag === "loss").length, 100);
     const tf1 = readEvents(join(dir, "tf1"));
     assert.equal(tf1[1].what.case, "graphDef");
-    assert.equal(tf1.filter((e) => e.what.case === "summary").length, 10);
+    const tf1Summaries = tf1.filter((e) => e.what.case === "summary");
+    assert.equal(tf1Summaries.length, 10);
+    assert.deepEqual(
+      (tf1Summaries[0].what.value as Summary).value.map((v) => v.tag),
+      ["error", "weights", "digits/image/0", "digits/image/1", "clip/audio/0", "notes"],
+    );
+    const fn = readEvents(join(dir, "tf2fn")).filter((e) => e.what.case === "summary");
+    assert.deepEqual(
+      fn.map((e) => [firstValue(e).tag, Number(e.step)]),
+      [0, 1, 2, 3, 4].map((s) => ["fn_loss", s]).concat([["sound", 0]]),
+    );
   });
 });

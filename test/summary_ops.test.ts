@@ -131,7 +131,7 @@ describe("TensorFlow 1 summary ops", () => {
       const e = tf.compat.v1.summary.scalar("a b:c", 5.5);
       const mine = tf.compat.v1.summary.scalar("own", 6.5, ["mine"]);
       assert.deepEqual(
-        [a, b, c, d, e, mine].map((t) => t.op.name),
+        [a, b, c, d, e, mine].map((t) => (t as tf.SymbolicTensor).op.name),
         ["loss/error", "error", "error_1", "fam/x", "a_b_c", "own"],
       );
       assert.equal(tf.getCollection(tf.GraphKeys.SUMMARIES).length, 5);
@@ -151,7 +151,7 @@ describe("TensorFlow 1 summary ops", () => {
       );
       assert.equal(tf.summary.mergeAll("nothing_here"), null);
       const named = tf.summary.merge([a, b], { name: "m" });
-      assert.equal(named.op.name, "m/m");
+      assert.equal((named as tf.SymbolicTensor).op.name, "m/m");
       sess.close();
     });
   });
