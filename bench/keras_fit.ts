@@ -57,6 +57,22 @@ export interface FitMeasurement {
   secondsPerEpoch: number;
 }
 
+/** One untimed fit epoch (it traces the train step), then `reps` timed epochs over all of x; `sync` waits for a device. */
+async function timeFitEpochs(m: tf.keras.Model, x: tf.Tensor, y: tf.Tensor, batch: number, reps: number, sync: () => void): Promise<FitMeasurement> {
+  const samples = (x.shape?.[0] ?? 0) as number;
+  await m.fit(x, y, { batchSize: batch, epochs: 1, verbose: 0 });
+  sync();
+  const rates: number[] = [];
+  for (let r = 0; r < reps; r++) {
+    const t0 = performance.now();
+    await m.fit(x, y, { batchSize: batch, epochs: 1, verbose: 0 });
+    sync();
+    rates.push(samples / ((performance.now() - t0) / 1000));
+  }
+  const med = median(rates);
+  return { median: med, reps: rates, secondsPerEpoch: 60000 / med };
+}
+
 /**
  * Keras fit's rate: one epoch over `samples` images first (traces the train step), then `reps` timed epochs.
  * `sync` waits for a device, where there is one.
@@ -66,17 +82,7 @@ export async function measureFit(model: KerasBenchModel, batch: number, samples:
   const m = kerasModel(model);
   const { x, y } = syntheticSet(samples);
   try {
-    await m.fit(x, y, { batchSize: batch, epochs: 1, verbose: 0 });
-    sync();
-    const rates: number[] = [];
-    for (let r = 0; r < reps; r++) {
-      const t0 = performance.now();
-      await m.fit(x, y, { batchSize: batch, epochs: 1, verbose: 0 });
-      sync();
-      rates.push(samples / ((performance.now() - t0) / 1000));
-    }
-    const med = median(rates);
-    return { median: med, reps: rates, secondsPerEpoch: 60000 / med };
+    return await timeFitEpochs(m, x, y, batch, reps, sync);
   } finally {
     tf.dispose([x, y]);
   }
@@ -123,17 +129,7 @@ export async function measureLstmFit(batch: number, samples: number, reps: numbe
   const x = tf.constant(xs, { shape: [samples, steps, features] });
   const y = tf.constant(ys, { shape: [samples, 10] });
   try {
-    await m.fit(x, y, { batchSize: batch, epochs: 1, verbose: 0 });
-    sync();
-    const rates: number[] = [];
-    for (let r = 0; r < reps; r++) {
-      const t0 = performance.now();
-      await m.fit(x, y, { batchSize: batch, epochs: 1, verbose: 0 });
-      sync();
-      rates.push(samples / ((performance.now() - t0) / 1000));
-    }
-    const med = median(rates);
-    return { median: med, reps: rates, secondsPerEpoch: 60000 / med };
+    return await timeFitEpochs(m, x, y, batch, reps, sync);
   } finally {
     tf.dispose([x, y]);
   }

@@ -1,8 +1,8 @@
-import type { DType, Values } from "../core/dtype.js";
+import { type DType, type Values, zeroValues } from "../core/dtype.js";
 import { InvalidArgumentError } from "../core/errors.js";
 import type { Dim } from "../core/shape.js";
 import { sizeOf } from "../core/shape.js";
-import { copyValues, type Element, type HostTensor, newValues, releaseElement, valuesOf } from "./host.js";
+import { copyValues, type Element, type HostTensor, releaseElement, valuesOf } from "./host.js";
 import { CoIter, EMIT, END, FnIter, type Iter } from "./iter.js";
 import type { Structure } from "./nest.js";
 import { DatasetNode, type IndexPlan, INFINITE, UNKNOWN } from "./node.js";
@@ -16,7 +16,7 @@ import { dimsText } from "./transforms.js";
 export function gatherRows(c: HostTensor, idx: Int32Array, k: number): HostTensor {
   const rowShape = c.shape.slice(1);
   const r = sizeOf(rowShape);
-  const out = newValues(c.dtype, k * r);
+  const out = zeroValues(c.dtype, k * r);
   let j = 0;
   while (j < k) {
     const start = idx[j];
@@ -59,7 +59,7 @@ function stack(elements: readonly Element[]): HostTensor[] {
   return first.map((c0, ci) => {
     const shape = c0.shape;
     const n = sizeOf(shape);
-    const out = newValues(c0.dtype, n * elements.length);
+    const out = zeroValues(c0.dtype, n * elements.length);
     elements.forEach((e, k) => {
       const c = e[ci];
       if (c.shape.length !== shape.length || c.shape.some((d, i) => d !== shape[i])) {
@@ -194,7 +194,7 @@ export class PaddedBatchNode extends BatchingNode {
 
 function padStack(parts: readonly Element[number][], dtype: DType, shape: number[], pad: number | string | bigint | boolean | null): HostTensor {
   const n = sizeOf(shape);
-  const out = newValues(dtype, n * parts.length);
+  const out = zeroValues(dtype, n * parts.length);
   if (pad !== null && pad !== 0 && pad !== "") {
     const v = dtype === "int64" ? BigInt(pad as number) : dtype === "bool" ? (pad ? 1 : 0) : pad;
     (out as unknown as { fill(x: unknown): void }).fill(v);

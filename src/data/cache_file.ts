@@ -1,7 +1,7 @@
 import { existsSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { DataLossError } from "../core/errors.js";
-import type { DType, Values } from "../core/dtype.js";
-import { type Element, type HostTensor, newValues, valuesOf } from "./host.js";
+import { type DType, type Values, zeroValues } from "../core/dtype.js";
+import { type Element, type HostTensor, valuesOf } from "./host.js";
 
 /**
  * cache(filename): the elements of a complete first pass in one file, read back by later passes and later
@@ -34,7 +34,7 @@ export function fileCache(filename: string): { read(): Element[] | null; write(e
       return index.map((e) =>
         e.map((c): HostTensor => {
           if (c.strings) return { dtype: c.dtype, shape: c.shape, values: c.strings };
-          const values = newValues(
+          const values = zeroValues(
             c.dtype,
             c.shape.reduce((a, b) => a * b, 1),
           );

@@ -1,11 +1,11 @@
 import { readdirSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
-import { type DType, isDType, type Values } from "../core/dtype.js";
+import { type DType, isDType, type Values, zeroValues } from "../core/dtype.js";
 import { InvalidArgumentError, NotFoundError } from "../core/errors.js";
 import { defineFunction, K, kind, optional, signature, withDefault } from "../core/signature.js";
 import { Dataset } from "./dataset.js";
 import { readWhole } from "./files.js";
-import { type HostTensor, newValues } from "./host.js";
+import type { HostTensor } from "./host.js";
 import type { Structure } from "./nest.js";
 import { SlicesNode } from "./sources.js";
 
@@ -246,7 +246,7 @@ export const makeCsvDataset = defineFunction(csvSig, (...a) => {
   const keepIdx = bad.size === 0 ? null : good.map((r, k) => (bad.has(r) ? -1 : k)).filter((k) => k >= 0);
   for (const p of parsed) {
     const vals = keepIdx ? keepIdx.map((k) => p.values[k]) : p.values;
-    const out: Values = newValues(p.dtype, vals.length);
+    const out: Values = zeroValues(p.dtype, vals.length);
     for (let k = 0; k < vals.length; k++) (out as unknown[])[k] = p.dtype === "int64" ? BigInt(vals[k] as bigint) : vals[k];
     columns.push({ name: names[p.ci], tensor: { dtype: p.dtype, shape: [kept.length], values: out } });
   }

@@ -1,6 +1,6 @@
 import type { Backend, Handle } from "../core/backend.js";
 import { defaultBackend } from "../core/devices.js";
-import type { DType, Values } from "../core/dtype.js";
+import { type DType, type Values, zeroValues } from "../core/dtype.js";
 import { InvalidArgumentError } from "../core/errors.js";
 import { sizeOf } from "../core/shape.js";
 import { isTensorConvertible } from "../core/tensor_like.js";
@@ -89,27 +89,6 @@ export function toHost(x: unknown, where: string, dtype?: DType): HostTensor {
   return { dtype: dt, shape, values };
 }
 
-/** A fresh array for `n` values of `dtype` (never from the CPU backend's pool: it is handed to users). */
-export function newValues(dtype: DType, n: number): Values {
-  switch (dtype) {
-    case "float32":
-      return new Float32Array(n);
-    case "float64":
-      return new Float64Array(n);
-    case "int32":
-      return new Int32Array(n);
-    case "int64":
-      return new BigInt64Array(n);
-    case "uint8":
-    case "bool":
-      return new Uint8Array(n);
-    case "string":
-      return new Array<string>(n).fill("");
-    default:
-      throw new InvalidArgumentError(`tf.data: dtype ${dtype} is not supported in datasets`);
-  }
-}
-
 /** Copies `n` values from src[sOff..] to dst[dOff..]. */
 export function copyValues(dst: Values, dOff: number, src: Values, sOff: number, n: number): void {
   if (Array.isArray(dst)) {
@@ -131,7 +110,7 @@ export function sliceRow(c: HostTensor, i: number): HostTensor {
 
 /** A scalar component. */
 export function scalar(dtype: DType, v: number | bigint | string): HostTensor {
-  const values = newValues(dtype, 1);
+  const values = zeroValues(dtype, 1);
   (values as unknown[])[0] = v;
   return { dtype, shape: [], values };
 }

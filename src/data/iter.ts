@@ -97,3 +97,23 @@ export class FnIter extends Iter {
 export function asyncOnly(what: string): never {
   throw new FailedPreconditionError(`${what} produces its elements asynchronously: iterate the dataset with \`for await\` (or use a sync generator)`);
 }
+
+/**
+ * Part of a body: passes up to `limit` elements of `up` through unchanged, then closes `up`. Returns how many it
+ * passed (fewer than `limit` means `up` ended).
+ */
+export function* relay(it: CoIter, up: Iter, limit = Number.POSITIVE_INFINITY): Generator<Iter | typeof EMIT, number, Next> {
+  let n = 0;
+  try {
+    while (n < limit) {
+      const e = yield up;
+      if (e === END) break;
+      n++;
+      it.out = e;
+      yield EMIT;
+    }
+  } finally {
+    up.close();
+  }
+  return n;
+}

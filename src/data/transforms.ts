@@ -1,8 +1,9 @@
 import type { Backend } from "../core/backend.js";
+import { zeroValues } from "../core/dtype.js";
 import { InvalidArgumentError } from "../core/errors.js";
 import type { Dim } from "../core/shape.js";
-import { type Element, isHandle, newValues, releaseElement, scalar, valuesOf } from "./host.js";
-import { CoIter, EMIT, END, Iter, type Next } from "./iter.js";
+import { type Element, isHandle, releaseElement, scalar, valuesOf } from "./host.js";
+import { CoIter, EMIT, END, Iter, type Next, relay } from "./iter.js";
 import { countLeaves, type Structure, sameStructure, shiftStructure } from "./nest.js";
 import { callOnElement, DatasetNode, type IndexPlan, type IndexStream, INFINITE, UNKNOWN } from "./node.js";
 import { planRows } from "./sources.js";
@@ -64,7 +65,7 @@ export class MapNode extends DatasetNode {
         if (s.shape === null) return null;
         const shape = s.shape.map((d) => d ?? fill);
         const n = shape.reduce((a, b) => a * b, 1);
-        out.push({ dtype: s.dtype, shape, values: newValues(s.dtype, n) });
+        out.push({ dtype: s.dtype, shape, values: zeroValues(s.dtype, n) });
       }
       return out;
     };
@@ -222,20 +223,7 @@ export class RepeatNode extends PassNode {
     const node = this;
     return new CoIter(function* (it) {
       for (let epoch = 0; node.count < 0 || epoch < node.count; epoch++) {
-        const up = node.up.open();
-        let any = false;
-        try {
-          for (;;) {
-            const e = yield up;
-            if (e === END) break;
-            any = true;
-            it.out = e;
-            yield EMIT;
-          }
-        } finally {
-          up.close();
-        }
-        if (!any) return;
+        if ((yield* relay(it, node.up.open())) === 0) return;
       }
     });
   }
@@ -281,17 +269,7 @@ export class TakeNode extends PassNode {
     const node = this;
     return new CoIter(function* (it) {
       if (node.count === 0) return;
-      const up = node.up.open();
-      try {
-        for (let k = 0; node.count < 0 || k < node.count; k++) {
-          const e = yield up;
-          if (e === END) return;
-          it.out = e;
-          yield EMIT;
-        }
-      } finally {
-        up.close();
-      }
+      yield* relay(it, node.up.open(), node.count < 0 ? Number.POSITIVE_INFINITY : node.count);
     });
   }
 }
@@ -492,19 +470,7 @@ export class ConcatenateNode extends DatasetNode {
   open(): Iter {
     const node = this;
     return new CoIter(function* (it) {
-      for (const d of [node.a, node.b]) {
-        const up = d.open();
-        try {
-          for (;;) {
-            const e = yield up;
-            if (e === END) break;
-            it.out = e;
-            yield EMIT;
-          }
-        } finally {
-          up.close();
-        }
-      }
+      for (const d of [node.a, node.b]) yield* relay(it, d.open());
     });
   }
 }

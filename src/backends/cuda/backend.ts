@@ -1,4 +1,4 @@
-import { bytesPerElement, DType, Values } from "../../core/dtype.js";
+import { bytesPerElement, DType, Values, zeroValues } from "../../core/dtype.js";
 import { InternalError } from "../../core/errors.js";
 import { matmulDims } from "../../core/geometry/matmul.js";
 import { sizeOf } from "../../core/shape.js";
@@ -38,24 +38,6 @@ const SMALL_INT_DTYPES: ReadonlySet<DType> = new Set(["int32", "int64"]);
 const MIRROR_BYTES = 64 * 1024;
 /** Reads at least this large go through pinned staging buffers when asynchronous. */
 const PINNED_READ_BYTES = 64 * 1024;
-
-function newValues(dtype: DType, n: number): Values {
-  switch (dtype) {
-    case "float32":
-      return new Float32Array(n);
-    case "float64":
-      return new Float64Array(n);
-    case "int32":
-      return new Int32Array(n);
-    case "int64":
-      return new BigInt64Array(n);
-    case "uint8":
-    case "bool":
-      return new Uint8Array(n);
-    default:
-      throw new InternalError(`cuda: no device storage for ${dtype}`);
-  }
-}
 
 /**
  * A GPU: buffers in its memory, kernels generated and compiled at run time, matrix products in cuBLAS. Work
@@ -177,7 +159,7 @@ export class CudaBackend implements Backend, KernelContext {
     const s = h.storage;
     if (s.host) return s.host;
     this.#noCapture("a read to the host");
-    const out = newValues(h.dtype, sizeOf(h.shape));
+    const out = zeroValues(h.dtype, sizeOf(h.shape));
     if (s.bytes > 0) {
       this.ctx.makeCurrent();
       if (s.bytes >= this.pinnedReadBytes) this.#readPinned(s, out);
@@ -222,7 +204,7 @@ export class CudaBackend implements Backend, KernelContext {
       this.ctx.api.check("cuMemcpyDtoHAsync", this.ctx.api.lib.cuMemcpyDtoHAsync(stage.ptr, s.ptr, s.bytes, this.ctx.stream));
       this.ctx.record(ev);
       await this.#until(ev);
-      const out = newValues(h.dtype, sizeOf(h.shape));
+      const out = zeroValues(h.dtype, sizeOf(h.shape));
       new Uint8Array((out as Uint8Array).buffer, 0, s.bytes).set(new Uint8Array(stage.buf, 0, s.bytes));
       this.stats.downloads++;
       return out;
