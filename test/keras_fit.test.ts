@@ -199,6 +199,29 @@ describe("fit with the built-in layers", () => {
 });
 
 describe("shuffled in-memory batches", () => {
+  it("leaves no tensor behind: fit (validationSplit, datasets), evaluate, predict and the *OnBatch calls release what they made", async () => {
+    const model = new tf.keras.Sequential([new tf.keras.layers.Dense(1, { inputShape: [3] })]);
+    model.compile({ optimizer: new tf.keras.optimizers.SGD({ learningRate: 0.1 }), loss: "mse" });
+    const x = tf.randomNormal([40, 3]);
+    const y = tf.randomNormal([40, 1]);
+    const ds = tf.data.Dataset.fromTensorSlices([x, y]).batch(8);
+    const all = async () => {
+      await model.fit(x, y, { epochs: 2, batchSize: 4, verbose: 0 });
+      await model.fit(x, y, { epochs: 1, batchSize: 4, validationSplit: 0.2, verbose: 0 });
+      await model.fit(ds, { epochs: 1, verbose: 0 });
+      model.evaluate(x, y, { batchSize: 4, verbose: 0 });
+      model.evaluate(ds, { verbose: 0 });
+      model.predict(x, { batchSize: 4, verbose: 0 }).dispose();
+      model.predict(ds, { verbose: 0 }).dispose();
+      model.trainOnBatch(x, y);
+      model.testOnBatch(x, y);
+    };
+    await all();
+    const before = tf.memory().numTensors;
+    await all();
+    await all();
+    assert.equal(tf.memory().numTensors, before);
+  });
   it("every row is trained on exactly once per epoch, whatever the order (rows gathered inside the traced step)", async () => {
     // Row i is the one-hot e_i, so SGD on MSE with no bias moves only weight i, by the same factor in any batch
     // of 4: after each epoch every weight has been scaled by (1 - lr * 2/4) exactly once.

@@ -72,8 +72,26 @@ function listDType(values: readonly TensorLike[]): DType {
   return inferDType(values[0] as HostValue);
 }
 /** Tensors pass (a dtype mismatch is the op's error); JS values become constants of `dtype`. */
-function asTensors(values: readonly TensorLike[], dtype: DType): TensorLike[] {
-  return values.map((v) => (isTensor(v) || isTensorConvertible(v) ? v : constant(v, { dtype })));
+/**
+ * Runs `body`, giving it `made` to register the tensors it creates to stand for JS values; those are released
+ * after (eager ones; in a graph they are constants the node keeps).
+ */
+function withTemporaries<R>(body: (made: Tensor[]) => R): R {
+  const made: Tensor[] = [];
+  try {
+    return body(made);
+  } finally {
+    for (const t of made) t.dispose();
+  }
+}
+/** The values as tensors of one dtype; the ones made from JS values are pushed to `made`. */
+function asTensors(values: readonly TensorLike[], dtype: DType, made: Tensor[]): TensorLike[] {
+  return values.map((v) => {
+    if (isTensor(v) || isTensorConvertible(v)) return v;
+    const t = constant(v, { dtype });
+    made.push(t);
+    return t;
+  });
 }
 /** Int vector arguments (perm, begin, multiples...): JS arrays become int32. */
 function intArg(v: TensorLike): TensorLike {
@@ -83,7 +101,13 @@ function intArg(v: TensorLike): TensorLike {
   if ((v.flat(Infinity) as unknown[]).some((x) => typeof x === "number" && !Number.isInteger(x))) return constant(v, { dtype: "float32" });
   return v;
 }
-const intScalar = (v: TensorLike): TensorLike => (typeof v === "number" ? constant(v, { dtype: "int32" }) : v);
+/** An int32 scalar for a JS number (pushed to `made`), else the value itself. */
+function intScalar(v: TensorLike, made: Tensor[]): TensorLike {
+  if (typeof v !== "number") return v;
+  const t = constant(v, { dtype: "int32" });
+  made.push(t);
+  return t;
+}
 const staticRank = (x: TensorLike): number | null =>
   isTensor(x) || isTensorConvertible(x) ? (x.shape === null ? null : x.shape.length) : inferShapeOf(x as HostValue).length;
 
@@ -156,15 +180,17 @@ export const concat = defineFunction(
   (values, axis, name0): Tensor => {
     const name = name0 ?? "concat";
     if (values.length === 0) throw new InvalidArgumentError("tf.concat: values must not be empty");
-    const vals = asTensors(values, listDType(values));
-    if (vals.length === 1) {
-      // As TensorFlow does: one value is returned as is (after checking the axis against its rank).
-      const r = staticRank(vals[0]);
-      const ax = typeof axis === "number" ? axis : null;
-      if (r !== null && ax !== null) concatShape([unknownShapeOfRank(r)], ax);
-      return identity(vals[0], name);
-    }
-    return execute1("ConcatV2", [...vals, intScalar(axis)], { N: vals.length }, name);
+    return withTemporaries((made) => {
+      const vals = asTensors(values, listDType(values), made);
+      if (vals.length === 1) {
+        // As TensorFlow does: one value is returned as is (after checking the axis against its rank).
+        const r = staticRank(vals[0]);
+        const ax = typeof axis === "number" ? axis : null;
+        if (r !== null && ax !== null) concatShape([unknownShapeOfRank(r)], ax);
+        return identity(vals[0], name);
+      }
+      return execute1("ConcatV2", [...vals, intScalar(axis, made)], { N: vals.length }, name);
+    });
   },
 );
 
@@ -181,8 +207,10 @@ export const stack = defineFunction(
   }),
   (values, axis, name): Tensor => {
     if (values.length === 0) throw new InvalidArgumentError("tf.stack: values must not be empty");
-    const vals = asTensors(values, listDType(values));
-    return execute1("Pack", vals, { N: vals.length, axis }, name ?? "stack");
+    return withTemporaries((made) => {
+      const vals = asTensors(values, listDType(values), made);
+      return execute1("Pack", vals, { N: vals.length, axis }, name ?? "stack");
+    });
   },
 );
 
@@ -517,7 +545,7 @@ export const linspace = defineFunction(
   ),
   (start, stop, num, name, axis) => {
     if (axis !== 0) throw new UnimplementedError("tf.linspace: only axis=0 (scalar start and stop) is supported");
-    return execute1("LinSpace", [start, stop, intScalar(num)], {}, name);
+    return withTemporaries((made) => execute1("LinSpace", [start, stop, intScalar(num, made)], {}, name));
   },
 );
 

@@ -189,10 +189,14 @@ export class TensorBatches {
         batch = b;
         made = () => [...b.x, ...b.y, ...(b.sampleWeight ? [b.sampleWeight] : [])];
       }
-      yield batch;
-      // The step is done with the batch: its memory goes back to the pool now rather than at a later garbage
-      // collection (on a GPU, every step would otherwise allocate afresh).
-      if (this.release) dispose(made().filter((t) => !inputs.has(t)));
+      try {
+        yield batch;
+      } finally {
+        // The step is done with the batch (the next is asked for, or the loop ended and closed the epoch): its
+        // memory goes back to the pool now rather than at a later garbage collection (on a GPU, every step would
+        // otherwise allocate afresh).
+        if (this.release) dispose(made().filter((t) => !inputs.has(t)));
+      }
     }
   }
 }

@@ -8,13 +8,14 @@
  */
 import { InvalidArgumentError } from "../../core/errors.js";
 import type { Tensor } from "../../core/tensor.js";
-import { tidy } from "../../eager/memory.js";
+import { dispose, tidy } from "../../eager/memory.js";
 import { multiply } from "../../ops/elementwise.js";
 import { concat } from "../../ops/movement.js";
 import { reduceMax, reduceMin } from "../../ops/reduce.js";
 import { Callback, CallbackList, type Logs } from "../callbacks/callback.js";
 import { History } from "../callbacks/history.js";
 import { ProgbarLogger } from "../callbacks/progbar.js";
+import { Dataset } from "../../data/dataset.js";
 import { classWeightsFor } from "./compile_utils.js";
 import { type Batch, batchFromElement, flattenData, isDatasetLike, sliceRows, TensorBatches, toTensor } from "./data_adapter.js";
 import type { Model } from "./model.js";
@@ -32,6 +33,8 @@ interface BatchSource {
   steps: number | null;
   startEpoch(): void;
   next(): Generator<Wait, Batch | null, IteratorResult<unknown> | undefined>;
+  /** The loop is over: releases the batch last handed out. */
+  end(): void;
 }
 
 export type Verbose = 0 | 1 | 2 | "auto";
@@ -63,6 +66,10 @@ class TensorSource implements BatchSource {
     }
     return r.done ? null : r.value;
   }
+  end(): void {
+    this.it?.return?.();
+    this.it = null;
+  }
 }
 
 class DatasetSource implements BatchSource {
@@ -70,12 +77,21 @@ class DatasetSource implements BatchSource {
   private readonly isAsync: boolean;
   steps: number | null;
   private seen = 0;
+  /**
+   * A tf.data.Dataset hands out fresh tensors per element, which the consumer releases (a user's own iterable
+   * keeps its tensors); the last batch is released when the next is asked for or the loop ends.
+   */
+  private readonly ownsElements: boolean;
+  private last: unknown[] | null = null;
   constructor(
     private readonly dataset: Iterable<unknown> | AsyncIterable<unknown>,
     private readonly stepsPerEpoch: number | undefined,
     private readonly model: Model,
     allowAsync: boolean,
+    /** False for predict, whose outputs may be its batches' tensors: it releases them itself. */
+    release = true,
   ) {
+    this.ownsElements = release && dataset instanceof Dataset;
     this.steps = stepsPerEpoch ?? null;
     this.isAsync = typeof (dataset as Iterable<unknown>)[Symbol.iterator] !== "function";
     if (this.isAsync && !allowAsync) throw new InvalidArgumentError("This dataset can only be iterated asynchronously: use `await model.fit(...)`");
@@ -88,12 +104,19 @@ class DatasetSource implements BatchSource {
     }
   }
   *next(): Generator<Wait, Batch | null, IteratorResult<unknown> | undefined> {
+    this.end();
     let r: IteratorResult<unknown>;
     if (this.isAsync) r = (yield (this.it as AsyncIterator<unknown>).next()) as IteratorResult<unknown>;
     else r = (this.it as Iterator<unknown>).next();
     if (r.done) return null;
     this.seen += 1;
-    return batchFromElement(r.value, this.model.inputNames, this.model.isCompiled ? this.model.outputNames : []);
+    const batch = batchFromElement(r.value, this.model.inputNames, this.model.isCompiled ? this.model.outputNames : []);
+    if (this.ownsElements) this.last = [r.value, batch.x, batch.y, batch.sampleWeight];
+    return batch;
+  }
+  end(): void {
+    if (this.last) dispose(this.last);
+    this.last = null;
   }
 }
 
@@ -227,12 +250,15 @@ export function* fitLoop(model: Model, a: FitArgs, allowAsync: boolean): Generat
     classWeight: a.classWeight,
   };
   let validation: DataArgs | null = null;
+  /** The slices validationSplit cut (fit's own, released at the end). */
+  let splitParts: DataArgs[] = [];
   if (a.validationData !== undefined && a.validationData !== null) {
     validation = validationArgs(a.validationData, a);
   } else if (a.validationSplit) {
     if (a.validationSplit <= 0 || a.validationSplit >= 1) throw new InvalidArgumentError(`validationSplit must be in (0, 1), got ${a.validationSplit}`);
     if (isDatasetLike(a.x)) throw new InvalidArgumentError("`validationSplit` is only supported for tensors and arrays, not datasets: pass validationData.");
     const [trainPart, valPart] = splitValidation(model, train, a.validationSplit);
+    splitParts = [trainPart, valPart];
     train = trainPart;
     validation = { ...valPart, batchSize: a.validationBatchSize ?? a.batchSize, steps: a.validationSteps };
   }
@@ -265,8 +291,10 @@ export function* fitLoop(model: Model, a: FitArgs, allowAsync: boolean): Generat
       callbacks.batch("onTrainBatchBegin", b, () => ({ batch: b, size: batch.size }));
       const loss = steps.train(batch, guardNaN);
       step += 1;
+      // Released at once: a captured step's next replay would otherwise copy the buffer this loss still holds.
+      const value = guardNaN ? loss.item() : 0;
+      loss.dispose();
       if (guardNaN) {
-        const value = loss.item();
         if (!Number.isFinite(value)) {
           callbacks.batch("onTrainBatchEnd", b, () => ({ ...model.metricLogs(), loss: value }));
           break;
@@ -294,6 +322,9 @@ export function* fitLoop(model: Model, a: FitArgs, allowAsync: boolean): Generat
     }
     yield TICK;
   }
+  source.end();
+  valSource?.end();
+  dispose(splitParts.map((p) => [p.x, p.y, p.sampleWeight]));
   callbacks.call("onTrainEnd", logs);
   return history;
 }
@@ -350,7 +381,7 @@ function* testLoop(model: Model, source: BatchSource, callbacks: CallbackList | 
     if (!batch) break;
     const b = step;
     callbacks?.batch("onTestBatchBegin", b, () => ({ batch: b, size: batch.size }));
-    steps.test(batch);
+    steps.test(batch).dispose();
     step += 1;
     callbacks?.batch("onTestBatchEnd", b, () => model.metricLogs());
   }
@@ -378,6 +409,7 @@ export function* evaluateLoop(
   callbacks.setModel(model);
   callbacks.setParams({ verbose, epochs: 1, steps: source.steps });
   const logs = yield* testLoop(model, source, callbacks);
+  source.end();
   if (a.returnDict) return logs;
   const values = model.metricsNames.map((n) => logs[n]);
   return values.length === 1 ? values[0] : values;
@@ -394,9 +426,13 @@ export interface PredictArgs {
 export function* predictLoop(model: Model, a: PredictArgs, allowAsync: boolean): Generator<Wait, Tensor | Tensor[], IteratorResult<unknown> | undefined> {
   const verbose = verbosity(a.verbose);
   let source: BatchSource;
-  if (isDatasetLike(a.x)) source = new DatasetSource(a.x, a.steps, model, allowAsync);
+  /** In-memory x: the user's tensors, which predict must not release (its slices it may). Null for a dataset. */
+  let inputs: ReadonlySet<Tensor> | null = null;
+  const ownsElements = a.x instanceof Dataset;
+  if (isDatasetLike(a.x)) source = new DatasetSource(a.x, a.steps, model, allowAsync, false);
   else {
     const xs = flattenData(a.x, model.inputNames, "x");
+    inputs = new Set(xs);
     model.checkInputShapes(xs);
     source = new TensorSource(new TensorBatches(xs, [], null, a.batchSize ?? 32, false, false), a.steps);
   }
@@ -407,6 +443,7 @@ export function* predictLoop(model: Model, a: PredictArgs, allowAsync: boolean):
   source.startEpoch();
   callbacks.call("onPredictBegin");
   const parts: Tensor[][] = [];
+  const slices: Tensor[] = [];
   let step = 0;
   while (source.steps === null || step < source.steps) {
     const batch = yield* source.next();
@@ -414,6 +451,8 @@ export function* predictLoop(model: Model, a: PredictArgs, allowAsync: boolean):
     const b = step;
     callbacks.batch("onPredictBatchBegin", b, () => ({ batch: b, size: batch.size }));
     parts.push(steps.predict(batch.x));
+    if (inputs) for (const t of batch.x) if (!inputs.has(t)) slices.push(t);
+    if (ownsElements) slices.push(...batch.x, ...batch.y, ...(batch.sampleWeight ? [batch.sampleWeight] : []));
     step += 1;
     callbacks.batch("onPredictBatchEnd", b, () => ({}));
   }
@@ -427,6 +466,9 @@ export function* predictLoop(model: Model, a: PredictArgs, allowAsync: boolean):
           0,
         ),
   );
+  // The per-batch outputs and input slices were copied into the result (an output may be its batch's slice).
+  const kept = new Set<Tensor>([...outs, ...(inputs ?? [])]);
+  dispose([...parts.flat(), ...slices].filter((t) => !kept.has(t)));
   return outs.length === 1 ? outs[0] : outs;
 }
 
@@ -452,8 +494,7 @@ export function onBatch(
   const steps = stepsOf(model);
   if (resetMetrics) model.resetMetrics();
   const batch = { x: xs, y: ys, sampleWeight: weights };
-  if (kind === "train") steps.train(batch, false);
-  else steps.test(batch);
+  (kind === "train" ? steps.train(batch, false) : steps.test(batch)).dispose();
   const logs = model.metricLogs();
   if (returnDict) return logs;
   const values = model.metricsNames.map((n) => logs[n]);
