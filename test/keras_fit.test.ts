@@ -211,8 +211,8 @@ describe("shuffled in-memory batches", () => {
       await model.fit(ds, { epochs: 1, verbose: 0 });
       model.evaluate(x, y, { batchSize: 4, verbose: 0 });
       model.evaluate(ds, { verbose: 0 });
-      model.predict(x, { batchSize: 4, verbose: 0 }).dispose();
-      model.predict(ds, { verbose: 0 }).dispose();
+      tf.dispose(model.predict(x, { batchSize: 4, verbose: 0 }));
+      tf.dispose(model.predict(ds, { verbose: 0 }));
       model.trainOnBatch(x, y);
       model.testOnBatch(x, y);
     };
@@ -220,7 +220,8 @@ describe("shuffled in-memory batches", () => {
     const before = tf.memory().numTensors;
     await all();
     await all();
-    assert.equal(tf.memory().numTensors, before);
+    // Not growing (the collector may meanwhile free what the first round's model building left to it).
+    assert.ok(tf.memory().numTensors <= before, `${tf.memory().numTensors} live tensors after two more rounds, ${before} before`);
   });
   it("every row is trained on exactly once per epoch, whatever the order (rows gathered inside the traced step)", async () => {
     // Row i is the one-hot e_i, so SGD on MSE with no bias moves only weight i, by the same factor in any batch
