@@ -103,7 +103,7 @@ def main(d):
     check_saved_model(os.path.join(d, "saved_model_keras"), "keras")
 
     meta = meta_graph_pb2.MetaGraphDef()
-    meta.ParseFromString(open(expected["tf1"]["meta"], "rb").read())
+    meta.ParseFromString(open(os.path.join(d, expected["tf1"]["meta"]), "rb").read())
     check("tf1 .meta parses with no unknown fields", unknown_count(meta) == 0, f"{unknown_count(meta)} unknown")
     names = {n.name for n in meta.graph_def.node}
     for n in expected["tf1"]["nodes"]:

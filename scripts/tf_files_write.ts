@@ -9,7 +9,7 @@
  * Usage: node --import tsx scripts/tf_files_write.ts <dir>
  */
 import { mkdirSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
+import { join, relative } from "node:path";
 import * as tf from "../src/index.js";
 
 const dir = process.argv[2];
@@ -50,6 +50,6 @@ tf.train.writeGraph(g, dir, "graph.pbtxt");
 
 writeFileSync(
   join(dir, "expected.json"),
-  JSON.stringify({ module: { signature: "serving_default", inputs: ["x"] }, tf1: { meta: `${ckpt}.meta`, variables: ["W", "b"], nodes: ["x", "W", "b", "y"] } }, null, 1),
+  JSON.stringify({ module: { signature: "serving_default", inputs: ["x"] }, tf1: { meta: relative(dir, `${ckpt}.meta`), variables: ["W", "b"], nodes: ["x", "W", "b", "y"] } }, null, 1),
 );
 console.log(`wrote ${dir}`);
