@@ -52,7 +52,7 @@ def unknown_count(msg):
             for v in value.values():
                 if hasattr(v, "ListFields"):
                     n += unknown_count(v)
-        elif fd.label == fd.LABEL_REPEATED:
+        elif (fd.is_repeated if hasattr(fd, "is_repeated") else fd.label == fd.LABEL_REPEATED):
             for v in value:
                 n += unknown_count(v)
         else:
