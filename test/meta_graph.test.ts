@@ -87,6 +87,18 @@ test("the seed tutorial: train, saver.save writes m.index, m.data-*, m.meta and 
     assert.equal(nodes.get("pred"), "AddV2");
     const collections = sub(meta, 4).map((e) => str(sub(e, 1)[0]));
     assert.ok(collections.includes("variables") && collections.includes("trainable_variables") && collections.includes("train_op"), collections.join());
+    // The save/ subgraph and SaverDef TensorFlow's Saver writes (its import_meta_graph rebuilds the Saver from them).
+    const mg = fromBinary(MetaGraphDefSchema, meta);
+    assert.deepEqual(
+      [mg.saverDef?.filenameTensorName, mg.saverDef?.saveTensorName, mg.saverDef?.restoreOpName],
+      ["save/Const:0", "save/control_dependency:0", "save/restore_all"],
+    );
+    const saveNodes = new Map(mg.graphDef!.node.filter((n) => n.name.startsWith("save/")).map((n) => [n.name, n]));
+    assert.deepEqual(saveNodes.get("save/SaveV2")?.input, ["save/Const", "save/SaveV2/tensor_names", "save/SaveV2/shape_and_slices", "W", "b"]);
+    const names = saveNodes.get("save/RestoreV2/tensor_names")?.attr.value?.value;
+    assert.deepEqual(names?.case === "tensor" ? names.value.stringVal.map((b) => new TextDecoder().decode(b)) : null, ["W", "b"]);
+    assert.deepEqual(saveNodes.get("save/Assign_1")?.input, ["b", "save/RestoreV2:1"]);
+    assert.deepEqual(saveNodes.get("save/restore_all")?.input, ["^save/Assign", "^save/Assign_1"]);
 
     new tf.Graph().asDefault(() => {
       const saver = tf.train.importMetaGraph(`${prefix}.meta`);

@@ -10,6 +10,7 @@
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
+import { create } from "@bufbuild/protobuf";
 import type { DType, Values } from "../core/dtype.js";
 import { InvalidArgumentError, NotFoundError } from "../core/errors.js";
 import { isFullyDefined, shapeStr } from "../core/shape.js";
@@ -22,11 +23,14 @@ import { GraphKeys, type Graph } from "../graph/graph.js";
 import type { Operation } from "../graph/operation.js";
 import { group, placeholder } from "../graph/state_ops.js";
 import type { SymbolicTensor } from "../graph/tensor.js";
+import { graphToGraphDef } from "../graph/graph_def.js";
 import { BundleReader, BundleWriter, type BundleValues } from "../io/tensor_bundle.js";
+import { SaverDefSchema } from "../proto/tensorflow/core/protobuf/saver_pb.js";
 import type { Session } from "../runtime/session.js";
 import { Variable } from "../variables/variable.js";
 import { checkpointExists, updateCheckpointState } from "./checkpoint_state.js";
 import { exportMetaGraph } from "./meta_graph.js";
+import { appendSaveSubgraph } from "./save_subgraph.js";
 
 type VarList = readonly Variable[] | { readonly [key: string]: Variable };
 
@@ -161,7 +165,14 @@ export class Saver {
     // TensorFlow 1's Saver writes the meta graph beside the data, before the checkpoint file names them.
     if (writeMetaGraph && !executingEagerly()) {
       const graph = this.#vars.find(([, v]) => v.graph !== null)?.[1].graph ?? getDefaultGraph();
-      exportMetaGraph(`${prefix}.${metaGraphSuffix}`, { graph });
+      // With the save/ subgraph and its SaverDef, as TensorFlow writes them (its import_meta_graph builds the Saver from them).
+      const graphDef = graphToGraphDef(graph);
+      const saverDef = appendSaveSubgraph(
+        graphDef,
+        this.#vars.map(([key, v]) => ({ key, node: v.op.name, dtype: v.dtype })),
+        { maxToKeep: this.#maxToKeep, keepCheckpointEveryNHours: this.#keepEveryHours },
+      );
+      exportMetaGraph(`${prefix}.${metaGraphSuffix}`, { graph, graphDef, saverDef: create(SaverDefSchema, saverDef) });
     }
     if (writeState) {
       const now = Date.now() / 1000;

@@ -2,7 +2,7 @@ import { FailedPreconditionError } from "../../core/errors.js";
 import type { CapturedStep, CaptureVariables, Handle, StepCapture, StepRun } from "../../core/backend.js";
 import { CaptureUnsupported, CudaBackend, DEVICE_DTYPES } from "./backend.js";
 import { CudaHandle, DeviceStorage } from "./handle.js";
-import { getSetting } from "../../core/settings.js";
+import { debugOn, getSetting } from "../../core/settings.js";
 import type { Ptr } from "./ffi.js";
 
 /**
@@ -124,8 +124,10 @@ export class CudaStepCapture implements StepCapture {
         if (h.storage !== home.handle.storage) b.ctx.copyDtoD(home.handle.ptr, h.ptr, home.handle.storage.bytes);
       }
       ok = true;
-    } catch {
+    } catch (e) {
       ok = false;
+      // Why a step runs op by op for good: the first thing to look at when a GPU step is slower than expected.
+      if (debugOn("cuda")) process.stderr.write(`tsflow cuda: step not captured (${e instanceof Error ? e.message : String(e)}); it runs op by op\n`);
     } finally {
       // The step's slots and staged values are freed inside the capture: their blocks become its arena.
       run?.release();

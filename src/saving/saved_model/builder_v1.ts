@@ -28,9 +28,9 @@ import {
   TensorInfoSchema,
 } from "../../proto/tensorflow/core/protobuf/meta_graph_pb.js";
 import { SavedModelSchema } from "../../proto/tensorflow/core/protobuf/saved_model_pb.js";
-import { SaverDef_CheckpointFormatVersion } from "../../proto/tensorflow/core/protobuf/saver_pb.js";
 import type { Session } from "../../runtime/session.js";
 import type { Variable } from "../../variables/variable.js";
+import { appendSaveSubgraph } from "../save_subgraph.js";
 import {
   ASSETS_DIRECTORY,
   SAVED_MODEL_FILENAME_PB,
@@ -40,7 +40,6 @@ import {
   VARIABLES_DIRECTORY,
   VARIABLES_FILENAME,
 } from "./constants.js";
-import { attr, node, stringConst } from "./proto_build.js";
 
 /** The TensorFlow 1 version whose graphs tsflow's Builder writes (MetaInfoDef.tensorflow_version). */
 const TF1_VERSION = "1.15.0";
@@ -79,37 +78,10 @@ function metaGraphOf(sess: Session, tags: readonly string[], signatureDefMap: Re
       throw e;
     }
   }
-  const names = vars.map((v) => v.op.name);
-  const dtypes = vars.map((v) => v.dtype as DType);
-  const used = new Set(gd.node.map((n) => n.name));
-  let scope = "save";
-  for (let i = 1; [...used].some((n) => n === scope || n.startsWith(`${scope}/`)); i++) scope = `save_${i}`;
-  const s = (n: string) => `${scope}/${n}`;
-  gd.node.push(
-    stringConst(s("filename/input"), ["model"], true),
-    node(s("filename"), "PlaceholderWithDefault", [s("filename/input")], { dtype: attr.type("string"), shape: attr.shape([]) }),
-    node(s("Const"), "PlaceholderWithDefault", [s("filename")], { dtype: attr.type("string"), shape: attr.shape([]) }),
-    stringConst(s("SaveV2/tensor_names"), names),
-    stringConst(
-      s("SaveV2/shape_and_slices"),
-      names.map(() => ""),
-    ),
-    node(s("SaveV2"), "SaveV2", [s("Const"), s("SaveV2/tensor_names"), s("SaveV2/shape_and_slices"), ...names], { dtypes: attr.types(dtypes) }),
-    node(s("control_dependency"), "Identity", [s("Const"), `^${s("SaveV2")}`], { T: attr.type("string") }),
-    stringConst(s("RestoreV2/tensor_names"), names),
-    stringConst(
-      s("RestoreV2/shape_and_slices"),
-      names.map(() => ""),
-    ),
-    node(s("RestoreV2"), "RestoreV2", [s("Const"), s("RestoreV2/tensor_names"), s("RestoreV2/shape_and_slices")], { dtypes: attr.types(dtypes) }),
-    ...vars.map((v, i) =>
-      node(s(i === 0 ? "Assign" : `Assign_${i}`), "Assign", [v.op.name, i === 0 ? s("RestoreV2") : `${s("RestoreV2")}:${i}`], { T: attr.type(v.dtype) }),
-    ),
-    node(
-      s("restore_all"),
-      "NoOp",
-      vars.map((_, i) => `^${s(i === 0 ? "Assign" : `Assign_${i}`)}`),
-    ),
+  const saverDef = appendSaveSubgraph(
+    gd,
+    vars.map((v) => ({ key: v.op.name, node: v.op.name, dtype: v.dtype as DType })),
+    { maxToKeep: 5, keepCheckpointEveryNHours: 10000 },
   );
   const variableDefs = (list: readonly Variable[]) =>
     list.map((v) =>
@@ -132,14 +104,7 @@ function metaGraphOf(sess: Session, tags: readonly string[], signatureDefMap: Re
       strippedDefaultAttrs: true /* attrs at their default may be absent: loaders add them */,
     },
     graphDef: gd,
-    saverDef: {
-      filenameTensorName: `${s("Const")}:0`,
-      saveTensorName: `${s("control_dependency")}:0`,
-      restoreOpName: s("restore_all"),
-      maxToKeep: 5,
-      keepCheckpointEveryNHours: 10000,
-      version: SaverDef_CheckpointFormatVersion.V2,
-    },
+    saverDef,
     collectionDef: {
       [GraphKeys.GLOBAL_VARIABLES]: { kind: { case: "bytesList", value: { value: variableDefs(vars) } } },
       [GraphKeys.TRAINABLE_VARIABLES]: { kind: { case: "bytesList", value: { value: variableDefs(vars.filter((v) => trainable.has(v))) } } },
