@@ -8,7 +8,9 @@ import { defineGradients } from "./registry.js";
  * their gradients, each one fused op too. The Keras layers (keras/layers/recurrent/gates.ts) call
  * `lstmCellStep` and `gruCellStep` once per time step; the gradient of the `gates` output (saved
  * activations, an implementation detail like TensorFlow's LSTMBlockCell's i, f, o, ci, co) is not
- * propagated: nothing but the gradient ops reads it.
+ * propagated: nothing but the gradient ops reads it. `lstmSequence` runs a whole LSTM layer's sequence as
+ * one op (LSTMSequence: cuDNN's RNN on the GPU, a loop on the CPU); its `reserve` output, likewise, is
+ * read by its gradient op only.
  */
 
 defineGradients({
@@ -17,6 +19,10 @@ defineGradients({
     const [, cs, gates] = op.outputs;
     const [dz, dcsPrev] = execute("LSTMCellStepGrad", [csPrev, cs, gates, dh, dcs]);
     return [dz, dz, dcsPrev];
+  },
+  LSTMSequence: (op, [dy, dh, dc]) => {
+    const [y, , , reserve] = op.outputs;
+    return execute("LSTMSequenceGrad", [...op.inputs, y, reserve, dy, dh, dc]);
   },
   GRUCellStep: (op, [dh]) => {
     const [, hp, hPrev] = op.inputs;
@@ -35,4 +41,21 @@ export function lstmCellStep(xp: TensorLike, hz: TensorLike, csPrev: TensorLike)
 /** One GRU step (reset after): xp = x W + b_in and hp = h U + b_rec ([batch, 3 units], gates z, r, h) and h -> h. */
 export function gruCellStep(xp: TensorLike, hp: TensorLike, hPrev: TensorLike): Tensor {
   return execute("GRUCellStep", [xp, hp, hPrev])[0];
+}
+
+/**
+ * A whole LSTM sequence: x [batch, time, input] from states h0, c0 [batch, units] with Keras's kernel [input,
+ * 4 units], recurrent kernel [units, 4 units] and bias [4 units] (gates i, f, c, o; sigmoid gates, tanh
+ * candidate and output) -> [y [batch, time, units], h, c] (the last step's states).
+ */
+export function lstmSequence(
+  x: TensorLike,
+  h0: TensorLike,
+  c0: TensorLike,
+  kernel: TensorLike,
+  recurrentKernel: TensorLike,
+  bias: TensorLike,
+): [Tensor, Tensor, Tensor] {
+  const [y, h, c] = execute("LSTMSequence", [x, h0, c0, kernel, recurrentKernel, bias]);
+  return [y, h, c];
 }

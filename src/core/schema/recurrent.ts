@@ -18,6 +18,16 @@ import { schemaRows, type TensorSpec } from "./types.js";
  *    after, TF2's and cuDNN's GRU); z = sigmoid(xp_z + hp_z), r = sigmoid(xp_r + hp_r), hh = tanh(xp_h + r *
  *    hp_h); h = z * h_prev + (1 - z) * hh; gates = [z, r, hh].
  *  GRUCellStepGrad(hp, h_prev, gates, dh) -> (dxp, dhp, dh_prev) (dh_prev: the direct z * h_prev path only).
+ *
+ * And a whole LSTM layer's sequence as one op (the op TensorFlow's Keras LSTM becomes on a GPU, CudnnRNNV3,
+ * but with Keras's weights as they are, so no op outside it reorders them):
+ *  LSTMSequence(x [batch, time, input], h0, c0 [batch, units], kernel [input, 4 units], recurrent_kernel
+ *    [units, 4 units], bias [4 units]) -> (y [batch, time, units], h, c [batch, units], reserve): the LSTMCellStep
+ *    recurrence over every step; reserve is what the gradient op needs besides the inputs and y, in a layout
+ *    of the kernel's own (the CPU kernel: every step's gates and cell state; cuDNN: its reserve space), so a
+ *    reserve is only ever read by the gradient of the op, on the device that made it.
+ *  LSTMSequenceGrad(x, h0, c0, kernel, recurrent_kernel, bias, y, reserve, dy, dh, dc) -> (dx, dh0, dc0,
+ *    dkernel, drecurrent_kernel, dbias).
  */
 const FLOAT: DType[] = ["float32", "float64"];
 
@@ -46,6 +56,37 @@ function stepDims(op: string, inputs: readonly TensorSpec[], gateInputs: readonl
 }
 
 const spec = (dtype: DType, ...shape: Dim[]) => ({ dtype, shape: shape as Dim[] });
+
+/** [batch, time, input, units] of LSTMSequence's inputs (the first six of its gradient op's too), checked as far as known. */
+function sequenceDims(op: string, inputs: readonly TensorSpec[]): [Dim, Dim, Dim, Dim] {
+  const at: Record<"b" | "t" | "i" | "u" | "u4", Dim> = { b: null, t: null, i: null, u: null, u4: null };
+  // Each input's dims by what they are: batch, time, input, units or 4 units.
+  const roles: (keyof typeof at)[][] = [["b", "t", "i"], ["b", "u"], ["b", "u"], ["i", "u4"], ["u", "u4"], ["u4"]];
+  const fail = () =>
+    new InvalidArgumentError(
+      `${op}: expected x [batch, time, input], h0 and c0 [batch, units], kernel [input, 4 * units], recurrent_kernel [units, 4 * units] and bias [4 * units], got ${inputs
+        .slice(0, 6)
+        .map((t) => shapeStr(t.shape))
+        .join(", ")}`,
+    );
+  const meet = (k: keyof typeof at, d: Dim) => {
+    if (d === null) return;
+    if (at[k] !== null && at[k] !== d) throw fail();
+    at[k] = d;
+  };
+  roles.forEach((r, n) => {
+    const s = inputs[n].shape;
+    if (s === null) return;
+    if (s.length !== r.length) throw fail();
+    r.forEach((k, j) => meet(k, s[j]));
+  });
+  if (at.u4 !== null) {
+    if (at.u4 % 4 !== 0) throw fail();
+    meet("u", at.u4 / 4);
+  }
+  if (at.u !== null) meet("u4", 4 * at.u);
+  return [at.b, at.t, at.i, at.u];
+}
 const times = (k: number, u: Dim): Dim => (u === null ? null : k * u);
 
 export const RECURRENT_OPS = schemaRows([
@@ -109,6 +150,42 @@ export const RECURRENT_OPS = schemaRows([
       const [b, u] = stepDims("GRUCellStepGrad", inputs, [0, 2], [1, 3], 3);
       const t = inputs[0].dtype;
       return [spec(t, b, times(3, u)), spec(t, b, times(3, u)), spec(t, b, u)];
+    },
+  },
+  {
+    type: "LSTMSequence",
+    inputNames: ["x", "h0", "c0", "kernel", "recurrent_kernel", "bias"],
+    dtypeGroups: [[0, 1, 2, 3, 4, 5]],
+    allowedDTypes: FLOAT,
+    outputs: [
+      { name: "y", typeAttr: "T" },
+      { name: "h", typeAttr: "T" },
+      { name: "c", typeAttr: "T" },
+      { name: "reserve", typeAttr: "T" },
+    ],
+    infer: (inputs) => {
+      const [b, t, , u] = sequenceDims("LSTMSequence", inputs);
+      const d = inputs[0].dtype;
+      return [spec(d, b, t, u), spec(d, b, u), spec(d, b, u), spec(d, null)];
+    },
+  },
+  {
+    type: "LSTMSequenceGrad",
+    inputNames: ["x", "h0", "c0", "kernel", "recurrent_kernel", "bias", "y", "reserve", "dy", "dh", "dc"],
+    dtypeGroups: [[0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10]],
+    allowedDTypes: FLOAT,
+    outputs: [
+      { name: "dx", typeAttr: "T" },
+      { name: "dh0", typeAttr: "T" },
+      { name: "dc0", typeAttr: "T" },
+      { name: "dkernel", typeAttr: "T" },
+      { name: "drecurrent_kernel", typeAttr: "T" },
+      { name: "dbias", typeAttr: "T" },
+    ],
+    infer: (inputs) => {
+      const [b, t, i, u] = sequenceDims("LSTMSequenceGrad", inputs);
+      const d = inputs[0].dtype;
+      return [spec(d, b, t, i), spec(d, b, u), spec(d, b, u), spec(d, i, times(4, u)), spec(d, u, times(4, u)), spec(d, times(4, u))];
     },
   },
 ]);
