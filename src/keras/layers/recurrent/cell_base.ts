@@ -76,8 +76,7 @@ export abstract class RecurrentCell extends Layer {
     const [d0, d1, features] = xShape;
     const time = timeMajor ? d0 : d1;
     if (features === null) throw new InvalidArgumentError(`${this.name}: the number of features must be known (got input shape [${x.shape}])`);
-    let xs = x;
-    if (training && this.dropout > 0) xs = xs.mul(dropoutMask(x, this.dropout, timeMajor ? [1, xShape[1], features] : [xShape[0], 1, features]));
+    const xs = this.dropInputs(x, training, timeMajor);
     // Time-major rows, so that the steps are contiguous slices of the projection.
     const tm = timeMajor ? xs : transpose(xs, [1, 0, 2]);
     let proj = matmul(reshape(tm, [-1, features]), this.kernel);
@@ -91,6 +90,13 @@ export abstract class RecurrentCell extends Layer {
     );
     const steps = time === null ? [] : unstack(stacked, { num: time, axis: 0 });
     return { steps, stacked, recurrentMask: this.recurrentMaskFor(x, timeMajor, training) };
+  }
+
+  /** The inputs with Keras's input dropout (one mask per batch row and feature, shared by the steps) when training. */
+  protected dropInputs(x: Tensor, training: boolean, timeMajor: boolean): Tensor {
+    if (!(training && this.dropout > 0)) return x;
+    const [d0, d1, features] = dimsOf(x, this.name);
+    return x.mul(dropoutMask(x, this.dropout, timeMajor ? [1, d1, features] : [d0, 1, features]));
   }
 
   protected recurrentMaskFor(x: Tensor, timeMajor: boolean, training: boolean): Tensor | null {

@@ -9,7 +9,8 @@ import type { Variable } from "../../../variables/variable.js";
 import { declare, parseArgs, signature, type ArgsOf } from "../../../core/signature.js";
 import { add } from "../../../ops/elementwise.js";
 import { matmul } from "../../../ops/matmul.js";
-import { slice } from "../../../ops/movement.js";
+import { reverse, slice, transpose } from "../../../ops/movement.js";
+import { lstmSequence } from "../../../ops/recurrent.js";
 import { LAYER_KWARGS, layerArgs } from "../../engine/layer.js";
 import { RecurrentCell, type PreparedSequence } from "./cell_base.js";
 import { gruStep, lstmStep } from "./gates.js";
@@ -198,6 +199,26 @@ export class LSTMCell extends KerasCell {
     const biasInit = resolveInitializer(o.biasInitializer);
     this.addKernels(features, 4, o.useBias ? [4 * o.units] : null, o.unitForgetBias ? unitForgetBias(biasInit, o.units) : biasInit);
   }
+  /**
+   * Whether the whole sequence can run as one LSTMSequence op (cuDNN's LSTM on a GPU): TensorFlow's rule
+   * for its cuDNN path, Keras's default activations, no recurrent dropout and a bias.
+   */
+  get cudnnCompatible(): boolean {
+    return this.fusable && this.recurrentDropout === 0 && this.bias !== null;
+  }
+
+  /**
+   * The whole sequence as one LSTMSequence op -> [outputs (time axis as x's), h, c]; goBackwards runs the
+   * steps from the last (the outputs then come in that order, as the per-step loop gives them).
+   */
+  sequence(x: Tensor, [h, c]: readonly Tensor[], training: boolean, timeMajor: boolean, goBackwards: boolean): Tensor[] {
+    let xs = this.dropInputs(x, training, timeMajor);
+    if (timeMajor) xs = transpose(xs, [1, 0, 2]);
+    if (goBackwards) xs = reverse(xs, [1]);
+    const [y, hT, cT] = lstmSequence(xs, h, c, this.kernel, this.recurrentKernel, this.bias as Variable);
+    return [timeMajor ? transpose(y, [1, 0, 2]) : y, hT, cT];
+  }
+
   step(xp: Tensor, [h, c]: readonly Tensor[], seq: PreparedSequence): Tensor[] {
     const [hNew, cNew] = lstmStep(xp, this.recurrent(h, seq), c, this.fusable ? null : { act: this.act, recAct: this.recAct });
     return [hNew, hNew, cNew];

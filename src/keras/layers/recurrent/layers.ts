@@ -3,6 +3,7 @@
  * and the sequence options in one call, as in Keras (`new LSTM(64, { returnSequences: true })`). Weights
  * are named as Keras names them: `lstm/lstm_cell/kernel:0`, `recurrent_kernel`, `bias`.
  */
+import type { Tensor } from "../../../core/tensor.js";
 import { type AnyParam, declare, parseArgs, type Signature, signature, type ArgsOf } from "../../../core/signature.js";
 import { LAYER_KWARGS, layerArgs, uniqueLayerName } from "../../engine/layer.js";
 import type { CellLike } from "./cell_base.js";
@@ -85,6 +86,12 @@ declare(SimpleRNN, simpleRnnSignature);
 export class LSTM extends KerasRNN {
   constructor(...args: ArgsOf<typeof lstmSignature>) {
     super(...rnnArgs(lstmSignature, args, "lstm", "lstm_cell", (o) => new LSTMCell(o as never)));
+  }
+  /** TensorFlow's cuDNN rule: a compatible cell, not unrolled, no mask (the caller checks that) -> one LSTMSequence op. */
+  protected override wholeSequence(x: Tensor, states: readonly Tensor[], training: boolean): Tensor[] | null {
+    const cell = this.cell as LSTMCell;
+    if (this.unroll || !cell.cudnnCompatible) return null;
+    return cell.sequence(x, states, training, this.timeMajor, this.goBackwards);
   }
 }
 declare(LSTM, lstmSignature);

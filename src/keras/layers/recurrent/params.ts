@@ -41,7 +41,12 @@ export const RNN_FLAGS = [
   withDefault("returnState", K.boolean, false, "Also return the last states: [output, ...states]."),
   withDefault("goBackwards", K.boolean, false, "Process the sequence backwards (the outputs come in that order)."),
   withDefault("stateful", K.boolean, false, "Keep the last states of each batch as the initial states of the next (resetStates clears them)."),
-  withDefault("unroll", K.boolean, false, "Accepted for Keras compatibility: a sequence of known length is always unrolled into its steps."),
+  withDefault(
+    "unroll",
+    K.boolean,
+    false,
+    "Unroll the steps: LSTM then never runs as one whole-sequence op (a sequence of known length is unrolled into its steps either way).",
+  ),
   withDefault("timeMajor", K.boolean, false, "Inputs and outputs are [time, batch, features] instead of [batch, time, features]."),
   withDefault("zeroOutputForMask", K.boolean, false, "Masked steps output zeros instead of the previous output (with returnSequences)."),
 ] as const;

@@ -15,14 +15,21 @@ export type { ActivationArg, InitializerArg };
 
 /** Resolves an activation: null means linear (the identity), so that callers skip the op. */
 export function resolveActivation(a: ActivationArg | undefined): ((x: Tensor) => Tensor) | null {
-  const f = getActivation(a ?? null);
-  return f === linear ? null : f;
+  return activationName(a) === "linear" ? null : getActivation(a ?? null);
 }
 
 /** The name of a built-in activation ("tanh", "sigmoid", ...), or null for any other function. */
 export function activationName(a: ActivationArg | undefined): string | null {
   const f = getActivation(a ?? null);
-  return f === tanh ? "tanh" : f === sigmoid ? "sigmoid" : f === linear ? "linear" : null;
+  // A name resolves to tf.keras.activations' own wrapper of the function, a function passed in is itself.
+  for (const [name, fn] of [
+    ["tanh", tanh],
+    ["sigmoid", sigmoid],
+    ["linear", linear],
+  ] as const) {
+    if (f === fn || f === getActivation(name)) return name;
+  }
+  return null;
 }
 
 /** Resolves an initializer by Keras's names or passes an object through. */

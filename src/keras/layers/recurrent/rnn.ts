@@ -114,6 +114,15 @@ export class RNN extends Layer {
     let states = this.initialStates(x, list.slice(1), options.initialState, batchAxis);
     // The mask: [batch, time] booleans; one [batch, 1] slice per step.
     const mask = Array.isArray(options.mask) ? options.mask[0] : options.mask;
+    if (!mask) {
+      const whole = this.wholeSequence(x, states, training);
+      if (whole !== null) {
+        const [y, ...last] = whole;
+        if (this.stateful) this.storeStates(last);
+        const output = this.returnSequences ? y : last[0];
+        return this.returnState ? [output, ...last] : output;
+      }
+    }
     if (time === null) {
       // A length known only when the graph runs: one tf.whileLoop over the steps.
       const looped = this.loop(x, states, (mask as Tensor | null | undefined) ?? null, training);
@@ -164,6 +173,14 @@ export class RNN extends Layer {
     if (this.stateful) this.storeStates(states);
     const output = this.returnSequences ? stack(outputs, { axis: timeAxis }) : (prevOut as Tensor);
     return this.returnState ? [output, ...states] : output;
+  }
+
+  /**
+   * The whole sequence as one op where the layer has one (LSTM: LSTMSequence) -> [outputs, ...last states],
+   * or null: the steps run one by one.
+   */
+  protected wholeSequence(_x: Tensor, _states: readonly Tensor[], _training: boolean): Tensor[] | null {
+    return null;
   }
 
   /**
