@@ -8,7 +8,7 @@ CUDA-graphed. cudnn.benchmark is on (PyTorch's fastest
 convolutions). The batch sits on the GPU beforehand. Timing as in bench/gpu_train.ts: medians of repetitions
 ending in a synchronisation. Also sgemm at 4096 and 8192. Writes $OUT/torch_train.json.
 
-    python3 bench/gpu_torch_train.py [--quick]
+    python3 bench/gpu_torch_train.py [--quick] [--models=lenet,mlp,lstm]
 """
 import json
 import os
@@ -21,6 +21,8 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 QUICK = "--quick" in sys.argv
+# --models=lstm: only those models' rows (and no sgemm), e.g. for the LSTM rows alone.
+MODELS = next((a.split("=", 1)[1].split(",") for a in sys.argv if a.startswith("--models=")), ["lenet", "mlp", "lstm"])
 dev = "cuda"
 torch.backends.cudnn.benchmark = True
 
@@ -206,7 +208,7 @@ rows = []
 for precision in ("fp32", "tf32"):
     torch.backends.cuda.matmul.allow_tf32 = precision == "tf32"
     torch.backends.cudnn.allow_tf32 = precision == "tf32"
-    for model in ("lenet", "mlp"):
+    for model in [m for m in ("lenet", "mlp") if m in MODELS]:
         for batch in (64, 256, 1024):
             for runner, graphed in (("PyTorch eager", False), ("PyTorch CUDA graph", True)):
                 try:
@@ -217,8 +219,8 @@ for precision in ("fp32", "tf32"):
                 rows.append(row)
                 print(f"{precision} {model:6} {batch:5} {runner:30} {row.get('error', '')}{row['median']:10.0f} samples/s  host {row['hostUs']:.1f} us/step  wall {row['wallUs']:.1f} us/step", flush=True)
     # Keras fit's twins: an epoch loop over shuffled batches (MLP, LeNet-5), and the LSTM row (cuDNN nn.LSTM).
-    for model, batch, runner in [(m, b, "PyTorch epoch loop") for m in ("lenet", "mlp") for b in (64, 256, 1024)] + [
-        ("lstm", b, r) for b in (64, 256, 1024) for r in ("PyTorch eager", "PyTorch CUDA graph")
+    for model, batch, runner in [(m, b, "PyTorch epoch loop") for m in ("lenet", "mlp") if m in MODELS for b in (64, 256, 1024)] + [
+        ("lstm", b, r) for b in (64, 256, 1024) for r in ("PyTorch eager", "PyTorch CUDA graph") if "lstm" in MODELS
     ]:
         try:
             if runner == "PyTorch epoch loop":
@@ -230,7 +232,7 @@ for precision in ("fp32", "tf32"):
             row = {"model": model, "batch": batch, "precision": precision, "runner": runner, "median": 0, "reps": [], "hostUs": 0, "wallUs": 0, "error": str(e).split("\n")[0][:160]}
         rows.append(row)
         print(f"{precision} {model:6} {batch:5} {runner:30} {row.get('error', '')}{row['median']:10.0f} samples/s  wall {row['wallUs']:.1f} us/step", flush=True)
-gemm = sgemm()
+gemm = sgemm() if "lenet" in MODELS or "mlp" in MODELS else {}
 for k, v in gemm.items():
     print(f"torch {k}: {v:.1f} TFLOP/s")
 info = {"device": torch.cuda.get_device_name(0), "torch": torch.__version__, "cuda": torch.version.cuda, "cudnn": torch.backends.cudnn.version(), "sgemm": gemm, "rows": rows}

@@ -113,11 +113,15 @@ export function measurePipeline(batch: number, samples: number, reps: number): n
 /** The LSTM row's shapes: sequences of 64 steps of 32 features, LSTM(256), Dense(10) on the last output. */
 export const LSTM_BENCH = { steps: 64, features: 32, units: 256 } as const;
 
-/** Keras fit of LSTM(256) + Dense(10) (SGD lr 0.01, categorical cross-entropy from logits) on synthetic sequences. */
-export async function measureLstmFit(batch: number, samples: number, reps: number, sync: () => void = () => {}): Promise<FitMeasurement> {
+/**
+ * Keras fit of LSTM(256) + Dense(10) (SGD lr 0.01, categorical cross-entropy from logits) on synthetic sequences:
+ * the LSTM as one LSTMSequence op (cuDNN's RNN on a GPU), or with `unroll` its per-step ops (recurrent MatMul
+ * and fused cell per step).
+ */
+export async function measureLstmFit(batch: number, samples: number, reps: number, sync: () => void = () => {}, unroll = false): Promise<FitMeasurement> {
   tf.setRandomSeed(1);
   const { steps, features, units } = LSTM_BENCH;
-  const m = new tf.keras.Sequential([new tf.keras.layers.LSTM(units, { inputShape: [steps, features] }), new tf.keras.layers.Dense(10)]);
+  const m = new tf.keras.Sequential([new tf.keras.layers.LSTM(units, { inputShape: [steps, features], unroll }), new tf.keras.layers.Dense(10)]);
   m.compile({
     optimizer: new tf.keras.optimizers.SGD({ learningRate: 0.01 }),
     loss: new tf.keras.losses.CategoricalCrossentropy({ fromLogits: true }),

@@ -9,6 +9,7 @@ import * as tf from "../src/index.js";
 import { lstmCellStep, lstmSequence } from "../src/ops/recurrent.js";
 import { describe, forEachDevice, it, withGraph } from "./util/devices.js";
 import { assertClose, checkGradient } from "./util/gradcheck.js";
+import { withOptions } from "./util/settings.js";
 
 /** Deterministic values of a shape, spread over [-scale, scale]. */
 function values(shape: number[], seed: number, scale = 1): number[] {
@@ -45,30 +46,32 @@ const shaped = (dtype: "float32" | "float64") => inputs.map((v, n) => tf.constan
 forEachDevice(() => {
   describe("LSTMSequence", () => {
     for (const dtype of ["float32", "float64"] as const) {
-      it(`equals the per-step LSTM (${dtype}), eagerly and in a graph`, () => {
-        const ts = shaped(dtype);
-        const got = lstmSequence(ts[0], ts[1], ts[2], ts[3], ts[4], ts[5]);
-        const want = reference(ts[0], ts[1], ts[2], ts[3], ts[4], ts[5]);
-        const tol = dtype === "float32" ? 2e-6 : 1e-12;
-        got.forEach((g, n) => {
-          assert.deepEqual(g.shape, want[n].shape);
-          assertClose(g.arraySync(), want[n].arraySync(), tol);
-        });
-        const graphOut = withGraph(new tf.Graph(), () => {
-          const ps = inputs.map((v, n) => tf.constant(v, { dtype, shape: shapes[n] }));
-          const outs = lstmSequence(ps[0], ps[1], ps[2], ps[3], ps[4], ps[5]);
-          assert.deepEqual(outs[0].shape, [B, T, U]);
-          const sess = new tf.Session();
-          const r = sess.run(outs) as tf.EagerTensor[];
-          sess.close();
-          return r.map((t) => t.arraySync());
-        });
-        assertClose(
-          graphOut,
-          want.map((t) => t.arraySync()),
-          tol,
-        );
-      });
+      // TF32 off: on a GPU both sides then multiply in full float32.
+      it(`equals the per-step LSTM (${dtype}), eagerly and in a graph`, () =>
+        withOptions({ tf32: false }, () => {
+          const ts = shaped(dtype);
+          const got = lstmSequence(ts[0], ts[1], ts[2], ts[3], ts[4], ts[5]);
+          const want = reference(ts[0], ts[1], ts[2], ts[3], ts[4], ts[5]);
+          const tol = dtype === "float32" ? 2e-6 : 1e-12;
+          got.forEach((g, n) => {
+            assert.deepEqual(g.shape, want[n].shape);
+            assertClose(g.arraySync(), want[n].arraySync(), tol);
+          });
+          const graphOut = withGraph(new tf.Graph(), () => {
+            const ps = inputs.map((v, n) => tf.constant(v, { dtype, shape: shapes[n] }));
+            const outs = lstmSequence(ps[0], ps[1], ps[2], ps[3], ps[4], ps[5]);
+            assert.deepEqual(outs[0].shape, [B, T, U]);
+            const sess = new tf.Session();
+            const r = sess.run(outs) as tf.EagerTensor[];
+            sess.close();
+            return r.map((t) => t.arraySync());
+          });
+          assertClose(
+            graphOut,
+            want.map((t) => t.arraySync()),
+            tol,
+          );
+        }));
     }
 
     it("has the gradient of the recurrence (y, h and c used; float64 finite differences)", () => {
@@ -82,23 +85,24 @@ forEachDevice(() => {
       checkGradient((...ts) => lstmSequence(ts[0], ts[1], ts[2], ts[3], ts[4], ts[5])[1], nested);
       checkGradient((...ts) => lstmSequence(ts[0], ts[1], ts[2], ts[3], ts[4], ts[5])[2], nested);
     });
-    it("has the gradients of the per-step path in float32", () => {
-      const ts = shaped("float32");
-      const grads = (f: (...xs: tf.Tensor[]) => tf.Tensor[]) => {
-        const tape = new tf.GradientTape();
-        const loss = tape.run(() => {
-          tape.watch(ts);
-          const [y, h, c] = f(...ts);
-          return tf.add(tf.reduceSum(tf.multiply(y, y)), tf.reduceSum(tf.add(h, tf.multiply(c, 0.5))));
-        });
-        return (tape.gradient(loss, ts) as tf.EagerTensor[]).map((g) => g.arraySync());
-      };
-      assertClose(
-        grads((...xs) => lstmSequence(xs[0], xs[1], xs[2], xs[3], xs[4], xs[5])),
-        grads((...xs) => reference(xs[0], xs[1], xs[2], xs[3], xs[4], xs[5])),
-        1e-5,
-      );
-    });
+    it("has the gradients of the per-step path in float32", () =>
+      withOptions({ tf32: false }, () => {
+        const ts = shaped("float32");
+        const grads = (f: (...xs: tf.Tensor[]) => tf.Tensor[]) => {
+          const tape = new tf.GradientTape();
+          const loss = tape.run(() => {
+            tape.watch(ts);
+            const [y, h, c] = f(...ts);
+            return tf.add(tf.reduceSum(tf.multiply(y, y)), tf.reduceSum(tf.add(h, tf.multiply(c, 0.5))));
+          });
+          return (tape.gradient(loss, ts) as tf.EagerTensor[]).map((g) => g.arraySync());
+        };
+        assertClose(
+          grads((...xs) => lstmSequence(xs[0], xs[1], xs[2], xs[3], xs[4], xs[5])),
+          grads((...xs) => reference(xs[0], xs[1], xs[2], xs[3], xs[4], xs[5])),
+          1e-5,
+        );
+      }));
     it("rejects inputs of the wrong shapes, naming the op and the shapes", () => {
       const ts = shaped("float32");
       assert.throws(

@@ -305,7 +305,7 @@ export const SETTINGS = {
     env: null,
     parser: boolean,
     default: true,
-    description: "TF32 tensor cores for float32 matmuls and cuDNN convolutions (Ampere and newer), as TensorFlow's default.",
+    description: "TF32 tensor cores for float32 matmuls, cuDNN convolutions and cuDNN LSTMs (Ampere and newer), as TensorFlow's default.",
     tfConfig: "`tf.config.experimental.enableTensorFloat32Execution` / `tensorFloat32ExecutionEnabled`",
   }),
   convTf32: row({
@@ -324,7 +324,8 @@ export const SETTINGS = {
     env: "TSFLOW_CUDNN",
     parser: boolean,
     default: true,
-    description: "cuDNN for the convolutions and pooling it serves faster, where libcudnn is present; off: tsflow's own kernels.",
+    description:
+      "cuDNN for the convolutions and pooling it serves faster and for whole LSTM sequences (LSTMSequence), where libcudnn is present; off: tsflow's own kernels (an LSTMSequence then runs on the CPU).",
   }),
   cudnnWorkspaceMb: row({
     env: "TSFLOW_CUDNN_WORKSPACE_MB",

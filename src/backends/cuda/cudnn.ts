@@ -64,7 +64,7 @@ const STATUS: Record<number, string> = {
   5003: "CUDNN_STATUS_EXECUTION_FAILED_CUDART",
 };
 /** NOT_SUPPORTED and its sub-codes (3000-3999): the case goes to the own kernels. */
-const notSupported = (s: number) => s >= 3000 && s < 4000;
+export const notSupported = (s: number) => s >= 3000 && s < 4000;
 
 /** The three convolution directions; each has Find*Ex, Get*_v7 and a run call of the same argument order. */
 type Dir = 0 | 1 | 2;
@@ -73,6 +73,8 @@ const DIR_NAMES = ["ConvolutionForward", "ConvolutionBackwardData", "Convolution
 interface CudnnLib {
   readonly path: string;
   readonly version: number;
+  /** Binds another function of the library (cudnn_rnn.ts binds the RNN API on first use). */
+  readonly bind: (signature: string) => Fn;
   cudnnGetErrorString: Fn;
   cudnnCreate: Fn;
   cudnnSetStream: Fn;
@@ -104,7 +106,7 @@ function loadCudnn(koffi: Koffi, env: NodeJS.ProcessEnv): CudnnLib | string {
   const preload = (path: string) => {
     const dir = path.includes("/") ? path.slice(0, path.lastIndexOf("/")) : null;
     if (dir === null || SYSTEM_DIRS.has(dir) || !existsSync(dir)) return;
-    for (const name of ["graph", "ops", "cnn", "engines_precompiled", "engines_runtime_compiled", "heuristic"]) {
+    for (const name of ["graph", "ops", "cnn", "adv", "engines_precompiled", "engines_runtime_compiled", "heuristic"]) {
       const f = readdirSync(dir)
         .filter((n) => n.startsWith(`libcudnn_${name}.so.`))
         .sort()
@@ -129,6 +131,7 @@ function loadCudnn(koffi: Koffi, env: NodeJS.ProcessEnv): CudnnLib | string {
   return {
     path: r.path,
     version,
+    bind: f,
     cudnnGetErrorString: f("const char *cudnnGetErrorString(int status)"),
     cudnnCreate: f("int cudnnCreate(_Out_ void **handle)"),
     cudnnSetStream: f("int cudnnSetStream(void *handle, void *stream)"),
@@ -248,6 +251,9 @@ export interface CudnnStats {
   backwardFilter: number;
   poolForward: number;
   poolBackward: number;
+  /** LSTM sequences through cuDNN's RNN API (cudnn_rnn.ts): forward passes and gradients. */
+  rnnForward: number;
+  rnnBackward: number;
   /** Algorithm searches by timing (cudnnFind*Ex) and by heuristic (while capturing). */
   finds: number;
   heuristics: number;
@@ -264,7 +270,18 @@ export const cudnnTrace: { around: ((name: string, call: () => void) => void) | 
 /** One device's cuDNN handle, with its descriptor and algorithm caches. */
 export class Cudnn {
   readonly handle: Ptr;
-  readonly stats: CudnnStats = { forward: 0, backwardData: 0, backwardFilter: 0, poolForward: 0, poolBackward: 0, finds: 0, heuristics: 0, choices: new Map() };
+  readonly stats: CudnnStats = {
+    forward: 0,
+    backwardData: 0,
+    backwardFilter: 0,
+    poolForward: 0,
+    poolBackward: 0,
+    rnnForward: 0,
+    rnnBackward: 0,
+    finds: 0,
+    heuristics: 0,
+    choices: new Map(),
+  };
   /** Per shape signature and dtype: the tensor and filter descriptors (x, y, filter). */
   readonly #tensors = new Map<string, { x: Ptr; y: Ptr; w: Ptr }>();
   /** Per direction, signature, dtype and TF32: the plan, or null where cuDNN declined. */
@@ -282,12 +299,13 @@ export class Cudnn {
   ) {
     b.ctx.makeCurrent();
     const h: Ptr[] = [null];
-    this.#check("cudnnCreate", lib.cudnnCreate(h));
+    this.check("cudnnCreate", lib.cudnnCreate(h));
     this.handle = h[0];
-    this.#check("cudnnSetStream", lib.cudnnSetStream(this.handle, b.ctx.stream));
+    this.check("cudnnSetStream", lib.cudnnSetStream(this.handle, b.ctx.stream));
   }
 
-  #check(call: string, r: unknown): void {
+  /** Throws an InternalError naming the call and cuDNN's status unless it succeeded. */
+  check(call: string, r: unknown): void {
     if (r === CUDNN_STATUS_SUCCESS) return;
     const code = r as number;
     let name = STATUS[code];
@@ -301,16 +319,17 @@ export class Cudnn {
     throw new InternalError(`cuDNN error in ${call}: ${name} (${code})`);
   }
 
-  #create(call: string, fn: Fn): Ptr {
+  /** A new descriptor from a cudnnCreate*Descriptor function. */
+  create(call: string, fn: Fn): Ptr {
     const out: Ptr[] = [null];
-    this.#check(call, fn(out));
+    this.check(call, fn(out));
     return out[0];
   }
 
   /** An NHWC tensor descriptor (strides of channels-last data). */
   #tensor(type: number, n: number, h: number, w: number, c: number): Ptr {
-    const d = this.#create("cudnnCreateTensorDescriptor", this.lib.cudnnCreateTensorDescriptor);
-    this.#check("cudnnSetTensor4dDescriptorEx", this.lib.cudnnSetTensor4dDescriptorEx(d, type, n, c, h, w, h * w * c, 1, w * c, c));
+    const d = this.create("cudnnCreateTensorDescriptor", this.lib.cudnnCreateTensorDescriptor);
+    this.check("cudnnSetTensor4dDescriptorEx", this.lib.cudnnSetTensor4dDescriptorEx(d, type, n, c, h, w, h * w * c, 1, w * c, c));
     return d;
   }
 
@@ -319,9 +338,9 @@ export class Cudnn {
     let t = this.#tensors.get(key);
     if (!t) {
       const type = dtype === "float32" ? CUDNN_DATA_FLOAT : CUDNN_DATA_DOUBLE;
-      const w = this.#create("cudnnCreateFilterDescriptor", this.lib.cudnnCreateFilterDescriptor);
+      const w = this.create("cudnnCreateFilterDescriptor", this.lib.cudnnCreateFilterDescriptor);
       // CUDNN_TENSOR_NHWC for a filter is KRSC: [out, kH, kW, in].
-      this.#check("cudnnSetFilter4dDescriptor", this.lib.cudnnSetFilter4dDescriptor(w, type, CUDNN_TENSOR_NHWC, g.OC, g.C, g.kH, g.kW));
+      this.check("cudnnSetFilter4dDescriptor", this.lib.cudnnSetFilter4dDescriptor(w, type, CUDNN_TENSOR_NHWC, g.OC, g.C, g.kH, g.kW));
       t = { x: this.#tensor(type, g.n, g.H, g.W, g.C), y: this.#tensor(type, g.n, g.OH, g.OW, g.OC), w };
       this.#tensors.set(key, t);
     }
@@ -346,14 +365,14 @@ export class Cudnn {
     if (hit !== undefined) return hit;
     const t = this.#tensors4(g, dtype);
     const type = dtype === "float32" ? CUDNN_DATA_FLOAT : CUDNN_DATA_DOUBLE;
-    const conv = this.#create("cudnnCreateConvolutionDescriptor", this.lib.cudnnCreateConvolutionDescriptor);
-    this.#check(
+    const conv = this.create("cudnnCreateConvolutionDescriptor", this.lib.cudnnCreateConvolutionDescriptor);
+    this.check(
       "cudnnSetConvolution2dDescriptor",
       this.lib.cudnnSetConvolution2dDescriptor(conv, g.padT, g.padL, g.sH, g.sW, g.dH, g.dW, CUDNN_CROSS_CORRELATION, type),
     );
     // TF32 off: FMA math only (no tensor-core rounding of float32 inputs).
     const fp32Exact = dtype === "float32" && !tf32;
-    this.#check("cudnnSetConvolutionMathType", this.lib.cudnnSetConvolutionMathType(conv, fp32Exact ? CUDNN_FMA_MATH : CUDNN_DEFAULT_MATH));
+    this.check("cudnnSetConvolutionMathType", this.lib.cudnnSetConvolutionMathType(conv, fp32Exact ? CUDNN_FMA_MATH : CUDNN_DEFAULT_MATH));
     const [A, B, O] = dir === 0 ? [t.x, t.w, t.y] : dir === 1 ? [t.w, t.y, t.x] : [t.x, t.y, t.w];
     const results = this.b.capturing ? this.#heuristic(dir, A, B, conv, O) : this.#find(dir, A, a, B, bPtr, conv, O, out);
     const ok = results.filter((r) => r.status === CUDNN_STATUS_SUCCESS && r.memory <= workspaceLimit());
@@ -361,7 +380,7 @@ export class Cudnn {
     let plan: ConvPlan | null = null;
     if (pick) {
       if (!fp32Exact && pick.mathType !== CUDNN_DEFAULT_MATH) {
-        this.#check("cudnnSetConvolutionMathType", this.lib.cudnnSetConvolutionMathType(conv, pick.mathType));
+        this.check("cudnnSetConvolutionMathType", this.lib.cudnnSetConvolutionMathType(conv, pick.mathType));
       }
       plan = { a: A, b: B, out: O, conv, algo: pick.algo, workspace: pick.memory };
     }
@@ -397,7 +416,7 @@ export class Cudnn {
   #heuristic(dir: Dir, A: Ptr, B: Ptr, conv: Ptr, O: Ptr): AlgoResult[] {
     this.stats.heuristics++;
     const n = [0];
-    this.#check(`cudnnGet${DIR_NAMES[dir]}Algorithm_v7`, this.lib.heuristic[dir](this.handle, A, B, conv, O, MAX_ALGOS, n, this.#perf));
+    this.check(`cudnnGet${DIR_NAMES[dir]}Algorithm_v7`, this.lib.heuristic[dir](this.handle, A, B, conv, O, MAX_ALGOS, n, this.#perf));
     return this.#results(n[0]);
   }
 
@@ -419,7 +438,7 @@ export class Cudnn {
       const n = [0];
       // Twice: CUDA loads kernels lazily, on their first launch, and the first search's times include that.
       for (let i = 0; i < 2; i++) {
-        this.#check(
+        this.check(
           `cudnnFind${DIR_NAMES[dir]}AlgorithmEx`,
           this.lib.find[dir](this.handle, A, a, B, bPtr, conv, O, out, MAX_ALGOS, n, this.#perf, ws, wsBytes),
         );
@@ -439,7 +458,7 @@ export class Cudnn {
     const ws = p.workspace > 0 ? alloc.alloc(p.workspace, () => `cuDNN's workspace (${p.workspace} bytes)`) : 0;
     try {
       const call = () =>
-        this.#check(`cudnn${DIR_NAMES[dir]}`, this.lib.run[dir](this.handle, one, p.a, a, p.b, bPtr, p.conv, p.algo, ws, p.workspace, zero, p.out, out));
+        this.check(`cudnn${DIR_NAMES[dir]}`, this.lib.run[dir](this.handle, one, p.a, a, p.b, bPtr, p.conv, p.algo, ws, p.workspace, zero, p.out, out));
       if (cudnnTrace.around) cudnnTrace.around(`cudnn ${DIR_NAMES[dir]} algo ${p.algo}`, call);
       else call();
     } finally {
@@ -459,8 +478,8 @@ export class Cudnn {
     if (p === undefined) {
       const type = dtype === "float32" ? CUDNN_DATA_FLOAT : CUDNN_DATA_DOUBLE;
       const desc = (mode: number) => {
-        const d = this.#create("cudnnCreatePoolingDescriptor", this.lib.cudnnCreatePoolingDescriptor);
-        this.#check(
+        const d = this.create("cudnnCreatePoolingDescriptor", this.lib.cudnnCreatePoolingDescriptor);
+        this.check(
           "cudnnSetPooling2dDescriptor",
           this.lib.cudnnSetPooling2dDescriptor(d, mode, CUDNN_NOT_PROPAGATE_NAN, g.kH, g.kW, g.padT, g.padL, g.sH, g.sW),
         );
@@ -489,7 +508,7 @@ export class Cudnn {
       this.#pools.set(key, null);
       return false;
     }
-    this.#check(grad ? "cudnnPoolingBackward" : "cudnnPoolingForward", r);
+    this.check(grad ? "cudnnPoolingBackward" : "cudnnPoolingForward", r);
     if (grad) this.stats.poolBackward++;
     else this.stats.poolForward++;
     return true;

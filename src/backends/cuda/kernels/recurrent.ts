@@ -1,4 +1,6 @@
 import type { DType } from "../../../core/dtype.js";
+import { cudnnLstmBackward, cudnnLstmForward, type LstmShape } from "../cudnn_rnn.js";
+import type { CudaHandle } from "../handle.js";
 import type { CudaKernelDef, CudaKernelTable } from "../kernel.js";
 import { recurrentSource } from "../sources/recurrent.js";
 import { storageType } from "../translate.js";
@@ -6,7 +8,8 @@ import { FLOATS } from "./util.js";
 
 /**
  * The recurrent family on the GPU: one launch per fused LSTM or GRU step (and per gradient step), after the
- * cuBLAS products of the MatMul ops around it. Sources: sources/recurrent.ts. Shapes the kernels do not
+ * cuBLAS products of the MatMul ops around it. Sources: sources/recurrent.ts. A whole LSTM sequence
+ * (LSTMSequence and its gradient) is one cuDNN RNN call (../cudnn_rnn.ts). Shapes the kernels do not
  * expect are left to the CPU kernels, which report them.
  */
 
@@ -36,7 +39,39 @@ function stepKernel(name: string, k: number, gateIns: readonly number[], gateOut
   };
 }
 
+/** The sizes of an LSTMSequence (its gradient's first six inputs are the same), or null when the shapes do not fit together. */
+function lstmShape(ins: readonly CudaHandle[], grad: boolean): LstmShape | null {
+  const [x, h0, c0, k, r, bias] = ins;
+  if (x.shape.length !== 3 || r.shape.length !== 2) return null;
+  const [batch, time, input] = x.shape;
+  const units = r.shape[0];
+  const is = (h: CudaHandle, ...dims: number[]) => h.dtype === x.dtype && h.shape.length === dims.length && h.shape.every((d, i) => d === dims[i]);
+  const state = (h: CudaHandle) => is(h, batch, units);
+  if (!state(h0) || !state(c0) || !is(k, input, 4 * units) || !is(r, units, 4 * units) || !is(bias, 4 * units)) return null;
+  if (grad) {
+    const [, , , , , , y, , dy, dh, dc] = ins;
+    if (!is(y, batch, time, units) || !is(dy, batch, time, units) || !state(dh) || !state(dc)) return null;
+  }
+  return { batch, time, input, units };
+}
+
+const sameFloats = (d: readonly DType[]) => FLOATS.has(d[0]) && d.every((x) => x === d[0]);
+
 export const recurrentKernels: CudaKernelTable = {
+  LSTMSequence: {
+    supports: sameFloats,
+    run: (b, ins) => {
+      const s = lstmShape(ins, false);
+      return s && cudnnLstmForward(b, s, ins);
+    },
+  },
+  LSTMSequenceGrad: {
+    supports: sameFloats,
+    run: (b, ins) => {
+      const s = lstmShape(ins, true);
+      return s && cudnnLstmBackward(b, s, ins);
+    },
+  },
   LSTMCellStep: stepKernel("lstm_step", 4, [0, 1], [false, false, true]),
   LSTMCellStepGrad: stepKernel("lstm_step_grad", 4, [2], [true, false]),
   GRUCellStep: stepKernel("gru_step", 3, [0, 1], [false, true]),

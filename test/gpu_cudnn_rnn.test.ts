@@ -1,0 +1,144 @@
+import assert from "node:assert/strict";
+import { describe, it } from "./util/devices.js";
+import * as tf from "../src/index.js";
+import { cudaUnavailableReason, gpuBackend } from "../src/backends/cuda/index.js";
+import { cudnnFor, cudnnUnavailableReason } from "../src/backends/cuda/cudnn.js";
+import { lstmSequence } from "../src/ops/recurrent.js";
+import { cpu, type E, gpu, onGpu, relErr, rng } from "./util/gpu.js";
+import { withOptions } from "./util/settings.js";
+
+/**
+ * LSTMSequence through cuDNN's RNN API (backends/cuda/cudnn_rnn.ts): values and gradients equal the CPU
+ * kernel's for several shapes in float32 (TF32 off) and float64, cuDNN really runs (its counters), and a
+ * Keras LSTM training step in a Session captures as a CUDA graph and replays the uncaptured results.
+ * Skips itself, with the reason, without a GPU or without cuDNN.
+ */
+
+const NO_GPU = cudaUnavailableReason();
+const backend = NO_GPU === null ? gpuBackend(0) : null;
+const dnn = backend ? cudnnFor(backend) : null;
+const cudnnOnly = {
+  skip: NO_GPU !== null ? `no CUDA GPU: ${NO_GPU}` : dnn === null ? `no cuDNN: ${cudnnUnavailableReason() ?? "not loaded"}` : false,
+} as const;
+
+function rand(r: () => number, shape: number[], dtype: "float32" | "float64", scale = 1): E {
+  const n = shape.reduce((p, v) => p * v, 1);
+  return tf.constant(
+    Float64Array.from({ length: n }, () => (r() - 0.5) * 2 * scale),
+    { dtype, shape },
+  ) as E;
+}
+
+/** [y, h, c] and the gradients of a weighted sum of them with respect to the six inputs, on one device. */
+function forwardAndGrads(inputs: E[], weights: E[]): { outs: E[]; grads: E[] } {
+  const tape = new tf.GradientTape();
+  let outs: E[] = [];
+  const loss = tape.run(() => {
+    tape.watch(inputs);
+    outs = lstmSequence(inputs[0], inputs[1], inputs[2], inputs[3], inputs[4], inputs[5]) as unknown as E[];
+    return outs.map((o, i) => tf.reduceSum(tf.multiply(o, weights[i]))).reduce((a, b) => tf.add(a, b));
+  });
+  return { outs, grads: tape.gradient(loss, inputs) as E[] };
+}
+
+describe("cuDNN LSTM sequences", cudnnOnly, () => {
+  for (const dtype of ["float32", "float64"] as const) {
+    it(`LSTMSequence and its gradient through cuDNN equal the CPU kernel (${dtype})`, () => {
+      withOptions({ tf32: false }, () => {
+        const tol = dtype === "float32" ? 2e-5 : 1e-11;
+        for (const [b, t, i, u] of [
+          [3, 5, 4, 6],
+          [1, 7, 6, 6],
+          [16, 20, 32, 64],
+        ]) {
+          const r = rng(b * 1000 + t * 100 + i * 10 + u);
+          const shapes = [[b, t, i], [b, u], [b, u], [i, 4 * u], [u, 4 * u], [4 * u]];
+          const host = shapes.map((s, n) => rand(r, s, dtype, n === 0 ? 1 : 0.5));
+          const weights = [
+            [b, t, u],
+            [b, u],
+            [b, u],
+          ].map((s) => rand(r, s, dtype));
+          const want = cpu(() => forwardAndGrads(host, weights));
+          const s0 = { ...dnn!.stats };
+          const got = gpu(() =>
+            forwardAndGrads(
+              host.map((h) => tf.identity(h) as E),
+              weights.map((w) => tf.identity(w) as E),
+            ),
+          );
+          assert.equal(dnn!.stats.rnnForward - s0.rnnForward, 1, "one cuDNN forward call");
+          assert.equal(dnn!.stats.rnnBackward - s0.rnnBackward, 1, "one cuDNN gradient call");
+          assert.ok(got.outs.every(onGpu) && got.grads.every(onGpu), "results stay on the GPU");
+          const names = ["y", "h", "c", "dx", "dh0", "dc0", "dkernel", "drecurrent_kernel", "dbias"];
+          [...got.outs, ...got.grads].forEach((g, n) => {
+            const w = [...want.outs, ...want.grads][n];
+            const e = relErr(g, w);
+            assert.ok(e < tol, `[${b}, ${t}, ${i}, ${u}] ${names[n]}: relative error ${e}`);
+          });
+        }
+      });
+    });
+  }
+
+  it("a Keras LSTM training step in a Session captures as a CUDA graph and replays the uncaptured results", () => {
+    const b = backend!;
+    const batch = 16;
+    const time = 12;
+    const features = 5;
+    const r = rng(3);
+    const data = Array.from({ length: 5 }, () => ({
+      x: Float32Array.from({ length: batch * time * features }, () => r() - 0.5),
+      y: Float32Array.from({ length: batch }, () => r() - 0.5),
+    }));
+    const run = (graphs: boolean) =>
+      withOptions({ cudaGraphs: graphs, tf32: false }, () => {
+        const g = new tf.Graph();
+        return g.asDefault(() => {
+          tf.setRandomSeed(11);
+          const x = tf.placeholder("float32", [batch, time, features]);
+          const y = tf.placeholder("float32", [batch]);
+          const lstm = new tf.keras.layers.LSTM(16, {
+            kernelInitializer: new tf.keras.initializers.GlorotUniform({ seed: 1 }),
+            recurrentInitializer: new tf.keras.initializers.GlorotUniform({ seed: 3 }),
+          });
+          const dense = new tf.keras.layers.Dense(1, { kernelInitializer: new tf.keras.initializers.GlorotUniform({ seed: 2 }) });
+          const pred = tf.reshape(dense(lstm(x) as tf.Tensor) as tf.Tensor, [batch]);
+          const loss = tf.reduceMean(tf.square(tf.subtract(pred, y)));
+          const train = new tf.train.GradientDescentOptimizer(0.1).minimize(loss);
+          const sess = new tf.Session();
+          sess.run(tf.globalVariablesInitializer());
+          const captured0 = b.stats.graphsCaptured;
+          const calls0 = dnn!.stats.rnnForward + dnn!.stats.rnnBackward;
+          const losses: number[] = [];
+          let callsDuringReplays = 0;
+          data.forEach((d, k) => {
+            const before = dnn!.stats.rnnForward + dnn!.stats.rnnBackward;
+            const out = sess.run(
+              [loss, train],
+              new Map<tf.Tensor, Float32Array>([
+                [x, d.x],
+                [y, d.y],
+              ]),
+            ) as [E, null];
+            losses.push(out[0].item() as number);
+            if (k >= 2) callsDuringReplays += dnn!.stats.rnnForward + dnn!.stats.rnnBackward - before;
+          });
+          return {
+            losses,
+            captured: b.stats.graphsCaptured - captured0,
+            calls: dnn!.stats.rnnForward + dnn!.stats.rnnBackward - calls0,
+            callsDuringReplays,
+          };
+        });
+      });
+    const plain = run(false);
+    const cap = run(true);
+    assert.equal(plain.calls, 2 * data.length, `cuDNN RNN calls in the uncaptured steps: ${plain.calls}`);
+    assert.equal(plain.captured, 0);
+    assert.ok(cap.captured >= 1, "the training step was captured");
+    assert.equal(cap.callsDuringReplays, 0, "a replay calls cuDNN only through the graph");
+    assert.ok(new Set(plain.losses).size === plain.losses.length, "losses change step by step");
+    cap.losses.forEach((l, i) => assert.ok(Math.abs(l - plain.losses[i]) <= 1e-5 * Math.abs(plain.losses[i]), `loss ${i}: ${l} vs ${plain.losses[i]}`));
+  });
+});
