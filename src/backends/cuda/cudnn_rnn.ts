@@ -4,7 +4,7 @@ import { type Cudnn, cudnnFor, notSupported } from "./cudnn.js";
 import { type Fn, type Ptr, shortError } from "./ffi.js";
 import type { CudaHandle } from "./handle.js";
 import type { KernelContext } from "./kernel.js";
-import { cudnnRnnSource } from "./sources/cudnn_rnn.js";
+import { cudnnRnnSource } from "./sources/recurrent.js";
 import { storageType } from "./translate.js";
 
 /**
@@ -12,7 +12,7 @@ import { storageType } from "./translate.js";
  * cudnnRNNBackwardData_v8, cudnnRNNBackwardWeights_v8), as TensorFlow's Keras LSTM runs on a GPU: the
  * LSTMSequence op and its gradient (kernels/recurrent.ts). Batch-major unpadded sequences, so x, y and dy
  * are used in place; Keras's weights are packed into cuDNN's weight space by one kernel per call and the
- * weight-space gradient unpacked by another (sources/cudnn_rnn.ts), so nothing outside the op reorders them.
+ * weight-space gradient unpacked by another (sources/recurrent.ts), so nothing outside the op reorders them.
  *
  * Everything a call needs besides its buffers (the RNN, data and state descriptors, the sizes of the weight
  * space, workspace and reserve space, and where each gate's matrices and biases sit in the weight space) is
@@ -257,7 +257,7 @@ class CudnnRnn {
     return [...w, ...r, ...b];
   }
 
-  /** Writes Keras's kernel, recurrent kernel and bias into a cleared weight space (sources/cudnn_rnn.ts). */
+  /** Writes Keras's kernel, recurrent kernel and bias into a cleared weight space (sources/recurrent.ts). */
   pack(b: KernelContext, p: RnnPlan, s: LstmShape, dtype: DType, k: CudaHandle, r: CudaHandle, bias: CudaHandle, ws: number): void {
     b.ctx.api.check("cuMemsetD8Async", b.ctx.api.lib.cuMemsetD8Async(ws, 0, p.wsBytes, b.ctx.stream));
     this.#move(b, "lstm_pack", s, dtype, [k.ptr, r.ptr, bias.ptr, ws], p.offsets);

@@ -18,7 +18,6 @@ import { stateKernels } from "./state.js";
 import { debugKernels } from "./debug.js";
 import { recurrentKernels } from "./recurrent.js";
 import { summaryKernels } from "./summary.js";
-import { lstmSequenceKernels } from "./lstm_sequence.js";
 
 /** The kernels cpuKernels generated from elementwise rows (a fused loop may compute those ops: backends/cpu/fused.ts). */
 export const generatedKernels = new WeakSet<CpuKernel>();
@@ -46,7 +45,6 @@ export function cpuKernels(): KernelTable {
     ...debugKernels,
     ...recurrentKernels,
     ...summaryKernels,
-    ...lstmSequenceKernels,
   };
   for (const def of allOpSchemas()) {
     const ew = def.elementwise;

@@ -1,11 +1,13 @@
 import { allocValues } from "../../../core/dtype.js";
 import { InvalidArgumentError } from "../../../core/errors.js";
 import { type CpuTensor, type KernelTable, out } from "../kernel.js";
+import { lstmSequenceKernels } from "../lstm_sequence.js";
 
 /**
  * The recurrent family on the CPU (rows and equations in core/schema/recurrent.ts): one pass over a step's
  * gates, after the MatMul ops that produce their pre-activations. Each loop reads every input once and
- * writes every output once, in the dtype's own typed arrays.
+ * writes every output once, in the dtype's own typed arrays. A whole LSTM sequence (LSTMSequence and its
+ * gradient) loops over such steps in ../lstm_sequence.ts.
  */
 
 type F = Float32Array | Float64Array;
@@ -26,6 +28,7 @@ function dims(op: string, gates: readonly CpuTensor[], states: readonly CpuTenso
 }
 
 export const recurrentKernels: KernelTable = {
+  ...lstmSequenceKernels,
   LSTMCellStep: ([xp, hz, csPrev]) => {
     const [b, u] = dims("LSTMCellStep", [xp, hz], [csPrev], 4);
     const x = xp.values as F;

@@ -1,12 +1,12 @@
-import { allocValues } from "../../../core/dtype.js";
-import { InvalidArgumentError } from "../../../core/errors.js";
-import { gemm } from "../gemm.js";
-import { type CpuTensor, type KernelTable, out } from "../kernel.js";
+import { allocValues } from "../../core/dtype.js";
+import { InvalidArgumentError } from "../../core/errors.js";
+import { gemm } from "./gemm.js";
+import { type CpuTensor, type KernelTable, out } from "./kernel.js";
 
 /**
- * A whole LSTM sequence on the CPU (LSTMSequence and its gradient, rows in core/schema/recurrent.ts): the
- * LSTMCellStep recurrence of ./recurrent.ts in a loop over the time steps, with the products through
- * ../gemm.ts (BLAS when loaded). The input projection of all steps is one product before the loop, as the
+ * A whole LSTM sequence on the CPU (LSTMSequence and its gradient, rows in core/schema/recurrent.ts; part of
+ * the recurrent family, kernels/recurrent.ts): the LSTMCellStep recurrence in a loop over the time steps,
+ * with the products through ./gemm.ts (BLAS when loaded). The input projection of all steps is one product before the loop, as the
  * per-step Keras path does; the gradient gathers every step's gate gradients and multiplies them with the
  * inputs and the kernel once after its loop, so only the recurrent products run per step.
  *
