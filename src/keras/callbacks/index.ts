@@ -9,3 +9,4 @@ export { CSVLogger } from "./csv_logger.js";
 export { TerminateOnNaN } from "./terminate_on_nan.js";
 export { LambdaCallback } from "./lambda_callback.js";
 export { ModelCheckpoint } from "./model_checkpoint.js";
+export { TensorBoard } from "./tensorboard.js";

@@ -13,6 +13,7 @@ import { type ArgsOf, declare, type ImplArgs, K, kind, optional, param, parseArg
 import { Tensor } from "../../core/tensor.js";
 import { tidy } from "../../eager/memory.js";
 import { constant, zeros } from "../../ops/creation.js";
+import type { Graph } from "../../graph/graph.js";
 import type { Variable } from "../../variables/variable.js";
 import type { Callback, CallbackModel } from "../callbacks/callback.js";
 import type { History } from "../callbacks/history.js";
@@ -554,6 +555,10 @@ export class Model extends Layer implements CallbackModel {
   }
   resetMetrics(): void {
     for (const m of this.metrics) m.resetState();
+  }
+  /** The graph of the traced train step (what the TensorBoard callback writes), or null before the first step or when steps run eagerly. */
+  trainStepGraph(): Graph | null {
+    return this.steps?.trainGraph?.() ?? null;
   }
   /** The current value of every metric (reads them from the device). */
   metricLogs(): Record<string, number> {

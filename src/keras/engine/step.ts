@@ -6,6 +6,7 @@
  */
 import { InvalidArgumentError } from "../../core/errors.js";
 import type { Tensor } from "../../core/tensor.js";
+import type { Graph } from "../../graph/graph.js";
 import { tidy } from "../../eager/memory.js";
 import { GradientTape } from "../../eager/tape.js";
 import type { Variable } from "../../variables/variable.js";
@@ -31,6 +32,8 @@ export interface StepFunctions {
   test(batch: StepBatch): Tensor;
   /** The outputs, flattened in output order. */
   predict(x: Tensor[]): Tensor[];
+  /** The graph of the last traced train step (Keras's train_function), or null before one / when eager. */
+  trainGraph?(): Graph | null;
 }
 
 interface Optimizer {

@@ -8,6 +8,7 @@
  * eagerly: it must read the loss before deciding to apply the update.
  */
 import type { Tensor } from "../../core/tensor.js";
+import type { Graph } from "../../graph/graph.js";
 import { tidy } from "../../eager/memory.js";
 import { GradientTape } from "../../eager/tape.js";
 import { tfFunction } from "../../function/index.js";
@@ -62,11 +63,14 @@ export function tracedSteps(model: Model): StepFunctions {
       model.buildCompiled();
     }
   };
+  /** The tf.function the last traced train step ran (the whole-array form or the batch form). */
+  let lastTrain: typeof train | typeof trainRows | null = null;
   return {
     train(batch, guardNaN) {
       if (guardNaN) return eager.train(batch, true);
       ready(batch);
       const rows = batch.rows;
+      lastTrain = rows ? trainRows : train;
       if (rows) return tidy(() => trainRows([...rows.xs], [...rows.ys], rows.sws, rows.indices()) as Tensor);
       return tidy(() => train(batch.x, batch.y, batch.sampleWeight) as Tensor);
     },
@@ -77,6 +81,9 @@ export function tracedSteps(model: Model): StepFunctions {
     predict(x) {
       if (!model.built) eager.predict(x);
       return tidy(() => predict(x) as Tensor[]);
+    },
+    trainGraph(): Graph | null {
+      return lastTrain?._listAllConcreteFunctions().at(-1)?.graph ?? null;
     },
   };
 }

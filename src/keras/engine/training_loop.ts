@@ -312,7 +312,8 @@ export function* fitLoop(model: Model, a: FitArgs, allowAsync: boolean): Generat
     }
     logs = model.metricLogs();
     if (valSource && shouldValidate(epoch, a.validationFreq)) {
-      const valLogs = yield* testLoop(model, valSource, null);
+      // The callbacks see the validation as Keras's fit shows it: onTestBegin, test batches, onTestEnd.
+      const valLogs = yield* testLoop(model, valSource, callbacks);
       for (const [k, v] of Object.entries(valLogs)) logs[`val_${k}`] = v;
     }
     callbacks.epoch("onEpochEnd", epoch, logs);
