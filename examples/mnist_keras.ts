@@ -11,7 +11,9 @@
  * This module is the main job (`npm start`, examples/main.ts) and the per-model examples' shared part.
  * With a checkpoint directory (the main job's `checkpoints/<model>-<dataset>/`), ModelCheckpoint saves the
  * weights and the optimizer's state after each epoch, and a later run resumes from the latest checkpoint
- * (fit's initialEpoch) unless `fresh` is set.
+ * (fit's initialEpoch) unless `fresh` is set. With a log directory (the main job's `runs/<model>-<dataset>/`),
+ * tf.keras.callbacks.TensorBoard writes the run's scalars, weight histograms and graph there for
+ * `npx tsflow board --logdir runs` (or TensorBoard).
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
@@ -101,7 +103,9 @@ export interface TrainOptions {
   validate?: boolean;
   /** Save a checkpoint after each epoch here, and resume from the latest one found there. */
   checkpointDir?: string;
-  /** With checkpointDir: remove its checkpoints and start from epoch 0. */
+  /** Write TensorBoard logs here (train/ and validation/ runs, through tf.keras.callbacks.TensorBoard). */
+  logDir?: string;
+  /** Remove the checkpoints (and the logs) and start from epoch 0. */
   fresh?: boolean;
 }
 
@@ -151,8 +155,16 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
       console.log(`Resuming from ${latest.prefix} (epoch ${latest.epoch}${latest.epoch >= epochs ? `; all ${epochs} epochs done, evaluating only` : ""})`);
     }
   }
-  const callbacks =
-    opts.checkpointDir === undefined ? [] : [new tf.keras.callbacks.ModelCheckpoint(path.join(opts.checkpointDir, CHECKPOINT_NAME), { saveWeightsOnly: true })];
+  const callbacks: tf.keras.callbacks.Callback[] = [];
+  if (opts.checkpointDir !== undefined) {
+    callbacks.push(new tf.keras.callbacks.ModelCheckpoint(path.join(opts.checkpointDir, CHECKPOINT_NAME), { saveWeightsOnly: true }));
+  }
+  if (opts.logDir !== undefined) {
+    // A resumed run adds new event files next to the old ones; its epochs continue at initialEpoch.
+    if (opts.fresh) fs.rmSync(opts.logDir, { recursive: true, force: true });
+    callbacks.push(new tf.keras.callbacks.TensorBoard(opts.logDir, { histogramFreq: 1 }));
+    if (log) console.log(`TensorBoard logs: ${opts.logDir} (see them with: npx tsflow board --logdir ${path.dirname(opts.logDir)})`);
+  }
   if (log) {
     console.log(
       `${opts.model} on ${opts.dataset}: ${(data.xTrain as tf.EagerTensor).shape[0]} training and ${(data.xTest as tf.EagerTensor).shape[0]} test images, ${epochs} epochs`,
@@ -180,7 +192,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
 /**
  * Defines --dataset and --epochs (and --model when `model` is not fixed) and runs `train` from the command line.
  * With `checkpoints` (the main job) it saves each epoch under checkpoints/<model>-<dataset>/ and resumes from
- * there; --fresh starts over.
+ * there, and writes TensorBoard logs under runs/<model>-<dataset>/; --fresh starts over.
  */
 export async function runFromCommandLine(model?: ModelName, options: { checkpoints?: boolean } = {}): Promise<TrainResult> {
   const flags = tf.app.flags;
@@ -197,12 +209,14 @@ export async function runFromCommandLine(model?: ModelName, options: { checkpoin
     throw new tf.errors.InvalidArgumentError(`--dataset=${dataset}: expected one of ${DATASETS.join(", ")}`);
   const epochs = (FLAGS.epochs as number) || undefined;
   const checkpointDir = options.checkpoints ? path.join("checkpoints", `${name}-${dataset}`) : undefined;
+  const logDir = options.checkpoints ? path.join("runs", `${name}-${dataset}`) : undefined;
   return train({
     model: name as ModelName,
     dataset: dataset as DatasetName,
     epochs,
     batchSize: FLAGS.batch_size as number,
     checkpointDir,
+    logDir,
     fresh: FLAGS.fresh === true,
   });
 }

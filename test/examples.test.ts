@@ -9,6 +9,7 @@ import * as fs from "node:fs";
 import { existsSync } from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
+import * as tf from "../src/index.js";
 import * as mnistKeras from "../examples/mnist_keras.js";
 import * as lenetTf1 from "../examples/lenet5_tf1.js";
 import * as charLstm from "../examples/char_lstm_fortunes.js";
@@ -73,10 +74,21 @@ describe("examples", () => {
     });
   }
 
-  it("the main job resumes from its latest checkpoint (weights, optimizer state, epoch) when run again", { skip: noFashion }, async () => {
+  it("the main job resumes from its latest checkpoint (weights, optimizer state, epoch) when run again; its TensorBoard logs go on", {
+    skip: noFashion,
+  }, async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "tsflow-main-resume-"));
+    const logDir = path.join(dir, "runs", "softmax-fashion_mnist");
+    /** The steps of epoch_loss in the logs' train run, over all its event files. */
+    const loggedEpochs = () =>
+      fs
+        .readdirSync(path.join(logDir, "train"))
+        .sort()
+        .flatMap((f) => [...tf.summary.summaryIterator(path.join(logDir, "train", f))])
+        .filter((e) => e.what.case === "summary" && e.what.value.value.some((v) => v.tag === "epoch_loss"))
+        .map((e) => Number(e.step));
     try {
-      const opts = { model: "softmax" as const, dataset: "fashion_mnist" as const, limit: 256, verbose: 0 as const, log: false, checkpointDir: dir };
+      const opts = { model: "softmax" as const, dataset: "fashion_mnist" as const, limit: 256, verbose: 0 as const, log: false, checkpointDir: dir, logDir };
       const first = await quietAsync(() => mnistKeras.train({ ...opts, epochs: 1 }));
       assert.equal(first.resumedEpoch, null);
       assert.deepEqual(mnistKeras.latestEpochCheckpoint(dir), { prefix: path.join(dir, "ckpt-01"), epoch: 1 });
@@ -92,8 +104,10 @@ describe("examples", () => {
       assert.equal(second.resumedEpoch, 1);
       assert.ok(lines.includes(`Resuming from ${path.join(dir, "ckpt-01")} (epoch 1)`), lines.join("\n"));
       assert.equal(mnistKeras.latestEpochCheckpoint(dir)?.epoch, 2, "epoch 2 saved");
+      assert.deepEqual(loggedEpochs(), [0, 1], "the resumed run's epoch follows the first run's in the logs");
       const fresh = await quietAsync(() => mnistKeras.train({ ...opts, epochs: 1, fresh: true }));
       assert.equal(fresh.resumedEpoch, null);
+      assert.deepEqual(loggedEpochs(), [0], "--fresh starts the logs over");
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }
