@@ -1,7 +1,8 @@
 /**
  * `npm run bench`: tsflow against TensorFlow.js on this machine, in one run. Prints a table and writes
  * docs/BENCHMARKS.md (date, machine, BLAS, medians, ratios), with Keras fit beside raw graph mode and the
- * tf.data pipeline's rate (bench/keras_fit.ts) and checkpoint save/restore speed (bench/checkpoint.ts).
+ * tf.data pipeline's rate (bench/keras_fit.ts), checkpoint save/restore speed (bench/checkpoint.ts) and the
+ * cost of one tf.summary.scalar per LeNet-5 step (bench/summary_cost.ts).
  * Options: --quick (fewer repetitions), --models=lenet,mlp --batches=64 to narrow it down, --keras-only
  * (print only the Keras section, write nothing).
  */
@@ -16,6 +17,7 @@ import { eagerStep, functionStep, graphStep, MODELS, ModelName } from "./tsflow_
 import { tfjsStep, useBackend } from "./tfjs_models.js";
 import { type KerasBenchModel, measureFit, measurePipeline } from "./keras_fit.js";
 import { benchCheckpoint, formatCheckpointBench } from "./checkpoint.js";
+import { benchSummaryCost, formatSummaryCost } from "./summary_cost.js";
 
 type Runner = "tsflow graph" | "tsflow eager" | "tfjs cpu" | "tfjs wasm";
 const RUNNERS: Runner[] = ["tsflow graph", "tsflow eager", "tfjs cpu", "tfjs wasm"];
@@ -188,6 +190,10 @@ async function main(): Promise<void> {
   const checkpointLines = formatCheckpointBench(benchCheckpoint({ runs: quick ? 2 : 3 }));
   console.log(checkpointLines.join("\n"));
   lines.push(...checkpointLines);
+
+  const summaryLines = formatSummaryCost(benchSummaryCost({ reps: quick ? 3 : 7 }));
+  console.log(summaryLines.join("\n"));
+  lines.push(...summaryLines);
 
   const rows = await training(quick);
   lines.push("## Training throughput (samples/s, median of repetitions; SGD, softmax cross-entropy)", "");

@@ -76,7 +76,11 @@ const xent = (labels: tf.Tensor, logits: tf.Tensor) =>
  * as typed arrays, or with `feedTensors` as eager tensors made beforehand (on GPU:0 when there is one, as
  * the GPU benchmark's PyTorch side keeps its batch on the device).
  */
-export function graphStep(model: ModelName, batch: number, opts: { feedTensors?: boolean } = {}): { step: () => void; close: () => void } {
+export function graphStep(
+  model: ModelName,
+  batch: number,
+  opts: { feedTensors?: boolean } = {},
+): { step: () => void; stepWithLoss: () => tf.Tensor; close: () => void } {
   const data = syntheticBatch(batch);
   const xt = opts.feedTensors ? tf.constant(data.x, { shape: [batch, 28, 28, 1] }) : null;
   const yt = opts.feedTensors ? tf.constant(data.y, { shape: [batch, 10] }) : null;
@@ -96,6 +100,8 @@ export function graphStep(model: ModelName, batch: number, opts: { feedTensors?:
     ]);
     return {
       step: () => void sess.run(train, feed as never),
+      /** The step fetching the batch's loss too. */
+      stepWithLoss: () => sess.run([train, loss], feed as never)[1] as tf.Tensor,
       close: () => {
         sess.close();
         if (xt && yt) tf.dispose([xt, yt]);
