@@ -185,6 +185,25 @@ describe("tf.keras.callbacks.TensorBoard", () => {
     assert.ok(near(s.values[0], loss));
   });
 
+  it("a NaN loss is written as the float32 NaN it is, and the board shows it", async () => {
+    const { model, y } = setup();
+    const logDir = tmp();
+    const x = tf.fill([32, 4], Number.NaN);
+    const history = model.fitSync(x, y, { epochs: 1, batchSize: 8, verbose: 0, callbacks: [new tf.keras.callbacks.TensorBoard(logDir, { histogramFreq: 1 })] });
+    assert.ok(Number.isNaN(history.history.loss[0]));
+    const train = byTag(events(join(logDir, "train")));
+    assert.ok(Number.isNaN(scalars(train.get("epoch_loss")).values[0]));
+    assert.equal(train.get("hidden/kernel_0/histogram")?.length, 1, "NaN weights still give a histogram");
+    const board = await startBoard({ logdir: logDir, port: 0 });
+    try {
+      await board.reload();
+      const res = await fetch(new URL("/data/scalars?run=train&tag=epoch_loss", board.url));
+      assert.deepEqual(((await res.json()) as { value: unknown[] }).value, ["NaN"]);
+    } finally {
+      await board.close();
+    }
+  });
+
   it("bad arguments are InvalidArgumentErrors; profileBatch and embeddingsFreq are accepted with a warning", (t) => {
     const bad = (re: RegExp) => (e: unknown) => e instanceof tf.errors.InvalidArgumentError && re.test((e as Error).message);
     assert.throws(() => new tf.keras.callbacks.TensorBoard("logs", { updateFreq: "sometimes" as "batch" }), bad(/update_freq/));
