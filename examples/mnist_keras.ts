@@ -13,7 +13,7 @@
  * weights and the optimizer's state after each epoch, and a later run resumes from the latest checkpoint
  * (fit's initialEpoch) unless `fresh` is set. With a log directory (the main job's `runs/<model>-<dataset>/`),
  * tf.keras.callbacks.TensorBoard writes the run's scalars, weight histograms and graph there for
- * `npx tsflow board --logdir runs` (or TensorBoard).
+ * `npx tsflowjs board --logdir runs` (or TensorBoard).
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
@@ -163,7 +163,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
     // A resumed run adds new event files next to the old ones; its epochs continue at initialEpoch.
     if (opts.fresh) fs.rmSync(opts.logDir, { recursive: true, force: true });
     callbacks.push(new tf.keras.callbacks.TensorBoard(opts.logDir, { histogramFreq: 1 }));
-    if (log) console.log(`TensorBoard logs: ${opts.logDir} (see them with: npx tsflow board --logdir ${path.dirname(opts.logDir)})`);
+    if (log) console.log(`TensorBoard logs: ${opts.logDir} (see them with: npx tsflowjs board --logdir ${path.dirname(opts.logDir)})`);
   }
   if (log) {
     console.log(

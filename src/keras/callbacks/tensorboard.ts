@@ -21,6 +21,7 @@
 import { join } from "node:path";
 import { create, toBinary } from "@bufbuild/protobuf";
 import { InvalidArgumentError } from "../../core/errors.js";
+import { logWarning } from "../../core/logging.js";
 import { type ArgsOf, declare, K, kind, optional, parseArgs, signature, withDefault } from "../../core/signature.js";
 import type { Tensor } from "../../core/tensor.js";
 import { tidy } from "../../eager/memory.js";
@@ -112,8 +113,8 @@ export class TensorBoard extends Callback implements LazyBatchCallback {
     if (updateFreq !== "epoch" && updateFreq !== "batch" && !(Number.isInteger(updateFreq) && (updateFreq as number) > 0)) {
       throw new InvalidArgumentError(`update_freq must be "epoch", "batch" or a positive integer, got ${JSON.stringify(updateFreq)}`);
     }
-    if (checkProfileBatch(profileBatch)) console.warn("TensorBoard: profile_batch is accepted but tsflow has no profiler; no profile is written.");
-    if (embeddingsFreq > 0) console.warn("TensorBoard: embeddings_freq is accepted but tsflow does not write the embedding projector's files.");
+    if (checkProfileBatch(profileBatch)) logWarning("TensorBoard: profile_batch is accepted but tsflow has no profiler; no profile is written.");
+    if (embeddingsFreq > 0) logWarning("TensorBoard: embeddings_freq is accepted but tsflow does not write the embedding projector's files.");
     this.logDir = logDir;
     this.histogramFreq = histogramFreq;
     this.writeGraph = writeGraph;
@@ -166,7 +167,7 @@ export class TensorBoard extends Callback implements LazyBatchCallback {
     try {
       json = m.toJson();
     } catch (e) {
-      console.warn(`TensorBoard: the model's config cannot be written (${(e as Error).message})`);
+      logWarning(`TensorBoard: the model's config cannot be written (${(e as Error).message})`);
       return;
     }
     const value = stringTensorValue("keras", "graph_keras_model", DataClass.UNKNOWN, [], [new TextEncoder().encode(json)]);
