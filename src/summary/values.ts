@@ -112,3 +112,8 @@ export function audioValue(tag: string, shape: readonly number[], samples: Float
   const content = toBinary(AudioPluginDataSchema, create(AudioPluginDataSchema, { version: 0, encoding: AudioPluginData_Encoding.WAV }));
   return stringTensorValue(tag, pluginMetadata("audio", DataClass.BLOB_SEQUENCE, description, content), [n, 2], items);
 }
+
+/** TensorFlow's keras_model summary (the Keras TensorBoard callback's "keras"): the model's JSON config, plugin "graph_keras_model", content "1" (its version). */
+export function kerasModelValue(tag: string, json: string): Summary_Value {
+  return stringTensorValue(tag, pluginMetadata("graph_keras_model", DataClass.UNKNOWN, "", utf8.encode("1")), [], [utf8.encode(json)]);
+}

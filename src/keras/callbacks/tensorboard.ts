@@ -27,10 +27,9 @@ import type { Tensor } from "../../core/tensor.js";
 import { tidy } from "../../eager/memory.js";
 import type { Graph } from "../../graph/graph.js";
 import { GraphDefSchema } from "../../proto/tensorflow/core/framework/graph_pb.js";
-import { DataClass, SummaryMetadataSchema } from "../../proto/tensorflow/core/framework/summary_pb.js";
 import { EventSchema } from "../../proto/tensorflow/core/util/event_pb.js";
 import { createFileWriter, histogram, recordIf, type SummaryWriter, scalar } from "../../summary/tf2.js";
-import { stringTensorValue } from "../../summary/values.js";
+import { kerasModelValue } from "../../summary/values.js";
 import { Variable } from "../../variables/variable.js";
 import { LearningRateSchedule } from "../optimizers/schedules.js";
 import { Callback, type LazyBatchCallback, type Logs } from "./callback.js";
@@ -170,9 +169,7 @@ export class TensorBoard extends Callback implements LazyBatchCallback {
       logWarning(`TensorBoard: the model's config cannot be written (${(e as Error).message})`);
       return;
     }
-    const value = stringTensorValue("keras", "graph_keras_model", DataClass.UNKNOWN, [], [new TextEncoder().encode(json)]);
-    // TensorFlow's keras_model summary: plugin "graph_keras_model", content "1" (its version), no data class.
-    value.metadata = create(SummaryMetadataSchema, { pluginData: { pluginName: "graph_keras_model", content: new TextEncoder().encode("1") } });
+    const value = kerasModelValue("keras", json);
     this.#writer("train").writeValue(value, 0n);
   }
 
