@@ -39,7 +39,10 @@ describe("keyword arguments (API.md rule 2)", () => {
     assert.throws(() => tf.reduceSum([1, 2], { keep_dims: true } as never), isError(tf.errors.InvalidArgumentError, /reduce_sum.*"keep_dims".*keepdims/));
     assert.throws(
       () => tf.reduceSum([1, 2], { axes: 1 } as never),
-      isError(tf.errors.InvalidArgumentError, /reduce_sum: got an unexpected argument "axes"; valid names: inputTensor, axis, keepdims/),
+      isError(
+        tf.errors.InvalidArgumentError,
+        /reduce_sum: got an unexpected argument "axes" \(did you mean "axis"\?\); valid names: inputTensor, axis, keepdims/,
+      ),
     );
     assert.throws(
       () => new tf.train.GradientDescentOptimizer({ learningRate: 1, lr: 2 } as never),

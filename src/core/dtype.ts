@@ -51,6 +51,9 @@ export function setValuesRecycler(f: (d: DType, size: number) => Values | null):
 
 /** A zero-filled array for `size` elements of `d` (recycled when the backend has one free). */
 export function allocValues(d: DType, size: number): Values {
+  if (!(Number.isInteger(size) && size >= 0 && size <= 2 ** 32)) {
+    throw new InvalidArgumentError(`cannot allocate ${size} elements of ${d}: a size is a non-negative integer of at most 2^32`);
+  }
   if (recycler !== null && size >= 16 && d !== "string") {
     const v = recycler(d, size);
     if (v !== null) return v;

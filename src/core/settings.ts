@@ -327,6 +327,13 @@ export const SETTINGS = {
     description:
       "cuDNN for the convolutions and pooling it serves faster and for whole LSTM sequences (LSTMSequence), where libcudnn is present; off: tsflow's own kernels (an LSTMSequence then runs on the CPU).",
   }),
+  maxTensorMb: row({
+    env: "TSFLOW_MAX_TENSOR_MB",
+    parser: integer(0),
+    default: 0,
+    description:
+      "The largest tensor (MiB) an op may allocate on the host; a larger one is a ResourceExhaustedError raised before allocating. 0: half of the machine's memory.",
+  }),
   cudnnWorkspaceMb: row({
     env: "TSFLOW_CUDNN_WORKSPACE_MB",
     parser: integer(0),

@@ -11,6 +11,7 @@
  * A parameter whose own value is a plain object (Session.run's fetches and feedDict) is positional-only:
  * a plain object in its place is its value, never the options object.
  */
+import { isDType } from "./dtype.js";
 import { InvalidArgumentError } from "./errors.js";
 
 // ---------------------------------------------------------------- declarations
@@ -217,10 +218,114 @@ function camel(s: string): string {
   return s.replace(/_([a-z0-9])/g, (_m, c: string) => c.toUpperCase());
 }
 
+/** Edit distance with adjacent transpositions (`nmae` -> `name` is one edit); option names are short. */
+function editDistance(a: string, b: string): number {
+  const d: number[][] = Array.from({ length: a.length + 1 }, (_r, i) => Array.from({ length: b.length + 1 }, (_c, j) => (i === 0 ? j : j === 0 ? i : 0)));
+  for (let i = 1; i <= a.length; i++) {
+    for (let j = 1; j <= b.length; j++) {
+      d[i][j] = Math.min(d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) d[i][j] = Math.min(d[i][j], d[i - 2][j - 2] + 1);
+    }
+  }
+  return d[a.length][b.length];
+}
+
+/**
+ * The declared name a misspelled key most likely meant: its camelCased form (Python's `transpose_a`), the
+ * same name in another case, else the nearest name within a third of its length in edits (`axes` -> `axis`).
+ */
+function suggestion(key: string, names: readonly string[]): string | undefined {
+  const c = camel(key);
+  if (c !== key && names.includes(c)) return c;
+  const lower = c.toLowerCase();
+  const sameCase = names.find((n) => n.toLowerCase() === lower);
+  if (sameCase) return sameCase;
+  let best: string | undefined;
+  let bestD = Math.max(1, Math.floor(key.length / 3)) + 1;
+  for (const n of names) {
+    const d = editDistance(lower, n.toLowerCase());
+    if (d < bestD) [best, bestD] = [n, d];
+  }
+  return best;
+}
+
 function unknownKey(sig: Signature, key: string): never {
   const valid = sig.params.filter((p) => !p.positionalOnly).map((p) => p.name);
-  const hint = camel(key) !== key && camel(key) in sig.index ? ` (did you mean "${camel(key)}"? names are camelCased)` : "";
+  const guess = suggestion(key, valid);
+  const hint = guess === undefined ? "" : ` (did you mean "${guess}"?${camel(key) !== key ? " names are camelCased" : ""})`;
   fail(sig, `got an unexpected argument "${key}"${hint}; valid names: ${valid.join(", ")}`);
+}
+
+// ---------------------------------------------------------------- argument kinds checked at run time
+
+/**
+ * The run-time test of each type a kind's display may name, as a JS expression in `$` (inlined into the
+ * generated wrappers, so a check costs a comparison or two). A display is a union (`string | null`); it is
+ * checked only when every member is listed here, otherwise (classes, callbacks, nests) anything passes and
+ * the implementation decides.
+ */
+const ATOM_TESTS: { readonly [display: string]: string } = {
+  string: 'typeof $ === "string"',
+  number: 'typeof $ === "number"',
+  int: "Number.isInteger($)",
+  boolean: 'typeof $ === "boolean"',
+  null: "$ === null",
+  "number[]": "(Array.isArray($) || ArrayBuffer.isView($))",
+  "TensorLike[]": "Array.isArray($)",
+  "Tensor[]": "Array.isArray($)",
+  DType: "isDType($)",
+  // Anything a tensor is converted from: not a function, symbol or null (Python's None is no tensor).
+  TensorLike: '($ !== null && typeof $ !== "function" && typeof $ !== "symbol")',
+};
+
+/** The test of a kind as an expression in `$`, or undefined when the kind is not checked. */
+function kindTest(k: Kind<unknown>): string | undefined {
+  const atoms = k.display.split("|").map((a) => a.trim());
+  if (!atoms.every((a) => a in ATOM_TESTS)) return undefined;
+  return `(${atoms.map((a) => ATOM_TESTS[a]).join(" || ")})`;
+}
+
+/** Whether a kind's display admits null (Python's None). */
+function admitsNull(k: Kind<unknown>): boolean {
+  return k.display.split("|").some((a) => a.trim() === "null");
+}
+
+const testCache = new WeakMap<Kind<unknown>, ((v: unknown) => boolean) | null>();
+/** The compiled test of a kind (null: not checked), for the slow paths. */
+function kindPredicate(k: Kind<unknown>): ((v: unknown) => boolean) | null {
+  let f = testCache.get(k);
+  if (f === undefined) {
+    const expr = kindTest(k);
+    f = expr === undefined ? null : (new Function("isDType", `return ($) => ${expr};`)(isDType) as (v: unknown) => boolean);
+    testCache.set(k, f);
+  }
+  return f;
+}
+
+function describe(v: unknown): string {
+  if (v === null) return "null";
+  if (Array.isArray(v)) return `an array of length ${v.length}`;
+  if (typeof v === "string") return `the string ${JSON.stringify(v.length > 40 ? `${v.slice(0, 40)}...` : v)}`;
+  if (typeof v === "object") return `a ${(v as object).constructor?.name ?? "object"}`;
+  return `${String(v)} (${typeof v})`;
+}
+
+function badKind(sig: Signature, i: number, v: unknown): never {
+  const p = sig.params[i];
+  const snake = p.name.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
+  const arg = `argument "${p.name}" (${snake !== p.name ? `${snake}, ` : ""}position ${i})`;
+  if (v === null) fail(sig, `${arg} must not be null: expected ${p.kind.display}`);
+  const dtypeHint = typeof v === "string" && /\bDType\b/.test(p.kind.display) ? ` (unknown dtype "${v}")` : "";
+  fail(sig, `${arg} must be ${p.kind.display}, got ${describe(v)}${dtypeHint}`);
+}
+
+/** Checks one given argument against its declared kind (slow paths: options objects, parseArgs). */
+function checkKind(sig: Signature, i: number, v: unknown): void {
+  const p = sig.params[i];
+  if (p.variadic || p.body || v === undefined) return;
+  if (v === null && (!p.required || admitsNull(p.kind))) return;
+  const test = kindPredicate(p.kind);
+  if (test !== null && !test(v)) badKind(sig, i, v);
 }
 
 function missing(sig: Signature, i: number): never {
@@ -256,7 +361,10 @@ function resolve(sig: Signature, at: number, args: ArrayLike<unknown>): unknown[
     }
   }
   for (let i = 0; i < n; i++) {
-    if (out[i] !== undefined) continue;
+    if (out[i] !== undefined) {
+      checkKind(sig, i, out[i]);
+      continue;
+    }
     if (ps[i].required) missing(sig, i);
     out[i] = ps[i].default;
   }
@@ -393,6 +501,13 @@ function compileCaller(sig: Signature, impl: (...a: unknown[]) => unknown): (...
     const cond = ps[i].positionalOnly ? "false" : `isOptions(${a[i]})`;
     lines.push(`${i === last ? "" : "else "}if (${a[i]} !== undefined) { if (${cond}) return slow(${i}, ${all}); }`);
   }
+  ps.forEach((p, i) => {
+    const test = p.body ? undefined : kindTest(p.kind);
+    if (test === undefined) return;
+    // null is Python's None: the default of an optional parameter, never a required one's value.
+    const skipNull = !p.required || admitsNull(p.kind) ? ` && ${a[i]} !== null` : "";
+    lines.push(`if (${a[i]} !== undefined${skipNull} && !${test.replaceAll("$", a[i])}) badKind(${i}, ${a[i]});`);
+  });
   const call = ps.map((p, i) => {
     if (p.required) {
       lines.push(`if (${a[i]} === undefined) missing(${i});`);
@@ -402,7 +517,9 @@ function compileCaller(sig: Signature, impl: (...a: unknown[]) => unknown): (...
   });
   const body = `"use strict"; return function (${all}) {\n${lines.join("\n")}\nreturn impl(${call.join(", ")});\n};`;
   const D = ps.map((p) => p.default);
-  const make = new Function("impl", "isOptions", "slow", "missing", "tooMany", "D", body) as (...deps: unknown[]) => (...args: unknown[]) => unknown;
+  const make = new Function("impl", "isOptions", "slow", "missing", "tooMany", "D", "badKind", "isDType", body) as (
+    ...deps: unknown[]
+  ) => (...args: unknown[]) => unknown;
   return make(
     impl,
     isOptions,
@@ -410,5 +527,7 @@ function compileCaller(sig: Signature, impl: (...a: unknown[]) => unknown): (...
     (i: number) => missing(sig, i),
     (count: number) => tooMany(sig, count),
     D,
+    (i: number, v: unknown) => badKind(sig, i, v),
+    isDType,
   );
 }

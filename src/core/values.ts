@@ -81,6 +81,10 @@ function convertElement(x: unknown, dtype: DType): number | bigint | string {
       if (typeof x === "bigint") return Number(x);
       if (typeof x === "boolean") return x ? 1 : 0;
       if (typeof x !== "number") throw new InvalidArgumentError(`Can't convert ${String(x)} to ${dtype}`);
+      // An integer tensor never wraps a number silently (TensorFlow: "out of range"); NaN/Infinity have no integer.
+      if ((dtype === "int32" && !(x > -2147483649 && x < 2147483648)) || (dtype === "uint8" && !(x > -1 && x < 256))) {
+        throw new InvalidArgumentError(`Can't convert ${x} to ${dtype}: out of range`);
+      }
       return x;
   }
 }

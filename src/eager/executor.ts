@@ -2,6 +2,8 @@ import type { Backend, KernelEnv } from "../core/backend.js";
 import type { Attrs } from "../core/schema/types.js";
 import type { DType, Values } from "../core/dtype.js";
 import { InvalidArgumentError } from "../core/errors.js";
+import { isFullyDefined } from "../core/shape.js";
+import { checkAllocation, checkDims } from "../core/shape_check.js";
 import { Tensor } from "../core/tensor.js";
 import { isTensorConvertible, TensorLike } from "../core/tensor_like.js";
 import { HostValue, toValues } from "../core/values.js";
@@ -60,7 +62,10 @@ function executeEager(def: OpDef, inputs: readonly TensorLike[], attrs: Attrs, n
       shape: t.shape,
       value: def.hostInputs?.includes(i) ? t.dataSync() : undefined,
     }));
-    def.infer(specs, attrs, opName);
+    for (const o of def.infer(specs, attrs, opName)) {
+      if (isFullyDefined(o.shape)) checkAllocation(o.shape, o.dtype, opName);
+      else checkDims(o.shape, opName);
+    }
     const env: KernelEnv = def.stateful && "seed" in attrs ? { rng: eagerRandomSource(attrs) } : {};
     logEagerPlacement(def.type, backend);
     const outs = runKernelOn(

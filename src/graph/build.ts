@@ -2,6 +2,7 @@ import type { Attrs } from "../core/schema/types.js";
 import type { DType, Values } from "../core/dtype.js";
 import { InvalidArgumentError } from "../core/errors.js";
 import { shapeStr } from "../core/shape.js";
+import { checkDims } from "../core/shape_check.js";
 import { Tensor } from "../core/tensor.js";
 import { isTensorConvertible, TensorLike } from "../core/tensor_like.js";
 import { HostValue, toValues } from "../core/values.js";
@@ -69,6 +70,7 @@ export function buildNode(def: OpDef, inputs: readonly TensorLike[], attrs: Attr
   let outSpecs;
   try {
     outSpecs = def.infer(specs, attrs, opName);
+    for (const o of outSpecs) checkDims(o.shape, opName);
   } catch (e) {
     return withOpContext(e, ` for '{{node ${opName}}} = ${def.type}' with input shapes: ${syms.map((t) => shapeStr(t.shape)).join(", ")}.`);
   }

@@ -1,6 +1,7 @@
 import { allocValues, checkDType, DType, Values } from "../core/dtype.js";
 import { InvalidArgumentError } from "../core/errors.js";
 import { sizeOf } from "../core/shape.js";
+import { checkAllocation } from "../core/shape_check.js";
 import { SYMBOLIC, Tensor } from "../core/tensor.js";
 import { HostValue, inferDType, reshapeValues, toValues } from "../core/values.js";
 import { TensorLike } from "../core/tensor_like.js";
@@ -111,6 +112,7 @@ export const fill = defineFunction(
 
 function filled(shapeArg: TensorLike, dtype: DType, v: number, opName: string, name?: string): Tensor {
   if (Array.isArray(shapeArg) && shapeArg.every((d) => typeof d === "number")) {
+    checkAllocation(shapeArg as number[], dtype, opName);
     const n = sizeOf(shapeArg as number[]);
     const values = allocValues(dtype, n);
     if (v !== 0) (values as unknown as { fill(x: unknown): void }).fill(dtype === "int64" ? BigInt(v) : v);

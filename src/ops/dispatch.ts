@@ -66,7 +66,28 @@ export function checkAllowed(def: OpDef, dtypes: readonly DType[], name: string)
 export function execute(type: OpType, inputs: readonly TensorLike[], attrs: Attrs = {}, name?: string): Tensor[] {
   const def = getOpDef(type);
   if (!def) throw new InvalidArgumentError(`Op type not registered '${type}'`);
+  if (def.hostInputs) for (const i of def.hostInputs) if (i < inputs.length) checkHostValue(def, i, inputs[i]);
   return currentExecutor().execute(def, inputs, attrs, name);
+}
+
+/**
+ * A JS value given for an input that shape inference reads (a shape, axes, multiples, paddings): every
+ * number an integer of the input's index dtype, so that 2**34 or 1.5 never wraps or truncates into a shape.
+ */
+function checkHostValue(def: OpDef, i: number, x: TensorLike): void {
+  if (typeof x === "object" && x !== null && !Array.isArray(x)) return;
+  const dtype = def.inputDTypes?.[i] ?? "int32";
+  if (dtype !== "int32" && dtype !== "int64") return;
+  const bound = dtype === "int32" ? 2 ** 31 : 2 ** 63;
+  const visit = (v: unknown): void => {
+    if (Array.isArray(v)) {
+      for (const e of v) visit(e);
+    } else if (typeof v === "number" && !(Number.isInteger(v) && v >= -bound && v < bound)) {
+      const what = def.inputNames?.[i] ?? `input ${i}`;
+      throw new InvalidArgumentError(`${def.type}: ${what} must hold ${dtype} integers, got ${v} [Op:${def.type}]`);
+    }
+  };
+  visit(x);
 }
 
 export function execute1(type: OpType, inputs: readonly TensorLike[], attrs: Attrs = {}, name?: string): Tensor {

@@ -96,7 +96,8 @@ function asTensors(values: readonly TensorLike[], dtype: DType, made: Tensor[]):
 /** Int vector arguments (perm, begin, multiples...): JS arrays become int32. */
 function intArg(v: TensorLike): TensorLike {
   if (!Array.isArray(v)) return v;
-  if (v.every((x) => Number.isInteger(x))) return new Int32Array(v as number[]);
+  // Only int32 values become an Int32Array; others stay as given so that dispatch reports them, never wrapped.
+  if (v.every((x) => Number.isInteger(x) && x >= -(2 ** 31) && x < 2 ** 31)) return new Int32Array(v as number[]);
   // Non-integers stay float32, as Python's floats do, so that the op reports the dtype.
   if ((v.flat(Infinity) as unknown[]).some((x) => typeof x === "number" && !Number.isInteger(x))) return constant(v, { dtype: "float32" });
   return v;

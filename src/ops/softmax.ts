@@ -117,7 +117,7 @@ export const softmax = defineFunction(
     const a = { axis: axisArg, name, dim };
     // Eagerly, tidy frees the intermediates (a tape keeps its own references to what it needs).
     return tidy(() => {
-      const x = convertToTensor(logits, { dtype: isTensor(logits) ? undefined : "float32" });
+      const x = convertToTensor(logits, { dtype: isTensor(logits) || ArrayBuffer.isView(logits) ? undefined : "float32" });
       const axis = a.axis ?? a.dim ?? -1;
       if (isLastAxis(x, axis)) return execute1("Softmax", [x], {}, a.name);
       const e = exp(shiftedLogits(x, axis));
@@ -140,7 +140,7 @@ export const logSoftmax = defineFunction(
   (logits, axisArg, name, dim): Tensor => {
     const a = { axis: axisArg, name, dim };
     return tidy(() => {
-      const x = convertToTensor(logits, { dtype: isTensor(logits) ? undefined : "float32" });
+      const x = convertToTensor(logits, { dtype: isTensor(logits) || ArrayBuffer.isView(logits) ? undefined : "float32" });
       const axis = a.axis ?? a.dim ?? -1;
       if (isLastAxis(x, axis)) return execute1("LogSoftmax", [x], {}, a.name);
       const s = shiftedLogits(x, axis);
@@ -166,7 +166,7 @@ const XENT_EXAMPLE = {
 
 /** Logits as a tensor, and labels converted to the logits' dtype (a JS value adopts it; a tensor must match). */
 function logitsAndLabels(fn: string, labelsIn: TensorLike, logitsIn: TensorLike): [Tensor, Tensor] {
-  const logits = convertToTensor(logitsIn, { dtype: isTensor(logitsIn) ? undefined : "float32" });
+  const logits = convertToTensor(logitsIn, { dtype: isTensor(logitsIn) || ArrayBuffer.isView(logitsIn) ? undefined : "float32" });
   const labels = isTensor(labelsIn) ? labelsIn : convertToTensor(labelsIn, { dtype: logits.dtype });
   if (labels.dtype !== logits.dtype) {
     throw new InvalidArgumentError(`${fn}: labels (${tfName(labels.dtype)}) and logits (${tfName(logits.dtype)}) must have the same dtype; use tf.cast`);
@@ -249,7 +249,7 @@ export const sparseSoftmaxCrossEntropyWithLogits = defineFunction(
   ),
   (labels, logitsIn, name): Tensor =>
     tidy(() => {
-      const logits = convertToTensor(logitsIn, { dtype: isTensor(logitsIn) ? undefined : "float32" });
+      const logits = convertToTensor(logitsIn, { dtype: isTensor(logitsIn) || ArrayBuffer.isView(logitsIn) ? undefined : "float32" });
       return execute("SparseSoftmaxCrossEntropyWithLogits", [logits, labels], {}, name)[0];
     }),
 );

@@ -1,5 +1,7 @@
 import { FailedPreconditionError, InvalidArgumentError, OpError, OutOfRangeError } from "../core/errors.js";
-import { sameShape, shapeStr } from "../core/shape.js";
+import { isFullyDefined, sameShape, shapeStr } from "../core/shape.js";
+import { checkAllocation, checkDims } from "../core/shape_check.js";
+import type { TensorSpec } from "../core/schema/types.js";
 import type { Backend, CapturedStep, Handle, KernelEnv, RandomSource, StepCapture, StepRun } from "../core/backend.js";
 import { fusedShape } from "../core/fused.js";
 import type { Operation } from "../graph/operation.js";
@@ -408,6 +410,7 @@ export class Executor {
     if (op.def.refInputs) return [this.#applyTraining(node, slots, overlay)];
     const inputs = op.inputs.map((_, i) => this.#input(node, slots, i, overlay));
     try {
+      checkAtRunTime(op, inputs);
       const env: KernelEnv = op.def.stateful && "seed" in op.attrs ? { rng: this.#rng(op) } : {};
       return b.runKernel(op.type, inputs, op.attrs, env);
     } finally {
@@ -483,6 +486,7 @@ export class Executor {
     const inputs = node.inputSlots.map((_, i) => this.#input(node, slots, i, overlay));
     let out: Handle | null = null;
     try {
+      checkAtRunTime(node.members[0].op, inputs.slice(0, 2));
       out = node.device.backend.matmulEpilogue?.(inputs[0], inputs[1], inputs[2], node.transposeA, node.transposeB, node.relu) ?? null;
     } finally {
       for (const h of inputs) h.backend.dispose(h);
@@ -672,5 +676,34 @@ function traceStep(step: PlanStep, start: number, trace: Trace): void {
     case "while_grad":
       trace.stats.push({ nodeName: step.op.name, opType: step.op.type, allStartMicros, allEndRelMicros });
       return;
+  }
+}
+
+/**
+ * Per node, whether its inputs' shapes or host values (shapes, axes) are known only when it runs: then shape
+ * inference runs again on the real inputs before the kernel, so that a graph checks what eager mode checks
+ * (the kernels' preconditions, before launching one on a GPU) and sizes are checked before allocating.
+ * Nodes known statically were checked when built; only their outputs' sizes are checked, once.
+ */
+const staticallyChecked = new WeakSet<Operation>();
+
+function checkAtRunTime(op: Operation, inputs: readonly Handle[]): void {
+  if (staticallyChecked.has(op)) return;
+  const def = op.def;
+  const host = def.hostInputs;
+  const dynamic = op.inputs.some((t, i) => !isFullyDefined(t.shape) || (host?.includes(i) === true && t.op.type !== "Const"));
+  if (!dynamic) {
+    for (const o of op.outputs) if (isFullyDefined(o.shape)) checkAllocation(o.shape, o.dtype, op.name);
+    staticallyChecked.add(op);
+    return;
+  }
+  const specs: TensorSpec[] = inputs.map((h, i) => ({
+    dtype: h.dtype,
+    shape: [...h.shape],
+    value: host?.includes(i) ? h.backend.readSync(h) : undefined,
+  }));
+  for (const o of def.infer(specs, op.attrs, op.name)) {
+    if (isFullyDefined(o.shape)) checkAllocation(o.shape, o.dtype, op.name);
+    else checkDims(o.shape, op.name);
   }
 }

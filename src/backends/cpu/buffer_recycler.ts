@@ -30,8 +30,28 @@ export function takeValues(dtype: DType, n: number): Values | null {
   return v;
 }
 
+/** The typed array that holds `dtype` on the host: a pooled array is only ever reused as its own dtype. */
+function holds(dtype: DType, v: Values): boolean {
+  switch (dtype) {
+    case "float64":
+      return v instanceof Float64Array;
+    case "int32":
+      return v instanceof Int32Array;
+    case "int64":
+      return v instanceof BigInt64Array;
+    case "uint8":
+    case "bool":
+      return v instanceof Uint8Array;
+    case "string":
+      return false;
+    default:
+      return v instanceof Float32Array;
+  }
+}
+
 export function giveValues(dtype: DType, v: Values): void {
-  if (Array.isArray(v) || v.length === 0) return;
+  // A buffer whose array is not its dtype's (a kernel's slip) is dropped, never handed out as another dtype.
+  if (Array.isArray(v) || v.length === 0 || !holds(dtype, v)) return;
   // Only arrays that own their whole buffer: a view's memory belongs to someone else too.
   if (v.byteOffset !== 0 || v.buffer.byteLength !== v.byteLength) return;
   const bytes = v.byteLength;

@@ -14,10 +14,18 @@ type UnaryLoop = (x: Values, o: Values, n: number) => void;
 
 const cache = new Map<string, Loop | UnaryLoop>();
 
+/**
+ * a ** b in int64: squaring with wrap-around at each step; a negative exponent gives the truncated power
+ * (1, -1 or 0), since an integer has no fractional power.
+ */
+const POW64 =
+  "((x, e) => { if (e < 0n) return x === 1n ? 1n : x === -1n ? (e & 1n ? -1n : 1n) : 0n; let r = 1n; while (e > 0n) { if (e & 1n) r = BigInt.asIntN(64, r * x); x = BigInt.asIntN(64, x * x); e >>= 1n; } return r; })(a, b)";
+
 export function exprFor(spec: ElementwiseSpec, dtype: DType, op: string): string {
   if (dtype === "int64") {
     if (spec.jsInt64 === undefined) throw new InvalidArgumentError(`${op} does not support int64 tensors on the CPU`);
-    return spec.jsInt64;
+    // BigInt's ** never wraps (2**53 ** 2**32 exceeds BigInt's size): int64 powers wrap as TensorFlow's do.
+    return spec.jsInt64.replace(/\ba \*\* b\b/g, POW64);
   }
   if (dtype === "int32" || dtype === "uint8" || dtype === "bool") return spec.jsInt ?? spec.js;
   return spec.js;

@@ -1,4 +1,5 @@
-import type { DType } from "../dtype.js";
+import { type DType, tfName } from "../dtype.js";
+import { UnimplementedError } from "../errors.js";
 import { schemaRows } from "./types.js";
 
 /** Cast (gradient and tf.cast in src/ops/cast.ts). */
@@ -12,6 +13,13 @@ export const CAST_OPS = schemaRows([
       { name: "DstT", type: "type" },
       { name: "Truncate", type: "bool", default: false },
     ],
-    infer: (i, attrs) => [{ dtype: attrs.DstT as DType, shape: i[0].shape }],
+    infer: (i, attrs, name) => {
+      const to = attrs.DstT as DType;
+      // TensorFlow has no cast between strings and numbers (tf.strings.to_number is another op).
+      if ((i[0].dtype === "string") !== (to === "string")) {
+        throw new UnimplementedError(`Cast ${tfName(i[0].dtype)} to ${tfName(to)} is not supported (${name}); strings are not numbers`);
+      }
+      return [{ dtype: to, shape: i[0].shape }];
+    },
   },
 ]);

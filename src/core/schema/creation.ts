@@ -9,13 +9,20 @@ import { schemaRows } from "./types.js";
  */
 export const CREATION_OPS = schemaRows([
   { type: "ZerosLike", inputNames: ["x"], infer: sameAsInput() },
-  { type: "OnesLike", inputNames: ["x"], infer: sameAsInput() },
+  // TensorFlow's OnesLike has no string kernel: a one is a number.
+  {
+    type: "OnesLike",
+    inputNames: ["x"],
+    allowedDTypes: ["float32", "float64", "float16", "bfloat16", "int32", "int64", "uint8", "bool"],
+    infer: sameAsInput(),
+  },
   {
     type: "Fill",
     inputNames: ["dims", "value"],
     inputDTypes: { 0: "int32" },
     hostInputs: [0],
     infer: (i) => {
+      if (i[1].shape !== null && i[1].shape.length !== 0) throw new InvalidArgumentError(`Fill: value must be a scalar, got shape ${shapeStr(i[1].shape)}`);
       const dims = constInts(i[0]);
       const r = i[0].shape?.[0];
       return [{ dtype: i[1].dtype, shape: dims ?? (r === null || r === undefined ? null : new Array<Dim>(r).fill(null)) }];

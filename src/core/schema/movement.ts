@@ -79,7 +79,22 @@ function requireIndex(spec: TensorSpec | undefined, op: string, attr: string): v
 /** A 1-D host input's length when its values are unknown. */
 const vecLen = (s: TensorSpec | undefined): Dim => (s?.shape && s.shape.length === 1 ? s.shape[0] : null);
 
-const scalarInt = (s: TensorSpec | undefined): number | null => constInts(s)?.[0] ?? null;
+/**
+ * An attr that counts outputs (Unpack's num, Split's num_split): each output is a tensor object and a graph
+ * edge, so a count past 2^16 (a dimension no one unstacks into separate tensors) is refused before building them.
+ */
+function outputCount(n: number, attr: string): number {
+  if (n > 65536) throw new InvalidArgumentError(`${attr} = ${n} outputs is more than the 65536 one op may have`);
+  return n;
+}
+
+/** The value of a scalar index input (an axis, a count); one element, as TensorFlow's WithRankAtMost(1) allows. */
+function scalarInt(s: TensorSpec | undefined): number | null {
+  if (s?.shape && s.shape.every((d) => d !== null) && s.shape.reduce<number>((a, d) => a * (d as number), 1) !== 1) {
+    throw new InvalidArgumentError(`expected a scalar (an axis or a count), got a tensor of shape ${shapeStr(s.shape)}`);
+  }
+  return constInts(s)?.[0] ?? null;
+}
 
 function requireSameDType(inputs: readonly TensorSpec[], op: string): DType {
   const d = inputs[0].dtype;
@@ -216,7 +231,7 @@ export const MOVEMENT_OPS = schemaRows([
     name: "unstack",
     inputNames: ["value"],
     infer: (i, attrs) => {
-      const num = attrs.num as number;
+      const num = outputCount(attrs.num as number, "num");
       const s = unpackShape(i[0].shape, num, attrs.axis as number);
       return Array.from({ length: num }, () => ({ dtype: i[0].dtype, shape: s }));
     },
@@ -230,7 +245,7 @@ export const MOVEMENT_OPS = schemaRows([
     inputDTypes: { 0: "int32" },
     hostInputs: [0],
     infer: (i, attrs) => {
-      const num = attrs.num_split as number;
+      const num = outputCount(attrs.num_split as number, "num_split");
       const s = splitShape(i[1].shape, scalarInt(i[0]), num);
       return Array.from({ length: num }, () => ({ dtype: i[1].dtype, shape: s }));
     },
@@ -245,7 +260,10 @@ export const MOVEMENT_OPS = schemaRows([
     hostInputs: [1, 2],
     infer: (i, attrs) => {
       requireIndex(i[1], "SplitV", "Tlen");
-      return splitVShapes(i[0].shape, constInts(i[1]), scalarInt(i[2]), attrs.num_split as number).map((s) => ({ dtype: i[0].dtype, shape: s }));
+      return splitVShapes(i[0].shape, constInts(i[1]), scalarInt(i[2]), outputCount(attrs.num_split as number, "num_split")).map((s) => ({
+        dtype: i[0].dtype,
+        shape: s,
+      }));
     },
   },
   {

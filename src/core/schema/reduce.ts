@@ -12,6 +12,8 @@ const NUMERIC: DType[] = [...FLOAT, "int32", "int64", "uint8"];
 export function reductionAxes(axesSpec: TensorSpec, rank: number | null, op: string): number[] | null {
   const raw = constInts(axesSpec);
   if (raw === null || rank === null) return null;
+  // TensorFlow: a scalar has no dimension to reduce ("Invalid reduction dimension 0 for input with 0 dimensions").
+  if (rank === 0 && raw.length > 0) throw new InvalidArgumentError(`${op}: Invalid reduction dimension ${raw[0]} for input with 0 dimensions`);
   return [...new Set(raw.map((a) => normalizeAxis(a, rank, op)))].sort((a, b) => a - b);
 }
 

@@ -130,7 +130,8 @@ function reduce(x: CpuTensor, axesT: CpuTensor, attrs: Attrs, kind: Combine, op:
   const { outShape, outStr } = reductionPlan(x.shape, axes, Boolean(attrs.keep_dims));
   // Reducing only over axes of size 1 changes no value: share the input's buffer.
   if (axes.every((a) => x.shape[a] === 1)) return [aliasOf(x, outShape)];
-  if (kind === "sum") {
+  // An empty input reduces to the identity of the fold (a mean to NaN) on the generic path, not through gemv.
+  if (kind === "sum" && x.values.length > 0) {
     const fast = sumByGemv(x, axes, outShape, mean);
     if (fast) return [fast];
   }

@@ -1,4 +1,5 @@
 import { allocValues, DType, Values } from "../../../core/dtype.js";
+import { UnimplementedError } from "../../../core/errors.js";
 import { sizeOf, stridesOf } from "../../../core/shape.js";
 
 /** Flat input offsets for each flat output index when `inShape` broadcasts to `outShape`. */
@@ -38,7 +39,7 @@ export function castValues(v: Values, from: DType, to: DType): Values {
   const n = v.length;
   const out = allocValues(to, n);
   if (to === "string" || from === "string") {
-    if (to !== from) throw new Error(`Cast between ${from} and ${to} is not supported`);
+    if (to !== from) throw new UnimplementedError(`Cast ${from} to ${to} is not supported`);
     return v.slice() as Values;
   }
   if (to === "int64") {
