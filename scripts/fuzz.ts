@@ -38,7 +38,7 @@ if (!(calls > 0) || !Number.isInteger(seed) || !["cpu", "cuda"].includes(args.ba
 
 const ops = fuzzableOps();
 const arb = callArb(ops);
-const CHUNK = 5000;
+const CHUNK = 25000;
 const total: Summary = { calls: 0, ok: 0, clean: 0, unclean: 0, mismatches: 0, hangs: 0, crashes: 0, failures: [] };
 const t0 = Date.now();
 const line = (s: Summary) =>

@@ -120,14 +120,12 @@ function attrArb(a: AttrDef): fc.Arbitrary<unknown> {
     case "list(int)":
       return junk(
         fc.oneof(
-          fc
-            .integer({ min: 1, max: 5 })
-            .chain((n) =>
-              fc.array(fc.oneof({ weight: 6, arbitrary: fc.integer({ min: 1, max: 3 }) }, { weight: 1, arbitrary: fc.integer({ min: -1, max: 0 }) }), {
-                minLength: n,
-                maxLength: n,
-              }),
-            ),
+          fc.integer({ min: 1, max: 5 }).chain((n) =>
+            fc.array(fc.oneof({ weight: 6, arbitrary: fc.integer({ min: 1, max: 3 }) }, { weight: 1, arbitrary: fc.integer({ min: -1, max: 0 }) }), {
+              minLength: n,
+              maxLength: n,
+            }),
+          ),
           fc.constantFrom([1, 1, 1, 1], [1, 2, 2, 1], [1, 1, 1, 1, 1], [1, 2, 2, 2, 1]),
         ),
       );
