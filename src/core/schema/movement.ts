@@ -90,7 +90,7 @@ function outputCount(n: number, attr: string): number {
 
 /** The value of a scalar index input (an axis, a count); one element, as TensorFlow's WithRankAtMost(1) allows. */
 function scalarInt(s: TensorSpec | undefined): number | null {
-  if (s?.shape && s.shape.every((d) => d !== null) && s.shape.reduce<number>((a, d) => a * (d as number), 1) !== 1) {
+  if (s !== undefined && isFullyDefined(s.shape) && sizeOf(s.shape) !== 1) {
     throw new InvalidArgumentError(`expected a scalar (an axis or a count), got a tensor of shape ${shapeStr(s.shape)}`);
   }
   return constInts(s)?.[0] ?? null;
