@@ -399,6 +399,7 @@ export function gatherShape(params: Shape, indices: Shape, axis: number | null, 
   if (ri !== null && (b < 0 || b > ri)) fail(`GatherV2: batch_dims (${batchDims}) must be in [${-ri}, ${ri}] for indices of shape ${shapeStr(indices)}`);
   if (params === null) return null;
   const rp = params.length;
+  if (rp === 0) fail(`GatherV2: params must be at least 1 dimensional, got shape ${shapeStr(params)}`);
   if (axis === null) return ri === null ? null : unknownOfRank(rp - 1 + ri - b);
   if (axis < -rp || axis >= rp) fail(`GatherV2: Expected axis in the range [${-rp}, ${rp}), but got ${axis} (params shape ${shapeStr(params)})`);
   const a = axis < 0 ? axis + rp : axis;

@@ -62,6 +62,12 @@ export const IMAGE_OPS = schemaRows([
       if (!isFloating(orig.dtype)) throw new InvalidArgumentError(`ResizeBilinearGrad: original_image must be float32 or float64, got ${orig.dtype}`);
       if (attrs.half_pixel_centers && attrs.align_corners)
         throw new InvalidArgumentError("ResizeBilinearGrad: If half_pixel_centers is True, align_corners must be False");
+      for (const k of [0, 3]) {
+        const [a, b] = [g.shape?.[k] ?? null, orig.shape?.[k] ?? null];
+        if (a !== null && b !== null && a !== b) {
+          throw new InvalidArgumentError(`ResizeBilinearGrad: grads and original_image must have the same ${k === 0 ? "batch size" : "depth"}${shapes}`);
+        }
+      }
       return [{ dtype: orig.dtype, shape: orig.shape }];
     },
   },

@@ -126,7 +126,8 @@ export const MOVEMENT_OPS = schemaRows([
       const target = constInts(i[1]);
       if (target === null) return [{ dtype: i[0].dtype, shape: null }];
       const s = broadcastShapes(i[0].shape, target);
-      if (s === "incompatible" || (s !== null && s.length !== target.length)) {
+      // The input's dims broadcast to the target's: each 1 or equal (an empty dim never grows to 1).
+      if (s === "incompatible" || (s !== null && (s.length !== target.length || s.some((d, k) => d !== null && d !== target[k])))) {
         throw new InvalidArgumentError(`Unable to broadcast tensor of shape ${shapeStr(i[0].shape)} to tensor of shape [${target}]`);
       }
       return [{ dtype: i[0].dtype, shape: target }];

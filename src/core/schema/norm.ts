@@ -43,7 +43,7 @@ function fusedBatchNormInfer(inputs: readonly TensorSpec[], attrs: Attrs): OutSp
   const [x, scale, offset, mean, variance] = inputs;
   const shapes = shapesMsg(["x", "scale", "offset", "mean", "variance"], inputs);
   requireRankIn(op, "x", x.shape, [4, 5], shapes);
-  const rank = x.shape?.length ?? 4;
+  const rank = x.shape?.length ?? (String(attrs.data_format).length === 5 ? 5 : 4);
   const cf = fbnFormat(op, attrs, rank, shapes);
   const c = x.shape === null ? null : splitDims(x.shape, cf).c;
   const training = attrs.is_training as boolean;
@@ -127,7 +127,8 @@ export const NORM_OPS = schemaRows([
       const [dy, x, scale] = inputs;
       const shapes = shapesMsg(["y_backprop", "x", "scale"], inputs);
       requireRankIn("FusedBatchNormGradV3", "x", x.shape, [4, 5], shapes);
-      const rank = x.shape?.length ?? 4;
+      // An unknown rank follows y_backprop, else the data format (NDHWC/NCDHW: 5).
+      const rank = x.shape?.length ?? dy.shape?.length ?? (String(attrs.data_format).length === 5 ? 5 : 4);
       const cf = fbnFormat("FusedBatchNormGradV3", attrs, rank, shapes);
       const c = x.shape === null ? (scale.shape?.[0] ?? null) : splitDims(x.shape, cf).c;
       return [

@@ -1,6 +1,6 @@
 import type { DType } from "../dtype.js";
 import { InvalidArgumentError } from "../errors.js";
-import { Dim, Shape, shapeStr } from "../shape.js";
+import { Dim, Shape, shapesCompatible, shapeStr } from "../shape.js";
 import { fmtShape, outDim, shapeOrUnknown, spatialAxes, splitDims } from "../geometry/window.js";
 import { constInts } from "./infer_util.js";
 import { type AttrDef, type Attrs, type OpSchema, type OutSpec, schemaRows, type TensorSpec } from "./types.js";
@@ -205,7 +205,12 @@ export const POOL_OPS = schemaRows([
     allowedDTypes: REAL,
     infer: (inputs, attrs) => {
       const shapes = shapesMsg(["input", "grad", "argmax"], inputs);
-      return [{ dtype: inputs[1].dtype, shape: poolShape("MaxPoolGradGradWithArgmax", inputs[0].shape, argmaxAttrs(attrs), 4, shapes) }];
+      const out = poolShape("MaxPoolGradGradWithArgmax", inputs[0].shape, argmaxAttrs(attrs), 4, shapes);
+      // grad is a gradient of the input, argmax indexes the pooled output: both shapes must match.
+      if (!shapesCompatible(inputs[1].shape, inputs[0].shape) || !shapesCompatible(inputs[2].shape, out)) {
+        throw new InvalidArgumentError(`MaxPoolGradGradWithArgmax: grad must have the input's shape and argmax the pooled shape ${shapeStr(out)}${shapes}`);
+      }
+      return [{ dtype: inputs[1].dtype, shape: out }];
     },
   },
 ]);
