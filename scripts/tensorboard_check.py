@@ -128,6 +128,29 @@ def main(logdir):
             check("tf2 audio: 16 kHz stereo, 400 frames", (wf.getframerate(), wf.getnchannels(), wf.getnframes()) == (16000, 2, 400))
     else:
         print("SKIP tf2fn run: not present")
+    keras_dir = os.path.join(logdir, "keras")
+    if os.path.isdir(keras_dir):
+        import json
+
+        history = json.load(open(os.path.join(keras_dir, "history.json")))
+        for run, key in (("train", "loss"), ("validation", "val_loss")):
+            ak = pea.EventAccumulator(os.path.join(keras_dir, run), size_guidance={"tensors": 0})
+            ak.Reload()
+            print(f"keras/{run} tags:", ak.Tags())
+            ev = ak.Tensors("epoch_loss")
+            got = [float(tensor_util.make_ndarray(e.tensor_proto)) for e in ev]
+            check(f"keras {run}: epoch_loss at epochs 0..2", [e.step for e in ev] == [0, 1, 2], str([e.step for e in ev]))
+            check(f"keras {run}: epoch_loss equals History's {key}", all(abs(a - b) < 1e-5 * max(1, abs(b)) for a, b in zip(got, history[key])), f"{got} vs {history[key]}")
+            check(f"keras {run}: scalars plugin", ak.SummaryMetadata("epoch_loss").plugin_data.plugin_name == "scalars")
+            if run == "train":
+                hist_tags = [t for t in ak.Tags()["tensors"] if t.endswith("/histogram")]
+                check("keras train: weight histograms (4 weights)", len(hist_tags) == 4, str(hist_tags))
+                if hist_tags:
+                    check("keras train: histograms plugin", ak.SummaryMetadata(hist_tags[0]).plugin_data.plugin_name == "histograms")
+                g = ak.Graph()
+                check("keras train: the train step's graph", len(g.node) > 0 and any(n.op == "MatMul" for n in g.node), f"{len(g.node)} nodes")
+    else:
+        print("SKIP keras run: not present")
     print()
     print("RESULT:", "FAIL " + ", ".join(failures) if failures else "all checks passed")
     return 1 if failures else 0

@@ -8,6 +8,7 @@
  *   <logdir>/tf2fn: a tf.function writing "fn_loss" = 1/(step+1) at steps 0..4, and TF2 audio "sound".
  * Usage: node --import tsx scripts/tensorboard_logdir.ts <logdir>
  */
+import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import * as tf from "../src/index.js";
 
@@ -64,4 +65,14 @@ w3.asDefault(() => {
   tf.summary.audio("sound", tf.sin(tf.mul(tf.range(0, 1600, 1, "float32"), 0.05)).reshape([2, 400, 2]), 16000, 0);
 });
 w3.close();
-console.log(`wrote ${logdir}/tf2, ${logdir}/tf1 and ${logdir}/tf2fn`);
+// Keras: fit with the TensorBoard callback (epoch scalars in train/ and validation/, weight histograms, the graph);
+// History's losses go to keras/history.json for the checker.
+tf.setRandomSeed(7);
+const model = new tf.keras.Sequential([new tf.keras.layers.Dense(4, { activation: "relu", inputShape: [3] }), new tf.keras.layers.Dense(1)]);
+model.compile({ optimizer: new tf.keras.optimizers.SGD({ learningRate: 0.05 }), loss: "mse" });
+const kx = tf.randomNormal([64, 3]);
+const ky = tf.randomNormal([64, 1]);
+const callback = new tf.keras.callbacks.TensorBoard({ logDir: join(logdir, "keras"), histogramFreq: 1, writeGraph: true });
+const history = await model.fit(kx, ky, { epochs: 3, batchSize: 16, validationSplit: 0.25, callbacks: [callback], verbose: 0 });
+writeFileSync(join(logdir, "keras", "history.json"), JSON.stringify(history.history));
+console.log(`wrote ${logdir}/tf2, ${logdir}/tf1, ${logdir}/tf2fn and ${logdir}/keras`);
