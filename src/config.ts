@@ -6,6 +6,7 @@ import { parseDevice } from "./core/device_spec.js";
 import { resetDevicePlacementCache } from "./backends/placement.js";
 import { functionsRunEagerly, runFunctionsEagerly } from "./function/index.js";
 import { logWarning } from "./core/logging.js";
+import { type CpuKernelInfo, cpuKernelInfo } from "./backends/cpu/kernel_info.js";
 
 /**
  * tf.config: the devices this process has and how they are used, as TensorFlow's tf.config. GPUs come from
@@ -449,6 +450,68 @@ export const getLogicalDeviceConfiguration = defineFunction(
 
 export const optimizer = { setJit, getJit, setExperimentalOptions, getExperimentalOptions };
 
+// ---------------------------------------------------------------- CPU kernels and threads
+
+/**
+ * tf.config.experimental.get_blas_info() (tsflow): which kernels the CPU's matrix products run on (a native
+ * BLAS, the built-in WebAssembly SIMD kernels, or TypeScript loops), the library file, threads and whether
+ * relaxed SIMD is used. Loads the BLAS if nothing has yet.
+ */
+export const getBlasInfo = defineFunction(
+  signature("config.experimental.get_blas_info", "The CPU matrix-product kernels: BLAS name, file, threads, relaxed SIMD (tsflow).", [], { args: () => [] }),
+  (): CpuKernelInfo => cpuKernelInfo(),
+);
+
+/**
+ * tf.config.threading.set_intra_op_parallelism_threads(n): threads inside one op. In tsflow they are the
+ * WebAssembly matrix products' threads (a native BLAS keeps its own); 0 lets tsflow use one per core.
+ */
+export const setIntraOpParallelismThreads = defineFunction(
+  signature(
+    "config.threading.set_intra_op_parallelism_threads",
+    "Threads inside one op (the built-in matrix products; 0: one per core).",
+    [param("numThreads", K.number, "Threads, or 0 for the system's choice.")],
+    { args: (tf) => [tf.config.threading.getIntraOpParallelismThreads()] },
+  ),
+  (numThreads: number): void => setSetting("threads", numThreads),
+);
+export const getIntraOpParallelismThreads = defineFunction(
+  signature("config.threading.get_intra_op_parallelism_threads", "Threads inside one op (0: the system's choice).", [], { args: () => [] }),
+  (): number => getSetting("threads"),
+);
+
+export const threading = { setIntraOpParallelismThreads, getIntraOpParallelismThreads };
+
+/** What tf.sysconfig.getBuildInfo() returns (TensorFlow's keys camelCased, plus the CPU kernels). */
+export interface BuildInfo {
+  /** tsflow's CUDA backend is part of every build, used when a driver is found at run time. */
+  isCudaBuild: boolean;
+  isRocmBuild: boolean;
+  isTensorrtBuild: boolean;
+  /** The CPU's matrix-product kernels (as tf.config.experimental.getBlasInfo). */
+  cpuKernels: CpuKernelInfo;
+  nodeVersion: string;
+  platform: string;
+  arch: string;
+}
+
+/** tf.sysconfig.get_build_info(). */
+export const getBuildInfo = defineFunction(
+  signature("sysconfig.get_build_info", "How this tsflow runs: CUDA support, CPU kernels (BLAS / WebAssembly SIMD), platform.", [], { args: () => [] }),
+  (): BuildInfo => ({
+    isCudaBuild: true,
+    isRocmBuild: false,
+    isTensorrtBuild: false,
+    cpuKernels: cpuKernelInfo(),
+    nodeVersion: process.versions.node,
+    platform: process.platform,
+    arch: process.arch,
+  }),
+);
+
+/** The tf.sysconfig namespace. */
+export const sysconfig = { getBuildInfo };
+
 /** tf.debugging.set_log_device_placement(enabled): ops print the device they run on (the TSFLOW_DEBUG topic `placement`). */
 export const setLogDevicePlacement = defineFunction(
   signature(
@@ -478,6 +541,7 @@ export const experimental = {
   setVirtualDeviceConfiguration: setLogicalDeviceConfiguration,
   getTsflowOptions,
   setTsflowOptions,
+  getBlasInfo,
 };
 
 /** The tf.config namespace. */
@@ -496,5 +560,6 @@ export const config = {
   runFunctionsEagerly,
   functionsRunEagerly,
   optimizer,
+  threading,
   experimental,
 };

@@ -328,6 +328,8 @@ export const debugging = { checkNumerics, setLogDevicePlacement };
 export const linalg = { matmul };
 /** tf.config: devices (CPU, GPUs through the cuda backend), placement and GPU memory settings. */
 export { config } from "./config.js";
+/** tf.sysconfig: how this tsflow was built and which CPU kernels it runs. */
+export { sysconfig } from "./config.js";
 
 /** tf.train: a namespace, so that `tf.train.AdamOptimizer` is a type as well as a class. */
 export * as train from "./saving/train_namespace.js";

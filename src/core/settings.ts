@@ -259,6 +259,14 @@ export const SETTINGS = {
     default: "auto",
     description: "WebAssembly SIMD kernels of the CPU backend: `auto` above size thresholds, `force` at every size, `off` (also `none`) never.",
   }),
+  threads: row({
+    env: "TSFLOW_NUM_THREADS",
+    parser: integer(0),
+    default: 0,
+    description:
+      "Threads of the CPU backend's WebAssembly matrix products (used when no BLAS is loaded); 0: one per core (`os.availableParallelism()`). A loaded BLAS keeps its own threads.",
+    tfConfig: "`tf.config.threading.setIntraOpParallelismThreads` / `getIntraOpParallelismThreads`",
+  }),
   blas: row({
     env: "TSFLOW_BLAS",
     parser: path(true),

@@ -1,6 +1,8 @@
 import { withBlasThreads } from "./blas_ops.js";
 import { InternalError } from "../../core/errors.js";
+import { getSetting } from "../../core/settings.js";
 import { getBlas } from "./blas.js";
+import { wasmGemm } from "./wasm/gemm_runtime.js";
 
 /**
  * Row-major C[m,n] = op(A)[m,k] · op(B)[k,n] (+ beta·C) on float arrays: the one entry point every
@@ -47,6 +49,13 @@ function checkExtent(what: string, len: number, off: number, rows: number, cols:
     throw new InternalError(`gemm: ${what} of ${rows}x${cols} (row stride ${ld}) at offset ${off} does not fit in ${len} elements`);
   }
 }
+
+/**
+ * Without a BLAS, products with m·n·k from this size go to the WebAssembly SIMD kernels
+ * (wasm/gemm_runtime.ts); below it the TypeScript loop is as fast (a wasm product costs ~1-2 µs of copies
+ * and set-up).
+ */
+export const WASM_MIN_MNK = 512;
 
 /** Below this many multiply-adds a product runs on one BLAS thread (see the measurement in gemm()). */
 const SINGLE_THREAD_MNK = 4_000_000;
@@ -106,6 +115,11 @@ export function gemm(g: GemmArgs): void {
     }
   }
 
+  if (m * n * k >= WASM_MIN_MNK && getBlas() === null && sameFloatType(a, b, c) && getSetting("wasm") !== "off") {
+    const w = wasmGemm();
+    if (w?.run({ transA, transB, m, n, k, a, aOff, lda, b, bOff, ldb, c, cOff, ldc, beta })) return;
+  }
+
   if (beta === 1) {
     const tmp = new Float64Array(m * n);
     gemmRef(a, aOff, b, bOff, tmp, 0, m, n, k, transA, transB, lda, ldb, n);
@@ -117,6 +131,10 @@ export function gemm(g: GemmArgs): void {
     return;
   }
   gemmRef(a, aOff, b, bOff, c, cOff, m, n, k, transA, transB, lda, ldb, ldc);
+}
+
+function sameFloatType(a: Float32Array | Float64Array, b: Float32Array | Float64Array, c: Float32Array | Float64Array): boolean {
+  return a instanceof Float32Array ? b instanceof Float32Array && c instanceof Float32Array : b instanceof Float64Array && c instanceof Float64Array;
 }
 
 /**

@@ -38,6 +38,7 @@ export function sleb(out: number[], v: number): void {
 export const Simd = {
   Load: 0x00,
   Load32Splat: 0x09,
+  Load64Splat: 0x0a,
   Store: 0x0b,
   Const: 0x0c,
   Shuffle: 0x0d,
@@ -78,6 +79,9 @@ export const Simd = {
   F64x2Sub: 0xf1,
   F64x2Mul: 0xf2,
   F64x2Div: 0xf3,
+  /** Relaxed SIMD (fused or unfused multiply-add, the engine's choice): a·b + c. */
+  F32x4RelaxedMadd: 0x105,
+  F64x2RelaxedMadd: 0x107,
 } as const;
 export type SimdOp = (typeof Simd)[keyof typeof Simd];
 
@@ -173,6 +177,15 @@ export class Code {
   i32Eqz(): this {
     return this.op(0x45);
   }
+  i32LtS(): this {
+    return this.op(0x48);
+  }
+  i32GtS(): this {
+    return this.op(0x4a);
+  }
+  i32GeS(): this {
+    return this.op(0x4e);
+  }
   i32LtU(): this {
     return this.op(0x49);
   }
@@ -190,6 +203,47 @@ export class Code {
   }
   i32ShrU(): this {
     return this.op(0x76);
+  }
+  i32Shl(): this {
+    return this.op(0x74);
+  }
+  i32Or(): this {
+    return this.op(0x72);
+  }
+  drop(): this {
+    return this.op(0x1a);
+  }
+  /** call of the function at this index (functions are numbered in the module's order). */
+  call(index: number): this {
+    this.op(0x10);
+    uleb(this.bytes, index);
+    return this;
+  }
+  /** select: the first operand when the i32 on top is non-zero, else the second (numeric and v128 values). */
+  select(): this {
+    return this.op(0x1b);
+  }
+
+  // ---- scalar memory access (alignment hint 0, byte offset)
+  private mem(opcode: number, offset: number): this {
+    this.op(opcode, 0x00);
+    uleb(this.bytes, offset);
+    return this;
+  }
+  i32Load(offset = 0): this {
+    return this.mem(0x28, offset);
+  }
+  f32Load(offset = 0): this {
+    return this.mem(0x2a, offset);
+  }
+  f64Load(offset = 0): this {
+    return this.mem(0x2b, offset);
+  }
+  f32Store(offset = 0): this {
+    return this.mem(0x38, offset);
+  }
+  f64Store(offset = 0): this {
+    return this.mem(0x39, offset);
   }
   /** local[i] += v (i32). */
   addTo(i: number, v: number): this {
@@ -215,6 +269,13 @@ export class Code {
   }
   store(offset = 0): this {
     this.simd(Simd.Store);
+    this.op(0x00);
+    uleb(this.bytes, offset);
+    return this;
+  }
+  /** v128.load32_splat / load64_splat at (address on the stack) + offset. */
+  loadSplat(op: typeof Simd.Load32Splat | typeof Simd.Load64Splat, offset = 0): this {
+    this.simd(op);
     this.op(0x00);
     uleb(this.bytes, offset);
     return this;
@@ -248,10 +309,17 @@ export interface FuncDef {
   code: Code;
 }
 
+/** A shared memory's page limits (threads need a shared memory, and a shared memory needs a maximum). */
+export interface SharedMemoryLimits {
+  initial: number;
+  maximum: number;
+}
+
 /**
- * A module importing one memory ("env" "memory", at least one page) and exporting its functions.
+ * A module importing one memory ("env" "memory": at least one page, or shared with the limits given) and
+ * exporting its functions.
  */
-export function encodeModule(funcs: readonly FuncDef[]): Uint8Array {
+export function encodeModule(funcs: readonly FuncDef[], shared?: SharedMemoryLimits): Uint8Array {
   const out: number[] = [0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00];
   const section = (id: number, body: number[]) => {
     out.push(id);
@@ -288,7 +356,11 @@ export function encodeModule(funcs: readonly FuncDef[]): Uint8Array {
   uleb(imports, 1);
   name(imports, "env");
   name(imports, "memory");
-  imports.push(0x02, 0x00, 0x01); // memory, limits: min 1 page, no maximum
+  if (shared) {
+    imports.push(0x02, 0x03); // memory, limits: shared, min and max
+    uleb(imports, shared.initial);
+    uleb(imports, shared.maximum);
+  } else imports.push(0x02, 0x00, 0x01); // memory, limits: min 1 page, no maximum
   section(2, imports);
 
   const fns: number[] = [];
