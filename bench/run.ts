@@ -18,6 +18,7 @@ import { tfjsStep, useBackend } from "./tfjs_models.js";
 import { type KerasBenchModel, measureFit, measurePipeline } from "./keras_fit.js";
 import { benchCheckpoint, formatCheckpointBench } from "./checkpoint.js";
 import { benchSummaryCost, formatSummaryCost } from "./summary_cost.js";
+import { benchWasmCpu, formatWasmCpu } from "./wasm_cpu.js";
 
 type Runner = "tsflow graph" | "tsflow eager" | "tfjs cpu" | "tfjs wasm";
 const RUNNERS: Runner[] = ["tsflow graph", "tsflow eager", "tfjs cpu", "tfjs wasm"];
@@ -172,6 +173,10 @@ async function main(): Promise<void> {
   const matmulTable = formatMatmulTable(mm);
   console.log(matmulTable);
   lines.push("## Matrix product (float32)", "", matmulTable, "");
+
+  const wasmLines = formatWasmCpu(await benchWasmCpu(quick));
+  console.log(wasmLines.join("\n"));
+  lines.push("## Without a BLAS: the WebAssembly SIMD kernels beside OpenBLAS and TensorFlow.js", "", ...wasmLines, "");
 
   const oh = benchOverhead();
   console.log(oh);

@@ -115,11 +115,15 @@ async function tfjsRows(backend: "wasm" | "cpu", quick: boolean): Promise<{ matm
   }
   for (const model of MODELS) {
     const slow = backend === "cpu" && model === "lenet";
-    const s = tfjsStep(model, BATCH);
     try {
-      train[model] = (await measure(s.step, BATCH, { warmup: slow ? 1 : 2, reps: quick || slow ? 3 : 5, repSeconds: quick ? 0.3 : 0.6 })).median;
-    } finally {
-      s.close();
+      const s = tfjsStep(model, BATCH);
+      try {
+        train[model] = (await measure(s.step, BATCH, { warmup: slow ? 1 : 2, reps: quick || slow ? 3 : 5, repSeconds: quick ? 0.3 : 0.6 })).median;
+      } finally {
+        s.close();
+      }
+    } catch {
+      train[model] = null; // e.g. TensorFlow.js wasm has no Conv2DBackpropFilter kernel
     }
   }
   return { matmul, train };

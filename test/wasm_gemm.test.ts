@@ -133,19 +133,64 @@ function withGrads(f: (xs: tf.Tensor[]) => tf.Tensor): (xs: tf.Tensor[]) => tf.T
 }
 
 const CASES: Case[] = [
-  { name: "matmul 67x33 · 33x65", shapes: [[67, 33], [33, 65]], run: ([a, b]) => [tf.matmul(a, b)] },
-  { name: "matmul transposes 129x150ᵀ · 131x150ᵀ (threaded)", shapes: [[150, 129], [131, 150]], run: ([a, b]) => [tf.matmul(a, b, true, true)] },
-  { name: "batch matmul [3,1,17,9] · [4,9,23]", shapes: [[3, 1, 17, 9], [4, 9, 23]], run: ([a, b]) => [tf.matmul(a, b)] },
-  { name: "conv2d SAME 5x5 and its gradients", shapes: [[4, 14, 14, 3], [5, 5, 3, 7]], run: withGrads(([x, f]) => conv(x, f, "SAME")) },
-  { name: "conv2d VALID 3x3 and its gradients", shapes: [[2, 11, 9, 5], [3, 3, 5, 6]], run: withGrads(([x, f]) => conv(x, f, "VALID")) },
-  { name: "dense layer and its gradients", shapes: [[64, 100], [100, 37]], run: withGrads(([x, w]) => tf.nn.relu(tf.matmul(x, w))) },
+  {
+    name: "matmul 67x33 · 33x65",
+    shapes: [
+      [67, 33],
+      [33, 65],
+    ],
+    run: ([a, b]) => [tf.matmul(a, b)],
+  },
+  {
+    name: "matmul transposes 129x150ᵀ · 131x150ᵀ (threaded)",
+    shapes: [
+      [150, 129],
+      [131, 150],
+    ],
+    run: ([a, b]) => [tf.matmul(a, b, true, true)],
+  },
+  {
+    name: "batch matmul [3,1,17,9] · [4,9,23]",
+    shapes: [
+      [3, 1, 17, 9],
+      [4, 9, 23],
+    ],
+    run: ([a, b]) => [tf.matmul(a, b)],
+  },
+  {
+    name: "conv2d SAME 5x5 and its gradients",
+    shapes: [
+      [4, 14, 14, 3],
+      [5, 5, 3, 7],
+    ],
+    run: withGrads(([x, f]) => conv(x, f, "SAME")),
+  },
+  {
+    name: "conv2d VALID 3x3 and its gradients",
+    shapes: [
+      [2, 11, 9, 5],
+      [3, 3, 5, 6],
+    ],
+    run: withGrads(([x, f]) => conv(x, f, "VALID")),
+  },
+  {
+    name: "dense layer and its gradients",
+    shapes: [
+      [64, 100],
+      [100, 37],
+    ],
+    run: withGrads(([x, w]) => tf.nn.relu(tf.matmul(x, w))),
+  },
 ];
 
 function inputs(c: Case, dtype: "float32" | "float64"): tf.Tensor[] {
   const rng = mulberry32(c.name.length * 31);
   return c.shapes.map((s) => {
     const n = s.reduce((p, d) => p * d, 1);
-    return tf.constant(Float64Array.from({ length: n }, () => rng() * 2 - 1), { shape: s, dtype });
+    return tf.constant(
+      Float64Array.from({ length: n }, () => rng() * 2 - 1),
+      { shape: s, dtype },
+    );
   });
 }
 

@@ -257,7 +257,8 @@ export const SETTINGS = {
     env: "TSFLOW_WASM",
     parser: oneOf(["auto", "force", "off"], { ...offWords("off"), none: "off" }),
     default: "auto",
-    description: "WebAssembly SIMD kernels of the CPU backend: `auto` above size thresholds, `force` at every size, `off` (also `none`) never.",
+    description:
+      "WebAssembly SIMD kernels of the CPU backend (elementwise ops, pooling, and the matrix products when no BLAS is loaded): `auto` above size thresholds, `force` at every size, `off` (also `none`) never (TypeScript loops).",
   }),
   threads: row({
     env: "TSFLOW_NUM_THREADS",
@@ -271,7 +272,8 @@ export const SETTINGS = {
     env: "TSFLOW_BLAS",
     parser: path(true),
     default: "",
-    description: "The CBLAS library for CPU matrix products and convolutions; empty: search for OpenBLAS (Accelerate on macOS); `off`: TypeScript kernels.",
+    description:
+      "The CBLAS library for CPU matrix products and convolutions; empty: search for OpenBLAS (Accelerate on macOS); `off`: the built-in WebAssembly SIMD kernels (the same when no library is found).",
     before: "blas",
   }),
   cuda: row({

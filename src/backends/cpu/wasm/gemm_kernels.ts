@@ -215,7 +215,11 @@ function packB(t: ElemType, tile: GemmTile): Code {
         () => c.get(kc),
         1,
         () => {
-          for (let v = 0; v < tile.nv; v++) c.get(dst).get(a).load(16 * v).store(16 * v);
+          for (let v = 0; v < tile.nv; v++)
+            c.get(dst)
+              .get(a)
+              .load(16 * v)
+              .store(16 * v);
           c.addLocal(a, rs);
           c.addTo(dst, NR * eb);
         },
@@ -274,8 +278,14 @@ function macro(t: ElemType, tile: GemmTile, relaxed: boolean): Code {
   const bv = Array.from({ length: NV }, () => c.local(V128));
   const sv = c.local(V128);
   c.get(ldc).i32(eb).i32Mul().set(ldcB);
-  c.get(kc).i32(MR * eb).i32Mul().set(aStride);
-  c.get(kc).i32(NR * eb).i32Mul().set(bStride);
+  c.get(kc)
+    .i32(MR * eb)
+    .i32Mul()
+    .set(aStride);
+  c.get(kc)
+    .i32(NR * eb)
+    .i32Mul()
+    .set(bStride);
   c.get(Bp).set(bp);
   forUp(
     c,
@@ -297,7 +307,10 @@ function macro(t: ElemType, tile: GemmTile, relaxed: boolean): Code {
           c.get(accum).if();
           c.get(cr).set(crr);
           for (let r = 0; r < MR; r++) {
-            for (let v = 0; v < NV; v++) c.get(crr).load(16 * v).set(acc[r * NV + v]);
+            for (let v = 0; v < NV; v++)
+              c.get(crr)
+                .load(16 * v)
+                .set(acc[r * NV + v]);
             if (r < MR - 1) c.addLocal(crr, ldcB);
           }
           c.else();
@@ -309,19 +322,18 @@ function macro(t: ElemType, tile: GemmTile, relaxed: boolean): Code {
           c.get(bp).set(pb);
           c.get(ap).get(aStride).i32Add().set(pEnd);
           c.loop();
-          for (let v = 0; v < NV; v++) c.get(pb).load(16 * v).set(bv[v]);
+          for (let v = 0; v < NV; v++)
+            c.get(pb)
+              .load(16 * v)
+              .set(bv[v]);
           for (let r = 0; r < MR; r++) {
-            c.get(pa).loadSplat(t.splat, r * eb).set(sv);
+            c.get(pa)
+              .loadSplat(t.splat, r * eb)
+              .set(sv);
             for (let v = 0; v < NV; v++) {
               const q = acc[r * NV + v];
               if (relaxed) c.get(sv).get(bv[v]).get(q).simd(t.madd).set(q);
-              else
-                c.get(q)
-                  .get(sv)
-                  .get(bv[v])
-                  .simd(t.mul)
-                  .simd(t.add)
-                  .set(q);
+              else c.get(q).get(sv).get(bv[v]).simd(t.mul).simd(t.add).set(q);
             }
           }
           c.addTo(pa, MR * eb);
@@ -331,16 +343,14 @@ function macro(t: ElemType, tile: GemmTile, relaxed: boolean): Code {
           // Store the tile.
           c.get(cr).set(crr);
           for (let r = 0; r < MR; r++) {
-            for (let v = 0; v < NV; v++) c.get(crr).get(acc[r * NV + v]).store(16 * v);
+            for (let v = 0; v < NV; v++)
+              c.get(crr)
+                .get(acc[r * NV + v])
+                .store(16 * v);
             if (r < MR - 1) c.addLocal(crr, ldcB);
           }
           c.addLocal(ap, aStride);
-          c.get(ldcB)
-            .i32(MR)
-            .i32Mul()
-            .get(cr)
-            .i32Add()
-            .set(cr);
+          c.get(ldcB).i32(MR).i32Mul().get(cr).i32Add().set(cr);
         },
       );
       c.addLocal(bp, bStride);
@@ -361,7 +371,9 @@ function gemm(t: ElemType, fPackA: number, fPackB: number, fMacro: number): Code
   const f = {} as Record<keyof typeof DESC, number>;
   for (const key of Object.keys(DESC) as (keyof typeof DESC)[]) {
     f[key] = c.local(I32);
-    c.get(desc).i32Load(DESC[key] * 4).set(f[key]);
+    c.get(desc)
+      .i32Load(DESC[key] * 4)
+      .set(f[key]);
   }
   const jc = c.local(I32);
   const pc = c.local(I32);
@@ -401,12 +413,7 @@ function gemm(t: ElemType, fPackA: number, fPackB: number, fMacro: number): Code
           c.get(f.k).get(pc).i32Sub().set(rest);
           min(c, f.kc, rest).set(kcur);
           // B's block at (pc, jc).
-          at(f.b, f.transB, f.ldb, pc, jc)
-            .get(f.ldb)
-            .get(f.transB)
-            .get(kcur)
-            .get(ncur)
-            .get(Bp);
+          at(f.b, f.transB, f.ldb, pc, jc).get(f.ldb).get(f.transB).get(kcur).get(ncur).get(Bp);
           c.call(fPackB);
           forUp(
             c,
@@ -418,24 +425,11 @@ function gemm(t: ElemType, fPackA: number, fPackB: number, fMacro: number): Code
               c.get(f.m).get(ic).i32Sub().set(rest);
               min(c, f.mc, rest).set(mcur);
               // A's block at (ic, pc).
-              at(f.a, f.transA, f.lda, ic, pc)
-                .get(f.lda)
-                .get(f.transA)
-                .get(mcur)
-                .get(kcur)
-                .get(Ap);
+              at(f.a, f.transA, f.lda, ic, pc).get(f.lda).get(f.transA).get(mcur).get(kcur).get(Ap);
               c.call(fPackA);
               c.get(Ap).get(Bp).get(mcur).get(ncur).get(kcur);
               // C's block at (ic, jc).
-              c.get(ic)
-                .get(f.ldc)
-                .i32Mul()
-                .get(jc)
-                .i32Add()
-                .i32(eb)
-                .i32Mul()
-                .get(f.c)
-                .i32Add();
+              c.get(ic).get(f.ldc).i32Mul().get(jc).i32Add().i32(eb).i32Mul().get(f.c).i32Add();
               c.get(f.ldc);
               c.get(f.accumulate).get(pc).i32Or();
               c.call(fMacro);
