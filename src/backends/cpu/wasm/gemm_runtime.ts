@@ -41,7 +41,7 @@ const MC = 64;
 const NC = 1024;
 const DESC_AREA = 64 * DESC_BYTES;
 /** Below this many multiply-adds a product runs on the calling thread alone (waking a worker costs ~20-50 µs). */
-export const THREAD_MIN_MNK = 1 << 21;
+const THREAD_MIN_MNK = 1 << 21;
 /** Each thread's share is at least this many multiply-adds. */
 const CHUNK_MIN_MNK = 1 << 19;
 
@@ -144,7 +144,10 @@ export class WasmGemm {
 
     // Threads and chunks: split the longer side of C, each chunk a whole number of tiles.
     const mnk = m * n * k;
-    const want = mnk >= THREAD_MIN_MNK ? Math.min(WasmGemm.threads(), Math.floor(mnk / CHUNK_MIN_MNK)) : 1;
+    // Up to three chunks per thread, claimed as threads come free: a thread the OS descheduled (a busy
+    // machine) then delays the product by one small chunk, not by half of it.
+    const T = WasmGemm.threads();
+    const want = T > 1 && mnk >= THREAD_MIN_MNK ? Math.min(3 * T, Math.floor(mnk / CHUNK_MIN_MNK)) : 1;
     const byRows = m >= n;
     const unit = byRows ? MR : NR;
     const chunks = Math.max(1, Math.min(want, Math.ceil((byRows ? m : n) / unit)));
@@ -163,7 +166,7 @@ export class WasmGemm {
     const B = A + align(aSpan * eb);
     const C = B + align(bSpan * eb);
     const S = C + align(mP * ldcP * eb);
-    const threads = nChunks > 1 ? Math.min(nChunks, WasmGemm.threads()) : 1;
+    const threads = nChunks > 1 ? Math.min(nChunks, T) : 1;
     if (!this.reserve(S + threads * scratch)) return false;
 
     const view = f64 ? this.f64 : this.f32;
