@@ -340,7 +340,7 @@ function assertFallback(tsflowBlas: string): void {
   assert.equal(notices.length, 1, `one notice expected, stderr was:\n${stderr}`);
   assert.match(notices[0], /libopenblas0|Accelerate/);
   assert.match(notices[0], /TSFLOW_BLAS=/);
-  assert.match(notices[0], /using TypeScript kernels$/);
+  assert.match(notices[0], /using the built-in WebAssembly kernels$/);
 }
 
 test("TSFLOW_BLAS pointing to a missing file: one notice, TypeScript kernels, right results", () => {

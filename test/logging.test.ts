@@ -30,7 +30,7 @@ describe("logging", () => {
   it("default (1): no INFO, so a machine without a GPU runs silently; WARNINGs are shown", () => {
     const err = stderrOf(MISSING_BLAS, NOISY);
     assert.doesNotMatch(err, /no CUDA GPU/);
-    assert.match(err, /^tsflow: no BLAS found .*apt-get install libopenblas0.*using TypeScript kernels$/m);
+    assert.match(err, /^tsflow: no BLAS found .*apt-get install libopenblas0.*using the built-in WebAssembly kernels$/m);
     assert.doesNotMatch(err, /npm run/, "a package user has no npm scripts of tsflow's");
   });
 

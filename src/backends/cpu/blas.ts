@@ -12,7 +12,7 @@ import { LOG_PREFIX, logWarning } from "../../core/logging.js";
  *      directories), then the libcblas.so.3 / libblas.so.3 alternatives;
  *   3. macOS: Apple Accelerate, then Homebrew's OpenBLAS; Windows: libopenblas.dll.
  * A library is accepted only if it exports cblas_sgemm and cblas_dgemm. When none loads, tsflow keeps
- * running on its TypeScript kernels and says so once on stderr.
+ * running on its built-in WebAssembly kernels and says so once on stderr.
  */
 
 export type BlasTranspose = boolean;
@@ -410,7 +410,7 @@ function notice(detail: string): void {
     process.platform === "darwin"
       ? "Accelerate should be present on macOS; or set TSFLOW_BLAS=/path/to/libcblas.dylib"
       : "install OpenBLAS (Debian/Ubuntu: apt-get install libopenblas0; Fedora: dnf install openblas) or set TSFLOW_BLAS=/path/to/libcblas.so; TSFLOW_BLAS=none silences this";
-  logWarning(`${NO_BLAS} (${detail}${hint}); using TypeScript kernels`);
+  logWarning(`${NO_BLAS} (${detail}${hint}); using the built-in WebAssembly kernels`);
 }
 
 /**
@@ -423,7 +423,9 @@ export function getBlas(): Blas | null {
   markLoaded("blas");
   cached = loadBlas(getSetting("blas"));
   if (debugOn("kernels")) {
-    process.stderr.write(`tsflow kernels: CPU matrix products through ${cached ? `${cached.name} (${cached.path})` : "TypeScript kernels (no BLAS)"}\n`);
+    process.stderr.write(
+      `tsflow kernels: CPU matrix products through ${cached ? `${cached.name} (${cached.path})` : "the built-in WebAssembly kernels (no BLAS)"}\n`,
+    );
   }
   return cached;
 }
