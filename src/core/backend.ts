@@ -36,6 +36,14 @@ export interface Backend {
   /** Copies device values to the host, waiting for pending work. */
   readSync(h: Handle): Values;
   read(h: Handle): Promise<Values>;
+  /**
+   * Optional (backends whose buffers are host memory): the host array behind `h`, without a copy, or null.
+   * "read": only to read during the call (the buffer is not marked as seen outside tsflow, so it may still be
+   * recycled once released). "overwrite": to write into in place, given only when nothing else shares the
+   * storage (no other handle, no array handed to a user), so the write changes `h`'s value and nothing else.
+   * Checkpoints save from and restore into variables' buffers through it.
+   */
+  hostValues?(h: Handle, use: "read" | "overwrite"): Values | null;
   /** A second handle on the same storage, with possibly another shape of the same size (no copy). */
   alias(h: Handle, shape?: readonly number[]): Handle;
   /** Drops one reference; storage is released when no handle refers to it. */

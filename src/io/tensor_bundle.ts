@@ -105,6 +105,13 @@ function readAll(fd: number, into: Uint8Array, position: number, file: string): 
   }
 }
 
+/** verify()'s chunk buffer: 4 MiB, allocated once, so checking a large tensor touches no fresh memory. */
+let scratchBuffer: Uint8Array | null = null;
+function verifyScratch(): Uint8Array {
+  scratchBuffer ??= new Uint8Array(4 << 20);
+  return scratchBuffer;
+}
+
 /** The string tensor layout: varint64 lengths, masked CRC of the lengths, the bytes; and the entry's CRC. */
 function encodeStrings(elements: readonly StringElement[]): { chunks: Uint8Array[]; crc: number; size: number } {
   const bytes = elements.map((s) => (typeof s === "string" ? utf8.encode(s) : s));
@@ -324,11 +331,7 @@ export class BundleReader {
     const n = storedElements(shape, `${indexFilename(this.prefix)}: tensor "${key}"`);
     const { file, fd, offset, size } = this.openData(key, e);
     try {
-      if (size !== n * bytesPerElement(dtype)) {
-        throw new DataLossError(
-          `${file}: tensor "${key}" of dtype ${dtype} and shape [${shape.join(",")}] should take ${n * bytesPerElement(dtype)} bytes, but its entry says ${size}`,
-        );
-      }
+      this.checkSize(key, dtype, shape, size, file);
       const values = allocTyped(dtype, n);
       const bytes = new Uint8Array(values.buffer, values.byteOffset, values.byteLength);
       readAll(fd, bytes, offset, file);
@@ -336,6 +339,61 @@ export class BundleReader {
       return { dtype, shape, values };
     } finally {
       fs.closeSync(fd);
+    }
+  }
+
+  /**
+   * Checks a numeric tensor's stored bytes against its CRC without keeping them: the file is read in chunks
+   * through one small reused buffer (memory already touched), so a restore can prove every tensor intact
+   * before it overwrites any variable in place (readInto).
+   */
+  verify(key: string): void {
+    const { dtype, shape } = this.entry(key);
+    if (dtype === "string") {
+      this.readStringBytes(key);
+      return;
+    }
+    const e = this.protoEntry(key);
+    const { file, fd, offset, size } = this.openData(key, e);
+    try {
+      this.checkSize(key, dtype, shape, size, file);
+      const scratch = verifyScratch();
+      let crc = 0;
+      for (let at = 0; at < size; at += scratch.length) {
+        const part = scratch.subarray(0, Math.min(scratch.length, size - at));
+        readAll(fd, part, offset + at, file);
+        crc = crc32c(part, 0, part.length, crc);
+      }
+      checkCrc(crc, e, file, key);
+    } finally {
+      fs.closeSync(fd);
+    }
+  }
+
+  /**
+   * Reads a numeric tensor's bytes straight into `into` (the memory of an existing buffer of the same dtype
+   * and element count), without the CRC check: callers verify() first, so the bytes are checked once before
+   * anything is overwritten rather than after.
+   */
+  readInto(key: string, into: Uint8Array): void {
+    const { dtype, shape } = this.entry(key);
+    if (dtype === "string") throw new InvalidArgumentError(`${this.prefix}: readInto("${key}"): string tensors have no fixed-size buffer`);
+    const { file, fd, offset, size } = this.openData(key, this.protoEntry(key));
+    try {
+      this.checkSize(key, dtype, shape, size, file);
+      if (into.length !== size) throw new InvalidArgumentError(`${file}: tensor "${key}" takes ${size} bytes, the buffer to read it into ${into.length}`);
+      readAll(fd, into, offset, file);
+    } finally {
+      fs.closeSync(fd);
+    }
+  }
+
+  private checkSize(key: string, dtype: DType, shape: readonly number[], size: number, file: string): void {
+    const n = storedElements(shape, `${indexFilename(this.prefix)}: tensor "${key}"`);
+    if (size !== n * bytesPerElement(dtype)) {
+      throw new DataLossError(
+        `${file}: tensor "${key}" of dtype ${dtype} and shape [${shape.join(",")}] should take ${n * bytesPerElement(dtype)} bytes, but its entry says ${size}`,
+      );
     }
   }
 

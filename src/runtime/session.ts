@@ -12,7 +12,8 @@ import { Fetch, FetchResult, flattenFetches } from "./fetches.js";
 import { Plan, planToString } from "./plan.js";
 import { compilePlan, settingsKey } from "./compile.js";
 import { Executor } from "./executor.js";
-import { ResourceStore } from "./resources.js";
+import { ResourceStore, VARIABLE } from "./resources.js";
+import type { Handle } from "../core/backend.js";
 import { ConfigProto, RunMetadata, RunOptions } from "./session_config.js";
 
 export { ConfigProto, RunMetadata, RunOptions } from "./session_config.js";
@@ -147,6 +148,16 @@ export class Session {
     } finally {
       for (const h of feeds.values()) h.backend.dispose(h);
     }
+  }
+
+  /**
+   * The buffer holding the value of the variable declared by `variableOp` (a VariableV2 node) in this
+   * session, or undefined while it is uninitialized here. For checkpoints, which save straight from it and
+   * restore into it in place (Backend.hostValues) instead of copying values through a step.
+   */
+  variableHandle(variableOp: Operation): Handle | undefined {
+    if (this.#closed) throw new FailedPreconditionError("Attempted to use a closed Session.");
+    return this.#resources.table(VARIABLE).get(variableOp);
   }
 
   /** The compiled plan for a signature, printable for debugging: one line per step (runtime/plan.ts). */

@@ -11,6 +11,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { create } from "@bufbuild/protobuf";
+import type { Handle } from "../core/backend.js";
 import type { DType, Values } from "../core/dtype.js";
 import { InvalidArgumentError, NotFoundError } from "../core/errors.js";
 import { isFullyDefined, shapeStr } from "../core/shape.js";
@@ -72,8 +73,9 @@ const restoreSignature = signature("compat.v1.train.Saver.restore", "Restores ev
 ]);
 
 interface RestoreOp {
-  feeds: Map<SymbolicTensor, SymbolicTensor>;
   placeholders: SymbolicTensor[];
+  /** One Assign per variable, and their group (save/restore_all). */
+  assigns: Operation[];
   op: Operation;
 }
 
@@ -148,10 +150,7 @@ export class Saver {
     }
     const dir = path.dirname(prefix);
     if (!fs.existsSync(dir)) throw new NotFoundError(`Parent directory of ${savePathArg} doesn't exist, can't save.`);
-    const values = this.#fetch(
-      sess,
-      this.#vars.map(([, v]) => v),
-    );
+    const values = this.#saveValues(sess);
     const writer = new BundleWriter(prefix, { numShards: this.#sharded ? this.#numDevices() : 1 });
     try {
       this.#vars.forEach(([key, v], i) => {
@@ -202,9 +201,15 @@ export class Saver {
           `The checkpoint holds: ${reader.keys().slice(0, 20).join(", ")}${reader.keys().length > 20 ? ", ..." : ""}`,
       );
     }
-    // Check everything before assigning anything.
-    const values: Values[] = [];
-    for (const [key, v] of this.#vars) {
+    if (this.#vars.length === 0) return;
+    const eager = this.#vars.every(([, v]) => v.graph === null);
+    const s = eager ? null : requireSession(sess, "restore");
+    // Check everything before assigning anything. A variable whose buffer nothing else shares is restored
+    // in place (its bytes verified against the CRC first, then read straight into its memory): no fresh
+    // memory, which costs a page fault per 4 KiB. The others get new buffers, assigned in one step.
+    const fresh = new Map<number, Values>();
+    const inPlace: [string, Uint8Array][] = [];
+    this.#vars.forEach(([key, v], i) => {
       const { dtype, shape } = reader.entry(key);
       if (dtype !== v.dtype) {
         throw new InvalidArgumentError(`tensor_name = ${key}; expected dtype ${v.dtype} does not equal original dtype ${dtype} (checkpoint ${savePath})`);
@@ -217,26 +222,40 @@ export class Saver {
           `Restoring ${key} from ${savePath}: Assign requires shapes of both tensors to match. lhs shape= ${shapeStr(vs)} rhs shape= [${shape.join(",")}]`,
         );
       }
-      values.push(reader.read(key).values as Values);
-    }
-    if (this.#vars.length === 0) return;
-    if (this.#vars.every(([, v]) => v.graph === null)) {
-      this.#vars.forEach(([, v], i) => {
-        v.assign(new EagerTensor(hostTensor(values[i], v)));
-      });
+      const target = overwritable(s === null ? (v.value() as EagerTensor).handle : s.variableHandle(v.op), this.#reshape ? (v.shape as number[]) : shape);
+      if (target !== null && dtype !== "string" && target.byteLength === Number(reader.protoEntry(key).size)) {
+        reader.verify(key);
+        inPlace.push([key, new Uint8Array(target.buffer, target.byteOffset, target.byteLength)]);
+      } else {
+        fresh.set(i, reader.read(key).values as Values);
+      }
+    });
+    if (fresh.size > 0) this.#assignFresh(s, fresh, reader);
+    // Every tensor was verified: only an I/O error of the disk itself can stop this loop part way.
+    for (const [key, into] of inPlace) reader.readInto(key, into);
+  }
+
+  /** Assigns new buffers to the variables numbered in `values`, eagerly or in one run of the restore ops. */
+  #assignFresh(s: Session | null, values: Map<number, Values>, reader: BundleReader): void {
+    if (s === null) {
+      for (const [i, vals] of values) {
+        const v = this.#vars[i][1];
+        v.assign(new EagerTensor(hostTensor(vals, v)));
+      }
       return;
     }
-    const s = requireSession(sess, "restore");
     const r = this.#restoreOp(s.graph);
-    // Fed as tensors wrapping the arrays just read: a typed array would be copied into a new buffer, and
-    // fresh memory (a page fault per 4 KiB) is what restoring large variables spends its time on.
+    // Fed as tensors wrapping the arrays just read: a typed array would be copied into a new buffer.
     const feed = new Map<SymbolicTensor, EagerTensor>();
-    this.#vars.forEach(([key, v], i) => {
+    const assigns: Operation[] = [];
+    for (const [i, vals] of values) {
+      const [key, v] = this.#vars[i];
       const shape = reader.entry(key).shape;
-      feed.set(r.placeholders[i], new EagerTensor(defaultBackend().write(values[i], v.dtype, this.#reshape ? (v.shape as number[]) : shape)));
-    });
+      feed.set(r.placeholders[i], new EagerTensor(defaultBackend().write(vals, v.dtype, this.#reshape ? (v.shape as number[]) : shape)));
+      assigns.push(r.assigns[i]);
+    }
     try {
-      s.run(r.op, feed);
+      s.run(assigns.length === this.#vars.length ? r.op : assigns, feed);
     } finally {
       for (const t of feed.values()) t.dispose();
     }
@@ -256,6 +275,20 @@ export class Saver {
     }
   }
 
+  /**
+   * The variables' values to save, straight from their buffers where the backend keeps them in host memory
+   * (no step, no copy; valid until the next run); otherwise (a GPU, an uninitialized variable, whose error
+   * the step raises) through #fetch.
+   */
+  #saveValues(sess: Session | null | undefined): Values[] {
+    const vars = this.#vars.map(([, v]) => v);
+    const eager = vars.every((v) => v.graph === null);
+    const handles = eager ? vars.map((v) => (v.value() as EagerTensor).handle) : sess ? vars.map((v) => (v.graph === null ? undefined : sess.variableHandle(v.op))) : [];
+    const direct = handles.map((h) => (h === undefined ? null : (h.backend.hostValues?.(h, "read") ?? null)));
+    if (handles.length === vars.length && direct.every((d) => d !== null)) return direct as Values[];
+    return this.#fetch(sess, vars);
+  }
+
   #numDevices(): number {
     return Math.max(1, new Set(this.#vars.map(([, v]) => (v.graph !== null ? v.op.device : ""))).size);
   }
@@ -266,14 +299,14 @@ export class Saver {
     this.#restore = g.asDefault(() =>
       g.nameScope(this.#scope, () => {
         const placeholders: SymbolicTensor[] = [];
-        const assigns: unknown[] = [];
+        const assigns: Operation[] = [];
         this.#vars.forEach(([, v], i) => {
           const ph = placeholder(v.dtype, v.shape, `Placeholder_${i}`) as SymbolicTensor;
           placeholders.push(ph);
-          assigns.push(v.assign(ph, undefined, `Assign_${i}`));
+          assigns.push((v.assign(ph, undefined, `Assign_${i}`) as SymbolicTensor).op);
         });
         const op = group(assigns as never, { name: "restore_all" }) as Operation;
-        return { feeds: new Map(), placeholders, op };
+        return { placeholders, assigns, op };
       }),
     );
     return this.#restore;
@@ -303,6 +336,13 @@ declare(Saver.prototype.restore, restoreSignature);
 function requireSession(sess: Session | null | undefined, what: string): Session {
   if (sess === undefined || sess === null) throw new InvalidArgumentError(`Saver.${what}: a Session is required for graph variables`);
   return sess;
+}
+
+/** The host array of `h` to restore into in place, when its backend offers one and it has `shape`; else null. */
+function overwritable(h: Handle | undefined, shape: readonly number[]): Exclude<Values, string[]> | null {
+  if (h === undefined || h.shape.length !== shape.length || h.shape.some((d, i) => d !== shape[i])) return null;
+  const vals = h.backend.hostValues?.(h, "overwrite") ?? null;
+  return vals === null || Array.isArray(vals) ? null : (vals as Exclude<Values, string[]>);
 }
 
 function hostTensor(values: Values, v: Variable) {

@@ -45,6 +45,10 @@ export class CpuBackend implements Backend {
     c.storage.exposed = true;
     return c.values;
   }
+  hostValues(h: Handle, use: "read" | "overwrite"): Values | null {
+    const s = (h as CpuHandle).storage;
+    return use === "read" || (s.refs === 1 && !s.exposed) ? s.values : null;
+  }
   async read(h: Handle): Promise<Values> {
     return this.readSync(h);
   }
