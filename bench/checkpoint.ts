@@ -17,55 +17,72 @@ export interface CheckpointBench {
   /** fs.copyFile of the data file, and the same followed by an fsync of the copy (save fsyncs too). */
   copyGBs: number;
   copySyncGBs: number;
-  /** Writing into freshly allocated memory (a page fault per 4 KiB): the floor of any restore that allocates. */
+  /** Deleting the previous checkpoint's files (what a save with maxToKeep adds after writing), in seconds. */
+  deleteSeconds: number;
+  /** Writing into freshly allocated memory (a page fault per 4 KiB): what a restore into new buffers pays first. */
   freshMemoryGBs: number;
   runs: number;
 }
 
+/**
+ * Every timed operation that writes a file starts right after an equal file was deleted (the previous
+ * checkpoint for save, the previous copy for copyFile), so both write into page-cache pages the kernel just
+ * freed. On this VM that matters more than anything else: pages the guest has not touched recently cost a
+ * host fault each (~17 us per 4 KiB), and whichever operation met them first ran up to 20x slower.
+ */
 export function benchCheckpoint(opts: { elements?: number; runs?: number } = {}): CheckpointBench {
   const elements = opts.elements ?? 100_000_000;
-  const runs = opts.runs ?? 3;
+  const runs = opts.runs ?? 5;
   const parts = 4;
   const per = Math.floor(elements / parts);
   const bytes = per * parts * 4;
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "tsflow-bench-ckpt-"));
   const g = new tf.Graph();
+  const time = (f: () => void) => {
+    const t = performance.now();
+    f();
+    return (performance.now() - t) / 1000;
+  };
   try {
     return g.asDefault(() => {
       const vars = Array.from({ length: parts }, (_, i) => new tf.Variable(tf.randomUniform([per]), { name: `layer${i}/kernel` }));
-      const saver = new tf.train.Saver({ varList: vars, maxToKeep: 1 });
+      // maxToKeep 0: the Saver deletes nothing, and the bench deletes the previous checkpoint itself (timed apart).
+      const saver = new tf.train.Saver({ varList: vars, maxToKeep: 0 });
       using sess = new tf.Session();
       sess.run(tf.globalVariablesInitializer());
       const save: number[] = [];
       const restore: number[] = [];
       const copy: number[] = [];
       const copySync: number[] = [];
+      const del: number[] = [];
       const fresh: number[] = [];
       let prefix = "";
+      const copyPath = path.join(dir, "copy");
+      fs.writeFileSync(copyPath, new Uint8Array(bytes));
       for (let r = 0; r < runs + 1; r++) {
-        let t = performance.now();
-        prefix = saver.save(sess, path.join(dir, "model.ckpt"), { globalStep: r });
-        const s = (performance.now() - t) / 1000;
-        t = performance.now();
-        saver.restore(sess, prefix);
-        const l = (performance.now() - t) / 1000;
-        const data = `${prefix}.data-00000-of-00001`;
-        t = performance.now();
-        fs.copyFileSync(data, path.join(dir, "copy"));
-        const c = (performance.now() - t) / 1000;
-        const fd = fs.openSync(path.join(dir, "copy"), "r+");
-        fs.fsyncSync(fd);
-        fs.closeSync(fd);
-        const cs = (performance.now() - t) / 1000;
-        fs.rmSync(path.join(dir, "copy"));
-        t = performance.now();
-        new Float32Array(bytes / 4).fill(1);
-        const f = (performance.now() - t) / 1000;
+        const d = prefix === "" ? 0 : time(() => deleteCheckpointFiles(prefix));
+        let p = "";
+        const s = time(() => {
+          p = saver.save(sess, path.join(dir, "model.ckpt"), { globalStep: r });
+        });
+        prefix = p;
+        const l = time(() => saver.restore(sess, prefix));
+        fs.rmSync(copyPath);
+        const c = time(() => fs.copyFileSync(`${prefix}.data-00000-of-00001`, copyPath));
+        const cs =
+          c +
+          time(() => {
+            const fd = fs.openSync(copyPath, "r+");
+            fs.fsyncSync(fd);
+            fs.closeSync(fd);
+          });
+        const f = time(() => new Float32Array(bytes / 4).fill(1));
         if (r === 0) continue; // warm-up
         save.push(bytes / s / 1e9);
         restore.push(bytes / l / 1e9);
         copy.push(bytes / c / 1e9);
         copySync.push(bytes / cs / 1e9);
+        del.push(d);
         fresh.push(bytes / f / 1e9);
       }
       return {
@@ -74,6 +91,7 @@ export function benchCheckpoint(opts: { elements?: number; runs?: number } = {})
         restoreGBs: median(restore),
         copyGBs: median(copy),
         copySyncGBs: median(copySync),
+        deleteSeconds: median(del),
         freshMemoryGBs: median(fresh),
         runs,
       };
@@ -83,15 +101,20 @@ export function benchCheckpoint(opts: { elements?: number; runs?: number } = {})
   }
 }
 
+function deleteCheckpointFiles(prefix: string): void {
+  const dir = path.dirname(prefix);
+  for (const n of fs.readdirSync(dir)) if (n.startsWith(`${path.basename(prefix)}.`)) fs.rmSync(path.join(dir, n));
+}
+
 export function formatCheckpointBench(b: CheckpointBench): string[] {
   return [
     "## Checkpoints (tf.train.Saver, graph mode)",
     "",
-    `Save (with its fsyncs) and restore of ${(b.bytes / 4 / 1e6).toFixed(0)} million float32 values (4 variables, ${(b.bytes / 1e6).toFixed(0)} MB) on the local disk (os.tmpdir()), median of ${b.runs} runs after a warm-up, beside fs.copyFile of the data file (kernel-side read+write, no fsync), the same followed by an fsync, and filling freshly allocated memory of the same size (what any restore that allocates its tensors pays first: one page fault per 4 KiB).`,
+    `Save (with its fsyncs) and restore (into the variables' buffers) of ${(b.bytes / 4 / 1e6).toFixed(0)} million float32 values (4 variables, ${(b.bytes / 1e6).toFixed(0)} MB) on the local disk (os.tmpdir()), median of ${b.runs} runs after a warm-up, beside fs.copyFile of the data file (kernel-side read+write, no fsync) and the same followed by an fsync. Each save and each copy starts right after the previous checkpoint (or copy) was deleted, so both write into just-freed page-cache pages; deleting the previous checkpoint (what maxToKeep adds to a save) is timed apart. Last column: filling freshly allocated memory of the same size (what a restore into new buffers, e.g. into a fresh session, pays first).`,
     "",
-    "| save GB/s | restore GB/s | fs.copyFile GB/s | copyFile + fsync GB/s | fresh memory fill GB/s | save / (copyFile + fsync) | restore / copyFile |",
-    "| --- | --- | --- | --- | --- | --- | --- |",
-    `| ${b.saveGBs.toFixed(2)} | ${b.restoreGBs.toFixed(2)} | ${b.copyGBs.toFixed(2)} | ${b.copySyncGBs.toFixed(2)} | ${b.freshMemoryGBs.toFixed(2)} | ${(b.saveGBs / b.copySyncGBs).toFixed(2)}x | ${(b.restoreGBs / b.copyGBs).toFixed(2)}x |`,
+    "| save GB/s | restore GB/s | fs.copyFile GB/s | copyFile + fsync GB/s | save / (copyFile + fsync) | restore / copyFile | delete old checkpoint s | fresh memory fill GB/s |",
+    "| --- | --- | --- | --- | --- | --- | --- | --- |",
+    `| ${b.saveGBs.toFixed(2)} | ${b.restoreGBs.toFixed(2)} | ${b.copyGBs.toFixed(2)} | ${b.copySyncGBs.toFixed(2)} | ${(b.saveGBs / b.copySyncGBs).toFixed(2)}x | ${(b.restoreGBs / b.copyGBs).toFixed(2)}x | ${b.deleteSeconds.toFixed(2)} | ${b.freshMemoryGBs.toFixed(2)} |`,
     "",
   ];
 }
@@ -99,6 +122,6 @@ export function formatCheckpointBench(b: CheckpointBench): string[] {
 if (process.argv[1]?.endsWith("checkpoint.ts")) {
   const n = process.argv.find((a) => a.startsWith("--elements="))?.split("=")[1];
   const quick = process.argv.includes("--quick");
-  const b = benchCheckpoint({ elements: n ? Number(n) : undefined, runs: quick ? 2 : 3 });
+  const b = benchCheckpoint({ elements: n ? Number(n) : undefined, runs: quick ? 2 : 5 });
   console.log(formatCheckpointBench(b).join("\n"));
 }

@@ -192,7 +192,7 @@ async function main(): Promise<void> {
 
   lines.push(...(await functionRows(quick)));
 
-  const checkpointLines = formatCheckpointBench(benchCheckpoint({ runs: quick ? 2 : 3 }));
+  const checkpointLines = formatCheckpointBench(benchCheckpoint({ runs: quick ? 2 : 5 }));
   console.log(checkpointLines.join("\n"));
   lines.push(...checkpointLines);
 
