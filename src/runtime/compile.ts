@@ -129,7 +129,7 @@ function captureBackend(steps: readonly PlanStep[]): Backend | null {
     if (s.kind === "if" || s.kind === "while" || s.kind === "while_grad") return null;
     const ops = s.kind === "copy" ? [] : s.kind === "op" ? [s.op] : s.members.map((m) => m.op);
     for (const op of ops) {
-      if (op.type === "IsVariableInitialized" || HOST_INPUT_OPS.has(op.type) || (op.def.stateful && "seed" in op.attrs)) return null;
+      if (op.type === "IsVariableInitialized" || op.type === "Switch" || HOST_INPUT_OPS.has(op.type) || (op.def.stateful && "seed" in op.attrs)) return null;
       if (!RUNTIME_OPS.has(op.type)) computes = true;
     }
   }

@@ -19,7 +19,44 @@ import type { NodeExecStats, RunMetadata } from "./session_config.js";
 class VarRef {
   constructor(readonly op: Operation) {}
 }
-type SlotValue = Handle | VarRef | undefined;
+/**
+ * TensorFlow 1 control flow's "dead" value: the output of a Switch that its predicate did not choose, and of
+ * every op that reads a dead value or waits on a dead op (Merge excepted). Only plans holding a Switch meet it.
+ */
+class Dead {
+  readonly dead = true;
+}
+const DEAD = new Dead();
+type SlotValue = Handle | VarRef | Dead | undefined;
+
+/** Plans holding a Switch (whose steps then check for dead inputs), found once per plan. */
+const deadnessPlans = new WeakMap<Plan, boolean>();
+function hasDeadness(plan: Plan): boolean {
+  let d = deadnessPlans.get(plan);
+  if (d === undefined) {
+    d = plan.steps.some((s) => s.kind === "op" && s.op.type === "Switch");
+    deadnessPlans.set(plan, d);
+  }
+  return d;
+}
+
+/** The graph nodes a step runs. */
+function stepOps(step: PlanStep): readonly Operation[] {
+  return step.kind === "copy" ? [] : step.kind === "op" || step.kind === "if" || step.kind === "while" || step.kind === "while_grad" ? [step.op] : step.members.map((m) => m.op);
+}
+
+/**
+ * Whether a step is dead (TensorFlow's deadness rules): a Merge only when every input is dead; any other step
+ * when an input is dead or one of its nodes waits (control input) on a dead node. Dead nodes join `deadOps`.
+ */
+function isDeadStep(step: PlanStep, slots: readonly SlotValue[], deadOps: Set<Operation>): boolean {
+  const ops = stepOps(step);
+  let dead: boolean;
+  if (step.kind === "op" && step.op.type === "Merge") dead = step.inputSlots.every((s) => slots[s] === DEAD);
+  else dead = step.inputSlots.some((s) => slots[s] === DEAD) || (deadOps.size > 0 && ops.some((op) => op.controlInputs.some((c) => deadOps.has(c))));
+  if (dead) for (const op of ops) deadOps.add(op);
+  return dead;
+}
 
 /** Variable writes of a running step, committed to the resource store only when the whole step succeeds. */
 type Overlay = Map<Operation, Handle>;
@@ -159,6 +196,7 @@ export class Executor {
   #fetch(plan: Plan, slots: SlotValue[], overlay: Overlay): Handle[] {
     return plan.fetchSlots.map((s, i) => {
       const v = slots[s];
+      if (v instanceof Dead) throw new InvalidArgumentError(`Retval[${i}] does not have value: fetch #${i} is on a branch of a Switch that did not run`);
       const h = v instanceof VarRef ? this.#readVar(v.op, overlay) : v;
       if (!h) throw new InvalidArgumentError(`fetch #${i} produced no value`);
       return h.backend.alias(h);
@@ -167,7 +205,17 @@ export class Executor {
 
   /** The loop: each step in order, its outputs into their slots, then the slots it read last freed. */
   #runSteps(plan: Plan, slots: SlotValue[], overlay: Overlay, trace: Trace | null): void {
+    const deadOps = hasDeadness(plan) ? new Set<Operation>() : null;
     for (const step of plan.steps) {
+      if (deadOps !== null && isDeadStep(step, slots, deadOps)) {
+        storeOutputs(
+          step,
+          step.outputSlots.map(() => DEAD),
+          slots,
+        );
+        freeSlots(step.freeAfter, slots);
+        continue;
+      }
       const start = trace ? performance.now() : 0;
       let outs: SlotValue[];
       try {
@@ -225,7 +273,7 @@ export class Executor {
   /** A scalar bool slot value, read on the host. */
   #truth(v: SlotValue, overlay: Overlay): boolean {
     const h = v instanceof VarRef ? this.#readVar(v.op, overlay) : v;
-    if (!h) throw new InvalidArgumentError("the predicate has no value");
+    if (!h || h instanceof Dead) throw new InvalidArgumentError("the predicate has no value");
     return h.backend.readSync(h)[0] !== 0;
   }
 
@@ -346,7 +394,7 @@ export class Executor {
   #input(node: OpStep | FusedStep | EpilogueStep, slots: SlotValue[], i: number, overlay: Overlay): Handle {
     const v = slots[node.inputSlots[i]];
     let h = v instanceof VarRef ? this.#readVar(v.op, overlay) : v;
-    if (!h) throw new InvalidArgumentError(`input ${i} of ${node.op.name} has no value`);
+    if (!h || h instanceof Dead) throw new InvalidArgumentError(`input ${i} of ${node.op.name} has no value`);
     const b = node.device.backend;
     if (h.backend !== b) h = b.write(h.backend.readSync(h), h.dtype, h.shape);
     else h = b.alias(h);
@@ -356,7 +404,7 @@ export class Executor {
   /** A value moved to the device of its readers (runtime/copies.ts). */
   #copy(step: CopyStep, slots: SlotValue[]): Handle {
     const h = slots[step.inputSlots[0]];
-    if (!h || h instanceof VarRef) throw new InvalidArgumentError(`copy of ${step.tensor.name} to ${step.device.name}: no value`);
+    if (!h || h instanceof VarRef || h instanceof Dead) throw new InvalidArgumentError(`copy of ${step.tensor.name} to ${step.device.name}: no value`);
     const b = step.device.backend;
     return h.backend === b ? b.alias(h) : b.write(h.backend.readSync(h), h.dtype, h.shape);
   }
@@ -406,6 +454,14 @@ export class Executor {
         return this.#getNext(node, slots);
       case "WriteSummary":
         return [this.#writeSummary(node, slots, overlay)];
+      case "Switch": {
+        const data = retain(slots[node.inputSlots[0]]);
+        return this.#truth(slots[node.inputSlots[1]], overlay) ? [DEAD, data] : [data, DEAD];
+      }
+      case "Merge": {
+        const i = node.inputSlots.findIndex((s) => slots[s] !== DEAD);
+        return [retain(slots[node.inputSlots[i]]), b.write(Int32Array.of(i), "int32", [])];
+      }
     }
     if (op.def.refInputs) return [this.#applyTraining(node, slots, overlay)];
     const inputs = op.inputs.map((_, i) => this.#input(node, slots, i, overlay));
@@ -644,11 +700,11 @@ function releaseStates(states: SlotValue[][] | undefined): void {
 /** A slot value held once more: an alias of a buffer (a variable reference is shared as is). */
 function retain(v: SlotValue): SlotValue {
   if (v === undefined) throw new InvalidArgumentError("a function body's argument or output has no value");
-  return v instanceof VarRef ? v : v.backend.alias(v);
+  return v instanceof VarRef || v instanceof Dead ? v : v.backend.alias(v);
 }
 
 function releaseSlot(v: SlotValue): void {
-  if (v && !(v instanceof VarRef)) v.backend.dispose(v);
+  if (v && !(v instanceof VarRef) && !(v instanceof Dead)) v.backend.dispose(v);
 }
 
 /** FULL_TRACE: one NodeExecStats per step (per member of an update group, which all share its time). */

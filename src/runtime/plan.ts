@@ -213,6 +213,9 @@ export const RUNTIME_OPS: ReadonlySet<string> = new Set([
   "While",
   "StatelessWhile",
   "WhileGrad",
+  // TensorFlow 1's dataflow control flow: the executor forwards values and dead values (executor.ts).
+  "Switch",
+  "Merge",
   "OneShotIterator",
   "IteratorV2",
   "MakeIterator",

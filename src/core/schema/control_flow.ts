@@ -83,7 +83,57 @@ function whileRow<T extends string>(type: T, stateful: boolean) {
   } as const satisfies OpSchema;
 }
 
+/** The most specific shape both `a` and `b` fit (Merge's output: its inputs' shapes may differ). */
+function commonShape(a: Shape, b: Shape): Shape {
+  if (a === null || b === null || a.length !== b.length) return null;
+  return a.map((d, i) => (d === b[i] ? d : null));
+}
+
 export const CONTROL_FLOW_OPS = schemaRows([
+  // TensorFlow 1's dataflow control flow (tf.cond before cond_v2), as frozen TF1 graphs hold it: Switch sends
+  // its data to one output and a "dead" value to the other; an op with a dead input or control input is
+  // dead too; Merge forwards its first live input. The Session's executor runs both (runtime/executor.ts).
+  {
+    type: "Switch",
+    inputNames: ["data", "pred"],
+    inputs: [
+      { name: "data", typeAttr: "T" },
+      { name: "pred", type: "bool" },
+    ],
+    outputs: [
+      { name: "output_false", typeAttr: "T" },
+      { name: "output_true", typeAttr: "T" },
+    ],
+    infer: (([data, pred], _attrs, name) => {
+      if (pred.dtype !== "bool" || (pred.shape !== null && pred.shape.length !== 0)) {
+        throw new InvalidArgumentError(`${name}: Switch's pred must be a scalar bool tensor, got a ${pred.dtype} tensor of shape ${shapeStr(pred.shape)}`);
+      }
+      return [
+        { dtype: data.dtype, shape: data.shape },
+        { dtype: data.dtype, shape: data.shape },
+      ];
+    }) as InferFn,
+    doc: "TensorFlow 1 control flow: forwards data to output_true when pred holds, else to output_false; the other output is dead.",
+  },
+  {
+    type: "Merge",
+    inputNames: [],
+    inputs: [{ name: "inputs", typeAttr: "T", numberAttr: "N" }],
+    outputs: [
+      { name: "output", typeAttr: "T" },
+      { name: "value_index", type: "int32" },
+    ],
+    infer: ((inputs, _attrs, name) => {
+      if (inputs.length === 0) throw new InvalidArgumentError(`${name}: Merge needs at least one input`);
+      const d = inputs[0].dtype;
+      for (const t of inputs) if (t.dtype !== d) throw new InvalidArgumentError(`${name}: Merge's inputs must all have dtype ${d}, got ${t.dtype}`);
+      return [
+        { dtype: d, shape: inputs.slice(1).reduce((sh, t) => commonShape(sh, t.shape), inputs[0].shape) },
+        { dtype: "int32", shape: [] },
+      ];
+    }) as InferFn,
+    doc: "TensorFlow 1 control flow: forwards the first of its inputs that is not dead, and its index.",
+  },
   ifRow("If", true),
   ifRow("StatelessIf", false),
   whileRow("While", true),
