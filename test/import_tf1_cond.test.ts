@@ -98,13 +98,13 @@ node { name: "c/done" op: "NoOp" input: "^c/five" }
 `),
       { name: "", inputMap: { "p:0": pred } },
     );
-    const assign = tf.compat.v1.assign(v, g.getTensorByName("c/five:0") as tf.SymbolicTensor);
+    const assign = (tf.compat.v1.assign(v, g.getTensorByName("c/five:0") as tf.SymbolicTensor) as tf.SymbolicTensor).op;
     using sess = new tf.Session();
     sess.run(tf.globalVariablesInitializer());
-    sess.run(assign.op, { "p:0": false });
+    sess.run(assign, { "p:0": false });
     using v0 = sess.run(v) as tf.EagerTensor;
     assert.equal((v0.dataSync() as Float32Array)[0], 0, "dead Assign did not run");
-    sess.run(assign.op, { "p:0": true });
+    sess.run(assign, { "p:0": true });
     using v1 = sess.run(v) as tf.EagerTensor;
     assert.equal((v1.dataSync() as Float32Array)[0], 5);
   });

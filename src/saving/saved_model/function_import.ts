@@ -12,6 +12,8 @@ import { InvalidArgumentError, UnimplementedError } from "../../core/errors.js";
 import { getDefaultGraph } from "../../graph/default_graph.js";
 import { SymbolicTensor } from "../../graph/tensor.js";
 import { constant } from "../../ops/creation.js";
+import { cond, whileLoop } from "../../ops/control_flow.js";
+import { shapeFromProto } from "../../io/tensor_proto.js";
 import type { FunctionDef } from "../../proto/tensorflow/core/framework/function_pb.js";
 import type { NodeDef } from "../../proto/tensorflow/core/framework/node_def_pb.js";
 import { Variable } from "../../variables/variable.js";
@@ -120,6 +122,8 @@ function replayNode(library: ReadonlyMap<string, FunctionDef>, node: NodeDef, in
       return [constant(true) as SymbolicTensor];
   }
   if (RESOURCE_NO_OPS.has(node.op)) return null;
+  if (node.op === "If" || node.op === "StatelessIf") return replayIf(library, node, inputs, fn, depth);
+  if (node.op === "While" || node.op === "StatelessWhile") return replayWhile(library, node, inputs, fn, depth);
   if (CALL_OPS.has(node.op)) {
     const f = node.attr.f?.value;
     if (f?.case !== "func") throw new InvalidArgumentError(`Function ${fn}: node ${node.name} (${node.op}) has no function attr f`);
@@ -132,4 +136,52 @@ function replayNode(library: ReadonlyMap<string, FunctionDef>, node: NodeDef, in
     );
   }
   return importNode(node, inputs as SymbolicTensor[], `Function ${fn}`);
+}
+
+function funcAttr(node: NodeDef, attr: string, fn: string): string {
+  const f = node.attr[attr]?.value;
+  if (f?.case !== "func") throw new InvalidArgumentError(`Function ${fn}: node ${node.name} (${node.op}) has no function attr ${attr}`);
+  return f.value.name;
+}
+
+/** A branch's or loop body's output: a tensor (a variable returned as a resource is read). */
+function tensorOutput(v: FunctionValue, node: NodeDef, fn: string): SymbolicTensor {
+  return tensorInput(v, node, fn);
+}
+
+/** If / StatelessIf (cond_v2): tf.cond whose branches replay the then_branch / else_branch FunctionDefs on the inputs. */
+function replayIf(library: ReadonlyMap<string, FunctionDef>, node: NodeDef, inputs: FunctionValue[], fn: string, depth: number): SymbolicTensor[] {
+  const [pred, ...args] = inputs;
+  const branch = (attr: string) => {
+    const f = funcAttr(node, attr, fn);
+    return () => callFunctionDef(library, f, args, depth + 1).map((v) => tensorOutput(v, node, fn));
+  };
+  const out = cond(tensorInput(pred, node, fn), branch("then_branch"), branch("else_branch"), { name: node.name });
+  return Array.isArray(out) ? (out as SymbolicTensor[]) : [out as SymbolicTensor];
+}
+
+/**
+ * While / StatelessWhile (while_v2): tf.whileLoop whose cond and body replay the FunctionDefs. Variables
+ * (resource inputs, which a while_v2 body returns unchanged) are passed to every call as they are and are not
+ * loop variables; the output_shapes attr gives the loop variables' shape invariants.
+ */
+function replayWhile(library: ReadonlyMap<string, FunctionDef>, node: NodeDef, inputs: FunctionValue[], fn: string, depth: number): FunctionValue[] {
+  const condName = funcAttr(node, "cond", fn);
+  const bodyName = funcAttr(node, "body", fn);
+  const isVar = inputs.map((v) => v instanceof Variable);
+  const loopVars = inputs.filter((_, i) => !isVar[i]) as SymbolicTensor[];
+  const withVariables = (ts: readonly SymbolicTensor[]): FunctionValue[] => {
+    let k = 0;
+    return inputs.map((v, i) => (isVar[i] ? v : ts[k++]));
+  };
+  const shapesAttr = node.attr.output_shapes?.value;
+  const shapes = shapesAttr?.case === "list" ? shapesAttr.value.shape.map((p) => shapeFromProto(p, `Function ${fn}: node ${node.name}`)) : [];
+  const shapeInvariants = shapes.length === inputs.length ? shapes.filter((_, i) => !isVar[i]) : undefined;
+  const condFn = (...ts: SymbolicTensor[]) => tensorOutput(callFunctionDef(library, condName, withVariables(ts), depth + 1)[0], node, fn);
+  const bodyFn = (...ts: SymbolicTensor[]) =>
+    callFunctionDef(library, bodyName, withVariables(ts), depth + 1)
+      .filter((_, i) => !isVar[i])
+      .map((v) => tensorOutput(v, node, fn));
+  const out = whileLoop(condFn, bodyFn, loopVars, { shapeInvariants, name: node.name }) as SymbolicTensor[];
+  return withVariables(out);
 }

@@ -7,6 +7,7 @@
 import { create } from "@bufbuild/protobuf";
 import { InvalidArgumentError } from "../../core/errors.js";
 import { getDefaultGraph } from "../../graph/default_graph.js";
+import { FuncGraph } from "../../graph/func_graph.js";
 import { importGraphDefInto } from "../../graph/import_graph_def.js";
 import type { Operation } from "../../graph/operation.js";
 import type { SymbolicTensor } from "../../graph/tensor.js";
@@ -19,7 +20,9 @@ import { tfOutputArgs } from "./op_outputs.js";
 /** Builds `node` on `inputs` (its data inputs, resolved) in the default graph; returns its outputs. */
 export function importNode(node: NodeDef, inputs: readonly SymbolicTensor[], what: string): SymbolicTensor[] {
   const g = getDefaultGraph();
-  const inputMap = new Map<string, SymbolicTensor>(inputs.map((t, i) => [`__input_${i}:0`, t]));
+  // Inside a replayed cond branch or loop body (a FuncGraph), a tensor of the enclosing graph is captured.
+  const local = (t: SymbolicTensor) => (t.graph !== g && g instanceof FuncGraph ? g.capture(t) : t);
+  const inputMap = new Map<string, SymbolicTensor>(inputs.map((t, i) => [`__input_${i}:0`, local(t)]));
   const alone = create(GraphDefSchema, { node: [{ ...node, input: inputs.map((_, i) => `__input_${i}:0`) }] });
   try {
     const [op] = importGraphDefInto(g, alone, { inputMap, returnElements: [node.name], name: "" }) as Operation[];

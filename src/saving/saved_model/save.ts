@@ -213,7 +213,8 @@ class Saver {
     const done = this.exported.get(cf);
     if (done !== undefined) return done;
     const name = `__inference_${base.replace(/[^A-Za-z0-9_]/g, "_")}_${this.#uid++}`;
-    const { def, captured } = exportConcreteFunction(cf, name);
+    const { def, captured, library } = exportConcreteFunction(cf, name);
+    for (const body of library) this.functions.set(body.signature!.name, body);
     const boundInputs = captured.map((v) => {
       const id = this.variableIds.get(v);
       if (id === undefined) {
