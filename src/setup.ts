@@ -31,10 +31,13 @@ import { eagerExecutor } from "./eager/executor.js";
 import { tidy } from "./eager/memory.js";
 import { graphExecutor } from "./graph/build.js";
 import { registerGraphControlFlow } from "./ops/control_flow.js";
+import { registerFunctionNodeImporter } from "./graph/import_graph_def.js";
+import { replayGraphDefNode } from "./saving/saved_model/function_import.js";
 import { graphControlFlow } from "./graph/control_flow.js";
 
 registerExecutors(eagerExecutor, graphExecutor, tidy);
 registerGraphControlFlow(graphControlFlow);
+registerFunctionNodeImporter(replayGraphDefNode);
 
 // The cuda backend's modules (and, on first use, its native libraries) load only where a driver may be.
 const absence = cudaAbsence();

@@ -26,7 +26,13 @@ test("Saver.restore overwrites unshared variable buffers in place; shared ones g
   g.asDefault(() => {
     // Initial values computed by ops, so each variable's buffer is its own (a Const's buffer is shared with the constant cache).
     const a = new tf.Variable(tf.add(tf.zeros([4]), [1, 2, 3, 4]), { name: "a" });
-    const b = new tf.Variable(tf.add(tf.zeros([2, 2]), [[5, 6], [7, 8]]), { name: "b" });
+    const b = new tf.Variable(
+      tf.add(tf.zeros([2, 2]), [
+        [5, 6],
+        [7, 8],
+      ]),
+      { name: "b" },
+    );
     const c = new tf.Variable(tf.add(tf.zeros([3]), [9, 10, 11]), { name: "c" });
     const saver = new tf.train.Saver();
     using sess = new tf.Session();
@@ -71,9 +77,15 @@ test("an in-place restore from a damaged data file is a DataLossError and change
     data[data.length - 1] ^= 1; // b is written last: a reads fine
     fs.writeFileSync(`${p}.data-00000-of-00001`, data);
     const aBuffer = sess.variableHandle(a.op);
-    assert.throws(() => saver.restore(sess, p), (e: Error) => e instanceof tf.errors.DataLossError && /"b"/.test(e.message));
+    assert.throws(
+      () => saver.restore(sess, p),
+      (e: Error) => e instanceof tf.errors.DataLossError && /"b"/.test(e.message),
+    );
     assert.equal(sess.variableHandle(a.op), aBuffer);
-    assert.ok(values(sess, a).every((x) => x === 3), "a untouched although it read fine");
+    assert.ok(
+      values(sess, a).every((x) => x === 3),
+      "a untouched although it read fine",
+    );
     assert.ok(values(sess, b).every((x) => x === 6));
   });
 });

@@ -49,8 +49,17 @@ function checkControlFlow(library: Map<string, FunctionDef>): Set<string> {
         types.value.type,
         `${where}: ${n.name}'s ${attr} takes ${spec.types}`,
       );
-      if (attr === "cond") assert.deepEqual(callee.signature!.outputArg.map((a) => a.type), [DataType.DT_BOOL]);
-      if (attr === "body") assert.deepEqual(callee.signature!.outputArg.map((a) => a.type), types.value.type, `${where}: ${n.name}'s body keeps T`);
+      if (attr === "cond")
+        assert.deepEqual(
+          callee.signature!.outputArg.map((a) => a.type),
+          [DataType.DT_BOOL],
+        );
+      if (attr === "body")
+        assert.deepEqual(
+          callee.signature!.outputArg.map((a) => a.type),
+          types.value.type,
+          `${where}: ${n.name}'s body keeps T`,
+        );
       if (spec.types === "Tin") {
         const tout = n.attr.Tout?.value;
         assert.ok(tout?.case === "list");
@@ -81,12 +90,28 @@ test("tf.cond and tf.whileLoop in saved tf.functions: If/While with library bodi
   obj.w = new tf.Variable(2, { name: "w", dtype: "float32" });
   obj.count = new tf.Variable(0, { name: "count", dtype: "float32" });
   // A cond reading a variable in one branch (an If taking it as a resource) and a stateless one.
-  obj.pick = tf.function((x: tf.Tensor) => tf.cond(tf.greater(x, 0), () => tf.mul(x, obj.w), () => tf.sub(x, 1)), {
-    inputSignature: [new tf.TensorSpec([], "float32", "x")],
-  });
-  obj.plain = tf.function((x: tf.Tensor) => tf.cond(tf.less(x, 10), () => tf.square(x), () => tf.neg(x)), {
-    inputSignature: [new tf.TensorSpec([], "float32", "x")],
-  });
+  obj.pick = tf.function(
+    (x: tf.Tensor) =>
+      tf.cond(
+        tf.greater(x, 0),
+        () => tf.mul(x, obj.w),
+        () => tf.sub(x, 1),
+      ),
+    {
+      inputSignature: [new tf.TensorSpec([], "float32", "x")],
+    },
+  );
+  obj.plain = tf.function(
+    (x: tf.Tensor) =>
+      tf.cond(
+        tf.less(x, 10),
+        () => tf.square(x),
+        () => tf.neg(x),
+      ),
+    {
+      inputSignature: [new tf.TensorSpec([], "float32", "x")],
+    },
+  );
   // A loop whose body reads a variable and one whose body assigns one (a stateful While).
   obj.power = tf.function(
     (n: tf.Tensor) => {

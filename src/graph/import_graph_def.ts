@@ -7,6 +7,7 @@ import { dtypeFromProto } from "../io/dtype_proto.js";
 import { tensorFromProto } from "../io/tensor_proto.js";
 import type { AttrValue as AttrValueProto } from "../proto/tensorflow/core/framework/attr_value_pb.js";
 import { type GraphDef, GraphDefSchema } from "../proto/tensorflow/core/framework/graph_pb.js";
+import type { FunctionDef } from "../proto/tensorflow/core/framework/function_pb.js";
 import type { NodeDef } from "../proto/tensorflow/core/framework/node_def_pb.js";
 import { getOpDef, type OpDef } from "../ops/registry.js";
 import { attrFromProto } from "./attr_proto.js";
@@ -39,8 +40,31 @@ interface InputRef {
   readonly text: string;
 }
 
+/**
+ * Builds a node whose func attrs name functions of the GraphDef's library (If / While and their Stateless
+ * forms, StatefulPartitionedCall / PartitionedCall) by replaying those FunctionDefs on its inputs; returns the
+ * node's outputs. The replay lives above this layer (saving/saved_model/function_import.ts): the composition
+ * root registers it.
+ */
+export type FunctionNodeImporter = (library: ReadonlyMap<string, FunctionDef>, node: NodeDef, inputs: readonly SymbolicTensor[]) => SymbolicTensor[];
+let functionNodeImporter: FunctionNodeImporter | null = null;
+export function registerFunctionNodeImporter(f: FunctionNodeImporter): void {
+  functionNodeImporter = f;
+}
+
+/** Ops whose attr `f` names a function (they have no row in the op table). */
+const CALL_OPS = new Set(["StatefulPartitionedCall", "PartitionedCall"]);
+
+/** What a built node gives later nodes: its outputs, and the op control inputs wait for. */
+interface BuiltNode {
+  readonly op: Operation;
+  readonly outputs: readonly SymbolicTensor[];
+}
+
 interface PlannedNode {
   readonly def: NodeDef;
+  /** A node replayed from the library's functions (FunctionNodeImporter) rather than built from a row. */
+  readonly replay?: boolean;
   readonly op: OpDef;
   readonly attrs: Attrs;
   /** The NodeDef's type attrs bound by inputs (T, Tidx, ...), checked against the inputs' dtypes once built. */
@@ -79,19 +103,19 @@ export function importGraphDefInto(g: Graph, gd: GraphDef, opts: ImportOptions =
     if (!plan.byName.has(ref.node)) throw new InvalidArgumentError(`importGraphDef: returnElements: '${r}' names no node of the GraphDef`);
   }
 
-  const built = new Map<string, Operation>();
+  const built = new Map<string, BuiltNode>();
   const scopeName = opts.name ?? "import";
   g.nameScope(scopeName === "" ? null : scopeName, () => {
-    for (const p of plan.order) built.set(p.def.name, buildPlanned(g, p, built, mapped));
+    for (const p of plan.order) built.set(p.def.name, buildPlanned(g, p, built, mapped, plan.library));
   });
 
   if (opts.returnElements === undefined) return undefined;
   return opts.returnElements.map((r) => {
     const ref = parseInput(r, "returnElements");
-    const op = built.get(ref.node)!;
-    if (!r.includes(":")) return op;
-    const t = op.outputs[ref.index];
-    if (!t) throw new InvalidArgumentError(`importGraphDef: returnElements: '${r}': node ${ref.node} has ${op.outputs.length} outputs`);
+    const node = built.get(ref.node)!;
+    if (!r.includes(":")) return node.op;
+    const t = node.outputs[ref.index];
+    if (!t) throw new InvalidArgumentError(`importGraphDef: returnElements: '${r}': node ${ref.node} has ${node.outputs.length} outputs`);
     return t;
   });
 }
@@ -112,11 +136,7 @@ function planImport(gd: GraphDef, mapped: ReadonlyMap<string, SymbolicTensor>) {
     if (byName.has(n.name)) throw new InvalidArgumentError(`importGraphDef: the GraphDef has two nodes named '${n.name}'`);
     byName.set(n.name, n);
   }
-  if ((gd.library?.function.length ?? 0) > 0) {
-    throw new UnimplementedError(
-      `importGraphDef: the GraphDef's function library (${gd.library!.function.map((f) => f.signature?.name).join(", ")}) cannot be imported by tsflow yet`,
-    );
-  }
+  const library = new Map<string, FunctionDef>((gd.library?.function ?? []).map((f) => [f.signature?.name ?? "", f]));
   const usedMapKeys = new Set<string>();
   const planned = new Map<string, PlannedNode>();
   for (const n of gd.node) {
@@ -134,21 +154,19 @@ function planImport(gd: GraphDef, mapped: ReadonlyMap<string, SymbolicTensor>) {
         throw new InvalidArgumentError(`importGraphDef: node '${n.name}' (${n.op}) has input '${r.text}', but the GraphDef has no node '${r.node}'`);
       }
     }
-    planned.set(n.name, planNode(n, inputs));
+    planned.set(n.name, planNode(n, inputs, library));
   }
-  return { order: topologicalOrder(gd.node, planned, mapped), byName, usedMapKeys };
+  return { order: topologicalOrder(gd.node, planned, mapped), byName, usedMapKeys, library };
 }
 
-function planNode(n: NodeDef, inputs: readonly InputRef[]): PlannedNode {
+function planNode(n: NodeDef, inputs: readonly InputRef[], library: ReadonlyMap<string, FunctionDef>): PlannedNode {
   const alias = IMPORT_ALIASES[n.op];
   const type = alias?.type ?? n.op;
   const op = getOpDef(type);
   const nodeStr = `node '${n.name}'`;
+  if (CALL_OPS.has(n.op) || (op && (op.attrs ?? []).some((d) => d.type === "func"))) return planReplay(n, inputs, library, nodeStr);
   if (!op) {
     throw new NotFoundError(`importGraphDef: Op type not registered '${n.op}' in tsflow (used by ${nodeStr}); tsflow cannot run this GraphDef`);
-  }
-  if ((op.attrs ?? []).some((d) => d.type === "func")) {
-    throw new UnimplementedError(`importGraphDef: ${nodeStr} is a ${n.op}, whose function attrs tsflow cannot import from a GraphDef yet`);
   }
   const what = `importGraphDef: ${nodeStr} (${n.op})`;
   const nData = inputs.filter((r) => !r.control).length;
@@ -182,6 +200,18 @@ function planNode(n: NodeDef, inputs: readonly InputRef[]): PlannedNode {
   }
   if (type === "Const") Object.assign(attrs, constAttrs(n.attr, what));
   return { def: n, op, attrs, boundTypes, inputs };
+}
+
+/** A node with func attrs: each must name a function of the GraphDef's library; the node is replayed when built. */
+function planReplay(n: NodeDef, inputs: readonly InputRef[], library: ReadonlyMap<string, FunctionDef>, nodeStr: string): PlannedNode {
+  for (const [attr, v] of Object.entries(n.attr)) {
+    if (v.value.case !== "func") continue;
+    if (!library.has(v.value.value.name)) {
+      throw new NotFoundError(`importGraphDef: ${nodeStr} (${n.op}): attr '${attr}' names function ${v.value.value.name}, which the GraphDef's library lacks`);
+    }
+  }
+  if (functionNodeImporter === null) throw new UnimplementedError(`importGraphDef: ${nodeStr} is a ${n.op}, and no function importer is registered`);
+  return { def: n, op: getOpDef("NoOp")!, attrs: {}, boundTypes: new Map(), inputs, replay: true };
 }
 
 /** A Const's {value, dtype, shape}: the TensorProto's values; its dtype when the node has no dtype attr. */
@@ -229,7 +259,13 @@ function topologicalOrder(nodes: readonly NodeDef[], planned: ReadonlyMap<string
   return order;
 }
 
-function buildPlanned(g: Graph, p: PlannedNode, built: ReadonlyMap<string, Operation>, mapped: ReadonlyMap<string, SymbolicTensor>): Operation {
+function buildPlanned(
+  g: Graph,
+  p: PlannedNode,
+  built: ReadonlyMap<string, BuiltNode>,
+  mapped: ReadonlyMap<string, SymbolicTensor>,
+  library: ReadonlyMap<string, FunctionDef>,
+): BuiltNode {
   const what = `importGraphDef: node '${p.def.name}' (${p.def.op})`;
   const data: SymbolicTensor[] = [];
   const control: Operation[] = [];
@@ -241,7 +277,7 @@ function buildPlanned(g: Graph, p: PlannedNode, built: ReadonlyMap<string, Opera
     }
     const src = built.get(r.node)!;
     if (r.control) {
-      control.push(src);
+      control.push(src.op);
       continue;
     }
     const t = src.outputs[r.index];
@@ -249,7 +285,15 @@ function buildPlanned(g: Graph, p: PlannedNode, built: ReadonlyMap<string, Opera
     data.push(t);
   }
   checkBoundTypes(p.op, p.boundTypes, data, what);
-  const build = () => buildNode(p.op, data, p.attrs, p.def.name, g);
+  const build = (): BuiltNode => {
+    if (!p.replay) {
+      const op = buildNode(p.op, data, p.attrs, p.def.name, g);
+      return { op, outputs: op.outputs };
+    }
+    const outputs = g.asDefault(() => functionNodeImporter!(library, p.def, data));
+    // Control inputs on this node wait for what it computes (a node of no outputs stands as a NoOp).
+    return { op: outputs[0]?.op ?? buildNode(getOpDef("NoOp")!, [], {}, p.def.name, g), outputs };
+  };
   const withControl = () => (control.length > 0 ? g.controlDependencies(control, build) : build());
   return p.def.device !== "" ? g.device(p.def.device, withControl) : withControl();
 }

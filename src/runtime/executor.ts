@@ -42,7 +42,11 @@ function hasDeadness(plan: Plan): boolean {
 
 /** The graph nodes a step runs. */
 function stepOps(step: PlanStep): readonly Operation[] {
-  return step.kind === "copy" ? [] : step.kind === "op" || step.kind === "if" || step.kind === "while" || step.kind === "while_grad" ? [step.op] : step.members.map((m) => m.op);
+  return step.kind === "copy"
+    ? []
+    : step.kind === "op" || step.kind === "if" || step.kind === "while" || step.kind === "while_grad"
+      ? [step.op]
+      : step.members.map((m) => m.op);
 }
 
 /**

@@ -283,7 +283,11 @@ export class Saver {
   #saveValues(sess: Session | null | undefined): Values[] {
     const vars = this.#vars.map(([, v]) => v);
     const eager = vars.every((v) => v.graph === null);
-    const handles = eager ? vars.map((v) => (v.value() as EagerTensor).handle) : sess ? vars.map((v) => (v.graph === null ? undefined : sess.variableHandle(v.op))) : [];
+    const handles = eager
+      ? vars.map((v) => (v.value() as EagerTensor).handle)
+      : sess
+        ? vars.map((v) => (v.graph === null ? undefined : sess.variableHandle(v.op)))
+        : [];
     const direct = handles.map((h) => (h === undefined ? null : (h.backend.hostValues?.(h, "read") ?? null)));
     if (handles.length === vars.length && direct.every((d) => d !== null)) return direct as Values[];
     return this.#fetch(sess, vars);

@@ -89,6 +89,15 @@ export function callFunctionDef(library: ReadonlyMap<string, FunctionDef>, name:
   });
 }
 
+/**
+ * A GraphDef node whose func attrs name functions of the GraphDef's library (If, While, their Stateless forms,
+ * calls), replayed on its inputs: graph/import_graph_def.ts's FunctionNodeImporter, registered by setup.ts.
+ */
+export function replayGraphDefNode(library: ReadonlyMap<string, FunctionDef>, node: NodeDef, inputs: readonly SymbolicTensor[]): SymbolicTensor[] {
+  const fn = `GraphDef library (node ${node.name})`;
+  return (replayNode(library, node, [...inputs], fn, 0) ?? []).map((v) => tensorInput(v, node, fn));
+}
+
 function tensorInput(v: FunctionValue, node: NodeDef, fn: string): SymbolicTensor {
   if (v instanceof SymbolicTensor) return v;
   // A variable given where a tensor is expected: TensorFlow would have read it first; read it here.
