@@ -17,6 +17,8 @@ export interface CheckpointBench {
   /** fs.copyFile of the data file, and the same followed by an fsync of the copy (save fsyncs too). */
   copyGBs: number;
   copySyncGBs: number;
+  /** fs.writeSync of an equal, already-touched buffer to a new file, then fsync: what any writer from user memory pays. */
+  writeSyncGBs: number;
   /** Deleting the previous checkpoint's files (what a save with maxToKeep adds after writing), in seconds. */
   deleteSeconds: number;
   /** Writing into freshly allocated memory (a page fault per 4 KiB): what a restore into new buffers pays first. */
@@ -55,6 +57,10 @@ export function benchCheckpoint(opts: { elements?: number; runs?: number } = {})
       const copy: number[] = [];
       const copySync: number[] = [];
       const del: number[] = [];
+      const raw: number[] = [];
+      const rawPath = path.join(dir, "raw");
+      const rawBytes = new Uint8Array(bytes).fill(7);
+      fs.writeFileSync(rawPath, rawBytes);
       const fresh: number[] = [];
       let prefix = "";
       const copyPath = path.join(dir, "copy");
@@ -76,6 +82,13 @@ export function benchCheckpoint(opts: { elements?: number; runs?: number } = {})
             fs.fsyncSync(fd);
             fs.closeSync(fd);
           });
+        fs.rmSync(rawPath);
+        const w = time(() => {
+          const fd = fs.openSync(rawPath, "w");
+          for (let at = 0; at < bytes; ) at += fs.writeSync(fd, rawBytes, at, Math.min(bytes - at, 1 << 30));
+          fs.fsyncSync(fd);
+          fs.closeSync(fd);
+        });
         const f = time(() => new Float32Array(bytes / 4).fill(1));
         if (r === 0) continue; // warm-up
         save.push(bytes / s / 1e9);
@@ -83,6 +96,7 @@ export function benchCheckpoint(opts: { elements?: number; runs?: number } = {})
         copy.push(bytes / c / 1e9);
         copySync.push(bytes / cs / 1e9);
         del.push(d);
+        raw.push(bytes / w / 1e9);
         fresh.push(bytes / f / 1e9);
       }
       return {
@@ -91,6 +105,7 @@ export function benchCheckpoint(opts: { elements?: number; runs?: number } = {})
         restoreGBs: median(restore),
         copyGBs: median(copy),
         copySyncGBs: median(copySync),
+        writeSyncGBs: median(raw),
         deleteSeconds: median(del),
         freshMemoryGBs: median(fresh),
         runs,
@@ -110,11 +125,11 @@ export function formatCheckpointBench(b: CheckpointBench): string[] {
   return [
     "## Checkpoints (tf.train.Saver, graph mode)",
     "",
-    `Save (with its fsyncs) and restore (into the variables' buffers) of ${(b.bytes / 4 / 1e6).toFixed(0)} million float32 values (4 variables, ${(b.bytes / 1e6).toFixed(0)} MB) on the local disk (os.tmpdir()), median of ${b.runs} runs after a warm-up, beside fs.copyFile of the data file (kernel-side read+write, no fsync) and the same followed by an fsync. Each save and each copy starts right after the previous checkpoint (or copy) was deleted, so both write into just-freed page-cache pages; deleting the previous checkpoint (what maxToKeep adds to a save) is timed apart. Last column: filling freshly allocated memory of the same size (what a restore into new buffers, e.g. into a fresh session, pays first).`,
+    `Save (with its fsyncs) and restore (into the variables' buffers) of ${(b.bytes / 4 / 1e6).toFixed(0)} million float32 values (4 variables, ${(b.bytes / 1e6).toFixed(0)} MB) on the local disk (os.tmpdir()), median of ${b.runs} runs after a warm-up, beside fs.copyFile of the data file (kernel-side read+write, no fsync) and the same followed by an fsync. A third peer writes an equal buffer that is already in memory with plain fs.writeSync calls and an fsync (the floor of any writer from user memory; fs.copyFile copies inside the kernel). Each save, copy and write starts right after an equal file was deleted, so all write into just-freed page-cache pages; deleting the previous checkpoint (what maxToKeep adds to a save) is timed apart. Last column: filling freshly allocated memory of the same size (what a restore into new buffers, e.g. into a fresh session, pays first).`,
     "",
-    "| save GB/s | restore GB/s | fs.copyFile GB/s | copyFile + fsync GB/s | save / (copyFile + fsync) | restore / copyFile | delete old checkpoint s | fresh memory fill GB/s |",
-    "| --- | --- | --- | --- | --- | --- | --- | --- |",
-    `| ${b.saveGBs.toFixed(2)} | ${b.restoreGBs.toFixed(2)} | ${b.copyGBs.toFixed(2)} | ${b.copySyncGBs.toFixed(2)} | ${(b.saveGBs / b.copySyncGBs).toFixed(2)}x | ${(b.restoreGBs / b.copyGBs).toFixed(2)}x | ${b.deleteSeconds.toFixed(2)} | ${b.freshMemoryGBs.toFixed(2)} |`,
+    "| save GB/s | restore GB/s | fs.copyFile GB/s | copyFile + fsync GB/s | writeSync + fsync GB/s | save / (copyFile + fsync) | save / (writeSync + fsync) | restore / copyFile | delete old checkpoint s | fresh memory fill GB/s |",
+    "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+    `| ${b.saveGBs.toFixed(2)} | ${b.restoreGBs.toFixed(2)} | ${b.copyGBs.toFixed(2)} | ${b.copySyncGBs.toFixed(2)} | ${b.writeSyncGBs.toFixed(2)} | ${(b.saveGBs / b.copySyncGBs).toFixed(2)}x | ${(b.saveGBs / b.writeSyncGBs).toFixed(2)}x | ${(b.restoreGBs / b.copyGBs).toFixed(2)}x | ${b.deleteSeconds.toFixed(2)} | ${b.freshMemoryGBs.toFixed(2)} |`,
     "",
   ];
 }
