@@ -294,11 +294,9 @@ export function* fitLoop(model: Model, a: FitArgs, allowAsync: boolean): Generat
       // Released at once: a captured step's next replay would otherwise copy the buffer this loss still holds.
       const value = guardNaN ? loss.item() : 0;
       loss.dispose();
-      if (guardNaN) {
-        if (!Number.isFinite(value)) {
-          callbacks.batch("onTrainBatchEnd", b, () => ({ ...model.metricLogs(), loss: value }));
-          break;
-        }
+      if (!Number.isFinite(value)) {
+        callbacks.batch("onTrainBatchEnd", b, () => ({ ...model.metricLogs(), loss: value }));
+        break;
       }
       callbacks.batch("onTrainBatchEnd", b, () => model.metricLogs());
       if (model.stopTraining) break;
