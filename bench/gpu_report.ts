@@ -1,7 +1,7 @@
 /**
  * Writes the GPU section of docs/BENCHMARKS.md from one `npm run bench:gpu` run: $OUT/tsflow_train.json
  * (bench/gpu_train.ts), $OUT/torch_train.json (bench/gpu_torch_train.py) and, when present,
- * $OUT/gpu_micro.json (bench/gpu_micro.ts, sgemm). Only the section from its "## GPU" heading to the end marker
+ * $OUT/jax_train.json (bench/gpu_jax_train.py) and $OUT/gpu_micro.json (bench/gpu_micro.ts, sgemm). Only the section from its "## GPU" heading to the end marker
  * is replaced (or appended): the CPU sections that `npm run bench` writes stay as they are.
  *
  *   node tmp/gpu-test/bench/gpu_report.js [dir with the JSON files, default $OUT] [file, default ./docs/BENCHMARKS.md]
@@ -29,12 +29,13 @@ const target = process.argv[3] ?? join(process.cwd(), "docs", "BENCHMARKS.md");
 const read = (f: string) => (existsSync(join(dir, f)) ? JSON.parse(readFileSync(join(dir, f), "utf8")) : null);
 const ts = read("tsflow_train.json") as { device: string; rows: Row[] } | null;
 const pt = read("torch_train.json") as { device: string; torch: string; cuda: string; cudnn: number; sgemm: Record<string, number>; rows: Row[] } | null;
+const jx = read("jax_train.json") as { jax: string; rows: Row[] } | null;
 const micro = read("gpu_micro.json") as Record<string, unknown> | null;
 if (!ts || !pt) {
   console.log(`gpu_report: missing ${!ts ? "tsflow_train.json" : "torch_train.json"} in ${dir}`);
   process.exit(1);
 }
-const rows = [...ts.rows, ...pt.rows];
+const rows = [...ts.rows, ...pt.rows, ...(jx?.rows ?? [])];
 const find = (m: string, b: number, p: string, r: string) => rows.find((x) => x.model === m && x.batch === b && x.precision === p && x.runner === r);
 const fmt = (r: Row | undefined) =>
   !r ? "-" : r.error ? `error: ${r.error}` : r.median >= 1e6 ? `${(r.median / 1e6).toFixed(2)}M` : `${(r.median / 1e3).toFixed(1)}k`;
@@ -46,29 +47,30 @@ const GN = "tsflow graph (no CUDA graph)";
 const EG = "tsflow eager";
 const PE = "PyTorch eager";
 const PG = "PyTorch CUDA graph";
+const JX = "JAX jit";
 
 const date = new Date().toISOString().slice(0, 10);
 const lines: string[] = ["## GPU (cuda backend)", "", GPU_BEGIN, ""];
 lines.push(
-  `Recorded by \`npm run bench:gpu\` on ${date}: ${ts.device}; PyTorch ${pt.torch} (CUDA ${pt.cuda}, cuDNN ${pt.cudnn}) in the same run.`,
+  `Recorded by \`npm run bench:gpu\` on ${date}: ${ts.device}; PyTorch ${pt.torch} (CUDA ${pt.cuda}, cuDNN ${pt.cudnn}) ${jx ? ` and JAX ${jx.jax}` : ""} in the same run.`,
   "Training samples/s (median of 5 repetitions, each ending in a device synchronisation), SGD lr 0.01, softmax cross-entropy, data on the GPU beforehand.",
   "fp32: TF32 off everywhere (`tf.config.experimental.enableTensorFloat32Execution(false)`; `torch.backends.cuda.matmul.allow_tf32 = False`, `torch.backends.cudnn.allow_tf32 = False`).",
-  "TF32: on everywhere (TensorFlow's default; both PyTorch flags True). PyTorch runs with `cudnn.benchmark = True`; its CUDA-graph step copies the batch into the static inputs and replays `torch.cuda.graph`.",
+  "TF32: on everywhere (TensorFlow's default; both PyTorch flags True). PyTorch runs with `cudnn.benchmark = True`; its CUDA-graph step copies the batch into the static inputs and replays `torch.cuda.graph`. JAX: one `jax.jit` step (XLA) with the parameters donated, `jax.default_matmul_precision`: highest (fp32) or tensorfloat32 (TF32).",
   "tsflow graph = `Session.run` with feeds, the step captured as a CUDA graph on its second run; tsflow sends a convolution to cuDNN only where cuDNN measured faster (both channel counts >= 8 and >= 2048 filter weights; bench/GPU_NOTES.md), which none of LeNet-5's layers is: its convolutions run on tsflow's own NVRTC kernels in fp32, its max pooling forward on cuDNN, while PyTorch's cuDNN convolutions use TF32 in the TF32 table. tsflow graph mode runs MatMul + bias (+ Relu) as one cuBLASLt call with a bias epilogue, fuses elementwise chains and groups the SGD updates (one launch for all variables); eager mode groups the updates too.",
   "",
 );
 for (const precision of ["fp32", "tf32"]) {
   lines.push(`### ${precision === "fp32" ? "fp32" : "TF32"}`, "");
   lines.push(
-    `| model | batch | tsflow graph (CUDA graph) | tsflow graph, no CUDA graph | tsflow eager | PyTorch eager | PyTorch CUDA graph | graph / PyTorch graph | eager / PyTorch eager |`,
+    `| model | batch | tsflow graph (CUDA graph) | tsflow graph, no CUDA graph | tsflow eager | PyTorch eager | PyTorch CUDA graph | JAX jit | graph / PyTorch graph | graph / JAX | eager / PyTorch eager |`,
   );
-  lines.push("| --- | --- | --- | --- | --- | --- | --- | --- | --- |");
+  lines.push("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |");
   for (const model of ["lenet", "mlp"]) {
     for (const batch of [64, 256, 1024]) {
       const g = find(model, batch, precision, G);
       const e = find(model, batch, precision, EG);
       lines.push(
-        `| ${model === "lenet" ? "LeNet-5" : "MLP 784-512-512-10"} | ${batch} | ${fmt(g)} | ${fmt(find(model, batch, precision, GN))} | ${fmt(e)} | ${fmt(find(model, batch, precision, PE))} | ${fmt(find(model, batch, precision, PG))} | ${ratio(g, find(model, batch, precision, PG))} | ${ratio(e, find(model, batch, precision, PE))} |`,
+        `| ${model === "lenet" ? "LeNet-5" : "MLP 784-512-512-10"} | ${batch} | ${fmt(g)} | ${fmt(find(model, batch, precision, GN))} | ${fmt(e)} | ${fmt(find(model, batch, precision, PE))} | ${fmt(find(model, batch, precision, PG))} | ${fmt(find(model, batch, precision, JX))} | ${ratio(g, find(model, batch, precision, PG))} | ${ratio(g, find(model, batch, precision, JX))} | ${ratio(e, find(model, batch, precision, PE))} |`,
       );
     }
   }
@@ -78,13 +80,13 @@ lines.push(
   "Where the time goes (TF32): host µs to issue one step / wall µs per step (issue plus waiting for the GPU); when the two are close the step is host-bound, when wall is larger it is GPU-bound. Nodes: kernels, copies and memsets in tsflow's captured step.",
   "",
 );
-lines.push("| model | batch | tsflow graph (CUDA graph) | nodes | tsflow graph, no CUDA graph | tsflow eager | PyTorch eager | PyTorch CUDA graph |");
-lines.push("| --- | --- | --- | --- | --- | --- | --- | --- |");
+lines.push("| model | batch | tsflow graph (CUDA graph) | nodes | tsflow graph, no CUDA graph | tsflow eager | PyTorch eager | PyTorch CUDA graph | JAX jit |");
+lines.push("| --- | --- | --- | --- | --- | --- | --- | --- | --- |");
 for (const model of ["lenet", "mlp"]) {
   for (const batch of [64, 256, 1024]) {
     const g = find(model, batch, "tf32", G);
     lines.push(
-      `| ${model === "lenet" ? "LeNet-5" : "MLP"} | ${batch} | ${us(g)} | ${g?.graphNodes ?? "-"} | ${us(find(model, batch, "tf32", GN))} | ${us(find(model, batch, "tf32", EG))} | ${us(find(model, batch, "tf32", PE))} | ${us(find(model, batch, "tf32", PG))} |`,
+      `| ${model === "lenet" ? "LeNet-5" : "MLP"} | ${batch} | ${us(g)} | ${g?.graphNodes ?? "-"} | ${us(find(model, batch, "tf32", GN))} | ${us(find(model, batch, "tf32", EG))} | ${us(find(model, batch, "tf32", PE))} | ${us(find(model, batch, "tf32", PG))} | ${us(find(model, batch, "tf32", JX))} |`,
     );
   }
 }

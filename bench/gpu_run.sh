@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # One GPU-machine run: the cuda tests, the op suites on the GPU, the micro-benchmarks and PyTorch's sgemm,
-# and the training benchmark against PyTorch (`bench`: micro, train, torchtrain, report; `npm run bench:gpu`).
+# and the training benchmark against PyTorch and JAX (`bench`: micro, train, torchtrain, jaxtrain, report; `npm run bench:gpu`).
 # Here: npx tsc -p tsconfig.gpu.json; ../shared/tools/device-pack --deps; then on the device (carry .devpack and
 # tmp/gpu-test):  source .devpack/setup.sh && bash bench/gpu_run.sh [tests|suites|micro|torch|train|torchtrain|report|bench ...]
 # QUICK=1 shortens the training benchmark's repetitions.
@@ -8,7 +8,7 @@ OUT=${OUT:-/tmp/gpu-out}
 mkdir -p "$OUT"
 export TSFLOW_CUDA_CACHE=${TSFLOW_CUDA_CACHE:-/tmp/tsflow-cuda-cache}
 parts=${*:-tests micro torch suites}
-parts=${parts/bench/micro train torchtrain report}
+parts=${parts/bench/micro train torchtrain jaxtrain report}
 q=${QUICK:+--quick}
 nvidia-smi --query-gpu=name,driver_version,memory.total,clocks.sm,clocks.max.sm --format=csv | tee "$OUT/smi.txt"
 for p in $parts; do
@@ -23,6 +23,7 @@ for p in $parts; do
     trainbefore) mkdir -p "$OUT/before"; OUT="$OUT/before" timeout 300 node .before/tmp/gpu-test/bench/gpu_train.js $q 2>&1 | tee "$OUT/before/train.log"; echo "trainbefore rc=${PIPESTATUS[0]}" ;;
     train) timeout 420 node tmp/gpu-test/bench/gpu_train.js $q 2>&1 | tee "$OUT/train.log"; echo "train rc=${PIPESTATUS[0]}" ;;
     torchtrain) PYTHONUNBUFFERED=1 timeout 420 python3 bench/gpu_torch_train.py $q 2>&1 | tee "$OUT/torch_train.log"; echo "torchtrain rc=${PIPESTATUS[0]}" ;;
+    jaxtrain) PYTHONUNBUFFERED=1 timeout 300 python3 bench/gpu_jax_train.py $q 2>&1 | tee "$OUT/jax_train.log"; echo "jaxtrain rc=${PIPESTATUS[0]}" ;;
     report) node tmp/gpu-test/bench/gpu_report.js "$OUT" docs/BENCHMARKS.md > /dev/null; echo "report rc=$?"; cat "$OUT/gpu_bench.md" ;;
     suites) timeout ${SUITES_TIMEOUT:-600} node --test --test-reporter=tap tmp/gpu-test/test/ops_*.test.js tmp/gpu-test/test/eager.test.js tmp/gpu-test/test/graph_session.test.js tmp/gpu-test/test/train.test.js tmp/gpu-test/test/memory.test.js > "$OUT/suites.log" 2>&1; echo "suites rc=$?"
            grep -E "^# (tests|pass|fail|skip)" "$OUT/suites.log"; grep -E "^ *not ok" "$OUT/suites.log" | head -60 ;;

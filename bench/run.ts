@@ -19,8 +19,9 @@ import { type KerasBenchModel, measureFit, measurePipeline } from "./keras_fit.j
 import { benchCheckpoint, formatCheckpointBench } from "./checkpoint.js";
 import { benchSummaryCost, formatSummaryCost } from "./summary_cost.js";
 import { benchWasmCpu, formatWasmCpu } from "./wasm_cpu.js";
+import { torchCpuRows } from "./torch_cpu.js";
 
-type Runner = "tsflow graph" | "tsflow eager" | "tfjs cpu" | "tfjs wasm";
+type Runner = "tsflow graph" | "tsflow eager" | "tfjs cpu" | "tfjs wasm" | "PyTorch cpu";
 const RUNNERS: Runner[] = ["tsflow graph", "tsflow eager", "tfjs cpu", "tfjs wasm"];
 
 interface Row {
@@ -85,23 +86,31 @@ async function training(quick: boolean): Promise<Row[]> {
           result = { error: `unsupported: ${(e as Error).message.split("\n")[0].slice(0, 80)}` };
         }
         rows.push({ model, batch, runner, result });
-        const r = result;
-        console.log(
-          `${model.padEnd(7)} batch ${String(batch).padEnd(4)} ${runner.padEnd(13)} ${"error" in r ? r.error : `${r.median.toFixed(0).padStart(9)} samples/s  peak RSS ${r.peakRssMiB.toFixed(0)} MiB`}`,
-        );
+        logRow(rows[rows.length - 1]);
       }
     }
   }
+  // PyTorch's CPU build (Debian's python3-torch) on the same models, in a child process after tsflow's rows.
+  for (const r of torchCpuRows(models, batches, quick)) {
+    rows.push(r);
+    logRow(r);
+  }
   return rows;
+}
+
+function logRow({ model, batch, runner, result: r }: Row): void {
+  console.log(
+    `${model.padEnd(7)} batch ${String(batch).padEnd(4)} ${runner.padEnd(13)} ${"error" in r ? r.error : `${r.median.toFixed(0).padStart(9)} samples/s  peak RSS ${r.peakRssMiB.toFixed(0)} MiB`}`,
+  );
 }
 
 function fmt(r: Row["result"] | undefined): string {
   if (!r) return "-";
   return "error" in r ? r.error : r.median >= 100 ? r.median.toFixed(0) : r.median.toFixed(1);
 }
-function ratio(a: Row["result"] | undefined, b: Row["result"] | undefined): string {
+function ratio(a: Row["result"] | undefined, b: Row["result"] | undefined, digits = 1): string {
   if (!a || !b || "error" in a || "error" in b) return "-";
-  return `${(a.median / b.median).toFixed(1)}x`;
+  return `${(a.median / b.median).toFixed(digits)}x`;
 }
 
 /**
@@ -202,8 +211,10 @@ async function main(): Promise<void> {
 
   const rows = await training(quick);
   lines.push("## Training throughput (samples/s, median of repetitions; SGD, softmax cross-entropy)", "");
-  lines.push("| model | batch | tsflow graph | tsflow eager | tfjs cpu | tfjs wasm | graph / tfjs cpu | graph / tfjs wasm | peak RSS graph / eager (MiB) |");
-  lines.push("| --- | --- | --- | --- | --- | --- | --- | --- | --- |");
+  lines.push(
+    "| model | batch | tsflow graph | tsflow eager | tfjs cpu | tfjs wasm | PyTorch cpu | graph / tfjs cpu | graph / tfjs wasm | graph / PyTorch | peak RSS graph / eager (MiB) |",
+  );
+  lines.push("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |");
   const find = (m: ModelName, b: number, r: Runner) => rows.find((x) => x.model === m && x.batch === b && x.runner === r)?.result;
   for (const key of [...new Set(rows.map((r) => `${r.model}|${r.batch}`))]) {
     const [m, bs] = key.split("|");
@@ -213,12 +224,12 @@ async function main(): Promise<void> {
     const e = find(model, b, "tsflow eager");
     const rss = (r: Row["result"] | undefined) => (r && !("error" in r) ? r.peakRssMiB.toFixed(0) : "-");
     lines.push(
-      `| ${model} | ${b} | ${fmt(g)} | ${fmt(e)} | ${fmt(find(model, b, "tfjs cpu"))} | ${fmt(find(model, b, "tfjs wasm"))} | ${ratio(g, find(model, b, "tfjs cpu"))} | ${ratio(g, find(model, b, "tfjs wasm"))} | ${rss(g)} / ${rss(e)} |`,
+      `| ${model} | ${b} | ${fmt(g)} | ${fmt(e)} | ${fmt(find(model, b, "tfjs cpu"))} | ${fmt(find(model, b, "tfjs wasm"))} | ${fmt(find(model, b, "PyTorch cpu"))} | ${ratio(g, find(model, b, "tfjs cpu"))} | ${ratio(g, find(model, b, "tfjs wasm"))} | ${ratio(g, find(model, b, "PyTorch cpu"), 2)} | ${rss(g)} / ${rss(e)} |`,
     );
   }
   lines.push(
     "",
-    "Models: logreg 784-10; MLP 784-512-512-10 (relu); LeNet-5 conv 6@5x5 SAME + relu + 2x2 max pool, conv 16@5x5 VALID + relu + 2x2 max pool, dense 120-84-10. Synthetic inputs; peak RSS is the whole process's.",
+    "Models: logreg 784-10; MLP 784-512-512-10 (relu); LeNet-5 conv 6@5x5 SAME + relu + 2x2 max pool, conv 16@5x5 VALID + relu + 2x2 max pool, dense 120-84-10. Synthetic inputs; peak RSS is the whole process's. PyTorch cpu: bench/cpu_torch_train.py, the same models as PyTorch modules (NCHW), eager steps with torch.optim.SGD, as many threads as tsflow (one per core), Debian's python3-torch; its peak RSS is not measured.",
   );
   if (!arg("models")) {
     const lstm = await benchLstm(quick);

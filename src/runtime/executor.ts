@@ -470,7 +470,7 @@ export class Executor {
     if (op.def.refInputs) return [this.#applyTraining(node, slots, overlay)];
     const inputs = op.inputs.map((_, i) => this.#input(node, slots, i, overlay));
     try {
-      checkAtRunTime(op, inputs);
+      checkAtRunTime(op, inputs, b.deviceType);
       const env: KernelEnv = op.def.stateful && "seed" in op.attrs ? { rng: this.#rng(op) } : {};
       return b.runKernel(op.type, inputs, op.attrs, env);
     } finally {
@@ -546,7 +546,7 @@ export class Executor {
     const inputs = node.inputSlots.map((_, i) => this.#input(node, slots, i, overlay));
     let out: Handle | null = null;
     try {
-      checkAtRunTime(node.members[0].op, inputs.slice(0, 2));
+      checkAtRunTime(node.members[0].op, inputs.slice(0, 2), node.device.backend.deviceType);
       out = node.device.backend.matmulEpilogue?.(inputs[0], inputs[1], inputs[2], node.transposeA, node.transposeB, node.relu) ?? null;
     } finally {
       for (const h of inputs) h.backend.dispose(h);
@@ -747,13 +747,13 @@ function traceStep(step: PlanStep, start: number, trace: Trace): void {
  */
 const staticallyChecked = new WeakSet<Operation>();
 
-function checkAtRunTime(op: Operation, inputs: readonly Handle[]): void {
+function checkAtRunTime(op: Operation, inputs: readonly Handle[], device: "CPU" | "GPU"): void {
   if (staticallyChecked.has(op)) return;
   const def = op.def;
   const host = def.hostInputs;
   const dynamic = op.inputs.some((t, i) => !isFullyDefined(t.shape) || (host?.includes(i) === true && t.op.type !== "Const"));
   if (!dynamic) {
-    for (const o of op.outputs) if (isFullyDefined(o.shape)) checkAllocation(o.shape, o.dtype, op.name);
+    for (const o of op.outputs) if (isFullyDefined(o.shape)) checkAllocation(o.shape, o.dtype, op.name, device);
     staticallyChecked.add(op);
     return;
   }
@@ -763,7 +763,7 @@ function checkAtRunTime(op: Operation, inputs: readonly Handle[]): void {
     value: host?.includes(i) ? h.backend.readSync(h) : undefined,
   }));
   for (const o of def.infer(specs, op.attrs, op.name)) {
-    if (isFullyDefined(o.shape)) checkAllocation(o.shape, o.dtype, op.name);
+    if (isFullyDefined(o.shape)) checkAllocation(o.shape, o.dtype, op.name, device);
     else checkDims(o.shape, op.name);
   }
 }
