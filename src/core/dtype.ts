@@ -1,4 +1,4 @@
-import { InvalidArgumentError, UnimplementedError } from "./errors.js";
+import { InvalidArgumentError } from "./errors.js";
 
 export type DType = "float32" | "float64" | "int32" | "int64" | "uint8" | "bool" | "string" | "float16" | "bfloat16";
 
@@ -15,6 +15,9 @@ export function isDType(x: unknown): x is DType {
 export function isFloating(d: DType): boolean {
   return d === "float32" || d === "float64" || d === "float16" || d === "bfloat16";
 }
+/** TensorFlow's floating types, in its order of mention in type constraints after float and double. */
+export const FLOAT_DTYPES: readonly DType[] = ["float32", "float64", "float16", "bfloat16"];
+
 export function isInteger(d: DType): boolean {
   return d === "int32" || d === "int64" || d === "uint8";
 }
@@ -58,7 +61,6 @@ export function allocValues(d: DType, size: number): Values {
     const v = recycler(d, size);
     if (v !== null) return v;
   }
-  if (d === "float16" || d === "bfloat16") throw new UnimplementedError(`dtype ${d} is not supported by the CPU backend yet`);
   return zeroValues(d, size);
 }
 

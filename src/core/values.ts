@@ -1,4 +1,4 @@
-import { allocValues, DType, Values } from "./dtype.js";
+import { allocValues, DType, isFloating, Values } from "./dtype.js";
 import { InvalidArgumentError } from "./errors.js";
 import { sizeOf } from "./shape.js";
 
@@ -139,8 +139,11 @@ export function formatValues(values: Values, shape: readonly number[], dtype: DT
   const fmt = (x: number | bigint | string): string => {
     if (dtype === "bool") return x ? "True" : "False";
     if (dtype === "string") return JSON.stringify(x);
-    if (typeof x === "number" && (dtype === "float32" || dtype === "float64")) {
+    if (typeof x === "number" && isFloating(dtype)) {
       if (Number.isInteger(x)) return `${x}.`;
+      // The digits that tell the type's values apart (NumPy prints float16 with 4, bfloat16 with 3).
+      if (dtype === "float16") return String(+x.toPrecision(4));
+      if (dtype === "bfloat16") return String(+x.toPrecision(3));
       return dtype === "float32" ? String(Math.fround(x) === x ? +x.toPrecision(7) : x) : String(x);
     }
     return String(x);

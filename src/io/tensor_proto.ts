@@ -19,6 +19,7 @@ import type { Shape } from "../core/shape.js";
 import { type TensorProto, TensorProtoSchema } from "../proto/tensorflow/core/framework/tensor_pb.js";
 import { type TensorShapeProto, TensorShapeProtoSchema } from "../proto/tensorflow/core/framework/tensor_shape_pb.js";
 import { dtypeFromProto, dtypeToProto } from "./dtype_proto.js";
+import { bfloat16BitsToFloat, floatToBfloat16Bits, floatToHalfBits, halfBitsToFloat } from "../core/half.js";
 
 /** A tensor's value on the host, as TensorProto carries it. */
 export interface HostTensor {
@@ -247,62 +248,4 @@ function toContent(dtype: DType, values: Values): Uint8Array {
       throw new InvalidArgumentError("string tensors have no tensor_content form");
   }
   return out;
-}
-
-// ---- 16-bit floats (IEEE binary16 and bfloat16) ----
-
-const f32 = new Float32Array(1);
-const u32 = new Uint32Array(f32.buffer);
-
-function halfBitsToFloat(h: number): number {
-  const sign = h & 0x8000 ? -1 : 1;
-  const exp = (h >> 10) & 0x1f;
-  const frac = h & 0x3ff;
-  if (exp === 0) return sign * frac * 2 ** -24;
-  if (exp === 0x1f) return frac ? Number.NaN : sign * Number.POSITIVE_INFINITY;
-  return sign * (1 + frac / 1024) * 2 ** (exp - 15);
-}
-
-/** The nearest binary16 pattern (ties to even), overflowing to infinity as a hardware conversion does. */
-function floatToHalfBits(x: number): number {
-  if (Number.isNaN(x)) return 0x7e00;
-  const sign = x < 0 || Object.is(x, -0) ? 0x8000 : 0;
-  const a = Math.abs(x);
-  if (a >= 65520) return sign | 0x7c00;
-  if (a < 2 ** -14) {
-    // Subnormal: units of 2^-24, rounded to even.
-    return sign | roundEven(a * 2 ** 24);
-  }
-  let e = Math.floor(Math.log2(a));
-  if (2 ** e > a) e--;
-  else if (2 ** (e + 1) <= a) e++;
-  let m = roundEven((a / 2 ** e - 1) * 1024);
-  if (m === 1024) {
-    m = 0;
-    e++;
-  }
-  if (e > 15) return sign | 0x7c00;
-  return sign | ((e + 15) << 10) | m;
-}
-
-function roundEven(v: number): number {
-  const f = Math.floor(v);
-  const d = v - f;
-  if (d > 0.5) return f + 1;
-  if (d < 0.5) return f;
-  return f % 2 === 0 ? f : f + 1;
-}
-
-function bfloat16BitsToFloat(b: number): number {
-  u32[0] = (b & 0xffff) << 16;
-  return f32[0];
-}
-
-/** The nearest bfloat16 pattern (the upper half of the float32, rounded to even). */
-function floatToBfloat16Bits(x: number): number {
-  f32[0] = x;
-  const bits = u32[0];
-  if (Number.isNaN(f32[0])) return 0x7fc0;
-  const rounded = bits + 0x7fff + ((bits >>> 16) & 1);
-  return (rounded >>> 16) & 0xffff;
 }

@@ -19,6 +19,7 @@ export { Input } from "./engine/input_layer.js";
 export * as losses from "./losses/index.js";
 export * as metrics from "./metrics/index.js";
 export * as optimizers from "./optimizers/index.js";
+export * as mixedPrecision from "./mixed_precision/index.js";
 
 // compile()'s strings ("adam", "sparse_categorical_crossentropy", "accuracy") resolve through these modules' get().
 registerResolvers({ loss: getLoss, metric: getMetric, optimizer: getOptimizer });

@@ -1,6 +1,8 @@
 import { getSetting } from "../core/settings.js";
 import { inspect } from "node:util";
-import { checkDType, DType } from "../core/dtype.js";
+import { checkDType, DType, isFloating } from "../core/dtype.js";
+import { cast } from "../ops/cast.js";
+import { autocastDType } from "./autocast.js";
 import { InvalidArgumentError, NotFoundError, UnimplementedError } from "../core/errors.js";
 import { create } from "@bufbuild/protobuf";
 import { type VariableDef, VariableDefSchema } from "../proto/tensorflow/core/framework/variable_pb.js";
@@ -86,8 +88,13 @@ export class Variable {
   /** Ops, graph building and tapes take variables through the tensor-like protocol (core/tensor_like.ts). */
   readonly [TENSOR_LIKE] = true as const;
   readonly name: string;
-  readonly dtype: DType;
+  readonly #dtype: DType;
   readonly trainable: boolean;
+  /**
+   * Reads as the compute dtype inside a mixed-precision Keras layer's call (Keras's AutoCastVariable; set by
+   * Layer.addWeight). Assignments, optimizers and checkpoints always see the variable's own dtype.
+   */
+  autocast = false;
   /** The key a GradientTape uses for this variable. */
   readonly tapeId: number;
   #shape: Shape;
@@ -101,7 +108,7 @@ export class Variable {
       this.tapeId = ctx.nextTensorId++;
       this.trainable = trainable;
       this.#graph = state;
-      this.dtype = state.ref.dtype;
+      this.#dtype = state.ref.dtype;
       this.#shape = state.ref.shape;
       this.name = state.ref.name;
       return;
@@ -125,7 +132,7 @@ export class Variable {
       }
       const made = liftOutOfFunctionGraphs(() => withoutRecording(() => Variable.#eagerInit(init0, opts.dtype)));
       this.#value = made.value;
-      this.dtype = made.dtype;
+      this.#dtype = made.dtype;
       this.#shape = opts.shape ?? this.#value.shape;
       this.name = `${made.scope}${baseName}:0`;
       return;
@@ -150,7 +157,7 @@ export class Variable {
       const snapshot = buildNode(getOpDef("Identity")!, [ref], {}, "read").outputs[0];
       return { graph: g, op, ref, snapshot, initializer, initialValue: initialValueT };
     });
-    this.dtype = this.#graph.ref.dtype;
+    this.#dtype = this.#graph.ref.dtype;
     this.#shape = this.#graph.ref.shape;
     this.name = this.#graph.ref.name;
     const cols = opts.collections ?? [GraphKeys.GLOBAL_VARIABLES];
@@ -222,7 +229,7 @@ export class Variable {
   /** A traced read where it is built: in the trace graph itself, or through the captures of a body graph. */
   #tracedValue(c: CapturedVariableNodes): SymbolicTensor {
     const g = getDefaultGraph();
-    return g.functionHooks ? this.#tracedRead(g, c) : toGraphTensor(this, this.dtype, g, "read");
+    return g.functionHooks ? this.#tracedRead(g, c) : toGraphTensor(this, this.#dtype, g, "read");
   }
 
   /**
@@ -236,7 +243,9 @@ export class Variable {
       const opName = this.name.replace(/:\d+$/, "");
       const op = g.nameScope("", () =>
         g.controlDependencies(null, () =>
-          g.createOp(getOpDef("VariableV2")!, g.uniqueName(opName), [], { shape: this.#shape, dtype: this.dtype }, [{ dtype: this.dtype, shape: this.#shape }]),
+          g.createOp(getOpDef("VariableV2")!, g.uniqueName(opName), [], { shape: this.#shape, dtype: this.#dtype }, [
+            { dtype: this.#dtype, shape: this.#shape },
+          ]),
         ),
       );
       c = { op, ref: op.outputs[0], snapshot: null, lastWrite: null, reads: [] };
@@ -329,13 +338,29 @@ export class Variable {
     const c = this.#tracedIn();
     return c ? this.#tracedValue(c) : this.readForOp();
   }
+  /** The variable's dtype, or inside an autocast scope (variables/autocast.ts) the dtype ops read it as. */
+  get dtype(): DType {
+    return this.#castTo() ?? this.#dtype;
+  }
+  #castTo(): DType | null {
+    if (!this.autocast) return null;
+    const d = autocastDType();
+    return d !== null && d !== this.#dtype && isFloating(this.#dtype) && isFloating(d) ? d : null;
+  }
+
   /** What an op consuming this variable gets eagerly: an alias of its value, recorded on active tapes. */
   readForOp(): EagerTensor {
     const t = this.#eagerValue().clone();
     recordVariableRead(this, t);
-    return t;
+    const to = this.#castTo();
+    return to ? (cast(t, to) as EagerTensor) : t;
   }
   graphValue(g: Graph): SymbolicTensor {
+    const to = this.#castTo();
+    if (to) return g.asDefault(() => cast(this.#graphRead(g), to)) as SymbolicTensor;
+    return this.#graphRead(g);
+  }
+  #graphRead(g: Graph): SymbolicTensor {
     if (!this.#graph && g.functionHooks) return this.#tracedRead(g, this.#captureIn(g));
     if (!this.#graph) throw new InvalidArgumentError(`Variable ${this.name} was created eagerly and has no graph node`);
     const s = this.#graph;
@@ -360,9 +385,9 @@ export class Variable {
     }
     const current = this.#eagerValue();
     const next = withoutRecording(() => {
-      const x = toEagerTensor(v, this.dtype, type);
-      if (x.dtype !== this.dtype) {
-        throw new InvalidArgumentError(`${type} on variable ${this.name}: value has dtype ${x.dtype}, expected ${this.dtype}`);
+      const x = toEagerTensor(v, this.#dtype, type);
+      if (x.dtype !== this.#dtype) {
+        throw new InvalidArgumentError(`${type} on variable ${this.name}: value has dtype ${x.dtype}, expected ${this.#dtype}`);
       }
       if (type === "Assign") {
         if (this.#shape && !shapesCompatible(this.#shape, x.shape)) {
@@ -548,9 +573,9 @@ export class Variable {
   toString(): string {
     const shape = this.#shape === null ? "<unknown>" : `(${this.#shape.map((d) => d ?? "?").join(", ")}${this.#shape.length === 1 ? "," : ""})`;
     if (this.#value && !this.#value.isDisposed) {
-      return `<tf.Variable '${this.name}' shape=${shape} dtype=${this.dtype}, numpy=${formatValues(this.#value.dataSync(), this.#value.shape, this.dtype)}>`;
+      return `<tf.Variable '${this.name}' shape=${shape} dtype=${this.#dtype}, numpy=${formatValues(this.#value.dataSync(), this.#value.shape, this.#dtype)}>`;
     }
-    return `<tf.Variable '${this.name}' shape=${shape} dtype=${this.dtype}_ref>`;
+    return `<tf.Variable '${this.name}' shape=${shape} dtype=${this.#dtype}_ref>`;
   }
   [inspect.custom](): string {
     return this.toString();

@@ -10,6 +10,7 @@ import type { FusedProgram } from "../../core/fused.js";
 import { cpuCanFuse, runFusedCpu } from "./fused.js";
 import { giveValues, takeValues } from "./buffer_recycler.js";
 import { setValuesRecycler } from "../../core/dtype.js";
+import { isNarrowFloat, roundToNarrow } from "../../core/half.js";
 import { registerCpuBackend } from "../../core/devices.js";
 
 /** The reference backend: every op has a TypeScript kernel here, and faster backends are tested against it. */
@@ -26,7 +27,15 @@ export class CpuBackend implements Backend {
     setValuesRecycler(takeValues);
   }
 
+  /**
+   * Takes ownership of `values`. The one place where float16/bfloat16 results are rounded to their type
+   * (core/half.ts): kernels compute them in float32, whatever op produced them.
+   */
   #wrap(values: Values, dtype: DType, shape: readonly number[]): CpuHandle {
+    if (isNarrowFloat(dtype)) {
+      if (!(values instanceof Float32Array)) values = Float32Array.from(values as ArrayLike<number>);
+      roundToNarrow(dtype, values);
+    }
     const s = new Storage(values);
     this.#numBuffers++;
     this.#numBytes += storageBytes(s);
@@ -36,7 +45,8 @@ export class CpuBackend implements Backend {
     if (values.length !== sizeOf(shape)) {
       throw new InternalError(`cpu.write: ${values.length} values for shape [${shape}]`);
     }
-    const h = this.#wrap(values, dtype, shape.slice());
+    // The caller's array is never rounded in place: it may still be the caller's float32 data.
+    const h = this.#wrap(isNarrowFloat(dtype) ? Float32Array.from(values as ArrayLike<number>) : values, dtype, shape.slice());
     h.storage.exposed = true;
     return h;
   }
@@ -97,12 +107,17 @@ export class CpuBackend implements Backend {
       if (o instanceof CpuHandle) return o;
       // A kernel that hands back an input's array (without aliasOf) shares that input's storage.
       const shared = ins.find((i) => i.values === o.values);
+      if (shared && shared.dtype === o.dtype) return this.alias(shared, o.shape);
+      const view =
+        !Array.isArray(o.values) && ins.some((i) => !Array.isArray(i.values) && (i.values as Float32Array).buffer === (o.values as Float32Array).buffer);
+      // An input's values relabelled as a narrow float are rounded in a copy: the input keeps its own.
+      if (isNarrowFloat(o.dtype) && view && !ins.some((i) => i.dtype === o.dtype && (i.values as Float32Array).buffer === (o.values as Float32Array).buffer)) {
+        return this.#wrap(Float32Array.from(o.values as Float32Array), o.dtype, o.shape);
+      }
       if (shared) return this.alias(shared, o.shape);
       const h = this.#wrap(o.values, o.dtype, o.shape);
       // A view into an input's memory must never be recycled while that input may live on.
-      if (!Array.isArray(o.values) && ins.some((i) => !Array.isArray(i.values) && (i.values as Float32Array).buffer === (o.values as Float32Array).buffer)) {
-        h.storage.exposed = true;
-      }
+      if (view) h.storage.exposed = true;
       return h;
     });
   }

@@ -4,6 +4,7 @@ import { broadcastShapes, sizeOf } from "../../core/shape.js";
 import type { ElementwiseSpec } from "../../core/schema/types.js";
 import type { CpuKernel, CpuTensor } from "./kernel.js";
 import { tryWasmBinary, tryWasmUnary } from "./wasm/runtime.js";
+import { hasFloat32Storage } from "../../core/half.js";
 
 /**
  * Elementwise kernels generated from the op table's scalar expressions: one tight loop per (op, dtype
@@ -90,9 +91,9 @@ export function broadcastBinary(a: CpuTensor, b: CpuTensor, outDType: DType, exp
   // float32: WebAssembly SIMD kernels (wasm/runtime.ts) for same shapes, scalars and leading broadcasts,
   // where they measured faster; false means the JS loops below run.
   if (
-    outDType === "float32" &&
-    a.dtype === "float32" &&
-    b.dtype === "float32" &&
+    hasFloat32Storage(outDType) &&
+    hasFloat32Storage(a.dtype) &&
+    hasFloat32Storage(b.dtype) &&
     tryWasmBinary(op, expr, a.values as Float32Array, a.shape, b.values as Float32Array, b.shape, shape, o as Float32Array)
   ) {
     return { dtype: outDType, shape, values: o };
@@ -160,7 +161,7 @@ export function unaryKernel(spec: ElementwiseSpec, op: string, outDType?: DType)
     const o = allocValues(dtype, x.values.length);
     // float32: the WebAssembly SIMD kernel when there is one and it pays (wasm/runtime.ts).
     const expr = exprFor(spec, x.dtype, op);
-    if (dtype === "float32" && x.dtype === "float32" && tryWasmUnary(op, expr, x.values as Float32Array, o as Float32Array))
+    if (hasFloat32Storage(dtype) && hasFloat32Storage(x.dtype) && tryWasmUnary(op, expr, x.values as Float32Array, o as Float32Array))
       return [{ dtype, shape: x.shape, values: o }];
     unaryLoop(expr, `${x.dtype},${dtype}`)(x.values, o, x.values.length);
     return [{ dtype, shape: x.shape, values: o }];

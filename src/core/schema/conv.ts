@@ -1,4 +1,4 @@
-import type { DType } from "../dtype.js";
+import { FLOAT_DTYPES } from "../dtype.js";
 import { InvalidArgumentError } from "../errors.js";
 import { Dim, Shape, shapeStr } from "../shape.js";
 import { dimMul, fmtShape, outDim, shapeOrUnknown, spatialAxes, splitDims } from "../geometry/window.js";
@@ -14,7 +14,7 @@ import { DATA_FORMAT_2D, readWindowAttrs, requireRankIn, type ShapesMsg, shapesM
  * (batch and channel entries 1), `padding` is "SAME", "VALID" or "EXPLICIT" with `explicit_paddings`
  * holding before/after pairs for every dimension.
  */
-const FLOAT: DType[] = ["float32", "float64"];
+const FLOAT = FLOAT_DTYPES;
 
 /** Conv2D / DepthwiseConv2dNative output shape from input and filter shapes. */
 function convShape(op: string, x: Shape, f: Shape, attrs: Attrs, depthwise: boolean, shapes: ShapesMsg): { shape: Dim[]; cf: boolean } {

@@ -6,7 +6,7 @@ export const DEBUG_OPS = schemaRows([
   {
     type: "CheckNumerics",
     inputNames: ["tensor"],
-    allowedDTypes: ["float32", "float64"],
+    allowedDTypes: ["float32", "float64", "float16", "bfloat16"],
     attrs: [{ name: "message", type: "string" }],
     // Checks values, so it must run every time: never folded away.
     stateful: true,

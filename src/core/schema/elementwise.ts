@@ -1,4 +1,4 @@
-import type { DType } from "../dtype.js";
+import { type DType, FLOAT_DTYPES } from "../dtype.js";
 import { broadcastInfer, sameAsInput } from "./infer_util.js";
 import { type ElementwiseSpec, type OpSchema, schemaRows } from "./types.js";
 
@@ -7,14 +7,14 @@ import { type ElementwiseSpec, type OpSchema, schemaRows } from "./types.js";
  * and CUDA kernels are generated from the expressions; the gradients live in src/ops/elementwise.ts.
  * Binary ops bind both inputs and the output to `T` (comparisons give bool), as TensorFlow's do.
  */
-const FLOAT: DType[] = ["float32", "float64"];
+const FLOAT = FLOAT_DTYPES;
 const NUMERIC: DType[] = [...FLOAT, "int32", "int64", "uint8"];
 const ALL: DType[] = [...NUMERIC, "bool", "string"];
 
-function binary<T extends string>(type: T, name: string, ew: ElementwiseSpec, dtypes: DType[], inputNames?: string[]): OpSchema<T> {
+function binary<T extends string>(type: T, name: string, ew: ElementwiseSpec, dtypes: readonly DType[], inputNames?: string[]): OpSchema<T> {
   return { type, name, elementwise: ew, allowedDTypes: dtypes, dtypeGroups: [[0, 1]], inputNames, infer: broadcastInfer(ew.outDType) };
 }
-function unary<T extends string>(type: T, ew: ElementwiseSpec, dtypes: DType[]): OpSchema<T> {
+function unary<T extends string>(type: T, ew: ElementwiseSpec, dtypes: readonly DType[]): OpSchema<T> {
   return { type, elementwise: ew, allowedDTypes: dtypes, infer: sameAsInput(0, ew.outDType) };
 }
 

@@ -11,8 +11,8 @@ import { requireRankIn, shapesMsg } from "./window_infer.js";
  * types, attrs and shape functions (gradients and tf.image functions in src/ops/image.ts; kernels in
  * backends/cpu/kernels/image.ts).
  */
-const REAL: DType[] = ["float32", "float64", "int32", "uint8"];
-const NUMERIC: DType[] = ["float32", "float64", "int32", "int64", "uint8"];
+const REAL: DType[] = ["float32", "float64", "float16", "bfloat16", "int32", "uint8"];
+const NUMERIC: DType[] = ["float32", "float64", "float16", "bfloat16", "int32", "int64", "uint8"];
 
 function resizeInfer(op: string, outDType: DType | null) {
   return (inputs: readonly TensorSpec[], attrs: Attrs): OutSpec[] => {

@@ -3,7 +3,7 @@ import { matmulShape } from "../geometry/matmul.js";
 import { schemaRows } from "./types.js";
 
 /** Matrix products (gradients in src/ops/matmul.ts). */
-const MATMUL_DTYPES: DType[] = ["float32", "float64", "int32", "int64"];
+const MATMUL_DTYPES: DType[] = ["float32", "float64", "float16", "bfloat16", "int32", "int64"];
 
 export const MATMUL_OPS = schemaRows([
   {

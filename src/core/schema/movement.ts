@@ -67,7 +67,7 @@ function reshapeInfer(inputs: readonly TensorSpec[], _a: unknown, name: string) 
 
 const INDEX: DType[] = ["int32", "int64"];
 
-const REAL: DType[] = ["float32", "float64", "int32", "int64"];
+const REAL: DType[] = ["float32", "float64", "float16", "bfloat16", "int32", "int64"];
 
 /** TensorFlow's message for an index input (perm, axis, indices) of the wrong dtype. */
 function requireIndex(spec: TensorSpec | undefined, op: string, attr: string): void {
@@ -443,7 +443,7 @@ export const MOVEMENT_OPS = schemaRows([
     dtypeGroups: [[0, 1]],
     inputDTypes: { 2: "int32" },
     hostInputs: [2],
-    allowedDTypes: ["float32", "float64"],
+    allowedDTypes: ["float32", "float64", "float16", "bfloat16"],
     infer: (i) => {
       requireIndex(i[2], "LinSpace", "Tidx");
       i.forEach((t, k) => {

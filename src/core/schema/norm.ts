@@ -1,4 +1,4 @@
-import type { DType } from "../dtype.js";
+import { type DType, FLOAT_DTYPES } from "../dtype.js";
 import { InvalidArgumentError } from "../errors.js";
 import { Dim, Shape, shapeStr } from "../shape.js";
 import { FORMATS, splitDims } from "../geometry/window.js";
@@ -10,8 +10,8 @@ import { requireRankIn, type ShapesMsg, shapesMsg } from "./window_infer.js";
  * attrs and shape functions (gradients and tf.nn functions in src/ops/norm.ts; kernels in
  * backends/{cpu,cuda}/kernels/norm.ts).
  */
-const FLOAT: DType[] = ["float32", "float64"];
-const NUMERIC: DType[] = ["float32", "float64", "int32", "int64", "uint8"];
+const FLOAT = FLOAT_DTYPES;
+const NUMERIC: DType[] = [...FLOAT, "int32", "int64", "uint8"];
 
 /** The channel axis of BiasAdd/BiasAddGrad for a rank (null when unknown); checks the format. */
 export function biasFormat(op: string, attrs: Attrs, rank: number | null): number | null {

@@ -1,4 +1,4 @@
-import type { DType } from "../dtype.js";
+import { type DType, FLOAT_DTYPES } from "../dtype.js";
 import { InvalidArgumentError } from "../errors.js";
 import { Dim, Shape, shapesCompatible, shapeStr } from "../shape.js";
 import { fmtShape, outDim, shapeOrUnknown, spatialAxes, splitDims } from "../geometry/window.js";
@@ -14,8 +14,8 @@ import { DATA_FORMAT_2D, DATA_FORMAT_3D, type Ints, readWindowAttrs, requireRank
  * (batch and channel entries 1), `padding` is "SAME", "VALID" or "EXPLICIT" with `explicit_paddings`
  * holding before/after pairs for every dimension.
  */
-const FLOAT: DType[] = ["float32", "float64"];
-const REAL: DType[] = ["float32", "float64", "int32", "uint8"];
+const FLOAT = FLOAT_DTYPES;
+const REAL: DType[] = [...FLOAT, "int32", "uint8"];
 
 function poolShape(op: string, x: Shape, attrs: Attrs, rank: number, shapes: ShapesMsg): Dim[] {
   requireRankIn(op, "input", x, [rank], shapes);

@@ -1,4 +1,4 @@
-import type { DType } from "../dtype.js";
+import { type DType, FLOAT_DTYPES } from "../dtype.js";
 import { InvalidArgumentError } from "../errors.js";
 import { type Dim, shapeStr } from "../shape.js";
 import { schemaRows, type TensorSpec } from "./types.js";
@@ -29,7 +29,7 @@ import { schemaRows, type TensorSpec } from "./types.js";
  *  LSTMSequenceGrad(x, h0, c0, kernel, recurrent_kernel, bias, y, reserve, dy, dh, dc) -> (dx, dh0, dc0,
  *    dkernel, drecurrent_kernel, dbias).
  */
-const FLOAT: DType[] = ["float32", "float64"];
+const FLOAT = FLOAT_DTYPES;
 
 /** [batch, k * units] and [batch, units] shapes of a step's inputs, checked as far as they are known. */
 function stepDims(op: string, inputs: readonly TensorSpec[], gateInputs: readonly number[], stateInputs: readonly number[], k: number): [Dim, Dim] {

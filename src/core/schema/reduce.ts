@@ -1,11 +1,11 @@
-import type { DType } from "../dtype.js";
+import { type DType, FLOAT_DTYPES } from "../dtype.js";
 import { InvalidArgumentError } from "../errors.js";
 import { Dim, isFullyDefined, normalizeAxis, shapeStr } from "../shape.js";
 import { constInts } from "./infer_util.js";
 import { type ArgDef, type AttrDef, type OpSchema, schemaRows, type TensorSpec } from "./types.js";
 
 /** Reductions, AddN, arg max/min and cumulative sums and products (gradients in src/ops/reduce.ts). */
-const FLOAT: DType[] = ["float32", "float64"];
+const FLOAT = FLOAT_DTYPES;
 const NUMERIC: DType[] = [...FLOAT, "int32", "int64", "uint8"];
 
 /** Normalized, sorted, de-duplicated reduction axes; null when not known before run time. */

@@ -1,4 +1,4 @@
-import type { DType } from "../dtype.js";
+import { FLOAT_DTYPES } from "../dtype.js";
 import { tfName } from "../dtype.js";
 import { InvalidArgumentError } from "../errors.js";
 import { broadcastShapes, Dim, shapeStr, shapesCompatible } from "../shape.js";
@@ -10,7 +10,7 @@ import { schemaRows, type TensorSpec } from "./types.js";
  * TensorFlow's kernels take 2-D [batch, classes] inputs and its Python wrappers reshape other ranks; here
  * the ops accept any rank >= 1 with classes on the last axis (the leading dims are the batch).
  */
-const FLOAT: DType[] = ["float32", "float64"];
+const FLOAT = FLOAT_DTYPES;
 
 function lastAxisInfer(op: string) {
   return (inputs: readonly TensorSpec[]) => {

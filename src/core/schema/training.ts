@@ -18,7 +18,7 @@ function trainingOp<T extends string>(type: T, refs: number, inputNames: string[
     inputs: inputNames.map((name, i) => ({ name, typeAttr: "T", isRef: i < refs })),
     refInputs: Array.from({ length: refs }, (_, i) => i),
     dtypeGroups: [inputNames.map((_, i) => i)],
-    allowedDTypes: ["float32", "float64"],
+    allowedDTypes: ["float32", "float64", "float16", "bfloat16"],
     attrs,
     stateful: true,
     infer: (inputs: readonly TensorSpec[], _a, name) => {

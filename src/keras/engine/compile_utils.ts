@@ -13,6 +13,12 @@ import { argmax, reduceMean, reduceSum, addN } from "../../ops/reduce.js";
 import { expandDims, gather, reshape, squeeze } from "../../ops/movement.js";
 import { Variable } from "../../variables/variable.js";
 import { resolve } from "./resolve.js";
+import { isNarrowFloat } from "../../core/half.js";
+
+/** Losses and metrics of a mixed-precision model are computed in float32 (a 16-bit prediction is cast first). */
+function inFloat32(t: Tensor): Tensor {
+  return isNarrowFloat(t.dtype) ? cast(t, "float32") : t;
+}
 
 /** A Keras metric object (tf.keras.metrics): state in variables. */
 export interface MetricObject {
@@ -128,11 +134,11 @@ export class CompiledLoss {
     this.fns.forEach((fn, i) => {
       if (!fn) return;
       if (yTrue[i] === undefined) throw new InvalidArgumentError(`No target data given for output "${this.outputNames[i]}", which has a loss`);
-      const value = fn(yTrue[i], yPred[i], sampleWeight);
+      const value = fn(yTrue[i], inFloat32(yPred[i]), sampleWeight);
       this.outputTrackers[i]?.updateValues(value, null, batchSize);
       terms.push(this.weights[i] === 1 ? value : multiply(value, this.weights[i]));
     });
-    for (const r of regularization) terms.push(r);
+    for (const r of regularization) terms.push(inFloat32(r));
     const total = terms.length === 1 ? terms[0] : addN(terms);
     this.tracker.updateValues(total, null, batchSize);
     return total;
@@ -178,7 +184,7 @@ export class CompiledMetrics {
     add(weightedMetrics, true);
   }
   update(yTrue: readonly Tensor[], yPred: readonly Tensor[], sampleWeight: Tensor | null): void {
-    for (const e of this.entries) e.metric.updateState(yTrue[e.output], yPred[e.output], e.weighted ? sampleWeight : null);
+    for (const e of this.entries) e.metric.updateState(yTrue[e.output], inFloat32(yPred[e.output]), e.weighted ? sampleWeight : null);
   }
 }
 

@@ -8,10 +8,14 @@
  * model instead, through the hook the functional engine installs (engine/functional.ts).
  */
 import { inspect } from "node:util";
-import type { DType } from "../../core/dtype.js";
+import { type DType, isFloating } from "../../core/dtype.js";
+import { isNarrowFloat } from "../../core/half.js";
+import { Tensor } from "../../core/tensor.js";
+import { cast } from "../../ops/cast.js";
+import { withAutocast } from "../../variables/autocast.js";
+import { Policy, policyOf } from "../mixed_precision/policy.js";
 import { InvalidArgumentError } from "../../core/errors.js";
 import type { Shape } from "../../core/shape.js";
-import type { Tensor } from "../../core/tensor.js";
 import type { Initializer } from "../../variables/initializers.js";
 import { Variable } from "../../variables/variable.js";
 import { KerasTensor } from "./keras_tensor.js";
@@ -34,7 +38,8 @@ export interface CallOptions {
 export interface LayerArgs {
   name?: string;
   trainable?: boolean;
-  dtype?: DType;
+  /** The dtype policy: a Policy, a policy name ("mixed_float16") or a dtype name; absent: the global policy. */
+  dtype?: DType | Policy | string;
   /** The input's shape without the batch dimension; makes Sequential build at once (Keras's input_shape). */
   inputShape?: Shape;
   /** The input's shape with the batch dimension (Keras's batch_input_shape). */
@@ -56,7 +61,11 @@ export const LAYER_KWARGS = [
   optional("inputDim", K.int, "Shorthand for inputShape [inputDim]."),
   optional("name", K.string, "The layer's name (default: the snake_cased class name, made unique)."),
   optional("trainable", K.boolean, "Whether the layer's weights are updated by training (default true)."),
-  optional("dtype", kind<DType>("DType"), "The dtype of the weights and computations (default float32)."),
+  optional(
+    "dtype",
+    kind<DType | Policy | string>("string | Policy"),
+    'The dtype policy: a dtype ("float32"), "mixed_float16", "mixed_bfloat16" or a Policy (default: the global policy).',
+  ),
 ] as const;
 /** The base's arguments from the parsed values of LAYER_KWARGS (the last seven of a layer's parsed args). */
 /** @public */
@@ -68,7 +77,7 @@ export function layerArgs(kw: readonly unknown[]): LayerArgs {
     number | undefined,
     string | undefined,
     boolean | undefined,
-    DType | undefined,
+    DType | Policy | string | undefined,
   ];
   return { inputShape: inputShape ?? undefined, batchInputShape: batchInputShape ?? undefined, batchSize, inputDim, name, trainable, dtype };
 }
@@ -86,6 +95,8 @@ export interface AddWeightOptions {
   shape: number[];
   dtype?: DType;
   initializer: Initializer;
+  /** Whether a mixed-precision layer reads the weight in its compute dtype (Keras's experimental_autocast; default true). */
+  autocast?: boolean;
   regularizer?: Regularizer | null;
   constraint?: Constraint | null;
   trainable?: boolean;
@@ -138,8 +149,10 @@ export class Layer {
   name!: string;
   trainable!: boolean;
   built!: boolean;
-  /** The dtype of the layer's weights and computations. */
+  /** The dtype of the layer's weights (its policy's variable dtype, as Keras's layer.dtype). */
   dtype!: DType;
+  /** The layer's dtype policy (Keras's dtype_policy). */
+  dtypePolicy!: Policy;
   /** Whether the layer passes a mask on (Keras's supports_masking). */
   supportsMasking!: boolean;
   /** The batch input shape given to the constructor (inputShape, batchInputShape or inputDim), if any. */
@@ -161,7 +174,8 @@ export class Layer {
     self.name = args.name ?? uniqueLayerName(snakeCase(new.target.name));
     self.trainable = args.trainable ?? true;
     self.built = false;
-    self.dtype = args.dtype ?? "float32";
+    self.dtypePolicy = policyOf(args.dtype);
+    self.dtype = self.dtypePolicy.variableDtype;
     self.supportsMasking = false;
     self.weightRegularizers = [];
     self.ownTrainableWeights = [];
@@ -195,9 +209,18 @@ export class Layer {
       if (!symbolicCall) throw new InvalidArgumentError(`Layer ${this.name}: KerasTensors need the functional engine (import tsflow, not a deep module)`);
       return symbolicCall(this, inputs, options) as KerasTensor | KerasTensor[];
     }
-    const io = inputs as LayerIO;
+    const io = autocastInputs(inputs as LayerIO, this.computeDtype);
     if (!this.built) this.buildFrom(io);
-    return this.call(io, options);
+    return withAutocast(this.computeDtype, () => this.call(io, options));
+  }
+
+  /** The dtype the layer computes in (its policy's compute dtype). */
+  get computeDtype(): DType {
+    return this.dtypePolicy.computeDtype;
+  }
+  /** The dtype of the layer's variables. */
+  get variableDtype(): DType {
+    return this.dtypePolicy.variableDtype;
   }
 
   /** Builds from concrete or graph tensors' shapes. */
@@ -212,6 +235,8 @@ export class Layer {
     const dtype = options.dtype ?? this.dtype;
     const trainable = options.trainable ?? true;
     const v = new Variable(() => options.initializer.call(options.shape, dtype), { name: `${this.name}/${name}`, trainable, dtype });
+    // Keras's AutoCastVariable: a mixed-precision layer's float32 weight reads as its compute dtype in call().
+    v.autocast = (options.autocast ?? true) && this.computeDtype !== dtype;
     (trainable ? this.ownTrainableWeights : this.ownNonTrainableWeights).push(v);
     if (options.regularizer) this.weightRegularizers.push([v, options.regularizer]);
     if (options.constraint) weightConstraints.set(v, options.constraint);
@@ -282,7 +307,7 @@ export class Layer {
 
   /** The constructor's keywords, for cloning and saving (layers add their own). */
   getConfig(): Record<string, unknown> {
-    const config: Record<string, unknown> = { name: this.name, trainable: this.trainable, dtype: this.dtype };
+    const config: Record<string, unknown> = { name: this.name, trainable: this.trainable, dtype: this.dtypePolicy.name };
     // Keras writes batch_input_shape only for a layer given an input shape (the first layer of a Sequential model).
     if (this.batchInputShape) config.batchInputShape = [...this.batchInputShape];
     return config;
@@ -302,6 +327,18 @@ export class Layer {
   toString(): string {
     return `<${this.constructor.name} name=${this.name}, built=${this.built}>`;
   }
+}
+
+/**
+ * Keras casts a layer's floating inputs to its compute dtype. Here that is done where a 16-bit float is
+ * involved (a mixed-precision layer, or a float32 layer after one); other dtypes are left to the layers,
+ * which cast what they compute with. (A function, not a method: layer instances are functions, which
+ * carry no private class members.)
+ */
+function autocastInputs(inputs: LayerIO, to: DType): LayerIO {
+  const cast1 = (t: Tensor): Tensor =>
+    t instanceof Tensor && t.dtype !== to && isFloating(t.dtype) && isFloating(to) && (isNarrowFloat(t.dtype) || isNarrowFloat(to)) ? cast(t, to) : t;
+  return Array.isArray(inputs) ? (inputs as readonly Tensor[]).map(cast1) : cast1(inputs as Tensor);
 }
 
 /** The constraint of each weight that has one, applied by optimizers after updating it. */

@@ -24,6 +24,8 @@ import { trackableChanged } from "../../saving/trackable.js";
 import type { KerasNode, KerasTensor } from "./keras_tensor.js";
 import { type CallOptions, Layer, type LayerIO } from "./layer.js";
 import { resolve } from "./resolve.js";
+import { LossScaleOptimizer } from "../mixed_precision/loss_scale_optimizer.js";
+import { Optimizer as KerasOptimizer } from "../optimizers/optimizer.js";
 import type { StepFunctions } from "./step.js";
 import { printSummary, type SummaryOptions } from "./summary.js";
 import { evaluateLoop, type FitArgs, fitLoop, onBatch, predictBatch, predictLoop, runAsync, runSync, type Verbose } from "./training_loop.js";
@@ -514,6 +516,8 @@ export class Model extends Layer implements CallbackModel {
   compile(...args: ArgsOf<typeof compileSignature>): void {
     const [optimizer, loss, metrics, lossWeights, weightedMetrics, runEagerly, _stepsPerExecution, jitCompile] = parseArgs(compileSignature, args);
     this.optimizer = resolve("optimizer", optimizer ?? "rmsprop");
+    // As Keras: a model whose policy is mixed_float16 trains through dynamic loss scaling.
+    if (this.dtypePolicy.name === "mixed_float16" && this.optimizer instanceof KerasOptimizer) this.optimizer = new LossScaleOptimizer(this.optimizer);
     // A restore may be waiting for the optimizer's values (`optimizer`).
     trackableChanged(this);
     const opt = this.optimizer as { applyGradients?: unknown };

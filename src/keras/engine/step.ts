@@ -36,8 +36,24 @@ export interface StepFunctions {
   trainGraph?(): Graph | null;
 }
 
+/** What a step needs of the optimizer; a loss-scaling one (mixed precision) also scales the loss and unscales the gradients. */
 interface Optimizer {
   applyGradients(gradsAndVars: [Tensor, Variable][]): unknown;
+  getScaledLoss?(loss: Tensor): Tensor;
+  getUnscaledGradients?(grads: readonly (Tensor | null)[]): (Tensor | null)[];
+}
+
+/** The loss `computeLoss` records on `tape` and its gradients (scaled and unscaled by a LossScaleOptimizer, as Keras's minimize). */
+export function lossAndGradients(model: Model, tape: GradientTape, computeLoss: () => Tensor, vars: Variable[]): { loss: Tensor; grads: (Tensor | null)[] } {
+  const opt = model.optimizer as Optimizer;
+  let scaled: Tensor | null = null;
+  const loss = tape.run(() => {
+    const l = computeLoss();
+    scaled = opt.getScaledLoss ? opt.getScaledLoss(l) : l;
+    return l;
+  }) as Tensor;
+  const grads = tape.gradient(scaled ?? loss, vars) as (Tensor | null)[];
+  return { loss, grads: opt.getUnscaledGradients ? opt.getUnscaledGradients(grads) : grads };
 }
 
 /** The batch's size: static when known, else read from the running graph (a trace with an unknown batch). */
@@ -60,13 +76,17 @@ export function eagerSteps(model: Model): StepFunctions {
       return tidy(() => {
         const tape = new GradientTape();
         let yPred: Tensor[] = [];
-        const loss = tape.run(() => {
-          yPred = model.forward(batch.x, true);
-          model.buildCompiled();
-          return lossOf(model, batch, yPred);
-        });
         const vars = model.trainableWeights;
-        const grads = tape.gradient(loss, vars) as (Tensor | null)[];
+        const { loss, grads } = lossAndGradients(
+          model,
+          tape,
+          () => {
+            yPred = model.forward(batch.x, true);
+            model.buildCompiled();
+            return lossOf(model, batch, yPred);
+          },
+          vars,
+        );
         if (guardNaN && !Number.isFinite(loss.item())) return loss;
         const pairs: [Tensor, Variable][] = [];
         grads.forEach((g, i) => {

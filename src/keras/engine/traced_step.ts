@@ -15,7 +15,7 @@ import { tfFunction } from "../../function/index.js";
 import { gather } from "../../ops/movement.js";
 import type { Variable } from "../../variables/variable.js";
 import type { Model } from "./model.js";
-import { eagerSteps, lossOf, type StepBatch, type StepFunctions } from "./step.js";
+import { eagerSteps, lossAndGradients, lossOf, type StepBatch, type StepFunctions } from "./step.js";
 
 interface Optimizer {
   applyGradients(gradsAndVars: [Tensor, Variable][]): unknown;
@@ -27,12 +27,16 @@ export function tracedSteps(model: Model): StepFunctions {
   const trainBody = (x: Tensor[], y: Tensor[], sampleWeight: Tensor | null): Tensor => {
     const tape = new GradientTape();
     let yPred: Tensor[] = [];
-    const loss = tape.run(() => {
-      yPred = model.forward(x, true);
-      return lossOf(model, { x, y, sampleWeight }, yPred);
-    });
     const vars = model.trainableWeights;
-    const grads = tape.gradient(loss, vars) as (Tensor | null)[];
+    const { loss, grads } = lossAndGradients(
+      model,
+      tape,
+      () => {
+        yPred = model.forward(x, true);
+        return lossOf(model, { x, y, sampleWeight }, yPred);
+      },
+      vars,
+    );
     const pairs: [Tensor, Variable][] = [];
     grads.forEach((g, i) => {
       if (g) pairs.push([g, vars[i]]);

@@ -251,7 +251,7 @@ export class Conv2D extends Conv {
     this.built = true;
   }
   override call(inputs: LayerIO): Tensor {
-    const x = asLayerDType(oneTensor(this, inputs), this.dtype);
+    const x = asLayerDType(oneTensor(this, inputs), this.computeDtype);
     checkInput(this, x.shape, { ndim: 4, axes: { [this.channelAxis]: this.kernel.shape![2]! } });
     const y = conv2d(x, this.kernel, this.strides, this.padding.toUpperCase(), opFormat(this.dataFormat, 2), this.dilationRate);
     return this.finish(y);
@@ -292,7 +292,7 @@ export class Conv1D extends Conv {
     this.built = true;
   }
   override call(inputs: LayerIO): Tensor {
-    let x = asLayerDType(oneTensor(this, inputs), this.dtype);
+    let x = asLayerDType(oneTensor(this, inputs), this.computeDtype);
     checkInput(this, x.shape, { ndim: 3, axes: { [this.channelAxis]: this.kernel.shape![1]! } });
     let padding = this.padding.toUpperCase();
     if (this.padding === "causal") {
@@ -370,7 +370,7 @@ export class Conv2DTranspose extends Conv {
     );
   }
   override call(inputs: LayerIO): Tensor {
-    const x = asLayerDType(oneTensor(this, inputs), this.dtype);
+    const x = asLayerDType(oneTensor(this, inputs), this.computeDtype);
     checkInput(this, x.shape, { ndim: 4, axes: { [this.channelAxis]: this.kernel.shape![3]! } });
     const s = x.shape!;
     const spatial = this.#spatial(s);
@@ -428,7 +428,7 @@ export class DepthwiseConv2D extends Conv {
     this.built = true;
   }
   override call(inputs: LayerIO): Tensor {
-    const x = asLayerDType(oneTensor(this, inputs), this.dtype);
+    const x = asLayerDType(oneTensor(this, inputs), this.computeDtype);
     checkInput(this, x.shape, { ndim: 4, axes: { [this.channelAxis]: this.kernel.shape![2]! } });
     const y = depthwiseConv2d(x, this.kernel, this.strides, this.padding.toUpperCase(), opFormat(this.dataFormat, 2), this.dilationRate);
     return this.finish(y);

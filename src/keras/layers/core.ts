@@ -119,7 +119,7 @@ export class Dense extends Layer {
   }
 
   override call(inputs: LayerIO): Tensor {
-    const x = asLayerDType(oneTensor(this, inputs), this.dtype);
+    const x = asLayerDType(oneTensor(this, inputs), this.computeDtype);
     const inDim = this.kernel.shape![0]!;
     checkInput(this, x.shape, { minNdim: 2, axes: { [-1]: inDim } });
     if (x.rank === 2) return this.#dense(x);
@@ -326,7 +326,7 @@ export class Lambda extends Layer {
     const g = new Graph();
     return g.asDefault(() => {
       const isList = Array.isArray(inputShape) && inputShape.length > 0 && Array.isArray(inputShape[0]);
-      const mk = (s: Shape) => placeholder(this.dtype, s);
+      const mk = (s: Shape) => placeholder(this.computeDtype, s);
       const ins = isList ? (inputShape as Shape[]).map(mk) : mk(inputShape as Shape);
       const out = this.call(ins);
       return Array.isArray(out) ? out.map((t) => t.shape) : out.shape;

@@ -53,6 +53,7 @@ function addAffine(layer: Layer, a: AffineArgs, shape: number[]): [Variable | nu
     ? layer.addWeight("gamma", {
         shape,
         initializer: getInitializer(a.gammaInitializer)!,
+        autocast: false,
         regularizer: getRegularizer(a.gammaRegularizer ?? null),
         constraint: getConstraint(a.gammaConstraint ?? null),
       })
@@ -61,6 +62,7 @@ function addAffine(layer: Layer, a: AffineArgs, shape: number[]): [Variable | nu
     ? layer.addWeight("beta", {
         shape,
         initializer: getInitializer(a.betaInitializer)!,
+        autocast: false,
         regularizer: getRegularizer(a.betaRegularizer ?? null),
         constraint: getConstraint(a.betaConstraint ?? null),
       })
@@ -158,8 +160,13 @@ export class BatchNormalization extends Layer {
       return d;
     });
     [this.gamma, this.beta] = addAffine(this, this.affine, shape);
-    this.movingMean = this.addWeight("moving_mean", { shape, initializer: getInitializer(this.movingMeanInitializer)!, trainable: false });
-    this.movingVariance = this.addWeight("moving_variance", { shape, initializer: getInitializer(this.movingVarianceInitializer)!, trainable: false });
+    this.movingMean = this.addWeight("moving_mean", { shape, initializer: getInitializer(this.movingMeanInitializer)!, trainable: false, autocast: false });
+    this.movingVariance = this.addWeight("moving_variance", {
+      shape,
+      initializer: getInitializer(this.movingVarianceInitializer)!,
+      trainable: false,
+      autocast: false,
+    });
     this.built = true;
   }
 
@@ -169,8 +176,11 @@ export class BatchNormalization extends Layer {
     return this.#axes[0] === 3 ? "NHWC" : this.#axes[0] === 1 ? "NCHW" : null;
   }
 
+  /** As Keras: 16-bit inputs are normalized in float32 (the weights are not autocast), the output is the compute dtype. */
   override call(inputs: LayerIO, options: CallOptions = {}): Tensor {
-    const x = asLayerDType(oneTensor(this, inputs), this.dtype);
+    return asLayerDType(this.#normalize(asLayerDType(oneTensor(this, inputs), this.dtype), options), this.computeDtype);
+  }
+  #normalize(x: Tensor, options: CallOptions): Tensor {
     if (x.rank !== this.#rank)
       throw new InvalidArgumentError(
         `Input 0 of layer "${this.name}" is incompatible with the layer: expected ndim=${this.#rank}, found ndim=${x.rank}. Full shape received: ${pyShape(x.shape)}`,
@@ -292,13 +302,14 @@ export class LayerNormalization extends Layer {
     [this.gamma, this.beta] = addAffine(this, this.affine, shape);
     this.built = true;
   }
+  /** As BatchNormalization: computed in float32 for 16-bit inputs, returned in the compute dtype. */
   override call(inputs: LayerIO): Tensor {
     const x = asLayerDType(oneTensor(this, inputs), this.dtype);
     const [mean, variance] = moments(x, this.#axes, undefined, true);
     let inv = rsqrt(add(variance, convertToTensor(this.epsilon, { dtype: x.dtype })));
     if (this.gamma) inv = multiply(inv, this.#bcast(this.gamma));
     const shifted = multiply(subtract(x, mean), inv);
-    return this.beta ? add(shifted, this.#bcast(this.beta)) : shifted;
+    return asLayerDType(this.beta ? add(shifted, this.#bcast(this.beta)) : shifted, this.computeDtype);
   }
   /** gamma/beta over the normalized axes, shaped to broadcast against the input. */
   #bcast(t: Variable): TensorLike {

@@ -25,9 +25,9 @@ export class Rescaling extends Layer {
   }
   override call(inputs: LayerIO): Tensor {
     let x = oneTensor(this, inputs);
-    if (x.dtype !== this.dtype) x = cast(x, this.dtype);
-    const y = multiply(x, convertToTensor(this.scale, { dtype: this.dtype }));
-    return this.offset === 0 ? y : add(y, convertToTensor(this.offset, { dtype: this.dtype }));
+    if (x.dtype !== this.computeDtype) x = cast(x, this.computeDtype);
+    const y = multiply(x, convertToTensor(this.scale, { dtype: this.computeDtype }));
+    return this.offset === 0 ? y : add(y, convertToTensor(this.offset, { dtype: this.computeDtype }));
   }
   computeOutputShape(inputShape: Shape | Shape[]): Shape {
     return single(this, inputShape);

@@ -452,6 +452,18 @@ export abstract class Optimizer {
     return eager ? null : groupNamed([...updates, ...after], scope || `${this.name}/`);
   }
 
+  /**
+   * Keras's build(var_list): makes the state of a step on these variables now (slots, the step counter, the
+   * learning rate's variable), so that a step later built inside a branch (tf.cond) creates nothing.
+   */
+  build(varList: readonly Variable[]): void {
+    if (varList.length === 0) return;
+    const home = homeOf(varList[0]);
+    for (const v of varList) if (!this.#slots.has(v)) this.#initSlots(v);
+    const iterations = this.#iterationsOf(home);
+    if (home === null && typeof this.#lr === "number") this.#lrFor(home, iterations);
+  }
+
   #initSlots(v: Variable): void {
     this.#slots.set(v, new Map());
     this.buildSlots(v);

@@ -5,6 +5,7 @@ import { getOpSchema } from "../../../core/schema/index.js";
 import { binaryKernel } from "../elementwise_loops.js";
 import { CpuKernel, KernelTable, out } from "../kernel.js";
 import { broadcastOffsets, castValues, filledValues, ints } from "./util.js";
+import { isFloating } from "../../../core/dtype.js";
 
 /**
  * Elementwise kernels written by hand: casts, fills, selection, AddN, and the integer argument checks in
@@ -67,7 +68,7 @@ export const elementwiseKernels: KernelTable = {
     if (first.dtype === "int64") {
       const ob = o as BigInt64Array;
       for (const t of inputs) for (let i = 0; i < n; i++) ob[i] += (t.values as BigInt64Array)[i];
-    } else if (first.dtype === "float32" || first.dtype === "float64") {
+    } else if (isFloating(first.dtype)) {
       // Sum in float64, round once.
       const acc = new Float64Array(n);
       for (const t of inputs) {

@@ -4,6 +4,7 @@ import { broadcastShapes, sizeOf } from "../../../core/shape.js";
 import { gemm, gemmRef } from "../gemm.js";
 import { CpuTensor, KernelTable, out } from "../kernel.js";
 import { broadcastOffsets } from "./util.js";
+import { isFloating } from "../../../core/dtype.js";
 
 function gemmBig(
   a: BigInt64Array,
@@ -35,7 +36,7 @@ function batchMatmul(x: CpuTensor, y: CpuTensor, ta: boolean, tb: boolean): CpuT
   const xo = broadcastOffsets(bx, batchShape);
   const yo = broadcastOffsets(by, batchShape);
   const o = allocValues(x.dtype, batches * m * n);
-  const float = x.dtype === "float32" || x.dtype === "float64";
+  const float = isFloating(x.dtype);
   for (let bi = 0; bi < batches; bi++) {
     const aOffset = xo[bi] * m * k;
     const bOffset = yo[bi] * k * n;

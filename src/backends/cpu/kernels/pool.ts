@@ -6,6 +6,8 @@ import { ints } from "./util.js";
 import { isChannelsFirst, listAttr, Win, windows } from "../../../core/geometry/window.js";
 import { alloc, formatShape, NArr, splitShape, toChannelsFirst, toChannelsLast } from "./layout.js";
 import { Pool2x2Geom, tryWasmAvgPoolGrad2x2, tryWasmMaxPoolGrad2x2, tryWasmPool2x2 } from "../wasm/runtime.js";
+import type { DType } from "../../../core/dtype.js";
+import { hasFloat32Storage } from "../../../core/half.js";
 
 /**
  * Max and average pooling, 2-D and 3-D, on channels-last data. A 2-D pool is a 3-D pool of depth 1, so one
@@ -247,12 +249,14 @@ function avgPoolGrad2x2(dy: NArr, g: PoolGeom, dx: NArr): void {
 function wasmGeom(g: PoolGeom): Pool2x2Geom {
   return { rows: g.n * g.inD, inH: g.inH, inW: g.inW, c: g.c, outH: g.outH, outW: g.outW };
 }
-function wasmPool(kind: "max" | "avg", dtype: string, x: NArr, g: PoolGeom, o: NArr): boolean {
-  return dtype === "float32" && tryWasmPool2x2(kind, x as Float32Array, wasmGeom(g), o as Float32Array);
+function wasmPool(kind: "max" | "avg", dtype: DType, x: NArr, g: PoolGeom, o: NArr): boolean {
+  return hasFloat32Storage(dtype) && tryWasmPool2x2(kind, x as Float32Array, wasmGeom(g), o as Float32Array);
 }
-function wasmMaxPoolGrad(dtype: string, x: NArr, y: NArr | null, g: PoolGeom, dy: NArr, dx: NArr): boolean {
+function wasmMaxPoolGrad(dtype: DType, x: NArr, y: NArr | null, g: PoolGeom, dy: NArr, dx: NArr): boolean {
   return (
-    dtype === "float32" && x instanceof Float32Array && tryWasmMaxPoolGrad2x2(x, y as Float32Array | null, dy as Float32Array, wasmGeom(g), dx as Float32Array)
+    hasFloat32Storage(dtype) &&
+    x instanceof Float32Array &&
+    tryWasmMaxPoolGrad2x2(x, y as Float32Array | null, dy as Float32Array, wasmGeom(g), dx as Float32Array)
   );
 }
 
@@ -390,7 +394,7 @@ function poolFamily(max: "MaxPool" | "MaxPool3D", avg: "AvgPool" | "AvgPool3D"):
       const dx = alloc(dy.dtype, inSize(L.g));
       if (is2x2(L.g)) {
         const dyv = L.outLast(dy.values as NArr);
-        if (!(dy.dtype === "float32" && tryWasmAvgPoolGrad2x2(dyv as Float32Array, wasmGeom(L.g), dx as Float32Array))) avgPoolGrad2x2(dyv, L.g, dx);
+        if (!(hasFloat32Storage(dy.dtype) && tryWasmAvgPoolGrad2x2(dyv as Float32Array, wasmGeom(L.g), dx as Float32Array))) avgPoolGrad2x2(dyv, L.g, dx);
       } else avgPool(AvgMode.Backward, L.outLast(dy.values as NArr), L.g, dx);
       return [out(dy.dtype, shape, L.inBack(dx))];
     },

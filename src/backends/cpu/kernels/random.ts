@@ -3,6 +3,7 @@ import { sizeOf } from "../../../core/shape.js";
 import type { RandomSource } from "../../../core/backend.js";
 import { KernelTable, out } from "../kernel.js";
 import { ints } from "./util.js";
+import { hasFloat32Storage } from "../../../core/half.js";
 
 /** Box-Muller on two uniforms; u1 is kept away from 0 so the log is finite. */
 function normalPair(r: RandomSource): [number, number] {
@@ -27,7 +28,12 @@ function source(env: { rng?: RandomSource }): RandomSource {
 export const randomKernels: KernelTable = {
   // float32 draws use 24 bits so that rounding can never produce 1.0: the range is [0, 1) as in TensorFlow.
   RandomUniform: ([s], attrs, env) => [
-    fillRandom(attrs.dtype as DType, ints(s.values), source(env), attrs.dtype === "float32" ? (r) => (r.nextUint32() >>> 8) / 16777216 : (r) => r.nextFloat()),
+    fillRandom(
+      attrs.dtype as DType,
+      ints(s.values),
+      source(env),
+      hasFloat32Storage(attrs.dtype as DType) ? (r) => (r.nextUint32() >>> 8) / 16777216 : (r) => r.nextFloat(),
+    ),
   ],
   RandomStandardNormal: ([s], attrs, env) => {
     let spare: number | null = null;

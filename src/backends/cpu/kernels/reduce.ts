@@ -5,6 +5,7 @@ import type { Attrs } from "../../../core/schema/types.js";
 import { aliasOf, CpuTensor, KernelTable, out } from "../kernel.js";
 import { gemv } from "../blas_ops.js";
 import { ints } from "./util.js";
+import { isFloating } from "../../../core/dtype.js";
 
 /**
  * Reductions on the CPU: Sum, Mean, Max, ... over axes, ArgMax/ArgMin, the scans Cumsum/Cumprod, and
@@ -92,11 +93,11 @@ function reduceAxes(x: CpuTensor, axesT: CpuTensor, op: string): number[] {
 }
 
 const onesCache = new Map<string, Float32Array | Float64Array>();
-function ones(dtype: "float32" | "float64", n: number): Float32Array | Float64Array {
+function ones(dtype: DType, n: number): Float32Array | Float64Array {
   const key = `${dtype}:${n}`;
   let v = onesCache.get(key);
   if (!v) {
-    v = (dtype === "float32" ? new Float32Array(n) : new Float64Array(n)).fill(1);
+    v = (dtype === "float64" ? new Float64Array(n) : new Float32Array(n)).fill(1);
     if (onesCache.size > 64) onesCache.clear();
     onesCache.set(key, v);
   }
@@ -109,7 +110,7 @@ function ones(dtype: "float32" | "float64", n: number): Float32Array | Float64Ar
  */
 function sumByGemv(x: CpuTensor, axes: number[], outShape: number[], mean: boolean): CpuTensor | null {
   const rank = x.shape.length;
-  if ((x.dtype !== "float32" && x.dtype !== "float64") || axes.length === 0 || axes.length === rank) return null;
+  if (!isFloating(x.dtype) || axes.length === 0 || axes.length === rank) return null;
   const sorted = [...axes].sort((a, b) => a - b);
   const leading = sorted.every((a, i) => a === i);
   const trailing = sorted.every((a, i) => a === rank - axes.length + i);
