@@ -140,10 +140,12 @@ export function formatValues(values: Values, shape: readonly number[], dtype: DT
     if (dtype === "bool") return x ? "True" : "False";
     if (dtype === "string") return JSON.stringify(x);
     if (typeof x === "number" && isFloating(dtype)) {
+      if (dtype === "float16" || dtype === "bfloat16") {
+        // The digits that tell the type's values apart (NumPy prints float16 with 4, bfloat16 with 3).
+        const s = String(+x.toPrecision(dtype === "float16" ? 4 : 3));
+        return Number.isInteger(x) && /^-?\d+$/.test(s) ? `${s}.` : s;
+      }
       if (Number.isInteger(x)) return `${x}.`;
-      // The digits that tell the type's values apart (NumPy prints float16 with 4, bfloat16 with 3).
-      if (dtype === "float16") return String(+x.toPrecision(4));
-      if (dtype === "bfloat16") return String(+x.toPrecision(3));
       return dtype === "float32" ? String(Math.fround(x) === x ? +x.toPrecision(7) : x) : String(x);
     }
     return String(x);

@@ -26,6 +26,7 @@ import { AtomicFile, fsyncDir } from "./atomic_file.js";
 import { crc32c, maskCrc, unmaskCrc } from "./crc32c.js";
 import { dtypeFromProto, dtypeToProto } from "./dtype_proto.js";
 import { compareBytes, readTable, TableBuilder } from "./sstable.js";
+import { fromNarrowBits, isNarrowFloat, toNarrowBits } from "../core/half.js";
 
 /** Values of a bundle tensor: tsflow's host arrays, with float16/bfloat16 as their raw 16-bit patterns. */
 export type BundleValues = Values | Uint16Array;
@@ -87,6 +88,11 @@ function arrayMatches(dtype: DType, v: unknown): boolean {
     case "string":
       return Array.isArray(v);
   }
+}
+
+/** A bundle tensor's values as tsflow's host arrays (16-bit floats widened to a Float32Array). */
+export function hostValues(t: BundleTensor): Values {
+  return isNarrowFloat(t.dtype) && t.values instanceof Uint16Array ? fromNarrowBits(t.dtype, t.values) : (t.values as Values);
 }
 
 function allocTyped(dtype: DType, n: number): Exclude<BundleValues, string[]> {
@@ -171,6 +177,8 @@ export class BundleWriter {
     if (key === "") throw new InvalidArgumentError("BundleWriter: the empty key is reserved for the bundle header");
     if (this.entries.has(key)) throw new InvalidArgumentError(`BundleWriter(${this.prefix}): tensor "${key}" was already added`);
     const n = numElements(shape, `BundleWriter: tensor "${key}"`);
+    // A 16-bit float tensor's host values (a Float32Array) are stored as their 2-byte patterns.
+    if (isNarrowFloat(dtype) && values instanceof Float32Array) values = toNarrowBits(dtype, values);
     if (!arrayMatches(dtype, values)) {
       throw new InvalidArgumentError(`BundleWriter: tensor "${key}" has dtype ${dtype} but its values are a ${values.constructor.name}`);
     }

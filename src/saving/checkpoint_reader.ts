@@ -4,12 +4,12 @@
  * latest checkpoint (per its `checkpoint` file).
  */
 import * as fs from "node:fs";
-import type { DType, Values } from "../core/dtype.js";
+import type { DType } from "../core/dtype.js";
 import { defaultBackend } from "../core/devices.js";
-import { NotFoundError, UnimplementedError } from "../core/errors.js";
+import { NotFoundError } from "../core/errors.js";
 import { K, kind, param } from "../core/signature.js";
 import { EagerTensor } from "../eager/tensor.js";
-import { BundleReader } from "../io/tensor_bundle.js";
+import { BundleReader, hostValues } from "../io/tensor_bundle.js";
 import { latestCheckpoint } from "./checkpoint_state.js";
 
 export const CKPT_DIR_OR_FILE = param("ckptDirOrFile", K.string, "A checkpoint prefix, or a directory (its latest checkpoint).");
@@ -45,10 +45,8 @@ export class CheckpointReader {
 
   /** The tensor's value (an eager tf.Tensor). */
   getTensor(name: string): EagerTensor {
-    const { dtype, shape, values } = this.#reader.read(name);
-    if (dtype === "float16" || dtype === "bfloat16")
-      throw new UnimplementedError(`${this.prefix}: tensor "${name}" has dtype ${dtype}, which tsflow tensors cannot hold yet`);
-    return new EagerTensor(defaultBackend().write(values as Values, dtype, shape));
+    const t = this.#reader.read(name);
+    return new EagerTensor(defaultBackend().write(hostValues(t), t.dtype, t.shape));
   }
 
   getVariableToShapeMap(): Record<string, number[]> {

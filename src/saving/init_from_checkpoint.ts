@@ -13,7 +13,7 @@ import { constant } from "../ops/creation.js";
 import { getDefaultGraph } from "../graph/default_graph.js";
 import { GraphKeys } from "../graph/graph.js";
 import type { SymbolicTensor } from "../graph/tensor.js";
-import { BundleReader } from "../io/tensor_bundle.js";
+import { BundleReader, hostValues } from "../io/tensor_bundle.js";
 import { Variable } from "../variables/variable.js";
 import { resolveCheckpoint } from "./checkpoint_reader.js";
 
@@ -64,7 +64,9 @@ export function initFromCheckpointImpl(ckptDirOrFile: string, assignmentMap: Ass
       );
   }
   for (const [name, v] of pairs) {
-    const { values, shape } = reader.read(name);
+    const read = reader.read(name);
+    const { shape } = read;
+    const values = hostValues(read);
     const g = v.graph;
     if (g === null) {
       v.assign(constant(values, v.dtype, shape));

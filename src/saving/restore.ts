@@ -8,7 +8,7 @@
  */
 import { fromBinary } from "@bufbuild/protobuf";
 import { DataLossError, NotFoundError } from "../core/errors.js";
-import type { BundleReader } from "../io/tensor_bundle.js";
+import { type BundleReader, type BundleTensor, hostValues } from "../io/tensor_bundle.js";
 import { type TrackableObjectGraph, TrackableObjectGraphSchema } from "../proto/tensorflow/core/protobuf/trackable_object_graph_pb.js";
 import { Variable } from "../variables/variable.js";
 import { assignAll, type PendingValue } from "./leaf_values.js";
@@ -138,7 +138,7 @@ export class CheckpointRestore {
       throw new NotFoundError(`${this.prefix}: the object graph names "${attr.checkpointKey}" for ${this.#names[id]}, but the checkpoint has no such tensor`);
     }
     this.#consumed.add(attr.checkpointKey);
-    out.push({ leaf: obj as ValueLeaf, key: attr.checkpointKey, path: this.#names[id], value: this.#reader.read(attr.checkpointKey) });
+    out.push({ leaf: obj as ValueLeaf, key: attr.checkpointKey, path: this.#names[id], value: withHostValues(this.#reader.read(attr.checkpointKey)) });
   }
 
   /** Binds an optimizer's slot variables that exist; true when some are still to be made. */
@@ -229,4 +229,9 @@ export class CheckpointRestore {
   static unmatchedError(prefix: string, names: readonly string[]): Error {
     return new NotFoundError(`${prefix}: these objects were not found in the checkpoint (not bound to checkpointed values): ${names.join(", ")}`);
   }
+}
+
+/** A checkpoint tensor with tsflow's host values (16-bit floats widened). */
+function withHostValues(t: BundleTensor): BundleTensor {
+  return { ...t, values: hostValues(t) };
 }

@@ -25,7 +25,7 @@ import type { Operation } from "../graph/operation.js";
 import { group, placeholder } from "../graph/state_ops.js";
 import type { SymbolicTensor } from "../graph/tensor.js";
 import { graphToGraphDef } from "../graph/graph_def.js";
-import { BundleReader, BundleWriter, type BundleValues } from "../io/tensor_bundle.js";
+import { BundleReader, BundleWriter, type BundleValues, hostValues } from "../io/tensor_bundle.js";
 import { SaverDefSchema } from "../proto/tensorflow/core/protobuf/saver_pb.js";
 import type { Session } from "../runtime/session.js";
 import { Variable } from "../variables/variable.js";
@@ -227,7 +227,7 @@ export class Saver {
         reader.verify(key);
         inPlace.push([key, new Uint8Array(target.buffer, target.byteOffset, target.byteLength)]);
       } else {
-        fresh.set(i, reader.read(key).values as Values);
+        fresh.set(i, hostValues(reader.read(key)));
       }
     });
     if (fresh.size > 0) this.#assignFresh(s, fresh, reader);

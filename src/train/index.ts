@@ -6,6 +6,7 @@ export { MomentumOptimizer } from "./momentum.js";
 export { AdamOptimizer } from "./adam.js";
 export { RMSPropOptimizer } from "./rmsprop.js";
 export { AdagradOptimizer } from "./adagrad.js";
+export * as experimental from "./experimental.js";
 export { assertGlobalStep, createGlobalStep, getGlobalStep, getOrCreateGlobalStep, globalStep } from "./global_step.js";
 
 // ---- not implemented yet: touching one raises tf.errors.UnimplementedError (core/unimplemented.ts).

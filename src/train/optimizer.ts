@@ -11,6 +11,7 @@ import { GradientTape, withoutRecording } from "../eager/tape.js";
 import { gradients } from "../graph/gradients.js";
 import { getDefaultGraph } from "../graph/default_graph.js";
 import { Graph, GraphKeys } from "../graph/graph.js";
+import { FuncGraph } from "../graph/func_graph.js";
 import { Operation } from "../graph/operation.js";
 import { SymbolicTensor } from "../graph/tensor.js";
 import { constant, convertToTensor, zerosLike } from "../ops/creation.js";
@@ -60,12 +61,12 @@ const minimizeSignature = signature("compat.v1.train.Optimizer.minimize", "One t
   STEP_NAME,
   GRAD_LOSS,
 ]);
-const computeGradientsSignature = signature(
+export const computeGradientsSignature = signature(
   "compat.v1.train.Optimizer.compute_gradients",
   "[gradient, variable] pairs for the loss (null where it does not depend on the variable).",
   [LOSS, VAR_LIST, GATE, AGGREGATION, COLOCATE, GRAD_LOSS],
 );
-const applyGradientsSignature = signature(
+export const applyGradientsSignature = signature(
   "compat.v1.train.Optimizer.apply_gradients",
   "Updates each variable that has a gradient, then increments globalStep if given.",
   [
@@ -111,6 +112,12 @@ function initScope<T>(graph: Graph | null, fn: () => T): T {
   // Eager state made while tracing a tf.function is made outside the trace, as TensorFlow's init_scope does.
   if (graph === null) return liftOutOfFunctionGraphs(() => withoutRecording(fn));
   return graph.asDefault(() => graph.controlDependencies(null, fn));
+}
+
+/** Whether `g` is a function body (a branch, a loop body) nested, at any depth, in `outer`. */
+function isNestedIn(g: Graph, outer: Graph): boolean {
+  for (let cur: Graph = g; cur instanceof FuncGraph; cur = cur.outer) if (cur.outer === outer) return true;
+  return false;
 }
 
 /** One update's result as an Operation (graph) or null (eager). */
@@ -279,18 +286,21 @@ export abstract class Optimizer {
   #applyGraph(list: readonly (readonly [TensorLike | null, Variable])[], globalStep: Variable | null, name: string | null): Operation {
     // Eager variables are updated in a graph only while a tf.function traces it (they are captured there).
     const traced = tracingFunction() ? getDefaultGraph() : null;
-    const g = list[0][1].graph ?? traced;
-    if (!g) throw new InvalidArgumentError(`Variable ${list[0][1].name} was created eagerly; apply its gradients eagerly`);
+    const home = list[0][1].graph ?? traced;
+    if (!home) throw new InvalidArgumentError(`Variable ${list[0][1].name} was created eagerly; apply its gradients eagerly`);
+    // Inside a branch of the variables' graph (a loss-scaling optimizer's tf.cond) the updates are the branch's.
+    const current = getDefaultGraph();
+    const g = isNestedIn(current, home) ? current : home;
     return g.asDefault(() => {
       for (const [, v] of list) {
-        if ((v.graph ?? traced) !== g) throw new InvalidArgumentError(`Variable ${v.name} must be from the same graph as ${list[0][1].name}`);
+        if ((v.graph ?? traced) !== home) throw new InvalidArgumentError(`Variable ${v.name} must be from the same graph as ${list[0][1].name}`);
       }
       const converted = this.#converted(list);
       const varList = converted.filter(([gr]) => gr !== null).map(([, v]) => v);
       if (varList.length === 0) {
         throw new InvalidArgumentError(`No gradients provided for any variable: [${converted.map(([, v]) => `"${v.name}"`).join(", ")}].`);
       }
-      initScope(g, () => this.createSlots(varList));
+      initScope(home, () => this.createSlots(varList));
       return g.nameScope(name ?? this.#name, (scope) => {
         this.prepare();
         const updateOps: Operation[] = [];

@@ -18,11 +18,9 @@ import { tidy } from "../../eager/memory.js";
 import { GradientTape } from "../../eager/tape.js";
 import { Operation } from "../../graph/operation.js";
 import { group } from "../../graph/state_ops.js";
-import { cast } from "../../ops/cast.js";
 import { cond } from "../../ops/control_flow.js";
-import { constant, where } from "../../ops/creation.js";
-import { add, divide, greaterEqual, isFinite, logicalAnd, maximum, multiply } from "../../ops/elementwise.js";
-import { reduceAll } from "../../ops/reduce.js";
+import { constant } from "../../ops/creation.js";
+import { allFinite, DEFAULT_GROWTH_STEPS, DEFAULT_INITIAL_SCALE, scaleLoss, unscaleGradients, updateLossScale } from "../../train/loss_scale.js";
 import { Variable } from "../../variables/variable.js";
 import { trackableChanged } from "../../saving/trackable.js";
 import { inStateScope } from "../optimizers/init_scope.js";
@@ -39,9 +37,6 @@ const lsoSignature = signature(
   ],
   { args: (tf) => [new tf.keras.optimizers.SGD()] },
 );
-
-const DEFAULT_INITIAL_SCALE = 2 ** 15;
-const DEFAULT_GROWTH_STEPS = 2000;
 
 /** The dynamic scale's state (Keras's _DynamicLossScaleState): checkpointed as current_loss_scale and good_steps. */
 class LossScaleState {
@@ -113,15 +108,12 @@ export class LossScaleOptimizer {
 
   /** The loss times the scale: differentiate this one. */
   getScaledLoss(loss: TensorLike | (() => TensorLike)): Tensor {
-    const value = (typeof loss === "function" ? loss() : loss) as Tensor;
-    const scale = this.#lossScaleState().currentLossScale;
-    return multiply(value, value.dtype === "float32" ? scale : cast(scale, value.dtype));
+    return scaleLoss((typeof loss === "function" ? loss() : loss) as Tensor, this.#lossScaleState().currentLossScale);
   }
 
   /** The gradients divided by the scale (null gradients stay null). */
   getUnscaledGradients(grads: readonly (Tensor | null)[]): (Tensor | null)[] {
-    const reciprocal = divide(1, this.#lossScaleState().currentLossScale);
-    return grads.map((g) => (g === null || g === undefined ? null : multiply(g, g.dtype === "float32" ? reciprocal : cast(reciprocal, g.dtype))));
+    return unscaleGradients(grads, this.#lossScaleState().currentLossScale);
   }
 
   /**
@@ -153,18 +145,8 @@ export class LossScaleOptimizer {
     return group([scaleUpdate, applied]);
   }
 
-  /** Keras's dynamic update: finite -> count (double at growth, if the double is finite); else halve (>= 1) and reset. */
   #updateScale(state: LossScaleState, finite: Tensor): Operation | null {
-    const scale = state.currentLossScale;
-    const next = add(state.goodSteps, constant(1, { dtype: "int64" }));
-    const grow = logicalAnd(finite, greaterEqual(next, constant(this.dynamicGrowthSteps ?? 1, { dtype: "int64" })));
-    const doubled = multiply(scale, 2);
-    const grown = where(isFinite(doubled), doubled, scale);
-    const newScale = where(finite, where(grow, grown, scale), maximum(divide(scale, 2), 1));
-    const zero = constant(0, { dtype: "int64" });
-    const newSteps = where(finite, where(grow, zero, next), zero);
-    const ops = [scale.assign(newScale), state.goodSteps.assign(newSteps)];
-    return executingEagerly() ? null : group(ops.filter((o) => !(o instanceof Variable)) as Tensor[]);
+    return updateLossScale(state.currentLossScale, state.goodSteps, finite, this.dynamicGrowthSteps ?? DEFAULT_GROWTH_STEPS);
   }
 
   /**
@@ -234,9 +216,3 @@ export class LossScaleOptimizer {
   }
 }
 declare(LossScaleOptimizer, lsoSignature);
-
-/** Whether every gradient is finite (a bool scalar). */
-function allFinite(grads: readonly Tensor[]): Tensor {
-  const each = grads.map((g) => reduceAll(isFinite(g)));
-  return each.reduce((a, b) => logicalAnd(a, b), constant(true));
-}
