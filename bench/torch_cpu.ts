@@ -24,12 +24,19 @@ interface TorchLine {
   error?: string;
 }
 
+/**
+ * The first Python that imports torch: PATH's python3 (a venv with PyTorch, as on the GPU machine), else
+ * Debian's own /usr/bin/python3 (where python3-torch installs when PATH's python3 is another, such as pyenv's).
+ */
+function torchPython(): string {
+  const candidates = ["python3", ...(existsSync("/usr/bin/python3") ? ["/usr/bin/python3"] : [])];
+  return candidates.find((p) => spawnSync(p, ["-c", "import torch"], { stdio: "ignore" }).status === 0) ?? "python3";
+}
+
 export function torchCpuRows(models: readonly ModelName[], batches: readonly number[], quick: boolean): TorchCpuRow[] {
   const script = fileURLToPath(new URL("./cpu_torch_train.py", import.meta.url));
   const args = [script, `--models=${models.join(",")}`, `--batches=${batches.join(",")}`, ...(quick ? ["--quick"] : [])];
-  // Debian's own interpreter: python3-torch installs there, while PATH's python3 may be another (pyenv, venv).
-  const python = existsSync("/usr/bin/python3") ? "/usr/bin/python3" : "python3";
-  const run = spawnSync(python, args, { encoding: "utf8", timeout: 30 * 60_000 });
+  const run = spawnSync(torchPython(), args, { encoding: "utf8", timeout: 30 * 60_000 });
   const lines = (run.stdout ?? "").split("\n").filter((l) => l.startsWith("{"));
   const parsed = lines.map((l) => JSON.parse(l) as TorchLine);
   const why = run.error ? run.error.message : (run.stderr ?? "").trim().split("\n").pop() || `exit ${run.status}`;
