@@ -10,6 +10,7 @@ const LAYERS = [
   ["proto"],
   ["core"],
   ["io"],
+  ["profiler"],
   ["backends"],
   ["ops"],
   ["autodiff"],

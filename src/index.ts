@@ -400,6 +400,8 @@ export { savedModel };
 
 /** tf.summary: TensorBoard event files (writing and reading). */
 export { summary };
+/** tf.profiler (start/stop/Profile/Trace) and tensorflow.python.client.timeline (Chrome traces of step stats). */
+export { profiler, python } from "./profiler/index.js";
 export * as keras from "./keras/index.js";
 /** tf.data: input pipelines. */
 export * as data from "./data/index.js";

@@ -75,6 +75,30 @@ export interface Backend {
    * backends/cuda/capture.ts). The executor asks for it on the backend a plan is placed on.
    */
   readonly stepCapture?: StepCapture;
+  /**
+   * Optional capability (GPUs): device-side times of queued work, for step stats and the profiler. Hosts time
+   * a CPU's kernels with the clock; a GPU's kernels run later than they are queued, so their times come from
+   * marks on the device's queue (CUDA events).
+   */
+  readonly deviceTimer?: DeviceTimer;
+}
+
+/** A mark on a device's work queue (opaque: the backend's event). */
+export interface DeviceMark {
+  readonly deviceMark: unknown;
+}
+
+/** Times of work on a device's queue, from marks recorded on it between the work (see Backend.deviceTimer). */
+export interface DeviceTimer {
+  /** The device entry of kernel times in step stats ("<device>/stream:all", as TensorFlow's GPU tracer names it). */
+  readonly streamName: string;
+  /** Waits for the queued work, then marks the queue: the mark's device time is `hostMicros` (epoch microseconds). */
+  anchor(): { mark: DeviceMark; hostMicros: number };
+  /** Marks the queue after the work queued so far. */
+  mark(): DeviceMark;
+  /** Device microseconds from `from` to `to`, waiting until the device has passed `to`. */
+  elapsedMicros(from: DeviceMark, to: DeviceMark): number;
+  release(m: DeviceMark): void;
 }
 
 /**

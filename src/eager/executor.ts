@@ -10,6 +10,7 @@ import { HostValue, toValues } from "../core/values.js";
 import { defaultBackend } from "../core/devices.js";
 import { logEagerPlacement, placeConstant, placeEager, runKernelOn } from "../backends/placement.js";
 import { normalizeAttrs } from "../core/schema/attrs.js";
+import { profiling, recordKernel } from "../core/profiler.js";
 import { checkAllowed, resolveDTypes, withOpContext } from "../ops/dispatch.js";
 import type { OpExecutor } from "../ops/executor.js";
 import { eagerRandomSource } from "../ops/random_state.js";
@@ -68,12 +69,11 @@ function executeEager(def: OpDef, inputs: readonly TensorLike[], attrs: Attrs, n
     }
     const env: KernelEnv = def.stateful && "seed" in attrs ? { rng: eagerRandomSource(attrs) } : {};
     logEagerPlacement(def.type, backend);
-    const outs = runKernelOn(
-      backend,
-      def.type,
-      tensors.map((t) => t.handle),
-      attrs,
-      env,
+    const handles = tensors.map((t) => t.handle);
+    const outs = (
+      profiling
+        ? recordKernel(backend, opName, def.type, () => runKernelOn(backend, def.type, handles, attrs, env))
+        : runKernelOn(backend, def.type, handles, attrs, env)
     ).map((h) => new EagerTensor(h));
     recordOperation(def, tensors, outs, attrs);
     return outs;

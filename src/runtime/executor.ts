@@ -2,7 +2,7 @@ import { FailedPreconditionError, InvalidArgumentError, OpError, OutOfRangeError
 import { isFullyDefined, sameShape, shapeStr } from "../core/shape.js";
 import { checkAllocation, checkDims } from "../core/shape_check.js";
 import type { TensorSpec } from "../core/schema/types.js";
-import type { Backend, CapturedStep, Handle, KernelEnv, RandomSource, StepCapture, StepRun } from "../core/backend.js";
+import type { Backend, CapturedStep, DeviceMark, DeviceTimer, Handle, KernelEnv, RandomSource, StepCapture, StepRun } from "../core/backend.js";
 import { fusedShape } from "../core/fused.js";
 import type { Operation } from "../graph/operation.js";
 import type { SymbolicTensor } from "../graph/tensor.js";
@@ -10,7 +10,10 @@ import { sessionRandomSource } from "../ops/random_state.js";
 import { describePlaceholder } from "./feeds.js";
 import type { CopyStep, EpilogueStep, FusedStep, IfStep, OpStep, Plan, PlanStep, UpdateGroupStep, WhileGradStep, WhileStep } from "./plan.js";
 import { type HostIterator, ITERATOR, type IteratorFactory, ResourceStore, ResourceTable, type SummarySink, VARIABLE } from "./resources.js";
-import type { NodeExecStats, RunMetadata } from "./session_config.js";
+import type { RunMetadata } from "./session_config.js";
+import { type NodeExecStats, nodeExecStats, StepStatsBuilder } from "../core/step_stats.js";
+import { DeviceSpans } from "../core/device_spans.js";
+import { profiling, recordingSpans, recordStepStats } from "../core/profiler.js";
 
 /**
  * A variable's output before it is read: Assign writes through it, everything else reads it. An iterator op's
@@ -65,7 +68,16 @@ function isDeadStep(step: PlanStep, slots: readonly SlotValue[], deadOps: Set<Op
 /** Variable writes of a running step, committed to the resource store only when the whole step succeeds. */
 type Overlay = Map<Operation, Handle>;
 
-type Trace = { t0: number; stats: NodeExecStats[] };
+/**
+ * A traced step (RunOptions FULL_TRACE, or the profiler recording): stats per device, the device marks of
+ * GPU work, and the kernel clock of the node running (set around its kernel call; NaN when a step has none).
+ */
+class Trace {
+  readonly stats = new StepStatsBuilder();
+  op0 = Number.NaN;
+  op1 = Number.NaN;
+  constructor(readonly spans: DeviceSpans | null) {}
+}
 
 /**
  * Runs compiled plans (runtime/plan.ts) for one session: the loop over the plan's steps, reading and freeing
@@ -84,6 +96,10 @@ export class Executor {
   readonly #captured = new Set<CapturedStep>();
   /** Per While node of the running step whose gradient comes later in it: each iteration's loop variables. */
   readonly #states = new Map<Operation, SlotValue[][]>();
+  /** How the last step that may be recorded ran (#runRecorded sets it, #recordWhole reads it). */
+  #lastRun: "uncaptured" | "capture" | "replay" = "uncaptured";
+  /** The step being traced, whose kernel calls note their clock (#runOp, #runFused, #runEpilogue). */
+  #trace: Trace | null = null;
 
   constructor(resources: ResourceStore) {
     this.#vars = resources.table(VARIABLE);
@@ -112,6 +128,40 @@ export class Executor {
   run(plan: Plan, feeds: Map<SymbolicTensor, Handle>, options?: { traceLevel?: number }, meta?: RunMetadata): Handle[] {
     const cap = plan.captureOn?.stepCapture;
     if (!cap || options?.traceLevel === 3 || !cap.enabled) return this.#execute(plan, feeds, options, meta);
+    return profiling ? this.#recordWhole(plan, () => this.#runRecorded(plan, feeds, cap, options, meta)) : this.#runRecorded(plan, feeds, cap, options, meta);
+  }
+
+  /**
+   * A step that may be recorded, under the profiler: its nodes are traced when it runs uncaptured; a capture
+   * or a replay is one entry ("CudaGraphCapture", "CudaGraphReplay"), because the nodes of a CUDA graph run
+   * inside one launch, and events recorded between them would have to be part of the graph (a different graph
+   * whenever the profiler is on). Its device time is measured around the launch.
+   */
+  #recordWhole(plan: Plan, run: () => Handle[]): Handle[] {
+    const b = plan.captureOn!;
+    const spans = recordingSpans();
+    const timer = spans ? b.deviceTimer : undefined;
+    const from = timer ? spans!.begin(timer) : null;
+    const bytesBefore = b.memory().numBytes;
+    const t0 = performance.now();
+    const outs = run();
+    const t1 = performance.now();
+    const kind = this.#lastRun;
+    if (kind === "uncaptured") {
+      if (from) timer!.release(from);
+      return outs;
+    }
+    const name = kind === "capture" ? "CudaGraphCapture" : "CudaGraphReplay";
+    const label = `${plan.steps.length} steps`;
+    if (timer) spans!.end(timer, label, name, from!);
+    const stats = nodeExecStats(label, name, [], { all0: t0, op0: t0, op1: t1, all1: t1 }, outs, b, bytesBefore);
+    const device = plan.steps[0]?.device.name ?? "";
+    recordStepStats({ devStats: [{ device, nodeStats: [stats], threadNames: {} }] });
+    return outs;
+  }
+
+  #runRecorded(plan: Plan, feeds: Map<SymbolicTensor, Handle>, cap: StepCapture, options?: { traceLevel?: number }, meta?: RunMetadata): Handle[] {
+    this.#lastRun = "uncaptured";
     let bySig = this.#recorded.get(plan);
     if (!bySig) this.#recorded.set(plan, (bySig = new Map()));
     let sig = "";
@@ -126,7 +176,10 @@ export class Executor {
     }
     const fed = [...plan.feedSlots.keys()];
     const values = fed.map((t) => feeds.get(t)!);
-    if (typeof st !== "number") return cap.replay(st, values, this.#vars);
+    if (typeof st !== "number") {
+      this.#lastRun = "replay";
+      return cap.replay(st, values, this.#vars);
+    }
     const r = cap.capture(
       plan.variables,
       values,
@@ -141,6 +194,7 @@ export class Executor {
     }
     bySig.set(sig, r.step);
     this.#captured.add(r.step);
+    this.#lastRun = "capture";
     return r.fetched;
   }
 
@@ -174,20 +228,33 @@ export class Executor {
     }
     // Variable writes go to an overlay committed only when the whole step succeeds.
     const overlay: Overlay = new Map();
-    const trace = options?.traceLevel === 3 ? ([] as NodeExecStats[]) : null;
-    const t0 = trace ? performance.now() : 0;
+    const fullTrace = options?.traceLevel === 3;
+    // The profiler's device marks, else (FULL_TRACE alone) the step's own, resolved when it ends.
+    const trace = fullTrace || profiling ? new Trace(recordingSpans() ?? (fullTrace ? new DeviceSpans() : null)) : null;
+    const previous = this.#trace;
+    this.#trace = trace;
     try {
-      this.#runSteps(plan, slots, overlay, trace ? { t0, stats: trace } : null);
+      this.#runSteps(plan, slots, overlay, trace);
       const results = this.#fetch(plan, slots, overlay);
       for (const [op, h] of overlay) this.#vars.replace(op, h);
       overlay.clear();
-      if (meta && trace) meta.stepStats = { devStats: [{ device: plan.steps[0]?.device.name ?? "", nodeStats: trace }] };
+      if (trace) this.#finishTrace(trace, fullTrace ? meta : undefined);
       return results;
     } finally {
+      this.#trace = previous;
       for (const v of slots) releaseSlot(v);
       for (const h of overlay.values()) h.backend.dispose(h);
       if (this.#states.size > 0) this.#releaseStates();
     }
+  }
+
+  /** The traced step's stats: into RunMetadata (FULL_TRACE, device times resolved), and to the profiler when recording. */
+  #finishTrace(trace: Trace, meta: RunMetadata | undefined): void {
+    const own = trace.spans !== null && trace.spans !== recordingSpans();
+    if (own) trace.spans!.resolveInto(trace.stats);
+    const stats = trace.stats.build();
+    if (meta) meta.stepStats = stats;
+    if (profiling) recordStepStats(stats);
   }
 
   /** Loop states a step kept for a gradient that did not run (pruned, or an error came first). */
@@ -220,7 +287,8 @@ export class Executor {
         freeSlots(step.freeAfter, slots);
         continue;
       }
-      const start = trace ? performance.now() : 0;
+      let clock: StepClock | null = null;
+      if (trace) clock = startClock(step, trace);
       let outs: SlotValue[];
       try {
         switch (step.kind) {
@@ -252,9 +320,9 @@ export class Executor {
       } catch (e) {
         throw atNode(e, step.kind === "copy" ? step.tensor.op : step.kind === "update_group" ? step.members[0].op : step.op);
       }
+      if (clock) traceStep(step, clock, outs, trace!);
       storeOutputs(step, outs, slots);
       freeSlots(step.freeAfter, slots);
-      if (trace) traceStep(step, start, trace);
     }
   }
 
@@ -472,7 +540,12 @@ export class Executor {
     try {
       checkAtRunTime(op, inputs, b.deviceType);
       const env: KernelEnv = op.def.stateful && "seed" in op.attrs ? { rng: this.#rng(op) } : {};
-      return b.runKernel(op.type, inputs, op.attrs, env);
+      const t = this.#trace;
+      if (t === null) return b.runKernel(op.type, inputs, op.attrs, env);
+      t.op0 = performance.now();
+      const outs = b.runKernel(op.type, inputs, op.attrs, env);
+      t.op1 = performance.now();
+      return outs;
     } finally {
       for (const h of inputs) h.backend.dispose(h);
     }
@@ -530,7 +603,10 @@ export class Executor {
         node.program,
         inputs.map((h) => h.shape),
       );
+      const t = this.#trace;
+      if (t) t.op0 = performance.now();
       const out = shape && node.device.backend.runFused?.(node.program, inputs, shape);
+      if (t) t.op1 = performance.now();
       if (out) return [out];
     } finally {
       for (const h of inputs) h.backend.dispose(h);
@@ -547,7 +623,10 @@ export class Executor {
     let out: Handle | null = null;
     try {
       checkAtRunTime(node.members[0].op, inputs.slice(0, 2), node.device.backend.deviceType);
+      const t = this.#trace;
+      if (t) t.op0 = performance.now();
       out = node.device.backend.matmulEpilogue?.(inputs[0], inputs[1], inputs[2], node.transposeA, node.transposeB, node.relu) ?? null;
+      if (t) t.op1 = performance.now();
     } finally {
       for (const h of inputs) h.backend.dispose(h);
     }
@@ -711,32 +790,84 @@ function releaseSlot(v: SlotValue): void {
   if (v && !(v instanceof VarRef) && !(v instanceof Dead)) v.backend.dispose(v);
 }
 
-/** FULL_TRACE: one NodeExecStats per step (per member of an update group, which all share its time). */
-function traceStep(step: PlanStep, start: number, trace: Trace): void {
-  const allStartMicros = Math.round((start - trace.t0) * 1000);
-  const allEndRelMicros = Math.round((performance.now() - start) * 1000);
+/** A traced step's start: the host clock, the bytes in use, and a mark on its device's queue (GPUs). */
+interface StepClock {
+  all0: number;
+  bytesBefore: number;
+  timer: DeviceTimer | undefined;
+  from: DeviceMark | null;
+}
+
+/** Control flow runs its bodies' steps, which are traced themselves: no device span of its own. */
+function startClock(step: PlanStep, trace: Trace): StepClock {
+  const b = step.device.backend;
+  const nested = step.kind === "if" || step.kind === "while" || step.kind === "while_grad";
+  const timer = trace.spans && !nested ? b.deviceTimer : undefined;
+  const from = timer ? trace.spans!.begin(timer) : null;
+  trace.op0 = Number.NaN;
+  trace.op1 = Number.NaN;
+  return { all0: performance.now(), bytesBefore: b.memory().numBytes, timer, from };
+}
+
+/** How a tensor is named among a node's inputs in TensorFlow's NodeDef: "op" for output 0, else "op:i". */
+function inputName(t: SymbolicTensor): string {
+  return t.name.endsWith(":0") ? t.op.name : t.name;
+}
+
+/** The inputs a group of nodes reads from outside the group. */
+function groupInputs(members: readonly OpStep[]): string[] {
+  const inside = new Set(members.map((m) => m.op));
+  return members.flatMap((m) => m.op.inputs.filter((t) => !inside.has(t.op)).map(inputName));
+}
+
+/**
+ * Traced step stats: one NodeExecStats per step (per member of an update group, which all share its time),
+ * under the step's device, and the span of its device work where the device has a timer.
+ */
+function traceStep(step: PlanStep, clock: StepClock, outs: readonly SlotValue[], trace: Trace): void {
+  const all1 = performance.now();
+  const kernel = !Number.isNaN(trace.op0) && !Number.isNaN(trace.op1);
+  const times = { all0: clock.all0, op0: kernel ? trace.op0 : clock.all0, op1: kernel ? trace.op1 : all1, all1 };
+  const b = step.device.backend;
+  const handles = outs.filter((v): v is Handle => v !== undefined && !(v instanceof VarRef) && !(v instanceof Dead));
+  const device = step.device.name;
+  const add = (name: string, type: string, inputs: readonly string[], extra?: Partial<NodeExecStats>) => {
+    const st = nodeExecStats(name, type, inputs, times, handles, b, clock.bytesBefore);
+    trace.stats.add(device, extra ? { ...st, ...extra } : st);
+  };
+  let name: string;
+  let type: string;
   switch (step.kind) {
     case "op":
-      trace.stats.push({ nodeName: step.op.name, opType: step.op.type, allStartMicros, allEndRelMicros });
-      return;
-    case "fused":
-      trace.stats.push({ nodeName: step.op.name, opType: "FusedElementwise", allStartMicros, allEndRelMicros, fusedNodes: step.members.map((m) => m.op.name) });
-      return;
-    case "epilogue":
-      trace.stats.push({ nodeName: step.op.name, opType: "_FusedMatMul", allStartMicros, allEndRelMicros });
-      return;
-    case "update_group":
-      for (const m of step.members) trace.stats.push({ nodeName: m.op.name, opType: m.op.type, allStartMicros, allEndRelMicros });
-      return;
-    case "copy":
-      trace.stats.push({ nodeName: step.tensor.name, opType: "_Copy", allStartMicros, allEndRelMicros });
-      return;
     case "if":
     case "while":
     case "while_grad":
-      trace.stats.push({ nodeName: step.op.name, opType: step.op.type, allStartMicros, allEndRelMicros });
-      return;
+      name = step.op.name;
+      type = step.op.type;
+      add(name, type, step.op.inputs.map(inputName));
+      break;
+    case "fused":
+      name = step.op.name;
+      type = "FusedElementwise";
+      add(name, type, groupInputs(step.members), { fusedNodes: step.members.map((m) => m.op.name) });
+      break;
+    case "epilogue":
+      name = step.op.name;
+      type = "_FusedMatMul";
+      add(name, type, groupInputs(step.members));
+      break;
+    case "update_group":
+      name = step.members[0].op.name;
+      type = step.members[0].op.type;
+      for (const m of step.members) add(m.op.name, m.op.type, m.op.inputs.map(inputName));
+      break;
+    case "copy":
+      name = step.tensor.name;
+      type = "_Copy";
+      add(name, type, [inputName(step.tensor)]);
+      break;
   }
+  if (clock.timer) trace.spans!.end(clock.timer, name, type, clock.from!);
 }
 
 /**

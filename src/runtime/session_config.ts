@@ -1,5 +1,7 @@
 /** The option and metadata records of TensorFlow 1.x's Session API (tf.compat.v1.ConfigProto and friends). */
 import { declare, kind, optional, parseArgs, signature } from "../core/signature.js";
+import type { StepStats } from "../core/step_stats.js";
+import { runMetadataFromBinary, runMetadataToBinary } from "./step_stats_proto.js";
 
 /**
  * ConfigProto's fields, each nameable: `new tf.ConfigProto({ logDevicePlacement: true })`. A protocol buffer
@@ -60,21 +62,28 @@ declare(RunOptions, runOptionsSignature);
 
 const runMetadataSignature = signature("compat.v1.RunMetadata", "Filled by Session.run when tracing (RunOptions.FULL_TRACE).", [], { args: () => [] });
 
-/** One step of a traced run (TensorFlow's NodeExecStats). */
-export interface NodeExecStats {
-  nodeName: string;
-  opType: string;
-  allStartMicros: number;
-  allEndRelMicros: number;
-  /** A fused elementwise step (runtime/fusion.ts): the nodes it computed, nodeName being the last of them. */
-  fusedNodes?: string[];
-}
-
-/** tf.compat.v1.RunMetadata: filled by Session.run when tracing. */
+/**
+ * tf.compat.v1.RunMetadata: filled by Session.run when tracing. `stepStats` holds TensorFlow's StepStats
+ * (per device, per node: times, memory, outputs) as plain objects; `serializeToString()` writes TensorFlow's
+ * RunMetadata proto and `RunMetadata.fromString(bytes)` reads one.
+ */
 export class RunMetadata {
-  stepStats?: { devStats: { device: string; nodeStats: NodeExecStats[] }[] };
+  stepStats?: StepStats;
   constructor(...args: [options?: Record<string, never>]) {
     parseArgs(runMetadataSignature, args);
+  }
+
+  /** TensorFlow's RunMetadata proto bytes (Python's SerializeToString). */
+  serializeToString(): Uint8Array {
+    return runMetadataToBinary(this.stepStats);
+  }
+
+  /** A RunMetadata read from TensorFlow's proto bytes (Python's RunMetadata.FromString). */
+  static fromString(bytes: Uint8Array): RunMetadata {
+    const m = new RunMetadata();
+    const stats = runMetadataFromBinary(bytes);
+    if (stats) m.stepStats = stats;
+    return m;
   }
 }
 declare(RunMetadata, runMetadataSignature);

@@ -4,7 +4,7 @@ import { matmulDims } from "../../core/geometry/matmul.js";
 import { sizeOf } from "../../core/shape.js";
 import { defaultBackend } from "../../core/devices.js";
 import { getOpSchema } from "../../core/schema/index.js";
-import type { Backend, Handle, KernelEnv, StepCapture } from "../../core/backend.js";
+import type { Backend, DeviceTimer, Handle, KernelEnv, StepCapture } from "../../core/backend.js";
 import type { Attrs } from "../../core/schema/types.js";
 import { CachingAllocator, PinnedPool } from "./allocator.js";
 import { EPILOGUE_BIAS, EPILOGUE_RELU_BIAS, type CublasHandle } from "./blas.js";
@@ -262,6 +262,8 @@ export class CudaBackend implements Backend, KernelContext {
 
   /** Session steps recorded as CUDA graphs (capture.ts), attached where the backend is created (index.ts). */
   stepCapture?: StepCapture;
+  /** Device times of traced ops (timer.ts), attached where the backend is created. */
+  deviceTimer?: DeviceTimer;
 
   /** True while a Session step is being captured: host reads, uploads and CPU fallbacks are refused. */
   get capturing(): boolean {

@@ -5,6 +5,7 @@ import { Cublas, Koffi, loadCublas, loadDriver, loadNvrtc, Nvrtc, requireKoffi, 
 import { Compiler } from "./nvrtc.js";
 import { CudaBackend } from "./backend.js";
 import { CudaStepCapture } from "./capture.js";
+import { CudaTimer } from "./timer.js";
 import { registerGpuProvider } from "../../core/devices.js";
 import { noCudaNotice } from "./presence.js";
 
@@ -107,6 +108,7 @@ export function gpuBackend(index: number): CudaBackend | null {
     const blas = new CublasHandle(rt.cublas, ctx);
     b = new CudaBackend(index, ctx, compiler, blas, memoryLimitBytes(info.ordinal));
     b.stepCapture = new CudaStepCapture(b);
+    b.deviceTimer = new CudaTimer(b);
   } catch (e) {
     notice(`${info.name}: ${shortError(e)}`);
     b = null;
