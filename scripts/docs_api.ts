@@ -13,7 +13,8 @@ import { AnyParam, Signature, signatureOf } from "../src/core/signature.js";
 export const API_MD = join(dirname(fileURLToPath(import.meta.url)), "..", "docs", "API.md");
 
 const isStandIn = (v: unknown) => Object.prototype.toString.call(v) === "[object NotImplemented]";
-const isClass = (key: string, v: unknown) => typeof v === "function" && /^[A-Z]/.test(key);
+// A class, not a capitalised function (tf.profiler.experimental.Profile and Trace are `with` blocks: functions).
+const isClass = (key: string, v: unknown) => typeof v === "function" && /^[A-Z]/.test(key) && /^class\b/.test(Function.prototype.toString.call(v));
 const cell = (s: string) => s.replace(/\|/g, "\\|");
 
 function showDefault(p: AnyParam): string {

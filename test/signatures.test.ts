@@ -37,7 +37,7 @@ function declared(): { path: string; f: unknown; sig: Signature; isClass: boolea
       if (v === null || (typeof v !== "object" && typeof v !== "function") || seen.has(v)) continue;
       seen.add(v);
       const sig = signatureOf(v);
-      if (sig) out.push({ path: `${path}.${key}`, f: v, sig, isClass: /^[A-Z]/.test(key) });
+      if (sig) out.push({ path: `${path}.${key}`, f: v, sig, isClass: /^[A-Z]/.test(key) && /^class\b/.test(Function.prototype.toString.call(v)) });
       if (typeof v === "object" && depth < 3 && key !== "errors") walk(v, `${path}.${key}`, depth + 1);
     }
   };

@@ -12,7 +12,7 @@ import { join } from "node:path";
 import { gzipSync } from "node:zlib";
 import { AlreadyExistsError, InvalidArgumentError, UnavailableError } from "../core/errors.js";
 import { beginRecording, endRecording, profiling, recordTrace } from "../core/profiler.js";
-import { body, declare, defineFunction, K, kind, optional, param, parseArgs, signature, withDefault } from "../core/signature.js";
+import { body, declare, defineFunction, K, kind, optional, param, parseArgs, positionalOnly, signature, withDefault } from "../core/signature.js";
 import type { StepStats } from "../core/step_stats.js";
 import { writeFileAtomic } from "../io/atomic_file.js";
 import { chromeTrace, Timeline } from "./timeline.js";
@@ -61,6 +61,15 @@ export class ProfilerOptions {
 }
 declare(ProfilerOptions, optionsSignature);
 
+/** start's and Profile's options: a ProfilerOptions or its fields, so only by position (API.md rule 2). */
+const OPTIONS = positionalOnly(
+  optional(
+    "options",
+    kind<ProfilerOptions | ProfilerOptionsFields>("ProfilerOptions"),
+    "A tf.profiler.experimental.ProfilerOptions, or its fields as a plain object.",
+  ),
+);
+
 /** The profile being recorded: where stop() writes it and whether host ops are kept. */
 let session: { logdir: string; keepHost: boolean } | null = null;
 
@@ -84,10 +93,7 @@ export const start = defineFunction(
   signature(
     "profiler.experimental.start",
     "Starts recording every op (eager and in Session / tf.function steps) on every device, until stop().",
-    [
-      param("logdir", K.string, "Where stop() writes the profile (logdir/plugins/profile/<run>/<host>.trace.json.gz)."),
-      optional("options", kind<ProfilerOptions | ProfilerOptionsFields>("ProfilerOptions"), "A tf.profiler.experimental.ProfilerOptions (or its fields)."),
-    ],
+    [param("logdir", K.string, "Where stop() writes the profile (logdir/plugins/profile/<run>/<host>.trace.json.gz)."), OPTIONS],
     { skip: "starts the process-wide profiler (test/profiler.test.ts starts and stops it)" },
   ),
   (logdir: string, options: ProfilerOptions | ProfilerOptionsFields | undefined): void => {
@@ -138,7 +144,7 @@ export const Profile = defineFunction(
     "Profiles the body: start(logdir, options) before it, stop() after it (after its promise settles, for an async body).",
     [
       param("logdir", K.string, "Where the profile is written."),
-      optional("options", kind<ProfilerOptions | ProfilerOptionsFields>("ProfilerOptions"), "A tf.profiler.experimental.ProfilerOptions (or its fields)."),
+      OPTIONS,
       body("body", kind<() => unknown>("() => T"), "The `with` block; its result is returned."),
     ],
     { skip: "writes a profile under logdir (test/profiler.test.ts calls it)" },
@@ -152,7 +158,7 @@ export const Profile = defineFunction(
 ) as unknown as {
   <T>(logdir: string, fn: () => T): T;
   <T>(logdir: string, options: ProfilerOptions | ProfilerOptionsFields | undefined, fn: () => T): T;
-  <T>(options: { logdir: string; options?: ProfilerOptions | ProfilerOptionsFields }, fn: () => T): T;
+  <T>(options: { logdir: string }, fn: () => T): T;
 };
 
 export const Trace = defineFunction(

@@ -257,3 +257,4 @@ export class Timeline {
   }
 }
 declare(Timeline, timelineSignature);
+declare(Timeline.prototype.generateChromeTraceFormat, generateSignature);

@@ -11,12 +11,14 @@
  *   <logDir>/validation  epoch_<metric> of the val_ logs (prefix removed) at step = epoch, and
  *                        evaluation_<metric>_vs_iterations at step = the optimizer's iterations after each
  *                        validation (and each evaluate given this callback).
+ *   <logDir>/train/plugins/profile/<run>/<host>.trace.json.gz
+ *                        with profileBatch: the profiler's Chrome trace of those batches (tf.profiler.experimental:
+ *                        started as the first batch of the range begins, stopped as its last one ends).
  *
  * The writers are tf.summary writers (events queued in memory, one write per 10 events); the callback flushes
  * them at the end of each epoch so that a board shows the run live, and closes them at the end of training.
  * A batch's logs are read only on the batches written (updateFreq), so with "epoch" fit pays nothing per step.
- * Not supported (accepted, a warning when asked for): profileBatch (the profiler) and embeddingsFreq (the
- * projector).
+ * Not supported (accepted, a warning when asked for): embeddingsFreq (the projector).
  */
 import { join } from "node:path";
 import { create, toBinary } from "@bufbuild/protobuf";
@@ -28,6 +30,7 @@ import { tidy } from "../../eager/memory.js";
 import type { Graph } from "../../graph/graph.js";
 import { GraphDefSchema } from "../../proto/tensorflow/core/framework/graph_pb.js";
 import { EventSchema } from "../../proto/tensorflow/core/util/event_pb.js";
+import { start, stop } from "../../profiler/index.js";
 import { createFileWriter, histogram, recordIf, type SummaryWriter, scalar } from "../../summary/tf2.js";
 import { kerasModelValue } from "../../summary/values.js";
 import { Variable } from "../../variables/variable.js";
@@ -53,7 +56,12 @@ const tensorBoardSignature = signature(
       "epoch",
       '"epoch": scalars per epoch; "batch" or n: also batch_ scalars every n batches.',
     ),
-    withDefault("profileBatch", kind<ProfileBatch>("number | string | [number, number]"), 0, "Accepted; tsflow has no profiler (a warning when not 0)."),
+    withDefault(
+      "profileBatch",
+      kind<ProfileBatch>("number | string | [number, number]"),
+      0,
+      'Profile this batch, or the batches "start,stop" / [start, stop] (counted from 1 in each fit); 0: none.',
+    ),
     withDefault("embeddingsFreq", K.int, 0, "Accepted; the embedding projector is not written (a warning when not 0)."),
     optional("embeddingsMetadata", kind<unknown>("unknown"), "Accepted and ignored (the embedding projector's metadata)."),
   ],
@@ -69,8 +77,8 @@ interface TensorBoardModel {
   trainStepGraph?(): Graph | null;
 }
 
-/** Keras's check of profile_batch: 0, a positive batch, or a range "start,stop" / [start, stop]. */
-function checkProfileBatch(p: ProfileBatch): boolean {
+/** Keras's check of profile_batch: 0, a positive batch, or a range "start,stop" / [start, stop]; gives [start, stop]. */
+function profileRange(p: ProfileBatch): [number, number] {
   const range = typeof p === "string" ? p.split(",").map((s) => Number(s.trim())) : Array.isArray(p) ? [...p] : [p as number];
   const ok = range.length >= 1 && range.length <= 2 && range.every((n) => Number.isInteger(n) && n >= 0) && (range.length === 1 || range[0] <= range[1]);
   if (!ok) {
@@ -78,7 +86,7 @@ function checkProfileBatch(p: ProfileBatch): boolean {
       `profile_batch must be a non-negative integer or 2-tuple of positive integers. A pair of positive integers signifies a range of batches to profile. Found: ${String(p)}`,
     );
   }
-  return range.some((n) => n > 0);
+  return [range[0], range[range.length - 1]];
 }
 
 export class TensorBoard extends Callback implements LazyBatchCallback {
@@ -99,6 +107,9 @@ export class TensorBoard extends Callback implements LazyBatchCallback {
   #batchStart = 0;
   #epochStart = 0;
   #epochStartStep = 0;
+  /** profileBatch as Keras reads it: the first and last batch profiled ([0, 0]: none). */
+  readonly #profileRange: [number, number];
+  #profiling = false;
 
   constructor(...args: ArgsOf<typeof tensorBoardSignature>) {
     super();
@@ -112,7 +123,7 @@ export class TensorBoard extends Callback implements LazyBatchCallback {
     if (updateFreq !== "epoch" && updateFreq !== "batch" && !(Number.isInteger(updateFreq) && (updateFreq as number) > 0)) {
       throw new InvalidArgumentError(`update_freq must be "epoch", "batch" or a positive integer, got ${JSON.stringify(updateFreq)}`);
     }
-    if (checkProfileBatch(profileBatch)) logWarning("TensorBoard: profile_batch is accepted but tsflow has no profiler; no profile is written.");
+    this.#profileRange = profileRange(profileBatch);
     if (embeddingsFreq > 0) logWarning("TensorBoard: embeddings_freq is accepted but tsflow does not write the embedding projector's files.");
     this.logDir = logDir;
     this.histogramFreq = histogramFreq;
@@ -194,10 +205,16 @@ export class TensorBoard extends Callback implements LazyBatchCallback {
   lazyBatch(hook: string, _batch: number, logs: () => Logs): void {
     if (hook === "onTrainBatchBegin") {
       if (this.writeStepsPerSecond) this.#batchStart = performance.now();
+      // Keras counts batches from 1 as each begins; profiling starts with the range's first batch.
+      if (this.#trainStep + 1 === this.#profileRange[0] && !this.#profiling) {
+        start(join(this.logDir, "train"));
+        this.#profiling = true;
+      }
       return;
     }
     if (hook !== "onTrainBatchEnd") return;
     this.#trainStep += 1;
+    if (this.#profiling && this.#trainStep >= this.#profileRange[1]) this.#stopProfile();
     if (this.#shouldWriteTrainGraph) {
       this.#shouldWriteTrainGraph = false;
       this.#writeTrainGraph();
@@ -259,7 +276,14 @@ export class TensorBoard extends Callback implements LazyBatchCallback {
     });
   }
 
+  /** Writes the profile of the batches profiled (Keras's _stop_trace). */
+  #stopProfile(): void {
+    this.#profiling = false;
+    stop();
+  }
+
   override onTrainEnd(): void {
+    if (this.#profiling) this.#stopProfile();
     this.#training = false;
     this.#closeWriters();
   }

@@ -1,0 +1,428 @@
+/**
+ * The profiler as a user meets it: RunOptions FULL_TRACE filling RunMetadata.stepStats (TensorFlow's
+ * StepStats, serialised to TensorFlow's RunMetadata proto, checked at the wire level), the Chrome trace of
+ * tensorflow.python.client.timeline.Timeline, and tf.profiler.experimental start/stop/Profile/Trace writing
+ * logdir/plugins/profile/<run>/<host>.trace.json.gz with eager ops, Session steps and tf.function steps. GPU
+ * kernel times (a "/stream:all" device entry) are checked where a GPU is present.
+ */
+import assert from "node:assert/strict";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { hostname, tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, describe, it } from "node:test";
+import { gunzipSync } from "node:zlib";
+import * as tf from "../src/index.js";
+import { gpuOnly } from "./util/gpu.js";
+
+const dirs: string[] = [];
+const tmp = () => {
+  const d = mkdtempSync(join(tmpdir(), "tsflow-profiler-"));
+  dirs.push(d);
+  return d;
+};
+after(() => {
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+});
+
+interface TraceEvent {
+  ph: string;
+  name: string;
+  pid: number;
+  tid?: number;
+  ts?: number;
+  dur?: number;
+  cat?: string;
+  args?: Record<string, unknown>;
+}
+
+/** The one profile a run of the profiler wrote under logdir: its path and events. */
+function readProfile(logdir: string): { file: string; events: TraceEvent[] } {
+  const runs = readdirSync(join(logdir, "plugins", "profile"));
+  assert.equal(runs.length, 1, `one run directory: ${runs}`);
+  assert.match(runs[0], /^\d{4}_\d\d_\d\d_\d\d_\d\d_\d\d$/);
+  const dir = join(logdir, "plugins", "profile", runs[0]);
+  assert.deepEqual(readdirSync(dir), [`${hostname()}.trace.json.gz`]);
+  const file = join(dir, `${hostname()}.trace.json.gz`);
+  return { file, events: (JSON.parse(gunzipSync(readFileSync(file)).toString()) as { traceEvents: TraceEvent[] }).traceEvents };
+}
+
+/** Process names by pid, from the trace's "M" events. */
+const processes = (events: TraceEvent[]) =>
+  new Map(events.filter((e) => e.ph === "M" && e.name === "process_name").map((e) => [e.pid, e.args!.name as string]));
+
+/** The "X" events of a device's Compute process. */
+function opsOn(events: TraceEvent[], device: RegExp): TraceEvent[] {
+  const pids = [...processes(events)].filter(([, n]) => device.test(n) && n.endsWith(" Compute")).map(([p]) => p);
+  return events.filter((e) => e.ph === "X" && pids.includes(e.pid));
+}
+
+/** A graph x -> MatMul(x, w) -> Relu, w a variable, traced once with FULL_TRACE. */
+function tracedStep() {
+  const g = new tf.Graph();
+  return g.asDefault(() => {
+    const x = tf.placeholder("float32", [null, 3], { name: "x" });
+    const w = new tf.Variable(tf.ones([3, 2]), { name: "w" });
+    const y = tf.nn.relu(tf.matmul(x, w, { name: "mm" }), { name: "y" });
+    const sess = new tf.Session();
+    sess.run(tf.globalVariablesInitializer());
+    const meta = new tf.RunMetadata();
+    const before = Date.now() * 1000;
+    const out = sess.run(
+      y,
+      {
+        "x:0": [
+          [1, 2, 3],
+          [-1, -2, -3],
+        ],
+      },
+      new tf.compat.v1.RunOptions({ traceLevel: tf.compat.v1.RunOptions.FULL_TRACE }),
+      meta,
+    ) as tf.Tensor;
+    const afterMicros = Date.now() * 1000;
+    assert.deepEqual(out.arraySync(), [
+      [6, 6],
+      [0, 0],
+    ]);
+    sess.close();
+    return { meta, before, afterMicros };
+  });
+}
+
+/** Reads protobuf wire format (varints and length-delimited fields) without the generated code. */
+function wireFields(bytes: Uint8Array): { field: number; value: bigint | Uint8Array }[] {
+  const out: { field: number; value: bigint | Uint8Array }[] = [];
+  let i = 0;
+  const varint = () => {
+    let v = 0n;
+    let shift = 0n;
+    for (;;) {
+      const b = bytes[i++];
+      v |= BigInt(b & 0x7f) << shift;
+      if (b < 0x80) return v;
+      shift += 7n;
+    }
+  };
+  while (i < bytes.length) {
+    const key = Number(varint());
+    const field = key >> 3;
+    const wire = key & 7;
+    if (wire === 0) out.push({ field, value: varint() });
+    else if (wire === 2) {
+      const n = Number(varint());
+      out.push({ field, value: bytes.subarray(i, i + n) });
+      i += n;
+    } else throw new Error(`unexpected wire type ${wire}`);
+  }
+  return out;
+}
+const text = (b: bigint | Uint8Array) => new TextDecoder().decode(b as Uint8Array);
+
+describe("RunOptions FULL_TRACE: RunMetadata.stepStats", () => {
+  it("has TensorFlow's NodeExecStats per node: times, timeline label, outputs, memory, thread", () => {
+    const { meta, before, afterMicros } = tracedStep();
+    const devStats = meta.stepStats!.devStats;
+    assert.deepEqual(
+      devStats.map((d) => d.device),
+      ["/job:localhost/replica:0/task:0/device:CPU:0"],
+    );
+    const cpu = devStats[0];
+    const byName = new Map(cpu.nodeStats.map((n) => [n.nodeName, n]));
+    assert.deepEqual([...byName.keys()].sort(), ["mm", "w", "w/read", "y"]);
+    const mm = byName.get("mm")!;
+    assert.equal(mm.timelineLabel, "mm = MatMul(x, w/read)");
+    assert.equal(byName.get("y")!.timelineLabel, "y = Relu(mm)");
+    assert.equal(mm.opType, "MatMul");
+    // Wall-clock microseconds since the epoch, inside the run; the relative times in order.
+    for (const n of cpu.nodeStats) {
+      assert.ok(n.allStartMicros >= before - 1000 && n.allStartMicros <= afterMicros + 1000, `${n.nodeName} starts within the run`);
+      assert.ok(0 <= n.opStartRelMicros && n.opStartRelMicros <= n.opEndRelMicros && n.opEndRelMicros <= n.allEndRelMicros, n.nodeName);
+      assert.equal(n.scheduledMicros, n.allStartMicros);
+      assert.ok(String(n.threadId) in cpu.threadNames);
+    }
+    // Nodes run one after another, in the plan's order.
+    const starts = cpu.nodeStats.map((n) => n.allStartMicros);
+    assert.deepEqual(
+      starts,
+      [...starts].sort((a, b) => a - b),
+    );
+    assert.deepEqual(mm.output, [
+      { slot: 0, tensorDescription: { dtype: "float32", shape: [2, 2], allocationDescription: { requestedBytes: 16, allocatorName: "cpu" } } },
+    ]);
+    // The product's buffer is new: the allocator's bytes grew by its 16 bytes while it ran.
+    assert.equal(mm.memory.length, 1);
+    assert.equal(mm.memory[0].allocatorName, "cpu");
+    assert.equal(mm.memory[0].totalBytes, 16);
+    assert.equal(mm.memory[0].liveBytes, 16);
+    assert.ok(mm.memory[0].allocatorBytesInUse >= 16);
+    // A variable read aliases the variable's buffer: nothing allocated.
+    assert.equal(byName.get("w/read")!.memory[0].totalBytes, 0);
+  });
+
+  it("serialises to TensorFlow's RunMetadata proto (field numbers checked on the wire) and reads it back", () => {
+    const { meta } = tracedStep();
+    const bytes = meta.serializeToString();
+    // RunMetadata.step_stats = 1 -> StepStats.dev_stats = 1 -> DeviceStepStats.device = 1, node_stats = 2.
+    const [stepStats] = wireFields(bytes);
+    assert.equal(stepStats.field, 1);
+    const [dev] = wireFields(stepStats.value as Uint8Array);
+    assert.equal(dev.field, 1);
+    const devFields = wireFields(dev.value as Uint8Array);
+    assert.equal(text(devFields.find((f) => f.field === 1)!.value), "/job:localhost/replica:0/task:0/device:CPU:0");
+    const nodes = devFields.filter((f) => f.field === 2).map((f) => wireFields(f.value as Uint8Array));
+    const mm = nodes.find((n) => text(n.find((f) => f.field === 1)!.value) === "mm")!;
+    const source = meta.stepStats!.devStats[0].nodeStats.find((n) => n.nodeName === "mm")!;
+    // NodeExecStats: all_start_micros 2, all_end_rel_micros 5, timeline_label 8, output 7, memory 6.
+    assert.equal(mm.find((f) => f.field === 2)!.value, BigInt(source.allStartMicros));
+    assert.equal(mm.find((f) => f.field === 5)?.value ?? 0n, BigInt(source.allEndRelMicros));
+    assert.equal(text(mm.find((f) => f.field === 8)!.value), "mm = MatMul(x, w/read)");
+    // NodeOutput.tensor_description = 3 -> TensorDescription.dtype = 1 (DT_FLOAT = 1), allocation_description = 4
+    // -> AllocationDescription.requested_bytes = 1.
+    const output = wireFields(mm.find((f) => f.field === 7)!.value as Uint8Array);
+    const desc = wireFields(output.find((f) => f.field === 3)!.value as Uint8Array);
+    assert.equal(desc.find((f) => f.field === 1)!.value, 1n);
+    const alloc = wireFields(desc.find((f) => f.field === 4)!.value as Uint8Array);
+    assert.equal(alloc.find((f) => f.field === 1)!.value, 16n);
+    // AllocatorMemoryUsed: allocator_name 1, total_bytes 2.
+    const memory = wireFields(mm.find((f) => f.field === 6)!.value as Uint8Array);
+    assert.equal(text(memory.find((f) => f.field === 1)!.value), "cpu");
+    assert.equal(memory.find((f) => f.field === 2)!.value, 16n);
+
+    const back = tf.RunMetadata.fromString(bytes);
+    assert.deepEqual(back.stepStats, structuredClone(meta.stepStats));
+    assert.equal(new tf.RunMetadata().serializeToString().length, 0);
+  });
+
+  it("lists each fused elementwise chain once, naming its nodes, with the chain's outside inputs", () => {
+    tf.config.experimental.setTsflowOptions({ fusion: "all" });
+    try {
+      const g = new tf.Graph();
+      g.asDefault(() => {
+        const x = tf.placeholder("float32", [4], { name: "x" });
+        const y = tf.exp(tf.neg(tf.abs(x, { name: "a" }), { name: "n" }), { name: "e" });
+        const sess = new tf.Session();
+        const meta = new tf.RunMetadata();
+        sess.run(y, { "x:0": [1, -2, 3, -4] }, { traceLevel: 3 }, meta);
+        const fused = meta.stepStats!.devStats[0].nodeStats.filter((n) => n.fusedNodes);
+        assert.equal(fused.length, 1);
+        assert.deepEqual(fused[0].fusedNodes, ["a", "n", "e"]);
+        assert.equal(fused[0].timelineLabel, "e = FusedElementwise(x)");
+        sess.close();
+      });
+    } finally {
+      tf.config.experimental.setTsflowOptions({ fusion: "gpu" });
+    }
+  });
+});
+
+describe("tensorflow.python.client.timeline.Timeline", () => {
+  it("generates TensorFlow's Chrome trace: processes per device, one X event per node with its op and inputs", () => {
+    const { meta } = tracedStep();
+    const trace = JSON.parse(new tf.python.client.timeline.Timeline(meta.stepStats!).generateChromeTraceFormat()) as { traceEvents: TraceEvent[] };
+    const events = trace.traceEvents;
+    const names = processes(events);
+    assert.deepEqual(
+      [...names.values()],
+      ["Allocators", "/job:localhost/replica:0/task:0/device:CPU:0 Compute", "/job:localhost/replica:0/task:0/device:CPU:0 Tensors"],
+    );
+    // Metadata first, as TensorFlow writes it.
+    const firstOther = events.findIndex((e) => e.ph !== "M");
+    assert.ok(events.slice(firstOther).every((e) => e.ph !== "M"));
+    const ops = opsOn(events, /CPU:0/);
+    const mm = ops.find((e) => e.args!.name === "mm")!;
+    assert.deepEqual(
+      { ph: mm.ph, cat: mm.cat, name: mm.name, args: mm.args },
+      { ph: "X", cat: "Op", name: "MatMul", args: { name: "mm", op: "MatMul", input0: "x", input1: "w/read" } },
+    );
+    const source = meta.stepStats!.devStats[0].nodeStats.find((n) => n.nodeName === "mm")!;
+    assert.equal(mm.ts, source.allStartMicros);
+    assert.equal(mm.dur, source.allEndRelMicros);
+    // The input is not changed (TensorFlow's Timeline reassigns lanes on a copy).
+    assert.deepEqual(meta.stepStats, tf.RunMetadata.fromString(meta.serializeToString()).stepStats);
+  });
+
+  it("showMemory adds tensor lifetimes and per-allocator counters; bad arguments are InvalidArgumentErrors", () => {
+    const { meta } = tracedStep();
+    const tl = new tf.python.client.timeline.Timeline(meta.stepStats!);
+    const events = (JSON.parse(tl.generateChromeTraceFormat({ showMemory: true })) as { traceEvents: TraceEvent[] }).traceEvents;
+    const created = events.filter((e) => e.ph === "N").map((e) => e.name);
+    assert.ok(created.includes("mm") && created.includes("y"), String(created));
+    const counters = events.filter((e) => e.ph === "C" && e.name === "cpu").map((e) => e.args!.cpu as number);
+    // w/read (24 bytes) lives until mm, its reader, ends; mm (16) until y ends; y (16) until its own end:
+    // at most 40 bytes at once, and all released at the end.
+    assert.equal(Math.max(...counters), 40);
+    assert.equal(counters[counters.length - 1], 0);
+    assert.throws(() => tl.generateChromeTraceFormat({ opTime: "wall" as "all" }), tf.errors.InvalidArgumentError);
+    assert.throws(() => new tf.python.client.timeline.Timeline({} as tf.RunMetadata["stepStats"] & object), tf.errors.InvalidArgumentError);
+  });
+
+  it("opTime 'gpu' takes a node's span from its kernels in a /stream:all entry", () => {
+    const dev = "/job:localhost/replica:0/task:0/device:GPU:0";
+    const node = (nodeName: string, start: number, dur: number, label: string) => ({
+      nodeName,
+      allStartMicros: start,
+      opStartRelMicros: 0,
+      opEndRelMicros: dur,
+      allEndRelMicros: dur,
+      memory: [],
+      output: [],
+      timelineLabel: label,
+      scheduledMicros: start,
+      threadId: 0,
+      opType: "",
+    });
+    const stats = {
+      devStats: [
+        { device: dev, nodeStats: [node("mm", 100, 10, "mm = MatMul(a, b)")], threadNames: {} },
+        { device: `${dev}/stream:all`, nodeStats: [node("mm:MatMul", 150, 40, "MatMul @@mm")], threadNames: {} },
+      ],
+    };
+    const x = (opTime: "schedule" | "gpu" | "all") =>
+      (JSON.parse(new tf.python.client.timeline.Timeline(stats).generateChromeTraceFormat({ opTime })) as { traceEvents: TraceEvent[] }).traceEvents.filter(
+        (e) => e.ph === "X",
+      );
+    assert.deepEqual(
+      x("schedule").map((e) => [e.args!.name, e.ts, e.dur]),
+      [
+        ["mm", 100, 10],
+        ["mm", 150, 40],
+      ],
+    );
+    assert.deepEqual(x("gpu")[0].ts, 150);
+    assert.deepEqual(x("gpu")[0].dur, 40);
+    assert.deepEqual([x("all")[0].ts, x("all")[0].dur], [100, 90]);
+    // The stream entry's event is named by the kernel's op, its args by the node.
+    assert.deepEqual(x("schedule")[1].args, { name: "mm", op: "MatMul" });
+  });
+});
+
+describe("tf.profiler.experimental", () => {
+  it("start/stop records eager ops, Session steps and Trace spans, and writes logdir/plugins/profile/<run>/<host>.trace.json.gz", () => {
+    const logdir = tmp();
+    const a = tf.constant([
+      [1, 2],
+      [3, 4],
+    ]);
+    tf.matmul(a, a).dispose(); // before start: not recorded
+    tf.profiler.experimental.start(logdir);
+    for (let step = 0; step < 3; step++) {
+      tf.profiler.experimental.Trace("train", { stepNum: step, _r: 1 }, () => {
+        tf.tidy(() => tf.nn.relu(tf.matmul(a, a)));
+      });
+    }
+    const g = new tf.Graph();
+    g.asDefault(() => {
+      const x = tf.placeholder("float32", [2], { name: "x" });
+      const y = tf.square(x, { name: "sq" });
+      const sess = new tf.Session();
+      sess.run(y, { "x:0": [1, 2] });
+      sess.close();
+    });
+    tf.profiler.experimental.stop();
+    tf.matmul(a, a).dispose(); // after stop: not recorded
+
+    const { events } = readProfile(logdir);
+    const cpuOps = opsOn(events, /device:CPU:0/);
+    assert.deepEqual(
+      cpuOps.map((e) => e.name),
+      ["MatMul", "Relu", "MatMul", "Relu", "MatMul", "Relu", "Square"],
+    );
+    assert.equal(cpuOps[6].args!.name, "sq");
+    assert.equal(cpuOps[6].args!.input0, "x");
+    const traces = opsOn(events, /^\/host:CPU/);
+    assert.deepEqual(
+      traces.map((e) => [e.name, e.args!.name, e.args!.step_num, e.args!._r]),
+      [
+        ["Trace", "train", 0, 1],
+        ["Trace", "train", 1, 1],
+        ["Trace", "train", 2, 1],
+      ],
+    );
+    // Each step's ops lie inside its Trace span.
+    for (let s = 0; s < 3; s++) {
+      const span = traces[s];
+      for (const op of cpuOps.slice(2 * s, 2 * s + 2)) assert.ok(op.ts! >= span.ts! && op.ts! + op.dur! <= span.ts! + span.dur!);
+    }
+    a.dispose();
+  });
+
+  it("profiles tf.function steps; one profiler at a time; stop without start, and stop(false), as TensorFlow", () => {
+    const logdir = tmp();
+    const w = new tf.Variable(tf.ones([2, 2]), { name: "w" });
+    const f = tf.function((x: tf.Tensor) => tf.matmul(x, w.value()));
+    const x = tf.ones([1, 2]);
+    f(x); // traced before the profile
+    tf.profiler.experimental.start(logdir, new tf.profiler.experimental.ProfilerOptions({ hostTracerLevel: 2 }));
+    assert.throws(
+      () => tf.profiler.experimental.start(logdir),
+      (e: unknown) => e instanceof tf.errors.AlreadyExistsError && /Another profiler is running/.test(String(e)),
+    );
+    (f(x) as tf.Tensor).dispose();
+    tf.profiler.experimental.stop();
+    assert.ok(opsOn(readProfile(logdir).events, /device:CPU:0/).some((e) => e.name === "MatMul"));
+    assert.throws(
+      () => tf.profiler.experimental.stop(),
+      (e: unknown) => e instanceof tf.errors.UnavailableError && /No profiler is running/.test(String(e)),
+    );
+    const discarded = tmp();
+    tf.profiler.experimental.start(discarded);
+    tf.square(x).dispose();
+    tf.profiler.experimental.stop(false);
+    assert.equal(existsSync(join(discarded, "plugins")), false);
+    w.dispose();
+    x.dispose();
+  });
+
+  it("Profile scopes a body (sync, and async until its promise settles) and stops on a throw; hostTracerLevel 0 keeps no host ops", async () => {
+    const logdir = tmp();
+    const r = tf.profiler.experimental.Profile(logdir, () => tf.tidy(() => tf.reduceSum(tf.ones([3])).arraySync()));
+    assert.equal(r, 3);
+    assert.ok(opsOn(readProfile(logdir).events, /device:CPU:0/).some((e) => e.name === "Sum"));
+
+    const asyncDir = tmp();
+    const v = await tf.profiler.experimental.Profile(asyncDir, async () => {
+      await new Promise((res) => setImmediate(res));
+      return tf.tidy(() => tf.neg(tf.ones([2])).arraySync());
+    });
+    assert.deepEqual(v, [-1, -1]);
+    assert.ok(opsOn(readProfile(asyncDir).events, /device:CPU:0/).some((e) => e.name === "Neg"));
+
+    const failing = tmp();
+    assert.throws(
+      () =>
+        tf.profiler.experimental.Profile(failing, () => {
+          throw new Error("boom");
+        }),
+      /boom/,
+    );
+    assert.ok(existsSync(readProfile(failing).file), "the profile is written and the profiler stopped");
+
+    const noHost = tmp();
+    tf.profiler.experimental.Profile(noHost, { hostTracerLevel: 0 }, () => tf.tidy(() => tf.square(tf.ones([2]))));
+    assert.deepEqual(
+      readProfile(noHost).events.filter((e) => e.ph === "X"),
+      [],
+    );
+    assert.throws(() => new tf.profiler.experimental.ProfilerOptions({ deviceTracerLevel: -1 }), tf.errors.InvalidArgumentError);
+  });
+
+  it("Trace just runs its body when no profile is being recorded", () => {
+    assert.equal(
+      tf.profiler.experimental.Trace("idle", () => 7),
+      7,
+    );
+  });
+
+  it("a GPU's kernels are timed with events: a /stream:all device entry per traced step and per profile", gpuOnly, () => {
+    const { meta } = tf.device("/gpu:0", () => tracedStep());
+    const stream = meta.stepStats!.devStats.find((d) => d.device.endsWith("GPU:0/stream:all"));
+    assert.ok(stream, `devices: ${meta.stepStats!.devStats.map((d) => d.device)}`);
+    const mm = stream.nodeStats.find((n) => n.nodeName === "mm:MatMul")!;
+    assert.equal(mm.timelineLabel, "MatMul @@mm");
+    assert.ok(mm.allEndRelMicros >= 0);
+    const logdir = tmp();
+    tf.profiler.experimental.Profile(logdir, () => tf.device("/gpu:0", () => tf.tidy(() => tf.matmul(tf.ones([64, 64]), tf.ones([64, 64])).dataSync())));
+    const events = readProfile(logdir).events;
+    assert.ok(opsOn(events, /GPU:0\/stream:all/).some((e) => e.name === "MatMul"));
+    assert.ok(opsOn(events, /device:GPU:0 Compute/).some((e) => e.name === "MatMul"));
+  });
+});
