@@ -192,6 +192,32 @@ describe("RunOptions FULL_TRACE: RunMetadata.stepStats", () => {
     assert.equal(new tf.RunMetadata().serializeToString().length, 0);
   });
 
+  it("traces a while loop's body nodes once per iteration, and the loop as one node spanning them", () => {
+    const g = new tf.Graph();
+    g.asDefault(() => {
+      const x = tf.placeholder("float32", [], { name: "x" });
+      const [, acc] = tf.whileLoop(
+        (i: tf.Tensor) => tf.less(i, 3),
+        (i: tf.Tensor, a: tf.Tensor) => [tf.add(i, 1), tf.multiply(a, 2)],
+        [tf.constant(0), x],
+      ) as tf.Tensor[];
+      const sess = new tf.Session();
+      const meta = new tf.RunMetadata();
+      assert.equal((sess.run(acc, { "x:0": 1 }, { traceLevel: 3 }, meta) as tf.Tensor).arraySync(), 8);
+      const nodes = meta.stepStats!.devStats[0].nodeStats;
+      assert.equal(nodes.filter((n) => n.opType === "Mul").length, 3);
+      assert.equal(nodes.filter((n) => n.opType === "Less").length, 4);
+      const loop = nodes.find((n) => n.opType === "StatelessWhile")!;
+      assert.equal(loop.timelineLabel, "while = StatelessWhile(Const, x)");
+      const body = nodes.filter((n) => n.opType === "Mul");
+      for (const n of body)
+        assert.ok(n.allStartMicros >= loop.allStartMicros && n.allStartMicros + n.allEndRelMicros <= loop.allStartMicros + loop.allEndRelMicros);
+      // The loop has no kernel of its own: its kernel span is its whole span.
+      assert.deepEqual([loop.opStartRelMicros, loop.opEndRelMicros], [0, loop.allEndRelMicros]);
+      sess.close();
+    });
+  });
+
   it("lists each fused elementwise chain once, naming its nodes, with the chain's outside inputs", () => {
     tf.config.experimental.setTsflowOptions({ fusion: "all" });
     try {

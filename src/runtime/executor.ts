@@ -11,7 +11,7 @@ import { describePlaceholder } from "./feeds.js";
 import type { CopyStep, EpilogueStep, FusedStep, IfStep, OpStep, Plan, PlanStep, UpdateGroupStep, WhileGradStep, WhileStep } from "./plan.js";
 import { type HostIterator, ITERATOR, type IteratorFactory, ResourceStore, ResourceTable, type SummarySink, VARIABLE } from "./resources.js";
 import type { RunMetadata } from "./session_config.js";
-import { type NodeExecStats, nodeExecStats, StepStatsBuilder } from "../core/step_stats.js";
+import { type NodeClock, type NodeExecStats, nodeExecStats, StepStatsBuilder } from "../core/step_stats.js";
 import { DeviceSpans } from "../core/device_spans.js";
 import { profiling, recordingSpans, recordStepStats } from "../core/profiler.js";
 
@@ -229,8 +229,9 @@ export class Executor {
     // Variable writes go to an overlay committed only when the whole step succeeds.
     const overlay: Overlay = new Map();
     const fullTrace = options?.traceLevel === 3;
-    // The profiler's device marks, else (FULL_TRACE alone) the step's own, resolved when it ends.
-    const trace = fullTrace || profiling ? new Trace(recordingSpans() ?? (fullTrace ? new DeviceSpans() : null)) : null;
+    // FULL_TRACE resolves its own device marks when the step ends (RunMetadata gets the kernel times); the
+    // profiler's alone resolve when it stops.
+    const trace = fullTrace || profiling ? new Trace(fullTrace ? new DeviceSpans() : recordingSpans()) : null;
     const previous = this.#trace;
     this.#trace = trace;
     try {
@@ -821,18 +822,20 @@ function groupInputs(members: readonly OpStep[]): string[] {
 }
 
 /**
- * Traced step stats: one NodeExecStats per step (per member of an update group, which all share its time),
+ * Traced step stats: one NodeExecStats per step (per member of an update group, each given an equal slice of its time),
  * under the step's device, and the span of its device work where the device has a timer.
  */
 function traceStep(step: PlanStep, clock: StepClock, outs: readonly SlotValue[], trace: Trace): void {
   const all1 = performance.now();
-  const kernel = !Number.isNaN(trace.op0) && !Number.isNaN(trace.op1);
+  // A control-flow step's clock holds its body's last kernel: it has no kernel of its own.
+  const nested = step.kind === "if" || step.kind === "while" || step.kind === "while_grad";
+  const kernel = !nested && !Number.isNaN(trace.op0) && !Number.isNaN(trace.op1);
   const times = { all0: clock.all0, op0: kernel ? trace.op0 : clock.all0, op1: kernel ? trace.op1 : all1, all1 };
   const b = step.device.backend;
   const handles = outs.filter((v): v is Handle => v !== undefined && !(v instanceof VarRef) && !(v instanceof Dead));
   const device = step.device.name;
-  const add = (name: string, type: string, inputs: readonly string[], extra?: Partial<NodeExecStats>) => {
-    const st = nodeExecStats(name, type, inputs, times, handles, b, clock.bytesBefore);
+  const add = (name: string, type: string, inputs: readonly string[], extra?: Partial<NodeExecStats>, clockOf: NodeClock = times, outputs = handles) => {
+    const st = nodeExecStats(name, type, inputs, clockOf, outputs, b, clock.bytesBefore);
     trace.stats.add(device, extra ? { ...st, ...extra } : st);
   };
   let name: string;
@@ -859,7 +862,12 @@ function traceStep(step: PlanStep, clock: StepClock, outs: readonly SlotValue[],
     case "update_group":
       name = step.members[0].op.name;
       type = step.members[0].op.type;
-      for (const m of step.members) add(m.op.name, m.op.type, m.op.inputs.map(inputName));
+      // One call updates every member: each gets an equal slice of its time, so that a profile adds up.
+      step.members.forEach((m, k) => {
+        const slice = (times.all1 - times.all0) / step.members.length;
+        const t0 = times.all0 + k * slice;
+        add(m.op.name, m.op.type, m.op.inputs.map(inputName), undefined, { all0: t0, op0: t0, op1: t0 + slice, all1: t0 + slice }, handles.slice(k, k + 1));
+      });
       break;
     case "copy":
       name = step.tensor.name;
