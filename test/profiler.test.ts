@@ -12,6 +12,7 @@ import { join } from "node:path";
 import { after, describe, it } from "node:test";
 import { gunzipSync } from "node:zlib";
 import * as tf from "../src/index.js";
+import { defaultBackend } from "../src/core/devices.js";
 import { gpuOnly } from "./util/gpu.js";
 
 const dirs: string[] = [];
@@ -429,6 +430,36 @@ describe("tf.profiler.experimental", () => {
       [],
     );
     assert.throws(() => new tf.profiler.experimental.ProfilerOptions({ deviceTracerLevel: -1 }), tf.errors.InvalidArgumentError);
+  });
+
+  it("costs no clock read and no memory query per eager op or Session step while no profile is recorded", (t) => {
+    const a = tf.constant([1, 2, 3, 4]);
+    const g = new tf.Graph();
+    const { run, sess } = g.asDefault(() => {
+      const b = tf.add(tf.constant(1.0), 1);
+      const s = new tf.Session();
+      return { run: () => (s.run(b) as tf.Tensor).dispose(), sess: s };
+    });
+    run();
+    tf.add(a, a).dispose();
+    const clock = t.mock.method(performance, "now");
+    const cpu = defaultBackend();
+    const memory = t.mock.method(cpu, "memory");
+    for (let i = 0; i < 50; i++) {
+      tf.add(a, a).dispose();
+      run();
+    }
+    assert.equal(clock.mock.callCount(), 0);
+    assert.equal(memory.mock.callCount(), 0);
+    // The same calls under the profiler do read them (the mocks see the calls).
+    const logdir = tmp();
+    tf.profiler.experimental.Profile(logdir, () => {
+      tf.add(a, a).dispose();
+      run();
+    });
+    assert.ok(clock.mock.callCount() > 0 && memory.mock.callCount() > 0);
+    sess.close();
+    a.dispose();
   });
 
   it("Trace just runs its body when no profile is being recorded", () => {
