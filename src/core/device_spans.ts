@@ -32,8 +32,15 @@ export class DeviceSpans {
     this.#spans.push({ timer, nodeName, opType, from, to: timer.mark() });
   }
 
-  get empty(): boolean {
-    return this.#spans.length === 0;
+  /** Releases every mark unread (a step that failed: its device work may never have run). */
+  discard(): void {
+    for (const s of this.#spans) {
+      s.timer.release(s.from);
+      s.timer.release(s.to);
+    }
+    this.#spans.length = 0;
+    for (const [timer, a] of this.#anchors) timer.release(a.mark);
+    this.#anchors.clear();
   }
 
   /**

@@ -9,6 +9,9 @@ import { DeviceSpans } from "./device_spans.js";
 import { epochMicros, type NodeClock, nodeExecStats, type StepStats, StepStatsBuilder } from "./step_stats.js";
 import { threadId } from "node:worker_threads";
 
+/** Where Trace spans are listed: the host's own timeline, as TensorFlow's profiler shows TraceMe events. */
+const HOST_DEVICE = "/host:CPU";
+
 /** True between tf.profiler.experimental.start() and stop(). */
 export let profiling = false;
 
@@ -87,6 +90,3 @@ export function recordTrace(name: string, t0: number, t1: number, args: Record<s
     traceArgs: args,
   });
 }
-
-/** Where Trace spans are listed: the host's own timeline, as TensorFlow's profiler shows TraceMe events. */
-export const HOST_DEVICE = "/host:CPU";

@@ -63,7 +63,7 @@ export interface StepStats {
 }
 
 /** The JS thread's name in step stats: every tsflow op is issued from the thread that called it. */
-export const THREAD_NAME = threadId === 0 ? "main" : `worker ${threadId}`;
+const THREAD_NAME = threadId === 0 ? "main" : `worker ${threadId}`;
 
 /** performance.now() (ms) as wall-clock microseconds since the epoch. */
 export function epochMicros(perfMs: number): number {
@@ -71,7 +71,7 @@ export function epochMicros(perfMs: number): number {
 }
 
 /** TensorFlow's timeline label: "name = OpType(input, input)". */
-export function timelineLabel(nodeName: string, opType: string, inputs: readonly string[]): string {
+function timelineLabel(nodeName: string, opType: string, inputs: readonly string[]): string {
   return `${nodeName} = ${opType}(${inputs.join(", ")})`;
 }
 
@@ -84,7 +84,7 @@ export interface NodeClock {
 }
 
 /** The allocator name of a backend in step stats. */
-export function allocatorName(b: Backend): string {
+function allocatorName(b: Backend): string {
   return b.deviceType === "CPU" ? "cpu" : `${b.name}_${b.deviceIndex}`;
 }
 
@@ -143,10 +143,6 @@ export class StepStatsBuilder {
   /** Adds every node of `stats`, device by device. */
   merge(stats: StepStats): void {
     for (const d of stats.devStats) for (const n of d.nodeStats) this.add(d.device, n);
-  }
-
-  get empty(): boolean {
-    return this.#byDevice.size === 0;
   }
 
   build(): StepStats {

@@ -144,7 +144,13 @@ export class Executor {
     const from = timer ? spans!.begin(timer) : null;
     const bytesBefore = b.memory().numBytes;
     const t0 = performance.now();
-    const outs = run();
+    let outs: Handle[];
+    try {
+      outs = run();
+    } catch (e) {
+      if (from) timer!.release(from);
+      throw e;
+    }
     const t1 = performance.now();
     const kind = this.#lastRun;
     if (kind === "uncaptured") {
@@ -241,6 +247,9 @@ export class Executor {
       overlay.clear();
       if (trace) this.#finishTrace(trace, fullTrace ? meta : undefined);
       return results;
+    } catch (e) {
+      if (fullTrace) trace!.spans!.discard();
+      throw e;
     } finally {
       this.#trace = previous;
       for (const v of slots) releaseSlot(v);
