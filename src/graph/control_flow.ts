@@ -132,20 +132,24 @@ function buildCond(pred: TensorLike, trueFn: () => unknown, falseFn: () => unkno
   const g = getDefaultGraph();
   const predT = convert(pred, g, "cond/pred", "bool");
   checkScalarBool(predT, "The predicate of tf.cond (pred)");
-  const t = traceBranch(g, "cond_true", trueFn);
-  const f = traceBranch(g, "cond_false", falseFn);
-  if (!sameStructure(t.result ?? [], f.result ?? [])) throw condError(t.result, f.result, "The two branches return different structures.");
-  t.outputs.forEach((x, i) => {
-    const y = f.outputs[i];
-    if (x.dtype !== y.dtype) throw condError(t.result, f.result, `${x.toString()} and ${y.toString()} have different types`);
+  // As cond_v2: the branches are built inside the name scope `cond` (their summary tags start with it), and
+  // the If node takes that scope's name.
+  return g.nameScope(name ?? "cond", (scope) => {
+    const t = traceBranch(g, "cond_true", trueFn);
+    const f = traceBranch(g, "cond_false", falseFn);
+    if (!sameStructure(t.result ?? [], f.result ?? [])) throw condError(t.result, f.result, "The two branches return different structures.");
+    t.outputs.forEach((x, i) => {
+      const y = f.outputs[i];
+      if (x.dtype !== y.dtype) throw condError(t.result, f.result, `${x.toString()} and ${y.toString()} have different types`);
+    });
+    const captured = unionCaptures([t.graph, f.graph]);
+    const thenFn = makeFunction(t.graph, [], t.outputs, captured);
+    const elseFn = makeFunction(f.graph, [], f.outputs, captured);
+    const node = ifNode(predT, captured, thenFn, elseFn, scope || "cond");
+    // Branches run for their effect only (assignments): the node itself, for Session.run or control dependencies.
+    if (t.result === undefined || t.result === null) return node;
+    return packSequenceAs(t.result, node.outputs);
   });
-  const captured = unionCaptures([t.graph, f.graph]);
-  const thenFn = makeFunction(t.graph, [], t.outputs, captured);
-  const elseFn = makeFunction(f.graph, [], f.outputs, captured);
-  const node = ifNode(predT, captured, thenFn, elseFn, name ?? "cond");
-  // Branches run for their effect only (assignments): the node itself, for Session.run or control dependencies.
-  if (t.result === undefined || t.result === null) return node;
-  return packSequenceAs(t.result, node.outputs);
 }
 
 function buildWhile(condFn: (...v: never[]) => unknown, bodyFn: (...v: never[]) => unknown, loopVars: unknown, opts: WhileOptions): Tensor[] {
@@ -180,53 +184,56 @@ function buildWhile(condFn: (...v: never[]) => unknown, bodyFn: (...v: never[]) 
   };
   const placeholders = (fg: FuncGraph) => vars.map((t, i) => fg.placeholder(t.dtype, varShapes[i], "loop_var"));
 
-  const cg = new FuncGraph(uniqueFunctionName("while_cond"), g);
-  const c = cg.asDefault(() => {
-    const phs = placeholders(cg);
-    let out = convert(call(condFn, phs), cg, "cond", "bool");
-    checkScalarBool(out, "The result of tf.while_loop's cond");
-    if (maxIter) out = logicalAnd(less(phs[0], maxIter), out) as SymbolicTensor;
-    return { phs, out };
-  });
-
-  const bg = new FuncGraph(uniqueFunctionName("while_body"), g);
-  const b = bg.asDefault(() => {
-    const phs = placeholders(bg);
-    let result = call(bodyFn, phs);
-    if (spread && (loopVars as unknown[]).length === 1 && !Array.isArray(result)) result = [result];
-    if (!sameStructure(result, loopVars)) throw structureError(loopVars, result);
-    const outs = flatten(result).map((x, i) => {
-      const init = inits[i];
-      const y = convert(x, bg, "loop_var", init.dtype);
-      if (y.dtype !== init.dtype) {
-        throw new InvalidArgumentError(`Loop var ${init.name} enters the loop with type ${init.dtype}, but has type ${y.dtype} after 1 iteration.`);
-      }
-      if (!shapeWithin(y.shape, shapes[i])) {
-        throw new InvalidArgumentError(
-          `Input tensor '${init.name}' enters the loop with shape ${tfShape(shapes[i])}, but has shape ${tfShape(y.shape)} after one iteration. ` +
-            "To allow the shape to vary across iterations, use the `shape_invariants` argument of tf.while_loop to specify a less-specific shape.",
-        );
-      }
-      return y;
+  // As while_v2: cond and body are built inside the name scope `while`, whose name the While node takes.
+  return g.nameScope(opts.name ?? "while", (scope) => {
+    const cg = new FuncGraph(uniqueFunctionName("while_cond"), g);
+    const c = cg.asDefault(() => {
+      const phs = placeholders(cg);
+      let out = convert(call(condFn, phs), cg, "cond", "bool");
+      checkScalarBool(out, "The result of tf.while_loop's cond");
+      if (maxIter) out = logicalAnd(less(phs[0], maxIter), out) as SymbolicTensor;
+      return { phs, out };
     });
-    if (maxIter) outs.unshift(add(phs[0], 1) as SymbolicTensor);
-    return { phs, outs };
-  });
 
-  const captured = unionCaptures([cg, bg]);
-  const condF = makeFunction(cg, c.phs, [c.out], captured);
-  const bodyF = makeFunction(bg, b.phs, [...b.outs, ...captured.map((t) => bg.capture(t))], captured);
-  const inputs = [...vars, ...captured];
-  const attrs: Attrs = {
-    T: inputs.map((t) => t.dtype),
-    cond: { name: condF.name },
-    body: { name: bodyF.name },
-    output_shapes: shapeList([...varShapes, ...captured.map((t) => t.shape)]),
-    parallel_iterations: opts.parallelIterations,
-  };
-  const stateful = condF.stateful || bodyF.stateful;
-  const node = orderedWithVariables(captured, stateful, () => buildNode(getOpDef(stateful ? "While" : "StatelessWhile")!, inputs, attrs, opts.name ?? "while"));
-  return node.outputs.slice(first, vars.length);
+    const bg = new FuncGraph(uniqueFunctionName("while_body"), g);
+    const b = bg.asDefault(() => {
+      const phs = placeholders(bg);
+      let result = call(bodyFn, phs);
+      if (spread && (loopVars as unknown[]).length === 1 && !Array.isArray(result)) result = [result];
+      if (!sameStructure(result, loopVars)) throw structureError(loopVars, result);
+      const outs = flatten(result).map((x, i) => {
+        const init = inits[i];
+        const y = convert(x, bg, "loop_var", init.dtype);
+        if (y.dtype !== init.dtype) {
+          throw new InvalidArgumentError(`Loop var ${init.name} enters the loop with type ${init.dtype}, but has type ${y.dtype} after 1 iteration.`);
+        }
+        if (!shapeWithin(y.shape, shapes[i])) {
+          throw new InvalidArgumentError(
+            `Input tensor '${init.name}' enters the loop with shape ${tfShape(shapes[i])}, but has shape ${tfShape(y.shape)} after one iteration. ` +
+              "To allow the shape to vary across iterations, use the `shape_invariants` argument of tf.while_loop to specify a less-specific shape.",
+          );
+        }
+        return y;
+      });
+      if (maxIter) outs.unshift(add(phs[0], 1) as SymbolicTensor);
+      return { phs, outs };
+    });
+
+    const captured = unionCaptures([cg, bg]);
+    const condF = makeFunction(cg, c.phs, [c.out], captured);
+    const bodyF = makeFunction(bg, b.phs, [...b.outs, ...captured.map((t) => bg.capture(t))], captured);
+    const inputs = [...vars, ...captured];
+    const attrs: Attrs = {
+      T: inputs.map((t) => t.dtype),
+      cond: { name: condF.name },
+      body: { name: bodyF.name },
+      output_shapes: shapeList([...varShapes, ...captured.map((t) => t.shape)]),
+      parallel_iterations: opts.parallelIterations,
+    };
+    const stateful = condF.stateful || bodyF.stateful;
+    const node = orderedWithVariables(captured, stateful, () => buildNode(getOpDef(stateful ? "While" : "StatelessWhile")!, inputs, attrs, scope || "while"));
+    return node.outputs.slice(first, vars.length);
+  });
 }
 
 /** The graph layer's control flow, registered with the ops layer by the composition root. */

@@ -15,6 +15,11 @@ import type { SymbolicTensor } from "./tensor.js";
  * so that a body sees the assignments of earlier iterations.
  */
 export class FuncGraph extends Graph {
+  /**
+   * The name scope of `outer` the body was built in (TensorFlow 2's control-flow FuncGraphs start in it:
+   * `foo/cond`), without its slash. Op names here stay local; summary tags take it as their prefix.
+   */
+  readonly outerNameScope: string;
   /** Outer tensor (of `outer`) -> its placeholder here, in capture order. */
   readonly captures = new Map<SymbolicTensor, SymbolicTensor>();
   /** Outer variable reads -> the read of the captured reference here. */
@@ -25,6 +30,7 @@ export class FuncGraph extends Graph {
   ) {
     super();
     this.seed = outer.seed;
+    this.outerNameScope = fullNameScope(outer);
   }
 
   /** An argument placeholder. */
@@ -62,6 +68,20 @@ export class FuncGraph extends Graph {
     }
     return inner;
   }
+}
+
+/** The name scope ops of `g` are built in, body scopes included (TensorFlow's get_name_scope in a control-flow body). */
+export function fullNameScope(g: Graph): string {
+  const own = g.getNameScope();
+  const inherited = g instanceof FuncGraph ? g.outerNameScope : "";
+  return inherited && own ? `${inherited}/${own}` : inherited || own;
+}
+
+/** The graph a control-flow body belongs to in the end (the tf.function trace or TF1 graph that holds it). */
+export function rootGraph(g: Graph): Graph {
+  let cur = g;
+  while (cur instanceof FuncGraph) cur = cur.outer;
+  return cur;
 }
 
 /** A function of a graph's library: a body graph, its argument placeholders and its outputs. */
@@ -107,10 +127,9 @@ export function funcAttrName(v: unknown): string {
 }
 
 /** Op types whose nodes run for their effect: a body runs them even when no output reads them. */
+const EFFECT_OPS: ReadonlySet<string> = new Set(["Assign", "AssignAdd", "AssignSub", "While", "If", "WriteSummary"]);
 function isEffect(op: Operation): boolean {
-  return (
-    op.type === "Assign" || op.type === "AssignAdd" || op.type === "AssignSub" || op.def.refInputs !== undefined || op.type === "While" || op.type === "If"
-  );
+  return EFFECT_OPS.has(op.type) || op.def.refInputs !== undefined;
 }
 
 /**

@@ -8,11 +8,13 @@
  */
 import { create, toBinary } from "@bufbuild/protobuf";
 import { executingEagerly } from "../core/context.js";
+import { eagerNameScope } from "../core/eager_name_scope.js";
 import { InvalidArgumentError } from "../core/errors.js";
 import type { Tensor } from "../core/tensor.js";
 import type { TensorLike } from "../core/tensor_like.js";
 import { defineFunction, K, kind, optional, param, signature, withDefault } from "../core/signature.js";
 import { getDefaultGraph } from "../graph/default_graph.js";
+import { FuncGraph } from "../graph/func_graph.js";
 import { GraphKeys } from "../graph/graph.js";
 import { execute1 } from "../ops/dispatch.js";
 import { T } from "../ops/params.js";
@@ -26,17 +28,22 @@ export function cleanTag(name: string): string {
 
 /**
  * TensorFlow's summary_scope: opens the name scope `family/name` (or `defaultName`) and gives fn the tag (the
- * scope without its slash, family-prefixed once more) and the scope. Eagerly there is no scope: the tag is
- * the cleaned name.
+ * full scope without its slash, family-prefixed once more) and the scope. In a graph the scope is made
+ * unique (`loss/error_1`); in a tf.cond/tf.whileLoop body it starts with the body's outer scope (`cond/`).
+ * Eagerly no op is named, but the tag still takes the eager name scopes (TensorFlow enters the scope there
+ * too, without making it unique).
  */
 function summaryScope<R>(name: string, family: string | undefined, defaultName: string, fn: (tag: string, scope: string | undefined) => R): R {
   const clean = cleanTag(name);
   const fam = family === undefined ? undefined : cleanTag(family);
   const base = fam === undefined ? clean : `${fam}/${clean}`;
-  if (executingEagerly()) return fn(base || defaultName, undefined);
-  return getDefaultGraph().nameScope(base || defaultName, (scope) => {
+  const tagOf = (scope: string) => (fam === undefined ? scope : `${fam}/${scope}`);
+  if (executingEagerly()) return fn(tagOf(`${eagerNameScope()}${base || defaultName}`), undefined);
+  const g = getDefaultGraph();
+  const outer = g instanceof FuncGraph ? g.outerNameScope : "";
+  return g.nameScope(base || defaultName, (scope) => {
     const inner = scope.replace(/\/$/, "");
-    return fn(fam === undefined ? inner : `${fam}/${inner}`, scope);
+    return fn(tagOf(outer ? `${outer}/${inner}` : inner), scope);
   });
 }
 

@@ -3,16 +3,22 @@
  * writer.setAsDefault()), the default step (tf.summary.experimental.setStep/getStep), recordIf, and the
  * summary functions scalar, histogram, image and text, which write one Event each to the default writer at
  * call time and return whether they did (false without a default writer or when recording is off, as in
- * TensorFlow).
+ * TensorFlow). A tag is the name inside the current name scopes (TensorFlow 2's summary_scope: `foo/x`,
+ * never made unique).
  */
 import { create } from "@bufbuild/protobuf";
-import { executingEagerly, tracingFunction } from "../core/context.js";
+import { executingEagerly } from "../core/context.js";
+import { eagerNameScope } from "../core/eager_name_scope.js";
 import { InvalidArgumentError } from "../core/errors.js";
-import type { Tensor } from "../core/tensor.js";
+import { Tensor } from "../core/tensor.js";
 import type { TensorLike } from "../core/tensor_like.js";
 import type { AttrValue } from "../core/schema/types.js";
+import { getDefaultGraph } from "../graph/default_graph.js";
+import { fullNameScope, rootGraph } from "../graph/func_graph.js";
+import type { Graph } from "../graph/graph.js";
 import { nameScope } from "../graph/scopes.js";
 import { cast } from "../ops/cast.js";
+import { cond } from "../ops/control_flow.js";
 import { convertToTensor } from "../ops/creation.js";
 import { execute1 } from "../ops/dispatch.js";
 import type { SummarySink } from "../runtime/resources.js";
@@ -27,10 +33,13 @@ import { audioValue, histogramValue, imageValue, scalarValue, textValue } from "
 
 /** A step: a number, a bigint, or a tensor/variable read when the summary is written. */
 type StepLike = number | bigint | unknown;
+/** recordIf's condition: a boolean, a bool tensor, or a function returning either. */
+type RecordCondition = boolean | Tensor | (() => boolean | Tensor);
 
 let defaultWriter: SummaryWriter | null = null;
 let defaultStep: StepLike | null = null;
-let recording: boolean | (() => boolean) = true;
+/** recordIf scopes, innermost last; `graph` is the graph being built when it was entered (null eagerly). */
+const recordScopes: { condition: RecordCondition; graph: Graph | null }[] = [];
 
 function stepValue(step: StepLike | null | undefined, where: string): bigint {
   const s = step ?? defaultStep;
@@ -41,8 +50,12 @@ function stepValue(step: StepLike | null | undefined, where: string): bigint {
   return BigInt(v);
 }
 
+/** Whether the innermost recordIf (default: on) records now, read on the host (eagerly, or when a tf.function runs). */
 function shouldRecord(): boolean {
-  return typeof recording === "function" ? Boolean(recording()) : recording;
+  const scope = recordScopes[recordScopes.length - 1];
+  if (scope === undefined) return true;
+  const c = typeof scope.condition === "function" ? scope.condition() : scope.condition;
+  return typeof c === "boolean" ? c : Boolean(asNumbers(hostData(c, "tf.summary.recordIf (condition)"), "tf.summary.recordIf")[0]);
 }
 
 const SUMMARY_WRITER = kind<SummaryWriter>("SummaryWriter");
@@ -127,8 +140,8 @@ const DATA = param("data", kind<unknown>("TensorLike"), "The value.");
 const COLLECTIONS = optional("collections", kind<readonly string[]>("string[]"), "In a TensorFlow 1 graph: the output's collections (default SUMMARIES).");
 const FAMILY = optional("family", K.string, "In a TensorFlow 1 graph: a prefix of the tag and scope.");
 
-/** A summary kind: the Summary.Value of host data, checked (the eager write and tf.function's host writer share it). */
-type Build = (h: HostData) => Summary_Value;
+/** A summary kind: the Summary.Value of host data under a tag, checked (the eager write and tf.function's host writer share it). */
+type Build = (h: HostData, tag: string) => Summary_Value;
 
 /** Writes `value` with the default writer: false when there is none or recording is off. */
 function record(where: string, step: StepLike | undefined, value: () => Summary_Value): boolean {
@@ -139,19 +152,33 @@ function record(where: string, step: StepLike | undefined, value: () => Summary_
   return true;
 }
 
+/** TensorFlow 2's summary tag: the name inside the current name scopes (`scope` without its slash). */
+const scopedTag = (scope: string, name: string) => (scope ? `${scope.replace(/\/$/, "")}/${name}` : name);
+
+/** A summary call of one kind: where (for errors), the tag's name, the op scope's default name, data, step, value builder. */
+interface SummaryRequest {
+  readonly where: string;
+  readonly name: string;
+  readonly defaultName: string;
+  readonly data: unknown;
+  readonly step: StepLike | undefined;
+  readonly build: Build;
+}
+
 /**
  * The three homes of a TensorFlow 2 summary call: eagerly it writes now (false without a default writer or
- * when recording is off); while tf.function traces it adds a WriteSummary node whose host writer (the
- * default writer of trace time) writes at every call; in a TensorFlow 1 graph it is the TF1 summary op
- * (`v1`), whose string tensor it returns.
+ * when recording is off); while tf.function traces, also inside a tf.cond branch or tf.whileLoop body of
+ * the trace, it adds a WriteSummary node whose host writer (the default writer of trace time) writes each
+ * time the node runs; in a TensorFlow 1 graph it is the TF1 summary op (`v1`), whose string tensor it returns.
  */
-function summaryCall(where: string, name: string, data: unknown, step: StepLike | undefined, build: Build, v1: () => Tensor): boolean | Tensor {
+function summaryCall(req: SummaryRequest, v1: () => Tensor): boolean | Tensor {
   if (executingEagerly()) {
-    const value = build(hostData(data, where));
-    return record(where, step, () => value);
+    const value = req.build(hostData(req.data, req.where), scopedTag(eagerNameScope(), req.name));
+    return record(req.where, req.step, () => value);
   }
-  if (!tracingFunction()) return v1();
-  return traceWrite(where, name, data, step, build);
+  const trace = rootGraph(getDefaultGraph());
+  if (!trace.isFunctionGraph) return v1();
+  return traceWrite(req, trace);
 }
 
 /** A step's graph value inside a trace: a tensor or variable read when the function runs, cast to int64. */
@@ -164,35 +191,60 @@ function stepTensor(step: StepLike): Tensor {
 const isNumberStep = (s: StepLike | null | undefined) => s === null || s === undefined || typeof s === "number" || typeof s === "bigint";
 
 /**
- * The WriteSummary node of a trace. Its host writer (runtime/resources.ts SummarySink) is the default
- * writer now; at each call it checks recordIf, builds the value from the node's tensor and writes it at
- * the node's step: the `step` given, or the default step (a tensor or tf.Variable is read by the graph when
- * the function runs; a number default step is read on the host at the call, so setStep(i) before each call
- * works as it does eagerly).
+ * The recordIf condition entered inside the trace being built (TensorFlow resolves it at trace time: a
+ * function is called now, a boolean decides whether a node is built, a bool tensor guards the write with a
+ * tf.cond), or undefined when every recordIf in force was entered outside the function: those are read on
+ * the host each time the node runs (so recordIf around a call of a traced function works as it does eagerly).
  */
-function traceWrite(where: string, name: string, data: unknown, step: StepLike | undefined, build: Build): boolean | Tensor {
+function tracedCondition(trace: Graph): boolean | Tensor | undefined {
+  const scope = recordScopes[recordScopes.length - 1];
+  if (scope === undefined || scope.graph === null || rootGraph(scope.graph) !== trace) return undefined;
+  const c = typeof scope.condition === "function" ? scope.condition() : scope.condition;
+  return typeof c === "boolean" ? c : convertToTensor(c as TensorLike);
+}
+
+/**
+ * The WriteSummary node of a trace. Its host writer (runtime/resources.ts SummarySink) is the default
+ * writer now; each time the node runs (once per call, per branch taken, per loop iteration) it checks the
+ * recordIf in force at the call (unless one entered inside the function decided), builds the value from
+ * the node's tensor and writes it at the node's step: the `step` given, or the default step (a tensor or
+ * tf.Variable is read by the graph when the function runs; a number default step is read on the host at
+ * the call, so setStep(i) before each call works as it does eagerly).
+ */
+function traceWrite(req: SummaryRequest, trace: Graph): boolean | Tensor {
+  const { where, name, step, build } = req;
   const w = defaultWriter;
   if (w === null) return false;
+  const inner = tracedCondition(trace);
+  if (inner === false) return false;
   const live = step === undefined && isNumberStep(defaultStep);
   if (step === undefined && defaultStep === null) stepValue(undefined, where);
+  const tag = scopedTag(fullNameScope(getDefaultGraph()), name);
   const sink: SummarySink = {
     name: "summary_writer",
     write: (stepH, tensorH, _tagH) => {
-      if (!shouldRecord()) return false;
+      if (inner === undefined && !shouldRecord()) return false;
       const s = live ? stepValue(undefined, where) : BigInt((stepH.backend.readSync(stepH) as BigInt64Array)[0]);
-      w.writeValue(build({ dtype: tensorH.dtype, shape: [...tensorH.shape], values: tensorH.backend.readSync(tensorH) }), s);
+      w.writeValue(build({ dtype: tensorH.dtype, shape: [...tensorH.shape], values: tensorH.backend.readSync(tensorH) }, tag), s);
       return true;
     },
   };
-  const stepT = live ? -1 : stepTensor(step ?? defaultStep);
-  return nameScope(name, () => execute1("WriteSummary", [stepT, data as TensorLike, name], { writer: sink as unknown as AttrValue }, "write_summary"));
+  // TensorFlow's summary_scope: the op's scope is the name without the characters a scope may not hold.
+  const scopeName = name.replace(/[^-_/.A-Za-z0-9]/g, "") || req.defaultName;
+  return nameScope(scopeName, () => {
+    const write = () => {
+      const stepT = live ? -1 : stepTensor(step ?? defaultStep);
+      return execute1("WriteSummary", [stepT, req.data as TensorLike, tag], { writer: sink as unknown as AttrValue }, "write_summary");
+    };
+    return inner === undefined || inner === true ? write() : (cond(inner, write, () => false, { name: "summary_cond" }) as Tensor);
+  });
 }
 
 const scalarBuild =
-  (where: string, name: string, description: string | undefined): Build =>
-  (h) => {
+  (where: string, description: string | undefined): Build =>
+  (h, tag) => {
     if (h.shape.length !== 0) throw new InvalidArgumentError(`${where}: data must be a scalar (rank 0), got shape [${h.shape.join(",")}]`);
-    return scalarValue(name, asNumbers(h, where)[0], description ?? "");
+    return scalarValue(tag, asNumbers(h, where)[0], description ?? "");
   };
 
 export const scalar = defineFunction(
@@ -203,7 +255,7 @@ export const scalar = defineFunction(
   ),
   (name, data, step, description, collections, family): boolean | Tensor => {
     const where = `tf.summary.scalar "${name}"`;
-    return summaryCall(where, name, data, step, scalarBuild(where, name, description), () =>
+    return summaryCall({ where, name, defaultName: "scalar_summary", data, step, build: scalarBuild(where, description) }, () =>
       scalarV1(name, data as TensorLike, v1Collections(step, collections), family),
     );
   },
@@ -223,8 +275,10 @@ export const histogram = defineFunction(
   (name, data, step, buckets, description, collections, family): boolean | Tensor => {
     const where = `tf.summary.histogram "${name}"`;
     if (!Number.isInteger(buckets) || buckets < 0) throw new InvalidArgumentError(`${where}: buckets must be a non-negative integer, got ${buckets}`);
-    const build: Build = (h) => histogramValue(name, histogramBuckets(asNumbers(h, where), buckets), description ?? "");
-    return summaryCall(where, name, data, step, build, () => histogramV1(name, data as TensorLike, v1Collections(step, collections), family));
+    const build: Build = (h, tag) => histogramValue(tag, histogramBuckets(asNumbers(h, where), buckets), description ?? "");
+    return summaryCall({ where, name, defaultName: "histogram_summary", data, step, build }, () =>
+      histogramV1(name, data as TensorLike, v1Collections(step, collections), family),
+    );
   },
 );
 
@@ -247,13 +301,15 @@ export const image = defineFunction(
   ),
   (name, data, step, maxOutputs, description, collections, family): boolean | Tensor => {
     const where = `tf.summary.image "${name}"`;
-    const build: Build = (h) => {
+    const build: Build = (h, tag) => {
       if (h.dtype !== "uint8" && h.dtype !== "float32" && h.dtype !== "float64" && h.dtype !== "float16") {
         throw new InvalidArgumentError(`${where}: images must be uint8 or floating point, got dtype ${h.dtype}`);
       }
-      return imageValue(name, h.shape, imagePixels(asNumbers(h, where), h.dtype), maxOutputs, description ?? "");
+      return imageValue(tag, h.shape, imagePixels(asNumbers(h, where), h.dtype), maxOutputs, description ?? "");
     };
-    return summaryCall(where, name, data, step, build, () => imageV1(name, data as TensorLike, maxOutputs, v1Collections(step, collections), family));
+    return summaryCall({ where, name, defaultName: "image_summary", data, step, build }, () =>
+      imageV1(name, data as TensorLike, maxOutputs, v1Collections(step, collections), family),
+    );
   },
 );
 
@@ -278,12 +334,12 @@ export const audio = defineFunction(
     if (encoding !== undefined && encoding !== "wav") throw new InvalidArgumentError(`${where}: unknown encoding '${encoding}' (only 'wav')`);
     if (!Number.isInteger(maxOutputs) || maxOutputs < 0)
       throw new InvalidArgumentError(`${where}: maxOutputs must be a non-negative integer, got ${maxOutputs}`);
-    const build: Build = (h) => {
+    const build: Build = (h, tag) => {
       if (h.shape.length !== 3) throw new InvalidArgumentError(`${where}: data must be [k, frames, channels], got shape [${h.shape.join(",")}]`);
       const rate = Number(asNumbers(hostData(sampleRate, `${where} (sampleRate)`), where)[0]);
-      return audioValue(name, h.shape, asNumbers(h, where), rate, maxOutputs, description ?? "");
+      return audioValue(tag, h.shape, asNumbers(h, where), rate, maxOutputs, description ?? "");
     };
-    return summaryCall(where, name, data, step, build, () =>
+    return summaryCall({ where, name, defaultName: "audio_summary", data, step, build }, () =>
       audioV1(name, data as TensorLike, sampleRate as TensorLike, maxOutputs, v1Collections(step, collections), family),
     );
   },
@@ -297,11 +353,13 @@ export const text = defineFunction(
   ),
   (name, data, step, description, collections): boolean | Tensor => {
     const where = `tf.summary.text "${name}"`;
-    const build: Build = (h) => {
+    const build: Build = (h, tag) => {
       if (h.dtype !== "string") throw new InvalidArgumentError(`${where}: data must be strings, got dtype ${h.dtype}`);
-      return textValue(name, h.shape, h.values as string[], description ?? "");
+      return textValue(tag, h.shape, h.values as string[], description ?? "");
     };
-    return summaryCall(where, name, data, step, build, () => textV1(name, data as TensorLike, v1Collections(step, collections)));
+    return summaryCall({ where, name, defaultName: "text_summary", data, step, build }, () =>
+      textV1(name, data as TensorLike, v1Collections(step, collections)),
+    );
   },
 );
 
@@ -316,18 +374,32 @@ export const flush = defineFunction(
 );
 
 export const recordIf = defineFunction(
-  signature("summary.record_if", "Runs fn with recording on or off (a boolean or a function read at each summary).", [
-    param("condition", kind<boolean | (() => boolean)>("boolean | () => boolean"), "Whether summaries are written."),
-    param("fn", K.callback, "The code to run."),
-  ]),
+  signature(
+    "summary.record_if",
+    "Runs fn with recording on or off: a boolean, a bool tensor or a function returning either, read at each write (inside a tf.function: fixed when traced, a graph tensor deciding each run).",
+    [
+      param("condition", kind<RecordCondition>("boolean | Tensor | () => boolean | Tensor"), "Whether summaries are written."),
+      param("fn", K.callback, "The code to run."),
+    ],
+  ),
   (condition, fn): unknown => {
-    const prev = recording;
-    recording = condition;
+    const entry = { condition, graph: executingEagerly() ? null : getDefaultGraph() };
+    recordScopes.push(entry);
+    // This entry, not the last one: another recordIf's async callback may have pushed since.
+    const restore = () => {
+      const i = recordScopes.lastIndexOf(entry);
+      if (i >= 0) recordScopes.splice(i, 1);
+    };
+    let result: unknown;
     try {
-      return fn();
-    } finally {
-      recording = prev;
+      result = fn();
+    } catch (e) {
+      restore();
+      throw e;
     }
+    if (result instanceof Promise) return result.finally(restore);
+    restore();
+    return result;
   },
 );
 
