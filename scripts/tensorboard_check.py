@@ -128,32 +128,99 @@ def main(logdir):
             check("tf2 audio: 16 kHz stereo, 400 frames", (wf.getframerate(), wf.getnchannels(), wf.getnframes()) == (16000, 2, 400))
     else:
         print("SKIP tf2fn run: not present")
+    run4 = os.path.join(logdir, "tf2cf")
+    if os.path.isdir(run4):
+        a4 = pea.EventAccumulator(run4, size_guidance={"tensors": 0})
+        a4.Reload()
+        tags4 = a4.Tags()["tensors"]
+        print("tf2cf run tags:", a4.Tags())
+        it = a4.Tensors("while/i") if "while/i" in tags4 else []
+        check("tf.whileLoop body: one 'while/i' event per iteration, steps 0..3", [e.step for e in it] == [0, 1, 2, 3], str([e.step for e in it]))
+        check("tf.whileLoop body: values 10 * step", all(abs(scalar_of(e) - 10 * e.step) < 1e-6 for e in it))
+        check("tf.cond: only the branch that ran wrote", sorted(t for t in tags4 if t.startswith("cond/")) == ["cond/positive"], str(tags4))
+    else:
+        print("SKIP tf2cf run: not present")
     keras_dir = os.path.join(logdir, "keras")
     if os.path.isdir(keras_dir):
-        import json
-
-        history = json.load(open(os.path.join(keras_dir, "history.json")))
-        for run, key in (("train", "loss"), ("validation", "val_loss")):
-            ak = pea.EventAccumulator(os.path.join(keras_dir, run), size_guidance={"tensors": 0})
-            ak.Reload()
-            print(f"keras/{run} tags:", ak.Tags())
-            ev = ak.Tensors("epoch_loss")
-            got = [float(tensor_util.make_ndarray(e.tensor_proto)) for e in ev]
-            check(f"keras {run}: epoch_loss at epochs 0..2", [e.step for e in ev] == [0, 1, 2], str([e.step for e in ev]))
-            check(f"keras {run}: epoch_loss equals History's {key}", all(abs(a - b) < 1e-5 * max(1, abs(b)) for a, b in zip(got, history[key])), f"{got} vs {history[key]}")
-            check(f"keras {run}: scalars plugin", ak.SummaryMetadata("epoch_loss").plugin_data.plugin_name == "scalars")
-            if run == "train":
-                hist_tags = [t for t in ak.Tags()["tensors"] if t.endswith("/histogram")]
-                check("keras train: weight histograms (4 weights)", len(hist_tags) == 4, str(hist_tags))
-                if hist_tags:
-                    check("keras train: histograms plugin", ak.SummaryMetadata(hist_tags[0]).plugin_data.plugin_name == "histograms")
-                g = ak.Graph()
-                check("keras train: the train step's graph", len(g.node) > 0 and any(n.op == "MatMul" for n in g.node), f"{len(g.node)} nodes")
+        check_keras(keras_dir)
     else:
         print("SKIP keras run: not present")
     print()
     print("RESULT:", "FAIL " + ", ".join(failures) if failures else "all checks passed")
     return 1 if failures else 0
+
+
+def scalar_of(event):
+    return float(tensor_util.make_ndarray(event.tensor_proto))
+
+
+def close_to(got, want):
+    return len(got) == len(want) and all(abs(a - b) <= 1e-5 * max(1.0, abs(b)) for a, b in zip(got, want))
+
+
+# What scripts/tensorboard_logdir.ts fits: 3 epochs of 3 train batches, updateFreq 2, two Dense layers.
+KERAS_EPOCHS, KERAS_BATCHES_PER_EPOCH, KERAS_UPDATE_FREQ = 3, 3, 2
+KERAS_WEIGHTS = ["dense/kernel_0", "dense/bias_0", "dense_1/kernel_0", "dense_1/bias_0"]
+
+
+def check_keras(keras_dir):
+    """tf.keras.callbacks.TensorBoard's runs, under the tags and steps Keras 2.13's callback writes."""
+    import json
+
+    with open(os.path.join(keras_dir, "history.json")) as fh:
+        history = json.load(fh)
+    epochs = list(range(KERAS_EPOCHS))
+    for run, prefix in (("train", ""), ("validation", "val_")):
+        ak = pea.EventAccumulator(os.path.join(keras_dir, run), size_guidance={"tensors": 0})
+        ak.Reload()
+        tags = ak.Tags()["tensors"]
+        print(f"keras/{run} tags:", ak.Tags())
+
+        def series(tag):
+            return ak.Tensors(tag) if tag in tags else []
+
+        for metric in ("loss", "accuracy"):
+            tag, key = "epoch_" + metric, prefix + metric
+            ev = series(tag)
+            check(f"keras {run}: {tag} at epochs 0..{KERAS_EPOCHS - 1}", [e.step for e in ev] == epochs, str([e.step for e in ev]))
+            got = [scalar_of(e) for e in ev]
+            check(f"keras {run}: {tag} equals History's {key}", close_to(got, history[key]), f"{got} vs {history[key]}")
+            if ev:
+                check(f"keras {run}: {tag} in the scalars plugin", ak.SummaryMetadata(tag).plugin_data.plugin_name == "scalars")
+        if run == "train":
+            total = KERAS_EPOCHS * KERAS_BATCHES_PER_EPOCH
+            want_steps = [s for s in range(1, total + 1) if s % KERAS_UPDATE_FREQ == 0]
+            for metric in ("loss", "accuracy"):
+                tag = "batch_" + metric
+                ev = series(tag)
+                check(f"keras train: {tag} every {KERAS_UPDATE_FREQ} batches (steps {want_steps})", [e.step for e in ev] == want_steps, str([e.step for e in ev]))
+                vals = [scalar_of(e) for e in ev]
+                ok = all(math.isfinite(v) for v in vals) and (metric != "accuracy" or all(0 <= v <= 1 for v in vals))
+                check(f"keras train: {tag} values finite" + (" and in [0, 1]" if metric == "accuracy" else ""), ok, str(vals))
+            hist_tags = sorted(t for t in tags if t.endswith("/histogram"))
+            want_hist = sorted(w + "/histogram" for w in KERAS_WEIGHTS)
+            check("keras train: a histogram per weight (<layer>/<weight>_0/histogram)", hist_tags == want_hist, str(hist_tags))
+            check("keras train: each weight's histogram at every epoch", all([e.step for e in ak.Tensors(t)] == epochs for t in hist_tags))
+            if hist_tags:
+                check("keras train: histograms plugin", ak.SummaryMetadata(hist_tags[0]).plugin_data.plugin_name == "histograms")
+                rows = tensor_util.make_ndarray(ak.Tensors("dense/kernel_0/histogram")[0].tensor_proto)
+                check("keras train: histogram rows [k, 3], counts = the kernel's 12 values", rows.ndim == 2 and rows.shape[1] == 3 and abs(rows[:, 2].sum() - 12) < 1e-9, str(rows.shape))
+            g = ak.Graph()
+            check("keras train: the train step's graph", len(g.node) > 0 and any(n.op == "MatMul" for n in g.node), f"{len(g.node)} nodes")
+            keras_ev = series("keras")
+            ok = False
+            if keras_ev:
+                config = json.loads(tensor_util.make_ndarray(keras_ev[0].tensor_proto).item())
+                ok = ak.SummaryMetadata("keras").plugin_data.plugin_name == "graph_keras_model" and config.get("class_name") == "Sequential"
+            check("keras train: the model's config as the 'keras' summary (plugin graph_keras_model)", ok)
+        else:
+            iterations = [KERAS_BATCHES_PER_EPOCH * (e + 1) for e in epochs]
+            for metric in ("loss", "accuracy"):
+                tag = f"evaluation_{metric}_vs_iterations"
+                ev = series(tag)
+                check(f"keras validation: {tag} at iterations {iterations}", [e.step for e in ev] == iterations, str([e.step for e in ev]))
+                got = [scalar_of(e) for e in ev]
+                check(f"keras validation: {tag} equals History's val_{metric}", close_to(got, history["val_" + metric]), f"{got} vs {history['val_' + metric]}")
 
 
 if __name__ == "__main__":
