@@ -1,6 +1,7 @@
 import { create } from "@bufbuild/protobuf";
 import type { DType, Values } from "../core/dtype.js";
 import type { AttrValue } from "../core/schema/types.js";
+import { SUMMARY_SPEC_ATTR, type SummaryWriterAttr } from "../core/summary_writer_attr.js";
 import { dtypeToProto } from "../io/dtype_proto.js";
 import { tensorToProto } from "../io/tensor_proto.js";
 import { AttrValueSchema, type AttrValue as AttrValueProto } from "../proto/tensorflow/core/framework/attr_value_pb.js";
@@ -52,6 +53,11 @@ export function opToNodeDef(op: Operation, addShapes = false): NodeDef {
     for (const d of schema.attrs ?? []) {
       const v = op.attrs[d.name];
       if (v === undefined) continue;
+      if (op.type === "WriteSummary" && d.name === "writer") {
+        // A host object: written as its spec, which an import turns back into a writer (core/summary_writer_attr.ts).
+        attr[SUMMARY_SPEC_ATTR] = attrToProto("string", (v as unknown as SummaryWriterAttr).spec, what);
+        continue;
+      }
       attr[d.name] = attrToProto(d.type, v, what);
     }
     const { typeAttrs, numberAttr } = inputTypeAttrs(schema, op.inputs.length);

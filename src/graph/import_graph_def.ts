@@ -3,6 +3,7 @@ import type { DType } from "../core/dtype.js";
 import type { Tensor } from "../core/tensor.js";
 import { InvalidArgumentError, NotFoundError, UnimplementedError } from "../core/errors.js";
 import type { Attrs, AttrValue, OpSchema } from "../core/schema/types.js";
+import { SUMMARY_SPEC_ATTR, summaryWriterFromSpec } from "../core/summary_writer_attr.js";
 import { dtypeFromProto } from "../io/dtype_proto.js";
 import { tensorFromProto } from "../io/tensor_proto.js";
 import type { AttrValue as AttrValueProto } from "../proto/tensorflow/core/framework/attr_value_pb.js";
@@ -164,7 +165,8 @@ function planNode(n: NodeDef, inputs: readonly InputRef[], library: ReadonlyMap<
   const type = alias?.type ?? n.op;
   const op = getOpDef(type);
   const nodeStr = `node '${n.name}'`;
-  if (CALL_OPS.has(n.op) || (op && (op.attrs ?? []).some((d) => d.type === "func"))) return planReplay(n, inputs, library, nodeStr);
+  const hostWriter = n.op === "WriteSummary";
+  if (CALL_OPS.has(n.op) || (op && !hostWriter && (op.attrs ?? []).some((d) => d.type === "func"))) return planReplay(n, inputs, library, nodeStr);
   if (!op) {
     throw new NotFoundError(`importGraphDef: Op type not registered '${n.op}' in tsflow (used by ${nodeStr}); tsflow cannot run this GraphDef`);
   }
@@ -199,7 +201,17 @@ function planNode(n: NodeDef, inputs: readonly InputRef[], library: ReadonlyMap<
     }
   }
   if (type === "Const") Object.assign(attrs, constAttrs(n.attr, what));
+  if (hostWriter) attrs.writer = summaryWriterAttr(n, what);
   return { def: n, op, attrs, boundTypes, inputs };
+}
+
+/** A WriteSummary written by tsflow: its host writer rebuilt from the spec attr (it writes to the default writer of call time). */
+function summaryWriterAttr(n: NodeDef, what: string): AttrValue {
+  const v = n.attr[SUMMARY_SPEC_ATTR]?.value;
+  if (v?.case !== "s") {
+    throw new UnimplementedError(`${what}: only tsflow's WriteSummary (with attr ${SUMMARY_SPEC_ATTR}) can be imported; TensorFlow's takes a summary writer resource`);
+  }
+  return summaryWriterFromSpec(new TextDecoder().decode(v.value), what) as unknown as AttrValue;
 }
 
 /** A node with func attrs: each must name a function of the GraphDef's library; the node is replayed when built. */

@@ -1,4 +1,5 @@
 import type { Backend, Handle } from "../core/backend.js";
+import type { SummaryWriterAttr } from "../core/summary_writer_attr.js";
 import type { Operation } from "../graph/operation.js";
 
 /**
@@ -36,8 +37,7 @@ export const ITERATOR: ResourceKind<HostIterator> = { name: "iterator", release:
  * when the function was traced. The executor hands it the node's step, tensor and tag as host values; it
  * returns whether it wrote (recording off or a closed writer say no). The summary layer implements it.
  */
-export interface SummarySink {
-  readonly name: string;
+export interface SummarySink extends SummaryWriterAttr {
   write(step: Handle, tensor: Handle, tag: Handle): boolean;
 }
 // Lookup tables and summary writers become kinds of their own here, each with the ops that create and use

@@ -10,53 +10,18 @@ import { create } from "@bufbuild/protobuf";
 import { executingEagerly } from "../core/context.js";
 import { eagerNameScope } from "../core/eager_name_scope.js";
 import { InvalidArgumentError } from "../core/errors.js";
-import { Tensor } from "../core/tensor.js";
+import type { Tensor } from "../core/tensor.js";
 import type { TensorLike } from "../core/tensor_like.js";
-import type { AttrValue } from "../core/schema/types.js";
 import { getDefaultGraph } from "../graph/default_graph.js";
-import { fullNameScope, rootGraph } from "../graph/func_graph.js";
-import type { Graph } from "../graph/graph.js";
-import { nameScope } from "../graph/scopes.js";
-import { cast } from "../ops/cast.js";
-import { cond } from "../ops/control_flow.js";
-import { convertToTensor } from "../ops/creation.js";
-import { execute1 } from "../ops/dispatch.js";
-import type { SummarySink } from "../runtime/resources.js";
 import { declare, defineFunction, K, kind, optional, param, signature, withDefault } from "../core/signature.js";
 import type { Summary_Value } from "../proto/tensorflow/core/framework/summary_pb.js";
 import { type Event, EventSchema } from "../proto/tensorflow/core/util/event_pb.js";
+import { type RecordCondition, type StepLike, shouldRecord, stepValue, summaryState } from "./default_state.js";
 import { EventFileWriter } from "./event_file_writer.js";
-import { histogramBuckets } from "./histogram_buckets.js";
-import { asNumbers, type HostData, hostData } from "./host_values.js";
+import { buildingFunction, type SummaryRequest, scopedTag, traceWrite } from "./function_writes.js";
+import { asNumbers, hostData } from "./host_values.js";
 import { audioV1, histogramV1, imageV1, scalarV1, textV1 } from "./tf1.js";
-import { audioValue, histogramValue, imageValue, scalarValue, textValue } from "./values.js";
-
-/** A step: a number, a bigint, or a tensor/variable read when the summary is written. */
-type StepLike = number | bigint | unknown;
-/** recordIf's condition: a boolean, a bool tensor, or a function returning either. */
-type RecordCondition = boolean | Tensor | (() => boolean | Tensor);
-
-let defaultWriter: SummaryWriter | null = null;
-let defaultStep: StepLike | null = null;
-/** recordIf scopes, innermost last; `graph` is the graph being built when it was entered (null eagerly). */
-const recordScopes: { condition: RecordCondition; graph: Graph | null }[] = [];
-
-function stepValue(step: StepLike | null | undefined, where: string): bigint {
-  const s = step ?? defaultStep;
-  if (s === null || s === undefined) throw new InvalidArgumentError(`${where}: no step set via the 'step' argument or tf.summary.experimental.setStep()`);
-  if (typeof s === "bigint") return s;
-  const v = typeof s === "number" ? s : Number(asNumbers(hostData(s, `${where} (step)`), where)[0]);
-  if (!Number.isInteger(v)) throw new InvalidArgumentError(`${where}: the step must be an integer, got ${v}`);
-  return BigInt(v);
-}
-
-/** Whether the innermost recordIf (default: on) records now, read on the host (eagerly, or when a tf.function runs). */
-function shouldRecord(): boolean {
-  const scope = recordScopes[recordScopes.length - 1];
-  if (scope === undefined) return true;
-  const c = typeof scope.condition === "function" ? scope.condition() : scope.condition;
-  return typeof c === "boolean" ? c : Boolean(asNumbers(hostData(c, "tf.summary.recordIf (condition)"), "tf.summary.recordIf")[0]);
-}
+import { valueBuilder } from "./value_spec.js";
 
 const SUMMARY_WRITER = kind<SummaryWriter>("SummaryWriter");
 
@@ -74,13 +39,13 @@ export class SummaryWriter {
   }
   /** Runs fn with this writer as the default (restored afterwards, also when fn's promise settles). */
   asDefault<R>(fn: () => R, step?: StepLike): R {
-    const prevWriter = defaultWriter;
-    const prevStep = defaultStep;
-    defaultWriter = this;
-    if (step !== undefined) defaultStep = step;
+    const prevWriter = summaryState.writer;
+    const prevStep = summaryState.step;
+    summaryState.writer = this;
+    if (step !== undefined) summaryState.step = step;
     const restore = () => {
-      defaultWriter = prevWriter;
-      defaultStep = prevStep;
+      summaryState.writer = prevWriter;
+      summaryState.step = prevStep;
     };
     let result: R;
     try {
@@ -95,8 +60,8 @@ export class SummaryWriter {
   }
   /** Makes this writer the default from now on (and `step` the default step, when given). */
   setAsDefault(step?: StepLike): void {
-    defaultWriter = this;
-    if (step !== undefined) defaultStep = step;
+    summaryState.writer = this;
+    if (step !== undefined) summaryState.step = step;
   }
   /** Accepted for TensorFlow's API: the file is opened at creation. */
   init(): void {
@@ -109,7 +74,7 @@ export class SummaryWriter {
   /** Flushes and closes the file; the writer stops being the default. */
   close(): void {
     this.writer.close();
-    if (defaultWriter === this) defaultWriter = null;
+    if (summaryState.writer === this) summaryState.writer = null;
   }
   /** Queues one Event (the summary functions and the TF1 FileWriter come through here). */
   writeEvent(event: Event): void {
@@ -140,112 +105,29 @@ const DATA = param("data", kind<unknown>("TensorLike"), "The value.");
 const COLLECTIONS = optional("collections", kind<readonly string[]>("string[]"), "In a TensorFlow 1 graph: the output's collections (default SUMMARIES).");
 const FAMILY = optional("family", K.string, "In a TensorFlow 1 graph: a prefix of the tag and scope.");
 
-/** A summary kind: the Summary.Value of host data under a tag, checked (the eager write and tf.function's host writer share it). */
-type Build = (h: HostData, tag: string) => Summary_Value;
-
 /** Writes `value` with the default writer: false when there is none or recording is off. */
 function record(where: string, step: StepLike | undefined, value: () => Summary_Value): boolean {
-  const w = defaultWriter;
+  const w = summaryState.writer;
   if (w === null || !shouldRecord()) return false;
   const s = stepValue(step, where);
   w.writeValue(value(), s);
   return true;
 }
 
-/** TensorFlow 2's summary tag: the name inside the current name scopes (`scope` without its slash). */
-const scopedTag = (scope: string, name: string) => (scope ? `${scope.replace(/\/$/, "")}/${name}` : name);
-
-/** A summary call of one kind: where (for errors), the tag's name, the op scope's default name, data, step, value builder. */
-interface SummaryRequest {
-  readonly where: string;
-  readonly name: string;
-  readonly defaultName: string;
-  readonly data: unknown;
-  readonly step: StepLike | undefined;
-  readonly build: Build;
-}
-
 /**
  * The three homes of a TensorFlow 2 summary call: eagerly it writes now (false without a default writer or
  * when recording is off); while tf.function traces, also inside a tf.cond branch or tf.whileLoop body of
- * the trace, it adds a WriteSummary node whose host writer (the default writer of trace time) writes each
- * time the node runs; in a TensorFlow 1 graph it is the TF1 summary op (`v1`), whose string tensor it returns.
+ * the trace, it adds a WriteSummary node (function_writes.ts); in a TensorFlow 1 graph it is the TF1
+ * summary op (`v1`), whose string tensor it returns.
  */
 function summaryCall(req: SummaryRequest, v1: () => Tensor): boolean | Tensor {
   if (executingEagerly()) {
-    const value = req.build(hostData(req.data, req.where), scopedTag(eagerNameScope(), req.name));
-    return record(req.where, req.step, () => value);
+    const value = valueBuilder(req.value)(hostData(req.data, req.value.where), scopedTag(eagerNameScope(), req.name));
+    return record(req.value.where, req.step, () => value);
   }
-  const trace = rootGraph(getDefaultGraph());
-  if (!trace.isFunctionGraph) return v1();
-  return traceWrite(req, trace);
+  const trace = buildingFunction();
+  return trace === null ? v1() : traceWrite(req, trace);
 }
-
-/** A step's graph value inside a trace: a tensor or variable read when the function runs, cast to int64. */
-function stepTensor(step: StepLike): Tensor {
-  if (typeof step === "number" || typeof step === "bigint") return convertToTensor(step, "int64");
-  const t = convertToTensor(step as TensorLike);
-  return t.dtype === "int64" ? t : cast(t, "int64");
-}
-
-const isNumberStep = (s: StepLike | null | undefined) => s === null || s === undefined || typeof s === "number" || typeof s === "bigint";
-
-/**
- * The recordIf condition entered inside the trace being built (TensorFlow resolves it at trace time: a
- * function is called now, a boolean decides whether a node is built, a bool tensor guards the write with a
- * tf.cond), or undefined when every recordIf in force was entered outside the function: those are read on
- * the host each time the node runs (so recordIf around a call of a traced function works as it does eagerly).
- */
-function tracedCondition(trace: Graph): boolean | Tensor | undefined {
-  const scope = recordScopes[recordScopes.length - 1];
-  if (scope === undefined || scope.graph === null || rootGraph(scope.graph) !== trace) return undefined;
-  const c = typeof scope.condition === "function" ? scope.condition() : scope.condition;
-  return typeof c === "boolean" ? c : convertToTensor(c as TensorLike);
-}
-
-/**
- * The WriteSummary node of a trace. Its host writer (runtime/resources.ts SummarySink) is the default
- * writer now; each time the node runs (once per call, per branch taken, per loop iteration) it checks the
- * recordIf in force at the call (unless one entered inside the function decided), builds the value from
- * the node's tensor and writes it at the node's step: the `step` given, or the default step (a tensor or
- * tf.Variable is read by the graph when the function runs; a number default step is read on the host at
- * the call, so setStep(i) before each call works as it does eagerly).
- */
-function traceWrite(req: SummaryRequest, trace: Graph): boolean | Tensor {
-  const { where, name, step, build } = req;
-  const w = defaultWriter;
-  if (w === null) return false;
-  const inner = tracedCondition(trace);
-  if (inner === false) return false;
-  const live = step === undefined && isNumberStep(defaultStep);
-  if (step === undefined && defaultStep === null) stepValue(undefined, where);
-  const tag = scopedTag(fullNameScope(getDefaultGraph()), name);
-  const sink: SummarySink = {
-    name: "summary_writer",
-    write: (stepH, tensorH, _tagH) => {
-      if (inner === undefined && !shouldRecord()) return false;
-      const s = live ? stepValue(undefined, where) : BigInt((stepH.backend.readSync(stepH) as BigInt64Array)[0]);
-      w.writeValue(build({ dtype: tensorH.dtype, shape: [...tensorH.shape], values: tensorH.backend.readSync(tensorH) }, tag), s);
-      return true;
-    },
-  };
-  // TensorFlow's summary_scope: the op's scope is the name without the characters a scope may not hold.
-  const scopeName = name.replace(/[^-_/.A-Za-z0-9]/g, "") || req.defaultName;
-  return nameScope(scopeName, () => {
-    const write = () => {
-      const stepT = live ? -1 : stepTensor(step ?? defaultStep);
-      return execute1("WriteSummary", [stepT, req.data as TensorLike, tag], { writer: sink as unknown as AttrValue }, "write_summary");
-    };
-    return inner === undefined || inner === true ? write() : (cond(inner, write, () => false, { name: "summary_cond" }) as Tensor);
-  });
-}
-
-const scalarBuild =
-  (where: string, description: string | undefined): Build =>
-  (h, tag) => {
-    if (h.shape.length !== 0) throw new InvalidArgumentError(`${where}: data must be a scalar (rank 0), got shape [${h.shape.join(",")}]`);
-    return scalarValue(tag, asNumbers(h, where)[0], description ?? "");
-  };
 
 export const scalar = defineFunction(
   signature(
@@ -255,7 +137,8 @@ export const scalar = defineFunction(
   ),
   (name, data, step, description, collections, family): boolean | Tensor => {
     const where = `tf.summary.scalar "${name}"`;
-    return summaryCall({ where, name, defaultName: "scalar_summary", data, step, build: scalarBuild(where, description) }, () =>
+    const value = { kind: "scalar", where, description: description ?? "" } as const;
+    return summaryCall({ name, defaultName: "scalar_summary", data, step, value }, () =>
       scalarV1(name, data as TensorLike, v1Collections(step, collections), family),
     );
   },
@@ -275,23 +158,12 @@ export const histogram = defineFunction(
   (name, data, step, buckets, description, collections, family): boolean | Tensor => {
     const where = `tf.summary.histogram "${name}"`;
     if (!Number.isInteger(buckets) || buckets < 0) throw new InvalidArgumentError(`${where}: buckets must be a non-negative integer, got ${buckets}`);
-    const build: Build = (h, tag) => histogramValue(tag, histogramBuckets(asNumbers(h, where), buckets), description ?? "");
-    return summaryCall({ where, name, defaultName: "histogram_summary", data, step, build }, () =>
+    const value = { kind: "histogram", where, description: description ?? "", buckets } as const;
+    return summaryCall({ name, defaultName: "histogram_summary", data, step, value }, () =>
       histogramV1(name, data as TensorLike, v1Collections(step, collections), family),
     );
   },
 );
-
-/** uint8 pixels of an image batch; floats in [0, 1] are scaled as tf.image.convert_image_dtype(saturate=True) does. */
-function imagePixels(values: Float64Array, dtype: string): Uint8Array {
-  const out = new Uint8Array(values.length);
-  const scale = dtype === "uint8" ? 1 : 255.5;
-  for (let i = 0; i < values.length; i++) {
-    const v = Math.trunc(values[i] * scale);
-    out[i] = Math.max(0, Math.min(255, v));
-  }
-  return out;
-}
 
 export const image = defineFunction(
   signature(
@@ -301,13 +173,8 @@ export const image = defineFunction(
   ),
   (name, data, step, maxOutputs, description, collections, family): boolean | Tensor => {
     const where = `tf.summary.image "${name}"`;
-    const build: Build = (h, tag) => {
-      if (h.dtype !== "uint8" && h.dtype !== "float32" && h.dtype !== "float64" && h.dtype !== "float16") {
-        throw new InvalidArgumentError(`${where}: images must be uint8 or floating point, got dtype ${h.dtype}`);
-      }
-      return imageValue(tag, h.shape, imagePixels(asNumbers(h, where), h.dtype), maxOutputs, description ?? "");
-    };
-    return summaryCall({ where, name, defaultName: "image_summary", data, step, build }, () =>
+    const value = { kind: "image", where, description: description ?? "", maxOutputs } as const;
+    return summaryCall({ name, defaultName: "image_summary", data, step, value }, () =>
       imageV1(name, data as TensorLike, maxOutputs, v1Collections(step, collections), family),
     );
   },
@@ -334,14 +201,12 @@ export const audio = defineFunction(
     if (encoding !== undefined && encoding !== "wav") throw new InvalidArgumentError(`${where}: unknown encoding '${encoding}' (only 'wav')`);
     if (!Number.isInteger(maxOutputs) || maxOutputs < 0)
       throw new InvalidArgumentError(`${where}: maxOutputs must be a non-negative integer, got ${maxOutputs}`);
-    const build: Build = (h, tag) => {
-      if (h.shape.length !== 3) throw new InvalidArgumentError(`${where}: data must be [k, frames, channels], got shape [${h.shape.join(",")}]`);
-      const rate = Number(asNumbers(hostData(sampleRate, `${where} (sampleRate)`), where)[0]);
-      return audioValue(tag, h.shape, asNumbers(h, where), rate, maxOutputs, description ?? "");
-    };
-    return summaryCall({ where, name, defaultName: "audio_summary", data, step, build }, () =>
-      audioV1(name, data as TensorLike, sampleRate as TensorLike, maxOutputs, v1Collections(step, collections), family),
-    );
+    const v1 = () => audioV1(name, data as TensorLike, sampleRate as TensorLike, maxOutputs, v1Collections(step, collections), family);
+    if (!executingEagerly() && buildingFunction() === null) return v1();
+    // The rate is read now (a tensor's value; inside a tf.function it must be known when tracing).
+    const rate = typeof sampleRate === "number" ? sampleRate : Number(asNumbers(hostData(sampleRate, `${where} (sampleRate)`), where)[0]);
+    const value = { kind: "audio", where, description: description ?? "", maxOutputs, sampleRate: rate } as const;
+    return summaryCall({ name, defaultName: "audio_summary", data, step, value }, v1);
   },
 );
 
@@ -353,13 +218,8 @@ export const text = defineFunction(
   ),
   (name, data, step, description, collections): boolean | Tensor => {
     const where = `tf.summary.text "${name}"`;
-    const build: Build = (h, tag) => {
-      if (h.dtype !== "string") throw new InvalidArgumentError(`${where}: data must be strings, got dtype ${h.dtype}`);
-      return textValue(tag, h.shape, h.values as string[], description ?? "");
-    };
-    return summaryCall({ where, name, defaultName: "text_summary", data, step, build }, () =>
-      textV1(name, data as TensorLike, v1Collections(step, collections)),
-    );
+    const value = { kind: "text", where, description: description ?? "" } as const;
+    return summaryCall({ name, defaultName: "text_summary", data, step, value }, () => textV1(name, data as TensorLike, v1Collections(step, collections)));
   },
 );
 
@@ -369,7 +229,7 @@ export const flush = defineFunction(
     optional("name", K.string, "Accepted for TensorFlow's API."),
   ]),
   (writer): void => {
-    (writer ?? defaultWriter)?.flush();
+    (writer ?? (summaryState.writer as SummaryWriter | null))?.flush();
   },
 );
 
@@ -384,11 +244,11 @@ export const recordIf = defineFunction(
   ),
   (condition, fn): unknown => {
     const entry = { condition, graph: executingEagerly() ? null : getDefaultGraph() };
-    recordScopes.push(entry);
+    summaryState.recordScopes.push(entry);
     // This entry, not the last one: another recordIf's async callback may have pushed since.
     const restore = () => {
-      const i = recordScopes.lastIndexOf(entry);
-      if (i >= 0) recordScopes.splice(i, 1);
+      const i = summaryState.recordScopes.lastIndexOf(entry);
+      if (i >= 0) summaryState.recordScopes.splice(i, 1);
     };
     let result: unknown;
     try {
@@ -408,13 +268,13 @@ export const setStep = defineFunction(
     param("step", kind<StepLike>("number | bigint | Tensor | Variable | null"), "The step."),
   ]),
   (step): void => {
-    defaultStep = step;
+    summaryState.step = step;
   },
 );
 
 export const getStep = defineFunction(
   signature("summary.experimental.get_step", "The default step (as set), or null.", [], { args: () => [] }),
-  (): StepLike | null => defaultStep,
+  (): StepLike | null => summaryState.step,
 );
 
 declare(SummaryWriter, signature("summary.SummaryWriter", "Use tf.summary.createFileWriter.", []));
