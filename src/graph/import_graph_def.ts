@@ -209,7 +209,9 @@ function planNode(n: NodeDef, inputs: readonly InputRef[], library: ReadonlyMap<
 function summaryWriterAttr(n: NodeDef, what: string): AttrValue {
   const v = n.attr[SUMMARY_SPEC_ATTR]?.value;
   if (v?.case !== "s") {
-    throw new UnimplementedError(`${what}: only tsflow's WriteSummary (with attr ${SUMMARY_SPEC_ATTR}) can be imported; TensorFlow's takes a summary writer resource`);
+    throw new UnimplementedError(
+      `${what}: only tsflow's WriteSummary (with attr ${SUMMARY_SPEC_ATTR}) can be imported; TensorFlow's takes a summary writer resource`,
+    );
   }
   return summaryWriterFromSpec(new TextDecoder().decode(v.value), what) as unknown as AttrValue;
 }

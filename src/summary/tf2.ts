@@ -236,7 +236,7 @@ export const flush = defineFunction(
 export const recordIf = defineFunction(
   signature(
     "summary.record_if",
-    "Runs fn with recording on or off: a boolean, a bool tensor or a function returning either, read at each write (inside a tf.function: fixed when traced, a graph tensor deciding each run).",
+    "Runs fn with recording on or off: a boolean, a bool tensor or a function returning either, read at each write; entered inside a tf.function, resolved when traced (a graph tensor then decides at each run).",
     [
       param("condition", kind<RecordCondition>("boolean | Tensor | () => boolean | Tensor"), "Whether summaries are written."),
       param("fn", K.callback, "The code to run."),
