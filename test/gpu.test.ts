@@ -166,9 +166,9 @@ function values(dtype: DType, n: number, r: () => number, role: { op: string; ar
     if (dtype === "uint8") return [0, 255];
     return [-60, 60];
   };
-  if (dtype === "float32" || dtype === "float64") {
+  if (dtype === "float32" || dtype === "float64" || dtype === "float16" || dtype === "bfloat16") {
     const v = Array.from({ length: n }, (_, i) => (i < SPECIALS.length && n >= 40 ? SPECIALS[(i + arg * 3) % SPECIALS.length] : (r() - 0.5) * 8));
-    return dtype === "float32" ? Float32Array.from(v) : Float64Array.from(v);
+    return dtype === "float64" ? Float64Array.from(v) : Float32Array.from(v);
   }
   if (dtype === "bool") return Uint8Array.from({ length: n }, () => (r() < 0.5 ? 1 : 0));
   const [lo, hi] = intDomain();
@@ -186,8 +186,13 @@ function makeTensor(v: tf.TensorLike, dtype: DType, shape: number[]): E {
   return tf.constant(v as never, { dtype, shape }) as E;
 }
 
-/** Relative tolerance per dtype (float32: a few ulps of CUDA's math functions). */
-function assertMatches(what: string, got: E, want: E, rtol = got.dtype === "float32" ? 2e-5 : 1e-12, atol = got.dtype === "float32" ? 1e-6 : 1e-13): void {
+/**
+ * Relative tolerance per dtype (float32: a few ulps of CUDA's math functions; float16 and bfloat16: one unit
+ * of the type, since the GPU rounds its float result once where the CPU rounds the double one to float first).
+ */
+const RTOL: Partial<Record<DType, number>> = { float32: 2e-5, float16: 2 ** -10, bfloat16: 2 ** -7 };
+const ATOL: Partial<Record<DType, number>> = { float32: 1e-6, float16: 2 ** -23, bfloat16: 1e-30 };
+function assertMatches(what: string, got: E, want: E, rtol = RTOL[got.dtype] ?? 1e-12, atol = ATOL[got.dtype] ?? 1e-13): void {
   assert.deepEqual(got.shape, want.shape, `${what}: shape`);
   assert.equal(got.dtype, want.dtype, `${what}: dtype`);
   const g = got.dataSync() as ArrayLike<number | bigint>;
@@ -327,7 +332,7 @@ describe("cuda: elementwise ops generated from the op table", gpuOnly, () => {
 /** Runs op `type` eagerly through the public dispatcher. */
 describe("cuda: other kernels against the CPU", gpuOnly, () => {
   it("Cast between every pair of device dtypes", () => {
-    const ds: DType[] = ["float32", "float64", "int32", "int64", "uint8", "bool"];
+    const ds: DType[] = ["float32", "float64", "float16", "bfloat16", "int32", "int64", "uint8", "bool"];
     const r = rng(7);
     for (const from of ds) {
       const x = makeTensor(values(from, 60, r, { op: "Cast", arg: 0 }), from, [60]);
@@ -458,6 +463,44 @@ describe("cuda: other kernels against the CPU", gpuOnly, () => {
         gpu(() => runOp(op, [b, tf.constant([1], { dtype: "int32" })])),
         cpu(() => runOp(op, [b, tf.constant([1], { dtype: "int32" })])),
       );
+    }
+  });
+
+  it("float16 and bfloat16 natively: products on tensor cores, reductions, softmax, bias, stored 2 bytes an element", () => {
+    const r = rng(16);
+    for (const dtype of ["float16", "bfloat16"] as const) {
+      // Finite values only (the op tests cover NaN and Inf): a product's relative error is then meaningful.
+      const rand = (shape: number[]) => makeTensor(Float32Array.from({ length: shape.reduce((p, d) => p * d, 1) }, () => (r() - 0.5) * 4), dtype, shape);
+      const a = rand([64, 96]);
+      const b = rand([96, 80]);
+      const ab = rand([3, 64, 96]);
+      const bias = rand([80]);
+      const cases: [string, () => E][] = [
+        ["MatMul", () => runOp("MatMul", [a, b], {})],
+        ["MatMul transposed", () => runOp("MatMul", [b, a], { transpose_a: true, transpose_b: true })],
+        ["BatchMatMulV2", () => runOp("BatchMatMulV2", [ab, b], {})],
+        ["Sum rows", () => tf.reduceSum(a, 1) as E],
+        ["Mean all", () => tf.reduceMean(a) as E],
+        ["Max columns", () => tf.reduceMax(a, 0) as E],
+        ["Softmax", () => tf.nn.softmax(a) as E],
+        ["LogSoftmax", () => tf.nn.logSoftmax(a) as E],
+        ["BiasAdd", () => tf.nn.biasAdd(runOp("MatMul", [a, b], {}), bias) as E],
+        ["BiasAddGrad", () => runOp("BiasAddGrad", [runOp("MatMul", [a, b], {})], {})],
+        ["Transpose", () => tf.transpose(a) as E],
+        ["Cast to float32", () => tf.cast(a, "float32") as E],
+      ];
+      for (const [name, f] of cases) {
+        const want = cpu(f);
+        const got = gpu(f);
+        assert.ok(onGpu(got), `${name}/${dtype} ran on ${got.device}`);
+        assert.equal(got.dtype, want.dtype);
+        // Sums of many terms: float32 accumulation in another order, then one rounding to the type.
+        assert.ok(relErr(got, want) < (dtype === "float16" ? 2e-3 : 1.5e-2), `${name}/${dtype}: relative error ${relErr(got, want)}`);
+      }
+      const before = gpuBackend(0)!.memory().numBytes;
+      const onDevice = gpu(() => tf.add(a, a)) as E;
+      assert.equal(gpuBackend(0)!.memory().numBytes - before, 64 * 96 * 2, "2 bytes an element on the device");
+      onDevice.dispose();
     }
   });
 

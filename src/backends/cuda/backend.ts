@@ -1,4 +1,5 @@
 import { bytesPerElement, DType, Values, zeroValues } from "../../core/dtype.js";
+import { fromNarrowBits, isNarrowFloat, toNarrowBits } from "../../core/half.js";
 import { InternalError } from "../../core/errors.js";
 import { matmulDims } from "../../core/geometry/matmul.js";
 import { sizeOf } from "../../core/shape.js";
@@ -19,7 +20,23 @@ import type { FusedProgram } from "../../core/fused.js";
 import { cudaCanFuse, runFusedCuda } from "./fused.js";
 
 /** Dtypes stored in device memory; others (strings) live on the host inside cuda handles. */
-export const DEVICE_DTYPES: ReadonlySet<DType> = new Set(["float32", "float64", "int32", "int64", "uint8", "bool"]);
+export const DEVICE_DTYPES: ReadonlySet<DType> = new Set(["float32", "float64", "int32", "int64", "uint8", "bool", "float16", "bfloat16"]);
+
+/**
+ * The bytes a device buffer of `dtype` holds for host values: float16/bfloat16 host values (a Float32Array)
+ * become their 2-byte patterns, rounded to nearest even; other dtypes are their host arrays.
+ */
+function deviceForm(values: Values, dtype: DType): Exclude<Values, string[]> {
+  return (isNarrowFloat(dtype) ? toNarrowBits(dtype, values as Float32Array) : values) as Exclude<Values, string[]>;
+}
+/** An array the download of a buffer of `n` elements of `dtype` goes into (2-byte patterns for the 16-bit floats). */
+function downloadArray(dtype: DType, n: number): Values | Uint16Array {
+  return isNarrowFloat(dtype) ? new Uint16Array(n) : zeroValues(dtype, n);
+}
+/** Host values from a download (the 16-bit patterns widened to their float32 values). */
+function hostForm(v: Values | Uint16Array, dtype: DType): Values {
+  return isNarrowFloat(dtype) ? fromNarrowBits(dtype, v as Uint16Array) : (v as Values);
+}
 
 /**
  * Raised when a Session step being captured into a CUDA graph does something a graph cannot replay (a host
@@ -142,14 +159,14 @@ export class CudaBackend implements Backend, KernelContext {
   #upload(values: Values, dtype: DType, shape: readonly number[]): CudaHandle {
     if (values.length > 0) this.#noCapture("an upload from the host");
     const h = this.empty(dtype, shape, "write");
-    const v = values as Exclude<Values, string[]>;
+    const v = deviceForm(values, dtype);
     if (h.storage.bytes > 0) {
       this.ctx.makeCurrent();
       // From pageable memory the driver stages the values before returning: `values` may change afterwards.
       this.ctx.api.check("cuMemcpyHtoDAsync", this.ctx.api.lib.cuMemcpyHtoDAsync(h.ptr, v, h.storage.bytes, this.ctx.stream));
       this.stats.uploads++;
     }
-    if (h.storage.bytes <= MIRROR_BYTES) h.storage.host = v.slice() as Values;
+    if (h.storage.bytes <= MIRROR_BYTES) h.storage.host = isNarrowFloat(dtype) ? hostForm(v, dtype) : (v.slice() as Values);
     return h;
   }
   readonly #scalars = new Map<string, CudaHandle>();
@@ -159,14 +176,15 @@ export class CudaBackend implements Backend, KernelContext {
     const s = h.storage;
     if (s.host) return s.host;
     this.#noCapture("a read to the host");
-    const out = zeroValues(h.dtype, sizeOf(h.shape));
+    const raw = downloadArray(h.dtype, sizeOf(h.shape));
     if (s.bytes > 0) {
       this.ctx.makeCurrent();
-      if (s.bytes >= this.pinnedReadBytes) this.#readPinned(s, out);
+      if (s.bytes >= this.pinnedReadBytes) this.#readPinned(s, raw);
       // Into pageable memory the copy returns only once done, after all earlier work on the stream.
-      else this.ctx.api.check("cuMemcpyDtoHAsync", this.ctx.api.lib.cuMemcpyDtoHAsync(out, s.ptr, s.bytes, this.ctx.stream));
+      else this.ctx.api.check("cuMemcpyDtoHAsync", this.ctx.api.lib.cuMemcpyDtoHAsync(raw, s.ptr, s.bytes, this.ctx.stream));
       this.stats.downloads++;
     }
+    const out = hostForm(raw, h.dtype);
     if (s.bytes <= MIRROR_BYTES) s.host = out;
     return out;
   }
@@ -175,7 +193,7 @@ export class CudaBackend implements Backend, KernelContext {
    * Large reads go through a page-locked staging buffer in chunks: the DMA engine copies at full speed into
    * pinned memory, where a pageable destination is copied by the driver through its own bounce buffers.
    */
-  #readPinned(s: DeviceStorage, out: Values): void {
+  #readPinned(s: DeviceStorage, out: Values | Uint16Array): void {
     const chunk = Math.min(s.bytes, 32 * 2 ** 20);
     const stage = this.pinned.take(chunk);
     const dst = new Uint8Array((out as Uint8Array).buffer, 0, s.bytes);
@@ -204,10 +222,10 @@ export class CudaBackend implements Backend, KernelContext {
       this.ctx.api.check("cuMemcpyDtoHAsync", this.ctx.api.lib.cuMemcpyDtoHAsync(stage.ptr, s.ptr, s.bytes, this.ctx.stream));
       this.ctx.record(ev);
       await this.#until(ev);
-      const out = zeroValues(h.dtype, sizeOf(h.shape));
-      new Uint8Array((out as Uint8Array).buffer, 0, s.bytes).set(new Uint8Array(stage.buf, 0, s.bytes));
+      const raw = downloadArray(h.dtype, sizeOf(h.shape));
+      new Uint8Array((raw as Uint8Array).buffer, 0, s.bytes).set(new Uint8Array(stage.buf, 0, s.bytes));
       this.stats.downloads++;
-      return out;
+      return hostForm(raw, h.dtype);
     } finally {
       this.ctx.destroyEvent(ev);
       this.pinned.give(stage);
@@ -293,7 +311,7 @@ export class CudaBackend implements Backend, KernelContext {
       this.ctx.copyDtoD(d.ptr, src.storage.ptr, d.bytes);
       return;
     }
-    const v = src.backend.readSync(src) as Exclude<Values, string[]>;
+    const v = deviceForm(src.backend.readSync(src), src.dtype);
     if (d.bytes === 0) return;
     this.ctx.makeCurrent();
     this.ctx.api.check("cuMemcpyHtoDAsync", this.ctx.api.lib.cuMemcpyHtoDAsync(d.ptr, v, d.bytes, this.ctx.stream));
@@ -337,7 +355,8 @@ export class CudaBackend implements Backend, KernelContext {
   canRun(type: string, dtypes: readonly DType[], attrs: Attrs = {}): boolean {
     const k = this.#kernels.get(type);
     if (!k) return false;
-    if (!k.supports) return dtypes.every((d, i) => k.host?.includes(i) || DEVICE_DTYPES.has(d));
+    // The 16-bit floats only where a kernel says it takes them (its `supports`).
+    if (!k.supports) return dtypes.every((d, i) => k.host?.includes(i) || (DEVICE_DTYPES.has(d) && !isNarrowFloat(d)));
     let node = this.#supportCache.get(k);
     if (node === undefined) this.#supportCache.set(k, (node = new Map()));
     for (const d of dtypes) {

@@ -13,6 +13,13 @@ const CUBLAS_COMPUTE_32F_FAST_TF32 = 77;
 const CUBLAS_COMPUTE_64F = 70;
 const CUDA_R_32F = 0;
 const CUDA_R_64F = 1;
+const CUDA_R_16F = 2;
+const CUDA_R_16BF = 14;
+const CUBLAS_GEMM_DEFAULT = -1;
+
+/** The dtypes cuBLAS multiplies: float16 and bfloat16 operands accumulate in float32 (on tensor cores). */
+export type GemmDType = "float32" | "float64" | "float16" | "bfloat16";
+const DATA_TYPE: Record<GemmDType, number> = { float32: CUDA_R_32F, float64: CUDA_R_64F, float16: CUDA_R_16F, bfloat16: CUDA_R_16BF };
 const DESC_TRANSA = 3;
 const DESC_TRANSB = 4;
 const DESC_EPILOGUE = 7;
@@ -112,16 +119,16 @@ export class CublasHandle {
    * The cuBLASLt plan for a column-major D[n,m] = op(B')·op(A') (see gemm), or null where cuBLASLt is absent
    * or finds no algorithm. Descriptors live as long as the handle: shapes in a program are few.
    */
-  #plan(f32: boolean, ta: boolean, tb: boolean, m: number, n: number, k: number, epilogue: LtEpilogue = 0, bias = 0): LtPlan | null {
+  #plan(dtype: GemmDType, ta: boolean, tb: boolean, m: number, n: number, k: number, epilogue: LtEpilogue = 0, bias = 0): LtPlan | null {
     const lt = this.#lt;
     if (lt === null) return null;
-    const tf32 = f32 && this.#tf32 === true;
-    const key = `${f32 ? (tf32 ? "t" : "s") : "d"}${ta ? "T" : "N"}${tb ? "T" : "N"}${m},${n},${k}${epilogue === 0 ? "" : `e${epilogue}`}`;
+    const tf32 = dtype === "float32" && this.#tf32 === true;
+    const key = `${tf32 ? "tf32" : dtype}${ta ? "T" : "N"}${tb ? "T" : "N"}${m},${n},${k}${epilogue === 0 ? "" : `e${epilogue}`}`;
     const hit = this.#plans.get(key);
     if (hit !== undefined) return hit;
     let plan: LtPlan | null = null;
     try {
-      plan = this.#makePlan(lt, f32, tf32, ta, tb, m, n, k, epilogue, bias);
+      plan = this.#makePlan(lt, dtype, tf32, ta, tb, m, n, k, epilogue, bias);
     } catch {
       plan = null;
     }
@@ -131,7 +138,7 @@ export class CublasHandle {
 
   #makePlan(
     lt: { lib: CublasLt; handle: Ptr; pref: Ptr },
-    f32: boolean,
+    dtype: GemmDType,
     tf32: boolean,
     ta: boolean,
     tb: boolean,
@@ -142,13 +149,16 @@ export class CublasHandle {
     bias: number,
   ): LtPlan | null {
     const L = lt.lib;
-    const type = f32 ? CUDA_R_32F : CUDA_R_64F;
+    const type = DATA_TYPE[dtype];
+    const f64 = dtype === "float64";
     const out: Ptr[] = [null];
     const made = (r: unknown): Ptr => {
       if (r !== 0) throw new InternalError(`cuBLASLt: status ${String(r)}`);
       return out[0];
     };
-    const desc = made(L.cublasLtMatmulDescCreate(out, f32 ? (tf32 ? CUBLAS_COMPUTE_32F_FAST_TF32 : CUBLAS_COMPUTE_32F) : CUBLAS_COMPUTE_64F, type));
+    // float16/bfloat16 operands: float32 accumulation and float32 alpha/beta, tensor cores chosen by the heuristic.
+    const compute = f64 ? CUBLAS_COMPUTE_64F : tf32 ? CUBLAS_COMPUTE_32F_FAST_TF32 : CUBLAS_COMPUTE_32F;
+    const desc = made(L.cublasLtMatmulDescCreate(out, compute, f64 ? CUDA_R_64F : CUDA_R_32F));
     const opA = new Int32Array([tb ? CUBLAS_OP_T : CUBLAS_OP_N]);
     const opB = new Int32Array([ta ? CUBLAS_OP_T : CUBLAS_OP_N]);
     made(L.cublasLtMatmulDescSetAttribute(desc, DESC_TRANSA, opA, 4));
@@ -180,7 +190,7 @@ export class CublasHandle {
    * Nothing is allocated or synchronised (the plan is made on a step's first, uncaptured run).
    */
   gemmEpilogue(
-    dtype: "float32" | "float64",
+    dtype: GemmDType,
     ta: boolean,
     tb: boolean,
     m: number,
@@ -192,14 +202,14 @@ export class CublasHandle {
     bias: number,
     epilogue: LtEpilogue,
   ): boolean {
-    const f32 = dtype === "float32";
-    const plan = this.#plan(f32, ta, tb, m, n, k, epilogue, bias);
+    const f64 = dtype === "float64";
+    const plan = this.#plan(dtype, ta, tb, m, n, k, epilogue, bias);
     if (plan === null) return false;
     const lt = this.#lt!;
     // A descriptor attribute, not an argument: set for this call's bias (a host-side store, no device work).
     this.#biasPtr[0] = BigInt(bias);
     this.#check("cublasLtMatmulDescSetAttribute", lt.lib.cublasLtMatmulDescSetAttribute(plan.desc, DESC_BIAS_POINTER, this.#biasPtr, 8));
-    this.#ltMatmul(plan, f32 ? this.#one32 : this.#one64, f32 ? this.#zero32 : this.#zero64, a, b, c);
+    this.#ltMatmul(plan, f64 ? this.#one64 : this.#one32, f64 ? this.#zero64 : this.#zero32, a, b, c);
     return true;
   }
 
@@ -243,7 +253,7 @@ export class CublasHandle {
    * one matrix for every batch). A is [k,m] when ta, B is [n,k] when tb. `accumulate` adds to C instead.
    */
   gemm(
-    dtype: "float32" | "float64",
+    dtype: GemmDType,
     ta: boolean,
     tb: boolean,
     m: number,
@@ -263,14 +273,47 @@ export class CublasHandle {
     const opA = tb ? CUBLAS_OP_T : CUBLAS_OP_N;
     const opB = ta ? CUBLAS_OP_T : CUBLAS_OP_N;
     const L = this.lib;
-    const f32 = dtype === "float32";
+    const f32 = dtype !== "float64";
     const one = f32 ? this.#one32 : this.#one64;
     // accumulate: C += op(A)·op(B) (beta = 1), for products split into chunks along k.
     const zero = accumulate ? one : f32 ? this.#zero32 : this.#zero64;
     let r: unknown;
-    const plan = batch === 1 ? this.#plan(f32, ta, tb, m, n, k) : null;
+    const plan = batch === 1 ? this.#plan(dtype, ta, tb, m, n, k) : null;
     if (plan !== null) {
       this.#ltMatmul(plan, one, zero, a, b, c);
+      return;
+    }
+    if (dtype === "float16" || dtype === "bfloat16") {
+      const t = DATA_TYPE[dtype];
+      r =
+        batch === 1
+          ? L.cublasGemmEx(this.handle, opA, opB, n, m, k, one, b, t, ldb, a, t, lda, zero, c, t, n, CUBLAS_COMPUTE_32F, CUBLAS_GEMM_DEFAULT)
+          : L.cublasGemmStridedBatchedEx(
+              this.handle,
+              opA,
+              opB,
+              n,
+              m,
+              k,
+              one,
+              b,
+              t,
+              ldb,
+              strideB,
+              a,
+              t,
+              lda,
+              strideA,
+              zero,
+              c,
+              t,
+              n,
+              strideC,
+              batch,
+              CUBLAS_COMPUTE_32F,
+              CUBLAS_GEMM_DEFAULT,
+            );
+      if (r !== 0) this.#check(batch === 1 ? "cublasGemmEx" : "cublasGemmStridedBatchedEx", r);
       return;
     }
     if (batch === 1) {

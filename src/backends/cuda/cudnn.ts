@@ -26,6 +26,17 @@ import { permuteInto } from "./kernels/movement.js";
 const CUDNN_STATUS_SUCCESS = 0;
 const CUDNN_DATA_FLOAT = 0;
 const CUDNN_DATA_DOUBLE = 1;
+const CUDNN_DATA_HALF = 2;
+const CUDNN_DATA_BFLOAT16 = 9;
+
+/** cuDNN's data type of a tensor of `dtype` (float16 and bfloat16 convolve with float32 arithmetic, as TensorFlow asks). */
+function dataType(dtype: DType): number {
+  return dtype === "float32" ? CUDNN_DATA_FLOAT : dtype === "float16" ? CUDNN_DATA_HALF : dtype === "bfloat16" ? CUDNN_DATA_BFLOAT16 : CUDNN_DATA_DOUBLE;
+}
+/** The arithmetic of a convolution on `dtype`: float for the 16-bit types. */
+function computeDataType(dtype: DType): number {
+  return dtype === "float64" ? CUDNN_DATA_DOUBLE : CUDNN_DATA_FLOAT;
+}
 const CUDNN_DEFAULT_MATH = 0;
 const CUDNN_FMA_MATH = 3;
 const CUDNN_TENSOR_NHWC = 1;
@@ -337,7 +348,7 @@ export class Cudnn {
     const key = `${dtype}|${g.n},${g.H},${g.W},${g.C}|${g.OH},${g.OW},${g.OC}|${g.kH},${g.kW}`;
     let t = this.#tensors.get(key);
     if (!t) {
-      const type = dtype === "float32" ? CUDNN_DATA_FLOAT : CUDNN_DATA_DOUBLE;
+      const type = dataType(dtype);
       const w = this.create("cudnnCreateFilterDescriptor", this.lib.cudnnCreateFilterDescriptor);
       // CUDNN_TENSOR_NHWC for a filter is KRSC: [out, kH, kW, in].
       this.check("cudnnSetFilter4dDescriptor", this.lib.cudnnSetFilter4dDescriptor(w, type, CUDNN_TENSOR_NHWC, g.OC, g.C, g.kH, g.kW));
@@ -364,11 +375,10 @@ export class Cudnn {
     const hit = this.#plans.get(key);
     if (hit !== undefined) return hit;
     const t = this.#tensors4(g, dtype);
-    const type = dtype === "float32" ? CUDNN_DATA_FLOAT : CUDNN_DATA_DOUBLE;
     const conv = this.create("cudnnCreateConvolutionDescriptor", this.lib.cudnnCreateConvolutionDescriptor);
     this.check(
       "cudnnSetConvolution2dDescriptor",
-      this.lib.cudnnSetConvolution2dDescriptor(conv, g.padT, g.padL, g.sH, g.sW, g.dH, g.dW, CUDNN_CROSS_CORRELATION, type),
+      this.lib.cudnnSetConvolution2dDescriptor(conv, g.padT, g.padL, g.sH, g.sW, g.dH, g.dW, CUDNN_CROSS_CORRELATION, computeDataType(dtype)),
     );
     // TF32 off: FMA math only (no tensor-core rounding of float32 inputs).
     const fp32Exact = dtype === "float32" && !tf32;
@@ -451,7 +461,8 @@ export class Cudnn {
 
   /** Runs a planned convolution: out = op(a, b), workspace from the caching allocator (stream-ordered). */
   convolve(dir: Dir, p: ConvPlan, dtype: DType, a: number, bPtr: number, out: number): void {
-    const f32 = dtype === "float32";
+    // alpha and beta are float for every type but double.
+    const f32 = dtype !== "float64";
     const one = f32 ? this.#one32 : this.#one64;
     const zero = f32 ? this.#zero32 : this.#zero64;
     const alloc = this.b.allocator;
@@ -476,7 +487,7 @@ export class Cudnn {
     let p = this.#pools.get(key);
     if (p === null) return false;
     if (p === undefined) {
-      const type = dtype === "float32" ? CUDNN_DATA_FLOAT : CUDNN_DATA_DOUBLE;
+      const type = dataType(dtype);
       const desc = (mode: number) => {
         const d = this.create("cudnnCreatePoolingDescriptor", this.lib.cudnnCreatePoolingDescriptor);
         this.check(
@@ -494,7 +505,7 @@ export class Cudnn {
       };
       this.#pools.set(key, p);
     }
-    const f32 = dtype === "float32";
+    const f32 = dtype !== "float64";
     const one = f32 ? this.#one32 : this.#one64;
     const zero = f32 ? this.#zero32 : this.#zero64;
     const plan = p;
@@ -562,7 +573,7 @@ export function cudnnVersion(): number | null {
 // ---------------------------------------------------------------- the entry points kernels/conv.ts and kernels/pool.ts call
 
 function usable(b: KernelContext, dtype: DType): Cudnn | null {
-  if (dtype !== "float32" && dtype !== "float64") return null;
+  if (dtype !== "float32" && dtype !== "float64" && dtype !== "float16" && dtype !== "bfloat16") return null;
   return cudnnFor(b);
 }
 

@@ -318,6 +318,9 @@ export interface Cublas {
   cublasDgemm: Fn;
   cublasSgemmStridedBatched: Fn;
   cublasDgemmStridedBatched: Fn;
+  /** Mixed-type products (float16/bfloat16 operands, float32 accumulation), where cuBLASLt declines or for batches. */
+  cublasGemmEx: Fn;
+  cublasGemmStridedBatchedEx: Fn;
   /** A workspace of our own: nothing is allocated inside a stream capture. */
   cublasSetWorkspace: Fn | null;
   /** cuBLASLt, loaded beside cuBLAS: products with algorithms chosen once per shape (blas.ts). */
@@ -405,6 +408,12 @@ export function loadCublas(koffi: Koffi, env: NodeJS.ProcessEnv = process.env): 
     ),
     cublasSgemmStridedBatched: f(
       "int cublasSgemmStridedBatched(void *handle, int ta, int tb, int m, int n, int k, const float *alpha, uint64_t a, int lda, int64_t sa, uint64_t b, int ldb, int64_t sb, const float *beta, uint64_t c, int ldc, int64_t sc, int batch)",
+    ),
+    cublasGemmEx: f(
+      "int cublasGemmEx(void *handle, int ta, int tb, int m, int n, int k, const float *alpha, uint64_t a, int atype, int lda, uint64_t b, int btype, int ldb, const float *beta, uint64_t c, int ctype, int ldc, int computeType, int algo)",
+    ),
+    cublasGemmStridedBatchedEx: f(
+      "int cublasGemmStridedBatchedEx(void *handle, int ta, int tb, int m, int n, int k, const float *alpha, uint64_t a, int atype, int lda, int64_t sa, uint64_t b, int btype, int ldb, int64_t sb, const float *beta, uint64_t c, int ctype, int ldc, int64_t sc, int batch, int computeType, int algo)",
     ),
     cublasDgemmStridedBatched: f(
       "int cublasDgemmStridedBatched(void *handle, int ta, int tb, int m, int n, int k, const double *alpha, uint64_t a, int lda, int64_t sa, uint64_t b, int ldb, int64_t sb, const double *beta, uint64_t c, int ldc, int64_t sc, int batch)",

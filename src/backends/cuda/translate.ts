@@ -26,6 +26,9 @@ export type ComputeClass = "f32" | "f64" | "num" | "i64";
 export function computeClass(d: DType): ComputeClass | null {
   switch (d) {
     case "float32":
+    case "float16":
+    case "bfloat16":
+      // The 16-bit floats compute in float: loaded through ts_half/ts_bf16's conversion, stored rounded.
       return "f32";
     case "float64":
       return "f64";
@@ -58,6 +61,10 @@ export function storageType(d: DType): string {
     case "uint8":
     case "bool":
       return "unsigned char";
+    case "float16":
+      return "ts_half";
+    case "bfloat16":
+      return "ts_bf16";
     default:
       throw new TranslateError(`dtype ${d} has no CUDA storage type`);
   }
@@ -313,6 +320,10 @@ export function storeConversion(out: DType, expr: string): string {
       return `ts_touint8(${expr})`;
     case "int64":
       return `(long long)(${expr})`;
+    case "float16":
+      return `ts_half((float)(${expr}))`;
+    case "bfloat16":
+      return `ts_bf16((float)(${expr}))`;
     default:
       throw new TranslateError(`dtype ${out} has no CUDA storage type`);
   }
@@ -324,6 +335,26 @@ export function storeConversion(out: DType, expr: string): string {
  * wrap-around otherwise), ts_jsround is Math.round (half up), ts_max/ts_min propagate NaN as Math.max does.
  */
 export const PRELUDE = String.raw`
+// float16 and bfloat16 storage: 2-byte structs converting to and from float, rounding to nearest even as
+// the CPU backend does (core/half.ts): cvt.rn for float16 (overflow to Inf, subnormals kept), the bit
+// rule for bfloat16 (a NaN stays a NaN). Kernels load them as float and compute in float.
+struct __align__(2) ts_half {
+  unsigned short bits;
+  __device__ __forceinline__ ts_half() {}
+  __device__ __forceinline__ ts_half(float f) { asm("cvt.rn.f16.f32 %0, %1;" : "=h"(bits) : "f"(f)); }
+  template <class V> __device__ __forceinline__ ts_half(V v) : ts_half((float)v) {}
+  __device__ __forceinline__ operator float() const { float f; asm("cvt.f32.f16 %0, %1;" : "=f"(f) : "h"(bits)); return f; }
+};
+struct __align__(2) ts_bf16 {
+  unsigned short bits;
+  __device__ __forceinline__ ts_bf16() {}
+  __device__ __forceinline__ ts_bf16(float f) {
+    const unsigned u = __float_as_uint(f);
+    bits = (u & 0x7fffffffu) > 0x7f800000u ? (unsigned short)((u >> 16) | 0x40u) : (unsigned short)((u + 0x7fffu + ((u >> 16) & 1u)) >> 16);
+  }
+  template <class V> __device__ __forceinline__ ts_bf16(V v) : ts_bf16((float)v) {}
+  __device__ __forceinline__ operator float() const { return __uint_as_float(((unsigned)bits) << 16); }
+};
 #define TS_INF __longlong_as_double(0x7ff0000000000000LL)
 #define TS_NAN __longlong_as_double(0x7ff8000000000000LL)
 #define TS_F1(name, ff, fd) \

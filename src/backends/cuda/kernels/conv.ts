@@ -10,7 +10,8 @@ import { channelsFirstVia } from "../layout.js";
 import { convFilterSource, convPixelSource, convSource } from "../sources/conv.js";
 import { storageType } from "../translate.js";
 import { sumPartials } from "./reduce.js";
-import { FLOATS, hostInts, INT_LIMIT, NHWC } from "./util.js";
+import type { GemmDType } from "../blas.js";
+import { FLOATS, hostInts, INT_LIMIT, NARROW, NHWC } from "./util.js";
 
 /**
  * The conv family on the GPU: Conv2D and its two gradients on channels-last data (NHWC, filters HWIO; NCHW
@@ -85,7 +86,16 @@ function imagesPerChunk(g: ConvGeom): number {
  * 17x); LeNet-5's 6 -> 16 layer stays on the own kernels (cuDNN 4-17% faster summed over its directions,
  * slower forward at batch 1024; the step was measured this way).
  */
-const cudnnConvs = (g: ConvGeom) => getSetting("convAlgorithm") === "auto" && Math.min(g.C, g.OC) >= 8 && g.K * g.OC >= 2048;
+const cudnnConvs = (g: ConvGeom, dtype: DType) =>
+  getSetting("convAlgorithm") === "auto" && (NARROW.has(dtype) || (Math.min(g.C, g.OC) >= 8 && g.K * g.OC >= 2048));
+/**
+ * The own kernels compute in the stored type, so float16 and bfloat16 convolutions are cuDNN's (tensor cores,
+ * float32 accumulation) or, where it declines, the CPU's: null after releasing the output.
+ */
+function declineNarrow(b: KernelContext, out: CudaHandle): null {
+  b.dispose(out);
+  return null;
+}
 
 /** Direct kernels for small channel counts (each thread loops over a patch): K*OC up to 16384 multiply-adds. */
 function useDirect(g: ConvGeom): boolean {
@@ -155,12 +165,12 @@ function im2col(b: KernelContext, g: ConvGeom, x: CudaHandle, n0: number, imgs: 
 }
 
 const conv2d: CudaKernelDef = {
-  supports: (d, attrs) => FLOATS.has(d[0]) && d[1] === d[0] && NHWC(attrs),
+  supports: (d, attrs) => (FLOATS.has(d[0]) || NARROW.has(d[0])) && d[1] === d[0] && NHWC(attrs),
   attrKey: (attrs) => String(attrs.data_format),
   run: (b, [x, f], attrs) => {
     const g = convGeom(x.shape, f.shape, attrs);
     if (!g) return null;
-    const dt = x.dtype as "float32" | "float64";
+    const dt = x.dtype as GemmDType;
     const esz = bytesPerElement(dt);
     const out = b.empty(dt, [g.n, g.OH, g.OW, g.OC], "Conv2D");
     if (sizeOf(out.shape) === 0) return [out];
@@ -168,7 +178,8 @@ const conv2d: CudaKernelDef = {
       b.ctx.api.check("cuMemsetD8Async", b.ctx.api.lib.cuMemsetD8Async(out.ptr, 0, out.storage.bytes, b.ctx.stream));
       return [out];
     }
-    if (cudnnConvs(g) && cudnnConv2d(b, g, x, f, out)) return [out];
+    if (cudnnConvs(g, dt) && cudnnConv2d(b, g, x, f, out)) return [out];
+    if (NARROW.has(dt)) return declineNarrow(b, out);
     if (useDirect(g) && fitsDirect(g)) {
       const smem = pixelKernel(g, g.OC, esz);
       if (smem !== null) {
@@ -223,13 +234,13 @@ const conv2d: CudaKernelDef = {
 
 const conv2dBackpropInput: CudaKernelDef = {
   host: [0],
-  supports: (d, attrs) => FLOATS.has(d[1]) && d[2] === d[1] && NHWC(attrs),
+  supports: (d, attrs) => (FLOATS.has(d[1]) || NARROW.has(d[1])) && d[2] === d[1] && NHWC(attrs),
   attrKey: (attrs) => String(attrs.data_format),
   run: (b, [sizes, f, dy], attrs) => {
     const xs = hostInts(b, sizes);
     const g = convGeom(xs, f.shape, attrs);
     if (!g || dy.shape.join(",") !== [g.n, g.OH, g.OW, g.OC].join(",")) return null;
-    const dt = dy.dtype as "float32" | "float64";
+    const dt = dy.dtype as GemmDType;
     const esz = bytesPerElement(dt);
     const dx = b.empty(dt, xs, "Conv2DBackpropInput");
     if (sizeOf(xs) === 0) return [dx];
@@ -237,7 +248,8 @@ const conv2dBackpropInput: CudaKernelDef = {
       b.ctx.api.check("cuMemsetD8Async", b.ctx.api.lib.cuMemsetD8Async(dx.ptr, 0, dx.storage.bytes, b.ctx.stream));
       return [dx];
     }
-    if (cudnnConvs(g) && cudnnConv2dBackpropInput(b, g, f, dy, dx)) return [dx];
+    if (cudnnConvs(g, dt) && cudnnConv2dBackpropInput(b, g, f, dy, dx)) return [dx];
+    if (NARROW.has(dt)) return declineNarrow(b, dx);
     if (useDirect(g) && fitsDirect(g)) {
       const smem = pixelKernel(g, g.C, esz);
       if (smem !== null) {
@@ -296,13 +308,13 @@ const conv2dBackpropInput: CudaKernelDef = {
 
 const conv2dBackpropFilter: CudaKernelDef = {
   host: [1],
-  supports: (d, attrs) => FLOATS.has(d[0]) && d[2] === d[0] && NHWC(attrs),
+  supports: (d, attrs) => (FLOATS.has(d[0]) || NARROW.has(d[0])) && d[2] === d[0] && NHWC(attrs),
   attrKey: (attrs) => String(attrs.data_format),
   run: (b, [x, sizes, dy], attrs) => {
     const fs = hostInts(b, sizes);
     const g = convGeom(x.shape, fs, attrs);
     if (!g || dy.shape.join(",") !== [g.n, g.OH, g.OW, g.OC].join(",")) return null;
-    const dt = x.dtype as "float32" | "float64";
+    const dt = x.dtype as GemmDType;
     const esz = bytesPerElement(dt);
     const df = b.empty(dt, fs, "Conv2DBackpropFilter");
     if (sizeOf(fs) === 0) return [df];
@@ -310,7 +322,8 @@ const conv2dBackpropFilter: CudaKernelDef = {
       b.ctx.api.check("cuMemsetD8Async", b.ctx.api.lib.cuMemsetD8Async(df.ptr, 0, df.storage.bytes, b.ctx.stream));
       return [df];
     }
-    if (cudnnConvs(g) && cudnnConv2dBackpropFilter(b, g, x, dy, df)) return [df];
+    if (cudnnConvs(g, dt) && cudnnConv2dBackpropFilter(b, g, x, dy, df)) return [df];
+    if (NARROW.has(dt)) return declineNarrow(b, df);
     const smem = fitsDirect(g) ? filterTiled(g, esz) : null;
     if (smem !== null) {
       const positions = g.n * g.OH * g.OW;

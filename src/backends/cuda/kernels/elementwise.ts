@@ -9,7 +9,7 @@ import type { CudaKernelDef, CudaKernelTable, KernelContext } from "../kernel.js
 import { MAX_BCAST_RANK } from "../sources/common.js";
 import { binarySource, castSource, fillSource, selectSource, unarySource } from "../sources/elementwise.js";
 import { translateSpec } from "../translate.js";
-import { argI, argN, FLOATS, hostInts, idx64, NUMERIC, STORABLE } from "./util.js";
+import { argI, argN, FLOATS, hostInts, idx64, NARROW, NUMERIC, STORED } from "./util.js";
 
 /**
  * The elementwise family on the GPU: one generated kernel per elementwise row of the op table (binaryKernel,
@@ -55,9 +55,9 @@ export function collapseBroadcast(out: readonly number[], a: readonly number[], 
 function elementwiseSupports(spec: ElementwiseSpec, arity: 1 | 2) {
   return (dtypes: readonly DType[]) => {
     const d = dtypes[0];
-    if (!STORABLE.has(d) || dtypes.some((x) => x !== d)) return false;
+    if (!STORED.has(d) || dtypes.some((x) => x !== d)) return false;
     const out = spec.outDType ?? d;
-    if (!STORABLE.has(out)) return false;
+    if (!STORED.has(out)) return false;
     translateSpec(spec, d, arity); // throws when there is no translation
     return true;
   };
@@ -79,7 +79,7 @@ export function binaryKernel(type: string, spec: ElementwiseSpec): CudaKernelDef
   return {
     supports: elementwiseSupports(spec, 2),
     run: (b, [x, y]) => {
-      if (bad && !FLOATS.has(y.dtype) && y.storage.host) {
+      if (bad && !FLOATS.has(y.dtype) && !NARROW.has(y.dtype) && y.storage.host) {
         const v = y.storage.host as ArrayLike<number | bigint>;
         for (let i = 0; i < v.length; i++) if (bad(Number(v[i]))) return null;
       }
@@ -213,15 +213,15 @@ export function addSpec(): ElementwiseSpec {
 
 export const elementwiseKernels: CudaKernelTable = {
   Cast: {
-    supports: (d, attrs) => STORABLE.has(d[0]) && STORABLE.has(attrs.DstT as DType),
+    supports: (d, attrs) => STORED.has(d[0]) && STORED.has(attrs.DstT as DType),
     attrKey: (attrs) => String(attrs.DstT),
     run: (b, [x], attrs) => [castOp(b, x, attrs.DstT as DType)],
   },
-  Fill: { host: [0], supports: (d) => STORABLE.has(d[1]), run: (b, [dims, v]) => [fillFromScalar(b, v, hostInts(b, dims))] },
-  ZerosLike: { supports: (d) => STORABLE.has(d[0]), run: (b, [x]) => [fillConst(b, x.dtype, x.shape, 0, "ZerosLike")] },
-  OnesLike: { supports: (d) => STORABLE.has(d[0]), run: (b, [x]) => [fillConst(b, x.dtype, x.shape, 1, "OnesLike")] },
+  Fill: { host: [0], supports: (d) => STORED.has(d[1]), run: (b, [dims, v]) => [fillFromScalar(b, v, hostInts(b, dims))] },
+  ZerosLike: { supports: (d) => STORED.has(d[0]), run: (b, [x]) => [fillConst(b, x.dtype, x.shape, 0, "ZerosLike")] },
+  OnesLike: { supports: (d) => STORED.has(d[0]), run: (b, [x]) => [fillConst(b, x.dtype, x.shape, 1, "OnesLike")] },
   SelectV2: {
-    supports: (d) => d[0] === "bool" && STORABLE.has(d[1]) && d[2] === d[1],
+    supports: (d) => d[0] === "bool" && STORED.has(d[1]) && d[2] === d[1],
     run: (b, [c, x, y]) => {
       const s1 = broadcastShapes(x.shape as number[], y.shape as number[]);
       const s = s1 === "incompatible" || s1 === null ? s1 : broadcastShapes(c.shape as number[], s1 as number[]);
@@ -245,7 +245,7 @@ export const elementwiseKernels: CudaKernelTable = {
     },
   },
   AddN: {
-    supports: (d) => d.length > 0 && NUMERIC.has(d[0]) && d.every((x) => x === d[0]),
+    supports: (d) => d.length > 0 && (NUMERIC.has(d[0]) || NARROW.has(d[0])) && d.every((x) => x === d[0]),
     run: (b, ins) => {
       if (ins.some((h) => h.shape.join(",") !== ins[0].shape.join(","))) return null;
       if (ins.length === 1) return [b.alias(ins[0])];

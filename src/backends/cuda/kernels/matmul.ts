@@ -3,13 +3,14 @@ import { matmulDims } from "../../../core/geometry/matmul.js";
 import { broadcastShapes, sizeOf } from "../../../core/shape.js";
 import { getSetting } from "../../../core/settings.js";
 import type { CudaKernelDef, CudaKernelTable } from "../kernel.js";
-import { FLOATS } from "./util.js";
+import type { GemmDType } from "../blas.js";
+import { FLOATS, NARROW } from "./util.js";
 
 /** The matmul family on the GPU: MatMul and BatchMatMulV2 as cuBLAS products (strided batches where they fit). */
 
 function matmulKernel(batched: boolean): CudaKernelDef {
   return {
-    supports: (d) => FLOATS.has(d[0]) && d[1] === d[0],
+    supports: (d) => (FLOATS.has(d[0]) || NARROW.has(d[0])) && d[1] === d[0],
     run: (b, [x, y], attrs) => {
       const ta = Boolean(attrs[batched ? "adj_x" : "transpose_a"]);
       const tb = Boolean(attrs[batched ? "adj_y" : "transpose_b"]);
@@ -26,7 +27,7 @@ function matmulKernel(batched: boolean): CudaKernelDef {
         b.ctx.api.check("cuMemsetD8Async", b.ctx.api.lib.cuMemsetD8Async(out.ptr, 0, out.storage.bytes, b.ctx.stream));
         return [out];
       }
-      const dt = x.dtype as "float32" | "float64";
+      const dt = x.dtype as GemmDType;
       const esz = bytesPerElement(dt);
       b.blas.setTf32(getSetting("tf32"));
       const nbx = sizeOf(bx);

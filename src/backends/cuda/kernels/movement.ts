@@ -8,7 +8,7 @@ import { CudaHandle } from "../handle.js";
 import type { CudaKernelDef, CudaKernelTable, KernelContext } from "../kernel.js";
 import { MAX_BCAST_RANK } from "../sources/common.js";
 import { gatherSource, oneHotSource, segmentSumSource, stridedCopySource } from "../sources/movement.js";
-import { argI, hostInts, idx64, STORABLE } from "./util.js";
+import { argI, hostInts, idx64, STORED } from "./util.js";
 
 /**
  * The movement family on the GPU: ops that only relabel a buffer (Reshape, Identity, ...), and strided copies
@@ -22,7 +22,7 @@ import { argI, hostInts, idx64, STORABLE } from "./util.js";
 function relabel(type: string, host: readonly number[]): CudaKernelDef {
   return {
     host,
-    supports: (d) => STORABLE.has(d[0]),
+    supports: (d) => STORED.has(d[0]),
     run: (b, inputs, attrs) => {
       const def = getOpSchema(type)!;
       const specs: TensorSpec[] = inputs.map((h, i) => ({ dtype: h.dtype, shape: h.shape.slice(), value: host.includes(i) ? b.hostValues(h) : undefined }));
@@ -125,7 +125,7 @@ function movement(
 ): CudaKernelDef {
   return {
     host,
-    supports: (d) => d.every((x, i) => host.includes(i) || STORABLE.has(x)),
+    supports: (d) => d.every((x, i) => host.includes(i) || STORED.has(x)),
     run: (b, ins, attrs) => {
       const shapes = inferShapes(b, type, ins, attrs, host);
       if (!shapes) return null;
@@ -213,7 +213,7 @@ export const movementKernels: CudaKernelTable = {
     return { copies: [{ out: 0, src: 0, dims: shape, ss: st.map((s, d) => (axes.has(d) ? -s : s)), ds: contiguousStrides(shape), sbase, dbase: 0 }] };
   }),
   ConcatV2: {
-    supports: (d) => d.slice(0, -1).every((x) => STORABLE.has(x)),
+    supports: (d) => d.slice(0, -1).every((x) => STORED.has(x)),
     run: (b, ins, attrs) => {
       const vals = ins.slice(0, -1);
       const shapes = inferShapes(b, "ConcatV2", ins, attrs, [ins.length - 1]);
@@ -276,7 +276,7 @@ export const movementKernels: CudaKernelTable = {
   GatherV2: {
     host: [2],
     // batch_dims > 0 runs on the CPU kernel.
-    supports: (d, attrs) => STORABLE.has(d[0]) && (d[1] === "int32" || d[1] === "int64") && ((attrs.batch_dims as number | undefined) ?? 0) === 0,
+    supports: (d, attrs) => STORED.has(d[0]) && (d[1] === "int32" || d[1] === "int64") && ((attrs.batch_dims as number | undefined) ?? 0) === 0,
     attrKey: (attrs) => String(attrs.batch_dims ?? 0),
     run: (b, ins, attrs) => {
       const [params, indices] = ins;
@@ -351,7 +351,7 @@ export const movementKernels: CudaKernelTable = {
   },
   OneHot: {
     host: [1],
-    supports: (d) => (d[0] === "int32" || d[0] === "int64" || d[0] === "uint8") && STORABLE.has(d[2]) && d[3] === d[2],
+    supports: (d) => (d[0] === "int32" || d[0] === "int64" || d[0] === "uint8") && STORED.has(d[2]) && d[3] === d[2],
     run: (b, ins, attrs) => {
       const [x, , on, off] = ins;
       const shapes = inferShapes(b, "OneHot", ins, attrs, [1]);

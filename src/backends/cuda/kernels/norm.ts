@@ -3,7 +3,7 @@ import type { CudaHandle } from "../handle.js";
 import type { CudaKernelTable } from "../kernel.js";
 import { addSpec, binaryOp } from "./elementwise.js";
 import { reducePass, reductionPasses } from "./reduce.js";
-import { NUMERIC } from "./util.js";
+import { NARROW, NUMERIC } from "./util.js";
 
 /**
  * The norm family on the GPU: BiasAdd (AddV2's broadcasting kernel) and BiasAddGrad (a column reduction),
@@ -11,12 +11,12 @@ import { NUMERIC } from "./util.js";
  */
 export const normKernels: CudaKernelTable = {
   BiasAdd: {
-    supports: (d, attrs) => NUMERIC.has(d[0]) && d[1] === d[0] && attrs.data_format === "NHWC",
+    supports: (d, attrs) => (NUMERIC.has(d[0]) || NARROW.has(d[0])) && d[1] === d[0] && attrs.data_format === "NHWC",
     attrKey: (attrs) => String(attrs.data_format),
     run: (b, [x, bias]) => [binaryOp(b, "BiasAdd", addSpec(), x, bias)],
   },
   BiasAddGrad: {
-    supports: (d, attrs) => NUMERIC.has(d[0]) && attrs.data_format === "NHWC",
+    supports: (d, attrs) => (NUMERIC.has(d[0]) || NARROW.has(d[0])) && attrs.data_format === "NHWC",
     attrKey: (attrs) => String(attrs.data_format),
     run: (b, [dy]) => {
       const r = dy.shape.length;

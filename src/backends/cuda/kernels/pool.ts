@@ -2,12 +2,12 @@ import type { DType } from "../../../core/dtype.js";
 import { sizeOf } from "../../../core/shape.js";
 import type { Attrs } from "../../../core/schema/types.js";
 import { listAttr, windows } from "../../../core/geometry/window.js";
-import { cudnnMaxPool } from "../cudnn.js";
+import { cudnnMaxPool, cudnnMaxPoolGrad } from "../cudnn.js";
 import type { CudaKernelDef, CudaKernelTable, KernelContext } from "../kernel.js";
 import { channelsFirstVia } from "../layout.js";
 import { poolSource } from "../sources/pool.js";
 import { storageType } from "../translate.js";
-import { hostInts, INT_LIMIT, NHWC } from "./util.js";
+import { hostInts, INT_LIMIT, NARROW, NHWC } from "./util.js";
 
 /**
  * The pool family on the GPU: 2-D max and average pooling with their gradients on channels-last data (NCHW
@@ -56,7 +56,8 @@ function poolArgs(b: KernelContext, g: PoolGeom, total: number): void {
 const POOL_DTYPES: ReadonlySet<DType> = new Set(["float32", "float64", "int32"]);
 
 const maxPool: CudaKernelDef = {
-  supports: (d, attrs) => POOL_DTYPES.has(d[0]) && NHWC(attrs),
+  // float16 and bfloat16 through cuDNN only (the own kernels compute in the stored type).
+  supports: (d, attrs) => (POOL_DTYPES.has(d[0]) || NARROW.has(d[0])) && NHWC(attrs),
   attrKey: (attrs) => String(attrs.data_format),
   run: (b, [x], attrs) => {
     const g = poolGeom(x.shape, attrs);
@@ -67,6 +68,10 @@ const maxPool: CudaKernelDef = {
     // cuDNN's max pooling is as fast or faster than maxpool below (1.0-1.8x); its gradient is not (see
     // maxPoolGrad).
     if (cudnnMaxPool(b, g, x, out)) return [out];
+    if (NARROW.has(x.dtype)) {
+      b.dispose(out);
+      return null;
+    }
     b.ctx.argPtr(x.ptr).argPtr(out.ptr);
     poolArgs(b, g, total);
     b.launch(poolFn(b, x.dtype, "maxpool"), b.grid(total));
@@ -75,15 +80,21 @@ const maxPool: CudaKernelDef = {
 };
 
 const maxPoolGrad: CudaKernelDef = {
-  supports: (d, attrs) => POOL_DTYPES.has(d[0]) && d.every((x) => x === d[0]) && NHWC(attrs),
+  supports: (d, attrs) => (POOL_DTYPES.has(d[0]) || NARROW.has(d[0])) && d.every((x) => x === d[0]) && NHWC(attrs),
   attrKey: (attrs) => String(attrs.data_format),
   // Not cuDNN's: its deterministic max-pooling gradient (which routes ties as TensorFlow does) took 1.4-5.6x
   // the time of maxpool_grad on the H100 (bench/GPU_NOTES.md).
-  run: (b, [x, , dy], attrs) => {
+  run: (b, [x, y, dy], attrs) => {
     const g = poolGeom(x.shape, attrs);
     if (!g || dy.shape.join(",") !== [g.n, g.OH, g.OW, g.C].join(",")) return null;
     const dx = b.empty(x.dtype, x.shape, "MaxPoolGrad");
     if (dx.storage.bytes === 0) return [dx];
+    // The 16-bit floats: cuDNN's deterministic gradient (its atomics-free routing), else the CPU.
+    if (NARROW.has(x.dtype)) {
+      if (y.shape.join(",") === dy.shape.join(",") && cudnnMaxPoolGrad(b, g, x, y, dy, dx)) return [dx];
+      b.dispose(dx);
+      return null;
+    }
     b.ctx.api.check("cuMemsetD8Async", b.ctx.api.lib.cuMemsetD8Async(dx.ptr, 0, dx.storage.bytes, b.ctx.stream));
     const total = sizeOf(dy.shape);
     if (total === 0) return [dx];

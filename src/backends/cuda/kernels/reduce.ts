@@ -5,7 +5,7 @@ import type { CudaKernelDef, CudaKernelTable, KernelContext } from "../kernel.js
 import { columnSumSource, reduceAccBytes, ReduceKind, reduceSource } from "../sources/reduce.js";
 import { storageType } from "../translate.js";
 import { fillConst } from "./elementwise.js";
-import { FLOATS, hostInts, idx64, NUMERIC } from "./util.js";
+import { FLOATS, hostInts, idx64, NARROW, NUMERIC } from "./util.js";
 
 /**
  * The reduce family on the GPU: Sum, Mean, Max, Min, Prod, Any, All as passes over [outer, R, inner] views,
@@ -34,12 +34,14 @@ export function reductionPasses(shape: readonly number[], axes: readonly number[
   return passes;
 }
 
+/** The numeric dtypes and the 16-bit floats (accumulated in double, compared in float). */
+const REDUCIBLE: ReadonlySet<DType> = new Set([...NUMERIC, ...NARROW]);
 const REDUCE_DTYPES: Record<ReduceKind, ReadonlySet<DType>> = {
-  sum: NUMERIC,
-  mean: NUMERIC,
-  prod: NUMERIC,
-  max: NUMERIC,
-  min: NUMERIC,
+  sum: REDUCIBLE,
+  mean: REDUCIBLE,
+  prod: REDUCIBLE,
+  max: REDUCIBLE,
+  min: REDUCIBLE,
   any: new Set(["bool"]),
   all: new Set(["bool"]),
 };
@@ -57,7 +59,7 @@ function reduceKernel(kind: ReduceKind): CudaKernelDef {
       if (n === 0) {
         // Empty inputs give the identity (TensorFlow's): filled here, so that a step with one (the mean's
         // gradient takes the product of a scalar's empty shape) stays on the GPU. max/min: the CPU's.
-        const id = { sum: 0, prod: 1, any: 0, all: 1, mean: FLOATS.has(x.dtype) ? Number.NaN : null, max: null, min: null }[kind];
+        const id = { sum: 0, prod: 1, any: 0, all: 1, mean: FLOATS.has(x.dtype) || NARROW.has(x.dtype) ? Number.NaN : null, max: null, min: null }[kind];
         return id === null ? null : [fillConst(b, x.dtype, outShape, id, kind)];
       }
       if (axes.every((a) => x.shape[a] === 1)) return [b.alias(x, outShape)];

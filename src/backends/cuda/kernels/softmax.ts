@@ -1,7 +1,7 @@
 import { sizeOf } from "../../../core/shape.js";
 import type { CudaKernelDef, CudaKernelTable } from "../kernel.js";
 import { softmaxSource } from "../sources/softmax.js";
-import { argI, FLOATS, idx64 } from "./util.js";
+import { argI, FLOATS, idx64, NARROW } from "./util.js";
 
 /**
  * The softmax family on the GPU: Softmax, LogSoftmax and the two softmax cross-entropy losses, one block per
@@ -10,7 +10,7 @@ import { argI, FLOATS, idx64 } from "./util.js";
 
 function softmaxKernel(mode: 0 | 1): CudaKernelDef {
   return {
-    supports: (d) => FLOATS.has(d[0]),
+    supports: (d) => FLOATS.has(d[0]) || NARROW.has(d[0]),
     run: (b, [x]) => {
       const r = x.shape.length;
       if (r === 0) return null;
@@ -32,7 +32,7 @@ function softmaxKernel(mode: 0 | 1): CudaKernelDef {
 }
 
 const xentKernel: CudaKernelDef = {
-  supports: (d) => FLOATS.has(d[0]) && d[1] === d[0],
+  supports: (d) => (FLOATS.has(d[0]) || NARROW.has(d[0])) && d[1] === d[0],
   run: (b, [x, l]) => {
     // Only the common case of equal shapes; broadcast labels go to the CPU.
     if (x.shape.length < 1 || x.shape.join(",") !== l.shape.join(",")) return null;
@@ -57,7 +57,7 @@ const xentKernel: CudaKernelDef = {
 };
 
 const sparseXentKernel: CudaKernelDef = {
-  supports: (d) => FLOATS.has(d[0]) && (d[1] === "int32" || d[1] === "int64"),
+  supports: (d) => (FLOATS.has(d[0]) || NARROW.has(d[0])) && (d[1] === "int32" || d[1] === "int64"),
   run: (b, [x, l]) => {
     const r = x.shape.length;
     if (r < 1) return null;

@@ -8,6 +8,10 @@ import type { KernelContext } from "../kernel.js";
 export const FLOATS: ReadonlySet<DType> = new Set(["float32", "float64"]);
 export const NUMERIC: ReadonlySet<DType> = new Set(["float32", "float64", "int32", "int64", "uint8"]);
 export const STORABLE: ReadonlySet<DType> = new Set(["float32", "float64", "int32", "int64", "uint8", "bool"]);
+/** float16 and bfloat16: stored in 2 bytes (ts_half, ts_bf16), computed in float; kernels opt in to them. */
+export const NARROW: ReadonlySet<DType> = new Set(["float16", "bfloat16"]);
+/** STORABLE and the 16-bit floats: what kernels that only move, fill or convert elements take. */
+export const STORED: ReadonlySet<DType> = new Set([...STORABLE, ...NARROW]);
 
 /** 64-bit indices once a grid-stride loop over 32-bit ones could wrap (i + stride past 2^32). */
 export const idx64 = (n: number) => n >= 2 ** 31;

@@ -96,20 +96,27 @@ extern "C" __global__ void ew_u(const TI* __restrict__ X, TO* __restrict__ O, I 
 
 /** TensorFlow's cast semantics as the CPU reference has them: truncation toward zero, NaN to true. */
 export function castExpr(from: DType, to: DType): string {
-  const floatIn = from === "float32" || from === "float64";
+  const narrowIn = from === "float16" || from === "bfloat16";
+  const floatIn = from === "float32" || from === "float64" || narrowIn;
+  // A 16-bit float converts through float (exact); the rest of each rule is the float one.
+  const v = narrowIn ? "((float)v)" : "v";
   switch (to) {
+    case "float16":
+      return "ts_half((float)v)";
+    case "bfloat16":
+      return "ts_bf16((float)v)";
     case "float32":
       return "(float)v";
     case "float64":
       return "(double)v";
     case "bool":
-      return "(unsigned char)(v != 0)";
+      return `(unsigned char)(${v} != 0)`;
     case "int32":
-      return floatIn ? "ts_toint32(ts_trunc(v))" : "(int)v";
+      return floatIn ? `ts_toint32(ts_trunc(${v}))` : "(int)v";
     case "uint8":
-      return floatIn ? "ts_touint8(ts_trunc(v))" : "(unsigned char)v";
+      return floatIn ? `ts_touint8(ts_trunc(${v}))` : "(unsigned char)v";
     case "int64":
-      return floatIn ? "(ts_isfinite(v) ? (long long)ts_trunc(v) : 0LL)" : "(long long)v";
+      return floatIn ? `(ts_isfinite(${v}) ? (long long)ts_trunc(${v}) : 0LL)` : "(long long)v";
     default:
       throw new TranslateError(`no CUDA cast to ${to}`);
   }

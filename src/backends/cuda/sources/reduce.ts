@@ -8,8 +8,10 @@ export type ReduceKind = "sum" | "mean" | "prod" | "max" | "min" | "any" | "all"
 
 /** Accumulator type, initial value and combine step of a reduction on `dtype`. */
 function reduceParts(kind: ReduceKind, dtype: DType): { acc: string; init: string; comb: string; fin: string } {
-  const float = dtype === "float32" || dtype === "float64";
-  const ft = storageType(dtype);
+  const narrow = dtype === "float16" || dtype === "bfloat16";
+  const float = dtype === "float32" || dtype === "float64" || narrow;
+  // The 16-bit floats are compared in float (a warp shuffle moves no 2-byte struct).
+  const ft = narrow ? "float" : storageType(dtype);
   switch (kind) {
     case "sum":
     case "mean":
