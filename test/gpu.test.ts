@@ -470,7 +470,12 @@ describe("cuda: other kernels against the CPU", gpuOnly, () => {
     const r = rng(16);
     for (const dtype of ["float16", "bfloat16"] as const) {
       // Finite values only (the op tests cover NaN and Inf): a product's relative error is then meaningful.
-      const rand = (shape: number[]) => makeTensor(Float32Array.from({ length: shape.reduce((p, d) => p * d, 1) }, () => (r() - 0.5) * 4), dtype, shape);
+      const rand = (shape: number[]) =>
+        makeTensor(
+          Float32Array.from({ length: shape.reduce((p, d) => p * d, 1) }, () => (r() - 0.5) * 4),
+          dtype,
+          shape,
+        );
       const a = rand([64, 96]);
       const b = rand([96, 80]);
       const ab = rand([3, 64, 96]);
