@@ -26,7 +26,8 @@ import { computeClass, computeType, storageType, storeConversion, translateSpec 
 /** How an input is indexed by output element i, after the output's dims are collapsed. */
 type Mode = "full" | "scalar" | "row" | "col" | "gen";
 
-const STORABLE: ReadonlySet<DType> = new Set(["float32", "float64", "int32", "int64", "uint8", "bool"]);
+// The 16-bit floats too: each intermediate is stored rounded to its type, as the unfused kernels store it.
+const STORABLE: ReadonlySet<DType> = new Set(["float32", "float64", "int32", "int64", "uint8", "bool", "float16", "bfloat16"]);
 
 export const FUSED_NVRTC_OPTIONS: readonly string[] = ["--fmad=false"];
 
