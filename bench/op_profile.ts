@@ -1,14 +1,15 @@
 /**
  * Where a training step's time goes, per op type, from tf.profiler.experimental (the profile a user would
  * open in Perfetto, read back from its trace file): LeNet-5 and the MLP, graph mode (Session.run), SGD. Each
- * configuration runs warm-up steps, then `steps` steps under the profiler, each inside
+ * configuration runs warm-up steps, then `runs` profiles of `steps` steps, each step inside
  * tf.profiler.experimental.Trace("train", { stepNum }); the step's time is the Trace span's. Per op type:
- * nodes per step, milliseconds per step and the share of the step. On a GPU the device's kernel times (the
+ * nodes per step, milliseconds per step (the median of the profiles: a shared machine's noise hits single
+ * runs) and the share of the step. On a GPU the device's kernel times (the
  * "/stream:all" entry, from CUDA events) are a second table; CUDA-graph capture is turned off so that each
  * op is launched (and timed) on its own. The untraced step time is printed beside the traced one: what the
  * profiler itself costs per step.
  *
- *   node --import tsx bench/op_profile.ts [--models=lenet,mlp] [--batches=64] [--steps=30]
+ *   node --import tsx bench/op_profile.ts [--models=lenet,mlp] [--batches=64] [--steps=30] [--runs=3]
  */
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -58,52 +59,87 @@ function perOp(events: readonly TraceEvent[], process: (name: string) => boolean
   return [...rows.values()].sort((a, b) => b.micros - a.micros);
 }
 
-function table(title: string, rows: readonly Row[], steps: number, stepMicros: number): string[] {
+/** Per op type, its nodes and microseconds per step in each run (0 in a run that had none). */
+interface OpRuns {
+  op: string;
+  nodesPerStep: number;
+  micros: number[];
+}
+
+function median(xs: readonly number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[s.length >> 1] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+}
+
+/** The runs' rows joined by op type, per step. */
+function joinRuns(runs: readonly Row[][], steps: number): OpRuns[] {
+  const byOp = new Map<string, OpRuns>();
+  runs.forEach((rows, k) => {
+    for (const r of rows) {
+      let o = byOp.get(r.op);
+      if (!o) byOp.set(r.op, (o = { op: r.op, nodesPerStep: r.count / steps, micros: runs.map(() => 0) }));
+      o.micros[k] = r.micros / steps;
+    }
+  });
+  return [...byOp.values()].sort((a, b) => median(b.micros) - median(a.micros));
+}
+
+function table(title: string, rows: readonly OpRuns[], stepMicros: number): string[] {
   const out = [title, "", "| op type | nodes per step | ms per step | % of step |", "| --- | ---: | ---: | ---: |"];
   let total = 0;
   for (const r of rows) {
-    total += r.micros;
+    const m = median(r.micros);
+    total += m;
     out.push(
-      `| ${r.op} | ${(r.count / steps).toFixed(r.count % steps === 0 ? 0 : 1)} | ${(r.micros / steps / 1000).toFixed(3)} | ${((100 * r.micros) / steps / stepMicros).toFixed(1)} |`,
+      `| ${r.op} | ${r.nodesPerStep.toFixed(Number.isInteger(r.nodesPerStep) ? 0 : 1)} | ${(m / 1000).toFixed(3)} | ${((100 * m) / stepMicros).toFixed(1)} |`,
     );
   }
-  out.push(`| **all ops** | | **${(total / steps / 1000).toFixed(3)}** | **${((100 * total) / steps / stepMicros).toFixed(1)}** |`);
+  out.push(`| **all ops** | | **${(total / 1000).toFixed(3)}** | **${((100 * total) / stepMicros).toFixed(1)}** |`);
   return out;
 }
 
-async function profileOne(model: ModelName, batch: number, steps: number, gpu: boolean): Promise<string[]> {
+/** One profile of `steps` steps: the trace's events and the mean Trace span (the step) in microseconds. */
+function profileRun(step: () => void, steps: number): { events: TraceEvent[]; stepMicros: number } {
+  const logdir = mkdtempSync(join(tmpdir(), "tsflow-op-profile-"));
+  try {
+    tf.profiler.experimental.start(logdir);
+    for (let i = 0; i < steps; i++) tf.profiler.experimental.Trace("train", { stepNum: i, _r: 1 }, step);
+    tf.profiler.experimental.stop();
+    const events = readTrace(logdir);
+    const spans = perOp(events, (n) => n.startsWith("/host:CPU"));
+    return { events, stepMicros: (spans.find((r) => r.op === "Trace")?.micros ?? 0) / steps };
+  } finally {
+    rmSync(logdir, { recursive: true, force: true });
+  }
+}
+
+async function profileOne(model: ModelName, batch: number, steps: number, runs: number, gpu: boolean): Promise<string[]> {
   const s = graphStep(model, batch, { feedTensors: gpu });
   try {
     const untraced = await measure(s.step, 1, { warmup: 10, reps: 5, repSeconds: 0.5 });
-    const logdir = mkdtempSync(join(tmpdir(), "tsflow-op-profile-"));
-    try {
-      tf.profiler.experimental.start(logdir);
-      for (let i = 0; i < steps; i++) tf.profiler.experimental.Trace("train", { stepNum: i, _r: 1 }, s.step);
-      tf.profiler.experimental.stop();
-      const events = readTrace(logdir);
-      const spans = perOp(events, (n) => n.startsWith("/host:CPU"));
-      const stepMicros = (spans.find((r) => r.op === "Trace")?.micros ?? 0) / steps;
-      const device = gpu ? "GPU:0" : "CPU:0";
-      const out = [
-        `### ${model}, batch ${batch} (${device})`,
-        "",
-        `Untraced step ${(1000 / untraced.median).toFixed(3)} ms (median of 5 repetitions); traced step ${(stepMicros / 1000).toFixed(3)} ms (mean of ${steps}).`,
-        "",
-        ...table(
-          "Host (time each node took on the calling thread):",
-          perOp(events, (n) => n.endsWith(`device:${device} Compute`)),
-          steps,
-          stepMicros,
-        ),
-      ];
-      if (gpu) {
-        const kernels = perOp(events, (n) => n.includes("/stream:all"));
-        out.push("", ...table("GPU kernels (CUDA events around each op's work; share of the traced step):", kernels, steps, stepMicros));
-      }
-      return out;
-    } finally {
-      rmSync(logdir, { recursive: true, force: true });
+    const profiles = Array.from({ length: runs }, () => profileRun(s.step, steps));
+    const stepMicros = median(profiles.map((p) => p.stepMicros));
+    const device = gpu ? "GPU:0" : "CPU:0";
+    const host = joinRuns(
+      profiles.map((p) => perOp(p.events, (n) => n.endsWith(`device:${device} Compute`))),
+      steps,
+    );
+    const out = [
+      `### ${model}, batch ${batch} (${device})`,
+      "",
+      `Untraced step ${(1000 / untraced.median).toFixed(3)} ms (median of 5 repetitions); traced step ${(stepMicros / 1000).toFixed(3)} ms ` +
+        `(median of ${runs} profiles of ${steps} steps: ${profiles.map((p) => (p.stepMicros / 1000).toFixed(1)).join(", ")} ms).`,
+      "",
+      ...table("Host (time each node took on the calling thread; per op type the median of the profiles):", host, stepMicros),
+    ];
+    if (gpu) {
+      const kernels = joinRuns(
+        profiles.map((p) => perOp(p.events, (n) => n.includes("/stream:all"))),
+        steps,
+      );
+      out.push("", ...table("GPU kernels (CUDA events around each op's work; share of the traced step):", kernels, stepMicros));
     }
+    return out;
   } finally {
     s.close();
   }
@@ -112,12 +148,13 @@ async function profileOne(model: ModelName, batch: number, steps: number, gpu: b
 const models = arg("models", "lenet,mlp").split(",") as ModelName[];
 const batches = arg("batches", "64").split(",").map(Number);
 const steps = Number(arg("steps", "30"));
+const runs = Number(arg("runs", "3"));
 const gpu = tf.config.listPhysicalDevices("GPU").length > 0;
 // Per-op times need each op launched on its own: a captured step is one launch (one profiler entry).
 if (gpu) tf.config.experimental.setTsflowOptions({ cudaGraphs: false });
 const lines = [
-  `Per-op profile, ${new Date().toISOString().slice(0, 16).replace("T", " ")} UTC, ${steps} profiled steps each, graph mode (Session.run), SGD.`,
+  `Per-op profile, ${new Date().toISOString().slice(0, 16).replace("T", " ")} UTC, ${runs} profiles of ${steps} steps each, graph mode (Session.run), SGD.`,
   "",
 ];
-for (const model of models) for (const batch of batches) lines.push(...(await profileOne(model, batch, steps, gpu)), "");
+for (const model of models) for (const batch of batches) lines.push(...(await profileOne(model, batch, steps, runs, gpu)), "");
 console.log(lines.join("\n"));
