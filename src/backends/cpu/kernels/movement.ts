@@ -401,6 +401,8 @@ export const movementKernels: KernelTable = {
     const mult = ints(m.values);
     const shape = tileShape(x.shape as number[], mult, mult.length) as number[];
     if (mult.every((v) => v === 1)) return [aliasOf(x)];
+    // An empty result may still have a dim past what a map can index ([0, 2^31 * 3]): no maps for it.
+    if (sizeOf(shape) === 0) return [out(x.dtype, shape, allocValues(x.dtype, 0))];
     const st = stridesOf(x.shape);
     const maps = shape.map((n, d) => {
       const map = new Int32Array(n);
