@@ -129,6 +129,9 @@ export function imageSummary(tag: HostTensor, tensor: HostTensor, maxImages: num
   const s = tensor.shape;
   if (s.length !== 4 || ![1, 3, 4].includes(s[3])) throw new InvalidArgumentError(`Tensor must be 4-D with last dim 1, 3, or 4, not ${shapeStr(s)}`);
   const [batch, h, w, depth] = s;
+  // TensorFlow's limits: the PNG encoder takes int sizes, and an image needs at least one pixel.
+  if (batch >= 2 ** 31 || h >= 2 ** 31 || w >= 2 ** 31 || h * w >= 2 ** 29) throw new InvalidArgumentError(`Tensor too large for summary ${shapeStr(s)}`);
+  if (h * w === 0) throw new InvalidArgumentError(`input tensor must have non-zero dims. Found: ${shapeStr(s)}.`);
   if (badColor.dtype !== "uint8" || badColor.shape.length !== 1) {
     throw new InvalidArgumentError(`bad_color must be a uint8 vector, got ${badColor.dtype} of shape ${shapeStr(badColor.shape)}`);
   }
