@@ -1,6 +1,6 @@
 import { type DType, FLOAT_DTYPES } from "../dtype.js";
 import { InvalidArgumentError } from "../errors.js";
-import { Dim, Shape, shapeStr } from "../shape.js";
+import { Dim, mergeShapes, Shape, shapeStr, shapesCompatible } from "../shape.js";
 import { FORMATS, splitDims } from "../geometry/window.js";
 import { type Attrs, type OutSpec, schemaRows, type TensorSpec } from "./types.js";
 import { requireRankIn, type ShapesMsg, shapesMsg } from "./window_infer.js";
@@ -59,6 +59,40 @@ function fusedBatchNormInfer(inputs: readonly TensorSpec[], attrs: Attrs): OutSp
     { dtype: u, shape: [cs] },
     { dtype: u, shape: [cs] },
     { dtype: u, shape: [cs] },
+    { dtype: u, shape: [0] },
+  ];
+}
+
+/**
+ * FusedBatchNormGradV3's outputs, with TensorFlow's checks (shape function and kernel): y_backprop and x of
+ * one shape, rank 4 or 5; scale and the two saved statistics vectors of the channel count.
+ */
+function fusedBatchNormGradInfer(inputs: readonly TensorSpec[], attrs: Attrs): OutSpec[] {
+  const op = "FusedBatchNormGradV3";
+  const [dy, x, scale, mean, variance] = inputs;
+  const shapes = shapesMsg(["y_backprop", "x", "scale", "reserve_space_1", "reserve_space_2"], inputs);
+  requireRankIn(op, "y_backprop", dy.shape, [4, 5], shapes);
+  requireRankIn(op, "x", x.shape, [4, 5], shapes);
+  if (!shapesCompatible(dy.shape, x.shape)) throw new InvalidArgumentError(`${op}: x and y_backprop must have the same shape${shapes}`);
+  const xs = mergeShapes(x.shape, dy.shape);
+  // An unknown rank follows the data format (NDHWC/NCDHW: 5).
+  const rank = xs?.length ?? (String(attrs.data_format).length === 5 ? 5 : 4);
+  const cf = fbnFormat(op, attrs, rank, shapes);
+  let c = xs === null ? null : splitDims(xs, cf).c;
+  for (const [what, v] of [
+    ["scale", scale],
+    ["reserve_space_1", mean],
+    ["reserve_space_2", variance],
+  ] as const) {
+    checkVector(op, what, v.shape, c, shapes);
+    c ??= v.shape?.[0] ?? null;
+  }
+  const u = scale.dtype;
+  return [
+    { dtype: dy.dtype, shape: xs },
+    { dtype: u, shape: [c] },
+    { dtype: u, shape: [c] },
+    { dtype: u, shape: [0] },
     { dtype: u, shape: [0] },
   ];
 }
@@ -123,22 +157,7 @@ export const NORM_OPS = schemaRows([
       [2, 3, 4, 5],
     ],
     allowedDTypes: FLOAT,
-    infer: (inputs, attrs) => {
-      const [dy, x, scale] = inputs;
-      const shapes = shapesMsg(["y_backprop", "x", "scale"], inputs);
-      requireRankIn("FusedBatchNormGradV3", "x", x.shape, [4, 5], shapes);
-      // An unknown rank follows y_backprop, else the data format (NDHWC/NCDHW: 5).
-      const rank = x.shape?.length ?? dy.shape?.length ?? (String(attrs.data_format).length === 5 ? 5 : 4);
-      const cf = fbnFormat("FusedBatchNormGradV3", attrs, rank, shapes);
-      const c = x.shape === null ? (scale.shape?.[0] ?? null) : splitDims(x.shape, cf).c;
-      return [
-        { dtype: dy.dtype, shape: x.shape },
-        { dtype: scale.dtype, shape: [c] },
-        { dtype: scale.dtype, shape: [c] },
-        { dtype: scale.dtype, shape: [0] },
-        { dtype: scale.dtype, shape: [0] },
-      ];
-    },
+    infer: fusedBatchNormGradInfer,
   },
   {
     type: "LRN",
