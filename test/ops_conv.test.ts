@@ -584,6 +584,11 @@ forEachDevice(() => {
       const bv = Array.from(argB.dataSync() as BigInt64Array, Number);
       for (let i = 0; i < bv.length; i++) assert.equal(bv[i], av[i] + Math.floor(i / 12) * 48);
       checkGradient((t) => tf.nn.maxPoolWithArgmax(t, 2, 2, "SAME")[0], [nest(x, xs)]);
+      // output_dtype int32: the same indices, typed as asked (the graph's static dtype said int32 before the kernel did).
+      const [, arg32] = tf.nn.maxPoolWithArgmax(f64(x, xs), 2, 2, "SAME", { outputDtype: "int32" });
+      assert.equal(arg32.dtype, "int32");
+      assert.deepEqual(Array.from(arg32.dataSync() as Int32Array), av);
+      checkGradient((t) => tf.nn.maxPoolWithArgmax(t, 2, 2, "SAME", { outputDtype: "int32" })[0], [nest(x, xs)]);
     });
 
     it("rejects bad pooling arguments", () => {

@@ -1,4 +1,4 @@
-import { InvalidArgumentError, UnimplementedError } from "../core/errors.js";
+import { InvalidArgumentError } from "../core/errors.js";
 import { shapeStr } from "../core/shape.js";
 import type { Tensor } from "../core/tensor.js";
 import type { Attrs } from "../core/schema/types.js";
@@ -199,7 +199,7 @@ export const maxPoolWithArgmax = defineFunction(
       param("strides", INT_OR_LIST, "The window step per spatial dimension (1, N or N+2 values)."),
       param("padding", PADDING, '"SAME", "VALID", or explicit [before, after] pairs per dimension.'),
       optional("dataFormat", K.string, "The layout: NHWC (channels last, the default) or channels first."),
-      withDefault("outputDtype", T.dtype, "int64", "The dtype of the indices (int64)."),
+      withDefault("outputDtype", T.dtype, "int64", "The dtype of the indices: int64 or int32."),
       withDefault("includeBatchInIndex", K.boolean, false, "Include the batch in the flattened index."),
       NAME,
     ],
@@ -230,7 +230,7 @@ export const maxPoolWithArgmax = defineFunction(
     };
     if ((a.dataFormat ?? "NHWC") !== "NHWC") throw new InvalidArgumentError(`max_pool_with_argmax: data_format must be NHWC, got '${a.dataFormat}'`);
     const od = a.outputDtype ?? "int64";
-    if (od !== "int64") throw new UnimplementedError(`max_pool_with_argmax: output_dtype ${od} is not supported; use int64`);
+    if (od !== "int64" && od !== "int32") throw new InvalidArgumentError(`max_pool_with_argmax: output_dtype must be int32 or int64, got ${od}`);
     const { ksize, strides, padding } = poolAttrs("MaxPoolWithArgmax", a, 2);
     const outs = execute(
       "MaxPoolWithArgmax",

@@ -413,12 +413,18 @@ function withArgmaxKernels(): KernelTable {
       const withBatch = Boolean(attrs.include_batch_in_index);
       const perImageIn = L.g.inH * L.g.inW * L.g.c;
       const perImageOut = L.g.outH * L.g.outW * L.g.c;
-      const a64 = new BigInt64Array(arg.length);
-      for (let i = 0; i < arg.length; i++) {
-        a64[i] = BigInt(withBatch ? arg[i] : arg[i] - Math.floor(i / perImageOut) * perImageIn);
-      }
+      if (!withBatch) for (let i = 0; i < arg.length; i++) arg[i] -= Math.floor(i / perImageOut) * perImageIn;
       const shape = [L.g.n, L.g.outH, L.g.outW, L.g.c];
-      return [out(x.dtype, shape, o), out("int64", shape, a64)];
+      // Targmax picks the index dtype (TensorFlow's CPU kernel has int64 only; int32 is its GPU kernel's).
+      const argmax =
+        attrs.Targmax === "int32"
+          ? out("int32", shape, arg)
+          : out(
+              "int64",
+              shape,
+              BigInt64Array.from(arg, (v) => BigInt(v)),
+            );
+      return [out(x.dtype, shape, o), argmax];
     },
     MaxPoolGradWithArgmax: ([x, dy, arg], attrs) => {
       const withBatch = Boolean(attrs.include_batch_in_index);
@@ -427,7 +433,7 @@ function withArgmaxKernels(): KernelTable {
       const perImageOut = sizeOf(dy.shape) / Math.max(n, 1);
       const dx = alloc(dy.dtype, sizeOf(x.shape));
       const dyv = dy.values as NArr;
-      const av = arg.values as BigInt64Array;
+      const av = arg.values as BigInt64Array | Int32Array;
       for (let i = 0; i < dyv.length; i++) {
         const idx = Number(av[i]) + (withBatch ? 0 : Math.floor(i / perImageOut) * perImageIn);
         if (idx < 0 || idx >= dx.length)
@@ -447,12 +453,17 @@ export const poolKernels: KernelTable = {
   MaxPoolGradGradWithArgmax: ([x, ddx, arg], attrs) => {
     const withBatch = Boolean(attrs.include_batch_in_index);
     const n = x.shape[0];
-    const av = arg.values as BigInt64Array;
+    const av = arg.values as BigInt64Array | Int32Array;
     const perImageIn = sizeOf(x.shape) / Math.max(n, 1);
     const perImageOut = av.length / Math.max(n, 1);
     const v = ddx.values as NArr;
     const o = alloc(ddx.dtype, av.length);
-    for (let i = 0; i < av.length; i++) o[i] = v[Number(av[i]) + (withBatch ? 0 : Math.floor(i / perImageOut) * perImageIn)];
+    for (let i = 0; i < av.length; i++) {
+      const idx = Number(av[i]) + (withBatch ? 0 : Math.floor(i / perImageOut) * perImageIn);
+      if (!(idx >= 0 && idx < v.length))
+        throw new InvalidArgumentError(`MaxPoolGradGradWithArgmax: argmax ${Number(av[i])} is out of range for input shape [${x.shape}]`);
+      o[i] = v[idx];
+    }
     return [out(ddx.dtype, arg.shape, o)];
   },
 };
