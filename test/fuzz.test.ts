@@ -7,8 +7,9 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import fc from "fast-check";
+import * as tf from "../src/index.js";
+import { execute } from "../src/ops/dispatch.js";
 import { callArb, fuzzableOps } from "./fuzz/cases.js";
-
 import { runPool } from "./fuzz/pool.js";
 import { type FuzzCase } from "./fuzz/cases.js";
 import { runCase } from "./fuzz/run_case.js";
@@ -85,6 +86,52 @@ const FOUND: FuzzCase[] = [
     ],
     attrs: {},
   },
+  // The 100,000-call runs of seeds 1-3 after those fixes:
+  {
+    op: "Tile",
+    inputs: [
+      { dtype: "string", shape: [1, 4, 0, 1, 3], values: [], unknownShape: true },
+      { dtype: "int32", shape: [5], values: [3, 2147483647, 1, 1, 4], unknownShape: true },
+    ],
+    attrs: {},
+  },
+  {
+    op: "Tile",
+    inputs: [
+      { dtype: "uint8", shape: [0, 3, 1, 1, 2], values: [], unknownShape: false },
+      { dtype: "int32", shape: [5], values: [3, 2147483647, 0, 2147483647, 4], unknownShape: true },
+    ],
+    attrs: {},
+  },
+  {
+    op: "ImageSummary",
+    inputs: [
+      { dtype: "string", shape: [], values: ["a"], unknownShape: false },
+      { dtype: "float64", shape: [4, 3, 0, 4], values: [], unknownShape: false },
+    ],
+    attrs: {},
+  },
+  {
+    op: "FusedBatchNormGradV3",
+    inputs: [
+      { dtype: "float32", shape: [2, 0, 1, 2], values: [], unknownShape: true },
+      { dtype: "float32", shape: [2, 0, 1, 2], values: [], unknownShape: true },
+      ...[false, true, false, true].map((unknownShape) => ({ dtype: "float64" as const, shape: [2, 0, 1, 2], values: [], unknownShape })),
+    ],
+    attrs: { epsilon: 0.5, data_format: "NCHW", is_training: false },
+  },
+  {
+    op: "MaxPoolWithArgmax",
+    inputs: [
+      { dtype: "int32", shape: [1, 2, 2, 4], values: [2147483647, 2147483647, -4, 4, 7, 100, -1, 5, 5, 2, 2147483647, 7, 5, 6, -1, -4], unknownShape: false },
+    ],
+    attrs: { ksize: [1, 1, 1, 1], strides: [1, 2, 2, 1], Targmax: "int32", padding: "VALID", include_batch_in_index: true },
+  },
+  {
+    op: "MaxPoolWithArgmax",
+    inputs: [{ dtype: "float32", shape: [2, 4, 1, 3], values: new Array(24).fill(1), unknownShape: true }],
+    attrs: { ksize: [1, 2, 2, 1], strides: [1, 2, 2, 1], Targmax: "int32", padding: "SAME" },
+  },
 ];
 
 test("op fuzzer: the calls long runs found are clean errors or correct results", () => {
@@ -92,4 +139,27 @@ test("op fuzzer: the calls long runs found are clean errors or correct results",
     const v = runCase(c);
     assert.ok(v.kind === "ok" || v.kind === "clean", `${c.op}: ${"detail" in v ? v.detail : v.kind}`);
   }
+});
+
+test("op fuzzer: the faults of the runs after the fixes, through the public API", () => {
+  // An empty tile whose other dims no index map can hold: a result, not a RangeError.
+  const empty = tf.tile(tf.constant([], { dtype: "string", shape: [1, 4, 0, 1, 3] }), [3, 2 ** 31 - 1, 1, 1, 4]);
+  assert.deepEqual(empty.shape, [3, 8589934588, 0, 1, 12]);
+  assert.equal((empty as tf.EagerTensor).dataSync().length, 0);
+  // An image with no pixels: TensorFlow's InvalidArgumentError, not the PNG encoder's TypeError.
+  assert.throws(
+    () => tf.compat.v1.summary.image("a", tf.zeros([4, 3, 0, 4], "float64")),
+    (e: unknown) => e instanceof tf.errors.InvalidArgumentError && /input tensor must have non-zero dims. Found: \[4,3,0,4\]/.test(e.message),
+  );
+  // FusedBatchNormGradV3's scale and saved statistics are vectors of the channel count, in a graph as eagerly.
+  const x = tf.zeros([2, 3, 1, 2]);
+  const bad = () => execute("FusedBatchNormGradV3", [x, x, tf.ones([2]), tf.zeros([3]), tf.ones([3]), tf.zeros([0])], { data_format: "NCHW" });
+  assert.throws(bad, (e: unknown) => e instanceof tf.errors.InvalidArgumentError && /FusedBatchNormGradV3: scale must be a vector of size 3/.test(e.message));
+  const g = new tf.Graph();
+  g.asDefault(() => {
+    const p = tf.placeholder("float32", null);
+    const [dx, dscale] = execute("FusedBatchNormGradV3", [p, p, tf.ones([3]), tf.zeros([3]), tf.ones([3]), tf.zeros([0])], { data_format: "NCHW" });
+    assert.deepEqual(dx.shape, null);
+    assert.deepEqual(dscale.shape, [3]);
+  });
 });

@@ -19,11 +19,11 @@ function raises(fn: () => unknown, cls: new (...a: never[]) => Error, re: RegExp
 }
 const INVALID = tf.errors.InvalidArgumentError;
 
-/** Builds `build(p)` in a new graph with a placeholder of unknown shape, runs it with `feed` for p. */
-function runInGraph(dtype: tf.DType, build: (p: T) => T | T[], feed: unknown): tf.EagerTensor[] {
+/** Builds `build(p)` in a new graph with a placeholder of unknown shape (or `shape`), runs it with `feed` for p. */
+function runInGraph(dtype: tf.DType, build: (p: T) => T | T[], feed: unknown, shape: tf.Shape = null): tf.EagerTensor[] {
   const g = new tf.Graph();
   return g.asDefault(() => {
-    const p = tf.placeholder(dtype, null);
+    const p = tf.placeholder(dtype, shape);
     const out = build(p);
     const sess = new tf.Session({ graph: g });
     try {
@@ -46,6 +46,9 @@ describe("issue 13: sizes are validated before allocating", () => {
     raises(() => tf.tile(tf.ones([2]), [2 ** 34]), INVALID, /Tile: multiples must hold int32 integers/);
     raises(() => tf.pad(tf.ones([2]), [[2 ** 34, 0]]), INVALID, /Pad: paddings/);
     raises(() => tf.truncatedNormal([0, 21e9]), INVALID, /TruncatedNormal/);
+  });
+  it("a tile too large to allocate is refused at once, not built", () => {
+    raises(() => tf.tile(tf.ones([2, 2]), [2 ** 20, 2 ** 20]), tf.errors.ResourceExhaustedError, /OOM when allocating tensor with shape\[2097152,2097152\]/);
   });
   it("a dimension is a non-negative integer", () => {
     raises(() => tf.zeros([1.5, 2]), INVALID, /dimension 0 of shape \[1.5,2\] is 1.5/);
@@ -85,6 +88,41 @@ describe("issue 13: graphs check at run time what eager mode checks", () => {
       /Matrix size-incompatible/,
     );
     raises(() => runInGraph("float32", (p) => tf.matmul(p, [[[[[[1]]]]]]), tf.ones([1, 2])), INVALID, /Matrix size-incompatible/);
+  });
+  it("convolutions, pools, fusedBatchNorm, LRN, concat, split, reshape and unstack of fed shapes they cannot take", () => {
+    const rank4 = [null, null, null, null];
+    const cases: [string, (p: T) => T | T[], T, tf.Shape, RegExp][] = [
+      [
+        "conv2d",
+        (p) => tf.nn.conv2d(p, tf.ones([1, 1, 2, 1]), 1, "VALID"),
+        tf.ones([1, 2, 2, 3]),
+        null,
+        /Conv2D: input depth must equal filter in_channels: 3 vs 2/,
+      ],
+      ["conv2d", (p) => tf.nn.conv2d(p, tf.ones([3, 3, 1, 1]), 1, "VALID"), tf.ones([1, 2, 2, 1]), null, /Conv2D: Negative dimension size/],
+      ["maxPool", (p) => tf.nn.maxPool(p, 3, 1, "VALID"), tf.ones([1, 2, 2, 1]), rank4, /MaxPool: Negative dimension size/],
+      ["avgPool", (p) => tf.nn.avgPool(p, 2, 1, "VALID"), tf.ones([1, 1, 1, 1]), rank4, /AvgPool: Negative dimension size/],
+      [
+        "fusedBatchNorm",
+        (p) => tf.nn.fusedBatchNorm(p, tf.ones([2]), tf.zeros([2]))[0],
+        tf.ones([1, 2, 2, 3]),
+        null,
+        /FusedBatchNormV3: scale must be a vector of size 3/,
+      ],
+      ["lrn", (p) => tf.nn.lrn(p), tf.ones([2, 2, 1]), null, /LRN: input must be 4-dimensional/],
+      ["concat", (p) => tf.concat([p, tf.ones([2, 3])], 0), tf.ones([2, 2]), null, /ConcatOp : Dimension 1 in both shapes must be equal/],
+      ["split", (p) => tf.split(p, 2, 0), tf.ones([3]), null, /Split: Number of ways to split should evenly divide the split dimension/],
+      ["reshape", (p) => tf.reshape(p, [2, 2]), tf.ones([3]), null, /Input to reshape is a tensor with 3 values, but the requested shape has 4/],
+      ["unstack", (p) => tf.unstack(p, { num: 2 }), tf.ones([3]), null, /Unpack: Dimension must be 2 but is 3/],
+    ];
+    for (const [what, build, feed, shape, re] of cases) {
+      raises(() => build(feed), INVALID, re);
+      assert.throws(
+        () => runInGraph("float32", build, feed, shape),
+        (e: unknown) => e instanceof INVALID && re.test(e.message),
+        `${what} in a graph fed ${JSON.stringify(feed.shape)}`,
+      );
+    }
   });
   it("AddN of fed shapes that differ", () => {
     const g = new tf.Graph();
