@@ -3,7 +3,12 @@
  * [--timeout MS] [--out docs/FUZZ.md]`. Generates calls over every op of the op table (test/fuzz/cases.ts),
  * runs them eagerly and in graphs on worker threads with time and memory limits (test/fuzz/pool.ts), prints
  * a summary (calls, ok, clean errors, unclean, hangs, crashes, mismatches) and each distinct failure with its
- * reproduction, and writes them into the results section of --out. Exits 1 when anything failed.
+ * reproduction, and writes them into the results section of --out (its row names the machine: --machine, else
+ * the host name and CPU count). Exits 1 when anything failed.
+ *
+ * On the GPU machine (no tsx there), from the compiled GPU build: `npm run fuzz:build` here, then with
+ * .devpack and tmp/gpu-test carried, `source .devpack/setup.sh && node tmp/gpu-test/scripts/fuzz.js --backend
+ * cuda ...`. --backend cuda stops at once when no GPU is visible, rather than fuzz the CPU under its name.
  */
 import { readFileSync, writeFileSync } from "node:fs";
 import { cpus, hostname } from "node:os";
@@ -12,7 +17,8 @@ import fc from "fast-check";
 import { callArb, fuzzableOps } from "../test/fuzz/cases.js";
 import { type Failure, runPool, type Summary } from "../test/fuzz/pool.js";
 
-const USAGE = "usage: npm run fuzz -- [--calls N] [--seed N] [--backend cpu|cuda] [--workers N] [--timeout MS] [--out FILE]";
+const USAGE =
+  "usage: npm run fuzz -- [--calls N] [--seed N] [--backend cpu|cuda] [--workers N] [--timeout MS] [--out FILE] [--machine TEXT]";
 let args;
 try {
   args = parseArgs({
@@ -23,6 +29,7 @@ try {
       workers: { type: "string", default: String(Math.max(1, Math.min(cpus().length, 8))) },
       timeout: { type: "string", default: "20000" },
       out: { type: "string" },
+      machine: { type: "string" },
     },
   }).values;
 } catch (e) {
@@ -34,6 +41,16 @@ const seed = Number(args.seed);
 if (!(calls > 0) || !Number.isInteger(seed) || !["cpu", "cuda"].includes(args.backend)) {
   console.error(USAGE);
   process.exit(1);
+}
+
+if (args.backend === "cuda") {
+  // The workers load the same libraries in this process: a GPU visible here is visible to them.
+  const { noGpuReason } = await import("../test/util/devices.js");
+  const reason = noGpuReason();
+  if (reason !== null) {
+    console.error(`fuzz --backend cuda stops: ${reason}`);
+    process.exit(1);
+  }
 }
 
 const ops = fuzzableOps();
@@ -77,7 +94,7 @@ for (const f of unique.slice(0, 100)) console.log(`\n${f.kind}: ${f.detail}\n  $
 
 if (args.out) {
   const date = new Date().toISOString().slice(0, 10);
-  const row = `| ${date} | ${hostname()} (${cpus().length} CPUs) | ${args.backend} | ${seed} | ${total.calls} | ${total.ok} | ${total.clean} | ${total.unclean} | ${total.hangs} | ${total.crashes} | ${total.mismatches} | ${secs.toFixed(0)} s |`;
+  const row = `| ${date} | ${args.machine ?? `${hostname()} (${cpus().length} CPUs)`} | ${args.backend} | ${seed} | ${total.calls} | ${total.ok} | ${total.clean} | ${total.unclean} | ${total.hangs} | ${total.crashes} | ${total.mismatches} | ${secs.toFixed(0)} s |`;
   const text = readFileSync(args.out, "utf8");
   const marker = "<!-- fuzz:runs -->";
   const failures = unique.length ? unique.slice(0, 30).map((f) => `- ${f.kind}: ${f.detail.replace(/\n/g, " ")}\n  \`${f.call.slice(0, 600)}\``).join("\n") : "- none";

@@ -34,9 +34,16 @@ export interface PoolOptions {
   readonly onProgress?: (s: Summary) => void;
 }
 
-const WORKER = new URL("./worker.ts", import.meta.url);
-/** Workers load TypeScript through tsx's loader, registered in the thread first (Node 20 does not pass --import on). */
-const BOOT = `import(${JSON.stringify(import.meta.resolve("tsx/esm/api"))}).then((m) => { m.register(); return import(${JSON.stringify(WORKER.href)}); });`;
+/**
+ * The worker's entry, next to this file: compiled JavaScript (tmp/gpu-test, on a machine without tsx) loads
+ * worker.js as is; TypeScript loads worker.ts through tsx's loader, registered in the thread first (Node 20
+ * does not pass --import on to workers).
+ */
+const compiled = import.meta.url.endsWith(".js");
+const WORKER = new URL(compiled ? "./worker.js" : "./worker.ts", import.meta.url);
+const BOOT = compiled
+  ? `import(${JSON.stringify(WORKER.href)});`
+  : `import(${JSON.stringify(import.meta.resolve("tsx/esm/api"))}).then((m) => { m.register(); return import(${JSON.stringify(WORKER.href)}); });`;
 
 export async function runPool(calls: readonly FuzzCase[], o: PoolOptions): Promise<Summary> {
   const s: Summary = { calls: 0, ok: 0, clean: 0, unclean: 0, mismatches: 0, hangs: 0, crashes: 0, failures: [] };
