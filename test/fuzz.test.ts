@@ -163,3 +163,20 @@ test("op fuzzer: the faults of the runs after the fixes, through the public API"
     assert.deepEqual(dscale.shape, [3]);
   });
 });
+
+test("op fuzzer: an argmax given to the pooling gradients is int32 or int64 (TensorFlow's Targmax)", () => {
+  const x = tf.ones([1, 2, 2, 1]);
+  const attrs = { ksize: [1, 2, 2, 1], strides: [1, 2, 2, 1], padding: "VALID" };
+  for (const [op, grad] of [
+    ["MaxPoolGradWithArgmax", tf.ones([1, 1, 1, 1])],
+    ["MaxPoolGradGradWithArgmax", tf.ones([1, 2, 2, 1])],
+  ] as const) {
+    assert.deepEqual(execute(op, [x, grad, tf.zeros([1, 1, 1, 1], "int32")], attrs)[0].shape, op === "MaxPoolGradWithArgmax" ? [1, 2, 2, 1] : [1, 1, 1, 1]);
+    for (const bad of [tf.zeros([1, 1, 1, 1]), tf.constant([[[["0"]]]])]) {
+      assert.throws(
+        () => execute(op, [x, grad, bad], attrs),
+        (e: unknown) => e instanceof tf.errors.InvalidArgumentError && e.message.includes(`${op}: argmax must be int32 or int64, got ${bad.dtype}`),
+      );
+    }
+  }
+});

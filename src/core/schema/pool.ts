@@ -135,6 +135,11 @@ function poolFamily<M extends string, A extends string>(
   ];
 }
 
+/** Targmax's type constraint, checked on the argmax a gradient is given (int32 or int64, as MaxPoolWithArgmax gives). */
+function requireIndexArgmax(op: string, dtype: DType): void {
+  if (dtype !== "int32" && dtype !== "int64") throw new InvalidArgumentError(`${op}: argmax must be int32 or int64, got ${dtype}`);
+}
+
 export const POOL_OPS = schemaRows([
   ...poolFamily("MaxPool", "AvgPool", 4),
   ...poolFamily("MaxPool3D", "AvgPool3D", 5),
@@ -181,6 +186,7 @@ export const POOL_OPS = schemaRows([
     allowedDTypes: REAL,
     infer: (inputs, attrs) => {
       const shapes = shapesMsg(["input", "grad", "argmax"], inputs);
+      requireIndexArgmax("MaxPoolGradWithArgmax", inputs[2].dtype);
       poolShape("MaxPoolGradWithArgmax", inputs[0].shape, argmaxAttrs(attrs), 4, shapes);
       return [{ dtype: inputs[1].dtype, shape: inputs[0].shape }];
     },
@@ -205,6 +211,7 @@ export const POOL_OPS = schemaRows([
     allowedDTypes: REAL,
     infer: (inputs, attrs) => {
       const shapes = shapesMsg(["input", "grad", "argmax"], inputs);
+      requireIndexArgmax("MaxPoolGradGradWithArgmax", inputs[2].dtype);
       const out = poolShape("MaxPoolGradGradWithArgmax", inputs[0].shape, argmaxAttrs(attrs), 4, shapes);
       // grad is a gradient of the input, argmax indexes the pooled output: both shapes must match.
       if (!shapesCompatible(inputs[1].shape, inputs[0].shape) || !shapesCompatible(inputs[2].shape, out)) {
