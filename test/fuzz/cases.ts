@@ -185,8 +185,9 @@ function opCase(s: OpSchema): fc.Arbitrary<FuzzCase> {
         const idt = s.inputDTypes?.[i];
         if (host) return hostArb(idt === "int64" ? "int64" : "int32", hide);
         const inGroup = groups.find((g) => g.includes(i));
-        const d: fc.Arbitrary<DType> =
-          inGroup && inGroup === groups[0] ? fc.constant(dtype) : idt ? fc.constant(idt) : i === 0 ? fc.constant(dtype) : mainDType;
+        // An input of a fixed dtype (indices, argmax, a summary's tag) is of another one at times, as an argument error.
+        const fixed = (d: DType) => fc.oneof({ weight: 6, arbitrary: fc.constant(d) }, { weight: 1, arbitrary: fc.constantFrom(...DTYPES) });
+        const d: fc.Arbitrary<DType> = inGroup && inGroup === groups[0] ? fc.constant(dtype) : idt ? fixed(idt) : i === 0 ? fc.constant(dtype) : mainDType;
         const sh = sameShape ? fc.constant(shape) : shapeArb;
         return d.chain((dd) => tensorArb(dd, sh, hide));
       });
