@@ -94,7 +94,7 @@ for (const f of unique.slice(0, 100)) console.log(`\n${f.kind}: ${f.detail}\n  $
 
 if (args.out) {
   const date = new Date().toISOString().slice(0, 10);
-  const row = `| ${date} | ${args.machine ?? `${hostname()} (${cpus().length} CPUs)`} | ${args.backend} | ${seed} | ${total.calls} | ${total.ok} | ${total.clean} | ${total.unclean} | ${total.hangs} | ${total.crashes} | ${total.mismatches} | ${secs.toFixed(0)} s |`;
+  const row = `| ${date} | ${args.machine ?? `${hostname()} (${cpus().length} CPUs)`} | ${args.backend} | ${seed} | ${[total.calls, total.ok, total.clean, total.unclean, total.hangs, total.crashes, total.mismatches].map((n) => n.toLocaleString("en-US")).join(" | ")} | ${secs.toFixed(0)} s |`;
   const text = readFileSync(args.out, "utf8");
   const marker = "<!-- fuzz:runs -->";
   const failures = unique.length ? unique.slice(0, 30).map((f) => `- ${f.kind}: ${f.detail.replace(/\n/g, " ")}\n  \`${f.call.slice(0, 600)}\``).join("\n") : "- none";
