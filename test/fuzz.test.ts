@@ -132,6 +132,14 @@ const FOUND: FuzzCase[] = [
     inputs: [{ dtype: "float32", shape: [2, 4, 1, 3], values: new Array(24).fill(1), unknownShape: true }],
     attrs: { ksize: [1, 2, 2, 1], strides: [1, 2, 2, 1], Targmax: "int32", padding: "SAME" },
   },
+  {
+    op: "ResizeNearestNeighbor",
+    inputs: [
+      { dtype: "uint8", shape: [2, 2, 3, 0], values: [], unknownShape: false },
+      { dtype: "int32", shape: [2], values: [2, 2147483647], unknownShape: false },
+    ],
+    attrs: {},
+  },
 ];
 
 test("op fuzzer: the calls long runs found are clean errors or correct results", () => {
@@ -146,6 +154,10 @@ test("op fuzzer: the faults of the runs after the fixes, through the public API"
   const empty = tf.tile(tf.constant([], { dtype: "string", shape: [1, 4, 0, 1, 3] }), [3, 2 ** 31 - 1, 1, 1, 4]);
   assert.deepEqual(empty.shape, [3, 8589934588, 0, 1, 12]);
   assert.equal((empty as tf.EagerTensor).dataSync().length, 0);
+  // Resizing images of no channels to a side of 2^31 - 1: an empty result at once, not a hang.
+  for (const resize of [tf.image.resizeNearestNeighbor, tf.image.resizeBilinear]) {
+    assert.deepEqual(resize(tf.zeros([2, 2, 3, 0]), [2, 2 ** 31 - 1]).shape, [2, 2, 2 ** 31 - 1, 0]);
+  }
   // An image with no pixels: TensorFlow's InvalidArgumentError, not the PNG encoder's TypeError.
   assert.throws(
     () => tf.compat.v1.summary.image("a", tf.zeros([4, 3, 0, 4], "float64")),

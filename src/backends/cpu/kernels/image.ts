@@ -65,6 +65,8 @@ function resizeGeom(op: string, imgShape: readonly number[], size: readonly numb
 function resizeBilinear(x: CpuTensor, size: readonly number[], attrs: Attrs): CpuTensor {
   const g = resizeGeom("ResizeBilinear", x.shape, size, attrs);
   const { n, inH, inW, c: C, outH, outW } = g;
+  // An empty result may still have a side of 2^31 - 1: no weights and no loop over it.
+  if (n * outH * outW * C === 0) return out("float32", [n, outH, outW, C], new Float32Array(0));
   const ys = bilinearWeights(outH, inH, resizeScale(inH, outH, g.align), g.half);
   const xs = bilinearWeights(outW, inW, resizeScale(inW, outW, g.align), g.half);
   const xv = x.values as NArr;
@@ -100,6 +102,7 @@ function resizeBilinearGrad(dy: CpuTensor, orig: CpuTensor, attrs: Attrs): CpuTe
   const [, inH, inW] = orig.shape;
   const align = Boolean(attrs.align_corners);
   const half = Boolean(attrs.half_pixel_centers);
+  if (dy.values.length === 0) return out(orig.dtype, orig.shape, alloc(orig.dtype, n * inH * inW * C));
   const ys = bilinearWeights(outH, inH, resizeScale(inH, outH, align), half);
   const xs = bilinearWeights(outW, inW, resizeScale(inW, outW, align), half);
   const gv = dy.values as NArr;
@@ -137,6 +140,9 @@ function resizeNearest(op: string, v: CpuTensor, small: readonly number[], big: 
   const [inH, inW] = small;
   const [outH, outW] = big;
   if (!(outH > 0 && outW > 0)) throw new InvalidArgumentError(`${op}: output dimensions must be positive, got [${big}]`);
+  const shape = grad ? [n, inH, inW, C] : [n, outH, outW, C];
+  // Nothing to read or write (a side may still be 2^31 - 1): no indices and no loop over them.
+  if (n * outH * outW * C === 0) return out(v.dtype, shape, alloc(v.dtype, grad ? n * inH * inW * C : 0));
   const yi = nearestIndex(outH, inH, resizeScale(inH, outH, align), align, half);
   const xi = nearestIndex(outW, inW, resizeScale(inW, outW, align), align, half);
   const vv = v.values as NArr;
@@ -153,7 +159,7 @@ function resizeNearest(op: string, v: CpuTensor, small: readonly number[], big: 
       }
     }
   }
-  return out(v.dtype, grad ? [n, inH, inW, C] : [n, outH, outW, C], o);
+  return out(v.dtype, shape, o);
 }
 
 export const imageKernels: KernelTable = {
