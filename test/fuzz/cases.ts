@@ -24,7 +24,7 @@ export interface FuzzCase {
   readonly attrs: Record<string, unknown>;
 }
 
-export const DTYPES: readonly DType[] = ["float32", "float64", "int32", "int64", "uint8", "bool", "string"];
+export const DTYPES: readonly DType[] = ["float32", "float64", "int32", "int64", "uint8", "bool", "string", "float16", "bfloat16"];
 /** Rows not fuzzed: graph plumbing and state (variables, iterators, control flow), which are no single kernel call. */
 const PLUMBING = new Set(["Placeholder", "PlaceholderWithDefault", "Const", "NoOp", "Identity"]);
 
@@ -53,6 +53,8 @@ function valueArb(dtype: DType): fc.Arbitrary<number | bigint | string | boolean
   switch (dtype) {
     case "float32":
     case "float64":
+    case "float16":
+    case "bfloat16":
       return fc.oneof({ weight: 3, arbitrary: fc.constantFrom(...FLOATS) }, { weight: 1, arbitrary: fc.double({ min: -10, max: 10, noNaN: true }) });
     case "int32":
       return fc.oneof({ weight: 3, arbitrary: fc.integer({ min: -4, max: 6 }) }, { weight: 1, arbitrary: fc.constantFrom(...INT32S) });

@@ -19,6 +19,9 @@ type Outcome =
 const ARRAY_OF: Record<string, string> = {
   float32: "Float32Array",
   float64: "Float64Array",
+  // 16-bit floats are held as float32 on the host (core/dtype.ts).
+  float16: "Float32Array",
+  bfloat16: "Float32Array",
   int32: "Int32Array",
   int64: "BigInt64Array",
   uint8: "Uint8Array",
