@@ -14,7 +14,7 @@ import { runPool } from "./fuzz/pool.js";
 import { type FuzzCase } from "./fuzz/cases.js";
 import { runCase } from "./fuzz/run_case.js";
 
-const CALLS = 1500;
+const CALLS = 10000;
 const SEED = 20261202;
 
 test(`op fuzzer: ${CALLS} calls (seed ${SEED}) end in a result or a clean error, eager and graph agreeing`, async (t) => {
