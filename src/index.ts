@@ -170,6 +170,7 @@ export const {
   linspace,
   reverse,
   unsortedSegmentSum,
+  dynamicStitch,
   invertPermutation,
 } = movement;
 export const linSpace = movement.linspace; // TensorFlow 1's tf.lin_space
@@ -344,6 +345,7 @@ export { importGraphDef };
 
 export const compat = {
   v1: {
+    where: creation.whereV1,
     train: trainNs,
     Graph,
     Session,

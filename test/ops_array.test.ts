@@ -887,6 +887,169 @@ forEachDevice(() => {
     });
   });
 
+  describe("compat.v1.where (TensorFlow 1's Select)", () => {
+    it("selects elementwise, by scalar, or whole rows by a vector condition", () => {
+      const x = tf.constant([
+        [1, 2],
+        [3, 4],
+      ]);
+      const y = tf.constant([
+        [5, 6],
+        [7, 8],
+      ]);
+      assert.deepEqual(arr(tf.compat.v1.where([true, false], x, y)), [
+        [1, 2],
+        [7, 8],
+      ]);
+      assert.deepEqual(
+        arr(
+          tf.compat.v1.where(
+            [
+              [true, false],
+              [false, true],
+            ],
+            x,
+            y,
+          ),
+        ),
+        [
+          [1, 6],
+          [7, 4],
+        ],
+      );
+      assert.deepEqual(arr(tf.compat.v1.where(false, x, y)), arr(y));
+      assert.throws(
+        () => tf.compat.v1.where([true, false], x, [5, 6]),
+        (e: Error) => e instanceof tf.errors.InvalidArgumentError && /Select/.test(e.message),
+      );
+      assert.throws(() => tf.compat.v1.where([true, false, true], x, y), tf.errors.InvalidArgumentError);
+    });
+    it("gradients flow to the chosen side only", () => {
+      checkGradient(
+        (a, b) => tf.square(tf.compat.v1.where([false, true], a, b)),
+        [
+          [
+            [1, 2],
+            [3, 4],
+          ],
+          [
+            [5, 6],
+            [7, 8],
+          ],
+        ],
+      );
+    });
+  });
+
+  describe("dynamicStitch", () => {
+    it("places each data row at its index, later pairs winning (TensorFlow's example)", () => {
+      const r = tf.dynamicStitch(
+        [
+          tf.constant([6], { dtype: "int32" }),
+          tf.constant(
+            [
+              [4, 1],
+              [5, 2],
+            ],
+            { dtype: "int32" },
+          ),
+          tf.constant([[0, 3]], { dtype: "int32" }),
+        ],
+        [
+          tf.constant([[61, 62]]),
+          tf.constant([
+            [
+              [41, 42],
+              [11, 12],
+            ],
+            [
+              [51, 52],
+              [21, 22],
+            ],
+          ]),
+          tf.constant([
+            [
+              [1, 2],
+              [31, 32],
+            ],
+          ]),
+        ],
+      );
+      assert.deepEqual(arr(r), [
+        [1, 2],
+        [11, 12],
+        [21, 22],
+        [31, 32],
+        [41, 42],
+        [51, 52],
+        [61, 62],
+      ]);
+      assert.deepEqual(arr(tf.dynamicStitch([[0, 1], [1]], [[1, 2], [9]])), [1, 9]);
+    });
+    it("infers its shape in graphs, and rejects mismatched shapes and negative indices", () => {
+      assert.deepEqual(
+        graphShape(() =>
+          tf.dynamicStitch(
+            [tf.placeholder("int32", [null]), tf.placeholder("int32", [3])],
+            [tf.placeholder("float32", [null, 4]), tf.placeholder("float32", [3, 4])],
+          ),
+        ),
+        [null, 4],
+      );
+      assert.deepEqual(
+        graphShape(() => tf.dynamicStitch([[0, 2], [1]], [tf.placeholder("float32", [2, 5]), tf.placeholder("float32", [1, 5])])),
+        [3, 5],
+      );
+      assert.throws(
+        () => tf.dynamicStitch([[0, 1]], [[1, 2, 3]]),
+        (e: Error) => e instanceof tf.errors.InvalidArgumentError && /DynamicStitch/.test(e.message),
+      );
+      assert.throws(
+        () => tf.dynamicStitch([[0, -1]], [[1, 2]]),
+        (e: Error) => e instanceof tf.errors.InvalidArgumentError && /non-negative/.test(e.message),
+      );
+      assert.throws(() => tf.dynamicStitch([[0]], [[1], [2]]), tf.errors.InvalidArgumentError);
+    });
+    it("runs fed in a Session as eagerly", () => {
+      withGraph(new tf.Graph(), () => {
+        const i0 = tf.placeholder("int32", [null]);
+        const d0 = tf.placeholder("float32", [null, 2]);
+        const r = tf.dynamicStitch([i0, [0]], [d0, [[7, 8]]]);
+        const sess = new tf.Session();
+        const v = sess.run(
+          r,
+          new Map<tf.Tensor, unknown>([
+            [i0, new Int32Array([2, 1])],
+            [
+              d0,
+              [
+                [1, 2],
+                [3, 4],
+              ],
+            ],
+          ]) as never,
+        ) as tf.Tensor;
+        assert.deepEqual(arr(v), [
+          [7, 8],
+          [3, 4],
+          [1, 2],
+        ]);
+      });
+    });
+    it("gradients: each data row gets the gradient of the row it was written to", () => {
+      checkGradient(
+        (a, b) => tf.square(tf.dynamicStitch([[2, 0], [1]], [a, b])),
+        [
+          [
+            [1, 2],
+            [3, 4],
+          ],
+          [[5, 6]],
+        ],
+      );
+    });
+  });
+
   describe("unsortedSegmentSum", () => {
     it("sums rows per segment, dropping negative ids", () => {
       const d = tf.constant([

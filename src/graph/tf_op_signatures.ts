@@ -15,6 +15,7 @@ import type { OpSchema } from "../core/schema/types.js";
 const TYPE_ATTR_OVERRIDES: { readonly [op: string]: readonly (string | null)[] } = {
   Fill: ["index_type", "T"],
   SelectV2: [null, "T", "T"],
+  Select: [null, "T", "T"],
   BroadcastTo: ["T", "Tidx"],
   Split: [null, "T"],
   SplitV: ["T", "Tlen", null],
@@ -78,7 +79,9 @@ export function inputTypeAttrs(schema: OpSchema, n: number): { typeAttrs: (strin
   if (args.length === 0) return { typeAttrs: new Array<string | null>(n).fill(n > 0 ? "T" : null), numberAttr: null };
   const out: (string | null)[] = [];
   let numberAttr: { name: string; count: number } | null = null;
-  const listLen = n - (args.length - 1);
+  // Every list shares one length (DynamicStitch's indices and data are both N long); the other inputs are single.
+  const lists = args.filter((a) => a.numberAttr).length;
+  const listLen = lists === 0 ? 0 : Math.max(0, Math.floor((n - (args.length - lists)) / lists));
   for (const a of args) {
     const count = a.numberAttr ? listLen : 1;
     if (a.numberAttr) numberAttr = { name: a.numberAttr, count };

@@ -31,6 +31,11 @@ defineGradients({
     const z = zerosLike(dy);
     return [null, unbroadcastTo(where(c, dy, z), t), unbroadcastTo(where(c, z, dy), e)];
   },
+  Select: (op, [dy]) => {
+    const c = op.inputs[0];
+    const z = zerosLike(dy);
+    return [null, execute1("Select", [c, dy, z]), execute1("Select", [c, z, dy])];
+  },
 });
 
 const DTYPE = optional("dtype", T.dtype, "The dtype of the result; absent: inferred from the value.");
@@ -167,6 +172,37 @@ export const eye = defineFunction(
     for (let b = 0; b < sizeOf(batch); b++) for (let i = 0; i < Math.min(numRows, cols); i++) box[b * per + i * cols + i] = one;
     return constant(values as HostValue, { dtype, shape, name: name ?? "eye" });
   },
+);
+
+/**
+ * tf.compat.v1.where(condition, x, y, name): TensorFlow 1's selection (op Select): x and y of one shape, the
+ * condition of that shape, a scalar, or a vector choosing whole rows along the first dim; no broadcasting.
+ */
+export const whereV1 = defineFunction(
+  signature(
+    "compat.v1.where",
+    "x where condition is true, else y (TensorFlow 1: x and y of one shape; a vector condition picks rows).",
+    [
+      param("condition", T.tensor, "A bool tensor: x's shape, a scalar, or a vector of x's first dim."),
+      param("x", T.tensor, "The values where condition is true."),
+      param("y", T.tensor, "The values where condition is false (x's shape)."),
+      NAME,
+    ],
+    {
+      args: () => [
+        [true, false],
+        [
+          [1, 2],
+          [3, 4],
+        ],
+        [
+          [5, 6],
+          [7, 8],
+        ],
+      ],
+    },
+  ),
+  (condition, x, y, name) => execute1("Select", [condition, x, y], {}, name),
 );
 
 /** tf.where(condition, x, y, name): elementwise selection with broadcasting (TensorFlow 2's where). */

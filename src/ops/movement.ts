@@ -416,6 +416,27 @@ export const unsortedSegmentSum = defineFunction(
   (data, segmentIds, numSegments, name) => execute1("UnsortedSegmentSum", [data, intArg(segmentIds), numSegments], {}, name),
 );
 
+/** tf.dynamic_stitch(indices, data, name): the rows of data placed at their indices in one tensor. */
+export const dynamicStitch = defineFunction(
+  signature(
+    "dynamic_stitch",
+    "Interleaves the values of data into one tensor: result[indices[m][i]] = data[m][i].",
+    [param("indices", T.tensors, "N int32 tensors of indices."), param("data", T.tensors, "N tensors whose leading dims are those of indices."), NAME],
+    {
+      args: () => [
+        [[0, 2], [1]],
+        [[1, 3], [2]],
+      ],
+    },
+  ),
+  (indices, data, name) => {
+    if (indices.length !== data.length || indices.length === 0) {
+      throw new InvalidArgumentError(`DynamicStitch: indices and data must be lists of one length N >= 1, got ${indices.length} and ${data.length}`);
+    }
+    return execute1("DynamicStitch", [...indices.map((t) => intArg(t)), ...data], { N: indices.length }, name);
+  },
+);
+
 /** tf.tile(input, multiples, name="Tile"). */
 export const tile = defineFunction(
   signature(

@@ -236,6 +236,12 @@ defineGradients({
     return [null, null, null, null, execute1("StridedSlice", [ddy, b, e, s], maskAttrs(op.attrs))];
   },
   GatherV2: (op, [dy]) => [gatherGrad(op, dy), null, null],
+  // Each data tensor's rows come from the rows of dy its indices name (a row written twice gets its gradient
+  // twice, as TensorFlow's gradient does).
+  DynamicStitch: (op, [dy]) => {
+    const n = op.inputs.length / 2;
+    return [...new Array<null>(n).fill(null), ...op.inputs.slice(0, n).map((idx) => gather(dy, idx))];
+  },
   UnsortedSegmentSum: (op, [dy]) => [segmentSumGrad(op, dy), null, null],
   Tile: (op, [dy]) => [tileGrad(op, dy), null],
   Pad: (op, [dy]) => [padGrad(op, dy), null],

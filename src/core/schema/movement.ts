@@ -1,7 +1,7 @@
 import type { DType } from "../dtype.js";
 import { tfName } from "../dtype.js";
 import { InvalidArgumentError } from "../errors.js";
-import { broadcastShapes, Dim, isFullyDefined, shapeStr, sizeOf } from "../shape.js";
+import { broadcastShapes, Dim, isFullyDefined, type Shape, shapeStr, sizeOf } from "../shape.js";
 import {
   checkPermutation,
   concatShape,
@@ -23,7 +23,7 @@ import {
   unpackShape,
 } from "../geometry/array_shapes.js";
 import { constInts, dimsEqual, sameAsInput, unknownShapeOfRank } from "./infer_util.js";
-import { type AttrDef, schemaRows, type TensorSpec } from "./types.js";
+import { type AttrDef, type OutSpec, schemaRows, type TensorSpec } from "./types.js";
 
 /**
  * The movement ops (the backends' movement family): Reshape, StopGradient, BroadcastTo, ExpandDims,
@@ -337,6 +337,16 @@ export const MOVEMENT_OPS = schemaRows([
     },
   },
   {
+    // Its output's first dim is the largest index plus one: known only from constant indices (the indices are
+    // N of a variable number of inputs, so no fixed host-input index can name them; the kernel checks the rest).
+    type: "DynamicStitch",
+    inputs: [
+      { name: "indices", type: "int32", numberAttr: "N" },
+      { name: "data", typeAttr: "T", numberAttr: "N" },
+    ],
+    infer: (i) => [dynamicStitchSpec(i)],
+  },
+  {
     type: "Tile",
     inputNames: ["input", "multiples"],
     inputDTypes: { 1: "int32" },
@@ -468,3 +478,33 @@ export const MOVEMENT_OPS = schemaRows([
     },
   },
 ]);
+
+/** DynamicStitch's output: dtype of the data, shape [max index + 1, ...data[0].shape past indices[0]'s rank]. */
+function dynamicStitchSpec(i: readonly TensorSpec[]): OutSpec {
+  const n = i.length / 2;
+  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError(`DynamicStitch needs N >= 1 indices and N data tensors, got ${i.length} inputs`);
+  const indices = i.slice(0, n);
+  const data = i.slice(n);
+  const dtype = requireSameDType(data, "DynamicStitch");
+  let inner: Shape = null;
+  for (let k = 0; k < n; k++) {
+    if (indices[k].dtype !== "int32") throw new InvalidArgumentError(`DynamicStitch: indices[${k}] must be int32, got ${indices[k].dtype}`);
+    const is = indices[k].shape;
+    const ds = data[k].shape;
+    if (is === null || ds === null) continue;
+    if (ds.length < is.length || is.some((d, j) => d !== null && ds[j] !== null && d !== ds[j])) {
+      throw new InvalidArgumentError(`DynamicStitch: data[${k}].shape ${shapeStr(ds)} must start with indices[${k}].shape ${shapeStr(is)}`);
+    }
+    const rest = ds.slice(is.length);
+    if (inner === null) inner = rest;
+    else if (inner.length !== rest.length || inner.some((d, j) => d !== null && rest[j] !== null && d !== rest[j])) {
+      throw new InvalidArgumentError(`DynamicStitch: data[${k}].shape ${shapeStr(ds)} does not match the element shape ${shapeStr(inner)} of the others`);
+    }
+  }
+  let first: number | null = null;
+  if (indices.every((t) => t.value !== undefined)) {
+    first = 0;
+    for (const t of indices) for (const v of t.value as Int32Array) first = Math.max(first, v + 1);
+  }
+  return { dtype, shape: inner === null ? null : [first, ...inner] };
+}

@@ -1,6 +1,6 @@
 import { allocValues, DType, Values } from "../../../core/dtype.js";
 import { InvalidArgumentError } from "../../../core/errors.js";
-import { broadcastShapes, sizeOf } from "../../../core/shape.js";
+import { broadcastShapes, sameShape, sizeOf } from "../../../core/shape.js";
 import { getOpSchema } from "../../../core/schema/index.js";
 import { binaryKernel } from "../elementwise_loops.js";
 import { CpuKernel, KernelTable, out } from "../kernel.js";
@@ -34,6 +34,24 @@ function checkedInteger(type: string, bad: (v: number) => boolean, message: stri
   };
 }
 
+/** tf.where's kernel: condition, then and else broadcast together. */
+const selectV2: CpuKernel = ([c, t, e]) => {
+  const s1 = broadcastShapes(t.shape as number[], e.shape as number[]);
+  const s = s1 === "incompatible" ? s1 : broadcastShapes(c.shape as number[], s1);
+  if (s === "incompatible" || s === null) throw new InvalidArgumentError(`SelectV2: shapes [${c.shape}], [${t.shape}], [${e.shape}] do not broadcast`);
+  const shape = s as number[];
+  const n = sizeOf(shape);
+  const o = allocValues(t.dtype, n) as Float64Array;
+  const co = broadcastOffsets(c.shape, shape);
+  const to = broadcastOffsets(t.shape, shape);
+  const eo = broadcastOffsets(e.shape, shape);
+  const cv = c.values as Uint8Array;
+  const tv = t.values as Float64Array;
+  const ev = e.values as Float64Array;
+  for (let i = 0; i < n; i++) o[i] = cv[co[i]] ? tv[to[i]] : ev[eo[i]];
+  return [out(t.dtype, shape, o)];
+};
+
 export const elementwiseKernels: KernelTable = {
   Cast: ([x], attrs) => [out(attrs.DstT as DType, x.shape, castValues(x.values, x.dtype, attrs.DstT as DType))],
   ZerosLike: ([x]) => [out(x.dtype, x.shape, filledValues(x.dtype, x.values.length, x.dtype === "string" ? "" : 0))],
@@ -42,21 +60,18 @@ export const elementwiseKernels: KernelTable = {
     const shape = ints(dims.values);
     return [out(v.dtype, shape, filledValues(v.dtype, sizeOf(shape), v.values[0] as number))];
   },
-  SelectV2: ([c, t, e]) => {
-    const s1 = broadcastShapes(t.shape as number[], e.shape as number[]);
-    const s = s1 === "incompatible" ? s1 : broadcastShapes(c.shape as number[], s1);
-    if (s === "incompatible" || s === null) throw new InvalidArgumentError(`SelectV2: shapes [${c.shape}], [${t.shape}], [${e.shape}] do not broadcast`);
-    const shape = s as number[];
-    const n = sizeOf(shape);
-    const o = allocValues(t.dtype, n) as Float64Array;
-    const co = broadcastOffsets(c.shape, shape);
-    const to = broadcastOffsets(t.shape, shape);
-    const eo = broadcastOffsets(e.shape, shape);
-    const cv = c.values as Uint8Array;
-    const tv = t.values as Float64Array;
-    const ev = e.values as Float64Array;
-    for (let i = 0; i < n; i++) o[i] = cv[co[i]] ? tv[to[i]] : ev[eo[i]];
-    return [out(t.dtype, shape, o)];
+  SelectV2: selectV2,
+  // Select's row-choosing vector condition is SelectV2's condition of shape [n, 1, ..., 1].
+  Select: ([c, t, e], attrs, env) => {
+    if (!sameShape([...t.shape], [...e.shape])) throw new InvalidArgumentError(`Select: then [${t.shape}] and else [${e.shape}] must have one shape`);
+    const rows = c.shape.length === 1 && t.shape.length > 1 && c.shape[0] === t.shape[0];
+    if (c.shape.length > 0 && !rows && !sameShape([...c.shape], [...t.shape])) {
+      throw new InvalidArgumentError(
+        `Select: condition [${c.shape}] must be a scalar, of the shape [${t.shape}] of then and else, or a vector of its first dim`,
+      );
+    }
+    const cond = rows ? out("bool", [c.shape[0], ...new Array<number>(t.shape.length - 1).fill(1)], c.values) : c;
+    return selectV2([cond, t, e], attrs, env);
   },
   FloorDiv: checkedInteger("FloorDiv", (v) => v === 0, "Integer division by zero"),
   FloorMod: checkedInteger("FloorMod", (v) => v === 0, "Integer division by zero"),

@@ -487,6 +487,35 @@ export const movementKernels: KernelTable = {
     }
     return [out(params.dtype, shape, dst)];
   },
+  DynamicStitch: (ins) => {
+    const n = ins.length / 2;
+    const indices = ins.slice(0, n);
+    const data = ins.slice(n);
+    const lead = indices[0].shape.length;
+    const inner = data[0].shape.slice(lead);
+    const rowSize = sizeOf(inner);
+    let rows = 0;
+    for (let k = 0; k < n; k++) {
+      const want = [...indices[k].shape, ...inner];
+      if (!sameShape(data[k].shape, want)) {
+        throw new InvalidArgumentError(
+          `DynamicStitch: data[${k}].shape ${shapeStr([...data[k].shape])} must be indices[${k}].shape + ${shapeStr(inner)}: ${shapeStr(want)}`,
+        );
+      }
+      for (const v of indices[k].values as Int32Array) {
+        if (v < 0) throw new InvalidArgumentError(`DynamicStitch: indices[${k}] holds ${v}; indices must be non-negative`);
+        rows = Math.max(rows, v + 1);
+      }
+    }
+    const shape = [rows, ...inner];
+    const dst = allocValues(data[0].dtype, sizeOf(shape));
+    // Later pairs overwrite earlier ones at the same index, as TensorFlow documents.
+    for (let k = 0; k < n; k++) {
+      const ids = indices[k].values as Int32Array;
+      for (let r = 0; r < ids.length; r++) copyBlock(dst, ids[r] * rowSize, data[k].values, r * rowSize, rowSize);
+    }
+    return [out(data[0].dtype, shape, dst)];
+  },
   UnsortedSegmentSum: ([data, ids, num]) => {
     const seg = indexValues(ids, "UnsortedSegmentSum", "segment_ids");
     const numSegments = ints(num.values)[0];
