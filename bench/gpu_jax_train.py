@@ -9,13 +9,13 @@ Writes $OUT/jax_train.json.
 """
 import json
 import os
-import statistics
 import sys
-import time
 
 import jax
 import jax.numpy as jnp
 from jax import lax
+
+import peer_timing
 
 QUICK = "--quick" in sys.argv
 
@@ -84,43 +84,6 @@ def make(model, batch):
     return run, sync
 
 
-def measure(step, sync, batch):
-    t0 = time.perf_counter()
-    for _ in range(5):
-        step()
-    sync()
-    last = float("inf")
-    while time.perf_counter() - t0 < 4:
-        w0 = time.perf_counter()
-        n = 0
-        while time.perf_counter() - w0 < (0.03 if QUICK else 0.05):
-            step()
-            n += 1
-        sync()
-        per = (time.perf_counter() - w0) / n
-        if time.perf_counter() - t0 > (0.5 if QUICK else 2) and abs(per - last) <= 0.05 * last:
-            break
-        last = per
-    t1 = time.perf_counter()
-    for _ in range(5):
-        step()
-    sync()
-    per = (time.perf_counter() - t1) / 5
-    steps = max(3, min(4000, round((0.08 if QUICK else 0.15) / max(per, 1e-6))))
-    reps, host, wall = [], [], []
-    for _ in range(3 if QUICK else 5):
-        a = time.perf_counter()
-        for _ in range(steps):
-            step()
-        issued = time.perf_counter()
-        sync()
-        z = time.perf_counter()
-        reps.append(steps * batch / (z - a))
-        host.append((issued - a) * 1e6 / steps)
-        wall.append((z - a) * 1e6 / steps)
-    return {"median": statistics.median(reps), "reps": reps, "hostUs": statistics.median(host), "wallUs": statistics.median(wall)}
-
-
 rows = []
 for precision in ("fp32", "tf32"):
     with jax.default_matmul_precision("highest" if precision == "fp32" else "tensorfloat32"):
@@ -128,7 +91,7 @@ for precision in ("fp32", "tf32"):
             for batch in (64, 256, 1024):
                 try:
                     run, sync = make(model, batch)
-                    row = {"model": model, "batch": batch, "precision": precision, "runner": "JAX jit", **measure(run, sync, batch)}
+                    row = {"model": model, "batch": batch, "precision": precision, "runner": "JAX jit", **peer_timing.measure(run, sync, batch, QUICK)}
                 except Exception as e:  # report, keep going
                     row = {"model": model, "batch": batch, "precision": precision, "runner": "JAX jit", "median": 0, "reps": [], "hostUs": 0, "wallUs": 0, "error": str(e).split("\n")[0][:160]}
                 rows.append(row)

@@ -12,13 +12,13 @@ ending in a synchronisation. Also sgemm at 4096 and 8192. Writes $OUT/torch_trai
 """
 import json
 import os
-import statistics
 import sys
-import time
 
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
+
+import peer_timing
 
 QUICK = "--quick" in sys.argv
 # --models=lstm: only those models' rows (and no sgemm), e.g. for the LSTM rows alone.
@@ -123,42 +123,7 @@ def make(model_name, batch, graphed):
 
 
 def measure(step, batch):
-    # Warm-up as in bench/gpu_train.ts: at least 2 s (0.5 s quick), then windows of ~50 ms until two in a
-    # row agree within 5% (at most 4 s).
-    t0 = time.perf_counter()
-    for _ in range(5):
-        step()
-    torch.cuda.synchronize()
-    last = float("inf")
-    while time.perf_counter() - t0 < 4:
-        w0 = time.perf_counter()
-        n = 0
-        while time.perf_counter() - w0 < (0.03 if QUICK else 0.05):
-            step()
-            n += 1
-        torch.cuda.synchronize()
-        per = (time.perf_counter() - w0) / n
-        if time.perf_counter() - t0 > (0.5 if QUICK else 2) and abs(per - last) <= 0.05 * last:
-            break
-        last = per
-    t1 = time.perf_counter()
-    for _ in range(5):
-        step()
-    torch.cuda.synchronize()
-    per = (time.perf_counter() - t1) / 5
-    steps = max(3, min(4000, round((0.08 if QUICK else 0.15) / max(per, 1e-6))))
-    reps, host, wall = [], [], []
-    for _ in range(3 if QUICK else 5):
-        a = time.perf_counter()
-        for _ in range(steps):
-            step()
-        issued = time.perf_counter()
-        torch.cuda.synchronize()
-        z = time.perf_counter()
-        reps.append(steps * batch / (z - a))
-        host.append((issued - a) * 1e6 / steps)
-        wall.append((z - a) * 1e6 / steps)
-    return {"median": statistics.median(reps), "reps": reps, "hostUs": statistics.median(host), "wallUs": statistics.median(wall)}
+    return peer_timing.measure(step, torch.cuda.synchronize, batch, QUICK)
 
 
 def sgemm():

@@ -1,5 +1,5 @@
 import { InvalidArgumentError } from "../errors.js";
-import { broadcastShapes, Dim, type Shape, shapeStr } from "../shape.js";
+import { broadcastShapes, Dim, mergeShapes, shapesCompatible, shapeStr } from "../shape.js";
 import { constInts, sameAsInput } from "./infer_util.js";
 import { schemaRows } from "./types.js";
 
@@ -53,16 +53,15 @@ export const CREATION_OPS = schemaRows([
     infer: (i) => {
       const [c, t, e] = i.map((x) => x.shape);
       if (i[0].dtype !== "bool") throw new InvalidArgumentError(`Select: condition must be bool, got ${i[0].dtype}`);
-      const te = broadcastShapes(t, e);
-      const same = (a: Shape, b: Shape) => a === null || b === null || (a.length === b.length && a.every((d, k) => d === null || b[k] === null || d === b[k]));
-      if (te === "incompatible" || !same(t, e)) throw new InvalidArgumentError(`Select: then ${shapeStr(t)} and else ${shapeStr(e)} must have one shape`);
-      const rows = c !== null && c.length === 1 && t !== null && t.length > 1 && same([c[0]], [t[0]]);
-      if (c !== null && c.length > 0 && !rows && !same(c, t)) {
+      if (!shapesCompatible(t, e)) throw new InvalidArgumentError(`Select: then ${shapeStr(t)} and else ${shapeStr(e)} must have one shape`);
+      const shape = mergeShapes(t, e);
+      const rows = c !== null && c.length === 1 && shape !== null && shape.length > 1 && shapesCompatible(c, [shape[0]]);
+      if (c !== null && c.length > 0 && !rows && !shapesCompatible(c, shape)) {
         throw new InvalidArgumentError(
-          `Select: condition ${shapeStr(c)} must be a scalar, of the shape ${shapeStr(t)} of then and else, or a vector of its first dim`,
+          `Select: condition ${shapeStr(c)} must be a scalar, of the shape ${shapeStr(shape)} of then and else, or a vector of its first dim`,
         );
       }
-      return [{ dtype: i[1].dtype, shape: t ?? e }];
+      return [{ dtype: i[1].dtype, shape }];
     },
   },
 ]);

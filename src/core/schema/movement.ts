@@ -1,7 +1,7 @@
 import type { DType } from "../dtype.js";
 import { tfName } from "../dtype.js";
 import { InvalidArgumentError } from "../errors.js";
-import { broadcastShapes, Dim, isFullyDefined, type Shape, shapeStr, sizeOf } from "../shape.js";
+import { broadcastShapes, Dim, isFullyDefined, mergeShapes, type Shape, shapesCompatible, shapeStr, sizeOf } from "../shape.js";
 import {
   checkPermutation,
   concatShape,
@@ -492,14 +492,14 @@ function dynamicStitchSpec(i: readonly TensorSpec[]): OutSpec {
     const is = indices[k].shape;
     const ds = data[k].shape;
     if (is === null || ds === null) continue;
-    if (ds.length < is.length || is.some((d, j) => d !== null && ds[j] !== null && d !== ds[j])) {
+    if (ds.length < is.length || !shapesCompatible(is, ds.slice(0, is.length))) {
       throw new InvalidArgumentError(`DynamicStitch: data[${k}].shape ${shapeStr(ds)} must start with indices[${k}].shape ${shapeStr(is)}`);
     }
     const rest = ds.slice(is.length);
-    if (inner === null) inner = rest;
-    else if (inner.length !== rest.length || inner.some((d, j) => d !== null && rest[j] !== null && d !== rest[j])) {
+    if (!shapesCompatible(inner, rest)) {
       throw new InvalidArgumentError(`DynamicStitch: data[${k}].shape ${shapeStr(ds)} does not match the element shape ${shapeStr(inner)} of the others`);
     }
+    inner = mergeShapes(inner, rest);
   }
   let first: number | null = null;
   if (indices.every((t) => t.value !== undefined)) {
