@@ -1,7 +1,7 @@
 /**
  * The op fuzzer's long mode: `npm run fuzz -- --calls 1000000 [--seed N] [--backend cpu|cuda] [--workers W]
  * [--timeout MS] [--out docs/FUZZ.md]`. Generates calls over every op of the op table (test/fuzz/cases.ts),
- * runs them eagerly and in graphs on worker threads with time and memory limits (test/fuzz/pool.ts), prints
+ * runs them eagerly and in graphs in worker processes with time and memory limits (test/fuzz/pool.ts), prints
  * a summary (calls, ok, clean errors, unclean, hangs, crashes, mismatches) and each distinct failure with its
  * reproduction, and writes them into the results section of --out (its row names the machine: --machine, else
  * the host name and CPU count). Exits 1 when anything failed.
@@ -75,6 +75,8 @@ for (let done = 0, chunk = 0; done < calls; chunk++) {
   total.failures.push(...s.failures);
   done += n;
   console.log(`[${((Date.now() - t0) / 1000).toFixed(0)} s] ${line(total)}`);
+  // Printed as found, so that a run cut short still shows what it found.
+  for (const f of s.failures) console.log(`  ${f.kind}: ${f.detail.replace(/\n/g, " ").slice(0, 300)}\n    ${f.call.slice(0, 600)}`);
 }
 
 /** One failure per op, kind and message shape (numbers blanked), for the report. */

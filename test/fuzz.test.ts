@@ -1,6 +1,6 @@
 /**
  * The op fuzzer's CI budget (issue 13): a fixed-seed sample of calls over every op of the op table, eagerly
- * and in graphs, on worker threads with time and memory limits. Every call must end in a correct result or a
+ * and in graphs, in worker processes with time and memory limits. Every call must end in a correct result or a
  * clean tf.errors.* naming the op; no unclean error, hang, crash or eager/graph mismatch. The long mode is
  * `npm run fuzz -- --calls 1000000` (scripts/fuzz.ts; figures in docs/FUZZ.md).
  */

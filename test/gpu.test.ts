@@ -1247,6 +1247,25 @@ describe("cuda: errors and memory", gpuOnly, () => {
     assert.deepEqual(Array.from(ok.dataSync() as Float32Array), [2, 2, 2, 2]);
   });
 
+  it("a maxTensorMb the user sets holds on the GPU too; strings, kept on the host, meet the host's limits", () => {
+    withOptions({ maxTensorMb: 1 }, () => {
+      assert.throws(
+        () => gpu(() => tf.zeros([1024, 1024])),
+        (e: Error) => e instanceof tf.errors.ResourceExhaustedError && /TSFLOW_MAX_TENSOR_MB/.test(e.message),
+      );
+      const g = new tf.Graph();
+      g.asDefault(() => {
+        const n = tf.placeholder("int32", [1]);
+        const s = tf.device("/gpu:0", () => tf.fill(n, "x"));
+        const sess = new tf.Session();
+        assert.throws(() => sess.run(s, { [n.name]: [2 ** 21] }), tf.errors.ResourceExhaustedError);
+        sess.close();
+      });
+    });
+    // Without a limit set, a GPU tensor larger than half the host's memory is the device's to refuse, not the host's.
+    (gpu(() => tf.zeros([1024, 1024])) as E).dispose();
+  });
+
   it("an NVRTC compile failure is an InternalError carrying the compiler's log", () => {
     const b = gpuBackend(0)!;
     assert.throws(

@@ -57,6 +57,12 @@ function opsOn(events: TraceEvent[], device: RegExp): TraceEvent[] {
   return events.filter((e) => e.ph === "X" && pids.includes(e.pid));
 }
 
+/**
+ * The CPU's traces, wherever the test runs: on a machine with a GPU, ops left unplaced would go to it, and the
+ * GPU's trace (a /stream:all entry beside the device's) is tested apart, below.
+ */
+const onCpu = <T>(f: () => T): T => tf.device("/cpu:0", f);
+
 /** A graph x -> MatMul(x, w) -> Relu, w a variable, traced once with FULL_TRACE. */
 function tracedStep() {
   const g = new tf.Graph();
@@ -120,7 +126,7 @@ const text = (b: bigint | Uint8Array) => new TextDecoder().decode(b as Uint8Arra
 
 describe("RunOptions FULL_TRACE: RunMetadata.stepStats", () => {
   it("has TensorFlow's NodeExecStats per node: times, timeline label, outputs, memory, thread", () => {
-    const { meta, before, afterMicros } = tracedStep();
+    const { meta, before, afterMicros } = onCpu(tracedStep);
     const devStats = meta.stepStats!.devStats;
     assert.deepEqual(
       devStats.map((d) => d.device),
@@ -160,7 +166,7 @@ describe("RunOptions FULL_TRACE: RunMetadata.stepStats", () => {
   });
 
   it("serialises to TensorFlow's RunMetadata proto (field numbers checked on the wire) and reads it back", () => {
-    const { meta } = tracedStep();
+    const { meta } = onCpu(tracedStep);
     const bytes = meta.serializeToString();
     // RunMetadata.step_stats = 1 -> StepStats.dev_stats = 1 -> DeviceStepStats.device = 1, node_stats = 2.
     const [stepStats] = wireFields(bytes);
@@ -243,7 +249,7 @@ describe("RunOptions FULL_TRACE: RunMetadata.stepStats", () => {
 
 describe("tensorflow.python.client.timeline.Timeline", () => {
   it("generates TensorFlow's Chrome trace: processes per device, one X event per node with its op and inputs", () => {
-    const { meta } = tracedStep();
+    const { meta } = onCpu(tracedStep);
     const trace = JSON.parse(new tf.python.client.timeline.Timeline(meta.stepStats!).generateChromeTraceFormat()) as { traceEvents: TraceEvent[] };
     const events = trace.traceEvents;
     const names = processes(events);
@@ -268,7 +274,7 @@ describe("tensorflow.python.client.timeline.Timeline", () => {
   });
 
   it("showMemory adds tensor lifetimes and per-allocator counters; bad arguments are InvalidArgumentErrors", () => {
-    const { meta } = tracedStep();
+    const { meta } = onCpu(tracedStep);
     const tl = new tf.python.client.timeline.Timeline(meta.stepStats!);
     const events = (JSON.parse(tl.generateChromeTraceFormat({ showMemory: true })) as { traceEvents: TraceEvent[] }).traceEvents;
     const created = events.filter((e) => e.ph === "N").map((e) => e.name);
@@ -324,91 +330,95 @@ describe("tensorflow.python.client.timeline.Timeline", () => {
 
 describe("tf.profiler.experimental", () => {
   it("start/stop records eager ops, Session steps and Trace spans, and writes logdir/plugins/profile/<run>/<host>.trace.json.gz", () => {
-    const logdir = tmp();
-    const a = tf.constant([
-      [1, 2],
-      [3, 4],
-    ]);
-    tf.matmul(a, a).dispose(); // before start: not recorded
-    tf.profiler.experimental.start(logdir);
-    for (let step = 0; step < 3; step++) {
-      tf.profiler.experimental.Trace("train", { stepNum: step, _r: 1 }, () => {
-        tf.tidy(() => tf.nn.relu(tf.matmul(a, a)));
+    onCpu(() => {
+      const logdir = tmp();
+      const a = tf.constant([
+        [1, 2],
+        [3, 4],
+      ]);
+      tf.matmul(a, a).dispose(); // before start: not recorded
+      tf.profiler.experimental.start(logdir);
+      for (let step = 0; step < 3; step++) {
+        tf.profiler.experimental.Trace("train", { stepNum: step, _r: 1 }, () => {
+          tf.tidy(() => tf.nn.relu(tf.matmul(a, a)));
+        });
+      }
+      const g = new tf.Graph();
+      g.asDefault(() => {
+        const x = tf.placeholder("float32", [2], { name: "x" });
+        const y = tf.square(x, { name: "sq" });
+        const sess = new tf.Session();
+        sess.run(y, { "x:0": [1, 2] });
+        sess.close();
       });
-    }
-    const g = new tf.Graph();
-    g.asDefault(() => {
-      const x = tf.placeholder("float32", [2], { name: "x" });
-      const y = tf.square(x, { name: "sq" });
-      const sess = new tf.Session();
-      sess.run(y, { "x:0": [1, 2] });
-      sess.close();
-    });
-    tf.profiler.experimental.stop();
-    tf.matmul(a, a).dispose(); // after stop: not recorded
+      tf.profiler.experimental.stop();
+      tf.matmul(a, a).dispose(); // after stop: not recorded
 
-    const { events } = readProfile(logdir);
-    const cpuOps = opsOn(events, /device:CPU:0/);
-    assert.deepEqual(
-      cpuOps.map((e) => e.name),
-      ["MatMul", "Relu", "MatMul", "Relu", "MatMul", "Relu", "Square"],
-    );
-    assert.equal(cpuOps[6].args!.name, "sq");
-    assert.equal(cpuOps[6].args!.input0, "x");
-    const traces = opsOn(events, /^\/host:CPU/);
-    assert.deepEqual(
-      traces.map((e) => [e.name, e.args!.name, e.args!.step_num, e.args!._r]),
-      [
-        ["Trace", "train", 0, 1],
-        ["Trace", "train", 1, 1],
-        ["Trace", "train", 2, 1],
-      ],
-    );
-    // Each step's ops lie inside its Trace span.
-    for (let s = 0; s < 3; s++) {
-      const span = traces[s];
-      for (const op of cpuOps.slice(2 * s, 2 * s + 2)) assert.ok(op.ts! >= span.ts! && op.ts! + op.dur! <= span.ts! + span.dur!);
-    }
-    a.dispose();
+      const { events } = readProfile(logdir);
+      const cpuOps = opsOn(events, /device:CPU:0/);
+      assert.deepEqual(
+        cpuOps.map((e) => e.name),
+        ["MatMul", "Relu", "MatMul", "Relu", "MatMul", "Relu", "Square"],
+      );
+      assert.equal(cpuOps[6].args!.name, "sq");
+      assert.equal(cpuOps[6].args!.input0, "x");
+      const traces = opsOn(events, /^\/host:CPU/);
+      assert.deepEqual(
+        traces.map((e) => [e.name, e.args!.name, e.args!.step_num, e.args!._r]),
+        [
+          ["Trace", "train", 0, 1],
+          ["Trace", "train", 1, 1],
+          ["Trace", "train", 2, 1],
+        ],
+      );
+      // Each step's ops lie inside its Trace span.
+      for (let s = 0; s < 3; s++) {
+        const span = traces[s];
+        for (const op of cpuOps.slice(2 * s, 2 * s + 2)) assert.ok(op.ts! >= span.ts! && op.ts! + op.dur! <= span.ts! + span.dur!);
+      }
+      a.dispose();
+    });
   });
 
   it("profiles tf.function steps; one profiler at a time; stop without start, and stop(false), as TensorFlow", () => {
-    const logdir = tmp();
-    const w = new tf.Variable(tf.ones([2, 2]), { name: "w" });
-    const f = tf.function((x: tf.Tensor) => tf.matmul(x, w.value()));
-    const x = tf.ones([1, 2]);
-    f(x); // traced before the profile
-    tf.profiler.experimental.start(logdir, new tf.profiler.experimental.ProfilerOptions({ hostTracerLevel: 2 }));
-    assert.throws(
-      () => tf.profiler.experimental.start(logdir),
-      (e: unknown) => e instanceof tf.errors.AlreadyExistsError && /Another profiler is running/.test(String(e)),
-    );
-    (f(x) as tf.Tensor).dispose();
-    tf.profiler.experimental.stop();
-    assert.ok(opsOn(readProfile(logdir).events, /device:CPU:0/).some((e) => e.name === "MatMul"));
-    assert.throws(
-      () => tf.profiler.experimental.stop(),
-      (e: unknown) => e instanceof tf.errors.UnavailableError && /No profiler is running/.test(String(e)),
-    );
-    const discarded = tmp();
-    tf.profiler.experimental.start(discarded);
-    tf.square(x).dispose();
-    tf.profiler.experimental.stop(false);
-    assert.equal(existsSync(join(discarded, "plugins")), false);
-    w.dispose();
-    x.dispose();
+    onCpu(() => {
+      const logdir = tmp();
+      const w = new tf.Variable(tf.ones([2, 2]), { name: "w" });
+      const f = tf.function((x: tf.Tensor) => tf.matmul(x, w.value()));
+      const x = tf.ones([1, 2]);
+      f(x); // traced before the profile
+      tf.profiler.experimental.start(logdir, new tf.profiler.experimental.ProfilerOptions({ hostTracerLevel: 2 }));
+      assert.throws(
+        () => tf.profiler.experimental.start(logdir),
+        (e: unknown) => e instanceof tf.errors.AlreadyExistsError && /Another profiler is running/.test(String(e)),
+      );
+      (f(x) as tf.Tensor).dispose();
+      tf.profiler.experimental.stop();
+      assert.ok(opsOn(readProfile(logdir).events, /device:CPU:0/).some((e) => e.name === "MatMul"));
+      assert.throws(
+        () => tf.profiler.experimental.stop(),
+        (e: unknown) => e instanceof tf.errors.UnavailableError && /No profiler is running/.test(String(e)),
+      );
+      const discarded = tmp();
+      tf.profiler.experimental.start(discarded);
+      tf.square(x).dispose();
+      tf.profiler.experimental.stop(false);
+      assert.equal(existsSync(join(discarded, "plugins")), false);
+      w.dispose();
+      x.dispose();
+    });
   });
 
   it("Profile scopes a body (sync, and async until its promise settles) and stops on a throw; hostTracerLevel 0 keeps no host ops", async () => {
     const logdir = tmp();
-    const r = tf.profiler.experimental.Profile(logdir, () => tf.tidy(() => tf.reduceSum(tf.ones([3])).arraySync()));
+    const r = tf.profiler.experimental.Profile(logdir, () => onCpu(() => tf.tidy(() => tf.reduceSum(tf.ones([3])).arraySync())));
     assert.equal(r, 3);
     assert.ok(opsOn(readProfile(logdir).events, /device:CPU:0/).some((e) => e.name === "Sum"));
 
     const asyncDir = tmp();
     const v = await tf.profiler.experimental.Profile(asyncDir, async () => {
       await new Promise((res) => setImmediate(res));
-      return tf.tidy(() => tf.neg(tf.ones([2])).arraySync());
+      return onCpu(() => tf.tidy(() => tf.neg(tf.ones([2])).arraySync()));
     });
     assert.deepEqual(v, [-1, -1]);
     assert.ok(opsOn(readProfile(asyncDir).events, /device:CPU:0/).some((e) => e.name === "Neg"));
@@ -433,33 +443,35 @@ describe("tf.profiler.experimental", () => {
   });
 
   it("costs no clock read and no memory query per eager op or Session step while no profile is recorded", (t) => {
-    const a = tf.constant([1, 2, 3, 4]);
-    const g = new tf.Graph();
-    const { run, sess } = g.asDefault(() => {
-      const b = tf.add(tf.constant(1.0), 1);
-      const s = new tf.Session();
-      return { run: () => (s.run(b) as tf.Tensor).dispose(), sess: s };
-    });
-    run();
-    tf.add(a, a).dispose();
-    const clock = t.mock.method(performance, "now");
-    const cpu = defaultBackend();
-    const memory = t.mock.method(cpu, "memory");
-    for (let i = 0; i < 50; i++) {
-      tf.add(a, a).dispose();
+    onCpu(() => {
+      const a = tf.constant([1, 2, 3, 4]);
+      const g = new tf.Graph();
+      const { run, sess } = g.asDefault(() => {
+        const b = tf.add(tf.constant(1.0), 1);
+        const s = new tf.Session();
+        return { run: () => (s.run(b) as tf.Tensor).dispose(), sess: s };
+      });
       run();
-    }
-    assert.equal(clock.mock.callCount(), 0);
-    assert.equal(memory.mock.callCount(), 0);
-    // The same calls under the profiler do read them (the mocks see the calls).
-    const logdir = tmp();
-    tf.profiler.experimental.Profile(logdir, () => {
       tf.add(a, a).dispose();
-      run();
+      const clock = t.mock.method(performance, "now");
+      const cpu = defaultBackend();
+      const memory = t.mock.method(cpu, "memory");
+      for (let i = 0; i < 50; i++) {
+        tf.add(a, a).dispose();
+        run();
+      }
+      assert.equal(clock.mock.callCount(), 0);
+      assert.equal(memory.mock.callCount(), 0);
+      // The same calls under the profiler do read them (the mocks see the calls).
+      const logdir = tmp();
+      tf.profiler.experimental.Profile(logdir, () => {
+        tf.add(a, a).dispose();
+        run();
+      });
+      assert.ok(clock.mock.callCount() > 0 && memory.mock.callCount() > 0);
+      sess.close();
+      a.dispose();
     });
-    assert.ok(clock.mock.callCount() > 0 && memory.mock.callCount() > 0);
-    sess.close();
-    a.dispose();
   });
 
   it("Trace just runs its body when no profile is being recorded", () => {

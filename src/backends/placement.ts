@@ -43,6 +43,14 @@ function canRunOn(b: Backend, type: string, dtypes: readonly DType[], attrs: Att
   return d.canRun ? d.canRun(type, dtypes, attrs) : b.hasKernel(type);
 }
 
+/**
+ * Where an op's outputs are allocated when it runs on `b`: a GPU backend runs on the CPU, and keeps there, what
+ * it has no kernel for on these dtypes (soft placement inside the backend), so those are held to host limits.
+ */
+export function allocationDevice(b: Backend, type: string, dtypes: readonly DType[], attrs: Attrs): "CPU" | "GPU" {
+  return b.deviceType === "GPU" && canRunOn(b, type, dtypes, attrs) ? "GPU" : "CPU";
+}
+
 let gpu0: Backend | null | undefined;
 /** Devices matching a request, GPUs first, per request string: eager ops inside tf.device ask on every op. */
 const candidatesByRequest = new Map<string, { devices: LocalDevice[]; candidates: LocalDevice[] }>();

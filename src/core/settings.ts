@@ -342,7 +342,7 @@ export const SETTINGS = {
     parser: integer(0),
     default: 0,
     description:
-      "The largest tensor (MiB) an op may allocate on the host; a larger one is a ResourceExhaustedError raised before allocating. 0: half of the machine's memory.",
+      "The largest tensor (MiB) an op may allocate, on any device; a larger one is a ResourceExhaustedError raised before allocating. 0: on the host, half of the machine's memory; on a GPU, what the device holds.",
   }),
   cudnnWorkspaceMb: row({
     env: "TSFLOW_CUDNN_WORKSPACE_MB",

@@ -49,7 +49,8 @@ export function checkDims(shape: readonly Dim[] | null, op: string): void {
 /**
  * A tensor of `shape` and `dtype` can be allocated: valid dims, and, in host memory, its bytes within the limit.
  * A GPU's tensors are not typed arrays: there the device allocator refuses what the device cannot hold, before
- * allocating, with TensorFlow's OOM message.
+ * allocating, with TensorFlow's OOM message, and only a maxTensorMb the user set applies. Strings live on the
+ * host whatever the device.
  */
 export function checkAllocation(shape: readonly number[], dtype: DType, op: string, device: "CPU" | "GPU" = "CPU"): void {
   let n = 1;
@@ -60,12 +61,13 @@ export function checkAllocation(shape: readonly number[], dtype: DType, op: stri
   }
   if (n <= 1 << 20) return;
   if (n >= 2 ** 53) checkDims(shape, op);
-  if (device === "GPU") return;
+  const onDevice = device === "GPU" && dtype !== "string";
+  if (onDevice && getSetting("maxTensorMb") === 0) return;
   const bytes = n * Math.max(1, bytesPerElement(dtype));
   const limit = maxTensorBytes();
-  if (n > MAX_ELEMENTS || bytes > limit) {
+  if ((!onDevice && n > MAX_ELEMENTS) || bytes > limit) {
     throw new ResourceExhaustedError(
-      `OOM when allocating tensor with shape${shapeStr([...shape])} and type ${tfName(dtype)} in ${op}: ${bytes} bytes, more than ${n > MAX_ELEMENTS ? `a typed array holds (${MAX_ELEMENTS} elements)` : `the limit of ${limit} bytes (TSFLOW_MAX_TENSOR_MB)`}`,
+      `OOM when allocating tensor with shape${shapeStr([...shape])} and type ${tfName(dtype)} in ${op}: ${bytes} bytes, more than ${!onDevice && n > MAX_ELEMENTS ? `a typed array holds (${MAX_ELEMENTS} elements)` : `the limit of ${limit} bytes (TSFLOW_MAX_TENSOR_MB)`}`,
     );
   }
 }

@@ -4,6 +4,7 @@ import { checkAllocation, checkDims } from "../core/shape_check.js";
 import type { TensorSpec } from "../core/schema/types.js";
 import type { Backend, CapturedStep, DeviceMark, DeviceTimer, Handle, KernelEnv, RandomSource, StepCapture, StepRun } from "../core/backend.js";
 import { fusedShape } from "../core/fused.js";
+import { allocationDevice } from "../backends/placement.js";
 import type { Operation } from "../graph/operation.js";
 import type { SymbolicTensor } from "../graph/tensor.js";
 import { sessionRandomSource } from "../ops/random_state.js";
@@ -548,7 +549,7 @@ export class Executor {
     if (op.def.refInputs) return [this.#applyTraining(node, slots, overlay)];
     const inputs = op.inputs.map((_, i) => this.#input(node, slots, i, overlay));
     try {
-      checkAtRunTime(op, inputs, b.deviceType);
+      checkAtRunTime(op, inputs, b);
       const env: KernelEnv = op.def.stateful && "seed" in op.attrs ? { rng: this.#rng(op) } : {};
       const t = this.#trace;
       if (t === null) return b.runKernel(op.type, inputs, op.attrs, env);
@@ -632,7 +633,7 @@ export class Executor {
     const inputs = node.inputSlots.map((_, i) => this.#input(node, slots, i, overlay));
     let out: Handle | null = null;
     try {
-      checkAtRunTime(node.members[0].op, inputs.slice(0, 2), node.device.backend.deviceType);
+      checkAtRunTime(node.members[0].op, inputs.slice(0, 2), node.device.backend);
       const t = this.#trace;
       if (t) t.op0 = performance.now();
       out = node.device.backend.matmulEpilogue?.(inputs[0], inputs[1], inputs[2], node.transposeA, node.transposeB, node.relu) ?? null;
@@ -895,8 +896,14 @@ function traceStep(step: PlanStep, clock: StepClock, outs: readonly SlotValue[],
  */
 const staticallyChecked = new WeakSet<Operation>();
 
-function checkAtRunTime(op: Operation, inputs: readonly Handle[], device: "CPU" | "GPU"): void {
+function checkAtRunTime(op: Operation, inputs: readonly Handle[], backend: Backend): void {
   if (staticallyChecked.has(op)) return;
+  const device = allocationDevice(
+    backend,
+    op.type,
+    inputs.map((h) => h.dtype),
+    op.attrs,
+  );
   const def = op.def;
   const host = def.hostInputs;
   const dynamic = op.inputs.some((t, i) => !isFullyDefined(t.shape) || (host?.includes(i) === true && t.op.type !== "Const"));

@@ -1,12 +1,14 @@
-import { Worker } from "node:worker_threads";
+import { type ChildProcess, fork } from "node:child_process";
+import { fileURLToPath } from "node:url";
 import type { FuzzCase } from "./cases.js";
 import { showCase } from "./cases.js";
 
 /**
- * Runs fuzz calls on worker threads, each under a time limit per call and a heap limit (resourceLimits), with
- * tsflow's largest tensor capped (TSFLOW_MAX_TENSOR_MB) so that memory stays bounded: a call that hangs is
- * a hang, a worker that dies (out of memory, a native crash) is a crash, each with its call as the
- * reproduction; the worker is replaced and the run goes on.
+ * Runs fuzz calls in worker processes, each under a time limit per call and a heap limit, with tsflow's
+ * largest tensor capped (TSFLOW_MAX_TENSOR_MB) so that memory stays bounded: a call that hangs is a hang, a
+ * worker that dies (out of memory, a native crash in a CUDA library) is a crash, each with its call as the
+ * reproduction; the worker is replaced and the run goes on. Processes rather than threads: V8's fatal
+ * out-of-memory and a native fault end the whole process, so only a process keeps the run alive.
  */
 export interface Failure {
   readonly kind: "unclean" | "mismatch" | "hang" | "crash";
@@ -35,15 +37,12 @@ export interface PoolOptions {
 }
 
 /**
- * The worker's entry, next to this file: compiled JavaScript (tmp/gpu-test, on a machine without tsx) loads
- * worker.js as is; TypeScript loads worker.ts through tsx's loader, registered in the thread first (Node 20
- * does not pass --import on to workers).
+ * The worker's entry, next to this file: compiled JavaScript (tmp/gpu-test, on a machine without tsx) runs
+ * worker.js as is; TypeScript runs worker.ts through tsx's loader.
  */
 const compiled = import.meta.url.endsWith(".js");
-const WORKER = new URL(compiled ? "./worker.js" : "./worker.ts", import.meta.url);
-const BOOT = compiled
-  ? `import(${JSON.stringify(WORKER.href)});`
-  : `import(${JSON.stringify(import.meta.resolve("tsx/esm/api"))}).then((m) => { m.register(); return import(${JSON.stringify(WORKER.href)}); });`;
+const WORKER = fileURLToPath(new URL(compiled ? "./worker.js" : "./worker.ts", import.meta.url));
+const LOADER = compiled ? [] : ["--import", "tsx"];
 
 export async function runPool(calls: readonly FuzzCase[], o: PoolOptions): Promise<Summary> {
   const s: Summary = { calls: 0, ok: 0, clean: 0, unclean: 0, mismatches: 0, hangs: 0, crashes: 0, failures: [] };
@@ -57,23 +56,31 @@ export async function runPool(calls: readonly FuzzCase[], o: PoolOptions): Promi
   };
 
   const lane = (): Promise<void> =>
-    new Promise((done) => {
+    new Promise((done, fail) => {
       let current: FuzzCase | null = null;
+      // Workers that die before their first answer cannot start at all: stop rather than restart forever.
+      let deathsBeforeReady = 0;
       let timer: NodeJS.Timeout | undefined;
-      let w: Worker;
+      let w: ChildProcess;
       const start = () => {
-        w = new Worker(BOOT, {
-          eval: true,
-          resourceLimits: { maxOldGenerationSizeMb: o.heapMb, maxYoungGenerationSizeMb: 64 },
+        w = fork(WORKER, [], {
+          execArgv: [...LOADER, `--max-old-space-size=${o.heapMb}`],
           env: { ...process.env, ...o.env, TSFLOW_MAX_TENSOR_MB: String(o.maxTensorMb) },
-          stderr: true,
-          stdout: true,
+          // Structured clone: the calls carry BigInt and typed-array values.
+          serialization: "advanced",
+          stdio: ["ignore", "ignore", "pipe", "ipc"],
         });
-        w.stderr.resume();
-        w.stdout.resume();
+        // The end of what a dying worker printed (V8's out-of-memory report, a native fault) goes with its crash.
+        let stderrTail = "";
+        w.stderr?.on("data", (d: Buffer) => {
+          stderrTail = (stderrTail + d.toString()).slice(-4000);
+        });
         let alive = true;
         w.on("message", (m: { ready?: true; id?: number; verdict?: { kind: string; detail?: string } }) => {
-          if (m.ready) return send();
+          if (m.ready) {
+            deathsBeforeReady = 0;
+            return send();
+          }
           clearTimeout(timer);
           const v = m.verdict!;
           s.calls++;
@@ -88,31 +95,41 @@ export async function runPool(calls: readonly FuzzCase[], o: PoolOptions): Promi
           if (!alive) return;
           alive = false;
           clearTimeout(timer);
+          if (!current && next < calls.length && ++deathsBeforeReady >= 3) {
+            fail(new Error(`fuzz workers die before their first call: ${why}: ${stderrTail.trim()}`));
+            return;
+          }
           if (current) {
             s.calls++;
-            record("crash", why, current);
+            const said = stderrTail
+              .trim()
+              .split("\n")
+              .filter((l) => /error|fault|abort/i.test(l))
+              .slice(-2)
+              .join(" / ");
+            record("crash", said ? `${why}: ${said}` : why, current);
             current = null;
           }
           if (next < calls.length) start();
           else done();
         };
         w.on("error", (e) => died(`worker died: ${e.name}: ${e.message}`));
-        w.on("exit", (code) => died(`worker exited with code ${code}`));
+        w.on("exit", (code, signal) => died(`worker exited with ${signal ?? `code ${code}`}`));
       };
       const send = () => {
         if (next >= calls.length) {
-          void w.terminate();
+          w.kill();
           return;
         }
         current = calls[next++];
         const call = current;
-        w.postMessage({ id: next, call });
+        w.send({ id: next, call });
         timer = setTimeout(() => {
           if (current !== call) return;
           s.calls++;
           record("hang", `no answer within ${o.timeoutMs} ms`, call);
           current = null;
-          void w.terminate();
+          w.kill("SIGKILL");
         }, o.timeoutMs);
       };
       start();
