@@ -9,8 +9,9 @@ import { defineGradients } from "./registry.js";
  * `lstmCellStep` and `gruCellStep` once per time step; the gradient of the `gates` output (saved
  * activations, an implementation detail like TensorFlow's LSTMBlockCell's i, f, o, ci, co) is not
  * propagated: nothing but the gradient ops reads it. `lstmSequence` runs a whole LSTM layer's sequence as
- * one op (LSTMSequence: cuDNN's RNN on the GPU, a loop on the CPU); its `reserve` output, likewise, is
- * read by its gradient op only.
+ * one op (LSTMSequence: cuDNN's RNN on the GPU, a loop on the CPU), `gruSequence` a whole GRU layer's
+ * (GRUSequence: cuDNN's GRU on the GPU where reset_after is true, a loop on the CPU); their `reserve`
+ * outputs, likewise, are read by their gradient ops only.
  */
 
 defineGradients({
@@ -23,6 +24,10 @@ defineGradients({
   LSTMSequence: (op, [dy, dh, dc]) => {
     const [y, , , reserve] = op.outputs;
     return execute("LSTMSequenceGrad", [...op.inputs, y, reserve, dy, dh, dc]);
+  },
+  GRUSequence: (op, [dy, dh]) => {
+    const [y, , reserve] = op.outputs;
+    return execute("GRUSequenceGrad", [...op.inputs, y, reserve, dy, dh], { reset_after: op.attrs.reset_after as boolean });
   },
   GRUCellStep: (op, [dh]) => {
     const [, hp, hPrev] = op.inputs;
@@ -58,4 +63,23 @@ export function lstmSequence(
 ): [Tensor, Tensor, Tensor] {
   const [y, h, c] = execute("LSTMSequence", [x, h0, c0, kernel, recurrentKernel, bias]);
   return [y, h, c];
+}
+
+/**
+ * A whole GRU sequence: x [batch, time, input] from h0 [batch, units] with Keras's kernel [input, 3 units],
+ * recurrent kernel [units, 3 units] and bias (gates z, r, h; sigmoid gates, tanh candidate) -> [y [batch,
+ * time, units], h] (the last step's state). With resetAfter (TF2's default and cuDNN's GRU) the bias is
+ * [2, 3 units] and the reset gate scales the recurrent product h U_h + b_rh; without it the bias is [3 units]
+ * and the candidate's product is (r * h) U_h.
+ */
+export function gruSequence(
+  x: TensorLike,
+  h0: TensorLike,
+  kernel: TensorLike,
+  recurrentKernel: TensorLike,
+  bias: TensorLike,
+  { resetAfter = true }: { resetAfter?: boolean } = {},
+): [Tensor, Tensor] {
+  const [y, h] = execute("GRUSequence", [x, h0, kernel, recurrentKernel, bias], { reset_after: resetAfter });
+  return [y, h];
 }

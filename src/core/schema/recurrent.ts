@@ -28,6 +28,14 @@ import { schemaRows, type TensorSpec } from "./types.js";
  *    reserve is only ever read by the gradient of the op, on the device that made it.
  *  LSTMSequenceGrad(x, h0, c0, kernel, recurrent_kernel, bias, y, reserve, dy, dh, dc) -> (dx, dh0, dc0,
  *    dkernel, drecurrent_kernel, dbias).
+ *
+ * And a whole GRU layer's sequence, likewise (Keras's weights, gates z, r, h):
+ *  GRUSequence(x [batch, time, input], h0 [batch, units], kernel [input, 3 units], recurrent_kernel [units,
+ *    3 units], bias) -> (y [batch, time, units], h [batch, units], reserve), attr reset_after: true (TF2's
+ *    and cuDNN's GRU, the GRUCellStep recurrence; bias [2, 3 units], the input and recurrent halves) or false
+ *    (hh = tanh(x W_h + b_h + (r * h) U_h); bias [3 units], on the input side only).
+ *  GRUSequenceGrad(x, h0, kernel, recurrent_kernel, bias, y, reserve, dy, dh) -> (dx, dh0, dkernel,
+ *    drecurrent_kernel, dbias), attr reset_after as the forward op's.
  */
 const FLOAT = FLOAT_DTYPES;
 
@@ -57,35 +65,56 @@ function stepDims(op: string, inputs: readonly TensorSpec[], gateInputs: readonl
 
 const spec = (dtype: DType, ...shape: Dim[]) => ({ dtype, shape: shape as Dim[] });
 
-/** [batch, time, input, units] of LSTMSequence's inputs (the first six of its gradient op's too), checked as far as known. */
-function sequenceDims(op: string, inputs: readonly TensorSpec[]): [Dim, Dim, Dim, Dim] {
-  const at: Record<"b" | "t" | "i" | "u" | "u4", Dim> = { b: null, t: null, i: null, u: null, u4: null };
-  // Each input's dims by what they are: batch, time, input, units or 4 units.
-  const roles: (keyof typeof at)[][] = [["b", "t", "i"], ["b", "u"], ["b", "u"], ["i", "u4"], ["u", "u4"], ["u4"]];
+type SeqRole = "b" | "t" | "i" | "u" | "uk" | "two";
+
+/**
+ * [batch, time, input, units] of a whole-sequence op's inputs, checked as far as known: `roles` names each
+ * input's dims (batch, time, input features, units, k * units for the gate columns, or 2), `expected` says so
+ * in words for the error.
+ */
+function sequenceDims(op: string, inputs: readonly TensorSpec[], roles: readonly (readonly SeqRole[])[], k: number, expected: string): [Dim, Dim, Dim, Dim] {
+  const at: Record<SeqRole, Dim> = { b: null, t: null, i: null, u: null, uk: null, two: 2 };
   const fail = () =>
     new InvalidArgumentError(
-      `${op}: expected x [batch, time, input], h0 and c0 [batch, units], kernel [input, 4 * units], recurrent_kernel [units, 4 * units] and bias [4 * units], got ${inputs
-        .slice(0, 6)
+      `${op}: expected ${expected}, got ${inputs
+        .slice(0, roles.length)
         .map((t) => shapeStr(t.shape))
         .join(", ")}`,
     );
-  const meet = (k: keyof typeof at, d: Dim) => {
+  const meet = (r: SeqRole, d: Dim) => {
     if (d === null) return;
-    if (at[k] !== null && at[k] !== d) throw fail();
-    at[k] = d;
+    if (at[r] !== null && at[r] !== d) throw fail();
+    at[r] = d;
   };
   roles.forEach((r, n) => {
     const s = inputs[n].shape;
     if (s === null) return;
     if (s.length !== r.length) throw fail();
-    r.forEach((k, j) => meet(k, s[j]));
+    r.forEach((role, j) => meet(role, s[j]));
   });
-  if (at.u4 !== null) {
-    if (at.u4 % 4 !== 0) throw fail();
-    meet("u", at.u4 / 4);
+  if (at.uk !== null) {
+    if (at.uk % k !== 0) throw fail();
+    meet("u", at.uk / k);
   }
-  if (at.u !== null) meet("u4", 4 * at.u);
+  if (at.u !== null) meet("uk", k * at.u);
   return [at.b, at.t, at.i, at.u];
+}
+
+const LSTM_ROLES: SeqRole[][] = [["b", "t", "i"], ["b", "u"], ["b", "u"], ["i", "uk"], ["u", "uk"], ["uk"]];
+const LSTM_EXPECTED = "x [batch, time, input], h0 and c0 [batch, units], kernel [input, 4 * units], recurrent_kernel [units, 4 * units] and bias [4 * units]";
+const lstmDims = (op: string, inputs: readonly TensorSpec[]) => sequenceDims(op, inputs, LSTM_ROLES, 4, LSTM_EXPECTED);
+
+const GRU_ROLES: SeqRole[][] = [
+  ["b", "t", "i"],
+  ["b", "u"],
+  ["i", "uk"],
+  ["u", "uk"],
+];
+/** GRUSequence's dims: its bias is [2, 3 units] (input and recurrent halves) with reset_after, else [3 units]. */
+function gruDims(op: string, inputs: readonly TensorSpec[], resetAfter: boolean): [Dim, Dim, Dim, Dim] {
+  const bias: SeqRole[] = resetAfter ? ["two", "uk"] : ["uk"];
+  const expected = `x [batch, time, input], h0 [batch, units], kernel [input, 3 * units], recurrent_kernel [units, 3 * units] and bias ${resetAfter ? "[2, 3 * units] (reset_after)" : "[3 * units] (reset_after false)"}`;
+  return sequenceDims(op, inputs, [...GRU_ROLES, bias], 3, expected);
 }
 const times = (k: number, u: Dim): Dim => (u === null ? null : k * u);
 
@@ -164,7 +193,7 @@ export const RECURRENT_OPS = schemaRows([
       { name: "reserve", typeAttr: "T" },
     ],
     infer: (inputs) => {
-      const [b, t, , u] = sequenceDims("LSTMSequence", inputs);
+      const [b, t, , u] = lstmDims("LSTMSequence", inputs);
       const d = inputs[0].dtype;
       return [spec(d, b, t, u), spec(d, b, u), spec(d, b, u), spec(d, null)];
     },
@@ -183,9 +212,47 @@ export const RECURRENT_OPS = schemaRows([
       { name: "dbias", typeAttr: "T" },
     ],
     infer: (inputs) => {
-      const [b, t, i, u] = sequenceDims("LSTMSequenceGrad", inputs);
+      const [b, t, i, u] = lstmDims("LSTMSequenceGrad", inputs);
       const d = inputs[0].dtype;
       return [spec(d, b, t, i), spec(d, b, u), spec(d, b, u), spec(d, i, times(4, u)), spec(d, u, times(4, u)), spec(d, times(4, u))];
+    },
+  },
+  {
+    type: "GRUSequence",
+    inputNames: ["x", "h0", "kernel", "recurrent_kernel", "bias"],
+    dtypeGroups: [[0, 1, 2, 3, 4]],
+    allowedDTypes: FLOAT,
+    attrs: [{ name: "reset_after", type: "bool", default: true }],
+    outputs: [
+      { name: "y", typeAttr: "T" },
+      { name: "h", typeAttr: "T" },
+      { name: "reserve", typeAttr: "T" },
+    ],
+    infer: (inputs, attrs) => {
+      const [b, t, , u] = gruDims("GRUSequence", inputs, attrs.reset_after !== false);
+      const d = inputs[0].dtype;
+      return [spec(d, b, t, u), spec(d, b, u), spec(d, null)];
+    },
+  },
+  {
+    type: "GRUSequenceGrad",
+    inputNames: ["x", "h0", "kernel", "recurrent_kernel", "bias", "y", "reserve", "dy", "dh"],
+    dtypeGroups: [[0, 1, 2, 3, 4, 5, 6, 7, 8]],
+    allowedDTypes: FLOAT,
+    attrs: [{ name: "reset_after", type: "bool", default: true }],
+    outputs: [
+      { name: "dx", typeAttr: "T" },
+      { name: "dh0", typeAttr: "T" },
+      { name: "dkernel", typeAttr: "T" },
+      { name: "drecurrent_kernel", typeAttr: "T" },
+      { name: "dbias", typeAttr: "T" },
+    ],
+    infer: (inputs, attrs) => {
+      const resetAfter = attrs.reset_after !== false;
+      const [b, t, i, u] = gruDims("GRUSequenceGrad", inputs, resetAfter);
+      const d = inputs[0].dtype;
+      const u3 = times(3, u);
+      return [spec(d, b, t, i), spec(d, b, u), spec(d, i, u3), spec(d, u, u3), resetAfter ? spec(d, 2, u3) : spec(d, u3)];
     },
   },
 ]);

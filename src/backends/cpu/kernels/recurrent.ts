@@ -1,13 +1,14 @@
 import { allocValues } from "../../../core/dtype.js";
 import { InvalidArgumentError } from "../../../core/errors.js";
 import { type CpuTensor, type KernelTable, out } from "../kernel.js";
+import { gruSequenceKernels } from "../gru_sequence.js";
 import { lstmSequenceKernels } from "../lstm_sequence.js";
 
 /**
  * The recurrent family on the CPU (rows and equations in core/schema/recurrent.ts): one pass over a step's
  * gates, after the MatMul ops that produce their pre-activations. Each loop reads every input once and
- * writes every output once, in the dtype's own typed arrays. A whole LSTM sequence (LSTMSequence and its
- * gradient) loops over such steps in ../lstm_sequence.ts.
+ * writes every output once, in the dtype's own typed arrays. A whole LSTM or GRU sequence (LSTMSequence,
+ * GRUSequence and their gradients) loops over such steps in ../lstm_sequence.ts and ../gru_sequence.ts.
  */
 
 type F = Float32Array | Float64Array;
@@ -29,6 +30,7 @@ function dims(op: string, gates: readonly CpuTensor[], states: readonly CpuTenso
 
 export const recurrentKernels: KernelTable = {
   ...lstmSequenceKernels,
+  ...gruSequenceKernels,
   LSTMCellStep: ([xp, hz, csPrev]) => {
     const [b, u] = dims("LSTMCellStep", [xp, hz], [csPrev], 4);
     const x = xp.values as F;
