@@ -10,7 +10,8 @@ import { declare, parseArgs, signature, type ArgsOf } from "../../../core/signat
 import { add } from "../../../ops/elementwise.js";
 import { matmul } from "../../../ops/matmul.js";
 import { reverse, slice, transpose } from "../../../ops/movement.js";
-import { lstmSequence } from "../../../ops/recurrent.js";
+import { visibleGpuCount } from "../../../core/devices.js";
+import { gruSequence, lstmSequence } from "../../../ops/recurrent.js";
 import { LAYER_KWARGS, layerArgs } from "../../engine/layer.js";
 import { RecurrentCell, type PreparedSequence } from "./cell_base.js";
 import { gruStep, lstmStep } from "./gates.js";
@@ -250,6 +251,27 @@ export class GRUCell extends KerasCell {
     const o = this.options;
     this.addKernels(features, 3, o.useBias ? (o.resetAfter ? [2, 3 * o.units] : [3 * o.units]) : null);
   }
+  /**
+   * Whether the whole sequence can run as one GRUSequence op: TensorFlow's rule for its cuDNN path (Keras's
+   * default activations, no recurrent dropout, a bias, resetAfter). Without resetAfter the op has a CPU
+   * kernel only, so it is used where no GPU is visible: on a GPU the per-step ops stay on the device.
+   */
+  get sequenceCompatible(): boolean {
+    return this.fusable && this.recurrentDropout === 0 && this.bias !== null && (this.options.resetAfter || visibleGpuCount() === 0);
+  }
+
+  /**
+   * The whole sequence as one GRUSequence op -> [outputs (time axis as x's), h]; goBackwards runs the steps
+   * from the last (the outputs then come in that order, as the per-step loop gives them).
+   */
+  sequence(x: Tensor, [h]: readonly Tensor[], training: boolean, timeMajor: boolean, goBackwards: boolean): Tensor[] {
+    let xs = this.dropInputs(x, training, timeMajor);
+    if (timeMajor) xs = transpose(xs, [1, 0, 2]);
+    if (goBackwards) xs = reverse(xs, [1]);
+    const [y, hT] = gruSequence(xs, h, this.kernel, this.recurrentKernel, this.bias as Variable, { resetAfter: this.options.resetAfter });
+    return [timeMajor ? transpose(y, [1, 0, 2]) : y, hT];
+  }
+
   protected override inputBias(): Tensor | Variable | null {
     if (this.bias === null || !this.options.resetAfter) return this.bias;
     return slice(this.bias, [0, 0], [1, -1]).reshape([-1]);

@@ -103,5 +103,11 @@ export class GRU extends KerasRNN {
   get resetAfter(): boolean {
     return (this.cell as GRUCell).resetAfter;
   }
+  /** As LSTM: a compatible cell (GRUCell.sequenceCompatible), not unrolled, no mask (the caller checks that) -> one GRUSequence op. */
+  protected override wholeSequence(x: Tensor, states: readonly Tensor[], training: boolean): Tensor[] | null {
+    const cell = this.cell as GRUCell;
+    if (this.unroll || !cell.sequenceCompatible) return null;
+    return cell.sequence(x, states, training, this.timeMajor, this.goBackwards);
+  }
 }
 declare(GRU, gruSignature);

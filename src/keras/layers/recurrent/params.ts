@@ -45,7 +45,7 @@ export const RNN_FLAGS = [
     "unroll",
     K.boolean,
     false,
-    "Unroll the steps: LSTM then never runs as one whole-sequence op (a sequence of known length is unrolled into its steps either way).",
+    "Unroll the steps: LSTM and GRU then never run as one whole-sequence op (a sequence of known length is unrolled into its steps either way).",
   ),
   withDefault("timeMajor", K.boolean, false, "Inputs and outputs are [time, batch, features] instead of [batch, time, features]."),
   withDefault("zeroOutputForMask", K.boolean, false, "Masked steps output zeros instead of the previous output (with returnSequences)."),

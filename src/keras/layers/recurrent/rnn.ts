@@ -176,7 +176,7 @@ export class RNN extends Layer {
   }
 
   /**
-   * The whole sequence as one op where the layer has one (LSTM: LSTMSequence) -> [outputs, ...last states],
+   * The whole sequence as one op where the layer has one (LSTM: LSTMSequence, GRU: GRUSequence) -> [outputs, ...last states],
    * or null: the steps run one by one.
    */
   protected wholeSequence(_x: Tensor, _states: readonly Tensor[], _training: boolean): Tensor[] | null {
