@@ -8,11 +8,13 @@ import { cudnnRnnSource } from "./sources/recurrent.js";
 import { storageType } from "./translate.js";
 
 /**
- * A whole LSTM sequence through cuDNN 9's RNN API (the v8 entry points: cudnnRNNForward,
- * cudnnRNNBackwardData_v8, cudnnRNNBackwardWeights_v8), as TensorFlow's Keras LSTM runs on a GPU: the
- * LSTMSequence op and its gradient (kernels/recurrent.ts). Batch-major unpadded sequences, so x, y and dy
- * are used in place; Keras's weights are packed into cuDNN's weight space by one kernel per call and the
- * weight-space gradient unpacked by another (sources/recurrent.ts), so nothing outside the op reorders them.
+ * A whole LSTM or GRU sequence through cuDNN 9's RNN API (the v8 entry points: cudnnRNNForward,
+ * cudnnRNNBackwardData_v8, cudnnRNNBackwardWeights_v8), as TensorFlow's Keras LSTM and GRU run on a GPU:
+ * the LSTMSequence and GRUSequence ops (GRU with reset_after: cuDNN's GRU applies the reset gate to the
+ * recurrent product plus its bias, Keras's reset-after GRU) and their gradients (kernels/recurrent.ts).
+ * Batch-major unpadded sequences, so x, y and dy are used in place; Keras's weights are packed into cuDNN's
+ * weight space by one kernel per call and the weight-space gradient unpacked by another
+ * (sources/recurrent.ts), so nothing outside the op reorders them.
  *
  * Everything a call needs besides its buffers (the RNN, data and state descriptors, the sizes of the weight
  * space, workspace and reserve space, and where each gate's matrices and biases sit in the weight space) is
@@ -29,6 +31,7 @@ const CUDNN_DEFAULT_MATH = 0;
 const CUDNN_FMA_MATH = 3;
 const CUDNN_RNN_ALGO_STANDARD = 0;
 const CUDNN_LSTM = 2;
+const CUDNN_GRU = 3;
 const CUDNN_RNN_DOUBLE_BIAS = 2;
 const CUDNN_UNIDIRECTIONAL = 0;
 const CUDNN_LINEAR_INPUT = 0;
@@ -36,8 +39,15 @@ const CUDNN_RNN_PADDED_IO_ENABLED = 1;
 const CUDNN_RNN_DATA_LAYOUT_BATCH_MAJOR_UNPACKED = 2;
 const CUDNN_FWD_MODE_TRAINING = 1;
 const CUDNN_WGRAD_MODE_ADD = 0;
-/** LSTM's linear layers: 0-3 input-side i, f, c, o; 4-7 the recurrent side's. */
-const GATES = 4;
+/**
+ * Each cell's cuDNN linear layer (0 .. gates - 1 input-side, then the recurrent side's in the same order)
+ * for Keras's gates in Keras's order: LSTM i, f, c, o are cuDNN's 0-3; GRU z, r, h are cuDNN's update (1),
+ * reset (0) and new-memory (2) layers.
+ */
+const CELLS = {
+  lstm: { mode: CUDNN_LSTM, layers: [0, 1, 2, 3] },
+  gru: { mode: CUDNN_GRU, layers: [1, 0, 2] },
+} as const;
 
 interface RnnLib {
   cudnnCreateRNNDescriptor: Fn;
@@ -100,8 +110,9 @@ function bindRnn(bind: (sig: string) => Fn): RnnLib {
   };
 }
 
-/** The sizes of one LSTM sequence: batch, time, input features, units. */
-export interface LstmShape {
+/** One sequence: its cell (GRU: reset_after) and sizes, batch, time, input features, units. */
+export interface RnnShape {
+  readonly cell: "lstm" | "gru";
   readonly batch: number;
   readonly time: number;
   readonly input: number;
@@ -113,12 +124,15 @@ interface RnnPlan {
   readonly rnn: Ptr;
   readonly x: Ptr;
   readonly y: Ptr;
-  /** h and c: [1, batch, units]. */
+  /** h (and the LSTM's c): [1, batch, units]. */
   readonly state: Ptr;
   readonly wsBytes: number;
   readonly workBytes: number;
   readonly reserveBytes: number;
-  /** Element offsets in the weight space of each gate's input matrix, recurrent matrix and input-side bias (i, f, c, o). */
+  /**
+   * Element offsets in the weight space of each Keras gate's input matrix, recurrent matrix and input-side
+   * bias, then (GRU) its recurrent-side bias.
+   */
   readonly offsets: readonly number[];
 }
 
@@ -145,8 +159,8 @@ class CudnnRnn {
   }
 
   /** The plan of a shape (ws: a weight space of its size or larger, whose addresses give the offsets), or null where cuDNN declines it. */
-  plan(s: LstmShape, dtype: DType, tf32: boolean): RnnPlan | null {
-    const key = `${dtype}${dtype === "float32" && tf32 ? "+tf32" : ""}|b${s.batch}|t${s.time}|i${s.input}|u${s.units}`;
+  plan(s: RnnShape, dtype: DType, tf32: boolean): RnnPlan | null {
+    const key = `${s.cell}|${dtype}${dtype === "float32" && tf32 ? "+tf32" : ""}|b${s.batch}|t${s.time}|i${s.input}|u${s.units}`;
     const hit = this.#plans.get(key);
     if (hit !== undefined) return hit;
     let plan: RnnPlan | null = null;
@@ -159,7 +173,7 @@ class CudnnRnn {
     return plan;
   }
 
-  #make(s: LstmShape, dtype: DType, tf32: boolean): RnnPlan | null {
+  #make(s: RnnShape, dtype: DType, tf32: boolean): RnnPlan | null {
     const { lib, dnn } = this;
     const type = dtype === "float32" ? CUDNN_DATA_FLOAT : CUDNN_DATA_DOUBLE;
     // TF32 off: FMA math only (no tensor-core rounding of float32 inputs), as convolutions do.
@@ -177,7 +191,7 @@ class CudnnRnn {
     const set = lib.cudnnSetRNNDescriptor_v8(
       rnn,
       CUDNN_RNN_ALGO_STANDARD,
-      CUDNN_LSTM,
+      CELLS[s.cell].mode,
       CUDNN_RNN_DOUBLE_BIAS,
       CUDNN_UNIDIRECTIONAL,
       CUDNN_LINEAR_INPUT,
@@ -217,11 +231,11 @@ class CudnnRnn {
   }
 
   /**
-   * Where each gate's matrices and input-side bias sit: cudnnGetRNNWeightParams answers addresses inside a
-   * weight space at a base address (a nominal one: nothing is read or written there), checked to be the
-   * row-major [units, input] and [units, units] matrices and [units] biases the packing kernel writes.
+   * Where each gate's matrices and biases sit: cudnnGetRNNWeightParams answers addresses inside a weight
+   * space at a base address (a nominal one: nothing is read or written there), checked to be the row-major
+   * [units, input] and [units, units] matrices and [units] biases the packing kernel writes.
    */
-  #offsets(rnn: Ptr, wsBytes: number, s: LstmShape, dtype: DType): number[] | null {
+  #offsets(rnn: Ptr, wsBytes: number, s: RnnShape, dtype: DType): number[] | null {
     const { lib, dnn } = this;
     const base = 2 ** 32;
     const eb = elementBytes(dtype);
@@ -236,41 +250,47 @@ class CudnnRnn {
       const used = Array.from(dims.subarray(0, nb[0]));
       return { count: used.reduce((p, v) => p * v, 1), last: used[used.length - 1] };
     };
-    const w: number[] = [];
-    const r: number[] = [];
-    const b: number[] = [];
-    for (let id = 0; id < 2 * GATES; id++) {
+    const layers = CELLS[s.cell].layers;
+    const gates = layers.length;
+    // By cuDNN linear layer: [matrix offset, bias offset].
+    const at = (a: unknown) => (Number(a) - base) / eb;
+    const found: [number, number][] = [];
+    for (let id = 0; id < 2 * gates; id++) {
       const mAddr = [0];
       const bAddr = [0];
       dnn.check("cudnnGetRNNWeightParams", lib.cudnnGetRNNWeightParams(dnn.handle, rnn, 0, wsBytes, base, id, m, mAddr, bd, bAddr));
-      const cols = id < GATES ? s.input : s.units;
+      const cols = id < gates ? s.input : s.units;
       const mat = size(m);
       const bias = size(bd);
       if (mat.count !== s.units * cols || mat.last !== cols || bias.count !== s.units) {
         if (debugOn("cuda")) process.stderr.write(`tsflow cuda: cuDNN RNN: linear layer ${id} is not a [${s.units}, ${cols}] matrix and a [${s.units}] bias\n`);
         return null;
       }
-      const at = (a: unknown) => (Number(a) - base) / eb;
-      (id < GATES ? w : r).push(at(mAddr[0]));
-      if (id < GATES) b.push(at(bAddr[0]));
+      found.push([at(mAddr[0]), at(bAddr[0])]);
     }
-    return [...w, ...r, ...b];
+    const inputSide = layers.map((id) => found[id]);
+    const recurrentSide = layers.map((id) => found[gates + id]);
+    // The LSTM's bias is Keras's one [4 units] on the input side (the recurrent side's stays zero); GRU's [2, 3 units] fills both.
+    const biases = s.cell === "gru" ? [...inputSide, ...recurrentSide] : inputSide;
+    return [...inputSide.map(([w]) => w), ...recurrentSide.map(([w]) => w), ...biases.map(([, b]) => b)];
   }
 
   /** Writes Keras's kernel, recurrent kernel and bias into a cleared weight space (sources/recurrent.ts). */
-  pack(b: KernelContext, p: RnnPlan, s: LstmShape, dtype: DType, k: CudaHandle, r: CudaHandle, bias: CudaHandle, ws: number): void {
+  pack(b: KernelContext, p: RnnPlan, s: RnnShape, dtype: DType, k: CudaHandle, r: CudaHandle, bias: CudaHandle, ws: number): void {
     b.ctx.api.check("cuMemsetD8Async", b.ctx.api.lib.cuMemsetD8Async(ws, 0, p.wsBytes, b.ctx.stream));
-    this.#move(b, "lstm_pack", s, dtype, [k.ptr, r.ptr, bias.ptr, ws], p.offsets);
+    this.#move(b, "rnn_pack", s, dtype, [k.ptr, r.ptr, bias.ptr, ws], p.offsets);
   }
 
   /** Reads the weight-space gradient into Keras's dkernel, drecurrent_kernel and dbias. */
-  unpack(b: KernelContext, p: RnnPlan, s: LstmShape, dtype: DType, dws: number, dk: CudaHandle, dr: CudaHandle, db: CudaHandle): void {
-    this.#move(b, "lstm_unpack", s, dtype, [dws, dk.ptr, dr.ptr, db.ptr], p.offsets);
+  unpack(b: KernelContext, p: RnnPlan, s: RnnShape, dtype: DType, dws: number, dk: CudaHandle, dr: CudaHandle, db: CudaHandle): void {
+    this.#move(b, "rnn_unpack", s, dtype, [dws, dk.ptr, dr.ptr, db.ptr], p.offsets);
   }
 
-  #move(b: KernelContext, name: string, s: LstmShape, dtype: DType, ptrs: readonly number[], offsets: readonly number[]): void {
-    const n = 4 * s.units * (s.input + s.units + 1);
-    const fn = b.fn(`cudnn_rnn.${dtype}`, name, () => cudnnRnnSource(storageType(dtype)));
+  #move(b: KernelContext, name: string, s: RnnShape, dtype: DType, ptrs: readonly number[], offsets: readonly number[]): void {
+    const gates = CELLS[s.cell].layers.length;
+    const biasRows = s.cell === "gru" ? 2 : 1;
+    const n = gates * s.units * (s.input + s.units + biasRows);
+    const fn = b.fn(`cudnn_rnn.${s.cell}.${dtype}`, name, () => cudnnRnnSource(storageType(dtype), gates, biasRows));
     for (const ptr of ptrs) b.ctx.argPtr(ptr);
     b.ctx.argI64(n);
     b.ctx.argI64(s.input);
@@ -292,7 +312,7 @@ function rnnFor(b: KernelContext, dtype: DType): CudnnRnn | null {
     try {
       r = new CudnnRnn(dnn, bindRnn(dnn.lib.bind));
     } catch (e) {
-      if (debugOn("cuda")) process.stderr.write(`tsflow cuda: cuDNN's RNN API not used (${shortError(e)}); LSTM sequences run on the CPU\n`);
+      if (debugOn("cuda")) process.stderr.write(`tsflow cuda: cuDNN's RNN API not used (${shortError(e)}); LSTM and GRU sequences run on the CPU\n`);
       r = null;
     }
     instances.set(dnn, r);
@@ -311,7 +331,7 @@ class Scratch {
     return p;
   }
   /** The sequence lengths on the device, one int32 per batch row, all `time` (cudnnRNN* read them there). */
-  lengths(s: LstmShape): number {
+  lengths(s: RnnShape): number {
     const p = this.take(4 * s.batch, "sequence lengths");
     this.b.ctx.api.check("cuMemsetD32Async", this.b.ctx.api.lib.cuMemsetD32Async(p, s.time, s.batch, this.b.ctx.stream));
     return p;
@@ -321,31 +341,38 @@ class Scratch {
   }
 }
 
-/** An LSTM sequence's sizes when cuDNN can take it (a step and a row at least, int-sized tensors). */
-function fits(s: LstmShape): boolean {
+/** A sequence's sizes when cuDNN can take it (a step and a row at least, int-sized tensors). */
+function fits(s: RnnShape): boolean {
   const limit = 2 ** 31 - 1;
   return s.batch > 0 && s.time > 0 && s.input > 0 && s.units > 0 && s.batch * s.time * Math.max(s.input, s.units) <= limit;
 }
 
-/**
- * LSTMSequence through cuDNN: [y, h, c, reserve] (reserve: cuDNN's reserve space as elements of the dtype),
- * or null where cuDNN is not used (the op then runs on the CPU).
- */
-export function cudnnLstmForward(b: KernelContext, s: LstmShape, [x, h0, c0, k, r, bias]: readonly CudaHandle[]): CudaHandle[] | null {
-  const dtype = x.dtype;
+/** A sequence's initial states, weights and (the gradient) output gradients; c0, dc: the LSTM's only. */
+interface RnnArgs {
+  readonly x: CudaHandle;
+  readonly h0: CudaHandle;
+  readonly c0: CudaHandle | null;
+  readonly k: CudaHandle;
+  readonly r: CudaHandle;
+  readonly bias: CudaHandle;
+}
+
+/** The forward call: y, h (and the LSTM's c) and cuDNN's reserve space (as elements of the dtype), or null where cuDNN is not used. */
+function forward(b: KernelContext, s: RnnShape, a: RnnArgs, op: string): { y: CudaHandle; h: CudaHandle; c: CudaHandle | null; reserve: CudaHandle } | null {
+  const dtype = a.x.dtype;
   const rnn = fits(s) ? rnnFor(b, dtype) : null;
   const p = rnn?.plan(s, dtype, getSetting("tf32")) ?? null;
   if (rnn === null || p === null) return null;
   const eb = elementBytes(dtype);
-  const y = b.empty(dtype, [s.batch, s.time, s.units], "LSTMSequence");
-  const h = b.empty(dtype, [s.batch, s.units], "LSTMSequence");
-  const c = b.empty(dtype, [s.batch, s.units], "LSTMSequence");
-  const reserve = b.empty(dtype, [Math.ceil(p.reserveBytes / eb)], "LSTMSequence");
+  const y = b.empty(dtype, [s.batch, s.time, s.units], op);
+  const h = b.empty(dtype, [s.batch, s.units], op);
+  const c = a.c0 === null ? null : b.empty(dtype, [s.batch, s.units], op);
+  const reserve = b.empty(dtype, [Math.ceil(p.reserveBytes / eb)], op);
   const scratch = new Scratch(b);
   try {
     const ws = scratch.take(p.wsBytes, "weight space");
     const work = scratch.take(p.workBytes, "workspace");
-    rnn.pack(b, p, s, dtype, k, r, bias, ws);
+    rnn.pack(b, p, s, dtype, a.k, a.r, a.bias, ws);
     rnn.dnn.check(
       "cudnnRNNForward",
       rnn.lib.cudnnRNNForward(
@@ -354,15 +381,15 @@ export function cudnnLstmForward(b: KernelContext, s: LstmShape, [x, h0, c0, k, 
         CUDNN_FWD_MODE_TRAINING,
         scratch.lengths(s),
         p.x,
-        x.ptr,
+        a.x.ptr,
         p.y,
         y.ptr,
         p.state,
-        h0.ptr,
+        a.h0.ptr,
         h.ptr,
         p.state,
-        c0.ptr,
-        c.ptr,
+        a.c0?.ptr ?? 0,
+        c?.ptr ?? 0,
         p.wsBytes,
         ws,
         p.workBytes,
@@ -375,33 +402,39 @@ export function cudnnLstmForward(b: KernelContext, s: LstmShape, [x, h0, c0, k, 
     scratch.release();
   }
   rnn.dnn.stats.rnnForward++;
-  return [y, h, c, reserve];
+  return { y, h, c, reserve };
 }
 
 /**
- * LSTMSequenceGrad through cuDNN: [dx, dh0, dc0, dkernel, drecurrent_kernel, dbias], or null where cuDNN is
- * not used or the reserve is not one cuDNN made for this shape (the op then runs on the CPU, which checks it).
+ * The gradient calls: dx, dh0 (and the LSTM's dc0), dkernel, drecurrent_kernel, dbias, or null where cuDNN
+ * is not used or the reserve is not one cuDNN made for this shape (the op then runs on the CPU, which checks it).
  */
-export function cudnnLstmBackward(b: KernelContext, s: LstmShape, ins: readonly CudaHandle[]): CudaHandle[] | null {
-  const [x, h0, c0, k, r, bias, y, reserve, dy, dh, dc] = ins;
-  const dtype = x.dtype;
+function backward(
+  b: KernelContext,
+  s: RnnShape,
+  a: RnnArgs,
+  [y, reserve, dy, dh, dc]: readonly (CudaHandle | null)[],
+  op: string,
+): { dx: CudaHandle; dh0: CudaHandle; dc0: CudaHandle | null; dk: CudaHandle; dr: CudaHandle; db: CudaHandle } | null {
+  const dtype = a.x.dtype;
   const rnn = fits(s) ? rnnFor(b, dtype) : null;
   const p = rnn?.plan(s, dtype, getSetting("tf32")) ?? null;
-  if (rnn === null || p === null) return null;
+  if (rnn === null || p === null || y === null || reserve === null || dy === null || dh === null) return null;
   if (reserve.shape.length !== 1 || reserve.shape[0] !== Math.ceil(p.reserveBytes / elementBytes(dtype))) return null;
-  const dx = b.empty(dtype, [s.batch, s.time, s.input], "LSTMSequenceGrad");
-  const dh0 = b.empty(dtype, [s.batch, s.units], "LSTMSequenceGrad");
-  const dc0 = b.empty(dtype, [s.batch, s.units], "LSTMSequenceGrad");
-  const dk = b.empty(dtype, [s.input, 4 * s.units], "LSTMSequenceGrad");
-  const dr = b.empty(dtype, [s.units, 4 * s.units], "LSTMSequenceGrad");
-  const db = b.empty(dtype, [4 * s.units], "LSTMSequenceGrad");
+  const g = a.k.shape[1];
+  const dx = b.empty(dtype, [s.batch, s.time, s.input], op);
+  const dh0 = b.empty(dtype, [s.batch, s.units], op);
+  const dc0 = a.c0 === null ? null : b.empty(dtype, [s.batch, s.units], op);
+  const dk = b.empty(dtype, [s.input, g], op);
+  const dr = b.empty(dtype, [s.units, g], op);
+  const db = b.empty(dtype, [...a.bias.shape], op);
   const scratch = new Scratch(b);
   try {
     const ws = scratch.take(p.wsBytes, "weight space");
     const dws = scratch.take(p.wsBytes, "weight-space gradient");
     const work = scratch.take(p.workBytes, "workspace");
     const lengths = scratch.lengths(s);
-    rnn.pack(b, p, s, dtype, k, r, bias, ws);
+    rnn.pack(b, p, s, dtype, a.k, a.r, a.bias, ws);
     const { handle } = rnn.dnn;
     rnn.dnn.check(
       "cudnnRNNBackwardData_v8",
@@ -415,13 +448,13 @@ export function cudnnLstmBackward(b: KernelContext, s: LstmShape, ins: readonly 
         p.x,
         dx.ptr,
         p.state,
-        h0.ptr,
+        a.h0.ptr,
         dh.ptr,
         dh0.ptr,
         p.state,
-        c0.ptr,
-        dc.ptr,
-        dc0.ptr,
+        a.c0?.ptr ?? 0,
+        dc?.ptr ?? 0,
+        dc0?.ptr ?? 0,
         p.wsBytes,
         ws,
         p.workBytes,
@@ -440,9 +473,9 @@ export function cudnnLstmBackward(b: KernelContext, s: LstmShape, ins: readonly 
         CUDNN_WGRAD_MODE_ADD,
         lengths,
         p.x,
-        x.ptr,
+        a.x.ptr,
         p.state,
-        h0.ptr,
+        a.h0.ptr,
         p.y,
         y.ptr,
         p.wsBytes,
@@ -458,5 +491,29 @@ export function cudnnLstmBackward(b: KernelContext, s: LstmShape, ins: readonly 
     scratch.release();
   }
   rnn.dnn.stats.rnnBackward++;
-  return [dx, dh0, dc0, dk, dr, db];
+  return { dx, dh0, dc0, dk, dr, db };
+}
+
+/** LSTMSequence through cuDNN: [y, h, c, reserve], or null where cuDNN is not used (the op then runs on the CPU). */
+export function cudnnLstmForward(b: KernelContext, s: RnnShape, [x, h0, c0, k, r, bias]: readonly CudaHandle[]): CudaHandle[] | null {
+  const o = forward(b, s, { x, h0, c0, k, r, bias }, "LSTMSequence");
+  return o && [o.y, o.h, o.c as CudaHandle, o.reserve];
+}
+
+/** LSTMSequenceGrad through cuDNN: [dx, dh0, dc0, dkernel, drecurrent_kernel, dbias], or null (the op then runs on the CPU). */
+export function cudnnLstmBackward(b: KernelContext, s: RnnShape, [x, h0, c0, k, r, bias, y, reserve, dy, dh, dc]: readonly CudaHandle[]): CudaHandle[] | null {
+  const o = backward(b, s, { x, h0, c0, k, r, bias }, [y, reserve, dy, dh, dc], "LSTMSequenceGrad");
+  return o && [o.dx, o.dh0, o.dc0 as CudaHandle, o.dk, o.dr, o.db];
+}
+
+/** GRUSequence (reset_after) through cuDNN's GRU: [y, h, reserve], or null where cuDNN is not used (the op then runs on the CPU). */
+export function cudnnGruForward(b: KernelContext, s: RnnShape, [x, h0, k, r, bias]: readonly CudaHandle[]): CudaHandle[] | null {
+  const o = forward(b, s, { x, h0, c0: null, k, r, bias }, "GRUSequence");
+  return o && [o.y, o.h, o.reserve];
+}
+
+/** GRUSequenceGrad (reset_after) through cuDNN: [dx, dh0, dkernel, drecurrent_kernel, dbias], or null (the op then runs on the CPU). */
+export function cudnnGruBackward(b: KernelContext, s: RnnShape, [x, h0, k, r, bias, y, reserve, dy, dh]: readonly CudaHandle[]): CudaHandle[] | null {
+  const o = backward(b, s, { x, h0, c0: null, k, r, bias }, [y, reserve, dy, dh, null], "GRUSequenceGrad");
+  return o && [o.dx, o.dh0, o.dk, o.dr, o.db];
 }

@@ -1,5 +1,5 @@
 import type { DType } from "../../../core/dtype.js";
-import { cudnnLstmBackward, cudnnLstmForward, type LstmShape } from "../cudnn_rnn.js";
+import { cudnnGruBackward, cudnnGruForward, cudnnLstmBackward, cudnnLstmForward, type RnnShape } from "../cudnn_rnn.js";
 import type { CudaHandle } from "../handle.js";
 import type { CudaKernelDef, CudaKernelTable } from "../kernel.js";
 import { recurrentSource } from "../sources/recurrent.js";
@@ -9,8 +9,9 @@ import { FLOATS } from "./util.js";
 /**
  * The recurrent family on the GPU: one launch per fused LSTM or GRU step (and per gradient step), after the
  * cuBLAS products of the MatMul ops around it. Sources: sources/recurrent.ts. A whole LSTM sequence
- * (LSTMSequence and its gradient) is one cuDNN RNN call (../cudnn_rnn.ts). Shapes the kernels do not
- * expect are left to the CPU kernels, which report them.
+ * (LSTMSequence and its gradient) is one cuDNN RNN call (../cudnn_rnn.ts), and so is a whole GRU sequence
+ * with reset_after (GRUSequence; cuDNN has no reset-before GRU, which runs on the CPU). Shapes the kernels
+ * do not expect are left to the CPU kernels, which report them.
  */
 
 /** A step kernel: inputs `gateIns` are [batch, k * units], the others [batch, units]; outputs likewise. */
@@ -40,7 +41,7 @@ function stepKernel(name: string, k: number, gateIns: readonly number[], gateOut
 }
 
 /** The sizes of an LSTMSequence (its gradient's first six inputs are the same), or null when the shapes do not fit together. */
-function lstmShape(ins: readonly CudaHandle[], grad: boolean): LstmShape | null {
+function lstmShape(ins: readonly CudaHandle[], grad: boolean): RnnShape | null {
   const [x, h0, c0, k, r, bias] = ins;
   if (x.shape.length !== 3 || r.shape.length !== 2) return null;
   const [batch, time, input] = x.shape;
@@ -52,7 +53,22 @@ function lstmShape(ins: readonly CudaHandle[], grad: boolean): LstmShape | null 
     const [, , , , , , y, , dy, dh, dc] = ins;
     if (!is(y, batch, time, units) || !is(dy, batch, time, units) || !state(dh) || !state(dc)) return null;
   }
-  return { batch, time, input, units };
+  return { cell: "lstm", batch, time, input, units };
+}
+
+/** The sizes of a GRUSequence with reset_after (its gradient's first five inputs are the same), or null when the shapes do not fit together. */
+function gruShape(ins: readonly CudaHandle[], grad: boolean): RnnShape | null {
+  const [x, h0, k, r, bias] = ins;
+  if (x.shape.length !== 3 || r.shape.length !== 2) return null;
+  const [batch, time, input] = x.shape;
+  const units = r.shape[0];
+  const is = (h: CudaHandle, ...dims: number[]) => h.dtype === x.dtype && h.shape.length === dims.length && h.shape.every((d, i) => d === dims[i]);
+  if (!is(h0, batch, units) || !is(k, input, 3 * units) || !is(r, units, 3 * units) || !is(bias, 2, 3 * units)) return null;
+  if (grad) {
+    const [, , , , , y, , dy, dh] = ins;
+    if (!is(y, batch, time, units) || !is(dy, batch, time, units) || !is(dh, batch, units)) return null;
+  }
+  return { cell: "gru", batch, time, input, units };
 }
 
 const sameFloats = (d: readonly DType[]) => FLOATS.has(d[0]) && d.every((x) => x === d[0]);
@@ -70,6 +86,23 @@ export const recurrentKernels: CudaKernelTable = {
     run: (b, ins) => {
       const s = lstmShape(ins, true);
       return s && cudnnLstmBackward(b, s, ins);
+    },
+  },
+  // cuDNN's GRU is the reset-after GRU: reset_after false stays on the CPU.
+  GRUSequence: {
+    supports: (d, attrs) => sameFloats(d) && attrs.reset_after !== false,
+    attrKey: (attrs) => String(attrs.reset_after !== false),
+    run: (b, ins) => {
+      const s = gruShape(ins, false);
+      return s && cudnnGruForward(b, s, ins);
+    },
+  },
+  GRUSequenceGrad: {
+    supports: (d, attrs) => sameFloats(d) && attrs.reset_after !== false,
+    attrKey: (attrs) => String(attrs.reset_after !== false),
+    run: (b, ins) => {
+      const s = gruShape(ins, true);
+      return s && cudnnGruBackward(b, s, ins);
     },
   },
   LSTMCellStep: stepKernel("lstm_step", 4, [0, 1], [false, false, true]),
