@@ -235,7 +235,7 @@ async function main(): Promise<void> {
     const lstm = await benchLstm(quick);
     const table = formatLstm(lstm);
     console.log(table);
-    lines.push("", "## LSTM layer (tf.keras.layers.LSTM, CPU)", "", table, "");
+    lines.push("", "## LSTM and GRU layers (tf.keras.layers.LSTM and GRU, CPU)", "", table, "");
   }
   lines.push("", ...(await kerasSection(quick, (m, b) => find(m, b, "tsflow graph"))));
   const out = `${lines.join("\n")}\n`;

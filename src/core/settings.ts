@@ -315,7 +315,7 @@ export const SETTINGS = {
     env: null,
     parser: boolean,
     default: true,
-    description: "TF32 tensor cores for float32 matmuls, cuDNN convolutions and cuDNN LSTMs (Ampere and newer), as TensorFlow's default.",
+    description: "TF32 tensor cores for float32 matmuls, cuDNN convolutions and cuDNN LSTMs and GRUs (Ampere and newer), as TensorFlow's default.",
     tfConfig: "`tf.config.experimental.enableTensorFloat32Execution` / `tensorFloat32ExecutionEnabled`",
   }),
   convTf32: row({
@@ -335,7 +335,7 @@ export const SETTINGS = {
     parser: boolean,
     default: true,
     description:
-      "cuDNN for the convolutions and pooling it serves faster and for whole LSTM sequences (LSTMSequence), where libcudnn is present; off: tsflow's own kernels (an LSTMSequence then runs on the CPU).",
+      "cuDNN for the convolutions and pooling it serves faster and for whole LSTM and GRU sequences (LSTMSequence, GRUSequence with resetAfter), where libcudnn is present; off: tsflow's own kernels (an LSTMSequence or GRUSequence then runs on the CPU).",
   }),
   maxTensorMb: row({
     env: "TSFLOW_MAX_TENSOR_MB",
