@@ -3,12 +3,18 @@
  * (under `node --cpu-prof` for the host side) and prints per-step host and wall time, kernel launches per
  * step, and for a captured Session step the GPU time of a replay measured with events.
  *
- *   node --cpu-prof --cpu-prof-dir=$OUT tmp/gpu-test/bench/gpu_profile.js lenet 64 eager|graph|graphcg [steps]
+ *   node --cpu-prof --cpu-prof-dir=$OUT tmp/gpu-test/bench/gpu_profile.js lenet 64 eager|graph|graphcg|fit [steps]
+ *
+ * `fit`: one "step" is a Keras fitSync epoch of FIT_BATCHES shuffled batches (bench/keras_fit.ts's model), so
+ * its figures per step are FIT_BATCHES training steps.
  */
 import * as tf from "../src/index.js";
 import { gpuBackend } from "../src/backends/cuda/index.js";
 import { cudnnFor, cudnnTrace } from "../src/backends/cuda/cudnn.js";
 import { eagerStep, graphStep, ModelName } from "./tsflow_models.js";
+import { type KerasBenchModel, kerasModel, syntheticSet } from "./keras_fit.js";
+
+const FIT_BATCHES = 20;
 
 const [model, batchS, mode, stepsS] = process.argv.slice(2);
 const batch = Number(batchS);
@@ -61,7 +67,13 @@ if (mode === "gemmprobe") {
 }
 let step: () => void;
 if (mode === "eager") step = eagerStep(model as ModelName, batch).step;
-else {
+else if (mode === "fit") {
+  const m = kerasModel(model as KerasBenchModel);
+  const { x, y } = syntheticSet(batch * FIT_BATCHES);
+  step = () => {
+    m.fitSync(x, y, { batchSize: batch, epochs: 1, verbose: 0 });
+  };
+} else {
   tf.config.experimental.setTsflowOptions({ cudaGraphs: mode === "graphcg" });
   step = graphStep(model as ModelName, batch, { feedTensors: true }).step;
 }

@@ -70,6 +70,9 @@ for (let done = 0, chunk = 0; done < calls; chunk++) {
     heapMb: 1024,
     maxTensorMb: 8,
     env: args.backend === "cpu" ? { TSFLOW_CUDA: "off" } : {},
+    onProgress: (p) => {
+      if (p.calls % 5000 === 0) console.log(`[${((Date.now() - t0) / 1000).toFixed(0)} s]   chunk ${chunk}: ${line(p)}`);
+    },
   });
   for (const k of ["calls", "ok", "clean", "unclean", "mismatches", "hangs", "crashes"] as const) total[k] += s[k];
   total.failures.push(...s.failures);

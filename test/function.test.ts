@@ -104,6 +104,20 @@ describe("tf.function: tracing and the cache", () => {
     assert.equal(f.experimentalGetTracingCount(), 1);
   });
 
+  it("a tf.device scope around the call reaches the trace's ops, and a trace belongs to its scope", () => {
+    const f = tf.function((x: T) => tf.square(x));
+    const x = tf.constant([1, 2]);
+    assert.deepEqual((tf.device("/cpu:0", () => f(x)) as tf.EagerTensor).arraySync(), [1, 4]);
+    const square = (cf: { graph: tf.Graph }) => cf.graph.getOperations().find((op) => op.type === "Square")!;
+    const scoped = f._listAllConcreteFunctions().at(-1)!;
+    assert.equal(square(scoped).device, "/device:CPU:0");
+    f(x);
+    assert.equal(f.experimentalGetTracingCount(), 2, "a call outside the scope traces again");
+    assert.equal(square(f._listAllConcreteFunctions().at(-1)!).device, "");
+    tf.device("/cpu:0", () => f(x));
+    assert.equal(f.experimentalGetTracingCount(), 2);
+  });
+
   it("under a recording GradientTape the body runs eagerly, so gradients flow through the call", () => {
     const f = tf.function((x: T) => tf.square(x));
     const x = tf.constant(3.0);

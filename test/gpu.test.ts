@@ -1250,7 +1250,7 @@ describe("cuda: errors and memory", gpuOnly, () => {
   it("a maxTensorMb the user sets holds on the GPU too; strings, kept on the host, meet the host's limits", () => {
     withOptions({ maxTensorMb: 1 }, () => {
       assert.throws(
-        () => gpu(() => tf.zeros([1024, 1024])),
+        () => gpu(() => tf.zeros([2048, 1024])),
         (e: Error) => e instanceof tf.errors.ResourceExhaustedError && /TSFLOW_MAX_TENSOR_MB/.test(e.message),
       );
       const g = new tf.Graph();

@@ -64,35 +64,38 @@ function opsOn(events: TraceEvent[], device: RegExp): TraceEvent[] {
 const onCpu = <T>(f: () => T): T => tf.device("/cpu:0", f);
 
 /** A graph x -> MatMul(x, w) -> Relu, w a variable, traced once with FULL_TRACE. */
-function tracedStep() {
+function tracedStep(device = "/cpu:0") {
   const g = new tf.Graph();
-  return g.asDefault(() => {
-    const x = tf.placeholder("float32", [null, 3], { name: "x" });
-    const w = new tf.Variable(tf.ones([3, 2]), { name: "w" });
-    const y = tf.nn.relu(tf.matmul(x, w, { name: "mm" }), { name: "y" });
-    const sess = new tf.Session();
-    sess.run(tf.globalVariablesInitializer());
-    const meta = new tf.RunMetadata();
-    const before = Date.now() * 1000;
-    const out = sess.run(
-      y,
-      {
-        "x:0": [
-          [1, 2, 3],
-          [-1, -2, -3],
-        ],
-      },
-      new tf.compat.v1.RunOptions({ traceLevel: tf.compat.v1.RunOptions.FULL_TRACE }),
-      meta,
-    ) as tf.Tensor;
-    const afterMicros = Date.now() * 1000;
-    assert.deepEqual(out.arraySync(), [
-      [6, 6],
-      [0, 0],
-    ]);
-    sess.close();
-    return { meta, before, afterMicros };
-  });
+  // A graph's device scopes are its own (as in TensorFlow): one opened outside asDefault does not reach it.
+  return g.asDefault(() =>
+    tf.device(device, () => {
+      const x = tf.placeholder("float32", [null, 3], { name: "x" });
+      const w = new tf.Variable(tf.ones([3, 2]), { name: "w" });
+      const y = tf.nn.relu(tf.matmul(x, w, { name: "mm" }), { name: "y" });
+      const sess = new tf.Session();
+      sess.run(tf.globalVariablesInitializer());
+      const meta = new tf.RunMetadata();
+      const before = Date.now() * 1000;
+      const out = sess.run(
+        y,
+        {
+          "x:0": [
+            [1, 2, 3],
+            [-1, -2, -3],
+          ],
+        },
+        new tf.compat.v1.RunOptions({ traceLevel: tf.compat.v1.RunOptions.FULL_TRACE }),
+        meta,
+      ) as tf.Tensor;
+      const afterMicros = Date.now() * 1000;
+      assert.deepEqual(out.arraySync(), [
+        [6, 6],
+        [0, 0],
+      ]);
+      sess.close();
+      return { meta, before, afterMicros };
+    }),
+  );
 }
 
 /** Reads protobuf wire format (varints and length-delimited fields) without the generated code. */
@@ -126,7 +129,7 @@ const text = (b: bigint | Uint8Array) => new TextDecoder().decode(b as Uint8Arra
 
 describe("RunOptions FULL_TRACE: RunMetadata.stepStats", () => {
   it("has TensorFlow's NodeExecStats per node: times, timeline label, outputs, memory, thread", () => {
-    const { meta, before, afterMicros } = onCpu(tracedStep);
+    const { meta, before, afterMicros } = tracedStep();
     const devStats = meta.stepStats!.devStats;
     assert.deepEqual(
       devStats.map((d) => d.device),
@@ -166,7 +169,7 @@ describe("RunOptions FULL_TRACE: RunMetadata.stepStats", () => {
   });
 
   it("serialises to TensorFlow's RunMetadata proto (field numbers checked on the wire) and reads it back", () => {
-    const { meta } = onCpu(tracedStep);
+    const { meta } = tracedStep();
     const bytes = meta.serializeToString();
     // RunMetadata.step_stats = 1 -> StepStats.dev_stats = 1 -> DeviceStepStats.device = 1, node_stats = 2.
     const [stepStats] = wireFields(bytes);
@@ -249,7 +252,7 @@ describe("RunOptions FULL_TRACE: RunMetadata.stepStats", () => {
 
 describe("tensorflow.python.client.timeline.Timeline", () => {
   it("generates TensorFlow's Chrome trace: processes per device, one X event per node with its op and inputs", () => {
-    const { meta } = onCpu(tracedStep);
+    const { meta } = tracedStep();
     const trace = JSON.parse(new tf.python.client.timeline.Timeline(meta.stepStats!).generateChromeTraceFormat()) as { traceEvents: TraceEvent[] };
     const events = trace.traceEvents;
     const names = processes(events);
@@ -274,7 +277,7 @@ describe("tensorflow.python.client.timeline.Timeline", () => {
   });
 
   it("showMemory adds tensor lifetimes and per-allocator counters; bad arguments are InvalidArgumentErrors", () => {
-    const { meta } = onCpu(tracedStep);
+    const { meta } = tracedStep();
     const tl = new tf.python.client.timeline.Timeline(meta.stepStats!);
     const events = (JSON.parse(tl.generateChromeTraceFormat({ showMemory: true })) as { traceEvents: TraceEvent[] }).traceEvents;
     const created = events.filter((e) => e.ph === "N").map((e) => e.name);
@@ -344,13 +347,15 @@ describe("tf.profiler.experimental", () => {
         });
       }
       const g = new tf.Graph();
-      g.asDefault(() => {
-        const x = tf.placeholder("float32", [2], { name: "x" });
-        const y = tf.square(x, { name: "sq" });
-        const sess = new tf.Session();
-        sess.run(y, { "x:0": [1, 2] });
-        sess.close();
-      });
+      g.asDefault(() =>
+        onCpu(() => {
+          const x = tf.placeholder("float32", [2], { name: "x" });
+          const y = tf.square(x, { name: "sq" });
+          const sess = new tf.Session();
+          sess.run(y, { "x:0": [1, 2] });
+          sess.close();
+        }),
+      );
       tf.profiler.experimental.stop();
       tf.matmul(a, a).dispose(); // after stop: not recorded
 
@@ -434,7 +439,7 @@ describe("tf.profiler.experimental", () => {
     assert.ok(existsSync(readProfile(failing).file), "the profile is written and the profiler stopped");
 
     const noHost = tmp();
-    tf.profiler.experimental.Profile(noHost, { hostTracerLevel: 0 }, () => tf.tidy(() => tf.square(tf.ones([2]))));
+    tf.profiler.experimental.Profile(noHost, { hostTracerLevel: 0 }, () => onCpu(() => tf.tidy(() => tf.square(tf.ones([2])))));
     assert.deepEqual(
       readProfile(noHost).events.filter((e) => e.ph === "X"),
       [],
@@ -446,11 +451,13 @@ describe("tf.profiler.experimental", () => {
     onCpu(() => {
       const a = tf.constant([1, 2, 3, 4]);
       const g = new tf.Graph();
-      const { run, sess } = g.asDefault(() => {
-        const b = tf.add(tf.constant(1.0), 1);
-        const s = new tf.Session();
-        return { run: () => (s.run(b) as tf.Tensor).dispose(), sess: s };
-      });
+      const { run, sess } = g.asDefault(() =>
+        onCpu(() => {
+          const b = tf.add(tf.constant(1.0), 1);
+          const s = new tf.Session();
+          return { run: () => (s.run(b) as tf.Tensor).dispose(), sess: s };
+        }),
+      );
       run();
       tf.add(a, a).dispose();
       const clock = t.mock.method(performance, "now");
@@ -482,7 +489,7 @@ describe("tf.profiler.experimental", () => {
   });
 
   it("a GPU's kernels are timed with events: a /stream:all device entry per traced step and per profile", gpuOnly, () => {
-    const { meta } = tf.device("/gpu:0", () => tracedStep());
+    const { meta } = tracedStep("/gpu:0");
     const stream = meta.stepStats!.devStats.find((d) => d.device.endsWith("GPU:0/stream:all"));
     assert.ok(stream, `devices: ${meta.stepStats!.devStats.map((d) => d.device)}`);
     const mm = stream.nodeStats.find((n) => n.nodeName === "mm:MatMul")!;

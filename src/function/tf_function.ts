@@ -1,5 +1,5 @@
 import type { Handle } from "../core/backend.js";
-import { executingEagerly } from "../core/context.js";
+import { ctx, executingEagerly } from "../core/context.js";
 import { InvalidArgumentError } from "../core/errors.js";
 import { defineFunction, K, kind, optional, param, signature, withDefault } from "../core/signature.js";
 import type { Tensor } from "../core/tensor.js";
@@ -106,7 +106,9 @@ class Polymorphic {
     if (!executingEagerly() || tapesRecording() || runEagerly) return this.fn(...args);
     if (this.#signature !== null) return this.#callWithSignature(args);
     const tensors: EagerTensor[] = [];
-    const key = exactKey(args, tensors);
+    const device = eagerDeviceRequest();
+    // A trace belongs to the device scope it was made under (TensorFlow keys its cache by it too).
+    const key = device ? `${device}|${exactKey(args, tensors)}` : exactKey(args, tensors);
     const cf = this.#byKey.get(key) ?? this.#miss(key, args, tensors);
     return cf.callFlat(tensors);
   }
@@ -143,7 +145,8 @@ class Polymorphic {
 
   /** A call no trace has the exact key of: a compatible relaxed trace, else a new trace. */
   #miss(key: string, args: unknown[], tensors: readonly EagerTensor[]): ConcreteFunction {
-    const rk = rankKey(args);
+    const device = eagerDeviceRequest();
+    const rk = device ? `${device}|${rankKey(args)}` : rankKey(args);
     const same = this.#byRank.get(rk);
     if (same) {
       for (const cf of same) {
@@ -166,7 +169,7 @@ class Polymorphic {
   #trace(args: readonly unknown[], specs: readonly InputSpec[]): ConcreteFunction {
     const first = this.tracingCount === 0;
     this.tracingCount++;
-    return new ConcreteFunction(traceFunction(this.name, this.fn, args, specs, first), this.#runner);
+    return new ConcreteFunction(traceFunction(this.name, this.fn, args, specs, first, eagerDeviceRequest()), this.#runner);
   }
 
   /** Every trace, oldest first. */
@@ -198,7 +201,8 @@ class Polymorphic {
     if (leaves.every((l) => l instanceof EagerTensor)) return this.#miss(key, args, leaves as EagerTensor[]);
     const cf = this.#trace(args, leaves.map(specOf));
     this.#byKey.set(key, cf);
-    const rk = rankKey(args);
+    const device = eagerDeviceRequest();
+    const rk = device ? `${device}|${rankKey(args)}` : rankKey(args);
     const same = this.#byRank.get(rk);
     if (same) same.unshift(cf);
     else this.#byRank.set(rk, [cf]);
@@ -303,3 +307,9 @@ export const tfFunction = defineFunction(tfFunctionSignature, (func, inputSignat
     reduceRetracing?: boolean,
   ): TracedFunction<F>;
 };
+
+/** The merged request of the enclosing eager tf.device scopes ("" when none). */
+function eagerDeviceRequest(): string {
+  const stack = ctx.eagerDeviceStack;
+  return stack.length === 0 ? "" : stack[stack.length - 1];
+}

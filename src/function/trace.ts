@@ -26,31 +26,35 @@ export function traceFunction(
   args: readonly unknown[],
   specs: readonly InputSpec[],
   firstTrace: boolean,
+  device = "",
 ): TraceResult {
   const graph = new TraceGraph(name, firstTrace);
-  return graph.asDefault(() => {
-    const placeholders: SymbolicTensor[] = [];
-    const traceArgs = mapTensors(args, (_leaf, i) => {
-      const spec = specs[i];
-      const ph = placeholder(spec.dtype, spec.shape, { name: spec.name ?? `args_${i}` }) as SymbolicTensor;
-      placeholders.push(ph);
-      return ph;
-    }) as unknown[];
-    const structuredInputSignature = mapTensors(args, (_leaf, i) => new TensorSpec(specs[i].shape, specs[i].dtype, specs[i].name ?? undefined));
-    const result = fn(...traceArgs);
-    if (result instanceof Promise) {
-      throw new InvalidArgumentError(`tf.function ${name}: the function returned a Promise; a traced function must be synchronous`);
-    }
-    const outputs: SymbolicTensor[] = [];
-    const targets: Operation[] = [];
-    const template = flattenOutputs(result, graph, outputs, targets, name);
-    // TensorFlow runs every stateful op of a function (automatic control dependencies): variable writes and
-    // checks run although nothing returned reads them.
-    for (const op of graph.getOperations()) {
-      if (op.def.stateful && !SKIPPED_STATEFUL.has(op.type) && !("seed" in op.attrs) && !targets.includes(op)) targets.push(op);
-    }
-    return { graph, inputSpecs: specs, placeholders, structuredInputSignature, template, outputs, targets };
-  });
+  // As TensorFlow 2 does, the tf.device scope around a call reaches the ops of the trace it makes.
+  return graph.asDefault(() =>
+    graph.device(device || null, () => {
+      const placeholders: SymbolicTensor[] = [];
+      const traceArgs = mapTensors(args, (_leaf, i) => {
+        const spec = specs[i];
+        const ph = placeholder(spec.dtype, spec.shape, { name: spec.name ?? `args_${i}` }) as SymbolicTensor;
+        placeholders.push(ph);
+        return ph;
+      }) as unknown[];
+      const structuredInputSignature = mapTensors(args, (_leaf, i) => new TensorSpec(specs[i].shape, specs[i].dtype, specs[i].name ?? undefined));
+      const result = fn(...traceArgs);
+      if (result instanceof Promise) {
+        throw new InvalidArgumentError(`tf.function ${name}: the function returned a Promise; a traced function must be synchronous`);
+      }
+      const outputs: SymbolicTensor[] = [];
+      const targets: Operation[] = [];
+      const template = flattenOutputs(result, graph, outputs, targets, name);
+      // TensorFlow runs every stateful op of a function (automatic control dependencies): variable writes and
+      // checks run although nothing returned reads them.
+      for (const op of graph.getOperations()) {
+        if (op.def.stateful && !SKIPPED_STATEFUL.has(op.type) && !("seed" in op.attrs) && !targets.includes(op)) targets.push(op);
+      }
+      return { graph, inputSpecs: specs, placeholders, structuredInputSignature, template, outputs, targets };
+    }),
+  );
 }
 
 function flattenOutputs(x: unknown, g: TraceGraph, outputs: SymbolicTensor[], targets: Operation[], name: string): unknown {

@@ -75,6 +75,7 @@ export async function runPool(calls: readonly FuzzCase[], o: PoolOptions): Promi
         w.stderr?.on("data", (d: Buffer) => {
           stderrTail = (stderrTail + d.toString()).slice(-4000);
         });
+        if (process.env.FUZZ_DEBUG) process.stderr.write(`fuzz: worker ${w.pid} started\n`);
         let alive = true;
         w.on("message", (m: { ready?: true; id?: number; verdict?: { kind: string; detail?: string } }) => {
           if (m.ready) {
@@ -92,6 +93,7 @@ export async function runPool(calls: readonly FuzzCase[], o: PoolOptions): Promi
           send();
         });
         const died = (why: string) => {
+          if (process.env.FUZZ_DEBUG) process.stderr.write(`fuzz: worker ${w.pid} ${why}\n`);
           if (!alive) return;
           alive = false;
           clearTimeout(timer);
