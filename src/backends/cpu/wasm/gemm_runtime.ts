@@ -167,7 +167,10 @@ export class WasmGemm {
     const C = B + align(bSpan * eb);
     const S = C + align(mP * ldcP * eb);
     const threads = nChunks > 1 ? Math.min(nChunks, T) : 1;
-    if (!this.reserve(S + threads * scratch)) return false;
+    // A scratch area for every thread that may wake: the pool keeps the workers an earlier, wider product
+    // started, and any of them may claim a chunk of this one (each uses the area of its own index).
+    const areas = threads === 1 ? 1 : Math.max(threads, (this.pool?.size ?? 0) + 1);
+    if (!this.reserve(S + areas * scratch)) return false;
 
     const view = f64 ? this.f64 : this.f32;
     view.set(g.a.subarray(g.aOff, g.aOff + aSpan), A / eb);
