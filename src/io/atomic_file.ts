@@ -6,6 +6,7 @@
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
+import { fsyncInBackground, type PendingSync } from "./background_sync.js";
 
 /** A temporary file that becomes `target` on commit(); abort() removes it. */
 export class AtomicFile {
@@ -13,6 +14,8 @@ export class AtomicFile {
   readonly tmpPath: string;
   private fd: number;
   private written = 0;
+  private pendingSync: PendingSync | null = null;
+  private syncedSize = 0;
 
   constructor(target: string) {
     this.target = target;
@@ -30,8 +33,21 @@ export class AtomicFile {
     this.written += bytes.length;
   }
 
+  /**
+   * Starts making the bytes written so far durable on the sync thread (io/background_sync.ts), so that the
+   * caller can work while the disk does; commit() waits for it.
+   */
+  syncInBackground(): void {
+    this.pendingSync?.wait();
+    this.pendingSync = fsyncInBackground(this.fd);
+    this.syncedSize = this.written;
+  }
+
   commit(options: { syncDir?: boolean } = {}): void {
-    fs.fsyncSync(this.fd);
+    const pending = this.pendingSync;
+    this.pendingSync = null;
+    if (pending !== null) pending.wait();
+    if (pending === null || this.written !== this.syncedSize) fs.fsyncSync(this.fd);
     fs.closeSync(this.fd);
     this.fd = -1;
     fs.renameSync(this.tmpPath, this.target);
@@ -39,6 +55,14 @@ export class AtomicFile {
   }
 
   abort(): void {
+    // The sync thread may still hold the descriptor: closed first, its number could go to another file.
+    const pending = this.pendingSync;
+    this.pendingSync = null;
+    try {
+      pending?.wait();
+    } catch {
+      // the file is being discarded: its fsync error does not matter
+    }
     if (this.fd >= 0) fs.closeSync(this.fd);
     this.fd = -1;
     fs.rmSync(this.tmpPath, { force: true });

@@ -152,11 +152,19 @@ interface ShardFile {
  * Writes a bundle. Tensor bytes are streamed to the data files as they are added; finish() writes the
  * .index (sorted by key) and makes everything durable. Options: numShards (data files; each tensor goes to
  * the shard with the fewest bytes so far).
+ *
+ * The CRC-32C of a numeric tensor is computed in finish(), while the data files' fsyncs run on the sync
+ * thread (io/background_sync.ts): the checksum then costs no time of its own. So the values given to
+ * add() must not change until finish() returns (every caller passes arrays that nothing writes to).
  */
 export class BundleWriter {
   readonly prefix: string;
   private readonly shards: ShardFile[];
   private readonly entries = new Map<string, BundleEntryProto>();
+  /** Entries whose crc32c finish() fills in, with the bytes that were written. */
+  private readonly unchecksummed: { entry: BundleEntryProto; bytes: Uint8Array }[] = [];
+  /** The .index under its temporary name, while finish() runs. */
+  private index: AtomicFile | null = null;
   private done = false;
 
   constructor(prefix: string, options: { numShards?: number } = {}) {
@@ -187,33 +195,26 @@ export class BundleWriter {
     }
     const shardId = this.pickShard();
     const shard = this.shards[shardId].file;
-    const offset = shard.size;
-    let crc: number;
-    let size: number;
+    const entry = create(BundleEntryProtoSchema, {
+      dtype: dtypeToProto(dtype),
+      shape: create(TensorShapeProtoSchema, { dim: shape.map((d) => ({ size: BigInt(d) })) }),
+      shardId,
+      offset: BigInt(shard.size),
+    });
     if (dtype === "string") {
       const enc = encodeStrings(values as readonly StringElement[]);
       for (const c of enc.chunks) shard.write(c);
-      crc = enc.crc;
-      size = enc.size;
+      entry.crc32c = maskCrc(enc.crc);
+      entry.size = BigInt(enc.size);
     } else {
       const typed = values as Exclude<BundleValues, string[]>;
       const bytes = new Uint8Array(typed.buffer, typed.byteOffset, typed.byteLength);
+      if (bytes.length !== n * bytesPerElement(dtype)) throw new InvalidArgumentError(`BundleWriter: tensor "${key}": wrong byte size`);
       shard.write(bytes);
-      crc = crc32c(bytes);
-      size = bytes.length;
-      if (size !== n * bytesPerElement(dtype)) throw new InvalidArgumentError(`BundleWriter: tensor "${key}": wrong byte size`);
+      entry.size = BigInt(bytes.length);
+      this.unchecksummed.push({ entry, bytes });
     }
-    this.entries.set(
-      key,
-      create(BundleEntryProtoSchema, {
-        dtype: dtypeToProto(dtype),
-        shape: create(TensorShapeProtoSchema, { dim: shape.map((d) => ({ size: BigInt(d) })) }),
-        shardId,
-        offset: BigInt(offset),
-        size: BigInt(size),
-        crc32c: maskCrc(crc),
-      }),
-    );
+    this.entries.set(key, entry);
   }
 
   private pickShard(): number {
@@ -222,11 +223,17 @@ export class BundleWriter {
     return best;
   }
 
-  /** Writes the .index and makes the bundle durable: data files first, the .index (the commit point) last. */
+  /**
+   * Writes the .index and makes the bundle durable: every file fsynced under its temporary name, then the
+   * data files renamed into place and the .index (the commit point) last.
+   */
   finish(): void {
     if (this.done) return;
     this.done = true;
     try {
+      for (const s of this.shards) s.file.syncInBackground();
+      for (const { entry, bytes } of this.unchecksummed) entry.crc32c = maskCrc(crc32c(bytes));
+      this.unchecksummed.length = 0;
       const header = create(BundleHeaderProtoSchema, {
         numShards: this.shards.length,
         endianness: BundleHeaderProto_Endianness.LITTLE,
@@ -237,13 +244,14 @@ export class BundleWriter {
       const table = new TableBuilder();
       table.add(new Uint8Array(0), toBinary(BundleHeaderProtoSchema, header));
       for (const { key, e } of keyed) table.add(key, toBinary(BundleEntryProtoSchema, e));
-      const indexBytes = table.finish();
+      this.index = new AtomicFile(indexFilename(this.prefix));
+      this.index.write(table.finish());
+      this.index.syncInBackground();
       // An old .index of the same prefix would describe the old data files: drop it before they change.
       fs.rmSync(indexFilename(this.prefix), { force: true });
       for (const s of this.shards) s.file.commit({ syncDir: false });
-      const index = new AtomicFile(indexFilename(this.prefix));
-      index.write(indexBytes);
-      index.commit({ syncDir: false });
+      this.index.commit({ syncDir: false });
+      this.index = null;
       fsyncDir(path.dirname(path.resolve(this.prefix)));
     } catch (e) {
       this.abort();
@@ -255,6 +263,8 @@ export class BundleWriter {
   abort(): void {
     this.done = true;
     for (const s of this.shards) s.file.abort();
+    this.index?.abort();
+    this.index = null;
   }
 }
 
