@@ -13,6 +13,7 @@ import { describe, it } from "node:test";
 import * as tf from "../src/index.js";
 import type { CpuTensor } from "../src/backends/cpu/kernel.js";
 import { cpuKernels } from "../src/backends/cpu/kernels/index.js";
+import { setConvAlgorithm } from "../src/backends/cpu/kernels/conv.js";
 import { encodeModule, Code, I32, sleb, uleb } from "../src/backends/cpu/wasm/encoder.js";
 import { Pool2x2Geom, tryWasmBinary, tryWasmUnary, wasmKernels, WasmKernels } from "../src/backends/cpu/wasm/runtime.js";
 import type { OpType } from "../src/core/schema/index.js";
@@ -372,6 +373,10 @@ function childMain(): void {
     });
   };
   out.wasm = [wasmKernels() ? 1 : 0];
+  // The convolutions on one algorithm in every mode: the direct WebAssembly loops sum in another order than
+  // the BLAS products (they have their own tests, test/conv_direct.test.ts); this test is about the
+  // elementwise and pooling kernels, which must equal the JavaScript loops bit for bit.
+  setConvAlgorithm("im2col");
 
   const special = tf.constant(Float32Array.from([...SPECIAL, ...vals(200, 8)]), { shape: [216] });
   put("relu", tf.nn.relu(special));

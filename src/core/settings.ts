@@ -258,14 +258,14 @@ export const SETTINGS = {
     parser: oneOf(["auto", "force", "off"], { ...offWords("off"), none: "off" }),
     default: "auto",
     description:
-      "WebAssembly SIMD kernels of the CPU backend (elementwise ops, pooling, and the matrix products when no BLAS is loaded): `auto` above size thresholds, `force` at every size, `off` (also `none`) never (TypeScript loops).",
+      "WebAssembly SIMD kernels of the CPU backend (elementwise ops, pooling, float32 convolutions with few output channels, and the matrix products when no BLAS is loaded): `auto` above size thresholds, `force` at every size, `off` (also `none`) never (TypeScript loops, BLAS products).",
   }),
   threads: row({
     env: "TSFLOW_NUM_THREADS",
     parser: integer(0),
     default: 0,
     description:
-      "Threads of the CPU backend's WebAssembly matrix products (used when no BLAS is loaded); 0: one per core (`os.availableParallelism()`). A loaded BLAS keeps its own threads.",
+      "Threads of the CPU backend's WebAssembly matrix products (used when no BLAS is loaded) and convolutions; 0: one per core (`os.availableParallelism()`). A loaded BLAS keeps its own threads.",
     tfConfig: "`tf.config.threading.setIntraOpParallelismThreads` / `getIntraOpParallelismThreads`",
   }),
   blas: row({

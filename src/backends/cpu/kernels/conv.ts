@@ -9,10 +9,13 @@ import { CpuKernel, CpuTensor, KernelTable, out } from "../kernel.js";
 import { ints } from "./util.js";
 import { isChannelsFirst, windows } from "../../../core/geometry/window.js";
 import { alloc, FArr, formatShape, splitShape, toChannelsFirst, toChannelsLast } from "./layout.js";
+import { wasmConvBackpropFilter, wasmConvBackpropInput, wasmConvForward } from "../wasm/conv_runtime.js";
 
 /**
  * Convolutions on the CPU. Data is processed channels-last ([N, H, W, C]; NCHW is transposed in and out).
- * Two algorithms, both putting every multiply-add in the one gemm entry point:
+ * float32 convolutions with few output channels (or any, without a BLAS) run as direct WebAssembly SIMD
+ * loops on all cores (../wasm/conv_runtime.ts: no patch matrix at all; see useDirect). Otherwise two
+ * algorithms, both putting every multiply-add in the one gemm entry point:
  *  - im2col: the patches of a block of output positions form a [rows, kH*kW*inC] matrix that multiplies
  *    the filter viewed as [kH*kW*inC, outC]. Serves every stride; its patch copies are per-element JS.
  *  - the shifted-plane implicit GEMM (stride 1, any dilation, when a BLAS or the WebAssembly products are
@@ -430,7 +433,7 @@ function implicitBackpropInput(dy: FArr, f: FArr, g: ConvGeom, dx: FArr): void {
   }
 }
 
-export type ConvAlgorithm = "auto" | "im2col" | "implicit";
+export type ConvAlgorithm = "auto" | "im2col" | "implicit" | "direct";
 let algorithm: ConvAlgorithm = "auto";
 
 /** Forces one convolution algorithm (tests and measurements); "auto" picks per case. Returns the previous one. */
@@ -454,7 +457,7 @@ const enum Pass {
  * enough to be memcpys (kW·inC >= 64) on the forward and filter passes; col2im is always a JS loop.
  */
 function useImplicit(g: ConvGeom, pass: Pass): boolean {
-  if (g.sH !== 1 || g.sW !== 1 || algorithm === "im2col") return false;
+  if (g.sH !== 1 || g.sW !== 1 || algorithm === "im2col" || algorithm === "direct") return false;
   if (algorithm === "implicit") return true;
   const blas = getBlas() !== null;
   // Without a BLAS the WebAssembly products serve it (measured: LeNet-5 training 2.3x faster than im2col's
@@ -474,10 +477,27 @@ function useImplicit(g: ConvGeom, pass: Pass): boolean {
   return implicit < im2col;
 }
 
+/**
+ * Output channels of the product (the forward and filter passes: outC; the input gradient: inC) up to which
+ * the direct WebAssembly loops beat a BLAS with a patch matrix. The direct loops run ~24 GFLOP/s per thread
+ * on 8-channel blocks whatever the shape; OpenBLAS runs ~170 on large products but its skinny ones (a few
+ * columns) far below that, and the patch matrix costs 0.2-2 ns per element besides. Measured on LeNet-5's
+ * shapes (6 and 16 channels, 2-core EPYC): see docs/BENCHMARKS.md, "Per-op profile".
+ */
+const DIRECT_MAX_CHANNELS = 32;
+
+/** Whether the direct WebAssembly loops serve this pass (float32 only; the kernels decline what they cannot do). */
+function useDirect(a: FArr, b: FArr, g: ConvGeom): boolean {
+  if (!(a instanceof Float32Array && b instanceof Float32Array) || algorithm === "im2col" || algorithm === "implicit") return false;
+  if (algorithm === "direct" || getBlas() === null) return true;
+  return g.outC <= DIRECT_MAX_CHANNELS;
+}
+
 function conv2dForward(x: FArr, f: FArr, g: ConvGeom, o: FArr): void {
   const K = g.kH * g.kW * g.inC;
   const M = g.n * g.outH * g.outW;
   if (M === 0 || g.outC === 0) return;
+  if (!isPointwise(g) && useDirect(x, f, g) && wasmConvForward(x as Float32Array, f as Float32Array, g, o as Float32Array)) return;
   if (isPointwise(g)) {
     gemm({ transA: false, transB: false, m: M, n: g.outC, k: K, a: x, b: f, c: o });
     return;
@@ -497,6 +517,7 @@ function conv2dBackpropInput(dy: FArr, f: FArr, g: ConvGeom, dx: FArr): void {
   const K = g.kH * g.kW * g.inC;
   const M = g.n * g.outH * g.outW;
   if (M === 0 || K === 0) return;
+  if (!isPointwise(g) && useDirect(dy, f, g) && wasmConvBackpropInput(dy as Float32Array, f as Float32Array, g, dx as Float32Array)) return;
   if (isPointwise(g)) {
     gemm({ transA: false, transB: true, m: M, n: K, k: g.outC, a: dy, b: f, c: dx });
     return;
@@ -516,6 +537,7 @@ function conv2dBackpropFilter(x: FArr, dy: FArr, g: ConvGeom, df: FArr): void {
   const K = g.kH * g.kW * g.inC;
   const M = g.n * g.outH * g.outW;
   if (M === 0 || K === 0 || g.outC === 0) return;
+  if (!isPointwise(g) && useDirect(x, dy, g) && wasmConvBackpropFilter(x as Float32Array, dy as Float32Array, g, df as Float32Array)) return;
   if (isPointwise(g)) {
     gemm({ transA: true, transB: false, m: K, n: g.outC, k: M, a: x, b: dy, c: df });
     return;

@@ -59,6 +59,8 @@ export const Simd = {
   Or: 0x50,
   Xor: 0x51,
   Bitselect: 0x52,
+  Store32Lane: 0x5a,
+  Store64Lane: 0x5b,
   Load64Zero: 0x5d,
   F32x4DemoteF64x2Zero: 0x5e,
   F64x2PromoteLowF32x4: 0x5f,
@@ -273,6 +275,13 @@ export class Code {
     uleb(this.bytes, offset);
     return this;
   }
+  /** v128.store32_lane / store64_lane: (address, vector) on the stack, one lane stored at address + offset. */
+  storeLane(op: typeof Simd.Store32Lane | typeof Simd.Store64Lane, lane: number, offset = 0): this {
+    this.simd(op);
+    this.op(0x00);
+    uleb(this.bytes, offset);
+    return this.op(lane);
+  }
   /** v128.load32_splat / load64_splat at (address on the stack) + offset. */
   loadSplat(op: typeof Simd.Load32Splat | typeof Simd.Load64Splat, offset = 0): this {
     this.simd(op);
@@ -302,6 +311,25 @@ export class Code {
     this.simd(Simd.Shuffle);
     return this.op(...lanes);
   }
+}
+
+/** for (i = from; i < to; i += step) body, with `from`, `to` emitted by callbacks and step a constant or a local. */
+export function forUp(c: Code, i: number, from: () => void, to: () => void, step: number | { local: number }, body: () => void): void {
+  from();
+  c.set(i);
+  c.block().loop();
+  c.get(i);
+  to();
+  c.i32GeS().brIf(1);
+  body();
+  if (typeof step === "number") c.addTo(i, step);
+  else c.addLocal(i, step.local);
+  c.br(0).end().end();
+}
+
+/** Pushes min(local a, local b) (signed). */
+export function min(c: Code, a: number, b: number): Code {
+  return c.get(a).get(b).get(a).get(b).i32LtS().select();
 }
 
 export interface FuncDef {

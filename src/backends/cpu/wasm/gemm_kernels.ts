@@ -1,4 +1,5 @@
-import { Code, encodeModule, type FuncDef, I32, type SharedMemoryLimits, Simd, type SimdOp, V128 } from "./encoder.js";
+import { convFunctions } from "./conv_kernels.js";
+import { Code, encodeModule, forUp, type FuncDef, I32, min, type SharedMemoryLimits, Simd, type SimdOp, V128 } from "./encoder.js";
 
 /**
  * The matrix-product kernels in WebAssembly SIMD, generated at run time (no toolchain at install): the
@@ -78,25 +79,6 @@ const F64T: ElemType = {
   load: (c, o) => c.f64Load(o),
   store: (c, o) => c.f64Store(o),
 };
-
-/** for (i = from; i < to; i += step) body, with `from`, `to` emitted by callbacks and step a constant or a local. */
-function forUp(c: Code, i: number, from: () => void, to: () => void, step: number | { local: number }, body: () => void): void {
-  from();
-  c.set(i);
-  c.block().loop();
-  c.get(i);
-  to();
-  c.i32GeS().brIf(1);
-  body();
-  if (typeof step === "number") c.addTo(i, step);
-  else c.addLocal(i, step.local);
-  c.br(0).end().end();
-}
-
-/** Pushes min(local a, local b) (signed). */
-function min(c: Code, a: number, b: number): Code {
-  return c.get(a).get(b).get(a).get(b).i32LtS().select();
-}
 
 /** Pushes a ? x : y for locals (i32). */
 function choose(c: Code, cond: number, x: () => void, y: () => void): Code {
@@ -450,7 +432,10 @@ export interface GemmModuleOptions {
   memory: SharedMemoryLimits;
 }
 
-/** The module: exports gemm_f32 and gemm_f64 (and their parts), importing one shared memory. */
+/**
+ * The module: exports gemm_f32 and gemm_f64 (and their parts) and the direct convolutions of
+ * conv_kernels.ts, importing one shared memory (so that one worker pool runs them all).
+ */
 export function buildGemmModule(o: GemmModuleOptions): Uint8Array {
   const funcs: FuncDef[] = [];
   for (const [t, tile] of [
@@ -463,6 +448,7 @@ export function buildGemmModule(o: GemmModuleOptions): Uint8Array {
     funcs.push({ name: `macro_${t.name}`, code: macro(t, tile, o.relaxed) });
     funcs.push({ name: `gemm_${t.name}`, code: gemm(t, base, base + 1, base + 2) });
   }
+  funcs.push(...convFunctions(o.relaxed));
   return encodeModule(funcs, o.memory);
 }
 

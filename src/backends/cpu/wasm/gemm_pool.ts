@@ -2,11 +2,12 @@ import { Worker } from "node:worker_threads";
 import { InternalError } from "../../../core/errors.js";
 
 /**
- * Threads for the WebAssembly matrix product: workers that instantiate the same module against the same
- * shared memory and run parts of one product (chunks: independent blocks of C, each described in the
- * memory by a gemm descriptor). Synchronisation is all through Atomics on a small shared control array,
- * so the calling thread stays synchronous: it publishes a job, wakes the workers, runs chunks itself and
- * sleeps until the last chunk is done.
+ * Threads for the WebAssembly matrix product and convolutions: workers that instantiate the same module
+ * against the same shared memory and run parts of one job (chunks: independent blocks of a product's C, or
+ * of a convolution's images, each described in the memory by a descriptor that the job's function reads).
+ * Synchronisation is all through Atomics on a small shared control array, so the calling thread stays
+ * synchronous: it publishes a job, wakes the workers, runs chunks itself and sleeps until the last chunk
+ * is done.
  *
  * Chunks are claimed from one word holding (chunk count << 16 | next index): a claim is valid when its
  * index is below the count it carries, so a worker that wakes late, after its job ended, claims nothing
@@ -22,7 +23,7 @@ const DESC_BASE = 3;
 const SCRATCH_BASE = 4;
 const SCRATCH_STRIDE = 5;
 const AP_BYTES = 6;
-const DTYPE = 7;
+const FN = 7;
 const ERROR = 8;
 const READY = 9;
 const CTL_WORDS = 16;
@@ -30,9 +31,9 @@ const CTL_WORDS = 16;
 /** The worker's whole program (CommonJS, evaluated: no file to resolve in the source tree or the package). */
 const WORKER_SOURCE = `
 const { workerData } = require("node:worker_threads");
-const { memory, module, ctl, index } = workerData;
+const { memory, module, ctl, index, names } = workerData;
 const ex = new WebAssembly.Instance(module, { env: { memory } }).exports;
-const fns = [ex.gemm_f32, ex.gemm_f64];
+const fns = names.map((n) => ex[n]);
 Atomics.add(ctl, ${READY}, 1);
 let gen = 0;
 for (;;) {
@@ -45,7 +46,7 @@ for (;;) {
     if (i >= n) break;
     const scratch = ctl[${SCRATCH_BASE}] + index * ctl[${SCRATCH_STRIDE}];
     try {
-      fns[ctl[${DTYPE}]](ctl[${DESC_BASE}] + i * 64, scratch, scratch + ctl[${AP_BYTES}]);
+      fns[ctl[${FN}]](ctl[${DESC_BASE}] + i * 64, scratch, scratch + ctl[${AP_BYTES}]);
     } catch (e) {
       Atomics.store(ctl, ${ERROR}, 1);
     }
@@ -61,7 +62,8 @@ export interface GemmJob {
   chunks: number;
   descBase: number;
   descBytes: number;
-  dtype: 0 | 1;
+  /** Which of the pool's functions (an index into its export names) runs the chunks. */
+  fn: number;
   scratchBase: number;
   scratchStride: number;
   apBytes: number;
@@ -71,9 +73,11 @@ export class GemmPool {
   private readonly ctl = new Int32Array(new SharedArrayBuffer(CTL_WORDS * 4));
   private readonly workers: Worker[] = [];
 
+  /** `names`: the module's exports that jobs may run, in the order GemmJob.fn indexes them. */
   constructor(
     private readonly memory: object,
     private readonly module: object,
+    private readonly names: readonly string[],
   ) {}
 
   /** Workers started so far (they may still be booting). */
@@ -90,15 +94,15 @@ export class GemmPool {
   grow(n: number): void {
     while (this.workers.length < n) {
       const index = this.workers.length + 1; // scratch 0 is the calling thread's
-      const w = new Worker(WORKER_SOURCE, { eval: true, workerData: { memory: this.memory, module: this.module, ctl: this.ctl, index } });
+      const w = new Worker(WORKER_SOURCE, { eval: true, workerData: { memory: this.memory, module: this.module, ctl: this.ctl, index, names: this.names } });
       w.unref();
       this.workers.push(w);
     }
   }
 
   /**
-   * Runs a job's chunks on the calling thread and the workers, returning when all are done. `run` is the
-   * calling thread's entry to the same kernels. Throws InternalError when a kernel trapped in a worker.
+   * Runs a job's chunks on the calling thread and the workers, returning when all are done. `fns` are the
+   * calling thread's entries to the module's functions, indexed as the pool's names. Throws InternalError when a kernel trapped in a worker.
    */
   run(job: GemmJob, fns: readonly GemmFn[]): void {
     const c = this.ctl;
@@ -108,13 +112,13 @@ export class GemmPool {
     c[SCRATCH_BASE] = job.scratchBase;
     c[SCRATCH_STRIDE] = job.scratchStride;
     c[AP_BYTES] = job.apBytes;
-    c[DTYPE] = job.dtype;
+    c[FN] = job.fn;
     Atomics.store(c, ERROR, 0);
     Atomics.store(c, DONE, 0);
     Atomics.store(c, CLAIM, n << 16);
     Atomics.add(c, GEN, 1);
     Atomics.notify(c, GEN, Math.min(this.workers.length, n - 1));
-    const fn = fns[job.dtype];
+    const fn = fns[job.fn];
     let trapped: unknown = null;
     for (;;) {
       const v = Atomics.add(c, CLAIM, 1);

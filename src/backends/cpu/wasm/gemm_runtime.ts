@@ -45,6 +45,10 @@ const THREAD_MIN_MNK = 1 << 21;
 /** Each thread's share is at least this many multiply-adds. */
 const CHUNK_MIN_MNK = 1 << 19;
 
+/** The module's functions that pool jobs run, in GemmJob.fn's order. */
+const FN_NAMES = ["gemm_f32", "gemm_f64", "conv_fwd_f32", "conv_input_f32", "conv_filter_f32"] as const;
+export type WasmFnName = (typeof FN_NAMES)[number];
+
 const align = (bytes: number) => Math.ceil(bytes / 64) * 64;
 const roundUp = (x: number, m: number) => Math.ceil(x / m) * m;
 
@@ -82,7 +86,7 @@ export class WasmGemm {
     this.memory = new api.Memory({ initial: 64, maximum: MAX_PAGES, shared: true });
     this.module = new api.Module(bytes);
     const ex = new api.Instance(this.module, { env: { memory: this.memory } }).exports as Record<string, GemmFn>;
-    this.fns = [ex.gemm_f32, ex.gemm_f64];
+    this.fns = FN_NAMES.map((n) => ex[n]);
     this.i32 = new Int32Array(this.memory.buffer);
     this.f32 = new Float32Array(this.memory.buffer);
     this.f64 = new Float64Array(this.memory.buffer);
@@ -97,6 +101,37 @@ export class WasmGemm {
   /** Worker threads started (the calling thread not counted). */
   get workers(): number {
     return this.pool?.size ?? 0;
+  }
+
+  /** The memory as float32 and int32 views, at least `bytes` long; null when it cannot grow that far. */
+  views(bytes: number): { f32: Float32Array; i32: Int32Array } | null {
+    return this.reserve(bytes) ? { f32: this.f32, i32: this.i32 } : null;
+  }
+
+  /**
+   * Runs `chunks` calls of a module function, fn(descBase + i·descBytes, scratch, scratch) for i in
+   * [0, chunks), on up to `threads` threads (the calling one included); each thread's scratch is
+   * scratchBase + t·scratchStride for t in [0, scratchAreas(threads)). The descriptors are in the memory.
+   */
+  parallel(fn: WasmFnName, chunks: number, threads: number, descBase: number, descBytes: number, scratchBase: number, scratchStride: number): void {
+    const index = FN_NAMES.indexOf(fn);
+    const t = Math.min(threads, chunks);
+    if (t <= 1) {
+      for (let q = 0; q < chunks; q++) this.fns[index](descBase + q * descBytes, scratchBase, scratchBase);
+      return;
+    }
+    this.pool ??= new GemmPool(this.memory, this.module, FN_NAMES);
+    this.pool.grow(t - 1);
+    this.pool.run({ chunks, descBase, descBytes, fn: index, scratchBase, scratchStride, apBytes: 0 }, this.fns);
+  }
+
+  /**
+   * Scratch areas a parallel() job on `threads` threads may touch: one per thread that could claim a chunk,
+   * i.e. the calling thread and every worker started so far (a worker started by an earlier, wider job may
+   * wake and claim too).
+   */
+  scratchAreas(threads: number): number {
+    return threads <= 1 ? 1 : Math.max(threads, (this.pool?.size ?? 0) + 1);
   }
 
   private reserve(bytes: number): boolean {
@@ -169,8 +204,7 @@ export class WasmGemm {
     const threads = nChunks > 1 ? Math.min(nChunks, T) : 1;
     // A scratch area for every thread that may wake: the pool keeps the workers an earlier, wider product
     // started, and any of them may claim a chunk of this one (each uses the area of its own index).
-    const areas = threads === 1 ? 1 : Math.max(threads, (this.pool?.size ?? 0) + 1);
-    if (!this.reserve(S + areas * scratch)) return false;
+    if (!this.reserve(S + this.scratchAreas(threads) * scratch)) return false;
 
     const view = f64 ? this.f64 : this.f32;
     view.set(g.a.subarray(g.aOff, g.aOff + aSpan), A / eb);
@@ -206,9 +240,9 @@ export class WasmGemm {
       const fn = this.fns[f64 ? 1 : 0];
       for (let q = 0; q < nChunks; q++) fn(q * DESC_BYTES, S, S + apBytes);
     } else {
-      this.pool ??= new GemmPool(this.memory, this.module);
+      this.pool ??= new GemmPool(this.memory, this.module, FN_NAMES);
       this.pool.grow(threads - 1);
-      this.pool.run({ chunks: nChunks, descBase: 0, descBytes: DESC_BYTES, dtype: f64 ? 1 : 0, scratchBase: S, scratchStride: scratch, apBytes }, this.fns);
+      this.pool.run({ chunks: nChunks, descBase: 0, descBytes: DESC_BYTES, fn: f64 ? 1 : 0, scratchBase: S, scratchStride: scratch, apBytes }, this.fns);
     }
 
     const out = f64 ? this.f64 : this.f32;
