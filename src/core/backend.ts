@@ -68,6 +68,11 @@ export interface Backend {
    * original ops one by one).
    */
   matmulEpilogue?(a: Handle, b: Handle, bias: Handle, transposeA: boolean, transposeB: boolean, relu: boolean): Handle | null;
+  /**
+   * Optional: a Conv2D (its attrs; NHWC) plus a 1-D bias along the channels, then ReLU when `relu`, in one
+   * call (the same epilogue pass). null: not here (the caller runs the original ops one by one).
+   */
+  conv2dEpilogue?(x: Handle, filter: Handle, bias: Handle, attrs: Attrs, relu: boolean): Handle | null;
   synchronize(): Promise<void>;
   memory(): { numBuffers: number; numBytes: number };
   /**

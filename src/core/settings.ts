@@ -238,7 +238,8 @@ export const SETTINGS = {
     env: "TSFLOW_EPILOGUES",
     parser: boolean,
     default: true,
-    description: "Session plans compute MatMul + bias (+ Relu) as one product with a bias epilogue where the backend offers one (cuBLASLt).",
+    description:
+      "Session plans compute MatMul or Conv2D + bias (+ Relu) as one product with a bias epilogue where the backend offers one (cuBLASLt for MatMul; the CPU's direct float32 convolutions for Conv2D).",
     tfConfig: "`tf.config.optimizer.setExperimentalOptions({ remapping })`",
   }),
   groupUpdates: row({

@@ -30,7 +30,7 @@ export function settingsKey(): string {
 /**
  * Compiles one Session.run signature into a plan: the ops `fetches` and `targets` need (not looking behind
  * fed tensors) in topological order, each placed on a device (runtime/devices.ts), slots numbered, frees after
- * last readers; then the passes: cross-device copies (copies.ts), matrix-product epilogues (epilogue.ts),
+ * last readers; then the passes: cross-device copies (copies.ts), product epilogues (epilogue.ts),
  * elementwise fusion (fusion.ts) and grouped optimizer updates (grouped_updates.ts), as the executor settings
  * enable them. TSFLOW_DEBUG=plan prints each plan compiled.
  */
@@ -105,9 +105,11 @@ export function orderedPlan(
 /** The passes over an ordered plan, as the executor settings enable them; then whether it can be recorded. */
 export function runPasses(ordered: Plan): Plan {
   let plan = insertCopies(ordered);
-  // MatMul + bias (+ Relu) become one product where the device's backend offers it (runtime/epilogue.ts);
-  // before fusion, which would otherwise take the add and the Relu into an elementwise kernel.
-  if (getSetting("epilogues")) plan = epiloguePlan(plan, (n) => typeof n.device.backend.matmulEpilogue === "function");
+  // MatMul or Conv2D + bias (+ Relu) become one product where the device's backend offers it
+  // (runtime/epilogue.ts); before fusion, which would otherwise take the add and the Relu into an elementwise kernel.
+  if (getSetting("epilogues")) {
+    plan = epiloguePlan(plan, (n) => typeof (n.op.type === "Conv2D" ? n.device.backend.conv2dEpilogue : n.device.backend.matmulEpilogue) === "function");
+  }
   // Elementwise chains become one kernel each where the setting enables their device (runtime/fusion.ts).
   const fusion = getSetting("fusion");
   if (fusion !== "off") plan = fusePlan(plan, (n) => fusion === "all" || n.device.backend.deviceType === "GPU");

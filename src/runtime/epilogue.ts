@@ -3,10 +3,11 @@ import type { SymbolicTensor } from "../graph/tensor.js";
 import { EpilogueStep, isRef, keptSlots, OpStep, Plan, PlanStep, withFrees } from "./plan.js";
 
 /**
- * Graph-mode matrix-product epilogues: a 2-D MatMul whose only reader adds a 1-D bias along its last dim
- * (AddV2 or BiasAdd in NHWC), optionally followed by a Relu that is the add's only reader, becomes one plan
- * node that the device's backend computes as one product (Backend.matmulEpilogue: cuBLASLt's bias and
- * ReLU epilogues on GPUs), saving the intermediate [m, n] tensors and one or two kernels each.
+ * Graph-mode product epilogues: a 2-D MatMul (or an NHWC Conv2D) whose only reader adds a 1-D bias along its
+ * last dim (AddV2 or BiasAdd in NHWC), optionally followed by a Relu that is the add's only reader, becomes
+ * one plan node that the device's backend computes as one product (Backend.matmulEpilogue: cuBLASLt's bias
+ * and ReLU epilogues on GPUs; Backend.conv2dEpilogue: the CPU's direct convolutions), saving the
+ * intermediate tensors and one or two kernels each.
  *
  * Like elementwise fusion (fusion.ts), the group runs where its last node ran, so the product and the add
  * move later, never earlier: they must not order anything through control edges, their outputs must not be
@@ -18,9 +19,9 @@ import { EpilogueStep, isRef, keptSlots, OpStep, Plan, PlanStep, withFrees } fro
 
 /** One group found in a plan. */
 export interface EpilogueGroup {
-  /** Plan node indices, ascending: the MatMul, the add, then the Relu when there is one (the root). */
+  /** Plan node indices, ascending: the MatMul (or Conv2D), the add, then the Relu when there is one (the root). */
   readonly members: readonly number[];
-  /** The fused node's inputs: the product's operands and the bias. */
+  /** The fused node's inputs: the product's operands (a, b; or input, filter) and the bias. */
   readonly inputs: readonly [number, number, number];
   readonly relu: boolean;
   /** Intermediate slots read (after the root) by Shape nodes only: they get the result. */
@@ -36,9 +37,22 @@ function knownShape(t: SymbolicTensor): number[] | null {
   return s as number[];
 }
 
+/** The product's last (bias) dim when it is known: a 2-D MatMul's columns, an NHWC Conv2D's channels. */
+function lastDim(op: Operation): number | null {
+  const s = op.outputs[0].shape;
+  const want = op.type === "MatMul" ? 2 : 4;
+  if (op.type === "Conv2D") {
+    const f = op.attrs.data_format;
+    if (f !== undefined && f !== null && f !== "NHWC") return null;
+  }
+  if (s === null || s.length !== want) return null;
+  const d = s[want - 1];
+  return typeof d === "number" ? d : null;
+}
+
 /**
  * The groups of a plan (pure: `offers` says which nodes' devices compute epilogues; tests pass a predicate).
- * Each MatMul yields at most one group, so groups never overlap.
+ * Each product yields at most one group, so groups never overlap.
  */
 export function findEpilogueGroups(plan: Plan, offers: (n: OpStep) => boolean): EpilogueGroup[] {
   const nodes = plan.steps;
@@ -70,10 +84,11 @@ export function findEpilogueGroups(plan: Plan, offers: (n: OpStep) => boolean): 
   const plain = (n: PlanStep): n is OpStep => n.kind === "op" && !n.op.def.stateful;
   const groups: EpilogueGroup[] = [];
   nodes.forEach((mm, i) => {
-    if (!plain(mm) || mm.op.type !== "MatMul" || !offers(mm)) return;
+    if (!plain(mm) || (mm.op.type !== "MatMul" && mm.op.type !== "Conv2D") || !offers(mm)) return;
     const out = mm.op.outputs[0];
-    const outShape = knownShape(out) ?? (out.shape?.length === 2 && typeof out.shape[1] === "number" ? [-1, out.shape[1]] : null);
-    if (!FLOAT.has(out.dtype) || outShape === null || outShape.length !== 2) return;
+    // The bias runs along the last dim: a MatMul's columns, an NHWC Conv2D's channels.
+    const channels = lastDim(mm.op);
+    if (!FLOAT.has(out.dtype) || channels === null) return;
     if (mm.op.inputs.some(isRef)) return;
     const first = soleReader(mm);
     if (first === null) return;
@@ -90,7 +105,7 @@ export function findEpilogueGroups(plan: Plan, offers: (n: OpStep) => boolean): 
     } else return;
     const biasT = add.op.inputs[1 - p];
     const biasShape = knownShape(biasT);
-    if (biasShape === null || biasShape.length !== 1 || biasShape[0] !== outShape[1] || biasT.dtype !== out.dtype) return;
+    if (biasShape === null || biasShape.length !== 1 || biasShape[0] !== channels || biasT.dtype !== out.dtype) return;
     if (isRef(biasT)) return;
     const members = [i, first.reader];
     const shapes = [...first.shapes];

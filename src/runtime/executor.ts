@@ -626,7 +626,7 @@ export class Executor {
   }
 
   /**
-   * A MatMul + bias (+ Relu) group (runtime/epilogue.ts): one product where the backend computes it, else its
+   * A MatMul or Conv2D + bias (+ Relu) group (runtime/epilogue.ts): one product where the backend computes it, else its
    * nodes one by one (so shape errors name the node that raises them, as unfused).
    */
   #runEpilogue(node: EpilogueStep, slots: SlotValue[], overlay: Overlay): SlotValue[] {
@@ -636,7 +636,12 @@ export class Executor {
       checkAtRunTime(node.members[0].op, inputs.slice(0, 2), node.device.backend);
       const t = this.#trace;
       if (t) t.op0 = performance.now();
-      out = node.device.backend.matmulEpilogue?.(inputs[0], inputs[1], inputs[2], node.transposeA, node.transposeB, node.relu) ?? null;
+      const be = node.device.backend;
+      const product = node.members[0].op;
+      out =
+        (product.type === "Conv2D"
+          ? be.conv2dEpilogue?.(inputs[0], inputs[1], inputs[2], product.attrs, node.relu)
+          : be.matmulEpilogue?.(inputs[0], inputs[1], inputs[2], node.transposeA, node.transposeB, node.relu)) ?? null;
       if (t) t.op1 = performance.now();
     } finally {
       for (const h of inputs) h.backend.dispose(h);
@@ -866,7 +871,8 @@ function traceStep(step: PlanStep, clock: StepClock, outs: readonly SlotValue[],
       break;
     case "epilogue":
       name = step.op.name;
-      type = "_FusedMatMul";
+      // TensorFlow's names for its remapper's fused products.
+      type = step.members[0].op.type === "Conv2D" ? "_FusedConv2D" : "_FusedMatMul";
       add(name, type, groupInputs(step.members));
       break;
     case "update_group":

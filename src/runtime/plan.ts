@@ -12,7 +12,7 @@ import type { LocalDevice } from "../backends/placement.js";
  *
  * - "op": one graph node, run by its device's backend (or by the executor for the runtime's own ops).
  * - "fused": a chain of elementwise nodes as one kernel (runtime/fusion.ts).
- * - "epilogue": MatMul + bias (+ Relu) as one product (runtime/epilogue.ts).
+ * - "epilogue": MatMul or Conv2D + bias (+ Relu) as one product (runtime/epilogue.ts).
  * - "update_group": optimizer updates of one device run together (runtime/grouped_updates.ts).
  * - "if", "while", "while_grad": functional control flow (runtime/control_flow.ts): a node whose function
  *   bodies are compiled into plans of their own once, with the plan, and run by the executor per call.

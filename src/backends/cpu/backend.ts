@@ -6,6 +6,7 @@ import type { Attrs } from "../../core/schema/types.js";
 import { CpuHandle, Storage, storageBytes } from "./handle.js";
 import type { CpuKernel } from "./kernel.js";
 import { cpuKernels, generatedKernels } from "./kernels/index.js";
+import { conv2dBiasRelu } from "./kernels/conv.js";
 import type { FusedProgram } from "../../core/fused.js";
 import { cpuCanFuse, runFusedCpu } from "./fused.js";
 import { giveValues, takeValues } from "./buffer_recycler.js";
@@ -120,6 +121,15 @@ export class CpuBackend implements Backend {
       if (view) h.storage.exposed = true;
       return h;
     });
+  }
+  /**
+   * Conv2D + bias (+ Relu) as one pass where the direct WebAssembly convolution serves it (float32 NHWC):
+   * the bias and the Relu are applied as the output is stored. null otherwise (the Session runs the nodes).
+   */
+  conv2dEpilogue(x: Handle, filter: Handle, bias: Handle, attrs: Attrs, relu: boolean): Handle | null {
+    if (![x, filter, bias].every((h) => h instanceof CpuHandle && h.backend === this)) return null;
+    const o = conv2dBiasRelu(x as CpuHandle, filter as CpuHandle, bias as CpuHandle, attrs, relu);
+    return o === null ? null : this.#wrap(o.values, o.dtype, o.shape);
   }
   async synchronize(): Promise<void> {}
   memory(): { numBuffers: number; numBytes: number } {

@@ -513,6 +513,29 @@ function conv2dForward(x: FArr, f: FArr, g: ConvGeom, o: FArr): void {
   }
 }
 
+/**
+ * Conv2D + bias (+ Relu) in one pass, for a Session's epilogue (Backend.conv2dEpilogue): float32 NHWC where
+ * the direct loops serve the convolution, the bias and the Relu applied as its tiles are stored, with the
+ * same numbers as the three kernels one by one. null otherwise (the Session runs the original nodes).
+ */
+export function conv2dBiasRelu(x: CpuTensor, f: CpuTensor, bias: CpuTensor, attrs: Attrs, relu: boolean): CpuTensor | null {
+  if (isChannelsFirst(attrs.data_format) || x.shape.length !== 4 || f.shape.length !== 4 || bias.shape.length !== 1) return null;
+  const xv = x.values;
+  const fv = f.values;
+  const bv = bias.values;
+  if (!(xv instanceof Float32Array && fv instanceof Float32Array && bv instanceof Float32Array) || x.dtype !== "float32") return null;
+  let g: ConvGeom;
+  try {
+    g = convGeom(x.shape, f.shape, f.shape[3], attrs, false);
+  } catch {
+    return null; // invalid attrs or shapes: the unfused Conv2D raises the error, naming its node
+  }
+  if (f.shape[2] !== g.inC || bv.length !== g.outC || isPointwise(g) || !useDirect(xv, fv, g)) return null;
+  const o = alloc("float32", g.n * g.outH * g.outW * g.outC) as Float32Array;
+  if (!wasmConvForward(xv, fv, g, o, { bias: bv, relu })) return null;
+  return out("float32", [g.n, g.outH, g.outW, g.outC], o);
+}
+
 function conv2dBackpropInput(dy: FArr, f: FArr, g: ConvGeom, dx: FArr): void {
   const K = g.kH * g.kW * g.inC;
   const M = g.n * g.outH * g.outW;

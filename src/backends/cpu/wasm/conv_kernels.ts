@@ -8,7 +8,8 @@ import { Code, forUp, type FuncDef, I32, min, Simd, V128 } from "./encoder.js";
  * and padding is the same loop, and the patch element (q, k) is one load at image + QTAB[q] + KTAB[k].
  *
  *  - conv_fwd_f32: out[q, oc] = Σ_k patch(q, k)·W[k, oc], in register tiles of 4 output positions by 8
- *    output channels (8 accumulators): per k, two weight vectors and four splatted patch elements.
+ *    output channels (8 accumulators): per k, two weight vectors and four splatted patch elements; a bias
+ *    and a Relu can be applied as the tiles are stored (a Session's Conv2D + BiasAdd + Relu).
  *  - conv_filter_f32: dW[k, oc] += Σ_q patch(q, k)·dY[q, oc], tiles of 4 patch columns by 8 channels,
  *    summed over the chunk's positions into the calling thread's partial dW (the caller adds the threads'
  *    partials: every chunk of positions adds to whichever thread ran it).
@@ -45,8 +46,12 @@ export const CONV_DESC = {
   q1: 13,
   /** Forward pass: patch columns per run (k then counts runs; KTAB holds each run's tap offset). */
   runLen: 14,
+  /** Forward pass: the bias (nb·8 floats, zero-padded) added in the stores, or 0 for none. */
+  bias: 15,
+  /** Forward pass: non-zero to apply a Relu after the bias. */
+  relu: 16,
 } as const;
-export const CONV_DESC_BYTES = 64;
+export const CONV_DESC_BYTES = 128;
 
 const MR = 4;
 const NV = 2;
@@ -215,6 +220,32 @@ function convForward(relaxed: boolean): Code {
               c.end();
               c.addTo(kp, 4);
               c.get(kp).get(kEnd).i32LtU().brIf(0);
+              c.end();
+              // The epilogue: + bias, then Relu as the Relu kernel computes it (x < 0 ? 0 : x, NaN kept).
+              c.get(f.bias).if();
+              for (let v = 0; v < NV; v++)
+                c.get(blk)
+                  .i32(CONV_BLOCK * 4)
+                  .i32Mul()
+                  .get(f.bias)
+                  .i32Add()
+                  .load(16 * v)
+                  .set(wv[v]);
+              for (let r = 0; r < MR; r++)
+                for (let v = 0; v < NV; v++)
+                  c.get(acc[r * NV + v])
+                    .get(wv[v])
+                    .simd(Simd.F32x4Add)
+                    .set(acc[r * NV + v]);
+              c.end();
+              c.get(f.relu).if();
+              c.f32x4Const(0).set(sv);
+              for (let r = 0; r < MR; r++) {
+                for (let v = 0; v < NV; v++) {
+                  const a = acc[r * NV + v];
+                  c.get(sv).get(a).get(a).get(sv).simd(Simd.F32x4Lt).simd(Simd.Bitselect).set(a);
+                }
+              }
               c.end();
               // Store: whole blocks directly, the last partial block lane by lane.
               c.get(cols).i32(CONV_BLOCK).i32GeS().if();

@@ -48,6 +48,7 @@ interface Layout {
   qtab: number;
   ktab: number;
   wts: number;
+  bias: number;
   x: number;
   y: number;
   partial: number;
@@ -82,7 +83,8 @@ function layout(g: ConvShape, withPartials: boolean): Layout | null {
   // the weights nb blocks of K rows, or up to K blocks of outC rows.
   const ktab = qtab + align(g.outH * g.outW * 4);
   const wts = ktab + align(K * 8);
-  const x = wts + align(Math.max(nb, g.outC) * K * CONV_BLOCK * 4);
+  const bias = wts + align(Math.max(nb, g.outC) * K * CONV_BLOCK * 4);
+  const x = bias + align(nb * CONV_BLOCK * 4);
   // The input gradient reads and writes whole blocks of eight: room after the last image.
   const y = x + align((g.n * Hp * Wp * g.inC + CONV_BLOCK) * 4);
   // dY is read a block of eight channels at a time: room for the last position's overrun.
@@ -91,7 +93,7 @@ function layout(g: ConvShape, withPartials: boolean): Layout | null {
   const v = w.views(end);
   if (v === null) return null;
   const chunks = threads <= 1 ? 1 : Math.min(MAX_CHUNKS, CHUNKS_PER_THREAD * threads);
-  return { w, f32: v.f32, i32: v.i32, qtab, ktab, wts, x, y, partial, partialBytes, areas, threads, chunks, Hp, Wp };
+  return { w, f32: v.f32, i32: v.i32, qtab, ktab, wts, bias, x, y, partial, partialBytes, areas, threads, chunks, Hp, Wp };
 }
 
 /** The padded input: zeros, then each image row at its place. */
@@ -154,6 +156,8 @@ function describe(L: Layout, g: ConvShape, k: number, splitImages: boolean): num
     i32[d + CONV_DESC.b1] = byImages ? hi : g.n;
     i32[d + CONV_DESC.q0] = byImages ? 0 : lo;
     i32[d + CONV_DESC.q1] = byImages ? outHW : hi;
+    i32[d + CONV_DESC.bias] = 0;
+    i32[d + CONV_DESC.relu] = 0;
     q++;
   }
   return q;
@@ -167,8 +171,17 @@ function tapTable(L: Layout, g: ConvShape): void {
   for (let kh = 0; kh < g.kH; kh++) for (let kw = 0; kw < g.kW; kw++) for (let c = 0; c < C; c++) i32[at++] = ((kh * g.dH * Wp + kw * g.dW) * C + c) * 4;
 }
 
-/** Conv2D's forward pass; f is the filter [kH, kW, inC, outC]. False when the kernels are unavailable. */
-export function wasmConvForward(x: Float32Array, f: Float32Array, g: ConvShape, out: Float32Array): boolean {
+/** What the forward pass applies as it stores its tiles: a bias over the channels, then a Relu. */
+export interface ConvEpilogue {
+  bias: Float32Array;
+  relu: boolean;
+}
+
+/**
+ * Conv2D's forward pass; f is the filter [kH, kW, inC, outC]; with an epilogue, bias (+ Relu) applied as the
+ * results are stored. False when the kernels are unavailable.
+ */
+export function wasmConvForward(x: Float32Array, f: Float32Array, g: ConvShape, out: Float32Array, epilogue?: ConvEpilogue): boolean {
   if (g.n === 0 || g.outH * g.outW === 0 || g.outC === 0) return true;
   const L = layout(g, false);
   if (L === null) return false;
@@ -194,7 +207,16 @@ export function wasmConvForward(x: Float32Array, f: Float32Array, g: ConvShape, 
   }
   placeInput(L, g, x);
   const chunks = describe(L, g, K / runLen, true);
-  for (let i = 0; i < chunks; i++) L.i32[(i * CONV_DESC_BYTES) / 4 + CONV_DESC.runLen] = runLen;
+  if (epilogue) {
+    f32.fill(0, L.bias / 4, L.bias / 4 + nb * CONV_BLOCK);
+    f32.set(epilogue.bias, L.bias / 4);
+  }
+  for (let i = 0; i < chunks; i++) {
+    const d = (i * CONV_DESC_BYTES) / 4;
+    L.i32[d + CONV_DESC.runLen] = runLen;
+    L.i32[d + CONV_DESC.bias] = epilogue ? L.bias : 0;
+    L.i32[d + CONV_DESC.relu] = epilogue?.relu ? 1 : 0;
+  }
   L.w.parallel("conv_fwd_f32", chunks, L.threads, 0, CONV_DESC_BYTES, 0, 0);
   out.set(L.f32.subarray(L.y / 4, L.y / 4 + out.length));
   return true;
