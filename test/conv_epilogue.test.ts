@@ -56,7 +56,10 @@ describe("Conv2D epilogues: the pattern finder", () => {
 
 /** A small LeNet-style graph trained three steps; returns the losses, a forward activation and the weights. */
 function train(dtype: "float32" | "float64", epilogues: boolean): number[][] {
-  const feed = { "x:0": tf.constant(values(4 * 12 * 12 * 2, 21), { dtype, shape: [4, 12, 12, 2] }), "y:0": tf.oneHot([0, 1, 2, 1], 3, { dtype }) };
+  const feed = {
+    "x:0": tf.constant(values(4 * 12 * 12 * 2, 21), { dtype, shape: [4, 12, 12, 2] }) as tf.EagerTensor,
+    "y:0": tf.oneHot([0, 1, 2, 1], 3, { dtype }) as tf.EagerTensor,
+  };
   return withOptions({ epilogues }, () =>
     new tf.Graph().asDefault(() => {
       const x = tf.placeholder(dtype, [null, 12, 12, 2], { name: "x" });
