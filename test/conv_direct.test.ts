@@ -10,6 +10,7 @@ import { describe, it } from "node:test";
 import * as tf from "../src/index.js";
 import type { CpuTensor } from "../src/backends/cpu/kernel.js";
 import { convKernels, type ConvAlgorithm, setConvAlgorithm } from "../src/backends/cpu/kernels/conv.js";
+import { wasmGemm } from "../src/backends/cpu/wasm/gemm_runtime.js";
 import { mulberry32 } from "./util/random.js";
 import { withOptions } from "./util/settings.js";
 
@@ -98,13 +99,21 @@ describe("CPU Conv2D: the direct WebAssembly loops equal im2col (float32 against
     for (const inC of [1, 7, 9, 17]) check({ xs: [2, 7, 6, inC], fs: [2, 3, inC, 4], s: [1, 1], d: [1, 1], pad: "VALID" }, 600 + inC);
   });
 
-  it("two threads: chunks of images, and of one image's positions (batch 1), give the same numbers", () => {
+  it("two threads: chunks of images, and of one image's positions (batch 1), give the same numbers", async () => {
     // Large enough (over 2^21 multiply-adds) to be split between the threads.
     const big: Case[] = [
-      { xs: [5, 32, 32, 8], fs: [3, 3, 8, 16], s: [1, 1], d: [1, 1], pad: "SAME" },
+      { xs: [8, 32, 32, 8], fs: [3, 3, 8, 16], s: [1, 1], d: [1, 1], pad: "SAME" },
+      { xs: [5, 32, 32, 8], fs: [3, 3, 8, 6], s: [1, 1], d: [1, 1], pad: "SAME" },
       { xs: [1, 64, 60, 8], fs: [3, 3, 8, 13], s: [1, 1], d: [1, 1], pad: "SAME" },
     ];
-    for (const threads of [1, 2]) withOptions({ threads }, () => big.forEach((c, i) => check(c, 900 + i)));
+    withOptions({ threads: 1 }, () => big.forEach((c, i) => check(c, 900 + i)));
+    // The worker boots asynchronously (the calling thread takes every chunk until it is ready): wait for it,
+    // then repeat, so that chunks run on both threads.
+    withOptions({ threads: 2 }, () => check(big[0], 900));
+    const w = wasmGemm()!;
+    for (let t = 0; t < 200 && w.readyWorkers < 1; t++) await new Promise((r) => setTimeout(r, 25));
+    assert.ok(w.readyWorkers >= 1, "a worker thread is ready");
+    for (let rep = 0; rep < 4; rep++) withOptions({ threads: 2 }, () => big.forEach((c, i) => check(c, 900 + i)));
   });
 
   it("float64 and the wasm setting off fall back to the other algorithms with the same numbers", () => {

@@ -26,6 +26,7 @@ const AP_BYTES = 6;
 const FN = 7;
 const ERROR = 8;
 const READY = 9;
+const DESC_BYTES = 10;
 const CTL_WORDS = 16;
 
 /** The worker's whole program (CommonJS, evaluated: no file to resolve in the source tree or the package). */
@@ -46,7 +47,7 @@ for (;;) {
     if (i >= n) break;
     const scratch = ctl[${SCRATCH_BASE}] + index * ctl[${SCRATCH_STRIDE}];
     try {
-      fns[ctl[${FN}]](ctl[${DESC_BASE}] + i * 64, scratch, scratch + ctl[${AP_BYTES}]);
+      fns[ctl[${FN}]](ctl[${DESC_BASE}] + i * ctl[${DESC_BYTES}], scratch, scratch + ctl[${AP_BYTES}]);
     } catch (e) {
       Atomics.store(ctl, ${ERROR}, 1);
     }
@@ -112,6 +113,7 @@ export class GemmPool {
     c[SCRATCH_BASE] = job.scratchBase;
     c[SCRATCH_STRIDE] = job.scratchStride;
     c[AP_BYTES] = job.apBytes;
+    c[DESC_BYTES] = job.descBytes;
     c[FN] = job.fn;
     Atomics.store(c, ERROR, 0);
     Atomics.store(c, DONE, 0);

@@ -103,6 +103,11 @@ export class WasmGemm {
     return this.pool?.size ?? 0;
   }
 
+  /** Worker threads ready to take chunks (started ones may still be booting). */
+  get readyWorkers(): number {
+    return this.pool?.ready ?? 0;
+  }
+
   /** The memory as float32 and int32 views, at least `bytes` long; null when it cannot grow that far. */
   views(bytes: number): { f32: Float32Array; i32: Int32Array } | null {
     return this.reserve(bytes) ? { f32: this.f32, i32: this.i32 } : null;
