@@ -15,7 +15,10 @@ import { attrFromProto } from "./attr_proto.js";
 import { buildNode } from "./build.js";
 import type { Graph } from "./graph.js";
 import type { Operation } from "./operation.js";
+import { getDefaultGraph } from "./default_graph.js";
 import { SymbolicTensor } from "./tensor.js";
+import { analyzeFrames, type Frame, hasTf1Loops } from "./tf1_while_frames.js";
+import { type BuiltUnit, buildLoop, loopKey, type PlannedLoop, planLoop } from "./tf1_while_import.js";
 import { IGNORED_TF_ATTRS, IMPORT_ALIASES, inputTypeAttrs } from "./tf_op_signatures.js";
 
 /**
@@ -56,12 +59,6 @@ export function registerFunctionNodeImporter(f: FunctionNodeImporter): void {
 /** Ops whose attr `f` names a function (they have no row in the op table). */
 const CALL_OPS = new Set(["StatefulPartitionedCall", "PartitionedCall"]);
 
-/** What a built node gives later nodes: its outputs, and the op control inputs wait for. */
-interface BuiltNode {
-  readonly op: Operation;
-  readonly outputs: readonly SymbolicTensor[];
-}
-
 interface PlannedNode {
   readonly def: NodeDef;
   /** A node replayed from the library's functions (FunctionNodeImporter) rather than built from a row. */
@@ -72,6 +69,11 @@ interface PlannedNode {
   readonly boundTypes: ReadonlyMap<string, DType>;
   readonly inputs: readonly InputRef[];
 }
+
+/** What the importer builds, in dependency order: a node, or a TensorFlow 1 while loop (a frame) as a whole. */
+type PlannedUnit = PlannedNode | PlannedLoop<PlannedUnit>;
+
+const unitName = (u: PlannedUnit) => ("kind" in u ? u.name : u.def.name);
 
 /** A GraphDef from its binary form. */
 export function parseGraphDefBinary(bytes: Uint8Array, what = "GraphDef"): GraphDef {
@@ -102,19 +104,28 @@ export function importGraphDefInto(g: Graph, gd: GraphDef, opts: ImportOptions =
   for (const r of opts.returnElements ?? []) {
     const ref = parseInput(r, "returnElements");
     if (!plan.byName.has(ref.node)) throw new InvalidArgumentError(`importGraphDef: returnElements: '${r}' names no node of the GraphDef`);
+    const frame = plan.frameOf.get(ref.node);
+    if (frame) {
+      throw new InvalidArgumentError(
+        `importGraphDef: returnElements: '${r}' is inside ${loopKey(frame)}, which is imported as one While op; only its Exits' values can be returned`,
+      );
+    }
   }
 
-  const built = new Map<string, BuiltNode>();
+  const built = new Map<string, BuiltUnit>();
   const scopeName = opts.name ?? "import";
-  g.nameScope(scopeName === "" ? null : scopeName, () => {
-    for (const p of plan.order) built.set(p.def.name, buildPlanned(g, p, built, mapped, plan.library));
-  });
+  const buildUnits = (units: readonly PlannedUnit[], env: Map<string, BuiltUnit>) => {
+    // Inside a loop's cond or body the default graph is the function body being traced.
+    const into = env === built ? g : getDefaultGraph();
+    for (const u of units) env.set(unitName(u), buildPlanned(into, u, env, mapped, plan.library, buildUnits));
+  };
+  g.nameScope(scopeName === "" ? null : scopeName, () => buildUnits(plan.order, built));
 
   if (opts.returnElements === undefined) return undefined;
   return opts.returnElements.map((r) => {
     const ref = parseInput(r, "returnElements");
     const node = built.get(ref.node)!;
-    if (!r.includes(":")) return node.op;
+    if (!r.includes(":")) return node.op ?? node.outputs[0]!.op;
     const t = node.outputs[ref.index];
     if (!t) throw new InvalidArgumentError(`importGraphDef: returnElements: '${r}': node ${ref.node} has ${node.outputs.length} outputs`);
     return t;
@@ -129,7 +140,10 @@ function parseInput(s: string, where: string): InputRef {
   return { node: s, index: 0, control: false, text: s };
 }
 
-/** Checks every node and orders them so that each comes after its inputs (the GraphDef's order may not). */
+/**
+ * Checks every node and orders them so that each comes after its inputs (the GraphDef's order may not);
+ * TensorFlow 1 while loops become one unit each (graph/tf1_while_import.ts).
+ */
 function planImport(gd: GraphDef, mapped: ReadonlyMap<string, SymbolicTensor>) {
   const byName = new Map<string, NodeDef>();
   for (const n of gd.node) {
@@ -139,7 +153,7 @@ function planImport(gd: GraphDef, mapped: ReadonlyMap<string, SymbolicTensor>) {
   }
   const library = new Map<string, FunctionDef>((gd.library?.function ?? []).map((f) => [f.signature?.name ?? "", f]));
   const usedMapKeys = new Set<string>();
-  const planned = new Map<string, PlannedNode>();
+  const inputsOf = new Map<string, InputRef[]>();
   for (const n of gd.node) {
     const inputs = n.input.map((s) => parseInput(s, `node ${n.name}`));
     let seenControl = false;
@@ -155,9 +169,58 @@ function planImport(gd: GraphDef, mapped: ReadonlyMap<string, SymbolicTensor>) {
         throw new InvalidArgumentError(`importGraphDef: node '${n.name}' (${n.op}) has input '${r.text}', but the GraphDef has no node '${r.node}'`);
       }
     }
-    planned.set(n.name, planNode(n, inputs, library));
+    inputsOf.set(n.name, inputs);
   }
-  return { order: topologicalOrder(gd.node, planned, mapped), byName, usedMapKeys, library };
+  const skipMapped = (r: InputRef) => !r.control && mapped.has(`${r.node}:${r.index}`);
+  if (!hasTf1Loops(gd.node)) {
+    const units = new Map(gd.node.map((n) => [n.name, planNode(n, inputsOf.get(n.name)!, library) as PlannedUnit]));
+    return {
+      order: topologicalOrder([...units.values()], units, skipMapped, noBoundary),
+      byName,
+      usedMapKeys,
+      library,
+      frameOf: new Map<string, Frame | null>(),
+    };
+  }
+
+  const frames = analyzeFrames(gd.node, byName, inputsOf);
+  const exits = new Map(frames.frames.flatMap((f) => f.exits.map((e) => [e.node.name, { frame: f, loopVar: e.loopVar }] as const)));
+  const unitsIn = new Map<Frame | null, Map<string, PlannedUnit>>([[null, new Map()]]);
+  for (const f of frames.frames) unitsIn.set(f, new Map());
+  for (const n of gd.node) {
+    if (frames.structural.has(n.name)) continue;
+    const exit = exits.get(n.name);
+    if (exit === undefined && /^(Ref)?(Enter|Exit|NextIteration|LoopCond)$/.test(n.op)) {
+      throw new InvalidArgumentError(
+        `importGraphDef: node '${n.name}' (${n.op}) is not part of a while loop's structure (Enter -> Merge -> Switch -> Exit, NextIteration -> Merge)`,
+      );
+    }
+    const inputs = inputsOf.get(n.name)!;
+    const unit: PlannedUnit = exit ? planExit(n, exit.frame, exit.loopVar, inputs) : planNode(n, inputs, library);
+    unitsIn.get(frames.frameOf.get(n.name)!)!.set(n.name, unit);
+  }
+  // Innermost frames first: a loop is a unit of its parent's cond or body.
+  const nodeRefs = (n: NodeDef) => inputsOf.get(n.name)!;
+  for (const f of [...frames.frames].reverse()) {
+    const loop = planLoop(f, unitsIn.get(f)!, unitInputs, (roots, units, boundary) => topologicalOrder(roots, units, skipMapped, boundary), nodeRefs);
+    unitsIn.get(f.parent)!.set(loop.name, loop);
+  }
+  const root = unitsIn.get(null)!;
+  return { order: topologicalOrder([...root.values()], root, skipMapped, noBoundary), byName, usedMapKeys, library, frameOf: frames.frameOf };
+}
+
+/** An Exit: an Identity of its loop's output for the loop variable whose Switch it reads. */
+function planExit(n: NodeDef, frame: Frame, loopVar: number, inputs: readonly InputRef[]): PlannedNode {
+  const loopOut: InputRef = { node: loopKey(frame), index: loopVar, control: false, text: `${loopKey(frame)}:${loopVar}` };
+  return { def: n, op: getOpDef("Identity")!, attrs: {}, boundTypes: new Map(), inputs: [loopOut, ...inputs.filter((r) => r.control)] };
+}
+
+const unitInputs = (u: PlannedUnit): readonly InputRef[] => u.inputs;
+
+function noBoundary(r: InputRef, from: string): never {
+  throw new InvalidArgumentError(
+    `importGraphDef: node '${from}' reads '${r.text}', which is inside a while loop; a loop's values leave it only through its Exits`,
+  );
 }
 
 function planNode(n: NodeDef, inputs: readonly InputRef[], library: ReadonlyMap<string, FunctionDef>): PlannedNode {
@@ -240,32 +303,45 @@ function constAttrs(attr: { [k: string]: AttrValueProto }, what: string): Attrs 
   return { value: t.values, dtype: t.dtype, shape: t.shape };
 }
 
-/** Depth-first order over data and control inputs (mapped inputs excepted); a cycle is an error naming it. */
-function topologicalOrder(nodes: readonly NodeDef[], planned: ReadonlyMap<string, PlannedNode>, mapped: ReadonlyMap<string, SymbolicTensor>): PlannedNode[] {
+/**
+ * Depth-first order over data and control inputs of the units `roots` reach (refs that `skip` says are
+ * supplied otherwise excepted; refs to names that are not units go to `boundary`); a cycle is an error naming it.
+ */
+function topologicalOrder(
+  roots: readonly PlannedUnit[],
+  units: ReadonlyMap<string, PlannedUnit>,
+  skip: (r: InputRef) => boolean,
+  boundary: (r: InputRef, from: string) => void,
+): PlannedUnit[] {
   const state = new Map<string, 1 | 2>();
-  const order: PlannedNode[] = [];
-  for (const root of nodes) {
-    if (state.has(root.name)) continue;
+  const order: PlannedUnit[] = [];
+  for (const root of roots) {
+    const rootName = unitName(root);
+    if (state.has(rootName)) continue;
     // Iterative DFS (GraphDefs can be deep chains).
-    const stack: { name: string; next: number }[] = [{ name: root.name, next: 0 }];
-    state.set(root.name, 1);
+    const stack: { unit: PlannedUnit; next: number }[] = [{ unit: root, next: 0 }];
+    state.set(rootName, 1);
     while (stack.length > 0) {
       const top = stack[stack.length - 1];
-      const p = planned.get(top.name)!;
-      if (top.next < p.inputs.length) {
-        const r = p.inputs[top.next++];
-        if (!r.control && mapped.has(`${r.node}:${r.index}`)) continue;
+      if (top.next < top.unit.inputs.length) {
+        const r = top.unit.inputs[top.next++];
+        if (skip(r)) continue;
+        const dep = units.get(r.node);
+        if (dep === undefined) {
+          boundary(r, unitName(top.unit));
+          continue;
+        }
         const s = state.get(r.node);
         if (s === 2) continue;
         if (s === 1) {
-          const cycle = stack.slice(stack.findIndex((e) => e.name === r.node)).map((e) => e.name);
+          const cycle = stack.slice(stack.findIndex((e) => unitName(e.unit) === r.node)).map((e) => unitName(e.unit));
           throw new InvalidArgumentError(`importGraphDef: the GraphDef has a cycle: ${[...cycle, r.node].join(" -> ")}`);
         }
         state.set(r.node, 1);
-        stack.push({ name: r.node, next: 0 });
+        stack.push({ unit: dep, next: 0 });
       } else {
-        state.set(top.name, 2);
-        order.push(p);
+        state.set(unitName(top.unit), 2);
+        order.push(top.unit);
         stack.pop();
       }
     }
@@ -273,33 +349,46 @@ function topologicalOrder(nodes: readonly NodeDef[], planned: ReadonlyMap<string
   return order;
 }
 
+/** An input's tensor (a data ref) or op (a control ref; null when it orders nothing) among the units built so far. */
+function resolveRef(
+  built: ReadonlyMap<string, BuiltUnit>,
+  mapped: ReadonlyMap<string, SymbolicTensor>,
+  r: InputRef,
+  what: string,
+): SymbolicTensor | Operation | null {
+  const m = r.control ? undefined : mapped.get(`${r.node}:${r.index}`);
+  if (m) return m;
+  const src = built.get(r.node)!;
+  if (r.control) return src.op;
+  const t = src.outputs[r.index];
+  if (!t) throw new InvalidArgumentError(`${what}: input '${r.text}' names output ${r.index} of '${r.node}', which has ${src.outputs.length} outputs`);
+  return t;
+}
+
 function buildPlanned(
   g: Graph,
-  p: PlannedNode,
-  built: ReadonlyMap<string, BuiltNode>,
+  p: PlannedUnit,
+  built: ReadonlyMap<string, BuiltUnit>,
   mapped: ReadonlyMap<string, SymbolicTensor>,
   library: ReadonlyMap<string, FunctionDef>,
-): BuiltNode {
+  buildUnits: (units: readonly PlannedUnit[], env: Map<string, BuiltUnit>) => void,
+): BuiltUnit {
+  if ("kind" in p) {
+    const inputs = p.inputs.map((r) => resolveRef(built, mapped, r, `importGraphDef: ${p.name}`)).filter((x) => x !== null);
+    const resolveIn = (env: ReadonlyMap<string, BuiltUnit>, r: InputRef, what: string) => resolveRef(env, mapped, r, what) as SymbolicTensor;
+    const outputs = buildLoop(g, p, inputs, buildUnits, resolveIn, (n) => n.input.map((s) => parseInput(s, `node ${n.name}`)));
+    return { op: outputs[0].op, outputs };
+  }
   const what = `importGraphDef: node '${p.def.name}' (${p.def.op})`;
   const data: SymbolicTensor[] = [];
   const control: Operation[] = [];
   for (const r of p.inputs) {
-    const m = r.control ? undefined : mapped.get(`${r.node}:${r.index}`);
-    if (m) {
-      data.push(m);
-      continue;
-    }
-    const src = built.get(r.node)!;
-    if (r.control) {
-      control.push(src.op);
-      continue;
-    }
-    const t = src.outputs[r.index];
-    if (!t) throw new InvalidArgumentError(`${what}: input '${r.text}' names output ${r.index} of '${r.node}', which has ${src.outputs.length} outputs`);
-    data.push(t);
+    const x = resolveRef(built, mapped, r, what);
+    if (x instanceof SymbolicTensor) data.push(x);
+    else if (x !== null) control.push(x);
   }
   checkBoundTypes(p.op, p.boundTypes, data, what);
-  const build = (): BuiltNode => {
+  const build = (): BuiltUnit => {
     if (!p.replay) {
       const op = buildNode(p.op, data, p.attrs, p.def.name, g);
       return { op, outputs: op.outputs };

@@ -1,0 +1,260 @@
+/**
+ * TensorFlow 1's while loops (frames: Enter / Merge / Switch / LoopCond / NextIteration / Exit) in imported
+ * GraphDefs, rebuilt as functional While ops. No fixture of ../shared holds one, so each GraphDef is written
+ * here in the text format as TensorFlow 1.15's tf.while_loop writes it: node names (while/Enter, while/Merge,
+ * while/Switch, while/Identity, while/NextIteration, while/Exit and their _1, _2 ... forms), frame_name
+ * "<scope>/while_context", constants of the cond waiting on ^while/Merge and of the body on ^while/Identity,
+ * captured outer values through `is_constant: true` Enters named "<op>/Enter", and the iteration counter
+ * loop variable that maximum_iterations adds.
+ */
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import * as tf from "../src/index.js";
+
+const T = (dtype: string) => `attr { key: "T" value { type: ${dtype} } }`;
+const N2 = 'attr { key: "N" value { i: 2 } }';
+
+function enter(name: string, input: string, frame: string, dtype: string, isConstant = false): string {
+  return (
+    `node { name: "${name}" op: "Enter" input: "${input}" ${T(dtype)} attr { key: "frame_name" value { s: "${frame}" } } ` +
+    `attr { key: "is_constant" value { b: ${isConstant} } } attr { key: "parallel_iterations" value { i: 10 } } }`
+  );
+}
+
+/**
+ * One loop variable's structure: <scope>/Enter<sfx> -> Merge<sfx> (with NextIteration<sfx>) -> Switch<sfx>
+ * (on LoopCond) -> Identity<sfx> (Switch:1, the body's view) and Exit<sfx> (Switch:0); `next` feeds NextIteration.
+ */
+function loopVar(scope: string, sfx: string, init: string, dtype: string, next: string): string {
+  const frame = `${scope}/while_context`;
+  return [
+    enter(`${scope}/Enter${sfx}`, init, frame, dtype),
+    `node { name: "${scope}/Merge${sfx}" op: "Merge" input: "${scope}/Enter${sfx}" input: "${scope}/NextIteration${sfx}" ${N2} ${T(dtype)} }`,
+    `node { name: "${scope}/Switch${sfx}" op: "Switch" input: "${scope}/Merge${sfx}" input: "${scope}/LoopCond" ${T(dtype)} attr { key: "_class" value { list { s: "loc:@${scope}/Merge${sfx}" } } } }`,
+    `node { name: "${scope}/Identity${sfx}" op: "Identity" input: "${scope}/Switch${sfx}:1" ${T(dtype)} }`,
+    `node { name: "${scope}/NextIteration${sfx}" op: "NextIteration" input: "${next}" ${T(dtype)} }`,
+    `node { name: "${scope}/Exit${sfx}" op: "Exit" input: "${scope}/Switch${sfx}" ${T(dtype)} }`,
+  ].join("\n");
+}
+
+function constNode(name: string, dtype: "DT_INT32" | "DT_FLOAT", v: number, control?: string): string {
+  const val = dtype === "DT_INT32" ? `int_val: ${v}` : `float_val: ${v}`;
+  const ctl = control ? ` input: "^${control}"` : "";
+  return `node { name: "${name}" op: "Const"${ctl} attr { key: "dtype" value { type: ${dtype} } } attr { key: "value" value { tensor { dtype: ${dtype} tensor_shape {} ${val} } } } }`;
+}
+
+function placeholder(name: string, dtype: string, dims: number[] | null = []): string {
+  const shape = dims === null ? "unknown_rank: true" : dims.map((d) => `dim { size: ${d} }`).join(" ");
+  return `node { name: "${name}" op: "Placeholder" attr { key: "dtype" value { type: ${dtype} } } attr { key: "shape" value { shape { ${shape} } } } }`;
+}
+
+const binary = (name: string, op: string, a: string, b: string, dtype: string) =>
+  `node { name: "${name}" op: "${op}" input: "${a}" input: "${b}" ${T(dtype)} }`;
+
+function importText(text: string, returnElements: string[]): tf.SymbolicTensor[] {
+  return tf.importGraphDef(tf.graphUtil.parseGraphDef(text), { returnElements, name: "" }) as tf.SymbolicTensor[];
+}
+
+function scalar(sess: tf.Session, t: tf.SymbolicTensor | string, feeds: Record<string, unknown>): number {
+  using r = sess.run(t, feeds as never) as tf.EagerTensor;
+  return (r.dataSync() as Float32Array | Int32Array)[0];
+}
+
+/** i, x = tf.while_loop(lambda i, x: i < 10, lambda i, x: (i + 1, x * 2), [tf.constant(0), x]) */
+const COUNTER = [
+  constNode("Const", "DT_INT32", 0),
+  placeholder("x", "DT_FLOAT"),
+  loopVar("while", "", "Const", "DT_INT32", "while/add"),
+  loopVar("while", "_1", "x", "DT_FLOAT", "while/mul"),
+  constNode("while/Less/y", "DT_INT32", 10, "while/Merge"),
+  binary("while/Less", "Less", "while/Merge", "while/Less/y", "DT_INT32"),
+  'node { name: "while/LoopCond" op: "LoopCond" input: "while/Less" }',
+  constNode("while/add/y", "DT_INT32", 1, "while/Identity"),
+  binary("while/add", "AddV2", "while/Identity", "while/add/y", "DT_INT32"),
+  constNode("while/mul/y", "DT_FLOAT", 2, "while/Identity"),
+  binary("while/mul", "Mul", "while/Identity_1", "while/mul/y", "DT_FLOAT"),
+  "versions { producer: 134 }",
+].join("\n");
+
+test("a TF1 counter loop imports as a While and runs: i < 10 -> (i + 1, x * 2)", () => {
+  const g = new tf.Graph();
+  g.asDefault(() => {
+    const [i, x] = importText(COUNTER, ["while/Exit:0", "while/Exit_1:0"]);
+    assert.equal(i.dtype, "int32");
+    assert.equal(x.dtype, "float32");
+    assert.deepEqual(x.shape, []);
+    // The frame became one functional While; the Exits are Identities of its outputs, under their own names.
+    assert.ok(["While", "StatelessWhile"].includes(g.getOperationByName("while").type));
+    assert.equal(g.getOperationByName("while/Exit_1").type, "Identity");
+    assert.throws(() => g.getOperationByName("while/Merge"));
+    using sess = new tf.Session();
+    assert.equal(scalar(sess, i, { "x:0": 3 }), 10);
+    assert.equal(scalar(sess, x, { "x:0": 3 }), 3 * 1024);
+    assert.equal(scalar(sess, "while/Exit_1:0", { "x:0": -0.5 }), -512);
+  });
+});
+
+test("returnElements cannot name a node inside a loop (it is one While now)", () => {
+  new tf.Graph().asDefault(() => {
+    assert.throws(
+      () => importText(COUNTER, ["while/Identity:0"]),
+      (e: Error) =>
+        e instanceof tf.errors.InvalidArgumentError && /while\/Identity:0/.test(e.message) && /while-loop frame 'while\/while_context'/.test(e.message),
+    );
+  });
+});
+
+/** A loop-invariant value: x + c with c a placeholder the body reads through an is_constant Enter. */
+const INVARIANT = [
+  constNode("Const", "DT_INT32", 0),
+  placeholder("x", "DT_FLOAT"),
+  placeholder("c", "DT_FLOAT"),
+  loopVar("while", "", "Const", "DT_INT32", "while/add"),
+  loopVar("while", "_1", "x", "DT_FLOAT", "while/add_1"),
+  constNode("while/Less/y", "DT_INT32", 10, "while/Merge"),
+  binary("while/Less", "Less", "while/Merge", "while/Less/y", "DT_INT32"),
+  'node { name: "while/LoopCond" op: "LoopCond" input: "while/Less" }',
+  constNode("while/add/y", "DT_INT32", 1, "while/Identity"),
+  binary("while/add", "AddV2", "while/Identity", "while/add/y", "DT_INT32"),
+  enter("while/add_1/Enter", "c", "while/while_context", "DT_FLOAT", true),
+  binary("while/add_1", "AddV2", "while/Identity_1", "while/add_1/Enter", "DT_FLOAT"),
+].join("\n");
+
+test("a loop-invariant capture (is_constant Enter) is read on every iteration", () => {
+  new tf.Graph().asDefault(() => {
+    const [x] = importText(INVARIANT, ["while/Exit_1:0"]);
+    using sess = new tf.Session();
+    assert.equal(scalar(sess, x, { "x:0": 1, "c:0": 0.25 }), 1 + 10 * 0.25);
+    assert.equal(scalar(sess, x, { "x:0": -4, "c:0": 3 }), 26);
+  });
+});
+
+/**
+ * tf.while_loop(lambda x: x < 1000, lambda x: x * 2, [x], maximum_iterations=m): TensorFlow 1.x adds the
+ * counter while/iteration_counter as the first loop variable and ands `counter < m` into the cond (m through
+ * an is_constant Enter).
+ */
+const MAX_ITERS = [
+  placeholder("x", "DT_FLOAT"),
+  placeholder("m", "DT_INT32"),
+  constNode("while/iteration_counter", "DT_INT32", 0),
+  loopVar("while", "", "while/iteration_counter", "DT_INT32", "while/add"),
+  loopVar("while", "_1", "x", "DT_FLOAT", "while/mul"),
+  enter("while/Less/Enter", "m", "while/while_context", "DT_INT32", true),
+  binary("while/Less", "Less", "while/Merge", "while/Less/Enter", "DT_INT32"),
+  constNode("while/Less_1/y", "DT_FLOAT", 1000, "while/Merge"),
+  binary("while/Less_1", "Less", "while/Merge_1", "while/Less_1/y", "DT_FLOAT"),
+  'node { name: "while/LogicalAnd" op: "LogicalAnd" input: "while/Less" input: "while/Less_1" }',
+  'node { name: "while/LoopCond" op: "LoopCond" input: "while/LogicalAnd" }',
+  constNode("while/add/y", "DT_INT32", 1, "while/Identity"),
+  binary("while/add", "AddV2", "while/Identity", "while/add/y", "DT_INT32"),
+  constNode("while/mul/y", "DT_FLOAT", 2, "while/Identity"),
+  binary("while/mul", "Mul", "while/Identity_1", "while/mul/y", "DT_FLOAT"),
+].join("\n");
+
+test("maximum_iterations (TF 1.x's iteration counter loop variable) stops the loop", () => {
+  new tf.Graph().asDefault(() => {
+    const [n, x] = importText(MAX_ITERS, ["while/Exit:0", "while/Exit_1:0"]);
+    using sess = new tf.Session();
+    // The limit stops it first: 1 * 2^5.
+    assert.equal(scalar(sess, x, { "x:0": 1, "m:0": 5 }), 32);
+    assert.equal(scalar(sess, n, { "x:0": 1, "m:0": 5 }), 5);
+    // The cond stops it first: 100 -> 200 -> 400 -> 800 -> 1600 after 4 iterations.
+    assert.equal(scalar(sess, x, { "x:0": 100, "m:0": 10 }), 1600);
+    assert.equal(scalar(sess, n, { "x:0": 100, "m:0": 10 }), 4);
+    assert.equal(scalar(sess, x, { "x:0": 7, "m:0": 0 }), 7);
+  });
+});
+
+/**
+ * A tf.cond inside the body: for i < 6: x = tf.cond(x > 5, lambda: x - 3, lambda: x * 2), as TensorFlow 1
+ * writes it (Switch on pred_id, branch constants waiting on switch_t / switch_f, Merge(false, true)).
+ */
+const COND_IN_BODY = [
+  constNode("Const", "DT_INT32", 0),
+  placeholder("x", "DT_FLOAT"),
+  loopVar("while", "", "Const", "DT_INT32", "while/add"),
+  loopVar("while", "_1", "x", "DT_FLOAT", "while/cond/Merge"),
+  constNode("while/Less/y", "DT_INT32", 6, "while/Merge"),
+  binary("while/Less", "Less", "while/Merge", "while/Less/y", "DT_INT32"),
+  'node { name: "while/LoopCond" op: "LoopCond" input: "while/Less" }',
+  constNode("while/add/y", "DT_INT32", 1, "while/Identity"),
+  binary("while/add", "AddV2", "while/Identity", "while/add/y", "DT_INT32"),
+  constNode("while/Greater/y", "DT_FLOAT", 5, "while/Identity"),
+  binary("while/Greater", "Greater", "while/Identity_1", "while/Greater/y", "DT_FLOAT"),
+  `node { name: "while/cond/Switch" op: "Switch" input: "while/Greater" input: "while/Greater" ${T("DT_BOOL")} }`,
+  `node { name: "while/cond/switch_t" op: "Identity" input: "while/cond/Switch:1" ${T("DT_BOOL")} }`,
+  `node { name: "while/cond/switch_f" op: "Identity" input: "while/cond/Switch" ${T("DT_BOOL")} }`,
+  `node { name: "while/cond/pred_id" op: "Identity" input: "while/Greater" ${T("DT_BOOL")} }`,
+  `node { name: "while/cond/sub/Switch" op: "Switch" input: "while/Identity_1" input: "while/cond/pred_id" ${T("DT_FLOAT")} attr { key: "_class" value { list { s: "loc:@while/Identity_1" } } } }`,
+  constNode("while/cond/sub/y", "DT_FLOAT", 3, "while/cond/switch_t"),
+  binary("while/cond/sub", "Sub", "while/cond/sub/Switch:1", "while/cond/sub/y", "DT_FLOAT"),
+  `node { name: "while/cond/mul/Switch" op: "Switch" input: "while/Identity_1" input: "while/cond/pred_id" ${T("DT_FLOAT")} attr { key: "_class" value { list { s: "loc:@while/Identity_1" } } } }`,
+  constNode("while/cond/mul/y", "DT_FLOAT", 2, "while/cond/switch_f"),
+  binary("while/cond/mul", "Mul", "while/cond/mul/Switch", "while/cond/mul/y", "DT_FLOAT"),
+  `node { name: "while/cond/Merge" op: "Merge" input: "while/cond/mul" input: "while/cond/sub" ${N2} ${T("DT_FLOAT")} }`,
+].join("\n");
+
+test("a TF1 tf.cond (Switch/Merge) inside the loop body takes its branch on every iteration", () => {
+  new tf.Graph().asDefault(() => {
+    const [x] = importText(COND_IN_BODY, ["while/Exit_1:0"]);
+    using sess = new tf.Session();
+    for (const x0 of [1, 0.75, 9, -2]) {
+      let want = x0;
+      for (let i = 0; i < 6; i++) want = want > 5 ? want - 3 : want * 2;
+      assert.equal(scalar(sess, x, { "x:0": x0 }), want, `x0 = ${x0}`);
+    }
+  });
+});
+
+/**
+ * Nested loops: for i < n: (j, s) = inner loop over j < i of s + j * k; the inner loop reads the outer i
+ * (an is_constant Enter of an outer-body value) and k, a placeholder of the root graph, through an Enter
+ * of each frame (while/while/mul/Enter in the outer frame, while/while/mul/Enter_1 in the inner one).
+ */
+const NESTED = [
+  placeholder("n", "DT_INT32"),
+  placeholder("k", "DT_INT32"),
+  constNode("Const", "DT_INT32", 0),
+  constNode("Const_1", "DT_INT32", 0),
+  loopVar("while", "", "Const", "DT_INT32", "while/add"),
+  loopVar("while", "_1", "Const_1", "DT_INT32", "while/while/Exit_1"),
+  enter("while/Less/Enter", "n", "while/while_context", "DT_INT32", true),
+  binary("while/Less", "Less", "while/Merge", "while/Less/Enter", "DT_INT32"),
+  'node { name: "while/LoopCond" op: "LoopCond" input: "while/Less" }',
+  constNode("while/add/y", "DT_INT32", 1, "while/Identity"),
+  binary("while/add", "AddV2", "while/Identity", "while/add/y", "DT_INT32"),
+  // The inner loop, built in the outer body.
+  constNode("while/while/Const", "DT_INT32", 0, "while/Identity"),
+  loopVar("while/while", "", "while/while/Const", "DT_INT32", "while/while/add"),
+  loopVar("while/while", "_1", "while/Identity_1", "DT_INT32", "while/while/add_1"),
+  enter("while/while/Less/Enter", "while/Identity", "while/while/while_context", "DT_INT32", true),
+  binary("while/while/Less", "Less", "while/while/Merge", "while/while/Less/Enter", "DT_INT32"),
+  'node { name: "while/while/LoopCond" op: "LoopCond" input: "while/while/Less" }',
+  constNode("while/while/add/y", "DT_INT32", 1, "while/while/Identity"),
+  binary("while/while/add", "AddV2", "while/while/Identity", "while/while/add/y", "DT_INT32"),
+  enter("while/while/mul/Enter", "k", "while/while_context", "DT_INT32", true),
+  enter("while/while/mul/Enter_1", "while/while/mul/Enter", "while/while/while_context", "DT_INT32", true),
+  binary("while/while/mul", "Mul", "while/while/Identity", "while/while/mul/Enter_1", "DT_INT32"),
+  binary("while/while/add_1", "AddV2", "while/while/Identity_1", "while/while/mul", "DT_INT32"),
+].join("\n");
+
+test("nested loops: an inner frame inside the outer body, reading outer-body and root values", () => {
+  const g = new tf.Graph();
+  g.asDefault(() => {
+    const [i, s] = importText(NESTED, ["while/Exit:0", "while/Exit_1:0"]);
+    using sess = new tf.Session();
+    for (const [n, k] of [
+      [5, 1],
+      [7, 3],
+      [0, 2],
+    ]) {
+      let want = 0;
+      for (let a = 0; a < n; a++) for (let b = 0; b < a; b++) want += b * k;
+      assert.equal(scalar(sess, s, { "n:0": n, "k:0": k }), want, `n = ${n}, k = ${k}`);
+      assert.equal(scalar(sess, i, { "n:0": n, "k:0": k }), n);
+    }
+    // The inner loop's Exits are not nodes of the outer graph (they live in the outer While's body).
+    assert.throws(() => g.getOperationByName("while/while/Exit_1"));
+  });
+});
