@@ -258,3 +258,151 @@ test("nested loops: an inner frame inside the outer body, reading outer-body and
     assert.throws(() => g.getOperationByName("while/while/Exit_1"));
   });
 });
+
+/** A float Const of `dims` holding `values` (tensor_content-free: one float_val per element). */
+function floatConst(name: string, dims: number[], values: number[], control?: string): string {
+  const ctl = control ? ` input: "^${control}"` : "";
+  const shape = dims.map((d) => `dim { size: ${d} }`).join(" ");
+  const vals = values.map((v) => `float_val: ${v}`).join(" ");
+  return `node { name: "${name}" op: "Const"${ctl} attr { key: "dtype" value { type: DT_FLOAT } } attr { key: "value" value { tensor { dtype: DT_FLOAT tensor_shape { ${shape} } ${vals} } } } }`;
+}
+
+const [STEPS, BATCH, DEPTH, UNITS] = [4, 2, 3, 4];
+const KERNEL = Array.from({ length: (DEPTH + UNITS) * UNITS }, (_, i) => Math.round(Math.sin(i + 1) * 1000) / 2000);
+const BIAS = [0.1, -0.2, 0.05, 0];
+const intList = (name: string, v: number) => `attr { key: "${name}" value { i: ${v} } }`;
+const typeAttr = (name: string, t: string) => `attr { key: "${name}" value { type: ${t} } }`;
+
+/**
+ * A small dynamic_rnn without TensorArrays (tsflow has none): time-major inputs [4, 2, 3] fed through a
+ * placeholder, the step count from Shape + StridedSlice as dynamic_rnn computes it, the cell
+ * h = tanh([x_t, h] @ kernel + bias) in the body (GatherV2 of the inputs at `time`, ConcatV2, MatMul, BiasAdd,
+ * Tanh, the kernel and bias captured through is_constant Enters), and every step's output concatenated to a
+ * third loop variable whose shape grows ([0, 4] -> [8, 4]: tf.while_loop's shape_invariants, which a GraphDef
+ * does not record).
+ */
+const RNN = [
+  placeholder("inputs", "DT_FLOAT", [STEPS, BATCH, DEPTH]),
+  floatConst("rnn/kernel", [DEPTH + UNITS, UNITS], KERNEL),
+  floatConst("rnn/bias", [UNITS], BIAS),
+  floatConst("rnn/zeros", [BATCH, UNITS], [0]),
+  floatConst("rnn/outputs", [0, UNITS], []),
+  constNode("rnn/time", "DT_INT32", 0),
+  `node { name: "rnn/Shape" op: "Shape" input: "inputs" ${T("DT_FLOAT")} ${typeAttr("out_type", "DT_INT32")} }`,
+  'node { name: "rnn/strided_slice/stack" op: "Const" attr { key: "dtype" value { type: DT_INT32 } } attr { key: "value" value { tensor { dtype: DT_INT32 tensor_shape { dim { size: 1 } } int_val: 0 } } } }',
+  'node { name: "rnn/strided_slice/stack_1" op: "Const" attr { key: "dtype" value { type: DT_INT32 } } attr { key: "value" value { tensor { dtype: DT_INT32 tensor_shape { dim { size: 1 } } int_val: 1 } } } }',
+  'node { name: "rnn/strided_slice/stack_2" op: "Const" attr { key: "dtype" value { type: DT_INT32 } } attr { key: "value" value { tensor { dtype: DT_INT32 tensor_shape { dim { size: 1 } } int_val: 1 } } } }',
+  `node { name: "rnn/strided_slice" op: "StridedSlice" input: "rnn/Shape" input: "rnn/strided_slice/stack" input: "rnn/strided_slice/stack_1" input: "rnn/strided_slice/stack_2" ${typeAttr("Index", "DT_INT32")} ${T("DT_INT32")} ${intList("begin_mask", 0)} ${intList("ellipsis_mask", 0)} ${intList("end_mask", 0)} ${intList("new_axis_mask", 0)} ${intList("shrink_axis_mask", 1)} }`,
+  loopVar("rnn/while", "", "rnn/time", "DT_INT32", "rnn/while/add"),
+  loopVar("rnn/while", "_1", "rnn/zeros", "DT_FLOAT", "rnn/while/Tanh"),
+  loopVar("rnn/while", "_2", "rnn/outputs", "DT_FLOAT", "rnn/while/concat_1"),
+  enter("rnn/while/Less/Enter", "rnn/strided_slice", "rnn/while/while_context", "DT_INT32", true),
+  binary("rnn/while/Less", "Less", "rnn/while/Merge", "rnn/while/Less/Enter", "DT_INT32"),
+  'node { name: "rnn/while/LoopCond" op: "LoopCond" input: "rnn/while/Less" }',
+  enter("rnn/while/GatherV2/Enter", "inputs", "rnn/while/while_context", "DT_FLOAT", true),
+  constNode("rnn/while/GatherV2/axis", "DT_INT32", 0, "rnn/while/Identity"),
+  `node { name: "rnn/while/GatherV2" op: "GatherV2" input: "rnn/while/GatherV2/Enter" input: "rnn/while/Identity" input: "rnn/while/GatherV2/axis" ${typeAttr("Taxis", "DT_INT32")} ${typeAttr("Tindices", "DT_INT32")} ${typeAttr("Tparams", "DT_FLOAT")} ${intList("batch_dims", 0)} }`,
+  constNode("rnn/while/concat/axis", "DT_INT32", 1, "rnn/while/Identity"),
+  `node { name: "rnn/while/concat" op: "ConcatV2" input: "rnn/while/GatherV2" input: "rnn/while/Identity_1" input: "rnn/while/concat/axis" ${N2} ${T("DT_FLOAT")} ${typeAttr("Tidx", "DT_INT32")} }`,
+  enter("rnn/while/MatMul/Enter", "rnn/kernel", "rnn/while/while_context", "DT_FLOAT", true),
+  `node { name: "rnn/while/MatMul" op: "MatMul" input: "rnn/while/concat" input: "rnn/while/MatMul/Enter" ${T("DT_FLOAT")} attr { key: "transpose_a" value { b: false } } attr { key: "transpose_b" value { b: false } } }`,
+  enter("rnn/while/BiasAdd/Enter", "rnn/bias", "rnn/while/while_context", "DT_FLOAT", true),
+  `node { name: "rnn/while/BiasAdd" op: "BiasAdd" input: "rnn/while/MatMul" input: "rnn/while/BiasAdd/Enter" ${T("DT_FLOAT")} attr { key: "data_format" value { s: "NHWC" } } }`,
+  `node { name: "rnn/while/Tanh" op: "Tanh" input: "rnn/while/BiasAdd" ${T("DT_FLOAT")} }`,
+  constNode("rnn/while/concat_1/axis", "DT_INT32", 0, "rnn/while/Identity"),
+  `node { name: "rnn/while/concat_1" op: "ConcatV2" input: "rnn/while/Identity_2" input: "rnn/while/Tanh" input: "rnn/while/concat_1/axis" ${N2} ${T("DT_FLOAT")} ${typeAttr("Tidx", "DT_INT32")} }`,
+  constNode("rnn/while/add/y", "DT_INT32", 1, "rnn/while/Identity"),
+  binary("rnn/while/add", "AddV2", "rnn/while/Identity", "rnn/while/add/y", "DT_INT32"),
+].join("\n");
+
+/** x [STEPS * BATCH * DEPTH] as a nested [STEPS][BATCH][DEPTH] array (a feed value). */
+function nested(x: Float32Array): number[][][] {
+  return Array.from({ length: STEPS }, (_, t) =>
+    Array.from({ length: BATCH }, (_, b) => [...x.subarray((t * BATCH + b) * DEPTH, (t * BATCH + b + 1) * DEPTH)]),
+  );
+}
+
+/** The same recurrence in float64. */
+function rnnReference(x: Float32Array): { h: number[]; outputs: number[] } {
+  let h = new Array<number>(BATCH * UNITS).fill(0);
+  const outputs: number[] = [];
+  for (let t = 0; t < STEPS; t++) {
+    const next: number[] = [];
+    for (let b = 0; b < BATCH; b++) {
+      const row = [...x.subarray((t * BATCH + b) * DEPTH, (t * BATCH + b + 1) * DEPTH), ...h.slice(b * UNITS, (b + 1) * UNITS)];
+      for (let u = 0; u < UNITS; u++) {
+        let z = BIAS[u];
+        for (let k = 0; k < DEPTH + UNITS; k++) z += row[k] * KERNEL[k * UNITS + u];
+        next.push(Math.tanh(z));
+      }
+    }
+    h = next;
+    outputs.push(...h);
+  }
+  return { h, outputs };
+}
+
+test("a dynamic_rnn-like loop (matmul + tanh over the time steps of a fed input) matches float64", () => {
+  new tf.Graph().asDefault(() => {
+    const [h, outputs] = importText(RNN, ["rnn/while/Exit_1:0", "rnn/while/Exit_2:0"]);
+    assert.deepEqual(h.shape, [BATCH, UNITS]);
+    // The growing loop variable was relaxed to what its shapes have in common.
+    assert.deepEqual(outputs.shape, [null, UNITS]);
+    const x = Float32Array.from({ length: STEPS * BATCH * DEPTH }, (_, i) => Math.cos(i * 0.7));
+    using sess = new tf.Session();
+    const [hv, ov] = sess.run([h, outputs], { "inputs:0": nested(x) }) as tf.EagerTensor[];
+    using _h = hv;
+    using _o = ov;
+    const want = rnnReference(x);
+    assert.deepEqual(ov.shape, [STEPS * BATCH, UNITS]);
+    const close = (got: ArrayLike<number>, exp: number[]) => exp.forEach((e, i) => assert.ok(Math.abs(got[i] - e) < 1e-5, `[${i}]: ${got[i]} vs ${e}`));
+    close(hv.dataSync() as Float32Array, want.h);
+    close(ov.dataSync() as Float32Array, want.outputs);
+  });
+});
+
+test("a loop over TensorArrays (tsflow has none) fails naming the op, and leaves the graph unchanged", () => {
+  const withTensorArray = [
+    placeholder("n", "DT_INT32"),
+    `node { name: "rnn/TensorArray" op: "TensorArrayV3" input: "n" attr { key: "dtype" value { type: DT_FLOAT } } attr { key: "element_shape" value { shape { unknown_rank: true } } } attr { key: "dynamic_size" value { b: false } } attr { key: "clear_after_read" value { b: true } } attr { key: "identical_element_shapes" value { b: true } } attr { key: "tensor_array_name" value { s: "" } } }`,
+    constNode("rnn/time", "DT_INT32", 0),
+    loopVar("rnn/while", "", "rnn/time", "DT_INT32", "rnn/while/add"),
+    loopVar("rnn/while", "_1", "rnn/TensorArray:1", "DT_FLOAT", "rnn/while/TensorArrayWrite/TensorArrayWriteV3"),
+    enter("rnn/while/Less/Enter", "n", "rnn/while/while_context", "DT_INT32", true),
+    binary("rnn/while/Less", "Less", "rnn/while/Merge", "rnn/while/Less/Enter", "DT_INT32"),
+    'node { name: "rnn/while/LoopCond" op: "LoopCond" input: "rnn/while/Less" }',
+    constNode("rnn/while/add/y", "DT_INT32", 1, "rnn/while/Identity"),
+    binary("rnn/while/add", "AddV2", "rnn/while/Identity", "rnn/while/add/y", "DT_INT32"),
+    enter("rnn/while/TensorArrayWrite/TensorArrayWriteV3/Enter", "rnn/TensorArray", "rnn/while/while_context", "DT_RESOURCE", true),
+    constNode("rnn/while/value", "DT_FLOAT", 1, "rnn/while/Identity"),
+    `node { name: "rnn/while/TensorArrayWrite/TensorArrayWriteV3" op: "TensorArrayWriteV3" input: "rnn/while/TensorArrayWrite/TensorArrayWriteV3/Enter" input: "rnn/while/Identity" input: "rnn/while/value" input: "rnn/while/Identity_1" ${T("DT_FLOAT")} }`,
+  ].join("\n");
+  const g = new tf.Graph();
+  g.asDefault(() => {
+    assert.throws(
+      () => importText(withTensorArray, []),
+      (e: Error) => e instanceof tf.errors.NotFoundError && /'TensorArrayV3'/.test(e.message) && /rnn\/TensorArray/.test(e.message),
+    );
+    assert.equal(g.getOperations().length, 0);
+  });
+});
+
+test("malformed frames are errors naming the node", () => {
+  const fails = (text: string, node: string, pattern: RegExp) =>
+    assert.throws(
+      () => new tf.Graph().asDefault(() => importText(text, [])),
+      (e: Error) => e instanceof tf.errors.InvalidArgumentError && e.message.includes(`'${node}'`) && pattern.test(e.message),
+    );
+  // A loop variable's Merge without its NextIteration.
+  fails(
+    COUNTER.replace('input: "while/Enter_1" input: "while/NextIteration_1"', 'input: "while/Enter_1"'),
+    "while/Merge_1",
+    /must take the Enter and one NextIteration/,
+  );
+  // A node mixing a loop's value with an outside one, without an Enter.
+  fails(`${COUNTER}\n${binary("bad", "Mul", "while/Identity_1", "x", "DT_FLOAT")}`, "bad", /inputs from different while-loop frames/);
+  // An Enter without its frame.
+  fails(COUNTER.replace('attr { key: "frame_name" value { s: "while/while_context" } } ', ""), "while/Enter", /frame_name/);
+  // Switch:0 (the value leaving the loop) read by something other than an Exit.
+  fails(`${COUNTER}\n${`node { name: "peek" op: "Identity" input: "while/Switch_1" ${T("DT_FLOAT")} }`}`, "peek", /only an Exit may read it/);
+});

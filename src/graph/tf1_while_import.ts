@@ -1,6 +1,8 @@
 import { InvalidArgumentError } from "../core/errors.js";
 import type { NodeDef } from "../proto/tensorflow/core/framework/node_def_pb.js";
+import type { Shape } from "../core/shape.js";
 import { graphControlFlow } from "./control_flow.js";
+import { FuncGraph, uniqueFunctionName } from "./func_graph.js";
 import type { Graph } from "./graph.js";
 import type { Operation } from "./operation.js";
 import type { SymbolicTensor } from "./tensor.js";
@@ -132,7 +134,7 @@ export function buildLoop<U>(
   // that a second attempt keeps it.
   const enterName = frame.loopVars[0].enter.name;
   const scope = g.uniqueName(enterName.includes("/") ? enterName.slice(0, enterName.lastIndexOf("/")) : "while");
-  const build = (shapeInvariants: unknown) =>
+  const build = (shapeInvariants: Shape[] | undefined) =>
     g.asDefault(() =>
       graphControlFlow.whileLoop(condFn as (...v: never[]) => unknown, bodyFn as (...v: never[]) => unknown, inits, {
         shapeInvariants,
@@ -142,13 +144,30 @@ export function buildLoop<U>(
       }),
     ) as SymbolicTensor[];
   return g.controlDependencies(control, () => {
-    try {
-      return build(undefined);
-    } catch (e) {
-      // The GraphDef holds no shape invariants: a loop variable whose shape changes across iterations
-      // (tf.while_loop's shape_invariants) is retraced with unknown shapes.
-      if (!(e instanceof InvalidArgumentError) || !/after one iteration/.test(e.message)) throw e;
-      return build(inits.map(() => null));
+    // The GraphDef holds no shape invariants (tf.while_loop's shape_invariants): when a loop variable's shape
+    // changes across iterations, each one is relaxed to what it and the body's result have in common, until
+    // the body keeps them.
+    let shapes: Shape[] = inits.map((t) => t.shape);
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return build(attempt === 0 ? undefined : shapes);
+      } catch (e) {
+        if (!(e instanceof InvalidArgumentError) || !/after one iteration/.test(e.message) || attempt > nVars) throw e;
+        const after = bodyShapes(g, inits, shapes, bodyFn);
+        shapes = attempt === nVars ? shapes.map(() => null) : shapes.map((s, i) => commonShape(s, after[i]));
+      }
     }
   });
+}
+
+/** The shapes the body gives its loop variables when they have `shapes` (traced into a body that is dropped). */
+function bodyShapes(g: Graph, inits: readonly SymbolicTensor[], shapes: readonly Shape[], bodyFn: (...vars: SymbolicTensor[]) => SymbolicTensor[]): Shape[] {
+  const probe = new FuncGraph(uniqueFunctionName("while_body_shapes"), g);
+  return probe.asDefault(() => bodyFn(...inits.map((t, i) => probe.placeholder(t.dtype, shapes[i], "loop_var"))).map((t) => t.shape));
+}
+
+/** The most specific shape both `a` and `b` have (TensorFlow's most_specific_compatible_shape). */
+function commonShape(a: Shape, b: Shape): Shape {
+  if (a === null || b === null || a.length !== b.length) return null;
+  return a.map((d, i) => (d === b[i] ? d : null));
 }
