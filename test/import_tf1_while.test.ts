@@ -316,14 +316,14 @@ const RNN = [
 ].join("\n");
 
 /** x [STEPS * BATCH * DEPTH] as a nested [STEPS][BATCH][DEPTH] array (a feed value). */
-function nested(x: Float32Array): number[][][] {
+function nested(x: Float32Array | Float64Array): number[][][] {
   return Array.from({ length: STEPS }, (_, t) =>
     Array.from({ length: BATCH }, (_, b) => [...x.subarray((t * BATCH + b) * DEPTH, (t * BATCH + b + 1) * DEPTH)]),
   );
 }
 
 /** The same recurrence in float64. */
-function rnnReference(x: Float32Array): { h: number[]; outputs: number[] } {
+function rnnReference(x: Float32Array | Float64Array): { h: number[]; outputs: number[] } {
   let h = new Array<number>(BATCH * UNITS).fill(0);
   const outputs: number[] = [];
   for (let t = 0; t < STEPS; t++) {
@@ -405,4 +405,48 @@ test("malformed frames are errors naming the node", () => {
   fails(COUNTER.replace('attr { key: "frame_name" value { s: "while/while_context" } } ', ""), "while/Enter", /frame_name/);
   // Switch:0 (the value leaving the loop) read by something other than an Exit.
   fails(`${COUNTER}\n${`node { name: "peek" op: "Identity" input: "while/Switch_1" ${T("DT_FLOAT")} }`}`, "peek", /only an Exit may read it/);
+});
+
+test("tf.gradients differentiates through an imported loop (the While's own gradient), with inputMap", () => {
+  new tf.Graph().asDefault(() => {
+    const x = tf.placeholder("float32", [], "x0");
+    const [r] = tf.importGraphDef(tf.graphUtil.parseGraphDef(COUNTER), { returnElements: ["while/Exit_1:0"], inputMap: { "x:0": x } }) as tf.SymbolicTensor[];
+    const [dx] = tf.gradients(r, [x]) as tf.SymbolicTensor[];
+    const inputs = tf.placeholder("float32", [STEPS, BATCH, DEPTH], "rnn_inputs");
+    const [h] = tf.importGraphDef(tf.graphUtil.parseGraphDef(RNN), {
+      returnElements: ["rnn/while/Exit_1:0"],
+      inputMap: { "inputs:0": inputs },
+    }) as tf.SymbolicTensor[];
+    const [dInputs] = tf.gradients(tf.reduceSum(h), [inputs]) as tf.SymbolicTensor[];
+    using sess = new tf.Session();
+    assert.equal(scalar(sess, dx, { "x0:0": 3 }), 1024);
+    // d sum(h) / d inputs against central differences of the float64 recurrence.
+    const xs = Float32Array.from({ length: STEPS * BATCH * DEPTH }, (_, i) => Math.sin(i * 0.3));
+    using got = sess.run(dInputs, { "rnn_inputs:0": nested(xs) }) as tf.EagerTensor;
+    const g = got.dataSync() as Float32Array;
+    const sumH = (v: Float64Array) => rnnReference(v).h.reduce((a, b) => a + b, 0);
+    const eps = 1e-5;
+    for (let i = 0; i < xs.length; i++) {
+      const plus = Float64Array.from(xs);
+      const minus = Float64Array.from(xs);
+      plus[i] += eps;
+      minus[i] -= eps;
+      const want = (sumH(plus) - sumH(minus)) / (2 * eps);
+      assert.ok(Math.abs(g[i] - want) < 1e-4, `[${i}]: ${g[i]} vs ${want}`);
+    }
+  });
+});
+
+test("the same loop imported twice gets two Whiles, each under its import scope", () => {
+  const g = new tf.Graph();
+  g.asDefault(() => {
+    const [a] = tf.importGraphDef(tf.graphUtil.parseGraphDef(INVARIANT), { returnElements: ["while/Exit_1:0"] }) as tf.SymbolicTensor[];
+    const [b] = tf.importGraphDef(tf.graphUtil.parseGraphDef(INVARIANT), { returnElements: ["while/Exit_1:0"] }) as tf.SymbolicTensor[];
+    assert.equal(a.name, "import/while/Exit_1:0");
+    assert.equal(b.name, "import_1/while/Exit_1:0");
+    assert.notEqual(g.getOperationByName("import/while"), g.getOperationByName("import_1/while"));
+    using sess = new tf.Session();
+    assert.equal(scalar(sess, "import/while/Exit_1:0", { "import/x:0": 1, "import/c:0": 1, "import_1/x:0": 0, "import_1/c:0": 0 }), 11);
+    assert.equal(scalar(sess, b, { "import/x:0": 1, "import/c:0": 1, "import_1/x:0": 2, "import_1/c:0": -1 }), -8);
+  });
 });

@@ -28,8 +28,6 @@ export interface Frame {
   readonly loopCond: NodeDef;
   /** The frame's Exits, each with the loop variable whose Switch:0 it reads. */
   readonly exits: readonly { readonly node: NodeDef; readonly loopVar: number }[];
-  /** The frame's own computing nodes (neither its loop structure nor nodes of frames nested in it). */
-  readonly members: readonly NodeDef[];
   readonly parallelIterations: number;
 }
 
@@ -120,7 +118,7 @@ export function analyzeFrames(nodes: readonly NodeDef[], byName: ReadonlyMap<str
       const merge = merges[0].node;
       const mergeInputs = inputs.get(merge.name)!.filter((r) => !r.control);
       const back = mergeInputs.filter((r) => r.node !== enter.name);
-      const next = back.length === 1 ? byName.get(back[0].node)! : null;
+      const next = back.length === 1 ? (byName.get(back[0].node) ?? null) : null;
       if (mergeInputs.length !== 2 || next === null || !isOp(next, "NextIteration")) {
         throw new InvalidArgumentError(`${what(merge)}: the Merge of loop variable '${enter.name}' must take the Enter and one NextIteration`);
       }
@@ -168,7 +166,6 @@ export function analyzeFrames(nodes: readonly NodeDef[], byName: ReadonlyMap<str
       invariants,
       loopCond,
       exits,
-      members: [],
       parallelIterations: pi?.case === "i" ? Number(pi.value) : 10,
     });
   }
@@ -177,7 +174,6 @@ export function analyzeFrames(nodes: readonly NodeDef[], byName: ReadonlyMap<str
     const name = frameOf.get(n.name)!;
     const f = name === null ? null : frames.get(name)!;
     frameOfNode.set(n.name, f);
-    if (f !== null && !structural.has(n.name)) (f.members as NodeDef[]).push(n);
   }
   return { frames: [...frames.values()], frameOf: frameOfNode, structural };
 }
@@ -190,7 +186,8 @@ function assignFrames(nodes: readonly NodeDef[], byName: ReadonlyMap<string, Nod
   const parents = new Map<string, string | null>();
   const frameOf = new Map<string, string | null>();
   const deps = (n: NodeDef): readonly Ref[] => {
-    const rs = inputs.get(n.name)!;
+    // An input the inputMap replaces by a node that the GraphDef lacks comes from outside every loop.
+    const rs = inputs.get(n.name)!.filter((r) => byName.has(r.node));
     return isOp(n, "Merge") ? rs.filter((r) => !isOp(byName.get(r.node)!, "NextIteration")) : rs;
   };
   const state = new Map<string, 1 | 2>();
