@@ -144,6 +144,9 @@ export function analyzeFrames(nodes: readonly NodeDef[], byName: ReadonlyMap<str
     if (loopCond === null) {
       throw new InvalidArgumentError(`${what(frameEnters[0])}: while-loop frame '${name}' has no loop variable (no Enter with is_constant false)`);
     }
+    for (const n of [loopCond, ...loopVars.map((v) => v.nextIteration)]) {
+      if (inputs.get(n.name)!.filter((r) => !r.control).length !== 1) throw new InvalidArgumentError(`${what(n)}: needs exactly one data input`);
+    }
     structural.add(loopCond.name);
     const exits: { node: NodeDef; loopVar: number }[] = [];
     loopVars.forEach((lv, i) => {

@@ -99,8 +99,9 @@ export function planLoop<U>(
 
 /**
  * Builds the loop into `g` as a While; returns one output per loop variable (the values its Exits read).
- * `resolve` turns the loop's inputs into tensors (and ops, for control inputs) of `g`; `buildUnits` builds
- * units into the graph being traced, adding each unit's result to `env`.
+ * `inputs` are the loop's inputs (PlannedLoop.inputs) as tensors and ops of `g`, control inputs that order
+ * nothing left out; `buildUnits` builds units into the graph being traced, adding each unit's result to
+ * `env`; `resolveIn` finds a data input's tensor in such an env.
  */
 export function buildLoop<U>(
   g: Graph,
