@@ -14,7 +14,7 @@ import { wasmConvBackpropFilter, wasmConvBackpropInput, wasmConvForward } from "
 /**
  * Convolutions on the CPU. Data is processed channels-last ([N, H, W, C]; NCHW is transposed in and out).
  * float32 convolutions with few output channels (or any, without a BLAS) run as direct WebAssembly SIMD
- * loops on all cores (../wasm/conv_runtime.ts: no patch matrix at all; see useDirect). Otherwise two
+ * loops on all cores (../wasm/conv_runtime.ts: no patch matrix at all; see useDirect for which passes). Otherwise two
  * algorithms, both putting every multiply-add in the one gemm entry point:
  *  - im2col: the patches of a block of output positions form a [rows, kH*kW*inC] matrix that multiplies
  *    the filter viewed as [kH*kW*inC, outC]. Serves every stride; its patch copies are per-element JS.
@@ -478,26 +478,30 @@ function useImplicit(g: ConvGeom, pass: Pass): boolean {
 }
 
 /**
- * Output channels of the product (the forward and filter passes: outC; the input gradient: inC) up to which
- * the direct WebAssembly loops beat a BLAS with a patch matrix. The direct loops run ~24 GFLOP/s per thread
- * on 8-channel blocks whatever the shape; OpenBLAS runs ~170 on large products but its skinny ones (a few
- * columns) far below that, and the patch matrix costs 0.2-2 ns per element besides. Measured on LeNet-5's
- * shapes (6 and 16 channels, 2-core EPYC): see docs/BENCHMARKS.md, "Per-op profile".
+ * Output channels up to which the direct WebAssembly loops beat a BLAS with a patch matrix on the forward
+ * and filter passes. The direct loops run ~24 GFLOP/s per thread on 8-channel blocks whatever the shape;
+ * OpenBLAS runs ~170 on large products but its skinny ones (a few columns) far below that, and the patch
+ * matrix costs 0.2-2 ns per element besides. Measured on LeNet-5's shapes (6 and 16 channels, 2-core EPYC):
+ * the direct loops 1.1-2.8x faster than the implicit GEMM on those passes (docs/BENCHMARKS.md).
  */
 const DIRECT_MAX_CHANNELS = 32;
 
-/** Whether the direct WebAssembly loops serve this pass (float32 only; the kernels decline what they cannot do). */
-function useDirect(a: FArr, b: FArr, g: ConvGeom): boolean {
+/**
+ * Whether the direct WebAssembly loops serve this pass (float32 only; the kernels decline what they cannot
+ * do). With a BLAS the input gradient keeps the implicit GEMM / im2col: its direct loop (dY·Wᵀ added into
+ * the image block by block) measured 0.75-0.97x of the implicit GEMM on LeNet-5's second convolution.
+ */
+function useDirect(a: FArr, b: FArr, g: ConvGeom, pass: Pass): boolean {
   if (!(a instanceof Float32Array && b instanceof Float32Array) || algorithm === "im2col" || algorithm === "implicit") return false;
   if (algorithm === "direct" || getBlas() === null) return true;
-  return g.outC <= DIRECT_MAX_CHANNELS;
+  return pass !== Pass.BackInput && g.outC <= DIRECT_MAX_CHANNELS;
 }
 
 function conv2dForward(x: FArr, f: FArr, g: ConvGeom, o: FArr): void {
   const K = g.kH * g.kW * g.inC;
   const M = g.n * g.outH * g.outW;
   if (M === 0 || g.outC === 0) return;
-  if (!isPointwise(g) && useDirect(x, f, g) && wasmConvForward(x as Float32Array, f as Float32Array, g, o as Float32Array)) return;
+  if (!isPointwise(g) && useDirect(x, f, g, Pass.Forward) && wasmConvForward(x as Float32Array, f as Float32Array, g, o as Float32Array)) return;
   if (isPointwise(g)) {
     gemm({ transA: false, transB: false, m: M, n: g.outC, k: K, a: x, b: f, c: o });
     return;
@@ -530,7 +534,7 @@ export function conv2dBiasRelu(x: CpuTensor, f: CpuTensor, bias: CpuTensor, attr
   } catch {
     return null; // invalid attrs or shapes: the unfused Conv2D raises the error, naming its node
   }
-  if (f.shape[2] !== g.inC || bv.length !== g.outC || isPointwise(g) || !useDirect(xv, fv, g)) return null;
+  if (f.shape[2] !== g.inC || bv.length !== g.outC || isPointwise(g) || !useDirect(xv, fv, g, Pass.Forward)) return null;
   const o = alloc("float32", g.n * g.outH * g.outW * g.outC) as Float32Array;
   if (!wasmConvForward(xv, fv, g, o, { bias: bv, relu })) return null;
   return out("float32", [g.n, g.outH, g.outW, g.outC], o);
@@ -540,7 +544,7 @@ function conv2dBackpropInput(dy: FArr, f: FArr, g: ConvGeom, dx: FArr): void {
   const K = g.kH * g.kW * g.inC;
   const M = g.n * g.outH * g.outW;
   if (M === 0 || K === 0) return;
-  if (!isPointwise(g) && useDirect(dy, f, g) && wasmConvBackpropInput(dy as Float32Array, f as Float32Array, g, dx as Float32Array)) return;
+  if (!isPointwise(g) && useDirect(dy, f, g, Pass.BackInput) && wasmConvBackpropInput(dy as Float32Array, f as Float32Array, g, dx as Float32Array)) return;
   if (isPointwise(g)) {
     gemm({ transA: false, transB: true, m: M, n: K, k: g.outC, a: dy, b: f, c: dx });
     return;
@@ -560,7 +564,7 @@ function conv2dBackpropFilter(x: FArr, dy: FArr, g: ConvGeom, df: FArr): void {
   const K = g.kH * g.kW * g.inC;
   const M = g.n * g.outH * g.outW;
   if (M === 0 || K === 0 || g.outC === 0) return;
-  if (!isPointwise(g) && useDirect(x, dy, g) && wasmConvBackpropFilter(x as Float32Array, dy as Float32Array, g, df as Float32Array)) return;
+  if (!isPointwise(g) && useDirect(x, dy, g, Pass.BackFilter) && wasmConvBackpropFilter(x as Float32Array, dy as Float32Array, g, df as Float32Array)) return;
   if (isPointwise(g)) {
     gemm({ transA: true, transB: false, m: K, n: g.outC, k: M, a: x, b: dy, c: df });
     return;
