@@ -120,7 +120,10 @@ export async function runPool(calls: readonly FuzzCase[], o: PoolOptions): Promi
       };
       const send = () => {
         if (next >= calls.length) {
-          w.kill();
+          // Asked to exit, then killed if it has not: a process with CUDA loaded ignored SIGTERM on the GPU
+          // machine, and the run waited for it until its time limit.
+          w.send({ stop: true });
+          setTimeout(() => w.kill("SIGKILL"), 2000).unref();
           return;
         }
         current = calls[next++];

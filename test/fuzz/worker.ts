@@ -5,7 +5,8 @@ import { runCase } from "./run_case.js";
  * A fuzz worker: runs the calls it is sent one at a time and answers each with its verdict. It runs under
  * the pool's time and memory limits (fuzz/pool.ts), so a hang or a crash ends only this process.
  */
-process.on("message", (msg: { id: number; call: FuzzCase }) => {
+process.on("message", (msg: { id: number; call: FuzzCase; stop?: true }) => {
+  if (msg.stop) process.exit(0);
   let verdict;
   try {
     verdict = runCase(msg.call);
