@@ -18,6 +18,7 @@ import { CudaHandle, DeviceStorage } from "./handle.js";
 import type { Compiler } from "./nvrtc.js";
 import type { FusedProgram } from "../../core/fused.js";
 import { cudaCanFuse, runFusedCuda } from "./fused.js";
+import { STAGED_UPLOAD_BYTES, UploadStage } from "./upload_stage.js";
 
 /** Dtypes stored in device memory; others (strings) live on the host inside cuda handles. */
 export const DEVICE_DTYPES: ReadonlySet<DType> = new Set(["float32", "float64", "int32", "int64", "uint8", "bool", "float16", "bfloat16"]);
@@ -102,6 +103,7 @@ export class CudaBackend implements Backend, KernelContext {
     this.fullName = `/job:localhost/replica:0/task:0/device:GPU:${deviceIndex}`;
     this.allocator = new CachingAllocator(ctx, this.fullName, memoryLimit);
     this.pinned = new PinnedPool(ctx);
+    this.#stage = new UploadStage(ctx);
     this.maxBlocks = ctx.info.multiprocessors * 16;
     this.#kernels = cudaKernels();
   }
@@ -162,8 +164,7 @@ export class CudaBackend implements Backend, KernelContext {
     const v = deviceForm(values, dtype);
     if (h.storage.bytes > 0) {
       this.ctx.makeCurrent();
-      // From pageable memory the driver stages the values before returning: `values` may change afterwards.
-      this.ctx.api.check("cuMemcpyHtoDAsync", this.ctx.api.lib.cuMemcpyHtoDAsync(h.ptr, v, h.storage.bytes, this.ctx.stream));
+      this.#hostToDevice(h.ptr, v, h.storage.bytes);
       this.stats.uploads++;
     }
     if (h.storage.bytes <= MIRROR_BYTES) h.storage.host = isNarrowFloat(dtype) ? hostForm(v, dtype) : (v.slice() as Values);
@@ -314,8 +315,19 @@ export class CudaBackend implements Backend, KernelContext {
     const v = deviceForm(src.backend.readSync(src), src.dtype);
     if (d.bytes === 0) return;
     this.ctx.makeCurrent();
-    this.ctx.api.check("cuMemcpyHtoDAsync", this.ctx.api.lib.cuMemcpyHtoDAsync(d.ptr, v, d.bytes, this.ctx.stream));
+    this.#hostToDevice(d.ptr, v, d.bytes);
     this.stats.uploads++;
+  }
+
+  readonly #stage: UploadStage;
+  /**
+   * A copy of host values to the device that returns at once; `v` may change afterwards either way. Small
+   * copies (per-step feeds) go through pinned slots, which do not make the host wait for the stream; larger
+   * ones from pageable memory, which the driver stages after synchronising the stream.
+   */
+  #hostToDevice(dst: number, v: Exclude<Values, string[]>, bytes: number): void {
+    if (bytes <= STAGED_UPLOAD_BYTES) this.#stage.copy(dst, new Uint8Array(v.buffer, v.byteOffset, bytes));
+    else this.ctx.api.check("cuMemcpyHtoDAsync", this.ctx.api.lib.cuMemcpyHtoDAsync(dst, v, bytes, this.ctx.stream));
   }
 
   /**
