@@ -19,6 +19,7 @@ import * as tf from "../src/index.js";
 import { cudaUnavailableReason, gpuBackend } from "../src/backends/cuda/index.js";
 import { eagerStep, functionStep, graphStep, ModelName } from "./tsflow_models.js";
 import { type KerasBenchModel, measureFit, measureLstmFit } from "./keras_fit.js";
+import { type GpuMeasurement, measureSteps } from "./gpu_timing.js";
 
 export interface TrainRow {
   model: string;
@@ -43,7 +44,6 @@ if (why !== null) {
 }
 const gb = gpuBackend(0)!;
 const sync = () => gb.synchronizeSync();
-const median = (xs: number[]) => [...xs].sort((a, c) => a - c)[Math.floor(xs.length / 2)];
 
 interface Runner {
   step: () => void;
@@ -53,46 +53,8 @@ interface Runner {
 // The batch is on the GPU already (eager constants go to GPU:0), as PyTorch's is: fed as GPU tensors.
 const graphRunner = (model: ModelName, batch: number): Runner => graphStep(model, batch, { feedTensors: true });
 
-function measure(r: Runner, batch: number): { median: number; reps: number[]; hostUs: number; wallUs: number } {
-  // Warm-up: compiles kernels, fills caches, captures the CUDA graph (second run), and lets V8 settle.
-  // From a cold start an eager LeNet-5 step takes 2.3 ms, 1.4 ms after 0.6 s and ~1.05 ms after 3 s
-  // (bench/GPU_NOTES.md): V8 optimises functions that run once a step only after thousands of calls. So:
-  // at least 2 s (0.5 s quick), then windows of ~50 ms until two in a row agree within 5% (at most 4 s).
-  const t0 = performance.now();
-  for (let i = 0; i < 5; i++) r.step();
-  sync();
-  let last = Infinity;
-  while (performance.now() - t0 < 4000) {
-    const w0 = performance.now();
-    let n = 0;
-    while (performance.now() - w0 < (quick ? 30 : 50)) {
-      r.step();
-      n++;
-    }
-    sync();
-    const per = (performance.now() - w0) / n;
-    if (performance.now() - t0 > (quick ? 500 : 2000) && Math.abs(per - last) <= 0.05 * last) break;
-    last = per;
-  }
-  const t1 = performance.now();
-  for (let i = 0; i < 5; i++) r.step();
-  sync();
-  const per = (performance.now() - t1) / 5;
-  const steps = Math.max(3, Math.min(4000, Math.round((quick ? 80 : 150) / Math.max(per, 1e-3))));
-  const reps: number[] = [];
-  const host: number[] = [];
-  const wall: number[] = [];
-  for (let k = 0; k < (quick ? 3 : 5); k++) {
-    const a = performance.now();
-    for (let i = 0; i < steps; i++) r.step();
-    const issued = performance.now();
-    sync();
-    const z = performance.now();
-    reps.push((steps * batch) / ((z - a) / 1000));
-    host.push(((issued - a) * 1000) / steps);
-    wall.push(((z - a) * 1000) / steps);
-  }
-  return { median: median(reps), reps, hostUs: median(host), wallUs: median(wall) };
+function measure(r: Runner, batch: number): GpuMeasurement {
+  return measureSteps(r.step, sync, batch, quick);
 }
 
 const models = (arg("models")?.split(",") as ModelName[] | undefined) ?? (["lenet", "mlp"] as ModelName[]);

@@ -116,7 +116,8 @@ export function mpBatch(c: MpModelConfig, batch: number): { x: Float32Array; xSh
  * (an op seed drawn from the graph would shift with the casts between them).
  */
 class Weights {
-  readonly vars: tf.Variable[] = [];
+  /** How many float32 values the variables hold. */
+  parameters = 0;
   #kernels = 0;
   constructor(readonly dtype: "float32" | "float16" | "bfloat16") {}
 
@@ -126,14 +127,12 @@ class Weights {
   }
   kernel(shape: number[], fanIn: number, name: string): tf.Variable {
     const limit = Math.sqrt(6 / fanIn);
-    return this.#add(new tf.Variable(tf.randomUniform(shape, -limit, limit, { seed: ++this.#kernels }), { name }));
+    this.parameters += shape.reduce((a, b) => a * b, 1);
+    return new tf.Variable(tf.randomUniform(shape, -limit, limit, { seed: ++this.#kernels }), { name });
   }
   fill(n: number, value: number, name: string): tf.Variable {
-    return this.#add(new tf.Variable(tf.fill([n], value), { name }));
-  }
-  #add(v: tf.Variable): tf.Variable {
-    this.vars.push(v);
-    return v;
+    this.parameters += n;
+    return new tf.Variable(tf.fill([n], value), { name });
   }
 }
 
@@ -186,8 +185,8 @@ export interface MpStep {
   step: () => void;
   /** One training step, returning the batch's loss (computed before the update). */
   stepWithLoss: () => number;
-  /** How many float32 variables the model has (weights, biases, batch-norm scales and offsets). */
-  variables: number;
+  /** How many float32 values the model's variables hold (weights, biases, batch-norm scales and offsets). */
+  parameters: number;
   flopsPerStep: number;
   close: () => void;
 }
@@ -221,7 +220,7 @@ export function mpTrainStep(config: MpModelConfig, batch: number, precision: Pre
     return {
       step: () => void sess.run(train, feed as never),
       stepWithLoss: () => (sess.run([train, loss], feed as never)[1] as tf.EagerTensor).item() as number,
-      variables: w.vars.length,
+      parameters: w.parameters,
       flopsPerStep: flopsPerStep(config, batch),
       close: () => {
         sess.close();

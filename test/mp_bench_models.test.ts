@@ -9,15 +9,16 @@ import { flopsPerStep, macsPerSample, MP_MODELS, type MpModelConfig, mpTrainStep
 
 const SMALL_MLP: MpModelConfig = { kind: "mlp", input: 64, width: 64, depth: 3, classes: 10 };
 
-/** The batch's loss before each of `steps` training steps. */
-function losses(config: MpModelConfig, precision: Precision, steps: number): number[] {
+/** The batch's loss before each of `steps` training steps, and the model's parameter count. */
+function train(config: MpModelConfig, precision: Precision, steps: number): { losses: number[]; parameters: number } {
   const s = mpTrainStep(config, 2, precision);
   try {
-    return Array.from({ length: steps }, () => s.stepWithLoss());
+    return { losses: Array.from({ length: steps }, () => s.stepWithLoss()), parameters: s.parameters };
   } finally {
     s.close();
   }
 }
+const losses = (config: MpModelConfig, precision: Precision, steps: number) => train(config, precision, steps).losses;
 
 describe("mixed-precision benchmark models", () => {
   it("count FLOPs as 6 x multiply-adds x batch, as computed by hand for small configurations", () => {
@@ -54,7 +55,11 @@ describe("mixed-precision benchmark models", () => {
   }
 
   it("the full ResNet-18 (width 64, 32x32x3) trains at batch 2 in fp32, bf16 and fp16", () => {
-    const fp32 = losses(MP_MODELS.resnet18, "fp32", 3);
+    const full = train(MP_MODELS.resnet18, "fp32", 3);
+    // CIFAR ResNet-18's parameter count (torchvision-style blocks with 1x1 projection shortcuts; PyTorch's
+    // twin in bench/gpu_torch_mp.py counts the same).
+    assert.equal(full.parameters, 11_173_962);
+    const fp32 = full.losses;
     const bf16 = losses(MP_MODELS.resnet18, "bf16", 3);
     const fp16 = losses(MP_MODELS.resnet18, "fp16", 3);
     for (const l of [fp32, bf16, fp16]) assert.ok(l.every((v) => Number.isFinite(v)) && l[2] < l[0], `trained: ${l}`);
