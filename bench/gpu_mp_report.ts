@@ -47,14 +47,20 @@ const lines = [
   MP_BEGIN,
   "",
   `Recorded by \`bash bench/gpu_run.sh mp\` on ${new Date().toISOString().slice(0, 10)}: ${ts.device}` +
-    `${pt ? `; PyTorch ${pt.torch} (CUDA ${pt.cuda})` : ""}${jx ? `; JAX ${jx.jax}` : ""}, in the same run.`,
+    `${pt ? `; PyTorch ${pt.torch}${pt.cuda ? ` (CUDA ${pt.cuda})` : ""}` : ""}${jx ? `; JAX ${jx.jax}` : ""}, in the same run.`,
   `Peaks (dense, datasheet): ${PRECISIONS.map((p) => `${p} ${PEAKS[p]}`).join(", ")} TFLOP/s. TFLOP/s (% of that peak); PyTorch's runner in brackets.`,
   "",
   "| model | batch | precision | tsflow samples/s | PyTorch samples/s | JAX samples/s | tsflow TFLOP/s | PyTorch TFLOP/s | JAX TFLOP/s | tsflow / PyTorch | tsflow / JAX |",
   "|---|---|---|---|---|---|---|---|---|---|---|",
 ];
+// The configurations the runs measured (the smoke runs' tiny ones too), in MP_CONFIGS's order where listed there.
+const order = (m: string, b: number) => MP_CONFIGS.findIndex(([cm, cb]) => cm === m && cb === b) >>> 0;
+const configs = [...new Set([ts, pt, jx].flatMap((f) => f?.rows ?? []).map((r) => `${r.model} ${r.batch}`))]
+  .map((k) => k.split(" "))
+  .map(([m, b]) => [m, Number(b)] as const)
+  .sort((a, b) => order(...a) - order(...b));
 for (const precision of PRECISIONS) {
-  for (const [model, batch] of MP_CONFIGS) {
+  for (const [model, batch] of configs) {
     const [a, b, c] = [ts, pt, jx].map((f) => best(f, model, batch, precision));
     if (!a && !b && !c) continue;
     const torchRate = b && !b.error ? `${rate(b)} (${b.runner.replace(/^PyTorch /, "")})` : rate(b);

@@ -6,26 +6,33 @@
  * GPU beforehand (fed as GPU tensors). Samples/s are medians of repetitions, each ending with a device
  * synchronisation (bench/gpu_train.ts's timing); TFLOP/s = analytic FLOPs per step x steps/s, and its share
  * of the datasheet peak of the precision (PEAKS). Writes $OUT/tsflow_mp.json.
+ * With --cpu-smoke it runs the same loop on the CPU at tiny sizes (SMOKE_MODELS, batch 2): the figures mean
+ * nothing, the run proves the runner and the report work end to end.
  *
  *   node tmp/gpu-test/bench/gpu_mp_train.js [--quick] [--models=resnet18,mlp4096] [--precisions=fp32,tf32,bf16,fp16]
+ *   TSFLOW_CUDA=0 node --import tsx bench/gpu_mp_train.ts --cpu-smoke
  */
 import { writeFileSync } from "node:fs";
 import * as tf from "../src/index.js";
 import { cudaUnavailableReason, gpuBackend } from "../src/backends/cuda/index.js";
 import { MP_MODELS, type MpModelName, mpTrainStep, PRECISIONS, type Precision } from "./mp_models.js";
 import { measureSteps } from "./gpu_timing.js";
-import { MP_CONFIGS, type MpRow, PEAKS } from "./mp_config.js";
+import { MP_CONFIGS, type MpRow, PEAKS, SMOKE_CONFIGS, SMOKE_MODELS } from "./mp_config.js";
 
 const arg = (name: string) => process.argv.find((a) => a.startsWith(`--${name}=`))?.split("=")[1];
-const quick = process.argv.includes("--quick");
+const smoke = process.argv.includes("--cpu-smoke");
+const quick = smoke || process.argv.includes("--quick");
 
 const why = cudaUnavailableReason();
-if (why !== null) {
+if (why !== null && !smoke) {
   console.log(`no GPU: ${why}`);
   process.exit(0);
 }
-const gb = gpuBackend(0)!;
-const sync = () => gb.synchronizeSync();
+const gb = smoke ? null : gpuBackend(0)!;
+// On the CPU every op has finished when Session.run returns.
+const sync = () => gb?.synchronizeSync();
+const sizes = smoke ? SMOKE_MODELS : MP_MODELS;
+const configs = smoke ? SMOKE_CONFIGS : MP_CONFIGS;
 
 const models = (arg("models")?.split(",") as MpModelName[] | undefined) ?? (Object.keys(MP_MODELS) as MpModelName[]);
 const precisions = (arg("precisions")?.split(",") as Precision[] | undefined) ?? PRECISIONS;
@@ -33,17 +40,17 @@ const rows: MpRow[] = [];
 tf.config.experimental.setTsflowOptions({ cudaGraphs: true });
 for (const precision of precisions) {
   tf.config.experimental.enableTensorFloat32Execution(precision === "tf32");
-  for (const [model, batch] of MP_CONFIGS.filter(([m]) => models.includes(m))) {
-    const base = { model, batch, precision, runner: "tsflow graph (CUDA graph)", peakTflops: PEAKS[precision] };
+  for (const [model, batch] of configs.filter(([m]) => models.includes(m))) {
+    const base = { model, batch, precision, runner: smoke ? "tsflow graph (CPU)" : "tsflow graph (CUDA graph)", peakTflops: PEAKS[precision] };
     let row: MpRow;
     try {
-      const s = mpTrainStep(MP_MODELS[model], batch, precision, { feedTensors: true });
+      const s = mpTrainStep(sizes[model], batch, precision, { feedTensors: true });
       try {
-        const captured0 = gb.stats.graphsCaptured;
+        const captured0 = gb?.stats.graphsCaptured;
         const m = measureSteps(s.step, sync, batch, quick);
         const tflops = (s.flopsPerStep * (m.median / batch)) / 1e12;
         row = { ...base, ...m, flopsPerStep: s.flopsPerStep, tflops, percentOfPeak: (100 * tflops) / PEAKS[precision] };
-        if (gb.stats.graphsCaptured === captured0) row.error = "not captured";
+        if (gb && gb.stats.graphsCaptured === captured0) row.error = "not captured";
       } finally {
         s.close();
       }
@@ -67,4 +74,7 @@ for (const precision of precisions) {
   }
 }
 tf.config.experimental.enableTensorFloat32Execution(true);
-writeFileSync(`${process.env.OUT ?? "."}/tsflow_mp.json`, JSON.stringify({ device: gb.ctx.info.name, peaks: PEAKS, rows }, null, 2));
+writeFileSync(
+  `${process.env.OUT ?? "."}/tsflow_mp.json`,
+  JSON.stringify({ device: gb?.ctx.info.name ?? "CPU (smoke run, tiny sizes)", peaks: PEAKS, rows }, null, 2),
+);

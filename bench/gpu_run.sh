@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # One GPU-machine run: the cuda tests, the op suites on the GPU, the micro-benchmarks and PyTorch's sgemm,
-# and the training benchmark against PyTorch and JAX (`bench`: micro, train, torchtrain, jaxtrain, report; `npm run bench:gpu`).
+# and the training benchmark against PyTorch and JAX (`bench`: micro, train, torchtrain, jaxtrain, report; `npm run bench:gpu`),
+# and the mixed-precision benchmark (`mp`: mptrain, torchmp, jaxmp, mpreport; ResNet-18 and the 4096-wide MLP in fp32/TF32/bf16/fp16).
 # Here: npx tsc -p tsconfig.gpu.json; ../shared/tools/device-pack --deps; then on the device (carry .devpack and
 # tmp/gpu-test):  source .devpack/setup.sh && bash bench/gpu_run.sh [tests|suites|micro|torch|train|torchtrain|report|opprofile|bench ...]
 # QUICK=1 shortens the training benchmark's repetitions.
@@ -9,6 +10,8 @@ mkdir -p "$OUT"
 export TSFLOW_CUDA_CACHE=${TSFLOW_CUDA_CACHE:-/tmp/tsflow-cuda-cache}
 parts=${*:-tests micro torch suites}
 parts=${parts/bench/micro train torchtrain jaxtrain report}
+# `mp` as a whole word only (its parts' names contain "mp").
+parts=$(for p in $parts; do [ "$p" = mp ] && echo mptrain torchmp jaxmp mpreport || echo "$p"; done)
 q=${QUICK:+--quick}
 nvidia-smi --query-gpu=name,driver_version,memory.total,clocks.sm,clocks.max.sm --format=csv | tee "$OUT/smi.txt"
 for p in $parts; do
@@ -27,6 +30,10 @@ for p in $parts; do
     torchtrain) PYTHONUNBUFFERED=1 timeout 420 python3 bench/gpu_torch_train.py $q 2>&1 | tee "$OUT/torch_train.log"; echo "torchtrain rc=${PIPESTATUS[0]}" ;;
     jaxtrain) PYTHONUNBUFFERED=1 timeout 300 python3 bench/gpu_jax_train.py $q 2>&1 | tee "$OUT/jax_train.log"; echo "jaxtrain rc=${PIPESTATUS[0]}" ;;
     report) node tmp/gpu-test/bench/gpu_report.js "$OUT" docs/BENCHMARKS.md > /dev/null; echo "report rc=$?"; cat "$OUT/gpu_bench.md" ;;
+    mptrain) timeout 600 node tmp/gpu-test/bench/gpu_mp_train.js $q 2>&1 | tee "$OUT/mp_train.log"; echo "mptrain rc=${PIPESTATUS[0]}" ;;
+    torchmp) PYTHONUNBUFFERED=1 timeout 600 python3 bench/gpu_torch_mp.py $q 2>&1 | tee "$OUT/torch_mp.log"; echo "torchmp rc=${PIPESTATUS[0]}" ;;
+    jaxmp) PYTHONUNBUFFERED=1 timeout 420 python3 bench/gpu_jax_mp.py $q 2>&1 | tee "$OUT/jax_mp.log"; echo "jaxmp rc=${PIPESTATUS[0]}" ;;
+    mpreport) node tmp/gpu-test/bench/gpu_mp_report.js "$OUT" docs/BENCHMARKS.md > /dev/null; echo "mpreport rc=$?"; cat "$OUT/gpu_mp.md" ;;
     suites) timeout ${SUITES_TIMEOUT:-600} node --test --test-reporter=tap tmp/gpu-test/test/ops_*.test.js tmp/gpu-test/test/eager.test.js tmp/gpu-test/test/graph_session.test.js tmp/gpu-test/test/train.test.js tmp/gpu-test/test/memory.test.js > "$OUT/suites.log" 2>&1; echo "suites rc=$?"
            grep -E "^# (tests|pass|fail|skip)" "$OUT/suites.log"; grep -E "^ *not ok" "$OUT/suites.log" | head -60 ;;
   esac

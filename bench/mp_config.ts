@@ -4,13 +4,23 @@
  * bench/gpu_jax_mp.py) repeat the configurations and the peaks, and write rows of the same fields.
  */
 import type { GpuMeasurement } from "./gpu_timing.js";
-import type { MpModelName, Precision } from "./mp_models.js";
+import type { MpModelConfig, MpModelName, Precision } from "./mp_models.js";
 
 /** Model and batch, as issue 14 asks: ResNet-18 at 256 and 1024, the 4096-wide MLP at 1024. */
 export const MP_CONFIGS: readonly (readonly [MpModelName, number])[] = [
   ["resnet18", 256],
   ["resnet18", 1024],
   ["mlp4096", 1024],
+];
+
+/** The models at tiny sizes, for the runners' --cpu-smoke runs (the same in bench/gpu_torch_mp.py). */
+export const SMOKE_MODELS: Record<MpModelName, MpModelConfig> = {
+  resnet18: { kind: "resnet18", width: 8, size: 16, classes: 10 },
+  mlp4096: { kind: "mlp", input: 64, width: 64, depth: 3, classes: 10 },
+};
+export const SMOKE_CONFIGS: readonly (readonly [MpModelName, number])[] = [
+  ["resnet18", 2],
+  ["mlp4096", 2],
 ];
 
 /**
