@@ -2,7 +2,7 @@
  * Mixed-precision training throughput on the GPU (issue 14; the tsflow half of `bash bench/gpu_run.sh mp`):
  * ResNet-18 on 32x32x3 images at batch 256 and 1024, and the MLP 4096-4096-4096-4096-10 at batch 1024, as
  * the TF1 graph-mode steps of bench/mp_models.ts (Session.run, the step captured as a CUDA graph on its
- * second run and replayed), in fp32 (TF32 off), TF32, and bf16/fp16 mixed precision. The batch sits on the
+ * second run and replayed; batch norm as moments + batch_normalization), in fp32 (TF32 off), TF32, and bf16/fp16 mixed precision. The batch sits on the
  * GPU beforehand (fed as GPU tensors). Samples/s are medians of repetitions, each ending with a device
  * synchronisation (bench/gpu_train.ts's timing); TFLOP/s = analytic FLOPs per step x steps/s, and its share
  * of the datasheet peak of the precision (PEAKS). Writes $OUT/tsflow_mp.json.
@@ -44,12 +44,16 @@ for (const precision of precisions) {
     const base = { model, batch, precision, runner: smoke ? "tsflow graph (CPU)" : "tsflow graph (CUDA graph)", peakTflops: PEAKS[precision] };
     let row: MpRow;
     try {
-      const s = mpTrainStep(sizes[model], batch, precision, { feedTensors: true });
+      // Batch norm from moments: the cuda backend has no FusedBatchNormV3 kernel (bench/mp_models.ts).
+      const s = mpTrainStep(sizes[model], batch, precision, { feedTensors: true, batchNorm: "moments" });
       try {
         const captured0 = gb?.stats.graphsCaptured;
+        const fallbacks0 = new Map(gb?.stats.fallbacks);
         const m = measureSteps(s.step, sync, batch, quick);
         const tflops = (s.flopsPerStep * (m.median / batch)) / 1e12;
         row = { ...base, ...m, flopsPerStep: s.flopsPerStep, tflops, percentOfPeak: (100 * tflops) / PEAKS[precision] };
+        const onCpu = [...(gb?.stats.fallbacks ?? [])].filter(([op, n]) => n !== (fallbacks0.get(op) ?? 0)).map(([op]) => op);
+        if (onCpu.length > 0) row.cpuFallbacks = onCpu;
         if (gb && gb.stats.graphsCaptured === captured0) row.error = "not captured";
       } finally {
         s.close();
@@ -69,7 +73,7 @@ for (const precision of precisions) {
     }
     rows.push(row);
     console.log(
-      `${precision} ${model.padEnd(9)} ${String(batch).padStart(5)} ${row.error ? `ERROR ${row.error} ` : ""}${row.median.toFixed(0).padStart(8)} samples/s ${row.tflops.toFixed(1).padStart(7)} TFLOP/s ${row.percentOfPeak.toFixed(1).padStart(5)}% of ${PEAKS[precision]}`,
+      `${precision} ${model.padEnd(9)} ${String(batch).padStart(5)} ${row.error ? `ERROR ${row.error} ` : ""}${row.median.toFixed(0).padStart(8)} samples/s ${row.tflops.toFixed(1).padStart(7)} TFLOP/s ${row.percentOfPeak.toFixed(1).padStart(5)}% of ${PEAKS[precision]}${row.cpuFallbacks ? `  on the CPU: ${row.cpuFallbacks.join(" ")}` : ""}`,
     );
   }
 }

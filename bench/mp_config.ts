@@ -41,5 +41,7 @@ export interface MpRow extends GpuMeasurement {
   tflops: number;
   peakTflops: number;
   percentOfPeak: number;
+  /** Ops of the step that ran on the CPU instead (tsflow; each stops the CUDA-graph capture). */
+  cpuFallbacks?: string[];
   error?: string;
 }

@@ -7,13 +7,17 @@
  *    read cast to the 16-bit type, activations in it, batch norm through fused_batch_norm with float32
  *    scale/offset (as TensorFlow's), logits cast back to float32 for the loss; fp16 wraps the optimizer in
  *    tf.compat.v1.train.experimental.MixedPrecisionLossScaleOptimizer (dynamic loss scale); bf16 needs none.
- * Batch norm uses the batch statistics only (no running averages), in the PyTorch and JAX peers too.
+ * Batch norm uses the batch statistics only (no running averages), in the PyTorch and JAX peers too, as one
+ * FusedBatchNormV3 ("fused") or as tf.nn.moments + tf.nn.batchNormalization in float32 ("moments", the
+ * GPU runner's: the cuda backend has no FusedBatchNormV3 kernel, and a CPU fallback would stop the step
+ * being captured as a CUDA graph). Both compute the same thing (test/mp_bench_models.test.ts).
  * FLOPs per step are analytic (flopsPerStep): multiply-adds of the convolutions and matrix products, forward
  * 2 x MACs, backward twice the forward; elementwise work, batch norm and the optimizer are not counted.
  */
 import * as tf from "../src/index.js";
 
 export type Precision = "fp32" | "tf32" | "bf16" | "fp16";
+export type BatchNormOp = "fused" | "moments";
 export const PRECISIONS: Precision[] = ["fp32", "tf32", "bf16", "fp16"];
 
 /** ResNet-18 for size x size x 3 images: stem 3x3 conv of `width` channels, 4 stages of 2 basic blocks. */
@@ -119,7 +123,11 @@ class Weights {
   /** How many float32 values the variables hold. */
   parameters = 0;
   #kernels = 0;
-  constructor(readonly dtype: "float32" | "float16" | "bfloat16") {}
+  constructor(
+    readonly dtype: "float32" | "float16" | "bfloat16",
+    /** How convBn normalizes (the weights are the same either way). */
+    readonly batchNorm: BatchNormOp,
+  ) {}
 
   /** A weight read in the compute dtype. */
   read(v: tf.Variable): tf.Tensor {
@@ -142,8 +150,16 @@ function convBn(w: Weights, x: tf.Tensor, cin: number, cout: number, k: number, 
   const gamma = w.fill(cout, 1, `${name}/gamma`);
   const beta = w.fill(cout, 0, `${name}/beta`);
   const h = tf.nn.conv2d(x, w.read(kernel), stride, "SAME");
-  const [y] = tf.nn.fusedBatchNorm(h, gamma, beta, { epsilon: 1e-5, isTraining: true });
+  const y = w.batchNorm === "fused" ? tf.nn.fusedBatchNorm(h, gamma, beta, { epsilon: 1e-5, isTraining: true })[0] : momentsBatchNorm(h, gamma, beta);
   return relu ? tf.nn.relu(y) : y;
+}
+
+/** Batch norm over N, H, W with the batch statistics, computed in float32 (as Keras's for 16-bit inputs). */
+function momentsBatchNorm(h: tf.Tensor, gamma: tf.Variable, beta: tf.Variable): tf.Tensor {
+  const h32 = h.dtype === "float32" ? h : tf.cast(h, "float32");
+  const [mean, variance] = tf.nn.moments(h32, [0, 1, 2]);
+  const y = tf.nn.batchNormalization(h32, mean, variance, beta, gamma, 1e-5);
+  return h.dtype === "float32" ? y : tf.cast(y, h.dtype);
 }
 
 function dense(w: Weights, x: tf.Tensor, nIn: number, nOut: number, name: string): tf.Tensor {
@@ -193,9 +209,10 @@ export interface MpStep {
 
 /**
  * Builds `config`'s training step in `precision` in a new graph, with a Session. The batch is fed as typed
- * arrays, or with `feedTensors` as eager tensors made beforehand (on GPU:0 when there is one).
+ * arrays, or with `feedTensors` as eager tensors made beforehand (on GPU:0 when there is one); batch norm
+ * is `batchNorm` ("fused" unless given).
  */
-export function mpTrainStep(config: MpModelConfig, batch: number, precision: Precision, opts: { feedTensors?: boolean } = {}): MpStep {
+export function mpTrainStep(config: MpModelConfig, batch: number, precision: Precision, opts: { feedTensors?: boolean; batchNorm?: BatchNormOp } = {}): MpStep {
   const data = mpBatch(config, batch);
   const xt = opts.feedTensors ? tf.constant(data.x, { shape: data.xShape }) : null;
   const yt = opts.feedTensors ? tf.constant(data.y, { shape: [batch], dtype: "int32" }) : null;
@@ -204,7 +221,7 @@ export function mpTrainStep(config: MpModelConfig, batch: number, precision: Pre
     tf.setRandomSeed(1);
     const x = tf.placeholder("float32", [null, ...data.xShape.slice(1)], { name: "x" });
     const y = tf.placeholder("int32", [null], { name: "labels" });
-    const w = new Weights(computeDtype(precision));
+    const w = new Weights(computeDtype(precision), opts.batchNorm ?? "fused");
     const xc = w.dtype === "float32" ? x : tf.cast(x, w.dtype);
     const logits = config.kind === "resnet18" ? resnetLogits(w, config, xc) : mlpLogits(w, config, xc);
     const loss = tf.reduceMean(tf.nn.sparseSoftmaxCrossEntropyWithLogits({ labels: y, logits: tf.cast(logits, "float32") }));

@@ -5,20 +5,21 @@
  */
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { flopsPerStep, macsPerSample, MP_MODELS, type MpModelConfig, mpTrainStep, type Precision } from "../bench/mp_models.js";
+import { type BatchNormOp, flopsPerStep, macsPerSample, MP_MODELS, type MpModelConfig, mpTrainStep, type Precision } from "../bench/mp_models.js";
 
 const SMALL_MLP: MpModelConfig = { kind: "mlp", input: 64, width: 64, depth: 3, classes: 10 };
 
 /** The batch's loss before each of `steps` training steps, and the model's parameter count. */
-function train(config: MpModelConfig, precision: Precision, steps: number): { losses: number[]; parameters: number } {
-  const s = mpTrainStep(config, 2, precision);
+function train(config: MpModelConfig, precision: Precision, steps: number, batchNorm?: BatchNormOp): { losses: number[]; parameters: number } {
+  const s = mpTrainStep(config, 2, precision, { batchNorm });
   try {
     return { losses: Array.from({ length: steps }, () => s.stepWithLoss()), parameters: s.parameters };
   } finally {
     s.close();
   }
 }
-const losses = (config: MpModelConfig, precision: Precision, steps: number) => train(config, precision, steps).losses;
+const losses = (config: MpModelConfig, precision: Precision, steps: number, batchNorm?: BatchNormOp) => train(config, precision, steps, batchNorm).losses;
+const SMALL_RESNET: MpModelConfig = { kind: "resnet18", width: 8, size: 16, classes: 10 };
 
 describe("mixed-precision benchmark models", () => {
   it("count FLOPs as 6 x multiply-adds x batch, as computed by hand for small configurations", () => {
@@ -36,7 +37,7 @@ describe("mixed-precision benchmark models", () => {
 
   for (const [name, config, steps] of [
     ["a width-reduced MLP", SMALL_MLP, 6],
-    ["ResNet-18 at width 8 on 16x16 images", { kind: "resnet18", width: 8, size: 16, classes: 10 }, 6],
+    ["ResNet-18 at width 8 on 16x16 images", SMALL_RESNET, 6],
   ] as const) {
     it(`${name} starts from the same weights and trains in fp32, bf16 and fp16 (batch 2)`, () => {
       const fp32 = losses(config, "fp32", steps);
@@ -53,6 +54,20 @@ describe("mixed-precision benchmark models", () => {
       assert.ok(fp32.at(-1)! < 0.8 * fp32[0], `fp32 trained: ${fp32}`);
     });
   }
+
+  it("batch norm as FusedBatchNormV3 and as moments + batch_normalization in float32 train alike", () => {
+    // fp32: the same function up to rounding (and FusedBatchNormV3's epsilon of at least 1.001e-5, not 1e-5),
+    // step after step.
+    const fused = losses(SMALL_RESNET, "fp32", 4, "fused");
+    const moments = losses(SMALL_RESNET, "fp32", 4, "moments");
+    fused.forEach((l, i) => assert.ok(Math.abs(l - moments[i]) <= 1e-3 * Math.max(1, l), `step ${i}: fused ${fused} moments ${moments}`));
+    // 16-bit: the forward passes agree to the types' rounding; the trajectories then part (batch 2 normalizes
+    // the last stage over 8 values, which magnifies rounding), so only their training is checked.
+    for (const p of ["bf16", "fp16"] as const) {
+      const m = losses(SMALL_RESNET, p, 4, "moments");
+      assert.ok(Math.abs(m[0] - fused[0]) <= 0.02 * fused[0] && m[3] < 0.8 * m[0], `${p} moments: ${m}`);
+    }
+  });
 
   it("the full ResNet-18 (width 64, 32x32x3) trains at batch 2 in fp32, bf16 and fp16", () => {
     const full = train(MP_MODELS.resnet18, "fp32", 3);
