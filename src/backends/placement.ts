@@ -1,6 +1,6 @@
 import type { Backend, Handle, KernelEnv } from "../core/backend.js";
 import type { Attrs } from "../core/schema/types.js";
-import { ctx } from "../core/context.js";
+import { eagerDeviceRequest } from "../core/context.js";
 import type { DType } from "../core/dtype.js";
 import { InvalidArgumentError } from "../core/errors.js";
 import { getSetting, debugOn } from "../core/settings.js";
@@ -79,7 +79,7 @@ function candidatesFor(requested: string): { devices: LocalDevice[]; candidates:
  * otherwise GPU:0 when there is one with a kernel for the op and its dtypes, else the CPU.
  */
 export function placeEager(opType: string, dtypes: readonly DType[], attrs: Attrs): Backend {
-  const requested = eagerRequest();
+  const requested = eagerDeviceRequest();
   if (requested === "") {
     if (gpu0 === undefined) gpu0 = visibleGpuCount() > 0 ? gpuBackend(0) : null;
     return gpu0 !== null && canRunOn(gpu0, opType, dtypes, attrs) ? gpu0 : defaultBackend();
@@ -93,12 +93,6 @@ export function placeEager(opType: string, dtypes: readonly DType[], attrs: Attr
   );
 }
 
-/** The merged request of the enclosing tf.device scopes ("" when none asks for a device). */
-function eagerRequest(): string {
-  const stack = ctx.eagerDeviceStack;
-  return stack.length === 0 ? "" : stack[stack.length - 1];
-}
-
 /**
  * Where an eager constant is created (tf.constant, tf.zeros/ones from a JS shape, a variable's initial
  * value), as TensorFlow 2 places them: on the device of the enclosing tf.device scope, else on GPU:0 when
@@ -107,7 +101,7 @@ function eagerRequest(): string {
  */
 export function placeConstant(dtype: DType): Backend {
   if (dtype === "string") return defaultBackend();
-  const requested = eagerRequest();
+  const requested = eagerDeviceRequest();
   if (requested === "") {
     if (gpu0 === undefined) gpu0 = visibleGpuCount() > 0 ? gpuBackend(0) : null;
     return gpu0 ?? defaultBackend();

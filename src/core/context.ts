@@ -29,6 +29,12 @@ class Context {
 
 export const ctx = new Context();
 
+/** The merged request of the enclosing eager tf.device scopes ("" when none asks for a device). */
+export function eagerDeviceRequest(): string {
+  const stack = ctx.eagerDeviceStack;
+  return stack.length === 0 ? "" : stack[stack.length - 1];
+}
+
 export function executingEagerly(): boolean {
   return ctx.eagerEnabled && ctx.graphStack.length === 0;
 }

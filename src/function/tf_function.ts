@@ -1,5 +1,5 @@
 import type { Handle } from "../core/backend.js";
-import { ctx, executingEagerly } from "../core/context.js";
+import { eagerDeviceRequest, executingEagerly } from "../core/context.js";
 import { InvalidArgumentError } from "../core/errors.js";
 import { defineFunction, K, kind, optional, param, signature, withDefault } from "../core/signature.js";
 import type { Tensor } from "../core/tensor.js";
@@ -106,9 +106,7 @@ class Polymorphic {
     if (!executingEagerly() || tapesRecording() || runEagerly) return this.fn(...args);
     if (this.#signature !== null) return this.#callWithSignature(args);
     const tensors: EagerTensor[] = [];
-    const device = eagerDeviceRequest();
-    // A trace belongs to the device scope it was made under (TensorFlow keys its cache by it too).
-    const key = device ? `${device}|${exactKey(args, tensors)}` : exactKey(args, tensors);
+    const key = scoped(exactKey(args, tensors));
     const cf = this.#byKey.get(key) ?? this.#miss(key, args, tensors);
     return cf.callFlat(tensors);
   }
@@ -145,8 +143,7 @@ class Polymorphic {
 
   /** A call no trace has the exact key of: a compatible relaxed trace, else a new trace. */
   #miss(key: string, args: unknown[], tensors: readonly EagerTensor[]): ConcreteFunction {
-    const device = eagerDeviceRequest();
-    const rk = device ? `${device}|${rankKey(args)}` : rankKey(args);
+    const rk = scoped(rankKey(args));
     const same = this.#byRank.get(rk);
     if (same) {
       for (const cf of same) {
@@ -194,15 +191,14 @@ class Polymorphic {
       }
       return fixed;
     }
-    const key = specKey(args);
+    const key = scoped(specKey(args));
     const hit = this.#byKey.get(key);
     if (hit) return hit;
     const leaves = tensorLeaves(args);
     if (leaves.every((l) => l instanceof EagerTensor)) return this.#miss(key, args, leaves as EagerTensor[]);
     const cf = this.#trace(args, leaves.map(specOf));
     this.#byKey.set(key, cf);
-    const device = eagerDeviceRequest();
-    const rk = device ? `${device}|${rankKey(args)}` : rankKey(args);
+    const rk = scoped(rankKey(args));
     const same = this.#byRank.get(rk);
     if (same) same.unshift(cf);
     else this.#byRank.set(rk, [cf]);
@@ -308,8 +304,8 @@ export const tfFunction = defineFunction(tfFunctionSignature, (func, inputSignat
   ): TracedFunction<F>;
 };
 
-/** The merged request of the enclosing eager tf.device scopes ("" when none). */
-function eagerDeviceRequest(): string {
-  const stack = ctx.eagerDeviceStack;
-  return stack.length === 0 ? "" : stack[stack.length - 1];
+/** A cache key within the enclosing tf.device scope: a trace belongs to the scope it was made under (TensorFlow keys its cache by it too). */
+function scoped(key: string): string {
+  const device = eagerDeviceRequest();
+  return device ? `${device}|${key}` : key;
 }

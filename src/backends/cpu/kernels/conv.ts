@@ -9,7 +9,7 @@ import { CpuKernel, CpuTensor, KernelTable, out } from "../kernel.js";
 import { ints } from "./util.js";
 import { isChannelsFirst, windows } from "../../../core/geometry/window.js";
 import { alloc, FArr, formatShape, splitShape, toChannelsFirst, toChannelsLast } from "./layout.js";
-import { wasmConvBackpropFilter, wasmConvBackpropInput, wasmConvForward } from "../wasm/conv_runtime.js";
+import { type ConvShape, wasmConvBackpropFilter, wasmConvBackpropInput, wasmConvForward } from "../wasm/conv_runtime.js";
 
 /**
  * Convolutions on the CPU. Data is processed channels-last ([N, H, W, C]; NCHW is transposed in and out).
@@ -24,26 +24,7 @@ import { wasmConvBackpropFilter, wasmConvBackpropInput, wasmConvForward } from "
  * Depthwise convolutions have no matrix product and are direct loops.
  */
 
-/** Geometry of a 2-D convolution, channels-last. */
-interface ConvGeom {
-  n: number;
-  inH: number;
-  inW: number;
-  inC: number;
-  outH: number;
-  outW: number;
-  outC: number;
-  kH: number;
-  kW: number;
-  sH: number;
-  sW: number;
-  dH: number;
-  dW: number;
-  padT: number;
-  padL: number;
-}
-
-function convGeom(inShape: readonly number[], filterShape: readonly number[], outC: number, attrs: Attrs, cf: boolean): ConvGeom {
+function convGeom(inShape: readonly number[], filterShape: readonly number[], outC: number, attrs: Attrs, cf: boolean): ConvShape {
   const { n, c, spatial } = splitShape(inShape, cf);
   const [wh, ww] = windows(inShape, [filterShape[0], filterShape[1]], attrs, cf, false);
   return {
@@ -72,7 +53,7 @@ function chunkRows(m: number, k: number): number {
   return Math.max(1, Math.min(m, Math.floor(CHUNK_ELEMS / Math.max(k, 1))));
 }
 
-function isPointwise(g: ConvGeom): boolean {
+function isPointwise(g: ConvShape): boolean {
   return g.kH === 1 && g.kW === 1 && g.sH === 1 && g.sW === 1 && g.padT === 0 && g.padL === 0 && g.outH === g.inH && g.outW === g.inW;
 }
 
@@ -81,7 +62,7 @@ function like(x: FArr, n: number): FArr {
 }
 
 /** Rows r0..r0+rows of the patch matrix (row = output position (b, oh, ow), column = (kh, kw, c)). */
-function im2col(x: FArr, g: ConvGeom, r0: number, rows: number, cols: FArr): void {
+function im2col(x: FArr, g: ConvShape, r0: number, rows: number, cols: FArr): void {
   const { inH, inW, inC, outH, outW, kH, kW, sH, sW, dH, dW, padT, padL } = g;
   const K = kH * kW * inC;
   const hw = outH * outW;
@@ -135,7 +116,7 @@ function im2col(x: FArr, g: ConvGeom, r0: number, rows: number, cols: FArr): voi
 }
 
 /** The adjoint of im2col: adds each patch row back onto the image positions it was read from. */
-function col2im(cols: FArr, g: ConvGeom, r0: number, rows: number, dx: FArr): void {
+function col2im(cols: FArr, g: ConvShape, r0: number, rows: number, dx: FArr): void {
   const { inH, inW, inC, outH, outW, kH, kW, sH, sW, dH, dW, padT, padL } = g;
   const K = kH * kW * inC;
   const hw = outH * outW;
@@ -218,7 +199,7 @@ interface GridGeom {
   padded: boolean;
 }
 
-function gridGeom(g: ConvGeom): GridGeom {
+function gridGeom(g: ConvShape): GridGeom {
   const Hp = g.outH + (g.kH - 1) * g.dH;
   const Wp = g.outW + (g.kW - 1) * g.dW;
   const P = g.n * Hp * Wp;
@@ -263,7 +244,7 @@ function scratch(like: FArr, role: Role, n: number): FArr {
 }
 
 /** The input as XC [inC, P] on the padded grid (x itself when it already is: one channel, no padding). */
-function inputGridCF(x: FArr, g: ConvGeom, gg: GridGeom): FArr {
+function inputGridCF(x: FArr, g: ConvShape, gg: GridGeom): FArr {
   const { n, inH, inW, inC, padT, padL } = g;
   const { Hp, Wp, P } = gg;
   let src = x;
@@ -287,7 +268,7 @@ function inputGridCF(x: FArr, g: ConvGeom, gg: GridGeom): FArr {
 }
 
 /** dOut [N, outH, outW, outC] placed on the grid, [P, outC], zeros at the positions that are not outputs. */
-function outputToGrid(dy: FArr, g: ConvGeom, gg: GridGeom, role: Role): FArr {
+function outputToGrid(dy: FArr, g: ConvShape, gg: GridGeom, role: Role): FArr {
   const { n, outH, outW, outC } = g;
   const { Hp, Wp, P } = gg;
   const dyG = scratch(dy, role, P * outC);
@@ -303,7 +284,7 @@ function outputToGrid(dy: FArr, g: ConvGeom, gg: GridGeom, role: Role): FArr {
 }
 
 /** colsT rows for grid range [g0, g0+len): row (t, c) = XC[c, shift_t + g0 ...]. */
-function fillColsT(xc: FArr, g: ConvGeom, gg: GridGeom, g0: number, len: number, cols: FArr): void {
+function fillColsT(xc: FArr, g: ConvShape, gg: GridGeom, g0: number, len: number, cols: FArr): void {
   const C = g.inC;
   const { P, shifts } = gg;
   let r = 0;
@@ -319,7 +300,7 @@ function chunkLen(Mg: number, K: number): number {
   return Math.max(1, Math.min(Mg, Math.floor(convTuning.implicitChunk / Math.max(K, 1))));
 }
 
-function implicitForward(x: FArr, f: FArr, g: ConvGeom, o: FArr): void {
+function implicitForward(x: FArr, f: FArr, g: ConvShape, o: FArr): void {
   const { n, outH, outW, outC } = g;
   const gg = gridGeom(g);
   const { Hp, Wp, P, Mg } = gg;
@@ -347,7 +328,7 @@ function implicitForward(x: FArr, f: FArr, g: ConvGeom, o: FArr): void {
   }
 }
 
-function implicitBackpropFilter(x: FArr, dy: FArr, g: ConvGeom, df: FArr): void {
+function implicitBackpropFilter(x: FArr, dy: FArr, g: ConvShape, df: FArr): void {
   const gg = gridGeom(g);
   const { Mg } = gg;
   const K = g.kH * g.kW * g.inC;
@@ -385,13 +366,13 @@ const SMALL_OUTPUT = 192;
  * Runs a pass's products on one BLAS thread when threading does not pay: a small dW summed over a long
  * grid (see withBlasThreads), or a product under convTuning.singleThreadFlops.
  */
-function onBlasThreads(g: ConvGeom, gg: GridGeom, K: number, pass: Pass, run: () => void): void {
+function onBlasThreads(g: ConvShape, gg: GridGeom, K: number, pass: Pass, run: () => void): void {
   const small = pass === Pass.BackFilter && K * g.outC <= SMALL_OUTPUT;
   if (small || 2 * gg.Mg * K * g.outC < convTuning.singleThreadFlops) withBlasThreads(1, run);
   else run();
 }
 
-function implicitBackpropInput(dy: FArr, f: FArr, g: ConvGeom, dx: FArr): void {
+function implicitBackpropInput(dy: FArr, f: FArr, g: ConvShape, dx: FArr): void {
   const { n, inH, inW, inC, outC, padT, padL } = g;
   const gg = gridGeom(g);
   const { Hp, Wp, P, Mg, shifts } = gg;
@@ -456,7 +437,7 @@ const enum Pass {
  * padding is a large share of a small image with many channels, and where im2col's patch rows are long
  * enough to be memcpys (kW·inC >= 64) on the forward and filter passes; col2im is always a JS loop.
  */
-function useImplicit(g: ConvGeom, pass: Pass): boolean {
+function useImplicit(g: ConvShape, pass: Pass): boolean {
   if (g.sH !== 1 || g.sW !== 1 || algorithm === "im2col" || algorithm === "direct") return false;
   if (algorithm === "implicit") return true;
   const blas = getBlas() !== null;
@@ -491,13 +472,13 @@ const DIRECT_MAX_CHANNELS = 32;
  * do). With a BLAS the input gradient keeps the implicit GEMM / im2col: its direct loop (dY·Wᵀ added into
  * the image block by block) measured 0.75-0.97x of the implicit GEMM on LeNet-5's second convolution.
  */
-function useDirect(a: FArr, b: FArr, g: ConvGeom, pass: Pass): boolean {
+function useDirect(a: FArr, b: FArr, g: ConvShape, pass: Pass): boolean {
   if (!(a instanceof Float32Array && b instanceof Float32Array) || algorithm === "im2col" || algorithm === "implicit") return false;
   if (algorithm === "direct" || getBlas() === null) return true;
   return pass !== Pass.BackInput && g.outC <= DIRECT_MAX_CHANNELS;
 }
 
-function conv2dForward(x: FArr, f: FArr, g: ConvGeom, o: FArr): void {
+function conv2dForward(x: FArr, f: FArr, g: ConvShape, o: FArr): void {
   const K = g.kH * g.kW * g.inC;
   const M = g.n * g.outH * g.outW;
   if (M === 0 || g.outC === 0) return;
@@ -528,7 +509,7 @@ export function conv2dBiasRelu(x: CpuTensor, f: CpuTensor, bias: CpuTensor, attr
   const fv = f.values;
   const bv = bias.values;
   if (!(xv instanceof Float32Array && fv instanceof Float32Array && bv instanceof Float32Array) || x.dtype !== "float32") return null;
-  let g: ConvGeom;
+  let g: ConvShape;
   try {
     g = convGeom(x.shape, f.shape, f.shape[3], attrs, false);
   } catch {
@@ -540,7 +521,7 @@ export function conv2dBiasRelu(x: CpuTensor, f: CpuTensor, bias: CpuTensor, attr
   return out("float32", [g.n, g.outH, g.outW, g.outC], o);
 }
 
-function conv2dBackpropInput(dy: FArr, f: FArr, g: ConvGeom, dx: FArr): void {
+function conv2dBackpropInput(dy: FArr, f: FArr, g: ConvShape, dx: FArr): void {
   const K = g.kH * g.kW * g.inC;
   const M = g.n * g.outH * g.outW;
   if (M === 0 || K === 0) return;
@@ -560,7 +541,7 @@ function conv2dBackpropInput(dy: FArr, f: FArr, g: ConvGeom, dx: FArr): void {
   }
 }
 
-function conv2dBackpropFilter(x: FArr, dy: FArr, g: ConvGeom, df: FArr): void {
+function conv2dBackpropFilter(x: FArr, dy: FArr, g: ConvShape, df: FArr): void {
   const K = g.kH * g.kW * g.inC;
   const M = g.n * g.outH * g.outW;
   if (M === 0 || K === 0 || g.outC === 0) return;
@@ -582,7 +563,7 @@ function conv2dBackpropFilter(x: FArr, dy: FArr, g: ConvGeom, df: FArr): void {
 // ---------------------------------------------------------------- depthwise
 
 /** Depthwise geometry: the filter is [kH, kW, C, M] and the output has C*M channels. */
-function depthwiseGeom(inShape: readonly number[], filterShape: readonly number[], attrs: Attrs, cf: boolean): ConvGeom & { mult: number } {
+function depthwiseGeom(inShape: readonly number[], filterShape: readonly number[], attrs: Attrs, cf: boolean): ConvShape & { mult: number } {
   const g = convGeom(inShape, filterShape, filterShape[2] * filterShape[3], attrs, cf);
   return { ...g, mult: filterShape[3] };
 }
@@ -598,7 +579,7 @@ const enum DwMode {
  * a = x or dy (by mode), b = filter or dy, o = the array written. The mode is loop-invariant, so the
  * branch costs nothing and there is no call per element.
  */
-function depthwise(mode: DwMode, a: FArr, b: FArr, g: ConvGeom & { mult: number }, o: FArr): void {
+function depthwise(mode: DwMode, a: FArr, b: FArr, g: ConvShape & { mult: number }, o: FArr): void {
   const { n, inH, inW, inC, outH, outW, outC, kH, kW, sH, sW, dH, dW, padT, padL, mult: M } = g;
   for (let bi = 0; bi < n; bi++) {
     for (let oh = 0; oh < outH; oh++) {
@@ -644,19 +625,19 @@ function depthwise(mode: DwMode, a: FArr, b: FArr, g: ConvGeom & { mult: number 
 
 // ---------------------------------------------------------------- kernels
 
-function checkOutBackprop(op: string, dy: CpuTensor, g: ConvGeom, cf: boolean): void {
+function checkOutBackprop(op: string, dy: CpuTensor, g: ConvShape, cf: boolean): void {
   const want = formatShape(g.n, [g.outH, g.outW], g.outC, cf);
   if (dy.shape.length !== 4 || dy.shape.some((d, i) => d !== want[i])) {
     throw new InvalidArgumentError(`${op}: Size of out_backprop doesn't match computed: actual = [${dy.shape}], computed = [${want}]`);
   }
 }
 
-function lastToFormat(v: FArr, g: ConvGeom, cf: boolean, which: "in" | "out"): FArr {
+function lastToFormat(v: FArr, g: ConvShape, cf: boolean, which: "in" | "out"): FArr {
   if (!cf) return v;
   return which === "in" ? toChannelsFirst(v, g.n, g.inC, g.inH * g.inW) : toChannelsFirst(v, g.n, g.outC, g.outH * g.outW);
 }
 
-type Geom = ConvGeom & { mult?: number };
+type Geom = ConvShape & { mult?: number };
 interface ConvFamily {
   geom(inShape: readonly number[], filterShape: readonly number[], attrs: Attrs, cf: boolean): Geom;
   forward(x: FArr, f: FArr, g: Geom, o: FArr): void;
@@ -712,8 +693,8 @@ export const convKernels: KernelTable = {
   }),
   ...convFamily("DepthwiseConv2dNative", {
     geom: depthwiseGeom,
-    forward: (x, f, g, o) => depthwise(DwMode.Forward, x, f, g as ConvGeom & { mult: number }, o),
-    backInput: (dy, f, g, dx) => depthwise(DwMode.BackInput, dy, f, g as ConvGeom & { mult: number }, dx),
-    backFilter: (x, dy, g, df) => depthwise(DwMode.BackFilter, x, dy, g as ConvGeom & { mult: number }, df),
+    forward: (x, f, g, o) => depthwise(DwMode.Forward, x, f, g as ConvShape & { mult: number }, o),
+    backInput: (dy, f, g, dx) => depthwise(DwMode.BackInput, dy, f, g as ConvShape & { mult: number }, dx),
+    backFilter: (x, dy, g, df) => depthwise(DwMode.BackFilter, x, dy, g as ConvShape & { mult: number }, df),
   }),
 };
