@@ -175,6 +175,15 @@ def make(model, batch, precision):
 
 rows = []
 smoke_failures = 0
+
+
+def write_rows():
+    """The JSON so far: rewritten after every row, so that a run cut short by its time limit still reports."""
+    info = {"device": "CPU (smoke run, tiny sizes)" if SMOKE else str(jax.devices()[0]), "jax": jax.__version__, "peaks": PEAKS, "rows": rows}
+    with open(os.path.join(os.environ.get("OUT", "."), "jax_mp.json"), "w") as f:
+        json.dump(info, f, indent=1)
+
+
 for precision in PRECISIONS:
     with jax.default_matmul_precision("highest" if precision == "fp32" else "tensorfloat32"):
         for model, batch in [c for c in CONFIGS if c[0] in MODELS]:
@@ -197,11 +206,10 @@ for precision in PRECISIONS:
             except Exception as e:  # report, keep going
                 row = {**base, "median": 0, "reps": [], "hostUs": 0, "wallUs": 0, "tflops": 0, "percentOfPeak": 0, "error": str(e).split("\n")[0][:160]}
             rows.append(row)
+            write_rows()
             print(
                 f"{precision} {model:9} {batch:5} JAX jit {row.get('error', '')}{row['median']:9.0f} samples/s {row['tflops']:7.1f} TFLOP/s {row['percentOfPeak']:5.1f}%",
                 flush=True,
             )
-info = {"device": "CPU (smoke run, tiny sizes)" if SMOKE else str(jax.devices()[0]), "jax": jax.__version__, "peaks": PEAKS, "rows": rows}
-with open(os.path.join(os.environ.get("OUT", "."), "jax_mp.json"), "w") as f:
-    json.dump(info, f, indent=1)
+write_rows()
 sys.exit(1 if smoke_failures or any("error" in r for r in rows) else 0)

@@ -37,6 +37,13 @@ const configs = smoke ? SMOKE_CONFIGS : MP_CONFIGS;
 const models = (arg("models")?.split(",") as MpModelName[] | undefined) ?? (Object.keys(MP_MODELS) as MpModelName[]);
 const precisions = (arg("precisions")?.split(",") as Precision[] | undefined) ?? PRECISIONS;
 const rows: MpRow[] = [];
+/** The JSON so far: rewritten after every row, so that a run cut short by its time limit still reports. */
+function writeRows(): void {
+  writeFileSync(
+    `${process.env.OUT ?? "."}/tsflow_mp.json`,
+    JSON.stringify({ device: gb?.ctx.info.name ?? "CPU (smoke run, tiny sizes)", peaks: PEAKS, rows }, null, 2),
+  );
+}
 tf.config.experimental.setTsflowOptions({ cudaGraphs: true });
 for (const precision of precisions) {
   tf.config.experimental.enableTensorFloat32Execution(precision === "tf32");
@@ -72,13 +79,11 @@ for (const precision of precisions) {
       };
     }
     rows.push(row);
+    writeRows();
     console.log(
       `${precision} ${model.padEnd(9)} ${String(batch).padStart(5)} ${row.error ? `ERROR ${row.error} ` : ""}${row.median.toFixed(0).padStart(8)} samples/s ${row.tflops.toFixed(1).padStart(7)} TFLOP/s ${row.percentOfPeak.toFixed(1).padStart(5)}% of ${PEAKS[precision]}${row.cpuFallbacks ? `  on the CPU: ${row.cpuFallbacks.join(" ")}` : ""}`,
     );
   }
 }
 tf.config.experimental.enableTensorFloat32Execution(true);
-writeFileSync(
-  `${process.env.OUT ?? "."}/tsflow_mp.json`,
-  JSON.stringify({ device: gb?.ctx.info.name ?? "CPU (smoke run, tiny sizes)", peaks: PEAKS, rows }, null, 2),
-);
+writeRows();

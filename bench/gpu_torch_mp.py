@@ -185,7 +185,9 @@ def runners():
         out.append("PyTorch CUDA graph")
         if hasattr(torch, "compile"):
             out.append("PyTorch torch.compile")
-    return out
+    # --runners=eager,graph picks some (torch.compile's compilation takes minutes over all rows).
+    picked = arg("runners", None)
+    return [r for r in out if picked is None or any(p in r.lower() for p in picked)]
 
 
 def cpu_autocasts(dtype):
@@ -218,6 +220,16 @@ def sync():
 
 rows = []
 smoke_failures = 0
+
+
+def write_rows():
+    """The JSON so far: rewritten after every row, so that a run cut short by its time limit still reports."""
+    device = "CPU (smoke run, tiny sizes)" if SMOKE else torch.cuda.get_device_name(0)
+    info = {"device": device, "torch": torch.__version__, "cuda": torch.version.cuda, "peaks": PEAKS, "rows": rows}
+    with open(os.path.join(os.environ.get("OUT", "."), "torch_mp.json"), "w") as f:
+        json.dump(info, f, indent=1)
+
+
 for precision in PRECISIONS:
     torch.backends.cuda.matmul.allow_tf32 = precision == "tf32"
     torch.backends.cudnn.allow_tf32 = precision == "tf32"
@@ -240,12 +252,10 @@ for precision in PRECISIONS:
             except Exception as e:  # report, keep going
                 row = {**base, "median": 0, "reps": [], "hostUs": 0, "wallUs": 0, "tflops": 0, "percentOfPeak": 0, "error": str(e).split("\n")[0][:160]}
             rows.append(row)
+            write_rows()
             print(
                 f"{precision} {model:9} {batch:5} {runner:24} {row.get('error', '')}{row['median']:9.0f} samples/s {row['tflops']:7.1f} TFLOP/s {row['percentOfPeak']:5.1f}%",
                 flush=True,
             )
-device = "CPU (smoke run, tiny sizes)" if SMOKE else torch.cuda.get_device_name(0)
-info = {"device": device, "torch": torch.__version__, "cuda": torch.version.cuda, "peaks": PEAKS, "rows": rows}
-with open(os.path.join(os.environ.get("OUT", "."), "torch_mp.json"), "w") as f:
-    json.dump(info, f, indent=1)
+write_rows()
 sys.exit(1 if smoke_failures or any("error" in r for r in rows) else 0)

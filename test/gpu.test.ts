@@ -863,6 +863,43 @@ describe("cuda: training fully on the GPU", gpuOnly, () => {
     }
   });
 
+  it("float16 and bfloat16 convolutions stay on the GPU where cuDNN declines them (3 input channels), equal to float32 rounded", () => {
+    const b = gpuBackend(0)!;
+    const convOps = ["Conv2D", "Conv2DBackpropInput", "Conv2DBackpropFilter"];
+    const fallbacks = () => convOps.reduce((a, k) => a + (b.stats.fallbacks.get(k) ?? 0), 0);
+    const r = rng(33);
+    const x32 = tf.constant(
+      Array.from({ length: 4 * 8 * 8 * 3 }, () => r() * 2 - 1),
+      { shape: [4, 8, 8, 3] },
+    );
+    const f32 = tf.constant(
+      Array.from({ length: 3 * 3 * 3 * 16 }, () => r() * 2 - 1),
+      { shape: [3, 3, 3, 16] },
+    );
+    for (const dtype of ["float16", "bfloat16"] as const) {
+      const before = fallbacks();
+      const run = (x: tf.Tensor, f: tf.Tensor) =>
+        gpu(() => {
+          const tape = new tf.GradientTape();
+          const y = tape.run(() => {
+            tape.watch([x, f]);
+            return tf.nn.conv2d(x, f, 1, "SAME");
+          }) as tf.Tensor;
+          return [y, ...(tape.gradient(tf.reduceSum(tf.mul(y, y)), [x, f]) as tf.Tensor[])] as E[];
+        });
+      const xn = tf.cast(x32, dtype);
+      const fn = tf.cast(f32, dtype);
+      const narrow = run(xn, fn);
+      const wide = run(tf.cast(xn, "float32"), tf.cast(fn, "float32"));
+      assert.equal(fallbacks(), before, `${dtype}: no convolution fell back to the CPU`);
+      narrow.forEach((t, i) => {
+        assert.equal(t.dtype, dtype);
+        assert.ok(onGpu(t));
+        assert.ok(relErr(tf.cast(t, "float32") as E, wide[i]) < (dtype === "float16" ? 5e-3 : 3e-2), `${dtype} output ${i}`);
+      });
+    }
+  });
+
   it("MaxPool and MaxPoolGrad match the CPU (2x2/2, overlapping 3x3 windows, SAME padding)", () => {
     const r = rng(23);
     for (const dtype of ["float32", "float64"] as DType[]) {

@@ -5,7 +5,9 @@ import { windows } from "../../../core/geometry/window.js";
 import { getSetting } from "../../../core/settings.js";
 import { cudnnConv2d, cudnnConv2dBackpropFilter, cudnnConv2dBackpropInput } from "../cudnn.js";
 import type { CudaHandle } from "../handle.js";
+import type { Handle, KernelEnv } from "../../../core/backend.js";
 import type { CudaKernelDef, CudaKernelTable, KernelContext } from "../kernel.js";
+import { castOp } from "./elementwise.js";
 import { channelsFirstVia } from "../layout.js";
 import { convFilterSource, convPixelSource, convSource } from "../sources/conv.js";
 import { storageType } from "../translate.js";
@@ -89,12 +91,35 @@ function imagesPerChunk(g: ConvGeom): number {
 const cudnnConvs = (g: ConvGeom, dtype: DType) =>
   getSetting("convAlgorithm") === "auto" && (NARROW.has(dtype) || (Math.min(g.C, g.OC) >= 8 && g.K * g.OC >= 2048));
 /**
- * The own kernels compute in the stored type, so float16 and bfloat16 convolutions are cuDNN's (tensor cores,
- * float32 accumulation) or, where it declines, the CPU's: null after releasing the output.
+ * The own kernels compute in the stored type, so a float16 or bfloat16 convolution cuDNN declines (cuDNN's
+ * legacy API has no bfloat16 kernels for some shapes, such as 3 input channels) runs in float32 on the GPU:
+ * the narrow inputs are widened, the float32 path convolves, and the result is narrowed, as TensorFlow's
+ * kernels accumulate in float32 too. Staying on the GPU keeps the step capturable.
  */
-function declineNarrow(b: KernelContext, out: CudaHandle): null {
+function inFloat32(
+  b: KernelContext,
+  def: CudaKernelDef,
+  inputs: CudaHandle[],
+  narrow: readonly number[],
+  attrs: Attrs,
+  env: KernelEnv,
+  out: CudaHandle,
+): Handle[] | null {
   b.dispose(out);
-  return null;
+  const dtype = out.dtype;
+  const wide = inputs.map((h, i) => (narrow.includes(i) ? (castOp(b, h, "float32") as CudaHandle) : h));
+  try {
+    const r = def.run(b, wide, attrs, env);
+    return (
+      r?.map((h) => {
+        const n = castOp(b, h as CudaHandle, dtype);
+        b.dispose(h);
+        return n;
+      }) ?? null
+    );
+  } finally {
+    for (const i of narrow) b.dispose(wide[i]);
+  }
 }
 
 /** Direct kernels for small channel counts (each thread loops over a patch): K*OC up to 16384 multiply-adds. */
@@ -167,7 +192,7 @@ function im2col(b: KernelContext, g: ConvGeom, x: CudaHandle, n0: number, imgs: 
 const conv2d: CudaKernelDef = {
   supports: (d, attrs) => (FLOATS.has(d[0]) || NARROW.has(d[0])) && d[1] === d[0] && NHWC(attrs),
   attrKey: (attrs) => String(attrs.data_format),
-  run: (b, [x, f], attrs) => {
+  run: (b, [x, f], attrs, env) => {
     const g = convGeom(x.shape, f.shape, attrs);
     if (!g) return null;
     const dt = x.dtype as GemmDType;
@@ -179,7 +204,7 @@ const conv2d: CudaKernelDef = {
       return [out];
     }
     if (cudnnConvs(g, dt) && cudnnConv2d(b, g, x, f, out)) return [out];
-    if (NARROW.has(dt)) return declineNarrow(b, out);
+    if (NARROW.has(dt)) return inFloat32(b, conv2d, [x, f], [0, 1], attrs, env, out);
     if (useDirect(g) && fitsDirect(g)) {
       const smem = pixelKernel(g, g.OC, esz);
       if (smem !== null) {
@@ -236,7 +261,7 @@ const conv2dBackpropInput: CudaKernelDef = {
   host: [0],
   supports: (d, attrs) => (FLOATS.has(d[1]) || NARROW.has(d[1])) && d[2] === d[1] && NHWC(attrs),
   attrKey: (attrs) => String(attrs.data_format),
-  run: (b, [sizes, f, dy], attrs) => {
+  run: (b, [sizes, f, dy], attrs, env) => {
     const xs = hostInts(b, sizes);
     const g = convGeom(xs, f.shape, attrs);
     if (!g || dy.shape.join(",") !== [g.n, g.OH, g.OW, g.OC].join(",")) return null;
@@ -249,7 +274,7 @@ const conv2dBackpropInput: CudaKernelDef = {
       return [dx];
     }
     if (cudnnConvs(g, dt) && cudnnConv2dBackpropInput(b, g, f, dy, dx)) return [dx];
-    if (NARROW.has(dt)) return declineNarrow(b, dx);
+    if (NARROW.has(dt)) return inFloat32(b, conv2dBackpropInput, [sizes, f, dy], [1, 2], attrs, env, dx);
     if (useDirect(g) && fitsDirect(g)) {
       const smem = pixelKernel(g, g.C, esz);
       if (smem !== null) {
@@ -310,7 +335,7 @@ const conv2dBackpropFilter: CudaKernelDef = {
   host: [1],
   supports: (d, attrs) => (FLOATS.has(d[0]) || NARROW.has(d[0])) && d[2] === d[0] && NHWC(attrs),
   attrKey: (attrs) => String(attrs.data_format),
-  run: (b, [x, sizes, dy], attrs) => {
+  run: (b, [x, sizes, dy], attrs, env) => {
     const fs = hostInts(b, sizes);
     const g = convGeom(x.shape, fs, attrs);
     if (!g || dy.shape.join(",") !== [g.n, g.OH, g.OW, g.OC].join(",")) return null;
@@ -323,7 +348,7 @@ const conv2dBackpropFilter: CudaKernelDef = {
       return [df];
     }
     if (cudnnConvs(g, dt) && cudnnConv2dBackpropFilter(b, g, x, dy, df)) return [df];
-    if (NARROW.has(dt)) return declineNarrow(b, df);
+    if (NARROW.has(dt)) return inFloat32(b, conv2dBackpropFilter, [x, sizes, dy], [0, 2], attrs, env, df);
     const smem = fitsDirect(g) ? filterTiled(g, esz) : null;
     if (smem !== null) {
       const positions = g.n * g.OH * g.OW;

@@ -159,7 +159,7 @@ export function unaryKernel(type: string, spec: ElementwiseSpec): CudaKernelDef 
 
 // ---------------------------------------------------------------- cast and fills
 
-function castOp(b: KernelContext, x: CudaHandle, to: DType): Handle {
+export function castOp(b: KernelContext, x: CudaHandle, to: DType): Handle {
   if (x.dtype === to) return b.alias(x);
   const n = sizeOf(x.shape);
   const out = b.empty(to, x.shape, "Cast");
