@@ -344,6 +344,32 @@ describe("cuda: other kernels against the CPU", gpuOnly, () => {
     }
   });
 
+  it("GatherV2 moves rows of every width (16-, 8-, 4-, 2- and 1-byte units, every axis) as the CPU does", () => {
+    const r = rng(17);
+    const cases: { shape: number[]; axis: number; dtype: DType }[] = [
+      { shape: [50, 28, 28, 1], axis: 0, dtype: "float32" }, // rows of 3136 bytes: 16-byte units
+      { shape: [40, 10], axis: 0, dtype: "float32" }, // 40 bytes: 8-byte units
+      { shape: [30, 3], axis: 0, dtype: "float32" }, // 12 bytes: 4-byte units
+      { shape: [30, 3], axis: 0, dtype: "float16" }, // 6 bytes: 2-byte units
+      { shape: [30, 5], axis: 0, dtype: "uint8" }, // 5 bytes: 1-byte units
+      { shape: [4, 30, 8], axis: 1, dtype: "float64" }, // an inner axis, 64-byte rows
+      { shape: [6, 7, 9], axis: 2, dtype: "int32" }, // the last axis: one element per row
+      { shape: [20, 4], axis: 0, dtype: "int64" },
+    ];
+    for (const { shape, axis, dtype } of cases) {
+      const n = shape.reduce((a, b) => a * b, 1);
+      const x = makeTensor(values(dtype, n, r, { op: "GatherV2", arg: 0 }), dtype, shape);
+      const idx = tf.constant(
+        Array.from({ length: 23 }, () => Math.floor(r() * shape[axis])),
+        { dtype: "int32" },
+      );
+      const want = cpu(() => tf.gather(x, idx, { axis })) as E;
+      const got = gpu(() => tf.gather(x, idx, { axis })) as E;
+      assert.ok(onGpu(got), `${dtype} ${shape} axis ${axis} ran on the GPU`);
+      assertMatches(`GatherV2 ${dtype} [${shape}] axis ${axis}`, got, want);
+    }
+  });
+
   it("Fill, ZerosLike, OnesLike and buffer relabelling", () => {
     const f = gpu(() => tf.fill([3, 4], 2.5)) as E;
     assert.ok(onGpu(f));
@@ -881,11 +907,13 @@ describe("cuda: training fully on the GPU", gpuOnly, () => {
       const run = (x: tf.Tensor, f: tf.Tensor) =>
         gpu(() => {
           const tape = new tf.GradientTape();
-          const y = tape.run(() => {
+          let y: tf.Tensor | null = null;
+          const loss = tape.run(() => {
             tape.watch([x, f]);
-            return tf.nn.conv2d(x, f, 1, "SAME");
+            y = tf.nn.conv2d(x, f, 1, "SAME");
+            return tf.reduceSum(tf.mul(y, y));
           }) as tf.Tensor;
-          return [y, ...(tape.gradient(tf.reduceSum(tf.mul(y, y)), [x, f]) as tf.Tensor[])] as E[];
+          return [y, ...(tape.gradient(loss, [x, f]) as tf.Tensor[])] as E[];
         });
       const xn = tf.cast(x32, dtype);
       const fn = tf.cast(f32, dtype);

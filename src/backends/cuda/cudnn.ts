@@ -38,6 +38,7 @@ function computeDataType(dtype: DType): number {
   return dtype === "float64" ? CUDNN_DATA_DOUBLE : CUDNN_DATA_FLOAT;
 }
 const CUDNN_DEFAULT_MATH = 0;
+const CUDNN_TENSOR_OP_MATH = 1;
 const CUDNN_FMA_MATH = 3;
 const CUDNN_TENSOR_NHWC = 1;
 const CUDNN_CROSS_CORRELATION = 1;
@@ -380,16 +381,19 @@ export class Cudnn {
       "cudnnSetConvolution2dDescriptor",
       this.lib.cudnnSetConvolution2dDescriptor(conv, g.padT, g.padL, g.sH, g.sW, g.dH, g.dW, CUDNN_CROSS_CORRELATION, computeDataType(dtype)),
     );
-    // TF32 off: FMA math only (no tensor-core rounding of float32 inputs).
+    // TF32 off: FMA math only (no tensor-core rounding of float32 inputs). float16/bfloat16 ask for tensor
+    // cores outright: under the default math the H200 run timed only non-tensor-core algorithms for them
+    // (about 25 TFLOP/s on ResNet-18's 3x3 convolutions, 2026-12-03).
     const fp32Exact = dtype === "float32" && !tf32;
-    this.check("cudnnSetConvolutionMathType", this.lib.cudnnSetConvolutionMathType(conv, fp32Exact ? CUDNN_FMA_MATH : CUDNN_DEFAULT_MATH));
+    const math = fp32Exact ? CUDNN_FMA_MATH : dtype === "float16" || dtype === "bfloat16" ? CUDNN_TENSOR_OP_MATH : CUDNN_DEFAULT_MATH;
+    this.check("cudnnSetConvolutionMathType", this.lib.cudnnSetConvolutionMathType(conv, math));
     const [A, B, O] = dir === 0 ? [t.x, t.w, t.y] : dir === 1 ? [t.w, t.y, t.x] : [t.x, t.y, t.w];
     const results = this.b.capturing ? this.#heuristic(dir, A, B, conv, O) : this.#find(dir, A, a, B, bPtr, conv, O, out);
     const ok = results.filter((r) => r.status === CUDNN_STATUS_SUCCESS && r.memory <= workspaceLimit());
     const pick = ok.find((r) => r.determinism === CUDNN_DETERMINISTIC);
     let plan: ConvPlan | null = null;
     if (pick) {
-      if (!fp32Exact && pick.mathType !== CUDNN_DEFAULT_MATH) {
+      if (!fp32Exact && pick.mathType !== math) {
         this.check("cudnnSetConvolutionMathType", this.lib.cudnnSetConvolutionMathType(conv, pick.mathType));
       }
       plan = { a: A, b: B, out: O, conv, algo: pick.algo, workspace: pick.memory };

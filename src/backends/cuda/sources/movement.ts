@@ -6,8 +6,12 @@ import { header, MAX_BCAST_RANK } from "./common.js";
 
 /** Element types by size: data movement only needs the bytes. */
 function moveType(bytes: number): string {
+  if (bytes === 16) return "U128";
   return bytes === 1 ? "unsigned char" : bytes === 2 ? "unsigned short" : bytes === 4 ? "unsigned int" : "unsigned long long";
 }
+
+/** A 16-byte unit moved by one aligned vector load and store (gathers of whole rows). */
+const U128 = "struct alignas(16) U128 { unsigned long long lo, hi; };";
 
 /**
  * One strided copy: element i of an iteration space of up to MAX_BCAST_RANK dims is read at
@@ -61,7 +65,8 @@ extern "C" __global__ void one_hot(const IX* __restrict__ X, const E* __restrict
  * [0, n) yields zeros, as TensorFlow's GPU kernel does (validating would need the indices on the host).
  */
 export function gatherSource(bytes: number, indexDType: DType, index64: boolean): string {
-  return `${header({ E: moveType(bytes), IX: storageType(indexDType) }, index64)}
+  return `${bytes === 16 ? U128 : ""}
+${header({ E: moveType(bytes), IX: storageType(indexDType) }, index64)}
 extern "C" __global__ void gather(const E* __restrict__ P, const IX* __restrict__ X, E* __restrict__ O, I total, I nJ, I n, I inner) {
   GRID_LOOP(i, total) {
     const I in = i % inner;
@@ -69,7 +74,7 @@ extern "C" __global__ void gather(const E* __restrict__ P, const IX* __restrict_
     const I j = rest % nJ;
     const I o = rest / nJ;
     const long long ix = (long long)X[j];
-    O[i] = (ix >= 0 && ix < (long long)n) ? P[(o * n + (I)ix) * inner + in] : (E)0;
+    O[i] = (ix >= 0 && ix < (long long)n) ? P[(o * n + (I)ix) * inner + in] : E{};
   }
 }
 `;
