@@ -2,7 +2,7 @@
 # One GPU-machine run: the cuda tests, the op suites on the GPU, the micro-benchmarks and PyTorch's sgemm,
 # and the training benchmark against PyTorch and JAX (`bench`: micro, train, torchtrain, jaxtrain, report; `npm run bench:gpu`),
 # and the mixed-precision benchmark (`mp`: mptrain, torchmp, jaxmp, mpreport; ResNet-18 and the 4096-wide MLP in fp32/TF32/bf16/fp16).
-# Here: npx tsc -p tsconfig.gpu.json; ../shared/tools/device-pack --deps; then on the device (carry .devpack and
+# Here: npx tsc -p tsconfig.gpu.json (and bash bench/bundle_cpu.sh for `wasmcpu`); ../shared/tools/device-pack --deps; then on the device (carry .devpack and
 # tmp/gpu-test):  source .devpack/setup.sh && bash bench/gpu_run.sh [tests|suites|micro|torch|train|torchtrain|report|opprofile|bench ...]
 # QUICK=1 shortens the training benchmark's repetitions.
 OUT=${OUT:-/tmp/gpu-out}
@@ -21,6 +21,8 @@ for p in $parts; do
            grep -E "^ℹ (tests|pass|fail|skipped)" "$OUT/gpu_test.log"; grep -B2 -A12 "^ *not ok" "$OUT/gpu_test.log" | head -150 ;;
     micro) timeout 240 node tmp/gpu-test/bench/gpu_micro.js > "$OUT/micro.log" 2>&1; echo "micro rc=$?"; sed -n '/^| measure/,$p' "$OUT/micro.log"; tail -5 "$OUT/micro.log" ;;
     torch) timeout 90 python3 bench/gpu_torch_sgemm.py 2>&1 | tee "$OUT/torch.log" ;;
+    # The CPU's WebAssembly kernels beside OpenBLAS and TensorFlow.js wasm (issue 12), from bench/bundle_cpu.sh's bundle.
+    wasmcpu) timeout 400 node tmp/gpu-test/bench/wasm_cpu.bundle.mjs 2>&1 | tee "$OUT/wasm_cpu.log"; echo "wasmcpu rc=${PIPESTATUS[0]}" ;;
     # Per-op tables of the LeNet-5 and MLP steps from tf.profiler.experimental (host and CUDA-event kernel times).
     opprofile) timeout 300 node tmp/gpu-test/bench/op_profile.js --batches=64,1024 > "$OUT/op_profile.md" 2>&1; echo "opprofile rc=$?"; cat "$OUT/op_profile.md" ;;
     # A/B: a build of an earlier commit compiled into .before/tmp/gpu-test (tsc -p tsconfig.gpu.json there, copied
