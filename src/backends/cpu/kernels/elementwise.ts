@@ -3,7 +3,7 @@ import { InvalidArgumentError } from "../../../core/errors.js";
 import { broadcastShapes, sameShape, sizeOf } from "../../../core/shape.js";
 import { getOpSchema } from "../../../core/schema/index.js";
 import { binaryKernel } from "../elementwise_loops.js";
-import { CpuKernel, KernelTable, out } from "../kernel.js";
+import { aliasOf, CpuKernel, KernelTable, out } from "../kernel.js";
 import { broadcastOffsets, castValues, filledValues, ints } from "./util.js";
 import { isFloating } from "../../../core/dtype.js";
 
@@ -40,12 +40,22 @@ const selectV2: CpuKernel = ([c, t, e]) => {
   const s = s1 === "incompatible" ? s1 : broadcastShapes(c.shape as number[], s1);
   if (s === "incompatible" || s === null) throw new InvalidArgumentError(`SelectV2: shapes [${c.shape}], [${t.shape}], [${e.shape}] do not broadcast`);
   const shape = s as number[];
+  const cv = c.values as Uint8Array;
+  const whole = sameShape(t.shape, shape) && sameShape(e.shape, shape);
+  // One condition for everything (loss scaling's skip of a step, train/skip_step.ts): the chosen operand, shared.
+  if (whole && cv.length === 1) return [aliasOf(cv[0] ? t : e, shape)];
   const n = sizeOf(shape);
   const o = allocValues(t.dtype, n) as Float64Array;
+  if (whole && sameShape(c.shape, shape)) {
+    // No broadcasting: no offset tables (building them costs more than the selection).
+    const tv = t.values as Float64Array;
+    const ev = e.values as Float64Array;
+    for (let i = 0; i < n; i++) o[i] = cv[i] ? tv[i] : ev[i];
+    return [out(t.dtype, shape, o)];
+  }
   const co = broadcastOffsets(c.shape, shape);
   const to = broadcastOffsets(t.shape, shape);
   const eo = broadcastOffsets(e.shape, shape);
-  const cv = c.values as Uint8Array;
   const tv = t.values as Float64Array;
   const ev = e.values as Float64Array;
   for (let i = 0; i < n; i++) o[i] = cv[co[i]] ? tv[to[i]] : ev[eo[i]];
