@@ -6,6 +6,9 @@ import { after } from "node:test";
 import { describe, forEachDevice, it, withGraph } from "./util/devices.js";
 import * as tf from "../src/index.js";
 import { assertClose } from "./util/gradcheck.js";
+import { gpuBackend } from "../src/backends/cuda/index.js";
+import { gpuOnly } from "./util/gpu.js";
+import { withOptions } from "./util/settings.js";
 
 type T = tf.Tensor;
 type Narrow = "float16" | "bfloat16";
@@ -311,13 +314,16 @@ describe("tf.keras.mixedPrecision", () => {
       const h = await model.fit(xs, ys, { epochs: 6, batchSize: 16, verbose: 0, shuffle: false });
       const loss = h.history.loss as number[];
       const scale = opt.lossScale.item() as number;
-      const applied = Number(opt.iterations.value().item());
       assert.ok(scale < 2 ** 15, `the scale dropped: ${scale}`);
       assert.ok(scale >= 1);
+      // Each skipped step halved the scale; the steps after the last one were applied and counted.
+      const applied = 24 - Math.log2(2 ** 15 / scale);
       assert.ok(applied < 24 && applied > 12, `overflowing steps were skipped, the rest applied: ${applied} of 24`);
+      assert.equal(Number(opt.dynamicCounter.item()), applied);
+      // As tf.keras: a skipped step advances the inner optimizer's iterations too.
+      assert.equal(Number(opt.iterations.value().item()), 24);
       assert.ok(loss.every(Number.isFinite), `losses finite: ${loss}`);
       assert.ok(loss.at(-1)! < loss[0] * 0.5, `training continued: ${loss}`);
-      assert.equal(Number(opt.dynamicCounter.item()), applied % 2000);
       assert.ok(model.weights.every((w) => flat(w.value()).every(Number.isFinite)));
     });
   }
@@ -397,6 +403,73 @@ describe("tf.compat.v1.train.experimental.MixedPrecisionLossScaleOptimizer", () 
       () => new tf.compat.v1.train.experimental.MixedPrecisionLossScaleOptimizer(new tf.compat.v1.train.GradientDescentOptimizer(0.5), 0.5),
       /Invalid loss_scale/,
     );
+  });
+});
+
+describe("dynamic loss scaling on a GPU", gpuOnly, () => {
+  /**
+   * A float16 TF1 step with MixedPrecisionLossScaleOptimizer (Momentum, a global step) on GPU:0, 10 steps, the
+   * 4th and 7th fed an input float16 cannot hold: per step [w, momentum, scale, global step] and the loss.
+   */
+  const train = (graphs: boolean) =>
+    withOptions({ cudaGraphs: graphs }, () =>
+      new tf.Graph().asDefault(() =>
+        tf.device("/gpu:0", () => {
+          const xs = values(32 * 4, -1, 1);
+          const rows = Array.from({ length: 32 }, (_, r) => xs.slice(r * 4, r * 4 + 4));
+          const targets = rows.map(([a, b, c, d]) => [a - 2 * b + 0.5 * c + d]);
+          const x = tf.placeholder("float32", [32, 4]);
+          const y = tf.placeholder("float32", [32, 1]);
+          const w = new tf.Variable(tf.zeros([4, 1]), { name: "w" });
+          const pred = tf.cast(tf.matmul(tf.cast(x, "float16"), tf.cast(w, "float16")), "float32");
+          const loss = tf.reduceMean(tf.square(tf.subtract(pred, y)));
+          const opt = new tf.compat.v1.train.experimental.MixedPrecisionLossScaleOptimizer(new tf.compat.v1.train.MomentumOptimizer(0.1, 0.5), "dynamic");
+          const step = tf.compat.v1.train.getOrCreateGlobalStep();
+          const trainOp = opt.minimize(loss, step);
+          using sess = new tf.Session();
+          sess.run(tf.globalVariablesInitializer());
+          const states: number[][][] = [];
+          const losses: number[] = [];
+          for (let i = 0; i < 10; i++) {
+            const fed = i === 3 || i === 6 ? rows.map((r, k) => (k === 5 ? [r[0], 1e6, r[2], r[3]] : r)) : rows;
+            const feeds = new Map<tf.Tensor, number[][]>([
+              [x, fed],
+              [y, targets],
+            ]);
+            losses.push((sess.run([loss, trainOp], feeds as never) as [tf.EagerTensor, null])[0].item() as number);
+            const tracked = [w.value(), opt.getSlot(w, "momentum")!.value(), opt.lossScale, step.value()];
+            states.push((sess.run(tracked) as tf.EagerTensor[]).map((t) => Array.from(t.dataSync() as ArrayLike<number | bigint>, Number)));
+          }
+          return { states, losses };
+        }),
+      ),
+    );
+
+  it("a float16 TF1 step with dynamic loss scaling is captured as a CUDA graph, and still skips the steps that overflow", () => {
+    const gb = gpuBackend(0)!;
+    const captured0 = gb.stats.graphsCaptured;
+    const launches0 = gb.stats.graphLaunches;
+    const captured = train(true);
+    assert.ok(gb.stats.graphsCaptured > captured0, "the train step was captured");
+    assert.ok(gb.stats.graphLaunches - launches0 >= 8, `and replayed: ${gb.stats.graphLaunches - launches0} launches`);
+    // The same step op by op gives the same values, bit for bit.
+    const plain = train(false);
+    assert.deepStrictEqual(captured.states, plain.states);
+    assert.deepStrictEqual(captured.losses, plain.losses);
+    // An overflowing step halves the scale and changes nothing else; the others update w and count.
+    let applied = 0;
+    captured.states.forEach(([w, mom, [scale], [n]], i) => {
+      const [pw, pmom, [pscale]] = i === 0 ? [[0, 0, 0, 0], [0, 0, 0, 0], [2 ** 15]] : captured.states[i - 1];
+      if (i === 3 || i === 6) assert.equal(scale, pscale / 2, `step ${i} overflowed`);
+      if (scale < pscale) {
+        assert.deepStrictEqual([w, mom], [pw, pmom], `skipped step ${i} keeps w and its slot`);
+      } else {
+        applied++;
+        assert.notDeepStrictEqual(w, pw, `step ${i} updates w`);
+      }
+      assert.equal(n, applied, "the global step counts applied steps");
+    });
+    assert.ok(captured.losses.at(-1)! < captured.losses[0] * 0.5, `trained: ${captured.losses}`);
   });
 });
 

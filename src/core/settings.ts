@@ -254,6 +254,13 @@ export const SETTINGS = {
     default: true,
     description: "Session steps run again with the same feeds on one GPU are captured as a CUDA graph and replayed.",
   }),
+  lossScaleSkip: row({
+    env: "TSFLOW_LOSS_SCALE_SKIP",
+    parser: oneOf(["select", "cond"]),
+    default: "select",
+    description:
+      "How a graph step with dynamic loss scaling skips an update whose gradients are not all finite (read when the step is built): `select` runs the update and ends every variable it writes at where(finite, new, old), with no branch, so that a GPU step can be captured as a CUDA graph; `cond` puts the update in a tf.cond branch, as TensorFlow does (a skipped step computes nothing, but the branch is read on the host).",
+  }),
   wasm: row({
     env: "TSFLOW_WASM",
     parser: oneOf(["auto", "force", "off"], { ...offWords("off"), none: "off" }),

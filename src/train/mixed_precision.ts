@@ -2,7 +2,7 @@
  * tf.compat.v1.train.experimental.MixedPrecisionLossScaleOptimizer(opt, loss_scale): TensorFlow 1's
  * loss-scaling wrapper of a tf.compat.v1.train optimizer. computeGradients differentiates the loss times
  * the scale and divides the gradients by it; applyGradients applies them with the wrapped optimizer only
- * when all are finite (in a graph: a tf.cond whose branch holds the updates) and, with "dynamic" scaling,
+ * when all are finite (in a graph: train/skip_step.ts, a select of every variable the step writes) and, with "dynamic" scaling,
  * updates the scale (TensorFlow's DynamicLossScale: 2^15 to start, doubled after 2000 finite steps, halved
  * on overflow). minimize is the base class's: computeGradients then applyGradients.
  */
@@ -17,12 +17,12 @@ import { FuncGraph } from "../graph/func_graph.js";
 import type { Operation } from "../graph/operation.js";
 import { group } from "../graph/state_ops.js";
 import { SymbolicTensor } from "../graph/tensor.js";
-import { cond } from "../ops/control_flow.js";
 import { constant } from "../ops/creation.js";
 import { liftOutOfFunctionGraphs } from "../core/context.js";
 import { withoutRecording } from "../eager/tape.js";
 import { Variable } from "../variables/variable.js";
 import { allFinite, DEFAULT_GROWTH_STEPS, DEFAULT_INITIAL_SCALE, scaleLoss, unscaleGradients, updateLossScale } from "./loss_scale.js";
+import { applyIfFinite } from "./skip_step.js";
 import { applyGradientsSignature, computeGradientsSignature, type GradAndVar, type Loss, Optimizer } from "./optimizer.js";
 
 type LossScaleArg = "dynamic" | number;
@@ -122,15 +122,13 @@ export class MixedPrecisionLossScaleOptimizer extends Optimizer {
     return g.asDefault(() => {
       const finite = allFinite(grads);
       const scaleUpdate = updateLossScale(state.scale, state.goodSteps, finite, DEFAULT_GROWTH_STEPS);
-      const applied = cond(
-        finite,
-        () => {
-          apply();
-          return constant(true);
-        },
-        () => constant(false),
-      ) as Tensor;
-      return group([scaleUpdate, applied]) as Operation;
+      // TensorFlow 1's skipped step changes no variable of the wrapped optimizer, global_step included.
+      const updated = pairs.filter(([gr]) => gr !== null && gr !== undefined).map(([, v]) => v);
+      // No variable to update (the wrapped optimizer then says why) or not variables (likewise).
+      if (updated.length === 0 || !updated.every((v) => v instanceof Variable)) return apply();
+      const restored = [...updated, ...this.#opt._stepVariables(updated), ...(globalStep ? [globalStep] : [])];
+      const step = applyIfFinite("MixedPrecisionLossScaleOptimizer", finite, { restored, advanced: [] }, apply, () => {});
+      return group([scaleUpdate, step]) as Operation;
     });
   }
 

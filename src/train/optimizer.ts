@@ -120,6 +120,18 @@ function isNestedIn(g: Graph, outer: Graph): boolean {
   return false;
 }
 
+/**
+ * The graph whose variables the optimizer's state belongs to where ops are being built now: null eagerly and
+ * while tracing a tf.function (eager variables), else the default graph, or the graph a function body (a
+ * loss-scaling optimizer's tf.cond branch) is nested in.
+ */
+function stateGraph(): Graph | null {
+  if (executingEagerly() || tracingFunction()) return null;
+  let g = getDefaultGraph();
+  while (g instanceof FuncGraph) g = g.outer;
+  return g;
+}
+
 /** One update's result as an Operation (graph) or null (eager). */
 function asOp(x: Tensor | Operation | Variable | null): Operation | null {
   if (x instanceof Operation) return x;
@@ -334,6 +346,19 @@ export abstract class Optimizer {
     });
   }
 
+  /**
+   * For loss scaling (train/skip_step.ts): the variables a step on `varList` writes besides them and a global
+   * step, i.e. their slots and the non-slot variables of their graph (Adam's beta powers), made now where they
+   * are missing, as applyGradients makes them.
+   */
+  _stepVariables(varList: readonly Variable[]): Variable[] {
+    const home = varList[0].graph ?? (tracingFunction() ? getDefaultGraph() : null);
+    initScope(home, () => this.createSlots(varList));
+    const graph = varList[0].graph;
+    const slots = varList.flatMap((v) => [...this.#slots.values()].map((byVar) => byVar.get(v)).filter((s): s is Variable => s !== undefined));
+    return [...slots, ...this.#nonSlot.filter((e) => e.graph === graph).map((e) => e.v)];
+  }
+
   /** The slot `name` of variable `v` ("m" of Adam, "momentum" of Momentum), or null. */
   getSlot(v: Variable, name: string): Variable | null {
     return this.#slots.get(name)?.get(v) ?? null;
@@ -344,7 +369,7 @@ export abstract class Optimizer {
   }
   /** The variables this optimizer made (slots and non-slot variables) in the current graph, sorted by name. */
   variables(): Variable[] {
-    const graph = executingEagerly() || tracingFunction() ? null : getDefaultGraph();
+    const graph = stateGraph();
     const out: Variable[] = this.#nonSlot.filter((e) => e.graph === graph).map((e) => e.v);
     for (const slots of this.#slots.values()) for (const s of slots.values()) if (s.graph === graph) out.push(s);
     return out.sort((x, y) => (x.name < y.name ? -1 : x.name > y.name ? 1 : 0));
@@ -447,7 +472,7 @@ export abstract class Optimizer {
     }
     return e.v;
   }
-  protected getNonSlotVariable(name: string, graph: Graph | null = executingEagerly() || tracingFunction() ? null : getDefaultGraph()): Variable | null {
+  protected getNonSlotVariable(name: string, graph: Graph | null = stateGraph()): Variable | null {
     return this.#nonSlot.find((x) => x.name === name && x.graph === graph)?.v ?? null;
   }
 

@@ -6,8 +6,10 @@
  * `dynamicGrowthSteps` such steps in a row the scale doubles; any Inf or NaN, the step is skipped and the
  * scale halves (never below 1). As Keras: initial scale 2^15, growth every 2000 steps.
  *
- * Eagerly the decision is JavaScript; in a graph (a traced train step) the inner update is a tf.cond branch
- * and the scale's update is arithmetic on its variables.
+ * Eagerly the decision is JavaScript; in a graph (a traced train step) the inner update always runs and each
+ * variable it writes is selected back to its old value when the gradients were not finite (train/skip_step.ts:
+ * no branch, so that a GPU step can be captured as a CUDA graph), and the scale's update is arithmetic on its
+ * variables. As tf.keras, a skipped step still advances the inner optimizer's `iterations`.
  */
 import { executingEagerly } from "../../core/context.js";
 import { InvalidArgumentError } from "../../core/errors.js";
@@ -18,9 +20,9 @@ import { tidy } from "../../eager/memory.js";
 import { GradientTape } from "../../eager/tape.js";
 import { Operation } from "../../graph/operation.js";
 import { group } from "../../graph/state_ops.js";
-import { cond } from "../../ops/control_flow.js";
 import { constant } from "../../ops/creation.js";
 import { allFinite, DEFAULT_GROWTH_STEPS, DEFAULT_INITIAL_SCALE, scaleLoss, unscaleGradients, updateLossScale } from "../../train/loss_scale.js";
+import { applyIfFinite } from "../../train/skip_step.js";
 import { Variable } from "../../variables/variable.js";
 import { trackableChanged } from "../../saving/trackable.js";
 import { inStateScope } from "../optimizers/init_scope.js";
@@ -128,21 +130,32 @@ export class LossScaleOptimizer {
     if (executingEagerly()) {
       const finite = tidy(() => Boolean(allFinite(grads).item()));
       tidy(() => this.#updateScale(state, constant(finite)));
-      return finite ? this.innerOptimizer.applyGradients(pairs, name) : null;
+      if (finite) return this.innerOptimizer.applyGradients(pairs, name);
+      this.#skipped();
+      return null;
     }
-    // A traced step: the inner update is a branch, its state made beforehand so that the branch only assigns.
-    this.innerOptimizer.build(pairs.filter(([g]) => g !== null && g !== undefined).map(([, v]) => v));
+    // A traced step: the inner optimizer's state is made first, so that the step only assigns.
+    const updated = pairs.filter(([g]) => g !== null && g !== undefined).map(([, v]) => v);
+    const restored = [...updated, ...this.innerOptimizer._stepVariables(updated)];
     const finite = allFinite(grads);
     const scaleUpdate = this.#updateScale(state, finite);
-    const applied = cond(
+    const step = applyIfFinite(
+      "LossScaleOptimizer",
       finite,
-      () => {
-        this.innerOptimizer.applyGradients(pairs, name);
-        return constant(true);
-      },
-      () => constant(false),
-    ) as Tensor;
-    return group([scaleUpdate, applied]);
+      { restored, advanced: [this.innerOptimizer.iterations] },
+      () => this.innerOptimizer.applyGradients(pairs, name),
+      () => this.#skipped(),
+    );
+    return group([scaleUpdate, step]);
+  }
+
+  /**
+   * What a skipped step does to the inner optimizer: tf.keras advances its iteration counter (which the
+   * inner applyGradients would have done; learning-rate schedules and Adam's bias correction count it);
+   * everything else is left as it was.
+   */
+  #skipped(): void {
+    this.innerOptimizer.iterations.assignAdd(1);
   }
 
   #updateScale(state: LossScaleState, finite: Tensor): Operation | null {

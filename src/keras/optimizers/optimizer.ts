@@ -464,6 +464,15 @@ export abstract class Optimizer {
     if (home === null && typeof this.#lr === "number") this.#lrFor(home, iterations);
   }
 
+  /**
+   * For loss scaling (train/skip_step.ts): builds the state of a step on `varList` and returns the slots such
+   * a step writes besides the variables themselves and `iterations`.
+   */
+  _stepVariables(varList: readonly Variable[]): Variable[] {
+    this.build(varList);
+    return varList.flatMap((v) => [...(this.#slots.get(v)?.values() ?? [])]);
+  }
+
   #initSlots(v: Variable): void {
     this.#slots.set(v, new Map());
     this.buildSlots(v);
