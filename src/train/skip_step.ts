@@ -16,10 +16,11 @@
  * the automatic ones order a captured variable's reads and writes (variables/variable.ts tracedWrite). The
  * reads of the updated values wait for the whole update, and the final assignments for those reads.
  *
- * The cost is one select and one assignment per written variable and step (the update itself always runs).
- * The `lossScaleSkip` setting "cond" keeps TensorFlow's branch: cheaper where nothing is captured (a
- * skipped step then computes nothing), and needed for an optimizer that writes a variable this module cannot
- * know beforehand (neither a variable it updates, nor one of its slots or non-slot variables).
+ * The cost is two reads, one select and one assignment per written variable and step (the update itself
+ * always runs; on the CPU a select with one condition shares the chosen buffer). The `lossScaleSkip` setting
+ * "cond" keeps TensorFlow's branch: where nothing is captured it can be the cheaper form (a skipped step
+ * computes nothing; fewer nodes run), and it is needed for an optimizer that writes a variable this module
+ * cannot know beforehand (neither a variable it updates, nor one of its slots or non-slot variables).
  */
 import { getSetting } from "../core/settings.js";
 import { UnimplementedError } from "../core/errors.js";
@@ -57,7 +58,7 @@ export function applyIfFinite(who: string, finite: Tensor, writes: StepWrites, a
   return g.nameScope("skip_nonfinite", () =>
     g.controlDependencies(applied ? [applied] : [], () => {
       const kept = vars.map((v, i) => v.assign(where(finite, v.readValue() as Tensor, before[i])));
-      return group(kept.length > 0 ? kept : [applied]) as Operation;
+      return group([applied, ...kept]) as Operation;
     }),
   );
 }
