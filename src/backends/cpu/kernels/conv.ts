@@ -214,8 +214,9 @@ function gridGeom(g: ConvShape): GridGeom {
  * implicitChunk: elements of colsT built at a time (2^18..2^21 measured within noise on LeNet shapes).
  * singleThreadFlops: products below this many flops run on one BLAS thread; 0 (off) by default, since
  * in a LeNet training step one thread and two measured the same (10.2 vs 10.4 ms per step, interleaved).
+ * directBackInput: with a BLAS, the input gradient of a convolution with few channels runs direct (useDirect).
  */
-export const convTuning = { implicitChunk: 1 << 20, singleThreadFlops: 0 };
+export const convTuning = { implicitChunk: 1 << 20, singleThreadFlops: 0, directBackInput: true };
 
 /**
  * Grow-only scratch arrays per (dtype, role), reused across calls: a training step runs the same shapes
@@ -469,13 +470,16 @@ const DIRECT_MAX_CHANNELS = 32;
 
 /**
  * Whether the direct WebAssembly loops serve this pass (float32 only; the kernels decline what they cannot
- * do). With a BLAS the input gradient keeps the implicit GEMM / im2col: its direct loop (dY·Wᵀ added into
- * the image block by block) measured 0.75-0.97x of the implicit GEMM on LeNet-5's second convolution.
+ * do). With a BLAS the input gradient takes them too (convTuning.directBackInput): timed alone its direct loop
+ * was 0.75-0.97x of the implicit GEMM on LeNet-5's second convolution, but the GEMM runs on OpenBLAS's threads,
+ * which then spin for a while after it and take the cores from the direct loops' workers in the passes that
+ * follow. With it direct a LeNet-5 graph step ran 6% (batch 64) and 11% (batch 256) faster: 2026-12-03, 2-core
+ * VM at load 1.7-2.0, medians of 9 interleaved 0.4 s windows of each form in one process.
  */
 function useDirect(a: FArr, b: FArr, g: ConvShape, pass: Pass): boolean {
   if (!(a instanceof Float32Array && b instanceof Float32Array) || algorithm === "im2col" || algorithm === "implicit") return false;
   if (algorithm === "direct" || getBlas() === null) return true;
-  return pass !== Pass.BackInput && g.outC <= DIRECT_MAX_CHANNELS;
+  return (pass !== Pass.BackInput || convTuning.directBackInput) && g.outC <= DIRECT_MAX_CHANNELS;
 }
 
 function conv2dForward(x: FArr, f: FArr, g: ConvShape, o: FArr): void {
