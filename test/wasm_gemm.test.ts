@@ -159,6 +159,13 @@ const CASES: Case[] = [
     run: ([a, b]) => [tf.matmul(a, b)],
   },
   {
+    // Its channel sums go through the WebAssembly product without a BLAS (kernels/norm.ts channelSumsFloat);
+    // 10,000 rows span three of its row blocks.
+    name: "biasAdd and its gradient over [4,50,50,6]",
+    shapes: [[4, 50, 50, 6], [6]],
+    run: withGrads(([x, b]) => tf.nn.biasAdd(x, b)),
+  },
+  {
     name: "conv2d SAME 5x5 and its gradients",
     shapes: [
       [4, 14, 14, 3],
