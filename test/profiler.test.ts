@@ -501,4 +501,72 @@ describe("tf.profiler.experimental", () => {
     assert.ok(opsOn(events, /GPU:0\/stream:all/).some((e) => e.name === "MatMul"));
     assert.ok(opsOn(events, /device:GPU:0 Compute/).some((e) => e.name === "MatMul"));
   });
+  it("a captured training step replayed under the profiler: each node's GPU time, adding up to the replay's", gpuOnly, () => {
+    // Run 0 runs uncaptured, run 1 captures, runs 2.. replay; the profiler records the last three.
+    const runs = 6;
+    const profiled = 3;
+    const train = (logdir: string | null) => {
+      const g = new tf.Graph();
+      return g.asDefault(() =>
+        tf.device("/gpu:0", () => {
+          const x = tf.placeholder("float32", [64, 32], { name: "x" });
+          const y = tf.placeholder("float32", [64, 1], { name: "y" });
+          const w1 = new tf.Variable(tf.random.normal([32, 64], { stddev: 0.1, seed: 1 }), { name: "w1" });
+          const b1 = new tf.Variable(tf.zeros([64]), { name: "b1" });
+          const w2 = new tf.Variable(tf.random.normal([64, 1], { stddev: 0.1, seed: 2 }), { name: "w2" });
+          const h = tf.nn.relu(tf.add(tf.matmul(x, w1), b1));
+          const loss = tf.reduceMean(tf.square(tf.sub(tf.matmul(h, w2), y)), { name: "loss" });
+          const step = new tf.train.GradientDescentOptimizer(0.1).minimize(loss);
+          const sess = new tf.Session();
+          sess.run(tf.globalVariablesInitializer());
+          const feeds = new Map<tf.Tensor, Float32Array>([
+            [x, Float32Array.from({ length: 64 * 32 }, (_, i) => ((i * 7919) % 101) / 101 - 0.5)],
+            [y, Float32Array.from({ length: 64 }, (_, i) => (i % 5) / 5)],
+          ]);
+          const losses: number[] = [];
+          for (let k = 0; k < runs; k++) {
+            if (logdir && k === runs - profiled) tf.profiler.experimental.start(logdir);
+            losses.push(((sess.run([loss, step], feeds) as [tf.Tensor, null])[0] as tf.EagerTensor).item() as number);
+          }
+          if (logdir) tf.profiler.experimental.stop();
+          sess.close();
+          return losses;
+        }),
+      );
+    };
+    const plain = train(null);
+    const logdir = tmp();
+    const traced = train(logdir);
+    // The timed variant computes what the plain graph computes.
+    traced.forEach((l, k) => assert.ok(Math.abs(l - plain[k]) <= 1e-5 * Math.max(1, Math.abs(plain[k])), `run ${k}: ${l} vs ${plain[k]}`));
+
+    const events = readProfile(logdir).events;
+    const host = opsOn(events, /device:GPU:0 Compute/);
+    assert.deepEqual(
+      host.map((e) => e.name),
+      Array(profiled).fill("CudaGraphReplay"),
+    );
+    const nodes = Number.parseInt(String(host[0].args!.name), 10);
+    assert.ok(nodes > 3, `plan steps: ${host[0].args!.name}`);
+    const stream = opsOn(events, /GPU:0\/stream:all/).sort((a, b) => a.ts! - b.ts!);
+    assert.equal(stream.length, profiled * nodes, `stream entries: ${stream.map((e) => e.name)}`);
+    for (let r = 0; r < profiled; r++) {
+      const replay = stream.slice(r * nodes, (r + 1) * nodes);
+      assert.deepEqual(
+        replay.map((e) => e.args!.name),
+        stream.slice(0, nodes).map((e) => e.args!.name),
+        "every replay times the same nodes in the same order",
+      );
+      assert.ok(
+        replay.some((e) => /MatMul/.test(e.name)),
+        `nodes: ${replay.map((e) => e.name)}`,
+      );
+      assert.ok(replay.every((e) => e.dur! >= 0));
+      const sum = replay.reduce((t, e) => t + e.dur!, 0);
+      const length = replay[nodes - 1].ts! + replay[nodes - 1].dur! - replay[0].ts!;
+      assert.ok(sum > 0, "the replay took device time");
+      // Consecutive marks: the nodes' times tile the replay, up to a microsecond of rounding per node.
+      assert.ok(Math.abs(sum - length) <= nodes, `replay ${r}: nodes sum to ${sum} µs, the replay spans ${length} µs`);
+    }
+  });
 });

@@ -156,6 +156,20 @@ export interface StepCapture {
   ): { step: CapturedStep; fetched: Handle[] } | null | "retry";
   /** Runs a recorded step again on new feeds (same dtypes and shapes); returns the fetched values. */
   replay<K extends { readonly name: string }>(step: CapturedStep, feeds: readonly Handle[], store: CaptureVariables<K>): Handle[];
+  /**
+   * Optional (the profiler's): replays a recorded step with a mark on the device's queue between consecutive
+   * nodes' work. The first call records a timed variant of the step by calling `run`, which calls `mark`
+   * before the step's first node and after each node; later calls replay that variant (the plain one stays
+   * for untraced replays; `release` frees both). Returns the fetched values and one fresh mark per `mark`
+   * call, in order (the caller releases them through the backend's DeviceTimer), or null marks when the
+   * variant cannot be recorded (then the plain step ran).
+   */
+  replayTimed?<K extends { readonly name: string }>(
+    step: CapturedStep,
+    feeds: readonly Handle[],
+    store: CaptureVariables<K>,
+    run: (feeds: readonly Handle[], mark: () => void) => StepRun<K>,
+  ): { fetched: Handle[]; marks: DeviceMark[] | null };
   /** Frees what a recorded step holds (its graph, its buffers). */
   release(step: CapturedStep): void;
 }

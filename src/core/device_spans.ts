@@ -5,6 +5,7 @@
  * device once, not per node.
  */
 import type { DeviceMark, DeviceTimer } from "./backend.js";
+import { InternalError } from "./errors.js";
 import type { NodeExecStats, StepStatsBuilder } from "./step_stats.js";
 import { threadId } from "node:worker_threads";
 
@@ -14,6 +15,8 @@ interface Span {
   opType: string;
   from: DeviceMark;
   to: DeviceMark;
+  /** False where `from` is the previous span's `to` (a chain): each mark is released once. */
+  ownsFrom: boolean;
 }
 
 export class DeviceSpans {
@@ -29,13 +32,26 @@ export class DeviceSpans {
 
   /** Marks the queue after a node's work. */
   end(timer: DeviceTimer, nodeName: string, opType: string, from: DeviceMark): void {
-    this.#spans.push({ timer, nodeName, opType, from, to: timer.mark() });
+    this.#spans.push({ timer, nodeName, opType, from, to: timer.mark(), ownsFrom: true });
+  }
+
+  /**
+   * Nodes whose work lies between consecutive marks recorded elsewhere (a CUDA graph's event nodes): node i
+   * from `marks[i]` to `marks[i + 1]`. The device must have been anchored before the marks were queued
+   * (`begin`). Takes the marks over.
+   */
+  chain(timer: DeviceTimer, nodes: readonly { nodeName: string; opType: string }[], marks: readonly DeviceMark[]): void {
+    if (marks.length !== nodes.length + 1) {
+      for (const m of marks) timer.release(m);
+      throw new InternalError(`${nodes.length} timed nodes need ${nodes.length + 1} marks, got ${marks.length}`);
+    }
+    nodes.forEach((n, i) => this.#spans.push({ timer, nodeName: n.nodeName, opType: n.opType, from: marks[i], to: marks[i + 1], ownsFrom: i === 0 }));
   }
 
   /** Releases every mark unread (a step that failed: its device work may never have run). */
   discard(): void {
     for (const s of this.#spans) {
-      s.timer.release(s.from);
+      if (s.ownsFrom) s.timer.release(s.from);
       s.timer.release(s.to);
     }
     this.#spans.length = 0;
@@ -67,7 +83,9 @@ export class DeviceSpans {
         opType: s.opType,
       };
       into.add(s.timer.streamName, stats);
-      s.timer.release(s.from);
+    }
+    for (const s of this.#spans) {
+      if (s.ownsFrom) s.timer.release(s.from);
       s.timer.release(s.to);
     }
     this.#spans.length = 0;

@@ -99,6 +99,8 @@ export class Executor {
   readonly #states = new Map<Operation, SlotValue[][]>();
   /** How the last step that may be recorded ran (#runRecorded sets it, #recordWhole reads it). */
   #lastRun: "uncaptured" | "capture" | "replay" = "uncaptured";
+  /** A timed replay's marks between the plan's steps (#runRecorded sets them, #recordWhole takes them). */
+  #lastMarks: DeviceMark[] | null = null;
   /** The step being traced, whose kernel calls note their clock (#runOp, #runFused, #runEpilogue). */
   #trace: Trace | null = null;
 
@@ -124,67 +126,106 @@ export class Executor {
    * steps on one backend with Backend.stepCapture: a GPU) is recorded the second time it is run with the
    * same fetches, feeds and feed shapes (the first run fills the constant caches and compiles the kernels),
    * and replayed from then on: one launch instead of one per op. A step the backend cannot record (a host
-   * read inside a kernel) runs as before, for good. Tracing runs uncaptured.
+   * read inside a kernel) runs as before, for good. FULL_TRACE runs uncaptured until the step is recorded.
    */
   run(plan: Plan, feeds: Map<SymbolicTensor, Handle>, options?: { traceLevel?: number }, meta?: RunMetadata): Handle[] {
     const cap = plan.captureOn?.stepCapture;
-    if (!cap || options?.traceLevel === 3 || !cap.enabled) return this.#execute(plan, feeds, options, meta);
-    return profiling ? this.#recordWhole(plan, () => this.#runRecorded(plan, feeds, cap, options, meta)) : this.#runRecorded(plan, feeds, cap, options, meta);
+    if (!cap?.enabled) return this.#execute(plan, feeds, options, meta);
+    const fullTrace = options?.traceLevel === 3;
+    if (!profiling && !fullTrace) return this.#runRecorded(plan, feeds, cap, false);
+    if (fullTrace && typeof this.#bySignature(plan).get(this.#signature(plan, feeds)) !== "object") {
+      return this.#execute(plan, feeds, options, meta);
+    }
+    return this.#recordWhole(plan, feeds, cap, fullTrace, meta);
   }
 
   /**
-   * A step that may be recorded, under the profiler: its nodes are traced when it runs uncaptured; a capture
-   * or a replay is one entry ("CudaGraphCapture", "CudaGraphReplay"), because the nodes of a CUDA graph run
-   * inside one launch, and events recorded between them would have to be part of the graph (a different graph
-   * whenever the profiler is on). Its device time is measured around the launch.
+   * A step that may be recorded, traced (the profiler, or FULL_TRACE once it is recorded): its nodes are
+   * traced when it runs uncaptured; a capture or a replay is one host entry ("CudaGraphCapture",
+   * "CudaGraphReplay"), because the nodes of a CUDA graph run inside one launch. A replay's device work is
+   * timed node by node where the backend replays a timed variant of the graph (StepCapture.replayTimed: marks
+   * recorded inside it), else, like a capture, as one span around the launch.
    */
-  #recordWhole(plan: Plan, run: () => Handle[]): Handle[] {
+  #recordWhole(plan: Plan, feeds: Map<SymbolicTensor, Handle>, cap: StepCapture, fullTrace: boolean, meta: RunMetadata | undefined): Handle[] {
     const b = plan.captureOn!;
-    const spans = recordingSpans();
+    const spans = fullTrace ? new DeviceSpans() : recordingSpans();
     const timer = spans ? b.deviceTimer : undefined;
+    // The first mark anchors the device's clock, before any mark a timed replay queues.
     const from = timer ? spans!.begin(timer) : null;
     const bytesBefore = b.memory().numBytes;
     const t0 = performance.now();
     let outs: Handle[];
     try {
-      outs = run();
+      outs = this.#runRecorded(plan, feeds, cap, timer !== undefined);
     } catch (e) {
       if (from) timer!.release(from);
+      if (fullTrace) spans!.discard();
       throw e;
     }
     const t1 = performance.now();
     const kind = this.#lastRun;
+    const marks = this.#lastMarks;
+    this.#lastMarks = null;
     if (kind === "uncaptured") {
       if (from) timer!.release(from);
       return outs;
     }
     const name = kind === "capture" ? "CudaGraphCapture" : "CudaGraphReplay";
     const label = `${plan.steps.length} steps`;
-    if (timer) spans!.end(timer, label, name, from!);
-    const stats = nodeExecStats(label, name, [], { all0: t0, op0: t0, op1: t1, all1: t1 }, outs, b, bytesBefore);
-    const device = plan.steps[0]?.device.name ?? "";
-    recordStepStats({ devStats: [{ device, nodeStats: [stats], threadNames: {} }] });
+    if (timer && marks) {
+      timer.release(from!);
+      spans!.chain(timer, plan.steps.map(spanOf), marks);
+    } else if (timer) spans!.end(timer, label, name, from!);
+    const stats = new StepStatsBuilder();
+    stats.add(plan.steps[0]?.device.name ?? "", nodeExecStats(label, name, [], { all0: t0, op0: t0, op1: t1, all1: t1 }, outs, b, bytesBefore));
+    // FULL_TRACE resolves its own marks now (RunMetadata gets the kernel times); the profiler's at stop().
+    if (fullTrace) spans!.resolveInto(stats);
+    const built = stats.build();
+    if (fullTrace && meta) meta.stepStats = built;
+    if (profiling) recordStepStats(built);
     return outs;
   }
 
-  #runRecorded(plan: Plan, feeds: Map<SymbolicTensor, Handle>, cap: StepCapture, options?: { traceLevel?: number }, meta?: RunMetadata): Handle[] {
-    this.#lastRun = "uncaptured";
+  /** Per feed signature, how a plan's step runs (see run). */
+  #bySignature(plan: Plan): Map<string, CapturedStep | number | "never"> {
     let bySig = this.#recorded.get(plan);
     if (!bySig) this.#recorded.set(plan, (bySig = new Map()));
+    return bySig;
+  }
+
+  /** The fed values' dtypes and shapes: a recorded step replays only on the same. */
+  #signature(plan: Plan, feeds: Map<SymbolicTensor, Handle>): string {
     let sig = "";
     for (const t of plan.feedSlots.keys()) {
       const h = feeds.get(t)!;
       sig += `${h.dtype}[${h.shape.join(",")}];`;
     }
+    return sig;
+  }
+
+  /**
+   * Runs a step that may be recorded: uncaptured (its first run, or for good), captured, or replayed. With
+   * `timed` (a traced run on a device with a timer) a replay is timed node by node where the backend can
+   * (#lastMarks: the marks between the plan's steps).
+   */
+  #runRecorded(plan: Plan, feeds: Map<SymbolicTensor, Handle>, cap: StepCapture, timed: boolean): Handle[] {
+    this.#lastRun = "uncaptured";
+    const bySig = this.#bySignature(plan);
+    const sig = this.#signature(plan, feeds);
     const st = bySig.get(sig);
     if (st === "never" || st === undefined) {
       if (st === undefined) bySig.set(sig, 1);
-      return this.#execute(plan, feeds, options, meta);
+      return this.#execute(plan, feeds);
     }
     const fed = [...plan.feedSlots.keys()];
     const values = fed.map((t) => feeds.get(t)!);
     if (typeof st !== "number") {
       this.#lastRun = "replay";
+      if (timed && cap.replayTimed) {
+        const r = cap.replayTimed(st, values, this.#vars, (owned, mark) => this.#runForCapture(plan, owned, mark));
+        this.#lastMarks = r.marks;
+        return r.fetched;
+      }
       return cap.replay(st, values, this.#vars);
     }
     const r = cap.capture(
@@ -194,10 +235,10 @@ export class Executor {
       this.#vars,
       (owned) => this.#runForCapture(plan, owned),
     );
-    if (r === "retry") return this.#execute(plan, feeds, options, meta);
+    if (r === "retry") return this.#execute(plan, feeds);
     if (r === null) {
       bySig.set(sig, "never");
-      return this.#execute(plan, feeds, options, meta);
+      return this.#execute(plan, feeds);
     }
     bySig.set(sig, r.step);
     this.#captured.add(r.step);
@@ -205,8 +246,11 @@ export class Executor {
     return r.fetched;
   }
 
-  /** The step run while a backend records it: the fed buffers it is given, slots and staged writes kept until release. */
-  #runForCapture(plan: Plan, feeds: readonly Handle[]): StepRun<Operation> {
+  /**
+   * The step run while a backend records it: the fed buffers it is given, slots and staged writes kept until
+   * release; `mark` (a timed recording) before the first step and after each.
+   */
+  #runForCapture(plan: Plan, feeds: readonly Handle[], mark?: () => void): StepRun<Operation> {
     const slots: SlotValue[] = new Array(plan.numSlots);
     let i = 0;
     for (const s of plan.feedSlots.values()) {
@@ -219,7 +263,8 @@ export class Executor {
       for (const h of overlay.values()) h.backend.dispose(h);
     };
     try {
-      this.#runSteps(plan, slots, overlay, null);
+      mark?.();
+      this.#runSteps(plan, slots, overlay, null, mark);
       return { fetched: this.#fetch(plan, slots, overlay), written: overlay, release };
     } catch (e) {
       release();
@@ -285,8 +330,8 @@ export class Executor {
     });
   }
 
-  /** The loop: each step in order, its outputs into their slots, then the slots it read last freed. */
-  #runSteps(plan: Plan, slots: SlotValue[], overlay: Overlay, trace: Trace | null): void {
+  /** The loop: each step in order, its outputs into their slots, then the slots it read last freed; `after` each step. */
+  #runSteps(plan: Plan, slots: SlotValue[], overlay: Overlay, trace: Trace | null, after?: () => void): void {
     const deadOps = hasDeadness(plan) ? new Set<Operation>() : null;
     for (const step of plan.steps) {
       if (deadOps !== null && isDeadStep(step, slots, deadOps)) {
@@ -296,6 +341,7 @@ export class Executor {
           slots,
         );
         freeSlots(step.freeAfter, slots);
+        after?.();
         continue;
       }
       let clock: StepClock | null = null;
@@ -334,6 +380,7 @@ export class Executor {
       if (clock) traceStep(step, clock, outs, trace!);
       storeOutputs(step, outs, slots);
       freeSlots(step.freeAfter, slots);
+      after?.();
     }
   }
 
@@ -853,31 +900,21 @@ function traceStep(step: PlanStep, clock: StepClock, outs: readonly SlotValue[],
     const st = nodeExecStats(name, type, inputs, clockOf, outputs, b, clock.bytesBefore);
     trace.stats.add(device, extra ? { ...st, ...extra } : st);
   };
-  let name: string;
-  let type: string;
+  const { nodeName: name, opType: type } = spanOf(step);
   switch (step.kind) {
     case "op":
     case "if":
     case "while":
     case "while_grad":
-      name = step.op.name;
-      type = step.op.type;
       add(name, type, step.op.inputs.map(inputName));
       break;
     case "fused":
-      name = step.op.name;
-      type = "FusedElementwise";
       add(name, type, groupInputs(step.members), { fusedNodes: step.members.map((m) => m.op.name) });
       break;
     case "epilogue":
-      name = step.op.name;
-      // TensorFlow's names for its remapper's fused products.
-      type = step.members[0].op.type === "Conv2D" ? "_FusedConv2D" : "_FusedMatMul";
       add(name, type, groupInputs(step.members));
       break;
     case "update_group":
-      name = step.members[0].op.name;
-      type = step.members[0].op.type;
       // One call updates every member: each gets an equal slice of its time, so that a profile adds up.
       step.members.forEach((m, k) => {
         const slice = (times.all1 - times.all0) / step.members.length;
@@ -886,12 +923,30 @@ function traceStep(step: PlanStep, clock: StepClock, outs: readonly SlotValue[],
       });
       break;
     case "copy":
-      name = step.tensor.name;
-      type = "_Copy";
       add(name, type, [inputName(step.tensor)]);
       break;
   }
   if (clock.timer) trace.spans!.end(clock.timer, name, type, clock.from!);
+}
+
+/** How a step's device work is named in the stream entry: its node, or a group's first, and TensorFlow's op type. */
+function spanOf(step: PlanStep): { nodeName: string; opType: string } {
+  switch (step.kind) {
+    case "op":
+    case "if":
+    case "while":
+    case "while_grad":
+      return { nodeName: step.op.name, opType: step.op.type };
+    case "fused":
+      return { nodeName: step.op.name, opType: "FusedElementwise" };
+    case "epilogue":
+      // TensorFlow's names for its remapper's fused products.
+      return { nodeName: step.op.name, opType: step.members[0].op.type === "Conv2D" ? "_FusedConv2D" : "_FusedMatMul" };
+    case "update_group":
+      return { nodeName: step.members[0].op.name, opType: step.members[0].op.type };
+    case "copy":
+      return { nodeName: step.tensor.name, opType: "_Copy" };
+  }
 }
 
 /**

@@ -1,9 +1,10 @@
 import { FailedPreconditionError } from "../../core/errors.js";
-import type { CapturedStep, CaptureVariables, Handle, StepCapture, StepRun } from "../../core/backend.js";
+import type { CapturedStep, CaptureVariables, DeviceMark, Handle, StepCapture, StepRun } from "../../core/backend.js";
 import { CaptureUnsupported, CudaBackend, DEVICE_DTYPES } from "./backend.js";
 import { CudaHandle, DeviceStorage } from "./handle.js";
 import { debugOn, getSetting } from "../../core/settings.js";
 import type { Ptr } from "./ffi.js";
+import type { CudaTimer } from "./timer.js";
 
 /**
  * Session steps as CUDA graphs: the backend capability (core seam: StepCapture) that records one run of a
@@ -26,10 +27,27 @@ export interface CapturedGraph {
 
 type Key = { readonly name: string };
 
-/** A step captured as a CUDA graph: the buffers its graph reads and writes at fixed addresses. */
-interface CudaCapturedStep extends CapturedStep {
-  readonly backend: CudaBackend;
+/** What a replay launches: a graph and the buffers holding its fetched values afterwards. */
+interface Launchable {
   readonly graph: CapturedGraph;
+  readonly fetches: CudaHandle[];
+}
+
+/**
+ * A step's timed variant (the profiler's): the same step recorded with an event-record node before its first
+ * node's work and after each node's. The events recorded while capturing stay with the graph (a graph's
+ * events must outlive it); each launch points the nodes at fresh events from the timer's pool, so that the
+ * marks of every traced replay stay readable until the profiler resolves them.
+ */
+interface TimedGraph extends Launchable {
+  readonly events: Ptr[];
+  /** The event-record nodes, in the order of `events`. */
+  readonly nodes: bigint[];
+}
+
+/** A step captured as a CUDA graph: the buffers its graph reads and writes at fixed addresses. */
+interface CudaCapturedStep extends CapturedStep, Launchable {
+  readonly backend: CudaBackend;
   /** Per variable of the step: the buffer the graph reads it from and writes its new value back to. */
   readonly homes: { key: Key; handle: CudaHandle }[];
   /**
@@ -39,6 +57,8 @@ interface CudaCapturedStep extends CapturedStep {
   readonly feeds: { handle: CudaHandle; last: CudaHandle | null }[];
   /** Per fetch: the buffer holding it after a replay. */
   readonly fetches: CudaHandle[];
+  /** The timed variant, made at the first traced replay ("never" when it could not be recorded). */
+  timed: TimedGraph | "never" | null;
 }
 
 export class CudaStepCapture implements StepCapture {
@@ -103,6 +123,169 @@ export class CudaStepCapture implements StepCapture {
       dropOwned();
       throw e;
     }
+    const recorded = this.#record(homes, owned, runStep);
+    if (!recorded) {
+      dropOwned();
+      return null;
+    }
+    const { graph, fetched } = recorded;
+    const step: CudaCapturedStep = {
+      backend: b,
+      graph,
+      homes,
+      feeds: owned.map((handle, i) => ({ handle, last: held(b, feeds[i]) })),
+      fetches: fetched,
+      timed: null,
+    };
+    for (const h of owned) b.markInternal(h);
+    for (const h of step.fetches) if (graph.allocated.has(h.storage.ptr)) b.markInternal(h);
+    // A variable's buffer may be shared (initialised from a cached Const): the sharers move to a copy first.
+    this.#detachShared(step, store as CaptureVariables<Key>, step);
+    this.#launch(graph);
+    for (const x of homes) x.handle.storage.host = null;
+    return { step, fetched: step.fetches.map((h) => b.alias(h)) };
+  }
+
+  /** Replays a captured step: variables and feeds into place, one graph launch, the fetched buffers out. */
+  replay<K extends Key>(captured: CapturedStep, feeds: readonly Handle[], store: CaptureVariables<K>): Handle[] {
+    const step = captured as CudaCapturedStep;
+    this.#homeVariables(step, store as CaptureVariables<Key>);
+    return this.#launchStep(step, step, feeds, store as CaptureVariables<Key>);
+  }
+
+  /**
+   * Replays a captured step's timed variant (recorded at the first call: `run` with an event-record node at
+   * each `mark`), its event-record nodes pointed at fresh events from the device's timer, which become the
+   * marks returned. Without a timer or event-record nodes, or when the variant cannot be recorded, the plain
+   * step runs and the marks are null.
+   */
+  replayTimed<K extends Key>(
+    captured: CapturedStep,
+    feeds: readonly Handle[],
+    store: CaptureVariables<K>,
+    run: (feeds: readonly Handle[], mark: () => void) => StepRun<K>,
+  ): { fetched: Handle[]; marks: DeviceMark[] | null } {
+    const step = captured as CudaCapturedStep;
+    const vars = store as CaptureVariables<Key>;
+    const b = step.backend;
+    const timer = b.deviceTimer as CudaTimer | undefined;
+    this.#homeVariables(step, vars);
+    if (step.timed === null)
+      step.timed = (timer && b.ctx.canTimeGraphs && this.#recordTimed(step, run as (feeds: readonly Handle[], mark: () => void) => StepRun<Key>)) || "never";
+    const timed = step.timed;
+    if (timed === "never" || !timer) return { fetched: this.#launchStep(step, step, feeds, vars), marks: null };
+    const marks = timed.nodes.map(() => timer.take());
+    try {
+      timed.nodes.forEach((node, i) => b.ctx.setNodeEvent(timed.graph.exec, node, marks[i].deviceMark as Ptr));
+      return { fetched: this.#launchStep(step, timed, feeds, vars), marks };
+    } catch (e) {
+      for (const m of marks) timer.release(m);
+      throw e;
+    }
+  }
+
+  release(captured: CapturedStep): void {
+    const st = captured as CudaCapturedStep;
+    const b = st.backend;
+    this.#releaseGraph(st.graph);
+    if (st.timed !== null && st.timed !== "never") {
+      this.#releaseGraph(st.timed.graph);
+      // Only now: the graph's event-record nodes referred to these events.
+      for (const ev of st.timed.events) b.ctx.destroyEvent(ev);
+      for (const h of st.timed.fetches) b.dispose(h);
+    }
+    for (const h of st.homes) b.dispose(h.handle);
+    for (const f of st.feeds) {
+      b.dispose(f.handle);
+      if (f.last) b.dispose(f.last);
+    }
+    for (const h of st.fetches) b.dispose(h);
+  }
+
+  /** A variable changed by another step since the last replay (a new buffer): its value goes back home. */
+  #homeVariables(step: CudaCapturedStep, vars: CaptureVariables<Key>): void {
+    const b = step.backend;
+    for (const home of step.homes) {
+      const cur = vars.get(home.key);
+      if (!cur) throw new FailedPreconditionError(`Attempting to use uninitialized value ${home.key.name}`);
+      if (cur instanceof CudaHandle && cur.storage === home.handle.storage) continue;
+      b.copyInto(home.handle, cur);
+      vars.set(home.key, b.alias(home.handle));
+      cur.backend.dispose(cur);
+    }
+  }
+
+  /** Launches `g` (the step's graph or its timed variant) on new feeds; returns its fetched buffers. */
+  #launchStep(step: CudaCapturedStep, g: Launchable, feeds: readonly Handle[], vars: CaptureVariables<Key>): Handle[] {
+    const b = step.backend;
+    const holders = this.#detachShared(step, vars, g);
+    for (let i = 0; i < step.feeds.length; i++) {
+      const f = step.feeds[i];
+      const src = feeds[i];
+      // The same device buffer as last time holds the same value (a tensor's buffer never changes while it is
+      // shared: writers detach the other holders first), so a large input fed at every step, such as the whole
+      // data set a Keras step gathers its batch from, is copied once, not once per replay.
+      if (f.last && src instanceof CudaHandle && src.storage === f.last.storage) continue;
+      b.copyInto(f.handle, src);
+      if (f.last) b.dispose(f.last);
+      f.last = held(b, src);
+    }
+    this.#launch(g.graph);
+    for (const s of holders) s.host = null;
+    for (const h of g.fetches) h.storage.host = null;
+    return g.fetches.map((h) => b.alias(h));
+  }
+
+  /**
+   * Records the step's timed variant: the same homes and feed buffers as its graph, an event-record node at
+   * each `mark` of `run`. Null when it cannot be recorded (the plain graph then serves traced replays too).
+   */
+  #recordTimed(step: CudaCapturedStep, run: (feeds: readonly Handle[], mark: () => void) => StepRun<Key>): TimedGraph | null {
+    const b = step.backend;
+    const events: Ptr[] = [];
+    const mark = () => {
+      const ev = b.ctx.createEvent(true);
+      events.push(ev);
+      b.ctx.recordInGraph(ev);
+    };
+    // The graph changes the variables: no op may take one from a host copy (CudaBackend #fold).
+    for (const x of step.homes) x.handle.storage.host = null;
+    const recorded = this.#record(
+      step.homes,
+      step.feeds.map((f) => f.handle),
+      (feeds) => run(feeds, mark),
+    );
+    let nodes: bigint[] | null = null;
+    if (recorded) {
+      try {
+        nodes = b.ctx.eventRecordNodes(recorded.graph.graph, events);
+      } catch (e) {
+        if (debugOn("cuda")) process.stderr.write(`tsflow cuda: no timed graph (${e instanceof Error ? e.message : String(e)})\n`);
+      }
+    }
+    if (!recorded || !nodes) {
+      if (recorded) {
+        this.#releaseGraph(recorded.graph);
+        for (const h of recorded.fetched) b.dispose(h);
+      }
+      for (const ev of events) b.ctx.destroyEvent(ev);
+      return null;
+    }
+    for (const h of recorded.fetched) if (recorded.graph.allocated.has(h.storage.ptr)) b.markInternal(h);
+    return { graph: recorded.graph, fetches: recorded.fetched, events, nodes };
+  }
+
+  /**
+   * Records one run of a step into a graph: `runStep` queues its work on the stream being captured, and the
+   * graph ends by copying each new variable value to its home. Returns the graph and the fetched buffers, or
+   * null when the step cannot be recorded (a host read, a CPU fallback, a fetch sharing a variable's buffer).
+   */
+  #record<K extends Key>(
+    homes: readonly { key: K; handle: CudaHandle }[],
+    feeds: readonly CudaHandle[],
+    runStep: (feeds: readonly Handle[]) => StepRun<K>,
+  ): { graph: CapturedGraph; fetched: CudaHandle[] } | null {
+    const b = this.backend;
     let run: StepRun<K> | null = null;
     let fetched: readonly Handle[] = [];
     let ok = false;
@@ -111,7 +294,7 @@ export class CudaStepCapture implements StepCapture {
     try {
       this.#begin();
       began = true;
-      run = runStep(owned);
+      run = runStep(feeds);
       fetched = run.fetched;
       const homeStorages = new Set<DeviceStorage>(homes.map((x) => x.handle.storage));
       for (const h of fetched) {
@@ -140,67 +323,9 @@ export class CudaStepCapture implements StepCapture {
     }
     if (!graph) {
       if (ok) for (const h of fetched) h.backend.dispose(h);
-      dropOwned();
       return null;
     }
-    const step: CudaCapturedStep = {
-      backend: b,
-      graph,
-      homes,
-      feeds: owned.map((handle, i) => ({ handle, last: held(b, feeds[i]) })),
-      fetches: [...fetched] as CudaHandle[],
-    };
-    for (const h of owned) b.markInternal(h);
-    for (const h of step.fetches) if (graph.allocated.has(h.storage.ptr)) b.markInternal(h);
-    // A variable's buffer may be shared (initialised from a cached Const): the sharers move to a copy first.
-    this.#detachShared(step, store as CaptureVariables<Key>);
-    this.#launch(graph);
-    for (const x of homes) x.handle.storage.host = null;
-    return { step, fetched: step.fetches.map((h) => b.alias(h)) };
-  }
-
-  /** Replays a captured step: variables and feeds into place, one graph launch, the fetched buffers out. */
-  replay<K extends Key>(captured: CapturedStep, feeds: readonly Handle[], store: CaptureVariables<K>): Handle[] {
-    const step = captured as CudaCapturedStep;
-    const vars = store as CaptureVariables<Key>;
-    const b = step.backend;
-    // A variable changed by another step since (a new buffer): its value goes back to the home buffer.
-    for (const home of step.homes) {
-      const cur = vars.get(home.key);
-      if (!cur) throw new FailedPreconditionError(`Attempting to use uninitialized value ${home.key.name}`);
-      if (cur instanceof CudaHandle && cur.storage === home.handle.storage) continue;
-      b.copyInto(home.handle, cur);
-      vars.set(home.key, b.alias(home.handle));
-      cur.backend.dispose(cur);
-    }
-    const holders = this.#detachShared(step, vars);
-    for (let i = 0; i < step.feeds.length; i++) {
-      const f = step.feeds[i];
-      const src = feeds[i];
-      // The same device buffer as last time holds the same value (a tensor's buffer never changes while it is
-      // shared: writers detach the other holders first), so a large input fed at every step, such as the whole
-      // data set a Keras step gathers its batch from, is copied once, not once per replay.
-      if (f.last && src instanceof CudaHandle && src.storage === f.last.storage) continue;
-      b.copyInto(f.handle, src);
-      if (f.last) b.dispose(f.last);
-      f.last = held(b, src);
-    }
-    this.#launch(step.graph);
-    for (const s of holders) s.host = null;
-    for (const h of step.fetches) h.storage.host = null;
-    return step.fetches.map((h) => b.alias(h));
-  }
-
-  release(captured: CapturedStep): void {
-    const st = captured as CudaCapturedStep;
-    const b = st.backend;
-    this.#releaseGraph(st.graph);
-    for (const h of st.homes) b.dispose(h.handle);
-    for (const f of st.feeds) {
-      b.dispose(f.handle);
-      if (f.last) b.dispose(f.last);
-    }
-    for (const h of st.fetches) b.dispose(h);
+    return { graph, fetched: [...fetched] as CudaHandle[] };
   }
 
   /**
@@ -208,7 +333,7 @@ export class CudaStepCapture implements StepCapture {
    * variable was initialised from): those holders keep their values in a copy (CudaBackend.detach), the step
    * keeps the addresses its graph uses. Returns the buffers the replay writes.
    */
-  #detachShared(step: CudaCapturedStep, vars: CaptureVariables<Key>): DeviceStorage[] {
+  #detachShared(step: CudaCapturedStep, vars: CaptureVariables<Key>, g: Launchable): DeviceStorage[] {
     const b = step.backend;
     const holders = new Map<DeviceStorage, ((s: DeviceStorage) => void)[]>();
     const hold = (s: DeviceStorage, fix: (s: DeviceStorage) => void) => {
@@ -221,9 +346,9 @@ export class CudaStepCapture implements StepCapture {
       hold(home.handle.storage, (s) => void vars.set(home.key, new CudaHandle(b, s, home.handle.dtype, home.handle.shape)));
     }
     for (const f of step.feeds) hold(f.handle.storage, (s) => void (f.handle = new CudaHandle(b, s, f.handle.dtype, f.handle.shape)));
-    step.fetches.forEach((h, i) => {
-      if (holders.has(h.storage) || step.graph.allocated.has(h.storage.ptr)) {
-        hold(h.storage, (s) => void (step.fetches[i] = new CudaHandle(b, s, h.dtype, h.shape)));
+    g.fetches.forEach((h, i) => {
+      if (holders.has(h.storage) || g.graph.allocated.has(h.storage.ptr)) {
+        hold(h.storage, (s) => void (g.fetches[i] = new CudaHandle(b, s, h.dtype, h.shape)));
       }
     });
     const written: DeviceStorage[] = [];

@@ -9,6 +9,7 @@ import type { Driver, Koffi, Ptr } from "./ffi.js";
 export const CUDA_SUCCESS = 0;
 export const CUDA_ERROR_OUT_OF_MEMORY = 2;
 export const CUDA_ERROR_NOT_READY = 600;
+const CU_GRAPH_NODE_TYPE_EVENT_RECORD = 7;
 
 const ATTR = {
   maxThreadsPerBlock: 1,
@@ -319,6 +320,45 @@ export class DeviceContext {
     const e: Ptr[] = [null];
     this.api.check("cuGraphInstantiate", G.cuGraphInstantiateWithFlags(e, graph, 0));
     return { exec: e[0], nodes: Number(n[0]) };
+  }
+  /** Whether graphs can hold event-record nodes whose events are swapped per launch (the profiler's timed graphs). */
+  get canTimeGraphs(): boolean {
+    return this.api.lib.graphs !== null && this.api.lib.graphEvents !== null;
+  }
+  /**
+   * While capturing: records `ev` as an event-record node of the graph (CU_EVENT_RECORD_EXTERNAL = 1; a plain
+   * record during capture would only order work inside the graph, and its event could not be read outside).
+   */
+  recordInGraph(ev: Ptr): void {
+    this.api.check("cuEventRecordWithFlags", this.api.lib.graphEvents!.cuEventRecordWithFlags(ev, this.stream, 1));
+  }
+  /** The event-record nodes of `graph` that record `events`, in the order of `events`. */
+  eventRecordNodes(graph: Ptr, events: readonly Ptr[]): bigint[] {
+    const G = this.api.lib.graphs!;
+    const E = this.api.lib.graphEvents!;
+    const koffi = this.api.koffi;
+    const n = [0];
+    this.api.check("cuGraphGetNodes", G.cuGraphGetNodes(graph, null, n));
+    const nodes = new BigUint64Array(Number(n[0]));
+    this.api.check("cuGraphGetNodes", G.cuGraphGetNodes(graph, nodes, n));
+    const order = new Map(events.map((e, i) => [koffi.address(e), i]));
+    const found: (bigint | undefined)[] = events.map(() => undefined);
+    for (const node of nodes) {
+      const type = [0];
+      this.api.check("cuGraphNodeGetType", E.cuGraphNodeGetType(node, type));
+      if (type[0] !== CU_GRAPH_NODE_TYPE_EVENT_RECORD) continue;
+      const ev: Ptr[] = [null];
+      this.api.check("cuGraphEventRecordNodeGetEvent", E.cuGraphEventRecordNodeGetEvent(node, ev));
+      const i = order.get(koffi.address(ev[0]));
+      if (i !== undefined) found[i] = node;
+    }
+    const missing = found.indexOf(undefined);
+    if (missing >= 0) throw new InternalError(`the captured graph has no event-record node for mark ${missing} of ${events.length}`);
+    return found as bigint[];
+  }
+  /** The event an executable graph's event-record node records at its next launches. */
+  setNodeEvent(exec: Ptr, node: bigint, ev: Ptr): void {
+    this.api.check("cuGraphExecEventRecordNodeSetEvent", this.api.lib.graphEvents!.cuGraphExecEventRecordNodeSetEvent(exec, node, ev));
   }
   graphLaunch(exec: Ptr): void {
     const r = this.api.lib.graphs!.cuGraphLaunch(exec, this.stream);

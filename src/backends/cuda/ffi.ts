@@ -159,6 +159,17 @@ export interface Driver {
     cuGraphDestroy: Fn;
     cuGraphGetNodes: Fn;
   } | null;
+  /**
+   * Event-record nodes in graphs (CUDA 11.1+), for the profiler's timed graphs; null when the driver lacks
+   * them (then a traced replay is timed as one span). Graph nodes are passed as 64-bit integers (CUgraphNode,
+   * read from cuGraphGetNodes' array).
+   */
+  graphEvents: {
+    cuEventRecordWithFlags: Fn;
+    cuGraphNodeGetType: Fn;
+    cuGraphEventRecordNodeGetEvent: Fn;
+    cuGraphExecEventRecordNodeSetEvent: Fn;
+  } | null;
 }
 
 export function loadDriver(koffi: Koffi): Driver | string {
@@ -232,6 +243,18 @@ export function loadDriver(koffi: Koffi): Driver | string {
           cuGraphExecDestroy: f("int cuGraphExecDestroy(void *exec)"),
           cuGraphDestroy: f("int cuGraphDestroy(void *graph)"),
           cuGraphGetNodes: f("int cuGraphGetNodes(void *graph, void *nodes, _Inout_ size_t *count)"),
+        };
+      } catch {
+        return null;
+      }
+    })(),
+    graphEvents: (() => {
+      try {
+        return {
+          cuEventRecordWithFlags: f("int cuEventRecordWithFlags(void *event, void *stream, unsigned int flags)"),
+          cuGraphNodeGetType: f("int cuGraphNodeGetType(uint64_t node, _Out_ int *type)"),
+          cuGraphEventRecordNodeGetEvent: f("int cuGraphEventRecordNodeGetEvent(uint64_t node, _Out_ void **event)"),
+          cuGraphExecEventRecordNodeSetEvent: f("int cuGraphExecEventRecordNodeSetEvent(void *exec, uint64_t node, void *event)"),
         };
       } catch {
         return null;

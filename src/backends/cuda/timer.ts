@@ -1,8 +1,8 @@
 /**
  * The cuda backend's DeviceTimer (core/backend.ts): CUDA events recorded on the device's stream between the
  * work of traced ops, for step stats and the profiler. Events are pooled: a traced step records two per op.
- * Marks are never recorded while a step is being captured into a CUDA graph (the executor traces captures
- * and replays as one entry, marked outside them).
+ * Marks are never recorded while a step is being captured into a CUDA graph; a timed graph (capture.ts
+ * replayTimed) takes unrecorded events from the pool and has its event-record nodes record them.
  */
 import type { DeviceMark, DeviceTimer } from "../../core/backend.js";
 import { epochMicros } from "../../core/step_stats.js";
@@ -34,6 +34,12 @@ export class CudaTimer implements DeviceTimer {
     const ev = this.#event();
     this.backend.ctx.record(ev);
     return { deviceMark: ev };
+  }
+
+  /** An unrecorded event from the pool, as a mark whose recording someone else queues (a graph's event-record node). */
+  take(): DeviceMark {
+    this.backend.ctx.makeCurrent();
+    return { deviceMark: this.#event() };
   }
 
   elapsedMicros(from: DeviceMark, to: DeviceMark): number {
