@@ -1,9 +1,10 @@
 /**
  * The WebAssembly SIMD matrix product (src/backends/cpu/wasm/gemm_*.ts): the kernels against a float64
  * reference on random shapes with odd edges (1..67), every transpose, accumulation (beta 1), row strides
- * and offsets, float32 and float64, one and two threads; and the public API without a BLAS
- * (TSFLOW_BLAS=none, a child process): MatMul, BatchMatMulV2, Conv2D and its gradients, a dense layer's
- * gradients, against the same ops in float64 here.
+ * and offsets, float32 and float64, one and two threads; products shared by threads equal the one-thread
+ * product bit for bit; the threaded plan's jobs; and the public API without a BLAS (TSFLOW_BLAS=none, a
+ * child process, with and without relaxed SIMD): MatMul, BatchMatMulV2, Conv2D and its gradients, a dense
+ * layer's gradients, against the same ops in float64 here.
  */
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
@@ -12,6 +13,7 @@ import { describe, it } from "node:test";
 import * as tf from "../src/index.js";
 import { gemmRef } from "../src/backends/cpu/gemm.js";
 import { WasmGemm, wasmGemm } from "../src/backends/cpu/wasm/gemm_runtime.js";
+import { planProduct, type PlanShape } from "../src/backends/cpu/wasm/gemm_plan.js";
 import { mulberry32 } from "./util/random.js";
 import { withOptions } from "./util/settings.js";
 import { graphStep } from "../bench/tsflow_models.js";
@@ -92,6 +94,88 @@ if (!CHILD) {
         shapes.forEach((d, i) => checkOne(w!, rng, i === 2, 0, d));
       });
       assert.ok(w!.workers >= 1, "a worker thread was started");
+    });
+
+    it("products shared by 2 and 3 threads equal the one-thread product bit for bit (float32 and float64)", () => {
+      const rng = mulberry32(11);
+      // Several slices of k, several column blocks (n over 1024), a small m, accumulation, transposes.
+      const cases: { f64: boolean; m: number; n: number; k: number; transA: boolean; transB: boolean; beta: 0 | 1 }[] = [
+        { f64: false, m: 130, n: 140, k: 600, transA: false, transB: false, beta: 0 },
+        { f64: false, m: 37, n: 1100, k: 70, transA: true, transB: false, beta: 1 },
+        { f64: false, m: 300, n: 45, k: 290, transA: false, transB: true, beta: 1 },
+        { f64: true, m: 90, n: 1030, k: 33, transA: true, transB: true, beta: 0 },
+        { f64: true, m: 129, n: 67, k: 520, transA: false, transB: false, beta: 1 },
+      ];
+      for (const { f64, m, n, k, transA, transB, beta } of cases) {
+        const F = f64 ? Float64Array : Float32Array;
+        const a = fill(new F(m * k), rng);
+        const b = fill(new F(k * n), rng);
+        const c0 = fill(new F(m * n), rng);
+        const product = (threads: number) =>
+          withOptions({ threads }, () => {
+            const c = F.from(c0);
+            assert.ok(w!.run({ transA, transB, m, n, k, a, aOff: 0, lda: transA ? m : k, b, bOff: 0, ldb: transB ? k : n, c, cOff: 0, ldc: n, beta }));
+            return c;
+          });
+        const one = product(1);
+        for (const threads of [2, 3]) {
+          const got = product(threads);
+          const at = got.findIndex((v, i) => !Object.is(v, one[i]));
+          assert.equal(at, -1, `${f64 ? "f64" : "f32"} ${m}x${n}x${k} on ${threads} threads: C[${at}] = ${got[at]}, one thread ${one[at]}`);
+        }
+      }
+    });
+
+    it("a threaded product's plan: jobs within the pool's limits, phases in order, every task once", () => {
+      const shape: PlanShape = {
+        eb: 4,
+        mr: 4,
+        nr: 8,
+        m: 200,
+        n: 5000,
+        k: 700,
+        a: 64,
+        lda: 700,
+        transA: false,
+        b: 1 << 20,
+        ldb: 5000,
+        transB: false,
+        c: 1 << 25,
+        ldc: 5000,
+        accumulate: false,
+        packedA: 1 << 26,
+        packedB: 1 << 27,
+        kc: 256,
+        nc: 1024,
+        mc: 64,
+        threads: 2,
+      };
+      const whole = planProduct(shape, 64, 32767);
+      assert.ok(whole);
+      // Five column blocks: the first packs A and B, each later one B; each block then computes.
+      assert.deepEqual([whole.jobs.length, whole.jobs[0].phases.length + 1], [1, 10]);
+      for (const [maxPhases, maxTasks] of [
+        [2, 32767],
+        [4, 32767],
+        [48, 60],
+      ]) {
+        const p = planProduct(shape, maxPhases, maxTasks);
+        assert.ok(p);
+        assert.deepEqual(p.words, whole.words, "the same tasks whatever the jobs");
+        let next = 0;
+        for (const job of p.jobs) {
+          assert.equal(job.firstTask, next, "jobs follow each other");
+          assert.ok(job.phases.length + 1 <= maxPhases && job.tasks <= maxTasks, `a job of ${job.phases.length + 1} phases, ${job.tasks} tasks`);
+          assert.deepEqual(
+            [...job.phases].sort((x, y) => x - y),
+            job.phases,
+          );
+          assert.ok(job.phases.every((start) => start > 0 && start < job.tasks));
+          next += job.tasks;
+        }
+        assert.equal(next, whole.words.length / 16);
+      }
+      assert.equal(planProduct(shape, 48, 10), null, "a phase with more tasks than a job may hold");
     });
 
     it("threads: the setting, tf.config.threading and the BLAS info agree", () => {
@@ -230,29 +314,32 @@ if (process.env.TSFLOW_WASM_GEMM_CHILD === "lenet") lenetChild();
 else if (CHILD) childMain();
 else {
   describe("the public API without a BLAS (TSFLOW_BLAS=none, a child process)", () => {
-    it("MatMul, BatchMatMulV2, Conv2D and gradients on the wasm kernels equal float64 within float32 rounding, 1, 2 and 16 threads", () => {
-      const r = spawnSync(process.execPath, ["--import", "tsx", fileURLToPath(import.meta.url)], {
-        env: { ...process.env, TSFLOW_WASM_GEMM_CHILD: "1", TSFLOW_BLAS: "none", TSFLOW_NUM_THREADS: "" },
-        encoding: "utf8",
-        maxBuffer: 64 * 2 ** 20,
-      });
-      assert.equal(r.status, 0, r.stderr);
-      const got = JSON.parse(r.stdout) as Record<string, number[][]>;
-      assert.equal((got.info as unknown as { blas: string }).blas, "wasm-simd");
-      for (const c of CASES) {
-        const want = c.run(inputs(c, "float64")).map((t) => Array.from(t.dataSync() as Float64Array));
-        for (const threads of [1, 2, 16]) {
-          const g = got[`${c.name}|${threads}`];
-          assert.equal(g.length, want.length, c.name);
-          want.forEach((w, o) => {
-            const scale = Math.max(1, ...w.map(Math.abs));
-            w.forEach((v, i) => {
-              assert.ok(Math.abs(g[o][i] - v) <= 1e-4 * scale, `${c.name}, ${threads} threads, output ${o}[${i}]: ${g[o][i]} vs float64 ${v}`);
+    for (const relaxed of [true, false]) {
+      it(`MatMul, BatchMatMulV2, Conv2D and gradients on the wasm kernels equal float64 within float32 rounding, 1, 2 and 16 threads (relaxed SIMD ${relaxed ? "on" : "off"})`, () => {
+        const r = spawnSync(process.execPath, ["--import", "tsx", fileURLToPath(import.meta.url)], {
+          env: { ...process.env, TSFLOW_WASM_GEMM_CHILD: "1", TSFLOW_BLAS: "none", TSFLOW_NUM_THREADS: "", TSFLOW_RELAXED_SIMD: relaxed ? "" : "off" },
+          encoding: "utf8",
+          maxBuffer: 64 * 2 ** 20,
+        });
+        assert.equal(r.status, 0, r.stderr);
+        const got = JSON.parse(r.stdout) as Record<string, number[][]>;
+        // Node 20 and 21 have relaxed SIMD behind a V8 flag, which the setting turns on; later Nodes have it on.
+        assert.deepEqual(got.info as unknown, { ...(got.info as unknown as object), blas: "wasm-simd", relaxedSimd: relaxed });
+        for (const c of CASES) {
+          const want = c.run(inputs(c, "float64")).map((t) => Array.from(t.dataSync() as Float64Array));
+          for (const threads of [1, 2, 16]) {
+            const g = got[`${c.name}|${threads}`];
+            assert.equal(g.length, want.length, c.name);
+            want.forEach((w, o) => {
+              const scale = Math.max(1, ...w.map(Math.abs));
+              w.forEach((v, i) => {
+                assert.ok(Math.abs(g[o][i] - v) <= 1e-4 * scale, `${c.name}, ${threads} threads, output ${o}[${i}]: ${g[o][i]} vs float64 ${v}`);
+              });
             });
-          });
+          }
         }
-      }
-    });
+      });
+    }
 
     it("LeNet-5 trains with 16 threads (more than this machine's cores)", () => {
       const r = spawnSync(process.execPath, ["--import", "tsx", fileURLToPath(import.meta.url)], {

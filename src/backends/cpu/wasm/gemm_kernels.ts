@@ -14,8 +14,11 @@ import { Code, encodeModule, forUp, type FuncDef, I32, min, type SharedMemoryLim
  *
  * All pointers are byte offsets into the imported memory; leading dimensions (lda, ldb, ldc) count elements.
  * One module holds the float32 and float64 versions (`gemm_f32`, `gemm_f64`); each takes a descriptor (see
- * DESC) and two scratch regions of its thread (packed A, packed B), so threads sharing the memory can each
- * run a part of C.
+ * DESC) and two scratch regions of its thread (packed A, packed B) and computes a whole product on one
+ * thread. Threads share a product through `gemm_task_f32` / `gemm_task_f64`: each task is one part of it
+ * (a range of A's or B's panels packed into buffers that every thread reads, or one block of C's tiles over
+ * the whole of k), described in the memory (TASK), so that the worker pool runs a product as phases of
+ * such tasks.
  */
 
 /** Word offsets of a gemm descriptor (i32 words). */
@@ -38,6 +41,34 @@ export const DESC = {
   nc: 14,
 } as const;
 export const DESC_BYTES = 64;
+
+/**
+ * A task of a product shared by threads (its descriptor is DESC_BYTES long; word 0 is its kind):
+ *  - packA, packB: the part's arguments in order, words 1..6 (src, ld, trans, rows or kc, kc or cols, dst);
+ *  - block: a block of C's tiles over the whole of k, from operands packed slice by slice (see BLOCK).
+ */
+export const TASK = { packA: 0, packB: 1, block: 2 } as const;
+
+/**
+ * Word offsets of a block task. Slice s of k (kc deep, the last one kcur) has its packed A at
+ * packedA + s·kc·aSlice, its packed B at packedB + s·kc·bSlice; the block's panels start kcur·aRow and
+ * kcur·bCol bytes into those (aRow = the block's first row·eb, bCol = its first column·eb).
+ */
+export const BLOCK = {
+  packedA: 1,
+  aSlice: 2,
+  aRow: 3,
+  packedB: 4,
+  bSlice: 5,
+  bCol: 6,
+  mc: 7,
+  nc: 8,
+  k: 9,
+  kc: 10,
+  c: 11,
+  ldc: 12,
+  accumulate: 13,
+} as const;
 
 /** The register tile: MR rows by NV vectors of columns. */
 export interface GemmTile {
@@ -424,6 +455,62 @@ function gemm(t: ElemType, fPackA: number, fPackB: number, fMacro: number): Code
   return c;
 }
 
+/**
+ * block(desc): the block task's tiles of C, one call of macro per slice of k in order (the first slice
+ * adds into C only when the product accumulates).
+ */
+function block(fMacro: number): Code {
+  const c = new Code([I32]);
+  const desc = 0;
+  const f = {} as Record<keyof typeof BLOCK, number>;
+  for (const key of Object.keys(BLOCK) as (keyof typeof BLOCK)[]) {
+    f[key] = c.local(I32);
+    c.get(desc)
+      .i32Load(BLOCK[key] * 4)
+      .set(f[key]);
+  }
+  const pc = c.local(I32);
+  const kcur = c.local(I32);
+  const rest = c.local(I32);
+  forUp(
+    c,
+    pc,
+    () => c.i32(0),
+    () => c.get(f.k),
+    { local: f.kc },
+    () => {
+      c.get(f.k).get(pc).i32Sub().set(rest);
+      min(c, f.kc, rest).set(kcur);
+      c.get(pc).get(f.aSlice).i32Mul().get(f.packedA).i32Add().get(kcur).get(f.aRow).i32Mul().i32Add();
+      c.get(pc).get(f.bSlice).i32Mul().get(f.packedB).i32Add().get(kcur).get(f.bCol).i32Mul().i32Add();
+      c.get(f.mc).get(f.nc).get(kcur).get(f.c).get(f.ldc);
+      c.get(f.accumulate).get(pc).i32Or();
+      c.call(fMacro);
+    },
+  );
+  return c;
+}
+
+/** task(desc): the task that the descriptor at desc names (see TASK). */
+function task(fPackA: number, fPackB: number, fBlock: number): Code {
+  const c = new Code([I32, I32, I32]);
+  const desc = 0;
+  const call = (f: number, args: number) => {
+    for (let i = 1; i <= args; i++) c.get(desc).i32Load(4 * i);
+    c.call(f);
+  };
+  c.get(desc).i32Load(0).i32(TASK.packA).i32Sub().i32Eqz().if();
+  call(fPackA, 6);
+  c.else();
+  c.get(desc).i32Load(0).i32(TASK.packB).i32Sub().i32Eqz().if();
+  call(fPackB, 6);
+  c.else();
+  c.get(desc).call(fBlock);
+  c.end();
+  c.end();
+  return c;
+}
+
 export interface GemmModuleOptions {
   f32: GemmTile;
   f64: GemmTile;
@@ -433,7 +520,7 @@ export interface GemmModuleOptions {
 }
 
 /**
- * The module: exports gemm_f32 and gemm_f64 (and their parts) and the direct convolutions of
+ * The module: exports gemm_f32 and gemm_f64, gemm_task_f32 and gemm_task_f64 (and their parts) and the direct convolutions of
  * conv_kernels.ts, importing one shared memory (so that one worker pool runs them all).
  */
 export function buildGemmModule(o: GemmModuleOptions): Uint8Array {
@@ -447,6 +534,8 @@ export function buildGemmModule(o: GemmModuleOptions): Uint8Array {
     funcs.push({ name: `packB_${t.name}`, code: packB(t, tile) });
     funcs.push({ name: `macro_${t.name}`, code: macro(t, tile, o.relaxed) });
     funcs.push({ name: `gemm_${t.name}`, code: gemm(t, base, base + 1, base + 2) });
+    funcs.push({ name: `block_${t.name}`, code: block(base + 2) });
+    funcs.push({ name: `gemm_task_${t.name}`, code: task(base, base + 1, base + 4) });
   }
   funcs.push(...convFunctions(o.relaxed));
   return encodeModule(funcs, o.memory);

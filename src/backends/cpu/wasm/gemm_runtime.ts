@@ -1,7 +1,9 @@
 import { availableParallelism } from "node:os";
+import { setFlagsFromString } from "node:v8";
 import { debugOn, getSetting } from "../../../core/settings.js";
 import { buildGemmModule, DESC, DESC_BYTES, type GemmTile, relaxedSimdSupported } from "./gemm_kernels.js";
-import { type GemmFn, GemmPool } from "./gemm_pool.js";
+import { type GemmFn, GemmPool, MAX_PHASES, MAX_TASKS } from "./gemm_pool.js";
+import { type Plan, type PlanShape, planProduct } from "./gemm_plan.js";
 
 /**
  * The WebAssembly SIMD matrix product at run time (used by ../gemm.ts when no native BLAS is loaded): one
@@ -10,8 +12,10 @@ import { type GemmFn, GemmPool } from "./gemm_pool.js";
  * a few percent of a product's time even at 64x64x64), runs there, and copies C back out; tensors keep
  * living in ordinary typed arrays, so nothing else in the backend changes.
  *
- * Layout of the memory per product: descriptors, A as stored, B as stored, C padded to whole register
- * tiles, then one scratch area per thread (packed A block, packed B block).
+ * Layout of the memory per product: a descriptor, A as stored, B as stored, C padded to whole register
+ * tiles, then for a product on one thread its packing buffers (an A block, a B block), for one shared by
+ * threads the packed operands every thread reads (gemm_plan.ts: all of A, a column block of B) and the
+ * tasks' descriptors.
  */
 
 interface SharedMemory {
@@ -31,7 +35,9 @@ const MAX_PAGES = 32768;
 /**
  * Register tiles (rows x vectors): 4 rows by 8 float32 columns (8 accumulators), 4 by 4 float64. Measured
  * on the shared 2-core EPYC at 256x256x256, one thread: 4x8 45-49 GFLOP/s, 5x8 34-37, 6x8 25-27 (12
- * accumulators leave too few of x64's 16 vector registers for V8), 4x16 and 8x8 slower still.
+ * accumulators leave too few of x64's 16 vector registers for V8), 4x16 and 8x8 slower still. Again on
+ * Node 20 (kernel alone, best of 3 runs at 256 and 1024): with relaxed SIMD's multiply-add 4x8 47-50,
+ * 2x16 47-50, 3x12 44-48, 5x8 32; with a multiply and an add 4x8 37, 2x16 41, 3x12 33.
  */
 const TILE_F32: GemmTile = { mr: 4, nv: 2 };
 const TILE_F64: GemmTile = { mr: 4, nv: 2 };
@@ -39,14 +45,13 @@ const TILE_F64: GemmTile = { mr: 4, nv: 2 };
 const KC = 256;
 const MC = 64;
 const NC = 1024;
-const DESC_AREA = 64 * DESC_BYTES;
+/** One descriptor (a product on one thread) before the operands. */
+const DESC_AREA = DESC_BYTES;
 /** Below this many multiply-adds a product runs on the calling thread alone (waking a worker costs ~20-50 µs). */
 const THREAD_MIN_MNK = 1 << 21;
-/** Each thread's share is at least this many multiply-adds. */
-const CHUNK_MIN_MNK = 1 << 19;
 
 /** The module's functions that pool jobs run, in GemmJob.fn's order. */
-const FN_NAMES = ["gemm_f32", "gemm_f64", "conv_fwd_f32", "conv_input_f32", "conv_filter_f32"] as const;
+const FN_NAMES = ["gemm_f32", "gemm_f64", "gemm_task_f32", "gemm_task_f64", "conv_fwd_f32", "conv_input_f32", "conv_filter_f32"] as const;
 export type WasmFnName = (typeof FN_NAMES)[number];
 
 const align = (bytes: number) => Math.ceil(bytes / 64) * 64;
@@ -76,12 +81,13 @@ export class WasmGemm {
   private readonly module: object;
   private readonly fns: readonly GemmFn[];
   private pool: GemmPool | null = null;
+  private lastPlan: { key: string; plan: Plan | null } | null = null;
   private i32: Int32Array;
   private f32: Float32Array;
   private f64: Float64Array;
 
   constructor(api: WasmApi) {
-    this.relaxedSimd = relaxedSimdSupported((b) => api.validate(b));
+    this.relaxedSimd = getSetting("relaxedSimd") && enableRelaxedSimd((b) => api.validate(b));
     const bytes = buildGemmModule({ f32: TILE_F32, f64: TILE_F64, relaxed: this.relaxedSimd, memory: { initial: 64, maximum: MAX_PAGES } });
     this.memory = new api.Memory({ initial: 64, maximum: MAX_PAGES, shared: true });
     this.module = new api.Module(bytes);
@@ -125,9 +131,7 @@ export class WasmGemm {
       for (let q = 0; q < chunks; q++) this.fns[index](descBase + q * descBytes, scratchBase, scratchBase);
       return;
     }
-    this.pool ??= new GemmPool(this.memory, this.module, FN_NAMES);
-    this.pool.grow(t - 1);
-    this.pool.run({ chunks, descBase, descBytes, fn: index, scratchBase, scratchStride, apBytes: 0 }, this.fns);
+    this.startPool(t).run({ tasks: chunks, descBase, descBytes, fn: index, scratchBase, scratchStride, apBytes: 0, threads: t }, this.fns);
   }
 
   /**
@@ -181,35 +185,54 @@ export class WasmGemm {
     const bSpan = (g.transB ? n - 1 : k - 1) * g.ldb + (g.transB ? k : n);
     const ldcP = roundUp(n, NR);
     const mP = roundUp(m, MR);
-
-    // Threads and chunks: split the longer side of C, each chunk a whole number of tiles.
-    const mnk = m * n * k;
-    // Up to three chunks per thread, claimed as threads come free: a thread the OS descheduled (a busy
-    // machine) then delays the product by one small chunk, not by half of it.
-    const T = WasmGemm.threads();
-    const want = T > 1 && mnk >= THREAD_MIN_MNK ? Math.min(3 * T, Math.floor(mnk / CHUNK_MIN_MNK)) : 1;
-    const byRows = m >= n;
-    const unit = byRows ? MR : NR;
-    const chunks = Math.max(1, Math.min(want, Math.ceil((byRows ? m : n) / unit)));
-    const per = roundUp(Math.ceil((byRows ? m : n) / chunks), unit);
-    const nChunks = Math.ceil((byRows ? m : n) / per);
-    const chunkM = byRows ? per : m;
-    const chunkN = byRows ? n : per;
-
     const kc = Math.min(KC, k);
-    const mc = Math.min(MC, roundUp(chunkM, MR));
-    const nc = Math.min(NC, roundUp(chunkN, NR));
-    const apBytes = align(mc * kc * eb);
-    const scratch = apBytes + align(kc * nc * eb);
+    const nc = Math.min(NC, ldcP);
+    const T = WasmGemm.threads();
+    const threaded = T > 1 && m * n * k >= THREAD_MIN_MNK;
+    // Workers asleep since the last product wake up while the operands are copied.
+    if (threaded) this.startPool(T).wake(T);
 
+    // The memory: a descriptor, A and B as stored, C padded to whole tiles, then either one thread's
+    // packing buffers or the threads' shared packed operands (all of A, a column block of B) and tasks.
     const A = DESC_AREA;
     const B = A + align(aSpan * eb);
     const C = B + align(bSpan * eb);
     const S = C + align(mP * ldcP * eb);
-    const threads = nChunks > 1 ? Math.min(nChunks, T) : 1;
-    // A scratch area for every thread that may wake: the pool keeps the workers an earlier, wider product
-    // started, and any of them may claim a chunk of this one (each uses the area of its own index).
-    if (!this.reserve(S + this.scratchAreas(threads) * scratch)) return false;
+    let plan: Plan | null = null;
+    let tasksAt = 0;
+    if (threaded) {
+      const packedA = S;
+      const packedB = packedA + align(mP * k * eb);
+      tasksAt = packedB + align(k * nc * eb);
+      const shape: PlanShape = {
+        eb,
+        mr: MR,
+        nr: NR,
+        m,
+        n,
+        k,
+        a: A,
+        lda: g.lda,
+        transA: g.transA,
+        b: B,
+        ldb: g.ldb,
+        transB: g.transB,
+        c: C,
+        ldc: ldcP,
+        accumulate: g.beta === 1,
+        packedA,
+        packedB,
+        kc,
+        nc,
+        mc: MC,
+        threads: T,
+      };
+      plan = this.planFor(shape);
+      if (plan !== null && !this.reserve(tasksAt + plan.words.byteLength)) plan = null;
+    }
+    const mc = Math.min(MC, mP);
+    const apBytes = align(mc * kc * eb);
+    if (plan === null && !this.reserve(S + apBytes + align(kc * nc * eb))) return false;
 
     const view = f64 ? this.f64 : this.f32;
     view.set(g.a.subarray(g.aOff, g.aOff + aSpan), A / eb);
@@ -220,41 +243,79 @@ export class WasmGemm {
       else for (let i = 0; i < m; i++) view.set(g.c.subarray(g.cOff + i * g.ldc, g.cOff + i * g.ldc + n), C / eb + i * ldcP);
     }
 
-    const d = this.i32;
-    for (let q = 0; q < nChunks; q++) {
-      const r0 = byRows ? q * per : 0;
-      const c0 = byRows ? 0 : q * per;
-      const w = q * (DESC_BYTES / 4);
-      d[w + DESC.a] = A + (g.transA ? r0 : r0 * g.lda) * eb;
-      d[w + DESC.lda] = g.lda;
-      d[w + DESC.transA] = g.transA ? 1 : 0;
-      d[w + DESC.b] = B + (g.transB ? c0 * g.ldb : c0) * eb;
-      d[w + DESC.ldb] = g.ldb;
-      d[w + DESC.transB] = g.transB ? 1 : 0;
-      d[w + DESC.c] = C + (r0 * ldcP + c0) * eb;
-      d[w + DESC.ldc] = ldcP;
-      d[w + DESC.m] = byRows ? Math.min(per, m - r0) : m;
-      d[w + DESC.n] = byRows ? n : Math.min(per, n - c0);
-      d[w + DESC.k] = k;
-      d[w + DESC.accumulate] = g.beta;
-      d[w + DESC.mc] = mc;
-      d[w + DESC.kc] = kc;
-      d[w + DESC.nc] = nc;
-    }
-    if (threads === 1) {
-      const fn = this.fns[f64 ? 1 : 0];
-      for (let q = 0; q < nChunks; q++) fn(q * DESC_BYTES, S, S + apBytes);
+    if (plan !== null) {
+      this.i32.set(plan.words, tasksAt / 4);
+      const pool = this.startPool(T);
+      const fn = FN_NAMES.indexOf(f64 ? "gemm_task_f64" : "gemm_task_f32");
+      for (const job of plan.jobs) {
+        pool.run(
+          {
+            tasks: job.tasks,
+            phases: job.phases,
+            descBase: tasksAt + job.firstTask * DESC_BYTES,
+            descBytes: DESC_BYTES,
+            fn,
+            scratchBase: 0,
+            scratchStride: 0,
+            apBytes: 0,
+            threads: T,
+          },
+          this.fns,
+        );
+      }
     } else {
-      this.pool ??= new GemmPool(this.memory, this.module, FN_NAMES);
-      this.pool.grow(threads - 1);
-      this.pool.run({ chunks: nChunks, descBase: 0, descBytes: DESC_BYTES, fn: f64 ? 1 : 0, scratchBase: S, scratchStride: scratch, apBytes }, this.fns);
+      const d = this.i32;
+      d[DESC.a] = A;
+      d[DESC.lda] = g.lda;
+      d[DESC.transA] = g.transA ? 1 : 0;
+      d[DESC.b] = B;
+      d[DESC.ldb] = g.ldb;
+      d[DESC.transB] = g.transB ? 1 : 0;
+      d[DESC.c] = C;
+      d[DESC.ldc] = ldcP;
+      d[DESC.m] = m;
+      d[DESC.n] = n;
+      d[DESC.k] = k;
+      d[DESC.accumulate] = g.beta;
+      d[DESC.mc] = mc;
+      d[DESC.kc] = kc;
+      d[DESC.nc] = nc;
+      this.fns[f64 ? 1 : 0](0, S, S + apBytes);
     }
 
-    const out = f64 ? this.f64 : this.f32;
-    if (packedC) g.c.set(out.subarray(C / eb, C / eb + m * n), g.cOff);
-    else for (let i = 0; i < m; i++) g.c.set(out.subarray(C / eb + i * ldcP, C / eb + i * ldcP + n), g.cOff + i * g.ldc);
+    if (packedC) g.c.set(view.subarray(C / eb, C / eb + m * n), g.cOff);
+    else for (let i = 0; i < m; i++) g.c.set(view.subarray(C / eb + i * ldcP, C / eb + i * ldcP + n), g.cOff + i * g.ldc);
     return true;
   }
+
+  /** The plan of a threaded product: the last one again when the shape repeats (a training loop's products do). */
+  private planFor(shape: PlanShape): Plan | null {
+    const key = Object.values(shape).join(",");
+    if (this.lastPlan?.key !== key) this.lastPlan = { key, plan: planProduct(shape, MAX_PHASES, MAX_TASKS) };
+    return this.lastPlan.plan;
+  }
+
+  /** The pool with at least threads - 1 workers started. */
+  private startPool(threads: number): GemmPool {
+    this.pool ??= new GemmPool(this.memory, this.module, FN_NAMES, availableParallelism());
+    this.pool.grow(threads - 1);
+    return this.pool;
+  }
+}
+
+/**
+ * Whether the engine takes relaxed SIMD, turning on V8's flag for it where it is behind one (Node 20 and
+ * 21; on by default from Node 22). The flag only widens what WebAssembly validation accepts, so flipping
+ * it at run time changes nothing for code compiled before; the workers share the compiled module.
+ */
+function enableRelaxedSimd(validate: (bytes: Uint8Array) => boolean): boolean {
+  if (relaxedSimdSupported(validate)) return true;
+  try {
+    setFlagsFromString("--experimental-wasm-relaxed-simd");
+  } catch {
+    return false;
+  }
+  return relaxedSimdSupported(validate);
 }
 
 // ---------------------------------------------------------------- the shared instance
