@@ -45,9 +45,14 @@ function nowMs(): number {
   return Number(process.hrtime.bigint()) / 1e6;
 }
 
-/** Median ms per call over `samples` timed calls (after one warm-up call), or per batch of calls for short ones. */
+/** Warm-up before timing: the JIT's optimizing tier, and worker threads that a first call starts, come up within it. */
+const WARMUP_MS = 300;
+
+/** Median ms per call over `samples` timed calls (after WARMUP_MS of calls), or per batch of calls for short ones. */
 function medianMs(f: () => void, samples: number): number {
-  f();
+  const w0 = nowMs();
+  do f();
+  while (nowMs() - w0 < WARMUP_MS);
   const t0 = nowMs();
   f();
   const once = nowMs() - t0;
@@ -133,13 +138,14 @@ async function tfjsRows(backend: "wasm" | "cpu", quick: boolean): Promise<{ matm
 async function child(quick: boolean): Promise<ChildResult> {
   const samples = quick ? 3 : 5;
   const set = (o: Record<string, unknown>) => tf.config.experimental.setTsflowOptions(o);
+  const relaxedSimd = tf.config.experimental.getBlasInfo().relaxedSimd;
   set({ threads: 1 });
   const wasm1 = { matmul: tsflowMatmul(samples), train: await tsflowTrain(quick) };
   set({ threads: 2 });
   const wasm2 = { matmul: tsflowMatmul(samples), train: await tsflowTrain(quick) };
   set({ wasm: "off" });
   const js = { matmul: tsflowMatmul(3, 256), train: await tsflowTrain(true) };
-  return { wasm1, wasm2, js, relaxedSimd: tf.config.experimental.getBlasInfo().relaxedSimd };
+  return { wasm1, wasm2, js, relaxedSimd };
 }
 
 export async function benchWasmCpu(quick = false): Promise<WasmCpuResult> {
