@@ -130,10 +130,12 @@ export function planProduct(s: PlanShape, maxPhases: number, maxTasks: number): 
     }
   };
 
-  // Compute tasks: row blocks of mc (fewer rows for a small m), columns split when rows alone give too
-  // few tasks or too large ones.
+  // Compute tasks: blocks of mc rows by w columns. Columns are split first (a block's B panels each serve
+  // mc / MR tiles from L1, so tall blocks pay), down to MIN_TASK_COLUMNS; rows get fewer than mc only
+  // when that leaves too few tasks.
   const want = COMPUTE_TASKS_PER_THREAD * threads;
-  const mc = Math.max(Math.min(s.mc, roundUp(Math.ceil(m / want), mr)), Math.min(s.mc, roundUp(MIN_TASK_ROWS, mr)));
+  const maxSubs = Math.max(1, Math.floor(Math.min(n, s.nc) / MIN_TASK_COLUMNS));
+  const mc = Math.min(s.mc, Math.max(roundUp(Math.ceil((m * maxSubs) / want), mr), roundUp(MIN_TASK_ROWS, mr)));
   const rowBlocks = Math.ceil(m / mc);
 
   for (let jc = 0; jc < n; jc += s.nc) {
