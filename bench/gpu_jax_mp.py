@@ -12,9 +12,7 @@ $OUT/jax_mp.json.
     python3 bench/gpu_jax_mp.py [--quick] [--models=resnet18,mlp4096] [--precisions=fp32,tf32,bf16,fp16]
     python3 bench/gpu_jax_mp.py --cpu-smoke   # tiny sizes on the CPU: proves the code runs (the losses fall)
 """
-import json
 import math
-import os
 import sys
 
 import jax
@@ -23,37 +21,10 @@ import numpy as np
 from jax import lax
 
 import peer_timing
+from mp_peer import CONFIGS, MODELS, PEAKS, PRECISIONS, QUICK, SIZES, SMOKE, SMOKE_DEVICE, macs_per_sample, resnet_blocks, write_rows
 
-SMOKE = "--cpu-smoke" in sys.argv
-QUICK = SMOKE or "--quick" in sys.argv
-
-
-def arg(name, default):
-    return next((a.split("=", 1)[1].split(",") for a in sys.argv if a.startswith(f"--{name}=")), default)
-
-
-MODELS = arg("models", ["resnet18", "mlp4096"])
-PRECISIONS = arg("precisions", ["fp32", "tf32", "bf16", "fp16"])
-# bench/mp_config.ts: the configurations, and an H200 SXM's dense datasheet peaks (TFLOP/s).
-CONFIGS = [("resnet18", 256), ("resnet18", 1024), ("mlp4096", 1024)]
-PEAKS = {"fp32": 67, "tf32": 494.5, "bf16": 989.5, "fp16": 989.5}
-SIZES = {"resnet18": {"width": 64, "size": 32}, "mlp4096": {"input": 4096, "width": 4096, "depth": 3}}
-if SMOKE:
-    SIZES = {"resnet18": {"width": 8, "size": 16}, "mlp4096": {"input": 64, "width": 64, "depth": 3}}
-    CONFIGS = [("resnet18", 2), ("mlp4096", 2)]
 COMPUTE = {"fp32": jnp.float32, "tf32": jnp.float32, "bf16": jnp.bfloat16, "fp16": jnp.float16}
 GROWTH_STEPS = 2000
-
-
-def resnet_blocks(width):
-    """(input channels, output channels, stride) of ResNet-18's eight basic blocks."""
-    out, cin = [], width
-    for stage in range(4):
-        cout = width * 2**stage
-        for block in range(2):
-            out.append((cin, cout, 2 if block == 0 and stage > 0 else 1))
-            cin = cout
-    return out
 
 
 def init_params(model, key):
@@ -112,19 +83,6 @@ def logits_of(model, params, x, dtype):
     return dense(params["out"], h.mean((1, 2))).astype(jnp.float32)
 
 
-def macs_per_sample(model):
-    """bench/mp_models.ts macsPerSample: convolutions (with the projection shortcuts) and matrix products."""
-    s = SIZES[model]
-    if model == "mlp4096":
-        return s["input"] * s["width"] + (s["depth"] - 1) * s["width"] ** 2 + s["width"] * 10
-    size = s["size"]
-    macs = size * size * 27 * s["width"]
-    for cin, cout, stride in resnet_blocks(s["width"]):
-        size = math.ceil(size / stride)
-        macs += size * size * (9 * cin * cout + 9 * cout * cout + (cin * cout if stride != 1 or cin != cout else 0))
-    return macs + 8 * s["width"] * 10
-
-
 def batch_data(model, n):
     s = SIZES[model]
     shape = (n, s["size"], s["size"], 3) if model == "resnet18" else (n, s["input"])
@@ -177,13 +135,7 @@ rows = []
 smoke_failures = 0
 
 
-def write_rows():
-    """The JSON so far: rewritten after every row, so that a run cut short by its time limit still reports."""
-    info = {"device": "CPU (smoke run, tiny sizes)" if SMOKE else str(jax.devices()[0]), "jax": jax.__version__, "peaks": PEAKS, "rows": rows}
-    with open(os.path.join(os.environ.get("OUT", "."), "jax_mp.json"), "w") as f:
-        json.dump(info, f, indent=1)
-
-
+INFO = {"device": SMOKE_DEVICE if SMOKE else str(jax.devices()[0]), "jax": jax.__version__}
 for precision in PRECISIONS:
     with jax.default_matmul_precision("highest" if precision == "fp32" else "tensorfloat32"):
         for model, batch in [c for c in CONFIGS if c[0] in MODELS]:
@@ -206,10 +158,10 @@ for precision in PRECISIONS:
             except Exception as e:  # report, keep going
                 row = {**base, "median": 0, "reps": [], "hostUs": 0, "wallUs": 0, "tflops": 0, "percentOfPeak": 0, "error": str(e).split("\n")[0][:160]}
             rows.append(row)
-            write_rows()
+            write_rows("jax_mp.json", INFO, rows)
             print(
                 f"{precision} {model:9} {batch:5} JAX jit {row.get('error', '')}{row['median']:9.0f} samples/s {row['tflops']:7.1f} TFLOP/s {row['percentOfPeak']:5.1f}%",
                 flush=True,
             )
-write_rows()
+write_rows("jax_mp.json", INFO, rows)
 sys.exit(1 if smoke_failures or any("error" in r for r in rows) else 0)

@@ -12,9 +12,7 @@ fastest. The batch sits on the GPU beforehand. Timing: bench/peer_timing.py. Wri
                                                 # (the losses fall), its timings mean nothing
 """
 import contextlib
-import json
 import math
-import os
 import sys
 
 import torch
@@ -22,25 +20,8 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 import peer_timing
+from mp_peer import CONFIGS, MODELS, PEAKS, PRECISIONS, QUICK, SIZES, SMOKE, SMOKE_DEVICE, arg, macs_per_sample, write_rows
 
-SMOKE = "--cpu-smoke" in sys.argv
-QUICK = SMOKE or "--quick" in sys.argv
-
-
-def arg(name, default):
-    return next((a.split("=", 1)[1].split(",") for a in sys.argv if a.startswith(f"--{name}=")), default)
-
-
-MODELS = arg("models", ["resnet18", "mlp4096"])
-PRECISIONS = arg("precisions", ["fp32", "tf32", "bf16", "fp16"])
-# bench/mp_config.ts: the configurations, and an H200 SXM's dense datasheet peaks (TFLOP/s).
-CONFIGS = [("resnet18", 256), ("resnet18", 1024), ("mlp4096", 1024)]
-PEAKS = {"fp32": 67, "tf32": 494.5, "bf16": 989.5, "fp16": 989.5}
-# Full sizes, and the tiny ones of --cpu-smoke.
-SIZES = {"resnet18": {"width": 64, "size": 32}, "mlp4096": {"input": 4096, "width": 4096, "depth": 3}}
-if SMOKE:
-    SIZES = {"resnet18": {"width": 8, "size": 16}, "mlp4096": {"input": 64, "width": 64, "depth": 3}}
-    CONFIGS = [("resnet18", 2), ("mlp4096", 2)]
 dev = "cpu" if SMOKE else "cuda"
 torch.backends.cudnn.benchmark = True
 
@@ -85,23 +66,6 @@ def mlp(input, width, depth, classes=10):
         layers += [nn.Linear(n, width), nn.ReLU()]
         n = width
     return nn.Sequential(*layers, nn.Linear(n, classes))
-
-
-def macs_per_sample(model):
-    """bench/mp_models.ts macsPerSample: convolutions (with the projection shortcuts) and matrix products."""
-    s = SIZES[model]
-    if model == "mlp4096":
-        return s["input"] * s["width"] + (s["depth"] - 1) * s["width"] ** 2 + s["width"] * 10
-    size, cin, width = s["size"], s["width"], s["width"]
-    macs = size * size * 27 * width
-    for stage in range(4):
-        cout = width * 2**stage
-        for block in range(2):
-            stride = 2 if block == 0 and stage > 0 else 1
-            size = math.ceil(size / stride)
-            macs += size * size * (9 * cin * cout + 9 * cout * cout + (cin * cout if stride != 1 or cin != cout else 0))
-            cin = cout
-    return macs + cin * 10
 
 
 def batch_data(model, n):
@@ -222,14 +186,7 @@ rows = []
 smoke_failures = 0
 
 
-def write_rows():
-    """The JSON so far: rewritten after every row, so that a run cut short by its time limit still reports."""
-    device = "CPU (smoke run, tiny sizes)" if SMOKE else torch.cuda.get_device_name(0)
-    info = {"device": device, "torch": torch.__version__, "cuda": torch.version.cuda, "peaks": PEAKS, "rows": rows}
-    with open(os.path.join(os.environ.get("OUT", "."), "torch_mp.json"), "w") as f:
-        json.dump(info, f, indent=1)
-
-
+INFO = {"device": SMOKE_DEVICE if SMOKE else torch.cuda.get_device_name(0), "torch": torch.__version__, "cuda": torch.version.cuda}
 for precision in PRECISIONS:
     torch.backends.cuda.matmul.allow_tf32 = precision == "tf32"
     torch.backends.cudnn.allow_tf32 = precision == "tf32"
@@ -252,10 +209,10 @@ for precision in PRECISIONS:
             except Exception as e:  # report, keep going
                 row = {**base, "median": 0, "reps": [], "hostUs": 0, "wallUs": 0, "tflops": 0, "percentOfPeak": 0, "error": str(e).split("\n")[0][:160]}
             rows.append(row)
-            write_rows()
+            write_rows("torch_mp.json", INFO, rows)
             print(
                 f"{precision} {model:9} {batch:5} {runner:24} {row.get('error', '')}{row['median']:9.0f} samples/s {row['tflops']:7.1f} TFLOP/s {row['percentOfPeak']:5.1f}%",
                 flush=True,
             )
-write_rows()
+write_rows("torch_mp.json", INFO, rows)
 sys.exit(1 if smoke_failures or any("error" in r for r in rows) else 0)

@@ -1,4 +1,4 @@
-import { Code, forUp, type FuncDef, I32, min, Simd, V128 } from "./encoder.js";
+import { Code, forUp, type FuncDef, I32, loadFields, min, Simd, V128 } from "./encoder.js";
 
 /**
  * Direct float32 convolutions in WebAssembly SIMD: the im2col product computed without building the patch
@@ -61,14 +61,7 @@ export const CONV_BLOCK = NV * 4;
 export const CONV_KTILE = MR;
 
 function loadDesc(c: Code, desc: number): Record<keyof typeof CONV_DESC, number> {
-  const f = {} as Record<keyof typeof CONV_DESC, number>;
-  for (const key of Object.keys(CONV_DESC) as (keyof typeof CONV_DESC)[]) {
-    f[key] = c.local(I32);
-    c.get(desc)
-      .i32Load(CONV_DESC[key] * 4)
-      .set(f[key]);
-  }
-  return f;
+  return loadFields(c, desc, CONV_DESC);
 }
 
 /** acc += s·w as mul then add, or relaxed SIMD's multiply-add. */

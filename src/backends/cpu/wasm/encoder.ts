@@ -327,6 +327,21 @@ export function forUp(c: Code, i: number, from: () => void, to: () => void, step
   c.br(0).end().end();
 }
 
+/**
+ * One i32 local per field of a descriptor in memory (`layout`: field -> index of its 32-bit word), loaded from
+ * the address in local `desc`: how the generated kernels read their arguments.
+ */
+export function loadFields<K extends string>(c: Code, desc: number, layout: Readonly<Record<K, number>>): Record<K, number> {
+  const f = {} as Record<K, number>;
+  for (const key of Object.keys(layout) as K[]) {
+    f[key] = c.local(I32);
+    c.get(desc)
+      .i32Load(layout[key] * 4)
+      .set(f[key]);
+  }
+  return f;
+}
+
 /** Pushes min(local a, local b) (signed). */
 export function min(c: Code, a: number, b: number): Code {
   return c.get(a).get(b).get(a).get(b).i32LtS().select();

@@ -1,5 +1,5 @@
 import { convFunctions } from "./conv_kernels.js";
-import { Code, encodeModule, forUp, type FuncDef, I32, min, type SharedMemoryLimits, Simd, type SimdOp, V128 } from "./encoder.js";
+import { Code, encodeModule, forUp, type FuncDef, I32, loadFields, min, type SharedMemoryLimits, Simd, type SimdOp, V128 } from "./encoder.js";
 
 /**
  * The matrix-product kernels in WebAssembly SIMD, generated at run time (no toolchain at install): the
@@ -381,13 +381,7 @@ function gemm(t: ElemType, fPackA: number, fPackB: number, fMacro: number): Code
   const eb = t.bytes;
   const c = new Code([I32, I32, I32]);
   const [desc, Ap, Bp] = [0, 1, 2];
-  const f = {} as Record<keyof typeof DESC, number>;
-  for (const key of Object.keys(DESC) as (keyof typeof DESC)[]) {
-    f[key] = c.local(I32);
-    c.get(desc)
-      .i32Load(DESC[key] * 4)
-      .set(f[key]);
-  }
+  const f = loadFields(c, desc, DESC);
   const jc = c.local(I32);
   const pc = c.local(I32);
   const ic = c.local(I32);
@@ -462,13 +456,7 @@ function gemm(t: ElemType, fPackA: number, fPackB: number, fMacro: number): Code
 function block(fMacro: number): Code {
   const c = new Code([I32]);
   const desc = 0;
-  const f = {} as Record<keyof typeof BLOCK, number>;
-  for (const key of Object.keys(BLOCK) as (keyof typeof BLOCK)[]) {
-    f[key] = c.local(I32);
-    c.get(desc)
-      .i32Load(BLOCK[key] * 4)
-      .set(f[key]);
-  }
+  const f = loadFields(c, desc, BLOCK);
   const pc = c.local(I32);
   const kcur = c.local(I32);
   const rest = c.local(I32);
