@@ -64,6 +64,25 @@ function loadDesc(c: Code, desc: number): Record<keyof typeof CONV_DESC, number>
   return loadFields(c, desc, CONV_DESC);
 }
 
+/**
+ * For each image b of the call's range [b0, b1): `xb` addresses its input and `yb` its rows of the output (or
+ * of the output's gradient), `rowBytes` long per position; then `body`.
+ */
+function forImages(c: Code, f: Record<keyof typeof CONV_DESC, number>, b: number, rowBytes: number, xb: number, yb: number, body: () => void): void {
+  forUp(
+    c,
+    b,
+    () => c.get(f.b0),
+    () => c.get(f.b1),
+    1,
+    () => {
+      c.get(b).get(f.imgBytes).i32Mul().get(f.x).i32Add().set(xb);
+      c.get(b).get(f.outHW).i32Mul().get(rowBytes).i32Mul().get(f.y).i32Add().set(yb);
+      body();
+    },
+  );
+}
+
 /** acc += s·w as mul then add, or relaxed SIMD's multiply-add. */
 function madd(c: Code, acc: number, s: number, w: number, relaxed: boolean): void {
   if (relaxed) c.get(s).get(w).get(acc).simd(Simd.F32x4RelaxedMadd).set(acc);
@@ -155,107 +174,98 @@ function convForward(relaxed: boolean): Code {
       for (let v = 0; v < NV; v++) madd(c, acc[r * NV + v], sv, wv[v], relaxed);
     }
   };
-  forUp(
-    c,
-    b,
-    () => c.get(f.b0),
-    () => c.get(f.b1),
-    1,
-    () => {
-      c.get(b).get(f.imgBytes).i32Mul().get(f.x).i32Add().set(xb);
-      c.get(b).get(f.outHW).i32Mul().get(rowBytes).i32Mul().get(f.y).i32Add().set(ob);
-      forUp(
-        c,
-        blk,
-        () => c.i32(0),
-        () => c.get(f.nb),
-        1,
-        () => {
-          c.get(blk).get(kBlockBytes).i32Mul().get(f.w).i32Add().set(wb);
-          c.get(f.outC).get(blk).i32(CONV_BLOCK).i32Mul().i32Sub().set(cols);
-          forUp(
-            c,
-            q,
-            () => c.get(f.q0),
-            () => c.get(f.q1),
-            MR,
-            () => {
-              // The tile's positions (the last clamped: a short tile recomputes and rewrites it).
-              for (let r = 0; r < MR; r++) {
-                c.get(q).i32(r).i32Add().set(row);
-                min(c, row, last).set(row);
-                c.get(row).i32(4).i32Mul().get(f.qtab).i32Add().i32Load().get(xb).i32Add().set(base[r]);
-                c.get(row)
-                  .get(rowBytes)
-                  .i32Mul()
-                  .get(ob)
-                  .i32Add()
-                  .get(blk)
-                  .i32(CONV_BLOCK * 4)
-                  .i32Mul()
-                  .i32Add()
-                  .set(dst[r]);
-              }
-              c.f32x4Const(0).set(acc[0]);
-              for (let i = 1; i < MR * NV; i++) c.get(acc[0]).set(acc[i]);
-              c.get(f.ktab).set(kp);
-              c.get(wb).set(wp);
-              c.loop();
-              c.get(kp).i32Load().set(ko);
-              for (let r = 0; r < MR; r++) c.get(base[r]).get(ko).i32Add().set(ptr[r]);
-              c.i32(0).set(j);
-              c.loop();
-              step();
-              for (let r = 0; r < MR; r++) c.addTo(ptr[r], 4);
-              c.addTo(wp, CONV_BLOCK * 4);
-              c.addTo(j, 1);
-              c.get(j).get(f.runLen).i32LtU().brIf(0);
-              c.end();
-              c.addTo(kp, 4);
-              c.get(kp).get(kEnd).i32LtU().brIf(0);
-              c.end();
-              // The epilogue: + bias, then Relu as the Relu kernel computes it (x < 0 ? 0 : x, NaN kept).
-              c.get(f.bias).if();
+  forImages(c, f, b, rowBytes, xb, ob, () => {
+    forUp(
+      c,
+      blk,
+      () => c.i32(0),
+      () => c.get(f.nb),
+      1,
+      () => {
+        c.get(blk).get(kBlockBytes).i32Mul().get(f.w).i32Add().set(wb);
+        c.get(f.outC).get(blk).i32(CONV_BLOCK).i32Mul().i32Sub().set(cols);
+        forUp(
+          c,
+          q,
+          () => c.get(f.q0),
+          () => c.get(f.q1),
+          MR,
+          () => {
+            // The tile's positions (the last clamped: a short tile recomputes and rewrites it).
+            for (let r = 0; r < MR; r++) {
+              c.get(q).i32(r).i32Add().set(row);
+              min(c, row, last).set(row);
+              c.get(row).i32(4).i32Mul().get(f.qtab).i32Add().i32Load().get(xb).i32Add().set(base[r]);
+              c.get(row)
+                .get(rowBytes)
+                .i32Mul()
+                .get(ob)
+                .i32Add()
+                .get(blk)
+                .i32(CONV_BLOCK * 4)
+                .i32Mul()
+                .i32Add()
+                .set(dst[r]);
+            }
+            c.f32x4Const(0).set(acc[0]);
+            for (let i = 1; i < MR * NV; i++) c.get(acc[0]).set(acc[i]);
+            c.get(f.ktab).set(kp);
+            c.get(wb).set(wp);
+            c.loop();
+            c.get(kp).i32Load().set(ko);
+            for (let r = 0; r < MR; r++) c.get(base[r]).get(ko).i32Add().set(ptr[r]);
+            c.i32(0).set(j);
+            c.loop();
+            step();
+            for (let r = 0; r < MR; r++) c.addTo(ptr[r], 4);
+            c.addTo(wp, CONV_BLOCK * 4);
+            c.addTo(j, 1);
+            c.get(j).get(f.runLen).i32LtU().brIf(0);
+            c.end();
+            c.addTo(kp, 4);
+            c.get(kp).get(kEnd).i32LtU().brIf(0);
+            c.end();
+            // The epilogue: + bias, then Relu as the Relu kernel computes it (x < 0 ? 0 : x, NaN kept).
+            c.get(f.bias).if();
+            for (let v = 0; v < NV; v++)
+              c.get(blk)
+                .i32(CONV_BLOCK * 4)
+                .i32Mul()
+                .get(f.bias)
+                .i32Add()
+                .load(16 * v)
+                .set(wv[v]);
+            for (let r = 0; r < MR; r++)
               for (let v = 0; v < NV; v++)
-                c.get(blk)
-                  .i32(CONV_BLOCK * 4)
-                  .i32Mul()
-                  .get(f.bias)
-                  .i32Add()
-                  .load(16 * v)
-                  .set(wv[v]);
-              for (let r = 0; r < MR; r++)
-                for (let v = 0; v < NV; v++)
-                  c.get(acc[r * NV + v])
-                    .get(wv[v])
-                    .simd(Simd.F32x4Add)
-                    .set(acc[r * NV + v]);
-              c.end();
-              c.get(f.relu).if();
-              c.f32x4Const(0).set(sv);
-              for (let r = 0; r < MR; r++) {
-                for (let v = 0; v < NV; v++) {
-                  const a = acc[r * NV + v];
-                  c.get(sv).get(a).get(a).get(sv).simd(Simd.F32x4Lt).simd(Simd.Bitselect).set(a);
-                }
+                c.get(acc[r * NV + v])
+                  .get(wv[v])
+                  .simd(Simd.F32x4Add)
+                  .set(acc[r * NV + v]);
+            c.end();
+            c.get(f.relu).if();
+            c.f32x4Const(0).set(sv);
+            for (let r = 0; r < MR; r++) {
+              for (let v = 0; v < NV; v++) {
+                const a = acc[r * NV + v];
+                c.get(sv).get(a).get(a).get(sv).simd(Simd.F32x4Lt).simd(Simd.Bitselect).set(a);
               }
-              c.end();
-              // Store: whole blocks directly, the last partial block lane by lane.
-              c.get(cols).i32(CONV_BLOCK).i32GeS().if();
-              for (let r = 0; r < MR; r++)
-                for (let v = 0; v < NV; v++)
-                  c.get(dst[r])
-                    .get(acc[r * NV + v])
-                    .store(16 * v);
-              c.else();
-              for (let r = 0; r < MR; r++) storeCols(c, dst[r], acc[r * NV], acc[r * NV + 1], cols);
-              c.end();
-            },
-          );
-        },
-      );
-    },
-  );
+            }
+            c.end();
+            // Store: whole blocks directly, the last partial block lane by lane.
+            c.get(cols).i32(CONV_BLOCK).i32GeS().if();
+            for (let r = 0; r < MR; r++)
+              for (let v = 0; v < NV; v++)
+                c.get(dst[r])
+                  .get(acc[r * NV + v])
+                  .store(16 * v);
+            c.else();
+            for (let r = 0; r < MR; r++) storeCols(c, dst[r], acc[r * NV], acc[r * NV + 1], cols);
+            c.end();
+          },
+        );
+      },
+    );
+  });
   return c;
 }
 
@@ -291,89 +301,80 @@ function convFilter(relaxed: boolean): Code {
     .i32(-MR)
     .i32And()
     .set(kp4);
-  forUp(
-    c,
-    b,
-    () => c.get(f.b0),
-    () => c.get(f.b1),
-    1,
-    () => {
-      c.get(b).get(f.imgBytes).i32Mul().get(f.x).i32Add().set(xb);
-      c.get(b).get(f.outHW).i32Mul().get(rowBytes).i32Mul().get(f.y).i32Add().set(dyb);
-      forUp(
-        c,
-        blk,
-        () => c.i32(0),
-        () => c.get(f.nb),
-        1,
-        () => {
-          forUp(
-            c,
-            kt,
-            () => c.i32(0),
-            () => c.get(f.k),
-            MR,
-            () => {
-              for (let r = 0; r < MR; r++) {
-                c.get(kt).i32(r).i32Add().set(row);
-                min(c, row, kLast).i32(4).i32Mul().get(f.ktab).i32Add().i32Load().get(xb).i32Add().set(koff[r]);
-              }
-              // The tile's rows of the partial: (blk·Kp + kt + r)·8 floats.
-              c.get(blk)
-                .get(kp4)
-                .i32Mul()
-                .get(kt)
-                .i32Add()
-                .i32(CONV_BLOCK * 4)
-                .i32Mul()
-                .get(partial)
-                .i32Add()
-                .set(pp);
-              for (let r = 0; r < MR; r++)
-                for (let v = 0; v < NV; v++)
-                  c.get(pp)
-                    .load((r * CONV_BLOCK + 4 * v) * 4)
-                    .set(acc[r * NV + v]);
-              c.get(f.q0).i32(4).i32Mul().get(f.qtab).i32Add().set(qp);
-              c.get(f.q1).i32(4).i32Mul().get(f.qtab).i32Add().set(qEnd);
-              c.get(f.q0)
-                .get(rowBytes)
-                .i32Mul()
-                .get(dyb)
-                .i32Add()
-                .get(blk)
-                .i32(CONV_BLOCK * 4)
-                .i32Mul()
-                .i32Add()
-                .set(dp);
-              c.block();
-              c.get(qp).get(qEnd).i32GeS().brIf(0);
-              c.loop();
-              c.get(qp).i32Load().set(px);
+  forImages(c, f, b, rowBytes, xb, dyb, () => {
+    forUp(
+      c,
+      blk,
+      () => c.i32(0),
+      () => c.get(f.nb),
+      1,
+      () => {
+        forUp(
+          c,
+          kt,
+          () => c.i32(0),
+          () => c.get(f.k),
+          MR,
+          () => {
+            for (let r = 0; r < MR; r++) {
+              c.get(kt).i32(r).i32Add().set(row);
+              min(c, row, kLast).i32(4).i32Mul().get(f.ktab).i32Add().i32Load().get(xb).i32Add().set(koff[r]);
+            }
+            // The tile's rows of the partial: (blk·Kp + kt + r)·8 floats.
+            c.get(blk)
+              .get(kp4)
+              .i32Mul()
+              .get(kt)
+              .i32Add()
+              .i32(CONV_BLOCK * 4)
+              .i32Mul()
+              .get(partial)
+              .i32Add()
+              .set(pp);
+            for (let r = 0; r < MR; r++)
               for (let v = 0; v < NV; v++)
-                c.get(dp)
-                  .load(16 * v)
-                  .set(dv[v]);
-              for (let r = 0; r < MR; r++) {
-                c.get(koff[r]).get(px).i32Add().loadSplat(Simd.Load32Splat).set(sv);
-                for (let v = 0; v < NV; v++) madd(c, acc[r * NV + v], sv, dv[v], relaxed);
-              }
-              c.addTo(qp, 4);
-              c.addLocal(dp, rowBytes);
-              c.get(qp).get(qEnd).i32LtU().brIf(0);
-              c.end();
-              c.end();
-              for (let r = 0; r < MR; r++)
-                for (let v = 0; v < NV; v++)
-                  c.get(pp)
-                    .get(acc[r * NV + v])
-                    .store((r * CONV_BLOCK + 4 * v) * 4);
-            },
-          );
-        },
-      );
-    },
-  );
+                c.get(pp)
+                  .load((r * CONV_BLOCK + 4 * v) * 4)
+                  .set(acc[r * NV + v]);
+            c.get(f.q0).i32(4).i32Mul().get(f.qtab).i32Add().set(qp);
+            c.get(f.q1).i32(4).i32Mul().get(f.qtab).i32Add().set(qEnd);
+            c.get(f.q0)
+              .get(rowBytes)
+              .i32Mul()
+              .get(dyb)
+              .i32Add()
+              .get(blk)
+              .i32(CONV_BLOCK * 4)
+              .i32Mul()
+              .i32Add()
+              .set(dp);
+            c.block();
+            c.get(qp).get(qEnd).i32GeS().brIf(0);
+            c.loop();
+            c.get(qp).i32Load().set(px);
+            for (let v = 0; v < NV; v++)
+              c.get(dp)
+                .load(16 * v)
+                .set(dv[v]);
+            for (let r = 0; r < MR; r++) {
+              c.get(koff[r]).get(px).i32Add().loadSplat(Simd.Load32Splat).set(sv);
+              for (let v = 0; v < NV; v++) madd(c, acc[r * NV + v], sv, dv[v], relaxed);
+            }
+            c.addTo(qp, 4);
+            c.addLocal(dp, rowBytes);
+            c.get(qp).get(qEnd).i32LtU().brIf(0);
+            c.end();
+            c.end();
+            for (let r = 0; r < MR; r++)
+              for (let v = 0; v < NV; v++)
+                c.get(pp)
+                  .get(acc[r * NV + v])
+                  .store((r * CONV_BLOCK + 4 * v) * 4);
+          },
+        );
+      },
+    );
+  });
   return c;
 }
 
@@ -408,80 +409,71 @@ function convInput(relaxed: boolean): Code {
   const sv = c.local(V128);
   c.get(f.outC).i32(4).i32Mul().set(rowBytes);
   c.get(f.q1).i32(1).i32Sub().set(last);
-  forUp(
-    c,
-    b,
-    () => c.get(f.b0),
-    () => c.get(f.b1),
-    1,
-    () => {
-      c.get(b).get(f.imgBytes).i32Mul().get(f.x).i32Add().set(xb);
-      c.get(b).get(f.outHW).i32Mul().get(rowBytes).i32Mul().get(f.y).i32Add().set(dyb);
-      forUp(
-        c,
-        kb,
-        () => c.i32(0),
-        () => c.get(f.k),
-        1,
-        () => {
-          c.get(kb).i32(8).i32Mul().get(f.ktab).i32Add().i32Load().get(xb).i32Add().set(off);
-          c.get(kb).i32(8).i32Mul().get(f.ktab).i32Add().i32Load(4).set(cols);
-          c.get(kb).get(rowBytes).i32Mul().i32(CONV_BLOCK).i32Mul().get(f.w).i32Add().set(wb);
-          forUp(
-            c,
-            q,
-            () => c.get(f.q0),
-            () => c.get(f.q1),
-            MR,
-            () => {
-              for (let r = 0; r < MR; r++) {
-                c.get(q).i32(r).i32Add().set(row);
-                min(c, row, last).set(row);
-                c.get(row).get(rowBytes).i32Mul().get(dyb).i32Add().set(dyp[r]);
-                c.get(row).i32(4).i32Mul().get(f.qtab).i32Add().i32Load().get(off).i32Add().set(dst[r]);
-              }
-              c.f32x4Const(0).set(acc[0]);
-              for (let i = 1; i < MR * NV; i++) c.get(acc[0]).set(acc[i]);
-              c.i32(0).set(o);
-              c.get(wb).set(wp);
-              c.loop();
+  forImages(c, f, b, rowBytes, xb, dyb, () => {
+    forUp(
+      c,
+      kb,
+      () => c.i32(0),
+      () => c.get(f.k),
+      1,
+      () => {
+        c.get(kb).i32(8).i32Mul().get(f.ktab).i32Add().i32Load().get(xb).i32Add().set(off);
+        c.get(kb).i32(8).i32Mul().get(f.ktab).i32Add().i32Load(4).set(cols);
+        c.get(kb).get(rowBytes).i32Mul().i32(CONV_BLOCK).i32Mul().get(f.w).i32Add().set(wb);
+        forUp(
+          c,
+          q,
+          () => c.get(f.q0),
+          () => c.get(f.q1),
+          MR,
+          () => {
+            for (let r = 0; r < MR; r++) {
+              c.get(q).i32(r).i32Add().set(row);
+              min(c, row, last).set(row);
+              c.get(row).get(rowBytes).i32Mul().get(dyb).i32Add().set(dyp[r]);
+              c.get(row).i32(4).i32Mul().get(f.qtab).i32Add().i32Load().get(off).i32Add().set(dst[r]);
+            }
+            c.f32x4Const(0).set(acc[0]);
+            for (let i = 1; i < MR * NV; i++) c.get(acc[0]).set(acc[i]);
+            c.i32(0).set(o);
+            c.get(wb).set(wp);
+            c.loop();
+            for (let v = 0; v < NV; v++)
+              c.get(wp)
+                .load(16 * v)
+                .set(wv[v]);
+            for (let r = 0; r < MR; r++) {
+              c.get(dyp[r]).get(o).i32Add().loadSplat(Simd.Load32Splat).set(sv);
+              for (let v = 0; v < NV; v++) madd(c, acc[r * NV + v], sv, wv[v], relaxed);
+            }
+            c.addTo(o, 4);
+            c.addTo(wp, CONV_BLOCK * 4);
+            c.get(o).get(rowBytes).i32LtU().brIf(0);
+            c.end();
+            // Add into dX, row by row (windows overlap); a clamped repeat of the last position is skipped.
+            for (let r = 0; r < MR; r++) {
+              if (r > 0) c.get(q).i32(r).i32Add().get(last).i32GtS().i32Eqz().if();
               for (let v = 0; v < NV; v++)
-                c.get(wp)
+                c.get(dst[r])
                   .load(16 * v)
-                  .set(wv[v]);
-              for (let r = 0; r < MR; r++) {
-                c.get(dyp[r]).get(o).i32Add().loadSplat(Simd.Load32Splat).set(sv);
-                for (let v = 0; v < NV; v++) madd(c, acc[r * NV + v], sv, wv[v], relaxed);
-              }
-              c.addTo(o, 4);
-              c.addTo(wp, CONV_BLOCK * 4);
-              c.get(o).get(rowBytes).i32LtU().brIf(0);
+                  .get(acc[r * NV + v])
+                  .simd(Simd.F32x4Add)
+                  .set(acc[r * NV + v]);
+              c.get(cols).i32(CONV_BLOCK).i32GeS().if();
+              for (let v = 0; v < NV; v++)
+                c.get(dst[r])
+                  .get(acc[r * NV + v])
+                  .store(16 * v);
+              c.else();
+              storeCols(c, dst[r], acc[r * NV], acc[r * NV + 1], cols);
               c.end();
-              // Add into dX, row by row (windows overlap); a clamped repeat of the last position is skipped.
-              for (let r = 0; r < MR; r++) {
-                if (r > 0) c.get(q).i32(r).i32Add().get(last).i32GtS().i32Eqz().if();
-                for (let v = 0; v < NV; v++)
-                  c.get(dst[r])
-                    .load(16 * v)
-                    .get(acc[r * NV + v])
-                    .simd(Simd.F32x4Add)
-                    .set(acc[r * NV + v]);
-                c.get(cols).i32(CONV_BLOCK).i32GeS().if();
-                for (let v = 0; v < NV; v++)
-                  c.get(dst[r])
-                    .get(acc[r * NV + v])
-                    .store(16 * v);
-                c.else();
-                storeCols(c, dst[r], acc[r * NV], acc[r * NV + 1], cols);
-                c.end();
-                if (r > 0) c.end();
-              }
-            },
-          );
-        },
-      );
-    },
-  );
+              if (r > 0) c.end();
+            }
+          },
+        );
+      },
+    );
+  });
   return c;
 }
 
