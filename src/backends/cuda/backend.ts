@@ -14,6 +14,7 @@ import type { DeviceContext } from "./driver.js";
 import type { Ptr } from "./ffi.js";
 import type { CudaKernelDef, KernelContext } from "./kernel.js";
 import { cudaKernels } from "./kernels/index.js";
+import { kernelSupports } from "./kernels/util.js";
 import { CudaHandle, DeviceStorage } from "./handle.js";
 import type { Compiler } from "./nvrtc.js";
 import type { FusedProgram } from "../../core/fused.js";
@@ -367,8 +368,7 @@ export class CudaBackend implements Backend, KernelContext {
   canRun(type: string, dtypes: readonly DType[], attrs: Attrs = {}): boolean {
     const k = this.#kernels.get(type);
     if (!k) return false;
-    // The 16-bit floats only where a kernel says it takes them (its `supports`).
-    if (!k.supports) return dtypes.every((d, i) => k.host?.includes(i) || (DEVICE_DTYPES.has(d) && !isNarrowFloat(d)));
+    if (!k.supports) return kernelSupports(k, dtypes, attrs);
     let node = this.#supportCache.get(k);
     if (node === undefined) this.#supportCache.set(k, (node = new Map()));
     for (const d of dtypes) {
@@ -379,11 +379,7 @@ export class CudaBackend implements Backend, KernelContext {
     const key = k.attrKey ? `=${k.attrKey(attrs)}` : "=";
     let ok = node.get(key) as boolean | undefined;
     if (ok === undefined) {
-      try {
-        ok = k.supports(dtypes, attrs);
-      } catch {
-        ok = false;
-      }
+      ok = kernelSupports(k, dtypes, attrs);
       node.set(key, ok);
     }
     return ok;

@@ -7,8 +7,8 @@ import { cudnnConv2d, cudnnConv2dBackpropFilter, cudnnConv2dBackpropInput } from
 import type { CudaHandle } from "../handle.js";
 import type { Handle, KernelEnv } from "../../../core/backend.js";
 import type { CudaKernelDef, CudaKernelTable, KernelContext } from "../kernel.js";
-import { castOp } from "./elementwise.js";
 import { channelsFirstVia } from "../layout.js";
+import { inFloat32 } from "../widen.js";
 import { convFilterSource, convPixelSource, convSource } from "../sources/conv.js";
 import { storageType } from "../translate.js";
 import { sumPartials } from "./reduce.js";
@@ -92,11 +92,11 @@ const cudnnConvs = (g: ConvGeom, dtype: DType) =>
   getSetting("convAlgorithm") === "auto" && (NARROW.has(dtype) || (Math.min(g.C, g.OC) >= 8 && g.K * g.OC >= 2048));
 /**
  * The own kernels compute in the stored type, so a float16 or bfloat16 convolution cuDNN declines (cuDNN's
- * legacy API has no bfloat16 kernels for some shapes, such as 3 input channels) runs in float32 on the GPU:
- * the narrow inputs are widened, the float32 path convolves, and the result is narrowed, as TensorFlow's
- * kernels accumulate in float32 too. Staying on the GPU keeps the step capturable.
+ * legacy API has no bfloat16 kernels for some shapes, such as 3 input channels) runs in float32 on the GPU
+ * (widen.ts inFloat32), as TensorFlow's kernels accumulate in float32 too. `out`, made for the narrow
+ * result, is given back first.
  */
-function inFloat32(
+function narrowInFloat32(
   b: KernelContext,
   def: CudaKernelDef,
   inputs: CudaHandle[],
@@ -106,20 +106,7 @@ function inFloat32(
   out: CudaHandle,
 ): Handle[] | null {
   b.dispose(out);
-  const dtype = out.dtype;
-  const wide = inputs.map((h, i) => (narrow.includes(i) ? (castOp(b, h, "float32") as CudaHandle) : h));
-  try {
-    const r = def.run(b, wide, attrs, env);
-    return (
-      r?.map((h) => {
-        const n = castOp(b, h as CudaHandle, dtype);
-        b.dispose(h);
-        return n;
-      }) ?? null
-    );
-  } finally {
-    for (const i of narrow) b.dispose(wide[i]);
-  }
+  return inFloat32(b, def, inputs, narrow, attrs, env);
 }
 
 /** Direct kernels for small channel counts (each thread loops over a patch): K*OC up to 16384 multiply-adds. */
@@ -204,7 +191,7 @@ const conv2d: CudaKernelDef = {
       return [out];
     }
     if (cudnnConvs(g, dt) && cudnnConv2d(b, g, x, f, out)) return [out];
-    if (NARROW.has(dt)) return inFloat32(b, conv2d, [x, f], [0, 1], attrs, env, out);
+    if (NARROW.has(dt)) return narrowInFloat32(b, conv2d, [x, f], [0, 1], attrs, env, out);
     if (useDirect(g) && fitsDirect(g)) {
       const smem = pixelKernel(g, g.OC, esz);
       if (smem !== null) {
@@ -274,7 +261,7 @@ const conv2dBackpropInput: CudaKernelDef = {
       return [dx];
     }
     if (cudnnConvs(g, dt) && cudnnConv2dBackpropInput(b, g, f, dy, dx)) return [dx];
-    if (NARROW.has(dt)) return inFloat32(b, conv2dBackpropInput, [sizes, f, dy], [1, 2], attrs, env, dx);
+    if (NARROW.has(dt)) return narrowInFloat32(b, conv2dBackpropInput, [sizes, f, dy], [1, 2], attrs, env, dx);
     if (useDirect(g) && fitsDirect(g)) {
       const smem = pixelKernel(g, g.C, esz);
       if (smem !== null) {
@@ -348,7 +335,7 @@ const conv2dBackpropFilter: CudaKernelDef = {
       return [df];
     }
     if (cudnnConvs(g, dt) && cudnnConv2dBackpropFilter(b, g, x, dy, df)) return [df];
-    if (NARROW.has(dt)) return inFloat32(b, conv2dBackpropFilter, [x, sizes, dy], [0, 2], attrs, env, df);
+    if (NARROW.has(dt)) return narrowInFloat32(b, conv2dBackpropFilter, [x, sizes, dy], [0, 2], attrs, env, df);
     const smem = fitsDirect(g) ? filterTiled(g, esz) : null;
     if (smem !== null) {
       const positions = g.n * g.OH * g.OW;

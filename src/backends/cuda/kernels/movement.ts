@@ -9,6 +9,7 @@ import type { CudaKernelDef, CudaKernelTable, KernelContext } from "../kernel.js
 import { MAX_BCAST_RANK } from "../sources/common.js";
 import { gatherSource, oneHotSource, segmentSumSource, stridedCopySource } from "../sources/movement.js";
 import { argI, hostInts, idx64, STORED } from "./util.js";
+import { viaFloat32 } from "../widen.js";
 
 /**
  * The movement family on the GPU: ops that only relabel a buffer (Reshape, Identity, ...), and strided copies
@@ -320,39 +321,43 @@ export const movementKernels: CudaKernelTable = {
       return [out];
     },
   },
-  UnsortedSegmentSum: {
-    host: [2],
-    supports: (d) => (d[0] === "float32" || d[0] === "float64") && (d[1] === "int32" || d[1] === "int64"),
-    run: (b, ins, attrs) => {
-      const [data, ids] = ins;
-      const shapes = inferShapes(b, "UnsortedSegmentSum", ins, attrs, [2]);
-      if (!shapes) return null;
-      const shape = shapes[0];
-      const inner = sizeOf(data.shape.slice(ids.shape.length));
-      const numSegments = shape[0];
-      // As for GatherV2: ids are checked on the host except inside a captured step (there an id past the end is dropped).
-      if (!b.capturing) {
-        const idv = b.hostValues(ids) as ArrayLike<number | bigint>;
-        for (let k = 0; k < idv.length; k++) {
-          const v = Number(idv[k]);
-          if (v >= numSegments)
-            throw new InvalidArgumentError(`UnsortedSegmentSum: segment_ids[${indexStr(ids.shape, k)}] = ${v} is out of range [0, ${numSegments})`);
+  // float16 and bfloat16 sum in float32 (widen.ts): atomic adds of 2-byte values would round at every add.
+  UnsortedSegmentSum: viaFloat32(
+    {
+      host: [2],
+      supports: (d) => (d[0] === "float32" || d[0] === "float64") && (d[1] === "int32" || d[1] === "int64"),
+      run: (b, ins, attrs) => {
+        const [data, ids] = ins;
+        const shapes = inferShapes(b, "UnsortedSegmentSum", ins, attrs, [2]);
+        if (!shapes) return null;
+        const shape = shapes[0];
+        const inner = sizeOf(data.shape.slice(ids.shape.length));
+        const numSegments = shape[0];
+        // As for GatherV2: ids are checked on the host except inside a captured step (there an id past the end is dropped).
+        if (!b.capturing) {
+          const idv = b.hostValues(ids) as ArrayLike<number | bigint>;
+          for (let k = 0; k < idv.length; k++) {
+            const v = Number(idv[k]);
+            if (v >= numSegments)
+              throw new InvalidArgumentError(`UnsortedSegmentSum: segment_ids[${indexStr(ids.shape, k)}] = ${v} is out of range [0, ${numSegments})`);
+          }
         }
-      }
-      const out = b.empty(data.dtype, shape, "UnsortedSegmentSum");
-      if (out.storage.bytes > 0) b.ctx.api.check("cuMemsetD8Async", b.ctx.api.lib.cuMemsetD8Async(out.ptr, 0, out.storage.bytes, b.ctx.stream));
-      const total = sizeOf(data.shape);
-      if (total === 0) return [out];
-      const i64 = idx64(Math.max(total, sizeOf(shape)));
-      const fn = b.fn(`segsum.${data.dtype}.${ids.dtype}.${i64 ? 64 : 32}`, "segment_sum", () => segmentSumSource(data.dtype, ids.dtype, i64));
-      b.ctx.argPtr(data.ptr).argPtr(ids.ptr).argPtr(out.ptr);
-      argI(b, i64, total);
-      argI(b, i64, Math.max(inner, 1));
-      argI(b, i64, numSegments);
-      b.launch(fn, b.grid(total));
-      return [out];
+        const out = b.empty(data.dtype, shape, "UnsortedSegmentSum");
+        if (out.storage.bytes > 0) b.ctx.api.check("cuMemsetD8Async", b.ctx.api.lib.cuMemsetD8Async(out.ptr, 0, out.storage.bytes, b.ctx.stream));
+        const total = sizeOf(data.shape);
+        if (total === 0) return [out];
+        const i64 = idx64(Math.max(total, sizeOf(shape)));
+        const fn = b.fn(`segsum.${data.dtype}.${ids.dtype}.${i64 ? 64 : 32}`, "segment_sum", () => segmentSumSource(data.dtype, ids.dtype, i64));
+        b.ctx.argPtr(data.ptr).argPtr(ids.ptr).argPtr(out.ptr);
+        argI(b, i64, total);
+        argI(b, i64, Math.max(inner, 1));
+        argI(b, i64, numSegments);
+        b.launch(fn, b.grid(total));
+        return [out];
+      },
     },
-  },
+    [0],
+  ),
   OneHot: {
     host: [1],
     supports: (d) => (d[0] === "int32" || d[0] === "int64" || d[0] === "uint8") && STORED.has(d[2]) && d[3] === d[2],

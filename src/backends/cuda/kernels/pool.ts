@@ -5,13 +5,15 @@ import { listAttr, windows } from "../../../core/geometry/window.js";
 import { cudnnMaxPool, cudnnMaxPoolGrad } from "../cudnn.js";
 import type { CudaKernelDef, CudaKernelTable, KernelContext } from "../kernel.js";
 import { channelsFirstVia } from "../layout.js";
+import { inFloat32, viaFloat32 } from "../widen.js";
 import { poolSource } from "../sources/pool.js";
 import { storageType } from "../translate.js";
 import { hostInts, INT_LIMIT, NARROW, NHWC } from "./util.js";
 
 /**
  * The pool family on the GPU: 2-D max and average pooling with their gradients on channels-last data (NCHW
- * through transposes, layout.ts); cuDNN for the max-pooling forward pass. Sources: sources/pool.ts.
+ * through transposes, layout.ts); cuDNN for the max-pooling forward pass (and the 16-bit floats' gradient).
+ * float16 and bfloat16 that cuDNN does not take run the own kernels in float32 (widen.ts). Sources: sources/pool.ts.
  */
 
 interface PoolGeom {
@@ -56,10 +58,10 @@ function poolArgs(b: KernelContext, g: PoolGeom, total: number): void {
 const POOL_DTYPES: ReadonlySet<DType> = new Set(["float32", "float64", "int32"]);
 
 const maxPool: CudaKernelDef = {
-  // float16 and bfloat16 through cuDNN only (the own kernels compute in the stored type).
+  // float16 and bfloat16 through cuDNN, else in float32 (the own kernels compute in the stored type).
   supports: (d, attrs) => (POOL_DTYPES.has(d[0]) || NARROW.has(d[0])) && NHWC(attrs),
   attrKey: (attrs) => String(attrs.data_format),
-  run: (b, [x], attrs) => {
+  run: (b, [x], attrs, env) => {
     const g = poolGeom(x.shape, attrs);
     if (!g) return null;
     const out = b.empty(x.dtype, [g.n, g.OH, g.OW, g.C], "MaxPool");
@@ -70,7 +72,7 @@ const maxPool: CudaKernelDef = {
     if (cudnnMaxPool(b, g, x, out)) return [out];
     if (NARROW.has(x.dtype)) {
       b.dispose(out);
-      return null;
+      return inFloat32(b, maxPool, [x], [0], attrs, env);
     }
     b.ctx.argPtr(x.ptr).argPtr(out.ptr);
     poolArgs(b, g, total);
@@ -84,16 +86,16 @@ const maxPoolGrad: CudaKernelDef = {
   attrKey: (attrs) => String(attrs.data_format),
   // Not cuDNN's: its deterministic max-pooling gradient (which routes ties as TensorFlow does) took 1.4-5.6x
   // the time of maxpool_grad on the H100 (bench/GPU_NOTES.md).
-  run: (b, [x, y, dy], attrs) => {
+  run: (b, [x, y, dy], attrs, env) => {
     const g = poolGeom(x.shape, attrs);
     if (!g || dy.shape.join(",") !== [g.n, g.OH, g.OW, g.C].join(",")) return null;
     const dx = b.empty(x.dtype, x.shape, "MaxPoolGrad");
     if (dx.storage.bytes === 0) return [dx];
-    // The 16-bit floats: cuDNN's deterministic gradient (its atomics-free routing), else the CPU.
+    // The 16-bit floats: cuDNN's deterministic gradient (its atomics-free routing), else float32 atomics.
     if (NARROW.has(x.dtype)) {
       if (y.shape.join(",") === dy.shape.join(",") && cudnnMaxPoolGrad(b, g, x, y, dy, dx)) return [dx];
       b.dispose(dx);
-      return null;
+      return inFloat32(b, maxPoolGrad, [x, y, dy], [0, 1, 2], attrs, env);
     }
     b.ctx.api.check("cuMemsetD8Async", b.ctx.api.lib.cuMemsetD8Async(dx.ptr, 0, dx.storage.bytes, b.ctx.stream));
     const total = sizeOf(dy.shape);
@@ -153,6 +155,7 @@ function poolFn(b: KernelContext, dtype: DType, name: string) {
 export const poolKernels: CudaKernelTable = {
   MaxPool: channelsFirstVia(maxPool, { data: [0], dataOut: true }),
   MaxPoolGrad: channelsFirstVia(maxPoolGrad, { data: [0, 1, 2], dataOut: true }),
-  AvgPool: channelsFirstVia(avgPool, { data: [0], dataOut: true }),
-  AvgPoolGrad: channelsFirstVia(avgPoolGrad, { data: [1], hostShape: 0, dataOut: true }),
+  // Average pooling of the 16-bit floats in float32 (its window sums are double either way).
+  AvgPool: channelsFirstVia(viaFloat32(avgPool, [0]), { data: [0], dataOut: true }),
+  AvgPoolGrad: channelsFirstVia(viaFloat32(avgPoolGrad, [1]), { data: [1], hostShape: 0, dataOut: true }),
 };

@@ -3,8 +3,7 @@ import { sizeOf } from "../../../core/shape.js";
 import { Philox } from "../../../core/philox.js";
 import type { CudaKernelDef, CudaKernelTable } from "../kernel.js";
 import { randomSource } from "../sources/random.js";
-import { storageType } from "../translate.js";
-import { FLOATS, hostInts } from "./util.js";
+import { FLOATS, hostInts, NARROW } from "./util.js";
 
 /**
  * The random family on the GPU: RandomUniform, RandomStandardNormal and TruncatedNormal drawn from the op's
@@ -14,7 +13,7 @@ import { FLOATS, hostInts } from "./util.js";
 function randomKernel(kind: "uniform" | "normal" | "truncated"): CudaKernelDef {
   return {
     host: [0],
-    supports: (_d, attrs) => FLOATS.has(attrs.dtype as DType),
+    supports: (_d, attrs) => FLOATS.has(attrs.dtype as DType) || NARROW.has(attrs.dtype as DType),
     attrKey: (attrs) => String(attrs.dtype),
     run: (b, [shapeH], attrs, env) => {
       const rng = env.rng;
@@ -29,7 +28,7 @@ function randomKernel(kind: "uniform" | "normal" | "truncated"): CudaKernelDef {
       const out = b.empty(dtype, shape, kind);
       if (n === 0) return [out];
       const [k0, k1] = rng.key;
-      const fn = b.fn(`random.${dtype}`, kind, () => randomSource(storageType(dtype), dtype === "float32"));
+      const fn = b.fn(`random.${dtype}`, kind, () => randomSource(dtype));
       const base = Math.ceil(pos / 4);
       b.ctx
         .argPtr(out.ptr)

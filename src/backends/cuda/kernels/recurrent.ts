@@ -5,6 +5,7 @@ import type { CudaKernelDef, CudaKernelTable } from "../kernel.js";
 import { recurrentSource } from "../sources/recurrent.js";
 import { storageType } from "../translate.js";
 import { FLOATS } from "./util.js";
+import { viaFloat32 } from "../widen.js";
 
 /**
  * The recurrent family on the GPU: one launch per fused LSTM or GRU step (and per gradient step), after the
@@ -73,40 +74,64 @@ function gruShape(ins: readonly CudaHandle[], grad: boolean): RnnShape | null {
 
 const sameFloats = (d: readonly DType[]) => FLOATS.has(d[0]) && d.every((x) => x === d[0]);
 
+/** Input indices 0 .. n - 1 but `skip`. */
+const upTo = (n: number, skip = -1) => Array.from({ length: n }, (_, i) => i).filter((i) => i !== skip);
+
+/**
+ * float16 and bfloat16 sequences run cuDNN's float32 RNN (widen.ts): the reserve space is cuDNN's opaque bytes,
+ * relabelled between the dtypes, so the gradient finds what the forward call left.
+ */
 export const recurrentKernels: CudaKernelTable = {
-  LSTMSequence: {
-    supports: sameFloats,
-    run: (b, ins) => {
-      const s = lstmShape(ins, false);
-      return s && cudnnLstmForward(b, s, ins);
+  LSTMSequence: viaFloat32(
+    {
+      supports: sameFloats,
+      run: (b, ins) => {
+        const s = lstmShape(ins, false);
+        return s && cudnnLstmForward(b, s, ins);
+      },
     },
-  },
-  LSTMSequenceGrad: {
-    supports: sameFloats,
-    run: (b, ins) => {
-      const s = lstmShape(ins, true);
-      return s && cudnnLstmBackward(b, s, ins);
+    upTo(6),
+    { outputs: [3] },
+  ),
+  LSTMSequenceGrad: viaFloat32(
+    {
+      supports: sameFloats,
+      run: (b, ins) => {
+        const s = lstmShape(ins, true);
+        return s && cudnnLstmBackward(b, s, ins);
+      },
     },
-  },
+    upTo(11, 7),
+    { inputs: [7] },
+  ),
   // cuDNN's GRU is the reset-after GRU: reset_after false stays on the CPU.
-  GRUSequence: {
-    supports: (d, attrs) => sameFloats(d) && attrs.reset_after !== false,
-    attrKey: (attrs) => String(attrs.reset_after !== false),
-    run: (b, ins) => {
-      const s = gruShape(ins, false);
-      return s && cudnnGruForward(b, s, ins);
+  GRUSequence: viaFloat32(
+    {
+      supports: (d, attrs) => sameFloats(d) && attrs.reset_after !== false,
+      attrKey: (attrs) => String(attrs.reset_after !== false),
+      run: (b, ins) => {
+        const s = gruShape(ins, false);
+        return s && cudnnGruForward(b, s, ins);
+      },
     },
-  },
-  GRUSequenceGrad: {
-    supports: (d, attrs) => sameFloats(d) && attrs.reset_after !== false,
-    attrKey: (attrs) => String(attrs.reset_after !== false),
-    run: (b, ins) => {
-      const s = gruShape(ins, true);
-      return s && cudnnGruBackward(b, s, ins);
+    upTo(5),
+    { outputs: [2] },
+  ),
+  GRUSequenceGrad: viaFloat32(
+    {
+      supports: (d, attrs) => sameFloats(d) && attrs.reset_after !== false,
+      attrKey: (attrs) => String(attrs.reset_after !== false),
+      run: (b, ins) => {
+        const s = gruShape(ins, true);
+        return s && cudnnGruBackward(b, s, ins);
+      },
     },
-  },
-  LSTMCellStep: stepKernel("lstm_step", 4, [0, 1], [false, false, true]),
-  LSTMCellStepGrad: stepKernel("lstm_step_grad", 4, [2], [true, false]),
-  GRUCellStep: stepKernel("gru_step", 3, [0, 1], [false, true]),
-  GRUCellStepGrad: stepKernel("gru_step_grad", 3, [0, 2], [true, true, false]),
+    upTo(9, 6),
+    { inputs: [6] },
+  ),
+  // float16 and bfloat16 steps in float32 (widen.ts), as the CPU kernels compute them.
+  LSTMCellStep: viaFloat32(stepKernel("lstm_step", 4, [0, 1], [false, false, true]), upTo(3)),
+  LSTMCellStepGrad: viaFloat32(stepKernel("lstm_step_grad", 4, [2], [true, false]), upTo(5)),
+  GRUCellStep: viaFloat32(stepKernel("gru_step", 3, [0, 1], [false, true]), upTo(3)),
+  GRUCellStepGrad: viaFloat32(stepKernel("gru_step_grad", 3, [0, 2], [true, true, false]), upTo(4)),
 };

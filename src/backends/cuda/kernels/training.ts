@@ -3,14 +3,16 @@ import type { Handle } from "../../../core/backend.js";
 import type { CudaHandle } from "../handle.js";
 import type { CudaKernelDef, CudaKernelTable, KernelContext } from "../kernel.js";
 import { GD_GROUP, trainingSource } from "../sources/training.js";
-import { storageType } from "../translate.js";
-import { FLOATS } from "./util.js";
+import { FLOATS, NARROW } from "./util.js";
 
-/** The training family on the GPU: ApplyGradientDescent (also grouped), ApplyMomentum, ApplyAdam. Sources: sources/training.ts. */
+/**
+ * The training family on the GPU: ApplyGradientDescent (also grouped), ApplyMomentum, ApplyAdam, for float32,
+ * float64 and (computed in float32) float16 and bfloat16 variables. Sources: sources/training.ts.
+ */
 
 function trainingKernel(name: "gd" | "momentum" | "adam", nIn: number, nOut: number): CudaKernelDef {
   return {
-    supports: (d) => FLOATS.has(d[0]) && d.every((x) => x === d[0]),
+    supports: (d) => (FLOATS.has(d[0]) || NARROW.has(d[0])) && d.every((x) => x === d[0]),
     run: (b, ins, attrs) => {
       const v = ins[0];
       // Shapes must match the variable's exactly; anything else is for the CPU kernel to report.
@@ -19,7 +21,7 @@ function trainingKernel(name: "gd" | "momentum" | "adam", nIn: number, nOut: num
       const n = sizeOf(v.shape);
       const outs = Array.from({ length: nOut }, () => b.empty(v.dtype, v.shape, name));
       if (n === 0) return outs;
-      const fn = b.fn(`train.${v.dtype}`, name, () => trainingSource(storageType(v.dtype)));
+      const fn = b.fn(`train.${v.dtype}`, name, () => trainingSource(v.dtype));
       for (const h of ins) b.ctx.argPtr(h.ptr);
       for (const o of outs) b.ctx.argPtr(o.ptr);
       if (name === "momentum") b.ctx.argI32(attrs.use_nesterov ? 1 : 0);
@@ -45,7 +47,7 @@ function gdGroup(b: KernelContext, items: readonly CudaHandle[][]): Handle[][] |
     if (it[0].shape.join(",") !== it[2].shape.join(",")) return null;
   }
   const outs = items.map((it) => [b.empty(dtype, it[0].shape, "gd")]);
-  const fn = b.fn(`train.${dtype}`, "gd_group", () => trainingSource(storageType(dtype)));
+  const fn = b.fn(`train.${dtype}`, "gd_group", () => trainingSource(dtype));
   for (let k0 = 0; k0 < items.length; k0 += GD_GROUP) {
     const chunk = items.slice(k0, k0 + GD_GROUP);
     const ptrs: number[] = new Array(GD_GROUP * 3 + GD_GROUP + 1).fill(0);

@@ -1,7 +1,7 @@
 import type { DType } from "../../../core/dtype.js";
 import type { Handle } from "../../../core/backend.js";
 import type { Attrs } from "../../../core/schema/types.js";
-import type { KernelContext } from "../kernel.js";
+import type { CudaKernelDef, KernelContext } from "../kernel.js";
 
 /** What the CUDA kernel families share: dtype sets, index widths and host-side integer inputs. */
 
@@ -12,6 +12,19 @@ export const STORABLE: ReadonlySet<DType> = new Set(["float32", "float64", "int3
 export const NARROW: ReadonlySet<DType> = new Set(["float16", "bfloat16"]);
 /** STORABLE and the 16-bit floats: what kernels that only move, fill or convert elements take. */
 export const STORED: ReadonlySet<DType> = new Set([...STORABLE, ...NARROW]);
+
+/**
+ * Whether kernel `k` takes inputs of these dtypes: its `supports`, else every input that is not read on the
+ * host storable and not a 16-bit float (kernels opt in to those). The backend's canRun caches this answer.
+ */
+export function kernelSupports(k: CudaKernelDef, dtypes: readonly DType[], attrs: Attrs): boolean {
+  if (!k.supports) return dtypes.every((d, i) => k.host?.includes(i) || STORABLE.has(d));
+  try {
+    return k.supports(dtypes, attrs);
+  } catch {
+    return false;
+  }
+}
 
 /** 64-bit indices once a grid-stride loop over 32-bit ones could wrap (i + stride past 2^32). */
 export const idx64 = (n: number) => n >= 2 ** 31;

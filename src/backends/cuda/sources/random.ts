@@ -1,9 +1,15 @@
+import type { DType } from "../../../core/dtype.js";
+import { hasFloat32Storage, isNarrowFloat } from "../../../core/half.js";
+import { PRELUDE, storageType } from "../translate.js";
+
 /**
  * Draw s of the stream of key (k0, k1) is word s%4 of the Philox block at counter s/4, exactly as
  * src/ops/random_state.ts computes it: the GPU and the CPU draw the same numbers for the same op and seeds
- * (uniform values bit for bit; normals through the same Box-Muller in double precision).
+ * (uniform values bit for bit; normals through the same Box-Muller in double precision). float32 and the
+ * 16-bit floats take 24-bit uniforms, as on the CPU, and the 16-bit floats are rounded from the double value
+ * through float, as the CPU rounds its float32 values.
  */
-export const randomSource = (t: string, f32: boolean) => `typedef ${t} T;
+export const randomSource = (dtype: DType) => `${isNarrowFloat(dtype) ? PRELUDE : ""}typedef ${storageType(dtype)} T;
 typedef unsigned long long U64;
 __device__ __forceinline__ void philox(unsigned int c0, unsigned int c1, unsigned int c2, unsigned int c3, unsigned int k0, unsigned int k1, unsigned int* r) {
   #pragma unroll
@@ -26,7 +32,7 @@ __device__ __forceinline__ unsigned int draw(U64 s, unsigned int k0, unsigned in
 extern "C" __global__ void uniform(T* __restrict__ o, U64 n, unsigned int k0, unsigned int k1, U64 start) {
   GRID(i, n) {
     const unsigned int u = draw(start + i, k0, k1);
-    o[i] = (T)(${f32 ? "(double)(u >> 8) / 16777216.0" : "(double)u / 4294967296.0"});
+    o[i] = (T)(${hasFloat32Storage(dtype) ? "(double)(u >> 8) / 16777216.0" : "(double)u / 4294967296.0"});
   }
 }
 extern "C" __global__ void normal(T* __restrict__ o, U64 n, unsigned int k0, unsigned int k1, U64 start) {

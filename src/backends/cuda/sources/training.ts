@@ -1,46 +1,55 @@
-/** CUDA C++ of the training family: gradient descent (one variable or a group), momentum, Adam. */
+import type { DType } from "../../../core/dtype.js";
+import { PRELUDE, storageType } from "../translate.js";
+
+/**
+ * CUDA C++ of the training family: gradient descent (one variable or a group), momentum, Adam. T is the
+ * stored type, C the one updates are computed in: T itself, float for float16 and bfloat16 (variables of
+ * those types are updated in float32 and rounded once, as the CPU kernels do).
+ */
 
 /** Variables one grouped gradient-descent launch updates (its parameter struct: 7 x 8 bytes per variable). */
 export const GD_GROUP = 32;
-export const trainingSource = (t: string) => `typedef ${t} T;
+export const trainingSource = (dtype: DType) => `${PRELUDE}
+typedef ${storageType(dtype)} T;
+typedef ${dtype === "float16" || dtype === "bfloat16" ? "float" : storageType(dtype)} C;
 extern "C" __global__ void gd(const T* __restrict__ v, const T* __restrict__ alpha, const T* __restrict__ d, T* __restrict__ o, unsigned long long n) {
-  const T a = alpha[0];
-  for (unsigned long long i = (unsigned long long)blockIdx.x * blockDim.x + threadIdx.x; i < n; i += (unsigned long long)gridDim.x * blockDim.x) o[i] = v[i] - a * d[i];
+  const C a = alpha[0];
+  for (unsigned long long i = (unsigned long long)blockIdx.x * blockDim.x + threadIdx.x; i < n; i += (unsigned long long)gridDim.x * blockDim.x) o[i] = (T)((C)v[i] - a * (C)d[i]);
 }
 // Up to GD_GROUP variables in one launch (what PyTorch's foreach SGD does): the same update as gd, element
 // for element; start[] holds each variable's first index in the concatenation of all of them.
 struct GdGroup { const T* v[${GD_GROUP}]; const T* d[${GD_GROUP}]; T* o[${GD_GROUP}]; unsigned long long start[${GD_GROUP + 1}]; };
 extern "C" __global__ void gd_group(const T* __restrict__ alpha, int count, GdGroup g) {
-  const T a = alpha[0];
+  const C a = alpha[0];
   const unsigned long long total = g.start[count];
   for (unsigned long long i = (unsigned long long)blockIdx.x * blockDim.x + threadIdx.x; i < total; i += (unsigned long long)gridDim.x * blockDim.x) {
     int t = 0;
     while (i >= g.start[t + 1]) t++;
     const unsigned long long j = i - g.start[t];
-    g.o[t][j] = g.v[t][j] - a * g.d[t][j];
+    g.o[t][j] = (T)((C)g.v[t][j] - a * (C)g.d[t][j]);
   }
 }
 extern "C" __global__ void momentum(const T* __restrict__ v, const T* __restrict__ acc, const T* __restrict__ lr, const T* __restrict__ g,
     const T* __restrict__ mom, T* __restrict__ ov, T* __restrict__ oa, int nesterov, unsigned long long n) {
-  const T l = lr[0], m = mom[0];
+  const C l = lr[0], m = mom[0];
   for (unsigned long long i = (unsigned long long)blockIdx.x * blockDim.x + threadIdx.x; i < n; i += (unsigned long long)gridDim.x * blockDim.x) {
-    const T a = acc[i] * m + g[i];
-    oa[i] = a;
-    ov[i] = nesterov ? v[i] - l * g[i] - l * m * a : v[i] - l * a;
+    const C gi = g[i], a = (C)acc[i] * m + gi;
+    oa[i] = (T)a;
+    ov[i] = (T)(nesterov ? (C)v[i] - l * gi - l * m * a : (C)v[i] - l * a);
   }
 }
 extern "C" __global__ void adam(const T* __restrict__ v, const T* __restrict__ m, const T* __restrict__ s, const T* __restrict__ b1p,
     const T* __restrict__ b2p, const T* __restrict__ lr, const T* __restrict__ b1, const T* __restrict__ b2, const T* __restrict__ eps,
     const T* __restrict__ g, T* __restrict__ ov, T* __restrict__ om, T* __restrict__ os, unsigned long long n) {
-  const T beta1 = b1[0], beta2 = b2[0], e = eps[0];
-  const T lrt = lr[0] * sqrt((T)1 - b2p[0]) / ((T)1 - b1p[0]);
+  const C beta1 = b1[0], beta2 = b2[0], e = eps[0];
+  const C lrt = (C)lr[0] * sqrt((C)1 - (C)b2p[0]) / ((C)1 - (C)b1p[0]);
   for (unsigned long long i = (unsigned long long)blockIdx.x * blockDim.x + threadIdx.x; i < n; i += (unsigned long long)gridDim.x * blockDim.x) {
-    const T gi = g[i];
-    const T mi = m[i] + (gi - m[i]) * ((T)1 - beta1);
-    const T si = s[i] + (gi * gi - s[i]) * ((T)1 - beta2);
-    om[i] = mi;
-    os[i] = si;
-    ov[i] = v[i] - lrt * mi / (sqrt(si) + e);
+    const C gi = g[i], m0 = m[i], s0 = s[i];
+    const C mi = m0 + (gi - m0) * ((C)1 - beta1);
+    const C si = s0 + (gi * gi - s0) * ((C)1 - beta2);
+    om[i] = (T)mi;
+    os[i] = (T)si;
+    ov[i] = (T)((C)v[i] - lrt * mi / (sqrt(si) + e));
   }
 }
 `;
