@@ -2,20 +2,21 @@
  * Mixed-precision training throughput on the GPU (issue 14; the tsflow half of `bash bench/gpu_run.sh mp`):
  * ResNet-18 on 32x32x3 images at batch 256 and 1024, and the MLP 4096-4096-4096-4096-10 at batch 1024, as
  * the TF1 graph-mode steps of bench/mp_models.ts (Session.run, the step captured as a CUDA graph on its
- * second run and replayed; batch norm as moments + batch_normalization), in fp32 (TF32 off), TF32, and bf16/fp16 mixed precision. The batch sits on the
+ * second run and replayed; batch norm as one FusedBatchNormV3, or with --batch-norm=moments as moments +
+ * batch_normalization), in fp32 (TF32 off), TF32, and bf16/fp16 mixed precision. The batch sits on the
  * GPU beforehand (fed as GPU tensors). Samples/s are medians of repetitions, each ending with a device
  * synchronisation (bench/gpu_train.ts's timing); TFLOP/s = analytic FLOPs per step x steps/s, and its share
  * of the datasheet peak of the precision (PEAKS). Writes $OUT/tsflow_mp.json.
  * With --cpu-smoke it runs the same loop on the CPU at tiny sizes (SMOKE_MODELS, batch 2): the figures mean
  * nothing, the run proves the runner and the report work end to end.
  *
- *   node tmp/gpu-test/bench/gpu_mp_train.js [--quick] [--models=resnet18,mlp4096] [--precisions=fp32,tf32,bf16,fp16]
+ *   node tmp/gpu-test/bench/gpu_mp_train.js [--quick] [--models=resnet18,mlp4096] [--precisions=fp32,tf32,bf16,fp16] [--batch-norm=fused|moments]
  *   TSFLOW_CUDA=0 node --import tsx bench/gpu_mp_train.ts --cpu-smoke
  */
 import { writeFileSync } from "node:fs";
 import * as tf from "../src/index.js";
 import { cudaUnavailableReason, gpuBackend } from "../src/backends/cuda/index.js";
-import { MP_MODELS, type MpModelName, mpTrainStep, PRECISIONS, type Precision } from "./mp_models.js";
+import { type BatchNormOp, MP_MODELS, type MpModelName, mpTrainStep, PRECISIONS, type Precision } from "./mp_models.js";
 import { measureSteps } from "./gpu_timing.js";
 import { MP_CONFIGS, type MpRow, PEAKS, SMOKE_CONFIGS, SMOKE_MODELS } from "./mp_config.js";
 
@@ -36,6 +37,8 @@ const configs = smoke ? SMOKE_CONFIGS : MP_CONFIGS;
 
 const models = (arg("models")?.split(",") as MpModelName[] | undefined) ?? (Object.keys(MP_MODELS) as MpModelName[]);
 const precisions = (arg("precisions")?.split(",") as Precision[] | undefined) ?? PRECISIONS;
+const batchNorm = (arg("batch-norm") ?? "fused") as BatchNormOp;
+if (batchNorm !== "fused" && batchNorm !== "moments") throw new Error(`--batch-norm=${batchNorm}: fused or moments`);
 const rows: MpRow[] = [];
 /** The JSON so far: rewritten after every row, so that a run cut short by its time limit still reports. */
 function writeRows(): void {
@@ -51,8 +54,7 @@ for (const precision of precisions) {
     const base = { model, batch, precision, runner: smoke ? "tsflow graph (CPU)" : "tsflow graph (CUDA graph)", peakTflops: PEAKS[precision] };
     let row: MpRow;
     try {
-      // Batch norm from moments: the cuda backend has no FusedBatchNormV3 kernel (bench/mp_models.ts).
-      const s = mpTrainStep(sizes[model], batch, precision, { feedTensors: true, batchNorm: "moments" });
+      const s = mpTrainStep(sizes[model], batch, precision, { feedTensors: true, batchNorm });
       try {
         const captured0 = gb?.stats.graphsCaptured;
         const fallbacks0 = new Map(gb?.stats.fallbacks);

@@ -8,9 +8,10 @@
  *    scale/offset (as TensorFlow's), logits cast back to float32 for the loss; fp16 wraps the optimizer in
  *    tf.compat.v1.train.experimental.MixedPrecisionLossScaleOptimizer (dynamic loss scale); bf16 needs none.
  * Batch norm uses the batch statistics only (no running averages), in the PyTorch and JAX peers too, as one
- * FusedBatchNormV3 ("fused") or as tf.nn.moments + tf.nn.batchNormalization in float32 ("moments", the
- * GPU runner's: the cuda backend has no FusedBatchNormV3 kernel, and a CPU fallback would stop the step
- * being captured as a CUDA graph). Both compute the same thing (test/mp_bench_models.test.ts).
+ * FusedBatchNormV3 ("fused", the default: on the GPU the cuda backend's own kernels, 16-bit data with float32
+ * statistics) or as tf.nn.moments + tf.nn.batchNormalization in float32 ("moments", selectable for comparison:
+ * what the GPU runner used while the cuda backend had no FusedBatchNormV3 kernel). Both compute the same thing
+ * (test/mp_bench_models.test.ts).
  * FLOPs per step are analytic (flopsPerStep): multiply-adds of the convolutions and matrix products, forward
  * 2 x MACs, backward twice the forward; elementwise work, batch norm and the optimizer are not counted.
  */

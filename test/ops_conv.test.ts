@@ -4,6 +4,7 @@ import { describe, forEachDevice, it, withGraph } from "./util/devices.js";
 import * as tf from "../src/index.js";
 import { assertClose, checkGradient } from "./util/gradcheck.js";
 import { dropoutV1 } from "../src/ops/norm.js";
+import { execute } from "../src/ops/dispatch.js";
 import { spawnSync } from "node:child_process";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { convKernels, convTuning, setConvAlgorithm } from "../src/backends/cpu/kernels/conv.js";
@@ -847,6 +848,53 @@ forEachDevice(() => {
         data(v).map((q) => 1.5 + (0.25 * q * 12) / 11),
         1e-12,
       );
+    });
+
+    it("reserve spaces: the batch mean and biased variance (training) or the given statistics (inference), what FusedBatchNormGradV3 reads", () => {
+      // Every backend's kernels agree on them, so that a forward on one device and its gradient on another agree.
+      const bn = (training: boolean, mean: tf.Tensor, variance: tf.Tensor) =>
+        execute("FusedBatchNormV3", [f64(x, xs), f64(scale, [3]), f64(offset, [3]), mean, variance], {
+          epsilon: 1e-3,
+          data_format: "NHWC",
+          is_training: training,
+        });
+      const empty = f64(new Float64Array(0), [0]);
+      const t = bn(true, empty, empty);
+      const [m, v] = tf.nn.moments(f64(x, xs), [0, 1, 2]);
+      assertClose(data(t[3]), data(m), 1e-12);
+      assertClose(data(t[4]), data(v), 1e-12);
+      assertClose(
+        data(t[2]),
+        data(v).map((q) => (q * 12) / 11),
+        1e-12,
+      );
+      assert.deepEqual([t[5].shape, t[5].dtype], [[0], "float64"]);
+      const mean = randn([3], 4);
+      const variance = Float64Array.from(randn([3], 5), (q) => q * q + 0.1);
+      const inf = bn(false, f64(mean, [3]), f64(variance, [3]));
+      assertClose(data(inf[3]), Array.from(mean));
+      assertClose(data(inf[4]), Array.from(variance));
+      // The gradient op from the training reserves: dscale = sum dy (x - mean) / sqrt(var + eps), doffset = sum dy,
+      // dx = scale / sqrt(var + eps) (dy - mean(dy) - xhat mean(dy xhat)).
+      const dy = randn(xs, 6);
+      const [dx, dscale, doffset, r4, r5] = execute("FusedBatchNormGradV3", [f64(dy, xs), f64(x, xs), f64(scale, [3]), t[3], t[4], t[5]], {
+        epsilon: 1e-3,
+        data_format: "NHWC",
+        is_training: true,
+      });
+      const mv = data(t[3]);
+      const vv = data(t[4]);
+      const inv = vv.map((q) => 1 / Math.sqrt(q + 1e-3));
+      const sumDy = [0, 1, 2].map((c) => dy.reduce((s, g, i) => (i % 3 === c ? s + g : s), 0));
+      const sumDyXhat = [0, 1, 2].map((c) => dy.reduce((s, g, i) => (i % 3 === c ? s + g * (x[i] - mv[c]) * inv[c] : s), 0));
+      assertClose(data(doffset), sumDy, 1e-12);
+      assertClose(data(dscale), sumDyXhat, 1e-12);
+      assertClose(
+        data(dx),
+        Array.from(dy, (g, i) => scale[i % 3] * inv[i % 3] * (g - sumDy[i % 3] / 12 - (x[i] - mv[i % 3]) * inv[i % 3] * (sumDyXhat[i % 3] / 12))),
+        1e-12,
+      );
+      assert.deepEqual([r4.shape, r5.shape], [[0], [0]]);
     });
 
     it("gradients (FusedBatchNormGradV3), training and inference, NHWC and NCHW", () => {
