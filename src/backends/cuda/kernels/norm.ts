@@ -56,13 +56,22 @@ function rowTiles(C: number): { lg: number; gy: number; rows: number } {
   return { lg, gy: Math.min(Math.ceil(C / (1 << lg)), 65535), rows: 256 >> lg };
 }
 
-/** Blocks along the reduced positions: about `perSm` blocks per multiprocessor in all, each thread `minIter` positions or more. */
-function blocksAlong(b: KernelContext, positions: number, gy: number, perThread: number, perSm: number): { blocks: number; per: number } {
+/** Most blocks along the positions (partial sums per channel: what one warp of the finalize pass adds up). */
+const MAX_BLOCKS_ALONG = 4096;
+
+/**
+ * Blocks along `positions` (rows or plane positions) beside `gy` blocks across the channels: about `perSm`
+ * blocks per multiprocessor in all, but at least `minPerBlock` positions each; `per` positions per block.
+ */
+function blocksAlong(b: KernelContext, positions: number, gy: number, minPerBlock: number, perSm: number): { blocks: number; per: number } {
   const want = Math.ceil((b.ctx.info.multiprocessors * perSm) / gy);
-  const blocks0 = Math.max(1, Math.min(want, Math.ceil(positions / perThread), 4096));
+  const blocks0 = Math.max(1, Math.min(want, Math.ceil(positions / minPerBlock), MAX_BLOCKS_ALONG));
   const per = Math.ceil(positions / blocks0);
   return { blocks: Math.ceil(positions / per), per };
 }
+
+/** 64-bit indices when an element, a partial sum or a coefficient (5 per channel) could be past 32-bit ones. */
+const indexWide = (n: number, C: number) => idx64(Math.max(n, MAX_BLOCKS_ALONG * C, 5 * C));
 
 interface Partials {
   p1: CudaHandle;
@@ -171,7 +180,7 @@ function normalize(
   const R = v.outer * v.inner;
   const n = R * v.C;
   const training = stats !== null;
-  const i64 = idx64(Math.max(n, 4096 * v.C * 5));
+  const i64 = indexWide(n, v.C);
   const fn = moduleFor(b, x.dtype, scale.dtype, i64);
   const parts = training && R > 0 ? statsPass(b, fn, v, i64, [x], false) : null;
   const coef = b.empty("float64", [2 * v.C], "FusedBatchNormV3");
@@ -220,7 +229,7 @@ function fusedBatchNormGrad(b: KernelContext, inputs: CudaHandle[], attrs: Attrs
   if (v.C === 0) return outs;
   const R = v.outer * v.inner;
   const n = R * v.C;
-  const i64 = idx64(Math.max(n, 4096 * v.C * 5));
+  const i64 = indexWide(n, v.C);
   const fn = moduleFor(b, x.dtype, u, i64);
   const parts = R > 0 ? statsPass(b, fn, v, i64, [dy, x, savedMean], true) : null;
   const coef = b.empty("float64", [5 * v.C], "FusedBatchNormGradV3");
