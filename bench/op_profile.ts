@@ -9,7 +9,10 @@
  * op is launched (and timed) on its own. The untraced step time is printed beside the traced one: what the
  * profiler itself costs per step.
  *
- *   node --import tsx bench/op_profile.ts [--models=lenet,mlp] [--batches=64] [--steps=30] [--runs=3]
+ * The mixed-precision models of bench/mp_models.ts (resnet18, mlp4096) profile the same way, in the precision
+ * --precision names (fp32, tf32, bf16, fp16; TF32 on only for tf32).
+ *
+ *   node --import tsx bench/op_profile.ts [--models=lenet,mlp,resnet18,mlp4096] [--batches=64] [--steps=30] [--runs=3] [--precision=fp32] [--captured]
  */
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -17,6 +20,7 @@ import { join } from "node:path";
 import { gunzipSync } from "node:zlib";
 import * as tf from "../src/index.js";
 import { measure } from "./timing.js";
+import { MP_MODELS, type MpModelName, mpTrainStep, type Precision } from "./mp_models.js";
 import { graphStep, type ModelName } from "./tsflow_models.js";
 
 interface TraceEvent {
@@ -113,8 +117,11 @@ function profileRun(step: () => void, steps: number): { events: TraceEvent[]; st
   }
 }
 
-async function profileOne(model: ModelName, batch: number, steps: number, runs: number, gpu: boolean): Promise<string[]> {
-  const s = graphStep(model, batch, { feedTensors: gpu });
+type AnyModel = ModelName | MpModelName;
+const isMp = (m: AnyModel): m is MpModelName => m in MP_MODELS;
+
+async function profileOne(model: AnyModel, batch: number, steps: number, runs: number, gpu: boolean, precision: Precision): Promise<string[]> {
+  const s = isMp(model) ? mpTrainStep(MP_MODELS[model], batch, precision, { feedTensors: gpu }) : graphStep(model, batch, { feedTensors: gpu });
   try {
     const untraced = await measure(s.step, 1, { warmup: 10, reps: 5, repSeconds: 0.5 });
     const profiles = Array.from({ length: runs }, () => profileRun(s.step, steps));
@@ -125,7 +132,7 @@ async function profileOne(model: ModelName, batch: number, steps: number, runs: 
       steps,
     );
     const out = [
-      `### ${model}, batch ${batch} (${device})`,
+      `### ${model}, batch ${batch}${isMp(model) ? `, ${precision}` : ""} (${device})`,
       "",
       `Untraced step ${(1000 / untraced.median).toFixed(3)} ms (median of 5 repetitions); traced step ${(stepMicros / 1000).toFixed(3)} ms ` +
         `(median of ${runs} profiles of ${steps} steps: ${profiles.map((p) => (p.stepMicros / 1000).toFixed(1)).join(", ")} ms).`,
@@ -145,16 +152,21 @@ async function profileOne(model: ModelName, batch: number, steps: number, runs: 
   }
 }
 
-const models = arg("models", "lenet,mlp").split(",") as ModelName[];
+const models = arg("models", "lenet,mlp").split(",") as AnyModel[];
+const precision = arg("precision", "fp32") as Precision;
+tf.config.experimental.enableTensorFloat32Execution(precision === "tf32");
 const batches = arg("batches", "64").split(",").map(Number);
 const steps = Number(arg("steps", "30"));
 const runs = Number(arg("runs", "3"));
 const gpu = tf.config.listPhysicalDevices("GPU").length > 0;
-// Per-op times need each op launched on its own: a captured step is one launch (one profiler entry).
-if (gpu) tf.config.experimental.setTsflowOptions({ cudaGraphs: false });
+// Per-op host times need each op launched on its own: a captured step is one host entry. With --captured the
+// step is captured and its replays timed node by node on the device (the GPU kernel table is then the
+// captured step's).
+const captured = process.argv.includes("--captured");
+if (gpu) tf.config.experimental.setTsflowOptions({ cudaGraphs: captured });
 const lines = [
   `Per-op profile, ${new Date().toISOString().slice(0, 16).replace("T", " ")} UTC, ${runs} profiles of ${steps} steps each, graph mode (Session.run), SGD.`,
   "",
 ];
-for (const model of models) for (const batch of batches) lines.push(...(await profileOne(model, batch, steps, runs, gpu)), "");
+for (const model of models) for (const batch of batches) lines.push(...(await profileOne(model, batch, steps, runs, gpu, precision)), "");
 console.log(lines.join("\n"));
