@@ -185,6 +185,11 @@ function tensorFloat32ExecutionEnabledImpl(): boolean {
   return getSetting("tf32");
 }
 
+/** tf.config.experimental.enable_op_determinism(): the same inputs give the same bits on every run. */
+function enableOpDeterminismImpl(): void {
+  setSetting("opDeterminism", true);
+}
+
 /** tf.config.experimental.get_device_details(device): { deviceName, computeCapability } for GPUs. */
 function getDeviceDetailsImpl(device: PhysicalDevice): { deviceName?: string; computeCapability?: [number, number] } {
   if (device.deviceType !== "GPU") return {};
@@ -391,6 +396,15 @@ export const tensorFloat32ExecutionEnabled = defineFunction(
   signature("config.experimental.tensor_float_32_execution_enabled", "Whether TF32 matmuls are allowed.", [], { args: () => [] }),
   tensorFloat32ExecutionEnabledImpl,
 );
+export const enableOpDeterminism = defineFunction(
+  signature(
+    "config.experimental.enable_op_determinism",
+    "Deterministic ops from now on: GPU convolutions use only cuDNN algorithms that sum in a fixed order.",
+    [],
+    { skip: "a process-wide switch with no way back (test/op_determinism.test.ts calls it in its own process)" },
+  ),
+  enableOpDeterminismImpl,
+);
 export const getDeviceDetails = defineFunction(
   signature("config.experimental.get_device_details", "A GPU's name and compute capability ({} for the CPU).", [DEV], {
     args: (tf) => [tf.config.listPhysicalDevices("CPU")[0]],
@@ -537,6 +551,7 @@ export const experimental = {
   resetMemoryStats,
   enableTensorFloat32Execution,
   tensorFloat32ExecutionEnabled,
+  enableOpDeterminism,
   getDeviceDetails,
   setVirtualDeviceConfiguration: setLogicalDeviceConfiguration,
   getTsflowOptions,

@@ -334,6 +334,14 @@ export const SETTINGS = {
     description: "TF32 tensor cores for float32 matmuls, cuDNN convolutions and cuDNN LSTMs and GRUs (Ampere and newer), as TensorFlow's default.",
     tfConfig: "`tf.config.experimental.enableTensorFloat32Execution` / `tensorFloat32ExecutionEnabled`",
   }),
+  opDeterminism: row({
+    env: "TSFLOW_DETERMINISTIC_OPS",
+    parser: boolean,
+    default: false,
+    description:
+      "Deterministic GPU kernels only: cuDNN convolutions take the fastest algorithm whose sums have a fixed order, not the fastest of all (TensorFlow's TF_DETERMINISTIC_OPS).",
+    tfConfig: "`tf.config.experimental.enableOpDeterminism`",
+  }),
   convTf32: row({
     env: null,
     parser: boolean,

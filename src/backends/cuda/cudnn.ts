@@ -359,8 +359,8 @@ export class Cudnn {
     return t;
   }
 
-  static convKey(dir: Dir, g: ConvShape, dtype: DType, tf32: boolean): string {
-    return `${DIR_NAMES[dir]}|${dtype}${dtype === "float32" && tf32 ? "+tf32" : ""}|x${g.n},${g.H},${g.W},${g.C}|f${g.kH},${g.kW},${g.OC}|s${g.sH},${g.sW}|d${g.dH},${g.dW}|p${g.padT},${g.padL}`;
+  static convKey(dir: Dir, g: ConvShape, dtype: DType, tf32: boolean, deterministic: boolean): string {
+    return `${DIR_NAMES[dir]}|${dtype}${dtype === "float32" && tf32 ? "+tf32" : ""}${deterministic ? "+det" : ""}|x${g.n},${g.H},${g.W},${g.C}|f${g.kH},${g.kW},${g.OC}|s${g.sH},${g.sW}|d${g.dH},${g.dW}|p${g.padT},${g.padL}`;
   }
 
   /** The cached plan: undefined when not yet made, null when cuDNN declined the case. */
@@ -390,7 +390,9 @@ export class Cudnn {
     const [A, B, O] = dir === 0 ? [t.x, t.w, t.y] : dir === 1 ? [t.w, t.y, t.x] : [t.x, t.y, t.w];
     const results = this.b.capturing ? this.#heuristic(dir, A, B, conv, O) : this.#find(dir, A, a, B, bPtr, conv, O, out);
     const ok = results.filter((r) => r.status === CUDNN_STATUS_SUCCESS && r.memory <= workspaceLimit());
-    const pick = ok.find((r) => r.determinism === CUDNN_DETERMINISTIC);
+    // Find and the heuristic both list the fastest first. As in TensorFlow, an algorithm whose sums may land in
+    // a different order from run to run (atomics) is taken unless op determinism is enabled.
+    const pick = getSetting("opDeterminism") ? ok.find((r) => r.determinism === CUDNN_DETERMINISTIC) : ok[0];
     let plan: ConvPlan | null = null;
     if (pick) {
       if (!fp32Exact && pick.mathType !== math) {
@@ -612,7 +614,7 @@ function convolve(b: KernelContext, dir: Dir, g: ConvShape, dtype: DType, filter
   const c = usable(b, dtype);
   if (!c || !convFits(g)) return false;
   const tf32 = getSetting("tf32");
-  const key = Cudnn.convKey(dir, g, dtype, tf32);
+  const key = Cudnn.convKey(dir, g, dtype, tf32, getSetting("opDeterminism"));
   if (c.cached(key) === null) return false;
   const k = dir === 2 ? b.empty(dtype, [g.OC, g.kH, g.kW, g.C], "Conv2DBackpropFilter") : toKRSC(b, g, filter);
   try {
