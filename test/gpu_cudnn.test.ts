@@ -147,8 +147,12 @@ describe("cuDNN: convolutions and pooling against the CPU", cudnnOnly, () => {
       { x: [2, 11, 10, 16], f: [3, 2, 16, 24], s: 1, d: 3, pad: "VALID", cudnn: true },
       { x: [4, 5, 5, 64], f: [1, 1, 64, 32], s: 1, d: 1, pad: "VALID", cudnn: true }, // 1x1
       { x: [2, 8, 8, 32], f: [3, 3, 32, 64], s: 1, d: 1, pad: "SAME", cudnn: true }, // many channels
-      { x: [2, 8, 8, 16], f: [2, 2, 16, 32], s: 1, d: 1, pad: "SAME", cudnn: false }, // odd total padding: own kernels
-      { x: [1, 8, 8, 16], f: [3, 3, 16, 16], s: 2, d: 1, pad: "SAME", cudnn: false }, // padding 0 before, 1 after: own kernels
+      // Odd total SAME padding (one more after than before): cuDNN on the input padded after each image.
+      { x: [2, 8, 8, 16], f: [2, 2, 16, 32], s: 1, d: 1, pad: "SAME", cudnn: true }, // 0 before, 1 after
+      { x: [1, 8, 8, 16], f: [3, 3, 16, 16], s: 2, d: 1, pad: "SAME", cudnn: true }, // ResNet's downsampling: 0 / 1
+      { x: [2, 9, 8, 16], f: [3, 3, 16, 16], s: 2, d: 1, pad: "SAME", cudnn: true }, // rows 1 / 1, columns 0 / 1
+      { x: [2, 7, 7, 16], f: [4, 4, 16, 8], s: 1, d: 1, pad: "SAME", cudnn: true }, // 1 before, 2 after
+      { x: [2, 10, 10, 16], f: [3, 3, 16, 16], s: 2, d: 2, pad: "SAME", cudnn: true }, // dilated: 2 / 3
     ];
     for (const c of cases) {
       const attrs = { strides: [1, c.s, c.s, 1], padding: c.pad, dilations: [1, c.d, c.d, 1], data_format: "NHWC" };
@@ -185,6 +189,37 @@ describe("cuDNN: convolutions and pooling against the CPU", cudnnOnly, () => {
       withTf32(true, () => run(x32, f32, dy32)).forEach((t, i) => {
         const e = relErr(t, ref[i]);
         assert.ok(e < 3e-3, `${what} tf32 #${i}: relative error ${e}`);
+      });
+    }
+  });
+
+  it("float16 and bfloat16 convolutions with odd total SAME padding (ResNet's stride-2 3x3) run on cuDNN, against float32 on the CPU", () => {
+    const r = rng(37);
+    const attrs = { strides: [1, 2, 2, 1], padding: "SAME", dilations: [1, 1, 1, 1], data_format: "NHWC" };
+    const xShape = [4, 16, 16, 32];
+    const fShape = [3, 3, 32, 64];
+    const x = rand(r, xShape, "float32");
+    const f = rand(r, fShape, "float32", 0.2);
+    const y = cpu(() => runOp("Conv2D", [x, f], attrs));
+    const dy = rand(r, y.shape as number[], "float32");
+    const xs = tf.constant(xShape, { dtype: "int32" });
+    const fs = tf.constant(fShape, { dtype: "int32" });
+    const ref = [y, cpu(() => runOp("Conv2DBackpropInput", [xs, f, dy], attrs)), cpu(() => runOp("Conv2DBackpropFilter", [x, fs, dy], attrs))];
+    for (const dtype of ["float16", "bfloat16"] as const) {
+      const [xn, fn, dyn] = [x, f, dy].map((t) => tf.cast(t, dtype) as E);
+      const before = convCalls(snapshot());
+      const got = gpu(() => [runOp("Conv2D", [xn, fn], attrs), runOp("Conv2DBackpropInput", [xs, fn, dyn], attrs), runOp("Conv2DBackpropFilter", [xn, fs, dyn], attrs)]);
+      assert.deepEqual(
+        convCalls(snapshot()).map((v, i) => v - before[i]),
+        [1, 1, 1],
+        `${dtype}: cuDNN calls (forward, data, filter)`,
+      );
+      got.forEach((t, i) => {
+        assert.equal(t.dtype, dtype);
+        assert.deepEqual(t.shape, ref[i].shape);
+        // Inputs rounded to 8 (bfloat16) or 11 (float16) bits, float32 sums: relative to the result's scale.
+        const e = relErr(tf.cast(t, "float32") as E, ref[i]);
+        assert.ok(e < (dtype === "bfloat16" ? 2e-2 : 3e-3), `${dtype} #${i}: relative error ${e}`);
       });
     }
   });

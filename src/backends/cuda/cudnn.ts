@@ -5,7 +5,8 @@ import type { CudaHandle } from "./handle.js";
 import type { KernelContext } from "./kernel.js";
 import { debugOn, getSetting } from "../../core/settings.js";
 import { candidates, Fn, Koffi, Ptr, shortError, tryLoad } from "./ffi.js";
-import { permuteInto } from "./kernels/movement.js";
+import { stridesOf } from "../../core/shape.js";
+import { permuteInto, stridedCopy } from "./kernels/movement.js";
 
 /**
  * cuDNN (libcudnn.so.9, its legacy API) for 2-D convolutions, their two gradients, max pooling and its
@@ -228,7 +229,7 @@ export interface PoolShape {
 /**
  * cuDNN pads both sides by the same amount. TensorFlow's windows start at -padT too; its outputs equal
  * cuDNN's exactly when their counts agree (the extra padding after a SAME window with odd total padding
- * gives TensorFlow one more output, which cuDNN cannot make).
+ * gives TensorFlow one more output, which cuDNN makes only from an input padded after: extraAfter).
  */
 const sameCount = (inSize: number, pad: number, k: number, d: number, s: number, out: number) =>
   Math.floor((inSize + 2 * pad - ((k - 1) * d + 1)) / s) + 1 === out;
@@ -606,27 +607,57 @@ function fromKRSC(b: KernelContext, k: CudaHandle, f: CudaHandle): void {
 }
 
 /**
+ * Zeros to add after the input along one axis so that cuDNN's symmetric padding (`pad` both sides) gives
+ * TensorFlow's output size: SAME with an odd total pads one more after than before (a 3x3 stride-2 SAME
+ * convolution of an even size), as TensorFlow pads the input itself for cuDNN.
+ */
+function extraAfter(inSize: number, pad: number, k: number, d: number, s: number, out: number): number {
+  const after = (out - 1) * s + (k - 1) * d + 1 - inSize - pad;
+  return Math.max(0, after - pad);
+}
+
+/** x with `g2`'s extra rows and columns of zeros after each image (the padded input cuDNN sees). */
+function padAfter(b: KernelContext, x: CudaHandle, g2: ConvShape): CudaHandle {
+  const xp = b.empty(x.dtype, [g2.n, g2.H, g2.W, g2.C], "Conv2D");
+  b.ctx.api.check("cuMemsetD8Async", b.ctx.api.lib.cuMemsetD8Async(xp.ptr, 0, xp.storage.bytes, b.ctx.stream));
+  if (!stridedCopy(b, x, xp, x.shape.slice(), stridesOf(x.shape), stridesOf(xp.shape), 0, 0)) {
+    throw new InternalError("Conv2D: the padded copy of the input for cuDNN was declined");
+  }
+  return xp;
+}
+
+/**
  * One convolution direction through cuDNN. `filter` is the HWIO filter (forward, input gradient) or the
  * HWIO filter gradient to write (filter gradient), moved through a KRSC scratch buffer. t1, t2: forward x -> y, input gradient dy -> dx, filter gradient x and dy. Returns false where cuDNN
  * declines the case (nothing written).
  */
 function convolve(b: KernelContext, dir: Dir, g: ConvShape, dtype: DType, filter: CudaHandle, t1: CudaHandle, t2: CudaHandle): boolean {
   const c = usable(b, dtype);
-  if (!c || !convFits(g)) return false;
+  const eh = extraAfter(g.H, g.padT, g.kH, g.dH, g.sH, g.OH);
+  const ew = extraAfter(g.W, g.padL, g.kW, g.dW, g.sW, g.OW);
+  const gc = eh === 0 && ew === 0 ? g : { ...g, H: g.H + eh, W: g.W + ew };
+  if (!c || !convFits(gc)) return false;
   const tf32 = getSetting("tf32");
-  const key = Cudnn.convKey(dir, g, dtype, tf32, getSetting("opDeterminism"));
+  const key = Cudnn.convKey(dir, gc, dtype, tf32, getSetting("opDeterminism"));
   if (c.cached(key) === null) return false;
   const k = dir === 2 ? b.empty(dtype, [g.OC, g.kH, g.kW, g.C], "Conv2DBackpropFilter") : toKRSC(b, g, filter);
+  // The input side (x, or dx to write) in cuDNN's geometry: padded after each image where gc says so.
+  const xSide = dir === 1 ? t2 : t1;
+  const xc = gc === g ? xSide : dir === 1 ? b.empty(dtype, [gc.n, gc.H, gc.W, gc.C], "Conv2DBackpropInput") : padAfter(b, xSide, gc);
   try {
     // Operands in the order of the cuDNN call: forward (x, w) -> y, data (w, dy) -> dx, filter (x, dy) -> dw.
-    const [a, bb, o] = dir === 0 ? [t1.ptr, k.ptr, t2.ptr] : dir === 1 ? [k.ptr, t1.ptr, t2.ptr] : [t1.ptr, t2.ptr, k.ptr];
-    const p = c.plan(dir, key, g, dtype, tf32, a, bb, o);
+    const [a, bb, o] = dir === 0 ? [xc.ptr, k.ptr, t2.ptr] : dir === 1 ? [k.ptr, t1.ptr, xc.ptr] : [xc.ptr, t2.ptr, k.ptr];
+    const p = c.plan(dir, key, gc, dtype, tf32, a, bb, o);
     if (!p) return false;
     c.convolve(dir, p, dtype, a, bb, o);
     if (dir === 2) fromKRSC(b, k, filter);
+    if (dir === 1 && xc !== xSide && !stridedCopy(b, xc, xSide, xSide.shape.slice(), stridesOf(xc.shape), stridesOf(xSide.shape), 0, 0)) {
+      throw new InternalError("Conv2DBackpropInput: the cropped copy of cuDNN's padded input gradient was declined");
+    }
     return true;
   } finally {
     b.dispose(k);
+    if (xc !== xSide) b.dispose(xc);
   }
 }
 

@@ -1,6 +1,6 @@
 import { bytesPerElement } from "../../../core/dtype.js";
 import { InternalError, InvalidArgumentError } from "../../../core/errors.js";
-import { indexStr, shapeStr, sizeOf } from "../../../core/shape.js";
+import { indexStr, shapeStr, sizeOf, stridesOf } from "../../../core/shape.js";
 import { getOpSchema } from "../../../core/schema/index.js";
 import type { TensorSpec } from "../../../core/schema/types.js";
 import type { Attrs } from "../../../core/schema/types.js";
@@ -39,22 +39,13 @@ function relabel(type: string, host: readonly number[]): CudaKernelDef {
 
 // ---------------------------------------------------------------- data movement (strided copies)
 
-function contiguousStrides(shape: readonly number[]): number[] {
-  const st = new Array<number>(shape.length);
-  let acc = 1;
-  for (let i = shape.length - 1; i >= 0; i--) {
-    st[i] = acc;
-    acc *= shape[i];
-  }
-  return st;
-}
 
 /**
  * Copies the elements of an iteration space `dims` from src (at sbase + c·ss) to dst (at dbase + c·ds),
  * element offsets. Dims of size 1 are dropped and dims both sides walk contiguously are merged; a fully
  * contiguous copy is one cuMemcpyDtoDAsync. Returns false when more than MAX_BCAST_RANK dims remain.
  */
-function stridedCopy(
+export function stridedCopy(
   b: KernelContext,
   src: CudaHandle,
   dst: CudaHandle,
@@ -153,22 +144,22 @@ const norm = (a: number, r: number) => (a < 0 ? a + r : a);
  * stridedCopy declines (too many dims after merging).
  */
 export function permuteInto(b: KernelContext, src: CudaHandle, dst: CudaHandle, perm: readonly number[]): boolean {
-  return stridedCopy(b, src, dst, dst.shape, permutedStrides(src.shape, perm), contiguousStrides(dst.shape), 0, 0);
+  return stridedCopy(b, src, dst, dst.shape, permutedStrides(src.shape, perm), stridesOf(dst.shape), 0, 0);
 }
 
 /** Source strides walked in the permuted order: element i of the result reads the source through these. */
 function permutedStrides(shape: readonly number[], perm: readonly number[]): number[] {
-  const st = contiguousStrides(shape);
+  const st = stridesOf(shape);
   return perm.map((d) => st[norm(d, shape.length)]);
 }
 
 // Concatenation and stacking: each input is copied into its slab of the output.
 const slabs = (ins: CudaHandle[], shape: number[], a: number, dimsOf: (h: CudaHandle) => number[]) => {
-  const ost = contiguousStrides(shape);
+  const ost = stridesOf(shape);
   let off = 0;
   return ins.map((h, i) => {
     const dims = dimsOf(h);
-    const c = { out: 0, src: i, dims, ss: contiguousStrides(dims), ds: ost, sbase: 0, dbase: off * ost[a] };
+    const c = { out: 0, src: i, dims, ss: stridesOf(dims), ds: ost, sbase: 0, dbase: off * ost[a] };
     off += dims[a];
     return c;
   });
@@ -176,11 +167,11 @@ const slabs = (ins: CudaHandle[], shape: number[], a: number, dimsOf: (h: CudaHa
 
 // Unstacking and splitting: each output is a slab of the input.
 const pieces = (x: CudaHandle, src: number, shapes: number[][], a: number, dimsOf: (s: number[]) => number[], sizeOf_: (s: number[]) => number) => {
-  const st = contiguousStrides(x.shape);
+  const st = stridesOf(x.shape);
   let off = 0;
   return shapes.map((s, k) => {
     const dims = dimsOf(s);
-    const c = { out: k, src, dims, ss: st, ds: contiguousStrides(dims), sbase: off * st[a], dbase: 0 };
+    const c = { out: k, src, dims, ss: st, ds: stridesOf(dims), sbase: off * st[a], dbase: 0 };
     off += sizeOf_(s);
     return c;
   });
@@ -193,25 +184,25 @@ export const movementKernels: CudaKernelTable = {
   ExpandDims: relabel("ExpandDims", [1]),
   Squeeze: relabel("Squeeze", []),
   Transpose: movement("Transpose", [1], (b, [x, p], _a, [shape]) => {
-    return { copies: [{ out: 0, src: 0, dims: shape, ss: permutedStrides(x.shape, hostInts(b, p)), ds: contiguousStrides(shape), sbase: 0, dbase: 0 }] };
+    return { copies: [{ out: 0, src: 0, dims: shape, ss: permutedStrides(x.shape, hostInts(b, p)), ds: stridesOf(shape), sbase: 0, dbase: 0 }] };
   }),
   BroadcastTo: movement("BroadcastTo", [1], (_b, [x], _a, [shape]) => {
     const r = shape.length;
     const padded = [...new Array(r - x.shape.length).fill(1), ...x.shape];
-    const st = contiguousStrides(padded).map((s, i) => (padded[i] === 1 ? 0 : s));
-    return { copies: [{ out: 0, src: 0, dims: shape, ss: st, ds: contiguousStrides(shape), sbase: 0, dbase: 0 }] };
+    const st = stridesOf(padded).map((s, i) => (padded[i] === 1 ? 0 : s));
+    return { copies: [{ out: 0, src: 0, dims: shape, ss: st, ds: stridesOf(shape), sbase: 0, dbase: 0 }] };
   }),
   Slice: movement("Slice", [1, 2], (b, [x, bg], _a, [shape]) => {
     const begin = hostInts(b, bg);
-    const st = contiguousStrides(x.shape);
-    return { copies: [{ out: 0, src: 0, dims: shape, ss: st, ds: contiguousStrides(shape), sbase: begin.reduce((o, v, d) => o + v * st[d], 0), dbase: 0 }] };
+    const st = stridesOf(x.shape);
+    return { copies: [{ out: 0, src: 0, dims: shape, ss: st, ds: stridesOf(shape), sbase: begin.reduce((o, v, d) => o + v * st[d], 0), dbase: 0 }] };
   }),
   ReverseV2: movement("ReverseV2", [1], (b, [x, ax], _a, [shape]) => {
     const r = x.shape.length;
     const axes = new Set(hostInts(b, ax).map((a) => norm(a, r)));
-    const st = contiguousStrides(x.shape);
+    const st = stridesOf(x.shape);
     const sbase = [...axes].reduce((o, d) => o + (x.shape[d] - 1) * st[d], 0);
-    return { copies: [{ out: 0, src: 0, dims: shape, ss: st.map((s, d) => (axes.has(d) ? -s : s)), ds: contiguousStrides(shape), sbase, dbase: 0 }] };
+    return { copies: [{ out: 0, src: 0, dims: shape, ss: st.map((s, d) => (axes.has(d) ? -s : s)), ds: stridesOf(shape), sbase, dbase: 0 }] };
   }),
   ConcatV2: {
     supports: (d) => d.slice(0, -1).every((x) => STORED.has(x)),
