@@ -208,7 +208,11 @@ describe("cuDNN: convolutions and pooling against the CPU", cudnnOnly, () => {
     for (const dtype of ["float16", "bfloat16"] as const) {
       const [xn, fn, dyn] = [x, f, dy].map((t) => tf.cast(t, dtype) as E);
       const before = convCalls(snapshot());
-      const got = gpu(() => [runOp("Conv2D", [xn, fn], attrs), runOp("Conv2DBackpropInput", [xs, fn, dyn], attrs), runOp("Conv2DBackpropFilter", [xn, fs, dyn], attrs)]);
+      const got = gpu(() => [
+        runOp("Conv2D", [xn, fn], attrs),
+        runOp("Conv2DBackpropInput", [xs, fn, dyn], attrs),
+        runOp("Conv2DBackpropFilter", [xn, fs, dyn], attrs),
+      ]);
       assert.deepEqual(
         convCalls(snapshot()).map((v, i) => v - before[i]),
         [1, 1, 1],

@@ -39,7 +39,6 @@ function relabel(type: string, host: readonly number[]): CudaKernelDef {
 
 // ---------------------------------------------------------------- data movement (strided copies)
 
-
 /**
  * Copies the elements of an iteration space `dims` from src (at sbase + c·ss) to dst (at dbase + c·ds),
  * element offsets. Dims of size 1 are dropped and dims both sides walk contiguously are merged; a fully
