@@ -20,6 +20,7 @@ import {
   PoolShape,
 } from "../src/backends/cuda/cudnn.js";
 import { execute } from "../src/ops/dispatch.js";
+import { deviceUs as deviceUsOn } from "./gpu_device_us.js";
 import type { OpType } from "../src/core/schema/index.js";
 
 const reps = Number(process.argv[2] ?? 20);
@@ -31,30 +32,7 @@ if (!b || !dnn) {
 }
 type E = tf.EagerTensor;
 const gpu = <T>(fn: () => T): T => tf.device("/gpu:0", fn);
-const spin = b.fn(
-  "profile.spin",
-  "spin",
-  () => 'extern "C" __global__ void spin(long long cycles) { long long t0 = clock64(); while (clock64() - t0 < cycles) {} }',
-);
-
-/** Device µs per call of fn (after two warm-up calls, which also make cuDNN's plans). */
-function deviceUs(fn: () => void): number {
-  fn();
-  fn();
-  b!.synchronizeSync();
-  const ctx = b!.ctx;
-  ctx.argI64(4e7);
-  b!.launch(spin, 1, 1);
-  const e0 = ctx.createEvent();
-  const e1 = ctx.createEvent();
-  ctx.record(e0);
-  for (let i = 0; i < reps; i++) fn();
-  ctx.record(e1);
-  const us = (ctx.elapsedMs(e0, e1) * 1000) / reps;
-  ctx.destroyEvent(e0);
-  ctx.destroyEvent(e1);
-  return us;
-}
+const deviceUs = (fn: () => void) => deviceUsOn(b!, fn, reps);
 
 function own(type: OpType, inputs: tf.Tensor[], attrs: Record<string, unknown>): number {
   tf.config.experimental.setTsflowOptions({ cudnn: false });

@@ -56,6 +56,12 @@ function rowTiles(C: number): { lg: number; gy: number; rows: number } {
   return { lg, gy: Math.min(Math.ceil(C / (1 << lg)), 65535), rows: 256 >> lg };
 }
 
+/**
+ * Blocks per multiprocessor of the stats and apply passes (scaled down for many channel tiles). Mutable so
+ * that bench/gpu_bn_bench.ts can time other values on a GPU; nothing else writes them.
+ */
+export const bnLaunch = { statsPerSm: 4, applyPerSm: 16 };
+
 /** Most blocks along the positions (partial sums per channel: what one warp of the finalize pass adds up). */
 const MAX_BLOCKS_ALONG = 4096;
 
@@ -84,7 +90,7 @@ function statsPass(b: KernelContext, fn: (name: string) => Ptr, v: ChannelView, 
   const R = v.outer * v.inner;
   const rows = v.inner === 1;
   const tiles = rows ? rowTiles(v.C) : { lg: 0, gy: Math.min(v.C, 65535), rows: 256 };
-  const { blocks, per } = blocksAlong(b, R, tiles.gy, tiles.rows * 8, 4);
+  const { blocks, per } = blocksAlong(b, R, tiles.gy, tiles.rows * 8, bnLaunch.statsPerSm);
   const p1 = b.empty("float64", [blocks * v.C], "FusedBatchNorm");
   const p2 = b.empty("float64", [blocks * v.C], "FusedBatchNorm");
   for (const h of args) b.ctx.argPtr(h.ptr);
@@ -121,7 +127,7 @@ function applyPass(
   const grad = training !== null;
   if (v.inner === 1) {
     const t = rowTiles(v.C);
-    const { blocks, per } = blocksAlong(b, v.outer, t.gy, t.rows * 4, 16);
+    const { blocks, per } = blocksAlong(b, v.outer, t.gy, t.rows * 4, bnLaunch.applyPerSm);
     argI(b, i64, v.outer);
     argI(b, i64, v.C);
     argI(b, i64, per);
