@@ -27,7 +27,7 @@ const shapes = [
   [256, 8, 8, 256],
   [256, 4, 4, 512],
 ];
-const attrs = { epsilon: 1e-3, exponential_avg_factor: 1, data_format: "NHWC", is_training: true };
+const attrs = { epsilon: 1e-3, data_format: "NHWC", is_training: true };
 
 console.log(`FusedBatchNormV3 / FusedBatchNormGradV3 (training, NHWC), device us per call (${reps} calls) and GB/s`);
 console.log("| shape | dtype | statsPerSm:applyPerSm | forward us | forward GB/s | gradient us | gradient GB/s |");
