@@ -81,12 +81,12 @@ describe("settings: environment variables", () => {
 
   it("a value a setting does not take: one notice naming the variable and the accepted values, and the default", () => {
     const r = childOptions({ TSFLOW_CUDNN: "maybe", TSFLOW_FUSION: "sometimes", TSFLOW_CUDNN_WORKSPACE_MB: "-3", TSFLOW_DEBUG: "plan,everything" });
-    assert.deepEqual([r.options.cudnn, r.options.fusion, r.options.cudnnWorkspaceMb, r.options.debug], [true, "gpu", 256, []]);
+    assert.deepEqual([r.options.cudnn, r.options.fusion, r.options.cudnnWorkspaceMb, r.options.debug], [true, "gpu", 4096, []]);
     const cudnn = noticesAbout(r.stderr, "TSFLOW_CUDNN=");
     assert.equal(cudnn.length, 1, r.stderr);
     assert.match(cudnn[0], /TSFLOW_CUDNN="maybe" is not valid \(accepted: 1, true, on, yes \/ 0, false, off, no\); using the default, on/);
     assert.match(noticesAbout(r.stderr, "TSFLOW_FUSION")[0], /accepted: off, gpu, all .*using the default, gpu/);
-    assert.match(noticesAbout(r.stderr, "TSFLOW_CUDNN_WORKSPACE_MB")[0], /an integer >= 0.*256/);
+    assert.match(noticesAbout(r.stderr, "TSFLOW_CUDNN_WORKSPACE_MB")[0], /an integer >= 0.*4096/);
     assert.equal(noticesAbout(r.stderr, "TSFLOW_DEBUG").length, 1);
   });
 

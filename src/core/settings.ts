@@ -371,8 +371,9 @@ export const SETTINGS = {
   cudnnWorkspaceMb: row({
     env: "TSFLOW_CUDNN_WORKSPACE_MB",
     parser: integer(0),
-    default: 256,
-    description: "The most workspace memory (MiB) a cuDNN algorithm may use (for convolution shapes first met after a change).",
+    default: 4096,
+    description:
+      "The most workspace memory (MiB) a cuDNN algorithm may use (for convolution shapes first met after a change); TensorFlow's default limit. The search takes less where the device has less free.",
   }),
   visibleGpus: row({
     env: null,

@@ -442,13 +442,13 @@ export class Cudnn {
     this.stats.finds++;
     const alloc = this.b.allocator;
     let ws = 0;
+    // The limit's workspace, or as much of it as the device can give (halving down to 16 MiB, then none).
     let wsBytes = workspaceLimit();
-    if (wsBytes > 0) {
+    while (wsBytes > 0 && ws === 0) {
       try {
         ws = alloc.alloc(wsBytes, () => `cuDNN's workspace (${wsBytes} bytes)`);
       } catch {
-        // Short of memory: search the algorithms that need no workspace.
-        wsBytes = 0;
+        wsBytes = wsBytes > 2 ** 25 ? Math.floor(wsBytes / 2 ** 21) * 2 ** 20 : 0;
       }
     }
     try {
