@@ -33,10 +33,12 @@ function torchPython(): string {
   return candidates.find((p) => spawnSync(p, ["-c", "import torch"], { stdio: "ignore" }).status === 0) ?? "python3";
 }
 
-export function torchCpuRows(models: readonly ModelName[], batches: readonly number[], quick: boolean): TorchCpuRow[] {
+/** PyTorch's rows; `threads` (torch.set_num_threads) defaults to TSFLOW_NUM_THREADS or one per core. */
+export function torchCpuRows(models: readonly ModelName[], batches: readonly number[], quick: boolean, threads?: number): TorchCpuRow[] {
   const script = fileURLToPath(new URL("./cpu_torch_train.py", import.meta.url));
   const args = [script, `--models=${models.join(",")}`, `--batches=${batches.join(",")}`, ...(quick ? ["--quick"] : [])];
-  const run = spawnSync(torchPython(), args, { encoding: "utf8", timeout: 30 * 60_000 });
+  const env = threads === undefined ? process.env : { ...process.env, TSFLOW_NUM_THREADS: String(threads) };
+  const run = spawnSync(torchPython(), args, { encoding: "utf8", timeout: 30 * 60_000, env });
   const lines = (run.stdout ?? "").split("\n").filter((l) => l.startsWith("{"));
   const parsed = lines.map((l) => JSON.parse(l) as TorchLine);
   const why = run.error ? run.error.message : (run.stderr ?? "").trim().split("\n").pop() || `exit ${run.status}`;

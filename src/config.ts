@@ -7,6 +7,7 @@ import { resetDevicePlacementCache } from "./backends/placement.js";
 import { functionsRunEagerly, runFunctionsEagerly } from "./function/index.js";
 import { logWarning } from "./core/logging.js";
 import { type CpuKernelInfo, cpuKernelInfo } from "./backends/cpu/kernel_info.js";
+import { applyBlasThreads } from "./backends/cpu/blas.js";
 
 /**
  * tf.config: the devices this process has and how they are used, as TensorFlow's tf.config. GPUs come from
@@ -228,6 +229,7 @@ function setTsflowOptionsImpl(options: { readonly [K in SettingKey]?: SettingVal
     if (value !== undefined) setSetting(key, value as never);
   }
   if ("visibleGpus" in options) resetDevicePlacementCache();
+  if ("threads" in options) applyBlasThreads();
 }
 
 // ---------------------------------------------------------------- tf.config.optimizer
@@ -477,17 +479,20 @@ export const getBlasInfo = defineFunction(
 );
 
 /**
- * tf.config.threading.set_intra_op_parallelism_threads(n): threads inside one op. In tsflow they are the
- * WebAssembly matrix products' threads (a native BLAS keeps its own); 0 lets tsflow use one per core.
+ * tf.config.threading.set_intra_op_parallelism_threads(n): threads inside one op: the WebAssembly matrix
+ * products' and a loaded BLAS's; 0 lets tsflow use one per core and the BLAS its own count.
  */
 export const setIntraOpParallelismThreads = defineFunction(
   signature(
     "config.threading.set_intra_op_parallelism_threads",
-    "Threads inside one op (the built-in matrix products; 0: one per core).",
+    "Threads inside one op (the built-in matrix products and a loaded BLAS; 0: one per core, the BLAS its own count).",
     [param("numThreads", K.number, "Threads, or 0 for the system's choice.")],
     { args: (tf) => [tf.config.threading.getIntraOpParallelismThreads()] },
   ),
-  (numThreads: number): void => setSetting("threads", numThreads),
+  (numThreads: number): void => {
+    setSetting("threads", numThreads);
+    applyBlasThreads();
+  },
 );
 export const getIntraOpParallelismThreads = defineFunction(
   signature("config.threading.get_intra_op_parallelism_threads", "Threads inside one op (0: the system's choice).", [], { args: () => [] }),

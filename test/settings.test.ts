@@ -103,6 +103,31 @@ describe("settings: environment variables", () => {
   });
 });
 
+describe("settings: intra-op threads bound a loaded BLAS", () => {
+  it("TSFLOW_NUM_THREADS and setIntraOpParallelismThreads set OpenBLAS's threads; 0 gives it back its own count", (t) => {
+    const probe = child({}, "console.log(JSON.stringify(tf.config.experimental.getBlasInfo()));");
+    const info = JSON.parse(probe.stdout) as { blas: string; threads: number };
+    if (info.blas !== "openblas") {
+      t.skip(`needs OpenBLAS (loaded here: ${info.blas})`);
+      return;
+    }
+    const fromEnv = child({ TSFLOW_NUM_THREADS: "1" }, "console.log(tf.config.experimental.getBlasInfo().threads);");
+    assert.equal(fromEnv.stdout.trim(), "1");
+    const atRunTime = child(
+      {},
+      `const own = tf.config.experimental.getBlasInfo().threads;
+      tf.config.threading.setIntraOpParallelismThreads(1);
+      const one = tf.config.experimental.getBlasInfo().threads;
+      tf.config.experimental.setTsflowOptions({ threads: 3 });
+      const three = tf.config.experimental.getBlasInfo().threads;
+      tf.config.threading.setIntraOpParallelismThreads(0);
+      console.log(JSON.stringify([own, one, three, tf.config.experimental.getBlasInfo().threads]));`,
+    );
+    const [own, one, three, back] = JSON.parse(atRunTime.stdout) as number[];
+    assert.deepEqual([one, three, back], [1, 3, own]);
+  });
+});
+
 describe("settings: TSFLOW_DEBUG", () => {
   it("placement prints where eager ops run; kernels reports the CPU's kernel choices", () => {
     const r = child(

@@ -273,7 +273,7 @@ export const SETTINGS = {
     parser: integer(0),
     default: 0,
     description:
-      "Threads of the CPU backend's WebAssembly matrix products (used when no BLAS is loaded) and convolutions; 0: one per core (`os.availableParallelism()`). A loaded BLAS keeps its own threads.",
+      "Threads inside one CPU op: the WebAssembly matrix products (used when no BLAS is loaded) and convolutions, and a loaded BLAS (OpenBLAS); 0: one per core (`os.availableParallelism()`), and the BLAS its own count (`OPENBLAS_NUM_THREADS` or one per core).",
     tfConfig: "`tf.config.threading.setIntraOpParallelismThreads` / `getIntraOpParallelismThreads`",
   }),
   relaxedSimd: row({

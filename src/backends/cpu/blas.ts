@@ -422,12 +422,28 @@ export function getBlas(): Blas | null {
   loaded = true;
   markLoaded("blas");
   cached = loadBlas(getSetting("blas"));
+  ownThreads = cached?.getThreads?.() ?? 0;
+  applyBlasThreads();
   if (debugOn("kernels")) {
     process.stderr.write(
       `tsflow kernels: CPU matrix products through ${cached ? `${cached.name} (${cached.path})` : "the built-in WebAssembly kernels (no BLAS)"}\n`,
     );
   }
   return cached;
+}
+
+/** The loaded BLAS's own thread count (OPENBLAS_NUM_THREADS or one per core), what the threads setting's 0 restores. */
+let ownThreads = 0;
+
+/**
+ * Gives a loaded BLAS the threads setting's count (tf.config.threading.setIntraOpParallelismThreads,
+ * TSFLOW_NUM_THREADS), or its own count for 0, as TensorFlow's intra-op threads also bound its BLAS.
+ * Nothing happens before a BLAS is loaded: loading applies the setting then.
+ */
+export function applyBlasThreads(): void {
+  if (!cached?.setThreads || ownThreads === 0) return;
+  const n = getSetting("threads");
+  cached.setThreads(n > 0 ? n : ownThreads);
 }
 
 /** The BLAS that the blas setting names ("off": none; "": the first candidate that loads). */
