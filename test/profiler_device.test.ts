@@ -199,13 +199,7 @@ describe("profiler on a device with a timer and step capture (simulated)", () =>
       assert.equal(sim.liveMarks(), 0);
       assert.equal(sim.anchors(), 1, "one anchor per device per recording");
 
-      const [run] = readdirSync(join(logdir, "plugins", "profile"));
-      const [file] = readdirSync(join(logdir, "plugins", "profile", run));
-      const events = (
-        JSON.parse(gunzipSync(readFileSync(join(logdir, "plugins", "profile", run, file))).toString()) as {
-          traceEvents: { ph: string; name: string; pid: number; dur?: number; args?: Record<string, unknown> }[];
-        }
-      ).traceEvents;
+      const events = profileEvents(logdir);
       const pidOf = (name: string) => events.find((e) => e.ph === "M" && e.args?.name === name)!.pid;
       const on = (pid: number) => events.filter((e) => e.ph === "X" && e.pid === pid).map((e) => e.name);
       // Run 1 uncaptured (per node), run 2 captured, runs 3 and 4 replayed.

@@ -1,4 +1,4 @@
-import { withBlasThreads } from "./blas_ops.js";
+import { SINGLE_THREAD_MACS, withBlasThreads } from "./blas_ops.js";
 import { InternalError } from "../../core/errors.js";
 import { getSetting } from "../../core/settings.js";
 import { getBlas } from "./blas.js";
@@ -57,9 +57,6 @@ function checkExtent(what: string, len: number, off: number, rows: number, cols:
  */
 export const WASM_MIN_MNK = 512;
 
-/** Below this many multiply-adds a product runs on one BLAS thread (see the measurement in gemm()). */
-const SINGLE_THREAD_MNK = 4_000_000;
-
 export function gemm(g: GemmArgs): void {
   const { transA, transB, m, n, k, a, b, c } = g;
   const aOff = g.aOffset ?? 0;
@@ -106,9 +103,7 @@ export function gemm(g: GemmArgs): void {
                 cOff,
                 Math.max(1, ldc),
               );
-        // Waking OpenBLAS's sleeping worker threads costs far more than a small product: measured in a
-        // LeNet step, a 64x120x84 sgemm took 0.35 ms on two threads and 0.017 ms on one.
-        if (m * n * k < SINGLE_THREAD_MNK) withBlasThreads(1, call);
+        if (m * n * k < SINGLE_THREAD_MACS) withBlasThreads(1, call);
         else call();
         return;
       }

@@ -11,7 +11,7 @@ export interface CpuKernelInfo {
   blas: "openblas" | "accelerate" | "mkl" | "blis" | "cblas" | "wasm-simd" | "js";
   /** The native library's file; null for the built-in kernels. */
   path: string | null;
-  /** Threads a large product uses (a native BLAS's own count; else the threads setting or one per core). */
+  /** Threads a large product uses (the threads setting, else a native BLAS's own count or one per core). */
   threads: number;
   /** Whether the WebAssembly kernels use relaxed SIMD's fused multiply-add (false when they are not used). */
   relaxedSimd: boolean;

@@ -4,7 +4,7 @@ import { InvalidArgumentError } from "../../../core/errors.js";
 import { sizeOf } from "../../../core/shape.js";
 import { CpuTensor, KernelTable, out } from "../kernel.js";
 import { alloc, NArr } from "./layout.js";
-import { axpy, gemv, withBlasThreads } from "../blas_ops.js";
+import { axpy, gemv } from "../blas_ops.js";
 import { getBlas } from "../blas.js";
 import { gemm } from "../gemm.js";
 
@@ -101,12 +101,6 @@ const SUM_BLOCK = 4096;
  * [C, inner] plane's rows (A·1). Blocks are accumulated in float64.
  */
 function channelSumsFloat<T extends Float32Array | Float64Array>(v: T, outer: number, C: number, inner: number): Float64Array {
-  // One BLAS thread: a dozen short gemv calls each woke OpenBLAS's pool, which the wasm workers still held;
-  // LeNet-5's two BiasAddGrads took 2.0 ms of a 12.6 ms step at batch 64, on one thread 0.2 (2026-12-03,
-  // 2-core VM; the step 6.7k -> 8.1k samples/s, medians of 9 alternating runs).
-  return withBlasThreads(1, () => channelSumsOneThread(v, outer, C, inner));
-}
-function channelSumsOneThread<T extends Float32Array | Float64Array>(v: T, outer: number, C: number, inner: number): Float64Array {
   const acc = new Float64Array(C);
   if (C === 0 || v.length === 0) return acc;
   if (inner === 1) {
