@@ -53,6 +53,13 @@ export interface Backend {
   /** Optional: `type` on several input lists in fewer launches (grouped optimizer updates); null: one by one. */
   runKernelGroup?(type: string, items: readonly (readonly Handle[])[], attrs: Attrs): Handle[][] | null;
   /**
+   * Optional: whether optimizer update `type` (ApplyGradientDescent, ApplyMomentum, ApplyAdam) runs on inputs
+   * of these dtypes where the op table's rule (one dtype for all) does not hold: a float32 variable's update
+   * reading a float16 or bfloat16 gradient, each element widened exactly. A Session's cast-folding pass
+   * (runtime/cast_updates.ts) asks before it has an update read the gradient its Cast would have widened.
+   */
+  takesNarrowGradient?(type: string, dtypes: readonly DType[]): boolean;
+  /**
    * Optional, with runFused: whether a fused program may contain `type` on operands of `inDType` giving
    * `outDType` (a Session's fusion pass asks before grouping ops placed here).
    */

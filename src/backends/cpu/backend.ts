@@ -7,6 +7,7 @@ import { CpuHandle, Storage, storageBytes } from "./handle.js";
 import type { CpuKernel } from "./kernel.js";
 import { cpuKernels, generatedKernels } from "./kernels/index.js";
 import { conv2dBiasRelu } from "./kernels/conv.js";
+import { cpuTakesNarrowGradient } from "./kernels/training.js";
 import type { FusedProgram } from "../../core/fused.js";
 import { cpuCanFuse, runFusedCpu } from "./fused.js";
 import { giveValues, takeValues } from "./buffer_recycler.js";
@@ -87,6 +88,10 @@ export class CpuBackend implements Backend {
   runKernelGroup(type: string, items: readonly (readonly Handle[])[], attrs: Attrs): Handle[][] | null {
     if (type !== "ApplyGradientDescent" || !items.every((it) => it.every((h) => h.backend === this))) return null;
     return items.map((it) => this.runKernel(type, it, attrs, {}));
+  }
+
+  takesNarrowGradient(type: string, dtypes: readonly DType[]): boolean {
+    return cpuTakesNarrowGradient(type, dtypes);
   }
 
   canFuse(type: string, inDType: DType, outDType: DType): boolean {

@@ -41,3 +41,11 @@ export const TRAINING_OPS = schemaRows([
   trainingOp("ApplyMomentum", 2, ["var", "accum", "lr", "grad", "momentum"], [USE_LOCKING, USE_NESTEROV]),
   trainingOp("ApplyAdam", 3, ["var", "m", "v", "beta1_power", "beta2_power", "lr", "beta1", "beta2", "epsilon", "grad"], [USE_LOCKING, USE_NESTEROV]),
 ]);
+
+/** Each training op's gradient input (`grad`, gradient descent's `delta`) by op type. */
+export const GRADIENT_INPUT: ReadonlyMap<string, number> = new Map(
+  TRAINING_OPS.map((r) => {
+    const names = r.inputNames ?? [];
+    return [r.type, names.includes("grad") ? names.indexOf("grad") : names.indexOf("delta")];
+  }),
+);

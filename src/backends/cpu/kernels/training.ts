@@ -1,11 +1,28 @@
-import { allocValues } from "../../../core/dtype.js";
+import { allocValues, type DType } from "../../../core/dtype.js";
+import { isNarrowFloat } from "../../../core/half.js";
+import { GRADIENT_INPUT } from "../../../core/schema/training.js";
 import { KernelTable, out } from "../kernel.js";
 import { axpy } from "../blas_ops.js";
 
 type F = Float32Array | Float64Array;
 const scalar = (t: { values: unknown }) => (t.values as F)[0];
 
-/** Fused optimizer updates: one pass over the parameters, writing fresh (recycled) buffers. */
+/**
+ * Whether an update runs on these input dtypes beyond the op table's one-dtype rule (Backend.takesNarrowGradient):
+ * a float32 variable's, every input float32 but a float16 or bfloat16 gradient. The host holds 16-bit floats
+ * as a Float32Array of values already rounded to the type (core/half.ts), so the float32 kernels below read
+ * such a gradient as they read a float32 one: its widening is exact and costs nothing, and the results are
+ * those of the Cast to float32 followed by the update.
+ */
+export function cpuTakesNarrowGradient(type: string, dtypes: readonly DType[]): boolean {
+  const g = GRADIENT_INPUT.get(type);
+  return g !== undefined && isNarrowFloat(dtypes[g]) && dtypes.every((d, i) => i === g || d === "float32");
+}
+
+/**
+ * Fused optimizer updates: one pass over the parameters, writing fresh (recycled) buffers. The gradient may be
+ * a 16-bit float for a float32 variable (cpuTakesNarrowGradient), read from its float32 storage as it is.
+ */
 export const trainingKernels: KernelTable = {
   ApplyGradientDescent: ([v, alpha, delta]) => {
     const n = v.values.length;
