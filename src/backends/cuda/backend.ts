@@ -15,6 +15,7 @@ import type { Ptr } from "./ffi.js";
 import type { CudaKernelDef, KernelContext } from "./kernel.js";
 import { cudaKernels } from "./kernels/index.js";
 import { kernelSupports } from "./kernels/util.js";
+import { GRADIENT_INPUT } from "../../core/schema/training.js";
 import { CudaHandle, DeviceStorage } from "./handle.js";
 import type { Compiler } from "./nvrtc.js";
 import type { FusedProgram } from "../../core/fused.js";
@@ -383,6 +384,11 @@ export class CudaBackend implements Backend, KernelContext {
       node.set(key, ok);
     }
     return ok;
+  }
+
+  /** A float32 variable's update reading a 16-bit gradient, where the update's kernel `supports` says it takes that. */
+  takesNarrowGradient(type: string, dtypes: readonly DType[]): boolean {
+    return GRADIENT_INPUT.has(type) && this.canRun(type, dtypes);
   }
 
   /**

@@ -1,3 +1,5 @@
+import type { DType } from "../../../core/dtype.js";
+import { GRADIENT_INPUT } from "../../../core/schema/training.js";
 import { sizeOf } from "../../../core/shape.js";
 import type { Handle } from "../../../core/backend.js";
 import type { CudaHandle } from "../handle.js";
@@ -7,12 +9,24 @@ import { FLOATS, NARROW } from "./util.js";
 
 /**
  * The training family on the GPU: ApplyGradientDescent (also grouped), ApplyMomentum, ApplyAdam, for float32,
- * float64 and (computed in float32) float16 and bfloat16 variables. Sources: sources/training.ts.
+ * float64 and (computed in float32) float16 and bfloat16 variables. A float32 variable's update also takes a
+ * float16 or bfloat16 gradient (the module's G type), widened exactly as it is loaded: what a Session plan
+ * gives it once its cast-folding pass (runtime/cast_updates.ts) has dropped the gradient's Cast to float32.
+ * Sources: sources/training.ts.
  */
 
-function trainingKernel(name: "gd" | "momentum" | "adam", nIn: number, nOut: number): CudaKernelDef {
+/** The input dtypes an update of this kind takes: one float type throughout, or float32 with a 16-bit gradient. */
+function updateDTypes(grad: number) {
+  return (d: readonly DType[]) =>
+    (FLOATS.has(d[0]) || NARROW.has(d[0])) && d.every((x, i) => x === d[0] || (i === grad && d[0] === "float32" && NARROW.has(x)));
+}
+
+/** The compiled module of a variable dtype and a gradient dtype (`train.<dtype>` when they are one). */
+const moduleKey = (v: DType, g: DType) => (g === v ? `train.${v}` : `train.${v}.${g}`);
+
+function trainingKernel(name: "gd" | "momentum" | "adam", nIn: number, nOut: number, grad: number): CudaKernelDef {
   return {
-    supports: (d) => (FLOATS.has(d[0]) || NARROW.has(d[0])) && d.every((x) => x === d[0]),
+    supports: updateDTypes(grad),
     run: (b, ins, attrs) => {
       const v = ins[0];
       // Shapes must match the variable's exactly; anything else is for the CPU kernel to report.
@@ -21,7 +35,8 @@ function trainingKernel(name: "gd" | "momentum" | "adam", nIn: number, nOut: num
       const n = sizeOf(v.shape);
       const outs = Array.from({ length: nOut }, () => b.empty(v.dtype, v.shape, name));
       if (n === 0) return outs;
-      const fn = b.fn(`train.${v.dtype}`, name, () => trainingSource(v.dtype));
+      const g = ins[grad].dtype;
+      const fn = b.fn(moduleKey(v.dtype, g), name, () => trainingSource(v.dtype, g));
       for (const h of ins) b.ctx.argPtr(h.ptr);
       for (const o of outs) b.ctx.argPtr(o.ptr);
       if (name === "momentum") b.ctx.argI32(attrs.use_nesterov ? 1 : 0);
@@ -34,42 +49,54 @@ function trainingKernel(name: "gd" | "momentum" | "adam", nIn: number, nOut: num
 }
 
 /**
- * ApplyGradientDescent on many variables sharing one learning rate: one launch per GD_GROUP variables
- * instead of one each. null (the caller updates them one by one) unless every item is [var, alpha, delta]
- * with the same alpha buffer, one dtype, and deltas shaped like their variables.
+ * ApplyGradientDescent on many variables sharing one learning rate: one launch per GD_GROUP variables of one
+ * delta dtype instead of one each. null (the caller updates them one by one) unless every item is [var,
+ * alpha, delta] with the same alpha buffer, one variable dtype, deltas of it (or 16-bit deltas of float32
+ * variables) shaped like their variables.
  */
 function gdGroup(b: KernelContext, items: readonly CudaHandle[][]): Handle[][] | null {
   if (items.length === 0) return [];
   const alpha = items[0][1];
   const dtype = items[0][0].dtype;
+  const takes = updateDTypes(GRADIENT_INPUT.get("ApplyGradientDescent")!);
   for (const it of items) {
-    if (it.length !== 3 || it[1].ptr !== alpha.ptr || it[0].dtype !== dtype || it[2].dtype !== dtype) return null;
+    if (it.length !== 3 || it[1].ptr !== alpha.ptr || it[0].dtype !== dtype || !takes(it.map((h) => h.dtype))) return null;
     if (it[0].shape.join(",") !== it[2].shape.join(",")) return null;
   }
   const outs = items.map((it) => [b.empty(dtype, it[0].shape, "gd")]);
-  const fn = b.fn(`train.${dtype}`, "gd_group", () => trainingSource(dtype));
-  for (let k0 = 0; k0 < items.length; k0 += GD_GROUP) {
-    const chunk = items.slice(k0, k0 + GD_GROUP);
-    const ptrs: number[] = new Array(GD_GROUP * 3 + GD_GROUP + 1).fill(0);
-    let total = 0;
-    chunk.forEach((it, t) => {
-      ptrs[t] = it[0].ptr;
-      ptrs[GD_GROUP + t] = it[2].ptr;
-      ptrs[2 * GD_GROUP + t] = (outs[k0 + t][0] as CudaHandle).ptr;
-      ptrs[3 * GD_GROUP + t] = total;
-      total += sizeOf(it[0].shape);
-    });
-    // Unused entries repeat the end so that the search for a variable stops at the last real one.
-    for (let t = chunk.length; t <= GD_GROUP; t++) ptrs[3 * GD_GROUP + t] = total;
-    if (total === 0) continue;
-    b.ctx.argPtr(alpha.ptr).argI32(chunk.length).argI64s(ptrs);
-    b.launch(fn, b.grid(total));
+  // Items by delta dtype (one module each: float32 deltas, or folded 16-bit ones), in their order.
+  const byGrad = new Map<DType, number[]>();
+  items.forEach((it, k) => {
+    const list = byGrad.get(it[2].dtype);
+    if (list) list.push(k);
+    else byGrad.set(it[2].dtype, [k]);
+  });
+  for (const [grad, ks] of byGrad) {
+    const fn = b.fn(moduleKey(dtype, grad), "gd_group", () => trainingSource(dtype, grad));
+    for (let k0 = 0; k0 < ks.length; k0 += GD_GROUP) {
+      const chunk = ks.slice(k0, k0 + GD_GROUP);
+      const ptrs: number[] = new Array(GD_GROUP * 3 + GD_GROUP + 1).fill(0);
+      let total = 0;
+      chunk.forEach((k, t) => {
+        const it = items[k];
+        ptrs[t] = it[0].ptr;
+        ptrs[GD_GROUP + t] = it[2].ptr;
+        ptrs[2 * GD_GROUP + t] = (outs[k][0] as CudaHandle).ptr;
+        ptrs[3 * GD_GROUP + t] = total;
+        total += sizeOf(it[0].shape);
+      });
+      // Unused entries repeat the end so that the search for a variable stops at the last real one.
+      for (let t = chunk.length; t <= GD_GROUP; t++) ptrs[3 * GD_GROUP + t] = total;
+      if (total === 0) continue;
+      b.ctx.argPtr(alpha.ptr).argI32(chunk.length).argI64s(ptrs);
+      b.launch(fn, b.grid(total));
+    }
   }
   return outs;
 }
 
 export const trainingKernels: CudaKernelTable = {
-  ApplyGradientDescent: trainingKernel("gd", 3, 1),
-  ApplyMomentum: trainingKernel("momentum", 5, 2),
-  ApplyAdam: trainingKernel("adam", 10, 3),
+  ApplyGradientDescent: trainingKernel("gd", 3, 1, GRADIENT_INPUT.get("ApplyGradientDescent")!),
+  ApplyMomentum: trainingKernel("momentum", 5, 2, GRADIENT_INPUT.get("ApplyMomentum")!),
+  ApplyAdam: trainingKernel("adam", 10, 3, GRADIENT_INPUT.get("ApplyAdam")!),
 };

@@ -4,21 +4,25 @@ import { PRELUDE, storageType } from "../translate.js";
 /**
  * CUDA C++ of the training family: gradient descent (one variable or a group), momentum, Adam. T is the
  * stored type, C the one updates are computed in: T itself, float for float16 and bfloat16 (variables of
- * those types are updated in float32 and rounded once, as the CPU kernels do).
+ * those types are updated in float32 and rounded once, as the CPU kernels do). G is the gradient's stored
+ * type: T, or float16/bfloat16 for a float32 variable (mixed precision, the gradient's Cast folded into the
+ * update by runtime/cast_updates.ts), each element widened to float exactly as it is loaded, so the update
+ * computes what the Cast to float32 followed by the float32 kernel computes.
  */
 
 /** Variables one grouped gradient-descent launch updates (its parameter struct: 7 x 8 bytes per variable). */
 export const GD_GROUP = 32;
-export const trainingSource = (dtype: DType) => `${PRELUDE}
+export const trainingSource = (dtype: DType, grad: DType = dtype) => `${PRELUDE}
 typedef ${storageType(dtype)} T;
 typedef ${dtype === "float16" || dtype === "bfloat16" ? "float" : storageType(dtype)} C;
-extern "C" __global__ void gd(const T* __restrict__ v, const T* __restrict__ alpha, const T* __restrict__ d, T* __restrict__ o, unsigned long long n) {
+typedef ${storageType(grad)} G;
+extern "C" __global__ void gd(const T* __restrict__ v, const T* __restrict__ alpha, const G* __restrict__ d, T* __restrict__ o, unsigned long long n) {
   const C a = alpha[0];
   for (unsigned long long i = (unsigned long long)blockIdx.x * blockDim.x + threadIdx.x; i < n; i += (unsigned long long)gridDim.x * blockDim.x) o[i] = (T)((C)v[i] - a * (C)d[i]);
 }
 // Up to GD_GROUP variables in one launch (what PyTorch's foreach SGD does): the same update as gd, element
 // for element; start[] holds each variable's first index in the concatenation of all of them.
-struct GdGroup { const T* v[${GD_GROUP}]; const T* d[${GD_GROUP}]; T* o[${GD_GROUP}]; unsigned long long start[${GD_GROUP + 1}]; };
+struct GdGroup { const T* v[${GD_GROUP}]; const G* d[${GD_GROUP}]; T* o[${GD_GROUP}]; unsigned long long start[${GD_GROUP + 1}]; };
 extern "C" __global__ void gd_group(const T* __restrict__ alpha, int count, GdGroup g) {
   const C a = alpha[0];
   const unsigned long long total = g.start[count];
@@ -29,7 +33,7 @@ extern "C" __global__ void gd_group(const T* __restrict__ alpha, int count, GdGr
     g.o[t][j] = (T)((C)g.v[t][j] - a * (C)g.d[t][j]);
   }
 }
-extern "C" __global__ void momentum(const T* __restrict__ v, const T* __restrict__ acc, const T* __restrict__ lr, const T* __restrict__ g,
+extern "C" __global__ void momentum(const T* __restrict__ v, const T* __restrict__ acc, const T* __restrict__ lr, const G* __restrict__ g,
     const T* __restrict__ mom, T* __restrict__ ov, T* __restrict__ oa, int nesterov, unsigned long long n) {
   const C l = lr[0], m = mom[0];
   for (unsigned long long i = (unsigned long long)blockIdx.x * blockDim.x + threadIdx.x; i < n; i += (unsigned long long)gridDim.x * blockDim.x) {
@@ -40,7 +44,7 @@ extern "C" __global__ void momentum(const T* __restrict__ v, const T* __restrict
 }
 extern "C" __global__ void adam(const T* __restrict__ v, const T* __restrict__ m, const T* __restrict__ s, const T* __restrict__ b1p,
     const T* __restrict__ b2p, const T* __restrict__ lr, const T* __restrict__ b1, const T* __restrict__ b2, const T* __restrict__ eps,
-    const T* __restrict__ g, T* __restrict__ ov, T* __restrict__ om, T* __restrict__ os, unsigned long long n) {
+    const G* __restrict__ g, T* __restrict__ ov, T* __restrict__ om, T* __restrict__ os, unsigned long long n) {
   const C beta1 = b1[0], beta2 = b2[0], e = eps[0];
   const C lrt = (C)lr[0] * sqrt((C)1 - (C)b2p[0]) / ((C)1 - (C)b1p[0]);
   for (unsigned long long i = (unsigned long long)blockIdx.x * blockDim.x + threadIdx.x; i < n; i += (unsigned long long)gridDim.x * blockDim.x) {
