@@ -242,6 +242,13 @@ export const SETTINGS = {
       "Session plans compute MatMul or Conv2D + bias (+ Relu) as one product with a bias epilogue where the backend offers one (cuBLASLt for MatMul; the CPU's direct float32 convolutions for Conv2D).",
     tfConfig: "`tf.config.optimizer.setExperimentalOptions({ remapping })`",
   }),
+  foldGradientCasts: row({
+    env: "TSFLOW_FOLD_GRADIENT_CASTS",
+    parser: boolean,
+    default: true,
+    description:
+      "Mixed precision: a Session plan drops the Cast of a float16/bfloat16 gradient to float32 that only feeds a float32 variable's update (ApplyGradientDescent, ApplyMomentum, ApplyAdam), and the update reads the 16-bit gradient itself, widening it exactly (same results), where the device's update kernel takes it.",
+  }),
   groupUpdates: row({
     env: "TSFLOW_GROUP_UPDATES",
     parser: boolean,

@@ -45,7 +45,7 @@ export interface NodeExecStats {
   threadId: number;
   /** tsflow: the op type (not in TensorFlow's proto, which carries it in timelineLabel). */
   opType: string;
-  /** tsflow: a fused elementwise step's nodes, nodeName being the last of them. */
+  /** tsflow: the nodes of a fused step (an elementwise chain, an update with its gradient's Cast), nodeName being the last of them. */
   fusedNodes?: string[];
   /** tsflow: a profiler Trace's arguments (stepNum, ...), shown with the event in a Chrome trace. */
   traceArgs?: Record<string, string | number>;

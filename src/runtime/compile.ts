@@ -5,6 +5,7 @@ import { LocalDevice, placeOp } from "../backends/placement.js";
 import { debugOn, getSetting } from "../core/settings.js";
 import type { GraphFunction } from "../graph/func_graph.js";
 import { type BodyCompiler, controlFlowSteps } from "./control_flow.js";
+import { foldGradientCasts } from "./cast_updates.js";
 import { insertCopies } from "./copies.js";
 import { epiloguePlan } from "./epilogue.js";
 import { fusePlan } from "./fusion.js";
@@ -22,17 +23,17 @@ export interface CompileOptions {
   readonly logged: Set<Operation>;
 }
 
-/** The settings a plan depends on (fusion, epilogues, grouped updates): part of a session's plan-cache key. */
+/** The settings a plan depends on (fusion, epilogues, folded gradient casts, grouped updates): part of a plan-cache key. */
 export function settingsKey(): string {
-  return `${getSetting("fusion")}|${getSetting("epilogues")}|${getSetting("groupUpdates")}`;
+  return `${getSetting("fusion")}|${getSetting("epilogues")}|${getSetting("foldGradientCasts")}|${getSetting("groupUpdates")}`;
 }
 
 /**
  * Compiles one Session.run signature into a plan: the ops `fetches` and `targets` need (not looking behind
  * fed tensors) in topological order, each placed on a device (runtime/devices.ts), slots numbered, frees after
- * last readers; then the passes: cross-device copies (copies.ts), product epilogues (epilogue.ts),
- * elementwise fusion (fusion.ts) and grouped optimizer updates (grouped_updates.ts), as the executor settings
- * enable them. TSFLOW_DEBUG=plan prints each plan compiled.
+ * last readers; then the passes: cross-device copies (copies.ts), product epilogues (epilogue.ts), gradient
+ * casts folded into updates (cast_updates.ts), elementwise fusion (fusion.ts) and grouped optimizer updates
+ * (grouped_updates.ts), as the executor settings enable them. TSFLOW_DEBUG=plan prints each plan compiled.
  */
 export function compilePlan(fetches: readonly SymbolicTensor[], targets: readonly Operation[], fed: readonly SymbolicTensor[], opts: CompileOptions): Plan {
   const place = (op: Operation): LocalDevice => {
@@ -110,6 +111,9 @@ export function runPasses(ordered: Plan): Plan {
   if (getSetting("epilogues")) {
     plan = epiloguePlan(plan, (n) => typeof (n.op.type === "Conv2D" ? n.device.backend.conv2dEpilogue : n.device.backend.matmulEpilogue) === "function");
   }
+  // A 16-bit gradient's Cast to float32 feeding only its update is read by the update itself where the device's
+  // kernel takes it (runtime/cast_updates.ts); before fusion, which could otherwise take the Cast into a chain.
+  if (getSetting("foldGradientCasts")) plan = foldGradientCasts(plan, (u, dtypes) => u.device.backend.takesNarrowGradient?.(u.op.type, dtypes) === true);
   // Elementwise chains become one kernel each where the setting enables their device (runtime/fusion.ts).
   const fusion = getSetting("fusion");
   if (fusion !== "off") plan = fusePlan(plan, (n) => fusion === "all" || n.device.backend.deviceType === "GPU");

@@ -9,7 +9,19 @@ import type { Operation } from "../graph/operation.js";
 import type { SymbolicTensor } from "../graph/tensor.js";
 import { sessionRandomSource } from "../ops/random_state.js";
 import { describePlaceholder } from "./feeds.js";
-import type { CopyStep, EpilogueStep, FusedStep, IfStep, OpStep, Plan, PlanStep, UpdateGroupStep, WhileGradStep, WhileStep } from "./plan.js";
+import {
+  type CopyStep,
+  type EpilogueStep,
+  type FusedStep,
+  type IfStep,
+  type OpStep,
+  type Plan,
+  type PlanStep,
+  stepOps,
+  type UpdateGroupStep,
+  type WhileGradStep,
+  type WhileStep,
+} from "./plan.js";
 import { type HostIterator, ITERATOR, type IteratorFactory, ResourceStore, ResourceTable, type SummarySink, VARIABLE } from "./resources.js";
 import type { RunMetadata } from "./session_config.js";
 import { type NodeClock, type NodeExecStats, nodeExecStats, StepStatsBuilder } from "../core/step_stats.js";
@@ -42,15 +54,6 @@ function hasDeadness(plan: Plan): boolean {
     deadnessPlans.set(plan, d);
   }
   return d;
-}
-
-/** The graph nodes a step runs. */
-function stepOps(step: PlanStep): readonly Operation[] {
-  return step.kind === "copy"
-    ? []
-    : step.kind === "op" || step.kind === "if" || step.kind === "while" || step.kind === "while_grad"
-      ? [step.op]
-      : step.members.map((m) => m.op);
 }
 
 /**
@@ -877,6 +880,16 @@ function inputName(t: SymbolicTensor): string {
   return t.name.endsWith(":0") ? t.op.name : t.name;
 }
 
+/**
+ * An op step's inputs as its trace names them, and the nodes it ran: an update that absorbed its gradient's
+ * Cast (runtime/cast_updates.ts) reads the Cast's input and ran both nodes, as a fused step names its nodes.
+ */
+function opInputs(step: OpStep): { inputs: string[]; extra?: Partial<NodeExecStats> } {
+  const c = step.foldedCast;
+  const inputs = step.op.inputs.map((t) => inputName(c !== undefined && t.op === c ? c.inputs[0] : t));
+  return c === undefined ? { inputs } : { inputs, extra: { fusedNodes: [c.name, step.op.name] } };
+}
+
 /** The inputs a group of nodes reads from outside the group. */
 function groupInputs(members: readonly OpStep[]): string[] {
   const inside = new Set(members.map((m) => m.op));
@@ -902,7 +915,11 @@ function traceStep(step: PlanStep, clock: StepClock, outs: readonly SlotValue[],
   };
   const { nodeName: name, opType: type } = spanOf(step);
   switch (step.kind) {
-    case "op":
+    case "op": {
+      const { inputs, extra } = opInputs(step);
+      add(name, type, inputs, extra);
+      break;
+    }
     case "if":
     case "while":
     case "while_grad":
@@ -919,7 +936,8 @@ function traceStep(step: PlanStep, clock: StepClock, outs: readonly SlotValue[],
       step.members.forEach((m, k) => {
         const slice = (times.all1 - times.all0) / step.members.length;
         const t0 = times.all0 + k * slice;
-        add(m.op.name, m.op.type, m.op.inputs.map(inputName), undefined, { all0: t0, op0: t0, op1: t0 + slice, all1: t0 + slice }, handles.slice(k, k + 1));
+        const { inputs, extra } = opInputs(m);
+        add(m.op.name, m.op.type, inputs, extra, { all0: t0, op0: t0, op1: t0 + slice, all1: t0 + slice }, handles.slice(k, k + 1));
       });
       break;
     case "copy":

@@ -10,7 +10,8 @@ import type { LocalDevice } from "../backends/placement.js";
  * its input slots, writes its output slots and frees the slots whose last reader it is. The steps are a
  * tagged union, one kind per way of running:
  *
- * - "op": one graph node, run by its device's backend (or by the executor for the runtime's own ops).
+ * - "op": one graph node, run by its device's backend (or by the executor for the runtime's own ops); an
+ *   optimizer update may read its gradient's 16-bit value in place of a Cast to float32 (runtime/cast_updates.ts).
  * - "fused": a chain of elementwise nodes as one kernel (runtime/fusion.ts).
  * - "epilogue": MatMul or Conv2D + bias (+ Relu) as one product (runtime/epilogue.ts).
  * - "update_group": optimizer updates of one device run together (runtime/grouped_updates.ts).
@@ -38,6 +39,11 @@ interface StepSlots {
 export interface OpStep extends StepSlots {
   readonly kind: "op";
   readonly op: Operation;
+  /**
+   * An optimizer update only: the Cast to float32 of its gradient that it absorbed (runtime/cast_updates.ts).
+   * Its input slot holds the Cast's 16-bit input, which the update's kernel widens as it reads it.
+   */
+  readonly foldedCast?: Operation;
 }
 
 /** A fused group of elementwise nodes ending at `op` (the root); inputSlots are the group's external inputs. */
@@ -227,6 +233,21 @@ export const RUNTIME_OPS: ReadonlySet<string> = new Set([
 /** Runtime ops that read or write the host (tf.data iterators, summary writes): a step holding one is never recorded for replay. */
 export const HOST_INPUT_OPS: ReadonlySet<string> = new Set(["MakeIterator", "IteratorGetNext", "WriteSummary"]);
 
+/** The graph nodes a step runs (a copy runs none). */
+export function stepOps(step: PlanStep): readonly Operation[] {
+  return step.kind === "copy"
+    ? []
+    : step.kind === "op" || step.kind === "if" || step.kind === "while" || step.kind === "while_grad"
+      ? [step.op]
+      : step.members.map((m) => m.op);
+}
+
+/** The plan suffix naming the Casts folded into these op steps (runtime/cast_updates.ts), or "". */
+function folded(steps: readonly OpStep[]): string {
+  const casts = steps.flatMap((s) => (s.foldedCast ? [s.foldedCast.name] : []));
+  return casts.length > 0 ? ` folded=[${casts.join(",")}]` : "";
+}
+
 /** The graph node a step is named after in plans and traces (a group's last node), or null for a copy. */
 function stepOp(s: PlanStep): Operation | null {
   return s.kind === "copy" ? null : s.kind === "update_group" ? s.members[s.members.length - 1].op : s.op;
@@ -239,13 +260,13 @@ export function planToString(p: Plan): string {
       const where = `on ${n.device.name} in=[${n.inputSlots}] out=[${n.outputSlots}] free=[${n.freeAfter}]`;
       switch (n.kind) {
         case "op":
-          return `${i}: ${n.op.name} (${n.op.type}) ${where}`;
+          return `${i}: ${n.op.name} (${n.op.type}) ${where}${folded([n])}`;
         case "fused":
           return `${i}: ${n.op.name} (${n.op.type}) ${where} fused=[${n.members.map((m) => m.op.name).join(",")}]`;
         case "epilogue":
           return `${i}: ${n.op.name} (${n.op.type}) ${where} epilogue=[${n.members.map((m) => m.op.name).join(",")}]`;
         case "update_group":
-          return `${i}: ${stepOp(n)!.name} (${n.members[0].op.type}) ${where} group=[${n.members.map((m) => m.op.name).join(",")}]`;
+          return `${i}: ${stepOp(n)!.name} (${n.members[0].op.type}) ${where} group=[${n.members.map((m) => m.op.name).join(",")}]${folded(n.members)}`;
         case "copy":
           return `${i}: ${n.tensor.name} (copy from ${n.from.name}) ${where}`;
         case "if":
