@@ -5,13 +5,17 @@ import { gpuBackend } from "../src/backends/cuda/index.js";
 import { cudnnFor } from "../src/backends/cuda/cudnn.js";
 import type { DType } from "../src/core/dtype.js";
 import { gruCellStep, gruSequence, lstmCellStep, lstmSequence } from "../src/ops/recurrent.js";
+import type { Handle } from "../src/core/backend.js";
 import { cpu, type E, gpu, gpuOnly, NO_GPU, onGpu, relErr, rng, runOp } from "./util/gpu.js";
+import { withOptions } from "./util/settings.js";
 
 /**
  * float16 and bfloat16 on the GPU where the cuda backend's kernels were written for float32 and take the
  * 16-bit types through float32 on the device (widen.ts: pooling, UnsortedSegmentSum, the recurrent steps,
  * cuDNN's RNN), or compute them in float themselves (optimizer updates, random ops): each equals the CPU
- * backend on the same inputs, runs on the GPU, and nothing falls back to the CPU. Skips itself without a GPU.
+ * backend on the same inputs, runs on the GPU, and nothing falls back to the CPU. Also float32 variables'
+ * updates reading a 16-bit gradient, as Session plans run them once their gradient Casts are folded: equal to
+ * the unfolded update bit for bit. Skips itself without a GPU.
  */
 
 const NARROW = ["float16", "bfloat16"] as const;
@@ -232,5 +236,168 @@ describe("cuda: float16 and bfloat16 through float32 kernels and float updates",
       assert.equal(dnn!.stats.rnnForward + dnn!.stats.rnnBackward - calls0, 4, "cuDNN ran each forward and gradient");
     }
     assert.equal(fallbacks(ops), before, "no sequence fell back to the CPU");
+  });
+});
+
+describe("cuda: float32 variables' updates reading a 16-bit gradient (runtime/cast_updates.ts)", gpuOnly, () => {
+  const UPDATES = ["ApplyGradientDescent", "ApplyMomentum", "ApplyAdam"];
+  const f32 = (h: Handle) => Array.from(h.backend.readSync(h) as Float32Array);
+
+  it("each kernel takes a float16 or bfloat16 gradient, bit for bit the update of the gradient cast to float32, and the CPU's", () => {
+    const b = gpuBackend(0)!;
+    const before = fallbacks(UPDATES);
+    const r = rng(53);
+    // More elements than one grid-stride pass of a small grid, and an odd count.
+    const shape = [301, 37];
+    for (const dtype of NARROW) {
+      const on = <T>(dev: <U>(f: () => U) => U, f: () => T) => dev(f);
+      const g16 = random(r, shape, dtype);
+      const v = random(r, shape, "float32", 2);
+      const acc = random(r, shape, "float32");
+      const m = random(r, shape, "float32");
+      const s = tf.abs(random(r, shape, "float32")) as E;
+      const scalar = (x: number) => tf.constant(x);
+      const cases: [string, (g: E) => E[], Record<string, unknown>][] = [
+        ["ApplyGradientDescent", (g) => [v, scalar(0.1) as E, g], {}],
+        ["ApplyMomentum", (g) => [v, acc, scalar(0.1) as E, g, scalar(0.9) as E], { use_nesterov: false }],
+        ["ApplyMomentum", (g) => [v, acc, scalar(0.1) as E, g, scalar(0.9) as E], { use_nesterov: true }],
+        [
+          "ApplyAdam",
+          (g) => [v, m, s, scalar(0.9) as E, scalar(0.999) as E, scalar(0.01) as E, scalar(0.9) as E, scalar(0.999) as E, scalar(1e-7) as E, g],
+          {},
+        ],
+      ];
+      for (const [type, inputs, attrs] of cases) {
+        const what = `${type}${attrs.use_nesterov ? " (Nesterov)" : ""} ${dtype}`;
+        const narrow = on(gpu, () => inputs(g16).map((t) => tf.identity(t) as E));
+        const wide = on(gpu, () => inputs(tf.cast(g16, "float32") as E).map((t) => tf.identity(t) as E));
+        const dtypes = narrow.map((t) => t.dtype);
+        assert.ok(b.takesNarrowGradient(type, dtypes), `${what}: the kernel says it takes ${dtypes}`);
+        const got = b.runKernel(
+          type,
+          narrow.map((t) => t.handle),
+          attrs as never,
+          {},
+        );
+        const unfolded = b.runKernel(
+          type,
+          wide.map((t) => t.handle),
+          attrs as never,
+          {},
+        );
+        got.forEach((h, k) => {
+          assert.equal(h.backend, b, `${what}: output ${k} on the GPU`);
+          assert.deepEqual(f32(h), f32(unfolded[k]), `${what}: output ${k} equals the float32 gradient's, bit for bit`);
+        });
+        const cpuIns = on(cpu, () => inputs(g16).map((t) => tf.identity(t) as E));
+        const want = cpuIns[0].handle.backend.runKernel(
+          type,
+          cpuIns.map((t) => t.handle),
+          attrs as never,
+          {},
+        );
+        got.forEach((h, k) => {
+          const e = relErr(new tf.EagerTensor(b.alias(h)) as E, new tf.EagerTensor(want[k].backend.alias(want[k])) as E);
+          assert.ok(e < 1e-6, `${what}: output ${k} vs the CPU kernel: relative error ${e}`);
+        });
+        for (const h of [...got, ...unfolded, ...want]) h.backend.dispose(h);
+      }
+    }
+    assert.equal(fallbacks(UPDATES), before, "no update fell back to the CPU");
+  });
+
+  it("grouped gradient descent over variables whose deltas are float32, float16 and bfloat16 equals one launch each", () => {
+    const b = gpuBackend(0)!;
+    const r = rng(59);
+    const alpha = gpu(() => tf.constant(0.05) as E);
+    const items = Array.from({ length: 40 }, (_, i) => {
+      const shape = i % 3 === 0 ? [i + 1] : [i + 1, 37];
+      const grad: DType = (["float32", "float16", "bfloat16"] as const)[i % 3];
+      return gpu(() => [random(r, shape, "float32"), alpha, random(r, shape, grad)]);
+    });
+    const grouped = b.runKernelGroup(
+      "ApplyGradientDescent",
+      items.map((it) => it.map((t) => t.handle)),
+      {},
+    );
+    assert.ok(grouped !== null, "the group ran");
+    items.forEach((it, i) => {
+      const [single] = b.runKernel(
+        "ApplyGradientDescent",
+        it.map((t) => t.handle),
+        {},
+        {},
+      );
+      assert.deepEqual(f32(grouped[i][0]), f32(single), `variable ${i} (${it[2].dtype} delta)`);
+      b.dispose(single);
+    });
+    for (const [h] of grouped) b.dispose(h);
+  });
+
+  it("a TF1 mixed-precision step folds its gradient Casts on the GPU: the unfolded plan's variables bit for bit, and the CPU's", () => {
+    const before = fallbacks(UPDATES);
+    const optimizers: [string, () => tf.train.Optimizer][] = [
+      ["GradientDescent", () => new tf.compat.v1.train.GradientDescentOptimizer(0.3)],
+      ["Momentum", () => new tf.compat.v1.train.MomentumOptimizer(0.2, 0.9)],
+      ["Adam", () => new tf.compat.v1.train.AdamOptimizer(0.05)],
+    ];
+    const run = (device: string, dtype: DType, make: () => tf.train.Optimizer, fold: boolean, graphs: boolean) =>
+      withOptions({ foldGradientCasts: fold, cudaGraphs: graphs }, () =>
+        new tf.Graph().asDefault(() =>
+          tf.device(device, () => {
+            tf.setRandomSeed(5);
+            const r = rng(61);
+            const x = tf.constant(
+              Float32Array.from({ length: 64 * 48 }, () => r() - 0.5),
+              { shape: [64, 48] },
+            );
+            const y = tf.constant(
+              Int32Array.from({ length: 64 }, (_, i) => i % 10),
+              { shape: [64], dtype: "int32" },
+            );
+            const vars = [
+              new tf.Variable(tf.randomUniform([48, 96], -0.2, 0.2, "float32", 1), { name: "w1" }),
+              new tf.Variable(tf.fill([96], 0.01), { name: "b1" }),
+              new tf.Variable(tf.randomUniform([96, 10], -0.2, 0.2, "float32", 2), { name: "w2" }),
+              new tf.Variable(tf.fill([10], 0), { name: "b2" }),
+            ];
+            const c = (t: tf.Tensor | tf.Variable) => tf.cast(t, dtype);
+            const h = tf.nn.relu(tf.add(tf.matmul(c(x), c(vars[0])), c(vars[1])));
+            const logits = tf.cast(tf.add(tf.matmul(h, c(vars[2])), c(vars[3])), "float32");
+            const loss = tf.reduceMean(tf.nn.sparseSoftmaxCrossEntropyWithLogits({ labels: y, logits }));
+            const train = make().minimize(loss);
+            const sess = new tf.Session({ config: new tf.ConfigProto({ allowSoftPlacement: true }) });
+            try {
+              sess.run(tf.globalVariablesInitializer());
+              const init = vars.map((v) => f32((sess.run(v.value()) as E).handle));
+              for (let step = 0; step < 4; step++) sess.run(train);
+              const plan = sess.describePlan(train);
+              const deltas = vars.map((v, k) => f32((sess.run(v.value()) as E).handle).map((w, i) => w - init[k][i]));
+              return { deltas, folded: (plan.match(/folded=\[[^\]]*\]/g) ?? []).join(",").split("_grad/Cast").length - 1 };
+            } finally {
+              sess.close();
+            }
+          }),
+        ),
+      );
+    for (const dtype of NARROW) {
+      for (const [name, make] of optimizers) {
+        for (const graphs of [false, true]) {
+          const what = `${name} ${dtype}${graphs ? " (CUDA graph)" : ""}`;
+          const on = run("/gpu:0", dtype, make, true, graphs);
+          const off = run("/gpu:0", dtype, make, false, graphs);
+          assert.equal(on.folded, 4, `${what}: four gradient Casts folded`);
+          assert.equal(off.folded, 0);
+          on.deltas.forEach((d, k) => assert.deepEqual(d, off.deltas[k], `${what}: variable ${k}, folded vs not, bit for bit`));
+          const want = run("/cpu:0", dtype, make, true, false);
+          on.deltas.forEach((d, k) => {
+            const e = relErr(tf.constant(d) as E, tf.constant(want.deltas[k]) as E);
+            // The 16-bit products and sums round in another order on the GPU: the steps agree to the type's precision.
+            assert.ok(e < 4 * TOL[dtype], `${what}: variable ${k}'s change vs the CPU: relative error ${e}`);
+          });
+        }
+      }
+    }
+    assert.equal(fallbacks(UPDATES), before, "no update fell back to the CPU");
   });
 });
