@@ -10,7 +10,6 @@ import * as tf from "../src/index.js";
 import { gpuBackend } from "../src/backends/cuda/index.js";
 import type { CudaHandle } from "../src/backends/cuda/handle.js";
 import {
-  ConvShape,
   cudnnConv2d,
   cudnnConv2dBackpropFilter,
   cudnnConv2dBackpropInput,
@@ -21,6 +20,7 @@ import {
 } from "../src/backends/cuda/cudnn.js";
 import { execute } from "../src/ops/dispatch.js";
 import { deviceUs as deviceUsOn } from "./gpu_device_us.js";
+import { convShape } from "./gpu_conv_shape.js";
 import type { OpType } from "../src/core/schema/index.js";
 
 const reps = Number(process.argv[2] ?? 20);
@@ -46,16 +46,6 @@ function own(type: OpType, inputs: tf.Tensor[], attrs: Record<string, unknown>):
 const h = (t: tf.Tensor) => (t as E).handle as CudaHandle;
 const rand = (shape: number[]) => gpu(() => tf.randomUniform(shape, -1, 1)) as E;
 const fmt = (v: number | null) => (v === null ? "n/a" : v.toFixed(1));
-
-function convShape(x: number[], f: number[], s: number, pad: "SAME" | "VALID"): ConvShape {
-  const [n, H, W, C] = x;
-  const [kH, kW, , OC] = f;
-  const out = (i: number, k: number) => (pad === "SAME" ? Math.ceil(i / s) : Math.floor((i - k) / s) + 1);
-  const OH = out(H, kH);
-  const OW = out(W, kW);
-  const before = (i: number, k: number, o: number) => (pad === "SAME" ? Math.floor(Math.max((o - 1) * s + k - i, 0) / 2) : 0);
-  return { n, H, W, C, OH, OW, OC, kH, kW, sH: s, sW: s, dH: 1, dW: 1, padT: before(H, kH, OH), padL: before(W, kW, OW) };
-}
 
 console.log(`cuDNN against the own kernels, device us per call (${reps} calls), TF32 ${tf.config.experimental.tensorFloat32ExecutionEnabled() ? "on" : "off"}`);
 console.log("| case | forward own / cuDNN | input grad own / cuDNN | filter grad own / cuDNN |");

@@ -441,7 +441,8 @@ describe("cuDNN: convolutions and pooling against the CPU", cudnnOnly, () => {
             );
             const z = snapshot();
             if (k >= 2) callsDuringReplays += convCalls(z).reduce((p, v, i) => p + v - convCalls(a)[i], 0) + z.poolForward - a.poolForward;
-            if (k >= 1) searchesAfterFirst += z.finds - a.finds + z.heuristics - a.heuristics;
+            if (k >= 1)
+              searchesAfterFirst += z.finds - a.finds + z.heuristics - a.heuristics + z.graphTunes - a.graphTunes + z.graphHeuristics - a.graphHeuristics;
           }
           const s1 = snapshot();
           const vars = m.vars.map((v) => Array.from(sess.run(v.value()).dataSync() as Float32Array));
@@ -477,8 +478,9 @@ describe("cuDNN: convolutions and pooling against the CPU", cudnnOnly, () => {
   it("reports the algorithms it chose (one search per shape and direction)", () => {
     const choices = [...stats().choices];
     assert.ok(choices.length > 0);
+    // Legacy searches, and the graph API's choices where the cudnnGraph setting (TSFLOW_CUDNN_GRAPH) sent keys there.
     assert.ok(
-      choices.every(([, v]) => /^(algo \d+|none) of \[/.test(v)),
+      choices.every(([k, v]) => (k.includes("|graph-") ? /^graph: (eng\d+|legacy|none)/ : /^(algo \d+|none) of \[/).test(v)),
       JSON.stringify(choices.slice(0, 3)),
     );
     if (tf.config.experimental.getTsflowOptions().debug.includes("cuda")) for (const [k, v] of choices) console.log(`${k}: ${v}`);

@@ -368,6 +368,13 @@ export const SETTINGS = {
     description:
       "cuDNN for the convolutions and pooling it serves faster and for whole LSTM and GRU sequences (LSTMSequence, GRUSequence with resetAfter), where libcudnn is present; off: tsflow's own kernels (an LSTMSequence or GRUSequence then runs on the CPU).",
   }),
+  cudnnGraph: row({
+    env: "TSFLOW_CUDNN_GRAPH",
+    parser: oneOf(["off", "on", "auto"], { ...offWords("off"), ...onWords("on") }),
+    default: "off",
+    description:
+      "Convolutions through cuDNN's graph (backend) API, autotuned over its engine configurations: `on` takes the fastest engine (the legacy API where none works), `auto` the faster of that engine and the legacy API's algorithm, `off` the legacy API only. float64 stays on the legacy API.",
+  }),
   maxTensorMb: row({
     env: "TSFLOW_MAX_TENSOR_MB",
     parser: integer(0),

@@ -7,6 +7,9 @@ import { debugOn, getSetting } from "../../core/settings.js";
 import { candidates, Fn, Koffi, Ptr, shortError, tryLoad } from "./ffi.js";
 import { stridesOf } from "../../core/shape.js";
 import { permuteInto, stridedCopy } from "./kernels/movement.js";
+import { BackendCallError } from "./cudnn_backend.js";
+import { CudnnGraph, graphFor } from "./cudnn_graph.js";
+import { tensorDataType } from "./cudnn_graph_conv.js";
 
 /**
  * cuDNN (libcudnn.so.9, its legacy API) for 2-D convolutions, their two gradients, max pooling and its
@@ -21,6 +24,10 @@ import { permuteInto, stridedCopy } from "./kernels/movement.js";
  * timed there). Among the working algorithms the fastest deterministic one is kept: results do not change
  * from run to run, as with the own kernels (allowing the ones that add with atomics gained nothing in the
  * cases kernels/conv.ts gives to cuDNN, bench/GPU_NOTES.md); where none is, the own kernels run.
+ *
+ * With the cudnnGraph setting (TSFLOW_CUDNN_GRAPH) on or auto, a convolution of float32, float16 or bfloat16
+ * goes first to cuDNN's graph API (cudnn_graph.ts, autotuned over its engines), on the same buffers; a key
+ * it cannot plan or run, or (auto) whose legacy algorithm timed faster, comes back here.
  */
 
 // Enum values of cuDNN 9.14's cudnn_graph.h / cudnn_ops.h / cudnn_cnn.h.
@@ -80,7 +87,7 @@ const STATUS: Record<number, string> = {
 export const notSupported = (s: number) => s >= 3000 && s < 4000;
 
 /** The three convolution directions; each has Find*Ex, Get*_v7 and a run call of the same argument order. */
-type Dir = 0 | 1 | 2;
+export type Dir = 0 | 1 | 2;
 const DIR_NAMES = ["ConvolutionForward", "ConvolutionBackwardData", "ConvolutionBackwardFilter"] as const;
 
 interface CudnnLib {
@@ -270,6 +277,17 @@ export interface CudnnStats {
   /** Algorithm searches by timing (cudnnFind*Ex) and by heuristic (while capturing). */
   finds: number;
   heuristics: number;
+  /**
+   * Convolutions run through cuDNN's graph API (cudnn_graph.ts; also counted in forward, backwardData and
+   * backwardFilter), keys autotuned there and planned untimed (while capturing), and keys whose graph-API
+   * plan failed (the legacy API took them).
+   */
+  graphForward: number;
+  graphBackwardData: number;
+  graphBackwardFilter: number;
+  graphTunes: number;
+  graphHeuristics: number;
+  graphFallbacks: number;
   /** Per plan key: the algorithm chosen and the measured alternatives (TSFLOW_DEBUG=cuda prints them). */
   readonly choices: Map<string, string>;
 }
@@ -293,6 +311,12 @@ export class Cudnn {
     rnnBackward: 0,
     finds: 0,
     heuristics: 0,
+    graphForward: 0,
+    graphBackwardData: 0,
+    graphBackwardFilter: 0,
+    graphTunes: 0,
+    graphHeuristics: 0,
+    graphFallbacks: 0,
     choices: new Map(),
   };
   /** Per shape signature and dtype: the tensor and filter descriptors (x, y, filter). */
@@ -468,6 +492,14 @@ export class Cudnn {
 
   /** Runs a planned convolution: out = op(a, b), workspace from the caching allocator (stream-ordered). */
   convolve(dir: Dir, p: ConvPlan, dtype: DType, a: number, bPtr: number, out: number): void {
+    this.execute(dir, p, dtype, a, bPtr, out);
+    if (dir === 0) this.stats.forward++;
+    else if (dir === 1) this.stats.backwardData++;
+    else this.stats.backwardFilter++;
+  }
+
+  /** convolve without counting (the graph API's autotuning times it against its engines). */
+  execute(dir: Dir, p: ConvPlan, dtype: DType, a: number, bPtr: number, out: number): void {
     // alpha and beta are float for every type but double.
     const f32 = dtype !== "float64";
     const one = f32 ? this.#one32 : this.#one64;
@@ -482,9 +514,6 @@ export class Cudnn {
     } finally {
       if (ws !== 0) alloc.free(ws, p.workspace);
     }
-    if (dir === 0) this.stats.forward++;
-    else if (dir === 1) this.stats.backwardData++;
-    else this.stats.backwardFilter++;
   }
 
   /** Max pooling forward (dx null) or backward, or false where cuDNN declines the case. */
@@ -626,6 +655,51 @@ function padAfter(b: KernelContext, x: CudaHandle, g2: ConvShape): CudaHandle {
   return xp;
 }
 
+/** Where the cudnnGraph setting sends a convolution key to cuDNN's graph API: its plans and its key there (per mode). */
+interface GraphRoute {
+  readonly graph: CudnnGraph;
+  readonly mode: "on" | "auto";
+  readonly key: string;
+}
+
+function graphRoute(c: Cudnn, dtype: DType, key: string): GraphRoute | null {
+  const mode = getSetting("cudnnGraph");
+  if (mode === "off" || tensorDataType(dtype) === null) return null;
+  const graph = graphFor(c);
+  return graph === null ? null : { graph, mode, key: `${key}|graph-${mode}` };
+}
+
+/**
+ * The convolution through cuDNN's graph API: true when it ran there, false where the legacy API is to run
+ * it (the key's graph-API plan failed, or, with cudnnGraph auto, the legacy algorithm timed faster). In
+ * auto mode a key first met while capturing goes to the legacy API untimed and is decided on a later,
+ * uncaptured call.
+ */
+function viaGraph(c: Cudnn, r: GraphRoute, dir: Dir, key: string, g: ConvShape, dtype: DType, tf32: boolean, a: number, bb: number, o: number): boolean {
+  let p = r.graph.cached(r.key);
+  if (p === undefined) {
+    let rival: (() => void) | null = null;
+    if (r.mode === "auto") {
+      if (c.b.capturing) return false;
+      const legacy = c.plan(dir, key, g, dtype, tf32, a, bb, o);
+      if (legacy) rival = () => c.execute(dir, legacy, dtype, a, bb, o);
+    }
+    p = r.graph.plan(dir, r.key, g, dtype, tf32, a, bb, o, rival);
+  }
+  if (p === null || !CudnnGraph.aligned(a, bb, o)) return false;
+  const plan = p;
+  const call = () => r.graph.run(dir, plan, a, bb, o);
+  try {
+    if (cudnnTrace.around) cudnnTrace.around(`cudnn graph ${DIR_NAMES[dir]} ${plan.label}`, call);
+    else call();
+  } catch (e) {
+    if (!(e instanceof BackendCallError)) throw e;
+    r.graph.fail(r.key, e);
+    return false;
+  }
+  return true;
+}
+
 /**
  * One convolution direction through cuDNN. `filter` is the HWIO filter (forward, input gradient) or the
  * HWIO filter gradient to write (filter gradient), moved through a KRSC scratch buffer. t1, t2: forward x -> y, input gradient dy -> dx, filter gradient x and dy. Returns false where cuDNN
@@ -639,7 +713,8 @@ function convolve(b: KernelContext, dir: Dir, g: ConvShape, dtype: DType, filter
   if (!c || !convFits(gc)) return false;
   const tf32 = getSetting("tf32");
   const key = Cudnn.convKey(dir, gc, dtype, tf32, getSetting("opDeterminism"));
-  if (c.cached(key) === null) return false;
+  const route = graphRoute(c, dtype, key);
+  if (c.cached(key) === null && (route === null || route.graph.cached(route.key) === null)) return false;
   const k = dir === 2 ? b.empty(dtype, [g.OC, g.kH, g.kW, g.C], "Conv2DBackpropFilter") : toKRSC(b, g, filter);
   // The input side (x, or dx to write) in cuDNN's geometry: padded after each image where gc says so.
   const xSide = dir === 1 ? t2 : t1;
@@ -647,9 +722,11 @@ function convolve(b: KernelContext, dir: Dir, g: ConvShape, dtype: DType, filter
   try {
     // Operands in the order of the cuDNN call: forward (x, w) -> y, data (w, dy) -> dx, filter (x, dy) -> dw.
     const [a, bb, o] = dir === 0 ? [xc.ptr, k.ptr, t2.ptr] : dir === 1 ? [k.ptr, t1.ptr, xc.ptr] : [xc.ptr, t2.ptr, k.ptr];
-    const p = c.plan(dir, key, gc, dtype, tf32, a, bb, o);
-    if (!p) return false;
-    c.convolve(dir, p, dtype, a, bb, o);
+    if (route === null || !viaGraph(c, route, dir, key, gc, dtype, tf32, a, bb, o)) {
+      const p = c.plan(dir, key, gc, dtype, tf32, a, bb, o);
+      if (!p) return false;
+      c.convolve(dir, p, dtype, a, bb, o);
+    }
     if (dir === 2) fromKRSC(b, k, filter);
     if (dir === 1 && xc !== xSide && !stridedCopy(b, xc, xSide, xSide.shape.slice(), stridesOf(xc.shape), stridesOf(xSide.shape), 0, 0)) {
       throw new InternalError("Conv2DBackpropInput: the cropped copy of cuDNN's padded input gradient was declined");
