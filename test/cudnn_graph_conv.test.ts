@@ -147,11 +147,11 @@ describe("cuDNN graph API: engines the numerical notes leave out", () => {
 });
 
 describe("the cudnnGraph setting (TSFLOW_CUDNN_GRAPH)", () => {
-  it("is off by default; takes on, off, auto and the switch words", () => {
-    assert.equal(tf.config.experimental.getTsflowOptions().cudnnGraph, "off");
+  it("is auto by default; takes on, off, auto and the switch words", () => {
+    assert.equal(tf.config.experimental.getTsflowOptions().cudnnGraph, "auto");
     const parse = (s: string) => SETTINGS.cudnnGraph.parser.fromEnv(s);
     assert.deepEqual(["on", "OFF", "auto", "1", "true", "0", "no", "sometimes"].map(parse), ["on", "off", "auto", "on", "on", "off", "off", undefined]);
-    withOptions({ cudnnGraph: "auto" }, () => assert.equal(tf.config.experimental.getTsflowOptions().cudnnGraph, "auto"));
+    withOptions({ cudnnGraph: "off" }, () => assert.equal(tf.config.experimental.getTsflowOptions().cudnnGraph, "off"));
     assert.throws(() => tf.config.experimental.setTsflowOptions({ cudnnGraph: "always" as never }), /cudnnGraph/);
   });
 });

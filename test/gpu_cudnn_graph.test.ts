@@ -192,7 +192,8 @@ describe("cuDNN's graph API: convolutions against the CPU", cudnnOnly, () => {
 
   it("a failing backend call or plan leaves the key on the legacy API, with the same results", () => {
     const r = rng(75);
-    const c: Case = { x: [2, 10, 10, 16], f: [3, 3, 16, 16], s: 2, pad: "SAME" };
+    // Even SAME padding: an odd total would pad the input after each image, and the key would name the padded shape.
+    const c: Case = { x: [2, 10, 10, 16], f: [3, 3, 16, 16], s: 1, pad: "SAME" };
     const fails = (failCall: string, shape: number) => {
       cudnnGraphTesting.failCall = failCall;
       try {

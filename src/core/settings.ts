@@ -371,7 +371,7 @@ export const SETTINGS = {
   cudnnGraph: row({
     env: "TSFLOW_CUDNN_GRAPH",
     parser: oneOf(["off", "on", "auto"], { ...offWords("off"), ...onWords("on") }),
-    default: "off",
+    default: "auto",
     description:
       "Convolutions through cuDNN's graph (backend) API, autotuned over its engine configurations: `on` takes the fastest engine (the legacy API where none works), `auto` the faster of that engine and the legacy API's algorithm, `off` the legacy API only. float64 stays on the legacy API.",
   }),
