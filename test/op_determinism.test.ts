@@ -26,7 +26,9 @@ interface Listed {
 
 /** The algorithm picked for a filter-gradient key and the algorithms listed beside it (cudnn.ts's choice text). */
 function filterChoice(deterministic: boolean): { picked: number; listed: Listed[] } {
-  const entries = [...dnn!.stats.choices].filter(([k]) => /^ConvolutionBackwardFilter\|float32(\+det)?\|/.test(k) && k.includes("+det") === deterministic && !k.includes("|graph-"));
+  const entries = [...dnn!.stats.choices].filter(
+    ([k]) => /^ConvolutionBackwardFilter\|float32(\+det)?\|/.test(k) && k.includes("+det") === deterministic && !k.includes("|graph-"),
+  );
   assert.equal(entries.length, 1, JSON.stringify(entries));
   const m = /^algo (\d+) of \[(.*)\]$/.exec(entries[0][1]);
   assert.ok(m, entries[0][1]);
