@@ -12,13 +12,18 @@
  * The mixed-precision models of bench/mp_models.ts (resnet18, mlp4096) profile the same way, in the precision
  * --precision names (fp32, tf32, bf16, fp16; TF32 on only for tf32).
  *
- *   node --import tsx bench/op_profile.ts [--models=lenet,mlp,resnet18,mlp4096] [--batches=64] [--steps=30] [--runs=3] [--precision=fp32] [--captured]
+ * With --keras, LeNet-5 and the MLP are bench/keras_fit.ts's Keras twins and a profile is one
+ * `model.fitSync` epoch of `steps` batches (shuffled, as fit does), its times divided by `steps`: where
+ * Keras fit's step differs from graph mode's.
+ *
+ *   node --import tsx bench/op_profile.ts [--models=lenet,mlp,resnet18,mlp4096] [--batches=64] [--steps=30] [--runs=3] [--precision=fp32] [--captured] [--keras]
  */
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { gunzipSync } from "node:zlib";
 import * as tf from "../src/index.js";
+import { type KerasBenchModel, kerasModel, syntheticSet } from "./keras_fit.js";
 import { measure } from "./timing.js";
 import { MP_MODELS, type MpModelName, mpTrainStep, type Precision } from "./mp_models.js";
 import { graphStep, type ModelName } from "./tsflow_models.js";
@@ -102,12 +107,15 @@ function table(title: string, rows: readonly OpRuns[], stepMicros: number): stri
   return out;
 }
 
-/** One profile of `steps` steps: the trace's events and the mean Trace span (the step) in microseconds. */
-function profileRun(step: () => void, steps: number): { events: TraceEvent[]; stepMicros: number } {
+/**
+ * One profile of `steps` steps: the trace's events and the mean Trace span (the step) in microseconds. A
+ * `step` that runs `inner` training steps itself (a Keras fit epoch) is called steps / inner times.
+ */
+function profileRun(step: () => void, steps: number, inner = 1): { events: TraceEvent[]; stepMicros: number } {
   const logdir = mkdtempSync(join(tmpdir(), "tsflow-op-profile-"));
   try {
     tf.profiler.experimental.start(logdir);
-    for (let i = 0; i < steps; i++) tf.profiler.experimental.Trace("train", { stepNum: i, _r: 1 }, step);
+    for (let i = 0; i < steps / inner; i++) tf.profiler.experimental.Trace("train", { stepNum: i, _r: 1 }, step);
     tf.profiler.experimental.stop();
     const events = readTrace(logdir);
     const spans = perOp(events, (n) => n.startsWith("/host:CPU"));
@@ -120,11 +128,23 @@ function profileRun(step: () => void, steps: number): { events: TraceEvent[]; st
 type AnyModel = ModelName | MpModelName;
 const isMp = (m: AnyModel): m is MpModelName => m in MP_MODELS;
 
+/** A Keras fit epoch of `steps` batches as one profiled "step" (`inner` training steps). */
+function kerasEpoch(model: KerasBenchModel, batch: number, steps: number): { step: () => void; close: () => void; inner: number } {
+  tf.setRandomSeed(1);
+  const m = kerasModel(model);
+  const { x, y } = syntheticSet(batch * steps);
+  return { step: () => void m.fitSync(x, y, { batchSize: batch, epochs: 1, verbose: 0 }), close: () => tf.dispose([x, y]), inner: steps };
+}
+
 async function profileOne(model: AnyModel, batch: number, steps: number, runs: number, gpu: boolean, precision: Precision): Promise<string[]> {
-  const s = isMp(model) ? mpTrainStep(MP_MODELS[model], batch, precision, { feedTensors: gpu }) : graphStep(model, batch, { feedTensors: gpu });
+  const s = isMp(model)
+    ? { ...mpTrainStep(MP_MODELS[model], batch, precision, { feedTensors: gpu }), inner: 1 }
+    : keras
+      ? kerasEpoch(model as KerasBenchModel, batch, steps)
+      : { ...graphStep(model, batch, { feedTensors: gpu }), inner: 1 };
   try {
-    const untraced = await measure(s.step, 1, { warmup: 10, reps: 5, repSeconds: 0.5 });
-    const profiles = Array.from({ length: runs }, () => profileRun(s.step, steps));
+    const untraced = await measure(s.step, s.inner, { warmup: s.inner === 1 ? 10 : 2, reps: 5, repSeconds: 0.5 });
+    const profiles = Array.from({ length: runs }, () => profileRun(s.step, steps, s.inner));
     const stepMicros = median(profiles.map((p) => p.stepMicros));
     const device = gpu ? "GPU:0" : "CPU:0";
     const host = joinRuns(
@@ -132,7 +152,7 @@ async function profileOne(model: AnyModel, batch: number, steps: number, runs: n
       steps,
     );
     const out = [
-      `### ${model}, batch ${batch}${isMp(model) ? `, ${precision}` : ""} (${device})`,
+      `### ${keras ? "Keras fit " : ""}${model}, batch ${batch}${isMp(model) ? `, ${precision}` : ""} (${device})`,
       "",
       `Untraced step ${(1000 / untraced.median).toFixed(3)} ms (median of 5 repetitions); traced step ${(stepMicros / 1000).toFixed(3)} ms ` +
         `(median of ${runs} profiles of ${steps} steps: ${profiles.map((p) => (p.stepMicros / 1000).toFixed(1)).join(", ")} ms).`,
@@ -163,6 +183,7 @@ const gpu = tf.config.listPhysicalDevices("GPU").length > 0;
 // step is captured and its replays timed node by node on the device (the GPU kernel table is then the
 // captured step's).
 const captured = process.argv.includes("--captured");
+const keras = process.argv.includes("--keras");
 if (gpu) tf.config.experimental.setTsflowOptions({ cudaGraphs: captured });
 const lines = [
   `Per-op profile, ${new Date().toISOString().slice(0, 16).replace("T", " ")} UTC, ${runs} profiles of ${steps} steps each, graph mode (Session.run), SGD.`,
