@@ -407,8 +407,10 @@ describe("cuDNN: convolutions and pooling against the CPU", cudnnOnly, () => {
   it("a Session step with cuDNN convolutions captures as a CUDA graph and replays the uncaptured results", () => {
     const b = backend!;
     const batch = 8;
+    // Deterministic algorithms: the fastest ones may sum in another order on each call (atomics), and the two
+    // runs are compared to 1e-6.
     const run = (graphs: boolean) =>
-      withOptions({ cudaGraphs: graphs }, () => {
+      withOptions({ cudaGraphs: graphs, opDeterminism: true }, () => {
         const g = new tf.Graph();
         return g.asDefault(() => {
           tf.setRandomSeed(7);
