@@ -3,7 +3,7 @@
  * (issue 9's speed rows). The Keras models are bench/tsflow_models.ts's MLP 784-512-512-10 and LeNet-5
  * (logits, SGD lr 0.01, categorical cross-entropy from logits, one-hot labels), trained by
  * `model.fit(x, y, { batchSize, epochs, verbose: 0 })` on a synthetic set of `samples` images (shuffled
- * each epoch, as fit does by default), each epoch after the first timed within the one fit call; seconds per epoch are for Fashion-MNIST's 60,000 training images at
+ * each epoch, as fit does by default), each epoch after two warm ones timed within the one fit call; seconds per epoch are for Fashion-MNIST's 60,000 training images at
  * that rate. The pipeline row iterates `tf.data.Dataset.fromTensorSlices([x, y]).shuffle(n).batch(b)` over
  * one epoch of the same data and counts batches per second.
  */
@@ -57,11 +57,14 @@ export interface FitMeasurement {
   secondsPerEpoch: number;
 }
 
+/** Epochs of each fit call before the timed ones: the first traces the train step; the second captures the last, smaller batch's step (a second shape) as a CUDA graph. */
+const WARM_EPOCHS = 2;
+
 /**
- * One fit call of `reps + 1` epochs, as a user trains: the first epoch (it traces the train step) is untimed,
- * each later epoch is timed from the end of the one before to its own end, the device synchronised at each
- * end (a LambdaCallback's onEpochEnd), so the rate includes everything fit does per epoch (the shuffle, the
- * metrics' reset and read-out, the callbacks) but not what it does once per call.
+ * One fit call of `WARM_EPOCHS + reps` epochs, as a user trains: the warm epochs are untimed, each later
+ * epoch is timed from the end of the one before to its own end, the device synchronised at each end (a
+ * LambdaCallback's onEpochEnd), so the rate includes everything fit does per epoch (the shuffle, the
+ * metrics' reset and read-out, the callbacks) but not what it does once per call or once per batch shape.
  */
 async function timeFitEpochs(m: tf.keras.Model, x: tf.Tensor, y: tf.Tensor, batch: number, reps: number, sync: () => void): Promise<FitMeasurement> {
   const samples = (x.shape?.[0] ?? 0) as number;
@@ -71,17 +74,17 @@ async function timeFitEpochs(m: tf.keras.Model, x: tf.Tensor, y: tf.Tensor, batc
     onEpochEnd: (epoch: number) => {
       sync();
       const t = performance.now();
-      if (epoch > 0) rates.push(samples / ((t - t0) / 1000));
+      if (epoch >= WARM_EPOCHS) rates.push(samples / ((t - t0) / 1000));
       t0 = t;
     },
   });
-  await m.fit(x, y, { batchSize: batch, epochs: reps + 1, verbose: 0, callbacks: [timer] });
+  await m.fit(x, y, { batchSize: batch, epochs: WARM_EPOCHS + reps, verbose: 0, callbacks: [timer] });
   const med = median(rates);
   return { median: med, reps: rates, secondsPerEpoch: 60000 / med };
 }
 
 /**
- * Keras fit's rate: one epoch over `samples` images first (traces the train step), then `reps` timed epochs.
+ * Keras fit's rate: WARM_EPOCHS untimed epochs over `samples` images first (trace, capture), then `reps` timed epochs.
  * `sync` waits for a device, where there is one.
  */
 export async function measureFit(model: KerasBenchModel, batch: number, samples: number, reps: number, sync: () => void = () => {}): Promise<FitMeasurement> {

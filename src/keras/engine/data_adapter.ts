@@ -153,6 +153,8 @@ export function sliceRows(t: Tensor, start: number, end: number): Tensor {
 export class TensorBatches {
   readonly numSamples: number;
   readonly steps: number;
+  /** The order of the next shuffled epoch, when drawn ahead. */
+  #nextPermutation: Int32Array | null = null;
   constructor(
     readonly x: readonly Tensor[],
     readonly y: readonly Tensor[],
@@ -173,7 +175,8 @@ export class TensorBatches {
    */
   *epoch(): Generator<Batch> {
     const n = this.numSamples;
-    const perm = this.shuffle ? permutation(n) : null;
+    const perm = this.shuffle ? (this.#nextPermutation ?? permutation(n)) : null;
+    this.#nextPermutation = null;
     const inputs = new Set<Tensor>([...this.x, ...this.y, ...(this.sampleWeight ? [this.sampleWeight] : [])]);
     for (let start = 0; start < n; start += this.batchSize) {
       const end = Math.min(n, start + this.batchSize);
@@ -189,6 +192,9 @@ export class TensorBatches {
         batch = b;
         made = () => [...b.x, ...b.y, ...(b.sampleWeight ? [b.sampleWeight] : [])];
       }
+      // The next epoch's order is drawn before its last step is queued: on a GPU the host then works while
+      // the device runs this epoch's queued steps, not after the epoch's end synchronised them.
+      if (perm && end === n) this.#nextPermutation = permutation(n);
       try {
         yield batch;
       } finally {
