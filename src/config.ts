@@ -259,7 +259,6 @@ function getJitImpl(): string {
 /** Grappler options TensorFlow documents that tsflow has no pass for: accepted, recorded, and without effect. */
 const GRAPPLER_OPTIONS = [
   "layout_optimizer",
-  "constant_folding",
   "shape_optimization",
   "arithmetic_optimization",
   "dependency_optimization",
@@ -280,7 +279,8 @@ let grapplerNoticeShown = false;
 
 /**
  * tf.config.optimizer.set_experimental_options(options). `remapping` is grappler's remapper, whose fusion of
- * MatMul + BiasAdd (+ Relu) into one op is tsflow's matmul epilogues (the epilogues setting). TensorFlow's
+ * MatMul + BiasAdd (+ Relu) into one op is tsflow's matmul epilogues (the epilogues setting); `constant_folding`
+ * is the constantFolding setting (runtime/constant_folding.ts). TensorFlow's
  * other grappler options are accepted and recorded (so code written for TensorFlow runs) but change nothing:
  * tsflow has no such passes; a notice says so once.
  */
@@ -288,23 +288,27 @@ function setExperimentalOptionsImpl(options: Readonly<Record<string, boolean | n
   for (const [key, value] of Object.entries(options)) {
     if (key === "remapping") {
       setSetting("epilogues", Boolean(value));
+    } else if (key === "constant_folding") {
+      setSetting("constantFolding", Boolean(value));
     } else if (GRAPPLER_OPTIONS.includes(key)) {
       recordedGrapplerOptions.set(key, value);
       if (!grapplerNoticeShown) {
         grapplerNoticeShown = true;
         logWarning(
-          `grappler option ${key} has no effect (tsflow's graph passes are remapping = matmul epilogues, and elementwise fusion through tf.config.optimizer.setJit)`,
+          `grappler option ${key} has no effect (tsflow's graph passes are remapping = matmul epilogues, constant_folding, and elementwise fusion through tf.config.optimizer.setJit)`,
         );
       }
     } else {
-      throw new InvalidArgumentError(`setExperimentalOptions: unknown optimizer option '${key}'; known: remapping, ${GRAPPLER_OPTIONS.join(", ")}`);
+      throw new InvalidArgumentError(
+        `setExperimentalOptions: unknown optimizer option '${key}'; known: remapping, constant_folding, ${GRAPPLER_OPTIONS.join(", ")}`,
+      );
     }
   }
 }
 
 /** tf.config.optimizer.get_experimental_options(): `remapping` (the epilogues setting) and the options recorded. */
 function getExperimentalOptionsImpl(): Record<string, boolean | number> {
-  return { ...Object.fromEntries(recordedGrapplerOptions), remapping: getSetting("epilogues") };
+  return { ...Object.fromEntries(recordedGrapplerOptions), remapping: getSetting("epilogues"), constant_folding: getSetting("constantFolding") };
 }
 
 const DT = optional("deviceType", kind<string | null>("string | null"), '"CPU" or "GPU" (null: all).');
@@ -442,14 +446,14 @@ export const getJit = defineFunction(
 export const setExperimentalOptions = defineFunction(
   signature(
     "config.optimizer.set_experimental_options",
-    "Graph optimizer options: remapping (matmul epilogues); grappler's others are recorded only.",
+    "Graph optimizer options: remapping (matmul epilogues) and constant_folding; grappler's others are recorded only.",
     [positionalOnly(param("options", kind<Readonly<Record<string, boolean | number>>>("Record<string, boolean | number>"), "The options."))],
     { args: () => [{}] },
   ),
   setExperimentalOptionsImpl,
 );
 export const getExperimentalOptions = defineFunction(
-  signature("config.optimizer.get_experimental_options", "The optimizer options: remapping and those recorded.", [], { args: () => [] }),
+  signature("config.optimizer.get_experimental_options", "The optimizer options: remapping, constant_folding and those recorded.", [], { args: () => [] }),
   getExperimentalOptionsImpl,
 );
 

@@ -226,6 +226,14 @@ export const SETTINGS = {
     description: "An eager op asking for a device that is missing or has no kernel for it runs on the CPU instead of failing.",
     tfConfig: "`tf.config.setSoftDevicePlacement` / `getSoftDevicePlacement`",
   }),
+  constantFolding: row({
+    env: "TSFLOW_CONSTANT_FOLDING",
+    parser: boolean,
+    default: true,
+    description:
+      "Session plans compute a node whose inputs are all constants (or whose value depends only on a fully known input shape, as OnesLike) once per session and device, and reuse the value at every later run, launching nothing for it.",
+    tfConfig: "`tf.config.optimizer.setExperimentalOptions({ constant_folding })`",
+  }),
   fusion: row({
     env: "TSFLOW_FUSION",
     parser: oneOf(["off", "gpu", "all"], { ...offWords("off"), none: "off", ...onWords("all") }),

@@ -6,6 +6,7 @@ import { debugOn, getSetting } from "../core/settings.js";
 import type { GraphFunction } from "../graph/func_graph.js";
 import { type BodyCompiler, controlFlowSteps } from "./control_flow.js";
 import { foldGradientCasts } from "./cast_updates.js";
+import { foldConstants } from "./constant_folding.js";
 import { insertCopies } from "./copies.js";
 import { epiloguePlan } from "./epilogue.js";
 import { fusePlan } from "./fusion.js";
@@ -23,9 +24,9 @@ export interface CompileOptions {
   readonly logged: Set<Operation>;
 }
 
-/** The settings a plan depends on (fusion, epilogues, folded gradient casts, grouped updates): part of a plan-cache key. */
+/** The settings a plan depends on (constant folding, fusion, epilogues, folded gradient casts, grouped updates): part of a plan-cache key. */
 export function settingsKey(): string {
-  return `${getSetting("fusion")}|${getSetting("epilogues")}|${getSetting("foldGradientCasts")}|${getSetting("groupUpdates")}`;
+  return `${getSetting("constantFolding")}|${getSetting("fusion")}|${getSetting("epilogues")}|${getSetting("foldGradientCasts")}|${getSetting("groupUpdates")}`;
 }
 
 /**
@@ -106,6 +107,9 @@ export function orderedPlan(
 /** The passes over an ordered plan, as the executor settings enable them; then whether it can be recorded. */
 export function runPasses(ordered: Plan): Plan {
   let plan = insertCopies(ordered);
+  // Nodes computed from constants alone run once and are kept (runtime/constant_folding.ts); before fusion,
+  // which would otherwise take them into kernels that run every step.
+  if (getSetting("constantFolding")) plan = foldConstants(plan);
   // MatMul or Conv2D + bias (+ Relu) become one product where the device's backend offers it
   // (runtime/epilogue.ts); before fusion, which would otherwise take the add and the Relu into an elementwise kernel.
   if (getSetting("epilogues")) {

@@ -539,7 +539,8 @@ export class Executor {
     const h = slots[step.inputSlots[0]];
     if (!h || h instanceof VarRef || h instanceof Dead) throw new InvalidArgumentError(`copy of ${step.tensor.name} to ${step.device.name}: no value`);
     const b = step.device.backend;
-    return h.backend === b ? b.alias(h) : b.write(h.backend.readSync(h), h.dtype, h.shape);
+    const move = () => (h.backend === b ? b.alias(h) : b.write(h.backend.readSync(h), h.dtype, h.shape));
+    return step.folded ? this.#foldedValue(b, step.tensor.op, move) : move();
   }
 
   #runOp(node: OpStep, slots: SlotValue[], overlay: Overlay): SlotValue[] {
@@ -597,6 +598,26 @@ export class Executor {
       }
     }
     if (op.def.refInputs) return [this.#applyTraining(node, slots, overlay)];
+    if (node.folded) return [this.#foldedValue(b, op, () => this.#runKernel(node, slots, overlay)[0] as Handle)];
+    return this.#runKernel(node, slots, overlay);
+  }
+
+  /**
+   * A folded node's or copy's value (runtime/constant_folding.ts): made on its first run, then kept with the
+   * Const values of its device. A kernel may return a handle of another backend (a host-side output).
+   */
+  #foldedValue(device: Backend, op: Operation, make: () => Handle): Handle {
+    let perDevice = this.#constants.get(device);
+    if (!perDevice) this.#constants.set(device, (perDevice = new Map()));
+    let h = perDevice.get(op);
+    if (!h) perDevice.set(op, (h = make()));
+    return h.backend.alias(h);
+  }
+
+  /** A graph node run by its device's kernel. */
+  #runKernel(node: OpStep, slots: SlotValue[], overlay: Overlay): SlotValue[] {
+    const op = node.op;
+    const b = node.device.backend;
     const inputs = op.inputs.map((_, i) => this.#input(node, slots, i, overlay));
     try {
       checkAtRunTime(op, inputs, b);

@@ -129,8 +129,9 @@ export function fusePlan(plan: Plan, enabled: (n: OpStep) => boolean, limits?: F
   const controlled = new Set<Operation>();
   for (const n of plan.steps) if (n.kind !== "copy" && n.kind !== "update_group") for (const c of n.op.controlInputs) controlled.add(c);
   const types = plan.steps.map((n) => {
-    // Only plain ops fuse: a product with an epilogue (runtime/epilogue.ts) is not the elementwise op its `op` names.
-    if (n.kind !== "op" || !enabled(n)) return null;
+    // Only plain ops fuse: a product with an epilogue (runtime/epilogue.ts) is not the elementwise op its `op` names,
+    // and a folded node (runtime/constant_folding.ts) runs once, where a fused kernel would run at every step.
+    if (n.kind !== "op" || n.folded || !enabled(n)) return null;
     const t = fusedTypes(n.op);
     const b = n.device.backend;
     return t && b.runFused && b.canFuse?.(n.op.type, t.inDType, t.outDType) ? t : null;

@@ -11,7 +11,8 @@ import type { LocalDevice } from "../backends/placement.js";
  * tagged union, one kind per way of running:
  *
  * - "op": one graph node, run by its device's backend (or by the executor for the runtime's own ops); an
- *   optimizer update may read its gradient's 16-bit value in place of a Cast to float32 (runtime/cast_updates.ts).
+ *   optimizer update may read its gradient's 16-bit value in place of a Cast to float32 (runtime/cast_updates.ts);
+ *   a node computed from constants alone runs once and is kept (runtime/constant_folding.ts).
  * - "fused": a chain of elementwise nodes as one kernel (runtime/fusion.ts).
  * - "epilogue": MatMul or Conv2D + bias (+ Relu) as one product (runtime/epilogue.ts).
  * - "update_group": optimizer updates of one device run together (runtime/grouped_updates.ts).
@@ -44,6 +45,8 @@ export interface OpStep extends StepSlots {
    * Its input slot holds the Cast's 16-bit input, which the update's kernel widens as it reads it.
    */
   readonly foldedCast?: Operation;
+  /** Its value depends on constants only: computed once per session and device, then reused (runtime/constant_folding.ts). */
+  readonly folded?: true;
 }
 
 /** A fused group of elementwise nodes ending at `op` (the root); inputSlots are the group's external inputs. */
@@ -90,6 +93,8 @@ export interface CopyStep extends StepSlots {
   /** The tensor whose value moves (for plans and traces). */
   readonly tensor: SymbolicTensor;
   readonly from: LocalDevice;
+  /** The value is a constant's (runtime/constant_folding.ts): copied once per session, then reused. */
+  readonly folded?: true;
 }
 
 /** An If node (inputSlots: the predicate, then the arguments): runs the plan of the branch it selects. */
@@ -260,7 +265,7 @@ export function planToString(p: Plan): string {
       const where = `on ${n.device.name} in=[${n.inputSlots}] out=[${n.outputSlots}] free=[${n.freeAfter}]`;
       switch (n.kind) {
         case "op":
-          return `${i}: ${n.op.name} (${n.op.type}) ${where}${folded([n])}`;
+          return `${i}: ${n.op.name} (${n.op.type}) ${where}${folded([n])}${n.folded ? " constant-folded" : ""}`;
         case "fused":
           return `${i}: ${n.op.name} (${n.op.type}) ${where} fused=[${n.members.map((m) => m.op.name).join(",")}]`;
         case "epilogue":
@@ -268,7 +273,7 @@ export function planToString(p: Plan): string {
         case "update_group":
           return `${i}: ${stepOp(n)!.name} (${n.members[0].op.type}) ${where} group=[${n.members.map((m) => m.op.name).join(",")}]${folded(n.members)}`;
         case "copy":
-          return `${i}: ${n.tensor.name} (copy from ${n.from.name}) ${where}`;
+          return `${i}: ${n.tensor.name} (copy from ${n.from.name}) ${where}${n.folded ? " constant-folded" : ""}`;
         case "if":
         case "while":
         case "while_grad":
