@@ -1,21 +1,23 @@
 import type { RandomSource } from "./backend.js";
 
-const hl: [number, number] = [0, 0];
-/** The high and low 32 bits of a 32x32-bit product, exactly, with 16-bit halves (no BigInt). */
-function mulhilo(a: number, b: number): [number, number] {
-  const aL = a & 0xffff,
-    aH = a >>> 16,
-    bL = b & 0xffff,
-    bH = b >>> 16;
-  const ll = aL * bL;
-  const mid1 = aH * bL;
-  const mid2 = aL * bH;
-  const lo = ll + (((mid1 & 0xffff) << 16) >>> 0) + (((mid2 & 0xffff) << 16) >>> 0);
-  const carry = Math.floor(lo / 4294967296);
-  hl[0] = (aH * bH + (mid1 >>> 16) + (mid2 >>> 16) + carry) >>> 0;
-  hl[1] = lo >>> 0;
-  return hl;
+/**
+ * The high 32 bits of a 32x32-bit product, exactly: 16-bit halves keep every partial product below 2^32, so
+ * doubles hold them exactly, and the carry out of the low word comes from the middle sum (no division).
+ * The low word is Math.imul's.
+ */
+function mulhi(a: number, b: number): number {
+  const aL = a & 0xffff;
+  const aH = a >>> 16;
+  const bL = b & 0xffff;
+  const bH = b >>> 16;
+  const lh = aL * bH;
+  const hl = aH * bL;
+  const mid = ((aL * bL) >>> 16) + (lh & 0xffff) + (hl & 0xffff);
+  return (aH * bH + (lh >>> 16) + (hl >>> 16) + (mid >>> 16)) >>> 0;
 }
+
+const M0 = 0xd2511f53;
+const M1 = 0xcd9e8d57;
 
 /** Philox4x32-10 (the counter-based generator TensorFlow uses), keyed by an op's (seed, seed2). */
 export class Philox implements RandomSource {
@@ -29,12 +31,18 @@ export class Philox implements RandomSource {
     this.#k1 = (seed2 >>> 0) ^ (Math.floor(seed / 2 ** 32) >>> 0);
   }
   #block(): void {
-    let [c0, c1, c2, c3] = this.#c;
+    const c = this.#c;
+    let c0 = c[0];
+    let c1 = c[1];
+    let c2 = c[2];
+    let c3 = c[3];
     let k0 = this.#k0;
     let k1 = this.#k1;
     for (let r = 0; r < 10; r++) {
-      const [hi0, lo0] = mulhilo(0xd2511f53, c0);
-      const [hi1, lo1] = mulhilo(0xcd9e8d57, c2);
+      const hi0 = mulhi(M0, c0);
+      const lo0 = Math.imul(M0, c0) >>> 0;
+      const hi1 = mulhi(M1, c2);
+      const lo1 = Math.imul(M1, c2) >>> 0;
       c0 = (hi1 ^ c1 ^ k0) >>> 0;
       c1 = lo1;
       c2 = (hi0 ^ c3 ^ k1) >>> 0;
