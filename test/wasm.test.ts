@@ -15,7 +15,7 @@ import type { CpuTensor } from "../src/backends/cpu/kernel.js";
 import { cpuKernels } from "../src/backends/cpu/kernels/index.js";
 import { setConvAlgorithm } from "../src/backends/cpu/kernels/conv.js";
 import { encodeModule, Code, I32, sleb, uleb } from "../src/backends/cpu/wasm/encoder.js";
-import { Pool2x2Geom, tryWasmBinary, tryWasmUnary, wasmKernels, WasmKernels } from "../src/backends/cpu/wasm/runtime.js";
+import { Pool2x2Geom, tryWasmAdam, tryWasmBinary, tryWasmUnary, wasmKernels, WasmKernels } from "../src/backends/cpu/wasm/runtime.js";
 import type { OpType } from "../src/core/schema/index.js";
 
 /** Set in the child processes of the last test: they compute and print, and declare no tests. */
@@ -356,6 +356,59 @@ suite("wasm 2x2 pooling kernels equal the JS kernels", () => {
     const w = kernels();
     assert.ok(w.pool2x2("max", new Float32Array(0), { rows: 0, inH: 2, inW: 2, c: 3, outH: 1, outW: 1 }, new Float32Array(0)));
     assert.ok(w.maxPoolGrad2x2(new Float32Array(6), null, new Float32Array(0), { rows: 1, inH: 1, inW: 2, c: 3, outH: 0, outW: 1 }, new Float32Array(6)));
+  });
+});
+
+// ---------------------------------------------------------------- ApplyAdam
+
+suite("wasm ApplyAdam kernel against the JavaScript loop", () => {
+  const scalar = (v: number) => f32([], Float32Array.of(v));
+  /** Adam's inputs: variable, m, v (non-negative, as Adam keeps it), the step's scalars, and the gradient. */
+  function adamInputs(n: number, seed: number, specials: boolean): CpuTensor[] {
+    const v = data(n, seed + 2, specials).map(Math.abs);
+    return [
+      f32([n], data(n, seed, specials)),
+      f32([n], data(n, seed + 1, specials)),
+      f32([n], v),
+      scalar(0.9 ** 3),
+      scalar(0.999 ** 3),
+      scalar(0.001),
+      scalar(0.9),
+      scalar(0.999),
+      scalar(1e-7),
+      f32([n], data(n, seed + 3, specials)),
+    ];
+  }
+  // Across the kernel's 4-float vectors and its 16,384-float chunks, with and without special values.
+  for (const [n, specials] of [
+    [1, true],
+    [7, true],
+    [300, true],
+    [16384, false],
+    [16384 * 2 + 5, true],
+    [100003, false],
+  ] as const) {
+    it(`${n} parameters${specials ? " with NaN, infinities, signed zeros and subnormals" : ""}: the same bits`, () => {
+      const ins = adamInputs(n, n, specials);
+      const want = jsKernel("ApplyAdam", ins);
+      const got = forced("ApplyAdam", ins);
+      ["variable", "m", "v"].forEach((what, k) => assertSame(got[k].values as Float32Array, want[k].values as Float32Array, what));
+    });
+  }
+  it("runs for float32 (so the cases above compare the kernel, not the loop with itself)", () => {
+    const a = () => data(64, 9, false);
+    const outs = [new Float32Array(64), new Float32Array(64), new Float32Array(64)];
+    const ran = withOptions({ wasm: "force" }, () => tryWasmAdam([a(), a(), a().map(Math.abs), a()], outs, { lrT: 0.01, a1: 0.1, a2: 0.001, eps: 1e-7 }));
+    assert.equal(ran, true);
+    assert.ok(outs[0].some((v) => v !== 0));
+  });
+  it("float64 variables keep the JS loop", () => {
+    const f64 = (v: number[]): CpuTensor => ({ dtype: "float64", shape: [v.length], values: Float64Array.from(v) });
+    const s64 = (v: number): CpuTensor => ({ dtype: "float64", shape: [], values: Float64Array.of(v) });
+    const ins = [f64([1, 2]), f64([0.1, 0.2]), f64([0.01, 0.02]), s64(0.9), s64(0.999), s64(0.1), s64(0.9), s64(0.999), s64(1e-7), f64([0.5, -0.5])];
+    const got = forced("ApplyAdam", ins);
+    assert.ok(got[0].values instanceof Float64Array);
+    assertSame(got[0].values as Float64Array, jsKernel("ApplyAdam", ins)[0].values as Float64Array, "variable");
   });
 });
 

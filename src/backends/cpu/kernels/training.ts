@@ -3,6 +3,7 @@ import { isNarrowFloat } from "../../../core/half.js";
 import { GRADIENT_INPUT } from "../../../core/schema/training.js";
 import { KernelTable, out } from "../kernel.js";
 import { axpy } from "../blas_ops.js";
+import { tryWasmAdam } from "../wasm/runtime.js";
 
 type F = Float32Array | Float64Array;
 const scalar = (t: { values: unknown }) => (t.values as F)[0];
@@ -69,13 +70,18 @@ export const trainingKernels: KernelTable = {
     const e = scalar(eps);
     // TensorFlow 1's Adam: the bias correction folded into the step size.
     const lrT = (scalar(lr) * Math.sqrt(1 - scalar(b2p))) / (1 - scalar(b1p));
-    for (let i = 0; i < n; i++) {
-      const gi = g[i];
-      const mi = mv[i] + (gi - mv[i]) * (1 - beta1);
-      const si = sv[i] + (gi * gi - sv[i]) * (1 - beta2);
-      om[i] = mi;
-      os[i] = si;
-      ov[i] = x[i] - (lrT * mi) / (Math.sqrt(si) + e);
+    const a1 = 1 - beta1;
+    const a2 = 1 - beta2;
+    // float32: the WebAssembly kernel computes the same float64 expressions, two lanes at a time.
+    if (!tryWasmAdam([x, mv, sv, g], [ov, om, os], { lrT, a1, a2, eps: e })) {
+      for (let i = 0; i < n; i++) {
+        const gi = g[i];
+        const mi = mv[i] + (gi - mv[i]) * a1;
+        const si = sv[i] + (gi * gi - sv[i]) * a2;
+        om[i] = mi;
+        os[i] = si;
+        ov[i] = x[i] - (lrT * mi) / (Math.sqrt(si) + e);
+      }
     }
     return [out(v.dtype, v.shape, ov), out(v.dtype, v.shape, om), out(v.dtype, v.shape, os)];
   },

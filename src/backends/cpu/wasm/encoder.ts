@@ -77,6 +77,7 @@ export const Simd = {
   F32x4Max: 0xe9,
   F32x4Pmin: 0xea,
   F32x4Pmax: 0xeb,
+  F64x2Sqrt: 0xef,
   F64x2Add: 0xf0,
   F64x2Sub: 0xf1,
   F64x2Mul: 0xf2,

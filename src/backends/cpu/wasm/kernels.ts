@@ -1,4 +1,4 @@
-import { Code, encodeModule, F32, FuncDef, I32, Simd, SimdOp, V128 } from "./encoder.js";
+import { Code, encodeModule, F32, F64, FuncDef, I32, Simd, SimdOp, V128 } from "./encoder.js";
 
 /**
  * The float32 kernels, written as WebAssembly SIMD (four lanes) with the encoder. Every kernel reproduces
@@ -390,12 +390,69 @@ function avgPoolGradFn(): FuncDef {
 }
 
 /** Every kernel, as one module's bytes. */
+// ---------------------------------------------------------------- ApplyAdam
+
+/** Bytes 8-15 of a vector moved to 0-7 (the upper two float32 lanes, for f64x2.promote_low). */
+const HIGH_HALF = [8, 9, 10, 11, 12, 13, 14, 15, 0, 1, 2, 3, 4, 5, 6, 7];
+/** The low two float32 lanes of each of two vectors: [a0, a1, b0, b1]. */
+const JOIN_LOW = [0, 1, 2, 3, 4, 5, 6, 7, 16, 17, 18, 19, 20, 21, 22, 23];
+
+/**
+ * adam(x, m, v, g, ox, om, ov, nbytes, lrT, a1, a2, eps): TensorFlow 1's ApplyAdam as the JavaScript kernel
+ * (backends/cpu/kernels/training.ts) computes it, in float64 lanes, two at a time:
+ *   m' = m + (g - m) a1,  v' = v + (g g - v) a2,  x' = x - (lrT m') / (sqrt(v') + eps)
+ * (a1 = 1 - beta1, a2 = 1 - beta2), each result rounded once to float32, x' from the unrounded m' and v'.
+ * The same float64 operations in the same order give the same bits.
+ */
+function adamFn(): FuncDef {
+  const c = new Code([I32, I32, I32, I32, I32, I32, I32, I32, F64, F64, F64, F64]);
+  const [px, pm, pv, pg, ox, om, ov, n, lr, a1, a2, eps] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11];
+  const end = c.local(I32);
+  const [L, A1, A2, E] = [c.local(V128), c.local(V128), c.local(V128), c.local(V128)];
+  for (const [from, to] of [
+    [lr, L],
+    [a1, A1],
+    [a2, A2],
+    [eps, E],
+  ])
+    c.get(from).simd(s.F64x2Splat).set(to);
+  const inputs = [c.local(V128), c.local(V128), c.local(V128), c.local(V128)];
+  const [x, m, v, g] = [c.local(V128), c.local(V128), c.local(V128), c.local(V128)];
+  const [mi, vi] = [c.local(V128), c.local(V128)];
+  const outs = [0, 1].map(() => [c.local(V128), c.local(V128), c.local(V128)]);
+  c.get(px).get(n).i32Add().set(end);
+  c.loop();
+  [px, pm, pv, pg].forEach((ptr, k) => void c.get(ptr).load(0).set(inputs[k]));
+  for (const half of [0, 1]) {
+    [x, m, v, g].forEach((to, k) => {
+      c.get(inputs[k]);
+      if (half === 1) c.get(inputs[k]).shuffle(HIGH_HALF);
+      c.simd(s.F64x2PromoteLowF32x4).set(to);
+    });
+    // m' = m + (g - m) a1
+    c.get(m).get(g).get(m).simd(s.F64x2Sub).get(A1).simd(s.F64x2Mul).simd(s.F64x2Add).set(mi);
+    // v' = v + (g g - v) a2
+    c.get(v).get(g).get(g).simd(s.F64x2Mul).get(v).simd(s.F64x2Sub).get(A2).simd(s.F64x2Mul).simd(s.F64x2Add).set(vi);
+    const [oX, oM, oV] = outs[half];
+    // x' = x - (lrT m') / (sqrt(v') + eps)
+    c.get(x).get(L).get(mi).simd(s.F64x2Mul).get(vi).simd(s.F64x2Sqrt).get(E).simd(s.F64x2Add).simd(s.F64x2Div).simd(s.F64x2Sub);
+    c.simd(s.F32x4DemoteF64x2Zero).set(oX);
+    c.get(mi).simd(s.F32x4DemoteF64x2Zero).set(oM);
+    c.get(vi).simd(s.F32x4DemoteF64x2Zero).set(oV);
+  }
+  [ox, om, ov].forEach((ptr, k) => void c.get(ptr).get(outs[0][k]).get(outs[1][k]).shuffle(JOIN_LOW).store(0));
+  for (const ptr of [px, pm, pv, pg, ox, om, ov]) c.addTo(ptr, 16);
+  c.get(px).get(end).i32LtU().brIf(0);
+  c.end();
+  return { name: "adam", code: c };
+}
+
 export function buildKernelModule(): Uint8Array {
   const funcs: FuncDef[] = [];
   for (const [name, def] of Object.entries(UNARY)) funcs.push(unaryFn(name, def));
   for (const [name, def] of Object.entries(BINARY)) {
     funcs.push(periodicFn(name, def, false), periodicFn(name, def, true), scalarFn(name, def, false), scalarFn(name, def, true));
   }
-  funcs.push(maxPoolFn(), avgPoolFn(), maxPoolGradFn("N"), maxPoolGradFn("Y"), maxPoolGradFn("C"), avgPoolGradFn());
+  funcs.push(maxPoolFn(), avgPoolFn(), maxPoolGradFn("N"), maxPoolGradFn("Y"), maxPoolGradFn("C"), avgPoolGradFn(), adamFn());
   return encodeModule(funcs);
 }

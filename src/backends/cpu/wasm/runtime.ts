@@ -38,6 +38,7 @@ const MIN_UNARY = 16;
 const MIN_BINARY = 128;
 const MIN_POOL = 512;
 const MIN_POOL_GRAD_CHANNELS = 2;
+const MIN_ADAM = 256;
 
 /** The geometry of a 2x2 stride-2 pool over channels-last data: rows images (times depth), every window inside. */
 export interface Pool2x2Geom {
@@ -96,6 +97,27 @@ export class WasmKernels {
       return false; // out of memory: the JS loops serve
     }
     this.f32 = new Float32Array(this.memory.buffer);
+    return true;
+  }
+
+  /**
+   * TensorFlow 1's ApplyAdam over float32 arrays (the kernel `adam`, the JS loop's float64 arithmetic): the
+   * seven operands' chunks side by side in the memory, inputs copied in, outputs copied out.
+   */
+  adam(ins: readonly Float32Array[], outs: readonly Float32Array[], k: AdamScalars): boolean {
+    const n = ins[0].length;
+    const len0 = Math.min(n, CHUNK);
+    const at: number[] = [0];
+    for (let j = 1; j < 7; j++) at.push(after(at[j - 1], len0));
+    if (!this.reserve(after(at[6], len0))) return false;
+    const f = this.f32;
+    const fn = this.fn.adam;
+    for (let s = 0; s < n; s += CHUNK) {
+      const len = Math.min(CHUNK, n - s);
+      ins.forEach((a, j) => f.set(len === n ? a : a.subarray(s, s + len), at[j]));
+      fn(at[0] * 4, at[1] * 4, at[2] * 4, at[3] * 4, at[4] * 4, at[5] * 4, at[6] * 4, pad(len) * 4, k.lrT, k.a1, k.a2, k.eps);
+      outs.forEach((o, j) => o.set(f.subarray(at[4 + j], at[4 + j] + len), s));
+    }
     return true;
   }
 
@@ -359,6 +381,21 @@ export function tryWasmBinary(
 ): boolean {
   if (BINARY[op]?.js !== expr || !(a instanceof Float32Array) || !(b instanceof Float32Array) || !(o instanceof Float32Array)) return false;
   return use(o.length, MIN_BINARY)?.binary(op, a, aShape, b, bShape, shape, o) ?? false;
+}
+
+/** ApplyAdam's scalars as the JS loop uses them: lrT (bias-corrected step), a1 = 1 - beta1, a2 = 1 - beta2, eps. */
+export interface AdamScalars {
+  lrT: number;
+  a1: number;
+  a2: number;
+  eps: number;
+}
+
+/** float32 ApplyAdam ([variable, m, v, gradient] -> [variable, m, v]) through wasm when it pays; false: run the JS loop. */
+export function tryWasmAdam(ins: readonly (Float32Array | Float64Array)[], outs: readonly (Float32Array | Float64Array)[], k: AdamScalars): boolean {
+  const f32 = (a: Float32Array | Float64Array): a is Float32Array => a instanceof Float32Array;
+  if (ins.length !== 4 || outs.length !== 3 || !ins.every(f32) || !outs.every(f32)) return false;
+  return use(ins[0].length, MIN_ADAM)?.adam(ins, outs, k) ?? false;
 }
 
 export function tryWasmPool2x2(kind: "max" | "avg", x: Float32Array, g: Pool2x2Geom, o: Float32Array): boolean {
