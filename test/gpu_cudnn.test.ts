@@ -4,13 +4,11 @@ import { dirname, join } from "node:path";
 import { describe, it } from "./util/devices.js";
 import { fileURLToPath } from "node:url";
 import * as tf from "../src/index.js";
-import { cudaUnavailableReason, gpuBackend } from "../src/backends/cuda/index.js";
 import type { CudaHandle } from "../src/backends/cuda/handle.js";
 import {
   cudnnConv2d,
   cudnnConv2dBackpropFilter,
   cudnnConv2dBackpropInput,
-  cudnnFor,
   cudnnMaxPoolGrad,
   cudnnUnavailableReason,
   cudnnVersion,
@@ -19,6 +17,7 @@ import {
 import type { DType } from "../src/core/dtype.js";
 import { cpu, E, gpu, onGpu, relErr, rng, runOp, trainEagerly, xentLoss } from "./util/gpu.js";
 import { withOptions } from "./util/settings.js";
+import { backend, cudnnOnly, dnn } from "./util/cudnn.js";
 
 /**
  * cuDNN in the cuda backend: convolutions, their gradients and max pooling through cuDNN match the CPU
@@ -29,12 +28,6 @@ import { withOptions } from "./util/settings.js";
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const RUNNING_TS = import.meta.url.endsWith(".ts");
-const NO_GPU = cudaUnavailableReason();
-const backend = NO_GPU === null ? gpuBackend(0) : null;
-const dnn = backend ? cudnnFor(backend) : null;
-const cudnnOnly = {
-  skip: NO_GPU !== null ? `no CUDA GPU: ${NO_GPU}` : dnn === null ? `no cuDNN: ${cudnnUnavailableReason() ?? "not loaded"}` : false,
-} as const;
 
 function rand(r: () => number, shape: number[], dtype: DType = "float64", scale = 1): E {
   const n = shape.reduce((p, v) => p * v, 1);

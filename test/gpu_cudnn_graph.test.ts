@@ -1,12 +1,12 @@
 import assert from "node:assert/strict";
 import { describe, it } from "./util/devices.js";
 import * as tf from "../src/index.js";
-import { cudaUnavailableReason, gpuBackend } from "../src/backends/cuda/index.js";
-import { cudnnFor, cudnnUnavailableReason, type CudnnStats } from "../src/backends/cuda/cudnn.js";
+import type { CudnnStats } from "../src/backends/cuda/cudnn.js";
 import { cudnnGraphTesting } from "../src/backends/cuda/cudnn_backend.js";
 import type { DType } from "../src/core/dtype.js";
 import { cpu, type E, gpu, onGpu, relErr, rng, runOp } from "./util/gpu.js";
 import { type Options, withOptions } from "./util/settings.js";
+import { backend, cudnnOnly, dnn } from "./util/cudnn.js";
 
 /**
  * Convolutions through cuDNN's graph API (the cudnnGraph setting, cudnn_graph.ts): Conv2D and both gradients
@@ -16,13 +16,6 @@ import { type Options, withOptions } from "./util/settings.js";
  * algorithm against the engines; a Session step through the graph API captures and replays. Each case uses
  * shapes of its own, so that its keys are planned under its settings. Skips itself without a GPU or cuDNN.
  */
-
-const NO_GPU = cudaUnavailableReason();
-const backend = NO_GPU === null ? gpuBackend(0) : null;
-const dnn = backend ? cudnnFor(backend) : null;
-const cudnnOnly = {
-  skip: NO_GPU !== null ? `no CUDA GPU: ${NO_GPU}` : dnn === null ? `no cuDNN: ${cudnnUnavailableReason() ?? "not loaded"}` : false,
-} as const;
 
 const snapshot = (): CudnnStats => ({ ...dnn!.stats });
 const delta = (a: CudnnStats, b: CudnnStats, keys: readonly (keyof CudnnStats)[]) => keys.map((k) => (b[k] as number) - (a[k] as number));

@@ -1,11 +1,10 @@
 import assert from "node:assert/strict";
 import { describe, it } from "./util/devices.js";
 import * as tf from "../src/index.js";
-import { cudaUnavailableReason, gpuBackend } from "../src/backends/cuda/index.js";
-import { cudnnFor, cudnnUnavailableReason } from "../src/backends/cuda/cudnn.js";
 import { gruSequence, lstmSequence } from "../src/ops/recurrent.js";
 import { cpu, type E, gpu, onGpu, relErr, rng } from "./util/gpu.js";
 import { withOptions } from "./util/settings.js";
+import { backend, cudnnOnly, dnn } from "./util/cudnn.js";
 
 /**
  * LSTMSequence and GRUSequence (reset_after) through cuDNN's RNN API (backends/cuda/cudnn_rnn.ts): values
@@ -14,13 +13,6 @@ import { withOptions } from "./util/settings.js";
  * training steps in a Session capture as CUDA graphs and replay the uncaptured results. Skips itself, with
  * the reason, without a GPU or without cuDNN.
  */
-
-const NO_GPU = cudaUnavailableReason();
-const backend = NO_GPU === null ? gpuBackend(0) : null;
-const dnn = backend ? cudnnFor(backend) : null;
-const cudnnOnly = {
-  skip: NO_GPU !== null ? `no CUDA GPU: ${NO_GPU}` : dnn === null ? `no cuDNN: ${cudnnUnavailableReason() ?? "not loaded"}` : false,
-} as const;
 
 function rand(r: () => number, shape: number[], dtype: "float32" | "float64", scale = 1): E {
   const n = shape.reduce((p, v) => p * v, 1);

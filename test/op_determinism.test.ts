@@ -1,8 +1,7 @@
 import assert from "node:assert/strict";
 import * as tf from "../src/index.js";
-import { cudaUnavailableReason, gpuBackend } from "../src/backends/cuda/index.js";
-import { cudnnFor, cudnnUnavailableReason } from "../src/backends/cuda/cudnn.js";
 import { describe, it } from "./util/devices.js";
+import { cudnnOnly, dnn } from "./util/cudnn.js";
 
 /**
  * tf.config.experimental.enableOpDeterminism: by default cuDNN convolutions take the fastest algorithm the
@@ -10,12 +9,6 @@ import { describe, it } from "./util/devices.js";
  * that sums in a fixed order, and repeated runs give the same bits. The switch has no way back, so this file
  * runs in its own process and enables it halfway.
  */
-
-const NO_GPU = cudaUnavailableReason();
-const dnn = NO_GPU === null ? cudnnFor(gpuBackend(0)!) : null;
-const cudnnOnly = {
-  skip: NO_GPU !== null ? `no CUDA GPU: ${NO_GPU}` : dnn === null ? `no cuDNN: ${cudnnUnavailableReason() ?? "not loaded"}` : false,
-} as const;
 
 interface Listed {
   algo: number;
