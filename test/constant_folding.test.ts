@@ -131,6 +131,22 @@ describe("constant folding in Session plans", () => {
     });
   });
 
+  it("a check that fails on a folded value raises InvalidArgumentError at every run", () => {
+    const g = new tf.Graph();
+    g.asDefault(() => {
+      const scaled = tf.mul(tf.constant([1, Number.NaN]), 2, { name: "scaled" });
+      const checked = tf.debugging.checkNumerics(scaled, "bad constant");
+      const sess = new tf.Session();
+      assert.deepEqual(foldedNames(sess.describePlan(checked)), ["scaled"]);
+      for (let run = 0; run < 2; run++)
+        assert.throws(
+          () => sess.run(checked),
+          (e: Error) => e instanceof tf.errors.InvalidArgumentError && /bad constant/.test(e.message),
+        );
+      sess.close();
+    });
+  });
+
   it("Keras fit with folding gives the weights of fit without it", () => {
     const fit = (folding: boolean) =>
       withOptions({ constantFolding: folding }, () => {
