@@ -800,25 +800,39 @@ export class Executor {
   }
 
   /**
-   * Optimizer updates of one device (runtime/grouped_updates.ts): every member's inputs are read first, then
-   * one grouped call where the backend groups them (runKernelGroup), else the members one by one.
+   * Variable updates of one device (runtime/grouped_updates.ts), per op type in the order the types first
+   * appear: every member's inputs are read first, then one grouped call where the backend groups them
+   * (runKernelGroup; AssignAdd and AssignSub as AddV2 and Sub of the variable's value), else the members one
+   * by one. The plan never puts two updates of one variable in a group.
    */
   #runUpdateGroup(step: UpdateGroupStep, slots: SlotValue[], overlay: Overlay): SlotValue[] {
+    const byType = new Map<string, OpStep[]>();
+    for (const m of step.members) {
+      const list = byType.get(m.op.type);
+      if (list) list.push(m);
+      else byType.set(m.op.type, [m]);
+    }
+    for (const [type, members] of byType) {
+      if (type === "AssignAdd" || type === "AssignSub") this.#assignGroup(members, step.device.backend, slots, overlay);
+      else this.#updateGroup(members, step.device.backend, slots, overlay);
+    }
+    return step.members.map((m) => slots[m.inputSlots[0]]);
+  }
+
+  /** Training ops of one type: their kernel's group call, else one by one. */
+  #updateGroup(members: readonly OpStep[], b: Backend, slots: SlotValue[], overlay: Overlay): void {
     const refs: VarRef[] = [];
     const items: Handle[][] = [];
     try {
-      for (const m of step.members) {
-        const ref = slots[m.inputSlots[0]];
-        if (!(ref instanceof VarRef)) throw atNode(new InvalidArgumentError(`${m.op.type} ${m.op.name}: input 0 must be a variable`), m.op);
-        refs.push(ref);
+      for (const m of members) {
+        refs.push(groupRef(m, slots));
         items.push(m.op.inputs.map((_, i) => this.#input(m, slots, i, overlay)));
       }
-      const first = step.members[0];
-      const b = step.device.backend;
+      const first = members[0];
       const outs = items.length > 1 ? b.runKernelGroup?.(first.op.type, items, first.op.attrs) : null;
       if (outs) refs.forEach((r, k) => stage(r.op, outs[k][0], overlay));
       else {
-        step.members.forEach((m, k) => {
+        members.forEach((m, k) => {
           try {
             stage(refs[k].op, b.runKernel(m.op.type, items[k], m.op.attrs, {})[0], overlay);
           } catch (e) {
@@ -829,8 +843,45 @@ export class Executor {
     } finally {
       for (const it of items) for (const h of it) h.backend.dispose(h);
     }
-    return refs;
   }
+
+  /**
+   * AssignAdds (or AssignSubs) as one AddV2 (Sub) group call on [value, delta] pairs of equal shapes and
+   * dtypes; any other case (a broadcast delta, a backend without the group) assigns one by one.
+   */
+  #assignGroup(members: readonly OpStep[], b: Backend, slots: SlotValue[], overlay: Overlay): void {
+    const refs = members.map((m) => groupRef(m, slots));
+    const currents = refs.map((r) => this.#readVar(r.op, overlay));
+    if (members.length < 2 || !b.runKernelGroup || currents.some((c) => c.backend !== b)) {
+      for (const m of members) this.#assign(m, slots, overlay);
+      return;
+    }
+    const deltas: Handle[] = [];
+    try {
+      for (const m of members) deltas.push(this.#input(m, slots, 1, overlay));
+      const outs = deltas.every((d, k) => sameShape(d.shape, currents[k].shape) && d.dtype === currents[k].dtype)
+        ? b.runKernelGroup?.(
+            members[0].op.type === "AssignAdd" ? "AddV2" : "Sub",
+            currents.map((c, k) => [c, deltas[k]]),
+            {},
+          )
+        : null;
+      if (outs) {
+        refs.forEach((r, k) => stage(r.op, outs[k][0], overlay));
+        return;
+      }
+    } finally {
+      for (const h of deltas) h.backend.dispose(h);
+    }
+    for (const m of members) this.#assign(m, slots, overlay);
+  }
+}
+
+/** A grouped update's variable (its input 0). */
+function groupRef(m: OpStep, slots: SlotValue[]): VarRef {
+  const ref = slots[m.inputSlots[0]];
+  if (!(ref instanceof VarRef)) throw atNode(new InvalidArgumentError(`${m.op.type} ${m.op.name}: input 0 must be a variable`), m.op);
+  return ref;
 }
 
 /** Stages a variable's new value for the end of the step, releasing a value staged earlier in it. */

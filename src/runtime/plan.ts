@@ -15,7 +15,7 @@ import type { LocalDevice } from "../backends/placement.js";
  *   a node computed from constants alone runs once and is kept (runtime/constant_folding.ts).
  * - "fused": a chain of elementwise nodes as one kernel (runtime/fusion.ts).
  * - "epilogue": MatMul or Conv2D + bias (+ Relu) as one product (runtime/epilogue.ts).
- * - "update_group": optimizer updates of one device run together (runtime/grouped_updates.ts).
+ * - "update_group": variable updates of one device run together (runtime/grouped_updates.ts).
  * - "if", "while", "while_grad": functional control flow (runtime/control_flow.ts): a node whose function
  *   bodies are compiled into plans of their own once, with the plan, and run by the executor per call.
  * - "copy": a value moved to the device of its readers (runtime/copies.ts), inserted where a value crosses
@@ -78,8 +78,8 @@ export interface EpilogueStep extends StepSlots {
 }
 
 /**
- * Optimizer updates (one op type, one device) run together: one launch for many variables where the backend
- * groups them (Backend.runKernelGroup), else one by one. inputSlots are the members' input slots, concatenated;
+ * Variable updates of one device (optimizer updates, AssignAdd, AssignSub) run together: per op type, one
+ * launch for many variables where the backend groups them (Backend.runKernelGroup), else one by one. inputSlots are the members' input slots, concatenated;
  * outputSlots the members' outputs (variable references).
  */
 export interface UpdateGroupStep extends StepSlots {
@@ -271,7 +271,7 @@ export function planToString(p: Plan): string {
         case "epilogue":
           return `${i}: ${n.op.name} (${n.op.type}) ${where} epilogue=[${n.members.map((m) => m.op.name).join(",")}]`;
         case "update_group":
-          return `${i}: ${stepOp(n)!.name} (${n.members[0].op.type}) ${where} group=[${n.members.map((m) => m.op.name).join(",")}]${folded(n.members)}`;
+          return `${i}: ${stepOp(n)!.name} (${[...new Set(n.members.map((m) => m.op.type))].join("+")}) ${where} group=[${n.members.map((m) => m.op.name).join(",")}]${folded(n.members)}`;
         case "copy":
           return `${i}: ${n.tensor.name} (copy from ${n.from.name}) ${where}${n.folded ? " constant-folded" : ""}`;
         case "if":

@@ -57,7 +57,7 @@ export class MeanTracker implements MetricObject {
     let v = cast(values, "float32");
     if (weightOfMean !== undefined) {
       // One value standing for a batch: weighted by the batch size (Keras's loss tracker).
-      this.total.assignAdd(multiply(reduceMean(v), weightOfMean));
+      this.total.assignAdd(multiply(v.rank === 0 ? v : reduceMean(v), weightOfMean));
       this.count.assignAdd(cast(weightOfMean, "float32"));
       return;
     }

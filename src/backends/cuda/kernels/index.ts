@@ -10,7 +10,7 @@ import { convKernels } from "./conv.js";
 import { poolKernels } from "./pool.js";
 import { normKernels } from "./norm.js";
 import { randomKernels } from "./random.js";
-import { trainingKernels } from "./training.js";
+import { addGroup, trainingKernels } from "./training.js";
 import { recurrentKernels } from "./recurrent.js";
 
 /**
@@ -41,5 +41,8 @@ export function cudaKernels(): Map<OpType, CudaKernelDef> {
     recurrentKernels,
   ];
   for (const family of families) for (const [type, k] of Object.entries(family) as [OpType, CudaKernelDef][]) t.set(type, k);
+  // AddV2 also adds many same-shaped pairs in one launch: grouped AssignAdds (runtime/grouped_updates.ts).
+  const add = t.get("AddV2");
+  if (add) t.set("AddV2", { ...add, runGroup: addGroup });
   return t;
 }

@@ -4,7 +4,7 @@ import { sizeOf } from "../../../core/shape.js";
 import type { Handle } from "../../../core/backend.js";
 import type { CudaHandle } from "../handle.js";
 import type { CudaKernelDef, CudaKernelTable, KernelContext } from "../kernel.js";
-import { GD_GROUP, trainingSource } from "../sources/training.js";
+import { ADD_GROUP, ADD_GROUP_DTYPES, addGroupSource, GD_GROUP, trainingSource } from "../sources/training.js";
 import { FLOATS, NARROW } from "./util.js";
 
 /**
@@ -91,6 +91,39 @@ function gdGroup(b: KernelContext, items: readonly CudaHandle[][]): Handle[][] |
       b.ctx.argPtr(alpha.ptr).argI32(chunk.length).argI64s(ptrs);
       b.launch(fn, b.grid(total));
     }
+  }
+  return outs;
+}
+
+/**
+ * AddV2 on several [a, b] pairs of equal shapes and dtypes (float32, float64, int32, int64; the dtype may
+ * differ between pairs) in one launch per ADD_GROUP pairs: the grouped AssignAdds of a Session plan
+ * (runtime/grouped_updates.ts). null (the caller adds them one by one) for any other pair.
+ */
+export function addGroup(b: KernelContext, items: readonly CudaHandle[][]): Handle[][] | null {
+  for (const it of items) {
+    if (it.length !== 2 || it[0].dtype !== it[1].dtype || !ADD_GROUP_DTYPES.includes(it[0].dtype)) return null;
+    if (it[0].shape.join(",") !== it[1].shape.join(",")) return null;
+  }
+  const outs = items.map((it) => [b.empty(it[0].dtype, it[0].shape, "add_group")]);
+  const fn = b.fn("add_group", "add_group", addGroupSource);
+  for (let k0 = 0; k0 < items.length; k0 += ADD_GROUP) {
+    const chunk = items.slice(k0, k0 + ADD_GROUP);
+    const words: number[] = new Array(ADD_GROUP * 4 + ADD_GROUP + 1).fill(0);
+    let total = 0;
+    chunk.forEach((it, t) => {
+      words[t] = it[0].ptr;
+      words[ADD_GROUP + t] = it[1].ptr;
+      words[2 * ADD_GROUP + t] = (outs[k0 + t][0] as CudaHandle).ptr;
+      words[3 * ADD_GROUP + t] = ADD_GROUP_DTYPES.indexOf(it[0].dtype);
+      words[4 * ADD_GROUP + t] = total;
+      total += sizeOf(it[0].shape);
+    });
+    // Unused entries repeat the end so that the search for an item stops at the last real one.
+    for (let t = chunk.length; t <= ADD_GROUP; t++) words[4 * ADD_GROUP + t] = total;
+    if (total === 0) continue;
+    b.ctx.argI32(chunk.length).argI64s(words);
+    b.launch(fn, b.grid(total));
   }
   return outs;
 }

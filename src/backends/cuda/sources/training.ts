@@ -57,3 +57,27 @@ extern "C" __global__ void adam(const T* __restrict__ v, const T* __restrict__ m
   }
 }
 `;
+
+/** Additions one grouped AddV2 launch makes (its parameter struct: 5 x 8 bytes per addition). */
+export const ADD_GROUP = 16;
+/** dtype codes of add_group's items. */
+export const ADD_GROUP_DTYPES: readonly DType[] = ["float32", "float64", "int32", "int64"];
+// Independent additions o = a + b of equal-shaped operands, each of its own dtype (a Keras step's metric and
+// iteration counters: float32 and int64 scalars), in one launch. Integers wrap, as TensorFlow's do.
+export const addGroupSource = () => `
+struct AddGroup { const void* a[${ADD_GROUP}]; const void* b[${ADD_GROUP}]; void* o[${ADD_GROUP}]; unsigned long long dt[${ADD_GROUP}]; unsigned long long start[${ADD_GROUP + 1}]; };
+extern "C" __global__ void add_group(int count, AddGroup g) {
+  const unsigned long long total = g.start[count];
+  for (unsigned long long i = (unsigned long long)blockIdx.x * blockDim.x + threadIdx.x; i < total; i += (unsigned long long)gridDim.x * blockDim.x) {
+    int t = 0;
+    while (i >= g.start[t + 1]) t++;
+    const unsigned long long j = i - g.start[t];
+    switch (g.dt[t]) {
+      case 0: ((float*)g.o[t])[j] = ((const float*)g.a[t])[j] + ((const float*)g.b[t])[j]; break;
+      case 1: ((double*)g.o[t])[j] = ((const double*)g.a[t])[j] + ((const double*)g.b[t])[j]; break;
+      case 2: ((unsigned*)g.o[t])[j] = ((const unsigned*)g.a[t])[j] + ((const unsigned*)g.b[t])[j]; break;
+      default: ((unsigned long long*)g.o[t])[j] = ((const unsigned long long*)g.a[t])[j] + ((const unsigned long long*)g.b[t])[j]; break;
+    }
+  }
+}
+`;

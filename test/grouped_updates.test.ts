@@ -1,0 +1,157 @@
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import * as tf from "../src/index.js";
+import { gpuBackend } from "../src/backends/cuda/index.js";
+import { gpuOnly } from "./util/gpu.js";
+import { withOptions } from "./util/settings.js";
+
+/**
+ * Grouped variable updates in Session plans (runtime/grouped_updates.ts): a step's gradient-descent updates
+ * and its AssignAdd counters become one update_group step (describePlan) where nothing in between can see
+ * the difference; every value stays what the ungrouped plan computes, and whatever reads a grouped variable,
+ * or updates it a second time, sees the updates before it. On a GPU the group is one launch per op type.
+ */
+
+type E = tf.EagerTensor;
+const groups = (plan: string) =>
+  plan
+    .split("\n")
+    .filter((l) => l.includes(" group=["))
+    .map((l) => /group=\[([^\]]*)\]/.exec(l)![1].split(","));
+
+/** A Keras-like training step: a loss tracker's total and count, SGD on two variables, then the iteration counter. */
+function kerasLikeStep(device: string) {
+  const g = new tf.Graph();
+  return g.asDefault(() =>
+    tf.device(device, () => {
+      const x = tf.placeholder("float32", [4, 3], { name: "x" });
+      const w = new tf.Variable(tf.constant([[0.5], [-0.25], [1]]), { name: "w" });
+      const b = new tf.Variable(tf.constant([0.1]), { name: "b" });
+      const total = new tf.Variable(0, { name: "total", trainable: false });
+      const count = new tf.Variable(0, { name: "count", trainable: false });
+      const iterations = new tf.Variable(tf.constant(0, "int64"), { name: "iterations", trainable: false });
+      const loss = tf.reduceMean(tf.square(tf.add(tf.matmul(x, w.value()), b.value())));
+      const track = [tf.compat.v1.assignAdd(total, tf.multiply(loss, 4)), tf.compat.v1.assignAdd(count, 4)];
+      const apply = new tf.compat.v1.train.GradientDescentOptimizer(0.05).minimize(loss);
+      const step = tf.controlDependencies([apply], () => tf.compat.v1.assignAdd(iterations, tf.constant(1, "int64")));
+      const train = tf.group([...track, step]);
+      const sess = new tf.compat.v1.Session();
+      sess.run(tf.compat.v1.globalVariablesInitializer());
+      return { sess, x, train, vars: [w, b, total, count, iterations] };
+    }),
+  );
+}
+
+const feed = (x: tf.Tensor, k: number) =>
+  new Map([
+    [
+      x,
+      tf.constant(
+        Array.from({ length: 12 }, (_, i) => Math.sin(i + k)),
+        "float32",
+        [4, 3],
+      ),
+    ],
+  ]);
+
+function train(device: string, steps: number) {
+  const m = kerasLikeStep(device);
+  for (let k = 0; k < steps; k++) m.sess.run(m.train, feed(m.x, k));
+  const values = m.vars.map((v) => Array.from((m.sess.run(v.value()) as E).dataSync() as ArrayLike<number | bigint>, Number));
+  const plan = m.sess.describePlan(m.train, [m.x]);
+  m.sess.close();
+  return { values, plan };
+}
+
+describe("grouped variable updates in Session plans", () => {
+  it("puts a step's counters and its SGD updates in one group, with the ungrouped plan's values", () => {
+    const on = train("/cpu:0", 5);
+    const off = withOptions({ groupUpdates: false }, () => train("/cpu:0", 5));
+    const [group, ...rest] = groups(on.plan);
+    assert.deepEqual(rest, [], on.plan);
+    assert.equal(group.filter((n) => /AssignAdd/.test(n)).length, 3, on.plan);
+    assert.equal(group.filter((n) => /GradientDescent/.test(n)).length, 2, on.plan);
+    assert.deepEqual(groups(off.plan), []);
+    assert.deepEqual(on.values, off.values);
+    assert.deepEqual(on.values[4], [5], "iterations");
+    assert.deepEqual(on.values[3], [20], "count");
+  });
+
+  it("a read of a grouped variable sees the updates before it, and a second update of it is applied too", () => {
+    const g = new tf.Graph();
+    g.asDefault(() => {
+      const v = new tf.Variable(1, { name: "v" });
+      const u = new tf.Variable(10, { name: "u" });
+      const first = tf.compat.v1.assignAdd(v, 2);
+      const addU = tf.compat.v1.assignAdd(u, 1);
+      // Reads v after its first update (a control edge) and adds the read back to v: 3, then 3 + 3 = 6.
+      const seen = tf.controlDependencies([first, addU], () => v.readValue());
+      const second = tf.compat.v1.assignAdd(v, seen);
+      const sess = new tf.compat.v1.Session();
+      sess.run(tf.compat.v1.globalVariablesInitializer());
+      const [s] = sess.run([seen, second]) as E[];
+      assert.deepEqual(Array.from(s.dataSync()), [3]);
+      assert.deepEqual(Array.from((sess.run(v.value()) as E).dataSync()), [6]);
+      assert.deepEqual(Array.from((sess.run(u.value()) as E).dataSync()), [11]);
+      sess.close();
+    });
+  });
+
+  it("two updates of one variable with nothing between are both applied", () => {
+    const g = new tf.Graph();
+    g.asDefault(() => {
+      const v = new tf.Variable(10, { name: "v" });
+      const first = tf.compat.v1.assignAdd(v, 1);
+      const again = tf.controlDependencies([first], () => tf.compat.v1.assignAdd(v, 5));
+      const sess = new tf.compat.v1.Session();
+      sess.run(tf.compat.v1.globalVariablesInitializer());
+      const plan = sess.describePlan(again.op);
+      assert.equal(groups(plan).length, 2, plan);
+      sess.run(again.op);
+      assert.deepEqual(Array.from((sess.run(v.value()) as E).dataSync()), [16]);
+      sess.close();
+    });
+  });
+
+  it("a stateful op between two updates ends the group: a random draw keeps its place", () => {
+    const g = new tf.Graph();
+    g.asDefault(() => {
+      const a = new tf.Variable(0, { name: "a" });
+      const b = new tf.Variable(0, { name: "b" });
+      const ua = tf.compat.v1.assignAdd(a, 1);
+      const r = tf.controlDependencies([ua], () => tf.randomUniform([], 0, 1, "float32", 3));
+      const ub = tf.controlDependencies([r.op], () => tf.compat.v1.assignAdd(b, 1));
+      const sess = new tf.compat.v1.Session();
+      sess.run(tf.compat.v1.globalVariablesInitializer());
+      const plan = sess.describePlan(tf.group([ub, r.op]));
+      assert.equal(groups(plan).length, 2, plan);
+      sess.run(tf.group([ub, r.op]));
+      assert.deepEqual(
+        [a, b].map((v) => (sess.run(v.value()) as E).dataSync()[0]),
+        [1, 1],
+      );
+      sess.close();
+    });
+  });
+
+  it("on a GPU: the counters' AssignAdds (float32 and int64) are one launch, the SGD updates another", gpuOnly, () => {
+    const gpu = gpuBackend(0)!;
+    const launches = (grouped: boolean) =>
+      withOptions({ groupUpdates: grouped, cudaGraphs: false }, () => {
+        const m = kerasLikeStep("/gpu:0");
+        m.sess.run(m.train, feed(m.x, 0));
+        const l0 = gpu.stats.launches;
+        m.sess.run(m.train, feed(m.x, 1));
+        const n = gpu.stats.launches - l0;
+        m.sess.close();
+        return n;
+      });
+    // Ungrouped: 3 AssignAdds and 2 updates, 5 launches; grouped: one AddV2 group and one gradient-descent group.
+    assert.equal(launches(false) - launches(true), 3);
+    const got = train("/gpu:0", 5);
+    const want = train("/cpu:0", 5);
+    got.values.forEach((v, i) =>
+      v.forEach((x, j) => assert.ok(Math.abs(x - want.values[i][j]) <= 1e-5 * Math.max(1, Math.abs(x)), `variable ${i}: ${v} vs ${want.values[i]}`)),
+    );
+  });
+});
