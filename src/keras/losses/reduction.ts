@@ -4,7 +4,7 @@ import type { Tensor } from "../../core/tensor.js";
 import type { TensorLike } from "../../core/tensor_like.js";
 import { cast } from "../../ops/cast.js";
 import { divide, multiply } from "../../ops/elementwise.js";
-import { reduceSum } from "../../ops/reduce.js";
+import { reduceMean, reduceSum } from "../../ops/reduce.js";
 import { size } from "../../ops/shape.js";
 import { asDType, matchWeightRank, toTensor } from "./shapes.js";
 
@@ -25,9 +25,12 @@ export function computeWeightedLoss(losses: Tensor, sampleWeight: TensorLike | n
     weighted = multiply(losses, w);
   }
   if (reduction === "none") return weighted;
+  const n = weighted.size;
+  // The sum over the batch size of a known, non-empty batch is its mean: one reduction where a sum and a
+  // division would be two kernels every step.
+  if (reduction === "sum_over_batch_size" && n !== null && n > 0) return reduceMean(weighted);
   const total = reduceSum(weighted);
   if (reduction === "sum") return total;
-  const n = weighted.size;
-  if (n !== null) return n === 0 ? multiply(total, 0) : divide(total, n);
+  if (n !== null) return multiply(total, 0);
   return divide(total, cast(size(weighted), total.dtype));
 }
