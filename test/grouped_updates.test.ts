@@ -42,22 +42,19 @@ function kerasLikeStep(device: string) {
   );
 }
 
-const feed = (x: tf.Tensor, k: number) =>
-  new Map([
-    [
-      x,
-      tf.constant(
-        Array.from({ length: 12 }, (_, i) => Math.sin(i + k)),
-        "float32",
-        [4, 3],
-      ),
-    ],
-  ]);
+/** The step's batch, fed by the placeholder's name. */
+const feed = (k: number) => ({
+  "x:0": tf.constant(
+    Array.from({ length: 12 }, (_, i) => Math.sin(i + k)),
+    "float32",
+    [4, 3],
+  ) as E,
+});
 
 function train(device: string, steps: number) {
   const m = kerasLikeStep(device);
-  for (let k = 0; k < steps; k++) m.sess.run(m.train, feed(m.x, k));
-  const values = m.vars.map((v) => Array.from((m.sess.run(v.value()) as E).dataSync() as ArrayLike<number | bigint>, Number));
+  for (let k = 0; k < steps; k++) m.sess.run(m.train, feed(k));
+  const values = m.vars.map((v) => Array.from((m.sess.run(v.value()) as E).dataSync() as ArrayLike<number | bigint>, (x) => Number(x)));
   const plan = m.sess.describePlan(m.train, [m.x]);
   m.sess.close();
   return { values, plan };
@@ -90,9 +87,9 @@ describe("grouped variable updates in Session plans", () => {
       const sess = new tf.compat.v1.Session();
       sess.run(tf.compat.v1.globalVariablesInitializer());
       const [s] = sess.run([seen, second]) as E[];
-      assert.deepEqual(Array.from(s.dataSync()), [3]);
-      assert.deepEqual(Array.from((sess.run(v.value()) as E).dataSync()), [6]);
-      assert.deepEqual(Array.from((sess.run(u.value()) as E).dataSync()), [11]);
+      assert.deepEqual(Array.from(s.dataSync() as Float32Array), [3]);
+      assert.deepEqual(Array.from((sess.run(v.value()) as E).dataSync() as Float32Array), [6]);
+      assert.deepEqual(Array.from((sess.run(u.value()) as E).dataSync() as Float32Array), [11]);
       sess.close();
     });
   });
@@ -105,10 +102,10 @@ describe("grouped variable updates in Session plans", () => {
       const again = tf.controlDependencies([first], () => tf.compat.v1.assignAdd(v, 5));
       const sess = new tf.compat.v1.Session();
       sess.run(tf.compat.v1.globalVariablesInitializer());
-      const plan = sess.describePlan(again.op);
+      const plan = sess.describePlan(tf.group([again]));
       assert.equal(groups(plan).length, 2, plan);
-      sess.run(again.op);
-      assert.deepEqual(Array.from((sess.run(v.value()) as E).dataSync()), [16]);
+      sess.run(tf.group([again]));
+      assert.deepEqual(Array.from((sess.run(v.value()) as E).dataSync() as Float32Array), [16]);
       sess.close();
     });
   });
@@ -120,12 +117,12 @@ describe("grouped variable updates in Session plans", () => {
       const b = new tf.Variable(0, { name: "b" });
       const ua = tf.compat.v1.assignAdd(a, 1);
       const r = tf.controlDependencies([ua], () => tf.randomUniform([], 0, 1, "float32", 3));
-      const ub = tf.controlDependencies([r.op], () => tf.compat.v1.assignAdd(b, 1));
+      const ub = tf.controlDependencies([r], () => tf.compat.v1.assignAdd(b, 1));
       const sess = new tf.compat.v1.Session();
       sess.run(tf.compat.v1.globalVariablesInitializer());
-      const plan = sess.describePlan(tf.group([ub, r.op]));
+      const plan = sess.describePlan(tf.group([ub, r]));
       assert.equal(groups(plan).length, 2, plan);
-      sess.run(tf.group([ub, r.op]));
+      sess.run(tf.group([ub, r]));
       assert.deepEqual(
         [a, b].map((v) => (sess.run(v.value()) as E).dataSync()[0]),
         [1, 1],
@@ -139,9 +136,9 @@ describe("grouped variable updates in Session plans", () => {
     const launches = (grouped: boolean) =>
       withOptions({ groupUpdates: grouped, cudaGraphs: false }, () => {
         const m = kerasLikeStep("/gpu:0");
-        m.sess.run(m.train, feed(m.x, 0));
+        m.sess.run(m.train, feed(0));
         const l0 = gpu.stats.launches;
-        m.sess.run(m.train, feed(m.x, 1));
+        m.sess.run(m.train, feed(1));
         const n = gpu.stats.launches - l0;
         m.sess.close();
         return n;
