@@ -137,7 +137,11 @@ describe("constant folding in Session plans", () => {
       const scaled = tf.mul(tf.constant([1, Number.NaN]), 2, { name: "scaled" });
       const checked = tf.debugging.checkNumerics(scaled, "bad constant");
       const sess = new tf.Session();
-      assert.deepEqual(foldedNames(sess.describePlan(checked)), ["scaled"]);
+      // On a GPU the check may run on the CPU: the copy of the folded value there is folded too.
+      assert.deepEqual(
+        foldedNames(sess.describePlan(checked)).filter((n) => n !== "scaled:0"),
+        ["scaled"],
+      );
       for (let run = 0; run < 2; run++)
         assert.throws(
           () => sess.run(checked),

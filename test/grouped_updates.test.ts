@@ -131,24 +131,55 @@ describe("grouped variable updates in Session plans", () => {
     });
   });
 
-  it("on a GPU: the counters' AssignAdds (float32 and int64) are one launch, the SGD updates another", gpuOnly, () => {
-    const gpu = gpuBackend(0)!;
-    const launches = (grouped: boolean) =>
-      withOptions({ groupUpdates: grouped, cudaGraphs: false }, () => {
-        const m = kerasLikeStep("/gpu:0");
-        m.sess.run(m.train, feed(0));
-        const l0 = gpu.stats.launches;
-        m.sess.run(m.train, feed(1));
-        const n = gpu.stats.launches - l0;
-        m.sess.close();
-        return n;
-      });
-    // Ungrouped: 3 AssignAdds and 2 updates, 5 launches; grouped: one AddV2 group and one gradient-descent group.
-    assert.equal(launches(false) - launches(true), 3);
+  it("on a GPU, captured: the Keras-like step's values are the CPU's after 5 steps (the counters too)", gpuOnly, () => {
     const got = train("/gpu:0", 5);
     const want = train("/cpu:0", 5);
     got.values.forEach((v, i) =>
       v.forEach((x, j) => assert.ok(Math.abs(x - want.values[i][j]) <= 1e-5 * Math.max(1, Math.abs(x)), `variable ${i}: ${v} vs ${want.values[i]}`)),
     );
+  });
+
+  it("on a GPU: AssignAdds of float32 and int64 values computed on the device are one launch", gpuOnly, () => {
+    const gpu = gpuBackend(0)!;
+    const run = (grouped: boolean) =>
+      withOptions({ groupUpdates: grouped, cudaGraphs: false }, () => {
+        const g = new tf.Graph();
+        return g.asDefault(() =>
+          tf.device("/gpu:0", () => {
+            const x = tf.placeholder("float32", [8], { name: "x" });
+            const a = new tf.Variable(0, { name: "a" });
+            const b = new tf.Variable(0, { name: "b" });
+            const c = new tf.Variable(tf.constant(0, "int64"), { name: "c", dtype: "int64" });
+            const adds = [
+              tf.compat.v1.assignAdd(a, tf.reduceSum(x)),
+              tf.compat.v1.assignAdd(b, tf.reduceMax(x)),
+              tf.compat.v1.assignAdd(c, tf.cast(tf.reduceSum(x), "int64")),
+            ];
+            const sess = new tf.compat.v1.Session();
+            sess.run(tf.compat.v1.globalVariablesInitializer());
+            const xs = (k: number) => ({
+              "x:0": tf.constant(
+                Array.from({ length: 8 }, (_, i) => i + k),
+                "float32",
+                [8],
+              ) as E,
+            });
+            // The first run leaves each variable a value computed on the device (no host copy, nothing folded).
+            sess.run(tf.group(adds), xs(0));
+            const l0 = gpu.stats.launches;
+            sess.run(tf.group(adds), xs(1));
+            const launches = gpu.stats.launches - l0;
+            const values = [a, b, c].map((v) => Number((sess.run(v.value()) as E).dataSync()[0]));
+            sess.close();
+            return { launches, values };
+          }),
+        );
+      });
+    const on = run(true);
+    const off = run(false);
+    // 28 + 36, 7 + 8, 28 + 36.
+    assert.deepEqual(on.values, [64, 15, 64]);
+    assert.deepEqual(off.values, on.values);
+    assert.equal(off.launches - on.launches, 2, `${on.launches} launches grouped, ${off.launches} not`);
   });
 });

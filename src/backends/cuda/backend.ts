@@ -409,13 +409,26 @@ export class CudaBackend implements Backend, KernelContext {
       )
         return null;
     }
-    this.ctx.makeCurrent();
-    this.ctx.resetArgs();
-    try {
-      return k.runGroup(this, items as CudaHandle[][], attrs);
-    } finally {
+    // Items of small host-known values are computed on the host, as runKernel computes them one by one.
+    const outs: (Handle[] | null)[] = items.map((it) => this.#fold(type, it, attrs));
+    const rest = items.filter((_, i) => outs[i] === null) as CudaHandle[][];
+    if (rest.length > 0) {
+      this.ctx.makeCurrent();
       this.ctx.resetArgs();
+      let grouped: Handle[][] | null;
+      try {
+        grouped = k.runGroup(this, rest, attrs);
+      } finally {
+        this.ctx.resetArgs();
+      }
+      if (!grouped) {
+        for (const o of outs) if (o) for (const h of o) this.dispose(h);
+        return null;
+      }
+      let j = 0;
+      for (let i = 0; i < outs.length; i++) if (outs[i] === null) outs[i] = grouped[j++];
     }
+    return outs as Handle[][];
   }
 
   runKernel(type: string, inputs: readonly Handle[], attrs: Attrs, env: KernelEnv = {}): Handle[] {
