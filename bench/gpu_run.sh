@@ -17,7 +17,7 @@ nvidia-smi --query-gpu=name,driver_version,memory.total,clocks.sm,clocks.max.sm 
 for p in $parts; do
   case $p in tests|suites) node tmp/gpu-test/test/util/require_gpu.js || exit 1 ;; esac
   case $p in
-    tests) timeout 300 node --test --test-reporter=spec tmp/gpu-test/test/gpu.test.js tmp/gpu-test/test/gpu_cudnn.test.js tmp/gpu-test/test/op_determinism.test.js tmp/gpu-test/test/gpu_batchnorm.test.js tmp/gpu-test/test/gpu_narrow.test.js tmp/gpu-test/test/fusion.test.js tmp/gpu-test/test/epilogue.test.js tmp/gpu-test/test/constant_folding.test.js tmp/gpu-test/test/gpu_cudnn_graph.test.js tmp/gpu-test/test/cast_updates.test.js tmp/gpu-test/test/grouped_updates.test.js > "$OUT/gpu_test.log" 2>&1; echo "gpu.test rc=$?"
+    tests) timeout 300 node --test --test-reporter=spec tmp/gpu-test/test/gpu.test.js tmp/gpu-test/test/gpu_cudnn.test.js tmp/gpu-test/test/op_determinism.test.js tmp/gpu-test/test/gpu_batchnorm.test.js tmp/gpu-test/test/gpu_narrow.test.js tmp/gpu-test/test/fusion.test.js tmp/gpu-test/test/epilogue.test.js tmp/gpu-test/test/constant_folding.test.js tmp/gpu-test/test/gpu_cudnn_graph.test.js tmp/gpu-test/test/cast_updates.test.js tmp/gpu-test/test/grouped_updates.test.js tmp/gpu-test/test/keras_fit.test.js > "$OUT/gpu_test.log" 2>&1; echo "gpu.test rc=$?"
            grep -E "^ℹ (tests|pass|fail|skipped)" "$OUT/gpu_test.log"; grep -B2 -A12 "^ *not ok" "$OUT/gpu_test.log" | head -150 ;;
     micro) timeout 240 node tmp/gpu-test/bench/gpu_micro.js > "$OUT/micro.log" 2>&1; echo "micro rc=$?"; sed -n '/^| measure/,$p' "$OUT/micro.log"; tail -5 "$OUT/micro.log" ;;
     torch) timeout 90 python3 bench/gpu_torch_sgemm.py 2>&1 | tee "$OUT/torch.log" ;;

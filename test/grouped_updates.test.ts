@@ -146,7 +146,7 @@ describe("grouped variable updates in Session plans", () => {
         const g = new tf.Graph();
         return g.asDefault(() =>
           tf.device("/gpu:0", () => {
-            const x = tf.placeholder("float32", [8], { name: "x" });
+            const x = tf.placeholder("float32", [64], { name: "x" });
             const a = new tf.Variable(0, { name: "a" });
             const b = new tf.Variable(0, { name: "b" });
             const c = new tf.Variable(tf.constant(0, "int64"), { name: "c", dtype: "int64" });
@@ -157,14 +157,9 @@ describe("grouped variable updates in Session plans", () => {
             ];
             const sess = new tf.compat.v1.Session();
             sess.run(tf.compat.v1.globalVariablesInitializer());
-            const xs = (k: number) => ({
-              "x:0": tf.constant(
-                Array.from({ length: 8 }, (_, i) => i + k),
-                "float32",
-                [8],
-              ) as E,
-            });
-            // The first run leaves each variable a value computed on the device (no host copy, nothing folded).
+            const xs = (k: number) => ({ "x:0": Float32Array.from({ length: 64 }, (_, i) => i + k) });
+            // 64 values: reduced by kernels, not on the host (small values with host copies are). The first run leaves
+            // each variable a value computed on the device, with no host copy.
             sess.run(tf.group(adds), xs(0));
             const l0 = gpu.stats.launches;
             sess.run(tf.group(adds), xs(1));
@@ -177,9 +172,43 @@ describe("grouped variable updates in Session plans", () => {
       });
     const on = run(true);
     const off = run(false);
-    // 28 + 36, 7 + 8, 28 + 36.
-    assert.deepEqual(on.values, [64, 15, 64]);
+    // 2016 + 2080, 63 + 64, 2016 + 2080.
+    assert.deepEqual(on.values, [4096, 127, 4096]);
     assert.deepEqual(off.values, on.values);
     assert.equal(off.launches - on.launches, 2, `${on.launches} launches grouped, ${off.launches} not`);
+  });
+
+  it("on a GPU, captured: variables are updated in their own buffers, with no copy home at the graph's end", gpuOnly, () => {
+    const gpu = gpuBackend(0)!;
+    const g = new tf.Graph();
+    g.asDefault(() =>
+      tf.device("/gpu:0", () => {
+        const d = tf.placeholder("float32", [64], { name: "d" });
+        const vs = [0, 1, 2].map((i) => new tf.Variable(tf.fill([64], i), { name: `v${i}` }));
+        const n = new tf.Variable(tf.zeros([64]), { name: "n" });
+        const apply = new tf.compat.v1.train.GradientDescentOptimizer(0.5).applyGradients(vs.map((v) => [d, v]));
+        const step = tf.group([apply, tf.compat.v1.assignAdd(n, d)]);
+        const sess = new tf.compat.v1.Session();
+        sess.run(tf.compat.v1.globalVariablesInitializer());
+        const feed = { "d:0": Float32Array.from({ length: 64 }, (_, i) => i) };
+        const captured0 = gpu.stats.graphsCaptured;
+        for (let k = 0; k < 4; k++) sess.run(step, feed);
+        assert.equal(gpu.stats.graphsCaptured - captured0, 1, "captured once");
+        // One gradient-descent group and one AddV2 group: nothing copied home.
+        assert.equal(gpu.stats.graphNodes, 2, sess.describePlan(step, [d]));
+        const read = (v: tf.Variable) => Array.from((sess.run(v.value()) as E).dataSync() as Float32Array);
+        vs.forEach((v, i) =>
+          assert.deepEqual(
+            read(v),
+            Array.from({ length: 64 }, (_, j) => i - 4 * 0.5 * j),
+          ),
+        );
+        assert.deepEqual(
+          read(n),
+          Array.from({ length: 64 }, (_, j) => 4 * j),
+        );
+        sess.close();
+      }),
+    );
   });
 });

@@ -290,6 +290,20 @@ export class CudaBackend implements Backend, KernelContext {
   get capturing(): boolean {
     return this.allocator.capturing;
   }
+
+  /**
+   * While a step is recorded (capture.ts): the home buffers of its variables, each with its holders at the
+   * start of the recording (the variable store's handle and the capture's own).
+   */
+  #homes: Map<DeviceStorage, number> | null = null;
+  recordingHomes(homes: readonly CudaHandle[] | null): void {
+    this.#homes = homes ? new Map(homes.map((h) => [h.storage, h.storage.refs])) : null;
+  }
+
+  inPlace(h: CudaHandle, extraRefs: number): CudaHandle | null {
+    const base = this.#homes?.get(h.storage);
+    return base !== undefined && h.storage.refs === base + extraRefs ? (this.alias(h) as CudaHandle) : null;
+  }
   #noCapture(what: string): void {
     if (this.allocator.capturing) throw new CaptureUnsupported(`${what} cannot be captured in a CUDA graph`);
   }

@@ -294,6 +294,7 @@ export class CudaStepCapture implements StepCapture {
     try {
       this.#begin();
       began = true;
+      b.recordingHomes(homes.map((x) => x.handle));
       run = runStep(feeds);
       fetched = run.fetched;
       const homeStorages = new Set<DeviceStorage>(homes.map((x) => x.handle.storage));
@@ -312,6 +313,7 @@ export class CudaStepCapture implements StepCapture {
       // Why a step runs op by op for good: the first thing to look at when a GPU step is slower than expected.
       if (debugOn("cuda")) process.stderr.write(`tsflow cuda: step not captured (${e instanceof Error ? e.message : String(e)}); it runs op by op\n`);
     } finally {
+      b.recordingHomes(null);
       // The step's slots and staged values are freed inside the capture: their blocks become its arena.
       run?.release();
       if (!ok) for (const h of fetched) h.backend.dispose(h);

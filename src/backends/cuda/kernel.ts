@@ -21,6 +21,13 @@ export interface KernelContext {
   readonly maxBlocks: number;
   /** True while a Session step is being captured into a CUDA graph. */
   readonly capturing: boolean;
+  /**
+   * Inside a recorded step, a variable update's output may be the variable's own home buffer (the graph then
+   * copies nothing home at its end): an alias of `h` when it is a home and nothing holds it beyond its
+   * holders at the recording's start and `extraRefs` handles of the caller; else null (a fresh output).
+   * Only for elementwise updates, each element read before it is written.
+   */
+  inPlace(h: CudaHandle, extraRefs: number): CudaHandle | null;
   /** A fresh uninitialised buffer for an op's output. */
   empty(dtype: DType, shape: readonly number[], op: string): CudaHandle;
   write(values: Values, dtype: DType, shape: readonly number[]): Handle;

@@ -30,6 +30,12 @@ export interface Rows {
   /** The sample weights of all rows, or null. */
   sws: Tensor | null;
   indices(): Tensor;
+  /**
+   * Set for the epoch's full batches: the epoch's order as a device table [full batches, batch size], the same
+   * tensor for each, and this batch's row of it. A traced step reads its row from the table with a counter
+   * kept on the device, so that no indices travel from the host per step.
+   */
+  table?: { readonly order: Tensor; readonly row: number };
 }
 
 /**
@@ -46,6 +52,7 @@ class RowsBatch implements Batch, Rows {
     readonly ys: readonly Tensor[],
     readonly sws: Tensor | null,
     private readonly order: Int32Array,
+    readonly table?: { readonly order: Tensor; readonly row: number },
   ) {}
   get rows(): Rows {
     return this;
@@ -171,19 +178,45 @@ export class TensorBatches {
 
   /**
    * The batches of one epoch, in order (slices) or in a fresh random order (rows picked by a permutation made
-   * on the host once per epoch; a traced step gathers them in its graph).
+   * on the host once per epoch; a traced step gathers them in its graph). Shuffled full batches also carry the
+   * epoch's order as one table (made on the default device when a step first asks, released with the epoch).
    */
   *epoch(): Generator<Batch> {
     const n = this.numSamples;
+    const batchSize = this.batchSize;
     const perm = this.shuffle ? (this.#nextPermutation ?? permutation(n)) : null;
     this.#nextPermutation = null;
     const inputs = new Set<Tensor>([...this.x, ...this.y, ...(this.sampleWeight ? [this.sampleWeight] : [])]);
+    const full = Math.floor(n / batchSize);
+    let order: Tensor | null = null;
+    const table = (row: number) =>
+      perm && row < full && full > 1
+        ? {
+            get order() {
+              return (order ??= constant(perm.subarray(0, full * batchSize), "int32", [full, batchSize]));
+            },
+            row,
+          }
+        : undefined;
+    try {
+      yield* this.#batches(perm, inputs, table);
+    } finally {
+      if (order) dispose(order);
+    }
+  }
+
+  *#batches(
+    perm: Int32Array | null,
+    inputs: ReadonlySet<Tensor>,
+    table: (row: number) => { readonly order: Tensor; readonly row: number } | undefined,
+  ): Generator<Batch> {
+    const n = this.numSamples;
     for (let start = 0; start < n; start += this.batchSize) {
       const end = Math.min(n, start + this.batchSize);
       let batch: Batch;
       let made: () => Tensor[];
       if (perm) {
-        const rows = new RowsBatch(this.x, this.y, this.sampleWeight, perm.subarray(start, end));
+        const rows = new RowsBatch(this.x, this.y, this.sampleWeight, perm.subarray(start, end), table(start / this.batchSize));
         batch = rows;
         made = () => rows.made();
       } else {

@@ -13,7 +13,8 @@ import { tidy } from "../../eager/memory.js";
 import { GradientTape } from "../../eager/tape.js";
 import { tfFunction } from "../../function/index.js";
 import { gather } from "../../ops/movement.js";
-import type { Variable } from "../../variables/variable.js";
+import { controlDependencies } from "../../graph/scopes.js";
+import { Variable } from "../../variables/variable.js";
 import type { Model } from "./model.js";
 import { eagerSteps, lossAndGradients, lossOf, type StepBatch, type StepFunctions } from "./step.js";
 
@@ -52,6 +53,21 @@ export function tracedSteps(model: Model): StepFunctions {
     const take = (t: Tensor) => gather(t, idx);
     return trainBody(xs.map(take), ys.map(take), sw ? take(sw) : null);
   }, options);
+  // A shuffled epoch's full batches: the epoch's order as one table fed at every step (the same buffer all
+  // epoch, so a CUDA-graph replay copies it once) and the row to take from a counter on the device, which the
+  // step advances itself. Nothing travels from the host per step.
+  let cursor: Variable | null = null;
+  /** The cursor's value after the last step queued (the host's copy, to tell when it must be set). */
+  let cursorAt = -1;
+  const trainTable = tfFunction((xs: Tensor[], ys: Tensor[], sw: Tensor | null, table: Tensor): Tensor => {
+    const c = cursor!;
+    const idx = gather(table, c.value());
+    const take = (t: Tensor) => gather(t, idx);
+    const loss = trainBody(xs.map(take), ys.map(take), sw ? take(sw) : null);
+    // After the row is read: the gather of the indices waits for nothing else.
+    controlDependencies([idx], () => c.assignAdd(1));
+    return loss;
+  }, options);
   const test = tfFunction((x: Tensor[], y: Tensor[], sampleWeight: Tensor | null): Tensor => {
     const yPred = model.forward(x, false);
     const loss = lossOf(model, { x, y, sampleWeight }, yPred);
@@ -68,12 +84,21 @@ export function tracedSteps(model: Model): StepFunctions {
     }
   };
   /** The tf.function the last traced train step ran (the whole-array form or the batch form). */
-  let lastTrain: typeof train | typeof trainRows | null = null;
+  let lastTrain: typeof train | typeof trainRows | typeof trainTable | null = null;
   return {
     train(batch, guardNaN) {
       if (guardNaN) return eager.train(batch, true);
       ready(batch);
       const rows = batch.rows;
+      const table = rows?.table;
+      if (rows && table) {
+        lastTrain = trainTable;
+        cursor ??= new Variable(0, { dtype: "int32", trainable: false, name: "fit_batch_cursor" });
+        if (cursorAt !== table.row) cursor.assign(table.row);
+        cursorAt = table.row + 1;
+        const order = table.order;
+        return tidy(() => trainTable([...rows.xs], [...rows.ys], rows.sws, order) as Tensor);
+      }
       lastTrain = rows ? trainRows : train;
       if (rows) return tidy(() => trainRows([...rows.xs], [...rows.ys], rows.sws, rows.indices()) as Tensor);
       return tidy(() => train(batch.x, batch.y, batch.sampleWeight) as Tensor);

@@ -54,7 +54,11 @@ class TensorSource implements BatchSource {
     this.steps = stepsPerEpoch ?? data.steps;
   }
   startEpoch(): void {
-    if (this.stepsPerEpoch === undefined || this.it === null) this.it = this.data.epoch();
+    if (this.stepsPerEpoch !== undefined && this.it !== null) return;
+    // The last epoch's generator is closed, so that what it made for the epoch (its last batch, the order's
+    // table) is released now.
+    this.it?.return?.();
+    this.it = this.data.epoch();
   }
   // biome-ignore lint/correctness/useYield: in-memory batches need no waiting; the generator form is BatchSource's (datasets yield to wait)
   *next(): Generator<Wait, Batch | null, IteratorResult<unknown> | undefined> {

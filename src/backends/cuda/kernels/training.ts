@@ -33,7 +33,9 @@ function trainingKernel(name: "gd" | "momentum" | "adam", nIn: number, nOut: num
       const big = name === "gd" ? [0, 2] : name === "momentum" ? [0, 1, 3] : [0, 1, 2, 9];
       if (ins.length !== nIn || big.some((i) => ins[i].shape.join(",") !== v.shape.join(","))) return null;
       const n = sizeOf(v.shape);
-      const outs = Array.from({ length: nOut }, () => b.empty(v.dtype, v.shape, name));
+      // The updated variables (and slots) are outputs 0..nOut-1 and inputs 0..nOut-1, shaped alike; each input
+      // handle is the executor's own alias of the variable.
+      const outs = Array.from({ length: nOut }, (_, k) => b.inPlace(ins[k], 1) ?? b.empty(v.dtype, v.shape, name));
       if (n === 0) return outs;
       const g = ins[grad].dtype;
       const fn = b.fn(moduleKey(v.dtype, g), name, () => trainingSource(v.dtype, g));
@@ -63,7 +65,7 @@ function gdGroup(b: KernelContext, items: readonly CudaHandle[][]): Handle[][] |
     if (it.length !== 3 || it[1].ptr !== alpha.ptr || it[0].dtype !== dtype || !takes(it.map((h) => h.dtype))) return null;
     if (it[0].shape.join(",") !== it[2].shape.join(",")) return null;
   }
-  const outs = items.map((it) => [b.empty(dtype, it[0].shape, "gd")]);
+  const outs = items.map((it) => [b.inPlace(it[0], 1) ?? b.empty(dtype, it[0].shape, "gd")]);
   // Items by delta dtype (one module each: float32 deltas, or folded 16-bit ones), in their order.
   const byGrad = new Map<DType, number[]>();
   items.forEach((it, k) => {
@@ -105,7 +107,9 @@ export function addGroup(b: KernelContext, items: readonly CudaHandle[][]): Hand
     if (it.length !== 2 || it[0].dtype !== it[1].dtype || !ADD_GROUP_DTYPES.includes(it[0].dtype)) return null;
     if (it[0].shape.join(",") !== it[1].shape.join(",")) return null;
   }
-  const outs = items.map((it) => [b.empty(it[0].dtype, it[0].shape, "add_group")]);
+  // The executor passes the variables' values it holds themselves (no alias of its own): in place where
+  // nothing else holds them.
+  const outs = items.map((it) => [b.inPlace(it[0], 0) ?? b.empty(it[0].dtype, it[0].shape, "add_group")]);
   const fn = b.fn("add_group", "add_group", addGroupSource);
   for (let k0 = 0; k0 < items.length; k0 += ADD_GROUP) {
     const chunk = items.slice(k0, k0 + ADD_GROUP);
