@@ -852,7 +852,7 @@ export class Executor {
   #assignGroup(members: readonly OpStep[], b: Backend, slots: SlotValue[], overlay: Overlay): void {
     const refs = members.map((m) => groupRef(m, slots));
     const currents = refs.map((r) => this.#readVar(r.op, overlay));
-    if (members.length < 2 || !b.runKernelGroup || currents.some((c) => c.backend !== b)) {
+    if (!b.runKernelGroup || currents.some((c) => c.backend !== b)) {
       for (const m of members) this.#assign(m, slots, overlay);
       return;
     }
