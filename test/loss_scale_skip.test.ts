@@ -133,6 +133,14 @@ function runV1(make: () => V1Optimizer, form: Form): { states: States; types: st
   });
 }
 
+/** Whether `op` waits, through inputs or control inputs, for `target`. */
+function waitsFor(op: tf.Operation, target: tf.Operation, seen = new Set<tf.Operation>()): boolean {
+  if (op === target) return true;
+  if (seen.has(op)) return false;
+  seen.add(op);
+  return [...op.inputs.map((t) => t.op), ...op.controlInputs].some((o) => waitsFor(o, target, seen));
+}
+
 describe("MixedPrecisionLossScaleOptimizer skips overflowing graph steps without a branch", () => {
   for (const [name, make] of V1) {
     it(`${name}: variables, slots, global step and scale as TensorFlow's tf.cond and as eager steps`, () => {
@@ -156,20 +164,16 @@ describe("MixedPrecisionLossScaleOptimizer skips overflowing graph steps without
     g.asDefault(() => {
       const w = new tf.Variable(tf.constant([1, 2]), { name: "w" });
       const grad = tf.placeholder("float32", [2]);
-      const dyn = new tf.compat.v1.train.experimental.MixedPrecisionLossScaleOptimizer(new tf.compat.v1.train.MomentumOptimizer(1, 0.5), "dynamic");
+      const dyn = new tf.compat.v1.train.experimental.MixedPrecisionLossScaleOptimizer(new tf.compat.v1.train.AdagradOptimizer(1, 0.5), "dynamic");
       const train = dyn.applyGradients([[grad, w]]);
       const ops = g.getOperations();
-      const apply = ops.find((o) => o.type === "ApplyMomentum")!;
+      // TensorFlow 1's Adagrad is an AssignAdd and an AssignSub per variable, grouped as the optimizer's NoOp.
+      const apply = ops.find((o) => o.type === "NoOp" && o.name === "Adagrad")!;
       const assigns = ops.filter((o) => o.type === "Assign" && o.name.startsWith("skip_nonfinite"));
-      // One final assignment per written variable: w and its momentum slot.
-      assert.deepEqual(assigns.map((o) => o.inputs[0].op.name).sort(), ["w", "w/Momentum"]);
+      // One final assignment per written variable: w and its accumulator.
+      const slot = dyn.getSlot(w, "accumulator")!;
+      assert.deepEqual(assigns.map((o) => o.inputs[0].op.name).sort(), [w.ref.op.name, slot.ref.op.name].sort());
       // The update waits for reads of both; each assignment selects between a read after it and a read before.
-      const waitsFor = (op: tf.Operation, target: tf.Operation, seen = new Set<tf.Operation>()): boolean => {
-        if (op === target) return true;
-        if (seen.has(op)) return false;
-        seen.add(op);
-        return [...op.inputs.map((t) => t.op), ...op.controlInputs].some((o) => waitsFor(o, target, seen));
-      };
       for (const a of assigns) {
         const select = a.inputs[1].op;
         assert.equal(select.type, "SelectV2");
@@ -181,10 +185,41 @@ describe("MixedPrecisionLossScaleOptimizer skips overflowing graph steps without
       using sess = new tf.Session();
       sess.run(tf.globalVariablesInitializer());
       sess.run(train, new Map([[grad, [1, 1]]]));
-      assert.deepEqual(read(sess.run(w.value()) as tf.Tensor), [0, 1]);
+      const after1 = read(sess.run(w.value()) as tf.Tensor);
+      const slot1 = read(sess.run(slot.value()) as tf.Tensor);
       sess.run(train, new Map([[grad, [Infinity, 1]]]));
-      assert.deepEqual(read(sess.run(w.value()) as tf.Tensor), [0, 1], "a skipped step restores w");
+      assert.deepEqual(read(sess.run(w.value()) as tf.Tensor), after1, "a skipped step restores w");
+      assert.deepEqual(read(sess.run(slot.value()) as tf.Tensor), slot1, "and its slot");
+    });
+  });
+
+  it("SGD and Momentum skip by their update's inputs: no snapshot, the step's inputs selected on finite", () => {
+    const g = new tf.Graph();
+    g.asDefault(() => {
+      const w = new tf.Variable(tf.constant([1, 2]), { name: "w" });
+      const grad = tf.placeholder("float32", [2]);
+      const dyn = new tf.compat.v1.train.experimental.MixedPrecisionLossScaleOptimizer(new tf.compat.v1.train.MomentumOptimizer(1, 0.5), "dynamic");
+      const train = dyn.applyGradients([[grad, w]]);
+      const ops = g.getOperations();
+      assert.deepEqual(
+        ops.filter((o) => o.name.startsWith("skip_nonfinite")),
+        [],
+      );
+      // ApplyMomentum(var, accum, lr, grad, momentum): lr, grad and momentum each a select on the finite check.
+      const apply = ops.find((o) => o.type === "ApplyMomentum")!;
+      for (const i of [2, 3, 4]) assert.equal(apply.inputs[i].op.type, "SelectV2", `input ${i}`);
+      using sess = new tf.Session();
+      sess.run(tf.globalVariablesInitializer());
+      sess.run(train, new Map([[grad, [1, 1]]]));
+      assert.deepEqual(read(sess.run(w.value()) as tf.Tensor), [0, 1]);
+      sess.run(train, new Map([[grad, [Infinity, Number.NaN]]]));
+      assert.deepEqual(read(sess.run(w.value()) as tf.Tensor), [0, 1], "a skipped step leaves w");
       assert.deepEqual(read(sess.run(dyn.getSlot(w, "momentum")!.value()) as tf.Tensor), [1, 1], "and its slot");
+      // A subclass may write more than the class's update: it takes the snapshot form.
+      class Sub extends tf.compat.v1.train.MomentumOptimizer {}
+      const w2 = new tf.Variable(tf.constant([1, 2]), { name: "w2" });
+      new tf.compat.v1.train.experimental.MixedPrecisionLossScaleOptimizer(new Sub(1, 0.5), "dynamic").applyGradients([[grad, w2]]);
+      assert.ok(g.getOperations().some((o) => o.type === "Assign" && o.name.startsWith("skip_nonfinite")));
     });
   });
 

@@ -27,8 +27,14 @@ export class GradientDescentOptimizer extends Optimizer {
     this.#lr = this.prepareHyper(this.#learningRate, "learning_rate");
   }
 
+  // A skipped step: var - (-0) * (-0), that is var - (+0), which is var exactly (-0 included).
+  // This class's own update only: a subclass may write more.
+  protected override skipsByInputs(): boolean {
+    return Object.getPrototypeOf(this) === GradientDescentOptimizer.prototype;
+  }
+
   protected override applyDense(grad: Tensor, v: Variable) {
-    return applyTrainingOp("ApplyGradientDescent", [v], [this.hyper(this.#lr, v), grad]);
+    return applyTrainingOp("ApplyGradientDescent", [v], [this.guard(this.hyper(this.#lr, v), -0), this.guard(grad, -0)]);
   }
 
   protected override applyDenseEagerly(pairs: readonly [Tensor, Variable][]): void {

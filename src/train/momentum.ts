@@ -47,11 +47,18 @@ export class MomentumOptimizer extends Optimizer {
     this.#mom = this.prepareHyper(this.#momentum, "momentum");
   }
 
+  // A skipped step: accum * 1 + (-0), which is accum exactly, and var - 0 * accum (Nesterov: var - 0 * (-0) -
+  // 0 * 1 * accum), which is var (a variable of exactly -0 may come back +0).
+  // This class's own update only: a subclass may write more.
+  protected override skipsByInputs(): boolean {
+    return Object.getPrototypeOf(this) === MomentumOptimizer.prototype;
+  }
+
   protected override applyDense(grad: Tensor, v: Variable) {
     const accum = this.getSlot(v, "momentum")!;
-    const lr = this.hyper(this.#lr, v);
-    const mom = this.hyper(this.#mom, v);
-    return applyTrainingOp("ApplyMomentum", [v, accum], [lr, grad, mom], { use_nesterov: this.useNesterov });
+    const lr = this.guard(this.hyper(this.#lr, v), 0);
+    const mom = this.guard(this.hyper(this.#mom, v), 1);
+    return applyTrainingOp("ApplyMomentum", [v, accum], [lr, this.guard(grad, -0), mom], { use_nesterov: this.useNesterov });
   }
 }
 declare(MomentumOptimizer, momentumSignature);

@@ -14,7 +14,7 @@ import { Graph, GraphKeys } from "../graph/graph.js";
 import { FuncGraph } from "../graph/func_graph.js";
 import { Operation } from "../graph/operation.js";
 import { SymbolicTensor } from "../graph/tensor.js";
-import { constant, convertToTensor, zerosLike } from "../ops/creation.js";
+import { constant, convertToTensor, where, zerosLike } from "../ops/creation.js";
 import { ArgsOf, declare, K, kind, optional, param, parseArgs, signature, withDefault } from "../core/signature.js";
 import { cast } from "../ops/cast.js";
 import { buildNode } from "../graph/build.js";
@@ -179,6 +179,45 @@ export abstract class Optimizer {
   }
 
   /**
+   * Whether this optimizer's update (graph mode, no global step) can be skipped by its inputs alone
+   * (`applyGradientsIfFinite`): its only writes are its variables and slots, and with the hyperparameters
+   * `guard` substitutes the update leaves them exactly as they were.
+   */
+  protected skipsByInputs(): boolean {
+    return false;
+  }
+  /** While `applyGradientsIfFinite` builds the update: the step takes effect only where this holds. */
+  #takeEffect: Tensor | null = null;
+
+  /**
+   * `x` where the step takes effect, else `skipped` (a learning rate 0, a momentum 1, a gradient 0): a select,
+   * so a non-finite gradient never reaches the arithmetic of a skipped update.
+   */
+  protected guard(x: TensorLike, skipped: number): TensorLike {
+    return this.#takeEffect === null ? x : where(this.#takeEffect, x, skipped);
+  }
+
+  /**
+   * Graph mode, dynamic loss scaling (train/mixed_precision.ts): the update of `pairs` taking effect only
+   * where `finite` (a bool scalar) holds, built from this optimizer's own update op with its inputs guarded,
+   * when `skipsByInputs`; otherwise null (the caller selects every written variable instead). Where finite
+   * the update's inputs are the unguarded ones, so its results are the plain update's bit for bit.
+   */
+  applyGradientsIfFinite(
+    pairs: readonly (readonly [TensorLike | null, Variable])[],
+    finite: Tensor,
+    opts: { globalStep?: Variable | null; name?: string | null } = {},
+  ): Operation | null {
+    if (!this.skipsByInputs() || executingEagerly()) return null;
+    this.#takeEffect = finite;
+    try {
+      return this.applyGradients(pairs, opts);
+    } finally {
+      this.#takeEffect = null;
+    }
+  }
+
+  /**
    * minimize(loss, global_step, var_list, gate_gradients, aggregation_method, colocate_gradients_with_ops,
    * name, grad_loss): one training step. Graph mode returns the train op; eagerly (where `loss` must be a
    * function, as with TensorFlow's v1 optimizers) the step is taken at once and null is returned.
@@ -327,7 +366,8 @@ export abstract class Optimizer {
         } else {
           const finished = this.finish(updateOps, "update")!;
           applyUpdates = g.controlDependencies([finished], () => {
-            const one = constant(1, { dtype: globalStep.dtype });
+            // A step that does not take effect (applyGradientsIfFinite) does not count.
+            const one = convertToTensor(this.guard(constant(1, { dtype: globalStep.dtype }), 0), { dtype: globalStep.dtype });
             // Named exactly after the optimizer's scope, as TensorFlow names the train op.
             const def = getOpDef("AssignAdd")!;
             const inputs = [globalStep.ref, one as SymbolicTensor];

@@ -17,7 +17,11 @@
  * reads of the updated values wait for the whole update, and the final assignments for those reads.
  *
  * The cost is two reads, one select and one assignment per written variable and step (the update itself
- * always runs; on the CPU a select with one condition shares the chosen buffer). The `lossScaleSkip` setting
+ * always runs; on the CPU a select with one condition shares the chosen buffer). TensorFlow 1's SGD and
+ * Momentum avoid it (Optimizer.applyGradientsIfFinite, used by train/mixed_precision.ts before this module):
+ * their update's own inputs are selected on `finite` (a learning rate 0, a momentum 1, a gradient -0, the
+ * global step's increment 0), which makes a skipped update leave every variable as it was, and a taken one
+ * the plain update bit for bit; nothing is read before, so on a GPU the update may write in place. The `lossScaleSkip` setting
  * "cond" keeps TensorFlow's branch: where nothing is captured it can be the cheaper form (a skipped step
  * computes nothing; fewer nodes run), and it is needed for an optimizer that writes a variable this module
  * cannot know beforehand (neither a variable it updates, nor one of its slots or non-slot variables).
