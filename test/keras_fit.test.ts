@@ -250,6 +250,24 @@ describe("shuffled in-memory batches", () => {
   });
 });
 
+describe("in-order in-memory batches", () => {
+  it("shuffle: false trains the batches in order, every epoch (rows gathered inside the traced step)", async () => {
+    // Weights fixed (learning rate 0): a batch's loss is the mean of its rows' own, and the logged loss after
+    // batch k is the running mean over the rows so far, which tells the order the rows came in.
+    const n = 10;
+    const model = new tf.keras.Sequential([new tf.keras.layers.Dense(1, { useBias: false, kernelInitializer: "zeros", inputShape: [1] })]);
+    model.compile({ optimizer: new tf.keras.optimizers.SGD({ learningRate: 0 }), loss: "mse" });
+    const y = Array.from({ length: n }, (_, i) => i + 1);
+    const logged: number[] = [];
+    const cb = new tf.keras.callbacks.LambdaCallback({ onBatchEnd: (_b, logs) => logged.push(logs!.loss as number) });
+    await model.fit(tf.zeros([n, 1]), tf.constant(y, "float32", [n, 1]), { epochs: 2, batchSize: 3, shuffle: false, verbose: 0, callbacks: [cb] });
+    // Batches of rows 0-2, 3-5, 6-8 and 9; the loss of row i is (i + 1)^2.
+    const running = [3, 6, 9, 10].map((end) => y.slice(0, end).reduce((a, v) => a + v * v, 0) / end);
+    assert.equal(logged.length, 8);
+    logged.forEach((l, k) => assert.ok(Math.abs(l - running[k % 4]) < 1e-4, `batch ${k}: ${l} vs ${running[k % 4]}`));
+  });
+});
+
 describe("fit on a tf.data.Dataset", () => {
   it("takes batches of [x, y] from fromTensorSlices(...).shuffle(...).batch(...), with validation data", async () => {
     const [x, y] = line();

@@ -162,6 +162,8 @@ export class TensorBatches {
   readonly steps: number;
   /** The order of the next shuffled epoch, when drawn ahead. */
   #nextPermutation: Int32Array | null = null;
+  /** 0..n-1, for in-order batches as rows. */
+  #inOrder: Int32Array | null = null;
   constructor(
     readonly x: readonly Tensor[],
     readonly y: readonly Tensor[],
@@ -170,6 +172,11 @@ export class TensorBatches {
     readonly shuffle: boolean,
     /** Whether a batch is disposed once the next is asked for (fit and evaluate; predict's outputs may alias it). */
     private readonly release = true,
+    /**
+     * In-order batches as rows of the whole arrays too (fit's data): a traced step gathers them from the
+     * epoch's order table, as it does shuffled ones, where slices would be copied into its inputs at every step.
+     */
+    private readonly inOrderRows = false,
   ) {
     this.numSamples = checkCardinality(x, y, sampleWeight);
     if (!Number.isInteger(batchSize) || batchSize <= 0) throw new InvalidArgumentError(`batchSize must be a positive integer, got ${batchSize}`);
@@ -177,14 +184,18 @@ export class TensorBatches {
   }
 
   /**
-   * The batches of one epoch, in order (slices) or in a fresh random order (rows picked by a permutation made
-   * on the host once per epoch; a traced step gathers them in its graph). Shuffled full batches also carry the
+   * The batches of one epoch, in order (slices; fit's own data: rows in order) or in a fresh random order (rows
+   * picked by a permutation made on the host once per epoch; a traced step gathers them in its graph). Full batches of rows also carry the
    * epoch's order as one table (made on the default device when a step first asks, released with the epoch).
    */
   *epoch(): Generator<Batch> {
     const n = this.numSamples;
     const batchSize = this.batchSize;
-    const perm = this.shuffle ? (this.#nextPermutation ?? permutation(n)) : null;
+    const perm = this.shuffle
+      ? (this.#nextPermutation ?? permutation(n))
+      : this.inOrderRows && n > this.batchSize
+        ? (this.#inOrder ??= Int32Array.from({ length: n }, (_, i) => i))
+        : null;
     this.#nextPermutation = null;
     const inputs = new Set<Tensor>([...this.x, ...this.y, ...(this.sampleWeight ? [this.sampleWeight] : [])]);
     const full = Math.floor(n / batchSize);
@@ -227,7 +238,7 @@ export class TensorBatches {
       }
       // The next epoch's order is drawn before its last step is queued: on a GPU the host then works while
       // the device runs this epoch's queued steps, not after the epoch's end synchronised them.
-      if (perm && end === n) this.#nextPermutation = permutation(n);
+      if (this.shuffle && perm && end === n) this.#nextPermutation = permutation(n);
       try {
         yield batch;
       } finally {

@@ -174,7 +174,8 @@ function tensorData(model: Model, x: unknown, y: unknown, sampleWeight: unknown,
   return { xs, ys, sw };
 }
 
-function sourceFor(model: Model, a: DataArgs, withTargets: boolean, allowAsync: boolean): BatchSource {
+/** `training`: fit's own data, whose in-order batches are gathered rows too (a traced step then copies nothing per step). */
+function sourceFor(model: Model, a: DataArgs, withTargets: boolean, allowAsync: boolean, training = false): BatchSource {
   if (isDatasetLike(a.x)) {
     if (a.y !== undefined && a.y !== null)
       throw new InvalidArgumentError("`y` argument is not supported when using a dataset as input (the dataset yields [x, y]).");
@@ -191,7 +192,7 @@ function sourceFor(model: Model, a: DataArgs, withTargets: boolean, allowAsync: 
     const cw = classWeightsFor(a.classWeight, ys[0]);
     weights = weights ? multiply(cw, weights) : cw;
   }
-  return new TensorSource(new TensorBatches(xs, ys, weights, a.batchSize ?? 32, a.shuffle ?? false), a.steps);
+  return new TensorSource(new TensorBatches(xs, ys, weights, a.batchSize ?? 32, a.shuffle ?? false, true, training), a.steps);
 }
 
 /**
@@ -266,7 +267,7 @@ export function* fitLoop(model: Model, a: FitArgs, allowAsync: boolean): Generat
     train = trainPart;
     validation = { ...valPart, batchSize: a.validationBatchSize ?? a.batchSize, steps: a.validationSteps };
   }
-  const source = sourceFor(model, train, true, allowAsync);
+  const source = sourceFor(model, train, true, allowAsync, true);
   const valSource = validation ? sourceFor(model, validation, true, allowAsync) : null;
   const steps = stepsOf(model);
   const callbacks = withDefaults(a.callbacks, verbose);
