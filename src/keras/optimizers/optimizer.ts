@@ -30,7 +30,7 @@ import { Operation } from "../../graph/operation.js";
 import { controlDependencies } from "../../graph/scopes.js";
 import { SymbolicTensor } from "../../graph/tensor.js";
 import { cast } from "../../ops/cast.js";
-import { constant, convertToTensor } from "../../ops/creation.js";
+import { constant, convertToTensor, where } from "../../ops/creation.js";
 import { add, divide, maximum, minimum, multiply, sqrt } from "../../ops/elementwise.js";
 import { identity } from "../../ops/movement.js";
 import { addN, reduceSum } from "../../ops/reduce.js";
@@ -367,6 +367,39 @@ export abstract class Optimizer {
       globalClipnorm: this.globalClipnorm,
       clipvalue: this.clipvalue,
     };
+  }
+
+  /**
+   * Whether a graph step of this optimizer can be skipped by its update's inputs alone
+   * (`applyGradientsIfFinite`): its update ops write only the variables and their slots, and the inputs
+   * `guard` substitutes leave them exactly as they were.
+   */
+  protected skipsByInputs(): boolean {
+    return false;
+  }
+  /** While `applyGradientsIfFinite` builds a step: the update takes effect only where this holds. */
+  #takeEffect: Tensor | null = null;
+
+  /** `x` (as `dtype`) where the step takes effect, else `skipped`: a select, so a non-finite value never reaches a skipped update. */
+  protected guard(x: TensorLike, skipped: number, dtype: DType): TensorLike {
+    return this.#takeEffect === null ? x : where(this.#takeEffect, convertToTensor(x, { dtype }), skipped);
+  }
+
+  /**
+   * A graph step (dynamic loss scaling, keras/mixed_precision) whose update takes effect only where `finite`
+   * holds, by the update's own inputs, when `skipsByInputs` and nothing else writes the variables (no weight
+   * decay, no constraint); the iteration counter advances either way, as tf.keras's skipped step does. Null
+   * otherwise (the caller selects every written variable instead).
+   */
+  applyGradientsIfFinite(pairs: readonly (readonly [TensorLike | null, Variable])[], finite: Tensor, name?: string): Operation | null {
+    if (!this.skipsByInputs() || this.weightDecay || executingEagerly()) return null;
+    if (pairs.some(([g, v]) => g !== null && g !== undefined && weightConstraints.has(v))) return null;
+    this.#takeEffect = finite;
+    try {
+      return this.applyGradients(pairs, name);
+    } finally {
+      this.#takeEffect = null;
+    }
   }
 
   #queue: FusedUpdate[] | null = null;

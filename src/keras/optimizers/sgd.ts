@@ -40,11 +40,24 @@ export class SGD extends Optimizer {
   protected override buildSlots(v: Variable): void {
     if (this.momentum > 0) this.addSlot(v, "momentum");
   }
+  // This class's own update only (a subclass may write more). A skipped step: var - (-0) * (-0); with momentum,
+  // velocity * 1 + (-0) and var - 0 * velocity (a variable of exactly -0 may come back +0).
+  protected override skipsByInputs(): boolean {
+    return Object.getPrototypeOf(this) === SGD.prototype;
+  }
   protected override updateStep(grad: Tensor, v: Variable, step: StepContext): void {
-    const lr = step.lr(v.dtype);
-    if (this.momentum === 0) return this.fused("ApplyGradientDescent", [v], [lr, grad]);
-    const negLr = step.cached("-lr", v.dtype, () => negative(lr));
-    this.fused("ApplyMomentum", [v, this.getSlot(v, "momentum")!], [-1, multiply(grad, negLr), this.momentum], { use_nesterov: this.nesterov });
+    const d = v.dtype;
+    const lr = step.lr(d);
+    if (this.momentum === 0) return this.fused("ApplyGradientDescent", [v], [this.guard(lr, -0, d), this.guard(grad, -0, d)]);
+    const negLr = step.cached("-lr", d, () => negative(lr));
+    this.fused(
+      "ApplyMomentum",
+      [v, this.getSlot(v, "momentum")!],
+      [this.guard(-1, 0, d), this.guard(multiply(grad, negLr), -0, d), this.guard(this.momentum, 1, d)],
+      {
+        use_nesterov: this.nesterov,
+      },
+    );
   }
   override getConfig(): Record<string, unknown> {
     return { ...super.getConfig(), momentum: this.momentum, nesterov: this.nesterov };
