@@ -819,22 +819,23 @@ export class Executor {
     return step.members.map((m) => slots[m.inputSlots[0]]);
   }
 
-  /** Training ops of one type: their kernel's group call, else one by one. */
+  /** Training ops of one type: their kernel's group call, else one by one; each stages its variable and slots. */
   #updateGroup(members: readonly OpStep[], b: Backend, slots: SlotValue[], overlay: Overlay): void {
-    const refs: VarRef[] = [];
+    const refs: VarRef[][] = [];
     const items: Handle[][] = [];
+    const stageAll = (k: number, outs: readonly Handle[]) => refs[k].forEach((r, j) => stage(r.op, outs[j], overlay));
     try {
       for (const m of members) {
-        refs.push(groupRef(m, slots));
+        refs.push((m.op.def.refInputs ?? [0]).map((i) => groupRef(m, slots, i)));
         items.push(m.op.inputs.map((_, i) => this.#input(m, slots, i, overlay)));
       }
       const first = members[0];
       const outs = items.length > 1 ? b.runKernelGroup?.(first.op.type, items, first.op.attrs) : null;
-      if (outs) refs.forEach((r, k) => stage(r.op, outs[k][0], overlay));
+      if (outs) outs.forEach((o, k) => stageAll(k, o));
       else {
         members.forEach((m, k) => {
           try {
-            stage(refs[k].op, b.runKernel(m.op.type, items[k], m.op.attrs, {})[0], overlay);
+            stageAll(k, b.runKernel(m.op.type, items[k], m.op.attrs, {}));
           } catch (e) {
             throw atNode(e, m.op);
           }
@@ -877,10 +878,10 @@ export class Executor {
   }
 }
 
-/** A grouped update's variable (its input 0). */
-function groupRef(m: OpStep, slots: SlotValue[]): VarRef {
-  const ref = slots[m.inputSlots[0]];
-  if (!(ref instanceof VarRef)) throw atNode(new InvalidArgumentError(`${m.op.type} ${m.op.name}: input 0 must be a variable`), m.op);
+/** A grouped update's variable input `i` (its variable, 0, or a slot). */
+function groupRef(m: OpStep, slots: SlotValue[], i = 0): VarRef {
+  const ref = slots[m.inputSlots[i]];
+  if (!(ref instanceof VarRef)) throw atNode(new InvalidArgumentError(`${m.op.type} ${m.op.name}: input ${i} must be a variable`), m.op);
   return ref;
 }
 

@@ -5,13 +5,13 @@ import { isRef, keptSlots, OpStep, Plan, PlanStep, stepOps, UpdateGroupStep, wit
  * Op types whose updates of one device run as one group: per type, one launch where the backend groups
  * them (runKernelGroup; the assignments group as their AddV2 / Sub).
  */
-const GROUPED: ReadonlySet<string> = new Set(["ApplyGradientDescent", "AssignAdd", "AssignSub"]);
+const GROUPED: ReadonlySet<string> = new Set(["ApplyGradientDescent", "ApplyMomentum", "AssignAdd", "AssignSub"]);
 
 /** Ops that only name a variable: they read and write none. */
 const VARIABLE_SOURCES: ReadonlySet<string> = new Set(["VariableV2"]);
 
 /**
- * Grouped variable updates: the ApplyGradientDescent, AssignAdd and AssignSub steps of one device whose
+ * Grouped variable updates: the ApplyGradientDescent, ApplyMomentum, AssignAdd and AssignSub steps of one device whose
  * backend groups updates are held back and become one "update_group" step, placed before the first later
  * step that could see the difference, or at the end:
  * - a step that reads one of the group's variables (through any reference to it), or a reference whose
@@ -57,15 +57,17 @@ export function groupUpdates(plan: Plan): Plan {
       return v === null || written.has(v!);
     });
   for (const s of plan.steps) {
-    const v = s.kind === "op" && GROUPED.has(s.op.type) && s.device.backend.runKernelGroup ? root.get(s.inputSlots[0]) : undefined;
-    const joins = v !== undefined && v !== null;
+    // The variables a candidate writes (an update's variable and slots): all known, or it does not join.
+    const vs =
+      s.kind === "op" && GROUPED.has(s.op.type) && s.device.backend.runKernelGroup ? (s.op.def.refInputs ?? [0]).map((i) => root.get(s.inputSlots[i])) : [];
+    const joins = vs.length > 0 && vs.every((v) => v !== undefined && v !== null);
     if (group.length > 0) {
       const conflicts = joins ? group[0].device.backend !== s.device.backend : touchesState(s);
       if (conflicts || readsGroupState(s)) flush();
     }
     if (joins) {
       group.push(s as OpStep);
-      written.add(v);
+      for (const v of vs) written.add(v!);
     } else steps.push(s);
   }
   flush();

@@ -14,7 +14,8 @@ import { Graph, GraphKeys } from "../graph/graph.js";
 import { FuncGraph } from "../graph/func_graph.js";
 import { Operation } from "../graph/operation.js";
 import { SymbolicTensor } from "../graph/tensor.js";
-import { constant, convertToTensor, where, zerosLike } from "../ops/creation.js";
+import { constant, convertToTensor, zerosLike } from "../ops/creation.js";
+import { SkipByInputs } from "./skip_step.js";
 import { ArgsOf, declare, K, kind, optional, param, parseArgs, signature, withDefault } from "../core/signature.js";
 import { cast } from "../ops/cast.js";
 import { buildNode } from "../graph/build.js";
@@ -186,15 +187,15 @@ export abstract class Optimizer {
   protected skipsByInputs(): boolean {
     return false;
   }
-  /** While `applyGradientsIfFinite` builds the update: the step takes effect only where this holds. */
-  #takeEffect: Tensor | null = null;
+  /** While `applyGradientsIfFinite` builds the update: its selects on the step's finite check. */
+  #skip: SkipByInputs | null = null;
 
   /**
-   * `x` where the step takes effect, else `skipped` (a learning rate 0, a momentum 1, a gradient 0): a select,
+   * `x` where the step takes effect, else `skipped` (a learning rate 0, a momentum 1, a gradient -0): a select,
    * so a non-finite gradient never reaches the arithmetic of a skipped update.
    */
   protected guard(x: TensorLike, skipped: number): TensorLike {
-    return this.#takeEffect === null ? x : where(this.#takeEffect, x, skipped);
+    return this.#skip === null ? x : this.#skip.guard(x, skipped);
   }
 
   /**
@@ -209,11 +210,11 @@ export abstract class Optimizer {
     opts: { globalStep?: Variable | null; name?: string | null } = {},
   ): Operation | null {
     if (!this.skipsByInputs() || executingEagerly()) return null;
-    this.#takeEffect = finite;
+    this.#skip = new SkipByInputs(finite);
     try {
       return this.applyGradients(pairs, opts);
     } finally {
-      this.#takeEffect = null;
+      this.#skip = null;
     }
   }
 

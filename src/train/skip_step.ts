@@ -35,6 +35,7 @@ import type { Operation } from "../graph/operation.js";
 import { group } from "../graph/state_ops.js";
 import { cond } from "../ops/control_flow.js";
 import { constant, where } from "../ops/creation.js";
+import type { TensorLike } from "../core/tensor_like.js";
 import type { Variable } from "../variables/variable.js";
 
 /** What a step writes: `restored` end at their value before it when it is skipped; `advanced` keep the update either way. */
@@ -95,5 +96,24 @@ function checkWrites(who: string, ops: readonly Operation[], writes: StepWrites)
         `${who}: the wrapped optimizer's step writes ${target.name} (${op.type} ${op.name}), which is neither a variable it updates nor one of its slots or non-slot variables, so a skipped step could not restore it; build the skip as a tf.cond with tf.config.experimental.setTsflowOptions({ lossScaleSkip: "cond" })`,
       );
     }
+  }
+}
+
+/**
+ * The selects of a step skipped by its update's inputs (Optimizer.applyGradientsIfFinite, TensorFlow 1's and
+ * Keras's): `x` where `finite`, else `skipped`, one select per input and value, so that variables sharing a
+ * hyperparameter still share one tensor (and their updates one grouped launch).
+ */
+export class SkipByInputs {
+  readonly #made = new Map<TensorLike | string, Map<string, Tensor>>();
+  constructor(private readonly finite: Tensor) {}
+  guard(x: TensorLike, skipped: number, toTensor: (x: TensorLike) => TensorLike = (v) => v, dtypeKey = ""): Tensor {
+    const key = typeof x === "number" ? `${Object.is(x, -0) ? "-0" : x}:${dtypeKey}` : x;
+    let bySkipped = this.#made.get(key);
+    if (!bySkipped) this.#made.set(key, (bySkipped = new Map()));
+    const k = Object.is(skipped, -0) ? "-0" : String(skipped);
+    let t = bySkipped.get(k);
+    if (!t) bySkipped.set(k, (t = where(this.finite, toTensor(x), skipped)));
+    return t;
   }
 }

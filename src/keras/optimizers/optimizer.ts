@@ -30,7 +30,8 @@ import { Operation } from "../../graph/operation.js";
 import { controlDependencies } from "../../graph/scopes.js";
 import { SymbolicTensor } from "../../graph/tensor.js";
 import { cast } from "../../ops/cast.js";
-import { constant, convertToTensor, where } from "../../ops/creation.js";
+import { constant, convertToTensor } from "../../ops/creation.js";
+import { SkipByInputs } from "../../train/skip_step.js";
 import { add, divide, maximum, minimum, multiply, sqrt } from "../../ops/elementwise.js";
 import { identity } from "../../ops/movement.js";
 import { addN, reduceSum } from "../../ops/reduce.js";
@@ -377,12 +378,12 @@ export abstract class Optimizer {
   protected skipsByInputs(): boolean {
     return false;
   }
-  /** While `applyGradientsIfFinite` builds a step: the update takes effect only where this holds. */
-  #takeEffect: Tensor | null = null;
+  /** While `applyGradientsIfFinite` builds a step: its selects on the step's finite check. */
+  #skip: SkipByInputs | null = null;
 
   /** `x` (as `dtype`) where the step takes effect, else `skipped`: a select, so a non-finite value never reaches a skipped update. */
   protected guard(x: TensorLike, skipped: number, dtype: DType): TensorLike {
-    return this.#takeEffect === null ? x : where(this.#takeEffect, convertToTensor(x, { dtype }), skipped);
+    return this.#skip === null ? x : this.#skip.guard(x, skipped, (v) => convertToTensor(v, { dtype }), dtype);
   }
 
   /**
@@ -394,11 +395,11 @@ export abstract class Optimizer {
   applyGradientsIfFinite(pairs: readonly (readonly [TensorLike | null, Variable])[], finite: Tensor, name?: string): Operation | null {
     if (!this.skipsByInputs() || this.weightDecay || executingEagerly()) return null;
     if (pairs.some(([g, v]) => g !== null && g !== undefined && weightConstraints.has(v))) return null;
-    this.#takeEffect = finite;
+    this.#skip = new SkipByInputs(finite);
     try {
       return this.applyGradients(pairs, name);
     } finally {
-      this.#takeEffect = null;
+      this.#skip = null;
     }
   }
 
