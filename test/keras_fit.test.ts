@@ -250,6 +250,50 @@ describe("shuffled in-memory batches", () => {
   });
 });
 
+describe("shuffle order", () => {
+  it("after tf.setRandomSeed the shuffled batches come in the same order, so two fits give the same weights", async () => {
+    const run = async () => {
+      tf.setRandomSeed(7);
+      const model = new tf.keras.Sequential([new tf.keras.layers.Dense(1, { kernelInitializer: "ones", inputShape: [2] })]);
+      model.compile({ optimizer: new tf.keras.optimizers.SGD({ learningRate: 0.1 }), loss: "mse" });
+      const x = tf.constant(
+        Array.from({ length: 40 }, (_, i) => Math.cos(i)),
+        "float32",
+        [20, 2],
+      );
+      const y = tf.constant(
+        Array.from({ length: 20 }, (_, i) => Math.sin(i)),
+        "float32",
+        [20, 1],
+      );
+      await model.fit(x, y, { epochs: 3, batchSize: 4, shuffle: true, verbose: 0 });
+      return model.getWeights().map((w) => Array.from(w.dataSync() as Float32Array));
+    };
+    const a = await run();
+    const b = await run();
+    assert.deepEqual(a, b);
+    // SGD on batches of 4 depends on their order: an unshuffled fit ends elsewhere.
+    tf.setRandomSeed(7);
+    const model = new tf.keras.Sequential([new tf.keras.layers.Dense(1, { kernelInitializer: "ones", inputShape: [2] })]);
+    model.compile({ optimizer: new tf.keras.optimizers.SGD({ learningRate: 0.1 }), loss: "mse" });
+    const x = tf.constant(
+      Array.from({ length: 40 }, (_, i) => Math.cos(i)),
+      "float32",
+      [20, 2],
+    );
+    const y = tf.constant(
+      Array.from({ length: 20 }, (_, i) => Math.sin(i)),
+      "float32",
+      [20, 1],
+    );
+    await model.fit(x, y, { epochs: 3, batchSize: 4, shuffle: false, verbose: 0 });
+    assert.notDeepEqual(
+      model.getWeights().map((w) => Array.from(w.dataSync() as Float32Array)),
+      a,
+    );
+  });
+});
+
 describe("in-order in-memory batches", () => {
   it("shuffle: false trains the batches in order, every epoch (rows gathered inside the traced step)", async () => {
     // Weights fixed (learning rate 0): a batch's loss is the mean of its rows' own, and the logged loss after

@@ -12,6 +12,7 @@ import { dispose } from "../../eager/memory.js";
 import { device } from "../../graph/scopes.js";
 import { constant } from "../../ops/creation.js";
 import { gather, slice } from "../../ops/movement.js";
+import { eagerRandomSource, getSeed } from "../../ops/random_state.js";
 
 /** A batch: the model's inputs, targets and sample weights, each flattened into the model's order. */
 export interface Batch {
@@ -251,12 +252,16 @@ export class TensorBatches {
   }
 }
 
-/** A random permutation of 0..n-1 (Fisher-Yates over the indices, as numpy's shuffle). */
+/**
+ * A random permutation of 0..n-1 (Fisher-Yates over the indices), drawn as a random op draws: after
+ * tf.setRandomSeed the orders are reproducible, as tf.random.set_seed makes Keras's shuffle.
+ */
 function permutation(n: number): Int32Array {
+  const rng = eagerRandomSource(getSeed(undefined, null, null));
   const p = new Int32Array(n);
   for (let i = 0; i < n; i++) p[i] = i;
   for (let i = n - 1; i > 0; i--) {
-    const j = Math.floor(Math.random() * (i + 1));
+    const j = Math.min(i, Math.floor(rng.nextFloat() * (i + 1)));
     const t = p[i];
     p[i] = p[j];
     p[j] = t;
