@@ -129,7 +129,7 @@ export class MixedPrecisionLossScaleOptimizer extends Optimizer {
       if (updated.length === 0 || !updated.every((v) => v instanceof Variable)) return apply();
       const restored = [...updated, ...this.#opt._stepVariables(updated), ...(globalStep ? [globalStep] : [])];
       // SGD and Momentum skip by their own inputs (a zero step): no variable is read before and selected after.
-      const byInputs = getSetting("lossScaleSkip") === "cond" ? null : this.#opt.applyGradientsIfFinite(pairs, finite, { globalStep, name });
+      const byInputs = getSetting("lossScaleSkip") === "cond" ? null : this.#opt._applyGradientsIfFinite(pairs, finite, { globalStep, name });
       const step = byInputs ?? applyIfFinite("MixedPrecisionLossScaleOptimizer", finite, { restored, advanced: [] }, apply, () => {});
       return group([scaleUpdate, step]) as Operation;
     });

@@ -181,13 +181,13 @@ export abstract class Optimizer {
 
   /**
    * Whether this optimizer's update (graph mode, no global step) can be skipped by its inputs alone
-   * (`applyGradientsIfFinite`): its only writes are its variables and slots, and with the hyperparameters
+   * (`_applyGradientsIfFinite`): its only writes are its variables and slots, and with the hyperparameters
    * `guard` substitutes the update leaves them exactly as they were.
    */
   protected skipsByInputs(): boolean {
     return false;
   }
-  /** While `applyGradientsIfFinite` builds the update: its selects on the step's finite check. */
+  /** While `_applyGradientsIfFinite` builds the update: its selects on the step's finite check. */
   #skip: SkipByInputs | null = null;
 
   /**
@@ -204,7 +204,7 @@ export abstract class Optimizer {
    * when `skipsByInputs`; otherwise null (the caller selects every written variable instead). Where finite
    * the update's inputs are the unguarded ones, so its results are the plain update's bit for bit.
    */
-  applyGradientsIfFinite(
+  _applyGradientsIfFinite(
     pairs: readonly (readonly [TensorLike | null, Variable])[],
     finite: Tensor,
     opts: { globalStep?: Variable | null; name?: string | null } = {},
@@ -367,7 +367,7 @@ export abstract class Optimizer {
         } else {
           const finished = this.finish(updateOps, "update")!;
           applyUpdates = g.controlDependencies([finished], () => {
-            // A step that does not take effect (applyGradientsIfFinite) does not count.
+            // A step that does not take effect (_applyGradientsIfFinite) does not count.
             const one = convertToTensor(this.guard(constant(1, { dtype: globalStep.dtype }), 0), { dtype: globalStep.dtype });
             // Named exactly after the optimizer's scope, as TensorFlow names the train op.
             const def = getOpDef("AssignAdd")!;

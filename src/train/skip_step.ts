@@ -18,7 +18,7 @@
  *
  * The cost is two reads, one select and one assignment per written variable and step (the update itself
  * always runs; on the CPU a select with one condition shares the chosen buffer). TensorFlow 1's SGD and
- * Momentum avoid it (Optimizer.applyGradientsIfFinite, used by train/mixed_precision.ts before this module):
+ * Momentum avoid it (Optimizer._applyGradientsIfFinite, used by train/mixed_precision.ts before this module):
  * their update's own inputs are selected on `finite` (a learning rate 0, a momentum 1, a gradient -0, the
  * global step's increment 0), which makes a skipped update leave every variable as it was, and a taken one
  * the plain update bit for bit; nothing is read before, so on a GPU the update may write in place. The `lossScaleSkip` setting
@@ -100,7 +100,7 @@ function checkWrites(who: string, ops: readonly Operation[], writes: StepWrites)
 }
 
 /**
- * The selects of a step skipped by its update's inputs (Optimizer.applyGradientsIfFinite, TensorFlow 1's and
+ * The selects of a step skipped by its update's inputs (Optimizer._applyGradientsIfFinite, TensorFlow 1's and
  * Keras's): `x` where `finite`, else `skipped`, one select per input and value, so that variables sharing a
  * hyperparameter still share one tensor (and their updates one grouped launch).
  */

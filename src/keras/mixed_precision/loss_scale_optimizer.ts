@@ -141,7 +141,7 @@ export class LossScaleOptimizer {
     const finite = allFinite(grads);
     const scaleUpdate = this.#updateScale(state, finite);
     // Keras's SGD skips by its update's own inputs (a zero step): no variable read before and selected after.
-    const byInputs = getSetting("lossScaleSkip") === "cond" ? null : this.innerOptimizer.applyGradientsIfFinite(pairs, finite, name);
+    const byInputs = getSetting("lossScaleSkip") === "cond" ? null : this.innerOptimizer._applyGradientsIfFinite(pairs, finite, name);
     const step =
       byInputs ??
       applyIfFinite(

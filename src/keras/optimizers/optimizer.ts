@@ -372,13 +372,13 @@ export abstract class Optimizer {
 
   /**
    * Whether a graph step of this optimizer can be skipped by its update's inputs alone
-   * (`applyGradientsIfFinite`): its update ops write only the variables and their slots, and the inputs
+   * (`_applyGradientsIfFinite`): its update ops write only the variables and their slots, and the inputs
    * `guard` substitutes leave them exactly as they were.
    */
   protected skipsByInputs(): boolean {
     return false;
   }
-  /** While `applyGradientsIfFinite` builds a step: its selects on the step's finite check. */
+  /** While `_applyGradientsIfFinite` builds a step: its selects on the step's finite check. */
   #skip: SkipByInputs | null = null;
 
   /** `x` (as `dtype`) where the step takes effect, else `skipped`: a select, so a non-finite value never reaches a skipped update. */
@@ -392,7 +392,7 @@ export abstract class Optimizer {
    * decay, no constraint); the iteration counter advances either way, as tf.keras's skipped step does. Null
    * otherwise (the caller selects every written variable instead).
    */
-  applyGradientsIfFinite(pairs: readonly (readonly [TensorLike | null, Variable])[], finite: Tensor, name?: string): Operation | null {
+  _applyGradientsIfFinite(pairs: readonly (readonly [TensorLike | null, Variable])[], finite: Tensor, name?: string): Operation | null {
     if (!this.skipsByInputs() || this.weightDecay || executingEagerly()) return null;
     if (pairs.some(([g, v]) => g !== null && g !== undefined && weightConstraints.has(v))) return null;
     this.#skip = new SkipByInputs(finite);
