@@ -13,6 +13,8 @@ import { withOptions } from "./util/settings.js";
  */
 
 type E = tf.EagerTensor;
+/** A variable's value in a session, as numbers. */
+const valueIn = (sess: tf.Session, v: tf.Variable) => Array.from((sess.run(v.value()) as E).dataSync() as ArrayLike<number | bigint>, (x) => Number(x));
 const groups = (plan: string) =>
   plan
     .split("\n")
@@ -48,7 +50,7 @@ const feed = (k: number) => ({ "x:0": Array.from({ length: 4 }, (_, r) => Array.
 function train(device: string, steps: number) {
   const m = kerasLikeStep(device);
   for (let k = 0; k < steps; k++) m.sess.run(m.train, feed(k));
-  const values = m.vars.map((v) => Array.from((m.sess.run(v.value()) as E).dataSync() as ArrayLike<number | bigint>, (x) => Number(x)));
+  const values = m.vars.map((v) => valueIn(m.sess, v));
   const plan = m.sess.describePlan(m.train, [m.x]);
   m.sess.close();
   return { values, plan };
@@ -82,8 +84,8 @@ describe("grouped variable updates in Session plans", () => {
       sess.run(tf.compat.v1.globalVariablesInitializer());
       const [s] = sess.run([seen, second]) as E[];
       assert.deepEqual(Array.from(s.dataSync() as Float32Array), [3]);
-      assert.deepEqual(Array.from((sess.run(v.value()) as E).dataSync() as Float32Array), [6]);
-      assert.deepEqual(Array.from((sess.run(u.value()) as E).dataSync() as Float32Array), [11]);
+      assert.deepEqual(valueIn(sess, v), [6]);
+      assert.deepEqual(valueIn(sess, u), [11]);
       sess.close();
     });
   });
@@ -99,7 +101,7 @@ describe("grouped variable updates in Session plans", () => {
       const plan = sess.describePlan(tf.group([again]));
       assert.equal(groups(plan).length, 2, plan);
       sess.run(tf.group([again]));
-      assert.deepEqual(Array.from((sess.run(v.value()) as E).dataSync() as Float32Array), [16]);
+      assert.deepEqual(valueIn(sess, v), [16]);
       sess.close();
     });
   });
@@ -158,7 +160,7 @@ describe("grouped variable updates in Session plans", () => {
             const l0 = gpu.stats.launches;
             sess.run(tf.group(adds), xs(1));
             const launches = gpu.stats.launches - l0;
-            const values = [a, b, c].map((v) => Number((sess.run(v.value()) as E).dataSync()[0]));
+            const values = [a, b, c].map((v) => valueIn(sess, v)[0]);
             sess.close();
             return { launches, values };
           }),
@@ -190,15 +192,14 @@ describe("grouped variable updates in Session plans", () => {
         assert.equal(gpu.stats.graphsCaptured - captured0, 1, "captured once");
         // One gradient-descent group and one AddV2 group: nothing copied home.
         assert.equal(gpu.stats.graphNodes, 2, sess.describePlan(step, [d]));
-        const read = (v: tf.Variable) => Array.from((sess.run(v.value()) as E).dataSync() as Float32Array);
         vs.forEach((v, i) =>
           assert.deepEqual(
-            read(v),
+            valueIn(sess, v),
             Array.from({ length: 64 }, (_, j) => i - 4 * 0.5 * j),
           ),
         );
         assert.deepEqual(
-          read(n),
+          valueIn(sess, n),
           Array.from({ length: 64 }, (_, j) => 4 * j),
         );
         sess.close();
