@@ -133,6 +133,28 @@ function runV1(make: () => V1Optimizer, form: Form): { states: States; types: st
   });
 }
 
+/** In a new graph: a variable w [1, 2], a fed gradient, and the dynamic loss-scaled step of `inner` on them. */
+function inDynamicStep(
+  inner: V1Optimizer,
+  body: (s: {
+    g: tf.Graph;
+    w: tf.Variable;
+    grad: tf.Tensor;
+    dyn: InstanceType<typeof tf.compat.v1.train.experimental.MixedPrecisionLossScaleOptimizer>;
+    train: tf.Operation;
+    ops: tf.Operation[];
+  }) => void,
+): void {
+  const g = new tf.Graph();
+  g.asDefault(() => {
+    const w = new tf.Variable(tf.constant([1, 2]), { name: "w" });
+    const grad = tf.placeholder("float32", [2]);
+    const dyn = new tf.compat.v1.train.experimental.MixedPrecisionLossScaleOptimizer(inner, "dynamic");
+    const train = dyn.applyGradients([[grad, w]])!;
+    body({ g, w, grad, dyn, train, ops: g.getOperations() });
+  });
+}
+
 /** Whether `op` waits, through inputs or control inputs, for `target`. */
 function waitsFor(op: tf.Operation, target: tf.Operation, seen = new Set<tf.Operation>()): boolean {
   if (op === target) return true;
@@ -160,13 +182,7 @@ describe("MixedPrecisionLossScaleOptimizer skips overflowing graph steps without
   }
 
   it("the snapshot is taken before the update and restored after it (control dependencies)", () => {
-    const g = new tf.Graph();
-    g.asDefault(() => {
-      const w = new tf.Variable(tf.constant([1, 2]), { name: "w" });
-      const grad = tf.placeholder("float32", [2]);
-      const dyn = new tf.compat.v1.train.experimental.MixedPrecisionLossScaleOptimizer(new tf.compat.v1.train.AdagradOptimizer(1, 0.5), "dynamic");
-      const train = dyn.applyGradients([[grad, w]]);
-      const ops = g.getOperations();
+    inDynamicStep(new tf.compat.v1.train.AdagradOptimizer(1, 0.5), ({ w, grad, dyn, train, ops }) => {
       // TensorFlow 1's Adagrad is an AssignAdd and an AssignSub per variable, grouped as the optimizer's NoOp.
       const apply = ops.find((o) => o.type === "NoOp" && o.name === "Adagrad")!;
       const assigns = ops.filter((o) => o.type === "Assign" && o.name.startsWith("skip_nonfinite"));
@@ -194,13 +210,7 @@ describe("MixedPrecisionLossScaleOptimizer skips overflowing graph steps without
   });
 
   it("SGD and Momentum skip by their update's inputs: no snapshot, the step's inputs selected on finite", () => {
-    const g = new tf.Graph();
-    g.asDefault(() => {
-      const w = new tf.Variable(tf.constant([1, 2]), { name: "w" });
-      const grad = tf.placeholder("float32", [2]);
-      const dyn = new tf.compat.v1.train.experimental.MixedPrecisionLossScaleOptimizer(new tf.compat.v1.train.MomentumOptimizer(1, 0.5), "dynamic");
-      const train = dyn.applyGradients([[grad, w]]);
-      const ops = g.getOperations();
+    inDynamicStep(new tf.compat.v1.train.MomentumOptimizer(1, 0.5), ({ g, w, grad, dyn, train, ops }) => {
       assert.deepEqual(
         ops.filter((o) => o.name.startsWith("skip_nonfinite")),
         [],

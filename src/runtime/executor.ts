@@ -861,7 +861,7 @@ export class Executor {
     try {
       for (const m of members) deltas.push(this.#input(m, slots, 1, overlay));
       const outs = deltas.every((d, k) => sameShape(d.shape, currents[k].shape) && d.dtype === currents[k].dtype)
-        ? b.runKernelGroup?.(
+        ? b.runKernelGroup(
             members[0].op.type === "AssignAdd" ? "AddV2" : "Sub",
             currents.map((c, k) => [c, deltas[k]]),
             {},

@@ -52,9 +52,8 @@ export function groupUpdates(plan: Plan): Plan {
   };
   const readsGroupState = (s: PlanStep) =>
     s.inputSlots.some((x) => {
-      if (!root.has(x)) return false;
       const v = root.get(x);
-      return v === null || written.has(v!);
+      return v === null || (v !== undefined && written.has(v));
     });
   for (const s of plan.steps) {
     // The variables a candidate writes (an update's variable and slots): all known, or it does not join.

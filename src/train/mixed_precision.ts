@@ -23,7 +23,6 @@ import { withoutRecording } from "../eager/tape.js";
 import { Variable } from "../variables/variable.js";
 import { allFinite, DEFAULT_GROWTH_STEPS, DEFAULT_INITIAL_SCALE, scaleLoss, unscaleGradients, updateLossScale } from "./loss_scale.js";
 import { applyIfFinite } from "./skip_step.js";
-import { getSetting } from "../core/settings.js";
 import { applyGradientsSignature, computeGradientsSignature, type GradAndVar, type Loss, Optimizer } from "./optimizer.js";
 
 type LossScaleArg = "dynamic" | number;
@@ -128,9 +127,14 @@ export class MixedPrecisionLossScaleOptimizer extends Optimizer {
       // No variable to update (the wrapped optimizer then says why) or not variables (likewise).
       if (updated.length === 0 || !updated.every((v) => v instanceof Variable)) return apply();
       const restored = [...updated, ...this.#opt._stepVariables(updated), ...(globalStep ? [globalStep] : [])];
-      // SGD and Momentum skip by their own inputs (a zero step): no variable is read before and selected after.
-      const byInputs = getSetting("lossScaleSkip") === "cond" ? null : this.#opt._applyGradientsIfFinite(pairs, finite, { globalStep, name });
-      const step = byInputs ?? applyIfFinite("MixedPrecisionLossScaleOptimizer", finite, { restored, advanced: [] }, apply, () => {});
+      const step = applyIfFinite(
+        "MixedPrecisionLossScaleOptimizer",
+        finite,
+        { restored, advanced: [] },
+        apply,
+        () => {},
+        () => this.#opt._applyGradientsIfFinite(pairs, finite, { globalStep, name }),
+      );
       return group([scaleUpdate, step]) as Operation;
     });
   }

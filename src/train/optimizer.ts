@@ -180,7 +180,7 @@ export abstract class Optimizer {
   }
 
   /**
-   * Whether this optimizer's update (graph mode, no global step) can be skipped by its inputs alone
+   * Whether this optimizer's update (graph mode) can be skipped by its inputs alone
    * (`_applyGradientsIfFinite`): its only writes are its variables and slots, and with the hyperparameters
    * `guard` substitutes the update leaves them exactly as they were.
    */

@@ -18,7 +18,7 @@
  *
  * The cost is two reads, one select and one assignment per written variable and step (the update itself
  * always runs; on the CPU a select with one condition shares the chosen buffer). TensorFlow 1's SGD and
- * Momentum avoid it (Optimizer._applyGradientsIfFinite, used by train/mixed_precision.ts before this module):
+ * Momentum and Keras's SGD avoid it (Optimizer._applyGradientsIfFinite, the `byInputs` form below):
  * their update's own inputs are selected on `finite` (a learning rate 0, a momentum 1, a gradient -0, the
  * global step's increment 0), which makes a skipped update leave every variable as it was, and a taken one
  * the plain update bit for bit; nothing is read before, so on a GPU the update may write in place. The `lossScaleSkip` setting
@@ -47,10 +47,21 @@ export interface StepWrites {
 /**
  * The optimizer step `apply` (graph mode), which writes `writes.restored` and `writes.advanced` and no other
  * variable, taking effect only where `finite` (a bool scalar) holds. `skipped` builds what a skipped step
- * does in the branch form (Keras advances its iteration counter). Returns the op to run.
+ * does in the branch form (Keras advances its iteration counter). `byInputs` builds the step skipped by its
+ * update's own inputs where the optimizer can (Optimizer._applyGradientsIfFinite), else returns null and the
+ * snapshot form is built. Returns the op to run.
  */
-export function applyIfFinite(who: string, finite: Tensor, writes: StepWrites, apply: () => Operation | null, skipped: () => void): Operation {
+export function applyIfFinite(
+  who: string,
+  finite: Tensor,
+  writes: StepWrites,
+  apply: () => Operation | null,
+  skipped: () => void,
+  byInputs: () => Operation | null = () => null,
+): Operation {
   if (getSetting("lossScaleSkip") === "cond") return asBranch(finite, apply, skipped);
+  const guarded = byInputs();
+  if (guarded) return guarded;
   const g = getDefaultGraph();
   const first = g.getOperations().length;
   const vars = writes.restored;

@@ -186,15 +186,16 @@ export class TensorBatches {
 
   /**
    * The batches of one epoch, in order (slices; fit's own data: rows in order) or in a fresh random order (rows
-   * picked by a permutation made on the host once per epoch; a traced step gathers them in its graph). Full batches of rows also carry the
-   * epoch's order as one table (made on the default device when a step first asks, released with the epoch).
+   * picked by a permutation made on the host once per epoch; a traced step gathers them in its graph). Full
+   * batches of rows also carry the epoch's order as one table (made on the default device when a step first
+   * asks, released with the epoch).
    */
   *epoch(): Generator<Batch> {
     const n = this.numSamples;
     const batchSize = this.batchSize;
     const perm = this.shuffle
       ? (this.#nextPermutation ?? permutation(n))
-      : this.inOrderRows && n > this.batchSize
+      : this.inOrderRows && n > batchSize
         ? (this.#inOrder ??= Int32Array.from({ length: n }, (_, i) => i))
         : null;
     this.#nextPermutation = null;
@@ -211,43 +212,34 @@ export class TensorBatches {
           }
         : undefined;
     try {
-      yield* this.#batches(perm, inputs, table);
+      for (let start = 0; start < n; start += batchSize) {
+        const end = Math.min(n, start + batchSize);
+        let batch: Batch;
+        let made: () => Tensor[];
+        if (perm) {
+          const rows = new RowsBatch(this.x, this.y, this.sampleWeight, perm.subarray(start, end), table(start / batchSize));
+          batch = rows;
+          made = () => rows.made();
+        } else {
+          const take = (t: Tensor): Tensor => (start === 0 && end === n ? t : sliceRows(t, start, end));
+          const b: Batch = { x: this.x.map(take), y: this.y.map(take), sampleWeight: this.sampleWeight ? take(this.sampleWeight) : null, size: end - start };
+          batch = b;
+          made = () => [...b.x, ...b.y, ...(b.sampleWeight ? [b.sampleWeight] : [])];
+        }
+        // The next epoch's order is drawn before its last step is queued: on a GPU the host then works while
+        // the device runs this epoch's queued steps, not after the epoch's end synchronised them.
+        if (this.shuffle && end === n) this.#nextPermutation = permutation(n);
+        try {
+          yield batch;
+        } finally {
+          // The step is done with the batch (the next is asked for, or the loop ended and closed the epoch): its
+          // memory goes back to the pool now rather than at a later garbage collection (on a GPU, every step would
+          // otherwise allocate afresh).
+          if (this.release) dispose(made().filter((t) => !inputs.has(t)));
+        }
+      }
     } finally {
       if (order) dispose(order);
-    }
-  }
-
-  *#batches(
-    perm: Int32Array | null,
-    inputs: ReadonlySet<Tensor>,
-    table: (row: number) => { readonly order: Tensor; readonly row: number } | undefined,
-  ): Generator<Batch> {
-    const n = this.numSamples;
-    for (let start = 0; start < n; start += this.batchSize) {
-      const end = Math.min(n, start + this.batchSize);
-      let batch: Batch;
-      let made: () => Tensor[];
-      if (perm) {
-        const rows = new RowsBatch(this.x, this.y, this.sampleWeight, perm.subarray(start, end), table(start / this.batchSize));
-        batch = rows;
-        made = () => rows.made();
-      } else {
-        const take = (t: Tensor): Tensor => (start === 0 && end === n ? t : sliceRows(t, start, end));
-        const b: Batch = { x: this.x.map(take), y: this.y.map(take), sampleWeight: this.sampleWeight ? take(this.sampleWeight) : null, size: end - start };
-        batch = b;
-        made = () => [...b.x, ...b.y, ...(b.sampleWeight ? [b.sampleWeight] : [])];
-      }
-      // The next epoch's order is drawn before its last step is queued: on a GPU the host then works while
-      // the device runs this epoch's queued steps, not after the epoch's end synchronised them.
-      if (this.shuffle && perm && end === n) this.#nextPermutation = permutation(n);
-      try {
-        yield batch;
-      } finally {
-        // The step is done with the batch (the next is asked for, or the loop ended and closed the epoch): its
-        // memory goes back to the pool now rather than at a later garbage collection (on a GPU, every step would
-        // otherwise allocate afresh).
-        if (this.release) dispose(made().filter((t) => !inputs.has(t)));
-      }
     }
   }
 }
@@ -261,6 +253,7 @@ function permutation(n: number): Int32Array {
   const p = new Int32Array(n);
   for (let i = 0; i < n; i++) p[i] = i;
   for (let i = n - 1; i > 0; i--) {
+    // min: a product just under i + 1 may round up to it.
     const j = Math.min(i, Math.floor(rng.nextFloat() * (i + 1)));
     const t = p[i];
     p[i] = p[j];

@@ -53,7 +53,7 @@ export function tracedSteps(model: Model): StepFunctions {
     const take = (t: Tensor) => gather(t, idx);
     return trainBody(xs.map(take), ys.map(take), sw ? take(sw) : null);
   }, options);
-  // A shuffled epoch's full batches: the epoch's order as one table fed at every step (the same buffer all
+  // An epoch's full batches of rows (shuffled, or in order for fit): the epoch's order as one table fed at every step (the same buffer all
   // epoch, so a CUDA-graph replay copies it once) and the row to take from a counter on the device, which the
   // step advances itself. Nothing travels from the host per step.
   let cursor: Variable | null = null;

@@ -25,12 +25,13 @@ export function computeWeightedLoss(losses: Tensor, sampleWeight: TensorLike | n
     weighted = multiply(losses, w);
   }
   if (reduction === "none") return weighted;
+  if (reduction === "sum") return reduceSum(weighted);
+  // sum_over_batch_size. Of a known, non-empty batch it is the mean: one reduction where a sum and a division
+  // would be two kernels every step.
   const n = weighted.size;
-  // The sum over the batch size of a known, non-empty batch is its mean: one reduction where a sum and a
-  // division would be two kernels every step.
-  if (reduction === "sum_over_batch_size" && n !== null && n > 0) return reduceMean(weighted);
-  const total = reduceSum(weighted);
-  if (reduction === "sum") return total;
-  if (n !== null) return multiply(total, 0);
-  return divide(total, cast(size(weighted), total.dtype));
+  if (n === null) {
+    const total = reduceSum(weighted);
+    return divide(total, cast(size(weighted), total.dtype));
+  }
+  return n === 0 ? multiply(reduceSum(weighted), 0) : reduceMean(weighted);
 }

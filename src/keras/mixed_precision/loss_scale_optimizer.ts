@@ -23,7 +23,6 @@ import { group } from "../../graph/state_ops.js";
 import { constant } from "../../ops/creation.js";
 import { allFinite, DEFAULT_GROWTH_STEPS, DEFAULT_INITIAL_SCALE, scaleLoss, unscaleGradients, updateLossScale } from "../../train/loss_scale.js";
 import { applyIfFinite } from "../../train/skip_step.js";
-import { getSetting } from "../../core/settings.js";
 import { Variable } from "../../variables/variable.js";
 import { trackableChanged } from "../../saving/trackable.js";
 import { inStateScope } from "../optimizers/init_scope.js";
@@ -140,17 +139,14 @@ export class LossScaleOptimizer {
     const restored = [...updated, ...this.innerOptimizer._stepVariables(updated)];
     const finite = allFinite(grads);
     const scaleUpdate = this.#updateScale(state, finite);
-    // Keras's SGD skips by its update's own inputs (a zero step): no variable read before and selected after.
-    const byInputs = getSetting("lossScaleSkip") === "cond" ? null : this.innerOptimizer._applyGradientsIfFinite(pairs, finite, name);
-    const step =
-      byInputs ??
-      applyIfFinite(
-        "LossScaleOptimizer",
-        finite,
-        { restored, advanced: [this.innerOptimizer.iterations] },
-        () => this.innerOptimizer.applyGradients(pairs, name),
-        () => this.#skipped(),
-      );
+    const step = applyIfFinite(
+      "LossScaleOptimizer",
+      finite,
+      { restored, advanced: [this.innerOptimizer.iterations] },
+      () => this.innerOptimizer.applyGradients(pairs, name),
+      () => this.#skipped(),
+      () => this.innerOptimizer._applyGradientsIfFinite(pairs, finite, name),
+    );
     return group([scaleUpdate, step]);
   }
 

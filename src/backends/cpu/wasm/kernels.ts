@@ -389,7 +389,6 @@ function avgPoolGradFn(): FuncDef {
   return { name: "avgPoolGrad2x2", code: c };
 }
 
-/** Every kernel, as one module's bytes. */
 // ---------------------------------------------------------------- ApplyAdam
 
 /** Bytes 8-15 of a vector moved to 0-7 (the upper two float32 lanes, for f64x2.promote_low). */
@@ -447,6 +446,7 @@ function adamFn(): FuncDef {
   return { name: "adam", code: c };
 }
 
+/** Every kernel, as one module's bytes. */
 export function buildKernelModule(): Uint8Array {
   const funcs: FuncDef[] = [];
   for (const [name, def] of Object.entries(UNARY)) funcs.push(unaryFn(name, def));
