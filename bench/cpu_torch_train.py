@@ -7,11 +7,22 @@ synthetic batch, eager steps (PyTorch's usual CPU training loop), with as many t
 
     python3 bench/cpu_torch_train.py --models=logreg,mlp,lenet --batches=64,256 [--quick]
 """
+import importlib.util
 import json
 import os
 import statistics
 import sys
 import time
+
+THREADS = int(os.environ.get("TSFLOW_NUM_THREADS") or 0) or os.cpu_count() or 1
+# Debian's torch (its files under /usr/lib/python3) calls the system OpenBLAS, whose thread pool
+# torch.set_num_threads does not reach, beside its own OpenMP threads. Both are read when the libraries load,
+# so they are set before the import. Without them a "1-thread" PyTorch ran its products on every core, and at 2
+# threads its spinning OpenMP workers took the cores from OpenBLAS's: passive waiting ran its MLP 1.5-4x faster
+# on the 2-core VM (2026-12-03), so the peer is measured in its faster set-up.
+if (importlib.util.find_spec("torch").origin or "").startswith("/usr/lib/python3/"):
+    os.environ["OPENBLAS_NUM_THREADS"] = str(THREADS)
+    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 import torch
 import torch.nn as nn
@@ -23,7 +34,6 @@ def arg(name, default):
 
 
 QUICK = "--quick" in sys.argv
-THREADS = int(os.environ.get("TSFLOW_NUM_THREADS") or 0) or os.cpu_count() or 1
 torch.set_num_threads(THREADS)
 
 
