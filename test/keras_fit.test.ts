@@ -248,6 +248,34 @@ describe("shuffled in-memory batches", () => {
     const ws = Array.from(weighted.getWeights()[0].dataSync() as Float32Array);
     ws.forEach((v, i) => assert.ok(Math.abs(v - (i % 2 ? 0.75 : 1)) < 1e-6, `row ${i}: ${ws}`));
   });
+
+  it("the rows of arrays of different dtypes and row sizes stay together (uint8 x, int32 y, float32 sample weights)", async () => {
+    // y_i is the sum of x_i's entries, so a model summing its inputs has loss 0 exactly when each batch's rows match.
+    const n = 24;
+    const xs = new Uint8Array(n * 3);
+    const ys = new Int32Array(n);
+    for (let i = 0; i < n; i++) {
+      xs.set([i, 2 * i, 7], i * 3);
+      ys[i] = 3 * i + 7;
+    }
+    const model = new tf.keras.Sequential([
+      new tf.keras.layers.Lambda((t) => tf.cast(t as tf.Tensor, "float32"), { inputShape: [3] }),
+      new tf.keras.layers.Dense(1, { useBias: false, kernelInitializer: "ones" }),
+    ]);
+    model.compile({ optimizer: new tf.keras.optimizers.SGD({ learningRate: 0 }), loss: "mse" });
+    const x = tf.constant(xs, "uint8", [n, 3]);
+    const y = tf.constant(ys, "int32", [n, 1]);
+    const h = await model.fit(x, y, { epochs: 3, batchSize: 5, shuffle: true, sampleWeight: tf.ones([n]), verbose: 0 });
+    assert.deepEqual(h.history.loss, [0, 0, 0]);
+    // The same data off by one row gives a loss: the check can fail.
+    const shifted = tf.constant(
+      Int32Array.from(ys, (_, i) => ys[(i + 1) % n]),
+      "int32",
+      [n, 1],
+    );
+    const h2 = await model.fit(x, shifted, { epochs: 1, batchSize: 5, shuffle: true, verbose: 0 });
+    assert.ok((h2.history.loss[0] as number) > 1);
+  });
 });
 
 describe("shuffle order", () => {

@@ -249,6 +249,8 @@ defineGradients({
   MirrorPad: (op, [dy]) => [execute1("MirrorPadGrad", [dy, op.inputs[1]], { mode: op.attrs.mode }), null],
   MirrorPadGrad: (op, [ddy]) => [execute1("MirrorPad", [ddy, op.inputs[1]], { mode: op.attrs.mode }), null],
   OneHot: null,
+  // Keras fit's batch of data rows: nothing upstream of it is trained (as TensorFlow's IteratorGetNext).
+  GatherTableRow: null,
   Range: null,
   LinSpace: linspaceGrad,
   ReverseV2: (op, [dy]) => [execute1("ReverseV2", [dy, op.inputs[1]]), null],

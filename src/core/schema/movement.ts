@@ -326,6 +326,35 @@ export const MOVEMENT_OPS = schemaRows([
     },
   },
   {
+    // Keras fit's batch from in-memory arrays: row `row` of the epoch's order table picks the batch's rows of
+    // every array at once (one op, one GPU launch, where GatherV2 would take one for the row and one per array).
+    type: "GatherTableRow",
+    inputNames: ["table", "row", "params"],
+    inputs: [
+      { name: "table", type: "int32" },
+      { name: "row", type: "int32" },
+      { name: "params", typeAttr: "Tparams" },
+    ],
+    outputs: [{ name: "output", typeAttr: "Tparams" }],
+    attrs: [{ name: "Tparams", type: "list(type)", default: [] }],
+    infer: ([table, row, ...params], _attrs, name) => {
+      if (table.dtype !== "int32" || row.dtype !== "int32") {
+        throw new InvalidArgumentError(`${name}: GatherTableRow takes an int32 table and row, got ${tfName(table.dtype)} and ${tfName(row.dtype)}`);
+      }
+      if (table.shape !== null && table.shape.length !== 2)
+        throw new InvalidArgumentError(`${name}: GatherTableRow's table must be 2-D, got shape ${shapeStr(table.shape)}`);
+      if (row.shape !== null && row.shape.length !== 0)
+        throw new InvalidArgumentError(`${name}: GatherTableRow's row must be a scalar, got shape ${shapeStr(row.shape)}`);
+      const b = table.shape?.[1] ?? null;
+      return params.map((p) => {
+        if (p.shape !== null && p.shape.length === 0)
+          throw new InvalidArgumentError(`${name}: GatherTableRow's params must have rows, got a scalar ${tfName(p.dtype)}`);
+        return { dtype: p.dtype, shape: p.shape === null ? null : [b, ...p.shape.slice(1)] };
+      });
+    },
+    doc: "Internal (Keras fit): output k is rows table[row] of params k. Out of range: an error on the CPU, zeros on a GPU (as TensorFlow's GPU gathers).",
+  },
+  {
     type: "UnsortedSegmentSum",
     inputNames: ["data", "segment_ids", "num_segments"],
     inputDTypes: { 1: "int32", 2: "int32" },

@@ -12,6 +12,7 @@ import type { Graph } from "../../graph/graph.js";
 import { tidy } from "../../eager/memory.js";
 import { GradientTape } from "../../eager/tape.js";
 import { tfFunction } from "../../function/index.js";
+import { execute } from "../../ops/dispatch.js";
 import { gather } from "../../ops/movement.js";
 import { controlDependencies } from "../../graph/scopes.js";
 import { Variable } from "../../variables/variable.js";
@@ -61,11 +62,12 @@ export function tracedSteps(model: Model): StepFunctions {
   let cursorAt = -1;
   const trainTable = tfFunction((xs: Tensor[], ys: Tensor[], sw: Tensor | null, table: Tensor): Tensor => {
     const c = cursor!;
-    const idx = gather(table, c.value());
-    const take = (t: Tensor) => gather(t, idx);
-    const loss = trainBody(xs.map(take), ys.map(take), sw ? take(sw) : null);
-    // After the row is read: the gather of the indices waits for nothing else.
-    controlDependencies([idx], () => c.assignAdd(1));
+    // Every array's rows in one op (one launch on a GPU).
+    const arrays = [...xs, ...ys, ...(sw ? [sw] : [])];
+    const rows = execute("GatherTableRow", [table, c.value(), ...arrays], { Tparams: arrays.map((t) => t.dtype) });
+    const loss = trainBody(rows.slice(0, xs.length), rows.slice(xs.length, xs.length + ys.length), sw ? rows[rows.length - 1] : null);
+    // After the row is read: the batch's gather waits for nothing else.
+    controlDependencies([rows[0]], () => c.assignAdd(1));
     return loss;
   }, options);
   const test = tfFunction((x: Tensor[], y: Tensor[], sampleWeight: Tensor | null): Tensor => {

@@ -487,6 +487,29 @@ export const movementKernels: KernelTable = {
     }
     return [out(params.dtype, shape, dst)];
   },
+  GatherTableRow: ([table, rowT, ...params]) => {
+    const [rows, b] = table.shape as number[];
+    const row = (rowT.values as Int32Array)[0];
+    if (row < 0 || row >= rows) {
+      throw new InvalidArgumentError(`GatherTableRow: row ${row} is not in [0, ${rows}) (table shape ${shapeStr(table.shape as number[])})`);
+    }
+    const idx = (table.values as Int32Array).subarray(row * b, (row + 1) * b);
+    return params.map((p) => {
+      const n = p.shape[0];
+      const inner = sizeOf(p.shape.slice(1));
+      const dst = allocValues(p.dtype, b * inner);
+      for (let j = 0; j < b; j++) {
+        const v = idx[j];
+        if (v < 0 || v >= n) {
+          throw new InvalidArgumentError(
+            `GatherTableRow: table[${row}, ${j}] = ${v} is not in [0, ${n}) (params shape ${shapeStr(p.shape as number[])}, table shape ${shapeStr(table.shape as number[])})`,
+          );
+        }
+        copyBlock(dst, j * inner, p.values, v * inner, inner);
+      }
+      return out(p.dtype, [b, ...p.shape.slice(1)], dst);
+    });
+  },
   DynamicStitch: (ins) => {
     const n = ins.length / 2;
     const indices = ins.slice(0, n);

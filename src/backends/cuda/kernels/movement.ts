@@ -7,7 +7,7 @@ import type { Attrs } from "../../../core/schema/types.js";
 import { CudaHandle } from "../handle.js";
 import type { CudaKernelDef, CudaKernelTable, KernelContext } from "../kernel.js";
 import { MAX_BCAST_RANK } from "../sources/common.js";
-import { gatherSource, oneHotSource, segmentSumSource, stridedCopySource } from "../sources/movement.js";
+import { gatherSource, oneHotSource, segmentSumSource, stridedCopySource, TABLE_GATHER, tableGatherSource } from "../sources/movement.js";
 import { argI, hostInts, idx64, STORED } from "./util.js";
 import { viaFloat32 } from "../widen.js";
 
@@ -309,6 +309,46 @@ export const movementKernels: CudaKernelTable = {
       argI(b, i64, units);
       b.launch(fn, b.grid(total));
       return [out];
+    },
+  },
+  GatherTableRow: {
+    host: [],
+    supports: (d) => d[0] === "int32" && d[1] === "int32" && d.slice(2).every((t) => STORED.has(t)),
+    run: (b, ins) => {
+      const [table, row, ...params] = ins;
+      const [rows, batch] = table.shape;
+      if (table.shape.length !== 2 || row.shape.length !== 0 || params.some((p) => p.shape.length === 0)) return null;
+      // A row or entry out of range gives zeros, as TensorFlow's GPU gathers do: fit builds the table from a
+      // permutation of the rows, and reading the row back would stall every step.
+      const outs = params.map((p) => b.empty(p.dtype, [batch, ...p.shape.slice(1)], "GatherTableRow"));
+      const rowBytes = params.map((p) => sizeOf(p.shape.slice(1)) * bytesPerElement(p.dtype));
+      // One unit for all arrays: the widest that divides every row and address (a Keras batch of 28x28 float32
+      // images and 10 one-hot floats: 8 bytes).
+      const unit =
+        [16, 8, 4, 2, 1].find((u) => rowBytes.every((r) => r % u === 0) && params.every((p, k) => Number(p.ptr) % u === 0 && Number(outs[k].ptr) % u === 0)) ??
+        1;
+      for (let k0 = 0; k0 < params.length; k0 += TABLE_GATHER) {
+        const chunk = params.slice(k0, k0 + TABLE_GATHER);
+        const words: number[] = new Array(TABLE_GATHER * 5 + 1).fill(0);
+        let total = 0;
+        chunk.forEach((p, t) => {
+          const units = rowBytes[k0 + t] / unit;
+          words[t] = p.ptr;
+          words[TABLE_GATHER + t] = outs[k0 + t].ptr;
+          words[2 * TABLE_GATHER + t] = p.shape[0];
+          words[3 * TABLE_GATHER + t] = Math.max(units, 1);
+          words[4 * TABLE_GATHER + t] = total;
+          total += batch * units;
+        });
+        // Unused entries repeat the end so that the search for an array stops at the last real one.
+        for (let t = chunk.length; t <= TABLE_GATHER; t++) words[4 * TABLE_GATHER + t] = total;
+        if (total === 0) continue;
+        const i64 = idx64(Math.max(total, ...chunk.map((p, t) => p.shape[0] * (rowBytes[k0 + t] / unit))));
+        const fn = b.fn(`table_gather.${unit}.${i64 ? 64 : 32}`, "table_gather", () => tableGatherSource(unit, i64));
+        b.ctx.argPtr(table.ptr).argPtr(row.ptr).argI64(rows).argI64(batch).argI32(chunk.length).argI64s(words);
+        b.launch(fn, b.grid(total));
+      }
+      return outs;
     },
   },
   // float16 and bfloat16 sum in float32 (widen.ts): atomic adds of 2-byte values would round at every add.

@@ -96,3 +96,32 @@ extern "C" __global__ void segment_sum(const E* __restrict__ D, const IX* __rest
 }
 `;
 }
+
+/** Arrays one GatherTableRow launch takes (more go in further launches). */
+export const TABLE_GATHER = 8;
+
+/**
+ * GatherTableRow: for each array t, dst_t[j, :] = src_t[T[r, j], :], with r read from the device (Keras fit's
+ * batch cursor) and rows moved in units of E. Elements of all arrays are one index space (start_t: where array t's
+ * begin); a row or table entry out of range gives zeros, as GatherV2's GPU kernel does.
+ */
+export function tableGatherSource(bytes: number, index64: boolean): string {
+  const G = TABLE_GATHER;
+  return `${bytes === 16 ? U128 : ""}
+${header({ E: moveType(bytes) }, index64)}
+struct TableGather { const E* src[${G}]; E* dst[${G}]; unsigned long long n[${G}]; unsigned long long units[${G}]; unsigned long long start[${G + 1}]; };
+extern "C" __global__ void table_gather(const int* __restrict__ T, const int* __restrict__ R, long long rows, long long b, int count, TableGather g) {
+  const long long r = (long long)R[0];
+  const bool rowOk = r >= 0 && r < rows;
+  GRID_LOOP(i, (I)g.start[count]) {
+    int t = 0;
+    while ((unsigned long long)i >= g.start[t + 1]) t++;
+    const I j = i - (I)g.start[t];
+    const I u = (I)g.units[t];
+    const I row = j / u;
+    const long long ix = rowOk ? (long long)T[r * b + row] : -1;
+    g.dst[t][j] = (ix >= 0 && (unsigned long long)ix < g.n[t]) ? g.src[t][(I)ix * u + (j - row * u)] : E{};
+  }
+}
+`;
+}
