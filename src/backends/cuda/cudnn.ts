@@ -216,6 +216,14 @@ export interface ConvShape {
   readonly dW: number;
   readonly padT: number;
   readonly padL: number;
+  /**
+   * Padding after, where it is not padT/padL (TensorFlow's SAME with an odd total pads one more after): only
+   * cuDNN's graph API takes it; the legacy API sees an input padded after instead.
+   */
+  readonly padB?: number;
+  readonly padR?: number;
+  /** The filter is read and written where TensorFlow keeps it, HWIO (graph API only); else a KRSC copy. */
+  readonly hwio?: boolean;
 }
 /** A pooling window's geometry (kernels/pool.ts PoolGeom). */
 export interface PoolShape {
@@ -238,8 +246,8 @@ export interface PoolShape {
  * cuDNN's exactly when their counts agree (the extra padding after a SAME window with odd total padding
  * gives TensorFlow one more output, which cuDNN makes only from an input padded after: extraAfter).
  */
-const sameCount = (inSize: number, pad: number, k: number, d: number, s: number, out: number) =>
-  Math.floor((inSize + 2 * pad - ((k - 1) * d + 1)) / s) + 1 === out;
+const sameCount = (inSize: number, pad: number, k: number, d: number, s: number, out: number, padAfter = pad) =>
+  Math.floor((inSize + pad + padAfter - ((k - 1) * d + 1)) / s) + 1 === out;
 
 interface ConvPlan {
   readonly a: Ptr;
@@ -385,7 +393,7 @@ export class Cudnn {
   }
 
   static convKey(dir: Dir, g: ConvShape, dtype: DType, tf32: boolean, deterministic: boolean): string {
-    return `${DIR_NAMES[dir]}|${dtype}${dtype === "float32" && tf32 ? "+tf32" : ""}${deterministic ? "+det" : ""}|x${g.n},${g.H},${g.W},${g.C}|f${g.kH},${g.kW},${g.OC}|s${g.sH},${g.sW}|d${g.dH},${g.dW}|p${g.padT},${g.padL}`;
+    return `${DIR_NAMES[dir]}|${dtype}${dtype === "float32" && tf32 ? "+tf32" : ""}${deterministic ? "+det" : ""}|x${g.n},${g.H},${g.W},${g.C}|f${g.kH},${g.kW},${g.OC}|s${g.sH},${g.sW}|d${g.dH},${g.dW}|p${g.padT},${g.padL}${g.padB === undefined ? "" : `|q${g.padB},${g.padR}`}${g.hwio ? "|hwio" : ""}`;
   }
 
   /** The cached plan: undefined when not yet made, null when cuDNN declined the case. */
@@ -615,8 +623,8 @@ function usable(b: KernelContext, dtype: DType): Cudnn | null {
 
 function convFits(g: ConvShape): boolean {
   return (
-    sameCount(g.H, g.padT, g.kH, g.dH, g.sH, g.OH) &&
-    sameCount(g.W, g.padL, g.kW, g.dW, g.sW, g.OW) &&
+    sameCount(g.H, g.padT, g.kH, g.dH, g.sH, g.OH, g.padB) &&
+    sameCount(g.W, g.padL, g.kW, g.dW, g.sW, g.OW, g.padR) &&
     g.n * g.H * g.W * g.C <= INT_LIMIT &&
     g.n * g.OH * g.OW * g.OC <= INT_LIMIT &&
     g.kH * g.kW * g.C * g.OC <= INT_LIMIT
@@ -707,10 +715,28 @@ function viaGraph(c: Cudnn, r: GraphRoute, dir: Dir, key: string, g: ConvShape, 
  */
 function convolve(b: KernelContext, dir: Dir, g: ConvShape, dtype: DType, filter: CudaHandle, t1: CudaHandle, t2: CudaHandle): boolean {
   const c = usable(b, dtype);
+  if (!c) return false;
   const eh = extraAfter(g.H, g.padT, g.kH, g.dH, g.sH, g.OH);
   const ew = extraAfter(g.W, g.padL, g.kW, g.dW, g.sW, g.OW);
+  const copies = () => viaCopies(b, c, dir, g, eh, ew, dtype, filter, t1, t2);
+  return direct(c, dir, { ...g, padB: g.padT + eh, padR: g.padL + ew, hwio: true }, dtype, filter, t1, t2, copies) || copies();
+}
+
+/** The convolution on a KRSC copy of the filter and, where TensorFlow's SAME pads one more after, a padded copy of the input side. */
+function viaCopies(
+  b: KernelContext,
+  c: Cudnn,
+  dir: Dir,
+  g: ConvShape,
+  eh: number,
+  ew: number,
+  dtype: DType,
+  filter: CudaHandle,
+  t1: CudaHandle,
+  t2: CudaHandle,
+): boolean {
   const gc = eh === 0 && ew === 0 ? g : { ...g, H: g.H + eh, W: g.W + ew };
-  if (!c || !convFits(gc)) return false;
+  if (!convFits(gc)) return false;
   const tf32 = getSetting("tf32");
   const key = Cudnn.convKey(dir, gc, dtype, tf32, getSetting("opDeterminism"));
   const route = graphRoute(c, dtype, key);
@@ -736,6 +762,46 @@ function convolve(b: KernelContext, dir: Dir, g: ConvShape, dtype: DType, filter
     b.dispose(k);
     if (xc !== xSide) b.dispose(xc);
   }
+}
+
+/**
+ * The convolution on TensorFlow's own buffers through cuDNN's graph API: the HWIO filter described by its
+ * strides and the padding after given as such, so that no KRSC copy of the filter (each way) and no padded
+ * copy of the input (or cropped copy of its gradient) is made. False where no engine takes that form, or
+ * where the way through the copies timed faster: the caller then makes the copies. The plan is the fastest
+ * engine configuration timed (untimed while capturing).
+ */
+function direct(c: Cudnn, dir: Dir, g: ConvShape, dtype: DType, filter: CudaHandle, t1: CudaHandle, t2: CudaHandle, copies: () => boolean): boolean {
+  if (!convFits(g)) return false;
+  const tf32 = getSetting("tf32");
+  const route = graphRoute(c, dtype, Cudnn.convKey(dir, g, dtype, tf32, getSetting("opDeterminism")));
+  if (route === null) return false;
+  // Operands in the order of the cuDNN call: forward (x, w) -> y, data (w, dy) -> dx, filter (x, dy) -> dw.
+  const [a, bb, o] = dir === 0 ? [t1.ptr, filter.ptr, t2.ptr] : dir === 1 ? [filter.ptr, t1.ptr, t2.ptr] : [t1.ptr, t2.ptr, filter.ptr];
+  let p = route.graph.cached(route.key);
+  if (p === undefined) {
+    // With cudnnGraph "auto" the way through the copies (the legacy API's fastest algorithm, or the graph API's
+    // on the copies) is timed as the rival, copies included.
+    const rival =
+      route.mode === "auto" && !c.b.capturing
+        ? () => {
+            if (!copies()) throw new Error("cuDNN declined the convolution on the copies");
+          }
+        : null;
+    p = route.graph.plan(dir, route.key, g, dtype, tf32, a, bb, o, rival);
+  }
+  if (p === null || !CudnnGraph.aligned(a, bb, o)) return false;
+  const plan = p;
+  const call = () => route.graph.run(dir, plan, a, bb, o);
+  try {
+    if (cudnnTrace.around) cudnnTrace.around(`cudnn graph ${DIR_NAMES[dir]} ${plan.label}`, call);
+    else call();
+  } catch (e) {
+    if (!(e instanceof BackendCallError)) throw e;
+    route.graph.fail(route.key, e);
+    return false;
+  }
+  return true;
 }
 
 /** y = conv2d(x, f) (NHWC, HWIO): true when cuDNN computed it. */

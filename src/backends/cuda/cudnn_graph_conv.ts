@@ -25,17 +25,23 @@ export function channelsLast(uid: number, n: number, h: number, w: number, c: nu
   return { uid, dims: [n, c, h, w], strides: [h * w * c, 1, w * c, c] };
 }
 
-/** x [n, H, W, C], the KRSC filter [OC, kH, kW, C] and y [n, OH, OW, OC] (cudnn.ts's layouts). */
+/** A filter kept as TensorFlow keeps it, HWIO [kH, kW, C, OC], as cuDNN describes it: dimensions [OC, C, kH, kW], strides of HWIO memory. */
+export function hwioFilter(uid: number, oc: number, kh: number, kw: number, c: number): GraphTensor {
+  return { uid, dims: [oc, c, kh, kw], strides: [1, oc, kw * c * oc, c * oc] };
+}
+
+/** x [n, H, W, C], the filter (KRSC [OC, kH, kW, C], or HWIO where g.hwio) and y [n, OH, OW, OC] (cudnn.ts's layouts). */
 export function convTensors(g: ConvShape): readonly [GraphTensor, GraphTensor, GraphTensor] {
-  return [channelsLast(UID.x, g.n, g.H, g.W, g.C), channelsLast(UID.w, g.OC, g.kH, g.kW, g.C), channelsLast(UID.y, g.n, g.OH, g.OW, g.OC)];
+  const w = g.hwio ? hwioFilter(UID.w, g.OC, g.kH, g.kW, g.C) : channelsLast(UID.w, g.OC, g.kH, g.kW, g.C);
+  return [channelsLast(UID.x, g.n, g.H, g.W, g.C), w, channelsLast(UID.y, g.n, g.OH, g.OW, g.OC)];
 }
 
 /**
- * The window: padding the same before and after (cudnn.ts pads the input after each image where TensorFlow's
- * SAME pads one more after, so that `g` is already symmetric), strides and dilations, rows first.
+ * The window: padding before and after (the same unless g says otherwise: TensorFlow's SAME with an odd total
+ * pads one more after), strides and dilations, rows first.
  */
 export function convWindow(g: ConvShape): { pre: number[]; post: number[]; strides: number[]; dilations: number[] } {
-  return { pre: [g.padT, g.padL], post: [g.padT, g.padL], strides: [g.sH, g.sW], dilations: [g.dH, g.dW] };
+  return { pre: [g.padT, g.padL], post: [g.padB ?? g.padT, g.padR ?? g.padL], strides: [g.sH, g.sW], dilations: [g.dH, g.dW] };
 }
 
 /** One direction's operation: its descriptor type and the attribute names of alpha, beta, the convolution and the three tensors by role. */
