@@ -60,41 +60,44 @@ function train(dtype: "float32" | "float64", epilogues: boolean): number[][] {
     "x:0": tf.constant(values(4 * 12 * 12 * 2, 21), { dtype, shape: [4, 12, 12, 2] }) as tf.EagerTensor,
     "y:0": tf.oneHot([0, 1, 2, 1], 3, { dtype }) as tf.EagerTensor,
   };
+  // On the CPU even where a GPU is present: the test is of the CPU backend's epilogue.
   return withOptions({ epilogues }, () =>
-    new tf.Graph().asDefault(() => {
-      const x = tf.placeholder(dtype, [null, 12, 12, 2], { name: "x" });
-      const y = tf.placeholder(dtype, [null, 3], { name: "y" });
-      const v = (shape: number[], seed: number, scale: number) =>
-        new tf.Variable(
-          tf.constant(
-            values(
-              shape.reduce((p, d) => p * d, 1),
-              seed,
-              scale,
+    new tf.Graph().asDefault(() =>
+      tf.device("/CPU:0", () => {
+        const x = tf.placeholder(dtype, [null, 12, 12, 2], { name: "x" });
+        const y = tf.placeholder(dtype, [null, 3], { name: "y" });
+        const v = (shape: number[], seed: number, scale: number) =>
+          new tf.Variable(
+            tf.constant(
+              values(
+                shape.reduce((p, d) => p * d, 1),
+                seed,
+                scale,
+              ),
+              { dtype, shape },
             ),
-            { dtype, shape },
-          ),
-        );
-      const w1 = v([3, 3, 2, 6], 11, 0.4);
-      const b1 = v([6], 12, 0.1);
-      const w2 = v([3, 3, 6, 5], 13, 0.3);
-      const b2 = v([5], 14, 0.1);
-      const w3 = v([4 * 4 * 5, 3], 15, 0.2);
-      let h = tf.nn.maxPool(tf.nn.relu(tf.nn.biasAdd(tf.nn.conv2d(x, w1, 1, "SAME"), b1)), 2, 2, "VALID");
-      const act = tf.nn.relu(tf.add(tf.nn.conv2d(h, w2, 1, "VALID"), b2));
-      h = tf.reshape(act, [-1, 4 * 4 * 5]);
-      const loss = tf.reduceMean(tf.nn.softmaxCrossEntropyWithLogits(y, tf.matmul(h, w3)));
-      const step = new tf.train.GradientDescentOptimizer(0.1).minimize(loss);
-      using sess = new tf.Session();
-      sess.run(tf.globalVariablesInitializer());
-      const out: number[][] = [];
-      for (let i = 0; i < 3; i++) {
-        const [l, a] = sess.run([loss, act, step], feed) as tf.Tensor[];
-        out.push(Array.from(l.dataSync() as Float32Array), Array.from(a.dataSync() as Float32Array));
-      }
-      for (const w of [w1, b1, w2, b2, w3]) out.push(Array.from(sess.run(w.value()).dataSync() as Float32Array));
-      return out;
-    }),
+          );
+        const w1 = v([3, 3, 2, 6], 11, 0.4);
+        const b1 = v([6], 12, 0.1);
+        const w2 = v([3, 3, 6, 5], 13, 0.3);
+        const b2 = v([5], 14, 0.1);
+        const w3 = v([4 * 4 * 5, 3], 15, 0.2);
+        let h = tf.nn.maxPool(tf.nn.relu(tf.nn.biasAdd(tf.nn.conv2d(x, w1, 1, "SAME"), b1)), 2, 2, "VALID");
+        const act = tf.nn.relu(tf.add(tf.nn.conv2d(h, w2, 1, "VALID"), b2));
+        h = tf.reshape(act, [-1, 4 * 4 * 5]);
+        const loss = tf.reduceMean(tf.nn.softmaxCrossEntropyWithLogits(y, tf.matmul(h, w3)));
+        const step = new tf.train.GradientDescentOptimizer(0.1).minimize(loss);
+        using sess = new tf.Session();
+        sess.run(tf.globalVariablesInitializer());
+        const out: number[][] = [];
+        for (let i = 0; i < 3; i++) {
+          const [l, a] = sess.run([loss, act, step], feed) as tf.Tensor[];
+          out.push(Array.from(l.dataSync() as Float32Array), Array.from(a.dataSync() as Float32Array));
+        }
+        for (const w of [w1, b1, w2, b2, w3]) out.push(Array.from(sess.run(w.value()).dataSync() as Float32Array));
+        return out;
+      }),
+    ),
   );
 }
 

@@ -70,22 +70,9 @@ describe("cuDNN graph API: a convolution's numbers", () => {
     assert.deepEqual(convWindow(g), { pre: [2, 3], post: [2, 3], strides: [1, 1], dilations: [2, 3] });
   });
 
-  it("TensorFlow's own form: the HWIO filter by its strides, and SAME's one more padding after", () => {
+  it("SAME with one more padding after: the window's post padding", () => {
     // A 3x3 stride-2 SAME convolution of 32x32: TensorFlow pads 0 before and 1 after.
-    const g: ConvShape = { ...down, H: 32, W: 32, OH: 16, OW: 16, padT: 0, padL: 0, padB: 1, padR: 1, hwio: true };
-    const [, w] = convTensors(g);
-    assert.deepEqual(w.dims, [128, 64, 3, 3]);
-    // Every (k, c, r, s) lands where HWIO [r, s, c, k] keeps it, each once.
-    const seen = new Set<number>();
-    for (let k = 0; k < 128; k++)
-      for (let c = 0; c < 64; c++)
-        for (let r = 0; r < 3; r++)
-          for (let s = 0; s < 3; s++) {
-            const at = k * w.strides[0] + c * w.strides[1] + r * w.strides[2] + s * w.strides[3];
-            assert.equal(at, ((r * 3 + s) * 64 + c) * 128 + k);
-            seen.add(at);
-          }
-    assert.equal(seen.size, 3 * 3 * 64 * 128);
+    const g: ConvShape = { ...down, H: 32, W: 32, OH: 16, OW: 16, padT: 0, padL: 0, padB: 1, padR: 1 };
     const win = convWindow(g);
     assert.deepEqual(
       [win.pre, win.post],

@@ -222,8 +222,6 @@ export interface ConvShape {
    */
   readonly padB?: number;
   readonly padR?: number;
-  /** The filter is read and written where TensorFlow keeps it, HWIO (graph API only); else a KRSC copy. */
-  readonly hwio?: boolean;
 }
 /** A pooling window's geometry (kernels/pool.ts PoolGeom). */
 export interface PoolShape {
@@ -393,7 +391,7 @@ export class Cudnn {
   }
 
   static convKey(dir: Dir, g: ConvShape, dtype: DType, tf32: boolean, deterministic: boolean): string {
-    return `${DIR_NAMES[dir]}|${dtype}${dtype === "float32" && tf32 ? "+tf32" : ""}${deterministic ? "+det" : ""}|x${g.n},${g.H},${g.W},${g.C}|f${g.kH},${g.kW},${g.OC}|s${g.sH},${g.sW}|d${g.dH},${g.dW}|p${g.padT},${g.padL}${g.padB === undefined ? "" : `|q${g.padB},${g.padR}`}${g.hwio ? "|hwio" : ""}`;
+    return `${DIR_NAMES[dir]}|${dtype}${dtype === "float32" && tf32 ? "+tf32" : ""}${deterministic ? "+det" : ""}|x${g.n},${g.H},${g.W},${g.C}|f${g.kH},${g.kW},${g.OC}|s${g.sH},${g.sW}|d${g.dH},${g.dW}|p${g.padT},${g.padL}${g.padB === undefined ? "" : `|q${g.padB},${g.padR}`}`;
   }
 
   /** The cached plan: undefined when not yet made, null when cuDNN declined the case. */
@@ -719,7 +717,8 @@ function convolve(b: KernelContext, dir: Dir, g: ConvShape, dtype: DType, filter
   const eh = extraAfter(g.H, g.padT, g.kH, g.dH, g.sH, g.OH);
   const ew = extraAfter(g.W, g.padL, g.kW, g.dW, g.sW, g.OW);
   const copies = () => viaCopies(b, c, dir, g, eh, ew, dtype, filter, t1, t2);
-  return direct(c, dir, { ...g, padB: g.padT + eh, padR: g.padL + ew, hwio: true }, dtype, filter, t1, t2, copies) || copies();
+  if (eh === 0 && ew === 0) return copies();
+  return direct(b, c, dir, { ...g, padB: g.padT + eh, padR: g.padL + ew }, dtype, filter, t1, t2, copies) || copies();
 }
 
 /** The convolution on a KRSC copy of the filter and, where TensorFlow's SAME pads one more after, a padded copy of the input side. */
@@ -765,43 +764,66 @@ function viaCopies(
 }
 
 /**
- * The convolution on TensorFlow's own buffers through cuDNN's graph API: the HWIO filter described by its
- * strides and the padding after given as such, so that no KRSC copy of the filter (each way) and no padded
- * copy of the input (or cropped copy of its gradient) is made. False where no engine takes that form, or
- * where the way through the copies timed faster: the caller then makes the copies. The plan is the fastest
- * engine configuration timed (untimed while capturing).
+ * A convolution whose SAME padding is one more after than before (ResNet's 3x3 stride-2) through cuDNN's graph
+ * API, which takes padding before and after apart: no padded copy of the input side (nor cropped copy of the
+ * input gradient), where the legacy API needs them. False where no engine takes it, or where the way through
+ * the copies timed faster: the caller then makes the copies. The plan is the fastest engine configuration timed
+ * (untimed while capturing). (A filter described in place as HWIO by its strides, to skip the KRSC copy too,
+ * was tried: cuDNN 9's engines accepted it and computed wrong results.)
  */
-function direct(c: Cudnn, dir: Dir, g: ConvShape, dtype: DType, filter: CudaHandle, t1: CudaHandle, t2: CudaHandle, copies: () => boolean): boolean {
+function direct(
+  b: KernelContext,
+  c: Cudnn,
+  dir: Dir,
+  g: ConvShape,
+  dtype: DType,
+  filter: CudaHandle,
+  t1: CudaHandle,
+  t2: CudaHandle,
+  copies: () => boolean,
+): boolean {
   if (!convFits(g)) return false;
   const tf32 = getSetting("tf32");
   const route = graphRoute(c, dtype, Cudnn.convKey(dir, g, dtype, tf32, getSetting("opDeterminism")));
-  if (route === null) return false;
-  // Operands in the order of the cuDNN call: forward (x, w) -> y, data (w, dy) -> dx, filter (x, dy) -> dw.
-  const [a, bb, o] = dir === 0 ? [t1.ptr, filter.ptr, t2.ptr] : dir === 1 ? [filter.ptr, t1.ptr, t2.ptr] : [t1.ptr, t2.ptr, filter.ptr];
-  let p = route.graph.cached(route.key);
-  if (p === undefined) {
-    // With cudnnGraph "auto" the way through the copies (the legacy API's fastest algorithm, or the graph API's
-    // on the copies) is timed as the rival, copies included.
-    const rival =
-      route.mode === "auto" && !c.b.capturing
-        ? () => {
-            if (!copies()) throw new Error("cuDNN declined the convolution on the copies");
-          }
-        : null;
-    p = route.graph.plan(dir, route.key, g, dtype, tf32, a, bb, o, rival);
-  }
-  if (p === null || !CudnnGraph.aligned(a, bb, o)) return false;
-  const plan = p;
-  const call = () => route.graph.run(dir, plan, a, bb, o);
+  if (route === null || route.graph.cached(route.key) === null) return false;
+  const k = dir === 2 ? b.empty(dtype, [g.OC, g.kH, g.kW, g.C], "Conv2DBackpropFilter") : toKRSC(b, g, filter);
   try {
-    if (cudnnTrace.around) cudnnTrace.around(`cudnn graph ${DIR_NAMES[dir]} ${plan.label}`, call);
-    else call();
-  } catch (e) {
-    if (!(e instanceof BackendCallError)) throw e;
-    route.graph.fail(route.key, e);
-    return false;
+    // Operands in the order of the cuDNN call: forward (x, w) -> y, data (w, dy) -> dx, filter (x, dy) -> dw.
+    const [a, bb, o] = dir === 0 ? [t1.ptr, k.ptr, t2.ptr] : dir === 1 ? [k.ptr, t1.ptr, t2.ptr] : [t1.ptr, t2.ptr, k.ptr];
+    let p = route.graph.cached(route.key);
+    if (p === undefined) {
+      // With cudnnGraph "auto" the way through the copies (the legacy API's fastest algorithm, or the graph
+      // API's on the copies) is timed as the rival, copies included, without counting its runs as calls.
+      const rival = route.mode === "auto" && !c.b.capturing ? () => uncounted(c, copies) : null;
+      p = route.graph.plan(dir, route.key, g, dtype, tf32, a, bb, o, rival);
+    }
+    if (p === null || !CudnnGraph.aligned(a, bb, o)) return false;
+    const plan = p;
+    const call = () => route.graph.run(dir, plan, a, bb, o);
+    try {
+      if (cudnnTrace.around) cudnnTrace.around(`cudnn graph ${DIR_NAMES[dir]} ${plan.label}`, call);
+      else call();
+    } catch (e) {
+      if (!(e instanceof BackendCallError)) throw e;
+      route.graph.fail(route.key, e);
+      return false;
+    }
+    if (dir === 2) fromKRSC(b, k, filter);
+    return true;
+  } finally {
+    b.dispose(k);
   }
-  return true;
+}
+
+/** Runs `run` (a timed rival) leaving the call counters as they were; throws where cuDNN declined. */
+function uncounted(c: Cudnn, run: () => boolean): void {
+  const s = c.stats;
+  const before = [s.forward, s.backwardData, s.backwardFilter, s.graphForward, s.graphBackwardData, s.graphBackwardFilter];
+  try {
+    if (!run()) throw new Error("cuDNN declined the convolution on the copies");
+  } finally {
+    [s.forward, s.backwardData, s.backwardFilter, s.graphForward, s.graphBackwardData, s.graphBackwardFilter] = before;
+  }
 }
 
 /** y = conv2d(x, f) (NHWC, HWIO): true when cuDNN computed it. */

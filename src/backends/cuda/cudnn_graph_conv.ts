@@ -25,15 +25,9 @@ export function channelsLast(uid: number, n: number, h: number, w: number, c: nu
   return { uid, dims: [n, c, h, w], strides: [h * w * c, 1, w * c, c] };
 }
 
-/** A filter kept as TensorFlow keeps it, HWIO [kH, kW, C, OC], as cuDNN describes it: dimensions [OC, C, kH, kW], strides of HWIO memory. */
-export function hwioFilter(uid: number, oc: number, kh: number, kw: number, c: number): GraphTensor {
-  return { uid, dims: [oc, c, kh, kw], strides: [1, oc, kw * c * oc, c * oc] };
-}
-
-/** x [n, H, W, C], the filter (KRSC [OC, kH, kW, C], or HWIO where g.hwio) and y [n, OH, OW, OC] (cudnn.ts's layouts). */
+/** x [n, H, W, C], the KRSC filter [OC, kH, kW, C] and y [n, OH, OW, OC] (cudnn.ts's layouts). */
 export function convTensors(g: ConvShape): readonly [GraphTensor, GraphTensor, GraphTensor] {
-  const w = g.hwio ? hwioFilter(UID.w, g.OC, g.kH, g.kW, g.C) : channelsLast(UID.w, g.OC, g.kH, g.kW, g.C);
-  return [channelsLast(UID.x, g.n, g.H, g.W, g.C), w, channelsLast(UID.y, g.n, g.OH, g.OW, g.OC)];
+  return [channelsLast(UID.x, g.n, g.H, g.W, g.C), channelsLast(UID.w, g.OC, g.kH, g.kW, g.C), channelsLast(UID.y, g.n, g.OH, g.OW, g.OC)];
 }
 
 /**
