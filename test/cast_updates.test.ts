@@ -129,9 +129,10 @@ describe("gradient casts folded into TF1 optimizer updates", () => {
   });
 
   it("a gradient that is fetched, or read by another node, keeps its Cast; the others fold", () => {
+    // Ungrouped, so that each update's line says what it folded (a group's line lists its members' Casts).
     for (const opts of [{ fetchGrad: true }, { secondReader: true }]) {
-      const on = tf1Train("bfloat16", OPTIMIZERS.Momentum, true, opts);
-      const off = tf1Train("bfloat16", OPTIMIZERS.Momentum, false, opts);
+      const on = withOptions({ groupUpdates: false }, () => tf1Train("bfloat16", OPTIMIZERS.Momentum, true, opts));
+      const off = withOptions({ groupUpdates: false }, () => tf1Train("bfloat16", OPTIMIZERS.Momentum, false, opts));
       assertSameValues(on.values, off.values, JSON.stringify(opts));
       assert.deepEqual(on.grads, off.grads);
       assert.equal(countFolded(on.plan), 3, on.plan);

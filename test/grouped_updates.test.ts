@@ -206,4 +206,40 @@ describe("grouped variable updates in Session plans", () => {
       }),
     );
   });
+
+  it("Momentum's updates (variable and accumulator) group too, with the ungrouped values, Nesterov included", () => {
+    for (const useNesterov of [false, true]) {
+      const run = (device: string) => {
+        const g = new tf.Graph();
+        return g.asDefault(() =>
+          tf.device(device, () => {
+            const x = tf.placeholder("float32", [4, 3], { name: "x" });
+            const w = new tf.Variable(tf.constant([[0.5], [-0.25], [1]]), { name: "w" });
+            const b = new tf.Variable(tf.constant([0.1]), { name: "b" });
+            const loss = tf.reduceMean(tf.square(tf.add(tf.matmul(x, w.value()), b.value())));
+            const train = new tf.compat.v1.train.MomentumOptimizer(0.05, 0.9, { useNesterov }).minimize(loss);
+            const sess = new tf.compat.v1.Session();
+            sess.run(tf.compat.v1.globalVariablesInitializer());
+            for (let k = 0; k < 5; k++) sess.run(train, feed(k));
+            const values = [w, b].map((v) => Array.from((sess.run(v.value()) as E).dataSync() as Float32Array));
+            const plan = sess.describePlan(train, [x]);
+            sess.close();
+            return { values, plan };
+          }),
+        );
+      };
+      const on = run("/cpu:0");
+      const off = withOptions({ groupUpdates: false }, () => run("/cpu:0"));
+      assert.deepEqual(
+        groups(on.plan).map((gr) => gr.length),
+        [2],
+        on.plan,
+      );
+      assert.deepEqual(on.values, off.values);
+      if (!gpuOnly.skip) {
+        const gpu = run("/gpu:0");
+        gpu.values.forEach((v, i) => v.forEach((x, j) => assert.ok(Math.abs(x - on.values[i][j]) <= 1e-5, `variable ${i}: ${v} vs ${on.values[i]}`)));
+      }
+    }
+  });
 });

@@ -5,13 +5,13 @@ import { isRef, keptSlots, OpStep, Plan, PlanStep, stepOps, UpdateGroupStep, wit
  * Op types whose updates of one device run as one group: per type, one launch where the backend groups
  * them (runKernelGroup; the assignments group as their AddV2 / Sub).
  */
-const GROUPED: ReadonlySet<string> = new Set(["ApplyGradientDescent", "AssignAdd", "AssignSub"]);
+const GROUPED: ReadonlySet<string> = new Set(["ApplyGradientDescent", "ApplyMomentum", "AssignAdd", "AssignSub"]);
 
 /** Ops that only name a variable: they read and write none. */
 const VARIABLE_SOURCES: ReadonlySet<string> = new Set(["VariableV2"]);
 
 /**
- * Grouped variable updates: the ApplyGradientDescent, AssignAdd and AssignSub steps of one device whose
+ * Grouped variable updates: the ApplyGradientDescent, ApplyMomentum, AssignAdd and AssignSub steps of one device whose
  * backend groups updates are held back and become one "update_group" step, placed before the first later
  * step that could see the difference, or at the end:
  * - a step that reads one of the group's variables (through any reference to it), or a reference whose

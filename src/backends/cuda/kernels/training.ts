@@ -1,10 +1,11 @@
 import type { DType } from "../../../core/dtype.js";
+import type { Attrs } from "../../../core/schema/types.js";
 import { GRADIENT_INPUT } from "../../../core/schema/training.js";
 import { sizeOf } from "../../../core/shape.js";
 import type { Handle } from "../../../core/backend.js";
 import type { CudaHandle } from "../handle.js";
 import type { CudaKernelDef, CudaKernelTable, KernelContext } from "../kernel.js";
-import { ADD_GROUP, ADD_GROUP_DTYPES, addGroupSource, GD_GROUP, trainingSource } from "../sources/training.js";
+import { ADD_GROUP, ADD_GROUP_DTYPES, addGroupSource, GD_GROUP, MOMENTUM_GROUP, trainingSource } from "../sources/training.js";
 import { FLOATS, NARROW } from "./util.js";
 
 /**
@@ -46,7 +47,7 @@ function trainingKernel(name: "gd" | "momentum" | "adam", nIn: number, nOut: num
       b.launch(fn, b.grid(n));
       return outs;
     },
-    runGroup: name === "gd" ? gdGroup : undefined,
+    runGroup: name === "gd" ? gdGroup : name === "momentum" ? momentumGroup : undefined,
   };
 }
 
@@ -91,6 +92,61 @@ function gdGroup(b: KernelContext, items: readonly CudaHandle[][]): Handle[][] |
       for (let t = chunk.length; t <= GD_GROUP; t++) ptrs[3 * GD_GROUP + t] = total;
       if (total === 0) continue;
       b.ctx.argPtr(alpha.ptr).argI32(chunk.length).argI64s(ptrs);
+      b.launch(fn, b.grid(total));
+    }
+  }
+  return outs;
+}
+
+/**
+ * ApplyMomentum on many variables sharing one learning rate and one momentum (the same buffers): one launch
+ * per MOMENTUM_GROUP variables of one gradient dtype, each output [var, accum] in place where it may be. null
+ * (the caller updates them one by one) unless every item is [var, accum, lr, grad, momentum] of one variable
+ * dtype, accum and grad shaped like var.
+ */
+function momentumGroup(b: KernelContext, items: readonly CudaHandle[][], attrs: Attrs): Handle[][] | null {
+  if (items.length === 0) return [];
+  const [lr, mom] = [items[0][2], items[0][4]];
+  const dtype = items[0][0].dtype;
+  const takes = updateDTypes(GRADIENT_INPUT.get("ApplyMomentum")!);
+  for (const it of items) {
+    if (it.length !== 5 || it[2].ptr !== lr.ptr || it[4].ptr !== mom.ptr || it[0].dtype !== dtype || !takes(it.map((h) => h.dtype))) return null;
+    const shape = it[0].shape.join(",");
+    if (it[1].shape.join(",") !== shape || it[3].shape.join(",") !== shape) return null;
+  }
+  const outs = items.map((it) => [0, 1].map((k) => b.inPlace(it[k], 1) ?? b.empty(dtype, it[0].shape, "momentum")));
+  const byGrad = new Map<DType, number[]>();
+  items.forEach((it, k) => {
+    const list = byGrad.get(it[3].dtype);
+    if (list) list.push(k);
+    else byGrad.set(it[3].dtype, [k]);
+  });
+  const G = MOMENTUM_GROUP;
+  for (const [grad, ks] of byGrad) {
+    const fn = b.fn(moduleKey(dtype, grad), "momentum_group", () => trainingSource(dtype, grad));
+    for (let k0 = 0; k0 < ks.length; k0 += G) {
+      const chunk = ks.slice(k0, k0 + G);
+      const words: number[] = new Array(G * 5 + G + 1).fill(0);
+      let total = 0;
+      chunk.forEach((k, t) => {
+        const it = items[k];
+        words[t] = it[0].ptr;
+        words[G + t] = it[1].ptr;
+        words[2 * G + t] = it[3].ptr;
+        words[3 * G + t] = (outs[k][0] as CudaHandle).ptr;
+        words[4 * G + t] = (outs[k][1] as CudaHandle).ptr;
+        words[5 * G + t] = total;
+        total += sizeOf(it[0].shape);
+      });
+      // Unused entries repeat the end so that the search for a variable stops at the last real one.
+      for (let t = chunk.length; t <= G; t++) words[5 * G + t] = total;
+      if (total === 0) continue;
+      b.ctx
+        .argPtr(lr.ptr)
+        .argPtr(mom.ptr)
+        .argI32(attrs.use_nesterov ? 1 : 0)
+        .argI32(chunk.length)
+        .argI64s(words);
       b.launch(fn, b.grid(total));
     }
   }

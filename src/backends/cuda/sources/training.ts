@@ -12,6 +12,8 @@ import { PRELUDE, storageType } from "../translate.js";
 
 /** Variables one grouped gradient-descent launch updates (its parameter struct: 7 x 8 bytes per variable). */
 export const GD_GROUP = 32;
+/** Variables one grouped momentum launch updates (its parameter struct: 6 x 8 bytes per variable). */
+export const MOMENTUM_GROUP = 16;
 export const trainingSource = (dtype: DType, grad: DType = dtype) => `${PRELUDE}
 typedef ${storageType(dtype)} T;
 typedef ${dtype === "float16" || dtype === "bfloat16" ? "float" : storageType(dtype)} C;
@@ -31,6 +33,21 @@ extern "C" __global__ void gd_group(const T* __restrict__ alpha, int count, GdGr
     while (i >= g.start[t + 1]) t++;
     const unsigned long long j = i - g.start[t];
     g.o[t][j] = (T)((C)g.v[t][j] - a * (C)g.d[t][j]);
+  }
+}
+// Up to MOMENTUM_GROUP variables sharing one learning rate and momentum in one launch: momentum's update,
+// element for element.
+struct MomentumGroup { const T* v[${MOMENTUM_GROUP}]; const T* a[${MOMENTUM_GROUP}]; const G* g[${MOMENTUM_GROUP}]; T* ov[${MOMENTUM_GROUP}]; T* oa[${MOMENTUM_GROUP}]; unsigned long long start[${MOMENTUM_GROUP + 1}]; };
+extern "C" __global__ void momentum_group(const T* __restrict__ lr, const T* __restrict__ mom, int nesterov, int count, MomentumGroup p) {
+  const C l = lr[0], m = mom[0];
+  const unsigned long long total = p.start[count];
+  for (unsigned long long i = (unsigned long long)blockIdx.x * blockDim.x + threadIdx.x; i < total; i += (unsigned long long)gridDim.x * blockDim.x) {
+    int t = 0;
+    while (i >= p.start[t + 1]) t++;
+    const unsigned long long j = i - p.start[t];
+    const C gi = p.g[t][j], a = (C)p.a[t][j] * m + gi;
+    p.oa[t][j] = (T)a;
+    p.ov[t][j] = (T)(nesterov ? (C)p.v[t][j] - l * gi - l * m * a : (C)p.v[t][j] - l * a);
   }
 }
 extern "C" __global__ void momentum(const T* __restrict__ v, const T* __restrict__ acc, const T* __restrict__ lr, const G* __restrict__ g,
