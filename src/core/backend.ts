@@ -20,6 +20,12 @@ export interface RandomSource {
 
 export interface KernelEnv {
   rng?: RandomSource;
+  /**
+   * An optimizer update's caller: how many references to each variable input (variable, slot) the caller's
+   * own bookkeeping holds (the variable's value, and the caller's alias of it). A kernel may write a variable
+   * input's buffer in place when no more references than these hold it; absent: never.
+   */
+  ownedRefs?: number;
 }
 
 /**
@@ -51,7 +57,7 @@ export interface Backend {
   hasKernel(type: string): boolean;
   runKernel(type: string, inputs: readonly Handle[], attrs: Attrs, env: KernelEnv): Handle[];
   /** Optional: `type` on several input lists in fewer launches (grouped optimizer updates); null: one by one. */
-  runKernelGroup?(type: string, items: readonly (readonly Handle[])[], attrs: Attrs): Handle[][] | null;
+  runKernelGroup?(type: string, items: readonly (readonly Handle[])[], attrs: Attrs, env?: KernelEnv): Handle[][] | null;
   /**
    * Optional: whether optimizer update `type` (ApplyGradientDescent, ApplyMomentum, ApplyAdam) runs on inputs
    * of these dtypes where the op table's rule (one dtype for all) does not hold: a float32 variable's update

@@ -791,7 +791,7 @@ export class Executor {
     });
     const inputs = op.inputs.map((_, i) => this.#input(node, slots, i, overlay));
     try {
-      const outs = node.device.backend.runKernel(op.type, inputs, op.attrs, {});
+      const outs = node.device.backend.runKernel(op.type, inputs, op.attrs, IN_PLACE);
       refs.forEach((r, k) => stage(r.op, outs[k], overlay));
     } finally {
       for (const h of inputs) h.backend.dispose(h);
@@ -830,12 +830,12 @@ export class Executor {
         items.push(m.op.inputs.map((_, i) => this.#input(m, slots, i, overlay)));
       }
       const first = members[0];
-      const outs = items.length > 1 ? b.runKernelGroup?.(first.op.type, items, first.op.attrs) : null;
+      const outs = items.length > 1 ? b.runKernelGroup?.(first.op.type, items, first.op.attrs, IN_PLACE) : null;
       if (outs) outs.forEach((o, k) => stageAll(k, o));
       else {
         members.forEach((m, k) => {
           try {
-            stageAll(k, b.runKernel(m.op.type, items[k], m.op.attrs, {}));
+            stageAll(k, b.runKernel(m.op.type, items[k], m.op.attrs, IN_PLACE));
           } catch (e) {
             throw atNode(e, m.op);
           }
@@ -877,6 +877,13 @@ export class Executor {
     for (const m of members) this.#assign(m, slots, overlay);
   }
 }
+
+/**
+ * What an update's kernel may overwrite: a variable's value is held by the step's state (the variable's value or
+ * the value staged for it) and by the executor's alias of it; any other holder (a fetch, a later read) keeps the
+ * old value as it was.
+ */
+const IN_PLACE: KernelEnv = { ownedRefs: 2 };
 
 /** A grouped update's variable input `i` (its variable, 0, or a slot). */
 function groupRef(m: OpStep, slots: SlotValue[], i = 0): VarRef {

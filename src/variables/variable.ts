@@ -10,7 +10,7 @@ import { ArgsOf, declare, K, kind, optional, param, parseArgs, signature, withDe
 import { isFullyDefined, sameShape, Shape, shapesCompatible, shapeStr } from "../core/shape.js";
 import { formatValues, HostValue, inferDType, inferShape } from "../core/values.js";
 import { ctx, executingEagerly, liftOutOfFunctionGraphs } from "../core/context.js";
-import type { Handle } from "../core/backend.js";
+import type { Handle, KernelEnv } from "../core/backend.js";
 import { TENSOR_LIKE } from "../core/tensor_like.js";
 import { EagerTensor } from "../eager/tensor.js";
 import { toEagerTensor } from "../eager/executor.js";
@@ -84,6 +84,9 @@ interface GraphState {
  * tf.Variable: state that survives across steps. Eagerly it owns a tensor; in a graph it is a VariableV2
  * node ("W") with "W/Assign" as initializer and "W/read" as the value ops consume, as in TensorFlow 1.
  */
+/** An eager update's kernel may overwrite a variable's buffer that only the variable's own value holds. */
+const IN_PLACE: KernelEnv = { ownedRefs: 1 };
+
 export class Variable {
   /** Ops, graph building and tapes take variables through the tensor-like protocol (core/tensor_like.ts). */
   readonly [TENSOR_LIKE] = true as const;
@@ -525,10 +528,11 @@ export class Variable {
                 type,
                 prepared.map((p) => p.handles),
                 attrs,
+                IN_PLACE,
               )
             : null;
         // The update runs where the variable lives; gradients computed on another device are copied there.
-        const outs = grouped ?? prepared.map((p) => runKernelOn(p.backend, type, p.handles, attrs, {}));
+        const outs = grouped ?? prepared.map((p) => runKernelOn(p.backend, type, p.handles, attrs, IN_PLACE));
         prepared.forEach((p, k) => {
           p.vars.forEach((v, i) => {
             const next = new EagerTensor(outs[k][i]);

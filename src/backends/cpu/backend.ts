@@ -85,9 +85,9 @@ export class CpuBackend implements Backend {
    * Grouped optimizer updates run one by one here (there is no launch to save); implementing the seam makes
    * Sessions and eager optimizers take the same grouping path on every device.
    */
-  runKernelGroup(type: string, items: readonly (readonly Handle[])[], attrs: Attrs): Handle[][] | null {
+  runKernelGroup(type: string, items: readonly (readonly Handle[])[], attrs: Attrs, env: KernelEnv = {}): Handle[][] | null {
     if (type !== "ApplyGradientDescent" || !items.every((it) => it.every((h) => h.backend === this))) return null;
-    return items.map((it) => this.runKernel(type, it, attrs, {}));
+    return items.map((it) => this.runKernel(type, it, attrs, env));
   }
 
   takesNarrowGradient(type: string, dtypes: readonly DType[]): boolean {

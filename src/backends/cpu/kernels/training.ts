@@ -1,7 +1,9 @@
 import { allocValues, type DType } from "../../../core/dtype.js";
 import { isNarrowFloat } from "../../../core/half.js";
 import { GRADIENT_INPUT } from "../../../core/schema/training.js";
-import { KernelTable, out } from "../kernel.js";
+import type { KernelEnv } from "../../../core/backend.js";
+import { CpuHandle } from "../handle.js";
+import { type CpuTensor, KernelTable, out } from "../kernel.js";
 import { axpy } from "../blas_ops.js";
 import { tryWasmAdam } from "../wasm/runtime.js";
 
@@ -21,23 +23,37 @@ export function cpuTakesNarrowGradient(type: string, dtypes: readonly DType[]): 
 }
 
 /**
+ * Whether an update may write variable input `h` in place: a float32 or float64 buffer (a 16-bit variable's new
+ * values are rounded into a fresh one) that the caller's references alone hold (KernelEnv.ownedRefs) and that
+ * was never handed out as an array (dataSync).
+ */
+function writable(t: CpuTensor, env: KernelEnv): boolean {
+  if (env.ownedRefs === undefined || !(t instanceof CpuHandle) || (t.dtype !== "float32" && t.dtype !== "float64")) return false;
+  const s = t.storage;
+  return s.refs <= env.ownedRefs && !s.exposed;
+}
+
+/**
  * Fused optimizer updates: one pass over the parameters, writing fresh (recycled) buffers. The gradient may be
  * a 16-bit float for a float32 variable (cpuTakesNarrowGradient), read from its float32 storage as it is.
  */
 export const trainingKernels: KernelTable = {
-  ApplyGradientDescent: ([v, alpha, delta]) => {
+  ApplyGradientDescent: ([v, alpha, delta], _attrs, env) => {
     const n = v.values.length;
-    const o = allocValues(v.dtype, n) as F;
     const x = v.values as F;
     const d = delta.values as F;
-    // A copy and an axpy: both native (memcpy, BLAS), where a JS loop costs ~2 ns per element.
-    o.set(x);
+    // An axpy into the variable's own buffer where nothing else holds it, else a copy and an axpy: native
+    // (memcpy, BLAS) either way, where a JS loop costs ~2 ns per element.
+    const o = writable(v, env) ? x : (allocValues(v.dtype, n) as F);
+    if (o !== x) o.set(x);
     axpy(n, -scalar(alpha), d, 0, o, 0);
     return [out(v.dtype, v.shape, o)];
   },
-  ApplyMomentum: ([v, accum, lr, grad, momentum], attrs) => {
+  ApplyMomentum: ([v, accum, lr, grad, momentum], attrs, env) => {
     const n = v.values.length;
-    const ov = allocValues(v.dtype, n) as F;
+    const ov = writable(v, env) ? (v.values as F) : (allocValues(v.dtype, n) as F);
+    // The accumulator keeps a fresh buffer: accum * momentum + grad as one multiply-add (BLAS's axpy onto a
+    // copy of grad) needs grad's copy, and in place it would round twice.
     const oa = allocValues(v.dtype, n) as F;
     const x = v.values as F;
     const acc = accum.values as F;
@@ -47,7 +63,7 @@ export const trainingKernels: KernelTable = {
     // accum = accum * momentum + grad; var -= lr * accum (Nesterov: var -= lr * grad + lr * momentum * accum).
     oa.set(g);
     axpy(n, m, acc, 0, oa, 0);
-    ov.set(x);
+    if (ov !== x) ov.set(x);
     if (attrs.use_nesterov) {
       axpy(n, -l, g, 0, ov, 0);
       axpy(n, -l * m, oa, 0, ov, 0);
