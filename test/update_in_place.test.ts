@@ -31,7 +31,7 @@ describe("updates in place", () => {
     const arr = (v.readValue() as tf.Tensor).dataSync();
     opt.applyGradients([[tf.constant([1, 1]), v]]);
     opt.applyGradients([[tf.constant([1, 1]), v]]);
-    assert.deepEqual(Array.from(arr), [0, 1]);
+    assert.deepEqual(Array.from(arr as Float32Array), [0, 1]);
     assert.deepEqual(values(v.readValue() as tf.Tensor), [-2, -1]);
   });
 
