@@ -64,12 +64,14 @@ describe("examples", () => {
     assert.ok(r.accuracy > 0.9, `accuracy ${r.accuracy}`);
   });
 
-  // Tiny versions (a few steps on a slice of the data): that each example runs end to end and learns a little.
+  // Tiny versions (a few steps on a slice of the data): that each example runs end to end and learns a little. After
+  // 32 steps the batch-norm LeNet-5's test accuracy still depends on the draw (0.30-0.44 over seven runs).
   const noFashion = existsSync("/usr/share/datasets/fashion-mnist") ? false : "no Fashion-MNIST (apt-get install dataset-fashion-mnist)";
   for (const model of mnistKeras.MODELS) {
     it(`Keras ${model} on 1,024 Fashion-MNIST images for 2 epochs beats chance`, { skip: noFashion }, async () => {
       const r = await quietAsync(() => mnistKeras.train({ model, dataset: "fashion_mnist", epochs: 2, limit: 1024, verbose: 0, log: false }));
-      assert.ok(r.testAccuracy > 0.3, `test accuracy ${r.testAccuracy}`);
+      // Twice chance (10 classes).
+      assert.ok(r.testAccuracy > 0.2, `test accuracy ${r.testAccuracy}`);
       assert.ok(Number.isFinite(r.testLoss));
     });
   }
