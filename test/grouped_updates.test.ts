@@ -21,18 +21,24 @@ const groups = (plan: string) =>
     .filter((l) => l.includes(" group=["))
     .map((l) => /group=\[([^\]]*)\]/.exec(l)![1].split(","));
 
+/** A linear model's mean squared output on a [4, 3] batch, in the default graph: its input, weights and loss. */
+function linearLoss() {
+  const x = tf.placeholder("float32", [4, 3], { name: "x" });
+  const w = new tf.Variable(tf.constant([[0.5], [-0.25], [1]]), { name: "w" });
+  const b = new tf.Variable(tf.constant([0.1]), { name: "b" });
+  const loss = tf.reduceMean(tf.square(tf.add(tf.matmul(x, w.value()), b.value())));
+  return { x, w, b, loss };
+}
+
 /** A Keras-like training step: a loss tracker's total and count, SGD on two variables, then the iteration counter. */
 function kerasLikeStep(device: string) {
   const g = new tf.Graph();
   return g.asDefault(() =>
     tf.device(device, () => {
-      const x = tf.placeholder("float32", [4, 3], { name: "x" });
-      const w = new tf.Variable(tf.constant([[0.5], [-0.25], [1]]), { name: "w" });
-      const b = new tf.Variable(tf.constant([0.1]), { name: "b" });
+      const { x, w, b, loss } = linearLoss();
       const total = new tf.Variable(0, { name: "total", trainable: false });
       const count = new tf.Variable(0, { name: "count", trainable: false });
       const iterations = new tf.Variable(tf.constant(0, "int64"), { name: "iterations", trainable: false });
-      const loss = tf.reduceMean(tf.square(tf.add(tf.matmul(x, w.value()), b.value())));
       const track = [tf.compat.v1.assignAdd(total, tf.multiply(loss, 4)), tf.compat.v1.assignAdd(count, 4)];
       const apply = new tf.compat.v1.train.GradientDescentOptimizer(0.05).minimize(loss);
       const step = tf.controlDependencies([apply], () => tf.compat.v1.assignAdd(iterations, tf.constant(1, "int64")));
@@ -213,15 +219,12 @@ describe("grouped variable updates in Session plans", () => {
         const g = new tf.Graph();
         return g.asDefault(() =>
           tf.device(device, () => {
-            const x = tf.placeholder("float32", [4, 3], { name: "x" });
-            const w = new tf.Variable(tf.constant([[0.5], [-0.25], [1]]), { name: "w" });
-            const b = new tf.Variable(tf.constant([0.1]), { name: "b" });
-            const loss = tf.reduceMean(tf.square(tf.add(tf.matmul(x, w.value()), b.value())));
+            const { x, w, b, loss } = linearLoss();
             const train = new tf.compat.v1.train.MomentumOptimizer(0.05, 0.9, { useNesterov }).minimize(loss);
             const sess = new tf.compat.v1.Session();
             sess.run(tf.compat.v1.globalVariablesInitializer());
             for (let k = 0; k < 5; k++) sess.run(train, feed(k));
-            const values = [w, b].map((v) => Array.from((sess.run(v.value()) as E).dataSync() as Float32Array));
+            const values = [w, b].map((v) => valueIn(sess, v));
             const plan = sess.describePlan(train, [x]);
             sess.close();
             return { values, plan };

@@ -682,16 +682,32 @@ function graphRoute(c: Cudnn, dtype: DType, key: string): GraphRoute | null {
  * uncaptured call.
  */
 function viaGraph(c: Cudnn, r: GraphRoute, dir: Dir, key: string, g: ConvShape, dtype: DType, tf32: boolean, a: number, bb: number, o: number): boolean {
+  if (r.mode === "auto" && c.b.capturing && r.graph.cached(r.key) === undefined) return false;
+  return runGraphPlan(r, dir, g, dtype, tf32, a, bb, o, () => {
+    if (r.mode !== "auto") return null;
+    const legacy = c.plan(dir, key, g, dtype, tf32, a, bb, o);
+    return legacy ? () => c.execute(dir, legacy, dtype, a, bb, o) : null;
+  });
+}
+
+/**
+ * Runs the route's graph-API plan, made first where missing (timed against `rival()`'s run, if any): false
+ * where the key has no plan, the pointers are misaligned for it, or its call failed (the key then leaves the
+ * graph API).
+ */
+function runGraphPlan(
+  r: GraphRoute,
+  dir: Dir,
+  g: ConvShape,
+  dtype: DType,
+  tf32: boolean,
+  a: number,
+  bb: number,
+  o: number,
+  rival: () => (() => void) | null,
+): boolean {
   let p = r.graph.cached(r.key);
-  if (p === undefined) {
-    let rival: (() => void) | null = null;
-    if (r.mode === "auto") {
-      if (c.b.capturing) return false;
-      const legacy = c.plan(dir, key, g, dtype, tf32, a, bb, o);
-      if (legacy) rival = () => c.execute(dir, legacy, dtype, a, bb, o);
-    }
-    p = r.graph.plan(dir, r.key, g, dtype, tf32, a, bb, o, rival);
-  }
+  if (p === undefined) p = r.graph.plan(dir, r.key, g, dtype, tf32, a, bb, o, rival());
   if (p === null || !CudnnGraph.aligned(a, bb, o)) return false;
   const plan = p;
   const call = () => r.graph.run(dir, plan, a, bb, o);
@@ -790,24 +806,10 @@ function direct(
   try {
     // Operands in the order of the cuDNN call: forward (x, w) -> y, data (w, dy) -> dx, filter (x, dy) -> dw.
     const [a, bb, o] = dir === 0 ? [t1.ptr, k.ptr, t2.ptr] : dir === 1 ? [k.ptr, t1.ptr, t2.ptr] : [t1.ptr, t2.ptr, k.ptr];
-    let p = route.graph.cached(route.key);
-    if (p === undefined) {
-      // With cudnnGraph "auto" the way through the copies (the legacy API's fastest algorithm, or the graph
-      // API's on the copies) is timed as the rival, copies included, without counting its runs as calls.
-      const rival = route.mode === "auto" && !c.b.capturing ? () => uncounted(c, copies) : null;
-      p = route.graph.plan(dir, route.key, g, dtype, tf32, a, bb, o, rival);
-    }
-    if (p === null || !CudnnGraph.aligned(a, bb, o)) return false;
-    const plan = p;
-    const call = () => route.graph.run(dir, plan, a, bb, o);
-    try {
-      if (cudnnTrace.around) cudnnTrace.around(`cudnn graph ${DIR_NAMES[dir]} ${plan.label}`, call);
-      else call();
-    } catch (e) {
-      if (!(e instanceof BackendCallError)) throw e;
-      route.graph.fail(route.key, e);
-      return false;
-    }
+    // With cudnnGraph "auto" the way through the copies (the legacy API's fastest algorithm, or the graph API's
+    // on the copies) is timed as the rival, copies included, without counting its runs as calls.
+    const rival = () => (route.mode === "auto" && !c.b.capturing ? () => uncounted(c, copies) : null);
+    if (!runGraphPlan(route, dir, g, dtype, tf32, a, bb, o, rival)) return false;
     if (dir === 2) fromKRSC(b, k, filter);
     return true;
   } finally {

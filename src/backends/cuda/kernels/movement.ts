@@ -8,7 +8,7 @@ import { CudaHandle } from "../handle.js";
 import type { CudaKernelDef, CudaKernelTable, KernelContext } from "../kernel.js";
 import { MAX_BCAST_RANK } from "../sources/common.js";
 import { gatherSource, oneHotSource, segmentSumSource, stridedCopySource, TABLE_GATHER, tableGatherSource } from "../sources/movement.js";
-import { argI, hostInts, idx64, STORED } from "./util.js";
+import { argI, hostInts, idx64, launchGroups, STORED } from "./util.js";
 import { viaFloat32 } from "../widen.js";
 
 /**
@@ -327,27 +327,19 @@ export const movementKernels: CudaKernelTable = {
       const unit =
         [16, 8, 4, 2, 1].find((u) => rowBytes.every((r) => r % u === 0) && params.every((p, k) => Number(p.ptr) % u === 0 && Number(outs[k].ptr) % u === 0)) ??
         1;
-      for (let k0 = 0; k0 < params.length; k0 += TABLE_GATHER) {
-        const chunk = params.slice(k0, k0 + TABLE_GATHER);
-        const words: number[] = new Array(TABLE_GATHER * 5 + 1).fill(0);
-        let total = 0;
-        chunk.forEach((p, t) => {
-          const units = rowBytes[k0 + t] / unit;
-          words[t] = p.ptr;
-          words[TABLE_GATHER + t] = outs[k0 + t].ptr;
-          words[2 * TABLE_GATHER + t] = p.shape[0];
-          words[3 * TABLE_GATHER + t] = Math.max(units, 1);
-          words[4 * TABLE_GATHER + t] = total;
-          total += batch * units;
-        });
-        // Unused entries repeat the end so that the search for an array stops at the last real one.
-        for (let t = chunk.length; t <= TABLE_GATHER; t++) words[4 * TABLE_GATHER + t] = total;
-        if (total === 0) continue;
-        const i64 = idx64(Math.max(total, ...chunk.map((p, t) => p.shape[0] * (rowBytes[k0 + t] / unit))));
-        const fn = b.fn(`table_gather.${unit}.${i64 ? 64 : 32}`, "table_gather", () => tableGatherSource(unit, i64));
-        b.ctx.argPtr(table.ptr).argPtr(row.ptr).argI64(rows).argI64(batch).argI32(chunk.length).argI64s(words);
-        b.launch(fn, b.grid(total));
-      }
+      const units = rowBytes.map((r) => r / unit);
+      const i64 = idx64(Math.max(batch * units.reduce((x, y) => x + y, 0), ...params.map((p, k) => p.shape[0] * units[k])));
+      const fn = b.fn(`table_gather.${unit}.${i64 ? 64 : 32}`, "table_gather", () => tableGatherSource(unit, i64));
+      launchGroups(
+        params.map((_, k) => k),
+        TABLE_GATHER,
+        (k) => [params[k].ptr, outs[k].ptr, params[k].shape[0], Math.max(units[k], 1)],
+        (k) => batch * units[k],
+        (count, words, total) => {
+          b.ctx.argPtr(table.ptr).argPtr(row.ptr).argI64(rows).argI64(batch).argI32(count).argI64s(words);
+          b.launch(fn, b.grid(total));
+        },
+      );
       return outs;
     },
   },

@@ -6,7 +6,7 @@ import type { Handle } from "../../../core/backend.js";
 import type { CudaHandle } from "../handle.js";
 import type { CudaKernelDef, CudaKernelTable, KernelContext } from "../kernel.js";
 import { ADD_GROUP, ADD_GROUP_DTYPES, addGroupSource, GD_GROUP, MOMENTUM_GROUP, trainingSource } from "../sources/training.js";
-import { FLOATS, NARROW } from "./util.js";
+import { byInputDType, FLOATS, launchGroups, NARROW } from "./util.js";
 
 /**
  * The training family on the GPU: ApplyGradientDescent (also grouped), ApplyMomentum, ApplyAdam, for float32,
@@ -67,33 +67,19 @@ function gdGroup(b: KernelContext, items: readonly CudaHandle[][]): Handle[][] |
     if (it[0].shape.join(",") !== it[2].shape.join(",")) return null;
   }
   const outs = items.map((it) => [b.inPlace(it[0], 1) ?? b.empty(dtype, it[0].shape, "gd")]);
-  // Items by delta dtype (one module each: float32 deltas, or folded 16-bit ones), in their order.
-  const byGrad = new Map<DType, number[]>();
-  items.forEach((it, k) => {
-    const list = byGrad.get(it[2].dtype);
-    if (list) list.push(k);
-    else byGrad.set(it[2].dtype, [k]);
-  });
-  for (const [grad, ks] of byGrad) {
+  // One module per delta dtype: float32 deltas, or folded 16-bit ones.
+  for (const [grad, ks] of byInputDType(items, 2)) {
     const fn = b.fn(moduleKey(dtype, grad), "gd_group", () => trainingSource(dtype, grad));
-    for (let k0 = 0; k0 < ks.length; k0 += GD_GROUP) {
-      const chunk = ks.slice(k0, k0 + GD_GROUP);
-      const ptrs: number[] = new Array(GD_GROUP * 3 + GD_GROUP + 1).fill(0);
-      let total = 0;
-      chunk.forEach((k, t) => {
-        const it = items[k];
-        ptrs[t] = it[0].ptr;
-        ptrs[GD_GROUP + t] = it[2].ptr;
-        ptrs[2 * GD_GROUP + t] = (outs[k][0] as CudaHandle).ptr;
-        ptrs[3 * GD_GROUP + t] = total;
-        total += sizeOf(it[0].shape);
-      });
-      // Unused entries repeat the end so that the search for a variable stops at the last real one.
-      for (let t = chunk.length; t <= GD_GROUP; t++) ptrs[3 * GD_GROUP + t] = total;
-      if (total === 0) continue;
-      b.ctx.argPtr(alpha.ptr).argI32(chunk.length).argI64s(ptrs);
-      b.launch(fn, b.grid(total));
-    }
+    launchGroups(
+      ks,
+      GD_GROUP,
+      (k) => [items[k][0].ptr, items[k][2].ptr, (outs[k][0] as CudaHandle).ptr],
+      (k) => sizeOf(items[k][0].shape),
+      (count, words, total) => {
+        b.ctx.argPtr(alpha.ptr).argI32(count).argI64s(words);
+        b.launch(fn, b.grid(total));
+      },
+    );
   }
   return outs;
 }
@@ -115,40 +101,23 @@ function momentumGroup(b: KernelContext, items: readonly CudaHandle[][], attrs: 
     if (it[1].shape.join(",") !== shape || it[3].shape.join(",") !== shape) return null;
   }
   const outs = items.map((it) => [0, 1].map((k) => b.inPlace(it[k], 1) ?? b.empty(dtype, it[0].shape, "momentum")));
-  const byGrad = new Map<DType, number[]>();
-  items.forEach((it, k) => {
-    const list = byGrad.get(it[3].dtype);
-    if (list) list.push(k);
-    else byGrad.set(it[3].dtype, [k]);
-  });
-  const G = MOMENTUM_GROUP;
-  for (const [grad, ks] of byGrad) {
+  for (const [grad, ks] of byInputDType(items, 3)) {
     const fn = b.fn(moduleKey(dtype, grad), "momentum_group", () => trainingSource(dtype, grad));
-    for (let k0 = 0; k0 < ks.length; k0 += G) {
-      const chunk = ks.slice(k0, k0 + G);
-      const words: number[] = new Array(G * 5 + G + 1).fill(0);
-      let total = 0;
-      chunk.forEach((k, t) => {
-        const it = items[k];
-        words[t] = it[0].ptr;
-        words[G + t] = it[1].ptr;
-        words[2 * G + t] = it[3].ptr;
-        words[3 * G + t] = (outs[k][0] as CudaHandle).ptr;
-        words[4 * G + t] = (outs[k][1] as CudaHandle).ptr;
-        words[5 * G + t] = total;
-        total += sizeOf(it[0].shape);
-      });
-      // Unused entries repeat the end so that the search for a variable stops at the last real one.
-      for (let t = chunk.length; t <= G; t++) words[5 * G + t] = total;
-      if (total === 0) continue;
-      b.ctx
-        .argPtr(lr.ptr)
-        .argPtr(mom.ptr)
-        .argI32(attrs.use_nesterov ? 1 : 0)
-        .argI32(chunk.length)
-        .argI64s(words);
-      b.launch(fn, b.grid(total));
-    }
+    launchGroups(
+      ks,
+      MOMENTUM_GROUP,
+      (k) => [items[k][0].ptr, items[k][1].ptr, items[k][3].ptr, (outs[k][0] as CudaHandle).ptr, (outs[k][1] as CudaHandle).ptr],
+      (k) => sizeOf(items[k][0].shape),
+      (count, words, total) => {
+        b.ctx
+          .argPtr(lr.ptr)
+          .argPtr(mom.ptr)
+          .argI32(attrs.use_nesterov ? 1 : 0)
+          .argI32(count)
+          .argI64s(words);
+        b.launch(fn, b.grid(total));
+      },
+    );
   }
   return outs;
 }
@@ -167,24 +136,16 @@ export function addGroup(b: KernelContext, items: readonly CudaHandle[][]): Hand
   // nothing else holds them.
   const outs = items.map((it) => [b.inPlace(it[0], 0) ?? b.empty(it[0].dtype, it[0].shape, "add_group")]);
   const fn = b.fn("add_group", "add_group", addGroupSource);
-  for (let k0 = 0; k0 < items.length; k0 += ADD_GROUP) {
-    const chunk = items.slice(k0, k0 + ADD_GROUP);
-    const words: number[] = new Array(ADD_GROUP * 4 + ADD_GROUP + 1).fill(0);
-    let total = 0;
-    chunk.forEach((it, t) => {
-      words[t] = it[0].ptr;
-      words[ADD_GROUP + t] = it[1].ptr;
-      words[2 * ADD_GROUP + t] = (outs[k0 + t][0] as CudaHandle).ptr;
-      words[3 * ADD_GROUP + t] = ADD_GROUP_DTYPES.indexOf(it[0].dtype);
-      words[4 * ADD_GROUP + t] = total;
-      total += sizeOf(it[0].shape);
-    });
-    // Unused entries repeat the end so that the search for an item stops at the last real one.
-    for (let t = chunk.length; t <= ADD_GROUP; t++) words[4 * ADD_GROUP + t] = total;
-    if (total === 0) continue;
-    b.ctx.argI32(chunk.length).argI64s(words);
-    b.launch(fn, b.grid(total));
-  }
+  launchGroups(
+    items.map((_, k) => k),
+    ADD_GROUP,
+    (k) => [items[k][0].ptr, items[k][1].ptr, (outs[k][0] as CudaHandle).ptr, ADD_GROUP_DTYPES.indexOf(items[k][0].dtype)],
+    (k) => sizeOf(items[k][0].shape),
+    (count, words, total) => {
+      b.ctx.argI32(count).argI64s(words);
+      b.launch(fn, b.grid(total));
+    },
+  );
   return outs;
 }
 

@@ -1,6 +1,7 @@
 import type { DType } from "../../../core/dtype.js";
 import type { Handle } from "../../../core/backend.js";
 import type { Attrs } from "../../../core/schema/types.js";
+import type { CudaHandle } from "../handle.js";
 import type { CudaKernelDef, KernelContext } from "../kernel.js";
 
 /** What the CUDA kernel families share: dtype sets, index widths and host-side integer inputs. */
@@ -49,3 +50,46 @@ export function argI(b: KernelContext, i64: boolean, v: number): void {
 
 /** Channels-last data: the layout the window kernels take (layout.ts brings NCHW to it). */
 export const NHWC = (attrs: Attrs) => attrs.data_format === "NHWC";
+
+/**
+ * The launches of a grouped kernel (gd_group, momentum_group, add_group, table_gather): items `ks` in chunks of
+ * `size`, each chunk's parameter struct one array of `size` words per field (`fields(k)`: an item's pointers and
+ * codes), then each item's first element in the chunk's index space and the end. Unused entries repeat the end, so
+ * that a kernel's search for its item stops at the last real one. `launch` gets the chunk's item count, its struct
+ * and its element count (chunks of no elements are not launched).
+ */
+export function launchGroups(
+  ks: readonly number[],
+  size: number,
+  fields: (k: number) => readonly number[],
+  elements: (k: number) => number,
+  launch: (count: number, words: number[], total: number) => void,
+): void {
+  for (let k0 = 0; k0 < ks.length; k0 += size) {
+    const chunk = ks.slice(k0, k0 + size);
+    const perItem = chunk.map(fields);
+    const nf = perItem[0].length;
+    const words: number[] = new Array(size * nf + size + 1).fill(0);
+    let total = 0;
+    chunk.forEach((k, t) => {
+      perItem[t].forEach((w, f) => {
+        words[f * size + t] = w;
+      });
+      words[nf * size + t] = total;
+      total += elements(k);
+    });
+    for (let t = chunk.length; t <= size; t++) words[nf * size + t] = total;
+    if (total > 0) launch(chunk.length, words, total);
+  }
+}
+
+/** Indices of `items` by the dtype of their input `i`, in their order (one module per gradient dtype). */
+export function byInputDType(items: readonly CudaHandle[][], i: number): Map<DType, number[]> {
+  const out = new Map<DType, number[]>();
+  items.forEach((it, k) => {
+    const list = out.get(it[i].dtype);
+    if (list) list.push(k);
+    else out.set(it[i].dtype, [k]);
+  });
+  return out;
+}
