@@ -8,6 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, it } from "node:test";
 import * as tf from "../src/index.js";
+import { execute } from "../src/ops/dispatch.js";
 import { mse, sparseAccuracy, sparseCategoricalCrossentropy, TinyDense, TinySGD } from "./util/keras_stand_ins.js";
 
 /** y = 2x + 1 on 32 points. */
@@ -493,4 +494,37 @@ describe("the progress bar", () => {
       "",
     );
   });
+});
+
+describe("GatherTableRow (fit's batch op) on bad input", () => {
+  // On the CPU: a GPU gives zeros for an index out of range, as TensorFlow's GPU gathers do.
+  it("a row or a table entry out of range, and a table that is not 2-D, are InvalidArgumentErrors naming the op", () =>
+    tf.device("/CPU:0", () => {
+      const x = tf.constant([
+        [1, 2],
+        [3, 4],
+        [5, 6],
+      ]);
+      const table = tf.constant(
+        [
+          [0, 2],
+          [1, 3],
+        ],
+        "int32",
+      );
+      const rows = (t: tf.Tensor, r: number) => execute("GatherTableRow", [t, tf.constant(r, "int32"), x], { Tparams: ["float32"] });
+      assert.deepEqual(Array.from(rows(table, 0)[0].dataSync() as Float32Array), [1, 2, 5, 6]);
+      assert.throws(
+        () => rows(table, 2),
+        (e: Error) => e instanceof tf.errors.InvalidArgumentError && /GatherTableRow: row 2 is not in \[0, 2\)/.test(e.message),
+      );
+      assert.throws(
+        () => rows(table, 1),
+        (e: Error) => e instanceof tf.errors.InvalidArgumentError && /table\[1, 1\] = 3 is not in \[0, 3\)/.test(e.message),
+      );
+      assert.throws(
+        () => rows(tf.constant([0, 1], "int32"), 0),
+        (e: Error) => e instanceof tf.errors.InvalidArgumentError && /must be 2-D/.test(e.message),
+      );
+    }));
 });
