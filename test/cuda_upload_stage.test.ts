@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { describe, it } from "./util/devices.js";
 import * as tf from "../src/index.js";
 import type { DeviceContext } from "../src/backends/cuda/driver.js";
-import { STAGED_UPLOAD_BYTES, UploadStage } from "../src/backends/cuda/upload_stage.js";
+import { SLOT_BYTES, STAGED_UPLOAD_BYTES, UploadStage } from "../src/backends/cuda/upload_stage.js";
 import { gpuOnly } from "./util/gpu.js";
 
 /** A driver stand-in: pinned memory is plain memory, a copy lands when its event is marked complete. */
@@ -90,6 +90,19 @@ describe("cuda: pinned staging of small uploads (no GPU needed)", () => {
     f.runAll();
     for (let i = 0; i < 70; i++) assert.equal(new Int32Array(f.device.get(i)!.buffer)[0], i, `copy ${i}`);
     assert.ok(STAGED_UPLOAD_BYTES >= 4096, "a Keras batch's row indices fit a slot");
+  });
+
+  it("a copy larger than a slot goes in slot-sized pieces, each to its offset, all queued without waiting", () => {
+    const f = fakeContext();
+    // A Keras epoch's order table of 60,000 rows: 240,000 bytes, four slots.
+    const src = Int32Array.from({ length: 60000 }, (_, i) => 59999 - i);
+    f.stage.copy(1000, src);
+    assert.deepEqual(f.counts(), { allocations: Math.ceil(src.byteLength / SLOT_BYTES), waits: 0 });
+    f.runAll();
+    const landed = new Uint8Array(src.byteLength);
+    for (let off = 0; off < src.byteLength; off += SLOT_BYTES) landed.set(f.device.get(1000 + off)!, off);
+    assert.deepEqual(new Int32Array(landed.buffer), src);
+    assert.ok(STAGED_UPLOAD_BYTES >= src.byteLength, "the table is staged");
   });
 });
 

@@ -1300,6 +1300,41 @@ describe("cuda: Session steps captured as CUDA graphs", gpuOnly, () => {
 });
 
 describe("cuda: errors and memory", gpuOnly, () => {
+  it("two captured steps updating one variable share its buffer: alternating between them copies nothing, exactly", () => {
+    const b = gpuBackend(0)!;
+    const g = new tf.Graph();
+    g.asDefault(() =>
+      tf.device("/gpu:0", () => {
+        const v = new tf.Variable(tf.fill([256], 1), { name: "v" });
+        const d = tf.placeholder("float32", [256], { name: "d" });
+        // Two fetch signatures of one Session: two captured graphs (as Keras fit's full and last batches).
+        const up = tf.group([tf.compat.v1.assignAdd(v, tf.multiply(d, 3))]);
+        const down = tf.group([tf.compat.v1.assignSub(v, tf.multiply(d, 2))]);
+        const sess = new tf.Session();
+        sess.run(tf.globalVariablesInitializer());
+        const feed = { "d:0": Float32Array.from({ length: 256 }, (_, i) => i % 4) };
+        const captured0 = b.stats.graphsCaptured;
+        for (let k = 0; k < 2; k++) {
+          sess.run(up, feed);
+          sess.run(down, feed);
+        }
+        assert.equal(b.stats.graphsCaptured - captured0, 2, "both steps captured");
+        const [copies0, launches0] = [b.stats.homeCopies, b.stats.graphLaunches];
+        for (let k = 0; k < 4; k++) {
+          sess.run(up, feed);
+          sess.run(down, feed);
+        }
+        assert.equal(b.stats.graphLaunches - launches0, 8);
+        assert.equal(b.stats.homeCopies - copies0, 0, "no copy of the variable between the steps");
+        // Six rounds of +3d then -2d.
+        assert.deepEqual(
+          Array.from(sess.run(v.value()).dataSync() as Float32Array),
+          Array.from({ length: 256 }, (_, i) => 1 + 6 * (i % 4)),
+        );
+        sess.close();
+      }),
+    );
+  });
   it("out of memory is a ResourceExhaustedError naming the op and the bytes; the GPU stays usable", () => {
     assert.throws(
       // 256 GiB: more than any single GPU of today holds (an H200 has 141 GB).

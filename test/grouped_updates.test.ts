@@ -196,8 +196,8 @@ describe("grouped variable updates in Session plans", () => {
         const captured0 = gpu.stats.graphsCaptured;
         for (let k = 0; k < 4; k++) sess.run(step, feed);
         assert.equal(gpu.stats.graphsCaptured - captured0, 1, "captured once");
-        // One gradient-descent group and one AddV2 group: nothing copied home.
-        assert.equal(gpu.stats.graphNodes, 2, sess.describePlan(step, [d]));
+        // The gradient-descent group and the AddV2 group in one launch (update_mixed): nothing copied home.
+        assert.equal(gpu.stats.graphNodes, 1, sess.describePlan(step, [d]));
         vs.forEach((v, i) =>
           assert.deepEqual(
             valueIn(sess, v),
@@ -211,6 +211,49 @@ describe("grouped variable updates in Session plans", () => {
         sess.close();
       }),
     );
+  });
+
+  it("on a GPU, captured: Momentum's updates and float32 and int64 counters are one launch, with the CPU's values", gpuOnly, () => {
+    const gpu = gpuBackend(0)!;
+    for (const useNesterov of [false, true]) {
+      const run = (device: string) => {
+        const g = new tf.Graph();
+        return g.asDefault(() =>
+          tf.device(device, () => {
+            // The gradients and the loss are fed: the step's graph is its updates alone.
+            const ds = [0, 1].map((i) => tf.placeholder("float32", [3, 5], { name: `d${i}` }));
+            const s = tf.placeholder("float32", [], { name: "s" });
+            const vs = [0, 1].map((i) => new tf.Variable(tf.fill([3, 5], i + 0.5), { name: `v${i}` }));
+            const total = new tf.Variable(0, { name: "total" });
+            const iterations = new tf.Variable(tf.constant(0, "int64"), { name: "iterations", dtype: "int64" });
+            const apply = new tf.compat.v1.train.MomentumOptimizer(0.1, 0.9, { useNesterov }).applyGradients(vs.map((v, i) => [ds[i], v]));
+            const counters = [tf.compat.v1.assignAdd(total, s), tf.compat.v1.assignAdd(iterations, tf.constant(1, "int64"))];
+            const step = tf.group([apply, ...counters]);
+            const sess = new tf.compat.v1.Session();
+            sess.run(tf.compat.v1.globalVariablesInitializer());
+            const captured0 = gpu.stats.graphsCaptured;
+            const grad = (k: number, i: number) => Float32Array.from({ length: 15 }, (_, j) => Math.cos(j + k + 7 * i));
+            for (let k = 0; k < 4; k++) sess.run(step, { "d0:0": grad(k, 0), "d1:0": grad(k, 1), "s:0": k + 0.25 });
+            const captured = gpu.stats.graphsCaptured - captured0;
+            const nodes = gpu.stats.graphNodes;
+            const values = [...vs, total, iterations].map((v) => valueIn(sess, v));
+            sess.close();
+            return { values, captured, nodes };
+          }),
+        );
+      };
+      const want = run("/cpu:0");
+      const got = run("/gpu:0");
+      const apart = withOptions({ groupUpdates: false }, () => run("/gpu:0"));
+      assert.equal(got.captured, 1, "captured once");
+      // Two momentum updates and two additions: one launch each apart, one update_mixed launch grouped.
+      assert.equal(got.nodes, 1, `${got.nodes} graph nodes grouped`);
+      assert.ok(apart.nodes >= 4, `${apart.nodes} graph nodes apart`);
+      assert.deepEqual(apart.values, got.values);
+      got.values.forEach((v, i) => v.forEach((x, j) => assert.ok(Math.abs(x - want.values[i][j]) <= 1e-5, `variable ${i}: ${v} vs ${want.values[i]}`)));
+      assert.deepEqual(got.values[2], [7]);
+      assert.deepEqual(got.values[3], [4]);
+    }
   });
 
   it("Momentum's updates (variable and accumulator) group too, with the ungrouped values, Nesterov included", () => {

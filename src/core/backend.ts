@@ -28,6 +28,13 @@ export interface KernelEnv {
   ownedRefs?: number;
 }
 
+/** One op type's items of a grouped call (Backend.runKernelGroup's arguments), as Backend.runUpdateGroups takes several. */
+export interface UpdateGroupCall {
+  readonly type: string;
+  readonly items: readonly (readonly Handle[])[];
+  readonly attrs: Attrs;
+}
+
 /**
  * The seam every device implements. Small on purpose: placement, graphs, autodiff and the public API live
  * above it; a backend only stores buffers and runs kernels on them. Work may be asynchronous: `readSync`
@@ -58,6 +65,11 @@ export interface Backend {
   runKernel(type: string, inputs: readonly Handle[], attrs: Attrs, env: KernelEnv): Handle[];
   /** Optional: `type` on several input lists in fewer launches (grouped optimizer updates); null: one by one. */
   runKernelGroup?(type: string, items: readonly (readonly Handle[])[], attrs: Attrs, env?: KernelEnv): Handle[][] | null;
+  /**
+   * Optional: several runKernelGroup calls of different op types (an optimizer's updates and a step's counter
+   * additions) in fewer launches than one per call; the outputs per call, or null (the caller makes the calls).
+   */
+  runUpdateGroups?(calls: readonly UpdateGroupCall[]): Handle[][][] | null;
   /**
    * Optional: whether optimizer update `type` (ApplyGradientDescent, ApplyMomentum, ApplyAdam) runs on inputs
    * of these dtypes where the op table's rule (one dtype for all) does not hold: a float32 variable's update

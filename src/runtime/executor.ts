@@ -2,7 +2,18 @@ import { FailedPreconditionError, InvalidArgumentError, OpError, OutOfRangeError
 import { isFullyDefined, sameShape, shapeStr } from "../core/shape.js";
 import { checkAllocation, checkDims } from "../core/shape_check.js";
 import type { TensorSpec } from "../core/schema/types.js";
-import type { Backend, CapturedStep, DeviceMark, DeviceTimer, Handle, KernelEnv, RandomSource, StepCapture, StepRun } from "../core/backend.js";
+import type {
+  Backend,
+  CapturedStep,
+  DeviceMark,
+  DeviceTimer,
+  Handle,
+  KernelEnv,
+  RandomSource,
+  StepCapture,
+  StepRun,
+  UpdateGroupCall,
+} from "../core/backend.js";
 import { fusedShape } from "../core/fused.js";
 import { allocationDevice } from "../backends/placement.js";
 import type { Operation } from "../graph/operation.js";
@@ -800,10 +811,11 @@ export class Executor {
   }
 
   /**
-   * Variable updates of one device (runtime/grouped_updates.ts), per op type in the order the types first
-   * appear: every member's inputs are read first, then one grouped call where the backend groups them
-   * (runKernelGroup; AssignAdd and AssignSub as AddV2 and Sub of the variable's value), else the members one
-   * by one. The plan never puts two updates of one variable in a group.
+   * Variable updates of one device (runtime/grouped_updates.ts): every member's inputs are read first; then the
+   * groups of all op types in one backend call where it mixes them (runUpdateGroups: an optimizer's updates with
+   * a Keras step's counters), else per op type in the order the types first appear one grouped call where the
+   * backend groups them (runKernelGroup; AssignAdd and AssignSub as AddV2 and Sub of the variable's value), else
+   * the members one by one. The plan never puts two updates of one variable in a group.
    */
   #runUpdateGroup(step: UpdateGroupStep, slots: SlotValue[], overlay: Overlay): SlotValue[] {
     const byType = new Map<string, OpStep[]>();
@@ -812,70 +824,110 @@ export class Executor {
       if (list) list.push(m);
       else byType.set(m.op.type, [m]);
     }
-    for (const [type, members] of byType) {
-      if (type === "AssignAdd" || type === "AssignSub") this.#assignGroup(members, step.device.backend, slots, overlay);
-      else this.#updateGroup(members, step.device.backend, slots, overlay);
+    const b = step.device.backend;
+    const groups: PreparedGroup[] = [];
+    try {
+      for (const [type, members] of byType)
+        groups.push(
+          type === "AssignAdd" || type === "AssignSub" ? this.#prepareAssigns(members, b, slots, overlay) : this.#prepareUpdates(members, b, slots, overlay),
+        );
+      const mixable = groups.filter((g) => g.call !== null);
+      const outs = mixable.length > 1 && mixable.length === groups.length ? (b.runUpdateGroups?.(mixable.map((g) => g.call!)) ?? null) : null;
+      if (outs) groups.forEach((g, k) => g.stage(outs[k]));
+      else for (const g of groups) g.runAlone();
+    } finally {
+      for (const g of groups) g.release();
     }
     return step.members.map((m) => slots[m.inputSlots[0]]);
   }
 
-  /** Training ops of one type: their kernel's group call, else one by one; each stages its variable and slots. */
-  #updateGroup(members: readonly OpStep[], b: Backend, slots: SlotValue[], overlay: Overlay): void {
+  /** Training ops of one type, their inputs read: their kernel's group call, else one by one; each stages its variable and slots. */
+  #prepareUpdates(members: readonly OpStep[], b: Backend, slots: SlotValue[], overlay: Overlay): PreparedGroup {
     const refs: VarRef[][] = [];
     const items: Handle[][] = [];
     const stageAll = (k: number, outs: readonly Handle[]) => refs[k].forEach((r, j) => stage(r.op, outs[j], overlay));
+    const release = () => {
+      for (const it of items) for (const h of it) h.backend.dispose(h);
+    };
     try {
       for (const m of members) {
         refs.push((m.op.def.refInputs ?? [0]).map((i) => groupRef(m, slots, i)));
         items.push(m.op.inputs.map((_, i) => this.#input(m, slots, i, overlay)));
       }
-      const first = members[0];
-      const outs = items.length > 1 ? b.runKernelGroup?.(first.op.type, items, first.op.attrs, IN_PLACE) : null;
-      if (outs) outs.forEach((o, k) => stageAll(k, o));
-      else {
-        members.forEach((m, k) => {
-          try {
-            stageAll(k, b.runKernel(m.op.type, items[k], m.op.attrs, IN_PLACE));
-          } catch (e) {
-            throw atNode(e, m.op);
-          }
-        });
-      }
-    } finally {
-      for (const it of items) for (const h of it) h.backend.dispose(h);
+    } catch (e) {
+      release();
+      throw e;
     }
+    const first = members[0];
+    return {
+      call: { type: first.op.type, items, attrs: first.op.attrs },
+      stage: (outs) => outs.forEach((o, k) => stageAll(k, o)),
+      runAlone: () => {
+        const outs = items.length > 1 ? b.runKernelGroup?.(first.op.type, items, first.op.attrs, IN_PLACE) : null;
+        if (outs) outs.forEach((o, k) => stageAll(k, o));
+        else {
+          members.forEach((m, k) => {
+            try {
+              stageAll(k, b.runKernel(m.op.type, items[k], m.op.attrs, IN_PLACE));
+            } catch (e) {
+              throw atNode(e, m.op);
+            }
+          });
+        }
+      },
+      release,
+    };
   }
 
   /**
-   * AssignAdds (or AssignSubs) as one AddV2 (Sub) group call on [value, delta] pairs of equal shapes and
-   * dtypes; any other case (a broadcast delta, a backend without the group) assigns one by one.
+   * AssignAdds (or AssignSubs), their deltas read: one AddV2 (Sub) group call on [value, delta] pairs of equal
+   * shapes and dtypes; any other case (a broadcast delta, a backend without the group) assigns one by one.
    */
-  #assignGroup(members: readonly OpStep[], b: Backend, slots: SlotValue[], overlay: Overlay): void {
+  #prepareAssigns(members: readonly OpStep[], b: Backend, slots: SlotValue[], overlay: Overlay): PreparedGroup {
     const refs = members.map((m) => groupRef(m, slots));
     const currents = refs.map((r) => this.#readVar(r.op, overlay));
-    if (!b.runKernelGroup || currents.some((c) => c.backend !== b)) {
+    const oneByOne = () => {
       for (const m of members) this.#assign(m, slots, overlay);
-      return;
-    }
+    };
+    if (!b.runKernelGroup || currents.some((c) => c.backend !== b)) return { call: null, stage: () => {}, runAlone: oneByOne, release: () => {} };
     const deltas: Handle[] = [];
+    const release = () => {
+      for (const h of deltas) h.backend.dispose(h);
+    };
     try {
       for (const m of members) deltas.push(this.#input(m, slots, 1, overlay));
-      const outs = deltas.every((d, k) => sameShape(d.shape, currents[k].shape) && d.dtype === currents[k].dtype)
-        ? b.runKernelGroup(
-            members[0].op.type === "AssignAdd" ? "AddV2" : "Sub",
-            currents.map((c, k) => [c, deltas[k]]),
-            {},
-          )
-        : null;
-      if (outs) {
-        refs.forEach((r, k) => stage(r.op, outs[k][0], overlay));
-        return;
-      }
-    } finally {
-      for (const h of deltas) h.backend.dispose(h);
+    } catch (e) {
+      release();
+      throw e;
     }
-    for (const m of members) this.#assign(m, slots, overlay);
+    const type = members[0].op.type === "AssignAdd" ? "AddV2" : "Sub";
+    const stageAll = (outs: Handle[][]) => refs.forEach((r, k) => stage(r.op, outs[k][0], overlay));
+    const pairs = deltas.every((d, k) => sameShape(d.shape, currents[k].shape) && d.dtype === currents[k].dtype)
+      ? currents.map((c, k) => [c, deltas[k]])
+      : null;
+    return {
+      call: pairs && { type, items: pairs, attrs: {} },
+      stage: stageAll,
+      runAlone: () => {
+        const outs = pairs && b.runKernelGroup!(type, pairs, {});
+        if (outs) stageAll(outs);
+        else oneByOne();
+      },
+      release,
+    };
   }
+}
+
+/**
+ * One op type's members of an update group, their inputs read (runtime/grouped_updates.ts): `call` is what a
+ * backend's runUpdateGroups takes of them (null: they cannot be mixed with others), `stage` stages its
+ * outputs, `runAlone` runs them without the other types, `release` drops the inputs read.
+ */
+interface PreparedGroup {
+  readonly call: UpdateGroupCall | null;
+  stage(outs: Handle[][]): void;
+  runAlone(): void;
+  release(): void;
 }
 
 /**

@@ -5,15 +5,15 @@ import { matmulDims } from "../../core/geometry/matmul.js";
 import { sizeOf } from "../../core/shape.js";
 import { defaultBackend } from "../../core/devices.js";
 import { getOpSchema } from "../../core/schema/index.js";
-import type { Backend, DeviceTimer, Handle, KernelEnv, StepCapture } from "../../core/backend.js";
+import type { Backend, DeviceTimer, Handle, KernelEnv, StepCapture, UpdateGroupCall } from "../../core/backend.js";
 import type { Attrs } from "../../core/schema/types.js";
 import { CachingAllocator, PinnedPool } from "./allocator.js";
 import { EPILOGUE_BIAS, EPILOGUE_RELU_BIAS, type CublasHandle } from "./blas.js";
 import { debugOn, getSetting } from "../../core/settings.js";
 import type { DeviceContext } from "./driver.js";
 import type { Ptr } from "./ffi.js";
-import type { CudaKernelDef, KernelContext } from "./kernel.js";
-import { cudaKernels } from "./kernels/index.js";
+import type { CudaKernelDef, GroupCall, KernelContext } from "./kernel.js";
+import { cudaKernels, mixedUpdateGroups } from "./kernels/index.js";
 import { kernelSupports } from "./kernels/util.js";
 import { GRADIENT_INPUT } from "../../core/schema/training.js";
 import { CudaHandle, DeviceStorage } from "./handle.js";
@@ -84,6 +84,8 @@ export class CudaBackend implements Backend, KernelContext {
     graphsCaptured: 0,
     graphLaunches: 0,
     graphNodes: 0,
+    /** Variables copied into a captured step's buffers before a replay (changed since by another step). */
+    homeCopies: 0,
     epilogues: 0,
   };
   /** readSync of at least this many bytes stages through pinned memory (Infinity: never). */
@@ -410,39 +412,59 @@ export class CudaBackend implements Backend, KernelContext {
    * optimizer's variables); null when it cannot, and the caller runs them one by one.
    */
   runKernelGroup(type: string, items: readonly (readonly Handle[])[], attrs: Attrs): Handle[][] | null {
-    const k = this.#kernels.get(type);
-    if (!k?.runGroup) return null;
-    for (const it of items) {
-      if (
-        !it.every((h) => h.backend === this) ||
-        !this.canRun(
-          type,
-          it.map((h) => h.dtype),
-          attrs,
+    return this.runUpdateGroups([{ type, items, attrs }])?.[0] ?? null;
+  }
+
+  /**
+   * Grouped calls of several op types at once: one call runs its kernel's group; more run as one group of
+   * mixed items where kernels/training.ts's mixedUpdateGroups takes them (an optimizer's updates and a Keras
+   * step's counters). null when they cannot: the caller makes the calls one by one.
+   */
+  runUpdateGroups(calls: readonly UpdateGroupCall[]): Handle[][][] | null {
+    for (const c of calls) {
+      if (!this.#kernels.get(c.type)?.runGroup) return null;
+      for (const it of c.items) {
+        if (
+          !it.every((h) => h.backend === this) ||
+          !this.canRun(
+            c.type,
+            it.map((h) => h.dtype),
+            c.attrs,
+          )
         )
-      )
-        return null;
+          return null;
+      }
     }
     // Items of small host-known values are computed on the host, as runKernel computes them one by one.
-    const outs: (Handle[] | null)[] = items.map((it) => this.#fold(type, it, attrs));
-    const rest = items.filter((_, i) => outs[i] === null) as CudaHandle[][];
-    if (rest.length > 0) {
+    const outs: (Handle[] | null)[][] = calls.map((c) => c.items.map((it) => this.#fold(c.type, it, c.attrs)));
+    const rest: GroupCall[] = calls.map((c, i) => ({ type: c.type, attrs: c.attrs, items: c.items.filter((_, k) => outs[i][k] === null) as CudaHandle[][] }));
+    const live = rest.filter((c) => c.items.length > 0);
+    if (live.length > 0) {
       this.ctx.makeCurrent();
       this.ctx.resetArgs();
-      let grouped: Handle[][] | null;
+      let grouped: Handle[][][] | null;
       try {
-        grouped = k.runGroup(this, rest, attrs);
+        if (live.length > 1) grouped = mixedUpdateGroups(this, live);
+        else {
+          const one = this.#kernels.get(live[0].type)!.runGroup!(this, live[0].items, live[0].attrs);
+          grouped = one && [one];
+        }
       } finally {
         this.ctx.resetArgs();
       }
       if (!grouped) {
-        for (const o of outs) if (o) for (const h of o) this.dispose(h);
+        for (const call of outs) for (const o of call) if (o) for (const h of o) this.dispose(h);
         return null;
       }
       let j = 0;
-      for (let i = 0; i < outs.length; i++) if (outs[i] === null) outs[i] = grouped[j++];
+      rest.forEach((c, i) => {
+        if (c.items.length === 0) return;
+        const g = grouped[j++];
+        let m = 0;
+        for (let k = 0; k < outs[i].length; k++) if (outs[i][k] === null) outs[i][k] = g[m++];
+      });
     }
-    return outs as Handle[][];
+    return outs as Handle[][][];
   }
 
   runKernel(type: string, inputs: readonly Handle[], attrs: Attrs, env: KernelEnv = {}): Handle[] {

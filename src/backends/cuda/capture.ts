@@ -62,7 +62,24 @@ interface CudaCapturedStep extends CapturedStep, Launchable {
 }
 
 export class CudaStepCapture implements StepCapture {
+  /** The steps captured and not yet released: their homes may be one buffer per variable across steps. */
+  readonly #live = new Set<CudaCapturedStep>();
+
   constructor(readonly backend: CudaBackend) {}
+
+  /** Other live steps' homes, by buffer (a variable shared by two steps, such as Keras fit's full and last batches). */
+  #otherHomes(step: CudaCapturedStep | null): Map<DeviceStorage, { handle: CudaHandle }[]> {
+    const out = new Map<DeviceStorage, { handle: CudaHandle }[]>();
+    for (const st of this.#live) {
+      if (st === step) continue;
+      for (const home of st.homes) {
+        const list = out.get(home.handle.storage);
+        if (list) list.push(home);
+        else out.set(home.handle.storage, [home]);
+      }
+    }
+    return out;
+  }
 
   /** The cudaGraphs setting (TSFLOW_CUDA_GRAPHS=0) turns capture off; drivers without graphs cannot capture. */
   get enabled(): boolean {
@@ -84,6 +101,7 @@ export class CudaStepCapture implements StepCapture {
     const b = this.backend;
     const homes: { key: K; handle: CudaHandle }[] = [];
     const owned: CudaHandle[] = [];
+    const otherHomes = this.#otherHomes(null);
     const dropOwned = () => {
       for (const x of homes) b.dispose(x.handle);
       for (const h of owned) b.dispose(h);
@@ -95,7 +113,9 @@ export class CudaStepCapture implements StepCapture {
         return value ? null : "retry";
       }
       let h = value;
-      if (h.storage.refs > 1 || h.storage.internal) {
+      // Another captured step's home for the variable is its home here too: switching between the steps then
+      // copies nothing.
+      if (h.storage.refs - (otherHomes.get(h.storage)?.length ?? 0) > 1 || h.storage.internal) {
         // Shared (a variable initialised from a cached Const or scalar, or fetched and held): the graph will
         // write this buffer, so the variable gets one of its own first.
         const own = b.empty(h.dtype, h.shape, `variable ${key.name}`);
@@ -139,6 +159,7 @@ export class CudaStepCapture implements StepCapture {
     };
     for (const h of owned) b.markInternal(h);
     for (const h of step.fetches) if (graph.allocated.has(h.storage.ptr)) b.markInternal(h);
+    this.#live.add(step);
     // A variable's buffer may be shared (initialised from a cached Const): the sharers move to a copy first.
     this.#detachShared(step, store as CaptureVariables<Key>, step);
     this.#launch(graph);
@@ -187,6 +208,7 @@ export class CudaStepCapture implements StepCapture {
   release(captured: CapturedStep): void {
     const st = captured as CudaCapturedStep;
     const b = st.backend;
+    this.#live.delete(st);
     this.#releaseGraph(st.graph);
     if (st.timed !== null && st.timed !== "never") {
       this.#releaseGraph(st.timed.graph);
@@ -209,6 +231,7 @@ export class CudaStepCapture implements StepCapture {
       const cur = vars.get(home.key);
       if (!cur) throw new FailedPreconditionError(`Attempting to use uninitialized value ${home.key.name}`);
       if (cur instanceof CudaHandle && cur.storage === home.handle.storage) continue;
+      b.stats.homeCopies++;
       b.copyInto(home.handle, cur);
       vars.set(home.key, b.alias(home.handle));
       cur.backend.dispose(cur);
@@ -343,9 +366,14 @@ export class CudaStepCapture implements StepCapture {
       if (!l) holders.set(s, (l = []));
       l.push(fix);
     };
+    // Other steps' homes on a buffer move with this step's: it stays one home for all of them.
+    const others = this.#live.size > 1 ? this.#otherHomes(step) : null;
     for (const home of step.homes) {
       hold(home.handle.storage, (s) => void (home.handle = new CudaHandle(b, s, home.handle.dtype, home.handle.shape)));
       hold(home.handle.storage, (s) => void vars.set(home.key, new CudaHandle(b, s, home.handle.dtype, home.handle.shape)));
+      for (const other of others?.get(home.handle.storage) ?? []) {
+        hold(home.handle.storage, (s) => void (other.handle = new CudaHandle(b, s, other.handle.dtype, other.handle.shape)));
+      }
     }
     for (const f of step.feeds) hold(f.handle.storage, (s) => void (f.handle = new CudaHandle(b, s, f.handle.dtype, f.handle.shape)));
     g.fetches.forEach((h, i) => {

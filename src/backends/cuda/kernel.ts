@@ -62,5 +62,12 @@ export interface CudaKernelDef {
   readonly runGroup?: (b: KernelContext, items: readonly CudaHandle[][], attrs: Attrs) => Handle[][] | null;
 }
 
+/** One op type's grouped items in a call of several groups (Backend.runUpdateGroups). */
+export interface GroupCall {
+  readonly type: string;
+  readonly items: readonly CudaHandle[][];
+  readonly attrs: Attrs;
+}
+
 /** A family's kernels by op type (kernels/index.ts merges the families). */
 export type CudaKernelTable = { readonly [K in OpType]?: CudaKernelDef };

@@ -165,6 +165,12 @@ export class TensorBatches {
   #nextPermutation: Int32Array | null = null;
   /** 0..n-1, for in-order batches as rows. */
   #inOrder: Int32Array | null = null;
+  /**
+   * The next epoch's order table, made during this epoch's last step once its steps took tables: on a GPU
+   * its upload is queued behind the epoch's steps instead of waiting after the epoch's end, when the device
+   * is idle. In order, the same table serves every epoch.
+   */
+  #nextOrder: Tensor | null = null;
   constructor(
     readonly x: readonly Tensor[],
     readonly y: readonly Tensor[],
@@ -201,12 +207,14 @@ export class TensorBatches {
     this.#nextPermutation = null;
     const inputs = new Set<Tensor>([...this.x, ...this.y, ...(this.sampleWeight ? [this.sampleWeight] : [])]);
     const full = Math.floor(n / batchSize);
-    let order: Tensor | null = null;
+    const tableOf = (p: Int32Array) => constant(p.subarray(0, full * batchSize), "int32", [full, batchSize]);
+    let order: Tensor | null = this.#nextOrder;
+    this.#nextOrder = null;
     const table = (row: number) =>
       perm && row < full && full > 1
         ? {
             get order() {
-              return (order ??= constant(perm.subarray(0, full * batchSize), "int32", [full, batchSize]));
+              return (order ??= tableOf(perm));
             },
             row,
           }
@@ -229,6 +237,8 @@ export class TensorBatches {
         // The next epoch's order is drawn before its last step is queued: on a GPU the host then works while
         // the device runs this epoch's queued steps, not after the epoch's end synchronised them.
         if (this.shuffle && end === n) this.#nextPermutation = permutation(n);
+        // Queued now, behind this epoch's steps; an order in place is the same table again.
+        if (end === n && order !== null) this.#nextOrder = this.#nextPermutation ? tableOf(this.#nextPermutation) : order;
         try {
           yield batch;
         } finally {
@@ -239,8 +249,14 @@ export class TensorBatches {
         }
       }
     } finally {
-      if (order) dispose(order);
+      if (order && order !== this.#nextOrder) dispose(order);
     }
+  }
+
+  /** Releases what was made ahead for an epoch that will not run. */
+  close(): void {
+    if (this.#nextOrder) dispose(this.#nextOrder);
+    this.#nextOrder = null;
   }
 }
 

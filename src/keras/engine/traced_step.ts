@@ -99,7 +99,14 @@ export function tracedSteps(model: Model): StepFunctions {
         if (cursorAt !== table.row) cursor.assign(table.row);
         cursorAt = table.row + 1;
         const order = table.order;
-        return tidy(() => trainTable([...rows.xs], [...rows.ys], rows.sws, order) as Tensor);
+        const loss = tidy(() => trainTable([...rows.xs], [...rows.ys], rows.sws, order) as Tensor);
+        // After the table's last row, the next epoch's first: set now, queued behind this step, rather than at
+        // the next epoch's start, when a GPU waits idle for the host.
+        if (cursorAt === order.shape![0]) {
+          cursor.assign(0);
+          cursorAt = 0;
+        }
+        return loss;
       }
       lastTrain = rows ? trainRows : train;
       if (rows) return tidy(() => trainRows([...rows.xs], [...rows.ys], rows.sws, rows.indices()) as Tensor);

@@ -73,6 +73,7 @@ class TensorSource implements BatchSource {
   end(): void {
     this.it?.return?.();
     this.it = null;
+    this.data.close();
   }
 }
 

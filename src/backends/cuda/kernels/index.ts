@@ -11,6 +11,8 @@ import { poolKernels } from "./pool.js";
 import { normKernels } from "./norm.js";
 import { randomKernels } from "./random.js";
 import { addGroup, trainingKernels } from "./training.js";
+
+export { mixedUpdateGroups } from "./training.js";
 import { recurrentKernels } from "./recurrent.js";
 
 /**

@@ -322,18 +322,16 @@ export const movementKernels: CudaKernelTable = {
       // permutation of the rows, and reading the row back would stall every step.
       const outs = params.map((p) => b.empty(p.dtype, [batch, ...p.shape.slice(1)], "GatherTableRow"));
       const rowBytes = params.map((p) => sizeOf(p.shape.slice(1)) * bytesPerElement(p.dtype));
-      // One unit for all arrays: the widest that divides every row and address (a Keras batch of 28x28 float32
-      // images and 10 one-hot floats: 8 bytes).
-      const unit =
-        [16, 8, 4, 2, 1].find((u) => rowBytes.every((r) => r % u === 0) && params.every((p, k) => Number(p.ptr) % u === 0 && Number(outs[k].ptr) % u === 0)) ??
-        1;
-      const units = rowBytes.map((r) => r / unit);
+      // Each array's unit: the widest that divides its row and both addresses (a Keras batch of 28x28 float32
+      // images: 16 bytes; its 10 one-hot floats: 8).
+      const widths = params.map((p, k) => [16, 8, 4, 2, 1].find((u) => rowBytes[k] % u === 0 && Number(p.ptr) % u === 0 && Number(outs[k].ptr) % u === 0) ?? 1);
+      const units = rowBytes.map((r, k) => r / widths[k]);
       const i64 = idx64(Math.max(batch * units.reduce((x, y) => x + y, 0), ...params.map((p, k) => p.shape[0] * units[k])));
-      const fn = b.fn(`table_gather.${unit}.${i64 ? 64 : 32}`, "table_gather", () => tableGatherSource(unit, i64));
+      const fn = b.fn(`table_gather.${i64 ? 64 : 32}`, "table_gather", () => tableGatherSource(i64));
       launchGroups(
         params.map((_, k) => k),
         TABLE_GATHER,
-        (k) => [params[k].ptr, outs[k].ptr, params[k].shape[0], Math.max(units[k], 1)],
+        (k) => [params[k].ptr, outs[k].ptr, params[k].shape[0], Math.max(units[k], 1), widths[k]],
         (k) => batch * units[k],
         (count, words, total) => {
           b.ctx.argPtr(table.ptr).argPtr(row.ptr).argI64(rows).argI64(batch).argI32(count).argI64s(words);

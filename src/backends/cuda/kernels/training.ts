@@ -4,8 +4,19 @@ import { GRADIENT_INPUT } from "../../../core/schema/training.js";
 import { sizeOf } from "../../../core/shape.js";
 import type { Handle } from "../../../core/backend.js";
 import type { CudaHandle } from "../handle.js";
-import type { CudaKernelDef, CudaKernelTable, KernelContext } from "../kernel.js";
-import { ADD_GROUP, ADD_GROUP_DTYPES, addGroupSource, GD_GROUP, MOMENTUM_GROUP, trainingSource } from "../sources/training.js";
+import type { CudaKernelDef, CudaKernelTable, GroupCall, KernelContext } from "../kernel.js";
+import {
+  ADD_GROUP,
+  ADD_GROUP_DTYPES,
+  addGroupSource,
+  GD_GROUP,
+  MIXED_ADD,
+  MIXED_GD,
+  MIXED_GROUP,
+  MIXED_MOMENTUM,
+  MOMENTUM_GROUP,
+  trainingSource,
+} from "../sources/training.js";
 import { byInputDType, FLOATS, launchGroups, NARROW } from "./util.js";
 
 /**
@@ -59,13 +70,9 @@ function trainingKernel(name: "gd" | "momentum" | "adam", nIn: number, nOut: num
  */
 function gdGroup(b: KernelContext, items: readonly CudaHandle[][]): Handle[][] | null {
   if (items.length === 0) return [];
+  if (!gdGroupable(items)) return null;
   const alpha = items[0][1];
   const dtype = items[0][0].dtype;
-  const takes = updateDTypes(GRADIENT_INPUT.get("ApplyGradientDescent")!);
-  for (const it of items) {
-    if (it.length !== 3 || it[1].ptr !== alpha.ptr || it[0].dtype !== dtype || !takes(it.map((h) => h.dtype))) return null;
-    if (it[0].shape.join(",") !== it[2].shape.join(",")) return null;
-  }
   const outs = items.map((it) => [b.inPlace(it[0], 1) ?? b.empty(dtype, it[0].shape, "gd")]);
   // One module per delta dtype: float32 deltas, or folded 16-bit ones.
   for (const [grad, ks] of byInputDType(items, 2)) {
@@ -92,14 +99,9 @@ function gdGroup(b: KernelContext, items: readonly CudaHandle[][]): Handle[][] |
  */
 function momentumGroup(b: KernelContext, items: readonly CudaHandle[][], attrs: Attrs): Handle[][] | null {
   if (items.length === 0) return [];
+  if (!momentumGroupable(items)) return null;
   const [lr, mom] = [items[0][2], items[0][4]];
   const dtype = items[0][0].dtype;
-  const takes = updateDTypes(GRADIENT_INPUT.get("ApplyMomentum")!);
-  for (const it of items) {
-    if (it.length !== 5 || it[2].ptr !== lr.ptr || it[4].ptr !== mom.ptr || it[0].dtype !== dtype || !takes(it.map((h) => h.dtype))) return null;
-    const shape = it[0].shape.join(",");
-    if (it[1].shape.join(",") !== shape || it[3].shape.join(",") !== shape) return null;
-  }
   const outs = items.map((it) => [0, 1].map((k) => b.inPlace(it[k], 1) ?? b.empty(dtype, it[0].shape, "momentum")));
   for (const [grad, ks] of byInputDType(items, 3)) {
     const fn = b.fn(moduleKey(dtype, grad), "momentum_group", () => trainingSource(dtype, grad));
@@ -128,13 +130,8 @@ function momentumGroup(b: KernelContext, items: readonly CudaHandle[][], attrs: 
  * (runtime/grouped_updates.ts). null (the caller adds them one by one) for any other pair.
  */
 export function addGroup(b: KernelContext, items: readonly CudaHandle[][]): Handle[][] | null {
-  for (const it of items) {
-    if (it.length !== 2 || it[0].dtype !== it[1].dtype || !ADD_GROUP_DTYPES.includes(it[0].dtype)) return null;
-    if (it[0].shape.join(",") !== it[1].shape.join(",")) return null;
-  }
-  // The executor passes the variables' values it holds themselves (no alias of its own): in place where
-  // nothing else holds them.
-  const outs = items.map((it) => [b.inPlace(it[0], 0) ?? b.empty(it[0].dtype, it[0].shape, "add_group")]);
+  if (!addGroupable(items)) return null;
+  const outs = items.map((it) => [addOutput(b, it)]);
   const fn = b.fn("add_group", "add_group", addGroupSource);
   launchGroups(
     items.map((_, k) => k),
@@ -146,6 +143,95 @@ export function addGroup(b: KernelContext, items: readonly CudaHandle[][]): Hand
       b.launch(fn, b.grid(total));
     },
   );
+  return outs;
+}
+
+const sameShape = (a: CudaHandle, b: CudaHandle) => a.shape.join(",") === b.shape.join(",");
+
+/** Every item [var, alpha, delta] with the same alpha buffer, one variable dtype, a delta shaped like its variable. */
+function gdGroupable(items: readonly CudaHandle[][]): boolean {
+  const [alpha, dtype] = [items[0][1], items[0][0].dtype];
+  const takes = updateDTypes(GRADIENT_INPUT.get("ApplyGradientDescent")!);
+  return items.every((it) => it.length === 3 && it[1].ptr === alpha.ptr && it[0].dtype === dtype && takes(it.map((h) => h.dtype)) && sameShape(it[0], it[2]));
+}
+
+/** Every item [var, accum, lr, grad, momentum] with the same lr and momentum buffers, one variable dtype, accum and grad shaped like var. */
+function momentumGroupable(items: readonly CudaHandle[][]): boolean {
+  const [lr, mom, dtype] = [items[0][2], items[0][4], items[0][0].dtype];
+  const takes = updateDTypes(GRADIENT_INPUT.get("ApplyMomentum")!);
+  return items.every(
+    (it) =>
+      it.length === 5 &&
+      it[2].ptr === lr.ptr &&
+      it[4].ptr === mom.ptr &&
+      it[0].dtype === dtype &&
+      takes(it.map((h) => h.dtype)) &&
+      sameShape(it[0], it[1]) &&
+      sameShape(it[0], it[3]),
+  );
+}
+
+/** Every item [a, b] of one dtype add_group takes, shaped alike. */
+function addGroupable(items: readonly CudaHandle[][]): boolean {
+  return items.every((it) => it.length === 2 && it[0].dtype === it[1].dtype && ADD_GROUP_DTYPES.includes(it[0].dtype) && sameShape(it[0], it[1]));
+}
+
+/** The executor passes the variables' values it holds themselves (no alias of its own): in place where nothing else holds them. */
+const addOutput = (b: KernelContext, it: readonly CudaHandle[]) => b.inPlace(it[0], 0) ?? b.empty(it[0].dtype, it[0].shape, "add_group");
+
+/**
+ * An optimizer's grouped updates (ApplyGradientDescent or ApplyMomentum, as gdGroup and momentumGroup take
+ * them, of one gradient dtype) and grouped additions (AddV2, as addGroup takes them: a Keras step's loss
+ * tracker, iteration counter and cursor) in one launch per MIXED_GROUP items: where a step would launch one
+ * group kernel after the other. null (the caller runs each group alone) for any other combination.
+ */
+export function mixedUpdateGroups(b: KernelContext, calls: readonly GroupCall[]): Handle[][][] | null {
+  if (calls.length !== 2) return null;
+  const ui = calls.findIndex((c) => c.type === "ApplyGradientDescent" || c.type === "ApplyMomentum");
+  const ai = calls.findIndex((c) => c.type === "AddV2");
+  if (ui < 0 || ai < 0) return null;
+  const [upd, add] = [calls[ui], calls[ai]];
+  const momentum = upd.type === "ApplyMomentum";
+  const u = upd.items;
+  if (u.length === 0 || add.items.length === 0 || !(momentum ? momentumGroupable(u) : gdGroupable(u)) || !addGroupable(add.items)) return null;
+  const gradIn = momentum ? 3 : 2;
+  const grads = byInputDType(u, gradIn);
+  if (grads.size !== 1) return null;
+  const dtype = u[0][0].dtype;
+  const grad = u[0][gradIn].dtype;
+  const updOuts = u.map((it) => (momentum ? [0, 1] : [0]).map((k) => b.inPlace(it[k], 1) ?? b.empty(dtype, it[0].shape, upd.type)));
+  const addOuts = add.items.map((it) => [addOutput(b, it)]);
+  const n = u.length;
+  const ptr = (h: Handle) => (h as CudaHandle).ptr;
+  const fn = b.fn(moduleKey(dtype, grad), "update_mixed", () => trainingSource(dtype, grad));
+  const [lr, mom] = momentum ? [u[0][2], u[0][4]] : [u[0][1], null];
+  launchGroups(
+    Array.from({ length: n + add.items.length }, (_, k) => k),
+    MIXED_GROUP,
+    (k) => {
+      if (k >= n) {
+        const it = add.items[k - n];
+        return [it[0].ptr, it[1].ptr, 0, ptr(addOuts[k - n][0]), 0, MIXED_ADD + ADD_GROUP_DTYPES.indexOf(it[0].dtype)];
+      }
+      const it = u[k];
+      return momentum
+        ? [it[0].ptr, it[1].ptr, it[3].ptr, ptr(updOuts[k][0]), ptr(updOuts[k][1]), MIXED_MOMENTUM]
+        : [it[0].ptr, it[2].ptr, 0, ptr(updOuts[k][0]), 0, MIXED_GD];
+    },
+    (k) => sizeOf((k >= n ? add.items[k - n] : u[k])[0].shape),
+    (count, words, total) => {
+      b.ctx
+        .argPtr(lr.ptr)
+        .argPtr(mom ? mom.ptr : 0)
+        .argI32(upd.attrs.use_nesterov ? 1 : 0)
+        .argI32(count)
+        .argI64s(words);
+      b.launch(fn, b.grid(total));
+    },
+  );
+  const outs: Handle[][][] = [];
+  outs[ui] = updOuts;
+  outs[ai] = addOuts;
   return outs;
 }
 

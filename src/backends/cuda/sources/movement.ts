@@ -102,14 +102,17 @@ export const TABLE_GATHER = 8;
 
 /**
  * GatherTableRow: for each array t, dst_t[j, :] = src_t[T[r, j], :], with r read from the device (Keras fit's
- * batch cursor) and rows moved in units of E. Elements of all arrays are one index space (start_t: where array t's
- * begin); a row or table entry out of range gives zeros, as GatherV2's GPU kernel does.
+ * batch cursor). Each array's rows move in its own unit (w_t bytes: the widest dividing its row and addresses;
+ * a batch of 28x28 float32 images in 16-byte vectors beside its 10 one-hot floats in 8-byte ones). Elements of
+ * all arrays are one index space (start_t: where array t's begin); a row or table entry out of range gives
+ * zeros, as GatherV2's GPU kernel does.
  */
-export function tableGatherSource(bytes: number, index64: boolean): string {
+export function tableGatherSource(index64: boolean): string {
   const G = TABLE_GATHER;
-  return `${bytes === 16 ? U128 : ""}
-${header({ E: moveType(bytes) }, index64)}
-struct TableGather { const E* src[${G}]; E* dst[${G}]; unsigned long long n[${G}]; unsigned long long units[${G}]; unsigned long long start[${G + 1}]; };
+  const move = (w: number) => `case ${w}: { typedef ${moveType(w)} E; ((E*)g.dst[t])[j] = ok ? ((const E*)g.src[t])[(I)ix * u + (j - row * u)] : E{}; break; }`;
+  return `${U128}
+${header({}, index64)}
+struct TableGather { const void* src[${G}]; void* dst[${G}]; unsigned long long n[${G}]; unsigned long long units[${G}]; unsigned long long w[${G}]; unsigned long long start[${G + 1}]; };
 extern "C" __global__ void table_gather(const int* __restrict__ T, const int* __restrict__ R, long long rows, long long b, int count, TableGather g) {
   const long long r = (long long)R[0];
   const bool rowOk = r >= 0 && r < rows;
@@ -120,7 +123,11 @@ extern "C" __global__ void table_gather(const int* __restrict__ T, const int* __
     const I u = (I)g.units[t];
     const I row = j / u;
     const long long ix = rowOk ? (long long)T[r * b + row] : -1;
-    g.dst[t][j] = (ix >= 0 && (unsigned long long)ix < g.n[t]) ? g.src[t][(I)ix * u + (j - row * u)] : E{};
+    const bool ok = ix >= 0 && (unsigned long long)ix < g.n[t];
+    switch (g.w[t]) {
+      ${[16, 8, 4, 2].map(move).join("\n      ")}
+      default: ${move(1).replace(/^case 1: /, "")}
+    }
   }
 }
 `;

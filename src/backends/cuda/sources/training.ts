@@ -14,6 +14,12 @@ import { PRELUDE, storageType } from "../translate.js";
 export const GD_GROUP = 32;
 /** Variables one grouped momentum launch updates (its parameter struct: 6 x 8 bytes per variable). */
 export const MOMENTUM_GROUP = 16;
+/** Items one mixed update launch takes (its parameter struct: 7 x 8 bytes per item). */
+export const MIXED_GROUP = 16;
+/** update_mixed's item codes: an optimizer update, then an addition per ADD_GROUP_DTYPES entry from MIXED_ADD. */
+export const MIXED_GD = 0;
+export const MIXED_MOMENTUM = 1;
+export const MIXED_ADD = 2;
 export const trainingSource = (dtype: DType, grad: DType = dtype) => `${PRELUDE}
 typedef ${storageType(dtype)} T;
 typedef ${dtype === "float16" || dtype === "bfloat16" ? "float" : storageType(dtype)} C;
@@ -48,6 +54,32 @@ extern "C" __global__ void momentum_group(const T* __restrict__ lr, const T* __r
     const C gi = p.g[t][j], a = (C)p.a[t][j] * m + gi;
     p.oa[t][j] = (T)a;
     p.ov[t][j] = (T)(nesterov ? (C)p.v[t][j] - l * gi - l * m * a : (C)p.v[t][j] - l * a);
+  }
+}
+// An optimizer's updates (gradient descent or momentum, one learning rate) and independent additions (a Keras
+// step's counters: float32, float64, int32 or int64, as add_group) in one launch: each item's code says which,
+// element for element the same as gd_group, momentum_group and add_group.
+struct MixedGroup { const void* a[${MIXED_GROUP}]; const void* b[${MIXED_GROUP}]; const void* c[${MIXED_GROUP}]; void* o[${MIXED_GROUP}]; void* p[${MIXED_GROUP}]; unsigned long long code[${MIXED_GROUP}]; unsigned long long start[${MIXED_GROUP + 1}]; };
+extern "C" __global__ void update_mixed(const T* __restrict__ lr, const T* __restrict__ mom, int nesterov, int count, MixedGroup g) {
+  const unsigned long long total = g.start[count];
+  for (unsigned long long i = (unsigned long long)blockIdx.x * blockDim.x + threadIdx.x; i < total; i += (unsigned long long)gridDim.x * blockDim.x) {
+    int t = 0;
+    while (i >= g.start[t + 1]) t++;
+    const unsigned long long j = i - g.start[t];
+    switch (g.code[t]) {
+      case ${MIXED_GD}: ((T*)g.o[t])[j] = (T)((C)((const T*)g.a[t])[j] - (C)lr[0] * (C)((const G*)g.b[t])[j]); break;
+      case ${MIXED_MOMENTUM}: {
+        const C l = lr[0], m = mom[0];
+        const C gi = ((const G*)g.c[t])[j], a = (C)((const T*)g.b[t])[j] * m + gi;
+        ((T*)g.p[t])[j] = (T)a;
+        ((T*)g.o[t])[j] = (T)(nesterov ? (C)((const T*)g.a[t])[j] - l * gi - l * m * a : (C)((const T*)g.a[t])[j] - l * a);
+        break;
+      }
+      case ${MIXED_ADD}: ((float*)g.o[t])[j] = ((const float*)g.a[t])[j] + ((const float*)g.b[t])[j]; break;
+      case ${MIXED_ADD + 1}: ((double*)g.o[t])[j] = ((const double*)g.a[t])[j] + ((const double*)g.b[t])[j]; break;
+      case ${MIXED_ADD + 2}: ((unsigned*)g.o[t])[j] = ((const unsigned*)g.a[t])[j] + ((const unsigned*)g.b[t])[j]; break;
+      default: ((unsigned long long*)g.o[t])[j] = ((const unsigned long long*)g.a[t])[j] + ((const unsigned long long*)g.b[t])[j]; break;
+    }
   }
 }
 extern "C" __global__ void momentum(const T* __restrict__ v, const T* __restrict__ acc, const T* __restrict__ lr, const G* __restrict__ g,
