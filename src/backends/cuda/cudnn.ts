@@ -733,7 +733,9 @@ function convolve(b: KernelContext, dir: Dir, g: ConvShape, dtype: DType, filter
   const eh = extraAfter(g.H, g.padT, g.kH, g.dH, g.sH, g.OH);
   const ew = extraAfter(g.W, g.padL, g.kW, g.dW, g.sW, g.OW);
   const copies = () => viaCopies(b, c, dir, g, eh, ew, dtype, filter, t1, t2);
-  if (eh === 0 && ew === 0) return copies();
+  // The filter gradient keeps the copies: with the padding after given as post padding, an engine cuDNN's
+  // timing picked in one run of several computed a wrong float32 filter gradient (gpu_cudnn's stride-2 SAME case).
+  if ((eh === 0 && ew === 0) || dir === 2) return copies();
   return direct(b, c, dir, { ...g, padB: g.padT + eh, padR: g.padL + ew }, dtype, filter, t1, t2, copies) || copies();
 }
 
@@ -784,8 +786,9 @@ function viaCopies(
  * API, which takes padding before and after apart: no padded copy of the input side (nor cropped copy of the
  * input gradient), where the legacy API needs them. False where no engine takes it, or where the way through
  * the copies timed faster: the caller then makes the copies. The plan is the fastest engine configuration timed
- * (untimed while capturing). (A filter described in place as HWIO by its strides, to skip the KRSC copy too,
- * was tried: cuDNN 9's engines accepted it and computed wrong results.)
+ * (untimed while capturing). Forward and input gradient only (see convolve). (A filter described in place as
+ * HWIO by its strides, to skip the KRSC copy too, was tried: cuDNN 9's engines accepted it and computed wrong
+ * results.)
  */
 function direct(
   b: KernelContext,
@@ -802,16 +805,14 @@ function direct(
   const tf32 = getSetting("tf32");
   const route = graphRoute(c, dtype, Cudnn.convKey(dir, g, dtype, tf32, getSetting("opDeterminism")));
   if (route === null || route.graph.cached(route.key) === null) return false;
-  const k = dir === 2 ? b.empty(dtype, [g.OC, g.kH, g.kW, g.C], "Conv2DBackpropFilter") : toKRSC(b, g, filter);
+  const k = toKRSC(b, g, filter);
   try {
-    // Operands in the order of the cuDNN call: forward (x, w) -> y, data (w, dy) -> dx, filter (x, dy) -> dw.
-    const [a, bb, o] = dir === 0 ? [t1.ptr, k.ptr, t2.ptr] : dir === 1 ? [k.ptr, t1.ptr, t2.ptr] : [t1.ptr, t2.ptr, k.ptr];
+    // Operands in the order of the cuDNN call: forward (x, w) -> y, data (w, dy) -> dx.
+    const [a, bb, o] = dir === 0 ? [t1.ptr, k.ptr, t2.ptr] : [k.ptr, t1.ptr, t2.ptr];
     // With cudnnGraph "auto" the way through the copies (the legacy API's fastest algorithm, or the graph API's
     // on the copies) is timed as the rival, copies included, without counting its runs as calls.
     const rival = () => (route.mode === "auto" && !c.b.capturing ? () => uncounted(c, copies) : null);
-    if (!runGraphPlan(route, dir, g, dtype, tf32, a, bb, o, rival)) return false;
-    if (dir === 2) fromKRSC(b, k, filter);
-    return true;
+    return runGraphPlan(route, dir, g, dtype, tf32, a, bb, o, rival);
   } finally {
     b.dispose(k);
   }
