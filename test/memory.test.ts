@@ -155,11 +155,16 @@ forEachDevice(() => {
 });
 
 describe("the CPU buffer recycler", () => {
-  it("hands back a recycled int64 buffer (a BigInt64Array) zero-filled", async () => {
+  it("hands back a recycled int64 buffer (a BigInt64Array) zero-filled, or as it was for an output written in full", async () => {
     const { giveValues, takeValues } = await import("../src/backends/cpu/buffer_recycler.js");
     const used = BigInt64Array.from([1n, 2n, 3n, 4n, 5n, 6n, 7n]);
     giveValues("int64", used);
-    const again = takeValues("int64", 7);
+    const again = takeValues("int64", 7, true);
     assert.deepEqual(again, new BigInt64Array(7));
+    // A size no other test frees.
+    const kept = Float32Array.from({ length: 12347 }, (_, i) => i + 1);
+    giveValues("float32", kept);
+    assert.equal(takeValues("float32", 12347, false), kept);
+    assert.equal(kept[12346], 12347);
   });
 });

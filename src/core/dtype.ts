@@ -46,19 +46,31 @@ export function bytesPerElement(d: DType): number {
   }
 }
 
-/** Where zero-filled arrays may be recycled from (the CPU backend's buffer pool). */
-let recycler: ((d: DType, size: number) => Values | null) | null = null;
-export function setValuesRecycler(f: (d: DType, size: number) => Values | null): void {
+/** Where arrays may be recycled from (the CPU backend's buffer pool); `zero`: cleared before they are handed out. */
+let recycler: ((d: DType, size: number, zero: boolean) => Values | null) | null = null;
+export function setValuesRecycler(f: (d: DType, size: number, zero: boolean) => Values | null): void {
   recycler = f;
 }
 
 /** A zero-filled array for `size` elements of `d` (recycled when the backend has one free). */
 export function allocValues(d: DType, size: number): Values {
+  return alloc(d, size, true);
+}
+
+/**
+ * An array for `size` elements of `d` that the caller writes in full (a matrix product's or an elementwise
+ * loop's output): a recycled one keeps its old contents, which saves a pass over memory per output.
+ */
+export function allocOutput(d: DType, size: number): Values {
+  return alloc(d, size, false);
+}
+
+function alloc(d: DType, size: number, zero: boolean): Values {
   if (!(Number.isInteger(size) && size >= 0 && size <= 2 ** 32)) {
     throw new InvalidArgumentError(`cannot allocate ${size} elements of ${d}: a size is a non-negative integer of at most 2^32`);
   }
   if (recycler !== null && size >= 16 && d !== "string") {
-    const v = recycler(d, size);
+    const v = recycler(d, size, zero);
     if (v !== null) return v;
   }
   return zeroValues(d, size);

@@ -18,12 +18,13 @@ function key(dtype: DType, n: number): string {
   return `${dtype === "bool" ? "uint8" : dtype}:${n}`;
 }
 
-/** A zero-filled array of `n` elements, recycled when one is free. */
-export function takeValues(dtype: DType, n: number): Values | null {
+/** An array of `n` elements, recycled when one is free: zero-filled when `zero`, else as it was left. */
+export function takeValues(dtype: DType, n: number, zero: boolean): Values | null {
   const list = free.get(key(dtype, n));
   const v = list?.pop();
   if (!v) return null;
   pooledBytes -= (v as Float32Array).byteLength;
+  if (!zero) return v;
   // An int64 buffer is a BigInt64Array, which only takes a bigint.
   if (v instanceof BigInt64Array) v.fill(0n);
   else (v as Float64Array).fill(0);

@@ -1,4 +1,4 @@
-import { allocValues, DType, Values } from "../../core/dtype.js";
+import { allocOutput, DType, Values } from "../../core/dtype.js";
 import { InvalidArgumentError } from "../../core/errors.js";
 import { broadcastShapes, sizeOf } from "../../core/shape.js";
 import type { ElementwiseSpec } from "../../core/schema/types.js";
@@ -85,7 +85,7 @@ export function broadcastBinary(a: CpuTensor, b: CpuTensor, outDType: DType, exp
   }
   const shape = outShapeOrErr as number[];
   const n = sizeOf(shape);
-  const o = allocValues(outDType, n);
+  const o = allocOutput(outDType, n);
   const loop = binaryLoop(expr, `${a.dtype},${b.dtype},${outDType}`);
   if (n === 0) return { dtype: outDType, shape, values: o };
   // float32: WebAssembly SIMD kernels (wasm/runtime.ts) for same shapes, scalars and leading broadcasts,
@@ -158,7 +158,7 @@ export function binaryKernel(spec: ElementwiseSpec, op: string, outDType?: DType
 export function unaryKernel(spec: ElementwiseSpec, op: string, outDType?: DType): CpuKernel {
   return ([x]) => {
     const dtype = outDType ?? x.dtype;
-    const o = allocValues(dtype, x.values.length);
+    const o = allocOutput(dtype, x.values.length);
     // float32: the WebAssembly SIMD kernel when there is one and it pays (wasm/runtime.ts).
     const expr = exprFor(spec, x.dtype, op);
     if (hasFloat32Storage(dtype) && hasFloat32Storage(x.dtype) && tryWasmUnary(op, expr, x.values as Float32Array, o as Float32Array))

@@ -1,4 +1,4 @@
-import { allocValues, DType, Values } from "../../core/dtype.js";
+import { allocOutput, DType, Values } from "../../core/dtype.js";
 import { InternalError } from "../../core/errors.js";
 import { sizeOf } from "../../core/shape.js";
 import { getOpSchema } from "../../core/schema/index.js";
@@ -99,7 +99,7 @@ function runLoop(p: FusedProgram, steps: readonly number[]): RunLoop {
 export function runFusedCpu(p: FusedProgram, inputs: readonly { values: Values; shape: readonly number[] }[], shape: readonly number[]): Values {
   const n = sizeOf(shape);
   const outD = p.ops[p.ops.length - 1].outDType;
-  const o = allocValues(outD, n);
+  const o = allocOutput(outD, n);
   if (n === 0) return o;
   const { dims, strides } = collapseDims(
     shape,

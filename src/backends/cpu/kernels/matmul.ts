@@ -1,4 +1,4 @@
-import { allocValues } from "../../../core/dtype.js";
+import { allocOutput } from "../../../core/dtype.js";
 import { matmulDims } from "../../../core/geometry/matmul.js";
 import { broadcastShapes, sizeOf } from "../../../core/shape.js";
 import { gemm, gemmRef } from "../gemm.js";
@@ -35,15 +35,15 @@ function batchMatmul(x: CpuTensor, y: CpuTensor, ta: boolean, tb: boolean): CpuT
   const batches = sizeOf(batchShape);
   const xo = broadcastOffsets(bx, batchShape);
   const yo = broadcastOffsets(by, batchShape);
-  const o = allocValues(x.dtype, batches * m * n);
+  const o = allocOutput(x.dtype, batches * m * n);
   const float = isFloating(x.dtype);
   for (let bi = 0; bi < batches; bi++) {
     const aOffset = xo[bi] * m * k;
     const bOffset = yo[bi] * k * n;
     const cOffset = bi * m * n;
     if (float) {
-      // float32/float64 go through gemm() (BLAS when one is loaded); the output is freshly allocated
-      // (zero-filled), and beta 0 overwrites it, so no extra pass is needed.
+      // float32/float64 go through gemm() (BLAS when one is loaded); beta 0 overwrites the output (a recycled
+      // buffer's old contents included), so it is not cleared first.
       gemm({
         transA: ta,
         transB: tb,

@@ -1,0 +1,64 @@
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import * as tf from "../src/index.js";
+
+/**
+ * The CPU backend hands a matrix product, an elementwise op and a fused program a freed buffer of their
+ * output's size without clearing it first (core/dtype.ts allocOutput): each must overwrite every element. A
+ * buffer of NaNs is freed just before each, so a skipped element shows.
+ */
+describe("CPU outputs in recycled buffers", () => {
+  const nanBuffer = (shape: number[]) => tf.tidy(() => tf.mul(tf.fill(shape, Number.NaN), tf.fill(shape, 2))).dispose();
+  const values = (t: tf.Tensor) => Array.from(t.dataSync() as Float32Array);
+
+  it("MatMul (transposed operands too) overwrites a freed buffer of NaNs in full", () => {
+    tf.device("/cpu:0", () => {
+      const a = tf.constant(
+        Array.from({ length: 64 * 40 }, (_, i) => (i % 7) - 3),
+        { shape: [64, 40] },
+      );
+      const b = tf.constant(
+        Array.from({ length: 40 * 96 }, (_, i) => (i % 5) - 2),
+        { shape: [40, 96] },
+      );
+      const want = values(tf.matmul(a, b));
+      for (const [x, y, ta, tb] of [
+        [a, b, false, false],
+        [tf.transpose(a), b, true, false],
+        [a, tf.transpose(b), false, true],
+      ] as const) {
+        nanBuffer([64, 96]);
+        const got = values(tf.matmul(x, y, ta, tb));
+        assert.deepEqual(got, want);
+      }
+    });
+  });
+
+  it("elementwise ops (broadcast, unary) and fused programs overwrite a freed buffer of NaNs in full", () => {
+    tf.device("/cpu:0", () => {
+      const x = tf.constant(
+        Array.from({ length: 32 * 48 }, (_, i) => (i % 11) - 5),
+        { shape: [32, 48] },
+      );
+      const row = tf.constant(Array.from({ length: 48 }, (_, i) => i / 8));
+      nanBuffer([32, 48]);
+      assert.ok(values(tf.add(x, row)).every((v, i) => v === (i % 48) / 8 + ((i % 11) - 5)));
+      nanBuffer([32, 48]);
+      assert.ok(values(tf.neg(x)).every((v, i) => v === -((i % 11) - 5)));
+      // A Session fuses the chain into one program.
+      const g = new tf.Graph();
+      g.asDefault(() => {
+        const p = tf.placeholder("float32", [32, 48]);
+        const y = tf.nn.relu(tf.mul(tf.add(p, 1), 2));
+        const sess = new tf.Session();
+        const feed = new Map([[p, x]]);
+        const first = values(sess.run(y, feed as never) as tf.Tensor);
+        nanBuffer([32, 48]);
+        const second = values(sess.run(y, feed as never) as tf.Tensor);
+        assert.deepEqual(second, first);
+        assert.ok(first.every((v, i) => v === Math.max(0, ((i % 11) - 5 + 1) * 2)));
+        sess.close();
+      });
+    });
+  });
+});
