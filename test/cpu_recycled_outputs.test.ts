@@ -3,7 +3,7 @@ import { describe, it } from "node:test";
 import * as tf from "../src/index.js";
 
 /**
- * The CPU backend hands a matrix product, an elementwise op and a fused program a freed buffer of their
+ * The CPU backend hands a matrix product, a convolution, an elementwise op and a fused program a freed buffer of their
  * output's size without clearing it first (core/dtype.ts allocOutput): each must overwrite every element. A
  * buffer of NaNs is freed just before each, so a skipped element shows.
  */
@@ -30,6 +30,41 @@ describe("CPU outputs in recycled buffers", () => {
         nanBuffer([64, 96]);
         const got = values(tf.matmul(x, y, ta, tb));
         assert.deepEqual(got, want);
+      }
+    });
+  });
+
+  it("Conv2D (and its bias-and-Relu epilogue in a Session) overwrites a freed buffer of NaNs in full", () => {
+    tf.device("/cpu:0", () => {
+      const x = tf.constant(
+        Array.from({ length: 2 * 9 * 9 * 3 }, (_, i) => ((i * 7) % 13) / 13 - 0.5),
+        { shape: [2, 9, 9, 3] },
+      );
+      for (const [kh, c] of [
+        [3, 8],
+        [1, 8],
+        [5, 16],
+      ]) {
+        const f = tf.constant(
+          Array.from({ length: kh * kh * 3 * c }, (_, i) => ((i * 5) % 11) / 11 - 0.5),
+          { shape: [kh, kh, 3, c] },
+        );
+        const want = values(tf.nn.conv2d(x, f, 1, "SAME"));
+        nanBuffer([2, 9, 9, c]);
+        assert.deepEqual(values(tf.nn.conv2d(x, f, 1, "SAME")), want, `${kh}x${kh}, ${c} channels`);
+        const g = new tf.Graph();
+        g.asDefault(() => {
+          const p = tf.placeholder("float32", [2, 9, 9, 3]);
+          const bias = tf.constant(Array.from({ length: c }, (_, i) => i / 10 - 0.3));
+          const y = tf.nn.relu(tf.nn.biasAdd(tf.nn.conv2d(p, f, 1, "SAME"), bias));
+          const sess = new tf.Session();
+          const feed = new Map([[p, x]]);
+          const first = values(sess.run(y, feed as never) as tf.Tensor);
+          nanBuffer([2, 9, 9, c]);
+          assert.deepEqual(values(sess.run(y, feed as never) as tf.Tensor), first);
+          assert.ok(first.every((v) => Number.isFinite(v) && v >= 0));
+          sess.close();
+        });
       }
     });
   });

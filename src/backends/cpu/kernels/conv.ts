@@ -1,4 +1,5 @@
 import type { Attrs } from "../../../core/schema/types.js";
+import { allocOutput } from "../../../core/dtype.js";
 import { InvalidArgumentError } from "../../../core/errors.js";
 import { getBlas } from "../blas.js";
 import { wasmGemm } from "../wasm/gemm_runtime.js";
@@ -491,7 +492,10 @@ function conv2dForward(x: FArr, f: FArr, g: ConvShape, o: FArr): void {
     gemm({ transA: false, transB: false, m: M, n: g.outC, k: K, a: x, b: f, c: o });
     return;
   }
-  if (K === 0) return;
+  if (K === 0) {
+    o.fill(0);
+    return;
+  }
   if (useImplicit(g, Pass.Forward)) return implicitForward(x, f, g, o);
   const chunk = chunkRows(M, K);
   const cols = like(x, chunk * K);
@@ -520,7 +524,8 @@ export function conv2dBiasRelu(x: CpuTensor, f: CpuTensor, bias: CpuTensor, attr
     return null; // invalid attrs or shapes: the unfused Conv2D raises the error, naming its node
   }
   if (f.shape[2] !== g.inC || bv.length !== g.outC || isPointwise(g) || !useDirect(xv, fv, g, Pass.Forward)) return null;
-  const o = alloc("float32", g.n * g.outH * g.outW * g.outC) as Float32Array;
+  // The direct convolution writes every element.
+  const o = allocOutput("float32", g.n * g.outH * g.outW * g.outC) as Float32Array;
   if (!wasmConvForward(xv, fv, g, o, { bias: bv, relu })) return null;
   return out("float32", [g.n, g.outH, g.outW, g.outC], o);
 }
@@ -644,7 +649,9 @@ function lastToFormat(v: FArr, g: ConvShape, cf: boolean, which: "in" | "out"): 
 type Geom = ConvShape & { mult?: number };
 interface ConvFamily {
   geom(inShape: readonly number[], filterShape: readonly number[], attrs: Attrs, cf: boolean): Geom;
+  /** Writes every element of `o`, which may hold a freed buffer's old values (allocOutput) where `writesAll`. */
   forward(x: FArr, f: FArr, g: Geom, o: FArr): void;
+  readonly writesAll?: boolean;
   backInput(dy: FArr, f: FArr, g: Geom, dx: FArr): void;
   backFilter(x: FArr, dy: FArr, g: Geom, df: FArr): void;
 }
@@ -656,7 +663,8 @@ function convFamily(fwd: "Conv2D" | "DepthwiseConv2dNative", family: ConvFamily)
       const cf = isChannelsFirst(attrs.data_format);
       const g = family.geom(x.shape, f.shape, attrs, cf);
       const xv = cf ? toChannelsLast(x.values as FArr, g.n, g.inC, g.inH * g.inW) : (x.values as FArr);
-      const o = alloc(x.dtype, g.n * g.outH * g.outW * g.outC) as FArr;
+      const size = g.n * g.outH * g.outW * g.outC;
+      const o = (family.writesAll ? allocOutput(x.dtype, size) : alloc(x.dtype, size)) as FArr;
       family.forward(xv, f.values as FArr, g, o);
       return [out(x.dtype, formatShape(g.n, [g.outH, g.outW], g.outC, cf), lastToFormat(o, g, cf, "out"))];
     },
@@ -690,6 +698,7 @@ function convFamily(fwd: "Conv2D" | "DepthwiseConv2dNative", family: ConvFamily)
 
 export const convKernels: KernelTable = {
   ...convFamily("Conv2D", {
+    writesAll: true,
     geom: (s, f, a, cf) => convGeom(s, f, f[3], a, cf),
     forward: conv2dForward,
     backInput: conv2dBackpropInput,
