@@ -10,20 +10,13 @@
  *   node tmp/gpu-test/bench/fit_split.js [--model=mlp|lenet] [--batches=64,1024] [--tf32] [--boundary [--samples=N] [--epochs=N]]
  */
 import * as tf from "../src/index.js";
-import { cudaUnavailableReason, gpuBackend } from "../src/backends/cuda/index.js";
 import { kerasModel, measureFit, syntheticSet } from "./keras_fit.js";
 import { graphStep, type ModelName } from "./tsflow_models.js";
-import { measureSteps } from "./gpu_timing.js";
+import { gpuOrExit, measureSteps } from "./gpu_timing.js";
 import { median } from "./timing.js";
 
 const arg = (name: string, def: string) => process.argv.find((a) => a.startsWith(`--${name}=`))?.split("=")[1] ?? def;
-const why = cudaUnavailableReason();
-if (why !== null) {
-  console.log(`no GPU: ${why}`);
-  process.exit(0);
-}
-const gb = gpuBackend(0)!;
-const sync = () => gb.synchronizeSync();
+const { gb, sync } = gpuOrExit();
 const model = arg("model", "mlp") as Extract<ModelName, "mlp" | "lenet">;
 const batches = arg("batches", "64,1024").split(",").map(Number);
 tf.config.experimental.enableTensorFloat32Execution(process.argv.includes("--tf32"));

@@ -8,16 +8,12 @@
  */
 import { writeFileSync } from "node:fs";
 import * as tf from "../src/index.js";
-import { cudaRuntime, cudaUnavailableReason, gpuBackend } from "../src/backends/cuda/index.js";
+import { cudaRuntime } from "../src/backends/cuda/index.js";
+import { gpuOrExit } from "./gpu_timing.js";
 import { peakBandwidth } from "../src/backends/cuda/driver.js";
 import type { CudaHandle } from "../src/backends/cuda/handle.js";
 
-const why = cudaUnavailableReason();
-if (why !== null) {
-  console.log(`no GPU: ${why}`);
-  process.exit(0);
-}
-const b = gpuBackend(0)!;
+const { gb: b } = gpuOrExit();
 const ctx = b.ctx;
 const info = ctx.info;
 const rows: [string, string][] = [];

@@ -4,7 +4,19 @@
  * device synchronisation; host µs/step is the time to issue a step (launches), wall µs/step includes
  * waiting for the GPU.
  */
+import { cudaUnavailableReason, gpuBackend } from "../src/backends/cuda/index.js";
 import { median } from "./timing.js";
+
+/** GPU:0's backend and a wait for its queue; without a usable GPU, says why and exits (nothing to measure). */
+export function gpuOrExit(): { gb: NonNullable<ReturnType<typeof gpuBackend>>; sync: () => void } {
+  const why = cudaUnavailableReason();
+  if (why !== null) {
+    console.log(`no GPU: ${why}`);
+    process.exit(0);
+  }
+  const gb = gpuBackend(0)!;
+  return { gb, sync: () => gb.synchronizeSync() };
+}
 
 export interface GpuMeasurement {
   median: number;

@@ -16,10 +16,9 @@
  */
 import { writeFileSync } from "node:fs";
 import * as tf from "../src/index.js";
-import { cudaUnavailableReason, gpuBackend } from "../src/backends/cuda/index.js";
 import { eagerStep, functionStep, graphStep, ModelName } from "./tsflow_models.js";
 import { type KerasBenchModel, measureFit, measureLstmFit } from "./keras_fit.js";
-import { type GpuMeasurement, measureSteps } from "./gpu_timing.js";
+import { type GpuMeasurement, gpuOrExit, measureSteps } from "./gpu_timing.js";
 
 export interface TrainRow {
   model: string;
@@ -37,13 +36,7 @@ export interface TrainRow {
 const arg = (name: string) => process.argv.find((a) => a.startsWith(`--${name}=`))?.split("=")[1];
 const quick = process.argv.includes("--quick");
 
-const why = cudaUnavailableReason();
-if (why !== null) {
-  console.log(`no GPU: ${why}`);
-  process.exit(0);
-}
-const gb = gpuBackend(0)!;
-const sync = () => gb.synchronizeSync();
+const { gb, sync } = gpuOrExit();
 
 interface Runner {
   step: () => void;

@@ -20,6 +20,22 @@ export const MIXED_GROUP = 16;
 export const MIXED_GD = 0;
 export const MIXED_MOMENTUM = 1;
 export const MIXED_ADD = 2;
+
+/**
+ * The grid-stride loop of a grouped kernel over its items' elements, one index space (struct \`g\`'s start[]:
+ * each item's first element, then the end): inside, item t and element j of it. The caller closes the loop.
+ */
+const groupLoop = (g: string) => `const unsigned long long total = ${g}.start[count];
+  for (unsigned long long i = (unsigned long long)blockIdx.x * blockDim.x + threadIdx.x; i < total; i += (unsigned long long)gridDim.x * blockDim.x) {
+    int t = 0;
+    while (i >= ${g}.start[t + 1]) t++;
+    const unsigned long long j = i - ${g}.start[t];`;
+
+/** The switch cases adding item t's a and b into o, one per ADD_GROUP_DTYPES entry from code \`first\` (integers wrap). */
+const addCases = (first: number) =>
+  ["float", "double", "unsigned", "unsigned long long"]
+    .map((c, k) => `${k === 3 ? "default" : `case ${first + k}`}: ((${c}*)g.o[t])[j] = ((const ${c}*)g.a[t])[j] + ((const ${c}*)g.b[t])[j]; break;`)
+    .join("\n      ");
 export const trainingSource = (dtype: DType, grad: DType = dtype) => `${PRELUDE}
 typedef ${storageType(dtype)} T;
 typedef ${dtype === "float16" || dtype === "bfloat16" ? "float" : storageType(dtype)} C;
@@ -33,11 +49,7 @@ extern "C" __global__ void gd(const T* __restrict__ v, const T* __restrict__ alp
 struct GdGroup { const T* v[${GD_GROUP}]; const G* d[${GD_GROUP}]; T* o[${GD_GROUP}]; unsigned long long start[${GD_GROUP + 1}]; };
 extern "C" __global__ void gd_group(const T* __restrict__ alpha, int count, GdGroup g) {
   const C a = alpha[0];
-  const unsigned long long total = g.start[count];
-  for (unsigned long long i = (unsigned long long)blockIdx.x * blockDim.x + threadIdx.x; i < total; i += (unsigned long long)gridDim.x * blockDim.x) {
-    int t = 0;
-    while (i >= g.start[t + 1]) t++;
-    const unsigned long long j = i - g.start[t];
+  ${groupLoop("g")}
     g.o[t][j] = (T)((C)g.v[t][j] - a * (C)g.d[t][j]);
   }
 }
@@ -46,11 +58,7 @@ extern "C" __global__ void gd_group(const T* __restrict__ alpha, int count, GdGr
 struct MomentumGroup { const T* v[${MOMENTUM_GROUP}]; const T* a[${MOMENTUM_GROUP}]; const G* g[${MOMENTUM_GROUP}]; T* ov[${MOMENTUM_GROUP}]; T* oa[${MOMENTUM_GROUP}]; unsigned long long start[${MOMENTUM_GROUP + 1}]; };
 extern "C" __global__ void momentum_group(const T* __restrict__ lr, const T* __restrict__ mom, int nesterov, int count, MomentumGroup p) {
   const C l = lr[0], m = mom[0];
-  const unsigned long long total = p.start[count];
-  for (unsigned long long i = (unsigned long long)blockIdx.x * blockDim.x + threadIdx.x; i < total; i += (unsigned long long)gridDim.x * blockDim.x) {
-    int t = 0;
-    while (i >= p.start[t + 1]) t++;
-    const unsigned long long j = i - p.start[t];
+  ${groupLoop("p")}
     const C gi = p.g[t][j], a = (C)p.a[t][j] * m + gi;
     p.oa[t][j] = (T)a;
     p.ov[t][j] = (T)(nesterov ? (C)p.v[t][j] - l * gi - l * m * a : (C)p.v[t][j] - l * a);
@@ -61,11 +69,7 @@ extern "C" __global__ void momentum_group(const T* __restrict__ lr, const T* __r
 // element for element the same as gd_group, momentum_group and add_group.
 struct MixedGroup { const void* a[${MIXED_GROUP}]; const void* b[${MIXED_GROUP}]; const void* c[${MIXED_GROUP}]; void* o[${MIXED_GROUP}]; void* p[${MIXED_GROUP}]; unsigned long long code[${MIXED_GROUP}]; unsigned long long start[${MIXED_GROUP + 1}]; };
 extern "C" __global__ void update_mixed(const T* __restrict__ lr, const T* __restrict__ mom, int nesterov, int count, MixedGroup g) {
-  const unsigned long long total = g.start[count];
-  for (unsigned long long i = (unsigned long long)blockIdx.x * blockDim.x + threadIdx.x; i < total; i += (unsigned long long)gridDim.x * blockDim.x) {
-    int t = 0;
-    while (i >= g.start[t + 1]) t++;
-    const unsigned long long j = i - g.start[t];
+  ${groupLoop("g")}
     switch (g.code[t]) {
       case ${MIXED_GD}: ((T*)g.o[t])[j] = (T)((C)((const T*)g.a[t])[j] - (C)lr[0] * (C)((const G*)g.b[t])[j]); break;
       case ${MIXED_MOMENTUM}: {
@@ -75,10 +79,7 @@ extern "C" __global__ void update_mixed(const T* __restrict__ lr, const T* __res
         ((T*)g.o[t])[j] = (T)(nesterov ? (C)((const T*)g.a[t])[j] - l * gi - l * m * a : (C)((const T*)g.a[t])[j] - l * a);
         break;
       }
-      case ${MIXED_ADD}: ((float*)g.o[t])[j] = ((const float*)g.a[t])[j] + ((const float*)g.b[t])[j]; break;
-      case ${MIXED_ADD + 1}: ((double*)g.o[t])[j] = ((const double*)g.a[t])[j] + ((const double*)g.b[t])[j]; break;
-      case ${MIXED_ADD + 2}: ((unsigned*)g.o[t])[j] = ((const unsigned*)g.a[t])[j] + ((const unsigned*)g.b[t])[j]; break;
-      default: ((unsigned long long*)g.o[t])[j] = ((const unsigned long long*)g.a[t])[j] + ((const unsigned long long*)g.b[t])[j]; break;
+      ${addCases(MIXED_ADD)}
     }
   }
 }
@@ -116,16 +117,9 @@ export const ADD_GROUP_DTYPES: readonly DType[] = ["float32", "float64", "int32"
 export const addGroupSource = () => `
 struct AddGroup { const void* a[${ADD_GROUP}]; const void* b[${ADD_GROUP}]; void* o[${ADD_GROUP}]; unsigned long long dt[${ADD_GROUP}]; unsigned long long start[${ADD_GROUP + 1}]; };
 extern "C" __global__ void add_group(int count, AddGroup g) {
-  const unsigned long long total = g.start[count];
-  for (unsigned long long i = (unsigned long long)blockIdx.x * blockDim.x + threadIdx.x; i < total; i += (unsigned long long)gridDim.x * blockDim.x) {
-    int t = 0;
-    while (i >= g.start[t + 1]) t++;
-    const unsigned long long j = i - g.start[t];
+  ${groupLoop("g")}
     switch (g.dt[t]) {
-      case 0: ((float*)g.o[t])[j] = ((const float*)g.a[t])[j] + ((const float*)g.b[t])[j]; break;
-      case 1: ((double*)g.o[t])[j] = ((const double*)g.a[t])[j] + ((const double*)g.b[t])[j]; break;
-      case 2: ((unsigned*)g.o[t])[j] = ((const unsigned*)g.a[t])[j] + ((const unsigned*)g.b[t])[j]; break;
-      default: ((unsigned long long*)g.o[t])[j] = ((const unsigned long long*)g.a[t])[j] + ((const unsigned long long*)g.b[t])[j]; break;
+      ${addCases(0)}
     }
   }
 }
