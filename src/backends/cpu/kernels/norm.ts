@@ -7,6 +7,7 @@ import { alloc, NArr } from "./layout.js";
 import { axpy, gemv } from "../blas_ops.js";
 import { getBlas } from "../blas.js";
 import { gemm } from "../gemm.js";
+import { channelLoops, MAX_GENERATED_CHANNELS } from "../channel_loops.js";
 
 /**
  * Per-channel ops (BiasAdd, fused batch norm) and local response normalization on the CPU.
@@ -169,10 +170,17 @@ function biasAddGrad(dy: CpuTensor, attrs: Attrs): CpuTensor {
  */
 
 /** Per-channel sums of x, or of (x - center)^2 when center is given. */
+/** Channels last with few channels: the generated loops of channel_loops.ts (one sweep, a variable per channel). */
+const generated = (v: ChannelView) => v.inner === 1 && v.c > 0 && v.c <= MAX_GENERATED_CHANNELS;
+
 function channelSums(x: NArr, v: ChannelView, center: Float64Array | null): Float64Array {
   const { outer, c: C, inner } = v;
   const out = new Float64Array(C);
   const n = outer * C * inner;
+  if (generated(v)) {
+    channelLoops(C).sums(x, n, center, out);
+    return out;
+  }
   for (let c = 0; c < C; c++) {
     const m = center === null ? 0 : center[c];
     let s0 = 0;
@@ -213,6 +221,7 @@ function channelSums(x: NArr, v: ChannelView, center: Float64Array | null): Floa
 function channelAffine(x: NArr, y: NArr, v: ChannelView, mul: Float64Array, add: Float64Array): void {
   const { outer, c: C, inner } = v;
   const n = outer * C * inner;
+  if (generated(v)) return channelLoops(C).affine(x, y, n, mul, add);
   for (let c = 0; c < C; c++) {
     const mc = mul[c];
     const ac = add[c];
@@ -231,6 +240,10 @@ function gradientSums(dy: NArr, x: NArr, v: ChannelView, mean: NArr): [Float64Ar
   const sumDy = new Float64Array(C);
   const sumDyXc = new Float64Array(C);
   const n = outer * C * inner;
+  if (generated(v)) {
+    channelLoops(C).gradientSums(dy, x, n, mean, sumDy, sumDyXc);
+    return [sumDy, sumDyXc];
+  }
   for (let c = 0; c < C; c++) {
     const m = mean[c];
     let g0 = 0;
@@ -260,6 +273,7 @@ function gradientSums(dy: NArr, x: NArr, v: ChannelView, mean: NArr): [Float64Ar
 function gradientAffine(dy: NArr, x: NArr, dx: NArr, v: ChannelView, mean: NArr, a: Float64Array, b: Float64Array, d: Float64Array): void {
   const { outer, c: C, inner } = v;
   const n = outer * C * inner;
+  if (generated(v)) return channelLoops(C).gradientAffine(dy, x, dx, n, mean, a, b, d);
   for (let c = 0; c < C; c++) {
     const m = mean[c];
     const ac = a[c];
