@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import * as tf from "../src/index.js";
+import { execute } from "../src/ops/dispatch.js";
 
 /**
  * The CPU backend hands a matrix product, a convolution, an elementwise op and a fused program a freed buffer of their
@@ -65,6 +66,45 @@ describe("CPU outputs in recycled buffers", () => {
           assert.ok(first.every((v) => Number.isFinite(v) && v >= 0));
           sess.close();
         });
+      }
+    });
+  });
+
+  it("FusedBatchNormV3 and its gradient (channels last, first, many channels) overwrite a freed buffer of NaNs in full", () => {
+    tf.device("/cpu:0", () => {
+      for (const [shape, format] of [
+        [[4, 5, 5, 6], "NHWC"],
+        [[4, 5, 5, 40], "NHWC"],
+        [[4, 6, 5, 5], "NCHW"],
+      ] as const) {
+        const C = format === "NHWC" ? shape[3] : shape[1];
+        const n = shape.reduce((a, b) => a * b, 1);
+        const x = tf.constant(
+          Array.from({ length: n }, (_, i) => ((i * 13) % 17) / 17 - 0.4),
+          { shape: [...shape] },
+        );
+        const dy = tf.constant(
+          Array.from({ length: n }, (_, i) => ((i * 7) % 11) / 11 - 0.5),
+          { shape: [...shape] },
+        );
+        const scale = tf.constant(Array.from({ length: C }, (_, i) => 1 + i / 10));
+        const offset = tf.constant(Array.from({ length: C }, (_, i) => i / 20));
+        const empty = tf.constant([], { shape: [0] });
+        const attrs = { epsilon: 1e-3, data_format: format, is_training: true };
+        const run = () => {
+          const f = execute("FusedBatchNormV3", [x, scale, offset, empty, empty], attrs);
+          nanBuffer([...shape]);
+          const g = execute("FusedBatchNormGradV3", [dy, x, scale, f[3], f[4], f[5]], attrs);
+          return [values(f[0]), values(g[0])];
+        };
+        const first = run();
+        nanBuffer([...shape]);
+        const second = run();
+        assert.deepEqual(second, first, `${format} ${shape}`);
+        assert.ok(
+          first.every((v) => v.every(Number.isFinite)),
+          `${format} ${shape}`,
+        );
       }
     });
   });

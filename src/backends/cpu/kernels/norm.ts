@@ -1,5 +1,5 @@
 import type { Attrs } from "../../../core/schema/types.js";
-import type { DType } from "../../../core/dtype.js";
+import { allocOutput, type DType } from "../../../core/dtype.js";
 import { InvalidArgumentError } from "../../../core/errors.js";
 import { sizeOf } from "../../../core/shape.js";
 import { CpuTensor, KernelTable, out } from "../kernel.js";
@@ -342,7 +342,8 @@ function fusedBatchNorm([x, scale, offset, mean, variance]: readonly CpuTensor[]
     mul[c] = sv[c] / Math.sqrt(varB[c] + eps);
     add[c] = ofv[c] - m[c] * mul[c];
   }
-  const y = alloc(x.dtype, xv.length);
+  // The affine loop writes every element.
+  const y = allocOutput(x.dtype, xv.length) as NArr;
   channelAffine(xv, y, v, mul, add);
   return [out(x.dtype, x.shape, y), typed(u, outMean, [C]), typed(u, outVar, [C]), typed(u, m, [C]), typed(u, varB, [C]), out(u, [0], alloc(u, 0))];
 }
@@ -374,7 +375,8 @@ function fusedBatchNormGrad([dy, x, scale, rs1, rs2]: readonly CpuTensor[], attr
       d[c] = -a[c] * (sumDy[c] / cnt);
     }
   }
-  const dx = alloc(x.dtype, xv.length);
+  // Either loop writes every element.
+  const dx = allocOutput(x.dtype, xv.length) as NArr;
   if (training) gradientAffine(dyv, xv, dx, v, mv, a, b, d);
   else channelAffine(dyv, dx, v, a, d);
   return [out(x.dtype, x.shape, dx), typed(u, sumDyXhat, [C]), typed(u, sumDy, [C]), out(u, [0], alloc(u, 0)), out(u, [0], alloc(u, 0))];
