@@ -41,3 +41,24 @@ it("Philox4x32-10's words equal an exact BigInt reference over many blocks and k
     assert.deepEqual(got, philoxReference(k0, k1, 300), `seed ${seed}, ${seed2}`);
   }
 });
+
+it("Philox.fillUniform gives the uniforms nextUint32 gives one by one, from any offset in a block, and ends where they end", () => {
+  for (const bits24 of [true, false]) {
+    for (let skip = 0; skip < 5; skip++) {
+      for (const n of [0, 1, 3, 4, 5, 9, 103]) {
+        const a = new Philox(7, 11);
+        const b = new Philox(7, 11);
+        for (let k = 0; k < skip; k++) {
+          a.nextUint32();
+          b.nextUint32();
+        }
+        const got = bits24 ? new Float32Array(n) : new Float64Array(n);
+        a.fillUniform(got, n, bits24);
+        const want = Array.from({ length: n }, () => (bits24 ? (b.nextUint32() >>> 8) / 16777216 : b.nextUint32() / 4294967296));
+        assert.deepEqual(Array.from(got), Array.from(bits24 ? Float32Array.from(want) : want), `skip ${skip}, n ${n}`);
+        assert.equal(a.position(), b.position());
+        assert.equal(a.nextUint32(), b.nextUint32());
+      }
+    }
+  }
+});

@@ -94,6 +94,27 @@ export class Philox implements RandomSource {
   nextFloat(): number {
     return this.nextUint32() / 4294967296;
   }
+  /**
+   * out[0..n) = the next n draws as uniforms in [0, 1): 24 bits each (`bits24`: float32, which must never round
+   * to 1) or 32, the numbers nextUint32 would give one by one, a block's four words at a time.
+   */
+  fillUniform(out: Float32Array | Float64Array, n: number, bits24: boolean): void {
+    let i = 0;
+    while (i < n && this.#pos !== 4) out[i++] = this.#uniform(this.#buf[this.#pos++], bits24);
+    const buf = this.#buf;
+    for (; i + 4 <= n; i += 4) {
+      this.#block();
+      out[i] = this.#uniform(buf[0], bits24);
+      out[i + 1] = this.#uniform(buf[1], bits24);
+      out[i + 2] = this.#uniform(buf[2], bits24);
+      out[i + 3] = this.#uniform(buf[3], bits24);
+      this.#pos = 4;
+    }
+    while (i < n) out[i++] = this.#uniform(this.nextUint32(), bits24);
+  }
+  #uniform(u: number, bits24: boolean): number {
+    return bits24 ? (u >>> 8) / 16777216 : u / 4294967296;
+  }
 }
 
 /** TensorFlow's default graph-level seed when only an op seed is given. */

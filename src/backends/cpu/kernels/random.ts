@@ -1,4 +1,5 @@
-import { allocValues, DType } from "../../../core/dtype.js";
+import { allocOutput, allocValues, DType } from "../../../core/dtype.js";
+import { Philox } from "../../../core/philox.js";
 import { sizeOf } from "../../../core/shape.js";
 import type { RandomSource } from "../../../core/backend.js";
 import { KernelTable, out } from "../kernel.js";
@@ -27,14 +28,20 @@ function source(env: { rng?: RandomSource }): RandomSource {
 
 export const randomKernels: KernelTable = {
   // float32 draws use 24 bits so that rounding can never produce 1.0: the range is [0, 1) as in TensorFlow.
-  RandomUniform: ([s], attrs, env) => [
-    fillRandom(
-      attrs.dtype as DType,
-      ints(s.values),
-      source(env),
-      hasFloat32Storage(attrs.dtype as DType) ? (r) => (r.nextUint32() >>> 8) / 16777216 : (r) => r.nextFloat(),
-    ),
-  ],
+  RandomUniform: ([s], attrs, env) => {
+    const dtype = attrs.dtype as DType;
+    const shape = ints(s.values);
+    const r = source(env);
+    const bits24 = hasFloat32Storage(dtype);
+    if (r instanceof Philox && (dtype === "float32" || dtype === "float64")) {
+      // A block's four draws at a time: the same numbers as one by one (dropout's masks, every step).
+      const n = sizeOf(shape);
+      const v = allocOutput(dtype, n) as Float32Array | Float64Array;
+      r.fillUniform(v, n, bits24);
+      return [out(dtype, shape, v)];
+    }
+    return [fillRandom(dtype, shape, r, bits24 ? (q) => (q.nextUint32() >>> 8) / 16777216 : (q) => q.nextFloat())];
+  },
   RandomStandardNormal: ([s], attrs, env) => {
     let spare: number | null = null;
     return [
