@@ -80,13 +80,13 @@ interface GraphState {
   initialValue: SymbolicTensor;
 }
 
+/** An eager update's kernel may overwrite a variable's buffer that only the variable's own value holds. */
+const IN_PLACE: KernelEnv = { ownedRefs: 1 };
+
 /**
  * tf.Variable: state that survives across steps. Eagerly it owns a tensor; in a graph it is a VariableV2
  * node ("W") with "W/Assign" as initializer and "W/read" as the value ops consume, as in TensorFlow 1.
  */
-/** An eager update's kernel may overwrite a variable's buffer that only the variable's own value holds. */
-const IN_PLACE: KernelEnv = { ownedRefs: 1 };
-
 export class Variable {
   /** Ops, graph building and tapes take variables through the tensor-like protocol (core/tensor_like.ts). */
   readonly [TENSOR_LIKE] = true as const;

@@ -649,8 +649,8 @@ function lastToFormat(v: FArr, g: ConvShape, cf: boolean, which: "in" | "out"): 
 type Geom = ConvShape & { mult?: number };
 interface ConvFamily {
   geom(inShape: readonly number[], filterShape: readonly number[], attrs: Attrs, cf: boolean): Geom;
-  /** Writes every element of `o`, which may hold a freed buffer's old values (allocOutput) where `writesAll`. */
   forward(x: FArr, f: FArr, g: Geom, o: FArr): void;
+  /** `forward` writes every element of its output, so it may get a freed buffer's old values (allocOutput). */
   readonly writesAll?: boolean;
   backInput(dy: FArr, f: FArr, g: Geom, dx: FArr): void;
   backFilter(x: FArr, dy: FArr, g: Geom, df: FArr): void;

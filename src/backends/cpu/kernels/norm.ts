@@ -169,10 +169,10 @@ function biasAddGrad(dy: CpuTensor, attrs: Attrs): CpuTensor {
  * 3-8x faster than visiting every pixel's channels in turn with per-channel arrays. Sums are in float64.
  */
 
-/** Per-channel sums of x, or of (x - center)^2 when center is given. */
 /** Channels last with few channels: the generated loops of channel_loops.ts (one sweep, a variable per channel). */
 const generated = (v: ChannelView) => v.inner === 1 && v.c > 0 && v.c <= MAX_GENERATED_CHANNELS;
 
+/** Per-channel sums of x, or of (x - center)^2 when center is given. */
 function channelSums(x: NArr, v: ChannelView, center: Float64Array | null): Float64Array {
   const { outer, c: C, inner } = v;
   const out = new Float64Array(C);
