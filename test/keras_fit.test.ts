@@ -208,6 +208,9 @@ describe("shuffled in-memory batches", () => {
     const ds = tf.data.Dataset.fromTensorSlices([x, y]).batch(8);
     const all = async () => {
       await model.fit(x, y, { epochs: 2, batchSize: 4, verbose: 0 });
+      // In order (one order table kept across epochs), and with a last, smaller batch (the next epoch's table made ahead).
+      await model.fit(x, y, { epochs: 2, batchSize: 4, shuffle: false, verbose: 0 });
+      await model.fit(x, y, { epochs: 3, batchSize: 6, verbose: 0 });
       await model.fit(x, y, { epochs: 1, batchSize: 4, validationSplit: 0.2, verbose: 0 });
       await model.fit(ds, { epochs: 1, verbose: 0 });
       model.evaluate(x, y, { batchSize: 4, verbose: 0 });

@@ -62,3 +62,22 @@ it("Philox.fillUniform gives the uniforms nextUint32 gives one by one, from any 
     }
   }
 });
+
+it("tf.randomUniform: float32 draws are the float64 draws' top 24 bits, across block boundaries and a continued generator", async () => {
+  const tf = await import("../src/index.js");
+  const draw = (dtype: "float32" | "float64") =>
+    tf.device("/cpu:0", () => {
+      tf.random.setSeed(11);
+      // The second call continues the first's stream mid-block (7 draws, then 103).
+      return [7, 103].map((n) => Array.from(tf.randomUniform([n], { dtype, seed: 3 }).dataSync() as Float32Array));
+    });
+  const f32 = draw("float32");
+  const f64 = draw("float64");
+  f32.forEach((v, k) =>
+    v.forEach((q, i) => {
+      assert.equal(q, Math.floor(f64[k][i] * 16777216) / 16777216, `call ${k}, draw ${i}`);
+      assert.ok(q >= 0 && q < 1);
+    }),
+  );
+  assert.notDeepEqual(f32[0], f32[1].slice(0, 7));
+});
